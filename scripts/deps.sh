@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Installs every Debian package XTel needs to build, test and benchmark.
+# Idempotent: when everything is present it only runs dpkg-query and exits
+# within a second, so the quick-start commands can call it every time.
+set -euo pipefail
+
+pkgs=(
+	build-essential pkg-config meson ninja-build
+	clang llvm gcc-multilib
+	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
+	liburing-dev libssl-dev openssl
+	libbenchmark-dev libcmocka-dev
+	iproute2 python3 gnuplot-nox jq procps
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		exec sudo -E "$0" "$@"
+	fi
+	echo "deps.sh: missing packages (${missing[*]}) and not root: run as root or install them" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
