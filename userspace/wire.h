@@ -14,6 +14,11 @@
 
 #include "../bpf/xtel_common.h"
 
+/* The benchmarks are C++ (Google Benchmark). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Why a datagram was rejected. XTEL_WIRE_OK is 0; the rest are distinct. */
 enum xtel_wire_err {
 	XTEL_WIRE_OK = 0,
@@ -52,7 +57,14 @@ struct xtel_msg {
 	struct xtel_metric metrics[XTEL_MAX_METRICS];
 };
 
-/* Decode and fully validate one datagram. Returns XTEL_WIRE_OK or a reason. */
+/*
+ * Decode and fully validate one datagram. Returns XTEL_WIRE_OK or a reason
+ * (check order: see wire.c and docs/PROTOCOL.md). Unless the result is
+ * XTEL_WIRE_TRUNCATED, out's header fields hold the values as read even for
+ * a rejected datagram (so it can be accounted by client id); payload and
+ * metrics are set only on XTEL_WIRE_OK (n_metrics is 0 otherwise).
+ * Thread-safe; reads nothing outside [buf, buf + len).
+ */
 enum xtel_wire_err xtel_wire_decode(const void *buf, size_t len,
 				    struct xtel_msg *out);
 
@@ -71,5 +83,9 @@ const char *xtel_msg_type_name(uint8_t type);
 ssize_t xtel_wire_encode(void *buf, size_t cap, uint8_t type,
 			 uint32_t client_id, uint64_t seq, uint64_t send_ts_ns,
 			 const void *payload, size_t plen);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XTEL_WIRE_H */
