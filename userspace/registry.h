@@ -18,6 +18,10 @@
 
 #include "wire.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct xtel_registry;
 
 /* What accounting says about one datagram (for the CSV rows and counters). */
@@ -102,6 +106,7 @@ struct xtel_snapshot {
 	struct xtel_client_snap *clients;	/* sorted by client_id */
 	struct xtel_client_snap total;		/* sums; latency merged */
 	uint64_t registry_full;		/* datagrams refused: registry full */
+	struct xtel_metric_snap *metrics_pool;	/* internal: backs clients[].metrics */
 };
 
 /*
@@ -114,5 +119,9 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
 		       struct xtel_snapshot *out);
 void xtel_snapshot_free(struct xtel_snapshot *snap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* XTEL_REGISTRY_H */
