@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command line of the collector daemon: the configuration every other
+ * module reads, its defaults, the parser that validates each value against
+ * its documented range, and the process exit codes (decided in main only,
+ * listed here so --help, docs/COLLECTOR.md and main agree).
+ */
+#ifndef XTEL_CLI_H
+#define XTEL_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+/* Process exit codes; docs/COLLECTOR.md lists the same table. */
+enum xtel_exit {
+	XTEL_EXIT_OK = 0,
+	XTEL_EXIT_RUNTIME = 1,		/* unexpected failure at run time */
+	XTEL_EXIT_USAGE = 2,		/* unknown flag, bad or missing value */
+	XTEL_EXIT_CERT = 3,		/* cert/key/CA missing, unreadable, invalid */
+	XTEL_EXIT_KEY_MISMATCH = 4,	/* private key does not match the cert */
+	XTEL_EXIT_ADDR = 5,		/* port in use or address not bindable */
+	XTEL_EXIT_IFACE = 6,		/* --iface names no interface */
+	XTEL_EXIT_PRIVILEGE = 7,	/* a needed capability is missing */
+	XTEL_EXIT_URING = 8,		/* io_uring disabled or unsupported */
+};
+
+enum xtel_mode {
+	XTEL_MODE_DTLS = 0,
+	XTEL_MODE_PLAIN,
+};
+
+struct xtel_config {
+	enum xtel_mode mode;
+	uint16_t port;
+	char bind_str[64];		/* as given, for messages */
+	struct sockaddr_storage bind_addr;	/* port filled in */
+	socklen_t bind_len;
+	unsigned int workers;
+	const char *iface;		/* NULL unless --iface */
+	unsigned int ifindex;		/* filled by main after validation */
+	bool no_xdp;
+	const char *cert, *key, *ca;
+	uint64_t rcvbuf;		/* 0: leave the system default */
+	double interval_s;
+	unsigned int top;
+	bool quiet;
+	double duration_s;		/* 0: until SIGINT/SIGTERM */
+	const char *summary_json;
+	const char *csv;
+	unsigned int csv_ring;		/* 64-byte slots per worker ring */
+	double stale_after_s;
+	unsigned int max_clients;	/* per worker registry */
+	unsigned int rx_buffers;	/* provided buffers per worker */
+};
+
+/*
+ * Parse argv into cfg (defaults first). Returns -1 to continue, or the exit
+ * code main should return right away (0 after --help, XTEL_EXIT_USAGE after
+ * a message on stderr that names the flag and its valid range).
+ */
+int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg);
+
+void xtel_cli_usage(FILE *out);
+
+#endif /* XTEL_CLI_H */
