@@ -131,13 +131,17 @@ static struct xtel_record *lookup(struct xtel_registry *reg, uint32_t id)
 	return NULL;
 }
 
-static struct xtel_record *insert(struct xtel_registry *reg, uint32_t id)
+/* Returns the new record, or NULL with *err = -ENOSPC (full) or -ENOMEM. */
+static struct xtel_record *insert(struct xtel_registry *reg, uint32_t id,
+				  int *err)
 {
 	uint32_t n = reg->count;
 	struct xtel_record *chunk, *r;
 
+	*err = -ENOSPC;
 	if (n >= reg->max_clients)
 		return NULL;
+	*err = -ENOMEM;
 	if ((reg->h_used + 1) * 2 > reg->h_mask + 1 && hash_grow(reg))
 		return NULL;
 	chunk = reg->chunks[n / XTEL_RECORD_CHUNK];
@@ -155,6 +159,7 @@ static struct xtel_record *insert(struct xtel_registry *reg, uint32_t id)
 	reg->h_used++;
 	/* The record is complete before a reader can count it. */
 	__atomic_store_n(&reg->count, n + 1, __ATOMIC_RELEASE);
+	*err = 0;
 	return r;
 }
 
@@ -168,14 +173,16 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 	int err;
 
 	if (!r) {
-		r = insert(reg, msg->client_id);
+		r = insert(reg, msg->client_id, &err);
 		if (!r) {
+			/* Out of memory is counted as "full" as well: either
+			 * way the datagram could not be accounted. */
 			__atomic_store_n(&reg->registry_full,
 					 reg->registry_full + 1,
 					 __ATOMIC_RELAXED);
 			if (res)
 				memset(res, 0, sizeof(*res));
-			return -ENOSPC;
+			return err;
 		}
 	}
 	s = r->seq;

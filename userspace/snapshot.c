@@ -28,6 +28,16 @@ _Static_assert(sizeof(struct xtel_client) % sizeof(uint64_t) == 0,
 _Static_assert(sizeof(struct xtel_metric_state) % sizeof(uint64_t) == 0,
 	       "struct xtel_metric_state is copied in words");
 
+/* The writer is mid-update: let its hyperthread sibling run. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 unsigned int xtel_record_read(const struct xtel_record *r,
 			      struct xtel_client *out, uint64_t *hist_blocks,
 			      struct xtel_metric_state *key_slots)
@@ -39,7 +49,7 @@ unsigned int xtel_record_read(const struct xtel_record *r,
 		uint32_t n_keys;
 
 		if (s1 & 1) {
-			__builtin_ia32_pause();
+			cpu_relax();
 			continue;
 		}
 		copy_words(out, &r->c, sizeof(*out));
@@ -224,20 +234,34 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		memset(d, 0, sizeof(*d));
 		d->client_id = id;
 		s->n_msnap = 0;
-		xtel_latency_reset(&s->merged);
-		for (; i < n_refs && refs[i].id == id; i++) {
-			const struct xtel_record *rec =
-				xtel_registry_record(regs[refs[i].reg], refs[i].idx);
-
-			xtel_record_read(rec, &s->rec, s->blocks, s->keys);
+		if (i + 1 == n_refs || refs[i + 1].id != id) {
+			/* The common case: one worker saw this client. Its
+			 * copied histogram is summarised as is, no merge. */
+			xtel_record_read(xtel_registry_record(regs[refs[i].reg],
+							      refs[i].idx),
+					 &s->rec, s->blocks, s->keys);
 			add_counters(d, &s->rec, final);
-			if (xtel_latency_merge(&s->merged, &s->rec.lat))
-				goto out;
 			add_metrics(s, &s->rec, now_ivl);
+			xtel_latency_summary(&s->rec.lat, &d->lat);
+			if (xtel_latency_merge(&s->total, &s->rec.lat))
+				goto out;
+			i++;
+		} else {
+			xtel_latency_reset(&s->merged);
+			for (; i < n_refs && refs[i].id == id; i++) {
+				const struct xtel_record *rec = xtel_registry_record(
+					regs[refs[i].reg], refs[i].idx);
+
+				xtel_record_read(rec, &s->rec, s->blocks, s->keys);
+				add_counters(d, &s->rec, final);
+				if (xtel_latency_merge(&s->merged, &s->rec.lat))
+					goto out;
+				add_metrics(s, &s->rec, now_ivl);
+			}
+			xtel_latency_summary(&s->merged, &d->lat);
+			if (xtel_latency_merge(&s->total, &s->merged))
+				goto out;
 		}
-		xtel_latency_summary(&s->merged, &d->lat);
-		if (xtel_latency_merge(&s->total, &s->merged))
-			goto out;
 		d->stale = now_ns > d->last_seen_ns &&
 			   now_ns - d->last_seen_ns > stale_after_ns;
 		if (s->n_msnap) {
