@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# netns tier: bad input and bad environment make the collector fail fast,
+# with a message that names the problem and the exit code documented in
+# --help and docs/COLLECTOR.md:
+#   2 invalid flag/value, 3 cert/key/CA missing or invalid, 4 key does not
+#   match cert, 5 port in use, 6 interface not found, 7 missing capability,
+#   8 io_uring disabled.
+# The privilege cases drop capabilities with setpriv; "io_uring disabled" is
+# simulated with a seccomp filter that makes io_uring_setup fail with EPERM,
+# exactly what kernel.io_uring_disabled=2 does, without touching the
+# machine-wide sysctl. Runs in the collector namespace so the port-in-use
+# case cannot collide with anything on the host.
+#
+# usage: test_collector_config.sh SOURCE_ROOT COLLECTOR
+set -uo pipefail
+top=${1:?usage: test_collector_config.sh SOURCE_ROOT COLLECTOR}
+collector=${2:?}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=test_collector_lib.sh
+. "$here/test_collector_lib.sh"
+
+testbed_up
+
+# expect NAME CODE PATTERN ARGS...: exit code CODE and PATTERN on stderr.
+expect() {
+	local name=$1 code=$2 pattern=$3; shift 3
+	timeout 10 ip netns exec "$XTEL_NS_COL" "$@" >"$work/out" 2>"$work/err"
+	local rc=$?
+	if [ "$rc" = "$code" ] && grep -q -- "$pattern" "$work/err" "$work/out"; then
+		ok "$name: exit $rc, '$pattern'"
+	else
+		fail "$name: expected exit $code and '$pattern', got exit $rc:"
+		sed 's/^/     /' "$work/err" | head -5
+	fi
+}
+
+C=$collector
+P=(--mode plain --no-xdp)
+
+# ---- usage errors (2) ----
+expect "help" 0 "--summary-json FILE" $C --help
+expect "help lists exit codes" 0 "8 io_uring disabled" $C --help
+expect "port out of range" 2 "for --port (valid: 1..65535)" $C "${P[@]}" --port 70000
+expect "port not a number" 2 "for --port" $C "${P[@]}" --port 77x
+expect "workers 0" 2 "for --workers (valid: 1..256)" $C "${P[@]}" --workers 0
+expect "interval 0" 2 "for --interval (valid: 0.1..3600" $C "${P[@]}" --interval 0
+expect "rcvbuf too small" 2 "for --rcvbuf" $C "${P[@]}" --rcvbuf 100
+expect "rx-buffers not a power of two" 2 "for --rx-buffers" $C "${P[@]}" --rx-buffers 1000
+expect "bad mode" 2 "for --mode (valid: dtls or plain)" $C --mode tcp --no-xdp
+expect "bad bind address" 2 "for --bind" $C "${P[@]}" --bind 300.1.1.1
+expect "unknown option" 2 "unknown option '--frobnicate'" $C "${P[@]}" --frobnicate
+expect "missing value" 2 "needs a value" $C "${P[@]}" --port
+expect "no --iface and no --no-xdp" 2 "--iface IFNAME is required" $C --mode plain
+expect "dtls without credentials" 2 "needs --cert, --key and --ca" $C --no-xdp
+expect "summary-json unwritable" 2 "--summary-json /nonexistent/s.json" \
+	$C "${P[@]}" --summary-json /nonexistent/s.json
+expect "csv unwritable" 2 "--csv /nonexistent/c.csv" \
+	$C "${P[@]}" --csv /nonexistent/c.csv
+
+# ---- interface (6) ----
+expect "iface not found" 6 "interface nosuch0 not found" $C --mode plain --iface nosuch0
+expect "iface not found with --no-xdp" 6 "interface nosuch0 not found" \
+	$C "${P[@]}" --iface nosuch0
+
+# ---- credentials (3, 4) ----
+openssl ecparam -name prime256v1 -genkey -noout -out "$work/a.key" 2>/dev/null
+openssl ecparam -name prime256v1 -genkey -noout -out "$work/b.key" 2>/dev/null
+openssl req -new -x509 -key "$work/a.key" -subj /CN=xtel-collector -days 2 \
+	-out "$work/a.crt" 2>/dev/null
+echo "not a certificate" >"$work/junk.pem"
+D=(--no-xdp --duration 0.2)
+expect "cert missing" 3 "--cert $work/none.crt: file not found" \
+	$C "${D[@]}" --cert "$work/none.crt" --key "$work/a.key" --ca "$work/a.crt"
+expect "cert not PEM" 3 "not a PEM certificate" \
+	$C "${D[@]}" --cert "$work/junk.pem" --key "$work/a.key" --ca "$work/a.crt"
+expect "key missing" 3 "--key $work/none.key: file not found" \
+	$C "${D[@]}" --cert "$work/a.crt" --key "$work/none.key" --ca "$work/a.crt"
+expect "key not PEM" 3 "not a PEM private key" \
+	$C "${D[@]}" --cert "$work/a.crt" --key "$work/junk.pem" --ca "$work/a.crt"
+expect "ca missing" 3 "--ca $work/none.crt: file not found" \
+	$C "${D[@]}" --cert "$work/a.crt" --key "$work/a.key" --ca "$work/none.crt"
+chmod 000 "$work/a.key"
+if setpriv --bounding-set -dac_override,-dac_read_search true 2>/dev/null; then
+	expect "key unreadable" 3 "not readable" setpriv --bounding-set \
+		-dac_override,-dac_read_search $C "${D[@]}" --cert "$work/a.crt" \
+		--key "$work/a.key" --ca "$work/a.crt"
+fi
+chmod 600 "$work/a.key"
+expect "key does not match cert" 4 "does not match the certificate" \
+	$C "${D[@]}" --cert "$work/a.crt" --key "$work/b.key" --ca "$work/a.crt"
+
+# ---- port in use (5) ----
+ip netns exec "$XTEL_NS_COL" python3 -c 'import socket,time
+s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", 7700)); time.sleep(8)' &
+holder=$!
+sleep 0.5
+expect "port in use" 5 "UDP port 7700 on :: is already in use" $C "${P[@]}" --duration 0.2
+expect "port in use (IPv4 bind)" 5 "UDP port 7700 on 198.18.0.1 is already in use" \
+	$C "${P[@]}" --bind 198.18.0.1 --duration 0.2
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+expect "port free again" 0 "final summary" $C "${P[@]}" --duration 0.2
+
+# ---- privileges (7) ----
+if setpriv --bounding-set -bpf true 2>/dev/null; then
+	expect "XDP without CAP_BPF" 7 "needs CAP_BPF" \
+		setpriv --bounding-set -bpf,-sys_admin $C --mode plain --iface veth-col
+else
+	echo "note: setpriv cannot drop CAP_BPF here; case skipped"
+fi
+expect "XDP without CAP_NET_ADMIN" 7 "needs CAP_NET_ADMIN" \
+	setpriv --bounding-set -net_admin $C --mode plain --iface veth-col
+expect "SO_RCVBUFFORCE fallback warns and runs" 0 \
+	"SO_RCVBUFFORCE needs CAP_NET_ADMIN; fell back to SO_RCVBUF" \
+	setpriv --bounding-set -net_admin $C "${P[@]}" --duration 0.2
+
+# ---- io_uring disabled (8) ----
+if [ "$(uname -m)" = x86_64 ]; then
+	expect "io_uring refused (EPERM, as with io_uring_disabled=2)" 8 \
+		"io_uring is disabled" python3 - "$C" "${P[@]}" --duration 0.2 <<'PY'
+import ctypes, os, struct, sys
+# seccomp filter: io_uring_setup (425 on x86_64) fails with EPERM.
+ins = [(0x20, 0, 0, 4), (0x15, 0, 3, 0xc000003e), (0x20, 0, 0, 0),
+       (0x15, 0, 1, 425), (0x06, 0, 0, 0x00050000 | 1), (0x06, 0, 0, 0x7fff0000)]
+buf = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in ins))
+class Prog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+prog = Prog(len(ins), ctypes.addressof(buf))
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.prctl(38, 1, 0, 0, 0) == 0              # PR_SET_NO_NEW_PRIVS
+assert libc.prctl(22, 2, ctypes.byref(prog), 0, 0) == 0  # SECCOMP_MODE_FILTER
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+else
+	echo "note: seccomp case written for x86_64 only; skipped on $(uname -m)"
+fi
+
+finish

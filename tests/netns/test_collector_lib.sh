@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers of the collector's netns tests (sourced, not run): testbed
+# up/down with a trap, starting the collector inside the collector namespace
+# and waiting until it listens, stopping it with a signal, and exact-value
+# checks that print "ok"/"FAIL" lines and count failures.
+
+tb="$top/scripts/testbed.sh"
+eval "$("$tb" env)"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root for network namespaces"
+	exit 77
+fi
+
+fails=0
+passes=0
+col_pid=
+work=$(mktemp -d /tmp/xtel-collector-test.XXXXXX)
+
+ok() { echo "ok   $*"; passes=$((passes + 1)); }
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+check() { # description command...
+	local what=$1; shift
+	if "$@" >/dev/null 2>&1; then ok "$what"; else fail "$what"; fi
+}
+
+check_eq() { # description expected actual
+	if [ "$2" = "$3" ]; then ok "$1 ($3)"; else fail "$1: expected '$2', got '$3'"; fi
+}
+
+lib_cleanup() {
+	if [ -n "$col_pid" ] && kill -0 "$col_pid" 2>/dev/null; then
+		kill -KILL "$col_pid" 2>/dev/null
+		wait "$col_pid" 2>/dev/null
+	fi
+	"$tb" down >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap lib_cleanup EXIT
+
+testbed_up() {
+	"$tb" up >/dev/null || { echo "FAIL testbed.sh up"; exit 1; }
+}
+
+in_col() { ip netns exec "$XTEL_NS_COL" "$@"; }
+in_gen() { ip netns exec "$XTEL_NS_GEN" "$@"; }
+
+# start_collector NAME ARGS...: runs the collector in the collector
+# namespace with stdout/stderr in $work/NAME.{out,err}; waits (5 s at most)
+# until it printed its start line, i.e. every worker is receiving.
+start_collector() {
+	local name=$1; shift
+	ip netns exec "$XTEL_NS_COL" "$collector" "$@" \
+		>"$work/$name.out" 2>"$work/$name.err" &
+	col_pid=$!
+	for _ in $(seq 100); do
+		grep -q "^collector: .* mode, " "$work/$name.err" && return 0
+		kill -0 "$col_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "collector did not start:"; cat "$work/$name.err"
+	return 1
+}
+
+# stop_collector [SIGNAL]: sends SIGNAL (TERM), waits, sets col_rc.
+stop_collector() {
+	kill "-${1:-TERM}" "$col_pid" 2>/dev/null
+	wait "$col_pid"
+	col_rc=$?
+	col_pid=
+}
+
+# wait_collector: waits for a collector that stops by itself (--duration).
+wait_collector() {
+	wait "$col_pid"
+	col_rc=$?
+	col_pid=
+}
+
+# jq-like field read with python: json_get FILE EXPR (python expression on d)
+json_get() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+finish() {
+	echo "$passes passed, $fails failed"
+	[ "$fails" -eq 0 ]
+}
