@@ -185,6 +185,12 @@ def main():
         return pos[min(len(pos) - 1, int(p * len(pos)))] / 1e3
 
     ru = resource.getrusage(resource.RUSAGE_SELF)
+    # ru_maxrss survives execve (it may be the launcher's peak); VmHWM is ours.
+    hwm = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
     summary = {
         "receiver": "baseline_recvfrom",
         "totals": {
@@ -205,6 +211,7 @@ def main():
         "active_s": (state["last"] - state["first"]) if state["first"] is not None else 0.0,
         "rusage": {"utime_s": ru.ru_utime, "stime_s": ru.ru_stime,
                    "cpu_s": ru.ru_utime + ru.ru_stime, "maxrss_kb": ru.ru_maxrss},
+        "vmhwm_kb": hwm,
     }
     text = json.dumps(summary, indent=2) + "\n"
     if args.json:

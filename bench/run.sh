@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# The XTel benchmark suite in one command: micro-benchmarks (Google
+# Benchmark, ns/op) and end-to-end rows on the two-namespace testbed for the
+# collector's io_uring and AF_XDP paths, plain and DTLS, side by side with two
+# baseline receivers (C recvmmsg, Python recvfrom) under the same loads.
+# Writes results.json, PERFORMANCE.md and PNG plots into the output directory.
+#
+# usage: sudo bench/run.sh [--quick | --smoke] [--out DIR] [--publish]
+#                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
+#
+#   (default)   the whole suite, under 10 minutes on 2 cores
+#   --quick     fewer and shorter rows, under 2 minutes
+#   --smoke     one plain row (1 client, 1,000/s, 1 s) and one baseline row,
+#               micro-benchmarks at minimal time: what tests/perf runs
+#   --out DIR   output directory (default BUILD/bench-results)
+#   --publish   also write docs/PERFORMANCE.md and docs/img/*.png
+#   --build DIR meson build directory (default build, or $XTEL_BUILD)
+#   --no-build  use the build directory as it is (no meson/ninja call)
+#   --no-micro, --no-e2e   leave out one of the two parts
+#
+# Needs root (network namespaces, XDP). Honours XTEL_NS_SUFFIX like
+# scripts/testbed.sh, so it can run beside another testbed. Every load is
+# bounded in count and time; the testbed is torn down on exit, even on ^C.
+# Exit status: 0 all rows ran, 1 a row or step failed, 2 usage.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+usage() { sed -n '10,21p' "$0" | sed 's/^# \{0,1\}//'; }
+
+level=full
+out=
+publish=()
+build=${XTEL_BUILD:-build}
+do_build=1
+extra=()
+cmdline="bench/run.sh${*:+ $*}"
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) level=quick ;;
+	--smoke) level=smoke ;;
+	--full) level=full ;;
+	--out) out=${2:?--out needs a directory}; shift ;;
+	--out=*) out=${1#--out=} ;;
+	--build) build=${2:?--build needs a directory}; shift ;;
+	--build=*) build=${1#--build=} ;;
+	--no-build) do_build=0 ;;
+	--publish) publish=(--publish) ;;
+	--no-micro | --no-e2e) extra+=("$1") ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+out=${out:-$build/bench-results}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run.sh: the end-to-end part needs root (network namespaces, XDP): run with sudo" >&2
+	exit 1
+fi
+
+step() { printf '== %s\n' "$*"; }
+
+step "packages (scripts/deps.sh)"
+./scripts/deps.sh
+
+if [ $do_build -eq 1 ]; then
+	step "build ($build)"
+	if [ ! -f "$build/build.ninja" ]; then
+		meson setup "$build" >/dev/null
+	fi
+	ninja -C "$build" >/dev/null
+fi
+[ -x "$build/bench/baseline_recvmmsg" ] || {
+	echo "run.sh: $build/bench/baseline_recvmmsg missing: build first or drop --no-build" >&2
+	exit 1
+}
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# Certificates for the DTLS rows. They are reused between runs (the
+# directory keeps them), because generating ten thousand client keys costs
+# more than the benchmark itself.
+certs=
+if [ "$level" != smoke ] && [ -x certs/gen.sh ]; then
+	certs=$out/certs
+	case $level in
+	quick) ncerts=1000 ;;
+	*) ncerts=10000 ;;
+	esac
+	if [ ! -f "$certs/client-$ncerts.crt" ] || [ ! -f "$certs/server.crt" ]; then
+		step "certificates for $ncerts clients (certs/gen.sh)"
+		rm -rf "$certs"
+		certs/gen.sh "$certs" "$ncerts" >/dev/null
+	fi
+fi
+
+step "testbed (scripts/testbed.sh up${XTEL_NS_SUFFIX:+, suffix $XTEL_NS_SUFFIX})"
+eval "$(scripts/testbed.sh env)"
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	scripts/testbed.sh down >/dev/null 2>&1 || true
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+scripts/testbed.sh up
+
+# Python runs the rows; bash keeps the trap that removes the testbed.
+python3 bench/suite.py --src "$top" --build "$build" --out "$out" \
+	${certs:+--certs "$certs"} --level "$level" --command "$cmdline" \
+	"${publish[@]}" "${extra[@]}"

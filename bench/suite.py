@@ -1,0 +1,928 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""XTel benchmark suite: runs the rows, collects the JSON, writes the table.
+
+bench/run.sh prepares everything (packages, build, certificates, testbed,
+teardown trap) and then runs this program, which:
+
+  1. runs the Google Benchmark micro-benchmarks registered in suite 'perf'
+     and keeps their ns/op;
+  2. runs the end-to-end rows on the testbed: for each row one receiver (the
+     collector on its io_uring or AF_XDP path, or a baseline) in the
+     collector namespace and the load generator in the generator namespace,
+     both bounded in count and time; the loss is split by where it happened
+     (XDP program, socket buffer, io_uring/AF_XDP ring, remainder) from the
+     collector's summary and the namespace's kernel counters;
+  3. writes results.json (everything, raw reports included), PERFORMANCE.md
+     (the tables) and PNG plots made with gnuplot into the output directory,
+     and with --publish also docs/PERFORMANCE.md and docs/img/*.png.
+
+Only the Python standard library is used. Progress: one line per row.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+PORT = 7700
+# A row whose loss reaches this, or whose sender reached less than
+# SENDER_LIMIT of the offered rate, ends the rising-rate series of its line:
+# higher rates would only measure the same saturation again.
+SATURATION_LOSS_PCT = 10.0
+SENDER_LIMIT = 0.8
+PLAIN_PATHS = ("io_uring", "af_xdp")
+
+LEVELS = {
+    # load seconds per row, micro min time, plain rates, dtls rates,
+    # client counts, extras
+    "smoke": dict(secs=1.0, micro=0.01, plain_rates=[], dtls_rates=[],
+                  plain_clients=[], dtls_clients=[], seeds=[(1, 1000)],
+                  seed_modes=("plain",), seed_paths=("io_uring",),
+                  seed_baselines=("c",), flood=None, handshake=None),
+    "quick": dict(secs=1.0, micro=0.05, plain_rates=[100000, 300000, 0],
+                  dtls_rates=[50000], plain_clients=[1000],
+                  dtls_clients=[1000], seeds=[(1, 1000), (5, 5000), (10, 20000)],
+                  seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
+                  seed_baselines=("c", "py"), flood=(10, 5000, 20000),
+                  handshake=1000),
+    "full": dict(secs=2.0, micro=0.2,
+                 plain_rates=[50000, 100000, 200000, 300000, 400000, 0],
+                 dtls_rates=[25000, 50000, 100000, 200000, 0],
+                 plain_clients=[100, 1000, 10000], dtls_clients=[100, 1000, 10000],
+                 seeds=[(1, 1000), (5, 5000), (10, 20000)],
+                 seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
+                 seed_baselines=("c", "py"), flood=(10, 5000, 50000),
+                 handshake=10000),
+}
+
+RECEIVER_LABEL = {
+    "io_uring": "collector io_uring",
+    "af_xdp": "collector AF_XDP",
+    "c": "baseline C recvmmsg",
+    "py": "baseline Python recvfrom",
+}
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def warn(msg):
+    print("suite: " + msg, file=sys.stderr, flush=True)
+
+
+def nsexec(ns, argv):
+    return ["ip", "netns", "exec", ns] + [str(a) for a in argv]
+
+
+def first(d, *paths, default=None):
+    """The value at the first dotted path present in nested dict d."""
+    for p in paths:
+        cur = d
+        ok = True
+        for part in p.split("."):
+            if isinstance(cur, dict) and part in cur:
+                cur = cur[part]
+            else:
+                ok = False
+                break
+        if ok and cur is not None:
+            return cur
+    return default
+
+
+def load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+class Env:
+    """Paths, namespace names and what the built tree can do."""
+
+    def __init__(self, args):
+        self.src = os.path.abspath(args.src)
+        self.build = os.path.abspath(args.build)
+        self.out = os.path.abspath(args.out)
+        self.raw = os.path.join(self.out, "raw")
+        self.certs = os.path.abspath(args.certs) if args.certs else None
+        self.level = args.level
+        self.cfg = LEVELS[args.level]
+        self.command = args.command or "bench/run.sh"
+        self.publish = args.publish
+        self.workers = int(os.environ.get("XTEL_BENCH_WORKERS", "1"))
+        self.ns_col = os.environ.get("XTEL_NS_COL", "xtel-col")
+        self.ns_gen = os.environ.get("XTEL_NS_GEN", "xtel-gen")
+        self.col_ip = os.environ.get("XTEL_COL_IP4", "198.18.0.1")
+        self.col_if = os.environ.get("XTEL_COL_IF", "veth-col")
+        self.gen_if = os.environ.get("XTEL_GEN_IF", "veth-gen")
+        self.collector = os.environ.get(
+            "XTEL_COLLECTOR", os.path.join(self.build, "userspace", "collector"))
+        self.loadgen = os.environ.get(
+            "XTEL_LOADGEN", os.path.join(self.build, "loadgen", "loadgen"))
+        self.base_c = os.path.join(self.build, "bench", "baseline_recvmmsg")
+        self.base_py = os.path.join(self.src, "bench", "baseline_recvfrom.py")
+        os.makedirs(self.raw, exist_ok=True)
+        self.col_help = self._help(self.collector)
+        self.lg_help = self._help(self.loadgen)
+
+    @staticmethod
+    def _help(exe):
+        if not os.access(exe, os.X_OK):
+            return None
+        try:
+            r = subprocess.run([exe, "--help"], capture_output=True, text=True,
+                               timeout=10)
+            return r.stdout + r.stderr
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+
+    def have_collector(self):
+        return self.col_help is not None
+
+    def have_loadgen(self):
+        return self.lg_help is not None
+
+    def have_dtls(self):
+        return (self.col_help is not None and "dtls" in self.col_help and
+                self.lg_help is not None and "dtls" in self.lg_help and
+                self.certs is not None and
+                os.path.exists(os.path.join(self.certs, "server.crt")))
+
+    def have_afxdp(self):
+        return self.col_help is not None and "--afxdp" in self.col_help
+
+
+# ---------------------------------------------------------------- counters
+
+COUNTER_SCRIPT = (
+    "cat /proc/net/snmp; echo '#snmp6'; cat /proc/net/snmp6; "
+    "echo '#softnet'; cat /proc/net/softnet_stat; "
+    "echo '#veth'; cat /sys/class/net/{if}/statistics/rx_dropped "
+    "/sys/class/net/{if}/statistics/rx_packets")
+
+
+def read_counters(env):
+    """Kernel drop counters seen from the collector namespace."""
+    out = {}
+    try:
+        text = subprocess.run(
+            nsexec(env.ns_col, ["sh", "-c", COUNTER_SCRIPT.format(**{"if": env.col_if})]),
+            capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return out
+    section = "snmp"
+    udp_hdr = None
+    softnet_drop = 0
+    veth = []
+    for line in text.splitlines():
+        if line.startswith("#"):
+            section = line[1:]
+            continue
+        f = line.split()
+        if section == "snmp" and f and f[0] == "Udp:":
+            if udp_hdr is None:
+                udp_hdr = f[1:]
+            else:
+                for k, v in zip(udp_hdr, f[1:]):
+                    out["udp_" + k] = int(v)
+        elif section == "snmp6" and len(f) == 2 and f[0].startswith("Udp6"):
+            out["udp6_" + f[0][4:]] = int(f[1])
+        elif section == "softnet" and len(f) >= 2:
+            softnet_drop += int(f[1], 16)
+        elif section == "veth" and f:
+            veth.append(int(f[0]))
+    out["softnet_dropped"] = softnet_drop
+    if len(veth) == 2:
+        out["veth_rx_dropped"], out["veth_rx_packets"] = veth
+    return out
+
+
+def counter_delta(before, after):
+    return {k: after[k] - before.get(k, 0) for k in after
+            if isinstance(after[k], int)}
+
+
+# --------------------------------------------------------------- receivers
+
+def wait_ready(env, kind, proc, timeout=5.0):
+    """Until the receiver's socket (or AF_XDP socket) exists in the namespace."""
+    port_hex = ":%04X" % PORT
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        files = "/proc/net/xdp" if kind == "af_xdp" else "/proc/net/udp /proc/net/udp6"
+        try:
+            text = subprocess.run(nsexec(env.ns_col, ["sh", "-c", "cat " + files + " 2>/dev/null"]),
+                                  capture_output=True, text=True, timeout=5).stdout
+        except subprocess.TimeoutExpired:
+            text = ""
+        lines = text.splitlines()
+        if kind == "af_xdp":
+            if len([l for l in lines if l.strip() and not l.startswith("sk")]) > 0:
+                return True
+        elif any(port_hex in l.split()[1] for l in lines[1:] if len(l.split()) > 1):
+            return True
+        time.sleep(0.05)
+    return proc.poll() is None
+
+
+def receiver_cmd(env, kind, mode, cap_s, summary):
+    if kind == "c":
+        return [env.base_c, "--port", PORT, "--duration", cap_s, "--quiet", 0,
+                "--json", summary]
+    if kind == "py":
+        return [sys.executable, env.base_py, "--port", PORT, "--duration", cap_s,
+                "--quiet", 0, "--json", summary]
+    cmd = [env.collector, "--port", PORT, "--workers", env.workers, "--mode", mode,
+           "--duration", "%g" % cap_s, "--summary-json", summary, "--quiet",
+           "--iface", env.col_if]
+    if mode == "dtls":
+        cmd += ["--cert", os.path.join(env.certs, "server.crt"),
+                "--key", os.path.join(env.certs, "server.key"),
+                "--ca", os.path.join(env.certs, "ca.crt")]
+    if kind == "af_xdp":
+        cmd.append("--afxdp")
+    return cmd
+
+
+def loadgen_cmd(env, mode, clients, rate, secs, report, flood=0, threads=1):
+    # --count bounds the datagrams, --duration the time: whichever ends first.
+    per_client = max(1, int(round(rate * secs / clients))) if rate else 10 ** 9
+    cmd = [env.loadgen, "--target", "%s:%d" % (env.col_ip, PORT),
+           "--clients", clients, "--threads", min(threads, clients),
+           "--rate", int(rate), "--duration", "%g" % secs,
+           "--count", per_client, "--mode", mode,
+           "--report-json", report, "--quiet"]
+    if mode == "dtls":
+        cmd += ["--certs", env.certs]
+    if flood:
+        cmd += ["--flood-handshakes", int(flood)]
+    return cmd
+
+
+# --------------------------------------------------------------------- rows
+
+class Row(dict):
+    pass
+
+
+def na_row(section, kind, mode, clients, rate, why):
+    return Row(section=section, receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
+               clients=clients, offered_pps=rate, status="n/a", note=why)
+
+
+def read_hwm_kb(pid):
+    """Peak RSS of the process's current memory map (VmHWM).
+
+    Not ru_maxrss: that survives execve, so a receiver started from this
+    Python process would report Python's own peak instead of its own.
+    """
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def task_cpu_ns(pid):
+    """On-CPU time (user + system) of all threads of pid, in ns."""
+    total = 0
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    except OSError:
+        return None
+    return total
+
+
+def stop_proc(proc, timeout):
+    """SIGINT (the receivers' 'finish and write the summary'), then kill."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0):
+    """One receiver, one loadgen run; returns the row dict."""
+    tag = "%03d-%s-%s-%s-c%d-r%d" % (seq, section, kind, mode, clients, rate)
+    rx_json = os.path.join(env.raw, tag + "-receiver.json")
+    lg_json = os.path.join(env.raw, tag + "-loadgen.json")
+    rx_log = os.path.join(env.raw, tag + "-receiver.log")
+    lg_log = os.path.join(env.raw, tag + "-loadgen.log")
+    for p in (rx_json, lg_json):
+        if os.path.exists(p):
+            os.unlink(p)
+    row = Row(section=section, receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
+              clients=clients, offered_pps=rate, duration_s=secs, flood_pps=flood,
+              tag=tag)
+    # Handshakes come before the DATA phase: give them time in both bounds.
+    hs_allow = (clients / 300.0 + 3.0) if mode == "dtls" else 0.0
+    lg_cap = secs + hs_allow + 2.0
+    rx_cap = lg_cap + 8.0
+    threads = 2 if (rate == 0 or rate > 250000) and clients >= 2 else 1
+
+    t_start = time.monotonic()
+    before = read_counters(env)
+    with open(rx_log, "w") as rxl:
+        rx = subprocess.Popen(nsexec(env.ns_col, receiver_cmd(env, kind, mode, rx_cap, rx_json)),
+                              stdout=rxl, stderr=subprocess.STDOUT)
+    try:
+        if not wait_ready(env, kind, rx):
+            rx.wait(timeout=2) if rx.poll() is None else None
+            row.update(status="error", note="receiver did not start (see %s)" % rx_log)
+            return row
+        # CPU is measured over the load window only: process start-up (BPF
+        # verification, certificate loading, the Python interpreter) would
+        # otherwise dominate the per-datagram figure of the slow rows.
+        cpu0 = task_cpu_ns(rx.pid)
+        w0 = time.monotonic()
+        with open(lg_log, "w") as lgl:
+            lg = subprocess.run(nsexec(env.ns_gen, loadgen_cmd(env, mode, clients, rate, secs,
+                                                               lg_json, flood, threads)),
+                                stdout=lgl, stderr=subprocess.STDOUT, timeout=lg_cap + 30)
+        row["loadgen_exit"] = lg.returncode
+        # Let the receiver drain what is still queued before it stops.
+        time.sleep(0.3)
+        cpu1 = task_cpu_ns(rx.pid)
+        if cpu0 is not None and cpu1 is not None:
+            row["window_cpu_s"] = (cpu1 - cpu0) / 1e9
+            row["window_s"] = time.monotonic() - w0
+    except subprocess.TimeoutExpired:
+        row.update(status="error", note="loadgen exceeded its time bound")
+    finally:
+        row["vmhwm_kb"] = read_hwm_kb(rx.pid)
+        stop_proc(rx, 15)
+    row["receiver_exit"] = rx.returncode
+    after = read_counters(env)
+    row["counters"] = counter_delta(before, after)
+    row["wall_s"] = round(time.monotonic() - t_start, 3)
+    lgr = load_json(lg_json)
+    rxr = load_json(rx_json)
+    row["raw"] = {"loadgen": lgr, "receiver": rxr}
+    if row.get("status") == "error":
+        return row
+    if lgr is None or rxr is None:
+        row.update(status="error", note="missing %s report (exit codes loadgen %s, receiver %s)"
+                   % ("loadgen" if lgr is None else "receiver", row.get("loadgen_exit"),
+                      rx.returncode))
+        return row
+    derive(row, lgr, rxr)
+    return row
+
+
+def derive(row, lg, rx):
+    """Fills the table figures of a row from the two reports and the counters."""
+    ctr = row["counters"]
+    sent = first(lg, "totals.sent", "sent", "datagrams.sent", default=0)
+    data_sent = first(lg, "totals.data_sent", "data_sent", default=None)
+    elapsed = first(lg, "data_phase_s", "elapsed.data_s", "duration_s",
+                    "elapsed_s", default=row["duration_s"])
+    achieved = first(lg, "achieved_pps", "rate.achieved_pps", default=None)
+    if achieved is None:
+        achieved = (data_sent if data_sent is not None else sent) / elapsed if elapsed else 0
+    received = first(rx, "totals.received", default=0)
+    dups = first(rx, "totals.duplicates", default=0)
+    rx_bytes = first(rx, "totals.bytes", default=None)
+    lost_rx = first(rx, "totals.lost", default=0)
+    missing = max(0, sent - (received - dups))
+    row.update(status="ok", sent=sent, received=received, duplicates=dups,
+               lost_receiver=lost_rx, lost=missing,
+               loss_pct=(100.0 * missing / sent) if sent else 0.0,
+               achieved_pps=achieved, load_s=elapsed)
+    # Where the loss happened. The kernel counters cover every receiver;
+    # XDP and ring counters exist only in the collector's summary.
+    xdp = first(rx, "xdp", default={}) or {}
+    xdp_drop = 0
+    if isinstance(xdp, dict):
+        for k, v in xdp.items():
+            if isinstance(v, int) and "drop" in k:
+                xdp_drop += v
+    drops = first(rx, "drops", default={}) or {}
+    ring = 0
+    for k, v in (drops.items() if isinstance(drops, dict) else []):
+        if isinstance(v, int) and ("enobufs" in k or "ring" in k):
+            ring += v
+    for k in ("rx_ring_full", "ring_full", "fill_ring_empty", "rx_dropped"):
+        v = xdp.get(k) if isinstance(xdp, dict) else None
+        if isinstance(v, int):
+            ring += v
+    rcvbuf = ctr.get("udp_RcvbufErrors", 0) + ctr.get("udp6_RcvbufErrors", 0)
+    rcvbuf = max(rcvbuf, first(rx, "kernel.rxq_ovfl", "rxq_ovfl", "totals.rxq_ovfl", default=0))
+    nic = ctr.get("veth_rx_dropped", 0) + ctr.get("softnet_dropped", 0)
+    attributed = xdp_drop + rcvbuf + ring + nic
+    row["loss_where"] = {"xdp": xdp_drop, "rcvbuf": rcvbuf, "ring": ring, "nic": nic,
+                         "other": max(0, missing - attributed)}
+    # Throughput, latency, CPU and memory of the receiver.
+    if rx_bytes is None:
+        rx_bytes = first(lg, "totals.bytes", "bytes", default=0) * (received / sent if sent else 0)
+    row["mb_per_s"] = rx_bytes / elapsed / 1e6 if elapsed else 0.0
+    row["latency_us"] = latency_of(rx)
+    ru_cpu = first(rx, "rusage.cpu_s", default=None)
+    if ru_cpu is None:
+        ru_cpu = (first(rx, "rusage.utime_s", "rusage.user_s", "rusage.utime", default=0) +
+                  first(rx, "rusage.stime_s", "rusage.sys_s", "rusage.system_s",
+                        "rusage.stime", default=0))
+    row["rusage_cpu_s"] = ru_cpu
+    row["rusage_cpu_ns_per_dgram"] = ru_cpu * 1e9 / received if received else None
+    cpu_s = row.get("window_cpu_s", ru_cpu)
+    row["cpu_s"] = cpu_s
+    row["cpu_pct"] = 100.0 * cpu_s / elapsed if elapsed else 0.0
+    row["cpu_ns_per_dgram"] = cpu_s * 1e9 / received if received else None
+    row["rss_kb"] = row.get("vmhwm_kb") or first(rx, "vmhwm_kb", "rusage.maxrss_kb",
+                                                 "rusage.max_rss_kb", default=0)
+    hs = first(lg, "handshakes", "handshake", default=None)
+    if isinstance(hs, dict):
+        row["handshakes"] = hs
+
+
+def latency_of(rx):
+    lat = first(rx, "totals.latency_us", "latency_us", default=None)
+    if isinstance(lat, dict) and lat.get("p50") is not None:
+        return {"p50": lat.get("p50"), "p99": lat.get("p99"),
+                "p999": first(lat, "p999", "p99_9", "p99.9")}
+    clients = rx.get("clients") if isinstance(rx, dict) else None
+    if isinstance(clients, list) and clients:
+        # Per-client figures only: the median client's p50, the worst p99.
+        p50s = sorted(c["latency_us"]["p50"] for c in clients
+                      if isinstance(c.get("latency_us"), dict) and c["latency_us"].get("p50") is not None)
+        p99s = [c["latency_us"]["p99"] for c in clients
+                if isinstance(c.get("latency_us"), dict) and c["latency_us"].get("p99") is not None]
+        p999s = [first(c["latency_us"], "p999", "p99_9") for c in clients
+                 if isinstance(c.get("latency_us"), dict)]
+        p999s = [v for v in p999s if v is not None]
+        if p50s:
+            return {"p50": p50s[len(p50s) // 2], "p99": max(p99s) if p99s else None,
+                    "p999": max(p999s) if p999s else None}
+    return {"p50": None, "p99": None, "p999": None}
+
+
+# ------------------------------------------------------------------- plan
+
+def plan(env):
+    """The list of rows to run: (section, kind, mode, clients, rate, flood)."""
+    c = env.cfg
+    rows = []
+    for clients, rate in c["seeds"]:
+        for mode in c["seed_modes"]:
+            for path in c["seed_paths"]:
+                rows.append(("seeds", path, mode, clients, rate, 0))
+        for b in c["seed_baselines"]:
+            rows.append(("seeds", b, "plain", clients, rate, 0))
+    # Rising rates with 10 clients: one series per path and baseline.
+    for kind in ("io_uring", "af_xdp", "c", "py"):
+        for rate in c["plain_rates"]:
+            rows.append(("rate", kind, "plain", 10, rate, 0))
+    for kind in PLAIN_PATHS:
+        for rate in c["dtls_rates"]:
+            rows.append(("rate", kind, "dtls", 10, rate, 0))
+    # Rising client counts at a fixed total rate.
+    for n in c["plain_clients"]:
+        for kind in ("io_uring", "af_xdp", "c", "py"):
+            rows.append(("clients", kind, "plain", n, 50000, 0))
+    for n in c["dtls_clients"]:
+        for kind in PLAIN_PATHS:
+            rows.append(("clients", kind, "dtls", n, 20000, 0))
+    if c["flood"]:
+        clients, rate, flood = c["flood"]
+        rows.append(("flood", "io_uring", "dtls", clients, rate, 0))
+        rows.append(("flood", "io_uring", "dtls", clients, rate, flood))
+    return rows
+
+
+def run_all(env):
+    rows = []
+    todo = plan(env)
+    saturated = set()   # (section, kind, mode) lines that reached saturation
+    failed = {}         # (kind, mode) -> consecutive errors
+    na_seen = set()
+    dtls_ok, afxdp_ok = env.have_dtls(), env.have_afxdp()
+    t0 = time.monotonic()
+    for i, (section, kind, mode, clients, rate, flood) in enumerate(todo, 1):
+        line = (section, kind, mode, clients if section == "rate" else 0)
+        secs = env.cfg["secs"]
+        why = None
+        if kind in PLAIN_PATHS and not env.have_collector():
+            why = "collector not built"
+        elif not env.have_loadgen():
+            why = "loadgen not built"
+        elif mode == "dtls" and not dtls_ok:
+            why = "DTLS not available in this build"
+        elif kind == "af_xdp" and not afxdp_ok:
+            why = "collector has no --afxdp"
+        elif section == "rate" and line in saturated:
+            why = "skipped: saturated at a lower rate"
+        elif failed.get((kind, mode), 0) >= 2:
+            why = "skipped: two earlier rows of this path failed"
+        if why:
+            row = na_row(section, kind, mode, clients, rate, why)
+            # Rows skipped for saturation are left out of the table, and a
+            # missing feature is reported once per section, not per row.
+            key = (section, kind, mode, why)
+            if not why.startswith("skipped: saturated") and key not in na_seen:
+                na_seen.add(key)
+                rows.append(row)
+                progress(i, len(todo), row, t0)
+            continue
+        row = run_row(env, i, section, kind, mode, clients, rate, secs, flood)
+        rows.append(row)
+        progress(i, len(todo), row, t0)
+        if row.get("status") == "ok":
+            failed[(kind, mode)] = 0
+            if section == "rate" and (
+                    row["loss_pct"] >= SATURATION_LOSS_PCT or rate == 0 or
+                    row["achieved_pps"] < SENDER_LIMIT * rate):
+                saturated.add(line)
+        else:
+            failed[(kind, mode)] = failed.get((kind, mode), 0) + 1
+    return rows
+
+
+def fmt_rate(r):
+    if r is None:
+        return "-"
+    if r == 0:
+        return "max"
+    if r >= 1000 and r % 1000 == 0:
+        return "%dk" % (r // 1000)
+    return "%d" % r
+
+
+def progress(i, n, row, t0):
+    head = "[%3d/%d %5.0fs] %-10s %-26s %-5s clients=%-5d offered=%-5s" % (
+        i, n, time.monotonic() - t0, row["section"], row["path"], row["mode"],
+        row["clients"], fmt_rate(row["offered_pps"]))
+    if row.get("status") != "ok":
+        log(head + "  %s: %s" % (row.get("status"), row.get("note", "")))
+        return
+    ns = row.get("cpu_ns_per_dgram")
+    log(head + "  achieved=%.0f/s sent=%d recv=%d loss=%.3f%% cpu=%s ns/dgram rss=%.1fMB" % (
+        row["achieved_pps"], row["sent"], row["received"], row["loss_pct"],
+        "%.0f" % ns if ns is not None else "-", row["rss_kb"] / 1024.0))
+
+
+# ------------------------------------------------------------------ micro
+
+def run_micro(env):
+    """Google Benchmarks registered in suite 'perf', ns/op each."""
+    try:
+        intro = subprocess.run(["meson", "introspect", "--benchmarks", env.build],
+                               capture_output=True, text=True, timeout=60)
+        benches = json.loads(intro.stdout)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        warn("cannot list benchmarks: %s" % e)
+        return []
+    results = []
+    for b in benches:
+        suites = [s.split(":")[-1] for s in b.get("suite", [])]
+        if "perf" not in suites:
+            continue
+        out = os.path.join(env.raw, "micro-%s.json" % b["name"])
+        cmd = list(b["cmd"]) + ["--benchmark_min_time=%g" % env.cfg["micro"],
+                                "--benchmark_format=json", "--benchmark_out=" + out,
+                                "--benchmark_out_format=json"]
+        t = time.monotonic()
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                               cwd=b.get("workdir") or env.build,
+                               env=dict(os.environ, **(b.get("env") or {})))
+            ok = r.returncode == 0
+        except (OSError, subprocess.TimeoutExpired) as e:
+            ok = False
+            r = None
+            warn("%s: %s" % (b["name"], e))
+        data = load_json(out) or {}
+        n = 0
+        for bm in data.get("benchmarks", []):
+            if bm.get("run_type", "iteration") != "iteration":
+                continue
+            scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}.get(bm.get("time_unit", "ns"), 1.0)
+            results.append({"executable": b["name"], "name": bm["name"],
+                            "ns_per_op": bm["cpu_time"] * scale,
+                            "real_ns_per_op": bm["real_time"] * scale,
+                            "iterations": bm.get("iterations"),
+                            "items_per_second": bm.get("items_per_second"),
+                            "bytes_per_second": bm.get("bytes_per_second")})
+            n += 1
+        log("[micro %5.1fs] %-14s %s, %d benchmarks" % (
+            time.monotonic() - t, b["name"], "ok" if ok else "FAILED (exit %s)" %
+            (r.returncode if r else "-"), n))
+        if not ok:
+            results.append({"executable": b["name"], "name": b["name"], "ns_per_op": None,
+                            "error": (r.stderr[-500:] if r else "did not run")})
+    return results
+
+
+# ------------------------------------------------------------------ report
+
+def machine():
+    info = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "uname": " ".join(platform.uname()[i] for i in (0, 2, 4)),
+            "cpus": os.cpu_count()}
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                info["mem_gib"] = round(int(line.split()[1]) / 1048576, 1)
+        for line in open("/etc/os-release"):
+            if line.startswith("PRETTY_NAME="):
+                info["os"] = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return info
+
+
+def git_commit(src):
+    try:
+        c = subprocess.run(["git", "-C", src, "rev-parse", "--short=12", "HEAD"],
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", src, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return c + ("-dirty" if dirty else "")
+    except OSError:
+        return "unknown"
+
+
+def num(v, fmt="%.0f"):
+    return "-" if v is None else fmt % v
+
+
+def baseline_for(rows, row, kind):
+    for r in rows:
+        if (r.get("receiver") == kind and r.get("status") == "ok" and r["mode"] == "plain" and
+                r["section"] == row["section"] and r["clients"] == row["clients"] and
+                r["offered_pps"] == row["offered_pps"]):
+            return r
+    return None
+
+
+def where_text(row):
+    w = row.get("loss_where") or {}
+    parts = ["%s %d" % (k, v) for k, v in w.items() if v]
+    return ", ".join(parts) if parts else "-"
+
+
+def ratio_text(row, base):
+    """CPU per datagram of the baseline over the row's: 'x times cheaper'."""
+    if not base or row is base or not row.get("cpu_ns_per_dgram") or not base.get("cpu_ns_per_dgram"):
+        return "-"
+    return "%.1fx" % (base["cpu_ns_per_dgram"] / row["cpu_ns_per_dgram"])
+
+
+E2E_HEAD = ("| Path | Mode | Clients | Offered/s | Achieved/s | Loss % | Loss where (datagrams) "
+            "| MB/s | p50 / p99 / p99.9 latency (us) | CPU % | CPU ns/dgram | vs C | vs Python | RSS MB |\n"
+            "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
+
+
+def e2e_line(rows, r):
+    if r.get("status") != "ok":
+        return "| %s | %s | %d | %s | %s | | | | | | | | | |\n" % (
+            r["path"], r["mode"], r["clients"], fmt_rate(r["offered_pps"]),
+            "%s: %s" % (r.get("status"), r.get("note", "")))
+    lat = r.get("latency_us") or {}
+    latt = " / ".join(num(lat.get(k), "%.0f") for k in ("p50", "p99", "p999"))
+    vs_c = vs_py = "-"
+    if r["mode"] == "plain":
+        vs_c = ratio_text(r, baseline_for(rows, r, "c"))
+        vs_py = ratio_text(r, baseline_for(rows, r, "py"))
+    return "| %s | %s | %d | %s | %.0f | %.3f | %s | %.2f | %s | %.0f | %s | %s | %s | %.1f |\n" % (
+        r["path"], r["mode"], r["clients"], fmt_rate(r["offered_pps"]), r["achieved_pps"],
+        r["loss_pct"], where_text(r), r["mb_per_s"], latt, r["cpu_pct"],
+        num(r.get("cpu_ns_per_dgram")), vs_c, vs_py, r["rss_kb"] / 1024.0)
+
+
+def markdown(env, meta, micro, rows, plots):
+    m = meta["machine"]
+    out = []
+    out.append("# XTel performance\n\n")
+    out.append("Measured by `%s` on %s, commit `%s` (level `%s`). Regenerate with "
+               "`sudo bench/run.sh --publish`; raw results: `results.json` in the output "
+               "directory (default `build/bench-results`).\n\n" % (
+                   meta["command"], m["date"], meta["commit"], meta["level"]))
+    out.append("Machine: %s, %s CPUs, %s GiB RAM; %s; %s. Collector and load generator run "
+               "in two network namespaces joined by a veth pair (scripts/testbed.sh) on the "
+               "same CPUs, collector with %d worker(s).\n\n" % (
+                   m.get("cpu", "?"), m.get("cpus"), m.get("mem_gib", "?"), m.get("os", "?"),
+                   m["uname"], env.workers))
+    out.append("How to read the tables: *Loss %* is (sent - (received - duplicates)) / sent, "
+               "from the load generator's report and the receiver's summary. *Loss where* "
+               "splits it: `xdp` = dropped by the XDP program (collector summary), `rcvbuf` = "
+               "socket receive buffer overflow (UDP RcvbufErrors of the collector namespace), "
+               "`ring` = io_uring buffer ring ENOBUFS / AF_XDP ring full, `nic` = veth or "
+               "softnet backlog drops, `other` = the remainder. *CPU* is the receiver's on-CPU "
+               "time (user + system, all threads, from /proc/PID/task/*/schedstat) from the "
+               "moment it is ready until the load has drained, so start-up work (BPF "
+               "verification, certificate loading, interpreter start) is left out; *CPU %* "
+               "relates it to the load's duration (100 = one core), *CPU ns/dgram* to the "
+               "datagrams received. Each receiver's whole-run rusage, as its summary reports "
+               "it, is kept in results.json (`rusage_cpu_s`). *RSS* is the receiver's peak "
+               "resident memory (VmHWM). *vs C* / *vs Python* = the baseline's CPU ns per "
+               "datagram divided by this row's at the same load (higher is better). The "
+               "baselines (bench/baseline_recvmmsg.c, bench/baseline_recvfrom.py) decode the "
+               "same header and keep per-client sequence accounting; they have no DTLS.\n\n")
+    sections = [("seeds", "The seed projects' table"),
+                ("rate", "Rising rates (10 clients) up to saturation"),
+                ("clients", "Rising client counts")]
+    for key, title in sections:
+        sel = [r for r in rows if r["section"] == key]
+        if not sel:
+            continue
+        out.append("## %s\n\n" % title)
+        if key == "rate":
+            out.append("Rate `max` = the load generator sends as fast as it can. A series "
+                       "stops after its first row with >= %g%% loss or a sender below %d%% of "
+                       "the offered rate.\n\n" % (SATURATION_LOSS_PCT, SENDER_LIMIT * 100))
+        out.append(E2E_HEAD)
+        for r in sel:
+            out.append(e2e_line(rows, r))
+        out.append("\n")
+    hs = [r for r in rows if r.get("status") == "ok" and r["mode"] == "dtls" and r.get("handshakes")
+          and r["section"] == "clients"]
+    if hs:
+        out.append("## DTLS handshakes and memory per client\n\n")
+        out.append("Handshakes: full mutual-authentication DTLS 1.2 handshakes (ECDSA P-256), "
+                   "all clients connecting at once; rate as the load generator measured it. "
+                   "Memory per client = (collector max RSS with N clients - with 1 client) / "
+                   "(N - 1).\n\n")
+        out.append("| Path | Clients | Handshakes ok | Failed | Handshakes/s | RSS MB | KiB per client |\n"
+                   "|---|---:|---:|---:|---:|---:|---:|\n")
+        for r in hs:
+            h = r["handshakes"]
+            ref = next((x for x in rows if x.get("status") == "ok" and x["mode"] == "dtls" and
+                        x["receiver"] == r["receiver"] and x["clients"] == 1), None)
+            per = "-"
+            if ref and r["clients"] > 1:
+                per = "%.1f" % ((r["rss_kb"] - ref["rss_kb"]) / (r["clients"] - 1))
+            out.append("| %s | %d | %s | %s | %s | %.1f | %s |\n" % (
+                r["path"], r["clients"], first(h, "ok", "completed", default="-"),
+                first(h, "failed", default="-"), num(first(h, "rate_per_s", "per_s", "rate")),
+                r["rss_kb"] / 1024.0, per))
+        out.append("\n")
+    fl = [r for r in rows if r["section"] == "flood"]
+    if fl:
+        out.append("## Handshake flood\n\n")
+        out.append("Established DTLS clients sending while the load generator floods "
+                   "ClientHellos without cookies from 198.18.1.0/24.\n\n")
+        out.append("| Path | Clients | Offered/s | Flood hellos/s | Achieved/s | Loss % | Loss where | CPU % | RSS MB |\n"
+                   "|---|---:|---:|---:|---:|---:|---|---:|---:|\n")
+        for r in fl:
+            if r.get("status") != "ok":
+                out.append("| %s | %d | %s | %s | %s: %s | | | | |\n" % (
+                    r["path"], r["clients"], fmt_rate(r["offered_pps"]),
+                    fmt_rate(r.get("flood_pps")), r.get("status"), r.get("note", "")))
+                continue
+            out.append("| %s | %d | %s | %s | %.0f | %.3f | %s | %.0f | %.1f |\n" % (
+                r["path"], r["clients"], fmt_rate(r["offered_pps"]),
+                fmt_rate(r.get("flood_pps")) if r.get("flood_pps") else "none",
+                r["achieved_pps"], r["loss_pct"], where_text(r), r["cpu_pct"],
+                r["rss_kb"] / 1024.0))
+        out.append("\n")
+    if plots:
+        out.append("## Plots\n\n")
+        for name, title in plots:
+            out.append("![%s](img/%s)\n\n" % (title, name))
+    out.append("## Micro-benchmarks\n\n")
+    if micro:
+        out.append("Google Benchmark, `--benchmark_min_time=%g`; CPU time per operation.\n\n"
+                   % env.cfg["micro"])
+        out.append("| Benchmark | ns/op | items/s |\n|---|---:|---:|\n")
+        for b in micro:
+            if b.get("ns_per_op") is None:
+                out.append("| %s | failed | |\n" % b["name"])
+                continue
+            ips = b.get("items_per_second")
+            out.append("| %s/%s | %.1f | %s |\n" % (b["executable"], b["name"], b["ns_per_op"],
+                                                  "%.3g" % ips if ips else "-"))
+    else:
+        out.append("No micro-benchmark is registered in this build.\n")
+    out.append("\n")
+    return "".join(out)
+
+
+PLOT_LINES = [("io_uring", "plain"), ("af_xdp", "plain"), ("io_uring", "dtls"),
+              ("af_xdp", "dtls"), ("c", "plain"), ("py", "plain")]
+
+
+def plots(env, rows):
+    """loss % and CPU ns/datagram against offered rate, one line per path."""
+    gp = shutil.which("gnuplot")
+    if not gp:
+        warn("gnuplot not found: no plots (scripts/deps.sh installs gnuplot-nox)")
+        return []
+    pdir = os.path.join(env.out, "img")
+    os.makedirs(pdir, exist_ok=True)
+    series = []
+    for kind, mode in PLOT_LINES:
+        pts = []
+        for r in rows:
+            if (r.get("status") == "ok" and r["receiver"] == kind and r["mode"] == mode and
+                    r["section"] in ("rate", "seeds") and r["clients"] in (1, 5, 10)):
+                # 'max' rows are plotted at the rate the sender reached.
+                x = r["offered_pps"] or r["achieved_pps"]
+                pts.append((x, r["loss_pct"], r.get("cpu_ns_per_dgram") or 0))
+        if not pts:
+            continue
+        pts.sort()
+        dat = os.path.join(pdir, "%s-%s.dat" % (kind, mode))
+        with open(dat, "w") as f:
+            for x, loss, ns in pts:
+                f.write("%g %g %g\n" % (x, loss, ns))
+        label = RECEIVER_LABEL[kind] + ("" if kind in ("c", "py") else " " + mode)
+        series.append((dat, label))
+    if not series:
+        return []
+    made = []
+    for name, col, ylabel, title in (
+            ("loss_vs_rate.png", 2, "loss (%)", "Loss against offered rate"),
+            ("cpu_ns_vs_rate.png", 3, "receiver CPU per datagram (ns)",
+             "Receiver CPU per datagram against offered rate")):
+        script = os.path.join(pdir, name + ".gp")
+        with open(script, "w") as f:
+            f.write("set terminal pngcairo size 900,560 noenhanced font 'sans,10'\n")
+            f.write("set output '%s'\n" % os.path.join(pdir, name))
+            f.write("set title '%s'\nset xlabel 'offered rate (datagrams/s)'\n" % title)
+            f.write("set ylabel '%s'\nset logscale x\nset grid\nset key outside right top\n" % ylabel)
+            if col == 3:
+                f.write("set logscale y\n")
+            else:
+                f.write("set yrange [0:*]\n")
+            f.write("plot " + ", \\\n     ".join(
+                "'%s' using 1:%d with linespoints lw 2 title '%s'" % (d, col, l)
+                for d, l in series) + "\n")
+        r = subprocess.run([gp, script], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            warn("gnuplot failed for %s: %s" % (name, r.stderr.strip()))
+            continue
+        made.append((name, title))
+    return made
+
+
+def main():
+    ap = argparse.ArgumentParser(description="XTel benchmark suite runner (use bench/run.sh)")
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--certs")
+    ap.add_argument("--level", choices=sorted(LEVELS), default="full")
+    ap.add_argument("--command", help="the command line to record in the report")
+    ap.add_argument("--publish", action="store_true",
+                    help="also write docs/PERFORMANCE.md and docs/img/*.png")
+    ap.add_argument("--no-micro", action="store_true")
+    ap.add_argument("--no-e2e", action="store_true")
+    args = ap.parse_args()
+    env = Env(args)
+    t0 = time.monotonic()
+    meta = {"command": env.command, "level": env.level, "commit": git_commit(env.src),
+            "machine": machine(), "workers": env.workers,
+            "namespaces": [env.ns_col, env.ns_gen]}
+    log("== XTel bench (%s) -> %s" % (env.level, env.out))
+    micro = [] if args.no_micro else run_micro(env)
+    rows = [] if args.no_e2e else run_all(env)
+    made = plots(env, rows)
+    meta["elapsed_s"] = round(time.monotonic() - t0, 1)
+    result = {"meta": meta, "micro": micro, "rows": rows,
+              "plots": [n for n, _ in made]}
+    with open(os.path.join(env.out, "results.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    md = markdown(env, meta, micro, rows, made)
+    with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
+        f.write(md)
+    if env.publish:
+        docs = os.path.join(env.src, "docs")
+        os.makedirs(os.path.join(docs, "img"), exist_ok=True)
+        with open(os.path.join(docs, "PERFORMANCE.md"), "w") as f:
+            f.write(md)
+        for name, _ in made:
+            shutil.copyfile(os.path.join(env.out, "img", name), os.path.join(docs, "img", name))
+        log("published docs/PERFORMANCE.md and %d plot(s) in docs/img/" % len(made))
+    bad = [r for r in rows if r.get("status") == "error"]
+    log("== done in %.0f s: %d rows (%d errors), %d micro-benchmarks; results in %s" % (
+        meta["elapsed_s"], len(rows), len(bad), len(micro), env.out))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
