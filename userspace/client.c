@@ -27,24 +27,37 @@ void xtel_client_destroy(struct xtel_client *c)
 }
 
 static void new_epoch_state(struct xtel_client *c, uint64_t init_ts,
-			    uint64_t send_ts)
+			    uint64_t send_ts, uint64_t arrival_ns)
 {
 	c->epochs++;
 	c->epoch_init_ts = init_ts;
+	c->epoch_init_arrival_ns = arrival_ns;
 	c->epoch_min_ts = send_ts;
 	c->bye_seen = 0;
 	c->bye_seq = 0;
 }
 
+/*
+ * Sent before this epoch's INIT, and arriving soon after it: a straggler of
+ * a past epoch. Past the grace period the send time is not trusted (the
+ * client's clock may have stepped back) and the window decides.
+ */
+static bool from_past_epoch(const struct xtel_client *c, uint64_t ts,
+			    uint64_t arrival_ns)
+{
+	return c->epoch_init_ts && ts < c->epoch_init_ts &&
+	       arrival_ns < c->epoch_init_arrival_ns + XTEL_STRAGGLER_NS;
+}
+
 static enum xtel_seq_verdict account_init(struct xtel_client *c,
 					  const struct xtel_msg *msg,
-					  uint64_t *gap)
+					  uint64_t arrival_ns, uint64_t *gap)
 {
 	struct xtel_seqwin *w = &c->win;
 	uint64_t ts = msg->send_ts_ns;
 
 	if (!w->started) {
-		new_epoch_state(c, ts, ts);
+		new_epoch_state(c, ts, ts, arrival_ns);
 		return xtel_seqwin_account(w, 0, gap);
 	}
 	if (c->epoch_init_ts) {
@@ -52,39 +65,38 @@ static enum xtel_seq_verdict account_init(struct xtel_client *c,
 			w->duplicates++;
 			return XTEL_SEQ_DUPLICATE;
 		}
-		if (ts < c->epoch_init_ts) {
+		if (from_past_epoch(c, ts, arrival_ns)) {
 			w->too_late++;
 			return XTEL_SEQ_TOO_LATE;
 		}
 	} else if (ts <= c->epoch_min_ts) {
 		/* This epoch's own INIT, overtaken by its datagrams. */
 		c->epoch_init_ts = ts;
+		c->epoch_init_arrival_ns = arrival_ns;
 		c->epoch_min_ts = ts;
 		return xtel_seqwin_account(w, 0, gap);
 	}
 	xtel_seqwin_restart(w, 0);
-	new_epoch_state(c, ts, ts);
+	new_epoch_state(c, ts, ts, arrival_ns);
 	return XTEL_SEQ_RESTART;
 }
 
 static enum xtel_seq_verdict account_numbered(struct xtel_client *c,
 					      const struct xtel_msg *msg,
-					      uint64_t *gap)
+					      uint64_t arrival_ns, uint64_t *gap)
 {
 	struct xtel_seqwin *w = &c->win;
 	uint64_t ts = msg->send_ts_ns;
 	bool first = !w->started;
 	enum xtel_seq_verdict v;
 
-	if (c->epoch_init_ts && ts < c->epoch_init_ts) {
+	if (from_past_epoch(c, ts, arrival_ns)) {
 		w->too_late++;
 		return XTEL_SEQ_TOO_LATE;
 	}
 	v = xtel_seqwin_account(w, msg->seq, gap);
-	if (first)
-		new_epoch_state(c, 0, ts);
-	else if (v == XTEL_SEQ_RESTART)
-		new_epoch_state(c, 0, ts);
+	if (first || v == XTEL_SEQ_RESTART)
+		new_epoch_state(c, 0, ts, arrival_ns);
 	else if (ts < c->epoch_min_ts)
 		c->epoch_min_ts = ts;
 	return v;
@@ -92,7 +104,7 @@ static enum xtel_seq_verdict account_numbered(struct xtel_client *c,
 
 static enum xtel_seq_verdict account_bye(struct xtel_client *c,
 					 const struct xtel_msg *msg,
-					 uint64_t *gap)
+					 uint64_t arrival_ns, uint64_t *gap)
 {
 	struct xtel_seqwin *w = &c->win;
 
@@ -100,7 +112,7 @@ static enum xtel_seq_verdict account_bye(struct xtel_client *c,
 		w->duplicates++;
 		return XTEL_SEQ_DUPLICATE;
 	}
-	if (c->epoch_init_ts && msg->send_ts_ns < c->epoch_init_ts) {
+	if (from_past_epoch(c, msg->send_ts_ns, arrival_ns)) {
 		w->too_late++;
 		return XTEL_SEQ_TOO_LATE;
 	}
@@ -226,11 +238,11 @@ int xtel_client_account(struct xtel_client *c, const struct xtel_msg *msg,
 		c->last_seen_ns = arrival_ns;
 
 	if (t == XTEL_MSG_INIT && msg->seq == 0)
-		v = account_init(c, msg, &gap);
+		v = account_init(c, msg, arrival_ns, &gap);
 	else if (t == XTEL_MSG_BYE)
-		v = account_bye(c, msg, &gap);
+		v = account_bye(c, msg, arrival_ns, &gap);
 	else
-		v = account_numbered(c, msg, &gap);
+		v = account_numbered(c, msg, arrival_ns, &gap);
 
 	if (v != XTEL_SEQ_DUPLICATE && xtel_latency_record(&c->lat, lat))
 		err = -ENOMEM;

@@ -15,8 +15,13 @@
  *   the INIT is reordered), an INIT no later than every datagram of the
  *   epoch is that epoch's own late INIT and goes through the window
  *   (normally "reordered"); a later one is a restart.
- * - A HEARTBEAT/DATA sent before the current epoch's INIT belongs to a past
- *   epoch: too late (it must not open gaps in the new epoch).
+ * - A HEARTBEAT/DATA/BYE sent before the current epoch's INIT and arriving
+ *   within XTEL_STRAGGLER_NS of that INIT belongs to a past epoch: too late
+ *   (it must not open gaps in the new epoch). The same goes for an INIT
+ *   older than the current one. After the grace period send times are not
+ *   trusted for this (a client clock stepping back must not turn all its
+ *   traffic into "too late"): the window decides, and an older INIT is a
+ *   restart.
  * - BYE takes no number: it settles the epoch's gaps (xtel_seqwin_bye) and
  *   a repeat with the same seq is a duplicate.
  * Latency is recorded for every datagram except duplicates (a duplicate's
@@ -27,6 +32,7 @@
 #ifndef XTEL_CLIENT_H
 #define XTEL_CLIENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "latency.h"
@@ -42,6 +48,10 @@ enum {
 	XTEL_METRIC_CHUNK = 4,	/* key slots allocated together */
 	XTEL_METRIC_CHUNKS = XTEL_CLIENT_MAX_KEYS / XTEL_METRIC_CHUNK,
 };
+
+/* How long after an epoch's INIT a datagram sent before it is a straggler
+ * of a past epoch: far longer than any network reordering. */
+#define XTEL_STRAGGLER_NS (2ULL * 1000000000ULL)
 
 /* min/max/sum/count of one metric over one interval. */
 struct xtel_metric_ivl {
@@ -64,6 +74,7 @@ struct xtel_client {
 	uint32_t client_id;
 	uint32_t epochs;
 	uint64_t epoch_init_ts;	/* send ts of this epoch's INIT; 0: unseen */
+	uint64_t epoch_init_arrival_ns;	/* when that INIT arrived */
 	uint64_t epoch_min_ts;	/* earliest send ts seen in this epoch */
 	uint64_t bye_seq;
 	uint64_t received, bytes;

@@ -49,6 +49,22 @@ static int teardown(void **state)
 	return 0;
 }
 
+static enum xtel_seq_verdict feed_at(struct fx *f, uint8_t type, uint64_t seq,
+				     uint64_t ts, uint64_t arrival)
+{
+	struct xtel_msg m;
+	struct xtel_acct_result res;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.client_id = CID;
+	m.seq = seq;
+	m.send_ts_ns = ts;
+	assert_int_equal(xtel_registry_account(f->reg, &m, arrival,
+					       XTEL_WIRE_HDR_LEN, &res), 0);
+	return res.verdict;
+}
+
 /* Send times grow 1 us per sequence number inside an epoch. */
 static enum xtel_seq_verdict feed_ts(struct fx *f, uint8_t type, uint64_t seq,
 				     uint64_t ts, uint64_t *gap)
@@ -234,6 +250,27 @@ static void test_restart_with_init(void **state)
 			 XTEL_SEQ_TOO_LATE);
 	expect(f, 153, 0, 0, 0, 0, 1, 2);
 	assert_int_equal(f->snap.clients[0].highest_seq, 50);
+}
+
+static void test_client_clock_steps_back(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t hour = 3600ULL * 1000000000ULL;
+	const uint64_t later = T0 + 3 * 1000000000ULL;	/* past the grace */
+
+	data_range(f, 0, 10);
+	/* The sender's clock steps back an hour: its datagrams now look older
+	 * than the INIT, but long after it they are this epoch's, not
+	 * stragglers of a past one. */
+	for (uint64_t s = 11; s <= 20; s++)
+		assert_int_equal(feed_at(f, XTEL_MSG_DATA, s, T0 - hour + s,
+					 later + s),
+				 XTEL_SEQ_NEW);
+	expect(f, 21, 0, 0, 0, 0, 0, 1);
+	/* An INIT "older" than the current one, past the grace: a restart. */
+	assert_int_equal(feed_at(f, XTEL_MSG_INIT, 0, T0 - hour + 100, later + 100),
+			 XTEL_SEQ_RESTART);
+	expect(f, 22, 0, 0, 0, 0, 0, 2);
 }
 
 static void test_restart_closes_pending(void **state)
@@ -430,6 +467,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_jump, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_with_init, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_closes_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_clock_steps_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_reset_without_init, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_init, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_init, setup, teardown),
