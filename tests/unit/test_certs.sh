@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Unit test of certs/gen.sh: generates N=3 into a temporary directory and
+# checks the exact file layout, that the server and client certificates
+# chain to the CA with the right purposes, the exact CNs and server SANs,
+# P-256 keys with mode 0600, that the rogue client fails against ca.crt and
+# the expired one fails with an expiry error, that a re-run changes no file
+# and a larger N only adds clients, and the usage errors. Prints a cmocka-
+# style closing line and exits non-zero on any failure.
+#
+# usage: tests/unit/test_certs.sh [SOURCE_ROOT]
+set -uo pipefail
+
+root=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
+gen="$root/certs/gen.sh"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtel-test-certs.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+out="$tmp/out"
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "[       OK ] $*"; }
+bad() { failed=$((failed + 1)); echo "[  FAILED  ] $*"; }
+check() { # description command...
+	local d=$1
+	shift
+	if "$@" >"$tmp/log" 2>&1; then ok "$d"; else bad "$d"; sed 's/^/    /' "$tmp/log"; fi
+}
+check_not() { # description command... (must fail)
+	local d=$1
+	shift
+	if "$@" >"$tmp/log" 2>&1; then bad "$d (unexpectedly succeeded)"; else ok "$d"; fi
+}
+equal() { # description got want
+	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi
+}
+
+command -v openssl >/dev/null || { echo "openssl not installed"; exit 77; }
+
+# ---- generate ----
+check "gen.sh OUTDIR 3 succeeds" "$gen" "$out" 3
+
+want_files="bad/client-1-expired.crt
+bad/client-1-expired.key
+bad/client-1-rogue.crt
+bad/client-1-rogue.key
+bad/rogue-ca.crt
+bad/rogue-ca.key
+ca.crt
+ca.key
+client-1.crt
+client-1.key
+client-2.crt
+client-2.key
+client-3.crt
+client-3.key
+server.crt
+server.key"
+equal "exact file layout" "$(cd "$out" && find . -type f | sed 's|^\./||' | LC_ALL=C sort)" "$want_files"
+
+# ---- chains and purposes ----
+check "server chains to CA (sslserver)" openssl verify -CAfile "$out/ca.crt" -purpose sslserver "$out/server.crt"
+for i in 1 2 3; do
+	check "client-$i chains to CA (sslclient)" openssl verify -CAfile "$out/ca.crt" -purpose sslclient "$out/client-$i.crt"
+	check_not "client-$i is not a server cert" openssl verify -CAfile "$out/ca.crt" -purpose sslserver "$out/client-$i.crt"
+done
+check_not "server is not a client cert" openssl verify -CAfile "$out/ca.crt" -purpose sslclient "$out/server.crt"
+
+# ---- names and extensions ----
+subject() { openssl x509 -in "$1" -noout -subject -nameopt RFC2253 | sed 's/^subject=//'; }
+equal "server CN" "$(subject "$out/server.crt")" "CN=xtel-collector"
+for i in 1 2 3; do
+	equal "client-$i CN" "$(subject "$out/client-$i.crt")" "CN=client-$i"
+done
+equal "rogue client CN" "$(subject "$out/bad/client-1-rogue.crt")" "CN=client-1"
+equal "expired client CN" "$(subject "$out/bad/client-1-expired.crt")" "CN=client-1"
+ext() { openssl x509 -in "$1" -noout -ext "$2" | sed -n '2p' | sed 's/^ *//'; }
+equal "server SANs" "$(ext "$out/server.crt" subjectAltName)" \
+	"IP Address:198.18.0.1, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1, IP Address:2001:2:0:0:0:0:0:1, DNS:localhost"
+equal "server EKU" "$(ext "$out/server.crt" extendedKeyUsage)" "TLS Web Server Authentication"
+equal "client EKU" "$(ext "$out/client-2.crt" extendedKeyUsage)" "TLS Web Client Authentication"
+equal "CA basicConstraints" "$(ext "$out/ca.crt" basicConstraints)" "CA:TRUE, pathlen:0"
+equal "CA keyUsage" "$(ext "$out/ca.crt" keyUsage)" "Certificate Sign, CRL Sign"
+equal "leaf basicConstraints" "$(ext "$out/client-1.crt" basicConstraints)" "CA:FALSE"
+equal "leaf keyUsage" "$(ext "$out/server.crt" keyUsage)" "Digital Signature"
+
+# ---- keys ----
+for k in ca server client-1 client-2 client-3 bad/rogue-ca bad/client-1-rogue bad/client-1-expired; do
+	equal "$k.key is P-256" "$(openssl pkey -in "$out/$k.key" -noout -text | sed -n 's/^ASN1 OID: //p')" "prime256v1"
+	equal "$k.key mode" "$(stat -c %a "$out/$k.key")" "600"
+	equal "$k.key matches $k.crt" "$(openssl pkey -in "$out/$k.key" -pubout)" \
+		"$(openssl x509 -in "$out/$k.crt" -noout -pubkey)"
+done
+equal "certificate signature is ecdsa-with-SHA256" \
+	"$(openssl x509 -in "$out/client-1.crt" -noout -text | sed -n 's/^ *Signature Algorithm: //p' | head -n 1)" \
+	"ecdsa-with-SHA256"
+
+# ---- bad/ ----
+check_not "rogue client fails against ca.crt" openssl verify -CAfile "$out/ca.crt" "$out/bad/client-1-rogue.crt"
+check "rogue client chains to the rogue CA" openssl verify -CAfile "$out/bad/rogue-ca.crt" -purpose sslclient "$out/bad/client-1-rogue.crt"
+openssl verify -CAfile "$out/ca.crt" "$out/bad/client-1-expired.crt" >"$tmp/exp.log" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -q 'error 10 at 0 depth lookup: certificate has expired' "$tmp/exp.log"; then
+	ok "expired client fails with an expiry error"
+else
+	bad "expired client: rc=$rc, $(tr '\n' ' ' <"$tmp/exp.log")"
+fi
+check "expired client is otherwise valid (real CA)" \
+	openssl verify -CAfile "$out/ca.crt" -no_check_time -purpose sslclient "$out/bad/client-1-expired.crt"
+
+# ---- idempotence ----
+sums() { (cd "$out" && find . -type f | LC_ALL=C sort | xargs sha256sum); }
+before=$(sums)
+check "re-run succeeds" "$gen" "$out" 3
+equal "re-run changes no file" "$(sums)" "$before"
+check "re-run with N=5 succeeds" "$gen" "$out" 5
+equal "N=5 only adds client-4 and client-5" \
+	"$(diff <(echo "$before") <(sums) | sed -n 's/^> [0-9a-f]*  //p' | tr '\n' ' ')" \
+	"./client-4.crt ./client-4.key ./client-5.crt ./client-5.key "
+check "client-5 chains to the same CA" openssl verify -CAfile "$out/ca.crt" -purpose sslclient "$out/client-5.crt"
+rm -f "$out/client-2.crt"
+before2=$(sums)
+check "re-run after deleting client-2.crt" "$gen" "$out" 5
+equal "only client-2 is regenerated" \
+	"$(diff <(echo "$before2") <(sums) | sed -n 's/^[<>] [0-9a-f]*  //p' | LC_ALL=C sort -u | tr '\n' ' ')" \
+	"./client-2.crt ./client-2.key "
+check "regenerated client-2 chains to CA" openssl verify -CAfile "$out/ca.crt" -purpose sslclient "$out/client-2.crt"
+
+# ---- usage and errors ----
+check "--help exits 0" "$gen" --help
+if "$gen" --help | grep -q '^usage: certs/gen.sh'; then ok "--help prints usage"; else bad "--help prints usage"; fi
+for n in 0 -1 abc 1.5 007 100001; do
+	"$gen" "$tmp/n" "$n" >/dev/null 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 2 ] && grep -q "N must be a whole number" "$tmp/err"; then
+		ok "N=$n rejected"
+	else
+		bad "N=$n: rc=$rc $(cat "$tmp/err")"
+	fi
+done
+"$gen" >/dev/null 2>&1
+equal "no OUTDIR is a usage error" "$?" "2"
+OPENSSL="$tmp/no-such-openssl" "$gen" "$tmp/x" 1 >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "not found" "$tmp/err"; then ok "missing openssl reported"; else bad "missing openssl: rc=$rc $(cat "$tmp/err")"; fi
+"$gen" /proc/xtel-cannot-create 1 >/dev/null 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "writable OUTDIR" "$tmp/err"; then ok "unwritable OUTDIR reported"; else bad "unwritable OUTDIR: rc=$rc $(cat "$tmp/err")"; fi
+equal "no staging directory left behind" "$(find "$out" -name '.gen-*' | wc -l)" "0"
+
+echo "[==========] certs: $((passed + failed)) check(s) run."
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
