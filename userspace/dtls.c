@@ -4,18 +4,27 @@
  * loading with errors a user can act on, the shared SSL_CTX settings, and the
  * client used by the load generator. See dtls.h for the contract.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "../bpf/xtel_common.h"
 #include "dgram_bio.h"
 #include "dtls.h"
 
@@ -148,7 +157,7 @@ void xtel_dtls_identity_free(struct xtel_dtls_identity *id)
 static int ctx_load_ca(SSL_CTX *ctx, const char *ca_file, char *err,
 		       size_t err_len)
 {
-	FILE *f;
+	FILE *f = NULL;
 	int ret;
 
 	/* Probe readability first so a missing file gets its own errno. */
@@ -202,7 +211,12 @@ static int ctx_common(SSL_CTX *ctx, char *err, size_t err_len)
 	 */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET |
 			    SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/*
+	 * NO_AUTO_CHAIN: certs/gen.sh signs leaf certificates directly with
+	 * the CA every peer already has; sending the CA too would only add a
+	 * datagram to each flight.
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
 	/*
 	 * The write buffer is sized from max_send_fragment; records never
 	 * exceed XTEL_DTLS_MAX_PLAINTEXT, so do not reserve 16 KiB for them.
@@ -217,7 +231,8 @@ static int ssl_attach_bio(SSL *ssl, BIO *bio)
 {
 	SSL_set_bio(ssl, bio, bio);
 	SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
-	if (SSL_set_mtu(ssl, XTEL_DTLS_MTU) != 1)
+	/* Returns the MTU it set, 0 when below the DTLS minimum. */
+	if (SSL_set_mtu(ssl, XTEL_DTLS_MTU) <= 0)
 		return -EINVAL;
 	return 0;
 }
@@ -599,4 +614,1140 @@ void xtel_dtls_client_get_stats(const struct xtel_dtls_client *c,
 	out->retransmits = c->retransmits;
 	out->tx_dropped = xtel_dgram_bio_tx_dropped(c->bio);
 	out->records_tx = c->records_tx;
+}
+
+/* ------------------------------------------------------------------ */
+/* Server                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * How the server keeps state off the wire until a peer proves it owns its
+ * address: a single reusable "listener" SSL runs DTLSv1_listen() on every
+ * ClientHello from an unknown address. A ClientHello without a valid
+ * cookie gets a HelloVerifyRequest straight back from the listener and
+ * nothing is stored. With a valid cookie the listener SSL (which holds
+ * that ClientHello) becomes the new session and a fresh listener is made.
+ *
+ * Cookies are HMAC-SHA256(secret, period number || address || port)
+ * truncated to 20 bytes, prefixed by the low byte of the period number so
+ * verification picks the current or previous secret with one HMAC. The
+ * secret is replaced each cookie_period, so a cookie lives 1-2 periods.
+ */
+
+enum {
+	DEFAULT_MAX_SESSIONS = 4096,
+	DEFAULT_MAX_HALF_OPEN = 256,
+	DEFAULT_LOG_BURST = 10,
+	COOKIE_MAC_LEN = 20,
+	COOKIE_LEN = 1 + COOKIE_MAC_LEN,
+	SECRET_LEN = 32,
+	DTLS_HDR_LEN = 13,	/* type, version, epoch, 48-bit seq, length */
+	REC_CCS = 20,
+	REC_ALERT = 21,
+	REC_HANDSHAKE = 22,
+	REC_APPDATA = 23,
+	HS_CLIENT_HELLO = 1,
+	REPLAY_WINDOW = 64,
+};
+
+#define NS_PER_SEC 1000000000ull
+#define DEFAULT_IDLE_TIMEOUT (60 * NS_PER_SEC)
+#define DEFAULT_HANDSHAKE_TIMEOUT (10 * NS_PER_SEC)
+#define DEFAULT_COOKIE_PERIOD (30 * NS_PER_SEC)
+
+const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS] = {
+	"cookie_sent", "cookie_bad", "bad_hello", "half_open_full",
+	"sessions_full", "handshakes_started", "handshakes_ok",
+	"handshake_failed", "handshake_timeout", "retransmits",
+	"unknown_peer", "records_rx", "bad_record", "replay",
+	"client_id_mismatch", "close_notify_rx", "close_notify_tx",
+	"session_errors", "sessions_expired", "sessions_replaced",
+	"malformed",
+};
+
+/* Address and port in one fixed-size, zero-padded hash key. */
+struct peer_key {
+	uint16_t family;
+	uint16_t port;		/* network byte order */
+	uint32_t scope_id;
+	unsigned char addr[16];
+};
+
+union peer_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+enum session_state {
+	SESSION_HANDSHAKE,
+	SESSION_ESTABLISHED,
+};
+
+struct session {
+	struct session *hnext;		/* hash chain */
+	struct session *prev, *next;	/* half-open list or idle LRU */
+	struct xtel_dtls_server *srv;
+	SSL *ssl;
+	BIO *bio;			/* owned by ssl */
+	struct peer_key key;
+	union peer_addr peer;
+	socklen_t peer_len;
+	uint32_t hash;
+	uint32_t client_id;
+	uint8_t state;
+	bool bad_cn;			/* certificate CN was not client-<id> */
+	bool parked;			/* record buffers freed (session_park) */
+	bool win_valid;
+	uint16_t win_epoch;
+	uint64_t win_top;		/* highest delivered record number */
+	uint64_t win_bits;		/* bit i: win_top - i was delivered */
+	uint64_t started;		/* cookie verified */
+	uint64_t last_rx;		/* last authentic record */
+	uint64_t rtx_deadline;		/* handshake retransmission timer */
+};
+
+struct session_list {
+	struct session *head, *tail;
+	unsigned int n;
+};
+
+struct xtel_dtls_server {
+	struct xtel_dtls_server_cfg cfg;
+	SSL_CTX *ctx;
+
+	/* The stateless front door (see above). */
+	SSL *listener;
+	BIO *lbio;
+	BIO_ADDR *listen_addr;
+	struct peer_key cur_key;	/* peer of the datagram being handled */
+	const struct sockaddr *cur_peer;
+	socklen_t cur_peer_len;
+	uint64_t now;
+
+	/* Cookie secrets: [0] current period, [1] previous. */
+	EVP_MAC *mac;
+	EVP_MAC_CTX *mac_ctx;
+	unsigned char secret[2][SECRET_LEN];
+	uint64_t period;		/* current period number */
+	bool have_period;
+
+	struct session **buckets;
+	uint32_t nbuckets;		/* power of two */
+	uint64_t hash_seed;
+	struct session_list half_open;	/* oldest first */
+	struct session_list lru;	/* established, least recently active first */
+
+	struct xtel_dtls_server_stats st;
+
+	/* Rate limit for failure logs: tokens refill each second. */
+	uint64_t log_second;
+	unsigned int log_tokens;
+	uint64_t log_suppressed;
+	char last_error[XTEL_DTLS_ERR_LEN];
+
+	/* Plaintext of the record being delivered. */
+	unsigned char plain[16384];
+};
+
+static int ex_session_idx = -1;
+static int ex_peer_idx = -1;
+static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
+
+static void ex_init(void)
+{
+	ex_session_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	ex_peer_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+static void list_append(struct session_list *l, struct session *s)
+{
+	s->next = NULL;
+	s->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = s;
+	else
+		l->head = s;
+	l->tail = s;
+	l->n++;
+}
+
+static void list_remove(struct session_list *l, struct session *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		l->head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		l->tail = s->prev;
+	s->prev = s->next = NULL;
+	l->n--;
+}
+
+static int peer_key_from(const struct sockaddr *sa, socklen_t len,
+			 struct peer_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		k->family = AF_INET;
+		k->port = in->sin_port;
+		memcpy(k->addr, &in->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		k->family = AF_INET6;
+		k->port = in6->sin6_port;
+		k->scope_id = in6->sin6_scope_id;
+		memcpy(k->addr, &in6->sin6_addr, 16);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/*
+ * Keyed hash of a peer key: sessions only exist for addresses that
+ * answered a cookie, but lookups happen for every datagram, so a per-server
+ * random seed keeps chains short even for chosen source addresses.
+ */
+static uint32_t peer_hash(const struct xtel_dtls_server *srv,
+			  const struct peer_key *k)
+{
+	uint64_t w[3], h = srv->hash_seed;
+
+	memcpy(w, k, sizeof(w));
+	for (int i = 0; i < 3; i++) {
+		h ^= w[i];
+		h *= 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+_Static_assert(sizeof(struct peer_key) == 24, "peer_key is hashed as 3 words");
+
+static struct session *session_lookup(const struct xtel_dtls_server *srv,
+				      const struct peer_key *k, uint32_t h)
+{
+	struct session *s;
+
+	for (s = srv->buckets[h & (srv->nbuckets - 1)]; s != NULL; s = s->hnext)
+		if (s->hash == h && memcmp(&s->key, k, sizeof(*k)) == 0)
+			return s;
+	return NULL;
+}
+
+static void format_peer(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(in->sin_port));
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(in6->sin6_port));
+	}
+}
+
+/* Log at most log_burst lines per second; count the rest. */
+static void srv_log(struct xtel_dtls_server *srv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void srv_log(struct xtel_dtls_server *srv, const char *fmt, ...)
+{
+	char msg[512];
+	uint64_t second = srv->now / NS_PER_SEC;
+	va_list ap;
+	int n = 0;
+
+	if (second != srv->log_second) {
+		srv->log_second = second;
+		srv->log_tokens = srv->cfg.log_burst;
+		if (srv->log_suppressed) {
+			snprintf(msg, sizeof(msg),
+				 "dtls: %llu similar messages suppressed",
+				 (unsigned long long)srv->log_suppressed);
+			srv->log_suppressed = 0;
+			if (srv->cfg.log)
+				srv->cfg.log(srv->cfg.log_arg, msg);
+			else
+				fprintf(stderr, "%s\n", msg);
+		}
+	}
+	if (srv->log_tokens == 0) {
+		srv->log_suppressed++;
+		return;
+	}
+	srv->log_tokens--;
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)n;
+	if (srv->cfg.log)
+		srv->cfg.log(srv->cfg.log_arg, msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+}
+
+/* ---- cookies ---- */
+
+static void cookie_rotate(struct xtel_dtls_server *srv, uint64_t now)
+{
+	uint64_t p = now / srv->cfg.cookie_period;
+
+	if (srv->have_period && p == srv->period)
+		return;
+	if (srv->have_period && p == srv->period + 1) {
+		memcpy(srv->secret[1], srv->secret[0], SECRET_LEN);
+	} else {
+		/* First use or a gap: no earlier cookie can still be valid. */
+		if (RAND_bytes(srv->secret[1], SECRET_LEN) != 1)
+			memset(srv->secret[1], 0xa5, SECRET_LEN);
+	}
+	if (RAND_bytes(srv->secret[0], SECRET_LEN) != 1) {
+		/* Keep serving: cookies then only resist off-path guessing. */
+		ERR_clear_error();
+		memset(srv->secret[0], 0x5a, SECRET_LEN);
+	}
+	srv->period = p;
+	srv->have_period = true;
+}
+
+static int cookie_mac(struct xtel_dtls_server *srv, const unsigned char *secret,
+		      uint64_t period, const struct peer_key *k,
+		      unsigned char out[COOKIE_MAC_LEN])
+{
+	unsigned char full[EVP_MAX_MD_SIZE], pbytes[8];
+	size_t outl = 0;
+
+	for (int i = 0; i < 8; i++)
+		pbytes[i] = (unsigned char)(period >> (56 - 8 * i));
+	if (EVP_MAC_init(srv->mac_ctx, secret, SECRET_LEN, NULL) != 1 ||
+	    EVP_MAC_update(srv->mac_ctx, pbytes, sizeof(pbytes)) != 1 ||
+	    EVP_MAC_update(srv->mac_ctx, (const unsigned char *)k,
+			   sizeof(*k)) != 1 ||
+	    EVP_MAC_final(srv->mac_ctx, full, &outl, sizeof(full)) != 1 ||
+	    outl < COOKIE_MAC_LEN) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	memcpy(out, full, COOKIE_MAC_LEN);
+	return 0;
+}
+
+static struct xtel_dtls_server *ssl_server(SSL *ssl)
+{
+	return SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+}
+
+static int cookie_generate_cb(SSL *ssl, unsigned char *cookie,
+			      unsigned int *cookie_len)
+{
+	struct xtel_dtls_server *srv = ssl_server(ssl);
+	const struct peer_key *k = SSL_get_ex_data(ssl, ex_peer_idx);
+
+	if (srv == NULL || k == NULL)
+		return 0;
+	cookie[0] = (unsigned char)srv->period;
+	if (cookie_mac(srv, srv->secret[0], srv->period, k, cookie + 1))
+		return 0;
+	*cookie_len = COOKIE_LEN;
+	srv->st.cookie_sent++;
+	return 1;
+}
+
+static int cookie_verify_cb(SSL *ssl, const unsigned char *cookie,
+			    unsigned int cookie_len)
+{
+	struct xtel_dtls_server *srv = ssl_server(ssl);
+	const struct peer_key *k = SSL_get_ex_data(ssl, ex_peer_idx);
+	unsigned char want[COOKIE_MAC_LEN];
+	const unsigned char *secret;
+	uint64_t period;
+
+	if (srv == NULL || k == NULL)
+		return 0;
+	if (cookie_len != COOKIE_LEN)
+		goto bad;
+	if (cookie[0] == (unsigned char)srv->period) {
+		secret = srv->secret[0];
+		period = srv->period;
+	} else if (cookie[0] == (unsigned char)(srv->period - 1)) {
+		secret = srv->secret[1];
+		period = srv->period - 1;
+	} else {
+		goto bad;
+	}
+	if (cookie_mac(srv, secret, period, k, want) ||
+	    CRYPTO_memcmp(want, cookie + 1, COOKIE_MAC_LEN) != 0)
+		goto bad;
+	return 1;
+bad:
+	srv->st.cookie_bad++;
+	return 0;
+}
+
+/* ---- client certificate ---- */
+
+/*
+ * The client id is the decimal number in the certificate's only CN,
+ * "client-<id>", 1..2^32-1, no sign, no leading zero, nothing after it.
+ */
+static int parse_client_cn(X509 *cert, uint32_t *id)
+{
+	X509_NAME *name = X509_get_subject_name(cert);
+	static const char prefix[] = "client-";
+	const unsigned char *d;
+	const ASN1_STRING *str;
+	uint64_t v = 0;
+	int idx, len, i;
+
+	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+	if (idx < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, idx) >= 0)
+		return -EINVAL;
+	str = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+	d = ASN1_STRING_get0_data(str);
+	len = ASN1_STRING_length(str);
+	if (len <= (int)sizeof(prefix) - 1 || len > (int)sizeof(prefix) - 1 + 10 ||
+	    memcmp(d, prefix, sizeof(prefix) - 1) != 0)
+		return -EINVAL;
+	i = sizeof(prefix) - 1;
+	if (d[i] == '0')
+		return -EINVAL;
+	for (; i < len; i++) {
+		if (d[i] < '0' || d[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(d[i] - '0');
+	}
+	if (v == 0 || v > UINT32_MAX)
+		return -EINVAL;
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static int verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs,
+			SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct session *s = ssl ? SSL_get_ex_data(ssl, ex_session_idx) : NULL;
+	uint32_t id;
+
+	if (!ok || X509_STORE_CTX_get_error_depth(xs) != 0)
+		return ok;
+	if (parse_client_cn(X509_STORE_CTX_get_current_cert(xs), &id) != 0) {
+		if (s != NULL)
+			s->bad_cn = true;
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
+	if (s != NULL)
+		s->client_id = id;
+	return 1;
+}
+
+/* ---- output ---- */
+
+static void listener_sink(void *arg, const void *buf, size_t len)
+{
+	struct xtel_dtls_server *srv = arg;
+
+	srv->cfg.send(srv->cfg.send_arg, srv->cur_peer, srv->cur_peer_len,
+		      buf, len);
+}
+
+static void session_sink(void *arg, const void *buf, size_t len)
+{
+	struct session *s = arg;
+
+	s->srv->cfg.send(s->srv->cfg.send_arg, &s->peer.sa, s->peer_len, buf,
+			 len);
+}
+
+/* ---- sessions ---- */
+
+static int listener_new(struct xtel_dtls_server *srv)
+{
+	SSL *ssl = SSL_new(srv->ctx);
+	BIO *bio;
+
+	if (ssl == NULL)
+		goto fail;
+	bio = xtel_dgram_bio_new(0);
+	if (bio == NULL) {
+		SSL_free(ssl);
+		goto fail;
+	}
+	xtel_dgram_bio_set_sink(bio, listener_sink, srv);
+	if (ssl_attach_bio(ssl, bio)) {
+		SSL_free(ssl);
+		goto fail;
+	}
+	SSL_set_accept_state(ssl);
+	SSL_set_ex_data(ssl, ex_peer_idx, &srv->cur_key);
+	srv->listener = ssl;
+	srv->lbio = bio;
+	return 0;
+fail:
+	ERR_clear_error();
+	srv->listener = NULL;
+	srv->lbio = NULL;
+	return -ENOMEM;
+}
+
+/*
+ * Between datagrams a session gives its record buffers back (about 19 KiB:
+ * OpenSSL 3.0 keeps them for DTLS even with SSL_MODE_RELEASE_BUFFERS).
+ * OpenSSL re-creates them only on its read path; a retransmission, alert or
+ * close_notify written first would use a NULL buffer, so every call into
+ * OpenSSL for a session is preceded by session_unpark().
+ */
+static void session_park(struct session *s)
+{
+	if (!s->parked && SSL_free_buffers(s->ssl) == 1)
+		s->parked = true;
+}
+
+static bool session_unpark(struct session *s)
+{
+	if (s->parked) {
+		if (SSL_alloc_buffers(s->ssl) != 1) {
+			ERR_clear_error();
+			return false;
+		}
+		s->parked = false;
+	}
+	return true;
+}
+
+static void session_free(struct xtel_dtls_server *srv, struct session *s)
+{
+	struct session **pp = &srv->buckets[s->hash & (srv->nbuckets - 1)];
+
+	while (*pp != s)
+		pp = &(*pp)->hnext;
+	*pp = s->hnext;
+	list_remove(s->state == SESSION_HANDSHAKE ? &srv->half_open : &srv->lru,
+		    s);
+	SSL_free(s->ssl);
+	free(s);
+}
+
+/* Queue our close_notify to the peer (best effort: it is one datagram). */
+static void session_send_close(struct xtel_dtls_server *srv, struct session *s)
+{
+	if (!session_unpark(s))
+		return;
+	ERR_clear_error();
+	if (SSL_shutdown(s->ssl) >= 0)
+		srv->st.close_notify_tx++;
+	ERR_clear_error();
+}
+
+static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
+{
+	char peer[INET6_ADDRSTRLEN + 8];
+
+	if (s->bad_cn) {
+		ERR_clear_error();
+		snprintf(srv->last_error, sizeof(srv->last_error),
+			 "client certificate CN is not client-<1..4294967295>");
+	} else {
+		ssl_failure_text(s->ssl, srv->last_error,
+				 sizeof(srv->last_error));
+	}
+	srv->st.handshake_failed++;
+	format_peer(&s->peer.sa, peer, sizeof(peer));
+	srv_log(srv, "dtls: handshake with %s failed: %s", peer,
+		srv->last_error);
+	session_free(srv, s);
+}
+
+static void session_established(struct xtel_dtls_server *srv,
+				struct session *s)
+{
+	list_remove(&srv->half_open, s);
+	s->state = SESSION_ESTABLISHED;
+	s->rtx_deadline = UINT64_MAX;
+	s->last_rx = srv->now;
+	list_append(&srv->lru, s);
+	srv->st.handshakes_ok++;
+}
+
+/* Run the handshake on s after input or creation. */
+static void session_handshake(struct xtel_dtls_server *srv, struct session *s)
+{
+	int r;
+
+	if (!session_unpark(s)) {
+		handshake_failed(srv, s);
+		return;
+	}
+	ERR_clear_error();
+	r = SSL_do_handshake(s->ssl);
+	if (r == 1) {
+		session_established(srv, s);
+		return;
+	}
+	switch (SSL_get_error(s->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		s->rtx_deadline = ssl_timer_deadline(s->ssl, srv->now);
+		return;
+	default:
+		handshake_failed(srv, s);
+	}
+}
+
+/* A datagram made of exactly one record: its header fields. */
+struct record_info {
+	bool single;
+	uint8_t type;
+	uint16_t epoch;
+	uint64_t seq;
+};
+
+static void record_info(const unsigned char *d, size_t len,
+			struct record_info *ri)
+{
+	size_t rlen;
+
+	memset(ri, 0, sizeof(*ri));
+	if (len < DTLS_HDR_LEN)
+		return;
+	rlen = (size_t)d[11] << 8 | d[12];
+	ri->single = DTLS_HDR_LEN + rlen == len;
+	ri->type = d[0];
+	ri->epoch = (uint16_t)(d[3] << 8 | d[4]);
+	for (int i = 5; i < 11; i++)
+		ri->seq = ri->seq << 8 | d[i];
+}
+
+static bool window_seen(const struct session *s, const struct record_info *ri)
+{
+	uint64_t diff;
+
+	if (!s->win_valid || ri->epoch != s->win_epoch || ri->seq > s->win_top)
+		return false;
+	diff = s->win_top - ri->seq;
+	return diff >= REPLAY_WINDOW || (s->win_bits >> diff) & 1;
+}
+
+static void window_mark(struct session *s, const struct record_info *ri)
+{
+	uint64_t shift;
+
+	if (!s->win_valid || ri->epoch != s->win_epoch) {
+		s->win_valid = true;
+		s->win_epoch = ri->epoch;
+		s->win_top = ri->seq;
+		s->win_bits = 1;
+		return;
+	}
+	if (ri->seq > s->win_top) {
+		shift = ri->seq - s->win_top;
+		s->win_bits = shift >= REPLAY_WINDOW ? 1 : s->win_bits << shift | 1;
+		s->win_top = ri->seq;
+	} else {
+		s->win_bits |= 1ull << (s->win_top - ri->seq);
+	}
+}
+
+static void deliver(struct xtel_dtls_server *srv, struct session *s,
+		    size_t len)
+{
+	if (!srv->cfg.no_client_id_check && len >= XTEL_WIRE_HDR_LEN) {
+		const unsigned char *p = srv->plain +
+			offsetof(struct xtel_wire_hdr, client_id);
+		uint32_t hdr_id = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+				  (uint32_t)p[2] << 8 | p[3];
+
+		if (hdr_id != s->client_id) {
+			srv->st.client_id_mismatch++;
+			return;
+		}
+	}
+	srv->st.records_rx++;
+	if (srv->cfg.on_data)
+		srv->cfg.on_data(srv->cfg.data_arg, s->client_id, &s->peer.sa,
+				 s->peer_len, srv->plain, len);
+}
+
+/* An established session's datagram: decrypt and deliver its records. */
+static void session_records(struct xtel_dtls_server *srv, struct session *s,
+			    const struct record_info *ri)
+{
+	bool app = ri->single && ri->type == REC_APPDATA;
+	bool delivered = false;
+	int r;
+
+	/*
+	 * OpenSSL drops replays silently; checking our copy of the window
+	 * first makes them countable and skips the decryption.
+	 */
+	if (app && window_seen(s, ri)) {
+		srv->st.replay++;
+		xtel_dgram_bio_clear_input(s->bio);
+		return;
+	}
+	if (!session_unpark(s)) {
+		xtel_dgram_bio_clear_input(s->bio);
+		srv->st.bad_record++;
+		return;
+	}
+	for (;;) {
+		ERR_clear_error();
+		r = SSL_read(s->ssl, srv->plain, sizeof(srv->plain));
+		if (r > 0) {
+			delivered = true;
+			if (app)
+				window_mark(s, ri);
+			deliver(srv, s, (size_t)r);
+			continue;
+		}
+		switch (SSL_get_error(s->ssl, r)) {
+		case SSL_ERROR_WANT_READ:
+		case SSL_ERROR_WANT_WRITE:
+			goto done;
+		case SSL_ERROR_ZERO_RETURN:
+			srv->st.close_notify_rx++;
+			session_send_close(srv, s);
+			session_free(srv, s);
+			return;
+		default: {
+			char peer[INET6_ADDRSTRLEN + 8];
+
+			ssl_failure_text(s->ssl, srv->last_error,
+					 sizeof(srv->last_error));
+			srv->st.session_errors++;
+			format_peer(&s->peer.sa, peer, sizeof(peer));
+			srv_log(srv, "dtls: session with %s (client %u) ended: %s",
+				peer, s->client_id, srv->last_error);
+			session_free(srv, s);
+			return;
+		}
+		}
+	}
+done:
+	xtel_dgram_bio_clear_input(s->bio);
+	if (app && !delivered)
+		srv->st.bad_record++;
+	if (delivered) {
+		/* Only authentic records keep a session alive. */
+		s->last_rx = srv->now;
+		list_remove(&srv->lru, s);
+		list_append(&srv->lru, s);
+	}
+	session_park(s);
+}
+
+/* The ClientHello's 32-byte random, when d is a whole first fragment. */
+static const unsigned char *hello_random(const unsigned char *d, size_t len)
+{
+	/* record header, handshake header (12), client_version (2) */
+	if (len < DTLS_HDR_LEN + 12 + 2 + 32 || d[0] != REC_HANDSHAKE ||
+	    d[3] != 0 || d[4] != 0 || d[DTLS_HDR_LEN] != HS_CLIENT_HELLO)
+		return NULL;
+	return d + DTLS_HDR_LEN + 12 + 2;
+}
+
+/*
+ * A handshake datagram from an address without a session (or a new
+ * ClientHello from an established one, `old`).
+ */
+static void listener_input(struct xtel_dtls_server *srv, uint32_t h,
+			   const void *dgram, size_t len, struct session *old)
+{
+	struct session *s;
+	uint64_t sent;
+	int r;
+
+	if (srv->listener == NULL && listener_new(srv) != 0) {
+		srv->st.bad_hello++;
+		return;
+	}
+	sent = srv->st.cookie_sent;
+	xtel_dgram_bio_set_input(srv->lbio, dgram, len);
+	ERR_clear_error();
+	r = DTLSv1_listen(srv->listener, srv->listen_addr);
+	xtel_dgram_bio_clear_input(srv->lbio);
+	ERR_clear_error();
+	if (r <= 0) {
+		/* HelloVerifyRequest sent (counted in the callback) or dropped. */
+		if (srv->st.cookie_sent == sent)
+			srv->st.bad_hello++;
+		return;
+	}
+
+	if (old != NULL) {
+		/* A client that restarted on the same address and port. */
+		srv->st.sessions_replaced++;
+		session_free(srv, old);
+	}
+	if (srv->half_open.n >= srv->cfg.max_half_open) {
+		/* The next DTLSv1_listen() starts with SSL_clear(). */
+		srv->st.half_open_full++;
+		return;
+	}
+	if (srv->half_open.n + srv->lru.n >= srv->cfg.max_sessions) {
+		srv->st.sessions_full++;
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		srv->st.sessions_full++;
+		return;
+	}
+	s->srv = srv;
+	s->key = srv->cur_key;
+	s->hash = h;
+	memcpy(&s->peer, srv->cur_peer, srv->cur_peer_len);
+	s->peer_len = srv->cur_peer_len;
+	s->state = SESSION_HANDSHAKE;
+	s->started = srv->now;
+	s->rtx_deadline = UINT64_MAX;
+
+	/* Promote the listener to this session; a new one listens next. */
+	s->ssl = srv->listener;
+	s->bio = srv->lbio;
+	srv->listener = NULL;
+	srv->lbio = NULL;
+	SSL_set_ex_data(s->ssl, ex_peer_idx, &s->key);
+	SSL_set_ex_data(s->ssl, ex_session_idx, s);
+	xtel_dgram_bio_set_sink(s->bio, session_sink, s);
+
+	s->hnext = srv->buckets[h & (srv->nbuckets - 1)];
+	srv->buckets[h & (srv->nbuckets - 1)] = s;
+	list_append(&srv->half_open, s);
+	srv->st.handshakes_started++;
+
+	listener_new(srv);	/* failure retried on the next ClientHello */
+	session_handshake(srv, s);
+	s = session_lookup(srv, &srv->cur_key, h);
+	if (s != NULL)
+		session_park(s);
+}
+
+int xtel_dtls_server_input(struct xtel_dtls_server *srv,
+			   const struct sockaddr *peer, socklen_t peer_len,
+			   const void *dgram, size_t len, uint64_t now)
+{
+	const unsigned char *d = dgram;
+	struct record_info ri;
+	struct session *s;
+	uint32_t h;
+
+	if (peer_key_from(peer, peer_len, &srv->cur_key))
+		return -EAFNOSUPPORT;
+	srv->now = now;
+	srv->cur_peer = peer;
+	srv->cur_peer_len = peer_len;
+	if (len < DTLS_HDR_LEN) {
+		srv->st.malformed++;
+		return 0;
+	}
+	cookie_rotate(srv, now);
+	record_info(d, len, &ri);
+	h = peer_hash(srv, &srv->cur_key);
+	s = session_lookup(srv, &srv->cur_key, h);
+
+	if (s == NULL) {
+		if (ri.type == REC_HANDSHAKE && ri.epoch == 0)
+			listener_input(srv, h, dgram, len, NULL);
+		else
+			srv->st.unknown_peer++;
+		return 0;
+	}
+	if (s->state == SESSION_HANDSHAKE) {
+		xtel_dgram_bio_set_input(s->bio, dgram, len);
+		session_handshake(srv, s);
+		/* s may be gone; its BIO with it. */
+		s = session_lookup(srv, &srv->cur_key, h);
+		if (s != NULL) {
+			xtel_dgram_bio_clear_input(s->bio);
+			/* Half-open floods should not pin record buffers. */
+			session_park(s);
+		}
+		return 0;
+	}
+
+	/*
+	 * A ClientHello to an established session is either a late copy of
+	 * the one that created it (same random: ignore) or a client that
+	 * restarted on the same port: that one must prove its address with
+	 * a cookie like any other before the old session is dropped.
+	 */
+	if (ri.type == REC_HANDSHAKE && ri.epoch == 0) {
+		const unsigned char *rnd = hello_random(d, len);
+		unsigned char cur[32];
+
+		if (rnd != NULL) {
+			if (SSL_get_client_random(s->ssl, cur, sizeof(cur)) ==
+				    sizeof(cur) &&
+			    memcmp(cur, rnd, sizeof(cur)) == 0)
+				return 0;
+			listener_input(srv, h, dgram, len, s);
+			return 0;
+		}
+	}
+	xtel_dgram_bio_set_input(s->bio, dgram, len);
+	session_records(srv, s, &ri);
+	return 0;
+}
+
+/* ---- timers ---- */
+
+uint64_t xtel_dtls_server_next_timeout(const struct xtel_dtls_server *srv,
+				       uint64_t now)
+{
+	uint64_t t = UINT64_MAX;
+	const struct session *s;
+
+	(void)now;
+	/* Half-open sessions are few (max_half_open): scan them all. */
+	for (s = srv->half_open.head; s != NULL; s = s->next) {
+		if (s->rtx_deadline < t)
+			t = s->rtx_deadline;
+		if (s->started + srv->cfg.handshake_timeout < t)
+			t = s->started + srv->cfg.handshake_timeout;
+	}
+	s = srv->lru.head;
+	if (s != NULL && s->last_rx + srv->cfg.idle_timeout < t)
+		t = s->last_rx + srv->cfg.idle_timeout;
+	return t;
+}
+
+void xtel_dtls_server_timers(struct xtel_dtls_server *srv, uint64_t now)
+{
+	struct session *s, *next;
+	int r;
+
+	srv->now = now;
+	cookie_rotate(srv, now);
+	for (s = srv->half_open.head; s != NULL; s = next) {
+		next = s->next;
+		if (s->started + srv->cfg.handshake_timeout <= now) {
+			srv->st.handshake_timeout++;
+			session_free(srv, s);
+			continue;
+		}
+		if (s->rtx_deadline > now)
+			continue;
+		if (!session_unpark(s)) {
+			handshake_failed(srv, s);
+			continue;
+		}
+		ERR_clear_error();
+		r = DTLSv1_handle_timeout(s->ssl);
+		if (r < 0) {
+			/* OpenSSL gave up retransmitting. */
+			handshake_failed(srv, s);
+			continue;
+		}
+		if (r > 0)
+			srv->st.retransmits++;
+		/* r == 0: OpenSSL's clock is behind ours; re-arm from it. */
+		s->rtx_deadline = ssl_timer_deadline(s->ssl, now);
+		session_park(s);
+	}
+	while ((s = srv->lru.head) != NULL &&
+	       s->last_rx + srv->cfg.idle_timeout <= now) {
+		srv->st.sessions_expired++;
+		/* The peer may be gone, but if not it learns why. */
+		session_send_close(srv, s);
+		session_free(srv, s);
+	}
+}
+
+void xtel_dtls_server_shutdown(struct xtel_dtls_server *srv)
+{
+	while (srv->lru.head != NULL) {
+		session_send_close(srv, srv->lru.head);
+		session_free(srv, srv->lru.head);
+	}
+	while (srv->half_open.head != NULL)
+		session_free(srv, srv->half_open.head);
+}
+
+/* ---- lifecycle ---- */
+
+int xtel_dtls_server_new(struct xtel_dtls_server **out,
+			 const struct xtel_dtls_server_cfg *cfg,
+			 char *err, size_t err_len)
+{
+	struct xtel_dtls_server *srv;
+	struct xtel_dtls_identity *id = NULL;
+	static char sha256_name[] = "SHA256";
+	STACK_OF(X509_NAME) *names;
+	OSSL_PARAM params[2];
+	uint32_t want;
+	int ret;
+
+	if (cfg->send == NULL) {
+		set_err(err, err_len, "no send callback");
+		return -EINVAL;
+	}
+	pthread_once(&ex_once, ex_init);
+	if (ex_session_idx < 0 || ex_peer_idx < 0)
+		return -ENOMEM;
+
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return -ENOMEM;
+	srv->cfg = *cfg;
+	if (!srv->cfg.max_sessions)
+		srv->cfg.max_sessions = DEFAULT_MAX_SESSIONS;
+	if (!srv->cfg.max_half_open)
+		srv->cfg.max_half_open = DEFAULT_MAX_HALF_OPEN;
+	if (!srv->cfg.idle_timeout)
+		srv->cfg.idle_timeout = DEFAULT_IDLE_TIMEOUT;
+	if (!srv->cfg.handshake_timeout)
+		srv->cfg.handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+	if (!srv->cfg.cookie_period)
+		srv->cfg.cookie_period = DEFAULT_COOKIE_PERIOD;
+	if (!srv->cfg.log_burst)
+		srv->cfg.log_burst = DEFAULT_LOG_BURST;
+	/* Paths are the caller's; they are not needed after loading. */
+	srv->cfg.cert_file = srv->cfg.key_file = srv->cfg.ca_file = NULL;
+	srv->log_tokens = srv->cfg.log_burst;
+
+	srv->ctx = SSL_CTX_new(DTLS_server_method());
+	if (srv->ctx == NULL) {
+		set_err(err, err_len, "SSL_CTX_new failed (%s)",
+			openssl_reason());
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = ctx_common(srv->ctx, err, err_len);
+	if (ret)
+		goto fail;
+	ret = xtel_dtls_identity_load(&id, cfg->cert_file, cfg->key_file, err,
+				      err_len);
+	if (ret)
+		goto fail;
+	ret = ctx_use_identity(srv->ctx, id, err, err_len);
+	xtel_dtls_identity_free(id);
+	if (ret)
+		goto fail;
+	ret = ctx_load_ca(srv->ctx, cfg->ca_file, err, err_len);
+	if (ret)
+		goto fail;
+	/* Tell clients which CA we accept (they pick their certificate). */
+	names = SSL_load_client_CA_file(cfg->ca_file);
+	if (names != NULL)
+		SSL_CTX_set_client_CA_list(srv->ctx, names);
+	SSL_CTX_set_verify(srv->ctx,
+			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+			   verify_cb);
+	SSL_CTX_set_options(srv->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* Every handshake is a full one: nothing to cache per client. */
+	SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_cookie_generate_cb(srv->ctx, cookie_generate_cb);
+	SSL_CTX_set_cookie_verify_cb(srv->ctx, cookie_verify_cb);
+	SSL_CTX_set_app_data(srv->ctx, srv);
+
+	srv->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	srv->mac_ctx = srv->mac ? EVP_MAC_CTX_new(srv->mac) : NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     sha256_name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (srv->mac_ctx == NULL || EVP_MAC_CTX_set_params(srv->mac_ctx, params) != 1) {
+		set_err(err, err_len, "HMAC-SHA256 unavailable (%s)",
+			openssl_reason());
+		ret = -ENOSYS;
+		goto fail;
+	}
+
+	want = 2 * (srv->cfg.max_sessions + srv->cfg.max_half_open);
+	for (srv->nbuckets = 64; srv->nbuckets < want && srv->nbuckets < (1u << 30);)
+		srv->nbuckets <<= 1;
+	srv->buckets = calloc(srv->nbuckets, sizeof(*srv->buckets));
+	srv->listen_addr = BIO_ADDR_new();
+	if (srv->buckets == NULL || srv->listen_addr == NULL ||
+	    RAND_bytes((unsigned char *)&srv->hash_seed,
+		       sizeof(srv->hash_seed)) != 1 ||
+	    listener_new(srv) != 0) {
+		set_err(err, err_len, "out of memory");
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ERR_clear_error();
+	*out = srv;
+	return 0;
+fail:
+	ERR_clear_error();
+	xtel_dtls_server_free(srv);
+	return ret;
+}
+
+void xtel_dtls_server_free(struct xtel_dtls_server *srv)
+{
+	if (srv == NULL)
+		return;
+	if (srv->buckets != NULL) {
+		while (srv->lru.head != NULL)
+			session_free(srv, srv->lru.head);
+		while (srv->half_open.head != NULL)
+			session_free(srv, srv->half_open.head);
+	}
+	SSL_free(srv->listener);
+	BIO_ADDR_free(srv->listen_addr);
+	free(srv->buckets);
+	EVP_MAC_CTX_free(srv->mac_ctx);
+	EVP_MAC_free(srv->mac);
+	SSL_CTX_free(srv->ctx);
+	OPENSSL_cleanse(srv->secret, sizeof(srv->secret));
+	free(srv);
+}
+
+int xtel_dtls_server_peer(const struct xtel_dtls_server *srv,
+			  const struct sockaddr *peer, socklen_t peer_len,
+			  uint32_t *client_id)
+{
+	struct peer_key k;
+	struct session *s;
+
+	if (peer_key_from(peer, peer_len, &k))
+		return -EAFNOSUPPORT;
+	s = session_lookup(srv, &k, peer_hash(srv, &k));
+	if (s == NULL)
+		return -ENOENT;
+	if (s->state != SESSION_ESTABLISHED)
+		return -EINPROGRESS;
+	if (client_id)
+		*client_id = s->client_id;
+	return 0;
+}
+
+unsigned int xtel_dtls_server_sessions(const struct xtel_dtls_server *srv)
+{
+	return srv->lru.n;
+}
+
+unsigned int xtel_dtls_server_half_open(const struct xtel_dtls_server *srv)
+{
+	return srv->half_open.n;
+}
+
+void xtel_dtls_server_get_stats(const struct xtel_dtls_server *srv,
+				struct xtel_dtls_server_stats *out)
+{
+	*out = srv->st;
+}
+
+const char *xtel_dtls_server_last_error(const struct xtel_dtls_server *srv)
+{
+	return srv->last_error;
 }

@@ -157,4 +157,131 @@ struct xtel_dtls_client_stats {
 void xtel_dtls_client_get_stats(const struct xtel_dtls_client *c,
 				struct xtel_dtls_client_stats *out);
 
+/* ------------------------------------------------------------------ */
+/* Server side (collector): one object per worker thread, not shared. */
+/* ------------------------------------------------------------------ */
+
+struct xtel_dtls_server;
+
+/*
+ * Send one datagram to peer. Called synchronously from inside the server
+ * functions (handshake flights, HelloVerifyRequest, alerts, close_notify);
+ * buf is only valid during the call, so queue a copy.
+ */
+typedef void xtel_dtls_send_fn(void *arg, const struct sockaddr *peer,
+			       socklen_t peer_len, const void *buf, size_t len);
+
+/*
+ * One decrypted application record from an established session whose
+ * client certificate says `client-<client_id>`. plaintext is valid only
+ * during the call. Unless cfg.no_client_id_check is set, a record of at
+ * least XTEL_WIRE_HDR_LEN bytes whose header client_id differs from the
+ * session's was already dropped and counted as client_id_mismatch; shorter
+ * records are passed on for the codec to reject.
+ */
+typedef void xtel_dtls_data_fn(void *arg, uint32_t client_id,
+			       const struct sockaddr *peer, socklen_t peer_len,
+			       const void *plaintext, size_t len);
+
+/* One log line (no trailing newline). */
+typedef void xtel_dtls_log_fn(void *arg, const char *msg);
+
+struct xtel_dtls_server_cfg {
+	const char *cert_file;		/* server certificate (PEM) */
+	const char *key_file;		/* its private key (PEM) */
+	const char *ca_file;		/* CA client certificates must chain to */
+	unsigned int max_sessions;	/* established + half-open; 0: 4096 */
+	unsigned int max_half_open;	/* handshakes past the cookie; 0: 256 */
+	uint64_t idle_timeout;		/* ns without a record; 0: 60 s */
+	uint64_t handshake_timeout;	/* ns from cookie to Finished; 0: 10 s */
+	uint64_t cookie_period;		/* ns per cookie secret; 0: 30 s */
+	bool no_client_id_check;	/* see xtel_dtls_data_fn */
+	xtel_dtls_send_fn *send;	/* required */
+	void *send_arg;
+	xtel_dtls_data_fn *on_data;	/* NULL: records are counted, dropped */
+	void *data_arg;
+	xtel_dtls_log_fn *log;		/* NULL: stderr */
+	void *log_arg;
+	unsigned int log_burst;		/* log lines per second; 0: 10 */
+};
+
+/*
+ * Counters, each for one reason. xtel_dtls_server_stat_names[i] names the
+ * i-th field (the struct is exactly XTEL_DTLS_SERVER_NSTATS uint64_t).
+ */
+struct xtel_dtls_server_stats {
+	uint64_t cookie_sent;		/* HelloVerifyRequest sent */
+	uint64_t cookie_bad;		/* ClientHello with a wrong/stale cookie */
+	uint64_t bad_hello;		/* handshake datagram dropped by the listener */
+	uint64_t half_open_full;	/* valid cookie refused: half-open cap */
+	uint64_t sessions_full;		/* valid cookie refused: session cap */
+	uint64_t handshakes_started;	/* cookie verified, session created */
+	uint64_t handshakes_ok;
+	uint64_t handshake_failed;	/* OpenSSL error or bad certificate */
+	uint64_t handshake_timeout;	/* not finished in handshake_timeout */
+	uint64_t retransmits;		/* server flights re-sent on timeout */
+	uint64_t unknown_peer;		/* non-handshake record without session */
+	uint64_t records_rx;		/* application records delivered */
+	uint64_t bad_record;		/* record dropped by DTLS (bad MAC...) */
+	uint64_t replay;		/* record seen before or below the window */
+	uint64_t client_id_mismatch;	/* header client_id != certificate's */
+	uint64_t close_notify_rx;
+	uint64_t close_notify_tx;
+	uint64_t session_errors;	/* established session ended by an error/alert */
+	uint64_t sessions_expired;	/* idle_timeout */
+	uint64_t sessions_replaced;	/* new handshake from a known address */
+	uint64_t malformed;		/* shorter than a DTLS record header */
+};
+
+enum { XTEL_DTLS_SERVER_NSTATS = sizeof(struct xtel_dtls_server_stats) /
+				 sizeof(uint64_t) };
+extern const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS];
+
+/* Load credentials and build the server. Errors: see the top of this file. */
+int xtel_dtls_server_new(struct xtel_dtls_server **out,
+			 const struct xtel_dtls_server_cfg *cfg,
+			 char *err, size_t err_len);
+
+/* Free everything without sending anything (see _shutdown). */
+void xtel_dtls_server_free(struct xtel_dtls_server *srv);
+
+/*
+ * Feed one datagram from peer (AF_INET or AF_INET6). Sessions are keyed by
+ * address and port. Returns 0 (every protocol outcome is a counter), or
+ * -EAFNOSUPPORT for another address family.
+ */
+int xtel_dtls_server_input(struct xtel_dtls_server *srv,
+			   const struct sockaddr *peer, socklen_t peer_len,
+			   const void *dgram, size_t len, uint64_t now);
+
+/*
+ * When xtel_dtls_server_timers() must run next (absolute ns; UINT64_MAX:
+ * nothing pending). Timers cover retransmission, handshake timeouts and
+ * idle expiry.
+ */
+uint64_t xtel_dtls_server_next_timeout(const struct xtel_dtls_server *srv,
+				       uint64_t now);
+void xtel_dtls_server_timers(struct xtel_dtls_server *srv, uint64_t now);
+
+/* Send close_notify to every established session and drop all sessions. */
+void xtel_dtls_server_shutdown(struct xtel_dtls_server *srv);
+
+/*
+ * Client id bound to peer's session: 0 when established, -EINPROGRESS while
+ * the handshake runs, -ENOENT when there is no session.
+ */
+int xtel_dtls_server_peer(const struct xtel_dtls_server *srv,
+			  const struct sockaddr *peer, socklen_t peer_len,
+			  uint32_t *client_id);
+
+/* Established sessions, and handshakes in progress. */
+unsigned int xtel_dtls_server_sessions(const struct xtel_dtls_server *srv);
+unsigned int xtel_dtls_server_half_open(const struct xtel_dtls_server *srv);
+
+void xtel_dtls_server_get_stats(const struct xtel_dtls_server *srv,
+				struct xtel_dtls_server_stats *out);
+
+/* The most recent handshake failure reason, "" when none. */
+const char *xtel_dtls_server_last_error(const struct xtel_dtls_server *srv);
+
 #endif /* XTEL_DTLS_H */

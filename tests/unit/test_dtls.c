@@ -1,0 +1,1238 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the DTLS layer (userspace/dtls.c, dgram_bio.c), entirely in
+ * memory: one server and N clients exchange datagrams through a wire loop
+ * that can drop, duplicate or corrupt them, under a fake clock. OpenSSL's
+ * DTLS timers read gettimeofday(), which this program defines to follow
+ * the fake clock, so retransmission tests are exact and take no real time.
+ *
+ * Certificates come from certs/gen.sh when it exists in the source tree,
+ * otherwise from tests/unit/dtls_certs_fixture.sh (same layout); the fixture
+ * always adds OUTDIR/extra/ (client certs with invalid CNs).
+ *
+ * usage: test_dtls SOURCE_ROOT
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dgram_bio.h"
+#include "dtls.h"
+#include "wire.h"
+
+#define NS 1000000000ull
+#define MS 1000000ull
+
+/* ---- fake clock ---- */
+
+static uint64_t fake_now = 1000 * NS;	/* what the tests pass as `now` */
+static uint64_t real_base;		/* wall clock at start, ns */
+
+/*
+ * OpenSSL 3.0 drives DTLS timers from gettimeofday(); defining it here
+ * makes libssl's calls resolve to the fake clock (the executable comes
+ * first in symbol lookup). Wall time keeps its real base so certificate
+ * validity is unaffected (X509 uses time(), not this).
+ */
+int gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+	uint64_t t = real_base + fake_now;
+
+	(void)tz;
+	tv->tv_sec = (time_t)(t / NS);
+	tv->tv_usec = (suseconds_t)(t % NS / 1000);
+	return 0;
+}
+
+static char certdir[256];
+static char path_buf[8][512];
+static unsigned int path_next;
+
+/* certdir/rel, from a small rotating pool (valid for a few calls). */
+static const char *cert(const char *rel)
+{
+	char *p = path_buf[path_next++ % 8];
+
+	snprintf(p, sizeof(path_buf[0]), "%s/%s", certdir, rel);
+	return p;
+}
+
+/* ---- the in-memory network ---- */
+
+enum { MAX_CLIENTS = 16, MAX_PKTS = 512, K_RECORDS = 40 };
+
+struct pkt {
+	int to;			/* client index, or -1 for the server */
+	int from;
+	size_t len;
+	unsigned char data[XTEL_DGRAM_SLOT_SIZE];
+};
+
+struct tclient {
+	struct xtel_dtls_client *c;
+	struct xtel_dtls_identity *id;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} addr;
+	socklen_t addr_len;
+	int last_input_ret;
+};
+
+/* Decides the fate of each datagram: 0 deliver, 1 drop. */
+typedef int filter_fn(const struct pkt *p, unsigned int nth);
+
+struct net {
+	struct xtel_dtls_server *srv;
+	struct xtel_dtls_client_ctx *cctx;
+	struct tclient cl[MAX_CLIENTS];
+	int ncl;
+	struct pkt *q;		/* server -> client datagrams not yet moved */
+	int nq;
+	unsigned int to_server, to_client;	/* counters for filters */
+	filter_fn *filter;
+	struct pkt last_to_server;	/* copy of the last client datagram */
+
+	/* Delivered records: seen[client][seq] counts arrivals. */
+	unsigned int delivered;
+	unsigned char seen[MAX_CLIENTS + 1][K_RECORDS + 1];
+	uint32_t last_id;
+	int decode_errors;
+	int log_lines;
+	char last_log[512];
+};
+
+static struct net *N;	/* the net of the running test (callbacks) */
+
+static void srv_send(void *arg, const struct sockaddr *peer, socklen_t plen,
+		     const void *buf, size_t len)
+{
+	struct net *n = arg;
+	struct pkt *p;
+	int to = -2;
+
+	for (int i = 0; i < n->ncl; i++)
+		if (n->cl[i].addr_len == plen &&
+		    memcmp(&n->cl[i].addr, peer, plen) == 0)
+			to = i;
+	assert_true(to >= 0);
+	assert_true(n->nq < MAX_PKTS);
+	assert_true(len <= XTEL_DGRAM_SLOT_SIZE);
+	p = &n->q[n->nq++];
+	p->to = to;
+	p->from = -1;
+	p->len = len;
+	memcpy(p->data, buf, len);
+}
+
+static void srv_data(void *arg, uint32_t client_id, const struct sockaddr *peer,
+		     socklen_t plen, const void *pt, size_t len)
+{
+	struct net *n = arg;
+	struct xtel_msg m;
+
+	(void)peer;
+	(void)plen;
+	n->last_id = client_id;
+	n->delivered++;
+	if (xtel_wire_decode(pt, len, &m) != XTEL_WIRE_OK) {
+		n->decode_errors++;
+		return;
+	}
+	assert_int_equal(m.client_id, client_id);
+	if (client_id <= MAX_CLIENTS && m.seq <= K_RECORDS)
+		n->seen[client_id][m.seq]++;
+}
+
+static void srv_log(void *arg, const char *msg)
+{
+	struct net *n = arg;
+
+	n->log_lines++;
+	snprintf(n->last_log, sizeof(n->last_log), "%s", msg);
+}
+
+static struct xtel_dtls_server_cfg base_cfg(struct net *n)
+{
+	struct xtel_dtls_server_cfg cfg = {
+		.cert_file = cert("server.crt"),
+		.key_file = cert("server.key"),
+		.ca_file = cert("ca.crt"),
+		.max_sessions = 64,
+		.max_half_open = 16,
+		.idle_timeout = 30 * NS,
+		.handshake_timeout = 5 * NS,
+		.cookie_period = 20 * NS,
+		.send = srv_send,
+		.send_arg = n,
+		.on_data = srv_data,
+		.data_arg = n,
+		.log = srv_log,
+		.log_arg = n,
+	};
+	return cfg;
+}
+
+/* A server (base_cfg, then tweak) and a client ctx trusting the real CA. */
+static struct net *net_create(void (*tweak)(struct xtel_dtls_server_cfg *))
+{
+	struct net *n = calloc(1, sizeof(*n));
+	struct xtel_dtls_server_cfg cfg = base_cfg(n);
+	char err[XTEL_DTLS_ERR_LEN] = "";
+	int r;
+
+	assert_non_null(n);
+	n->q = calloc(MAX_PKTS, sizeof(*n->q));
+	assert_non_null(n->q);
+	if (tweak)
+		tweak(&cfg);
+	r = xtel_dtls_server_new(&n->srv, &cfg, err, sizeof(err));
+	if (r)
+		fail_msg("server: %d %s", r, err);
+	r = xtel_dtls_client_ctx_new(&n->cctx, cert("ca.crt"), NULL, NULL, err,
+				     sizeof(err));
+	if (r)
+		fail_msg("client ctx: %d %s", r, err);
+	N = n;
+	return n;
+}
+
+static void net_free(struct net *n)
+{
+	for (int i = 0; i < n->ncl; i++) {
+		xtel_dtls_client_free(n->cl[i].c);
+		xtel_dtls_identity_free(n->cl[i].id);
+	}
+	xtel_dtls_server_free(n->srv);
+	xtel_dtls_client_ctx_free(n->cctx);
+	free(n->q);
+	free(n);
+	N = NULL;
+}
+
+/* Client i's source address: even i IPv4 198.18.1.x, odd i IPv6. */
+static void client_addr(struct tclient *t, int i)
+{
+	memset(&t->addr, 0, sizeof(t->addr));
+	if (i % 2 == 0) {
+		t->addr.in.sin_family = AF_INET;
+		t->addr.in.sin_port = htons((uint16_t)(40000 + i));
+		inet_pton(AF_INET, "198.18.1.1", &t->addr.in.sin_addr);
+		t->addr.in.sin_addr.s_addr = htonl(ntohl(t->addr.in.sin_addr.s_addr) + (uint32_t)i);
+		t->addr_len = sizeof(t->addr.in);
+	} else {
+		char a[64];
+
+		snprintf(a, sizeof(a), "2001:2:0:1::%x", i);
+		t->addr.in6.sin6_family = AF_INET6;
+		t->addr.in6.sin6_port = htons((uint16_t)(40000 + i));
+		inet_pton(AF_INET6, a, &t->addr.in6.sin6_addr);
+		t->addr_len = sizeof(t->addr.in6);
+	}
+}
+
+/* Add a client with the given cert/key (relative to certdir); start it. */
+static int add_client_ctx(struct net *n, struct xtel_dtls_client_ctx *ctx,
+			  const char *crt, const char *key,
+			  const char *server_name)
+{
+	int i = n->ncl++;
+	struct tclient *t = &n->cl[i];
+	char err[XTEL_DTLS_ERR_LEN];
+
+	assert_true(i < MAX_CLIENTS);
+	client_addr(t, i);
+	if (crt != NULL) {
+		int r = xtel_dtls_identity_load(&t->id, cert(crt), cert(key),
+						err, sizeof(err));
+		if (r)
+			fail_msg("identity %s: %d %s", crt, r, err);
+	}
+	assert_int_equal(xtel_dtls_client_new(&t->c, ctx, t->id, server_name,
+					      0), 0);
+	assert_int_equal(xtel_dtls_client_state(t->c), XTEL_DTLS_CLIENT_IDLE);
+	assert_int_equal(xtel_dtls_client_start(t->c, fake_now), 0);
+	return i;
+}
+
+static int add_client(struct net *n, int id)
+{
+	char crt[64], key[64];
+
+	snprintf(crt, sizeof(crt), "client-%d.crt", id);
+	snprintf(key, sizeof(key), "client-%d.key", id);
+	return add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
+}
+
+/* Move datagrams until nothing moves. Returns datagrams moved. */
+static unsigned int pump(struct net *n)
+{
+	unsigned int moved = 0, rounds = 0;
+	struct pkt *p = malloc(sizeof(*p));
+	bool again = true;
+
+	assert_non_null(p);
+	while (again) {
+		again = false;
+		assert_true(++rounds < 1000);
+		for (int i = 0; i < n->ncl; i++) {
+			ssize_t len;
+
+			while ((len = xtel_dtls_client_pop(n->cl[i].c, p->data,
+							   sizeof(p->data))) > 0) {
+				p->len = (size_t)len;
+				p->to = -1;
+				p->from = i;
+				again = true;
+				moved++;
+				n->last_to_server = *p;
+				if (n->filter && n->filter(p, n->to_server++))
+					continue;
+				assert_int_equal(xtel_dtls_server_input(n->srv,
+					&n->cl[i].addr.sa, n->cl[i].addr_len,
+					p->data, p->len, fake_now), 0);
+			}
+			assert_true(len == 0);
+		}
+		for (int k = 0; k < n->nq; k++) {
+			struct pkt *q = &n->q[k];
+
+			again = true;
+			moved++;
+			if (n->filter && n->filter(q, n->to_client++))
+				continue;
+			n->cl[q->to].last_input_ret = xtel_dtls_client_input(
+				n->cl[q->to].c, q->data, q->len, fake_now);
+		}
+		n->nq = 0;
+	}
+	free(p);
+	return moved;
+}
+
+/* Advance the fake clock and run both ends' timers. */
+static void advance(struct net *n, uint64_t dt)
+{
+	fake_now += dt;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	for (int i = 0; i < n->ncl; i++)
+		xtel_dtls_client_timers(n->cl[i].c, fake_now);
+}
+
+static struct xtel_dtls_server_stats stats(struct net *n)
+{
+	struct xtel_dtls_server_stats st;
+
+	xtel_dtls_server_get_stats(n->srv, &st);
+	return st;
+}
+
+static void send_record(struct net *n, int i, uint32_t id, uint64_t seq)
+{
+	unsigned char buf[XTEL_MAX_DATAGRAM];
+	char payload[32];
+	int plen = snprintf(payload, sizeof(payload), "load=%llu",
+			    (unsigned long long)seq);
+	ssize_t len = xtel_wire_encode(buf, sizeof(buf), XTEL_MSG_DATA, id, seq,
+				       fake_now, payload, (size_t)plen);
+
+	assert_true(len > 0);
+	assert_int_equal(xtel_dtls_client_write(n->cl[i].c, buf, (size_t)len), 0);
+}
+
+static void assert_established(struct net *n, int i, uint32_t id)
+{
+	uint32_t got = 0;
+
+	assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
+			 XTEL_DTLS_CLIENT_ESTABLISHED);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[i].addr.sa,
+					       n->cl[i].addr_len, &got), 0);
+	assert_int_equal(got, id);
+}
+
+/* ---- tests ---- */
+
+static void test_handshake_and_stats(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_client_stats cs;
+
+	(void)state;
+	add_client(n, 1);
+	/* ClientHello goes out at start. */
+	assert_int_equal(xtel_dtls_client_queued(n->cl[0].c), 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	st = stats(n);
+	assert_int_equal(st.cookie_sent, 1);
+	assert_int_equal(st.cookie_bad, 0);
+	assert_int_equal(st.bad_hello, 0);
+	assert_int_equal(st.handshakes_started, 1);
+	assert_int_equal(st.handshakes_ok, 1);
+	assert_int_equal(st.handshake_failed, 0);
+	assert_int_equal(st.retransmits, 0);
+	assert_int_equal(st.unknown_peer, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_string_equal(xtel_dtls_server_last_error(n->srv), "");
+	assert_string_equal(xtel_dtls_client_error(n->cl[0].c), "");
+	/* No timer runs once established, except the idle timer. */
+	assert_int_equal(xtel_dtls_client_next_timeout(n->cl[0].c), UINT64_MAX);
+	assert_int_equal(xtel_dtls_server_next_timeout(n->srv, fake_now),
+			 fake_now + 30 * NS);
+
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(n->last_id, 1);
+	assert_int_equal(n->seen[1][1], 1);
+	st = stats(n);
+	assert_int_equal(st.records_rx, 1);
+	xtel_dtls_client_get_stats(n->cl[0].c, &cs);
+	assert_int_equal(cs.records_tx, 1);
+	assert_int_equal(cs.retransmits, 0);
+	assert_int_equal(cs.tx_dropped, 0);
+	/* Every counter not named above stayed zero. */
+	assert_int_equal(st.bad_record + st.replay + st.client_id_mismatch +
+			 st.close_notify_rx + st.close_notify_tx +
+			 st.session_errors + st.sessions_expired +
+			 st.sessions_replaced + st.malformed +
+			 st.half_open_full + st.sessions_full +
+			 st.handshake_timeout, 0);
+	net_free(n);
+}
+
+static void test_ten_clients_exactly_once(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct xtel_dtls_server_stats st;
+
+	(void)state;
+	for (int id = 1; id <= 10; id++)
+		add_client(n, id);
+	pump(n);
+	for (int i = 0; i < 10; i++)
+		assert_established(n, i, (uint32_t)i + 1);
+	/* Interleave the clients' records, pumping every few writes. */
+	for (uint64_t seq = 1; seq <= K_RECORDS; seq++) {
+		for (int i = 0; i < 10; i++)
+			send_record(n, i, (uint32_t)i + 1, seq);
+		if (seq % 5 == 0)
+			pump(n);
+	}
+	pump(n);
+	assert_int_equal(n->delivered, 10 * K_RECORDS);
+	assert_int_equal(n->decode_errors, 0);
+	for (int id = 1; id <= 10; id++)
+		for (int seq = 1; seq <= K_RECORDS; seq++)
+			assert_int_equal(n->seen[id][seq], 1);
+	st = stats(n);
+	assert_int_equal(st.records_rx, 10 * K_RECORDS);
+	assert_int_equal(st.handshakes_ok, 10);
+	assert_int_equal(st.cookie_sent, 10);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 10);
+	net_free(n);
+}
+
+/* A client that must be refused; checks both ends' reasons. */
+static void expect_rejected(const char *crt, const char *key,
+			    const char *server_reason, const char *client_reason)
+{
+	struct net *n = net_create(NULL);
+	struct xtel_dtls_server_stats st;
+
+	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_FAILED);
+	assert_int_equal(n->cl[0].last_input_ret, -EPROTO);
+	st = stats(n);
+	assert_int_equal(st.handshake_failed, 1);
+	assert_int_equal(st.handshakes_ok, 0);
+	assert_int_equal(st.handshakes_started, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
+					       n->cl[0].addr_len, NULL), -ENOENT);
+	if (strstr(xtel_dtls_server_last_error(n->srv), server_reason) == NULL)
+		fail_msg("server reason '%s', want '%s'",
+			 xtel_dtls_server_last_error(n->srv), server_reason);
+	if (strstr(xtel_dtls_client_error(n->cl[0].c), client_reason) == NULL)
+		fail_msg("client reason '%s', want '%s'",
+			 xtel_dtls_client_error(n->cl[0].c), client_reason);
+	/* The failure was logged once, naming the peer and the reason. */
+	assert_int_equal(n->log_lines, 1);
+	assert_non_null(strstr(n->last_log, server_reason));
+	net_free(n);
+}
+
+static void test_reject_rogue_ca(void **state)
+{
+	(void)state;
+	expect_rejected("bad/client-1-rogue.crt", "bad/client-1-rogue.key",
+			"unable to get local issuer certificate", "alert");
+}
+
+static void test_reject_expired(void **state)
+{
+	(void)state;
+	expect_rejected("bad/client-1-expired.crt", "bad/client-1-expired.key",
+			"certificate has expired", "alert");
+}
+
+static void test_reject_no_cert(void **state)
+{
+	(void)state;
+	expect_rejected(NULL, NULL, "peer did not return a certificate",
+			"alert");
+}
+
+static void test_reject_bad_cn(void **state)
+{
+	static const char *const bad[] = { "alpha", "zero", "big", "junk" };
+
+	(void)state;
+	for (unsigned int i = 0; i < 4; i++) {
+		char crt[64], key[64];
+
+		snprintf(crt, sizeof(crt), "extra/client-badcn-%s.crt", bad[i]);
+		snprintf(key, sizeof(key), "extra/client-badcn-%s.key", bad[i]);
+		expect_rejected(crt, key, "CN is not client-", "alert");
+	}
+}
+
+static void test_max_client_id(void **state)
+{
+	struct net *n = net_create(NULL);
+
+	(void)state;
+	add_client_ctx(n, n->cctx, "extra/client-max.crt", "extra/client-max.key",
+		       "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 4294967295u);
+	net_free(n);
+}
+
+static void test_client_checks_server(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct xtel_dtls_client_ctx *rogue;
+	char err[XTEL_DTLS_ERR_LEN];
+
+	(void)state;
+	/* Wrong name: the server's SAN lists 198.18.0.1, not .9. */
+	add_client_ctx(n, n->cctx, "client-1.crt", "client-1.key", "198.18.0.9");
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_FAILED);
+	assert_string_equal(xtel_dtls_client_error(n->cl[0].c),
+			    "certificate verify failed (IP address mismatch)");
+
+	/* A client trusting another CA refuses the server. */
+	assert_int_equal(xtel_dtls_client_ctx_new(&rogue,
+		cert("bad/rogue-ca.crt"), NULL, NULL, err, sizeof(err)), 0);
+	add_client_ctx(n, rogue, "client-2.crt", "client-2.key", "localhost");
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[1].c),
+			 XTEL_DTLS_CLIENT_FAILED);
+	assert_string_equal(xtel_dtls_client_error(n->cl[1].c),
+		"certificate verify failed (unable to get local issuer certificate)");
+	assert_int_equal(stats(n).handshake_failed, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	net_free(n);
+	xtel_dtls_client_ctx_free(rogue);
+}
+
+static int drop_all_to_client(const struct pkt *p, unsigned int nth)
+{
+	(void)nth;
+	return p->to >= 0;
+}
+
+static void test_hello_without_cookie_leaves_no_state(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct xtel_dtls_server_stats st;
+	struct pkt hello;
+	unsigned char junk[40];
+
+	(void)state;
+	add_client(n, 1);
+	/* Only the first ClientHello reaches the server; HVR goes nowhere. */
+	n->filter = drop_all_to_client;
+	pump(n);
+	hello = n->last_to_server;
+	st = stats(n);
+	assert_int_equal(st.cookie_sent, 1);
+	assert_int_equal(st.handshakes_started, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
+					       n->cl[0].addr_len, NULL), -ENOENT);
+	assert_int_equal(xtel_dtls_server_next_timeout(n->srv, fake_now),
+			 UINT64_MAX);
+
+	/* The same hello again: another HVR, still nothing stored. */
+	assert_int_equal(xtel_dtls_server_input(n->srv, &n->cl[0].addr.sa,
+		n->cl[0].addr_len, hello.data, hello.len, fake_now), 0);
+	assert_int_equal(stats(n).cookie_sent, 2);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+
+	/* Junk: a "handshake" record too short to parse, and app data. */
+	memset(junk, 0, sizeof(junk));
+	junk[0] = 22;
+	junk[1] = 0xfe;
+	junk[2] = 0xfd;
+	junk[12] = 27;
+	assert_int_equal(xtel_dtls_server_input(n->srv, &n->cl[0].addr.sa,
+		n->cl[0].addr_len, junk, sizeof(junk), fake_now), 0);
+	junk[0] = 23;
+	assert_int_equal(xtel_dtls_server_input(n->srv, &n->cl[0].addr.sa,
+		n->cl[0].addr_len, junk, sizeof(junk), fake_now), 0);
+	assert_int_equal(xtel_dtls_server_input(n->srv, &n->cl[0].addr.sa,
+		n->cl[0].addr_len, junk, 5, fake_now), 0);
+	st = stats(n);
+	assert_int_equal(st.bad_hello, 1);
+	assert_int_equal(st.unknown_peer, 1);
+	assert_int_equal(st.malformed, 1);
+	assert_int_equal(st.cookie_sent, 2);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	net_free(n);
+}
+
+/* The cookie binds address, port and time. */
+static void test_cookie_binding(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct xtel_dtls_server_stats st;
+	struct pkt hello2;
+	struct sockaddr_in other;
+
+	(void)state;
+	add_client(n, 1);
+	/* Hello -> HVR -> Hello with cookie: capture the second hello. */
+	{
+		unsigned char buf[XTEL_DGRAM_SLOT_SIZE];
+		ssize_t len = xtel_dtls_client_pop(n->cl[0].c, buf, sizeof(buf));
+
+		assert_true(len > 0);
+		xtel_dtls_server_input(n->srv, &n->cl[0].addr.sa,
+				       n->cl[0].addr_len, buf, (size_t)len, fake_now);
+		assert_int_equal(n->nq, 1);
+		xtel_dtls_client_input(n->cl[0].c, n->q[0].data, n->q[0].len,
+				       fake_now);
+		n->nq = 0;
+		len = xtel_dtls_client_pop(n->cl[0].c, hello2.data,
+					   sizeof(hello2.data));
+		assert_true(len > 0);
+		hello2.len = (size_t)len;
+	}
+	/* From another port: bad cookie, answered by a fresh HVR. */
+	other = n->cl[0].addr.in;
+	other.sin_port = htons(5555);
+	n->cl[1].addr.in = other;	/* so srv_send can route the HVR */
+	n->cl[1].addr_len = sizeof(other);
+	n->ncl = 2;
+	assert_int_equal(xtel_dtls_client_new(&n->cl[1].c, n->cctx, NULL, NULL, 0), 0);
+	xtel_dtls_server_input(n->srv, (struct sockaddr *)&other, sizeof(other),
+			       hello2.data, hello2.len, fake_now);
+	st = stats(n);
+	assert_int_equal(st.cookie_bad, 1);
+	assert_int_equal(st.cookie_sent, 2);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	n->nq = 0;
+
+	/* Two cookie periods later the cookie has expired. */
+	fake_now += 40 * NS;
+	xtel_dtls_server_input(n->srv, &n->cl[0].addr.sa, n->cl[0].addr_len,
+			       hello2.data, hello2.len, fake_now);
+	st = stats(n);
+	assert_int_equal(st.cookie_bad, 2);
+	assert_int_equal(st.cookie_sent, 3);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	n->nq = 0;
+	net_free(n);
+}
+
+/* Within the next period, the previous secret still verifies. */
+static void test_cookie_previous_period(void **state)
+{
+	struct net *n = net_create(NULL);
+	unsigned char buf[XTEL_DGRAM_SLOT_SIZE];
+	ssize_t len;
+
+	(void)state;
+	add_client(n, 1);
+	len = xtel_dtls_client_pop(n->cl[0].c, buf, sizeof(buf));
+	xtel_dtls_server_input(n->srv, &n->cl[0].addr.sa, n->cl[0].addr_len,
+			       buf, (size_t)len, fake_now);
+	xtel_dtls_client_input(n->cl[0].c, n->q[0].data, n->q[0].len, fake_now);
+	n->nq = 0;
+	fake_now += 20 * NS;	/* exactly one period later */
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).cookie_bad, 0);
+	net_free(n);
+}
+
+static int drop_server_flights(const struct pkt *p, unsigned int nth)
+{
+	/* Let the HVR (1st server datagram) through, hold everything else. */
+	return p->to >= 0 && nth >= 1;
+}
+
+static void cap_two(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->max_half_open = 2;
+}
+
+static void test_half_open_cap(void **state)
+{
+	struct net *n = net_create(cap_two);
+	struct xtel_dtls_server_stats st;
+
+	(void)state;
+	for (int id = 1; id <= 4; id++) {
+		add_client(n, id);
+		n->to_client = 0;
+		n->filter = drop_server_flights;
+		pump(n);
+	}
+	st = stats(n);
+	assert_int_equal(st.cookie_sent, 4);
+	assert_int_equal(st.handshakes_started, 2);
+	assert_int_equal(st.half_open_full, 2);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+
+	/* The handshake timeout frees the slots (after retransmissions). */
+	for (int i = 0; i < 6; i++)
+		advance(n, 1 * NS), pump(n);
+	st = stats(n);
+	assert_int_equal(st.handshake_timeout, 2);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_next_timeout(n->srv, fake_now),
+			 UINT64_MAX);
+	net_free(n);
+}
+
+static int drop_nth_to_client_2(const struct pkt *p, unsigned int nth)
+{
+	/* nth counts server->client datagrams: 0 is the HVR, 1 ServerHello. */
+	return p->to >= 0 && nth == 1;
+}
+
+static void test_retransmit_server_flight(void **state)
+{
+	struct net *n = net_create(NULL);
+	uint64_t t;
+
+	(void)state;
+	add_client(n, 1);
+	n->filter = drop_nth_to_client_2;
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_HANDSHAKING);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 1);
+	/* OpenSSL's initial timeout is 1 s. */
+	t = xtel_dtls_server_next_timeout(n->srv, fake_now);
+	assert_int_equal(t, fake_now + 1 * NS);
+	/* Before the deadline nothing is re-sent. */
+	fake_now += 500 * MS;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	assert_int_equal(n->nq, 0);
+	fake_now += 500 * MS;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	assert_true(n->nq > 0);
+	assert_int_equal(stats(n).retransmits, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).handshakes_ok, 1);
+	net_free(n);
+}
+
+static int drop_first_to_server(const struct pkt *p, unsigned int nth)
+{
+	return p->to == -1 && nth == 0;
+}
+
+static void test_retransmit_client_hello(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct xtel_dtls_client_stats cs;
+
+	(void)state;
+	add_client(n, 1);
+	n->filter = drop_first_to_server;
+	pump(n);
+	assert_int_equal(stats(n).cookie_sent, 0);
+	assert_int_equal(xtel_dtls_client_next_timeout(n->cl[0].c),
+			 fake_now + 1 * NS);
+	advance(n, 1 * NS);
+	pump(n);
+	assert_established(n, 0, 1);
+	xtel_dtls_client_get_stats(n->cl[0].c, &cs);
+	assert_int_equal(cs.retransmits, 1);
+	net_free(n);
+}
+
+/* Establish client-1 and return the encrypted datagram of record seq. */
+static struct pkt *capture_record(struct net *n, uint64_t seq)
+{
+	struct pkt *p = calloc(1, sizeof(*p));
+	unsigned char buf[XTEL_MAX_DATAGRAM];
+	ssize_t len;
+
+	assert_non_null(p);
+	len = xtel_wire_encode(buf, sizeof(buf), XTEL_MSG_DATA, 1, seq, 0, "a=1", 3);
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, (size_t)len), 0);
+	len = xtel_dtls_client_pop(n->cl[0].c, p->data, sizeof(p->data));
+	assert_true(len > 0);
+	p->len = (size_t)len;
+	return p;
+}
+
+static void feed(struct net *n, int i, const struct pkt *p)
+{
+	assert_int_equal(xtel_dtls_server_input(n->srv, &n->cl[i].addr.sa,
+		n->cl[i].addr_len, p->data, p->len, fake_now), 0);
+}
+
+static void test_bad_record(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct pkt *p;
+
+	(void)state;
+	add_client(n, 1);
+	pump(n);
+	p = capture_record(n, 1);
+	p->data[p->len - 1] ^= 0x40;	/* in the AEAD tag */
+	feed(n, 0, p);
+	assert_int_equal(stats(n).bad_record, 1);
+	assert_int_equal(n->delivered, 0);
+	p->data[p->len - 1] ^= 0x40;
+	p->data[20] ^= 0x01;		/* in the ciphertext */
+	feed(n, 0, p);
+	assert_int_equal(stats(n).bad_record, 2);
+	/* The session survives: the next record arrives. */
+	send_record(n, 0, 1, 2);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(n->seen[1][2], 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(stats(n).session_errors, 0);
+	free(p);
+	net_free(n);
+}
+
+static void test_replay(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct pkt *p;
+
+	(void)state;
+	add_client(n, 1);
+	pump(n);
+	p = capture_record(n, 1);
+	feed(n, 0, p);
+	feed(n, 0, p);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(stats(n).replay, 1);
+	/* After 100 more records it is below the window: still refused. */
+	for (uint64_t s = 2; s <= 101; s++) {
+		send_record(n, 0, 1, s % K_RECORDS);
+		pump(n);
+	}
+	assert_int_equal(n->delivered, 101);
+	feed(n, 0, p);
+	assert_int_equal(n->delivered, 101);
+	assert_int_equal(stats(n).replay, 2);
+	assert_int_equal(stats(n).bad_record, 0);
+	free(p);
+	net_free(n);
+}
+
+static void test_client_id_mismatch(void **state)
+{
+	struct net *n = net_create(NULL);
+
+	(void)state;
+	add_client(n, 1);
+	pump(n);
+	send_record(n, 0, 2, 1);	/* client-1 claims to be client 2 */
+	pump(n);
+	assert_int_equal(n->delivered, 0);
+	assert_int_equal(stats(n).client_id_mismatch, 1);
+	send_record(n, 0, 1, 2);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+}
+
+static void test_idle_expiry(void **state)
+{
+	struct net *n = net_create(NULL);
+	uint64_t t0;
+
+	(void)state;
+	add_client(n, 1);
+	pump(n);
+	t0 = fake_now;
+	fake_now += 10 * NS;
+	send_record(n, 0, 1, 1);	/* activity pushes the deadline */
+	pump(n);
+	assert_int_equal(xtel_dtls_server_next_timeout(n->srv, fake_now),
+			 t0 + 40 * NS);
+	fake_now = t0 + 40 * NS - 1;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	fake_now += 1;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	assert_int_equal(stats(n).sessions_expired, 1);
+	assert_int_equal(stats(n).close_notify_tx, 1);
+	/* The client learns it from the close_notify. */
+	pump(n);
+	assert_int_equal(n->cl[0].last_input_ret, -ECONNRESET);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	/* Its answering close_notify finds no session. */
+	pump(n);
+	assert_int_equal(stats(n).unknown_peer, 1);
+	net_free(n);
+}
+
+static void test_close_notify(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct xtel_dtls_server_stats st;
+
+	(void)state;
+	add_client(n, 1);
+	pump(n);
+	assert_int_equal(xtel_dtls_client_close(n->cl[0].c), 0);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, "x", 1), -ENOTCONN);
+	pump(n);
+	st = stats(n);
+	assert_int_equal(st.close_notify_rx, 1);
+	assert_int_equal(st.close_notify_tx, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
+					       n->cl[0].addr_len, NULL), -ENOENT);
+	net_free(n);
+}
+
+static void test_shutdown_sends_close_notify(void **state)
+{
+	struct net *n = net_create(NULL);
+
+	(void)state;
+	add_client(n, 1);
+	add_client(n, 2);
+	pump(n);
+	xtel_dtls_server_shutdown(n->srv);
+	assert_int_equal(stats(n).close_notify_tx, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_int_equal(xtel_dtls_client_state(n->cl[1].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	net_free(n);
+}
+
+/* A client restarting on the same address and port replaces its session. */
+static void test_restart_same_port(void **state)
+{
+	struct net *n = net_create(NULL);
+	struct xtel_dtls_client *old;
+
+	(void)state;
+	add_client(n, 1);
+	pump(n);
+	old = n->cl[0].c;
+	assert_int_equal(xtel_dtls_client_new(&n->cl[0].c, n->cctx, n->cl[0].id,
+					      NULL, 0), 0);
+	assert_int_equal(xtel_dtls_client_start(n->cl[0].c, fake_now), 0);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).sessions_replaced, 1);
+	assert_int_equal(stats(n).handshakes_ok, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	xtel_dtls_client_free(old);
+	net_free(n);
+}
+
+static void test_load_errors(void **state)
+{
+	struct xtel_dtls_server_cfg cfg = base_cfg(NULL);
+	struct xtel_dtls_server *srv = NULL;
+	struct xtel_dtls_identity *id = NULL;
+	struct xtel_dtls_client_ctx *cctx = NULL;
+	char err[XTEL_DTLS_ERR_LEN];
+	char garbage[512];
+	FILE *f;
+
+	(void)state;
+	cfg.cert_file = cert("nope.crt");
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "cannot read certificate"));
+	assert_non_null(strstr(err, "nope.crt"));
+
+	cfg = base_cfg(NULL);
+	cfg.key_file = cert("nope.key");
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "cannot read private key"));
+
+	cfg = base_cfg(NULL);
+	cfg.key_file = cert("client-1.key");
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)),
+			 -EKEYREJECTED);
+	assert_non_null(strstr(err, "does not match"));
+
+	cfg = base_cfg(NULL);
+	cfg.ca_file = cert("nope-ca.crt");
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "cannot read CA"));
+
+	cfg = base_cfg(NULL);
+	cfg.ca_file = cert("ca.key");	/* readable, but no certificate */
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -ENOMSG);
+	assert_non_null(strstr(err, "no usable certificate"));
+
+	snprintf(garbage, sizeof(garbage), "%s/garbage.pem", certdir);
+	f = fopen(garbage, "w");
+	assert_non_null(f);
+	fputs("not a certificate\n", f);
+	fclose(f);
+	cfg = base_cfg(NULL);
+	cfg.cert_file = garbage;
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -EBADMSG);
+	cfg = base_cfg(NULL);
+	cfg.key_file = garbage;
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -EBADMSG);
+	cfg = base_cfg(NULL);
+	cfg.send = NULL;
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -EINVAL);
+	assert_null(srv);
+
+	assert_int_equal(xtel_dtls_identity_load(&id, cert("client-1.crt"),
+		cert("client-2.key"), err, sizeof(err)), -EKEYREJECTED);
+	assert_null(id);
+	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("nope-ca.crt"),
+		NULL, NULL, err, sizeof(err)), -ENOENT);
+	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("ca.crt"),
+		cert("client-1.crt"), cert("server.key"), err, sizeof(err)),
+		-EKEYREJECTED);
+	assert_null(cctx);
+	/* The ctx identity is used by clients made without their own. */
+	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("ca.crt"),
+		cert("client-3.crt"), cert("client-3.key"), err, sizeof(err)), 0);
+	{
+		struct net *n = net_create(NULL);
+		struct tclient *t = &n->cl[n->ncl];
+
+		client_addr(t, n->ncl++);
+		assert_int_equal(xtel_dtls_client_new(&t->c, cctx, NULL, NULL, 4), 0);
+		assert_int_equal(xtel_dtls_client_start(t->c, fake_now), 0);
+		pump(n);
+		assert_established(n, 0, 3);
+		net_free(n);
+	}
+	xtel_dtls_client_ctx_free(cctx);
+}
+
+/* BIO: one datagram per write/read, never merged or truncated. */
+static void test_dgram_bio(void **state)
+{
+	BIO *b = xtel_dgram_bio_new(2);
+	unsigned char out[XTEL_DGRAM_SLOT_SIZE];
+	const void *pk;
+	size_t len;
+
+	(void)state;
+	assert_non_null(b);
+	assert_int_equal(BIO_write(b, "abc", 3), 3);
+	assert_int_equal(BIO_write(b, "defg", 4), 4);
+	assert_int_equal(BIO_write(b, "h", 1), 1);	/* ring full: dropped */
+	assert_int_equal(xtel_dgram_bio_tx_dropped(b), 1);
+	assert_int_equal(xtel_dgram_bio_tx_queued(b), 2);
+	assert_int_equal(xtel_dgram_bio_pop(b, out, 2), -EMSGSIZE);
+	assert_int_equal(xtel_dgram_bio_pop(b, out, sizeof(out)), 3);
+	assert_memory_equal(out, "abc", 3);
+	pk = xtel_dgram_bio_peek(b, &len);
+	assert_int_equal(len, 4);
+	assert_memory_equal(pk, "defg", 4);
+	xtel_dgram_bio_drop(b);
+	assert_int_equal(xtel_dgram_bio_pop(b, out, sizeof(out)), 0);
+	assert_null(xtel_dgram_bio_peek(b, &len));
+
+	/* Reads: exactly one datagram, retry when none, error if too small. */
+	assert_int_equal(BIO_read(b, out, sizeof(out)), -1);
+	assert_true(BIO_should_retry(b) && BIO_should_read(b));
+	assert_false(xtel_dgram_bio_set_input(b, "12345", 5));
+	assert_int_equal(BIO_ctrl_pending(b), 5);
+	assert_int_equal(BIO_read(b, out, 3), -1);
+	assert_false(BIO_should_retry(b));
+	xtel_dgram_bio_set_input(b, "12345", 5);
+	assert_int_equal(BIO_read(b, out, sizeof(out)), 5);
+	assert_int_equal(BIO_read(b, out, sizeof(out)), -1);
+	assert_true(BIO_should_retry(b));
+	/* Peek mode leaves the datagram in place. */
+	BIO_ctrl(b, BIO_CTRL_DGRAM_SET_PEEK_MODE, 1, NULL);
+	xtel_dgram_bio_set_input(b, "xy", 2);
+	assert_int_equal(BIO_read(b, out, sizeof(out)), 2);
+	assert_int_equal(BIO_read(b, out, sizeof(out)), 2);
+	BIO_ctrl(b, BIO_CTRL_DGRAM_SET_PEEK_MODE, 0, NULL);
+	assert_true(xtel_dgram_bio_clear_input(b));
+	assert_false(xtel_dgram_bio_clear_input(b));
+	assert_int_equal(BIO_ctrl(b, BIO_CTRL_DGRAM_GET_MTU_OVERHEAD, 0, NULL),
+			 XTEL_DGRAM_OVERHEAD);
+	assert_int_equal(BIO_flush(b), 1);
+	/* A datagram larger than a slot is refused whole. */
+	memset(out, 0, sizeof(out));
+	assert_true(BIO_write(b, out, XTEL_DGRAM_SLOT_SIZE) > 0);
+	BIO_free(b);
+	b = xtel_dgram_bio_new(1);
+	{
+		static unsigned char big[XTEL_DGRAM_SLOT_SIZE + 1];
+
+		assert_int_equal(BIO_write(b, big, sizeof(big)), -1);
+	}
+	BIO_free(b);
+}
+
+/* The largest XTel datagram fits one record; larger is refused. */
+static void test_record_sizes(void **state)
+{
+	struct net *n = net_create(NULL);
+	static unsigned char buf[XTEL_DTLS_MAX_PLAINTEXT + 1];
+	struct pkt *p = calloc(1, sizeof(*p));
+	ssize_t len;
+
+	(void)state;
+	add_client(n, 1);
+	/* Nothing can be written before the handshake completes. */
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, 10), -ENOTCONN);
+	pump(n);
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, sizeof(buf)),
+			 -EMSGSIZE);
+	len = xtel_wire_encode(buf, sizeof(buf), XTEL_MSG_HEARTBEAT, 1, 1, 0,
+			       NULL, 0);
+	memset(buf + len, 'a', XTEL_MAX_DATAGRAM - (size_t)len);
+	/* A full-size payload: all 'a' is not valid metrics, fine here. */
+	buf[6] = XTEL_MAX_PAYLOAD >> 8;
+	buf[7] = XTEL_MAX_PAYLOAD & 0xff;
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf,
+						XTEL_MAX_DATAGRAM), 0);
+	len = xtel_dtls_client_pop(n->cl[0].c, p->data, sizeof(p->data));
+	assert_true(len > XTEL_MAX_DATAGRAM && len <= XTEL_DTLS_MTU);
+	p->len = (size_t)len;
+	feed(n, 0, p);
+	assert_int_equal(stats(n).records_rx, 1);
+	/* The queue refuses writes when full instead of losing them. */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, 28), 0);
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, 28), -ENOBUFS);
+	free(p);
+	net_free(n);
+}
+
+/* ---- setup ---- */
+
+static int run(const char *cmd)
+{
+	int r = system(cmd);
+
+	if (r != 0)
+		fprintf(stderr, "test_dtls: '%s' failed (%d)\n", cmd, r);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dgram_bio),
+		cmocka_unit_test(test_handshake_and_stats),
+		cmocka_unit_test(test_ten_clients_exactly_once),
+		cmocka_unit_test(test_reject_rogue_ca),
+		cmocka_unit_test(test_reject_expired),
+		cmocka_unit_test(test_reject_no_cert),
+		cmocka_unit_test(test_reject_bad_cn),
+		cmocka_unit_test(test_max_client_id),
+		cmocka_unit_test(test_client_checks_server),
+		cmocka_unit_test(test_hello_without_cookie_leaves_no_state),
+		cmocka_unit_test(test_cookie_binding),
+		cmocka_unit_test(test_cookie_previous_period),
+		cmocka_unit_test(test_half_open_cap),
+		cmocka_unit_test(test_retransmit_server_flight),
+		cmocka_unit_test(test_retransmit_client_hello),
+		cmocka_unit_test(test_bad_record),
+		cmocka_unit_test(test_replay),
+		cmocka_unit_test(test_client_id_mismatch),
+		cmocka_unit_test(test_idle_expiry),
+		cmocka_unit_test(test_close_notify),
+		cmocka_unit_test(test_shutdown_sends_close_notify),
+		cmocka_unit_test(test_restart_same_port),
+		cmocka_unit_test(test_record_sizes),
+		cmocka_unit_test(test_load_errors),
+	};
+	char cmd[2048], gen[512], fixture[512];
+	struct timespec ts;
+	int fails;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_dtls SOURCE_ROOT\n");
+		return 2;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	real_base = (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec - fake_now;
+
+	snprintf(certdir, sizeof(certdir), "/tmp/xtel-test-dtls.XXXXXX");
+	if (mkdtemp(certdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(gen, sizeof(gen), "%s/certs/gen.sh", argv[1]);
+	snprintf(fixture, sizeof(fixture), "%s/tests/unit/dtls_certs_fixture.sh",
+		 argv[1]);
+	if (access(gen, X_OK) == 0) {
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' '%s' 10 >/dev/null && bash '%s' --extras '%s'",
+			 gen, certdir, fixture, certdir);
+	} else {
+		snprintf(cmd, sizeof(cmd), "bash '%s' '%s' 10", fixture, certdir);
+	}
+	if (run(cmd) != 0) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
+		run(cmd);
+		return 1;
+	}
+	fails = cmocka_run_group_tests_name("dtls", tests, NULL, NULL);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
+	run(cmd);
+	return fails;
+}
