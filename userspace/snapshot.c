@@ -187,6 +187,7 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		       struct xtel_snapshot *out)
 {
 	struct ref *refs = NULL;
+	uint32_t *counts = NULL;
 	struct scratch *s = NULL;
 	struct xtel_metric_snap *pool = NULL;
 	size_t n_refs = 0, cap = 0, n_pool = 0, pool_cap = 0;
@@ -197,17 +198,21 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 	memset(out, 0, sizeof(*out));
 	out->taken_ns = now_ns;
 
-	for (unsigned int r = 0; r < n; r++)
-		cap += xtel_registry_count(regs[r]);
+	/* One count per registry, read once: records published after this
+	 * point wait for the next snapshot. */
+	counts = calloc(n ? n : 1, sizeof(*counts));
+	if (!counts)
+		goto out;
+	for (unsigned int r = 0; r < n; r++) {
+		counts[r] = xtel_registry_count(regs[r]);
+		cap += counts[r];
+	}
 	refs = malloc((cap ? cap : 1) * sizeof(*refs));
 	s = calloc(1, sizeof(*s));
 	if (!refs || !s)
 		goto out;
 	for (unsigned int r = 0; r < n; r++) {
-		uint32_t cnt = xtel_registry_count(regs[r]);
-
-		/* Records published after we sized refs wait for next time. */
-		for (uint32_t i = 0; i < cnt && n_refs < cap; i++) {
+		for (uint32_t i = 0; i < counts[r]; i++) {
 			refs[n_refs].id = xtel_registry_record(regs[r], i)->c.client_id;
 			refs[n_refs].reg = r;
 			refs[n_refs].idx = i;
@@ -338,6 +343,7 @@ out:
 	free(pool);
 	free(s);
 	free(refs);
+	free(counts);
 	return err;
 }
 

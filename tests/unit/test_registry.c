@@ -316,7 +316,9 @@ static void test_stale_and_empty(void **state)
 
 /* ---- concurrent writer and reader ---- */
 
-enum { C_CLIENTS = 64, C_ROUNDS = 20000 };
+/* 64 busy clients, plus one new client per round for the first C_NEW rounds
+ * (crossing a record chunk) so that readers also race with insertion. */
+enum { C_CLIENTS = 64, C_ROUNDS = 20000, C_NEW = 2000, C_NEW_ID = 1000 };
 
 struct conc {
 	struct xtel_registry *reg;
@@ -342,6 +344,10 @@ static void *writer(void *arg)
 			account(c->reg, &m, 2000);
 			if (c_dup(r))
 				account(c->reg, &m, 2000);
+		}
+		if (r < C_NEW) {
+			msg_init(&m, C_NEW_ID + (uint32_t)r, XTEL_MSG_INIT, 0, T0);
+			account(c->reg, &m, 2000);
 		}
 	}
 	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
@@ -385,7 +391,7 @@ static void *reader(void *arg)
 
 static void test_concurrent_snapshot(void **state)
 {
-	struct conc c = { .reg = xtel_registry_new(C_CLIENTS) };
+	struct conc c = { .reg = xtel_registry_new(C_CLIENTS + C_NEW) };
 	pthread_t w, r;
 	struct xtel_snapshot s;
 	uint64_t lost = 0, dups = 0, recv = 0;
@@ -403,7 +409,7 @@ static void test_concurrent_snapshot(void **state)
 	}
 	print_message("%" PRIu64 " snapshots taken while writing\n", c.snapshots);
 	assert_int_equal(xtel_snapshot_take(&c.reg, 1, T0, UINT64_MAX, true, &s), 0);
-	assert_int_equal(s.n_clients, C_CLIENTS);
+	assert_int_equal(s.n_clients, C_CLIENTS + C_NEW);
 	for (uint32_t i = 0; i < C_CLIENTS; i++) {
 		const struct xtel_client_snap *k = &s.clients[i];
 		const struct xtel_metric_snap *v = find_metric(k, "v");
@@ -415,7 +421,9 @@ static void test_concurrent_snapshot(void **state)
 		assert_non_null(v);
 		assert_true(v->last == C_ROUNDS - 1);
 	}
-	assert_int_equal(s.total.received, recv * C_CLIENTS);
+	assert_int_equal(s.clients[C_CLIENTS].client_id, C_NEW_ID);
+	assert_int_equal(s.clients[C_CLIENTS].received, 1);
+	assert_int_equal(s.total.received, recv * C_CLIENTS + C_NEW);
 	assert_int_equal(s.total.lost, lost * C_CLIENTS);
 	xtel_snapshot_free(&s);
 	xtel_registry_free(c.reg);
