@@ -1,0 +1,321 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# loadgen end to end on loopback (plain mode; DTLS end to end is covered by
+# the collector's netns tests). A capture socket on an ephemeral port
+# receives and decodes every datagram, and the arrivals are compared with
+# loadgen's JSON report: exact datagram counts per type and per client,
+# every sequence number, and injected loss/dup/reorder equal to what the
+# capture observes (missing seqs, extra copies, late arrivals), over
+# 127.0.0.1 and ::1. Also: heartbeat numbering, determinism per seed, exact
+# totals for --duration and --ramp, the ClientHello flood, SIGINT (BYE and
+# report still sent) and the unreachable-target exit code.
+#
+# usage: test_loadgen_capture.sh LOADGEN CAPTURE_TOOL
+set -uo pipefail
+
+LOADGEN=${1:?usage: $0 LOADGEN CAPTURE_TOOL}
+CAPTURE=${2:?usage: $0 LOADGEN CAPTURE_TOOL}
+work=$(mktemp -d /tmp/xtel-lg-capture.XXXXXX)
+cap_pid=
+cleanup() {
+	[ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok $pass - $*"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+if ! command -v python3 >/dev/null; then
+	echo "python3 is missing: run scripts/deps.sh" >&2
+	exit 1
+fi
+
+# start_capture BIND_ADDR NAME [capture options]: sets $port, $cap_pid.
+start_capture() {
+	local addr=$1 name=$2
+	shift 2
+	rm -f "$work/$name.port"
+	"$CAPTURE" --bind "$addr" --port-file "$work/$name.port" \
+		--out "$work/$name.cap" --timeout 60 "$@" &
+	cap_pid=$!
+	for _ in $(seq 100); do
+		[ -s "$work/$name.port" ] && break
+		sleep 0.05
+	done
+	port=$(cat "$work/$name.port" 2>/dev/null)
+	[ -n "$port" ] || { echo "capture did not start" >&2; exit 1; }
+}
+
+wait_capture() {
+	wait "$cap_pid"
+	local rc=$?
+	cap_pid=
+	return $rc
+}
+
+# check NAME [--same-as OTHER_NAME]: compares NAME.cap with NAME.json.
+check() {
+	python3 - "$work" "$@" <<'PY'
+import json, sys
+from collections import defaultdict
+
+work, name = sys.argv[1], sys.argv[2]
+other = sys.argv[4] if len(sys.argv) > 3 and sys.argv[3] == "--same-as" else None
+rep = json.load(open(f"{work}/{name}.json"))
+errors = []
+def expect(what, got, want):
+    if got != want:
+        errors.append(f"{what}: got {got}, expected {want}")
+
+drops = None
+by_port = defaultdict(list)
+for line in open(f"{work}/{name}.cap"):
+    if line.startswith("# drops"):
+        drops = int(line.split()[2])
+        continue
+    if line.startswith("#"):
+        continue
+    addr, port, verdict, typ, cid, seq, ln = line.split()
+    expect("wire verdict", verdict, "ok")
+    by_port[int(port)].append((int(typ), int(cid), int(seq)))
+expect("receive queue drops", drops, 0)
+
+INIT, HB, DATA, BYE = 1, 2, 3, 4
+tot = defaultdict(int)
+clients = rep["clients"]
+expect("clients in report", len(clients), rep["clients_configured"])
+expect("distinct source ports", len(by_port), len(clients))
+for c in clients:
+    cid = c["client_id"]
+    arr = by_port.get(c["src_port"], [])
+    expect(f"client {cid}: ids on its port", {a[1] for a in arr}, {cid})
+    types = [a[0] for a in arr]
+    for t, key in ((INIT, "sent_init"), (HB, "sent_heartbeat"),
+                   (DATA, "sent_data"), (BYE, "sent_bye")):
+        expect(f"client {cid}: {key}", types.count(t), c[key])
+        tot[key] += types.count(t)
+    expect(f"client {cid}: sent", len(arr), c["sent"])
+    expect(f"client {cid}: sent = sum of types", c["sent"],
+           c["sent_init"] + c["sent_heartbeat"] + c["sent_data"] + c["sent_bye"])
+    tot["sent"] += len(arr)
+    # INIT first with seq 0, BYE last with the last seq taken.
+    expect(f"client {cid}: first", arr[0][0:3:2] if arr else None, (INIT, 0))
+    expect(f"client {cid}: last", arr[-1][0:3:2] if arr else None, (BYE, c["last_seq"]))
+    expect(f"client {cid}: one INIT/BYE", (types.count(INIT), types.count(BYE)), (1, 1))
+    hb = [a[2] for a in arr if a[0] == HB]
+    data = [a[2] for a in arr if a[0] == DATA]
+    # HEARTBEAT and DATA share the numbering 1..last_seq; each heartbeat
+    # arrives once, so the DATA seqs are the rest of the range.
+    expect(f"client {cid}: heartbeat seqs unique", len(set(hb)), len(hb))
+    data_range = set(range(1, c["last_seq"] + 1)) - set(hb)
+    expect(f"client {cid}: data seqs consumed", len(data_range), c["data_seqs"])
+    seen, late, maxs, dups = set(), 0, 0, 0
+    for s in data:
+        if s in seen:
+            dups += 1
+        elif s < maxs:
+            late += 1
+        seen.add(s)
+        maxs = max(maxs, s)
+    expect(f"client {cid}: no seq outside 1..last", seen - data_range, set())
+    expect(f"client {cid}: missing seqs = injected_loss", len(data_range - seen), c["injected_loss"])
+    expect(f"client {cid}: extra copies = injected_dup", dups, c["injected_dup"])
+    expect(f"client {cid}: late arrivals = injected_reorder", late, c["injected_reorder"])
+    expect(f"client {cid}: held = reorder + in order", c["reorder_held"],
+           c["injected_reorder"] + c["reorder_in_order"])
+    expect(f"client {cid}: send_errors", c["send_errors"], 0)
+    for k in ("injected_loss", "injected_dup", "injected_reorder", "data_seqs"):
+        tot[k] += c[k]
+for k, v in tot.items():
+    expect(f"totals.{k}", rep["totals"][k], v)
+expect("exit_code", rep["exit_code"], 0)
+
+if other:
+    # Same seed, same flags: the same faults at the same seqs.
+    o = json.load(open(f"{work}/{other}.json"))
+    for a, b in zip(rep["clients"], o["clients"]):
+        for k in ("injected_loss", "injected_dup", "injected_reorder", "reorder_held"):
+            expect(f"determinism client {a['client_id']} {k}", a[k], b[k])
+    def lost(n):
+        r = json.load(open(f"{work}/{n}.json"))
+        out = {}
+        for c in r["clients"]:
+            seqs = set()
+            for line in open(f"{work}/{n}.cap"):
+                p = line.split()
+                if len(p) == 7 and int(p[1]) == c["src_port"] and p[3] == "3":
+                    seqs.add(int(p[5]))
+            out[c["client_id"]] = set(range(1, c["last_seq"] + 1)) - seqs
+        return out
+    expect("determinism: lost seqs", lost(name), lost(other))
+
+want = dict(arg.split("=", 1) for arg in sys.argv[3:] if "=" in arg and not arg.startswith("--"))
+for k, v in want.items():
+    node = rep
+    for part in k.split("."):
+        node = node[part]
+    expect(k, str(node), v)
+
+for e in errors[:20]:
+    print("   ", e)
+if len(errors) > 20:
+    print(f"    ... and {len(errors) - 20} more")
+sys.exit(1 if errors else 0)
+PY
+}
+
+# scenario NAME BIND_ADDR EXPECT_BYES [loadgen flags...]
+scenario() {
+	local name=$1 addr=$2 byes=$3 host
+	shift 3
+	start_capture "$addr" "$name" --expect-byes "$byes"
+	host=$addr
+	[[ $addr == *:* ]] && host="[$addr]"
+	"$LOADGEN" --target "$host:$port" --mode plain --quiet \
+		--report-json "$work/$name.json" "$@" >"$work/$name.out" 2>"$work/$name.err"
+	lg_rc=$?
+	wait_capture
+	cap_rc=$?
+	if [ $lg_rc -ne 0 ] || [ $cap_rc -ne 0 ]; then
+		echo "    loadgen rc=$lg_rc capture rc=$cap_rc"
+		sed 's/^/    /' "$work/$name.err"
+		return 1
+	fi
+}
+
+# 1. Exact counts and numbering, IPv4 and IPv6, several threads.
+for fam in 127.0.0.1 ::1; do
+	n="plain-${fam//[:.]/_}"
+	if scenario "$n" "$fam" 6 --clients 6 --threads 2 --count 1500 --rate 30000 &&
+	   check "$n" totals.sent=9012 totals.sent_data=9000 totals.injected_loss=0; then
+		ok "$fam: 6 clients x 1500 DATA + INIT + BYE arrive exactly, seqs 0..1500"
+	else
+		not_ok "$fam: exact arrivals without faults"
+	fi
+done
+
+# 2. Faults: arrivals match the report exactly, per client.
+for fam in 127.0.0.1 ::1; do
+	n="faults-${fam//[:.]/_}"
+	if scenario "$n" "$fam" 4 --clients 4 --threads 2 --count 3000 --rate 60000 \
+		--loss 0.04 --dup 0.03 --reorder 0.05 --reorder-depth 4 --seed 42 &&
+	   check "$n"; then
+		ok "$fam: --loss/--dup/--reorder arrivals equal the JSON report per client"
+	else
+		not_ok "$fam: fault injection accounting"
+	fi
+done
+
+# 3. Same seed again (other thread layout): the same faults; other seed differs.
+if scenario faults-again 127.0.0.1 4 --clients 4 --threads 1 --count 3000 --rate 60000 \
+	--loss 0.04 --dup 0.03 --reorder 0.05 --reorder-depth 4 --seed 42 &&
+   check faults-again --same-as faults-127_0_0_1; then
+	ok "same --seed gives the same faults at the same seqs"
+else
+	not_ok "determinism for a seed"
+fi
+if scenario faults-seed2 127.0.0.1 4 --clients 4 --count 3000 --rate 60000 \
+	--loss 0.04 --dup 0.03 --reorder 0.05 --reorder-depth 4 --seed 43 &&
+   check faults-seed2 &&
+   ! cmp -s <(grep -o '"injected_loss": [0-9]*' "$work/faults-seed2.json") \
+	     <(grep -o '"injected_loss": [0-9]*' "$work/faults-127_0_0_1.json"); then
+	ok "another --seed gives other faults"
+else
+	not_ok "different seeds should differ"
+fi
+
+# 4. Heartbeats at a low rate: numbering shared with DATA, BYE last.
+if scenario hb ::1 2 --clients 2 --count 6 --rate 10 --heartbeat 0.05 &&
+   check hb && python3 -c "
+import json,sys; r=json.load(open('$work/hb.json'))
+sys.exit(0 if r['totals']['sent_heartbeat'] >= 4 else 1)"; then
+	ok "--heartbeat: HEARTBEATs take seqs between DATA, counted exactly"
+else
+	not_ok "heartbeats"
+fi
+
+# 5. --duration and --ramp consume exactly rate x time sequence numbers.
+if scenario dur 127.0.0.1 3 --clients 3 --rate 9000 --duration 0.5 &&
+   check dur totals.data_seqs=4500; then
+	ok "--rate 9000 --duration 0.5: exactly 4500 DATA seqs"
+else
+	not_ok "duration total"
+fi
+if scenario ramp 127.0.0.1 2 --clients 2 --threads 2 --ramp 2000,6000 --step 0.5 &&
+   check ramp totals.data_seqs=4000 && python3 -c "
+import json,sys; r=json.load(open('$work/ramp.json'))
+s=r['ramp']; sys.exit(0 if len(s)==2 and sum(x['data_seqs'] for x in s)==4000 else 1)"; then
+	ok "--ramp 2000,6000 --step 0.5: 4000 DATA seqs, reported per step"
+else
+	not_ok "ramp"
+fi
+
+# 6. --payload-size: every DATA datagram is exactly 28 + B bytes and valid.
+if scenario size 127.0.0.1 1 --count 50 --rate 5000 --payload-size 1200 &&
+   check size && [ "$(awk '$4 == 3 && $7 != 1228' "$work/size.cap" | wc -l)" -eq 0 ]; then
+	ok "--payload-size 1200: valid 1228-byte DATA datagrams"
+else
+	not_ok "payload size"
+fi
+
+# 7. SIGINT: stops early, BYE still sent, report written, exit 0.
+start_capture 127.0.0.1 sigint --expect-byes 3
+"$LOADGEN" --target "127.0.0.1:$port" --mode plain --quiet --clients 3 \
+	--rate 3000 --duration 30 --reorder 0.1 --reorder-depth 50 \
+	--report-json "$work/sigint.json" >"$work/sigint.out" 2>&1 &
+lg=$!
+sleep 0.7
+kill -INT $lg
+wait $lg
+lg_rc=$?
+wait_capture
+if [ $lg_rc -eq 0 ] && check sigint interrupted=True; then
+	ok "SIGINT: exit 0, held datagrams and BYE sent, report matches arrivals"
+else
+	not_ok "SIGINT (loadgen rc=$lg_rc)"
+fi
+
+# 8. ClientHello flood from many loopback sources (127.0.0.0/8 is local).
+start_capture 127.0.0.1 flood --expect-total 1 --idle-ms 400
+"$LOADGEN" --target "127.0.0.1:$port" --mode plain --quiet --clients 0 \
+	--flood-handshakes 4000 --duration 0.5 --flood-src 127.0.1.0/24 \
+	--report-json "$work/flood.json" >"$work/flood.out" 2>&1
+lg_rc=$?
+wait_capture
+if [ $lg_rc -eq 0 ] && python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+r = json.load(open(f"{w}/flood.json"))
+lines = [l.split() for l in open(f"{w}/flood.cap") if not l.startswith("#")]
+hellos = [l for l in lines if l[2] == "client_hello"]
+srcs = {l[0] for l in hellos}
+ports = {l[1] for l in hellos}
+ok = (r["flood"]["sent"] == 2000 and len(hellos) == 2000 and len(lines) == 2000
+      and all(s.startswith("127.0.1.") for s in srcs) and len(srcs) > 100
+      and len(ports) > 32)
+print(f"    sent {r['flood']['sent']} received {len(hellos)} sources {len(srcs)} ports {len(ports)}")
+sys.exit(0 if ok else 1)
+PY
+then
+	ok "--flood-handshakes 4000 for 0.5 s: 2000 ClientHellos from >100 addresses, >32 ports"
+else
+	not_ok "flood (loadgen rc=$lg_rc)"
+fi
+
+# 9. Unreachable target: a closed loopback port answers ICMP port unreachable.
+closed=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$LOADGEN" --target "127.0.0.1:$closed" --mode plain --quiet --rate 1000 \
+	--duration 2 >"$work/unreach.out" 2>"$work/unreach.err"
+lg_rc=$?
+if [ $lg_rc -eq 3 ] && grep -q "unreachable" "$work/unreach.err"; then
+	ok "closed port: exit 3 with 'unreachable' ($(head -1 "$work/unreach.err"))"
+else
+	not_ok "unreachable target: rc=$lg_rc, expected 3"
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
