@@ -183,6 +183,7 @@ static int preflight(struct xtel_config *cfg)
 static int setup(struct app *a)
 {
 	const struct xtel_config *cfg = &a->cfg;
+	char err[XTEL_DTLS_ERR_LEN] = "";
 	int rcvbuf_eff = 0;
 	bool forced = false;
 	int rc;
@@ -213,18 +214,17 @@ static int setup(struct app *a)
 			fprintf(stderr, "collector: registry: %s\n", strerror(errno));
 			return XTEL_EXIT_RUNTIME;
 		}
-		rc = xtel_ingest_init(&a->igs[i], cfg, a->regs[i], &a->cnts[i],
-				      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL);
-		if (rc == -EPROTONOSUPPORT) {
-			fprintf(stderr, "collector: DTLS mode is not available in "
-				"this build yet: use --mode plain\n");
-			return XTEL_EXIT_RUNTIME;
-		}
+		rc = xtel_ingest_init(&a->igs[i], cfg, i, a->regs[i], &a->cnts[i],
+				      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL,
+				      err, sizeof(err));
 		if (rc) {
-			fprintf(stderr, "collector: datagram path setup: %s\n",
-				strerror(-rc));
-			return rc == -ENOENT || rc == -EINVAL ? XTEL_EXIT_CERT :
-								XTEL_EXIT_RUNTIME;
+			fprintf(stderr, "collector: %s\n", err[0] ? err : strerror(-rc));
+			if (rc == -EKEYREJECTED)
+				return XTEL_EXIT_KEY_MISMATCH;
+			if (rc == -ENOENT || rc == -EACCES || rc == -EBADMSG ||
+			    rc == -ENOMSG || rc == -EINVAL)
+				return XTEL_EXIT_CERT;
+			return XTEL_EXIT_RUNTIME;
 		}
 		fd = xtel_rx_socket_open(cfg, &rcvbuf_eff, &forced);
 		if (fd < 0)

@@ -107,6 +107,7 @@ struct xtel_rx_worker {
 
 	int stop;			/* set by xtel_rx_worker_stop */
 	bool draining;
+	bool shutdown_done;
 	uint32_t rxq_ovfl;		/* last SO_RXQ_OVFL value (cumulative) */
 };
 
@@ -518,7 +519,7 @@ static void handle_cqe(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe)
 		break;
 	case UD_TIMER:
 		w->timer_armed = false;
-		xtel_ingest_timers(w->ig, now_realtime_ns());
+		xtel_ingest_timers(w->ig);
 		if (!w->draining)
 			arm_timer(w);
 		break;
@@ -588,12 +589,19 @@ static void *worker_main(void *arg)
 			arm_recv(w);
 		}
 		/*
-		 * Draining ends when the cancelled receive delivered its last
-		 * completion and every queued send completed, so nothing the
-		 * kernel handed over is left unprocessed.
+		 * Draining: once the cancelled receive delivered its last
+		 * completion, nothing the kernel handed over is left; then say
+		 * goodbye to DTLS peers (close_notify) and end when every
+		 * queued send completed.
 		 */
-		if (w->draining && !w->recv_armed && !w->tx_inflight)
-			break;
+		if (w->draining && !w->recv_armed) {
+			if (!w->shutdown_done) {
+				xtel_ingest_shutdown(w->ig);
+				w->shutdown_done = true;
+			}
+			if (!w->tx_inflight)
+				break;
+		}
 	}
 	if (w->exit_err && w->fatal_efd >= 0) {
 		uint64_t one = 1;
