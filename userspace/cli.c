@@ -20,7 +20,7 @@ enum {
 	OPT_MODE = 256, OPT_PORT, OPT_BIND, OPT_WORKERS, OPT_IFACE, OPT_NO_XDP,
 	OPT_CERT, OPT_KEY, OPT_CA, OPT_RCVBUF, OPT_INTERVAL, OPT_TOP, OPT_QUIET,
 	OPT_DURATION, OPT_SUMMARY_JSON, OPT_CSV, OPT_CSV_RING, OPT_STALE_AFTER,
-	OPT_MAX_CLIENTS, OPT_RX_BUFFERS, OPT_HELP,
+	OPT_MAX_CLIENTS, OPT_RX_BUFFERS, OPT_MAX_SESSIONS, OPT_DTLS_IDLE, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -44,6 +44,8 @@ static const struct option long_opts[] = {
 	{ "stale-after", required_argument, NULL, OPT_STALE_AFTER },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "rx-buffers", required_argument, NULL, OPT_RX_BUFFERS },
+	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "dtls-idle", required_argument, NULL, OPT_DTLS_IDLE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -76,6 +78,9 @@ void xtel_cli_usage(FILE *out)
 "  --cert FILE            server certificate (PEM)\n"
 "  --key FILE             server private key (PEM)\n"
 "  --ca FILE              CA that signs client certificates (PEM)\n"
+"  --max-sessions N       DTLS sessions per worker, 1..1048576 (default 4096)\n"
+"  --dtls-idle S          close a DTLS session idle for S seconds,\n"
+"                         1..86400 (default 60)\n"
 "Reports:\n"
 "  --interval S           report period in seconds, 0.1..3600 (default 1)\n"
 "  --top N                clients shown per report, 0..100000 (default 10)\n"
@@ -206,6 +211,8 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 		.stale_after_s = 15.0,
 		.max_clients = 65536,
 		.rx_buffers = 4096,
+		.max_sessions = 4096,
+		.dtls_idle_s = 60,
 	};
 	parse_bind("::", cfg);
 
@@ -300,6 +307,14 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 				rc = bad_value("rx-buffers", optarg,
 					       "a power of two, 64..32768");
 			cfg->rx_buffers = (unsigned int)v64;
+			break;
+		case OPT_MAX_SESSIONS:
+			rc = parse_uint("max-sessions", optarg, 1, 1u << 20,
+					"1..1048576", &cfg->max_sessions);
+			break;
+		case OPT_DTLS_IDLE:
+			rc = parse_secs("dtls-idle", optarg, 1, 86400,
+					"1..86400 seconds", &cfg->dtls_idle_s);
 			break;
 		case OPT_HELP:
 		case 'h':

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "dtls.h"
 #include "wire.h"
 
 /*
@@ -26,9 +27,21 @@ enum xtel_drop {
 	XTEL_DROP_CLIENT_ID_MISMATCH,	/* header id != certificate id (DTLS) */
 	XTEL_DROP_REGISTRY_FULL,	/* --max-clients reached */
 	XTEL_DROP_RXQ_OVFL,		/* socket buffer overflow (SO_RXQ_OVFL) */
-	XTEL_DROP_DTLS_HANDSHAKE,	/* handshake failed: bad/expired/no cert */
-	XTEL_DROP_DTLS_RECORD,		/* not a valid record of a live session */
+	/*
+	 * DTLS refusals, copied from the worker's DTLS server statistics
+	 * (dtls.h). They count events: a failed handshake is one, whatever
+	 * number of datagrams it took.
+	 */
+	XTEL_DROP_DTLS_HANDSHAKE_FAILED,	/* bad/expired/missing client cert */
+	XTEL_DROP_DTLS_HANDSHAKE_TIMEOUT,	/* handshake never finished */
+	XTEL_DROP_DTLS_BAD_COOKIE,	/* ClientHello with a wrong/stale cookie */
+	XTEL_DROP_DTLS_BAD_HELLO,	/* handshake datagram the listener refused */
+	XTEL_DROP_DTLS_HALF_OPEN_FULL,	/* too many handshakes in progress */
 	XTEL_DROP_DTLS_SESSIONS_FULL,	/* no room for another session */
+	XTEL_DROP_DTLS_UNKNOWN_PEER,	/* record from an address without session */
+	XTEL_DROP_DTLS_BAD_RECORD,	/* record that failed authentication */
+	XTEL_DROP_DTLS_REPLAY,		/* record replayed or behind the window */
+	XTEL_DROP_DTLS_MALFORMED,	/* shorter than a DTLS record header */
 	XTEL_DROP_MAX,
 };
 
@@ -53,7 +66,7 @@ enum xtel_event {
 	XTEL_EV_TX_DROPPED,	/* outgoing datagram refused: send queue full */
 	XTEL_EV_TX_ERRORS,	/* sendmsg completions with an error */
 	XTEL_EV_DTLS_HANDSHAKES,	/* sessions that completed a handshake */
-	XTEL_EV_DTLS_CLOSED,	/* sessions closed (alert, BYE or expiry) */
+	XTEL_EV_DTLS_CLOSED,	/* sessions ended: close_notify, error, idle */
 	XTEL_EV_CQE_BATCHES,	/* completion batches drained */
 	XTEL_EV_MAX,
 };
@@ -63,6 +76,8 @@ const char *xtel_event_name(unsigned int ev);
 struct xtel_worker_counters {
 	uint64_t drops[XTEL_DROP_MAX];
 	uint64_t events[XTEL_EV_MAX];
+	/* the worker's DTLS server statistics, refreshed on its timer tick */
+	uint64_t dtls[XTEL_DTLS_SERVER_NSTATS];
 } __attribute__((aligned(64)));
 
 /* Single-writer increment: no atomic RMW, but no torn value for readers. */
@@ -78,7 +93,10 @@ static inline void xtel_cnt_set(uint64_t *c, uint64_t v)
 	__atomic_store_n(c, v, __ATOMIC_RELAXED);
 }
 
-/* Sum n per-worker structs (read with relaxed loads) into out. */
+/*
+ * Sum n per-worker structs (read with relaxed loads) into out, and derive
+ * the DTLS drop reasons and events from the summed DTLS statistics.
+ */
 void xtel_counters_sum(const struct xtel_worker_counters *const *w,
 		       unsigned int n, struct xtel_worker_counters *out);
 

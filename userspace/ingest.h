@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "counters.h"
 #include "csv.h"
+#include "dtls.h"
 #include "registry.h"
 
 /* Queue one datagram to peer; returns 0 or -errno (-ENOBUFS: queue full). */
@@ -29,22 +30,27 @@ typedef int (*xtel_ingest_send_fn)(void *ctx, const void *buf, size_t len,
 
 struct xtel_ingest {
 	enum xtel_mode mode;
+	unsigned int worker;
 	struct xtel_registry *reg;
 	struct xtel_worker_counters *cnt;
 	struct xtel_csv_ring *csv;	/* NULL: no --csv */
-	void *dtls;			/* struct xtel_dtls_server * in DTLS mode */
+	struct xtel_dtls_server *dtls;	/* DTLS mode only */
+	uint64_t arrival_ns;		/* of the datagram being fed to DTLS */
 	xtel_ingest_send_fn send;
 	void *send_ctx;
 };
 
 /*
- * Set up the datagram path of one worker. reg, cnt and csv (may be NULL)
- * stay owned by the caller. In DTLS mode, cfg's cert/key/CA are loaded into
- * a server for this worker. Returns 0 or -errno.
+ * Set up the datagram path of worker. reg, cnt and csv (may be NULL) stay
+ * owned by the caller. In DTLS mode, cfg's cert/key/CA are loaded into a
+ * server for this worker (errors as xtel_dtls_server_new: -ENOENT,
+ * -EACCES, -EBADMSG, -ENOMSG, -EKEYREJECTED), explained in err.
+ * Returns 0 or -errno.
  */
 int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
-		     struct xtel_registry *reg, struct xtel_worker_counters *cnt,
-		     struct xtel_csv_ring *csv);
+		     unsigned int worker, struct xtel_registry *reg,
+		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv,
+		     char *err, size_t err_len);
 void xtel_ingest_fini(struct xtel_ingest *ig);
 
 /* Install the way out for DTLS flights (the receive path's send queue). */
@@ -60,10 +66,17 @@ void xtel_ingest_datagram(struct xtel_ingest *ig, const uint8_t *buf,
 			  const struct sockaddr *peer, socklen_t peer_len);
 
 /*
- * Run due timers (DTLS retransmission, session expiry). Returns how many
- * nanoseconds until the next one is due, or UINT64_MAX for none.
+ * Run due timers (DTLS retransmission, handshake timeout, idle expiry) and
+ * publish the DTLS statistics into the worker's counters. Called on the
+ * receive loop's tick and once more when it stops.
  */
-uint64_t xtel_ingest_timers(struct xtel_ingest *ig, uint64_t now_ns);
+void xtel_ingest_timers(struct xtel_ingest *ig);
+
+/*
+ * The receive path stops: send close_notify to every DTLS session (through
+ * the send callback) and publish the final statistics.
+ */
+void xtel_ingest_shutdown(struct xtel_ingest *ig);
 
 /* True when this path has timers at all (the receive loop arms a tick). */
 bool xtel_ingest_wants_timers(const struct xtel_ingest *ig);

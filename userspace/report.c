@@ -544,8 +544,9 @@ static int write_json(FILE *f, const struct xtel_reporter *r,
 		json_str(f, cfg->iface);
 	else
 		fputs("null", f);
-	fprintf(f, ",\n  \"xdp\": %s,\n  \"workers\": %u,\n  \"io_uring_mode\": ",
-		cfg->no_xdp || !cfg->iface ? "false" : "false", cfg->workers);
+	/* The XDP fast path is not wired in yet: always false for now. */
+	fprintf(f, ",\n  \"xdp\": false,\n  \"workers\": %u,\n  \"io_uring_mode\": ",
+		cfg->workers);
 	json_str(f, info->ring_mode);
 	fprintf(f, ",\n  \"rcvbuf_bytes\": %d,\n  \"rcvbuf_forced\": %s,\n",
 		info->rcvbuf_effective, info->rcvbuf_forced ? "true" : "false");
@@ -566,6 +567,11 @@ static int write_json(FILE *f, const struct xtel_reporter *r,
 	for (unsigned int e = 0; e < XTEL_EV_MAX; e++)
 		fprintf(f, "%s\"%s\": %llu", e ? ", " : "", xtel_event_name(e),
 			(unsigned long long)cnt->events[e]);
+	fputs("},\n  \"dtls\": {", f);
+	for (unsigned int d = 0; d < XTEL_DTLS_SERVER_NSTATS; d++)
+		fprintf(f, "%s\"%s\": %llu", d ? ", " : "",
+			xtel_dtls_server_stat_names[d],
+			(unsigned long long)cnt->dtls[d]);
 	fputs("},\n  \"csv\": {\"path\": ", f);
 	if (cfg->csv)
 		json_str(f, cfg->csv);
