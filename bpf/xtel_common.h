@@ -139,7 +139,7 @@ struct xtel_xdp_client {
 	__u64 highest_seq;	/* plain: highest sequence seen in this epoch */
 	__u64 seq_gaps;		/* plain: sequence numbers skipped ahead (lost or late) */
 	__u64 restarts;		/* plain: INIT datagrams after the first packet */
-	__u64 last_seen_ns;	/* CLOCK_TAI ns (bpf_ktime_get_tai_ns) */
+	__u64 last_seen_mono_ns; /* CLOCK_MONOTONIC_COARSE ns (one tick, 1-4 ms) */
 	__u64 reserved[2];
 };
 

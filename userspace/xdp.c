@@ -843,6 +843,16 @@ int xtel_xdp_foreach_client(struct xtel_xdp *x,
 	return 0;
 }
 
+uint64_t xtel_xdp_mono_to_realtime(uint64_t mono_ns)
+{
+	struct timespec mono, rt;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return mono_ns + ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
+	       (rt.tv_nsec - mono.tv_nsec);
+}
+
 uint64_t xtel_xdp_tai_to_realtime(uint64_t tai_ns)
 {
 	struct timespec tai, rt;

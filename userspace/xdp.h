@@ -92,9 +92,11 @@ int xtel_xdp_foreach_client(struct xtel_xdp *x,
 			    void *arg);
 
 /*
- * last_seen_ns is CLOCK_TAI (what XDP can read cheaply); this converts it to
- * CLOCK_REALTIME nanoseconds with the current TAI offset (0 on most hosts).
+ * Clock conversions to CLOCK_REALTIME ns. last_seen_mono_ns is
+ * CLOCK_MONOTONIC_COARSE (the cheap clock in XDP); AF_XDP metadata times are
+ * CLOCK_TAI (exactly realtime plus the TAI offset, 0 on most hosts).
  */
+uint64_t xtel_xdp_mono_to_realtime(uint64_t mono_ns);
 uint64_t xtel_xdp_tai_to_realtime(uint64_t tai_ns);
 
 /*
