@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# loadgen over the testbed veth: loadgen runs in xtel-gen, a capture socket
+# in xtel-col receives and decodes everything, and the arrivals must equal
+# loadgen's JSON report exactly (per client, per type, every seq, injected
+# loss/dup/reorder), over IPv4 and IPv6, with several threads and at 100k
+# pps. Also: the ClientHello flood arrives from the testbed's flood ranges
+# (198.18.1.0/24, 2001:2:0:1::/64), and a target without a route exits 3.
+# Honours XTEL_NS_SUFFIX through scripts/testbed.sh.
+#
+# usage: test_loadgen_netns.sh SOURCE_ROOT LOADGEN CAPTURE_TOOL
+set -uo pipefail
+
+top=${1:?usage: $0 SOURCE_ROOT LOADGEN CAPTURE_TOOL}
+LOADGEN=${2:?usage: $0 SOURCE_ROOT LOADGEN CAPTURE_TOOL}
+CAPTURE=${3:?usage: $0 SOURCE_ROOT LOADGEN CAPTURE_TOOL}
+CHECKER=$top/tests/unit/test_loadgen_check.py
+tb=$top/scripts/testbed.sh
+eval "$("$tb" env)"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: needs root for network namespaces"
+	exit 77
+fi
+if ! ip netns add "xtel-probe$$" 2>/dev/null; then
+	echo "SKIP: cannot create network namespaces here"
+	exit 77
+fi
+ip netns del "xtel-probe$$"
+
+work=$(mktemp -d /tmp/xtel-lg-netns.XXXXXX)
+cap_pid=
+cleanup() {
+	[ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
+	"$tb" down >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+"$tb" up || { echo "not ok - testbed.sh up failed"; exit 1; }
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok $pass - $*"; }
+not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
+col() { ip netns exec "$XTEL_NS_COL" "$@"; }
+gen() { ip netns exec "$XTEL_NS_GEN" "$@"; }
+
+# start_capture ADDR NAME [capture options]: capture in xtel-col; sets $port.
+start_capture() {
+	local addr=$1 name=$2
+	shift 2
+	col "$CAPTURE" --bind "$addr" --port-file "$work/$name.port" \
+		--out "$work/$name.cap" --timeout 60 "$@" &
+	cap_pid=$!
+	for _ in $(seq 100); do
+		[ -s "$work/$name.port" ] && break
+		sleep 0.05
+	done
+	port=$(cat "$work/$name.port" 2>/dev/null)
+	[ -n "$port" ] || { echo "capture did not start" >&2; exit 1; }
+}
+
+wait_capture() {
+	wait "$cap_pid"
+	local rc=$?
+	cap_pid=
+	return $rc
+}
+
+# scenario NAME ADDR BYES [loadgen flags]: loadgen in xtel-gen -> capture.
+scenario() {
+	local name=$1 addr=$2 byes=$3 host lg_rc cap_rc
+	shift 3
+	start_capture "$addr" "$name" --expect-byes "$byes"
+	host=$addr
+	[[ $addr == *:* ]] && host="[$addr]"
+	gen "$LOADGEN" --target "$host:$port" --mode plain --quiet \
+		--report-json "$work/$name.json" "$@" >"$work/$name.out" 2>"$work/$name.err"
+	lg_rc=$?
+	wait_capture
+	cap_rc=$?
+	if [ $lg_rc -ne 0 ] || [ $cap_rc -ne 0 ]; then
+		echo "    loadgen rc=$lg_rc capture rc=$cap_rc"
+		sed 's/^/    /' "$work/$name.err"
+		return 1
+	fi
+	sed 's/^/    /' "$work/$name.out" | grep -E "data seqs|injected"
+}
+
+for addr in "$XTEL_COL_IP4" "$XTEL_COL_IP6"; do
+	n="veth-${addr//[:.]/_}"
+	if scenario "$n" "$addr" 8 --clients 8 --threads 2 --count 2000 \
+		--rate 40000 --loss 0.02 --dup 0.02 --reorder 0.03 --reorder-depth 6 \
+		--heartbeat 0.02 --seed 11 &&
+	   python3 "$CHECKER" "$work" "$n" totals.data_seqs=16000; then
+		ok "$addr: 8 clients / 2 threads with faults: capture in $XTEL_NS_COL equals the report"
+	else
+		not_ok "$addr: capture over veth"
+	fi
+done
+
+# 100k pps over veth, two threads: still exact.
+if scenario fast "$XTEL_COL_IP4" 4 --clients 4 --threads 2 --count 25000 \
+	--rate 100000 --payload-size 64 --loss 0.01 --dup 0.01 --seed 3 &&
+   python3 "$CHECKER" "$work" fast totals.data_seqs=100000; then
+	ok "100000 DATA at 100k pps over veth: exact arrivals"
+else
+	not_ok "100k pps over veth"
+fi
+
+# Flood from the testbed's ranges, both families.
+for fam in 4 6; do
+	if [ $fam = 4 ]; then addr=$XTEL_COL_IP4; net=$XTEL_FLOOD_NET4; pfx=198.18.1.
+	else addr=$XTEL_COL_IP6; net=$XTEL_FLOOD_NET6; pfx=2001:2:0:1:; fi
+	host=$addr
+	[ $fam = 6 ] && host="[$addr]"
+	start_capture "$addr" "flood$fam" --expect-total 1 --idle-ms 400
+	gen "$LOADGEN" --target "$host:$port" --mode plain --quiet --clients 0 \
+		--flood-handshakes 5000 --duration 0.4 --flood-src "$net" \
+		--report-json "$work/flood$fam.json" >"$work/flood$fam.out" 2>&1
+	lg_rc=$?
+	wait_capture
+	if [ $lg_rc -eq 0 ] && python3 - "$work/flood$fam" "$pfx" <<'PY'
+import json, sys
+base, pfx = sys.argv[1], sys.argv[2]
+r = json.load(open(base + ".json"))
+lines = [l.split() for l in open(base + ".cap") if not l.startswith("#")]
+hellos = [l for l in lines if l[2] == "client_hello"]
+srcs = {l[0] for l in hellos}
+print(f"    sent {r['flood']['sent']} received {len(hellos)} from {len(srcs)} addresses")
+sys.exit(0 if r["flood"]["sent"] == 2000 and len(hellos) == 2000 and
+         len(lines) == 2000 and len(srcs) > 100 and
+         all(s.startswith(pfx) for s in srcs) else 1)
+PY
+	then
+		ok "IPv$fam flood from $net: 2000 ClientHellos arrive from >100 addresses"
+	else
+		not_ok "IPv$fam flood (loadgen rc=$lg_rc)"
+		sed 's/^/    /' "$work/flood$fam.out"
+	fi
+done
+
+# No route: nothing is sent, exit 3 at connect. 198.19.0.0/16 and
+# 2001:2:ffff::/48 are in the benchmarking ranges but not on the testbed.
+for t in 198.19.0.1:7700 "[2001:2:ffff::1]:7700"; do
+	gen "$LOADGEN" --target "$t" --mode plain --count 1 >"$work/noroute.out" 2>&1
+	rc=$?
+	if [ $rc -eq 3 ] && grep -q "unreachable: Network is unreachable" "$work/noroute.out"; then
+		ok "no route to $t: exit 3"
+	else
+		not_ok "no route to $t: rc=$rc"
+		sed 's/^/    /' "$work/noroute.out"
+	fi
+done
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
