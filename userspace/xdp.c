@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +58,7 @@ struct xtel_xdp {
 	char *log_buf;
 	int ifindex;
 	enum xdp_attach_mode mode;	/* XDP_MODE_UNSPEC: not attached */
+	int claim_fd;			/* abstract socket: we own this interface */
 	int ncpus;
 };
 
@@ -422,6 +425,37 @@ static int map_clear(int fd, size_t key_size)
 
 /* ---- attach ---- */
 
+/*
+ * Only one xtel process may drive an interface's XDP program. The claim is
+ * an abstract unix socket named after the ifindex: abstract names live in
+ * the network namespace (as ifindexes do) and vanish when the process dies,
+ * so a program left attached by a crashed collector can be told from one a
+ * running collector still uses.
+ */
+static int claim_iface(struct xtel_xdp *x)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "xtel-xdp-%d", x->ifindex);
+	if (bind(fd, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + 1 + n)) {
+		int err = -errno;
+
+		close(fd);
+		if (err == -EADDRINUSE) {
+			fail("another xtel process drives the XDP program on %s: stop it first "
+			     "(or run this one with --no-xdp)", x->ifname);
+			return -EBUSY;
+		}
+		return err;
+	}
+	x->claim_fd = fd;
+	return 0;
+}
+
 static int detach_stale(struct xtel_xdp *x)
 {
 	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(x->ifindex);
@@ -462,6 +496,9 @@ static int attach(struct xtel_xdp *x)
 	setenv("LIBXDP_SKIP_DISPATCHER", "1", 0);
 	libxdp_set_print(libxdp_print);
 
+	err = claim_iface(x);
+	if (err)
+		return err;
 	x->prog = xdp_program__from_fd(xtel_xdp_prog_fd(x));
 	err = libxdp_get_error(x->prog);
 	if (err) {
@@ -524,6 +561,7 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
+	x->claim_fd = -1;
 	x->opts = *opts;
 	x->opts.ifname = NULL;
 	x->opts.pin_dir = NULL;
@@ -623,6 +661,8 @@ err_skel:
 		xdp_program__close(x->prog);
 	xtel_xdp_bpf__destroy(x->skel);
 err_free:
+	if (x->claim_fd >= 0)
+		close(x->claim_fd);
 	free(x->log_buf);
 	free(x);
 	return err;
@@ -641,6 +681,8 @@ void xtel_xdp_close(struct xtel_xdp *x)
 	if (x->prog)
 		xdp_program__close(x->prog);
 	xtel_xdp_bpf__destroy(x->skel);
+	if (x->claim_fd >= 0)
+		close(x->claim_fd);
 	free(x->log_buf);
 	free(x);
 }

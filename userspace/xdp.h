@@ -40,7 +40,9 @@ struct xtel_xdp_opts {
  * Returns 0, -EPERM (missing CAP_BPF/CAP_NET_ADMIN), -ENODEV (no such
  * interface), -ENOTSUP (bpffs missing and cannot be mounted), -EINVAL
  * (verifier rejected the program: its log tail was printed), -EEXIST
- * (another XDP program is attached), or another -errno.
+ * (another XDP program is attached), -EBUSY (another xtel process drives
+ * this interface), or another -errno. A program of ours left attached by a
+ * process that died is replaced.
  */
 int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts);
 

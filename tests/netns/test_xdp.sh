@@ -13,6 +13,8 @@
 #            its source address, none through the kernel
 #   dtls     established peers are counted in full while a spoofed
 #            ClientHello flood from 30 sources gets exactly its bucket each
+#   robust   a program left by a killed process is replaced, a second
+#            instance on the same interface is refused, generic mode works
 #
 # usage: test_xdp.sh SRCROOT XDP_CTL
 # Root and the testbed (scripts/testbed.sh, honours XTEL_NS_SUFFIX).
@@ -235,6 +237,27 @@ check "peer 43 (IPv6) packets" 500 "$(client_field 43 packets)"
 check "flood: passed without session (30 sources x 5)" 150 "$(stat $S_NO_SESSION)"
 check "flood: dropped by the bucket (30 x 35)" 1050 "$(stat $D_RATELIMIT)"
 check "invalid content type" 15 "$(stat $D_DTLS_TYPE)"
+stop_ctl
+
+echo "== robustness: crash, second instance, generic mode"
+start_ctl
+kill -KILL "$ctl_pid"; wait "$ctl_pid" 2>/dev/null; ctl_pid=
+attached=$("${col[@]}" ip link show "$XTEL_COL_IF" | grep -c 'prog/xdp')
+check "program left attached by a killed process" 1 "$attached"
+start_ctl --skb
+grep -q "replacing the xtel XDP program" "$tmp/ctl.err"
+check "stale program replaced" 0 "$?"
+mode=$("${col[@]}" ip link show "$XTEL_COL_IF" | grep -o 'xdpgeneric' | head -1)
+check "generic (skb) mode attach" xdpgeneric "$mode"
+"${col[@]}" "$ctl" --iface "$XTEL_COL_IF" --pin-dir "$pins" --duration 0.1 >/dev/null 2>"$tmp/second.err"
+rc=$?
+grep -q 'another xtel process' "$tmp/second.err" && busy=busy || busy=no-message
+check "second instance refused" "1 busy" "$rc $busy"
+before=$(client_field 1 packets)
+send <<EOF
+plain 4 $XTEL_COL_IP4 1 1100 10 0
+EOF
+check "client 1 counted in skb mode" $((before + 10)) "$(client_field 1 packets)"
 stop_ctl
 
 echo "$passed passed, $failed failed"
