@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * DTLS 1.2 sessions over the datagram BIO (dgram_bio.c): certificate and key
- * loading with errors a user can act on, the shared SSL_CTX settings, and the
- * client used by the load generator. See dtls.h for the contract.
+ * DTLS 1.2 sessions over the datagram BIO (dgram_bio.c), in this order:
+ * certificate and key loading with errors a user can act on, the SSL_CTX
+ * settings both ends share, the client used by the load generator, and the
+ * collector's server: stateless cookie front door, per-peer sessions in a
+ * hash table, timers, and the built-in record layer that serves established
+ * sessions once OpenSSL has finished the handshake. See dtls.h.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
@@ -684,12 +688,34 @@ enum session_state {
 	SESSION_ESTABLISHED,
 };
 
+enum { FLIGHT_MAX = 4 };
+
+/*
+ * The record layer of an established session once OpenSSL is done with it
+ * (see "Own record layer" below): AEAD keys of epoch 1 and our last
+ * handshake flight, kept until the client proves it arrived.
+ */
+struct own_rl {
+	EVP_CIPHER_CTX *rx;		/* client_write_key, decrypting */
+	const EVP_CIPHER *cipher;
+	bool chacha;			/* nonce = IV ^ seq, no explicit part */
+	uint8_t key_len;
+	uint8_t flight_n;
+	unsigned char tx_key[32];	/* server_write_key */
+	unsigned char tx_iv[12];	/* server_write_IV (4 bytes for GCM) */
+	unsigned char rx_iv[12];	/* client_write_IV */
+	uint64_t tx_seq;		/* next epoch-1 record number we send */
+	uint16_t flight_len[FLIGHT_MAX];
+	unsigned char *flight;		/* datagrams back to back */
+};
+
 struct session {
 	struct session *hnext;		/* hash chain */
 	struct session *prev, *next;	/* half-open list or idle LRU */
 	struct xtel_dtls_server *srv;
-	SSL *ssl;
+	SSL *ssl;			/* NULL once rl took over */
 	BIO *bio;			/* owned by ssl */
+	struct own_rl *rl;
 	struct peer_key key;
 	union peer_addr peer;
 	socklen_t peer_len;
@@ -705,6 +731,7 @@ struct session {
 	uint64_t started;		/* cookie verified */
 	uint64_t last_rx;		/* last authentic record */
 	uint64_t rtx_deadline;		/* handshake retransmission timer */
+	unsigned char client_random[32];	/* of the handshake that made it */
 };
 
 struct session_list {
@@ -745,6 +772,17 @@ struct xtel_dtls_server {
 	unsigned int log_tokens;
 	uint64_t log_suppressed;
 	char last_error[XTEL_DTLS_ERR_LEN];
+
+	/* Own record layer: algorithms fetched once. */
+	EVP_KDF *prf;
+	EVP_CIPHER *aes128gcm, *aes256gcm, *chacha;
+
+	/* Datagrams of the handshake step being run (the final flight). */
+	bool capturing;
+	uint8_t cap_n;
+	bool cap_overflow;
+	uint16_t cap_len[FLIGHT_MAX];
+	unsigned char cap[FLIGHT_MAX][XTEL_DGRAM_SLOT_SIZE];
 
 	/* Plaintext of the record being delivered. */
 	unsigned char plain[16384];
@@ -1071,10 +1109,22 @@ static void listener_sink(void *arg, const void *buf, size_t len)
 static void session_sink(void *arg, const void *buf, size_t len)
 {
 	struct session *s = arg;
+	struct xtel_dtls_server *srv = s->srv;
 
-	s->srv->cfg.send(s->srv->cfg.send_arg, &s->peer.sa, s->peer_len, buf,
-			 len);
+	if (srv->capturing) {
+		if (srv->cap_n < FLIGHT_MAX && len <= XTEL_DGRAM_SLOT_SIZE) {
+			memcpy(srv->cap[srv->cap_n], buf, len);
+			srv->cap_len[srv->cap_n++] = (uint16_t)len;
+		} else {
+			srv->cap_overflow = true;
+		}
+	}
+	srv->cfg.send(srv->cfg.send_arg, &s->peer.sa, s->peer_len, buf, len);
 }
+
+static int own_rl_take_over(struct xtel_dtls_server *srv, struct session *s);
+static void own_rl_free(struct own_rl *rl);
+static void own_send_close(struct xtel_dtls_server *srv, struct session *s);
 
 /* ---- sessions ---- */
 
@@ -1116,7 +1166,7 @@ fail:
  */
 static void session_park(struct session *s)
 {
-	if (!s->parked && SSL_free_buffers(s->ssl) == 1)
+	if (s->ssl != NULL && !s->parked && SSL_free_buffers(s->ssl) == 1)
 		s->parked = true;
 }
 
@@ -1142,12 +1192,17 @@ static void session_free(struct xtel_dtls_server *srv, struct session *s)
 	list_remove(s->state == SESSION_HANDSHAKE ? &srv->half_open : &srv->lru,
 		    s);
 	SSL_free(s->ssl);
+	own_rl_free(s->rl);
 	free(s);
 }
 
 /* Queue our close_notify to the peer (best effort: it is one datagram). */
 static void session_send_close(struct xtel_dtls_server *srv, struct session *s)
 {
+	if (s->rl != NULL) {
+		own_send_close(srv, s);
+		return;
+	}
 	if (!session_unpark(s))
 		return;
 	ERR_clear_error();
@@ -1184,6 +1239,11 @@ static void session_established(struct xtel_dtls_server *srv,
 	s->last_rx = srv->now;
 	list_append(&srv->lru, s);
 	srv->st.handshakes_ok++;
+	SSL_get_client_random(s->ssl, s->client_random,
+			      sizeof(s->client_random));
+	/* Failure keeps OpenSSL's record layer: slower, bigger, correct. */
+	if (!srv->cfg.openssl_records)
+		own_rl_take_over(srv, s);
 }
 
 /* Run the handshake on s after input or creation. */
@@ -1196,7 +1256,11 @@ static void session_handshake(struct xtel_dtls_server *srv, struct session *s)
 		return;
 	}
 	ERR_clear_error();
+	srv->capturing = true;
+	srv->cap_n = 0;
+	srv->cap_overflow = false;
 	r = SSL_do_handshake(s->ssl);
+	srv->capturing = false;
 	if (r == 1) {
 		session_established(srv, s);
 		return;
@@ -1353,6 +1417,398 @@ done:
 	session_park(s);
 }
 
+/* ---- Own record layer ---- */
+
+/*
+ * Why: an established OpenSSL 3.0 DTLS connection keeps about 41 KiB even
+ * with its record buffers released (the 22 KiB handshake buffer stays for
+ * retransmitted Finished messages, plus the SSL, session and peer
+ * certificate). A collector holding 100k clients cannot afford that. Once
+ * the handshake is complete the only things left to do are: decrypt
+ * AEAD records of epoch 1, detect replays, answer a retransmitted client
+ * Finished with our last flight, and send or receive close_notify. So the
+ * epoch-1 keys are derived from the session's master secret with the
+ * public TLS 1.2 PRF (RFC 5246 6.3), the final flight is kept as bytes,
+ * and the SSL is freed. Record formats: AES-GCM per RFC 5288 (4-byte
+ * implicit salt + 8-byte explicit nonce), ChaCha20-Poly1305 per RFC 7905
+ * (IV xor epoch||sequence); additional data per RFC 6347 4.1.2.1.
+ */
+
+enum {
+	AEAD_TAG = 16,
+	GCM_EXPLICIT = 8,
+	DTLS12_MAJOR = 0xfe,
+	DTLS12_MINOR = 0xfd,
+	ALERT_FATAL = 2,
+	ALERT_CLOSE_NOTIFY = 0,
+};
+
+static void own_rl_free(struct own_rl *rl)
+{
+	if (rl == NULL)
+		return;
+	EVP_CIPHER_CTX_free(rl->rx);
+	free(rl->flight);
+	OPENSSL_cleanse(rl, sizeof(*rl));
+	free(rl);
+}
+
+static uint64_t rec_seq(const unsigned char *r)
+{
+	uint64_t v = 0;
+
+	for (int i = 5; i < 11; i++)
+		v = v << 8 | r[i];
+	return v;
+}
+
+/* Highest epoch-1 record number among the datagrams in the capture. */
+static int captured_tx_seq(const struct xtel_dtls_server *srv, uint64_t *next)
+{
+	bool found = false;
+
+	for (unsigned int i = 0; i < srv->cap_n; i++) {
+		const unsigned char *d = srv->cap[i];
+		size_t off = 0, len = srv->cap_len[i];
+
+		while (off + DTLS_HDR_LEN <= len) {
+			const unsigned char *r = d + off;
+			size_t flen = (size_t)r[11] << 8 | r[12];
+
+			if (r[3] == 0 && r[4] == 1 &&
+			    (!found || rec_seq(r) + 1 > *next)) {
+				*next = rec_seq(r) + 1;
+				found = true;
+			}
+			off += DTLS_HDR_LEN + flen;
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
+static int own_rl_take_over(struct xtel_dtls_server *srv, struct session *s)
+{
+	char prf_digest[32];
+	const SSL_CIPHER *c = SSL_get_current_cipher(s->ssl);
+	unsigned char ms[SSL_MAX_MASTER_KEY_LENGTH];
+	unsigned char seed[13 + 2 * SSL3_RANDOM_SIZE];
+	unsigned char kb[2 * 32 + 2 * 12];
+	size_t ms_len, kb_len, iv_len;
+	const EVP_MD *md;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM params[4];
+	struct own_rl *rl;
+	int ret = -ENOTSUP;
+
+	if (c == NULL || srv->cap_overflow)
+		return -ENOTSUP;
+	rl = calloc(1, sizeof(*rl));
+	if (rl == NULL)
+		return -ENOMEM;
+	switch (SSL_CIPHER_get_cipher_nid(c)) {
+	case NID_aes_128_gcm:
+		rl->cipher = srv->aes128gcm;
+		rl->key_len = 16;
+		iv_len = 4;
+		break;
+	case NID_aes_256_gcm:
+		rl->cipher = srv->aes256gcm;
+		rl->key_len = 32;
+		iv_len = 4;
+		break;
+	case NID_chacha20_poly1305:
+		rl->cipher = srv->chacha;
+		rl->key_len = 32;
+		iv_len = 12;
+		rl->chacha = true;
+		break;
+	default:
+		goto out;
+	}
+	md = SSL_CIPHER_get_handshake_digest(c);
+	if (rl->cipher == NULL || md == NULL || srv->prf == NULL ||
+	    captured_tx_seq(srv, &rl->tx_seq) != 0)
+		goto out;
+
+	/* key_block = PRF(master, "key expansion", server_random + client_random) */
+	ms_len = SSL_SESSION_get_master_key(SSL_get_session(s->ssl), ms,
+					    sizeof(ms));
+	memcpy(seed, "key expansion", 13);
+	if (ms_len == 0 ||
+	    SSL_get_server_random(s->ssl, seed + 13, SSL3_RANDOM_SIZE) !=
+		    SSL3_RANDOM_SIZE ||
+	    SSL_get_client_random(s->ssl, seed + 13 + SSL3_RANDOM_SIZE,
+				  SSL3_RANDOM_SIZE) != SSL3_RANDOM_SIZE)
+		goto out;
+	snprintf(prf_digest, sizeof(prf_digest), "%s", EVP_MD_get0_name(md));
+	kb_len = 2 * (size_t)rl->key_len + 2 * iv_len;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						     prf_digest, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
+						      ms, ms_len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED,
+						      seed, sizeof(seed));
+	params[3] = OSSL_PARAM_construct_end();
+	kctx = EVP_KDF_CTX_new(srv->prf);
+	if (kctx == NULL || EVP_KDF_derive(kctx, kb, kb_len, params) != 1)
+		goto out;
+
+	/* client_write_key, server_write_key, client_write_IV, server_write_IV */
+	memcpy(rl->tx_key, kb + rl->key_len, rl->key_len);
+	memcpy(rl->rx_iv, kb + 2 * rl->key_len, iv_len);
+	memcpy(rl->tx_iv, kb + 2 * rl->key_len + iv_len, iv_len);
+	rl->rx = EVP_CIPHER_CTX_new();
+	if (rl->rx == NULL ||
+	    EVP_DecryptInit_ex(rl->rx, rl->cipher, NULL, kb, NULL) != 1)
+		goto out;
+
+	if (srv->cap_n > 0) {
+		size_t total = 0;
+
+		for (unsigned int i = 0; i < srv->cap_n; i++)
+			total += srv->cap_len[i];
+		rl->flight = malloc(total);
+		if (rl->flight == NULL)
+			goto out;
+		total = 0;
+		for (unsigned int i = 0; i < srv->cap_n; i++) {
+			memcpy(rl->flight + total, srv->cap[i], srv->cap_len[i]);
+			rl->flight_len[i] = srv->cap_len[i];
+			total += srv->cap_len[i];
+		}
+		rl->flight_n = srv->cap_n;
+	}
+
+	SSL_free(s->ssl);
+	s->ssl = NULL;
+	s->bio = NULL;
+	s->parked = false;
+	s->rl = rl;
+	rl = NULL;
+	ret = 0;
+out:
+	EVP_KDF_CTX_free(kctx);
+	OPENSSL_cleanse(ms, sizeof(ms));
+	OPENSSL_cleanse(kb, sizeof(kb));
+	own_rl_free(rl);
+	ERR_clear_error();
+	return ret;
+}
+
+/* The 12-byte AEAD nonce and 13-byte additional data of record r. */
+static void own_nonce_aad(const struct own_rl *rl, const unsigned char *iv,
+			  const unsigned char *r, const unsigned char *explicit,
+			  size_t pt_len, unsigned char nonce[12],
+			  unsigned char aad[13])
+{
+	if (rl->chacha) {
+		memcpy(nonce, iv, 12);
+		for (int i = 0; i < 8; i++)
+			nonce[4 + i] ^= r[3 + i];
+	} else {
+		memcpy(nonce, iv, 4);
+		memcpy(nonce + 4, explicit, GCM_EXPLICIT);
+	}
+	memcpy(aad, r + 3, 8);		/* epoch || sequence number */
+	aad[8] = r[0];			/* type */
+	aad[9] = r[1];			/* version */
+	aad[10] = r[2];
+	aad[11] = (unsigned char)(pt_len >> 8);
+	aad[12] = (unsigned char)pt_len;
+}
+
+/* Authenticate and decrypt record r (header included) into out. */
+static int own_open(struct own_rl *rl, const unsigned char *r, size_t flen,
+		    unsigned char *out, size_t cap)
+{
+	const unsigned char *frag = r + DTLS_HDR_LEN, *ct = frag;
+	unsigned char nonce[12], aad[13], tag[AEAD_TAG];
+	size_t overhead = AEAD_TAG + (rl->chacha ? 0 : GCM_EXPLICIT);
+	size_t ct_len;
+	int n, m;
+
+	if (flen < overhead)
+		return -1;
+	ct_len = flen - overhead;
+	if (ct_len > cap)
+		return -1;
+	if (!rl->chacha)
+		ct += GCM_EXPLICIT;
+	own_nonce_aad(rl, rl->rx_iv, r, frag, ct_len, nonce, aad);
+	memcpy(tag, ct + ct_len, AEAD_TAG);
+	if (EVP_DecryptInit_ex(rl->rx, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_DecryptUpdate(rl->rx, NULL, &n, aad, sizeof(aad)) != 1 ||
+	    EVP_DecryptUpdate(rl->rx, out, &n, ct, (int)ct_len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(rl->rx, EVP_CTRL_AEAD_SET_TAG, AEAD_TAG, tag) != 1 ||
+	    EVP_DecryptFinal_ex(rl->rx, out + n, &m) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	return (int)ct_len;
+}
+
+/* Encrypt one epoch-1 record of our own (an alert) into out. */
+static int own_seal(struct own_rl *rl, uint8_t type, const unsigned char *pt,
+		    size_t pt_len, unsigned char *out, size_t cap)
+{
+	size_t explicit = rl->chacha ? 0 : GCM_EXPLICIT;
+	size_t flen = explicit + pt_len + AEAD_TAG;
+	unsigned char nonce[12], aad[13];
+	EVP_CIPHER_CTX *ctx;
+	uint64_t seq = rl->tx_seq++;
+	int n, m, ret = -1;
+
+	if (DTLS_HDR_LEN + flen > cap)
+		return -1;
+	out[0] = type;
+	out[1] = DTLS12_MAJOR;
+	out[2] = DTLS12_MINOR;
+	out[3] = 0;
+	out[4] = 1;			/* epoch */
+	for (int i = 0; i < 6; i++)
+		out[5 + i] = (unsigned char)(seq >> (40 - 8 * i));
+	out[11] = (unsigned char)(flen >> 8);
+	out[12] = (unsigned char)flen;
+	/* GCM's explicit nonce: the record number, unique per key. */
+	memcpy(out + DTLS_HDR_LEN, out + 3, explicit);
+	own_nonce_aad(rl, rl->tx_iv, out, out + DTLS_HDR_LEN, pt_len, nonce, aad);
+
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL)
+		return -1;
+	if (EVP_EncryptInit_ex(ctx, rl->cipher, NULL, rl->tx_key, nonce) == 1 &&
+	    EVP_EncryptUpdate(ctx, NULL, &n, aad, sizeof(aad)) == 1 &&
+	    EVP_EncryptUpdate(ctx, out + DTLS_HDR_LEN + explicit, &n, pt,
+			      (int)pt_len) == 1 &&
+	    EVP_EncryptFinal_ex(ctx, out + DTLS_HDR_LEN + explicit + n, &m) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG,
+				out + DTLS_HDR_LEN + explicit + pt_len) == 1)
+		ret = (int)(DTLS_HDR_LEN + flen);
+	EVP_CIPHER_CTX_free(ctx);
+	ERR_clear_error();
+	return ret;
+}
+
+static void own_send_close(struct xtel_dtls_server *srv, struct session *s)
+{
+	static const unsigned char close_notify[2] = { 1, ALERT_CLOSE_NOTIFY };
+	unsigned char rec[64];
+	int len = own_seal(s->rl, REC_ALERT, close_notify, sizeof(close_notify),
+			   rec, sizeof(rec));
+
+	if (len < 0)
+		return;
+	srv->cfg.send(srv->cfg.send_arg, &s->peer.sa, s->peer_len, rec,
+		      (size_t)len);
+	srv->st.close_notify_tx++;
+}
+
+static void own_resend_flight(struct xtel_dtls_server *srv, struct session *s)
+{
+	const unsigned char *p = s->rl->flight;
+
+	for (unsigned int i = 0; i < s->rl->flight_n; i++) {
+		srv->cfg.send(srv->cfg.send_arg, &s->peer.sa, s->peer_len, p,
+			      s->rl->flight_len[i]);
+		p += s->rl->flight_len[i];
+	}
+	srv->st.retransmits++;
+}
+
+/* Every record of an established session's datagram, in order. */
+static void own_records(struct xtel_dtls_server *srv, struct session *s,
+			const unsigned char *d, size_t len)
+{
+	bool delivered = false;
+	size_t off = 0;
+
+	while (off + DTLS_HDR_LEN <= len) {
+		const unsigned char *r = d + off;
+		size_t flen = (size_t)r[11] << 8 | r[12];
+		struct record_info ri = {
+			.type = r[0],
+			.epoch = (uint16_t)(r[3] << 8 | r[4]),
+			.seq = rec_seq(r),
+		};
+		int n;
+
+		if (off + DTLS_HDR_LEN + flen > len) {
+			srv->st.bad_record++;	/* truncated */
+			break;
+		}
+		off += DTLS_HDR_LEN + flen;
+		if (r[1] != DTLS12_MAJOR || r[2] != DTLS12_MINOR) {
+			srv->st.bad_record++;
+			continue;
+		}
+		/*
+		 * Epoch 0: the client repeating its handshake flight because
+		 * our last one was lost. Its Finished (epoch 1) triggers the
+		 * resend below, once per flight.
+		 */
+		if (ri.epoch == 0)
+			continue;
+		if (ri.epoch != 1) {
+			srv->st.bad_record++;
+			continue;
+		}
+		if (window_seen(s, &ri)) {
+			srv->st.replay++;
+			continue;
+		}
+		n = own_open(s->rl, r, flen, srv->plain, sizeof(srv->plain));
+		if (n < 0) {
+			srv->st.bad_record++;
+			continue;
+		}
+		window_mark(s, &ri);
+		switch (ri.type) {
+		case REC_APPDATA:
+			/* Data means the client has our Finished. */
+			if (s->rl->flight != NULL) {
+				free(s->rl->flight);
+				s->rl->flight = NULL;
+				s->rl->flight_n = 0;
+			}
+			deliver(srv, s, (size_t)n);
+			delivered = true;
+			break;
+		case REC_HANDSHAKE:
+			if (s->rl->flight_n > 0)
+				own_resend_flight(srv, s);
+			break;
+		case REC_ALERT:
+			if (n >= 2 && srv->plain[1] == ALERT_CLOSE_NOTIFY) {
+				srv->st.close_notify_rx++;
+				own_send_close(srv, s);
+				session_free(srv, s);
+				return;
+			}
+			if (n >= 2 && srv->plain[0] == ALERT_FATAL) {
+				char peer[INET6_ADDRSTRLEN + 8];
+
+				snprintf(srv->last_error, sizeof(srv->last_error),
+					 "fatal alert %u from peer", srv->plain[1]);
+				srv->st.session_errors++;
+				format_peer(&s->peer.sa, peer, sizeof(peer));
+				srv_log(srv, "dtls: session with %s (client %u) ended: %s",
+					peer, s->client_id, srv->last_error);
+				session_free(srv, s);
+				return;
+			}
+			break;	/* warnings change nothing */
+		default:
+			srv->st.bad_record++;
+			break;
+		}
+	}
+	if (delivered) {
+		s->last_rx = srv->now;
+		list_remove(&srv->lru, s);
+		list_append(&srv->lru, s);
+	}
+}
+
 /* The ClientHello's 32-byte random, when d is a whole first fragment. */
 static const unsigned char *hello_random(const unsigned char *d, size_t len)
 {
@@ -1475,7 +1931,7 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 		session_handshake(srv, s);
 		/* s may be gone; its BIO with it. */
 		s = session_lookup(srv, &srv->cur_key, h);
-		if (s != NULL) {
+		if (s != NULL && s->bio != NULL) {
 			xtel_dgram_bio_clear_input(s->bio);
 			/* Half-open floods should not pin record buffers. */
 			session_park(s);
@@ -1491,16 +1947,18 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 	 */
 	if (ri.type == REC_HANDSHAKE && ri.epoch == 0) {
 		const unsigned char *rnd = hello_random(d, len);
-		unsigned char cur[32];
 
 		if (rnd != NULL) {
-			if (SSL_get_client_random(s->ssl, cur, sizeof(cur)) ==
-				    sizeof(cur) &&
-			    memcmp(cur, rnd, sizeof(cur)) == 0)
+			if (memcmp(s->client_random, rnd,
+				   sizeof(s->client_random)) == 0)
 				return 0;
 			listener_input(srv, h, dgram, len, s);
 			return 0;
 		}
+	}
+	if (s->rl != NULL) {
+		own_records(srv, s, d, len);
+		return 0;
 	}
 	xtel_dgram_bio_set_input(s->bio, dgram, len);
 	session_records(srv, s, &ri);
@@ -1619,8 +2077,9 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 		srv->cfg.cookie_period = DEFAULT_COOKIE_PERIOD;
 	if (!srv->cfg.log_burst)
 		srv->cfg.log_burst = DEFAULT_LOG_BURST;
-	/* Paths are the caller's; they are not needed after loading. */
+	/* Strings are the caller's; they are not needed after loading. */
 	srv->cfg.cert_file = srv->cfg.key_file = srv->cfg.ca_file = NULL;
+	srv->cfg.ciphers = NULL;
 	srv->log_tokens = srv->cfg.log_burst;
 
 	srv->ctx = SSL_CTX_new(DTLS_server_method());
@@ -1652,6 +2111,13 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 			   verify_cb);
 	SSL_CTX_set_options(srv->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (cfg->ciphers != NULL &&
+	    SSL_CTX_set_cipher_list(srv->ctx, cfg->ciphers) != 1) {
+		set_err(err, err_len, "cipher list '%s' rejected (%s)",
+			cfg->ciphers, openssl_reason());
+		ret = -EINVAL;
+		goto fail;
+	}
 	/* Every handshake is a full one: nothing to cache per client. */
 	SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_cookie_generate_cb(srv->ctx, cookie_generate_cb);
@@ -1669,6 +2135,13 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 		ret = -ENOSYS;
 		goto fail;
 	}
+
+	/* Missing algorithms only disable the own record layer. */
+	srv->prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	srv->aes128gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	srv->aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	srv->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	ERR_clear_error();
 
 	want = 2 * (srv->cfg.max_sessions + srv->cfg.max_half_open);
 	for (srv->nbuckets = 64; srv->nbuckets < want && srv->nbuckets < (1u << 30);)
@@ -1707,6 +2180,10 @@ void xtel_dtls_server_free(struct xtel_dtls_server *srv)
 	free(srv->buckets);
 	EVP_MAC_CTX_free(srv->mac_ctx);
 	EVP_MAC_free(srv->mac);
+	EVP_KDF_free(srv->prf);
+	EVP_CIPHER_free(srv->aes128gcm);
+	EVP_CIPHER_free(srv->aes256gcm);
+	EVP_CIPHER_free(srv->chacha);
 	SSL_CTX_free(srv->ctx);
 	OPENSSL_cleanse(srv->secret, sizeof(srv->secret));
 	free(srv);

@@ -35,6 +35,7 @@
 #include "wire.h"
 
 #define NS 1000000000ull
+#define DTLS_TEST_HDR 13	/* DTLS record header bytes */
 #define MS 1000000ull
 
 /* ---- fake clock ---- */
@@ -167,6 +168,24 @@ static void srv_log(void *arg, const char *msg)
 	snprintf(n->last_log, sizeof(n->last_log), "%s", msg);
 }
 
+/*
+ * Record-path tests run twice: with the server's own record layer (the
+ * default) and with OpenSSL's (cfg.openssl_records), whose behaviour the
+ * own layer must match.
+ */
+struct mode {
+	bool openssl_records;
+	const char *ciphers;
+};
+static struct mode mode_own = { false, NULL };
+static struct mode mode_ssl = { true, NULL };
+static struct mode cur_mode;
+
+static void set_mode(void **state)
+{
+	cur_mode = *state ? *(const struct mode *)*state : mode_own;
+}
+
 static struct xtel_dtls_server_cfg base_cfg(struct net *n)
 {
 	struct xtel_dtls_server_cfg cfg = {
@@ -184,6 +203,8 @@ static struct xtel_dtls_server_cfg base_cfg(struct net *n)
 		.data_arg = n,
 		.log = srv_log,
 		.log_arg = n,
+		.openssl_records = cur_mode.openssl_records,
+		.ciphers = cur_mode.ciphers,
 	};
 	return cfg;
 }
@@ -374,7 +395,7 @@ static void test_handshake_and_stats(void **state)
 	struct xtel_dtls_server_stats st;
 	struct xtel_dtls_client_stats cs;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	/* ClientHello goes out at start. */
 	assert_int_equal(xtel_dtls_client_queued(n->cl[0].c), 1);
@@ -424,7 +445,7 @@ static void test_ten_clients_exactly_once(void **state)
 	struct net *n = net_create(NULL);
 	struct xtel_dtls_server_stats st;
 
-	(void)state;
+	set_mode(state);
 	for (int id = 1; id <= 10; id++)
 		add_client(n, id);
 	pump(n);
@@ -485,21 +506,21 @@ static void expect_rejected(const char *crt, const char *key,
 
 static void test_reject_rogue_ca(void **state)
 {
-	(void)state;
+	set_mode(state);
 	expect_rejected("bad/client-1-rogue.crt", "bad/client-1-rogue.key",
 			"unable to get local issuer certificate", "alert");
 }
 
 static void test_reject_expired(void **state)
 {
-	(void)state;
+	set_mode(state);
 	expect_rejected("bad/client-1-expired.crt", "bad/client-1-expired.key",
 			"certificate has expired", "alert");
 }
 
 static void test_reject_no_cert(void **state)
 {
-	(void)state;
+	set_mode(state);
 	expect_rejected(NULL, NULL, "peer did not return a certificate",
 			"alert");
 }
@@ -508,7 +529,7 @@ static void test_reject_bad_cn(void **state)
 {
 	static const char *const bad[] = { "alpha", "zero", "big", "junk" };
 
-	(void)state;
+	set_mode(state);
 	for (unsigned int i = 0; i < 4; i++) {
 		char crt[64], key[64];
 
@@ -522,7 +543,7 @@ static void test_max_client_id(void **state)
 {
 	struct net *n = net_create(NULL);
 
-	(void)state;
+	set_mode(state);
 	add_client_ctx(n, n->cctx, "extra/client-max.crt", "extra/client-max.key",
 		       "198.18.0.1");
 	pump(n);
@@ -536,7 +557,7 @@ static void test_client_checks_server(void **state)
 	struct xtel_dtls_client_ctx *rogue;
 	char err[XTEL_DTLS_ERR_LEN];
 
-	(void)state;
+	set_mode(state);
 	/* Wrong name: the server's SAN lists 198.18.0.1, not .9. */
 	add_client_ctx(n, n->cctx, "client-1.crt", "client-1.key", "198.18.0.9");
 	pump(n);
@@ -573,7 +594,7 @@ static void test_hello_without_cookie_leaves_no_state(void **state)
 	struct pkt hello;
 	unsigned char junk[40];
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	/* Only the first ClientHello reaches the server; HVR goes nowhere. */
 	n->filter = drop_all_to_client;
@@ -625,7 +646,7 @@ static void test_cookie_binding(void **state)
 	struct pkt hello2;
 	struct sockaddr_in other;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	/* Hello -> HVR -> Hello with cookie: capture the second hello. */
 	{
@@ -678,7 +699,7 @@ static void test_cookie_previous_period(void **state)
 	unsigned char buf[XTEL_DGRAM_SLOT_SIZE];
 	ssize_t len;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	len = xtel_dtls_client_pop(n->cl[0].c, buf, sizeof(buf));
 	xtel_dtls_server_input(n->srv, &n->cl[0].addr.sa, n->cl[0].addr_len,
@@ -708,7 +729,7 @@ static void test_half_open_cap(void **state)
 	struct net *n = net_create(cap_two);
 	struct xtel_dtls_server_stats st;
 
-	(void)state;
+	set_mode(state);
 	for (int id = 1; id <= 4; id++) {
 		add_client(n, id);
 		n->to_client = 0;
@@ -744,7 +765,7 @@ static void test_retransmit_server_flight(void **state)
 	struct net *n = net_create(NULL);
 	uint64_t t;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	n->filter = drop_nth_to_client_2;
 	pump(n);
@@ -778,7 +799,7 @@ static void test_retransmit_client_hello(void **state)
 	struct net *n = net_create(NULL);
 	struct xtel_dtls_client_stats cs;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	n->filter = drop_first_to_server;
 	pump(n);
@@ -820,7 +841,7 @@ static void test_bad_record(void **state)
 	struct net *n = net_create(NULL);
 	struct pkt *p;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	pump(n);
 	p = capture_record(n, 1);
@@ -848,7 +869,7 @@ static void test_replay(void **state)
 	struct net *n = net_create(NULL);
 	struct pkt *p;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	pump(n);
 	p = capture_record(n, 1);
@@ -874,7 +895,7 @@ static void test_client_id_mismatch(void **state)
 {
 	struct net *n = net_create(NULL);
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	pump(n);
 	send_record(n, 0, 2, 1);	/* client-1 claims to be client 2 */
@@ -892,7 +913,7 @@ static void test_idle_expiry(void **state)
 	struct net *n = net_create(NULL);
 	uint64_t t0;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	pump(n);
 	t0 = fake_now;
@@ -925,7 +946,7 @@ static void test_close_notify(void **state)
 	struct net *n = net_create(NULL);
 	struct xtel_dtls_server_stats st;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	pump(n);
 	assert_int_equal(xtel_dtls_client_close(n->cl[0].c), 0);
@@ -946,7 +967,7 @@ static void test_shutdown_sends_close_notify(void **state)
 {
 	struct net *n = net_create(NULL);
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	add_client(n, 2);
 	pump(n);
@@ -967,7 +988,7 @@ static void test_restart_same_port(void **state)
 	struct net *n = net_create(NULL);
 	struct xtel_dtls_client *old;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	pump(n);
 	old = n->cl[0].c;
@@ -996,7 +1017,7 @@ static void test_load_errors(void **state)
 	char garbage[512];
 	FILE *f;
 
-	(void)state;
+	set_mode(state);
 	cfg.cert_file = cert("nope.crt");
 	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "cannot read certificate"));
@@ -1073,7 +1094,7 @@ static void test_dgram_bio(void **state)
 	const void *pk;
 	size_t len;
 
-	(void)state;
+	set_mode(state);
 	assert_non_null(b);
 	assert_int_equal(BIO_write(b, "abc", 3), 3);
 	assert_int_equal(BIO_write(b, "defg", 4), 4);
@@ -1133,7 +1154,7 @@ static void test_record_sizes(void **state)
 	struct pkt *p = calloc(1, sizeof(*p));
 	ssize_t len;
 
-	(void)state;
+	set_mode(state);
 	add_client(n, 1);
 	/* Nothing can be written before the handshake completes. */
 	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, 10), -ENOTCONN);
@@ -1161,6 +1182,100 @@ static void test_record_sizes(void **state)
 	net_free(n);
 }
 
+static int drop_final_flight_once(const struct pkt *p, unsigned int nth)
+{
+	static int dropped;
+
+	(void)nth;
+	if (nth == 0)
+		dropped = 0;
+	/*
+	 * The server's ChangeCipherSpec and epoch-1 Finished: OpenSSL
+	 * buffers a flight's records into as few datagrams as fit.
+	 */
+	if (p->to >= 0 && dropped < 1 &&
+	    (p->data[0] == 20 || (p->data[3] == 0 && p->data[4] == 1))) {
+		dropped++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The server is done after its last flight; if that flight is lost the
+ * client repeats its own, and the server must answer with the same flight.
+ */
+static void test_final_flight_lost(void **state)
+{
+	struct net *n;
+
+	set_mode(state);
+	n = net_create(NULL);
+	add_client(n, 1);
+	n->filter = drop_final_flight_once;
+	pump(n);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_HANDSHAKING);
+	advance(n, 1 * NS);
+	pump(n);
+	assert_established(n, 0, 1);
+	/* OpenSSL's record layer resends on its own, uncounted. */
+	assert_int_equal(stats(n).retransmits, cur_mode.openssl_records ? 0 : 1);
+	assert_int_equal(stats(n).bad_record, 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	/* A late copy of the client's flight changes nothing now. */
+	advance(n, 2 * NS);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	net_free(n);
+}
+
+/* Each supported suite, on both record layers: data, replay, tamper, close. */
+static void test_cipher_suites(void **state)
+{
+	static const char *const suites[] = {
+		"ECDHE-ECDSA-AES128-GCM-SHA256",
+		"ECDHE-ECDSA-CHACHA20-POLY1305",
+		"ECDHE-ECDSA-AES256-GCM-SHA384",
+	};
+
+	(void)state;
+	for (unsigned int k = 0; k < 6; k++) {
+		struct net *n;
+		struct pkt *p;
+
+		cur_mode.openssl_records = k % 2;
+		cur_mode.ciphers = suites[k / 2];
+		n = net_create(NULL);
+		add_client(n, 1);
+		pump(n);
+		assert_established(n, 0, 1);
+		for (uint64_t seq = 1; seq <= 3; seq++)
+			send_record(n, 0, 1, seq);
+		pump(n);
+		p = capture_record(n, 4);
+		feed(n, 0, p);
+		feed(n, 0, p);
+		p->data[DTLS_TEST_HDR + 9] ^= 0x80;
+		p->data[10] ^= 1;	/* a fresh sequence number, bad tag */
+		feed(n, 0, p);
+		assert_int_equal(n->delivered, 4);
+		assert_int_equal(stats(n).replay, 1);
+		assert_int_equal(stats(n).bad_record, 1);
+		assert_int_equal(xtel_dtls_client_close(n->cl[0].c), 0);
+		pump(n);
+		assert_int_equal(stats(n).close_notify_rx, 1);
+		assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+		free(p);
+		net_free(n);
+	}
+	cur_mode = mode_own;
+}
+
 /* ---- setup ---- */
 
 static int run(const char *cmd)
@@ -1172,12 +1287,16 @@ static int run(const char *cmd)
 	return r;
 }
 
+#define BOTH(f) \
+	cmocka_unit_test_prestate(f, (void *)&mode_own), \
+	cmocka_unit_test_prestate(f, (void *)&mode_ssl)
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dgram_bio),
-		cmocka_unit_test(test_handshake_and_stats),
-		cmocka_unit_test(test_ten_clients_exactly_once),
+		BOTH(test_handshake_and_stats),
+		BOTH(test_ten_clients_exactly_once),
 		cmocka_unit_test(test_reject_rogue_ca),
 		cmocka_unit_test(test_reject_expired),
 		cmocka_unit_test(test_reject_no_cert),
@@ -1190,14 +1309,16 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_half_open_cap),
 		cmocka_unit_test(test_retransmit_server_flight),
 		cmocka_unit_test(test_retransmit_client_hello),
-		cmocka_unit_test(test_bad_record),
-		cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_client_id_mismatch),
-		cmocka_unit_test(test_idle_expiry),
-		cmocka_unit_test(test_close_notify),
-		cmocka_unit_test(test_shutdown_sends_close_notify),
-		cmocka_unit_test(test_restart_same_port),
-		cmocka_unit_test(test_record_sizes),
+		BOTH(test_bad_record),
+		BOTH(test_replay),
+		BOTH(test_client_id_mismatch),
+		BOTH(test_idle_expiry),
+		BOTH(test_close_notify),
+		BOTH(test_shutdown_sends_close_notify),
+		BOTH(test_restart_same_port),
+		BOTH(test_record_sizes),
+		BOTH(test_final_flight_lost),
+		cmocka_unit_test(test_cipher_suites),
 		cmocka_unit_test(test_load_errors),
 	};
 	char cmd[2048], gen[512], fixture[512];
