@@ -159,8 +159,12 @@ send() { "${gen[@]}" python3 "$tmp/send.py"; }
 
 # Resolve neighbours first, so no datagram waits in (or is dropped from) a
 # neighbour queue during the counted phases.
-"${gen[@]}" ping -c1 -W2 "$XTEL_COL_IP4" >/dev/null
-"${gen[@]}" ping -c1 -W2 "$XTEL_COL_IP6" >/dev/null
+# (one datagram to the discard port each; ping may not be installed)
+"${gen[@]}" python3 -c '
+import socket, sys, time
+for fam, addr in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
+    socket.socket(fam, socket.SOCK_DGRAM).sendto(b"x", (addr, 9))
+time.sleep(0.2)' "$XTEL_COL_IP4" "$XTEL_COL_IP6"
 
 echo "== plain: IPv4 and IPv6 clients, drops by reason"
 start_ctl
