@@ -1276,6 +1276,70 @@ static void test_cipher_suites(void **state)
 	cur_mode = mode_own;
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+#ifndef UNDER_ASAN
+static void many_sessions(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->max_sessions = 2048;
+}
+#endif
+
+/*
+ * Heap bytes per established server session, from mallinfo2 deltas over
+ * 1000 sessions (clients are freed as soon as they are connected, so only
+ * the server's share remains). Goal: at most 16 KiB. Skipped under
+ * AddressSanitizer, whose allocator mallinfo2 does not see.
+ */
+static void test_session_memory(void **state)
+{
+#ifdef UNDER_ASAN
+	(void)state;
+	skip();
+#else
+	enum { SESSIONS = 1000 };
+	struct net *n;
+	size_t before, after;
+	double per;
+
+	set_mode(state);
+	n = net_create(many_sessions);
+	/* Warm up OpenSSL's lazily built tables outside the measurement. */
+	add_client(n, 1);
+	pump(n);
+	before = mallinfo2().uordblks;
+	for (int i = 0; i < SESSIONS; i++) {
+		struct tclient *t = &n->cl[0];
+
+		xtel_dtls_client_free(t->c);
+		client_addr(t, 2 * (i + 1));	/* new IPv4 source each time */
+		t->addr.in.sin_port = htons((uint16_t)(10000 + i));
+		assert_int_equal(xtel_dtls_client_new(&t->c, n->cctx, t->id,
+						      NULL, 0), 0);
+		assert_int_equal(xtel_dtls_client_start(t->c, fake_now), 0);
+		pump(n);
+		assert_int_equal(xtel_dtls_client_state(t->c),
+				 XTEL_DTLS_CLIENT_ESTABLISHED);
+	}
+	xtel_dtls_client_free(n->cl[0].c);
+	n->cl[0].c = NULL;
+	after = mallinfo2().uordblks;
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), SESSIONS + 1);
+	per = (double)(after - before) / SESSIONS;
+	printf("[   INFO   ] %s record layer: %.0f bytes per established session\n",
+	       cur_mode.openssl_records ? "OpenSSL" : "built-in", per);
+	if (!cur_mode.openssl_records)
+		assert_true(per <= 16384);
+	net_free(n);
+#endif
+}
+
 /* ---- setup ---- */
 
 static int run(const char *cmd)
@@ -1319,6 +1383,7 @@ int main(int argc, char **argv)
 		BOTH(test_record_sizes),
 		BOTH(test_final_flight_lost),
 		cmocka_unit_test(test_cipher_suites),
+		BOTH(test_session_memory),
 		cmocka_unit_test(test_load_errors),
 	};
 	char cmd[2048], gen[512], fixture[512];
