@@ -90,7 +90,7 @@ static void dtls_log(void *arg, const char *msg)
 {
 	struct xtel_ingest *ig = arg;
 
-	fprintf(stderr, "collector: worker %u: dtls: %s\n", ig->worker, msg);
+	fprintf(stderr, "collector: worker %u: %s\n", ig->worker, msg);
 }
 
 static void publish_dtls_stats(struct xtel_ingest *ig)
