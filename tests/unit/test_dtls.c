@@ -1340,6 +1340,31 @@ static void test_session_memory(void **state)
 #endif
 }
 
+/* The names table follows the struct field by field. */
+static void test_stat_names(void **state)
+{
+#define F(x) { #x, offsetof(struct xtel_dtls_server_stats, x) }
+	static const struct { const char *name; size_t off; } fields[] = {
+		F(cookie_sent), F(cookie_bad), F(bad_hello), F(half_open_full),
+		F(sessions_full), F(handshakes_started), F(handshakes_ok),
+		F(handshake_failed), F(handshake_timeout), F(retransmits),
+		F(unknown_peer), F(records_rx), F(bad_record), F(replay),
+		F(client_id_mismatch), F(close_notify_rx), F(close_notify_tx),
+		F(session_errors), F(sessions_expired), F(sessions_replaced),
+		F(malformed),
+	};
+#undef F
+
+	(void)state;
+	assert_int_equal(sizeof(fields) / sizeof(fields[0]),
+			 XTEL_DTLS_SERVER_NSTATS);
+	for (unsigned int i = 0; i < XTEL_DTLS_SERVER_NSTATS; i++) {
+		assert_int_equal(fields[i].off, i * sizeof(uint64_t));
+		assert_string_equal(xtel_dtls_server_stat_names[i],
+				    fields[i].name);
+	}
+}
+
 /* ---- setup ---- */
 
 static int run(const char *cmd)
@@ -1359,6 +1384,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dgram_bio),
+		cmocka_unit_test(test_stat_names),
 		BOTH(test_handshake_and_stats),
 		BOTH(test_ten_clients_exactly_once),
 		cmocka_unit_test(test_reject_rogue_ca),
