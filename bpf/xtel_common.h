@@ -63,6 +63,7 @@ struct xtel_wire_hdr {
 #define XTEL_XDP_MAP_ALLOW4	"xtel_allow4"
 #define XTEL_XDP_MAP_ALLOW6	"xtel_allow6"
 #define XTEL_XDP_MAP_XSKS	"xtel_xsks"
+#define XTEL_XDP_MAP_HS_GLOBAL	"xtel_hs_global"
 
 enum {
 	XTEL_XDP_MAX_CLIENTS = 65536,	/* per-client counter entries */
@@ -111,6 +112,7 @@ enum xtel_xdp_stat {
 	XTEL_XDP_DROP_DTLS_LENGTH,	/* record runs past the datagram */
 	XTEL_XDP_DROP_NOT_ALLOWED,	/* source not in the allowlist */
 	XTEL_XDP_DROP_RATELIMIT,	/* sessionless source over its token bucket */
+	XTEL_XDP_DROP_HS_GLOBAL,	/* all sessionless sources together over their limit */
 	XTEL_XDP_STAT_OUTCOMES,		/* number of outcome counters */
 	/* marks (not outcomes) */
 	XTEL_XDP_STAT_NO_SESSION = XTEL_XDP_STAT_OUTCOMES, /* DTLS, no peer entry, within bucket */
@@ -166,6 +168,16 @@ struct xtel_xdp_bucket {
 	__u64 last_ns;		/* bpf_ktime_get_ns (monotonic) of the last refill */
 	__u64 passed;		/* datagrams let through */
 	__u64 dropped;		/* datagrams over the rate */
+};
+
+/*
+ * xtel_hs_global value: one GCRA state for all sessionless sources
+ * together, so a flood that never repeats a source (random IPv6 addresses)
+ * is still bounded. tat_ns is the theoretical arrival time of the next
+ * datagram; one 64-bit word, so CPUs update it with compare-and-swap.
+ */
+struct xtel_xdp_global {
+	__u64 tat_ns;		/* bpf_ktime_get_coarse_ns timebase */
 };
 
 /* LPM trie keys of the source allowlist (prefixlen first, as LPM requires). */

@@ -29,6 +29,8 @@ const volatile __u8 cfg_afxdp = 0;
 const volatile __u8 cfg_allowlist = 0;
 const volatile __u32 cfg_hs_rate = 0;	/* datagrams/s per sessionless source; 0: off */
 const volatile __u32 cfg_hs_burst = 1;	/* bucket size in datagrams */
+const volatile __u32 cfg_hs_global_rate = 0;	/* all sessionless sources; 0: off */
+const volatile __u32 cfg_hs_global_burst = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -80,6 +82,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } xtel_xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xtel_xdp_global);
+} xtel_hs_global SEC(".maps");
 
 struct vlan_hdr {
 	__be16 tci;
@@ -161,6 +170,42 @@ static __always_inline bool bucket_take(const struct xtel_xdp_addr_key *key)
 	}
 	b->credit_ns = credit;
 	b->dropped++;
+	return false;
+}
+
+/*
+ * The aggregate limit for sessionless datagrams, as GCRA: a datagram at
+ * time now may pass when the theoretical arrival time, advanced by one
+ * cost, stays within burst costs of now. The state is one word shared by
+ * all CPUs (a per-CPU split would cut the limit to rate/ncpus whenever the
+ * flood lands on one queue), advanced by compare-and-swap; after a few lost
+ * races under heavy contention the datagram counts as over the limit.
+ */
+static __always_inline bool global_take(void)
+{
+	__u64 cost = 1000000000ULL / cfg_hs_global_rate;
+	__u64 window = cost * (cfg_hs_global_burst ? cfg_hs_global_burst : 1);
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct xtel_xdp_global *g;
+	__u32 zero = 0;
+	__u64 old;
+	int i;
+
+	g = bpf_map_lookup_elem(&xtel_hs_global, &zero);
+	if (!g)
+		return true;
+	old = g->tat_ns;
+	for (i = 0; i < 4; i++) {
+		__u64 t = old > now ? old : now;
+		__u64 prev;
+
+		if (t + cost - now > window)
+			return false;
+		prev = __sync_val_compare_and_swap(&g->tat_ns, old, t + cost);
+		if (prev == old)
+			return true;
+		old = prev;
+	}
 	return false;
 }
 
@@ -446,6 +491,8 @@ int xtel_xdp_prog(struct xdp_md *ctx)
 		if (!peer) {
 			if (cfg_hs_rate && !bucket_take(&key))
 				return count(XTEL_XDP_DROP_RATELIMIT, frame_len, XDP_DROP);
+			if (cfg_hs_global_rate && !global_take())
+				return count(XTEL_XDP_DROP_HS_GLOBAL, frame_len, XDP_DROP);
 			mark(XTEL_XDP_STAT_NO_SESSION, frame_len);
 			return deliver(ctx, frame_len, 0);
 		}

@@ -45,6 +45,7 @@ _Static_assert(sizeof(struct xtel_xdp_lpm4) == 8, "xtel_xdp_lpm4 layout");
 _Static_assert(sizeof(struct xtel_xdp_lpm6) == 20, "xtel_xdp_lpm6 layout");
 _Static_assert(sizeof(struct xtel_xdp_allow) == 4, "xtel_xdp_allow layout");
 _Static_assert(sizeof(struct xtel_xdp_meta) == 16, "xtel_xdp_meta layout");
+_Static_assert(sizeof(struct xtel_xdp_global) == 8, "xtel_xdp_global layout");
 
 #define VERIFIER_LOG_SIZE (4u << 20)
 #define VERIFIER_TAIL_LINES 30
@@ -90,6 +91,7 @@ static const char *const stat_names[XTEL_XDP_STAT_MAX] = {
 	[XTEL_XDP_DROP_DTLS_LENGTH] = "drop_dtls_length",
 	[XTEL_XDP_DROP_NOT_ALLOWED] = "drop_not_allowed",
 	[XTEL_XDP_DROP_RATELIMIT] = "drop_ratelimit",
+	[XTEL_XDP_DROP_HS_GLOBAL] = "drop_hs_global",
 	[XTEL_XDP_STAT_NO_SESSION] = "no_session",
 	[XTEL_XDP_STAT_CLIENTS_FULL] = "clients_full",
 };
@@ -573,6 +575,13 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 		x->opts.handshake_burst = 32;
 	if (x->opts.handshake_burst > 1000000)
 		x->opts.handshake_burst = 1000000;	/* keeps burst * cost in 64 bits */
+	if (!x->opts.handshake_global_burst) {
+		x->opts.handshake_global_burst = x->opts.handshake_global_rate / 10;
+		if (x->opts.handshake_global_burst < 32)
+			x->opts.handshake_global_burst = 32;
+	}
+	if (x->opts.handshake_global_burst > 1000000)
+		x->opts.handshake_global_burst = 1000000;
 	x->ncpus = libbpf_num_possible_cpus();
 	if (x->ncpus <= 0) {
 		err = x->ncpus ? x->ncpus : -EINVAL;
@@ -612,6 +621,8 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 	x->skel->rodata->cfg_allowlist = x->opts.allowlist;
 	x->skel->rodata->cfg_hs_rate = x->opts.handshake_rate;
 	x->skel->rodata->cfg_hs_burst = x->opts.handshake_burst;
+	x->skel->rodata->cfg_hs_global_rate = x->opts.handshake_global_rate;
+	x->skel->rodata->cfg_hs_global_burst = x->opts.handshake_global_burst;
 
 	if (!x->opts.no_pin) {
 		err = setup_pins(x);
@@ -926,11 +937,13 @@ int xtel_xdp_write_json(struct xtel_xdp *x, FILE *f)
 	xtel_xdp_foreach_client(x, count_client, &clients);
 	fprintf(f, "{\"interface\": \"%s\", \"attach_mode\": \"%s\", \"pin_dir\": \"%s\", "
 		"\"port\": %u, \"mode\": \"%s\", \"afxdp\": %s, \"allowlist\": %s, "
-		"\"handshake_rate\": %u, \"handshake_burst\": %u, \"clients\": %llu, \"stats\": {",
+		"\"handshake_rate\": %u, \"handshake_burst\": %u, \"handshake_global_rate\": %u, "
+		"\"handshake_global_burst\": %u, \"clients\": %llu, \"stats\": {",
 		x->ifname, xtel_xdp_attach_mode(x), x->opts.no_pin ? "" : x->pin_dir,
 		x->opts.port, x->opts.dtls ? "dtls" : "plain", x->opts.afxdp ? "true" : "false",
 		x->opts.allowlist ? "true" : "false", x->opts.handshake_rate,
-		x->opts.handshake_burst, (unsigned long long)clients);
+		x->opts.handshake_burst, x->opts.handshake_global_rate,
+		x->opts.handshake_global_burst, (unsigned long long)clients);
 	for (i = 0; i < XTEL_XDP_STAT_MAX; i++)
 		fprintf(f, "%s\"%s\": {\"packets\": %llu, \"bytes\": %llu}", i ? ", " : "",
 			xtel_xdp_stat_name(i), (unsigned long long)t.packets[i],

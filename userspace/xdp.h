@@ -31,6 +31,8 @@ struct xtel_xdp_opts {
 	bool allowlist;			/* drop sources outside the allowlist maps */
 	uint32_t handshake_rate;	/* datagrams/s per sessionless DTLS source; 0: off */
 	uint32_t handshake_burst;	/* bucket size in datagrams; 0: 32 */
+	uint32_t handshake_global_rate;	/* datagrams/s of all sessionless sources; 0: off */
+	uint32_t handshake_global_burst; /* 0: handshake_global_rate / 10, at least 32 */
 	bool skb_mode;			/* attach in generic mode straight away */
 	bool quiet;			/* no informational messages on stderr */
 };

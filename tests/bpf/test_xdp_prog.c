@@ -345,6 +345,19 @@ static const struct fixture bucket_rows[] = {
 	{ "v6 source: own bucket", { .ipv = 6, .src = "2001:2:0:1::9", .recs = { { 22, 0xfeff, 0, 100 } } }, XDP_PASS, XTEL_XDP_STAT_PASSED, true, NOCLIENT },
 };
 
+/* DTLS, per-source limit loose (1000/s, 10), all sessionless together 1/s,
+ * burst 4: a flood that never repeats a source still gets 4 datagrams. */
+static const struct fixture global_rows[] = {
+	{ "source 1", { .ipv = 6, .src = "2001:2:0:1::1", .recs = { { 22, 0xfeff, 0, 100 } } }, XDP_PASS, XTEL_XDP_STAT_PASSED, true, NOCLIENT },
+	{ "source 2", { .ipv = 6, .src = "2001:2:0:1::2", .recs = { { 22, 0xfeff, 0, 100 } } }, XDP_PASS, XTEL_XDP_STAT_PASSED, true, NOCLIENT },
+	{ "source 3", { .ipv = 4, .src = "198.18.1.3", .recs = { { 22, 0xfeff, 0, 100 } } }, XDP_PASS, XTEL_XDP_STAT_PASSED, true, NOCLIENT },
+	{ "source 4", { .ipv = 4, .src = "198.18.1.4", .recs = { { 22, 0xfeff, 0, 100 } } }, XDP_PASS, XTEL_XDP_STAT_PASSED, true, NOCLIENT },
+	{ "source 5: over the global limit", { .ipv = 6, .src = "2001:2:0:1::5", .recs = { { 22, 0xfeff, 0, 100 } } }, XDP_DROP, XTEL_XDP_DROP_HS_GLOBAL, false, NOCLIENT },
+	{ "source 6: over the global limit", { .ipv = 4, .vlans = 1, .src = "198.18.1.6", .recs = { { 22, 0xfeff, 0, 100 } } }, XDP_DROP, XTEL_XDP_DROP_HS_GLOBAL, false, NOCLIENT },
+	{ "established peer is not limited", { .ipv = 4, .recs = { { 23, 0xfefd, 1, 30 } } }, XDP_PASS, XTEL_XDP_STAT_PASSED, false, CLIENT(8, 1, 43, 0, 0, 0) },
+	{ "established peer again", { .ipv = 4, .recs = { { 23, 0xfefd, 1, 30 } } }, XDP_PASS, XTEL_XDP_STAT_PASSED, false, CLIENT(8, 2, 86, 0, 0, 0) },
+};
+
 /* ---- runner ---- */
 
 /* A check is a fixture row or one ad-hoc assertion group; it fails once
@@ -610,6 +623,25 @@ static void test_bucket(void)
 	xtel_xdp_close(x);
 }
 
+static void test_global(void)
+{
+	struct xtel_xdp_opts o = { .no_pin = true, .quiet = true, .dtls = true,
+				   .handshake_rate = 1000, .handshake_burst = 10,
+				   .handshake_global_rate = 1, .handshake_global_burst = 4 };
+	struct xtel_xdp *x = load(&o);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(40000) };
+
+	if (!x)
+		return;
+	inet_pton(AF_INET, "198.18.0.2", &sin.sin_addr);
+	check_begin();
+	if (xtel_xdp_peer_add(x, (struct sockaddr *)&sin, 8))
+		bad("global: peer_add", "%s", strerror(errno));
+	check_end();
+	RUN(x, global_rows);
+	xtel_xdp_close(x);
+}
+
 static void test_afxdp_no_socket(void)
 {
 	static const struct fixture rows[] = {
@@ -648,6 +680,7 @@ int main(void)
 	test_dtls();
 	test_allowlist();
 	test_bucket();
+	test_global();
 	test_afxdp_no_socket();
 	printf("%d passed, %d failed\n", checks - failed, failed);
 	return failed ? 1 : 0;

@@ -2,6 +2,7 @@
 /*
  * usage: xdp_ctl --iface IF [--pin-dir DIR] [--port N] [--dtls] [--afxdp]
  *                [--allow CIDR]... [--handshake-rate PPS] [--burst N]
+ *                [--handshake-global-rate PPS] [--global-burst N]
  *                [--peer ADDR:PORT=ID]... [--duration S] [--skb]
  *
  * Test driver for the XDP loader and the AF_XDP path without the collector:
@@ -124,6 +125,8 @@ int main(int argc, char **argv)
 		{ "allow", required_argument, NULL, 'a' },
 		{ "handshake-rate", required_argument, NULL, 'r' },
 		{ "burst", required_argument, NULL, 'b' },
+		{ "handshake-global-rate", required_argument, NULL, 'g' },
+		{ "global-burst", required_argument, NULL, 'G' },
 		{ "peer", required_argument, NULL, 'e' },
 		{ "duration", required_argument, NULL, 't' },
 		{ "skb", no_argument, NULL, 's' },
@@ -155,6 +158,8 @@ int main(int argc, char **argv)
 			break;
 		case 'r': o.handshake_rate = strtoul(optarg, NULL, 10); break;
 		case 'b': o.handshake_burst = strtoul(optarg, NULL, 10); break;
+		case 'g': o.handshake_global_rate = strtoul(optarg, NULL, 10); break;
+		case 'G': o.handshake_global_burst = strtoul(optarg, NULL, 10); break;
 		case 'e':
 			if (n_peers < MAX_PEERS)
 				peers[n_peers++] = optarg;
@@ -164,6 +169,7 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: %s --iface IF [--pin-dir DIR] [--port N] [--dtls] "
 				"[--afxdp] [--allow CIDR]... [--handshake-rate PPS] [--burst N] "
+				"[--handshake-global-rate PPS] [--global-burst N] "
 				"[--peer ADDR:PORT=ID]... [--duration S] [--skb]\n", argv[0]);
 			return c == 'h' ? 0 : 2;
 		}

@@ -12,7 +12,8 @@
 #   afxdp    every valid datagram arrives through the AF_XDP socket, with
 #            its source address, none through the kernel
 #   dtls     established peers are counted in full while a spoofed
-#            ClientHello flood from 30 sources gets exactly its bucket each
+#            ClientHello flood from 30 sources gets exactly its bucket each,
+#            and a flood of 300 one-datagram sources exactly the global burst
 #   robust   a program left by a killed process is replaced, a second
 #            instance on the same interface is refused, generic mode works
 #
@@ -112,7 +113,7 @@ print(sum(v["value"]["packets"] for v in json.load(sys.stdin)["formatted"]["valu
 }
 # indices of enum xtel_xdp_stat (bpf/xtel_common.h)
 S_PASSED=4 S_REDIRECTED=5 S_XSK_MISS=6 D_SHORT=8 D_MAGIC=9 D_LENGTH=13 D_DTLS_TYPE=14
-D_RATELIMIT=19 S_NO_SESSION=20
+D_RATELIMIT=19 D_HS_GLOBAL=20 S_NO_SESSION=21
 
 # The sender: runs in the generator namespace; one line per flow:
 #   plain FAMILY DST CLIENT FIRST_SEQ COUNT BODY [SKIP_EVERY]
@@ -258,6 +259,23 @@ expect "peer 43 (IPv6) packets" 500 client_field 43 packets
 expect "flood: passed without session (30 sources x 5)" 150 stat $S_NO_SESSION
 expect "flood: dropped by the bucket (30 x 35)" 1050 stat $D_RATELIMIT
 expect "invalid content type" 15 stat $D_DTLS_TYPE
+stop_ctl
+
+echo "== dtls: a flood that never repeats a source meets the global limit"
+# 300 IPv6 sources, one ClientHello each: every per-source bucket has room,
+# the global limit (1/s, burst 50) lets exactly 50 through.
+start_ctl --dtls --handshake-rate 1 --burst 5 --handshake-global-rate 1 --global-burst 50 \
+	--peer "$XTEL_GEN_IP4:41000=42"
+{
+	for i in $(seq 1 300); do
+		printf 'dtls 6 %s 2001:2:0:1::%x 42000 1 22 feff 0 120\n' "$XTEL_COL_IP6" "$((i + 4096))"
+		[ $((i % 30)) -eq 0 ] && echo "dtls 4 $XTEL_COL_IP4 $XTEL_GEN_IP4 41000 10 23 fefd 1 64"
+	done
+} | send
+expect "global: passed without session" $((150 + 50)) stat $S_NO_SESSION
+expect "global: dropped by the global limit" 250 stat $D_HS_GLOBAL
+expect "global: per-source buckets dropped nothing more" 1050 stat $D_RATELIMIT
+expect "global: peer 42 lost nothing" $((1250 + 100)) client_field 42 packets
 stop_ctl
 
 echo "== robustness: crash, second instance, generic mode"
