@@ -6,8 +6,9 @@
  * BPF_PROG_TEST_RUN and a repeat count (the kernel reports the mean run
  * time; the median of T trials is printed). One frame per case: a valid
  * plain datagram, a DTLS record from an established peer, a sessionless
- * ClientHello through its token bucket and the global limit, a datagram dropped for bad magic,
- * and a frame for another port passed through. The goal is < 100 ns per
+ * ClientHello through its token bucket and the global limit, a datagram
+ * dropped for bad magic, and a frame for another port passed through.
+ * The goal is < 100 ns per
  * packet. The test-run harness costs ~20 ns per iteration by itself (the
  * loop, the context setup), so an empty XDP program is timed too and the
  * "net" column subtracts it. Not included: the driver's own cost; AF_XDP
