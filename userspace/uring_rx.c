@@ -65,6 +65,7 @@ enum {
 	/* DTLS timers are second-grained; a 50 ms tick is precise enough. */
 	TICK_NS = 50 * 1000 * 1000,
 	CTRL_LEN = CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)),
+	RX_NAME_LEN = (sizeof(struct sockaddr_in6) + 7) & ~(size_t)7,
 };
 
 struct send_slot {
@@ -309,7 +310,13 @@ static int bufring_init(struct xtel_rx_worker *w)
 				      RX_BUF_SIZE, (unsigned short)i, mask, (int)i);
 	io_uring_buf_ring_advance(w->br, (int)w->n_bufs);
 
-	w->rx_mh.msg_namelen = sizeof(struct sockaddr_in6);
+	/*
+	 * The kernel lays out each buffer as recvmsg_out (16 bytes), then
+	 * msg_namelen bytes of address, then the control messages. Rounding
+	 * the 28-byte sockaddr_in6 up to 32 keeps the cmsghdrs 8-byte
+	 * aligned, as CMSG_* and struct cmsghdr require.
+	 */
+	w->rx_mh.msg_namelen = RX_NAME_LEN;
 	w->rx_mh.msg_controllen = CTRL_LEN;
 	return 0;
 err:

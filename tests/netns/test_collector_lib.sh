@@ -55,7 +55,7 @@ start_collector() {
 		>"$work/$name.out" 2>"$work/$name.err" &
 	col_pid=$!
 	for _ in $(seq 100); do
-		grep -q "^collector: .* mode, " "$work/$name.err" && return 0
+		grep -q "^collector: .* mode, " "$work/$name.err" 2>/dev/null && return 0
 		kill -0 "$col_pid" 2>/dev/null || break
 		sleep 0.05
 	done
