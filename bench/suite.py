@@ -349,8 +349,13 @@ def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0):
                               stdout=rxl, stderr=subprocess.STDOUT)
     try:
         if not wait_ready(env, kind, rx):
-            rx.wait(timeout=2) if rx.poll() is None else None
-            row.update(status="error", note="receiver did not start (see %s)" % rx_log)
+            tail = ""
+            try:
+                tail = open(rx_log).read().strip().splitlines()[-1]
+            except (OSError, IndexError):
+                pass
+            row.update(status="error", note="receiver did not start (exit %s): %s" % (
+                rx.poll(), tail[:200]))
             return row
         # CPU is measured over the load window only: process start-up (BPF
         # verification, certificate loading, the Python interpreter) would
@@ -379,7 +384,9 @@ def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0):
     row["wall_s"] = round(time.monotonic() - t_start, 3)
     lgr = load_json(lg_json)
     rxr = load_json(rx_json)
-    row["raw"] = {"loadgen": lgr, "receiver": rxr}
+    # Per-client arrays stay in the raw files: with 10,000 clients they
+    # would make results.json tens of megabytes.
+    row["raw"] = {"loadgen": strip_clients(lgr), "receiver": strip_clients(rxr)}
     if row.get("status") == "error":
         return row
     if lgr is None or rxr is None:
@@ -391,14 +398,19 @@ def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0):
     return row
 
 
+def strip_clients(report):
+    if not isinstance(report, dict):
+        return report
+    return {k: v for k, v in report.items() if k != "clients"}
+
+
 def derive(row, lg, rx):
     """Fills the table figures of a row from the two reports and the counters."""
     ctr = row["counters"]
     sent = first(lg, "totals.sent", "sent", "datagrams.sent", default=0)
     data_sent = first(lg, "totals.data_sent", "data_sent", default=None)
-    elapsed = first(lg, "data_phase_s", "elapsed.data_s", "duration_s",
-                    "elapsed_s", default=row["duration_s"])
-    achieved = first(lg, "achieved_pps", "rate.achieved_pps", default=None)
+    elapsed = first(lg, "rate.data_elapsed_s", default=row["duration_s"])
+    achieved = first(lg, "rate.achieved_pps", default=None)
     if achieved is None:
         achieved = (data_sent if data_sent is not None else sent) / elapsed if elapsed else 0
     received = first(rx, "totals.received", default=0)
@@ -418,8 +430,9 @@ def derive(row, lg, rx):
         for k, v in xdp.items():
             if isinstance(v, int) and "drop" in k:
                 xdp_drop += v
+    # io_uring: -ENOBUFS completions (the provided buffer ring ran dry).
+    ring = first(rx, "counters.enobufs", default=0)
     drops = first(rx, "drops", default={}) or {}
-    ring = 0
     for k, v in (drops.items() if isinstance(drops, dict) else []):
         if isinstance(v, int) and ("enobufs" in k or "ring" in k):
             ring += v
@@ -428,7 +441,7 @@ def derive(row, lg, rx):
         if isinstance(v, int):
             ring += v
     rcvbuf = ctr.get("udp_RcvbufErrors", 0) + ctr.get("udp6_RcvbufErrors", 0)
-    rcvbuf = max(rcvbuf, first(rx, "kernel.rxq_ovfl", "rxq_ovfl", "totals.rxq_ovfl", default=0))
+    rcvbuf = max(rcvbuf, first(rx, "drops.rxq_ovfl", "rxq_ovfl", default=0))
     nic = ctr.get("veth_rx_dropped", 0) + ctr.get("softnet_dropped", 0)
     attributed = xdp_drop + rcvbuf + ring + nic
     row["loss_where"] = {"xdp": xdp_drop, "rcvbuf": rcvbuf, "ring": ring, "nic": nic,
@@ -451,9 +464,17 @@ def derive(row, lg, rx):
     row["cpu_ns_per_dgram"] = cpu_s * 1e9 / received if received else None
     row["rss_kb"] = row.get("vmhwm_kb") or first(rx, "vmhwm_kb", "rusage.maxrss_kb",
                                                  "rusage.max_rss_kb", default=0)
-    hs = first(lg, "handshakes", "handshake", default=None)
-    if isinstance(hs, dict):
+    row["xdp"] = first(rx, "xdp", default=None)
+    row["rejected"] = first(rx, "dropped_total", "rejected_total", default=0)
+    hs = first(lg, "handshakes", default=None)
+    if isinstance(hs, dict) and hs.get("attempted"):
+        hs = dict(hs)
+        phase = hs.get("phase_s") or 0
+        hs["rate_per_s"] = hs.get("ok", 0) / phase if phase else None
         row["handshakes"] = hs
+    flood = first(lg, "flood", default=None)
+    if isinstance(flood, dict):
+        row["flood"] = flood
 
 
 def latency_of(rx):
@@ -583,8 +604,51 @@ def progress(i, n, row, t0):
 
 # ------------------------------------------------------------------ micro
 
+def is_google_benchmark(cmd, cwd):
+    try:
+        # With its registered arguments: some take a positional one first.
+        r = subprocess.run(list(cmd) + ["--help"], capture_output=True, text=True, timeout=20,
+                           cwd=cwd)
+        return "benchmark_min_time" in (r.stdout + r.stderr)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def parse_google(b, data):
+    res = []
+    for bm in data.get("benchmarks", []):
+        if bm.get("run_type", "iteration") != "iteration":
+            continue
+        scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}.get(bm.get("time_unit", "ns"), 1.0)
+        res.append({"executable": b["name"], "name": bm["name"],
+                    "ns_per_op": bm["cpu_time"] * scale,
+                    "real_ns_per_op": bm["real_time"] * scale,
+                    "iterations": bm.get("iterations"),
+                    "items_per_second": bm.get("items_per_second"),
+                    "bytes_per_second": bm.get("bytes_per_second")})
+    return res
+
+
+def parse_own_json(b, data):
+    """Benchmarks with their own --json: every '*ns_per*' map of numbers."""
+    res = []
+    for key, val in data.items():
+        if "ns_per" not in key or not isinstance(val, dict):
+            continue
+        for case, ns in val.items():
+            if isinstance(ns, (int, float)):
+                res.append({"executable": b["name"], "name": "%s/%s" % (key, case),
+                            "ns_per_op": float(ns)})
+    return res
+
+
 def run_micro(env):
-    """Google Benchmarks registered in suite 'perf', ns/op each."""
+    """Benchmarks registered in meson suite 'perf', ns/op each.
+
+    Google Benchmark executables run with --benchmark_min_time (a plain
+    number: Google Benchmark 1.7) and JSON output; any other registered
+    benchmark runs with its registered arguments plus --json.
+    """
     try:
         intro = subprocess.run(["meson", "introspect", "--benchmarks", env.build],
                                capture_output=True, text=True, timeout=60)
@@ -597,39 +661,38 @@ def run_micro(env):
         suites = [s.split(":")[-1] for s in b.get("suite", [])]
         if "perf" not in suites:
             continue
+        cwd = b.get("workdir") or env.build
         out = os.path.join(env.raw, "micro-%s.json" % b["name"])
-        cmd = list(b["cmd"]) + ["--benchmark_min_time=%g" % env.cfg["micro"],
-                                "--benchmark_format=json", "--benchmark_out=" + out,
-                                "--benchmark_out_format=json"]
+        if os.path.exists(out):
+            os.unlink(out)
+        google = is_google_benchmark(b["cmd"], cwd)
+        if google:
+            cmd = list(b["cmd"]) + ["--benchmark_min_time=%g" % env.cfg["micro"],
+                                    "--benchmark_format=json", "--benchmark_out=" + out,
+                                    "--benchmark_out_format=json"]
+        else:
+            cmd = list(b["cmd"]) + ["--json"]
         t = time.monotonic()
+        r = None
         try:
-            r = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                               cwd=b.get("workdir") or env.build,
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=cwd,
                                env=dict(os.environ, **(b.get("env") or {})))
             ok = r.returncode == 0
+            if not google and ok:
+                with open(out, "w") as f:
+                    f.write(r.stdout)
         except (OSError, subprocess.TimeoutExpired) as e:
             ok = False
-            r = None
             warn("%s: %s" % (b["name"], e))
         data = load_json(out) or {}
-        n = 0
-        for bm in data.get("benchmarks", []):
-            if bm.get("run_type", "iteration") != "iteration":
-                continue
-            scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}.get(bm.get("time_unit", "ns"), 1.0)
-            results.append({"executable": b["name"], "name": bm["name"],
-                            "ns_per_op": bm["cpu_time"] * scale,
-                            "real_ns_per_op": bm["real_time"] * scale,
-                            "iterations": bm.get("iterations"),
-                            "items_per_second": bm.get("items_per_second"),
-                            "bytes_per_second": bm.get("bytes_per_second")})
-            n += 1
-        log("[micro %5.1fs] %-14s %s, %d benchmarks" % (
-            time.monotonic() - t, b["name"], "ok" if ok else "FAILED (exit %s)" %
-            (r.returncode if r else "-"), n))
-        if not ok:
+        got = parse_google(b, data) if google else parse_own_json(b, data)
+        results.extend(got)
+        log("[micro %5.1fs] %-14s %s, %d results" % (
+            time.monotonic() - t, b["name"], "ok" if ok and got else "FAILED (exit %s)" %
+            (r.returncode if r else "-"), len(got)))
+        if not ok or not got:
             results.append({"executable": b["name"], "name": b["name"], "ns_per_op": None,
-                            "error": (r.stderr[-500:] if r else "did not run")})
+                            "error": ((r.stderr or r.stdout)[-500:] if r else "did not run")})
     return results
 
 
@@ -714,6 +777,27 @@ def e2e_line(rows, r):
         num(r.get("cpu_ns_per_dgram")), vs_c, vs_py, r["rss_kb"] / 1024.0)
 
 
+LOSSLESS_PCT = 0.1
+
+
+def headline(rows):
+    """Per (receiver, mode): best loss-free achieved rate and the top row."""
+    out = []
+    for kind, mode in PLOT_LINES:
+        sel = [r for r in rows if r["section"] == "rate" and r.get("status") == "ok"
+               and r["receiver"] == kind and r["mode"] == mode]
+        if not sel:
+            continue
+        good = [r for r in sel if r["loss_pct"] < LOSSLESS_PCT]
+        best = max(good, key=lambda r: r["achieved_pps"]) if good else None
+        top = max(sel, key=lambda r: (r["offered_pps"] == 0, r["offered_pps"]))
+        out.append({"receiver": kind, "mode": mode, "path": sel[0]["path"],
+                    "best_pps": best["achieved_pps"] if best else None,
+                    "best_ns": best.get("cpu_ns_per_dgram") if best else None,
+                    "top": top})
+    return out
+
+
 def markdown(env, meta, micro, rows, plots):
     m = meta["machine"]
     out = []
@@ -743,6 +827,21 @@ def markdown(env, meta, micro, rows, plots):
                "datagram divided by this row's at the same load (higher is better). The "
                "baselines (bench/baseline_recvmmsg.c, bench/baseline_recvfrom.py) decode the "
                "same header and keep per-client sequence accounting; they have no DTLS.\n\n")
+    head = headline(rows)
+    if head:
+        out.append("## Summary\n\n")
+        out.append("Per receiver, from the rising-rate series (10 clients): the highest rate "
+                   "it took with under %g%% loss, its CPU per datagram there, and what happened "
+                   "at the highest rate offered.\n\n" % LOSSLESS_PCT)
+        out.append("| Receiver | Mode | Highest rate with < %g%% loss | CPU ns/dgram there | "
+                   "Highest offered | Achieved there | Loss there |\n"
+                   "|---|---|---:|---:|---:|---:|---:|\n" % LOSSLESS_PCT)
+        for h in head:
+            out.append("| %s | %s | %s | %s | %s | %.0f | %.2f%% |\n" % (
+                h["path"], h["mode"], num(h["best_pps"]), num(h["best_ns"]),
+                fmt_rate(h["top"]["offered_pps"]), h["top"]["achieved_pps"],
+                h["top"]["loss_pct"]))
+        out.append("\n")
     sections = [("seeds", "The seed projects' table"),
                 ("rate", "Rising rates (10 clients) up to saturation"),
                 ("clients", "Rising client counts")]
