@@ -247,9 +247,14 @@ static int ring_init(struct xtel_rx_worker *w)
 
 	for (size_t i = 0; i < n_modes; i++) {
 		struct io_uring_params p = {
-			.flags = modes[i].flags | IORING_SETUP_CQSIZE,
-			/* room for a full buffer ring of completions */
-			.cq_entries = 2 * w->n_bufs,
+			.flags = modes[i].flags | IORING_SETUP_CQSIZE |
+				 IORING_SETUP_CLAMP,
+			/*
+			 * Room for a full buffer ring of receive completions
+			 * plus every send, twice over; never below the SQ size
+			 * (the kernel refuses that), clamped to its maximum.
+			 */
+			.cq_entries = 2 * (w->n_bufs + SEND_SLOTS),
 		};
 
 		rc = io_uring_queue_init_params(SQ_ENTRIES, &w->ring, &p);

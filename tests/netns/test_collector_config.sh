@@ -103,6 +103,10 @@ expect "port in use (IPv4 bind)" 5 "UDP port 7700 on 198.18.0.1 is already in us
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 expect "port free again" 0 "final summary" $C "${P[@]}" --duration 0.2
+expect "smallest buffer ring works" 0 "final summary" \
+	$C "${P[@]}" --duration 0.2 --workers 1 --rx-buffers 64
+expect "largest buffer ring works" 0 "final summary" \
+	$C "${P[@]}" --duration 0.2 --workers 1 --rx-buffers 32768
 
 # ---- privileges (7) ----
 if setpriv --bounding-set -bpf true 2>/dev/null; then
