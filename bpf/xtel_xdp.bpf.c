@@ -213,13 +213,15 @@ static __always_inline bool global_take(void)
  * Count one datagram for a client. Plain mode also tracks the sequence:
  * INIT starts a new epoch, anything above the highest sequence advances it
  * by compare-and-swap and adds the numbers it skipped to seq_gaps, anything
- * at or below it (reordered, duplicate, BYE) changes nothing.
+ * at or below it (reordered, duplicate) changes nothing. BYE takes no number
+ * of its own but carries the last one sent, so when it is above the highest
+ * that number was lost too (tail loss) and counts as a gap.
  */
 static __always_inline void account(__u32 id, __u64 dlen, __u64 now, bool plain,
 				    __u8 type, __u64 seq, __u64 frame_len)
 {
 	struct xtel_xdp_client *c = bpf_map_lookup_elem(&xtel_clients, &id);
-	__u64 old;
+	__u64 old, bye;
 	int i;
 
 	if (!c) {
@@ -248,6 +250,7 @@ static __always_inline void account(__u32 id, __u64 dlen, __u64 now, bool plain,
 		__sync_fetch_and_add(&c->restarts, 1);
 		return;
 	}
+	bye = type == XTEL_MSG_BYE;
 	old = c->highest_seq;
 	for (i = 0; i < 4; i++) {
 		__u64 prev;
@@ -256,8 +259,8 @@ static __always_inline void account(__u32 id, __u64 dlen, __u64 now, bool plain,
 			break;
 		prev = __sync_val_compare_and_swap(&c->highest_seq, old, seq);
 		if (prev == old) {
-			if (seq - old > 1)
-				__sync_fetch_and_add(&c->seq_gaps, seq - old - 1);
+			if (seq - old > 1 - bye)
+				__sync_fetch_and_add(&c->seq_gaps, seq - old - 1 + bye);
 			break;
 		}
 		old = prev;

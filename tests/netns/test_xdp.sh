@@ -17,12 +17,17 @@
 #   robust   a program left by a killed process is replaced, a second
 #            instance on the same interface is refused, generic mode works
 #
-# usage: test_xdp.sh SRCROOT XDP_CTL
+#   loadgen  the load generator's plain clients with injected loss and
+#            duplicates: per client, XDP's packets and bytes equal what
+#            loadgen sent and its gaps equal the injected loss
+#
+# usage: test_xdp.sh SRCROOT XDP_CTL LOADGEN
 # Root and the testbed (scripts/testbed.sh, honours XTEL_NS_SUFFIX).
 set -uo pipefail
 
-src=${1:?usage: test_xdp.sh SRCROOT XDP_CTL}
-ctl=${2:?usage: test_xdp.sh SRCROOT XDP_CTL}
+src=${1:?usage: test_xdp.sh SRCROOT XDP_CTL LOADGEN}
+ctl=${2:?usage: test_xdp.sh SRCROOT XDP_CTL LOADGEN}
+loadgen=${3:?usage: test_xdp.sh SRCROOT XDP_CTL LOADGEN}
 testbed=$src/scripts/testbed.sh
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -35,11 +40,15 @@ ip netns del "xtel-probe-$$"
 command -v bpftool >/dev/null || PATH=$PATH:/usr/sbin
 
 tmp=$(mktemp -d)
-ctl_pid=
+ctl_pid= sink_pid=
 cleanup() {
 	if [ -n "$ctl_pid" ]; then
 		kill -TERM "$ctl_pid" 2>/dev/null
 		wait "$ctl_pid" 2>/dev/null
+	fi
+	if [ -n "$sink_pid" ]; then
+		kill -TERM "$sink_pid" 2>/dev/null
+		wait "$sink_pid" 2>/dev/null
 	fi
 	"$testbed" down >/dev/null 2>&1
 	rm -rf "$tmp"
@@ -277,6 +286,46 @@ expect "global: dropped by the global limit" 250 stat $D_HS_GLOBAL
 expect "global: per-source buckets dropped nothing more" 1050 stat $D_RATELIMIT
 expect "global: peer 42 lost nothing" $((1250 + 100)) client_field 42 packets
 stop_ctl
+
+echo "== loadgen: plain clients with injected loss and duplicates"
+# A socket on the port (never read) keeps the kernel from answering with
+# ICMP port unreachable, which loadgen treats as an unreachable target.
+"${col[@]}" python3 -c '
+import socket, time
+s4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s4.bind(("0.0.0.0", 7700))
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1); s6.bind(("::", 7700))
+time.sleep(120)' &
+sink_pid=$!
+for _ in $(seq 50); do
+	[ "$("${col[@]}" ss -Hulnp 'sport = :7700' | grep -c python3)" -ge 2 ] && break
+	sleep 0.1
+done
+start_ctl
+# 20 clients x 1000 DATA at 20k pps: well inside what veth carries without
+# dropping, so every datagram loadgen sent reaches XDP.
+"${gen[@]}" "$loadgen" --mode plain --target "$XTEL_COL_IP4:7700" --first-id 100 \
+	--clients 20 --threads 2 --count 1000 --rate 20000 --loss 0.02 --dup 0.02 \
+	--seed 7 --quiet --report-json "$tmp/lg.json" >/dev/null
+check "loadgen exit code" 0 "$?"
+lg_compare() {
+	bpftool -j map dump pinned "$pins/xtel_clients" | python3 -c '
+import json, sys
+lg = json.load(open(sys.argv[1]))
+x = {e["formatted"]["key"]: e["formatted"]["value"] for e in json.load(sys.stdin)}
+bad = [c["client_id"] for c in lg["clients"]
+       if c["client_id"] not in x
+       or x[c["client_id"]]["packets"] != c["sent"]
+       or x[c["client_id"]]["bytes"] != c["bytes"]
+       or x[c["client_id"]]["seq_gaps"] != c["injected_loss"]]
+t = lg["totals"]
+print(len(lg["clients"]) - len(bad), "of", len(lg["clients"]),
+      "loss>0" if t["injected_loss"] else "loss=0", "dup>0" if t["injected_dup"] else "dup=0")' "$tmp/lg.json"
+}
+expect "clients whose XDP packets/bytes/gaps equal loadgen's sent/bytes/loss" \
+	"20 of 20 loss>0 dup>0" lg_compare
+stop_ctl
+kill -TERM "$sink_pid"; wait "$sink_pid" 2>/dev/null; sink_pid=
 
 echo "== robustness: crash, second instance, generic mode"
 start_ctl
