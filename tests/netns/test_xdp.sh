@@ -19,7 +19,8 @@
 #
 #   loadgen  the load generator's plain clients with injected loss and
 #            duplicates: per client, XDP's packets and bytes equal what
-#            loadgen sent and its gaps equal the injected loss
+#            loadgen sent and its gaps equal the injected loss; over IPv6
+#            through AF_XDP, every datagram and byte loadgen sent arrives
 #
 # usage: test_xdp.sh SRCROOT XDP_CTL LOADGEN
 # Root and the testbed (scripts/testbed.sh, honours XTEL_NS_SUFFIX).
@@ -325,6 +326,24 @@ print(len(lg["clients"]) - len(bad), "of", len(lg["clients"]),
 expect "clients whose XDP packets/bytes/gaps equal loadgen's sent/bytes/loss" \
 	"20 of 20 loss>0 dup>0" lg_compare
 stop_ctl
+# the same load through AF_XDP: every datagram loadgen sent is delivered
+start_ctl --afxdp
+"${gen[@]}" "$loadgen" --mode plain --target "[$XTEL_COL_IP6]:7700" --first-id 200 \
+	--clients 20 --threads 2 --count 1000 --rate 20000 --dup 0.01 \
+	--seed 8 --quiet --report-json "$tmp/lg6.json" >/dev/null
+check "loadgen exit code (IPv6)" 0 "$?"
+sleep 0.3
+stop_ctl
+read -r lg_sent lg_bytes ax_rx ax_bytes <<<"$(python3 -c '
+import json, sys
+try:
+    lg = json.load(open(sys.argv[1]))["totals"]
+    a = json.load(open(sys.argv[2]))["afxdp"]
+    print(lg["sent"], lg["bytes"], a["rx_packets"], a["rx_bytes"])
+except Exception as e:
+    print("no-report no-report missing missing")' "$tmp/lg6.json" "$tmp/ctl.json")"
+check "AF_XDP delivered every datagram loadgen sent" "$lg_sent" "$ax_rx"
+check "AF_XDP delivered every byte loadgen sent" "$lg_bytes" "$ax_bytes"
 kill -TERM "$sink_pid"; wait "$sink_pid" 2>/dev/null; sink_pid=
 
 echo "== robustness: crash, second instance, generic mode"
