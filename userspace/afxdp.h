@@ -31,7 +31,7 @@ struct xtel_afxdp_pkt {
 
 struct xtel_afxdp_opts {
 	const char *ifname;		/* must be the interface xdp is attached to */
-	uint32_t frames;		/* UMEM frames per queue; 0: 4096 */
+	uint32_t frames;		/* UMEM frames per queue, power of 2; 0: 8192 */
 	bool force_copy;		/* skip the zero-copy attempt */
 	bool quiet;
 };

@@ -3,7 +3,7 @@
  * usage: xdp_ctl --iface IF [--pin-dir DIR] [--port N] [--dtls] [--afxdp]
  *                [--allow CIDR]... [--handshake-rate PPS] [--burst N]
  *                [--handshake-global-rate PPS] [--global-burst N]
- *                [--peer ADDR:PORT=ID]... [--duration S] [--skb]
+ *                [--peer ADDR:PORT=ID]... [--duration S] [--skb] [--frames N]
  *
  * Test driver for the XDP loader and the AF_XDP path without the collector:
  * attaches the program the way the collector does, writes DTLS peers, and
@@ -29,10 +29,13 @@
 
 #define MAX_ALLOW 16
 #define MAX_PEERS 64
-#define MAX_SOURCES 1024
+#define MAX_SOURCES 4096	/* power of two: open-addressing table */
 
+/* Per-source counts, keyed by the raw address bytes and port so the
+ * callback stays cheap (formatting waits for the report). */
 struct source {
-	char addr[INET6_ADDRSTRLEN + 8];
+	uint8_t key[18];	/* 16 address bytes (IPv4-mapped) + port */
+	bool used;
 	uint64_t packets, bytes;
 	uint32_t client_id;
 };
@@ -40,7 +43,7 @@ struct source {
 struct rx_state {
 	struct source src[MAX_SOURCES];
 	unsigned int n;
-	uint64_t meta_late_ns;	/* rx_ns after now: clock trouble */
+	uint64_t full;		/* sources beyond the table */
 };
 
 static volatile sig_atomic_t stop;
@@ -53,34 +56,53 @@ static void on_signal(int sig)
 static void on_pkt(const struct xtel_afxdp_pkt *p, void *arg)
 {
 	struct rx_state *st = arg;
-	char a[INET6_ADDRSTRLEN], key[sizeof(st->src[0].addr)];
-	unsigned int i;
-	uint16_t port;
+	uint8_t key[18] = { [10] = 0xff, [11] = 0xff };
+	uint32_t h = 2166136261u, i, n;
 
 	if (p->src.ss_family == AF_INET) {
 		const struct sockaddr_in *s = (const struct sockaddr_in *)&p->src;
 
-		inet_ntop(AF_INET, &s->sin_addr, a, sizeof(a));
-		port = ntohs(s->sin_port);
-		snprintf(key, sizeof(key), "%s:%u", a, port);
+		memcpy(key + 12, &s->sin_addr, 4);
+		memcpy(key + 16, &s->sin_port, 2);
 	} else {
 		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&p->src;
 
-		inet_ntop(AF_INET6, &s->sin6_addr, a, sizeof(a));
-		port = ntohs(s->sin6_port);
-		snprintf(key, sizeof(key), "[%s]:%u", a, port);
+		memcpy(key, &s->sin6_addr, 16);
+		memcpy(key + 16, &s->sin6_port, 2);
 	}
-	for (i = 0; i < st->n; i++)
-		if (!strcmp(st->src[i].addr, key))
-			break;
-	if (i == st->n) {
-		if (st->n == MAX_SOURCES)
-			return;
-		snprintf(st->src[st->n++].addr, sizeof(st->src[0].addr), "%s", key);
+	for (i = 0; i < sizeof(key); i++)
+		h = (h ^ key[i]) * 16777619u;
+	for (n = 0; n < MAX_SOURCES; n++) {
+		struct source *s = &st->src[(h + n) & (MAX_SOURCES - 1)];
+
+		if (!s->used) {
+			s->used = true;
+			memcpy(s->key, key, sizeof(key));
+			st->n++;
+		} else if (memcmp(s->key, key, sizeof(key))) {
+			continue;
+		}
+		s->packets++;
+		s->bytes += p->len;
+		s->client_id = p->client_id;
+		return;
 	}
-	st->src[i].packets++;
-	st->src[i].bytes += p->len;
-	st->src[i].client_id = p->client_id;
+	st->full++;
+}
+
+static void source_name(const struct source *s, char *buf, size_t len)
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char a[INET6_ADDRSTRLEN];
+	uint16_t port = (uint16_t)s->key[16] << 8 | s->key[17];
+
+	if (!memcmp(s->key, mapped, sizeof(mapped))) {
+		inet_ntop(AF_INET, s->key + 12, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, port);
+	} else {
+		inet_ntop(AF_INET6, s->key, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, port);
+	}
 }
 
 static int parse_peer(const char *s, struct sockaddr_storage *ss, uint32_t *id)
@@ -130,6 +152,7 @@ int main(int argc, char **argv)
 		{ "peer", required_argument, NULL, 'e' },
 		{ "duration", required_argument, NULL, 't' },
 		{ "skb", no_argument, NULL, 's' },
+		{ "frames", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -166,11 +189,12 @@ int main(int argc, char **argv)
 			break;
 		case 't': duration = atof(optarg); break;
 		case 's': o.skb_mode = true; break;
+		case 'f': ao.frames = strtoul(optarg, NULL, 10); break;
 		default:
 			fprintf(stderr, "usage: %s --iface IF [--pin-dir DIR] [--port N] [--dtls] "
 				"[--afxdp] [--allow CIDR]... [--handshake-rate PPS] [--burst N] "
 				"[--handshake-global-rate PPS] [--global-burst N] "
-				"[--peer ADDR:PORT=ID]... [--duration S] [--skb]\n", argv[0]);
+				"[--peer ADDR:PORT=ID]... [--duration S] [--skb] [--frames N]\n", argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -246,11 +270,17 @@ int main(int argc, char **argv)
 		       (unsigned long long)as.unparsed, (unsigned long long)as.no_meta,
 		       (unsigned long long)as.rx_dropped, (unsigned long long)as.rx_ring_full,
 		       (unsigned long long)as.fill_ring_empty);
-		for (i = 0; i < st->n; i++)
+		for (i = 0, c = 0; i < MAX_SOURCES; i++) {
+			char name[INET6_ADDRSTRLEN + 8];
+
+			if (!st->src[i].used)
+				continue;
+			source_name(&st->src[i], name, sizeof(name));
 			printf("%s\"%s\": {\"packets\": %llu, \"bytes\": %llu, \"client_id\": %u}",
-			       i ? ", " : "", st->src[i].addr, (unsigned long long)st->src[i].packets,
+			       c++ ? ", " : "", name, (unsigned long long)st->src[i].packets,
 			       (unsigned long long)st->src[i].bytes, st->src[i].client_id);
-		printf("}}");
+		}
+		printf("}, \"sources_untracked\": %llu}", (unsigned long long)st->full);
 	}
 	printf("}\n");
 	rc = 0;
