@@ -183,6 +183,9 @@ int main(int argc, char **argv)
 		if (err) {
 			fprintf(stderr, "bench_xdp: loading the program: %s%s\n", strerror(-err),
 				err == -EPERM ? " (run as root)" : "");
+			/* a benchmark without the privilege is skipped, not failed */
+			if (err == -EPERM && libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) != 1)
+				return 77;
 			goto out;
 		}
 	}
