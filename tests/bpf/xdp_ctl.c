@@ -44,6 +44,7 @@ struct rx_state {
 	struct source src[MAX_SOURCES];
 	unsigned int n;
 	uint64_t full;		/* sources beyond the table */
+	uint64_t per_queue[XTEL_XDP_MAX_QUEUES];
 };
 
 static volatile sig_atomic_t stop;
@@ -70,6 +71,8 @@ static void on_pkt(const struct xtel_afxdp_pkt *p, void *arg)
 		memcpy(key, &s->sin6_addr, 16);
 		memcpy(key + 16, &s->sin6_port, 2);
 	}
+	if (p->queue < XTEL_XDP_MAX_QUEUES)
+		st->per_queue[p->queue]++;
 	for (i = 0; i < sizeof(key); i++)
 		h = (h ^ key[i]) * 16777619u;
 	for (n = 0; n < MAX_SOURCES; n++) {
@@ -280,7 +283,11 @@ int main(int argc, char **argv)
 			       c++ ? ", " : "", name, (unsigned long long)st->src[i].packets,
 			       (unsigned long long)st->src[i].bytes, st->src[i].client_id);
 		}
-		printf("}, \"sources_untracked\": %llu}", (unsigned long long)st->full);
+		printf("}, \"sources_untracked\": %llu, \"per_queue\": [",
+		       (unsigned long long)st->full);
+		for (i = 0; i < xtel_afxdp_n_sockets(ax); i++)
+			printf("%s%llu", i ? ", " : "", (unsigned long long)st->per_queue[i]);
+		printf("]}");
 	}
 	printf("}\n");
 	rc = 0;

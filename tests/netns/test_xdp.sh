@@ -346,6 +346,37 @@ check "AF_XDP delivered every datagram loadgen sent" "$lg_sent" "$ax_rx"
 check "AF_XDP delivered every byte loadgen sent" "$lg_bytes" "$ax_bytes"
 kill -TERM "$sink_pid"; wait "$sink_pid" 2>/dev/null; sink_pid=
 
+echo "== afxdp: one socket per RX queue"
+# A second veth pair with two queues each way: the generator's flows hash
+# over both TX queues, which veth maps to the collector's RX queues.
+ip link add veth-mqc netns "$XTEL_NS_COL" numtxqueues 2 numrxqueues 2 type veth \
+	peer name veth-mqg netns "$XTEL_NS_GEN" numtxqueues 2 numrxqueues 2
+"${col[@]}" ip addr add 198.18.2.1/24 dev veth-mqc
+"${gen[@]}" ip addr add 198.18.2.2/24 dev veth-mqg
+"${col[@]}" ip link set veth-mqc up
+"${gen[@]}" ip link set veth-mqg up
+"${gen[@]}" python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("198.18.2.1", 9))'
+: >"$tmp/ctl.err"
+"${col[@]}" "$ctl" --iface veth-mqc --pin-dir "$XTEL_BPFFS/xtel-mq" --afxdp \
+	>"$tmp/ctl.json" 2>"$tmp/ctl.err" &
+ctl_pid=$!
+for _ in $(seq 100); do grep -q '^ready$' "$tmp/ctl.err" && break; sleep 0.1; done
+{
+	for c in $(seq 1 64); do echo "plain 4 198.18.2.1 $((500 + c)) 0 50 8"; done
+} | send
+sleep 0.3
+stop_ctl
+read -r socks q0 q1 rx <<<"$(python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["afxdp"]
+q = a["per_queue"] + [0, 0]
+print(a["sockets"], q[0], q[1], a["rx_packets"])' "$tmp/ctl.json")"
+check "two RX queues, two sockets" 2 "$socks"
+check "every datagram through AF_XDP" 3200 "$rx"
+check "both queues delivered" "yes yes" "$([ "$q0" -gt 0 ] && echo yes || echo no) $([ "$q1" -gt 0 ] && echo yes || echo no)"
+check "queues add up" 3200 $((q0 + q1))
+"${col[@]}" ip link del veth-mqc
+
 echo "== robustness: crash, second instance, generic mode"
 start_ctl
 kill -KILL "$ctl_pid"; wait "$ctl_pid" 2>/dev/null; ctl_pid=
