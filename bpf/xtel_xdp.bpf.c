@@ -141,11 +141,10 @@ static __always_inline void mark(enum xtel_xdp_stat idx, __u64 len)
  * queue, and the error is one datagram per race, so no lock is taken.
  * Returns true when the datagram may pass.
  */
-static __always_inline bool bucket_take(const struct xtel_xdp_addr_key *key)
+static __always_inline bool bucket_take(const struct xtel_xdp_addr_key *key, __u64 now)
 {
 	__u64 cost = 1000000000ULL / cfg_hs_rate;
 	__u64 cap = cost * (cfg_hs_burst ? cfg_hs_burst : 1);
-	__u64 now = bpf_ktime_get_coarse_ns();
 	struct xtel_xdp_bucket *b = bpf_map_lookup_elem(&xtel_buckets, key);
 	__u64 credit;
 
@@ -181,11 +180,10 @@ static __always_inline bool bucket_take(const struct xtel_xdp_addr_key *key)
  * flood lands on one queue), advanced by compare-and-swap; after a few lost
  * races under heavy contention the datagram counts as over the limit.
  */
-static __always_inline bool global_take(void)
+static __always_inline bool global_take(__u64 now)
 {
 	__u64 cost = 1000000000ULL / cfg_hs_global_rate;
 	__u64 window = cost * (cfg_hs_global_burst ? cfg_hs_global_burst : 1);
-	__u64 now = bpf_ktime_get_coarse_ns();
 	struct xtel_xdp_global *g;
 	__u32 zero = 0;
 	__u64 old;
@@ -492,9 +490,10 @@ int xtel_xdp_prog(struct xdp_md *ctx)
 			return count(why, frame_len, XDP_DROP);
 		peer = bpf_map_lookup_elem(&xtel_peers, &key);
 		if (!peer) {
-			if (cfg_hs_rate && !bucket_take(&key))
+			now = cfg_hs_rate || cfg_hs_global_rate ? bpf_ktime_get_coarse_ns() : 0;
+			if (cfg_hs_rate && !bucket_take(&key, now))
 				return count(XTEL_XDP_DROP_RATELIMIT, frame_len, XDP_DROP);
-			if (cfg_hs_global_rate && !global_take())
+			if (cfg_hs_global_rate && !global_take(now))
 				return count(XTEL_XDP_DROP_HS_GLOBAL, frame_len, XDP_DROP);
 			mark(XTEL_XDP_STAT_NO_SESSION, frame_len);
 			return deliver(ctx, frame_len, 0);
