@@ -28,9 +28,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 PORT = 7700
+# After the load generator exits, the receiver gets this long to empty its
+# queues before it is told to stop.
+DRAIN_S = 0.3
 # A row whose loss reaches this, or whose sender reached less than
 # SENDER_LIMIT of the offered rate, ends the rising-rate series of its line:
 # higher rates would only measure the same saturation again.
@@ -46,13 +50,13 @@ LEVELS = {
                   seed_modes=("plain",), seed_paths=("io_uring",),
                   seed_baselines=("c",), flood=None, handshake=None),
     "quick": dict(secs=1.0, micro=0.05, plain_rates=[100000, 300000, 0],
-                  dtls_rates=[50000], plain_clients=[1000],
-                  dtls_clients=[1000], seeds=[(1, 1000), (5, 5000), (10, 20000)],
+                  dtls_rates=[50000], plain_clients=[100, 1000],
+                  dtls_clients=[100, 1000], seeds=[(1, 1000), (5, 5000), (10, 20000)],
                   seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
                   seed_baselines=("c", "py"), flood=(10, 5000, 20000),
                   handshake=1000),
     "full": dict(secs=2.0, micro=0.2,
-                 plain_rates=[50000, 100000, 200000, 300000, 400000, 0],
+                 plain_rates=[50000, 100000, 200000, 300000, 400000, 500000, 0],
                  dtls_rates=[25000, 50000, 100000, 200000, 0],
                  plain_clients=[100, 1000, 10000], dtls_clients=[100, 1000, 10000],
                  seeds=[(1, 1000), (5, 5000), (10, 20000)],
@@ -236,7 +240,7 @@ def wait_ready(env, kind, proc, timeout=5.0):
     return proc.poll() is None
 
 
-def receiver_cmd(env, kind, mode, cap_s, summary):
+def receiver_cmd(env, kind, mode, cap_s, summary, clients=1):
     if kind == "c":
         return [env.base_c, "--port", PORT, "--duration", cap_s, "--quiet", 0,
                 "--json", summary]
@@ -250,6 +254,10 @@ def receiver_cmd(env, kind, mode, cap_s, summary):
         cmd += ["--cert", os.path.join(env.certs, "server.crt"),
                 "--key", os.path.join(env.certs, "server.key"),
                 "--ca", os.path.join(env.certs, "ca.crt")]
+        # The default session table (4096 per worker) is smaller than the
+        # largest client counts measured here.
+        if clients > 3000:
+            cmd += ["--max-sessions", int(clients * 1.25) // env.workers + 1]
     if kind == "af_xdp":
         cmd.append("--afxdp")
     return cmd
@@ -311,6 +319,48 @@ def task_cpu_ns(pid):
     return total
 
 
+class CpuSampler(threading.Thread):
+    """Samples a process's CPU time every 20 ms while a load runs.
+
+    The load generator reports how long its DATA phase took and exits right
+    after it; the samples then give the receiver's CPU during the DATA phase
+    alone, apart from the DTLS handshakes that come before it.
+    """
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples = []
+        self.done = threading.Event()
+
+    def run(self):
+        while True:
+            c = task_cpu_ns(self.pid)
+            if c is not None:
+                self.samples.append((time.monotonic(), c))
+            if self.done.wait(0.02):
+                break
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        c = task_cpu_ns(self.pid)
+        if c is not None:
+            self.samples.append((time.monotonic(), c))
+
+    def at(self, t):
+        """CPU ns at time t, interpolated between samples."""
+        sm = self.samples
+        if not sm:
+            return None
+        if t <= sm[0][0]:
+            return sm[0][1]
+        for (t0, c0), (t1, c1) in zip(sm, sm[1:]):
+            if t0 <= t <= t1:
+                return c0 + (c1 - c0) * ((t - t0) / (t1 - t0) if t1 > t0 else 1.0)
+        return sm[-1][1]
+
+
 def stop_proc(proc, timeout):
     """SIGINT (the receivers' 'finish and write the summary'), then kill."""
     if proc.poll() is not None:
@@ -325,6 +375,13 @@ def stop_proc(proc, timeout):
 
 def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0):
     """One receiver, one loadgen run; returns the row dict."""
+    row = _run_row(env, seq, section, kind, mode, clients, rate, secs, flood)
+    row.pop("_sampler", None)
+    row.pop("_cpu_marks", None)
+    return row
+
+
+def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood):
     tag = "%03d-%s-%s-%s-c%d-r%d" % (seq, section, kind, mode, clients, rate)
     rx_json = os.path.join(env.raw, tag + "-receiver.json")
     lg_json = os.path.join(env.raw, tag + "-loadgen.json")
@@ -340,12 +397,14 @@ def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0):
     hs_allow = (clients / 300.0 + 3.0) if mode == "dtls" else 0.0
     lg_cap = secs + hs_allow + 2.0
     rx_cap = lg_cap + 8.0
-    threads = 2 if (rate == 0 or rate > 250000) and clients >= 2 else 1
+    # One sender thread reaches ~300-400k/s here; beyond that two, which then
+    # share the 2 cores with the receiver.
+    threads = 2 if (rate == 0 or rate > 300000) and clients >= 2 else 1
 
     t_start = time.monotonic()
     before = read_counters(env)
     with open(rx_log, "w") as rxl:
-        rx = subprocess.Popen(nsexec(env.ns_col, receiver_cmd(env, kind, mode, rx_cap, rx_json)),
+        rx = subprocess.Popen(nsexec(env.ns_col, receiver_cmd(env, kind, mode, rx_cap, rx_json, clients)),
                               stdout=rxl, stderr=subprocess.STDOUT)
     try:
         if not wait_ready(env, kind, rx):
@@ -360,19 +419,27 @@ def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0):
         # CPU is measured over the load window only: process start-up (BPF
         # verification, certificate loading, the Python interpreter) would
         # otherwise dominate the per-datagram figure of the slow rows.
-        cpu0 = task_cpu_ns(rx.pid)
+        sampler = CpuSampler(rx.pid)
+        sampler.start()
         w0 = time.monotonic()
-        with open(lg_log, "w") as lgl:
-            lg = subprocess.run(nsexec(env.ns_gen, loadgen_cmd(env, mode, clients, rate, secs,
-                                                               lg_json, flood, threads)),
-                                stdout=lgl, stderr=subprocess.STDOUT, timeout=lg_cap + 30)
-        row["loadgen_exit"] = lg.returncode
-        # Let the receiver drain what is still queued before it stops.
-        time.sleep(0.3)
-        cpu1 = task_cpu_ns(rx.pid)
-        if cpu0 is not None and cpu1 is not None:
-            row["window_cpu_s"] = (cpu1 - cpu0) / 1e9
-            row["window_s"] = time.monotonic() - w0
+        try:
+            with open(lg_log, "w") as lgl:
+                lg = subprocess.run(nsexec(env.ns_gen, loadgen_cmd(env, mode, clients, rate, secs,
+                                                                   lg_json, flood, threads)),
+                                    stdout=lgl, stderr=subprocess.STDOUT, timeout=lg_cap + 30)
+            t_exit = time.monotonic()
+            row["loadgen_exit"] = lg.returncode
+            # Let the receiver drain what is still queued before it stops.
+            time.sleep(DRAIN_S)
+        finally:
+            sampler.stop()
+        w1 = time.monotonic()
+        c0, c1 = sampler.at(w0), sampler.at(w1)
+        if c0 is not None and c1 is not None:
+            row["window_cpu_s"] = (c1 - c0) / 1e9
+            row["window_s"] = w1 - w0
+            row["_cpu_marks"] = (w0, t_exit, w1)
+            row["_sampler"] = sampler
     except subprocess.TimeoutExpired:
         row.update(status="error", note="loadgen exceeded its time bound")
     finally:
@@ -459,8 +526,19 @@ def derive(row, lg, rx):
     row["rusage_cpu_s"] = ru_cpu
     row["rusage_cpu_ns_per_dgram"] = ru_cpu * 1e9 / received if received else None
     cpu_s = row.get("window_cpu_s", ru_cpu)
+    # CPU % relates the CPU the DATA phase cost (drain included) to the
+    # DATA phase's length: the share of a core this load needs.
+    busy_s = elapsed
+    sampler = row.get("_sampler")
+    if sampler is not None and elapsed:
+        # DATA phase: from its start (the generator exits right after it)
+        # until the receiver drained. Before it: start-up and handshakes.
+        w0, t_exit, w1 = row["_cpu_marks"]
+        t_data = max(w0, t_exit - elapsed)
+        cpu_s = (sampler.at(w1) - sampler.at(t_data)) / 1e9
+        row["setup_cpu_s"] = (sampler.at(t_data) - sampler.at(w0)) / 1e9
     row["cpu_s"] = cpu_s
-    row["cpu_pct"] = 100.0 * cpu_s / elapsed if elapsed else 0.0
+    row["cpu_pct"] = 100.0 * cpu_s / busy_s if busy_s else 0.0
     row["cpu_ns_per_dgram"] = cpu_s * 1e9 / received if received else None
     row["rss_kb"] = row.get("vmhwm_kb") or first(rx, "vmhwm_kb", "rusage.maxrss_kb",
                                                  "rusage.max_rss_kb", default=0)
@@ -471,6 +549,8 @@ def derive(row, lg, rx):
         hs = dict(hs)
         phase = hs.get("phase_s") or 0
         hs["rate_per_s"] = hs.get("ok", 0) / phase if phase else None
+        if hs.get("ok") and row.get("setup_cpu_s") is not None:
+            hs["collector_cpu_us_per_handshake"] = row["setup_cpu_s"] * 1e6 / hs["ok"]
         row["handshakes"] = hs
     flood = first(lg, "flood", default=None)
     if isinstance(flood, dict):
@@ -614,13 +694,20 @@ def is_google_benchmark(cmd, cwd):
         return False
 
 
+GB_STANDARD_KEYS = {"family_index", "per_family_instance_index", "repetitions",
+                    "repetition_index", "threads", "iterations", "real_time", "cpu_time",
+                    "items_per_second", "bytes_per_second"}
+
+
 def parse_google(b, data):
     res = []
     for bm in data.get("benchmarks", []):
         if bm.get("run_type", "iteration") != "iteration":
             continue
         scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}.get(bm.get("time_unit", "ns"), 1.0)
-        res.append({"executable": b["name"], "name": bm["name"],
+        counters = {k: v for k, v in bm.items()
+                    if isinstance(v, (int, float)) and k not in GB_STANDARD_KEYS}
+        res.append({"executable": b["name"], "name": bm["name"], "counters": counters,
                     "ns_per_op": bm["cpu_time"] * scale,
                     "real_ns_per_op": bm["real_time"] * scale,
                     "iterations": bm.get("iterations"),
@@ -684,6 +771,12 @@ def run_micro(env):
         except (OSError, subprocess.TimeoutExpired) as e:
             ok = False
             warn("%s: %s" % (b["name"], e))
+        if r is not None and r.returncode == 77:
+            # The benchmark probed that it cannot run here (e.g. BPF refused).
+            log("[micro %5.1fs] %-14s skipped (exit 77)" % (time.monotonic() - t, b["name"]))
+            results.append({"executable": b["name"], "name": b["name"], "ns_per_op": None,
+                            "skipped": True, "error": (r.stdout + r.stderr)[-300:]})
+            continue
         data = load_json(out) or {}
         got = parse_google(b, data) if google else parse_own_json(b, data)
         results.extend(got)
@@ -716,6 +809,13 @@ def machine():
     except OSError:
         pass
     return info
+
+
+def loadavg():
+    try:
+        return open("/proc/loadavg").read().split()[0]
+    except OSError:
+        return "?"
 
 
 def git_commit(src):
@@ -798,6 +898,25 @@ def headline(rows):
     return out
 
 
+def memory_rows(rows):
+    """(row, reference) pairs for the client-count series of each receiver.
+
+    The reference is the series' smallest client count at the same total
+    rate, so both have touched the same receive buffers and only the
+    per-client state differs.
+    """
+    out = []
+    for r in rows:
+        if r.get("status") != "ok" or r["section"] != "clients":
+            continue
+        same = [x for x in rows if x.get("status") == "ok" and x["section"] == "clients" and
+                x["receiver"] == r["receiver"] and x["mode"] == r["mode"] and
+                x["offered_pps"] == r["offered_pps"] and x["clients"] < r["clients"]]
+        if same:
+            out.append((r, min(same, key=lambda x: x["clients"])))
+    return out
+
+
 def markdown(env, meta, micro, rows, plots):
     m = meta["machine"]
     out = []
@@ -811,6 +930,9 @@ def markdown(env, meta, micro, rows, plots):
                "same CPUs, collector with %d worker(s).\n\n" % (
                    m.get("cpu", "?"), m.get("cpus"), m.get("mem_gib", "?"), m.get("os", "?"),
                    m["uname"], env.workers))
+    out.append("Load average (1 min) before / after the run: %s / %s: other work on the "
+               "machine shares the same cores and moves the sender's ceiling.\n\n" % (
+                   meta.get("loadavg_before", "?"), meta.get("loadavg_after", "?")))
     out.append("How to read the tables: *Loss %* is (sent - (received - duplicates)) / sent, "
                "from the load generator's report and the receiver's summary. *Loss where* "
                "splits it: `xdp` = dropped by the XDP program (collector summary), `rcvbuf` = "
@@ -834,13 +956,19 @@ def markdown(env, meta, micro, rows, plots):
                    "it took with under %g%% loss, its CPU per datagram there, and what happened "
                    "at the highest rate offered.\n\n" % LOSSLESS_PCT)
         out.append("| Receiver | Mode | Highest rate with < %g%% loss | CPU ns/dgram there | "
-                   "Highest offered | Achieved there | Loss there |\n"
-                   "|---|---|---:|---:|---:|---:|---:|\n" % LOSSLESS_PCT)
+                   "Highest offered | Achieved there | Loss there | Limited by |\n"
+                   "|---|---|---:|---:|---:|---:|---:|---|\n" % LOSSLESS_PCT)
         for h in head:
-            out.append("| %s | %s | %s | %s | %s | %.0f | %.2f%% |\n" % (
+            top = h["top"]
+            if top["loss_pct"] >= 1.0:
+                limit = "the receiver (loss)"
+            elif top["offered_pps"] == 0 or top["achieved_pps"] < 0.95 * top["offered_pps"]:
+                limit = "the load generator (sender ceiling), not the receiver"
+            else:
+                limit = "not reached"
+            out.append("| %s | %s | %s | %s | %s | %.0f | %.2f%% | %s |\n" % (
                 h["path"], h["mode"], num(h["best_pps"]), num(h["best_ns"]),
-                fmt_rate(h["top"]["offered_pps"]), h["top"]["achieved_pps"],
-                h["top"]["loss_pct"]))
+                fmt_rate(top["offered_pps"]), top["achieved_pps"], top["loss_pct"], limit))
         out.append("\n")
     sections = [("seeds", "The seed projects' table"),
                 ("rate", "Rising rates (10 clients) up to saturation"),
@@ -861,43 +989,60 @@ def markdown(env, meta, micro, rows, plots):
     hs = [r for r in rows if r.get("status") == "ok" and r["mode"] == "dtls" and r.get("handshakes")
           and r["section"] == "clients"]
     if hs:
-        out.append("## DTLS handshakes and memory per client\n\n")
-        out.append("Handshakes: full mutual-authentication DTLS 1.2 handshakes (ECDSA P-256), "
-                   "all clients connecting at once; rate as the load generator measured it. "
-                   "Memory per client = (collector max RSS with N clients - with 1 client) / "
-                   "(N - 1).\n\n")
-        out.append("| Path | Clients | Handshakes ok | Failed | Handshakes/s | RSS MB | KiB per client |\n"
-                   "|---|---:|---:|---:|---:|---:|---:|\n")
+        out.append("## DTLS handshakes\n\n")
+        out.append("Full mutual-authentication DTLS 1.2 handshakes (ECDSA P-256 certificates on "
+                   "both sides, cookie exchange included), all clients of the row connecting at "
+                   "once. *Handshakes/s* = handshakes completed / the load generator's handshake "
+                   "phase; *collector CPU per handshake* = the collector's CPU time before the "
+                   "DATA phase / handshakes.\n\n")
+        out.append("| Path | Clients | OK | Failed | Phase s | Handshakes/s | Mean / max ms | "
+                   "Collector CPU us per handshake |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
         for r in hs:
             h = r["handshakes"]
-            ref = next((x for x in rows if x.get("status") == "ok" and x["mode"] == "dtls" and
-                        x["receiver"] == r["receiver"] and x["clients"] == 1), None)
-            per = "-"
-            if ref and r["clients"] > 1:
-                per = "%.1f" % ((r["rss_kb"] - ref["rss_kb"]) / (r["clients"] - 1))
-            out.append("| %s | %d | %s | %s | %s | %.1f | %s |\n" % (
-                r["path"], r["clients"], first(h, "ok", "completed", default="-"),
-                first(h, "failed", default="-"), num(first(h, "rate_per_s", "per_s", "rate")),
-                r["rss_kb"] / 1024.0, per))
+            out.append("| %s | %d | %s | %s | %.2f | %s | %.0f / %.0f | %s |\n" % (
+                r["path"], r["clients"], h.get("ok"), h.get("failed"), h.get("phase_s", 0),
+                num(h.get("rate_per_s")), h.get("mean_ms", 0), h.get("max_ms", 0),
+                num(h.get("collector_cpu_us_per_handshake"))))
+        out.append("\n")
+    mem = memory_rows(rows)
+    if mem:
+        out.append("## Memory per client\n\n")
+        out.append("Receiver peak RSS (VmHWM) with N clients against the same receiver with "
+                   "fewer clients (M) at the same total rate: (RSS(N) - RSS(M)) / (N - M). For "
+                   "DTLS this is the session plus the accounting state of a client.\n\n")
+        out.append("| Receiver | Mode | Clients N | RSS MB | Reference M | RSS(M) MB | KiB per client |\n"
+                   "|---|---|---:|---:|---:|---:|---:|\n")
+        for r, ref in mem:
+            out.append("| %s | %s | %d | %.1f | %d | %.1f | %.2f |\n" % (
+                r["path"], r["mode"], r["clients"], r["rss_kb"] / 1024.0, ref["clients"],
+                ref["rss_kb"] / 1024.0,
+                (r["rss_kb"] - ref["rss_kb"]) / float(r["clients"] - ref["clients"])))
         out.append("\n")
     fl = [r for r in rows if r["section"] == "flood"]
     if fl:
         out.append("## Handshake flood\n\n")
-        out.append("Established DTLS clients sending while the load generator floods "
-                   "ClientHellos without cookies from 198.18.1.0/24.\n\n")
-        out.append("| Path | Clients | Offered/s | Flood hellos/s | Achieved/s | Loss % | Loss where | CPU % | RSS MB |\n"
-                   "|---|---:|---:|---:|---:|---:|---|---:|---:|\n")
+        out.append("Established DTLS clients keep sending while the load generator floods "
+                   "ClientHellos without cookies from 64 source ports in 198.18.1.0/24. The "
+                   "collector answers each with a stateless HelloVerifyRequest (cookie) and "
+                   "keeps no state; loss is the established clients' loss.\n\n")
+        out.append("| Path | Clients | Offered/s | Flood hellos/s (sent) | Cookies sent | Loss % | "
+                   "Loss where | Collector CPU % | CPU ns/dgram | RSS MB |\n"
+                   "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|\n")
         for r in fl:
             if r.get("status") != "ok":
-                out.append("| %s | %d | %s | %s | %s: %s | | | | |\n" % (
+                out.append("| %s | %d | %s | %s | %s: %s | | | | | |\n" % (
                     r["path"], r["clients"], fmt_rate(r["offered_pps"]),
                     fmt_rate(r.get("flood_pps")), r.get("status"), r.get("note", "")))
                 continue
-            out.append("| %s | %d | %s | %s | %.0f | %.3f | %s | %.0f | %.1f |\n" % (
-                r["path"], r["clients"], fmt_rate(r["offered_pps"]),
-                fmt_rate(r.get("flood_pps")) if r.get("flood_pps") else "none",
-                r["achieved_pps"], r["loss_pct"], where_text(r), r["cpu_pct"],
-                r["rss_kb"] / 1024.0))
+            f = r.get("flood") or {}
+            rx = (r.get("raw") or {}).get("receiver") or {}
+            fl_txt = "none"
+            if r.get("flood_pps"):
+                fl_txt = "%s (%.0f)" % (fmt_rate(r["flood_pps"]), f.get("achieved_pps", 0))
+            out.append("| %s | %d | %s | %s | %s | %.3f | %s | %.0f | %s | %.1f |\n" % (
+                r["path"], r["clients"], fmt_rate(r["offered_pps"]), fl_txt,
+                first(rx, "dtls.cookie_sent", default="-"), r["loss_pct"], where_text(r),
+                r["cpu_pct"], num(r.get("cpu_ns_per_dgram")), r["rss_kb"] / 1024.0))
         out.append("\n")
     if plots:
         out.append("## Plots\n\n")
@@ -907,14 +1052,17 @@ def markdown(env, meta, micro, rows, plots):
     if micro:
         out.append("Google Benchmark, `--benchmark_min_time=%g`; CPU time per operation.\n\n"
                    % env.cfg["micro"])
-        out.append("| Benchmark | ns/op | items/s |\n|---|---:|---:|\n")
+        out.append("| Benchmark | ns/op | items/s | counters |\n|---|---:|---:|---|\n")
         for b in micro:
             if b.get("ns_per_op") is None:
-                out.append("| %s | failed | |\n" % b["name"])
+                out.append("| %s | %s | | |\n" % (b["name"], "skipped" if b.get("skipped")
+                                                    else "failed"))
                 continue
             ips = b.get("items_per_second")
-            out.append("| %s/%s | %.1f | %s |\n" % (b["executable"], b["name"], b["ns_per_op"],
-                                                  "%.3g" % ips if ips else "-"))
+            ctr = ", ".join("%s=%.4g" % kv for kv in sorted((b.get("counters") or {}).items()))
+            out.append("| %s/%s | %.1f | %s | %s |\n" % (
+                b["executable"], b["name"], b["ns_per_op"], "%.3g" % ips if ips else "-",
+                ctr or "-"))
     else:
         out.append("No micro-benchmark is registered in this build.\n")
     out.append("\n")
@@ -997,11 +1145,13 @@ def main():
     meta = {"command": env.command, "level": env.level, "commit": git_commit(env.src),
             "machine": machine(), "workers": env.workers,
             "namespaces": [env.ns_col, env.ns_gen]}
+    meta["loadavg_before"] = loadavg()
     log("== XTel bench (%s) -> %s" % (env.level, env.out))
     micro = [] if args.no_micro else run_micro(env)
     rows = [] if args.no_e2e else run_all(env)
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
+    meta["loadavg_after"] = loadavg()
     result = {"meta": meta, "micro": micro, "rows": rows,
               "plots": [n for n, _ in made]}
     with open(os.path.join(env.out, "results.json"), "w") as f:
