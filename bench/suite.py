@@ -373,16 +373,17 @@ def stop_proc(proc, timeout):
         proc.wait()
 
 
-def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0):
+def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0, attempt=1):
     """One receiver, one loadgen run; returns the row dict."""
-    row = _run_row(env, seq, section, kind, mode, clients, rate, secs, flood)
+    row = _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
     row.pop("_sampler", None)
     row.pop("_cpu_marks", None)
     return row
 
 
-def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood):
-    tag = "%03d-%s-%s-%s-c%d-r%d" % (seq, section, kind, mode, clients, rate)
+def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt):
+    tag = "%03d-%s-%s-%s-c%d-r%d%s" % (seq, section, kind, mode, clients, rate,
+                                       "-try%d" % attempt if attempt > 1 else "")
     rx_json = os.path.join(env.raw, tag + "-receiver.json")
     lg_json = os.path.join(env.raw, tag + "-loadgen.json")
     rx_log = os.path.join(env.raw, tag + "-receiver.log")
@@ -462,7 +463,46 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood):
                       rx.returncode))
         return row
     derive(row, lgr, rxr)
+    if row.get("loadgen_exit"):
+        row.update(status="error", note="loadgen exit %s: %s; receiver stopped by %s" % (
+            row["loadgen_exit"], lgr.get("error"), rxr.get("stop_reason", "?")))
     return row
+
+
+def leaves(d, path=()):
+    """(path, value) for every integer leaf of a nested dict."""
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from leaves(v, path + (k,))
+        elif isinstance(v, int) and not isinstance(v, bool):
+            yield path + (k,), v
+
+
+XSK_RING_KEYS = ("rx_ring_full", "rx_dropped", "ring_full", "fill_ring_empty",
+                 "rx_fill_ring_empty_descs")
+
+
+def xdp_losses(xdp):
+    """Datagrams the XDP program dropped, and AF_XDP ring drops.
+
+    A total ("dropped", "dropped_total") is used when the summary has one;
+    otherwise the per-reason drop_* counters are added up. Per-client and
+    per-queue breakdowns would count the same packets twice and are skipped.
+    """
+    drop_total = None
+    drops = 0
+    ring = 0
+    for path, v in leaves(xdp):
+        key = path[-1]
+        if any(p in ("clients", "per_client", "queues", "per_queue") for p in path[:-1]):
+            continue
+        if key in ("dropped", "dropped_total", "drops_total") and len(path) <= 2:
+            drop_total = (drop_total or 0) + v
+        elif key.startswith("drop_") or (len(path) >= 2 and path[-2] in ("drops", "dropped")):
+            drops += v
+        elif key in XSK_RING_KEYS:
+            ring += v
+    return (drop_total if drop_total is not None else drops), ring
 
 
 def strip_clients(report):
@@ -492,21 +532,16 @@ def derive(row, lg, rx):
     # Where the loss happened. The kernel counters cover every receiver;
     # XDP and ring counters exist only in the collector's summary.
     xdp = first(rx, "xdp", default={}) or {}
-    xdp_drop = 0
-    if isinstance(xdp, dict):
-        for k, v in xdp.items():
-            if isinstance(v, int) and "drop" in k:
-                xdp_drop += v
+    if not isinstance(xdp, dict):
+        xdp = {}
+    xdp_drop, ring_xsk = xdp_losses(xdp)
     # io_uring: -ENOBUFS completions (the provided buffer ring ran dry).
     ring = first(rx, "counters.enobufs", default=0)
     drops = first(rx, "drops", default={}) or {}
     for k, v in (drops.items() if isinstance(drops, dict) else []):
         if isinstance(v, int) and ("enobufs" in k or "ring" in k):
             ring += v
-    for k in ("rx_ring_full", "ring_full", "fill_ring_empty", "rx_dropped"):
-        v = xdp.get(k) if isinstance(xdp, dict) else None
-        if isinstance(v, int):
-            ring += v
+    ring += ring_xsk
     rcvbuf = ctr.get("udp_RcvbufErrors", 0) + ctr.get("udp6_RcvbufErrors", 0)
     rcvbuf = max(rcvbuf, first(rx, "drops.rxq_ovfl", "rxq_ovfl", default=0))
     nic = ctr.get("veth_rx_dropped", 0) + ctr.get("softnet_dropped", 0)
@@ -646,6 +681,13 @@ def run_all(env):
                 progress(i, len(todo), row, t0)
             continue
         row = run_row(env, i, section, kind, mode, clients, rate, secs, flood)
+        if row.get("status") != "ok":
+            # Other work on a shared machine can disturb one row (a stray
+            # signal, a port still held): say so and run it once more.
+            log("    row %d failed (%s), running it again" % (i, row.get("note", "")))
+            first_try = row
+            row = run_row(env, i, section, kind, mode, clients, rate, secs, flood, attempt=2)
+            row["first_attempt"] = {k: first_try.get(k) for k in ("status", "note", "tag")}
         rows.append(row)
         progress(i, len(todo), row, t0)
         if row.get("status") == "ok":
