@@ -20,6 +20,10 @@
 #   --no-build  use the build directory as it is (no meson/ninja call)
 #   --no-micro, --no-e2e   leave out one of the two parts
 #
+# Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
+# XTEL_BENCH_WORKERS (collector --workers, default 1), XTEL_COLLECTOR and
+# XTEL_LOADGEN (other binaries than the build directory's).
+#
 # Needs root (network namespaces, XDP). Honours XTEL_NS_SUFFIX like
 # scripts/testbed.sh, so it can run beside another testbed. Every load is
 # bounded in count and time; the testbed is torn down on exit, even on ^C.
@@ -29,7 +33,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-usage() { sed -n '10,21p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,25p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
