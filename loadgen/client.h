@@ -16,6 +16,8 @@
 #include "fault.h"
 #include "run.h"
 
+struct xtel_dtls_client;
+
 enum {
 	XTEL_LG_SLOT_SIZE = 1536,	/* a sealed DTLS record fits too */
 };
@@ -56,7 +58,7 @@ struct xtel_lg_client {
 	struct xtel_lg_held_queue held;
 
 	/* DTLS (dtls_client.c); NULL in plain mode. */
-	void *sess;
+	struct xtel_dtls_client *sess;
 	uint64_t hs_start_ns, hs_end_ns;
 	uint32_t hs_retransmits;
 	char hs_error[160];

@@ -7,14 +7,20 @@
 # loss/dup/reorder), over IPv4 and IPv6, with several threads and at 100k
 # pps. Also: the ClientHello flood arrives from the testbed's flood ranges
 # (198.18.1.0/24, 2001:2:0:1::/64), and a target without a route exits 3.
+# DTLS end to end against the collector (when its path is given): mutual
+# auth handshakes over IPv4 and IPv6, the collector's loss/dup/reorder
+# counts equal what loadgen injected, the flood is answered with
+# HelloVerifyRequests, and a client certificate from a rogue CA fails the
+# handshake with exit 4 and OpenSSL's reason.
 # Honours XTEL_NS_SUFFIX through scripts/testbed.sh.
 #
-# usage: test_loadgen_netns.sh SOURCE_ROOT LOADGEN CAPTURE_TOOL
+# usage: test_loadgen_netns.sh SOURCE_ROOT LOADGEN CAPTURE_TOOL [COLLECTOR]
 set -uo pipefail
 
-top=${1:?usage: $0 SOURCE_ROOT LOADGEN CAPTURE_TOOL}
-LOADGEN=${2:?usage: $0 SOURCE_ROOT LOADGEN CAPTURE_TOOL}
-CAPTURE=${3:?usage: $0 SOURCE_ROOT LOADGEN CAPTURE_TOOL}
+top=${1:?usage: $0 SOURCE_ROOT LOADGEN CAPTURE_TOOL [COLLECTOR]}
+LOADGEN=${2:?usage: $0 SOURCE_ROOT LOADGEN CAPTURE_TOOL [COLLECTOR]}
+CAPTURE=${3:?usage: $0 SOURCE_ROOT LOADGEN CAPTURE_TOOL [COLLECTOR]}
+COLLECTOR=${4:-}
 CHECKER=$top/tests/unit/test_loadgen_check.py
 tb=$top/scripts/testbed.sh
 eval "$("$tb" env)"
@@ -31,8 +37,10 @@ ip netns del "xtel-probe$$"
 
 work=$(mktemp -d /tmp/xtel-lg-netns.XXXXXX)
 cap_pid=
+col_pid=
 cleanup() {
 	[ -n "$cap_pid" ] && kill "$cap_pid" 2>/dev/null
+	[ -n "$col_pid" ] && kill "$col_pid" 2>/dev/null
 	"$tb" down >/dev/null 2>&1
 	rm -rf "$work"
 }
@@ -153,6 +161,81 @@ for t in 198.19.0.1:7700 "[2001:2:ffff::1]:7700"; do
 		sed 's/^/    /' "$work/noroute.out"
 	fi
 done
+
+# DTLS against the collector.
+if [ -n "$COLLECTOR" ] && "$top/certs/gen.sh" "$work/certs" 8 >/dev/null 2>&1; then
+	C=$work/certs
+	cp -r "$C" "$work/rogue"
+	cp "$C/bad/client-1-rogue.crt" "$work/rogue/client-1.crt"
+	cp "$C/bad/client-1-rogue.key" "$work/rogue/client-1.key"
+	# start_collector ADDR NAME: DTLS collector in xtel-col on port 7700.
+	start_collector() {
+		# ip netns exec execs the collector: $! is the collector itself.
+		ip netns exec "$XTEL_NS_COL" "$COLLECTOR" --mode dtls --bind "$1" --port 7700 --no-xdp \
+			--workers 2 --cert "$C/server.crt" --key "$C/server.key" \
+			--ca "$C/ca.crt" --quiet --duration 60 \
+			--summary-json "$work/$2.col.json" >"$work/$2.col.out" 2>&1 &
+		col_pid=$!
+		sleep 0.5
+	}
+	stop_collector() {
+		# SIGTERM: background jobs of a script ignore SIGINT.
+		kill -TERM "$col_pid" 2>/dev/null
+		wait "$col_pid"
+		col_pid=
+	}
+	for addr in "$XTEL_COL_IP4" "$XTEL_COL_IP6"; do
+		n="dtls-${addr//[:.]/_}"
+		host=$addr
+		[[ $addr == *:* ]] && host="[$addr]"
+		start_collector "$addr" "$n"
+		gen "$LOADGEN" --target "$host:7700" --certs "$C" --clients 8 --threads 2 \
+			--count 1000 --rate 20000 --loss 0.02 --dup 0.02 --reorder 0.03 \
+			--reorder-depth 4 --seed 5 --flood-handshakes 2000 --quiet \
+			--report-json "$work/$n.json" >"$work/$n.out" 2>"$work/$n.err"
+		lg_rc=$?
+		sleep 0.3
+		stop_collector
+		if [ $lg_rc -eq 0 ] && python3 - "$work/$n" <<'PY'
+import json, sys
+b = sys.argv[1]
+lg = json.load(open(b + ".json"))
+col = json.load(open(b + ".col.json"))
+t, ct = lg["totals"], col["totals"]
+pairs = [("received", ct["received"], t["sent"]),
+         ("DATA", ct["by_type"]["DATA"], t["sent_data"]),
+         ("lost", ct["lost"], t["injected_loss"]),
+         ("duplicates", ct["duplicates"], t["injected_dup"]),
+         ("reordered", ct["reordered"], t["injected_reorder"]),
+         ("clients", ct["clients"], 8),
+         ("handshakes", lg["handshakes"]["ok"], 8),
+         ("flood answered", lg["flood"]["replies"], lg["flood"]["sent"])]
+bad = [f"{k}: collector {a} loadgen {b}" for k, a, b in pairs if a != b]
+print("    " + ", ".join(f"{k} {a}" for k, a, _ in pairs))
+for x in bad:
+    print("    MISMATCH", x)
+sys.exit(1 if bad else 0)
+PY
+		then
+			ok "DTLS over $addr: 8 handshakes, collector counts equal loadgen's report, flood answered"
+		else
+			not_ok "DTLS over $addr (loadgen rc=$lg_rc)"
+			sed 's/^/    /' "$work/$n.err" | head -5
+		fi
+	done
+	start_collector "$XTEL_COL_IP4" rogue
+	gen "$LOADGEN" --target "$XTEL_COL_IP4:7700" --certs "$work/rogue" --clients 3 \
+		--count 10 --quiet >"$work/rogue.out" 2>"$work/rogue.err"
+	lg_rc=$?
+	stop_collector
+	if [ $lg_rc -eq 4 ] && grep -q "1 of 3 DTLS handshakes failed; client 1: .*unknown ca" "$work/rogue.err"; then
+		ok "rogue client certificate: exit 4 ($(cat "$work/rogue.err"))"
+	else
+		not_ok "rogue certificate: rc=$lg_rc $(cat "$work/rogue.err")"
+	fi
+elif [ -n "$COLLECTOR" ]; then
+	not_ok "certs/gen.sh failed"
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -11,11 +11,16 @@
 # totals for --duration and --ramp, the ClientHello flood, SIGINT (BYE and
 # report still sent) and the unreachable-target exit code.
 #
-# usage: test_loadgen_capture.sh LOADGEN CAPTURE_TOOL
+# DTLS mode without a server: the handshakes of all clients start
+# concurrently, are retransmitted, and time out with exit 4; a closed port
+# gives exit 3.
+#
+# usage: test_loadgen_capture.sh LOADGEN CAPTURE_TOOL SOURCE_ROOT
 set -uo pipefail
 
 LOADGEN=${1:?usage: $0 LOADGEN CAPTURE_TOOL}
 CAPTURE=${2:?usage: $0 LOADGEN CAPTURE_TOOL}
+top=${3:?usage: $0 LOADGEN CAPTURE_TOOL SOURCE_ROOT}
 CHECKER=$(dirname "$0")/test_loadgen_check.py
 work=$(mktemp -d /tmp/xtel-lg-capture.XXXXXX)
 cap_pid=
@@ -210,6 +215,48 @@ if [ $lg_rc -eq 3 ] && grep -q "unreachable" "$work/unreach.err"; then
 	ok "closed port: exit 3 with 'unreachable' ($(head -1 "$work/unreach.err"))"
 else
 	not_ok "unreachable target: rc=$lg_rc, expected 3"
+fi
+
+# 10. DTLS against a silent endpoint: 8 concurrent handshakes, each
+# retransmitted, all time out together (not one after the other).
+if "$top/certs/gen.sh" "$work/certs" 8 >/dev/null 2>&1; then
+	start_capture 127.0.0.1 hs --expect-total 1 --idle-ms 1500
+	t0=$(date +%s%N)
+	"$LOADGEN" --target "127.0.0.1:$port" --certs "$work/certs" --clients 8 \
+		--threads 2 --count 5 --handshake-timeout 1.2 --quiet \
+		--report-json "$work/hs.json" >"$work/hs.out" 2>"$work/hs.err"
+	lg_rc=$?
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	wait_capture
+	if [ $lg_rc -eq 4 ] && grep -q "8 of 8 DTLS handshakes failed; client .*: no handshake within --handshake-timeout 1.2s" "$work/hs.err" &&
+	   [ $ms -lt 4000 ] && python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+r = json.load(open(f"{w}/hs.json"))
+lines = [l.split() for l in open(f"{w}/hs.cap") if not l.startswith("#")]
+ports = {l[1] for l in lines if l[2] == "client_hello"}
+hs = r["handshakes"]
+ok = (len(ports) == 8 and hs["failed"] == 8 and hs["ok"] == 0 and hs["retransmits"] >= 8
+      and r["totals"]["sent"] == 0 and r["exit_code"] == 4
+      and all("handshake-timeout" in c["handshake_error"] for c in r["clients"]))
+print(f"    ClientHellos from {len(ports)} ports, {len(lines)} datagrams, retransmits {hs['retransmits']}")
+sys.exit(0 if ok else 1)
+PY
+	then
+		ok "DTLS, silent endpoint: 8 concurrent handshakes retransmitted, exit 4 after ${ms} ms"
+	else
+		not_ok "DTLS handshake timeout: rc=$lg_rc after ${ms} ms: $(cat "$work/hs.err")"
+	fi
+	"$LOADGEN" --target "127.0.0.1:$closed" --certs "$work/certs" --clients 2 \
+		--count 1 --quiet >"$work/hs3.out" 2>"$work/hs3.err"
+	lg_rc=$?
+	if [ $lg_rc -eq 3 ] && grep -q "unreachable during the handshake" "$work/hs3.err"; then
+		ok "DTLS to a closed port: exit 3"
+	else
+		not_ok "DTLS to a closed port: rc=$lg_rc $(cat "$work/hs3.err")"
+	fi
+else
+	not_ok "certs/gen.sh failed"
 fi
 
 echo "$pass passed, $fail failed"

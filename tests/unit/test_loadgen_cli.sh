@@ -6,12 +6,17 @@
 # conflicts are named; --help and --version work. No datagram is sent: every
 # case fails validation before a socket is opened.
 #
-# usage: test_loadgen_cli.sh LOADGEN
+# Certificate problems in DTLS mode (exit 5) use certs/gen.sh from the
+# source tree; they too fail before anything is sent.
+#
+# usage: test_loadgen_cli.sh LOADGEN SOURCE_ROOT
 set -uo pipefail
 
-LOADGEN=${1:?usage: $0 LOADGEN}
+LOADGEN=${1:?usage: $0 LOADGEN SOURCE_ROOT}
+top=${2:?usage: $0 LOADGEN SOURCE_ROOT}
 out=$(mktemp /tmp/xtel-lg-cli.XXXXXX)
-trap 'rm -f "$out" "$out.json"' EXIT
+certs=$(mktemp -d /tmp/xtel-lg-certs.XXXXXX)
+trap 'rm -rf "$out" "$out.json" "$certs"' EXIT
 pass=0
 fail=0
 
@@ -120,6 +125,27 @@ expect 2 "--report-json: invalid value '/nonexistent/dir/r.json': cannot create"
 # is answered with ICMP port unreachable, hence exit 3.
 closed=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 expect 3 "unreachable" --target "127.0.0.1:$closed" --mode plain --count 5 --rate 1000 --quiet
+# Certificates (DTLS mode): checked before any socket is opened.
+if "$top/certs/gen.sh" "$certs/ok" 6 >/dev/null 2>&1; then
+	D=(--target 127.0.0.1:9 --count 1)
+	expect 5 "--certs $certs/none: cannot read CA $certs/none/ca.crt" "${D[@]}" --certs "$certs/none"
+	cp -r "$certs/ok" "$certs/no5" && rm "$certs/no5/client-5.crt"
+	expect 5 "cannot read certificate $certs/no5/client-5.crt: No such file" \
+		"${D[@]}" --certs "$certs/no5" --clients 6
+	cp -r "$certs/ok" "$certs/nokey" && rm "$certs/nokey/client-2.key"
+	expect 5 "cannot read private key $certs/nokey/client-2.key" \
+		"${D[@]}" --certs "$certs/nokey" --clients 3
+	cp -r "$certs/ok" "$certs/swap" && cp "$certs/swap/client-2.key" "$certs/swap/client-1.key"
+	expect 5 "private key $certs/swap/client-1.key does not match certificate $certs/swap/client-1.crt" \
+		"${D[@]}" --certs "$certs/swap" --clients 2
+	expect 5 "client-7.crt: No such file" "${D[@]}" --certs "$certs/ok" --clients 2 --first-id 6
+	cp -r "$certs/ok" "$certs/badca" && echo garbage >"$certs/badca/ca.crt"
+	expect 5 "--certs $certs/badca: .*ca.crt" "${D[@]}" --certs "$certs/badca"
+else
+	fail=$((fail + 1))
+	echo "not ok - certs/gen.sh failed: cannot test certificate errors"
+fi
+
 # (No-route targets are tested in tests/netns/test_loadgen_netns.sh, where
 # the namespace's routes are known and nothing can leave the testbed.)
 
