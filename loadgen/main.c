@@ -145,7 +145,8 @@ int main(int argc, char **argv)
 			cfg.payload_template, err);
 		return XTEL_LG_EXIT_USAGE;
 	}
-	if (raise_fd_limit(cfg.clients + XTEL_LG_FLOOD_SOCKETS + 64))
+	/* Client sockets, the flood's, and a few for stdio, the report, OpenSSL. */
+	if (raise_fd_limit(cfg.clients + (cfg.flood_pps > 0 ? XTEL_LG_FLOOD_SOCKETS : 0) + 32))
 		return XTEL_LG_EXIT_RUNTIME;
 	run.clients = calloc(cfg.clients ? cfg.clients : 1, sizeof(*run.clients));
 	if (!run.clients) {
