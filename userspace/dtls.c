@@ -1186,6 +1186,14 @@ static void session_free(struct xtel_dtls_server *srv, struct session *s)
 {
 	struct session **pp = &srv->buckets[s->hash & (srv->nbuckets - 1)];
 
+	/*
+	 * Every way an established session ends passes here, so this is the
+	 * one place that reports it down (and only sessions reported up).
+	 */
+	if (s->state == SESSION_ESTABLISHED && srv->cfg.on_session != NULL)
+		srv->cfg.on_session(srv->cfg.session_arg, &s->peer.sa,
+				    s->peer_len, s->client_id, false);
+
 	while (*pp != s)
 		pp = &(*pp)->hnext;
 	*pp = s->hnext;
@@ -1244,6 +1252,14 @@ static void session_established(struct xtel_dtls_server *srv,
 	/* Failure keeps OpenSSL's record layer: slower, bigger, correct. */
 	if (!srv->cfg.openssl_records)
 		own_rl_take_over(srv, s);
+	/*
+	 * The final flight was handed to cfg.send already; a sender that
+	 * queues (the collector's io_uring path submits after this returns)
+	 * lets whoever mirrors sessions know the peer before its first record.
+	 */
+	if (srv->cfg.on_session != NULL)
+		srv->cfg.on_session(srv->cfg.session_arg, &s->peer.sa,
+				    s->peer_len, s->client_id, true);
 }
 
 /* Run the handshake on s after input or creation. */

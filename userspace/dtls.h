@@ -193,6 +193,19 @@ typedef void xtel_dtls_data_fn(void *arg, uint32_t client_id,
 /* One log line (no trailing newline). */
 typedef void xtel_dtls_log_fn(void *arg, const char *msg);
 
+/*
+ * A session came up (up: the handshake completed and the client is
+ * client-<client_id>) or went down (up false: close_notify, idle expiry,
+ * error, replacement by a new handshake from the same address, shutdown or
+ * free). Every up is matched by exactly one down for the same peer, so a
+ * caller can mirror the established sessions elsewhere (the collector
+ * tells its XDP program which sources have a session). Called from inside
+ * the server functions, on the thread that owns the server.
+ */
+typedef void xtel_dtls_session_fn(void *arg, const struct sockaddr *peer,
+				  socklen_t peer_len, uint32_t client_id,
+				  bool up);
+
 struct xtel_dtls_server_cfg {
 	const char *cert_file;		/* server certificate (PEM) */
 	const char *key_file;		/* its private key (PEM) */
@@ -222,6 +235,8 @@ struct xtel_dtls_server_cfg {
 	xtel_dtls_log_fn *log;		/* NULL: stderr */
 	void *log_arg;
 	unsigned int log_burst;		/* log lines per second; 0: 10 */
+	xtel_dtls_session_fn *on_session;	/* NULL: not told */
+	void *session_arg;
 };
 
 /*

@@ -1007,6 +1007,115 @@ static void test_restart_same_port(void **state)
 	net_free(n);
 }
 
+/* ---- session up/down hook (the collector mirrors sessions into XDP) ---- */
+
+struct hook_log {
+	unsigned int up, down;
+	int live[MAX_CLIENTS + 1];	/* per client id: ups - downs */
+	bool peer_ok;			/* every call named a known client address */
+};
+static struct hook_log hook;
+
+static void hook_session(void *arg, const struct sockaddr *peer,
+			 socklen_t peer_len, uint32_t client_id, bool up)
+{
+	struct net *n = N;
+	bool known = false;
+
+	(void)arg;
+	for (int i = 0; n != NULL && i < n->ncl; i++)
+		if (n->cl[i].addr_len == peer_len &&
+		    memcmp(&n->cl[i].addr, peer, peer_len) == 0)
+			known = true;
+	if (!known)
+		hook.peer_ok = false;
+	assert_true(client_id >= 1 && client_id <= MAX_CLIENTS);
+	if (up) {
+		hook.up++;
+		hook.live[client_id]++;
+		assert_int_equal(hook.live[client_id], 1);
+	} else {
+		hook.down++;
+		hook.live[client_id]--;
+		assert_int_equal(hook.live[client_id], 0);
+	}
+}
+
+static void with_hook(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->on_session = hook_session;
+}
+
+/*
+ * Exact up/down counts through every way a session ends: close_notify,
+ * replacement by a restart on the same port, idle expiry, shutdown and
+ * free; a refused handshake is neither up nor down.
+ */
+static void test_session_hook(void **state)
+{
+	struct net *n;
+	struct xtel_dtls_client *old;
+
+	set_mode(state);
+	memset(&hook, 0, sizeof(hook));
+	hook.peer_ok = true;
+	n = net_create(with_hook);
+	add_client(n, 1);
+	add_client(n, 2);
+	add_client(n, 3);
+	add_client_ctx(n, n->cctx, "bad/client-1-rogue.crt",
+		       "bad/client-1-rogue.key", "198.18.0.1");
+	pump(n);
+	assert_int_equal(hook.up, 3);
+	assert_int_equal(hook.down, 0);
+	assert_int_equal(stats(n).handshake_failed, 1);
+
+	/* close_notify from client 1 */
+	assert_int_equal(xtel_dtls_client_close(n->cl[0].c), 0);
+	pump(n);
+	assert_int_equal(hook.up, 3);
+	assert_int_equal(hook.down, 1);
+	assert_int_equal(hook.live[1], 0);
+
+	/* client 2 restarts on the same port: down, then up again */
+	old = n->cl[1].c;
+	assert_int_equal(xtel_dtls_client_new(&n->cl[1].c, n->cctx, n->cl[1].id,
+					      NULL, 0), 0);
+	assert_int_equal(xtel_dtls_client_start(n->cl[1].c, fake_now), 0);
+	pump(n);
+	xtel_dtls_client_free(old);
+	assert_int_equal(stats(n).sessions_replaced, 1);
+	assert_int_equal(hook.up, 4);
+	assert_int_equal(hook.down, 2);
+	assert_int_equal(hook.live[2], 1);
+
+	/* idle expiry of clients 2 and 3 */
+	fake_now += 31 * NS;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	assert_int_equal(stats(n).sessions_expired, 2);
+	assert_int_equal(hook.up, 4);
+	assert_int_equal(hook.down, 4);
+	pump(n);
+
+	/* shutdown ends client 4, free ends client 5 */
+	add_client(n, 4);
+	pump(n);
+	assert_int_equal(hook.up, 5);
+	xtel_dtls_server_shutdown(n->srv);
+	assert_int_equal(hook.down, 5);
+	pump(n);
+	add_client(n, 5);
+	pump(n);
+	assert_int_equal(hook.up, 6);
+	assert_int_equal(hook.down, 5);
+	assert_int_equal(hook.live[5], 1);
+	net_free(n);
+	assert_int_equal(hook.down, 6);
+	for (int i = 0; i <= MAX_CLIENTS; i++)
+		assert_int_equal(hook.live[i], 0);
+	assert_true(hook.peer_ok);
+}
+
 static void test_load_errors(void **state)
 {
 	struct xtel_dtls_server_cfg cfg = base_cfg(NULL);
@@ -1410,6 +1519,7 @@ int main(int argc, char **argv)
 		BOTH(test_final_flight_lost),
 		cmocka_unit_test(test_cipher_suites),
 		BOTH(test_session_memory),
+		BOTH(test_session_hook),
 		cmocka_unit_test(test_load_errors),
 	};
 	char cmd[2048], gen[512], fixture[512];
