@@ -117,11 +117,13 @@ void xtel_lg_progress_line(struct xtel_lg_run *run, struct xtel_lg_progress *p,
 			req = pc.unlimited ? 0 :
 			      pc.rates[xtel_lg_pacer_step(&pc, now_ns)];
 		}
-		fprintf(stderr, "loadgen: %6.1fs  data %9.0f pps (req %.0f)  sent %llu  hs %llu/%u",
+		fprintf(stderr, "loadgen: %6.1fs  data %9.0f pps (req %.0f)  sent %llu",
 			(double)(now_ns - run->run_start_ns) / 1e9,
 			(double)(slots - p->last_slots) / dt, req,
-			(unsigned long long)sent, (unsigned long long)hs_ok,
-			run->dtls ? cfg->clients : 0);
+			(unsigned long long)sent);
+		if (run->dtls)
+			fprintf(stderr, "  hs %llu/%u", (unsigned long long)hs_ok,
+				cfg->clients);
 		if (hs_failed)
 			fprintf(stderr, " (%llu failed)", (unsigned long long)hs_failed);
 		if (cfg->flood_pps > 0)
