@@ -21,6 +21,8 @@ enum {
 	OPT_CERT, OPT_KEY, OPT_CA, OPT_RCVBUF, OPT_INTERVAL, OPT_TOP, OPT_QUIET,
 	OPT_DURATION, OPT_SUMMARY_JSON, OPT_CSV, OPT_CSV_RING, OPT_STALE_AFTER,
 	OPT_MAX_CLIENTS, OPT_RX_BUFFERS, OPT_MAX_SESSIONS, OPT_DTLS_IDLE, OPT_HELP,
+	OPT_ALLOW, OPT_HS_RATE, OPT_HS_BURST, OPT_HS_GLOBAL_RATE,
+	OPT_HS_GLOBAL_BURST, OPT_PIN_DIR, OPT_AFXDP, OPT_XDP_SKB,
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +48,14 @@ static const struct option long_opts[] = {
 	{ "rx-buffers", required_argument, NULL, OPT_RX_BUFFERS },
 	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
 	{ "dtls-idle", required_argument, NULL, OPT_DTLS_IDLE },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
+	{ "handshake-rate", required_argument, NULL, OPT_HS_RATE },
+	{ "handshake-burst", required_argument, NULL, OPT_HS_BURST },
+	{ "handshake-global-rate", required_argument, NULL, OPT_HS_GLOBAL_RATE },
+	{ "handshake-global-burst", required_argument, NULL, OPT_HS_GLOBAL_BURST },
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+	{ "afxdp", no_argument, NULL, OPT_AFXDP },
+	{ "xdp-generic", no_argument, NULL, OPT_XDP_SKB },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,8 +82,30 @@ void xtel_cli_usage(FILE *out)
 "                         two 64..32768 (default 4096)\n"
 "  --max-clients N        clients per worker, 1..4194304 (default 65536)\n"
 "  --iface IFNAME         interface for the XDP fast path (required unless\n"
-"                         --no-xdp; currently validated and recorded only)\n"
+"                         --no-xdp): the program drops invalid datagrams,\n"
+"                         counts every client before the socket and\n"
+"                         rate-limits DTLS handshakes. Native mode, else\n"
+"                         generic (a message says so)\n"
 "  --no-xdp               run without XDP on plain sockets\n"
+"XDP (with --iface):\n"
+"  --pin-dir DIR          bpffs directory of the program's maps (default\n"
+"                         /sys/fs/bpf/xtel); counters survive a restart\n"
+"  --allow CIDR           accept only sources in CIDR (IPv4 or IPv6, e.g.\n"
+"                         198.18.0.0/24, 2001:2::/64, or one address);\n"
+"                         repeatable up to 64; others are dropped in XDP\n"
+"  --handshake-rate PPS   DTLS datagrams/s per source without a session,\n"
+"                         0..10000000 (default 0: unlimited)\n"
+"  --handshake-burst N    its bucket size, 0..10000000 (default 0: 32)\n"
+"  --handshake-global-rate PPS\n"
+"                         the same for all sessionless sources together,\n"
+"                         0..10000000 (default 0: unlimited)\n"
+"  --handshake-global-burst N\n"
+"                         its bucket, 0..10000000 (default 0: rate/10, at\n"
+"                         least 32)\n"
+"  --afxdp                receive through AF_XDP sockets (one per RX queue)\n"
+"                         on one extra thread; falls back to io_uring with\n"
+"                         a message when AF_XDP is unavailable\n"
+"  --xdp-generic          attach in generic (skb) mode straight away\n"
 "DTLS (required with --mode dtls):\n"
 "  --cert FILE            server certificate (PEM)\n"
 "  --key FILE             server private key (PEM)\n"
@@ -98,7 +130,7 @@ void xtel_cli_usage(FILE *out)
 "\n"
 "Exit codes:\n"
 "  0 success                         5 port in use / address not bindable\n"
-"  1 runtime failure                 6 --iface interface not found\n"
+"  1 runtime failure (XDP load too)  6 --iface interface not found\n"
 "  2 invalid flag or value           7 missing privilege (capability named)\n"
 "  3 cert/key/CA missing or invalid  8 io_uring disabled or unsupported\n"
 "  4 key does not match certificate\n");
@@ -186,6 +218,47 @@ static int parse_bind(const char *val, struct xtel_config *cfg)
 	return 0;
 }
 
+/*
+ * --allow: "ADDR" or "ADDR/LEN", IPv4 (LEN 0..32) or IPv6 (0..128). Checked
+ * here so a typo fails at start with the flag's name; the XDP loader
+ * parses it again when it fills its maps.
+ */
+static int parse_allow(const char *val, struct xtel_config *cfg)
+{
+	static const char range[] = "an IPv4 or IPv6 address or CIDR "
+				    "(e.g. 198.18.0.0/24, 2001:2::/64)";
+	char buf[INET6_ADDRSTRLEN + 8];
+	unsigned char addr[16];
+	const char *slash = strchr(val, '/');
+	size_t alen = slash ? (size_t)(slash - val) : strlen(val);
+	int max;
+
+	if (cfg->n_allow >= XTEL_MAX_ALLOW)
+		return bad_value("allow", val, "at most 64 prefixes");
+	if (!alen || alen >= sizeof(buf))
+		return bad_value("allow", val, range);
+	memcpy(buf, val, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, addr) == 1)
+		max = 32;
+	else if (inet_pton(AF_INET6, buf, addr) == 1)
+		max = 128;
+	else
+		return bad_value("allow", val, range);
+	if (slash) {
+		char *end;
+		long len;
+
+		errno = 0;
+		len = strtol(slash + 1, &end, 10);
+		if (!slash[1] || *end || errno || len < 0 || len > max ||
+		    slash[1] == '+' || slash[1] == '-')
+			return bad_value("allow", val, range);
+	}
+	cfg->allow[cfg->n_allow++] = val;
+	return 0;
+}
+
 static unsigned int online_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -213,6 +286,7 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 		.rx_buffers = 4096,
 		.max_sessions = 4096,
 		.dtls_idle_s = 60,
+		.pin_dir = "/sys/fs/bpf/xtel",
 	};
 	parse_bind("::", cfg);
 
@@ -316,6 +390,41 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 			rc = parse_secs("dtls-idle", optarg, 1, 86400,
 					"1..86400 seconds", &cfg->dtls_idle_s);
 			break;
+		case OPT_ALLOW:
+			rc = parse_allow(optarg, cfg);
+			break;
+		case OPT_HS_RATE:
+			rc = parse_u64("handshake-rate", optarg, 0, 10000000,
+				       "0..10000000 datagrams/s", &v64);
+			cfg->handshake_rate = (uint32_t)v64;
+			break;
+		case OPT_HS_BURST:
+			rc = parse_u64("handshake-burst", optarg, 0, 10000000,
+				       "0..10000000 datagrams", &v64);
+			cfg->handshake_burst = (uint32_t)v64;
+			break;
+		case OPT_HS_GLOBAL_RATE:
+			rc = parse_u64("handshake-global-rate", optarg, 0, 10000000,
+				       "0..10000000 datagrams/s", &v64);
+			cfg->handshake_global_rate = (uint32_t)v64;
+			break;
+		case OPT_HS_GLOBAL_BURST:
+			rc = parse_u64("handshake-global-burst", optarg, 0, 10000000,
+				       "0..10000000 datagrams", &v64);
+			cfg->handshake_global_burst = (uint32_t)v64;
+			break;
+		case OPT_PIN_DIR:
+			if (!*optarg || optarg[0] != '/')
+				rc = bad_value("pin-dir", optarg,
+					       "an absolute directory path on a bpffs");
+			cfg->pin_dir = optarg;
+			break;
+		case OPT_AFXDP:
+			cfg->afxdp = true;
+			break;
+		case OPT_XDP_SKB:
+			cfg->xdp_skb = true;
+			break;
 		case OPT_HELP:
 		case 'h':
 			xtel_cli_usage(stdout);
@@ -340,6 +449,13 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 	if (!cfg->iface && !cfg->no_xdp) {
 		fprintf(stderr, "collector: --iface IFNAME is required for the XDP "
 			"fast path (or pass --no-xdp to run on sockets only)\n");
+		return XTEL_EXIT_USAGE;
+	}
+	if (cfg->no_xdp && (cfg->n_allow || cfg->afxdp || cfg->handshake_rate ||
+			    cfg->handshake_global_rate || cfg->xdp_skb)) {
+		fprintf(stderr, "collector: --allow, --afxdp, --handshake-rate, "
+			"--handshake-global-rate and --xdp-generic need the XDP "
+			"program (drop --no-xdp)\n");
 		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->mode == XTEL_MODE_DTLS && (!cfg->cert || !cfg->key || !cfg->ca)) {

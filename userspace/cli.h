@@ -31,6 +31,8 @@ enum xtel_mode {
 	XTEL_MODE_PLAIN,
 };
 
+enum { XTEL_MAX_ALLOW = 64 };	/* --allow prefixes */
+
 struct xtel_config {
 	enum xtel_mode mode;
 	uint16_t port;
@@ -41,6 +43,15 @@ struct xtel_config {
 	const char *iface;		/* NULL unless --iface */
 	unsigned int ifindex;		/* filled by main after validation */
 	bool no_xdp;
+	const char *pin_dir;		/* bpffs directory of the XDP maps */
+	const char *allow[XTEL_MAX_ALLOW];	/* --allow CIDRs, validated */
+	unsigned int n_allow;
+	uint32_t handshake_rate;	/* per sessionless source, pps; 0: off */
+	uint32_t handshake_burst;	/* 0: the loader's default (32) */
+	uint32_t handshake_global_rate;	/* all sessionless sources, pps; 0: off */
+	uint32_t handshake_global_burst; /* 0: the loader's default */
+	bool afxdp;			/* receive through AF_XDP sockets */
+	bool xdp_skb;			/* attach in generic mode straight away */
 	const char *cert, *key, *ca;
 	uint64_t rcvbuf;		/* 0: leave the system default */
 	double interval_s;

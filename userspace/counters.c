@@ -69,6 +69,9 @@ static const char *const event_names[XTEL_EV_MAX] = {
 	[XTEL_EV_DTLS_HANDSHAKES] = "dtls_handshakes",
 	[XTEL_EV_DTLS_CLOSED] = "dtls_closed",
 	[XTEL_EV_CQE_BATCHES] = "cqe_batches",
+	[XTEL_EV_DRAINED] = "drained",
+	[XTEL_EV_DRAIN_CUT] = "drain_cut",
+	[XTEL_EV_XDP_PEER_ERRORS] = "xdp_peer_errors",
 };
 
 const char *xtel_drop_name(unsigned int reason)

@@ -68,6 +68,9 @@ enum xtel_event {
 	XTEL_EV_DTLS_HANDSHAKES,	/* sessions that completed a handshake */
 	XTEL_EV_DTLS_CLOSED,	/* sessions ended: close_notify, error, idle */
 	XTEL_EV_CQE_BATCHES,	/* completion batches drained */
+	XTEL_EV_DRAINED,	/* datagrams read from the socket after the stop */
+	XTEL_EV_DRAIN_CUT,	/* drains ended by their time/count bound */
+	XTEL_EV_XDP_PEER_ERRORS,	/* DTLS peer add/del in the XDP map failed */
 	XTEL_EV_MAX,
 };
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "ingest.h"
+#include "xdp.h"
 
 static uint64_t mono_ns(void)
 {
@@ -93,6 +94,26 @@ static void dtls_log(void *arg, const char *msg)
 	fprintf(stderr, "collector: worker %u: %s\n", ig->worker, msg);
 }
 
+/* xtel_dtls_session_fn: keep the XDP peer map in step with the sessions. */
+static void dtls_on_session(void *arg, const struct sockaddr *peer,
+			    socklen_t peer_len, uint32_t client_id, bool up)
+{
+	struct xtel_ingest *ig = arg;
+	int rc;
+
+	(void)peer_len;
+	if (!ig->xdp)
+		return;
+	rc = up ? xtel_xdp_peer_add(ig->xdp, peer, client_id) :
+		  xtel_xdp_peer_del(ig->xdp, peer);
+	/*
+	 * -ENOENT on delete: another worker's newer session for the same
+	 * address already replaced the entry and removed it; nothing to do.
+	 */
+	if (rc && !(rc == -ENOENT && !up))
+		xtel_cnt_add(&ig->cnt->events[XTEL_EV_XDP_PEER_ERRORS], 1);
+}
+
 static void publish_dtls_stats(struct xtel_ingest *ig)
 {
 	struct xtel_dtls_server_stats st;
@@ -136,6 +157,8 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.data_arg = ig,
 		.log = dtls_log,
 		.log_arg = ig,
+		.on_session = dtls_on_session,
+		.session_arg = ig,
 	};
 	return xtel_dtls_server_new(&ig->dtls, &scfg, err, err_len);
 }
@@ -144,6 +167,11 @@ void xtel_ingest_fini(struct xtel_ingest *ig)
 {
 	xtel_dtls_server_free(ig->dtls);
 	ig->dtls = NULL;
+}
+
+void xtel_ingest_set_xdp(struct xtel_ingest *ig, struct xtel_xdp *xdp)
+{
+	ig->xdp = xdp;
 }
 
 void xtel_ingest_set_send(struct xtel_ingest *ig, xtel_ingest_send_fn fn,

@@ -23,6 +23,8 @@
 #include "dtls.h"
 #include "registry.h"
 
+struct xtel_xdp;
+
 /* Queue one datagram to peer; returns 0 or -errno (-ENOBUFS: queue full). */
 typedef int (*xtel_ingest_send_fn)(void *ctx, const void *buf, size_t len,
 				   const struct sockaddr *peer,
@@ -38,6 +40,7 @@ struct xtel_ingest {
 	uint64_t arrival_ns;		/* of the datagram being fed to DTLS */
 	xtel_ingest_send_fn send;
 	void *send_ctx;
+	struct xtel_xdp *xdp;		/* NULL: no XDP program to tell */
 };
 
 /*
@@ -56,6 +59,16 @@ void xtel_ingest_fini(struct xtel_ingest *ig);
 /* Install the way out for DTLS flights (the receive path's send queue). */
 void xtel_ingest_set_send(struct xtel_ingest *ig, xtel_ingest_send_fn fn,
 			  void *ctx);
+
+/*
+ * DTLS mode: mirror this worker's established sessions into the XDP
+ * program's peer map (xtel_xdp_peer_add when a handshake completes,
+ * xtel_xdp_peer_del when the session ends), so their datagrams bypass the
+ * handshake rate limit and are counted per client in XDP. Set before the
+ * receive thread starts. The map updates are syscalls made once per
+ * handshake, never per datagram; failures count as xdp_peer_errors.
+ */
+void xtel_ingest_set_xdp(struct xtel_ingest *ig, struct xtel_xdp *xdp);
 
 /*
  * THE SEAM for every receive path: one UDP payload of len bytes that the

@@ -10,9 +10,12 @@
  * main wires the modules together and owns every decision about exit
  * codes: it validates the configuration and the environment (interface,
  * privileges, credentials, io_uring, port) before starting anything, starts
- * one receive worker per --workers, runs the reporter on this thread between
- * signalfd wake-ups, and on SIGINT/SIGTERM or --duration stops the workers,
- * flushes the CSV and writes the final summary.
+ * one receive worker per --workers, loads and attaches the XDP program
+ * (--iface) once the sockets are bound, optionally runs one AF_XDP receive
+ * thread (--afxdp), runs the reporter on this thread between signalfd
+ * wake-ups, and on SIGINT/SIGTERM or --duration stops the receivers (each
+ * drains what is still queued for it), flushes the CSV, writes the final
+ * summary and detaches the program (its pinned counters stay).
  */
 #include <errno.h>
 #include <linux/capability.h>
@@ -29,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "afxdp.h"
 #include "certcheck.h"
 #include "cli.h"
 #include "counters.h"
@@ -37,10 +41,29 @@
 #include "registry.h"
 #include "report.h"
 #include "uring_rx.h"
+#include "xdp.h"
+
+/*
+ * The AF_XDP receive thread: one more datagram path (its own ingest
+ * context, registry and counters, the last of app's arrays), fed by
+ * xtel_afxdp_poll. Replies leave through worker 0's UDP socket.
+ */
+struct ax_rx {
+	struct xtel_afxdp *ax;
+	struct xtel_ingest *ig;
+	struct xtel_worker_counters *cnt;
+	int send_fd;
+	int fatal_efd;
+	pthread_t thread;
+	bool started;
+	int stop;
+	int err;
+};
 
 struct app {
 	struct xtel_config cfg;
-	unsigned int n;
+	unsigned int n;			/* io_uring workers */
+	unsigned int n_paths;		/* n, plus one with AF_XDP */
 	struct xtel_registry **regs;
 	struct xtel_worker_counters *cnts;
 	struct xtel_ingest *igs;
@@ -52,6 +75,8 @@ struct app {
 	int fatal_efd;
 	int rcvbuf_eff;
 	bool rcvbuf_forced;
+	struct xtel_xdp *xdp;		/* NULL: --no-xdp */
+	struct ax_rx axr;		/* axr.ax NULL: no AF_XDP */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -81,12 +106,12 @@ static void sum_counters(void *arg, struct xtel_worker_counters *out)
 	const struct xtel_worker_counters *ptrs[256];
 	uint64_t kdrops = 0;
 
-	for (unsigned int i = 0; i < a->n; i++) {
+	for (unsigned int i = 0; i < a->n_paths; i++) {
 		ptrs[i] = &a->cnts[i];
-		if (a->workers[i])
+		if (i < a->n && a->workers[i])
 			kdrops += xtel_rx_worker_kernel_drops(a->workers[i]);
 	}
-	xtel_counters_sum(ptrs, a->n, out);
+	xtel_counters_sum(ptrs, a->n_paths, out);
 	out->drops[XTEL_DROP_RXQ_OVFL] = kdrops;
 }
 
@@ -160,10 +185,6 @@ static int preflight(struct xtel_config *cfg)
 					"--no-xdp)\n", cfg->iface);
 				return XTEL_EXIT_PRIVILEGE;
 			}
-			fprintf(stderr, "collector: note: the XDP fast path is "
-				"not built yet; --iface %s (ifindex %u) is "
-				"recorded, receiving on sockets\n",
-				cfg->iface, cfg->ifindex);
 		}
 	}
 	if (cfg->mode == XTEL_MODE_DTLS) {
@@ -180,6 +201,296 @@ static int preflight(struct xtel_config *cfg)
 	return 0;
 }
 
+/* ---- XDP program ---- */
+
+static int xdp_error(const struct xtel_config *cfg, int rc)
+{
+	/* The loader already explained the cause; add the way out. */
+	switch (rc) {
+	case -EPERM:
+		fprintf(stderr, "collector: loading XDP on %s needs CAP_BPF and "
+			"CAP_NET_ADMIN (run as root, or pass --no-xdp)\n",
+			cfg->iface);
+		return XTEL_EXIT_PRIVILEGE;
+	case -ENODEV:
+		fprintf(stderr, "collector: interface %s not found (--iface)\n",
+			cfg->iface);
+		return XTEL_EXIT_IFACE;
+	case -ENOTSUP:
+		fprintf(stderr, "collector: no usable bpffs for --pin-dir %s: "
+			"mount one (mount -t bpf bpf /sys/fs/bpf) or point "
+			"--pin-dir at a directory on a bpffs\n", cfg->pin_dir);
+		return XTEL_EXIT_RUNTIME;
+	default:
+		fprintf(stderr, "collector: XDP on %s: %s (pass --no-xdp to run "
+			"without it)\n", cfg->iface, strerror(-rc));
+		return XTEL_EXIT_RUNTIME;
+	}
+}
+
+static int xdp_setup(struct app *a)
+{
+	const struct xtel_config *cfg = &a->cfg;
+	struct xtel_xdp_opts xo = {
+		.ifname = cfg->iface,
+		.pin_dir = cfg->pin_dir,
+		.port = cfg->port,
+		.dtls = cfg->mode == XTEL_MODE_DTLS,
+		.afxdp = cfg->afxdp,
+		.allowlist = cfg->n_allow > 0,
+		.handshake_rate = cfg->handshake_rate,
+		.handshake_burst = cfg->handshake_burst,
+		.handshake_global_rate = cfg->handshake_global_rate,
+		.handshake_global_burst = cfg->handshake_global_burst,
+		.skb_mode = cfg->xdp_skb,
+		.quiet = false,
+	};
+	int rc;
+
+	rc = xtel_xdp_open(&a->xdp, &xo);
+	if (rc) {
+		a->xdp = NULL;
+		return xdp_error(cfg, rc);
+	}
+	/*
+	 * Pins are reused across restarts: start from this run's allowlist
+	 * and from no DTLS peers (a previous run's sessions are gone).
+	 */
+	xtel_xdp_allow_clear(a->xdp);
+	xtel_xdp_peer_clear(a->xdp);
+	for (unsigned int i = 0; i < cfg->n_allow; i++) {
+		rc = xtel_xdp_allow_add(a->xdp, cfg->allow[i]);
+		if (rc) {
+			fprintf(stderr, "collector: --allow %s: %s\n",
+				cfg->allow[i], strerror(-rc));
+			return rc == -EINVAL ? XTEL_EXIT_USAGE : XTEL_EXIT_RUNTIME;
+		}
+	}
+	return 0;
+}
+
+/* Interval/summary line: what XDP passed and dropped, by reason. */
+static void xdp_line(void *arg, FILE *f)
+{
+	struct app *a = arg;
+	struct xtel_xdp_totals t;
+	uint64_t dropped = 0;
+
+	if (xtel_xdp_read_totals(a->xdp, &t))
+		return;
+	for (int i = XTEL_XDP_DROP_UDP_LEN; i < XTEL_XDP_STAT_OUTCOMES; i++)
+		dropped += t.packets[i];
+	fprintf(f, "  xdp %s: passed=%llu redirected=%llu xsk_miss=%llu "
+		"dropped=%llu", xtel_xdp_attach_mode(a->xdp),
+		(unsigned long long)t.packets[XTEL_XDP_STAT_PASSED],
+		(unsigned long long)t.packets[XTEL_XDP_STAT_REDIRECTED],
+		(unsigned long long)t.packets[XTEL_XDP_STAT_XSK_MISS],
+		(unsigned long long)dropped);
+	for (int i = XTEL_XDP_DROP_UDP_LEN; i < XTEL_XDP_STAT_OUTCOMES; i++)
+		if (t.packets[i])
+			fprintf(f, " %s=%llu", xtel_xdp_stat_name(i),
+				(unsigned long long)t.packets[i]);
+	if (a->axr.ax) {
+		struct xtel_afxdp_stats st;
+
+		if (!xtel_afxdp_read_stats(a->axr.ax, &st))
+			fprintf(f, "  afxdp: rx=%llu ring_full=%llu "
+				"fill_empty=%llu rx_dropped=%llu",
+				(unsigned long long)st.rx_packets,
+				(unsigned long long)st.rx_ring_full,
+				(unsigned long long)st.fill_ring_empty,
+				(unsigned long long)st.rx_dropped);
+	}
+	fputc('\n', f);
+}
+
+static int xdp_client_json(uint32_t id, const struct xtel_xdp_client *c,
+			   void *arg)
+{
+	FILE *f = ((void **)arg)[0];
+	bool *first = ((void **)arg)[1];
+
+	fprintf(f, "%s{\"client_id\": %u, \"packets\": %llu, \"bytes\": %llu, "
+		"\"seq_gaps\": %llu}", *first ? "" : ", ", id,
+		(unsigned long long)c->packets, (unsigned long long)c->bytes,
+		(unsigned long long)c->seq_gaps);
+	*first = false;
+	return 0;
+}
+
+/*
+ * Summary JSON members: "xdp" (the loader's object), "xdp_clients" (its
+ * per-client counters, as pinned: cumulative over restarts) and "afxdp".
+ */
+static int xdp_json(void *arg, FILE *f)
+{
+	struct app *a = arg;
+	bool first = true;
+	void *cb_arg[2] = { f, &first };
+	int rc;
+
+	fputs("\"xdp\": ", f);
+	rc = xtel_xdp_write_json(a->xdp, f);
+	if (rc)
+		return rc;
+	fputs(",\n  \"xdp_clients\": [", f);
+	xtel_xdp_foreach_client(a->xdp, xdp_client_json, cb_arg);
+	fputs("],\n  \"afxdp\": ", f);
+	if (a->axr.ax) {
+		struct xtel_afxdp_stats st = { 0 };
+
+		xtel_afxdp_read_stats(a->axr.ax, &st);
+		fprintf(f, "{\"bind_mode\": \"%s\", \"sockets\": %u, "
+			"\"rx_packets\": %llu, \"rx_bytes\": %llu, "
+			"\"unparsed\": %llu, \"no_meta\": %llu, "
+			"\"rx_dropped\": %llu, \"rx_ring_full\": %llu, "
+			"\"fill_ring_empty\": %llu}",
+			xtel_afxdp_bind_mode(a->axr.ax),
+			xtel_afxdp_n_sockets(a->axr.ax),
+			(unsigned long long)st.rx_packets,
+			(unsigned long long)st.rx_bytes,
+			(unsigned long long)st.unparsed,
+			(unsigned long long)st.no_meta,
+			(unsigned long long)st.rx_dropped,
+			(unsigned long long)st.rx_ring_full,
+			(unsigned long long)st.fill_ring_empty);
+	} else {
+		fputs("false", f);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- AF_XDP receive thread ---- */
+
+enum {
+	AX_POLL_MS = 50,		/* also the DTLS timer tick */
+	AX_BUDGET = 256,		/* frames per queue per poll */
+	/* After the stop: drain at most this long / this many frames. */
+	AX_DRAIN_NS = 500 * 1000 * 1000,
+	AX_DRAIN_MAX = 1 << 20,
+};
+
+/* xtel_ingest_send_fn: DTLS flights leave through a normal UDP socket. */
+static int ax_send(void *ctx, const void *buf, size_t len,
+		   const struct sockaddr *peer, socklen_t peer_len)
+{
+	struct ax_rx *r = ctx;
+
+	if (sendto(r->send_fd, buf, len, MSG_DONTWAIT, peer, peer_len) < 0) {
+		int err = errno;
+
+		xtel_cnt_add(&r->cnt->events[err == EAGAIN || err == ENOBUFS ?
+					     XTEL_EV_TX_DROPPED :
+					     XTEL_EV_TX_ERRORS], 1);
+		return -err;
+	}
+	xtel_cnt_add(&r->cnt->events[XTEL_EV_TX_DATAGRAMS], 1);
+	return 0;
+}
+
+static void ax_deliver(const struct xtel_afxdp_pkt *p, void *arg)
+{
+	struct ax_rx *r = arg;
+
+	xtel_ingest_datagram(r->ig, p->data, p->len, p->rx_ns,
+			     (const struct sockaddr *)&p->src, p->src_len);
+}
+
+static void *ax_main(void *arg)
+{
+	struct ax_rx *r = arg;
+	uint64_t next_tick = clock_ns(CLOCK_MONOTONIC) + AX_POLL_MS * 1000000ull;
+	uint64_t deadline, drained = 0;
+	int rc;
+
+	pthread_setname_np(pthread_self(), "xtel-afxdp");
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t now;
+
+		rc = xtel_afxdp_poll(r->ax, AX_POLL_MS, AX_BUDGET, ax_deliver, r);
+		if (rc < 0 && rc != -EINTR && rc != -EAGAIN) {
+			r->err = rc;
+			goto fatal;
+		}
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (now >= next_tick) {
+			xtel_ingest_timers(r->ig);
+			next_tick = now + AX_POLL_MS * 1000000ull;
+		}
+	}
+	/*
+	 * Stopped: take what is still in the RX rings, bounded so a flood
+	 * cannot keep the collector from exiting, then say goodbye to the
+	 * DTLS peers.
+	 */
+	deadline = clock_ns(CLOCK_MONOTONIC) + AX_DRAIN_NS;
+	for (;;) {
+		rc = xtel_afxdp_poll(r->ax, 0, AX_BUDGET, ax_deliver, r);
+		if (rc <= 0)
+			break;
+		drained += (uint64_t)rc;
+		if (drained >= AX_DRAIN_MAX ||
+		    clock_ns(CLOCK_MONOTONIC) >= deadline) {
+			xtel_cnt_add(&r->cnt->events[XTEL_EV_DRAIN_CUT], 1);
+			break;
+		}
+	}
+	xtel_cnt_add(&r->cnt->events[XTEL_EV_DRAINED], drained);
+	xtel_ingest_timers(r->ig);
+	xtel_ingest_shutdown(r->ig);
+	return NULL;
+fatal:
+	if (r->fatal_efd >= 0) {
+		uint64_t one = 1;
+
+		if (write(r->fatal_efd, &one, sizeof(one)) < 0)
+			perror("collector: eventfd write");
+	}
+	return NULL;
+}
+
+/*
+ * --afxdp: open one XSK per RX queue and a datagram path for them. When
+ * AF_XDP is unavailable, say why (afxdp.c printed the cause) and keep
+ * receiving through io_uring: the program passes datagrams of queues
+ * without a socket.
+ */
+static int afxdp_setup(struct app *a)
+{
+	const struct xtel_config *cfg = &a->cfg;
+	struct xtel_afxdp_opts ao = { .ifname = cfg->iface };
+	char err[XTEL_DTLS_ERR_LEN] = "";
+	unsigned int i = a->n;
+	int rc;
+
+	rc = xtel_afxdp_open(&a->axr.ax, a->xdp, &ao);
+	if (rc) {
+		a->axr.ax = NULL;
+		fprintf(stderr, "collector: AF_XDP unavailable on %s (%s): "
+			"receiving through io_uring\n", cfg->iface, strerror(-rc));
+		return 0;
+	}
+	a->regs[i] = xtel_registry_new(cfg->max_clients);
+	if (!a->regs[i]) {
+		fprintf(stderr, "collector: registry: %s\n", strerror(errno));
+		return XTEL_EXIT_RUNTIME;
+	}
+	rc = xtel_ingest_init(&a->igs[i], cfg, i, a->regs[i], &a->cnts[i],
+			      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL,
+			      err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "collector: %s\n", err[0] ? err : strerror(-rc));
+		return XTEL_EXIT_RUNTIME;
+	}
+	a->axr.ig = &a->igs[i];
+	a->axr.cnt = &a->cnts[i];
+	a->axr.send_fd = xtel_rx_worker_fd(a->workers[0]);
+	a->axr.fatal_efd = -1;
+	xtel_ingest_set_send(a->axr.ig, ax_send, &a->axr);
+	a->n_paths = a->n + 1;
+	return 0;
+}
+
 static int setup(struct app *a)
 {
 	const struct xtel_config *cfg = &a->cfg;
@@ -188,18 +499,23 @@ static int setup(struct app *a)
 	bool forced = false;
 	int rc;
 
-	a->regs = calloc(a->n, sizeof(*a->regs));
-	a->igs = calloc(a->n, sizeof(*a->igs));
+	/* One slot more than the workers: the AF_XDP path, if it comes up. */
+	const unsigned int slots = a->n + 1;
+
+	a->n_paths = a->n;
+	a->regs = calloc(slots, sizeof(*a->regs));
+	a->igs = calloc(slots, sizeof(*a->igs));
 	a->workers = calloc(a->n, sizeof(*a->workers));
-	if (posix_memalign((void **)&a->cnts, 64, a->n * sizeof(*a->cnts)))
+	if (posix_memalign((void **)&a->cnts, 64, slots * sizeof(*a->cnts)))
 		a->cnts = NULL;
 	if (!a->regs || !a->igs || !a->workers || !a->cnts) {
 		fprintf(stderr, "collector: out of memory\n");
 		return XTEL_EXIT_RUNTIME;
 	}
-	memset(a->cnts, 0, a->n * sizeof(*a->cnts));
+	memset(a->cnts, 0, slots * sizeof(*a->cnts));
 	if (cfg->csv) {
-		rc = xtel_csv_writer_open(cfg->csv, a->n, cfg->csv_ring, &a->csv);
+		rc = xtel_csv_writer_open(cfg->csv, cfg->afxdp ? slots : a->n,
+					  cfg->csv_ring, &a->csv);
 		if (rc) {
 			fprintf(stderr, "collector: --csv %s: %s\n", cfg->csv,
 				strerror(-rc));
@@ -242,6 +558,19 @@ static int setup(struct app *a)
 			"net.core.rmem_max\n");
 	a->rcvbuf_eff = rcvbuf_eff;
 	a->rcvbuf_forced = forced;
+	/* The sockets exist: datagrams the program passes have a taker. */
+	if (cfg->iface && !cfg->no_xdp) {
+		rc = xdp_setup(a);
+		if (rc)
+			return rc;
+		if (cfg->afxdp) {
+			rc = afxdp_setup(a);
+			if (rc)
+				return rc;
+		}
+		for (unsigned int i = 0; i < a->n_paths; i++)
+			xtel_ingest_set_xdp(&a->igs[i], a->xdp);
+	}
 	return 0;
 }
 
@@ -267,7 +596,46 @@ static int start(struct app *a)
 								    XTEL_EXIT_RUNTIME;
 		}
 	}
+	if (a->axr.ax) {
+		a->axr.fatal_efd = a->fatal_efd;
+		rc = pthread_create(&a->axr.thread, NULL, ax_main, &a->axr);
+		if (rc) {
+			fprintf(stderr, "collector: AF_XDP thread: %s\n",
+				strerror(rc));
+			return XTEL_EXIT_RUNTIME;
+		}
+		a->axr.started = true;
+	}
 	return 0;
+}
+
+/* Stop every receive path; each drains what is queued for it first. */
+static int stop_receivers(struct app *a)
+{
+	int status = 0, rc;
+
+	for (unsigned int i = 0; i < a->n; i++)
+		xtel_rx_worker_stop(a->workers[i]);
+	if (a->axr.started)
+		__atomic_store_n(&a->axr.stop, 1, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < a->n; i++) {
+		rc = xtel_rx_worker_join(a->workers[i]);
+		if (rc) {
+			fprintf(stderr, "collector: worker %u: %s\n", i,
+				xtel_rx_worker_error(a->workers[i]));
+			status = XTEL_EXIT_RUNTIME;
+		}
+	}
+	if (a->axr.started) {
+		pthread_join(a->axr.thread, NULL);
+		a->axr.started = false;
+		if (a->axr.err) {
+			fprintf(stderr, "collector: AF_XDP receive: %s\n",
+				strerror(-a->axr.err));
+			status = XTEL_EXIT_RUNTIME;
+		}
+	}
+	return status;
 }
 
 /* Reporter loop on this thread; returns why it stopped. */
@@ -323,12 +691,20 @@ static const char *run(struct app *a, uint64_t t0, int *status)
 
 static void cleanup(struct app *a)
 {
+	if (a->axr.started) {
+		__atomic_store_n(&a->axr.stop, 1, __ATOMIC_RELEASE);
+		pthread_join(a->axr.thread, NULL);
+	}
 	for (unsigned int i = 0; a->workers && i < a->n; i++)
 		xtel_rx_worker_free(a->workers[i]);
+	xtel_afxdp_close(a->axr.ax);
 	xtel_csv_writer_free(a->csv);
-	for (unsigned int i = 0; a->igs && i < a->n; i++)
+	/* Before the XDP close: freeing a DTLS server ends its sessions. */
+	for (unsigned int i = 0; a->igs && i <= a->n; i++)
 		xtel_ingest_fini(&a->igs[i]);
-	for (unsigned int i = 0; a->regs && i < a->n; i++)
+	/* Detach; the pinned counters stay for the next run and bpftool. */
+	xtel_xdp_close(a->xdp);
+	for (unsigned int i = 0; a->regs && i <= a->n; i++)
 		xtel_registry_free(a->regs[i]);
 	xtel_reporter_free(a->rep);
 	if (a->json)
@@ -387,17 +763,27 @@ int main(int argc, char **argv)
 	status = setup(&a);
 	if (status)
 		goto out;
-	rc = xtel_reporter_new(&a.cfg, a.regs, a.n, sum_counters, &a, &a.rep);
+	rc = xtel_reporter_new(&a.cfg, a.regs, a.n_paths, sum_counters, &a,
+			       &a.rep);
 	if (rc) {
 		status = XTEL_EXIT_RUNTIME;
 		goto out;
 	}
+	if (a.xdp)
+		xtel_reporter_set_xdp(a.rep, &(struct xtel_report_xdp){
+			.line = xdp_line, .json = xdp_json, .arg = &a });
 	info.started_ns = clock_ns(CLOCK_REALTIME);
 	t0 = clock_ns(CLOCK_MONOTONIC);
 	status = start(&a);
 	if (status)
 		goto out;
 	info.ring_mode = xtel_rx_worker_ring_mode(a.workers[0]);
+	if (a.xdp)
+		fprintf(stderr, "collector: XDP %s on %s, maps in %s%s%s%s\n",
+			xtel_xdp_attach_mode(a.xdp), a.cfg.iface, a.cfg.pin_dir,
+			a.axr.ax ? ", AF_XDP " : "",
+			a.axr.ax ? xtel_afxdp_bind_mode(a.axr.ax) : "",
+			a.axr.ax ? " (1 receive thread)" : "");
 	fprintf(stderr, "collector: %s mode, %u worker%s on [%s]:%u, io_uring %s, "
 		"rcvbuf %d bytes%s\n",
 		a.cfg.mode == XTEL_MODE_DTLS ? "dtls" : "plain", a.n,
@@ -406,17 +792,10 @@ int main(int argc, char **argv)
 
 	info.stop_reason = run(&a, t0, &status);
 
-	/* Stop receiving, let each worker finish what the kernel handed over. */
-	for (unsigned int i = 0; i < a.n; i++)
-		xtel_rx_worker_stop(a.workers[i]);
-	for (unsigned int i = 0; i < a.n; i++) {
-		rc = xtel_rx_worker_join(a.workers[i]);
-		if (rc) {
-			fprintf(stderr, "collector: worker %u: %s\n", i,
-				xtel_rx_worker_error(a.workers[i]));
-			status = XTEL_EXIT_RUNTIME;
-		}
-	}
+	/* Stop receiving, let each path finish what the kernel handed over. */
+	rc = stop_receivers(&a);
+	if (rc)
+		status = rc;
 	info.stopped_ns = clock_ns(CLOCK_REALTIME);
 	info.elapsed_s = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
 	if (a.csv) {

@@ -42,6 +42,8 @@ struct xtel_reporter {
 	/* whole-run metric aggregates, sorted by client_id */
 	struct run_client *rc;
 	uint32_t n_rc, cap_rc;
+
+	struct xtel_report_xdp xdp;	/* zeroed: no XDP program */
 };
 
 int xtel_reporter_new(const struct xtel_config *cfg,
@@ -60,6 +62,12 @@ int xtel_reporter_new(const struct xtel_config *cfg,
 	r->counters_arg = counters_arg;
 	*out = r;
 	return 0;
+}
+
+void xtel_reporter_set_xdp(struct xtel_reporter *r,
+			   const struct xtel_report_xdp *xdp)
+{
+	r->xdp = *xdp;
 }
 
 void xtel_reporter_free(struct xtel_reporter *r)
@@ -299,6 +307,8 @@ static void print_table(struct xtel_reporter *r, const struct xtel_snapshot *s,
 			us(c->lat.p50_ns), us(c->lat.p99_ns), us(c->lat.max_ns));
 	}
 	print_drops(f, cnt);
+	if (r->xdp.line)
+		r->xdp.line(r->xdp.arg, f);
 	fflush(f);
 	free(rows);
 }
@@ -359,7 +369,8 @@ static int recv_cmp(const void *a, const void *b)
 	return x->client_id < y->client_id ? -1 : 1;
 }
 
-static void print_summary(const struct xtel_snapshot *s,
+static void print_summary(const struct xtel_reporter *r,
+			  const struct xtel_snapshot *s,
 			  const struct xtel_worker_counters *cnt,
 			  const struct xtel_run_info *info)
 {
@@ -397,6 +408,13 @@ static void print_summary(const struct xtel_snapshot *s,
 		(unsigned long long)xtel_counters_total_drops(cnt),
 		(unsigned long long)s->total.too_late);
 	print_drops(f, cnt);
+	if (r->xdp.line)
+		r->xdp.line(r->xdp.arg, f);
+	if (cnt->events[XTEL_EV_DRAINED] || cnt->events[XTEL_EV_DRAIN_CUT])
+		fprintf(f, "  drained after the stop: %llu datagrams%s\n",
+			(unsigned long long)cnt->events[XTEL_EV_DRAINED],
+			cnt->events[XTEL_EV_DRAIN_CUT] ?
+			" (bound reached: more were left)" : "");
 	if (info->csv_rows || cnt->events[XTEL_EV_CSV_DROPPED])
 		fprintf(f, "  csv: %llu rows written, %llu dropped\n",
 			(unsigned long long)info->csv_rows,
@@ -544,8 +562,16 @@ static int write_json(FILE *f, const struct xtel_reporter *r,
 		json_str(f, cfg->iface);
 	else
 		fputs("null", f);
-	/* The XDP fast path is not wired in yet: always false for now. */
-	fprintf(f, ",\n  \"xdp\": false,\n  \"workers\": %u,\n  \"io_uring_mode\": ",
+	/*
+	 * What the XDP program saw and dropped before the sockets, next to
+	 * what userspace received below: together they say where loss
+	 * happened (before the host, in XDP, in the socket buffer as
+	 * rxq_ovfl, or in userspace).
+	 */
+	fputs(",\n  ", f);
+	if (!r->xdp.json || r->xdp.json(r->xdp.arg, f))
+		fputs("\"xdp\": false", f);
+	fprintf(f, ",\n  \"workers\": %u,\n  \"io_uring_mode\": ",
 		cfg->workers);
 	json_str(f, info->ring_mode);
 	fprintf(f, ",\n  \"rcvbuf_bytes\": %d,\n  \"rcvbuf_forced\": %s,\n",
@@ -611,7 +637,7 @@ int xtel_report_final(struct xtel_reporter *r, uint64_t now_ns,
 		return rc;
 	rc = fold_metrics(r, &s);
 	r->counters(r->counters_arg, &cnt);
-	print_summary(&s, &cnt, info);
+	print_summary(r, &s, &cnt, info);
 	if (json && !rc)
 		rc = write_json(json, r, &s, &cnt, info);
 	xtel_snapshot_free(&s);

@@ -35,11 +35,27 @@ struct xtel_run_info {
 
 struct xtel_reporter;
 
+/*
+ * The XDP program's view, supplied by main (which owns the loader): line()
+ * prints the "  xdp: ..." line(s) of the interval table and the summary;
+ * json() writes members of the summary object, starting with "xdp": {...}
+ * and without a trailing comma, returning 0 (or -errno before writing
+ * anything). Without them the table has no XDP line and "xdp" is false.
+ */
+struct xtel_report_xdp {
+	void (*line)(void *arg, FILE *f);
+	int (*json)(void *arg, FILE *f);
+	void *arg;
+};
+
 int xtel_reporter_new(const struct xtel_config *cfg,
 		      struct xtel_registry *const *regs, unsigned int n,
 		      xtel_report_counters_fn counters, void *counters_arg,
 		      struct xtel_reporter **out);
 void xtel_reporter_free(struct xtel_reporter *r);
+
+void xtel_reporter_set_xdp(struct xtel_reporter *r,
+			   const struct xtel_report_xdp *xdp);
 
 /*
  * One interval boundary: advance the metric interval, take a snapshot,

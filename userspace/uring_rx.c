@@ -767,6 +767,11 @@ uint64_t xtel_rx_worker_kernel_drops(const struct xtel_rx_worker *w)
 	return seen;
 }
 
+int xtel_rx_worker_fd(const struct xtel_rx_worker *w)
+{
+	return w->fd;
+}
+
 const char *xtel_rx_worker_error(const struct xtel_rx_worker *w)
 {
 	return w->err[0] ? w->err : "unknown error";

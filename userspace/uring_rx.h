@@ -75,6 +75,12 @@ const char *xtel_rx_worker_ring_mode(const struct xtel_rx_worker *w);
  */
 uint64_t xtel_rx_worker_kernel_drops(const struct xtel_rx_worker *w);
 
+/*
+ * The worker's socket, for a thread that only sends through it (the AF_XDP
+ * receive thread's DTLS replies): sendto on a UDP socket is thread-safe.
+ */
+int xtel_rx_worker_fd(const struct xtel_rx_worker *w);
+
 /* Human-readable reason when start or the loop failed. */
 const char *xtel_rx_worker_error(const struct xtel_rx_worker *w);
 
