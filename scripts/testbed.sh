@@ -47,7 +47,7 @@ need_root() {
 	command -v ip >/dev/null || { echo "testbed.sh: 'ip' not found: run scripts/deps.sh" >&2; exit 1; }
 }
 
-ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
+ns_exists() { ip netns list 2>/dev/null | awk -v n="$1" '$1 == n { f = 1 } END { exit !f }'; }
 
 do_env() {
 	cat <<ENV

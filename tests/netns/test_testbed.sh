@@ -24,12 +24,12 @@ check() { # description command...
 		fails=$((fails + 1))
 	fi
 }
-trap '"$tb" down >/dev/null 2>&1' EXIT
-
 "$tb" up || { echo "FAIL testbed.sh up"; exit 1; }
 
 addr_is() { # ns dev cidr
-	ip netns exec "$1" ip -o addr show dev "$2" | grep -qw "$3"
+	# grep reads everything (no -q): with pipefail, an early exit would
+	# SIGPIPE ip and fail the check at random.
+	ip netns exec "$1" ip -o addr show dev "$2" | grep -w "$3" >/dev/null
 }
 check "namespace $XTEL_NS_COL exists" ip netns exec "$XTEL_NS_COL" true
 check "namespace $XTEL_NS_GEN exists" ip netns exec "$XTEL_NS_GEN" true
@@ -37,8 +37,8 @@ check "veth-col has 198.18.0.1/24" addr_is "$XTEL_NS_COL" veth-col 198.18.0.1/24
 check "veth-col has 2001:2::1/64" addr_is "$XTEL_NS_COL" veth-col 2001:2::1/64
 check "veth-gen has 198.18.0.2/24" addr_is "$XTEL_NS_GEN" veth-gen 198.18.0.2/24
 check "veth-gen has 2001:2::2/64" addr_is "$XTEL_NS_GEN" veth-gen 2001:2::2/64
-check "bpffs mounted at $XTEL_BPFFS" sh -c "stat -f -c %T '$XTEL_BPFFS' | grep -qx bpf_fs"
-check "bpffs visible inside ip netns exec" ip netns exec "$XTEL_NS_COL" sh -c "stat -f -c %T '$XTEL_BPFFS' | grep -qx bpf_fs"
+check "bpffs mounted at $XTEL_BPFFS" test "$(stat -f -c %T "$XTEL_BPFFS")" = bpf_fs
+check "bpffs visible inside ip netns exec" test "$(ip netns exec "$XTEL_NS_COL" stat -f -c %T "$XTEL_BPFFS")" = bpf_fs
 
 # One datagram each way from every kind of source address; the echo side
 # answers each, so both directions and the return routes are exercised.
@@ -63,18 +63,25 @@ for src in sys.argv[1:]:
 print(ok)
 '
 srcs=(198.18.0.2 198.18.1.9 2001:2::2 2001:2:0:1::55)
-coproc ECHO { ip netns exec "$XTEL_NS_COL" python3 -c "$echo_py" ${#srcs[@]}; }
-read -r -t 5 ready <&"${ECHO[0]}"
+tmp=$(mktemp -d)
+trap '"$tb" down >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+ip netns exec "$XTEL_NS_COL" python3 -c "$echo_py" ${#srcs[@]} >"$tmp/echo.out" 2>&1 &
+echo_pid=$!
+for _ in $(seq 50); do
+	grep -x ready "$tmp/echo.out" >/dev/null 2>&1 && break
+	sleep 0.1
+done
 got=$(ip netns exec "$XTEL_NS_GEN" python3 -c "$send_py" "${srcs[@]}" 2>&1)
-wait "$ECHO_PID" 2>/dev/null
+wait "$echo_pid"
+check "echo side served all 4 and exited 0" test $? -eq 0
 check "echo over IPv4/IPv6 and flood ranges: 4 of 4 (got $got)" test "$got" = 4
 
 "$tb" down
-check "down removes $XTEL_NS_COL" sh -c "! ip netns list | grep -qw '$XTEL_NS_COL'"
-check "down removes $XTEL_NS_GEN" sh -c "! ip netns list | grep -qw '$XTEL_NS_GEN'"
-check "down unmounts bpffs" sh -c "! mountpoint -q '$XTEL_BPFFS'"
+ns_list=$(ip netns list | awk '{print $1}')
+check "down removes $XTEL_NS_COL" test -z "$(grep -x -- "$XTEL_NS_COL" <<<"$ns_list")"
+check "down removes $XTEL_NS_GEN" test -z "$(grep -x -- "$XTEL_NS_GEN" <<<"$ns_list")"
+check "down unmounts bpffs" test ! -e "$XTEL_BPFFS"
 check "down again succeeds" "$tb" down
 
-[ "$ready" = ready ] || { echo "FAIL echo side did not start"; fails=$((fails + 1)); }
 echo "testbed: $fails failure(s)"
 [ $fails -eq 0 ]
