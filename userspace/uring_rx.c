@@ -64,6 +64,14 @@ enum {
 	BUSY_WAIT_NS = 500 * 1000,
 	/* DTLS timers are second-grained; a 50 ms tick is precise enough. */
 	TICK_NS = 50 * 1000 * 1000,
+	/*
+	 * After the stop, the socket buffer is read dry with recvmmsg. The
+	 * bounds keep a flood that outpaces us from holding the exit: 8 MiB
+	 * of small datagrams is ~100k, read in well under a second.
+	 */
+	DRAIN_BATCH = 32,
+	DRAIN_MAX = 1 << 20,
+	DRAIN_NS = 1000 * 1000 * 1000,
 	CTRL_LEN = CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)),
 	RX_NAME_LEN = (sizeof(struct sockaddr_in6) + 7) & ~(size_t)7,
 };
@@ -115,6 +123,7 @@ struct xtel_rx_worker {
 
 	int stop;			/* set by xtel_rx_worker_stop */
 	bool draining;
+	bool socket_drained;
 	bool shutdown_done;
 	uint32_t rxq_ovfl;		/* last SO_RXQ_OVFL value (cumulative) */
 };
@@ -506,6 +515,100 @@ out:
 	recycle(w, bid);
 }
 
+/*
+ * The multishot receive is gone (cancelled at the stop), but datagrams the
+ * kernel already queued on the socket are ours: senders were told nothing
+ * else. Read them with non-blocking recvmmsg until EAGAIN, through the same
+ * datagram path, and count them as drained. Bounded in time and count so a
+ * flood cannot keep the worker alive; hitting a bound counts drain_cut.
+ */
+static void drain_socket(struct xtel_rx_worker *w)
+{
+	struct drain_slot {
+		struct sockaddr_in6 name;
+		uint64_t ctrl[(CTRL_LEN + 7) / 8];
+		uint8_t buf[RX_BUF_SIZE];
+	} *slots;
+	struct mmsghdr msgs[DRAIN_BATCH];
+	struct iovec iov[DRAIN_BATCH];
+	struct timespec t0, t;
+	uint64_t drained = 0, elapsed;
+	int n;
+
+	slots = calloc(DRAIN_BATCH, sizeof(*slots));
+	if (!slots) {
+		xtel_cnt_add(&w->cnt->events[XTEL_EV_DRAIN_CUT], 1);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		for (unsigned int i = 0; i < DRAIN_BATCH; i++) {
+			iov[i] = (struct iovec){ slots[i].buf, RX_BUF_SIZE };
+			msgs[i].msg_hdr = (struct msghdr){
+				.msg_name = &slots[i].name,
+				.msg_namelen = sizeof(slots[i].name),
+				.msg_iov = &iov[i],
+				.msg_iovlen = 1,
+				.msg_control = slots[i].ctrl,
+				.msg_controllen = sizeof(slots[i].ctrl),
+			};
+		}
+		n = recvmmsg(w->fd, msgs, DRAIN_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* EAGAIN: empty */
+		for (int i = 0; i < n; i++) {
+			struct msghdr *mh = &msgs[i].msg_hdr;
+			uint64_t arrival_ns = 0;
+			struct cmsghdr *cm;
+
+			for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+				if (cm->cmsg_level != SOL_SOCKET)
+					continue;
+				if (cm->cmsg_type == SCM_TIMESTAMPNS) {
+					struct timespec ts;
+
+					memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+					arrival_ns = (uint64_t)ts.tv_sec * 1000000000ull +
+						     (uint64_t)ts.tv_nsec;
+				} else if (cm->cmsg_type == SO_RXQ_OVFL) {
+					uint32_t drops;
+
+					memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
+					__atomic_store_n(&w->rxq_ovfl, drops,
+							 __ATOMIC_RELAXED);
+				}
+			}
+			if (!arrival_ns) {
+				xtel_cnt_add(&w->cnt->events[XTEL_EV_NO_TIMESTAMP], 1);
+				arrival_ns = now_realtime_ns();
+			}
+			drained++;
+			if (mh->msg_flags & MSG_TRUNC) {
+				xtel_cnt_add(&w->cnt->events[XTEL_EV_RX_DATAGRAMS], 1);
+				xtel_cnt_add(&w->cnt->events[XTEL_EV_RX_BYTES],
+					     msgs[i].msg_len);
+				xtel_cnt_add(&w->cnt->drops[XTEL_DROP_OVERSIZE], 1);
+				continue;
+			}
+			xtel_ingest_datagram(w->ig, slots[i].buf, msgs[i].msg_len,
+					     arrival_ns,
+					     (const struct sockaddr *)&slots[i].name,
+					     mh->msg_namelen);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		elapsed = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000ull +
+			  (uint64_t)t.tv_nsec - (uint64_t)t0.tv_nsec;
+		if (drained >= DRAIN_MAX || elapsed >= DRAIN_NS) {
+			xtel_cnt_add(&w->cnt->events[XTEL_EV_DRAIN_CUT], 1);
+			break;
+		}
+	}
+	xtel_cnt_add(&w->cnt->events[XTEL_EV_DRAINED], drained);
+	free(slots);
+}
+
 static void begin_drain(struct xtel_rx_worker *w)
 {
 	struct io_uring_sqe *sqe;
@@ -632,11 +735,17 @@ static void *worker_main(void *arg)
 		}
 		/*
 		 * Draining: once the cancelled receive delivered its last
-		 * completion, nothing the kernel handed over is left; then say
-		 * goodbye to DTLS peers (close_notify) and end when every
-		 * queued send completed.
+		 * completion, read what is still queued on the socket
+		 * (drain_socket), then say goodbye to DTLS peers (close_notify)
+		 * and end when every queued send completed.
 		 */
 		if (w->draining && !w->recv_armed) {
+			if (!w->socket_drained) {
+				drain_socket(w);
+				w->socket_drained = true;
+				/* Due DTLS timers, then the final statistics. */
+				xtel_ingest_timers(w->ig);
+			}
 			if (!w->shutdown_done) {
 				xtel_ingest_shutdown(w->ig);
 				w->shutdown_done = true;
