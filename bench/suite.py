@@ -554,6 +554,9 @@ def derive(row, lg, rx):
         rx_bytes = first(lg, "totals.bytes", "bytes", default=0) * (received / sent if sent else 0)
     row["mb_per_s"] = rx_bytes / elapsed / 1e6 if elapsed else 0.0
     row["latency_us"] = latency_of(rx)
+    # The collector and the C baseline measure to the kernel's arrival
+    # stamp; the Python baseline to the moment recvfrom returned.
+    row["latency_basis"] = first(rx, "latency_basis", default="kernel_rx_timestamp")
     ru_cpu = first(rx, "rusage.cpu_s", default=None)
     if ru_cpu is None:
         ru_cpu = (first(rx, "rusage.utime_s", "rusage.user_s", "rusage.utime", default=0) +
@@ -910,6 +913,8 @@ def e2e_line(rows, r):
             "%s: %s" % (r.get("status"), r.get("note", "")))
     lat = r.get("latency_us") or {}
     latt = " / ".join(num(lat.get(k), "%.0f") for k in ("p50", "p99", "p999"))
+    if r.get("latency_basis") == "userspace_read":
+        latt += " (read)"
     vs_c = vs_py = "-"
     if r["mode"] == "plain":
         vs_c = ratio_text(r, baseline_for(rows, r, "c"))
@@ -988,7 +993,11 @@ def markdown(env, meta, micro, rows, plots):
                "relates it to the load's duration (100 = one core), *CPU ns/dgram* to the "
                "datagrams received. Each receiver's whole-run rusage, as its summary reports "
                "it, is kept in results.json (`rusage_cpu_s`). *RSS* is the receiver's peak "
-               "resident memory (VmHWM). *vs C* / *vs Python* = the baseline's CPU ns per "
+               "resident memory (VmHWM). *Latency* is from the sender's timestamp in the datagram to "
+               "the kernel's arrival stamp (SO_TIMESTAMPNS) for the collector and the C "
+               "baseline; rows marked *(read)* (the Python baseline) measure to the moment "
+               "recvfrom returned, so socket queueing and the wake-up are included. "
+               "*vs C* / *vs Python* = the baseline's CPU ns per "
                "datagram divided by this row's at the same load (higher is better). The "
                "baselines (bench/baseline_recvmmsg.c, bench/baseline_recvfrom.py) decode the "
                "same header and keep per-client sequence accounting; they have no DTLS.\n\n")
