@@ -63,11 +63,13 @@ LEVELS = {
                  plain_clients=[100, 1000, 10000], dtls_clients=[100, 1000, 10000],
                  seeds=[(1, 1000), (5, 5000), (10, 20000)],
                  seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
-                 seed_baselines=("c", "py"), flood=(10, 5000, 50000)),
+                 seed_baselines=("c", "py"), flood=(10, 5000, 50000),
+                 noxdp_rates=[100000, 300000, 0]),
 }
 
 RECEIVER_LABEL = {
     "io_uring": "collector io_uring",
+    "noxdp": "collector io_uring, --no-xdp",
     "af_xdp": "collector AF_XDP",
     "c": "baseline C recvmmsg",
     "py": "baseline Python recvfrom",
@@ -261,6 +263,8 @@ def receiver_cmd(env, kind, mode, cap_s, summary, clients=1):
             cmd += ["--max-sessions", int(clients * 1.25) // env.workers + 1]
     if kind == "af_xdp":
         cmd.append("--afxdp")
+    if kind == "noxdp":
+        cmd[cmd.index("--iface"):cmd.index("--iface") + 2] = ["--no-xdp"]
     return cmd
 
 
@@ -643,10 +647,15 @@ def plan(env):
     for n in c["dtls_clients"]:
         for kind in PLAIN_PATHS:
             rows.append(("clients", kind, "dtls", n, 20000, 0))
+    # The same collector without its XDP front end: what XDP costs or saves.
+    for rate in c.get("noxdp_rates", []):
+        rows.append(("rate", "noxdp", "plain", 10, rate, 0))
     if c["flood"]:
         clients, rate, flood = c["flood"]
         rows.append(("flood", "io_uring", "dtls", clients, rate, 0))
         rows.append(("flood", "io_uring", "dtls", clients, rate, flood))
+        if c.get("noxdp_rates"):
+            rows.append(("flood", "noxdp", "dtls", clients, rate, flood))
     return rows
 
 
@@ -662,7 +671,7 @@ def run_all(env):
         line = (section, kind, mode, clients if section == "rate" else 0)
         secs = env.cfg["secs"]
         why = None
-        if kind in PLAIN_PATHS and not env.have_collector():
+        if kind in PLAIN_PATHS + ("noxdp",) and not env.have_collector():
             why = "collector not built"
         elif not env.have_loadgen():
             why = "loadgen not built"
@@ -1121,8 +1130,8 @@ def markdown(env, meta, micro, rows, plots):
     return "".join(out)
 
 
-PLOT_LINES = [("io_uring", "plain"), ("af_xdp", "plain"), ("io_uring", "dtls"),
-              ("af_xdp", "dtls"), ("c", "plain"), ("py", "plain")]
+PLOT_LINES = [("io_uring", "plain"), ("af_xdp", "plain"), ("noxdp", "plain"),
+              ("io_uring", "dtls"), ("af_xdp", "dtls"), ("c", "plain"), ("py", "plain")]
 
 
 def plots(env, rows):
