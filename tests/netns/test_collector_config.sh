@@ -54,6 +54,17 @@ expect "unknown option" 2 "unknown option '--frobnicate'" $C "${P[@]}" --frobnic
 expect "missing value" 2 "needs a value" $C "${P[@]}" --port
 expect "no --iface and no --no-xdp" 2 "--iface IFNAME is required" $C --mode plain
 expect "dtls without credentials" 2 "needs --cert, --key and --ca" $C --no-xdp
+expect "allow: prefix too long" 2 "for --allow (valid: an IPv4 or IPv6" \
+	$C --mode plain --iface veth-col --allow 198.18.0.0/33
+expect "allow: not an address" 2 "for --allow" \
+	$C --mode plain --iface veth-col --allow 2001:2::zz/64
+expect "allow without XDP" 2 "need the XDP program" $C "${P[@]}" --allow 198.18.0.0/24
+expect "afxdp without XDP" 2 "need the XDP program" $C "${P[@]}" --afxdp
+expect "handshake-rate out of range" 2 "for --handshake-rate (valid: 0..10000000" \
+	$C --mode plain --iface veth-col --handshake-rate 20000000
+expect "pin-dir relative" 2 "for --pin-dir" $C --mode plain --iface veth-col --pin-dir xtel
+expect "pin-dir not on a bpffs" 1 "no usable bpffs for --pin-dir $work" \
+	$C --mode plain --iface veth-col --pin-dir "$work/pins" --duration 0.2
 expect "summary-json unwritable" 2 "--summary-json /nonexistent/s.json" \
 	$C "${P[@]}" --summary-json /nonexistent/s.json
 expect "csv unwritable" 2 "--csv /nonexistent/c.csv" \
