@@ -764,6 +764,7 @@ struct xtel_dtls_server {
 	uint64_t hash_seed;
 	struct session_list half_open;	/* oldest first */
 	struct session_list lru;	/* established, least recently active first */
+	unsigned int builtin;		/* sessions of lru with an own_rl */
 
 	struct xtel_dtls_server_stats st;
 
@@ -1199,6 +1200,8 @@ static void session_free(struct xtel_dtls_server *srv, struct session *s)
 	*pp = s->hnext;
 	list_remove(s->state == SESSION_HANDSHAKE ? &srv->half_open : &srv->lru,
 		    s);
+	if (s->rl != NULL)
+		srv->builtin--;
 	SSL_free(s->ssl);
 	own_rl_free(s->rl);
 	free(s);
@@ -1600,6 +1603,7 @@ static int own_rl_take_over(struct xtel_dtls_server *srv, struct session *s)
 	s->bio = NULL;
 	s->parked = false;
 	s->rl = rl;
+	srv->builtin++;
 	rl = NULL;
 	ret = 0;
 out:
@@ -2232,6 +2236,11 @@ unsigned int xtel_dtls_server_sessions(const struct xtel_dtls_server *srv)
 unsigned int xtel_dtls_server_half_open(const struct xtel_dtls_server *srv)
 {
 	return srv->half_open.n;
+}
+
+unsigned int xtel_dtls_server_builtin_sessions(const struct xtel_dtls_server *srv)
+{
+	return srv->builtin;
 }
 
 void xtel_dtls_server_get_stats(const struct xtel_dtls_server *srv,

@@ -312,6 +312,11 @@ int xtel_dtls_server_peer(const struct xtel_dtls_server *srv,
 /* Established sessions, and handshakes in progress. */
 unsigned int xtel_dtls_server_sessions(const struct xtel_dtls_server *srv);
 unsigned int xtel_dtls_server_half_open(const struct xtel_dtls_server *srv);
+/*
+ * Established sessions served by the built-in record layer (the rest use
+ * OpenSSL's: cfg.openssl_records, or a take-over that failed).
+ */
+unsigned int xtel_dtls_server_builtin_sessions(const struct xtel_dtls_server *srv);
 
 void xtel_dtls_server_get_stats(const struct xtel_dtls_server *srv,
 				struct xtel_dtls_server_stats *out);

@@ -74,6 +74,22 @@ static const char *cert(const char *rel)
 
 /* ---- the in-memory network ---- */
 
+/*
+ * Record-path tests run twice: with the server's own record layer (the
+ * default) and with OpenSSL's (cfg.openssl_records), whose behaviour the
+ * own layer must match.
+ */
+struct mode {
+	bool openssl_records;
+	const char *ciphers;
+};
+static struct mode mode_own = { false, NULL };
+static struct mode mode_ssl = { true, NULL };
+static struct mode cur_mode;
+/* Servers built per record layer: [0] built-in, [1] OpenSSL's. */
+static unsigned int mode_runs[2];
+
+
 enum { MAX_CLIENTS = 16, MAX_PKTS = 512, K_RECORDS = 40 };
 
 struct pkt {
@@ -116,6 +132,7 @@ struct net {
 	int decode_errors;
 	int log_lines;
 	char last_log[512];
+	struct mode mode;	/* the server's record layer */
 };
 
 static struct net *N;	/* the net of the running test (callbacks) */
@@ -168,19 +185,6 @@ static void srv_log(void *arg, const char *msg)
 	snprintf(n->last_log, sizeof(n->last_log), "%s", msg);
 }
 
-/*
- * Record-path tests run twice: with the server's own record layer (the
- * default) and with OpenSSL's (cfg.openssl_records), whose behaviour the
- * own layer must match.
- */
-struct mode {
-	bool openssl_records;
-	const char *ciphers;
-};
-static struct mode mode_own = { false, NULL };
-static struct mode mode_ssl = { true, NULL };
-static struct mode cur_mode;
-
 static void set_mode(void **state)
 {
 	cur_mode = *state ? *(const struct mode *)*state : mode_own;
@@ -209,15 +213,26 @@ static struct xtel_dtls_server_cfg base_cfg(struct net *n)
 	return cfg;
 }
 
-/* A server (base_cfg, then tweak) and a client ctx trusting the real CA. */
-static struct net *net_create(void (*tweak)(struct xtel_dtls_server_cfg *))
+/*
+ * A server (base_cfg in mode m, then tweak) and a client ctx trusting the
+ * real CA. The mode is an argument so a test cannot build its server in
+ * the previous test's mode; pump() then checks every established session
+ * really runs on the record layer the mode asks for.
+ */
+static struct net *net_create_mode(const struct mode *m,
+				   void (*tweak)(struct xtel_dtls_server_cfg *))
 {
-	struct net *n = calloc(1, sizeof(*n));
-	struct xtel_dtls_server_cfg cfg = base_cfg(n);
+	struct net *n;
+	struct xtel_dtls_server_cfg cfg;
 	char err[XTEL_DTLS_ERR_LEN] = "";
 	int r;
 
+	cur_mode = *m;
+	n = calloc(1, sizeof(*n));
 	assert_non_null(n);
+	cfg = base_cfg(n);
+	n->mode = *m;
+	mode_runs[m->openssl_records]++;
 	n->q = calloc(MAX_PKTS, sizeof(*n->q));
 	assert_non_null(n->q);
 	if (tweak)
@@ -231,6 +246,14 @@ static struct net *net_create(void (*tweak)(struct xtel_dtls_server_cfg *))
 		fail_msg("client ctx: %d %s", r, err);
 	N = n;
 	return n;
+}
+
+/* The server in the mode of the test's prestate (none: built-in). */
+static struct net *net_create(void **state,
+			      void (*tweak)(struct xtel_dtls_server_cfg *))
+{
+	set_mode(state);
+	return net_create_mode(&cur_mode, tweak);
 }
 
 static void net_free(struct net *n)
@@ -343,6 +366,10 @@ static unsigned int pump(struct net *n)
 		n->nq = 0;
 	}
 	free(p);
+	/* Every established session runs on the record layer asked for. */
+	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv),
+			 n->mode.openssl_records ? 0 :
+			 xtel_dtls_server_sessions(n->srv));
 	return moved;
 }
 
@@ -391,7 +418,7 @@ static void assert_established(struct net *n, int i, uint32_t id)
 
 static void test_handshake_and_stats(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct xtel_dtls_server_stats st;
 	struct xtel_dtls_client_stats cs;
 
@@ -442,7 +469,7 @@ static void test_handshake_and_stats(void **state)
 
 static void test_ten_clients_exactly_once(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct xtel_dtls_server_stats st;
 
 	set_mode(state);
@@ -476,7 +503,7 @@ static void test_ten_clients_exactly_once(void **state)
 static void expect_rejected(const char *crt, const char *key,
 			    const char *server_reason, const char *client_reason)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create_mode(&mode_own, NULL);
 	struct xtel_dtls_server_stats st;
 
 	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
@@ -541,7 +568,7 @@ static void test_reject_bad_cn(void **state)
 
 static void test_max_client_id(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 
 	set_mode(state);
 	add_client_ctx(n, n->cctx, "extra/client-max.crt", "extra/client-max.key",
@@ -553,7 +580,7 @@ static void test_max_client_id(void **state)
 
 static void test_client_checks_server(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct xtel_dtls_client_ctx *rogue;
 	char err[XTEL_DTLS_ERR_LEN];
 
@@ -589,7 +616,7 @@ static int drop_all_to_client(const struct pkt *p, unsigned int nth)
 
 static void test_hello_without_cookie_leaves_no_state(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct xtel_dtls_server_stats st;
 	struct pkt hello;
 	unsigned char junk[40];
@@ -641,7 +668,7 @@ static void test_hello_without_cookie_leaves_no_state(void **state)
 /* The cookie binds address, port and time. */
 static void test_cookie_binding(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct xtel_dtls_server_stats st;
 	struct pkt hello2;
 	struct sockaddr_in other;
@@ -695,7 +722,7 @@ static void test_cookie_binding(void **state)
 /* Within the next period, the previous secret still verifies. */
 static void test_cookie_previous_period(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	unsigned char buf[XTEL_DGRAM_SLOT_SIZE];
 	ssize_t len;
 
@@ -726,7 +753,7 @@ static void cap_two(struct xtel_dtls_server_cfg *cfg)
 
 static void test_half_open_cap(void **state)
 {
-	struct net *n = net_create(cap_two);
+	struct net *n = net_create(state, cap_two);
 	struct xtel_dtls_server_stats st;
 
 	set_mode(state);
@@ -762,7 +789,7 @@ static int drop_nth_to_client_2(const struct pkt *p, unsigned int nth)
 
 static void test_retransmit_server_flight(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	uint64_t t;
 
 	set_mode(state);
@@ -796,7 +823,7 @@ static int drop_first_to_server(const struct pkt *p, unsigned int nth)
 
 static void test_retransmit_client_hello(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct xtel_dtls_client_stats cs;
 
 	set_mode(state);
@@ -838,7 +865,7 @@ static void feed(struct net *n, int i, const struct pkt *p)
 
 static void test_bad_record(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct pkt *p;
 
 	set_mode(state);
@@ -866,7 +893,7 @@ static void test_bad_record(void **state)
 
 static void test_replay(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct pkt *p;
 
 	set_mode(state);
@@ -893,7 +920,7 @@ static void test_replay(void **state)
 
 static void test_client_id_mismatch(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 
 	set_mode(state);
 	add_client(n, 1);
@@ -910,7 +937,7 @@ static void test_client_id_mismatch(void **state)
 
 static void test_idle_expiry(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	uint64_t t0;
 
 	set_mode(state);
@@ -943,7 +970,7 @@ static void test_idle_expiry(void **state)
 
 static void test_close_notify(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct xtel_dtls_server_stats st;
 
 	set_mode(state);
@@ -965,7 +992,7 @@ static void test_close_notify(void **state)
 
 static void test_shutdown_sends_close_notify(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 
 	set_mode(state);
 	add_client(n, 1);
@@ -985,7 +1012,7 @@ static void test_shutdown_sends_close_notify(void **state)
 /* A client restarting on the same address and port replaces its session. */
 static void test_restart_same_port(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	struct xtel_dtls_client *old;
 
 	set_mode(state);
@@ -1059,7 +1086,7 @@ static void test_session_hook(void **state)
 	set_mode(state);
 	memset(&hook, 0, sizeof(hook));
 	hook.peer_ok = true;
-	n = net_create(with_hook);
+	n = net_create(state, with_hook);
 	add_client(n, 1);
 	add_client(n, 2);
 	add_client(n, 3);
@@ -1182,7 +1209,7 @@ static void test_load_errors(void **state)
 	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("ca.crt"),
 		cert("client-3.crt"), cert("client-3.key"), err, sizeof(err)), 0);
 	{
-		struct net *n = net_create(NULL);
+		struct net *n = net_create(state, NULL);
 		struct tclient *t = &n->cl[n->ncl];
 
 		client_addr(t, n->ncl++);
@@ -1258,7 +1285,7 @@ static void test_dgram_bio(void **state)
 /* The largest XTel datagram fits one record; larger is refused. */
 static void test_record_sizes(void **state)
 {
-	struct net *n = net_create(NULL);
+	struct net *n = net_create(state, NULL);
 	static unsigned char buf[XTEL_DTLS_MAX_PLAINTEXT + 1];
 	struct pkt *p = calloc(1, sizeof(*p));
 	ssize_t len;
@@ -1319,7 +1346,7 @@ static void test_final_flight_lost(void **state)
 	struct net *n;
 
 	set_mode(state);
-	n = net_create(NULL);
+	n = net_create(state, NULL);
 	add_client(n, 1);
 	n->filter = drop_final_flight_once;
 	pump(n);
@@ -1357,9 +1384,9 @@ static void test_cipher_suites(void **state)
 		struct net *n;
 		struct pkt *p;
 
-		cur_mode.openssl_records = k % 2;
-		cur_mode.ciphers = suites[k / 2];
-		n = net_create(NULL);
+		struct mode m = { k % 2, suites[k / 2] };
+
+		n = net_create_mode(&m, NULL);
 		add_client(n, 1);
 		pump(n);
 		assert_established(n, 0, 1);
@@ -1410,6 +1437,7 @@ static void test_session_memory(void **state)
 {
 #ifdef UNDER_ASAN
 	(void)state;
+	mode_exempt = true;
 	skip();
 #else
 	enum { SESSIONS = 1000 };
@@ -1418,7 +1446,7 @@ static void test_session_memory(void **state)
 	double per;
 
 	set_mode(state);
-	n = net_create(many_sessions);
+	n = net_create(state, many_sessions);
 	/* Warm up OpenSSL's lazily built tables outside the measurement. */
 	add_client(n, 1);
 	pump(n);
@@ -1485,9 +1513,43 @@ static int run(const char *cmd)
 	return r;
 }
 
+/*
+ * A BOTH() test must build its servers in its prestate's mode only, and at
+ * least one of them (a test skipped under ASan sets mode_exempt).
+ */
+static unsigned int runs_before[2];
+static bool mode_exempt;
+
+static int mode_setup(void **state)
+{
+	(void)state;
+	runs_before[0] = mode_runs[0];
+	runs_before[1] = mode_runs[1];
+	mode_exempt = false;
+	return 0;
+}
+
+static int mode_teardown(void **state)
+{
+	const struct mode *m = *state;
+	unsigned int want = m->openssl_records, other = !m->openssl_records;
+
+	if (mode_runs[other] != runs_before[other]) {
+		fprintf(stderr, "test built a server in the wrong mode\n");
+		return -1;
+	}
+	if (!mode_exempt && mode_runs[want] == runs_before[want]) {
+		fprintf(stderr, "test built no server in its mode\n");
+		return -1;
+	}
+	return 0;
+}
+
 #define BOTH(f) \
-	cmocka_unit_test_prestate(f, (void *)&mode_own), \
-	cmocka_unit_test_prestate(f, (void *)&mode_ssl)
+	cmocka_unit_test_prestate_setup_teardown(f, mode_setup, mode_teardown, \
+						 (void *)&mode_own), \
+	cmocka_unit_test_prestate_setup_teardown(f, mode_setup, mode_teardown, \
+						 (void *)&mode_ssl)
 
 int main(int argc, char **argv)
 {
