@@ -683,6 +683,9 @@ union peer_addr {
 	struct sockaddr_in6 in6;
 };
 
+_Static_assert(sizeof(union peer_addr) == sizeof(struct sockaddr_in6),
+	       "a session stores at most a sockaddr_in6");
+
 enum session_state {
 	SESSION_HANDSHAKE,
 	SESSION_ESTABLISHED,
@@ -825,10 +828,18 @@ static void list_remove(struct session_list *l, struct session *s)
 	l->n--;
 }
 
+/*
+ * The key of a peer address. The caller's length may be larger than the
+ * family's struct (a sockaddr_storage from recvmsg); everything from here
+ * on uses the family's exact size (peer_addr_len), since that is all a
+ * session stores. A length too small for the family is refused.
+ */
 static int peer_key_from(const struct sockaddr *sa, socklen_t len,
 			 struct peer_key *k)
 {
 	memset(k, 0, sizeof(*k));
+	if (len < sizeof(sa->sa_family))
+		return -EAFNOSUPPORT;
 	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 
@@ -847,6 +858,13 @@ static int peer_key_from(const struct sockaddr *sa, socklen_t len,
 		return 0;
 	}
 	return -EAFNOSUPPORT;
+}
+
+/* Bytes of a sockaddr of the key's family (peer_key_from accepted it). */
+static socklen_t peer_addr_len(const struct peer_key *k)
+{
+	return k->family == AF_INET ? sizeof(struct sockaddr_in)
+				    : sizeof(struct sockaddr_in6);
 }
 
 /*
@@ -1889,6 +1907,7 @@ static void listener_input(struct xtel_dtls_server *srv, uint32_t h,
 	s->srv = srv;
 	s->key = srv->cur_key;
 	s->hash = h;
+	/* cur_peer_len is the family's size: it fits union peer_addr. */
 	memcpy(&s->peer, srv->cur_peer, srv->cur_peer_len);
 	s->peer_len = srv->cur_peer_len;
 	s->state = SESSION_HANDSHAKE;
@@ -1929,7 +1948,7 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 		return -EAFNOSUPPORT;
 	srv->now = now;
 	srv->cur_peer = peer;
-	srv->cur_peer_len = peer_len;
+	srv->cur_peer_len = peer_addr_len(&srv->cur_key);
 	if (len < DTLS_HDR_LEN) {
 		srv->st.malformed++;
 		return 0;

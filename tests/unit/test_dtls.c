@@ -88,6 +88,8 @@ static struct mode mode_ssl = { true, NULL };
 static struct mode cur_mode;
 /* Servers built per record layer: [0] built-in, [1] OpenSSL's. */
 static unsigned int mode_runs[2];
+static unsigned int runs_before[2];	/* mode_runs when a BOTH() test began */
+static bool mode_exempt;		/* the test was skipped */
 
 
 enum { MAX_CLIENTS = 16, MAX_PKTS = 512, K_RECORDS = 40 };
@@ -133,6 +135,13 @@ struct net {
 	int log_lines;
 	char last_log[512];
 	struct mode mode;	/* the server's record layer */
+	/*
+	 * Non-zero: pump() hands the server each client address inside a
+	 * sockaddr_storage filled with 0xee, with this length.
+	 */
+	socklen_t wide_len;
+	unsigned int data_bad_peer;	/* on_data peer not a client's exact address */
+	unsigned int send_bad_len;	/* send() peer_len not the family's size */
 };
 
 static struct net *N;	/* the net of the running test (callbacks) */
@@ -145,10 +154,13 @@ static void srv_send(void *arg, const struct sockaddr *peer, socklen_t plen,
 	int to = -2;
 
 	for (int i = 0; i < n->ncl; i++)
-		if (n->cl[i].addr_len == plen &&
-		    memcmp(&n->cl[i].addr, peer, plen) == 0)
+		if (n->cl[i].addr_len <= plen &&
+		    memcmp(&n->cl[i].addr, peer, n->cl[i].addr_len) == 0)
 			to = i;
 	assert_true(to >= 0);
+	/* The server must name peers by the family's exact size. */
+	if (plen != n->cl[to].addr_len)
+		n->send_bad_len++;
 	assert_true(n->nq < MAX_PKTS);
 	assert_true(len <= XTEL_DGRAM_SLOT_SIZE);
 	p = &n->q[n->nq++];
@@ -164,8 +176,10 @@ static void srv_data(void *arg, uint32_t client_id, const struct sockaddr *peer,
 	struct net *n = arg;
 	struct xtel_msg m;
 
-	(void)peer;
-	(void)plen;
+	if (client_id == 0 || client_id > (uint32_t)n->ncl ||
+	    plen != n->cl[client_id - 1].addr_len ||
+	    memcmp(peer, &n->cl[client_id - 1].addr, plen) != 0)
+		n->data_bad_peer++;
 	n->last_id = client_id;
 	n->delivered++;
 	if (xtel_wire_decode(pt, len, &m) != XTEL_WIRE_OK) {
@@ -347,6 +361,16 @@ static unsigned int pump(struct net *n)
 				n->last_to_server = *p;
 				if (n->filter && n->filter(p, n->to_server++))
 					continue;
+				if (n->wide_len) {
+					struct sockaddr_storage ss;
+
+					memset(&ss, 0xee, sizeof(ss));
+					memcpy(&ss, &n->cl[i].addr, n->cl[i].addr_len);
+					assert_int_equal(xtel_dtls_server_input(n->srv,
+						(struct sockaddr *)&ss, n->wide_len,
+						p->data, p->len, fake_now), 0);
+					continue;
+				}
 				assert_int_equal(xtel_dtls_server_input(n->srv,
 					&n->cl[i].addr.sa, n->cl[i].addr_len,
 					p->data, p->len, fake_now), 0);
@@ -1034,6 +1058,53 @@ static void test_restart_same_port(void **state)
 	net_free(n);
 }
 
+/*
+ * A caller passing the address in a sockaddr_storage with its full length
+ * (as recvmsg fills it): the session keeps only the family's bytes, and
+ * every callback sees the exact address. Under ASan a copy of peer_len
+ * bytes into the session overflowed. Too short a length is refused.
+ */
+static void test_peer_len_storage(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct sockaddr_storage ss;
+	unsigned char junk[16] = { 0x16, 0xfe, 0xfd };
+
+	n->wide_len = sizeof(struct sockaddr_storage);
+	add_client(n, 1);	/* IPv4 */
+	add_client(n, 2);	/* IPv6 */
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 2);
+	send_record(n, 0, 1, 1);
+	send_record(n, 1, 2, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 2);
+	assert_int_equal(n->data_bad_peer, 0);
+	assert_int_equal(n->send_bad_len, 0);
+	assert_int_equal(stats(n).records_rx, 2);
+
+	/* Lengths shorter than the family's struct are not addresses. */
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, &n->cl[0].addr, n->cl[0].addr_len);
+	assert_int_equal(xtel_dtls_server_input(n->srv, (struct sockaddr *)&ss,
+		sizeof(struct sockaddr_in) - 1, junk, sizeof(junk), fake_now),
+		-EAFNOSUPPORT);
+	memcpy(&ss, &n->cl[1].addr, n->cl[1].addr_len);
+	assert_int_equal(xtel_dtls_server_input(n->srv, (struct sockaddr *)&ss,
+		sizeof(struct sockaddr_in), junk, sizeof(junk), fake_now),
+		-EAFNOSUPPORT);
+	assert_int_equal(xtel_dtls_server_input(n->srv, (struct sockaddr *)&ss,
+		1, junk, sizeof(junk), fake_now), -EAFNOSUPPORT);
+	assert_int_equal(stats(n).malformed + stats(n).bad_hello, 0);
+
+	/* Closing goes to the exact address too (srv_send matches it). */
+	xtel_dtls_server_shutdown(n->srv);
+	assert_int_equal(stats(n).close_notify_tx, 2);
+	assert_int_equal(n->send_bad_len, 0);
+	net_free(n);
+}
+
 /* ---- session up/down hook (the collector mirrors sessions into XDP) ---- */
 
 struct hook_log {
@@ -1517,9 +1588,6 @@ static int run(const char *cmd)
  * A BOTH() test must build its servers in its prestate's mode only, and at
  * least one of them (a test skipped under ASan sets mode_exempt).
  */
-static unsigned int runs_before[2];
-static bool mode_exempt;
-
 static int mode_setup(void **state)
 {
 	(void)state;
@@ -1582,6 +1650,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cipher_suites),
 		BOTH(test_session_memory),
 		BOTH(test_session_hook),
+		BOTH(test_peer_len_storage),
 		cmocka_unit_test(test_load_errors),
 	};
 	char cmd[2048], gen[512], fixture[512];
