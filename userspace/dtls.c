@@ -666,7 +666,7 @@ const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS] = {
 	"unknown_peer", "records_rx", "bad_record", "replay",
 	"client_id_mismatch", "close_notify_rx", "close_notify_tx",
 	"session_errors", "sessions_expired", "sessions_replaced",
-	"malformed",
+	"malformed", "cookie_rand_failed",
 };
 
 /* Address and port in one fixed-size, zero-padded hash key. */
@@ -961,24 +961,46 @@ static void srv_log(struct xtel_dtls_server *srv, const char *fmt, ...)
 
 /* ---- cookies ---- */
 
+/*
+ * Move to the secret of period now / cookie_period. A secret is never a
+ * constant: when RAND_bytes fails the current secret simply serves another
+ * period (the period number is inside the MAC, so older cookies do not
+ * come back to life), and before the first secret exists no cookie is
+ * issued or accepted, which refuses new handshakes until RAND recovers.
+ */
 static void cookie_rotate(struct xtel_dtls_server *srv, uint64_t now)
 {
 	uint64_t p = now / srv->cfg.cookie_period;
+	unsigned char fresh[SECRET_LEN];
 
 	if (srv->have_period && p == srv->period)
 		return;
+	if (RAND_bytes(fresh, SECRET_LEN) != 1) {
+		ERR_clear_error();
+		srv->st.cookie_rand_failed++;
+		if (!srv->have_period) {
+			srv_log(srv, "dtls: RAND_bytes failed: no cookie secret yet, "
+				"refusing new handshakes");
+			return;
+		}
+		srv_log(srv, "dtls: RAND_bytes failed: keeping the previous "
+			"cookie secret for another period");
+		memcpy(srv->secret[1], srv->secret[0], SECRET_LEN);
+		srv->period = p;
+		return;
+	}
 	if (srv->have_period && p == srv->period + 1) {
 		memcpy(srv->secret[1], srv->secret[0], SECRET_LEN);
 	} else {
-		/* First use or a gap: no earlier cookie can still be valid. */
-		if (RAND_bytes(srv->secret[1], SECRET_LEN) != 1)
-			memset(srv->secret[1], 0xa5, SECRET_LEN);
+		/*
+		 * First use or a gap: no earlier cookie can still be valid, and
+		 * the previous slot's MAC includes a period no cookie carries
+		 * now; a copy of the fresh secret is as good as another one.
+		 */
+		memcpy(srv->secret[1], fresh, SECRET_LEN);
 	}
-	if (RAND_bytes(srv->secret[0], SECRET_LEN) != 1) {
-		/* Keep serving: cookies then only resist off-path guessing. */
-		ERR_clear_error();
-		memset(srv->secret[0], 0x5a, SECRET_LEN);
-	}
+	memcpy(srv->secret[0], fresh, SECRET_LEN);
+	OPENSSL_cleanse(fresh, sizeof(fresh));
 	srv->period = p;
 	srv->have_period = true;
 }
@@ -1016,7 +1038,7 @@ static int cookie_generate_cb(SSL *ssl, unsigned char *cookie,
 	struct xtel_dtls_server *srv = ssl_server(ssl);
 	const struct peer_key *k = SSL_get_ex_data(ssl, ex_peer_idx);
 
-	if (srv == NULL || k == NULL)
+	if (srv == NULL || k == NULL || !srv->have_period)
 		return 0;
 	cookie[0] = (unsigned char)srv->period;
 	if (cookie_mac(srv, srv->secret[0], srv->period, k, cookie + 1))
@@ -1035,7 +1057,7 @@ static int cookie_verify_cb(SSL *ssl, const unsigned char *cookie,
 	const unsigned char *secret;
 	uint64_t period;
 
-	if (srv == NULL || k == NULL)
+	if (srv == NULL || k == NULL || !srv->have_period)
 		return 0;
 	if (cookie_len != COOKIE_LEN)
 		goto bad;

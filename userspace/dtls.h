@@ -266,6 +266,9 @@ struct xtel_dtls_server_stats {
 	uint64_t sessions_expired;	/* idle_timeout */
 	uint64_t sessions_replaced;	/* new handshake from a known address */
 	uint64_t malformed;		/* shorter than a DTLS record header */
+	uint64_t cookie_rand_failed;	/* RAND_bytes failed at a cookie secret
+					 * rotation (the old secret is kept; none
+					 * yet: handshakes refused) */
 };
 
 enum { XTEL_DTLS_SERVER_NSTATS = sizeof(struct xtel_dtls_server_stats) /

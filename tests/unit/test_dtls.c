@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/rand.h>
 
 #include "dgram_bio.h"
 #include "dtls.h"
@@ -57,6 +58,20 @@ int gettimeofday(struct timeval *restrict tv, void *restrict tz)
 	tv->tv_sec = (time_t)(t / NS);
 	tv->tv_usec = (suseconds_t)(t % NS / 1000);
 	return 0;
+}
+
+/*
+ * RAND_bytes, interposed like gettimeofday so a test can make it fail:
+ * the server's cookie secrets come from it. OpenSSL's own randomness goes
+ * through RAND_bytes_ex and its providers, which stay untouched.
+ */
+static bool rand_fail;
+
+int RAND_bytes(unsigned char *buf, int num)
+{
+	if (rand_fail)
+		return 0;
+	return RAND_bytes_ex(NULL, buf, (size_t)num, 0);
 }
 
 static char certdir[256];
@@ -761,6 +776,54 @@ static void test_cookie_previous_period(void **state)
 	pump(n);
 	assert_established(n, 0, 1);
 	assert_int_equal(stats(n).cookie_bad, 0);
+	net_free(n);
+}
+
+/*
+ * RAND_bytes failing never makes the cookie secret a constant: before the
+ * first secret exists no cookie is issued (handshakes are refused until it
+ * recovers); later the current secret serves one more period.
+ */
+static void test_cookie_rand_failure(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+
+	rand_fail = true;
+	add_client(n, 1);
+	pump(n);
+	st = stats(n);
+	assert_int_equal(st.cookie_rand_failed, 1);
+	assert_int_equal(st.cookie_sent, 0);
+	assert_int_equal(st.bad_hello, 1);
+	assert_int_equal(st.handshakes_started, 0);
+	assert_int_equal(n->log_lines, 1);
+	assert_non_null(strstr(n->last_log, "refusing new handshakes"));
+
+	/* RAND recovers: the client's retransmitted hello gets a cookie. */
+	rand_fail = false;
+	advance(n, 1 * NS);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).cookie_sent, 1);
+
+	/* Fails again at the next rotation: the old secret keeps serving. */
+	rand_fail = true;
+	advance(n, 20 * NS);
+	assert_int_equal(stats(n).cookie_rand_failed, 2);
+	assert_non_null(strstr(n->last_log, "keeping the previous"));
+	add_client(n, 2);
+	pump(n);
+	rand_fail = false;
+	assert_established(n, 1, 2);
+	st = stats(n);
+	assert_int_equal(st.cookie_rand_failed, 2);	/* once per period */
+	assert_int_equal(st.cookie_sent, 2);
+	assert_int_equal(st.cookie_bad, 0);
+	send_record(n, 0, 1, 1);
+	send_record(n, 1, 2, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 2);
 	net_free(n);
 }
 
@@ -1559,7 +1622,7 @@ static void test_stat_names(void **state)
 		F(unknown_peer), F(records_rx), F(bad_record), F(replay),
 		F(client_id_mismatch), F(close_notify_rx), F(close_notify_tx),
 		F(session_errors), F(sessions_expired), F(sessions_replaced),
-		F(malformed),
+		F(malformed), F(cookie_rand_failed),
 	};
 #undef F
 
@@ -1635,6 +1698,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_hello_without_cookie_leaves_no_state),
 		cmocka_unit_test(test_cookie_binding),
 		cmocka_unit_test(test_cookie_previous_period),
+		cmocka_unit_test(test_cookie_rand_failure),
 		cmocka_unit_test(test_half_open_cap),
 		cmocka_unit_test(test_retransmit_server_flight),
 		cmocka_unit_test(test_retransmit_client_hello),
