@@ -632,10 +632,14 @@ void xtel_dtls_client_get_stats(const struct xtel_dtls_client *c,
  * nothing is stored. With a valid cookie the listener SSL (which holds
  * that ClientHello) becomes the new session and a fresh listener is made.
  *
- * Cookies are HMAC-SHA256(secret, period number || address || port)
- * truncated to 20 bytes, prefixed by the low byte of the period number so
+ * Cookies are HMAC-SHA256(secret, period number || address || port ||
+ * ClientHello random) truncated to 20 bytes, prefixed by the low byte of the period number so
  * verification picks the current or previous secret with one HMAC. The
  * secret is replaced each cookie_period, so a cookie lives 1-2 periods.
+ * The random is in the MAC because a client resends the same random with
+ * the cookie (RFC 6347 4.2.1): a ClientHello seen on the wire then cannot
+ * be replayed with a new random to start another handshake in the
+ * client's name, and one with the same random is recognised as a copy.
  */
 
 enum {
@@ -735,6 +739,15 @@ struct session {
 	uint64_t last_rx;		/* last authentic record */
 	uint64_t rtx_deadline;		/* handshake retransmission timer */
 	unsigned char client_random[32];	/* of the handshake that made it */
+	/*
+	 * A client restarting on the address of an established session
+	 * handshakes in a session of its own, `pending`, that is not in the
+	 * hash table; `replaces` points back. Only when that handshake
+	 * completes does it replace the old session (RFC 6347 4.2.8), so a
+	 * replayed or spoofed ClientHello cannot end a working session.
+	 */
+	struct session *pending;
+	struct session *replaces;
 };
 
 struct session_list {
@@ -751,6 +764,7 @@ struct xtel_dtls_server {
 	BIO *lbio;
 	BIO_ADDR *listen_addr;
 	struct peer_key cur_key;	/* peer of the datagram being handled */
+	unsigned char cur_random[32];	/* its ClientHello's random (cookies) */
 	const struct sockaddr *cur_peer;
 	socklen_t cur_peer_len;
 	uint64_t now;
@@ -1007,6 +1021,7 @@ static void cookie_rotate(struct xtel_dtls_server *srv, uint64_t now)
 
 static int cookie_mac(struct xtel_dtls_server *srv, const unsigned char *secret,
 		      uint64_t period, const struct peer_key *k,
+		      const unsigned char random[32],
 		      unsigned char out[COOKIE_MAC_LEN])
 {
 	unsigned char full[EVP_MAX_MD_SIZE], pbytes[8];
@@ -1018,6 +1033,7 @@ static int cookie_mac(struct xtel_dtls_server *srv, const unsigned char *secret,
 	    EVP_MAC_update(srv->mac_ctx, pbytes, sizeof(pbytes)) != 1 ||
 	    EVP_MAC_update(srv->mac_ctx, (const unsigned char *)k,
 			   sizeof(*k)) != 1 ||
+	    EVP_MAC_update(srv->mac_ctx, random, 32) != 1 ||
 	    EVP_MAC_final(srv->mac_ctx, full, &outl, sizeof(full)) != 1 ||
 	    outl < COOKIE_MAC_LEN) {
 		ERR_clear_error();
@@ -1041,7 +1057,8 @@ static int cookie_generate_cb(SSL *ssl, unsigned char *cookie,
 	if (srv == NULL || k == NULL || !srv->have_period)
 		return 0;
 	cookie[0] = (unsigned char)srv->period;
-	if (cookie_mac(srv, srv->secret[0], srv->period, k, cookie + 1))
+	if (cookie_mac(srv, srv->secret[0], srv->period, k, srv->cur_random,
+		       cookie + 1))
 		return 0;
 	*cookie_len = COOKIE_LEN;
 	srv->st.cookie_sent++;
@@ -1070,7 +1087,7 @@ static int cookie_verify_cb(SSL *ssl, const unsigned char *cookie,
 	} else {
 		goto bad;
 	}
-	if (cookie_mac(srv, secret, period, k, want) ||
+	if (cookie_mac(srv, secret, period, k, srv->cur_random, want) ||
 	    CRYPTO_memcmp(want, cookie + 1, COOKIE_MAC_LEN) != 0)
 		goto bad;
 	return 1;
@@ -1223,6 +1240,11 @@ static bool session_unpark(struct session *s)
 	return true;
 }
 
+static struct session **pp_head(struct xtel_dtls_server *srv, uint32_t h)
+{
+	return &srv->buckets[h & (srv->nbuckets - 1)];
+}
+
 static void session_free(struct xtel_dtls_server *srv, struct session *s)
 {
 	struct session **pp = &srv->buckets[s->hash & (srv->nbuckets - 1)];
@@ -1235,9 +1257,20 @@ static void session_free(struct xtel_dtls_server *srv, struct session *s)
 		srv->cfg.on_session(srv->cfg.session_arg, &s->peer.sa,
 				    s->peer_len, s->client_id, false);
 
-	while (*pp != s)
-		pp = &(*pp)->hnext;
-	*pp = s->hnext;
+	if (s->replaces != NULL) {
+		/* A pending handshake is not in the hash table. */
+		s->replaces->pending = NULL;
+	} else {
+		while (*pp != s)
+			pp = &(*pp)->hnext;
+		*pp = s->hnext;
+	}
+	if (s->pending != NULL) {
+		/* The restarted client's handshake carries on on its own. */
+		s->pending->replaces = NULL;
+		s->pending->hnext = *pp_head(srv, s->hash);
+		*pp_head(srv, s->hash) = s->pending;
+	}
 	list_remove(s->state == SESSION_HANDSHAKE ? &srv->half_open : &srv->lru,
 		    s);
 	if (s->rl != NULL)
@@ -1284,6 +1317,17 @@ static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 static void session_established(struct xtel_dtls_server *srv,
 				struct session *s)
 {
+	if (s->replaces != NULL) {
+		struct session *old = s->replaces;
+
+		/* The restart proved itself: now the old session goes. */
+		s->replaces = NULL;
+		old->pending = NULL;
+		srv->st.sessions_replaced++;
+		session_free(srv, old);
+		s->hnext = *pp_head(srv, s->hash);
+		*pp_head(srv, s->hash) = s;
+	}
 	list_remove(&srv->half_open, s);
 	s->state = SESSION_ESTABLISHED;
 	s->rtx_deadline = UINT64_MAX;
@@ -1305,14 +1349,17 @@ static void session_established(struct xtel_dtls_server *srv,
 				    s->peer_len, s->client_id, true);
 }
 
-/* Run the handshake on s after input or creation. */
-static void session_handshake(struct xtel_dtls_server *srv, struct session *s)
+/*
+ * Run the handshake on s after input or creation. Returns 0 while it is
+ * still running, 1 when established, -1 when s failed and was freed.
+ */
+static int session_handshake(struct xtel_dtls_server *srv, struct session *s)
 {
 	int r;
 
 	if (!session_unpark(s)) {
 		handshake_failed(srv, s);
-		return;
+		return -1;
 	}
 	ERR_clear_error();
 	srv->capturing = true;
@@ -1322,15 +1369,30 @@ static void session_handshake(struct xtel_dtls_server *srv, struct session *s)
 	srv->capturing = false;
 	if (r == 1) {
 		session_established(srv, s);
-		return;
+		return 1;
 	}
 	switch (SSL_get_error(s->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
 		s->rtx_deadline = ssl_timer_deadline(s->ssl, srv->now);
-		return;
+		return 0;
 	default:
 		handshake_failed(srv, s);
+		return -1;
+	}
+}
+
+/* A datagram for a session whose handshake runs. */
+static void handshake_input(struct xtel_dtls_server *srv, struct session *s,
+			    const void *dgram, size_t len)
+{
+	xtel_dgram_bio_set_input(s->bio, dgram, len);
+	if (session_handshake(srv, s) < 0)
+		return;		/* s is gone, its BIO with it */
+	if (s->bio != NULL) {
+		xtel_dgram_bio_clear_input(s->bio);
+		/* Half-open floods should not pin record buffers. */
+		session_park(s);
 	}
 }
 
@@ -1880,20 +1942,28 @@ static const unsigned char *hello_random(const unsigned char *d, size_t len)
 }
 
 /*
- * A handshake datagram from an address without a session (or a new
- * ClientHello from an established one, `old`).
+ * A handshake datagram from an address without a session, or a new
+ * ClientHello to an established one (`old`): the new handshake then runs
+ * beside it and replaces it only when it completes.
  */
 static void listener_input(struct xtel_dtls_server *srv, uint32_t h,
 			   const void *dgram, size_t len, struct session *old)
 {
+	const unsigned char *rnd = hello_random(dgram, len);
 	struct session *s;
 	uint64_t sent;
 	int r;
 
+	/* Not a whole ClientHello: DTLSv1_listen would drop it too. */
+	if (rnd == NULL) {
+		srv->st.bad_hello++;
+		return;
+	}
 	if (srv->listener == NULL && listener_new(srv) != 0) {
 		srv->st.bad_hello++;
 		return;
 	}
+	memcpy(srv->cur_random, rnd, sizeof(srv->cur_random));
 	sent = srv->st.cookie_sent;
 	xtel_dgram_bio_set_input(srv->lbio, dgram, len);
 	ERR_clear_error();
@@ -1907,11 +1977,7 @@ static void listener_input(struct xtel_dtls_server *srv, uint32_t h,
 		return;
 	}
 
-	if (old != NULL) {
-		/* A client that restarted on the same address and port. */
-		srv->st.sessions_replaced++;
-		session_free(srv, old);
-	}
+	/* The old session is not touched before these pass. */
 	if (srv->half_open.n >= srv->cfg.max_half_open) {
 		/* The next DTLSv1_listen() starts with SSL_clear(). */
 		srv->st.half_open_full++;
@@ -1935,6 +2001,7 @@ static void listener_input(struct xtel_dtls_server *srv, uint32_t h,
 	s->state = SESSION_HANDSHAKE;
 	s->started = srv->now;
 	s->rtx_deadline = UINT64_MAX;
+	memcpy(s->client_random, rnd, sizeof(s->client_random));
 
 	/* Promote the listener to this session; a new one listens next. */
 	s->ssl = srv->listener;
@@ -1945,16 +2012,45 @@ static void listener_input(struct xtel_dtls_server *srv, uint32_t h,
 	SSL_set_ex_data(s->ssl, ex_session_idx, s);
 	xtel_dgram_bio_set_sink(s->bio, session_sink, s);
 
-	s->hnext = srv->buckets[h & (srv->nbuckets - 1)];
-	srv->buckets[h & (srv->nbuckets - 1)] = s;
+	if (old != NULL) {
+		/* A newer restart supersedes an unfinished one. */
+		if (old->pending != NULL)
+			session_free(srv, old->pending);
+		old->pending = s;
+		s->replaces = old;
+	} else {
+		s->hnext = *pp_head(srv, h);
+		*pp_head(srv, h) = s;
+	}
 	list_append(&srv->half_open, s);
 	srv->st.handshakes_started++;
 
 	listener_new(srv);	/* failure retried on the next ClientHello */
-	session_handshake(srv, s);
-	s = session_lookup(srv, &srv->cur_key, h);
-	if (s != NULL)
+	if (session_handshake(srv, s) == 0)
 		session_park(s);
+}
+
+/*
+ * While a restarted client's handshake is pending beside its old session,
+ * which of the two a datagram is for: handshake traffic (any epoch-0
+ * record, or a first record of type handshake: the new Finished) goes to
+ * the new handshake, the rest (the old session's epoch-1 records) to the
+ * old session.
+ */
+static bool for_pending(const unsigned char *d, size_t len)
+{
+	size_t off = 0;
+
+	if (d[0] == REC_HANDSHAKE)
+		return true;
+	while (off + DTLS_HDR_LEN <= len) {
+		const unsigned char *r = d + off;
+
+		if (r[3] == 0 && r[4] == 0)
+			return true;
+		off += DTLS_HDR_LEN + ((size_t)r[11] << 8 | r[12]);
+	}
+	return false;
 }
 
 int xtel_dtls_server_input(struct xtel_dtls_server *srv,
@@ -1988,23 +2084,17 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 		return 0;
 	}
 	if (s->state == SESSION_HANDSHAKE) {
-		xtel_dgram_bio_set_input(s->bio, dgram, len);
-		session_handshake(srv, s);
-		/* s may be gone; its BIO with it. */
-		s = session_lookup(srv, &srv->cur_key, h);
-		if (s != NULL && s->bio != NULL) {
-			xtel_dgram_bio_clear_input(s->bio);
-			/* Half-open floods should not pin record buffers. */
-			session_park(s);
-		}
+		handshake_input(srv, s, dgram, len);
 		return 0;
 	}
 
 	/*
 	 * A ClientHello to an established session is either a late copy of
-	 * the one that created it (same random: ignore) or a client that
+	 * the one that created it (same random: ignore), a copy of the one
+	 * of a pending restart (its handshake handles that), or a client that
 	 * restarted on the same port: that one must prove its address with
-	 * a cookie like any other before the old session is dropped.
+	 * a cookie like any other, and complete its handshake, before the
+	 * old session is dropped.
 	 */
 	if (ri.type == REC_HANDSHAKE && ri.epoch == 0) {
 		const unsigned char *rnd = hello_random(d, len);
@@ -2013,9 +2103,19 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 			if (memcmp(s->client_random, rnd,
 				   sizeof(s->client_random)) == 0)
 				return 0;
+			if (s->pending != NULL &&
+			    memcmp(s->pending->client_random, rnd,
+				   sizeof(s->client_random)) == 0) {
+				handshake_input(srv, s->pending, dgram, len);
+				return 0;
+			}
 			listener_input(srv, h, dgram, len, s);
 			return 0;
 		}
+	}
+	if (s->pending != NULL && for_pending(d, len)) {
+		handshake_input(srv, s->pending, dgram, len);
+		return 0;
 	}
 	if (s->rl != NULL) {
 		own_records(srv, s, d, len);

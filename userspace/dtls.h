@@ -264,7 +264,9 @@ struct xtel_dtls_server_stats {
 	uint64_t close_notify_tx;
 	uint64_t session_errors;	/* established session ended by an error/alert */
 	uint64_t sessions_expired;	/* idle_timeout */
-	uint64_t sessions_replaced;	/* new handshake from a known address */
+	uint64_t sessions_replaced;	/* a new handshake from a known address
+					 * completed (the old session served
+					 * until then) */
 	uint64_t malformed;		/* shorter than a DTLS record header */
 	uint64_t cookie_rand_failed;	/* RAND_bytes failed at a cookie secret
 					 * rotation (the old secret is kept; none

@@ -1168,6 +1168,144 @@ static void test_peer_len_storage(void **state)
 	net_free(n);
 }
 
+static struct pkt captured_hello;
+
+/* Keep a copy of the client's second datagram: its ClientHello with cookie. */
+static int capture_cookie_hello(const struct pkt *p, unsigned int nth)
+{
+	if (p->to == -1 && nth == 1)
+		captured_hello = *p;
+	return 0;
+}
+
+/*
+ * Someone who saw a client's ClientHello replays it from the client's
+ * address within the cookie's lifetime, with a new random (a copy with the
+ * same random is recognised as one). The cookie covers the random, so it
+ * fails like any wrong cookie; the established session is untouched and
+ * the client's next record is delivered.
+ */
+static void test_replayed_hello_keeps_session(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+	enum { RANDOM_LAST = DTLS_TEST_HDR + 12 + 2 + 31 };
+
+	n->filter = capture_cookie_hello;
+	add_client(n, 1);
+	pump(n);
+	n->filter = NULL;
+	assert_established(n, 0, 1);
+	assert_int_equal(captured_hello.data[0], 22);		/* handshake */
+	assert_int_equal(captured_hello.data[DTLS_TEST_HDR], 1); /* ClientHello */
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+
+	/* 25 s later: the cookie is one period old, still within its life. */
+	fake_now += 25 * NS;
+	feed(n, 0, &captured_hello);		/* an exact copy: ignored */
+	assert_int_equal(n->nq, 0);
+	captured_hello.data[RANDOM_LAST] ^= 0x55;
+	feed(n, 0, &captured_hello);
+	st = stats(n);
+	assert_int_equal(st.cookie_bad, 1);
+	assert_int_equal(st.cookie_sent, 2);	/* a fresh HVR, to the client */
+	assert_int_equal(st.handshakes_started, 1);
+	assert_int_equal(st.sessions_replaced, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	pump(n);	/* the established client ignores that HVR */
+	assert_int_equal(n->cl[0].last_input_ret, 0);
+
+	send_record(n, 0, 1, 2);
+	pump(n);
+	assert_int_equal(n->delivered, 2);
+	assert_int_equal(n->seen[1][2], 1);
+	st = stats(n);
+	assert_int_equal(st.sessions_replaced, 0);
+	assert_int_equal(st.session_errors, 0);
+	assert_int_equal(st.bad_record, 0);
+	net_free(n);
+}
+
+/* Drop every server datagram after the first (the HelloVerifyRequest). */
+static int drop_after_hvr(const struct pkt *p, unsigned int nth)
+{
+	return p->to >= 0 && nth >= 1;
+}
+
+/* Encrypt record seq with client object c and feed it from client i's address. */
+static void send_record_from(struct net *n, struct xtel_dtls_client *c,
+			     int i, uint64_t seq)
+{
+	unsigned char buf[XTEL_MAX_DATAGRAM];
+	struct pkt *p = calloc(1, sizeof(*p));
+	ssize_t len;
+
+	assert_non_null(p);
+	len = xtel_wire_encode(buf, sizeof(buf), XTEL_MSG_DATA, 1, seq, 0,
+			       "a=1", 3);
+	assert_int_equal(xtel_dtls_client_write(c, buf, (size_t)len), 0);
+	len = xtel_dtls_client_pop(c, p->data, sizeof(p->data));
+	assert_true(len > 0);
+	p->len = (size_t)len;
+	feed(n, i, p);
+	free(p);
+}
+
+/*
+ * A genuine restart on the same port: while its handshake runs the old
+ * session keeps working (RFC 6347 4.2.8); it is replaced, and counted,
+ * only when the new handshake completes.
+ */
+static void test_restart_replaces_after_handshake(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_client *old;
+	struct xtel_dtls_server_stats st;
+
+	add_client(n, 1);
+	pump(n);
+	old = n->cl[0].c;
+	assert_int_equal(xtel_dtls_client_new(&n->cl[0].c, n->cctx, n->cl[0].id,
+					      NULL, 0), 0);
+	assert_int_equal(xtel_dtls_client_start(n->cl[0].c, fake_now), 0);
+	n->to_client = 0;
+	n->filter = drop_after_hvr;
+	pump(n);
+	st = stats(n);
+	assert_int_equal(st.handshakes_started, 2);
+	assert_int_equal(st.sessions_replaced, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
+					       n->cl[0].addr_len, NULL), 0);
+	/* The old session still delivers. */
+	send_record_from(n, old, 0, 1);
+	assert_int_equal(n->delivered, 1);
+
+	n->filter = NULL;
+	advance(n, 1 * NS);	/* the server resends its flight */
+	pump(n);
+	assert_established(n, 0, 1);
+	st = stats(n);
+	assert_int_equal(st.sessions_replaced, 1);
+	assert_int_equal(st.handshakes_ok, 2);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	/* Now the old keys are gone, the new ones deliver. */
+	send_record_from(n, old, 0, 2);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(stats(n).bad_record, 1);
+	send_record(n, 0, 1, 3);
+	pump(n);
+	assert_int_equal(n->delivered, 2);
+	assert_int_equal(n->seen[1][3], 1);
+	xtel_dtls_client_free(old);
+	net_free(n);
+}
+
 /* ---- session up/down hook (the collector mirrors sessions into XDP) ---- */
 
 struct hook_log {
@@ -1709,6 +1847,8 @@ int main(int argc, char **argv)
 		BOTH(test_close_notify),
 		BOTH(test_shutdown_sends_close_notify),
 		BOTH(test_restart_same_port),
+		BOTH(test_replayed_hello_keeps_session),
+		BOTH(test_restart_replaces_after_handshake),
 		BOTH(test_record_sizes),
 		BOTH(test_final_flight_lost),
 		cmocka_unit_test(test_cipher_suites),
