@@ -48,8 +48,26 @@
  * context, registry and counters, the last of app's arrays), fed by
  * xtel_afxdp_poll. Replies leave through worker 0's UDP socket.
  */
+enum { AX_TXQ = 16, AX_TX_BUF = 1500 };
+
+struct ax_tx {
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	uint16_t len;
+	uint8_t buf[AX_TX_BUF];
+};
+
 struct ax_rx {
 	struct xtel_afxdp *ax;
+	/*
+	 * Replies are held until the datagram that caused them has been
+	 * handled: a handshake's final flight then leaves after on_session
+	 * put the peer into the XDP map, so the client's first record never
+	 * meets the handshake rate limit (the io_uring path gets the same
+	 * order from submitting its queue later).
+	 */
+	struct ax_tx txq[AX_TXQ];
+	unsigned int n_tx;
 	struct xtel_ingest *ig;
 	struct xtel_worker_counters *cnt;
 	int send_fd;
@@ -370,21 +388,41 @@ enum {
 	AX_DRAIN_MAX = 1 << 20,
 };
 
-/* xtel_ingest_send_fn: DTLS flights leave through a normal UDP socket. */
+/* Send the held replies through a normal UDP socket. */
+static void ax_flush(struct ax_rx *r)
+{
+	for (unsigned int i = 0; i < r->n_tx; i++) {
+		const struct ax_tx *t = &r->txq[i];
+
+		if (sendto(r->send_fd, t->buf, t->len, MSG_DONTWAIT,
+			   (const struct sockaddr *)&t->peer, t->peer_len) < 0)
+			xtel_cnt_add(&r->cnt->events[errno == EAGAIN || errno == ENOBUFS ?
+						     XTEL_EV_TX_DROPPED :
+						     XTEL_EV_TX_ERRORS], 1);
+		else
+			xtel_cnt_add(&r->cnt->events[XTEL_EV_TX_DATAGRAMS], 1);
+	}
+	r->n_tx = 0;
+}
+
+/* xtel_ingest_send_fn: hold one DTLS datagram until ax_flush. */
 static int ax_send(void *ctx, const void *buf, size_t len,
 		   const struct sockaddr *peer, socklen_t peer_len)
 {
 	struct ax_rx *r = ctx;
+	struct ax_tx *t;
 
-	if (sendto(r->send_fd, buf, len, MSG_DONTWAIT, peer, peer_len) < 0) {
-		int err = errno;
-
-		xtel_cnt_add(&r->cnt->events[err == EAGAIN || err == ENOBUFS ?
-					     XTEL_EV_TX_DROPPED :
-					     XTEL_EV_TX_ERRORS], 1);
-		return -err;
+	if (len > AX_TX_BUF || peer_len > sizeof(t->peer)) {
+		xtel_cnt_add(&r->cnt->events[XTEL_EV_TX_DROPPED], 1);
+		return -EMSGSIZE;
 	}
-	xtel_cnt_add(&r->cnt->events[XTEL_EV_TX_DATAGRAMS], 1);
+	if (r->n_tx == AX_TXQ)	/* a flight larger than the queue: send */
+		ax_flush(r);
+	t = &r->txq[r->n_tx++];
+	memcpy(t->buf, buf, len);
+	t->len = (uint16_t)len;
+	memcpy(&t->peer, peer, peer_len);
+	t->peer_len = peer_len;
 	return 0;
 }
 
@@ -394,6 +432,8 @@ static void ax_deliver(const struct xtel_afxdp_pkt *p, void *arg)
 
 	xtel_ingest_datagram(r->ig, p->data, p->len, p->rx_ns,
 			     (const struct sockaddr *)&p->src, p->src_len);
+	if (r->n_tx)
+		ax_flush(r);
 }
 
 static void *ax_main(void *arg)
@@ -415,6 +455,7 @@ static void *ax_main(void *arg)
 		now = clock_ns(CLOCK_MONOTONIC);
 		if (now >= next_tick) {
 			xtel_ingest_timers(r->ig);
+			ax_flush(r);
 			next_tick = now + AX_POLL_MS * 1000000ull;
 		}
 	}
@@ -438,6 +479,7 @@ static void *ax_main(void *arg)
 	xtel_cnt_add(&r->cnt->events[XTEL_EV_DRAINED], drained);
 	xtel_ingest_timers(r->ig);
 	xtel_ingest_shutdown(r->ig);
+	ax_flush(r);
 	return NULL;
 fatal:
 	if (r->fatal_efd >= 0) {
