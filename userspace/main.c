@@ -3,7 +3,9 @@
  * collector: the XTel telemetry collector daemon.
  *
  * usage: collector [--mode dtls|plain] [--port N] [--bind ADDR] [--workers N]
- *                  [--iface IFNAME | --no-xdp] [--cert F --key F --ca F]
+ *                  [--iface IFNAME [--afxdp] [--allow CIDR]... [--pin-dir D]
+ *                   [--handshake-rate PPS] [--handshake-global-rate PPS]
+ *                  | --no-xdp] [--cert F --key F --ca F]
  *                  [--interval S] [--top N] [--quiet] [--duration S]
  *                  [--summary-json F] [--csv F] ...   (collector --help)
  *
