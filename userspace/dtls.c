@@ -273,6 +273,59 @@ static uint64_t ssl_timer_deadline(SSL *ssl, uint64_t now)
 	       (uint64_t)tv.tv_usec * 1000ull;
 }
 
+/*
+ * Bytes an encrypted record carries besides its plaintext: GCM's explicit
+ * nonce and tag, or ChaCha20-Poly1305's tag. 0 while no cipher is known.
+ */
+enum {
+	REC_HDR_LEN = 13,
+	AEAD_OVERHEAD_GCM = 8 + 16,
+	AEAD_OVERHEAD_CHACHA = 16,
+};
+
+static size_t ssl_record_overhead(const SSL *ssl)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+
+	if (c == NULL)
+		return 0;
+	switch (SSL_CIPHER_get_cipher_nid(c)) {
+	case NID_aes_128_gcm:
+	case NID_aes_256_gcm:
+		return AEAD_OVERHEAD_GCM;
+	case NID_chacha20_poly1305:
+		return AEAD_OVERHEAD_CHACHA;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Whether a datagram holds an encrypted (epoch > 0) record shorter than
+ * the AEAD overhead. No such record can be authentic, but OpenSSL 3.0
+ * answers one with a fatal internal error that ends the connection
+ * (openssl/openssl#25290), so a single spoofed datagram could kill a
+ * session or a load generator client. Callers drop the whole datagram
+ * before OpenSSL sees it.
+ */
+static bool has_short_record(const unsigned char *d, size_t len,
+			     size_t overhead)
+{
+	size_t off = 0;
+
+	if (overhead == 0)
+		return false;
+	while (off + REC_HDR_LEN <= len) {
+		const unsigned char *r = d + off;
+		size_t flen = (size_t)r[11] << 8 | r[12];
+
+		if ((r[3] != 0 || r[4] != 0) && flen < overhead)
+			return true;
+		off += REC_HDR_LEN + flen;
+	}
+	return false;
+}
+
 /* ------------------------------------------------------------------ */
 /* Client                                                             */
 /* ------------------------------------------------------------------ */
@@ -288,6 +341,7 @@ struct xtel_dtls_client {
 	uint64_t deadline;	/* retransmission timer, UINT64_MAX: none */
 	uint64_t retransmits;
 	uint64_t records_tx;
+	uint64_t bad_record;
 	char err[XTEL_DTLS_ERR_LEN];
 };
 
@@ -473,6 +527,12 @@ int xtel_dtls_client_input(struct xtel_dtls_client *c, const void *dgram,
 {
 	int ret = 0;
 
+	if ((c->state == XTEL_DTLS_CLIENT_HANDSHAKING ||
+	     c->state == XTEL_DTLS_CLIENT_ESTABLISHED) &&
+	    has_short_record(dgram, len, ssl_record_overhead(c->ssl))) {
+		c->bad_record++;
+		return 0;
+	}
 	switch (c->state) {
 	case XTEL_DTLS_CLIENT_HANDSHAKING:
 		xtel_dgram_bio_set_input(c->bio, dgram, len);
@@ -618,6 +678,7 @@ void xtel_dtls_client_get_stats(const struct xtel_dtls_client *c,
 	out->retransmits = c->retransmits;
 	out->tx_dropped = xtel_dgram_bio_tx_dropped(c->bio);
 	out->records_tx = c->records_tx;
+	out->bad_record = c->bad_record;
 }
 
 /* ------------------------------------------------------------------ */
@@ -670,7 +731,7 @@ const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS] = {
 	"unknown_peer", "records_rx", "bad_record", "replay",
 	"client_id_mismatch", "close_notify_rx", "close_notify_tx",
 	"session_errors", "sessions_expired", "sessions_replaced",
-	"malformed", "cookie_rand_failed",
+	"malformed", "cookie_rand_failed", "record_layer_fallback",
 };
 
 /* Address and port in one fixed-size, zero-padded hash key. */
@@ -1337,8 +1398,19 @@ static void session_established(struct xtel_dtls_server *srv,
 	SSL_get_client_random(s->ssl, s->client_random,
 			      sizeof(s->client_random));
 	/* Failure keeps OpenSSL's record layer: slower, bigger, correct. */
-	if (!srv->cfg.openssl_records)
-		own_rl_take_over(srv, s);
+	if (!srv->cfg.openssl_records) {
+		int r = own_rl_take_over(srv, s);
+
+		if (r) {
+			char peer[INET6_ADDRSTRLEN + 8];
+
+			srv->st.record_layer_fallback++;
+			format_peer(&s->peer.sa, peer, sizeof(peer));
+			srv_log(srv, "dtls: session with %s (client %u) keeps "
+				"OpenSSL's record layer: built-in take-over "
+				"failed (%s)", peer, s->client_id, strerror(-r));
+		}
+	}
 	/*
 	 * The final flight was handed to cfg.send already; a sender that
 	 * queues (the collector's io_uring path submits after this returns)
@@ -1386,6 +1458,10 @@ static int session_handshake(struct xtel_dtls_server *srv, struct session *s)
 static void handshake_input(struct xtel_dtls_server *srv, struct session *s,
 			    const void *dgram, size_t len)
 {
+	if (has_short_record(dgram, len, ssl_record_overhead(s->ssl))) {
+		srv->st.bad_record++;
+		return;
+	}
 	xtel_dgram_bio_set_input(s->bio, dgram, len);
 	if (session_handshake(srv, s) < 0)
 		return;		/* s is gone, its BIO with it */
@@ -1472,12 +1548,18 @@ static void deliver(struct xtel_dtls_server *srv, struct session *s,
 
 /* An established session's datagram: decrypt and deliver its records. */
 static void session_records(struct xtel_dtls_server *srv, struct session *s,
+			    const unsigned char *d, size_t len,
 			    const struct record_info *ri)
 {
 	bool app = ri->single && ri->type == REC_APPDATA;
 	bool delivered = false;
 	int r;
 
+	if (has_short_record(d, len, ssl_record_overhead(s->ssl))) {
+		srv->st.bad_record++;
+		xtel_dgram_bio_clear_input(s->bio);
+		return;
+	}
 	/*
 	 * OpenSSL drops replays silently; checking our copy of the window
 	 * first makes them countable and skips the decryption.
@@ -2122,7 +2204,7 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 		return 0;
 	}
 	xtel_dgram_bio_set_input(s->bio, dgram, len);
-	session_records(srv, s, &ri);
+	session_records(srv, s, d, len, &ri);
 	return 0;
 }
 

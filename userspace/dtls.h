@@ -160,6 +160,8 @@ struct xtel_dtls_client_stats {
 	uint64_t retransmits;	/* handshake flights re-sent on timeout */
 	uint64_t tx_dropped;	/* datagrams lost to a full outgoing queue */
 	uint64_t records_tx;	/* application records written */
+	uint64_t bad_record;	/* datagrams dropped before OpenSSL saw them:
+				 * a record shorter than the AEAD overhead */
 };
 void xtel_dtls_client_get_stats(const struct xtel_dtls_client *c,
 				struct xtel_dtls_client_stats *out);
@@ -271,6 +273,9 @@ struct xtel_dtls_server_stats {
 	uint64_t cookie_rand_failed;	/* RAND_bytes failed at a cookie secret
 					 * rotation (the old secret is kept; none
 					 * yet: handshakes refused) */
+	uint64_t record_layer_fallback;	/* built-in record layer could not
+					 * take over: the session keeps
+					 * OpenSSL's (logged) */
 };
 
 enum { XTEL_DTLS_SERVER_NSTATS = sizeof(struct xtel_dtls_server_stats) /

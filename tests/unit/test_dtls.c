@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <dlfcn.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include "dgram_bio.h"
@@ -1684,6 +1686,163 @@ static void test_cipher_suites(void **state)
 	cur_mode = mode_own;
 }
 
+/*
+ * Flip each bit of each record header byte of a captured record, one at a
+ * time: nothing is delivered, nothing is sent, and the session survives.
+ * In OpenSSL's record layer a flipped length bit that makes the record
+ * shorter than the AEAD overhead used to raise a fatal internal error
+ * (openssl/openssl#25290) and end the session; run with both cipher
+ * families on both record layers.
+ */
+static void header_flips(const struct mode *m)
+{
+	struct net *n = net_create_mode(m, NULL);
+	struct xtel_dtls_server_stats st;
+	struct pkt *p;
+
+	add_client(n, 1);
+	pump(n);
+	p = capture_record(n, 1);
+	for (int b = 0; b < DTLS_TEST_HDR; b++) {
+		for (int bit = 0; bit < 8; bit++) {
+			p->data[b] ^= (unsigned char)(1u << bit);
+			feed(n, 0, p);
+			p->data[b] ^= (unsigned char)(1u << bit);
+			assert_int_equal(n->nq, 0);
+			assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+		}
+	}
+	st = stats(n);
+	/*
+	 * Built-in layer: every flip is a bad record except the one that
+	 * makes the epoch 0 (a client repeating its handshake: ignored);
+	 * a length flip that leaves bytes over counts those as a second
+	 * record (GCM's 55-byte record: one such flip more than ChaCha's
+	 * 47). OpenSSL's layer counts only single application records that
+	 * fail (8 type and 16 length flips are silent drops there), plus the
+	 * short record refused before OpenSSL (bit 5 of the length: 23 < 24,
+	 * 15 < 16).
+	 */
+	if (m->openssl_records)
+		assert_int_equal(st.bad_record, 104 - 8 - 16 + 1);
+	else
+		assert_int_equal(st.bad_record, strstr(m->ciphers, "GCM") ? 105 : 104);
+	assert_int_equal(st.replay + st.unknown_peer + st.malformed, 0);
+	assert_int_equal(n->delivered, 0);
+	assert_int_equal(st.session_errors, 0);
+	/* The untouched record still arrives, and so does the next one. */
+	feed(n, 0, p);
+	send_record(n, 0, 1, 2);
+	pump(n);
+	assert_int_equal(n->delivered, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	free(p);
+	net_free(n);
+}
+
+static void test_header_flips(void **state)
+{
+	static const char *const suites[] = {
+		"ECDHE-ECDSA-AES128-GCM-SHA256",
+		"ECDHE-ECDSA-CHACHA20-POLY1305",
+	};
+
+	(void)state;
+	for (unsigned int k = 0; k < 4; k++) {
+		struct mode m = { k % 2, suites[k / 2] };
+
+		header_flips(&m);
+	}
+}
+
+/*
+ * The load generator's client runs OpenSSL's record layer: a spoofed
+ * epoch-1 record shorter than the AEAD overhead (from the server's
+ * address) is dropped and counted instead of failing the client.
+ */
+static void test_client_short_record(void **state)
+{
+	static const char *const suites[] = {
+		"ECDHE-ECDSA-AES128-GCM-SHA256",
+		"ECDHE-ECDSA-CHACHA20-POLY1305",
+	};
+
+	(void)state;
+	for (unsigned int k = 0; k < 2; k++) {
+		struct mode m = { false, suites[k] };
+		struct net *n = net_create_mode(&m, NULL);
+		unsigned char rec[DTLS_TEST_HDR + 23] = {
+			23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 15,
+		};
+		struct xtel_dtls_client_stats cs;
+
+		add_client(n, 1);
+		pump(n);
+		assert_established(n, 0, 1);
+		for (size_t l = 0; l <= 23; l++) {
+			rec[11] = 0;
+			rec[12] = (unsigned char)l;
+			/* From the overhead up OpenSSL sees it: a bad tag, dropped. */
+			assert_int_equal(xtel_dtls_client_input(n->cl[0].c, rec,
+				DTLS_TEST_HDR + l, fake_now), 0);
+			assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+					 XTEL_DTLS_CLIENT_ESTABLISHED);
+		}
+		xtel_dtls_client_get_stats(n->cl[0].c, &cs);
+		assert_int_equal(cs.bad_record, k == 0 ? 24 : 16);
+		send_record(n, 0, 1, 1);
+		pump(n);
+		assert_int_equal(n->delivered, 1);
+		/* Its OpenSSL still works: the server's close_notify ends it. */
+		xtel_dtls_server_shutdown(n->srv);
+		pump(n);
+		assert_int_equal(n->cl[0].last_input_ret, -ECONNRESET);
+		net_free(n);
+	}
+}
+
+/*
+ * EVP_KDF_fetch, interposed: with kdf_fetch_fail set the server gets no
+ * TLS1-PRF, so the built-in record layer cannot take over. libssl fetches
+ * its own during handshakes, after the flag is cleared again.
+ */
+static bool kdf_fetch_fail;
+
+EVP_KDF *EVP_KDF_fetch(OSSL_LIB_CTX *libctx, const char *algorithm,
+		       const char *properties)
+{
+	static EVP_KDF *(*real)(OSSL_LIB_CTX *, const char *, const char *);
+
+	if (kdf_fetch_fail)
+		return NULL;
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "EVP_KDF_fetch");
+	return real(libctx, algorithm, properties);
+}
+
+/* A failed take-over is counted and logged; the session keeps working. */
+static void test_record_layer_fallback(void **state)
+{
+	struct net *n;
+
+	(void)state;
+	kdf_fetch_fail = true;
+	n = net_create_mode(&mode_own, NULL);
+	kdf_fetch_fail = false;
+	n->mode.openssl_records = true;	/* what pump() must find */
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).record_layer_fallback, 1);
+	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 0);
+	assert_int_equal(n->log_lines, 1);
+	assert_non_null(strstr(n->last_log, "keeps OpenSSL's record layer"));
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+}
+
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
 #elif defined(__has_feature)
@@ -1760,7 +1919,7 @@ static void test_stat_names(void **state)
 		F(unknown_peer), F(records_rx), F(bad_record), F(replay),
 		F(client_id_mismatch), F(close_notify_rx), F(close_notify_tx),
 		F(session_errors), F(sessions_expired), F(sessions_replaced),
-		F(malformed), F(cookie_rand_failed),
+		F(malformed), F(cookie_rand_failed), F(record_layer_fallback),
 	};
 #undef F
 
@@ -1852,6 +2011,9 @@ int main(int argc, char **argv)
 		BOTH(test_record_sizes),
 		BOTH(test_final_flight_lost),
 		cmocka_unit_test(test_cipher_suites),
+		cmocka_unit_test(test_header_flips),
+		cmocka_unit_test(test_client_short_record),
+		cmocka_unit_test(test_record_layer_fallback),
 		BOTH(test_session_memory),
 		BOTH(test_session_hook),
 		BOTH(test_peer_len_storage),
