@@ -732,6 +732,7 @@ const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS] = {
 	"client_id_mismatch", "close_notify_rx", "close_notify_tx",
 	"session_errors", "sessions_expired", "sessions_replaced",
 	"malformed", "cookie_rand_failed", "record_layer_fallback",
+	"half_open_source_full", "half_open_evicted",
 };
 
 /* Address and port in one fixed-size, zero-padded hash key. */
@@ -792,6 +793,7 @@ struct session {
 	uint8_t state;
 	bool bad_cn;			/* certificate CN was not client-<id> */
 	bool parked;			/* record buffers freed (session_park) */
+	bool second_flight;		/* sent more than its ClientHello */
 	bool win_valid;
 	uint16_t win_epoch;
 	uint64_t win_top;		/* highest delivered record number */
@@ -1242,6 +1244,7 @@ static void session_sink(void *arg, const void *buf, size_t len)
 }
 
 static int own_rl_take_over(struct xtel_dtls_server *srv, struct session *s);
+static const unsigned char *hello_random(const unsigned char *d, size_t len);
 static void own_rl_free(struct own_rl *rl);
 static void own_send_close(struct xtel_dtls_server *srv, struct session *s);
 
@@ -1462,6 +1465,8 @@ static void handshake_input(struct xtel_dtls_server *srv, struct session *s,
 		srv->st.bad_record++;
 		return;
 	}
+	if (hello_random(dgram, len) == NULL)
+		s->second_flight = true;
 	xtel_dgram_bio_set_input(s->bio, dgram, len);
 	if (session_handshake(srv, s) < 0)
 		return;		/* s is gone, its BIO with it */
@@ -2024,6 +2029,45 @@ static const unsigned char *hello_random(const unsigned char *d, size_t len)
 }
 
 /*
+ * Half-open handshakes from the source of k: the same IPv4 address, or
+ * the same IPv6 /64 (one host can use a whole /64). The list is at most
+ * max_half_open long and this runs only for valid cookies.
+ */
+static unsigned int half_open_from_source(const struct xtel_dtls_server *srv,
+					  const struct peer_key *k)
+{
+	size_t plen = k->family == AF_INET ? 4 : 8;
+	unsigned int n = 0;
+
+	for (const struct session *s = srv->half_open.head; s != NULL; s = s->next)
+		if (s->key.family == k->family &&
+		    memcmp(s->key.addr, k->addr, plen) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * With the half-open table full, make room by dropping the oldest
+ * handshake that never sent anything but its ClientHello for at least a
+ * second (the first retransmission interval): a real client answers our
+ * flight within a round trip, so those are the likeliest to be a flood
+ * that proved an address but nothing more. Returns whether one went.
+ */
+static bool evict_silent(struct xtel_dtls_server *srv)
+{
+	for (struct session *s = srv->half_open.head; s != NULL; s = s->next) {
+		if (s->started + NS_PER_SEC > srv->now)
+			break;		/* oldest first: the rest are younger */
+		if (!s->second_flight) {
+			srv->st.half_open_evicted++;
+			session_free(srv, s);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
  * A handshake datagram from an address without a session, or a new
  * ClientHello to an established one (`old`): the new handshake then runs
  * beside it and replaces it only when it completes.
@@ -2060,7 +2104,12 @@ static void listener_input(struct xtel_dtls_server *srv, uint32_t h,
 	}
 
 	/* The old session is not touched before these pass. */
-	if (srv->half_open.n >= srv->cfg.max_half_open) {
+	if (half_open_from_source(srv, &srv->cur_key) >=
+	    srv->cfg.max_half_open_per_source) {
+		srv->st.half_open_source_full++;
+		return;
+	}
+	if (srv->half_open.n >= srv->cfg.max_half_open && !evict_silent(srv)) {
 		/* The next DTLSv1_listen() starts with SSL_clear(). */
 		srv->st.half_open_full++;
 		return;
@@ -2312,6 +2361,14 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 		srv->cfg.max_sessions = DEFAULT_MAX_SESSIONS;
 	if (!srv->cfg.max_half_open)
 		srv->cfg.max_half_open = DEFAULT_MAX_HALF_OPEN;
+	/*
+	 * A quarter of the table per source: a flood from one host leaves
+	 * room for others, while the load generator (one address, 64
+	 * handshakes in flight per thread) still fits one worker's default.
+	 */
+	if (!srv->cfg.max_half_open_per_source)
+		srv->cfg.max_half_open_per_source =
+			srv->cfg.max_half_open / 4 ? srv->cfg.max_half_open / 4 : 1;
 	if (!srv->cfg.idle_timeout)
 		srv->cfg.idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	if (!srv->cfg.handshake_timeout)

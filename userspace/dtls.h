@@ -214,6 +214,13 @@ struct xtel_dtls_server_cfg {
 	const char *ca_file;		/* CA client certificates must chain to */
 	unsigned int max_sessions;	/* established + half-open; 0: 4096 */
 	unsigned int max_half_open;	/* handshakes past the cookie; 0: 256 */
+	/*
+	 * Half-open handshakes per source: an IPv4 address or an IPv6 /64
+	 * (0: max_half_open / 4, i.e. 64), so one host with many ports cannot
+	 * fill max_half_open. A load generator on one address needs its
+	 * handshakes in flight below this.
+	 */
+	unsigned int max_half_open_per_source;
 	uint64_t idle_timeout;		/* ns without a record; 0: 60 s */
 	uint64_t handshake_timeout;	/* ns from cookie to Finished; 0: 10 s */
 	uint64_t cookie_period;		/* ns per cookie secret; 0: 30 s */
@@ -249,7 +256,8 @@ struct xtel_dtls_server_stats {
 	uint64_t cookie_sent;		/* HelloVerifyRequest sent */
 	uint64_t cookie_bad;		/* ClientHello with a wrong/stale cookie */
 	uint64_t bad_hello;		/* handshake datagram dropped by the listener */
-	uint64_t half_open_full;	/* valid cookie refused: half-open cap */
+	uint64_t half_open_full;	/* valid cookie refused: half-open cap
+					 * (and no silent one to evict) */
 	uint64_t sessions_full;		/* valid cookie refused: session cap */
 	uint64_t handshakes_started;	/* cookie verified, session created */
 	uint64_t handshakes_ok;
@@ -276,6 +284,12 @@ struct xtel_dtls_server_stats {
 	uint64_t record_layer_fallback;	/* built-in record layer could not
 					 * take over: the session keeps
 					 * OpenSSL's (logged) */
+	uint64_t half_open_source_full;	/* valid cookie refused: the source
+					 * (IPv4 address, IPv6 /64) has
+					 * max_half_open_per_source */
+	uint64_t half_open_evicted;	/* half-open handshake dropped for a new
+					 * one: table full, it had sent nothing
+					 * but its ClientHello for 1 s */
 };
 
 enum { XTEL_DTLS_SERVER_NSTATS = sizeof(struct xtel_dtls_server_stats) /

@@ -229,6 +229,8 @@ static struct xtel_dtls_server_cfg base_cfg(struct net *n)
 		.ca_file = cert("ca.crt"),
 		.max_sessions = 64,
 		.max_half_open = 16,
+		/* Odd-numbered clients share 2001:2:0:1::/64. */
+		.max_half_open_per_source = 16,
 		.idle_timeout = 30 * NS,
 		.handshake_timeout = 5 * NS,
 		.cookie_period = 20 * NS,
@@ -859,7 +861,13 @@ static void test_half_open_cap(void **state)
 	assert_int_equal(xtel_dtls_server_half_open(n->srv), 2);
 	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
 
-	/* The handshake timeout frees the slots (after retransmissions). */
+	/*
+	 * The handshake timeout frees the slots (after retransmissions).
+	 * The refused clients give up, or their repeated ClientHellos would
+	 * evict the silent ones (test_half_open_evicts_silent).
+	 */
+	xtel_dtls_client_close(n->cl[2].c);
+	xtel_dtls_client_close(n->cl[3].c);
 	for (int i = 0; i < 6; i++)
 		advance(n, 1 * NS), pump(n);
 	st = stats(n);
@@ -867,6 +875,117 @@ static void test_half_open_cap(void **state)
 	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
 	assert_int_equal(xtel_dtls_server_next_timeout(n->srv, fake_now),
 			 UINT64_MAX);
+	net_free(n);
+}
+
+/* Hold every server datagram but HelloVerifyRequests to clients 0..5. */
+static int drop_flights_to_first_six(const struct pkt *p, unsigned int nth)
+{
+	(void)nth;
+	return p->to >= 0 && p->to < 6 && p->data[DTLS_TEST_HDR] != 3;
+}
+
+static void per_source_two(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->max_half_open_per_source = 2;
+}
+
+/*
+ * One host using many source ports (IPv4), or many addresses of one /64
+ * (IPv6), gets max_half_open_per_source handshakes, not the whole table;
+ * a client from another address still completes.
+ */
+static void test_half_open_per_source(void **state)
+{
+	struct net *n = net_create(state, per_source_two);
+	struct xtel_dtls_server_stats st;
+
+	n->filter = drop_flights_to_first_six;
+	for (int i = 0; i < 6; i++) {
+		struct tclient *t;
+
+		add_client(n, i + 1);
+		t = &n->cl[i];
+		if (i < 3) {
+			/* 198.18.1.1, ports 40000.. */
+			inet_pton(AF_INET, "198.18.1.1", &t->addr.in.sin_addr);
+		} else {
+			char a[64];
+
+			/* 2001:2:0:1::100, ::101, ::102 */
+			snprintf(a, sizeof(a), "2001:2:0:1::%x", 0x100 + i - 3);
+			memset(&t->addr, 0, sizeof(t->addr));
+			t->addr.in6.sin6_family = AF_INET6;
+			t->addr.in6.sin6_port = htons((uint16_t)(40000 + i));
+			inet_pton(AF_INET6, a, &t->addr.in6.sin6_addr);
+			t->addr_len = sizeof(t->addr.in6);
+		}
+		pump(n);
+	}
+	st = stats(n);
+	assert_int_equal(st.cookie_sent, 6);
+	assert_int_equal(st.handshakes_started, 4);
+	assert_int_equal(st.half_open_source_full, 2);
+	assert_int_equal(st.half_open_full, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 4);
+
+	add_client(n, 7);	/* 198.18.1.7 */
+	add_client(n, 8);
+	/* Another /64: 2001:2:0:2::7. */
+	n->cl[7].addr.in6.sin6_addr.s6_addr[7] = 2;
+	pump(n);
+	assert_established(n, 6, 7);
+	assert_established(n, 7, 8);
+	st = stats(n);
+	assert_int_equal(st.half_open_source_full, 2);
+	assert_int_equal(st.handshakes_ok, 2);
+	net_free(n);
+}
+
+/*
+ * With the table full, a new handshake replaces the oldest one that has
+ * sent nothing but its ClientHello for a second; younger or active ones
+ * are kept and the newcomer is refused.
+ */
+static void test_half_open_evicts_silent(void **state)
+{
+	struct net *n = net_create(state, cap_two);
+	struct xtel_dtls_server_stats st;
+
+	for (int id = 1; id <= 2; id++) {
+		add_client(n, id);
+		n->to_client = 0;
+		n->filter = drop_server_flights;
+		pump(n);
+	}
+	/* Too young to evict: refused. */
+	add_client(n, 3);
+	n->filter = NULL;
+	fake_now += 500 * MS;
+	pump(n);
+	st = stats(n);
+	assert_int_equal(st.half_open_full, 1);
+	assert_int_equal(st.half_open_evicted, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 2);
+
+	/*
+	 * 1.5 s after they began (client 3's retransmission timer): its
+	 * repeated ClientHello takes the place of client 1, the oldest
+	 * silent one.
+	 */
+	fake_now += 1000 * MS;
+	xtel_dtls_client_timers(n->cl[2].c, fake_now);
+	pump(n);
+	assert_established(n, 2, 3);
+	st = stats(n);
+	assert_int_equal(st.half_open_evicted, 1);
+	assert_int_equal(st.half_open_full, 1);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 1);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
+					       n->cl[0].addr_len, NULL), -ENOENT);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[1].addr.sa,
+					       n->cl[1].addr_len, NULL),
+			 -EINPROGRESS);
 	net_free(n);
 }
 
@@ -1920,6 +2039,7 @@ static void test_stat_names(void **state)
 		F(client_id_mismatch), F(close_notify_rx), F(close_notify_tx),
 		F(session_errors), F(sessions_expired), F(sessions_replaced),
 		F(malformed), F(cookie_rand_failed), F(record_layer_fallback),
+		F(half_open_source_full), F(half_open_evicted),
 	};
 #undef F
 
@@ -1997,6 +2117,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cookie_previous_period),
 		cmocka_unit_test(test_cookie_rand_failure),
 		cmocka_unit_test(test_half_open_cap),
+		cmocka_unit_test(test_half_open_per_source),
+		cmocka_unit_test(test_half_open_evicts_silent),
 		cmocka_unit_test(test_retransmit_server_flight),
 		cmocka_unit_test(test_retransmit_client_hello),
 		BOTH(test_bad_record),
