@@ -1164,37 +1164,46 @@ bad:
 /*
  * The client id is the decimal number in the certificate's only CN,
  * "client-<id>", 1..2^32-1, no sign, no leading zero, nothing after it.
+ * The CN is read as text through ASN1_STRING_to_UTF8, whatever its ASN.1
+ * string type: the raw bytes of a BMPString or UniversalString that happen
+ * to spell "client-1" are other characters and do not match.
  */
 static int parse_client_cn(X509 *cert, uint32_t *id)
 {
 	X509_NAME *name = X509_get_subject_name(cert);
 	static const char prefix[] = "client-";
-	const unsigned char *d;
 	const ASN1_STRING *str;
+	unsigned char *d = NULL;
 	uint64_t v = 0;
-	int idx, len, i;
+	int idx, len, i, ret = -EINVAL;
 
 	idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
 	if (idx < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, idx) >= 0)
 		return -EINVAL;
 	str = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
-	d = ASN1_STRING_get0_data(str);
-	len = ASN1_STRING_length(str);
+	len = ASN1_STRING_to_UTF8(&d, str);
+	if (len < 0) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
 	if (len <= (int)sizeof(prefix) - 1 || len > (int)sizeof(prefix) - 1 + 10 ||
 	    memcmp(d, prefix, sizeof(prefix) - 1) != 0)
-		return -EINVAL;
+		goto out;
 	i = sizeof(prefix) - 1;
 	if (d[i] == '0')
-		return -EINVAL;
+		goto out;
 	for (; i < len; i++) {
 		if (d[i] < '0' || d[i] > '9')
-			return -EINVAL;
+			goto out;
 		v = v * 10 + (uint64_t)(d[i] - '0');
 	}
 	if (v == 0 || v > UINT32_MAX)
-		return -EINVAL;
+		goto out;
 	*id = (uint32_t)v;
-	return 0;
+	ret = 0;
+out:
+	OPENSSL_free(d);
+	return ret;
 }
 
 static int verify_cb(int ok, X509_STORE_CTX *xs)

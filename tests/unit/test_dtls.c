@@ -31,7 +31,9 @@
 #include <cmocka.h>
 #include <dlfcn.h>
 #include <openssl/kdf.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #include "dgram_bio.h"
 #include "dtls.h"
@@ -607,6 +609,97 @@ static void test_reject_bad_cn(void **state)
 		snprintf(key, sizeof(key), "extra/client-badcn-%s.key", bad[i]);
 		expect_rejected(crt, key, "CN is not client-", "alert");
 	}
+}
+
+/*
+ * Write certdir/extra/<name>.crt: client-1's key, signed by the real CA,
+ * subject CN given as raw bytes of ASN.1 string type `type`.
+ */
+static void make_cn_cert(const char *name, int type,
+			 const unsigned char *cn, int cn_len)
+{
+	X509 *ca, *x;
+	EVP_PKEY *ca_key, *key;
+	X509_NAME *subj;
+	ASN1_STRING *str;
+	X509_NAME_ENTRY *ne;
+	char path[600];
+	FILE *f;
+
+	f = fopen(cert("ca.crt"), "r");
+	assert_non_null(f);
+	ca = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	f = fopen(cert("ca.key"), "r");
+	assert_non_null(f);
+	ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	f = fopen(cert("client-1.key"), "r");
+	assert_non_null(f);
+	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_true(ca != NULL && ca_key != NULL && key != NULL);
+
+	x = X509_new();
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 4242), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_int_equal(X509_set_issuer_name(x, X509_get_subject_name(ca)), 1);
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	/* The bytes go in as they are, tagged with `type`. */
+	str = ASN1_STRING_type_new(type);
+	assert_non_null(str);
+	assert_int_equal(ASN1_STRING_set(str, cn, cn_len), 1);
+	ne = X509_NAME_ENTRY_create_by_NID(NULL, NID_commonName, type,
+					   ASN1_STRING_get0_data(str), cn_len);
+	assert_non_null(ne);
+	subj = X509_NAME_new();
+	assert_int_equal(X509_NAME_add_entry(subj, ne, -1, 0), 1);
+	assert_int_equal(X509_set_subject_name(x, subj), 1);
+	assert_true(X509_sign(x, ca_key, EVP_sha256()) > 0);
+	assert_int_equal(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(
+		X509_get_subject_name(x), 0))->type, type);
+
+	snprintf(path, sizeof(path), "%s/extra/%s.crt", certdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	fclose(f);
+	X509_NAME_free(subj);
+	X509_NAME_ENTRY_free(ne);
+	ASN1_STRING_free(str);
+	X509_free(x);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(key);
+}
+
+/*
+ * The CN is compared as text: a BMPString whose raw bytes spell
+ * "client-1" is a different (CJK) string and refused, while "client-7"
+ * properly encoded as BMPString (UCS-2) is client 7.
+ */
+static void test_cn_string_types(void **state)
+{
+	static const unsigned char ucs2[] = {
+		0, 'c', 0, 'l', 0, 'i', 0, 'e', 0, 'n', 0, 't', 0, '-', 0, '7',
+	};
+	struct net *n;
+
+	(void)state;
+	make_cn_cert("client-bmp-raw", V_ASN1_BMPSTRING,
+		     (const unsigned char *)"client-1", 8);
+	expect_rejected("extra/client-bmp-raw.crt", "client-1.key",
+			"CN is not client-", "alert");
+	make_cn_cert("client-bmp-7", V_ASN1_BMPSTRING, ucs2, sizeof(ucs2));
+	n = net_create_mode(&mode_own, NULL);
+	add_client_ctx(n, n->cctx, "extra/client-bmp-7.crt", "client-1.key",
+		       "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 7);
+	net_free(n);
 }
 
 static void test_max_client_id(void **state)
@@ -2111,6 +2204,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reject_no_cert),
 		cmocka_unit_test(test_reject_bad_cn),
 		cmocka_unit_test(test_max_client_id),
+		cmocka_unit_test(test_cn_string_types),
 		cmocka_unit_test(test_client_checks_server),
 		cmocka_unit_test(test_hello_without_cookie_leaves_no_state),
 		cmocka_unit_test(test_cookie_binding),
