@@ -829,6 +829,8 @@ struct xtel_dtls_server {
 	struct peer_key cur_key;	/* peer of the datagram being handled */
 	unsigned char cur_random[32];	/* its ClientHello's random (cookies) */
 	const struct sockaddr *cur_peer;
+	const unsigned char *cur_dgram;	/* the datagram being handled */
+	size_t cur_len;
 	socklen_t cur_peer_len;
 	uint64_t now;
 
@@ -1703,6 +1705,34 @@ static int captured_tx_seq(const struct xtel_dtls_server *srv, uint64_t *next)
 	return found ? 0 : -ENOENT;
 }
 
+/*
+ * Mark the client's epoch-1 records of the datagram that completed the
+ * handshake (its Finished) as seen: a copy replayed later is then a
+ * replay, not a request to resend our final flight. A Finished the client
+ * repeats itself carries a new record number and still gets the flight.
+ */
+static void seed_window(struct xtel_dtls_server *srv, struct session *s)
+{
+	const unsigned char *d = srv->cur_dgram;
+	size_t off = 0, len = srv->cur_len;
+
+	while (d != NULL && off + DTLS_HDR_LEN <= len) {
+		const unsigned char *r = d + off;
+		size_t flen = (size_t)r[11] << 8 | r[12];
+		struct record_info ri = {
+			.type = r[0],
+			.epoch = (uint16_t)(r[3] << 8 | r[4]),
+			.seq = rec_seq(r),
+		};
+
+		if (off + DTLS_HDR_LEN + flen > len)
+			break;
+		if (ri.epoch == 1 && ri.type == REC_HANDSHAKE)
+			window_mark(s, &ri);
+		off += DTLS_HDR_LEN + flen;
+	}
+}
+
 static int own_rl_take_over(struct xtel_dtls_server *srv, struct session *s)
 {
 	char prf_digest[32];
@@ -1745,6 +1775,14 @@ static int own_rl_take_over(struct xtel_dtls_server *srv, struct session *s)
 	md = SSL_CIPHER_get_handshake_digest(c);
 	if (rl->cipher == NULL || md == NULL || srv->prf == NULL ||
 	    captured_tx_seq(srv, &rl->tx_seq) != 0)
+		goto out;
+	/*
+	 * Without the extended master secret (RFC 7627) a master secret can
+	 * be shared with another connection (triple handshake); the keys
+	 * derived here from it alone would then be too. OpenSSL's own layer
+	 * is as exposed, but it is not this file's construction.
+	 */
+	if (SSL_get_extms_support(s->ssl) != 1)
 		goto out;
 
 	/* key_block = PRF(master, "key expansion", server_random + client_random) */
@@ -1802,6 +1840,7 @@ static int own_rl_take_over(struct xtel_dtls_server *srv, struct session *s)
 	s->parked = false;
 	s->rl = rl;
 	srv->builtin++;
+	seed_window(srv, s);
 	rl = NULL;
 	ret = 0;
 out:
@@ -2206,6 +2245,8 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 		return -EAFNOSUPPORT;
 	srv->now = now;
 	srv->cur_peer = peer;
+	srv->cur_dgram = d;
+	srv->cur_len = len;
 	srv->cur_peer_len = peer_addr_len(&srv->cur_key);
 	if (len < DTLS_HDR_LEN) {
 		srv->st.malformed++;
@@ -2294,6 +2335,7 @@ void xtel_dtls_server_timers(struct xtel_dtls_server *srv, uint64_t now)
 	int r;
 
 	srv->now = now;
+	srv->cur_dgram = NULL;		/* the last input's buffer is gone */
 	cookie_rotate(srv, now);
 	for (s = srv->half_open.head; s != NULL; s = next) {
 		next = s->next;

@@ -33,6 +33,7 @@
 #include <openssl/kdf.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "dgram_bio.h"
@@ -1935,11 +1936,18 @@ static void header_flips(const struct mode *m)
 	 * short record refused before OpenSSL (bit 5 of the length: 23 < 24,
 	 * 15 < 16).
 	 */
-	if (m->openssl_records)
+	if (m->openssl_records) {
 		assert_int_equal(st.bad_record, 104 - 8 - 16 + 1);
-	else
-		assert_int_equal(st.bad_record, strstr(m->ciphers, "GCM") ? 105 : 104);
-	assert_int_equal(st.replay + st.unknown_peer + st.malformed, 0);
+		assert_int_equal(st.replay, 0);
+	} else {
+		/*
+		 * The flip of the lowest sequence bit makes record 1 record 0,
+		 * the client's Finished: a replay (see test_finished_replay).
+		 */
+		assert_int_equal(st.bad_record, strstr(m->ciphers, "GCM") ? 104 : 103);
+		assert_int_equal(st.replay, 1);
+	}
+	assert_int_equal(st.unknown_peer + st.malformed, 0);
 	assert_int_equal(n->delivered, 0);
 	assert_int_equal(st.session_errors, 0);
 	/* The untouched record still arrives, and so does the next one. */
@@ -2030,6 +2038,106 @@ EVP_KDF *EVP_KDF_fetch(OSSL_LIB_CTX *libctx, const char *algorithm,
 	if (real == NULL)
 		*(void **)&real = dlsym(RTLD_NEXT, "EVP_KDF_fetch");
 	return real(libctx, algorithm, properties);
+}
+
+/*
+ * SSL_get_extms_support is SSL_ctrl(GET_EXTMS_SUPPORT), interposed here:
+ * with extms_deny set it reports that no extended master secret was
+ * negotiated; every other control goes to libssl.
+ */
+static bool extms_deny;
+
+long SSL_ctrl(SSL *s, int cmd, long larg, void *parg)
+{
+	static long (*real)(SSL *, int, long, void *);
+
+	if (extms_deny && cmd == SSL_CTRL_GET_EXTMS_SUPPORT)
+		return 0;
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "SSL_ctrl");
+	return real(s, cmd, larg, parg);
+}
+
+/*
+ * The built-in layer derives its keys from the master secret alone, so it
+ * takes over only when the extended master secret was negotiated;
+ * otherwise the session stays on OpenSSL's layer (counted).
+ */
+static void test_builtin_needs_extms(void **state)
+{
+	struct net *n = net_create_mode(&mode_own, NULL);
+
+	(void)state;
+	n->mode.openssl_records = true;	/* what pump() must find */
+	extms_deny = true;
+	add_client(n, 1);
+	pump(n);
+	extms_deny = false;
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).record_layer_fallback, 1);
+	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+
+	/* Negotiated (OpenSSL's default on both ends): the built-in layer. */
+	n = net_create_mode(&mode_own, NULL);
+	add_client(n, 1);
+	pump(n);
+	assert_int_equal(stats(n).record_layer_fallback, 0);
+	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 1);
+	net_free(n);
+}
+
+static struct pkt fin_dgram;
+static bool have_fin;
+
+/* Copy the client's datagram that carries its epoch-1 Finished. */
+static int capture_finished(const struct pkt *p, unsigned int nth)
+{
+	size_t off = 0;
+
+	(void)nth;
+	while (p->to == -1 && !have_fin && off + DTLS_TEST_HDR <= p->len) {
+		const unsigned char *r = p->data + off;
+
+		if (r[0] == 22 && r[3] == 0 && r[4] == 1) {
+			fin_dgram = *p;
+			have_fin = true;
+		}
+		off += DTLS_TEST_HDR + ((size_t)r[11] << 8 | r[12]);
+	}
+	return 0;
+}
+
+/*
+ * A copy of the client's Finished replayed after the handshake is a
+ * replay: it does not make the server resend its final flight.
+ */
+static void test_finished_replay(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+
+	have_fin = false;
+	n->filter = capture_finished;
+	add_client(n, 1);
+	pump(n);
+	n->filter = NULL;
+	assert_true(have_fin);
+	assert_established(n, 0, 1);
+	feed(n, 0, &fin_dgram);
+	assert_int_equal(n->nq, 0);
+	st = stats(n);
+	assert_int_equal(st.retransmits, 0);
+	/* OpenSSL's layer drops it silently, by its own window. */
+	assert_int_equal(st.replay, n->mode.openssl_records ? 0 : 1);
+	assert_int_equal(st.bad_record, 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
 }
 
 /* A failed take-over is counted and logged; the session keeps working. */
@@ -2230,6 +2338,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_header_flips),
 		cmocka_unit_test(test_client_short_record),
 		cmocka_unit_test(test_record_layer_fallback),
+		cmocka_unit_test(test_builtin_needs_extms),
+		BOTH(test_finished_replay),
 		BOTH(test_session_memory),
 		BOTH(test_session_hook),
 		BOTH(test_peer_len_storage),
