@@ -795,6 +795,14 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	/*
+	 * A shell starts background jobs with SIGINT ignored. Once blocked,
+	 * the signal is queued for the signalfd even so, but one that arrives
+	 * before this point would be discarded and the collector would keep
+	 * running: restore the default so an early SIGINT still stops it.
+	 */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a.sfd = signalfd(-1, &mask, SFD_CLOEXEC);

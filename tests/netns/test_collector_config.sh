@@ -153,4 +153,20 @@ else
 	echo "note: seccomp case written for x86_64 only; skipped on $(uname -m)"
 fi
 
+# ---- SIGINT stops a collector started as a background job ----
+# A non-interactive shell starts background jobs with SIGINT ignored; the
+# collector must still stop on it through its signalfd, write its summary
+# and exit 0. No `timeout` in front (it would change the disposition); a
+# watchdog bounds the wait instead.
+bash -c '"$@" & pid=$!; (sleep 10; kill -KILL "$pid") 2>/dev/null & dog=$!
+	sleep 0.5; kill -INT "$pid"; wait "$pid"; rc=$?; kill "$dog" 2>/dev/null; exit $rc' _ \
+	ip netns exec "$XTEL_NS_COL" $C "${P[@]}" --quiet \
+	--summary-json "$work/sigint.json" >"$work/out" 2>"$work/err"
+rc=$?
+if [ $rc -eq 0 ] && python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["stop_reason"]' "$work/sigint.json" 2>/dev/null; then
+	ok "SIGINT to a background collector: exit 0, summary written"
+else
+	fail "SIGINT to a background collector: exit $rc, summary $(ls "$work/sigint.json" 2>&1)"
+fi
+
 finish
