@@ -24,6 +24,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -131,6 +132,7 @@ class Env:
         self.col_ip = os.environ.get("XTEL_COL_IP4", "198.18.0.1")
         self.col_if = os.environ.get("XTEL_COL_IF", "veth-col")
         self.gen_if = os.environ.get("XTEL_GEN_IF", "veth-gen")
+        self.bpffs = os.environ.get("XTEL_BPFFS", "/run/xtel/bpffs")
         self.collector = os.environ.get(
             "XTEL_COLLECTOR", os.path.join(self.build, "userspace", "collector"))
         self.loadgen = os.environ.get(
@@ -210,6 +212,14 @@ def read_counters(env):
     out["softnet_dropped"] = softnet_drop
     if len(veth) == 2:
         out["veth_rx_dropped"], out["veth_rx_packets"] = veth
+    try:
+        txt = subprocess.run(
+            nsexec(env.ns_gen, ["cat", "/sys/class/net/%s/statistics/tx_dropped" % env.gen_if]),
+            capture_output=True, text=True, timeout=10).stdout.split()
+        if txt:
+            out["gen_veth_tx_dropped"] = int(txt[0])
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        pass
     return out
 
 
@@ -220,30 +230,46 @@ def counter_delta(before, after):
 
 # --------------------------------------------------------------- receivers
 
-def wait_ready(env, kind, proc, timeout=5.0):
-    """Until the receiver's socket (or AF_XDP socket) exists in the namespace."""
+def port_bound(env):
     port_hex = ":%04X" % PORT
+    try:
+        text = subprocess.run(nsexec(env.ns_col, ["sh", "-c",
+                                                  "cat /proc/net/udp /proc/net/udp6 2>/dev/null"]),
+                              capture_output=True, text=True, timeout=5).stdout
+    except subprocess.TimeoutExpired:
+        return False
+    return any(len(l.split()) > 1 and l.split()[1].endswith(port_hex)
+               for l in text.splitlines()[1:])
+
+
+def wait_ready(env, kind, proc, log_path, timeout=8.0):
+    """Until the receiver listens on the port (and, for the collector, has
+    finished its XDP/AF_XDP set-up, which it reports with its "collector:
+    <mode> mode, N worker(s) on ..." line; if that wording changes, 2 s after
+    the port is bound)."""
     deadline = time.monotonic() + timeout
+    bound_at = None
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
-        files = "/proc/net/xdp" if kind == "af_xdp" else "/proc/net/udp /proc/net/udp6"
-        try:
-            text = subprocess.run(nsexec(env.ns_col, ["sh", "-c", "cat " + files + " 2>/dev/null"]),
-                                  capture_output=True, text=True, timeout=5).stdout
-        except subprocess.TimeoutExpired:
-            text = ""
-        lines = text.splitlines()
-        if kind == "af_xdp":
-            if len([l for l in lines if l.strip() and not l.startswith("sk")]) > 0:
+        if bound_at is None and port_bound(env):
+            bound_at = time.monotonic()
+        if bound_at is not None:
+            if kind in ("c", "py"):
                 return True
-        elif any(port_hex in l.split()[1] for l in lines[1:] if len(l.split()) > 1):
-            return True
+            try:
+                text = open(log_path).read()
+            except OSError:
+                text = ""
+            if re.search(r"^collector: (plain|dtls) mode, ", text, re.M):
+                return True
+            if time.monotonic() - bound_at > 2.0:
+                return True
         time.sleep(0.05)
-    return proc.poll() is None
+    return proc.poll() is None and bound_at is not None
 
 
-def receiver_cmd(env, kind, mode, cap_s, summary, clients=1):
+def receiver_cmd(env, kind, mode, cap_s, summary, clients=1, pin_dir=None):
     if kind == "c":
         return [env.base_c, "--port", PORT, "--duration", cap_s, "--quiet", 0,
                 "--json", summary]
@@ -253,6 +279,11 @@ def receiver_cmd(env, kind, mode, cap_s, summary, clients=1):
     cmd = [env.collector, "--port", PORT, "--workers", env.workers, "--mode", mode,
            "--duration", "%g" % cap_s, "--summary-json", summary, "--quiet",
            "--iface", env.col_if]
+    # The program's counters are pinned and add up across runs that share
+    # the pins: each row gets its own directory on the testbed's bpffs (the
+    # default under /sys/fs/bpf does not survive `ip netns exec`).
+    if pin_dir and kind != "noxdp":
+        cmd += ["--pin-dir", pin_dir]
     if mode == "dtls":
         cmd += ["--cert", os.path.join(env.certs, "server.crt"),
                 "--key", os.path.join(env.certs, "server.key"),
@@ -407,13 +438,16 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
     # share the 2 cores with the receiver.
     threads = 2 if (rate == 0 or rate > 300000) and clients >= 2 else 1
 
+    pin_dir = os.path.join(env.bpffs, "bench-" + tag)
+    shutil.rmtree(pin_dir, ignore_errors=True)
     t_start = time.monotonic()
     before = read_counters(env)
     with open(rx_log, "w") as rxl:
-        rx = subprocess.Popen(nsexec(env.ns_col, receiver_cmd(env, kind, mode, rx_cap, rx_json, clients)),
+        rx = subprocess.Popen(nsexec(env.ns_col, receiver_cmd(env, kind, mode, rx_cap, rx_json, clients,
+                                                           pin_dir)),
                               stdout=rxl, stderr=subprocess.STDOUT)
     try:
-        if not wait_ready(env, kind, rx):
+        if not wait_ready(env, kind, rx, rx_log):
             tail = ""
             try:
                 tail = open(rx_log).read().strip().splitlines()[-1]
@@ -452,6 +486,7 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
         row["vmhwm_kb"] = read_hwm_kb(rx.pid)
         stop_proc(rx, 15)
     row["receiver_exit"] = rx.returncode
+    shutil.rmtree(pin_dir, ignore_errors=True)
     after = read_counters(env)
     row["counters"] = counter_delta(before, after)
     row["wall_s"] = round(time.monotonic() - t_start, 3)
@@ -474,40 +509,24 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
     return row
 
 
-def leaves(d, path=()):
-    """(path, value) for every integer leaf of a nested dict."""
-    for k, v in d.items():
-        if isinstance(v, dict):
-            yield from leaves(v, path + (k,))
-        elif isinstance(v, int) and not isinstance(v, bool):
-            yield path + (k,), v
+def xdp_losses(rx):
+    """Datagrams the XDP program dropped, and those the AF_XDP rings dropped.
 
-
-XSK_RING_KEYS = ("rx_ring_full", "rx_dropped", "ring_full", "fill_ring_empty",
-                 "rx_fill_ring_empty_descs")
-
-
-def xdp_losses(xdp):
-    """Datagrams the XDP program dropped, and AF_XDP ring drops.
-
-    A total ("dropped", "dropped_total") is used when the summary has one;
-    otherwise the per-reason drop_* counters are added up. Per-client and
-    per-queue breakdowns would count the same packets twice and are skipped.
+    xdp.stats maps every outcome of the program to {packets, bytes}; the
+    drop_* outcomes are datagrams it refused. afxdp has the sockets' own
+    statistics (XDP_STATISTICS).
     """
-    drop_total = None
     drops = 0
+    xdp = rx.get("xdp")
+    if isinstance(xdp, dict):
+        for name, v in (xdp.get("stats") or {}).items():
+            if name.startswith("drop") and isinstance(v, dict):
+                drops += v.get("packets", 0)
     ring = 0
-    for path, v in leaves(xdp):
-        key = path[-1]
-        if any(p in ("clients", "per_client", "queues", "per_queue") for p in path[:-1]):
-            continue
-        if key in ("dropped", "dropped_total", "drops_total") and len(path) <= 2:
-            drop_total = (drop_total or 0) + v
-        elif key.startswith("drop_") or (len(path) >= 2 and path[-2] in ("drops", "dropped")):
-            drops += v
-        elif key in XSK_RING_KEYS:
-            ring += v
-    return (drop_total if drop_total is not None else drops), ring
+    ax = rx.get("afxdp")
+    if isinstance(ax, dict):
+        ring = ax.get("rx_ring_full", 0) + ax.get("rx_dropped", 0)
+    return drops, ring
 
 
 def strip_clients(report):
@@ -536,10 +555,7 @@ def derive(row, lg, rx):
                achieved_pps=achieved, load_s=elapsed)
     # Where the loss happened. The kernel counters cover every receiver;
     # XDP and ring counters exist only in the collector's summary.
-    xdp = first(rx, "xdp", default={}) or {}
-    if not isinstance(xdp, dict):
-        xdp = {}
-    xdp_drop, ring_xsk = xdp_losses(xdp)
+    xdp_drop, ring_xsk = xdp_losses(rx)
     # io_uring: -ENOBUFS completions (the provided buffer ring ran dry).
     ring = first(rx, "counters.enobufs", default=0)
     drops = first(rx, "drops", default={}) or {}
@@ -549,7 +565,10 @@ def derive(row, lg, rx):
     ring += ring_xsk
     rcvbuf = ctr.get("udp_RcvbufErrors", 0) + ctr.get("udp6_RcvbufErrors", 0)
     rcvbuf = max(rcvbuf, first(rx, "drops.rxq_ovfl", "rxq_ovfl", default=0))
-    nic = ctr.get("veth_rx_dropped", 0) + ctr.get("softnet_dropped", 0)
+    # Before the host: the sender veth's TX drops (generator namespace), the
+    # receiving veth's RX drops and the softnet backlog.
+    nic = (ctr.get("veth_rx_dropped", 0) + ctr.get("softnet_dropped", 0) +
+           ctr.get("gen_veth_tx_dropped", 0))
     attributed = xdp_drop + rcvbuf + ring + nic
     row["loss_where"] = {"xdp": xdp_drop, "rcvbuf": rcvbuf, "ring": ring, "nic": nic,
                          "other": max(0, missing - attributed)}
@@ -585,7 +604,11 @@ def derive(row, lg, rx):
     row["cpu_ns_per_dgram"] = cpu_s * 1e9 / received if received else None
     row["rss_kb"] = row.get("vmhwm_kb") or first(rx, "vmhwm_kb", "rusage.maxrss_kb",
                                                  "rusage.max_rss_kb", default=0)
-    row["xdp"] = first(rx, "xdp", default=None)
+    xdp = first(rx, "xdp", default=None)
+    row["xdp"] = ({k: xdp.get(k) for k in ("attach_mode", "afxdp")}
+                  if isinstance(xdp, dict) else xdp)
+    if isinstance(rx.get("afxdp"), dict):
+        row["afxdp_bind_mode"] = rx["afxdp"].get("bind_mode")
     row["rejected"] = first(rx, "dropped_total", "rejected_total", default=0)
     hs = first(lg, "handshakes", default=None)
     if isinstance(hs, dict) and hs.get("attempted"):
@@ -955,6 +978,33 @@ def headline(rows):
     return out
 
 
+def paths_text(rows):
+    """What each collector path was in this run, from the summaries."""
+    def seen(kind, key):
+        vals = sorted({str(r.get(key)) for r in rows if r.get("status") == "ok" and
+                       r["receiver"] == kind and r.get(key) is not None})
+        return "/".join(vals) if vals else None
+
+    parts = []
+    attach = seen("io_uring", "xdp")
+    xdp_modes = sorted({(r.get("xdp") or {}).get("attach_mode") for r in rows
+                        if r.get("status") == "ok" and isinstance(r.get("xdp"), dict)} - {None})
+    if xdp_modes:
+        parts.append("*collector io_uring* = the XDP front end (attached in %s mode) in front of "
+                     "io_uring sockets" % "/".join(xdp_modes))
+    elif attach is not None:
+        parts.append("*collector io_uring* = io_uring sockets (this build attached no XDP)")
+    bind = seen("af_xdp", "afxdp_bind_mode")
+    if bind:
+        parts.append("*collector AF_XDP* = the XDP program redirects the port's datagrams to "
+                     "AF_XDP sockets (%s mode on veth)" % bind)
+    if any(r["receiver"] == "noxdp" for r in rows):
+        parts.append("*collector io_uring, --no-xdp* = the same without XDP")
+    if not parts:
+        return ""
+    return "Paths: " + "; ".join(parts) + ".\n\n"
+
+
 def memory_rows(rows):
     """(row, reference) pairs for the client-count series of each receiver.
 
@@ -994,8 +1044,10 @@ def markdown(env, meta, micro, rows, plots):
                "from the load generator's report and the receiver's summary. *Loss where* "
                "splits it: `xdp` = dropped by the XDP program (collector summary), `rcvbuf` = "
                "socket receive buffer overflow (UDP RcvbufErrors of the collector namespace), "
-               "`ring` = io_uring buffer ring ENOBUFS / AF_XDP ring full, `nic` = veth or "
-               "softnet backlog drops, `other` = the remainder. *CPU* is the receiver's on-CPU "
+               "`ring` = io_uring buffer ring ENOBUFS completions / AF_XDP ring drops "
+               "(rx_ring_full + rx_dropped), `nic` = before the host: the sender veth's TX "
+               "drops, the receiving veth's RX drops and softnet backlog drops, `other` = the "
+               "remainder. *CPU* is the receiver's on-CPU "
                "time (user + system, all threads, from /proc/PID/task/*/schedstat) from the "
                "moment it is ready until the load has drained, so start-up work (BPF "
                "verification, certificate loading, interpreter start) is left out; *CPU %* "
@@ -1010,6 +1062,7 @@ def markdown(env, meta, micro, rows, plots):
                "datagram divided by this row's at the same load (higher is better). The "
                "baselines (bench/baseline_recvmmsg.c, bench/baseline_recvfrom.py) decode the "
                "same header and keep per-client sequence accounting; they have no DTLS.\n\n")
+    out.append(paths_text(rows))
     head = headline(rows)
     if head:
         out.append("## Summary\n\n")
