@@ -41,7 +41,7 @@ USAGE
 
 need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "testbed.sh: creating namespaces needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN): run with sudo" >&2
+		echo "testbed.sh: creating namespaces needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN): run it as root" >&2
 		exit 1
 	fi
 	command -v ip >/dev/null || { echo "testbed.sh: 'ip' not found: run scripts/deps.sh" >&2; exit 1; }
