@@ -23,6 +23,8 @@ static const char *const drop_names[XTEL_DROP_MAX - XTEL_WIRE_ERR_MAX] = {
 	[XTEL_DROP_DTLS_BAD_RECORD - XTEL_WIRE_ERR_MAX] = "dtls_bad_record",
 	[XTEL_DROP_DTLS_REPLAY - XTEL_WIRE_ERR_MAX] = "dtls_replay",
 	[XTEL_DROP_DTLS_MALFORMED - XTEL_WIRE_ERR_MAX] = "dtls_malformed",
+	[XTEL_DROP_DTLS_HALF_OPEN_SOURCE_FULL - XTEL_WIRE_ERR_MAX] =
+		"dtls_half_open_source_full",
 };
 
 /*
@@ -44,6 +46,7 @@ static const struct {
 	{ "bad_record", XTEL_DROP_DTLS_BAD_RECORD },
 	{ "replay", XTEL_DROP_DTLS_REPLAY },
 	{ "malformed", XTEL_DROP_DTLS_MALFORMED },
+	{ "half_open_source_full", XTEL_DROP_DTLS_HALF_OPEN_SOURCE_FULL },
 };
 
 static int dtls_stat_index(const char *name)

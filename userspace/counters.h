@@ -42,6 +42,7 @@ enum xtel_drop {
 	XTEL_DROP_DTLS_BAD_RECORD,	/* record that failed authentication */
 	XTEL_DROP_DTLS_REPLAY,		/* record replayed or behind the window */
 	XTEL_DROP_DTLS_MALFORMED,	/* shorter than a DTLS record header */
+	XTEL_DROP_DTLS_HALF_OPEN_SOURCE_FULL,	/* one source's handshake cap */
 	XTEL_DROP_MAX,
 };
 
