@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "json.h"
 #include "pacing.h"
 #include "report.h"
 
@@ -207,22 +208,6 @@ void xtel_lg_report_text(struct xtel_lg_run *run, int exit_code, FILE *out)
 		run->fatal_msg[0] ? ": " : "", run->fatal_msg);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void json_stats(FILE *f, const struct xtel_lg_client_stats *st)
 {
 	fprintf(f, "\"sent\": %llu, \"sent_init\": %llu, \"sent_heartbeat\": %llu, "
@@ -267,7 +252,7 @@ int xtel_lg_report_json(struct xtel_lg_run *run, int exit_code, FILE *f)
 
 	summarize(run, &s);
 	fprintf(f, "{\n  \"version\": 1,\n  \"target\": ");
-	json_str(f, cfg->target_str);
+	xtel_json_str(f, cfg->target_str);
 	fprintf(f, ",\n  \"mode\": \"%s\",\n  \"clients_configured\": %u,\n"
 		"  \"threads\": %u,\n  \"first_id\": %u,\n  \"seed\": %llu,\n",
 		mode_name(cfg), cfg->clients, cfg->threads, cfg->first_id,
@@ -278,7 +263,7 @@ int xtel_lg_report_json(struct xtel_lg_run *run, int exit_code, FILE *f)
 		cfg->loss, cfg->dup, cfg->reorder, cfg->reorder_depth);
 	fprintf(f, "  \"exit_code\": %d,\n  \"error\": ", exit_code);
 	if (run->fatal_msg[0])
-		json_str(f, run->fatal_msg);
+		xtel_json_str(f, run->fatal_msg);
 	else
 		fputs("null", f);
 	fprintf(f, ",\n  \"interrupted\": %s,\n",
@@ -334,7 +319,7 @@ int xtel_lg_report_json(struct xtel_lg_run *run, int exit_code, FILE *f)
 			hs_done(c) ? ms(c->hs_end_ns - c->hs_start_ns) : 0,
 			c->hs_retransmits);
 		if (c->hs_error[0])
-			json_str(f, c->hs_error);
+			xtel_json_str(f, c->hs_error);
 		else
 			fputs("null", f);
 		fputc('}', f);

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "json.h"
 #include "report.h"
 
 struct run_metric {
@@ -424,30 +425,6 @@ static void print_summary(const struct xtel_reporter *r,
 
 /* ---- JSON ---- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-static void json_double(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, "%.17g", v);
-	else
-		fputs("null", f);
-}
-
 static void json_u64(FILE *f, const char *key, uint64_t v, bool comma)
 {
 	fprintf(f, "\"%s\": %llu%s", key, (unsigned long long)v, comma ? ", " : "");
@@ -525,15 +502,15 @@ static void json_client(FILE *f, const struct xtel_reporter *r,
 		const struct run_metric *m = &rc->m[k];
 
 		fprintf(f, "%s", k ? ", " : "");
-		json_str(f, m->key);
+		xtel_json_str(f, m->key);
 		fputs(": {\"last\": ", f);
-		json_double(f, m->last);
+		xtel_json_double(f, m->last);
 		fputs(", \"min\": ", f);
-		json_double(f, m->count ? m->min : NAN);
+		xtel_json_double(f, m->count ? m->min : NAN);
 		fputs(", \"max\": ", f);
-		json_double(f, m->count ? m->max : NAN);
+		xtel_json_double(f, m->count ? m->max : NAN);
 		fputs(", \"mean\": ", f);
-		json_double(f, m->count ? m->sum / (double)m->count : NAN);
+		xtel_json_double(f, m->count ? m->sum / (double)m->count : NAN);
 		fprintf(f, ", \"count\": %llu}", (unsigned long long)m->count);
 	}
 	fputs("}}", f);
@@ -554,12 +531,12 @@ static int write_json(FILE *f, const struct xtel_reporter *r,
 	sys_s = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 
 	fputs("{\n  \"version\": 1,\n  \"mode\": ", f);
-	json_str(f, cfg->mode == XTEL_MODE_DTLS ? "dtls" : "plain");
+	xtel_json_str(f, cfg->mode == XTEL_MODE_DTLS ? "dtls" : "plain");
 	fputs(",\n  \"bind\": ", f);
-	json_str(f, cfg->bind_str);
+	xtel_json_str(f, cfg->bind_str);
 	fprintf(f, ",\n  \"port\": %u,\n  \"iface\": ", cfg->port);
 	if (cfg->iface)
-		json_str(f, cfg->iface);
+		xtel_json_str(f, cfg->iface);
 	else
 		fputs("null", f);
 	/*
@@ -573,14 +550,14 @@ static int write_json(FILE *f, const struct xtel_reporter *r,
 		fputs("\"xdp\": false", f);
 	fprintf(f, ",\n  \"workers\": %u,\n  \"io_uring_mode\": ",
 		cfg->workers);
-	json_str(f, info->ring_mode);
+	xtel_json_str(f, info->ring_mode);
 	fprintf(f, ",\n  \"rcvbuf_bytes\": %d,\n  \"rcvbuf_forced\": %s,\n",
 		info->rcvbuf_effective, info->rcvbuf_forced ? "true" : "false");
 	fprintf(f, "  \"started_ns\": %llu,\n  \"stopped_ns\": %llu,\n"
 		"  \"duration_s\": %.6f,\n  \"stop_reason\": ",
 		(unsigned long long)info->started_ns,
 		(unsigned long long)info->stopped_ns, info->elapsed_s);
-	json_str(f, info->stop_reason);
+	xtel_json_str(f, info->stop_reason);
 
 	fprintf(f, ",\n  \"totals\": {\"clients\": %u, ", s->n_clients);
 	json_counts(f, &s->total);
@@ -600,7 +577,7 @@ static int write_json(FILE *f, const struct xtel_reporter *r,
 			(unsigned long long)cnt->dtls[d]);
 	fputs("},\n  \"csv\": {\"path\": ", f);
 	if (cfg->csv)
-		json_str(f, cfg->csv);
+		xtel_json_str(f, cfg->csv);
 	else
 		fputs("null", f);
 	fprintf(f, ", \"rows\": %llu, \"dropped\": %llu, \"error\": %d},\n",
