@@ -6,15 +6,14 @@
  * fails loudly at start instead of running with a surprising setting.
  */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "parse.h"
 
 enum {
 	OPT_MODE = 256, OPT_PORT, OPT_BIND, OPT_WORKERS, OPT_IFACE, OPT_NO_XDP,
@@ -136,26 +135,18 @@ void xtel_cli_usage(FILE *out)
 "  4 key does not match certificate\n");
 }
 
+/* The messages are xtel_bad_value's, shared with loadgen; exit code 2. */
 static int bad_value(const char *flag, const char *val, const char *range)
 {
-	fprintf(stderr, "collector: invalid value '%s' for --%s (valid: %s)\n",
-		val, flag, range);
+	xtel_bad_value("collector", flag, val, range);
 	return XTEL_EXIT_USAGE;
 }
 
 static int parse_u64(const char *flag, const char *val, uint64_t lo,
 		     uint64_t hi, const char *range, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!*val || *val == '-' || *val == '+')
-		return bad_value(flag, val, range);
-	errno = 0;
-	v = strtoull(val, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return bad_value(flag, val, range);
-	*out = v;
+	if (xtel_flag_u64("collector", flag, val, lo, hi, range, out))
+		return XTEL_EXIT_USAGE;
 	return 0;
 }
 
@@ -173,14 +164,8 @@ static int parse_uint(const char *flag, const char *val, unsigned int lo,
 static int parse_secs(const char *flag, const char *val, double lo, double hi,
 		      const char *range, double *out)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(val, &end);
-	if (!*val || errno || *end || !isfinite(v) || v < lo || v > hi)
-		return bad_value(flag, val, range);
-	*out = v;
+	if (xtel_flag_double("collector", flag, val, lo, hi, range, out))
+		return XTEL_EXIT_USAGE;
 	return 0;
 }
 
@@ -225,36 +210,14 @@ static int parse_bind(const char *val, struct xtel_config *cfg)
  */
 static int parse_allow(const char *val, struct xtel_config *cfg)
 {
-	static const char range[] = "an IPv4 or IPv6 address or CIDR "
-				    "(e.g. 198.18.0.0/24, 2001:2::/64)";
-	char buf[INET6_ADDRSTRLEN + 8];
-	unsigned char addr[16];
-	const char *slash = strchr(val, '/');
-	size_t alen = slash ? (size_t)(slash - val) : strlen(val);
-	int max;
+	struct xtel_cidr c;
 
 	if (cfg->n_allow >= XTEL_MAX_ALLOW)
 		return bad_value("allow", val, "at most 64 prefixes");
-	if (!alen || alen >= sizeof(buf))
-		return bad_value("allow", val, range);
-	memcpy(buf, val, alen);
-	buf[alen] = '\0';
-	if (inet_pton(AF_INET, buf, addr) == 1)
-		max = 32;
-	else if (inet_pton(AF_INET6, buf, addr) == 1)
-		max = 128;
-	else
-		return bad_value("allow", val, range);
-	if (slash) {
-		char *end;
-		long len;
-
-		errno = 0;
-		len = strtol(slash + 1, &end, 10);
-		if (!slash[1] || *end || errno || len < 0 || len > max ||
-		    slash[1] == '+' || slash[1] == '-')
-			return bad_value("allow", val, range);
-	}
+	/* Host bits are allowed: the loader ignores them, as LPM matching does. */
+	if (xtel_parse_cidr(val, 0, &c))
+		return bad_value("allow", val, "an IPv4 or IPv6 address or CIDR "
+				 "(e.g. 198.18.0.0/24, 2001:2::/64)");
 	cfg->allow[cfg->n_allow++] = val;
 	return 0;
 }

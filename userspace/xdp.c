@@ -28,6 +28,8 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "json.h"
+#include "parse.h"
 #include "xdp.h"
 /* bpftool's generated skeleton casts away const on its embedded object */
 #pragma GCC diagnostic push
@@ -700,63 +702,27 @@ void xtel_xdp_close(struct xtel_xdp *x)
 
 /* ---- allowlist ---- */
 
-static int parse_cidr(const char *cidr, int *family, unsigned char addr[16], unsigned int *plen)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash, *end;
-	unsigned int max, i;
-	unsigned long n;
-
-	if (strlen(cidr) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, cidr);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, buf, addr) == 1) {
-		*family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, addr) == 1) {
-		*family = AF_INET6;
-		max = 128;
-	} else {
-		return -EINVAL;
-	}
-	*plen = max;
-	if (slash) {
-		errno = 0;
-		n = strtoul(slash + 1, &end, 10);
-		if (errno || end == slash + 1 || *end || n > max)
-			return -EINVAL;
-		*plen = n;
-	}
-	/* LPM matching ignores host bits, but deletion needs the exact key */
-	for (i = *plen; i < max; i++)
-		addr[i / 8] &= ~(0x80u >> (i % 8));
-	return 0;
-}
-
 static int allow_op(struct xtel_xdp *x, const char *cidr, bool add)
 {
 	struct xtel_xdp_allow v = { .allow = 1 };
-	unsigned char addr[16];
-	unsigned int plen;
-	int family, fd, err;
+	struct xtel_cidr c;
+	int fd, err;
 
-	err = parse_cidr(cidr, &family, addr, &plen);
+	err = xtel_parse_cidr(cidr, 0, &c);
 	if (err)
 		return err;
-	if (family == AF_INET) {
-		struct xtel_xdp_lpm4 k = { .prefixlen = plen };
+	/* LPM matching ignores host bits, but deletion needs the exact key */
+	xtel_cidr_mask(&c);
+	if (c.family == AF_INET) {
+		struct xtel_xdp_lpm4 k = { .prefixlen = c.prefix };
 
-		memcpy(k.addr, addr, 4);
+		memcpy(k.addr, c.addr, 4);
 		fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW4);
 		err = add ? bpf_map_update_elem(fd, &k, &v, BPF_ANY) : bpf_map_delete_elem(fd, &k);
 	} else {
-		struct xtel_xdp_lpm6 k = { .prefixlen = plen };
+		struct xtel_xdp_lpm6 k = { .prefixlen = c.prefix };
 
-		memcpy(k.addr, addr, 16);
+		memcpy(k.addr, c.addr, 16);
 		fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW6);
 		err = add ? bpf_map_update_elem(fd, &k, &v, BPF_ANY) : bpf_map_delete_elem(fd, &k);
 	}
@@ -935,11 +901,14 @@ int xtel_xdp_write_json(struct xtel_xdp *x, FILE *f)
 	if (err)
 		return err;
 	xtel_xdp_foreach_client(x, count_client, &clients);
-	fprintf(f, "{\"interface\": \"%s\", \"attach_mode\": \"%s\", \"pin_dir\": \"%s\", "
-		"\"port\": %u, \"mode\": \"%s\", \"afxdp\": %s, \"allowlist\": %s, "
+	/* The interface name and the pin path come from the command line. */
+	fputs("{\"interface\": ", f);
+	xtel_json_str(f, x->ifname);
+	fprintf(f, ", \"attach_mode\": \"%s\", \"pin_dir\": ", xtel_xdp_attach_mode(x));
+	xtel_json_str(f, x->opts.no_pin ? "" : x->pin_dir);
+	fprintf(f, ", \"port\": %u, \"mode\": \"%s\", \"afxdp\": %s, \"allowlist\": %s, "
 		"\"handshake_rate\": %u, \"handshake_burst\": %u, \"handshake_global_rate\": %u, "
 		"\"handshake_global_burst\": %u, \"clients\": %llu, \"stats\": {",
-		x->ifname, xtel_xdp_attach_mode(x), x->opts.no_pin ? "" : x->pin_dir,
 		x->opts.port, x->opts.dtls ? "dtls" : "plain", x->opts.afxdp ? "true" : "false",
 		x->opts.allowlist ? "true" : "false", x->opts.handshake_rate,
 		x->opts.handshake_burst, x->opts.handshake_global_rate,

@@ -44,6 +44,11 @@ expect "help" 0 "--summary-json FILE" $C --help
 expect "help lists exit codes" 0 "8 io_uring disabled" $C --help
 expect "port out of range" 2 "for --port (valid: 1..65535)" $C "${P[@]}" --port 70000
 expect "port not a number" 2 "for --port" $C "${P[@]}" --port 77x
+expect "workers with a leading space" 2 "invalid value ' 4' for --workers (valid: 1..256)" \
+	$C "${P[@]}" --workers " 4"
+expect "duration in hex" 2 "invalid value '0x10' for --duration (valid: 0..31536000 seconds)" \
+	$C "${P[@]}" --duration 0x10
+expect "interval with a plus sign" 2 "for --interval" $C "${P[@]}" --interval +1
 expect "workers 0" 2 "for --workers (valid: 1..256)" $C "${P[@]}" --workers 0
 expect "interval 0" 2 "for --interval (valid: 0.1..3600" $C "${P[@]}" --interval 0
 expect "rcvbuf too small" 2 "for --rcvbuf" $C "${P[@]}" --rcvbuf 100
@@ -58,6 +63,8 @@ expect "allow: prefix too long" 2 "for --allow (valid: an IPv4 or IPv6" \
 	$C --mode plain --iface veth-col --allow 198.18.0.0/33
 expect "allow: not an address" 2 "for --allow" \
 	$C --mode plain --iface veth-col --allow 2001:2::zz/64
+expect "allow: prefix with a sign" 2 "invalid value '198.18.0.0/+24' for --allow" \
+	$C --mode plain --iface veth-col --allow 198.18.0.0/+24
 expect "allow without XDP" 2 "need the XDP program" $C "${P[@]}" --allow 198.18.0.0/24
 expect "afxdp without XDP" 2 "need the XDP program" $C "${P[@]}" --afxdp
 expect "handshake-rate out of range" 2 "for --handshake-rate (valid: 0..10000000" \
