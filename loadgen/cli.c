@@ -9,11 +9,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "parse.h"
 
 #ifndef XTEL_VERSION
 #define XTEL_VERSION "0.1.0"
@@ -123,45 +123,22 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The message is xtel_bad_value's, worded as the collector's. */
 static int bad(const char *flag, const char *val, const char *range)
 {
-	fprintf(stderr, "loadgen: %s: invalid value '%s': expected %s\n",
-		flag, val, range);
-	return -EINVAL;
+	return xtel_bad_value("loadgen", flag, val, range);
 }
 
-/* Whole-string unsigned integer in [lo, hi]; no sign, no junk. */
 static int parse_u64(const char *flag, const char *s, uint64_t lo,
 		     uint64_t hi, const char *range, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return bad(flag, s, range);
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return bad(flag, s, range);
-	*out = v;
-	return 0;
+	return xtel_flag_u64("loadgen", flag, s, lo, hi, range, out);
 }
 
-/* Whole-string finite decimal in [lo, hi]. */
 static int parse_double(const char *flag, const char *s, double lo, double hi,
 			const char *range, double *out)
 {
-	char *end;
-	double v;
-
-	if (!*s || !((*s >= '0' && *s <= '9') || *s == '.' || *s == '-'))
-		return bad(flag, s, range);
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < lo || v > hi)
-		return bad(flag, s, range);
-	*out = v;
-	return 0;
+	return xtel_flag_double("loadgen", flag, s, lo, hi, range, out);
 }
 
 int xtel_lg_parse_addr_port(const char *s, struct sockaddr_storage *ss,
@@ -170,8 +147,7 @@ int xtel_lg_parse_addr_port(const char *s, struct sockaddr_storage *ss,
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *port_s;
 	size_t hlen;
-	char *end;
-	unsigned long port;
+	uint64_t port;
 
 	memset(ss, 0, sizeof(*ss));
 	if (*s == '[') {
@@ -196,11 +172,7 @@ int xtel_lg_parse_addr_port(const char *s, struct sockaddr_storage *ss,
 		port_s = colon + 1;
 	}
 	host[hlen] = '\0';
-	if (*port_s < '0' || *port_s > '9')
-		return -EINVAL;
-	errno = 0;
-	port = strtoul(port_s, &end, 10);
-	if (errno || *end || port == 0 || port > 65535)
+	if (xtel_parse_u64(port_s, 1, 65535, &port))
 		return -EINVAL;
 
 	if (*s != '[') {
@@ -227,49 +199,29 @@ int xtel_lg_parse_addr_port(const char *s, struct sockaddr_storage *ss,
 static int parse_cidr(const char *s, struct sockaddr_storage *ss,
 		      uint32_t *prefix)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	size_t hlen;
-	uint64_t p;
-	char *end;
+	struct xtel_cidr c;
 
-	if (!slash)
-		return -EINVAL;
-	hlen = (size_t)(slash - s);
-	if (hlen == 0 || hlen >= sizeof(host) || slash[1] < '0' || slash[1] > '9')
-		return -EINVAL;
-	memcpy(host, s, hlen);
-	host[hlen] = '\0';
-	errno = 0;
-	p = strtoull(slash + 1, &end, 10);
-	if (errno || *end)
+	if (xtel_parse_cidr(s, XTEL_CIDR_NEED_PREFIX, &c) ||
+	    xtel_cidr_host_bits(&c))
 		return -EINVAL;
 	memset(ss, 0, sizeof(*ss));
-	if (strchr(host, ':')) {
+	if (c.family == AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
 		/* A /64 or longer keeps the source arithmetic in 64 bits. */
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1 ||
-		    p < 64 || p > 128)
+		if (c.prefix < 64)
 			return -EINVAL;
 		sin6->sin6_family = AF_INET6;
-		for (unsigned int bit = (unsigned int)p; bit < 128; bit++)
-			if (sin6->sin6_addr.s6_addr[bit / 8] & (0x80 >> (bit % 8)))
-				return -EINVAL;
+		memcpy(&sin6->sin6_addr, c.addr, 16);
 	} else {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		uint32_t a, mask;
 
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1 ||
-		    p < 8 || p > 32)
+		if (c.prefix < 8)
 			return -EINVAL;
 		sin->sin_family = AF_INET;
-		a = ntohl(sin->sin_addr.s_addr);
-		mask = p == 32 ? 0xffffffffu : ~(0xffffffffu >> p);
-		if (a & ~mask)
-			return -EINVAL;
+		memcpy(&sin->sin_addr, c.addr, 4);
 	}
-	*prefix = (uint32_t)p;
+	*prefix = c.prefix;
 	return 0;
 }
 
@@ -281,25 +233,21 @@ static int parse_ramp(const char *s, struct xtel_lg_config *cfg)
 	uint32_t n = 0;
 
 	if (strlen(s) >= sizeof(buf))
-		return bad("--ramp", s, range);
+		return bad("ramp", s, range);
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		double r;
-		char *end;
 
 		if (n == XTEL_LG_MAX_RAMP_STEPS)
-			return bad("--ramp", s, range);
-		errno = 0;
-		r = strtod(tok, &end);
-		if (errno || *end || end == tok || !isfinite(r) || r <= 0 ||
-		    r > 1e7)
-			return bad("--ramp", s, range);
+			return bad("ramp", s, range);
+		if (xtel_parse_double(tok, 0, 1e7, &r) || r <= 0)
+			return bad("ramp", s, range);
 		cfg->rates[n++] = r;
 	}
 	/* strtok_r skips empty fields: ",," or a trailing comma is an error. */
 	if (n == 0 || strstr(s, ",,") || s[0] == ',' || s[strlen(s) - 1] == ',')
-		return bad("--ramp", s, range);
+		return bad("ramp", s, range);
 	cfg->n_rates = n;
 	return 0;
 }
@@ -330,28 +278,28 @@ static int parse_one(int opt, const char *arg, struct xtel_lg_config *cfg,
 	case OPT_TARGET:
 		if (strlen(arg) >= sizeof(cfg->target_str) ||
 		    xtel_lg_parse_addr_port(arg, &cfg->target, &cfg->target_len))
-			return bad("--target", arg,
+			return bad("target", arg,
 				   "IPv4:PORT or [IPv6]:PORT with PORT 1..65535, e.g. 198.18.0.1:7700 or [2001:2::1]:7700");
 		strcpy(cfg->target_str, arg);
 		break;
 	case OPT_CLIENTS:
-		ret = parse_u64("--clients", arg, 0, XTEL_LG_MAX_CLIENTS,
-				"an integer 1..60000 (0 only with --flood-handshakes)", &u);
+		ret = parse_u64("clients", arg, 0, XTEL_LG_MAX_CLIENTS,
+				"an integer 1..60000, or 0 with --flood-handshakes", &u);
 		cfg->clients = (uint32_t)u;
 		break;
 	case OPT_THREADS:
-		ret = parse_u64("--threads", arg, 1, XTEL_LG_MAX_THREADS,
+		ret = parse_u64("threads", arg, 1, XTEL_LG_MAX_THREADS,
 				"an integer 1..64", &u);
 		cfg->threads = (uint32_t)u;
 		break;
 	case OPT_FIRST_ID:
-		ret = parse_u64("--first-id", arg, 0, UINT32_MAX,
-				"an integer 0..4294967295 (and first+clients-1 <= 4294967295)", &u);
+		ret = parse_u64("first-id", arg, 0, UINT32_MAX,
+				"an integer 0..4294967295, and first+clients-1 <= 4294967295", &u);
 		cfg->first_id = (uint32_t)u;
 		break;
 	case OPT_RATE:
-		ret = parse_double("--rate", arg, 0, 1e7,
-				   "packets per second 0..10000000 (0 = as fast as possible)",
+		ret = parse_double("rate", arg, 0, 1e7,
+				   "packets per second 0..10000000, 0 = as fast as possible",
 				   &cfg->rates[0]);
 		break;
 	case OPT_RAMP:
@@ -359,19 +307,19 @@ static int parse_one(int opt, const char *arg, struct xtel_lg_config *cfg,
 		cfg->ramp = true;
 		break;
 	case OPT_STEP:
-		ret = parse_double("--step", arg, 0.1, 3600,
+		ret = parse_double("step", arg, 0.1, 3600,
 				   "seconds 0.1..3600", &cfg->step_s);
 		break;
 	case OPT_DURATION:
-		ret = parse_double("--duration", arg, 0.001, 86400,
+		ret = parse_double("duration", arg, 0.001, 86400,
 				   "seconds 0.001..86400", &cfg->duration_s);
 		break;
 	case OPT_COUNT:
-		ret = parse_u64("--count", arg, 1, 1000000000000ull,
+		ret = parse_u64("count", arg, 1, 1000000000000ull,
 				"an integer 1..1000000000000", &cfg->count);
 		break;
 	case OPT_BATCH:
-		ret = parse_u64("--batch", arg, 1, XTEL_LG_MAX_BATCH,
+		ret = parse_u64("batch", arg, 1, XTEL_LG_MAX_BATCH,
 				"an integer 1..256", &u);
 		cfg->batch = (uint32_t)u;
 		break;
@@ -381,62 +329,62 @@ static int parse_one(int opt, const char *arg, struct xtel_lg_config *cfg,
 		else if (!strcmp(arg, "plain"))
 			cfg->mode = XTEL_LG_MODE_PLAIN;
 		else
-			return bad("--mode", arg, "dtls or plain");
+			return bad("mode", arg, "dtls or plain");
 		break;
 	case OPT_CERTS:
 		if (!*arg)
-			return bad("--certs", arg, "a directory path");
+			return bad("certs", arg, "a directory path");
 		cfg->certs_dir = arg;
 		break;
 	case OPT_HS_TIMEOUT:
-		ret = parse_double("--handshake-timeout", arg, 0.1, 600,
+		ret = parse_double("handshake-timeout", arg, 0.1, 600,
 				   "seconds 0.1..600", &cfg->handshake_timeout_s);
 		break;
 	case OPT_PAYLOAD:
 		cfg->payload_template = arg;
 		break;
 	case OPT_PAYLOAD_SIZE:
-		ret = parse_u64("--payload-size", arg, 0, 1200,
+		ret = parse_u64("payload-size", arg, 0, 1200,
 				"bytes: 0 or 3..1200", &u);
 		if (!ret && (u == 1 || u == 2))
-			return bad("--payload-size", arg, "bytes: 0 or 3..1200 (the shortest metric 'a=1' is 3 bytes)");
+			return bad("payload-size", arg, "bytes: 0 or 3..1200; the shortest metric 'a=1' is 3 bytes");
 		cfg->payload_size = (uint32_t)u;
 		break;
 	case OPT_HEARTBEAT:
-		ret = parse_double("--heartbeat", arg, 0, 3600,
+		ret = parse_double("heartbeat", arg, 0, 3600,
 				   "seconds: 0 (off) or 0.01..3600", &cfg->heartbeat_s);
 		if (!ret && cfg->heartbeat_s > 0 && cfg->heartbeat_s < 0.01)
-			return bad("--heartbeat", arg, "seconds: 0 (off) or 0.01..3600");
+			return bad("heartbeat", arg, "seconds: 0 (off) or 0.01..3600");
 		break;
 	case OPT_SEED:
-		ret = parse_u64("--seed", arg, 0, UINT64_MAX,
+		ret = parse_u64("seed", arg, 0, UINT64_MAX,
 				"an integer 0..18446744073709551615", &cfg->seed);
 		break;
 	case OPT_LOSS:
-		ret = parse_double("--loss", arg, 0, 1,
-				   "a probability 0..1 (e.g. 0.05)", &cfg->loss);
+		ret = parse_double("loss", arg, 0, 1,
+				   "a probability 0..1, e.g. 0.05", &cfg->loss);
 		break;
 	case OPT_DUP:
-		ret = parse_double("--dup", arg, 0, 1,
-				   "a probability 0..1 (e.g. 0.05)", &cfg->dup);
+		ret = parse_double("dup", arg, 0, 1,
+				   "a probability 0..1, e.g. 0.05", &cfg->dup);
 		break;
 	case OPT_REORDER:
-		ret = parse_double("--reorder", arg, 0, 1,
-				   "a probability 0..1 (e.g. 0.05)", &cfg->reorder);
+		ret = parse_double("reorder", arg, 0, 1,
+				   "a probability 0..1, e.g. 0.05", &cfg->reorder);
 		break;
 	case OPT_REORDER_DEPTH:
-		ret = parse_u64("--reorder-depth", arg, 1,
+		ret = parse_u64("reorder-depth", arg, 1,
 				XTEL_LG_MAX_REORDER_DEPTH,
 				"an integer 1..10000", &u);
 		cfg->reorder_depth = (uint32_t)u;
 		break;
 	case OPT_FLOOD:
-		ret = parse_double("--flood-handshakes", arg, 1, 1e6,
+		ret = parse_double("flood-handshakes", arg, 1, 1e6,
 				   "ClientHellos per second 1..1000000", &cfg->flood_pps);
 		break;
 	case OPT_FLOOD_SRC:
 		if (parse_cidr(arg, &cfg->flood_net, &cfg->flood_prefix))
-			return bad("--flood-src", arg,
+			return bad("flood-src", arg,
 				   "IPv4 CIDR /8../32 or IPv6 CIDR /64../128 with host bits zero, e.g. 198.18.1.0/24");
 		cfg->flood_src_given = true;
 		break;
@@ -445,7 +393,7 @@ static int parse_one(int opt, const char *arg, struct xtel_lg_config *cfg,
 		break;
 	case OPT_REPORT_JSON:
 		if (!*arg)
-			return bad("--report-json", arg, "a file path");
+			return bad("report-json", arg, "a file path");
 		cfg->report_json = arg;
 		break;
 	default:
@@ -465,27 +413,30 @@ static int conflict(const char *a, const char *b)
 /* Checks that involve more than one flag. */
 static int check_combination(struct xtel_lg_config *cfg, const bool *seen)
 {
+	char val[16], range[64];
+
 #define SEEN(o) seen[(o) - OPT_TARGET]
 	if (!SEEN(OPT_TARGET)) {
 		fprintf(stderr, "loadgen: --target ADDR:PORT is required (try --help)\n");
 		return -EINVAL;
 	}
 	if (cfg->clients == 0 && !SEEN(OPT_FLOOD)) {
-		fprintf(stderr, "loadgen: --clients: invalid value '0': expected an integer 1..60000 (0 only with --flood-handshakes)\n");
-		return -EINVAL;
+		return bad("clients", "0",
+			   "an integer 1..60000, or 0 with --flood-handshakes");
 	}
 	if (cfg->clients > 0 && cfg->threads > cfg->clients) {
-		fprintf(stderr, "loadgen: --threads: invalid value '%u': expected 1..%u (at most one thread per client)\n",
-			cfg->threads, cfg->clients);
-		return -EINVAL;
+		snprintf(val, sizeof(val), "%u", cfg->threads);
+		snprintf(range, sizeof(range),
+			 "1..%u, at most one thread per client", cfg->clients);
+		return bad("threads", val, range);
 	}
 	if (cfg->clients > 0 &&
 	    (uint64_t)cfg->first_id + cfg->clients - 1 > UINT32_MAX) {
-		fprintf(stderr, "loadgen: --first-id: invalid value '%u': expected 0..%llu for %u clients\n",
-			cfg->first_id,
-			(unsigned long long)UINT32_MAX - cfg->clients + 1,
-			cfg->clients);
-		return -EINVAL;
+		snprintf(val, sizeof(val), "%u", cfg->first_id);
+		snprintf(range, sizeof(range), "0..%llu for %u clients",
+			 (unsigned long long)UINT32_MAX - cfg->clients + 1,
+			 cfg->clients);
+		return bad("first-id", val, range);
 	}
 	if (SEEN(OPT_RAMP) && SEEN(OPT_RATE))
 		return conflict("--ramp", "--rate");

@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 	} else if (xtel_lg_payload_compile(&run.payload, cfg.payload_template ?
 					   cfg.payload_template : default_payload,
 					   err, sizeof(err))) {
-		fprintf(stderr, "loadgen: --payload: invalid value '%s': %s\n",
+		fprintf(stderr, "loadgen: invalid value '%s' for --payload: %s\n",
 			cfg.payload_template, err);
 		return XTEL_LG_EXIT_USAGE;
 	}
@@ -160,7 +160,7 @@ int main(int argc, char **argv)
 	if (cfg.report_json) {
 		json_out = fopen(cfg.report_json, "w");
 		if (!json_out) {
-			fprintf(stderr, "loadgen: --report-json: invalid value '%s': cannot create the file: %s\n",
+			fprintf(stderr, "loadgen: invalid value '%s' for --report-json: cannot create the file: %s\n",
 				cfg.report_json, strerror(errno));
 			code = XTEL_LG_EXIT_USAGE;
 			goto out_clients;

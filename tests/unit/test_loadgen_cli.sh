@@ -38,12 +38,12 @@ expect() {
 
 T=(--target 127.0.0.1:9 --mode plain)
 
-# bad FLAG VALUE...: each value is rejected with the flag and "expected".
+# bad FLAG VALUE...: each value is rejected with the flag and its valid range.
 bad() {
 	local flag=$1 v
 	shift
 	for v in "$@"; do
-		expect 2 "loadgen: $flag: invalid value '.*': expected" "${T[@]}" "$flag" "$v"
+		expect 2 "loadgen: invalid value '.*' for $flag \(valid: " "${T[@]}" "$flag" "$v"
 	done
 }
 
@@ -57,20 +57,20 @@ expect 0 "^loadgen \(xtel\) [0-9]" --version
 for v in "" 127.0.0.1 127.0.0.1: 127.0.0.1:0 127.0.0.1:65536 127.0.0.1:x \
 	 300.0.0.1:7700 2001:2::1:7700 "[2001:2::1]" "[2001:2::1]7700" \
 	 "[nothost]:7700" localhost:7700 "127.0.0.1:7700 "; do
-	expect 2 "loadgen: --target: invalid value '.*': expected IPv4:PORT or \[IPv6\]:PORT" \
+	expect 2 "loadgen: invalid value '.*' for --target \(valid: IPv4:PORT or \[IPv6\]:PORT" \
 		--mode plain --target "$v"
 done
 expect 2 "--target ADDR:PORT is required" --mode plain
 
-bad --clients -1 x 1.5 60001 "" 99999999999999999999
-expect 2 "--clients: invalid value '0'.*only with --flood-handshakes" "${T[@]}" --clients 0
+bad --clients -1 x 1.5 60001 "" 99999999999999999999 +1 " 1" 0x1
+expect 2 "invalid value '0' for --clients \(valid: .*or 0 with --flood-handshakes\)" "${T[@]}" --clients 0
 bad --threads 0 65 -2 abc
-expect 2 "--threads: invalid value '4': expected 1..2" "${T[@]}" --clients 2 --threads 4
+expect 2 "invalid value '4' for --threads \(valid: 1..2, at most one thread per client\)" "${T[@]}" --clients 2 --threads 4
 bad --first-id -1 4294967296 1e3
-expect 2 "--first-id: invalid value '4294967295': expected 0..4294967294 for 2 clients" \
+expect 2 "invalid value '4294967295' for --first-id \(valid: 0..4294967294 for 2 clients\)" \
 	"${T[@]}" --clients 2 --first-id 4294967295
-bad --rate -1 10000001 abc 1e99 nan inf ""
-bad --ramp "" 0 -5 1,,2 ,1 1, 1,x 20000000 "$(seq -s, 1 65)"
+bad --rate -1 10000001 abc 1e99 nan inf "" 0x10 +5 " 5" "5 "
+bad --ramp "" 0 -5 1,,2 ,1 1, 1,x 1,0x5 "1, 2" 1,+2 1,inf 20000000 "$(seq -s, 1 65)"
 bad --step 0 0.05 3601 x
 bad --duration 0 -1 86401 x nan
 bad --count 0 -1 1000000000001 1.5 x
@@ -91,16 +91,16 @@ bad --report-json ""
 bad --certs ""
 
 # Payload templates are checked against the wire grammar.
-expect 2 "loadgen: --payload: invalid value 'a=1;'.*malformed_metric" "${T[@]}" --payload 'a=1;'
-expect 2 "loadgen: --payload: invalid value 'bad key=1'.*bad_key" "${T[@]}" --payload 'bad key=1'
-expect 2 "loadgen: --payload: invalid value 'a=x'.*bad_value" "${T[@]}" --payload 'a=x'
-expect 2 "loadgen: --payload: invalid value 'a=1;a=2'.*duplicate_key" "${T[@]}" --payload 'a=1;a=2'
-expect 2 "loadgen: --payload: invalid value 'a={nope}'.*bad placeholder" "${T[@]}" --payload 'a={nope}'
-expect 2 "loadgen: --payload: invalid value 'a={rand:5:1}'.*bad placeholder" "${T[@]}" --payload 'a={rand:5:1}'
-expect 2 "loadgen: --payload: invalid value 'a={rand:1.5:2}'.*bad placeholder" "${T[@]}" --payload 'a={rand:1.5:2}'
-expect 2 "loadgen: --payload: invalid value 'a=\{seq'.*bad placeholder" "${T[@]}" --payload 'a={seq'
-expect 2 "loadgen: --payload: invalid value 'a=1}'.*unmatched" "${T[@]}" --payload 'a=1}'
-expect 2 "loadgen: --payload: .*too_many_metrics" "${T[@]}" \
+expect 2 "loadgen: invalid value 'a=1;' for --payload: .*malformed_metric" "${T[@]}" --payload 'a=1;'
+expect 2 "loadgen: invalid value 'bad key=1' for --payload: .*bad_key" "${T[@]}" --payload 'bad key=1'
+expect 2 "loadgen: invalid value 'a=x' for --payload: .*bad_value" "${T[@]}" --payload 'a=x'
+expect 2 "loadgen: invalid value 'a=1;a=2' for --payload: .*duplicate_key" "${T[@]}" --payload 'a=1;a=2'
+expect 2 "loadgen: invalid value 'a={nope}' for --payload: .*bad placeholder" "${T[@]}" --payload 'a={nope}'
+expect 2 "loadgen: invalid value 'a={rand:5:1}' for --payload: .*bad placeholder" "${T[@]}" --payload 'a={rand:5:1}'
+expect 2 "loadgen: invalid value 'a={rand:1.5:2}' for --payload: .*bad placeholder" "${T[@]}" --payload 'a={rand:1.5:2}'
+expect 2 "loadgen: invalid value 'a=\{seq' for --payload: .*bad placeholder" "${T[@]}" --payload 'a={seq'
+expect 2 "loadgen: invalid value 'a=1}' for --payload: .*unmatched" "${T[@]}" --payload 'a=1}'
+expect 2 "loadgen: invalid value '.*' for --payload: .*too_many_metrics" "${T[@]}" \
 	--payload "$(for i in $(seq 33); do printf 'k%d=1;' "$i"; done | sed 's/;$//')"
 
 # Combinations.
@@ -118,7 +118,7 @@ expect 2 "--mode dtls needs --certs DIR" --target 127.0.0.1:9 --mode dtls
 expect 2 "unknown option '--bogus'" "${T[@]}" --bogus
 expect 2 "--rate needs a value" "${T[@]}" --rate
 expect 2 "unexpected argument 'extra'" "${T[@]}" extra
-expect 2 "--report-json: invalid value '/nonexistent/dir/r.json': cannot create" \
+expect 2 "invalid value '/nonexistent/dir/r.json' for --report-json: cannot create" \
 	"${T[@]}" --count 1 --report-json /nonexistent/dir/r.json
 
 # Good values are accepted: a tiny run to a loopback port nobody listens on
