@@ -135,14 +135,21 @@ static int parse_placeholder(const char *s, size_t n, struct xtel_lg_ph *ph)
 	return 0;
 }
 
-/* Render with every random placeholder at one extreme, for validation. */
-static size_t render_extreme(const struct xtel_lg_payload *p, int use_hi,
-			     char *buf)
+/*
+ * Expand the template into buf. extreme < 0 renders the real values; 0 or 1
+ * puts every placeholder at its smallest or largest value, which is how
+ * validate() finds the longest datagram a run can produce. One loop serves
+ * both so validation checks exactly what the senders will write.
+ */
+static size_t render_parts(const struct xtel_lg_payload *p,
+			   const struct xtel_lg_render_ctx *ctx, int extreme,
+			   char *buf)
 {
 	size_t n = 0;
 
 	for (uint32_t i = 0; i < p->n_parts; i++) {
 		const struct xtel_lg_ph *ph = &p->parts[i];
+		uint64_t span;
 
 		switch (ph->kind) {
 		case XTEL_LG_PH_LITERAL:
@@ -150,17 +157,31 @@ static size_t render_extreme(const struct xtel_lg_payload *p, int use_hi,
 			n += ph->len;
 			break;
 		case XTEL_LG_PH_SEQ:
-		case XTEL_LG_PH_ELAPSED_MS:
-			n += fmt_u64(buf + n, use_hi ? UINT64_MAX : 0);
+			n += fmt_u64(buf + n, ctx->seq);
 			break;
 		case XTEL_LG_PH_CLIENT:
-			n += fmt_u64(buf + n, use_hi ? UINT32_MAX : 0);
+			n += fmt_u64(buf + n, ctx->client_id);
+			break;
+		case XTEL_LG_PH_ELAPSED_MS:
+			n += fmt_u64(buf + n, ctx->elapsed_ms);
 			break;
 		case XTEL_LG_PH_RAND:
-			n += fmt_i64(buf + n, use_hi ? ph->hi : ph->lo);
+			if (extreme >= 0) {
+				n += fmt_i64(buf + n, extreme ? ph->hi : ph->lo);
+				break;
+			}
+			span = (uint64_t)(ph->hi - ph->lo) + 1;
+			n += fmt_i64(buf + n, ph->lo +
+				     (int64_t)(rng_next(ctx->rng) % span));
 			break;
 		case XTEL_LG_PH_RANDF:
-			n += fmt_milli(buf + n, use_hi ? ph->hi : ph->lo);
+			if (extreme >= 0) {
+				n += fmt_milli(buf + n, extreme ? ph->hi : ph->lo);
+				break;
+			}
+			span = (uint64_t)(ph->hi - ph->lo);
+			n += fmt_milli(buf + n, ph->lo + (span ?
+				       (int64_t)(rng_next(ctx->rng) % span) : 0));
 			break;
 		}
 	}
@@ -175,7 +196,12 @@ static int validate(const struct xtel_lg_payload *p, char *err, size_t errlen)
 	struct xtel_msg msg;
 
 	for (int hi = 0; hi < 2; hi++) {
-		size_t n = render_extreme(p, hi, buf);
+		const struct xtel_lg_render_ctx ext = {
+			.seq = hi ? UINT64_MAX : 0,
+			.client_id = hi ? UINT32_MAX : 0,
+			.elapsed_ms = hi ? UINT64_MAX : 0,
+		};
+		size_t n = render_parts(p, &ext, hi, buf);
 		enum xtel_wire_err werr;
 		ssize_t len;
 
@@ -312,41 +338,9 @@ int xtel_lg_payload_fixed(struct xtel_lg_payload *p, uint32_t size)
 size_t xtel_lg_payload_render(const struct xtel_lg_payload *p,
 			      const struct xtel_lg_render_ctx *ctx, char *buf)
 {
-	size_t n = 0;
-
 	if (p->fixed) {
 		memcpy(buf, p->text, p->text_len);
 		return p->text_len;
 	}
-	for (uint32_t i = 0; i < p->n_parts; i++) {
-		const struct xtel_lg_ph *ph = &p->parts[i];
-		uint64_t span;
-
-		switch (ph->kind) {
-		case XTEL_LG_PH_LITERAL:
-			memcpy(buf + n, p->text + ph->off, ph->len);
-			n += ph->len;
-			break;
-		case XTEL_LG_PH_SEQ:
-			n += fmt_u64(buf + n, ctx->seq);
-			break;
-		case XTEL_LG_PH_CLIENT:
-			n += fmt_u64(buf + n, ctx->client_id);
-			break;
-		case XTEL_LG_PH_ELAPSED_MS:
-			n += fmt_u64(buf + n, ctx->elapsed_ms);
-			break;
-		case XTEL_LG_PH_RAND:
-			span = (uint64_t)(ph->hi - ph->lo) + 1;
-			n += fmt_i64(buf + n, ph->lo +
-				     (int64_t)(rng_next(ctx->rng) % span));
-			break;
-		case XTEL_LG_PH_RANDF:
-			span = (uint64_t)(ph->hi - ph->lo);
-			n += fmt_milli(buf + n, ph->lo + (span ?
-				       (int64_t)(rng_next(ctx->rng) % span) : 0));
-			break;
-		}
-	}
-	return n;
+	return render_parts(p, ctx, -1, buf);
 }
