@@ -494,6 +494,36 @@ fatal:
 }
 
 /*
+ * Registry and ingest state of datagram path i (a worker, or the AF_XDP
+ * path after them). Returns 0 or the exit code for main, after a message:
+ * DTLS credential problems found while loading them are exit codes 3 and 4.
+ */
+static int path_init(struct app *a, unsigned int i)
+{
+	const struct xtel_config *cfg = &a->cfg;
+	char err[XTEL_DTLS_ERR_LEN] = "";
+	int rc;
+
+	a->regs[i] = xtel_registry_new(cfg->max_clients);
+	if (!a->regs[i]) {
+		fprintf(stderr, "collector: registry: %s\n", strerror(errno));
+		return XTEL_EXIT_RUNTIME;
+	}
+	rc = xtel_ingest_init(&a->igs[i], cfg, i, a->regs[i], &a->cnts[i],
+			      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL,
+			      err, sizeof(err));
+	if (!rc)
+		return 0;
+	fprintf(stderr, "collector: %s\n", err[0] ? err : strerror(-rc));
+	if (rc == -EKEYREJECTED)
+		return XTEL_EXIT_KEY_MISMATCH;
+	if (rc == -ENOENT || rc == -EACCES || rc == -EBADMSG ||
+	    rc == -ENOMSG || rc == -EINVAL)
+		return XTEL_EXIT_CERT;
+	return XTEL_EXIT_RUNTIME;
+}
+
+/*
  * --afxdp: open one XSK per RX queue and a datagram path for them. When
  * AF_XDP is unavailable, say why (afxdp.c printed the cause) and keep
  * receiving through io_uring: the program passes datagrams of queues
@@ -503,7 +533,6 @@ static int afxdp_setup(struct app *a)
 {
 	const struct xtel_config *cfg = &a->cfg;
 	struct xtel_afxdp_opts ao = { .ifname = cfg->iface };
-	char err[XTEL_DTLS_ERR_LEN] = "";
 	unsigned int i = a->n;
 	int rc;
 
@@ -514,18 +543,9 @@ static int afxdp_setup(struct app *a)
 			"receiving through io_uring\n", cfg->iface, strerror(-rc));
 		return 0;
 	}
-	a->regs[i] = xtel_registry_new(cfg->max_clients);
-	if (!a->regs[i]) {
-		fprintf(stderr, "collector: registry: %s\n", strerror(errno));
+	/* The workers loaded the same credentials: any failure is a runtime one. */
+	if (path_init(a, i))
 		return XTEL_EXIT_RUNTIME;
-	}
-	rc = xtel_ingest_init(&a->igs[i], cfg, i, a->regs[i], &a->cnts[i],
-			      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL,
-			      err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "collector: %s\n", err[0] ? err : strerror(-rc));
-		return XTEL_EXIT_RUNTIME;
-	}
 	a->axr.ig = &a->igs[i];
 	a->axr.cnt = &a->cnts[i];
 	a->axr.send_fd = xtel_rx_worker_fd(a->workers[0]);
@@ -538,7 +558,6 @@ static int afxdp_setup(struct app *a)
 static int setup(struct app *a)
 {
 	const struct xtel_config *cfg = &a->cfg;
-	char err[XTEL_DTLS_ERR_LEN] = "";
 	int rcvbuf_eff = 0;
 	bool forced = false;
 	int rc;
@@ -569,23 +588,9 @@ static int setup(struct app *a)
 	for (unsigned int i = 0; i < a->n; i++) {
 		int fd;
 
-		a->regs[i] = xtel_registry_new(cfg->max_clients);
-		if (!a->regs[i]) {
-			fprintf(stderr, "collector: registry: %s\n", strerror(errno));
-			return XTEL_EXIT_RUNTIME;
-		}
-		rc = xtel_ingest_init(&a->igs[i], cfg, i, a->regs[i], &a->cnts[i],
-				      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL,
-				      err, sizeof(err));
-		if (rc) {
-			fprintf(stderr, "collector: %s\n", err[0] ? err : strerror(-rc));
-			if (rc == -EKEYREJECTED)
-				return XTEL_EXIT_KEY_MISMATCH;
-			if (rc == -ENOENT || rc == -EACCES || rc == -EBADMSG ||
-			    rc == -ENOMSG || rc == -EINVAL)
-				return XTEL_EXIT_CERT;
-			return XTEL_EXIT_RUNTIME;
-		}
+		rc = path_init(a, i);
+		if (rc)
+			return rc;
 		fd = xtel_rx_socket_open(cfg, &rcvbuf_eff, &forced);
 		if (fd < 0)
 			return bind_error(cfg, fd);
