@@ -314,21 +314,39 @@ static void print_table(struct xtel_reporter *r, const struct xtel_snapshot *s,
 	free(rows);
 }
 
+/*
+ * What both reports start with: close the interval in progress (it counts,
+ * and the snapshot then reports it as complete), snapshot every registry,
+ * fold the metrics into the run's totals and read the counters. Returns
+ * the snapshot's error with nothing to free, or 0 with s the caller's to
+ * keep or free and fold_metrics' result in *fold_rc.
+ */
+static int take_snapshot(struct xtel_reporter *r, uint64_t now_ns, bool final,
+			 struct xtel_snapshot *s,
+			 struct xtel_worker_counters *cnt, int *fold_rc)
+{
+	int rc;
+
+	xtel_interval_advance();
+	rc = xtel_snapshot_take(r->regs, r->n_regs, now_ns,
+				(uint64_t)(r->cfg->stale_after_s * 1e9), final, s);
+	if (rc)
+		return rc;
+	*fold_rc = fold_metrics(r, s);
+	r->counters(r->counters_arg, cnt);
+	return 0;
+}
+
 int xtel_report_interval(struct xtel_reporter *r, uint64_t now_ns,
 			 double elapsed_s)
 {
 	struct xtel_worker_counters cnt;
 	struct xtel_snapshot s;
-	int rc;
+	int rc, taken;
 
-	/* Close the interval first so the snapshot reports it as complete. */
-	xtel_interval_advance();
-	rc = xtel_snapshot_take(r->regs, r->n_regs, now_ns,
-				(uint64_t)(r->cfg->stale_after_s * 1e9), false, &s);
-	if (rc)
-		return rc;
-	rc = fold_metrics(r, &s);
-	r->counters(r->counters_arg, &cnt);
+	taken = take_snapshot(r, now_ns, false, &s, &cnt, &rc);
+	if (taken)
+		return taken;
 	if (!r->cfg->quiet)
 		print_table(r, &s, &cnt,
 			    elapsed_s - (r->have_prev ? r->prev_elapsed_s : 0.0));
@@ -604,16 +622,11 @@ int xtel_report_final(struct xtel_reporter *r, uint64_t now_ns,
 {
 	struct xtel_worker_counters cnt;
 	struct xtel_snapshot s;
-	int rc;
+	int rc, taken;
 
-	/* The interval in progress counts too: close it before the snapshot. */
-	xtel_interval_advance();
-	rc = xtel_snapshot_take(r->regs, r->n_regs, now_ns,
-				(uint64_t)(r->cfg->stale_after_s * 1e9), true, &s);
-	if (rc)
-		return rc;
-	rc = fold_metrics(r, &s);
-	r->counters(r->counters_arg, &cnt);
+	taken = take_snapshot(r, now_ns, true, &s, &cnt, &rc);
+	if (taken)
+		return taken;
 	print_summary(r, &s, &cnt, info);
 	if (json && !rc)
 		rc = write_json(json, r, &s, &cnt, info);
