@@ -1005,6 +1005,91 @@ def headline(rows):
     return out
 
 
+def find_row(rows, section, kind, mode, clients=None, rate=None, flood=None):
+    for r in rows:
+        if (r.get("status") == "ok" and r["section"] == section and r["receiver"] == kind and
+                r["mode"] == mode and (clients is None or r["clients"] == clients) and
+                (rate is None or r["offered_pps"] == rate) and
+                (flood is None or bool(r.get("flood_pps")) == flood)):
+            return r
+    return None
+
+
+def key_figures(rows):
+    """A few sentences computed from the rows, for the top of the report."""
+    keys = []
+    seeds = [r for r in rows if r["section"] == "seeds" and r.get("status") == "ok"]
+    if seeds:
+        lossless = all(r["lost"] == 0 for r in seeds)
+        keys.append("Seed table (1 client at 1,000/s, 5 at 5,000/s, 10 at 20,000/s): %s." % (
+            "every receiver, plain and DTLS, received every datagram" if lossless else
+            "loss in %s" % ", ".join("%s %s %d clients" % (r["path"], r["mode"], r["clients"])
+                                     for r in seeds if r["lost"])))
+    for rate in (100000, 200000):
+        col = find_row(rows, "rate", "io_uring", "plain", 10, rate)
+        c = find_row(rows, "rate", "c", "plain", 10, rate)
+        py = find_row(rows, "rate", "py", "plain", 10, rate)
+        if col and c and py and col.get("cpu_ns_per_dgram"):
+            keys.append(
+                "At %s datagrams/s (10 clients, plain) the collector (XDP + io_uring) used "
+                "%.0f ns of CPU per datagram against %.0f for the C recvmmsg baseline (%.1fx) "
+                "and %.0f for the Python recvfrom one (%.1fx), which lost %.2f%% (collector: "
+                "%.2f%%)." % (fmt_rate(rate), col["cpu_ns_per_dgram"], c["cpu_ns_per_dgram"],
+                              c["cpu_ns_per_dgram"] / col["cpu_ns_per_dgram"],
+                              py["cpu_ns_per_dgram"],
+                              py["cpu_ns_per_dgram"] / col["cpu_ns_per_dgram"],
+                              py["loss_pct"], col["loss_pct"]))
+            break
+    plain = find_row(rows, "rate", "io_uring", "plain", 10, 100000)
+    dtls = find_row(rows, "rate", "io_uring", "dtls", 10, 100000)
+    if plain and dtls and plain.get("cpu_ns_per_dgram") and dtls.get("cpu_ns_per_dgram"):
+        keys.append("DTLS at 100k datagrams/s: %.0f ns per datagram with decryption, %.0f ns "
+                    "plain (difference %+.0f ns), loss %.2f%%." % (
+                        dtls["cpu_ns_per_dgram"], plain["cpu_ns_per_dgram"],
+                        dtls["cpu_ns_per_dgram"] - plain["cpu_ns_per_dgram"], dtls["loss_pct"]))
+    best = [h for h in headline(rows) if h["best_pps"] and h["receiver"] != "py"]
+    if best:
+        keys.append("Highest rate taken with < %g%% loss, 10 clients: %s. On this 2-core "
+                    "testbed the load generator shares the CPUs, so most paths stop at the "
+                    "sender's ceiling, not their own." % (LOSSLESS_PCT, "; ".join(
+                        "%s %s %.0f/s" % (h["path"], h["mode"], h["best_pps"]) for h in best)))
+    lossy = [r for r in rows if r.get("status") == "ok" and r["receiver"] in
+             ("io_uring", "af_xdp", "noxdp") and r.get("host_loss_pct", 0) >= LOSSLESS_PCT]
+    if lossy:
+        keys.append("Where the collector itself lost datagrams: %s." % "; ".join(
+            "%s %s at %.0f/s: %.2f%% (%s)" % (r["path"], r["mode"], r["achieved_pps"],
+                                              r["host_loss_pct"], where_text(r))
+            for r in lossy))
+    big = [r for r in rows if r.get("status") == "ok" and r["section"] == "clients" and
+           r["mode"] == "dtls" and r.get("handshakes") and r["receiver"] == "io_uring"]
+    if big:
+        r = max(big, key=lambda x: x["clients"])
+        h = r["handshakes"]
+        keys.append("%d DTLS clients connecting at once: %s handshakes completed (%s failed) at "
+                    "%s/s, %s us of collector CPU each; then %.2f%% loss at %s datagrams/s." % (
+                        r["clients"], h.get("ok"), h.get("failed"), num(h.get("rate_per_s")),
+                        num(h.get("collector_cpu_us_per_handshake")), r["loss_pct"],
+                        fmt_rate(r["offered_pps"])))
+    mem = [(r, ref) for r, ref in memory_rows(rows) if r["receiver"] == "io_uring"]
+    if mem:
+        keys.append("Collector memory per client: %s." % "; ".join(
+            "%s %d clients %.1f KiB" % (r["mode"], r["clients"],
+                                        (r["rss_kb"] - ref["rss_kb"]) / float(r["clients"] - ref["clients"]))
+            for r, ref in mem))
+    calm = find_row(rows, "flood", "io_uring", "dtls", flood=False)
+    fl = find_row(rows, "flood", "io_uring", "dtls", flood=True)
+    allow = find_row(rows, "flood", "xdp_allow", "dtls", flood=True)
+    if calm and fl:
+        txt = ("Handshake flood of %s ClientHellos/s: established clients lost %.3f%%; "
+               "collector CPU %.0f%% (%.0f%% without the flood)" % (
+                   fmt_rate(fl["flood_pps"]), fl["loss_pct"], fl["cpu_pct"], calm["cpu_pct"]))
+        if allow:
+            txt += ", %.0f%% when XDP's allowlist drops the flood before the socket" % (
+                allow["cpu_pct"])
+        keys.append(txt + ".")
+    return keys
+
+
 def paths_text(rows):
     """What each collector path was in this run, from the summaries."""
     def seen(kind, key):
@@ -1099,6 +1184,9 @@ def markdown(env, meta, micro, rows, plots):
                "baselines (bench/baseline_recvmmsg.c, bench/baseline_recvfrom.py) decode the "
                "same header and keep per-client sequence accounting; they have no DTLS.\n\n")
     out.append(paths_text(rows))
+    keys = key_figures(rows)
+    if keys:
+        out.append("## Key figures\n\n" + "".join("- %s\n" % k for k in keys) + "\n")
     head = headline(rows)
     if head:
         out.append("## Summary\n\n")
@@ -1271,10 +1359,13 @@ def plots(env, rows):
              "Receiver CPU per datagram against offered rate")):
         script = os.path.join(pdir, name + ".gp")
         with open(script, "w") as f:
-            f.write("set terminal pngcairo size 900,560 noenhanced font 'sans,10'\n")
+            f.write("set terminal pngcairo size 960,600 noenhanced font 'sans,10'\n")
             f.write("set output '%s'\n" % os.path.join(pdir, name))
             f.write("set title '%s'\nset xlabel 'offered rate (datagrams/s)'\n" % title)
-            f.write("set ylabel '%s'\nset logscale x\nset grid\nset key outside right top\n" % ylabel)
+            f.write("set ylabel '%s'\nset logscale x\nset grid\n" % ylabel)
+            # Loss rises to the right, CPU per datagram falls: each key goes
+            # in the corner its curves leave empty.
+            f.write("set key inside %s top opaque box\n" % ("left" if col == 2 else "right"))
             if col == 3:
                 f.write("set logscale y\n")
             else:
