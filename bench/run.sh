@@ -114,9 +114,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-scripts/testbed.sh up
+scripts/testbed.sh up >/dev/null
 
-# Python runs the rows; bash keeps the trap that removes the testbed.
+# Python runs the rows; bash keeps the trap that removes the testbed. The
+# suite runs as a child we wait for, so that a signal to this script is
+# handled at once (bash defers traps while a foreground command runs): it is
+# passed on, the suite stops its receiver and generator, then the EXIT trap
+# removes the testbed.
 python3 bench/suite.py --src "$top" --build "$build" --out "$out" \
 	${certs:+--certs "$certs"} --level "$level" --command "$cmdline" \
-	"${publish[@]}" "${extra[@]}"
+	"${publish[@]}" "${extra[@]}" &
+suite=$!
+stop_suite() { # exit status
+	kill -TERM "$suite" 2>/dev/null || true
+	wait "$suite" 2>/dev/null || true
+	exit "$1"
+}
+trap 'stop_suite 130' INT
+trap 'stop_suite 143' TERM
+wait "$suite"

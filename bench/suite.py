@@ -494,6 +494,7 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
         row.update(status="error", note="loadgen exceeded its time bound")
     finally:
         row["vmhwm_kb"] = read_hwm_kb(rx.pid)
+        row["receiver_exited_early"] = rx.poll() is not None
         stop_proc(rx, 15)
     row["receiver_exit"] = rx.returncode
     shutil.rmtree(pin_dir, ignore_errors=True)
@@ -516,6 +517,13 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
     if row.get("loadgen_exit"):
         row.update(status="error", note="loadgen exit %s: %s; receiver stopped by %s" % (
             row["loadgen_exit"], lgr.get("error"), rxr.get("stop_reason", "?")))
+    elif lgr.get("interrupted") or row["receiver_exited_early"]:
+        # Nothing in the suite signals the generator, or the receiver before
+        # the load ended: something outside did (e.g. another testbed.sh up
+        # with the same XTEL_NS_SUFFIX, which kills what runs in them).
+        row.update(status="error", note="stopped by a signal from outside the suite "
+                   "(loadgen interrupted: %s, receiver: %s)" % (
+                       lgr.get("interrupted"), rxr.get("stop_reason", "exited early")))
     return row
 
 
@@ -704,8 +712,20 @@ def plan(env):
     return rows
 
 
+def testbed_id(env):
+    """Inodes of the two namespaces: they change if someone recreates them."""
+    ids = []
+    for ns in (env.ns_col, env.ns_gen):
+        try:
+            ids.append(os.stat("/run/netns/" + ns).st_ino)
+        except OSError:
+            ids.append(None)
+    return tuple(ids)
+
+
 def run_all(env):
     rows = []
+    tb = testbed_id(env)
     todo = plan(env)
     saturated = set()   # (section, kind, mode) lines that reached saturation
     failed = {}         # (kind, mode) -> consecutive errors
@@ -739,6 +759,13 @@ def run_all(env):
                 progress(i, len(todo), row, t0)
             continue
         row = run_row(env, i, section, kind, mode, clients, rate, secs, flood)
+        now_tb = testbed_id(env)
+        if now_tb != tb:
+            warn("the testbed namespaces %s/%s were recreated during row %d by something "
+                 "outside this suite (same XTEL_NS_SUFFIX?): that row is run again"
+                 % (env.ns_col, env.ns_gen, i))
+            tb = now_tb
+            row.update(status="error", note="testbed recreated from outside during the row")
         if row.get("status") != "ok":
             # Other work on a shared machine can disturb one row (a stray
             # signal, a port still held): say so and run it once more.
@@ -1394,6 +1421,14 @@ def main():
     ap.add_argument("--no-micro", action="store_true")
     ap.add_argument("--no-e2e", action="store_true")
     args = ap.parse_args()
+    # run.sh starts this program as a background job, which a shell starts
+    # with SIGINT ignored; restore it, and make SIGTERM end the run the same
+    # way, so the finally blocks stop the receiver and the generator.
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     env = Env(args)
     t0 = time.monotonic()
     meta = {"command": env.command, "level": env.level, "commit": git_commit(env.src),
@@ -1428,4 +1463,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        warn("interrupted: the current row's receiver and generator were stopped")
+        sys.exit(130)

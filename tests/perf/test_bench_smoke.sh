@@ -20,12 +20,18 @@ fi
 out=$(mktemp -d /tmp/xtel-bench-smoke.XXXXXX)
 trap 'rm -rf "$out"' EXIT
 
-# run.sh tears its testbed down by itself; --no-build because meson test has
-# just built this tree.
-if ! "$src/bench/run.sh" --smoke --no-build --build "$build" --out "$out"; then
+# run.sh tears its testbed down by itself, also when meson's timeout sends
+# SIGTERM (passed on from here); --no-build because meson test has just
+# built this tree.
+"$src/bench/run.sh" --smoke --no-build --build "$build" --out "$out" &
+runner=$!
+trap 'kill -TERM $runner 2>/dev/null; wait $runner; rm -rf "$out"; exit 1' TERM INT
+if ! wait $runner; then
 	echo "FAIL bench/run.sh --smoke exited non-zero"
 	exit 1
 fi
+trap 'rm -rf "$out"' EXIT
+trap - TERM INT
 
 python3 - "$out" <<'PY'
 import json, os, sys
