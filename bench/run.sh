@@ -31,6 +31,9 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+caller=$PWD
+# Paths given on the command line are relative to where it was typed.
+abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
 usage() { sed -n '10,25p' "$0" | sed 's/^# \{0,1\}//'; }
@@ -47,10 +50,10 @@ while [ $# -gt 0 ]; do
 	--quick) level=quick ;;
 	--smoke) level=smoke ;;
 	--full) level=full ;;
-	--out) out=${2:?--out needs a directory}; shift ;;
-	--out=*) out=${1#--out=} ;;
-	--build) build=${2:?--build needs a directory}; shift ;;
-	--build=*) build=${1#--build=} ;;
+	--out) out=$(abspath "${2:?--out needs a directory}"); shift ;;
+	--out=*) out=$(abspath "${1#--out=}") ;;
+	--build) build=$(abspath "${2:?--build needs a directory}"); shift ;;
+	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
 	--no-micro | --no-e2e) extra+=("$1") ;;
