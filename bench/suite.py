@@ -558,7 +558,7 @@ def xdp_losses(rx):
 def strip_clients(report):
     if not isinstance(report, dict):
         return report
-    return {k: v for k, v in report.items() if k != "clients"}
+    return {k: v for k, v in report.items() if k not in ("clients", "xdp_clients")}
 
 
 def derive(row, lg, rx):
