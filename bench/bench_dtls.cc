@@ -14,15 +14,23 @@
  *
  * usage: bench_dtls SOURCE_ROOT [benchmark flags]
  * Certificates are generated with SOURCE_ROOT/certs/gen.sh into a temporary
- * directory that is removed at exit.
+ * /tmp/xtel-bench-dtls.* directory that is removed when the benchmarks end,
+ * also when they fail, exit early or are stopped by a signal (they run in a
+ * child process; the parent removes the directory).
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <ftw.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -254,38 +262,109 @@ void BM_session_memory(benchmark::State &state)
 BENCHMARK(BM_session_memory)->Args({1000, 0})->Args({1000, 1})
 	->Iterations(1)->Unit(benchmark::kMillisecond);
 
+/*
+ * Removes the certificate directory and everything in it (gen.sh writes a
+ * bad/ subdirectory too). nftw instead of system("rm -rf"): no shell, and
+ * a failure is reported.
+ */
+int remove_entry(const char *path, const struct stat *, int, struct FTW *)
+{
+	if (remove(path) != 0) {
+		fprintf(stderr, "bench_dtls: cannot remove %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+volatile sig_atomic_t child_pid;
+
+void forward_signal(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+/*
+ * Generates the certificates and runs the benchmarks in a child, whose
+ * exit status is returned. Google Benchmark ends the process itself on
+ * some errors, and a timeout (meson, the suite) sends a signal: none of
+ * that can skip the parent's removal of the directory.
+ */
+int run_child(const char *src_root)
+{
+	struct sigaction sa = {};
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0) {
+		perror("bench_dtls: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		std::string cmd = std::string("'") + src_root + "/certs/gen.sh' '" +
+				  certdir + "' 2 >/dev/null";
+
+		if (system(cmd.c_str()) != 0) {
+			fprintf(stderr, "bench_dtls: %s failed\n", cmd.c_str());
+			_exit(1);
+		}
+		benchmark::RunSpecifiedBenchmarks();
+		benchmark::Shutdown();
+		fflush(stdout);
+		_exit(0);
+	}
+	child_pid = pid;
+	sa.sa_handler = forward_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, nullptr);
+	sigaction(SIGTERM, &sa, nullptr);
+	sigaction(SIGHUP, &sa, nullptr);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			perror("bench_dtls: waitpid");
+			return 1;
+		}
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	fprintf(stderr, "bench_dtls: benchmarks ended by signal %d\n",
+		WTERMSIG(status));
+	return 128 + WTERMSIG(status);
+}
+
 }  // namespace
 
 int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/xtel-bench-dtls.XXXXXX";
-	std::string cmd;
+	const char *src_root;
 	int ret;
 
 	if (argc < 2 || argv[1][0] == '-') {
 		fprintf(stderr, "usage: bench_dtls SOURCE_ROOT [benchmark flags]\n");
 		return 2;
 	}
+	src_root = argv[1];
+	argv[1] = argv[0];
+	argc--;
+	/*
+	 * Flags first: --help and --benchmark_list_tests end the process inside
+	 * Initialize, before anything exists that would need removing (every
+	 * `bench_dtls SRC --help` the suite ran to recognise Google Benchmark
+	 * used to leave a directory behind).
+	 */
+	benchmark::Initialize(&argc, argv + 1);
+	if (benchmark::ReportUnrecognizedArguments(argc, argv + 1))
+		return 2;
 	if (mkdtemp(dir) == nullptr) {
-		perror("mkdtemp");
+		perror("bench_dtls: mkdtemp");
 		return 1;
 	}
 	certdir = dir;
-	cmd = std::string("'") + argv[1] + "/certs/gen.sh' '" + certdir +
-	      "' 2 >/dev/null";
-	if (system(cmd.c_str()) != 0) {
-		fprintf(stderr, "bench_dtls: %s failed\n", cmd.c_str());
-		ret = 1;
-	} else {
-		argv[1] = argv[0];
-		argc--;
-		benchmark::Initialize(&argc, argv + 1);
-		benchmark::RunSpecifiedBenchmarks();
-		benchmark::Shutdown();
-		ret = 0;
-	}
-	cmd = "rm -rf '" + certdir + "'";
-	if (system(cmd.c_str()) != 0)
+	ret = run_child(src_root);
+	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		ret = 1;
 	return ret;
 }
