@@ -17,9 +17,10 @@
  * A thread stops after --duration seconds or when it has sent its share of
  * --count DATA datagrams (count / threads, the first threads take the
  * remainder), whichever comes first. Prints one JSON object on stdout:
- * {"sent": DATA datagrams sent, "elapsed_s": from starting the threads to the last
- * one's end, "pps": sent / elapsed_s, "threads": T, ...}. Exit 0, 1 on a system
- * error (socket, send), 2 on a bad flag.
+ * {"sent": DATA datagrams sent, "sent_all": the same plus INIT and BYE,
+ * "elapsed_s": from starting the threads to the end of the last one,
+ * "pps": sent / elapsed_s, "threads": T, ...}. Exit 0, 1 on a system error
+ * (socket, send), 2 on a bad flag.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -67,6 +68,7 @@ struct sender {
 	uint64_t quota;		/* DATA datagrams to send at most */
 	uint64_t deadline_ns;	/* CLOCK_MONOTONIC */
 	uint64_t sent;		/* DATA datagrams the kernel accepted */
+	uint64_t ctl_sent;	/* INIT and BYE datagrams sent */
 	uint64_t end_ns;
 	int err;		/* 0 or -errno of the failure that stopped it */
 	const char *err_what;
@@ -273,6 +275,7 @@ static void *sender_main(void *arg)
 		s->err_what = "send INIT";
 		goto out_close;
 	}
+	s->ctl_sent++;
 	while (s->sent < s->quota) {
 		uint64_t left = s->quota - s->sent;
 		unsigned int n = left < BATCH ? (unsigned int)left : BATCH;
@@ -304,7 +307,8 @@ static void *sender_main(void *arg)
 	}
 	s->end_ns = now_ns(CLOCK_MONOTONIC);
 	/* BYE carries the last sequence number sent; best effort. */
-	send_one(fd, XTEL_MSG_BYE, s->client_id, seq);
+	if (send_one(fd, XTEL_MSG_BYE, s->client_id, seq) == 0)
+		s->ctl_sent++;
 out_close:
 	close(fd);
 out_free:
@@ -388,7 +392,7 @@ int main(int argc, char **argv)
 {
 	static struct config cfg;
 	struct sender senders[MAX_THREADS];
-	uint64_t t0, end = 0, sent = 0;
+	uint64_t t0, end = 0, sent = 0, ctl = 0;
 	unsigned int i, started = 0;
 	double elapsed;
 	int ret, rc = 0;
@@ -424,14 +428,16 @@ int main(int argc, char **argv)
 			rc = 1;
 		}
 		sent += s->sent;
+		ctl += s->ctl_sent;
 		if (s->end_ns > end)
 			end = s->end_ns;
 	}
 	elapsed = end > t0 ? (double)(end - t0) / 1e9 : 0.0;
-	printf("{\"sent\": %" PRIu64 ", \"elapsed_s\": %.6f, \"pps\": %.1f, "
+	printf("{\"sent\": %" PRIu64 ", \"sent_all\": %" PRIu64 ", "
+	       "\"elapsed_s\": %.6f, \"pps\": %.1f, "
 	       "\"threads\": %u, \"payload_size\": %u, \"datagram_bytes\": %u, "
 	       "\"batch\": %d}\n",
-	       sent, elapsed, elapsed > 0 ? (double)sent / elapsed : 0.0,
+	       sent, sent + ctl, elapsed, elapsed > 0 ? (double)sent / elapsed : 0.0,
 	       cfg.threads, cfg.payload_size,
 	       (unsigned int)XTEL_WIRE_HDR_LEN + cfg.payload_size, BATCH);
 	return rc;
