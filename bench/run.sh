@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# The XTel benchmark suite in one command: micro-benchmarks (Google
-# Benchmark, ns/op) and end-to-end rows on the two-namespace testbed for the
-# collector's io_uring and AF_XDP paths, plain and DTLS, side by side with two
-# baseline receivers (C recvmmsg, Python recvfrom) under the same loads.
-# Writes results.json, PERFORMANCE.md and PNG plots into the output directory.
+# The XTel benchmark suite in one command: micro-benchmarks, end-to-end rows
+# on the two-namespace testbed (collector io_uring and AF_XDP, plain and DTLS,
+# beside C recvmmsg and Python recvfrom baselines), the load generator's own
+# ceiling against bench/bare_sendmmsg and its pacing. Writes results.json,
+# PERFORMANCE.md and PNG plots into the output directory.
 #
 # usage: sudo bench/run.sh [--quick | --smoke] [--out DIR] [--publish]
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]

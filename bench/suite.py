@@ -13,7 +13,10 @@ teardown trap) and then runs this program, which:
      both bounded in count and time; the loss is split by where it happened
      (XDP program, socket buffer, io_uring/AF_XDP ring, remainder) from the
      collector's summary and the namespace's kernel counters;
-  3. writes results.json (everything, raw reports included), PERFORMANCE.md
+  3. runs the load generator section: loadgen's highest rate (plain and DTLS,
+     1 and 2 threads) next to a bare sendmmsg loop (bench/bare_sendmmsg.c)
+     with as many threads, and loadgen's pacing accuracy at fixed rates;
+  4. writes results.json (everything, raw reports included), PERFORMANCE.md
      (the tables) and PNG plots made with gnuplot into the output directory,
      and with --publish also docs/PERFORMANCE.md and docs/img/*.png.
 
@@ -44,6 +47,15 @@ ALLOW_CIDR = "198.18.0.0/24"
 # the receiver, and the next rate may well go through).
 SATURATION_LOSS_PCT = 10.0
 PLAIN_PATHS = ("io_uring", "af_xdp")
+# The load generator section: 10 clients; the payload every sender of the
+# ceiling rows sends (loadgen --payload-size, bare_sendmmsg --payload-size),
+# so that both put the same 92-byte datagrams on the wire; the fixed rates
+# whose pacing is checked.
+SENDER_CLIENTS = 10
+SENDER_PAYLOAD = 64
+SENDER_THREADS = (1, 2)
+PACING_RATES = (20000, 100000)
+SENDER_LABEL = {"loadgen": "loadgen", "bare": "bare sendmmsg loop"}
 
 # What each level runs: seconds of DATA per row, Google Benchmark min time,
 # the rising-rate series (10 clients; 0 = as fast as the generator can),
@@ -54,12 +66,13 @@ LEVELS = {
     "smoke": dict(secs=1.0, micro=0.01, plain_rates=[], dtls_rates=[],
                   plain_clients=[], dtls_clients=[], seeds=[(1, 1000)],
                   seed_modes=("plain",), seed_paths=("io_uring",),
-                  seed_baselines=("c",), flood=None),
+                  seed_baselines=("c",), flood=None, sender=None),
     "quick": dict(secs=1.0, micro=0.05, plain_rates=[100000, 300000, 0],
                   dtls_rates=[50000], plain_clients=[100, 1000],
                   dtls_clients=[100, 1000], seeds=[(1, 1000), (5, 5000), (10, 20000)],
                   seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
-                  seed_baselines=("c", "py"), flood=(10, 5000, 20000)),
+                  seed_baselines=("c", "py"), flood=(10, 5000, 20000),
+                  sender=dict(secs=1.0, pacing_secs=2.0)),
     "full": dict(secs=2.0, micro=0.2,
                  plain_rates=[50000, 100000, 200000, 300000, 400000, 500000, 0],
                  dtls_rates=[25000, 50000, 100000, 200000, 0],
@@ -67,7 +80,8 @@ LEVELS = {
                  seeds=[(1, 1000), (5, 5000), (10, 20000)],
                  seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
                  seed_baselines=("c", "py"), flood=(10, 5000, 50000),
-                 noxdp_rates=[100000, 300000, 0]),
+                 noxdp_rates=[100000, 300000, 0],
+                 sender=dict(secs=3.0, pacing_secs=5.0)),
 }
 
 RECEIVER_LABEL = {
@@ -142,6 +156,7 @@ class Env:
             "XTEL_LOADGEN", os.path.join(self.build, "loadgen", "loadgen"))
         self.base_c = os.path.join(self.build, "bench", "baseline_recvmmsg")
         self.base_py = os.path.join(self.src, "bench", "baseline_recvfrom.py")
+        self.bare = os.path.join(self.build, "bench", "bare_sendmmsg")
         os.makedirs(self.raw, exist_ok=True)
         self.col_help = self._help(self.collector)
         self.lg_help = self._help(self.loadgen)
@@ -309,7 +324,8 @@ def receiver_cmd(env, kind, mode, cap_s, summary, clients=1, pin_dir=None):
     return cmd
 
 
-def loadgen_cmd(env, mode, clients, rate, secs, report, flood=0, threads=1):
+def loadgen_cmd(env, mode, clients, rate, secs, report, flood=0, threads=1,
+                payload_size=None):
     # --count bounds the datagrams, --duration the time: whichever ends first.
     per_client = max(1, int(round(rate * secs / clients))) if rate else 10 ** 9
     cmd = [env.loadgen, "--target", "%s:%d" % (env.col_ip, PORT),
@@ -321,7 +337,29 @@ def loadgen_cmd(env, mode, clients, rate, secs, report, flood=0, threads=1):
         cmd += ["--certs", env.certs]
     if flood:
         cmd += ["--flood-handshakes", int(flood)]
+    if payload_size:
+        cmd += ["--payload-size", int(payload_size)]
     return cmd
+
+
+def bare_cmd(env, threads, secs):
+    """The bare sendmmsg loop: as fast as it can, bounded by time and count
+    (the count is far above what 2 cores send in that time)."""
+    return [env.bare, "--target", "%s:%d" % (env.col_ip, PORT), "--threads", threads,
+            "--duration", "%g" % secs, "--count", 10 ** 9,
+            "--payload-size", SENDER_PAYLOAD]
+
+
+def bare_as_report(bare):
+    """bare_sendmmsg's JSON in the shape of a loadgen report, for derive()."""
+    if not isinstance(bare, dict) or "sent" not in bare:
+        return None
+    return {"totals": {"sent": bare.get("sent_all", bare["sent"]),
+                       "sent_data": bare["sent"]},
+            "rate": {"requested_pps": 0, "achieved_pps": bare.get("pps"),
+                     "achieved_wire_pps": bare.get("pps"),
+                     "data_elapsed_s": bare.get("elapsed_s")},
+            "bare_sendmmsg": bare}
 
 
 # --------------------------------------------------------------------- rows
@@ -419,17 +457,26 @@ def stop_proc(proc, timeout):
         proc.wait()
 
 
-def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0, attempt=1):
-    """One receiver, one loadgen run; returns the row dict."""
-    row = _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
+def run_row(env, seq, section, kind, mode, clients, rate, secs, flood=0, attempt=1,
+            opts=None):
+    """One receiver, one loadgen run; returns the row dict.
+
+    opts (the load generator section): sender ("loadgen" or "bare"),
+    threads, payload_size.
+    """
+    row = _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt,
+                   opts or {})
     row.pop("_sampler", None)
     row.pop("_cpu_marks", None)
     return row
 
 
-def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt):
-    tag = "%03d-%s-%s-%s-c%d-r%d%s" % (seq, section, kind, mode, clients, rate,
-                                       "-try%d" % attempt if attempt > 1 else "")
+def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt, opts):
+    sender = opts.get("sender", "loadgen")
+    tag = "%03d-%s-%s-%s-c%d-r%d%s%s" % (
+        seq, section, kind, mode, clients, rate,
+        "-%s-t%d" % (sender, opts["threads"]) if "threads" in opts else "",
+        "-try%d" % attempt if attempt > 1 else "")
     rx_json = os.path.join(env.raw, tag + "-receiver.json")
     lg_json = os.path.join(env.raw, tag + "-loadgen.json")
     rx_log = os.path.join(env.raw, tag + "-receiver.log")
@@ -440,6 +487,8 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
     row = Row(section=section, receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
               clients=clients, offered_pps=rate, duration_s=secs, flood_pps=flood,
               tag=tag)
+    if opts:
+        row.update(sender=sender, sender_label=SENDER_LABEL[sender])
     # Handshakes come before the DATA phase: give them time in both bounds.
     hs_allow = (clients / 300.0 + 3.0) if mode == "dtls" else 0.0
     lg_cap = secs + hs_allow + 2.0
@@ -447,7 +496,13 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
     # One sender thread reaches ~300-400k/s here; beyond that two, which then
     # share the 2 cores with the receiver.
     threads = 2 if (rate == 0 or rate > 300000) and clients >= 2 else 1
-
+    threads = opts.get("threads", threads)
+    row["threads"] = threads
+    if sender == "bare":
+        sender_cmd = bare_cmd(env, threads, secs)
+    else:
+        sender_cmd = loadgen_cmd(env, mode, clients, rate, secs, lg_json, flood, threads,
+                                 opts.get("payload_size"))
     pin_dir = os.path.join(env.bpffs, "bench-" + tag)
     shutil.rmtree(pin_dir, ignore_errors=True)
     t_start = time.monotonic()
@@ -473,10 +528,14 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
         sampler.start()
         w0 = time.monotonic()
         try:
-            with open(lg_log, "w") as lgl:
-                lg = subprocess.run(nsexec(env.ns_gen, loadgen_cmd(env, mode, clients, rate, secs,
-                                                                   lg_json, flood, threads)),
-                                    stdout=lgl, stderr=subprocess.STDOUT, timeout=lg_cap + 30)
+            # loadgen writes its report itself; the bare loop prints its
+            # JSON on stdout.
+            with open(lg_log, "w") as lgl, \
+                    open(lg_json if sender == "bare" else os.devnull, "w") as lgo:
+                lg = subprocess.run(nsexec(env.ns_gen, sender_cmd),
+                                    stdout=lgo if sender == "bare" else lgl,
+                                    stderr=lgl if sender == "bare" else subprocess.STDOUT,
+                                    timeout=lg_cap + 30)
             t_exit = time.monotonic()
             row["loadgen_exit"] = lg.returncode
             # Let the receiver drain what is still queued before it stops.
@@ -502,6 +561,8 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt)
     row["counters"] = counter_delta(before, after)
     row["wall_s"] = round(time.monotonic() - t_start, 3)
     lgr = load_json(lg_json)
+    if sender == "bare":
+        lgr = bare_as_report(lgr)
     rxr = load_json(rx_json)
     # Per-client arrays stay in the raw files: with 10,000 clients they
     # would make results.json tens of megabytes.
@@ -579,6 +640,12 @@ def derive(row, lg, rx):
                lost_receiver=lost_rx, lost=missing,
                loss_pct=(100.0 * missing / sent) if sent else 0.0,
                achieved_pps=achieved, load_s=elapsed)
+    # What the sender's report says about its own rate: DATA seqs per
+    # second against what was asked for, and DATA datagrams per second.
+    row["requested_pps"] = first(lg, "rate.requested_pps", default=None)
+    row["wire_pps"] = first(lg, "rate.achieved_wire_pps", default=achieved)
+    row["data_seqs"] = first(lg, "totals.data_seqs", default=None)
+    row["sent_data"] = first(lg, "totals.sent_data", default=None)
     # Where the loss happened. The kernel counters cover every receiver;
     # XDP and ring counters exist only in the collector's summary.
     xdp_drop, ring_xsk = xdp_losses(rx)
@@ -709,6 +776,23 @@ def plan(env):
         rows.append(("flood", "xdp_allow", "dtls", clients, rate, flood))
         if c.get("noxdp_rates"):
             rows.append(("flood", "noxdp", "dtls", clients, rate, flood))
+    snd = c.get("sender")
+    if snd:
+        # Sender ceilings: towards the C baseline for plain (it keeps up with
+        # what two sender threads send), towards the collector without XDP
+        # for DTLS (a DTLS sender needs someone to complete its handshakes).
+        for threads in SENDER_THREADS:
+            base = dict(threads=threads, payload_size=SENDER_PAYLOAD, secs=snd["secs"])
+            rows.append(("sender", "c", "plain", threads, 0, 0, dict(base, sender="bare")))
+            rows.append(("sender", "c", "plain", SENDER_CLIENTS, 0, 0,
+                         dict(base, sender="loadgen")))
+            rows.append(("sender", "noxdp", "dtls", SENDER_CLIENTS, 0, 0,
+                         dict(base, sender="loadgen")))
+        # Pacing: loadgen's default payload, 1 thread (the suite's choice
+        # below 300k/s), its report against the rate asked for.
+        for rate in PACING_RATES:
+            rows.append(("pacing", "c", "plain", SENDER_CLIENTS, rate, 0,
+                         dict(sender="loadgen", threads=1, secs=snd["pacing_secs"])))
     return rows
 
 
@@ -732,13 +816,18 @@ def run_all(env):
     na_seen = set()
     dtls_ok, afxdp_ok = env.have_dtls(), env.have_afxdp()
     t0 = time.monotonic()
-    for i, (section, kind, mode, clients, rate, flood) in enumerate(todo, 1):
+    for i, item in enumerate(todo, 1):
+        section, kind, mode, clients, rate, flood = item[:6]
+        opts = dict(item[6]) if len(item) > 6 else {}
         line = (section, kind, mode, clients if section == "rate" else 0)
-        secs = env.cfg["secs"]
+        secs = opts.pop("secs", env.cfg["secs"])
+        fkey = (kind, mode, opts.get("sender"))
         why = None
         if kind in PLAIN_PATHS + ("noxdp", "xdp_allow") and not env.have_collector():
             why = "collector not built"
-        elif not env.have_loadgen():
+        elif opts.get("sender") == "bare" and not os.access(env.bare, os.X_OK):
+            why = "bench/bare_sendmmsg not built"
+        elif opts.get("sender", "loadgen") == "loadgen" and not env.have_loadgen():
             why = "loadgen not built"
         elif mode == "dtls" and not dtls_ok:
             why = "DTLS not available in this build"
@@ -746,10 +835,13 @@ def run_all(env):
             why = "collector has no --afxdp"
         elif section == "rate" and line in saturated:
             why = "skipped: saturated at a lower rate"
-        elif failed.get((kind, mode), 0) >= 2:
+        elif failed.get(fkey, 0) >= 2:
             why = "skipped: two earlier rows of this path failed"
         if why:
             row = na_row(section, kind, mode, clients, rate, why)
+            if opts:
+                row.update(sender=opts.get("sender"), threads=opts.get("threads"),
+                           sender_label=SENDER_LABEL[opts.get("sender", "loadgen")])
             # Rows skipped for saturation are left out of the table, and a
             # missing feature is reported once per section, not per row.
             key = (section, kind, mode, why)
@@ -758,7 +850,7 @@ def run_all(env):
                 rows.append(row)
                 progress(i, len(todo), row, t0)
             continue
-        row = run_row(env, i, section, kind, mode, clients, rate, secs, flood)
+        row = run_row(env, i, section, kind, mode, clients, rate, secs, flood, opts=opts)
         now_tb = testbed_id(env)
         if now_tb != tb:
             warn("the testbed namespaces %s/%s were recreated during row %d by something "
@@ -771,16 +863,17 @@ def run_all(env):
             # signal, a port still held): say so and run it once more.
             log("    row %d failed (%s), running it again" % (i, row.get("note", "")))
             first_try = row
-            row = run_row(env, i, section, kind, mode, clients, rate, secs, flood, attempt=2)
+            row = run_row(env, i, section, kind, mode, clients, rate, secs, flood, attempt=2,
+                          opts=opts)
             row["first_attempt"] = {k: first_try.get(k) for k in ("status", "note", "tag")}
         rows.append(row)
         progress(i, len(todo), row, t0)
         if row.get("status") == "ok":
-            failed[(kind, mode)] = 0
+            failed[fkey] = 0
             if section == "rate" and row["loss_pct"] >= SATURATION_LOSS_PCT:
                 saturated.add(line)
         else:
-            failed[(kind, mode)] = failed.get((kind, mode), 0) + 1
+            failed[fkey] = failed.get(fkey, 0) + 1
     return rows
 
 
@@ -795,8 +888,11 @@ def fmt_rate(r):
 
 
 def progress(i, n, row, t0):
+    path = row["path"]
+    if row.get("sender"):
+        path = "%s x%s -> %s" % (row.get("sender_label"), row.get("threads"), path)
     head = "[%3d/%d %5.0fs] %-10s %-26s %-5s clients=%-5d offered=%-5s" % (
-        i, n, time.monotonic() - t0, row["section"], row["path"], row["mode"],
+        i, n, time.monotonic() - t0, row["section"], path, row["mode"],
         row["clients"], fmt_rate(row["offered_pps"]))
     if row.get("status") != "ok":
         log(head + "  %s: %s" % (row.get("status"), row.get("note", "")))
@@ -1101,6 +1197,20 @@ def key_figures(rows):
             "%s %d clients %.1f KiB" % (r["mode"], r["clients"],
                                         (r["rss_kb"] - ref["rss_kb"]) / float(r["clients"] - ref["clients"]))
             for r, ref in mem))
+    ceil = [(r, ratio) for r, _, ratio in sender_figures(rows)
+            if r.get("sender") == "loadgen" and ratio is not None]
+    if ceil:
+        keys.append("Load generator ceiling (--rate 0, %d clients): %s of the bare sendmmsg "
+                    "loop with the same threads." % (SENDER_CLIENTS, "; ".join(
+                        "%s %d thread%s %.0f/s, %.0f%%" % (
+                            r["mode"], r["threads"], "" if r["threads"] == 1 else "s",
+                            r["wire_pps"], 100.0 * ratio) for r, ratio in ceil)))
+    pace = [r for r in rows if r["section"] == "pacing" and r.get("status") == "ok"]
+    if pace:
+        keys.append("Load generator pacing: %s." % "; ".join(
+            "--rate %s achieved %.1f/s (%+.3f%%)" % (fmt_rate(r["offered_pps"]),
+                                                    r["achieved_pps"], pacing_error_pct(r))
+            for r in pace))
     calm = find_row(rows, "flood", "io_uring", "dtls", flood=False)
     fl = find_row(rows, "flood", "io_uring", "dtls", flood=True)
     allow = find_row(rows, "flood", "xdp_allow", "dtls", flood=True)
@@ -1113,6 +1223,103 @@ def key_figures(rows):
                 allow["cpu_pct"])
         keys.append(txt + ".")
     return keys
+
+
+def bare_for(rows, threads):
+    for r in rows:
+        if (r["section"] == "sender" and r.get("sender") == "bare" and
+                r.get("threads") == threads and r.get("status") == "ok"):
+            return r
+    return None
+
+
+def sender_figures(rows):
+    """(row, bare row with the same threads or None, ratio or None) for the
+    ceiling table, loadgen rows in plan order."""
+    out = []
+    for r in rows:
+        if r["section"] != "sender":
+            continue
+        base = bare_for(rows, r.get("threads"))
+        ratio = None
+        if (r.get("status") == "ok" and base is not None and base.get("wire_pps")):
+            ratio = r["wire_pps"] / base["wire_pps"]
+        out.append((r, base, ratio))
+    return out
+
+
+def pacing_error_pct(r):
+    req = r.get("requested_pps") or r["offered_pps"]
+    return 100.0 * (r["achieved_pps"] - req) / req if req else None
+
+
+def sender_text(rows):
+    """The load generator section: its ceiling against the bare loop, and
+    its pacing accuracy."""
+    fig = sender_figures(rows)
+    pace = [r for r in rows if r["section"] == "pacing"]
+    if not fig and not pace:
+        return ""
+    out = ["## Load generator\n\n"]
+    if fig:
+        r0 = next((r for r, _, _ in fig if r.get("duration_s")), {})
+        out.append(
+            "How fast the load generator itself can send, as the rates above are bounded "
+            "by it: `loadgen --rate 0` (as fast as it can) with %d clients and 1 or 2 sender "
+            "threads for %g s, next to the bare sendmmsg loop (bench/bare_sendmmsg.c: one "
+            "connected socket per thread, pre-built datagrams, sendmmsg batches of 64, "
+            "nothing else) with as many threads. Every plain sender sends the same 92-byte "
+            "datagrams (28-byte header + `--payload-size %d`) to the C recvmmsg baseline in "
+            "the collector namespace; DTLS goes to the collector with `--no-xdp` (the "
+            "handshakes need a DTLS server) and seals each of them into one DTLS record. *Achieved* = DATA "
+            "datagrams that left the sender's sockets per second (loadgen's "
+            "`rate.achieved_wire_pps`, the bare loop's `pps`); *vs bare loop* = achieved / the "
+            "bare loop's with the same number of threads. For DTLS the ratio includes encryption, "
+            "which the bare loop does not do, and a different receiver: on veth the "
+            "receiving side's kernel work up to the socket queue, the receiver's wake-up "
+            "included, runs on the sending CPU, so the receiver moves a sender's rate too. "
+            "*Receiver got* = datagrams the "
+            "receiver counted / datagrams sent (INIT and BYE included).\n\n" % (
+                SENDER_CLIENTS, r0.get("duration_s", 0), SENDER_PAYLOAD))
+        out.append("| Sender | Mode | Threads | Clients | Receiver | Achieved pps | "
+                   "vs bare loop | Receiver got |\n"
+                   "|---|---|---:|---:|---|---:|---:|---:|\n")
+        for r, base, ratio in fig:
+            if r.get("status") != "ok":
+                out.append("| %s | %s | %s | %d | %s | %s: %s | | |\n" % (
+                    r.get("sender_label"), r["mode"], r.get("threads"), r["clients"],
+                    r["path"], r.get("status"), r.get("note", "")))
+                continue
+            out.append("| %s | %s | %d | %d | %s | %.0f | %s | %d / %d (%.2f%% lost) |\n" % (
+                r["sender_label"], r["mode"], r["threads"], r["clients"], r["path"],
+                r["wire_pps"], "%.2f" % ratio if ratio is not None else "-",
+                r["received"] - r["duplicates"], r["sent"], r["loss_pct"]))
+        out.append("\n")
+    if pace:
+        out.append(
+            "Pacing accuracy: `loadgen --rate R`, plain, %d clients, 1 thread, its default "
+            "payload template, to the C baseline. *Achieved* = the report's "
+            "`rate.achieved_pps` (DATA sequence numbers / the DATA phase); *error* = "
+            "(achieved - requested) / requested; *DATA seqs* = what was sent against "
+            "floor(R x duration); *receiver got* = datagrams the receiver counted / "
+            "datagrams sent (INIT and BYE included).\n\n" % SENDER_CLIENTS)
+        out.append("| Requested pps | Duration s | Achieved pps | Error % | DATA seqs (expected) | "
+                   "Receiver got |\n|---:|---:|---:|---:|---:|---:|\n")
+        for r in pace:
+            if r.get("status") != "ok":
+                out.append("| %d | %g | %s: %s | | | |\n" % (
+                    r["offered_pps"], r.get("duration_s") or 0, r.get("status"),
+                    r.get("note", "")))
+                continue
+            err = pacing_error_pct(r)
+            seqs = r.get("data_seqs")
+            out.append("| %d | %g | %.1f | %s | %s (%d) | %d / %d (%.2f%% lost) |\n" % (
+                r["requested_pps"] or r["offered_pps"], r["duration_s"], r["achieved_pps"],
+                "%+.3f" % err if err is not None else "-", "-" if seqs is None else seqs,
+                int(r["offered_pps"] * r["duration_s"]), r["received"] - r["duplicates"],
+                r["sent"], r["loss_pct"]))
+        out.append("\n")
+    return "".join(out)
 
 
 def paths_text(rows):
@@ -1319,6 +1526,7 @@ def markdown(env, meta, micro, rows, plots):
                 hs.get("ok", "-"), hs.get("failed", "-"), r["loss_pct"], where_text(r),
                 r["cpu_pct"], r["rss_kb"] / 1024.0))
         out.append("\n")
+    out.append(sender_text(rows))
     if plots:
         out.append("## Plots\n\n")
         for name, title in plots:
