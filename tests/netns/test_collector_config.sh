@@ -176,4 +176,23 @@ else
 	fail "SIGINT to a background collector: exit $rc, summary $(ls "$work/sigint.json" 2>&1)"
 fi
 
+# ---- the summary's peak RSS is the collector's own ----
+# ru_maxrss survives execve: started from a parent that touched 256 MiB,
+# the collector must still report its own (few MiB) peak, not the parent's.
+rss=$(ip netns exec "$XTEL_NS_COL" python3 - "$C" "${P[@]}" --quiet --duration 0.2 \
+	--summary-json "$work/rss.json" <<'PY'
+import json, subprocess, sys
+ballast = bytearray(256 << 20)
+for i in range(0, len(ballast), 4096):
+    ballast[i] = 1
+subprocess.run(sys.argv[1:], capture_output=True, check=True)
+print(json.load(open(sys.argv[-1]))["rusage"]["max_rss_kb"])
+PY
+)
+if [ -n "$rss" ] && [ "$rss" -gt 0 ] && [ "$rss" -lt 131072 ]; then
+	ok "max_rss_kb is the collector's own peak ($rss kB, parent held 256 MiB)"
+else
+	fail "max_rss_kb reports the parent's peak: got '$rss' kB"
+fi
+
 finish
