@@ -72,7 +72,7 @@ LEVELS = {
                   dtls_clients=[100, 1000], seeds=[(1, 1000), (5, 5000), (10, 20000)],
                   seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
                   seed_baselines=("c", "py"), flood=(10, 5000, 20000),
-                  sender=dict(secs=1.0, pacing_secs=2.0)),
+                  sender=dict(secs=1.0, repeat=1, pacing_secs=2.0)),
     "full": dict(secs=2.0, micro=0.2,
                  plain_rates=[50000, 100000, 200000, 300000, 400000, 500000, 0],
                  dtls_rates=[25000, 50000, 100000, 200000, 0],
@@ -81,7 +81,7 @@ LEVELS = {
                  seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
                  seed_baselines=("c", "py"), flood=(10, 5000, 50000),
                  noxdp_rates=[100000, 300000, 0],
-                 sender=dict(secs=3.0, pacing_secs=5.0)),
+                 sender=dict(secs=3.0, repeat=3, pacing_secs=5.0)),
 }
 
 RECEIVER_LABEL = {
@@ -781,13 +781,19 @@ def plan(env):
         # Sender ceilings: towards the C baseline for plain (it keeps up with
         # what two sender threads send), towards the collector without XDP
         # for DTLS (a DTLS sender needs someone to complete its handshakes).
-        for threads in SENDER_THREADS:
-            base = dict(threads=threads, payload_size=SENDER_PAYLOAD, secs=snd["secs"])
-            rows.append(("sender", "c", "plain", threads, 0, 0, dict(base, sender="bare")))
-            rows.append(("sender", "c", "plain", SENDER_CLIENTS, 0, 0,
-                         dict(base, sender="loadgen")))
-            rows.append(("sender", "noxdp", "dtls", SENDER_CLIENTS, 0, 0,
-                         dict(base, sender="loadgen")))
+        # Three senders and a receiver share 2 cores, so one run can be
+        # disturbed (a full run once gave the 2-thread bare loop 366k/s,
+        # 20% below its repeats): the table takes the median of the repeats,
+        # run round by round so that a disturbance hits different senders.
+        for rnd in range(snd.get("repeat", 1)):
+            for threads in SENDER_THREADS:
+                base = dict(threads=threads, payload_size=SENDER_PAYLOAD,
+                            secs=snd["secs"], repeat=rnd + 1)
+                rows.append(("sender", "c", "plain", threads, 0, 0, dict(base, sender="bare")))
+                rows.append(("sender", "c", "plain", SENDER_CLIENTS, 0, 0,
+                             dict(base, sender="loadgen")))
+                rows.append(("sender", "noxdp", "dtls", SENDER_CLIENTS, 0, 0,
+                             dict(base, sender="loadgen")))
         # Pacing: loadgen's default payload, 1 thread (the suite's choice
         # below 300k/s), its report against the rate asked for.
         for rate in PACING_RATES:
@@ -821,6 +827,7 @@ def run_all(env):
         opts = dict(item[6]) if len(item) > 6 else {}
         line = (section, kind, mode, clients if section == "rate" else 0)
         secs = opts.pop("secs", env.cfg["secs"])
+        repeat = opts.pop("repeat", None)
         fkey = (kind, mode, opts.get("sender"))
         why = None
         if kind in PLAIN_PATHS + ("noxdp", "xdp_allow") and not env.have_collector():
@@ -851,6 +858,8 @@ def run_all(env):
                 progress(i, len(todo), row, t0)
             continue
         row = run_row(env, i, section, kind, mode, clients, rate, secs, flood, opts=opts)
+        if repeat:
+            row["repeat"] = repeat
         now_tb = testbed_id(env)
         if now_tb != tb:
             warn("the testbed namespaces %s/%s were recreated during row %d by something "
@@ -866,6 +875,8 @@ def run_all(env):
             row = run_row(env, i, section, kind, mode, clients, rate, secs, flood, attempt=2,
                           opts=opts)
             row["first_attempt"] = {k: first_try.get(k) for k in ("status", "note", "tag")}
+            if repeat:
+                row["repeat"] = repeat
         rows.append(row)
         progress(i, len(todo), row, t0)
         if row.get("status") == "ok":
@@ -1197,14 +1208,17 @@ def key_figures(rows):
             "%s %d clients %.1f KiB" % (r["mode"], r["clients"],
                                         (r["rss_kb"] - ref["rss_kb"]) / float(r["clients"] - ref["clients"]))
             for r, ref in mem))
-    ceil = [(r, ratio) for r, _, ratio in sender_figures(rows)
-            if r.get("sender") == "loadgen" and ratio is not None]
-    if ceil:
-        keys.append("Load generator ceiling (--rate 0, %d clients): %s of the bare sendmmsg "
-                    "loop with the same threads." % (SENDER_CLIENTS, "; ".join(
-                        "%s %d thread%s %.0f/s, %.0f%%" % (
-                            r["mode"], r["threads"], "" if r["threads"] == 1 else "s",
-                            r["wire_pps"], 100.0 * ratio) for r, ratio in ceil)))
+    fig = sender_figures(rows)
+    ceil = [g for g in fig if g["sender"] == "loadgen" and g["ratio"] is not None]
+    bare = [g for g in fig if g["sender"] == "bare" and g["median"] is not None]
+    if ceil and bare:
+        keys.append("Load generator ceiling (--rate 0, %d clients, median of runs): %s; the "
+                    "bare sendmmsg loop: %s." % (SENDER_CLIENTS, "; ".join(
+                        "%s %d thread%s %.0f/s = %.0f%% of the bare loop" % (
+                            g["mode"], g["threads"], "" if g["threads"] == 1 else "s",
+                            g["median"], 100.0 * g["ratio"]) for g in ceil), ", ".join(
+                        "%d thread%s %.0f/s" % (g["threads"], "" if g["threads"] == 1 else "s",
+                                                g["median"]) for g in bare)))
     pace = [r for r in rows if r["section"] == "pacing" and r.get("status") == "ok"]
     if pace:
         keys.append("Load generator pacing: %s." % "; ".join(
@@ -1225,27 +1239,42 @@ def key_figures(rows):
     return keys
 
 
-def bare_for(rows, threads):
-    for r in rows:
-        if (r["section"] == "sender" and r.get("sender") == "bare" and
-                r.get("threads") == threads and r.get("status") == "ok"):
-            return r
-    return None
+def median(vals):
+    v = sorted(vals)
+    n = len(v)
+    return (v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2.0) if n else None
 
 
 def sender_figures(rows):
-    """(row, bare row with the same threads or None, ratio or None) for the
-    ceiling table, loadgen rows in plan order."""
-    out = []
+    """One entry per (sender, mode, threads) of the ceiling rows, in plan
+    order: the repeats' median, min and max achieved rate, and the median's
+    ratio to the bare loop's median with the same threads."""
+    groups = []
+    by_key = {}
     for r in rows:
         if r["section"] != "sender":
             continue
-        base = bare_for(rows, r.get("threads"))
-        ratio = None
-        if (r.get("status") == "ok" and base is not None and base.get("wire_pps")):
-            ratio = r["wire_pps"] / base["wire_pps"]
-        out.append((r, base, ratio))
-    return out
+        key = (r.get("sender"), r["mode"], r.get("threads"))
+        if key not in by_key:
+            by_key[key] = {"sender": key[0], "label": r.get("sender_label"), "mode": key[1],
+                           "threads": key[2], "clients": r["clients"], "path": r["path"],
+                           "rows": []}
+            groups.append(by_key[key])
+        by_key[key]["rows"].append(r)
+    for g in groups:
+        ok = [r for r in g["rows"] if r.get("status") == "ok"]
+        g["ok"] = ok
+        rates = [r["wire_pps"] for r in ok if r.get("wire_pps")]
+        g["median"], g["min"], g["max"] = (median(rates), min(rates), max(rates)) if rates \
+            else (None, None, None)
+        g["sent"] = sum(r["sent"] for r in ok)
+        g["got"] = sum(r["received"] - r["duplicates"] for r in ok)
+        g["lost"] = sum(r["lost"] for r in ok)
+    for g in groups:
+        base = by_key.get(("bare", "plain", g["threads"]))
+        g["ratio"] = (g["median"] / base["median"]
+                      if base and base["median"] and g["median"] is not None else None)
+    return groups
 
 
 def pacing_error_pct(r):
@@ -1262,7 +1291,7 @@ def sender_text(rows):
         return ""
     out = ["## Load generator\n\n"]
     if fig:
-        r0 = next((r for r, _, _ in fig if r.get("duration_s")), {})
+        r0 = next((g["rows"][0] for g in fig), {})
         out.append(
             "How fast the load generator itself can send, as the rates above are bounded "
             "by it: `loadgen --rate 0` (as fast as it can) with %d clients and 1 or 2 sender "
@@ -1273,7 +1302,9 @@ def sender_text(rows):
             "the collector namespace; DTLS goes to the collector with `--no-xdp` (the "
             "handshakes need a DTLS server) and seals each of them into one DTLS record. *Achieved* = DATA "
             "datagrams that left the sender's sockets per second (loadgen's "
-            "`rate.achieved_wire_pps`, the bare loop's `pps`); *vs bare loop* = achieved / the "
+            "`rate.achieved_wire_pps`, the bare loop's `pps`), the median of the runs (each "
+            "row is run that many times, round by round; results.json keeps every run); "
+            "*vs bare loop* = achieved / the "
             "bare loop's with the same number of threads. For DTLS the ratio includes encryption, "
             "which the bare loop does not do, and a different receiver: on veth the "
             "receiving side's kernel work up to the socket queue, the receiver's wake-up "
@@ -1281,19 +1312,23 @@ def sender_text(rows):
             "*Receiver got* = datagrams the "
             "receiver counted / datagrams sent (INIT and BYE included).\n\n" % (
                 SENDER_CLIENTS, r0.get("duration_s", 0), SENDER_PAYLOAD))
-        out.append("| Sender | Mode | Threads | Clients | Receiver | Achieved pps | "
-                   "vs bare loop | Receiver got |\n"
-                   "|---|---|---:|---:|---|---:|---:|---:|\n")
-        for r, base, ratio in fig:
-            if r.get("status") != "ok":
-                out.append("| %s | %s | %s | %d | %s | %s: %s | | |\n" % (
-                    r.get("sender_label"), r["mode"], r.get("threads"), r["clients"],
-                    r["path"], r.get("status"), r.get("note", "")))
+        out.append("| Sender | Mode | Threads | Clients | Receiver | Achieved pps | Runs (min - max) "
+                   "| vs bare loop | Receiver got |\n"
+                   "|---|---|---:|---:|---|---:|---|---:|---:|\n")
+        for g in fig:
+            if g["median"] is None:
+                r = g["rows"][-1]
+                out.append("| %s | %s | %s | %d | %s | %s: %s | | | |\n" % (
+                    g["label"], g["mode"], g["threads"], g["clients"], g["path"],
+                    r.get("status"), r.get("note", "")))
                 continue
-            out.append("| %s | %s | %d | %d | %s | %.0f | %s | %d / %d (%.2f%% lost) |\n" % (
-                r["sender_label"], r["mode"], r["threads"], r["clients"], r["path"],
-                r["wire_pps"], "%.2f" % ratio if ratio is not None else "-",
-                r["received"] - r["duplicates"], r["sent"], r["loss_pct"]))
+            out.append("| %s | %s | %d | %d | %s | %.0f | %d of %d (%.0f - %.0f) | %s | "
+                       "%d / %d (%.2f%% lost) |\n" % (
+                           g["label"], g["mode"], g["threads"], g["clients"], g["path"],
+                           g["median"], len(g["ok"]), len(g["rows"]), g["min"], g["max"],
+                           "%.2f" % g["ratio"] if g["ratio"] is not None else "-",
+                           g["got"], g["sent"],
+                           100.0 * g["lost"] / g["sent"] if g["sent"] else 0.0))
         out.append("\n")
     if pace:
         out.append(
