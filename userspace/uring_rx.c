@@ -68,8 +68,9 @@ enum {
 	TICK_NS = 50 * 1000 * 1000,
 	/*
 	 * After the stop, the socket buffer is read dry with recvmmsg. The
-	 * bounds keep a flood that outpaces us from holding the exit: 8 MiB
-	 * of small datagrams is ~100k, read in well under a second.
+	 * bounds keep a flood that outpaces us from holding the exit: the
+	 * default 32 MiB buffer holds at most ~100k datagrams, whatever
+	 * their size, read in well under a second.
 	 */
 	DRAIN_BATCH = 32,
 	DRAIN_MAX = 1 << 20,
