@@ -234,6 +234,7 @@ static unsigned int online_cpus(void)
 int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 {
 	uint64_t v64;
+	const char *xdp_flag = NULL;	/* first XDP-only option given */
 	int opt, rc = 0;
 
 	*cfg = (struct xtel_config){
@@ -261,6 +262,22 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
+		/*
+		 * Remember an option that only means something to the XDP
+		 * program, so --no-xdp can refuse it by name instead of
+		 * silently running without what the user asked for.
+		 */
+		switch (opt) {
+		case OPT_IFACE: case OPT_ALLOW: case OPT_HS_RATE:
+		case OPT_HS_BURST: case OPT_HS_GLOBAL_RATE:
+		case OPT_HS_GLOBAL_BURST: case OPT_PIN_DIR: case OPT_AFXDP:
+		case OPT_XDP_SKB:
+			for (const struct option *o = long_opts;
+			     xdp_flag == NULL && o->name != NULL; o++)
+				if (o->val == opt)
+					xdp_flag = o->name;
+			break;
+		}
 		switch (opt) {
 		case OPT_MODE:
 			if (!strcmp(optarg, "dtls"))
@@ -420,11 +437,9 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 			"fast path (or pass --no-xdp to run on sockets only)\n");
 		return XTEL_EXIT_USAGE;
 	}
-	if (cfg->no_xdp && (cfg->n_allow || cfg->afxdp || cfg->handshake_rate ||
-			    cfg->handshake_global_rate || cfg->xdp_skb)) {
-		fprintf(stderr, "collector: --allow, --afxdp, --handshake-rate, "
-			"--handshake-global-rate and --xdp-generic need the XDP "
-			"program (drop --no-xdp)\n");
+	if (cfg->no_xdp && xdp_flag != NULL) {
+		fprintf(stderr, "collector: --%s needs the XDP program: drop it or "
+			"--no-xdp\n", xdp_flag);
 		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->mode == XTEL_MODE_DTLS && (!cfg->cert || !cfg->key || !cfg->ca)) {

@@ -65,8 +65,12 @@ expect "allow: not an address" 2 "for --allow" \
 	$C --mode plain --iface veth-col --allow 2001:2::zz/64
 expect "allow: prefix with a sign" 2 "invalid value '198.18.0.0/+24' for --allow" \
 	$C --mode plain --iface veth-col --allow 198.18.0.0/+24
-expect "allow without XDP" 2 "need the XDP program" $C "${P[@]}" --allow 198.18.0.0/24
-expect "afxdp without XDP" 2 "need the XDP program" $C "${P[@]}" --afxdp
+expect "allow without XDP" 2 "--allow needs the XDP program" $C "${P[@]}" --allow 198.18.0.0/24
+expect "afxdp without XDP" 2 "--afxdp needs the XDP program" $C "${P[@]}" --afxdp
+expect "iface with --no-xdp" 2 "--iface needs the XDP program" $C "${P[@]}" --iface veth-col
+expect "pin-dir without XDP" 2 "--pin-dir needs the XDP program" $C "${P[@]}" --pin-dir /run/x
+expect "handshake-burst without XDP" 2 "--handshake-burst needs the XDP program" \
+	$C "${P[@]}" --handshake-burst 8
 expect "handshake-rate out of range" 2 "for --handshake-rate (valid: 0..10000000" \
 	$C --mode plain --iface veth-col --handshake-rate 20000000
 expect "pin-dir relative" 2 "for --pin-dir" $C --mode plain --iface veth-col --pin-dir xtel
@@ -79,8 +83,6 @@ expect "csv unwritable" 2 "--csv /nonexistent/c.csv" \
 
 # ---- interface (6) ----
 expect "iface not found" 6 "interface nosuch0 not found" $C --mode plain --iface nosuch0
-expect "iface not found with --no-xdp" 6 "interface nosuch0 not found" \
-	$C "${P[@]}" --iface nosuch0
 
 # ---- credentials (3, 4) ----
 openssl ecparam -name prime256v1 -genkey -noout -out "$work/a.key" 2>/dev/null
