@@ -10,25 +10,34 @@
 # Everything it creates is removed on exit.
 #
 # usage: scripts/demo.sh [--clients N] [--rate PPS] [--duration S] [--plain]
+#   defaults: 20 clients, 5000 datagrams/s in total, 8 s, DTLS
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
+usage_error() { echo "demo.sh: $* (try --help)" >&2; exit 2; }
+
 clients=20 rate=5000 duration=8 mode=dtls
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--clients) clients=${2:?--clients needs a value}; shift 2 ;;
-	--rate) rate=${2:?--rate needs a value}; shift 2 ;;
-	--duration) duration=${2:?--duration needs a value}; shift 2 ;;
+	--clients | --rate | --duration)
+		[ $# -ge 2 ] || usage_error "$1 needs a value"
+		case "$2" in '' | *[!0-9]*) usage_error "$1 takes a whole number, got '$2'" ;; esac
+		case "$1" in
+		--clients) clients=$2 ;;
+		--rate) rate=$2 ;;
+		--duration) duration=$2 ;;
+		esac
+		shift 2 ;;
 	--plain) mode=plain; shift ;;
-	-h | --help) sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "demo.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+	-h | --help) awk 'NR > 3 && !/^#/ { exit } NR > 3 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
+	*) usage_error "unknown option '$1'" ;;
 	esac
 done
-case "$clients$rate$duration" in *[!0-9]*)
-	echo "demo.sh: --clients, --rate and --duration take whole numbers" >&2; exit 2 ;;
-esac
+[ "$clients" -ge 1 ] && [ "$clients" -le 1000 ] || usage_error "--clients must be 1..1000, got $clients"
+[ "$rate" -ge 1 ] && [ "$rate" -le 500000 ] || usage_error "--rate must be 1..500000, got $rate"
+[ "$duration" -ge 1 ] && [ "$duration" -le 600 ] || usage_error "--duration must be 1..600, got $duration"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo.sh: the testbed needs root (network namespaces, XDP): run it as root" >&2
 	exit 1
@@ -59,7 +68,7 @@ echo "== collector on $XTEL_COL_IF ($XTEL_COL_IP4, $XTEL_COL_IP6) port 7700, mod
 "${col[@]}" build/userspace/collector --iface "$XTEL_COL_IF" --mode "$mode" \
 	--pin-dir "$XTEL_BPFFS/xtel" --workers 2 --interval 1 --top 5 \
 	--cert "$certs/server.crt" --key "$certs/server.key" --ca "$certs/ca.crt" \
-	--duration $((duration + 6)) --summary-json "$out/summary.json" &
+	--duration $((duration + 60)) --summary-json "$out/summary.json" &
 col_pid=$!
 # Wait until the collector's socket is bound before the clients start.
 for _ in $(seq 50); do
@@ -74,6 +83,10 @@ echo "== loadgen: $clients $mode clients, $rate datagrams/s for ${duration}s, 1%
 	--duration "$duration" --loss 0.01 --dup 0.005 --reorder 0.01 --seed 7 \
 	--heartbeat 1 --quiet --report-json "$out/loadgen.json" >/dev/null
 
+# The load is over: stop the collector now (it drains, then prints its final
+# summary). Its --duration above is only a safety bound.
+sleep 1
+kill -TERM "$col_pid"
 wait "$col_pid" || { echo "demo.sh: collector exited with an error" >&2; exit 1; }
 col_pid=
 
@@ -90,7 +103,10 @@ rows = [("lost", lg["injected_loss"], t["lost"]),
 print(f"{'':12}{'injected':>10}{'counted':>10}")
 for name, a, b in rows:
     print(f"{name:12}{a:>10}{b:>10}  {'exact' if a == b else 'DIFFERENT'}")
-print(f"received {t['received']} datagrams from {len(col['clients'])} clients")
+print(f"received {t['received']} telemetry datagrams from {len(col['clients'])} clients")
+if col["mode"] == "dtls":
+    print("(the collector's 'datagrams' line also counts each client's DTLS handshake and"
+          " close_notify records,\n which carry no telemetry)")
 xdp = col.get("xdp")
 if isinstance(xdp, dict):
     st = xdp.get("stats", {})
@@ -98,7 +114,12 @@ if isinstance(xdp, dict):
     print(f"XDP ({xdp.get('attach_mode')} mode on {xdp.get('interface')}): {seen or 'nothing'}")
 PY
 echo
-echo "== bpftool map dump pinned $XTEL_BPFFS/xtel/xtel_clients (first entry)"
-bpftool map dump pinned "$XTEL_BPFFS/xtel/xtel_clients" 2>/dev/null | head -20 || true
+echo "== bpftool map dump pinned $XTEL_BPFFS/xtel/xtel_clients (one of $clients entries)"
+bpftool -j map dump pinned "$XTEL_BPFFS/xtel/xtel_clients" 2>/dev/null |
+	python3 -c 'import json, sys; e = json.load(sys.stdin)[0]; print(json.dumps(e.get("formatted", e), indent=2))' || true
+if [ "$mode" = dtls ]; then
+	echo "(DTLS records are encrypted, so XDP counts packets and bytes per client;"
+	echo " highest_seq and seq_gaps are tracked for plain mode only: see docs/XDP.md)"
+fi
 echo
 echo "summary: $out/summary.json   load generator report: $out/loadgen.json"

@@ -17,7 +17,7 @@ for a in "$@"; do
 	case "$a" in
 	--quick) quick=1 ;;
 	-h | --help)
-		sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'
+		awk 'NR > 3 && !/^#/ { exit } NR > 3 { sub(/^# ?/, ""); print }' "$0"
 		exit 0 ;;
 	*) echo "test.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
 	esac

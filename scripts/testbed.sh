@@ -137,5 +137,6 @@ down) need_root; do_down ;;
 status) do_status ;;
 env) do_env ;;
 -h | --help | help) usage ;;
-*) usage >&2; exit 2 ;;
+'') echo "testbed.sh: which action? up, down, status or env (try --help)" >&2; exit 2 ;;
+*) echo "testbed.sh: unknown action '$1': use up, down, status or env (try --help)" >&2; exit 2 ;;
 esac

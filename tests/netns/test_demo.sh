@@ -29,7 +29,7 @@ check "demo exits 0 (got $rc)" test $rc -eq 0
 for what in lost duplicates reordered; do
 	check "$what counted exactly as injected" has "^$what +[0-9]+ +[0-9]+  exact$"
 done
-check "3 clients reported" has "^received [0-9]+ datagrams from 3 clients$"
+check "3 clients reported" has "^received [0-9]+ telemetry datagrams from 3 clients$"
 check "XDP attached in native mode" has "^XDP \(native mode on veth-col\)"
 check "testbed removed" test -z "$(ip netns list | awk -v a="$XTEL_NS_COL" -v b="$XTEL_NS_GEN" '$1 == a || $1 == b')"
 [ $fails -eq 0 ] || sed 's/^/    | /' "$out" | tail -40
