@@ -7,7 +7,7 @@
 # ceiling against bench/bare_sendmmsg and its pacing. Writes results.json,
 # PERFORMANCE.md and PNG plots into the output directory.
 #
-# usage: sudo bench/run.sh [--quick | --smoke] [--out DIR] [--publish]
+# usage: bench/run.sh [--quick | --smoke] [--out DIR] [--publish]   (as root)
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
@@ -65,7 +65,7 @@ done
 out=${out:-$build/bench-results}
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "run.sh: the end-to-end part needs root (network namespaces, XDP): run with sudo" >&2
+	echo "run.sh: the end-to-end part needs root (network namespaces, XDP): run it as root" >&2
 	exit 1
 fi
 

@@ -1417,7 +1417,7 @@ def markdown(env, meta, micro, rows, plots):
     out = []
     out.append("# XTel performance\n\n")
     out.append("Measured by `%s` on %s, commit `%s` (level `%s`). Regenerate with "
-               "`sudo bench/run.sh --publish`; raw results: `results.json` in the output "
+               "`bench/run.sh --publish` (as root); raw results: `results.json` in the output "
                "directory (default `build/bench-results`).\n\n" % (
                    meta["command"], m["date"], meta["commit"], meta["level"]))
     out.append("Machine: %s, %s CPUs, %s GiB RAM; %s; %s. Collector and load generator run "

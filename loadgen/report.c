@@ -154,8 +154,9 @@ void xtel_lg_report_text(struct xtel_lg_run *run, int exit_code, FILE *out)
 	struct summary s;
 
 	summarize(run, &s);
-	fprintf(out, "loadgen report: %s mode, target %s, %u clients on %u threads\n",
-		mode_name(cfg), cfg->target_str, cfg->clients, cfg->threads);
+	fprintf(out, "loadgen report: %s mode, target %s, %u clients on %u thread%s\n",
+		mode_name(cfg), cfg->target_str, cfg->clients, cfg->threads,
+		cfg->threads == 1 ? "" : "s");
 	if (cfg->clients) {
 		fprintf(out, "  sent          %llu datagrams (INIT %llu, HEARTBEAT %llu, DATA %llu, BYE %llu), %llu bytes\n",
 			(unsigned long long)s.t.sent,
