@@ -54,27 +54,9 @@ not_ok() { fail=$((fail + 1)); echo "not ok - $*"; }
 col() { ip netns exec "$XTEL_NS_COL" "$@"; }
 gen() { ip netns exec "$XTEL_NS_GEN" "$@"; }
 
-# start_capture ADDR NAME [capture options]: capture in xtel-col; sets $port.
-start_capture() {
-	local addr=$1 name=$2
-	shift 2
-	col "$CAPTURE" --bind "$addr" --port-file "$work/$name.port" \
-		--out "$work/$name.cap" --timeout 60 "$@" &
-	cap_pid=$!
-	for _ in $(seq 100); do
-		[ -s "$work/$name.port" ] && break
-		sleep 0.05
-	done
-	port=$(cat "$work/$name.port" 2>/dev/null)
-	[ -n "$port" ] || { echo "capture did not start" >&2; exit 1; }
-}
-
-wait_capture() {
-	wait "$cap_pid"
-	local rc=$?
-	cap_pid=
-	return $rc
-}
+# start_capture / wait_capture, with the capture inside xtel-col.
+CAPTURE_IN="ip netns exec $XTEL_NS_COL"
+. "$top/tests/unit/loadgen_capture_lib.sh"
 
 # scenario NAME ADDR BYES [loadgen flags]: loadgen in xtel-gen -> capture.
 scenario() {

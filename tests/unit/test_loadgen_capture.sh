@@ -40,28 +40,8 @@ if ! command -v python3 >/dev/null; then
 	exit 1
 fi
 
-# start_capture BIND_ADDR NAME [capture options]: sets $port, $cap_pid.
-start_capture() {
-	local addr=$1 name=$2
-	shift 2
-	rm -f "$work/$name.port"
-	"$CAPTURE" --bind "$addr" --port-file "$work/$name.port" \
-		--out "$work/$name.cap" --timeout 60 "$@" &
-	cap_pid=$!
-	for _ in $(seq 100); do
-		[ -s "$work/$name.port" ] && break
-		sleep 0.05
-	done
-	port=$(cat "$work/$name.port" 2>/dev/null)
-	[ -n "$port" ] || { echo "capture did not start" >&2; exit 1; }
-}
-
-wait_capture() {
-	wait "$cap_pid"
-	local rc=$?
-	cap_pid=
-	return $rc
-}
+# start_capture / wait_capture
+. "$(dirname "$0")/loadgen_capture_lib.sh"
 
 # check NAME [--same-as OTHER] [json.path=value...]: NAME.cap vs NAME.json.
 check() {
