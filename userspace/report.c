@@ -85,7 +85,8 @@ void xtel_reporter_free(struct xtel_reporter *r)
 
 /* ---- whole-run metric aggregates ---- */
 
-static struct run_client *run_client_get(struct xtel_reporter *r, uint32_t id)
+/* Index of the first run_client whose id is >= id (r->rc is sorted). */
+static uint32_t run_client_lower(const struct xtel_reporter *r, uint32_t id)
 {
 	uint32_t lo = 0, hi = r->n_rc;
 
@@ -97,6 +98,13 @@ static struct run_client *run_client_get(struct xtel_reporter *r, uint32_t id)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+static struct run_client *run_client_get(struct xtel_reporter *r, uint32_t id)
+{
+	uint32_t lo = run_client_lower(r, id);
+
 	if (lo < r->n_rc && r->rc[lo].client_id == id)
 		return &r->rc[lo];
 	if (r->n_rc == r->cap_rc) {
@@ -509,16 +517,8 @@ static void json_counts(FILE *f, const struct xtel_client_snap *c)
 static const struct run_client *run_client_find(const struct xtel_reporter *r,
 						uint32_t id)
 {
-	uint32_t lo = 0, hi = r->n_rc;
+	uint32_t lo = run_client_lower(r, id);
 
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (r->rc[mid].client_id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	return lo < r->n_rc && r->rc[lo].client_id == id ? &r->rc[lo] : NULL;
 }
 
