@@ -38,8 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "parse.h"
-#include "wire.h"
+#include "common/parse.h"
+#include "wire/wire.h"
 
 enum {
 	BATCH = 64,		/* datagrams per sendmmsg, as loadgen's default --batch */

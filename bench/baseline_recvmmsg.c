@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "wire.h"
+#include "wire/wire.h"
 
 enum {
 	DEFAULT_BATCH = 64,

@@ -16,8 +16,9 @@
 #include <cstring>
 #include <vector>
 
-#include "latency.h"
-#include "registry.h"
+#include "acct/latency.h"
+#include "acct/registry.h"
+#include "acct/snapshot.h"
 
 namespace {
 

@@ -38,8 +38,8 @@
 #include <benchmark/benchmark.h>
 
 extern "C" {
-#include "dtls.h"
-#include "wire.h"
+#include "dtls/dtls.h"
+#include "wire/wire.h"
 }
 
 namespace {

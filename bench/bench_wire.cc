@@ -16,7 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "wire.h"
+#include "wire/wire.h"
 
 namespace {
 

@@ -26,7 +26,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "xdp.h"
+#include "xdp/xdp.h"
 
 struct bench_case {
 	const char *name;

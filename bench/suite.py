@@ -151,7 +151,7 @@ class Env:
         self.gen_if = os.environ.get("XTEL_GEN_IF", "veth-gen")
         self.bpffs = os.environ.get("XTEL_BPFFS", "/run/xtel/bpffs")
         self.collector = os.environ.get(
-            "XTEL_COLLECTOR", os.path.join(self.build, "userspace", "collector"))
+            "XTEL_COLLECTOR", os.path.join(self.build, "userspace", "collector", "collector"))
         self.loadgen = os.environ.get(
             "XTEL_LOADGEN", os.path.join(self.build, "loadgen", "loadgen"))
         self.base_c = os.path.join(self.build, "bench", "baseline_recvmmsg")

@@ -8,7 +8,7 @@
  * session stop floods here, and the rest is counted per client and passed to
  * the kernel socket or redirected to an AF_XDP socket. Settings are rodata
  * (set by userspace/xdp.c before load); maps are described in
- * bpf/xtel_common.h and docs/XDP.md.
+ * bpf/xtel_maps.h and docs/XDP.md.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -20,7 +20,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "xtel_common.h"
+#include "xtel_maps.h"
 
 /* Settings, fixed at load time so the verifier prunes the unused branches. */
 const volatile __u16 cfg_port = 7700;
@@ -104,12 +104,6 @@ struct dtls_rec {
 } __attribute__((packed));
 
 enum {
-	DTLS_CCS = 20,
-	DTLS_ALERT = 21,
-	DTLS_HANDSHAKE = 22,
-	DTLS_APPDATA = 23,
-	DTLS_V12 = 0xfefd,
-	DTLS_V10 = 0xfeff,
 	/* records past this offset are not walked (no jumbo DTLS in practice) */
 	DTLS_SCAN_MAX = 9216,
 };
@@ -297,7 +291,7 @@ static __always_inline int check_dtls(void *payload, void *data_end, __u32 dlen)
 	__u32 off = 0;
 	int i;
 
-	if (dlen < XTEL_XDP_DTLS_HDR_LEN)
+	if (dlen < XTEL_DTLS_HDR_LEN)
 		return XTEL_XDP_DROP_SHORT;
 	for (i = 0; i < XTEL_XDP_DTLS_MAX_RECORDS; i++) {
 		struct dtls_rec *r;
@@ -306,21 +300,21 @@ static __always_inline int check_dtls(void *payload, void *data_end, __u32 dlen)
 		if (off >= dlen || off > DTLS_SCAN_MAX)
 			break;
 		r = payload + off;
-		if ((void *)(r + 1) > data_end || dlen - off < XTEL_XDP_DTLS_HDR_LEN)
+		if ((void *)(r + 1) > data_end || dlen - off < XTEL_DTLS_HDR_LEN)
 			return XTEL_XDP_DROP_DTLS_LENGTH;
-		if (r->type < DTLS_CCS || r->type > DTLS_APPDATA)
+		if (r->type < XTEL_DTLS_CT_CCS || r->type > XTEL_DTLS_CT_APPDATA)
 			return XTEL_XDP_DROP_DTLS_TYPE;
 		ver = (__u16)r->version[0] << 8 | r->version[1];
-		if (ver != DTLS_V12 &&
-		    !(ver == DTLS_V10 && (r->type == DTLS_HANDSHAKE || r->type == DTLS_ALERT)))
+		if (ver != XTEL_DTLS_V12 &&
+		    !(ver == XTEL_DTLS_V10 && (r->type == XTEL_DTLS_CT_HANDSHAKE || r->type == XTEL_DTLS_CT_ALERT)))
 			return XTEL_XDP_DROP_DTLS_VERSION;
 		epoch = (__u16)r->epoch[0] << 8 | r->epoch[1];
-		if (r->type == DTLS_APPDATA && epoch == 0)
+		if (r->type == XTEL_DTLS_CT_APPDATA && epoch == 0)
 			return XTEL_XDP_DROP_DTLS_EPOCH;
 		rlen = (__u16)r->length[0] << 8 | r->length[1];
-		if (rlen > dlen - off - XTEL_XDP_DTLS_HDR_LEN)
+		if (rlen > dlen - off - XTEL_DTLS_HDR_LEN)
 			return XTEL_XDP_DROP_DTLS_LENGTH;
-		off += XTEL_XDP_DTLS_HDR_LEN + rlen;
+		off += XTEL_DTLS_HDR_LEN + rlen;
 	}
 	return 0;
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "parse.h"
+#include "common/parse.h"
 
 #ifndef XTEL_VERSION
 #define XTEL_VERSION "0.1.0"

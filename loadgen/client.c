@@ -16,7 +16,7 @@
 #include "client.h"
 #include "dtls_client.h"
 #include "pacing.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 struct xtel_lg_batch *xtel_lg_batch_new(uint32_t cap)
 {

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "client.h"
-#include "dtls.h"
+#include "dtls/dtls.h"
 #include "dtls_client.h"
 #include "pacing.h"
 

@@ -72,7 +72,7 @@ size_t xtel_lg_client_hello(uint8_t *buf, size_t cap, uint64_t *rng,
 		return 0;
 	/* Record header: handshake, DTLS 1.2, epoch 0, 48-bit sequence. */
 	*p++ = 22;
-	p = put16(p, 0xfefd);
+	p = put16(p, XTEL_DTLS_V12);
 	p = put16(p, 0);
 	p = put16(p, (uint32_t)(record_seq >> 32) & 0xffff);
 	p = put16(p, (uint32_t)(record_seq >> 16) & 0xffff);
@@ -88,7 +88,7 @@ size_t xtel_lg_client_hello(uint8_t *buf, size_t cap, uint64_t *rng,
 	frag_len = p;
 	p += 3;
 	body = p;
-	p = put16(p, 0xfefd);
+	p = put16(p, XTEL_DTLS_V12);
 	for (int i = 0; i < 4; i++) {
 		uint64_t r = rng_next(rng);
 

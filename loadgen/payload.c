@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "payload.h"
-#include "wire.h"
+#include "wire/wire.h"
 
 static const int64_t rand_abs_max = 1000000000000000ll;	/* 1e15 */
 

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../bpf/xtel_common.h"
+#include "bpf/xtel_wire.h"
 
 enum xtel_lg_ph_kind {
 	XTEL_LG_PH_LITERAL = 0,

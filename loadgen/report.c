@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "client.h"
-#include "json.h"
+#include "common/json.h"
 #include "pacing.h"
 #include "report.h"
 

@@ -65,7 +65,7 @@ col=(ip netns exec "$XTEL_NS_COL")
 gen=(ip netns exec "$XTEL_NS_GEN")
 
 echo "== collector on $XTEL_COL_IF ($XTEL_COL_IP4, $XTEL_COL_IP6) port 7700, mode $mode"
-"${col[@]}" build/userspace/collector --iface "$XTEL_COL_IF" --mode "$mode" \
+"${col[@]}" build/userspace/collector/collector --iface "$XTEL_COL_IF" --mode "$mode" \
 	--pin-dir "$XTEL_BPFFS/xtel" --workers 2 --interval 1 --top 5 \
 	--cert "$certs/server.crt" --key "$certs/server.key" --ca "$certs/ca.crt" \
 	--duration $((duration + 60)) --summary-json "$out/summary.json" &

@@ -20,7 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "xdp.h"
+#include "xdp/xdp.h"
 
 static int checks, failed;
 

@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "xdp.h"
+#include "xdp/xdp.h"
 
 enum { NONE = -1 };
 

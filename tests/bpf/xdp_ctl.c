@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "afxdp.h"
-#include "xdp.h"
+#include "xdp/afxdp.h"
+#include "xdp/xdp.h"
 
 #define MAX_ALLOW 16
 #define MAX_PEERS 64

@@ -121,7 +121,7 @@ stat() {
 import json, sys
 print(sum(v["value"]["packets"] for v in json.load(sys.stdin)["formatted"]["values"]))'
 }
-# indices of enum xtel_xdp_stat (bpf/xtel_common.h)
+# indices of enum xtel_xdp_stat (bpf/xtel_maps.h)
 S_PASSED=4 S_REDIRECTED=5 S_XSK_MISS=6 D_SHORT=8 D_MAGIC=9 D_LENGTH=13 D_DTLS_TYPE=14
 D_RATELIMIT=19 D_HS_GLOBAL=20 S_NO_SESSION=21
 

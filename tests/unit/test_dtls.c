@@ -36,9 +36,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "dgram_bio.h"
-#include "dtls.h"
-#include "wire.h"
+#include "dtls/dgram_bio.h"
+#include "dtls/dtls.h"
+#include "wire/wire.h"
 
 #define NS 1000000000ull
 #define DTLS_TEST_HDR 13	/* DTLS record header bytes */

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "latency.h"
+#include "acct/latency.h"
 
 static uint64_t rng_state = 88172645463325252ULL;
 

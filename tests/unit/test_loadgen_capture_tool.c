@@ -30,7 +30,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "wire.h"
+#include "wire/wire.h"
 
 enum { BATCH = 64, BUF = 2048 };
 

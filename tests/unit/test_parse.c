@@ -22,8 +22,8 @@
 
 #include <cmocka.h>
 
-#include "json.h"
-#include "parse.h"
+#include "common/json.h"
+#include "common/parse.h"
 
 static int u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {

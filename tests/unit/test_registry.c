@@ -21,8 +21,9 @@
 
 #include <cmocka.h>
 
-#include "registry.h"
-#include "snapshot.h"
+#include "acct/record.h"
+#include "acct/registry.h"
+#include "acct/snapshot.h"
 
 static const uint64_t T0 = 1700000000000000000ULL;
 

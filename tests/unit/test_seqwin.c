@@ -14,8 +14,9 @@
 
 #include <cmocka.h>
 
-#include "registry.h"
-#include "seqwin.h"
+#include "acct/registry.h"
+#include "acct/snapshot.h"
+#include "acct/seqwin.h"
 
 enum { CID = 42 };
 static const uint64_t T0 = 1700000000000000000ULL;	/* send time of seq 0 */

@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "wire.h"
+#include "wire/wire.h"
 
 static const char *protocol_md;	/* argv[1], or NULL */
 

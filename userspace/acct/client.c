@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-client accounting: classifies each datagram (INIT/BYE epoch rules here,
+ * sequence rules in seqwin.c), keeps the counters, feeds the latency
+ * histogram and the per-key metric intervals. See client.h for the rules.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acct/client.h"
+
+void xtel_client_init(struct xtel_client *c, uint32_t client_id)
+{
+	memset(c, 0, sizeof(*c));
+	c->client_id = client_id;
+	xtel_seqwin_init(&c->win);
+	xtel_latency_init(&c->lat);
+}
+
+void xtel_client_destroy(struct xtel_client *c)
+{
+	xtel_latency_destroy(&c->lat);
+	for (unsigned int i = 0; i < XTEL_METRIC_CHUNKS; i++)
+		free(c->keys[i]);
+	memset(c->keys, 0, sizeof(c->keys));
+}
+
+static void new_epoch_state(struct xtel_client *c, uint64_t init_ts,
+			    uint64_t send_ts, uint64_t arrival_ns)
+{
+	c->epochs++;
+	c->epoch_init_ts = init_ts;
+	c->epoch_init_arrival_ns = arrival_ns;
+	c->epoch_min_ts = send_ts;
+	c->bye_seen = 0;
+	c->bye_seq = 0;
+}
+
+/*
+ * Sent before this epoch's INIT, and arriving soon after it: a straggler of
+ * a past epoch. Past the grace period the send time is not trusted (the
+ * client's clock may have stepped back) and the window decides.
+ */
+static bool from_past_epoch(const struct xtel_client *c, uint64_t ts,
+			    uint64_t arrival_ns)
+{
+	return c->epoch_init_ts && ts < c->epoch_init_ts &&
+	       arrival_ns < c->epoch_init_arrival_ns + XTEL_STRAGGLER_NS;
+}
+
+static enum xtel_seq_verdict account_init(struct xtel_client *c,
+					  const struct xtel_msg *msg,
+					  uint64_t arrival_ns, uint64_t *gap)
+{
+	struct xtel_seqwin *w = &c->win;
+	uint64_t ts = msg->send_ts_ns;
+
+	if (!w->started) {
+		new_epoch_state(c, ts, ts, arrival_ns);
+		return xtel_seqwin_account(w, 0, gap);
+	}
+	if (c->epoch_init_ts) {
+		if (ts == c->epoch_init_ts) {
+			w->duplicates++;
+			return XTEL_SEQ_DUPLICATE;
+		}
+		if (from_past_epoch(c, ts, arrival_ns)) {
+			w->too_late++;
+			return XTEL_SEQ_TOO_LATE;
+		}
+	} else if (ts <= c->epoch_min_ts) {
+		/* This epoch's own INIT, overtaken by its datagrams. */
+		c->epoch_init_ts = ts;
+		c->epoch_init_arrival_ns = arrival_ns;
+		c->epoch_min_ts = ts;
+		return xtel_seqwin_account(w, 0, gap);
+	}
+	xtel_seqwin_restart(w, 0);
+	new_epoch_state(c, ts, ts, arrival_ns);
+	return XTEL_SEQ_RESTART;
+}
+
+static enum xtel_seq_verdict account_numbered(struct xtel_client *c,
+					      const struct xtel_msg *msg,
+					      uint64_t arrival_ns, uint64_t *gap)
+{
+	struct xtel_seqwin *w = &c->win;
+	uint64_t ts = msg->send_ts_ns;
+	bool first = !w->started;
+	enum xtel_seq_verdict v;
+
+	if (from_past_epoch(c, ts, arrival_ns)) {
+		w->too_late++;
+		return XTEL_SEQ_TOO_LATE;
+	}
+	v = xtel_seqwin_account(w, msg->seq, gap);
+	if (first || v == XTEL_SEQ_RESTART)
+		new_epoch_state(c, 0, ts, arrival_ns);
+	else if (ts < c->epoch_min_ts)
+		c->epoch_min_ts = ts;
+	return v;
+}
+
+static enum xtel_seq_verdict account_bye(struct xtel_client *c,
+					 const struct xtel_msg *msg,
+					 uint64_t arrival_ns, uint64_t *gap)
+{
+	struct xtel_seqwin *w = &c->win;
+
+	if (c->bye_seen && msg->seq == c->bye_seq) {
+		w->duplicates++;
+		return XTEL_SEQ_DUPLICATE;
+	}
+	if (from_past_epoch(c, msg->send_ts_ns, arrival_ns)) {
+		w->too_late++;
+		return XTEL_SEQ_TOO_LATE;
+	}
+	/* A BYE before anything else of the epoch settles nothing: the
+	 * collector cannot know what it missed before it started. */
+	*gap = xtel_seqwin_bye(w, msg->seq);
+	c->bye_seen = 1;
+	c->bye_seq = msg->seq;
+	return XTEL_SEQ_NEW;
+}
+
+/* Bring a key's intervals up to the global interval now. */
+static void roll(struct xtel_metric_state *m, uint64_t now)
+{
+	if (m->cur.id == now)
+		return;
+	if (m->cur.id + 1 == now)
+		m->prev = m->cur;
+	else
+		memset(&m->prev, 0, sizeof(m->prev));
+	m->prev.id = now - 1;
+	memset(&m->cur, 0, sizeof(m->cur));
+	m->cur.id = now;
+}
+
+void xtel_metric_last_interval(const struct xtel_metric_state *m, uint64_t now,
+			       struct xtel_metric_ivl *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (now == 0)
+		return;
+	out->id = now - 1;
+	if (m->cur.id == now - 1)
+		*out = m->cur;
+	else if (m->cur.id == now && m->prev.id == now - 1)
+		*out = m->prev;
+}
+
+static struct xtel_metric_state *key_slot(struct xtel_client *c,
+					  const struct xtel_metric *mt,
+					  uint64_t interval, int *err)
+{
+	struct xtel_metric_state *m;
+	unsigned int i, len = mt->key_len;
+
+	if (len > XTEL_MAX_KEY_LEN)
+		len = XTEL_MAX_KEY_LEN;
+	for (i = 0; i < c->n_keys; i++) {
+		m = xtel_client_key(c, i);
+		if (m->key_len == len && memcmp(m->key, mt->key, len) == 0)
+			return m;
+	}
+	if (i == XTEL_CLIENT_MAX_KEYS)
+		return NULL;
+	if (!c->keys[i / XTEL_METRIC_CHUNK]) {
+		m = calloc(XTEL_METRIC_CHUNK, sizeof(*m));
+		if (!m) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		__atomic_store_n(&c->keys[i / XTEL_METRIC_CHUNK], m,
+				 __ATOMIC_RELEASE);
+	}
+	m = xtel_client_key(c, i);
+	memcpy(m->key, mt->key, len);
+	m->key[len] = '\0';
+	m->key_len = (uint8_t)len;
+	m->cur.id = interval;
+	m->prev.id = interval ? interval - 1 : 0;
+	c->n_keys = i + 1;
+	return m;
+}
+
+static int apply_metrics(struct xtel_client *c, const struct xtel_msg *msg,
+			 uint64_t interval)
+{
+	int err = 0;
+	uint32_t n = msg->n_metrics;
+
+	if (n > XTEL_MAX_METRICS)
+		n = XTEL_MAX_METRICS;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xtel_metric *mt = &msg->metrics[i];
+		struct xtel_metric_state *m = key_slot(c, mt, interval, &err);
+		double v = mt->value;
+
+		if (!m) {
+			c->metrics_dropped++;
+			continue;
+		}
+		/* A reordered datagram must not replace a newer value. */
+		if (msg->send_ts_ns >= m->last_ts_ns) {
+			m->last = v;
+			m->last_ts_ns = msg->send_ts_ns;
+		}
+		roll(m, interval);
+		if (m->cur.count == 0 || v < m->cur.min)
+			m->cur.min = v;
+		if (m->cur.count == 0 || v > m->cur.max)
+			m->cur.max = v;
+		m->cur.sum += v;
+		m->cur.count++;
+	}
+	return err;
+}
+
+int xtel_client_account(struct xtel_client *c, const struct xtel_msg *msg,
+			uint64_t arrival_ns, uint32_t wire_len,
+			uint64_t interval, struct xtel_acct_result *res)
+{
+	enum xtel_seq_verdict v;
+	uint64_t gap = 0;
+	int64_t lat = (int64_t)(arrival_ns - msg->send_ts_ns);
+	unsigned int t = msg->type <= XTEL_MSG_TYPE_MAX ? msg->type : 0;
+	int err = 0;
+
+	c->received++;
+	c->bytes += wire_len;
+	c->by_type[t]++;
+	if (c->first_seen_ns == 0 || arrival_ns < c->first_seen_ns)
+		c->first_seen_ns = arrival_ns;
+	if (arrival_ns > c->last_seen_ns)
+		c->last_seen_ns = arrival_ns;
+
+	if (t == XTEL_MSG_INIT && msg->seq == 0)
+		v = account_init(c, msg, arrival_ns, &gap);
+	else if (t == XTEL_MSG_BYE)
+		v = account_bye(c, msg, arrival_ns, &gap);
+	else
+		v = account_numbered(c, msg, arrival_ns, &gap);
+
+	if (v != XTEL_SEQ_DUPLICATE && xtel_latency_record(&c->lat, lat))
+		err = -ENOMEM;
+	if ((v == XTEL_SEQ_NEW || v == XTEL_SEQ_REORDERED ||
+	     v == XTEL_SEQ_RESTART) && msg->n_metrics &&
+	    apply_metrics(c, msg, interval))
+		err = -ENOMEM;
+	if (res) {
+		res->verdict = v;
+		res->gap = gap;
+		res->latency_ns = lat;
+	}
+	return err;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One client's accounting record: epoch tracking (INIT/BYE rules on top of
+ * the sequence window), counters, arrival times, latency histogram and
+ * per-metric-key state. Written by exactly one receive worker; the registry
+ * wraps each update in the record's seqlock so that snapshots can copy it.
+ *
+ * Epoch rules (the sequence window has the rest, see seqwin.h):
+ * - INIT seq 0 whose send timestamp differs from (is later than) the
+ *   current epoch's INIT timestamp starts a new epoch (verdict RESTART): the
+ *   old epoch's pending gaps become lost, nothing else is charged, so a
+ *   restart never yields phantom loss or duplicates. The same timestamp is
+ *   a duplicate INIT; an older one is an INIT of a past epoch: too late.
+ * - While the epoch's INIT is still unseen (the collector joined late, or
+ *   the INIT is reordered), an INIT no later than every datagram of the
+ *   epoch is that epoch's own late INIT and goes through the window
+ *   (normally "reordered"); a later one is a restart.
+ * - A HEARTBEAT/DATA/BYE sent before the current epoch's INIT and arriving
+ *   within XTEL_STRAGGLER_NS of that INIT belongs to a past epoch: too late
+ *   (it must not open gaps in the new epoch). The same goes for an INIT
+ *   older than the current one. After the grace period send times are not
+ *   trusted for this (a client clock stepping back must not turn all its
+ *   traffic into "too late"): the window decides, and an older INIT is a
+ *   restart.
+ * - BYE takes no number: it settles the epoch's gaps (xtel_seqwin_bye) and
+ *   a repeat with the same seq is a duplicate.
+ * Latency is recorded for every datagram except duplicates (a duplicate's
+ * send time is the original's, so its "latency" measures nothing). Metrics
+ * are applied for new, reordered and restart datagrams only, so duplicates
+ * never count twice.
+ */
+#ifndef XTEL_CLIENT_H
+#define XTEL_CLIENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "acct/latency.h"
+#include "acct/types.h"
+#include "wire/wire.h"
+#include "acct/seqwin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+	XTEL_CLIENT_MAX_KEYS = 16,
+	XTEL_METRIC_CHUNK = 4,	/* key slots allocated together */
+	XTEL_METRIC_CHUNKS = XTEL_CLIENT_MAX_KEYS / XTEL_METRIC_CHUNK,
+};
+
+/* How long after an epoch's INIT a datagram sent before it is a straggler
+ * of a past epoch: far longer than any network reordering. */
+#define XTEL_STRAGGLER_NS (2ULL * 1000000000ULL)
+
+/* min/max/sum/count of one metric over one interval. */
+struct xtel_metric_ivl {
+	uint64_t id;		/* xtel_interval_current() it belongs to */
+	uint64_t count;
+	double min, max, sum;
+};
+
+struct xtel_metric_state {
+	char key[XTEL_MAX_KEY_LEN + 1];
+	uint8_t key_len;
+	uint8_t pad_[6];
+	double last;
+	uint64_t last_ts_ns;
+	struct xtel_metric_ivl cur;	/* interval in progress */
+	struct xtel_metric_ivl prev;	/* the one before cur.id */
+};
+
+struct xtel_client {
+	uint32_t client_id;
+	uint32_t epochs;
+	uint64_t epoch_init_ts;	/* send ts of this epoch's INIT; 0: unseen */
+	uint64_t epoch_init_arrival_ns;	/* when that INIT arrived */
+	uint64_t epoch_min_ts;	/* earliest send ts seen in this epoch */
+	uint64_t bye_seq;
+	uint64_t received, bytes;
+	uint64_t by_type[XTEL_MSG_TYPE_MAX + 1];
+	uint64_t first_seen_ns, last_seen_ns;
+	uint64_t metrics_dropped;
+	uint32_t n_keys;
+	uint8_t bye_seen;
+	uint8_t pad_[3];
+	struct xtel_seqwin win;
+	struct xtel_latency lat;
+	/* Chunks of key slots, allocated as keys appear, never moved. */
+	struct xtel_metric_state *keys[XTEL_METRIC_CHUNKS];
+};
+
+void xtel_client_init(struct xtel_client *c, uint32_t client_id);
+void xtel_client_destroy(struct xtel_client *c);
+
+/*
+ * Account one datagram. interval is the writer's current view of
+ * xtel_interval_current(). Returns 0, or -ENOMEM when a histogram block or
+ * metric chunk could not be allocated (the datagram is still counted).
+ */
+int xtel_client_account(struct xtel_client *c, const struct xtel_msg *msg,
+			uint64_t arrival_ns, uint32_t wire_len,
+			uint64_t interval, struct xtel_acct_result *res);
+
+/* Key slot i (< n_keys) of a client. */
+static inline struct xtel_metric_state *
+xtel_client_key(const struct xtel_client *c, unsigned int i)
+{
+	return &c->keys[i / XTEL_METRIC_CHUNK][i % XTEL_METRIC_CHUNK];
+}
+
+/*
+ * The last complete interval of a key as seen at global interval now:
+ * fills count/min/max/mean of out (count 0 when it had no sample).
+ */
+void xtel_metric_last_interval(const struct xtel_metric_state *m, uint64_t now,
+			       struct xtel_metric_ivl *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XTEL_CLIENT_H */

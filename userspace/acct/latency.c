@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Log-linear latency histogram (see latency.h). The index arithmetic is the
+ * HDR one with 64 sub-buckets: group 0 holds 0..63 at width 1, group g >= 1
+ * holds [2^(g+5), 2^(g+6)) at width 2^(g-1). Block pointers are published
+ * with a release store so that a reader which sees a pointer also sees the
+ * zeroed block behind it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acct/latency.h"
+
+void xtel_latency_init(struct xtel_latency *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+void xtel_latency_destroy(struct xtel_latency *h)
+{
+	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++)
+		free(h->blocks[g]);
+	memset(h, 0, sizeof(*h));
+}
+
+void xtel_latency_reset(struct xtel_latency *h)
+{
+	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++)
+		if (h->blocks[g])
+			memset(h->blocks[g], 0, XTEL_LAT_SUB * sizeof(uint64_t));
+	h->count = h->negative = h->overflow = h->alloc_failed = 0;
+	h->sum = h->min = h->max = 0;
+}
+
+unsigned int xtel_latency_bucket(uint64_t v)
+{
+	unsigned int e, g;
+
+	if (v < XTEL_LAT_SUB)
+		return (unsigned int)v;
+	e = 63u - (unsigned int)__builtin_clzll(v);	/* >= 6 */
+	g = e - (XTEL_LAT_SUB_BITS - 1);
+	return g * XTEL_LAT_SUB +
+	       (unsigned int)((v >> (e - XTEL_LAT_SUB_BITS)) - XTEL_LAT_SUB);
+}
+
+uint64_t xtel_latency_bucket_mid(unsigned int idx)
+{
+	unsigned int g = idx / XTEL_LAT_SUB, sub = idx % XTEL_LAT_SUB;
+	uint64_t width, lower;
+
+	if (g == 0)
+		return sub;
+	width = 1ULL << (g - 1);
+	lower = (uint64_t)(XTEL_LAT_SUB + sub) << (g - 1);
+	return lower + (width - 1) / 2;
+}
+
+static uint64_t *block_get(struct xtel_latency *h, unsigned int g)
+{
+	uint64_t *b = h->blocks[g];
+
+	if (b)
+		return b;
+	b = calloc(XTEL_LAT_SUB, sizeof(uint64_t));
+	if (!b)
+		return NULL;
+	__atomic_store_n(&h->blocks[g], b, __ATOMIC_RELEASE);
+	h->groups |= 1ULL << g;
+	return b;
+}
+
+int xtel_latency_record(struct xtel_latency *h, int64_t ns)
+{
+	uint64_t v, *b;
+	unsigned int idx;
+
+	if (ns < 0) {
+		h->negative++;
+		return 0;
+	}
+	v = (uint64_t)ns;
+	if (v >= XTEL_LAT_OVERFLOW_NS) {
+		h->overflow++;
+	} else {
+		idx = xtel_latency_bucket(v);
+		b = block_get(h, idx / XTEL_LAT_SUB);
+		if (!b) {
+			h->alloc_failed++;
+			return -ENOMEM;
+		}
+		b[idx % XTEL_LAT_SUB]++;
+	}
+	if (h->count == 0 || v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->count++;
+	h->sum += v;
+	return 0;
+}
+
+int xtel_latency_merge(struct xtel_latency *dst, const struct xtel_latency *src)
+{
+	int err = 0;
+
+	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
+		const uint64_t *s = src->blocks[g];
+		uint64_t *d;
+
+		if (!s)
+			continue;
+		d = block_get(dst, g);
+		if (!d) {
+			err = -ENOMEM;
+			continue;
+		}
+		for (unsigned int i = 0; i < XTEL_LAT_SUB; i++)
+			d[i] += s[i];
+	}
+	if (src->count) {
+		if (dst->count == 0 || src->min < dst->min)
+			dst->min = src->min;
+		if (src->max > dst->max)
+			dst->max = src->max;
+	}
+	dst->count += src->count;
+	dst->negative += src->negative;
+	dst->overflow += src->overflow;
+	dst->alloc_failed += src->alloc_failed;
+	dst->sum += src->sum;
+	return err;
+}
+
+static uint64_t clamp(const struct xtel_latency *h, uint64_t v)
+{
+	if (v < h->min)
+		return h->min;
+	if (v > h->max)
+		return h->max;
+	return v;
+}
+
+/*
+ * Walk the buckets once and resolve n ranks (ascending) at the same time.
+ * Ranks that fall in the overflow bucket (after every regular bucket)
+ * report max, which is the only value known there.
+ */
+static void quantiles(const struct xtel_latency *h, const double *q,
+		      uint64_t *out, unsigned int n)
+{
+	uint64_t rank[8], seen = 0;
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		double r = q[i] * (double)h->count;
+		uint64_t ri = (uint64_t)r;
+
+		if ((double)ri < r)
+			ri++;			/* nearest rank: ceil(q * N) */
+		if (ri < 1)
+			ri = 1;
+		if (ri > h->count)
+			ri = h->count;
+		rank[i] = ri;
+		out[i] = 0;
+	}
+	if (h->count == 0)
+		return;
+	for (unsigned int g = 0; g < XTEL_LAT_GROUPS && k < n; g++) {
+		const uint64_t *b = h->blocks[g];
+
+		if (!b)
+			continue;
+		for (unsigned int s = 0; s < XTEL_LAT_SUB && k < n; s++) {
+			if (!b[s])
+				continue;
+			seen += b[s];
+			while (k < n && seen >= rank[k])
+				out[k++] = clamp(h, xtel_latency_bucket_mid(
+						       g * XTEL_LAT_SUB + s));
+		}
+	}
+	while (k < n)
+		out[k++] = h->max;
+}
+
+uint64_t xtel_latency_quantile(const struct xtel_latency *h, double q)
+{
+	uint64_t v;
+
+	quantiles(h, &q, &v, 1);
+	return v;
+}
+
+void xtel_latency_summary(const struct xtel_latency *h,
+			  struct xtel_lat_summary *out)
+{
+	static const double q[4] = { 0.50, 0.90, 0.99, 0.999 };
+	uint64_t v[4];
+
+	memset(out, 0, sizeof(*out));
+	out->count = h->count;
+	out->negative = h->negative;
+	if (h->count == 0)
+		return;
+	out->min_ns = h->min;
+	out->max_ns = h->max;
+	out->mean_ns = h->sum / h->count;
+	quantiles(h, q, v, 4);
+	out->p50_ns = v[0];
+	out->p90_ns = v[1];
+	out->p99_ns = v[2];
+	out->p999_ns = v[3];
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Latency histogram in nanoseconds, log-linear (HDR style): every power of
+ * two [2^e, 2^(e+1)) is split into 64 equal sub-buckets, so a bucket's
+ * midpoint is within 1/128 (0.78%) of any value in it. Values below 128 ns
+ * are exact (width-1 buckets), values from 128 ns up are within 0.78%, and
+ * the top group ends at 2^37 ns (137 s); larger values go to an overflow
+ * bucket that still updates max (a quantile landing there reports max).
+ *
+ * Sparse: a group's 64 x u64 block is allocated only when a value lands in
+ * it, so a client whose latencies span a few octaves costs ~1-2 KiB, not the
+ * 16 KiB of the dense layout. Count, min, max and sum are exact. Negative
+ * latency (clock skew between sender and collector) is counted apart and
+ * never enters the histogram. Blocks are never freed before
+ * xtel_latency_destroy(), which lets a seqlock reader follow the pointers.
+ */
+#ifndef XTEL_LATENCY_H
+#define XTEL_LATENCY_H
+
+#include <stdint.h>
+
+#include "acct/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+	XTEL_LAT_SUB_BITS = 6,
+	XTEL_LAT_SUB = 1 << XTEL_LAT_SUB_BITS,	/* sub-buckets per group */
+	XTEL_LAT_GROUPS = 32,	/* group 0: 0..63 ns; group g: [2^(g+5), 2^(g+6)) */
+	XTEL_LAT_BUCKETS = XTEL_LAT_GROUPS * XTEL_LAT_SUB,
+};
+
+/* First value that goes to the overflow bucket: 2^37 ns, about 137 s. */
+#define XTEL_LAT_OVERFLOW_NS (1ULL << (XTEL_LAT_GROUPS + XTEL_LAT_SUB_BITS - 1))
+
+struct xtel_latency {
+	uint64_t count;		/* samples >= 0, overflow included */
+	uint64_t negative;	/* samples < 0: skew, not in the histogram */
+	uint64_t overflow;	/* samples >= XTEL_LAT_OVERFLOW_NS */
+	uint64_t alloc_failed;	/* samples lost because a block malloc failed */
+	uint64_t sum;		/* of samples >= 0 */
+	uint64_t min, max;	/* valid when count > 0 */
+	uint64_t groups;	/* bit g set when blocks[g] is allocated */
+	uint64_t *blocks[XTEL_LAT_GROUPS];
+};
+
+void xtel_latency_init(struct xtel_latency *h);
+void xtel_latency_destroy(struct xtel_latency *h);
+
+/* Zero every count but keep the allocated blocks (for scratch reuse). */
+void xtel_latency_reset(struct xtel_latency *h);
+
+/* Record one sample. Returns 0, or -ENOMEM if its block could not be made. */
+int xtel_latency_record(struct xtel_latency *h, int64_t ns);
+
+/* dst += src. Returns 0 or -ENOMEM (dst then lacks some of src's buckets). */
+int xtel_latency_merge(struct xtel_latency *dst, const struct xtel_latency *src);
+
+/* Nearest-rank quantile q in (0, 1], clamped to [min, max]; 0 when empty. */
+uint64_t xtel_latency_quantile(const struct xtel_latency *h, double q);
+
+/* count/negative/min/max/mean and p50/p90/p99/p99.9 in one bucket walk. */
+void xtel_latency_summary(const struct xtel_latency *h,
+			  struct xtel_lat_summary *out);
+
+/* Bucket index of v (< XTEL_LAT_OVERFLOW_NS) and a bucket's midpoint. */
+unsigned int xtel_latency_bucket(uint64_t v);
+uint64_t xtel_latency_bucket_mid(unsigned int idx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XTEL_LATENCY_H */

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The contract between a registry's single writer and its lock-free readers
+ * (snapshot.c): the record layout with its seqlock, and how records are
+ * found. Private to acct/: other modules use registry.h or snapshot.h.
+ *
+ * Seqlock protocol (no atomic read-modify-write on the writer side):
+ *   writer: store seq+1 (odd), release fence, update, store seq+2 (even,
+ *           release);
+ *   reader: load seq (acquire), retry while odd, copy with relaxed word
+ *           loads, acquire fence, reload seq, retry if it moved.
+ * Pointers inside a record (histogram blocks, metric chunks) only ever go
+ * from NULL to a block that lives as long as the registry, so a reader may
+ * follow whatever pointer it read and let the seq check reject the copy.
+ */
+#ifndef XTEL_RECORD_H
+#define XTEL_RECORD_H
+
+#include <stdint.h>
+
+#include "acct/client.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { XTEL_RECORD_CHUNK = 1024 };	/* records allocated together */
+
+struct xtel_record {
+	uint32_t seq;		/* seqlock: odd while the writer updates */
+	uint32_t pad_;
+	struct xtel_client c;
+} __attribute__((aligned(64)));
+
+struct xtel_registry {
+	/* Read by snapshot threads. */
+	struct xtel_record **chunks;	/* max_chunks slots, filled in order */
+	uint32_t count;			/* published records (release store) */
+	uint32_t max_clients;
+	uint32_t max_chunks;
+	uint64_t registry_full;		/* relaxed stores by the writer */
+	/* Writer-private: open-addressing hash, client id -> index + 1. */
+	uint32_t *h_ids;
+	uint32_t *h_idx;
+	uint32_t h_mask;
+	uint32_t h_used;
+};
+
+static inline struct xtel_record *xtel_registry_record(
+	const struct xtel_registry *reg, uint32_t i)
+{
+	struct xtel_record *chunk = __atomic_load_n(
+		&reg->chunks[i / XTEL_RECORD_CHUNK], __ATOMIC_ACQUIRE);
+
+	return &chunk[i % XTEL_RECORD_CHUNK];
+}
+
+/* Number of records a reader may visit. */
+static inline uint32_t xtel_registry_count(const struct xtel_registry *reg)
+{
+	return __atomic_load_n(&reg->count, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Copy a client record consistently: *out gets the record, hist_blocks
+ * (XTEL_LAT_GROUPS x XTEL_LAT_SUB) the histogram buckets with out->lat's
+ * block pointers redirected into it, key_slots (XTEL_CLIENT_MAX_KEYS) the
+ * metric state with out->keys redirected into it. Returns the retries.
+ */
+unsigned int xtel_record_read(const struct xtel_record *r,
+			      struct xtel_client *out, uint64_t *hist_blocks,
+			      struct xtel_metric_state *key_slots);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XTEL_RECORD_H */

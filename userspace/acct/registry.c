@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-worker client registry, the writer side: a writer-private
+ * open-addressing hash from client id to record index, records allocated
+ * 1024 at a time and never moved or freed while the registry lives, the
+ * record count published with a release store, and every update bracketed
+ * by the record's seqlock (see snapshot.h). Also the process-wide interval
+ * counter used for per-metric min/max/mean.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acct/record.h"
+#include "acct/registry.h"
+
+static uint64_t g_interval;
+
+void xtel_interval_advance(void)
+{
+	/* Reporter side, once per interval: an RMW here costs nothing. */
+	__atomic_fetch_add(&g_interval, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t xtel_interval_current(void)
+{
+	return __atomic_load_n(&g_interval, __ATOMIC_RELAXED);
+}
+
+enum { HASH_MIN = 1024 };
+
+static inline uint32_t hash_id(uint32_t id)
+{
+	/* Fibonacci hashing spreads sequential ids (the common case). */
+	return (uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> 32);
+}
+
+static int hash_alloc(struct xtel_registry *reg, uint32_t slots)
+{
+	reg->h_ids = calloc(slots, sizeof(uint32_t));
+	reg->h_idx = calloc(slots, sizeof(uint32_t));
+	if (!reg->h_ids || !reg->h_idx) {
+		free(reg->h_ids);
+		free(reg->h_idx);
+		return -ENOMEM;
+	}
+	reg->h_mask = slots - 1;
+	return 0;
+}
+
+static void hash_put(struct xtel_registry *reg, uint32_t id, uint32_t idx1)
+{
+	uint32_t h = hash_id(id) & reg->h_mask;
+
+	while (reg->h_idx[h])
+		h = (h + 1) & reg->h_mask;
+	reg->h_ids[h] = id;
+	reg->h_idx[h] = idx1;
+}
+
+/* Double the table when it is half full, so probes stay short. */
+static int hash_grow(struct xtel_registry *reg)
+{
+	uint32_t *ids = reg->h_ids, *idx = reg->h_idx;
+	uint32_t old = reg->h_mask + 1;
+
+	if (hash_alloc(reg, old * 2)) {
+		reg->h_ids = ids;
+		reg->h_idx = idx;
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < old; i++)
+		if (idx[i])
+			hash_put(reg, ids[i], idx[i]);
+	free(ids);
+	free(idx);
+	return 0;
+}
+
+struct xtel_registry *xtel_registry_new(uint32_t max_clients)
+{
+	struct xtel_registry *reg;
+
+	if (max_clients == 0 || max_clients > (1U << 30)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	reg = calloc(1, sizeof(*reg));
+	if (!reg)
+		goto err;
+	reg->max_clients = max_clients;
+	reg->max_chunks = (max_clients + XTEL_RECORD_CHUNK - 1) / XTEL_RECORD_CHUNK;
+	reg->chunks = calloc(reg->max_chunks, sizeof(*reg->chunks));
+	if (!reg->chunks)
+		goto err_reg;
+	if (hash_alloc(reg, HASH_MIN))
+		goto err_chunks;
+	return reg;
+
+err_chunks:
+	free(reg->chunks);
+err_reg:
+	free(reg);
+err:
+	errno = ENOMEM;
+	return NULL;
+}
+
+void xtel_registry_free(struct xtel_registry *reg)
+{
+	if (!reg)
+		return;
+	for (uint32_t i = 0; i < reg->count; i++)
+		xtel_client_destroy(&xtel_registry_record(reg, i)->c);
+	for (uint32_t i = 0; i < reg->max_chunks; i++)
+		free(reg->chunks[i]);
+	free(reg->chunks);
+	free(reg->h_ids);
+	free(reg->h_idx);
+	free(reg);
+}
+
+static struct xtel_record *lookup(struct xtel_registry *reg, uint32_t id)
+{
+	uint32_t h = hash_id(id) & reg->h_mask, i;
+
+	while ((i = reg->h_idx[h])) {
+		if (reg->h_ids[h] == id)
+			return xtel_registry_record(reg, i - 1);
+		h = (h + 1) & reg->h_mask;
+	}
+	return NULL;
+}
+
+/* Returns the new record, or NULL with *err = -ENOSPC (full) or -ENOMEM. */
+static struct xtel_record *insert(struct xtel_registry *reg, uint32_t id,
+				  int *err)
+{
+	uint32_t n = reg->count;
+	struct xtel_record *chunk, *r;
+
+	*err = -ENOSPC;
+	if (n >= reg->max_clients)
+		return NULL;
+	*err = -ENOMEM;
+	if ((reg->h_used + 1) * 2 > reg->h_mask + 1 && hash_grow(reg))
+		return NULL;
+	chunk = reg->chunks[n / XTEL_RECORD_CHUNK];
+	if (!chunk) {
+		chunk = aligned_alloc(64, XTEL_RECORD_CHUNK * sizeof(*chunk));
+		if (!chunk)
+			return NULL;
+		memset(chunk, 0, XTEL_RECORD_CHUNK * sizeof(*chunk));
+		__atomic_store_n(&reg->chunks[n / XTEL_RECORD_CHUNK], chunk,
+				 __ATOMIC_RELEASE);
+	}
+	r = &chunk[n % XTEL_RECORD_CHUNK];
+	xtel_client_init(&r->c, id);
+	hash_put(reg, id, n + 1);
+	reg->h_used++;
+	/* The record is complete before a reader can count it. */
+	__atomic_store_n(&reg->count, n + 1, __ATOMIC_RELEASE);
+	*err = 0;
+	return r;
+}
+
+int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
+			  uint64_t arrival_ns, uint32_t wire_len,
+			  struct xtel_acct_result *res)
+{
+	struct xtel_record *r = lookup(reg, msg->client_id);
+	uint64_t interval = xtel_interval_current();
+	uint32_t s;
+	int err;
+
+	if (!r) {
+		r = insert(reg, msg->client_id, &err);
+		if (!r) {
+			/* Out of memory is counted as "full" as well: either
+			 * way the datagram could not be accounted. */
+			__atomic_store_n(&reg->registry_full,
+					 reg->registry_full + 1,
+					 __ATOMIC_RELAXED);
+			if (res)
+				memset(res, 0, sizeof(*res));
+			return err;
+		}
+	}
+	s = r->seq;
+	__atomic_store_n(&r->seq, s + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	err = xtel_client_account(&r->c, msg, arrival_ns, wire_len, interval,
+				  res);
+	__atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
+	return err;
+}

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Snapshot: the reader side of the registries. Lists every published record
+ * of every registry, sorts the list by client id so that records of the same
+ * client (seen by several workers) are adjacent, then copies each record
+ * under its seqlock, merges counters, histograms and metric keys of the same
+ * client, computes the latency summary from the merged histogram and adds
+ * it all to the totals. The writers never wait for any of this.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acct/record.h"
+#include "acct/snapshot.h"
+
+/* Word-wise relaxed copy: the writer may be storing to src concurrently. */
+static void copy_words(void *dst, const void *src, size_t len)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+
+	for (size_t i = 0; i < len / sizeof(uint64_t); i++)
+		d[i] = __atomic_load_n(&s[i], __ATOMIC_RELAXED);
+}
+
+_Static_assert(sizeof(struct xtel_client) % sizeof(uint64_t) == 0,
+	       "struct xtel_client is copied in words");
+_Static_assert(sizeof(struct xtel_metric_state) % sizeof(uint64_t) == 0,
+	       "struct xtel_metric_state is copied in words");
+
+/* The writer is mid-update: let its hyperthread sibling run. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+unsigned int xtel_record_read(const struct xtel_record *r,
+			      struct xtel_client *out, uint64_t *hist_blocks,
+			      struct xtel_metric_state *key_slots)
+{
+	unsigned int retries = 0;
+
+	for (;; retries++) {
+		uint32_t s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+		uint32_t n_keys;
+
+		if (s1 & 1) {
+			cpu_relax();
+			continue;
+		}
+		copy_words(out, &r->c, sizeof(*out));
+		for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
+			const uint64_t *b = out->lat.blocks[g];
+			uint64_t *dst = hist_blocks + (size_t)g * XTEL_LAT_SUB;
+
+			if (!b)
+				continue;
+			copy_words(dst, b, XTEL_LAT_SUB * sizeof(uint64_t));
+			out->lat.blocks[g] = dst;
+		}
+		n_keys = out->n_keys;
+		if (n_keys > XTEL_CLIENT_MAX_KEYS)
+			n_keys = XTEL_CLIENT_MAX_KEYS;
+		for (unsigned int i = 0; i < n_keys; i++) {
+			const struct xtel_metric_state *k =
+				out->keys[i / XTEL_METRIC_CHUNK];
+
+			if (!k) {	/* torn view: the seq check rejects it */
+				n_keys = i;
+				break;
+			}
+			copy_words(&key_slots[i], &k[i % XTEL_METRIC_CHUNK],
+				   sizeof(key_slots[i]));
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&r->seq, __ATOMIC_RELAXED) == s1) {
+			out->n_keys = n_keys;
+			for (unsigned int c = 0; c < XTEL_METRIC_CHUNKS; c++)
+				out->keys[c] = key_slots + c * XTEL_METRIC_CHUNK;
+			return retries;
+		}
+	}
+}
+
+struct ref {
+	uint32_t id;
+	uint32_t reg;
+	uint32_t idx;
+};
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	if (x->reg != y->reg)
+		return x->reg < y->reg ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* Scratch space for one snapshot. */
+struct scratch {
+	struct xtel_client rec;
+	uint64_t blocks[XTEL_LAT_GROUPS * XTEL_LAT_SUB];
+	struct xtel_metric_state keys[XTEL_CLIENT_MAX_KEYS];
+	struct xtel_latency merged;	/* this client, all registries */
+	struct xtel_latency total;	/* every client */
+	struct xtel_metric_snap msnap[XTEL_CLIENT_MAX_KEYS];
+	uint32_t n_msnap;
+};
+
+static void add_counters(struct xtel_client_snap *d, const struct xtel_client *c,
+			 bool final)
+{
+	const struct xtel_seqwin *w = &c->win;
+
+	d->epochs += c->epochs;
+	d->received += c->received;
+	d->bytes += c->bytes;
+	if (final) {
+		d->lost += xtel_seqwin_final_lost(w);
+	} else {
+		d->lost += w->lost;
+		d->pending += w->pending;
+	}
+	d->duplicates += w->duplicates;
+	d->reordered += w->reordered;
+	d->too_late += w->too_late;
+	for (unsigned int t = 0; t <= XTEL_MSG_TYPE_MAX; t++)
+		d->by_type[t] += c->by_type[t];
+	if (c->first_seen_ns &&
+	    (d->first_seen_ns == 0 || c->first_seen_ns < d->first_seen_ns))
+		d->first_seen_ns = c->first_seen_ns;
+	if (c->last_seen_ns > d->last_seen_ns)
+		d->last_seen_ns = c->last_seen_ns;
+	if (w->highest_rx > d->highest_seq)
+		d->highest_seq = w->highest_rx;
+	if (c->bye_seen)
+		d->bye_seen = true;
+	d->metrics_dropped += c->metrics_dropped;
+}
+
+/* Fold one record's metric keys into the client's list (same key: merge). */
+static void add_metrics(struct scratch *s, const struct xtel_client *c,
+			uint64_t now_ivl)
+{
+	for (uint32_t i = 0; i < c->n_keys; i++) {
+		const struct xtel_metric_state *m = xtel_client_key(c, i);
+		struct xtel_metric_snap *d = NULL;
+		struct xtel_metric_ivl ivl;
+
+		for (uint32_t j = 0; j < s->n_msnap; j++)
+			if (strcmp(s->msnap[j].key, m->key) == 0)
+				d = &s->msnap[j];
+		if (!d) {
+			if (s->n_msnap == XTEL_CLIENT_MAX_KEYS)
+				continue;	/* a second worker saw other keys */
+			d = &s->msnap[s->n_msnap++];
+			memset(d, 0, sizeof(*d));
+			memcpy(d->key, m->key, sizeof(d->key));
+			d->key[XTEL_MAX_KEY_LEN] = '\0';
+		}
+		if (d->last_ts_ns == 0 || m->last_ts_ns >= d->last_ts_ns) {
+			d->last = m->last;
+			d->last_ts_ns = m->last_ts_ns;
+		}
+		xtel_metric_last_interval(m, now_ivl, &ivl);
+		if (!ivl.count)
+			continue;
+		if (d->count == 0 || ivl.min < d->min)
+			d->min = ivl.min;
+		if (d->count == 0 || ivl.max > d->max)
+			d->max = ivl.max;
+		/* mean holds the running sum until the client is complete */
+		d->mean += ivl.sum;
+		d->count += ivl.count;
+	}
+}
+
+int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
+		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
+		       struct xtel_snapshot *out)
+{
+	struct ref *refs = NULL;
+	uint32_t *counts = NULL;
+	struct scratch *s = NULL;
+	struct xtel_metric_snap *pool = NULL;
+	size_t n_refs = 0, cap = 0, n_pool = 0, pool_cap = 0;
+	uint32_t n_clients = 0;
+	uint64_t now_ivl = xtel_interval_current();
+	int err = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	out->taken_ns = now_ns;
+
+	/* One count per registry, read once: records published after this
+	 * point wait for the next snapshot. */
+	counts = calloc(n ? n : 1, sizeof(*counts));
+	if (!counts)
+		goto out;
+	for (unsigned int r = 0; r < n; r++) {
+		counts[r] = xtel_registry_count(regs[r]);
+		cap += counts[r];
+	}
+	refs = malloc((cap ? cap : 1) * sizeof(*refs));
+	s = calloc(1, sizeof(*s));
+	if (!refs || !s)
+		goto out;
+	for (unsigned int r = 0; r < n; r++) {
+		for (uint32_t i = 0; i < counts[r]; i++) {
+			refs[n_refs].id = xtel_registry_record(regs[r], i)->c.client_id;
+			refs[n_refs].reg = r;
+			refs[n_refs].idx = i;
+			n_refs++;
+		}
+		out->registry_full +=
+			__atomic_load_n(&regs[r]->registry_full, __ATOMIC_RELAXED);
+	}
+	qsort(refs, n_refs, sizeof(*refs), ref_cmp);
+	for (size_t i = 0; i < n_refs; i++)
+		if (i == 0 || refs[i].id != refs[i - 1].id)
+			n_clients++;
+
+	out->clients = calloc(n_clients ? n_clients : 1, sizeof(*out->clients));
+	if (!out->clients)
+		goto out;
+	xtel_latency_init(&s->merged);
+	xtel_latency_init(&s->total);
+
+	for (size_t i = 0, c = 0; i < n_refs; c++) {
+		struct xtel_client_snap *d = &out->clients[c];
+		uint32_t id = refs[i].id;
+
+		memset(d, 0, sizeof(*d));
+		d->client_id = id;
+		s->n_msnap = 0;
+		if (i + 1 == n_refs || refs[i + 1].id != id) {
+			/* The common case: one worker saw this client. Its
+			 * copied histogram is summarised as is, no merge. */
+			xtel_record_read(xtel_registry_record(regs[refs[i].reg],
+							      refs[i].idx),
+					 &s->rec, s->blocks, s->keys);
+			add_counters(d, &s->rec, final);
+			add_metrics(s, &s->rec, now_ivl);
+			xtel_latency_summary(&s->rec.lat, &d->lat);
+			if (xtel_latency_merge(&s->total, &s->rec.lat))
+				goto out;
+			i++;
+		} else {
+			xtel_latency_reset(&s->merged);
+			for (; i < n_refs && refs[i].id == id; i++) {
+				const struct xtel_record *rec = xtel_registry_record(
+					regs[refs[i].reg], refs[i].idx);
+
+				xtel_record_read(rec, &s->rec, s->blocks, s->keys);
+				add_counters(d, &s->rec, final);
+				if (xtel_latency_merge(&s->merged, &s->rec.lat))
+					goto out;
+				add_metrics(s, &s->rec, now_ivl);
+			}
+			xtel_latency_summary(&s->merged, &d->lat);
+			if (xtel_latency_merge(&s->total, &s->merged))
+				goto out;
+		}
+		d->stale = now_ns > d->last_seen_ns &&
+			   now_ns - d->last_seen_ns > stale_after_ns;
+		if (s->n_msnap) {
+			if (n_pool + s->n_msnap > pool_cap) {
+				/* Pointers into the pool are set at the end,
+				 * so growing it here is safe. */
+				size_t ncap = pool_cap ? pool_cap * 2 : 1024;
+				struct xtel_metric_snap *np;
+
+				while (ncap < n_pool + s->n_msnap)
+					ncap *= 2;
+				np = realloc(pool, ncap * sizeof(*pool));
+				if (!np)
+					goto out;
+				pool = np;
+				pool_cap = ncap;
+			}
+			for (uint32_t k = 0; k < s->n_msnap; k++) {
+				struct xtel_metric_snap *m = &s->msnap[k];
+
+				if (m->count)
+					m->mean /= (double)m->count;
+				else
+					m->mean = 0;
+			}
+			memcpy(pool + n_pool, s->msnap,
+			       s->n_msnap * sizeof(*pool));
+			/* Remember the offset; turned into a pointer below. */
+			d->metrics = (struct xtel_metric_snap *)(uintptr_t)n_pool;
+			d->n_metrics = s->n_msnap;
+			n_pool += s->n_msnap;
+		}
+		{
+			struct xtel_client_snap *t = &out->total;
+
+			t->epochs += d->epochs;
+			t->received += d->received;
+			t->bytes += d->bytes;
+			t->lost += d->lost;
+			t->pending += d->pending;
+			t->duplicates += d->duplicates;
+			t->reordered += d->reordered;
+			t->too_late += d->too_late;
+			for (unsigned int k = 0; k <= XTEL_MSG_TYPE_MAX; k++)
+				t->by_type[k] += d->by_type[k];
+			if (d->first_seen_ns && (t->first_seen_ns == 0 ||
+						 d->first_seen_ns < t->first_seen_ns))
+				t->first_seen_ns = d->first_seen_ns;
+			if (d->last_seen_ns > t->last_seen_ns)
+				t->last_seen_ns = d->last_seen_ns;
+			if (d->highest_seq > t->highest_seq)
+				t->highest_seq = d->highest_seq;
+			t->metrics_dropped += d->metrics_dropped;
+		}
+	}
+	for (uint32_t c = 0; c < n_clients; c++)
+		if (out->clients[c].n_metrics)
+			out->clients[c].metrics =
+				pool + (uintptr_t)out->clients[c].metrics;
+	xtel_latency_summary(&s->total, &out->total.lat);
+	out->n_clients = n_clients;
+	out->metrics_pool = pool;
+	pool = NULL;
+	err = 0;
+out:
+	if (err) {
+		free(out->clients);
+		out->clients = NULL;
+	}
+	if (s) {
+		xtel_latency_destroy(&s->merged);
+		xtel_latency_destroy(&s->total);
+	}
+	free(pool);
+	free(s);
+	free(refs);
+	free(counts);
+	return err;
+}
+
+void xtel_snapshot_free(struct xtel_snapshot *snap)
+{
+	if (!snap)
+		return;
+	free(snap->clients);
+	free(snap->metrics_pool);
+	memset(snap, 0, sizeof(*snap));
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The leaf of the accounting layer: the plain types that the writer side
+ * (seqwin, latency, client, registry) and the reader side (snapshot, and
+ * every renderer above it) share. No functions, no other accounting header.
+ */
+#ifndef XTEL_ACCT_TYPES_H
+#define XTEL_ACCT_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/xtel_wire.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What accounting says about one datagram (for the CSV rows and counters). */
+enum xtel_seq_verdict {
+	XTEL_SEQ_NEW = 0,	/* highest so far (possibly after a gap) */
+	XTEL_SEQ_REORDERED,	/* late, filled a gap inside the window */
+	XTEL_SEQ_DUPLICATE,	/* already received inside the window */
+	XTEL_SEQ_TOO_LATE,	/* behind the window: cannot tell, not counted */
+	XTEL_SEQ_RESTART,	/* started a new epoch (INIT or sequence reset) */
+};
+
+struct xtel_acct_result {
+	enum xtel_seq_verdict verdict;
+	uint64_t gap;		/* sequence numbers skipped ahead of this one */
+	int64_t latency_ns;	/* arrival - send; negative means clock skew */
+};
+
+struct xtel_lat_summary {
+	uint64_t count;		/* samples in the histogram (latency >= 0) */
+	uint64_t negative;	/* samples with send time after arrival: skew */
+	uint64_t min_ns, max_ns, mean_ns;
+	uint64_t p50_ns, p90_ns, p99_ns, p999_ns;
+};
+
+struct xtel_metric_snap {
+	char key[XTEL_MAX_KEY_LEN + 1];
+	double last;
+	uint64_t last_ts_ns;	/* send timestamp of the datagram carrying last */
+	/* over the last complete interval; count == 0 means no sample in it */
+	uint64_t count;
+	double min, max, mean;
+};
+
+struct xtel_client_snap {
+	uint32_t client_id;
+	uint32_t epochs;	/* 1 + restarts seen */
+	uint64_t received;	/* datagrams accepted, all types, dups included */
+	uint64_t bytes;
+	uint64_t lost;		/* confirmed: the window passed, or BYE, or final */
+	uint64_t pending;	/* gaps inside the window, not yet confirmed */
+	uint64_t duplicates;
+	uint64_t reordered;
+	uint64_t too_late;
+	uint64_t by_type[XTEL_MSG_TYPE_MAX + 1];	/* indexed by type */
+	uint64_t first_seen_ns, last_seen_ns;	/* arrival times */
+	uint64_t highest_seq;
+	bool bye_seen;
+	bool stale;		/* no datagram within stale_after_ns of now */
+	struct xtel_lat_summary lat;
+	uint32_t n_metrics;
+	struct xtel_metric_snap *metrics;	/* owned by the snapshot */
+	uint64_t metrics_dropped;	/* keys beyond the per-client limit */
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XTEL_ACCT_TYPES_H */

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The datagram path (see ingest.h): [DTLS ->] decode -> client id check ->
+ * accounting -> CSV record. Each step that refuses a datagram counts it
+ * under exactly one reason. In plain mode the drop table therefore adds up
+ * to rx_datagrams - accepted; in DTLS mode the handshake datagrams are
+ * neither, and the DTLS reasons count handshakes and records.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector/ingest.h"
+#include "xdp/xdp.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Decode and account one telemetry message. When has_id is set, the
+ * transport authenticated the sender as client want_id (its DTLS
+ * certificate) and a header claiming another id is refused; in plain mode
+ * the header is all there is.
+ */
+static void accept_message(struct xtel_ingest *ig, const uint8_t *buf,
+			   uint32_t len, uint64_t arrival_ns, bool has_id,
+			   uint32_t want_id)
+{
+	struct xtel_msg msg;
+	struct xtel_acct_result res;
+	enum xtel_wire_err err;
+	int rc;
+
+	err = xtel_wire_decode(buf, len, &msg);
+	if (err != XTEL_WIRE_OK) {
+		xtel_cnt_add(&ig->cnt->drops[err < XTEL_WIRE_ERR_MAX ? err : 0], 1);
+		return;
+	}
+	if (has_id && msg.client_id != want_id) {
+		xtel_cnt_add(&ig->cnt->drops[XTEL_DROP_CLIENT_ID_MISMATCH], 1);
+		return;
+	}
+	rc = xtel_registry_account(ig->reg, &msg, arrival_ns, len, &res);
+	if (rc) {
+		/*
+		 * -ENOSPC: --max-clients reached. -ENOMEM for a new client is
+		 * the same outcome; for a known client the registry counted
+		 * the datagram without some detail, but telling the two apart
+		 * would need the registry's internals, and both only happen
+		 * when memory ran out: report it as refused.
+		 */
+		xtel_cnt_add(&ig->cnt->drops[XTEL_DROP_REGISTRY_FULL], 1);
+		return;
+	}
+	xtel_cnt_add(&ig->cnt->events[XTEL_EV_ACCEPTED], 1);
+	if (ig->csv && !xtel_csv_push(ig->csv, &msg, arrival_ns, &res))
+		xtel_cnt_add(&ig->cnt->events[XTEL_EV_CSV_DROPPED], 1);
+}
+
+/* xtel_dtls_data_fn: one decrypted record of an authenticated client. */
+static void dtls_on_data(void *arg, uint32_t client_id,
+			 const struct sockaddr *peer, socklen_t peer_len,
+			 const void *plaintext, size_t len)
+{
+	struct xtel_ingest *ig = arg;
+
+	accept_message(ig, plaintext, (uint32_t)len, ig->arrival_ns, true,
+		       client_id);
+}
+
+/* xtel_dtls_send_fn: handshake flights and alerts leave via the ring. */
+static void dtls_send(void *arg, const struct sockaddr *peer,
+		      socklen_t peer_len, const void *buf, size_t len)
+{
+	struct xtel_ingest *ig = arg;
+
+	/* A refused send is counted by the send queue (tx_dropped). */
+	if (ig->send)
+		ig->send(ig->send_ctx, buf, len, peer, peer_len);
+	else
+		xtel_cnt_add(&ig->cnt->events[XTEL_EV_TX_DROPPED], 1);
+}
+
+static void dtls_log(void *arg, const char *msg)
+{
+	struct xtel_ingest *ig = arg;
+
+	fprintf(stderr, "collector: worker %u: %s\n", ig->worker, msg);
+}
+
+/* xtel_dtls_session_fn: keep the XDP peer map in step with the sessions. */
+static void dtls_on_session(void *arg, const struct sockaddr *peer,
+			    socklen_t peer_len, uint32_t client_id, bool up)
+{
+	struct xtel_ingest *ig = arg;
+	int rc;
+
+	(void)peer_len;
+	if (!ig->xdp)
+		return;
+	rc = up ? xtel_xdp_peer_add(ig->xdp, peer, client_id) :
+		  xtel_xdp_peer_del(ig->xdp, peer);
+	/*
+	 * -ENOENT on delete: another worker's newer session for the same
+	 * address already replaced the entry and removed it; nothing to do.
+	 */
+	if (rc && !(rc == -ENOENT && !up))
+		xtel_cnt_add(&ig->cnt->events[XTEL_EV_XDP_PEER_ERRORS], 1);
+}
+
+static void publish_dtls_stats(struct xtel_ingest *ig)
+{
+	struct xtel_dtls_server_stats st;
+	const uint64_t *v = (const uint64_t *)&st;
+
+	if (!ig->dtls)
+		return;
+	xtel_dtls_server_get_stats(ig->dtls, &st);
+	for (unsigned int i = 0; i < XTEL_DTLS_SERVER_NSTATS; i++)
+		xtel_cnt_set(&ig->cnt->dtls[i], v[i]);
+}
+
+int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
+		     unsigned int worker, struct xtel_registry *reg,
+		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv,
+		     char *err, size_t err_len)
+{
+	struct xtel_dtls_server_cfg scfg;
+
+	*ig = (struct xtel_ingest){
+		.mode = cfg->mode,
+		.worker = worker,
+		.reg = reg,
+		.cnt = cnt,
+		.csv = csv,
+	};
+	if (cfg->mode != XTEL_MODE_DTLS)
+		return 0;
+	scfg = (struct xtel_dtls_server_cfg){
+		.cert_file = cfg->cert,
+		.key_file = cfg->key,
+		.ca_file = cfg->ca,
+		.max_sessions = cfg->max_sessions,
+		.idle_timeout = (uint64_t)(cfg->dtls_idle_s * 1e9),
+		/* The id check is ours (accept_message), after decoding, so a
+		 * record is refused for exactly one reason. */
+		.no_client_id_check = true,
+		.send = dtls_send,
+		.send_arg = ig,
+		.on_data = dtls_on_data,
+		.data_arg = ig,
+		.log = dtls_log,
+		.log_arg = ig,
+		.on_session = dtls_on_session,
+		.session_arg = ig,
+	};
+	return xtel_dtls_server_new(&ig->dtls, &scfg, err, err_len);
+}
+
+void xtel_ingest_fini(struct xtel_ingest *ig)
+{
+	xtel_dtls_server_free(ig->dtls);
+	ig->dtls = NULL;
+}
+
+void xtel_ingest_set_xdp(struct xtel_ingest *ig, struct xtel_xdp *xdp)
+{
+	ig->xdp = xdp;
+}
+
+void xtel_ingest_set_send(struct xtel_ingest *ig, xtel_ingest_send_fn fn,
+			  void *ctx)
+{
+	ig->send = fn;
+	ig->send_ctx = ctx;
+}
+
+void xtel_ingest_datagram(struct xtel_ingest *ig, const uint8_t *buf,
+			  uint32_t len, uint64_t arrival_ns,
+			  const struct sockaddr *peer, socklen_t peer_len)
+{
+	xtel_cnt_add(&ig->cnt->events[XTEL_EV_RX_DATAGRAMS], 1);
+	xtel_cnt_add(&ig->cnt->events[XTEL_EV_RX_BYTES], len);
+	if (!ig->dtls) {
+		accept_message(ig, buf, len, arrival_ns, false, 0);
+		return;
+	}
+	/* dtls_on_data runs inside this call and picks the time up here. */
+	ig->arrival_ns = arrival_ns;
+	xtel_dtls_server_input(ig->dtls, peer, peer_len, buf, len, mono_ns());
+}
+
+void xtel_ingest_timers(struct xtel_ingest *ig)
+{
+	uint64_t now;
+
+	if (!ig->dtls)
+		return;
+	now = mono_ns();
+	if (xtel_dtls_server_next_timeout(ig->dtls, now) <= now)
+		xtel_dtls_server_timers(ig->dtls, now);
+	publish_dtls_stats(ig);
+}
+
+void xtel_ingest_shutdown(struct xtel_ingest *ig)
+{
+	if (!ig->dtls)
+		return;
+	xtel_dtls_server_shutdown(ig->dtls);
+	publish_dtls_stats(ig);
+}
+
+bool xtel_ingest_wants_timers(const struct xtel_ingest *ig)
+{
+	return ig->dtls != NULL;
+}

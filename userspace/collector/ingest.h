@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The datagram path: what happens to one received UDP payload, whatever
+ * delivered it. A receive path (the io_uring loop in uring_rx.c today, the
+ * AF_XDP path later) calls xtel_ingest_datagram() with the payload, the
+ * kernel receive timestamp and the peer address; in plain mode the payload
+ * is decoded and accounted, in DTLS mode it is fed to this worker's DTLS
+ * server and the plaintext it delivers is decoded and accounted. Every
+ * refusal is counted under its reason in the worker's counters. Outgoing
+ * datagrams (DTLS handshake flights, alerts) leave through the send
+ * callback the receive path installed. One struct per receive thread; not
+ * thread-safe by design (single writer of its registry and counters).
+ */
+#ifndef XTEL_INGEST_H
+#define XTEL_INGEST_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "collector/cli.h"
+#include "collector/counters.h"
+#include "collector/csv.h"
+#include "dtls/dtls.h"
+#include "acct/registry.h"
+
+struct xtel_xdp;
+
+/* Queue one datagram to peer; returns 0 or -errno (-ENOBUFS: queue full). */
+typedef int (*xtel_ingest_send_fn)(void *ctx, const void *buf, size_t len,
+				   const struct sockaddr *peer,
+				   socklen_t peer_len);
+
+struct xtel_ingest {
+	enum xtel_mode mode;
+	unsigned int worker;
+	struct xtel_registry *reg;
+	struct xtel_worker_counters *cnt;
+	struct xtel_csv_ring *csv;	/* NULL: no --csv */
+	struct xtel_dtls_server *dtls;	/* DTLS mode only */
+	uint64_t arrival_ns;		/* of the datagram being fed to DTLS */
+	xtel_ingest_send_fn send;
+	void *send_ctx;
+	struct xtel_xdp *xdp;		/* NULL: no XDP program to tell */
+};
+
+/*
+ * Set up the datagram path of worker. reg, cnt and csv (may be NULL) stay
+ * owned by the caller. In DTLS mode, cfg's cert/key/CA are loaded into a
+ * server for this worker (errors as xtel_dtls_server_new: -ENOENT,
+ * -EACCES, -EBADMSG, -ENOMSG, -EKEYREJECTED), explained in err.
+ * Returns 0 or -errno.
+ */
+int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
+		     unsigned int worker, struct xtel_registry *reg,
+		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv,
+		     char *err, size_t err_len);
+void xtel_ingest_fini(struct xtel_ingest *ig);
+
+/* Install the way out for DTLS flights (the receive path's send queue). */
+void xtel_ingest_set_send(struct xtel_ingest *ig, xtel_ingest_send_fn fn,
+			  void *ctx);
+
+/*
+ * DTLS mode: mirror this worker's established sessions into the XDP
+ * program's peer map (xtel_xdp_peer_add when a handshake completes,
+ * xtel_xdp_peer_del when the session ends), so their datagrams bypass the
+ * handshake rate limit and are counted per client in XDP. Set before the
+ * receive thread starts. The map updates are syscalls made once per
+ * handshake, never per datagram; failures count as xdp_peer_errors.
+ */
+void xtel_ingest_set_xdp(struct xtel_ingest *ig, struct xtel_xdp *xdp);
+
+/*
+ * THE SEAM for every receive path: one UDP payload of len bytes that the
+ * kernel stamped at arrival_ns (CLOCK_REALTIME), from peer.
+ */
+void xtel_ingest_datagram(struct xtel_ingest *ig, const uint8_t *buf,
+			  uint32_t len, uint64_t arrival_ns,
+			  const struct sockaddr *peer, socklen_t peer_len);
+
+/*
+ * Run due timers (DTLS retransmission, handshake timeout, idle expiry) and
+ * publish the DTLS statistics into the worker's counters. Called on the
+ * receive loop's tick and once more when it stops.
+ */
+void xtel_ingest_timers(struct xtel_ingest *ig);
+
+/*
+ * The receive path stops: send close_notify to every DTLS session (through
+ * the send callback) and publish the final statistics.
+ */
+void xtel_ingest_shutdown(struct xtel_ingest *ig);
+
+/* True when this path has timers at all (the receive loop arms a tick). */
+bool xtel_ingest_wants_timers(const struct xtel_ingest *ig);
+
+#endif /* XTEL_INGEST_H */

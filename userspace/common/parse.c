@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Strict value parsing for both command lines (see parse.h). strtoull and
+ * strtod alone are too lenient for flags: they skip leading space, take a
+ * sign on unsigned input (strtoull("-1") is UINT64_MAX), and strtod reads
+ * hex, "inf" and "nan". Each parser here first checks the leading
+ * characters, then lets libc convert and insists the whole string was used.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/parse.h"
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+int xtel_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!is_digit(*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno || v < lo || v > hi)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int xtel_parse_double(const char *s, double lo, double hi, double *out)
+{
+	const char *num = *s == '-' ? s + 1 : s;
+	char *end;
+	double v;
+
+	/* Starting with a digit or '.' rules out space, '+', inf and nan. */
+	if (!is_digit(*num) && *num != '.')
+		return -EINVAL;
+	if (num[0] == '0' && (num[1] == 'x' || num[1] == 'X'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end)
+		return -EINVAL;
+	if (errno || !isfinite(v) || v < lo || v > hi)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int xtel_bad_value(const char *prog, const char *flag, const char *val,
+		   const char *valid)
+{
+	fprintf(stderr, "%s: invalid value '%s' for --%s (valid: %s)\n",
+		prog, val, flag, valid);
+	return -EINVAL;
+}
+
+int xtel_flag_u64(const char *prog, const char *flag, const char *val,
+		  uint64_t lo, uint64_t hi, const char *valid, uint64_t *out)
+{
+	if (xtel_parse_u64(val, lo, hi, out))
+		return xtel_bad_value(prog, flag, val, valid);
+	return 0;
+}
+
+int xtel_flag_double(const char *prog, const char *flag, const char *val,
+		     double lo, double hi, const char *valid, double *out)
+{
+	if (xtel_parse_double(val, lo, hi, out))
+		return xtel_bad_value(prog, flag, val, valid);
+	return 0;
+}
+
+int xtel_parse_cidr(const char *s, unsigned int flags, struct xtel_cidr *out)
+{
+	/* The longest IPv6 text (with an embedded IPv4) is 45 characters. */
+	char host[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned int max;
+
+	if (!slash && (flags & XTEL_CIDR_NEED_PREFIX))
+		return -EINVAL;
+	if (!hlen || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	out->prefix = max;
+	if (slash) {
+		uint64_t p;
+
+		if (xtel_parse_u64(slash + 1, 0, max, &p))
+			return -EINVAL;
+		out->prefix = (unsigned int)p;
+	}
+	return 0;
+}
+
+static unsigned int family_bits(const struct xtel_cidr *c)
+{
+	return c->family == AF_INET ? 32 : 128;
+}
+
+bool xtel_cidr_host_bits(const struct xtel_cidr *c)
+{
+	for (unsigned int i = c->prefix; i < family_bits(c); i++)
+		if (c->addr[i / 8] & (0x80u >> (i % 8)))
+			return true;
+	return false;
+}
+
+void xtel_cidr_mask(struct xtel_cidr *c)
+{
+	for (unsigned int i = c->prefix; i < family_bits(c); i++)
+		c->addr[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
+}

@@ -1,0 +1,922 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Loader of the collector's XDP program: rodata, pinning (with a BTF layout
+ * check so a pin left by an older build is replaced instead of silently
+ * reused), attach through libxdp with a generic-mode retry, and the run-time
+ * calls on the maps (allowlist, DTLS peers, counters). See xdp.h for the API
+ * and docs/XDP.md for the maps.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "common/json.h"
+#include "common/parse.h"
+#include "xdp/xdp.h"
+/* bpftool's generated skeleton casts away const on its embedded object */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include "bpf/xtel_xdp.skel.h"
+#pragma GCC diagnostic pop
+
+/* The layouts the BPF program was compiled against, pinned here too. */
+_Static_assert(sizeof(struct xtel_xdp_counter) == 16, "xtel_xdp_counter layout");
+_Static_assert(sizeof(struct xtel_xdp_client) == 64, "xtel_xdp_client layout");
+_Static_assert(sizeof(struct xtel_xdp_addr_key) == 20, "xtel_xdp_addr_key layout");
+_Static_assert(sizeof(struct xtel_xdp_peer) == 8, "xtel_xdp_peer layout");
+_Static_assert(sizeof(struct xtel_xdp_bucket) == 32, "xtel_xdp_bucket layout");
+_Static_assert(sizeof(struct xtel_xdp_lpm4) == 8, "xtel_xdp_lpm4 layout");
+_Static_assert(sizeof(struct xtel_xdp_lpm6) == 20, "xtel_xdp_lpm6 layout");
+_Static_assert(sizeof(struct xtel_xdp_allow) == 4, "xtel_xdp_allow layout");
+_Static_assert(sizeof(struct xtel_xdp_meta) == 16, "xtel_xdp_meta layout");
+_Static_assert(sizeof(struct xtel_xdp_global) == 8, "xtel_xdp_global layout");
+
+#define VERIFIER_LOG_SIZE (4u << 20)
+#define VERIFIER_TAIL_LINES 30
+
+struct xtel_xdp {
+	struct xtel_xdp_opts opts;
+	char pin_dir[PATH_MAX];
+	char ifname[IF_NAMESIZE];
+	struct xtel_xdp_bpf *skel;
+	struct xdp_program *prog;
+	char *log_buf;
+	int ifindex;
+	enum xdp_attach_mode mode;	/* XDP_MODE_UNSPEC: not attached */
+	int claim_fd;			/* abstract socket: we own this interface */
+	int ncpus;
+};
+
+/* The maps that are pinned: everything except the AF_XDP socket map, whose
+ * entries are this process's sockets and mean nothing after it exits. */
+static const char *const pinned_maps[] = {
+	XTEL_XDP_MAP_STATS, XTEL_XDP_MAP_CLIENTS, XTEL_XDP_MAP_PEERS,
+	XTEL_XDP_MAP_BUCKETS, XTEL_XDP_MAP_ALLOW4, XTEL_XDP_MAP_ALLOW6,
+};
+
+static const char *const stat_names[XTEL_XDP_STAT_MAX] = {
+	[XTEL_XDP_STAT_NOT_OURS] = "not_ours",
+	[XTEL_XDP_STAT_PASS_BAD_L3] = "pass_bad_l3",
+	[XTEL_XDP_STAT_PASS_FRAGMENT] = "pass_fragment",
+	[XTEL_XDP_STAT_PASS_IPV6_EXT] = "pass_ipv6_ext",
+	[XTEL_XDP_STAT_PASSED] = "passed",
+	[XTEL_XDP_STAT_REDIRECTED] = "redirected",
+	[XTEL_XDP_STAT_XSK_MISS] = "xsk_miss",
+	[XTEL_XDP_DROP_UDP_LEN] = "drop_udp_len",
+	[XTEL_XDP_DROP_SHORT] = "drop_short",
+	[XTEL_XDP_DROP_BAD_MAGIC] = "drop_bad_magic",
+	[XTEL_XDP_DROP_BAD_VERSION] = "drop_bad_version",
+	[XTEL_XDP_DROP_BAD_TYPE] = "drop_bad_type",
+	[XTEL_XDP_DROP_BAD_FLAGS] = "drop_bad_flags",
+	[XTEL_XDP_DROP_BAD_LENGTH] = "drop_bad_length",
+	[XTEL_XDP_DROP_DTLS_TYPE] = "drop_dtls_type",
+	[XTEL_XDP_DROP_DTLS_VERSION] = "drop_dtls_version",
+	[XTEL_XDP_DROP_DTLS_EPOCH] = "drop_dtls_epoch",
+	[XTEL_XDP_DROP_DTLS_LENGTH] = "drop_dtls_length",
+	[XTEL_XDP_DROP_NOT_ALLOWED] = "drop_not_allowed",
+	[XTEL_XDP_DROP_RATELIMIT] = "drop_ratelimit",
+	[XTEL_XDP_DROP_HS_GLOBAL] = "drop_hs_global",
+	[XTEL_XDP_STAT_NO_SESSION] = "no_session",
+	[XTEL_XDP_STAT_CLIENTS_FULL] = "clients_full",
+};
+
+const char *xtel_xdp_stat_name(enum xtel_xdp_stat s)
+{
+	if ((unsigned int)s >= XTEL_XDP_STAT_MAX || !stat_names[s])
+		return "unknown";
+	return stat_names[s];
+}
+
+static void say(const struct xtel_xdp *x, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(const struct xtel_xdp *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x && x->opts.quiet)
+		return;
+	fputs("xtel: xdp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xtel: xdp: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* libbpf and libxdp talk a lot at INFO/DEBUG; only their warnings matter. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBBPF_WARN)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBXDP_WARN)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void perm_hint(const char *what)
+{
+	fail("%s: permission denied: run as root or grant CAP_BPF, CAP_NET_ADMIN "
+	     "and CAP_PERFMON (e.g. setcap cap_bpf,cap_net_admin,cap_perfmon+ep)", what);
+}
+
+/* ---- bpffs ---- */
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+/*
+ * The pin dir must be on a bpffs. The default one lives under /sys/fs/bpf,
+ * which we mount when nothing is there (a fresh host, or `ip netns exec`,
+ * which gives every command a fresh /sys). Another dir must already be on a
+ * bpffs: we do not guess where the user wants one mounted.
+ */
+static int ensure_bpffs(struct xtel_xdp *x)
+{
+	static const char sysfs_bpf[] = "/sys/fs/bpf";
+	char probe[PATH_MAX];
+	char *slash;
+	int err;
+
+	snprintf(probe, sizeof(probe), "%s", x->pin_dir);
+	/* the closest existing ancestor decides which filesystem we are on */
+	while (access(probe, F_OK) != 0 && (slash = strrchr(probe, '/')) && slash != probe)
+		*slash = '\0';
+	if (!is_bpffs(probe)) {
+		bool under_sys = strncmp(x->pin_dir, sysfs_bpf, sizeof(sysfs_bpf) - 1) == 0;
+
+		if (!under_sys) {
+			fail("pin dir %s is not on a bpffs: mount one (mount -t bpf bpf DIR) "
+			     "or pass --pin-dir on an existing bpffs", x->pin_dir);
+			return -ENOTSUP;
+		}
+		if (!is_bpffs(sysfs_bpf)) {
+			if (mount("bpf", sysfs_bpf, "bpf", 0, "mode=0700")) {
+				err = -errno;
+				fail("bpffs not mounted at %s and mounting it failed (%s): "
+				     "run mount -t bpf bpf %s, or pass --pin-dir DIR on a bpffs",
+				     sysfs_bpf, strerror(-err), sysfs_bpf);
+				return err == -EPERM ? -EPERM : -ENOTSUP;
+			}
+			say(x, "mounted bpffs at %s", sysfs_bpf);
+		}
+	}
+	err = mkdir_p(x->pin_dir);
+	if (err) {
+		fail("cannot create pin dir %s: %s", x->pin_dir, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* ---- pin compatibility ---- */
+
+/*
+ * A printable signature of a BTF type: kinds, sizes, member names and
+ * offsets, recursively. Two maps whose key and value signatures match hold
+ * the same layout; libbpf only compares sizes, which misses a renamed or
+ * reordered field.
+ */
+static void btf_sig(const struct btf *btf, __u32 id, char *buf, size_t cap, int depth)
+{
+	const struct btf_type *t;
+	size_t len = strlen(buf);
+	__u16 i;
+
+	if (len + 64 >= cap)
+		return;
+	if (depth > 8) {
+		snprintf(buf + len, cap - len, "...");
+		return;
+	}
+	t = btf__type_by_id(btf, id);
+	/* typedefs and qualifiers do not change the layout */
+	while (t && (btf_is_typedef(t) || btf_is_const(t) || btf_is_volatile(t) ||
+		     btf_is_restrict(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t) {
+		snprintf(buf + len, cap - len, "?");
+		return;
+	}
+	if (btf_is_int(t)) {
+		snprintf(buf + len, cap - len, "i%u", t->size);
+	} else if (btf_is_enum(t)) {
+		snprintf(buf + len, cap - len, "e%u", t->size);
+	} else if (btf_is_array(t)) {
+		const struct btf_array *a = btf_array(t);
+
+		snprintf(buf + len, cap - len, "[%u]", a->nelems);
+		btf_sig(btf, a->type, buf, cap, depth + 1);
+	} else if (btf_is_composite(t)) {
+		const struct btf_member *m = btf_members(t);
+
+		snprintf(buf + len, cap - len, "%s%u{", btf_is_struct(t) ? "s" : "u", t->size);
+		for (i = 0; i < btf_vlen(t); i++, m++) {
+			len = strlen(buf);
+			if (len + 64 >= cap)
+				return;
+			snprintf(buf + len, cap - len, "%s@%u:", btf__name_by_offset(btf, m->name_off),
+				 btf_member_bit_offset(t, i));
+			btf_sig(btf, m->type, buf, cap, depth + 1);
+			len = strlen(buf);
+			snprintf(buf + len, cap - len, ";");
+		}
+		len = strlen(buf);
+		snprintf(buf + len, cap - len, "}");
+	} else {
+		snprintf(buf + len, cap - len, "k%u", btf_kind(t));
+	}
+}
+
+/*
+ * Returns 1 when the pin at path can be reused for map, 0 when it is stale
+ * (or absent: nothing to reuse), -errno when it cannot be inspected.
+ */
+static int pin_compatible(const struct bpf_object *obj, const struct bpf_map *map,
+			  const char *path, const char **why)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	struct btf *pbtf = NULL;
+	const struct btf *obtf = bpf_object__btf(obj);
+	char a[1024], b[1024];
+	int fd, ret = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		ret = -errno;
+		goto out;
+	}
+	*why = "type, sizes or flags differ";
+	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map) ||
+	    info.map_flags != bpf_map__map_flags(map))
+		goto out;
+	*why = "no BTF";
+	if (!info.btf_id || !obtf)
+		goto out;
+	pbtf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!pbtf) {
+		ret = -errno;
+		goto out;
+	}
+	*why = "key or value struct changed";
+	a[0] = b[0] = '\0';
+	btf_sig(pbtf, info.btf_key_type_id, a, sizeof(a), 0);
+	btf_sig(obtf, bpf_map__btf_key_type_id(map), b, sizeof(b), 0);
+	if (strcmp(a, b))
+		goto out;
+	a[0] = b[0] = '\0';
+	btf_sig(pbtf, info.btf_value_type_id, a, sizeof(a), 0);
+	btf_sig(obtf, bpf_map__btf_value_type_id(map), b, sizeof(b), 0);
+	if (strcmp(a, b))
+		goto out;
+	ret = 1;
+out:
+	btf__free(pbtf);
+	close(fd);
+	return ret;
+}
+
+static int setup_pins(struct xtel_xdp *x)
+{
+	struct bpf_object *obj = x->skel->obj;
+	char path[PATH_MAX + 64];
+	const char *why = "";
+	size_t i;
+	int err;
+
+	err = ensure_bpffs(x);
+	if (err)
+		return err;
+	for (i = 0; i < sizeof(pinned_maps) / sizeof(pinned_maps[0]); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, pinned_maps[i]);
+
+		if (!map)
+			return -ENOENT;
+		snprintf(path, sizeof(path), "%s/%s", x->pin_dir, pinned_maps[i]);
+		err = pin_compatible(obj, map, path, &why);
+		if (err < 0) {
+			fail("cannot inspect pinned map %s: %s", path, strerror(-err));
+			return err;
+		}
+		if (err == 0 && access(path, F_OK) == 0) {
+			/* a pin from an older build: reusing it would misread its fields */
+			say(x, "replacing stale pinned map %s (%s)", path, why);
+			if (unlink(path)) {
+				err = -errno;
+				fail("cannot remove stale pin %s: %s", path, strerror(-err));
+				return err;
+			}
+		}
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* ---- map helpers ---- */
+
+int xtel_xdp_map_fd(const struct xtel_xdp *x, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(x->skel->obj, name);
+
+	return map ? bpf_map__fd(map) : -ENOENT;
+}
+
+int xtel_xdp_prog_fd(const struct xtel_xdp *x)
+{
+	return bpf_program__fd(x->skel->progs.xtel_xdp_prog);
+}
+
+int xtel_xdp_ifindex(const struct xtel_xdp *x)
+{
+	return x->mode == XDP_MODE_UNSPEC ? 0 : x->ifindex;
+}
+
+const char *xtel_xdp_attach_mode(const struct xtel_xdp *x)
+{
+	switch (x->mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_SKB:
+		return "skb";
+	default:
+		return "none";
+	}
+}
+
+/* Deletes every entry; keys are read one ahead because deleting the current
+ * key would restart get_next_key from the beginning. */
+static int map_clear(int fd, size_t key_size)
+{
+	unsigned char cur[64], next[64];
+	bool have = false;
+
+	if (key_size > sizeof(cur))
+		return -E2BIG;
+	while (bpf_map_get_next_key(fd, have ? cur : NULL, next) == 0) {
+		if (have && bpf_map_delete_elem(fd, cur) && errno != ENOENT)
+			return -errno;
+		memcpy(cur, next, key_size);
+		have = true;
+	}
+	if (have && bpf_map_delete_elem(fd, cur) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* ---- attach ---- */
+
+/*
+ * Only one xtel process may drive an interface's XDP program. The claim is
+ * an abstract unix socket named after the ifindex: abstract names live in
+ * the network namespace (as ifindexes do) and vanish when the process dies,
+ * so a program left attached by a crashed collector can be told from one a
+ * running collector still uses.
+ */
+static int claim_iface(struct xtel_xdp *x)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, n;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "xtel-xdp-%d", x->ifindex);
+	if (bind(fd, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + 1 + n)) {
+		int err = -errno;
+
+		close(fd);
+		if (err == -EADDRINUSE) {
+			fail("another xtel process drives the XDP program on %s: stop it first "
+			     "(or run this one with --no-xdp)", x->ifname);
+			return -EBUSY;
+		}
+		return err;
+	}
+	x->claim_fd = fd;
+	return 0;
+}
+
+static int detach_stale(struct xtel_xdp *x)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(x->ifindex);
+	struct xdp_program *p;
+	const char *name;
+	int err = 0;
+
+	if (libxdp_get_error(mp) || !mp)
+		return 0;
+	p = xdp_multiprog__main_prog(mp);
+	if (!p) {
+		xdp_multiprog__close(mp);
+		return 0;
+	}
+	name = xdp_program__name(p);
+	if (xdp_multiprog__is_legacy(mp) && name && !strcmp(name, "xtel_xdp_prog")) {
+		/* our own program, left by a collector that did not exit cleanly */
+		say(x, "replacing the xtel XDP program (id %u) left attached to %s",
+		    xdp_program__id(p), x->ifname);
+		err = xdp_multiprog__detach(mp);
+	} else {
+		fail("%s already has an XDP program (%s, id %u): remove it with "
+		     "`ip link set dev %s xdp off` or run with --no-xdp",
+		     x->ifname, name ? name : "?", xdp_program__id(p), x->ifname);
+		err = -EEXIST;
+	}
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static int attach(struct xtel_xdp *x)
+{
+	char buf[256];
+	int err;
+
+	/* libxdp's multi-program dispatcher is refused on this kind of host
+	 * (EPERM) and we attach one program anyway: skip it quietly. */
+	setenv("LIBXDP_SKIP_DISPATCHER", "1", 0);
+	libxdp_set_print(libxdp_print);
+
+	err = claim_iface(x);
+	if (err)
+		return err;
+	x->prog = xdp_program__from_fd(xtel_xdp_prog_fd(x));
+	err = libxdp_get_error(x->prog);
+	if (err) {
+		x->prog = NULL;
+		return err;
+	}
+	err = detach_stale(x);
+	if (err)
+		return err;
+	if (!x->opts.skb_mode) {
+		err = xdp_program__attach(x->prog, x->ifindex, XDP_MODE_NATIVE, 0);
+		if (!err) {
+			x->mode = XDP_MODE_NATIVE;
+			return 0;
+		}
+		if (err == -EPERM)
+			goto perm;
+		libxdp_strerror(err, buf, sizeof(buf));
+		say(x, "native XDP not available on %s (%s): using generic (skb) mode",
+		    x->ifname, buf);
+	}
+	err = xdp_program__attach(x->prog, x->ifindex, XDP_MODE_SKB, 0);
+	if (!err) {
+		x->mode = XDP_MODE_SKB;
+		return 0;
+	}
+	if (err == -EPERM)
+		goto perm;
+	libxdp_strerror(err, buf, sizeof(buf));
+	fail("cannot attach the XDP program to %s: %s", x->ifname, buf);
+	return err;
+perm:
+	perm_hint("attaching the XDP program");
+	return -EPERM;
+}
+
+static void print_log_tail(const char *log)
+{
+	const char *p = log + strlen(log);
+	int lines = 0;
+
+	/* skip trailing newlines, then walk back VERIFIER_TAIL_LINES lines */
+	while (p > log && p[-1] == '\n')
+		p--;
+	while (p > log) {
+		if (p[-1] == '\n' && ++lines == VERIFIER_TAIL_LINES)
+			break;
+		p--;
+	}
+	fprintf(stderr, "xtel: xdp: verifier log (last %d lines):\n%s\n", VERIFIER_TAIL_LINES, p);
+}
+
+int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct xtel_xdp *x;
+	int err;
+
+	*out = NULL;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->claim_fd = -1;
+	x->opts = *opts;
+	x->opts.ifname = NULL;
+	x->opts.pin_dir = NULL;
+	snprintf(x->pin_dir, sizeof(x->pin_dir), "%s",
+		 opts->pin_dir ? opts->pin_dir : XTEL_XDP_DEFAULT_PIN_DIR);
+	if (!x->opts.port)
+		x->opts.port = 7700;
+	if (!x->opts.handshake_burst)
+		x->opts.handshake_burst = 32;
+	if (x->opts.handshake_burst > 1000000)
+		x->opts.handshake_burst = 1000000;	/* keeps burst * cost in 64 bits */
+	if (!x->opts.handshake_global_burst) {
+		x->opts.handshake_global_burst = x->opts.handshake_global_rate / 10;
+		if (x->opts.handshake_global_burst < 32)
+			x->opts.handshake_global_burst = 32;
+	}
+	if (x->opts.handshake_global_burst > 1000000)
+		x->opts.handshake_global_burst = 1000000;
+	x->ncpus = libbpf_num_possible_cpus();
+	if (x->ncpus <= 0) {
+		err = x->ncpus ? x->ncpus : -EINVAL;
+		goto err_free;
+	}
+
+	if (opts->ifname) {
+		snprintf(x->ifname, sizeof(x->ifname), "%s", opts->ifname);
+		x->ifindex = if_nametoindex(opts->ifname);
+		if (!x->ifindex) {
+			fail("interface %s not found (in this network namespace)", opts->ifname);
+			err = -ENODEV;
+			goto err_free;
+		}
+	}
+
+	libbpf_set_print(libbpf_print);
+	/* The verifier log only matters when the program is rejected: libbpf
+	 * retries the load with logging into this buffer in that case. */
+	x->log_buf = calloc(1, VERIFIER_LOG_SIZE);
+	if (!x->log_buf) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	oo.kernel_log_buf = x->log_buf;
+	oo.kernel_log_size = VERIFIER_LOG_SIZE;
+	oo.kernel_log_level = 0;
+	x->skel = xtel_xdp_bpf__open_opts(&oo);
+	if (!x->skel) {
+		err = -errno;
+		fail("cannot open the BPF object: %s", strerror(-err));
+		goto err_free;
+	}
+	x->skel->rodata->cfg_port = x->opts.port;
+	x->skel->rodata->cfg_mode = x->opts.dtls ? XTEL_XDP_MODE_DTLS : XTEL_XDP_MODE_PLAIN;
+	x->skel->rodata->cfg_afxdp = x->opts.afxdp;
+	x->skel->rodata->cfg_allowlist = x->opts.allowlist;
+	x->skel->rodata->cfg_hs_rate = x->opts.handshake_rate;
+	x->skel->rodata->cfg_hs_burst = x->opts.handshake_burst;
+	x->skel->rodata->cfg_hs_global_rate = x->opts.handshake_global_rate;
+	x->skel->rodata->cfg_hs_global_burst = x->opts.handshake_global_burst;
+
+	if (!x->opts.no_pin) {
+		err = setup_pins(x);
+		if (err)
+			goto err_skel;
+	}
+
+	err = xtel_xdp_bpf__load(x->skel);
+	if (err) {
+		if (err == -EPERM) {
+			perm_hint("loading the XDP program");
+		} else if (x->log_buf[0]) {
+			fail("the kernel's verifier rejected the XDP program (%s)", strerror(-err));
+			print_log_tail(x->log_buf);
+			err = -EINVAL;
+		} else {
+			fail("loading the XDP program failed: %s", strerror(-err));
+		}
+		goto err_skel;
+	}
+	free(x->log_buf);
+	x->log_buf = NULL;
+
+	/* A reused pin carries the last run's sessions and allowlist; neither is
+	 * valid now (sessions died with the old process, --allow is per run). */
+	if (!x->opts.no_pin) {
+		err = xtel_xdp_peer_clear(x);
+		if (!err)
+			err = xtel_xdp_allow_clear(x);
+		if (err)
+			goto err_skel;
+	}
+
+	if (x->ifindex) {
+		err = attach(x);
+		if (err)
+			goto err_skel;
+		say(x, "attached to %s in %s mode (port %u, %s%s%s)", x->ifname,
+		    xtel_xdp_attach_mode(x), x->opts.port, x->opts.dtls ? "dtls" : "plain",
+		    x->opts.afxdp ? ", af_xdp" : "", x->opts.allowlist ? ", allowlist" : "");
+	}
+	*out = x;
+	return 0;
+
+err_skel:
+	if (x->prog)
+		xdp_program__close(x->prog);
+	xtel_xdp_bpf__destroy(x->skel);
+err_free:
+	if (x->claim_fd >= 0)
+		close(x->claim_fd);
+	free(x->log_buf);
+	free(x);
+	return err;
+}
+
+void xtel_xdp_close(struct xtel_xdp *x)
+{
+	if (!x)
+		return;
+	if (x->prog && x->mode != XDP_MODE_UNSPEC) {
+		int err = xdp_program__detach(x->prog, x->ifindex, x->mode, 0);
+
+		if (err)
+			say(x, "detaching from %s failed: %s", x->ifname, strerror(-err));
+	}
+	if (x->prog)
+		xdp_program__close(x->prog);
+	xtel_xdp_bpf__destroy(x->skel);
+	if (x->claim_fd >= 0)
+		close(x->claim_fd);
+	free(x->log_buf);
+	free(x);
+}
+
+/* ---- allowlist ---- */
+
+static int allow_op(struct xtel_xdp *x, const char *cidr, bool add)
+{
+	struct xtel_xdp_allow v = { .allow = 1 };
+	struct xtel_cidr c;
+	int fd, err;
+
+	err = xtel_parse_cidr(cidr, 0, &c);
+	if (err)
+		return err;
+	/* LPM matching ignores host bits, but deletion needs the exact key */
+	xtel_cidr_mask(&c);
+	if (c.family == AF_INET) {
+		struct xtel_xdp_lpm4 k = { .prefixlen = c.prefix };
+
+		memcpy(k.addr, c.addr, 4);
+		fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW4);
+		err = add ? bpf_map_update_elem(fd, &k, &v, BPF_ANY) : bpf_map_delete_elem(fd, &k);
+	} else {
+		struct xtel_xdp_lpm6 k = { .prefixlen = c.prefix };
+
+		memcpy(k.addr, c.addr, 16);
+		fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW6);
+		err = add ? bpf_map_update_elem(fd, &k, &v, BPF_ANY) : bpf_map_delete_elem(fd, &k);
+	}
+	return err ? -errno : 0;
+}
+
+int xtel_xdp_allow_add(struct xtel_xdp *x, const char *cidr)
+{
+	return allow_op(x, cidr, true);
+}
+
+int xtel_xdp_allow_del(struct xtel_xdp *x, const char *cidr)
+{
+	return allow_op(x, cidr, false);
+}
+
+int xtel_xdp_allow_clear(struct xtel_xdp *x)
+{
+	int err = map_clear(xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW4), sizeof(struct xtel_xdp_lpm4));
+
+	return err ? err : map_clear(xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW6),
+				     sizeof(struct xtel_xdp_lpm6));
+}
+
+/* ---- DTLS peers ---- */
+
+static int addr_key(const struct sockaddr *sa, struct xtel_xdp_addr_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		k->addr[10] = 0xff;
+		k->addr[11] = 0xff;
+		memcpy(&k->addr[12], &sin->sin_addr, 4);
+		k->port = ntohs(sin->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		/* the program keys IPv4 as IPv4-mapped, so a mapped address from
+		 * a dual-stack socket already matches */
+		memcpy(k->addr, &sin6->sin6_addr, 16);
+		k->port = ntohs(sin6->sin6_port);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
+int xtel_xdp_peer_add(struct xtel_xdp *x, const struct sockaddr *sa, uint32_t client_id)
+{
+	struct xtel_xdp_peer v = { .client_id = client_id };
+	struct xtel_xdp_addr_key k;
+	int err = addr_key(sa, &k);
+
+	if (err)
+		return err;
+	if (bpf_map_update_elem(xtel_xdp_map_fd(x, XTEL_XDP_MAP_PEERS), &k, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xtel_xdp_peer_del(struct xtel_xdp *x, const struct sockaddr *sa)
+{
+	struct xtel_xdp_addr_key k;
+	int err = addr_key(sa, &k);
+
+	if (err)
+		return err;
+	if (bpf_map_delete_elem(xtel_xdp_map_fd(x, XTEL_XDP_MAP_PEERS), &k))
+		return -errno;
+	return 0;
+}
+
+int xtel_xdp_peer_clear(struct xtel_xdp *x)
+{
+	return map_clear(xtel_xdp_map_fd(x, XTEL_XDP_MAP_PEERS), sizeof(struct xtel_xdp_addr_key));
+}
+
+/* ---- counters ---- */
+
+int xtel_xdp_read_totals(struct xtel_xdp *x, struct xtel_xdp_totals *out)
+{
+	int fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_STATS);
+	struct xtel_xdp_counter *v;
+	__u32 i;
+	int c;
+
+	memset(out, 0, sizeof(*out));
+	v = calloc(x->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < XTEL_XDP_STAT_MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, v)) {
+			int err = -errno;
+
+			free(v);
+			return err;
+		}
+		for (c = 0; c < x->ncpus; c++) {
+			out->packets[i] += v[c].packets;
+			out->bytes[i] += v[c].bytes;
+		}
+	}
+	free(v);
+	return 0;
+}
+
+int xtel_xdp_read_client(struct xtel_xdp *x, uint32_t client_id, struct xtel_xdp_client *out)
+{
+	if (bpf_map_lookup_elem(xtel_xdp_map_fd(x, XTEL_XDP_MAP_CLIENTS), &client_id, out))
+		return -errno;
+	return 0;
+}
+
+int xtel_xdp_foreach_client(struct xtel_xdp *x,
+			    int (*fn)(uint32_t client_id, const struct xtel_xdp_client *c,
+				      void *arg),
+			    void *arg)
+{
+	int fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_CLIENTS);
+	struct xtel_xdp_client c;
+	__u32 key, next;
+	bool have = false;
+	int ret;
+
+	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
+		key = next;
+		have = true;
+		/* an entry deleted meanwhile is simply skipped */
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		ret = fn(key, &c, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+uint64_t xtel_xdp_mono_to_realtime(uint64_t mono_ns)
+{
+	struct timespec mono, rt;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return mono_ns + ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
+	       (rt.tv_nsec - mono.tv_nsec);
+}
+
+uint64_t xtel_xdp_tai_to_realtime(uint64_t tai_ns)
+{
+	struct timespec tai, rt;
+	int64_t off;
+
+	clock_gettime(CLOCK_TAI, &tai);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	off = ((int64_t)tai.tv_sec - rt.tv_sec) * 1000000000LL + (tai.tv_nsec - rt.tv_nsec);
+	/* the two reads are a few ns apart; the offset is whole seconds */
+	off = (off + (off >= 0 ? 500000000LL : -500000000LL)) / 1000000000LL * 1000000000LL;
+	return tai_ns - off;
+}
+
+static int count_client(uint32_t id, const struct xtel_xdp_client *c, void *arg)
+{
+	(*(uint64_t *)arg)++;
+	return 0;
+}
+
+int xtel_xdp_write_json(struct xtel_xdp *x, FILE *f)
+{
+	struct xtel_xdp_totals t;
+	uint64_t clients = 0;
+	int err, i;
+
+	err = xtel_xdp_read_totals(x, &t);
+	if (err)
+		return err;
+	xtel_xdp_foreach_client(x, count_client, &clients);
+	/* The interface name and the pin path come from the command line. */
+	fputs("{\"interface\": ", f);
+	xtel_json_str(f, x->ifname);
+	fprintf(f, ", \"attach_mode\": \"%s\", \"pin_dir\": ", xtel_xdp_attach_mode(x));
+	xtel_json_str(f, x->opts.no_pin ? "" : x->pin_dir);
+	fprintf(f, ", \"port\": %u, \"mode\": \"%s\", \"afxdp\": %s, \"allowlist\": %s, "
+		"\"handshake_rate\": %u, \"handshake_burst\": %u, \"handshake_global_rate\": %u, "
+		"\"handshake_global_burst\": %u, \"clients\": %llu, \"stats\": {",
+		x->opts.port, x->opts.dtls ? "dtls" : "plain", x->opts.afxdp ? "true" : "false",
+		x->opts.allowlist ? "true" : "false", x->opts.handshake_rate,
+		x->opts.handshake_burst, x->opts.handshake_global_rate,
+		x->opts.handshake_global_burst, (unsigned long long)clients);
+	for (i = 0; i < XTEL_XDP_STAT_MAX; i++)
+		fprintf(f, "%s\"%s\": {\"packets\": %llu, \"bytes\": %llu}", i ? ", " : "",
+			xtel_xdp_stat_name(i), (unsigned long long)t.packets[i],
+			(unsigned long long)t.bytes[i]);
+	fputs("}}", f);
+	return ferror(f) ? -EIO : 0;
+}
