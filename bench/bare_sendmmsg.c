@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/log.h"
 #include "common/parse.h"
 #include "wire/wire.h"
 
@@ -73,14 +75,6 @@ struct sender {
 	int err;		/* 0 or -errno of the failure that stopped it */
 	const char *err_what;
 };
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void usage(FILE *f)
 {
@@ -213,7 +207,7 @@ static int send_one(int fd, uint8_t type, uint32_t id, uint64_t seq)
 	ssize_t len;
 
 	len = xtel_wire_encode(buf, sizeof(buf), type, id, seq,
-			       now_ns(CLOCK_REALTIME), NULL, 0);
+			       xtel_realtime_ns(), NULL, 0);
 	if (len < 0)
 		return (int)len;
 	if (send(fd, buf, (size_t)len, 0) < 0)
@@ -229,7 +223,7 @@ static void *sender_main(void *arg)
 	unsigned char (*dgrams)[XTEL_WIRE_HDR_LEN + XTEL_MAX_PAYLOAD];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	uint64_t seq = 0, ts = now_ns(CLOCK_REALTIME);
+	uint64_t seq = 0, ts = xtel_realtime_ns();
 	size_t dlen = XTEL_WIRE_HDR_LEN + cfg->payload_size;
 	int fd, i, ret;
 
@@ -281,7 +275,7 @@ static void *sender_main(void *arg)
 		unsigned int n = left < BATCH ? (unsigned int)left : BATCH;
 
 		/* The clock is read once per batch, as loadgen does. */
-		if (now_ns(CLOCK_MONOTONIC) >= s->deadline_ns)
+		if (xtel_mono_ns() >= s->deadline_ns)
 			break;
 		for (i = 0; i < (int)n; i++) {
 			uint64_t be = htobe64(seq + 1 + (uint64_t)i);
@@ -305,7 +299,7 @@ static void *sender_main(void *arg)
 		seq += (uint64_t)ret;
 		s->sent += (uint64_t)ret;
 	}
-	s->end_ns = now_ns(CLOCK_MONOTONIC);
+	s->end_ns = xtel_mono_ns();
 	/* BYE carries the last sequence number sent; best effort. */
 	if (send_one(fd, XTEL_MSG_BYE, s->client_id, seq) == 0)
 		s->ctl_sent++;
@@ -339,28 +333,28 @@ static int parse_args(int argc, char **argv, struct config *cfg)
 		switch (c) {
 		case 't':
 			if (parse_target(optarg, cfg))
-				return xtel_bad_value(prog, "target", optarg,
+				return xtel_bad_value("target", optarg,
 						      "A.B.C.D:PORT or [V6]:PORT, numeric");
 			have_target = true;
 			break;
 		case 'T':
-			if (xtel_flag_u64(prog, "threads", optarg, 1, MAX_THREADS,
+			if (xtel_flag_u64("threads", optarg, 1, MAX_THREADS,
 					  "1..64", &u))
 				return -EINVAL;
 			cfg->threads = (unsigned int)u;
 			break;
 		case 'd':
-			if (xtel_flag_double(prog, "duration", optarg, 0.001, 3600,
+			if (xtel_flag_double("duration", optarg, 0.001, 3600,
 					     "0.001..3600", &cfg->duration_s))
 				return -EINVAL;
 			break;
 		case 'c':
-			if (xtel_flag_u64(prog, "count", optarg, 1, 1000000000000ull,
+			if (xtel_flag_u64("count", optarg, 1, 1000000000000ull,
 					  "1..1000000000000", &cfg->count))
 				return -EINVAL;
 			break;
 		case 'p':
-			if (xtel_flag_u64(prog, "payload-size", optarg, MIN_PAYLOAD,
+			if (xtel_flag_u64("payload-size", optarg, MIN_PAYLOAD,
 					  XTEL_MAX_PAYLOAD, "4..1200", &u))
 				return -EINVAL;
 			cfg->payload_size = (unsigned int)u;
@@ -397,12 +391,13 @@ int main(int argc, char **argv)
 	double elapsed;
 	int ret, rc = 0;
 
+	xtel_log_setup(prog, XTEL_LOG_INFO);
 	if (parse_args(argc, argv, &cfg))
 		return 2;
 	if (build_payload(&cfg))
 		return 2;
 	memset(senders, 0, sizeof(senders));
-	t0 = now_ns(CLOCK_MONOTONIC);
+	t0 = xtel_mono_ns();
 	for (i = 0; i < cfg.threads; i++) {
 		struct sender *s = &senders[i];
 

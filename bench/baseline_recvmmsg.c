@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "wire/wire.h"
 
 enum {
@@ -75,14 +76,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_flag = 1;
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static uint32_t hash_id(uint32_t id)
@@ -285,7 +278,7 @@ static uint64_t rx_stamp(struct msghdr *mh, uint64_t fallback)
 			struct timespec ts;
 
 			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-			return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			return xtel_timespec_ns(&ts);
 		}
 	}
 	return fallback;
@@ -472,7 +465,7 @@ int main(int argc, char **argv)
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	start = now_ns(CLOCK_MONOTONIC);
+	start = xtel_mono_ns();
 	while (!stop_flag) {
 		uint64_t t, arrival;
 
@@ -481,10 +474,10 @@ int main(int argc, char **argv)
 			msgs[i].msg_hdr.msg_controllen = sizeof(ctrl[i].buf);
 		}
 		n = recvmmsg(fd, msgs, (unsigned int)batch, MSG_WAITFORONE, NULL);
-		t = now_ns(CLOCK_MONOTONIC);
+		t = xtel_mono_ns();
 		if (n > 0) {
 			/* Fallback when a datagram carries no kernel stamp. */
-			arrival = now_ns(CLOCK_REALTIME);
+			arrival = xtel_realtime_ns();
 			if (!first)
 				first = t;
 			last = t;
@@ -517,7 +510,7 @@ int main(int argc, char **argv)
 		}
 	}
 	print_summary(out, &st, sock_len,
-		      (double)(now_ns(CLOCK_MONOTONIC) - start) / 1e9,
+		      (double)(xtel_mono_ns() - start) / 1e9,
 		      first ? (double)(last - first) / 1e9 : 0.0);
 	if (out != stdout)
 		fclose(out);

@@ -38,6 +38,7 @@
 #include <benchmark/benchmark.h>
 
 extern "C" {
+#include "common/clock.h"
 #include "dtls/dtls.h"
 #include "wire/wire.h"
 }
@@ -51,14 +52,6 @@ std::string certdir;
 std::string cert(const char *rel)
 {
 	return certdir + "/" + rel;
-}
-
-uint64_t now_ns()
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 struct dgram {
@@ -126,7 +119,7 @@ struct bench_net {
 	{
 		unsigned char buf[XTEL_DGRAM_BUF];
 		xtel_dtls_client *c;
-		uint64_t now = now_ns();
+		uint64_t now = xtel_mono_ns();
 
 		if (xtel_dtls_client_new(&c, cctx, id, nullptr, 0) ||
 		    xtel_dtls_client_start(c, now))

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "cli.h"
 #include "common/parse.h"
 
@@ -126,19 +127,19 @@ static const struct option long_opts[] = {
 /* The message is xtel_bad_value's, worded as the collector's. */
 static int bad(const char *flag, const char *val, const char *range)
 {
-	return xtel_bad_value("loadgen", flag, val, range);
+	return xtel_bad_value(flag, val, range);
 }
 
 static int parse_u64(const char *flag, const char *s, uint64_t lo,
 		     uint64_t hi, const char *range, uint64_t *out)
 {
-	return xtel_flag_u64("loadgen", flag, s, lo, hi, range, out);
+	return xtel_flag_u64(flag, s, lo, hi, range, out);
 }
 
 static int parse_double(const char *flag, const char *s, double lo, double hi,
 			const char *range, double *out)
 {
-	return xtel_flag_double("loadgen", flag, s, lo, hi, range, out);
+	return xtel_flag_double(flag, s, lo, hi, range, out);
 }
 
 int xtel_lg_parse_addr_port(const char *s, struct sockaddr_storage *ss,
@@ -406,7 +407,7 @@ static int parse_one(int opt, const char *arg, struct xtel_lg_config *cfg,
 
 static int conflict(const char *a, const char *b)
 {
-	fprintf(stderr, "loadgen: %s and %s cannot be used together\n", a, b);
+	pr_err("%s and %s cannot be used together", a, b);
 	return -EINVAL;
 }
 
@@ -417,7 +418,7 @@ static int check_combination(struct xtel_lg_config *cfg, const bool *seen)
 
 #define SEEN(o) seen[(o) - OPT_TARGET]
 	if (!SEEN(OPT_TARGET)) {
-		fprintf(stderr, "loadgen: --target ADDR:PORT is required (try --help)\n");
+		pr_err("--target ADDR:PORT is required (try --help)");
 		return -EINVAL;
 	}
 	if (cfg->clients == 0 && !SEEN(OPT_FLOOD)) {
@@ -443,27 +444,27 @@ static int check_combination(struct xtel_lg_config *cfg, const bool *seen)
 	if (SEEN(OPT_RAMP) && SEEN(OPT_DURATION))
 		return conflict("--ramp", "--duration (a ramp lasts steps x --step)");
 	if (SEEN(OPT_STEP) && !SEEN(OPT_RAMP)) {
-		fprintf(stderr, "loadgen: --step needs --ramp\n");
+		pr_err("--step needs --ramp");
 		return -EINVAL;
 	}
 	if (SEEN(OPT_PAYLOAD) && SEEN(OPT_PAYLOAD_SIZE))
 		return conflict("--payload", "--payload-size");
 	if (cfg->loss + cfg->dup + cfg->reorder > 1.0 + 1e-12) {
-		fprintf(stderr, "loadgen: --loss + --dup + --reorder = %g: expected a sum of at most 1\n",
+		pr_err("--loss + --dup + --reorder = %g: expected a sum of at most 1",
 			cfg->loss + cfg->dup + cfg->reorder);
 		return -EINVAL;
 	}
 	if (SEEN(OPT_REORDER_DEPTH) && !SEEN(OPT_REORDER)) {
-		fprintf(stderr, "loadgen: --reorder-depth needs --reorder P\n");
+		pr_err("--reorder-depth needs --reorder P");
 		return -EINVAL;
 	}
 	if (SEEN(OPT_FLOOD_SRC) && !SEEN(OPT_FLOOD)) {
-		fprintf(stderr, "loadgen: --flood-src needs --flood-handshakes PPS\n");
+		pr_err("--flood-src needs --flood-handshakes PPS");
 		return -EINVAL;
 	}
 	if (cfg->mode == XTEL_LG_MODE_DTLS && cfg->clients > 0 &&
 	    !cfg->certs_dir) {
-		fprintf(stderr, "loadgen: --mode dtls needs --certs DIR (ca.crt, client-<id>.crt/.key; see certs/gen.sh), or use --mode plain\n");
+		pr_err("--mode dtls needs --certs DIR (ca.crt, client-<id>.crt/.key; see certs/gen.sh), or use --mode plain");
 		return -EINVAL;
 	}
 	if (cfg->ramp) {
@@ -472,7 +473,7 @@ static int check_combination(struct xtel_lg_config *cfg, const bool *seen)
 		cfg->duration_s = 10;
 	}
 	if (cfg->clients == 0 && cfg->duration_s == 0) {
-		fprintf(stderr, "loadgen: --count needs --clients >= 1; bound a flood-only run with --duration S\n");
+		pr_err("--count needs --clients >= 1; bound a flood-only run with --duration S");
 		return -EINVAL;
 	}
 	if (SEEN(OPT_FLOOD)) {
@@ -484,7 +485,7 @@ static int check_combination(struct xtel_lg_config *cfg, const bool *seen)
 
 			parse_cidr(def, &cfg->flood_net, &cfg->flood_prefix);
 		} else if (cfg->flood_net.ss_family != fam) {
-			fprintf(stderr, "loadgen: --flood-src: the range must be of the target's address family (%s)\n",
+			pr_err("--flood-src: the range must be of the target's address family (%s)",
 				fam == AF_INET ? "IPv4" : "IPv6");
 			return -EINVAL;
 		}
@@ -515,16 +516,16 @@ enum xtel_lg_cli_result xtel_lg_cli_parse(int argc, char **argv,
 			const char *a = argv[optind - 1];
 
 			if (optopt && optopt >= OPT_TARGET)
-				fprintf(stderr, "loadgen: %s needs a value (try --help)\n", a);
+				pr_err("%s needs a value (try --help)", a);
 			else
-				fprintf(stderr, "loadgen: unknown option '%s' (try --help)\n", a);
+				pr_err("unknown option '%s' (try --help)", a);
 			return XTEL_LG_CLI_BAD;
 		}
 		if (parse_one(opt, optarg, cfg, seen))
 			return XTEL_LG_CLI_BAD;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "loadgen: unexpected argument '%s' (try --help)\n",
+		pr_err("unexpected argument '%s' (try --help)",
 			argv[optind]);
 		return XTEL_LG_CLI_BAD;
 	}

@@ -160,7 +160,7 @@ static void emit(struct xtel_lg_tx *tx, struct xtel_lg_client *c, uint8_t type,
 	}
 	out = run->dtls ? b->plain : b->buf[b->n];
 	len = xtel_wire_encode(out, XTEL_LG_SLOT_SIZE, type, c->id, seq,
-			       xtel_lg_realtime_ns(), payload, plen);
+			       xtel_realtime_ns(), payload, plen);
 	if (len < 0)
 		return;	/* cannot happen: the payload was validated */
 	if (run->dtls) {

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "client.h"
 #include "dtls/dtls.h"
 #include "dtls_client.h"
@@ -43,7 +44,7 @@ struct xtel_lg_dtls {
 
 static int cert_problem(const char *dir, const char *msg)
 {
-	fprintf(stderr, "loadgen: --certs %s: %s (expected ca.crt and client-<id>.crt/.key for every client id, as made by certs/gen.sh DIR N)\n",
+	pr_err("--certs %s: %s (expected ca.crt and client-<id>.crt/.key for every client id, as made by certs/gen.sh DIR N)",
 		dir, msg);
 	return -EKEYREJECTED;
 }
@@ -145,7 +146,7 @@ static void hs_fail(struct xtel_lg_thread *th, struct xtel_lg_client *c,
 
 	snprintf(c->hs_error, sizeof(c->hs_error), "%s", why);
 	c->state = XTEL_LG_CLIENT_FAILED;
-	c->hs_end_ns = xtel_lg_now_ns();
+	c->hs_end_ns = xtel_mono_ns();
 	if (c->sess) {
 		xtel_dtls_client_get_stats(c->sess, &st);
 		c->hs_retransmits = (uint32_t)st.retransmits;
@@ -177,7 +178,7 @@ static int hs_start(struct xtel_lg_thread *th, struct xtel_lg_client *c,
 	char why[96];
 	int ret;
 
-	c->hs_start_ns = xtel_lg_now_ns();
+	c->hs_start_ns = xtel_mono_ns();
 	ret = xtel_dtls_client_new(&sess, d->ctx, d->ids[index],
 				   d->server_name, OUT_SLOTS);
 	c->sess = sess;
@@ -254,14 +255,14 @@ uint32_t xtel_lg_dtls_handshake_all(struct xtel_lg_thread *th)
 			if (c->hs_start_ns + limit_ns < wake)
 				wake = c->hs_start_ns + limit_ns;
 		}
-		now = xtel_lg_now_ns();
+		now = xtel_mono_ns();
 		timeout_ms = wake <= now ? 0 :
 			     (int)((wake - now + 999999) / 1000000);
 		if (timeout_ms > 100)
 			timeout_ms = 100;	/* notice SIGINT */
 		if (inflight && poll(pfd, inflight, timeout_ms) < 0 && errno != EINTR)
 			break;
-		now = xtel_lg_now_ns();
+		now = xtel_mono_ns();
 		/* Walk backwards so finished entries can be swapped out. */
 		for (uint32_t k = inflight; k-- > 0;) {
 			struct xtel_lg_client *c = &cl[win[k]];

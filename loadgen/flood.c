@@ -283,7 +283,7 @@ void *xtel_lg_flood_main(void *arg)
 	static struct flood_batch fb;
 	struct xtel_lg_pacer pacer;
 	uint64_t rng = xtel_lg_mix3(cfg->seed, 0xf100d, 1), rec_seq = 0;
-	uint64_t done = 0, start = xtel_lg_now_ns();
+	uint64_t done = 0, start = xtel_mono_ns();
 	uint32_t sock = 0;
 
 	/* The flood has its own single rate; duration bounds flood-only runs. */
@@ -294,7 +294,7 @@ void *xtel_lg_flood_main(void *arg)
 	run->flood.start_ns = start;
 
 	while (!atomic_load_explicit(&run->stop, memory_order_relaxed)) {
-		uint64_t now = xtel_lg_now_ns(), due, wake;
+		uint64_t now = xtel_mono_ns(), due, wake;
 
 		/* With clients, the flood lasts as long as they do. */
 		if (cfg->clients && atomic_load(&run->senders_done) == (int)cfg->threads)
@@ -321,6 +321,6 @@ void *xtel_lg_flood_main(void *arg)
 	/* Late replies still count. */
 	for (uint32_t i = 0; i < n_flood_fds; i++)
 		drain(run, flood_fds[i]);
-	run->flood.end_ns = xtel_lg_now_ns();
+	run->flood.end_ns = xtel_mono_ns();
 	return NULL;
 }

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+#include "common/log.h"
 #include "cli.h"
 #include "client.h"
 #include "dtls_client.h"
@@ -51,7 +52,7 @@ static int raise_fd_limit(uint32_t need)
 	if (rl.rlim_cur >= need)
 		return 0;
 	if (rl.rlim_max < need) {
-		fprintf(stderr, "loadgen: --clients needs %u file descriptors but the hard limit is %llu: raise it (ulimit -Hn) or use fewer clients\n",
+		pr_err("--clients needs %u file descriptors but the hard limit is %llu: raise it (ulimit -Hn) or use fewer clients",
 			need, (unsigned long long)rl.rlim_max);
 		return -EMFILE;
 	}
@@ -75,11 +76,11 @@ static int open_clients(struct xtel_lg_run *run)
 		if (ret == 0)
 			continue;
 		if (is_unreachable(-ret)) {
-			fprintf(stderr, "loadgen: target %s unreachable: %s (check the address and the routes of this namespace)\n",
+			pr_err("target %s unreachable: %s (check the address and the routes of this namespace)",
 				cfg->target_str, strerror(-ret));
 			return XTEL_LG_EXIT_UNREACHABLE;
 		}
-		fprintf(stderr, "loadgen: opening the socket of client %u failed: %s%s\n",
+		pr_err("opening the socket of client %u failed: %s%s",
 			cfg->first_id + i, strerror(-ret),
 			ret == -EADDRINUSE || ret == -EAGAIN ?
 			" (out of ephemeral ports: use fewer clients)" : "");
@@ -119,6 +120,7 @@ int main(int argc, char **argv)
 	char err[256];
 	FILE *json_out = NULL;
 
+	xtel_log_setup("loadgen", XTEL_LOG_INFO);
 	switch (xtel_lg_cli_parse(argc, argv, &cfg)) {
 	case XTEL_LG_CLI_RUN:
 		break;
@@ -129,19 +131,19 @@ int main(int argc, char **argv)
 	}
 	g_run = &run;
 	run.cfg = &cfg;
-	run.run_start_ns = xtel_lg_now_ns();
+	run.run_start_ns = xtel_mono_ns();
 	xtel_lg_fault_cfg_init(&run.fault, &cfg);
 
 	if (cfg.payload_size) {
 		if (xtel_lg_payload_fixed(&run.payload, cfg.payload_size)) {
-			fprintf(stderr, "loadgen: --payload-size: cannot build %u bytes\n",
+			pr_err("--payload-size: cannot build %u bytes",
 				cfg.payload_size);
 			return XTEL_LG_EXIT_USAGE;
 		}
 	} else if (xtel_lg_payload_compile(&run.payload, cfg.payload_template ?
 					   cfg.payload_template : default_payload,
 					   err, sizeof(err))) {
-		fprintf(stderr, "loadgen: invalid value '%s' for --payload: %s\n",
+		pr_err("invalid value '%s' for --payload: %s",
 			cfg.payload_template, err);
 		return XTEL_LG_EXIT_USAGE;
 	}
@@ -150,7 +152,7 @@ int main(int argc, char **argv)
 		return XTEL_LG_EXIT_RUNTIME;
 	run.clients = calloc(cfg.clients ? cfg.clients : 1, sizeof(*run.clients));
 	if (!run.clients) {
-		fprintf(stderr, "loadgen: out of memory for %u clients\n", cfg.clients);
+		pr_err("out of memory for %u clients", cfg.clients);
 		return XTEL_LG_EXIT_RUNTIME;
 	}
 	for (uint32_t i = 0; i < cfg.clients; i++)
@@ -160,7 +162,7 @@ int main(int argc, char **argv)
 	if (cfg.report_json) {
 		json_out = fopen(cfg.report_json, "w");
 		if (!json_out) {
-			fprintf(stderr, "loadgen: invalid value '%s' for --report-json: cannot create the file: %s\n",
+			pr_err("invalid value '%s' for --report-json: cannot create the file: %s",
 				cfg.report_json, strerror(errno));
 			code = XTEL_LG_EXIT_USAGE;
 			goto out_clients;
@@ -181,7 +183,7 @@ int main(int argc, char **argv)
 	if (cfg.flood_pps > 0) {
 		ret = xtel_lg_flood_open(&run);
 		if (ret) {
-			fprintf(stderr, "loadgen: --flood-handshakes: cannot open sockets: %s\n",
+			pr_err("--flood-handshakes: cannot open sockets: %s",
 				strerror(-ret));
 			code = XTEL_LG_EXIT_RUNTIME;
 			goto out_sockets;
@@ -192,7 +194,7 @@ int main(int argc, char **argv)
 	run.threads = calloc(n_threads ? n_threads : 1, sizeof(*run.threads));
 	if (!run.threads ||
 	    pthread_barrier_init(&run.start_barrier, NULL, n_threads + 1)) {
-		fprintf(stderr, "loadgen: out of memory\n");
+		pr_err("out of memory");
 		code = XTEL_LG_EXIT_RUNTIME;
 		goto out_flood;
 	}
@@ -215,7 +217,7 @@ int main(int argc, char **argv)
 		ret = pthread_create(&th->tid, NULL, xtel_lg_sender_main, th);
 		if (ret) {
 			/* The barrier counts on every thread: give up hard. */
-			fprintf(stderr, "loadgen: cannot start thread %u: %s\n", t, strerror(ret));
+			pr_err("cannot start thread %u: %s", t, strerror(ret));
 			_exit(XTEL_LG_EXIT_RUNTIME);
 		}
 		th->started = 1;
@@ -223,7 +225,7 @@ int main(int argc, char **argv)
 	if (cfg.flood_pps > 0) {
 		ret = pthread_create(&flood_tid, NULL, xtel_lg_flood_main, &run);
 		if (ret) {
-			fprintf(stderr, "loadgen: cannot start the flood thread: %s\n", strerror(ret));
+			pr_err("cannot start the flood thread: %s", strerror(ret));
 			atomic_store(&run.stop, 1);
 		} else {
 			flood_started = 1;
@@ -233,24 +235,24 @@ int main(int argc, char **argv)
 
 	if (n_threads) {
 		pthread_barrier_wait(&run.start_barrier);	/* handshakes done */
-		run.hs_end_ns = xtel_lg_now_ns();
+		run.hs_end_ns = xtel_mono_ns();
 		if (run.dtls)
 			check_handshakes(&run);
 		pthread_barrier_wait(&run.start_barrier);	/* go: INIT */
 		pthread_barrier_wait(&run.start_barrier);	/* INITs sent */
-		run.t0_ns = xtel_lg_now_ns();
+		run.t0_ns = xtel_mono_ns();
 		pthread_barrier_wait(&run.start_barrier);	/* go: DATA */
 	}
 
 	prog.last_ns = 0;
-	for (uint64_t next = xtel_lg_now_ns() + 1000000000ull;;) {
+	for (uint64_t next = xtel_mono_ns() + 1000000000ull;;) {
 		uint64_t now;
 		int senders_left = atomic_load(&run.senders_done) < (int)n_threads;
 		int flood_left = flood_started && !run.flood.end_ns;
 
 		if (!senders_left && !flood_left)
 			break;
-		now = xtel_lg_now_ns();
+		now = xtel_mono_ns();
 		if (now >= next) {
 			if (!cfg.quiet)
 				xtel_lg_progress_line(&run, &prog, now);
@@ -273,7 +275,7 @@ int main(int argc, char **argv)
 		ret = xtel_lg_report_json(&run, code, json_out);
 		json_out = NULL;
 		if (ret) {
-			fprintf(stderr, "loadgen: --report-json: cannot write '%s': %s\n",
+			pr_err("--report-json: cannot write '%s': %s",
 				cfg.report_json, strerror(-ret));
 			if (!code)
 				code = XTEL_LG_EXIT_RUNTIME;

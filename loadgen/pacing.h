@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "common/clock.h"
+
 #include "config.h"
 
 struct xtel_lg_pacer {
@@ -24,8 +26,6 @@ struct xtel_lg_pacer {
 	int unlimited;			/* rate 0: as fast as possible */
 };
 
-uint64_t xtel_lg_now_ns(void);		/* CLOCK_MONOTONIC */
-uint64_t xtel_lg_realtime_ns(void);	/* CLOCK_REALTIME, for send_ts_ns */
 
 /*
  * share scales the configured rates (a thread's fraction of the clients).

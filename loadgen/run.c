@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "common/log.h"
 #include "run.h"
 
 void xtel_lg_run_fail(struct xtel_lg_run *run, int code, const char *fmt, ...)
@@ -18,7 +19,7 @@ void xtel_lg_run_fail(struct xtel_lg_run *run, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(run->fatal_msg, sizeof(run->fatal_msg), fmt, ap);
 		va_end(ap);
-		fprintf(stderr, "loadgen: %s\n", run->fatal_msg);
+		pr_err("%s", run->fatal_msg);
 	}
 	atomic_store(&run->stop, 1);
 }

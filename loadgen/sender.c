@@ -74,7 +74,7 @@ static void data_phase(struct xtel_lg_thread *th, struct xtel_lg_tx *tx)
 	}
 
 	while (n_active && !stopping(run)) {
-		uint64_t now = xtel_lg_now_ns(), due, credit, per, wake;
+		uint64_t now = xtel_mono_ns(), due, credit, per, wake;
 
 		tx->now_ns = now;
 		due = xtel_lg_pacer_due(&pacer, now);
@@ -140,7 +140,7 @@ static void data_phase(struct xtel_lg_thread *th, struct xtel_lg_tx *tx)
 	if (!n_active && last_turn) {
 		th->data_end_ns = last_turn;
 	} else {
-		th->data_end_ns = xtel_lg_now_ns();
+		th->data_end_ns = xtel_mono_ns();
 		if (pacer.end_ns && th->data_end_ns > pacer.end_ns)
 			th->data_end_ns = pacer.end_ns;
 	}
@@ -164,7 +164,7 @@ void *xtel_lg_sender_main(void *arg)
 	sync_with_main(run);
 	/* 2: INIT from every client that is ready. */
 	sync_with_main(run);
-	tx.now_ns = xtel_lg_now_ns();
+	tx.now_ns = xtel_mono_ns();
 	for (uint32_t i = 0; i < n && tx.batch && !stopping(run); i++) {
 		if (cl[i].state == (run->dtls ? XTEL_LG_CLIENT_READY :
 						XTEL_LG_CLIENT_NEW))
@@ -176,13 +176,13 @@ void *xtel_lg_sender_main(void *arg)
 	if (tx.batch)
 		data_phase(th, &tx);
 	else
-		th->data_end_ns = xtel_lg_now_ns();
+		th->data_end_ns = xtel_mono_ns();
 
 	/*
 	 * BYE for everyone still active, also after SIGINT. After an
 	 * unreachable target there is nobody to say goodbye to.
 	 */
-	tx.now_ns = xtel_lg_now_ns();
+	tx.now_ns = xtel_mono_ns();
 	if (atomic_load(&run->fatal) != XTEL_LG_EXIT_UNREACHABLE && tx.batch) {
 		for (uint32_t i = 0; i < n; i++)
 			xtel_lg_client_finish(&tx, &cl[i]);

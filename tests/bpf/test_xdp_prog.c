@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/clock.h"
 #include "xdp/xdp.h"
 
 enum { NONE = -1 };
@@ -501,14 +502,6 @@ static struct xtel_xdp *load(const struct xtel_xdp_opts *o)
 
 #define RUN(x, rows) run_rows(x, #rows, rows, sizeof(rows) / sizeof(rows[0]))
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static void test_plain(void)
 {
 	struct xtel_xdp_opts o = { .no_pin = true, .quiet = true };
@@ -521,7 +514,7 @@ static void test_plain(void)
 	RUN(x, plain_rows);
 	/* last_seen is coarse monotonic; converted, it must be close to now */
 	check_begin();
-	now = clock_ns(CLOCK_REALTIME);
+	now = xtel_realtime_ns();
 	if (xtel_xdp_read_client(x, 1, &c) ||
 	    xtel_xdp_mono_to_realtime(c.last_seen_mono_ns) > now ||
 	    now - xtel_xdp_mono_to_realtime(c.last_seen_mono_ns) > 10000000000ull)

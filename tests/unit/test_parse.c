@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "common/json.h"
+#include "common/log.h"
 #include "common/parse.h"
 
 static int u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -145,7 +146,8 @@ static int flag_port_bad(void *arg)
 	uint64_t v = 0;
 
 	(void)arg;
-	return xtel_flag_u64("collector", "port", "70000", 1, 65535, "1..65535", &v);
+	xtel_log_setup("collector", XTEL_LOG_INFO);
+	return xtel_flag_u64("port", "70000", 1, 65535, "1..65535", &v);
 }
 
 static int flag_rate_bad(void *arg)
@@ -153,7 +155,8 @@ static int flag_rate_bad(void *arg)
 	double v = 0;
 
 	(void)arg;
-	return xtel_flag_double("loadgen", "rate", "nan", 0, 1e7,
+	xtel_log_setup("loadgen", XTEL_LOG_INFO);
+	return xtel_flag_double("rate", "nan", 0, 1e7,
 				"packets per second 0..10000000", &v);
 }
 
@@ -161,7 +164,7 @@ static int flag_ok(void *arg)
 {
 	double *v = arg;
 
-	return xtel_flag_double("loadgen", "loss", "0.05", 0, 1, "0..1", v);
+	return xtel_flag_double("loss", "0.05", 0, 1, "0..1", v);
 }
 
 static void test_flag_message(void **state)

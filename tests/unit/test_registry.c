@@ -21,19 +21,12 @@
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "acct/record.h"
 #include "acct/registry.h"
 #include "acct/snapshot.h"
 
 static const uint64_t T0 = 1700000000000000000ULL;
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void msg_init(struct xtel_msg *m, uint32_t id, uint8_t type,
 		     uint64_t seq, uint64_t ts)
@@ -201,10 +194,10 @@ static void check_totals(struct xtel_registry *const *regs, unsigned int n,
 			 uint32_t n_clients, const struct expect *e)
 {
 	struct xtel_snapshot s;
-	uint64_t t0 = mono_ns(), dt;
+	uint64_t t0 = xtel_mono_ns(), dt;
 
 	assert_int_equal(xtel_snapshot_take(regs, n, T0, UINT64_MAX, true, &s), 0);
-	dt = mono_ns() - t0;
+	dt = xtel_mono_ns() - t0;
 	print_message("snapshot of %u clients in %u registr%s: %.1f ms\n",
 		      n_clients, n, n == 1 ? "y" : "ies", (double)dt / 1e6);
 	assert_int_equal(s.n_clients, n_clients);

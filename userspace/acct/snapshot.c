@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "acct/record.h"
+#include "acct/registry.h"
 #include "acct/snapshot.h"
 
 /* Word-wise relaxed copy: the writer may be storing to src concurrently. */

@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "common/log.h"
 #include "collector/certcheck.h"
 #include "collector/cli.h"
 
@@ -19,7 +20,7 @@ static FILE *open_file(const char *flag, const char *path)
 	FILE *f = fopen(path, "r");
 
 	if (!f)
-		fprintf(stderr, "collector: --%s %s: %s\n", flag, path,
+		pr_err("--%s %s: %s", flag, path,
 			errno == ENOENT ? "file not found" :
 			errno == EACCES ? "not readable (permission denied)" :
 			strerror(errno));
@@ -36,7 +37,7 @@ static X509 *read_cert(const char *flag, const char *path)
 	x = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (!x)
-		fprintf(stderr, "collector: --%s %s: not a PEM certificate\n",
+		pr_err("--%s %s: not a PEM certificate",
 			flag, path);
 	ERR_clear_error();
 	return x;
@@ -59,8 +60,8 @@ int xtel_certcheck(const char *cert, const char *key, const char *ca)
 	fclose(f);
 	ERR_clear_error();
 	if (!pk) {
-		fprintf(stderr, "collector: --key %s: not a PEM private key "
-			"(or it is encrypted)\n", key);
+		pr_err("--key %s: not a PEM private key "
+			"(or it is encrypted)", key);
 		goto out;
 	}
 	cacrt = read_cert("ca", ca);
@@ -68,14 +69,14 @@ int xtel_certcheck(const char *cert, const char *key, const char *ca)
 		goto out;
 	if (X509_check_private_key(crt, pk) != 1) {
 		ERR_clear_error();
-		fprintf(stderr, "collector: --key %s does not match the "
-			"certificate --cert %s\n", key, cert);
+		pr_err("--key %s does not match the "
+			"certificate --cert %s", key, cert);
 		rc = XTEL_EXIT_KEY_MISMATCH;
 		goto out;
 	}
 	if (X509_cmp_current_time(X509_get0_notAfter(crt)) < 0)
-		fprintf(stderr, "collector: warning: --cert %s has expired; "
-			"clients will refuse it\n", cert);
+		pr_warn("warning: --cert %s has expired; "
+			"clients will refuse it", cert);
 	rc = 0;
 out:
 	X509_free(cacrt);

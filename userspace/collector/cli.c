@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "collector/cli.h"
 #include "common/parse.h"
 
@@ -138,14 +139,14 @@ void xtel_cli_usage(FILE *out)
 /* The messages are xtel_bad_value's, shared with loadgen; exit code 2. */
 static int bad_value(const char *flag, const char *val, const char *range)
 {
-	xtel_bad_value("collector", flag, val, range);
+	xtel_bad_value(flag, val, range);
 	return XTEL_EXIT_USAGE;
 }
 
 static int parse_u64(const char *flag, const char *val, uint64_t lo,
 		     uint64_t hi, const char *range, uint64_t *out)
 {
-	if (xtel_flag_u64("collector", flag, val, lo, hi, range, out))
+	if (xtel_flag_u64(flag, val, lo, hi, range, out))
 		return XTEL_EXIT_USAGE;
 	return 0;
 }
@@ -164,7 +165,7 @@ static int parse_uint(const char *flag, const char *val, unsigned int lo,
 static int parse_secs(const char *flag, const char *val, double lo, double hi,
 		      const char *range, double *out)
 {
-	if (xtel_flag_double("collector", flag, val, lo, hi, range, out))
+	if (xtel_flag_double(flag, val, lo, hi, range, out))
 		return XTEL_EXIT_USAGE;
 	return 0;
 }
@@ -416,11 +417,11 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 			xtel_cli_usage(stdout);
 			return XTEL_EXIT_OK;
 		case ':':
-			fprintf(stderr, "collector: %s needs a value (try --help)\n",
+			pr_err("%s needs a value (try --help)",
 				argv[optind - 1]);
 			return XTEL_EXIT_USAGE;
 		default:
-			fprintf(stderr, "collector: unknown option '%s' (try --help)\n",
+			pr_err("unknown option '%s' (try --help)",
 				argv[optind - 1]);
 			return XTEL_EXIT_USAGE;
 		}
@@ -428,23 +429,23 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 			return rc;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "collector: unexpected argument '%s' (try --help)\n",
+		pr_err("unexpected argument '%s' (try --help)",
 			argv[optind]);
 		return XTEL_EXIT_USAGE;
 	}
 	if (!cfg->iface && !cfg->no_xdp) {
-		fprintf(stderr, "collector: --iface IFNAME is required for the XDP "
-			"fast path (or pass --no-xdp to run on sockets only)\n");
+		pr_err("--iface IFNAME is required for the XDP "
+			"fast path (or pass --no-xdp to run on sockets only)");
 		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->no_xdp && xdp_flag != NULL) {
-		fprintf(stderr, "collector: --%s needs the XDP program: drop it or "
-			"--no-xdp\n", xdp_flag);
+		pr_err("--%s needs the XDP program: drop it or "
+			"--no-xdp", xdp_flag);
 		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->mode == XTEL_MODE_DTLS && (!cfg->cert || !cfg->key || !cfg->ca)) {
-		fprintf(stderr, "collector: --mode dtls (the default) needs --cert, "
-			"--key and --ca (or pass --mode plain)\n");
+		pr_err("--mode dtls (the default) needs --cert, "
+			"--key and --ca (or pass --mode plain)");
 		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->bind_addr.ss_family == AF_INET6)

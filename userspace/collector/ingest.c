@@ -11,16 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/log.h"
+#include "common/clock.h"
 #include "collector/ingest.h"
 #include "xdp/xdp.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /*
  * Decode and account one telemetry message. When has_id is set, the
@@ -91,7 +85,7 @@ static void dtls_log(void *arg, const char *msg)
 {
 	struct xtel_ingest *ig = arg;
 
-	fprintf(stderr, "collector: worker %u: %s\n", ig->worker, msg);
+	pr_err("worker %u: %s", ig->worker, msg);
 }
 
 /* xtel_dtls_session_fn: keep the XDP peer map in step with the sessions. */
@@ -193,7 +187,7 @@ void xtel_ingest_datagram(struct xtel_ingest *ig, const uint8_t *buf,
 	}
 	/* dtls_on_data runs inside this call and picks the time up here. */
 	ig->arrival_ns = arrival_ns;
-	xtel_dtls_server_input(ig->dtls, peer, peer_len, buf, len, mono_ns());
+	xtel_dtls_server_input(ig->dtls, peer, peer_len, buf, len, xtel_mono_ns());
 }
 
 void xtel_ingest_timers(struct xtel_ingest *ig)
@@ -202,7 +196,7 @@ void xtel_ingest_timers(struct xtel_ingest *ig)
 
 	if (!ig->dtls)
 		return;
-	now = mono_ns();
+	now = xtel_mono_ns();
 	if (xtel_dtls_server_next_timeout(ig->dtls, now) <= now)
 		xtel_dtls_server_timers(ig->dtls, now);
 	publish_dtls_stats(ig);

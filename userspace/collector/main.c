@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/log.h"
 #include "xdp/afxdp.h"
 #include "collector/certcheck.h"
 #include "collector/cli.h"
@@ -99,14 +101,6 @@ struct app {
 	struct ax_rx axr;		/* axr.ax NULL: no AF_XDP */
 };
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool has_cap(unsigned int cap)
 {
 	struct __user_cap_header_struct hdr = {
@@ -146,36 +140,36 @@ static int uring_unavailable(int rc)
 		fclose(f);
 	}
 	if (v > 0)
-		fprintf(stderr, "collector: io_uring is disabled (sysctl "
-			"kernel.io_uring_disabled=%d): set it to 0%s\n", v,
+		pr_err("io_uring is disabled (sysctl "
+			"kernel.io_uring_disabled=%d): set it to 0%s", v,
 			v == 1 ? ", or run as a member of kernel.io_uring_group" : "");
 	else if (rc == -ENOSYS)
-		fprintf(stderr, "collector: this kernel has no io_uring "
-			"(io_uring_setup: ENOSYS)\n");
+		pr_err("this kernel has no io_uring "
+			"(io_uring_setup: ENOSYS)");
 	else if (rc == -EPERM || rc == -EACCES)
-		fprintf(stderr, "collector: io_uring is disabled: io_uring_setup "
+		pr_err("io_uring is disabled: io_uring_setup "
 			"refused with %s although kernel.io_uring_disabled=%d "
-			"(a seccomp or LSM policy?)\n", strerror(-rc), v);
+			"(a seccomp or LSM policy?)", strerror(-rc), v);
 	else
-		fprintf(stderr, "collector: io_uring unusable: io_uring_setup: "
-			"%s\n", strerror(-rc));
+		pr_err("io_uring unusable: io_uring_setup: "
+			"%s", strerror(-rc));
 	return XTEL_EXIT_URING;
 }
 
 static int bind_error(const struct xtel_config *cfg, int rc)
 {
 	if (rc == -EADDRINUSE) {
-		fprintf(stderr, "collector: UDP port %u on %s is already in use "
-			"(EADDRINUSE): stop the other listener or pick --port\n",
+		pr_err("UDP port %u on %s is already in use "
+			"(EADDRINUSE): stop the other listener or pick --port",
 			cfg->port, cfg->bind_str);
 		return XTEL_EXIT_ADDR;
 	}
 	if (rc == -EACCES) {
-		fprintf(stderr, "collector: binding UDP port %u needs "
-			"CAP_NET_BIND_SERVICE (ports below 1024)\n", cfg->port);
+		pr_err("binding UDP port %u needs "
+			"CAP_NET_BIND_SERVICE (ports below 1024)", cfg->port);
 		return XTEL_EXIT_PRIVILEGE;
 	}
-	fprintf(stderr, "collector: cannot bind UDP %s port %u: %s\n",
+	pr_err("cannot bind UDP %s port %u: %s",
 		cfg->bind_str, cfg->port, strerror(-rc));
 	return XTEL_EXIT_ADDR;
 }
@@ -188,21 +182,21 @@ static int preflight(struct xtel_config *cfg)
 	if (cfg->iface) {
 		cfg->ifindex = if_nametoindex(cfg->iface);
 		if (!cfg->ifindex) {
-			fprintf(stderr, "collector: interface %s not found "
-				"(--iface)\n", cfg->iface);
+			pr_err("interface %s not found "
+				"(--iface)", cfg->iface);
 			return XTEL_EXIT_IFACE;
 		}
 		if (!cfg->no_xdp) {
 			if (!has_cap(CAP_NET_ADMIN)) {
-				fprintf(stderr, "collector: XDP on %s needs "
+				pr_err("XDP on %s needs "
 					"CAP_NET_ADMIN (run as root, or pass "
-					"--no-xdp)\n", cfg->iface);
+					"--no-xdp)", cfg->iface);
 				return XTEL_EXIT_PRIVILEGE;
 			}
 			if (!has_cap(CAP_BPF) && !has_cap(CAP_SYS_ADMIN)) {
-				fprintf(stderr, "collector: XDP on %s needs "
+				pr_err("XDP on %s needs "
 					"CAP_BPF (run as root, or pass "
-					"--no-xdp)\n", cfg->iface);
+					"--no-xdp)", cfg->iface);
 				return XTEL_EXIT_PRIVILEGE;
 			}
 		}
@@ -228,22 +222,22 @@ static int xdp_error(const struct xtel_config *cfg, int rc)
 	/* The loader already explained the cause; add the way out. */
 	switch (rc) {
 	case -EPERM:
-		fprintf(stderr, "collector: loading XDP on %s needs CAP_BPF and "
-			"CAP_NET_ADMIN (run as root, or pass --no-xdp)\n",
+		pr_err("loading XDP on %s needs CAP_BPF and "
+			"CAP_NET_ADMIN (run as root, or pass --no-xdp)",
 			cfg->iface);
 		return XTEL_EXIT_PRIVILEGE;
 	case -ENODEV:
-		fprintf(stderr, "collector: interface %s not found (--iface)\n",
+		pr_err("interface %s not found (--iface)",
 			cfg->iface);
 		return XTEL_EXIT_IFACE;
 	case -ENOTSUP:
-		fprintf(stderr, "collector: no usable bpffs for --pin-dir %s: "
+		pr_err("no usable bpffs for --pin-dir %s: "
 			"mount one (mount -t bpf bpf /sys/fs/bpf) or point "
-			"--pin-dir at a directory on a bpffs\n", cfg->pin_dir);
+			"--pin-dir at a directory on a bpffs", cfg->pin_dir);
 		return XTEL_EXIT_RUNTIME;
 	default:
-		fprintf(stderr, "collector: XDP on %s: %s (pass --no-xdp to run "
-			"without it)\n", cfg->iface, strerror(-rc));
+		pr_err("XDP on %s: %s (pass --no-xdp to run "
+			"without it)", cfg->iface, strerror(-rc));
 		return XTEL_EXIT_RUNTIME;
 	}
 }
@@ -281,7 +275,7 @@ static int xdp_setup(struct app *a)
 	for (unsigned int i = 0; i < cfg->n_allow; i++) {
 		rc = xtel_xdp_allow_add(a->xdp, cfg->allow[i]);
 		if (rc) {
-			fprintf(stderr, "collector: --allow %s: %s\n",
+			pr_err("--allow %s: %s",
 				cfg->allow[i], strerror(-rc));
 			return rc == -EINVAL ? XTEL_EXIT_USAGE : XTEL_EXIT_RUNTIME;
 		}
@@ -441,7 +435,7 @@ static void ax_deliver(const struct xtel_afxdp_pkt *p, void *arg)
 static void *ax_main(void *arg)
 {
 	struct ax_rx *r = arg;
-	uint64_t next_tick = clock_ns(CLOCK_MONOTONIC) + AX_POLL_MS * 1000000ull;
+	uint64_t next_tick = xtel_mono_ns() + AX_POLL_MS * 1000000ull;
 	uint64_t deadline, drained = 0;
 	int rc;
 
@@ -454,7 +448,7 @@ static void *ax_main(void *arg)
 			r->err = rc;
 			goto fatal;
 		}
-		now = clock_ns(CLOCK_MONOTONIC);
+		now = xtel_mono_ns();
 		if (now >= next_tick) {
 			xtel_ingest_timers(r->ig);
 			ax_flush(r);
@@ -466,14 +460,14 @@ static void *ax_main(void *arg)
 	 * cannot keep the collector from exiting, then say goodbye to the
 	 * DTLS peers.
 	 */
-	deadline = clock_ns(CLOCK_MONOTONIC) + AX_DRAIN_NS;
+	deadline = xtel_mono_ns() + AX_DRAIN_NS;
 	for (;;) {
 		rc = xtel_afxdp_poll(r->ax, 0, AX_BUDGET, ax_deliver, r);
 		if (rc <= 0)
 			break;
 		drained += (uint64_t)rc;
 		if (drained >= AX_DRAIN_MAX ||
-		    clock_ns(CLOCK_MONOTONIC) >= deadline) {
+		    xtel_mono_ns() >= deadline) {
 			xtel_cnt_add(&r->cnt->events[XTEL_EV_DRAIN_CUT], 1);
 			break;
 		}
@@ -506,7 +500,7 @@ static int path_init(struct app *a, unsigned int i)
 
 	a->regs[i] = xtel_registry_new(cfg->max_clients);
 	if (!a->regs[i]) {
-		fprintf(stderr, "collector: registry: %s\n", strerror(errno));
+		pr_err("registry: %s", strerror(errno));
 		return XTEL_EXIT_RUNTIME;
 	}
 	rc = xtel_ingest_init(&a->igs[i], cfg, i, a->regs[i], &a->cnts[i],
@@ -514,7 +508,7 @@ static int path_init(struct app *a, unsigned int i)
 			      err, sizeof(err));
 	if (!rc)
 		return 0;
-	fprintf(stderr, "collector: %s\n", err[0] ? err : strerror(-rc));
+	pr_err("%s", err[0] ? err : strerror(-rc));
 	if (rc == -EKEYREJECTED)
 		return XTEL_EXIT_KEY_MISMATCH;
 	if (rc == -ENOENT || rc == -EACCES || rc == -EBADMSG ||
@@ -539,8 +533,8 @@ static int afxdp_setup(struct app *a)
 	rc = xtel_afxdp_open(&a->axr.ax, a->xdp, &ao);
 	if (rc) {
 		a->axr.ax = NULL;
-		fprintf(stderr, "collector: AF_XDP unavailable on %s (%s): "
-			"receiving through io_uring\n", cfg->iface, strerror(-rc));
+		pr_err("AF_XDP unavailable on %s (%s): "
+			"receiving through io_uring", cfg->iface, strerror(-rc));
 		return 0;
 	}
 	/* The workers loaded the same credentials: any failure is a runtime one. */
@@ -572,7 +566,7 @@ static int setup(struct app *a)
 	if (posix_memalign((void **)&a->cnts, 64, slots * sizeof(*a->cnts)))
 		a->cnts = NULL;
 	if (!a->regs || !a->igs || !a->workers || !a->cnts) {
-		fprintf(stderr, "collector: out of memory\n");
+		pr_err("out of memory");
 		return XTEL_EXIT_RUNTIME;
 	}
 	memset(a->cnts, 0, slots * sizeof(*a->cnts));
@@ -580,7 +574,7 @@ static int setup(struct app *a)
 		rc = xtel_csv_writer_open(cfg->csv, cfg->afxdp ? slots : a->n,
 					  cfg->csv_ring, &a->csv);
 		if (rc) {
-			fprintf(stderr, "collector: --csv %s: %s\n", cfg->csv,
+			pr_err("--csv %s: %s", cfg->csv,
 				strerror(-rc));
 			return XTEL_EXIT_USAGE;
 		}
@@ -597,14 +591,14 @@ static int setup(struct app *a)
 		a->workers[i] = xtel_rx_worker_new(i, fd, cfg->rx_buffers, &a->igs[i]);
 		if (!a->workers[i]) {
 			close(fd);
-			fprintf(stderr, "collector: worker %u: %s\n", i, strerror(errno));
+			pr_err("worker %u: %s", i, strerror(errno));
 			return XTEL_EXIT_RUNTIME;
 		}
 	}
 	if (cfg->rcvbuf && !forced)
-		fprintf(stderr, "collector: warning: SO_RCVBUFFORCE needs "
+		pr_warn("warning: SO_RCVBUFFORCE needs "
 			"CAP_NET_ADMIN; fell back to SO_RCVBUF, capped by "
-			"net.core.rmem_max\n");
+			"net.core.rmem_max");
 	a->rcvbuf_eff = rcvbuf_eff;
 	a->rcvbuf_forced = forced;
 	/* The sockets exist: datagrams the program passes have a taker. */
@@ -630,7 +624,7 @@ static int start(struct app *a)
 	if (a->csv) {
 		rc = xtel_csv_writer_start(a->csv);
 		if (rc) {
-			fprintf(stderr, "collector: CSV writer: %s\n", strerror(-rc));
+			pr_err("CSV writer: %s", strerror(-rc));
 			return XTEL_EXIT_RUNTIME;
 		}
 	}
@@ -639,7 +633,7 @@ static int start(struct app *a)
 		if (rc == -EPERM || rc == -ENOSYS || rc == -EACCES)
 			return uring_unavailable(rc);
 		if (rc) {
-			fprintf(stderr, "collector: worker %u: %s\n", i,
+			pr_err("worker %u: %s", i,
 				xtel_rx_worker_error(a->workers[i]));
 			return rc == -EINVAL || rc == -EOPNOTSUPP ? XTEL_EXIT_URING :
 								    XTEL_EXIT_RUNTIME;
@@ -649,7 +643,7 @@ static int start(struct app *a)
 		a->axr.fatal_efd = a->fatal_efd;
 		rc = pthread_create(&a->axr.thread, NULL, ax_main, &a->axr);
 		if (rc) {
-			fprintf(stderr, "collector: AF_XDP thread: %s\n",
+			pr_err("AF_XDP thread: %s",
 				strerror(rc));
 			return XTEL_EXIT_RUNTIME;
 		}
@@ -670,7 +664,7 @@ static int stop_receivers(struct app *a)
 	for (unsigned int i = 0; i < a->n; i++) {
 		rc = xtel_rx_worker_join(a->workers[i]);
 		if (rc) {
-			fprintf(stderr, "collector: worker %u: %s\n", i,
+			pr_err("worker %u: %s", i,
 				xtel_rx_worker_error(a->workers[i]));
 			status = XTEL_EXIT_RUNTIME;
 		}
@@ -679,7 +673,7 @@ static int stop_receivers(struct app *a)
 		pthread_join(a->axr.thread, NULL);
 		a->axr.started = false;
 		if (a->axr.err) {
-			fprintf(stderr, "collector: AF_XDP receive: %s\n",
+			pr_err("AF_XDP receive: %s",
 				strerror(-a->axr.err));
 			status = XTEL_EXIT_RUNTIME;
 		}
@@ -701,7 +695,7 @@ static const char *run(struct app *a, uint64_t t0, int *status)
 			{ .fd = a->sfd, .events = POLLIN },
 			{ .fd = a->fatal_efd, .events = POLLIN },
 		};
-		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+		uint64_t now = xtel_mono_ns();
 		uint64_t until = next < deadline ? next : deadline;
 		int timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
 
@@ -722,15 +716,15 @@ static const char *run(struct app *a, uint64_t t0, int *status)
 			*status = XTEL_EXIT_RUNTIME;
 			return "worker error";
 		}
-		now = clock_ns(CLOCK_MONOTONIC);
+		now = xtel_mono_ns();
 		if (now >= deadline)
 			return "duration";
 		if (now >= next) {
-			int rc = xtel_report_interval(a->rep, clock_ns(CLOCK_REALTIME),
+			int rc = xtel_report_interval(a->rep, xtel_realtime_ns(),
 						      (double)(now - t0) / 1e9);
 
 			if (rc)
-				fprintf(stderr, "collector: report: %s\n", strerror(-rc));
+				pr_err("report: %s", strerror(-rc));
 			next += ivl;
 			if (next <= now)	/* we fell behind: skip, do not burst */
 				next = now + ivl;
@@ -776,6 +770,7 @@ int main(int argc, char **argv)
 	uint64_t t0;
 	int status = XTEL_EXIT_OK, rc;
 
+	xtel_log_setup("collector", XTEL_LOG_INFO);
 	rc = xtel_cli_parse(argc, argv, &a.cfg);
 	if (rc >= 0)
 		return rc;
@@ -787,7 +782,7 @@ int main(int argc, char **argv)
 		/* Open now: a bad path should fail at start, not after a run. */
 		a.json = fopen(a.cfg.summary_json, "w");
 		if (!a.json) {
-			fprintf(stderr, "collector: --summary-json %s: %s\n",
+			pr_err("--summary-json %s: %s",
 				a.cfg.summary_json, strerror(errno));
 			return XTEL_EXIT_USAGE;
 		}
@@ -829,20 +824,20 @@ int main(int argc, char **argv)
 	if (a.xdp)
 		xtel_reporter_set_xdp(a.rep, &(struct xtel_report_xdp){
 			.line = xdp_line, .json = xdp_json, .arg = &a });
-	info.started_ns = clock_ns(CLOCK_REALTIME);
-	t0 = clock_ns(CLOCK_MONOTONIC);
+	info.started_ns = xtel_realtime_ns();
+	t0 = xtel_mono_ns();
 	status = start(&a);
 	if (status)
 		goto out;
 	info.ring_mode = xtel_rx_worker_ring_mode(a.workers[0]);
 	if (a.xdp)
-		fprintf(stderr, "collector: XDP %s on %s, maps in %s%s%s%s\n",
+		pr_err("XDP %s on %s, maps in %s%s%s%s",
 			xtel_xdp_attach_mode(a.xdp), a.cfg.iface, a.cfg.pin_dir,
 			a.axr.ax ? ", AF_XDP " : "",
 			a.axr.ax ? xtel_afxdp_bind_mode(a.axr.ax) : "",
 			a.axr.ax ? " (1 receive thread)" : "");
-	fprintf(stderr, "collector: %s mode, %u worker%s on [%s]:%u, io_uring %s, "
-		"rcvbuf %d bytes%s\n",
+	pr_err("%s mode, %u worker%s on [%s]:%u, io_uring %s, "
+		"rcvbuf %d bytes%s",
 		a.cfg.mode == XTEL_MODE_DTLS ? "dtls" : "plain", a.n,
 		a.n == 1 ? "" : "s", a.cfg.bind_str, a.cfg.port, info.ring_mode,
 		a.rcvbuf_eff, a.rcvbuf_forced ? " (forced)" : "");
@@ -853,12 +848,12 @@ int main(int argc, char **argv)
 	rc = stop_receivers(&a);
 	if (rc)
 		status = rc;
-	info.stopped_ns = clock_ns(CLOCK_REALTIME);
-	info.elapsed_s = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	info.stopped_ns = xtel_realtime_ns();
+	info.elapsed_s = (double)(xtel_mono_ns() - t0) / 1e9;
 	if (a.csv) {
 		info.csv_error = xtel_csv_writer_stop(a.csv, &info.csv_rows);
 		if (info.csv_error) {
-			fprintf(stderr, "collector: --csv %s: write failed: %s\n",
+			pr_err("--csv %s: write failed: %s",
 				a.cfg.csv, strerror(-info.csv_error));
 			status = XTEL_EXIT_RUNTIME;
 		}
@@ -867,7 +862,7 @@ int main(int argc, char **argv)
 	info.rcvbuf_forced = a.rcvbuf_forced;
 	rc = xtel_report_final(a.rep, info.stopped_ns, &info, a.json);
 	if (rc) {
-		fprintf(stderr, "collector: final report: %s\n", strerror(-rc));
+		pr_err("final report: %s", strerror(-rc));
 		status = XTEL_EXIT_RUNTIME;
 	}
 out:

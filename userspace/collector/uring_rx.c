@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
+#include "common/clock.h"
 #include "collector/uring_rx.h"
 
 /*
@@ -130,22 +132,6 @@ struct xtel_rx_worker {
 	bool shutdown_done;
 	uint32_t rxq_ovfl;		/* last SO_RXQ_OVFL value (cumulative) */
 };
-
-static uint64_t now_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- sockets ---- */
 
@@ -285,8 +271,8 @@ static int ring_init(struct xtel_rx_worker *w)
 		if (rc != -EINVAL)
 			break;
 		if (w->id == 0 && i + 1 < n_modes)
-			fprintf(stderr, "collector: kernel refused io_uring "
-				"setup flags %s (EINVAL); falling back to %s\n",
+			pr_err("kernel refused io_uring "
+				"setup flags %s (EINVAL); falling back to %s",
 				modes[i].name, modes[i + 1].name);
 	}
 	if (rc) {
@@ -495,8 +481,7 @@ static void handle_recv(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe
 			struct timespec ts;
 
 			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-			arrival_ns = (uint64_t)ts.tv_sec * 1000000000ull +
-				     (uint64_t)ts.tv_nsec;
+			arrival_ns = xtel_timespec_ns(&ts);
 		} else if (cm->cmsg_type == SO_RXQ_OVFL &&
 			   cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
 			uint32_t drops;
@@ -508,7 +493,7 @@ static void handle_recv(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe
 	}
 	if (!arrival_ns) {
 		xtel_cnt_add(&w->cnt->events[XTEL_EV_NO_TIMESTAMP], 1);
-		arrival_ns = now_realtime_ns();
+		arrival_ns = xtel_realtime_ns();
 	}
 	if (o->flags & MSG_TRUNC) {
 		/* Larger than a receive buffer: no valid datagram is. */
@@ -542,7 +527,7 @@ static void drain_socket(struct xtel_rx_worker *w)
 	} *slots;
 	struct mmsghdr msgs[DRAIN_BATCH];
 	struct iovec iov[DRAIN_BATCH];
-	struct timespec t0, t;
+	uint64_t t0;
 	uint64_t drained = 0, elapsed;
 	int n;
 
@@ -551,7 +536,7 @@ static void drain_socket(struct xtel_rx_worker *w)
 		xtel_cnt_add(&w->cnt->events[XTEL_EV_DRAIN_CUT], 1);
 		return;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = xtel_mono_ns();
 	for (;;) {
 		for (unsigned int i = 0; i < DRAIN_BATCH; i++) {
 			iov[i] = (struct iovec){ slots[i].buf, RX_BUF_SIZE };
@@ -581,8 +566,7 @@ static void drain_socket(struct xtel_rx_worker *w)
 					struct timespec ts;
 
 					memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-					arrival_ns = (uint64_t)ts.tv_sec * 1000000000ull +
-						     (uint64_t)ts.tv_nsec;
+					arrival_ns = xtel_timespec_ns(&ts);
 				} else if (cm->cmsg_type == SO_RXQ_OVFL) {
 					uint32_t drops;
 
@@ -593,7 +577,7 @@ static void drain_socket(struct xtel_rx_worker *w)
 			}
 			if (!arrival_ns) {
 				xtel_cnt_add(&w->cnt->events[XTEL_EV_NO_TIMESTAMP], 1);
-				arrival_ns = now_realtime_ns();
+				arrival_ns = xtel_realtime_ns();
 			}
 			drained++;
 			if (mh->msg_flags & MSG_TRUNC) {
@@ -608,9 +592,7 @@ static void drain_socket(struct xtel_rx_worker *w)
 					     (const struct sockaddr *)&slots[i].name,
 					     mh->msg_namelen);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		elapsed = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000000000ull +
-			  (uint64_t)t.tv_nsec - (uint64_t)t0.tv_nsec;
+		elapsed = xtel_mono_ns() - t0;
 		if (drained >= DRAIN_MAX || elapsed >= DRAIN_NS) {
 			xtel_cnt_add(&w->cnt->events[XTEL_EV_DRAIN_CUT], 1);
 			break;
@@ -745,7 +727,7 @@ static void *worker_main(void *arg)
 		 * BUSY_GAP_NS apart; otherwise block for the first one.
 		 */
 		if (got > 0) {
-			uint64_t now = mono_ns();
+			uint64_t now = xtel_mono_ns();
 
 			busy = got >= BUSY_ENTER || now - last_got_ns < BUSY_GAP_NS;
 			last_got_ns = now;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/log.h"
 #include "common/parse.h"
 
 static bool is_digit(char c)
@@ -59,27 +60,26 @@ int xtel_parse_double(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
-int xtel_bad_value(const char *prog, const char *flag, const char *val,
+int xtel_bad_value(const char *flag, const char *val,
 		   const char *valid)
 {
-	fprintf(stderr, "%s: invalid value '%s' for --%s (valid: %s)\n",
-		prog, val, flag, valid);
+	pr_err("invalid value '%s' for --%s (valid: %s)", val, flag, valid);
 	return -EINVAL;
 }
 
-int xtel_flag_u64(const char *prog, const char *flag, const char *val,
+int xtel_flag_u64(const char *flag, const char *val,
 		  uint64_t lo, uint64_t hi, const char *valid, uint64_t *out)
 {
 	if (xtel_parse_u64(val, lo, hi, out))
-		return xtel_bad_value(prog, flag, val, valid);
+		return xtel_bad_value(flag, val, valid);
 	return 0;
 }
 
-int xtel_flag_double(const char *prog, const char *flag, const char *val,
+int xtel_flag_double(const char *flag, const char *val,
 		     double lo, double hi, const char *valid, double *out)
 {
 	if (xtel_parse_double(val, lo, hi, out))
-		return xtel_bad_value(prog, flag, val, valid);
+		return xtel_bad_value(flag, val, valid);
 	return 0;
 }
 

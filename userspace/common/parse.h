@@ -27,16 +27,16 @@ int xtel_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 int xtel_parse_double(const char *s, double lo, double hi, double *out);
 
 /*
- * Prints "PROG: invalid value 'VAL' for --FLAG (valid: VALID)" on stderr
- * (flag without its dashes) and returns -EINVAL.
+ * Logs "invalid value 'VAL' for --FLAG (valid: VALID)" on stderr
+ * (flag without its dashes) as an error and returns -EINVAL.
  */
-int xtel_bad_value(const char *prog, const char *flag, const char *val,
+int xtel_bad_value(const char *flag, const char *val,
 		   const char *valid);
 
 /* xtel_parse_u64/_double, with xtel_bad_value's message on failure. */
-int xtel_flag_u64(const char *prog, const char *flag, const char *val,
+int xtel_flag_u64(const char *flag, const char *val,
 		  uint64_t lo, uint64_t hi, const char *valid, uint64_t *out);
-int xtel_flag_double(const char *prog, const char *flag, const char *val,
+int xtel_flag_double(const char *flag, const char *val,
 		     double lo, double hi, const char *valid, double *out);
 
 enum xtel_cidr_flags {

@@ -28,6 +28,7 @@
 #include <linux/udp.h>
 #include <xdp/xsk.h>
 
+#include "common/clock.h"
 #include "xdp/afxdp.h"
 #include "xdp/xdp.h"
 
@@ -58,14 +59,6 @@ struct xtel_afxdp {
 	struct xtel_afxdp_stats st;
 	bool quiet;
 };
-
-static uint64_t now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* Number of RX queues as the kernel exposes them (veth: usually 1). */
 static int rx_queue_count(const char *ifname)
@@ -342,7 +335,7 @@ int xtel_afxdp_drain(struct xtel_afxdp *a, unsigned int i, unsigned int budget,
 			memset(frame - sizeof(m), 0, sizeof(m));
 		} else {
 			if (!fallback_ns)
-				fallback_ns = now_ns(CLOCK_REALTIME);
+				fallback_ns = xtel_realtime_ns();
 			p.rx_ns = fallback_ns;
 			a->st.no_meta++;
 		}
