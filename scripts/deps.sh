@@ -10,7 +10,7 @@ pkgs=(
 	build-essential pkg-config meson ninja-build
 	clang llvm gcc-multilib
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	liburing-dev libssl-dev openssl
+	liburing-dev libssl-dev openssl libjansson-dev
 	libbenchmark-dev libcmocka-dev
 	iproute2 python3 gnuplot-nox jq procps
 )

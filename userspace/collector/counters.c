@@ -8,23 +8,20 @@
 
 #include "collector/counters.h"
 
-static const char *const drop_names[XTEL_DROP_MAX - XTEL_WIRE_ERR_MAX] = {
-	[XTEL_DROP_OVERSIZE - XTEL_WIRE_ERR_MAX] = "oversize",
-	[XTEL_DROP_CLIENT_ID_MISMATCH - XTEL_WIRE_ERR_MAX] = "client_id_mismatch",
-	[XTEL_DROP_REGISTRY_FULL - XTEL_WIRE_ERR_MAX] = "registry_full",
-	[XTEL_DROP_RXQ_OVFL - XTEL_WIRE_ERR_MAX] = "rxq_ovfl",
-	[XTEL_DROP_DTLS_HANDSHAKE_FAILED - XTEL_WIRE_ERR_MAX] = "dtls_handshake_failed",
-	[XTEL_DROP_DTLS_HANDSHAKE_TIMEOUT - XTEL_WIRE_ERR_MAX] = "dtls_handshake_timeout",
-	[XTEL_DROP_DTLS_BAD_COOKIE - XTEL_WIRE_ERR_MAX] = "dtls_bad_cookie",
-	[XTEL_DROP_DTLS_BAD_HELLO - XTEL_WIRE_ERR_MAX] = "dtls_bad_hello",
-	[XTEL_DROP_DTLS_HALF_OPEN_FULL - XTEL_WIRE_ERR_MAX] = "dtls_half_open_full",
-	[XTEL_DROP_DTLS_SESSIONS_FULL - XTEL_WIRE_ERR_MAX] = "dtls_sessions_full",
-	[XTEL_DROP_DTLS_UNKNOWN_PEER - XTEL_WIRE_ERR_MAX] = "dtls_unknown_peer",
-	[XTEL_DROP_DTLS_BAD_RECORD - XTEL_WIRE_ERR_MAX] = "dtls_bad_record",
-	[XTEL_DROP_DTLS_REPLAY - XTEL_WIRE_ERR_MAX] = "dtls_replay",
-	[XTEL_DROP_DTLS_MALFORMED - XTEL_WIRE_ERR_MAX] = "dtls_malformed",
-	[XTEL_DROP_DTLS_HALF_OPEN_SOURCE_FULL - XTEL_WIRE_ERR_MAX] =
-		"dtls_half_open_source_full",
+/* The wire reasons come first: the decoder's verdict indexes this table. */
+const struct xtel_counter_desc xtel_drop_desc[XTEL_DROP_MAX] = {
+#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_WIRE_, id, name, help)
+	XTEL_WIRE_ERR_TABLE(X)
+#undef X
+#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_DROP_, id, name, help)
+	XTEL_DROP_TABLE(X)
+#undef X
+};
+
+const struct xtel_counter_desc xtel_event_desc[XTEL_EV_MAX] = {
+#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_EV_, id, name, help)
+	XTEL_EVENT_TABLE(X)
+#undef X
 };
 
 /*
@@ -57,38 +54,16 @@ static int dtls_stat_index(const char *name)
 	return -1;
 }
 
-static const char *const event_names[XTEL_EV_MAX] = {
-	[XTEL_EV_RX_DATAGRAMS] = "rx_datagrams",
-	[XTEL_EV_RX_BYTES] = "rx_bytes",
-	[XTEL_EV_ACCEPTED] = "accepted",
-	[XTEL_EV_ENOBUFS] = "enobufs",
-	[XTEL_EV_REARMS] = "rearms",
-	[XTEL_EV_RECV_ERRORS] = "recv_errors",
-	[XTEL_EV_NO_TIMESTAMP] = "no_timestamp",
-	[XTEL_EV_CSV_DROPPED] = "csv_dropped",
-	[XTEL_EV_TX_DATAGRAMS] = "tx_datagrams",
-	[XTEL_EV_TX_DROPPED] = "tx_dropped",
-	[XTEL_EV_TX_ERRORS] = "tx_errors",
-	[XTEL_EV_DTLS_HANDSHAKES] = "dtls_handshakes",
-	[XTEL_EV_DTLS_CLOSED] = "dtls_closed",
-	[XTEL_EV_CQE_BATCHES] = "cqe_batches",
-	[XTEL_EV_DRAINED] = "drained",
-	[XTEL_EV_DRAIN_CUT] = "drain_cut",
-	[XTEL_EV_XDP_PEER_ERRORS] = "xdp_peer_errors",
-};
-
 const char *xtel_drop_name(unsigned int reason)
 {
 	if (reason == 0 || reason >= XTEL_DROP_MAX)
 		return "unknown";
-	if (reason < XTEL_WIRE_ERR_MAX)
-		return xtel_wire_err_name((enum xtel_wire_err)reason);
-	return drop_names[reason - XTEL_WIRE_ERR_MAX];
+	return xtel_drop_desc[reason].name;
 }
 
 const char *xtel_event_name(unsigned int ev)
 {
-	return ev < XTEL_EV_MAX ? event_names[ev] : "unknown";
+	return ev < XTEL_EV_MAX ? xtel_event_desc[ev].name : "unknown";
 }
 
 void xtel_counters_sum(const struct xtel_worker_counters *const *w,

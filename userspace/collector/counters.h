@@ -14,37 +14,56 @@
 
 #include <stdint.h>
 
+#include "common/counter.h"
 #include "dtls/dtls.h"
 #include "wire/wire.h"
 
 /*
- * Reasons a received datagram did not reach the accounting. The first
- * XTEL_WIRE_ERR_MAX entries mirror enum xtel_wire_err one to one (index 0,
- * "ok", is never counted) so a decoder verdict indexes this table directly.
+ * Reasons a received datagram did not reach the accounting, after the
+ * decoder's own (XTEL_WIRE_ERR_TABLE, whose index 0 "ok" is never counted),
+ * so a decoder verdict indexes the drop array directly. The DTLS rows are
+ * copied from the worker's DTLS server statistics (counters.c): they count
+ * events, so a failed handshake is one, whatever number of datagrams it
+ * took.
  */
+#define XTEL_DROP_TABLE(X)						\
+	X(OVERSIZE, "oversize", "larger than a receive buffer")	\
+	X(CLIENT_ID_MISMATCH, "client_id_mismatch",			\
+	  "header client id is not the certificate's (DTLS)")		\
+	X(REGISTRY_FULL, "registry_full", "--max-clients reached")	\
+	X(RXQ_OVFL, "rxq_ovfl", "socket buffer overflow (SO_RXQ_OVFL)") \
+	X(DTLS_HANDSHAKE_FAILED, "dtls_handshake_failed",		\
+	  "bad, expired or missing client certificate")		\
+	X(DTLS_HANDSHAKE_TIMEOUT, "dtls_handshake_timeout",		\
+	  "handshake never finished")					\
+	X(DTLS_BAD_COOKIE, "dtls_bad_cookie",				\
+	  "ClientHello with a wrong or stale cookie")			\
+	X(DTLS_BAD_HELLO, "dtls_bad_hello",				\
+	  "handshake datagram the listener refused")			\
+	X(DTLS_HALF_OPEN_FULL, "dtls_half_open_full",			\
+	  "too many handshakes in progress")				\
+	X(DTLS_SESSIONS_FULL, "dtls_sessions_full",			\
+	  "no room for another session")				\
+	X(DTLS_UNKNOWN_PEER, "dtls_unknown_peer",			\
+	  "record from an address without a session")			\
+	X(DTLS_BAD_RECORD, "dtls_bad_record",				\
+	  "record that failed authentication")				\
+	X(DTLS_REPLAY, "dtls_replay", "record replayed or behind the window") \
+	X(DTLS_MALFORMED, "dtls_malformed",				\
+	  "shorter than a DTLS record header")				\
+	X(DTLS_HALF_OPEN_SOURCE_FULL, "dtls_half_open_source_full",	\
+	  "one source's handshake cap reached")
+
 enum xtel_drop {
-	XTEL_DROP_OVERSIZE = XTEL_WIRE_ERR_MAX,	/* larger than a receive buffer */
-	XTEL_DROP_CLIENT_ID_MISMATCH,	/* header id != certificate id (DTLS) */
-	XTEL_DROP_REGISTRY_FULL,	/* --max-clients reached */
-	XTEL_DROP_RXQ_OVFL,		/* socket buffer overflow (SO_RXQ_OVFL) */
-	/*
-	 * DTLS refusals, copied from the worker's DTLS server statistics
-	 * (dtls.h). They count events: a failed handshake is one, whatever
-	 * number of datagrams it took.
-	 */
-	XTEL_DROP_DTLS_HANDSHAKE_FAILED,	/* bad/expired/missing client cert */
-	XTEL_DROP_DTLS_HANDSHAKE_TIMEOUT,	/* handshake never finished */
-	XTEL_DROP_DTLS_BAD_COOKIE,	/* ClientHello with a wrong/stale cookie */
-	XTEL_DROP_DTLS_BAD_HELLO,	/* handshake datagram the listener refused */
-	XTEL_DROP_DTLS_HALF_OPEN_FULL,	/* too many handshakes in progress */
-	XTEL_DROP_DTLS_SESSIONS_FULL,	/* no room for another session */
-	XTEL_DROP_DTLS_UNKNOWN_PEER,	/* record from an address without session */
-	XTEL_DROP_DTLS_BAD_RECORD,	/* record that failed authentication */
-	XTEL_DROP_DTLS_REPLAY,		/* record replayed or behind the window */
-	XTEL_DROP_DTLS_MALFORMED,	/* shorter than a DTLS record header */
-	XTEL_DROP_DTLS_HALF_OPEN_SOURCE_FULL,	/* one source's handshake cap */
+	XTEL_DROP_WIRE_LAST_ = XTEL_WIRE_ERR_MAX - 1,
+#define X(id, name, help) XTEL_DROP_##id,
+	XTEL_DROP_TABLE(X)
+#undef X
 	XTEL_DROP_MAX,
 };
+
+/* Indexed by drop reason: the wire reasons, then XTEL_DROP_TABLE. */
+extern const struct xtel_counter_desc xtel_drop_desc[XTEL_DROP_MAX];
 
 /* Stable snake_case name of a drop reason, as used in reports and JSON. */
 const char *xtel_drop_name(unsigned int reason);
@@ -54,26 +73,38 @@ const char *xtel_drop_name(unsigned int reason);
  * datagrams: -ENOBUFS leaves the datagram in the socket buffer, and the CSV
  * ring overflow loses a row, not a datagram.
  */
+#define XTEL_EVENT_TABLE(X)						\
+	X(RX_DATAGRAMS, "rx_datagrams",					\
+	  "every datagram handed to the datagram path")		\
+	X(RX_BYTES, "rx_bytes", "bytes of those datagrams")		\
+	X(ACCEPTED, "accepted", "datagrams decoded and accounted")	\
+	X(ENOBUFS, "enobufs", "multishot receive ended: buffer ring ran dry") \
+	X(REARMS, "rearms", "multishot receive re-armed (any reason)")	\
+	X(RECV_ERRORS, "recv_errors", "receive completions with another error") \
+	X(NO_TIMESTAMP, "no_timestamp",				\
+	  "datagrams without a kernel timestamp (time read on arrival)") \
+	X(CSV_DROPPED, "csv_dropped", "CSV rows lost: writer ring full") \
+	X(TX_DATAGRAMS, "tx_datagrams", "outgoing datagrams sent (DTLS flights)") \
+	X(TX_DROPPED, "tx_dropped", "outgoing datagrams refused: send queue full") \
+	X(TX_ERRORS, "tx_errors", "send completions with an error")	\
+	X(DTLS_HANDSHAKES, "dtls_handshakes",				\
+	  "DTLS sessions that completed a handshake")			\
+	X(DTLS_CLOSED, "dtls_closed",					\
+	  "DTLS sessions ended: close_notify, error or idle")		\
+	X(CQE_BATCHES, "cqe_batches", "completion batches drained")	\
+	X(DRAINED, "drained", "datagrams read from the socket after the stop") \
+	X(DRAIN_CUT, "drain_cut", "drains ended by their time or count bound") \
+	X(XDP_PEER_ERRORS, "xdp_peer_errors",				\
+	  "DTLS peer add or delete in the XDP map failed")
+
 enum xtel_event {
-	XTEL_EV_RX_DATAGRAMS,	/* every datagram handed to the datagram path */
-	XTEL_EV_RX_BYTES,
-	XTEL_EV_ACCEPTED,	/* decoded and accounted */
-	XTEL_EV_ENOBUFS,	/* multishot recv ended: buffer ring ran dry */
-	XTEL_EV_REARMS,		/* multishot recv re-armed (any reason) */
-	XTEL_EV_RECV_ERRORS,	/* recv completions with another error */
-	XTEL_EV_NO_TIMESTAMP,	/* kernel gave no SO_TIMESTAMPNS: used now */
-	XTEL_EV_CSV_DROPPED,	/* CSV rows lost: writer ring full */
-	XTEL_EV_TX_DATAGRAMS,	/* outgoing datagrams sent (DTLS flights) */
-	XTEL_EV_TX_DROPPED,	/* outgoing datagram refused: send queue full */
-	XTEL_EV_TX_ERRORS,	/* sendmsg completions with an error */
-	XTEL_EV_DTLS_HANDSHAKES,	/* sessions that completed a handshake */
-	XTEL_EV_DTLS_CLOSED,	/* sessions ended: close_notify, error, idle */
-	XTEL_EV_CQE_BATCHES,	/* completion batches drained */
-	XTEL_EV_DRAINED,	/* datagrams read from the socket after the stop */
-	XTEL_EV_DRAIN_CUT,	/* drains ended by their time/count bound */
-	XTEL_EV_XDP_PEER_ERRORS,	/* DTLS peer add/del in the XDP map failed */
+#define X(id, name, help) XTEL_EV_##id,
+	XTEL_EVENT_TABLE(X)
+#undef X
 	XTEL_EV_MAX,
 };
+
+extern const struct xtel_counter_desc xtel_event_desc[XTEL_EV_MAX];
 
 const char *xtel_event_name(unsigned int ev);
 

@@ -1,22 +1,55 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The two JSON value writers the reports share (collector summary, XDP
- * section, loadgen report): a string with the escapes JSON requires, and a
- * double that stays valid JSON when it is not finite.
+ * JSON through jansson for every report (collector summary, loadgen report,
+ * and the HTTP API to come): the few value constructors jansson leaves to
+ * us, and the one file layout the reports share.
+ *
+ * jansson refuses what these accept: NaN and infinities (JSON has neither:
+ * they become null, "no value"), integers above INT64_MAX (our counters and
+ * sequence numbers are u64: they become reals, the only JSON number left),
+ * and strings that are not UTF-8 (text from the outside, such as a path or
+ * an interface name: invalid bytes become U+FFFD). So a hostile or odd
+ * value can never make a report invalid or make a constructor fail.
  */
 #ifndef XTEL_JSON_H
 #define XTEL_JSON_H
 
+#include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
+/* Reals print with 17 significant digits: every double round-trips. */
+#define XTEL_JSON_FLAGS (JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY)
+
+json_t *xtel_json_real(double v);
+/* v rounded to decimals places, as the text reports show it; null if not finite. */
+json_t *xtel_json_fixed(double v, int decimals);
+json_t *xtel_json_u64(uint64_t v);
+/* s as a JSON string (never NULL: invalid UTF-8 is replaced); NULL: null. */
+json_t *xtel_json_text(const char *s);
+
 /*
- * Writes s as a quoted JSON string: '"' and '\\' backslash-escaped, bytes
- * below 0x20 as \u00XX, everything else (UTF-8 included) as is. NULL is
- * written as "".
+ * Sets obj[key] = v and takes v (json_object_set_new). A NULL v, which
+ * only a failed allocation gives, is recorded in the object's error flag:
+ * xtel_json_write_report() then fails with -ENOMEM rather than write a
+ * report with a member missing.
+ */
+void xtel_json_set(json_t *obj, const char *key, json_t *v);
+
+/*
+ * Writes a report object in the reports' layout: one top-level member per
+ * line, and the elements of a top-level array of objects one per line (so
+ * a report with 10,000 clients stays readable and line-diffable), every
+ * value on its line compact. Returns 0, or -ENOMEM / -EIO.
+ */
+int xtel_json_write_report(FILE *f, json_t *obj);
+
+/*
+ * The hand-written writers these replace, kept only until their last
+ * callers (the XDP section writer and loadgen's report) are converted.
  */
 void xtel_json_str(FILE *f, const char *s);
-
-/* Writes v with %.17g (round-trips exactly), or null when not finite. */
 void xtel_json_double(FILE *f, double v);
 
 #endif /* XTEL_JSON_H */

@@ -40,20 +40,10 @@ _Static_assert(sizeof(struct xtel_wire_hdr) == XTEL_WIRE_HDR_LEN,
 _Static_assert(XTEL_MAX_METRICS <= UINT8_MAX && XTEL_MAX_KEY_LEN <= UINT8_MAX,
 	       "key_len and metric counts are stored in narrow fields");
 
-static const char *const err_names[XTEL_WIRE_ERR_MAX] = {
-	[XTEL_WIRE_OK] = "ok",
-	[XTEL_WIRE_TRUNCATED] = "truncated",
-	[XTEL_WIRE_BAD_MAGIC] = "bad_magic",
-	[XTEL_WIRE_BAD_VERSION] = "bad_version",
-	[XTEL_WIRE_UNKNOWN_TYPE] = "unknown_type",
-	[XTEL_WIRE_BAD_FLAGS] = "bad_flags",
-	[XTEL_WIRE_PAYLOAD_TOO_LARGE] = "payload_too_large",
-	[XTEL_WIRE_LENGTH_MISMATCH] = "length_mismatch",
-	[XTEL_WIRE_MALFORMED_METRIC] = "malformed_metric",
-	[XTEL_WIRE_BAD_KEY] = "bad_key",
-	[XTEL_WIRE_BAD_VALUE] = "bad_value",
-	[XTEL_WIRE_TOO_MANY_METRICS] = "too_many_metrics",
-	[XTEL_WIRE_DUPLICATE_KEY] = "duplicate_key",
+const struct xtel_counter_desc xtel_wire_err_desc[XTEL_WIRE_ERR_MAX] = {
+#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_WIRE_, id, name, help)
+	XTEL_WIRE_ERR_TABLE(X)
+#undef X
 };
 
 const char *xtel_wire_err_name(enum xtel_wire_err err)
@@ -61,7 +51,7 @@ const char *xtel_wire_err_name(enum xtel_wire_err err)
 	/* The cast catches negative values of a signed enum as well. */
 	if ((unsigned int)err >= XTEL_WIRE_ERR_MAX)
 		return "unknown_error";
-	return err_names[err];
+	return xtel_wire_err_desc[err].name;
 }
 
 const char *xtel_msg_type_name(uint8_t type)

@@ -13,29 +13,48 @@
 #include <sys/types.h>
 
 #include "bpf/xtel_wire.h"
+#include "common/counter.h"
 
 /* The benchmarks are C++ (Google Benchmark). */
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Why a datagram was rejected. XTEL_WIRE_OK is 0; the rest are distinct. */
+/*
+ * Why a datagram was rejected: X(ENUM, name, help) rows, in value order.
+ * XTEL_WIRE_OK is 0; the rest are distinct. The collector's drop reasons
+ * start with these (collector/counters.h).
+ */
+#define XTEL_WIRE_ERR_TABLE(X)						\
+	X(OK, "ok", "valid datagram")					\
+	X(TRUNCATED, "truncated", "shorter than the 28-byte header")	\
+	X(BAD_MAGIC, "bad_magic", "magic is not 0x5854 (\"XT\")")	\
+	X(BAD_VERSION, "bad_version", "protocol version is not 1")	\
+	X(UNKNOWN_TYPE, "unknown_type", "message type is not 1..4")	\
+	X(BAD_FLAGS, "bad_flags",					\
+	  "a flag bit that version 1 does not define")			\
+	X(PAYLOAD_TOO_LARGE, "payload_too_large",			\
+	  "payload_len larger than 1200")				\
+	X(LENGTH_MISMATCH, "length_mismatch",				\
+	  "payload_len is not the datagram length minus the header")	\
+	X(MALFORMED_METRIC, "malformed_metric",			\
+	  "a pair that is not key=value, an empty pair or a stray byte") \
+	X(BAD_KEY, "bad_key",						\
+	  "metric key empty, too long or with a forbidden character")	\
+	X(BAD_VALUE, "bad_value",					\
+	  "metric value not a finite decimal number, or too long")	\
+	X(TOO_MANY_METRICS, "too_many_metrics", "more than 32 pairs")	\
+	X(DUPLICATE_KEY, "duplicate_key",				\
+	  "the same key twice in one datagram")
+
 enum xtel_wire_err {
-	XTEL_WIRE_OK = 0,
-	XTEL_WIRE_TRUNCATED,		/* shorter than the 28-byte header */
-	XTEL_WIRE_BAD_MAGIC,
-	XTEL_WIRE_BAD_VERSION,
-	XTEL_WIRE_UNKNOWN_TYPE,
-	XTEL_WIRE_BAD_FLAGS,		/* a flag bit that version 1 does not define */
-	XTEL_WIRE_PAYLOAD_TOO_LARGE,	/* payload_len > XTEL_MAX_PAYLOAD */
-	XTEL_WIRE_LENGTH_MISMATCH,	/* payload_len != datagram length - header */
-	XTEL_WIRE_MALFORMED_METRIC,	/* not key=value, empty pair, stray byte */
-	XTEL_WIRE_BAD_KEY,		/* empty, too long or a forbidden character */
-	XTEL_WIRE_BAD_VALUE,		/* not a finite decimal number, or too long */
-	XTEL_WIRE_TOO_MANY_METRICS,	/* more than XTEL_MAX_METRICS pairs */
-	XTEL_WIRE_DUPLICATE_KEY,	/* the same key twice in one datagram */
+#define X(id, name, help) XTEL_WIRE_##id,
+	XTEL_WIRE_ERR_TABLE(X)
+#undef X
 	XTEL_WIRE_ERR_MAX,
 };
+
+extern const struct xtel_counter_desc xtel_wire_err_desc[XTEL_WIRE_ERR_MAX];
 
 struct xtel_metric {
 	const char *key;	/* points into the datagram; not NUL-terminated */
