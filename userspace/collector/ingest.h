@@ -19,7 +19,7 @@
 
 #include "collector/cli.h"
 #include "collector/counters.h"
-#include "collector/csv.h"
+#include "collector/out/csv.h"
 #include "dtls/dtls.h"
 #include "acct/registry.h"
 

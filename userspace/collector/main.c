@@ -10,19 +10,18 @@
  *                  [--summary-json F] [--csv F] ...   (collector --help)
  *
  * main wires the modules together and owns every decision about exit
- * codes: it validates the configuration and the environment (interface,
- * privileges, credentials, io_uring, port) before starting anything, starts
- * one receive worker per --workers, loads and attaches the XDP program
- * (--iface) once the sockets are bound, optionally runs one AF_XDP receive
- * thread (--afxdp), runs the reporter on this thread between signalfd
- * wake-ups, and on SIGINT/SIGTERM or --duration stops the receivers (each
- * drains what is still queued for it), flushes the CSV, writes the final
- * summary and detaches the program (its pinned counters stay).
+ * codes: it validates the configuration and the environment before
+ * starting anything (preflight.c), starts one receive worker per --workers
+ * (rx/uring.c), loads and attaches the XDP program (--iface) once the
+ * sockets are bound, optionally runs one AF_XDP receive thread
+ * (rx/afxdp.c), and then runs the control-plane loop (loop.c) on this
+ * thread: signals, worker errors, the interval tick (model.c makes the
+ * view, out/table.c prints it) and the --duration deadline. On SIGINT/
+ * SIGTERM or --duration it stops the receivers (each drains what is still
+ * queued for it), flushes the CSV, renders the final view (summary and
+ * --summary-json) and detaches the program (its pinned counters stay).
  */
 #include <errno.h>
-#include <linux/capability.h>
-#include <net/if.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,57 +29,25 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "acct/registry.h"
 #include "common/clock.h"
 #include "common/log.h"
-#include "xdp/afxdp.h"
-#include "collector/certcheck.h"
 #include "collector/cli.h"
 #include "collector/counters.h"
-#include "collector/csv.h"
 #include "collector/ingest.h"
-#include "acct/registry.h"
-#include "collector/report.h"
-#include "collector/uring_rx.h"
+#include "collector/loop.h"
+#include "collector/model.h"
+#include "collector/out/csv.h"
+#include "collector/out/summary_json.h"
+#include "collector/out/table.h"
+#include "collector/preflight.h"
+#include "collector/run_info.h"
+#include "collector/rx/afxdp.h"
+#include "collector/rx/uring.h"
+#include "collector/xdp_source.h"
 #include "xdp/xdp.h"
-
-/*
- * The AF_XDP receive thread: one more datagram path (its own ingest
- * context, registry and counters, the last of app's arrays), fed by
- * xtel_afxdp_poll. Replies leave through worker 0's UDP socket.
- */
-enum { AX_TXQ = 16, AX_TX_BUF = 1500 };
-
-struct ax_tx {
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	uint16_t len;
-	uint8_t buf[AX_TX_BUF];
-};
-
-struct ax_rx {
-	struct xtel_afxdp *ax;
-	/*
-	 * Replies are held until the datagram that caused them has been
-	 * handled: a handshake's final flight then leaves after on_session
-	 * put the peer into the XDP map, so the client's first record never
-	 * meets the handshake rate limit (the io_uring path gets the same
-	 * order from submitting its queue later).
-	 */
-	struct ax_tx txq[AX_TXQ];
-	unsigned int n_tx;
-	struct xtel_ingest *ig;
-	struct xtel_worker_counters *cnt;
-	int send_fd;
-	int fatal_efd;
-	pthread_t thread;
-	bool started;
-	int stop;
-	int err;
-};
 
 struct app {
 	struct xtel_config cfg;
@@ -91,29 +58,27 @@ struct app {
 	struct xtel_ingest *igs;
 	struct xtel_rx_worker **workers;
 	struct xtel_csv_writer *csv;
-	struct xtel_reporter *rep;
+	struct xtel_model *model;
+	struct xtel_loop *loop;
 	FILE *json;
 	int sfd;
 	int fatal_efd;
 	int rcvbuf_eff;
 	bool rcvbuf_forced;
 	struct xtel_xdp *xdp;		/* NULL: --no-xdp */
-	struct ax_rx axr;		/* axr.ax NULL: no AF_XDP */
+	struct xtel_ax_rx axr;		/* axr.ax NULL: no AF_XDP */
+	struct xtel_xdp_source xdp_src;
+
+	/* the run loop's state */
+	uint64_t t0;			/* CLOCK_MONOTONIC at start */
+	uint64_t interval_ns;
+	uint64_t next_tick;		/* when the running interval ends */
+	const char *stop_reason;
+	char stop_buf[64];
+	int status;
 };
 
-static bool has_cap(unsigned int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[2] = { { 0 } };
-
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	return data[cap / 32].effective & (1u << (cap % 32));
-}
-
-/* Reporter callback: per-worker counters plus the kernel's socket drops. */
+/* xtel_model_counters_fn: the workers' counters, kernel drops folded in. */
 static void sum_counters(void *arg, struct xtel_worker_counters *out)
 {
 	struct app *a = arg;
@@ -129,118 +94,7 @@ static void sum_counters(void *arg, struct xtel_worker_counters *out)
 	out->drops[XTEL_DROP_RXQ_OVFL] = kdrops;
 }
 
-static int uring_unavailable(int rc)
-{
-	FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
-	int v = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	if (v > 0)
-		pr_err("io_uring is disabled (sysctl "
-			"kernel.io_uring_disabled=%d): set it to 0%s", v,
-			v == 1 ? ", or run as a member of kernel.io_uring_group" : "");
-	else if (rc == -ENOSYS)
-		pr_err("this kernel has no io_uring "
-			"(io_uring_setup: ENOSYS)");
-	else if (rc == -EPERM || rc == -EACCES)
-		pr_err("io_uring is disabled: io_uring_setup "
-			"refused with %s although kernel.io_uring_disabled=%d "
-			"(a seccomp or LSM policy?)", strerror(-rc), v);
-	else
-		pr_err("io_uring unusable: io_uring_setup: "
-			"%s", strerror(-rc));
-	return XTEL_EXIT_URING;
-}
-
-static int bind_error(const struct xtel_config *cfg, int rc)
-{
-	if (rc == -EADDRINUSE) {
-		pr_err("UDP port %u on %s is already in use "
-			"(EADDRINUSE): stop the other listener or pick --port",
-			cfg->port, cfg->bind_str);
-		return XTEL_EXIT_ADDR;
-	}
-	if (rc == -EACCES) {
-		pr_err("binding UDP port %u needs "
-			"CAP_NET_BIND_SERVICE (ports below 1024)", cfg->port);
-		return XTEL_EXIT_PRIVILEGE;
-	}
-	pr_err("cannot bind UDP %s port %u: %s",
-		cfg->bind_str, cfg->port, strerror(-rc));
-	return XTEL_EXIT_ADDR;
-}
-
-/* Everything checkable before any thread or socket exists. */
-static int preflight(struct xtel_config *cfg)
-{
-	int rc;
-
-	if (cfg->iface) {
-		cfg->ifindex = if_nametoindex(cfg->iface);
-		if (!cfg->ifindex) {
-			pr_err("interface %s not found "
-				"(--iface)", cfg->iface);
-			return XTEL_EXIT_IFACE;
-		}
-		if (!cfg->no_xdp) {
-			if (!has_cap(CAP_NET_ADMIN)) {
-				pr_err("XDP on %s needs "
-					"CAP_NET_ADMIN (run as root, or pass "
-					"--no-xdp)", cfg->iface);
-				return XTEL_EXIT_PRIVILEGE;
-			}
-			if (!has_cap(CAP_BPF) && !has_cap(CAP_SYS_ADMIN)) {
-				pr_err("XDP on %s needs "
-					"CAP_BPF (run as root, or pass "
-					"--no-xdp)", cfg->iface);
-				return XTEL_EXIT_PRIVILEGE;
-			}
-		}
-	}
-	if (cfg->mode == XTEL_MODE_DTLS) {
-		rc = xtel_certcheck(cfg->cert, cfg->key, cfg->ca);
-		if (rc)
-			return rc;
-	}
-	rc = xtel_rx_uring_probe();
-	if (rc)
-		return uring_unavailable(rc);
-	rc = xtel_rx_port_probe(cfg);
-	if (rc)
-		return bind_error(cfg, rc);
-	return 0;
-}
-
 /* ---- XDP program ---- */
-
-static int xdp_error(const struct xtel_config *cfg, int rc)
-{
-	/* The loader already explained the cause; add the way out. */
-	switch (rc) {
-	case -EPERM:
-		pr_err("loading XDP on %s needs CAP_BPF and "
-			"CAP_NET_ADMIN (run as root, or pass --no-xdp)",
-			cfg->iface);
-		return XTEL_EXIT_PRIVILEGE;
-	case -ENODEV:
-		pr_err("interface %s not found (--iface)",
-			cfg->iface);
-		return XTEL_EXIT_IFACE;
-	case -ENOTSUP:
-		pr_err("no usable bpffs for --pin-dir %s: "
-			"mount one (mount -t bpf bpf /sys/fs/bpf) or point "
-			"--pin-dir at a directory on a bpffs", cfg->pin_dir);
-		return XTEL_EXIT_RUNTIME;
-	default:
-		pr_err("XDP on %s: %s (pass --no-xdp to run "
-			"without it)", cfg->iface, strerror(-rc));
-		return XTEL_EXIT_RUNTIME;
-	}
-}
 
 static int xdp_setup(struct app *a)
 {
@@ -264,7 +118,7 @@ static int xdp_setup(struct app *a)
 	rc = xtel_xdp_open(&a->xdp, &xo);
 	if (rc) {
 		a->xdp = NULL;
-		return xdp_error(cfg, rc);
+		return xtel_exit_xdp_error(cfg, rc);
 	}
 	/*
 	 * Pins are reused across restarts: start from this run's allowlist
@@ -283,209 +137,6 @@ static int xdp_setup(struct app *a)
 	return 0;
 }
 
-/* Interval/summary line: what XDP passed and dropped, by reason. */
-static void xdp_line(void *arg, FILE *f)
-{
-	struct app *a = arg;
-	struct xtel_xdp_totals t;
-	uint64_t dropped = 0;
-
-	if (xtel_xdp_read_totals(a->xdp, &t))
-		return;
-	for (int i = XTEL_XDP_DROP_UDP_LEN; i < XTEL_XDP_STAT_OUTCOMES; i++)
-		dropped += t.packets[i];
-	fprintf(f, "  xdp %s: passed=%llu redirected=%llu xsk_miss=%llu "
-		"dropped=%llu", xtel_xdp_attach_mode(a->xdp),
-		(unsigned long long)t.packets[XTEL_XDP_STAT_PASSED],
-		(unsigned long long)t.packets[XTEL_XDP_STAT_REDIRECTED],
-		(unsigned long long)t.packets[XTEL_XDP_STAT_XSK_MISS],
-		(unsigned long long)dropped);
-	for (int i = XTEL_XDP_DROP_UDP_LEN; i < XTEL_XDP_STAT_OUTCOMES; i++)
-		if (t.packets[i])
-			fprintf(f, " %s=%llu", xtel_xdp_stat_name(i),
-				(unsigned long long)t.packets[i]);
-	if (a->axr.ax) {
-		struct xtel_afxdp_stats st;
-
-		if (!xtel_afxdp_read_stats(a->axr.ax, &st))
-			fprintf(f, "  afxdp: rx=%llu ring_full=%llu "
-				"fill_empty=%llu rx_dropped=%llu",
-				(unsigned long long)st.rx_packets,
-				(unsigned long long)st.rx_ring_full,
-				(unsigned long long)st.fill_ring_empty,
-				(unsigned long long)st.rx_dropped);
-	}
-	fputc('\n', f);
-}
-
-static int xdp_client_json(uint32_t id, const struct xtel_xdp_client *c,
-			   void *arg)
-{
-	FILE *f = ((void **)arg)[0];
-	bool *first = ((void **)arg)[1];
-
-	fprintf(f, "%s{\"client_id\": %u, \"packets\": %llu, \"bytes\": %llu, "
-		"\"seq_gaps\": %llu}", *first ? "" : ", ", id,
-		(unsigned long long)c->packets, (unsigned long long)c->bytes,
-		(unsigned long long)c->seq_gaps);
-	*first = false;
-	return 0;
-}
-
-/*
- * Summary JSON members: "xdp" (the loader's object), "xdp_clients" (its
- * per-client counters, as pinned: cumulative over restarts) and "afxdp".
- */
-static int xdp_json(void *arg, FILE *f)
-{
-	struct app *a = arg;
-	bool first = true;
-	void *cb_arg[2] = { f, &first };
-	int rc;
-
-	fputs("\"xdp\": ", f);
-	rc = xtel_xdp_write_json(a->xdp, f);
-	if (rc)
-		return rc;
-	fputs(",\n  \"xdp_clients\": [", f);
-	xtel_xdp_foreach_client(a->xdp, xdp_client_json, cb_arg);
-	fputs("],\n  \"afxdp\": ", f);
-	if (a->axr.ax) {
-		struct xtel_afxdp_stats st = { 0 };
-
-		xtel_afxdp_read_stats(a->axr.ax, &st);
-		fprintf(f, "{\"bind_mode\": \"%s\", \"sockets\": %u, "
-			"\"rx_packets\": %llu, \"rx_bytes\": %llu, "
-			"\"unparsed\": %llu, \"no_meta\": %llu, "
-			"\"rx_dropped\": %llu, \"rx_ring_full\": %llu, "
-			"\"fill_ring_empty\": %llu}",
-			xtel_afxdp_bind_mode(a->axr.ax),
-			xtel_afxdp_n_sockets(a->axr.ax),
-			(unsigned long long)st.rx_packets,
-			(unsigned long long)st.rx_bytes,
-			(unsigned long long)st.unparsed,
-			(unsigned long long)st.no_meta,
-			(unsigned long long)st.rx_dropped,
-			(unsigned long long)st.rx_ring_full,
-			(unsigned long long)st.fill_ring_empty);
-	} else {
-		fputs("false", f);
-	}
-	return ferror(f) ? -EIO : 0;
-}
-
-/* ---- AF_XDP receive thread ---- */
-
-enum {
-	AX_POLL_MS = 50,		/* also the DTLS timer tick */
-	AX_BUDGET = 256,		/* frames per queue per poll */
-	/* After the stop: drain at most this long / this many frames. */
-	AX_DRAIN_NS = 500 * 1000 * 1000,
-	AX_DRAIN_MAX = 1 << 20,
-};
-
-/* Send the held replies through a normal UDP socket. */
-static void ax_flush(struct ax_rx *r)
-{
-	for (unsigned int i = 0; i < r->n_tx; i++) {
-		const struct ax_tx *t = &r->txq[i];
-
-		if (sendto(r->send_fd, t->buf, t->len, MSG_DONTWAIT,
-			   (const struct sockaddr *)&t->peer, t->peer_len) < 0)
-			xtel_cnt_add(&r->cnt->events[errno == EAGAIN || errno == ENOBUFS ?
-						     XTEL_EV_TX_DROPPED :
-						     XTEL_EV_TX_ERRORS], 1);
-		else
-			xtel_cnt_add(&r->cnt->events[XTEL_EV_TX_DATAGRAMS], 1);
-	}
-	r->n_tx = 0;
-}
-
-/* xtel_ingest_send_fn: hold one DTLS datagram until ax_flush. */
-static int ax_send(void *ctx, const void *buf, size_t len,
-		   const struct sockaddr *peer, socklen_t peer_len)
-{
-	struct ax_rx *r = ctx;
-	struct ax_tx *t;
-
-	if (len > AX_TX_BUF || peer_len > sizeof(t->peer)) {
-		xtel_cnt_add(&r->cnt->events[XTEL_EV_TX_DROPPED], 1);
-		return -EMSGSIZE;
-	}
-	if (r->n_tx == AX_TXQ)	/* a flight larger than the queue: send */
-		ax_flush(r);
-	t = &r->txq[r->n_tx++];
-	memcpy(t->buf, buf, len);
-	t->len = (uint16_t)len;
-	memcpy(&t->peer, peer, peer_len);
-	t->peer_len = peer_len;
-	return 0;
-}
-
-static void ax_deliver(const struct xtel_afxdp_pkt *p, void *arg)
-{
-	struct ax_rx *r = arg;
-
-	xtel_ingest_datagram(r->ig, p->data, p->len, p->rx_ns,
-			     (const struct sockaddr *)&p->src, p->src_len);
-	if (r->n_tx)
-		ax_flush(r);
-}
-
-static void *ax_main(void *arg)
-{
-	struct ax_rx *r = arg;
-	uint64_t next_tick = xtel_mono_ns() + AX_POLL_MS * 1000000ull;
-	uint64_t deadline, drained = 0;
-	int rc;
-
-	pthread_setname_np(pthread_self(), "xtel-afxdp");
-	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
-		uint64_t now;
-
-		rc = xtel_afxdp_poll(r->ax, AX_POLL_MS, AX_BUDGET, ax_deliver, r);
-		if (rc < 0 && rc != -EINTR && rc != -EAGAIN) {
-			r->err = rc;
-			goto fatal;
-		}
-		now = xtel_mono_ns();
-		if (now >= next_tick) {
-			xtel_ingest_timers(r->ig);
-			ax_flush(r);
-			next_tick = now + AX_POLL_MS * 1000000ull;
-		}
-	}
-	/*
-	 * Stopped: take what is still in the RX rings, bounded so a flood
-	 * cannot keep the collector from exiting, then say goodbye to the
-	 * DTLS peers.
-	 */
-	deadline = xtel_mono_ns() + AX_DRAIN_NS;
-	for (;;) {
-		rc = xtel_afxdp_poll(r->ax, 0, AX_BUDGET, ax_deliver, r);
-		if (rc <= 0)
-			break;
-		drained += (uint64_t)rc;
-		if (drained >= AX_DRAIN_MAX ||
-		    xtel_mono_ns() >= deadline) {
-			xtel_cnt_add(&r->cnt->events[XTEL_EV_DRAIN_CUT], 1);
-			break;
-		}
-	}
-	xtel_cnt_add(&r->cnt->events[XTEL_EV_DRAINED], drained);
-	xtel_ingest_timers(r->ig);
-	xtel_ingest_shutdown(r->ig);
-	ax_flush(r);
-	return NULL;
-fatal:
-	if (r->fatal_efd >= 0) {
-		uint64_t one = 1;
-
-		if (write(r->fatal_efd, &one, sizeof(one)) < 0)
-			perror("collector: eventfd write");
-	}
-	return NULL;
-}
 
 /*
  * Registry and ingest state of datagram path i (a worker, or the AF_XDP
@@ -516,7 +167,6 @@ static int path_init(struct app *a, unsigned int i)
 		return XTEL_EXIT_CERT;
 	return XTEL_EXIT_RUNTIME;
 }
-
 /*
  * --afxdp: open one XSK per RX queue and a datagram path for them. When
  * AF_XDP is unavailable, say why (afxdp.c printed the cause) and keep
@@ -540,11 +190,8 @@ static int afxdp_setup(struct app *a)
 	/* The workers loaded the same credentials: any failure is a runtime one. */
 	if (path_init(a, i))
 		return XTEL_EXIT_RUNTIME;
-	a->axr.ig = &a->igs[i];
-	a->axr.cnt = &a->cnts[i];
-	a->axr.send_fd = xtel_rx_worker_fd(a->workers[0]);
-	a->axr.fatal_efd = -1;
-	xtel_ingest_set_send(a->axr.ig, ax_send, &a->axr);
+	xtel_ax_rx_init(&a->axr, a->axr.ax, &a->igs[i], &a->cnts[i],
+			xtel_rx_worker_fd(a->workers[0]));
 	a->n_paths = a->n + 1;
 	return 0;
 }
@@ -587,7 +234,7 @@ static int setup(struct app *a)
 			return rc;
 		fd = xtel_rx_socket_open(cfg, &rcvbuf_eff, &forced);
 		if (fd < 0)
-			return bind_error(cfg, fd);
+			return xtel_exit_bind_error(cfg, fd);
 		a->workers[i] = xtel_rx_worker_new(i, fd, cfg->rx_buffers, &a->igs[i]);
 		if (!a->workers[i]) {
 			close(fd);
@@ -631,7 +278,7 @@ static int start(struct app *a)
 	for (unsigned int i = 0; i < a->n; i++) {
 		rc = xtel_rx_worker_start(a->workers[i], a->fatal_efd);
 		if (rc == -EPERM || rc == -ENOSYS || rc == -EACCES)
-			return uring_unavailable(rc);
+			return xtel_exit_uring_unavailable(rc);
 		if (rc) {
 			pr_err("worker %u: %s", i,
 				xtel_rx_worker_error(a->workers[i]));
@@ -640,18 +287,14 @@ static int start(struct app *a)
 		}
 	}
 	if (a->axr.ax) {
-		a->axr.fatal_efd = a->fatal_efd;
-		rc = pthread_create(&a->axr.thread, NULL, ax_main, &a->axr);
+		rc = xtel_ax_rx_start(&a->axr, a->fatal_efd);
 		if (rc) {
-			pr_err("AF_XDP thread: %s",
-				strerror(rc));
+			pr_err("AF_XDP thread: %s", strerror(-rc));
 			return XTEL_EXIT_RUNTIME;
 		}
-		a->axr.started = true;
 	}
 	return 0;
 }
-
 /* Stop every receive path; each drains what is queued for it first. */
 static int stop_receivers(struct app *a)
 {
@@ -659,8 +302,6 @@ static int stop_receivers(struct app *a)
 
 	for (unsigned int i = 0; i < a->n; i++)
 		xtel_rx_worker_stop(a->workers[i]);
-	if (a->axr.started)
-		__atomic_store_n(&a->axr.stop, 1, __ATOMIC_RELEASE);
 	for (unsigned int i = 0; i < a->n; i++) {
 		rc = xtel_rx_worker_join(a->workers[i]);
 		if (rc) {
@@ -669,75 +310,95 @@ static int stop_receivers(struct app *a)
 			status = XTEL_EXIT_RUNTIME;
 		}
 	}
-	if (a->axr.started) {
-		pthread_join(a->axr.thread, NULL);
-		a->axr.started = false;
-		if (a->axr.err) {
-			pr_err("AF_XDP receive: %s",
-				strerror(-a->axr.err));
-			status = XTEL_EXIT_RUNTIME;
-		}
+	rc = xtel_ax_rx_stop(&a->axr);
+	if (rc) {
+		pr_err("AF_XDP receive: %s", strerror(-rc));
+		status = XTEL_EXIT_RUNTIME;
 	}
 	return status;
 }
 
-/* Reporter loop on this thread; returns why it stopped. */
-static const char *run(struct app *a, uint64_t t0, int *status)
+/* ---- the control-plane loop ---- */
+
+static void stop_run(struct app *a, const char *reason, int status)
 {
-	const uint64_t ivl = (uint64_t)(a->cfg.interval_s * 1e9);
-	const uint64_t deadline = a->cfg.duration_s > 0 ?
-		t0 + (uint64_t)(a->cfg.duration_s * 1e9) : UINT64_MAX;
-	uint64_t next = t0 + ivl;
-	static char reason[64];
+	a->stop_reason = reason;
+	if (status)
+		a->status = status;
+	xtel_loop_stop(a->loop);
+}
 
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = a->sfd, .events = POLLIN },
-			{ .fd = a->fatal_efd, .events = POLLIN },
-		};
-		uint64_t now = xtel_mono_ns();
-		uint64_t until = next < deadline ? next : deadline;
-		int timeout_ms = until > now ? (int)((until - now + 999999) / 1000000) : 0;
+static void on_signal(struct xtel_loop *l, int fd, void *arg)
+{
+	struct app *a = arg;
+	struct signalfd_siginfo si;
 
-		if (poll(pfd, 2, timeout_ms) < 0 && errno != EINTR) {
-			*status = XTEL_EXIT_RUNTIME;
-			return "poll error";
-		}
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	snprintf(a->stop_buf, sizeof(a->stop_buf), "signal %s",
+		 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+	stop_run(a, a->stop_buf, 0);
+}
 
-			if (read(a->sfd, &si, sizeof(si)) == sizeof(si)) {
-				snprintf(reason, sizeof(reason), "signal %s",
-					 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-				return reason;
-			}
-		}
-		if (pfd[1].revents & POLLIN) {
-			*status = XTEL_EXIT_RUNTIME;
-			return "worker error";
-		}
-		now = xtel_mono_ns();
-		if (now >= deadline)
-			return "duration";
-		if (now >= next) {
-			int rc = xtel_report_interval(a->rep, xtel_realtime_ns(),
-						      (double)(now - t0) / 1e9);
+static void on_worker_error(struct xtel_loop *l, int fd, void *arg)
+{
+	stop_run(arg, "worker error", XTEL_EXIT_RUNTIME);
+}
 
-			if (rc)
-				pr_err("report: %s", strerror(-rc));
-			next += ivl;
-			if (next <= now)	/* we fell behind: skip, do not burst */
-				next = now + ivl;
-		}
+static uint64_t on_duration(struct xtel_loop *l, uint64_t now_ns, void *arg)
+{
+	stop_run(arg, "duration", 0);
+	return 0;
+}
+
+/* One interval: a new view, printed unless --quiet. */
+static uint64_t on_interval(struct xtel_loop *l, uint64_t now_ns, void *arg)
+{
+	struct app *a = arg;
+	struct xtel_view *v;
+	int rc;
+
+	rc = xtel_model_update(a->model, xtel_realtime_ns(),
+			       (double)(now_ns - a->t0) / 1e9, false);
+	v = rc == 0 || rc == -ENOMEM ? xtel_model_view(a->model) : NULL;
+	if (v && !a->cfg.quiet)
+		xtel_table_interval(stdout, v, a->cfg.top);
+	xtel_view_put(v);
+	if (rc)
+		pr_err("report: %s", strerror(-rc));
+	a->next_tick += a->interval_ns;
+	if (a->next_tick <= now_ns)	/* we fell behind: skip, do not burst */
+		a->next_tick = now_ns + a->interval_ns;
+	return a->next_tick;
+}
+
+/* Runs the loop until a stop; returns why it stopped. */
+static const char *run(struct app *a)
+{
+	int rc;
+
+	a->interval_ns = (uint64_t)(a->cfg.interval_s * 1e9);
+	a->next_tick = a->t0 + a->interval_ns;
+	a->stop_reason = "poll error";
+	/* The duration first: due with an interval, it wins, as documented. */
+	if ((a->cfg.duration_s > 0 &&
+	     xtel_loop_add_timer(a->loop, a->t0 + (uint64_t)(a->cfg.duration_s * 1e9),
+				 on_duration, a) < 0) ||
+	    xtel_loop_add_timer(a->loop, a->next_tick, on_interval, a) < 0 ||
+	    xtel_loop_add_fd(a->loop, a->sfd, on_signal, a) ||
+	    xtel_loop_add_fd(a->loop, a->fatal_efd, on_worker_error, a)) {
+		a->status = XTEL_EXIT_RUNTIME;
+		return "loop setup error";
 	}
+	rc = xtel_loop_run(a->loop);
+	if (rc)
+		a->status = XTEL_EXIT_RUNTIME;
+	return a->stop_reason;
 }
 
 static void cleanup(struct app *a)
 {
-	if (a->axr.started) {
-		__atomic_store_n(&a->axr.stop, 1, __ATOMIC_RELEASE);
-		pthread_join(a->axr.thread, NULL);
-	}
+	xtel_ax_rx_stop(&a->axr);
 	for (unsigned int i = 0; a->workers && i < a->n; i++)
 		xtel_rx_worker_free(a->workers[i]);
 	xtel_afxdp_close(a->axr.ax);
@@ -749,7 +410,8 @@ static void cleanup(struct app *a)
 	xtel_xdp_close(a->xdp);
 	for (unsigned int i = 0; a->regs && i <= a->n; i++)
 		xtel_registry_free(a->regs[i]);
-	xtel_reporter_free(a->rep);
+	xtel_model_free(a->model);
+	xtel_loop_free(a->loop);
 	if (a->json)
 		fclose(a->json);
 	if (a->sfd >= 0)
@@ -767,7 +429,7 @@ int main(int argc, char **argv)
 	struct app a = { .sfd = -1, .fatal_efd = -1 };
 	struct xtel_run_info info = { 0 };
 	sigset_t mask;
-	uint64_t t0;
+	struct xtel_view *v;
 	int status = XTEL_EXIT_OK, rc;
 
 	xtel_log_setup("collector", XTEL_LOG_INFO);
@@ -775,7 +437,7 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	a.n = a.cfg.workers;
-	rc = preflight(&a.cfg);
+	rc = xtel_preflight(&a.cfg);
 	if (rc)
 		return rc;
 	if (a.cfg.summary_json) {
@@ -808,48 +470,54 @@ int main(int argc, char **argv)
 	a.sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	a.fatal_efd = eventfd(0, EFD_CLOEXEC);
 	if (a.sfd < 0 || a.fatal_efd < 0) {
-		perror("collector: signalfd/eventfd");
+		pr_err("signalfd/eventfd: %s", strerror(errno));
 		status = XTEL_EXIT_RUNTIME;
 		goto out;
 	}
 	status = setup(&a);
 	if (status)
 		goto out;
-	rc = xtel_reporter_new(&a.cfg, a.regs, a.n_paths, sum_counters, &a,
-			       &a.rep);
+	a.xdp_src = (struct xtel_xdp_source){ .xdp = a.xdp, .ax = a.axr.ax };
+	rc = xtel_model_new(&(struct xtel_model_cfg){
+		.regs = a.regs, .n_regs = a.n_paths,
+		.stale_after_ns = (uint64_t)(a.cfg.stale_after_s * 1e9),
+		.counters = sum_counters, .counters_arg = &a,
+		.xdp = a.xdp ? xtel_xdp_source_read : NULL, .xdp_arg = &a.xdp_src,
+	}, &a.model);
+	if (!rc)
+		rc = xtel_loop_new(&a.loop);
 	if (rc) {
+		pr_err("%s", strerror(-rc));
 		status = XTEL_EXIT_RUNTIME;
 		goto out;
 	}
-	if (a.xdp)
-		xtel_reporter_set_xdp(a.rep, &(struct xtel_report_xdp){
-			.line = xdp_line, .json = xdp_json, .arg = &a });
 	info.started_ns = xtel_realtime_ns();
-	t0 = xtel_mono_ns();
+	a.t0 = xtel_mono_ns();
 	status = start(&a);
 	if (status)
 		goto out;
 	info.ring_mode = xtel_rx_worker_ring_mode(a.workers[0]);
 	if (a.xdp)
-		pr_err("XDP %s on %s, maps in %s%s%s%s",
+		pr_info("XDP %s on %s, maps in %s%s%s%s",
 			xtel_xdp_attach_mode(a.xdp), a.cfg.iface, a.cfg.pin_dir,
 			a.axr.ax ? ", AF_XDP " : "",
 			a.axr.ax ? xtel_afxdp_bind_mode(a.axr.ax) : "",
 			a.axr.ax ? " (1 receive thread)" : "");
-	pr_err("%s mode, %u worker%s on [%s]:%u, io_uring %s, "
+	pr_info("%s mode, %u worker%s on [%s]:%u, io_uring %s, "
 		"rcvbuf %d bytes%s",
 		a.cfg.mode == XTEL_MODE_DTLS ? "dtls" : "plain", a.n,
 		a.n == 1 ? "" : "s", a.cfg.bind_str, a.cfg.port, info.ring_mode,
 		a.rcvbuf_eff, a.rcvbuf_forced ? " (forced)" : "");
 
-	info.stop_reason = run(&a, t0, &status);
+	info.stop_reason = run(&a);
+	status = a.status;
 
 	/* Stop receiving, let each path finish what the kernel handed over. */
 	rc = stop_receivers(&a);
 	if (rc)
 		status = rc;
 	info.stopped_ns = xtel_realtime_ns();
-	info.elapsed_s = (double)(xtel_mono_ns() - t0) / 1e9;
+	info.elapsed_s = (double)(xtel_mono_ns() - a.t0) / 1e9;
 	if (a.csv) {
 		info.csv_error = xtel_csv_writer_stop(a.csv, &info.csv_rows);
 		if (info.csv_error) {
@@ -860,7 +528,15 @@ int main(int argc, char **argv)
 	}
 	info.rcvbuf_effective = a.rcvbuf_eff;
 	info.rcvbuf_forced = a.rcvbuf_forced;
-	rc = xtel_report_final(a.rep, info.stopped_ns, &info, a.json);
+	/* The final view: pending gaps become lost, XDP clients are read. */
+	rc = xtel_model_update(a.model, info.stopped_ns, info.elapsed_s, true);
+	v = rc == 0 || rc == -ENOMEM ? xtel_model_view(a.model) : NULL;
+	if (v) {
+		xtel_table_summary(stdout, v, &info);
+		if (a.json && !rc)
+			rc = xtel_summary_json_write(a.json, v, &a.cfg, &info);
+		xtel_view_put(v);
+	}
 	if (rc) {
 		pr_err("final report: %s", strerror(-rc));
 		status = XTEL_EXIT_RUNTIME;
@@ -869,3 +545,4 @@ out:
 	cleanup(&a);
 	return status;
 }
+

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "collector/csv.h"
+#include "collector/out/csv.h"
 
 enum {
 	SLOT = 64,

@@ -25,7 +25,7 @@
 
 #include "common/log.h"
 #include "common/clock.h"
-#include "collector/uring_rx.h"
+#include "collector/rx/uring.h"
 
 /*
  * user_data: the kind in the top byte, a value (send slot) below. Every

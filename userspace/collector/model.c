@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The model (model.h): snapshot, derive, publish. Rates come from the
+ * difference of two snapshots divided by the real time between them, so a
+ * late tick does not inflate pkt/s. Per-metric min/max/mean are folded here
+ * over every interval of the run.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/model.h"
+
+struct run_metric {
+	char key[XTEL_MAX_KEY_LEN + 1];
+	double last, min, max, sum;
+	uint64_t count;
+};
+
+struct run_client {
+	uint32_t client_id;
+	uint32_t n, cap;
+	struct run_metric *m;
+};
+
+struct xtel_model {
+	struct xtel_model_cfg cfg;
+	uint64_t seq;
+
+	/* whole-run metric aggregates, sorted by client_id */
+	struct run_client *rc;
+	uint32_t n_rc, cap_rc;
+
+	pthread_mutex_t lock;		/* guards latest (swap and get) */
+	struct xtel_view *latest;
+};
+
+/* ---- views ---- */
+
+const char *xtel_client_state_name(enum xtel_client_state s)
+{
+	switch (s) {
+	case XTEL_CLIENT_LIVE:
+		return "live";
+	case XTEL_CLIENT_STALE:
+		return "stale";
+	case XTEL_CLIENT_BYE:
+		return "bye";
+	}
+	return "unknown";
+}
+
+static void view_free(struct xtel_view *v)
+{
+	xtel_snapshot_free(&v->snap);
+	free(v->clients);
+	free(v->run_metrics_pool);
+	free(v->xdp.clients);
+	free(v);
+}
+
+void xtel_view_get(struct xtel_view *v)
+{
+	__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+}
+
+void xtel_view_put(struct xtel_view *v)
+{
+	if (v && __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		view_free(v);
+}
+
+struct xtel_view *xtel_model_view(struct xtel_model *m)
+{
+	struct xtel_view *v;
+
+	pthread_mutex_lock(&m->lock);
+	v = m->latest;
+	if (v)
+		xtel_view_get(v);
+	pthread_mutex_unlock(&m->lock);
+	return v;
+}
+
+static void publish(struct xtel_model *m, struct xtel_view *v)
+{
+	struct xtel_view *old;
+
+	v->refs = 1;		/* the model's own reference */
+	pthread_mutex_lock(&m->lock);
+	old = m->latest;
+	m->latest = v;
+	pthread_mutex_unlock(&m->lock);
+	xtel_view_put(old);
+}
+
+int xtel_model_new(const struct xtel_model_cfg *cfg, struct xtel_model **out)
+{
+	struct xtel_model *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->cfg = *cfg;
+	pthread_mutex_init(&m->lock, NULL);
+	*out = m;
+	return 0;
+}
+
+void xtel_model_free(struct xtel_model *m)
+{
+	if (!m)
+		return;
+	xtel_view_put(m->latest);
+	for (uint32_t i = 0; i < m->n_rc; i++)
+		free(m->rc[i].m);
+	free(m->rc);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+/* ---- whole-run metric aggregates ---- */
+
+/* Index of the first run_client whose id is >= id (m->rc is sorted). */
+static uint32_t run_client_lower(const struct xtel_model *m, uint32_t id)
+{
+	uint32_t lo = 0, hi = m->n_rc;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (m->rc[mid].client_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static const struct run_client *run_client_find(const struct xtel_model *m,
+						uint32_t id)
+{
+	uint32_t lo = run_client_lower(m, id);
+
+	return lo < m->n_rc && m->rc[lo].client_id == id ? &m->rc[lo] : NULL;
+}
+
+static struct run_client *run_client_get(struct xtel_model *m, uint32_t id)
+{
+	uint32_t lo = run_client_lower(m, id);
+
+	if (lo < m->n_rc && m->rc[lo].client_id == id)
+		return &m->rc[lo];
+	if (m->n_rc == m->cap_rc) {
+		uint32_t ncap = m->cap_rc ? m->cap_rc * 2 : 64;
+		struct run_client *n = realloc(m->rc, ncap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		m->rc = n;
+		m->cap_rc = ncap;
+	}
+	memmove(&m->rc[lo + 1], &m->rc[lo], (m->n_rc - lo) * sizeof(*m->rc));
+	m->rc[lo] = (struct run_client){ .client_id = id };
+	m->n_rc++;
+	return &m->rc[lo];
+}
+
+static struct run_metric *run_metric_get(struct run_client *rc,
+					 const char *key)
+{
+	struct run_metric *d;
+
+	for (uint32_t j = 0; j < rc->n; j++)
+		if (!strcmp(rc->m[j].key, key))
+			return &rc->m[j];
+	if (rc->n == rc->cap) {
+		uint32_t ncap = rc->cap ? rc->cap * 2 : 8;
+		struct run_metric *n = realloc(rc->m, ncap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		rc->m = n;
+		rc->cap = ncap;
+	}
+	d = &rc->m[rc->n++];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->key, key, sizeof(d->key));
+	return d;
+}
+
+static int fold_metrics(struct xtel_model *m, const struct xtel_snapshot *s)
+{
+	for (uint32_t i = 0; i < s->n_clients; i++) {
+		const struct xtel_client_snap *c = &s->clients[i];
+		struct run_client *rc;
+
+		if (!c->n_metrics)
+			continue;
+		rc = run_client_get(m, c->client_id);
+		if (!rc)
+			return -ENOMEM;
+		for (uint32_t k = 0; k < c->n_metrics; k++) {
+			const struct xtel_metric_snap *ms = &c->metrics[k];
+			struct run_metric *d = run_metric_get(rc, ms->key);
+
+			if (!d)
+				return -ENOMEM;
+			d->last = ms->last;
+			if (!ms->count)
+				continue;
+			if (!d->count || ms->min < d->min)
+				d->min = ms->min;
+			if (!d->count || ms->max > d->max)
+				d->max = ms->max;
+			d->sum += ms->mean * (double)ms->count;
+			d->count += ms->count;
+		}
+	}
+	return 0;
+}
+
+/* Copy every snapshot client's whole-run metrics into the view. */
+static int copy_run_metrics(const struct xtel_model *m, struct xtel_view *v)
+{
+	size_t total = 0, used = 0;
+
+	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
+		const struct run_client *rc =
+			run_client_find(m, v->snap.clients[i].client_id);
+
+		total += rc ? rc->n : 0;
+	}
+	if (!total)
+		return 0;
+	v->run_metrics_pool = calloc(total, sizeof(*v->run_metrics_pool));
+	if (!v->run_metrics_pool)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
+		struct xtel_view_client *vc = &v->clients[i];
+		const struct run_client *rc = run_client_find(m, vc->snap->client_id);
+
+		if (!rc || !rc->n)
+			continue;
+		vc->run_metrics = &v->run_metrics_pool[used];
+		vc->n_run_metrics = rc->n;
+		for (uint32_t k = 0; k < rc->n; k++) {
+			const struct run_metric *s = &rc->m[k];
+			struct xtel_run_metric *d = &v->run_metrics_pool[used++];
+
+			memcpy(d->key, s->key, sizeof(d->key));
+			d->last = s->last;
+			d->count = s->count;
+			if (s->count) {
+				d->min = s->min;
+				d->max = s->max;
+				d->mean = s->sum / (double)s->count;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- derived figures ---- */
+
+/* Loss as a share of the datagrams the client meant us to get. */
+static double loss_pct(const struct xtel_client_snap *c)
+{
+	uint64_t unique = c->received - c->duplicates;
+	uint64_t expected = unique + c->lost;
+
+	return expected ? 100.0 * (double)c->lost / (double)expected : 0.0;
+}
+
+static void derive_client(struct xtel_view_client *vc,
+			  const struct xtel_client_snap *c,
+			  const struct xtel_client_snap *prev, double dt)
+{
+	vc->snap = c;
+	if (c->bye_seen)
+		vc->state = XTEL_CLIENT_BYE;
+	else
+		vc->state = c->stale ? XTEL_CLIENT_STALE : XTEL_CLIENT_LIVE;
+	vc->loss_pct = loss_pct(c);
+	vc->avg_size = c->received ? (double)c->bytes / (double)c->received : 0.0;
+	vc->d_received = c->received - (prev ? prev->received : 0);
+	vc->d_bytes = c->bytes - (prev ? prev->bytes : 0);
+	vc->pkt_s = dt > 0 ? (double)vc->d_received / dt : 0.0;
+	vc->mb_s = dt > 0 ? (double)vc->d_bytes / dt / 1e6 : 0.0;
+}
+
+static void derive(struct xtel_view *v, const struct xtel_view *prev)
+{
+	const struct xtel_snapshot *p = prev ? &prev->snap : NULL;
+	uint32_t j = 0;
+
+	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
+		const struct xtel_client_snap *c = &v->snap.clients[i];
+		const struct xtel_client_snap *pc = NULL;
+
+		/* Both snapshots are sorted by client_id: merge walk. */
+		while (p && j < p->n_clients && p->clients[j].client_id < c->client_id)
+			j++;
+		if (p && j < p->n_clients && p->clients[j].client_id == c->client_id)
+			pc = &p->clients[j];
+		derive_client(&v->clients[i], c, pc, v->dt_s);
+		if (v->clients[i].state == XTEL_CLIENT_BYE)
+			v->bye++;
+		else if (v->clients[i].state == XTEL_CLIENT_STALE)
+			v->stale++;
+		else
+			v->live++;
+	}
+	derive_client(&v->total, &v->snap.total, p ? &p->total : NULL, v->dt_s);
+	v->dropped_total = xtel_counters_total_drops(&v->cnt);
+}
+
+int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
+		      bool final)
+{
+	struct xtel_view *v = calloc(1, sizeof(*v));
+	const struct xtel_view *prev = m->latest;
+	int rc, fold_rc;
+
+	if (!v)
+		return -ENOMEM;
+	/*
+	 * Close the interval in progress (it counts, and the snapshot then
+	 * reports it as complete), then snapshot every registry.
+	 */
+	xtel_interval_advance();
+	rc = xtel_snapshot_take(m->cfg.regs, m->cfg.n_regs, now_ns,
+				m->cfg.stale_after_ns, final, &v->snap);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	v->clients = calloc(v->snap.n_clients ? v->snap.n_clients : 1,
+			    sizeof(*v->clients));
+	if (!v->clients) {
+		xtel_snapshot_free(&v->snap);
+		free(v);
+		return -ENOMEM;
+	}
+	v->seq = ++m->seq;
+	v->final = final;
+	v->taken_ns = v->snap.taken_ns;
+	v->elapsed_s = elapsed_s;
+	v->dt_s = elapsed_s - (prev ? prev->elapsed_s : 0.0);
+	fold_rc = fold_metrics(m, &v->snap);
+	m->cfg.counters(m->cfg.counters_arg, &v->cnt);
+	if (m->cfg.xdp)
+		m->cfg.xdp(m->cfg.xdp_arg, &v->xdp, final);
+	derive(v, prev);
+	if (copy_run_metrics(m, v))
+		fold_rc = -ENOMEM;
+	publish(m, v);
+	return fold_rc;
+}

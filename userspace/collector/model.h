@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The model turns the receive workers' state into views (view.h). Once
+ * per interval, on the control thread, it closes the metric interval,
+ * snapshots every registry (without stopping the workers), sums the
+ * counters, reads the XDP maps, derives every figure and publishes the new
+ * view. It keeps what only a sequence of views knows: the previous view for
+ * rates, and every client's metrics folded over the whole run (a registry
+ * keeps only the last complete interval).
+ */
+#ifndef XTEL_MODEL_H
+#define XTEL_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "acct/registry.h"
+#include "collector/view.h"
+
+/* Sums the workers' counters (with the kernel's drop counts folded in). */
+typedef void xtel_model_counters_fn(void *arg, struct xtel_worker_counters *out);
+
+/*
+ * Fills the XDP part of a view; leaves it zeroed (on false) when no program
+ * is attached. with_clients asks for the per-client counters too (the final
+ * view), which the model frees with the view.
+ */
+typedef void xtel_model_xdp_fn(void *arg, struct xtel_view_xdp *out,
+			       bool with_clients);
+
+struct xtel_model_cfg {
+	struct xtel_registry *const *regs;	/* one per datagram path */
+	unsigned int n_regs;
+	uint64_t stale_after_ns;
+	xtel_model_counters_fn *counters;	/* required */
+	void *counters_arg;
+	xtel_model_xdp_fn *xdp;			/* NULL: no XDP program */
+	void *xdp_arg;
+};
+
+struct xtel_model;
+
+int xtel_model_new(const struct xtel_model_cfg *cfg, struct xtel_model **out);
+void xtel_model_free(struct xtel_model *m);
+
+/*
+ * One interval boundary at now_ns (CLOCK_REALTIME), elapsed_s into the run.
+ * With final set (after the workers stopped), gaps still pending become
+ * lost and the XDP per-client counters are read. Returns 0; a negative
+ * errno with no new view when the snapshot failed; or -ENOMEM with the view
+ * published but some whole-run metric folds missing.
+ */
+int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
+		      bool final);
+
+/*
+ * The latest view with a reference taken (xtel_view_put() it), or NULL
+ * before the first update. Safe from any thread.
+ */
+struct xtel_view *xtel_model_view(struct xtel_model *m);
+
+#endif /* XTEL_MODEL_H */

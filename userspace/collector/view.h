@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-interval view: everything a reader of the collector's state
+ * needs, computed once per interval by the model (model.c) from a snapshot
+ * of the registries, the summed counters and the XDP maps. Every renderer
+ * (the interval table, the final summary, the summary JSON, and the HTTP
+ * API, storage and exporters to come) reads a view and computes nothing of
+ * its own: loss %, rates, client state and whole-run metric folds have one
+ * definition, here and in model.c.
+ *
+ * A view is immutable once published. It is reference counted so that a
+ * reader on another thread can keep one while the model publishes the
+ * next: xtel_view_get() before use, xtel_view_put() after.
+ */
+#ifndef XTEL_VIEW_H
+#define XTEL_VIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "acct/snapshot.h"
+#include "bpf/xtel_maps.h"
+#include "collector/counters.h"
+#include "xdp/afxdp.h"
+#include "xdp/xdp.h"
+
+enum xtel_client_state {
+	XTEL_CLIENT_LIVE = 0,	/* a datagram within --stale-after */
+	XTEL_CLIENT_STALE,	/* silent for longer */
+	XTEL_CLIENT_BYE,	/* said BYE (whatever came after) */
+};
+
+/* "live", "stale", "bye": the names in reports and JSON. */
+const char *xtel_client_state_name(enum xtel_client_state s);
+
+/* One metric of one client over the whole run (every interval folded). */
+struct xtel_run_metric {
+	char key[XTEL_MAX_KEY_LEN + 1];
+	double last;
+	uint64_t count;		/* samples over the run; 0: min/max/mean unset */
+	double min, max, mean;
+};
+
+struct xtel_view_client {
+	const struct xtel_client_snap *snap;	/* into the view's snapshot */
+	enum xtel_client_state state;
+	double loss_pct;	/* lost / (unique received + lost) */
+	double avg_size;	/* bytes per datagram received */
+	/* since the previous view (the run's start for the first one) */
+	uint64_t d_received, d_bytes;
+	double pkt_s, mb_s;
+	uint32_t n_run_metrics;
+	const struct xtel_run_metric *run_metrics;	/* by first appearance */
+};
+
+/*
+ * The XDP program's side, read by the model through the source main
+ * supplies (main owns the loader). Per-client XDP counters are read for
+ * the final view only: walking a 64k-entry map every interval would cost
+ * the control thread more than the rest of the view.
+ */
+struct xtel_view_xdp_client {
+	uint32_t client_id;
+	uint64_t packets, bytes, seq_gaps;
+};
+
+struct xtel_view_xdp {
+	bool on;			/* false: no program attached */
+	const char *attach_mode;	/* "native", "skb" */
+	struct xtel_xdp_totals totals;
+	uint64_t dropped;		/* sum of the drop outcomes */
+	uint64_t n_clients;		/* entries in the per-client map */
+	struct xtel_view_xdp_client *clients;	/* final view only */
+	bool afxdp;			/* AF_XDP sockets are receiving */
+	const char *afxdp_bind_mode;
+	unsigned int afxdp_sockets;
+	struct xtel_afxdp_stats afxdp_stats;
+};
+
+struct xtel_view {
+	uint64_t seq;			/* 1 for the first view of the run */
+	bool final;			/* after the workers stopped */
+	uint64_t taken_ns;		/* CLOCK_REALTIME */
+	double elapsed_s;		/* since the run started */
+	double dt_s;			/* since the previous view */
+	struct xtel_snapshot snap;	/* clients sorted by client_id */
+	struct xtel_view_client *clients;	/* parallel to snap.clients */
+	struct xtel_view_client total;
+	unsigned int live, stale, bye;
+	struct xtel_worker_counters cnt;	/* summed over the workers */
+	uint64_t dropped_total;
+	struct xtel_view_xdp xdp;
+
+	/* owned storage and the reference count */
+	struct xtel_run_metric *run_metrics_pool;
+	unsigned int refs;
+};
+
+void xtel_view_get(struct xtel_view *v);
+void xtel_view_put(struct xtel_view *v);
+
+#endif /* XTEL_VIEW_H */
