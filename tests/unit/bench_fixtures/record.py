@@ -18,6 +18,7 @@ import copy
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -100,19 +101,21 @@ def main():
         tbenv[k] = os.environ[k] = shlex.split(v)[0]
     os.makedirs(outdir, exist_ok=True)
     work = tempfile.mkdtemp(prefix="xtel-fixtures.")
-    certs = os.path.join(work, "certs")
-    subprocess.run([os.path.join(src, "certs", "gen.sh"), certs, "10"], check=True,
-                   capture_output=True)
-    args = argparse.Namespace(src=src, build=build, out=work, certs=certs, level="smoke",
-                              command=None, publish=False)
-    testbed("up", tbenv)
     try:
-        env = Env(args)
-        for seq, case in enumerate(CASES, 1):
-            record(env, seq, *case)
+        certs = os.path.join(work, "certs")
+        subprocess.run([os.path.join(src, "certs", "gen.sh"), certs, "10"], check=True,
+                       capture_output=True)
+        args = argparse.Namespace(src=src, build=build, out=work, certs=certs, level="smoke",
+                                  command=None, publish=False)
+        testbed("up", tbenv)
+        try:
+            env = Env(args)
+            for seq, case in enumerate(CASES, 1):
+                record(env, seq, *case)
+        finally:
+            testbed("down", tbenv)
     finally:
-        testbed("down", tbenv)
-    subprocess.run(["rm", "-rf", work])
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
