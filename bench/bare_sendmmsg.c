@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The simplest sender there is, as the ceiling the load generator is
- * measured against (bench/suite.py, "Load generator" section): one thread
+ * measured against (the "Load generator" section of bench/run.sh): one thread
  * per --threads, each with one connected UDP socket, sending pre-built plain
  * XTel DATA datagrams (28-byte header + a fixed --payload-size payload, made
  * with xtel_wire_encode) in sendmmsg batches of 64 as fast as the kernel

@@ -8,7 +8,7 @@
  * stamp, as in the collector. No io_uring, no XDP, no DTLS. It exists so that every
  * figure the collector reaches can be read as a ratio against it; its
  * summary JSON uses the same names (received, lost, duplicates, rusage) as
- * the collector's, and bench/suite.py reads both the same way.
+ * the collector's, and bench/xtelbench/derive.py reads both the same way.
  *
  * usage: baseline_recvmmsg [--port 7700] [--duration S] [--quiet S]
  *                          [--rcvbuf BYTES] [--batch N] [--json FILE]

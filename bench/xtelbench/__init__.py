@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: MIT
+"""The XTel benchmark suite as a package; bench/suite.py is its entry point.
+
+Modules, each importing only those above it in this list:
+
+  config    the suite's fixed choices: port, levels, labels, sender section
+  util      logging, dotted-path lookup in reports, number formatting
+  env       paths, namespaces and what the build can do; run metadata
+  counters  the collector namespace's kernel drop counters
+  commands  the argv of every receiver and sender
+  procs     process control and measurement: readiness, stop, CPU, memory
+  derive    a row's table figures from its reports and counters (the loss
+            attribution docs/PERFORMANCE.md publishes); no I/O
+  rows      the plan of rows, running one row, running them all
+  micro     the micro-benchmarks registered in meson suite 'perf'
+  figures   figures computed across rows (summary, sender ceilings, memory)
+  markdown  PERFORMANCE.md
+  plots     the gnuplot PNGs
+  main      the command line and the output files
+"""

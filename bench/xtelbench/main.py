@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: MIT
+"""The suite's command line (bench/run.sh gives it) and its output files:
+results.json, PERFORMANCE.md and img/*.png in --out, and with --publish
+docs/PERFORMANCE.md and docs/img/*.png."""
+import argparse
+import json
+import os
+import shutil
+import signal
+import time
+
+from .config import LEVELS
+from .env import Env, git_commit, loadavg, machine
+from .markdown import markdown
+from .micro import run_micro
+from .plots import plots
+from .rows import run_all
+from .util import log
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description="XTel benchmark suite runner (use bench/run.sh)")
+    ap.add_argument("--src", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--certs")
+    ap.add_argument("--level", choices=sorted(LEVELS), default="full")
+    ap.add_argument("--command", help="the command line to record in the report")
+    ap.add_argument("--publish", action="store_true",
+                    help="also write docs/PERFORMANCE.md and docs/img/*.png")
+    ap.add_argument("--no-micro", action="store_true")
+    ap.add_argument("--no-e2e", action="store_true")
+    return ap.parse_args(argv)
+
+
+def main(argv=None):
+    """Runs the suite; returns the exit status (1 when a row failed)."""
+    args = parse_args(argv)
+    # run.sh starts this program as a background job, which a shell starts
+    # with SIGINT ignored; restore it, and make SIGTERM end the run the same
+    # way, so the finally blocks stop the receiver and the generator.
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+    env = Env(args)
+    t0 = time.monotonic()
+    meta = {"command": env.command, "level": env.level, "commit": git_commit(env.src),
+            "machine": machine(), "workers": env.workers,
+            "namespaces": [env.ns_col, env.ns_gen]}
+    meta["loadavg_before"] = loadavg()
+    log("== XTel bench (%s) -> %s" % (env.level, env.out))
+    micro = [] if args.no_micro else run_micro(env)
+    rows = [] if args.no_e2e else run_all(env)
+    made = plots(env, rows)
+    meta["elapsed_s"] = round(time.monotonic() - t0, 1)
+    meta["loadavg_after"] = loadavg()
+    result = {"meta": meta, "micro": micro, "rows": rows,
+              "plots": [n for n, _ in made]}
+    with open(os.path.join(env.out, "results.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    md = markdown(env, meta, micro, rows, made)
+    with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
+        f.write(md)
+    if env.publish:
+        _publish(env, md, made)
+    bad = [r for r in rows if r.get("status") == "error"]
+    log("== done in %.0f s: %d rows (%d errors), %d micro-benchmarks; results in %s" % (
+        meta["elapsed_s"], len(rows), len(bad), len(micro), env.out))
+    return 1 if bad else 0
+
+
+def _publish(env, md, made):
+    docs = os.path.join(env.src, "docs")
+    os.makedirs(os.path.join(docs, "img"), exist_ok=True)
+    with open(os.path.join(docs, "PERFORMANCE.md"), "w") as f:
+        f.write(md)
+    for name, _ in made:
+        shutil.copyfile(os.path.join(env.out, "img", name), os.path.join(docs, "img", name))
+    log("published docs/PERFORMANCE.md and %d plot(s) in docs/img/" % len(made))
