@@ -67,6 +67,8 @@ struct xtel_view_xdp_client {
 struct xtel_view_xdp {
 	bool on;			/* false: no program attached */
 	const char *attach_mode;	/* "native", "skb" */
+	struct xtel_xdp_opts opts;	/* in effect, defaults filled in */
+	const char *pin_dir;		/* "" when not pinned */
 	struct xtel_xdp_totals totals;
 	uint64_t dropped;		/* sum of the drop outcomes */
 	uint64_t n_clients;		/* entries in the per-client map */

@@ -47,6 +47,8 @@ void xtel_xdp_source_read(void *arg, struct xtel_view_xdp *out,
 		return;
 	out->on = true;
 	out->attach_mode = xtel_xdp_attach_mode(src->xdp);
+	out->opts = *xtel_xdp_options(src->xdp);
+	out->pin_dir = xtel_xdp_pin_dir(src->xdp);
 	for (int i = XTEL_XDP_DROP_UDP_LEN; i < XTEL_XDP_STAT_OUTCOMES; i++)
 		out->dropped += out->totals.packets[i];
 	if (with_clients) {

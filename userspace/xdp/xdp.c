@@ -395,6 +395,16 @@ int xtel_xdp_ifindex(const struct xtel_xdp *x)
 	return x->mode == XDP_MODE_UNSPEC ? 0 : x->ifindex;
 }
 
+const struct xtel_xdp_opts *xtel_xdp_options(const struct xtel_xdp *x)
+{
+	return &x->opts;
+}
+
+const char *xtel_xdp_pin_dir(const struct xtel_xdp *x)
+{
+	return x->opts.no_pin ? "" : x->pin_dir;
+}
+
 const char *xtel_xdp_attach_mode(const struct xtel_xdp *x)
 {
 	switch (x->mode) {

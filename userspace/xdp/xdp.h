@@ -79,6 +79,14 @@ struct xtel_xdp_totals {
 };
 int xtel_xdp_read_totals(struct xtel_xdp *x, struct xtel_xdp_totals *out);
 
+/*
+ * The options in effect: those given to xtel_xdp_open with its defaults
+ * filled in (burst sizes, limits). ifname and pin_dir are not kept in it:
+ * use xtel_xdp_pin_dir() for the pin directory in use.
+ */
+const struct xtel_xdp_opts *xtel_xdp_options(const struct xtel_xdp *x);
+const char *xtel_xdp_pin_dir(const struct xtel_xdp *x);	/* "" when not pinned */
+
 /* Stable snake_case name of a stat ("passed", "drop_bad_magic", ...). */
 const char *xtel_xdp_stat_name(enum xtel_xdp_stat s);
 

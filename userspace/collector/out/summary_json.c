@@ -99,18 +99,17 @@ static void xdp_json(json_t *root, const struct xtel_view_xdp *x,
 	stats = json_object();
 	xtel_json_set(o, "interface", xtel_json_text(cfg->iface));
 	xtel_json_set(o, "attach_mode", xtel_json_text(x->attach_mode));
-	xtel_json_set(o, "pin_dir", xtel_json_text(cfg->pin_dir));
-	xtel_json_set(o, "port", json_integer(cfg->port));
-	xtel_json_set(o, "mode", json_string(cfg->mode == XTEL_MODE_DTLS ?
-					     "dtls" : "plain"));
-	xtel_json_set(o, "afxdp", json_boolean(cfg->afxdp));
-	xtel_json_set(o, "allowlist", json_boolean(cfg->n_allow > 0));
-	xtel_json_set(o, "handshake_rate", json_integer(cfg->handshake_rate));
-	xtel_json_set(o, "handshake_burst", json_integer(cfg->handshake_burst));
+	xtel_json_set(o, "pin_dir", xtel_json_text(x->pin_dir));
+	xtel_json_set(o, "port", json_integer(x->opts.port));
+	xtel_json_set(o, "mode", json_string(x->opts.dtls ? "dtls" : "plain"));
+	xtel_json_set(o, "afxdp", json_boolean(x->opts.afxdp));
+	xtel_json_set(o, "allowlist", json_boolean(x->opts.allowlist));
+	xtel_json_set(o, "handshake_rate", json_integer(x->opts.handshake_rate));
+	xtel_json_set(o, "handshake_burst", json_integer(x->opts.handshake_burst));
 	xtel_json_set(o, "handshake_global_rate",
-		      json_integer(cfg->handshake_global_rate));
+		      json_integer(x->opts.handshake_global_rate));
 	xtel_json_set(o, "handshake_global_burst",
-		      json_integer(cfg->handshake_global_burst));
+		      json_integer(x->opts.handshake_global_burst));
 	xtel_json_set(o, "clients", xtel_json_u64(x->n_clients));
 	for (int i = 0; i < XTEL_XDP_STAT_MAX; i++) {
 		json_t *s = json_object();
