@@ -443,10 +443,37 @@ static void test_json_fixed(void **state)
 	expect_fixed(1.5, 0, 2.0);
 	expect_fixed(1000, 3, 1000.0);
 	expect_fixed(1e300, 3, 1e300);
+	/*
+	 * Near a tie the stored double decides, as it does for printf: the
+	 * double nearest 4215.7945 is just below it. Scaling by 1000 first
+	 * would round that product up to the tie and then away from zero.
+	 */
+	expect_fixed(4215.7945, 3, 4215.794);
+	expect_fixed(2756.3255, 3, 2756.325);
+	expect_fixed(387.1445, 3, 387.144);
 	expect_dump(xtel_json_fixed(19936.511, 3), "19936.510999999999");
 	expect_dump(xtel_json_fixed(NAN, 3), "null");
 	expect_dump(xtel_json_fixed(INFINITY, 6), "null");
 	expect_dump(xtel_json_fixed(-INFINITY, 6), "null");
+}
+
+/* Over a sweep of values and magnitudes: the same double as %.*f read back. */
+static void test_json_fixed_as_printf(void **state)
+{
+	static const int decimals[] = { 0, 1, 3, 6 };
+	char buf[64];
+
+	(void)state;
+	for (size_t d = 0; d < sizeof(decimals) / sizeof(decimals[0]); d++) {
+		for (uint32_t i = 0; i < 200000; i++) {
+			/* Ties and near-ties at every scale, and plain values. */
+			double v = (i % 2 ? i / 2000.0 + 0.0005 : i * 0.7071067811865476) *
+				   (i % 3 ? 1.0 : -1e-3);
+
+			snprintf(buf, sizeof(buf), "%.*f", decimals[d], v);
+			expect_fixed(v, decimals[d], strtod(buf, NULL));
+		}
+	}
 }
 
 /* What xtel_json_write_report writes for obj (released), and its result. */
@@ -562,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_json_u64),
 		cmocka_unit_test(test_json_text),
 		cmocka_unit_test(test_json_fixed),
+		cmocka_unit_test(test_json_fixed_as_printf),
 		cmocka_unit_test(test_json_write_report),
 		cmocka_unit_test(test_json_write_report_failed),
 	};
