@@ -51,7 +51,8 @@ int xtel_json_write_report(FILE *f, json_t *obj);
 
 /*
  * The hand-written writers these replace, kept only until their last
- * callers (the XDP section writer and loadgen's report) are converted.
+ * callers (the XDP section writer and the collector's summary) are
+ * converted.
  */
 void xtel_json_str(FILE *f, const char *s);
 void xtel_json_double(FILE *f, double v);
