@@ -4,6 +4,8 @@
  * atomics, one writer each); the final reports sum the per-client records,
  * which are exact because each client's thread was joined first. Field
  * names in the JSON are a contract with the tests and docs/LOADGEN.md.
+ * The JSON report is a jansson tree built with common/json.h's helpers, so
+ * no message text or counter value can make the file invalid JSON.
  */
 #include <errno.h>
 #include <math.h>
@@ -209,28 +211,24 @@ void xtel_lg_report_text(struct xtel_lg_run *run, int exit_code, FILE *out)
 		run->fatal_msg[0] ? ": " : "", run->fatal_msg);
 }
 
-static void json_stats(FILE *f, const struct xtel_lg_client_stats *st)
+/* The per-client counters, into a client's row or the totals. */
+static void set_stats(json_t *o, const struct xtel_lg_client_stats *st)
 {
-	fprintf(f, "\"sent\": %llu, \"sent_init\": %llu, \"sent_heartbeat\": %llu, "
-		"\"sent_data\": %llu, \"sent_bye\": %llu, \"bytes\": %llu, "
-		"\"data_seqs\": %llu, \"injected_loss\": %llu, \"injected_dup\": %llu, "
-		"\"injected_reorder\": %llu, \"reorder_held\": %llu, "
-		"\"reorder_in_order\": %llu, \"reorder_not_held\": %llu, "
-		"\"send_errors\": %llu",
-		(unsigned long long)st->sent,
-		(unsigned long long)st->sent_type[XTEL_MSG_INIT],
-		(unsigned long long)st->sent_type[XTEL_MSG_HEARTBEAT],
-		(unsigned long long)st->sent_type[XTEL_MSG_DATA],
-		(unsigned long long)st->sent_type[XTEL_MSG_BYE],
-		(unsigned long long)st->bytes,
-		(unsigned long long)st->data_slots,
-		(unsigned long long)st->injected_loss,
-		(unsigned long long)st->injected_dup,
-		(unsigned long long)st->injected_reorder,
-		(unsigned long long)st->reorder_held,
-		(unsigned long long)st->reorder_in_order,
-		(unsigned long long)st->reorder_not_held,
-		(unsigned long long)st->send_errors);
+	xtel_json_set(o, "sent", xtel_json_u64(st->sent));
+	xtel_json_set(o, "sent_init", xtel_json_u64(st->sent_type[XTEL_MSG_INIT]));
+	xtel_json_set(o, "sent_heartbeat",
+		      xtel_json_u64(st->sent_type[XTEL_MSG_HEARTBEAT]));
+	xtel_json_set(o, "sent_data", xtel_json_u64(st->sent_type[XTEL_MSG_DATA]));
+	xtel_json_set(o, "sent_bye", xtel_json_u64(st->sent_type[XTEL_MSG_BYE]));
+	xtel_json_set(o, "bytes", xtel_json_u64(st->bytes));
+	xtel_json_set(o, "data_seqs", xtel_json_u64(st->data_slots));
+	xtel_json_set(o, "injected_loss", xtel_json_u64(st->injected_loss));
+	xtel_json_set(o, "injected_dup", xtel_json_u64(st->injected_dup));
+	xtel_json_set(o, "injected_reorder", xtel_json_u64(st->injected_reorder));
+	xtel_json_set(o, "reorder_held", xtel_json_u64(st->reorder_held));
+	xtel_json_set(o, "reorder_in_order", xtel_json_u64(st->reorder_in_order));
+	xtel_json_set(o, "reorder_not_held", xtel_json_u64(st->reorder_not_held));
+	xtel_json_set(o, "send_errors", xtel_json_u64(st->send_errors));
 }
 
 static const char *state_name(enum xtel_lg_client_state st)
@@ -245,89 +243,193 @@ static const char *state_name(enum xtel_lg_client_state st)
 	return "unknown";
 }
 
+/* An empty message is "no error": null. */
+static json_t *json_msg(const char *msg)
+{
+	return xtel_json_text(msg[0] ? msg : NULL);
+}
+
+/*
+ * Appends v to arr, taking both. On failure arr is released and NULL
+ * returned (as for every later call), so the caller's xtel_json_set()
+ * records the missing member and the report is not written short a row.
+ */
+static json_t *append(json_t *arr, json_t *v)
+{
+	if (arr == NULL) {
+		json_decref(v);
+		return NULL;
+	}
+	if (json_array_append_new(arr, v)) {
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+static json_t *json_faults(const struct xtel_lg_config *cfg)
+{
+	json_t *o = json_object();
+
+	xtel_json_set(o, "loss", xtel_json_real(cfg->loss));
+	xtel_json_set(o, "dup", xtel_json_real(cfg->dup));
+	xtel_json_set(o, "reorder", xtel_json_real(cfg->reorder));
+	xtel_json_set(o, "reorder_depth", json_integer(cfg->reorder_depth));
+	return o;
+}
+
+static json_t *json_rate(const struct xtel_lg_config *cfg,
+			 const struct summary *s)
+{
+	double el = s->data_elapsed_s;
+	json_t *o = json_object();
+
+	xtel_json_set(o, "requested_pps", xtel_json_fixed(requested_rate(cfg), 3));
+	xtel_json_set(o, "achieved_pps", xtel_json_fixed(el > 0 ?
+		      (double)s->t.data_slots / el : 0, 3));
+	xtel_json_set(o, "achieved_wire_pps", xtel_json_fixed(el > 0 ?
+		      (double)s->t.sent_type[XTEL_MSG_DATA] / el : 0, 3));
+	xtel_json_set(o, "data_elapsed_s", xtel_json_fixed(el, 6));
+	return o;
+}
+
+static json_t *json_totals(const struct summary *s)
+{
+	json_t *o = json_object();
+
+	set_stats(o, &s->t);
+	return o;
+}
+
+static json_t *json_handshakes(const struct xtel_lg_run *run,
+			       const struct summary *s)
+{
+	const struct xtel_lg_config *cfg = run->cfg;
+	json_t *o = json_object();
+
+	xtel_json_set(o, "attempted", json_integer(run->dtls ? cfg->clients : 0));
+	xtel_json_set(o, "ok", json_integer(s->hs_ok));
+	xtel_json_set(o, "failed", json_integer(s->hs_failed));
+	xtel_json_set(o, "min_ms", xtel_json_fixed(s->hs_min_ms, 3));
+	xtel_json_set(o, "mean_ms", xtel_json_fixed(s->hs_ok ?
+		      s->hs_sum_ms / s->hs_ok : 0, 3));
+	xtel_json_set(o, "max_ms", xtel_json_fixed(s->hs_max_ms, 3));
+	xtel_json_set(o, "retransmits", xtel_json_u64(s->hs_retransmits));
+	xtel_json_set(o, "phase_s", xtel_json_fixed(
+		      run->hs_end_ns > run->run_start_ns && run->dtls ?
+		      (double)(run->hs_end_ns - run->run_start_ns) / 1e9 : 0, 6));
+	return o;
+}
+
+/* One row per ramp step; empty without --ramp. */
+static json_t *json_ramp(const struct xtel_lg_config *cfg,
+			 const struct summary *s)
+{
+	json_t *arr = json_array();
+
+	for (uint32_t k = 0; arr && cfg->ramp && k < cfg->n_rates; k++) {
+		json_t *o = json_object();
+
+		xtel_json_set(o, "step", json_integer(k));
+		xtel_json_set(o, "requested_pps", xtel_json_fixed(cfg->rates[k], 3));
+		xtel_json_set(o, "achieved_pps", xtel_json_fixed(
+			      (double)s->step_slots[k] / cfg->step_s, 3));
+		xtel_json_set(o, "data_seqs", xtel_json_u64(s->step_slots[k]));
+		xtel_json_set(o, "step_s", xtel_json_fixed(cfg->step_s, 3));
+		arr = append(arr, o);
+	}
+	return arr;
+}
+
+/* null without --flood-handshakes. */
+static json_t *json_flood(struct xtel_lg_run *run)
+{
+	const struct xtel_lg_config *cfg = run->cfg;
+	double fe = (double)(run->flood.end_ns - run->flood.start_ns) / 1e9;
+	uint64_t fs = xtel_lg_ctr_get(&run->flood.sent);
+	json_t *o;
+
+	if (cfg->flood_pps <= 0)
+		return json_null();
+	o = json_object();
+	xtel_json_set(o, "requested_pps", xtel_json_fixed(cfg->flood_pps, 3));
+	xtel_json_set(o, "sent", xtel_json_u64(fs));
+	xtel_json_set(o, "achieved_pps", xtel_json_fixed(fe > 0 ? (double)fs / fe : 0, 3));
+	xtel_json_set(o, "replies", xtel_json_u64(xtel_lg_ctr_get(&run->flood.replies)));
+	xtel_json_set(o, "errors", xtel_json_u64(xtel_lg_ctr_get(&run->flood.errors)));
+	xtel_json_set(o, "source_ports", json_integer(run->flood.sockets));
+	xtel_json_set(o, "elapsed_s", xtel_json_fixed(fe, 6));
+	return o;
+}
+
+static json_t *json_client(const struct xtel_lg_client *c)
+{
+	json_t *o = json_object();
+
+	xtel_json_set(o, "client_id", json_integer(c->id));
+	xtel_json_set(o, "src_port", json_integer(c->src_port));
+	xtel_json_set(o, "state", json_string(state_name(c->state)));
+	xtel_json_set(o, "last_seq", xtel_json_u64(c->seq));
+	set_stats(o, &c->st);
+	xtel_json_set(o, "handshake_ms", xtel_json_fixed(hs_done(c) ?
+		      ms(c->hs_end_ns - c->hs_start_ns) : 0, 3));
+	xtel_json_set(o, "handshake_retransmits", json_integer(c->hs_retransmits));
+	xtel_json_set(o, "handshake_error", json_msg(c->hs_error));
+	return o;
+}
+
+static json_t *json_clients(const struct xtel_lg_run *run)
+{
+	json_t *arr = json_array();
+
+	for (uint32_t i = 0; arr && i < run->cfg->clients; i++)
+		arr = append(arr, json_client(&run->clients[i]));
+	return arr;
+}
+
+/*
+ * The members are written in the order they are set (jansson keeps
+ * insertion order), the order the report has always had. Rates and
+ * milliseconds keep 3 decimals and seconds 6 (xtel_json_fixed), so
+ * consumers read the same values as before; the fault probabilities are
+ * written exactly as configured.
+ */
 int xtel_lg_report_json(struct xtel_lg_run *run, int exit_code, FILE *f)
 {
 	const struct xtel_lg_config *cfg = run->cfg;
 	struct summary s;
-	int ret = 0;
+	json_t *r;
+	int ret;
 
 	summarize(run, &s);
-	fprintf(f, "{\n  \"version\": 1,\n  \"target\": ");
-	xtel_json_str(f, cfg->target_str);
-	fprintf(f, ",\n  \"mode\": \"%s\",\n  \"clients_configured\": %u,\n"
-		"  \"threads\": %u,\n  \"first_id\": %u,\n  \"seed\": %llu,\n",
-		mode_name(cfg), cfg->clients, cfg->threads, cfg->first_id,
-		(unsigned long long)cfg->seed);
-	fprintf(f, "  \"count\": %llu,\n  \"duration_s\": %.6f,\n  \"heartbeat_s\": %.6f,\n",
-		(unsigned long long)cfg->count, cfg->duration_s, cfg->heartbeat_s);
-	fprintf(f, "  \"faults\": {\"loss\": %.9g, \"dup\": %.9g, \"reorder\": %.9g, \"reorder_depth\": %u},\n",
-		cfg->loss, cfg->dup, cfg->reorder, cfg->reorder_depth);
-	fprintf(f, "  \"exit_code\": %d,\n  \"error\": ", exit_code);
-	if (run->fatal_msg[0])
-		xtel_json_str(f, run->fatal_msg);
-	else
-		fputs("null", f);
-	fprintf(f, ",\n  \"interrupted\": %s,\n",
-		atomic_load(&run->interrupted) ? "true" : "false");
-	fprintf(f, "  \"rate\": {\"requested_pps\": %.3f, \"achieved_pps\": %.3f, "
-		"\"achieved_wire_pps\": %.3f, \"data_elapsed_s\": %.6f},\n",
-		requested_rate(cfg),
-		s.data_elapsed_s > 0 ? (double)s.t.data_slots / s.data_elapsed_s : 0,
-		s.data_elapsed_s > 0 ? (double)s.t.sent_type[XTEL_MSG_DATA] / s.data_elapsed_s : 0,
-		s.data_elapsed_s);
-	fprintf(f, "  \"totals\": {");
-	json_stats(f, &s.t);
-	fprintf(f, "},\n");
-	fprintf(f, "  \"handshakes\": {\"attempted\": %u, \"ok\": %u, \"failed\": %u, "
-		"\"min_ms\": %.3f, \"mean_ms\": %.3f, \"max_ms\": %.3f, \"retransmits\": %llu, "
-		"\"phase_s\": %.6f},\n",
-		run->dtls ? cfg->clients : 0, s.hs_ok, s.hs_failed, s.hs_min_ms,
-		s.hs_ok ? s.hs_sum_ms / s.hs_ok : 0, s.hs_max_ms,
-		(unsigned long long)s.hs_retransmits,
-		run->hs_end_ns > run->run_start_ns && run->dtls ?
-		(double)(run->hs_end_ns - run->run_start_ns) / 1e9 : 0);
-	fprintf(f, "  \"ramp\": [");
-	for (uint32_t k = 0; cfg->ramp && k < cfg->n_rates; k++)
-		fprintf(f, "%s\n    {\"step\": %u, \"requested_pps\": %.3f, \"achieved_pps\": %.3f, \"data_seqs\": %llu, \"step_s\": %.3f}",
-			k ? "," : "", k, cfg->rates[k],
-			(double)s.step_slots[k] / cfg->step_s,
-			(unsigned long long)s.step_slots[k], cfg->step_s);
-	fprintf(f, "%s],\n", cfg->ramp ? "\n  " : "");
-	if (cfg->flood_pps > 0) {
-		double fe = (double)(run->flood.end_ns - run->flood.start_ns) / 1e9;
-		uint64_t fs = xtel_lg_ctr_get(&run->flood.sent);
-
-		fprintf(f, "  \"flood\": {\"requested_pps\": %.3f, \"sent\": %llu, "
-			"\"achieved_pps\": %.3f, \"replies\": %llu, \"errors\": %llu, "
-			"\"source_ports\": %u, \"elapsed_s\": %.6f},\n",
-			cfg->flood_pps, (unsigned long long)fs,
-			fe > 0 ? (double)fs / fe : 0,
-			(unsigned long long)xtel_lg_ctr_get(&run->flood.replies),
-			(unsigned long long)xtel_lg_ctr_get(&run->flood.errors),
-			run->flood.sockets, fe);
-	} else {
-		fprintf(f, "  \"flood\": null,\n");
+	r = json_object();
+	if (r == NULL) {
+		fclose(f);
+		return -ENOMEM;
 	}
-	fprintf(f, "  \"clients\": [");
-	for (uint32_t i = 0; i < cfg->clients; i++) {
-		const struct xtel_lg_client *c = &run->clients[i];
-
-		fprintf(f, "%s\n    {\"client_id\": %u, \"src_port\": %u, \"state\": \"%s\", \"last_seq\": %llu, ",
-			i ? "," : "", c->id, c->src_port, state_name(c->state),
-			(unsigned long long)c->seq);
-		json_stats(f, &c->st);
-		fprintf(f, ", \"handshake_ms\": %.3f, \"handshake_retransmits\": %u, \"handshake_error\": ",
-			hs_done(c) ? ms(c->hs_end_ns - c->hs_start_ns) : 0,
-			c->hs_retransmits);
-		if (c->hs_error[0])
-			xtel_json_str(f, c->hs_error);
-		else
-			fputs("null", f);
-		fputc('}', f);
-	}
-	fprintf(f, "%s]\n}\n", cfg->clients ? "\n  " : "");
-	if (ferror(f))
-		ret = -EIO;
+	xtel_json_set(r, "version", json_integer(1));
+	xtel_json_set(r, "target", xtel_json_text(cfg->target_str));
+	xtel_json_set(r, "mode", json_string(mode_name(cfg)));
+	xtel_json_set(r, "clients_configured", json_integer(cfg->clients));
+	xtel_json_set(r, "threads", json_integer(cfg->threads));
+	xtel_json_set(r, "first_id", json_integer(cfg->first_id));
+	xtel_json_set(r, "seed", xtel_json_u64(cfg->seed));
+	xtel_json_set(r, "count", xtel_json_u64(cfg->count));
+	xtel_json_set(r, "duration_s", xtel_json_fixed(cfg->duration_s, 6));
+	xtel_json_set(r, "heartbeat_s", xtel_json_fixed(cfg->heartbeat_s, 6));
+	xtel_json_set(r, "faults", json_faults(cfg));
+	xtel_json_set(r, "exit_code", json_integer(exit_code));
+	xtel_json_set(r, "error", json_msg(run->fatal_msg));
+	xtel_json_set(r, "interrupted",
+		      json_boolean(atomic_load(&run->interrupted)));
+	xtel_json_set(r, "rate", json_rate(cfg, &s));
+	xtel_json_set(r, "totals", json_totals(&s));
+	xtel_json_set(r, "handshakes", json_handshakes(run, &s));
+	xtel_json_set(r, "ramp", json_ramp(cfg, &s));
+	xtel_json_set(r, "flood", json_flood(run));
+	xtel_json_set(r, "clients", json_clients(run));
+	ret = xtel_json_write_report(f, r);
+	json_decref(r);
 	if (fclose(f) && !ret)
 		ret = -errno;
 	return ret;

@@ -5,10 +5,13 @@
  * not entirely a plain decimal is refused with -EINVAL, and a well-formed
  * value outside the range (or beyond 64 bits / a double) with -ERANGE; the
  * one error message both command lines print; CIDRs of both families with
- * good and bad prefixes and host bits as written; JSON string escapes.
+ * good and bad prefixes and host bits as written; JSON string escapes of
+ * the legacy writers; the jansson helpers' values (non-finite, u64 and
+ * non-UTF-8 input) and the report layout byte for byte.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -329,6 +332,248 @@ static void test_json_double(void **state)
 	expect_json(write_double, &v, "null");
 }
 
+/* v dumped alone as the reports dump it; v is released. */
+static void expect_dump(json_t *v, const char *want)
+{
+	char *got;
+
+	assert_non_null(v);
+	got = json_dumps(v, XTEL_JSON_FLAGS);
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	free(got);
+	json_decref(v);
+}
+
+static void test_json_real(void **state)
+{
+	(void)state;
+	expect_dump(xtel_json_real(NAN), "null");
+	expect_dump(xtel_json_real(-NAN), "null");
+	expect_dump(xtel_json_real(INFINITY), "null");
+	expect_dump(xtel_json_real(-INFINITY), "null");
+	expect_dump(xtel_json_real(0.1), "0.10000000000000001");
+	expect_dump(xtel_json_real(0), "0.0");
+	expect_dump(xtel_json_real(-1.5), "-1.5");
+	expect_dump(xtel_json_real(DBL_MAX), "1.7976931348623157e308");
+}
+
+static void test_json_u64(void **state)
+{
+	json_t *v;
+
+	(void)state;
+	/* Up to INT64_MAX: an exact integer. */
+	v = xtel_json_u64(INT64_MAX);
+	assert_true(json_is_integer(v));
+	assert_true(json_integer_value(v) == INT64_MAX);
+	expect_dump(v, "9223372036854775807");
+	expect_dump(xtel_json_u64(0), "0");
+	/* Above: the nearest real, never a negative integer. */
+	v = xtel_json_u64((uint64_t)INT64_MAX + 1);
+	assert_true(json_is_real(v));
+	assert_true(json_real_value(v) == 0x1p63);
+	expect_dump(v, "9.2233720368547758e18");
+	v = xtel_json_u64(UINT64_MAX);
+	assert_true(json_is_real(v));
+	assert_true(json_real_value(v) == 0x1p64);
+	expect_dump(v, "1.8446744073709552e19");
+}
+
+/* s as xtel_json_text makes it: its string value and how it is dumped. */
+static void expect_text(const char *s, const char *value, const char *dump)
+{
+	json_t *v = xtel_json_text(s);
+
+	assert_true(json_is_string(v));
+	assert_string_equal(json_string_value(v), value);
+	expect_dump(v, dump);
+}
+
+static void test_json_text(void **state)
+{
+	(void)state;
+	expect_dump(xtel_json_text(NULL), "null");
+	expect_text("", "", "\"\"");
+	expect_text("say \"hi\"", "say \"hi\"", "\"say \\\"hi\\\"\"");
+	expect_text("C:\\dir\\", "C:\\dir\\", "\"C:\\\\dir\\\\\"");
+	expect_text("a\nb\tc\x01\x1f", "a\nb\tc\x01\x1f",
+		    "\"a\\nb\\tc\\u0001\\u001F\"");
+	/* Valid UTF-8 (é, €, an emoji) is kept byte for byte. */
+	expect_text("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88",
+		    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88",
+		    "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\x88\"");
+	/* Every byte that starts no valid sequence becomes one U+FFFD. */
+	expect_text("a\xff" "b", "a\xef\xbf\xbd" "b", "\"a\xef\xbf\xbd" "b\"");
+	expect_text("caf\xc3\xa9\x80", "caf\xc3\xa9\xef\xbf\xbd",
+		    "\"caf\xc3\xa9\xef\xbf\xbd\"");
+	/* Overlong '/', a truncated euro sign, a UTF-16 surrogate. */
+	expect_text("\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd",
+		    "\"\xef\xbf\xbd\xef\xbf\xbd\"");
+	expect_text("x\xe2\x82", "x\xef\xbf\xbd\xef\xbf\xbd",
+		    "\"x\xef\xbf\xbd\xef\xbf\xbd\"");
+	expect_text("\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+		    "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+	/* Above U+10FFFF. */
+	expect_text("\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
+		    "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
+}
+
+/* xtel_json_fixed(v, decimals) must be the real want exactly. */
+static void expect_fixed(double v, int decimals, double want)
+{
+	json_t *j = xtel_json_fixed(v, decimals);
+
+	assert_true(json_is_real(j));
+	if (json_real_value(j) != want)
+		fail_msg("xtel_json_fixed(%.17g, %d) = %.17g, want %.17g",
+			 v, decimals, json_real_value(j), want);
+	json_decref(j);
+}
+
+static void test_json_fixed(void **state)
+{
+	(void)state;
+	expect_fixed(2.0004, 3, 2.0);
+	expect_fixed(2.0006, 3, 2.001);
+	expect_fixed(19936.51149, 3, 19936.511);
+	expect_fixed(-1.23456, 3, -1.235);
+	expect_fixed(0.0451434999, 6, 0.045143);
+	expect_fixed(0.0000004, 6, 0.0);
+	expect_fixed(1.5, 0, 2.0);
+	expect_fixed(1000, 3, 1000.0);
+	expect_fixed(1e300, 3, 1e300);
+	/*
+	 * Near a tie the stored double decides, as it does for printf: the
+	 * double nearest 4215.7945 is just below it. Scaling by 1000 first
+	 * would round that product up to the tie and then away from zero.
+	 */
+	expect_fixed(4215.7945, 3, 4215.794);
+	expect_fixed(2756.3255, 3, 2756.325);
+	expect_fixed(387.1445, 3, 387.144);
+	expect_dump(xtel_json_fixed(19936.511, 3), "19936.510999999999");
+	expect_dump(xtel_json_fixed(NAN, 3), "null");
+	expect_dump(xtel_json_fixed(INFINITY, 6), "null");
+	expect_dump(xtel_json_fixed(-INFINITY, 6), "null");
+}
+
+/* Over a sweep of values and magnitudes: the same double as %.*f read back. */
+static void test_json_fixed_as_printf(void **state)
+{
+	static const int decimals[] = { 0, 1, 3, 6 };
+	char buf[64];
+
+	(void)state;
+	for (size_t d = 0; d < sizeof(decimals) / sizeof(decimals[0]); d++) {
+		for (uint32_t i = 0; i < 200000; i++) {
+			/* Ties and near-ties at every scale, and plain values. */
+			double v = (i % 2 ? i / 2000.0 + 0.0005 : i * 0.7071067811865476) *
+				   (i % 3 ? 1.0 : -1e-3);
+
+			snprintf(buf, sizeof(buf), "%.*f", decimals[d], v);
+			expect_fixed(v, decimals[d], strtod(buf, NULL));
+		}
+	}
+}
+
+/* What xtel_json_write_report writes for obj (released), and its result. */
+static char *write_report(json_t *obj, int *ret)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	*ret = xtel_json_write_report(f, obj);
+	assert_int_equal(fclose(f), 0);
+	json_decref(obj);
+	return buf;
+}
+
+static json_t *row(int a, const char *b)
+{
+	json_t *o = json_object();
+
+	xtel_json_set(o, "a", json_integer(a));
+	xtel_json_set(o, "b", xtel_json_text(b));
+	return o;
+}
+
+static void test_json_write_report(void **state)
+{
+	json_t *obj = json_object(), *rows = json_array(), *nums = json_array();
+	json_t *sub = json_object();
+	char *got;
+	int ret;
+
+	(void)state;
+	assert_int_equal(json_array_append_new(rows, row(1, "x")), 0);
+	assert_int_equal(json_array_append_new(rows, row(2, NULL)), 0);
+	assert_int_equal(json_array_append_new(nums, json_integer(1)), 0);
+	assert_int_equal(json_array_append_new(nums, xtel_json_real(2.5)), 0);
+	xtel_json_set(sub, "k", xtel_json_u64(7));
+	xtel_json_set(sub, "nan", xtel_json_real(NAN));
+	/* Members stay in the order they were set. */
+	xtel_json_set(obj, "version", json_integer(1));
+	xtel_json_set(obj, "name", xtel_json_text("n\"1"));
+	xtel_json_set(obj, "rows", rows);
+	xtel_json_set(obj, "empty", json_array());
+	xtel_json_set(obj, "nums", nums);
+	xtel_json_set(obj, "sub", sub);
+	xtel_json_set(obj, "none", json_null());
+	got = write_report(obj, &ret);
+	assert_int_equal(ret, 0);
+	assert_string_equal(got,
+		"{\n"
+		"  \"version\": 1,\n"
+		"  \"name\": \"n\\\"1\",\n"
+		"  \"rows\": [\n"
+		"    {\"a\": 1, \"b\": \"x\"},\n"
+		"    {\"a\": 2, \"b\": null}\n"
+		"  ],\n"
+		"  \"empty\": [],\n"
+		"  \"nums\": [1, 2.5],\n"
+		"  \"sub\": {\"k\": 7, \"nan\": null},\n"
+		"  \"none\": null\n"
+		"}\n");
+	free(got);
+
+	obj = json_object();
+	got = write_report(obj, &ret);
+	assert_int_equal(ret, 0);
+	assert_string_equal(got, "{\n}\n");
+	free(got);
+}
+
+static void test_json_write_report_failed(void **state)
+{
+	json_t *obj, *rows;
+	char *got;
+	int ret;
+
+	(void)state;
+	/* A NULL member (a failed constructor) fails the whole report. */
+	obj = json_object();
+	xtel_json_set(obj, "ok", json_integer(1));
+	xtel_json_set(obj, "lost", NULL);
+	got = write_report(obj, &ret);
+	assert_int_equal(ret, -ENOMEM);
+	assert_string_equal(got, "");
+	free(got);
+
+	/* So does one in a row of an array, however deep. */
+	obj = json_object();
+	rows = json_array();
+	assert_int_equal(json_array_append_new(rows, row(1, "x")), 0);
+	assert_int_equal(json_array_append_new(rows, json_object()), 0);
+	xtel_json_set(json_array_get(rows, 1), "lost", NULL);
+	xtel_json_set(obj, "rows", rows);
+	got = write_report(obj, &ret);
+	assert_int_equal(ret, -ENOMEM);
+	assert_string_equal(got, "");
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +585,13 @@ int main(void)
 		cmocka_unit_test(test_cidr_mask),
 		cmocka_unit_test(test_json_str),
 		cmocka_unit_test(test_json_double),
+		cmocka_unit_test(test_json_real),
+		cmocka_unit_test(test_json_u64),
+		cmocka_unit_test(test_json_text),
+		cmocka_unit_test(test_json_fixed),
+		cmocka_unit_test(test_json_fixed_as_printf),
+		cmocka_unit_test(test_json_write_report),
+		cmocka_unit_test(test_json_write_report_failed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

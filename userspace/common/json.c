@@ -19,14 +19,24 @@ json_t *xtel_json_real(double v)
 
 json_t *xtel_json_fixed(double v, int decimals)
 {
-	double scale = pow(10.0, decimals);
+	/* %f of DBL_MAX is 309 digits: room for a sign, the point, 190 decimals. */
+	char buf[512];
+	int n;
 
 	if (!isfinite(v))
 		return json_null();
-	/* Large values already have fewer decimals than asked for. */
-	if (fabs(v) < 1e15 / scale)
-		v = round(v * scale) / scale;
-	return json_real(v);
+	/*
+	 * printf itself does the rounding, because round(v * 10^decimals)
+	 * does not match it: the product is rounded before round() sees it
+	 * (so a double just below a tie can become the tie) and round()
+	 * takes ties away from zero where printf rounds the exact binary
+	 * value, ties to even. Reading the text back gives the double a
+	 * reader of the old %.*f reports parsed.
+	 */
+	n = snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return json_real(v);	/* over 190 decimals: left unrounded */
+	return json_real(strtod(buf, NULL));
 }
 
 json_t *xtel_json_u64(uint64_t v)

@@ -23,7 +23,11 @@
 #define XTEL_JSON_FLAGS (JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY)
 
 json_t *xtel_json_real(double v);
-/* v rounded to decimals places, as the text reports show it; null if not finite. */
+/*
+ * v rounded to decimals (>= 0) places exactly as printf's %.*f shows it, so
+ * a reader parses the same double as from a "%.3f" report; null if not
+ * finite.
+ */
 json_t *xtel_json_fixed(double v, int decimals);
 json_t *xtel_json_u64(uint64_t v);
 /* s as a JSON string (never NULL: invalid UTF-8 is replaced); NULL: null. */
@@ -47,7 +51,8 @@ int xtel_json_write_report(FILE *f, json_t *obj);
 
 /*
  * The hand-written writers these replace, kept only until their last
- * callers (the XDP section writer and loadgen's report) are converted.
+ * callers (the XDP section writer and the collector's summary) are
+ * converted.
  */
 void xtel_json_str(FILE *f, const char *s);
 void xtel_json_double(FILE *f, double v);
