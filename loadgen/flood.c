@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "common/bytes.h"
 #include "fault.h"
 #include "flood.h"
 #include "pacing.h"
@@ -37,10 +38,10 @@ static uint64_t rng_next(uint64_t *s)
 	return x * 0x2545f4914f6cdd1dull;
 }
 
+/* Cursor-style writers: store big-endian, return the next free byte. */
 static uint8_t *put16(uint8_t *p, uint32_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	xtel_store_be16(p, (uint16_t)v);
 	return p + 2;
 }
 
@@ -71,7 +72,7 @@ size_t xtel_lg_client_hello(uint8_t *buf, size_t cap, uint64_t *rng,
 	if (cap < HELLO_MAX)
 		return 0;
 	/* Record header: handshake, DTLS 1.2, epoch 0, 48-bit sequence. */
-	*p++ = 22;
+	*p++ = XTEL_DTLS_CT_HANDSHAKE;
 	p = put16(p, XTEL_DTLS_V12);
 	p = put16(p, 0);
 	p = put16(p, (uint32_t)(record_seq >> 32) & 0xffff);

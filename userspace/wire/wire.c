@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "wire/wire.h"
 
 _Static_assert(sizeof(struct xtel_wire_hdr) == XTEL_WIRE_HDR_LEN,
@@ -68,43 +69,6 @@ const char *xtel_msg_type_name(uint8_t type)
 	default:
 		return "UNKNOWN";
 	}
-}
-
-/* Byte-wise loads and stores: no alignment assumption, no host byte order. */
-static inline uint16_t load_be16(const uint8_t *p)
-{
-	return (uint16_t)((unsigned int)p[0] << 8 | p[1]);
-}
-
-static inline uint32_t load_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint64_t load_be64(const uint8_t *p)
-{
-	return (uint64_t)load_be32(p) << 32 | load_be32(p + 4);
-}
-
-static inline void store_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void store_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline void store_be64(uint8_t *p, uint64_t v)
-{
-	store_be32(p, (uint32_t)(v >> 32));
-	store_be32(p + 4, (uint32_t)v);
 }
 
 /*
@@ -328,13 +292,13 @@ enum xtel_wire_err xtel_wire_decode(const void *buf, size_t len,
 	}
 	out->version = b[2];
 	out->type = b[3];
-	out->flags = load_be16(b + 4);
-	out->payload_len = load_be16(b + 6);
-	out->client_id = load_be32(b + 8);
-	out->seq = load_be64(b + 12);
-	out->send_ts_ns = load_be64(b + 20);
+	out->flags = xtel_load_be16(b + 4);
+	out->payload_len = xtel_load_be16(b + 6);
+	out->client_id = xtel_load_be32(b + 8);
+	out->seq = xtel_load_be64(b + 12);
+	out->send_ts_ns = xtel_load_be64(b + 20);
 
-	if (load_be16(b) != XTEL_WIRE_MAGIC)
+	if (xtel_load_be16(b) != XTEL_WIRE_MAGIC)
 		return XTEL_WIRE_BAD_MAGIC;
 	if (out->version != XTEL_WIRE_VERSION)
 		return XTEL_WIRE_BAD_VERSION;
@@ -366,14 +330,14 @@ ssize_t xtel_wire_encode(void *buf, size_t cap, uint8_t type,
 		return -EINVAL;
 	if (!b || cap < XTEL_WIRE_HDR_LEN + plen)
 		return -ENOSPC;
-	store_be16(b, XTEL_WIRE_MAGIC);
+	xtel_store_be16(b, XTEL_WIRE_MAGIC);
 	b[2] = XTEL_WIRE_VERSION;
 	b[3] = type;
-	store_be16(b + 4, 0);
-	store_be16(b + 6, (uint16_t)plen);
-	store_be32(b + 8, client_id);
-	store_be64(b + 12, seq);
-	store_be64(b + 20, send_ts_ns);
+	xtel_store_be16(b + 4, 0);
+	xtel_store_be16(b + 6, (uint16_t)plen);
+	xtel_store_be32(b + 8, client_id);
+	xtel_store_be64(b + 12, seq);
+	xtel_store_be64(b + 20, send_ts_ns);
 	if (plen)
 		memmove(b + XTEL_WIRE_HDR_LEN, payload, plen);
 	return (ssize_t)(XTEL_WIRE_HDR_LEN + plen);

@@ -436,6 +436,40 @@ static void recycle(struct xtel_rx_worker *w, unsigned int bid)
 	w->recycled++;
 }
 
+
+/*
+ * One control message of a received datagram: the kernel's receive time
+ * (SO_TIMESTAMPNS) into *arrival_ns, the socket's drop count (SO_RXQ_OVFL,
+ * cumulative per socket: the latest value is kept).
+ */
+static void read_cmsg(struct xtel_rx_worker *w, const struct cmsghdr *cm,
+		      uint64_t *arrival_ns)
+{
+	if (cm->cmsg_level != SOL_SOCKET)
+		return;
+	if (cm->cmsg_type == SCM_TIMESTAMPNS &&
+	    cm->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+		struct timespec ts;
+
+		memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+		*arrival_ns = xtel_timespec_ns(&ts);
+	} else if (cm->cmsg_type == SO_RXQ_OVFL &&
+		   cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+		uint32_t drops;
+
+		memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
+		__atomic_store_n(&w->rxq_ovfl, drops, __ATOMIC_RELAXED);
+	}
+}
+
+/* A datagram without a kernel timestamp is timed now, and counted. */
+static uint64_t arrival_or_now(struct xtel_rx_worker *w, uint64_t arrival_ns)
+{
+	if (arrival_ns)
+		return arrival_ns;
+	xtel_cnt_add(&w->cnt->events[XTEL_EV_NO_TIMESTAMP], 1);
+	return xtel_realtime_ns();
+}
 static void handle_recv(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe)
 {
 	struct io_uring_recvmsg_out *o;
@@ -473,28 +507,9 @@ static void handle_recv(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe
 		goto out;
 	}
 	for (cm = io_uring_recvmsg_cmsg_firsthdr(o, &w->rx_mh); cm;
-	     cm = io_uring_recvmsg_cmsg_nexthdr(o, &w->rx_mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET)
-			continue;
-		if (cm->cmsg_type == SCM_TIMESTAMPNS &&
-		    cm->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
-			struct timespec ts;
-
-			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-			arrival_ns = xtel_timespec_ns(&ts);
-		} else if (cm->cmsg_type == SO_RXQ_OVFL &&
-			   cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
-			uint32_t drops;
-
-			/* Cumulative per socket: keep the latest value. */
-			memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
-			__atomic_store_n(&w->rxq_ovfl, drops, __ATOMIC_RELAXED);
-		}
-	}
-	if (!arrival_ns) {
-		xtel_cnt_add(&w->cnt->events[XTEL_EV_NO_TIMESTAMP], 1);
-		arrival_ns = xtel_realtime_ns();
-	}
+	     cm = io_uring_recvmsg_cmsg_nexthdr(o, &w->rx_mh, cm))
+		read_cmsg(w, cm, &arrival_ns);
+	arrival_ns = arrival_or_now(w, arrival_ns);
 	if (o->flags & MSG_TRUNC) {
 		/* Larger than a receive buffer: no valid datagram is. */
 		xtel_cnt_add(&w->cnt->events[XTEL_EV_RX_DATAGRAMS], 1);
@@ -559,26 +574,9 @@ static void drain_socket(struct xtel_rx_worker *w)
 			uint64_t arrival_ns = 0;
 			struct cmsghdr *cm;
 
-			for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-				if (cm->cmsg_level != SOL_SOCKET)
-					continue;
-				if (cm->cmsg_type == SCM_TIMESTAMPNS) {
-					struct timespec ts;
-
-					memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-					arrival_ns = xtel_timespec_ns(&ts);
-				} else if (cm->cmsg_type == SO_RXQ_OVFL) {
-					uint32_t drops;
-
-					memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
-					__atomic_store_n(&w->rxq_ovfl, drops,
-							 __ATOMIC_RELAXED);
-				}
-			}
-			if (!arrival_ns) {
-				xtel_cnt_add(&w->cnt->events[XTEL_EV_NO_TIMESTAMP], 1);
-				arrival_ns = xtel_realtime_ns();
-			}
+			for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+				read_cmsg(w, cm, &arrival_ns);
+			arrival_ns = arrival_or_now(w, arrival_ns);
 			drained++;
 			if (mh->msg_flags & MSG_TRUNC) {
 				xtel_cnt_add(&w->cnt->events[XTEL_EV_RX_DATAGRAMS], 1);
