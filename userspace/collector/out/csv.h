@@ -8,8 +8,8 @@
  * csv_dropped: rows are never lost silently. xtel_csv_writer_stop() writes
  * everything that was pushed before it returns.
  */
-#ifndef XTEL_CSV_H
-#define XTEL_CSV_H
+#ifndef XTEL_OUT_CSV_H
+#define XTEL_OUT_CSV_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,4 +51,4 @@ int xtel_csv_writer_stop(struct xtel_csv_writer *w, uint64_t *rows);
 /* Free everything (stops the thread first if it still runs). */
 void xtel_csv_writer_free(struct xtel_csv_writer *w);
 
-#endif /* XTEL_CSV_H */
+#endif /* XTEL_OUT_CSV_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * io_uring receive loop (see uring_rx.h). The shape follows liburing's
+ * io_uring receive loop (see rx/uring.h). The shape follows liburing's
  * examples: one multishot recvmsg over a provided buffer ring keeps the
  * socket drained without a syscall per datagram; completions are drained
  * in batches and their buffers handed back to the kernel in one tail update
@@ -132,91 +132,6 @@ struct xtel_rx_worker {
 	bool shutdown_done;
 	uint32_t rxq_ovfl;		/* last SO_RXQ_OVFL value (cumulative) */
 };
-
-/* ---- sockets ---- */
-
-static int set_int(int fd, int level, int opt, int val)
-{
-	return setsockopt(fd, level, opt, &val, sizeof(val)) ? -errno : 0;
-}
-
-static int make_socket(const struct xtel_config *cfg, bool reuseport)
-{
-	int fd = socket(cfg->bind_addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc;
-
-	if (fd < 0)
-		return -errno;
-	if (cfg->bind_addr.ss_family == AF_INET6) {
-		/* One socket for both families: IPv4 peers appear v4-mapped. */
-		rc = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
-		if (rc)
-			goto err;
-	}
-	if (reuseport) {
-		rc = set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1);
-		if (rc)
-			goto err;
-	}
-	if (bind(fd, (const struct sockaddr *)&cfg->bind_addr, cfg->bind_len)) {
-		rc = -errno;
-		goto err;
-	}
-	return fd;
-err:
-	close(fd);
-	return rc;
-}
-
-int xtel_rx_port_probe(const struct xtel_config *cfg)
-{
-	int fd = make_socket(cfg, false);
-
-	if (fd < 0)
-		return fd;
-	close(fd);
-	return 0;
-}
-
-int xtel_rx_socket_open(const struct xtel_config *cfg, int *rcvbuf_eff,
-			bool *forced)
-{
-	socklen_t sl = sizeof(int);
-	int fd, rc, eff = 0;
-
-	fd = make_socket(cfg, true);
-	if (fd < 0)
-		return fd;
-	rc = set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
-	if (!rc)
-		rc = set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
-	if (rc)
-		goto err;
-	*forced = false;
-	if (cfg->rcvbuf) {
-		/*
-		 * SO_RCVBUFFORCE ignores net.core.rmem_max but needs
-		 * CAP_NET_ADMIN; without it SO_RCVBUF is silently capped, so
-		 * the caller reports the size read back below.
-		 */
-		if (!set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, (int)cfg->rcvbuf)) {
-			*forced = true;
-		} else {
-			rc = set_int(fd, SOL_SOCKET, SO_RCVBUF, (int)cfg->rcvbuf);
-			if (rc)
-				goto err;
-		}
-	}
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &eff, &sl)) {
-		rc = -errno;
-		goto err;
-	}
-	*rcvbuf_eff = eff;
-	return fd;
-err:
-	close(fd);
-	return rc;
-}
 
 int xtel_rx_uring_probe(void)
 {

@@ -7,33 +7,17 @@
  * (ingest.h). The same ring sends the datagram path's outgoing datagrams
  * through a bounded queue, drives its timers and wakes up for shutdown.
  */
-#ifndef XTEL_URING_RX_H
-#define XTEL_URING_RX_H
+#ifndef XTEL_RX_URING_H
+#define XTEL_RX_URING_H
 
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "collector/cli.h"
 #include "collector/ingest.h"
+#include "collector/rx/socket.h"
 
 struct xtel_rx_worker;
-
-/*
- * Check that cfg's address and port are free (a bind without SO_REUSEPORT,
- * so another collector sharing the port is caught too). Returns 0,
- * -EADDRINUSE, or another -errno from socket/bind.
- */
-int xtel_rx_port_probe(const struct xtel_config *cfg);
-
-/*
- * Open and bind one worker socket: SO_REUSEPORT, dual-stack when bound to
- * an IPv6 address, SO_TIMESTAMPNS, SO_RXQ_OVFL, the receive buffer from
- * cfg->rcvbuf. *rcvbuf_eff gets the size the kernel reports back; *forced
- * tells whether SO_RCVBUFFORCE worked (false: capped by rmem_max).
- * Returns the fd or -errno.
- */
-int xtel_rx_socket_open(const struct xtel_config *cfg, int *rcvbuf_eff,
-			bool *forced);
 
 /*
  * Is io_uring usable at all? 0, or -EPERM/-ENOSYS when disabled or absent
@@ -84,4 +68,4 @@ int xtel_rx_worker_fd(const struct xtel_rx_worker *w);
 /* Human-readable reason when start or the loop failed. */
 const char *xtel_rx_worker_error(const struct xtel_rx_worker *w);
 
-#endif /* XTEL_URING_RX_H */
+#endif /* XTEL_RX_URING_H */
