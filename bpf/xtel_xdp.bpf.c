@@ -7,19 +7,16 @@
  * source allowlist and a per-source token bucket for DTLS sources without a
  * session stop floods here, and the rest is counted per client and passed to
  * the kernel socket or redirected to an AF_XDP socket. Settings are rodata
- * (set by userspace/xdp.c before load); maps are described in
- * bpf/xtel_maps.h and docs/XDP.md.
+ * (set by the loader, userspace/xdp/, before load); maps are described in
+ * bpf/xtel_maps.h and docs/XDP.md. The header parsers are in bpf/parse.h;
+ * this file decides what each parse result means and counts it.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "parse.h"
 #include "xtel_maps.h"
 
 /* Settings, fixed at load time so the verifier prunes the unused branches. */
@@ -89,11 +86,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xtel_xdp_global);
 } xtel_hs_global SEC(".maps");
-
-struct vlan_hdr {
-	__be16 tci;
-	__be16 proto;
-};
 
 struct dtls_rec {
 	__u8 type;
@@ -372,77 +364,47 @@ int xtel_xdp_prog(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u64 frame_len = data_end - data;
+	struct hdr_cursor nh = { .pos = data };
 	struct xtel_xdp_addr_key key = {};
-	struct ethhdr *eth = data;
+	struct ethhdr *eth;
 	struct udphdr *udp;
-	void *l3, *payload;
-	__u16 proto, ulen;
-	__u32 dlen;
+	void *payload;
+	int proto, ipproto, dlen, why;
 	bool v4;
-	int i, why;
 
-	if ((void *)(eth + 1) > data_end)
+	proto = parse_ethhdr(&nh, data_end, &eth);
+	if (proto < 0)
 		return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-	proto = eth->h_proto;
-	l3 = eth + 1;
-	/* up to two tags: 802.1ad outer (or a second 802.1Q), 802.1Q inner */
-	for (i = 0; i < 2; i++) {
-		struct vlan_hdr *vh = l3;
-
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if ((void *)(vh + 1) > data_end)
-			return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-		proto = vh->proto;
-		l3 = vh + 1;
-	}
-
 	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *iph = l3;
-		__u32 ihl;
+		struct iphdr *iph;
 
-		if ((void *)(iph + 1) > data_end)
+		ipproto = parse_iphdr(&nh, data_end, &iph);
+		if (ipproto < 0)
 			return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-		ihl = iph->ihl * 4;
-		if (ihl < sizeof(*iph))
-			return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-		if (iph->protocol != IPPROTO_UDP)
+		if (ipproto != IPPROTO_UDP)
 			return count(XTEL_XDP_STAT_NOT_OURS, frame_len, XDP_PASS);
-		/* MF or an offset: only the reassembled datagram can be judged */
-		if (iph->frag_off & bpf_htons(0x3fff))
+		if (ip_is_fragment(iph))
 			return count(XTEL_XDP_STAT_PASS_FRAGMENT, frame_len, XDP_PASS);
-		udp = l3 + ihl;
 		key.addr[10] = 0xff;
 		key.addr[11] = 0xff;
 		__builtin_memcpy(&key.addr[12], &iph->saddr, 4);
 		v4 = true;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6h = l3;
+		struct ipv6hdr *ip6h;
 
-		if ((void *)(ip6h + 1) > data_end)
+		ipproto = parse_ip6hdr(&nh, data_end, &ip6h);
+		if (ipproto < 0)
 			return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-		if (ip6h->nexthdr != IPPROTO_UDP) {
-			switch (ip6h->nexthdr) {
-			case IPPROTO_HOPOPTS:
-			case IPPROTO_ROUTING:
-			case IPPROTO_FRAGMENT:
-			case IPPROTO_DSTOPTS:
-			case IPPROTO_AH:
-			case IPPROTO_MH:
-				/* telemetry never carries extension headers */
-				return count(XTEL_XDP_STAT_PASS_IPV6_EXT, frame_len, XDP_PASS);
-			default:
-				return count(XTEL_XDP_STAT_NOT_OURS, frame_len, XDP_PASS);
-			}
-		}
-		udp = (void *)(ip6h + 1);
+		if (ipproto != IPPROTO_UDP)
+			return count(ipv6_is_ext_hdr(ipproto) ? XTEL_XDP_STAT_PASS_IPV6_EXT
+							      : XTEL_XDP_STAT_NOT_OURS,
+				     frame_len, XDP_PASS);
 		__builtin_memcpy(key.addr, &ip6h->saddr, 16);
 		v4 = false;
 	} else {
 		return count(XTEL_XDP_STAT_NOT_OURS, frame_len, XDP_PASS);
 	}
-
-	if ((void *)(udp + 1) > data_end)
+	if (parse_udphdr(&nh, data_end, &udp) < 0)
 		return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
 	if (udp->dest != bpf_htons(cfg_port))
 		return count(XTEL_XDP_STAT_NOT_OURS, frame_len, XDP_PASS);
@@ -451,13 +413,10 @@ int xtel_xdp_prog(struct xdp_md *ctx)
 	key.port = bpf_ntohs(udp->source);
 	if (cfg_allowlist && !allowed(&key, v4))
 		return count(XTEL_XDP_DROP_NOT_ALLOWED, frame_len, XDP_DROP);
-
-	/* The UDP length, not the frame, bounds the datagram: frames get padded. */
-	ulen = bpf_ntohs(udp->len);
-	if (ulen < sizeof(*udp) || (void *)udp + ulen > data_end)
+	dlen = udp_payload_len(udp, data_end);
+	if (dlen < 0)
 		return count(XTEL_XDP_DROP_UDP_LEN, frame_len, XDP_DROP);
-	dlen = ulen - sizeof(*udp);
-	payload = udp + 1;
+	payload = nh.pos;
 
 	if (cfg_mode == XTEL_XDP_MODE_PLAIN) {
 		struct xtel_wire_hdr *h = payload;
