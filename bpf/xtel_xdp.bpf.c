@@ -17,6 +17,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "parse.h"
+#include "ratelimit.h"
 #include "xtel_maps.h"
 
 /* Settings, fixed at load time so the verifier prunes the unused branches. */
@@ -115,82 +116,6 @@ static __always_inline int count(enum xtel_xdp_stat idx, __u64 len, int verdict)
 static __always_inline void mark(enum xtel_xdp_stat idx, __u64 len)
 {
 	count(idx, len, 0);
-}
-
-/*
- * Token bucket in time units: a datagram costs 1e9/rate ns of credit, the
- * credit grows with elapsed time and is capped at burst datagrams. Coarse
- * monotonic time: a clock step cannot refill every bucket, and reading it
- * costs a few ns instead of ~25; its tick (1-4 ms) only makes the refill
- * come in steps, which the burst absorbs. Racing CPUs on one
- * bucket may both take the same credit; a source's flow normally sits on one
- * queue, and the error is one datagram per race, so no lock is taken.
- * Returns true when the datagram may pass.
- */
-static __always_inline bool bucket_take(const struct xtel_xdp_addr_key *key, __u64 now)
-{
-	__u64 cost = 1000000000ULL / cfg_hs_rate;
-	__u64 cap = cost * (cfg_hs_burst ? cfg_hs_burst : 1);
-	struct xtel_xdp_bucket *b = bpf_map_lookup_elem(&xtel_buckets, key);
-	__u64 credit;
-
-	if (!b) {
-		struct xtel_xdp_bucket nb = {
-			.credit_ns = cap - cost,
-			.last_ns = now,
-			.passed = 1,
-		};
-		/* a full LRU evicts the coldest source, which is what we want */
-		bpf_map_update_elem(&xtel_buckets, key, &nb, BPF_NOEXIST);
-		return true;
-	}
-	credit = b->credit_ns + (now - b->last_ns);
-	if (credit > cap)
-		credit = cap;
-	b->last_ns = now;
-	if (credit >= cost) {
-		b->credit_ns = credit - cost;
-		b->passed++;
-		return true;
-	}
-	b->credit_ns = credit;
-	b->dropped++;
-	return false;
-}
-
-/*
- * The aggregate limit for sessionless datagrams, as GCRA: a datagram at
- * time now may pass when the theoretical arrival time, advanced by one
- * cost, stays within burst costs of now. The state is one word shared by
- * all CPUs (a per-CPU split would cut the limit to rate/ncpus whenever the
- * flood lands on one queue), advanced by compare-and-swap; after a few lost
- * races under heavy contention the datagram counts as over the limit.
- */
-static __always_inline bool global_take(__u64 now)
-{
-	__u64 cost = 1000000000ULL / cfg_hs_global_rate;
-	__u64 window = cost * (cfg_hs_global_burst ? cfg_hs_global_burst : 1);
-	struct xtel_xdp_global *g;
-	__u32 zero = 0;
-	__u64 old;
-	int i;
-
-	g = bpf_map_lookup_elem(&xtel_hs_global, &zero);
-	if (!g)
-		return true;
-	old = g->tat_ns;
-	for (i = 0; i < 4; i++) {
-		__u64 t = old > now ? old : now;
-		__u64 prev;
-
-		if (t + cost - now > window)
-			return false;
-		prev = __sync_val_compare_and_swap(&g->tat_ns, old, t + cost);
-		if (prev == old)
-			return true;
-		old = prev;
-	}
-	return false;
 }
 
 /*
@@ -444,9 +369,11 @@ int xtel_xdp_prog(struct xdp_md *ctx)
 		peer = bpf_map_lookup_elem(&xtel_peers, &key);
 		if (!peer) {
 			now = cfg_hs_rate || cfg_hs_global_rate ? bpf_ktime_get_coarse_ns() : 0;
-			if (cfg_hs_rate && !bucket_take(&key, now))
+			if (cfg_hs_rate &&
+			    !bucket_take(&xtel_buckets, &key, now, cfg_hs_rate, cfg_hs_burst))
 				return count(XTEL_XDP_DROP_RATELIMIT, frame_len, XDP_DROP);
-			if (cfg_hs_global_rate && !global_take(now))
+			if (cfg_hs_global_rate &&
+			    !gcra_take(&xtel_hs_global, now, cfg_hs_global_rate, cfg_hs_global_burst))
 				return count(XTEL_XDP_DROP_HS_GLOBAL, frame_len, XDP_DROP);
 			mark(XTEL_XDP_STAT_NO_SESSION, frame_len);
 			return deliver(ctx, frame_len, 0);
