@@ -72,31 +72,16 @@ static const char *const pinned_maps[] = {
 	XTEL_XDP_MAP_BUCKETS, XTEL_XDP_MAP_ALLOW4, XTEL_XDP_MAP_ALLOW6,
 };
 
-static const char *const stat_names[XTEL_XDP_STAT_MAX] = {
-	[XTEL_XDP_STAT_NOT_OURS] = "not_ours",
-	[XTEL_XDP_STAT_PASS_BAD_L3] = "pass_bad_l3",
-	[XTEL_XDP_STAT_PASS_FRAGMENT] = "pass_fragment",
-	[XTEL_XDP_STAT_PASS_IPV6_EXT] = "pass_ipv6_ext",
-	[XTEL_XDP_STAT_PASSED] = "passed",
-	[XTEL_XDP_STAT_REDIRECTED] = "redirected",
-	[XTEL_XDP_STAT_XSK_MISS] = "xsk_miss",
-	[XTEL_XDP_DROP_UDP_LEN] = "drop_udp_len",
-	[XTEL_XDP_DROP_SHORT] = "drop_short",
-	[XTEL_XDP_DROP_BAD_MAGIC] = "drop_bad_magic",
-	[XTEL_XDP_DROP_BAD_VERSION] = "drop_bad_version",
-	[XTEL_XDP_DROP_BAD_TYPE] = "drop_bad_type",
-	[XTEL_XDP_DROP_BAD_FLAGS] = "drop_bad_flags",
-	[XTEL_XDP_DROP_BAD_LENGTH] = "drop_bad_length",
-	[XTEL_XDP_DROP_DTLS_TYPE] = "drop_dtls_type",
-	[XTEL_XDP_DROP_DTLS_VERSION] = "drop_dtls_version",
-	[XTEL_XDP_DROP_DTLS_EPOCH] = "drop_dtls_epoch",
-	[XTEL_XDP_DROP_DTLS_LENGTH] = "drop_dtls_length",
-	[XTEL_XDP_DROP_NOT_ALLOWED] = "drop_not_allowed",
-	[XTEL_XDP_DROP_RATELIMIT] = "drop_ratelimit",
-	[XTEL_XDP_DROP_HS_GLOBAL] = "drop_hs_global",
-	[XTEL_XDP_STAT_NO_SESSION] = "no_session",
-	[XTEL_XDP_STAT_CLIENTS_FULL] = "clients_full",
-};
+/* Outcomes first, then marks: XTEL_XDP_STAT_OUTCOMES is both their number
+ * and the first mark's index, and the collector sums indices below it. */
+#define STAT_ORDER_(id, name, verdict, help) \
+	&& ((id < XTEL_XDP_STAT_OUTCOMES) == (XTEL_XDP_KIND_##verdict != XTEL_XDP_KIND_MARK))
+_Static_assert(1 XTEL_XDP_STATS(STAT_ORDER_), "XTEL_XDP_STATS: outcome rows before marks");
+#undef STAT_ORDER_
+
+#define STAT_NAME_(id, name, verdict, help) [id] = name,
+static const char *const stat_names[XTEL_XDP_STAT_MAX] = { XTEL_XDP_STATS(STAT_NAME_) };
+#undef STAT_NAME_
 
 const char *xtel_xdp_stat_name(enum xtel_xdp_stat s)
 {
