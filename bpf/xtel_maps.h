@@ -3,8 +3,9 @@
  * The XDP program's map layout, shared by bpf/xtel_xdp.bpf.c and the
  * userspace loader (userspace/xdp/): pin names, capacities, the outcome
  * counters, and the key/value structs of every map. Sizes are pinned with
- * _Static_assert in userspace/xdp/xdp.c, because bpftool 7.1 skeletons do not
- * export these types and a pinned map is reused when only its sizes match.
+ * _Static_assert in userspace/xdp/maps.c, because bpftool 7.1 skeletons do
+ * not export these types and a pinned map is reused when only its sizes
+ * match.
  */
 #ifndef XTEL_MAPS_H
 #define XTEL_MAPS_H

@@ -1,25 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * Loader of the collector's XDP program: rodata, pinning (with a BTF layout
- * check so a pin left by an older build is replaced instead of silently
- * reused), attach through libxdp with a generic-mode retry, and the run-time
- * calls on the maps (allowlist, DTLS peers, counters). See xdp.h for the API
- * and docs/XDP.md for the maps.
+ * Loading and attaching the collector's XDP program: rodata, the bpffs and
+ * the pins (with a BTF layout check, so a pin left by an older build is
+ * replaced instead of silently reused), the verifier log when the program
+ * is rejected, and the attach through libxdp with a generic-mode retry and
+ * a per-interface claim. The run-time calls on the maps are in maps.c; see
+ * xdp.h for the API and docs/XDP.md for the maps.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <stddef.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/magic.h>
@@ -28,8 +25,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "common/json.h"
-#include "common/parse.h"
+#include "xdp/handle.h"
 #include "xdp/xdp.h"
 /* bpftool's generated skeleton casts away const on its embedded object */
 #pragma GCC diagnostic push
@@ -37,33 +33,8 @@
 #include "bpf/xtel_xdp.skel.h"
 #pragma GCC diagnostic pop
 
-/* The layouts the BPF program was compiled against, pinned here too. */
-_Static_assert(sizeof(struct xtel_xdp_counter) == 16, "xtel_xdp_counter layout");
-_Static_assert(sizeof(struct xtel_xdp_client) == 64, "xtel_xdp_client layout");
-_Static_assert(sizeof(struct xtel_xdp_addr_key) == 20, "xtel_xdp_addr_key layout");
-_Static_assert(sizeof(struct xtel_xdp_peer) == 8, "xtel_xdp_peer layout");
-_Static_assert(sizeof(struct xtel_xdp_bucket) == 32, "xtel_xdp_bucket layout");
-_Static_assert(sizeof(struct xtel_xdp_lpm4) == 8, "xtel_xdp_lpm4 layout");
-_Static_assert(sizeof(struct xtel_xdp_lpm6) == 20, "xtel_xdp_lpm6 layout");
-_Static_assert(sizeof(struct xtel_xdp_allow) == 4, "xtel_xdp_allow layout");
-_Static_assert(sizeof(struct xtel_xdp_meta) == 16, "xtel_xdp_meta layout");
-_Static_assert(sizeof(struct xtel_xdp_global) == 8, "xtel_xdp_global layout");
-
 #define VERIFIER_LOG_SIZE (4u << 20)
 #define VERIFIER_TAIL_LINES 30
-
-struct xtel_xdp {
-	struct xtel_xdp_opts opts;
-	char pin_dir[PATH_MAX];
-	char ifname[IF_NAMESIZE];
-	struct xtel_xdp_bpf *skel;
-	struct xdp_program *prog;
-	char *log_buf;
-	int ifindex;
-	enum xdp_attach_mode mode;	/* XDP_MODE_UNSPEC: not attached */
-	int claim_fd;			/* abstract socket: we own this interface */
-	int ncpus;
-};
 
 /* The maps that are pinned: everything except the AF_XDP socket map, whose
  * entries are this process's sockets and mean nothing after it exits. */
@@ -71,24 +42,6 @@ static const char *const pinned_maps[] = {
 	XTEL_XDP_MAP_STATS, XTEL_XDP_MAP_CLIENTS, XTEL_XDP_MAP_PEERS,
 	XTEL_XDP_MAP_BUCKETS, XTEL_XDP_MAP_ALLOW4, XTEL_XDP_MAP_ALLOW6,
 };
-
-/* Outcomes first, then marks: XTEL_XDP_STAT_OUTCOMES is both their number
- * and the first mark's index, and the collector sums indices below it. */
-#define STAT_ORDER_(id, name, verdict, help) \
-	&& ((id < XTEL_XDP_STAT_OUTCOMES) == (XTEL_XDP_KIND_##verdict != XTEL_XDP_KIND_MARK))
-_Static_assert(1 XTEL_XDP_STATS(STAT_ORDER_), "XTEL_XDP_STATS: outcome rows before marks");
-#undef STAT_ORDER_
-
-#define STAT_NAME_(id, name, verdict, help) [id] = name,
-static const char *const stat_names[XTEL_XDP_STAT_MAX] = { XTEL_XDP_STATS(STAT_NAME_) };
-#undef STAT_NAME_
-
-const char *xtel_xdp_stat_name(enum xtel_xdp_stat s)
-{
-	if ((unsigned int)s >= XTEL_XDP_STAT_MAX || !stat_names[s])
-		return "unknown";
-	return stat_names[s];
-}
 
 static void say(const struct xtel_xdp *x, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -361,7 +314,7 @@ static int setup_pins(struct xtel_xdp *x)
 	return 0;
 }
 
-/* ---- map helpers ---- */
+/* ---- accessors ---- */
 
 int xtel_xdp_map_fd(const struct xtel_xdp *x, const char *name)
 {
@@ -390,26 +343,6 @@ const char *xtel_xdp_attach_mode(const struct xtel_xdp *x)
 	default:
 		return "none";
 	}
-}
-
-/* Deletes every entry; keys are read one ahead because deleting the current
- * key would restart get_next_key from the beginning. */
-static int map_clear(int fd, size_t key_size)
-{
-	unsigned char cur[64], next[64];
-	bool have = false;
-
-	if (key_size > sizeof(cur))
-		return -E2BIG;
-	while (bpf_map_get_next_key(fd, have ? cur : NULL, next) == 0) {
-		if (have && bpf_map_delete_elem(fd, cur) && errno != ENOENT)
-			return -errno;
-		memcpy(cur, next, key_size);
-		have = true;
-	}
-	if (have && bpf_map_delete_elem(fd, cur) && errno != ENOENT)
-		return -errno;
-	return 0;
 }
 
 /* ---- attach ---- */
@@ -523,6 +456,8 @@ perm:
 	perm_hint("attaching the XDP program");
 	return -EPERM;
 }
+
+/* ---- open and close ---- */
 
 static void print_log_tail(const char *log)
 {
@@ -683,225 +618,4 @@ void xtel_xdp_close(struct xtel_xdp *x)
 		close(x->claim_fd);
 	free(x->log_buf);
 	free(x);
-}
-
-/* ---- allowlist ---- */
-
-static int allow_op(struct xtel_xdp *x, const char *cidr, bool add)
-{
-	struct xtel_xdp_allow v = { .allow = 1 };
-	struct xtel_cidr c;
-	int fd, err;
-
-	err = xtel_parse_cidr(cidr, 0, &c);
-	if (err)
-		return err;
-	/* LPM matching ignores host bits, but deletion needs the exact key */
-	xtel_cidr_mask(&c);
-	if (c.family == AF_INET) {
-		struct xtel_xdp_lpm4 k = { .prefixlen = c.prefix };
-
-		memcpy(k.addr, c.addr, 4);
-		fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW4);
-		err = add ? bpf_map_update_elem(fd, &k, &v, BPF_ANY) : bpf_map_delete_elem(fd, &k);
-	} else {
-		struct xtel_xdp_lpm6 k = { .prefixlen = c.prefix };
-
-		memcpy(k.addr, c.addr, 16);
-		fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW6);
-		err = add ? bpf_map_update_elem(fd, &k, &v, BPF_ANY) : bpf_map_delete_elem(fd, &k);
-	}
-	return err ? -errno : 0;
-}
-
-int xtel_xdp_allow_add(struct xtel_xdp *x, const char *cidr)
-{
-	return allow_op(x, cidr, true);
-}
-
-int xtel_xdp_allow_del(struct xtel_xdp *x, const char *cidr)
-{
-	return allow_op(x, cidr, false);
-}
-
-int xtel_xdp_allow_clear(struct xtel_xdp *x)
-{
-	int err = map_clear(xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW4), sizeof(struct xtel_xdp_lpm4));
-
-	return err ? err : map_clear(xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW6),
-				     sizeof(struct xtel_xdp_lpm6));
-}
-
-/* ---- DTLS peers ---- */
-
-static int addr_key(const struct sockaddr *sa, struct xtel_xdp_addr_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-
-		k->addr[10] = 0xff;
-		k->addr[11] = 0xff;
-		memcpy(&k->addr[12], &sin->sin_addr, 4);
-		k->port = ntohs(sin->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-
-		/* the program keys IPv4 as IPv4-mapped, so a mapped address from
-		 * a dual-stack socket already matches */
-		memcpy(k->addr, &sin6->sin6_addr, 16);
-		k->port = ntohs(sin6->sin6_port);
-	} else {
-		return -EAFNOSUPPORT;
-	}
-	return 0;
-}
-
-int xtel_xdp_peer_add(struct xtel_xdp *x, const struct sockaddr *sa, uint32_t client_id)
-{
-	struct xtel_xdp_peer v = { .client_id = client_id };
-	struct xtel_xdp_addr_key k;
-	int err = addr_key(sa, &k);
-
-	if (err)
-		return err;
-	if (bpf_map_update_elem(xtel_xdp_map_fd(x, XTEL_XDP_MAP_PEERS), &k, &v, BPF_ANY))
-		return -errno;
-	return 0;
-}
-
-int xtel_xdp_peer_del(struct xtel_xdp *x, const struct sockaddr *sa)
-{
-	struct xtel_xdp_addr_key k;
-	int err = addr_key(sa, &k);
-
-	if (err)
-		return err;
-	if (bpf_map_delete_elem(xtel_xdp_map_fd(x, XTEL_XDP_MAP_PEERS), &k))
-		return -errno;
-	return 0;
-}
-
-int xtel_xdp_peer_clear(struct xtel_xdp *x)
-{
-	return map_clear(xtel_xdp_map_fd(x, XTEL_XDP_MAP_PEERS), sizeof(struct xtel_xdp_addr_key));
-}
-
-/* ---- counters ---- */
-
-int xtel_xdp_read_totals(struct xtel_xdp *x, struct xtel_xdp_totals *out)
-{
-	int fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_STATS);
-	struct xtel_xdp_counter *v;
-	__u32 i;
-	int c;
-
-	memset(out, 0, sizeof(*out));
-	v = calloc(x->ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (i = 0; i < XTEL_XDP_STAT_MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, v)) {
-			int err = -errno;
-
-			free(v);
-			return err;
-		}
-		for (c = 0; c < x->ncpus; c++) {
-			out->packets[i] += v[c].packets;
-			out->bytes[i] += v[c].bytes;
-		}
-	}
-	free(v);
-	return 0;
-}
-
-int xtel_xdp_read_client(struct xtel_xdp *x, uint32_t client_id, struct xtel_xdp_client *out)
-{
-	if (bpf_map_lookup_elem(xtel_xdp_map_fd(x, XTEL_XDP_MAP_CLIENTS), &client_id, out))
-		return -errno;
-	return 0;
-}
-
-int xtel_xdp_foreach_client(struct xtel_xdp *x,
-			    int (*fn)(uint32_t client_id, const struct xtel_xdp_client *c,
-				      void *arg),
-			    void *arg)
-{
-	int fd = xtel_xdp_map_fd(x, XTEL_XDP_MAP_CLIENTS);
-	struct xtel_xdp_client c;
-	__u32 key, next;
-	bool have = false;
-	int ret;
-
-	while (bpf_map_get_next_key(fd, have ? &key : NULL, &next) == 0) {
-		key = next;
-		have = true;
-		/* an entry deleted meanwhile is simply skipped */
-		if (bpf_map_lookup_elem(fd, &key, &c))
-			continue;
-		ret = fn(key, &c, arg);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-uint64_t xtel_xdp_mono_to_realtime(uint64_t mono_ns)
-{
-	struct timespec mono, rt;
-
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	return mono_ns + ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
-	       (rt.tv_nsec - mono.tv_nsec);
-}
-
-uint64_t xtel_xdp_tai_to_realtime(uint64_t tai_ns)
-{
-	struct timespec tai, rt;
-	int64_t off;
-
-	clock_gettime(CLOCK_TAI, &tai);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	off = ((int64_t)tai.tv_sec - rt.tv_sec) * 1000000000LL + (tai.tv_nsec - rt.tv_nsec);
-	/* the two reads are a few ns apart; the offset is whole seconds */
-	off = (off + (off >= 0 ? 500000000LL : -500000000LL)) / 1000000000LL * 1000000000LL;
-	return tai_ns - off;
-}
-
-static int count_client(uint32_t id, const struct xtel_xdp_client *c, void *arg)
-{
-	(*(uint64_t *)arg)++;
-	return 0;
-}
-
-int xtel_xdp_write_json(struct xtel_xdp *x, FILE *f)
-{
-	struct xtel_xdp_totals t;
-	uint64_t clients = 0;
-	int err, i;
-
-	err = xtel_xdp_read_totals(x, &t);
-	if (err)
-		return err;
-	xtel_xdp_foreach_client(x, count_client, &clients);
-	/* The interface name and the pin path come from the command line. */
-	fputs("{\"interface\": ", f);
-	xtel_json_str(f, x->ifname);
-	fprintf(f, ", \"attach_mode\": \"%s\", \"pin_dir\": ", xtel_xdp_attach_mode(x));
-	xtel_json_str(f, x->opts.no_pin ? "" : x->pin_dir);
-	fprintf(f, ", \"port\": %u, \"mode\": \"%s\", \"afxdp\": %s, \"allowlist\": %s, "
-		"\"handshake_rate\": %u, \"handshake_burst\": %u, \"handshake_global_rate\": %u, "
-		"\"handshake_global_burst\": %u, \"clients\": %llu, \"stats\": {",
-		x->opts.port, x->opts.dtls ? "dtls" : "plain", x->opts.afxdp ? "true" : "false",
-		x->opts.allowlist ? "true" : "false", x->opts.handshake_rate,
-		x->opts.handshake_burst, x->opts.handshake_global_rate,
-		x->opts.handshake_global_burst, (unsigned long long)clients);
-	for (i = 0; i < XTEL_XDP_STAT_MAX; i++)
-		fprintf(f, "%s\"%s\": {\"packets\": %llu, \"bytes\": %llu}", i ? ", " : "",
-			xtel_xdp_stat_name(i), (unsigned long long)t.packets[i],
-			(unsigned long long)t.bytes[i]);
-	fputs("}}", f);
-	return ferror(f) ? -EIO : 0;
 }
