@@ -25,6 +25,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
+#include "common/log.h"
 #include "xdp/handle.h"
 #include "xdp/xdp.h"
 /* bpftool's generated skeleton casts away const on its embedded object */
@@ -43,52 +44,43 @@ static const char *const pinned_maps[] = {
 	XTEL_XDP_MAP_BUCKETS, XTEL_XDP_MAP_ALLOW4, XTEL_XDP_MAP_ALLOW6,
 };
 
-static void say(const struct xtel_xdp *x, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void say(const struct xtel_xdp *x, const char *fmt, ...)
+/*
+ * Messages go through common/log.h as "PROG: xdp: ...". Errors always
+ * print; what the loader is doing, and what it repaired on its way (a stale
+ * pin, a program left attached), is silenced by opts.quiet.
+ *
+ * libbpf and libxdp talk a lot at INFO/DEBUG; only their warnings matter,
+ * and they become warnings of ours. Their formats end in a newline, which
+ * the log adds itself, so it is cut off the format (not the message).
+ */
+static int lib_vwarn(const char *fmt, va_list ap)
 {
-	va_list ap;
+	char f[256];
+	size_t n = strlen(fmt);
 
-	if (x && x->opts.quiet)
-		return;
-	fputs("xtel: xdp: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	if (n && n < sizeof(f) && fmt[n - 1] == '\n') {
+		memcpy(f, fmt, n - 1);
+		f[n - 1] = '\0';
+		fmt = f;
+	}
+	xtel_vlog(XTEL_LOG_WARN, fmt, ap);
+	return 0;
 }
 
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("xtel: xdp: error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-/* libbpf and libxdp talk a lot at INFO/DEBUG; only their warnings matter. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level != LIBBPF_WARN)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	return level == LIBBPF_WARN ? lib_vwarn(fmt, ap) : 0;
 }
 
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	if (level != LIBXDP_WARN)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	return level == LIBXDP_WARN ? lib_vwarn(fmt, ap) : 0;
 }
 
 static void perm_hint(const char *what)
 {
-	fail("%s: permission denied: run as root or grant CAP_BPF, CAP_NET_ADMIN "
-	     "and CAP_PERFMON (e.g. setcap cap_bpf,cap_net_admin,cap_perfmon+ep)", what);
+	pr_err("xdp: %s: permission denied: run as root or grant CAP_BPF, CAP_NET_ADMIN "
+	       "and CAP_PERFMON (e.g. setcap cap_bpf,cap_net_admin,cap_perfmon+ep)", what);
 }
 
 /* ---- bpffs ---- */
@@ -140,24 +132,25 @@ static int ensure_bpffs(struct xtel_xdp *x)
 		bool under_sys = strncmp(x->pin_dir, sysfs_bpf, sizeof(sysfs_bpf) - 1) == 0;
 
 		if (!under_sys) {
-			fail("pin dir %s is not on a bpffs: mount one (mount -t bpf bpf DIR) "
-			     "or pass --pin-dir on an existing bpffs", x->pin_dir);
+			pr_err("xdp: pin dir %s is not on a bpffs: mount one (mount -t bpf bpf DIR) "
+			       "or pass --pin-dir on an existing bpffs", x->pin_dir);
 			return -ENOTSUP;
 		}
 		if (!is_bpffs(sysfs_bpf)) {
 			if (mount("bpf", sysfs_bpf, "bpf", 0, "mode=0700")) {
 				err = -errno;
-				fail("bpffs not mounted at %s and mounting it failed (%s): "
-				     "run mount -t bpf bpf %s, or pass --pin-dir DIR on a bpffs",
-				     sysfs_bpf, strerror(-err), sysfs_bpf);
+				pr_err("xdp: bpffs not mounted at %s and mounting it failed (%s): "
+				       "run mount -t bpf bpf %s, or pass --pin-dir DIR on a bpffs",
+				       sysfs_bpf, strerror(-err), sysfs_bpf);
 				return err == -EPERM ? -EPERM : -ENOTSUP;
 			}
-			say(x, "mounted bpffs at %s", sysfs_bpf);
+			if (!x->opts.quiet)
+				pr_info("xdp: mounted bpffs at %s", sysfs_bpf);
 		}
 	}
 	err = mkdir_p(x->pin_dir);
 	if (err) {
-		fail("cannot create pin dir %s: %s", x->pin_dir, strerror(-err));
+		pr_err("xdp: cannot create pin dir %s: %s", x->pin_dir, strerror(-err));
 		return err;
 	}
 	return 0;
@@ -295,15 +288,16 @@ static int setup_pins(struct xtel_xdp *x)
 		snprintf(path, sizeof(path), "%s/%s", x->pin_dir, pinned_maps[i]);
 		err = pin_compatible(obj, map, path, &why);
 		if (err < 0) {
-			fail("cannot inspect pinned map %s: %s", path, strerror(-err));
+			pr_err("xdp: cannot inspect pinned map %s: %s", path, strerror(-err));
 			return err;
 		}
 		if (err == 0 && access(path, F_OK) == 0) {
 			/* a pin from an older build: reusing it would misread its fields */
-			say(x, "replacing stale pinned map %s (%s)", path, why);
+			if (!x->opts.quiet)
+				pr_warn("xdp: replacing stale pinned map %s (%s)", path, why);
 			if (unlink(path)) {
 				err = -errno;
-				fail("cannot remove stale pin %s: %s", path, strerror(-err));
+				pr_err("xdp: cannot remove stale pin %s: %s", path, strerror(-err));
 				return err;
 			}
 		}
@@ -368,8 +362,8 @@ static int claim_iface(struct xtel_xdp *x)
 
 		close(fd);
 		if (err == -EADDRINUSE) {
-			fail("another xtel process drives the XDP program on %s: stop it first "
-			     "(or run this one with --no-xdp)", x->ifname);
+			pr_err("xdp: another xtel process drives the XDP program on %s: stop it first "
+			       "(or run this one with --no-xdp)", x->ifname);
 			return -EBUSY;
 		}
 		return err;
@@ -395,13 +389,14 @@ static int detach_stale(struct xtel_xdp *x)
 	name = xdp_program__name(p);
 	if (xdp_multiprog__is_legacy(mp) && name && !strcmp(name, "xtel_xdp_prog")) {
 		/* our own program, left by a collector that did not exit cleanly */
-		say(x, "replacing the xtel XDP program (id %u) left attached to %s",
-		    xdp_program__id(p), x->ifname);
+		if (!x->opts.quiet)
+			pr_warn("xdp: replacing the xtel XDP program (id %u) left attached to %s",
+				xdp_program__id(p), x->ifname);
 		err = xdp_multiprog__detach(mp);
 	} else {
-		fail("%s already has an XDP program (%s, id %u): remove it with "
-		     "`ip link set dev %s xdp off` or run with --no-xdp",
-		     x->ifname, name ? name : "?", xdp_program__id(p), x->ifname);
+		pr_err("xdp: %s already has an XDP program (%s, id %u): remove it with "
+		       "`ip link set dev %s xdp off` or run with --no-xdp",
+		       x->ifname, name ? name : "?", xdp_program__id(p), x->ifname);
 		err = -EEXIST;
 	}
 	xdp_multiprog__close(mp);
@@ -439,8 +434,9 @@ static int attach(struct xtel_xdp *x)
 		if (err == -EPERM)
 			goto perm;
 		libxdp_strerror(err, buf, sizeof(buf));
-		say(x, "native XDP not available on %s (%s): using generic (skb) mode",
-		    x->ifname, buf);
+		if (!x->opts.quiet)
+			pr_warn("xdp: native XDP not available on %s (%s): using generic (skb) mode",
+				x->ifname, buf);
 	}
 	err = xdp_program__attach(x->prog, x->ifindex, XDP_MODE_SKB, 0);
 	if (!err) {
@@ -450,7 +446,7 @@ static int attach(struct xtel_xdp *x)
 	if (err == -EPERM)
 		goto perm;
 	libxdp_strerror(err, buf, sizeof(buf));
-	fail("cannot attach the XDP program to %s: %s", x->ifname, buf);
+	pr_err("xdp: cannot attach the XDP program to %s: %s", x->ifname, buf);
 	return err;
 perm:
 	perm_hint("attaching the XDP program");
@@ -459,20 +455,30 @@ perm:
 
 /* ---- open and close ---- */
 
+/* The last VERIFIER_TAIL_LINES lines of the verifier log, one message each:
+ * the log path writes a line at a time, and the reason is at the end. */
 static void print_log_tail(const char *log)
 {
-	const char *p = log + strlen(log);
+	const char *p = log + strlen(log), *end;
 	int lines = 0;
 
 	/* skip trailing newlines, then walk back VERIFIER_TAIL_LINES lines */
 	while (p > log && p[-1] == '\n')
 		p--;
+	end = p;
 	while (p > log) {
 		if (p[-1] == '\n' && ++lines == VERIFIER_TAIL_LINES)
 			break;
 		p--;
 	}
-	fprintf(stderr, "xtel: xdp: verifier log (last %d lines):\n%s\n", VERIFIER_TAIL_LINES, p);
+	pr_err("xdp: verifier log (last %d lines):", VERIFIER_TAIL_LINES);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		int len = nl ? nl - p : end - p;
+
+		pr_err("xdp:   %.*s", len, p);
+		p += len + 1;
+	}
 }
 
 int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
@@ -514,7 +520,7 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 		snprintf(x->ifname, sizeof(x->ifname), "%s", opts->ifname);
 		x->ifindex = if_nametoindex(opts->ifname);
 		if (!x->ifindex) {
-			fail("interface %s not found (in this network namespace)", opts->ifname);
+			pr_err("xdp: interface %s not found (in this network namespace)", opts->ifname);
 			err = -ENODEV;
 			goto err_free;
 		}
@@ -534,7 +540,7 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 	x->skel = xtel_xdp_bpf__open_opts(&oo);
 	if (!x->skel) {
 		err = -errno;
-		fail("cannot open the BPF object: %s", strerror(-err));
+		pr_err("xdp: cannot open the BPF object: %s", strerror(-err));
 		goto err_free;
 	}
 	x->skel->rodata->cfg_port = x->opts.port;
@@ -557,11 +563,11 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 		if (err == -EPERM) {
 			perm_hint("loading the XDP program");
 		} else if (x->log_buf[0]) {
-			fail("the kernel's verifier rejected the XDP program (%s)", strerror(-err));
+			pr_err("xdp: the kernel's verifier rejected the XDP program (%s)", strerror(-err));
 			print_log_tail(x->log_buf);
 			err = -EINVAL;
 		} else {
-			fail("loading the XDP program failed: %s", strerror(-err));
+			pr_err("xdp: loading the XDP program failed: %s", strerror(-err));
 		}
 		goto err_skel;
 	}
@@ -582,9 +588,10 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 		err = attach(x);
 		if (err)
 			goto err_skel;
-		say(x, "attached to %s in %s mode (port %u, %s%s%s)", x->ifname,
-		    xtel_xdp_attach_mode(x), x->opts.port, x->opts.dtls ? "dtls" : "plain",
-		    x->opts.afxdp ? ", af_xdp" : "", x->opts.allowlist ? ", allowlist" : "");
+		if (!x->opts.quiet)
+			pr_info("xdp: attached to %s in %s mode (port %u, %s%s%s)", x->ifname,
+				xtel_xdp_attach_mode(x), x->opts.port, x->opts.dtls ? "dtls" : "plain",
+				x->opts.afxdp ? ", af_xdp" : "", x->opts.allowlist ? ", allowlist" : "");
 	}
 	*out = x;
 	return 0;
@@ -609,7 +616,8 @@ void xtel_xdp_close(struct xtel_xdp *x)
 		int err = xdp_program__detach(x->prog, x->ifindex, x->mode, 0);
 
 		if (err)
-			say(x, "detaching from %s failed: %s", x->ifname, strerror(-err));
+			if (!x->opts.quiet)
+				pr_warn("xdp: detaching from %s failed: %s", x->ifname, strerror(-err));
 	}
 	if (x->prog)
 		xdp_program__close(x->prog);
