@@ -2,10 +2,10 @@
 /*
  * Cursor-style header parsers of the XDP program (the shape of xdp-tools'
  * parsing_helpers.h): a struct hdr_cursor points at the next header, and
- * one parse_* per header proves that header's bounds to the verifier, hands
- * it back, advances the cursor past it and returns what the caller needs to
- * pick the next parser (the EtherType, the IP protocol), or -1 when the
- * header does not fit in the frame. The parsers only read: what a header
+ * one parse_* per header proves that header's bounds to the verifier (all
+ * through cursor_pull), hands it back, advances the cursor past it and
+ * returns what the caller needs to pick the next parser (the EtherType, the
+ * IP protocol), or -1 when the header does not fit in the frame. The parsers only read: what a header
  * means for the collector (ours, passed, dropped) is decided and counted by
  * the caller, bpf/xtel_xdp.bpf.c.
  *
@@ -41,6 +41,21 @@ enum {
 	XTEL_IP_MF_OFFSET = 0x3fff,
 };
 
+/*
+ * The one bounds check of every parser: when size bytes fit between the
+ * cursor and data_end, returns the header there and moves the cursor past
+ * it; else returns NULL and leaves the cursor alone.
+ */
+static __always_inline void *cursor_pull(struct hdr_cursor *nh, void *data_end, __u32 size)
+{
+	void *hdr = nh->pos;
+
+	if ((__u8 *)hdr + size > (__u8 *)data_end)
+		return NULL;
+	nh->pos = (__u8 *)hdr + size;
+	return hdr;
+}
+
 static __always_inline bool proto_is_vlan(__u16 h_proto)
 {
 	return h_proto == bpf_htons(ETH_P_8021Q) || h_proto == bpf_htons(ETH_P_8021AD);
@@ -54,24 +69,23 @@ static __always_inline bool proto_is_vlan(__u16 h_proto)
 static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end,
 					struct ethhdr **ethhdr)
 {
-	struct ethhdr *eth = nh->pos;
+	struct ethhdr *eth = cursor_pull(nh, data_end, sizeof(*eth));
 	__u16 h_proto;
 	int i;
 
-	if ((void *)(eth + 1) > data_end)
+	if (!eth)
 		return -1;
-	nh->pos = eth + 1;
 	*ethhdr = eth;
 	h_proto = eth->h_proto;
 	for (i = 0; i < XTEL_VLAN_MAX_DEPTH; i++) {
-		struct vlan_hdr *vh = nh->pos;
+		struct vlan_hdr *vh;
 
 		if (!proto_is_vlan(h_proto))
 			break;
-		if ((void *)(vh + 1) > data_end)
+		vh = cursor_pull(nh, data_end, sizeof(*vh));
+		if (!vh)
 			return -1;
 		h_proto = vh->proto;
-		nh->pos = vh + 1;
 	}
 	return h_proto;
 }
@@ -86,10 +100,10 @@ static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end,
 static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 				       struct iphdr **iphdr)
 {
-	struct iphdr *iph = nh->pos;
+	struct iphdr *iph = cursor_pull(nh, data_end, sizeof(*iph));
 	__u32 hdrsize;
 
-	if ((void *)(iph + 1) > data_end)
+	if (!iph)
 		return -1;
 	hdrsize = iph->ihl * 4;
 	if (hdrsize < sizeof(*iph))
@@ -112,11 +126,10 @@ static __always_inline bool ip_is_fragment(const struct iphdr *iph)
 static __always_inline int parse_ip6hdr(struct hdr_cursor *nh, void *data_end,
 					struct ipv6hdr **ip6hdr)
 {
-	struct ipv6hdr *ip6h = nh->pos;
+	struct ipv6hdr *ip6h = cursor_pull(nh, data_end, sizeof(*ip6h));
 
-	if ((void *)(ip6h + 1) > data_end)
+	if (!ip6h)
 		return -1;
-	nh->pos = ip6h + 1;
 	*ip6hdr = ip6h;
 	return ip6h->nexthdr;
 }
@@ -145,11 +158,10 @@ static __always_inline bool ipv6_is_ext_hdr(__u8 nexthdr)
 static __always_inline int parse_udphdr(struct hdr_cursor *nh, void *data_end,
 					struct udphdr **udphdr)
 {
-	struct udphdr *udp = nh->pos;
+	struct udphdr *udp = cursor_pull(nh, data_end, sizeof(*udp));
 
-	if ((void *)(udp + 1) > data_end)
+	if (!udp)
 		return -1;
-	nh->pos = udp + 1;
 	*udphdr = udp;
 	return 0;
 }
