@@ -405,8 +405,9 @@ static int detach_stale(struct xtel_xdp *x)
 
 static int attach(struct xtel_xdp *x)
 {
+	static const enum xdp_attach_mode modes[] = { XDP_MODE_NATIVE, XDP_MODE_SKB };
 	char buf[256];
-	int err;
+	int i, err;
 
 	/* libxdp's multi-program dispatcher is refused on this kind of host
 	 * (EPERM) and we attach one program anyway: skip it quietly. */
@@ -425,32 +426,24 @@ static int attach(struct xtel_xdp *x)
 	err = detach_stale(x);
 	if (err)
 		return err;
-	if (!x->opts.skb_mode) {
-		err = xdp_program__attach(x->prog, x->ifindex, XDP_MODE_NATIVE, 0);
+	/* native first, then generic: libxdp has no fallback of its own */
+	for (i = x->opts.skb_mode ? 1 : 0; i < 2; i++) {
+		err = xdp_program__attach(x->prog, x->ifindex, modes[i], 0);
 		if (!err) {
-			x->mode = XDP_MODE_NATIVE;
+			x->mode = modes[i];
 			return 0;
 		}
-		if (err == -EPERM)
-			goto perm;
+		if (err == -EPERM) {
+			perm_hint("attaching the XDP program");
+			return -EPERM;
+		}
 		libxdp_strerror(err, buf, sizeof(buf));
-		if (!x->opts.quiet)
+		if (modes[i] == XDP_MODE_NATIVE && !x->opts.quiet)
 			pr_warn("xdp: native XDP not available on %s (%s): using generic (skb) mode",
 				x->ifname, buf);
 	}
-	err = xdp_program__attach(x->prog, x->ifindex, XDP_MODE_SKB, 0);
-	if (!err) {
-		x->mode = XDP_MODE_SKB;
-		return 0;
-	}
-	if (err == -EPERM)
-		goto perm;
-	libxdp_strerror(err, buf, sizeof(buf));
 	pr_err("xdp: cannot attach the XDP program to %s: %s", x->ifname, buf);
 	return err;
-perm:
-	perm_hint("attaching the XDP program");
-	return -EPERM;
 }
 
 /* ---- open and close ---- */
