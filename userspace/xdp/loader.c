@@ -215,6 +215,16 @@ static void btf_sig(const struct btf *btf, __u32 id, char *buf, size_t cap, int 
 	}
 }
 
+/* Whether type a_id of BTF a and type b_id of BTF b have one signature. */
+static bool same_layout(const struct btf *a, __u32 a_id, const struct btf *b, __u32 b_id)
+{
+	char sa[1024] = "", sb[1024] = "";
+
+	btf_sig(a, a_id, sa, sizeof(sa), 0);
+	btf_sig(b, b_id, sb, sizeof(sb), 0);
+	return strcmp(sa, sb) == 0;
+}
+
 /*
  * Returns 1 when the pin at path can be reused for map, 0 when it is stale
  * (or absent: nothing to reuse), -errno when it cannot be inspected.
@@ -226,7 +236,6 @@ static int pin_compatible(const struct bpf_object *obj, const struct bpf_map *ma
 	__u32 len = sizeof(info);
 	struct btf *pbtf = NULL;
 	const struct btf *obtf = bpf_object__btf(obj);
-	char a[1024], b[1024];
 	int fd, ret = 0;
 
 	fd = bpf_obj_get(path);
@@ -252,17 +261,9 @@ static int pin_compatible(const struct bpf_object *obj, const struct bpf_map *ma
 		goto out;
 	}
 	*why = "key or value struct changed";
-	a[0] = b[0] = '\0';
-	btf_sig(pbtf, info.btf_key_type_id, a, sizeof(a), 0);
-	btf_sig(obtf, bpf_map__btf_key_type_id(map), b, sizeof(b), 0);
-	if (strcmp(a, b))
-		goto out;
-	a[0] = b[0] = '\0';
-	btf_sig(pbtf, info.btf_value_type_id, a, sizeof(a), 0);
-	btf_sig(obtf, bpf_map__btf_value_type_id(map), b, sizeof(b), 0);
-	if (strcmp(a, b))
-		goto out;
-	ret = 1;
+	if (same_layout(pbtf, info.btf_key_type_id, obtf, bpf_map__btf_key_type_id(map)) &&
+	    same_layout(pbtf, info.btf_value_type_id, obtf, bpf_map__btf_value_type_id(map)))
+		ret = 1;
 out:
 	btf__free(pbtf);
 	close(fd);
