@@ -97,30 +97,22 @@ size_t frame_build(uint8_t *buf, const struct frame_spec *s, size_t *dlen_out)
 
 	/* IP */
 	if (s->ipv == 4) {
-		struct in_addr a;
-
 		l3[0] = 0x40 | (s->ihl ? (size_t)s->ihl : iphl / 4);
 		put16(l3 + 2, iphl + 8 + dlen);
 		put16(l3 + 6, s->frag);
 		l3[8] = 64;
 		l3[9] = s->proto1 ? s->proto1 - 1 : IPPROTO_UDP;
-		inet_pton(AF_INET, s->src ? s->src : "198.18.0.2", &a);
-		memcpy(l3 + 12, &a, 4);
-		inet_pton(AF_INET, "198.18.0.1", &a);
-		memcpy(l3 + 16, &a, 4);
+		inet_pton(AF_INET, s->src ? s->src : "198.18.0.2", l3 + 12);
+		inet_pton(AF_INET, "198.18.0.1", l3 + 16);
 		for (i = 0; i < (size_t)s->ip_opts; i++)
 			l3[20 + i] = 1;		/* NOP options */
 	} else {
-		struct in6_addr a;
-
 		l3[0] = 0x60;
 		put16(l3 + 4, 8 + dlen);
 		l3[6] = s->proto1 ? s->proto1 - 1 : IPPROTO_UDP;
 		l3[7] = 64;
-		inet_pton(AF_INET6, s->src ? s->src : "2001:2::2", &a);
-		memcpy(l3 + 8, &a, 16);
-		inet_pton(AF_INET6, "2001:2::1", &a);
-		memcpy(l3 + 24, &a, 16);
+		inet_pton(AF_INET6, s->src ? s->src : "2001:2::2", l3 + 8);
+		inet_pton(AF_INET6, "2001:2::1", l3 + 24);
 	}
 	*dlen_out = dlen;
 	p = pl + dlen + s->pad;
