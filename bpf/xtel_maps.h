@@ -3,8 +3,9 @@
  * The XDP program's map layout, shared by bpf/xtel_xdp.bpf.c and the
  * userspace loader (userspace/xdp/): pin names, capacities, the outcome
  * counters, and the key/value structs of every map. Sizes are pinned with
- * _Static_assert in userspace/xdp/xdp.c, because bpftool 7.1 skeletons do not
- * export these types and a pinned map is reused when only its sizes match.
+ * _Static_assert in userspace/xdp/maps.c, because bpftool 7.1 skeletons do
+ * not export these types and a pinned map is reused when only its sizes
+ * match.
  */
 #ifndef XTEL_MAPS_H
 #define XTEL_MAPS_H
@@ -45,41 +46,91 @@ enum xtel_xdp_mode {
 };
 
 /*
- * Index of the per-CPU stats array. Every packet the program sees lands in
- * exactly one "outcome" counter (everything up to XTEL_XDP_STAT_OUTCOMES), so
- * their sum is the number of packets seen. XTEL_XDP_STAT_NO_SESSION is a mark
- * on top: those DTLS datagrams are also counted in passed or redirected.
+ * The counters of the per-CPU stats array (xtel_stats), one row each:
+ *
+ *   X(enum constant, snake_case name, verdict, help text)
+ *
+ * The enum below, the loader's name array (xtel_xdp_stat_name, the keys of
+ * the summary JSON) and any help text expand from this table, so a counter
+ * is one line here. verdict is what the program returns for an outcome
+ * (PASS, REDIRECT, DROP), or MARK. Every packet the program sees lands in
+ * exactly one outcome counter, so their sum is the number of packets seen;
+ * a mark is counted on top of an outcome. Outcomes come first (userspace
+ * asserts it), so XTEL_XDP_STAT_OUTCOMES, their number, is also the first
+ * mark's index. Rows are appended, never reordered or renamed: the index
+ * is the map key bpftool users type, the name a JSON key.
  */
+#define XTEL_XDP_STATS(X)							\
+	/* passed untouched: not for the collector, or not judged here */	\
+	X(XTEL_XDP_STAT_NOT_OURS, "not_ours", PASS,				\
+	  "not IP/UDP, or another port")						\
+	X(XTEL_XDP_STAT_PASS_BAD_L3, "pass_bad_l3", PASS,			\
+	  "truncated or unparsable Ethernet, VLAN, IP or UDP header")		\
+	X(XTEL_XDP_STAT_PASS_FRAGMENT, "pass_fragment", PASS,			\
+	  "IPv4 fragment: the kernel reassembles")				\
+	X(XTEL_XDP_STAT_PASS_IPV6_EXT, "pass_ipv6_ext", PASS,			\
+	  "IPv6 extension header, not walked")					\
+	/* the collector's valid traffic */					\
+	X(XTEL_XDP_STAT_PASSED, "passed", PASS,				\
+	  "valid, to the kernel socket")					\
+	X(XTEL_XDP_STAT_REDIRECTED, "redirected", REDIRECT,			\
+	  "valid, to the AF_XDP socket of the queue")				\
+	X(XTEL_XDP_STAT_XSK_MISS, "xsk_miss", PASS,				\
+	  "valid, AF_XDP on but no socket on this queue: passed")		\
+	/* dropped: cannot be a valid datagram for the collector */		\
+	X(XTEL_XDP_DROP_UDP_LEN, "drop_udp_len", DROP,				\
+	  "UDP length < 8 or beyond the frame")				\
+	X(XTEL_XDP_DROP_SHORT, "drop_short", DROP,				\
+	  "shorter than the plain (28) or DTLS record (13) header")		\
+	X(XTEL_XDP_DROP_BAD_MAGIC, "drop_bad_magic", DROP,			\
+	  "plain: bad magic")							\
+	X(XTEL_XDP_DROP_BAD_VERSION, "drop_bad_version", DROP,			\
+	  "plain: unknown version")						\
+	X(XTEL_XDP_DROP_BAD_TYPE, "drop_bad_type", DROP,			\
+	  "plain: type not 1..4")						\
+	X(XTEL_XDP_DROP_BAD_FLAGS, "drop_bad_flags", DROP,			\
+	  "plain: a flag version 1 does not define")				\
+	X(XTEL_XDP_DROP_BAD_LENGTH, "drop_bad_length", DROP,			\
+	  "plain: payload_len != UDP length - 28, or > 1200")			\
+	X(XTEL_XDP_DROP_DTLS_TYPE, "drop_dtls_type", DROP,			\
+	  "DTLS record content type not 20..23")				\
+	X(XTEL_XDP_DROP_DTLS_VERSION, "drop_dtls_version", DROP,		\
+	  "DTLS record not 1.2, or 1.0 outside handshake/alert")		\
+	X(XTEL_XDP_DROP_DTLS_EPOCH, "drop_dtls_epoch", DROP,			\
+	  "DTLS application data in epoch 0")					\
+	X(XTEL_XDP_DROP_DTLS_LENGTH, "drop_dtls_length", DROP,			\
+	  "DTLS record runs past the datagram")				\
+	X(XTEL_XDP_DROP_NOT_ALLOWED, "drop_not_allowed", DROP,			\
+	  "source not in the allowlist")					\
+	X(XTEL_XDP_DROP_RATELIMIT, "drop_ratelimit", DROP,			\
+	  "sessionless DTLS source over its token bucket")			\
+	X(XTEL_XDP_DROP_HS_GLOBAL, "drop_hs_global", DROP,			\
+	  "all sessionless DTLS sources together over their limit")		\
+	/* marks (not outcomes) */						\
+	X(XTEL_XDP_STAT_NO_SESSION, "no_session", MARK,			\
+	  "DTLS datagram from a source without a session, within its limits "	\
+	  "(also in passed or redirected)")					\
+	X(XTEL_XDP_STAT_CLIENTS_FULL, "clients_full", MARK,			\
+	  "xtel_clients full: the datagram was not counted per client")
+
+/* The verdict column of XTEL_XDP_STATS, as XTEL_XDP_KIND_<verdict>. */
+enum xtel_xdp_stat_kind {
+	XTEL_XDP_KIND_PASS,
+	XTEL_XDP_KIND_REDIRECT,
+	XTEL_XDP_KIND_DROP,
+	XTEL_XDP_KIND_MARK,
+};
+
+#define XTEL_XDP_STAT_ENUM_(id, name, verdict, help) id,
+#define XTEL_XDP_STAT_IS_OUTCOME_(id, name, verdict, help) \
+	+ (XTEL_XDP_KIND_##verdict != XTEL_XDP_KIND_MARK)
+
+/* Index of the per-CPU stats array: see XTEL_XDP_STATS. */
 enum xtel_xdp_stat {
-	/* passed untouched: not for the collector, or not judged here */
-	XTEL_XDP_STAT_NOT_OURS = 0,	/* not IP/UDP, or another port */
-	XTEL_XDP_STAT_PASS_BAD_L3,	/* unparsable Ethernet/VLAN/IP header */
-	XTEL_XDP_STAT_PASS_FRAGMENT,	/* IPv4 fragment: the kernel reassembles */
-	XTEL_XDP_STAT_PASS_IPV6_EXT,	/* IPv6 extension headers: not walked */
-	/* the collector's valid traffic */
-	XTEL_XDP_STAT_PASSED,		/* XDP_PASS to the kernel socket */
-	XTEL_XDP_STAT_REDIRECTED,	/* XDP_REDIRECT to an AF_XDP socket */
-	XTEL_XDP_STAT_XSK_MISS,		/* AF_XDP on, no socket on this queue: passed */
-	/* dropped: cannot be a valid datagram for the collector */
-	XTEL_XDP_DROP_UDP_LEN,		/* UDP length < 8 or beyond the frame */
-	XTEL_XDP_DROP_SHORT,		/* shorter than the plain/DTLS header */
-	XTEL_XDP_DROP_BAD_MAGIC,	/* plain */
-	XTEL_XDP_DROP_BAD_VERSION,	/* plain */
-	XTEL_XDP_DROP_BAD_TYPE,		/* plain */
-	XTEL_XDP_DROP_BAD_FLAGS,	/* plain: a flag version 1 does not define */
-	XTEL_XDP_DROP_BAD_LENGTH,	/* plain: payload_len != UDP length - 28 or > max */
-	XTEL_XDP_DROP_DTLS_TYPE,	/* DTLS record content type not 20..23 */
-	XTEL_XDP_DROP_DTLS_VERSION,	/* not 1.2, or 1.0 outside handshake/alert */
-	XTEL_XDP_DROP_DTLS_EPOCH,	/* application data in epoch 0 */
-	XTEL_XDP_DROP_DTLS_LENGTH,	/* record runs past the datagram */
-	XTEL_XDP_DROP_NOT_ALLOWED,	/* source not in the allowlist */
-	XTEL_XDP_DROP_RATELIMIT,	/* sessionless source over its token bucket */
-	XTEL_XDP_DROP_HS_GLOBAL,	/* all sessionless sources together over their limit */
-	XTEL_XDP_STAT_OUTCOMES,		/* number of outcome counters */
-	/* marks (not outcomes) */
-	XTEL_XDP_STAT_NO_SESSION = XTEL_XDP_STAT_OUTCOMES, /* DTLS, no peer entry, within bucket */
-	XTEL_XDP_STAT_CLIENTS_FULL,	/* xtel_clients full: datagram not counted per client */
+	XTEL_XDP_STATS(XTEL_XDP_STAT_ENUM_)
 	XTEL_XDP_STAT_MAX,
+	/* number of outcome counters (outcomes come first: the first mark) */
+	XTEL_XDP_STAT_OUTCOMES = 0 XTEL_XDP_STATS(XTEL_XDP_STAT_IS_OUTCOME_),
 };
 
 /* Value of the per-CPU stats array; userspace sums the CPUs. */

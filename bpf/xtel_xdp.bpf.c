@@ -7,19 +7,17 @@
  * source allowlist and a per-source token bucket for DTLS sources without a
  * session stop floods here, and the rest is counted per client and passed to
  * the kernel socket or redirected to an AF_XDP socket. Settings are rodata
- * (set by userspace/xdp.c before load); maps are described in
- * bpf/xtel_maps.h and docs/XDP.md.
+ * (set by the loader, userspace/xdp/, before load); maps are described in
+ * bpf/xtel_maps.h and docs/XDP.md. The header parsers are in bpf/parse.h;
+ * this file decides what each parse result means and counts it.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
-#include <linux/if_ether.h>
-#include <linux/in.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "parse.h"
+#include "ratelimit.h"
 #include "xtel_maps.h"
 
 /* Settings, fixed at load time so the verifier prunes the unused branches. */
@@ -90,11 +88,6 @@ struct {
 	__type(value, struct xtel_xdp_global);
 } xtel_hs_global SEC(".maps");
 
-struct vlan_hdr {
-	__be16 tci;
-	__be16 proto;
-};
-
 struct dtls_rec {
 	__u8 type;
 	__u8 version[2];
@@ -123,82 +116,6 @@ static __always_inline int count(enum xtel_xdp_stat idx, __u64 len, int verdict)
 static __always_inline void mark(enum xtel_xdp_stat idx, __u64 len)
 {
 	count(idx, len, 0);
-}
-
-/*
- * Token bucket in time units: a datagram costs 1e9/rate ns of credit, the
- * credit grows with elapsed time and is capped at burst datagrams. Coarse
- * monotonic time: a clock step cannot refill every bucket, and reading it
- * costs a few ns instead of ~25; its tick (1-4 ms) only makes the refill
- * come in steps, which the burst absorbs. Racing CPUs on one
- * bucket may both take the same credit; a source's flow normally sits on one
- * queue, and the error is one datagram per race, so no lock is taken.
- * Returns true when the datagram may pass.
- */
-static __always_inline bool bucket_take(const struct xtel_xdp_addr_key *key, __u64 now)
-{
-	__u64 cost = 1000000000ULL / cfg_hs_rate;
-	__u64 cap = cost * (cfg_hs_burst ? cfg_hs_burst : 1);
-	struct xtel_xdp_bucket *b = bpf_map_lookup_elem(&xtel_buckets, key);
-	__u64 credit;
-
-	if (!b) {
-		struct xtel_xdp_bucket nb = {
-			.credit_ns = cap - cost,
-			.last_ns = now,
-			.passed = 1,
-		};
-		/* a full LRU evicts the coldest source, which is what we want */
-		bpf_map_update_elem(&xtel_buckets, key, &nb, BPF_NOEXIST);
-		return true;
-	}
-	credit = b->credit_ns + (now - b->last_ns);
-	if (credit > cap)
-		credit = cap;
-	b->last_ns = now;
-	if (credit >= cost) {
-		b->credit_ns = credit - cost;
-		b->passed++;
-		return true;
-	}
-	b->credit_ns = credit;
-	b->dropped++;
-	return false;
-}
-
-/*
- * The aggregate limit for sessionless datagrams, as GCRA: a datagram at
- * time now may pass when the theoretical arrival time, advanced by one
- * cost, stays within burst costs of now. The state is one word shared by
- * all CPUs (a per-CPU split would cut the limit to rate/ncpus whenever the
- * flood lands on one queue), advanced by compare-and-swap; after a few lost
- * races under heavy contention the datagram counts as over the limit.
- */
-static __always_inline bool global_take(__u64 now)
-{
-	__u64 cost = 1000000000ULL / cfg_hs_global_rate;
-	__u64 window = cost * (cfg_hs_global_burst ? cfg_hs_global_burst : 1);
-	struct xtel_xdp_global *g;
-	__u32 zero = 0;
-	__u64 old;
-	int i;
-
-	g = bpf_map_lookup_elem(&xtel_hs_global, &zero);
-	if (!g)
-		return true;
-	old = g->tat_ns;
-	for (i = 0; i < 4; i++) {
-		__u64 t = old > now ? old : now;
-		__u64 prev;
-
-		if (t + cost - now > window)
-			return false;
-		prev = __sync_val_compare_and_swap(&g->tat_ns, old, t + cost);
-		if (prev == old)
-			return true;
-		old = prev;
-	}
-	return false;
 }
 
 /*
@@ -372,77 +289,47 @@ int xtel_xdp_prog(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u64 frame_len = data_end - data;
+	struct hdr_cursor nh = { .pos = data };
 	struct xtel_xdp_addr_key key = {};
-	struct ethhdr *eth = data;
+	struct ethhdr *eth;
 	struct udphdr *udp;
-	void *l3, *payload;
-	__u16 proto, ulen;
-	__u32 dlen;
+	void *payload;
+	int proto, ipproto, dlen, why;
 	bool v4;
-	int i, why;
 
-	if ((void *)(eth + 1) > data_end)
+	proto = parse_ethhdr(&nh, data_end, &eth);
+	if (proto < 0)
 		return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-	proto = eth->h_proto;
-	l3 = eth + 1;
-	/* up to two tags: 802.1ad outer (or a second 802.1Q), 802.1Q inner */
-	for (i = 0; i < 2; i++) {
-		struct vlan_hdr *vh = l3;
-
-		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if ((void *)(vh + 1) > data_end)
-			return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-		proto = vh->proto;
-		l3 = vh + 1;
-	}
-
 	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *iph = l3;
-		__u32 ihl;
+		struct iphdr *iph;
 
-		if ((void *)(iph + 1) > data_end)
+		ipproto = parse_iphdr(&nh, data_end, &iph);
+		if (ipproto < 0)
 			return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-		ihl = iph->ihl * 4;
-		if (ihl < sizeof(*iph))
-			return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-		if (iph->protocol != IPPROTO_UDP)
+		if (ipproto != IPPROTO_UDP)
 			return count(XTEL_XDP_STAT_NOT_OURS, frame_len, XDP_PASS);
-		/* MF or an offset: only the reassembled datagram can be judged */
-		if (iph->frag_off & bpf_htons(0x3fff))
+		if (ip_is_fragment(iph))
 			return count(XTEL_XDP_STAT_PASS_FRAGMENT, frame_len, XDP_PASS);
-		udp = l3 + ihl;
 		key.addr[10] = 0xff;
 		key.addr[11] = 0xff;
 		__builtin_memcpy(&key.addr[12], &iph->saddr, 4);
 		v4 = true;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6h = l3;
+		struct ipv6hdr *ip6h;
 
-		if ((void *)(ip6h + 1) > data_end)
+		ipproto = parse_ip6hdr(&nh, data_end, &ip6h);
+		if (ipproto < 0)
 			return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
-		if (ip6h->nexthdr != IPPROTO_UDP) {
-			switch (ip6h->nexthdr) {
-			case IPPROTO_HOPOPTS:
-			case IPPROTO_ROUTING:
-			case IPPROTO_FRAGMENT:
-			case IPPROTO_DSTOPTS:
-			case IPPROTO_AH:
-			case IPPROTO_MH:
-				/* telemetry never carries extension headers */
-				return count(XTEL_XDP_STAT_PASS_IPV6_EXT, frame_len, XDP_PASS);
-			default:
-				return count(XTEL_XDP_STAT_NOT_OURS, frame_len, XDP_PASS);
-			}
-		}
-		udp = (void *)(ip6h + 1);
+		if (ipproto != IPPROTO_UDP)
+			return count(ipv6_is_ext_hdr(ipproto) ? XTEL_XDP_STAT_PASS_IPV6_EXT
+							      : XTEL_XDP_STAT_NOT_OURS,
+				     frame_len, XDP_PASS);
 		__builtin_memcpy(key.addr, &ip6h->saddr, 16);
 		v4 = false;
 	} else {
 		return count(XTEL_XDP_STAT_NOT_OURS, frame_len, XDP_PASS);
 	}
-
-	if ((void *)(udp + 1) > data_end)
+	if (parse_udphdr(&nh, data_end, &udp) < 0)
 		return count(XTEL_XDP_STAT_PASS_BAD_L3, frame_len, XDP_PASS);
 	if (udp->dest != bpf_htons(cfg_port))
 		return count(XTEL_XDP_STAT_NOT_OURS, frame_len, XDP_PASS);
@@ -451,13 +338,10 @@ int xtel_xdp_prog(struct xdp_md *ctx)
 	key.port = bpf_ntohs(udp->source);
 	if (cfg_allowlist && !allowed(&key, v4))
 		return count(XTEL_XDP_DROP_NOT_ALLOWED, frame_len, XDP_DROP);
-
-	/* The UDP length, not the frame, bounds the datagram: frames get padded. */
-	ulen = bpf_ntohs(udp->len);
-	if (ulen < sizeof(*udp) || (void *)udp + ulen > data_end)
+	dlen = udp_payload_len(udp, data_end);
+	if (dlen < 0)
 		return count(XTEL_XDP_DROP_UDP_LEN, frame_len, XDP_DROP);
-	dlen = ulen - sizeof(*udp);
-	payload = udp + 1;
+	payload = nh.pos;
 
 	if (cfg_mode == XTEL_XDP_MODE_PLAIN) {
 		struct xtel_wire_hdr *h = payload;
@@ -485,9 +369,11 @@ int xtel_xdp_prog(struct xdp_md *ctx)
 		peer = bpf_map_lookup_elem(&xtel_peers, &key);
 		if (!peer) {
 			now = cfg_hs_rate || cfg_hs_global_rate ? bpf_ktime_get_coarse_ns() : 0;
-			if (cfg_hs_rate && !bucket_take(&key, now))
+			if (cfg_hs_rate &&
+			    !bucket_take(&xtel_buckets, &key, now, cfg_hs_rate, cfg_hs_burst))
 				return count(XTEL_XDP_DROP_RATELIMIT, frame_len, XDP_DROP);
-			if (cfg_hs_global_rate && !global_take(now))
+			if (cfg_hs_global_rate &&
+			    !gcra_take(&xtel_hs_global, now, cfg_hs_global_rate, cfg_hs_global_burst))
 				return count(XTEL_XDP_DROP_HS_GLOBAL, frame_len, XDP_DROP);
 			mark(XTEL_XDP_STAT_NO_SESSION, frame_len);
 			return deliver(ctx, frame_len, 0);

@@ -20,6 +20,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "frames.h"
 #include "xdp/xdp.h"
 
 static int checks, failed;
@@ -37,27 +38,19 @@ static int checks, failed;
 		}                                               \
 	} while (0)
 
-/* One valid plain INIT from client 1, IPv4, 70 bytes. */
-static size_t plain_frame(uint8_t *f)
-{
-	static const uint8_t hdr[] = {
-		2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00,
-		0x45, 0, 0, 56, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
-		0x9c, 0x40, 0x1e, 0x14, 0, 36, 0, 0,
-		0x58, 0x54, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1,
-	};
-
-	memset(f, 0, 70);
-	memcpy(f, hdr, sizeof(hdr));
-	return 70;
-}
+/* One valid plain INIT from client 1, IPv4: 70 bytes, a 28-byte datagram. */
+static const struct frame_spec plain_init = {
+	.ipv = 4,
+	.plain = { .type = XTEL_MSG_INIT, .client = 1 },
+};
 
 static int run_once(struct xtel_xdp *x)
 {
-	uint8_t f[128];
+	uint8_t f[FRAME_MAX];
+	size_t dlen;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .repeat = 1);
 
-	o.data_size_in = plain_frame(f);
+	o.data_size_in = frame_build(f, &plain_init, &dlen);
 	if (bpf_prog_test_run_opts(xtel_xdp_prog_fd(x), &o))
 		return -errno;
 	return o.retval;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fixture tables for the XDP program, run through BPF_PROG_TEST_RUN: each
- * row builds a frame (Ethernet, optional 802.1Q / QinQ tags, IPv4 with
- * options or IPv6, UDP, a plain or DTLS payload), runs it once, and checks
+ * row builds a frame with tests/lib/frames.h (Ethernet, optional 802.1Q /
+ * QinQ tags, IPv4 with options or IPv6, UDP, a plain or DTLS payload), runs
+ * it once, and checks
  * the verdict, that exactly the expected stats counter moved (by one packet
  * and the frame's bytes), and the per-client counters afterwards. Rows run
  * in order on one loaded program per configuration, so sequence state
@@ -25,168 +26,10 @@
 #include <bpf/libbpf.h>
 
 #include "common/clock.h"
+#include "frames.h"
 #include "xdp/xdp.h"
 
 enum { NONE = -1 };
-
-/* ---- frame builder ---- */
-
-struct plain_spec {
-	uint8_t type;			/* 0: no plain header */
-	uint32_t client;
-	uint64_t seq;
-	uint16_t body;			/* payload bytes after the header */
-	int16_t len_delta;		/* added to the payload_len field */
-	uint16_t magic;			/* 0: the real one */
-	uint8_t version;		/* 0: the real one */
-	uint16_t flags;
-};
-
-struct rec_spec {
-	uint8_t type;			/* 0: end of the list */
-	uint16_t version;
-	uint16_t epoch;
-	uint16_t len;			/* fragment bytes that follow */
-	int16_t len_delta;		/* added to the length field only */
-};
-
-struct frame_spec {
-	int vlans;			/* 0..3 tags */
-	int ipv;			/* 4, 6, or 0 for an ARP frame */
-	int ip_opts;			/* IPv4 option bytes, multiple of 4 */
-	int ihl;			/* 0: computed */
-	uint16_t frag;			/* IPv4 frag_off, host order */
-	int proto1;			/* IP protocol + 1 (0 is hop-by-hop); 0: UDP */
-	const char *src;		/* NULL: 198.18.0.2 / 2001:2::2 */
-	uint16_t sport, dport;		/* 0: 40000 / 7700 */
-	int udp_len_delta;		/* added to the UDP length field */
-	int pad;			/* bytes after the datagram, outside IP/UDP lengths */
-	int cut;			/* frame truncated to this many bytes (0: whole) */
-	struct plain_spec plain;
-	struct rec_spec recs[3];
-	int raw;			/* raw payload bytes (0xab) when no plain/records */
-	int trailing;			/* bytes after the DTLS records */
-};
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v >> 32);
-	put32(p + 4, v);
-}
-
-/* Builds the frame into buf; returns its length and the UDP payload length. */
-static size_t build(uint8_t *buf, const struct frame_spec *s, size_t *dlen_out)
-{
-	uint8_t *p = buf, *l3, *udp, *pl;
-	size_t dlen = 0, iphl, i;
-	int v;
-
-	memset(buf, 0, 2048);
-	memcpy(p, "\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02", 12);
-	p += 12;
-	for (v = 0; v < s->vlans; v++) {
-		/* outer tag of a QinQ stack is 802.1ad */
-		put16(p, s->vlans > 1 && v == 0 ? 0x88a8 : 0x8100);
-		put16(p + 2, 100 + v);
-		p += 4;
-	}
-	put16(p, s->ipv == 4 ? 0x0800 : s->ipv == 6 ? 0x86dd : 0x0806);
-	p += 2;
-	l3 = p;
-	if (s->ipv == 0) {
-		memset(p, 0x11, 28);
-		return p + 28 - buf;
-	}
-	iphl = s->ipv == 4 ? 20 + s->ip_opts : 40;
-	udp = l3 + iphl;
-	pl = udp + 8;
-
-	/* payload */
-	if (s->plain.type) {
-		const struct plain_spec *h = &s->plain;
-
-		put16(pl, h->magic ? h->magic : XTEL_WIRE_MAGIC);
-		pl[2] = h->version ? h->version : XTEL_WIRE_VERSION;
-		pl[3] = h->type;
-		put16(pl + 4, h->flags);
-		put16(pl + 6, h->body + h->len_delta);
-		put32(pl + 8, h->client);
-		put64(pl + 12, h->seq);
-		put64(pl + 20, 1700000000000000000ull);
-		memset(pl + 28, 'x', h->body);
-		dlen = 28 + h->body;
-	} else if (s->recs[0].type) {
-		for (i = 0; i < 3 && s->recs[i].type; i++) {
-			const struct rec_spec *r = &s->recs[i];
-			uint8_t *rp = pl + dlen;
-
-			rp[0] = r->type;
-			put16(rp + 1, r->version);
-			put16(rp + 3, r->epoch);
-			put32(rp + 5, 0);
-			put16(rp + 9, i + 1);
-			put16(rp + 11, r->len + r->len_delta);
-			memset(rp + 13, 0x5a, r->len);
-			dlen += 13 + r->len;
-		}
-		memset(pl + dlen, 0x16, s->trailing);
-		dlen += s->trailing;
-	} else {
-		memset(pl, 0xab, s->raw);
-		dlen = s->raw;
-	}
-
-	/* UDP */
-	put16(udp, s->sport ? s->sport : 40000);
-	put16(udp + 2, s->dport ? s->dport : 7700);
-	put16(udp + 4, 8 + dlen + s->udp_len_delta);
-	/* checksum 0: XDP does not verify it */
-
-	/* IP */
-	if (s->ipv == 4) {
-		struct in_addr a;
-
-		l3[0] = 0x40 | (s->ihl ? (size_t)s->ihl : iphl / 4);
-		put16(l3 + 2, iphl + 8 + dlen);
-		put16(l3 + 6, s->frag);
-		l3[8] = 64;
-		l3[9] = s->proto1 ? s->proto1 - 1 : IPPROTO_UDP;
-		inet_pton(AF_INET, s->src ? s->src : "198.18.0.2", &a);
-		memcpy(l3 + 12, &a, 4);
-		inet_pton(AF_INET, "198.18.0.1", &a);
-		memcpy(l3 + 16, &a, 4);
-		for (i = 0; i < (size_t)s->ip_opts; i++)
-			l3[20 + i] = 1;		/* NOP options */
-	} else {
-		struct in6_addr a;
-
-		l3[0] = 0x60;
-		put16(l3 + 4, 8 + dlen);
-		l3[6] = s->proto1 ? s->proto1 - 1 : IPPROTO_UDP;
-		l3[7] = 64;
-		inet_pton(AF_INET6, s->src ? s->src : "2001:2::2", &a);
-		memcpy(l3 + 8, &a, 16);
-		inet_pton(AF_INET6, "2001:2::1", &a);
-		memcpy(l3 + 24, &a, 16);
-	}
-	*dlen_out = dlen;
-	p = pl + dlen + s->pad;
-	if (s->cut)
-		return s->cut;
-	return p - buf;
-}
 
 /* ---- fixtures ---- */
 
@@ -425,8 +268,8 @@ static void run_rows(struct xtel_xdp *x, const char *table, const struct fixture
 	for (i = 0; i < n; i++) {
 		const struct fixture *r = &rows[i];
 		struct xtel_xdp_totals before, after;
-		uint8_t frame[2048];
-		size_t dlen = 0, len = build(frame, &r->f, &dlen);
+		uint8_t frame[FRAME_MAX];
+		size_t dlen = 0, len = frame_build(frame, &r->f, &dlen);
 		char name[160];
 		int verdict = -1, s, err;
 		int before_fail = failures;

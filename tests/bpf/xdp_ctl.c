@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
+#include "common/json.h"
 #include "xdp/afxdp.h"
 #include "xdp/xdp.h"
 
@@ -167,7 +169,7 @@ int main(int argc, char **argv)
 	struct xtel_xdp *x = NULL;
 	struct rx_state *st;
 	double duration = 0;
-	struct timespec t0, t;
+	uint64_t t0;
 	int c, err, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -241,7 +243,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "ready\n");
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = xtel_mono_ns();
 	while (!stop) {
 		if (ax) {
 			err = xtel_afxdp_poll(ax, 100, 256, on_pkt, st);
@@ -250,16 +252,27 @@ int main(int argc, char **argv)
 		} else {
 			usleep(50000);
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (duration > 0 && (t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 >= duration)
+		if (duration > 0 && (double)(xtel_mono_ns() - t0) / 1e9 >= duration)
 			break;
 	}
 	/* frames already in the RX rings still belong to this run */
 	while (ax && xtel_afxdp_poll(ax, 0, 256, on_pkt, st) > 0)
 		;
 
-	printf("{\"xdp\": ");
-	xtel_xdp_write_json(x, stdout);
+	{
+		struct xtel_xdp_totals tot;
+		json_t *stats;
+
+		err = xtel_xdp_read_totals(x, &tot);
+		if (err)
+			goto out;
+		stats = xtel_xdp_totals_json(&tot);
+		printf("{\"xdp\": {\"attach_mode\": \"%s\", \"stats\": ",
+		       xtel_xdp_attach_mode(x));
+		json_dumpf(stats, stdout, XTEL_JSON_FLAGS);
+		json_decref(stats);
+		printf("}");
+	}
 	if (ax) {
 		struct xtel_afxdp_stats as;
 

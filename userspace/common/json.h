@@ -49,12 +49,4 @@ void xtel_json_set(json_t *obj, const char *key, json_t *v);
  */
 int xtel_json_write_report(FILE *f, json_t *obj);
 
-/*
- * The hand-written writers these replace, kept only until their last
- * callers (the XDP section writer and the collector's summary) are
- * converted.
- */
-void xtel_json_str(FILE *f, const char *s);
-void xtel_json_double(FILE *f, double v);
-
 #endif /* XTEL_JSON_H */

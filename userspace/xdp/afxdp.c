@@ -29,6 +29,7 @@
 #include <xdp/xsk.h>
 
 #include "common/clock.h"
+#include "common/log.h"
 #include "xdp/afxdp.h"
 #include "xdp/xdp.h"
 
@@ -167,8 +168,7 @@ int xtel_afxdp_open(struct xtel_afxdp **out, struct xtel_xdp *xdp,
 		return xsks_fd;
 	nq = rx_queue_count(opts->ifname);
 	if (nq < 0) {
-		fprintf(stderr, "xtel: afxdp: error: cannot count RX queues of %s: %s\n",
-			opts->ifname, strerror(-nq));
+		pr_err("afxdp: cannot count RX queues of %s: %s", opts->ifname, strerror(-nq));
 		return nq;
 	}
 	if (nq > MAX_SOCKETS)
@@ -180,17 +180,17 @@ int xtel_afxdp_open(struct xtel_afxdp **out, struct xtel_xdp *xdp,
 	for (i = 0; i < nq; i++) {
 		err = queue_open(&a->q[i], opts->ifname, i, frames, opts->force_copy, xsks_fd);
 		if (err) {
-			fprintf(stderr, "xtel: afxdp: error: AF_XDP socket on %s queue %d: %s%s\n",
-				opts->ifname, i, strerror(-err),
-				err == -EPERM ? " (needs CAP_NET_RAW and CAP_BPF, or root)" : "");
+			pr_err("afxdp: AF_XDP socket on %s queue %d: %s%s", opts->ifname, i,
+			       strerror(-err),
+			       err == -EPERM ? " (needs CAP_NET_RAW and CAP_BPF, or root)" : "");
 			goto err_close;
 		}
 		a->n = i + 1;
 	}
 	a->tai_offset_ns = -(int64_t)xtel_xdp_tai_to_realtime(0);
 	if (!opts->quiet)
-		fprintf(stderr, "xtel: afxdp: %u socket%s on %s (%s mode), %u frames each\n",
-			a->n, a->n == 1 ? "" : "s", opts->ifname, xtel_afxdp_bind_mode(a), frames);
+		pr_info("afxdp: %u socket%s on %s (%s mode), %u frames each", a->n,
+			a->n == 1 ? "" : "s", opts->ifname, xtel_afxdp_bind_mode(a), frames);
 	*out = a;
 	return 0;
 

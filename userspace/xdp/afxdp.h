@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * AF_XDP receive path: one XSK per RX queue of the collector's interface,
- * fed by the XDP program's redirect (userspace/xdp.h with afxdp = true).
+ * fed by the XDP program's redirect (xdp/xdp.h with afxdp = true).
  * Each frame is parsed (Ethernet, VLAN, IPv4/IPv6, UDP) and its UDP payload,
  * source address and arrival time are handed to a callback, so the
  * collector runs the same decode, DTLS and accounting as on its io_uring

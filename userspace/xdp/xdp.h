@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "bpf/xtel_maps.h"
 
 #define XTEL_XDP_DEFAULT_PIN_DIR "/sys/fs/bpf/xtel"
@@ -112,10 +114,9 @@ uint64_t xtel_xdp_mono_to_realtime(uint64_t mono_ns);
 uint64_t xtel_xdp_tai_to_realtime(uint64_t tai_ns);
 
 /*
- * Writes the "xdp" object of the collector's summary JSON (the value only,
- * no key and no trailing newline): interface, attach mode, pin dir, settings,
- * every stat, and the number of clients seen.
+ * Every counter of t as {"name": {"packets": N, "bytes": N}, ...}, in
+ * XTEL_XDP_STATS order (a new reference; NULL only when out of memory).
  */
-int xtel_xdp_write_json(struct xtel_xdp *x, FILE *f);
+json_t *xtel_xdp_totals_json(const struct xtel_xdp_totals *t);
 
 #endif /* XTEL_XDP_H */

@@ -89,14 +89,13 @@ static json_t *client_json(const struct xtel_view_client *vc)
 static void xdp_json(json_t *root, const struct xtel_view_xdp *x,
 		     const struct xtel_config *cfg)
 {
-	json_t *o, *stats, *clients;
+	json_t *o, *clients;
 
 	if (!x->on) {
 		xtel_json_set(root, "xdp", json_false());
 		return;
 	}
 	o = json_object();
-	stats = json_object();
 	xtel_json_set(o, "interface", xtel_json_text(cfg->iface));
 	xtel_json_set(o, "attach_mode", xtel_json_text(x->attach_mode));
 	xtel_json_set(o, "pin_dir", xtel_json_text(x->pin_dir));
@@ -111,14 +110,7 @@ static void xdp_json(json_t *root, const struct xtel_view_xdp *x,
 	xtel_json_set(o, "handshake_global_burst",
 		      json_integer(x->opts.handshake_global_burst));
 	xtel_json_set(o, "clients", xtel_json_u64(x->n_clients));
-	for (int i = 0; i < XTEL_XDP_STAT_MAX; i++) {
-		json_t *s = json_object();
-
-		xtel_json_set(s, "packets", xtel_json_u64(x->totals.packets[i]));
-		xtel_json_set(s, "bytes", xtel_json_u64(x->totals.bytes[i]));
-		xtel_json_set(stats, xtel_xdp_stat_name(i), s);
-	}
-	xtel_json_set(o, "stats", stats);
+	xtel_json_set(o, "stats", xtel_xdp_totals_json(&x->totals));
 	xtel_json_set(root, "xdp", o);
 
 	/* As pinned: cumulative over the runs that reused the maps. */
