@@ -184,35 +184,30 @@ static void add_metrics(struct scratch *s, const struct xtel_client *c,
 	}
 }
 
-int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
-		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
-		       struct xtel_snapshot *out)
+/*
+ * Every published record of every registry as (client id, registry,
+ * index), sorted by id so a client seen by several workers is adjacent.
+ * Each registry's count is read once: records published after this point
+ * wait for the next snapshot.
+ */
+static int collect_refs(struct xtel_registry *const *regs, unsigned int n,
+			struct ref **out, size_t *n_out, uint64_t *registry_full)
 {
-	struct ref *refs = NULL;
-	uint32_t *counts = NULL;
-	struct scratch *s = NULL;
-	struct xtel_metric_snap *pool = NULL;
-	size_t n_refs = 0, cap = 0, n_pool = 0, pool_cap = 0;
-	uint32_t n_clients = 0;
-	uint64_t now_ivl = xtel_interval_current();
-	int err = -ENOMEM;
+	size_t cap = 0, n_refs = 0;
+	uint32_t *counts = calloc(n ? n : 1, sizeof(*counts));
+	struct ref *refs;
 
-	memset(out, 0, sizeof(*out));
-	out->taken_ns = now_ns;
-
-	/* One count per registry, read once: records published after this
-	 * point wait for the next snapshot. */
-	counts = calloc(n ? n : 1, sizeof(*counts));
 	if (!counts)
-		goto out;
+		return -ENOMEM;
 	for (unsigned int r = 0; r < n; r++) {
 		counts[r] = xtel_registry_count(regs[r]);
 		cap += counts[r];
 	}
 	refs = malloc((cap ? cap : 1) * sizeof(*refs));
-	s = calloc(1, sizeof(*s));
-	if (!refs || !s)
-		goto out;
+	if (!refs) {
+		free(counts);
+		return -ENOMEM;
+	}
 	for (unsigned int r = 0; r < n; r++) {
 		for (uint32_t i = 0; i < counts[r]; i++) {
 			refs[n_refs].id = xtel_registry_record(regs[r], i)->c.client_id;
@@ -220,118 +215,167 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 			refs[n_refs].idx = i;
 			n_refs++;
 		}
-		out->registry_full +=
+		*registry_full +=
 			__atomic_load_n(&regs[r]->registry_full, __ATOMIC_RELAXED);
 	}
+	free(counts);
 	qsort(refs, n_refs, sizeof(*refs), ref_cmp);
-	for (size_t i = 0; i < n_refs; i++)
-		if (i == 0 || refs[i].id != refs[i - 1].id)
-			n_clients++;
+	*out = refs;
+	*n_out = n_refs;
+	return 0;
+}
 
+/*
+ * Copy and merge the records refs[*i..] of one client into d (counters,
+ * latency summary, metrics in s->msnap) and fold its latency into the
+ * total; *i moves past them. Returns 0 or -ENOMEM.
+ */
+static int read_client(struct scratch *s, struct xtel_registry *const *regs,
+		       const struct ref *refs, size_t n_refs, size_t *i,
+		       bool final, uint64_t now_ivl, struct xtel_client_snap *d)
+{
+	uint32_t id = refs[*i].id;
+
+	memset(d, 0, sizeof(*d));
+	d->client_id = id;
+	s->n_msnap = 0;
+	if (*i + 1 == n_refs || refs[*i + 1].id != id) {
+		/* The common case: one worker saw this client. Its copied
+		 * histogram is summarised as is, no merge. */
+		xtel_record_read(xtel_registry_record(regs[refs[*i].reg],
+						      refs[*i].idx),
+				 &s->rec, s->blocks, s->keys);
+		add_counters(d, &s->rec, final);
+		add_metrics(s, &s->rec, now_ivl);
+		xtel_latency_summary(&s->rec.lat, &d->lat);
+		(*i)++;
+		return xtel_latency_merge(&s->total, &s->rec.lat) ? -ENOMEM : 0;
+	}
+	xtel_latency_reset(&s->merged);
+	for (; *i < n_refs && refs[*i].id == id; (*i)++) {
+		const struct xtel_record *rec = xtel_registry_record(
+			regs[refs[*i].reg], refs[*i].idx);
+
+		xtel_record_read(rec, &s->rec, s->blocks, s->keys);
+		add_counters(d, &s->rec, final);
+		if (xtel_latency_merge(&s->merged, &s->rec.lat))
+			return -ENOMEM;
+		add_metrics(s, &s->rec, now_ivl);
+	}
+	xtel_latency_summary(&s->merged, &d->lat);
+	return xtel_latency_merge(&s->total, &s->merged) ? -ENOMEM : 0;
+}
+
+/* The metric snapshots of every client, in one allocation. */
+struct metric_pool {
+	struct xtel_metric_snap *v;
+	size_t n, cap;
+};
+
+/*
+ * Append the client's finished metrics (s->msnap, means still sums) to the
+ * pool. d->metrics gets the offset: the pool may still move, so pointers
+ * are set once it is complete.
+ */
+static int pool_add(struct metric_pool *p, struct scratch *s,
+		    struct xtel_client_snap *d)
+{
+	if (!s->n_msnap)
+		return 0;
+	if (p->n + s->n_msnap > p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 1024;
+		struct xtel_metric_snap *nv;
+
+		while (ncap < p->n + s->n_msnap)
+			ncap *= 2;
+		nv = realloc(p->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		p->v = nv;
+		p->cap = ncap;
+	}
+	for (uint32_t k = 0; k < s->n_msnap; k++) {
+		struct xtel_metric_snap *m = &s->msnap[k];
+
+		m->mean = m->count ? m->mean / (double)m->count : 0;
+	}
+	memcpy(p->v + p->n, s->msnap, s->n_msnap * sizeof(*p->v));
+	d->metrics = (struct xtel_metric_snap *)(uintptr_t)p->n;
+	d->n_metrics = s->n_msnap;
+	p->n += s->n_msnap;
+	return 0;
+}
+
+/* Fold one client's figures into the totals (latency is merged apart). */
+static void add_to_total(struct xtel_client_snap *t,
+			 const struct xtel_client_snap *d)
+{
+	t->epochs += d->epochs;
+	t->received += d->received;
+	t->bytes += d->bytes;
+	t->lost += d->lost;
+	t->pending += d->pending;
+	t->duplicates += d->duplicates;
+	t->reordered += d->reordered;
+	t->too_late += d->too_late;
+	for (unsigned int k = 0; k <= XTEL_MSG_TYPE_MAX; k++)
+		t->by_type[k] += d->by_type[k];
+	if (d->first_seen_ns && (t->first_seen_ns == 0 ||
+				 d->first_seen_ns < t->first_seen_ns))
+		t->first_seen_ns = d->first_seen_ns;
+	if (d->last_seen_ns > t->last_seen_ns)
+		t->last_seen_ns = d->last_seen_ns;
+	if (d->highest_seq > t->highest_seq)
+		t->highest_seq = d->highest_seq;
+	t->metrics_dropped += d->metrics_dropped;
+}
+
+int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
+		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
+		       struct xtel_snapshot *out)
+{
+	struct ref *refs = NULL;
+	struct scratch *s = NULL;
+	struct metric_pool pool = { 0 };
+	size_t n_refs = 0, i = 0;
+	uint32_t n_clients = 0, c;
+	uint64_t now_ivl = xtel_interval_current();
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	out->taken_ns = now_ns;
+	err = collect_refs(regs, n, &refs, &n_refs, &out->registry_full);
+	if (err)
+		return err;
+	err = -ENOMEM;
+	for (size_t k = 0; k < n_refs; k++)
+		if (k == 0 || refs[k].id != refs[k - 1].id)
+			n_clients++;
+	s = calloc(1, sizeof(*s));
 	out->clients = calloc(n_clients ? n_clients : 1, sizeof(*out->clients));
-	if (!out->clients)
+	if (!s || !out->clients)
 		goto out;
 	xtel_latency_init(&s->merged);
 	xtel_latency_init(&s->total);
 
-	for (size_t i = 0, c = 0; i < n_refs; c++) {
+	for (c = 0; i < n_refs; c++) {
 		struct xtel_client_snap *d = &out->clients[c];
-		uint32_t id = refs[i].id;
 
-		memset(d, 0, sizeof(*d));
-		d->client_id = id;
-		s->n_msnap = 0;
-		if (i + 1 == n_refs || refs[i + 1].id != id) {
-			/* The common case: one worker saw this client. Its
-			 * copied histogram is summarised as is, no merge. */
-			xtel_record_read(xtel_registry_record(regs[refs[i].reg],
-							      refs[i].idx),
-					 &s->rec, s->blocks, s->keys);
-			add_counters(d, &s->rec, final);
-			add_metrics(s, &s->rec, now_ivl);
-			xtel_latency_summary(&s->rec.lat, &d->lat);
-			if (xtel_latency_merge(&s->total, &s->rec.lat))
-				goto out;
-			i++;
-		} else {
-			xtel_latency_reset(&s->merged);
-			for (; i < n_refs && refs[i].id == id; i++) {
-				const struct xtel_record *rec = xtel_registry_record(
-					regs[refs[i].reg], refs[i].idx);
-
-				xtel_record_read(rec, &s->rec, s->blocks, s->keys);
-				add_counters(d, &s->rec, final);
-				if (xtel_latency_merge(&s->merged, &s->rec.lat))
-					goto out;
-				add_metrics(s, &s->rec, now_ivl);
-			}
-			xtel_latency_summary(&s->merged, &d->lat);
-			if (xtel_latency_merge(&s->total, &s->merged))
-				goto out;
-		}
+		if (read_client(s, regs, refs, n_refs, &i, final, now_ivl, d) ||
+		    pool_add(&pool, s, d))
+			goto out;
 		d->stale = now_ns > d->last_seen_ns &&
 			   now_ns - d->last_seen_ns > stale_after_ns;
-		if (s->n_msnap) {
-			if (n_pool + s->n_msnap > pool_cap) {
-				/* Pointers into the pool are set at the end,
-				 * so growing it here is safe. */
-				size_t ncap = pool_cap ? pool_cap * 2 : 1024;
-				struct xtel_metric_snap *np;
-
-				while (ncap < n_pool + s->n_msnap)
-					ncap *= 2;
-				np = realloc(pool, ncap * sizeof(*pool));
-				if (!np)
-					goto out;
-				pool = np;
-				pool_cap = ncap;
-			}
-			for (uint32_t k = 0; k < s->n_msnap; k++) {
-				struct xtel_metric_snap *m = &s->msnap[k];
-
-				if (m->count)
-					m->mean /= (double)m->count;
-				else
-					m->mean = 0;
-			}
-			memcpy(pool + n_pool, s->msnap,
-			       s->n_msnap * sizeof(*pool));
-			/* Remember the offset; turned into a pointer below. */
-			d->metrics = (struct xtel_metric_snap *)(uintptr_t)n_pool;
-			d->n_metrics = s->n_msnap;
-			n_pool += s->n_msnap;
-		}
-		{
-			struct xtel_client_snap *t = &out->total;
-
-			t->epochs += d->epochs;
-			t->received += d->received;
-			t->bytes += d->bytes;
-			t->lost += d->lost;
-			t->pending += d->pending;
-			t->duplicates += d->duplicates;
-			t->reordered += d->reordered;
-			t->too_late += d->too_late;
-			for (unsigned int k = 0; k <= XTEL_MSG_TYPE_MAX; k++)
-				t->by_type[k] += d->by_type[k];
-			if (d->first_seen_ns && (t->first_seen_ns == 0 ||
-						 d->first_seen_ns < t->first_seen_ns))
-				t->first_seen_ns = d->first_seen_ns;
-			if (d->last_seen_ns > t->last_seen_ns)
-				t->last_seen_ns = d->last_seen_ns;
-			if (d->highest_seq > t->highest_seq)
-				t->highest_seq = d->highest_seq;
-			t->metrics_dropped += d->metrics_dropped;
-		}
+		add_to_total(&out->total, d);
 	}
-	for (uint32_t c = 0; c < n_clients; c++)
+	for (c = 0; c < n_clients; c++)
 		if (out->clients[c].n_metrics)
 			out->clients[c].metrics =
-				pool + (uintptr_t)out->clients[c].metrics;
+				pool.v + (uintptr_t)out->clients[c].metrics;
 	xtel_latency_summary(&s->total, &out->total.lat);
 	out->n_clients = n_clients;
-	out->metrics_pool = pool;
-	pool = NULL;
+	out->metrics_pool = pool.v;
+	pool.v = NULL;
 	err = 0;
 out:
 	if (err) {
@@ -342,10 +386,9 @@ out:
 		xtel_latency_destroy(&s->merged);
 		xtel_latency_destroy(&s->total);
 	}
-	free(pool);
+	free(pool.v);
 	free(s);
 	free(refs);
-	free(counts);
 	return err;
 }
 
