@@ -108,16 +108,124 @@ static void check_handshakes(struct xtel_lg_run *run)
 				 failed, cfg->clients, first->id, first->hs_error);
 }
 
+/* The DATA payload: --payload-size bytes, or the compiled template. */
+static int prepare_payload(struct xtel_lg_run *run)
+{
+	const struct xtel_lg_config *cfg = run->cfg;
+	char err[256];
+
+	if (cfg->payload_size) {
+		if (xtel_lg_payload_fixed(&run->payload, cfg->payload_size)) {
+			pr_err("--payload-size: cannot build %u bytes",
+			       cfg->payload_size);
+			return XTEL_LG_EXIT_USAGE;
+		}
+	} else if (xtel_lg_payload_compile(&run->payload, cfg->payload_template ?
+					   cfg->payload_template : default_payload,
+					   err, sizeof(err))) {
+		pr_err("invalid value '%s' for --payload: %s",
+		       cfg->payload_template, err);
+		return XTEL_LG_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Start the sender threads (and the flood's) with every signal blocked, so
+ * only main takes SIGINT/SIGTERM and its sleeps are the ones cut short.
+ * Returns whether the flood thread runs.
+ */
+static int start_threads(struct xtel_lg_run *run, uint32_t n_threads,
+			 pthread_t *flood_tid)
+{
+	const struct xtel_lg_config *cfg = run->cfg;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int flood_started = 0, ret;
+	sigset_t all, old;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (uint32_t t = 0; t < n_threads; t++) {
+		struct xtel_lg_thread *th = &run->threads[t];
+		uint32_t per = cfg->clients / n_threads, extra = cfg->clients % n_threads;
+
+		th->run = run;
+		th->index = t;
+		th->first_client = t * per + (t < extra ? t : extra);
+		th->n_clients = per + (t < extra);
+		ret = pthread_create(&th->tid, NULL, xtel_lg_sender_main, th);
+		if (ret) {
+			/* The barrier counts on every thread: give up hard. */
+			pr_err("cannot start thread %u: %s", t, strerror(ret));
+			_exit(XTEL_LG_EXIT_RUNTIME);
+		}
+		th->started = 1;
+	}
+	if (cfg->flood_pps > 0) {
+		ret = pthread_create(flood_tid, NULL, xtel_lg_flood_main, run);
+		if (ret) {
+			pr_err("cannot start the flood thread: %s", strerror(ret));
+			atomic_store(&run->stop, 1);
+		} else {
+			flood_started = 1;
+		}
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return flood_started;
+}
+
+/*
+ * Walk the senders through their phases (handshakes, INIT, DATA) and print
+ * progress once a second until the senders and the flood are done.
+ */
+static void wait_run(struct xtel_lg_run *run, uint32_t n_threads,
+		     int flood_started)
+{
+	const struct xtel_lg_config *cfg = run->cfg;
+	struct xtel_lg_progress prog = { 0 };
+
+	if (n_threads) {
+		pthread_barrier_wait(&run->start_barrier);	/* handshakes done */
+		run->hs_end_ns = xtel_mono_ns();
+		if (run->dtls)
+			check_handshakes(run);
+		pthread_barrier_wait(&run->start_barrier);	/* go: INIT */
+		pthread_barrier_wait(&run->start_barrier);	/* INITs sent */
+		run->t0_ns = xtel_mono_ns();
+		pthread_barrier_wait(&run->start_barrier);	/* go: DATA */
+	}
+
+	prog.last_ns = 0;
+	for (uint64_t next = xtel_mono_ns() + 1000000000ull;;) {
+		uint64_t now;
+		int senders_left = atomic_load(&run->senders_done) < (int)n_threads;
+		int flood_left = flood_started && !run->flood.end_ns;
+
+		if (!senders_left && !flood_left)
+			break;
+		now = xtel_mono_ns();
+		if (now >= next) {
+			if (!cfg->quiet)
+				xtel_lg_progress_line(run, &prog, now);
+			next += 1000000000ull;
+			continue;
+		}
+		if (!prog.last_ns && !cfg->quiet)
+			xtel_lg_progress_line(run, &prog, now);	/* baseline */
+		xtel_lg_sleep_until(now + 50000000ull < next ? now + 50000000ull : next);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct xtel_lg_run run;
 	struct xtel_lg_config cfg;
-	struct xtel_lg_progress prog = { 0 };
 	pthread_t flood_tid;
 	int flood_started = 0, code = XTEL_LG_EXIT_OK, ret;
 	uint32_t n_threads = 0;
-	sigset_t all, old;
-	char err[256];
 	FILE *json_out = NULL;
 
 	xtel_log_setup("loadgen", XTEL_LOG_INFO);
@@ -134,19 +242,9 @@ int main(int argc, char **argv)
 	run.run_start_ns = xtel_mono_ns();
 	xtel_lg_fault_cfg_init(&run.fault, &cfg);
 
-	if (cfg.payload_size) {
-		if (xtel_lg_payload_fixed(&run.payload, cfg.payload_size)) {
-			pr_err("--payload-size: cannot build %u bytes",
-				cfg.payload_size);
-			return XTEL_LG_EXIT_USAGE;
-		}
-	} else if (xtel_lg_payload_compile(&run.payload, cfg.payload_template ?
-					   cfg.payload_template : default_payload,
-					   err, sizeof(err))) {
-		pr_err("invalid value '%s' for --payload: %s",
-			cfg.payload_template, err);
-		return XTEL_LG_EXIT_USAGE;
-	}
+	code = prepare_payload(&run);
+	if (code)
+		return code;
 	/* Client sockets, the flood's, and a few for stdio, the report, OpenSSL. */
 	if (raise_fd_limit(cfg.clients + (cfg.flood_pps > 0 ? XTEL_LG_FLOOD_SOCKETS : 0) + 32))
 		return XTEL_LG_EXIT_RUNTIME;
@@ -199,70 +297,8 @@ int main(int argc, char **argv)
 		goto out_flood;
 	}
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* Only main takes signals, so its sleeps are the ones cut short. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (uint32_t t = 0; t < n_threads; t++) {
-		struct xtel_lg_thread *th = &run.threads[t];
-		uint32_t per = cfg.clients / n_threads, extra = cfg.clients % n_threads;
-
-		th->run = &run;
-		th->index = t;
-		th->first_client = t * per + (t < extra ? t : extra);
-		th->n_clients = per + (t < extra);
-		ret = pthread_create(&th->tid, NULL, xtel_lg_sender_main, th);
-		if (ret) {
-			/* The barrier counts on every thread: give up hard. */
-			pr_err("cannot start thread %u: %s", t, strerror(ret));
-			_exit(XTEL_LG_EXIT_RUNTIME);
-		}
-		th->started = 1;
-	}
-	if (cfg.flood_pps > 0) {
-		ret = pthread_create(&flood_tid, NULL, xtel_lg_flood_main, &run);
-		if (ret) {
-			pr_err("cannot start the flood thread: %s", strerror(ret));
-			atomic_store(&run.stop, 1);
-		} else {
-			flood_started = 1;
-		}
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-
-	if (n_threads) {
-		pthread_barrier_wait(&run.start_barrier);	/* handshakes done */
-		run.hs_end_ns = xtel_mono_ns();
-		if (run.dtls)
-			check_handshakes(&run);
-		pthread_barrier_wait(&run.start_barrier);	/* go: INIT */
-		pthread_barrier_wait(&run.start_barrier);	/* INITs sent */
-		run.t0_ns = xtel_mono_ns();
-		pthread_barrier_wait(&run.start_barrier);	/* go: DATA */
-	}
-
-	prog.last_ns = 0;
-	for (uint64_t next = xtel_mono_ns() + 1000000000ull;;) {
-		uint64_t now;
-		int senders_left = atomic_load(&run.senders_done) < (int)n_threads;
-		int flood_left = flood_started && !run.flood.end_ns;
-
-		if (!senders_left && !flood_left)
-			break;
-		now = xtel_mono_ns();
-		if (now >= next) {
-			if (!cfg.quiet)
-				xtel_lg_progress_line(&run, &prog, now);
-			next += 1000000000ull;
-			continue;
-		}
-		if (!prog.last_ns && !cfg.quiet)
-			xtel_lg_progress_line(&run, &prog, now);	/* baseline */
-		xtel_lg_sleep_until(now + 50000000ull < next ? now + 50000000ull : next);
-	}
+	flood_started = start_threads(&run, n_threads, &flood_tid);
+	wait_run(&run, n_threads, flood_started);
 	for (uint32_t t = 0; t < n_threads; t++)
 		pthread_join(run.threads[t].tid, NULL);
 	if (flood_started)
