@@ -26,6 +26,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/xtel_wire.h"
+#include "frames.h"
 #include "xdp/xdp.h"
 
 struct bench_case {
@@ -35,54 +37,6 @@ struct bench_case {
 	size_t len;
 	int verdict;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-/* Ethernet + IPv4 + UDP from 198.18.0.2:40000 to 198.18.0.1:dport. */
-static size_t frame4(uint8_t *f, uint16_t sport, uint16_t dport, const uint8_t *pl, size_t plen)
-{
-	static const uint8_t eth_ip[] = {
-		2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00,
-		0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 0, 2, 198, 18, 0, 1,
-	};
-
-	memcpy(f, eth_ip, sizeof(eth_ip));
-	put16(f + 16, 20 + 8 + plen);
-	put16(f + 34, sport);
-	put16(f + 36, dport);
-	put16(f + 38, 8 + plen);
-	put16(f + 40, 0);
-	memcpy(f + 42, pl, plen);
-	return 42 + plen;
-}
-
-static size_t plain_payload(uint8_t *p, uint16_t magic, uint8_t type, size_t body)
-{
-	memset(p, 0, 28 + body);
-	put16(p, magic);
-	p[2] = XTEL_WIRE_VERSION;
-	p[3] = type;
-	put16(p + 6, body);
-	p[11] = 1;		/* client 1 */
-	p[19] = 5;		/* seq 5 */
-	memset(p + 28, 'a', body);
-	return 28 + body;
-}
-
-static size_t dtls_payload(uint8_t *p, uint8_t type, uint16_t version, uint16_t epoch, size_t len)
-{
-	memset(p, 0, 13 + len);
-	p[0] = type;
-	put16(p + 1, version);
-	put16(p + 3, epoch);
-	put16(p + 11, len);
-	memset(p + 13, 0x5a, len);
-	return 13 + len;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -143,7 +97,6 @@ int main(int argc, char **argv)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	int empty_fd = -1;
-	uint8_t pl[256];
 	int json = 0, c, err, mode;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -161,17 +114,33 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	cases[0].len = frame4(cases[0].frame, 40000, 7700, pl,
-			      plain_payload(pl, XTEL_WIRE_MAGIC, XTEL_MSG_DATA, 64));
-	cases[1].len = frame4(cases[1].frame, 40000, 7700, pl,
-			      dtls_payload(pl, 23, 0xfefd, 1, 100));
-	/* huge rates keep the bucket and the global limit from running dry
-	 * during the run, so every iteration takes the full passing path */
-	cases[2].len = frame4(cases[2].frame, 40001, 7700, pl,
-			      dtls_payload(pl, 22, 0xfeff, 0, 180));
-	cases[3].len = frame4(cases[3].frame, 40000, 7700, pl,
-			      plain_payload(pl, 0x5855, XTEL_MSG_DATA, 64));
-	cases[4].len = frame4(cases[4].frame, 40000, 53, pl, 60);
+	/* The frames of the bpf tier's fixtures (tests/lib/frames.h). */
+	{
+		const struct frame_spec specs[5] = {
+			{ .ipv = 4, .plain = { .type = XTEL_MSG_DATA, .client = 1,
+					       .seq = 5, .body = 64 } },
+			{ .ipv = 4, .recs = { { .type = XTEL_DTLS_CT_APPDATA,
+						.version = XTEL_DTLS_V12, .epoch = 1,
+						.len = 100 } } },
+			/* huge rates keep the bucket and the global limit from
+			 * running dry during the run, so every iteration takes
+			 * the full passing path */
+			{ .ipv = 4, .sport = 40001,
+			  .recs = { { .type = XTEL_DTLS_CT_HANDSHAKE,
+				      .version = XTEL_DTLS_V10, .len = 180 } } },
+			{ .ipv = 4, .plain = { .type = XTEL_MSG_DATA, .client = 1,
+					       .seq = 5, .body = 64,
+					       .magic = 0x5855 } },
+			{ .ipv = 4, .dport = 53, .raw = 60 },
+		};
+		uint8_t frame[FRAME_MAX];
+		size_t dlen;
+
+		for (i = 0; i < n; i++) {
+			cases[i].len = frame_build(frame, &specs[i], &dlen);
+			memcpy(cases[i].frame, frame, cases[i].len);
+		}
+	}
 
 	for (mode = 0; mode < 2; mode++) {
 		struct xtel_xdp_opts o = { .no_pin = true, .quiet = true, .dtls = mode,

@@ -8,25 +8,8 @@
 #include <string.h>
 
 #include "bpf/xtel_wire.h"
+#include "common/bytes.h"
 #include "frames.h"
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v >> 32);
-	put32(p + 4, v);
-}
 
 size_t frame_build(uint8_t *buf, const struct frame_spec *s, size_t *dlen_out)
 {
@@ -39,11 +22,11 @@ size_t frame_build(uint8_t *buf, const struct frame_spec *s, size_t *dlen_out)
 	p += 12;
 	for (v = 0; v < s->vlans; v++) {
 		/* outer tag of a QinQ stack is 802.1ad */
-		put16(p, s->vlans > 1 && v == 0 ? 0x88a8 : 0x8100);
-		put16(p + 2, 100 + v);
+		xtel_store_be16(p, s->vlans > 1 && v == 0 ? 0x88a8 : 0x8100);
+		xtel_store_be16(p + 2, 100 + v);
 		p += 4;
 	}
-	put16(p, s->ipv == 4 ? 0x0800 : s->ipv == 6 ? 0x86dd : 0x0806);
+	xtel_store_be16(p, s->ipv == 4 ? 0x0800 : s->ipv == 6 ? 0x86dd : 0x0806);
 	p += 2;
 	l3 = p;
 	if (s->ipv == 0) {
@@ -58,14 +41,14 @@ size_t frame_build(uint8_t *buf, const struct frame_spec *s, size_t *dlen_out)
 	if (s->plain.type) {
 		const struct plain_spec *h = &s->plain;
 
-		put16(pl, h->magic ? h->magic : XTEL_WIRE_MAGIC);
+		xtel_store_be16(pl, h->magic ? h->magic : XTEL_WIRE_MAGIC);
 		pl[2] = h->version ? h->version : XTEL_WIRE_VERSION;
 		pl[3] = h->type;
-		put16(pl + 4, h->flags);
-		put16(pl + 6, h->body + h->len_delta);
-		put32(pl + 8, h->client);
-		put64(pl + 12, h->seq);
-		put64(pl + 20, 1700000000000000000ull);
+		xtel_store_be16(pl + 4, h->flags);
+		xtel_store_be16(pl + 6, h->body + h->len_delta);
+		xtel_store_be32(pl + 8, h->client);
+		xtel_store_be64(pl + 12, h->seq);
+		xtel_store_be64(pl + 20, 1700000000000000000ull);
 		memset(pl + 28, 'x', h->body);
 		dlen = 28 + h->body;
 	} else if (s->recs[0].type) {
@@ -74,11 +57,11 @@ size_t frame_build(uint8_t *buf, const struct frame_spec *s, size_t *dlen_out)
 			uint8_t *rp = pl + dlen;
 
 			rp[0] = r->type;
-			put16(rp + 1, r->version);
-			put16(rp + 3, r->epoch);
-			put32(rp + 5, 0);
-			put16(rp + 9, i + 1);
-			put16(rp + 11, r->len + r->len_delta);
+			xtel_store_be16(rp + 1, r->version);
+			xtel_store_be16(rp + 3, r->epoch);
+			xtel_store_be32(rp + 5, 0);
+			xtel_store_be16(rp + 9, i + 1);
+			xtel_store_be16(rp + 11, r->len + r->len_delta);
 			memset(rp + 13, 0x5a, r->len);
 			dlen += 13 + r->len;
 		}
@@ -90,16 +73,16 @@ size_t frame_build(uint8_t *buf, const struct frame_spec *s, size_t *dlen_out)
 	}
 
 	/* UDP */
-	put16(udp, s->sport ? s->sport : 40000);
-	put16(udp + 2, s->dport ? s->dport : 7700);
-	put16(udp + 4, 8 + dlen + s->udp_len_delta);
+	xtel_store_be16(udp, s->sport ? s->sport : 40000);
+	xtel_store_be16(udp + 2, s->dport ? s->dport : 7700);
+	xtel_store_be16(udp + 4, 8 + dlen + s->udp_len_delta);
 	/* checksum 0: XDP does not verify it */
 
 	/* IP */
 	if (s->ipv == 4) {
 		l3[0] = 0x40 | (s->ihl ? (size_t)s->ihl : iphl / 4);
-		put16(l3 + 2, iphl + 8 + dlen);
-		put16(l3 + 6, s->frag);
+		xtel_store_be16(l3 + 2, iphl + 8 + dlen);
+		xtel_store_be16(l3 + 6, s->frag);
 		l3[8] = 64;
 		l3[9] = s->proto1 ? s->proto1 - 1 : IPPROTO_UDP;
 		inet_pton(AF_INET, s->src ? s->src : "198.18.0.2", l3 + 12);
@@ -108,7 +91,7 @@ size_t frame_build(uint8_t *buf, const struct frame_spec *s, size_t *dlen_out)
 			l3[20 + i] = 1;		/* NOP options */
 	} else {
 		l3[0] = 0x60;
-		put16(l3 + 4, 8 + dlen);
+		xtel_store_be16(l3 + 4, 8 + dlen);
 		l3[6] = s->proto1 ? s->proto1 - 1 : IPPROTO_UDP;
 		l3[7] = 64;
 		inet_pton(AF_INET6, s->src ? s->src : "2001:2::2", l3 + 8);
