@@ -43,6 +43,17 @@ testbed_up() {
 	"$tb" up >/dev/null || { echo "FAIL testbed.sh up"; exit 1; }
 }
 
+# Datagrams the veth pair dropped before any XDP program saw them (the
+# generator's TX and the collector's RX drop counters, summed). Under a
+# flood the veth ring can overflow; an exact equation across the link
+# must count these, as bench/ does for its "nic" loss.
+veth_drops() {
+	local tx rx
+	tx=$(ip netns exec "$XTEL_NS_GEN" cat "/sys/class/net/$XTEL_GEN_IF/statistics/tx_dropped")
+	rx=$(ip netns exec "$XTEL_NS_COL" cat "/sys/class/net/$XTEL_COL_IF/statistics/rx_dropped")
+	echo $((tx + rx))
+}
+
 in_col() { ip netns exec "$XTEL_NS_COL" "$@"; }
 in_gen() { ip netns exec "$XTEL_NS_GEN" "$@"; }
 
