@@ -29,6 +29,7 @@
 #include <openssl/x509v3.h>
 
 #include "bpf/xtel_wire.h"
+#include "common/clock.h"
 #include "dtls/dgram_bio.h"
 #include "dtls/dtls.h"
 
@@ -269,19 +270,24 @@ static uint64_t ssl_timer_deadline(SSL *ssl, uint64_t now)
 
 	if (DTLSv1_get_timeout(ssl, &tv) != 1)
 		return UINT64_MAX;
-	return now + (uint64_t)tv.tv_sec * 1000000000ull +
+	return now + (uint64_t)tv.tv_sec * XTEL_NS_PER_SEC +
 	       (uint64_t)tv.tv_usec * 1000ull;
 }
+
+/*
+ * The AEAD parts of an encrypted record (RFC 5288, RFC 7905): every record
+ * ends in a 16-byte tag; GCM records also start with an 8-byte explicit
+ * nonce, ChaCha20-Poly1305 records have none.
+ */
+enum {
+	AEAD_TAG = 16,
+	GCM_EXPLICIT = 8,
+};
 
 /*
  * Bytes an encrypted record carries besides its plaintext: GCM's explicit
  * nonce and tag, or ChaCha20-Poly1305's tag. 0 while no cipher is known.
  */
-enum {
-	REC_HDR_LEN = 13,
-	AEAD_OVERHEAD_GCM = 8 + 16,
-	AEAD_OVERHEAD_CHACHA = 16,
-};
 
 static size_t ssl_record_overhead(const SSL *ssl)
 {
@@ -292,9 +298,9 @@ static size_t ssl_record_overhead(const SSL *ssl)
 	switch (SSL_CIPHER_get_cipher_nid(c)) {
 	case NID_aes_128_gcm:
 	case NID_aes_256_gcm:
-		return AEAD_OVERHEAD_GCM;
+		return GCM_EXPLICIT + AEAD_TAG;
 	case NID_chacha20_poly1305:
-		return AEAD_OVERHEAD_CHACHA;
+		return AEAD_TAG;
 	default:
 		return 0;
 	}
@@ -315,13 +321,13 @@ static bool has_short_record(const unsigned char *d, size_t len,
 
 	if (overhead == 0)
 		return false;
-	while (off + REC_HDR_LEN <= len) {
+	while (off + XTEL_DTLS_HDR_LEN <= len) {
 		const unsigned char *r = d + off;
 		size_t flen = (size_t)r[11] << 8 | r[12];
 
 		if ((r[3] != 0 || r[4] != 0) && flen < overhead)
 			return true;
-		off += REC_HDR_LEN + flen;
+		off += XTEL_DTLS_HDR_LEN + flen;
 	}
 	return false;
 }
@@ -714,10 +720,9 @@ enum {
 	REPLAY_WINDOW = 64,
 };
 
-#define NS_PER_SEC 1000000000ull
-#define DEFAULT_IDLE_TIMEOUT (60 * NS_PER_SEC)
-#define DEFAULT_HANDSHAKE_TIMEOUT (10 * NS_PER_SEC)
-#define DEFAULT_COOKIE_PERIOD (30 * NS_PER_SEC)
+#define DEFAULT_IDLE_TIMEOUT (60 * XTEL_NS_PER_SEC)
+#define DEFAULT_HANDSHAKE_TIMEOUT (10 * XTEL_NS_PER_SEC)
+#define DEFAULT_COOKIE_PERIOD (30 * XTEL_NS_PER_SEC)
 
 const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS] = {
 	"cookie_sent", "cookie_bad", "bad_hello", "half_open_full",
@@ -1000,7 +1005,7 @@ static void srv_log(struct xtel_dtls_server *srv, const char *fmt, ...)
 static void srv_log(struct xtel_dtls_server *srv, const char *fmt, ...)
 {
 	char msg[512];
-	uint64_t second = srv->now / NS_PER_SEC;
+	uint64_t second = srv->now / XTEL_NS_PER_SEC;
 	va_list ap;
 	int n = 0;
 
@@ -1649,10 +1654,6 @@ done:
  */
 
 enum {
-	AEAD_TAG = 16,
-	GCM_EXPLICIT = 8,
-	DTLS12_MAJOR = 0xfe,
-	DTLS12_MINOR = 0xfd,
 	ALERT_FATAL = 2,
 	ALERT_CLOSE_NOTIFY = 0,
 };
@@ -1913,8 +1914,8 @@ static int own_seal(struct own_rl *rl, uint8_t type, const unsigned char *pt,
 	if (XTEL_DTLS_HDR_LEN + flen > cap)
 		return -1;
 	out[0] = type;
-	out[1] = DTLS12_MAJOR;
-	out[2] = DTLS12_MINOR;
+	out[1] = XTEL_DTLS_V12 >> 8;
+	out[2] = XTEL_DTLS_V12 & 0xff;
 	out[3] = 0;
 	out[4] = 1;			/* epoch */
 	for (int i = 0; i < 6; i++)
@@ -1989,7 +1990,7 @@ static void own_records(struct xtel_dtls_server *srv, struct session *s,
 			break;
 		}
 		off += XTEL_DTLS_HDR_LEN + flen;
-		if (r[1] != DTLS12_MAJOR || r[2] != DTLS12_MINOR) {
+		if ((r[1] << 8 | r[2]) != XTEL_DTLS_V12) {
 			srv->st.bad_record++;
 			continue;
 		}
@@ -2099,7 +2100,7 @@ static unsigned int half_open_from_source(const struct xtel_dtls_server *srv,
 static bool evict_silent(struct xtel_dtls_server *srv)
 {
 	for (struct session *s = srv->half_open.head; s != NULL; s = s->next) {
-		if (s->started + NS_PER_SEC > srv->now)
+		if (s->started + XTEL_NS_PER_SEC > srv->now)
 			break;		/* oldest first: the rest are younger */
 		if (!s->second_flight) {
 			srv->st.half_open_evicted++;
