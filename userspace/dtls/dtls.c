@@ -725,15 +725,21 @@ enum {
 #define DEFAULT_COOKIE_PERIOD (30 * XTEL_NS_PER_SEC)
 
 const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS] = {
-	"cookie_sent", "cookie_bad", "bad_hello", "half_open_full",
-	"sessions_full", "handshakes_started", "handshakes_ok",
-	"handshake_failed", "handshake_timeout", "retransmits",
-	"unknown_peer", "records_rx", "bad_record", "replay",
-	"client_id_mismatch", "close_notify_rx", "close_notify_tx",
-	"session_errors", "sessions_expired", "sessions_replaced",
-	"malformed", "cookie_rand_failed", "record_layer_fallback",
-	"half_open_source_full", "half_open_evicted",
+#define STAT_NAME(e, name, help) [XTEL_DTLS_STAT_##e] = #name,
+	XTEL_DTLS_SERVER_STATS(STAT_NAME)
+#undef STAT_NAME
 };
+
+const char *const xtel_dtls_server_stat_help[XTEL_DTLS_SERVER_NSTATS] = {
+#define STAT_HELP(e, name, help) [XTEL_DTLS_STAT_##e] = help,
+	XTEL_DTLS_SERVER_STATS(STAT_HELP)
+#undef STAT_HELP
+};
+
+/* Callers read the struct as an array indexed by the enum. */
+_Static_assert(sizeof(struct xtel_dtls_server_stats) ==
+	       XTEL_DTLS_SERVER_NSTATS * sizeof(uint64_t),
+	       "one uint64_t per XTEL_DTLS_SERVER_STATS entry");
 
 /* Address and port in one fixed-size, zero-padded hash key. */
 struct peer_key {

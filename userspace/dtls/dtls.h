@@ -249,52 +249,83 @@ struct xtel_dtls_server_cfg {
 };
 
 /*
- * Counters, each for one reason. xtel_dtls_server_stat_names[i] names the
- * i-th field (the struct is exactly XTEL_DTLS_SERVER_NSTATS uint64_t).
+ * The server's counters, one table: X(ENUM, name, help) per counter, each
+ * for one reason. The enum (XTEL_DTLS_STAT_<ENUM>), the fields of struct
+ * xtel_dtls_server_stats (in this order, exactly XTEL_DTLS_SERVER_NSTATS
+ * uint64_t), xtel_dtls_server_stat_names and xtel_dtls_server_stat_help all
+ * expand from it, so a counter is one line and none of them can drift. The
+ * names are keys of the collector's report and --summary-json
+ * (docs/COLLECTOR.md): add at the end, never rename.
  */
-struct xtel_dtls_server_stats {
-	uint64_t cookie_sent;		/* HelloVerifyRequest sent */
-	uint64_t cookie_bad;		/* ClientHello with a wrong/stale cookie */
-	uint64_t bad_hello;		/* handshake datagram dropped by the listener */
-	uint64_t half_open_full;	/* valid cookie refused: half-open cap
-					 * (and no silent one to evict) */
-	uint64_t sessions_full;		/* valid cookie refused: session cap */
-	uint64_t handshakes_started;	/* cookie verified, session created */
-	uint64_t handshakes_ok;
-	uint64_t handshake_failed;	/* OpenSSL error or bad certificate */
-	uint64_t handshake_timeout;	/* not finished in handshake_timeout */
-	uint64_t retransmits;		/* server flights re-sent: timeout, or
-					 * the client repeating its last flight */
-	uint64_t unknown_peer;		/* non-handshake record without session */
-	uint64_t records_rx;		/* application records delivered */
-	uint64_t bad_record;		/* record dropped by DTLS (bad MAC...) */
-	uint64_t replay;		/* record seen before or below the window */
-	uint64_t client_id_mismatch;	/* header client_id != certificate's */
-	uint64_t close_notify_rx;
-	uint64_t close_notify_tx;
-	uint64_t session_errors;	/* established session ended by an error/alert */
-	uint64_t sessions_expired;	/* idle_timeout */
-	uint64_t sessions_replaced;	/* a new handshake from a known address
-					 * completed (the old session served
-					 * until then) */
-	uint64_t malformed;		/* shorter than a DTLS record header */
-	uint64_t cookie_rand_failed;	/* RAND_bytes failed at a cookie secret
-					 * rotation (the old secret is kept; none
-					 * yet: handshakes refused) */
-	uint64_t record_layer_fallback;	/* built-in record layer could not
-					 * take over: the session keeps
-					 * OpenSSL's (logged) */
-	uint64_t half_open_source_full;	/* valid cookie refused: the source
-					 * (IPv4 address, IPv6 /64) has
-					 * max_half_open_per_source */
-	uint64_t half_open_evicted;	/* half-open handshake dropped for a new
-					 * one: table full, it had sent nothing
-					 * but its ClientHello for 1 s */
+#define XTEL_DTLS_SERVER_STATS(X)					\
+	X(COOKIE_SENT, cookie_sent, "HelloVerifyRequest sent")		\
+	X(COOKIE_BAD, cookie_bad,					\
+	  "ClientHello with a wrong or stale cookie")			\
+	X(BAD_HELLO, bad_hello,						\
+	  "handshake datagram dropped by the listener")			\
+	X(HALF_OPEN_FULL, half_open_full,				\
+	  "valid cookie refused: half-open cap (and no silent one "	\
+	  "to evict)")							\
+	X(SESSIONS_FULL, sessions_full,					\
+	  "valid cookie refused: session cap")				\
+	X(HANDSHAKES_STARTED, handshakes_started,			\
+	  "cookie verified, session created")				\
+	X(HANDSHAKES_OK, handshakes_ok, "handshakes completed")		\
+	X(HANDSHAKE_FAILED, handshake_failed,				\
+	  "handshake ended by an OpenSSL error or a bad certificate")	\
+	X(HANDSHAKE_TIMEOUT, handshake_timeout,				\
+	  "handshake not finished within handshake_timeout")		\
+	X(RETRANSMITS, retransmits,					\
+	  "server flights re-sent: timeout, or the client repeating "	\
+	  "its last flight")						\
+	X(UNKNOWN_PEER, unknown_peer,					\
+	  "non-handshake record without a session")			\
+	X(RECORDS_RX, records_rx, "application records delivered")	\
+	X(BAD_RECORD, bad_record,					\
+	  "record dropped by DTLS (bad MAC, wrong epoch or version, "	\
+	  "truncated)")							\
+	X(REPLAY, replay, "record seen before or below the window")	\
+	X(CLIENT_ID_MISMATCH, client_id_mismatch,			\
+	  "record whose header client_id is not the certificate's")	\
+	X(CLOSE_NOTIFY_RX, close_notify_rx, "close_notify received")	\
+	X(CLOSE_NOTIFY_TX, close_notify_tx, "close_notify sent")	\
+	X(SESSION_ERRORS, session_errors,				\
+	  "established session ended by an error or alert")		\
+	X(SESSIONS_EXPIRED, sessions_expired,				\
+	  "sessions ended by idle_timeout")				\
+	X(SESSIONS_REPLACED, sessions_replaced,				\
+	  "a new handshake from a known address completed (the old "	\
+	  "session served until then)")					\
+	X(MALFORMED, malformed, "shorter than a DTLS record header")	\
+	X(COOKIE_RAND_FAILED, cookie_rand_failed,			\
+	  "RAND_bytes failed at a cookie secret rotation (the old "	\
+	  "secret is kept; none yet: handshakes refused)")		\
+	X(RECORD_LAYER_FALLBACK, record_layer_fallback,			\
+	  "built-in record layer could not take over: the session "	\
+	  "keeps OpenSSL's (logged)")					\
+	X(HALF_OPEN_SOURCE_FULL, half_open_source_full,			\
+	  "valid cookie refused: the source (IPv4 address, IPv6 /64) "	\
+	  "has max_half_open_per_source")				\
+	X(HALF_OPEN_EVICTED, half_open_evicted,				\
+	  "half-open handshake dropped for a new one: table full, it "	\
+	  "had sent nothing but its ClientHello for 1 s")
+
+enum xtel_dtls_server_stat {
+#define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,
+	XTEL_DTLS_SERVER_STATS(XTEL_DTLS_STAT_ENUM_)
+#undef XTEL_DTLS_STAT_ENUM_
+	XTEL_DTLS_SERVER_NSTATS
 };
 
-enum { XTEL_DTLS_SERVER_NSTATS = sizeof(struct xtel_dtls_server_stats) /
-				 sizeof(uint64_t) };
+struct xtel_dtls_server_stats {
+#define XTEL_DTLS_STAT_FIELD_(e, name, help) uint64_t name;
+	XTEL_DTLS_SERVER_STATS(XTEL_DTLS_STAT_FIELD_)
+#undef XTEL_DTLS_STAT_FIELD_
+};
+
+/* Indexed by enum xtel_dtls_server_stat. */
 extern const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS];
+extern const char *const xtel_dtls_server_stat_help[XTEL_DTLS_SERVER_NSTATS];
 
 /* Load credentials and build the server. Errors: see the top of this file. */
 int xtel_dtls_server_new(struct xtel_dtls_server **out,
