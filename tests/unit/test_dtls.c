@@ -36,6 +36,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "common/log.h"
 #include "dtls/dgram_bio.h"
 #include "dtls/dtls.h"
 #include "wire/wire.h"
@@ -152,8 +153,6 @@ struct net {
 	unsigned char seen[MAX_CLIENTS + 1][K_RECORDS + 1];
 	uint32_t last_id;
 	int decode_errors;
-	int log_lines;
-	char last_log[512];
 	struct mode mode;	/* the server's record layer */
 	/*
 	 * Non-zero: pump() hands the server each client address inside a
@@ -211,12 +210,21 @@ static void srv_data(void *arg, uint32_t client_id, const struct sockaddr *peer,
 		n->seen[client_id][m.seq]++;
 }
 
-static void srv_log(void *arg, const char *msg)
-{
-	struct net *n = arg;
+/*
+ * Messages of the DTLS code (common/log.h), captured instead of printed:
+ * how many since the running test's net was made, and the last one.
+ */
+static struct {
+	int lines;
+	char last[512];
+} logs;
 
-	n->log_lines++;
-	snprintf(n->last_log, sizeof(n->last_log), "%s", msg);
+static void log_capture(void *arg, enum xtel_log_level level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	logs.lines++;
+	snprintf(logs.last, sizeof(logs.last), "%s", msg);
 }
 
 static void set_mode(void **state)
@@ -241,8 +249,6 @@ static struct xtel_dtls_server_cfg base_cfg(struct net *n)
 		.send_arg = n,
 		.on_data = srv_data,
 		.data_arg = n,
-		.log = srv_log,
-		.log_arg = n,
 		.openssl_records = cur_mode.openssl_records,
 		.ciphers = cur_mode.ciphers,
 	};
@@ -260,10 +266,10 @@ static struct net *net_create_mode(const struct mode *m,
 {
 	struct net *n;
 	struct xtel_dtls_server_cfg cfg;
-	char err[XTEL_DTLS_ERR_LEN] = "";
 	int r;
 
 	cur_mode = *m;
+	logs.lines = 0;
 	n = calloc(1, sizeof(*n));
 	assert_non_null(n);
 	cfg = base_cfg(n);
@@ -273,13 +279,12 @@ static struct net *net_create_mode(const struct mode *m,
 	assert_non_null(n->q);
 	if (tweak)
 		tweak(&cfg);
-	r = xtel_dtls_server_new(&n->srv, &cfg, err, sizeof(err));
+	r = xtel_dtls_server_new(&n->srv, &cfg);
 	if (r)
-		fail_msg("server: %d %s", r, err);
-	r = xtel_dtls_client_ctx_new(&n->cctx, cert("ca.crt"), NULL, NULL, err,
-				     sizeof(err));
+		fail_msg("server: %d %s", r, logs.last);
+	r = xtel_dtls_client_ctx_new(&n->cctx, cert("ca.crt"), NULL, NULL);
 	if (r)
-		fail_msg("client ctx: %d %s", r, err);
+		fail_msg("client ctx: %d %s", r, logs.last);
 	N = n;
 	return n;
 }
@@ -333,15 +338,14 @@ static int add_client_ctx(struct net *n, struct xtel_dtls_client_ctx *ctx,
 {
 	int i = n->ncl++;
 	struct tclient *t = &n->cl[i];
-	char err[XTEL_DTLS_ERR_LEN];
 
 	assert_true(i < MAX_CLIENTS);
 	client_addr(t, i);
 	if (crt != NULL) {
-		int r = xtel_dtls_identity_load(&t->id, cert(crt), cert(key),
-						err, sizeof(err));
+		int r = xtel_dtls_identity_load(&t->id, cert(crt), cert(key));
+
 		if (r)
-			fail_msg("identity %s: %d %s", crt, r, err);
+			fail_msg("identity %s: %d %s", crt, r, logs.last);
 	}
 	assert_int_equal(xtel_dtls_client_new(&t->c, ctx, t->id, server_name,
 					      0), 0);
@@ -485,7 +489,7 @@ static void test_handshake_and_stats(void **state)
 	assert_int_equal(st.unknown_peer, 0);
 	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
 	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
-	assert_string_equal(xtel_dtls_server_last_error(n->srv), "");
+	assert_int_equal(logs.lines, 0);	/* no failure was reported */
 	assert_string_equal(xtel_dtls_client_error(n->cl[0].c), "");
 	/* No timer runs once established, except the idle timer. */
 	assert_int_equal(xtel_dtls_client_next_timeout(n->cl[0].c), UINT64_MAX);
@@ -565,15 +569,15 @@ static void expect_rejected(const char *crt, const char *key,
 	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
 	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
 					       n->cl[0].addr_len, NULL), -ENOENT);
-	if (strstr(xtel_dtls_server_last_error(n->srv), server_reason) == NULL)
-		fail_msg("server reason '%s', want '%s'",
-			 xtel_dtls_server_last_error(n->srv), server_reason);
+	if (strstr(logs.last, server_reason) == NULL)
+		fail_msg("server reason '%s', want '%s'", logs.last,
+			 server_reason);
 	if (strstr(xtel_dtls_client_error(n->cl[0].c), client_reason) == NULL)
 		fail_msg("client reason '%s', want '%s'",
 			 xtel_dtls_client_error(n->cl[0].c), client_reason);
 	/* The failure was logged once, naming the peer and the reason. */
-	assert_int_equal(n->log_lines, 1);
-	assert_non_null(strstr(n->last_log, server_reason));
+	assert_int_equal(logs.lines, 1);
+	assert_non_null(strstr(logs.last, server_reason));
 	net_free(n);
 }
 
@@ -719,7 +723,6 @@ static void test_client_checks_server(void **state)
 {
 	struct net *n = net_create(state, NULL);
 	struct xtel_dtls_client_ctx *rogue;
-	char err[XTEL_DTLS_ERR_LEN];
 
 	set_mode(state);
 	/* Wrong name: the server's SAN lists 198.18.0.1, not .9. */
@@ -732,7 +735,7 @@ static void test_client_checks_server(void **state)
 
 	/* A client trusting another CA refuses the server. */
 	assert_int_equal(xtel_dtls_client_ctx_new(&rogue,
-		cert("bad/rogue-ca.crt"), NULL, NULL, err, sizeof(err)), 0);
+		cert("bad/rogue-ca.crt"), NULL, NULL), 0);
 	add_client_ctx(n, rogue, "client-2.crt", "client-2.key", "localhost");
 	pump(n);
 	assert_int_equal(xtel_dtls_client_state(n->cl[1].c),
@@ -895,8 +898,8 @@ static void test_cookie_rand_failure(void **state)
 	assert_int_equal(st.cookie_sent, 0);
 	assert_int_equal(st.bad_hello, 1);
 	assert_int_equal(st.handshakes_started, 0);
-	assert_int_equal(n->log_lines, 1);
-	assert_non_null(strstr(n->last_log, "refusing new handshakes"));
+	assert_int_equal(logs.lines, 1);
+	assert_non_null(strstr(logs.last, "refusing new handshakes"));
 
 	/* RAND recovers: the client's retransmitted hello gets a cookie. */
 	rand_fail = false;
@@ -909,7 +912,7 @@ static void test_cookie_rand_failure(void **state)
 	rand_fail = true;
 	advance(n, 20 * NS);
 	assert_int_equal(stats(n).cookie_rand_failed, 2);
-	assert_non_null(strstr(n->last_log, "keeping the previous"));
+	assert_non_null(strstr(logs.last, "keeping the previous"));
 	add_client(n, 2);
 	pump(n);
 	rand_fail = false;
@@ -1636,35 +1639,35 @@ static void test_load_errors(void **state)
 	struct xtel_dtls_server *srv = NULL;
 	struct xtel_dtls_identity *id = NULL;
 	struct xtel_dtls_client_ctx *cctx = NULL;
-	char err[XTEL_DTLS_ERR_LEN];
+	const char *err = logs.last;	/* the last message logged */
 	char garbage[512];
 	FILE *f;
 
 	set_mode(state);
 	cfg.cert_file = cert("nope.crt");
-	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -ENOENT);
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOENT);
 	assert_non_null(strstr(err, "cannot read certificate"));
 	assert_non_null(strstr(err, "nope.crt"));
 
 	cfg = base_cfg(NULL);
 	cfg.key_file = cert("nope.key");
-	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -ENOENT);
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOENT);
 	assert_non_null(strstr(err, "cannot read private key"));
 
 	cfg = base_cfg(NULL);
 	cfg.key_file = cert("client-1.key");
-	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)),
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg),
 			 -EKEYREJECTED);
 	assert_non_null(strstr(err, "does not match"));
 
 	cfg = base_cfg(NULL);
 	cfg.ca_file = cert("nope-ca.crt");
-	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -ENOENT);
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOENT);
 	assert_non_null(strstr(err, "cannot read CA"));
 
 	cfg = base_cfg(NULL);
 	cfg.ca_file = cert("ca.key");	/* readable, but no certificate */
-	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -ENOMSG);
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOMSG);
 	assert_non_null(strstr(err, "no usable certificate"));
 
 	snprintf(garbage, sizeof(garbage), "%s/garbage.pem", certdir);
@@ -1674,27 +1677,27 @@ static void test_load_errors(void **state)
 	fclose(f);
 	cfg = base_cfg(NULL);
 	cfg.cert_file = garbage;
-	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -EBADMSG);
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -EBADMSG);
 	cfg = base_cfg(NULL);
 	cfg.key_file = garbage;
-	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -EBADMSG);
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -EBADMSG);
 	cfg = base_cfg(NULL);
 	cfg.send = NULL;
-	assert_int_equal(xtel_dtls_server_new(&srv, &cfg, err, sizeof(err)), -EINVAL);
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -EINVAL);
 	assert_null(srv);
 
 	assert_int_equal(xtel_dtls_identity_load(&id, cert("client-1.crt"),
-		cert("client-2.key"), err, sizeof(err)), -EKEYREJECTED);
+		cert("client-2.key")), -EKEYREJECTED);
 	assert_null(id);
 	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("nope-ca.crt"),
-		NULL, NULL, err, sizeof(err)), -ENOENT);
+		NULL, NULL), -ENOENT);
 	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("ca.crt"),
-		cert("client-1.crt"), cert("server.key"), err, sizeof(err)),
+		cert("client-1.crt"), cert("server.key")),
 		-EKEYREJECTED);
 	assert_null(cctx);
 	/* The ctx identity is used by clients made without their own. */
 	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("ca.crt"),
-		cert("client-3.crt"), cert("client-3.key"), err, sizeof(err)), 0);
+		cert("client-3.crt"), cert("client-3.key")), 0);
 	{
 		struct net *n = net_create(state, NULL);
 		struct tclient *t = &n->cl[n->ncl];
@@ -2155,8 +2158,8 @@ static void test_record_layer_fallback(void **state)
 	assert_established(n, 0, 1);
 	assert_int_equal(stats(n).record_layer_fallback, 1);
 	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 0);
-	assert_int_equal(n->log_lines, 1);
-	assert_non_null(strstr(n->last_log, "keeps OpenSSL's record layer"));
+	assert_int_equal(logs.lines, 1);
+	assert_non_null(strstr(logs.last, "keeps OpenSSL's record layer"));
 	send_record(n, 0, 1, 1);
 	pump(n);
 	assert_int_equal(n->delivered, 1);
@@ -2376,6 +2379,7 @@ int main(int argc, char **argv)
 		run(cmd);
 		return 1;
 	}
+	xtel_log_set_sink(log_capture, NULL);
 	fails = cmocka_run_group_tests_name("dtls", tests, NULL, NULL);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", certdir);
 	run(cmd);

@@ -30,6 +30,7 @@
 
 #include "bpf/xtel_wire.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "dtls/dgram_bio.h"
 #include "dtls/dtls.h"
 
@@ -51,20 +52,6 @@ struct xtel_dtls_identity {
 	EVP_PKEY *key;
 };
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || err_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
 /* The reason string of OpenSSL's most recent error ("" when none). */
 static const char *openssl_reason(void)
 {
@@ -74,21 +61,19 @@ static const char *openssl_reason(void)
 }
 
 /* Open a file for PEM parsing; a failure keeps open()'s errno. */
-static int open_pem(const char *what, const char *path, FILE **out,
-		    char *err, size_t err_len)
+static int open_pem(const char *what, const char *path, FILE **out)
 {
 	FILE *f;
 
 	if (path == NULL) {
-		set_err(err, err_len, "no %s file given", what);
+		pr_err("no %s file given", what);
 		return -EINVAL;
 	}
 	f = fopen(path, "r");
 	if (f == NULL) {
 		int e = errno;
 
-		set_err(err, err_len, "cannot read %s %s: %s", what, path,
-			strerror(e));
+		pr_err("cannot read %s %s: %s", what, path, strerror(e));
 		return -e;
 	}
 	*out = f;
@@ -96,47 +81,47 @@ static int open_pem(const char *what, const char *path, FILE **out,
 }
 
 int xtel_dtls_identity_load(struct xtel_dtls_identity **out,
-			    const char *cert_file, const char *key_file,
-			    char *err, size_t err_len)
+			    const char *cert_file, const char *key_file)
 {
 	struct xtel_dtls_identity *id;
 	FILE *f = NULL;
 	int ret;
 
 	id = calloc(1, sizeof(*id));
-	if (id == NULL)
+	if (id == NULL) {
+		pr_err("out of memory");
 		return -ENOMEM;
+	}
 
-	ret = open_pem("certificate", cert_file, &f, err, err_len);
+	ret = open_pem("certificate", cert_file, &f);
 	if (ret)
 		goto fail;
 	ERR_clear_error();
 	id->cert = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (id->cert == NULL) {
-		set_err(err, err_len, "%s: not a PEM certificate (%s)",
-			cert_file, openssl_reason());
+		pr_err("%s: not a PEM certificate (%s)", cert_file,
+		       openssl_reason());
 		ret = -EBADMSG;
 		goto fail;
 	}
 
-	ret = open_pem("private key", key_file, &f, err, err_len);
+	ret = open_pem("private key", key_file, &f);
 	if (ret)
 		goto fail;
 	ERR_clear_error();
 	id->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
 	if (id->key == NULL) {
-		set_err(err, err_len, "%s: not a PEM private key (%s)",
-			key_file, openssl_reason());
+		pr_err("%s: not a PEM private key (%s)", key_file,
+		       openssl_reason());
 		ret = -EBADMSG;
 		goto fail;
 	}
 
 	if (X509_check_private_key(id->cert, id->key) != 1) {
-		set_err(err, err_len,
-			"private key %s does not match certificate %s",
-			key_file, cert_file);
+		pr_err("private key %s does not match certificate %s",
+		       key_file, cert_file);
 		ret = -EKEYREJECTED;
 		goto fail;
 	}
@@ -159,39 +144,36 @@ void xtel_dtls_identity_free(struct xtel_dtls_identity *id)
 }
 
 /* Load the CA bundle peers' certificates must chain to. */
-static int ctx_load_ca(SSL_CTX *ctx, const char *ca_file, char *err,
-		       size_t err_len)
+static int ctx_load_ca(SSL_CTX *ctx, const char *ca_file)
 {
 	FILE *f = NULL;
 	int ret;
 
 	/* Probe readability first so a missing file gets its own errno. */
-	ret = open_pem("CA", ca_file, &f, err, err_len);
+	ret = open_pem("CA", ca_file, &f);
 	if (ret)
 		return ret;
 	fclose(f);
 	ERR_clear_error();
 	if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1) {
-		set_err(err, err_len, "CA %s: no usable certificate (%s)",
-			ca_file, openssl_reason());
+		pr_err("CA %s: no usable certificate (%s)", ca_file,
+		       openssl_reason());
 		ERR_clear_error();
 		return -ENOMSG;
 	}
 	return 0;
 }
 
-static int ctx_use_identity(SSL_CTX *ctx, const struct xtel_dtls_identity *id,
-			    char *err, size_t err_len)
+static int ctx_use_identity(SSL_CTX *ctx, const struct xtel_dtls_identity *id)
 {
 	if (SSL_CTX_use_certificate(ctx, id->cert) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, id->key) != 1) {
-		set_err(err, err_len, "certificate rejected (%s)",
-			openssl_reason());
+		pr_err("certificate rejected (%s)", openssl_reason());
 		ERR_clear_error();
 		return -EBADMSG;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		set_err(err, err_len, "private key does not match certificate");
+		pr_err("private key does not match certificate");
 		ERR_clear_error();
 		return -EKEYREJECTED;
 	}
@@ -199,14 +181,14 @@ static int ctx_use_identity(SSL_CTX *ctx, const struct xtel_dtls_identity *id,
 }
 
 /* Settings shared by both ends. */
-static int ctx_common(SSL_CTX *ctx, char *err, size_t err_len)
+static int ctx_common(SSL_CTX *ctx)
 {
 	if (SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION) != 1 ||
 	    SSL_CTX_set_cipher_list(ctx, dtls_ciphers) != 1 ||
 	    SSL_CTX_set1_groups_list(ctx, dtls_groups) != 1) {
-		set_err(err, err_len, "OpenSSL rejected the DTLS settings (%s)",
-			openssl_reason());
+		pr_err("OpenSSL rejected the DTLS settings (%s)",
+		       openssl_reason());
 		ERR_clear_error();
 		return -EINVAL;
 	}
@@ -353,34 +335,34 @@ struct xtel_dtls_client {
 
 int xtel_dtls_client_ctx_new(struct xtel_dtls_client_ctx **out,
 			     const char *ca_file, const char *cert_file,
-			     const char *key_file, char *err, size_t err_len)
+			     const char *key_file)
 {
 	struct xtel_dtls_client_ctx *c;
 	struct xtel_dtls_identity *id = NULL;
 	int ret;
 
 	c = calloc(1, sizeof(*c));
-	if (c == NULL)
+	if (c == NULL) {
+		pr_err("out of memory");
 		return -ENOMEM;
+	}
 	c->ctx = SSL_CTX_new(DTLS_client_method());
 	if (c->ctx == NULL) {
-		set_err(err, err_len, "SSL_CTX_new failed (%s)",
-			openssl_reason());
+		pr_err("SSL_CTX_new failed (%s)", openssl_reason());
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = ctx_common(c->ctx, err, err_len);
+	ret = ctx_common(c->ctx);
 	if (ret)
 		goto fail;
-	ret = ctx_load_ca(c->ctx, ca_file, err, err_len);
+	ret = ctx_load_ca(c->ctx, ca_file);
 	if (ret)
 		goto fail;
 	if (cert_file != NULL || key_file != NULL) {
-		ret = xtel_dtls_identity_load(&id, cert_file, key_file, err,
-					      err_len);
+		ret = xtel_dtls_identity_load(&id, cert_file, key_file);
 		if (ret)
 			goto fail;
-		ret = ctx_use_identity(c->ctx, id, err, err_len);
+		ret = ctx_use_identity(c->ctx, id);
 		xtel_dtls_identity_free(id);
 		if (ret)
 			goto fail;
@@ -713,6 +695,7 @@ enum {
 	DEFAULT_MAX_SESSIONS = 4096,
 	DEFAULT_MAX_HALF_OPEN = 256,
 	DEFAULT_LOG_BURST = 10,
+	LOG_NAME_LEN = 32,
 	COOKIE_MAC_LEN = 20,
 	COOKIE_LEN = 1 + COOKIE_MAC_LEN,
 	SECRET_LEN = 32,
@@ -856,11 +839,12 @@ struct xtel_dtls_server {
 
 	struct xtel_dtls_server_stats st;
 
-	/* Rate limit for failure logs: tokens refill each second. */
-	uint64_t log_second;
-	unsigned int log_tokens;
-	uint64_t log_suppressed;
-	char last_error[XTEL_DTLS_ERR_LEN];
+	/*
+	 * Failure messages come from the receive path: at most log_burst a
+	 * second of the server's own clock (now), the rest counted.
+	 */
+	struct xtel_ratelimit log_rl;
+	char log_name[LOG_NAME_LEN];	/* cfg.log_name, copied */
 
 	/* Own record layer: algorithms fetched once. */
 	EVP_KDF *prf;
@@ -1004,44 +988,28 @@ static void format_peer(const struct sockaddr *sa, char *buf, size_t len)
 	}
 }
 
-/* Log at most log_burst lines per second; count the rest. */
+/*
+ * A warning from the receive path, rate limited by the server's own clock
+ * and prefixed with cfg.log_name when one was given.
+ */
 static void srv_log(struct xtel_dtls_server *srv, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void srv_log(struct xtel_dtls_server *srv, const char *fmt, ...)
 {
 	char msg[512];
-	uint64_t second = srv->now / XTEL_NS_PER_SEC;
 	va_list ap;
-	int n = 0;
 
-	if (second != srv->log_second) {
-		srv->log_second = second;
-		srv->log_tokens = srv->cfg.log_burst;
-		if (srv->log_suppressed) {
-			snprintf(msg, sizeof(msg),
-				 "dtls: %llu similar messages suppressed",
-				 (unsigned long long)srv->log_suppressed);
-			srv->log_suppressed = 0;
-			if (srv->cfg.log)
-				srv->cfg.log(srv->cfg.log_arg, msg);
-			else
-				fprintf(stderr, "%s\n", msg);
-		}
-	}
-	if (srv->log_tokens == 0) {
-		srv->log_suppressed++;
+	if (XTEL_LOG_WARN > xtel_log_max() ||
+	    !xtel_ratelimit_ok(&srv->log_rl, srv->now))
 		return;
-	}
-	srv->log_tokens--;
 	va_start(ap, fmt);
-	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	(void)n;
-	if (srv->cfg.log)
-		srv->cfg.log(srv->cfg.log_arg, msg);
+	if (srv->log_name[0] != '\0')
+		pr_warn("%s: %s", srv->log_name, msg);
 	else
-		fprintf(stderr, "%s\n", msg);
+		pr_warn("%s", msg);
 }
 
 /* ---- cookies ---- */
@@ -1378,20 +1346,18 @@ static void session_send_close(struct xtel_dtls_server *srv, struct session *s)
 
 static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 {
-	char peer[INET6_ADDRSTRLEN + 8];
+	char peer[INET6_ADDRSTRLEN + 8], why[XTEL_DTLS_ERR_LEN];
 
 	if (s->bad_cn) {
 		ERR_clear_error();
-		snprintf(srv->last_error, sizeof(srv->last_error),
+		snprintf(why, sizeof(why),
 			 "client certificate CN is not client-<1..4294967295>");
 	} else {
-		ssl_failure_text(s->ssl, srv->last_error,
-				 sizeof(srv->last_error));
+		ssl_failure_text(s->ssl, why, sizeof(why));
 	}
 	srv->st.handshake_failed++;
 	format_peer(&s->peer.sa, peer, sizeof(peer));
-	srv_log(srv, "dtls: handshake with %s failed: %s", peer,
-		srv->last_error);
+	srv_log(srv, "dtls: handshake with %s failed: %s", peer, why);
 	session_free(srv, s);
 }
 
@@ -1616,14 +1582,13 @@ static void session_records(struct xtel_dtls_server *srv, struct session *s,
 			session_free(srv, s);
 			return;
 		default: {
-			char peer[INET6_ADDRSTRLEN + 8];
+			char peer[INET6_ADDRSTRLEN + 8], why[XTEL_DTLS_ERR_LEN];
 
-			ssl_failure_text(s->ssl, srv->last_error,
-					 sizeof(srv->last_error));
+			ssl_failure_text(s->ssl, why, sizeof(why));
 			srv->st.session_errors++;
 			format_peer(&s->peer.sa, peer, sizeof(peer));
 			srv_log(srv, "dtls: session with %s (client %u) ended: %s",
-				peer, s->client_id, srv->last_error);
+				peer, s->client_id, why);
 			session_free(srv, s);
 			return;
 		}
@@ -2046,12 +2011,11 @@ static void own_records(struct xtel_dtls_server *srv, struct session *s,
 			if (n >= 2 && srv->plain[0] == ALERT_FATAL) {
 				char peer[INET6_ADDRSTRLEN + 8];
 
-				snprintf(srv->last_error, sizeof(srv->last_error),
-					 "fatal alert %u from peer", srv->plain[1]);
 				srv->st.session_errors++;
 				format_peer(&s->peer.sa, peer, sizeof(peer));
-				srv_log(srv, "dtls: session with %s (client %u) ended: %s",
-					peer, s->client_id, srv->last_error);
+				srv_log(srv, "dtls: session with %s (client %u) ended: "
+					"fatal alert %u from peer", peer,
+					s->client_id, srv->plain[1]);
 				session_free(srv, s);
 				return;
 			}
@@ -2387,8 +2351,7 @@ void xtel_dtls_server_shutdown(struct xtel_dtls_server *srv)
 /* ---- lifecycle ---- */
 
 int xtel_dtls_server_new(struct xtel_dtls_server **out,
-			 const struct xtel_dtls_server_cfg *cfg,
-			 char *err, size_t err_len)
+			 const struct xtel_dtls_server_cfg *cfg)
 {
 	struct xtel_dtls_server *srv;
 	struct xtel_dtls_identity *id = NULL;
@@ -2399,16 +2362,16 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 	int ret;
 
 	if (cfg->send == NULL) {
-		set_err(err, err_len, "no send callback");
+		pr_err("no send callback");
 		return -EINVAL;
 	}
 	pthread_once(&ex_once, ex_init);
-	if (ex_session_idx < 0 || ex_peer_idx < 0)
+	srv = ex_session_idx < 0 || ex_peer_idx < 0 ? NULL :
+	      calloc(1, sizeof(*srv));
+	if (srv == NULL) {
+		pr_err("out of memory");
 		return -ENOMEM;
-
-	srv = calloc(1, sizeof(*srv));
-	if (srv == NULL)
-		return -ENOMEM;
+	}
 	srv->cfg = *cfg;
 	if (!srv->cfg.max_sessions)
 		srv->cfg.max_sessions = DEFAULT_MAX_SESSIONS;
@@ -2433,27 +2396,30 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 	/* Strings are the caller's; they are not needed after loading. */
 	srv->cfg.cert_file = srv->cfg.key_file = srv->cfg.ca_file = NULL;
 	srv->cfg.ciphers = NULL;
-	srv->log_tokens = srv->cfg.log_burst;
+	if (cfg->log_name != NULL)
+		snprintf(srv->log_name, sizeof(srv->log_name), "%s",
+			 cfg->log_name);
+	srv->cfg.log_name = NULL;
+	srv->log_rl = (struct xtel_ratelimit)
+		XTEL_RATELIMIT_INIT(XTEL_NS_PER_SEC, srv->cfg.log_burst);
 
 	srv->ctx = SSL_CTX_new(DTLS_server_method());
 	if (srv->ctx == NULL) {
-		set_err(err, err_len, "SSL_CTX_new failed (%s)",
-			openssl_reason());
+		pr_err("SSL_CTX_new failed (%s)", openssl_reason());
 		ret = -ENOMEM;
 		goto fail;
 	}
-	ret = ctx_common(srv->ctx, err, err_len);
+	ret = ctx_common(srv->ctx);
 	if (ret)
 		goto fail;
-	ret = xtel_dtls_identity_load(&id, cfg->cert_file, cfg->key_file, err,
-				      err_len);
+	ret = xtel_dtls_identity_load(&id, cfg->cert_file, cfg->key_file);
 	if (ret)
 		goto fail;
-	ret = ctx_use_identity(srv->ctx, id, err, err_len);
+	ret = ctx_use_identity(srv->ctx, id);
 	xtel_dtls_identity_free(id);
 	if (ret)
 		goto fail;
-	ret = ctx_load_ca(srv->ctx, cfg->ca_file, err, err_len);
+	ret = ctx_load_ca(srv->ctx, cfg->ca_file);
 	if (ret)
 		goto fail;
 	/* Tell clients which CA we accept (they pick their certificate). */
@@ -2466,8 +2432,8 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 	SSL_CTX_set_options(srv->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	if (cfg->ciphers != NULL &&
 	    SSL_CTX_set_cipher_list(srv->ctx, cfg->ciphers) != 1) {
-		set_err(err, err_len, "cipher list '%s' rejected (%s)",
-			cfg->ciphers, openssl_reason());
+		pr_err("cipher list '%s' rejected (%s)", cfg->ciphers,
+		       openssl_reason());
 		ret = -EINVAL;
 		goto fail;
 	}
@@ -2483,8 +2449,7 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 						     sha256_name, 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (srv->mac_ctx == NULL || EVP_MAC_CTX_set_params(srv->mac_ctx, params) != 1) {
-		set_err(err, err_len, "HMAC-SHA256 unavailable (%s)",
-			openssl_reason());
+		pr_err("HMAC-SHA256 unavailable (%s)", openssl_reason());
 		ret = -ENOSYS;
 		goto fail;
 	}
@@ -2505,7 +2470,7 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 	    RAND_bytes((unsigned char *)&srv->hash_seed,
 		       sizeof(srv->hash_seed)) != 1 ||
 	    listener_new(srv) != 0) {
-		set_err(err, err_len, "out of memory");
+		pr_err("out of memory");
 		ret = -ENOMEM;
 		goto fail;
 	}
@@ -2580,9 +2545,4 @@ void xtel_dtls_server_get_stats(const struct xtel_dtls_server *srv,
 				struct xtel_dtls_server_stats *out)
 {
 	*out = srv->st;
-}
-
-const char *xtel_dtls_server_last_error(const struct xtel_dtls_server *srv)
-{
-	return srv->last_error;
 }

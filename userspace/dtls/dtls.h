@@ -16,8 +16,9 @@
  * instead of 1 us (bench/bench_dtls.cc). cfg.openssl_records keeps
  * OpenSSL's record layer instead.
  *
- * Loading errors (xtel_dtls_identity_load, xtel_dtls_client_ctx_new and the
- * server's create) are negative errnos with a message naming the file:
+ * Messages go through common/log.h. Loading (xtel_dtls_identity_load,
+ * xtel_dtls_client_ctx_new and the server's create) logs every failure with
+ * pr_err, naming the file, and returns a negative errno:
  *   -ENOENT, -EACCES, ...  a file cannot be opened (errno of open)
  *   -EBADMSG               the certificate or key file is not valid PEM
  *   -EKEYREJECTED          the private key does not match the certificate
@@ -41,7 +42,7 @@ enum {
 	 */
 	XTEL_DTLS_MTU = 1400,
 	XTEL_DTLS_MAX_PLAINTEXT = 1300,
-	/* Room for any error text these functions produce. */
+	/* Room for any text xtel_dtls_client_error() returns. */
 	XTEL_DTLS_ERR_LEN = 256,
 };
 
@@ -53,11 +54,10 @@ struct xtel_dtls_identity;
 
 /*
  * Load a PEM certificate and its PEM private key and check that they
- * belong together. err (may be NULL) receives a message on failure.
+ * belong together. Errors: see the top of this file.
  */
 int xtel_dtls_identity_load(struct xtel_dtls_identity **out,
-			    const char *cert_file, const char *key_file,
-			    char *err, size_t err_len);
+			    const char *cert_file, const char *key_file);
 void xtel_dtls_identity_free(struct xtel_dtls_identity *id);
 
 /* ------------------------------------------------------------------ */
@@ -83,7 +83,7 @@ enum xtel_dtls_client_state {
  */
 int xtel_dtls_client_ctx_new(struct xtel_dtls_client_ctx **out,
 			     const char *ca_file, const char *cert_file,
-			     const char *key_file, char *err, size_t err_len);
+			     const char *key_file);
 void xtel_dtls_client_ctx_free(struct xtel_dtls_client_ctx *ctx);
 
 /*
@@ -192,9 +192,6 @@ typedef void xtel_dtls_data_fn(void *arg, uint32_t client_id,
 			       const struct sockaddr *peer, socklen_t peer_len,
 			       const void *plaintext, size_t len);
 
-/* One log line (no trailing newline). */
-typedef void xtel_dtls_log_fn(void *arg, const char *msg);
-
 /*
  * A session came up (up: the handshake completed and the client is
  * client-<client_id>) or went down (up false: close_notify, idle expiry,
@@ -241,9 +238,14 @@ struct xtel_dtls_server_cfg {
 	void *send_arg;
 	xtel_dtls_data_fn *on_data;	/* NULL: records are counted, dropped */
 	void *data_arg;
-	xtel_dtls_log_fn *log;		/* NULL: stderr */
-	void *log_arg;
-	unsigned int log_burst;		/* log lines per second; 0: 10 */
+	/*
+	 * Failures on the receive path (a handshake, a session) are logged
+	 * with pr_warn, at most log_burst lines per second of the `now`
+	 * passed in (0: 10), each prefixed "log_name: " when log_name is not
+	 * NULL (copied; e.g. "worker 3").
+	 */
+	const char *log_name;
+	unsigned int log_burst;
 	xtel_dtls_session_fn *on_session;	/* NULL: not told */
 	void *session_arg;
 };
@@ -329,8 +331,7 @@ extern const char *const xtel_dtls_server_stat_help[XTEL_DTLS_SERVER_NSTATS];
 
 /* Load credentials and build the server. Errors: see the top of this file. */
 int xtel_dtls_server_new(struct xtel_dtls_server **out,
-			 const struct xtel_dtls_server_cfg *cfg,
-			 char *err, size_t err_len);
+			 const struct xtel_dtls_server_cfg *cfg);
 
 /* Free everything without sending anything (see _shutdown). */
 void xtel_dtls_server_free(struct xtel_dtls_server *srv);
@@ -375,8 +376,5 @@ unsigned int xtel_dtls_server_builtin_sessions(const struct xtel_dtls_server *sr
 
 void xtel_dtls_server_get_stats(const struct xtel_dtls_server *srv,
 				struct xtel_dtls_server_stats *out);
-
-/* The most recent handshake failure reason, "" when none. */
-const char *xtel_dtls_server_last_error(const struct xtel_dtls_server *srv);
 
 #endif /* XTEL_DTLS_H */
