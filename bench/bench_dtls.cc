@@ -40,7 +40,8 @@
 extern "C" {
 #include "common/clock.h"
 #include "common/log.h"
-#include "dtls/dtls.h"
+#include "dtls/client.h"
+#include "dtls/server.h"
 #include "wire/wire.h"
 }
 

@@ -20,7 +20,7 @@
 
 #include "common/log.h"
 #include "client.h"
-#include "dtls/dtls.h"
+#include "dtls/client.h"
 #include "dtls_client.h"
 #include "pacing.h"
 

@@ -38,7 +38,8 @@
 
 #include "common/log.h"
 #include "dtls/dgram_bio.h"
-#include "dtls/dtls.h"
+#include "dtls/client.h"
+#include "dtls/server.h"
 #include "wire/wire.h"
 
 #define NS 1000000000ull

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "dtls/dtls.h"
+#include "dtls/server.h"
 #include "wire/wire.h"
 
 /*
@@ -29,7 +29,7 @@ enum xtel_drop {
 	XTEL_DROP_RXQ_OVFL,		/* socket buffer overflow (SO_RXQ_OVFL) */
 	/*
 	 * DTLS refusals, copied from the worker's DTLS server statistics
-	 * (dtls.h). They count events: a failed handshake is one, whatever
+	 * (dtls/server.h). They count events: a failed handshake is one, whatever
 	 * number of datagrams it took.
 	 */
 	XTEL_DROP_DTLS_HANDSHAKE_FAILED,	/* bad/expired/missing client cert */

@@ -20,7 +20,7 @@
 #include "collector/cli.h"
 #include "collector/counters.h"
 #include "collector/csv.h"
-#include "dtls/dtls.h"
+#include "dtls/server.h"
 #include "acct/registry.h"
 
 struct xtel_xdp;
