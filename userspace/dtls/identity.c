@@ -38,11 +38,38 @@ static int open_pem(const char *what, const char *path, FILE **out)
 	return 0;
 }
 
+/*
+ * Read path's PEM object: a certificate into *cert, or (cert NULL) a
+ * private key into *key. what names it in messages.
+ */
+static int read_pem(const char *what, const char *path, X509 **cert,
+		    EVP_PKEY **key)
+{
+	FILE *f = NULL;
+	bool ok;
+	int ret;
+
+	ret = open_pem(what, path, &f);
+	if (ret)
+		return ret;
+	ERR_clear_error();
+	if (cert != NULL)
+		ok = (*cert = PEM_read_X509(f, NULL, NULL, NULL)) != NULL;
+	else
+		ok = (*key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) != NULL;
+	fclose(f);
+	if (!ok) {
+		pr_err("%s: not a PEM %s (%s)", path, what,
+		       dtls_openssl_reason());
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int xtel_dtls_identity_load(struct xtel_dtls_identity **out,
 			    const char *cert_file, const char *key_file)
 {
 	struct xtel_dtls_identity *id;
-	FILE *f = NULL;
 	int ret;
 
 	id = calloc(1, sizeof(*id));
@@ -51,32 +78,12 @@ int xtel_dtls_identity_load(struct xtel_dtls_identity **out,
 		return -ENOMEM;
 	}
 
-	ret = open_pem("certificate", cert_file, &f);
+	ret = read_pem("certificate", cert_file, &id->cert, NULL);
 	if (ret)
 		goto fail;
-	ERR_clear_error();
-	id->cert = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (id->cert == NULL) {
-		pr_err("%s: not a PEM certificate (%s)", cert_file,
-		       dtls_openssl_reason());
-		ret = -EBADMSG;
-		goto fail;
-	}
-
-	ret = open_pem("private key", key_file, &f);
+	ret = read_pem("private key", key_file, NULL, &id->key);
 	if (ret)
 		goto fail;
-	ERR_clear_error();
-	id->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	if (id->key == NULL) {
-		pr_err("%s: not a PEM private key (%s)", key_file,
-		       dtls_openssl_reason());
-		ret = -EBADMSG;
-		goto fail;
-	}
-
 	if (X509_check_private_key(id->cert, id->key) != 1) {
 		pr_err("private key %s does not match certificate %s",
 		       key_file, cert_file);
