@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Google Benchmark of the DTLS layer (userspace/dtls.c), in memory:
+ * Google Benchmark of the DTLS layer (userspace/dtls/), in memory:
  *   BM_server_record     server input of one 100-byte telemetry record on an
  *                        established session (decrypt, replay window, client
  *                        id check, delivery callback), ns per record;

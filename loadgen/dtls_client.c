@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * loadgen's DTLS adapter over the shared client API (userspace/dtls/dtls.h).
+ * loadgen's DTLS adapter over the shared client API (userspace/dtls/client.h).
  *
  * Certificates are loaded and checked once, before any socket is opened, so
  * a missing client-<id>.crt or a key that does not match fails the run at
