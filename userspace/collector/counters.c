@@ -27,8 +27,8 @@ static const char *const drop_names[XTEL_DROP_MAX - XTEL_WIRE_ERR_MAX] = {
 
 /*
  * Which DTLS server statistic feeds which drop reason. Indexed by the
- * statistics' enum, which the same table in dtls.h expands into the
- * struct's fields, so a reordering cannot misattribute counts.
+ * statistics' enum, which the same table in dtls/server.h expands into
+ * the struct's fields, so a reordering cannot misattribute counts.
  */
 static const struct {
 	enum xtel_dtls_server_stat stat;
