@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * loadgen's DTLS adapter over the shared client API (userspace/dtls.h).
+ * loadgen's DTLS adapter over the shared client API (userspace/dtls/client.h).
  *
  * Certificates are loaded and checked once, before any socket is opened, so
  * a missing client-<id>.crt or a key that does not match fails the run at
@@ -20,7 +20,7 @@
 
 #include "common/log.h"
 #include "client.h"
-#include "dtls/dtls.h"
+#include "dtls/client.h"
 #include "dtls_client.h"
 #include "pacing.h"
 
@@ -49,11 +49,45 @@ static int cert_problem(const char *dir, const char *msg)
 	return -EKEYREJECTED;
 }
 
+/*
+ * The DTLS library logs why a file cannot be loaded; loadgen says that in
+ * its one line about --certs, so the message is caught while loading.
+ */
+static void catch_load_error(void *arg, enum xtel_log_level level,
+			     const char *msg)
+{
+	(void)level;
+	snprintf(arg, XTEL_DTLS_ERR_LEN, "%s", msg);
+}
+
+static int load_credentials(struct xtel_lg_dtls *d,
+			    const struct xtel_lg_config *cfg)
+{
+	const char *dir = cfg->certs_dir;
+	char ca[4096], crt[4096], key[4096];
+	int ret;
+
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	ret = xtel_dtls_client_ctx_new(&d->ctx, ca, NULL, NULL);
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < cfg->clients; i++) {
+		uint32_t id = cfg->first_id + i;
+
+		snprintf(crt, sizeof(crt), "%s/client-%u.crt", dir, id);
+		snprintf(key, sizeof(key), "%s/client-%u.key", dir, id);
+		ret = xtel_dtls_identity_load(&d->ids[i], crt, key);
+		if (ret)
+			return ret;
+		d->n_ids++;
+	}
+	return 0;
+}
+
 int xtel_lg_dtls_init(struct xtel_lg_run *run)
 {
 	const struct xtel_lg_config *cfg = run->cfg;
-	const char *dir = cfg->certs_dir;
-	char err[XTEL_DTLS_ERR_LEN], ca[4096], crt[4096], key[4096];
+	char why[XTEL_DTLS_ERR_LEN] = "";
 	struct xtel_lg_dtls *d;
 	const void *addr;
 	int ret;
@@ -72,20 +106,11 @@ int xtel_lg_dtls_init(struct xtel_lg_run *run)
 		(const void *)&((const struct sockaddr_in6 *)&cfg->target)->sin6_addr;
 	inet_ntop(cfg->target.ss_family, addr, d->server_name, sizeof(d->server_name));
 
-	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
-	ret = xtel_dtls_client_ctx_new(&d->ctx, ca, NULL, NULL, err, sizeof(err));
+	xtel_log_set_sink(catch_load_error, why);
+	ret = load_credentials(d, cfg);
+	xtel_log_set_sink(NULL, NULL);
 	if (ret)
-		return ret == -ENOMEM ? ret : cert_problem(dir, err);
-	for (uint32_t i = 0; i < cfg->clients; i++) {
-		uint32_t id = cfg->first_id + i;
-
-		snprintf(crt, sizeof(crt), "%s/client-%u.crt", dir, id);
-		snprintf(key, sizeof(key), "%s/client-%u.key", dir, id);
-		ret = xtel_dtls_identity_load(&d->ids[i], crt, key, err, sizeof(err));
-		if (ret)
-			return ret == -ENOMEM ? ret : cert_problem(dir, err);
-		d->n_ids++;
-	}
+		return ret == -ENOMEM ? ret : cert_problem(cfg->certs_dir, why);
 	return 0;
 }
 

@@ -3,7 +3,7 @@
  * loadgen's DTLS side: loads and checks the client certificates, drives many
  * client handshakes concurrently from one sender thread, and seals each
  * telemetry datagram into one DTLS record. The DTLS machinery itself is the
- * shared client API in userspace/dtls.h; this file only adapts it to
+ * shared client API in userspace/dtls/client.h; this file only adapts it to
  * loadgen's clients and error reporting.
  */
 #ifndef XTEL_LG_DTLS_CLIENT_H

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# Test fixture for test_dtls: certificates in the certs/gen.sh layout
+# Test fixture for the DTLS tests (tests/lib/dtls_harness.c makes it for
+# each test_dtls_* program): certificates in the certs/gen.sh layout
 # (OUTDIR/ca.{crt,key}, server.{crt,key}, client-<id>.{crt,key} for ids 1..N,
 # OUTDIR/bad/ rogue CA, rogue client-1, expired client-1; ECDSA P-256), plus
 # certificates only the DTLS tests need, in OUTDIR/extra/: client certs whose

@@ -4,8 +4,6 @@
  * names are part of the report and --summary-json formats documented in
  * docs/COLLECTOR.md: keep them stable.
  */
-#include <string.h>
-
 #include "collector/counters.h"
 
 /* The wire reasons come first: the decoder's verdict indexes this table. */
@@ -25,34 +23,27 @@ const struct xtel_counter_desc xtel_event_desc[XTEL_EV_MAX] = {
 };
 
 /*
- * Which DTLS server statistic feeds which drop reason. Looked up by name
- * so a reordering of struct xtel_dtls_server_stats cannot silently
- * misattribute counts.
+ * Which DTLS server statistic feeds which drop reason. Indexed by the
+ * statistics' enum, which the same table in dtls/server.h expands into
+ * the struct's fields, so a reordering cannot misattribute counts.
  */
 static const struct {
-	const char *stat;
+	enum xtel_dtls_server_stat stat;
 	unsigned int drop;
 } dtls_drop_map[] = {
-	{ "handshake_failed", XTEL_DROP_DTLS_HANDSHAKE_FAILED },
-	{ "handshake_timeout", XTEL_DROP_DTLS_HANDSHAKE_TIMEOUT },
-	{ "cookie_bad", XTEL_DROP_DTLS_BAD_COOKIE },
-	{ "bad_hello", XTEL_DROP_DTLS_BAD_HELLO },
-	{ "half_open_full", XTEL_DROP_DTLS_HALF_OPEN_FULL },
-	{ "sessions_full", XTEL_DROP_DTLS_SESSIONS_FULL },
-	{ "unknown_peer", XTEL_DROP_DTLS_UNKNOWN_PEER },
-	{ "bad_record", XTEL_DROP_DTLS_BAD_RECORD },
-	{ "replay", XTEL_DROP_DTLS_REPLAY },
-	{ "malformed", XTEL_DROP_DTLS_MALFORMED },
-	{ "half_open_source_full", XTEL_DROP_DTLS_HALF_OPEN_SOURCE_FULL },
+	{ XTEL_DTLS_STAT_HANDSHAKE_FAILED, XTEL_DROP_DTLS_HANDSHAKE_FAILED },
+	{ XTEL_DTLS_STAT_HANDSHAKE_TIMEOUT, XTEL_DROP_DTLS_HANDSHAKE_TIMEOUT },
+	{ XTEL_DTLS_STAT_COOKIE_BAD, XTEL_DROP_DTLS_BAD_COOKIE },
+	{ XTEL_DTLS_STAT_BAD_HELLO, XTEL_DROP_DTLS_BAD_HELLO },
+	{ XTEL_DTLS_STAT_HALF_OPEN_FULL, XTEL_DROP_DTLS_HALF_OPEN_FULL },
+	{ XTEL_DTLS_STAT_SESSIONS_FULL, XTEL_DROP_DTLS_SESSIONS_FULL },
+	{ XTEL_DTLS_STAT_UNKNOWN_PEER, XTEL_DROP_DTLS_UNKNOWN_PEER },
+	{ XTEL_DTLS_STAT_BAD_RECORD, XTEL_DROP_DTLS_BAD_RECORD },
+	{ XTEL_DTLS_STAT_REPLAY, XTEL_DROP_DTLS_REPLAY },
+	{ XTEL_DTLS_STAT_MALFORMED, XTEL_DROP_DTLS_MALFORMED },
+	{ XTEL_DTLS_STAT_HALF_OPEN_SOURCE_FULL,
+	  XTEL_DROP_DTLS_HALF_OPEN_SOURCE_FULL },
 };
-
-static int dtls_stat_index(const char *name)
-{
-	for (unsigned int i = 0; i < XTEL_DTLS_SERVER_NSTATS; i++)
-		if (!strcmp(xtel_dtls_server_stat_names[i], name))
-			return (int)i;
-	return -1;
-}
 
 const char *xtel_drop_name(unsigned int reason)
 {
@@ -81,24 +72,12 @@ void xtel_counters_sum(const struct xtel_worker_counters *const *w,
 			out->dtls[d] += __atomic_load_n(&w[i]->dtls[d],
 							__ATOMIC_RELAXED);
 	}
-	for (size_t m = 0; m < sizeof(dtls_drop_map) / sizeof(dtls_drop_map[0]); m++) {
-		int idx = dtls_stat_index(dtls_drop_map[m].stat);
-
-		if (idx >= 0)
-			out->drops[dtls_drop_map[m].drop] = out->dtls[idx];
-	}
-	{
-		int ok = dtls_stat_index("handshakes_ok");
-		int cn = dtls_stat_index("close_notify_rx");
-		int er = dtls_stat_index("session_errors");
-		int ex = dtls_stat_index("sessions_expired");
-
-		if (ok >= 0)
-			out->events[XTEL_EV_DTLS_HANDSHAKES] = out->dtls[ok];
-		if (cn >= 0 && er >= 0 && ex >= 0)
-			out->events[XTEL_EV_DTLS_CLOSED] = out->dtls[cn] +
-				out->dtls[er] + out->dtls[ex];
-	}
+	for (size_t m = 0; m < sizeof(dtls_drop_map) / sizeof(dtls_drop_map[0]); m++)
+		out->drops[dtls_drop_map[m].drop] = out->dtls[dtls_drop_map[m].stat];
+	out->events[XTEL_EV_DTLS_HANDSHAKES] = out->dtls[XTEL_DTLS_STAT_HANDSHAKES_OK];
+	out->events[XTEL_EV_DTLS_CLOSED] = out->dtls[XTEL_DTLS_STAT_CLOSE_NOTIFY_RX] +
+		out->dtls[XTEL_DTLS_STAT_SESSION_ERRORS] +
+		out->dtls[XTEL_DTLS_STAT_SESSIONS_EXPIRED];
 }
 
 uint64_t xtel_counters_total_drops(const struct xtel_worker_counters *c)

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "common/counter.h"
-#include "dtls/dtls.h"
+#include "dtls/server.h"
 #include "wire/wire.h"
 
 /*

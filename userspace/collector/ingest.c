@@ -81,13 +81,6 @@ static void dtls_send(void *arg, const struct sockaddr *peer,
 		xtel_cnt_add(&ig->cnt->events[XTEL_EV_TX_DROPPED], 1);
 }
 
-static void dtls_log(void *arg, const char *msg)
-{
-	struct xtel_ingest *ig = arg;
-
-	pr_err("worker %u: %s", ig->worker, msg);
-}
-
 /* xtel_dtls_session_fn: keep the XDP peer map in step with the sessions. */
 static void dtls_on_session(void *arg, const struct sockaddr *peer,
 			    socklen_t peer_len, uint32_t client_id, bool up)
@@ -122,10 +115,10 @@ static void publish_dtls_stats(struct xtel_ingest *ig)
 
 int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		     unsigned int worker, struct xtel_registry *reg,
-		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv,
-		     char *err, size_t err_len)
+		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv)
 {
 	struct xtel_dtls_server_cfg scfg;
+	char log_name[32];
 
 	*ig = (struct xtel_ingest){
 		.mode = cfg->mode,
@@ -136,6 +129,7 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 	};
 	if (cfg->mode != XTEL_MODE_DTLS)
 		return 0;
+	snprintf(log_name, sizeof(log_name), "worker %u", worker);
 	scfg = (struct xtel_dtls_server_cfg){
 		.cert_file = cfg->cert,
 		.key_file = cfg->key,
@@ -149,12 +143,11 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.send_arg = ig,
 		.on_data = dtls_on_data,
 		.data_arg = ig,
-		.log = dtls_log,
-		.log_arg = ig,
+		.log_name = log_name,
 		.on_session = dtls_on_session,
 		.session_arg = ig,
 	};
-	return xtel_dtls_server_new(&ig->dtls, &scfg, err, err_len);
+	return xtel_dtls_server_new(&ig->dtls, &scfg);
 }
 
 void xtel_ingest_fini(struct xtel_ingest *ig)

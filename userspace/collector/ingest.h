@@ -20,7 +20,7 @@
 #include "collector/cli.h"
 #include "collector/counters.h"
 #include "collector/out/csv.h"
-#include "dtls/dtls.h"
+#include "dtls/server.h"
 #include "acct/registry.h"
 
 struct xtel_xdp;
@@ -47,13 +47,12 @@ struct xtel_ingest {
  * Set up the datagram path of worker. reg, cnt and csv (may be NULL) stay
  * owned by the caller. In DTLS mode, cfg's cert/key/CA are loaded into a
  * server for this worker (errors as xtel_dtls_server_new: -ENOENT,
- * -EACCES, -EBADMSG, -ENOMSG, -EKEYREJECTED), explained in err.
+ * -EACCES, -EBADMSG, -ENOMSG, -EKEYREJECTED), each logged by the server.
  * Returns 0 or -errno.
  */
 int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		     unsigned int worker, struct xtel_registry *reg,
-		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv,
-		     char *err, size_t err_len);
+		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv);
 void xtel_ingest_fini(struct xtel_ingest *ig);
 
 /* Install the way out for DTLS flights (the receive path's send queue). */

@@ -146,7 +146,6 @@ static int xdp_setup(struct app *a)
 static int path_init(struct app *a, unsigned int i)
 {
 	const struct xtel_config *cfg = &a->cfg;
-	char err[XTEL_DTLS_ERR_LEN] = "";
 	int rc;
 
 	a->regs[i] = xtel_registry_new(cfg->max_clients);
@@ -155,11 +154,10 @@ static int path_init(struct app *a, unsigned int i)
 		return XTEL_EXIT_RUNTIME;
 	}
 	rc = xtel_ingest_init(&a->igs[i], cfg, i, a->regs[i], &a->cnts[i],
-			      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL,
-			      err, sizeof(err));
+			      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL);
 	if (!rc)
 		return 0;
-	pr_err("%s", err[0] ? err : strerror(-rc));
+	/* The DTLS server logged what went wrong. */
 	if (rc == -EKEYREJECTED)
 		return XTEL_EXIT_KEY_MISMATCH;
 	if (rc == -ENOENT || rc == -EACCES || rc == -EBADMSG ||

@@ -16,8 +16,14 @@
  * instead of 1 us (bench/bench_dtls.cc). cfg.openssl_records keeps
  * OpenSSL's record layer instead.
  *
- * Loading errors (xtel_dtls_identity_load, xtel_dtls_client_ctx_new and the
- * server's create) are negative errnos with a message naming the file:
+ * This header holds what both ends share: size limits and identities. The
+ * client is declared in dtls/client.h, the server in dtls/server.h; a
+ * program links only the side it uses (the load generator never links the
+ * server).
+ *
+ * Messages go through common/log.h. Loading (xtel_dtls_identity_load,
+ * xtel_dtls_client_ctx_new and the server's create) logs every failure with
+ * pr_err, naming the file, and returns a negative errno:
  *   -ENOENT, -EACCES, ...  a file cannot be opened (errno of open)
  *   -EBADMSG               the certificate or key file is not valid PEM
  *   -EKEYREJECTED          the private key does not match the certificate
@@ -26,11 +32,8 @@
 #ifndef XTEL_DTLS_H
 #define XTEL_DTLS_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
-#include <sys/types.h>
 
 enum {
 	/*
@@ -41,7 +44,7 @@ enum {
 	 */
 	XTEL_DTLS_MTU = 1400,
 	XTEL_DTLS_MAX_PLAINTEXT = 1300,
-	/* Room for any error text these functions produce. */
+	/* Room for any text xtel_dtls_client_error() returns. */
 	XTEL_DTLS_ERR_LEN = 256,
 };
 
@@ -53,299 +56,10 @@ struct xtel_dtls_identity;
 
 /*
  * Load a PEM certificate and its PEM private key and check that they
- * belong together. err (may be NULL) receives a message on failure.
+ * belong together. Errors: see the top of this file.
  */
 int xtel_dtls_identity_load(struct xtel_dtls_identity **out,
-			    const char *cert_file, const char *key_file,
-			    char *err, size_t err_len);
+			    const char *cert_file, const char *key_file);
 void xtel_dtls_identity_free(struct xtel_dtls_identity *id);
-
-/* ------------------------------------------------------------------ */
-/* Client side (load generator): one object per simulated client.     */
-/* ------------------------------------------------------------------ */
-
-struct xtel_dtls_client_ctx;
-struct xtel_dtls_client;
-
-enum xtel_dtls_client_state {
-	XTEL_DTLS_CLIENT_IDLE,		/* created, start() not called yet */
-	XTEL_DTLS_CLIENT_HANDSHAKING,
-	XTEL_DTLS_CLIENT_ESTABLISHED,	/* write() allowed */
-	XTEL_DTLS_CLIENT_CLOSED,	/* close_notify sent or received */
-	XTEL_DTLS_CLIENT_FAILED,	/* see xtel_dtls_client_error() */
-};
-
-/*
- * Shared client settings: the CA that must have signed the server's
- * certificate, and optionally a default identity (cert_file and key_file
- * both NULL: clients without xtel_dtls_client_new(id) send no certificate,
- * which the collector rejects; tests use that).
- */
-int xtel_dtls_client_ctx_new(struct xtel_dtls_client_ctx **out,
-			     const char *ca_file, const char *cert_file,
-			     const char *key_file, char *err, size_t err_len);
-void xtel_dtls_client_ctx_free(struct xtel_dtls_client_ctx *ctx);
-
-/*
- * A client. id overrides the ctx's identity (NULL: use the ctx's). When
- * server_name is not NULL the server certificate must match it: an IP
- * literal is checked against the SAN IP entries, anything else as a DNS
- * name. out_slots is the outgoing queue depth (0 selects 16); datagrams
- * written while it is full are dropped and counted, like a full socket
- * buffer. Returns 0 or -ENOMEM / -EINVAL.
- */
-int xtel_dtls_client_new(struct xtel_dtls_client **out,
-			 struct xtel_dtls_client_ctx *ctx,
-			 const struct xtel_dtls_identity *id,
-			 const char *server_name, unsigned int out_slots);
-void xtel_dtls_client_free(struct xtel_dtls_client *c);
-
-/* Begin the handshake: queues the ClientHello. */
-int xtel_dtls_client_start(struct xtel_dtls_client *c, uint64_t now);
-
-/*
- * Feed one datagram received from the server. Returns 0, or:
- *   -EPROTO      the handshake or session failed (state FAILED; the reason
- *                is in xtel_dtls_client_error(), e.g. "certificate verify
- *                failed (certificate has expired)" or "tlsv1 alert unknown
- *                ca" when the server rejected our certificate)
- *   -ECONNRESET  the server sent close_notify (state CLOSED)
- * Application data from the server is not part of the protocol: it is
- * decrypted and discarded.
- */
-int xtel_dtls_client_input(struct xtel_dtls_client *c, const void *dgram,
-			   size_t len, uint64_t now);
-
-/*
- * Retransmission timer. next_timeout returns the absolute time at which
- * xtel_dtls_client_timers() must be called, or UINT64_MAX when no timer
- * runs. timers() retransmits when due and returns 0, or -ETIMEDOUT after
- * OpenSSL gave up retransmitting (state FAILED).
- */
-uint64_t xtel_dtls_client_next_timeout(const struct xtel_dtls_client *c);
-int xtel_dtls_client_timers(struct xtel_dtls_client *c, uint64_t now);
-
-/*
- * Encrypt one record (one datagram) into the outgoing queue. Returns 0, or
- * -ENOTCONN before the handshake completed or after close, -EMSGSIZE when
- * len > XTEL_DTLS_MAX_PLAINTEXT, -ENOBUFS when the queue is full (nothing
- * was encrypted: pop and retry), -EPROTO on an OpenSSL error.
- */
-int xtel_dtls_client_write(struct xtel_dtls_client *c, const void *buf,
-			   size_t len);
-
-/*
- * Outgoing datagrams, oldest first. pop copies one into buf and returns its
- * length, 0 when none is queued, -EMSGSIZE when cap is too small (use
- * XTEL_DTLS_MTU or more). peek/drop are the zero-copy pair: peek returns
- * the oldest datagram (NULL when none), drop dequeues it after sending.
- */
-ssize_t xtel_dtls_client_pop(struct xtel_dtls_client *c, void *buf,
-			     size_t cap);
-const void *xtel_dtls_client_peek(struct xtel_dtls_client *c, size_t *len);
-void xtel_dtls_client_drop(struct xtel_dtls_client *c);
-unsigned int xtel_dtls_client_queued(const struct xtel_dtls_client *c);
-
-/* Send close_notify (queued) and move to CLOSED. */
-int xtel_dtls_client_close(struct xtel_dtls_client *c);
-
-enum xtel_dtls_client_state xtel_dtls_client_state(const struct xtel_dtls_client *c);
-const char *xtel_dtls_client_state_name(enum xtel_dtls_client_state s);
-
-/* OpenSSL's reason for the failure, "" while none happened. */
-const char *xtel_dtls_client_error(const struct xtel_dtls_client *c);
-
-/* Per-client counters. */
-struct xtel_dtls_client_stats {
-	uint64_t retransmits;	/* handshake flights re-sent on timeout */
-	uint64_t tx_dropped;	/* datagrams lost to a full outgoing queue */
-	uint64_t records_tx;	/* application records written */
-	uint64_t bad_record;	/* datagrams dropped before OpenSSL saw them:
-				 * a record shorter than the AEAD overhead */
-};
-void xtel_dtls_client_get_stats(const struct xtel_dtls_client *c,
-				struct xtel_dtls_client_stats *out);
-
-/* ------------------------------------------------------------------ */
-/* Server side (collector): one object per worker thread, not shared. */
-/* ------------------------------------------------------------------ */
-
-struct xtel_dtls_server;
-
-/*
- * Send one datagram to peer. Called synchronously from inside the server
- * functions (handshake flights, HelloVerifyRequest, alerts, close_notify);
- * buf is only valid during the call, so queue a copy.
- */
-typedef void xtel_dtls_send_fn(void *arg, const struct sockaddr *peer,
-			       socklen_t peer_len, const void *buf, size_t len);
-
-/*
- * One decrypted application record from an established session whose
- * client certificate says `client-<client_id>`. plaintext is valid only
- * during the call. Unless cfg.no_client_id_check is set, a record of at
- * least XTEL_WIRE_HDR_LEN bytes whose header client_id differs from the
- * session's was already dropped and counted as client_id_mismatch; shorter
- * records are passed on for the codec to reject.
- */
-typedef void xtel_dtls_data_fn(void *arg, uint32_t client_id,
-			       const struct sockaddr *peer, socklen_t peer_len,
-			       const void *plaintext, size_t len);
-
-/* One log line (no trailing newline). */
-typedef void xtel_dtls_log_fn(void *arg, const char *msg);
-
-/*
- * A session came up (up: the handshake completed and the client is
- * client-<client_id>) or went down (up false: close_notify, idle expiry,
- * error, replacement by a new handshake from the same address, shutdown or
- * free). Every up is matched by exactly one down for the same peer, so a
- * caller can mirror the established sessions elsewhere (the collector
- * tells its XDP program which sources have a session). Called from inside
- * the server functions, on the thread that owns the server.
- */
-typedef void xtel_dtls_session_fn(void *arg, const struct sockaddr *peer,
-				  socklen_t peer_len, uint32_t client_id,
-				  bool up);
-
-struct xtel_dtls_server_cfg {
-	const char *cert_file;		/* server certificate (PEM) */
-	const char *key_file;		/* its private key (PEM) */
-	const char *ca_file;		/* CA client certificates must chain to */
-	unsigned int max_sessions;	/* established + half-open; 0: 4096 */
-	unsigned int max_half_open;	/* handshakes past the cookie; 0: 256 */
-	/*
-	 * Half-open handshakes per source: an IPv4 address or an IPv6 /64
-	 * (0: max_half_open / 4, i.e. 64), so one host with many ports cannot
-	 * fill max_half_open. A load generator on one address needs its
-	 * handshakes in flight below this.
-	 */
-	unsigned int max_half_open_per_source;
-	uint64_t idle_timeout;		/* ns without a record; 0: 60 s */
-	uint64_t handshake_timeout;	/* ns from cookie to Finished; 0: 10 s */
-	uint64_t cookie_period;		/* ns per cookie secret; 0: 30 s */
-	bool no_client_id_check;	/* see xtel_dtls_data_fn */
-	/*
-	 * Keep OpenSSL's record layer for established sessions instead of
-	 * the built-in one (about 41 KiB per session instead of 1.6 KiB and
-	 * 3-4x the CPU per record; for comparison and tests).
-	 */
-	bool openssl_records;
-	/*
-	 * OpenSSL cipher list (NULL: ECDHE-ECDSA with AES-128-GCM, then
-	 * ChaCha20-Poly1305, then AES-256-GCM). Only these three AEAD suites
-	 * are supported; e.g. put ChaCha20 first on CPUs without AES-NI.
-	 */
-	const char *ciphers;
-	xtel_dtls_send_fn *send;	/* required */
-	void *send_arg;
-	xtel_dtls_data_fn *on_data;	/* NULL: records are counted, dropped */
-	void *data_arg;
-	xtel_dtls_log_fn *log;		/* NULL: stderr */
-	void *log_arg;
-	unsigned int log_burst;		/* log lines per second; 0: 10 */
-	xtel_dtls_session_fn *on_session;	/* NULL: not told */
-	void *session_arg;
-};
-
-/*
- * Counters, each for one reason. xtel_dtls_server_stat_names[i] names the
- * i-th field (the struct is exactly XTEL_DTLS_SERVER_NSTATS uint64_t).
- */
-struct xtel_dtls_server_stats {
-	uint64_t cookie_sent;		/* HelloVerifyRequest sent */
-	uint64_t cookie_bad;		/* ClientHello with a wrong/stale cookie */
-	uint64_t bad_hello;		/* handshake datagram dropped by the listener */
-	uint64_t half_open_full;	/* valid cookie refused: half-open cap
-					 * (and no silent one to evict) */
-	uint64_t sessions_full;		/* valid cookie refused: session cap */
-	uint64_t handshakes_started;	/* cookie verified, session created */
-	uint64_t handshakes_ok;
-	uint64_t handshake_failed;	/* OpenSSL error or bad certificate */
-	uint64_t handshake_timeout;	/* not finished in handshake_timeout */
-	uint64_t retransmits;		/* server flights re-sent: timeout, or
-					 * the client repeating its last flight */
-	uint64_t unknown_peer;		/* non-handshake record without session */
-	uint64_t records_rx;		/* application records delivered */
-	uint64_t bad_record;		/* record dropped by DTLS (bad MAC...) */
-	uint64_t replay;		/* record seen before or below the window */
-	uint64_t client_id_mismatch;	/* header client_id != certificate's */
-	uint64_t close_notify_rx;
-	uint64_t close_notify_tx;
-	uint64_t session_errors;	/* established session ended by an error/alert */
-	uint64_t sessions_expired;	/* idle_timeout */
-	uint64_t sessions_replaced;	/* a new handshake from a known address
-					 * completed (the old session served
-					 * until then) */
-	uint64_t malformed;		/* shorter than a DTLS record header */
-	uint64_t cookie_rand_failed;	/* RAND_bytes failed at a cookie secret
-					 * rotation (the old secret is kept; none
-					 * yet: handshakes refused) */
-	uint64_t record_layer_fallback;	/* built-in record layer could not
-					 * take over: the session keeps
-					 * OpenSSL's (logged) */
-	uint64_t half_open_source_full;	/* valid cookie refused: the source
-					 * (IPv4 address, IPv6 /64) has
-					 * max_half_open_per_source */
-	uint64_t half_open_evicted;	/* half-open handshake dropped for a new
-					 * one: table full, it had sent nothing
-					 * but its ClientHello for 1 s */
-};
-
-enum { XTEL_DTLS_SERVER_NSTATS = sizeof(struct xtel_dtls_server_stats) /
-				 sizeof(uint64_t) };
-extern const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS];
-
-/* Load credentials and build the server. Errors: see the top of this file. */
-int xtel_dtls_server_new(struct xtel_dtls_server **out,
-			 const struct xtel_dtls_server_cfg *cfg,
-			 char *err, size_t err_len);
-
-/* Free everything without sending anything (see _shutdown). */
-void xtel_dtls_server_free(struct xtel_dtls_server *srv);
-
-/*
- * Feed one datagram from peer (AF_INET or AF_INET6). Sessions are keyed by
- * address and port. Returns 0 (every protocol outcome is a counter), or
- * -EAFNOSUPPORT for another address family.
- */
-int xtel_dtls_server_input(struct xtel_dtls_server *srv,
-			   const struct sockaddr *peer, socklen_t peer_len,
-			   const void *dgram, size_t len, uint64_t now);
-
-/*
- * When xtel_dtls_server_timers() must run next (absolute ns; UINT64_MAX:
- * nothing pending). Timers cover retransmission, handshake timeouts and
- * idle expiry.
- */
-uint64_t xtel_dtls_server_next_timeout(const struct xtel_dtls_server *srv,
-				       uint64_t now);
-void xtel_dtls_server_timers(struct xtel_dtls_server *srv, uint64_t now);
-
-/* Send close_notify to every established session and drop all sessions. */
-void xtel_dtls_server_shutdown(struct xtel_dtls_server *srv);
-
-/*
- * Client id bound to peer's session: 0 when established, -EINPROGRESS while
- * the handshake runs, -ENOENT when there is no session.
- */
-int xtel_dtls_server_peer(const struct xtel_dtls_server *srv,
-			  const struct sockaddr *peer, socklen_t peer_len,
-			  uint32_t *client_id);
-
-/* Established sessions, and handshakes in progress. */
-unsigned int xtel_dtls_server_sessions(const struct xtel_dtls_server *srv);
-unsigned int xtel_dtls_server_half_open(const struct xtel_dtls_server *srv);
-/*
- * Established sessions served by the built-in record layer (the rest use
- * OpenSSL's: cfg.openssl_records, or a take-over that failed).
- */
-unsigned int xtel_dtls_server_builtin_sessions(const struct xtel_dtls_server *srv);
-
-void xtel_dtls_server_get_stats(const struct xtel_dtls_server *srv,
-				struct xtel_dtls_server_stats *out);
-
-/* The most recent handshake failure reason, "" when none. */
-const char *xtel_dtls_server_last_error(const struct xtel_dtls_server *srv);
 
 #endif /* XTEL_DTLS_H */

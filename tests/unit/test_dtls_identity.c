@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the credentials (userspace/dtls/identity.c): loading
+ * errors that name the file, client certificates refused for their chain
+ * or their CN, and the client id read from the CN as text.
+ *
+ * usage: test_dtls_identity SOURCE_ROOT
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtls_harness.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+/* A client that must be refused; checks both ends' reasons. */
+static void expect_rejected(const char *crt, const char *key,
+			    const char *server_reason, const char *client_reason)
+{
+	struct net *n = net_create_mode(&mode_own, NULL);
+	struct xtel_dtls_server_stats st;
+
+	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_FAILED);
+	assert_int_equal(n->cl[0].last_input_ret, -EPROTO);
+	st = stats(n);
+	assert_int_equal(st.handshake_failed, 1);
+	assert_int_equal(st.handshakes_ok, 0);
+	assert_int_equal(st.handshakes_started, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
+					       n->cl[0].addr_len, NULL), -ENOENT);
+	if (strstr(logs.last, server_reason) == NULL)
+		fail_msg("server reason '%s', want '%s'", logs.last,
+			 server_reason);
+	if (strstr(xtel_dtls_client_error(n->cl[0].c), client_reason) == NULL)
+		fail_msg("client reason '%s', want '%s'",
+			 xtel_dtls_client_error(n->cl[0].c), client_reason);
+	/* The failure was logged once, naming the peer and the reason. */
+	assert_int_equal(logs.lines, 1);
+	assert_non_null(strstr(logs.last, server_reason));
+	net_free(n);
+}
+
+static void test_reject_rogue_ca(void **state)
+{
+	set_mode(state);
+	expect_rejected("bad/client-1-rogue.crt", "bad/client-1-rogue.key",
+			"unable to get local issuer certificate", "alert");
+}
+
+static void test_reject_expired(void **state)
+{
+	set_mode(state);
+	expect_rejected("bad/client-1-expired.crt", "bad/client-1-expired.key",
+			"certificate has expired", "alert");
+}
+
+static void test_reject_no_cert(void **state)
+{
+	set_mode(state);
+	expect_rejected(NULL, NULL, "peer did not return a certificate",
+			"alert");
+}
+
+static void test_reject_bad_cn(void **state)
+{
+	static const char *const bad[] = { "alpha", "zero", "big", "junk" };
+
+	set_mode(state);
+	for (unsigned int i = 0; i < 4; i++) {
+		char crt[64], key[64];
+
+		snprintf(crt, sizeof(crt), "extra/client-badcn-%s.crt", bad[i]);
+		snprintf(key, sizeof(key), "extra/client-badcn-%s.key", bad[i]);
+		expect_rejected(crt, key, "CN is not client-", "alert");
+	}
+}
+
+/*
+ * Write certdir/extra/<name>.crt: client-1's key, signed by the real CA,
+ * subject CN given as raw bytes of ASN.1 string type `type`.
+ */
+static void make_cn_cert(const char *name, int type,
+			 const unsigned char *cn, int cn_len)
+{
+	X509 *ca, *x;
+	EVP_PKEY *ca_key, *key;
+	X509_NAME *subj;
+	ASN1_STRING *str;
+	X509_NAME_ENTRY *ne;
+	char path[600];
+	FILE *f;
+
+	f = fopen(cert("ca.crt"), "r");
+	assert_non_null(f);
+	ca = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	f = fopen(cert("ca.key"), "r");
+	assert_non_null(f);
+	ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	f = fopen(cert("client-1.key"), "r");
+	assert_non_null(f);
+	key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_true(ca != NULL && ca_key != NULL && key != NULL);
+
+	x = X509_new();
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 4242), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -3600));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_int_equal(X509_set_issuer_name(x, X509_get_subject_name(ca)), 1);
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	/* The bytes go in as they are, tagged with `type`. */
+	str = ASN1_STRING_type_new(type);
+	assert_non_null(str);
+	assert_int_equal(ASN1_STRING_set(str, cn, cn_len), 1);
+	ne = X509_NAME_ENTRY_create_by_NID(NULL, NID_commonName, type,
+					   ASN1_STRING_get0_data(str), cn_len);
+	assert_non_null(ne);
+	subj = X509_NAME_new();
+	assert_int_equal(X509_NAME_add_entry(subj, ne, -1, 0), 1);
+	assert_int_equal(X509_set_subject_name(x, subj), 1);
+	assert_true(X509_sign(x, ca_key, EVP_sha256()) > 0);
+	assert_int_equal(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(
+		X509_get_subject_name(x), 0))->type, type);
+
+	snprintf(path, sizeof(path), "%s/extra/%s.crt", certdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	fclose(f);
+	X509_NAME_free(subj);
+	X509_NAME_ENTRY_free(ne);
+	ASN1_STRING_free(str);
+	X509_free(x);
+	X509_free(ca);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(key);
+}
+
+/*
+ * The CN is compared as text: a BMPString whose raw bytes spell
+ * "client-1" is a different (CJK) string and refused, while "client-7"
+ * properly encoded as BMPString (UCS-2) is client 7.
+ */
+static void test_cn_string_types(void **state)
+{
+	static const unsigned char ucs2[] = {
+		0, 'c', 0, 'l', 0, 'i', 0, 'e', 0, 'n', 0, 't', 0, '-', 0, '7',
+	};
+	struct net *n;
+
+	(void)state;
+	make_cn_cert("client-bmp-raw", V_ASN1_BMPSTRING,
+		     (const unsigned char *)"client-1", 8);
+	expect_rejected("extra/client-bmp-raw.crt", "client-1.key",
+			"CN is not client-", "alert");
+	make_cn_cert("client-bmp-7", V_ASN1_BMPSTRING, ucs2, sizeof(ucs2));
+	n = net_create_mode(&mode_own, NULL);
+	add_client_ctx(n, n->cctx, "extra/client-bmp-7.crt", "client-1.key",
+		       "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 7);
+	net_free(n);
+}
+
+static void test_max_client_id(void **state)
+{
+	struct net *n = net_create(state, NULL);
+
+	set_mode(state);
+	add_client_ctx(n, n->cctx, "extra/client-max.crt", "extra/client-max.key",
+		       "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 4294967295u);
+	net_free(n);
+}
+
+static void test_load_errors(void **state)
+{
+	struct xtel_dtls_server_cfg cfg = base_cfg(NULL);
+	struct xtel_dtls_server *srv = NULL;
+	struct xtel_dtls_identity *id = NULL;
+	struct xtel_dtls_client_ctx *cctx = NULL;
+	const char *err = logs.last;	/* the last message logged */
+	char garbage[512];
+	FILE *f;
+
+	set_mode(state);
+	cfg.cert_file = cert("nope.crt");
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOENT);
+	assert_non_null(strstr(err, "cannot read certificate"));
+	assert_non_null(strstr(err, "nope.crt"));
+
+	cfg = base_cfg(NULL);
+	cfg.key_file = cert("nope.key");
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOENT);
+	assert_non_null(strstr(err, "cannot read private key"));
+
+	cfg = base_cfg(NULL);
+	cfg.key_file = cert("client-1.key");
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg),
+			 -EKEYREJECTED);
+	assert_non_null(strstr(err, "does not match"));
+
+	cfg = base_cfg(NULL);
+	cfg.ca_file = cert("nope-ca.crt");
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOENT);
+	assert_non_null(strstr(err, "cannot read CA"));
+
+	cfg = base_cfg(NULL);
+	cfg.ca_file = cert("ca.key");	/* readable, but no certificate */
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOMSG);
+	assert_non_null(strstr(err, "no usable certificate"));
+
+	snprintf(garbage, sizeof(garbage), "%s/garbage.pem", certdir);
+	f = fopen(garbage, "w");
+	assert_non_null(f);
+	fputs("not a certificate\n", f);
+	fclose(f);
+	cfg = base_cfg(NULL);
+	cfg.cert_file = garbage;
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -EBADMSG);
+	cfg = base_cfg(NULL);
+	cfg.key_file = garbage;
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -EBADMSG);
+	cfg = base_cfg(NULL);
+	cfg.send = NULL;
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -EINVAL);
+	assert_null(srv);
+
+	assert_int_equal(xtel_dtls_identity_load(&id, cert("client-1.crt"),
+		cert("client-2.key")), -EKEYREJECTED);
+	assert_null(id);
+	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("nope-ca.crt"),
+		NULL, NULL), -ENOENT);
+	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("ca.crt"),
+		cert("client-1.crt"), cert("server.key")),
+		-EKEYREJECTED);
+	assert_null(cctx);
+	/* The ctx identity is used by clients made without their own. */
+	assert_int_equal(xtel_dtls_client_ctx_new(&cctx, cert("ca.crt"),
+		cert("client-3.crt"), cert("client-3.key")), 0);
+	{
+		struct net *n = net_create(state, NULL);
+		struct tclient *t = &n->cl[n->ncl];
+
+		client_addr(t, n->ncl++);
+		assert_int_equal(xtel_dtls_client_new(&t->c, cctx, NULL, NULL, 4), 0);
+		assert_int_equal(xtel_dtls_client_start(t->c, fake_now), 0);
+		pump(n);
+		assert_established(n, 0, 3);
+		net_free(n);
+	}
+	xtel_dtls_client_ctx_free(cctx);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reject_rogue_ca),
+		cmocka_unit_test(test_reject_expired),
+		cmocka_unit_test(test_reject_no_cert),
+		cmocka_unit_test(test_reject_bad_cn),
+		cmocka_unit_test(test_max_client_id),
+		cmocka_unit_test(test_cn_string_types),
+		cmocka_unit_test(test_load_errors),
+	};
+
+	return dtls_harness_main(argc, argv, "dtls_identity", tests);
+}

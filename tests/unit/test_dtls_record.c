@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of established sessions' records (userspace/dtls/record.c,
+ * the built-in AEAD layer, and established.c), most of them on both record
+ * layers: tampered, replayed and oversized records, the lost final flight,
+ * each cipher suite, every header bit flipped, and the fallback to
+ * OpenSSL's layer when the built-in one cannot take over.
+ *
+ * usage: test_dtls_record SOURCE_ROOT
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtls_harness.h"
+#include "wire/wire.h"
+
+#include <openssl/kdf.h>
+#include <openssl/ssl.h>
+
+static void test_bad_record(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct pkt *p;
+
+	set_mode(state);
+	add_client(n, 1);
+	pump(n);
+	p = capture_record(n, 1);
+	p->data[p->len - 1] ^= 0x40;	/* in the AEAD tag */
+	feed(n, 0, p);
+	assert_int_equal(stats(n).bad_record, 1);
+	assert_int_equal(n->delivered, 0);
+	p->data[p->len - 1] ^= 0x40;
+	p->data[20] ^= 0x01;		/* in the ciphertext */
+	feed(n, 0, p);
+	assert_int_equal(stats(n).bad_record, 2);
+	/* The session survives: the next record arrives. */
+	send_record(n, 0, 1, 2);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(n->seen[1][2], 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(stats(n).session_errors, 0);
+	free(p);
+	net_free(n);
+}
+
+static void test_replay(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct pkt *p;
+
+	set_mode(state);
+	add_client(n, 1);
+	pump(n);
+	p = capture_record(n, 1);
+	feed(n, 0, p);
+	feed(n, 0, p);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(stats(n).replay, 1);
+	/* After 100 more records it is below the window: still refused. */
+	for (uint64_t s = 2; s <= 101; s++) {
+		send_record(n, 0, 1, s % K_RECORDS);
+		pump(n);
+	}
+	assert_int_equal(n->delivered, 101);
+	feed(n, 0, p);
+	assert_int_equal(n->delivered, 101);
+	assert_int_equal(stats(n).replay, 2);
+	assert_int_equal(stats(n).bad_record, 0);
+	free(p);
+	net_free(n);
+}
+
+static void test_client_id_mismatch(void **state)
+{
+	struct net *n = net_create(state, NULL);
+
+	set_mode(state);
+	add_client(n, 1);
+	pump(n);
+	send_record(n, 0, 2, 1);	/* client-1 claims to be client 2 */
+	pump(n);
+	assert_int_equal(n->delivered, 0);
+	assert_int_equal(stats(n).client_id_mismatch, 1);
+	send_record(n, 0, 1, 2);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+}
+
+/* The largest XTel datagram fits one record; larger is refused. */
+static void test_record_sizes(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	static unsigned char buf[XTEL_DTLS_MAX_PLAINTEXT + 1];
+	struct pkt *p = calloc(1, sizeof(*p));
+	ssize_t len;
+
+	set_mode(state);
+	add_client(n, 1);
+	/* Nothing can be written before the handshake completes. */
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, 10), -ENOTCONN);
+	pump(n);
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, sizeof(buf)),
+			 -EMSGSIZE);
+	len = xtel_wire_encode(buf, sizeof(buf), XTEL_MSG_HEARTBEAT, 1, 1, 0,
+			       NULL, 0);
+	memset(buf + len, 'a', XTEL_MAX_DATAGRAM - (size_t)len);
+	/* A full-size payload: all 'a' is not valid metrics, fine here. */
+	buf[6] = XTEL_MAX_PAYLOAD >> 8;
+	buf[7] = XTEL_MAX_PAYLOAD & 0xff;
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf,
+						XTEL_MAX_DATAGRAM), 0);
+	len = xtel_dtls_client_pop(n->cl[0].c, p->data, sizeof(p->data));
+	assert_true(len > XTEL_MAX_DATAGRAM && len <= XTEL_DTLS_MTU);
+	p->len = (size_t)len;
+	feed(n, 0, p);
+	assert_int_equal(stats(n).records_rx, 1);
+	/* The queue refuses writes when full instead of losing them. */
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, 28), 0);
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, buf, 28), -ENOBUFS);
+	free(p);
+	net_free(n);
+}
+
+static int drop_final_flight_once(const struct pkt *p, unsigned int nth)
+{
+	static int dropped;
+
+	(void)nth;
+	if (nth == 0)
+		dropped = 0;
+	/*
+	 * The server's ChangeCipherSpec and epoch-1 Finished: OpenSSL
+	 * buffers a flight's records into as few datagrams as fit.
+	 */
+	if (p->to >= 0 && dropped < 1 &&
+	    (p->data[0] == 20 || (p->data[3] == 0 && p->data[4] == 1))) {
+		dropped++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The server is done after its last flight; if that flight is lost the
+ * client repeats its own, and the server must answer with the same flight.
+ */
+static void test_final_flight_lost(void **state)
+{
+	struct net *n;
+
+	set_mode(state);
+	n = net_create(state, NULL);
+	add_client(n, 1);
+	n->filter = drop_final_flight_once;
+	pump(n);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_HANDSHAKING);
+	advance(n, 1 * NS);
+	pump(n);
+	assert_established(n, 0, 1);
+	/* OpenSSL's record layer resends on its own, uncounted. */
+	assert_int_equal(stats(n).retransmits, cur_mode.openssl_records ? 0 : 1);
+	assert_int_equal(stats(n).bad_record, 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	/* A late copy of the client's flight changes nothing now. */
+	advance(n, 2 * NS);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	net_free(n);
+}
+
+/* Each supported suite, on both record layers: data, replay, tamper, close. */
+static void test_cipher_suites(void **state)
+{
+	(void)state;
+	for (unsigned int k = 0; k < 6; k++) {
+		struct net *n;
+		struct pkt *p;
+
+		struct mode m = { k % 2, dtls_test_suites[k / 2] };
+
+		n = net_create_mode(&m, NULL);
+		add_client(n, 1);
+		pump(n);
+		assert_established(n, 0, 1);
+		for (uint64_t seq = 1; seq <= 3; seq++)
+			send_record(n, 0, 1, seq);
+		pump(n);
+		p = capture_record(n, 4);
+		feed(n, 0, p);
+		feed(n, 0, p);
+		p->data[XTEL_DTLS_HDR_LEN + 9] ^= 0x80;
+		p->data[10] ^= 1;	/* a fresh sequence number, bad tag */
+		feed(n, 0, p);
+		assert_int_equal(n->delivered, 4);
+		assert_int_equal(stats(n).replay, 1);
+		assert_int_equal(stats(n).bad_record, 1);
+		assert_int_equal(xtel_dtls_client_close(n->cl[0].c), 0);
+		pump(n);
+		assert_int_equal(stats(n).close_notify_rx, 1);
+		assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+		free(p);
+		net_free(n);
+	}
+	cur_mode = mode_own;
+}
+
+/*
+ * Flip each bit of each record header byte of a captured record, one at a
+ * time: nothing is delivered, nothing is sent, and the session survives.
+ * In OpenSSL's record layer a flipped length bit that makes the record
+ * shorter than the AEAD overhead used to raise a fatal internal error
+ * (openssl/openssl#25290) and end the session; run with both cipher
+ * families on both record layers.
+ */
+static void header_flips(const struct mode *m)
+{
+	struct net *n = net_create_mode(m, NULL);
+	struct xtel_dtls_server_stats st;
+	struct pkt *p;
+
+	add_client(n, 1);
+	pump(n);
+	p = capture_record(n, 1);
+	for (int b = 0; b < XTEL_DTLS_HDR_LEN; b++) {
+		for (int bit = 0; bit < 8; bit++) {
+			p->data[b] ^= (unsigned char)(1u << bit);
+			feed(n, 0, p);
+			p->data[b] ^= (unsigned char)(1u << bit);
+			assert_int_equal(n->nq, 0);
+			assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+		}
+	}
+	st = stats(n);
+	/*
+	 * Built-in layer: every flip is a bad record except the one that
+	 * makes the epoch 0 (a client repeating its handshake: ignored);
+	 * a length flip that leaves bytes over counts those as a second
+	 * record (GCM's 55-byte record: one such flip more than ChaCha's
+	 * 47). OpenSSL's layer counts only single application records that
+	 * fail (8 type and 16 length flips are silent drops there), plus the
+	 * short record refused before OpenSSL (bit 5 of the length: 23 < 24,
+	 * 15 < 16).
+	 */
+	if (m->openssl_records) {
+		assert_int_equal(st.bad_record, 104 - 8 - 16 + 1);
+		assert_int_equal(st.replay, 0);
+	} else {
+		/*
+		 * The flip of the lowest sequence bit makes record 1 record 0,
+		 * the client's Finished: a replay (see test_finished_replay).
+		 */
+		assert_int_equal(st.bad_record, strstr(m->ciphers, "GCM") ? 104 : 103);
+		assert_int_equal(st.replay, 1);
+	}
+	assert_int_equal(st.unknown_peer + st.malformed, 0);
+	assert_int_equal(n->delivered, 0);
+	assert_int_equal(st.session_errors, 0);
+	/* The untouched record still arrives, and so does the next one. */
+	feed(n, 0, p);
+	send_record(n, 0, 1, 2);
+	pump(n);
+	assert_int_equal(n->delivered, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	free(p);
+	net_free(n);
+}
+
+static void test_header_flips(void **state)
+{
+	(void)state;
+	for (unsigned int k = 0; k < 4; k++) {
+		struct mode m = { k % 2, dtls_test_suites[k / 2] };
+
+		header_flips(&m);
+	}
+}
+
+/*
+ * EVP_KDF_fetch, interposed: with kdf_fetch_fail set the server gets no
+ * TLS1-PRF, so the built-in record layer cannot take over. libssl fetches
+ * its own during handshakes, after the flag is cleared again.
+ */
+static bool kdf_fetch_fail;
+
+EVP_KDF *EVP_KDF_fetch(OSSL_LIB_CTX *libctx, const char *algorithm,
+		       const char *properties)
+{
+	static EVP_KDF *(*real)(OSSL_LIB_CTX *, const char *, const char *);
+
+	if (kdf_fetch_fail)
+		return NULL;
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "EVP_KDF_fetch");
+	return real(libctx, algorithm, properties);
+}
+
+/*
+ * SSL_get_extms_support is SSL_ctrl(GET_EXTMS_SUPPORT), interposed here:
+ * with extms_deny set it reports that no extended master secret was
+ * negotiated; every other control goes to libssl.
+ */
+static bool extms_deny;
+
+long SSL_ctrl(SSL *s, int cmd, long larg, void *parg)
+{
+	static long (*real)(SSL *, int, long, void *);
+
+	if (extms_deny && cmd == SSL_CTRL_GET_EXTMS_SUPPORT)
+		return 0;
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "SSL_ctrl");
+	return real(s, cmd, larg, parg);
+}
+
+/*
+ * The built-in layer derives its keys from the master secret alone, so it
+ * takes over only when the extended master secret was negotiated;
+ * otherwise the session stays on OpenSSL's layer (counted).
+ */
+static void test_builtin_needs_extms(void **state)
+{
+	struct net *n = net_create_mode(&mode_own, NULL);
+
+	(void)state;
+	n->mode.openssl_records = true;	/* what pump() must find */
+	extms_deny = true;
+	add_client(n, 1);
+	pump(n);
+	extms_deny = false;
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).record_layer_fallback, 1);
+	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+
+	/* Negotiated (OpenSSL's default on both ends): the built-in layer. */
+	n = net_create_mode(&mode_own, NULL);
+	add_client(n, 1);
+	pump(n);
+	assert_int_equal(stats(n).record_layer_fallback, 0);
+	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 1);
+	net_free(n);
+}
+
+static struct pkt fin_dgram;
+static bool have_fin;
+
+/* Copy the client's datagram that carries its epoch-1 Finished. */
+static int capture_finished(const struct pkt *p, unsigned int nth)
+{
+	size_t off = 0;
+
+	(void)nth;
+	while (p->to == -1 && !have_fin && off + XTEL_DTLS_HDR_LEN <= p->len) {
+		const unsigned char *r = p->data + off;
+
+		if (r[0] == 22 && r[3] == 0 && r[4] == 1) {
+			fin_dgram = *p;
+			have_fin = true;
+		}
+		off += XTEL_DTLS_HDR_LEN + ((size_t)r[11] << 8 | r[12]);
+	}
+	return 0;
+}
+
+/*
+ * A copy of the client's Finished replayed after the handshake is a
+ * replay: it does not make the server resend its final flight.
+ */
+static void test_finished_replay(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+
+	have_fin = false;
+	n->filter = capture_finished;
+	add_client(n, 1);
+	pump(n);
+	n->filter = NULL;
+	assert_true(have_fin);
+	assert_established(n, 0, 1);
+	feed(n, 0, &fin_dgram);
+	assert_int_equal(n->nq, 0);
+	st = stats(n);
+	assert_int_equal(st.retransmits, 0);
+	/* OpenSSL's layer drops it silently, by its own window. */
+	assert_int_equal(st.replay, n->mode.openssl_records ? 0 : 1);
+	assert_int_equal(st.bad_record, 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+}
+
+/* A failed take-over is counted and logged; the session keeps working. */
+static void test_record_layer_fallback(void **state)
+{
+	struct net *n;
+
+	(void)state;
+	kdf_fetch_fail = true;
+	n = net_create_mode(&mode_own, NULL);
+	kdf_fetch_fail = false;
+	n->mode.openssl_records = true;	/* what pump() must find */
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).record_layer_fallback, 1);
+	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 0);
+	assert_int_equal(logs.lines, 1);
+	assert_non_null(strstr(logs.last, "keeps OpenSSL's record layer"));
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		BOTH(test_bad_record),
+		BOTH(test_replay),
+		BOTH(test_client_id_mismatch),
+		BOTH(test_record_sizes),
+		BOTH(test_final_flight_lost),
+		cmocka_unit_test(test_cipher_suites),
+		cmocka_unit_test(test_header_flips),
+		cmocka_unit_test(test_record_layer_fallback),
+		cmocka_unit_test(test_builtin_needs_extms),
+		BOTH(test_finished_replay),
+	};
+
+	return dtls_harness_main(argc, argv, "dtls_record", tests);
+}

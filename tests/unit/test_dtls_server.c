@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the server as a whole (userspace/dtls/server.c): the
+ * statistics table, handshakes and exactly-once delivery for many
+ * clients, retransmission of its flights, idle expiry, close_notify and
+ * shutdown.
+ *
+ * usage: test_dtls_server SOURCE_ROOT
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtls_harness.h"
+
+/* The names table follows the struct field by field. */
+static void test_stat_names(void **state)
+{
+#define F(x) { #x, offsetof(struct xtel_dtls_server_stats, x) }
+	static const struct { const char *name; size_t off; } fields[] = {
+		F(cookie_sent), F(cookie_bad), F(bad_hello), F(half_open_full),
+		F(sessions_full), F(handshakes_started), F(handshakes_ok),
+		F(handshake_failed), F(handshake_timeout), F(retransmits),
+		F(unknown_peer), F(records_rx), F(bad_record), F(replay),
+		F(client_id_mismatch), F(close_notify_rx), F(close_notify_tx),
+		F(session_errors), F(sessions_expired), F(sessions_replaced),
+		F(malformed), F(cookie_rand_failed), F(record_layer_fallback),
+		F(half_open_source_full), F(half_open_evicted),
+	};
+#undef F
+
+	(void)state;
+	assert_int_equal(sizeof(fields) / sizeof(fields[0]),
+			 XTEL_DTLS_SERVER_NSTATS);
+	for (unsigned int i = 0; i < XTEL_DTLS_SERVER_NSTATS; i++) {
+		assert_int_equal(fields[i].off, i * sizeof(uint64_t));
+		assert_string_equal(xtel_dtls_server_stat_names[i],
+				    fields[i].name);
+	}
+}
+
+static void test_handshake_and_stats(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_client_stats cs;
+
+	set_mode(state);
+	add_client(n, 1);
+	/* ClientHello goes out at start. */
+	assert_int_equal(xtel_dtls_client_queued(n->cl[0].c), 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	st = stats(n);
+	assert_int_equal(st.cookie_sent, 1);
+	assert_int_equal(st.cookie_bad, 0);
+	assert_int_equal(st.bad_hello, 0);
+	assert_int_equal(st.handshakes_started, 1);
+	assert_int_equal(st.handshakes_ok, 1);
+	assert_int_equal(st.handshake_failed, 0);
+	assert_int_equal(st.retransmits, 0);
+	assert_int_equal(st.unknown_peer, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(logs.lines, 0);	/* no failure was reported */
+	assert_string_equal(xtel_dtls_client_error(n->cl[0].c), "");
+	/* No timer runs once established, except the idle timer. */
+	assert_int_equal(xtel_dtls_client_next_timeout(n->cl[0].c), UINT64_MAX);
+	assert_int_equal(xtel_dtls_server_next_timeout(n->srv, fake_now),
+			 fake_now + 30 * NS);
+
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(n->last_id, 1);
+	assert_int_equal(n->seen[1][1], 1);
+	st = stats(n);
+	assert_int_equal(st.records_rx, 1);
+	xtel_dtls_client_get_stats(n->cl[0].c, &cs);
+	assert_int_equal(cs.records_tx, 1);
+	assert_int_equal(cs.retransmits, 0);
+	assert_int_equal(cs.tx_dropped, 0);
+	/* Every counter not named above stayed zero. */
+	assert_int_equal(st.bad_record + st.replay + st.client_id_mismatch +
+			 st.close_notify_rx + st.close_notify_tx +
+			 st.session_errors + st.sessions_expired +
+			 st.sessions_replaced + st.malformed +
+			 st.half_open_full + st.sessions_full +
+			 st.handshake_timeout, 0);
+	net_free(n);
+}
+
+static void test_ten_clients_exactly_once(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+
+	set_mode(state);
+	for (int id = 1; id <= 10; id++)
+		add_client(n, id);
+	pump(n);
+	for (int i = 0; i < 10; i++)
+		assert_established(n, i, (uint32_t)i + 1);
+	/* Interleave the clients' records, pumping every few writes. */
+	for (uint64_t seq = 1; seq <= K_RECORDS; seq++) {
+		for (int i = 0; i < 10; i++)
+			send_record(n, i, (uint32_t)i + 1, seq);
+		if (seq % 5 == 0)
+			pump(n);
+	}
+	pump(n);
+	assert_int_equal(n->delivered, 10 * K_RECORDS);
+	assert_int_equal(n->decode_errors, 0);
+	for (int id = 1; id <= 10; id++)
+		for (int seq = 1; seq <= K_RECORDS; seq++)
+			assert_int_equal(n->seen[id][seq], 1);
+	st = stats(n);
+	assert_int_equal(st.records_rx, 10 * K_RECORDS);
+	assert_int_equal(st.handshakes_ok, 10);
+	assert_int_equal(st.cookie_sent, 10);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 10);
+	net_free(n);
+}
+
+static int drop_nth_to_client_2(const struct pkt *p, unsigned int nth)
+{
+	/* nth counts server->client datagrams: 0 is the HVR, 1 ServerHello. */
+	return p->to >= 0 && nth == 1;
+}
+
+static void test_retransmit_server_flight(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	uint64_t t;
+
+	set_mode(state);
+	add_client(n, 1);
+	n->filter = drop_nth_to_client_2;
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_HANDSHAKING);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 1);
+	/* OpenSSL's initial timeout is 1 s. */
+	t = xtel_dtls_server_next_timeout(n->srv, fake_now);
+	assert_int_equal(t, fake_now + 1 * NS);
+	/* Before the deadline nothing is re-sent. */
+	fake_now += 500 * MS;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	assert_int_equal(n->nq, 0);
+	fake_now += 500 * MS;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	assert_true(n->nq > 0);
+	assert_int_equal(stats(n).retransmits, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).handshakes_ok, 1);
+	net_free(n);
+}
+
+static void test_idle_expiry(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	uint64_t t0;
+
+	set_mode(state);
+	add_client(n, 1);
+	pump(n);
+	t0 = fake_now;
+	fake_now += 10 * NS;
+	send_record(n, 0, 1, 1);	/* activity pushes the deadline */
+	pump(n);
+	assert_int_equal(xtel_dtls_server_next_timeout(n->srv, fake_now),
+			 t0 + 40 * NS);
+	fake_now = t0 + 40 * NS - 1;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	fake_now += 1;
+	xtel_dtls_server_timers(n->srv, fake_now);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	assert_int_equal(stats(n).sessions_expired, 1);
+	assert_int_equal(stats(n).close_notify_tx, 1);
+	/* The client learns it from the close_notify. */
+	pump(n);
+	assert_int_equal(n->cl[0].last_input_ret, -ECONNRESET);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	/* Its answering close_notify finds no session. */
+	pump(n);
+	assert_int_equal(stats(n).unknown_peer, 1);
+	net_free(n);
+}
+
+static void test_close_notify(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+
+	set_mode(state);
+	add_client(n, 1);
+	pump(n);
+	assert_int_equal(xtel_dtls_client_close(n->cl[0].c), 0);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_int_equal(xtel_dtls_client_write(n->cl[0].c, "x", 1), -ENOTCONN);
+	pump(n);
+	st = stats(n);
+	assert_int_equal(st.close_notify_rx, 1);
+	assert_int_equal(st.close_notify_tx, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
+					       n->cl[0].addr_len, NULL), -ENOENT);
+	net_free(n);
+}
+
+static void test_shutdown_sends_close_notify(void **state)
+{
+	struct net *n = net_create(state, NULL);
+
+	set_mode(state);
+	add_client(n, 1);
+	add_client(n, 2);
+	pump(n);
+	xtel_dtls_server_shutdown(n->srv);
+	assert_int_equal(stats(n).close_notify_tx, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_int_equal(xtel_dtls_client_state(n->cl[1].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	net_free(n);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stat_names),
+		BOTH(test_handshake_and_stats),
+		BOTH(test_ten_clients_exactly_once),
+		cmocka_unit_test(test_retransmit_server_flight),
+		BOTH(test_idle_expiry),
+		BOTH(test_close_notify),
+		BOTH(test_shutdown_sends_close_notify),
+	};
+
+	return dtls_harness_main(argc, argv, "dtls_server", tests);
+}

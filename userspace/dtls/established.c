@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Established sessions' datagrams, on either record layer. With OpenSSL's
+ * (cfg.openssl_records, or a take-over that failed) SSL_read decrypts;
+ * with the built-in one (record.c) this file walks the records itself:
+ * decrypt application data of epoch 1, detect replays, answer a
+ * retransmitted client Finished with our last flight, and send or receive
+ * close_notify. Both keep the same replay window so a replay is counted as
+ * one, and both deliver through the same client id check.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "bpf/xtel_wire.h"
+#include "dtls/server_internal.h"
+
+enum {
+	REPLAY_WINDOW = 64,
+	ALERT_FATAL = 2,
+	ALERT_CLOSE_NOTIFY = 0,
+};
+
+void dtls_record_info(const unsigned char *d, size_t len,
+		      struct record_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	if (len < XTEL_DTLS_HDR_LEN)
+		return;
+	ri->single = XTEL_DTLS_HDR_LEN + dtls_rec_len(d) == len;
+	dtls_record_hdr(d, ri);
+}
+
+static bool window_seen(const struct session *s, const struct record_info *ri)
+{
+	uint64_t diff;
+
+	if (!s->win_valid || ri->epoch != s->win_epoch || ri->seq > s->win_top)
+		return false;
+	diff = s->win_top - ri->seq;
+	return diff >= REPLAY_WINDOW || (s->win_bits >> diff) & 1;
+}
+
+static void window_mark(struct session *s, const struct record_info *ri)
+{
+	uint64_t shift;
+
+	if (!s->win_valid || ri->epoch != s->win_epoch) {
+		s->win_valid = true;
+		s->win_epoch = ri->epoch;
+		s->win_top = ri->seq;
+		s->win_bits = 1;
+		return;
+	}
+	if (ri->seq > s->win_top) {
+		shift = ri->seq - s->win_top;
+		s->win_bits = shift >= REPLAY_WINDOW ? 1 : s->win_bits << shift | 1;
+		s->win_top = ri->seq;
+	} else {
+		s->win_bits |= 1ull << (s->win_top - ri->seq);
+	}
+}
+
+static void deliver(struct xtel_dtls_server *srv, struct session *s,
+		    size_t len)
+{
+	if (!srv->cfg.no_client_id_check && len >= XTEL_WIRE_HDR_LEN) {
+		const unsigned char *p = srv->plain +
+			offsetof(struct xtel_wire_hdr, client_id);
+		uint32_t hdr_id = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+				  (uint32_t)p[2] << 8 | p[3];
+
+		if (hdr_id != s->client_id) {
+			srv->st.client_id_mismatch++;
+			return;
+		}
+	}
+	srv->st.records_rx++;
+	if (srv->cfg.on_data)
+		srv->cfg.on_data(srv->cfg.data_arg, s->client_id, &s->peer.sa,
+				 s->peer_len, srv->plain, len);
+}
+
+/* An established session ended by an error: counted, logged, freed. */
+static void session_error(struct xtel_dtls_server *srv, struct session *s,
+			  const char *why)
+{
+	char peer[PEER_STR_LEN];
+
+	srv->st.session_errors++;
+	dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+	dtls_srv_log(srv, "dtls: session with %s (client %u) ended: %s", peer,
+		     s->client_id, why);
+	dtls_session_free(srv, s);
+}
+
+/* The peer sent close_notify: answer with ours, end the session. */
+static void peer_closed(struct xtel_dtls_server *srv, struct session *s)
+{
+	srv->st.close_notify_rx++;
+	dtls_session_send_close(srv, s);
+	dtls_session_free(srv, s);
+}
+
+/* ---- OpenSSL's record layer ---- */
+
+/* An established session's datagram: decrypt and deliver its records. */
+static void session_records(struct xtel_dtls_server *srv, struct session *s,
+			    const unsigned char *d, size_t len,
+			    const struct record_info *ri)
+{
+	bool app = ri->single && ri->type == XTEL_DTLS_CT_APPDATA;
+	bool delivered = false;
+	int r;
+
+	if (dtls_has_short_record(d, len, dtls_ssl_record_overhead(s->ssl))) {
+		srv->st.bad_record++;
+		return;
+	}
+	/*
+	 * OpenSSL drops replays silently; checking our copy of the window
+	 * first makes them countable and skips the decryption.
+	 */
+	if (app && window_seen(s, ri)) {
+		srv->st.replay++;
+		return;
+	}
+	if (!dtls_session_unpark(s)) {
+		srv->st.bad_record++;
+		return;
+	}
+	xtel_dgram_bio_set_input(s->bio, d, len);
+	for (;;) {
+		ERR_clear_error();
+		r = SSL_read(s->ssl, srv->plain, sizeof(srv->plain));
+		if (r > 0) {
+			delivered = true;
+			if (app)
+				window_mark(s, ri);
+			deliver(srv, s, (size_t)r);
+			continue;
+		}
+		switch (SSL_get_error(s->ssl, r)) {
+		case SSL_ERROR_WANT_READ:
+		case SSL_ERROR_WANT_WRITE:
+			goto done;
+		case SSL_ERROR_ZERO_RETURN:
+			peer_closed(srv, s);
+			return;
+		default: {
+			char why[XTEL_DTLS_ERR_LEN];
+
+			dtls_ssl_failure_text(s->ssl, why, sizeof(why));
+			session_error(srv, s, why);
+			return;
+		}
+		}
+	}
+done:
+	xtel_dgram_bio_clear_input(s->bio);
+	if (app && !delivered)
+		srv->st.bad_record++;
+	/* Only authentic records keep a session alive. */
+	if (delivered)
+		dtls_session_touch(srv, s);
+	dtls_session_park(s);
+}
+
+/* ---- the built-in record layer ---- */
+
+void dtls_own_rl_free(struct own_rl *rl)
+{
+	if (rl == NULL)
+		return;
+	dtls_rl_clear(&rl->keys);
+	free(rl->flight);
+	free(rl);
+}
+
+/* Highest epoch-1 record number among the datagrams in the capture. */
+static int captured_tx_seq(const struct xtel_dtls_server *srv, uint64_t *next)
+{
+	bool found = false;
+
+	for (unsigned int i = 0; i < srv->cap_n; i++) {
+		const unsigned char *d = srv->cap[i];
+		size_t off = 0, len = srv->cap_len[i];
+
+		while (off + XTEL_DTLS_HDR_LEN <= len) {
+			const unsigned char *r = d + off;
+			size_t flen = dtls_rec_len(r);
+
+			if (dtls_rec_epoch(r) == 1 &&
+			    (!found || dtls_rec_seq(r) + 1 > *next)) {
+				*next = dtls_rec_seq(r) + 1;
+				found = true;
+			}
+			off += XTEL_DTLS_HDR_LEN + flen;
+		}
+	}
+	return found ? 0 : -ENOENT;
+}
+
+/*
+ * Mark the client's epoch-1 records of the datagram that completed the
+ * handshake (its Finished) as seen: a copy replayed later is then a
+ * replay, not a request to resend our final flight. A Finished the client
+ * repeats itself carries a new record number and still gets the flight.
+ */
+static void seed_window(struct xtel_dtls_server *srv, struct session *s)
+{
+	const unsigned char *d = srv->cur_dgram;
+	size_t off = 0, len = srv->cur_len;
+
+	while (d != NULL && off + XTEL_DTLS_HDR_LEN <= len) {
+		const unsigned char *r = d + off;
+		size_t flen = dtls_rec_len(r);
+		struct record_info ri;
+
+		if (off + XTEL_DTLS_HDR_LEN + flen > len)
+			break;
+		dtls_record_hdr(r, &ri);
+		if (ri.epoch == 1 && ri.type == XTEL_DTLS_CT_HANDSHAKE)
+			window_mark(s, &ri);
+		off += XTEL_DTLS_HDR_LEN + flen;
+	}
+}
+
+/* Keep the captured final flight for resending (dtls_take_over). */
+static int keep_flight(const struct xtel_dtls_server *srv, struct own_rl *rl)
+{
+	size_t total = 0;
+
+	if (srv->cap_n == 0)
+		return 0;
+	for (unsigned int i = 0; i < srv->cap_n; i++)
+		total += srv->cap_len[i];
+	rl->flight = malloc(total);
+	if (rl->flight == NULL)
+		return -ENOMEM;
+	total = 0;
+	for (unsigned int i = 0; i < srv->cap_n; i++) {
+		memcpy(rl->flight + total, srv->cap[i], srv->cap_len[i]);
+		rl->flight_len[i] = srv->cap_len[i];
+		total += srv->cap_len[i];
+	}
+	rl->flight_n = srv->cap_n;
+	return 0;
+}
+
+/*
+ * Called as the handshake completes, with the final flight just captured:
+ * the keys are derived, our next record number follows the last one
+ * OpenSSL sent, and the SSL is freed. Any failure leaves s untouched.
+ */
+int dtls_take_over(struct xtel_dtls_server *srv, struct session *s)
+{
+	struct own_rl *rl;
+	uint64_t tx_seq;
+
+	if (srv->cap_overflow)
+		return -ENOTSUP;
+	rl = calloc(1, sizeof(*rl));
+	if (rl == NULL)
+		return -ENOMEM;
+	if (captured_tx_seq(srv, &tx_seq) != 0 ||
+	    dtls_rl_derive(&rl->keys, &srv->rl_algs, s->ssl) != 0 ||
+	    keep_flight(srv, rl) != 0) {
+		dtls_own_rl_free(rl);
+		ERR_clear_error();
+		return -ENOTSUP;
+	}
+	rl->keys.tx_seq = tx_seq;
+	SSL_free(s->ssl);
+	s->ssl = NULL;
+	s->bio = NULL;
+	s->parked = false;
+	s->rl = rl;
+	srv->builtin++;
+	seed_window(srv, s);
+	ERR_clear_error();
+	return 0;
+}
+
+static void own_send_close(struct xtel_dtls_server *srv, struct session *s)
+{
+	static const unsigned char close_notify[2] = { 1, ALERT_CLOSE_NOTIFY };
+	unsigned char rec[64];
+	int len = dtls_rl_seal(&s->rl->keys, XTEL_DTLS_CT_ALERT, close_notify,
+			       sizeof(close_notify), rec, sizeof(rec));
+
+	if (len < 0)
+		return;
+	srv->cfg.send(srv->cfg.send_arg, &s->peer.sa, s->peer_len, rec,
+		      (size_t)len);
+	srv->st.close_notify_tx++;
+}
+
+static void own_resend_flight(struct xtel_dtls_server *srv, struct session *s)
+{
+	const unsigned char *p = s->rl->flight;
+
+	for (unsigned int i = 0; i < s->rl->flight_n; i++) {
+		srv->cfg.send(srv->cfg.send_arg, &s->peer.sa, s->peer_len, p,
+			      s->rl->flight_len[i]);
+		p += s->rl->flight_len[i];
+	}
+	srv->st.retransmits++;
+}
+
+/*
+ * One authentic record r of type ri->type, n bytes of plaintext in
+ * srv->plain. Returns false when it ended the session.
+ */
+static bool own_record(struct xtel_dtls_server *srv, struct session *s,
+		       const struct record_info *ri, int n, bool *delivered)
+{
+	switch (ri->type) {
+	case XTEL_DTLS_CT_APPDATA:
+		/* Data means the client has our Finished. */
+		if (s->rl->flight != NULL) {
+			free(s->rl->flight);
+			s->rl->flight = NULL;
+			s->rl->flight_n = 0;
+		}
+		deliver(srv, s, (size_t)n);
+		*delivered = true;
+		return true;
+	case XTEL_DTLS_CT_HANDSHAKE:
+		if (s->rl->flight_n > 0)
+			own_resend_flight(srv, s);
+		return true;
+	case XTEL_DTLS_CT_ALERT:
+		if (n >= 2 && srv->plain[1] == ALERT_CLOSE_NOTIFY) {
+			peer_closed(srv, s);
+			return false;
+		}
+		if (n >= 2 && srv->plain[0] == ALERT_FATAL) {
+			char why[32];
+
+			snprintf(why, sizeof(why), "fatal alert %u from peer",
+				 srv->plain[1]);
+			session_error(srv, s, why);
+			return false;
+		}
+		return true;	/* warnings change nothing */
+	default:
+		srv->st.bad_record++;
+		return true;
+	}
+}
+
+/* Every record of an established session's datagram, in order. */
+static void own_records(struct xtel_dtls_server *srv, struct session *s,
+			const unsigned char *d, size_t len)
+{
+	bool delivered = false;
+	size_t off = 0;
+
+	while (off + XTEL_DTLS_HDR_LEN <= len) {
+		const unsigned char *r = d + off;
+		size_t flen = dtls_rec_len(r);
+		struct record_info ri;
+		int n;
+
+		dtls_record_hdr(r, &ri);
+		if (off + XTEL_DTLS_HDR_LEN + flen > len) {
+			srv->st.bad_record++;	/* truncated */
+			break;
+		}
+		off += XTEL_DTLS_HDR_LEN + flen;
+		if ((r[1] << 8 | r[2]) != XTEL_DTLS_V12) {
+			srv->st.bad_record++;
+			continue;
+		}
+		/*
+		 * Epoch 0: the client repeating its handshake flight because
+		 * our last one was lost. Its Finished (epoch 1) triggers the
+		 * resend below, once per flight.
+		 */
+		if (ri.epoch == 0)
+			continue;
+		if (ri.epoch != 1) {
+			srv->st.bad_record++;
+			continue;
+		}
+		if (window_seen(s, &ri)) {
+			srv->st.replay++;
+			continue;
+		}
+		n = dtls_rl_open(&s->rl->keys, r, flen, srv->plain,
+				 sizeof(srv->plain));
+		if (n < 0) {
+			srv->st.bad_record++;
+			continue;
+		}
+		window_mark(s, &ri);
+		if (!own_record(srv, s, &ri, n, &delivered))
+			return;
+	}
+	if (delivered)
+		dtls_session_touch(srv, s);
+}
+
+/* ---- either layer ---- */
+
+void dtls_established_input(struct xtel_dtls_server *srv, struct session *s,
+			    const unsigned char *d, size_t len,
+			    const struct record_info *ri)
+{
+	if (s->rl != NULL)
+		own_records(srv, s, d, len);
+	else
+		session_records(srv, s, d, len, ri);
+}
+
+void dtls_session_send_close(struct xtel_dtls_server *srv, struct session *s)
+{
+	if (s->rl != NULL) {
+		own_send_close(srv, s);
+		return;
+	}
+	if (!dtls_session_unpark(s))
+		return;
+	ERR_clear_error();
+	if (SSL_shutdown(s->ssl) >= 0)
+		srv->st.close_notify_tx++;
+	ERR_clear_error();
+}

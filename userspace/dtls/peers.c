@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The server's sessions: keyed by peer address and port in a hash table
+ * with a per-server random seed, on one of two lists (half-open handshakes
+ * oldest first, established sessions least recently active first), with
+ * the half-open accounting that keeps one source or a flood from taking
+ * the whole table. dtls_session_free is the one place a session ends.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "common/clock.h"
+#include "dtls/server_internal.h"
+
+_Static_assert(sizeof(union peer_addr) == sizeof(struct sockaddr_in6),
+	       "a session stores at most a sockaddr_in6");
+_Static_assert(sizeof(struct peer_key) == 24, "peer_key is hashed as 3 words");
+
+static struct session **bucket(const struct xtel_dtls_server *srv, uint32_t h)
+{
+	return &srv->buckets[h & (srv->nbuckets - 1)];
+}
+
+int dtls_peers_init(struct xtel_dtls_server *srv)
+{
+	uint32_t want = 2 * (srv->cfg.max_sessions + srv->cfg.max_half_open);
+
+	for (srv->nbuckets = 64; srv->nbuckets < want && srv->nbuckets < (1u << 30);)
+		srv->nbuckets <<= 1;
+	srv->buckets = calloc(srv->nbuckets, sizeof(*srv->buckets));
+	if (srv->buckets == NULL ||
+	    RAND_bytes((unsigned char *)&srv->hash_seed,
+		       sizeof(srv->hash_seed)) != 1) {
+		ERR_clear_error();
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dtls_peers_free(struct xtel_dtls_server *srv)
+{
+	if (srv->buckets != NULL) {
+		while (srv->lru.head != NULL)
+			dtls_session_free(srv, srv->lru.head);
+		while (srv->half_open.head != NULL)
+			dtls_session_free(srv, srv->half_open.head);
+	}
+	free(srv->buckets);
+	srv->buckets = NULL;
+}
+
+void dtls_list_append(struct session_list *l, struct session *s)
+{
+	s->next = NULL;
+	s->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = s;
+	else
+		l->head = s;
+	l->tail = s;
+	l->n++;
+}
+
+void dtls_list_remove(struct session_list *l, struct session *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		l->head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		l->tail = s->prev;
+	s->prev = s->next = NULL;
+	l->n--;
+}
+
+/*
+ * The key of a peer address. The caller's length may be larger than the
+ * family's struct (a sockaddr_storage from recvmsg); everything from here
+ * on uses the family's exact size (dtls_peer_addr_len), since that is all a
+ * session stores. A length too small for the family is refused.
+ */
+int dtls_peer_key_from(const struct sockaddr *sa, socklen_t len,
+		       struct peer_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (len < sizeof(sa->sa_family))
+		return -EAFNOSUPPORT;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		k->family = AF_INET;
+		k->port = in->sin_port;
+		memcpy(k->addr, &in->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		k->family = AF_INET6;
+		k->port = in6->sin6_port;
+		k->scope_id = in6->sin6_scope_id;
+		memcpy(k->addr, &in6->sin6_addr, 16);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* Bytes of a sockaddr of the key's family (dtls_peer_key_from took it). */
+socklen_t dtls_peer_addr_len(const struct peer_key *k)
+{
+	return k->family == AF_INET ? sizeof(struct sockaddr_in)
+				    : sizeof(struct sockaddr_in6);
+}
+
+/*
+ * Keyed hash of a peer key: sessions only exist for addresses that
+ * answered a cookie, but lookups happen for every datagram, so a per-server
+ * random seed keeps chains short even for chosen source addresses.
+ */
+uint32_t dtls_peer_hash(const struct xtel_dtls_server *srv,
+			const struct peer_key *k)
+{
+	uint64_t w[3], h = srv->hash_seed;
+
+	memcpy(w, k, sizeof(w));
+	for (int i = 0; i < 3; i++) {
+		h ^= w[i];
+		h *= 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ull;
+	h ^= h >> 32;
+	return (uint32_t)h;
+}
+
+struct session *dtls_session_lookup(const struct xtel_dtls_server *srv,
+				    const struct peer_key *k, uint32_t h)
+{
+	struct session *s;
+
+	for (s = *bucket(srv, h); s != NULL; s = s->hnext)
+		if (s->hash == h && memcmp(&s->key, k, sizeof(*k)) == 0)
+			return s;
+	return NULL;
+}
+
+void dtls_format_peer(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(in->sin_port));
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(in6->sin6_port));
+	}
+}
+
+struct session *dtls_session_new(struct xtel_dtls_server *srv, uint32_t h,
+				 const unsigned char random[32])
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->srv = srv;
+	s->key = srv->cur_key;
+	s->hash = h;
+	/* cur_peer_len is the family's size: it fits union peer_addr. */
+	memcpy(&s->peer, srv->cur_peer, srv->cur_peer_len);
+	s->peer_len = srv->cur_peer_len;
+	s->state = SESSION_HANDSHAKE;
+	s->started = srv->now;
+	s->rtx_deadline = UINT64_MAX;
+	memcpy(s->client_random, random, sizeof(s->client_random));
+	return s;
+}
+
+void dtls_table_insert(struct xtel_dtls_server *srv, struct session *s)
+{
+	struct session **head = bucket(srv, s->hash);
+
+	s->hnext = *head;
+	*head = s;
+}
+
+void dtls_session_free(struct xtel_dtls_server *srv, struct session *s)
+{
+	struct session **pp = bucket(srv, s->hash);
+
+	/*
+	 * Every way an established session ends passes here, so this is the
+	 * one place that reports it down (and only sessions reported up).
+	 */
+	if (s->state == SESSION_ESTABLISHED && srv->cfg.on_session != NULL)
+		srv->cfg.on_session(srv->cfg.session_arg, &s->peer.sa,
+				    s->peer_len, s->client_id, false);
+
+	if (s->replaces != NULL) {
+		/* A pending handshake is not in the hash table. */
+		s->replaces->pending = NULL;
+	} else {
+		while (*pp != s)
+			pp = &(*pp)->hnext;
+		*pp = s->hnext;
+	}
+	if (s->pending != NULL) {
+		/* The restarted client's handshake carries on on its own. */
+		s->pending->replaces = NULL;
+		dtls_table_insert(srv, s->pending);
+	}
+	dtls_list_remove(s->state == SESSION_HANDSHAKE ? &srv->half_open :
+			 &srv->lru, s);
+	if (s->rl != NULL)
+		srv->builtin--;
+	SSL_free(s->ssl);
+	dtls_own_rl_free(s->rl);
+	free(s);
+}
+
+void dtls_session_touch(struct xtel_dtls_server *srv, struct session *s)
+{
+	s->last_rx = srv->now;
+	dtls_list_remove(&srv->lru, s);
+	dtls_list_append(&srv->lru, s);
+}
+
+/*
+ * Between datagrams a session gives its record buffers back (about 19 KiB:
+ * OpenSSL 3.0 keeps them for DTLS even with SSL_MODE_RELEASE_BUFFERS).
+ * OpenSSL re-creates them only on its read path; a retransmission, alert or
+ * close_notify written first would use a NULL buffer, so every call into
+ * OpenSSL for a session is preceded by dtls_session_unpark().
+ */
+void dtls_session_park(struct session *s)
+{
+	if (s->ssl != NULL && !s->parked && SSL_free_buffers(s->ssl) == 1)
+		s->parked = true;
+}
+
+bool dtls_session_unpark(struct session *s)
+{
+	if (s->parked) {
+		if (SSL_alloc_buffers(s->ssl) != 1) {
+			ERR_clear_error();
+			return false;
+		}
+		s->parked = false;
+	}
+	return true;
+}
+
+/*
+ * Half-open handshakes from the source of k: the same IPv4 address, or
+ * the same IPv6 /64 (one host can use a whole /64). The list is at most
+ * max_half_open long and this runs only for valid cookies.
+ */
+unsigned int dtls_half_open_from_source(const struct xtel_dtls_server *srv,
+					const struct peer_key *k)
+{
+	size_t plen = k->family == AF_INET ? 4 : 8;
+	unsigned int n = 0;
+
+	for (const struct session *s = srv->half_open.head; s != NULL; s = s->next)
+		if (s->key.family == k->family &&
+		    memcmp(s->key.addr, k->addr, plen) == 0)
+			n++;
+	return n;
+}
+
+/*
+ * With the half-open table full, make room by dropping the oldest
+ * handshake that never sent anything but its ClientHello for at least a
+ * second (the first retransmission interval): a real client answers our
+ * flight within a round trip, so those are the likeliest to be a flood
+ * that proved an address but nothing more. Returns whether one went.
+ */
+bool dtls_evict_silent(struct xtel_dtls_server *srv)
+{
+	for (struct session *s = srv->half_open.head; s != NULL; s = s->next) {
+		if (s->started + XTEL_NS_PER_SEC > srv->now)
+			break;		/* oldest first: the rest are younger */
+		if (!s->second_flight) {
+			srv->st.half_open_evicted++;
+			dtls_session_free(srv, s);
+			return true;
+		}
+	}
+	return false;
+}

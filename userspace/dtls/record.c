@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The built-in DTLS 1.2 AEAD record layer of the server: key derivation,
+ * record decryption and record encryption. This file is all the
+ * cryptography XTel does itself; everything else is OpenSSL's.
+ *
+ * Why it exists: an established OpenSSL 3.0 DTLS connection keeps about
+ * 41 KiB even with its record buffers released (the 22 KiB handshake
+ * buffer stays for retransmitted Finished messages, plus the SSL, session
+ * and peer certificate). A collector holding 100k clients cannot afford
+ * that. Once the handshake is complete, all that is left is to decrypt
+ * epoch-1 records and to send an alert, so the server keeps only the keys
+ * derived here and frees the SSL (established.c does the take-over).
+ *
+ * Contract:
+ * - Suites: ECDHE-ECDSA with AES-128-GCM, AES-256-GCM (RFC 5288: 4-byte
+ *   implicit salt + 8-byte explicit nonce) or ChaCha20-Poly1305 (RFC 7905:
+ *   IV xor epoch||sequence). Anything else is -ENOTSUP and the session
+ *   stays on OpenSSL's layer.
+ * - Keys: key_block = PRF(master_secret, "key expansion", server_random +
+ *   client_random) with the handshake's PRF hash (RFC 5246 6.3), split into
+ *   client_write_key, server_write_key, client_write_IV, server_write_IV.
+ *   Only when the extended master secret (RFC 7627) was negotiated: without
+ *   it a master secret can be shared with another connection (triple
+ *   handshake) and so would these keys.
+ * - Additional data per RFC 6347 4.1.2.1: epoch || sequence number, type,
+ *   version, plaintext length.
+ * - dtls_rl_open authenticates one record; it does not judge the header
+ *   (version, epoch) nor replays: the caller checks those before and keeps
+ *   the replay window, marking a record seen only after open succeeded.
+ * - dtls_rl_seal numbers its records from tx_seq, which the caller must set
+ *   past every epoch-1 record OpenSSL already sent under the same key (the
+ *   GCM explicit nonce is the record number: a repeat would reuse a
+ *   nonce). A number is consumed even when sealing fails.
+ * - Keys are wiped when cleared; key material on the stack is wiped before
+ *   return. One dtls_rl_keys belongs to one session on one thread.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/kdf.h>
+
+#include "bpf/xtel_wire.h"
+#include "dtls/internal.h"
+#include "dtls/record.h"
+
+enum {
+	KEY_MAX = 32,
+	IV_MAX = 12,
+	NONCE_LEN = 12,
+	AAD_LEN = 13,
+	LABEL_LEN = 13,		/* "key expansion" */
+};
+
+void dtls_rl_algs_fetch(struct dtls_rl_algs *a)
+{
+	/* Missing algorithms only disable the built-in layer. */
+	a->prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	a->aes128gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	a->aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	a->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	ERR_clear_error();
+}
+
+void dtls_rl_algs_free(struct dtls_rl_algs *a)
+{
+	EVP_KDF_free(a->prf);
+	EVP_CIPHER_free(a->aes128gcm);
+	EVP_CIPHER_free(a->aes256gcm);
+	EVP_CIPHER_free(a->chacha);
+}
+
+void dtls_rl_clear(struct dtls_rl_keys *k)
+{
+	EVP_CIPHER_CTX_free(k->rx);
+	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+/* The cipher of the suite and its key and fixed IV sizes. */
+static int pick_cipher(struct dtls_rl_keys *k, const struct dtls_rl_algs *a,
+		       const SSL_CIPHER *c, size_t *iv_len)
+{
+	switch (SSL_CIPHER_get_cipher_nid(c)) {
+	case NID_aes_128_gcm:
+		k->cipher = a->aes128gcm;
+		k->key_len = 16;
+		*iv_len = 4;
+		break;
+	case NID_aes_256_gcm:
+		k->cipher = a->aes256gcm;
+		k->key_len = 32;
+		*iv_len = 4;
+		break;
+	case NID_chacha20_poly1305:
+		k->cipher = a->chacha;
+		k->key_len = 32;
+		*iv_len = 12;
+		k->chacha = true;
+		break;
+	default:
+		return -ENOTSUP;
+	}
+	return k->cipher != NULL ? 0 : -ENOTSUP;
+}
+
+/* key_block = PRF(master, "key expansion", server_random + client_random) */
+static int key_block(const struct dtls_rl_algs *a, SSL *ssl, const EVP_MD *md,
+		     unsigned char *kb, size_t kb_len)
+{
+	unsigned char ms[SSL_MAX_MASTER_KEY_LENGTH];
+	unsigned char seed[LABEL_LEN + 2 * SSL3_RANDOM_SIZE];
+	char prf_digest[32];
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM params[4];
+	size_t ms_len;
+	int ret = -ENOTSUP;
+
+	ms_len = SSL_SESSION_get_master_key(SSL_get_session(ssl), ms,
+					    sizeof(ms));
+	memcpy(seed, "key expansion", LABEL_LEN);
+	if (ms_len == 0 ||
+	    SSL_get_server_random(ssl, seed + LABEL_LEN, SSL3_RANDOM_SIZE) !=
+		    SSL3_RANDOM_SIZE ||
+	    SSL_get_client_random(ssl, seed + LABEL_LEN + SSL3_RANDOM_SIZE,
+				  SSL3_RANDOM_SIZE) != SSL3_RANDOM_SIZE)
+		goto out;
+	snprintf(prf_digest, sizeof(prf_digest), "%s", EVP_MD_get0_name(md));
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						     prf_digest, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
+						      ms, ms_len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED,
+						      seed, sizeof(seed));
+	params[3] = OSSL_PARAM_construct_end();
+	kctx = EVP_KDF_CTX_new(a->prf);
+	if (kctx != NULL && EVP_KDF_derive(kctx, kb, kb_len, params) == 1)
+		ret = 0;
+out:
+	EVP_KDF_CTX_free(kctx);
+	OPENSSL_cleanse(ms, sizeof(ms));
+	return ret;
+}
+
+int dtls_rl_derive(struct dtls_rl_keys *k, const struct dtls_rl_algs *a,
+		   SSL *ssl)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+	unsigned char kb[2 * KEY_MAX + 2 * IV_MAX];
+	size_t iv_len = 0;
+	const EVP_MD *md;
+	int ret = -ENOTSUP;
+
+	if (c == NULL || pick_cipher(k, a, c, &iv_len) != 0)
+		goto out;
+	md = SSL_CIPHER_get_handshake_digest(c);
+	if (md == NULL || a->prf == NULL)
+		goto out;
+	/* See the contract above: these keys need the extended master secret. */
+	if (SSL_get_extms_support(ssl) != 1)
+		goto out;
+	if (key_block(a, ssl, md, kb, 2 * (size_t)k->key_len + 2 * iv_len))
+		goto out;
+
+	/* client_write_key, server_write_key, client_write_IV, server_write_IV */
+	memcpy(k->tx_key, kb + k->key_len, k->key_len);
+	memcpy(k->rx_iv, kb + 2 * k->key_len, iv_len);
+	memcpy(k->tx_iv, kb + 2 * k->key_len + iv_len, iv_len);
+	k->rx = EVP_CIPHER_CTX_new();
+	if (k->rx != NULL &&
+	    EVP_DecryptInit_ex(k->rx, k->cipher, NULL, kb, NULL) == 1)
+		ret = 0;
+out:
+	OPENSSL_cleanse(kb, sizeof(kb));
+	if (ret)
+		dtls_rl_clear(k);
+	ERR_clear_error();
+	return ret;
+}
+
+/* The 12-byte AEAD nonce and 13-byte additional data of record r. */
+static void nonce_aad(const struct dtls_rl_keys *k, const unsigned char *iv,
+		      const unsigned char *r, const unsigned char *explicit,
+		      size_t pt_len, unsigned char nonce[NONCE_LEN],
+		      unsigned char aad[AAD_LEN])
+{
+	if (k->chacha) {
+		memcpy(nonce, iv, NONCE_LEN);
+		for (int i = 0; i < 8; i++)
+			nonce[4 + i] ^= r[3 + i];
+	} else {
+		memcpy(nonce, iv, 4);
+		memcpy(nonce + 4, explicit, DTLS_GCM_EXPLICIT);
+	}
+	memcpy(aad, r + 3, 8);		/* epoch || sequence number */
+	aad[8] = r[0];			/* type */
+	aad[9] = r[1];			/* version */
+	aad[10] = r[2];
+	aad[11] = (unsigned char)(pt_len >> 8);
+	aad[12] = (unsigned char)pt_len;
+}
+
+int dtls_rl_open(struct dtls_rl_keys *k, const unsigned char *r, size_t flen,
+		 unsigned char *out, size_t cap)
+{
+	const unsigned char *frag = r + XTEL_DTLS_HDR_LEN, *ct = frag;
+	unsigned char nonce[NONCE_LEN], aad[AAD_LEN], tag[DTLS_AEAD_TAG];
+	size_t overhead = DTLS_AEAD_TAG + (k->chacha ? 0 : DTLS_GCM_EXPLICIT);
+	size_t ct_len;
+	int n, m;
+
+	if (flen < overhead)
+		return -1;
+	ct_len = flen - overhead;
+	if (ct_len > cap)
+		return -1;
+	if (!k->chacha)
+		ct += DTLS_GCM_EXPLICIT;
+	nonce_aad(k, k->rx_iv, r, frag, ct_len, nonce, aad);
+	memcpy(tag, ct + ct_len, DTLS_AEAD_TAG);
+	if (EVP_DecryptInit_ex(k->rx, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_DecryptUpdate(k->rx, NULL, &n, aad, sizeof(aad)) != 1 ||
+	    EVP_DecryptUpdate(k->rx, out, &n, ct, (int)ct_len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(k->rx, EVP_CTRL_AEAD_SET_TAG, DTLS_AEAD_TAG,
+				tag) != 1 ||
+	    EVP_DecryptFinal_ex(k->rx, out + n, &m) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	return (int)ct_len;
+}
+
+int dtls_rl_seal(struct dtls_rl_keys *k, uint8_t type, const unsigned char *pt,
+		 size_t pt_len, unsigned char *out, size_t cap)
+{
+	size_t explicit = k->chacha ? 0 : DTLS_GCM_EXPLICIT;
+	size_t flen = explicit + pt_len + DTLS_AEAD_TAG;
+	unsigned char *frag = out + XTEL_DTLS_HDR_LEN;
+	unsigned char nonce[NONCE_LEN], aad[AAD_LEN];
+	EVP_CIPHER_CTX *ctx;
+	uint64_t seq = k->tx_seq++;
+	int n, m, ret = -1;
+
+	if (XTEL_DTLS_HDR_LEN + flen > cap)
+		return -1;
+	out[0] = type;
+	out[1] = XTEL_DTLS_V12 >> 8;
+	out[2] = XTEL_DTLS_V12 & 0xff;
+	out[3] = 0;
+	out[4] = 1;			/* epoch */
+	for (int i = 0; i < 6; i++)
+		out[5 + i] = (unsigned char)(seq >> (40 - 8 * i));
+	out[11] = (unsigned char)(flen >> 8);
+	out[12] = (unsigned char)flen;
+	/* GCM's explicit nonce: the record number, unique per key. */
+	memcpy(frag, out + 3, explicit);
+	nonce_aad(k, k->tx_iv, out, frag, pt_len, nonce, aad);
+
+	ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL)
+		return -1;
+	if (EVP_EncryptInit_ex(ctx, k->cipher, NULL, k->tx_key, nonce) == 1 &&
+	    EVP_EncryptUpdate(ctx, NULL, &n, aad, sizeof(aad)) == 1 &&
+	    EVP_EncryptUpdate(ctx, frag + explicit, &n, pt, (int)pt_len) == 1 &&
+	    EVP_EncryptFinal_ex(ctx, frag + explicit + n, &m) == 1 &&
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, DTLS_AEAD_TAG,
+				frag + explicit + pt_len) == 1)
+		ret = (int)(XTEL_DTLS_HDR_LEN + flen);
+	EVP_CIPHER_CTX_free(ctx);
+	ERR_clear_error();
+	return ret;
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DTLS 1.2 server side, used by the collector: one object per receive
+ * worker, serving many clients on one UDP port. Datagrams come in as
+ * buffers with their peer address and go out through a callback; the caller
+ * owns the socket and the clock (monotonic ns passed in as `now`). See
+ * dtls/dtls.h for what both ends share and how errors are reported.
+ */
+#ifndef XTEL_DTLS_SERVER_H
+#define XTEL_DTLS_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dtls/dtls.h"
+
+struct xtel_dtls_server;
+
+/*
+ * Send one datagram to peer. Called synchronously from inside the server
+ * functions (handshake flights, HelloVerifyRequest, alerts, close_notify);
+ * buf is only valid during the call, so queue a copy.
+ */
+typedef void xtel_dtls_send_fn(void *arg, const struct sockaddr *peer,
+			       socklen_t peer_len, const void *buf, size_t len);
+
+/*
+ * One decrypted application record from an established session whose
+ * client certificate says `client-<client_id>`. plaintext is valid only
+ * during the call. Unless cfg.no_client_id_check is set, a record of at
+ * least XTEL_WIRE_HDR_LEN bytes whose header client_id differs from the
+ * session's was already dropped and counted as client_id_mismatch; shorter
+ * records are passed on for the codec to reject.
+ */
+typedef void xtel_dtls_data_fn(void *arg, uint32_t client_id,
+			       const struct sockaddr *peer, socklen_t peer_len,
+			       const void *plaintext, size_t len);
+
+/*
+ * A session came up (up: the handshake completed and the client is
+ * client-<client_id>) or went down (up false: close_notify, idle expiry,
+ * error, replacement by a new handshake from the same address, shutdown or
+ * free). Every up is matched by exactly one down for the same peer, so a
+ * caller can mirror the established sessions elsewhere (the collector
+ * tells its XDP program which sources have a session). Called from inside
+ * the server functions, on the thread that owns the server.
+ */
+typedef void xtel_dtls_session_fn(void *arg, const struct sockaddr *peer,
+				  socklen_t peer_len, uint32_t client_id,
+				  bool up);
+
+struct xtel_dtls_server_cfg {
+	const char *cert_file;		/* server certificate (PEM) */
+	const char *key_file;		/* its private key (PEM) */
+	const char *ca_file;		/* CA client certificates must chain to */
+	unsigned int max_sessions;	/* established + half-open; 0: 4096 */
+	unsigned int max_half_open;	/* handshakes past the cookie; 0: 256 */
+	/*
+	 * Half-open handshakes per source: an IPv4 address or an IPv6 /64
+	 * (0: max_half_open / 4, i.e. 64), so one host with many ports cannot
+	 * fill max_half_open. A load generator on one address needs its
+	 * handshakes in flight below this.
+	 */
+	unsigned int max_half_open_per_source;
+	uint64_t idle_timeout;		/* ns without a record; 0: 60 s */
+	uint64_t handshake_timeout;	/* ns from cookie to Finished; 0: 10 s */
+	uint64_t cookie_period;		/* ns per cookie secret; 0: 30 s */
+	bool no_client_id_check;	/* see xtel_dtls_data_fn */
+	/*
+	 * Keep OpenSSL's record layer for established sessions instead of
+	 * the built-in one (about 41 KiB per session instead of 1.6 KiB and
+	 * 3-4x the CPU per record; for comparison and tests).
+	 */
+	bool openssl_records;
+	/*
+	 * OpenSSL cipher list (NULL: ECDHE-ECDSA with AES-128-GCM, then
+	 * ChaCha20-Poly1305, then AES-256-GCM). Only these three AEAD suites
+	 * are supported; e.g. put ChaCha20 first on CPUs without AES-NI.
+	 */
+	const char *ciphers;
+	xtel_dtls_send_fn *send;	/* required */
+	void *send_arg;
+	xtel_dtls_data_fn *on_data;	/* NULL: records are counted, dropped */
+	void *data_arg;
+	/*
+	 * Failures on the receive path (a handshake, a session) are logged
+	 * with pr_warn, at most log_burst lines per second of the `now`
+	 * passed in (0: 10), each prefixed "log_name: " when log_name is not
+	 * NULL (copied; e.g. "worker 3").
+	 */
+	const char *log_name;
+	unsigned int log_burst;
+	xtel_dtls_session_fn *on_session;	/* NULL: not told */
+	void *session_arg;
+};
+
+/*
+ * The server's counters, one table: X(ENUM, name, help) per counter, each
+ * for one reason. The enum (XTEL_DTLS_STAT_<ENUM>), the fields of struct
+ * xtel_dtls_server_stats (in this order, exactly XTEL_DTLS_SERVER_NSTATS
+ * uint64_t), xtel_dtls_server_stat_names and xtel_dtls_server_stat_help all
+ * expand from it, so a counter is one line and none of them can drift. The
+ * names are keys of the collector's report and --summary-json
+ * (docs/COLLECTOR.md): add at the end, never rename.
+ */
+#define XTEL_DTLS_SERVER_STATS(X)					\
+	X(COOKIE_SENT, cookie_sent, "HelloVerifyRequest sent")		\
+	X(COOKIE_BAD, cookie_bad,					\
+	  "ClientHello with a wrong or stale cookie")			\
+	X(BAD_HELLO, bad_hello,						\
+	  "handshake datagram dropped by the listener")			\
+	X(HALF_OPEN_FULL, half_open_full,				\
+	  "valid cookie refused: half-open cap (and no silent one "	\
+	  "to evict)")							\
+	X(SESSIONS_FULL, sessions_full,					\
+	  "valid cookie refused: session cap")				\
+	X(HANDSHAKES_STARTED, handshakes_started,			\
+	  "cookie verified, session created")				\
+	X(HANDSHAKES_OK, handshakes_ok, "handshakes completed")		\
+	X(HANDSHAKE_FAILED, handshake_failed,				\
+	  "handshake ended by an OpenSSL error or a bad certificate")	\
+	X(HANDSHAKE_TIMEOUT, handshake_timeout,				\
+	  "handshake not finished within handshake_timeout")		\
+	X(RETRANSMITS, retransmits,					\
+	  "server flights re-sent: timeout, or the client repeating "	\
+	  "its last flight")						\
+	X(UNKNOWN_PEER, unknown_peer,					\
+	  "non-handshake record without a session")			\
+	X(RECORDS_RX, records_rx, "application records delivered")	\
+	X(BAD_RECORD, bad_record,					\
+	  "record dropped by DTLS (bad MAC, wrong epoch or version, "	\
+	  "truncated)")							\
+	X(REPLAY, replay, "record seen before or below the window")	\
+	X(CLIENT_ID_MISMATCH, client_id_mismatch,			\
+	  "record whose header client_id is not the certificate's")	\
+	X(CLOSE_NOTIFY_RX, close_notify_rx, "close_notify received")	\
+	X(CLOSE_NOTIFY_TX, close_notify_tx, "close_notify sent")	\
+	X(SESSION_ERRORS, session_errors,				\
+	  "established session ended by an error or alert")		\
+	X(SESSIONS_EXPIRED, sessions_expired,				\
+	  "sessions ended by idle_timeout")				\
+	X(SESSIONS_REPLACED, sessions_replaced,				\
+	  "a new handshake from a known address completed (the old "	\
+	  "session served until then)")					\
+	X(MALFORMED, malformed, "shorter than a DTLS record header")	\
+	X(COOKIE_RAND_FAILED, cookie_rand_failed,			\
+	  "RAND_bytes failed at a cookie secret rotation (the old "	\
+	  "secret is kept; none yet: handshakes refused)")		\
+	X(RECORD_LAYER_FALLBACK, record_layer_fallback,			\
+	  "built-in record layer could not take over: the session "	\
+	  "keeps OpenSSL's (logged)")					\
+	X(HALF_OPEN_SOURCE_FULL, half_open_source_full,			\
+	  "valid cookie refused: the source (IPv4 address, IPv6 /64) "	\
+	  "has max_half_open_per_source")				\
+	X(HALF_OPEN_EVICTED, half_open_evicted,				\
+	  "half-open handshake dropped for a new one: table full, it "	\
+	  "had sent nothing but its ClientHello for 1 s")
+
+enum xtel_dtls_server_stat {
+#define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,
+	XTEL_DTLS_SERVER_STATS(XTEL_DTLS_STAT_ENUM_)
+#undef XTEL_DTLS_STAT_ENUM_
+	XTEL_DTLS_SERVER_NSTATS
+};
+
+struct xtel_dtls_server_stats {
+#define XTEL_DTLS_STAT_FIELD_(e, name, help) uint64_t name;
+	XTEL_DTLS_SERVER_STATS(XTEL_DTLS_STAT_FIELD_)
+#undef XTEL_DTLS_STAT_FIELD_
+};
+
+/* Indexed by enum xtel_dtls_server_stat. */
+extern const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS];
+extern const char *const xtel_dtls_server_stat_help[XTEL_DTLS_SERVER_NSTATS];
+
+/* Load credentials and build the server. Errors: see the top of this file. */
+int xtel_dtls_server_new(struct xtel_dtls_server **out,
+			 const struct xtel_dtls_server_cfg *cfg);
+
+/* Free everything without sending anything (see _shutdown). */
+void xtel_dtls_server_free(struct xtel_dtls_server *srv);
+
+/*
+ * Feed one datagram from peer (AF_INET or AF_INET6). Sessions are keyed by
+ * address and port. Returns 0 (every protocol outcome is a counter), or
+ * -EAFNOSUPPORT for another address family.
+ */
+int xtel_dtls_server_input(struct xtel_dtls_server *srv,
+			   const struct sockaddr *peer, socklen_t peer_len,
+			   const void *dgram, size_t len, uint64_t now);
+
+/*
+ * When xtel_dtls_server_timers() must run next (absolute ns; UINT64_MAX:
+ * nothing pending). Timers cover retransmission, handshake timeouts and
+ * idle expiry.
+ */
+uint64_t xtel_dtls_server_next_timeout(const struct xtel_dtls_server *srv,
+				       uint64_t now);
+void xtel_dtls_server_timers(struct xtel_dtls_server *srv, uint64_t now);
+
+/* Send close_notify to every established session and drop all sessions. */
+void xtel_dtls_server_shutdown(struct xtel_dtls_server *srv);
+
+/*
+ * Client id bound to peer's session: 0 when established, -EINPROGRESS while
+ * the handshake runs, -ENOENT when there is no session.
+ */
+int xtel_dtls_server_peer(const struct xtel_dtls_server *srv,
+			  const struct sockaddr *peer, socklen_t peer_len,
+			  uint32_t *client_id);
+
+/* Established sessions, and handshakes in progress. */
+unsigned int xtel_dtls_server_sessions(const struct xtel_dtls_server *srv);
+unsigned int xtel_dtls_server_half_open(const struct xtel_dtls_server *srv);
+/*
+ * Established sessions served by the built-in record layer (the rest use
+ * OpenSSL's: cfg.openssl_records, or a take-over that failed).
+ */
+unsigned int xtel_dtls_server_builtin_sessions(const struct xtel_dtls_server *srv);
+
+void xtel_dtls_server_get_stats(const struct xtel_dtls_server *srv,
+				struct xtel_dtls_server_stats *out);
+
+#endif /* XTEL_DTLS_SERVER_H */

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the server's files: its state, one session, and the functions
+ * they call across files. Who writes what:
+ *   server.c       lifecycle, the input dispatch (cur_*, now), timers, stats
+ *   cookie.c       struct dtls_cookies, the cookie callbacks
+ *   peers.c        the hash table, the half-open list and LRU, sessions'
+ *                  allocation and end (the one place a session goes down)
+ *   handshake.c    the listener, handshakes, the capture of the final flight
+ *   established.c  established sessions' records on either record layer
+ *   record.c       the built-in layer's keys (dtls_rl_keys, see record.h)
+ * Everything runs on the thread that owns the server; nothing is locked.
+ */
+#ifndef XTEL_DTLS_SERVER_INTERNAL_H
+#define XTEL_DTLS_SERVER_INTERNAL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+
+#include "common/log.h"
+#include "dtls/dgram_bio.h"
+#include "dtls/internal.h"
+#include "dtls/record.h"
+#include "dtls/server.h"
+
+enum {
+	FLIGHT_MAX = 4,		/* datagrams of our final flight kept */
+	SECRET_LEN = 32,	/* cookie secret */
+	LOG_NAME_LEN = 32,
+	/* "address:port" or "[address]:port" of dtls_format_peer */
+	PEER_STR_LEN = INET6_ADDRSTRLEN + 8,
+};
+
+/* Address and port in one fixed-size, zero-padded hash key. */
+struct peer_key {
+	uint16_t family;
+	uint16_t port;		/* network byte order */
+	uint32_t scope_id;
+	unsigned char addr[16];
+};
+
+union peer_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+enum session_state {
+	SESSION_HANDSHAKE,
+	SESSION_ESTABLISHED,
+};
+
+/*
+ * The built-in record layer of an established session once OpenSSL is
+ * done with it (established.c): the AEAD keys of epoch 1 and our last
+ * handshake flight, kept until the client proves it arrived.
+ */
+struct own_rl {
+	struct dtls_rl_keys keys;
+	uint8_t flight_n;
+	uint16_t flight_len[FLIGHT_MAX];
+	unsigned char *flight;		/* datagrams back to back */
+};
+
+struct session {
+	struct session *hnext;		/* hash chain */
+	struct session *prev, *next;	/* half-open list or idle LRU */
+	struct xtel_dtls_server *srv;
+	SSL *ssl;			/* NULL once rl took over */
+	BIO *bio;			/* owned by ssl */
+	struct own_rl *rl;
+	struct peer_key key;
+	union peer_addr peer;
+	socklen_t peer_len;
+	uint32_t hash;
+	uint32_t client_id;
+	uint8_t state;
+	bool bad_cn;			/* certificate CN was not client-<id> */
+	bool parked;			/* record buffers freed (session_park) */
+	bool second_flight;		/* sent more than its ClientHello */
+	bool win_valid;
+	uint16_t win_epoch;
+	uint64_t win_top;		/* highest delivered record number */
+	uint64_t win_bits;		/* bit i: win_top - i was delivered */
+	uint64_t started;		/* cookie verified */
+	uint64_t last_rx;		/* last authentic record */
+	uint64_t rtx_deadline;		/* handshake retransmission timer */
+	unsigned char client_random[32];	/* of the handshake that made it */
+	/*
+	 * A client restarting on the address of an established session
+	 * handshakes in a session of its own, `pending`, that is not in the
+	 * hash table; `replaces` points back. Only when that handshake
+	 * completes does it replace the old session (RFC 6347 4.2.8), so a
+	 * replayed or spoofed ClientHello cannot end a working session.
+	 */
+	struct session *pending;
+	struct session *replaces;
+};
+
+struct session_list {
+	struct session *head, *tail;
+	unsigned int n;
+};
+
+/* Cookie secrets (cookie.c): [0] current period, [1] previous. */
+struct dtls_cookies {
+	EVP_MAC *mac;
+	EVP_MAC_CTX *mac_ctx;
+	unsigned char secret[2][SECRET_LEN];
+	uint64_t period;		/* current period number */
+	bool have_period;
+};
+
+struct xtel_dtls_server {
+	struct xtel_dtls_server_cfg cfg;
+	SSL_CTX *ctx;
+
+	/* The stateless front door (handshake.c). */
+	SSL *listener;
+	BIO *lbio;
+	BIO_ADDR *listen_addr;
+	struct peer_key cur_key;	/* peer of the datagram being handled */
+	unsigned char cur_random[32];	/* its ClientHello's random (cookies) */
+	const struct sockaddr *cur_peer;
+	const unsigned char *cur_dgram;	/* the datagram being handled */
+	size_t cur_len;
+	socklen_t cur_peer_len;
+	uint64_t now;
+
+	struct dtls_cookies cookie;
+
+	/* Sessions (peers.c). */
+	struct session **buckets;
+	uint32_t nbuckets;		/* power of two */
+	uint64_t hash_seed;
+	struct session_list half_open;	/* oldest first */
+	struct session_list lru;	/* established, least recently active first */
+	unsigned int builtin;		/* sessions of lru with an own_rl */
+
+	struct xtel_dtls_server_stats st;
+
+	/*
+	 * Failure messages come from the receive path: at most log_burst a
+	 * second of the server's own clock (now), the rest counted.
+	 */
+	struct xtel_ratelimit log_rl;
+	char log_name[LOG_NAME_LEN];	/* cfg.log_name, copied */
+
+	/* Built-in record layer: algorithms fetched once. */
+	struct dtls_rl_algs rl_algs;
+
+	/* Datagrams of the handshake step being run (the final flight). */
+	bool capturing;
+	uint8_t cap_n;
+	bool cap_overflow;
+	uint16_t cap_len[FLIGHT_MAX];
+	unsigned char cap[FLIGHT_MAX][XTEL_DGRAM_SLOT_SIZE];
+
+	/* Plaintext of the record being delivered. */
+	unsigned char plain[16384];
+};
+
+/* The header fields of a datagram made of exactly one record. */
+struct record_info {
+	bool single;
+	uint8_t type;
+	uint16_t epoch;
+	uint64_t seq;
+};
+
+/* Type, epoch and sequence number of the record at r. */
+static inline void dtls_record_hdr(const unsigned char *r,
+				   struct record_info *ri)
+{
+	ri->type = r[0];
+	ri->epoch = dtls_rec_epoch(r);
+	ri->seq = dtls_rec_seq(r);
+}
+
+/* ---- server.c ---- */
+
+/*
+ * A warning from the receive path, rate limited by the server's clock and
+ * prefixed with cfg.log_name.
+ */
+void dtls_srv_log(struct xtel_dtls_server *srv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- cookie.c ---- */
+
+/* Fetch HMAC-SHA256 and install the cookie callbacks on srv->ctx. */
+int dtls_cookie_init(struct xtel_dtls_server *srv);
+void dtls_cookie_free(struct xtel_dtls_server *srv);
+/* Move to the secret of period now / cookie_period. */
+void dtls_cookie_rotate(struct xtel_dtls_server *srv, uint64_t now);
+
+/* ---- peers.c ---- */
+
+int dtls_peers_init(struct xtel_dtls_server *srv);
+/* End every session without sending anything, then free the table. */
+void dtls_peers_free(struct xtel_dtls_server *srv);
+int dtls_peer_key_from(const struct sockaddr *sa, socklen_t len,
+		       struct peer_key *k);
+socklen_t dtls_peer_addr_len(const struct peer_key *k);
+uint32_t dtls_peer_hash(const struct xtel_dtls_server *srv,
+			const struct peer_key *k);
+struct session *dtls_session_lookup(const struct xtel_dtls_server *srv,
+				    const struct peer_key *k, uint32_t h);
+void dtls_format_peer(const struct sockaddr *sa, char *buf, size_t len);
+void dtls_list_append(struct session_list *l, struct session *s);
+void dtls_list_remove(struct session_list *l, struct session *s);
+/* A half-open session for the datagram being handled; NULL: no memory. */
+struct session *dtls_session_new(struct xtel_dtls_server *srv, uint32_t h,
+				 const unsigned char random[32]);
+void dtls_table_insert(struct xtel_dtls_server *srv, struct session *s);
+void dtls_session_free(struct xtel_dtls_server *srv, struct session *s);
+/* An authentic record arrived: s is the most recently active session. */
+void dtls_session_touch(struct xtel_dtls_server *srv, struct session *s);
+void dtls_session_park(struct session *s);
+bool dtls_session_unpark(struct session *s);
+unsigned int dtls_half_open_from_source(const struct xtel_dtls_server *srv,
+					const struct peer_key *k);
+bool dtls_evict_silent(struct xtel_dtls_server *srv);
+
+/* ---- handshake.c ---- */
+
+extern int dtls_ex_session_idx, dtls_ex_peer_idx;
+/* The SSL ex_data indices, once per process. Returns 0 or -ENOMEM. */
+int dtls_ex_init(void);
+int dtls_verify_cb(int ok, X509_STORE_CTX *xs);
+int dtls_listener_new(struct xtel_dtls_server *srv);
+const unsigned char *dtls_hello_random(const unsigned char *d, size_t len);
+void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
+			 const void *dgram, size_t len, struct session *old);
+void dtls_handshake_input(struct xtel_dtls_server *srv, struct session *s,
+			  const void *dgram, size_t len);
+/* s's retransmission timer expired at now. */
+void dtls_handshake_timer(struct xtel_dtls_server *srv, struct session *s,
+			  uint64_t now);
+
+/* ---- established.c ---- */
+
+void dtls_record_info(const unsigned char *d, size_t len,
+		      struct record_info *ri);
+/* Serve s with the built-in record layer from here on (0 or -errno). */
+int dtls_take_over(struct xtel_dtls_server *srv, struct session *s);
+void dtls_own_rl_free(struct own_rl *rl);
+/* A datagram of established session s (ri: dtls_record_info of it). */
+void dtls_established_input(struct xtel_dtls_server *srv, struct session *s,
+			    const unsigned char *d, size_t len,
+			    const struct record_info *ri);
+/* Queue our close_notify to the peer (best effort: it is one datagram). */
+void dtls_session_send_close(struct xtel_dtls_server *srv, struct session *s);
+
+#endif /* XTEL_DTLS_SERVER_INTERNAL_H */
