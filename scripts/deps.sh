@@ -9,6 +9,7 @@ set -euo pipefail
 pkgs=(
 	build-essential pkg-config meson ninja-build
 	clang llvm gcc-multilib
+	libclang-rt-dev
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 	liburing-dev libssl-dev openssl libjansson-dev
 	libbenchmark-dev libcmocka-dev
