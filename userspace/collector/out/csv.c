@@ -8,6 +8,8 @@
  * producer copies about as many bytes as the datagram had.
  */
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,14 +139,24 @@ static const char *verdict_name(uint8_t v)
 	return "unknown";
 }
 
-/* Shortest of %.15g/%.17g that reads back as the same double. */
+/*
+ * The shortest %.<N>g, N <= 17, that reads back as the same double: what
+ * docs/COLLECTOR.md promises. For a normal double no N below 15 is needed
+ * (any decimal of at most DBL_DIG = 15 digits survives the round trip, so
+ * %.15g already is the shortest whenever one of 15 digits or fewer
+ * exists); some need 16, the rest 17. A subnormal carries fewer digits,
+ * so it is tried from 1 up.
+ */
 static int fmt_double(char *buf, size_t cap, double v)
 {
-	int n = snprintf(buf, cap, "%.15g", v);
+	int prec = v != 0 && fabs(v) < DBL_MIN ? 1 : DBL_DIG;
+	int n;
 
-	if (strtod(buf, NULL) != v)
-		n = snprintf(buf, cap, "%.17g", v);
-	return n;
+	for (;; prec++) {
+		n = snprintf(buf, cap, "%.*g", prec, v);
+		if (prec >= DBL_DECIMAL_DIG || strtod(buf, NULL) == v)
+			return n;
+	}
 }
 
 static char *put_u64(char *p, uint64_t v)
@@ -180,8 +192,10 @@ static char *put_str(char *p, const char *s)
 
 /*
  * Format one record. Keys are restricted by the decoder to characters that
- * need no CSV quoting except possibly ',' and '"'; quote the field when one
- * appears so the file stays parseable whatever the key set allows.
+ * need no CSV quoting; still, so that the file stays parseable whatever the
+ * key set allows, the metrics field is quoted (RFC 4180) when a key holds a
+ * comma, a quote (doubled), CR or LF, and keys are copied by their length,
+ * NUL bytes included (tests/fuzz/fuzz_csv.c checks all of it).
  */
 static size_t format_row(const uint8_t *rec, char *out)
 {
@@ -198,7 +212,8 @@ static size_t format_row(const uint8_t *rec, char *out)
 		if (i)
 			*m++ = ';';
 		for (unsigned int k = 0; k < kl; k++) {
-			if (b[k] == ',' || b[k] == '"' || b[k] == '\n')
+			if (b[k] == ',' || b[k] == '"' || b[k] == '\n' ||
+			    b[k] == '\r')
 				quote = true;
 			if (b[k] == '"')
 				*m++ = '"';
@@ -222,7 +237,8 @@ static size_t format_row(const uint8_t *rec, char *out)
 	*p++ = ',';
 	if (quote)
 		*p++ = '"';
-	p = put_str(p, metrics);
+	memcpy(p, metrics, (size_t)(m - metrics));
+	p += m - metrics;
 	if (quote)
 		*p++ = '"';
 	*p++ = ',';
