@@ -474,23 +474,36 @@ static int make_certs(const char *src_root)
 	return 0;
 }
 
+int dtls_harness_setup(const char *src_root)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	real_base = (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec - fake_now;
+	if (make_certs(src_root) != 0)
+		return 1;
+	xtel_log_set_sink(log_capture, NULL);
+	return 0;
+}
+
+void dtls_harness_cleanup(void)
+{
+	remove_certs();
+}
+
 int dtls_harness_run(int argc, char **argv, const char *group,
 		     const struct CMUnitTest *tests, size_t n)
 {
-	struct timespec ts;
 	int fails;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s SOURCE_ROOT\n", argv[0]);
 		return 2;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	real_base = (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec - fake_now;
-	if (make_certs(argv[1]) != 0)
+	if (dtls_harness_setup(argv[1]) != 0)
 		return 1;
-	xtel_log_set_sink(log_capture, NULL);
 	/* What cmocka_run_group_tests_name expands to, with n passed in. */
 	fails = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
-	remove_certs();
+	dtls_harness_cleanup();
 	return fails;
 }

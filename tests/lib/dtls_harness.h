@@ -195,6 +195,15 @@ int drop_after_hvr(const struct pkt *p, unsigned int nth);
  * is the source root), capture the DTLS code's messages, run the group,
  * remove the certificates. Returns main's exit code.
  */
+/*
+ * The same steps for a program that is not a cmocka group (tests/fuzz):
+ * setup starts the fake clock, makes the certificates under src_root's
+ * certs/gen.sh and captures the DTLS code's messages (0, or 1 when the
+ * certificates could not be made); cleanup removes the certificates.
+ */
+int dtls_harness_setup(const char *src_root);
+void dtls_harness_cleanup(void);
+
 int dtls_harness_run(int argc, char **argv, const char *group,
 		     const struct CMUnitTest *tests, size_t n);
 #define dtls_harness_main(argc, argv, group, tests)			\
