@@ -3,10 +3,12 @@
 #
 # Runs the whole XTel test suite: installs packages, builds, runs the unit,
 # bpf and netns tiers plus the benchmark smoke test, then the unit tier again
-# under AddressSanitizer and UndefinedBehaviorSanitizer. Ends with one line
+# under AddressSanitizer and UndefinedBehaviorSanitizer, then the fuzz tier:
+# every libFuzzer harness of tests/fuzz for a short fixed time (about 90 s
+# in all) in a clang build of its own. Ends with one line
 # "N passed, N failed" counted from meson's test logs.
 #
-# usage: scripts/test.sh [--quick]   (--quick: skip the sanitizer build)
+# usage: scripts/test.sh [--quick]   (--quick: skip the sanitizer and fuzz builds)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +29,7 @@ done
 
 build=${XTEL_BUILD:-build}
 asan=${XTEL_ASAN_BUILD:-build-asan}
+fuzz=${XTEL_FUZZ_BUILD:-build-fuzz}
 logs=()
 status=0
 
@@ -39,10 +42,15 @@ setup() { # dir [meson options...]
 	fi
 }
 
-run_suites() { # dir suite...
+run_suites() { # dir [--no-rebuild] suite...
 	local dir=$1; shift
 	local args=()
-	for s in "$@"; do args+=(--suite "$s"); done
+	for s in "$@"; do
+		case "$s" in
+		--*) args+=("$s") ;;
+		*) args+=(--suite "$s") ;;
+		esac
+	done
 	meson test -C "$dir" --print-errorlogs --num-processes 1 "${args[@]}" || status=1
 	logs+=("$dir/meson-logs/testlog.json")
 }
@@ -65,6 +73,13 @@ if [ $quick -eq 0 ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run_suites "$asan" unit
+
+	# libFuzzer needs clang; the harnesses alone are built (not the
+	# daemon, benchmarks or other tests), so the tests run --no-rebuild.
+	echo "== fuzz tier ($fuzz: clang, libFuzzer, ASan, UBSan)"
+	CC=clang CXX=clang++ setup "$fuzz" -Dfuzz=true || exit 1
+	ninja -C "$fuzz" fuzzers || exit 1
+	run_suites "$fuzz" --no-rebuild fuzz
 fi
 
 python3 - "${logs[@]}" <<'PY'
