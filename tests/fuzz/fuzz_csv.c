@@ -169,27 +169,23 @@ static void check_u64(const struct field *f, uint64_t v, const char *what)
 		   "%s: \"%s\", expected %s", what, f->s, want);
 }
 
+/* Significant digits of a number's text: first to last non-zero digit. */
 static int sig_digits(const char *s, size_t n)
 {
-	int first = -1, last = -1;
+	int first = -1, last = -1, digits = 0;
 
 	for (size_t i = 0; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			continue;
-		if (s[i] != '0') {
+		if (s[i] >= '1' && s[i] <= '9') {
 			if (first < 0)
 				first = (int)i;
 			last = (int)i;
 		}
 	}
 	if (first < 0)
-		return 1;
-	/* digits between first and last, not counting a '.' among them */
-	int n_dig = 0;
-
+		return 1;	/* zero */
 	for (int i = first; i <= last; i++)
-		n_dig += s[i] >= '0' && s[i] <= '9';
-	return n_dig;
+		digits += s[i] >= '0' && s[i] <= '9';	/* not the '.' */
+	return digits;
 }
 
 /* A value's text: reads back as v, and is the shortest that does. */
