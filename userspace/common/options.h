@@ -94,10 +94,25 @@ struct xtel_opt {
 	unsigned int groups;		/* the caller's bits, see xtel_opts_first */
 };
 
-/* .offset and .size of a member, for a table entry. */
-#define XTEL_OPT_AT(type, member)					\
-	.offset = offsetof(type, member),				\
-	.size = sizeof(((type *)0)->member)
+/* .offset and .size of a member of struct type st, for a table entry. */
+#define XTEL_OPT_AT(st, member)						\
+	.offset = offsetof(st, member),					\
+	.size = sizeof(((st *)0)->member)
+
+/* An entry's type, where its value goes and its range, in one line. */
+#define XTEL_OPT_FLAG_AT(st, member)					\
+	.type = XTEL_OPT_FLAG, XTEL_OPT_AT(st, member)
+#define XTEL_OPT_UINT_AT(st, member, min, max)				\
+	.type = XTEL_OPT_UINT, XTEL_OPT_AT(st, member),			\
+	.lo = (min), .hi = (max)
+#define XTEL_OPT_DOUBLE_AT(st, member, min, max)			\
+	.type = XTEL_OPT_DOUBLE, XTEL_OPT_AT(st, member),		\
+	.dlo = (min), .dhi = (max)
+#define XTEL_OPT_STRING_AT(st, member)					\
+	.type = XTEL_OPT_STRING, XTEL_OPT_AT(st, member)
+#define XTEL_OPT_CHOICE_AT(st, member, names)				\
+	.type = XTEL_OPT_CHOICE, XTEL_OPT_AT(st, member),		\
+	.choices = (names)
 
 struct xtel_opts {
 	const struct xtel_opt *opt;
