@@ -27,7 +27,7 @@ enum col_opt {
 	COL_OPT_MAX_SESSIONS, COL_OPT_DTLS_IDLE, COL_OPT_INTERVAL, COL_OPT_TOP,
 	COL_OPT_QUIET, COL_OPT_STALE_AFTER, COL_OPT_DURATION,
 	COL_OPT_SUMMARY_JSON, COL_OPT_CSV, COL_OPT_CSV_RING, COL_OPT_HELP,
-	COL_OPT_COUNT,
+	COL_N_OPTS,
 };
 
 /*
@@ -88,7 +88,7 @@ static bool allow_ok(const char *val)
 
 #define CFG struct xtel_config
 
-static const struct xtel_opt col_opt[COL_OPT_COUNT] = {
+static const struct xtel_opt col_opt[COL_N_OPTS] = {
 	[COL_OPT_MODE] = { .name = "mode", .metavar = "dtls|plain",
 		.section = "Receive:",
 		XTEL_OPT_CHOICE_AT(CFG, mode, mode_names), .valid = "dtls or plain",
@@ -237,7 +237,7 @@ static const struct xtel_opt col_opt[COL_OPT_COUNT] = {
 
 static const struct xtel_opts col_opts = {
 	.opt = col_opt,
-	.n = COL_OPT_COUNT,
+	.n = COL_N_OPTS,
 	.usage =
 "usage: collector [options]\n"
 "\n"
@@ -297,7 +297,7 @@ static void set_defaults(struct xtel_config *cfg)
 
 int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 {
-	unsigned int seen[COL_OPT_COUNT];
+	unsigned int seen[COL_N_OPTS];
 	int rc, xdp_opt;
 
 	set_defaults(cfg);
