@@ -54,7 +54,7 @@ enum { XTEL_OPTS_EXIT = 1 };
 struct xtel_opt {
 	const char *name;		/* long name without "--" */
 	char short_name;		/* 0: none */
-	const char *metavar;		/* the value in --help; NULL: no value */
+	const char *metavar;		/* the value's name in --help; NULL: none */
 	enum xtel_opt_type type;
 
 	size_t offset;			/* of the value in the config struct */
@@ -135,7 +135,8 @@ struct xtel_opts {
  * occurrence among the options given. Returns 0 when every argument was
  * an option and its value was valid, XTEL_OPTS_EXIT after an XTEL_OPT_EXIT
  * option printed on stdout, or -EINVAL after an error message (an unknown
- * option, a missing or invalid value, an argument that is no option).
+ * option, a missing or invalid value, an argument that is no option, a
+ * malformed entry; -E2BIG for more than XTEL_OPTS_MAX entries).
  */
 int xtel_opts_parse(const struct xtel_opts *t, int argc, char **argv,
 		    void *cfg, unsigned int *seen);
