@@ -23,7 +23,7 @@ enum col_opt {
 	COL_OPT_RCVBUF, COL_OPT_RX_BUFFERS, COL_OPT_MAX_CLIENTS, COL_OPT_IFACE,
 	COL_OPT_NO_XDP, COL_OPT_PIN_DIR, COL_OPT_ALLOW, COL_OPT_HS_RATE,
 	COL_OPT_HS_BURST, COL_OPT_HS_GLOBAL_RATE, COL_OPT_HS_GLOBAL_BURST,
-	COL_OPT_AFXDP, COL_OPT_XDP_SKB, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
+	COL_OPT_AFXDP, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
 	COL_OPT_MAX_SESSIONS, COL_OPT_DTLS_IDLE, COL_OPT_INTERVAL, COL_OPT_TOP,
 	COL_OPT_QUIET, COL_OPT_STALE_AFTER, COL_OPT_DURATION,
 	COL_OPT_SUMMARY_JSON, COL_OPT_CSV, COL_OPT_CSV_RING, COL_OPT_HELP,
@@ -179,6 +179,12 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 	[COL_OPT_XDP_SKB] = { .name = "xdp-generic", .groups = COL_GROUP_XDP,
 		XTEL_OPT_FLAG_AT(CFG, xdp_skb),
 		.help = "attach in generic (skb) mode straight away" },
+	[COL_OPT_DETACH] = { .name = "detach", .metavar = "IFNAME",
+		XTEL_OPT_STRING_AT(CFG, detach), .lo = 1, .hi = 15,
+		.valid = "an interface name of 1..15 characters",
+		.help = "remove the XDP program a killed collector left\n"
+			"on IFNAME and exit (its pinned counters stay);\n"
+			"refused while a collector runs there" },
 
 	[COL_OPT_CERT] = { .name = "cert", .metavar = "FILE",
 		.section = "DTLS (required with --mode dtls):",
@@ -304,6 +310,8 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 	rc = xtel_opts_parse(&col_opts, argc, argv, cfg, seen);
 	if (rc)
 		return rc == XTEL_OPTS_EXIT ? XTEL_EXIT_OK : XTEL_EXIT_USAGE;
+	if (cfg->detach)	/* a one-shot command: nothing else applies */
+		return -1;
 	if (!cfg->iface && !cfg->no_xdp) {
 		pr_err("--iface IFNAME is required for the XDP "
 			"fast path (or pass --no-xdp to run on sockets only)");

@@ -52,6 +52,7 @@ struct xtel_config {
 	uint32_t handshake_global_burst; /* 0: the loader's default */
 	bool afxdp;			/* receive through AF_XDP sockets */
 	bool xdp_skb;			/* attach in generic mode straight away */
+	const char *detach;		/* --detach IFNAME: only that, then exit */
 	const char *cert, *key, *ca;
 	uint64_t rcvbuf;		/* 0: leave the system default */
 	double interval_s;

@@ -434,6 +434,8 @@ int main(int argc, char **argv)
 	rc = xtel_cli_parse(argc, argv, &a.cfg);
 	if (rc >= 0)
 		return rc;
+	if (a.cfg.detach)
+		return xtel_detach(&a.cfg);
 	a.n = a.cfg.workers;
 	rc = xtel_preflight(&a.cfg);
 	if (rc)

@@ -82,6 +82,16 @@ struct xtel_xdp_totals {
 int xtel_xdp_read_totals(struct xtel_xdp *x, struct xtel_xdp_totals *out);
 
 /*
+ * Remove the xtel program a collector left attached to ifname (it was
+ * killed, so its close never ran); the pinned maps stay. Refuses while a
+ * collector drives the interface. Returns 1 when a program was detached,
+ * 0 when none of ours was attached, or a negative errno after a message:
+ * -ENODEV no such interface, -EBUSY a collector runs on it, -EEXIST another
+ * program is attached, -EPERM no CAP_NET_ADMIN/CAP_BPF.
+ */
+int xtel_xdp_detach_iface(const char *ifname);
+
+/*
  * The options in effect: those given to xtel_xdp_open with its defaults
  * filled in (burst sizes, limits). ifname and pin_dir are not kept in it:
  * use xtel_xdp_pin_dir() for the pin directory in use.
