@@ -420,7 +420,7 @@ static int detach_ours(int ifindex, const char *ifname, bool quiet)
 	if (xdp_multiprog__is_legacy(mp) && name && !strcmp(name, "xtel_xdp_prog")) {
 		/* our own program, left by a collector that did not exit cleanly */
 		if (!quiet)
-			pr_warn("xdp: removing the xtel XDP program (id %u) left attached to %s",
+			pr_warn("xdp: replacing the xtel XDP program (id %u) left attached to %s",
 				xdp_program__id(p), ifname);
 		err = xdp_multiprog__detach(mp);
 		if (err == -EPERM)
