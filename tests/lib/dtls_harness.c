@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "dtls_harness.h"
 #include "wire/wire.h"
@@ -477,15 +478,13 @@ static int make_certs(const char *src_root)
 int dtls_harness_run(int argc, char **argv, const char *group,
 		     const struct CMUnitTest *tests, size_t n)
 {
-	struct timespec ts;
 	int fails;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s SOURCE_ROOT\n", argv[0]);
 		return 2;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	real_base = (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec - fake_now;
+	real_base = xtel_realtime_ns() - fake_now;
 	if (make_certs(argv[1]) != 0)
 		return 1;
 	xtel_log_set_sink(log_capture, NULL);
