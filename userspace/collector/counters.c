@@ -8,16 +8,16 @@
 
 /* The wire reasons come first: the decoder's verdict indexes this table. */
 const struct xtel_counter_desc xtel_drop_desc[XTEL_DROP_MAX] = {
-#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_WIRE_, id, name, help)
+#define X(id, name, unit, help) XTEL_COUNTER_DESC(XTEL_WIRE_, id, name, unit, help)
 	XTEL_WIRE_ERR_TABLE(X)
 #undef X
-#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_DROP_, id, name, help)
+#define X(id, name, unit, help) XTEL_COUNTER_DESC(XTEL_DROP_, id, name, unit, help)
 	XTEL_DROP_TABLE(X)
 #undef X
 };
 
 const struct xtel_counter_desc xtel_event_desc[XTEL_EV_MAX] = {
-#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_EV_, id, name, help)
+#define X(id, name, unit, help) XTEL_COUNTER_DESC(XTEL_EV_, id, name, unit, help)
 	XTEL_EVENT_TABLE(X)
 #undef X
 };
