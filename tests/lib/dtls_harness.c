@@ -296,6 +296,32 @@ int add_client(struct net *n, int id)
 	return add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
 }
 
+void half_open(struct net *n, int i)
+{
+	const struct tclient *t = &n->cl[i];
+	unsigned char buf[XTEL_DGRAM_SLOT_SIZE];
+	struct xtel_dtls_client *c;
+	ssize_t len;
+
+	assert_true(i < n->ncl);
+	assert_int_equal(xtel_dtls_client_new(&c, n->cctx, NULL, NULL, 0), 0);
+	assert_int_equal(xtel_dtls_client_start(c, fake_now), 0);
+	for (int step = 0; step < 2; step++) {
+		len = xtel_dtls_client_pop(c, buf, sizeof(buf));
+		assert_true(len > 0);
+		n->nq = 0;
+		assert_int_equal(xtel_dtls_server_input(n->srv, &t->addr.sa,
+			t->addr_len, buf, (size_t)len, fake_now), 0);
+		/* step 0: the HelloVerifyRequest; step 1: our flight */
+		assert_true(n->nq >= 1);
+		if (step == 0)
+			xtel_dtls_client_input(c, n->q[0].data, n->q[0].len,
+					       fake_now);
+	}
+	n->nq = 0;
+	xtel_dtls_client_free(c);
+}
+
 /* Move datagrams until nothing moves. Returns datagrams moved. */
 unsigned int pump(struct net *n)
 {

@@ -416,15 +416,7 @@ static void test_peer_len_storage(void **state)
 	net_free(n);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
-#ifndef UNDER_ASAN
+#ifndef DTLS_UNDER_ASAN
 static void many_sessions(struct xtel_dtls_server_cfg *cfg)
 {
 	cfg->max_sessions = 2048;
@@ -439,7 +431,7 @@ static void many_sessions(struct xtel_dtls_server_cfg *cfg)
  */
 static void test_session_memory(void **state)
 {
-#ifdef UNDER_ASAN
+#ifdef DTLS_UNDER_ASAN
 	(void)state;
 	mode_exempt = true;
 	skip();
