@@ -449,6 +449,12 @@ void feed(struct net *n, int i, const struct pkt *p)
 		n->cl[i].addr_len, p->data, p->len, fake_now), 0);
 }
 
+void feed_bytes(struct net *n, int i, const void *d, size_t len)
+{
+	assert_int_equal(xtel_dtls_server_input(n->srv, &n->cl[i].addr.sa,
+		n->cl[i].addr_len, d, len, fake_now), 0);
+}
+
 /* Drop every server datagram after the first (the HelloVerifyRequest). */
 int drop_after_hvr(const struct pkt *p, unsigned int nth)
 {

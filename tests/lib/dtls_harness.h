@@ -205,6 +205,8 @@ struct pkt *seal_record(struct xtel_dtls_client *c, uint64_t seq);
 struct pkt *capture_record(struct net *n, uint64_t seq);
 /* Hand p to the server as if from client i. */
 void feed(struct net *n, int i, const struct pkt *p);
+/* Hand len bytes to the server as if from client i (any length). */
+void feed_bytes(struct net *n, int i, const void *d, size_t len);
 
 /* Hold every server datagram after the first (the HelloVerifyRequest). */
 int drop_after_hvr(const struct pkt *p, unsigned int nth);

@@ -52,7 +52,9 @@
 	X(DTLS_MALFORMED, "dtls_malformed", "datagrams",				\
 	  "shorter than a DTLS record header")				\
 	X(DTLS_HALF_OPEN_SOURCE_FULL, "dtls_half_open_source_full", "handshakes",	\
-	  "one source's handshake cap reached")
+	  "one source's handshake cap reached")				\
+	X(DTLS_OVERSIZE, "dtls_oversize", "datagrams",				\
+	  "datagram larger than a DTLS slot (1500 bytes)")
 
 enum xtel_drop {
 	XTEL_DROP_WIRE_LAST_ = XTEL_WIRE_ERR_MAX - 1,

@@ -131,6 +131,15 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 		srv->st.malformed++;
 		return 0;
 	}
+	/*
+	 * Every datagram of ours and of a client fits a slot (flights are
+	 * fragmented to XTEL_DTLS_MTU). A larger one can only be crafted,
+	 * and OpenSSL ends the connection on one over its read buffer.
+	 */
+	if (len > XTEL_DGRAM_SLOT_SIZE) {
+		srv->st.oversize++;
+		return 0;
+	}
 	dtls_cookie_rotate(srv, now);
 	dtls_record_info(d, len, &ri);
 	h = dtls_peer_hash(srv, &srv->cur_key);

@@ -155,7 +155,10 @@ struct xtel_dtls_server_cfg {
 	  "has max_half_open_per_source")				\
 	X(HALF_OPEN_EVICTED, half_open_evicted,				\
 	  "half-open handshake dropped for a new one: table full, it "	\
-	  "had sent nothing but its ClientHello for 1 s")
+	  "had sent nothing but its ClientHello for 1 s")		\
+	X(OVERSIZE, oversize,						\
+	  "datagram larger than XTEL_DGRAM_SLOT_SIZE (1500 bytes), "	\
+	  "dropped before any session sees it")
 
 enum xtel_dtls_server_stat {
 #define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,
@@ -183,8 +186,10 @@ void xtel_dtls_server_free(struct xtel_dtls_server *srv);
 
 /*
  * Feed one datagram from peer (AF_INET or AF_INET6). Sessions are keyed by
- * address and port. Returns 0 (every protocol outcome is a counter), or
- * -EAFNOSUPPORT for another address family.
+ * address and port. A datagram over XTEL_DGRAM_SLOT_SIZE bytes (no DTLS
+ * peer of XTel sends one) is counted as oversize and dropped. Returns 0
+ * (every protocol outcome is a counter), or -EAFNOSUPPORT for another
+ * address family.
  */
 int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 			   const struct sockaddr *peer, socklen_t peer_len,
