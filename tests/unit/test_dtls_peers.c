@@ -142,6 +142,74 @@ static void test_half_open_per_source(void **state)
 	net_free(n);
 }
 
+/* Slot t at IPv4 address a and port, as AF_INET or IPv4-mapped AF_INET6. */
+static void set_v4(struct tclient *t, const char *a, uint16_t port, bool mapped)
+{
+	memset(&t->addr, 0, sizeof(t->addr));
+	if (!mapped) {
+		t->addr.in.sin_family = AF_INET;
+		t->addr.in.sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, a, &t->addr.in.sin_addr), 1);
+		t->addr_len = sizeof(t->addr.in);
+		return;
+	}
+	t->addr.in6.sin6_family = AF_INET6;
+	t->addr.in6.sin6_port = htons(port);
+	t->addr.in6.sin6_addr.s6_addr[10] = 0xff;	/* ::ffff:a.b.c.d */
+	t->addr.in6.sin6_addr.s6_addr[11] = 0xff;
+	assert_int_equal(inet_pton(AF_INET, a,
+				   &t->addr.in6.sin6_addr.s6_addr[12]), 1);
+	t->addr_len = sizeof(t->addr.in6);
+}
+
+static int hold_flights_to_first_seven(const struct pkt *p, unsigned int nth)
+{
+	(void)nth;
+	return p->to >= 0 && p->to < 7 && p->data[XTEL_DTLS_HDR_LEN] != 3;
+}
+
+/*
+ * A collector bound to [::] sees IPv4 peers as IPv4-mapped IPv6 addresses
+ * (::ffff:a.b.c.d), whose /64 is all zeros: grouped as IPv6 they were one
+ * source, so one IPv4 host's handshakes refused every other IPv4 client.
+ * A mapped address is the IPv4 address it maps, whichever family the
+ * socket reports (a bind to an IPv4 address gives AF_INET peers).
+ */
+static void test_half_open_per_source_mapped(void **state)
+{
+	static const struct { const char *a; bool mapped; } peers[9] = {
+		/* held: 198.18.1.1 through [::] three times, then directly */
+		{ "198.18.1.1", true }, { "198.18.1.1", true },
+		{ "198.18.1.1", true }, { "198.18.1.1", false },
+		/* held: 198.18.2.1 through an IPv4 bind three times */
+		{ "198.18.2.1", false }, { "198.18.2.1", false },
+		{ "198.18.2.1", false },
+		/* other IPv4 hosts, one per bind: they complete */
+		{ "198.18.1.2", true }, { "198.18.2.2", false },
+	};
+	struct net *n = net_create(state, per_source_two);
+	struct xtel_dtls_server_stats st;
+
+	n->filter = hold_flights_to_first_seven;
+	for (int i = 0; i < 9; i++) {
+		add_client(n, i + 1);
+		set_v4(&n->cl[i], peers[i].a, (uint16_t)(41000 + i),
+		       peers[i].mapped);
+		pump(n);
+	}
+	st = stats(n);
+	assert_int_equal(st.cookie_sent, 9);
+	/* two of 198.18.1.1's four, two of 198.18.2.1's three, both others */
+	assert_int_equal(st.handshakes_started, 6);
+	assert_int_equal(st.half_open_source_full, 3);
+	assert_int_equal(st.half_open_full, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 4);
+	assert_established(n, 7, 8);
+	assert_established(n, 8, 9);
+	assert_int_equal(st.handshakes_ok, 2);
+	net_free(n);
+}
+
 /*
  * With the table full, a new handshake replaces the oldest one that has
  * sent nothing but its ClientHello for a second; younger or active ones
@@ -478,6 +546,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_half_open_cap),
 		cmocka_unit_test(test_half_open_per_source),
+		cmocka_unit_test(test_half_open_per_source_mapped),
 		cmocka_unit_test(test_half_open_evicts_silent),
 		BOTH(test_restart_same_port),
 		BOTH(test_restart_replaces_after_handshake),

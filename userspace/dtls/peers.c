@@ -265,20 +265,53 @@ bool dtls_session_unpark(struct session *s)
 }
 
 /*
- * Half-open handshakes from the source of k: the same IPv4 address, or
- * the same IPv6 /64 (one host can use a whole /64). The list is at most
- * max_half_open long and this runs only for valid cookies.
+ * The source a peer key belongs to, for the per-source cap: an IPv4
+ * address, or an IPv6 /64 (one host can use a whole /64). An IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d, how a socket bound to [::] sees IPv4
+ * peers) is the IPv4 address it maps: its /64 is all zeros, the same for
+ * every IPv4 peer, so grouping it as IPv6 made all of IPv4 one source.
+ */
+struct source {
+	uint16_t family;
+	unsigned char prefix[8];
+};
+
+static void source_of(const struct peer_key *k, struct source *src)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
+
+	memset(src, 0, sizeof(*src));
+	if (k->family == AF_INET) {
+		src->family = AF_INET;
+		memcpy(src->prefix, k->addr, 4);
+	} else if (memcmp(k->addr, mapped, sizeof(mapped)) == 0) {
+		src->family = AF_INET;
+		memcpy(src->prefix, k->addr + 12, 4);
+	} else {
+		src->family = AF_INET6;
+		memcpy(src->prefix, k->addr, 8);
+	}
+}
+
+/*
+ * Half-open handshakes from the source of k (source_of). The list is at
+ * most max_half_open long and this runs only for valid cookies.
  */
 unsigned int dtls_half_open_from_source(const struct xtel_dtls_server *srv,
 					const struct peer_key *k)
 {
-	size_t plen = k->family == AF_INET ? 4 : 8;
+	struct source want, src;
 	unsigned int n = 0;
 
-	for (const struct session *s = srv->half_open.head; s != NULL; s = s->next)
-		if (s->key.family == k->family &&
-		    memcmp(s->key.addr, k->addr, plen) == 0)
+	source_of(k, &want);
+	for (const struct session *s = srv->half_open.head; s != NULL;
+	     s = s->next) {
+		source_of(&s->key, &src);
+		if (memcmp(&src, &want, sizeof(src)) == 0)
 			n++;
+	}
 	return n;
 }
 

@@ -57,10 +57,11 @@ struct xtel_dtls_server_cfg {
 	unsigned int max_sessions;	/* established + half-open; 0: 4096 */
 	unsigned int max_half_open;	/* handshakes past the cookie; 0: 256 */
 	/*
-	 * Half-open handshakes per source: an IPv4 address or an IPv6 /64
-	 * (0: max_half_open / 4, i.e. 64), so one host with many ports cannot
-	 * fill max_half_open. A load generator on one address needs its
-	 * handshakes in flight below this.
+	 * Half-open handshakes per source: an IPv4 address (also when it
+	 * arrives IPv4-mapped, ::ffff:a.b.c.d, on a socket bound to [::]) or
+	 * an IPv6 /64 (0: max_half_open / 4, i.e. 64), so one host with many
+	 * ports cannot fill max_half_open. A load generator on one address
+	 * needs its handshakes in flight below this.
 	 */
 	unsigned int max_half_open_per_source;
 	uint64_t idle_timeout;		/* ns without a record; 0: 60 s */
