@@ -333,6 +333,56 @@ static void test_restart_replaces_after_handshake(void **state)
 	net_free(n);
 }
 
+static void two_sessions(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->max_sessions = 2;
+}
+
+/*
+ * A restart replaces a session, so with max_sessions reached it is not
+ * refused as sessions_full: neither the session it replaces nor an
+ * unfinished earlier restart it supersedes counts against the cap. A new
+ * client still is refused.
+ */
+static void test_restart_full_table(void **state)
+{
+	struct net *n = net_create(state, two_sessions);
+	struct xtel_dtls_client *old[2];
+	struct xtel_dtls_server_stats st;
+
+	add_client(n, 1);
+	add_client(n, 2);
+	pump(n);
+	add_client(n, 3);
+	pump(n);
+	assert_int_equal(stats(n).sessions_full, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+
+	/* Client 1 restarts; its new handshake is held half-open... */
+	old[0] = restart_client(n, 0);
+	n->to_client = 0;
+	n->filter = drop_after_hvr;
+	pump(n);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 1);
+	/* ...and it restarts again before that one finishes. */
+	old[1] = restart_client(n, 0);
+	n->filter = NULL;
+	pump(n);
+	assert_established(n, 0, 1);
+	st = stats(n);
+	assert_int_equal(st.sessions_full, 1);
+	assert_int_equal(st.handshakes_started, 4);
+	assert_int_equal(st.sessions_replaced, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->seen[1][1], 1);
+	xtel_dtls_client_free(old[0]);
+	xtel_dtls_client_free(old[1]);
+	net_free(n);
+}
+
 struct hook_log {
 	unsigned int up, down;
 	int live[MAX_CLIENTS + 1];	/* per client id: ups - downs */
@@ -550,6 +600,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_half_open_evicts_silent),
 		BOTH(test_restart_same_port),
 		BOTH(test_restart_replaces_after_handshake),
+		cmocka_unit_test(test_restart_full_table),
 		BOTH(test_session_memory),
 		BOTH(test_session_hook),
 		BOTH(test_peer_len_storage),

@@ -243,21 +243,33 @@ void dtls_handshake_input(struct xtel_dtls_server *srv, struct session *s,
 /*
  * Whether a handshake whose cookie was valid may have a session. The
  * caps are checked before anything, the old session included, changes.
+ *
+ * A restart (old: the established session on the same address and port)
+ * replaces old when it completes, and supersedes old's unfinished restart
+ * (old->pending) right away, so neither counts against the caps: a client
+ * restarting into a full table is not refused. While its handshake runs
+ * the table holds one session more than max_sessions, at most one per
+ * established session (each has at most one pending restart, and only
+ * its own address can start one).
  */
-static bool admit(struct xtel_dtls_server *srv)
+static bool admit(struct xtel_dtls_server *srv, const struct session *old)
 {
-	if (dtls_half_open_from_source(srv, &srv->cur_key) >=
+	unsigned int superseded = old != NULL && old->pending != NULL;
+	unsigned int replaced = old != NULL;
+
+	if (dtls_half_open_from_source(srv, &srv->cur_key) - superseded >=
 	    srv->cfg.max_half_open_per_source) {
 		srv->st.half_open_source_full++;
 		return false;
 	}
-	if (srv->half_open.n >= srv->cfg.max_half_open &&
+	if (srv->half_open.n - superseded >= srv->cfg.max_half_open &&
 	    !dtls_evict_silent(srv)) {
 		/* The next DTLSv1_listen() starts with SSL_clear(). */
 		srv->st.half_open_full++;
 		return false;
 	}
-	if (srv->half_open.n + srv->lru.n >= srv->cfg.max_sessions) {
+	if (srv->half_open.n + srv->lru.n - superseded - replaced >=
+	    srv->cfg.max_sessions) {
 		srv->st.sessions_full++;
 		return false;
 	}
@@ -299,7 +311,7 @@ void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 			srv->st.bad_hello++;
 		return;
 	}
-	if (!admit(srv))
+	if (!admit(srv, old))
 		return;
 	s = dtls_session_new(srv, h, rnd);
 	if (s == NULL) {
