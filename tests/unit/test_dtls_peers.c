@@ -383,6 +383,54 @@ static void test_restart_full_table(void **state)
 	net_free(n);
 }
 
+/*
+ * A handshake from an established session's address and port whose
+ * certificate names another client id does not replace the session: the
+ * restart is refused at the certificate (the client gets an alert),
+ * counted as restart_other_id only, and the session keeps its client id
+ * and its keys.
+ */
+static void test_restart_other_id(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_identity *id2;
+	struct xtel_dtls_client *old;
+	struct xtel_dtls_server_stats st;
+	uint32_t got = 0;
+
+	set_mode(state);
+	add_client(n, 1);
+	pump(n);
+	assert_int_equal(xtel_dtls_identity_load(&id2, cert("client-2.crt"),
+						 cert("client-2.key")), 0);
+	old = n->cl[0].c;
+	assert_int_equal(xtel_dtls_client_new(&n->cl[0].c, n->cctx, id2, NULL,
+					      0), 0);
+	assert_int_equal(xtel_dtls_client_start(n->cl[0].c, fake_now), 0);
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_FAILED);
+	st = stats(n);
+	assert_int_equal(st.restart_other_id, 1);
+	assert_int_equal(st.handshake_failed, 0);
+	assert_int_equal(st.sessions_replaced, 0);
+	assert_int_equal(st.handshakes_started, 2);
+	assert_int_equal(st.handshakes_ok, 1);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
+					       n->cl[0].addr_len, &got), 0);
+	assert_int_equal(got, 1);
+	assert_non_null(strstr(logs.last, "client 2"));
+	/* The old session still delivers client 1's records. */
+	xtel_dtls_client_free(n->cl[0].c);
+	n->cl[0].c = old;
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->seen[1][1], 1);
+	xtel_dtls_identity_free(id2);
+	net_free(n);
+}
+
 struct hook_log {
 	unsigned int up, down;
 	int live[MAX_CLIENTS + 1];	/* per client id: ups - downs */
@@ -601,6 +649,7 @@ int main(int argc, char **argv)
 		BOTH(test_restart_same_port),
 		BOTH(test_restart_replaces_after_handshake),
 		cmocka_unit_test(test_restart_full_table),
+		BOTH(test_restart_other_id),
 		BOTH(test_session_memory),
 		BOTH(test_session_hook),
 		BOTH(test_peer_len_storage),

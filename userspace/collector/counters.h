@@ -54,7 +54,9 @@
 	X(DTLS_HALF_OPEN_SOURCE_FULL, "dtls_half_open_source_full", "handshakes",	\
 	  "one source's handshake cap reached")				\
 	X(DTLS_OVERSIZE, "dtls_oversize", "datagrams",				\
-	  "datagram larger than a DTLS slot (1500 bytes)")
+	  "datagram larger than a DTLS slot (1500 bytes)")				\
+	X(DTLS_RESTART_OTHER_ID, "dtls_restart_other_id", "handshakes",		\
+	  "handshake on a session's address and port as another client")
 
 enum xtel_drop {
 	XTEL_DROP_WIRE_LAST_ = XTEL_WIRE_ERR_MAX - 1,

@@ -58,6 +58,17 @@ int dtls_verify_cb(int ok, X509_STORE_CTX *xs)
 	}
 	if (s != NULL)
 		s->client_id = id;
+	/*
+	 * A restart may replace its session only as the same client: another
+	 * id on that address and port (a spoofed or stolen port, a NAT that
+	 * reused it) is refused while the session lives, so one client's
+	 * certificate cannot take over another's session.
+	 */
+	if (s != NULL && s->replaces != NULL && s->replaces->client_id != id) {
+		s->other_id = true;
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
 	return 1;
 }
 
@@ -128,6 +139,16 @@ static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 {
 	char peer[PEER_STR_LEN], why[XTEL_DTLS_ERR_LEN];
 
+	dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+	if (s->other_id) {
+		ERR_clear_error();
+		srv->st.restart_other_id++;
+		dtls_srv_log(srv, "dtls: handshake with %s as client %u refused: "
+			     "its address and port have a session of another "
+			     "client", peer, s->client_id);
+		dtls_session_free(srv, s);
+		return;
+	}
 	if (s->bad_cn) {
 		ERR_clear_error();
 		snprintf(why, sizeof(why),
@@ -136,7 +157,6 @@ static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 		dtls_ssl_failure_text(s->ssl, why, sizeof(why));
 	}
 	srv->st.handshake_failed++;
-	dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
 	dtls_srv_log(srv, "dtls: handshake with %s failed: %s", peer, why);
 	dtls_session_free(srv, s);
 }

@@ -40,8 +40,8 @@ typedef void xtel_dtls_data_fn(void *arg, uint32_t client_id,
 /*
  * A session came up (up: the handshake completed and the client is
  * client-<client_id>) or went down (up false: close_notify, idle expiry,
- * error, replacement by a new handshake from the same address, shutdown or
- * free). Every up is matched by exactly one down for the same peer, so a
+ * error, replacement by a new handshake from the same address and port as
+ * the same client id, shutdown or free). Every up is matched by exactly one down for the same peer, so a
  * caller can mirror the established sessions elsewhere (the collector
  * tells its XDP program which sources have a session). Called from inside
  * the server functions, on the thread that owns the server.
@@ -159,7 +159,10 @@ struct xtel_dtls_server_cfg {
 	  "had sent nothing but its ClientHello for 1 s")		\
 	X(OVERSIZE, oversize,						\
 	  "datagram larger than XTEL_DGRAM_SLOT_SIZE (1500 bytes), "	\
-	  "dropped before any session sees it")
+	  "dropped before any session sees it")				\
+	X(RESTART_OTHER_ID, restart_other_id,				\
+	  "handshake from an established session's address and port "	\
+	  "with another client id: refused, the session kept")
 
 enum xtel_dtls_server_stat {
 #define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,

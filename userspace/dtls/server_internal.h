@@ -82,6 +82,7 @@ struct session {
 	uint32_t client_id;
 	uint8_t state;
 	bool bad_cn;			/* certificate CN was not client-<id> */
+	bool other_id;			/* a restart as another client id */
 	bool parked;			/* record buffers freed (session_park) */
 	bool second_flight;		/* sent more than its ClientHello */
 	bool win_valid;
