@@ -35,6 +35,7 @@ static const struct {
 	{ XTEL_DTLS_STAT_HALF_OPEN_SOURCE_FULL, "dtls_half_open_source_full" },
 	{ XTEL_DTLS_STAT_OVERSIZE, "dtls_oversize" },
 	{ XTEL_DTLS_STAT_RESTART_OTHER_ID, "dtls_restart_other_id" },
+	{ XTEL_DTLS_STAT_COOKIE_REPLAY, "dtls_cookie_replay" },
 };
 
 /*

@@ -28,7 +28,7 @@ static void test_stat_names(void **state)
 		F(session_errors), F(sessions_expired), F(sessions_replaced),
 		F(malformed), F(cookie_rand_failed), F(record_layer_fallback),
 		F(half_open_source_full), F(half_open_evicted), F(oversize),
-		F(restart_other_id),
+		F(restart_other_id), F(cookie_replay),
 	};
 #undef F
 

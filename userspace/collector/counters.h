@@ -56,7 +56,9 @@
 	X(DTLS_OVERSIZE, "dtls_oversize", "datagrams",				\
 	  "datagram larger than a DTLS slot (1500 bytes)")				\
 	X(DTLS_RESTART_OTHER_ID, "dtls_restart_other_id", "handshakes",		\
-	  "handshake on a session's address and port as another client")
+	  "handshake on a session's address and port as another client")				\
+	X(DTLS_COOKIE_REPLAY, "dtls_cookie_replay", "datagrams",			\
+	  "copy of a ClientHello whose cookie already started a handshake")
 
 enum xtel_drop {
 	XTEL_DROP_WIRE_LAST_ = XTEL_WIRE_ERR_MAX - 1,

@@ -319,6 +319,7 @@ void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 		return;
 	}
 	memcpy(srv->cur_random, rnd, sizeof(srv->cur_random));
+	srv->cookie.have_verified = false;
 	sent = srv->st.cookie_sent;
 	xtel_dgram_bio_set_input(srv->lbio, dgram, len);
 	ERR_clear_error();
@@ -331,6 +332,11 @@ void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 			srv->st.bad_hello++;
 		return;
 	}
+	/* A copy of a ClientHello whose handshake is gone (cookie.c). */
+	if (dtls_cookie_used(srv)) {
+		srv->st.cookie_replay++;
+		return;
+	}
 	if (!admit(srv, old))
 		return;
 	s = dtls_session_new(srv, h, rnd);
@@ -338,6 +344,7 @@ void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 		srv->st.sessions_full++;
 		return;
 	}
+	dtls_cookie_mark_used(srv);
 
 	/* Promote the listener to this session; a new one listens next. */
 	s->ssl = srv->listener;

@@ -28,7 +28,13 @@ enum {
 
 #define DEFAULT_IDLE_TIMEOUT (60 * XTEL_NS_PER_SEC)
 #define DEFAULT_HANDSHAKE_TIMEOUT (10 * XTEL_NS_PER_SEC)
-#define DEFAULT_COOKIE_PERIOD (30 * XTEL_NS_PER_SEC)
+/*
+ * A cookie lives one to two periods: 10 to 20 s covers a client's
+ * retransmissions of its ClientHello (after 1, 2 and 4 s) with room, and
+ * keeps the window for a replay short (cookie.c remembers the cookies that
+ * started a handshake for those two periods).
+ */
+#define DEFAULT_COOKIE_PERIOD (10 * XTEL_NS_PER_SEC)
 
 const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS] = {
 #define STAT_NAME(e, name, help) [XTEL_DTLS_STAT_##e] = #name,

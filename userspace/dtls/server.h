@@ -66,7 +66,8 @@ struct xtel_dtls_server_cfg {
 	unsigned int max_half_open_per_source;
 	uint64_t idle_timeout;		/* ns without a record; 0: 60 s */
 	uint64_t handshake_timeout;	/* ns from cookie to Finished; 0: 10 s */
-	uint64_t cookie_period;		/* ns per cookie secret; 0: 30 s */
+	/* ns per cookie secret, a cookie lives 1-2 of them; 0: 10 s */
+	uint64_t cookie_period;
 	bool no_client_id_check;	/* see xtel_dtls_data_fn */
 	/*
 	 * Keep OpenSSL's record layer for established sessions instead of
@@ -162,7 +163,10 @@ struct xtel_dtls_server_cfg {
 	  "dropped before any session sees it")				\
 	X(RESTART_OTHER_ID, restart_other_id,				\
 	  "handshake from an established session's address and port "	\
-	  "with another client id: refused, the session kept")
+	  "with another client id: refused, the session kept")				\
+	X(COOKIE_REPLAY, cookie_replay,					\
+	  "ClientHello whose cookie already started a handshake (a "	\
+	  "copy): refused")
 
 enum xtel_dtls_server_stat {
 #define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,

@@ -32,6 +32,7 @@
 enum {
 	FLIGHT_MAX = 4,		/* datagrams of our final flight kept */
 	SECRET_LEN = 32,	/* cookie secret */
+	COOKIE_MAC_LEN = 20,	/* the MAC part of a cookie (cookie.c) */
 	LOG_NAME_LEN = 32,
 	/* "address:port" or "[address]:port" of dtls_format_peer */
 	PEER_STR_LEN = INET6_ADDRSTRLEN + 8,
@@ -109,13 +110,21 @@ struct session_list {
 	unsigned int n;
 };
 
-/* Cookie secrets (cookie.c): [0] current period, [1] previous. */
+/*
+ * Cookie secrets (cookie.c): [0] current period, [1] previous. The same
+ * two periods have a Bloom filter each (`used`) of the cookies that started
+ * a handshake, so a copy of such a ClientHello cannot start another one.
+ */
 struct dtls_cookies {
 	EVP_MAC *mac;
 	EVP_MAC_CTX *mac_ctx;
 	unsigned char secret[2][SECRET_LEN];
 	uint64_t period;		/* current period number */
 	bool have_period;
+	uint64_t *used[2];		/* COOKIE_USED_BITS bits each */
+	/* The cookie the listener just verified (cookie_verify_cb). */
+	unsigned char verified[COOKIE_MAC_LEN];
+	bool have_verified;
 };
 
 struct xtel_dtls_server {
@@ -200,6 +209,10 @@ int dtls_cookie_init(struct xtel_dtls_server *srv);
 void dtls_cookie_free(struct xtel_dtls_server *srv);
 /* Move to the secret of period now / cookie_period. */
 void dtls_cookie_rotate(struct xtel_dtls_server *srv, uint64_t now);
+/* Whether the cookie the listener just verified already started a handshake. */
+bool dtls_cookie_used(const struct xtel_dtls_server *srv);
+/* Remember that the cookie the listener just verified started one. */
+void dtls_cookie_mark_used(struct xtel_dtls_server *srv);
 
 /* ---- peers.c ---- */
 
