@@ -54,11 +54,14 @@ size_t attack_dgram(unsigned char *out, unsigned int k)
 	};
 	unsigned int r;
 
-	if (k < ATTACK_HS_DGRAMS)
+	if (k < ATTACK_HS_DGRAMS) {
+		uint16_t seq = (uint16_t)(2 + k);
+		uint32_t claim = seq == 5 ? 100000 : seq == 6 ? 17000 : 4096;
+
 		/* Record numbers after the two ClientHellos (0 and 1). */
-		return attack_hs_fragment(out, 2 + k, HS_CERTIFICATE,
-					  ATTACK_CLAIMED_LEN,
-					  (uint16_t)(2 + k), 0, 1);
+		return attack_hs_fragment(out, 2 + k, HS_CERTIFICATE, claim,
+					  seq, 0, 1);
+	}
 	r = k - ATTACK_HS_DGRAMS;
 	return attack_record(out, types[r % 3], 1, r, NULL,
 			     r % 4 == 3 ? 8 : 24);

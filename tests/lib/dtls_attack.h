@@ -7,15 +7,21 @@
  * replay the same patterns.
  *
  * The attack on one half-open handshake is ATTACK_DGRAMS datagrams:
- *   0 .. ATTACK_HS_DGRAMS-1   epoch-0 handshake fragments of one byte, each
- *                             claiming a 100,000-byte Certificate, for
- *                             message_seq 2..12: the message OpenSSL waits
- *                             for and the 10 after it it would buffer
+ *   0 .. ATTACK_HS_DGRAMS-1   epoch-0 handshake fragments of one byte (26-
+ *                             byte datagrams) for message_seq 2..12: the
+ *                             message OpenSSL waits for and the 10 after it
+ *                             it would buffer, each allocated at its claimed
+ *                             length. Seq 2-4 (the client's flight) and
+ *                             7-12 claim 4096 bytes, the most the server
+ *                             lets through (XTEL_DTLS_HS_MSG_MAX), seq 5
+ *                             100,000 (OpenSSL's default limit) and seq 6
+ *                             17,000 (its floor when max_cert_list is
+ *                             lowered)
  *   the rest                  epoch-1 records of types 21, 22 and 23 in
  *                             turn, 24-byte bodies (37-byte datagrams) and
  *                             every fourth one 8 bytes: OpenSSL 3.0 buffers
  *                             up to 100 records of the next epoch, each with
- *                             a whole read buffer
+ *                             a whole 16.7 KiB read buffer
  * It assumes the ClientHello that made the handshake had message_seq 1 and
  * record number 1 (the second ClientHello of xtel_dtls_client).
  */
@@ -35,7 +41,6 @@ enum {
 	ATTACK_DGRAMS = ATTACK_HS_DGRAMS + ATTACK_REC_DGRAMS,
 	/* Room for any datagram the builders below write. */
 	ATTACK_DGRAM_MAX = 64,
-	ATTACK_CLAIMED_LEN = 100000,
 	HS_CERTIFICATE = 11,
 };
 

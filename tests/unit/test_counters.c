@@ -9,6 +9,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -36,12 +37,18 @@ static const struct {
 	{ XTEL_DTLS_STAT_OVERSIZE, "dtls_oversize" },
 	{ XTEL_DTLS_STAT_RESTART_OTHER_ID, "dtls_restart_other_id" },
 	{ XTEL_DTLS_STAT_COOKIE_REPLAY, "dtls_cookie_replay" },
+	{ XTEL_DTLS_STAT_HS_MSG_TOO_LONG, "dtls_hs_msg_too_long" },
+	{ XTEL_DTLS_STAT_HS_MSG_SEQ_AHEAD, "dtls_hs_msg_seq_ahead" },
+	{ XTEL_DTLS_STAT_HS_EPOCH1_EARLY, "dtls_hs_epoch1_early" },
+	{ XTEL_DTLS_STAT_HS_EPOCH1_FULL, "dtls_hs_epoch1_full" },
+	{ XTEL_DTLS_STAT_HS_RECORD_TYPE, "dtls_hs_record_type" },
+	{ XTEL_DTLS_STAT_HS_PLAIN_ALERT, "dtls_hs_plain_alert" },
 };
 
 /*
  * The rest: what went right, events that drop nothing (a retransmission,
- * an eviction, a close), and the collector's own client id check (it
- * counts client_id_mismatch itself after decoding).
+ * an eviction, a close), the collector's own client id check (it counts
+ * client_id_mismatch itself after decoding), and the gauges.
  */
 static const enum xtel_dtls_server_stat others[] = {
 	XTEL_DTLS_STAT_COOKIE_SENT, XTEL_DTLS_STAT_HANDSHAKES_STARTED,
@@ -51,7 +58,26 @@ static const enum xtel_dtls_server_stat others[] = {
 	XTEL_DTLS_STAT_SESSION_ERRORS, XTEL_DTLS_STAT_SESSIONS_EXPIRED,
 	XTEL_DTLS_STAT_SESSIONS_REPLACED, XTEL_DTLS_STAT_COOKIE_RAND_FAILED,
 	XTEL_DTLS_STAT_RECORD_LAYER_FALLBACK, XTEL_DTLS_STAT_HALF_OPEN_EVICTED,
+	XTEL_DTLS_STAT_HALF_OPEN, XTEL_DTLS_STAT_HALF_OPEN_BYTES,
 };
+
+/* The gauges: half_open and half_open_bytes, named "gauge:" in their help. */
+static void test_gauges(void **state)
+{
+	unsigned int n = 0;
+
+	(void)state;
+	for (unsigned int d = 0; d < XTEL_DTLS_SERVER_NSTATS; d++) {
+		bool g = xtel_dtls_server_stat_is_gauge(d);
+
+		assert_int_equal(g, strncmp(xtel_dtls_server_stat_help[d],
+					    "gauge:", 6) == 0);
+		n += g;
+	}
+	assert_int_equal(n, 2);
+	assert_true(xtel_dtls_server_stat_is_gauge(XTEL_DTLS_STAT_HALF_OPEN));
+	assert_true(xtel_dtls_server_stat_is_gauge(XTEL_DTLS_STAT_HALF_OPEN_BYTES));
+}
 
 #define N_REFUSALS (sizeof(refusals) / sizeof(refusals[0]))
 #define N_OTHERS (sizeof(others) / sizeof(others[0]))
@@ -112,6 +138,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_stat_classified),
 		cmocka_unit_test(test_dtls_drop_map),
+		cmocka_unit_test(test_gauges),
 	};
 
 	return cmocka_run_group_tests_name("counters", tests, NULL, NULL);

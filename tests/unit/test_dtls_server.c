@@ -28,7 +28,10 @@ static void test_stat_names(void **state)
 		F(session_errors), F(sessions_expired), F(sessions_replaced),
 		F(malformed), F(cookie_rand_failed), F(record_layer_fallback),
 		F(half_open_source_full), F(half_open_evicted), F(oversize),
-		F(restart_other_id), F(cookie_replay),
+		F(restart_other_id), F(cookie_replay), F(hs_msg_too_long),
+		F(hs_msg_seq_ahead), F(hs_epoch1_early), F(hs_epoch1_full),
+		F(hs_record_type), F(hs_plain_alert), F(half_open),
+		F(half_open_bytes),
 	};
 #undef F
 

@@ -58,7 +58,19 @@
 	X(DTLS_RESTART_OTHER_ID, "dtls_restart_other_id", "handshakes",		\
 	  "handshake on a session's address and port as another client")				\
 	X(DTLS_COOKIE_REPLAY, "dtls_cookie_replay", "datagrams",			\
-	  "copy of a ClientHello whose cookie already started a handshake")
+	  "copy of a ClientHello whose cookie already started a handshake")				\
+	X(DTLS_HS_MSG_TOO_LONG, "dtls_hs_msg_too_long", "datagrams",		\
+	  "half-open handshake: message claimed over 4096 bytes")	\
+	X(DTLS_HS_MSG_SEQ_AHEAD, "dtls_hs_msg_seq_ahead", "datagrams",		\
+	  "half-open handshake: message past the client's flight")	\
+	X(DTLS_HS_EPOCH1_EARLY, "dtls_hs_epoch1_early", "datagrams",		\
+	  "half-open handshake: epoch-1 record before ChangeCipherSpec") \
+	X(DTLS_HS_EPOCH1_FULL, "dtls_hs_epoch1_full", "datagrams",			\
+	  "half-open handshake: more than 4 epoch-1 records")		\
+	X(DTLS_HS_RECORD_TYPE, "dtls_hs_record_type", "datagrams",			\
+	  "half-open handshake: application data or unknown record type") \
+	X(DTLS_HS_PLAIN_ALERT, "dtls_hs_plain_alert", "datagrams",			\
+	  "half-open handshake: plaintext alert (spoofable)")
 
 enum xtel_drop {
 	XTEL_DROP_WIRE_LAST_ = XTEL_WIRE_ERR_MAX - 1,

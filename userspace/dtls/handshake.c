@@ -174,7 +174,7 @@ static void session_established(struct xtel_dtls_server *srv,
 		dtls_session_free(srv, old);
 		dtls_table_insert(srv, s);
 	}
-	dtls_list_remove(&srv->half_open, s);
+	dtls_half_open_del(srv, s);
 	s->state = SESSION_ESTABLISHED;
 	s->rtx_deadline = UINT64_MAX;
 	s->last_rx = srv->now;
@@ -240,24 +240,42 @@ static int session_handshake(struct xtel_dtls_server *srv, struct session *s)
 	}
 }
 
-/* A datagram for a session whose handshake runs. */
+/*
+ * A datagram for a session whose handshake runs: OpenSSL gets what the
+ * pre-filter lets through (prefilter.c), in the steps it asks for.
+ */
 void dtls_handshake_input(struct xtel_dtls_server *srv, struct session *s,
 			  const void *dgram, size_t len)
 {
-	if (dtls_has_short_record(dgram, len, dtls_ssl_record_overhead(s->ssl))) {
-		srv->st.bad_record++;
-		return;
+	const unsigned char *d = dgram;
+	bool more = true;
+	size_t off = 0;
+
+	while (more && off < len && s->state == SESSION_HANDSHAKE) {
+		size_t n = dtls_prefilter(srv, s, d + off, len - off, &more);
+
+		if (n == 0)
+			break;
+		xtel_dgram_bio_set_input(s->bio, d + off, n);
+		if (session_handshake(srv, s) < 0)
+			return;		/* s is gone, its BIO with it */
+		if (s->bio != NULL)
+			xtel_dgram_bio_clear_input(s->bio);
+		off += n;
 	}
-	if (dtls_hello_random(dgram, len) == NULL)
-		s->second_flight = true;
-	xtel_dgram_bio_set_input(s->bio, dgram, len);
-	if (session_handshake(srv, s) < 0)
-		return;		/* s is gone, its BIO with it */
-	if (s->bio != NULL) {
-		xtel_dgram_bio_clear_input(s->bio);
-		/* Half-open floods should not pin record buffers. */
+	/* Only a client's real flight moves OpenSSL's state on. */
+	if (s->state == SESSION_HANDSHAKE &&
+	    (int)SSL_get_state(s->ssl) != s->hs_state)
+		s->progressed = true;
+	/* Half-open floods should not pin record buffers. */
+	if (s->bio != NULL)
 		dtls_session_park(s);
-	}
+}
+
+/* Whether restart old's handshake supersedes an unfinished one. */
+static unsigned int superseded(const struct session *old)
+{
+	return old != NULL && old->pending != NULL;
 }
 
 /*
@@ -274,21 +292,21 @@ void dtls_handshake_input(struct xtel_dtls_server *srv, struct session *s,
  */
 static bool admit(struct xtel_dtls_server *srv, const struct session *old)
 {
-	unsigned int superseded = old != NULL && old->pending != NULL;
 	unsigned int replaced = old != NULL;
 
-	if (dtls_half_open_from_source(srv, &srv->cur_key) - superseded >=
+	if (dtls_half_open_from_source(srv, &srv->cur_key) - superseded(old) >=
 	    srv->cfg.max_half_open_per_source) {
 		srv->st.half_open_source_full++;
 		return false;
 	}
-	if (srv->half_open.n - superseded >= srv->cfg.max_half_open &&
-	    !dtls_evict_silent(srv)) {
+	if (srv->half_open.n - superseded(old) >= srv->cfg.max_half_open &&
+	    !dtls_evict_half_open(srv)) {
 		/* The next DTLSv1_listen() starts with SSL_clear(). */
 		srv->st.half_open_full++;
 		return false;
 	}
-	if (srv->half_open.n + srv->lru.n - superseded - replaced >=
+	/* (The eviction may have taken old->pending: count it again.) */
+	if (srv->half_open.n + srv->lru.n - superseded(old) - replaced >=
 	    srv->cfg.max_sessions) {
 		srv->st.sessions_full++;
 		return false;
@@ -304,7 +322,7 @@ static bool admit(struct xtel_dtls_server *srv, const struct session *old)
 void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 			 const void *dgram, size_t len, struct session *old)
 {
-	const unsigned char *rnd = dtls_hello_random(dgram, len);
+	const unsigned char *d = dgram, *rnd = dtls_hello_random(dgram, len);
 	struct session *s;
 	uint64_t sent;
 	int r;
@@ -330,6 +348,15 @@ void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 		/* HelloVerifyRequest sent (counted in the callback) or dropped. */
 		if (srv->st.cookie_sent == sent)
 			srv->st.bad_hello++;
+		return;
+	}
+	/*
+	 * The ClientHello with a cookie is message 1 (RFC 6347 4.2.2).
+	 * DTLSv1_listen refuses higher numbers but takes 0, and the
+	 * pre-filter's bounds assume OpenSSL waits for message 2 next.
+	 */
+	if ((d[XTEL_DTLS_HDR_LEN + 4] << 8 | d[XTEL_DTLS_HDR_LEN + 5]) != 1) {
+		srv->st.bad_hello++;
 		return;
 	}
 	/* A copy of a ClientHello whose handshake is gone (cookie.c). */
@@ -364,12 +391,15 @@ void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 	} else {
 		dtls_table_insert(srv, s);
 	}
-	dtls_list_append(&srv->half_open, s);
+	dtls_half_open_add(srv, s);
 	srv->st.handshakes_started++;
 
 	dtls_listener_new(srv);	/* failure retried on the next ClientHello */
-	if (session_handshake(srv, s) == 0)
+	if (session_handshake(srv, s) == 0) {
+		/* Where our flight leaves OpenSSL (see progressed). */
+		s->hs_state = SSL_get_state(s->ssl);
 		dtls_session_park(s);
+	}
 }
 
 void dtls_handshake_timer(struct xtel_dtls_server *srv, struct session *s,

@@ -81,6 +81,27 @@ void dtls_list_remove(struct session_list *l, struct session *s)
 	l->n--;
 }
 
+void dtls_half_open_add(struct xtel_dtls_server *srv, struct session *s)
+{
+	s->held = HALF_OPEN_BASE_BYTES;
+	srv->half_open_bytes += s->held;
+	dtls_list_append(&srv->half_open, s);
+}
+
+void dtls_half_open_del(struct xtel_dtls_server *srv, struct session *s)
+{
+	srv->half_open_bytes -= s->held;
+	s->held = 0;
+	dtls_list_remove(&srv->half_open, s);
+}
+
+void dtls_half_open_charge(struct xtel_dtls_server *srv, struct session *s,
+			   uint32_t bytes)
+{
+	s->held += bytes;
+	srv->half_open_bytes += bytes;
+}
+
 /*
  * The key of a peer address. The caller's length may be larger than the
  * family's struct (a sockaddr_storage from recvmsg); everything from here
@@ -223,8 +244,10 @@ void dtls_session_free(struct xtel_dtls_server *srv, struct session *s)
 		s->pending->replaces = NULL;
 		dtls_table_insert(srv, s->pending);
 	}
-	dtls_list_remove(s->state == SESSION_HANDSHAKE ? &srv->half_open :
-			 &srv->lru, s);
+	if (s->state == SESSION_HANDSHAKE)
+		dtls_half_open_del(srv, s);
+	else
+		dtls_list_remove(&srv->lru, s);
 	if (s->rl != NULL)
 		srv->builtin--;
 	SSL_free(s->ssl);
@@ -316,22 +339,28 @@ unsigned int dtls_half_open_from_source(const struct xtel_dtls_server *srv,
 }
 
 /*
- * With the half-open table full, make room by dropping the oldest
- * handshake that never sent anything but its ClientHello for at least a
- * second (the first retransmission interval): a real client answers our
- * flight within a round trip, so those are the likeliest to be a flood
- * that proved an address but nothing more. Returns whether one went.
+ * With the half-open table full, make room by dropping a handshake whose
+ * client has not moved it on for at least a second (the first
+ * retransmission interval): a real client answers our flight within a
+ * round trip, so those are the likeliest to be a flood that proved an
+ * address but nothing more. Datagrams that OpenSSL only buffered or
+ * dropped do not count as an answer (progressed is OpenSSL's own state
+ * moving), and among them the one holding the most memory goes first,
+ * then the oldest. Returns whether one went.
  */
-bool dtls_evict_silent(struct xtel_dtls_server *srv)
+bool dtls_evict_half_open(struct xtel_dtls_server *srv)
 {
+	struct session *victim = NULL;
+
 	for (struct session *s = srv->half_open.head; s != NULL; s = s->next) {
 		if (s->started + XTEL_NS_PER_SEC > srv->now)
 			break;		/* oldest first: the rest are younger */
-		if (!s->second_flight) {
-			srv->st.half_open_evicted++;
-			dtls_session_free(srv, s);
-			return true;
-		}
+		if (!s->progressed && (victim == NULL || s->held > victim->held))
+			victim = s;
 	}
-	return false;
+	if (victim == NULL)
+		return false;
+	srv->st.half_open_evicted++;
+	dtls_session_free(srv, victim);
+	return true;
 }

@@ -299,6 +299,11 @@ static int server_ctx(struct xtel_dtls_server *srv,
 		       dtls_openssl_reason());
 		return -EINVAL;
 	}
+	/*
+	 * No client certificate chain is longer than a handshake message
+	 * may be (prefilter.c refuses longer messages first anyway).
+	 */
+	SSL_CTX_set_max_cert_list(srv->ctx, XTEL_DTLS_HS_MSG_MAX);
 	/* Every handshake is a full one: nothing to cache per client. */
 	SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_app_data(srv->ctx, srv);
@@ -395,4 +400,6 @@ void xtel_dtls_server_get_stats(const struct xtel_dtls_server *srv,
 				struct xtel_dtls_server_stats *out)
 {
 	*out = srv->st;
+	out->half_open = srv->half_open.n;
+	out->half_open_bytes = srv->half_open_bytes;
 }

@@ -105,6 +105,10 @@ struct xtel_dtls_server_cfg {
  * expand from it, so a counter is one line and none of them can drift. The
  * names are keys of the collector's report and --summary-json
  * (docs/COLLECTOR.md): add at the end, never rename.
+ *
+ * The rows whose help starts "gauge:" are current values, not counts
+ * (xtel_dtls_server_stat_is_gauge): summed over workers they are the
+ * collector's total, but a rate or a delta of them means nothing.
  */
 #define XTEL_DTLS_SERVER_STATS(X)					\
 	X(COOKIE_SENT, cookie_sent, "HelloVerifyRequest sent")		\
@@ -156,8 +160,8 @@ struct xtel_dtls_server_cfg {
 	  "valid cookie refused: the source (IPv4 address, IPv6 /64) "	\
 	  "has max_half_open_per_source")				\
 	X(HALF_OPEN_EVICTED, half_open_evicted,				\
-	  "half-open handshake dropped for a new one: table full, it "	\
-	  "had sent nothing but its ClientHello for 1 s")		\
+	  "half-open handshake dropped for a new one: table full, its "	\
+	  "client had not moved it on for 1 s (largest first)")		\
 	X(OVERSIZE, oversize,						\
 	  "datagram larger than XTEL_DGRAM_SLOT_SIZE (1500 bytes), "	\
 	  "dropped before any session sees it")				\
@@ -166,7 +170,28 @@ struct xtel_dtls_server_cfg {
 	  "with another client id: refused, the session kept")				\
 	X(COOKIE_REPLAY, cookie_replay,					\
 	  "ClientHello whose cookie already started a handshake (a "	\
-	  "copy): refused")
+	  "copy): refused")						\
+	X(HS_MSG_TOO_LONG, hs_msg_too_long,				\
+	  "half-open handshake: fragment of a message over "		\
+	  "XTEL_DTLS_HS_MSG_MAX bytes (refused before OpenSSL)")	\
+	X(HS_MSG_SEQ_AHEAD, hs_msg_seq_ahead,				\
+	  "half-open handshake: fragment of a message past the "	\
+	  "client's flight (message_seq over 4)")			\
+	X(HS_EPOCH1_EARLY, hs_epoch1_early,				\
+	  "half-open handshake: epoch-1 record before OpenSSL took the "	\
+	  "client's ChangeCipherSpec (it would buffer it)")		\
+	X(HS_EPOCH1_FULL, hs_epoch1_full,				\
+	  "half-open handshake: epoch-1 record after its 4th")		\
+	X(HS_RECORD_TYPE, hs_record_type,				\
+	  "half-open handshake: application data or a record type "	\
+	  "no handshake sends")						\
+	X(HS_PLAIN_ALERT, hs_plain_alert,				\
+	  "half-open handshake: plaintext (epoch-0) alert, which "	\
+	  "anyone can spoof (the timeout ends the handshake)")		\
+	X(HALF_OPEN, half_open,						\
+	  "gauge: handshakes in progress now")				\
+	X(HALF_OPEN_BYTES, half_open_bytes,				\
+	  "gauge: heap they hold now, estimated (an upper bound)")
 
 enum xtel_dtls_server_stat {
 #define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,
@@ -184,6 +209,28 @@ struct xtel_dtls_server_stats {
 /* Indexed by enum xtel_dtls_server_stat. */
 extern const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS];
 extern const char *const xtel_dtls_server_stat_help[XTEL_DTLS_SERVER_NSTATS];
+
+/* Whether statistic st is a gauge (a current value) rather than a count. */
+static inline bool xtel_dtls_server_stat_is_gauge(enum xtel_dtls_server_stat st)
+{
+	return st == XTEL_DTLS_STAT_HALF_OPEN ||
+	       st == XTEL_DTLS_STAT_HALF_OPEN_BYTES;
+}
+
+enum {
+	/*
+	 * The longest handshake message a half-open handshake may send
+	 * (dtls/prefilter.c refuses fragments of longer ones before OpenSSL
+	 * allocates them; also OpenSSL's max_cert_list). The longest message
+	 * a client sends is its Certificate: about 427 bytes for a
+	 * certs/gen.sh P-256 client (test_client_flight_passes measures it
+	 * and requires 8 times the room), so this is nearly ten times that:
+	 * room for a chain of several such certificates or two RSA-4096
+	 * ones, while what a handshake can make OpenSSL hold stays under
+	 * 5 KiB per message of the client's flight.
+	 */
+	XTEL_DTLS_HS_MSG_MAX = 4096,
+};
 
 /* Load credentials and build the server. Errors: see the top of this file. */
 int xtel_dtls_server_new(struct xtel_dtls_server **out,

@@ -36,6 +36,20 @@ enum {
 	LOG_NAME_LEN = 32,
 	/* "address:port" or "[address]:port" of dtls_format_peer */
 	PEER_STR_LEN = INET6_ADDRSTRLEN + 8,
+	/*
+	 * Handshake messages of the client's flight after its ClientHello:
+	 * Certificate, ClientKeyExchange, CertificateVerify (prefilter.c).
+	 */
+	CLIENT_FLIGHT_MSGS = 3,
+	/*
+	 * Heap a half-open handshake holds while it waits for the client's
+	 * flight, the base of the estimate in half_open_bytes. Measured with
+	 * OpenSSL 3.0 (test_half_open_memory_under_attack checks it): the
+	 * handshake buffer 21.8 KiB, the SSL 7.6 KiB, the write-buffering
+	 * BIO 8 KiB, our flight kept for resending 1.3 KiB, session, keys
+	 * and the rest 5 KiB. Its record buffers are freed (parked).
+	 */
+	HALF_OPEN_BASE_BYTES = 44 * 1024,
 };
 
 /* Address and port in one fixed-size, zero-padded hash key. */
@@ -85,7 +99,18 @@ struct session {
 	bool bad_cn;			/* certificate CN was not client-<id> */
 	bool other_id;			/* a restart as another client id */
 	bool parked;			/* record buffers freed (session_park) */
-	bool second_flight;		/* sent more than its ClientHello */
+	/*
+	 * Half-open only. progressed: OpenSSL's handshake moved on from the
+	 * state our first flight left it in (hs_state), which only a
+	 * client's real flight does; epoch1_rx: epoch-1 records passed;
+	 * held: the estimate of the heap it holds (prefilter.c), charged[i]:
+	 * the longest message claimed with message_seq 2 + i.
+	 */
+	bool progressed;
+	uint8_t epoch1_rx;
+	int hs_state;
+	uint32_t held;
+	uint16_t charged[CLIENT_FLIGHT_MSGS];
 	bool win_valid;
 	uint16_t win_epoch;
 	uint64_t win_top;		/* highest delivered record number */
@@ -150,6 +175,7 @@ struct xtel_dtls_server {
 	uint32_t nbuckets;		/* power of two */
 	uint64_t hash_seed;
 	struct session_list half_open;	/* oldest first */
+	uint64_t half_open_bytes;	/* sum of their held */
 	struct session_list lru;	/* established, least recently active first */
 	unsigned int builtin;		/* sessions of lru with an own_rl */
 
@@ -229,6 +255,12 @@ struct session *dtls_session_lookup(const struct xtel_dtls_server *srv,
 void dtls_format_peer(const struct sockaddr *sa, char *buf, size_t len);
 void dtls_list_append(struct session_list *l, struct session *s);
 void dtls_list_remove(struct session_list *l, struct session *s);
+/* s joins, or leaves, the half-open list, its held bytes with it. */
+void dtls_half_open_add(struct xtel_dtls_server *srv, struct session *s);
+void dtls_half_open_del(struct xtel_dtls_server *srv, struct session *s);
+/* OpenSSL may now hold bytes more for half-open s. */
+void dtls_half_open_charge(struct xtel_dtls_server *srv, struct session *s,
+			   uint32_t bytes);
 /* A half-open session for the datagram being handled; NULL: no memory. */
 struct session *dtls_session_new(struct xtel_dtls_server *srv, uint32_t h,
 				 const unsigned char random[32]);
@@ -240,7 +272,20 @@ void dtls_session_park(struct session *s);
 bool dtls_session_unpark(struct session *s);
 unsigned int dtls_half_open_from_source(const struct xtel_dtls_server *srv,
 					const struct peer_key *k);
-bool dtls_evict_silent(struct xtel_dtls_server *srv);
+/* Make room in a full half-open list. Returns whether a session went. */
+bool dtls_evict_half_open(struct xtel_dtls_server *srv);
+
+/* ---- prefilter.c ---- */
+
+/*
+ * How many bytes of datagram d (whole records) half-open s may hand
+ * OpenSSL now. A refused record ends them, counted under its reason; *more
+ * says they end where epoch-1 records wait for OpenSSL to take the epoch-0
+ * records before them: run the handshake on those, then call again with
+ * the rest.
+ */
+size_t dtls_prefilter(struct xtel_dtls_server *srv, struct session *s,
+		      const unsigned char *d, size_t len, bool *more);
 
 /* ---- handshake.c ---- */
 
