@@ -59,6 +59,7 @@ static const enum xtel_dtls_server_stat others[] = {
 	XTEL_DTLS_STAT_SESSIONS_REPLACED, XTEL_DTLS_STAT_COOKIE_RAND_FAILED,
 	XTEL_DTLS_STAT_RECORD_LAYER_FALLBACK, XTEL_DTLS_STAT_HALF_OPEN_EVICTED,
 	XTEL_DTLS_STAT_HALF_OPEN, XTEL_DTLS_STAT_HALF_OPEN_BYTES,
+	XTEL_DTLS_STAT_HEAP_TRIMS,
 };
 
 /* The gauges: half_open and half_open_bytes, named "gauge:" in their help. */

@@ -31,7 +31,7 @@ static void test_stat_names(void **state)
 		F(restart_other_id), F(cookie_replay), F(hs_msg_too_long),
 		F(hs_msg_seq_ahead), F(hs_epoch1_early), F(hs_epoch1_full),
 		F(hs_record_type), F(hs_plain_alert), F(half_open),
-		F(half_open_bytes),
+		F(half_open_bytes), F(heap_trims),
 	};
 #undef F
 

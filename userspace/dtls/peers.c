@@ -244,10 +244,12 @@ void dtls_session_free(struct xtel_dtls_server *srv, struct session *s)
 		s->pending->replaces = NULL;
 		dtls_table_insert(srv, s->pending);
 	}
-	if (s->state == SESSION_HANDSHAKE)
+	if (s->state == SESSION_HANDSHAKE) {
+		srv->untrimmed += s->held;
 		dtls_half_open_del(srv, s);
-	else
+	} else {
 		dtls_list_remove(&srv->lru, s);
+	}
 	if (s->rl != NULL)
 		srv->builtin--;
 	SSL_free(s->ssl);

@@ -8,6 +8,7 @@
  * handshake.c and established.c (see server_internal.h).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,17 @@ enum {
 	DEFAULT_MAX_SESSIONS = 4096,
 	DEFAULT_MAX_HALF_OPEN = 256,
 	DEFAULT_LOG_BURST = 10,
+	/*
+	 * Half-open handshakes holding this much that ended make the timers
+	 * trim the heap: free() keeps the pages of chunks freed below live
+	 * ones. Measured after a full half-open table (256) under attack had
+	 * timed out: 15 MiB more resident than before it, all kept by free()
+	 * alone, 11 to 15 MiB given back by malloc_trim(0) (a worker's arena,
+	 * the main one); test_half_open_memory_under_attack checks it on 64.
+	 * 2 MiB is ~35 attacked handshakes; a trim costs ~75 us per MiB it
+	 * gives back (10 ms for 130 MiB).
+	 */
+	TRIM_AFTER_BYTES = 2 << 20,
 };
 
 #define DEFAULT_IDLE_TIMEOUT (60 * XTEL_NS_PER_SEC)
@@ -218,6 +230,12 @@ void xtel_dtls_server_timers(struct xtel_dtls_server *srv, uint64_t now)
 		/* The peer may be gone, but if not it learns why. */
 		dtls_session_send_close(srv, s);
 		dtls_session_free(srv, s);
+	}
+	/* After an attack ends, give its heap back (TRIM_AFTER_BYTES). */
+	if (srv->untrimmed >= TRIM_AFTER_BYTES) {
+		malloc_trim(0);
+		srv->untrimmed = 0;
+		srv->st.heap_trims++;
 	}
 }
 

@@ -191,7 +191,10 @@ struct xtel_dtls_server_cfg {
 	X(HALF_OPEN, half_open,						\
 	  "gauge: handshakes in progress now")				\
 	X(HALF_OPEN_BYTES, half_open_bytes,				\
-	  "gauge: heap they hold now, estimated (an upper bound)")
+	  "gauge: heap they hold now, estimated (an upper bound)")	\
+	X(HEAP_TRIMS, heap_trims,					\
+	  "malloc_trim(0) calls by the timers after half-open "		\
+	  "handshakes holding 2 MiB had ended")
 
 enum xtel_dtls_server_stat {
 #define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,
@@ -253,7 +256,9 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 /*
  * When xtel_dtls_server_timers() must run next (absolute ns; UINT64_MAX:
  * nothing pending). Timers cover retransmission, handshake timeouts and
- * idle expiry.
+ * idle expiry. Once half-open handshakes holding 2 MiB (half_open_bytes)
+ * have ended since the last time, the timers also hand the freed heap
+ * back to the system with malloc_trim(0) (heap_trims).
  */
 uint64_t xtel_dtls_server_next_timeout(const struct xtel_dtls_server *srv,
 				       uint64_t now);

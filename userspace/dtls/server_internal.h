@@ -176,6 +176,7 @@ struct xtel_dtls_server {
 	uint64_t hash_seed;
 	struct session_list half_open;	/* oldest first */
 	uint64_t half_open_bytes;	/* sum of their held */
+	uint64_t untrimmed;		/* held of those ended since a trim */
 	struct session_list lru;	/* established, least recently active first */
 	unsigned int builtin;		/* sessions of lru with an own_rl */
 
