@@ -8,9 +8,11 @@
  * cookie, and room in the caps (peers.c), the listener SSL (which holds
  * that ClientHello) becomes the new session and a fresh listener is made.
  *
- * The client certificate must chain to the CA and name the client in its
- * CN (identity.c); the final flight is captured on its way out so the
- * built-in record layer can resend it (established.c takes over there).
+ * Until it completes, every datagram of a handshake passes prefilter.c
+ * before OpenSSL sees it. The client certificate must chain to the CA and
+ * name the client in its CN (identity.c), the one of the session it would
+ * replace for a restart; the final flight is captured on its way out so
+ * the built-in record layer can resend it (established.c takes over there).
  */
 #include <errno.h>
 #include <pthread.h>

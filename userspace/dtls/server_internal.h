@@ -7,6 +7,8 @@
  *   peers.c        the hash table, the half-open list and LRU, sessions'
  *                  allocation and end (the one place a session goes down)
  *   handshake.c    the listener, handshakes, the capture of the final flight
+ *   prefilter.c    what a half-open handshake may hand OpenSSL, and the
+ *                  estimate of what that costs (session.held)
  *   established.c  established sessions' records on either record layer
  *   record.c       the built-in layer's keys (dtls_rl_keys, see record.h)
  * Everything runs on the thread that owns the server; nothing is locked.
