@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The window history of history.h: a ring of compact records, each made
+ * from one view in one pass over its clients.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/api/history.h"
+
+int xtel_api_history_new(unsigned int cap, struct xtel_api_history **out)
+{
+	struct xtel_api_history *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->cap = cap ? cap : 1;
+	h->ring = calloc(h->cap, sizeof(*h->ring));
+	if (!h->ring) {
+		free(h);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&h->lock, NULL);
+	*out = h;
+	return 0;
+}
+
+static void rec_free(struct xtel_api_hist_rec *r)
+{
+	free(r->clients);
+	free(r->metrics);
+	memset(r, 0, sizeof(*r));
+}
+
+void xtel_api_history_free(struct xtel_api_history *h)
+{
+	if (!h)
+		return;
+	for (unsigned int i = 0; i < h->cap; i++)
+		rec_free(&h->ring[i]);
+	free(h->ring);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+/* Builds the record of v outside the lock. */
+static int rec_make(const struct xtel_view *v, struct xtel_api_hist_rec *r)
+{
+	uint64_t nm = 0, used = 0;
+
+	for (uint32_t i = 0; i < v->snap.n_clients; i++)
+		nm += v->snap.clients[i].n_metrics;
+	memset(r, 0, sizeof(*r));
+	r->clients = calloc(v->snap.n_clients ? v->snap.n_clients : 1,
+			    sizeof(*r->clients));
+	r->metrics = calloc(nm ? nm : 1, sizeof(*r->metrics));
+	if (!r->clients || !r->metrics) {
+		rec_free(r);
+		return -ENOMEM;
+	}
+	r->seq = v->seq;
+	r->taken_ns = v->taken_ns;
+	r->n_clients = v->snap.n_clients;
+	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
+		const struct xtel_client_snap *c = &v->snap.clients[i];
+		struct xtel_api_hist_client *d = &r->clients[i];
+
+		d->client_id = c->client_id;
+		d->received = c->received;
+		d->lost = c->lost;
+		d->duplicates = c->duplicates;
+		d->reordered = c->reordered;
+		d->too_late = c->too_late;
+		d->first_metric = used;
+		d->n_metrics = c->n_metrics;
+		for (uint32_t k = 0; k < c->n_metrics; k++) {
+			const struct xtel_metric_snap *ms = &c->metrics[k];
+			struct xtel_api_hist_metric *m = &r->metrics[used++];
+
+			memcpy(m->key, ms->key, sizeof(m->key));
+			m->count = ms->count;
+			m->min = ms->min;
+			m->max = ms->max;
+			m->sum = ms->mean * (double)ms->count;
+		}
+	}
+	return 0;
+}
+
+void xtel_api_history_add(struct xtel_api_history *h, const struct xtel_view *v)
+{
+	struct xtel_api_hist_rec r, old;
+	const struct xtel_api_hist_rec *newest;
+
+	pthread_mutex_lock(&h->lock);
+	newest = xtel_api_history_at(h, 0);
+	if (newest && newest->seq >= v->seq) {
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (rec_make(v, &r)) {
+		pthread_mutex_lock(&h->lock);
+		h->add_failed++;
+		pthread_mutex_unlock(&h->lock);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	h->head = h->n ? (h->head + 1) % h->cap : 0;
+	old = h->ring[h->head];
+	h->ring[h->head] = r;
+	if (h->n < h->cap)
+		h->n++;
+	pthread_mutex_unlock(&h->lock);
+	rec_free(&old);
+}
+
+const struct xtel_api_hist_rec *xtel_api_history_at(const struct xtel_api_history *h,
+						    unsigned int i)
+{
+	if (i >= h->n)
+		return NULL;
+	return &h->ring[(h->head + h->cap - i) % h->cap];
+}
+
+const struct xtel_api_hist_client *
+xtel_api_hist_find(const struct xtel_api_hist_rec *r, uint32_t id,
+		   uint32_t *cursor)
+{
+	while (*cursor < r->n_clients && r->clients[*cursor].client_id < id)
+		(*cursor)++;
+	if (*cursor < r->n_clients && r->clients[*cursor].client_id == id)
+		return &r->clients[*cursor];
+	return NULL;
+}
