@@ -155,6 +155,8 @@ static void fold_add(struct xtel_api_agg *a, const char *key, uint64_t count,
 {
 	struct xtel_api_fold *f = NULL;
 
+	if (!count)	/* a key without a sample in the span: not listed */
+		return;
 	for (unsigned int i = 0; i < a->n; i++)
 		if (!strcmp(a->m[i].key, key))
 			f = &a->m[i];
@@ -164,8 +166,6 @@ static void fold_add(struct xtel_api_agg *a, const char *key, uint64_t count,
 		f = &a->m[a->n++];
 		*f = (struct xtel_api_fold){ .key = key };
 	}
-	if (!count)
-		return;
 	if (!f->count || min < f->min)
 		f->min = min;
 	if (!f->count || max > f->max)
@@ -311,7 +311,14 @@ int xtel_api_aggregate(struct xtel_api_req *r, struct xtel_api_reply *rep,
 	}
 	if (has_window) {
 		const struct xtel_api_hist_rec *newest;
-		uint64_t start;
+		/*
+		 * Whole intervals, counted rather than timed: ticks are a
+		 * few microseconds late or early, and a record just inside
+		 * or outside a timed bound would make the same query give
+		 * different spans.
+		 */
+		unsigned int want = (unsigned int)ceil(window /
+						       api->cfg->interval_s - 1e-9);
 
 		cursors = calloc(h->cap + 1, sizeof(*cursors));
 		if (!cursors)
@@ -319,9 +326,9 @@ int xtel_api_aggregate(struct xtel_api_req *r, struct xtel_api_reply *rep,
 					      "out of memory");
 		pthread_mutex_lock(&h->lock);
 		newest = xtel_api_history_at(h, 0);
-		start = newest ? newest->taken_ns - (uint64_t)(window * 1e9) : 0;
-		while (newest && xtel_api_history_at(h, k) &&
-		       xtel_api_history_at(h, k)->taken_ns > start)
+		if (want == 0)
+			want = 1;
+		while (newest && k < want && xtel_api_history_at(h, k))
 			k++;
 		xtel_json_set(meta, "window_s", xtel_json_real(window));
 		xtel_json_set(meta, "intervals", json_integer(k));
