@@ -22,8 +22,12 @@ usage: api_checks.py PHASE BASE_URL [ARGS...]
   ratelimit BURST        429 with Retry-After after BURST requests
   conncap CAP            a source's connection CAP+1 is closed at accept
   stats COUNTS.json      /api/v1/stats per-endpoint counts, exactly
+  docs API.md            every "curl ... # -> STATUS" line of the document
 """
 import http.client
+import re
+import shlex
+import subprocess
 import json
 import random
 import socket
@@ -589,6 +593,20 @@ def phase_stats(counts_path):
           s["snapshot_age_s"] >= 0 and s["snapshot_cost_ms"] >= 0)
 
 
+def phase_docs(doc_path):
+    """Runs each documented example; its status must be the documented one."""
+    n = 0
+    for line in open(doc_path):
+        m = re.match(r"^(curl .*?)\s+# -> (\d{3})$", line.strip())
+        if not m:
+            continue
+        n += 1
+        argv = shlex.split(m.group(1)) + ["-o", "/dev/null", "-w", "%{http_code}"]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        check(f"docs example: {m.group(1)}", m.group(2), out.stdout)
+    check("docs: examples found", True, n >= 10)
+
+
 def main():
     global BASE, CTX
     phase, BASE = sys.argv[1], sys.argv[2]
@@ -605,7 +623,8 @@ def main():
      "reload": lambda: phase_reload(args[0]),
      "ratelimit": lambda: phase_ratelimit(int(args[0])),
      "conncap": lambda: phase_conncap(int(args[0])),
-     "stats": lambda: phase_stats(args[0])}[phase]()
+     "stats": lambda: phase_stats(args[0]),
+     "docs": lambda: phase_docs(args[0])}[phase]()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@
 #     requests made; a window after the traffic stopped holds nothing.
 #  2. freshness: a client sending now is served fresh (200); once it stops
 #     without BYE, get answers 503 with the value's age, list marks it.
+#     Meanwhile every "curl ... # -> STATUS" example of docs/API.md runs
+#     and must answer that status.
 #  3. errors: 404 unknown client/metric/path, 400 naming each malformed
 #     parameter, 405 with Allow, 413, 431; then a bounded fuzz of malformed
 #     paths and parameters, each answered by a 4xx JSON error, server up.
@@ -88,6 +90,7 @@ ip netns exec "$XTEL_NS_GEN" "$loadgen" --target "$XTEL_COL_IP4:$port" \
 lg_pid=$!
 sleep 1.5
 run_checks fresh fresh "http://$http" 101
+run_checks docs docs "http://$http" "$top/docs/API.md"
 kill -KILL "$lg_pid" 2>/dev/null
 wait "$lg_pid" 2>/dev/null
 lg_pid=
