@@ -67,7 +67,7 @@ testbed_up
 # ---- 1. exact values ----
 start_collector exact --mode plain --iface "$XTEL_COL_IF" \
 	--pin-dir "$XTEL_BPFFS/api" --workers 2 --quiet --interval 0.5 \
-	--http "$http" --http-rate 0 --fresh-for 1 --stale-after 5 || exit 1
+	--http "$http" --http-rate 0 --fresh-for 1 --stale-after 5 --api-window 60 || exit 1
 check "curl reaches /healthz" in_col curl -sf "http://$http/healthz"
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode plain --clients 8 \
 	--threads 2 --count 2000 --rate 40000 --loss 0.02 --dup 0.01 \

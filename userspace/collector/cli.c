@@ -360,7 +360,7 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		XTEL_OPT_DOUBLE_AT(CFG, api_window_s, 0, 3600),
 		.valid = "0..3600 seconds",
 		.help = "longest /api/v1/aggregate?window=, 0..3600\n"
-			"(default 60; 0: whole run only)" },
+			"(default 10; 0: whole run only)" },
 	[COL_OPT_METRICS_CLIENTS] = { .name = "metrics-clients", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, metrics_clients, 0, 1000000),
 		.valid = "0..1000000 clients",
@@ -439,7 +439,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.http_source_conns = 32,
 		.http_max_conns = 1024,
 		.fresh_for_s = 3.0,
-		.api_window_s = 60.0,
+		.api_window_s = 10.0,
 		.metrics_clients = 1000,
 	};
 	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);

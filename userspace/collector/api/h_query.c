@@ -202,8 +202,10 @@ static void agg_window(struct xtel_api_agg *a, const struct xtel_api_history *h,
 			const struct xtel_api_hist_metric *m =
 				&rec->metrics[c->first_metric + j];
 
-			if (!metric || !strcmp(metric, m->key))
-				fold_add(a, m->key, m->count, m->min, m->max,
+			const char *key = h->keys[m->key];
+
+			if (!metric || !strcmp(metric, key))
+				fold_add(a, key, m->count, m->min, m->max,
 					 m->sum);
 		}
 	}

@@ -117,6 +117,10 @@ void xtel_api_h_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		xtel_json_set(hist, "records", json_integer(api->history->n));
 		xtel_json_set(hist, "capacity", json_integer(api->history->cap));
 		xtel_json_set(hist, "add_failed", xtel_json_u64(api->history->add_failed));
+		xtel_json_set(hist, "keys", json_integer(__atomic_load_n(&api->history->n_keys,
+								    __ATOMIC_ACQUIRE)));
+		xtel_json_set(hist, "keys_full", xtel_json_u64(__atomic_load_n(&api->history->keys_full,
+								     __ATOMIC_RELAXED)));
 		pthread_mutex_unlock(&api->history->lock);
 	}
 	xtel_json_set(o, "history", api->history ? hist : (json_decref(hist), json_null()));

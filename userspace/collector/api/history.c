@@ -17,7 +17,12 @@ int xtel_api_history_new(unsigned int cap, struct xtel_api_history **out)
 		return -ENOMEM;
 	h->cap = cap ? cap : 1;
 	h->ring = calloc(h->cap, sizeof(*h->ring));
-	if (!h->ring) {
+	h->keys = calloc(XTEL_API_HIST_KEYS, sizeof(*h->keys));
+	h->key_hash = calloc(2 * XTEL_API_HIST_KEYS, sizeof(*h->key_hash));
+	if (!h->ring || !h->keys || !h->key_hash) {
+		free(h->ring);
+		free(h->keys);
+		free(h->key_hash);
 		free(h);
 		return -ENOMEM;
 	}
@@ -40,12 +45,39 @@ void xtel_api_history_free(struct xtel_api_history *h)
 	for (unsigned int i = 0; i < h->cap; i++)
 		rec_free(&h->ring[i]);
 	free(h->ring);
+	free(h->keys);
+	free(h->key_hash);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
 
-/* Builds the record of v outside the lock. */
-static int rec_make(const struct xtel_view *v, struct xtel_api_hist_rec *r)
+/* The index of key, added when new; -1 when the table is full. */
+static int64_t intern(struct xtel_api_history *h, const char *key)
+{
+	uint32_t hash = 2166136261u, mask = 2 * XTEL_API_HIST_KEYS - 1;
+
+	for (const char *p = key; *p; p++)
+		hash = (hash ^ (uint8_t)*p) * 16777619u;
+	for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+		uint32_t slot = h->key_hash[i];
+
+		if (slot == 0) {
+			if (h->n_keys == XTEL_API_HIST_KEYS)
+				return -1;
+			memcpy(h->keys[h->n_keys], key, sizeof(h->keys[0]));
+			h->key_hash[i] = h->n_keys + 1;
+			/* /stats reads the count without the lock */
+			__atomic_store_n(&h->n_keys, h->n_keys + 1, __ATOMIC_RELEASE);
+			return h->n_keys - 1;
+		}
+		if (!strcmp(h->keys[slot - 1], key))
+			return slot - 1;
+	}
+}
+
+/* Builds the record of v outside the lock (the main thread interns). */
+static int rec_make(struct xtel_api_history *h, const struct xtel_view *v,
+		    struct xtel_api_hist_rec *r)
 {
 	uint64_t nm = 0, used = 0;
 
@@ -76,10 +108,18 @@ static int rec_make(const struct xtel_view *v, struct xtel_api_hist_rec *r)
 		d->n_metrics = c->n_metrics;
 		for (uint32_t k = 0; k < c->n_metrics; k++) {
 			const struct xtel_metric_snap *ms = &c->metrics[k];
-			struct xtel_api_hist_metric *m = &r->metrics[used++];
+			int64_t key = intern(h, ms->key);
+			struct xtel_api_hist_metric *m;
 
-			memcpy(m->key, ms->key, sizeof(m->key));
-			m->count = ms->count;
+			if (key < 0) {
+				__atomic_store_n(&h->keys_full, h->keys_full + 1,
+						 __ATOMIC_RELAXED);
+				d->n_metrics--;
+				continue;
+			}
+			m = &r->metrics[used++];
+			m->key = (uint32_t)key;
+			m->count = ms->count > UINT32_MAX ? UINT32_MAX : (uint32_t)ms->count;
 			m->min = ms->min;
 			m->max = ms->max;
 			m->sum = ms->mean * (double)ms->count;
@@ -100,7 +140,7 @@ void xtel_api_history_add(struct xtel_api_history *h, const struct xtel_view *v)
 		return;
 	}
 	pthread_mutex_unlock(&h->lock);
-	if (rec_make(v, &r)) {
+	if (rec_make(h, v, &r)) {
 		pthread_mutex_lock(&h->lock);
 		h->add_failed++;
 		pthread_mutex_unlock(&h->lock);

@@ -20,9 +20,11 @@
 #include "bpf/xtel_wire.h"
 #include "collector/view.h"
 
+enum { XTEL_API_HIST_KEYS = 65536 };	/* distinct metric names kept */
+
 struct xtel_api_hist_metric {
-	char key[XTEL_MAX_KEY_LEN + 1];
-	uint64_t count;			/* samples in the interval; 0: none */
+	uint32_t key;			/* index into the history's keys */
+	uint32_t count;			/* samples in the interval; 0: none */
 	double min, max, sum;
 };
 
@@ -46,6 +48,15 @@ struct xtel_api_history {
 	unsigned int head;		/* index of the newest */
 	struct xtel_api_hist_rec *ring;
 	uint64_t add_failed;		/* views not recorded: out of memory */
+	/*
+	 * Interned metric names, allocated whole at the start so they never
+	 * move: the main thread appends (outside the lock), readers look up
+	 * only indices that a published record holds.
+	 */
+	char (*keys)[XTEL_MAX_KEY_LEN + 1];
+	uint32_t n_keys;
+	uint32_t *key_hash;		/* 2 x XTEL_API_HIST_KEYS slots: index + 1 */
+	uint64_t keys_full;		/* metric samples not kept: no name left */
 };
 
 int xtel_api_history_new(unsigned int cap, struct xtel_api_history **out);
