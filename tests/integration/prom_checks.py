@@ -7,7 +7,9 @@ collector's namespace, where Prometheus and the collector listen on
 loopback. Prints "ok"/"FAIL" lines.
 
 usage: prom_checks.py wait PROM_URL EXPECTED TIMEOUT_S
-       prom_checks.py check PROM_URL REPORT.json CAP
+       prom_checks.py check PROM_URL REPORT.json IDS OMITTED
+         (IDS: the clients with per-client series, e.g. 2,4,5; OMITTED:
+         how many selected clients the cap left out)
 """
 import json
 import sys
@@ -59,7 +61,9 @@ def main():
         wait(base, float(sys.argv[3]), float(sys.argv[4]))
         return
     rep = json.load(open(sys.argv[3]))
-    cap = int(sys.argv[4])
+    sel = [int(i) for i in sys.argv[4].split(",")]
+    omitted = int(sys.argv[5])
+    cap = len(sel)
     t = rep["totals"]
     lg = {c["client_id"]: c for c in rep["clients"]}
     ids = sorted(lg)
@@ -78,24 +82,24 @@ def main():
             ("sum(xtel_dropped_datagrams_total)", 0),
             ('xtel_clients{state="bye"}', len(ids)),
             ('xtel_clients{state="live"}', 0),
-            ("xtel_metrics_omitted_clients", len(ids) - cap),
+            ("xtel_metrics_omitted_clients", omitted),
             ("count(xtel_client_received_datagrams_total)", cap),
             ("xtel_xdp_attached", 1),
             ("xtel_receiving", 1)]:
         check(f"{series} = {exp}", float(exp), scalar(base, series))
     per = dict((int(m["client_id"]), v) for m, v in
                query(base, "xtel_client_received_datagrams_total"))
-    check(f"xtel_client_received_datagrams_total of the first {cap} ids = loadgen sent",
-          {i: float(lg[i]["sent"]) for i in ids[:cap]}, per)
+    check(f"xtel_client_received_datagrams_total of ids {sel} = loadgen sent",
+          {i: float(lg[i]["sent"]) for i in sel}, per)
     lost = dict((int(m["client_id"]), v) for m, v in
                 query(base, "xtel_client_lost_datagrams_total"))
     check("xtel_client_lost_datagrams_total = loadgen injected_loss",
-          {i: float(lg[i]["injected_loss"]) for i in ids[:cap]}, lost)
+          {i: float(lg[i]["injected_loss"]) for i in sel}, lost)
     dup = dict((int(m["client_id"]), v) for m, v in
                query(base, "xtel_client_duplicate_datagrams_total"))
     check("xtel_client_duplicate_datagrams_total = loadgen injected_dup",
-          {i: float(lg[i]["injected_dup"]) for i in ids[:cap]}, dup)
-    cid = ids[1]
+          {i: float(lg[i]["injected_dup"]) for i in sel}, dup)
+    cid = sel[0]
     check(f'xtel_client_metric{{client_id="{cid}",metric="id"}} = {cid}', float(cid),
           scalar(base, f'xtel_client_metric{{client_id="{cid}",metric="id"}}'))
     check(f"xtel_client_latency_seconds_count of {cid} = received - duplicates",
@@ -108,9 +112,9 @@ def main():
     # a scrape is counted once it is answered: the first one sees none
     check("xtel_api_requests_total counts the scrapes", True,
           scrapes is not None and scrapes >= 1)
-    omitted = scalar(base, "xtel_metrics_omitted_series_total")
+    series = scalar(base, "xtel_metrics_omitted_series_total")
     check("xtel_metrics_omitted_series_total grows with the scrapes", True,
-          omitted is not None and omitted > 0)
+          series is not None and series > 0)
 
 
 if __name__ == "__main__":
