@@ -30,7 +30,7 @@ enum col_opt {
 	COL_OPT_SUMMARY_JSON, COL_OPT_CSV, COL_OPT_CSV_RING,
 	COL_OPT_HTTP, COL_OPT_HTTP_CERT, COL_OPT_HTTP_KEY, COL_OPT_HTTP_TOKENS,
 	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
-	COL_OPT_HTTP_MAX_CONNS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
+	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
 	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS, COL_OPT_HELP,
 	COL_N_OPTS,
 };
@@ -351,6 +351,11 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		XTEL_OPT_UINT_AT(CFG, http_max_conns, 1, 65536),
 		.valid = "1..65536 connections",
 		.help = "open connections in all, 1..65536 (default 1024)" },
+	[COL_OPT_HTTP_THREADS] = { .name = "http-threads", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_threads, 1, 64),
+		.valid = "1..64 threads",
+		.help = "server threads, 1..64 (default 2): one can serve\n"
+			"probes while another builds a large reply" },
 	[COL_OPT_FRESH_FOR] = { .name = "fresh-for", .metavar = "S",
 		XTEL_OPT_DOUBLE_AT(CFG, fresh_for_s, 0.1, 86400),
 		.valid = "0.1..86400 seconds",
@@ -438,6 +443,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.http_burst = 200,
 		.http_source_conns = 32,
 		.http_max_conns = 1024,
+		.http_threads = 2,
 		.fresh_for_s = 3.0,
 		.api_window_s = 10.0,
 		.metrics_clients = 1000,

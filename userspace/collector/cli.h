@@ -78,6 +78,7 @@ struct xtel_config {
 	unsigned int http_burst;	/* its bucket */
 	unsigned int http_source_conns;	/* open connections per source */
 	unsigned int http_max_conns;	/* open connections in all */
+	unsigned int http_threads;	/* server threads (libmicrohttpd pool) */
 	double fresh_for_s;		/* a value older than this is stale */
 	double api_window_s;		/* longest ?window= of /aggregate; 0: none */
 	unsigned int metrics_clients;	/* per-client series cap on /metrics */

@@ -7,10 +7,11 @@
  * turn a view into a reply, stats.c, sources.c, tokens.c and history.c
  * keep the state that lives between requests.
  *
- * Threads: libmicrohttpd calls every handler on its one server thread.
- * The main thread touches the server only through api.h: the history
- * (xtel_api_view_published) and the tokens (xtel_api_reload) have their
- * own locks, the receive flag is atomic.
+ * Threads: libmicrohttpd calls the handlers and connection callbacks on
+ * its pool threads (--http-threads), any of them for any connection; the
+ * main thread touches the server only through api.h. So everything shared
+ * has a lock (stats, sources, tokens, history) or is atomic (the receive
+ * flag, omitted_series); a request's own state is its thread's alone.
  */
 #ifndef XTEL_API_INTERNAL_H
 #define XTEL_API_INTERNAL_H
@@ -53,7 +54,7 @@ struct xtel_api {
 	/* --metrics-client-ids as sorted [lo, hi] ranges; n 0: the first N */
 	struct xtel_api_id_range { uint32_t lo, hi; } *metric_ids;
 	unsigned int n_metric_ids;
-	uint64_t omitted_series;	/* /metrics: per-client series left out */
+	uint64_t omitted_series;	/* /metrics: series left out (__atomic) */
 	uint64_t started_mono_ns, started_real_ns;
 	bool receiving;			/* __atomic */
 };

@@ -416,7 +416,7 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 			value(f, vc->run_metrics[k].last);
 		}
 	}
-	api->omitted_series += omitted_series;
+	__atomic_add_fetch(&api->omitted_series, omitted_series, __ATOMIC_RELAXED);
 	family(f, "xtel_metrics_omitted_clients", "gauge",
 	       "Clients of this scrape without per-client series (over "
 	       "--metrics-clients)");
@@ -425,7 +425,7 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	       "Per-client series left out by the --metrics-clients cap, over "
 	       "every scrape");
 	fputs("xtel_metrics_omitted_series_total ", f);
-	u64(f, api->omitted_series);
+	u64(f, __atomic_load_n(&api->omitted_series, __ATOMIC_RELAXED));
 	free(sel);
 }
 

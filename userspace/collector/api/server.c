@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * The HTTP server of the API (api.h): libmicrohttpd on one internal thread
- * with epoll, on a listening socket bound here (so a bind error is ours to
+ * The HTTP server of the API (api.h): libmicrohttpd's internal threads
+ * (--http-threads, a pool sharing the listening socket, each with epoll),
+ * on a listening socket bound here (so a bind error is ours to
  * explain, and nothing listens on 0.0.0.0 by accident), and the life of
  * one request:
  *
@@ -15,7 +16,10 @@
  *
  * Queuing a successful reply on the last call rather than the first keeps
  * the connection alive (libmicrohttpd closes one answered before it read
- * the whole request). Per-source connection caps are enforced at accept.
+ * the whole request). Per-source connection caps are enforced at accept:
+ * the count rises when a connection starts, so with a pool two threads
+ * accepting from one source at the same instant may both pass the check
+ * (the cap can be exceeded by at most the threads less one).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -636,6 +640,8 @@ int xtel_api_start(struct xtel_api *api)
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, api);
 	OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, api);
 	OPT(MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_conns, NULL);
+	if (cfg->http_threads > 1)
+		OPT(MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL);
 	OPT(MHD_OPTION_CONNECTION_TIMEOUT, 30, NULL);
 	/* Room for headers past our own 8 KiB limit, so that we answer. */
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ struct source {
 
 struct xtel_api_sources {
 	struct xtel_api_source_cfg cfg;
+	pthread_mutex_t lock;		/* guards untracked and slot[] */
 	uint64_t untracked;
 	struct source slot[XTEL_API_SOURCES];
 };
@@ -37,12 +39,16 @@ int xtel_api_sources_new(const struct xtel_api_source_cfg *cfg,
 	s->cfg = *cfg;
 	if (s->cfg.burst == 0)
 		s->cfg.burst = 1;
+	pthread_mutex_init(&s->lock, NULL);
 	*out = s;
 	return 0;
 }
 
 void xtel_api_sources_free(struct xtel_api_sources *s)
 {
+	if (!s)
+		return;
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
@@ -131,49 +137,68 @@ static struct source *lookup(struct xtel_api_sources *s,
 bool xtel_api_sources_may_connect(struct xtel_api_sources *s,
 				  const struct sockaddr *sa)
 {
-	struct source *b = lookup(s, sa, false, 0);
+	struct source *b;
+	bool ok;
 
-	return !b || b->conns < s->cfg.max_conns;
+	pthread_mutex_lock(&s->lock);
+	b = lookup(s, sa, false, 0);
+	ok = !b || b->conns < s->cfg.max_conns;
+	pthread_mutex_unlock(&s->lock);
+	return ok;
 }
 
 void xtel_api_sources_opened(struct xtel_api_sources *s,
 			     const struct sockaddr *sa)
 {
-	struct source *b = lookup(s, sa, true, 0);
+	struct source *b;
 
+	pthread_mutex_lock(&s->lock);
+	b = lookup(s, sa, true, 0);
 	if (b)
 		b->conns++;
+	pthread_mutex_unlock(&s->lock);
 }
 
 void xtel_api_sources_closed(struct xtel_api_sources *s,
 			     const struct sockaddr *sa)
 {
-	struct source *b = lookup(s, sa, false, 0);
+	struct source *b;
 
+	pthread_mutex_lock(&s->lock);
+	b = lookup(s, sa, false, 0);
 	if (b && b->conns)
 		b->conns--;
+	pthread_mutex_unlock(&s->lock);
 }
 
 unsigned int xtel_api_sources_request(struct xtel_api_sources *s,
 				      const struct sockaddr *sa,
 				      uint64_t now_ns)
 {
+	unsigned int wait = 0;
 	struct source *b;
 
 	if (s->cfg.rate == 0)
 		return 0;
+	pthread_mutex_lock(&s->lock);
 	b = lookup(s, sa, true, now_ns);
-	if (!b)
-		return 0;
-	refill(s, b, now_ns);
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
-		return 0;
+	if (b) {
+		refill(s, b, now_ns);
+		if (b->tokens >= 1.0)
+			b->tokens -= 1.0;
+		else
+			wait = (unsigned int)ceil((1.0 - b->tokens) / s->cfg.rate);
 	}
-	return (unsigned int)ceil((1.0 - b->tokens) / s->cfg.rate);
+	pthread_mutex_unlock(&s->lock);
+	return wait;
 }
 
-uint64_t xtel_api_sources_untracked(const struct xtel_api_sources *s)
+uint64_t xtel_api_sources_untracked(struct xtel_api_sources *s)
 {
-	return s->untracked;
+	uint64_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->untracked;
+	pthread_mutex_unlock(&s->lock);
+	return n;
 }

@@ -10,7 +10,8 @@
  * grow with the number of sources. When every slot is taken, a slot with
  * no open connection whose bucket is full again (it would allow a burst
  * anyway) is reused; if there is none, the new source is served without
- * state and counted in untracked. Used on the server thread only.
+ * state and counted in untracked. Every call takes the table's lock: the
+ * server's pool threads share it.
  */
 #ifndef XTEL_API_SOURCES_H
 #define XTEL_API_SOURCES_H
@@ -53,6 +54,6 @@ unsigned int xtel_api_sources_request(struct xtel_api_sources *s,
 				      const struct sockaddr *sa,
 				      uint64_t now_ns);
 
-uint64_t xtel_api_sources_untracked(const struct xtel_api_sources *s);
+uint64_t xtel_api_sources_untracked(struct xtel_api_sources *s);
 
 #endif /* XTEL_API_SOURCES_H */
