@@ -111,19 +111,24 @@ void xtel_api_h_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	xtel_json_set(tok, "reloads", xtel_json_u64(s->token_reloads));
 	xtel_json_set(tok, "reload_errors", xtel_json_u64(s->token_reload_errors));
 	xtel_json_set(o, "tokens", tok);
-	hist = json_object();
 	if (api->history) {
-		pthread_mutex_lock(&api->history->lock);
-		xtel_json_set(hist, "records", json_integer(api->history->n));
-		xtel_json_set(hist, "capacity", json_integer(api->history->cap));
-		xtel_json_set(hist, "add_failed", xtel_json_u64(api->history->add_failed));
-		xtel_json_set(hist, "keys", json_integer(__atomic_load_n(&api->history->n_keys,
-								    __ATOMIC_ACQUIRE)));
-		xtel_json_set(hist, "keys_full", xtel_json_u64(__atomic_load_n(&api->history->keys_full,
-								     __ATOMIC_RELAXED)));
-		pthread_mutex_unlock(&api->history->lock);
+		struct xtel_api_history *h = api->history;
+
+		hist = json_object();
+		pthread_mutex_lock(&h->lock);
+		xtel_json_set(hist, "records", json_integer(h->n));
+		xtel_json_set(hist, "capacity", json_integer(h->cap));
+		xtel_json_set(hist, "add_failed", xtel_json_u64(h->add_failed));
+		pthread_mutex_unlock(&h->lock);
+		/* the main thread counts these outside the lock */
+		xtel_json_set(hist, "keys", json_integer(
+			__atomic_load_n(&h->n_keys, __ATOMIC_ACQUIRE)));
+		xtel_json_set(hist, "keys_full", xtel_json_u64(
+			__atomic_load_n(&h->keys_full, __ATOMIC_RELAXED)));
+	} else {
+		hist = json_null();
 	}
-	xtel_json_set(o, "history", api->history ? hist : (json_decref(hist), json_null()));
+	xtel_json_set(o, "history", hist);
 	free(s);
 }
 
