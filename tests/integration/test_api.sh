@@ -18,8 +18,8 @@
 #     parameter, 405 with Allow, 413, 431; then a bounded fuzz of malformed
 #     paths and parameters, each answered by a 4xx JSON error, server up.
 #  4. the options' exit codes: --http options without --http, a bad
-#     address, a port in use (5), a bad or missing token file (2), a
-#     missing certificate (3).
+#     address, a port in use and an address not local (5; on IPv6), a bad
+#     or missing token file (2), a missing certificate (3).
 #  5. HTTPS and tokens: 401 without or with a wrong token, 403 for a read
 #     token on an admin endpoint, 200 otherwise, probes open; SIGHUP
 #     reloads the file (a broken file keeps the old tokens).
@@ -112,11 +112,14 @@ in_col "$collector" "${cplain[@]}" --http 127.0.0.1:70000 >/dev/null 2>"$work/e2
 check_eq "--http with port 70000: exit 2" 2 "$?"
 in_col "$collector" "${cplain[@]}" --http localhost:9477 >/dev/null 2>&1
 check_eq "--http with a name, not an address: exit 2" 2 "$?"
-start_collector busy "${cplain[@]}" --port 7702 --http 127.0.0.1:9480 || exit 1
-in_col "$collector" "${cplain[@]}" --port 7703 --http 127.0.0.1:9480 >/dev/null 2>"$work/e3.err"
+start_collector busy "${cplain[@]}" --port 7702 --http '[::1]:9480' || exit 1
+check "IPv6: --http [::1]:9480 answers" in_col curl -sfg 'http://[::1]:9480/healthz'
+in_col "$collector" "${cplain[@]}" --port 7703 --http '[::1]:9480' >/dev/null 2>"$work/e3.err"
 check_eq "--http port in use: exit 5" 5 "$?"
-check "... the message names the address" grep -q "127.0.0.1:9480: Address already in use" "$work/e3.err"
+check "... the message names the address" grep -qF "[::1]:9480: Address already in use" "$work/e3.err"
 stop_collector TERM
+in_col "$collector" "${cplain[@]}" --http 198.18.0.99:9480 >/dev/null 2>"$work/e5.err"
+check_eq "--http on an address no interface has: exit 5" 5 "$?"
 printf 'read sha256:1234\n' >"$work/bad-tokens"
 in_col "$collector" "${cplain[@]}" --http 127.0.0.1:9480 --http-tokens "$work/bad-tokens" \
 	>/dev/null 2>"$work/e4.err"
