@@ -169,6 +169,17 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct conn_req *q)
 	ret = MHD_queue_response(c, rep->status, resp);
 	MHD_destroy_response(resp);
 	q->queued = true;
+	/*
+	 * The body is bytes now: drop the JSON tree and the view here, not
+	 * when the connection is done with the request. A whole-fleet reply's
+	 * tree is hundreds of MB at 100k clients; freed at completion, its
+	 * cost fell on the next request of the connection, and the view
+	 * outlived the next interval.
+	 */
+	json_decref(rep->json);
+	rep->json = NULL;
+	xtel_view_put(q->r.v);
+	q->r.v = NULL;
 	xtel_api_stats_reply(&api->stats, q->r.endpoint, rep->status,
 			     xtel_mono_ns() - q->t0);
 	return ret;
