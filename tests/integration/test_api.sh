@@ -47,12 +47,6 @@ api_cleanup() {
 }
 trap api_cleanup EXIT
 
-tally() {
-	cat "$1"
-	passes=$((passes + $(grep -c '^ok' "$1")))
-	fails=$((fails + $(grep -c '^FAIL' "$1")))
-}
-
 # run_checks NAME PHASE URL [ARGS...]: api_checks.py in the collector netns.
 run_checks() {
 	local name=$1; shift

@@ -43,12 +43,6 @@ prom_cleanup() {
 }
 trap prom_cleanup EXIT
 
-tally() {
-	cat "$1"
-	passes=$((passes + $(grep -c '^ok' "$1")))
-	fails=$((fails + $(grep -c '^FAIL' "$1")))
-}
-
 testbed_up
 start_collector prom --mode plain --iface "$XTEL_COL_IF" \
 	--pin-dir "$XTEL_BPFFS/prom" --workers 2 --quiet --interval 0.5 \

@@ -6,7 +6,6 @@
  * since the previous view, the age of the last datagram and of each
  * metric's value, and whether they are fresh (docs/API.md).
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,10 +51,7 @@ json_t *xtel_api_client_json(const struct xtel_api_req *r,
 			const struct xtel_metric_snap *ms = &c->metrics[k];
 			json_t *mo = json_object();
 
-			xtel_json_set(mo, "count", xtel_json_u64(ms->count));
-			xtel_json_set(mo, "min", xtel_json_real(ms->count ? ms->min : NAN));
-			xtel_json_set(mo, "max", xtel_json_real(ms->count ? ms->max : NAN));
-			xtel_json_set(mo, "mean", xtel_json_real(ms->count ? ms->mean : NAN));
+			xtel_view_json_fold(mo, ms->count, ms->min, ms->max, ms->mean);
 			xtel_json_set(iv, ms->key, mo);
 		}
 		xtel_json_set(o, "interval_metrics", iv);

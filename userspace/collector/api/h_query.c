@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/parse.h"
 #include "collector/api/internal.h"
+#include "collector/out/view_json.h"
 
 static const char *const state_names[] = { "all", "live", "stale", "bye", NULL };
 
@@ -252,11 +253,8 @@ static json_t *agg_json(const struct xtel_api_req *r,
 		const struct xtel_api_fold *f = &a->m[i];
 		json_t *e = json_object();
 
-		xtel_json_set(e, "count", xtel_json_u64(f->count));
-		xtel_json_set(e, "min", xtel_json_real(f->count ? f->min : NAN));
-		xtel_json_set(e, "max", xtel_json_real(f->count ? f->max : NAN));
-		xtel_json_set(e, "mean", xtel_json_real(f->count ?
-					f->sum / (double)f->count : NAN));
+		xtel_view_json_fold(e, f->count, f->min, f->max,
+				    f->count ? f->sum / (double)f->count : NAN);
 		xtel_json_set(mo, f->key, e);
 	}
 	xtel_json_set(o, "metrics", mo);

@@ -188,7 +188,7 @@ void xtel_api_h_seed_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		xtel_json_set(e, "min_latency_ms", xtel_json_fixed((double)l->min_ns / 1e6, 6));
 		xtel_json_set(e, "max_latency_ms", xtel_json_fixed((double)l->max_ns / 1e6, 6));
 		xtel_json_set(e, "p99_latency_ms", xtel_json_fixed((double)l->p99_ns / 1e6, 6));
-		xtel_json_set(eps, xtel_api_endpoint_paths[i], e);
+		xtel_json_set(eps, xtel_api_endpoints[i].path, e);
 	}
 	xtel_json_set(o, "endpoints", eps);
 	free(s);

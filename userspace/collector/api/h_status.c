@@ -75,7 +75,7 @@ void xtel_api_h_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	for (unsigned int i = 0; i < XTEL_API_EP_MAX; i++) {
 		json_t *e = json_object(), *codes = json_object();
 
-		xtel_json_set(e, "path", json_string(xtel_api_endpoint_paths[i]));
+		xtel_json_set(e, "path", json_string(xtel_api_endpoints[i].path));
 		xtel_json_set(e, "requests", xtel_json_u64(s->ep[i].requests));
 		xtel_json_set(e, "errors", xtel_json_u64(s->ep[i].errors));
 		for (unsigned int c = 0; c < XTEL_API_N_CODES; c++) {
@@ -88,12 +88,12 @@ void xtel_api_h_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		}
 		xtel_json_set(e, "status", codes);
 		xtel_json_set(e, "latency_us", latency_us_json(&s->ep[i].lat));
-		xtel_json_set(eps, xtel_api_endpoint_names[i], e);
+		xtel_json_set(eps, xtel_api_endpoints[i].name, e);
 	}
 	xtel_json_set(o, "endpoints", eps);
 	refused = json_object();
 	for (unsigned int i = 0; i < XTEL_API_REFUSED_MAX; i++)
-		xtel_json_set(refused, xtel_api_refusal_names[i],
+		xtel_json_set(refused, xtel_api_refusals[i].name,
 			      xtel_json_u64(s->refused[i]));
 	xtel_json_set(o, "refused", refused);
 	conns = json_object();

@@ -59,6 +59,38 @@ static void u64(FILE *f, uint64_t v)
 	fprintf(f, "%llu\n", (unsigned long long)v);
 }
 
+/* A family of one unlabelled sample. */
+static void single(FILE *f, const char *name, const char *type,
+		   const char *help, double v)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s ", name);
+	value(f, v);
+}
+
+/*
+ * The samples of a summary family from a latency summary (ns): the first
+ * nq of the quantiles 0.5, 0.99, 0.9, 0.999 (NaN when empty), _sum and
+ * _count, with labels (`key="value"`, no braces) on each.
+ */
+static void summary(FILE *f, const char *name, const char *labels,
+		    const struct xtel_lat_summary *l, unsigned int nq)
+{
+	const struct { const char *q; uint64_t ns; } quant[] = {
+		{ "0.5", l->p50_ns }, { "0.99", l->p99_ns },
+		{ "0.9", l->p90_ns }, { "0.999", l->p999_ns },
+	};
+
+	for (unsigned int i = 0; i < nq && i < 4; i++) {
+		fprintf(f, "%s{%s,quantile=\"%s\"} ", name, labels, quant[i].q);
+		value(f, l->count ? (double)quant[i].ns / 1e9 : NAN);
+	}
+	fprintf(f, "%s_sum{%s} ", name, labels);
+	value(f, (double)l->sum_ns / 1e9);
+	fprintf(f, "%s_count{%s} ", name, labels);
+	u64(f, l->count);
+}
+
 /* "xtel_" name, "_" unit unless the name ends with it, "_total". */
 static void counter_name(char *buf, size_t n, const char *prefix,
 			 const char *name, const char *unit)
@@ -86,34 +118,38 @@ static void table_rows(FILE *f, const char *prefix,
 	}
 }
 
-/* The drop reasons: one family per unit, the reason as a label. */
-static void drops(FILE *f, const struct xtel_view *v)
+/*
+ * A counter table as one family per unit, the row's name in label reason:
+ * PREFIX<unit>_total{reason="name"}, its HELP the intro and every row's
+ * name and help. Rows first..n-1; units in order of first appearance.
+ */
+static void by_reason(FILE *f, const char *prefix, const char *intro,
+		      const struct xtel_counter_desc *d, const uint64_t *vals,
+		      unsigned int first, unsigned int n)
 {
-	static const char *const units[] = { "datagrams", "handshakes",
-					     "records", NULL };
-
-	for (unsigned int u = 0; units[u]; u++) {
+	for (unsigned int u = first; u < n; u++) {
+		const char *unit = d[u].unit;
 		char name[96], *help = NULL;
 		size_t len = 0;
-		FILE *h = open_memstream(&help, &len);
+		bool seen = false;
+		FILE *h;
 
-		if (!h)
+		for (unsigned int p = first; p < u && !seen; p++)
+			seen = !strcmp(d[p].unit, unit);
+		if (seen || !(h = open_memstream(&help, &len)))
 			continue;
-		fprintf(h, "%c%s refused before accounting, by reason:",
-			units[u][0] - 'a' + 'A', units[u] + 1);
-		for (unsigned int r = 1; r < XTEL_DROP_MAX; r++)
-			if (!strcmp(xtel_drop_desc[r].unit, units[u]))
-				fprintf(h, " %s (%s);", xtel_drop_desc[r].name,
-					xtel_drop_desc[r].help);
+		fprintf(h, "%c%s %s, by reason:", unit[0] - 'a' + 'A', unit + 1, intro);
+		for (unsigned int r = u; r < n; r++)
+			if (!strcmp(d[r].unit, unit))
+				fprintf(h, " %s (%s);", d[r].name, d[r].help);
 		fclose(h);
-		snprintf(name, sizeof(name), "xtel_dropped_%s_total", units[u]);
+		snprintf(name, sizeof(name), "%s%s_total", prefix, unit);
 		family(f, name, "counter", help);
 		free(help);
-		for (unsigned int r = 1; r < XTEL_DROP_MAX; r++)
-			if (!strcmp(xtel_drop_desc[r].unit, units[u])) {
-				fprintf(f, "%s{reason=\"%s\"} ", name,
-					xtel_drop_desc[r].name);
-				u64(f, v->cnt.drops[r]);
+		for (unsigned int r = u; r < n; r++)
+			if (!strcmp(d[r].unit, unit)) {
+				fprintf(f, "%s{reason=\"%s\"} ", name, d[r].name);
+				u64(f, vals[r]);
 			}
 	}
 }
@@ -129,11 +165,10 @@ static void dtls(FILE *f, const struct xtel_view *v)
 		fprintf(f, "%s ", name);
 		u64(f, v->cnt.dtls[d]);
 	}
-	family(f, "xtel_dtls_sessions", "gauge",
+	single(f, "xtel_dtls_sessions", "gauge",
 	       "DTLS sessions established now (handshakes_ok less the "
-	       "closed, expired, failed and replaced ones)");
-	fputs("xtel_dtls_sessions ", f);
-	u64(f, v->dtls_sessions);
+	       "closed, expired, failed and replaced ones)",
+	       (double)v->dtls_sessions);
 }
 
 static const char *kind_name(enum xtel_xdp_stat_kind k)
@@ -156,9 +191,8 @@ static void xdp(FILE *f, const struct xtel_view *v)
 	static const char *const what[] = { "packets", "bytes" };
 	const struct xtel_xdp_totals *t = &v->xdp.totals;
 
-	family(f, "xtel_xdp_attached", "gauge",
-	       "1 when the XDP program is attached to --iface");
-	fprintf(f, "xtel_xdp_attached %d\n", v->xdp.on ? 1 : 0);
+	single(f, "xtel_xdp_attached", "gauge",
+	       "1 when the XDP program is attached to --iface", v->xdp.on ? 1 : 0);
 	if (!v->xdp.on)
 		return;
 	for (int w = 0; w < 2; w++) {
@@ -234,29 +268,22 @@ static void snapshot(FILE *f, const struct xtel_api_req *r)
 {
 	const struct xtel_view *v = r->v;
 
-	family(f, "xtel_snapshot_timestamp_seconds", "gauge",
-	       "When the snapshot behind this exposition was taken");
-	fputs("xtel_snapshot_timestamp_seconds ", f);
-	value(f, (double)v->taken_ns / 1e9);
-	family(f, "xtel_snapshot_age_seconds", "gauge",
-	       "Age of that snapshot at this scrape");
-	fputs("xtel_snapshot_age_seconds ", f);
-	value(f, xtel_api_age_s(r, v->taken_ns));
-	family(f, "xtel_snapshot_build_seconds", "gauge",
-	       "What making that snapshot cost the control thread");
-	fputs("xtel_snapshot_build_seconds ", f);
-	value(f, (double)v->build_ns / 1e9);
-	family(f, "xtel_receiving", "gauge",
-	       "1 while the receive path runs");
-	fprintf(f, "xtel_receiving %d\n",
-		__atomic_load_n(&r->api->receiving, __ATOMIC_ACQUIRE) ? 1 : 0);
+	single(f, "xtel_snapshot_timestamp_seconds", "gauge",
+	       "When the snapshot behind this exposition was taken",
+	       (double)v->taken_ns / 1e9);
+	single(f, "xtel_snapshot_age_seconds", "gauge",
+	       "Age of that snapshot at this scrape",
+	       xtel_api_age_s(r, v->taken_ns));
+	single(f, "xtel_snapshot_build_seconds", "gauge",
+	       "What making that snapshot cost the control thread",
+	       (double)v->build_ns / 1e9);
+	single(f, "xtel_receiving", "gauge", "1 while the receive path runs",
+	       __atomic_load_n(&r->api->receiving, __ATOMIC_ACQUIRE) ? 1 : 0);
 }
 
 static void api_series(FILE *f, struct xtel_api *api)
 {
 	struct xtel_api_stats_copy *s = malloc(sizeof(*s));
-	char help[512];
-	size_t used = 0;
 
 	if (!s)
 		return;
@@ -268,7 +295,7 @@ static void api_series(FILE *f, struct xtel_api *api)
 		for (unsigned int c = 0; c < XTEL_API_N_CODES; c++)
 			if (s->ep[i].by_code[c]) {
 				fprintf(f, "xtel_api_requests_total{endpoint=\"%s\","
-					"code=\"%u\"} ", xtel_api_endpoint_names[i],
+					"code=\"%u\"} ", xtel_api_endpoints[i].name,
 					xtel_api_codes[c]);
 				u64(f, s->ep[i].by_code[c]);
 			}
@@ -276,40 +303,20 @@ static void api_series(FILE *f, struct xtel_api *api)
 	       "Arrival to reply queued, by endpoint");
 	for (unsigned int i = 0; i < XTEL_API_EP_MAX; i++) {
 		const struct xtel_lat_summary *l = &s->ep[i].lat;
-		const char *n = xtel_api_endpoint_names[i];
+		char label[64];
 
 		if (!l->count)
 			continue;
-		fprintf(f, "xtel_api_request_duration_seconds{endpoint=\"%s\","
-			"quantile=\"0.5\"} ", n);
-		value(f, (double)l->p50_ns / 1e9);
-		fprintf(f, "xtel_api_request_duration_seconds{endpoint=\"%s\","
-			"quantile=\"0.99\"} ", n);
-		value(f, (double)l->p99_ns / 1e9);
-		fprintf(f, "xtel_api_request_duration_seconds_sum{endpoint=\"%s\"} ", n);
-		value(f, (double)l->sum_ns / 1e9);
-		fprintf(f, "xtel_api_request_duration_seconds_count{endpoint=\"%s\"} ", n);
-		u64(f, l->count);
+		snprintf(label, sizeof(label), "endpoint=\"%s\"",
+			 xtel_api_endpoints[i].name);
+		summary(f, "xtel_api_request_duration_seconds", label, l, 2);
 	}
-	used = (size_t)snprintf(help, sizeof(help),
-				"Requests refused before their endpoint ran:");
-	for (unsigned int i = 0; i < XTEL_API_REFUSED_MAX && used < sizeof(help); i++)
-		used += (size_t)snprintf(help + used, sizeof(help) - used,
-					 " %s (%s);", xtel_api_refusal_names[i],
-					 xtel_api_refusal_help[i]);
-	family(f, "xtel_api_refused_requests_total", "counter", help);
-	for (unsigned int i = 0; i < XTEL_API_REFUSED_MAX; i++) {
-		fprintf(f, "xtel_api_refused_requests_total{reason=\"%s\"} ",
-			xtel_api_refusal_names[i]);
-		u64(f, s->refused[i]);
-	}
-	family(f, "xtel_api_connections_total", "counter",
-	       "HTTP connections accepted");
-	fputs("xtel_api_connections_total ", f);
-	u64(f, s->connections);
-	family(f, "xtel_api_open_connections", "gauge", "HTTP connections open now");
-	fputs("xtel_api_open_connections ", f);
-	u64(f, s->open_connections);
+	by_reason(f, "xtel_api_refused_", "refused before their endpoint ran",
+		  xtel_api_refusals, s->refused, 0, XTEL_API_REFUSED_MAX);
+	single(f, "xtel_api_connections_total", "counter",
+	       "HTTP connections accepted", (double)s->connections);
+	single(f, "xtel_api_open_connections", "gauge", "HTTP connections open now",
+	       (double)s->open_connections);
 	free(s);
 }
 
@@ -345,12 +352,6 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	const struct xtel_view_client *vc;
 	uint32_t n = 0, eligible = 0;
 	uint64_t omitted_series = 0;
-	static const struct { double q; size_t off; } quant[] = {
-		{ 0.5, offsetof(struct xtel_lat_summary, p50_ns) },
-		{ 0.9, offsetof(struct xtel_lat_summary, p90_ns) },
-		{ 0.99, offsetof(struct xtel_lat_summary, p99_ns) },
-		{ 0.999, offsetof(struct xtel_lat_summary, p999_ns) },
-	};
 
 	sel = calloc(v->snap.n_clients ? v->snap.n_clients : 1, sizeof(*sel));
 	if (!sel)
@@ -385,20 +386,11 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	       "One-way latency of this client's datagrams (arrival minus send "
 	       "time; quantiles within 0.8%)");
 	CLIENT_LOOP(sel, n, vc) {
-		const struct xtel_lat_summary *l = &vc->snap->lat;
+		char label[32];
 
-		for (size_t q = 0; q < sizeof(quant) / sizeof(quant[0]); q++) {
-			fprintf(f, "xtel_client_latency_seconds{client_id=\"%u\","
-				"quantile=\"%g\"} ", vc->snap->client_id, quant[q].q);
-			value(f, l->count ? (double)*(const uint64_t *)
-			      ((const char *)l + quant[q].off) / 1e9 : NAN);
-		}
-		fprintf(f, "xtel_client_latency_seconds_sum{client_id=\"%u\"} ",
-			vc->snap->client_id);
-		value(f, (double)l->sum_ns / 1e9);
-		fprintf(f, "xtel_client_latency_seconds_count{client_id=\"%u\"} ",
-			vc->snap->client_id);
-		u64(f, l->count);
+		snprintf(label, sizeof(label), "client_id=\"%u\"",
+			 vc->snap->client_id);
+		summary(f, "xtel_client_latency_seconds", label, &vc->snap->lat, 4);
 	}
 	family(f, "xtel_client_last_seen_timestamp_seconds", "gauge",
 	       "Arrival time of this client's last datagram");
@@ -417,15 +409,13 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 		}
 	}
 	__atomic_add_fetch(&api->omitted_series, omitted_series, __ATOMIC_RELAXED);
-	family(f, "xtel_metrics_omitted_clients", "gauge",
+	single(f, "xtel_metrics_omitted_clients", "gauge",
 	       "Clients of this scrape without per-client series (over "
-	       "--metrics-clients)");
-	fprintf(f, "xtel_metrics_omitted_clients %u\n", eligible - n);
-	family(f, "xtel_metrics_omitted_series_total", "counter",
+	       "--metrics-clients)", eligible - n);
+	single(f, "xtel_metrics_omitted_series_total", "counter",
 	       "Per-client series left out by the --metrics-clients cap, over "
-	       "every scrape");
-	fputs("xtel_metrics_omitted_series_total ", f);
-	u64(f, __atomic_load_n(&api->omitted_series, __ATOMIC_RELAXED));
+	       "every scrape",
+	       (double)__atomic_load_n(&api->omitted_series, __ATOMIC_RELAXED));
 	free(sel);
 }
 
@@ -441,7 +431,9 @@ void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		return;
 	}
 	table_rows(f, "xtel_", xtel_event_desc, v->cnt.events, 0, XTEL_EV_MAX);
-	drops(f, v);
+	/* index 0 of the drop reasons is the decoder's "ok": never counted */
+	by_reason(f, "xtel_dropped_", "refused before accounting",
+		  xtel_drop_desc, v->cnt.drops, 1, XTEL_DROP_MAX);
 	dtls(f, v);
 	xdp(f, v);
 	totals(f, v);

@@ -230,7 +230,7 @@ static enum MHD_Result add_param(void *cls, enum MHD_ValueKind kind,
 	if (!param_known(w->route, key)) {
 		w->err = xtel_api_error(rep, 400, "unknown_parameter", key,
 					"%s takes no parameter '%s'",
-					xtel_api_endpoint_paths[w->route->ep],
+					xtel_api_endpoints[w->route->ep].path,
 					key);
 		return MHD_NO;
 	}
@@ -331,7 +331,7 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 		rep->allow = rt->methods & M_POST ? "POST" : "GET, HEAD";
 		return xtel_api_error(rep, 405, "method_not_allowed", NULL,
 				      "%s answers %s only",
-				      xtel_api_endpoint_paths[rt->ep],
+				      xtel_api_endpoints[rt->ep].path,
 				      rep->allow);
 	}
 	wait = xtel_api_sources_request(api->sources, client_addr(c),

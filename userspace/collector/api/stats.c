@@ -7,26 +7,14 @@
 
 #include "collector/api/stats.h"
 
-const char *const xtel_api_endpoint_names[XTEL_API_EP_MAX] = {
-#define X(id, name, path) [XTEL_API_EP_##id] = name,
+const struct xtel_api_endpoint_desc xtel_api_endpoints[XTEL_API_EP_MAX] = {
+#define X(id, nm, pt) [XTEL_API_EP_##id] = { .name = (nm), .path = (pt) },
 	XTEL_API_ENDPOINTS(X)
 #undef X
 };
 
-const char *const xtel_api_endpoint_paths[XTEL_API_EP_MAX] = {
-#define X(id, name, path) [XTEL_API_EP_##id] = path,
-	XTEL_API_ENDPOINTS(X)
-#undef X
-};
-
-const char *const xtel_api_refusal_names[XTEL_API_REFUSED_MAX] = {
-#define X(id, name, help) [XTEL_API_REFUSED_##id] = name,
-	XTEL_API_REFUSALS(X)
-#undef X
-};
-
-const char *const xtel_api_refusal_help[XTEL_API_REFUSED_MAX] = {
-#define X(id, name, help) [XTEL_API_REFUSED_##id] = help,
+const struct xtel_counter_desc xtel_api_refusals[XTEL_API_REFUSED_MAX] = {
+#define X(id, name, unit, help) XTEL_COUNTER_DESC(XTEL_API_REFUSED_, id, name, unit, help)
 	XTEL_API_REFUSALS(X)
 #undef X
 };

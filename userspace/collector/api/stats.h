@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "acct/latency.h"
+#include "common/counter.h"
 
 /*
  * The endpoints: X(ENUM, "name", "path"), the name a JSON key and a
@@ -46,27 +47,35 @@ enum xtel_api_endpoint {
 	XTEL_API_EP_MAX,
 };
 
-extern const char *const xtel_api_endpoint_names[XTEL_API_EP_MAX];
-extern const char *const xtel_api_endpoint_paths[XTEL_API_EP_MAX];
+struct xtel_api_endpoint_desc {
+	const char *name;	/* JSON key in /api/v1/stats, Prometheus label */
+	const char *path;	/* as documented ({id} for the client id) */
+};
 
-/* Why a request was refused before its endpoint ran: X(ENUM, "name", help). */
+extern const struct xtel_api_endpoint_desc xtel_api_endpoints[XTEL_API_EP_MAX];
+
+/*
+ * Why a request was refused before its endpoint ran, a counter table
+ * (common/counter.h): X(ENUM, "name", "unit", "help").
+ */
 #define XTEL_API_REFUSALS(X)						\
-	X(UNAUTHORIZED, "unauthorized", "no or unknown bearer token (401)")	\
-	X(FORBIDDEN, "forbidden", "token without the endpoint's scope (403)")	\
-	X(RATE_LIMITED, "rate_limited", "source over --http-rate (429)")	\
-	X(CONNECTIONS, "connections", "connection closed at accept: source over --http-source-conns") \
-	X(HEADERS_TOO_LARGE, "headers_too_large", "request line and headers over 8192 bytes (431)") \
-	X(BODY_TOO_LARGE, "body_too_large", "body over 4096 bytes (413)")
+	X(UNAUTHORIZED, "unauthorized", "requests", "no or unknown bearer token (401)") \
+	X(FORBIDDEN, "forbidden", "requests", "token without the endpoint's scope (403)") \
+	X(RATE_LIMITED, "rate_limited", "requests", "source over --http-rate (429)") \
+	X(CONNECTIONS, "connections", "connections",			\
+	  "connection closed at accept: source over --http-source-conns") \
+	X(HEADERS_TOO_LARGE, "headers_too_large", "requests",		\
+	  "request line and headers over 8192 bytes (431)")		\
+	X(BODY_TOO_LARGE, "body_too_large", "requests", "body over 4096 bytes (413)")
 
 enum xtel_api_refusal {
-#define X(id, name, help) XTEL_API_REFUSED_##id,
+#define X(id, name, unit, help) XTEL_API_REFUSED_##id,
 	XTEL_API_REFUSALS(X)
 #undef X
 	XTEL_API_REFUSED_MAX,
 };
 
-extern const char *const xtel_api_refusal_names[XTEL_API_REFUSED_MAX];
-extern const char *const xtel_api_refusal_help[XTEL_API_REFUSED_MAX];
+extern const struct xtel_counter_desc xtel_api_refusals[XTEL_API_REFUSED_MAX];
 
 /* The status codes the API answers with, counted one by one. */
 enum { XTEL_API_N_CODES = 14 };

@@ -51,6 +51,15 @@ void xtel_view_json_counts(json_t *o, const struct xtel_view_client *vc)
 	xtel_json_set(o, "latency_us", xtel_view_json_latency(&c->lat));
 }
 
+void xtel_view_json_fold(json_t *o, uint64_t count, double min, double max,
+			 double mean)
+{
+	xtel_json_set(o, "min", xtel_json_real(count ? min : NAN));
+	xtel_json_set(o, "max", xtel_json_real(count ? max : NAN));
+	xtel_json_set(o, "mean", xtel_json_real(count ? mean : NAN));
+	xtel_json_set(o, "count", xtel_json_u64(count));
+}
+
 json_t *xtel_view_json_client(const struct xtel_view_client *vc)
 {
 	const struct xtel_client_snap *c = vc->snap;
@@ -69,10 +78,7 @@ json_t *xtel_view_json_client(const struct xtel_view_client *vc)
 		json_t *mo = json_object();
 
 		xtel_json_set(mo, "last", xtel_json_real(m->last));
-		xtel_json_set(mo, "min", xtel_json_real(m->count ? m->min : NAN));
-		xtel_json_set(mo, "max", xtel_json_real(m->count ? m->max : NAN));
-		xtel_json_set(mo, "mean", xtel_json_real(m->count ? m->mean : NAN));
-		xtel_json_set(mo, "count", xtel_json_u64(m->count));
+		xtel_view_json_fold(mo, m->count, m->min, m->max, m->mean);
 		xtel_json_set(metrics, m->key, mo);
 	}
 	xtel_json_set(o, "metrics", metrics);

@@ -24,6 +24,13 @@ json_t *xtel_view_json_latency(const struct xtel_lat_summary *l);
  */
 void xtel_view_json_counts(json_t *o, const struct xtel_view_client *vc);
 
+/*
+ * A fold of samples into o: "min", "max", "mean" (null when count is 0)
+ * and "count", in that order.
+ */
+void xtel_view_json_fold(json_t *o, uint64_t count, double min, double max,
+			 double mean);
+
 /* One client as in the summary JSON's clients[] (a new reference). */
 json_t *xtel_view_json_client(const struct xtel_view_client *vc);
 
