@@ -50,13 +50,6 @@ if ! in_col "$collector" --mode plain --iface "$XTEL_COL_IF" \
 	echo "FAIL probe run:"; cat "$work/probe.err"; exit 1
 fi
 
-# Merge a python check's ok/FAIL lines into the counts.
-tally() {
-	cat "$1"
-	passes=$((passes + $(grep -c '^ok' "$1")))
-	fails=$((fails + $(grep -c '^FAIL' "$1")))
-}
-
 # bpftool view of a pin dir: {"stats": {index: packets}, "clients": {id: packets}}
 bpf_view() {
 	python3 - "$1" <<'PY'

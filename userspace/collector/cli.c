@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,7 +27,11 @@ enum col_opt {
 	COL_OPT_AFXDP, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
 	COL_OPT_MAX_SESSIONS, COL_OPT_DTLS_IDLE, COL_OPT_INTERVAL, COL_OPT_TOP,
 	COL_OPT_QUIET, COL_OPT_STALE_AFTER, COL_OPT_DURATION,
-	COL_OPT_SUMMARY_JSON, COL_OPT_CSV, COL_OPT_CSV_RING, COL_OPT_HELP,
+	COL_OPT_SUMMARY_JSON, COL_OPT_CSV, COL_OPT_CSV_RING,
+	COL_OPT_HTTP, COL_OPT_HTTP_CERT, COL_OPT_HTTP_KEY, COL_OPT_HTTP_TOKENS,
+	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
+	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
+	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS, COL_OPT_HELP,
 	COL_N_OPTS,
 };
 
@@ -71,6 +76,80 @@ static int parse_bind(const struct xtel_opt *o, const char *val, void *arg)
 	}
 	snprintf(cfg->bind_str, sizeof(cfg->bind_str), "%s", buf);
 	return 0;
+}
+
+/* --http: "198.18.0.1:9477", "127.0.0.1:9477", "[::1]:9477" (numeric). */
+static int parse_http(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_config *cfg = arg;
+	char host[INET6_ADDRSTRLEN];
+	const char *colon = strrchr(val, ':'), *h = val;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cfg->http_addr;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&cfg->http_addr;
+	bool v6 = val[0] == '[';
+	uint64_t port;
+	size_t n;
+
+	if (!colon || xtel_parse_u64(colon + 1, 1, 65535, &port))
+		return xtel_bad_value(o->name, val, o->valid);
+	n = (size_t)(colon - val);
+	if (v6) {
+		if (n < 3 || val[n - 1] != ']')
+			return xtel_bad_value(o->name, val, o->valid);
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(host))
+		return xtel_bad_value(o->name, val, o->valid);
+	memcpy(host, h, n);
+	host[n] = '\0';
+	memset(&cfg->http_addr, 0, sizeof(cfg->http_addr));
+	if (v6 && inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		cfg->http_len = sizeof(*s6);
+	} else if (!v6 && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		cfg->http_len = sizeof(*s4);
+	} else {
+		return xtel_bad_value(o->name, val, o->valid);
+	}
+	cfg->http = val;
+	return 0;
+}
+
+/* --metrics-client-ids: "ID" or "LO-HI", comma-separated, ids 0..2^32-1. */
+static bool client_ids_ok(const char *val)
+{
+	const char *p = val;
+
+	if (!*p)
+		return false;
+	while (*p) {
+		char buf[24];
+		size_t n = strcspn(p, ",");
+		const char *dash;
+		uint64_t lo, hi;
+
+		if (n == 0 || n >= sizeof(buf))
+			return false;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		dash = strchr(buf, '-');
+		if (dash) {
+			buf[dash - buf] = '\0';
+			if (xtel_parse_u64(buf, 0, UINT32_MAX, &lo) ||
+			    xtel_parse_u64(dash + 1, lo, UINT32_MAX, &hi))
+				return false;
+		} else if (xtel_parse_u64(buf, 0, UINT32_MAX, &lo)) {
+			return false;
+		}
+		p += n;
+		if (*p == ',' && !*++p)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -236,6 +315,69 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "CSV ring slots (64 bytes) per worker, power of\n"
 			"two 1024..16777216 (default 131072); overflow is\n"
 			"counted as csv_dropped" },
+
+	[COL_OPT_HTTP] = { .name = "http", .metavar = "ADDR:PORT",
+		.section = "HTTP API and Prometheus /metrics (docs/API.md):",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_http,
+		.valid = "a numeric IPv4 ADDR:PORT or [IPv6]:PORT, port 1..65535",
+		.help = "serve the query API and /metrics on ADDR:PORT\n"
+			"(default off; e.g. 127.0.0.1:9477)" },
+	[COL_OPT_HTTP_CERT] = { .name = "http-cert", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, http_cert),
+		.help = "HTTPS: server certificate (PEM; with --http-key)" },
+	[COL_OPT_HTTP_KEY] = { .name = "http-key", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, http_key),
+		.help = "HTTPS: its private key (PEM)" },
+	[COL_OPT_HTTP_TOKENS] = { .name = "http-tokens", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, http_tokens),
+		.help = "require bearer tokens: lines 'read|admin\n"
+			"sha256:HEX [name]' (reloaded on SIGHUP)" },
+	[COL_OPT_HTTP_RATE] = { .name = "http-rate", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_rate, 0, 1000000),
+		.valid = "0..1000000 requests/s",
+		.help = "requests/s per source address, 0..1000000\n"
+			"(default 100; 0: no limit); over it: 429" },
+	[COL_OPT_HTTP_BURST] = { .name = "http-burst", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_burst, 1, 1000000),
+		.valid = "1..1000000 requests",
+		.help = "its bucket, 1..1000000 (default 200)" },
+	[COL_OPT_HTTP_SOURCE_CONNS] = { .name = "http-source-conns",
+		.metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_source_conns, 1, 65536),
+		.valid = "1..65536 connections",
+		.help = "open connections per source address, 1..65536\n"
+			"(default 32); more are closed at accept" },
+	[COL_OPT_HTTP_MAX_CONNS] = { .name = "http-max-conns", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_max_conns, 1, 65536),
+		.valid = "1..65536 connections",
+		.help = "open connections in all, 1..65536 (default 1024)" },
+	[COL_OPT_HTTP_THREADS] = { .name = "http-threads", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_threads, 1, 64),
+		.valid = "1..64 threads",
+		.help = "server threads, 1..64 (default 2): one can serve\n"
+			"probes while another builds a large reply" },
+	[COL_OPT_FRESH_FOR] = { .name = "fresh-for", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, fresh_for_s, 0.1, 86400),
+		.valid = "0.1..86400 seconds",
+		.help = "a value older than S seconds is stale (get: 503),\n"
+			"0.1..86400 (default 3)" },
+	[COL_OPT_API_WINDOW] = { .name = "api-window", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, api_window_s, 0, 3600),
+		.valid = "0..3600 seconds",
+		.help = "longest /api/v1/aggregate?window=, 0..3600\n"
+			"(default 10; 0: whole run only)" },
+	[COL_OPT_METRICS_CLIENTS] = { .name = "metrics-clients", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, metrics_clients, 0, 1000000),
+		.valid = "0..1000000 clients",
+		.help = "clients with per-client series on /metrics,\n"
+			"0..1000000 (default 1000); the rest are counted" },
+	[COL_OPT_METRICS_CLIENT_IDS] = { .name = "metrics-client-ids",
+		.metavar = "LIST", XTEL_OPT_STRING_AT(CFG, metrics_client_ids),
+		.accept = client_ids_ok,
+		.valid = "client ids and LO-HI ranges, comma-separated "
+			 "(e.g. 1,5,10-20)",
+		.help = "per-client series only for these ids (e.g.\n"
+			"1,5,10-20; still capped by --metrics-clients)" },
 	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
 		.help = "this text" },
@@ -297,6 +439,14 @@ static void set_defaults(struct xtel_config *cfg)
 		.max_sessions = 4096,
 		.dtls_idle_s = 60,
 		.pin_dir = "/sys/fs/bpf/xtel",
+		.http_rate = 100,
+		.http_burst = 200,
+		.http_source_conns = 32,
+		.http_max_conns = 1024,
+		.http_threads = 2,
+		.fresh_for_s = 3.0,
+		.api_window_s = 10.0,
+		.metrics_clients = 1000,
 	};
 	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);
 }
@@ -327,6 +477,20 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 		pr_err("--mode dtls (the default) needs --cert, "
 			"--key and --ca (or pass --mode plain)");
 		return XTEL_EXIT_USAGE;
+	}
+	if (!cfg->http_cert != !cfg->http_key) {
+		pr_err("--http-cert and --http-key go together (HTTPS needs "
+		       "both)");
+		return XTEL_EXIT_USAGE;
+	}
+	if (!cfg->http) {
+		for (int i = COL_OPT_HTTP_CERT; i <= COL_OPT_METRICS_CLIENT_IDS; i++)
+			if (seen[i]) {
+				pr_err("--%s needs the HTTP API: add --http "
+				       "ADDR:PORT (e.g. 127.0.0.1:9477)",
+				       col_opt[i].name);
+				return XTEL_EXIT_USAGE;
+			}
 	}
 	if (cfg->bind_addr.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&cfg->bind_addr)->sin6_port = htons(cfg->port);

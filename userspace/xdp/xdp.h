@@ -101,6 +101,9 @@ const char *xtel_xdp_pin_dir(const struct xtel_xdp *x);	/* "" when not pinned */
 
 /* Stable snake_case name of a stat ("passed", "drop_bad_magic", ...). */
 const char *xtel_xdp_stat_name(enum xtel_xdp_stat s);
+/* Its help text and its verdict column, from the same XTEL_XDP_STATS row. */
+const char *xtel_xdp_stat_help(enum xtel_xdp_stat s);
+enum xtel_xdp_stat_kind xtel_xdp_stat_kind(enum xtel_xdp_stat s);
 
 /* One client's counters; -ENOENT when the program never saw it. */
 int xtel_xdp_read_client(struct xtel_xdp *x, uint32_t client_id,
