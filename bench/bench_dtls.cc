@@ -11,6 +11,14 @@
  *   BM_session_memory    heap bytes per established server session
  *                        (mallinfo2 delta over 1000 sessions); /1000/0 the
  *                        built-in record layer, /1000/1 OpenSSL's
+ *   BM_half_open_attack  heap bytes per half-open handshake (mallinfo2
+ *                        delta over a full table of 256, one source
+ *                        address each): bytes_idle waiting for the
+ *                        client's flight, bytes_attacked after the
+ *                        pre-authentication attack of
+ *                        tests/lib/dtls_attack.h (111 datagrams each),
+ *                        bytes_added the difference (issue 10's target:
+ *                        under 32 KiB)
  *
  * usage: bench_dtls SOURCE_ROOT [benchmark flags]
  * Certificates are generated with SOURCE_ROOT/certs/gen.sh into a temporary
@@ -36,6 +44,8 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+
+#include "dtls_attack.h"
 
 extern "C" {
 #include "common/clock.h"
@@ -148,6 +158,36 @@ struct bench_net {
 		}
 		return c;
 	}
+
+	// Leave a handshake from addr half-open: ClientHello, our
+	// HelloVerifyRequest, ClientHello with the cookie; our flight is
+	// dropped and the client freed, so only the server holds memory.
+	void half_open(const sockaddr_in &addr)
+	{
+		unsigned char buf[XTEL_DGRAM_BUF];
+		xtel_dtls_client *c;
+		uint64_t now = xtel_mono_ns();
+
+		if (xtel_dtls_client_new(&c, cctx, nullptr, nullptr, 0) ||
+		    xtel_dtls_client_start(c, now))
+			abort();
+		for (int step = 0; step < 2; step++) {
+			ssize_t len = xtel_dtls_client_pop(c, buf, sizeof(buf));
+
+			if (len <= 0)
+				abort();
+			out.clear();
+			xtel_dtls_server_input(srv, (const sockaddr *)&addr,
+					       sizeof(addr), buf, (size_t)len, now);
+			if (out.empty())
+				abort();
+			if (step == 0)
+				xtel_dtls_client_input(c, out[0].data.data(),
+						       out[0].data.size(), now);
+		}
+		out.clear();
+		xtel_dtls_client_free(c);
+	}
 };
 
 sockaddr_in peer_addr(uint32_t n)
@@ -252,6 +292,53 @@ void BM_session_memory(benchmark::State &state)
 }
 BENCHMARK(BM_session_memory)->Args({1000, 0})->Args({1000, 1})
 	->Iterations(1)->Unit(benchmark::kMillisecond);
+
+void BM_half_open_attack(benchmark::State &state)
+{
+	const uint32_t n = (uint32_t)state.range(0);
+
+	for (auto _ : state) {
+		bench_net net;
+		unsigned char d[ATTACK_DGRAM_MAX];
+		xtel_dtls_server_stats st;
+		uint64_t now = xtel_mono_ns();
+
+		// Warm up OpenSSL's lazily built tables before measuring.
+		xtel_dtls_client_free(net.connect(peer_addr(100000)));
+		size_t before = mallinfo2().uordblks;
+
+		// One source address each: 198.18.2.0 and up, port 4000.
+		std::vector<sockaddr_in> addrs(n);
+		for (uint32_t i = 0; i < n; i++) {
+			addrs[i] = peer_addr(0);
+			addrs[i].sin_addr.s_addr = htonl(0xc6120200u + i);
+			addrs[i].sin_port = htons(4000);
+			net.half_open(addrs[i]);
+		}
+		size_t opened = mallinfo2().uordblks;
+
+		for (uint32_t i = 0; i < n; i++)
+			for (unsigned int k = 0; k < ATTACK_DGRAMS; k++)
+				xtel_dtls_server_input(net.srv,
+					(const sockaddr *)&addrs[i],
+					sizeof(addrs[i]), d, attack_dgram(d, k),
+					now);
+		size_t attacked = mallinfo2().uordblks;
+
+		if (xtel_dtls_server_half_open(net.srv) != n)
+			state.SkipWithError("half-open handshakes missing");
+		xtel_dtls_server_get_stats(net.srv, &st);
+		state.counters["bytes_idle"] =
+			((double)opened - (double)before) / n;
+		state.counters["bytes_attacked"] =
+			((double)attacked - (double)before) / n;
+		state.counters["bytes_added"] =
+			((double)attacked - (double)opened) / n;
+		state.counters["estimate"] = (double)st.half_open_bytes / n;
+	}
+}
+BENCHMARK(BM_half_open_attack)->Arg(256)->Iterations(1)
+	->Unit(benchmark::kMillisecond);
 
 /*
  * Removes the certificate directory and everything in it (gen.sh writes a

@@ -1,146 +1,42 @@
 // SPDX-License-Identifier: MIT
 /*
- * loadgen's command line: getopt_long over the flags listed in usage_text,
- * one strict number parser per kind of value, then the checks that involve
- * several flags at once (--ramp excludes --rate, probabilities sum to <= 1,
- * ...). Nothing here opens sockets or files: the certificates and the target
- * are checked by the modules that use them, with their own exit codes.
+ * loadgen's command line: the option table (common/options.h) with each
+ * option's range, error text and --help lines, the value parsers of its own
+ * kinds (target, ramp, flood range), then the checks that involve several
+ * options at once (--ramp excludes --rate, probabilities sum to <= 1, ...).
+ * Nothing here opens sockets or files: the certificates and the target are
+ * checked by the modules that use them, with their own exit codes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "cli.h"
+#include "common/options.h"
 #include "common/parse.h"
 
 #ifndef XTEL_VERSION
 #define XTEL_VERSION "0.1.0"
 #endif
 
-static const char usage_text[] =
-"usage: loadgen --target ADDR:PORT [options]\n"
-"\n"
-"Simulates many XTel telemetry clients (DTLS or plain UDP), each with its own\n"
-"UDP socket, sending INIT, paced DATA (+HEARTBEAT) and BYE; optionally injects\n"
-"loss/duplication/reordering and floods unauthenticated DTLS ClientHellos.\n"
-"\n"
-"target and load:\n"
-"  --target ADDR:PORT     198.18.0.1:7700 or [2001:2::1]:7700 (required)\n"
-"  --clients N            simulated clients, 1..60000 (0 only with\n"
-"                         --flood-handshakes; default 1)\n"
-"  --threads T            sender threads, 1..64 and <= clients (default 1)\n"
-"  --first-id N           client ids N..N+clients-1, 0..2^32-clients (default 1)\n"
-"  --rate PPS             total DATA rate, 0..10000000, 0 = as fast as\n"
-"                         possible (default 1000)\n"
-"  --ramp R1,R2,...       step through rates (1..64 steps, each 0 < R <= 1e7)\n"
-"  --step S               ... S seconds each, 0.1..3600 (default 5); --ramp excludes\n"
-"                         --rate and --duration\n"
-"  --duration S           seconds of DATA, 0.001..86400\n"
-"  --count N              DATA datagrams per client, 1..1e12\n"
-"                         (neither --duration nor --count: --duration 10)\n"
-"  --batch N              datagrams per sendmmsg call, 1..256 (default 64)\n"
-"\n"
-"protocol:\n"
-"  --mode dtls|plain      default dtls\n"
-"  --certs DIR            ca.crt, client-<id>.crt, client-<id>.key (dtls mode)\n"
-"  --handshake-timeout S  per-client handshake limit, 0.1..600 (default 10)\n"
-"  --payload TEMPLATE     key=value;... with placeholders {seq} {client}\n"
-"                         {rand:LO:HI} {randf:LO:HI} {elapsed_ms}\n"
-"  --payload-size B       generated metrics of exactly B bytes, 0 or 3..1200\n"
-"                         (default: --payload 'temp={randf:15:30};load={rand:0:100}')\n"
-"  --heartbeat S          HEARTBEAT after S idle seconds, 0 (off, default)\n"
-"                         or 0.01..3600\n"
-"\n"
-"fault injection (DATA only, deterministic for a seed):\n"
-"  --seed N               0..2^64-1 (default 1)\n"
-"  --loss P               skip a DATA datagram (its seq is used), 0..1\n"
-"  --dup P                send a DATA datagram twice, 0..1\n"
-"  --reorder P            hold a DATA datagram back, 0..1 (loss+dup+reorder <= 1)\n"
-"  --reorder-depth D      ... and send it D datagrams later, 1..10000 (default 3)\n"
-"\n"
-"handshake flood:\n"
-"  --flood-handshakes PPS ClientHellos without cookie, 1..1000000 per second\n"
-"  --flood-src CIDR       source range (default 198.18.1.0/24 or\n"
-"                         2001:2:0:1::/64, by the target's family)\n"
-"\n"
-"output:\n"
-"  --quiet                no progress lines on stderr\n"
-"  --report-json FILE     write the final report as JSON\n"
-"  --help, --version\n"
-"\n"
-"exit codes:\n"
-"  0 run completed (also when stopped by SIGINT/SIGTERM)\n"
-"  1 unexpected system error, or the report could not be written\n"
-"  2 invalid flag or flag value\n"
-"  3 target unreachable (no route, ICMP port unreachable/refused)\n"
-"  4 DTLS handshake failed or timed out\n"
-"  5 certificate or key missing, unreadable or not matching\n";
-
-void xtel_lg_cli_usage(FILE *out)
-{
-	fputs(usage_text, out);
-}
-
-enum opt_id {
-	OPT_TARGET = 256, OPT_CLIENTS, OPT_THREADS, OPT_FIRST_ID, OPT_RATE,
-	OPT_RAMP, OPT_STEP, OPT_DURATION, OPT_COUNT, OPT_BATCH, OPT_MODE,
-	OPT_CERTS, OPT_HS_TIMEOUT, OPT_PAYLOAD, OPT_PAYLOAD_SIZE,
-	OPT_HEARTBEAT, OPT_SEED, OPT_LOSS, OPT_DUP, OPT_REORDER,
-	OPT_REORDER_DEPTH, OPT_FLOOD, OPT_FLOOD_SRC, OPT_QUIET,
-	OPT_REPORT_JSON, OPT_HELP, OPT_VERSION,
+/* Table order is --help order. */
+enum lg_opt {
+	LG_OPT_TARGET, LG_OPT_CLIENTS, LG_OPT_THREADS, LG_OPT_FIRST_ID,
+	LG_OPT_RATE, LG_OPT_RAMP, LG_OPT_STEP, LG_OPT_DURATION, LG_OPT_COUNT,
+	LG_OPT_BATCH, LG_OPT_MODE, LG_OPT_CERTS, LG_OPT_HS_TIMEOUT,
+	LG_OPT_PAYLOAD, LG_OPT_PAYLOAD_SIZE, LG_OPT_HEARTBEAT, LG_OPT_SEED,
+	LG_OPT_LOSS, LG_OPT_DUP, LG_OPT_REORDER, LG_OPT_REORDER_DEPTH,
+	LG_OPT_FLOOD, LG_OPT_FLOOD_SRC, LG_OPT_QUIET, LG_OPT_REPORT_JSON,
+	LG_OPT_HELP, LG_OPT_VERSION,
+	LG_N_OPTS,
 };
 
-static const struct option long_opts[] = {
-	{ "target", required_argument, NULL, OPT_TARGET },
-	{ "clients", required_argument, NULL, OPT_CLIENTS },
-	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "first-id", required_argument, NULL, OPT_FIRST_ID },
-	{ "rate", required_argument, NULL, OPT_RATE },
-	{ "ramp", required_argument, NULL, OPT_RAMP },
-	{ "step", required_argument, NULL, OPT_STEP },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "batch", required_argument, NULL, OPT_BATCH },
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ "certs", required_argument, NULL, OPT_CERTS },
-	{ "handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT },
-	{ "payload", required_argument, NULL, OPT_PAYLOAD },
-	{ "payload-size", required_argument, NULL, OPT_PAYLOAD_SIZE },
-	{ "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "loss", required_argument, NULL, OPT_LOSS },
-	{ "dup", required_argument, NULL, OPT_DUP },
-	{ "reorder", required_argument, NULL, OPT_REORDER },
-	{ "reorder-depth", required_argument, NULL, OPT_REORDER_DEPTH },
-	{ "flood-handshakes", required_argument, NULL, OPT_FLOOD },
-	{ "flood-src", required_argument, NULL, OPT_FLOOD_SRC },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "report-json", required_argument, NULL, OPT_REPORT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ NULL, 0, NULL, 0 },
+static const char *const mode_names[] = {
+	[XTEL_LG_MODE_DTLS] = "dtls",
+	[XTEL_LG_MODE_PLAIN] = "plain",
+	NULL,
 };
-
-/* The message is xtel_bad_value's, worded as the collector's. */
-static int bad(const char *flag, const char *val, const char *range)
-{
-	return xtel_bad_value(flag, val, range);
-}
-
-static int parse_u64(const char *flag, const char *s, uint64_t lo,
-		     uint64_t hi, const char *range, uint64_t *out)
-{
-	return xtel_flag_u64(flag, s, lo, hi, range, out);
-}
-
-static int parse_double(const char *flag, const char *s, double lo, double hi,
-			const char *range, double *out)
-{
-	return xtel_flag_double(flag, s, lo, hi, range, out);
-}
 
 int xtel_lg_parse_addr_port(const char *s, struct sockaddr_storage *ss,
 			    socklen_t *len)
@@ -226,31 +122,206 @@ static int parse_cidr(const char *s, struct sockaddr_storage *ss,
 	return 0;
 }
 
-static int parse_ramp(const char *s, struct xtel_lg_config *cfg)
+static int parse_ramp(const struct xtel_opt *o, const char *s, void *arg)
 {
-	static const char range[] =
-		"comma-separated rates, 1..64 of them, each 0 < R <= 10000000";
+	struct xtel_lg_config *cfg = arg;
 	char buf[1024], *save = NULL, *tok;
 	uint32_t n = 0;
 
 	if (strlen(s) >= sizeof(buf))
-		return bad("ramp", s, range);
+		return xtel_bad_value(o->name, s, o->valid);
 	strcpy(buf, s);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		double r;
 
 		if (n == XTEL_LG_MAX_RAMP_STEPS)
-			return bad("ramp", s, range);
+			return xtel_bad_value(o->name, s, o->valid);
 		if (xtel_parse_double(tok, 0, 1e7, &r) || r <= 0)
-			return bad("ramp", s, range);
+			return xtel_bad_value(o->name, s, o->valid);
 		cfg->rates[n++] = r;
 	}
 	/* strtok_r skips empty fields: ",," or a trailing comma is an error. */
 	if (n == 0 || strstr(s, ",,") || s[0] == ',' || s[strlen(s) - 1] == ',')
-		return bad("ramp", s, range);
+		return xtel_bad_value(o->name, s, o->valid);
 	cfg->n_rates = n;
+	cfg->ramp = true;
 	return 0;
+}
+
+static int parse_target(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_lg_config *cfg = arg;
+
+	if (strlen(val) >= sizeof(cfg->target_str) ||
+	    xtel_lg_parse_addr_port(val, &cfg->target, &cfg->target_len))
+		return xtel_bad_value(o->name, val, o->valid);
+	strcpy(cfg->target_str, val);
+	return 0;
+}
+
+static int parse_flood_src(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_lg_config *cfg = arg;
+
+	if (parse_cidr(val, &cfg->flood_net, &cfg->flood_prefix))
+		return xtel_bad_value(o->name, val, o->valid);
+	cfg->flood_src_given = true;
+	return 0;
+}
+
+static void print_version(FILE *out)
+{
+	fprintf(out, "loadgen (xtel) %s\n", XTEL_VERSION);
+}
+
+#define CFG struct xtel_lg_config
+#define PROBABILITY "a probability 0..1, e.g. 0.05"
+
+static const struct xtel_opt lg_opt[LG_N_OPTS] = {
+	[LG_OPT_TARGET] = { .name = "target", .metavar = "ADDR:PORT",
+		.section = "target and load:",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_target,
+		.valid = "IPv4:PORT or [IPv6]:PORT with PORT 1..65535, e.g. 198.18.0.1:7700 or [2001:2::1]:7700",
+		.help = "198.18.0.1:7700 or [2001:2::1]:7700 (required)" },
+	[LG_OPT_CLIENTS] = { .name = "clients", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, clients, 0, XTEL_LG_MAX_CLIENTS),
+		.valid = "an integer 1..60000, or 0 with --flood-handshakes",
+		.help = "simulated clients, 1..60000 (0 only with\n"
+			"--flood-handshakes; default 1)" },
+	[LG_OPT_THREADS] = { .name = "threads", .metavar = "T",
+		XTEL_OPT_UINT_AT(CFG, threads, 1, XTEL_LG_MAX_THREADS),
+		.valid = "an integer 1..64",
+		.help = "sender threads, 1..64 and <= clients (default 1)" },
+	[LG_OPT_FIRST_ID] = { .name = "first-id", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, first_id, 0, UINT32_MAX),
+		.valid = "an integer 0..4294967295, and first+clients-1 <= 4294967295",
+		.help = "client ids N..N+clients-1, 0..2^32-clients (default 1)" },
+	[LG_OPT_RATE] = { .name = "rate", .metavar = "PPS",
+		XTEL_OPT_DOUBLE_AT(CFG, rates[0], 0, 1e7),
+		.valid = "packets per second 0..10000000, 0 = as fast as possible",
+		.help = "total DATA rate, 0..10000000, 0 = as fast as\n"
+			"possible (default 1000)" },
+	[LG_OPT_RAMP] = { .name = "ramp", .metavar = "R1,R2,...",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_ramp,
+		.valid = "comma-separated rates, 1..64 of them, each 0 < R <= 10000000",
+		.help = "step through rates (1..64 steps, each 0 < R <= 1e7)" },
+	[LG_OPT_STEP] = { .name = "step", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, step_s, 0.1, 3600),
+		.valid = "seconds 0.1..3600",
+		.help = "... S seconds each, 0.1..3600 (default 5); --ramp excludes\n"
+			"--rate and --duration" },
+	[LG_OPT_DURATION] = { .name = "duration", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, duration_s, 0.001, 86400),
+		.valid = "seconds 0.001..86400",
+		.help = "seconds of DATA, 0.001..86400" },
+	[LG_OPT_COUNT] = { .name = "count", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, count, 1, 1000000000000ull),
+		.valid = "an integer 1..1000000000000",
+		.help = "DATA datagrams per client, 1..1e12\n"
+			"(neither --duration nor --count: --duration 10)" },
+	[LG_OPT_BATCH] = { .name = "batch", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, batch, 1, XTEL_LG_MAX_BATCH),
+		.valid = "an integer 1..256",
+		.help = "datagrams per sendmmsg call, 1..256 (default 64)" },
+
+	[LG_OPT_MODE] = { .name = "mode", .metavar = "dtls|plain",
+		.section = "protocol:",
+		XTEL_OPT_CHOICE_AT(CFG, mode, mode_names), .valid = "dtls or plain",
+		.help = "default dtls" },
+	[LG_OPT_CERTS] = { .name = "certs", .metavar = "DIR",
+		XTEL_OPT_STRING_AT(CFG, certs_dir), .lo = 1,
+		.valid = "a directory path",
+		.help = "ca.crt, client-<id>.crt, client-<id>.key (dtls mode)" },
+	[LG_OPT_HS_TIMEOUT] = { .name = "handshake-timeout", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, handshake_timeout_s, 0.1, 600),
+		.valid = "seconds 0.1..600",
+		.help = "per-client handshake limit, 0.1..600 (default 10)" },
+	[LG_OPT_PAYLOAD] = { .name = "payload", .metavar = "TEMPLATE",
+		XTEL_OPT_STRING_AT(CFG, payload_template),
+		.help = "key=value;... with placeholders {seq} {client}\n"
+			"{rand:LO:HI} {randf:LO:HI} {elapsed_ms}" },
+	[LG_OPT_PAYLOAD_SIZE] = { .name = "payload-size", .metavar = "B",
+		XTEL_OPT_UINT_AT(CFG, payload_size, 3, 1200),
+		.check = XTEL_OPT_OR_ZERO, .valid = "bytes: 0 or 3..1200",
+		.valid_extra = "bytes: 0 or 3..1200; the shortest metric 'a=1' is 3 bytes",
+		.help = "generated metrics of exactly B bytes, 0 or 3..1200\n"
+			"(default: --payload 'temp={randf:15:30};load={rand:0:100}')" },
+	[LG_OPT_HEARTBEAT] = { .name = "heartbeat", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, heartbeat_s, 0.01, 3600),
+		.check = XTEL_OPT_OR_ZERO, .valid = "seconds: 0 (off) or 0.01..3600",
+		.help = "HEARTBEAT after S idle seconds, 0 (off, default)\n"
+			"or 0.01..3600" },
+
+	[LG_OPT_SEED] = { .name = "seed", .metavar = "N",
+		.section = "fault injection (DATA only, deterministic for a seed):",
+		XTEL_OPT_UINT_AT(CFG, seed, 0, UINT64_MAX),
+		.valid = "an integer 0..18446744073709551615",
+		.help = "0..2^64-1 (default 1)" },
+	[LG_OPT_LOSS] = { .name = "loss", .metavar = "P",
+		XTEL_OPT_DOUBLE_AT(CFG, loss, 0, 1), .valid = PROBABILITY,
+		.help = "skip a DATA datagram (its seq is used), 0..1" },
+	[LG_OPT_DUP] = { .name = "dup", .metavar = "P",
+		XTEL_OPT_DOUBLE_AT(CFG, dup, 0, 1), .valid = PROBABILITY,
+		.help = "send a DATA datagram twice, 0..1" },
+	[LG_OPT_REORDER] = { .name = "reorder", .metavar = "P",
+		XTEL_OPT_DOUBLE_AT(CFG, reorder, 0, 1), .valid = PROBABILITY,
+		.help = "hold a DATA datagram back, 0..1 (loss+dup+reorder <= 1)" },
+	[LG_OPT_REORDER_DEPTH] = { .name = "reorder-depth", .metavar = "D",
+		XTEL_OPT_UINT_AT(CFG, reorder_depth, 1, XTEL_LG_MAX_REORDER_DEPTH),
+		.valid = "an integer 1..10000",
+		.help = "... and send it D datagrams later, 1..10000 (default 3)" },
+
+	[LG_OPT_FLOOD] = { .name = "flood-handshakes", .metavar = "PPS",
+		.section = "handshake flood:",
+		XTEL_OPT_DOUBLE_AT(CFG, flood_pps, 1, 1e6),
+		.valid = "ClientHellos per second 1..1000000",
+		.help = "ClientHellos without cookie, 1..1000000 per second" },
+	[LG_OPT_FLOOD_SRC] = { .name = "flood-src", .metavar = "CIDR",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_flood_src,
+		.valid = "IPv4 CIDR /8../32 or IPv6 CIDR /64../128 with host bits zero, e.g. 198.18.1.0/24",
+		.help = "source range (default 198.18.1.0/24 or\n"
+			"2001:2:0:1::/64, by the target's family)" },
+
+	[LG_OPT_QUIET] = { .name = "quiet", .section = "output:",
+		XTEL_OPT_FLAG_AT(CFG, quiet),
+		.help = "no progress lines on stderr" },
+	[LG_OPT_REPORT_JSON] = { .name = "report-json", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, report_json), .lo = 1,
+		.valid = "a file path",
+		.help = "write the final report as JSON" },
+	[LG_OPT_HELP] = { .name = "help", .short_name = 'h',
+		.type = XTEL_OPT_EXIT, .print = xtel_lg_cli_usage,
+		.label = "--help, --version", .help = "" },
+	/* Listed with --help. */
+	[LG_OPT_VERSION] = { .name = "version",
+		.type = XTEL_OPT_EXIT, .print = print_version },
+};
+
+static const struct xtel_opts lg_opts = {
+	.opt = lg_opt,
+	.n = LG_N_OPTS,
+	.usage =
+"usage: loadgen --target ADDR:PORT [options]\n"
+"\n"
+"Simulates many XTel telemetry clients (DTLS or plain UDP), each with its own\n"
+"UDP socket, sending INIT, paced DATA (+HEARTBEAT) and BYE; optionally injects\n"
+"loss/duplication/reordering and floods unauthenticated DTLS ClientHellos.\n",
+	.epilogue =
+"\n"
+"exit codes:\n"
+"  0 run completed (also when stopped by SIGINT/SIGTERM)\n"
+"  1 unexpected system error, or the report could not be written\n"
+"  2 invalid flag or flag value\n"
+"  3 target unreachable (no route, ICMP port unreachable/refused)\n"
+"  4 DTLS handshake failed or timed out\n"
+"  5 certificate or key missing, unreadable or not matching\n",
+	.blank_before_section = true,
+};
+
+void xtel_lg_cli_usage(FILE *out)
+{
+	xtel_opts_help(&lg_opts, out);
 }
 
 static void set_defaults(struct xtel_lg_config *cfg)
@@ -269,167 +340,30 @@ static void set_defaults(struct xtel_lg_config *cfg)
 	cfg->batch = 64;
 }
 
-static int parse_one(int opt, const char *arg, struct xtel_lg_config *cfg,
-		     bool *seen)
-{
-	uint64_t u;
-	int ret = 0;
-
-	switch (opt) {
-	case OPT_TARGET:
-		if (strlen(arg) >= sizeof(cfg->target_str) ||
-		    xtel_lg_parse_addr_port(arg, &cfg->target, &cfg->target_len))
-			return bad("target", arg,
-				   "IPv4:PORT or [IPv6]:PORT with PORT 1..65535, e.g. 198.18.0.1:7700 or [2001:2::1]:7700");
-		strcpy(cfg->target_str, arg);
-		break;
-	case OPT_CLIENTS:
-		ret = parse_u64("clients", arg, 0, XTEL_LG_MAX_CLIENTS,
-				"an integer 1..60000, or 0 with --flood-handshakes", &u);
-		cfg->clients = (uint32_t)u;
-		break;
-	case OPT_THREADS:
-		ret = parse_u64("threads", arg, 1, XTEL_LG_MAX_THREADS,
-				"an integer 1..64", &u);
-		cfg->threads = (uint32_t)u;
-		break;
-	case OPT_FIRST_ID:
-		ret = parse_u64("first-id", arg, 0, UINT32_MAX,
-				"an integer 0..4294967295, and first+clients-1 <= 4294967295", &u);
-		cfg->first_id = (uint32_t)u;
-		break;
-	case OPT_RATE:
-		ret = parse_double("rate", arg, 0, 1e7,
-				   "packets per second 0..10000000, 0 = as fast as possible",
-				   &cfg->rates[0]);
-		break;
-	case OPT_RAMP:
-		ret = parse_ramp(arg, cfg);
-		cfg->ramp = true;
-		break;
-	case OPT_STEP:
-		ret = parse_double("step", arg, 0.1, 3600,
-				   "seconds 0.1..3600", &cfg->step_s);
-		break;
-	case OPT_DURATION:
-		ret = parse_double("duration", arg, 0.001, 86400,
-				   "seconds 0.001..86400", &cfg->duration_s);
-		break;
-	case OPT_COUNT:
-		ret = parse_u64("count", arg, 1, 1000000000000ull,
-				"an integer 1..1000000000000", &cfg->count);
-		break;
-	case OPT_BATCH:
-		ret = parse_u64("batch", arg, 1, XTEL_LG_MAX_BATCH,
-				"an integer 1..256", &u);
-		cfg->batch = (uint32_t)u;
-		break;
-	case OPT_MODE:
-		if (!strcmp(arg, "dtls"))
-			cfg->mode = XTEL_LG_MODE_DTLS;
-		else if (!strcmp(arg, "plain"))
-			cfg->mode = XTEL_LG_MODE_PLAIN;
-		else
-			return bad("mode", arg, "dtls or plain");
-		break;
-	case OPT_CERTS:
-		if (!*arg)
-			return bad("certs", arg, "a directory path");
-		cfg->certs_dir = arg;
-		break;
-	case OPT_HS_TIMEOUT:
-		ret = parse_double("handshake-timeout", arg, 0.1, 600,
-				   "seconds 0.1..600", &cfg->handshake_timeout_s);
-		break;
-	case OPT_PAYLOAD:
-		cfg->payload_template = arg;
-		break;
-	case OPT_PAYLOAD_SIZE:
-		ret = parse_u64("payload-size", arg, 0, 1200,
-				"bytes: 0 or 3..1200", &u);
-		if (!ret && (u == 1 || u == 2))
-			return bad("payload-size", arg, "bytes: 0 or 3..1200; the shortest metric 'a=1' is 3 bytes");
-		cfg->payload_size = (uint32_t)u;
-		break;
-	case OPT_HEARTBEAT:
-		ret = parse_double("heartbeat", arg, 0, 3600,
-				   "seconds: 0 (off) or 0.01..3600", &cfg->heartbeat_s);
-		if (!ret && cfg->heartbeat_s > 0 && cfg->heartbeat_s < 0.01)
-			return bad("heartbeat", arg, "seconds: 0 (off) or 0.01..3600");
-		break;
-	case OPT_SEED:
-		ret = parse_u64("seed", arg, 0, UINT64_MAX,
-				"an integer 0..18446744073709551615", &cfg->seed);
-		break;
-	case OPT_LOSS:
-		ret = parse_double("loss", arg, 0, 1,
-				   "a probability 0..1, e.g. 0.05", &cfg->loss);
-		break;
-	case OPT_DUP:
-		ret = parse_double("dup", arg, 0, 1,
-				   "a probability 0..1, e.g. 0.05", &cfg->dup);
-		break;
-	case OPT_REORDER:
-		ret = parse_double("reorder", arg, 0, 1,
-				   "a probability 0..1, e.g. 0.05", &cfg->reorder);
-		break;
-	case OPT_REORDER_DEPTH:
-		ret = parse_u64("reorder-depth", arg, 1,
-				XTEL_LG_MAX_REORDER_DEPTH,
-				"an integer 1..10000", &u);
-		cfg->reorder_depth = (uint32_t)u;
-		break;
-	case OPT_FLOOD:
-		ret = parse_double("flood-handshakes", arg, 1, 1e6,
-				   "ClientHellos per second 1..1000000", &cfg->flood_pps);
-		break;
-	case OPT_FLOOD_SRC:
-		if (parse_cidr(arg, &cfg->flood_net, &cfg->flood_prefix))
-			return bad("flood-src", arg,
-				   "IPv4 CIDR /8../32 or IPv6 CIDR /64../128 with host bits zero, e.g. 198.18.1.0/24");
-		cfg->flood_src_given = true;
-		break;
-	case OPT_QUIET:
-		cfg->quiet = true;
-		break;
-	case OPT_REPORT_JSON:
-		if (!*arg)
-			return bad("report-json", arg, "a file path");
-		cfg->report_json = arg;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (!ret)
-		seen[opt - OPT_TARGET] = true;
-	return ret;
-}
-
 static int conflict(const char *a, const char *b)
 {
 	pr_err("%s and %s cannot be used together", a, b);
 	return -EINVAL;
 }
 
-/* Checks that involve more than one flag. */
-static int check_combination(struct xtel_lg_config *cfg, const bool *seen)
+/* Checks that involve more than one option, after the table parse. */
+static int check_combination(struct xtel_lg_config *cfg,
+			     const unsigned int *seen)
 {
 	char val[16], range[64];
 
-#define SEEN(o) seen[(o) - OPT_TARGET]
-	if (!SEEN(OPT_TARGET)) {
+#define SEEN(o) (seen[LG_OPT_##o] != 0)
+	if (!SEEN(TARGET)) {
 		pr_err("--target ADDR:PORT is required (try --help)");
 		return -EINVAL;
 	}
-	if (cfg->clients == 0 && !SEEN(OPT_FLOOD)) {
-		return bad("clients", "0",
-			   "an integer 1..60000, or 0 with --flood-handshakes");
-	}
+	if (cfg->clients == 0 && !SEEN(FLOOD))
+		return xtel_bad_value("clients", "0", lg_opt[LG_OPT_CLIENTS].valid);
 	if (cfg->clients > 0 && cfg->threads > cfg->clients) {
 		snprintf(val, sizeof(val), "%u", cfg->threads);
 		snprintf(range, sizeof(range),
 			 "1..%u, at most one thread per client", cfg->clients);
-		return bad("threads", val, range);
+		return xtel_bad_value("threads", val, range);
 	}
 	if (cfg->clients > 0 &&
 	    (uint64_t)cfg->first_id + cfg->clients - 1 > UINT32_MAX) {
@@ -437,28 +371,28 @@ static int check_combination(struct xtel_lg_config *cfg, const bool *seen)
 		snprintf(range, sizeof(range), "0..%llu for %u clients",
 			 (unsigned long long)UINT32_MAX - cfg->clients + 1,
 			 cfg->clients);
-		return bad("first-id", val, range);
+		return xtel_bad_value("first-id", val, range);
 	}
-	if (SEEN(OPT_RAMP) && SEEN(OPT_RATE))
+	if (SEEN(RAMP) && SEEN(RATE))
 		return conflict("--ramp", "--rate");
-	if (SEEN(OPT_RAMP) && SEEN(OPT_DURATION))
+	if (SEEN(RAMP) && SEEN(DURATION))
 		return conflict("--ramp", "--duration (a ramp lasts steps x --step)");
-	if (SEEN(OPT_STEP) && !SEEN(OPT_RAMP)) {
+	if (SEEN(STEP) && !SEEN(RAMP)) {
 		pr_err("--step needs --ramp");
 		return -EINVAL;
 	}
-	if (SEEN(OPT_PAYLOAD) && SEEN(OPT_PAYLOAD_SIZE))
+	if (SEEN(PAYLOAD) && SEEN(PAYLOAD_SIZE))
 		return conflict("--payload", "--payload-size");
 	if (cfg->loss + cfg->dup + cfg->reorder > 1.0 + 1e-12) {
 		pr_err("--loss + --dup + --reorder = %g: expected a sum of at most 1",
 			cfg->loss + cfg->dup + cfg->reorder);
 		return -EINVAL;
 	}
-	if (SEEN(OPT_REORDER_DEPTH) && !SEEN(OPT_REORDER)) {
+	if (SEEN(REORDER_DEPTH) && !SEEN(REORDER)) {
 		pr_err("--reorder-depth needs --reorder P");
 		return -EINVAL;
 	}
-	if (SEEN(OPT_FLOOD_SRC) && !SEEN(OPT_FLOOD)) {
+	if (SEEN(FLOOD_SRC) && !SEEN(FLOOD)) {
 		pr_err("--flood-src needs --flood-handshakes PPS");
 		return -EINVAL;
 	}
@@ -469,14 +403,14 @@ static int check_combination(struct xtel_lg_config *cfg, const bool *seen)
 	}
 	if (cfg->ramp) {
 		cfg->duration_s = cfg->n_rates * cfg->step_s;
-	} else if (!SEEN(OPT_DURATION) && !SEEN(OPT_COUNT)) {
+	} else if (!SEEN(DURATION) && !SEEN(COUNT)) {
 		cfg->duration_s = 10;
 	}
 	if (cfg->clients == 0 && cfg->duration_s == 0) {
 		pr_err("--count needs --clients >= 1; bound a flood-only run with --duration S");
 		return -EINVAL;
 	}
-	if (SEEN(OPT_FLOOD)) {
+	if (SEEN(FLOOD)) {
 		int fam = cfg->target.ss_family;
 
 		if (!cfg->flood_src_given) {
@@ -497,39 +431,14 @@ static int check_combination(struct xtel_lg_config *cfg, const bool *seen)
 enum xtel_lg_cli_result xtel_lg_cli_parse(int argc, char **argv,
 					  struct xtel_lg_config *cfg)
 {
-	bool seen[OPT_VERSION - OPT_TARGET + 1] = { false };
-	int opt;
+	unsigned int seen[LG_N_OPTS];
+	int ret;
 
 	set_defaults(cfg);
-	opterr = 0;	/* our own messages, naming the flag */
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		if (opt == 'h' || opt == OPT_HELP) {
-			xtel_lg_cli_usage(stdout);
-			return XTEL_LG_CLI_EXIT_OK;
-		}
-		if (opt == OPT_VERSION) {
-			printf("loadgen (xtel) %s\n", XTEL_VERSION);
-			return XTEL_LG_CLI_EXIT_OK;
-		}
-		if (opt == '?' || opt == ':') {
-			const char *a = argv[optind - 1];
-
-			if (optopt && optopt >= OPT_TARGET)
-				pr_err("%s needs a value (try --help)", a);
-			else
-				pr_err("unknown option '%s' (try --help)", a);
-			return XTEL_LG_CLI_BAD;
-		}
-		if (parse_one(opt, optarg, cfg, seen))
-			return XTEL_LG_CLI_BAD;
-	}
-	if (optind < argc) {
-		pr_err("unexpected argument '%s' (try --help)",
-			argv[optind]);
-		return XTEL_LG_CLI_BAD;
-	}
-	if (check_combination(cfg, seen))
+	ret = xtel_opts_parse(&lg_opts, argc, argv, cfg, seen);
+	if (ret == XTEL_OPTS_EXIT)
+		return XTEL_LG_CLI_EXIT_OK;
+	if (ret || check_combination(cfg, seen))
 		return XTEL_LG_CLI_BAD;
 	return XTEL_LG_CLI_RUN;
 }

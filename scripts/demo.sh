@@ -5,7 +5,9 @@
 # namespace testbed (scripts/testbed.sh), runs the collector with its XDP
 # pre-filter on veth-col in DTLS mode, and drives it with DTLS clients from
 # the load generator, which injects a known amount of loss, duplication and
-# reordering. The collector's live table shows every second; at the end the
+# reordering. The collector's live table shows every second; its query API
+# and Prometheus /metrics answer on 127.0.0.1:9477 inside the collector
+# namespace, and the demo queries both while the clients send. At the end the
 # injected faults are set against what the collector and XDP counted.
 # Everything it creates is removed on exit.
 #
@@ -68,6 +70,7 @@ echo "== collector on $XTEL_COL_IF ($XTEL_COL_IP4, $XTEL_COL_IP6) port 7700, mod
 "${col[@]}" build/userspace/collector/collector --iface "$XTEL_COL_IF" --mode "$mode" \
 	--pin-dir "$XTEL_BPFFS/xtel" --workers 2 --interval 1 --top 5 \
 	--cert "$certs/server.crt" --key "$certs/server.key" --ca "$certs/ca.crt" \
+	--http 127.0.0.1:9477 \
 	--duration $((duration + 60)) --summary-json "$out/summary.json" &
 col_pid=$!
 # Wait until the collector's socket is bound before the clients start.
@@ -81,11 +84,34 @@ echo "== loadgen: $clients $mode clients, $rate datagrams/s for ${duration}s, 1%
 "${gen[@]}" build/loadgen/loadgen --target "$XTEL_COL_IP4:7700" --mode "$mode" \
 	--certs "$certs" --clients "$clients" --threads 2 --rate "$rate" \
 	--duration "$duration" --loss 0.01 --dup 0.005 --reorder 0.01 --seed 7 \
-	--heartbeat 1 --quiet --report-json "$out/loadgen.json" >/dev/null
+	--heartbeat 1 --quiet --report-json "$out/loadgen.json" >/dev/null &
+lg_pid=$!
 
-# The load is over: stop the collector now (it drains, then prints its final
-# summary). Its --duration above is only a safety bound.
+# Halfway through the load, ask the live collector (views refresh every
+# --interval, here 1 s).
+sleep "$((duration / 2)).5"
+api=http://127.0.0.1:9477
+echo
+echo "== query API while the clients send (docs/API.md), inside the collector namespace:"
+echo "   ip netns exec $XTEL_NS_COL curl -s $api/api/v1/totals"
+"${col[@]}" curl -s "$api/api/v1/totals" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+t = d["totals"]
+parts = ["%s %s" % (k, t[k]) for k in ("received", "lost", "duplicates", "reordered")]
+print("   clients %d (live %d), %s, %.0f datagrams/s"
+      % (d["clients"], d["live"], ", ".join(parts), t["pkt_s"]))' || echo "   (no answer)"
+echo "   ip netns exec $XTEL_NS_COL curl -s '$api/api/v1/get?client_id=1&metric=temp'"
+"${col[@]}" curl -s "$api/api/v1/get?client_id=1&metric=temp" | sed 's/^/   /'; echo
+echo "   ip netns exec $XTEL_NS_COL curl -s $api/metrics | grep '^xtel_received_datagrams_total'"
+"${col[@]}" curl -s "$api/metrics" | grep '^xtel_received_datagrams_total' | sed 's/^/   /' || true
+echo
+wait "$lg_pid"
+
+# The load is over: the next view has all of it.
 sleep 1
+# Stop the collector (it drains, then prints its final summary). Its
+# --duration above is only a safety bound.
 kill -TERM "$col_pid"
 wait "$col_pid" || { echo "demo.sh: collector exited with an error" >&2; exit 1; }
 col_pid=

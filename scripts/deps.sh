@@ -11,9 +11,10 @@ pkgs=(
 	clang llvm gcc-multilib
 	libclang-rt-dev
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	liburing-dev libssl-dev openssl libjansson-dev
+	liburing-dev libssl-dev openssl libjansson-dev libmicrohttpd-dev
 	libbenchmark-dev libcmocka-dev
-	iproute2 python3 gnuplot-nox jq procps
+	iproute2 python3 gnuplot-nox jq procps curl
+	prometheus
 )
 
 missing=()
@@ -37,5 +38,18 @@ fi
 
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# prometheus is for the integration tests, which start their own server on
+# loopback: its package must not start a daemon (listening on 0.0.0.0:9090).
+# A policy-rc.d that refuses every start does that; one already there is
+# left alone, ours is removed afterwards.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	own_policy=1
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ $own_policy -eq 1 ]; then rm -f "$policy"; trap - EXIT; fi

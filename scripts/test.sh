@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # Runs the whole XTel test suite: installs packages, builds, runs the unit,
-# bpf and netns tiers plus the benchmark smoke test, then the unit tier again
-# under AddressSanitizer and UndefinedBehaviorSanitizer, then the fuzz tier:
-# every libFuzzer harness of tests/fuzz for a short fixed time (about 90 s
-# in all) in a clang build of its own. Ends with one line
+# bpf, netns and integration tiers plus the benchmark smoke test, then the
+# unit tier again under AddressSanitizer and UndefinedBehaviorSanitizer, then
+# the fuzz tier: every libFuzzer harness of tests/fuzz for a short fixed time
+# (about 90 s in all) in a clang build of its own. Ends with one line
 # "N passed, N failed" counted from meson's test logs.
 #
 # usage: scripts/test.sh [--quick]   (--quick: skip the sanitizer and fuzz builds)
@@ -59,7 +59,7 @@ echo "== build ($build)"
 setup "$build" || exit 1
 ninja -C "$build" || exit 1
 
-suites=(unit bpf netns perf)
+suites=(unit bpf netns integration perf)
 echo "== tests: ${suites[*]}"
 run_suites "$build" "${suites[@]}"
 # meson overwrites testlog.json on every run: keep each run's copy.

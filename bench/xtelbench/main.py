@@ -9,6 +9,7 @@ import shutil
 import signal
 import time
 
+from .api import api_markdown, run_api
 from .config import LEVELS
 from .env import Env, git_commit, loadavg, machine
 from .markdown import markdown
@@ -30,6 +31,8 @@ def parse_args(argv=None):
                     help="also write docs/PERFORMANCE.md and docs/img/*.png")
     ap.add_argument("--no-micro", action="store_true")
     ap.add_argument("--no-e2e", action="store_true")
+    ap.add_argument("--api", action="store_true",
+                    help="also measure the HTTP API (ingest under API load, latency, memory)")
     return ap.parse_args(argv)
 
 
@@ -53,14 +56,19 @@ def main(argv=None):
     log("== XTel bench (%s) -> %s" % (env.level, env.out))
     micro = [] if args.no_micro else run_micro(env)
     rows = [] if args.no_e2e else run_all(env)
+    api = run_api(env) if args.api else None
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
     result = {"meta": meta, "micro": micro, "rows": rows,
               "plots": [n for n, _ in made]}
+    if api:
+        result["api"] = api
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
+    if api:
+        md += api_markdown(api)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:

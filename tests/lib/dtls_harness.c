@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "dtls_harness.h"
 #include "wire/wire.h"
@@ -295,6 +296,32 @@ int add_client(struct net *n, int id)
 	return add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
 }
 
+void half_open(struct net *n, int i)
+{
+	const struct tclient *t = &n->cl[i];
+	unsigned char buf[XTEL_DGRAM_SLOT_SIZE];
+	struct xtel_dtls_client *c;
+	ssize_t len;
+
+	assert_true(i < n->ncl);
+	assert_int_equal(xtel_dtls_client_new(&c, n->cctx, NULL, NULL, 0), 0);
+	assert_int_equal(xtel_dtls_client_start(c, fake_now), 0);
+	for (int step = 0; step < 2; step++) {
+		len = xtel_dtls_client_pop(c, buf, sizeof(buf));
+		assert_true(len > 0);
+		n->nq = 0;
+		assert_int_equal(xtel_dtls_server_input(n->srv, &t->addr.sa,
+			t->addr_len, buf, (size_t)len, fake_now), 0);
+		/* step 0: the HelloVerifyRequest; step 1: our flight */
+		assert_true(n->nq >= 1);
+		if (step == 0)
+			xtel_dtls_client_input(c, n->q[0].data, n->q[0].len,
+					       fake_now);
+	}
+	n->nq = 0;
+	xtel_dtls_client_free(c);
+}
+
 /* Move datagrams until nothing moves. Returns datagrams moved. */
 unsigned int pump(struct net *n)
 {
@@ -422,6 +449,12 @@ void feed(struct net *n, int i, const struct pkt *p)
 		n->cl[i].addr_len, p->data, p->len, fake_now), 0);
 }
 
+void feed_bytes(struct net *n, int i, const void *d, size_t len)
+{
+	assert_int_equal(xtel_dtls_server_input(n->srv, &n->cl[i].addr.sa,
+		n->cl[i].addr_len, d, len, fake_now), 0);
+}
+
 /* Drop every server datagram after the first (the HelloVerifyRequest). */
 int drop_after_hvr(const struct pkt *p, unsigned int nth)
 {
@@ -476,10 +509,7 @@ static int make_certs(const char *src_root)
 
 int dtls_harness_setup(const char *src_root)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	real_base = (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec - fake_now;
+	real_base = xtel_realtime_ns() - fake_now;
 	if (make_certs(src_root) != 0)
 		return 1;
 	xtel_log_set_sink(log_capture, NULL);

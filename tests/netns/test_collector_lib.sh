@@ -29,6 +29,13 @@ check_eq() { # description expected actual
 	if [ "$2" = "$3" ]; then ok "$1 ($3)"; else fail "$1: expected '$2', got '$3'"; fi
 }
 
+# tally FILE: prints a check script's ok/FAIL lines and adds them up.
+tally() {
+	cat "$1"
+	passes=$((passes + $(grep -c '^ok' "$1")))
+	fails=$((fails + $(grep -c '^FAIL' "$1")))
+}
+
 lib_cleanup() {
 	if [ -n "$col_pid" ] && kill -0 "$col_pid" 2>/dev/null; then
 		kill -KILL "$col_pid" 2>/dev/null

@@ -62,7 +62,11 @@ all_reasons = ["truncated", "bad_magic", "bad_version", "unknown_type",
                "dtls_handshake_timeout", "dtls_bad_cookie", "dtls_bad_hello",
                "dtls_half_open_full", "dtls_sessions_full",
                "dtls_unknown_peer", "dtls_bad_record", "dtls_replay",
-               "dtls_malformed", "dtls_half_open_source_full"]
+               "dtls_malformed", "dtls_half_open_source_full",
+               "dtls_oversize", "dtls_restart_other_id", "dtls_cookie_replay",
+               "dtls_hs_msg_too_long", "dtls_hs_msg_seq_ahead",
+               "dtls_hs_epoch1_early", "dtls_hs_epoch1_full",
+               "dtls_hs_record_type", "dtls_hs_plain_alert"]
 check("every drop reason present", sorted(all_reasons), sorted(s["drops"]))
 for r in all_reasons:
     check(f"drops.{r}", reasons.get(r, 0), s["drops"].get(r))

@@ -5,7 +5,10 @@
   reasons HOST PORT   send every decoder reject reason (docs/PROTOCOL.md,
                       section 4) plus an oversize datagram; reason code k is
                       sent k times, oversize 13 times, so each count is
-                      distinct. Prints the expected drop table as JSON.
+                      distinct. Then the oversize boundary: 20 datagrams of
+                      exactly 1944 bytes (the largest a receive buffer holds:
+                      decoded, payload_too_large) and 30 of 1945 (oversize).
+                      Prints the expected drop table as JSON.
   stream HOST PORT FIRST_ID CLIENTS COUNT
                       per client: INIT, DATA 1..COUNT with a fixed pattern of
                       skipped (lost), doubled (duplicate) and swapped
@@ -67,6 +70,14 @@ def reasons(host, port):
             s.sendto(data, (host, port))
             time.sleep(0.0005)
         expect[name] = i
+    for size, count, name in ((1944, 20, "payload_too_large"),
+                              (1945, 30, "oversize")):
+        data = dgram(3, cid, 1, b"x" * (size - 28), plen=1300)
+        assert len(data) == size
+        for _ in range(count):
+            s.sendto(data, (host, port))
+            time.sleep(0.0005)
+        expect[name] += count
     print(json.dumps(expect))
 
 

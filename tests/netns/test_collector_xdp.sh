@@ -50,13 +50,6 @@ if ! in_col "$collector" --mode plain --iface "$XTEL_COL_IF" \
 	echo "FAIL probe run:"; cat "$work/probe.err"; exit 1
 fi
 
-# Merge a python check's ok/FAIL lines into the counts.
-tally() {
-	cat "$1"
-	passes=$((passes + $(grep -c '^ok' "$1")))
-	fails=$((fails + $(grep -c '^FAIL' "$1")))
-}
-
 # bpftool view of a pin dir: {"stats": {index: packets}, "clients": {id: packets}}
 bpf_view() {
 	python3 - "$1" <<'PY'
@@ -301,6 +294,31 @@ PY
 tally "$work/restart.check"
 check "restart: program detached after exit" \
 	bash -c "! ip netns exec $XTEL_NS_COL ip link show $XTEL_COL_IF | grep -q 'xdp'"
+
+# ---- 5b. after SIGKILL the program stays; --detach removes it ----
+# A killed collector cannot detach: the program keeps passing the port's
+# traffic to a closed socket until --detach (docs/COLLECTOR.md, exit codes).
+pins="$XTEL_BPFFS/kill"
+rm -rf "$pins"
+xdp_on() { ip netns exec "$XTEL_NS_COL" ip link show "$XTEL_COL_IF" | grep -q 'xdp'; }
+start_collector kill --mode plain --iface "$XTEL_COL_IF" --pin-dir "$pins" \
+	--workers 1 --quiet || exit 1
+out=$(in_col "$collector" --detach "$XTEL_COL_IF" 2>&1); rc=$?
+check_eq "detach: refused while a collector runs (exit 1)" 1 "$rc"
+check "detach: says a collector drives it" grep -q "another xtel process drives" <<<"$out"
+check "detach: the running collector's program is still attached" xdp_on
+stop_collector KILL
+check "detach: the program stays attached after SIGKILL" xdp_on
+out=$(in_col "$collector" --detach "$XTEL_COL_IF" 2>&1); rc=$?
+check_eq "detach: exit code" 0 "$rc"
+check "detach: says it detached" grep -q "^collector: detached the XDP program from $XTEL_COL_IF" <<<"$out"
+check "detach: no program left" bash -c "! ip netns exec $XTEL_NS_COL ip link show $XTEL_COL_IF | grep -q 'xdp'"
+check "detach: the pinned counters stay" test -e "$pins/xtel_stats"
+out=$(in_col "$collector" --detach "$XTEL_COL_IF" 2>&1); rc=$?
+check_eq "detach again: nothing to do, exit code" 0 "$rc"
+check "detach again: says none is attached" grep -q "no xtel XDP program is attached to $XTEL_COL_IF" <<<"$out"
+out=$(in_col "$collector" --detach xtel-nosuch 2>&1); rc=$?
+check_eq "detach: unknown interface, exit code" 6 "$rc"
 
 # ---- 6. --allow excludes the generator ----
 pins="$XTEL_BPFFS/allow"

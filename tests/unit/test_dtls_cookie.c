@@ -272,6 +272,107 @@ static void test_replayed_hello_keeps_session(void **state)
 	net_free(n);
 }
 
+/* Move the fake clock to the start of the next cookie period. */
+static void align_to_period(uint64_t period)
+{
+	fake_now = (fake_now / period + 1) * period;
+}
+
+/*
+ * A ClientHello whose cookie already started a handshake is a replay:
+ * once that handshake is dead (here closed), a copy sent from the
+ * client's address within the cookie's life (this period or the next)
+ * must not start another one in the client's name. The client itself,
+ * with a new random, still gets in.
+ */
+static void test_cookie_replay(void **state)
+{
+	struct net *n;
+	struct xtel_dtls_server_stats st;
+
+	align_to_period(20 * NS);	/* base_cfg's cookie_period */
+	n = net_create(state, NULL);
+	n->filter = capture_cookie_hello;
+	add_client(n, 1);
+	pump(n);
+	n->filter = NULL;
+	assert_established(n, 0, 1);
+	assert_int_equal(xtel_dtls_client_close(n->cl[0].c), 0);
+	pump(n);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+
+	fake_now += 5 * NS;		/* the same period */
+	feed(n, 0, &captured_hello);
+	assert_int_equal(n->nq, 0);	/* nothing sent to the client */
+	fake_now += 20 * NS;		/* the next one: the cookie still lives */
+	feed(n, 0, &captured_hello);
+	assert_int_equal(n->nq, 0);
+	st = stats(n);
+	assert_int_equal(st.cookie_replay, 2);
+	assert_int_equal(st.handshakes_started, 1);
+	assert_int_equal(st.cookie_bad, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+
+	fake_now += 20 * NS;		/* two periods on: expired */
+	feed(n, 0, &captured_hello);
+	st = stats(n);
+	assert_int_equal(st.cookie_bad, 1);
+	assert_int_equal(st.cookie_replay, 2);
+	n->nq = 0;			/* the HelloVerifyRequest it got */
+
+	/* The client starting over (a new random) is not a replay. */
+	xtel_dtls_client_free(n->cl[0].c);
+	assert_int_equal(xtel_dtls_client_new(&n->cl[0].c, n->cctx,
+					      n->cl[0].id, NULL, 0), 0);
+	assert_int_equal(xtel_dtls_client_start(n->cl[0].c, fake_now), 0);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_int_equal(stats(n).handshakes_started, 2);
+	assert_int_equal(stats(n).cookie_replay, 2);
+	net_free(n);
+}
+
+static void default_cookie_period(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->cookie_period = 0;
+}
+
+static int drop_second_hello(const struct pkt *p, unsigned int nth)
+{
+	return p->to == -1 && nth == 1;
+}
+
+/*
+ * The default cookie period is 10 s, so a cookie lives 10 to 20 s: enough
+ * for a client's retransmissions (1 + 2 + 4 s) and short for a replay. A
+ * ClientHello carrying a cookie issued two periods ago is a bad cookie
+ * (with the former 30 s period it was still good for 30 to 60 s).
+ */
+static void test_cookie_period_default(void **state)
+{
+	struct net *n;
+	struct xtel_dtls_server_stats st;
+
+	align_to_period(10 * NS);
+	n = net_create(state, default_cookie_period);
+	n->filter = drop_second_hello;	/* the hello with the cookie */
+	add_client(n, 1);
+	pump(n);
+	n->filter = NULL;
+	captured_hello = n->last_to_server;
+	assert_int_equal(stats(n).cookie_sent, 1);
+
+	fake_now += 20 * NS;
+	feed(n, 0, &captured_hello);
+	st = stats(n);
+	assert_int_equal(st.cookie_bad, 1);
+	assert_int_equal(st.cookie_sent, 2);
+	assert_int_equal(st.handshakes_started, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	n->nq = 0;
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -280,6 +381,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_cookie_previous_period),
 		cmocka_unit_test(test_cookie_rand_failure),
 		BOTH(test_replayed_hello_keeps_session),
+		cmocka_unit_test(test_cookie_replay),
+		cmocka_unit_test(test_cookie_period_default),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_cookie", tests);

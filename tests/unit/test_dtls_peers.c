@@ -142,6 +142,74 @@ static void test_half_open_per_source(void **state)
 	net_free(n);
 }
 
+/* Slot t at IPv4 address a and port, as AF_INET or IPv4-mapped AF_INET6. */
+static void set_v4(struct tclient *t, const char *a, uint16_t port, bool mapped)
+{
+	memset(&t->addr, 0, sizeof(t->addr));
+	if (!mapped) {
+		t->addr.in.sin_family = AF_INET;
+		t->addr.in.sin_port = htons(port);
+		assert_int_equal(inet_pton(AF_INET, a, &t->addr.in.sin_addr), 1);
+		t->addr_len = sizeof(t->addr.in);
+		return;
+	}
+	t->addr.in6.sin6_family = AF_INET6;
+	t->addr.in6.sin6_port = htons(port);
+	t->addr.in6.sin6_addr.s6_addr[10] = 0xff;	/* ::ffff:a.b.c.d */
+	t->addr.in6.sin6_addr.s6_addr[11] = 0xff;
+	assert_int_equal(inet_pton(AF_INET, a,
+				   &t->addr.in6.sin6_addr.s6_addr[12]), 1);
+	t->addr_len = sizeof(t->addr.in6);
+}
+
+static int hold_flights_to_first_seven(const struct pkt *p, unsigned int nth)
+{
+	(void)nth;
+	return p->to >= 0 && p->to < 7 && p->data[XTEL_DTLS_HDR_LEN] != 3;
+}
+
+/*
+ * A collector bound to [::] sees IPv4 peers as IPv4-mapped IPv6 addresses
+ * (::ffff:a.b.c.d), whose /64 is all zeros: grouped as IPv6 they were one
+ * source, so one IPv4 host's handshakes refused every other IPv4 client.
+ * A mapped address is the IPv4 address it maps, whichever family the
+ * socket reports (a bind to an IPv4 address gives AF_INET peers).
+ */
+static void test_half_open_per_source_mapped(void **state)
+{
+	static const struct { const char *a; bool mapped; } peers[9] = {
+		/* held: 198.18.1.1 through [::] three times, then directly */
+		{ "198.18.1.1", true }, { "198.18.1.1", true },
+		{ "198.18.1.1", true }, { "198.18.1.1", false },
+		/* held: 198.18.2.1 through an IPv4 bind three times */
+		{ "198.18.2.1", false }, { "198.18.2.1", false },
+		{ "198.18.2.1", false },
+		/* other IPv4 hosts, one per bind: they complete */
+		{ "198.18.1.2", true }, { "198.18.2.2", false },
+	};
+	struct net *n = net_create(state, per_source_two);
+	struct xtel_dtls_server_stats st;
+
+	n->filter = hold_flights_to_first_seven;
+	for (int i = 0; i < 9; i++) {
+		add_client(n, i + 1);
+		set_v4(&n->cl[i], peers[i].a, (uint16_t)(41000 + i),
+		       peers[i].mapped);
+		pump(n);
+	}
+	st = stats(n);
+	assert_int_equal(st.cookie_sent, 9);
+	/* two of 198.18.1.1's four, two of 198.18.2.1's three, both others */
+	assert_int_equal(st.handshakes_started, 6);
+	assert_int_equal(st.half_open_source_full, 3);
+	assert_int_equal(st.half_open_full, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 4);
+	assert_established(n, 7, 8);
+	assert_established(n, 8, 9);
+	assert_int_equal(st.handshakes_ok, 2);
+	net_free(n);
+}
+
 /*
  * With the table full, a new handshake replaces the oldest one that has
  * sent nothing but its ClientHello for a second; younger or active ones
@@ -262,6 +330,104 @@ static void test_restart_replaces_after_handshake(void **state)
 	assert_int_equal(n->delivered, 2);
 	assert_int_equal(n->seen[1][3], 1);
 	xtel_dtls_client_free(old);
+	net_free(n);
+}
+
+static void two_sessions(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->max_sessions = 2;
+}
+
+/*
+ * A restart replaces a session, so with max_sessions reached it is not
+ * refused as sessions_full: neither the session it replaces nor an
+ * unfinished earlier restart it supersedes counts against the cap. A new
+ * client still is refused.
+ */
+static void test_restart_full_table(void **state)
+{
+	struct net *n = net_create(state, two_sessions);
+	struct xtel_dtls_client *old[2];
+	struct xtel_dtls_server_stats st;
+
+	add_client(n, 1);
+	add_client(n, 2);
+	pump(n);
+	add_client(n, 3);
+	pump(n);
+	assert_int_equal(stats(n).sessions_full, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+
+	/* Client 1 restarts; its new handshake is held half-open... */
+	old[0] = restart_client(n, 0);
+	n->to_client = 0;
+	n->filter = drop_after_hvr;
+	pump(n);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 1);
+	/* ...and it restarts again before that one finishes. */
+	old[1] = restart_client(n, 0);
+	n->filter = NULL;
+	pump(n);
+	assert_established(n, 0, 1);
+	st = stats(n);
+	assert_int_equal(st.sessions_full, 1);
+	assert_int_equal(st.handshakes_started, 4);
+	assert_int_equal(st.sessions_replaced, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->seen[1][1], 1);
+	xtel_dtls_client_free(old[0]);
+	xtel_dtls_client_free(old[1]);
+	net_free(n);
+}
+
+/*
+ * A handshake from an established session's address and port whose
+ * certificate names another client id does not replace the session: the
+ * restart is refused at the certificate (the client gets an alert),
+ * counted as restart_other_id only, and the session keeps its client id
+ * and its keys.
+ */
+static void test_restart_other_id(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_identity *id2;
+	struct xtel_dtls_client *old;
+	struct xtel_dtls_server_stats st;
+	uint32_t got = 0;
+
+	set_mode(state);
+	add_client(n, 1);
+	pump(n);
+	assert_int_equal(xtel_dtls_identity_load(&id2, cert("client-2.crt"),
+						 cert("client-2.key")), 0);
+	old = n->cl[0].c;
+	assert_int_equal(xtel_dtls_client_new(&n->cl[0].c, n->cctx, id2, NULL,
+					      0), 0);
+	assert_int_equal(xtel_dtls_client_start(n->cl[0].c, fake_now), 0);
+	pump(n);
+	assert_int_equal(xtel_dtls_client_state(n->cl[0].c),
+			 XTEL_DTLS_CLIENT_FAILED);
+	st = stats(n);
+	assert_int_equal(st.restart_other_id, 1);
+	assert_int_equal(st.handshake_failed, 0);
+	assert_int_equal(st.sessions_replaced, 0);
+	assert_int_equal(st.handshakes_started, 2);
+	assert_int_equal(st.handshakes_ok, 1);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[0].addr.sa,
+					       n->cl[0].addr_len, &got), 0);
+	assert_int_equal(got, 1);
+	assert_non_null(strstr(logs.last, "client 2"));
+	/* The old session still delivers client 1's records. */
+	xtel_dtls_client_free(n->cl[0].c);
+	n->cl[0].c = old;
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->seen[1][1], 1);
+	xtel_dtls_identity_free(id2);
 	net_free(n);
 }
 
@@ -416,15 +582,7 @@ static void test_peer_len_storage(void **state)
 	net_free(n);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-
-#ifndef UNDER_ASAN
+#ifndef DTLS_UNDER_ASAN
 static void many_sessions(struct xtel_dtls_server_cfg *cfg)
 {
 	cfg->max_sessions = 2048;
@@ -439,7 +597,7 @@ static void many_sessions(struct xtel_dtls_server_cfg *cfg)
  */
 static void test_session_memory(void **state)
 {
-#ifdef UNDER_ASAN
+#ifdef DTLS_UNDER_ASAN
 	(void)state;
 	mode_exempt = true;
 	skip();
@@ -486,9 +644,12 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_half_open_cap),
 		cmocka_unit_test(test_half_open_per_source),
+		cmocka_unit_test(test_half_open_per_source_mapped),
 		cmocka_unit_test(test_half_open_evicts_silent),
 		BOTH(test_restart_same_port),
 		BOTH(test_restart_replaces_after_handshake),
+		cmocka_unit_test(test_restart_full_table),
+		BOTH(test_restart_other_id),
 		BOTH(test_session_memory),
 		BOTH(test_session_hook),
 		BOTH(test_peer_len_storage),

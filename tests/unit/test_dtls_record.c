@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtls/record.h"
 #include "dtls_harness.h"
 #include "wire/wire.h"
 
+#include <openssl/core_names.h>
 #include <openssl/kdf.h>
 #include <openssl/ssl.h>
 
@@ -429,6 +431,139 @@ static void test_record_layer_fallback(void **state)
 	net_free(n);
 }
 
+/*
+ * SSL_set_connect_state, interposed: only clients call it (the server's
+ * SSLs accept), so the last SSL it saw is the newest client's. Tests use
+ * it to seal records the client API cannot write (see client_seal).
+ */
+static SSL *last_client_ssl;
+
+void SSL_set_connect_state(SSL *s)
+{
+	static void (*real)(SSL *);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "SSL_set_connect_state");
+	last_client_ssl = s;
+	real(s);
+}
+
+/*
+ * An epoch-1 record of any type and content from an established client
+ * SSL, numbered seq: its client_write key and IV are derived from the
+ * session's master secret the way the built-in layer derives the server's
+ * (RFC 5246 6.3), then dtls_rl_seal encrypts with them. AES-128-GCM only
+ * (the default suite).
+ */
+static struct pkt *client_seal(SSL *ssl, uint8_t type, const void *pt,
+			       size_t len, uint64_t seq)
+{
+	unsigned char ms[SSL_MAX_MASTER_KEY_LENGTH], kb[40];
+	unsigned char seed[13 + 2 * SSL3_RANDOM_SIZE];
+	struct pkt *p = calloc(1, sizeof(*p));
+	struct dtls_rl_keys k = { 0 };
+	EVP_KDF *prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(prf);
+	EVP_CIPHER *gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	char digest[] = "SHA256";
+	OSSL_PARAM params[4];
+	size_t ms_len;
+	int r;
+
+	assert_non_null(p);
+	assert_non_null(kctx);
+	assert_non_null(gcm);
+	assert_int_equal(SSL_CIPHER_get_cipher_nid(SSL_get_current_cipher(ssl)),
+			 NID_aes_128_gcm);
+	ms_len = SSL_SESSION_get_master_key(SSL_get_session(ssl), ms, sizeof(ms));
+	memcpy(seed, "key expansion", 13);
+	SSL_get_server_random(ssl, seed + 13, SSL3_RANDOM_SIZE);
+	SSL_get_client_random(ssl, seed + 13 + SSL3_RANDOM_SIZE,
+			      SSL3_RANDOM_SIZE);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						     digest, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
+						      ms, ms_len);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED,
+						      seed, sizeof(seed));
+	params[3] = OSSL_PARAM_construct_end();
+	/* Two 16-byte keys, then two 4-byte implicit IVs. */
+	assert_int_equal(EVP_KDF_derive(kctx, kb, sizeof(kb), params), 1);
+	k.cipher = gcm;
+	k.key_len = 16;
+	memcpy(k.tx_key, kb, 16);		/* client_write_key */
+	memcpy(k.tx_iv, kb + 32, 4);		/* client_write_IV */
+	k.tx_seq = seq;
+	r = dtls_rl_seal(&k, type, pt, len, p->data, sizeof(p->data));
+	assert_true(r > 0);
+	p->len = (size_t)r;
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(prf);
+	EVP_CIPHER_free(gcm);
+	return p;
+}
+
+/*
+ * An alert record must hold exactly level and description (RFC 5246
+ * 7.2): OpenSSL ends the connection with a fatal alert when it does not,
+ * and so must the built-in layer, which took a 3-byte
+ * close_notify for a close and ignored a 1-byte alert. The third client's
+ * session is untouched.
+ */
+static void test_alert_length(void **state)
+{
+	static const unsigned char long_close[3] = { 1, 0, 0 };
+	static const unsigned char one_byte[1] = { 2 };
+	static const struct { const unsigned char *pt; size_t len; } alerts[2] = {
+		{ long_close, 3 }, { one_byte, 1 },
+	};
+	struct net *n = net_create(state, NULL);
+	SSL *ssl[2];
+	struct xtel_dtls_server_stats st;
+
+	set_mode(state);
+	for (int i = 0; i < 3; i++) {
+		add_client(n, i + 1);
+		if (i < 2)
+			ssl[i] = last_client_ssl;
+	}
+	pump(n);
+	for (int i = 0; i < 2; i++) {
+		struct pkt *p;
+
+		assert_established(n, i, (uint32_t)i + 1);
+		p = client_seal(ssl[i], XTEL_DTLS_CT_ALERT, alerts[i].pt,
+				alerts[i].len, 1000);
+		feed(n, i, p);
+		free(p);
+		assert_int_equal(n->nq, 1);	/* the fatal decode_error alert */
+		pump(n);
+	}
+	st = stats(n);
+	assert_int_equal(st.session_errors, 2);
+	assert_int_equal(st.close_notify_rx + st.close_notify_tx, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	/*
+	 * The client learns it from the alert: decode_error from the
+	 * built-in layer (RFC 5246 7.2.2), unexpected_message from
+	 * OpenSSL 3.0's DTLS layer.
+	 */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
+				 XTEL_DTLS_CLIENT_FAILED);
+		assert_non_null(strstr(xtel_dtls_client_error(n->cl[i].c),
+				       cur_mode.openssl_records ?
+				       "alert unexpected message" :
+				       "alert decode error"));
+	}
+	assert_non_null(strstr(logs.last, cur_mode.openssl_records ?
+			       "invalid alert" : "alert of 1 byte"));
+	send_record(n, 2, 3, 1);
+	pump(n);
+	assert_int_equal(n->seen[3][1], 1);
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +577,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_record_layer_fallback),
 		cmocka_unit_test(test_builtin_needs_extms),
 		BOTH(test_finished_replay),
+		BOTH(test_alert_length),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_record", tests);

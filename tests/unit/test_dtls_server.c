@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtls_attack.h"
 #include "dtls_harness.h"
 
 /* The names table follows the struct field by field. */
@@ -26,7 +27,11 @@ static void test_stat_names(void **state)
 		F(client_id_mismatch), F(close_notify_rx), F(close_notify_tx),
 		F(session_errors), F(sessions_expired), F(sessions_replaced),
 		F(malformed), F(cookie_rand_failed), F(record_layer_fallback),
-		F(half_open_source_full), F(half_open_evicted),
+		F(half_open_source_full), F(half_open_evicted), F(oversize),
+		F(restart_other_id), F(cookie_replay), F(hs_msg_too_long),
+		F(hs_msg_seq_ahead), F(hs_epoch1_early), F(hs_epoch1_full),
+		F(hs_record_type), F(hs_plain_alert), F(half_open),
+		F(half_open_bytes), F(heap_trims),
 	};
 #undef F
 
@@ -232,6 +237,79 @@ static void test_shutdown_sends_close_notify(void **state)
 	net_free(n);
 }
 
+/* Hold the server's flights to client 1; its HelloVerifyRequests pass. */
+static int hold_flights_to_1(const struct pkt *p, unsigned int nth)
+{
+	(void)nth;
+	return p->to == 1 && p->data[XTEL_DTLS_HDR_LEN] != 3;
+}
+
+/*
+ * A datagram larger than a slot (XTEL_DGRAM_SLOT_SIZE, 1500 bytes) is
+ * counted as oversize and dropped, whoever sends it: OpenSSL's record
+ * layer used to end an established session or a handshake on one over its
+ * 16.7 KiB read buffer, and the built-in layer counted one datagram as
+ * hundreds of bad records. A datagram of exactly a slot is served.
+ */
+static void test_oversize_datagram(void **state)
+{
+	static const size_t sizes[2] = { XTEL_DGRAM_SLOT_SIZE + 1, 18000 };
+	static unsigned char big[18000];
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+	struct pkt *p;
+
+	set_mode(state);
+	add_client(n, 1);		/* established */
+	add_client(n, 2);		/* its handshake stays half-open */
+	n->filter = hold_flights_to_1;
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 1);
+
+	/* One slot exactly: a record padded with a zero record to 1500 bytes. */
+	p = capture_record(n, 1);
+	memset(big, 0, sizeof(big));
+	memcpy(big, p->data, p->len);
+	attack_record(big + p->len, XTEL_DTLS_CT_APPDATA, 1, 99, NULL,
+		      XTEL_DGRAM_SLOT_SIZE - p->len - XTEL_DTLS_HDR_LEN);
+	feed_bytes(n, 0, big, XTEL_DGRAM_SLOT_SIZE);
+	assert_int_equal(n->delivered, 1);
+	free(p);
+
+	for (int i = 0; i < 2; i++) {
+		for (int c = 0; c < 2; c++) {
+			p = capture_record(n, 2);	/* a valid record first */
+			memset(big, 0, sizeof(big));
+			memcpy(big, p->data, p->len);
+			feed_bytes(n, c, big, sizes[i]);
+			free(p);
+		}
+	}
+	st = stats(n);
+	assert_int_equal(st.oversize, 4);
+	assert_int_equal(st.records_rx, 1);
+	/*
+	 * The zero record that filled the 1500 bytes: a bad record to the
+	 * built-in layer; OpenSSL's drops it silently (not a single record).
+	 */
+	assert_int_equal(st.bad_record, cur_mode.openssl_records ? 0 : 1);
+	assert_int_equal(st.session_errors + st.handshake_failed +
+			 st.malformed + st.unknown_peer, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 1);
+
+	/* Both carry on: a record is delivered, the handshake completes. */
+	send_record(n, 0, 1, 3);
+	n->filter = NULL;
+	advance(n, 1 * NS);
+	pump(n);
+	assert_established(n, 1, 2);
+	assert_int_equal(n->seen[1][3], 1);
+	assert_int_equal(stats(n).oversize, 4);
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +320,7 @@ int main(int argc, char **argv)
 		BOTH(test_idle_expiry),
 		BOTH(test_close_notify),
 		BOTH(test_shutdown_sends_close_notify),
+		BOTH(test_oversize_datagram),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_server", tests);

@@ -30,16 +30,14 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "common/clock.h"
 #include "wire/wire.h"
 
 enum { BATCH = 64, BUF = 2048 };
 
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return xtel_mono_ns() / 1000000;
 }
 
 static int usage(void)

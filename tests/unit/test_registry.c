@@ -69,7 +69,7 @@ static void send_cpu(struct xtel_registry *reg, uint64_t seq, double v)
 {
 	struct xtel_msg m;
 
-	msg_init(&m, 1, seq ? XTEL_MSG_DATA : XTEL_MSG_INIT, seq, T0 + seq);
+	msg_init(&m, 1, XTEL_MSG_DATA, seq, T0 + seq);
 	add_metric(&m, "cpu", v);
 	assert_int_equal(account(reg, &m, 1000), 0);
 }
@@ -214,6 +214,43 @@ static void check_totals(struct xtel_registry *const *regs, unsigned int n,
 	for (uint32_t i = 1; i < s.n_clients; i++)
 		assert_true(s.clients[i - 1].client_id < s.clients[i].client_id);
 	xtel_snapshot_free(&s);
+}
+
+/*
+ * docs/PROTOCOL.md 3: any type may carry a payload and it is validated, but
+ * the collector records metrics from DATA only; a DATA of an epoch closed
+ * by BYE (too late) records nothing either.
+ */
+static void test_metrics_from_data_only(void **state)
+{
+	static const uint8_t types[] = { XTEL_MSG_INIT, XTEL_MSG_HEARTBEAT,
+					 XTEL_MSG_DATA, XTEL_MSG_BYE, XTEL_MSG_DATA };
+	static const uint64_t seqs[] = { 0, 1, 2, 2, 5 };
+	struct xtel_registry *reg = xtel_registry_new(8);
+	struct xtel_snapshot s = { 0 };
+	const struct xtel_metric_snap *m;
+
+	(void)state;
+	assert_non_null(reg);
+	for (unsigned int i = 0; i < sizeof(types); i++) {
+		struct xtel_msg msg;
+
+		msg_init(&msg, 1, types[i], seqs[i], T0 + i);
+		add_metric(&msg, "cpu", 10.0 * (i + 1));
+		add_metric(&msg, types[i] == XTEL_MSG_DATA ? "mem" : "other", 1);
+		assert_int_equal(account(reg, &msg, 1000), 0);
+	}
+	xtel_interval_advance();
+	m = cpu_now(reg, &s);
+	assert_int_equal(s.clients[0].received, 5);
+	assert_int_equal(s.clients[0].too_late, 1);
+	assert_int_equal(s.clients[0].n_metrics, 2);	/* cpu, mem: no "other" */
+	assert_non_null(m);
+	assert_int_equal(m->count, 1);
+	assert_true(m->last == 30 && m->min == 30 && m->max == 30);
+	assert_null(find_metric(&s.clients[0], "other"));
+	xtel_snapshot_free(&s);
+	xtel_registry_free(reg);
 }
 
 static void test_many_clients_one_registry(void **state)
@@ -427,6 +464,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_metric_intervals),
+		cmocka_unit_test(test_metrics_from_data_only),
 		cmocka_unit_test(test_many_clients_one_registry),
 		cmocka_unit_test(test_many_clients_two_registries),
 		cmocka_unit_test(test_stale_and_empty),

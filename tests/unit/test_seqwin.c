@@ -376,9 +376,10 @@ static void test_bye_confirms_pending(void **state)
 	expect(f, 49, 0, 2, 0, 0, 0, 1);
 	feed_ts(f, XTEL_MSG_BYE, 50, T0 + 51000, NULL);
 	expect(f, 50, 2, 0, 0, 0, 0, 1);
-	/* The client kept going after all: only new gaps count. */
-	feed(f, XTEL_MSG_DATA, 53);
-	expect(f, 51, 2, 2, 0, 0, 0, 1);
+	/* The epoch is closed (docs/PROTOCOL.md 6): a number after BYE is
+	 * too late and opens no gap. */
+	assert_int_equal(feed(f, XTEL_MSG_DATA, 53), XTEL_SEQ_TOO_LATE);
+	expect(f, 51, 2, 0, 0, 0, 1, 1);
 }
 
 static void test_final_folds_pending(void **state)
@@ -455,6 +456,55 @@ static void test_window_words(void **state)
 	}
 }
 
+/*
+ * docs/PROTOCOL.md 6: a number of an epoch already closed by BYE is too
+ * late and never changes the loss count; nor are its metrics recorded.
+ */
+static void test_after_bye_too_late(void **state)
+{
+	struct fx *f = *state;
+
+	data_range(f, 0, 3);
+	assert_int_equal(feed(f, XTEL_MSG_BYE, 3), XTEL_SEQ_NEW);
+	assert_int_equal(feed(f, XTEL_MSG_DATA, 10), XTEL_SEQ_TOO_LATE);
+	assert_int_equal(feed(f, XTEL_MSG_HEARTBEAT, 11), XTEL_SEQ_TOO_LATE);
+	/* Another BYE of the closed epoch is too late as well; the same one
+	 * again is a duplicate. */
+	assert_int_equal(feed(f, XTEL_MSG_BYE, 12), XTEL_SEQ_TOO_LATE);
+	assert_int_equal(feed(f, XTEL_MSG_BYE, 3), XTEL_SEQ_DUPLICATE);
+	expect(f, 9, 0, 0, 1, 0, 3, 1);
+	assert_int_equal(f->snap.clients[0].highest_seq, 3);
+	assert_int_equal(snap(f, true)->lost, 0);
+	/* A new INIT opens the next epoch as usual. */
+	f->epoch_ts = T0 + 10000000000ULL;
+	assert_int_equal(feed(f, XTEL_MSG_INIT, 0), XTEL_SEQ_RESTART);
+	data_range(f, 1, 5);
+	expect(f, 15, 0, 0, 1, 0, 3, 2);
+}
+
+/*
+ * A late copy of a past epoch's INIT (its timestamp is one the collector
+ * saw open an epoch) is too late however late it arrives: it must not
+ * start a fake epoch with phantom losses.
+ */
+static void test_late_copy_of_old_init(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t old_ts = T0;
+
+	data_range(f, 0, 100);
+	f->epoch_ts = T0 + 10000000000ULL;	/* restarted 10 s later */
+	assert_int_equal(feed(f, XTEL_MSG_INIT, 0), XTEL_SEQ_RESTART);
+	data_range(f, 1, 50);
+	/* The old INIT again, a minute after the restart. */
+	assert_int_equal(feed_at(f, XTEL_MSG_INIT, 0, old_ts,
+				 f->epoch_ts + 60000000000ULL),
+			 XTEL_SEQ_TOO_LATE);
+	data_range(f, 51, 60);
+	expect(f, 163, 0, 0, 0, 0, 1, 2);
+	assert_int_equal(snap(f, true)->lost, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +527,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bye_confirms_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_final_folds_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_skew, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_after_bye_too_late, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_copy_of_old_init, setup, teardown),
 		cmocka_unit_test(test_window_words),
 	};
 

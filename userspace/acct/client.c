@@ -29,6 +29,10 @@ void xtel_client_destroy(struct xtel_client *c)
 static void new_epoch_state(struct xtel_client *c, uint64_t init_ts,
 			    uint64_t send_ts, uint64_t arrival_ns)
 {
+	if (c->epoch_init_ts) {
+		c->past_init_ts[c->past_init_next] = c->epoch_init_ts;
+		c->past_init_next = (c->past_init_next + 1) % XTEL_PAST_INITS;
+	}
 	c->epochs++;
 	c->epoch_init_ts = init_ts;
 	c->epoch_init_arrival_ns = arrival_ns;
@@ -49,6 +53,15 @@ static bool from_past_epoch(const struct xtel_client *c, uint64_t ts,
 	       arrival_ns < c->epoch_init_arrival_ns + XTEL_STRAGGLER_NS;
 }
 
+/* The timestamp of a recent past epoch's INIT: this is a late copy. */
+static bool is_past_init(const struct xtel_client *c, uint64_t ts)
+{
+	for (unsigned int i = 0; i < XTEL_PAST_INITS; i++)
+		if (c->past_init_ts[i] == ts)
+			return true;
+	return false;
+}
+
 static enum xtel_seq_verdict account_init(struct xtel_client *c,
 					  const struct xtel_msg *msg,
 					  uint64_t arrival_ns, uint64_t *gap)
@@ -65,7 +78,7 @@ static enum xtel_seq_verdict account_init(struct xtel_client *c,
 			w->duplicates++;
 			return XTEL_SEQ_DUPLICATE;
 		}
-		if (from_past_epoch(c, ts, arrival_ns)) {
+		if (from_past_epoch(c, ts, arrival_ns) || is_past_init(c, ts)) {
 			w->too_late++;
 			return XTEL_SEQ_TOO_LATE;
 		}
@@ -90,7 +103,9 @@ static enum xtel_seq_verdict account_numbered(struct xtel_client *c,
 	bool first = !w->started;
 	enum xtel_seq_verdict v;
 
-	if (from_past_epoch(c, ts, arrival_ns)) {
+	/* A closed epoch takes nothing more, short of a sequence reset. */
+	if (from_past_epoch(c, ts, arrival_ns) ||
+	    (c->bye_seen && !xtel_seqwin_is_reset(w, msg->seq))) {
 		w->too_late++;
 		return XTEL_SEQ_TOO_LATE;
 	}
@@ -112,7 +127,7 @@ static enum xtel_seq_verdict account_bye(struct xtel_client *c,
 		w->duplicates++;
 		return XTEL_SEQ_DUPLICATE;
 	}
-	if (from_past_epoch(c, msg->send_ts_ns, arrival_ns)) {
+	if (c->bye_seen || from_past_epoch(c, msg->send_ts_ns, arrival_ns)) {
 		w->too_late++;
 		return XTEL_SEQ_TOO_LATE;
 	}
@@ -246,7 +261,8 @@ int xtel_client_account(struct xtel_client *c, const struct xtel_msg *msg,
 
 	if (v != XTEL_SEQ_DUPLICATE && xtel_latency_record(&c->lat, lat))
 		err = -ENOMEM;
-	if ((v == XTEL_SEQ_NEW || v == XTEL_SEQ_REORDERED ||
+	if (t == XTEL_MSG_DATA &&
+	    (v == XTEL_SEQ_NEW || v == XTEL_SEQ_REORDERED ||
 	     v == XTEL_SEQ_RESTART) && msg->n_metrics &&
 	    apply_metrics(c, msg, interval))
 		err = -ENOMEM;

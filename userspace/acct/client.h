@@ -10,7 +10,8 @@
  *   current epoch's INIT timestamp starts a new epoch (verdict RESTART): the
  *   old epoch's pending gaps become lost, nothing else is charged, so a
  *   restart never yields phantom loss or duplicates. The same timestamp is
- *   a duplicate INIT; an older one is an INIT of a past epoch: too late.
+ *   a duplicate INIT; the timestamp of one of the last XTEL_PAST_INITS
+ *   epochs' INITs is a late copy of it: too late, however late it comes.
  * - While the epoch's INIT is still unseen (the collector joined late, or
  *   the INIT is reordered), an INIT no later than every datagram of the
  *   epoch is that epoch's own late INIT and goes through the window
@@ -23,11 +24,14 @@
  *   traffic into "too late"): the window decides, and an older INIT is a
  *   restart.
  * - BYE takes no number: it settles the epoch's gaps (xtel_seqwin_bye) and
- *   a repeat with the same seq is a duplicate.
+ *   a repeat with the same seq is a duplicate. After BYE the epoch is
+ *   closed: any other HEARTBEAT/DATA/BYE of it is too late (only a sequence
+ *   reset without INIT, seqwin.h, still starts a new epoch).
  * Latency is recorded for every datagram except duplicates (a duplicate's
  * send time is the original's, so its "latency" measures nothing). Metrics
- * are applied for new, reordered and restart datagrams only, so duplicates
- * never count twice.
+ * are recorded from DATA only (docs/PROTOCOL.md 3), and only for new,
+ * reordered and restart verdicts, so duplicates and datagrams too late
+ * never count.
  */
 #ifndef XTEL_CLIENT_H
 #define XTEL_CLIENT_H
@@ -54,6 +58,9 @@ enum {
  * of a past epoch: far longer than any network reordering. */
 #define XTEL_STRAGGLER_NS (2ULL * 1000000000ULL)
 
+/* Past epochs whose INIT timestamps are remembered to spot late copies. */
+enum { XTEL_PAST_INITS = 4 };
+
 /* min/max/sum/count of one metric over one interval. */
 struct xtel_metric_ivl {
 	uint64_t id;		/* xtel_interval_current() it belongs to */
@@ -77,6 +84,7 @@ struct xtel_client {
 	uint64_t epoch_init_ts;	/* send ts of this epoch's INIT; 0: unseen */
 	uint64_t epoch_init_arrival_ns;	/* when that INIT arrived */
 	uint64_t epoch_min_ts;	/* earliest send ts seen in this epoch */
+	uint64_t past_init_ts[XTEL_PAST_INITS];	/* ring; 0: empty */
 	uint64_t bye_seq;
 	uint64_t received, bytes;
 	uint64_t by_type[XTEL_MSG_TYPE_MAX + 1];
@@ -84,7 +92,8 @@ struct xtel_client {
 	uint64_t metrics_dropped;
 	uint32_t n_keys;
 	uint8_t bye_seen;
-	uint8_t pad_[3];
+	uint8_t past_init_next;	/* next slot of past_init_ts */
+	uint8_t pad_[2];
 	struct xtel_seqwin win;
 	struct xtel_latency lat;
 	/* Chunks of key slots, allocated as keys appear, never moved. */

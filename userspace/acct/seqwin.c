@@ -129,7 +129,7 @@ enum xtel_seq_verdict xtel_seqwin_account(struct xtel_seqwin *w, uint64_t seq,
 		*gap = advance(w, seq);
 		return XTEL_SEQ_NEW;
 	}
-	if (seq < XTEL_SEQ_WINDOW && w->highest - seq > XTEL_SEQ_RESET_DISTANCE) {
+	if (xtel_seqwin_is_reset(w, seq)) {
 		xtel_seqwin_restart(w, seq);
 		*gap = seq;
 		return XTEL_SEQ_RESTART;

@@ -98,6 +98,14 @@ static inline uint64_t xtel_seqwin_final_lost(const struct xtel_seqwin *w)
 	return w->lost + w->pending;
 }
 
+/* Is seq, behind the window, a sequence reset without INIT (see above)? */
+static inline bool xtel_seqwin_is_reset(const struct xtel_seqwin *w,
+					uint64_t seq)
+{
+	return seq < XTEL_SEQ_WINDOW && w->highest > seq &&
+	       w->highest - seq > XTEL_SEQ_RESET_DISTANCE;
+}
+
 #ifdef __cplusplus
 }
 #endif

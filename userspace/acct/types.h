@@ -35,6 +35,7 @@ struct xtel_lat_summary {
 	uint64_t count;		/* samples in the histogram (latency >= 0) */
 	uint64_t negative;	/* samples with send time after arrival: skew */
 	uint64_t min_ns, max_ns, mean_ns;
+	uint64_t sum_ns;	/* exact sum of the samples (a Prometheus summary's _sum) */
 	uint64_t p50_ns, p90_ns, p99_ns, p999_ns;
 };
 

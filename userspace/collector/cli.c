@@ -1,190 +1,64 @@
 // SPDX-License-Identifier: MIT
 /*
- * Collector command line: defaults, --help text and strict value parsing.
- * Every numeric flag is checked against a documented range and a bad value
- * is reported with the flag's name and that range, so a typo in a unit file
- * fails loudly at start instead of running with a surprising setting.
+ * Collector command line: the option table (common/options.h) with each
+ * option's range, error text and --help lines, the defaults, and the
+ * checks that involve several options. Every numeric option is checked
+ * against a documented range and a bad value is reported with the option's
+ * name and that range, so a typo in a unit file fails loudly at start
+ * instead of running with a surprising setting.
  */
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <netinet/in.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "collector/cli.h"
+#include "common/options.h"
 #include "common/parse.h"
 
-enum {
-	OPT_MODE = 256, OPT_PORT, OPT_BIND, OPT_WORKERS, OPT_IFACE, OPT_NO_XDP,
-	OPT_CERT, OPT_KEY, OPT_CA, OPT_RCVBUF, OPT_INTERVAL, OPT_TOP, OPT_QUIET,
-	OPT_DURATION, OPT_SUMMARY_JSON, OPT_CSV, OPT_CSV_RING, OPT_STALE_AFTER,
-	OPT_MAX_CLIENTS, OPT_RX_BUFFERS, OPT_MAX_SESSIONS, OPT_DTLS_IDLE, OPT_HELP,
-	OPT_ALLOW, OPT_HS_RATE, OPT_HS_BURST, OPT_HS_GLOBAL_RATE,
-	OPT_HS_GLOBAL_BURST, OPT_PIN_DIR, OPT_AFXDP, OPT_XDP_SKB,
+/* Table order is --help order. */
+enum col_opt {
+	COL_OPT_MODE, COL_OPT_PORT, COL_OPT_BIND, COL_OPT_WORKERS,
+	COL_OPT_RCVBUF, COL_OPT_RX_BUFFERS, COL_OPT_MAX_CLIENTS, COL_OPT_IFACE,
+	COL_OPT_NO_XDP, COL_OPT_PIN_DIR, COL_OPT_ALLOW, COL_OPT_HS_RATE,
+	COL_OPT_HS_BURST, COL_OPT_HS_GLOBAL_RATE, COL_OPT_HS_GLOBAL_BURST,
+	COL_OPT_AFXDP, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
+	COL_OPT_MAX_SESSIONS, COL_OPT_DTLS_IDLE, COL_OPT_INTERVAL, COL_OPT_TOP,
+	COL_OPT_QUIET, COL_OPT_STALE_AFTER, COL_OPT_DURATION,
+	COL_OPT_SUMMARY_JSON, COL_OPT_CSV, COL_OPT_CSV_RING,
+	COL_OPT_HTTP, COL_OPT_HTTP_CERT, COL_OPT_HTTP_KEY, COL_OPT_HTTP_TOKENS,
+	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
+	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
+	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS, COL_OPT_HELP,
+	COL_N_OPTS,
 };
 
-static const struct option long_opts[] = {
-	{ "mode", required_argument, NULL, OPT_MODE },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "bind", required_argument, NULL, OPT_BIND },
-	{ "workers", required_argument, NULL, OPT_WORKERS },
-	{ "iface", required_argument, NULL, OPT_IFACE },
-	{ "no-xdp", no_argument, NULL, OPT_NO_XDP },
-	{ "cert", required_argument, NULL, OPT_CERT },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "ca", required_argument, NULL, OPT_CA },
-	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
-	{ "interval", required_argument, NULL, OPT_INTERVAL },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
-	{ "csv", required_argument, NULL, OPT_CSV },
-	{ "csv-ring", required_argument, NULL, OPT_CSV_RING },
-	{ "stale-after", required_argument, NULL, OPT_STALE_AFTER },
-	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
-	{ "rx-buffers", required_argument, NULL, OPT_RX_BUFFERS },
-	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
-	{ "dtls-idle", required_argument, NULL, OPT_DTLS_IDLE },
-	{ "allow", required_argument, NULL, OPT_ALLOW },
-	{ "handshake-rate", required_argument, NULL, OPT_HS_RATE },
-	{ "handshake-burst", required_argument, NULL, OPT_HS_BURST },
-	{ "handshake-global-rate", required_argument, NULL, OPT_HS_GLOBAL_RATE },
-	{ "handshake-global-burst", required_argument, NULL, OPT_HS_GLOBAL_BURST },
-	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-	{ "afxdp", no_argument, NULL, OPT_AFXDP },
-	{ "xdp-generic", no_argument, NULL, OPT_XDP_SKB },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+/*
+ * Options that only mean something to the XDP program, so --no-xdp can
+ * refuse them by name instead of silently running without what the user
+ * asked for.
+ */
+enum { COL_GROUP_XDP = 1 << 0 };
+
+static const char *const mode_names[] = {
+	[XTEL_MODE_DTLS] = "dtls",
+	[XTEL_MODE_PLAIN] = "plain",
+	NULL,
 };
-
-void xtel_cli_usage(FILE *out)
-{
-	fprintf(out,
-"usage: collector [options]\n"
-"\n"
-"Receives XTel telemetry datagrams (DTLS or plain UDP), accounts loss,\n"
-"duplicates, reordering and latency per client, and reports them.\n"
-"\n"
-"Receive:\n"
-"  --mode dtls|plain      transport (default dtls)\n"
-"  --port N               UDP port, 1..65535 (default 7700)\n"
-"  --bind ADDR            local IPv4/IPv6 address (default :: dual-stack,\n"
-"                         IPv4 and IPv6 both accepted)\n"
-"  --workers N            receive threads, 1..256 (default: online CPUs)\n"
-"  --rcvbuf BYTES         socket receive buffer per worker, 0 or\n"
-"                         4096..1073741824 (default 33554432; 0 keeps the\n"
-"                         system default). SO_RCVBUFFORCE as root, else\n"
-"                         SO_RCVBUF capped by net.core.rmem_max\n"
-"  --rx-buffers N         io_uring provided buffers per worker, power of\n"
-"                         two 64..32768 (default 4096)\n"
-"  --max-clients N        clients per worker, 1..4194304 (default 65536)\n"
-"  --iface IFNAME         interface for the XDP fast path (required unless\n"
-"                         --no-xdp): the program drops invalid datagrams,\n"
-"                         counts every client before the socket and\n"
-"                         rate-limits DTLS handshakes. Native mode, else\n"
-"                         generic (a message says so)\n"
-"  --no-xdp               run without XDP on plain sockets\n"
-"XDP (with --iface):\n"
-"  --pin-dir DIR          bpffs directory of the program's maps (default\n"
-"                         /sys/fs/bpf/xtel); counters survive a restart\n"
-"  --allow CIDR           accept only sources in CIDR (IPv4 or IPv6, e.g.\n"
-"                         198.18.0.0/24, 2001:2::/64, or one address);\n"
-"                         repeatable up to 64; others are dropped in XDP\n"
-"  --handshake-rate PPS   DTLS datagrams/s per source without a session,\n"
-"                         0..10000000 (default 0: unlimited)\n"
-"  --handshake-burst N    its bucket size, 0..10000000 (default 0: 32)\n"
-"  --handshake-global-rate PPS\n"
-"                         the same for all sessionless sources together,\n"
-"                         0..10000000 (default 0: unlimited)\n"
-"  --handshake-global-burst N\n"
-"                         its bucket, 0..10000000 (default 0: rate/10, at\n"
-"                         least 32)\n"
-"  --afxdp                receive through AF_XDP sockets (one per RX queue)\n"
-"                         on one extra thread; falls back to io_uring with\n"
-"                         a message when AF_XDP is unavailable\n"
-"  --xdp-generic          attach in generic (skb) mode straight away\n"
-"DTLS (required with --mode dtls):\n"
-"  --cert FILE            server certificate (PEM)\n"
-"  --key FILE             server private key (PEM)\n"
-"  --ca FILE              CA that signs client certificates (PEM)\n"
-"  --max-sessions N       DTLS sessions per worker, 1..1048576 (default 4096)\n"
-"  --dtls-idle S          close a DTLS session idle for S seconds,\n"
-"                         1..86400 (default 60)\n"
-"Reports:\n"
-"  --interval S           report period in seconds, 0.1..3600 (default 1)\n"
-"  --top N                clients shown per report, 0..100000 (default 10)\n"
-"  --quiet                no periodic table (final summary still printed)\n"
-"  --stale-after S        a client with no datagram for S seconds is shown\n"
-"                         as stale, 0.1..86400 (default 15 = 3 heartbeats)\n"
-"  --duration S           stop after S seconds, 0..31536000 (default 0:\n"
-"                         run until SIGINT/SIGTERM)\n"
-"  --summary-json FILE    write the final summary as JSON\n"
-"  --csv FILE             one row per accepted datagram\n"
-"  --csv-ring N           CSV ring slots (64 bytes) per worker, power of\n"
-"                         two 1024..16777216 (default 131072); overflow is\n"
-"                         counted as csv_dropped\n"
-"  --help                 this text\n"
-"\n"
-"Exit codes:\n"
-"  0 success                         5 port in use / address not bindable\n"
-"  1 runtime failure (XDP load too)  6 --iface interface not found\n"
-"  2 invalid flag or value           7 missing privilege (capability named)\n"
-"  3 cert/key/CA missing or invalid  8 io_uring disabled or unsupported\n"
-"  4 key does not match certificate\n");
-}
-
-/* The messages are xtel_bad_value's, shared with loadgen; exit code 2. */
-static int bad_value(const char *flag, const char *val, const char *range)
-{
-	xtel_bad_value(flag, val, range);
-	return XTEL_EXIT_USAGE;
-}
-
-static int parse_u64(const char *flag, const char *val, uint64_t lo,
-		     uint64_t hi, const char *range, uint64_t *out)
-{
-	if (xtel_flag_u64(flag, val, lo, hi, range, out))
-		return XTEL_EXIT_USAGE;
-	return 0;
-}
-
-static int parse_uint(const char *flag, const char *val, unsigned int lo,
-		      unsigned int hi, const char *range, unsigned int *out)
-{
-	uint64_t v;
-	int rc = parse_u64(flag, val, lo, hi, range, &v);
-
-	if (!rc)
-		*out = (unsigned int)v;
-	return rc;
-}
-
-static int parse_secs(const char *flag, const char *val, double lo, double hi,
-		      const char *range, double *out)
-{
-	if (xtel_flag_double(flag, val, lo, hi, range, out))
-		return XTEL_EXIT_USAGE;
-	return 0;
-}
-
-static bool is_pow2(uint64_t v)
-{
-	return v && !(v & (v - 1));
-}
 
 /* Accept "::", "::1", "[::1]", "0.0.0.0", "198.18.0.1". */
-static int parse_bind(const char *val, struct xtel_config *cfg)
+static int parse_bind(const struct xtel_opt *o, const char *val, void *arg)
 {
+	struct xtel_config *cfg = arg;
 	char buf[sizeof(cfg->bind_str)];
 	size_t n = strlen(val);
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cfg->bind_addr;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&cfg->bind_addr;
 
 	if (n + 1 > sizeof(buf))
-		return bad_value("bind", val, "an IPv4 or IPv6 address");
+		return xtel_bad_value(o->name, val, o->valid);
 	memcpy(buf, val, n + 1);
 	if (buf[0] == '[' && n > 2 && buf[n - 1] == ']') {
 		memmove(buf, buf + 1, n - 2);
@@ -198,29 +72,340 @@ static int parse_bind(const char *val, struct xtel_config *cfg)
 		s4->sin_family = AF_INET;
 		cfg->bind_len = sizeof(*s4);
 	} else {
-		return bad_value("bind", val, "an IPv4 or IPv6 address");
+		return xtel_bad_value(o->name, val, o->valid);
 	}
 	snprintf(cfg->bind_str, sizeof(cfg->bind_str), "%s", buf);
 	return 0;
 }
 
+/* --http: "198.18.0.1:9477", "127.0.0.1:9477", "[::1]:9477" (numeric). */
+static int parse_http(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_config *cfg = arg;
+	char host[INET6_ADDRSTRLEN];
+	const char *colon = strrchr(val, ':'), *h = val;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&cfg->http_addr;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&cfg->http_addr;
+	bool v6 = val[0] == '[';
+	uint64_t port;
+	size_t n;
+
+	if (!colon || xtel_parse_u64(colon + 1, 1, 65535, &port))
+		return xtel_bad_value(o->name, val, o->valid);
+	n = (size_t)(colon - val);
+	if (v6) {
+		if (n < 3 || val[n - 1] != ']')
+			return xtel_bad_value(o->name, val, o->valid);
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(host))
+		return xtel_bad_value(o->name, val, o->valid);
+	memcpy(host, h, n);
+	host[n] = '\0';
+	memset(&cfg->http_addr, 0, sizeof(cfg->http_addr));
+	if (v6 && inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		cfg->http_len = sizeof(*s6);
+	} else if (!v6 && inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		cfg->http_len = sizeof(*s4);
+	} else {
+		return xtel_bad_value(o->name, val, o->valid);
+	}
+	cfg->http = val;
+	return 0;
+}
+
+/* --metrics-client-ids: "ID" or "LO-HI", comma-separated, ids 0..2^32-1. */
+static bool client_ids_ok(const char *val)
+{
+	const char *p = val;
+
+	if (!*p)
+		return false;
+	while (*p) {
+		char buf[24];
+		size_t n = strcspn(p, ",");
+		const char *dash;
+		uint64_t lo, hi;
+
+		if (n == 0 || n >= sizeof(buf))
+			return false;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		dash = strchr(buf, '-');
+		if (dash) {
+			buf[dash - buf] = '\0';
+			if (xtel_parse_u64(buf, 0, UINT32_MAX, &lo) ||
+			    xtel_parse_u64(dash + 1, lo, UINT32_MAX, &hi))
+				return false;
+		} else if (xtel_parse_u64(buf, 0, UINT32_MAX, &lo)) {
+			return false;
+		}
+		p += n;
+		if (*p == ',' && !*++p)
+			return false;
+	}
+	return true;
+}
+
 /*
  * --allow: "ADDR" or "ADDR/LEN", IPv4 (LEN 0..32) or IPv6 (0..128). Checked
- * here so a typo fails at start with the flag's name; the XDP loader
- * parses it again when it fills its maps.
+ * here so a typo fails at start with the option's name; the XDP loader
+ * parses it again when it fills its maps. Host bits are allowed: the loader
+ * ignores them, as LPM matching does.
  */
-static int parse_allow(const char *val, struct xtel_config *cfg)
+static bool allow_ok(const char *val)
 {
 	struct xtel_cidr c;
 
-	if (cfg->n_allow >= XTEL_MAX_ALLOW)
-		return bad_value("allow", val, "at most 64 prefixes");
-	/* Host bits are allowed: the loader ignores them, as LPM matching does. */
-	if (xtel_parse_cidr(val, 0, &c))
-		return bad_value("allow", val, "an IPv4 or IPv6 address or CIDR "
-				 "(e.g. 198.18.0.0/24, 2001:2::/64)");
-	cfg->allow[cfg->n_allow++] = val;
-	return 0;
+	return xtel_parse_cidr(val, 0, &c) == 0;
+}
+
+#define CFG struct xtel_config
+
+static const struct xtel_opt col_opt[COL_N_OPTS] = {
+	[COL_OPT_MODE] = { .name = "mode", .metavar = "dtls|plain",
+		.section = "Receive:",
+		XTEL_OPT_CHOICE_AT(CFG, mode, mode_names), .valid = "dtls or plain",
+		.help = "transport (default dtls)" },
+	[COL_OPT_PORT] = { .name = "port", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, port, 1, 65535), .valid = "1..65535",
+		.help = "UDP port, 1..65535 (default 7700)" },
+	[COL_OPT_BIND] = { .name = "bind", .metavar = "ADDR",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_bind,
+		.valid = "an IPv4 or IPv6 address",
+		.help = "local IPv4/IPv6 address (default :: dual-stack,\n"
+			"IPv4 and IPv6 both accepted)" },
+	[COL_OPT_WORKERS] = { .name = "workers", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, workers, 1, 256), .valid = "1..256",
+		.help = "receive threads, 1..256 (default: online CPUs)" },
+	[COL_OPT_RCVBUF] = { .name = "rcvbuf", .metavar = "BYTES",
+		XTEL_OPT_UINT_AT(CFG, rcvbuf, 4096, 1u << 30),
+		.check = XTEL_OPT_OR_ZERO, .valid = "0 or 4096..1073741824",
+		.help = "socket receive buffer per worker, 0 or\n"
+			"4096..1073741824 (default 33554432; 0 keeps the\n"
+			"system default). SO_RCVBUFFORCE as root, else\n"
+			"SO_RCVBUF capped by net.core.rmem_max" },
+	[COL_OPT_RX_BUFFERS] = { .name = "rx-buffers", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, rx_buffers, 64, 32768),
+		.check = XTEL_OPT_POW2, .valid = "a power of two, 64..32768",
+		.help = "io_uring provided buffers per worker, power of\n"
+			"two 64..32768 (default 4096)" },
+	[COL_OPT_MAX_CLIENTS] = { .name = "max-clients", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, max_clients, 1, 1u << 22),
+		.valid = "1..4194304",
+		.help = "clients per worker, 1..4194304 (default 65536)" },
+	[COL_OPT_IFACE] = { .name = "iface", .metavar = "IFNAME",
+		.groups = COL_GROUP_XDP,
+		XTEL_OPT_STRING_AT(CFG, iface), .lo = 1, .hi = 15,
+		.valid = "an interface name of 1..15 characters",
+		.help = "interface for the XDP fast path (required unless\n"
+			"--no-xdp): the program drops invalid datagrams,\n"
+			"counts every client before the socket and\n"
+			"rate-limits DTLS handshakes. Native mode, else\n"
+			"generic (a message says so)" },
+	[COL_OPT_NO_XDP] = { .name = "no-xdp", XTEL_OPT_FLAG_AT(CFG, no_xdp),
+		.help = "run without XDP on plain sockets" },
+
+	[COL_OPT_PIN_DIR] = { .name = "pin-dir", .metavar = "DIR",
+		.section = "XDP (with --iface):", .groups = COL_GROUP_XDP,
+		XTEL_OPT_STRING_AT(CFG, pin_dir), .check = XTEL_OPT_ABSOLUTE,
+		.valid = "an absolute directory path on a bpffs",
+		.help = "bpffs directory of the program's maps (default\n"
+			"/sys/fs/bpf/xtel); counters survive a restart" },
+	[COL_OPT_ALLOW] = { .name = "allow", .metavar = "CIDR",
+		.groups = COL_GROUP_XDP,
+		.type = XTEL_OPT_STRINGS, XTEL_OPT_AT(CFG, allow),
+		.count_offset = offsetof(CFG, n_allow), .hi = XTEL_MAX_ALLOW,
+		.accept = allow_ok, .valid_extra = "at most 64 prefixes",
+		.valid = "an IPv4 or IPv6 address or CIDR "
+			 "(e.g. 198.18.0.0/24, 2001:2::/64)",
+		.help = "accept only sources in CIDR (IPv4 or IPv6, e.g.\n"
+			"198.18.0.0/24, 2001:2::/64, or one address);\n"
+			"repeatable up to 64; others are dropped in XDP" },
+	[COL_OPT_HS_RATE] = { .name = "handshake-rate", .metavar = "PPS",
+		.groups = COL_GROUP_XDP,
+		XTEL_OPT_UINT_AT(CFG, handshake_rate, 0, 10000000),
+		.valid = "0..10000000 datagrams/s",
+		.help = "DTLS datagrams/s per source without a session,\n"
+			"0..10000000 (default 0: unlimited)" },
+	[COL_OPT_HS_BURST] = { .name = "handshake-burst", .metavar = "N",
+		.groups = COL_GROUP_XDP,
+		XTEL_OPT_UINT_AT(CFG, handshake_burst, 0, 10000000),
+		.valid = "0..10000000 datagrams",
+		.help = "its bucket size, 0..10000000 (default 0: 32)" },
+	[COL_OPT_HS_GLOBAL_RATE] = { .name = "handshake-global-rate",
+		.metavar = "PPS", .groups = COL_GROUP_XDP,
+		XTEL_OPT_UINT_AT(CFG, handshake_global_rate, 0, 10000000),
+		.valid = "0..10000000 datagrams/s",
+		.help = "the same for all sessionless sources together,\n"
+			"0..10000000 (default 0: unlimited)" },
+	[COL_OPT_HS_GLOBAL_BURST] = { .name = "handshake-global-burst",
+		.metavar = "N", .groups = COL_GROUP_XDP,
+		XTEL_OPT_UINT_AT(CFG, handshake_global_burst, 0, 10000000),
+		.valid = "0..10000000 datagrams",
+		.help = "its bucket, 0..10000000 (default 0: rate/10, at\n"
+			"least 32)" },
+	[COL_OPT_AFXDP] = { .name = "afxdp", .groups = COL_GROUP_XDP,
+		XTEL_OPT_FLAG_AT(CFG, afxdp),
+		.help = "receive through AF_XDP sockets (one per RX queue)\n"
+			"on one extra thread; falls back to io_uring with\n"
+			"a message when AF_XDP is unavailable" },
+	[COL_OPT_XDP_SKB] = { .name = "xdp-generic", .groups = COL_GROUP_XDP,
+		XTEL_OPT_FLAG_AT(CFG, xdp_skb),
+		.help = "attach in generic (skb) mode straight away" },
+	[COL_OPT_DETACH] = { .name = "detach", .metavar = "IFNAME",
+		XTEL_OPT_STRING_AT(CFG, detach), .lo = 1, .hi = 15,
+		.valid = "an interface name of 1..15 characters",
+		.help = "remove the XDP program a killed collector left\n"
+			"on IFNAME and exit (its pinned counters stay);\n"
+			"refused while a collector runs there" },
+
+	[COL_OPT_CERT] = { .name = "cert", .metavar = "FILE",
+		.section = "DTLS (required with --mode dtls):",
+		XTEL_OPT_STRING_AT(CFG, cert), .help = "server certificate (PEM)" },
+	[COL_OPT_KEY] = { .name = "key", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, key), .help = "server private key (PEM)" },
+	[COL_OPT_CA] = { .name = "ca", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, ca),
+		.help = "CA that signs client certificates (PEM)" },
+	[COL_OPT_MAX_SESSIONS] = { .name = "max-sessions", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, max_sessions, 1, 1u << 20),
+		.valid = "1..1048576",
+		.help = "DTLS sessions per worker, 1..1048576 (default 4096)" },
+	[COL_OPT_DTLS_IDLE] = { .name = "dtls-idle", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, dtls_idle_s, 1, 86400),
+		.valid = "1..86400 seconds",
+		.help = "close a DTLS session idle for S seconds,\n"
+			"1..86400 (default 60)" },
+
+	[COL_OPT_INTERVAL] = { .name = "interval", .metavar = "S",
+		.section = "Reports:",
+		XTEL_OPT_DOUBLE_AT(CFG, interval_s, 0.1, 3600),
+		.valid = "0.1..3600 seconds",
+		.help = "report period in seconds, 0.1..3600 (default 1)" },
+	[COL_OPT_TOP] = { .name = "top", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, top, 0, 100000), .valid = "0..100000",
+		.help = "clients shown per report, 0..100000 (default 10)" },
+	[COL_OPT_QUIET] = { .name = "quiet", XTEL_OPT_FLAG_AT(CFG, quiet),
+		.help = "no periodic table (final summary still printed)" },
+	[COL_OPT_STALE_AFTER] = { .name = "stale-after", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, stale_after_s, 0.1, 86400),
+		.valid = "0.1..86400 seconds",
+		.help = "a client with no datagram for S seconds is shown\n"
+			"as stale, 0.1..86400 (default 15 = 3 heartbeats)" },
+	[COL_OPT_DURATION] = { .name = "duration", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, duration_s, 0, 31536000),
+		.valid = "0..31536000 seconds",
+		.help = "stop after S seconds, 0..31536000 (default 0:\n"
+			"run until SIGINT/SIGTERM)" },
+	[COL_OPT_SUMMARY_JSON] = { .name = "summary-json", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, summary_json),
+		.help = "write the final summary as JSON" },
+	[COL_OPT_CSV] = { .name = "csv", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, csv),
+		.help = "one row per accepted datagram" },
+	[COL_OPT_CSV_RING] = { .name = "csv-ring", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, csv_ring, 1024, 1u << 24),
+		.check = XTEL_OPT_POW2, .valid = "a power of two, 1024..16777216",
+		.help = "CSV ring slots (64 bytes) per worker, power of\n"
+			"two 1024..16777216 (default 131072); overflow is\n"
+			"counted as csv_dropped" },
+
+	[COL_OPT_HTTP] = { .name = "http", .metavar = "ADDR:PORT",
+		.section = "HTTP API and Prometheus /metrics (docs/API.md):",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_http,
+		.valid = "a numeric IPv4 ADDR:PORT or [IPv6]:PORT, port 1..65535",
+		.help = "serve the query API and /metrics on ADDR:PORT\n"
+			"(default off; e.g. 127.0.0.1:9477)" },
+	[COL_OPT_HTTP_CERT] = { .name = "http-cert", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, http_cert),
+		.help = "HTTPS: server certificate (PEM; with --http-key)" },
+	[COL_OPT_HTTP_KEY] = { .name = "http-key", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, http_key),
+		.help = "HTTPS: its private key (PEM)" },
+	[COL_OPT_HTTP_TOKENS] = { .name = "http-tokens", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, http_tokens),
+		.help = "require bearer tokens: lines 'read|admin\n"
+			"sha256:HEX [name]' (reloaded on SIGHUP)" },
+	[COL_OPT_HTTP_RATE] = { .name = "http-rate", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_rate, 0, 1000000),
+		.valid = "0..1000000 requests/s",
+		.help = "requests/s per source address, 0..1000000\n"
+			"(default 100; 0: no limit); over it: 429" },
+	[COL_OPT_HTTP_BURST] = { .name = "http-burst", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_burst, 1, 1000000),
+		.valid = "1..1000000 requests",
+		.help = "its bucket, 1..1000000 (default 200)" },
+	[COL_OPT_HTTP_SOURCE_CONNS] = { .name = "http-source-conns",
+		.metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_source_conns, 1, 65536),
+		.valid = "1..65536 connections",
+		.help = "open connections per source address, 1..65536\n"
+			"(default 32); more are closed at accept" },
+	[COL_OPT_HTTP_MAX_CONNS] = { .name = "http-max-conns", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_max_conns, 1, 65536),
+		.valid = "1..65536 connections",
+		.help = "open connections in all, 1..65536 (default 1024)" },
+	[COL_OPT_HTTP_THREADS] = { .name = "http-threads", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_threads, 1, 64),
+		.valid = "1..64 threads",
+		.help = "server threads, 1..64 (default 2): one can serve\n"
+			"probes while another builds a large reply" },
+	[COL_OPT_FRESH_FOR] = { .name = "fresh-for", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, fresh_for_s, 0.1, 86400),
+		.valid = "0.1..86400 seconds",
+		.help = "a value older than S seconds is stale (get: 503),\n"
+			"0.1..86400 (default 3)" },
+	[COL_OPT_API_WINDOW] = { .name = "api-window", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, api_window_s, 0, 3600),
+		.valid = "0..3600 seconds",
+		.help = "longest /api/v1/aggregate?window=, 0..3600\n"
+			"(default 10; 0: whole run only)" },
+	[COL_OPT_METRICS_CLIENTS] = { .name = "metrics-clients", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, metrics_clients, 0, 1000000),
+		.valid = "0..1000000 clients",
+		.help = "clients with per-client series on /metrics,\n"
+			"0..1000000 (default 1000); the rest are counted" },
+	[COL_OPT_METRICS_CLIENT_IDS] = { .name = "metrics-client-ids",
+		.metavar = "LIST", XTEL_OPT_STRING_AT(CFG, metrics_client_ids),
+		.accept = client_ids_ok,
+		.valid = "client ids and LO-HI ranges, comma-separated "
+			 "(e.g. 1,5,10-20)",
+		.help = "per-client series only for these ids (e.g.\n"
+			"1,5,10-20; still capped by --metrics-clients)" },
+	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
+		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
+		.help = "this text" },
+};
+
+static const struct xtel_opts col_opts = {
+	.opt = col_opt,
+	.n = COL_N_OPTS,
+	.usage =
+"usage: collector [options]\n"
+"\n"
+"Receives XTel telemetry datagrams (DTLS or plain UDP), accounts loss,\n"
+"duplicates, reordering and latency per client, and reports them.\n"
+"\n",
+	.epilogue =
+"\n"
+"Exit codes:\n"
+"  0 success                         5 port in use / address not bindable\n"
+"  1 runtime failure (XDP load too)  6 --iface interface not found\n"
+"  2 invalid flag or value           7 missing privilege (capability named)\n"
+"  3 cert/key/CA missing or invalid  8 io_uring disabled or unsupported\n"
+"  4 key does not match certificate\n",
+	.value_for_flag_is_unknown = true,
+};
+
+void xtel_cli_usage(FILE *out)
+{
+	xtel_opts_help(&col_opts, out);
 }
 
 static unsigned int online_cpus(void)
@@ -232,12 +417,8 @@ static unsigned int online_cpus(void)
 	return n > 256 ? 256 : (unsigned int)n;
 }
 
-int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
+static void set_defaults(struct xtel_config *cfg)
 {
-	uint64_t v64;
-	const char *xdp_flag = NULL;	/* first XDP-only option given */
-	int opt, rc = 0;
-
 	*cfg = (struct xtel_config){
 		.mode = XTEL_MODE_DTLS,
 		.port = 7700,
@@ -258,195 +439,58 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 		.max_sessions = 4096,
 		.dtls_idle_s = 60,
 		.pin_dir = "/sys/fs/bpf/xtel",
+		.http_rate = 100,
+		.http_burst = 200,
+		.http_source_conns = 32,
+		.http_max_conns = 1024,
+		.http_threads = 2,
+		.fresh_for_s = 3.0,
+		.api_window_s = 10.0,
+		.metrics_clients = 1000,
 	};
-	parse_bind("::", cfg);
+	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);
+}
 
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-		/*
-		 * Remember an option that only means something to the XDP
-		 * program, so --no-xdp can refuse it by name instead of
-		 * silently running without what the user asked for.
-		 */
-		switch (opt) {
-		case OPT_IFACE: case OPT_ALLOW: case OPT_HS_RATE:
-		case OPT_HS_BURST: case OPT_HS_GLOBAL_RATE:
-		case OPT_HS_GLOBAL_BURST: case OPT_PIN_DIR: case OPT_AFXDP:
-		case OPT_XDP_SKB:
-			for (const struct option *o = long_opts;
-			     xdp_flag == NULL && o->name != NULL; o++)
-				if (o->val == opt)
-					xdp_flag = o->name;
-			break;
-		}
-		switch (opt) {
-		case OPT_MODE:
-			if (!strcmp(optarg, "dtls"))
-				cfg->mode = XTEL_MODE_DTLS;
-			else if (!strcmp(optarg, "plain"))
-				cfg->mode = XTEL_MODE_PLAIN;
-			else
-				rc = bad_value("mode", optarg, "dtls or plain");
-			break;
-		case OPT_PORT:
-			rc = parse_u64("port", optarg, 1, 65535, "1..65535", &v64);
-			cfg->port = (uint16_t)v64;
-			break;
-		case OPT_BIND:
-			rc = parse_bind(optarg, cfg);
-			break;
-		case OPT_WORKERS:
-			rc = parse_uint("workers", optarg, 1, 256, "1..256",
-					&cfg->workers);
-			break;
-		case OPT_IFACE:
-			if (!*optarg || strlen(optarg) >= 16)
-				rc = bad_value("iface", optarg,
-					       "an interface name of 1..15 characters");
-			cfg->iface = optarg;
-			break;
-		case OPT_NO_XDP:
-			cfg->no_xdp = true;
-			break;
-		case OPT_CERT:
-			cfg->cert = optarg;
-			break;
-		case OPT_KEY:
-			cfg->key = optarg;
-			break;
-		case OPT_CA:
-			cfg->ca = optarg;
-			break;
-		case OPT_RCVBUF:
-			rc = parse_u64("rcvbuf", optarg, 0, 1u << 30,
-				       "0 or 4096..1073741824", &cfg->rcvbuf);
-			if (!rc && cfg->rcvbuf && cfg->rcvbuf < 4096)
-				rc = bad_value("rcvbuf", optarg,
-					       "0 or 4096..1073741824");
-			break;
-		case OPT_INTERVAL:
-			rc = parse_secs("interval", optarg, 0.1, 3600,
-					"0.1..3600 seconds", &cfg->interval_s);
-			break;
-		case OPT_TOP:
-			rc = parse_uint("top", optarg, 0, 100000, "0..100000",
-					&cfg->top);
-			break;
-		case OPT_QUIET:
-			cfg->quiet = true;
-			break;
-		case OPT_DURATION:
-			rc = parse_secs("duration", optarg, 0, 31536000,
-					"0..31536000 seconds", &cfg->duration_s);
-			break;
-		case OPT_SUMMARY_JSON:
-			cfg->summary_json = optarg;
-			break;
-		case OPT_CSV:
-			cfg->csv = optarg;
-			break;
-		case OPT_CSV_RING:
-			rc = parse_u64("csv-ring", optarg, 1024, 1u << 24,
-				       "a power of two, 1024..16777216", &v64);
-			if (!rc && !is_pow2(v64))
-				rc = bad_value("csv-ring", optarg,
-					       "a power of two, 1024..16777216");
-			cfg->csv_ring = (unsigned int)v64;
-			break;
-		case OPT_STALE_AFTER:
-			rc = parse_secs("stale-after", optarg, 0.1, 86400,
-					"0.1..86400 seconds", &cfg->stale_after_s);
-			break;
-		case OPT_MAX_CLIENTS:
-			rc = parse_uint("max-clients", optarg, 1, 1u << 22,
-					"1..4194304", &cfg->max_clients);
-			break;
-		case OPT_RX_BUFFERS:
-			rc = parse_u64("rx-buffers", optarg, 64, 32768,
-				       "a power of two, 64..32768", &v64);
-			if (!rc && !is_pow2(v64))
-				rc = bad_value("rx-buffers", optarg,
-					       "a power of two, 64..32768");
-			cfg->rx_buffers = (unsigned int)v64;
-			break;
-		case OPT_MAX_SESSIONS:
-			rc = parse_uint("max-sessions", optarg, 1, 1u << 20,
-					"1..1048576", &cfg->max_sessions);
-			break;
-		case OPT_DTLS_IDLE:
-			rc = parse_secs("dtls-idle", optarg, 1, 86400,
-					"1..86400 seconds", &cfg->dtls_idle_s);
-			break;
-		case OPT_ALLOW:
-			rc = parse_allow(optarg, cfg);
-			break;
-		case OPT_HS_RATE:
-			rc = parse_u64("handshake-rate", optarg, 0, 10000000,
-				       "0..10000000 datagrams/s", &v64);
-			cfg->handshake_rate = (uint32_t)v64;
-			break;
-		case OPT_HS_BURST:
-			rc = parse_u64("handshake-burst", optarg, 0, 10000000,
-				       "0..10000000 datagrams", &v64);
-			cfg->handshake_burst = (uint32_t)v64;
-			break;
-		case OPT_HS_GLOBAL_RATE:
-			rc = parse_u64("handshake-global-rate", optarg, 0, 10000000,
-				       "0..10000000 datagrams/s", &v64);
-			cfg->handshake_global_rate = (uint32_t)v64;
-			break;
-		case OPT_HS_GLOBAL_BURST:
-			rc = parse_u64("handshake-global-burst", optarg, 0, 10000000,
-				       "0..10000000 datagrams", &v64);
-			cfg->handshake_global_burst = (uint32_t)v64;
-			break;
-		case OPT_PIN_DIR:
-			if (!*optarg || optarg[0] != '/')
-				rc = bad_value("pin-dir", optarg,
-					       "an absolute directory path on a bpffs");
-			cfg->pin_dir = optarg;
-			break;
-		case OPT_AFXDP:
-			cfg->afxdp = true;
-			break;
-		case OPT_XDP_SKB:
-			cfg->xdp_skb = true;
-			break;
-		case OPT_HELP:
-		case 'h':
-			xtel_cli_usage(stdout);
-			return XTEL_EXIT_OK;
-		case ':':
-			pr_err("%s needs a value (try --help)",
-				argv[optind - 1]);
-			return XTEL_EXIT_USAGE;
-		default:
-			pr_err("unknown option '%s' (try --help)",
-				argv[optind - 1]);
-			return XTEL_EXIT_USAGE;
-		}
-		if (rc)
-			return rc;
-	}
-	if (optind < argc) {
-		pr_err("unexpected argument '%s' (try --help)",
-			argv[optind]);
-		return XTEL_EXIT_USAGE;
-	}
+int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
+{
+	unsigned int seen[COL_N_OPTS];
+	int rc, xdp_opt;
+
+	set_defaults(cfg);
+	rc = xtel_opts_parse(&col_opts, argc, argv, cfg, seen);
+	if (rc)
+		return rc == XTEL_OPTS_EXIT ? XTEL_EXIT_OK : XTEL_EXIT_USAGE;
+	if (cfg->detach)	/* a one-shot command: nothing else applies */
+		return -1;
 	if (!cfg->iface && !cfg->no_xdp) {
 		pr_err("--iface IFNAME is required for the XDP "
 			"fast path (or pass --no-xdp to run on sockets only)");
 		return XTEL_EXIT_USAGE;
 	}
-	if (cfg->no_xdp && xdp_flag != NULL) {
+	xdp_opt = xtel_opts_first(&col_opts, seen, COL_GROUP_XDP);
+	if (cfg->no_xdp && xdp_opt >= 0) {
 		pr_err("--%s needs the XDP program: drop it or "
-			"--no-xdp", xdp_flag);
+			"--no-xdp", col_opt[xdp_opt].name);
 		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->mode == XTEL_MODE_DTLS && (!cfg->cert || !cfg->key || !cfg->ca)) {
 		pr_err("--mode dtls (the default) needs --cert, "
 			"--key and --ca (or pass --mode plain)");
 		return XTEL_EXIT_USAGE;
+	}
+	if (!cfg->http_cert != !cfg->http_key) {
+		pr_err("--http-cert and --http-key go together (HTTPS needs "
+		       "both)");
+		return XTEL_EXIT_USAGE;
+	}
+	if (!cfg->http) {
+		for (int i = COL_OPT_HTTP_CERT; i <= COL_OPT_METRICS_CLIENT_IDS; i++)
+			if (seen[i]) {
+				pr_err("--%s needs the HTTP API: add --http "
+				       "ADDR:PORT (e.g. 127.0.0.1:9477)",
+				       col_opt[i].name);
+				return XTEL_EXIT_USAGE;
+			}
 	}
 	if (cfg->bind_addr.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&cfg->bind_addr)->sin6_port = htons(cfg->port);

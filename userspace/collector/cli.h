@@ -52,6 +52,7 @@ struct xtel_config {
 	uint32_t handshake_global_burst; /* 0: the loader's default */
 	bool afxdp;			/* receive through AF_XDP sockets */
 	bool xdp_skb;			/* attach in generic mode straight away */
+	const char *detach;		/* --detach IFNAME: only that, then exit */
 	const char *cert, *key, *ca;
 	uint64_t rcvbuf;		/* 0: leave the system default */
 	double interval_s;
@@ -66,6 +67,22 @@ struct xtel_config {
 	unsigned int rx_buffers;	/* provided buffers per worker */
 	unsigned int max_sessions;	/* DTLS sessions per worker */
 	double dtls_idle_s;		/* DTLS session idle timeout */
+
+	/* the HTTP API (api/, docs/API.md); http NULL: off */
+	const char *http;		/* --http ADDR:PORT as given */
+	struct sockaddr_storage http_addr;	/* port filled in */
+	socklen_t http_len;
+	const char *http_cert, *http_key;	/* both or neither: HTTPS */
+	const char *http_tokens;	/* bearer token file; NULL: no auth */
+	unsigned int http_rate;		/* requests/s per source; 0: no limit */
+	unsigned int http_burst;	/* its bucket */
+	unsigned int http_source_conns;	/* open connections per source */
+	unsigned int http_max_conns;	/* open connections in all */
+	unsigned int http_threads;	/* server threads (libmicrohttpd pool) */
+	double fresh_for_s;		/* a value older than this is stale */
+	double api_window_s;		/* longest ?window= of /aggregate; 0: none */
+	unsigned int metrics_clients;	/* per-client series cap on /metrics */
+	const char *metrics_client_ids;	/* "1,5,10-20": only these; NULL: first N */
 };
 
 /*

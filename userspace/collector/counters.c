@@ -8,16 +8,16 @@
 
 /* The wire reasons come first: the decoder's verdict indexes this table. */
 const struct xtel_counter_desc xtel_drop_desc[XTEL_DROP_MAX] = {
-#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_WIRE_, id, name, help)
+#define X(id, name, unit, help) XTEL_COUNTER_DESC(XTEL_WIRE_, id, name, unit, help)
 	XTEL_WIRE_ERR_TABLE(X)
 #undef X
-#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_DROP_, id, name, help)
+#define X(id, name, unit, help) XTEL_COUNTER_DESC(XTEL_DROP_, id, name, unit, help)
 	XTEL_DROP_TABLE(X)
 #undef X
 };
 
 const struct xtel_counter_desc xtel_event_desc[XTEL_EV_MAX] = {
-#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_EV_, id, name, help)
+#define X(id, name, unit, help) XTEL_COUNTER_DESC(XTEL_EV_, id, name, unit, help)
 	XTEL_EVENT_TABLE(X)
 #undef X
 };
@@ -43,6 +43,15 @@ static const struct {
 	{ XTEL_DTLS_STAT_MALFORMED, XTEL_DROP_DTLS_MALFORMED },
 	{ XTEL_DTLS_STAT_HALF_OPEN_SOURCE_FULL,
 	  XTEL_DROP_DTLS_HALF_OPEN_SOURCE_FULL },
+	{ XTEL_DTLS_STAT_OVERSIZE, XTEL_DROP_DTLS_OVERSIZE },
+	{ XTEL_DTLS_STAT_RESTART_OTHER_ID, XTEL_DROP_DTLS_RESTART_OTHER_ID },
+	{ XTEL_DTLS_STAT_COOKIE_REPLAY, XTEL_DROP_DTLS_COOKIE_REPLAY },
+	{ XTEL_DTLS_STAT_HS_MSG_TOO_LONG, XTEL_DROP_DTLS_HS_MSG_TOO_LONG },
+	{ XTEL_DTLS_STAT_HS_MSG_SEQ_AHEAD, XTEL_DROP_DTLS_HS_MSG_SEQ_AHEAD },
+	{ XTEL_DTLS_STAT_HS_EPOCH1_EARLY, XTEL_DROP_DTLS_HS_EPOCH1_EARLY },
+	{ XTEL_DTLS_STAT_HS_EPOCH1_FULL, XTEL_DROP_DTLS_HS_EPOCH1_FULL },
+	{ XTEL_DTLS_STAT_HS_RECORD_TYPE, XTEL_DROP_DTLS_HS_RECORD_TYPE },
+	{ XTEL_DTLS_STAT_HS_PLAIN_ALERT, XTEL_DROP_DTLS_HS_PLAIN_ALERT },
 };
 
 const char *xtel_drop_name(unsigned int reason)

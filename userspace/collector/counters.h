@@ -27,36 +27,54 @@
  * took.
  */
 #define XTEL_DROP_TABLE(X)						\
-	X(OVERSIZE, "oversize", "larger than a receive buffer")	\
-	X(CLIENT_ID_MISMATCH, "client_id_mismatch",			\
+	X(OVERSIZE, "oversize", "datagrams", "larger than a receive buffer")	\
+	X(CLIENT_ID_MISMATCH, "client_id_mismatch", "datagrams",			\
 	  "header client id is not the certificate's (DTLS)")		\
-	X(REGISTRY_FULL, "registry_full", "--max-clients reached")	\
-	X(RXQ_OVFL, "rxq_ovfl", "socket buffer overflow (SO_RXQ_OVFL)") \
-	X(DTLS_HANDSHAKE_FAILED, "dtls_handshake_failed",		\
+	X(REGISTRY_FULL, "registry_full", "datagrams", "--max-clients reached")	\
+	X(RXQ_OVFL, "rxq_ovfl", "datagrams", "socket buffer overflow (SO_RXQ_OVFL)") \
+	X(DTLS_HANDSHAKE_FAILED, "dtls_handshake_failed", "handshakes",		\
 	  "bad, expired or missing client certificate")		\
-	X(DTLS_HANDSHAKE_TIMEOUT, "dtls_handshake_timeout",		\
+	X(DTLS_HANDSHAKE_TIMEOUT, "dtls_handshake_timeout", "handshakes",		\
 	  "handshake never finished")					\
-	X(DTLS_BAD_COOKIE, "dtls_bad_cookie",				\
+	X(DTLS_BAD_COOKIE, "dtls_bad_cookie", "datagrams",				\
 	  "ClientHello with a wrong or stale cookie")			\
-	X(DTLS_BAD_HELLO, "dtls_bad_hello",				\
+	X(DTLS_BAD_HELLO, "dtls_bad_hello", "datagrams",				\
 	  "handshake datagram the listener refused")			\
-	X(DTLS_HALF_OPEN_FULL, "dtls_half_open_full",			\
+	X(DTLS_HALF_OPEN_FULL, "dtls_half_open_full", "handshakes",			\
 	  "too many handshakes in progress")				\
-	X(DTLS_SESSIONS_FULL, "dtls_sessions_full",			\
+	X(DTLS_SESSIONS_FULL, "dtls_sessions_full", "handshakes",			\
 	  "no room for another session")				\
-	X(DTLS_UNKNOWN_PEER, "dtls_unknown_peer",			\
+	X(DTLS_UNKNOWN_PEER, "dtls_unknown_peer", "datagrams",			\
 	  "record from an address without a session")			\
-	X(DTLS_BAD_RECORD, "dtls_bad_record",				\
+	X(DTLS_BAD_RECORD, "dtls_bad_record", "records",				\
 	  "record that failed authentication")				\
-	X(DTLS_REPLAY, "dtls_replay", "record replayed or behind the window") \
-	X(DTLS_MALFORMED, "dtls_malformed",				\
+	X(DTLS_REPLAY, "dtls_replay", "records", "record replayed or behind the window") \
+	X(DTLS_MALFORMED, "dtls_malformed", "datagrams",				\
 	  "shorter than a DTLS record header")				\
-	X(DTLS_HALF_OPEN_SOURCE_FULL, "dtls_half_open_source_full",	\
-	  "one source's handshake cap reached")
+	X(DTLS_HALF_OPEN_SOURCE_FULL, "dtls_half_open_source_full", "handshakes",	\
+	  "one source's handshake cap reached")				\
+	X(DTLS_OVERSIZE, "dtls_oversize", "datagrams",				\
+	  "datagram larger than a DTLS slot (1500 bytes)")				\
+	X(DTLS_RESTART_OTHER_ID, "dtls_restart_other_id", "handshakes",		\
+	  "handshake on a session's address and port as another client")				\
+	X(DTLS_COOKIE_REPLAY, "dtls_cookie_replay", "datagrams",			\
+	  "copy of a ClientHello whose cookie already started a handshake")				\
+	X(DTLS_HS_MSG_TOO_LONG, "dtls_hs_msg_too_long", "datagrams",		\
+	  "half-open handshake: message claimed over 4096 bytes")	\
+	X(DTLS_HS_MSG_SEQ_AHEAD, "dtls_hs_msg_seq_ahead", "datagrams",		\
+	  "half-open handshake: message past the client's flight")	\
+	X(DTLS_HS_EPOCH1_EARLY, "dtls_hs_epoch1_early", "datagrams",		\
+	  "half-open handshake: epoch-1 record before ChangeCipherSpec") \
+	X(DTLS_HS_EPOCH1_FULL, "dtls_hs_epoch1_full", "datagrams",			\
+	  "half-open handshake: more than 4 epoch-1 records")		\
+	X(DTLS_HS_RECORD_TYPE, "dtls_hs_record_type", "datagrams",			\
+	  "half-open handshake: application data or unknown record type") \
+	X(DTLS_HS_PLAIN_ALERT, "dtls_hs_plain_alert", "datagrams",			\
+	  "half-open handshake: plaintext alert (spoofable)")
 
 enum xtel_drop {
 	XTEL_DROP_WIRE_LAST_ = XTEL_WIRE_ERR_MAX - 1,
-#define X(id, name, help) XTEL_DROP_##id,
+#define X(id, name, unit, help) XTEL_DROP_##id,
 	XTEL_DROP_TABLE(X)
 #undef X
 	XTEL_DROP_MAX,
@@ -74,31 +92,31 @@ const char *xtel_drop_name(unsigned int reason);
  * ring overflow loses a row, not a datagram.
  */
 #define XTEL_EVENT_TABLE(X)						\
-	X(RX_DATAGRAMS, "rx_datagrams",					\
+	X(RX_DATAGRAMS, "rx_datagrams", "datagrams",					\
 	  "every datagram handed to the datagram path")		\
-	X(RX_BYTES, "rx_bytes", "bytes of those datagrams")		\
-	X(ACCEPTED, "accepted", "datagrams decoded and accounted")	\
-	X(ENOBUFS, "enobufs", "multishot receive ended: buffer ring ran dry") \
-	X(REARMS, "rearms", "multishot receive re-armed (any reason)")	\
-	X(RECV_ERRORS, "recv_errors", "receive completions with another error") \
-	X(NO_TIMESTAMP, "no_timestamp",				\
+	X(RX_BYTES, "rx_bytes", "bytes", "bytes of those datagrams")		\
+	X(ACCEPTED, "accepted", "datagrams", "datagrams decoded and accounted")	\
+	X(ENOBUFS, "enobufs", "events", "multishot receive ended: buffer ring ran dry") \
+	X(REARMS, "rearms", "events", "multishot receive re-armed (any reason)")	\
+	X(RECV_ERRORS, "recv_errors", "completions", "receive completions with another error") \
+	X(NO_TIMESTAMP, "no_timestamp", "datagrams",				\
 	  "datagrams without a kernel timestamp (time read on arrival)") \
-	X(CSV_DROPPED, "csv_dropped", "CSV rows lost: writer ring full") \
-	X(TX_DATAGRAMS, "tx_datagrams", "outgoing datagrams sent (DTLS flights)") \
-	X(TX_DROPPED, "tx_dropped", "outgoing datagrams refused: send queue full") \
-	X(TX_ERRORS, "tx_errors", "send completions with an error")	\
-	X(DTLS_HANDSHAKES, "dtls_handshakes",				\
+	X(CSV_DROPPED, "csv_dropped", "rows", "CSV rows lost: writer ring full") \
+	X(TX_DATAGRAMS, "tx_datagrams", "datagrams", "outgoing datagrams sent (DTLS flights)") \
+	X(TX_DROPPED, "tx_dropped", "datagrams", "outgoing datagrams refused: send queue full") \
+	X(TX_ERRORS, "tx_errors", "completions", "send completions with an error")	\
+	X(DTLS_HANDSHAKES, "dtls_handshakes", "sessions",				\
 	  "DTLS sessions that completed a handshake")			\
-	X(DTLS_CLOSED, "dtls_closed",					\
+	X(DTLS_CLOSED, "dtls_closed", "sessions",					\
 	  "DTLS sessions ended: close_notify, error or idle")		\
-	X(CQE_BATCHES, "cqe_batches", "completion batches drained")	\
-	X(DRAINED, "drained", "datagrams read from the socket after the stop") \
-	X(DRAIN_CUT, "drain_cut", "drains ended by their time or count bound") \
-	X(XDP_PEER_ERRORS, "xdp_peer_errors",				\
+	X(CQE_BATCHES, "cqe_batches", "batches", "completion batches drained")	\
+	X(DRAINED, "drained", "datagrams", "datagrams read from the socket after the stop") \
+	X(DRAIN_CUT, "drain_cut", "events", "drains ended by their time or count bound") \
+	X(XDP_PEER_ERRORS, "xdp_peer_errors", "operations",				\
 	  "DTLS peer add or delete in the XDP map failed")
 
 enum xtel_event {
-#define X(id, name, help) XTEL_EV_##id,
+#define X(id, name, unit, help) XTEL_EV_##id,
 	XTEL_EVENT_TABLE(X)
 #undef X
 	XTEL_EV_MAX,

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "acct/registry.h"
+#include "collector/api/api.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "collector/cli.h"
@@ -59,6 +60,7 @@ struct app {
 	struct xtel_rx_worker **workers;
 	struct xtel_csv_writer *csv;
 	struct xtel_model *model;
+	struct xtel_api *api;		/* NULL: no --http */
 	struct xtel_loop *loop;
 	FILE *json;
 	int sfd;
@@ -316,6 +318,27 @@ static int stop_receivers(struct app *a)
 	return status;
 }
 
+/*
+ * --http: read the token file and certificate, then listen. The server
+ * serves views only, so it may start before the workers; /readyz says
+ * when they run. Returns 0 or the exit code, after a message.
+ */
+static int api_setup(struct app *a)
+{
+	int rc = xtel_api_new(&a->cfg, a->model, &a->api);
+
+	if (rc == -ENOKEY)
+		return XTEL_EXIT_CERT;
+	if (rc)		/* the token file, or memory */
+		return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_USAGE;
+	rc = xtel_api_start(a->api);
+	if (rc == -EADDRINUSE || rc == -EADDRNOTAVAIL || rc == -EACCES)
+		return XTEL_EXIT_ADDR;
+	if (rc == -EPROTO)
+		return XTEL_EXIT_CERT;
+	return rc ? XTEL_EXIT_RUNTIME : 0;
+}
+
 /* ---- the control-plane loop ---- */
 
 static void stop_run(struct app *a, const char *reason, int status)
@@ -333,6 +356,10 @@ static void on_signal(struct xtel_loop *l, int fd, void *arg)
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGHUP) {	/* blocked only with --http */
+		xtel_api_reload(a->api);
+		return;
+	}
 	snprintf(a->stop_buf, sizeof(a->stop_buf), "signal %s",
 		 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 	stop_run(a, a->stop_buf, 0);
@@ -361,6 +388,8 @@ static uint64_t on_interval(struct xtel_loop *l, uint64_t now_ns, void *arg)
 	v = rc == 0 || rc == -ENOMEM ? xtel_model_view(a->model) : NULL;
 	if (v && !a->cfg.quiet)
 		xtel_table_interval(stdout, v, a->cfg.top);
+	if (v)
+		xtel_api_view_published(a->api);
 	xtel_view_put(v);
 	if (rc)
 		pr_err("report: %s", strerror(-rc));
@@ -396,6 +425,8 @@ static const char *run(struct app *a)
 
 static void cleanup(struct app *a)
 {
+	/* First: requests in flight hold views of the model freed below. */
+	xtel_api_free(a->api);
 	xtel_ax_rx_stop(&a->axr);
 	for (unsigned int i = 0; a->workers && i < a->n; i++)
 		xtel_rx_worker_free(a->workers[i]);
@@ -434,6 +465,8 @@ int main(int argc, char **argv)
 	rc = xtel_cli_parse(argc, argv, &a.cfg);
 	if (rc >= 0)
 		return rc;
+	if (a.cfg.detach)
+		return xtel_detach(&a.cfg);
 	a.n = a.cfg.workers;
 	rc = xtel_preflight(&a.cfg);
 	if (rc)
@@ -455,6 +488,8 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	if (a.cfg.http)		/* SIGHUP reloads --http-tokens */
+		sigaddset(&mask, SIGHUP);
 	/*
 	 * A shell starts background jobs with SIGINT ignored. Once blocked,
 	 * the signal is queued for the signalfd even so, but one that arrives
@@ -489,11 +524,17 @@ int main(int argc, char **argv)
 		status = XTEL_EXIT_RUNTIME;
 		goto out;
 	}
+	if (a.cfg.http) {
+		status = api_setup(&a);
+		if (status)
+			goto out;
+	}
 	info.started_ns = xtel_realtime_ns();
 	a.t0 = xtel_mono_ns();
 	status = start(&a);
 	if (status)
 		goto out;
+	xtel_api_set_receiving(a.api, true);
 	info.ring_mode = xtel_rx_worker_ring_mode(a.workers[0]);
 	if (a.xdp)
 		pr_info("XDP %s on %s, maps in %s%s%s%s",
@@ -512,6 +553,7 @@ int main(int argc, char **argv)
 
 	/* Stop receiving, let each path finish what the kernel handed over. */
 	rc = stop_receivers(&a);
+	xtel_api_set_receiving(a.api, false);
 	if (rc)
 		status = rc;
 	info.stopped_ns = xtel_realtime_ns();

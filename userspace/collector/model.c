@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "collector/model.h"
 
 struct run_metric {
 	char key[XTEL_MAX_KEY_LEN + 1];
 	double last, min, max, sum;
+	uint64_t last_ts_ns;
 	uint64_t count;
 };
 
@@ -207,6 +209,7 @@ static int fold_metrics(struct xtel_model *m, const struct xtel_snapshot *s)
 			if (!d)
 				return -ENOMEM;
 			d->last = ms->last;
+			d->last_ts_ns = ms->last_ts_ns;
 			if (!ms->count)
 				continue;
 			if (!d->count || ms->min < d->min)
@@ -250,6 +253,7 @@ static int copy_run_metrics(const struct xtel_model *m, struct xtel_view *v)
 
 			memcpy(d->key, s->key, sizeof(d->key));
 			d->last = s->last;
+			d->last_ts_ns = s->last_ts_ns;
 			d->count = s->count;
 			if (s->count) {
 				d->min = s->min;
@@ -313,6 +317,14 @@ static void derive(struct xtel_view *v, const struct xtel_view *prev)
 	}
 	derive_client(&v->total, &v->snap.total, p ? &p->total : NULL, v->dt_s);
 	v->dropped_total = xtel_counters_total_drops(&v->cnt);
+	{
+		const uint64_t *d = v->cnt.dtls;
+		uint64_t ended = v->cnt.events[XTEL_EV_DTLS_CLOSED] +
+				 d[XTEL_DTLS_STAT_SESSIONS_REPLACED];
+		uint64_t ok = d[XTEL_DTLS_STAT_HANDSHAKES_OK];
+
+		v->dtls_sessions = ok > ended ? ok - ended : 0;
+	}
 }
 
 int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
@@ -320,6 +332,7 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 {
 	struct xtel_view *v = calloc(1, sizeof(*v));
 	const struct xtel_view *prev = m->latest;
+	uint64_t t0 = xtel_mono_ns();
 	int rc, fold_rc;
 
 	if (!v)
@@ -354,6 +367,7 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	derive(v, prev);
 	if (copy_run_metrics(m, v))
 		fold_rc = -ENOMEM;
+	v->build_ns = xtel_mono_ns() - t0;
 	publish(m, v);
 	return fold_rc;
 }

@@ -15,6 +15,7 @@
 #include "collector/certcheck.h"
 #include "collector/preflight.h"
 #include "collector/rx/uring.h"
+#include "xdp/xdp.h"
 
 static bool has_cap(unsigned int cap)
 {
@@ -137,6 +138,34 @@ int xtel_exit_xdp_error(const struct xtel_config *cfg, int rc)
 	default:
 		pr_err("XDP on %s: %s (pass --no-xdp to run "
 			"without it)", cfg->iface, strerror(-rc));
+		return XTEL_EXIT_RUNTIME;
+	}
+}
+
+int xtel_detach(const struct xtel_config *cfg)
+{
+	int rc;
+
+	if (!has_cap(CAP_NET_ADMIN)) {
+		pr_err("--detach %s needs CAP_NET_ADMIN (run as root)",
+		       cfg->detach);
+		return XTEL_EXIT_PRIVILEGE;
+	}
+	rc = xtel_xdp_detach_iface(cfg->detach);
+	switch (rc) {
+	case 1:
+		pr_info("detached the XDP program from %s", cfg->detach);
+		return XTEL_EXIT_OK;
+	case 0:
+		pr_info("no xtel XDP program is attached to %s", cfg->detach);
+		return XTEL_EXIT_OK;
+	case -ENODEV:
+		return XTEL_EXIT_IFACE;
+	case -EPERM:
+		return XTEL_EXIT_PRIVILEGE;
+	default:
+		if (rc != -EBUSY && rc != -EEXIST)
+			pr_err("--detach %s: %s", cfg->detach, strerror(-rc));
 		return XTEL_EXIT_RUNTIME;
 	}
 }

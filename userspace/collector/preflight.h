@@ -23,4 +23,10 @@ int xtel_exit_bind_error(const struct xtel_config *cfg, int rc);
 /* Loading or attaching the XDP program failed with rc (the loader said why). */
 int xtel_exit_xdp_error(const struct xtel_config *cfg, int rc);
 
+/*
+ * --detach IFNAME: remove a killed collector's XDP program, with the exit
+ * code of what stood in the way (interface, privilege, a live collector).
+ */
+int xtel_detach(const struct xtel_config *cfg);
+
 #endif /* XTEL_PREFLIGHT_H */

@@ -3,8 +3,8 @@
  * The per-interval view: everything a reader of the collector's state
  * needs, computed once per interval by the model (model.c) from a snapshot
  * of the registries, the summed counters and the XDP maps. Every renderer
- * (the interval table, the final summary, the summary JSON, and the HTTP
- * API, storage and exporters to come) reads a view and computes nothing of
+ * (the interval table, the final summary, the summary JSON, the HTTP API
+ * and Prometheus exposition, and the storage and exporters to come) reads a view and computes nothing of
  * its own: loss %, rates, client state and whole-run metric folds have one
  * definition, here and in model.c.
  *
@@ -37,6 +37,7 @@ const char *xtel_client_state_name(enum xtel_client_state s);
 struct xtel_run_metric {
 	char key[XTEL_MAX_KEY_LEN + 1];
 	double last;
+	uint64_t last_ts_ns;	/* send timestamp of the datagram carrying last */
 	uint64_t count;		/* samples over the run; 0: min/max/mean unset */
 	double min, max, mean;
 };
@@ -91,7 +92,10 @@ struct xtel_view {
 	unsigned int live, stale, bye;
 	struct xtel_worker_counters cnt;	/* summed over the workers */
 	uint64_t dropped_total;
+	/* DTLS sessions established now: handshakes_ok less the ended ones */
+	uint64_t dtls_sessions;
 	struct xtel_view_xdp xdp;
+	uint64_t build_ns;		/* what making this view cost (CLOCK_MONOTONIC) */
 
 	/* owned storage and the reference count */
 	struct xtel_run_metric *run_metrics_pool;

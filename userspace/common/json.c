@@ -188,3 +188,17 @@ int xtel_json_write_report(FILE *f, json_t *obj)
 		return -EIO;
 	return 0;
 }
+
+int xtel_json_dump_alloc(json_t *v, char **out, size_t *len)
+{
+	char *buf;
+
+	if (has_failed(v))
+		return -ENOMEM;
+	buf = json_dumps(v, XTEL_JSON_FLAGS | JSON_COMPACT);
+	if (buf == NULL)
+		return -ENOMEM;
+	*out = buf;
+	*len = strlen(buf);
+	return 0;
+}

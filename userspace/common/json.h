@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * JSON through jansson for every report (collector summary, loadgen report,
- * and the HTTP API to come): the few value constructors jansson leaves to
+ * and the HTTP API): the few value constructors jansson leaves to
  * us, and the one file layout the reports share.
  *
  * jansson refuses what these accept: NaN and infinities (JSON has neither:
@@ -48,5 +48,12 @@ void xtel_json_set(json_t *obj, const char *key, json_t *v);
  * value on its line compact. Returns 0, or -ENOMEM / -EIO.
  */
 int xtel_json_write_report(FILE *f, json_t *obj);
+
+/*
+ * v as one compact line in a malloc'd, NUL-terminated buffer (*len bytes
+ * without the NUL), for a network reply. Returns 0, or -ENOMEM when a
+ * member failed (xtel_json_set) or the encoding ran out of memory.
+ */
+int xtel_json_dump_alloc(json_t *v, char **out, size_t *len);
 
 #endif /* XTEL_JSON_H */

@@ -12,8 +12,26 @@
  * same random with the cookie: a ClientHello seen on the wire then cannot
  * be replayed with a new random to start another handshake in the
  * client's name, and one with the same random is recognised as a copy.
+ *
+ * While a handshake lives, a copy of its ClientHello goes to it (it is
+ * keyed by address and port). Once it is dead (failed, timed out, closed)
+ * a copy replayed from the client's address within the cookie's life would
+ * start a new one in the client's name, so the cookies that started a
+ * handshake are remembered for the two periods a cookie can live: the
+ * cookie is the MAC of period, peer and ClientHello random, so this
+ * remembers each random per peer and period. A copy is refused as
+ * cookie_replay; the client itself starts over with a new random, or gets
+ * a new cookie once this one expires.
+ *
+ * The memory is a Bloom filter per period (COOKIE_USED_BITS bits, 4 bits
+ * per cookie taken from the MAC itself, which is unpredictable without the
+ * secret): fixed size whatever the handshake rate, never a false "new". A
+ * false "used" is a fresh cookie refused until it expires: with 10,000
+ * handshakes started in one period (ten times what one worker completes a
+ * second) that is 3 in 100,000.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -24,9 +42,69 @@
 #include "dtls/server_internal.h"
 
 enum {
-	COOKIE_MAC_LEN = 20,
 	COOKIE_LEN = 1 + COOKIE_MAC_LEN,
+	COOKIE_USED_BITS = 1 << 19,	/* 64 KiB per period */
+	COOKIE_USED_HASHES = 4,
 };
+
+/* A new period begins: `gap` periods after the last one. */
+static void used_rotate(struct dtls_cookies *ck, uint64_t gap)
+{
+	if (ck->used[0] == NULL)
+		return;
+	if (gap == 1) {
+		uint64_t *t = ck->used[1];
+
+		ck->used[1] = ck->used[0];
+		ck->used[0] = t;
+	} else {
+		memset(ck->used[1], 0, COOKIE_USED_BITS / 8);
+	}
+	memset(ck->used[0], 0, COOKIE_USED_BITS / 8);
+}
+
+/* Bit i of the filter for the cookie MAC m (19 bits from its bytes). */
+static uint32_t used_bit(const unsigned char *m, int i)
+{
+	uint32_t v = (uint32_t)m[3 * i] << 16 | (uint32_t)m[3 * i + 1] << 8 |
+		     m[3 * i + 2];
+
+	return v & (COOKIE_USED_BITS - 1);
+}
+
+static bool used_in(const uint64_t *f, const unsigned char *m)
+{
+	for (int i = 0; i < COOKIE_USED_HASHES; i++) {
+		uint32_t b = used_bit(m, i);
+
+		if (!(f[b / 64] >> (b % 64) & 1))
+			return false;
+	}
+	return true;
+}
+
+bool dtls_cookie_used(const struct xtel_dtls_server *srv)
+{
+	const struct dtls_cookies *ck = &srv->cookie;
+
+	if (!ck->have_verified || ck->used[0] == NULL)
+		return false;
+	return used_in(ck->used[0], ck->verified) ||
+	       used_in(ck->used[1], ck->verified);
+}
+
+void dtls_cookie_mark_used(struct xtel_dtls_server *srv)
+{
+	struct dtls_cookies *ck = &srv->cookie;
+
+	if (!ck->have_verified || ck->used[0] == NULL)
+		return;
+	for (int i = 0; i < COOKIE_USED_HASHES; i++) {
+		uint32_t b = used_bit(ck->verified, i);
+
+		ck->used[0][b / 64] |= 1ull << (b % 64);
+	}
+}
 
 /*
  * Move to the secret of period now / cookie_period. A secret is never a
@@ -54,9 +132,11 @@ void dtls_cookie_rotate(struct xtel_dtls_server *srv, uint64_t now)
 		dtls_srv_log(srv, "dtls: RAND_bytes failed: keeping the previous "
 			     "cookie secret for another period");
 		memcpy(ck->secret[1], ck->secret[0], SECRET_LEN);
+		used_rotate(ck, p - ck->period);
 		ck->period = p;
 		return;
 	}
+	used_rotate(ck, ck->have_period ? p - ck->period : 2);
 	if (ck->have_period && p == ck->period + 1) {
 		memcpy(ck->secret[1], ck->secret[0], SECRET_LEN);
 	} else {
@@ -148,6 +228,8 @@ static int cookie_verify_cb(SSL *ssl, const unsigned char *cookie,
 	if (cookie_mac(ck, secret, period, k, srv->cur_random, want) ||
 	    CRYPTO_memcmp(want, cookie + 1, COOKIE_MAC_LEN) != 0)
 		goto bad;
+	memcpy(ck->verified, want, COOKIE_MAC_LEN);
+	ck->have_verified = true;
 	return 1;
 bad:
 	srv->st.cookie_bad++;
@@ -162,6 +244,12 @@ int dtls_cookie_init(struct xtel_dtls_server *srv)
 
 	SSL_CTX_set_cookie_generate_cb(srv->ctx, cookie_generate_cb);
 	SSL_CTX_set_cookie_verify_cb(srv->ctx, cookie_verify_cb);
+	ck->used[0] = calloc(COOKIE_USED_BITS / 8, 1);
+	ck->used[1] = calloc(COOKIE_USED_BITS / 8, 1);
+	if (ck->used[0] == NULL || ck->used[1] == NULL) {
+		pr_err("out of memory");
+		return -ENOMEM;
+	}
 	ck->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	ck->mac_ctx = ck->mac ? EVP_MAC_CTX_new(ck->mac) : NULL;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
@@ -180,4 +268,6 @@ void dtls_cookie_free(struct xtel_dtls_server *srv)
 	EVP_MAC_CTX_free(srv->cookie.mac_ctx);
 	EVP_MAC_free(srv->cookie.mac);
 	OPENSSL_cleanse(srv->cookie.secret, sizeof(srv->cookie.secret));
+	free(srv->cookie.used[0]);
+	free(srv->cookie.used[1]);
 }

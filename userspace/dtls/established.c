@@ -20,8 +20,10 @@
 
 enum {
 	REPLAY_WINDOW = 64,
+	ALERT_WARNING = 1,
 	ALERT_FATAL = 2,
 	ALERT_CLOSE_NOTIFY = 0,
+	ALERT_DECODE_ERROR = 50,
 };
 
 void dtls_record_info(const unsigned char *d, size_t len,
@@ -285,18 +287,26 @@ int dtls_take_over(struct xtel_dtls_server *srv, struct session *s)
 	return 0;
 }
 
-static void own_send_close(struct xtel_dtls_server *srv, struct session *s)
+/* Send one alert on the built-in layer. Returns whether it went out. */
+static bool own_send_alert(struct xtel_dtls_server *srv, struct session *s,
+			   uint8_t level, uint8_t desc)
 {
-	static const unsigned char close_notify[2] = { 1, ALERT_CLOSE_NOTIFY };
+	const unsigned char alert[2] = { level, desc };
 	unsigned char rec[64];
-	int len = dtls_rl_seal(&s->rl->keys, XTEL_DTLS_CT_ALERT, close_notify,
-			       sizeof(close_notify), rec, sizeof(rec));
+	int len = dtls_rl_seal(&s->rl->keys, XTEL_DTLS_CT_ALERT, alert,
+			       sizeof(alert), rec, sizeof(rec));
 
 	if (len < 0)
-		return;
+		return false;
 	srv->cfg.send(srv->cfg.send_arg, &s->peer.sa, s->peer_len, rec,
 		      (size_t)len);
-	srv->st.close_notify_tx++;
+	return true;
+}
+
+static void own_send_close(struct xtel_dtls_server *srv, struct session *s)
+{
+	if (own_send_alert(srv, s, ALERT_WARNING, ALERT_CLOSE_NOTIFY))
+		srv->st.close_notify_tx++;
 }
 
 static void own_resend_flight(struct xtel_dtls_server *srv, struct session *s)
@@ -334,11 +344,26 @@ static bool own_record(struct xtel_dtls_server *srv, struct session *s,
 			own_resend_flight(srv, s);
 		return true;
 	case XTEL_DTLS_CT_ALERT:
-		if (n >= 2 && srv->plain[1] == ALERT_CLOSE_NOTIFY) {
+		/*
+		 * Level and description, nothing else (RFC 5246 7.2):
+		 * anything else ends the session, as OpenSSL's layer does
+		 * (it sends unexpected_message; decode_error is the alert
+		 * RFC 5246 7.2.2 names for a message of the wrong length).
+		 */
+		if (n != 2) {
+			char why[48];
+
+			own_send_alert(srv, s, ALERT_FATAL, ALERT_DECODE_ERROR);
+			snprintf(why, sizeof(why), "alert of %d byte%s "
+				 "(decode_error)", n, n == 1 ? "" : "s");
+			session_error(srv, s, why);
+			return false;
+		}
+		if (srv->plain[1] == ALERT_CLOSE_NOTIFY) {
 			peer_closed(srv, s);
 			return false;
 		}
-		if (n >= 2 && srv->plain[0] == ALERT_FATAL) {
+		if (srv->plain[0] == ALERT_FATAL) {
 			char why[32];
 
 			snprintf(why, sizeof(why), "fatal alert %u from peer",

@@ -8,9 +8,11 @@
  * cookie, and room in the caps (peers.c), the listener SSL (which holds
  * that ClientHello) becomes the new session and a fresh listener is made.
  *
- * The client certificate must chain to the CA and name the client in its
- * CN (identity.c); the final flight is captured on its way out so the
- * built-in record layer can resend it (established.c takes over there).
+ * Until it completes, every datagram of a handshake passes prefilter.c
+ * before OpenSSL sees it. The client certificate must chain to the CA and
+ * name the client in its CN (identity.c), the one of the session it would
+ * replace for a restart; the final flight is captured on its way out so
+ * the built-in record layer can resend it (established.c takes over there).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -58,6 +60,17 @@ int dtls_verify_cb(int ok, X509_STORE_CTX *xs)
 	}
 	if (s != NULL)
 		s->client_id = id;
+	/*
+	 * A restart may replace its session only as the same client: another
+	 * id on that address and port (a spoofed or stolen port, a NAT that
+	 * reused it) is refused while the session lives, so one client's
+	 * certificate cannot take over another's session.
+	 */
+	if (s != NULL && s->replaces != NULL && s->replaces->client_id != id) {
+		s->other_id = true;
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_APPLICATION_VERIFICATION);
+		return 0;
+	}
 	return 1;
 }
 
@@ -128,6 +141,16 @@ static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 {
 	char peer[PEER_STR_LEN], why[XTEL_DTLS_ERR_LEN];
 
+	dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+	if (s->other_id) {
+		ERR_clear_error();
+		srv->st.restart_other_id++;
+		dtls_srv_log(srv, "dtls: handshake with %s as client %u refused: "
+			     "its address and port have a session of another "
+			     "client", peer, s->client_id);
+		dtls_session_free(srv, s);
+		return;
+	}
 	if (s->bad_cn) {
 		ERR_clear_error();
 		snprintf(why, sizeof(why),
@@ -136,7 +159,6 @@ static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 		dtls_ssl_failure_text(s->ssl, why, sizeof(why));
 	}
 	srv->st.handshake_failed++;
-	dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
 	dtls_srv_log(srv, "dtls: handshake with %s failed: %s", peer, why);
 	dtls_session_free(srv, s);
 }
@@ -154,7 +176,7 @@ static void session_established(struct xtel_dtls_server *srv,
 		dtls_session_free(srv, old);
 		dtls_table_insert(srv, s);
 	}
-	dtls_list_remove(&srv->half_open, s);
+	dtls_half_open_del(srv, s);
 	s->state = SESSION_ESTABLISHED;
 	s->rtx_deadline = UINT64_MAX;
 	s->last_rx = srv->now;
@@ -220,44 +242,74 @@ static int session_handshake(struct xtel_dtls_server *srv, struct session *s)
 	}
 }
 
-/* A datagram for a session whose handshake runs. */
+/*
+ * A datagram for a session whose handshake runs: OpenSSL gets what the
+ * pre-filter lets through (prefilter.c), in the steps it asks for.
+ */
 void dtls_handshake_input(struct xtel_dtls_server *srv, struct session *s,
 			  const void *dgram, size_t len)
 {
-	if (dtls_has_short_record(dgram, len, dtls_ssl_record_overhead(s->ssl))) {
-		srv->st.bad_record++;
-		return;
+	const unsigned char *d = dgram;
+	bool more = true;
+	size_t off = 0;
+
+	while (more && off < len && s->state == SESSION_HANDSHAKE) {
+		size_t n = dtls_prefilter(srv, s, d + off, len - off, &more);
+
+		if (n == 0)
+			break;
+		xtel_dgram_bio_set_input(s->bio, d + off, n);
+		if (session_handshake(srv, s) < 0)
+			return;		/* s is gone, its BIO with it */
+		if (s->bio != NULL)
+			xtel_dgram_bio_clear_input(s->bio);
+		off += n;
 	}
-	if (dtls_hello_random(dgram, len) == NULL)
-		s->second_flight = true;
-	xtel_dgram_bio_set_input(s->bio, dgram, len);
-	if (session_handshake(srv, s) < 0)
-		return;		/* s is gone, its BIO with it */
-	if (s->bio != NULL) {
-		xtel_dgram_bio_clear_input(s->bio);
-		/* Half-open floods should not pin record buffers. */
+	/* Only a client's real flight moves OpenSSL's state on. */
+	if (s->state == SESSION_HANDSHAKE &&
+	    (int)SSL_get_state(s->ssl) != s->hs_state)
+		s->progressed = true;
+	/* Half-open floods should not pin record buffers. */
+	if (s->bio != NULL)
 		dtls_session_park(s);
-	}
+}
+
+/* Whether restart old's handshake supersedes an unfinished one. */
+static unsigned int superseded(const struct session *old)
+{
+	return old != NULL && old->pending != NULL;
 }
 
 /*
  * Whether a handshake whose cookie was valid may have a session. The
  * caps are checked before anything, the old session included, changes.
+ *
+ * A restart (old: the established session on the same address and port)
+ * replaces old when it completes, and supersedes old's unfinished restart
+ * (old->pending) right away, so neither counts against the caps: a client
+ * restarting into a full table is not refused. While its handshake runs
+ * the table holds one session more than max_sessions, at most one per
+ * established session (each has at most one pending restart, and only
+ * its own address can start one).
  */
-static bool admit(struct xtel_dtls_server *srv)
+static bool admit(struct xtel_dtls_server *srv, const struct session *old)
 {
-	if (dtls_half_open_from_source(srv, &srv->cur_key) >=
+	unsigned int replaced = old != NULL;
+
+	if (dtls_half_open_from_source(srv, &srv->cur_key) - superseded(old) >=
 	    srv->cfg.max_half_open_per_source) {
 		srv->st.half_open_source_full++;
 		return false;
 	}
-	if (srv->half_open.n >= srv->cfg.max_half_open &&
-	    !dtls_evict_silent(srv)) {
+	if (srv->half_open.n - superseded(old) >= srv->cfg.max_half_open &&
+	    !dtls_evict_half_open(srv)) {
 		/* The next DTLSv1_listen() starts with SSL_clear(). */
 		srv->st.half_open_full++;
 		return false;
 	}
-	if (srv->half_open.n + srv->lru.n >= srv->cfg.max_sessions) {
+	/* (The eviction may have taken old->pending: count it again.) */
+	if (srv->half_open.n + srv->lru.n - superseded(old) - replaced >=
+	    srv->cfg.max_sessions) {
 		srv->st.sessions_full++;
 		return false;
 	}
@@ -272,7 +324,7 @@ static bool admit(struct xtel_dtls_server *srv)
 void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 			 const void *dgram, size_t len, struct session *old)
 {
-	const unsigned char *rnd = dtls_hello_random(dgram, len);
+	const unsigned char *d = dgram, *rnd = dtls_hello_random(dgram, len);
 	struct session *s;
 	uint64_t sent;
 	int r;
@@ -287,6 +339,7 @@ void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 		return;
 	}
 	memcpy(srv->cur_random, rnd, sizeof(srv->cur_random));
+	srv->cookie.have_verified = false;
 	sent = srv->st.cookie_sent;
 	xtel_dgram_bio_set_input(srv->lbio, dgram, len);
 	ERR_clear_error();
@@ -299,13 +352,28 @@ void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 			srv->st.bad_hello++;
 		return;
 	}
-	if (!admit(srv))
+	/*
+	 * The ClientHello with a cookie is message 1 (RFC 6347 4.2.2).
+	 * DTLSv1_listen refuses higher numbers but takes 0, and the
+	 * pre-filter's bounds assume OpenSSL waits for message 2 next.
+	 */
+	if ((d[XTEL_DTLS_HDR_LEN + 4] << 8 | d[XTEL_DTLS_HDR_LEN + 5]) != 1) {
+		srv->st.bad_hello++;
+		return;
+	}
+	/* A copy of a ClientHello whose handshake is gone (cookie.c). */
+	if (dtls_cookie_used(srv)) {
+		srv->st.cookie_replay++;
+		return;
+	}
+	if (!admit(srv, old))
 		return;
 	s = dtls_session_new(srv, h, rnd);
 	if (s == NULL) {
 		srv->st.sessions_full++;
 		return;
 	}
+	dtls_cookie_mark_used(srv);
 
 	/* Promote the listener to this session; a new one listens next. */
 	s->ssl = srv->listener;
@@ -325,12 +393,15 @@ void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,
 	} else {
 		dtls_table_insert(srv, s);
 	}
-	dtls_list_append(&srv->half_open, s);
+	dtls_half_open_add(srv, s);
 	srv->st.handshakes_started++;
 
 	dtls_listener_new(srv);	/* failure retried on the next ClientHello */
-	if (session_handshake(srv, s) == 0)
+	if (session_handshake(srv, s) == 0) {
+		/* Where our flight leaves OpenSSL (see progressed). */
+		s->hs_state = SSL_get_state(s->ssl);
 		dtls_session_park(s);
+	}
 }
 
 void dtls_handshake_timer(struct xtel_dtls_server *srv, struct session *s,

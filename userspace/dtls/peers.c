@@ -81,6 +81,27 @@ void dtls_list_remove(struct session_list *l, struct session *s)
 	l->n--;
 }
 
+void dtls_half_open_add(struct xtel_dtls_server *srv, struct session *s)
+{
+	s->held = HALF_OPEN_BASE_BYTES;
+	srv->half_open_bytes += s->held;
+	dtls_list_append(&srv->half_open, s);
+}
+
+void dtls_half_open_del(struct xtel_dtls_server *srv, struct session *s)
+{
+	srv->half_open_bytes -= s->held;
+	s->held = 0;
+	dtls_list_remove(&srv->half_open, s);
+}
+
+void dtls_half_open_charge(struct xtel_dtls_server *srv, struct session *s,
+			   uint32_t bytes)
+{
+	s->held += bytes;
+	srv->half_open_bytes += bytes;
+}
+
 /*
  * The key of a peer address. The caller's length may be larger than the
  * family's struct (a sockaddr_storage from recvmsg); everything from here
@@ -223,8 +244,12 @@ void dtls_session_free(struct xtel_dtls_server *srv, struct session *s)
 		s->pending->replaces = NULL;
 		dtls_table_insert(srv, s->pending);
 	}
-	dtls_list_remove(s->state == SESSION_HANDSHAKE ? &srv->half_open :
-			 &srv->lru, s);
+	if (s->state == SESSION_HANDSHAKE) {
+		srv->untrimmed += s->held;
+		dtls_half_open_del(srv, s);
+	} else {
+		dtls_list_remove(&srv->lru, s);
+	}
 	if (s->rl != NULL)
 		srv->builtin--;
 	SSL_free(s->ssl);
@@ -265,40 +290,79 @@ bool dtls_session_unpark(struct session *s)
 }
 
 /*
- * Half-open handshakes from the source of k: the same IPv4 address, or
- * the same IPv6 /64 (one host can use a whole /64). The list is at most
- * max_half_open long and this runs only for valid cookies.
+ * The source a peer key belongs to, for the per-source cap: an IPv4
+ * address, or an IPv6 /64 (one host can use a whole /64). An IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d, how a socket bound to [::] sees IPv4
+ * peers) is the IPv4 address it maps: its /64 is all zeros, the same for
+ * every IPv4 peer, so grouping it as IPv6 made all of IPv4 one source.
+ */
+struct source {
+	uint16_t family;
+	unsigned char prefix[8];
+};
+
+static void source_of(const struct peer_key *k, struct source *src)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+	};
+
+	memset(src, 0, sizeof(*src));
+	if (k->family == AF_INET) {
+		src->family = AF_INET;
+		memcpy(src->prefix, k->addr, 4);
+	} else if (memcmp(k->addr, mapped, sizeof(mapped)) == 0) {
+		src->family = AF_INET;
+		memcpy(src->prefix, k->addr + 12, 4);
+	} else {
+		src->family = AF_INET6;
+		memcpy(src->prefix, k->addr, 8);
+	}
+}
+
+/*
+ * Half-open handshakes from the source of k (source_of). The list is at
+ * most max_half_open long and this runs only for valid cookies.
  */
 unsigned int dtls_half_open_from_source(const struct xtel_dtls_server *srv,
 					const struct peer_key *k)
 {
-	size_t plen = k->family == AF_INET ? 4 : 8;
+	struct source want, src;
 	unsigned int n = 0;
 
-	for (const struct session *s = srv->half_open.head; s != NULL; s = s->next)
-		if (s->key.family == k->family &&
-		    memcmp(s->key.addr, k->addr, plen) == 0)
+	source_of(k, &want);
+	for (const struct session *s = srv->half_open.head; s != NULL;
+	     s = s->next) {
+		source_of(&s->key, &src);
+		if (memcmp(&src, &want, sizeof(src)) == 0)
 			n++;
+	}
 	return n;
 }
 
 /*
- * With the half-open table full, make room by dropping the oldest
- * handshake that never sent anything but its ClientHello for at least a
- * second (the first retransmission interval): a real client answers our
- * flight within a round trip, so those are the likeliest to be a flood
- * that proved an address but nothing more. Returns whether one went.
+ * With the half-open table full, make room by dropping a handshake whose
+ * client has not moved it on for at least a second (the first
+ * retransmission interval): a real client answers our flight within a
+ * round trip, so those are the likeliest to be a flood that proved an
+ * address but nothing more. Datagrams that OpenSSL only buffered or
+ * dropped do not count as an answer (progressed is OpenSSL's own state
+ * moving), and among them the one holding the most memory goes first,
+ * then the oldest. Returns whether one went.
  */
-bool dtls_evict_silent(struct xtel_dtls_server *srv)
+bool dtls_evict_half_open(struct xtel_dtls_server *srv)
 {
+	struct session *victim = NULL;
+
 	for (struct session *s = srv->half_open.head; s != NULL; s = s->next) {
 		if (s->started + XTEL_NS_PER_SEC > srv->now)
 			break;		/* oldest first: the rest are younger */
-		if (!s->second_flight) {
-			srv->st.half_open_evicted++;
-			dtls_session_free(srv, s);
-			return true;
-		}
+		if (!s->progressed && (victim == NULL || s->held > victim->held))
+			victim = s;
 	}
-	return false;
+	if (victim == NULL)
+		return false;
+	srv->st.half_open_evicted++;
+	dtls_session_free(srv, victim);
+	return true;
 }

@@ -40,8 +40,8 @@ typedef void xtel_dtls_data_fn(void *arg, uint32_t client_id,
 /*
  * A session came up (up: the handshake completed and the client is
  * client-<client_id>) or went down (up false: close_notify, idle expiry,
- * error, replacement by a new handshake from the same address, shutdown or
- * free). Every up is matched by exactly one down for the same peer, so a
+ * error, replacement by a new handshake from the same address and port as
+ * the same client id, shutdown or free). Every up is matched by exactly one down for the same peer, so a
  * caller can mirror the established sessions elsewhere (the collector
  * tells its XDP program which sources have a session). Called from inside
  * the server functions, on the thread that owns the server.
@@ -57,15 +57,17 @@ struct xtel_dtls_server_cfg {
 	unsigned int max_sessions;	/* established + half-open; 0: 4096 */
 	unsigned int max_half_open;	/* handshakes past the cookie; 0: 256 */
 	/*
-	 * Half-open handshakes per source: an IPv4 address or an IPv6 /64
-	 * (0: max_half_open / 4, i.e. 64), so one host with many ports cannot
-	 * fill max_half_open. A load generator on one address needs its
-	 * handshakes in flight below this.
+	 * Half-open handshakes per source: an IPv4 address (also when it
+	 * arrives IPv4-mapped, ::ffff:a.b.c.d, on a socket bound to [::]) or
+	 * an IPv6 /64 (0: max_half_open / 4, i.e. 64), so one host with many
+	 * ports cannot fill max_half_open. A load generator on one address
+	 * needs its handshakes in flight below this.
 	 */
 	unsigned int max_half_open_per_source;
 	uint64_t idle_timeout;		/* ns without a record; 0: 60 s */
 	uint64_t handshake_timeout;	/* ns from cookie to Finished; 0: 10 s */
-	uint64_t cookie_period;		/* ns per cookie secret; 0: 30 s */
+	/* ns per cookie secret, a cookie lives 1-2 of them; 0: 10 s */
+	uint64_t cookie_period;
 	bool no_client_id_check;	/* see xtel_dtls_data_fn */
 	/*
 	 * Keep OpenSSL's record layer for established sessions instead of
@@ -103,6 +105,10 @@ struct xtel_dtls_server_cfg {
  * expand from it, so a counter is one line and none of them can drift. The
  * names are keys of the collector's report and --summary-json
  * (docs/COLLECTOR.md): add at the end, never rename.
+ *
+ * The rows whose help starts "gauge:" are current values, not counts
+ * (xtel_dtls_server_stat_is_gauge): summed over workers they are the
+ * collector's total, but a rate or a delta of them means nothing.
  */
 #define XTEL_DTLS_SERVER_STATS(X)					\
 	X(COOKIE_SENT, cookie_sent, "HelloVerifyRequest sent")		\
@@ -154,8 +160,41 @@ struct xtel_dtls_server_cfg {
 	  "valid cookie refused: the source (IPv4 address, IPv6 /64) "	\
 	  "has max_half_open_per_source")				\
 	X(HALF_OPEN_EVICTED, half_open_evicted,				\
-	  "half-open handshake dropped for a new one: table full, it "	\
-	  "had sent nothing but its ClientHello for 1 s")
+	  "half-open handshake dropped for a new one: table full, its "	\
+	  "client had not moved it on for 1 s (largest first)")		\
+	X(OVERSIZE, oversize,						\
+	  "datagram larger than XTEL_DGRAM_SLOT_SIZE (1500 bytes), "	\
+	  "dropped before any session sees it")				\
+	X(RESTART_OTHER_ID, restart_other_id,				\
+	  "handshake from an established session's address and port "	\
+	  "with another client id: refused, the session kept")				\
+	X(COOKIE_REPLAY, cookie_replay,					\
+	  "ClientHello whose cookie already started a handshake (a "	\
+	  "copy): refused")						\
+	X(HS_MSG_TOO_LONG, hs_msg_too_long,				\
+	  "half-open handshake: fragment of a message over "		\
+	  "XTEL_DTLS_HS_MSG_MAX bytes (refused before OpenSSL)")	\
+	X(HS_MSG_SEQ_AHEAD, hs_msg_seq_ahead,				\
+	  "half-open handshake: fragment of a message past the "	\
+	  "client's flight (message_seq over 4)")			\
+	X(HS_EPOCH1_EARLY, hs_epoch1_early,				\
+	  "half-open handshake: epoch-1 record before OpenSSL took the "	\
+	  "client's ChangeCipherSpec (it would buffer it)")		\
+	X(HS_EPOCH1_FULL, hs_epoch1_full,				\
+	  "half-open handshake: epoch-1 record after its 4th")		\
+	X(HS_RECORD_TYPE, hs_record_type,				\
+	  "half-open handshake: application data or a record type "	\
+	  "no handshake sends")						\
+	X(HS_PLAIN_ALERT, hs_plain_alert,				\
+	  "half-open handshake: plaintext (epoch-0) alert, which "	\
+	  "anyone can spoof (the timeout ends the handshake)")		\
+	X(HALF_OPEN, half_open,						\
+	  "gauge: handshakes in progress now")				\
+	X(HALF_OPEN_BYTES, half_open_bytes,				\
+	  "gauge: heap they hold now, estimated (an upper bound)")	\
+	X(HEAP_TRIMS, heap_trims,					\
+	  "malloc_trim(0) calls by the timers after half-open "		\
+	  "handshakes holding 2 MiB had ended")
 
 enum xtel_dtls_server_stat {
 #define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,
@@ -174,6 +213,28 @@ struct xtel_dtls_server_stats {
 extern const char *const xtel_dtls_server_stat_names[XTEL_DTLS_SERVER_NSTATS];
 extern const char *const xtel_dtls_server_stat_help[XTEL_DTLS_SERVER_NSTATS];
 
+/* Whether statistic st is a gauge (a current value) rather than a count. */
+static inline bool xtel_dtls_server_stat_is_gauge(enum xtel_dtls_server_stat st)
+{
+	return st == XTEL_DTLS_STAT_HALF_OPEN ||
+	       st == XTEL_DTLS_STAT_HALF_OPEN_BYTES;
+}
+
+enum {
+	/*
+	 * The longest handshake message a half-open handshake may send
+	 * (dtls/prefilter.c refuses fragments of longer ones before OpenSSL
+	 * allocates them; also OpenSSL's max_cert_list). The longest message
+	 * a client sends is its Certificate: about 427 bytes for a
+	 * certs/gen.sh P-256 client (test_client_flight_passes measures it
+	 * and requires 8 times the room), so this is nearly ten times that:
+	 * room for a chain of several such certificates or two RSA-4096
+	 * ones, while what a handshake can make OpenSSL hold stays under
+	 * 5 KiB per message of the client's flight.
+	 */
+	XTEL_DTLS_HS_MSG_MAX = 4096,
+};
+
 /* Load credentials and build the server. Errors: see the top of this file. */
 int xtel_dtls_server_new(struct xtel_dtls_server **out,
 			 const struct xtel_dtls_server_cfg *cfg);
@@ -183,8 +244,10 @@ void xtel_dtls_server_free(struct xtel_dtls_server *srv);
 
 /*
  * Feed one datagram from peer (AF_INET or AF_INET6). Sessions are keyed by
- * address and port. Returns 0 (every protocol outcome is a counter), or
- * -EAFNOSUPPORT for another address family.
+ * address and port. A datagram over XTEL_DGRAM_SLOT_SIZE bytes (no DTLS
+ * peer of XTel sends one) is counted as oversize and dropped. Returns 0
+ * (every protocol outcome is a counter), or -EAFNOSUPPORT for another
+ * address family.
  */
 int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 			   const struct sockaddr *peer, socklen_t peer_len,
@@ -193,7 +256,9 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 /*
  * When xtel_dtls_server_timers() must run next (absolute ns; UINT64_MAX:
  * nothing pending). Timers cover retransmission, handshake timeouts and
- * idle expiry.
+ * idle expiry. Once half-open handshakes holding 2 MiB (half_open_bytes)
+ * have ended since the last time, the timers also hand the freed heap
+ * back to the system with malloc_trim(0) (heap_trims).
  */
 uint64_t xtel_dtls_server_next_timeout(const struct xtel_dtls_server *srv,
 				       uint64_t now);

@@ -7,6 +7,8 @@
  *   peers.c        the hash table, the half-open list and LRU, sessions'
  *                  allocation and end (the one place a session goes down)
  *   handshake.c    the listener, handshakes, the capture of the final flight
+ *   prefilter.c    what a half-open handshake may hand OpenSSL, and the
+ *                  estimate of what that costs (session.held)
  *   established.c  established sessions' records on either record layer
  *   record.c       the built-in layer's keys (dtls_rl_keys, see record.h)
  * Everything runs on the thread that owns the server; nothing is locked.
@@ -32,9 +34,24 @@
 enum {
 	FLIGHT_MAX = 4,		/* datagrams of our final flight kept */
 	SECRET_LEN = 32,	/* cookie secret */
+	COOKIE_MAC_LEN = 20,	/* the MAC part of a cookie (cookie.c) */
 	LOG_NAME_LEN = 32,
 	/* "address:port" or "[address]:port" of dtls_format_peer */
 	PEER_STR_LEN = INET6_ADDRSTRLEN + 8,
+	/*
+	 * Handshake messages of the client's flight after its ClientHello:
+	 * Certificate, ClientKeyExchange, CertificateVerify (prefilter.c).
+	 */
+	CLIENT_FLIGHT_MSGS = 3,
+	/*
+	 * Heap a half-open handshake holds while it waits for the client's
+	 * flight, the base of the estimate in half_open_bytes. Measured with
+	 * OpenSSL 3.0 (test_half_open_memory_under_attack checks it): the
+	 * handshake buffer 21.8 KiB, the SSL 7.6 KiB, the write-buffering
+	 * BIO 8 KiB, our flight kept for resending 1.3 KiB, session, keys
+	 * and the rest 5 KiB. Its record buffers are freed (parked).
+	 */
+	HALF_OPEN_BASE_BYTES = 44 * 1024,
 };
 
 /* Address and port in one fixed-size, zero-padded hash key. */
@@ -82,8 +99,20 @@ struct session {
 	uint32_t client_id;
 	uint8_t state;
 	bool bad_cn;			/* certificate CN was not client-<id> */
+	bool other_id;			/* a restart as another client id */
 	bool parked;			/* record buffers freed (session_park) */
-	bool second_flight;		/* sent more than its ClientHello */
+	/*
+	 * Half-open only. progressed: OpenSSL's handshake moved on from the
+	 * state our first flight left it in (hs_state), which only a
+	 * client's real flight does; epoch1_rx: epoch-1 records passed;
+	 * held: the estimate of the heap it holds (prefilter.c), charged[i]:
+	 * the longest message claimed with message_seq 2 + i.
+	 */
+	bool progressed;
+	uint8_t epoch1_rx;
+	int hs_state;
+	uint32_t held;
+	uint16_t charged[CLIENT_FLIGHT_MSGS];
 	bool win_valid;
 	uint16_t win_epoch;
 	uint64_t win_top;		/* highest delivered record number */
@@ -108,13 +137,21 @@ struct session_list {
 	unsigned int n;
 };
 
-/* Cookie secrets (cookie.c): [0] current period, [1] previous. */
+/*
+ * Cookie secrets (cookie.c): [0] current period, [1] previous. The same
+ * two periods have a Bloom filter each (`used`) of the cookies that started
+ * a handshake, so a copy of such a ClientHello cannot start another one.
+ */
 struct dtls_cookies {
 	EVP_MAC *mac;
 	EVP_MAC_CTX *mac_ctx;
 	unsigned char secret[2][SECRET_LEN];
 	uint64_t period;		/* current period number */
 	bool have_period;
+	uint64_t *used[2];		/* COOKIE_USED_BITS bits each */
+	/* The cookie the listener just verified (cookie_verify_cb). */
+	unsigned char verified[COOKIE_MAC_LEN];
+	bool have_verified;
 };
 
 struct xtel_dtls_server {
@@ -140,6 +177,8 @@ struct xtel_dtls_server {
 	uint32_t nbuckets;		/* power of two */
 	uint64_t hash_seed;
 	struct session_list half_open;	/* oldest first */
+	uint64_t half_open_bytes;	/* sum of their held */
+	uint64_t untrimmed;		/* held of those ended since a trim */
 	struct session_list lru;	/* established, least recently active first */
 	unsigned int builtin;		/* sessions of lru with an own_rl */
 
@@ -199,6 +238,10 @@ int dtls_cookie_init(struct xtel_dtls_server *srv);
 void dtls_cookie_free(struct xtel_dtls_server *srv);
 /* Move to the secret of period now / cookie_period. */
 void dtls_cookie_rotate(struct xtel_dtls_server *srv, uint64_t now);
+/* Whether the cookie the listener just verified already started a handshake. */
+bool dtls_cookie_used(const struct xtel_dtls_server *srv);
+/* Remember that the cookie the listener just verified started one. */
+void dtls_cookie_mark_used(struct xtel_dtls_server *srv);
 
 /* ---- peers.c ---- */
 
@@ -215,6 +258,12 @@ struct session *dtls_session_lookup(const struct xtel_dtls_server *srv,
 void dtls_format_peer(const struct sockaddr *sa, char *buf, size_t len);
 void dtls_list_append(struct session_list *l, struct session *s);
 void dtls_list_remove(struct session_list *l, struct session *s);
+/* s joins, or leaves, the half-open list, its held bytes with it. */
+void dtls_half_open_add(struct xtel_dtls_server *srv, struct session *s);
+void dtls_half_open_del(struct xtel_dtls_server *srv, struct session *s);
+/* OpenSSL may now hold bytes more for half-open s. */
+void dtls_half_open_charge(struct xtel_dtls_server *srv, struct session *s,
+			   uint32_t bytes);
 /* A half-open session for the datagram being handled; NULL: no memory. */
 struct session *dtls_session_new(struct xtel_dtls_server *srv, uint32_t h,
 				 const unsigned char random[32]);
@@ -226,7 +275,20 @@ void dtls_session_park(struct session *s);
 bool dtls_session_unpark(struct session *s);
 unsigned int dtls_half_open_from_source(const struct xtel_dtls_server *srv,
 					const struct peer_key *k);
-bool dtls_evict_silent(struct xtel_dtls_server *srv);
+/* Make room in a full half-open list. Returns whether a session went. */
+bool dtls_evict_half_open(struct xtel_dtls_server *srv);
+
+/* ---- prefilter.c ---- */
+
+/*
+ * How many bytes of datagram d (whole records) half-open s may hand
+ * OpenSSL now. A refused record ends them, counted under its reason; *more
+ * says they end where epoch-1 records wait for OpenSSL to take the epoch-0
+ * records before them: run the handshake on those, then call again with
+ * the rest.
+ */
+size_t dtls_prefilter(struct xtel_dtls_server *srv, struct session *s,
+		      const unsigned char *d, size_t len, bool *more);
 
 /* ---- handshake.c ---- */
 

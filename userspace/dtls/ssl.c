@@ -134,11 +134,17 @@ uint64_t dtls_ssl_timer_deadline(SSL *ssl, uint64_t now)
 
 /*
  * Bytes an encrypted record carries besides its plaintext: GCM's explicit
- * nonce and tag, or ChaCha20-Poly1305's tag. 0 while no cipher is known.
+ * nonce and tag, or ChaCha20-Poly1305's tag. During a handshake the
+ * negotiated (pending) suite counts: epoch-1 records use it from the
+ * ChangeCipherSpec on, before OpenSSL calls it current. 0 while no suite
+ * is known.
  */
 size_t dtls_ssl_record_overhead(const SSL *ssl)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
+
+	if (c == NULL)
+		c = SSL_get_pending_cipher(ssl);
 
 	if (c == NULL)
 		return 0;

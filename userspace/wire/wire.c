@@ -42,7 +42,7 @@ _Static_assert(XTEL_MAX_METRICS <= UINT8_MAX && XTEL_MAX_KEY_LEN <= UINT8_MAX,
 	       "key_len and metric counts are stored in narrow fields");
 
 const struct xtel_counter_desc xtel_wire_err_desc[XTEL_WIRE_ERR_MAX] = {
-#define X(id, name, help) XTEL_COUNTER_DESC(XTEL_WIRE_, id, name, help)
+#define X(id, name, unit, help) XTEL_COUNTER_DESC(XTEL_WIRE_, id, name, unit, help)
 	XTEL_WIRE_ERR_TABLE(X)
 #undef X
 };

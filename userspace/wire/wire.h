@@ -21,34 +21,35 @@ extern "C" {
 #endif
 
 /*
- * Why a datagram was rejected: X(ENUM, name, help) rows, in value order.
+ * Why a datagram was rejected: X(ENUM, name, unit, help) rows, in value
+ * order.
  * XTEL_WIRE_OK is 0; the rest are distinct. The collector's drop reasons
  * start with these (collector/counters.h).
  */
 #define XTEL_WIRE_ERR_TABLE(X)						\
-	X(OK, "ok", "valid datagram")					\
-	X(TRUNCATED, "truncated", "shorter than the 28-byte header")	\
-	X(BAD_MAGIC, "bad_magic", "magic is not 0x5854 (\"XT\")")	\
-	X(BAD_VERSION, "bad_version", "protocol version is not 1")	\
-	X(UNKNOWN_TYPE, "unknown_type", "message type is not 1..4")	\
-	X(BAD_FLAGS, "bad_flags",					\
+	X(OK, "ok", "datagrams", "valid datagram")					\
+	X(TRUNCATED, "truncated", "datagrams", "shorter than the 28-byte header")	\
+	X(BAD_MAGIC, "bad_magic", "datagrams", "magic is not 0x5854 (\"XT\")")	\
+	X(BAD_VERSION, "bad_version", "datagrams", "protocol version is not 1")	\
+	X(UNKNOWN_TYPE, "unknown_type", "datagrams", "message type is not 1..4")	\
+	X(BAD_FLAGS, "bad_flags", "datagrams",					\
 	  "a flag bit that version 1 does not define")			\
-	X(PAYLOAD_TOO_LARGE, "payload_too_large",			\
+	X(PAYLOAD_TOO_LARGE, "payload_too_large", "datagrams",			\
 	  "payload_len larger than 1200")				\
-	X(LENGTH_MISMATCH, "length_mismatch",				\
+	X(LENGTH_MISMATCH, "length_mismatch", "datagrams",				\
 	  "payload_len is not the datagram length minus the header")	\
-	X(MALFORMED_METRIC, "malformed_metric",			\
+	X(MALFORMED_METRIC, "malformed_metric", "datagrams",			\
 	  "a pair that is not key=value, an empty pair or a stray byte") \
-	X(BAD_KEY, "bad_key",						\
+	X(BAD_KEY, "bad_key", "datagrams",						\
 	  "metric key empty, too long or with a forbidden character")	\
-	X(BAD_VALUE, "bad_value",					\
+	X(BAD_VALUE, "bad_value", "datagrams",					\
 	  "metric value not a finite decimal number, or too long")	\
-	X(TOO_MANY_METRICS, "too_many_metrics", "more than 32 pairs")	\
-	X(DUPLICATE_KEY, "duplicate_key",				\
+	X(TOO_MANY_METRICS, "too_many_metrics", "datagrams", "more than 32 pairs")	\
+	X(DUPLICATE_KEY, "duplicate_key", "datagrams",				\
 	  "the same key twice in one datagram")
 
 enum xtel_wire_err {
-#define X(id, name, help) XTEL_WIRE_##id,
+#define X(id, name, unit, help) XTEL_WIRE_##id,
 	XTEL_WIRE_ERR_TABLE(X)
 #undef X
 	XTEL_WIRE_ERR_MAX,

@@ -359,7 +359,12 @@ const char *xtel_xdp_attach_mode(const struct xtel_xdp *x)
  * so a program left attached by a crashed collector can be told from one a
  * running collector still uses.
  */
-static int claim_iface(struct xtel_xdp *x)
+/*
+ * One collector per interface: an abstract unix socket named after the
+ * ifindex is held while the program is ours to drive, so a second process
+ * (or --detach) cannot pull it from under a running collector.
+ */
+static int claim_ifindex(int ifindex, const char *ifname)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, n;
@@ -367,28 +372,42 @@ static int claim_iface(struct xtel_xdp *x)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "xtel-xdp-%d", x->ifindex);
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "xtel-xdp-%d", ifindex);
 	if (bind(fd, (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + 1 + n)) {
 		int err = -errno;
 
 		close(fd);
 		if (err == -EADDRINUSE) {
 			pr_err("xdp: another xtel process drives the XDP program on %s: stop it first "
-			       "(or run this one with --no-xdp)", x->ifname);
+			       "(or run this one with --no-xdp)", ifname);
 			return -EBUSY;
 		}
 		return err;
 	}
+	return fd;
+}
+
+static int claim_iface(struct xtel_xdp *x)
+{
+	int fd = claim_ifindex(x->ifindex, x->ifname);
+
+	if (fd < 0)
+		return fd;
 	x->claim_fd = fd;
 	return 0;
 }
 
-static int detach_stale(struct xtel_xdp *x)
+/*
+ * Detach our own program (by name, legacy single-program attachment) from
+ * ifindex. Returns 1 when one was detached, 0 when none is attached, or
+ * -EEXIST (after a message) when another program is there.
+ */
+static int detach_ours(int ifindex, const char *ifname, bool quiet)
 {
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(x->ifindex);
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
 	struct xdp_program *p;
 	const char *name;
-	int err = 0;
+	int err;
 
 	if (libxdp_get_error(mp) || !mp)
 		return 0;
@@ -400,17 +419,47 @@ static int detach_stale(struct xtel_xdp *x)
 	name = xdp_program__name(p);
 	if (xdp_multiprog__is_legacy(mp) && name && !strcmp(name, "xtel_xdp_prog")) {
 		/* our own program, left by a collector that did not exit cleanly */
-		if (!x->opts.quiet)
+		if (!quiet)
 			pr_warn("xdp: replacing the xtel XDP program (id %u) left attached to %s",
-				xdp_program__id(p), x->ifname);
+				xdp_program__id(p), ifname);
 		err = xdp_multiprog__detach(mp);
+		if (err == -EPERM)
+			perm_hint("detaching the XDP program");
+		if (!err)
+			err = 1;
 	} else {
 		pr_err("xdp: %s already has an XDP program (%s, id %u): remove it with "
 		       "`ip link set dev %s xdp off` or run with --no-xdp",
-		       x->ifname, name ? name : "?", xdp_program__id(p), x->ifname);
+		       ifname, name ? name : "?", xdp_program__id(p), ifname);
 		err = -EEXIST;
 	}
 	xdp_multiprog__close(mp);
+	return err;
+}
+
+static int detach_stale(struct xtel_xdp *x)
+{
+	int err = detach_ours(x->ifindex, x->ifname, x->opts.quiet);
+
+	return err < 0 ? err : 0;
+}
+
+int xtel_xdp_detach_iface(const char *ifname)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+	int fd, err;
+
+	if (!ifindex) {
+		pr_err("xdp: interface %s not found", ifname);
+		return -ENODEV;
+	}
+	fd = claim_ifindex(ifindex, ifname);
+	if (fd < 0)
+		return fd;
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+	err = detach_ours(ifindex, ifname, true);
+	close(fd);
 	return err;
 }
 

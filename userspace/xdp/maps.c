@@ -56,6 +56,30 @@ const char *xtel_xdp_stat_name(enum xtel_xdp_stat s)
 	return stat_names[s];
 }
 
+#define STAT_HELP_(id, name, verdict, help) [id] = help,
+static const char *const stat_help[XTEL_XDP_STAT_MAX] = { XTEL_XDP_STATS(STAT_HELP_) };
+#undef STAT_HELP_
+
+#define STAT_KIND_(id, name, verdict, help) [id] = XTEL_XDP_KIND_##verdict,
+static const enum xtel_xdp_stat_kind stat_kind[XTEL_XDP_STAT_MAX] = {
+	XTEL_XDP_STATS(STAT_KIND_)
+};
+#undef STAT_KIND_
+
+const char *xtel_xdp_stat_help(enum xtel_xdp_stat s)
+{
+	if ((unsigned int)s >= XTEL_XDP_STAT_MAX || !stat_help[s])
+		return "";
+	return stat_help[s];
+}
+
+enum xtel_xdp_stat_kind xtel_xdp_stat_kind(enum xtel_xdp_stat s)
+{
+	if ((unsigned int)s >= XTEL_XDP_STAT_MAX)
+		return XTEL_XDP_KIND_MARK;
+	return stat_kind[s];
+}
+
 /* Deletes every entry; keys are read one ahead because deleting the current
  * key would restart get_next_key from the beginning. */
 static int map_clear(int fd, size_t key_size)

@@ -82,6 +82,16 @@ struct xtel_xdp_totals {
 int xtel_xdp_read_totals(struct xtel_xdp *x, struct xtel_xdp_totals *out);
 
 /*
+ * Remove the xtel program a collector left attached to ifname (it was
+ * killed, so its close never ran); the pinned maps stay. Refuses while a
+ * collector drives the interface. Returns 1 when a program was detached,
+ * 0 when none of ours was attached, or a negative errno after a message:
+ * -ENODEV no such interface, -EBUSY a collector runs on it, -EEXIST another
+ * program is attached, -EPERM no CAP_NET_ADMIN/CAP_BPF.
+ */
+int xtel_xdp_detach_iface(const char *ifname);
+
+/*
  * The options in effect: those given to xtel_xdp_open with its defaults
  * filled in (burst sizes, limits). ifname and pin_dir are not kept in it:
  * use xtel_xdp_pin_dir() for the pin directory in use.
@@ -91,6 +101,9 @@ const char *xtel_xdp_pin_dir(const struct xtel_xdp *x);	/* "" when not pinned */
 
 /* Stable snake_case name of a stat ("passed", "drop_bad_magic", ...). */
 const char *xtel_xdp_stat_name(enum xtel_xdp_stat s);
+/* Its help text and its verdict column, from the same XTEL_XDP_STATS row. */
+const char *xtel_xdp_stat_help(enum xtel_xdp_stat s);
+enum xtel_xdp_stat_kind xtel_xdp_stat_kind(enum xtel_xdp_stat s);
 
 /* One client's counters; -ENOENT when the program never saw it. */
 int xtel_xdp_read_client(struct xtel_xdp *x, uint32_t client_id,

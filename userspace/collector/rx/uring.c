@@ -79,7 +79,18 @@ enum {
 	DRAIN_NS = 1000 * 1000 * 1000,
 	CTRL_LEN = CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t)),
 	RX_NAME_LEN = (sizeof(struct sockaddr_in6) + 7) & ~(size_t)7,
+	/*
+	 * The largest datagram a receive buffer holds: what the kernel writes
+	 * before the payload (recvmsg_out, the address, the control messages)
+	 * leaves 1944 of the 2048 bytes. Anything larger is "oversize", on the
+	 * multishot path and on the drain path alike (docs/COLLECTOR.md).
+	 */
+	RX_MAX_DATAGRAM = RX_BUF_SIZE - sizeof(struct io_uring_recvmsg_out) -
+			  RX_NAME_LEN - CTRL_LEN,
 };
+
+_Static_assert(RX_MAX_DATAGRAM == 1944,
+	       "docs/COLLECTOR.md states the oversize threshold: update it");
 
 struct send_slot {
 	struct msghdr mh;
@@ -469,7 +480,7 @@ static void drain_socket(struct xtel_rx_worker *w)
 	t0 = xtel_mono_ns();
 	for (;;) {
 		for (unsigned int i = 0; i < DRAIN_BATCH; i++) {
-			iov[i] = (struct iovec){ slots[i].buf, RX_BUF_SIZE };
+			iov[i] = (struct iovec){ slots[i].buf, RX_MAX_DATAGRAM };
 			msgs[i].msg_hdr = (struct msghdr){
 				.msg_name = &slots[i].name,
 				.msg_namelen = sizeof(slots[i].name),
