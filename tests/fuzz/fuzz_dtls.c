@@ -13,13 +13,16 @@
  *
  * What it asserts, after every datagram and every timer run:
  *   - xtel_dtls_server_input returns 0 for both families;
- *   - every counter only grows;
- *   - a datagram shorter than a record header moves exactly `malformed`;
- *     from a peer without a session, a non-handshake datagram moves exactly
+ *   - every count only grows; the gauges half_open and half_open_bytes
+ *     follow the table (half_open_bytes is 0 with no handshake left);
+ *   - a datagram shorter than a record header moves exactly `malformed`,
+ *     one over XTEL_DGRAM_SLOT_SIZE exactly `oversize`; from a peer
+ *     without a session, a non-handshake datagram moves exactly
  *     `unknown_peer`, and a handshake datagram exactly one listener outcome
  *     (bad_hello, cookie_sent, handshakes_started, half_open_full,
- *     sessions_full or half_open_source_full; beside it only cookie_bad,
- *     half_open_evicted or handshake_failed may move, once);
+ *     sessions_full, half_open_source_full or cookie_replay; beside it
+ *     only cookie_bad, half_open_evicted or handshake_failed may move,
+ *     once);
  *   - with the built-in record layer, a datagram to an established
  *     session whose first record is not of epoch 0 and not a handshake
  *     record (which may belong to a restart's handshake) moves a counter
@@ -40,21 +43,23 @@
  *     the family's exact address length, and is at most XTEL_DTLS_MTU;
  *   - session up/down callbacks alternate per peer and the number of peers
  *     up is xtel_dtls_server_sessions(); after shutdown or free none is up;
- *   - the tables: half-open within max_half_open, all within max_sessions,
- *     every established session on the built-in record layer unless
+ *   - the tables: half-open within max_half_open, all within max_sessions
+ *     (plus one per client restarting beside its session), every
+ *     established session on the built-in record layer unless
  *     openssl_records or a counted fallback, next_timeout finite exactly
  *     when a session exists, and the session ledger
  *       handshakes_ok = sessions + close_notify_rx + session_errors
  *                       + sessions_expired + sessions_replaced
  *       handshakes_started >= handshakes_ok + handshake_failed
- *                       + handshake_timeout + half_open_evicted + half_open
+ *                       + restart_other_id + handshake_timeout
+ *                       + half_open_evicted + half_open
  *     (>=: a restart's pending handshake superseded by a newer restart ends
  *     without a counter);
  *   - shutdown sends one close_notify per established session;
  *   - ASan: no memory error and no leak after the server is freed.
  *
- * Datagrams are at most XTEL_DGRAM_SLOT_SIZE bytes: what the server does
- * with larger ones is issue 10 item 6 (raise FUZZ_MAX_DGRAM once fixed).
+ * Datagrams are up to 2048 bytes, the collector's receive buffer: one over
+ * XTEL_DGRAM_SLOT_SIZE must move exactly `oversize`.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,7 +85,7 @@ enum {
 	QMAX = 256,		/* server -> client datagrams in flight */
 	HIST = 48,		/* datagrams kept for replays */
 	SEALED = 64,		/* records sealed by clients, for authenticity */
-	FUZZ_MAX_DGRAM = XTEL_DGRAM_SLOT_SIZE,
+	FUZZ_MAX_DGRAM = 2048,	/* the collector's receive buffer */
 	N_STATS = XTEL_DTLS_SERVER_NSTATS,
 };
 
@@ -273,6 +278,23 @@ static void get_stats(uint64_t st[N_STATS])
 
 #define ST(a, name) ((a)[XTEL_DTLS_STAT_##name])
 
+/*
+ * Slots whose address has an established session while their client
+ * object is not established: the only ones that can have a restart's
+ * handshake pending beside their session.
+ */
+static unsigned int restarting(void)
+{
+	unsigned int n = 0;
+
+	for (int s = 0; s < NSLOT; s++)
+		n += R.peer[s].c != NULL &&
+		     xtel_dtls_client_state(R.peer[s].c) != XTEL_DTLS_CLIENT_ESTABLISHED &&
+		     xtel_dtls_server_peer(R.srv, &R.peer[s].addr.sa,
+					   R.peer[s].addr_len, NULL) == 0;
+	return n;
+}
+
 static void check_tables(const uint64_t before[N_STATS])
 {
 	uint64_t st[N_STATS];
@@ -283,11 +305,19 @@ static void check_tables(const uint64_t before[N_STATS])
 
 	get_stats(st);
 	for (int i = 0; i < N_STATS; i++)
-		FUZZ_CHECK(st[i] >= before[i], "%s went down",
-			   xtel_dtls_server_stat_names[i]);
+		FUZZ_CHECK(xtel_dtls_server_stat_is_gauge(i) || st[i] >= before[i],
+			   "%s went down", xtel_dtls_server_stat_names[i]);
+	FUZZ_CHECK(ST(st, HALF_OPEN) == half, "gauge half_open %llu, %u half-open",
+		   (unsigned long long)ST(st, HALF_OPEN), half);
+	FUZZ_CHECK(half > 0 || ST(st, HALF_OPEN_BYTES) == 0,
+		   "no half-open handshake, but half_open_bytes %llu",
+		   (unsigned long long)ST(st, HALF_OPEN_BYTES));
 	FUZZ_CHECK(sess == R.n_up, "%u sessions, %u peers up", sess, R.n_up);
-	FUZZ_CHECK(half <= R.cfg.max_half_open && sess + half <= R.cfg.max_sessions,
-		   "%u sessions + %u half-open over the caps", sess, half);
+	/* a restart's handshake may run beside the session it replaces */
+	FUZZ_CHECK(half <= R.cfg.max_half_open &&
+		   sess + half <= R.cfg.max_sessions + restarting(),
+		   "%u sessions + %u half-open over the caps (%u restarting)",
+		   sess, half, restarting());
 	if (R.cfg.openssl_records)
 		FUZZ_CHECK(builtin == 0, "%u built-in sessions", builtin);
 	else if (ST(st, RECORD_LAYER_FALLBACK) == 0)
@@ -307,13 +337,14 @@ static void check_tables(const uint64_t before[N_STATS])
 		   (unsigned long long)ST(st, SESSIONS_EXPIRED),
 		   (unsigned long long)ST(st, SESSIONS_REPLACED));
 	FUZZ_CHECK(ST(st, HANDSHAKES_STARTED) >= ST(st, HANDSHAKES_OK) +
-		   ST(st, HANDSHAKE_FAILED) + ST(st, HANDSHAKE_TIMEOUT) +
-		   ST(st, HALF_OPEN_EVICTED) + half,
-		   "ledger: started %llu < ok %llu + failed %llu + timeout %llu "
-		   "+ evicted %llu + %u half-open",
+		   ST(st, HANDSHAKE_FAILED) + ST(st, RESTART_OTHER_ID) +
+		   ST(st, HANDSHAKE_TIMEOUT) + ST(st, HALF_OPEN_EVICTED) + half,
+		   "ledger: started %llu < ok %llu + failed %llu + other id %llu "
+		   "+ timeout %llu + evicted %llu + %u half-open",
 		   (unsigned long long)ST(st, HANDSHAKES_STARTED),
 		   (unsigned long long)ST(st, HANDSHAKES_OK),
 		   (unsigned long long)ST(st, HANDSHAKE_FAILED),
+		   (unsigned long long)ST(st, RESTART_OTHER_ID),
 		   (unsigned long long)ST(st, HANDSHAKE_TIMEOUT),
 		   (unsigned long long)ST(st, HALF_OPEN_EVICTED), half);
 }
@@ -326,6 +357,8 @@ static void check_only(const uint64_t b[N_STATS], const uint64_t a[N_STATS],
 	for (int i = 0; i < N_STATS; i++) {
 		uint64_t d = a[i] - b[i], max = 0;
 
+		if (xtel_dtls_server_stat_is_gauge(i))
+			continue;	/* follow the sessions: check_tables */
 		for (int k = 0; k < n; k++)
 			if (allowed[k] == i)
 				max = bound[k];
@@ -439,6 +472,7 @@ static uint64_t srv_feed(int p, const unsigned char *d, size_t len)
 		XTEL_DTLS_STAT_BAD_HELLO, XTEL_DTLS_STAT_COOKIE_SENT,
 		XTEL_DTLS_STAT_HANDSHAKES_STARTED, XTEL_DTLS_STAT_HALF_OPEN_FULL,
 		XTEL_DTLS_STAT_SESSIONS_FULL, XTEL_DTLS_STAT_HALF_OPEN_SOURCE_FULL,
+		XTEL_DTLS_STAT_COOKIE_REPLAY,
 	};
 	uint64_t b[N_STATS], a[N_STATS], delivered, outcomes = 0;
 	unsigned int calls = R.on_data_calls, sent;
@@ -486,6 +520,12 @@ static uint64_t srv_feed(int p, const unsigned char *d, size_t len)
 
 		FUZZ_CHECK(ST(a, MALFORMED) == ST(b, MALFORMED) + 1, "malformed");
 		check_only(b, a, only, one, 1, "short datagram");
+	} else if (len > XTEL_DGRAM_SLOT_SIZE) {
+		static const int only[] = { XTEL_DTLS_STAT_OVERSIZE };
+		static const uint64_t one[] = { 1 };
+
+		FUZZ_CHECK(ST(a, OVERSIZE) == ST(b, OVERSIZE) + 1, "oversize");
+		check_only(b, a, only, one, 1, "oversize datagram");
 	} else if (state == -ENOENT && !(d[0] == XTEL_DTLS_CT_HANDSHAKE &&
 					 d[3] == 0 && d[4] == 0)) {
 		static const int only[] = { XTEL_DTLS_STAT_UNKNOWN_PEER };
@@ -500,16 +540,17 @@ static uint64_t srv_feed(int p, const unsigned char *d, size_t len)
 			XTEL_DTLS_STAT_HANDSHAKES_STARTED,
 			XTEL_DTLS_STAT_HALF_OPEN_FULL, XTEL_DTLS_STAT_SESSIONS_FULL,
 			XTEL_DTLS_STAT_HALF_OPEN_SOURCE_FULL,
+			XTEL_DTLS_STAT_COOKIE_REPLAY,
 			XTEL_DTLS_STAT_COOKIE_BAD, XTEL_DTLS_STAT_HALF_OPEN_EVICTED,
 			XTEL_DTLS_STAT_HANDSHAKE_FAILED,
 		};
-		static const uint64_t ones[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+		static const uint64_t ones[] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 
 		for (size_t k = 0; k < sizeof(listener) / sizeof(listener[0]); k++)
 			outcomes += a[listener[k]] - b[listener[k]];
 		FUZZ_CHECK(outcomes == 1, "handshake datagram without a session: "
 			   "%llu listener outcomes", (unsigned long long)outcomes);
-		check_only(b, a, also, ones, 9, "listener");
+		check_only(b, a, also, ones, 10, "listener");
 		FUZZ_CHECK(ST(a, HANDSHAKE_FAILED) == ST(b, HANDSHAKE_FAILED) ||
 			   ST(a, HANDSHAKES_STARTED) > ST(b, HANDSHAKES_STARTED),
 			   "a handshake failed that never started");

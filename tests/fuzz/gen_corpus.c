@@ -583,6 +583,19 @@ static void gen_dtls(const char *src_root)
 	raw(&b, 5, alert0, 12);
 	save("dtls", "foreign-datagrams", &b);
 
+	/* one byte over the slot size, from a client and from a stranger */
+	b.n = 0;
+	u8(&b, 1); u8(&b, 0);
+	{
+		static unsigned char big[XTEL_DGRAM_SLOT_SIZE + 1];
+
+		memcpy(big, appdata->data, appdata->len);
+		raw(&b, 0, big, sizeof(big));
+		memcpy(big, hello->data, hello->len);
+		raw(&b, 3, big, sizeof(big));
+	}
+	save("dtls", "oversize", &b);
+
 	/* client restarts: complete, partial, superseded */
 	b.n = 0;
 	u8(&b, 2); u8(&b, 0);
