@@ -16,6 +16,9 @@
  *     finite, fixed reals printing as the value does with %.*f, and u64 as
  *     an integer up to INT64_MAX, above it as the nearest double.
  *
+ * xtel_json_dump_alloc (the HTTP API's replies) must succeed and fail
+ * alike, give one compact line, and parse back to the same object.
+ *
  * Input: entries of (kind, key, value) until the input ends, at most 16.
  */
 #include <errno.h>
@@ -291,9 +294,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_error_t jerr;
 	size_t n = 0, members = 0, lines = 2, text_len = 0, nl = 0;
 	bool all_valid = true;
-	char *text = NULL;
+	char *text = NULL, *line = NULL;
+	size_t line_len = 0;
+	json_t *line_back;
 	FILE *f;
-	int rc;
+	int rc, line_rc;
 
 	FUZZ_CHECK(e && obj, "out of memory");
 	while (fuzz_left(&in) && n < MAX_ENTRIES) {
@@ -328,12 +333,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(f != NULL, "open_memstream");
 	rc = xtel_json_write_report(f, obj);
 	fclose(f);
+	line_rc = xtel_json_dump_alloc(obj, &line, &line_len);
 	if (!all_valid) {
-		FUZZ_CHECK(rc == -ENOMEM, "a key that is not UTF-8: report "
-			   "returned %d, not -ENOMEM", rc);
+		FUZZ_CHECK(rc == -ENOMEM && line_rc == -ENOMEM, "a key that is "
+			   "not UTF-8: report returned %d, dump_alloc %d, not "
+			   "-ENOMEM", rc, line_rc);
 		goto out;
 	}
-	FUZZ_CHECK(rc == 0, "report failed (%d) with every key valid UTF-8", rc);
+	FUZZ_CHECK(rc == 0 && line_rc == 0, "report (%d) or dump_alloc (%d) "
+		   "failed with every key valid UTF-8", rc, line_rc);
+
+	/* the API's one-line form: the same data, one compact line */
+	FUZZ_CHECK(line_len == strlen(line) && !memchr(line, '\n', line_len),
+		   "dump_alloc: %zu bytes, not one line: %s", line_len, line);
+	back = json_loadb(line, line_len, JSON_REJECT_DUPLICATES, &jerr);
+	FUZZ_CHECK(back != NULL, "dump_alloc's line does not parse: %s: %s",
+		   jerr.text, line);
+	for (size_t k = 0; k < n; k++)
+		if (!e[k].superseded)
+			check_entry(json_object_get(back, e[k].key), &e[k]);
+	line_back = back;
 
 	back = json_loadb(text, text_len, JSON_REJECT_DUPLICATES, &jerr);
 	FUZZ_CHECK(back != NULL, "the report does not parse: %s (line %d): %s",
@@ -351,8 +370,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nl += text[i] == '\n';
 	FUZZ_CHECK(nl == lines && text_len && text[text_len - 1] == '\n',
 		   "%zu lines, the layout gives %zu: %s", nl, lines, text);
+	FUZZ_CHECK(json_equal(back, line_back), "report and dump_alloc differ");
 	json_decref(back);
+	json_decref(line_back);
 out:
+	free(line);
 	free(text);
 	json_decref(obj);
 	free(e);
