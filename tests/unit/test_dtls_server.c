@@ -14,6 +14,7 @@
 
 #include "dtls_attack.h"
 #include "dtls_harness.h"
+#include "dtls/internal.h"
 
 /* The names table follows the struct field by field. */
 static void test_stat_names(void **state)
@@ -43,6 +44,38 @@ static void test_stat_names(void **state)
 		assert_string_equal(xtel_dtls_server_stat_names[i],
 				    fields[i].name);
 	}
+}
+
+/*
+ * The releases whose SSL_free_buffers is fixed (CVE-2024-4741), branch by
+ * branch, and the library this test runs with.
+ */
+static void test_openssl_version(void **state)
+{
+	static const struct { unsigned long v; bool ok; } cases[] = {
+		{ 0x30000000ul, false },	/* 3.0.0 */
+		{ 0x300000d0ul, false },	/* 3.0.13 */
+		{ 0x300000e0ul, true },		/* 3.0.14 */
+		{ 0x30000130ul, true },		/* 3.0.19 (Debian 12) */
+		{ 0x30100000ul, false },	/* 3.1.0 */
+		{ 0x30100050ul, false },	/* 3.1.5 */
+		{ 0x30100060ul, true },		/* 3.1.6 */
+		{ 0x30200010ul, false },	/* 3.2.1 */
+		{ 0x30200020ul, true },		/* 3.2.2 */
+		{ 0x30300000ul, false },	/* 3.3.0 */
+		{ 0x30300010ul, true },		/* 3.3.1 */
+		{ 0x30400000ul, true },		/* 3.4.0 */
+		{ 0x30500000ul, true },		/* 3.5.0 */
+		{ 0x40000000ul, true },		/* 4.0.0 */
+		{ 0x101010bful, false },	/* 1.1.1k */
+	};
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (dtls_openssl_version_ok(cases[i].v) != cases[i].ok)
+			fail_msg("0x%lx: want %d", cases[i].v, cases[i].ok);
+	assert_true(dtls_openssl_version_ok(OpenSSL_version_num()));
+	assert_true(OpenSSL_version_num() >= 0x300000e0ul);
 }
 
 static void test_handshake_and_stats(void **state)
@@ -314,6 +347,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stat_names),
+		cmocka_unit_test(test_openssl_version),
 		BOTH(test_handshake_and_stats),
 		BOTH(test_ten_clients_exactly_once),
 		cmocka_unit_test(test_retransmit_server_flight),

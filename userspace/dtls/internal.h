@@ -47,6 +47,12 @@ int dtls_parse_client_cn(X509 *cert, uint32_t *id);
 
 /* ---- ssl.c: OpenSSL settings and helpers of both ends ---- */
 
+/*
+ * Whether OpenSSL release v (OpenSSL_version_num()) has the fix for
+ * CVE-2024-4741 in SSL_free_buffers: 3.0.14, 3.1.6, 3.2.2, 3.3.1, 3.4.
+ */
+bool dtls_openssl_version_ok(unsigned long v);
+
 /* The reason string of OpenSSL's most recent error ("" when none). */
 const char *dtls_openssl_reason(void);
 /* An SSL_CTX of method with the settings both ends share (logged). */

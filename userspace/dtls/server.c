@@ -338,6 +338,12 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 		pr_err("no send callback");
 		return -EINVAL;
 	}
+	if (!dtls_openssl_version_ok(OpenSSL_version_num())) {
+		pr_err("%s frees buffers still in use (CVE-2024-4741): "
+		       "upgrade libssl to 3.0.14, 3.1.6, 3.2.2, 3.3.1 or later",
+		       OpenSSL_version(OPENSSL_VERSION));
+		return -ENOTSUP;
+	}
 	srv = dtls_ex_init() == 0 ? calloc(1, sizeof(*srv)) : NULL;
 	if (srv == NULL) {
 		pr_err("out of memory");

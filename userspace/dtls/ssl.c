@@ -29,6 +29,30 @@ static const char dtls_ciphers[] =
 	"ECDHE-ECDSA-AES256-GCM-SHA384";
 static const char dtls_groups[] = "X25519:P-256";
 
+/*
+ * The first release of each 3.x branch whose SSL_free_buffers cannot free
+ * a read buffer that still holds a record (CVE-2024-4741). The server
+ * frees the buffers of every idle handshake (dtls_session_park), so it
+ * must not run on an older one, whatever the headers it was built with
+ * said. OpenSSL 3 numbers its releases 0xMNN00PP0.
+ */
+bool dtls_openssl_version_ok(unsigned long v)
+{
+	static const unsigned long fixed[] = {
+		0x300000e0ul,	/* 3.0.14 */
+		0x30100060ul,	/* 3.1.6 */
+		0x30200020ul,	/* 3.2.2 */
+		0x30300010ul,	/* 3.3.1 */
+	};
+	unsigned long minor = (v >> 20) & 0xff;
+
+	if (v >> 28 != 3)
+		return v >> 28 > 3;
+	if (minor >= sizeof(fixed) / sizeof(fixed[0]))
+		return true;
+	return v >= fixed[minor];
+}
+
 /* The reason string of OpenSSL's most recent error ("" when none). */
 const char *dtls_openssl_reason(void)
 {
