@@ -78,6 +78,65 @@ static void test_openssl_version(void **state)
 	assert_true(OpenSSL_version_num() >= 0x300000e0ul);
 }
 
+/*
+ * Only the three AEAD suites of the built-in record layer: a list that
+ * enables any other is refused when the server is made, naming the suite,
+ * instead of leaving its sessions on OpenSSL's record layer.
+ */
+static void test_cipher_config(void **state)
+{
+	static const struct { const char *list; int ret; const char *msg; } cases[] = {
+		{ "ECDHE-ECDSA-AES128-GCM-SHA256", 0, NULL },
+		{ "ECDHE-ECDSA-CHACHA20-POLY1305", 0, NULL },
+		{ "ECDHE-ECDSA-AES256-GCM-SHA384", 0, NULL },
+		{ "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:"
+		  "ECDHE-ECDSA-AES256-GCM-SHA384", 0, NULL },
+		{ "ECDHE-ECDSA-AES128-GCM-SHA256:!ECDHE-ECDSA-AES128-GCM-SHA256:"
+		  "ECDHE-ECDSA-AES256-GCM-SHA384", 0, NULL },
+		{ "ECDHE-ECDSA-AES128-SHA256", -ENOTSUP,
+		  "enables ECDHE-ECDSA-AES128-SHA256: only" },
+		{ "ECDHE-ECDSA-AES128-GCM-SHA256:AES128-SHA", -ENOTSUP,
+		  "enables AES128-SHA: only" },
+		{ "ECDHE-RSA-AES128-GCM-SHA256", -ENOTSUP,
+		  "enables ECDHE-RSA-AES128-GCM-SHA256: only" },
+		{ "DEFAULT", -ENOTSUP, "enables " },
+		{ "no-such-suite", -EINVAL, "names no usable suite" },
+	};
+	struct xtel_dtls_server_cfg cfg;
+	struct xtel_dtls_server *srv = NULL;
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		logs.last[0] = '\0';
+		if (xtel_dtls_check_ciphers(cases[i].list) != cases[i].ret)
+			fail_msg("'%s': want %d (%s)", cases[i].list,
+				 cases[i].ret, logs.last);
+		if (cases[i].msg != NULL &&
+		    strstr(logs.last, cases[i].msg) == NULL)
+			fail_msg("'%s': message '%s'", cases[i].list, logs.last);
+	}
+	/* The server refuses such a list when it is made. */
+	cfg = base_cfg(NULL);
+	cfg.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256";
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOTSUP);
+	assert_null(srv);
+	assert_non_null(strstr(logs.last, "cipher list 'ECDHE-ECDSA-AES128-GCM-"
+			       "SHA256:ECDHE-ECDSA-AES128-SHA256' enables "
+			       "ECDHE-ECDSA-AES128-SHA256: only "
+			       "ECDHE-ECDSA-AES128-GCM-SHA256:"
+			       "ECDHE-ECDSA-CHACHA20-POLY1305:"
+			       "ECDHE-ECDSA-AES256-GCM-SHA384 are supported"));
+	cfg.ciphers = "no-such-suite";
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -EINVAL);
+	assert_null(srv);
+	for (unsigned int i = 0; i < 3; i++) {
+		cfg.ciphers = dtls_test_suites[i];
+		assert_int_equal(xtel_dtls_server_new(&srv, &cfg), 0);
+		xtel_dtls_server_free(srv);
+		srv = NULL;
+	}
+}
+
 static void test_handshake_and_stats(void **state)
 {
 	struct net *n = net_create(state, NULL);
@@ -348,6 +407,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stat_names),
 		cmocka_unit_test(test_openssl_version),
+		cmocka_unit_test(test_cipher_config),
 		BOTH(test_handshake_and_stats),
 		BOTH(test_ten_clients_exactly_once),
 		cmocka_unit_test(test_retransmit_server_flight),

@@ -55,6 +55,13 @@ bool dtls_openssl_version_ok(unsigned long v);
 
 /* The reason string of OpenSSL's most recent error ("" when none). */
 const char *dtls_openssl_reason(void);
+/*
+ * Set ctx's cipher list to list, which may enable only the three AEAD
+ * suites the built-in record layer supports. Logged; returns 0, -EINVAL
+ * (OpenSSL rejects the list, or it leaves no DTLS 1.2 suite) or -ENOTSUP
+ * (it enables another suite).
+ */
+int dtls_ctx_check_ciphers(SSL_CTX *ctx, const char *list);
 /* An SSL_CTX of method with the settings both ends share (logged). */
 int dtls_ctx_new(SSL_CTX **out, const SSL_METHOD *method);
 /* Give an SSL its datagram BIO (owned by the SSL from here on) and MTU. */

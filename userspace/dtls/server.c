@@ -311,11 +311,10 @@ static int server_ctx(struct xtel_dtls_server *srv,
 			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 			   dtls_verify_cb);
 	SSL_CTX_set_options(srv->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (cfg->ciphers != NULL &&
-	    SSL_CTX_set_cipher_list(srv->ctx, cfg->ciphers) != 1) {
-		pr_err("cipher list '%s' rejected (%s)", cfg->ciphers,
-		       dtls_openssl_reason());
-		return -EINVAL;
+	if (cfg->ciphers != NULL) {
+		ret = dtls_ctx_check_ciphers(srv->ctx, cfg->ciphers);
+		if (ret)
+			return ret;
 	}
 	/*
 	 * No client certificate chain is longer than a handshake message

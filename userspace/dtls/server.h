@@ -78,7 +78,9 @@ struct xtel_dtls_server_cfg {
 	/*
 	 * OpenSSL cipher list (NULL: ECDHE-ECDSA with AES-128-GCM, then
 	 * ChaCha20-Poly1305, then AES-256-GCM). Only these three AEAD suites
-	 * are supported; e.g. put ChaCha20 first on CPUs without AES-NI.
+	 * are supported; e.g. put ChaCha20 first on CPUs without AES-NI. A
+	 * list that enables any other suite is refused (see
+	 * xtel_dtls_check_ciphers).
 	 */
 	const char *ciphers;
 	xtel_dtls_send_fn *send;	/* required */
@@ -235,7 +237,11 @@ enum {
 	XTEL_DTLS_HS_MSG_MAX = 4096,
 };
 
-/* Load credentials and build the server. Errors: see the top of this file. */
+/*
+ * Load credentials and build the server. Errors: see the top of this
+ * file, and -ENOTSUP for a cipher list xtel_dtls_check_ciphers refuses or
+ * an OpenSSL release with CVE-2024-4741.
+ */
 int xtel_dtls_server_new(struct xtel_dtls_server **out,
 			 const struct xtel_dtls_server_cfg *cfg);
 
