@@ -7,7 +7,8 @@
 #     lost, duplicates and reordered equal the loadgen's report, per client.
 #  2. A client certificate from a rogue CA, an expired one, and no
 #     certificate at all: each handshake is refused and counted once under
-#     dtls_handshake_failed; nothing of theirs is accounted.
+#     its reason (dtls_failed_unknown_ca, _expired, _no_cert); nothing of
+#     theirs is accounted.
 #  3. A client with client-1's certificate claiming client id 2 in its
 #     headers: every record is dropped as client_id_mismatch, and neither
 #     id appears among the clients.
@@ -102,8 +103,15 @@ bad = [(i, k, gc[i][k], sc[i][k]) for i in gc for k in gc[i] if gc[i][k] != sc[i
 check("per-client counts = loadgen", [], bad[:5])
 check("dtls handshakes completed (4 valid + the id claimer)", 5,
       s["dtls"]["handshakes_ok"])
-check("dtls_handshake_failed (rogue CA, expired, no certificate)", 3,
-      s["drops"]["dtls_handshake_failed"])
+fails = {k: v for k, v in s["drops"].items() if k.startswith("dtls_failed_")}
+check("handshake failures by reason (rogue CA, expired, no certificate)",
+      {"dtls_failed_unknown_ca": 1, "dtls_failed_expired": 1,
+       "dtls_failed_no_cert": 1, "dtls_failed_revoked": 0,
+       "dtls_failed_denied": 0, "dtls_failed_key_usage": 0,
+       "dtls_failed_bad_cn": 0, "dtls_failed_no_ems": 0,
+       "dtls_failed_other": 0}, fails)
+check("dtls.handshake_failed = the sum of the reasons", 3,
+      s["dtls"]["handshake_failed"])
 check("client_id_mismatch = every datagram the claimer sent",
       claim["totals"]["sent"], s["drops"]["client_id_mismatch"])
 check("plain datagrams to the DTLS port: none accounted", False, 77 in sc)

@@ -18,7 +18,8 @@
 
 /* A client that must be refused; checks both ends' reasons. */
 static void expect_rejected(const char *crt, const char *key,
-			    const char *server_reason, const char *client_reason)
+			    const char *server_reason, const char *client_reason,
+			    enum xtel_dtls_fail reason)
 {
 	struct net *n = net_create_mode(&mode_own, NULL);
 	struct xtel_dtls_server_stats st;
@@ -29,7 +30,7 @@ static void expect_rejected(const char *crt, const char *key,
 			 XTEL_DTLS_CLIENT_FAILED);
 	assert_int_equal(n->cl[0].last_input_ret, -EPROTO);
 	st = stats(n);
-	assert_int_equal(st.handshake_failed, 1);
+	assert_failures(&st, reason, 1);
 	assert_int_equal(st.handshakes_ok, 0);
 	assert_int_equal(st.handshakes_started, 1);
 	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
@@ -52,21 +53,23 @@ static void test_reject_rogue_ca(void **state)
 {
 	set_mode(state);
 	expect_rejected("bad/client-1-rogue.crt", "bad/client-1-rogue.key",
-			"unable to get local issuer certificate", "alert");
+			"unable to get local issuer certificate",
+			"tlsv1 alert unknown ca", XTEL_DTLS_FAILED_UNKNOWN_CA);
 }
 
 static void test_reject_expired(void **state)
 {
 	set_mode(state);
 	expect_rejected("bad/client-1-expired.crt", "bad/client-1-expired.key",
-			"certificate has expired", "alert");
+			"certificate has expired", "sslv3 alert certificate expired",
+			XTEL_DTLS_FAILED_EXPIRED);
 }
 
 static void test_reject_no_cert(void **state)
 {
 	set_mode(state);
 	expect_rejected(NULL, NULL, "peer did not return a certificate",
-			"alert");
+			"alert", XTEL_DTLS_FAILED_NO_CERT);
 }
 
 static void test_reject_bad_cn(void **state)
@@ -79,8 +82,81 @@ static void test_reject_bad_cn(void **state)
 
 		snprintf(crt, sizeof(crt), "extra/client-badcn-%s.crt", bad[i]);
 		snprintf(key, sizeof(key), "extra/client-badcn-%s.key", bad[i]);
-		expect_rejected(crt, key, "CN is not client-", "alert");
+		expect_rejected(crt, key, "CN is not client-", "alert",
+				XTEL_DTLS_FAILED_BAD_CN);
 	}
+}
+
+/*
+ * The server's own certificate is for serverAuth only: OpenSSL's purpose
+ * check refuses it as a client's, counted as a key usage failure.
+ */
+static void test_reject_server_cert_as_client(void **state)
+{
+	set_mode(state);
+	expect_rejected("server.crt", "server.key",
+			"unsuitable certificate purpose",
+			"sslv3 alert unsupported certificate",
+			XTEL_DTLS_FAILED_KEY_USAGE);
+}
+
+/* The names of the reasons are the counters' without "failed_". */
+static void test_fail_names(void **state)
+{
+	static const char *const names[] = {
+		"unknown_ca", "expired", "no_cert", "revoked", "denied",
+		"key_usage", "bad_cn", "no_ems", "other",
+	};
+
+	(void)state;
+	assert_int_equal(XTEL_DTLS_NFAILS, 9);
+	for (unsigned int r = 0; r < XTEL_DTLS_NFAILS; r++) {
+		char want[64];
+
+		assert_string_equal(xtel_dtls_fail_name(r), names[r]);
+		snprintf(want, sizeof(want), "failed_%s", names[r]);
+		assert_string_equal(xtel_dtls_server_stat_names[
+			xtel_dtls_fail_stat(r)], want);
+	}
+	assert_string_equal(xtel_dtls_fail_name(XTEL_DTLS_NFAILS), "unknown");
+	assert_int_equal(xtel_dtls_fail_stat(XTEL_DTLS_FAILED_OTHER),
+			 XTEL_DTLS_SERVER_NSTATS - 1);
+}
+
+/*
+ * The server gave up retransmitting its flight to a client that never
+ * answers (13 timeouts): no certificate was involved, the reason is other.
+ */
+static int drop_to_server_after_hello(const struct pkt *p, unsigned int nth)
+{
+	return p->to < 0 && nth >= 2;
+}
+
+static void long_handshake(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->handshake_timeout = 3600 * NS;
+}
+
+static void test_fail_other_retransmits(void **state)
+{
+	struct net *n = net_create_mode(&mode_own, long_handshake);
+	struct xtel_dtls_server_stats st;
+
+	(void)state;
+	add_client(n, 1);
+	n->filter = drop_to_server_after_hello;
+	pump(n);
+	for (int i = 0; i < 20 && xtel_dtls_server_half_open(n->srv); i++) {
+		advance(n, 61 * NS);
+		n->nq = 0;	/* the client hears nothing either */
+	}
+	st = stats(n);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_failures(&st, XTEL_DTLS_FAILED_OTHER, 1);
+	assert_int_equal(st.handshake_timeout, 0);
+	assert_int_equal(st.retransmits, 12);
+	assert_non_null(strstr(logs.last, "read timeout expired"));
+	net_free(n);
 }
 
 /*
@@ -164,7 +240,7 @@ static void test_cn_string_types(void **state)
 	make_cn_cert("client-bmp-raw", V_ASN1_BMPSTRING,
 		     (const unsigned char *)"client-1", 8);
 	expect_rejected("extra/client-bmp-raw.crt", "client-1.key",
-			"CN is not client-", "alert");
+			"CN is not client-", "alert", XTEL_DTLS_FAILED_BAD_CN);
 	make_cn_cert("client-bmp-7", V_ASN1_BMPSTRING, ucs2, sizeof(ucs2));
 	n = net_create_mode(&mode_own, NULL);
 	add_client_ctx(n, n->cctx, "extra/client-bmp-7.crt", "client-1.key",
@@ -272,6 +348,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reject_expired),
 		cmocka_unit_test(test_reject_no_cert),
 		cmocka_unit_test(test_reject_bad_cn),
+		cmocka_unit_test(test_reject_server_cert_as_client),
+		cmocka_unit_test(test_fail_names),
+		cmocka_unit_test(test_fail_other_retransmits),
 		cmocka_unit_test(test_max_client_id),
 		cmocka_unit_test(test_cn_string_types),
 		cmocka_unit_test(test_load_errors),

@@ -33,6 +33,9 @@ static void test_stat_names(void **state)
 		F(hs_msg_seq_ahead), F(hs_epoch1_early), F(hs_epoch1_full),
 		F(hs_record_type), F(hs_plain_alert), F(half_open),
 		F(half_open_bytes), F(heap_trims),
+		F(failed_unknown_ca), F(failed_expired), F(failed_no_cert),
+		F(failed_revoked), F(failed_denied), F(failed_key_usage),
+		F(failed_bad_cn), F(failed_no_ems), F(failed_other),
 	};
 #undef F
 

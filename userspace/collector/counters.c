@@ -31,7 +31,9 @@ static const struct {
 	enum xtel_dtls_server_stat stat;
 	unsigned int drop;
 } dtls_drop_map[] = {
-	{ XTEL_DTLS_STAT_HANDSHAKE_FAILED, XTEL_DROP_DTLS_HANDSHAKE_FAILED },
+#define X(e, name, help) { XTEL_DTLS_STAT_##e, XTEL_DROP_DTLS_##e },
+	XTEL_DTLS_FAIL_STATS(X)
+#undef X
 	{ XTEL_DTLS_STAT_HANDSHAKE_TIMEOUT, XTEL_DROP_DTLS_HANDSHAKE_TIMEOUT },
 	{ XTEL_DTLS_STAT_COOKIE_BAD, XTEL_DROP_DTLS_BAD_COOKIE },
 	{ XTEL_DTLS_STAT_BAD_HELLO, XTEL_DROP_DTLS_BAD_HELLO },

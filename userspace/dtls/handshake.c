@@ -140,6 +140,7 @@ const unsigned char *dtls_hello_random(const unsigned char *d, size_t len)
 static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 {
 	char peer[PEER_STR_LEN], why[XTEL_DTLS_ERR_LEN];
+	enum xtel_dtls_fail reason = dtls_fail_reason(s);
 
 	dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
 	if (s->other_id) {
@@ -158,7 +159,7 @@ static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 	} else {
 		dtls_ssl_failure_text(s->ssl, why, sizeof(why));
 	}
-	srv->st.handshake_failed++;
+	dtls_count_failure(srv, s, reason);
 	dtls_srv_log(srv, "dtls: handshake with %s failed: %s", peer, why);
 	dtls_session_free(srv, s);
 }

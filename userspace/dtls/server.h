@@ -127,7 +127,8 @@ struct xtel_dtls_server_cfg {
 	  "cookie verified, session created")				\
 	X(HANDSHAKES_OK, handshakes_ok, "handshakes completed")		\
 	X(HANDSHAKE_FAILED, handshake_failed,				\
-	  "handshake ended by an OpenSSL error or a bad certificate")	\
+	  "handshake ended by an OpenSSL error or a bad certificate "	\
+	  "(each also counted under its reason, failed_*)")		\
 	X(HANDSHAKE_TIMEOUT, handshake_timeout,				\
 	  "handshake not finished within handshake_timeout")		\
 	X(RETRANSMITS, retransmits,					\
@@ -196,7 +197,49 @@ struct xtel_dtls_server_cfg {
 	  "gauge: heap they hold now, estimated (an upper bound)")	\
 	X(HEAP_TRIMS, heap_trims,					\
 	  "malloc_trim(0) calls by the timers after half-open "		\
-	  "handshakes holding 2 MiB had ended")
+	  "handshakes holding 2 MiB had ended")			\
+	XTEL_DTLS_FAIL_STATS(X)
+
+/*
+ * Why a handshake failed: every failure counted in handshake_failed is
+ * also counted in exactly one of these (they sum to it), and reported to
+ * cfg.on_failure with the reason enum xtel_dtls_fail, XTEL_DTLS_<ENUM>
+ * (XTEL_DTLS_FAILED_UNKNOWN_CA is 0), in this order. The reason's own name
+ * is the counter's without "failed_" (xtel_dtls_fail_name: "unknown_ca").
+ */
+#define XTEL_DTLS_FAIL_STATS(X)						\
+	X(FAILED_UNKNOWN_CA, failed_unknown_ca,				\
+	  "handshake failed: the client certificate does not chain to "	\
+	  "the CA file, or its issuer is not a pinned CA")		\
+	X(FAILED_EXPIRED, failed_expired,				\
+	  "handshake failed: client certificate expired or not yet "	\
+	  "valid")							\
+	X(FAILED_NO_CERT, failed_no_cert,				\
+	  "handshake failed: the client sent no certificate")		\
+	X(FAILED_REVOKED, failed_revoked,				\
+	  "handshake failed: client certificate revoked by the CRL")	\
+	X(FAILED_DENIED, failed_denied,					\
+	  "handshake failed: the client id is on the deny list")	\
+	X(FAILED_KEY_USAGE, failed_key_usage,				\
+	  "handshake failed: the client certificate lacks key usage "	\
+	  "digitalSignature or extended key usage clientAuth")		\
+	X(FAILED_BAD_CN, failed_bad_cn,					\
+	  "handshake failed: the certificate's CN is not "		\
+	  "client-<1..4294967295>")					\
+	X(FAILED_NO_EMS, failed_no_ems,					\
+	  "handshake failed: the ClientHello did not offer the "	\
+	  "extended master secret (RFC 7627)")				\
+	X(FAILED_OTHER, failed_other,					\
+	  "handshake failed for another reason (a protocol or OpenSSL "	\
+	  "error, a bad signature, no valid CRL for the issuer, "	\
+	  "retransmissions exhausted)")
+
+enum xtel_dtls_fail {
+#define XTEL_DTLS_FAIL_ENUM_(e, name, help) XTEL_DTLS_##e,
+	XTEL_DTLS_FAIL_STATS(XTEL_DTLS_FAIL_ENUM_)
+#undef XTEL_DTLS_FAIL_ENUM_
+	XTEL_DTLS_NFAILS
+};
 
 enum xtel_dtls_server_stat {
 #define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,
@@ -236,6 +279,16 @@ enum {
 	 */
 	XTEL_DTLS_HS_MSG_MAX = 4096,
 };
+
+/* "unknown_ca", "expired", ... ("unknown" for a value out of range). */
+const char *xtel_dtls_fail_name(enum xtel_dtls_fail reason);
+/* Its counter, XTEL_DTLS_STAT_FAILED_<...>. */
+static inline enum xtel_dtls_server_stat
+xtel_dtls_fail_stat(enum xtel_dtls_fail reason)
+{
+	return (enum xtel_dtls_server_stat)(XTEL_DTLS_STAT_FAILED_UNKNOWN_CA +
+					    (int)reason);
+}
 
 /*
  * Load credentials and build the server. Errors: see the top of this

@@ -130,6 +130,12 @@ struct session {
 	 */
 	struct session *pending;
 	struct session *replaces;
+	/*
+	 * A check of our own refused the handshake (policy.c): fail is the
+	 * enum xtel_dtls_fail it chose.
+	 */
+	bool fail_set;
+	uint8_t fail;
 };
 
 struct session_list {
@@ -289,6 +295,17 @@ bool dtls_evict_half_open(struct xtel_dtls_server *srv);
  */
 size_t dtls_prefilter(struct xtel_dtls_server *srv, struct session *s,
 		      const unsigned char *d, size_t len, bool *more);
+
+/* ---- policy.c ---- */
+
+/*
+ * Why s's handshake failed. Call before OpenSSL's error queue is cleared
+ * (a missing client certificate is known only from it).
+ */
+enum xtel_dtls_fail dtls_fail_reason(const struct session *s);
+/* Count a failed handshake of s under handshake_failed and its reason. */
+void dtls_count_failure(struct xtel_dtls_server *srv, struct session *s,
+			enum xtel_dtls_fail reason);
 
 /* ---- handshake.c ---- */
 
