@@ -15,6 +15,7 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 /* A client that must be refused; checks both ends' reasons. */
 static void expect_rejected(const char *crt, const char *key,
@@ -100,6 +101,38 @@ static void test_reject_server_cert_as_client(void **state)
 			XTEL_DTLS_FAILED_KEY_USAGE);
 }
 
+/*
+ * A client certificate needs key usage digitalSignature and extended key
+ * usage clientAuth, both present: without either extension OpenSSL alone
+ * would accept it.
+ */
+static void test_reject_key_usage(void **state)
+{
+	static const struct { const char *name, *server, *client; } cases[] = {
+		{ "noext", "key usage does not include digital signature",
+		  "sslv3 alert certificate unknown" },
+		{ "noku", "key usage does not include digital signature",
+		  "sslv3 alert certificate unknown" },
+		{ "noeku", "unsuitable certificate purpose",
+		  "sslv3 alert unsupported certificate" },
+		{ "serverauth", "unsuitable certificate purpose",
+		  "sslv3 alert unsupported certificate" },
+		/* OpenSSL's client purpose takes keyAgreement instead. */
+		{ "keyagree", "key usage does not include digital signature",
+		  "sslv3 alert certificate unknown" },
+	};
+
+	set_mode(state);
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char crt[64], key[64];
+
+		snprintf(crt, sizeof(crt), "extra/client-1-%s.crt", cases[i].name);
+		snprintf(key, sizeof(key), "extra/client-1-%s.key", cases[i].name);
+		expect_rejected(crt, key, cases[i].server, cases[i].client,
+				XTEL_DTLS_FAILED_KEY_USAGE);
+	}
+}
+
 /* The names of the reasons are the counters' without "failed_". */
 static void test_fail_names(void **state)
 {
@@ -159,6 +192,15 @@ static void test_fail_other_retransmits(void **state)
 	net_free(n);
 }
 
+static void add_ext(X509 *x, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, nid, value);
+
+	assert_non_null(ext);
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+}
+
 /*
  * Write certdir/extra/<name>.crt: client-1's key, signed by the real CA,
  * subject CN given as raw bytes of ASN.1 string type `type`.
@@ -206,6 +248,9 @@ static void make_cn_cert(const char *name, int type,
 	subj = X509_NAME_new();
 	assert_int_equal(X509_NAME_add_entry(subj, ne, -1, 0), 1);
 	assert_int_equal(X509_set_subject_name(x, subj), 1);
+	/* A client certificate's usages, as certs/gen.sh gives them. */
+	add_ext(x, NID_key_usage, "critical,digitalSignature");
+	add_ext(x, NID_ext_key_usage, "clientAuth");
 	assert_true(X509_sign(x, ca_key, EVP_sha256()) > 0);
 	assert_int_equal(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(
 		X509_get_subject_name(x), 0))->type, type);
@@ -349,6 +394,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reject_no_cert),
 		cmocka_unit_test(test_reject_bad_cn),
 		cmocka_unit_test(test_reject_server_cert_as_client),
+		cmocka_unit_test(test_reject_key_usage),
 		cmocka_unit_test(test_fail_names),
 		cmocka_unit_test(test_fail_other_retransmits),
 		cmocka_unit_test(test_max_client_id),

@@ -50,6 +50,8 @@ int dtls_verify_cb(int ok, X509_STORE_CTX *xs)
 	struct session *s = ssl ? SSL_get_ex_data(ssl, dtls_ex_session_idx) : NULL;
 	uint32_t id;
 
+	if (s != NULL && X509_STORE_CTX_get_error_depth(xs) == 0)
+		ok = dtls_check_leaf(s, xs, ok);
 	if (!ok || X509_STORE_CTX_get_error_depth(xs) != 0)
 		return ok;
 	if (dtls_parse_client_cn(X509_STORE_CTX_get_current_cert(xs), &id) != 0) {

@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Why the server refused a client: every failed handshake gets exactly one
- * reason of XTEL_DTLS_FAIL_STATS (dtls/server.h), from the checks of our
- * own that refused it (the CN, a session's fail mark) or else from what
- * OpenSSL's certificate verification or handshake reported. The reason is
- * counted in its own counter next to handshake_failed and handed to
- * cfg.on_failure, so a user learns which clients fail and why.
+ * Which clients the server accepts, and why it refused one. On top of
+ * OpenSSL's verification (chain to the CA file, validity, OpenSSL's
+ * lenient purpose check) the client's certificate must carry key usage
+ * digitalSignature and extended key usage clientAuth, both present: a
+ * certificate issued for something else (a server, code signing, no
+ * stated purpose) is not a client's.
+ *
+ * Every failed handshake gets exactly one reason of XTEL_DTLS_FAIL_STATS
+ * (dtls/server.h), from the check of our own that refused it (the CN, the
+ * key usage, ...) or else from what OpenSSL's verification or handshake
+ * reported. The reason is counted in its own counter next to
+ * handshake_failed, so a user learns which clients fail and why.
  */
 #include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "dtls/server_internal.h"
 
@@ -24,6 +31,44 @@ const char *xtel_dtls_fail_name(enum xtel_dtls_fail reason)
 		return "unknown";
 	return xtel_dtls_server_stat_names[xtel_dtls_fail_stat(reason)] +
 	       sizeof(prefix) - 1;
+}
+
+/* Refuse the certificate being verified for our reason, with error err. */
+static int refuse(struct session *s, X509_STORE_CTX *xs,
+		  enum xtel_dtls_fail reason, int err)
+{
+	s->fail_set = true;
+	s->fail = (uint8_t)reason;
+	X509_STORE_CTX_set_error(xs, err);
+	return 0;
+}
+
+/*
+ * Both extensions present and saying so. OpenSSL's purpose check accepts
+ * a certificate without them (no extension means any use).
+ */
+static int check_key_usage(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
+{
+	uint32_t flags = X509_get_extension_flags(leaf);
+
+	if (!(flags & EXFLAG_KUSAGE) ||
+	    !(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE))
+		return refuse(s, xs, XTEL_DTLS_FAILED_KEY_USAGE,
+			      X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE);
+	if (!(flags & EXFLAG_XKUSAGE) ||
+	    !(X509_get_extended_key_usage(leaf) & XKU_SSL_CLIENT))
+		return refuse(s, xs, XTEL_DTLS_FAILED_KEY_USAGE,
+			      X509_V_ERR_INVALID_PURPOSE);
+	return 1;
+}
+
+int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok)
+{
+	X509 *leaf = X509_STORE_CTX_get_current_cert(xs);
+
+	if (!ok || leaf == NULL)
+		return ok;
+	return check_key_usage(s, xs, leaf);
 }
 
 /* The reason of an X509_V_ERR_* result of the client's certificate. */

@@ -299,6 +299,13 @@ size_t dtls_prefilter(struct xtel_dtls_server *srv, struct session *s,
 /* ---- policy.c ---- */
 
 /*
+ * Our checks of the client certificate (s's leaf, depth 0 of xs) on top of
+ * OpenSSL's, from the verify callback with its ok: returns the new ok,
+ * after setting s's fail mark and xs's error when a check refused it.
+ */
+int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok);
+
+/*
  * Why s's handshake failed. Call before OpenSSL's error queue is cleared
  * (a missing client certificate is known only from it).
  */
