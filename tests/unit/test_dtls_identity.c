@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "dtls_harness.h"
+#include "dtls_raw.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -131,6 +132,48 @@ static void test_reject_key_usage(void **state)
 		expect_rejected(crt, key, cases[i].server, cases[i].client,
 				XTEL_DTLS_FAILED_KEY_USAGE);
 	}
+}
+
+/*
+ * A client that does not offer the extended master secret is refused at
+ * its ClientHello with a handshake_failure alert; with it, the same
+ * OpenSSL client gets through. On both record layers: the check is the
+ * handshake's.
+ */
+static void test_require_ems(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct raw_client *r;
+	struct xtel_dtls_server_stats st;
+
+	set_mode(state);
+	r = raw_client_new(n, "client-1.crt", "client-1.key",
+			   SSL_OP_NO_EXTENDED_MASTER_SECRET, 0);
+	raw_pump(n, r);
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_NO_EMS, 1);
+	assert_int_equal(st.handshakes_started, 1);
+	assert_int_equal(st.handshakes_ok, 0);
+	assert_int_equal(st.bad_hello, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(r->alerts_rx, 1);
+	assert_int_equal(r->last_alert, SSL3_AL_FATAL << 8 |
+			 SSL_AD_HANDSHAKE_FAILURE);
+	assert_int_not_equal(r->hs_ret, 1);
+	assert_int_equal(logs.lines, 1);
+	raw_client_free(r);
+
+	r = raw_client_new(n, "client-2.crt", "client-2.key", 0, 0);
+	raw_pump(n, r);
+	assert_int_equal(r->hs_ret, 1);
+	assert_int_equal(SSL_get_extms_support(r->ssl), 1);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[1].addr.sa,
+					       n->cl[1].addr_len, NULL), 0);
+	st = stats(n);
+	assert_int_equal(st.handshakes_ok, 1);
+	assert_failures(&st, XTEL_DTLS_FAILED_NO_EMS, 1);
+	raw_client_free(r);
+	net_free(n);
 }
 
 /* The names of the reasons are the counters' without "failed_". */
@@ -395,6 +438,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reject_bad_cn),
 		cmocka_unit_test(test_reject_server_cert_as_client),
 		cmocka_unit_test(test_reject_key_usage),
+		BOTH(test_require_ems),
 		cmocka_unit_test(test_fail_names),
 		cmocka_unit_test(test_fail_other_retransmits),
 		cmocka_unit_test(test_max_client_id),

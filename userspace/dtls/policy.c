@@ -5,7 +5,8 @@
  * lenient purpose check) the client's certificate must carry key usage
  * digitalSignature and extended key usage clientAuth, both present: a
  * certificate issued for something else (a server, code signing, no
- * stated purpose) is not a client's.
+ * stated purpose) is not a client's. The ClientHello must offer the
+ * extended master secret.
  *
  * Every failed handshake gets exactly one reason of XTEL_DTLS_FAIL_STATS
  * (dtls/server.h), from the check of our own that refused it (the CN, the
@@ -69,6 +70,38 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok)
 	if (!ok || leaf == NULL)
 		return ok;
 	return check_key_usage(s, xs, leaf);
+}
+
+/*
+ * The ClientHello must offer the extended master secret (RFC 7627): the
+ * built-in record layer derives its keys from the master secret, and
+ * without EMS a man in the middle can make two sessions share one (the
+ * triple handshake attack). RFC 7627 5.3 lets a server refuse such a
+ * client; this one does, with a handshake_failure alert, before any key
+ * exchange work. DTLSv1_listen does not run this callback: it comes with
+ * the session's first SSL_do_handshake, so the session is known.
+ */
+static int hello_cb(SSL *ssl, int *al, void *arg)
+{
+	struct session *s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
+	const unsigned char *ext;
+	size_t len;
+
+	(void)arg;
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_extended_master_secret,
+				      &ext, &len) == 1)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	if (s != NULL) {
+		s->fail_set = true;
+		s->fail = XTEL_DTLS_FAILED_NO_EMS;
+	}
+	*al = SSL_AD_HANDSHAKE_FAILURE;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
+void dtls_policy_install(SSL_CTX *ctx)
+{
+	SSL_CTX_set_client_hello_cb(ctx, hello_cb, NULL);
 }
 
 /* The reason of an X509_V_ERR_* result of the client's certificate. */

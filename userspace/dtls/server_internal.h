@@ -304,6 +304,8 @@ size_t dtls_prefilter(struct xtel_dtls_server *srv, struct session *s,
  * after setting s's fail mark and xs's error when a check refused it.
  */
 int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok);
+/* Install the ClientHello check (the extended master secret) on ctx. */
+void dtls_policy_install(SSL_CTX *ctx);
 
 /*
  * Why s's handshake failed. Call before OpenSSL's error queue is cleared
