@@ -16,7 +16,8 @@ static void info_cb(const SSL *ssl, int where, int ret)
 {
 	struct raw_client *r = SSL_get_app_data(ssl);
 
-	if (where & SSL_CB_READ_ALERT) {
+	/* SSL_CB_READ_ALERT and _WRITE_ALERT share the ALERT bit. */
+	if (where == SSL_CB_READ_ALERT) {
 		r->alerts_rx++;
 		r->last_alert = ret;
 	}
@@ -113,6 +114,7 @@ unsigned int raw_pump(struct net *n, struct raw_client *r)
 			moved++;
 			if (q->to != r->slot)
 				continue;
+			r->dgrams_rx++;
 			xtel_dgram_bio_set_input(r->bio, q->data, q->len);
 			drive(r);
 			xtel_dgram_bio_clear_input(r->bio);

@@ -24,6 +24,7 @@ struct raw_client {
 	int last_alert;		/* (level << 8) | description, -1: none */
 	int hs_ret;		/* the last SSL_do_handshake() result */
 	unsigned int records_rx;	/* application data read */
+	unsigned int dgrams_rx;		/* datagrams from the server */
 };
 
 /*

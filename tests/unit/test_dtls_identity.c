@@ -195,8 +195,10 @@ static void test_fail_names(void **state)
 			xtel_dtls_fail_stat(r)], want);
 	}
 	assert_string_equal(xtel_dtls_fail_name(XTEL_DTLS_NFAILS), "unknown");
+	assert_int_equal(xtel_dtls_fail_stat(XTEL_DTLS_FAILED_UNKNOWN_CA),
+			 XTEL_DTLS_STAT_FAILED_UNKNOWN_CA);
 	assert_int_equal(xtel_dtls_fail_stat(XTEL_DTLS_FAILED_OTHER),
-			 XTEL_DTLS_SERVER_NSTATS - 1);
+			 XTEL_DTLS_STAT_FAILED_OTHER);
 }
 
 /*

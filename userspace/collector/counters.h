@@ -33,6 +33,8 @@
 	X(REGISTRY_FULL, "registry_full", "datagrams", "--max-clients reached")	\
 	X(RXQ_OVFL, "rxq_ovfl", "datagrams", "socket buffer overflow (SO_RXQ_OVFL)") \
 	XTEL_DROP_DTLS_FAIL_TABLE(X)					\
+	X(DTLS_RENEGOTIATION_REFUSED, "dtls_renegotiation_refused", "records", \
+	  "renegotiation refused with a no_renegotiation alert")	\
 	X(DTLS_HANDSHAKE_TIMEOUT, "dtls_handshake_timeout", "handshakes",		\
 	  "handshake never finished")					\
 	X(DTLS_BAD_COOKIE, "dtls_bad_cookie", "datagrams",				\

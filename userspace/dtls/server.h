@@ -198,7 +198,10 @@ struct xtel_dtls_server_cfg {
 	X(HEAP_TRIMS, heap_trims,					\
 	  "malloc_trim(0) calls by the timers after half-open "		\
 	  "handshakes holding 2 MiB had ended")			\
-	XTEL_DTLS_FAIL_STATS(X)
+	XTEL_DTLS_FAIL_STATS(X)						\
+	X(RENEGOTIATION_REFUSED, renegotiation_refused,			\
+	  "ClientHello on an established session (renegotiation), "	\
+	  "answered with a no_renegotiation warning alert")
 
 /*
  * Why a handshake failed: every failure counted in handshake_failed is

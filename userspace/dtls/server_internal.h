@@ -343,6 +343,11 @@ void dtls_own_rl_free(struct own_rl *rl);
 void dtls_established_input(struct xtel_dtls_server *srv, struct session *s,
 			    const unsigned char *d, size_t len,
 			    const struct record_info *ri);
+/*
+ * s keeps OpenSSL's record layer: count the no_renegotiation alerts
+ * OpenSSL sends it (the built-in layer counts its own).
+ */
+void dtls_watch_renegotiation(struct session *s);
 /* Queue our close_notify to the peer (best effort: it is one datagram). */
 void dtls_session_send_close(struct xtel_dtls_server *srv, struct session *s);
 
