@@ -311,7 +311,7 @@ static int server_ctx(struct xtel_dtls_server *srv,
 			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 			   dtls_verify_cb);
 	SSL_CTX_set_options(srv->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-	dtls_policy_install(srv->ctx);
+	dtls_verify_install(srv->ctx);
 	if (cfg->ciphers != NULL) {
 		ret = dtls_ctx_check_ciphers(srv->ctx, cfg->ciphers);
 		if (ret)

@@ -131,7 +131,7 @@ struct session {
 	struct session *pending;
 	struct session *replaces;
 	/*
-	 * A check of our own refused the handshake (policy.c): fail is the
+	 * A check of our own refused the handshake (verify.c): fail is the
 	 * enum xtel_dtls_fail it chose.
 	 */
 	bool fail_set;
@@ -296,7 +296,7 @@ bool dtls_evict_half_open(struct xtel_dtls_server *srv);
 size_t dtls_prefilter(struct xtel_dtls_server *srv, struct session *s,
 		      const unsigned char *d, size_t len, bool *more);
 
-/* ---- policy.c ---- */
+/* ---- verify.c ---- */
 
 /*
  * Our checks of the client certificate (s's leaf, depth 0 of xs) on top of
@@ -305,7 +305,7 @@ size_t dtls_prefilter(struct xtel_dtls_server *srv, struct session *s,
  */
 int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok);
 /* Install the ClientHello check (the extended master secret) on ctx. */
-void dtls_policy_install(SSL_CTX *ctx);
+void dtls_verify_install(SSL_CTX *ctx);
 
 /*
  * Why s's handshake failed. Call before OpenSSL's error queue is cleared

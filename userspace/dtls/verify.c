@@ -99,7 +99,7 @@ static int hello_cb(SSL *ssl, int *al, void *arg)
 	return SSL_CLIENT_HELLO_ERROR;
 }
 
-void dtls_policy_install(SSL_CTX *ctx)
+void dtls_verify_install(SSL_CTX *ctx)
 {
 	SSL_CTX_set_client_hello_cb(ctx, hello_cb, NULL);
 }
