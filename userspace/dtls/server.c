@@ -291,7 +291,6 @@ static void server_cfg(struct xtel_dtls_server *srv,
 static int server_ctx(struct xtel_dtls_server *srv,
 		      const struct xtel_dtls_server_cfg *cfg)
 {
-	STACK_OF(X509_NAME) *names;
 	int ret;
 
 	ret = dtls_ctx_new(&srv->ctx, DTLS_server_method());
@@ -300,13 +299,15 @@ static int server_ctx(struct xtel_dtls_server *srv,
 	ret = dtls_ctx_use_files(srv->ctx, cfg->cert_file, cfg->key_file);
 	if (ret)
 		return ret;
-	ret = dtls_ctx_load_ca(srv->ctx, cfg->ca_file);
+	if (cfg->policy != NULL)
+		srv->policy = xtel_dtls_policy_get(cfg->policy);
+	else
+		ret = xtel_dtls_policy_load(&srv->policy,
+			&(struct xtel_dtls_policy_cfg){ .ca_file = cfg->ca_file });
+	if (!ret)
+		ret = dtls_policy_apply(srv);
 	if (ret)
 		return ret;
-	/* Tell clients which CA we accept (they pick their certificate). */
-	names = SSL_load_client_CA_file(cfg->ca_file);
-	if (names != NULL)
-		SSL_CTX_set_client_CA_list(srv->ctx, names);
 	SSL_CTX_set_verify(srv->ctx,
 			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 			   dtls_verify_cb);
@@ -383,7 +384,23 @@ void xtel_dtls_server_free(struct xtel_dtls_server *srv)
 	dtls_cookie_free(srv);
 	dtls_rl_algs_free(&srv->rl_algs);
 	SSL_CTX_free(srv->ctx);
+	xtel_dtls_policy_put(srv->policy);
 	free(srv);
+}
+
+void xtel_dtls_server_set_policy(struct xtel_dtls_server *srv,
+				 struct xtel_dtls_policy *p)
+{
+	struct xtel_dtls_policy *old = srv->policy;
+
+	srv->policy = xtel_dtls_policy_get(p);
+	/* Only the CA names can fail (memory): the last list stays then. */
+	if (dtls_policy_apply(srv) != 0)
+		dtls_srv_log(srv, "dtls: new policy: out of memory for the CA "
+			     "names; the previous names are still sent");
+	xtel_dtls_policy_put(old);
+	srv->st.policy_updates++;
+	dtls_policy_sweep(srv);
 }
 
 int xtel_dtls_server_peer(const struct xtel_dtls_server *srv,

@@ -18,6 +18,59 @@
 struct xtel_dtls_server;
 
 /*
+ * Who may connect: the CAs client certificates must chain to, the CRLs
+ * that revoke some of them, the client ids refused whatever their
+ * certificate (a deny list), and optionally the CAs pinned as the only
+ * issuers of clients. Loaded once with every file checked, then never
+ * changed: servers on several threads share one by reference, and a
+ * reload loads a new one and hands it to each server
+ * (xtel_dtls_server_set_policy), which keeps the old one if loading fails.
+ */
+struct xtel_dtls_policy;
+
+struct xtel_dtls_policy_cfg {
+	const char *ca_file;	/* required: PEM CA certificate(s) */
+	/*
+	 * PEM CRL(s), each signed by a CA of ca_file and valid now (NULL: no
+	 * revocation check). With a CRL, a client whose CA has none in it is
+	 * refused (OpenSSL finds no CRL for it): give one per CA.
+	 */
+	const char *crl_file;
+	/*
+	 * Client ids to refuse, one per line, decimal; '#' comments, blank
+	 * lines allowed (NULL: none).
+	 */
+	const char *deny_file;
+	/*
+	 * SHA-256 fingerprints (64 hex digits, colons allowed, as `openssl
+	 * x509 -noout -fingerprint -sha256` prints them) of CAs of ca_file:
+	 * when any is given, a client certificate must be issued directly by
+	 * one of them. n_pin_ca 0: any CA of ca_file.
+	 */
+	const char *const *pin_ca;
+	unsigned int n_pin_ca;
+};
+
+/*
+ * Load a policy (one reference, the caller's). Every problem is logged
+ * with pr_err naming the file and returned: -ENOENT, -EACCES, ... (a file
+ * cannot be opened), -ENOMSG (no certificate in ca_file), -EBADMSG (no
+ * CRL in crl_file, or one not signed by a CA of ca_file, expired or not
+ * yet valid), -EINVAL (a deny list line that is not a client id, a pin
+ * that is not a fingerprint of a certificate in ca_file), -ENOMEM.
+ */
+int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
+			  const struct xtel_dtls_policy_cfg *cfg);
+/* Another reference (p returned); put drops one, the last frees it. */
+struct xtel_dtls_policy *xtel_dtls_policy_get(struct xtel_dtls_policy *p);
+void xtel_dtls_policy_put(struct xtel_dtls_policy *p);
+/* Revoked certificates in its CRLs, and distinct denied client ids. */
+unsigned int xtel_dtls_policy_revoked(const struct xtel_dtls_policy *p);
+unsigned int xtel_dtls_policy_denied(const struct xtel_dtls_policy *p);
+/* 64 hex digits, colons anywhere, into 32 bytes. Returns 0 or -EINVAL. */
+int xtel_dtls_parse_fingerprint(const char *s, unsigned char out[32]);
+
+/*
  * Send one datagram to peer. Called synchronously from inside the server
  * functions (handshake flights, HelloVerifyRequest, alerts, close_notify);
  * buf is only valid during the call, so queue a copy.
@@ -53,7 +106,13 @@ typedef void xtel_dtls_session_fn(void *arg, const struct sockaddr *peer,
 struct xtel_dtls_server_cfg {
 	const char *cert_file;		/* server certificate (PEM) */
 	const char *key_file;		/* its private key (PEM) */
-	const char *ca_file;		/* CA client certificates must chain to */
+	/*
+	 * CA client certificates must chain to, when policy is NULL; with a
+	 * policy its CA file is used instead.
+	 */
+	const char *ca_file;
+	/* NULL: ca_file alone (no CRL, deny list or pin). A reference is taken. */
+	struct xtel_dtls_policy *policy;
 	unsigned int max_sessions;	/* established + half-open; 0: 4096 */
 	unsigned int max_half_open;	/* handshakes past the cookie; 0: 256 */
 	/*
@@ -201,7 +260,12 @@ struct xtel_dtls_server_cfg {
 	XTEL_DTLS_FAIL_STATS(X)						\
 	X(RENEGOTIATION_REFUSED, renegotiation_refused,			\
 	  "ClientHello on an established session (renegotiation), "	\
-	  "answered with a no_renegotiation warning alert")
+	  "answered with a no_renegotiation warning alert")		\
+	X(SESSIONS_REVOKED, sessions_revoked,				\
+	  "established sessions closed because a new policy revokes "	\
+	  "their certificate or denies their client id")		\
+	X(POLICY_UPDATES, policy_updates,				\
+	  "policies swapped in (xtel_dtls_server_set_policy)")
 
 /*
  * Why a handshake failed: every failure counted in handshake_failed is
@@ -300,6 +364,19 @@ xtel_dtls_fail_stat(enum xtel_dtls_fail reason)
  */
 int xtel_dtls_server_new(struct xtel_dtls_server **out,
 			 const struct xtel_dtls_server_cfg *cfg);
+
+/*
+ * Check clients against p from now on (a reference is taken, the old
+ * policy's dropped). Handshakes not yet at their certificate use it when
+ * they get there; an established session whose certificate p revokes, or
+ * whose client id p denies, is closed (close_notify) and counted as
+ * sessions_revoked, and a handshake already past its certificate that p
+ * refuses ends as a failed handshake of that reason. Every other session
+ * and every counter carries on. Counted as policy_updates. Call on the
+ * thread that owns srv.
+ */
+void xtel_dtls_server_set_policy(struct xtel_dtls_server *srv,
+				 struct xtel_dtls_policy *p);
 
 /* Free everything without sending anything (see _shutdown). */
 void xtel_dtls_server_free(struct xtel_dtls_server *srv);

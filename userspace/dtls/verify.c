@@ -14,6 +14,8 @@
  * reported. The reason is counted in its own counter next to
  * handshake_failed, so a user learns which clients fail and why.
  */
+#include <string.h>
+
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -63,13 +65,161 @@ static int check_key_usage(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
 	return 1;
 }
 
+/*
+ * With pinned CAs, the leaf's issuer (the chain's next certificate, or the
+ * leaf itself when the CA file trusts it directly) must be one of them.
+ */
+static int check_pin(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
+{
+	const struct xtel_dtls_policy *p = s->srv->policy;
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xs);
+	X509 *issuer = chain != NULL && sk_X509_num(chain) > 1 ?
+		       sk_X509_value(chain, 1) : leaf;
+
+	if (p->pins == NULL)
+		return 1;
+	for (int i = 0; i < sk_X509_num(p->pins); i++)
+		if (X509_cmp(issuer, sk_X509_value(p->pins, i)) == 0)
+			return 1;
+	return refuse(s, xs, XTEL_DTLS_FAILED_UNKNOWN_CA,
+		      X509_V_ERR_CERT_UNTRUSTED);
+}
+
+/*
+ * Note what a new policy needs to find this session in its CRLs: the
+ * issuer's name and the serial number.
+ */
+static void note_certificate(struct session *s, X509 *leaf)
+{
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(leaf);
+	int len = ASN1_STRING_length(serial);
+
+	s->issuer_hash = X509_NAME_hash_ex(X509_get_issuer_name(leaf), NULL,
+					   NULL, NULL);
+	s->serial_len = 0;
+	if (len > 0 && len <= SERIAL_MAX) {
+		memcpy(s->serial, ASN1_STRING_get0_data(serial), (size_t)len);
+		s->serial_len = (uint8_t)len;
+	}
+}
+
 int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok)
 {
 	X509 *leaf = X509_STORE_CTX_get_current_cert(xs);
+	uint32_t id;
 
-	if (!ok || leaf == NULL)
+	if (leaf == NULL)
 		return ok;
-	return check_key_usage(s, xs, leaf);
+	/* The id it claims, for the failure report even when refused. */
+	if (dtls_parse_client_cn(leaf, &id) == 0)
+		s->client_id = id;
+	if (!ok || !check_pin(s, xs, leaf) || !check_key_usage(s, xs, leaf))
+		return 0;
+	if (s->client_id != 0 && dtls_policy_denies(s->srv->policy, s->client_id))
+		return refuse(s, xs, XTEL_DTLS_FAILED_DENIED,
+			      X509_V_ERR_CERT_REJECTED);
+	note_certificate(s, leaf);
+	return 1;
+}
+
+int dtls_policy_apply(struct xtel_dtls_server *srv)
+{
+	const struct xtel_dtls_policy *p = srv->policy;
+	STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
+
+	if (names == NULL)
+		return -ENOMEM;
+	/* Tell clients which CAs we accept (they pick their certificate). */
+	for (int i = 0; i < sk_X509_num(p->cas); i++) {
+		X509_NAME *n = X509_NAME_dup(X509_get_subject_name(
+			sk_X509_value(p->cas, i)));
+
+		if (n == NULL || !sk_X509_NAME_push(names, n)) {
+			X509_NAME_free(n);
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			return -ENOMEM;
+		}
+	}
+	SSL_CTX_set_client_CA_list(srv->ctx, names);
+	SSL_CTX_set1_cert_store(srv->ctx, p->store);
+	return 0;
+}
+
+/* Whether p's CRLs list the certificate s noted. */
+static bool revoked(const struct xtel_dtls_policy *p, const struct session *s)
+{
+	ASN1_INTEGER *serial;
+	bool found = false;
+
+	if (p->crls == NULL || s->serial_len == 0)
+		return false;
+	serial = ASN1_INTEGER_new();
+	if (serial == NULL ||
+	    ASN1_STRING_set(serial, s->serial, s->serial_len) != 1) {
+		ASN1_INTEGER_free(serial);
+		return false;
+	}
+	for (int i = 0; i < sk_X509_CRL_num(p->crls) && !found; i++) {
+		X509_CRL *crl = sk_X509_CRL_value(p->crls, i);
+		X509_REVOKED *rev;
+
+		if (X509_NAME_hash_ex(X509_CRL_get_issuer(crl), NULL, NULL,
+				      NULL) == s->issuer_hash &&
+		    X509_CRL_get0_by_serial(crl, &rev, serial) == 1)
+			found = true;
+	}
+	ASN1_INTEGER_free(serial);
+	return found;
+}
+
+/* Why srv->policy refuses the session now (XTEL_DTLS_NFAILS: it does not). */
+static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
+				       const struct session *s)
+{
+	if (s->serial_len == 0)
+		return XTEL_DTLS_NFAILS;
+	if (revoked(srv->policy, s))
+		return XTEL_DTLS_FAILED_REVOKED;
+	if (dtls_policy_denies(srv->policy, s->client_id))
+		return XTEL_DTLS_FAILED_DENIED;
+	return XTEL_DTLS_NFAILS;
+}
+
+void dtls_policy_sweep(struct xtel_dtls_server *srv)
+{
+	struct session *s, *next;
+	char peer[PEER_STR_LEN];
+
+	for (s = srv->lru.head; s != NULL; s = next) {
+		enum xtel_dtls_fail r = refused_now(srv, s);
+
+		next = s->next;
+		if (r == XTEL_DTLS_NFAILS)
+			continue;
+		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+		dtls_srv_log(srv, "dtls: session with %s (client %u) closed: "
+			     "%s by the new policy", peer, s->client_id,
+			     r == XTEL_DTLS_FAILED_REVOKED ?
+			     "certificate revoked" : "client id denied");
+		srv->st.sessions_revoked++;
+		dtls_session_send_close(srv, s);
+		dtls_session_free(srv, s);
+	}
+	/* Past their certificate under the old policy: refused now. */
+	for (s = srv->half_open.head; s != NULL; s = next) {
+		enum xtel_dtls_fail r = refused_now(srv, s);
+
+		next = s->next;
+		if (r == XTEL_DTLS_NFAILS)
+			continue;
+		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+		dtls_srv_log(srv, "dtls: handshake with %s (client %u) ended: "
+			     "%s by the new policy", peer, s->client_id,
+			     r == XTEL_DTLS_FAILED_REVOKED ?
+			     "certificate revoked" : "client id denied");
+		dtls_count_failure(srv, s, r);
+		dtls_session_free(srv, s);
+	}
 }
 
 /*
