@@ -250,6 +250,14 @@ static void test_load_errors(void **state)
 	assert_ptr_equal(xtel_dtls_policy_get(p), p);
 	xtel_dtls_policy_put(p);
 	xtel_dtls_policy_put(p);
+
+	/* A CRL that revokes nothing (no revokedCertificates at all). */
+	c.crl_file = make_crl("extra/empty.crl", "ca", NULL, -60, 3600);
+	c.deny_file = write_file("extra/deny-none.txt", "# nobody\n");
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	assert_int_equal(xtel_dtls_policy_revoked(p), 0);
+	assert_int_equal(xtel_dtls_policy_denied(p), 0);
+	xtel_dtls_policy_put(p);
 }
 
 static void test_fingerprint_syntax(void **state)

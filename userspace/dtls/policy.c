@@ -357,9 +357,13 @@ int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
 			ret = check_crls(p, cfg->crl_file, cfg->ca_file);
 		if (ret)
 			goto fail;
-		for (int i = 0; i < sk_X509_CRL_num(p->crls); i++)
-			p->n_revoked += (unsigned int)sk_X509_REVOKED_num(
-				X509_CRL_get_REVOKED(sk_X509_CRL_value(p->crls, i)));
+		for (int i = 0; i < sk_X509_CRL_num(p->crls); i++) {
+			/* -1 (no list at all) for a CRL that revokes nothing */
+			int n = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(
+				sk_X509_CRL_value(p->crls, i)));
+
+			p->n_revoked += n > 0 ? (unsigned int)n : 0;
+		}
 	}
 	ret = load_pins(p, cfg);
 	if (!ret && cfg->deny_file != NULL)
