@@ -18,13 +18,48 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-/* A client that must be refused; checks both ends' reasons. */
+/* What cfg.on_failure was told. */
+static struct {
+	unsigned int calls;
+	unsigned int reason;
+	uint32_t client_id;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+} failure;
+
+static void on_failure(void *arg, const struct sockaddr *peer,
+		       socklen_t peer_len, unsigned int reason,
+		       uint32_t client_id)
+{
+	(void)arg;
+	failure.calls++;
+	failure.reason = reason;
+	failure.client_id = client_id;
+	memcpy(&failure.peer, peer, peer_len);
+	failure.peer_len = peer_len;
+}
+
+static void with_failure_hook(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->on_failure = on_failure;
+}
+
+/*
+ * A client that must be refused; checks both ends' reasons, and what
+ * cfg.on_failure hears: once, this peer, this reason, and the client id
+ * the certificate claims (1 for every client-1 certificate here, 0 when
+ * there is none or its CN names no client).
+ */
 static void expect_rejected(const char *crt, const char *key,
 			    const char *server_reason, const char *client_reason,
 			    enum xtel_dtls_fail reason)
 {
-	struct net *n = net_create_mode(&mode_own, NULL);
+	struct net *n = net_create_mode(&mode_own, with_failure_hook);
 	struct xtel_dtls_server_stats st;
+	uint32_t want_id = crt != NULL && strstr(crt, "client-1") != NULL &&
+			   reason != XTEL_DTLS_FAILED_BAD_CN;
+
+	memset(&failure, 0, sizeof(failure));
 
 	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
 	pump(n);
@@ -48,6 +83,11 @@ static void expect_rejected(const char *crt, const char *key,
 	/* The failure was logged once, naming the peer and the reason. */
 	assert_int_equal(logs.lines, 1);
 	assert_non_null(strstr(logs.last, server_reason));
+	assert_int_equal(failure.calls, 1);
+	assert_int_equal(failure.reason, reason);
+	assert_int_equal(failure.client_id, want_id);
+	assert_int_equal(failure.peer_len, n->cl[0].addr_len);
+	assert_memory_equal(&failure.peer, &n->cl[0].addr, n->cl[0].addr_len);
 	net_free(n);
 }
 

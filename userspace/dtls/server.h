@@ -103,6 +103,18 @@ typedef void xtel_dtls_session_fn(void *arg, const struct sockaddr *peer,
 				  socklen_t peer_len, uint32_t client_id,
 				  bool up);
 
+/*
+ * A handshake failed (counted under handshake_failed and reason's own
+ * counter): peer, why (an enum xtel_dtls_fail, declared below), and the client id its certificate's CN names (0
+ * when it sent none, or it was not read). The id is the certificate's
+ * claim: for reasons other than the policy's (revoked, denied) the
+ * certificate may not be trustworthy at all. Called from inside the
+ * server functions, on the thread that owns the server.
+ */
+typedef void xtel_dtls_failure_fn(void *arg, const struct sockaddr *peer,
+				  socklen_t peer_len, unsigned int reason,
+				  uint32_t client_id);
+
 struct xtel_dtls_server_cfg {
 	const char *cert_file;		/* server certificate (PEM) */
 	const char *key_file;		/* its private key (PEM) */
@@ -156,6 +168,8 @@ struct xtel_dtls_server_cfg {
 	unsigned int log_burst;
 	xtel_dtls_session_fn *on_session;	/* NULL: not told */
 	void *session_arg;
+	xtel_dtls_failure_fn *on_failure;	/* NULL: only counted */
+	void *failure_arg;
 };
 
 /*

@@ -310,5 +310,7 @@ void dtls_count_failure(struct xtel_dtls_server *srv, struct session *s,
 
 	srv->st.handshake_failed++;
 	st[xtel_dtls_fail_stat(reason)]++;
-	(void)s;
+	if (srv->cfg.on_failure != NULL)
+		srv->cfg.on_failure(srv->cfg.failure_arg, &s->peer.sa,
+				    s->peer_len, reason, s->client_id);
 }
