@@ -7,8 +7,9 @@
 #     lost, duplicates and reordered equal the loadgen's report, per client.
 #  2. A client certificate from a rogue CA, an expired one, and no
 #     certificate at all: each handshake is refused and counted once under
-#     its reason (dtls_failed_unknown_ca, _expired, _no_cert); nothing of
-#     theirs is accounted.
+#     its reason (dtls_failed_unknown_ca, _expired, _no_cert), and listed
+#     in dtls_recent_failures with peer and claimed id; nothing of theirs
+#     is accounted.
 #  3. A client with client-1's certificate claiming client id 2 in its
 #     headers: every record is dropped as client_id_mismatch, and neither
 #     id appears among the clients.
@@ -119,6 +120,17 @@ check("handshake failures by reason (rogue CA, expired, no certificate)",
        "dtls_failed_other": 0}, fails)
 check("dtls.handshake_failed = the sum of the reasons", 3,
       s["dtls"]["handshake_failed"])
+rf = s["dtls_recent_failures"]
+check("recent failures: reason and claimed id, oldest first",
+      [("unknown_ca", 1), ("expired", 1), ("no_cert", 0)],
+      [(f["reason"], f["client_id"]) for f in rf])
+check("recent failures: from the generator's IPv4 address",
+      [True] * 3, [f["peer"].startswith("198.18.0.2:") for f in rf])
+check("recent failures: in time order, during the run", True,
+      all(s["started_ns"] <= a["time_ns"] <= b["time_ns"] <= s["stopped_ns"]
+          for a, b in zip(rf, rf[1:])) and len(rf) == 3)
+check("recent failures: a worker each", True,
+      all(f["worker"] in (0, 1) for f in rf))
 check("client_id_mismatch = every datagram the claimer sent",
       claim["totals"]["sent"], s["drops"]["client_id_mismatch"])
 check("plain datagrams to the DTLS port: none accounted", False, 77 in sc)
@@ -227,6 +239,9 @@ check("dtls_failed_denied (client 4)", 1, s["drops"]["dtls_failed_denied"])
 check("dtls.handshake_failed = revoked + denied", 3, s["dtls"]["handshake_failed"])
 check("dtls.handshakes_ok (clients 1 and 3)", 2, s["dtls"]["handshakes_ok"])
 check("no session error", 0, s["dtls"]["session_errors"])
+check("recent failures: revoked, revoked, denied with their ids",
+      [("revoked", 2), ("revoked", 2), ("denied", 4)],
+      [(f["reason"], f["client_id"]) for f in s["dtls_recent_failures"]])
 check("close_notify sent to client 3, and to client 1 at its end",
       [1, 1], [s["dtls"]["sessions_revoked"],
                s["dtls"]["close_notify_tx"] - s["dtls"]["sessions_revoked"]])

@@ -101,6 +101,18 @@ static void dtls_on_session(void *arg, const struct sockaddr *peer,
 		xtel_cnt_add(&ig->cnt->events[XTEL_EV_XDP_PEER_ERRORS], 1);
 }
 
+/* xtel_dtls_failure_fn: remember it for the summary (failures.h). */
+static void dtls_on_failure(void *arg, const struct sockaddr *peer,
+			    socklen_t peer_len, unsigned int reason,
+			    uint32_t client_id)
+{
+	struct xtel_ingest *ig = arg;
+
+	(void)peer_len;
+	xtel_fail_ring_push(&ig->fails, ig->worker, xtel_realtime_ns(), peer,
+			    (enum xtel_dtls_fail)reason, client_id);
+}
+
 static void publish_dtls_stats(struct xtel_ingest *ig)
 {
 	struct xtel_dtls_server_stats st;
@@ -149,6 +161,8 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.log_name = log_name,
 		.on_session = dtls_on_session,
 		.session_arg = ig,
+		.on_failure = dtls_on_failure,
+		.failure_arg = ig,
 	};
 	return xtel_dtls_server_new(&ig->dtls, &scfg);
 }

@@ -19,6 +19,7 @@
 
 #include "collector/cli.h"
 #include "collector/counters.h"
+#include "collector/failures.h"
 #include "collector/out/csv.h"
 #include "dtls/server.h"
 #include "acct/registry.h"
@@ -47,6 +48,8 @@ struct xtel_ingest {
 	 * by atomic exchange, taken on the next timer tick.
 	 */
 	struct xtel_dtls_policy *next_policy;
+	/* The last handshake failures (failures.h: this thread writes). */
+	struct xtel_fail_ring fails;
 };
 
 /*

@@ -99,6 +99,18 @@ static void sum_counters(void *arg, struct xtel_worker_counters *out)
 	out->drops[XTEL_DROP_RXQ_OVFL] = kdrops;
 }
 
+/* xtel_model_failures_fn: the newest DTLS handshake failures of every path. */
+static unsigned int recent_failures(void *arg, struct xtel_fail_event *out,
+				    unsigned int max)
+{
+	struct app *a = arg;
+	const struct xtel_fail_ring *rings[257];
+
+	for (unsigned int i = 0; i < a->n_paths; i++)
+		rings[i] = &a->igs[i].fails;
+	return xtel_fail_recent(rings, a->n_paths, out, max);
+}
+
 /* ---- XDP program ---- */
 
 static int xdp_setup(struct app *a)
@@ -586,6 +598,8 @@ int main(int argc, char **argv)
 		.stale_after_ns = (uint64_t)(a.cfg.stale_after_s * 1e9),
 		.counters = sum_counters, .counters_arg = &a,
 		.xdp = a.xdp ? xtel_xdp_source_read : NULL, .xdp_arg = &a.xdp_src,
+		.failures = a.cfg.mode == XTEL_MODE_DTLS ? recent_failures : NULL,
+		.failures_arg = &a,
 	}, &a.model);
 	if (!rc)
 		rc = xtel_loop_new(&a.loop);
