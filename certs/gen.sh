@@ -8,6 +8,8 @@
 # Outputs are test material for a build or test directory, never committed.
 #
 # usage: certs/gen.sh [--help] OUTDIR [N]
+#        certs/gen.sh revoke OUTDIR ID...
+#        certs/gen.sh crl OUTDIR
 #
 #   OUTDIR/ca.crt ca.key                 test CA (CN "XTel Test CA")
 #   OUTDIR/server.crt server.key         CN xtel-collector, serverAuth, SAN
@@ -18,6 +20,16 @@
 #   OUTDIR/bad/rogue-ca.crt rogue-ca.key another CA, trusted by nobody
 #   OUTDIR/bad/client-1-rogue.crt .key   CN client-1 signed by the rogue CA
 #   OUTDIR/bad/client-1-expired.crt .key CN client-1, real CA, validity 2020
+#
+# revoke OUTDIR ID...: revoke client-<ID>.crt of OUTDIR for each ID (it must
+# exist and chain to ca.crt; revoking one again changes nothing) in the
+# revocation database OUTDIR/crl-db/, then write OUTDIR/crl.pem, the CA's
+# CRL listing every revoked certificate, valid for 30 days (the collector's
+# --crl; reload it with SIGHUP).
+# crl OUTDIR: write OUTDIR/crl.pem again from that database, with a new CRL
+# number and 30 more days (no revocation yet: an empty CRL).
+# A run that has to make a new CA removes crl-db/ and crl.pem: they belong
+# to the old CA.
 #
 # Idempotent: files that exist and still verify are kept, so running it
 # again changes nothing and a larger N only adds the missing clients. A
@@ -49,6 +61,10 @@ die() { # status message...
 outdir=
 n=10
 args=()
+cmd=make
+case "${1:-}" in
+revoke | crl) cmd=$1; shift ;;
+esac
 for a in "$@"; do
 	case "$a" in
 	-h | --help) usage; exit 0 ;;
@@ -59,10 +75,22 @@ for a in "$@"; do
 	esac
 done
 [ ${#args[@]} -ge 1 ] || { usage >&2; exit 2; }
-[ ${#args[@]} -le 2 ] || die 2 "too many arguments (try --help)"
 outdir=${args[0]}
 [ -n "$outdir" ] || die 2 "OUTDIR must not be empty"
-if [ ${#args[@]} -eq 2 ]; then
+revoke_ids=()
+case $cmd in
+revoke)
+	[ ${#args[@]} -ge 2 ] || die 2 "revoke needs OUTDIR and at least one client ID (try --help)"
+	for id in "${args[@]:1}"; do
+		[[ $id =~ ^[1-9][0-9]{0,9}$ ]] && [ "$id" -le 4294967295 ] ||
+			die 2 "client ID must be a whole number from 1 to 4294967295, got '$id'"
+		revoke_ids+=("$id")
+	done
+	;;
+crl) [ ${#args[@]} -eq 1 ] || die 2 "crl takes only OUTDIR (try --help)" ;;
+*) [ ${#args[@]} -le 2 ] || die 2 "too many arguments (try --help)" ;;
+esac
+if [ "$cmd" = make ] && [ ${#args[@]} -eq 2 ]; then
 	n=${args[1]}
 	if ! [[ $n =~ ^[1-9][0-9]{0,5}$ ]] || [ "$n" -gt "$max_n" ]; then
 		die 2 "N must be a whole number from 1 to $max_n, got '$n'"
@@ -77,6 +105,9 @@ command -v "$openssl" >/dev/null 2>&1 ||
 
 # Keys must never be readable by others, not even for a moment.
 umask 077
+if [ "$cmd" != make ]; then
+	[ -d "$outdir" ] || die 1 "OUTDIR '$outdir' does not exist: make it first with $prog OUTDIR"
+fi
 mkdir -p "$outdir/bad" 2>/dev/null ||
 	die 1 "cannot create '$outdir/bad': choose a writable OUTDIR"
 probe="$outdir/.gen-probe.$$"
@@ -126,11 +157,18 @@ copy_extensions = none
 unique_subject = no
 [any_policy]
 commonName = supplied
+[xtel_crl]
+database = $ENV::XTEL_CRL_DIR/index.txt
+crlnumber = $ENV::XTEL_CRL_DIR/crlnumber
+default_md = sha256
+default_crl_days = 30
 EOF
 cnf="$stage/openssl.cnf"
 # The [expired_ca] section names its database through the environment, and
 # openssl expands it whenever it loads the file, so it must always be set.
 export XTEL_CA_DIR="$stage/ca-db"
+# The revocation database of `revoke` and `crl` lives with the CA.
+export XTEL_CRL_DIR="$outdir/crl-db"
 newkey=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -noenc)
 
 ossl() { # openssl with its chatter kept for the error message
@@ -205,11 +243,46 @@ is_expired_cert() { # crt: verifies against ca.crt except for the time
 		! "$openssl" x509 -in "$1" -noout -checkend 0 >/dev/null 2>&1
 }
 
+# ---- revoke, crl ----
+# The CRL goes through the staging directory like every other output.
+write_crl() {
+	ossl ca -batch -config "$cnf" -name xtel_crl -cert ca.crt -keyfile ca.key \
+		-gencrl -out "$stage/crl.pem"
+	chmod 0644 "$stage/crl.pem"
+	mv -f "$stage/crl.pem" "$outdir/crl.pem"
+}
+
+if [ "$cmd" != make ]; then
+	ca_ok ca.crt ca.key || die 1 "$outdir has no valid ca.crt and ca.key: run $prog $outdir first"
+	mkdir -p "$XTEL_CRL_DIR"
+	[ -e "$XTEL_CRL_DIR/index.txt" ] || : >"$XTEL_CRL_DIR/index.txt"
+	[ -s "$XTEL_CRL_DIR/crlnumber" ] || echo 01 >"$XTEL_CRL_DIR/crlnumber"
+	for id in "${revoke_ids[@]}"; do
+		crt=client-$id.crt
+		[ -s "$crt" ] || die 1 "$outdir/$crt not found: nothing to revoke"
+		"$openssl" verify -CAfile ca.crt "$crt" >/dev/null 2>&1 ||
+			die 1 "$outdir/$crt is not issued by $outdir/ca.crt"
+		serial=$("$openssl" x509 -in "$crt" -noout -serial | sed 's/^serial=//')
+		# index.txt: status, expiry, revocation date, serial, file, subject
+		if awk -F'\t' -v s="$serial" '$1 == "R" && $4 == s { f = 1 } END { exit !f }' \
+			"$XTEL_CRL_DIR/index.txt"; then
+			continue
+		fi
+		ossl ca -batch -config "$cnf" -name xtel_crl -cert ca.crt -keyfile ca.key \
+			-revoke "$crt"
+	done
+	write_crl
+	nrev=$(grep -c '^R' "$XTEL_CRL_DIR/index.txt" || true)
+	echo "$prog: $outdir/crl.pem: $nrev revoked"
+	exit 0
+fi
+
 # ---- CA and server ----
 fresh_ca=0
 if ! ca_ok ca.crt ca.key; then
 	make_ca ca "XTel Test CA"
 	fresh_ca=1
+	rm -rf "$XTEL_CRL_DIR" crl.pem
 fi
 if [ $fresh_ca = 1 ] || ! pair_ok server.crt server.key ca.crt sslserver; then
 	make_leaf server xtel-collector v3_server ca

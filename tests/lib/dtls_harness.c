@@ -399,6 +399,20 @@ struct xtel_dtls_server_stats stats(struct net *n)
 	return st;
 }
 
+void assert_failures(const struct xtel_dtls_server_stats *st,
+		     enum xtel_dtls_fail reason, uint64_t want)
+{
+	const uint64_t *v = (const uint64_t *)st;
+
+	for (unsigned int r = 0; r < XTEL_DTLS_NFAILS; r++)
+		if (v[xtel_dtls_fail_stat(r)] != (r == reason ? want : 0))
+			fail_msg("failed_%s = %llu, want %llu",
+				 xtel_dtls_fail_name(r),
+				 (unsigned long long)v[xtel_dtls_fail_stat(r)],
+				 (unsigned long long)(r == reason ? want : 0));
+	assert_int_equal(st->handshake_failed, want);
+}
+
 void send_record(struct net *n, int i, uint32_t id, uint64_t seq)
 {
 	unsigned char buf[XTEL_MAX_DATAGRAM];

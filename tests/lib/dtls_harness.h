@@ -195,6 +195,12 @@ unsigned int pump(struct net *n);
 /* Advance the fake clock and run both ends' timers. */
 void advance(struct net *n, uint64_t dt);
 struct xtel_dtls_server_stats stats(struct net *n);
+/*
+ * Every failed_* counter of st is 0 except reason's, which is want; they
+ * add up to handshake_failed.
+ */
+void assert_failures(const struct xtel_dtls_server_stats *st,
+		     enum xtel_dtls_fail reason, uint64_t want);
 
 /* Client i writes telemetry record seq claiming client id `id`. */
 void send_record(struct net *n, int i, uint32_t id, uint64_t seq);

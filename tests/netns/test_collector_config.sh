@@ -4,7 +4,8 @@
 # netns tier: bad input and bad environment make the collector fail fast,
 # with a message that names the problem and the exit code documented in
 # --help and docs/COLLECTOR.md:
-#   2 invalid flag/value, 3 cert/key/CA missing or invalid, 4 key does not
+#   2 invalid flag/value, 3 cert/key/CA/CRL/deny list missing or invalid
+#   (or a --pin-ca not in --ca), 4 key does not
 #   match cert, 5 port in use, 6 interface not found, 7 missing capability,
 #   8 io_uring disabled.
 # The privilege cases drop capabilities with setpriv; "io_uring disabled" is
@@ -110,6 +111,44 @@ fi
 chmod 600 "$work/a.key"
 expect "key does not match cert" 4 "does not match the certificate" \
 	$C "${D[@]}" --cert "$work/a.crt" --key "$work/b.key" --ca "$work/a.crt"
+
+# ---- DTLS admission policy: --pin-ca, --ciphers (2), --crl, --deny-list (3) ----
+"$top/certs/gen.sh" "$work/certs" 1 >/dev/null 2>&1 &&
+	"$top/certs/gen.sh" crl "$work/certs" >/dev/null 2>&1 ||
+	fail "certs/gen.sh for the policy cases"
+K=(--cert "$work/certs/server.crt" --key "$work/certs/server.key" --ca "$work/certs/ca.crt")
+pin=$(openssl x509 -in "$work/certs/ca.crt" -noout -fingerprint -sha256 | sed 's/^.*=//')
+rogue_pin=$(openssl x509 -in "$work/certs/bad/rogue-ca.crt" -noout -fingerprint -sha256 | sed 's/^.*=//')
+printf '# refused\n7\n' >"$work/deny.txt"
+printf '7\nseven\n' >"$work/deny-bad.txt"
+expect "pin-ca not a fingerprint" 2 \
+	"invalid value 'abc' for --pin-ca (valid: a SHA-256 fingerprint: 64 hex digits, colons allowed)" \
+	$C "${D[@]}" "${K[@]}" --pin-ca abc
+nine=(); for _ in $(seq 9); do nine+=(--pin-ca "$pin"); done
+expect "pin-ca 9 times" 2 "at most 8 fingerprints" $C "${D[@]}" "${K[@]}" "${nine[@]}"
+expect "ciphers: a CBC suite" 2 \
+	"cipher list 'ECDHE-ECDSA-AES128-SHA256' enables ECDHE-ECDSA-AES128-SHA256: only" \
+	$C "${D[@]}" "${K[@]}" --ciphers ECDHE-ECDSA-AES128-SHA256
+expect "ciphers: no suite at all" 2 "invalid value 'nope' for --ciphers" \
+	$C "${D[@]}" "${K[@]}" --ciphers nope
+expect "crl missing" 3 "cannot read CRL $work/none.pem: No such file or directory" \
+	$C "${D[@]}" "${K[@]}" --crl "$work/none.pem"
+expect "crl without a CRL" 3 "CRL $work/certs/ca.crt: no PEM CRL in it" \
+	$C "${D[@]}" "${K[@]}" --crl "$work/certs/ca.crt"
+expect "deny list missing" 3 "cannot read deny list $work/none.txt" \
+	$C "${D[@]}" "${K[@]}" --deny-list "$work/none.txt"
+expect "deny list with a bad line" 3 \
+	"deny list $work/deny-bad.txt:2: 'seven' is not a client id (1..4294967295)" \
+	$C "${D[@]}" "${K[@]}" --deny-list "$work/deny-bad.txt"
+expect "pin-ca of a CA not in --ca" 3 \
+	"pinned CA $rogue_pin matches no certificate of $work/certs/ca.crt" \
+	$C "${D[@]}" "${K[@]}" --pin-ca "$rogue_pin"
+expect "crl, deny list and pin load" 0 \
+	"DTLS policy: 0 revoked (--crl), 1 client id denied (--deny-list), 1 pinned CA" \
+	$C "${D[@]}" "${K[@]}" --crl "$work/certs/crl.pem" --deny-list "$work/deny.txt" \
+	--pin-ca "$pin"
+expect "ciphers: ChaCha20 only" 0 "DTLS policy: no CRL, no deny list, 0 pinned CAs" \
+	$C "${D[@]}" "${K[@]}" --ciphers ECDHE-ECDSA-CHACHA20-POLY1305
 
 # ---- port in use (5) ----
 ip netns exec "$XTEL_NS_COL" python3 -c 'import socket,time

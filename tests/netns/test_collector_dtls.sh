@@ -7,11 +7,20 @@
 #     lost, duplicates and reordered equal the loadgen's report, per client.
 #  2. A client certificate from a rogue CA, an expired one, and no
 #     certificate at all: each handshake is refused and counted once under
-#     dtls_handshake_failed; nothing of theirs is accounted.
+#     its reason (dtls_failed_unknown_ca, _expired, _no_cert), and listed
+#     in dtls_recent_failures with peer and claimed id; nothing of theirs
+#     is accounted.
 #  3. A client with client-1's certificate claiming client id 2 in its
 #     headers: every record is dropped as client_id_mismatch, and neither
 #     id appears among the clients.
 #  4. Plain datagrams sent to the DTLS port are not accounted.
+#  5. A second collector with --crl (certs/gen.sh crl) and --deny-list:
+#     clients 1 and 3 send; client 3's certificate is revoked (certs/gen.sh
+#     revoke) and SIGHUP reloads the policy: client 3's session is closed,
+#     client 1's goes on and is accounted in full; client 2 (also revoked)
+#     is refused as dtls_failed_revoked; a broken CRL on the next SIGHUP is
+#     refused and the policy stays (client 2 refused again); a deny list
+#     naming client 4 then refuses it as dtls_failed_denied.
 #
 # usage: test_collector_dtls.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
@@ -102,8 +111,26 @@ bad = [(i, k, gc[i][k], sc[i][k]) for i in gc for k in gc[i] if gc[i][k] != sc[i
 check("per-client counts = loadgen", [], bad[:5])
 check("dtls handshakes completed (4 valid + the id claimer)", 5,
       s["dtls"]["handshakes_ok"])
-check("dtls_handshake_failed (rogue CA, expired, no certificate)", 3,
-      s["drops"]["dtls_handshake_failed"])
+fails = {k: v for k, v in s["drops"].items() if k.startswith("dtls_failed_")}
+check("handshake failures by reason (rogue CA, expired, no certificate)",
+      {"dtls_failed_unknown_ca": 1, "dtls_failed_expired": 1,
+       "dtls_failed_no_cert": 1, "dtls_failed_revoked": 0,
+       "dtls_failed_denied": 0, "dtls_failed_key_usage": 0,
+       "dtls_failed_bad_cn": 0, "dtls_failed_no_ems": 0,
+       "dtls_failed_other": 0}, fails)
+check("dtls.handshake_failed = the sum of the reasons", 3,
+      s["dtls"]["handshake_failed"])
+rf = s["dtls_recent_failures"]
+check("recent failures: reason and claimed id, oldest first",
+      [("unknown_ca", 1), ("expired", 1), ("no_cert", 0)],
+      [(f["reason"], f["client_id"]) for f in rf])
+check("recent failures: from the generator's IPv4 address",
+      [True] * 3, [f["peer"].startswith("198.18.0.2:") for f in rf])
+check("recent failures: in time order, during the run", True,
+      all(s["started_ns"] <= a["time_ns"] <= b["time_ns"] <= s["stopped_ns"]
+          for a, b in zip(rf, rf[1:])) and len(rf) == 3)
+check("recent failures: a worker each", True,
+      all(f["worker"] in (0, 1) for f in rf))
 check("client_id_mismatch = every datagram the claimer sent",
       claim["totals"]["sent"], s["drops"]["client_id_mismatch"])
 check("plain datagrams to the DTLS port: none accounted", False, 77 in sc)
@@ -115,5 +142,112 @@ PY
 cat "$work/dtls.check"
 passes=$((passes + $(grep -c '^ok' "$work/dtls.check")))
 fails=$((fails + $(grep -c '^FAIL' "$work/dtls.check")))
+
+# ---- 5. revocation, the deny list and SIGHUP ----
+# wait_log PATTERN: until the collector logged it (5 s at most).
+wait_log() {
+	for _ in $(seq 100); do
+		grep -q -- "$1" "$work/rev.err" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# reload EXPECTED-LOG: SIGHUP, the collector's answer, then one timer tick
+# of every worker (50 ms) for the new policy to be in place.
+hups=0
+reload() {
+	hups=$((hups + 1))
+	kill -HUP "$col_pid"
+	for _ in $(seq 100); do
+		[ "$(grep -c '^collector: SIGHUP' "$work/rev.err")" -ge "$hups" ] && break
+		sleep 0.05
+	done
+	check "SIGHUP $hups: '$1'" grep -q -- "$1" "$work/rev.err"
+	sleep 0.3
+}
+"$top/certs/gen.sh" crl "$certs" >/dev/null 2>&1 || fail "certs/gen.sh crl"
+printf '# nobody yet\n' >"$work/deny.txt"
+start_collector rev --no-xdp --workers 2 --quiet --cert "$certs/server.crt" \
+	--key "$certs/server.key" --ca "$certs/ca.crt" --crl "$certs/crl.pem" \
+	--deny-list "$work/deny.txt" --summary-json "$work/rev.json" || exit 1
+check "start: the policy loaded" grep -q \
+	"DTLS policy: 0 revoked (--crl), 0 client ids denied (--deny-list), 0 pinned CAs" \
+	"$work/rev.err"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+	--clients 1 --count 3000 --rate 500 --quiet --report-json "$work/c1.json" \
+	>"$work/c1.out" 2>&1 &
+c1=$!
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+	--first-id 3 --clients 1 --count 3000 --rate 500 --quiet \
+	--report-json "$work/c3.json" >"$work/c3.out" 2>&1 &
+c3=$!
+sleep 1.5
+"$top/certs/gen.sh" revoke "$certs" 2 3 >/dev/null 2>&1 || fail "certs/gen.sh revoke 2 3"
+reload "SIGHUP: DTLS policy reloaded: 2 revoked (--crl), 0 client ids denied"
+check "client 3's session closed" wait_log \
+	"(client 3) closed: certificate revoked by the new policy"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+	--first-id 2 --clients 1 --count 10 --handshake-timeout 3 --quiet \
+	>"$work/c2.out" 2>&1
+check_eq "revoked client 2: loadgen reports a failed handshake" 4 "$?"
+check "... refused as revoked" grep -q "alert certificate revoked" "$work/c2.out"
+cp "$certs/crl.pem" "$work/crl.good"
+echo "not a CRL" >"$certs/crl.pem"
+reload "SIGHUP: reload refused (see above); the running DTLS policy stays"
+check "... saying why" grep -q "CRL $certs/crl.pem: no PEM CRL in it" "$work/rev.err"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+	--first-id 2 --clients 1 --count 10 --handshake-timeout 3 --quiet \
+	>"$work/c2b.out" 2>&1
+check_eq "the old policy stayed: client 2 refused again" 4 "$?"
+cp "$work/crl.good" "$certs/crl.pem"
+printf '4 # denied\n' >"$work/deny.txt"
+reload "SIGHUP: DTLS policy reloaded: 2 revoked (--crl), 1 client id denied"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+	--first-id 4 --clients 1 --count 10 --handshake-timeout 3 --quiet \
+	>"$work/c4.out" 2>&1
+check_eq "denied client 4: loadgen reports a failed handshake" 4 "$?"
+wait "$c1"
+check_eq "client 1 (kept its session): loadgen exit code" 0 "$?"
+wait "$c3"
+check_eq "client 3 (session closed under it): loadgen exit code" 0 "$?"
+sleep 0.5
+stop_collector TERM
+check_eq "collector exit code" 0 "$col_rc"
+
+python3 - "$work/rev.json" "$work/c1.json" "$work/c3.json" >"$work/rev.check" <<'PY'
+import json, sys
+s, c1, c3 = (json.load(open(p)) for p in sys.argv[1:4])
+def check(what, exp, got):
+    print(("ok   " if exp == got else "FAIL ") + f"{what}: expected {exp}, got {got}")
+sc = {c["client_id"]: c for c in s["clients"]}
+check("accounted clients: 1 and 3", [1, 3], sorted(sc))
+check("client 1 accounted in full across the reloads",
+      c1["totals"]["sent"], sc[1]["received"])
+check("client 1 lost nothing", 0, sc[1]["lost"])
+sent3, got3 = c3["totals"]["sent"], sc[3]["received"]
+check("client 3: some accounted before its revocation", True, 0 < got3 < sent3)
+# After the close every record of client 3, then its close_notify, had no
+# session: each was counted as unknown_peer, nothing was lost silently.
+check("client 3: the rest (and its close_notify) unknown_peer",
+      sent3 - got3 + 1, s["drops"]["dtls_unknown_peer"])
+check("dtls.sessions_revoked (client 3)", 1, s["dtls"]["sessions_revoked"])
+check("dtls.policy_updates (2 workers x 2 reloads)", 4,
+      s["dtls"]["policy_updates"])
+check("dtls_failed_revoked (client 2, twice)", 2,
+      s["drops"]["dtls_failed_revoked"])
+check("dtls_failed_denied (client 4)", 1, s["drops"]["dtls_failed_denied"])
+check("dtls.handshake_failed = revoked + denied", 3, s["dtls"]["handshake_failed"])
+check("dtls.handshakes_ok (clients 1 and 3)", 2, s["dtls"]["handshakes_ok"])
+check("no session error", 0, s["dtls"]["session_errors"])
+check("recent failures: revoked, revoked, denied with their ids",
+      [("revoked", 2), ("revoked", 2), ("denied", 4)],
+      [(f["reason"], f["client_id"]) for f in s["dtls_recent_failures"]])
+check("close_notify sent to client 3, and to client 1 at its end",
+      [1, 1], [s["dtls"]["sessions_revoked"],
+               s["dtls"]["close_notify_tx"] - s["dtls"]["sessions_revoked"]])
+PY
+cat "$work/rev.check"
+passes=$((passes + $(grep -c '^ok' "$work/rev.check")))
+fails=$((fails + $(grep -c '^FAIL' "$work/rev.check")))
 
 finish

@@ -5,8 +5,9 @@
 # each test_dtls_* program): certificates in the certs/gen.sh layout
 # (OUTDIR/ca.{crt,key}, server.{crt,key}, client-<id>.{crt,key} for ids 1..N,
 # OUTDIR/bad/ rogue CA, rogue client-1, expired client-1; ECDSA P-256), plus
-# certificates only the DTLS tests need, in OUTDIR/extra/: client certs whose
-# CN is not a valid client id, signed by the real CA.
+# certificates only the DTLS tests need, in OUTDIR/extra/, signed by the real
+# CA: client certs whose CN is not a valid client id, and client-1 certs
+# without the key usages a client certificate needs.
 #
 # usage: dtls_certs_fixture.sh OUTDIR [N]          full set
 #        dtls_certs_fixture.sh --extras OUTDIR     only OUTDIR/extra/, using an
@@ -107,4 +108,18 @@ sign extra/client-badcn-zero client-0 ca.crt ca.key "$client_ext"
 sign extra/client-badcn-big client-4294967296 ca.crt ca.key "$client_ext"
 sign extra/client-badcn-junk "client-7x" ca.crt ca.key "$client_ext"
 sign extra/client-max client-4294967295 ca.crt ca.key "$client_ext"
+# Client certificates for something else than a client's signature: no
+# extensions at all, no extended key usage, no key usage, serverAuth only,
+# keyAgreement instead of digitalSignature.
+sign extra/client-1-noext client-1 ca.crt ca.key
+sign extra/client-1-noeku client-1 ca.crt ca.key "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature"
+sign extra/client-1-noku client-1 ca.crt ca.key "basicConstraints=CA:FALSE
+extendedKeyUsage=clientAuth"
+sign extra/client-1-serverauth client-1 ca.crt ca.key "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth"
+sign extra/client-1-keyagree client-1 ca.crt ca.key "basicConstraints=CA:FALSE
+keyUsage=critical,keyAgreement
+extendedKeyUsage=clientAuth"
 rm -f ca.srl bad/rogue-ca.srl

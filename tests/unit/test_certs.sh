@@ -6,7 +6,8 @@
 # chain to the CA with the right purposes, the exact CNs and server SANs,
 # P-256 keys with mode 0600, that the rogue client fails against ca.crt and
 # the expired one fails with an expiry error, that a re-run changes no file
-# and a larger N only adds clients, and the usage errors. Prints a cmocka-
+# and a larger N only adds clients, that `revoke` and `crl` emit a CRL
+# listing exactly the revoked clients, and the usage errors. Prints a cmocka-
 # style closing line and exits non-zero on any failure.
 #
 # usage: tests/unit/test_certs.sh [SOURCE_ROOT]
@@ -127,9 +128,78 @@ equal "only client-2 is regenerated" \
 	"./client-2.crt ./client-2.key "
 check "regenerated client-2 chains to CA" openssl verify -CAfile "$out/ca.crt" -purpose sslclient "$out/client-2.crt"
 
+# ---- revocation: revoke and crl ----
+crl_serials() { openssl crl -in "$out/crl.pem" -noout -text | sed -n 's/^ *Serial Number: //p' | LC_ALL=C sort | tr '\n' ' '; }
+crl_number() { openssl crl -in "$out/crl.pem" -noout -crlnumber | sed 's/^crlNumber=//'; }
+serial_of() { openssl x509 -in "$out/$1" -noout -serial | sed 's/^serial=//'; }
+crl_verify() { # crt: openssl verify with the CRL, prints its verdict
+	openssl verify -crl_check -CRLfile "$out/crl.pem" -CAfile "$out/ca.crt" "$out/$1" 2>&1 | tail -n 1
+}
+check "crl OUTDIR succeeds" "$gen" crl "$out"
+check "crl.pem is signed by the CA" openssl crl -in "$out/crl.pem" -CAfile "$out/ca.crt" -noout
+equal "a new CRL revokes nothing" "$(crl_serials)" ""
+equal "its CRL number" "$(crl_number)" "0x01"
+equal "crl.pem mode" "$(stat -c %a "$out/crl.pem")" "644"
+equal "client-2 verifies with the empty CRL" "$(crl_verify client-2.crt)" "$out/client-2.crt: OK"
+"$gen" revoke "$out" 2 >"$tmp/log" 2>&1
+equal "revoke OUTDIR 2" "$?:$(cat "$tmp/log")" "0:certs/gen.sh: $out/crl.pem: 1 revoked"
+equal "the CRL lists exactly client-2" "$(crl_serials)" "$(serial_of client-2.crt) "
+equal "client-2 is revoked" "$(crl_verify client-2.crt)" "error $out/client-2.crt: verification failed"
+openssl verify -crl_check -CRLfile "$out/crl.pem" -CAfile "$out/ca.crt" "$out/client-2.crt" \
+	>"$tmp/rev.log" 2>&1
+if grep -q 'error 23 at 0 depth lookup: certificate revoked' "$tmp/rev.log"; then
+	ok "client-2 fails as revoked (error 23)"
+else
+	bad "client-2 fails as revoked (error 23)"
+fi
+equal "client-1 still verifies" "$(crl_verify client-1.crt)" "$out/client-1.crt: OK"
+check "revoking client-2 again succeeds" "$gen" revoke "$out" 2
+equal "... and changes nothing in the list" "$(crl_serials)" "$(serial_of client-2.crt) "
+check "revoke OUTDIR 3 1" "$gen" revoke "$out" 3 1
+equal "the CRL lists clients 1, 2, 3" "$(crl_serials)" \
+	"$(printf '%s\n' "$(serial_of client-1.crt)" "$(serial_of client-2.crt)" "$(serial_of client-3.crt)" | LC_ALL=C sort | tr '\n' ' ')"
+equal "each CRL has the next number" "$(crl_number)" "0x04"
+check "crl OUTDIR re-issues it" "$gen" crl "$out"
+equal "... with the same list" "$(crl_serials)" \
+	"$(printf '%s\n' "$(serial_of client-1.crt)" "$(serial_of client-2.crt)" "$(serial_of client-3.crt)" | LC_ALL=C sort | tr '\n' ' ')"
+equal "... and number 5" "$(crl_number)" "0x05"
+next=$(openssl crl -in "$out/crl.pem" -noout -nextupdate | sed 's/^nextUpdate=//')
+last=$(openssl crl -in "$out/crl.pem" -noout -lastupdate | sed 's/^lastUpdate=//')
+equal "the CRL is valid for 30 days" "$(( ($(date -d "$next" +%s) - $(date -d "$last" +%s)) / 86400 ))" "30"
+before=$(sums)
+check "a re-run keeps the revocations" "$gen" "$out" 5
+equal "... changing no file" "$(sums)" "$before"
+revoke_err() { # name status pattern args...
+	local name=$1 want=$2 pattern=$3
+	shift 3
+	"$gen" "$@" >/dev/null 2>"$tmp/err"
+	local rc=$?
+	if [ $rc -eq "$want" ] && grep -q -- "$pattern" "$tmp/err"; then
+		ok "$name: exit $rc"
+	else
+		bad "$name: rc=$rc $(cat "$tmp/err")"
+	fi
+}
+revoke_err "revoke without an ID" 2 "at least one client ID" revoke "$out"
+revoke_err "revoke ID 0" 2 "client ID must be a whole number" revoke "$out" 0
+revoke_err "revoke ID abc" 2 "client ID must be a whole number" revoke "$out" abc
+revoke_err "revoke an ID without a certificate" 1 "client-99.crt not found" revoke "$out" 99
+revoke_err "crl with an extra argument" 2 "crl takes only OUTDIR" crl "$out" 3
+revoke_err "crl of a missing OUTDIR" 1 "does not exist" crl "$tmp/none"
+mkdir -p "$tmp/noca"
+revoke_err "crl without a CA" 1 "no valid ca.crt" crl "$tmp/noca"
+equal "the failed revoke left the CRL as it was" "$(crl_number)" "0x05"
+rm -f "$out/ca.crt"
+check "a run that makes a new CA" "$gen" "$out" 5
+equal "... drops the old CA's revocations" "$(ls "$out" | grep -c '^crl')" "0"
+
 # ---- usage and errors ----
 check "--help exits 0" "$gen" --help
 if "$gen" --help | grep '^usage: certs/gen.sh' >/dev/null; then ok "--help prints usage"; else bad "--help prints usage"; fi
+"$gen" --help >"$tmp/help"
+for line in "       certs/gen.sh revoke OUTDIR ID..." "       certs/gen.sh crl OUTDIR"; do
+	if grep -qxF -- "$line" "$tmp/help"; then ok "--help: '$line'"; else bad "--help lacks '$line'"; fi
+done
 for n in 0 -1 abc 1.5 007 100001; do
 	"$gen" "$tmp/n" "$n" >/dev/null 2>"$tmp/err"
 	rc=$?

@@ -27,7 +27,6 @@ static const struct {
 	{ XTEL_DTLS_STAT_BAD_HELLO, "dtls_bad_hello" },
 	{ XTEL_DTLS_STAT_HALF_OPEN_FULL, "dtls_half_open_full" },
 	{ XTEL_DTLS_STAT_SESSIONS_FULL, "dtls_sessions_full" },
-	{ XTEL_DTLS_STAT_HANDSHAKE_FAILED, "dtls_handshake_failed" },
 	{ XTEL_DTLS_STAT_HANDSHAKE_TIMEOUT, "dtls_handshake_timeout" },
 	{ XTEL_DTLS_STAT_UNKNOWN_PEER, "dtls_unknown_peer" },
 	{ XTEL_DTLS_STAT_BAD_RECORD, "dtls_bad_record" },
@@ -43,12 +42,23 @@ static const struct {
 	{ XTEL_DTLS_STAT_HS_EPOCH1_FULL, "dtls_hs_epoch1_full" },
 	{ XTEL_DTLS_STAT_HS_RECORD_TYPE, "dtls_hs_record_type" },
 	{ XTEL_DTLS_STAT_HS_PLAIN_ALERT, "dtls_hs_plain_alert" },
+	{ XTEL_DTLS_STAT_FAILED_UNKNOWN_CA, "dtls_failed_unknown_ca" },
+	{ XTEL_DTLS_STAT_FAILED_EXPIRED, "dtls_failed_expired" },
+	{ XTEL_DTLS_STAT_FAILED_NO_CERT, "dtls_failed_no_cert" },
+	{ XTEL_DTLS_STAT_FAILED_REVOKED, "dtls_failed_revoked" },
+	{ XTEL_DTLS_STAT_FAILED_DENIED, "dtls_failed_denied" },
+	{ XTEL_DTLS_STAT_FAILED_KEY_USAGE, "dtls_failed_key_usage" },
+	{ XTEL_DTLS_STAT_FAILED_BAD_CN, "dtls_failed_bad_cn" },
+	{ XTEL_DTLS_STAT_FAILED_NO_EMS, "dtls_failed_no_ems" },
+	{ XTEL_DTLS_STAT_FAILED_OTHER, "dtls_failed_other" },
+	{ XTEL_DTLS_STAT_RENEGOTIATION_REFUSED, "dtls_renegotiation_refused" },
 };
 
 /*
  * The rest: what went right, events that drop nothing (a retransmission,
  * an eviction, a close), the collector's own client id check (it counts
- * client_id_mismatch itself after decoding), and the gauges.
+ * client_id_mismatch itself after decoding), the gauges, and
+ * handshake_failed, the sum of the failed_* reasons.
  */
 static const enum xtel_dtls_server_stat others[] = {
 	XTEL_DTLS_STAT_COOKIE_SENT, XTEL_DTLS_STAT_HANDSHAKES_STARTED,
@@ -59,7 +69,8 @@ static const enum xtel_dtls_server_stat others[] = {
 	XTEL_DTLS_STAT_SESSIONS_REPLACED, XTEL_DTLS_STAT_COOKIE_RAND_FAILED,
 	XTEL_DTLS_STAT_RECORD_LAYER_FALLBACK, XTEL_DTLS_STAT_HALF_OPEN_EVICTED,
 	XTEL_DTLS_STAT_HALF_OPEN, XTEL_DTLS_STAT_HALF_OPEN_BYTES,
-	XTEL_DTLS_STAT_HEAP_TRIMS,
+	XTEL_DTLS_STAT_HEAP_TRIMS, XTEL_DTLS_STAT_HANDSHAKE_FAILED,
+	XTEL_DTLS_STAT_SESSIONS_REVOKED, XTEL_DTLS_STAT_POLICY_UPDATES,
 };
 
 /* The gauges: half_open and half_open_bytes, named "gauge:" in their help. */

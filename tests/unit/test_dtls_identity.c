@@ -12,16 +12,54 @@
 #include <string.h>
 
 #include "dtls_harness.h"
+#include "dtls_raw.h"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
-/* A client that must be refused; checks both ends' reasons. */
-static void expect_rejected(const char *crt, const char *key,
-			    const char *server_reason, const char *client_reason)
+/* What cfg.on_failure was told. */
+static struct {
+	unsigned int calls;
+	unsigned int reason;
+	uint32_t client_id;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+} failure;
+
+static void on_failure(void *arg, const struct sockaddr *peer,
+		       socklen_t peer_len, unsigned int reason,
+		       uint32_t client_id)
 {
-	struct net *n = net_create_mode(&mode_own, NULL);
+	(void)arg;
+	failure.calls++;
+	failure.reason = reason;
+	failure.client_id = client_id;
+	memcpy(&failure.peer, peer, peer_len);
+	failure.peer_len = peer_len;
+}
+
+static void with_failure_hook(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->on_failure = on_failure;
+}
+
+/*
+ * A client that must be refused; checks both ends' reasons, and what
+ * cfg.on_failure hears: once, this peer, this reason, and the client id
+ * the certificate claims (1 for every client-1 certificate here, 0 when
+ * there is none or its CN names no client).
+ */
+static void expect_rejected(const char *crt, const char *key,
+			    const char *server_reason, const char *client_reason,
+			    enum xtel_dtls_fail reason)
+{
+	struct net *n = net_create_mode(&mode_own, with_failure_hook);
 	struct xtel_dtls_server_stats st;
+	uint32_t want_id = crt != NULL && strstr(crt, "client-1") != NULL &&
+			   reason != XTEL_DTLS_FAILED_BAD_CN;
+
+	memset(&failure, 0, sizeof(failure));
 
 	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
 	pump(n);
@@ -29,7 +67,7 @@ static void expect_rejected(const char *crt, const char *key,
 			 XTEL_DTLS_CLIENT_FAILED);
 	assert_int_equal(n->cl[0].last_input_ret, -EPROTO);
 	st = stats(n);
-	assert_int_equal(st.handshake_failed, 1);
+	assert_failures(&st, reason, 1);
 	assert_int_equal(st.handshakes_ok, 0);
 	assert_int_equal(st.handshakes_started, 1);
 	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
@@ -45,6 +83,11 @@ static void expect_rejected(const char *crt, const char *key,
 	/* The failure was logged once, naming the peer and the reason. */
 	assert_int_equal(logs.lines, 1);
 	assert_non_null(strstr(logs.last, server_reason));
+	assert_int_equal(failure.calls, 1);
+	assert_int_equal(failure.reason, reason);
+	assert_int_equal(failure.client_id, want_id);
+	assert_int_equal(failure.peer_len, n->cl[0].addr_len);
+	assert_memory_equal(&failure.peer, &n->cl[0].addr, n->cl[0].addr_len);
 	net_free(n);
 }
 
@@ -52,21 +95,23 @@ static void test_reject_rogue_ca(void **state)
 {
 	set_mode(state);
 	expect_rejected("bad/client-1-rogue.crt", "bad/client-1-rogue.key",
-			"unable to get local issuer certificate", "alert");
+			"unable to get local issuer certificate",
+			"tlsv1 alert unknown ca", XTEL_DTLS_FAILED_UNKNOWN_CA);
 }
 
 static void test_reject_expired(void **state)
 {
 	set_mode(state);
 	expect_rejected("bad/client-1-expired.crt", "bad/client-1-expired.key",
-			"certificate has expired", "alert");
+			"certificate has expired", "sslv3 alert certificate expired",
+			XTEL_DTLS_FAILED_EXPIRED);
 }
 
 static void test_reject_no_cert(void **state)
 {
 	set_mode(state);
 	expect_rejected(NULL, NULL, "peer did not return a certificate",
-			"alert");
+			"alert", XTEL_DTLS_FAILED_NO_CERT);
 }
 
 static void test_reject_bad_cn(void **state)
@@ -79,8 +124,166 @@ static void test_reject_bad_cn(void **state)
 
 		snprintf(crt, sizeof(crt), "extra/client-badcn-%s.crt", bad[i]);
 		snprintf(key, sizeof(key), "extra/client-badcn-%s.key", bad[i]);
-		expect_rejected(crt, key, "CN is not client-", "alert");
+		expect_rejected(crt, key, "CN is not client-", "alert",
+				XTEL_DTLS_FAILED_BAD_CN);
 	}
+}
+
+/*
+ * The server's own certificate is for serverAuth only: OpenSSL's purpose
+ * check refuses it as a client's, counted as a key usage failure.
+ */
+static void test_reject_server_cert_as_client(void **state)
+{
+	set_mode(state);
+	expect_rejected("server.crt", "server.key",
+			"unsuitable certificate purpose",
+			"sslv3 alert unsupported certificate",
+			XTEL_DTLS_FAILED_KEY_USAGE);
+}
+
+/*
+ * A client certificate needs key usage digitalSignature and extended key
+ * usage clientAuth, both present: without either extension OpenSSL alone
+ * would accept it.
+ */
+static void test_reject_key_usage(void **state)
+{
+	static const struct { const char *name, *server, *client; } cases[] = {
+		{ "noext", "key usage does not include digital signature",
+		  "sslv3 alert certificate unknown" },
+		{ "noku", "key usage does not include digital signature",
+		  "sslv3 alert certificate unknown" },
+		{ "noeku", "unsuitable certificate purpose",
+		  "sslv3 alert unsupported certificate" },
+		{ "serverauth", "unsuitable certificate purpose",
+		  "sslv3 alert unsupported certificate" },
+		/* OpenSSL's client purpose takes keyAgreement instead. */
+		{ "keyagree", "key usage does not include digital signature",
+		  "sslv3 alert certificate unknown" },
+	};
+
+	set_mode(state);
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char crt[64], key[64];
+
+		snprintf(crt, sizeof(crt), "extra/client-1-%s.crt", cases[i].name);
+		snprintf(key, sizeof(key), "extra/client-1-%s.key", cases[i].name);
+		expect_rejected(crt, key, cases[i].server, cases[i].client,
+				XTEL_DTLS_FAILED_KEY_USAGE);
+	}
+}
+
+/*
+ * A client that does not offer the extended master secret is refused at
+ * its ClientHello with a handshake_failure alert; with it, the same
+ * OpenSSL client gets through. On both record layers: the check is the
+ * handshake's.
+ */
+static void test_require_ems(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct raw_client *r;
+	struct xtel_dtls_server_stats st;
+
+	set_mode(state);
+	r = raw_client_new(n, "client-1.crt", "client-1.key",
+			   SSL_OP_NO_EXTENDED_MASTER_SECRET, 0);
+	raw_pump(n, r);
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_NO_EMS, 1);
+	assert_int_equal(st.handshakes_started, 1);
+	assert_int_equal(st.handshakes_ok, 0);
+	assert_int_equal(st.bad_hello, 0);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_int_equal(r->alerts_rx, 1);
+	assert_int_equal(r->last_alert, SSL3_AL_FATAL << 8 |
+			 SSL_AD_HANDSHAKE_FAILURE);
+	assert_int_not_equal(r->hs_ret, 1);
+	assert_int_equal(logs.lines, 1);
+	raw_client_free(r);
+
+	r = raw_client_new(n, "client-2.crt", "client-2.key", 0, 0);
+	raw_pump(n, r);
+	assert_int_equal(r->hs_ret, 1);
+	assert_int_equal(SSL_get_extms_support(r->ssl), 1);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[1].addr.sa,
+					       n->cl[1].addr_len, NULL), 0);
+	st = stats(n);
+	assert_int_equal(st.handshakes_ok, 1);
+	assert_failures(&st, XTEL_DTLS_FAILED_NO_EMS, 1);
+	raw_client_free(r);
+	net_free(n);
+}
+
+/* The names of the reasons are the counters' without "failed_". */
+static void test_fail_names(void **state)
+{
+	static const char *const names[] = {
+		"unknown_ca", "expired", "no_cert", "revoked", "denied",
+		"key_usage", "bad_cn", "no_ems", "other",
+	};
+
+	(void)state;
+	assert_int_equal(XTEL_DTLS_NFAILS, 9);
+	for (unsigned int r = 0; r < XTEL_DTLS_NFAILS; r++) {
+		char want[64];
+
+		assert_string_equal(xtel_dtls_fail_name(r), names[r]);
+		snprintf(want, sizeof(want), "failed_%s", names[r]);
+		assert_string_equal(xtel_dtls_server_stat_names[
+			xtel_dtls_fail_stat(r)], want);
+	}
+	assert_string_equal(xtel_dtls_fail_name(XTEL_DTLS_NFAILS), "unknown");
+	assert_int_equal(xtel_dtls_fail_stat(XTEL_DTLS_FAILED_UNKNOWN_CA),
+			 XTEL_DTLS_STAT_FAILED_UNKNOWN_CA);
+	assert_int_equal(xtel_dtls_fail_stat(XTEL_DTLS_FAILED_OTHER),
+			 XTEL_DTLS_STAT_FAILED_OTHER);
+}
+
+/*
+ * The server gave up retransmitting its flight to a client that never
+ * answers (13 timeouts): no certificate was involved, the reason is other.
+ */
+static int drop_to_server_after_hello(const struct pkt *p, unsigned int nth)
+{
+	return p->to < 0 && nth >= 2;
+}
+
+static void long_handshake(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->handshake_timeout = 3600 * NS;
+}
+
+static void test_fail_other_retransmits(void **state)
+{
+	struct net *n = net_create_mode(&mode_own, long_handshake);
+	struct xtel_dtls_server_stats st;
+
+	(void)state;
+	add_client(n, 1);
+	n->filter = drop_to_server_after_hello;
+	pump(n);
+	for (int i = 0; i < 20 && xtel_dtls_server_half_open(n->srv); i++) {
+		advance(n, 61 * NS);
+		n->nq = 0;	/* the client hears nothing either */
+	}
+	st = stats(n);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_failures(&st, XTEL_DTLS_FAILED_OTHER, 1);
+	assert_int_equal(st.handshake_timeout, 0);
+	assert_int_equal(st.retransmits, 12);
+	assert_non_null(strstr(logs.last, "read timeout expired"));
+	net_free(n);
+}
+
+static void add_ext(X509 *x, int nid, const char *value)
+{
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, nid, value);
+
+	assert_non_null(ext);
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
 }
 
 /*
@@ -130,6 +333,9 @@ static void make_cn_cert(const char *name, int type,
 	subj = X509_NAME_new();
 	assert_int_equal(X509_NAME_add_entry(subj, ne, -1, 0), 1);
 	assert_int_equal(X509_set_subject_name(x, subj), 1);
+	/* A client certificate's usages, as certs/gen.sh gives them. */
+	add_ext(x, NID_key_usage, "critical,digitalSignature");
+	add_ext(x, NID_ext_key_usage, "clientAuth");
 	assert_true(X509_sign(x, ca_key, EVP_sha256()) > 0);
 	assert_int_equal(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(
 		X509_get_subject_name(x), 0))->type, type);
@@ -164,7 +370,7 @@ static void test_cn_string_types(void **state)
 	make_cn_cert("client-bmp-raw", V_ASN1_BMPSTRING,
 		     (const unsigned char *)"client-1", 8);
 	expect_rejected("extra/client-bmp-raw.crt", "client-1.key",
-			"CN is not client-", "alert");
+			"CN is not client-", "alert", XTEL_DTLS_FAILED_BAD_CN);
 	make_cn_cert("client-bmp-7", V_ASN1_BMPSTRING, ucs2, sizeof(ucs2));
 	n = net_create_mode(&mode_own, NULL);
 	add_client_ctx(n, n->cctx, "extra/client-bmp-7.crt", "client-1.key",
@@ -272,6 +478,11 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reject_expired),
 		cmocka_unit_test(test_reject_no_cert),
 		cmocka_unit_test(test_reject_bad_cn),
+		cmocka_unit_test(test_reject_server_cert_as_client),
+		cmocka_unit_test(test_reject_key_usage),
+		BOTH(test_require_ems),
+		cmocka_unit_test(test_fail_names),
+		cmocka_unit_test(test_fail_other_retransmits),
 		cmocka_unit_test(test_max_client_id),
 		cmocka_unit_test(test_cn_string_types),
 		cmocka_unit_test(test_load_errors),

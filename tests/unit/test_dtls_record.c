@@ -16,6 +16,7 @@
 
 #include "dtls/record.h"
 #include "dtls_harness.h"
+#include "dtls_raw.h"
 #include "wire/wire.h"
 
 #include <openssl/core_names.h>
@@ -409,6 +410,47 @@ static void test_finished_replay(void **state)
 }
 
 /* A failed take-over is counted and logged; the session keeps working. */
+/*
+ * A client that renegotiates on an established session (its ClientHello
+ * in epoch 1) gets a no_renegotiation warning alert, counted, and its
+ * session goes on: both record layers answer the same way.
+ */
+static void test_renegotiation_refused(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct raw_client *r;
+	struct xtel_dtls_server_stats st;
+
+	set_mode(state);
+	r = raw_client_new(n, "client-1.crt", "client-1.key", 0, 0);
+	raw_pump(n, r);
+	assert_int_equal(r->hs_ret, 1);
+	raw_send_record(r, 1, 1);
+	raw_pump(n, r);
+	assert_int_equal(n->delivered, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	r->dgrams_rx = 0;
+
+	raw_renegotiate(r);
+	raw_pump(n, r);
+	st = stats(n);
+	/* One datagram back: the warning, which the client read. */
+	assert_int_equal(r->dgrams_rx, 1);
+	assert_int_equal(st.renegotiation_refused, 1);
+	assert_int_equal(r->alerts_rx, 1);
+	assert_int_equal(r->last_alert, SSL3_AL_WARNING << 8 |
+			 SSL_AD_NO_RENEGOTIATION);
+	/* OpenSSL's client gives up with a fatal alert: that ends it. */
+	assert_int_equal(st.session_errors, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	assert_int_equal(st.handshake_failed, 0);
+	assert_int_equal(st.bad_record, 0);
+	assert_int_equal(st.handshakes_ok, 1);
+	assert_int_equal(n->delivered, 1);
+	raw_client_free(r);
+	net_free(n);
+}
+
 static void test_record_layer_fallback(void **state)
 {
 	struct net *n;
@@ -578,6 +620,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_builtin_needs_extms),
 		BOTH(test_finished_replay),
 		BOTH(test_alert_length),
+		BOTH(test_renegotiation_refused),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_record", tests);

@@ -14,6 +14,7 @@
 
 #include "dtls_attack.h"
 #include "dtls_harness.h"
+#include "dtls/internal.h"
 
 /* The names table follows the struct field by field. */
 static void test_stat_names(void **state)
@@ -32,6 +33,11 @@ static void test_stat_names(void **state)
 		F(hs_msg_seq_ahead), F(hs_epoch1_early), F(hs_epoch1_full),
 		F(hs_record_type), F(hs_plain_alert), F(half_open),
 		F(half_open_bytes), F(heap_trims),
+		F(failed_unknown_ca), F(failed_expired), F(failed_no_cert),
+		F(failed_revoked), F(failed_denied), F(failed_key_usage),
+		F(failed_bad_cn), F(failed_no_ems), F(failed_other),
+		F(renegotiation_refused), F(sessions_revoked),
+		F(policy_updates),
 	};
 #undef F
 
@@ -42,6 +48,97 @@ static void test_stat_names(void **state)
 		assert_int_equal(fields[i].off, i * sizeof(uint64_t));
 		assert_string_equal(xtel_dtls_server_stat_names[i],
 				    fields[i].name);
+	}
+}
+
+/*
+ * The releases whose SSL_free_buffers is fixed (CVE-2024-4741), branch by
+ * branch, and the library this test runs with.
+ */
+static void test_openssl_version(void **state)
+{
+	static const struct { unsigned long v; bool ok; } cases[] = {
+		{ 0x30000000ul, false },	/* 3.0.0 */
+		{ 0x300000d0ul, false },	/* 3.0.13 */
+		{ 0x300000e0ul, true },		/* 3.0.14 */
+		{ 0x30000130ul, true },		/* 3.0.19 (Debian 12) */
+		{ 0x30100000ul, false },	/* 3.1.0 */
+		{ 0x30100050ul, false },	/* 3.1.5 */
+		{ 0x30100060ul, true },		/* 3.1.6 */
+		{ 0x30200010ul, false },	/* 3.2.1 */
+		{ 0x30200020ul, true },		/* 3.2.2 */
+		{ 0x30300000ul, false },	/* 3.3.0 */
+		{ 0x30300010ul, true },		/* 3.3.1 */
+		{ 0x30400000ul, true },		/* 3.4.0 */
+		{ 0x30500000ul, true },		/* 3.5.0 */
+		{ 0x40000000ul, true },		/* 4.0.0 */
+		{ 0x101010bful, false },	/* 1.1.1k */
+	};
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (dtls_openssl_version_ok(cases[i].v) != cases[i].ok)
+			fail_msg("0x%lx: want %d", cases[i].v, cases[i].ok);
+	assert_true(dtls_openssl_version_ok(OpenSSL_version_num()));
+	assert_true(OpenSSL_version_num() >= 0x300000e0ul);
+}
+
+/*
+ * Only the three AEAD suites of the built-in record layer: a list that
+ * enables any other is refused when the server is made, naming the suite,
+ * instead of leaving its sessions on OpenSSL's record layer.
+ */
+static void test_cipher_config(void **state)
+{
+	static const struct { const char *list; int ret; const char *msg; } cases[] = {
+		{ "ECDHE-ECDSA-AES128-GCM-SHA256", 0, NULL },
+		{ "ECDHE-ECDSA-CHACHA20-POLY1305", 0, NULL },
+		{ "ECDHE-ECDSA-AES256-GCM-SHA384", 0, NULL },
+		{ "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:"
+		  "ECDHE-ECDSA-AES256-GCM-SHA384", 0, NULL },
+		{ "ECDHE-ECDSA-AES128-GCM-SHA256:!ECDHE-ECDSA-AES128-GCM-SHA256:"
+		  "ECDHE-ECDSA-AES256-GCM-SHA384", 0, NULL },
+		{ "ECDHE-ECDSA-AES128-SHA256", -ENOTSUP,
+		  "enables ECDHE-ECDSA-AES128-SHA256: only" },
+		{ "ECDHE-ECDSA-AES128-GCM-SHA256:AES128-SHA", -ENOTSUP,
+		  "enables AES128-SHA: only" },
+		{ "ECDHE-RSA-AES128-GCM-SHA256", -ENOTSUP,
+		  "enables ECDHE-RSA-AES128-GCM-SHA256: only" },
+		{ "DEFAULT", -ENOTSUP, "enables " },
+		{ "no-such-suite", -EINVAL, "names no usable suite" },
+	};
+	struct xtel_dtls_server_cfg cfg;
+	struct xtel_dtls_server *srv = NULL;
+
+	(void)state;
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		logs.last[0] = '\0';
+		if (xtel_dtls_check_ciphers(cases[i].list) != cases[i].ret)
+			fail_msg("'%s': want %d (%s)", cases[i].list,
+				 cases[i].ret, logs.last);
+		if (cases[i].msg != NULL &&
+		    strstr(logs.last, cases[i].msg) == NULL)
+			fail_msg("'%s': message '%s'", cases[i].list, logs.last);
+	}
+	/* The server refuses such a list when it is made. */
+	cfg = base_cfg(NULL);
+	cfg.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA256";
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -ENOTSUP);
+	assert_null(srv);
+	assert_non_null(strstr(logs.last, "cipher list 'ECDHE-ECDSA-AES128-GCM-"
+			       "SHA256:ECDHE-ECDSA-AES128-SHA256' enables "
+			       "ECDHE-ECDSA-AES128-SHA256: only "
+			       "ECDHE-ECDSA-AES128-GCM-SHA256:"
+			       "ECDHE-ECDSA-CHACHA20-POLY1305:"
+			       "ECDHE-ECDSA-AES256-GCM-SHA384 are supported"));
+	cfg.ciphers = "no-such-suite";
+	assert_int_equal(xtel_dtls_server_new(&srv, &cfg), -EINVAL);
+	assert_null(srv);
+	for (unsigned int i = 0; i < 3; i++) {
+		cfg.ciphers = dtls_test_suites[i];
+		assert_int_equal(xtel_dtls_server_new(&srv, &cfg), 0);
+		xtel_dtls_server_free(srv);
+		srv = NULL;
 	}
 }
 
@@ -314,6 +411,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stat_names),
+		cmocka_unit_test(test_openssl_version),
+		cmocka_unit_test(test_cipher_config),
 		BOTH(test_handshake_and_stats),
 		BOTH(test_ten_clients_exactly_once),
 		cmocka_unit_test(test_retransmit_server_flight),

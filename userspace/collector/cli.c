@@ -17,6 +17,7 @@
 #include "collector/cli.h"
 #include "common/options.h"
 #include "common/parse.h"
+#include "dtls/server.h"
 
 /* Table order is --help order. */
 enum col_opt {
@@ -25,6 +26,7 @@ enum col_opt {
 	COL_OPT_NO_XDP, COL_OPT_PIN_DIR, COL_OPT_ALLOW, COL_OPT_HS_RATE,
 	COL_OPT_HS_BURST, COL_OPT_HS_GLOBAL_RATE, COL_OPT_HS_GLOBAL_BURST,
 	COL_OPT_AFXDP, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
+	COL_OPT_CRL, COL_OPT_DENY_LIST, COL_OPT_PIN_CA, COL_OPT_CIPHERS,
 	COL_OPT_MAX_SESSIONS, COL_OPT_DTLS_IDLE, COL_OPT_INTERVAL, COL_OPT_TOP,
 	COL_OPT_QUIET, COL_OPT_STALE_AFTER, COL_OPT_DURATION,
 	COL_OPT_SUMMARY_JSON, COL_OPT_CSV, COL_OPT_CSV_RING,
@@ -165,6 +167,19 @@ static bool allow_ok(const char *val)
 	return xtel_parse_cidr(val, 0, &c) == 0;
 }
 
+static bool fingerprint_ok(const char *val)
+{
+	unsigned char md[32];
+
+	return xtel_dtls_parse_fingerprint(val, md) == 0;
+}
+
+/* The DTLS server logs what is wrong with the list. */
+static bool ciphers_ok(const char *val)
+{
+	return xtel_dtls_check_ciphers(val) == 0;
+}
+
 #define CFG struct xtel_config
 
 static const struct xtel_opt col_opt[COL_N_OPTS] = {
@@ -273,6 +288,30 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 	[COL_OPT_CA] = { .name = "ca", .metavar = "FILE",
 		XTEL_OPT_STRING_AT(CFG, ca),
 		.help = "CA that signs client certificates (PEM)" },
+	[COL_OPT_CRL] = { .name = "crl", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, crl),
+		.help = "CRL(s) of the CA (PEM): revoked clients are\n"
+			"refused; re-read on SIGHUP (certs/gen.sh revoke)" },
+	[COL_OPT_DENY_LIST] = { .name = "deny-list", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, deny_list),
+		.help = "client ids to refuse, one per line ('#'\n"
+			"comments); re-read on SIGHUP" },
+	[COL_OPT_PIN_CA] = { .name = "pin-ca", .metavar = "SHA256",
+		.type = XTEL_OPT_STRINGS, XTEL_OPT_AT(CFG, pin_ca),
+		.count_offset = offsetof(CFG, n_pin_ca), .hi = XTEL_MAX_PIN_CA,
+		.accept = fingerprint_ok, .valid_extra = "at most 8 fingerprints",
+		.valid = "a SHA-256 fingerprint: 64 hex digits, colons allowed",
+		.help = "accept only clients issued by this CA of --ca\n"
+			"(openssl x509 -noout -fingerprint -sha256);\n"
+			"repeatable up to 8" },
+	[COL_OPT_CIPHERS] = { .name = "ciphers", .metavar = "LIST",
+		XTEL_OPT_STRING_AT(CFG, ciphers), .accept = ciphers_ok,
+		.valid = "some of ECDHE-ECDSA-AES128-GCM-SHA256, "
+			 "ECDHE-ECDSA-CHACHA20-POLY1305, "
+			 "ECDHE-ECDSA-AES256-GCM-SHA384",
+		.help = "OpenSSL cipher list of ECDHE-ECDSA suites with\n"
+			"AES-128-GCM, ChaCha20-Poly1305 or AES-256-GCM\n"
+			"only (default: all three, in this order)" },
 	[COL_OPT_MAX_SESSIONS] = { .name = "max-sessions", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, max_sessions, 1, 1u << 20),
 		.valid = "1..1048576",
@@ -398,7 +437,7 @@ static const struct xtel_opts col_opts = {
 "  0 success                         5 port in use / address not bindable\n"
 "  1 runtime failure (XDP load too)  6 --iface interface not found\n"
 "  2 invalid flag or value           7 missing privilege (capability named)\n"
-"  3 cert/key/CA missing or invalid  8 io_uring disabled or unsupported\n"
+"  3 cert/key/CA/CRL/deny list bad   8 io_uring disabled or unsupported\n"
 "  4 key does not match certificate\n",
 	.value_for_flag_is_unknown = true,
 };

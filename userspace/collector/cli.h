@@ -18,7 +18,7 @@ enum xtel_exit {
 	XTEL_EXIT_OK = 0,
 	XTEL_EXIT_RUNTIME = 1,		/* unexpected failure at run time */
 	XTEL_EXIT_USAGE = 2,		/* unknown flag, bad or missing value */
-	XTEL_EXIT_CERT = 3,		/* cert/key/CA missing, unreadable, invalid */
+	XTEL_EXIT_CERT = 3,		/* cert/key/CA/CRL/deny list missing or invalid */
 	XTEL_EXIT_KEY_MISMATCH = 4,	/* private key does not match the cert */
 	XTEL_EXIT_ADDR = 5,		/* port in use or address not bindable */
 	XTEL_EXIT_IFACE = 6,		/* --iface names no interface */
@@ -31,7 +31,10 @@ enum xtel_mode {
 	XTEL_MODE_PLAIN,
 };
 
-enum { XTEL_MAX_ALLOW = 64 };	/* --allow prefixes */
+enum {
+	XTEL_MAX_ALLOW = 64,	/* --allow prefixes */
+	XTEL_MAX_PIN_CA = 8,	/* --pin-ca fingerprints */
+};
 
 struct xtel_config {
 	enum xtel_mode mode;
@@ -54,6 +57,11 @@ struct xtel_config {
 	bool xdp_skb;			/* attach in generic mode straight away */
 	const char *detach;		/* --detach IFNAME: only that, then exit */
 	const char *cert, *key, *ca;
+	const char *crl;		/* NULL: no revocation check */
+	const char *deny_list;		/* NULL: no client id denied */
+	const char *pin_ca[XTEL_MAX_PIN_CA];	/* SHA-256, syntax checked */
+	unsigned int n_pin_ca;
+	const char *ciphers;		/* NULL: the DTLS server's default */
 	uint64_t rcvbuf;		/* 0: leave the system default */
 	double interval_s;
 	unsigned int top;

@@ -32,8 +32,9 @@
 	  "header client id is not the certificate's (DTLS)")		\
 	X(REGISTRY_FULL, "registry_full", "datagrams", "--max-clients reached")	\
 	X(RXQ_OVFL, "rxq_ovfl", "datagrams", "socket buffer overflow (SO_RXQ_OVFL)") \
-	X(DTLS_HANDSHAKE_FAILED, "dtls_handshake_failed", "handshakes",		\
-	  "bad, expired or missing client certificate")		\
+	XTEL_DROP_DTLS_FAIL_TABLE(X)					\
+	X(DTLS_RENEGOTIATION_REFUSED, "dtls_renegotiation_refused", "records", \
+	  "renegotiation refused with a no_renegotiation alert")	\
 	X(DTLS_HANDSHAKE_TIMEOUT, "dtls_handshake_timeout", "handshakes",		\
 	  "handshake never finished")					\
 	X(DTLS_BAD_COOKIE, "dtls_bad_cookie", "datagrams",				\
@@ -71,6 +72,33 @@
 	  "half-open handshake: application data or unknown record type") \
 	X(DTLS_HS_PLAIN_ALERT, "dtls_hs_plain_alert", "datagrams",			\
 	  "half-open handshake: plaintext alert (spoofable)")
+
+/*
+ * The DTLS handshake failures, one row per reason of the server's
+ * XTEL_DTLS_FAIL_STATS (dtls/server.h), in its order: the ID is the
+ * server's counter with DTLS_ in front, the name its name with "dtls_" in
+ * front (counters.c maps them by these, tests check the names). Together
+ * they are what the single dtls_handshake_failed reason used to count.
+ */
+#define XTEL_DROP_DTLS_FAIL_TABLE(X)					\
+	X(DTLS_FAILED_UNKNOWN_CA, "dtls_failed_unknown_ca", "handshakes",	\
+	  "client certificate not issued by the CA (or a pinned CA)")	\
+	X(DTLS_FAILED_EXPIRED, "dtls_failed_expired", "handshakes",	\
+	  "client certificate expired or not yet valid")		\
+	X(DTLS_FAILED_NO_CERT, "dtls_failed_no_cert", "handshakes",	\
+	  "client sent no certificate")					\
+	X(DTLS_FAILED_REVOKED, "dtls_failed_revoked", "handshakes",	\
+	  "client certificate revoked (--crl)")				\
+	X(DTLS_FAILED_DENIED, "dtls_failed_denied", "handshakes",	\
+	  "client id on the deny list (--deny-list)")			\
+	X(DTLS_FAILED_KEY_USAGE, "dtls_failed_key_usage", "handshakes",	\
+	  "certificate without digitalSignature and clientAuth")	\
+	X(DTLS_FAILED_BAD_CN, "dtls_failed_bad_cn", "handshakes",	\
+	  "certificate CN is not client-<id>")				\
+	X(DTLS_FAILED_NO_EMS, "dtls_failed_no_ems", "handshakes",	\
+	  "ClientHello without the extended master secret")		\
+	X(DTLS_FAILED_OTHER, "dtls_failed_other", "handshakes",		\
+	  "handshake failed for another reason")
 
 enum xtel_drop {
 	XTEL_DROP_WIRE_LAST_ = XTEL_WIRE_ERR_MAX - 1,

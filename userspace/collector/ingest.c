@@ -101,6 +101,18 @@ static void dtls_on_session(void *arg, const struct sockaddr *peer,
 		xtel_cnt_add(&ig->cnt->events[XTEL_EV_XDP_PEER_ERRORS], 1);
 }
 
+/* xtel_dtls_failure_fn: remember it for the summary (failures.h). */
+static void dtls_on_failure(void *arg, const struct sockaddr *peer,
+			    socklen_t peer_len, unsigned int reason,
+			    uint32_t client_id)
+{
+	struct xtel_ingest *ig = arg;
+
+	(void)peer_len;
+	xtel_fail_ring_push(&ig->fails, ig->worker, xtel_realtime_ns(), peer,
+			    (enum xtel_dtls_fail)reason, client_id);
+}
+
 static void publish_dtls_stats(struct xtel_ingest *ig)
 {
 	struct xtel_dtls_server_stats st;
@@ -115,7 +127,8 @@ static void publish_dtls_stats(struct xtel_ingest *ig)
 
 int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		     unsigned int worker, struct xtel_registry *reg,
-		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv)
+		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv,
+		     struct xtel_dtls_policy *policy)
 {
 	struct xtel_dtls_server_cfg scfg;
 	char log_name[32];
@@ -134,6 +147,8 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.cert_file = cfg->cert,
 		.key_file = cfg->key,
 		.ca_file = cfg->ca,
+		.policy = policy,
+		.ciphers = cfg->ciphers,
 		.max_sessions = cfg->max_sessions,
 		.idle_timeout = (uint64_t)(cfg->dtls_idle_s * 1e9),
 		/* The id check is ours (accept_message), after decoding, so a
@@ -146,14 +161,28 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.log_name = log_name,
 		.on_session = dtls_on_session,
 		.session_arg = ig,
+		.on_failure = dtls_on_failure,
+		.failure_arg = ig,
 	};
 	return xtel_dtls_server_new(&ig->dtls, &scfg);
 }
 
 void xtel_ingest_fini(struct xtel_ingest *ig)
 {
+	xtel_dtls_policy_put(__atomic_exchange_n(&ig->next_policy, NULL,
+						 __ATOMIC_ACQ_REL));
 	xtel_dtls_server_free(ig->dtls);
 	ig->dtls = NULL;
+}
+
+void xtel_ingest_post_policy(struct xtel_ingest *ig,
+			     struct xtel_dtls_policy *policy)
+{
+	if (!ig->dtls)
+		return;
+	/* Release: the policy's contents before the pointer. */
+	xtel_dtls_policy_put(__atomic_exchange_n(&ig->next_policy,
+		xtel_dtls_policy_get(policy), __ATOMIC_ACQ_REL));
 }
 
 void xtel_ingest_set_xdp(struct xtel_ingest *ig, struct xtel_xdp *xdp)
@@ -185,10 +214,17 @@ void xtel_ingest_datagram(struct xtel_ingest *ig, const uint8_t *buf,
 
 void xtel_ingest_timers(struct xtel_ingest *ig)
 {
+	struct xtel_dtls_policy *p;
 	uint64_t now;
 
 	if (!ig->dtls)
 		return;
+	/* Acquire: pairs with xtel_ingest_post_policy's exchange. */
+	p = __atomic_exchange_n(&ig->next_policy, NULL, __ATOMIC_ACQ_REL);
+	if (p) {
+		xtel_dtls_server_set_policy(ig->dtls, p);
+		xtel_dtls_policy_put(p);
+	}
 	now = xtel_mono_ns();
 	if (xtel_dtls_server_next_timeout(ig->dtls, now) <= now)
 		xtel_dtls_server_timers(ig->dtls, now);

@@ -19,6 +19,7 @@
 
 #include "collector/cli.h"
 #include "collector/counters.h"
+#include "collector/failures.h"
 #include "collector/out/csv.h"
 #include "dtls/server.h"
 #include "acct/registry.h"
@@ -41,18 +42,38 @@ struct xtel_ingest {
 	xtel_ingest_send_fn send;
 	void *send_ctx;
 	struct xtel_xdp *xdp;		/* NULL: no XDP program to tell */
+	/*
+	 * A new DTLS admission policy (SIGHUP) the main thread posted and
+	 * this path's thread has not swapped in yet: one reference, passed
+	 * by atomic exchange, taken on the next timer tick.
+	 */
+	struct xtel_dtls_policy *next_policy;
+	/* The last handshake failures (failures.h: this thread writes). */
+	struct xtel_fail_ring fails;
 };
 
 /*
  * Set up the datagram path of worker. reg, cnt and csv (may be NULL) stay
- * owned by the caller. In DTLS mode, cfg's cert/key/CA are loaded into a
- * server for this worker (errors as xtel_dtls_server_new: -ENOENT,
- * -EACCES, -EBADMSG, -ENOMSG, -EKEYREJECTED), each logged by the server.
- * Returns 0 or -errno.
+ * owned by the caller. In DTLS mode, cfg's cert/key are loaded into a
+ * server for this worker that admits clients by policy (it takes its own
+ * reference; errors as xtel_dtls_server_new: -ENOENT, -EACCES, -EBADMSG,
+ * -ENOMSG, -EKEYREJECTED, -ENOTSUP), each logged by the server. Returns 0
+ * or -errno.
  */
 int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		     unsigned int worker, struct xtel_registry *reg,
-		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv);
+		     struct xtel_worker_counters *cnt, struct xtel_csv_ring *csv,
+		     struct xtel_dtls_policy *policy);
+
+/*
+ * From the main thread, while the path runs: use policy from the path's
+ * next timer tick on (within 50 ms; the receive path never waits for this
+ * thread). A reference is taken; a policy posted earlier and not yet
+ * swapped in is dropped. Sessions and counters carry on
+ * (xtel_dtls_server_set_policy). Nothing happens in plain mode.
+ */
+void xtel_ingest_post_policy(struct xtel_ingest *ig,
+			     struct xtel_dtls_policy *policy);
 void xtel_ingest_fini(struct xtel_ingest *ig);
 
 /* Install the way out for DTLS flights (the receive path's send queue). */
@@ -78,9 +99,9 @@ void xtel_ingest_datagram(struct xtel_ingest *ig, const uint8_t *buf,
 			  const struct sockaddr *peer, socklen_t peer_len);
 
 /*
- * Run due timers (DTLS retransmission, handshake timeout, idle expiry) and
- * publish the DTLS statistics into the worker's counters. Called on the
- * receive loop's tick and once more when it stops.
+ * Swap in a posted policy, run due timers (DTLS retransmission, handshake
+ * timeout, idle expiry) and publish the DTLS statistics into the worker's
+ * counters. Called on the receive loop's tick and once more when it stops.
  */
 void xtel_ingest_timers(struct xtel_ingest *ig);
 

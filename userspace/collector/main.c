@@ -15,8 +15,9 @@
  * (rx/uring.c), loads and attaches the XDP program (--iface) once the
  * sockets are bound, optionally runs one AF_XDP receive thread
  * (rx/afxdp.c), and then runs the control-plane loop (loop.c) on this
- * thread: signals, worker errors, the interval tick (model.c makes the
- * view, out/table.c prints it) and the --duration deadline. On SIGINT/
+ * thread: signals (SIGHUP reloads the DTLS admission policy), worker
+ * errors, the interval tick (model.c makes the view, out/table.c prints
+ * it) and the --duration deadline. On SIGINT/
  * SIGTERM or --duration it stops the receivers (each drains what is still
  * queued for it), flushes the CSV, renders the final view (summary and
  * --summary-json) and detaches the program (its pinned counters stay).
@@ -70,6 +71,8 @@ struct app {
 	struct xtel_xdp *xdp;		/* NULL: --no-xdp */
 	struct xtel_ax_rx axr;		/* axr.ax NULL: no AF_XDP */
 	struct xtel_xdp_source xdp_src;
+	/* DTLS: whom the workers admit; replaced on SIGHUP (ours: one ref). */
+	struct xtel_dtls_policy *policy;
 
 	/* the run loop's state */
 	uint64_t t0;			/* CLOCK_MONOTONIC at start */
@@ -94,6 +97,18 @@ static void sum_counters(void *arg, struct xtel_worker_counters *out)
 	}
 	xtel_counters_sum(ptrs, a->n_paths, out);
 	out->drops[XTEL_DROP_RXQ_OVFL] = kdrops;
+}
+
+/* xtel_model_failures_fn: the newest DTLS handshake failures of every path. */
+static unsigned int recent_failures(void *arg, struct xtel_fail_event *out,
+				    unsigned int max)
+{
+	struct app *a = arg;
+	const struct xtel_fail_ring *rings[257];
+
+	for (unsigned int i = 0; i < a->n_paths; i++)
+		rings[i] = &a->igs[i].fails;
+	return xtel_fail_recent(rings, a->n_paths, out, max);
 }
 
 /* ---- XDP program ---- */
@@ -156,7 +171,8 @@ static int path_init(struct app *a, unsigned int i)
 		return XTEL_EXIT_RUNTIME;
 	}
 	rc = xtel_ingest_init(&a->igs[i], cfg, i, a->regs[i], &a->cnts[i],
-			      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL);
+			      a->csv ? xtel_csv_writer_ring(a->csv, i) : NULL,
+			      a->policy);
 	if (!rc)
 		return 0;
 	/* The DTLS server logged what went wrong. */
@@ -166,6 +182,61 @@ static int path_init(struct app *a, unsigned int i)
 	    rc == -ENOMSG || rc == -EINVAL)
 		return XTEL_EXIT_CERT;
 	return XTEL_EXIT_RUNTIME;
+}
+
+/* ---- the DTLS admission policy (--ca, --crl, --deny-list, --pin-ca) ---- */
+
+/* Load it from the files named by cfg (every problem logged). */
+static int policy_load(const struct xtel_config *cfg,
+		       struct xtel_dtls_policy **out)
+{
+	const struct xtel_dtls_policy_cfg pc = {
+		.ca_file = cfg->ca,
+		.crl_file = cfg->crl,
+		.deny_file = cfg->deny_list,
+		.pin_ca = cfg->pin_ca,
+		.n_pin_ca = cfg->n_pin_ca,
+	};
+
+	return xtel_dtls_policy_load(out, &pc);
+}
+
+static void policy_log(const char *what, const struct xtel_config *cfg,
+		       const struct xtel_dtls_policy *p)
+{
+	char crl[96] = "no CRL", deny[96] = "no deny list";
+
+	if (cfg->crl)
+		snprintf(crl, sizeof(crl), "%u revoked (--crl)",
+			 xtel_dtls_policy_revoked(p));
+	if (cfg->deny_list)
+		snprintf(deny, sizeof(deny), "%u client id%s denied (--deny-list)",
+			 xtel_dtls_policy_denied(p),
+			 xtel_dtls_policy_denied(p) == 1 ? "" : "s");
+	pr_info("%s: %s, %s, %u pinned CA%s", what, crl, deny, cfg->n_pin_ca,
+		cfg->n_pin_ca == 1 ? "" : "s");
+}
+
+/*
+ * SIGHUP in DTLS mode: read --ca, --crl and --deny-list again on this
+ * thread and post the new policy to every datagram path, which swaps it
+ * in on its next tick (sessions and counters carry on). A file that does not load leaves
+ * the running policy in place.
+ */
+static void policy_reload(struct app *a)
+{
+	struct xtel_dtls_policy *p;
+
+	if (policy_load(&a->cfg, &p) != 0) {
+		pr_err("SIGHUP: reload refused (see above); the running DTLS "
+		       "policy stays");
+		return;
+	}
+	for (unsigned int i = 0; i < a->n_paths; i++)
+		xtel_ingest_post_policy(&a->igs[i], p);
+	xtel_dtls_policy_put(a->policy);
+	a->policy = p;
+	policy_log("SIGHUP: DTLS policy reloaded", &a->cfg, p);
 }
 /*
  * --afxdp: open one XSK per RX queue and a datagram path for them. When
@@ -217,6 +288,12 @@ static int setup(struct app *a)
 		return XTEL_EXIT_RUNTIME;
 	}
 	memset(a->cnts, 0, slots * sizeof(*a->cnts));
+	if (cfg->mode == XTEL_MODE_DTLS) {
+		rc = policy_load(cfg, &a->policy);
+		if (rc)
+			return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_CERT;
+		policy_log("DTLS policy", cfg, a->policy);
+	}
 	if (cfg->csv) {
 		rc = xtel_csv_writer_open(cfg->csv, cfg->afxdp ? slots : a->n,
 					  cfg->csv_ring, &a->csv);
@@ -356,8 +433,11 @@ static void on_signal(struct xtel_loop *l, int fd, void *arg)
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	if (si.ssi_signo == SIGHUP) {	/* blocked only with --http */
-		xtel_api_reload(a->api);
+	if (si.ssi_signo == SIGHUP) {	/* blocked with --http or DTLS */
+		if (a->api)
+			xtel_api_reload(a->api);
+		if (a->cfg.mode == XTEL_MODE_DTLS)
+			policy_reload(a);
 		return;
 	}
 	snprintf(a->stop_buf, sizeof(a->stop_buf), "signal %s",
@@ -441,6 +521,7 @@ static void cleanup(struct app *a)
 		xtel_registry_free(a->regs[i]);
 	xtel_model_free(a->model);
 	xtel_loop_free(a->loop);
+	xtel_dtls_policy_put(a->policy);
 	if (a->json)
 		fclose(a->json);
 	if (a->sfd >= 0)
@@ -488,7 +569,8 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	if (a.cfg.http)		/* SIGHUP reloads --http-tokens */
+	/* SIGHUP reloads --http-tokens and the DTLS admission policy. */
+	if (a.cfg.http || a.cfg.mode == XTEL_MODE_DTLS)
 		sigaddset(&mask, SIGHUP);
 	/*
 	 * A shell starts background jobs with SIGINT ignored. Once blocked,
@@ -516,6 +598,8 @@ int main(int argc, char **argv)
 		.stale_after_ns = (uint64_t)(a.cfg.stale_after_s * 1e9),
 		.counters = sum_counters, .counters_arg = &a,
 		.xdp = a.xdp ? xtel_xdp_source_read : NULL, .xdp_arg = &a.xdp_src,
+		.failures = a.cfg.mode == XTEL_MODE_DTLS ? recent_failures : NULL,
+		.failures_arg = &a,
 	}, &a.model);
 	if (!rc)
 		rc = xtel_loop_new(&a.loop);

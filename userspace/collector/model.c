@@ -364,6 +364,9 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	m->cfg.counters(m->cfg.counters_arg, &v->cnt);
 	if (m->cfg.xdp)
 		m->cfg.xdp(m->cfg.xdp_arg, &v->xdp, final);
+	if (m->cfg.failures)
+		v->n_recent_failures = m->cfg.failures(m->cfg.failures_arg,
+			v->recent_failures, XTEL_RECENT_FAILURES);
 	derive(v, prev);
 	if (copy_run_metrics(m, v))
 		fold_rc = -ENOMEM;

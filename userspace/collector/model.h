@@ -28,6 +28,14 @@ typedef void xtel_model_counters_fn(void *arg, struct xtel_worker_counters *out)
 typedef void xtel_model_xdp_fn(void *arg, struct xtel_view_xdp *out,
 			       bool with_clients);
 
+/*
+ * Copies the newest DTLS handshake failures of every datagram path (at
+ * most max, oldest first) into out; returns how many.
+ */
+typedef unsigned int xtel_model_failures_fn(void *arg,
+					    struct xtel_fail_event *out,
+					    unsigned int max);
+
 struct xtel_model_cfg {
 	struct xtel_registry *const *regs;	/* one per datagram path */
 	unsigned int n_regs;
@@ -36,6 +44,8 @@ struct xtel_model_cfg {
 	void *counters_arg;
 	xtel_model_xdp_fn *xdp;			/* NULL: no XDP program */
 	void *xdp_arg;
+	xtel_model_failures_fn *failures;	/* NULL: none (plain mode) */
+	void *failures_arg;
 };
 
 struct xtel_model;

@@ -21,6 +21,7 @@
 #include "acct/snapshot.h"
 #include "bpf/xtel_maps.h"
 #include "collector/counters.h"
+#include "collector/failures.h"
 #include "xdp/afxdp.h"
 #include "xdp/xdp.h"
 
@@ -96,6 +97,9 @@ struct xtel_view {
 	uint64_t dtls_sessions;
 	struct xtel_view_xdp xdp;
 	uint64_t build_ns;		/* what making this view cost (CLOCK_MONOTONIC) */
+	/* The newest DTLS handshake failures of every path, oldest first. */
+	struct xtel_fail_event recent_failures[XTEL_RECENT_FAILURES];
+	unsigned int n_recent_failures;
 
 	/* owned storage and the reference count */
 	struct xtel_run_metric *run_metrics_pool;

@@ -62,4 +62,14 @@ int xtel_dtls_identity_load(struct xtel_dtls_identity **out,
 			    const char *cert_file, const char *key_file);
 void xtel_dtls_identity_free(struct xtel_dtls_identity *id);
 
+/*
+ * Check an OpenSSL cipher list (the server's cfg.ciphers): it may enable
+ * only the three AEAD suites of the server's built-in record layer,
+ * ECDHE-ECDSA-AES128-GCM-SHA256, ECDHE-ECDSA-CHACHA20-POLY1305 and
+ * ECDHE-ECDSA-AES256-GCM-SHA384. Logs what is wrong with pr_err and
+ * returns -EINVAL (no usable suite at all) or -ENOTSUP (it enables another
+ * suite, named in the message); 0 when it is fine.
+ */
+int xtel_dtls_check_ciphers(const char *list);
+
 #endif /* XTEL_DTLS_H */

@@ -321,6 +321,57 @@ static void own_resend_flight(struct xtel_dtls_server *srv, struct session *s)
 	srv->st.retransmits++;
 }
 
+enum {
+	ALERT_NO_RENEGOTIATION = 100,
+	HS_MSG_CLIENT_HELLO = 1,
+	HS_MSG_HDR_LEN = 12,	/* DTLS handshake message header */
+};
+
+/*
+ * A ClientHello in epoch 1: the client wants to renegotiate, which this
+ * server never does. Silence would leave it retransmitting until it gives
+ * up; answer as OpenSSL's layer does under SSL_OP_NO_RENEGOTIATION, with a
+ * no_renegotiation warning (RFC 5246 7.2.2). The session stays; the
+ * client decides (OpenSSL's ends it with a handshake_failure alert).
+ * Returns whether the record was such a ClientHello.
+ */
+static bool own_refuse_renegotiation(struct xtel_dtls_server *srv,
+				     struct session *s, int n)
+{
+	if (n < HS_MSG_HDR_LEN || srv->plain[0] != HS_MSG_CLIENT_HELLO)
+		return false;
+	srv->st.renegotiation_refused++;
+	own_send_alert(srv, s, ALERT_WARNING, ALERT_NO_RENEGOTIATION);
+	return true;
+}
+
+/*
+ * OpenSSL's record layer answers a renegotiating ClientHello itself
+ * (SSL_OP_NO_RENEGOTIATION); its outgoing no_renegotiation warning is how
+ * we learn of it, to count it as the built-in layer does.
+ */
+static void ssl_msg_cb(int write_p, int version, int content_type,
+		       const void *buf, size_t len, SSL *ssl, void *arg)
+{
+	const unsigned char *p = buf;
+	struct session *s;
+
+	(void)version;
+	(void)arg;
+	if (!write_p || content_type != SSL3_RT_ALERT || len != 2 ||
+	    p[0] != ALERT_WARNING || p[1] != ALERT_NO_RENEGOTIATION)
+		return;
+	s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
+	if (s != NULL)
+		s->srv->st.renegotiation_refused++;
+}
+
+void dtls_watch_renegotiation(struct session *s)
+{
+	if (s->ssl != NULL)
+		SSL_set_msg_callback(s->ssl, ssl_msg_cb);
+}
+
 /*
  * One authentic record r of type ri->type, n bytes of plaintext in
  * srv->plain. Returns false when it ended the session.
@@ -340,6 +391,8 @@ static bool own_record(struct xtel_dtls_server *srv, struct session *s,
 		*delivered = true;
 		return true;
 	case XTEL_DTLS_CT_HANDSHAKE:
+		if (own_refuse_renegotiation(srv, s, n))
+			return true;
 		if (s->rl->flight_n > 0)
 			own_resend_flight(srv, s);
 		return true;

@@ -50,6 +50,8 @@ int dtls_verify_cb(int ok, X509_STORE_CTX *xs)
 	struct session *s = ssl ? SSL_get_ex_data(ssl, dtls_ex_session_idx) : NULL;
 	uint32_t id;
 
+	if (s != NULL && X509_STORE_CTX_get_error_depth(xs) == 0)
+		ok = dtls_check_leaf(s, xs, ok);
 	if (!ok || X509_STORE_CTX_get_error_depth(xs) != 0)
 		return ok;
 	if (dtls_parse_client_cn(X509_STORE_CTX_get_current_cert(xs), &id) != 0) {
@@ -140,6 +142,7 @@ const unsigned char *dtls_hello_random(const unsigned char *d, size_t len)
 static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 {
 	char peer[PEER_STR_LEN], why[XTEL_DTLS_ERR_LEN];
+	enum xtel_dtls_fail reason = dtls_fail_reason(s);
 
 	dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
 	if (s->other_id) {
@@ -158,7 +161,7 @@ static void handshake_failed(struct xtel_dtls_server *srv, struct session *s)
 	} else {
 		dtls_ssl_failure_text(s->ssl, why, sizeof(why));
 	}
-	srv->st.handshake_failed++;
+	dtls_count_failure(srv, s, reason);
 	dtls_srv_log(srv, "dtls: handshake with %s failed: %s", peer, why);
 	dtls_session_free(srv, s);
 }
@@ -199,6 +202,7 @@ static void session_established(struct xtel_dtls_server *srv,
 				     strerror(-r));
 		}
 	}
+	dtls_watch_renegotiation(s);
 	/*
 	 * The final flight was handed to cfg.send already; a sender that
 	 * queues (the collector's io_uring path submits after this returns)

@@ -47,8 +47,21 @@ int dtls_parse_client_cn(X509 *cert, uint32_t *id);
 
 /* ---- ssl.c: OpenSSL settings and helpers of both ends ---- */
 
+/*
+ * Whether OpenSSL release v (OpenSSL_version_num()) has the fix for
+ * CVE-2024-4741 in SSL_free_buffers: 3.0.14, 3.1.6, 3.2.2, 3.3.1, 3.4.
+ */
+bool dtls_openssl_version_ok(unsigned long v);
+
 /* The reason string of OpenSSL's most recent error ("" when none). */
 const char *dtls_openssl_reason(void);
+/*
+ * Set ctx's cipher list to list, which may enable only the three AEAD
+ * suites the built-in record layer supports. Logged; returns 0, -EINVAL
+ * (OpenSSL rejects the list, or it leaves no DTLS 1.2 suite) or -ENOTSUP
+ * (it enables another suite).
+ */
+int dtls_ctx_check_ciphers(SSL_CTX *ctx, const char *list);
 /* An SSL_CTX of method with the settings both ends share (logged). */
 int dtls_ctx_new(SSL_CTX **out, const SSL_METHOD *method);
 /* Give an SSL its datagram BIO (owned by the SSL from here on) and MTU. */

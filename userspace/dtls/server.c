@@ -291,7 +291,6 @@ static void server_cfg(struct xtel_dtls_server *srv,
 static int server_ctx(struct xtel_dtls_server *srv,
 		      const struct xtel_dtls_server_cfg *cfg)
 {
-	STACK_OF(X509_NAME) *names;
 	int ret;
 
 	ret = dtls_ctx_new(&srv->ctx, DTLS_server_method());
@@ -300,22 +299,24 @@ static int server_ctx(struct xtel_dtls_server *srv,
 	ret = dtls_ctx_use_files(srv->ctx, cfg->cert_file, cfg->key_file);
 	if (ret)
 		return ret;
-	ret = dtls_ctx_load_ca(srv->ctx, cfg->ca_file);
+	if (cfg->policy != NULL)
+		srv->policy = xtel_dtls_policy_get(cfg->policy);
+	else
+		ret = xtel_dtls_policy_load(&srv->policy,
+			&(struct xtel_dtls_policy_cfg){ .ca_file = cfg->ca_file });
+	if (!ret)
+		ret = dtls_policy_apply(srv);
 	if (ret)
 		return ret;
-	/* Tell clients which CA we accept (they pick their certificate). */
-	names = SSL_load_client_CA_file(cfg->ca_file);
-	if (names != NULL)
-		SSL_CTX_set_client_CA_list(srv->ctx, names);
 	SSL_CTX_set_verify(srv->ctx,
 			   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 			   dtls_verify_cb);
 	SSL_CTX_set_options(srv->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (cfg->ciphers != NULL &&
-	    SSL_CTX_set_cipher_list(srv->ctx, cfg->ciphers) != 1) {
-		pr_err("cipher list '%s' rejected (%s)", cfg->ciphers,
-		       dtls_openssl_reason());
-		return -EINVAL;
+	dtls_verify_install(srv->ctx);
+	if (cfg->ciphers != NULL) {
+		ret = dtls_ctx_check_ciphers(srv->ctx, cfg->ciphers);
+		if (ret)
+			return ret;
 	}
 	/*
 	 * No client certificate chain is longer than a handshake message
@@ -337,6 +338,12 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 	if (cfg->send == NULL) {
 		pr_err("no send callback");
 		return -EINVAL;
+	}
+	if (!dtls_openssl_version_ok(OpenSSL_version_num())) {
+		pr_err("%s frees buffers still in use (CVE-2024-4741): "
+		       "upgrade libssl to 3.0.14, 3.1.6, 3.2.2, 3.3.1 or later",
+		       OpenSSL_version(OPENSSL_VERSION));
+		return -ENOTSUP;
 	}
 	srv = dtls_ex_init() == 0 ? calloc(1, sizeof(*srv)) : NULL;
 	if (srv == NULL) {
@@ -377,7 +384,23 @@ void xtel_dtls_server_free(struct xtel_dtls_server *srv)
 	dtls_cookie_free(srv);
 	dtls_rl_algs_free(&srv->rl_algs);
 	SSL_CTX_free(srv->ctx);
+	xtel_dtls_policy_put(srv->policy);
 	free(srv);
+}
+
+void xtel_dtls_server_set_policy(struct xtel_dtls_server *srv,
+				 struct xtel_dtls_policy *p)
+{
+	struct xtel_dtls_policy *old = srv->policy;
+
+	srv->policy = xtel_dtls_policy_get(p);
+	/* Only the CA names can fail (memory): the last list stays then. */
+	if (dtls_policy_apply(srv) != 0)
+		dtls_srv_log(srv, "dtls: new policy: out of memory for the CA "
+			     "names; the previous names are still sent");
+	xtel_dtls_policy_put(old);
+	srv->st.policy_updates++;
+	dtls_policy_sweep(srv);
 }
 
 int xtel_dtls_server_peer(const struct xtel_dtls_server *srv,

@@ -18,6 +18,59 @@
 struct xtel_dtls_server;
 
 /*
+ * Who may connect: the CAs client certificates must chain to, the CRLs
+ * that revoke some of them, the client ids refused whatever their
+ * certificate (a deny list), and optionally the CAs pinned as the only
+ * issuers of clients. Loaded once with every file checked, then never
+ * changed: servers on several threads share one by reference, and a
+ * reload loads a new one and hands it to each server
+ * (xtel_dtls_server_set_policy), which keeps the old one if loading fails.
+ */
+struct xtel_dtls_policy;
+
+struct xtel_dtls_policy_cfg {
+	const char *ca_file;	/* required: PEM CA certificate(s) */
+	/*
+	 * PEM CRL(s), each signed by a CA of ca_file and valid now (NULL: no
+	 * revocation check). With a CRL, a client whose CA has none in it is
+	 * refused (OpenSSL finds no CRL for it): give one per CA.
+	 */
+	const char *crl_file;
+	/*
+	 * Client ids to refuse, one per line, decimal; '#' comments, blank
+	 * lines allowed (NULL: none).
+	 */
+	const char *deny_file;
+	/*
+	 * SHA-256 fingerprints (64 hex digits, colons allowed, as `openssl
+	 * x509 -noout -fingerprint -sha256` prints them) of CAs of ca_file:
+	 * when any is given, a client certificate must be issued directly by
+	 * one of them. n_pin_ca 0: any CA of ca_file.
+	 */
+	const char *const *pin_ca;
+	unsigned int n_pin_ca;
+};
+
+/*
+ * Load a policy (one reference, the caller's). Every problem is logged
+ * with pr_err naming the file and returned: -ENOENT, -EACCES, ... (a file
+ * cannot be opened), -ENOMSG (no certificate in ca_file), -EBADMSG (no
+ * CRL in crl_file, or one not signed by a CA of ca_file, expired or not
+ * yet valid), -EINVAL (a deny list line that is not a client id, a pin
+ * that is not a fingerprint of a certificate in ca_file), -ENOMEM.
+ */
+int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
+			  const struct xtel_dtls_policy_cfg *cfg);
+/* Another reference (p returned); put drops one, the last frees it. */
+struct xtel_dtls_policy *xtel_dtls_policy_get(struct xtel_dtls_policy *p);
+void xtel_dtls_policy_put(struct xtel_dtls_policy *p);
+/* Revoked certificates in its CRLs, and distinct denied client ids. */
+unsigned int xtel_dtls_policy_revoked(const struct xtel_dtls_policy *p);
+unsigned int xtel_dtls_policy_denied(const struct xtel_dtls_policy *p);
+/* 64 hex digits, colons anywhere, into 32 bytes. Returns 0 or -EINVAL. */
+int xtel_dtls_parse_fingerprint(const char *s, unsigned char out[32]);
+
+/*
  * Send one datagram to peer. Called synchronously from inside the server
  * functions (handshake flights, HelloVerifyRequest, alerts, close_notify);
  * buf is only valid during the call, so queue a copy.
@@ -50,10 +103,28 @@ typedef void xtel_dtls_session_fn(void *arg, const struct sockaddr *peer,
 				  socklen_t peer_len, uint32_t client_id,
 				  bool up);
 
+/*
+ * A handshake failed (counted under handshake_failed and reason's own
+ * counter): peer, why (an enum xtel_dtls_fail, declared below), and the client id its certificate's CN names (0
+ * when it sent none, or it was not read). The id is the certificate's
+ * claim: for reasons other than the policy's (revoked, denied) the
+ * certificate may not be trustworthy at all. Called from inside the
+ * server functions, on the thread that owns the server.
+ */
+typedef void xtel_dtls_failure_fn(void *arg, const struct sockaddr *peer,
+				  socklen_t peer_len, unsigned int reason,
+				  uint32_t client_id);
+
 struct xtel_dtls_server_cfg {
 	const char *cert_file;		/* server certificate (PEM) */
 	const char *key_file;		/* its private key (PEM) */
-	const char *ca_file;		/* CA client certificates must chain to */
+	/*
+	 * CA client certificates must chain to, when policy is NULL; with a
+	 * policy its CA file is used instead.
+	 */
+	const char *ca_file;
+	/* NULL: ca_file alone (no CRL, deny list or pin). A reference is taken. */
+	struct xtel_dtls_policy *policy;
 	unsigned int max_sessions;	/* established + half-open; 0: 4096 */
 	unsigned int max_half_open;	/* handshakes past the cookie; 0: 256 */
 	/*
@@ -78,7 +149,9 @@ struct xtel_dtls_server_cfg {
 	/*
 	 * OpenSSL cipher list (NULL: ECDHE-ECDSA with AES-128-GCM, then
 	 * ChaCha20-Poly1305, then AES-256-GCM). Only these three AEAD suites
-	 * are supported; e.g. put ChaCha20 first on CPUs without AES-NI.
+	 * are supported; e.g. put ChaCha20 first on CPUs without AES-NI. A
+	 * list that enables any other suite is refused (see
+	 * xtel_dtls_check_ciphers).
 	 */
 	const char *ciphers;
 	xtel_dtls_send_fn *send;	/* required */
@@ -95,6 +168,8 @@ struct xtel_dtls_server_cfg {
 	unsigned int log_burst;
 	xtel_dtls_session_fn *on_session;	/* NULL: not told */
 	void *session_arg;
+	xtel_dtls_failure_fn *on_failure;	/* NULL: only counted */
+	void *failure_arg;
 };
 
 /*
@@ -125,7 +200,8 @@ struct xtel_dtls_server_cfg {
 	  "cookie verified, session created")				\
 	X(HANDSHAKES_OK, handshakes_ok, "handshakes completed")		\
 	X(HANDSHAKE_FAILED, handshake_failed,				\
-	  "handshake ended by an OpenSSL error or a bad certificate")	\
+	  "handshake ended by an OpenSSL error or a bad certificate "	\
+	  "(each also counted under its reason, failed_*)")		\
 	X(HANDSHAKE_TIMEOUT, handshake_timeout,				\
 	  "handshake not finished within handshake_timeout")		\
 	X(RETRANSMITS, retransmits,					\
@@ -194,7 +270,57 @@ struct xtel_dtls_server_cfg {
 	  "gauge: heap they hold now, estimated (an upper bound)")	\
 	X(HEAP_TRIMS, heap_trims,					\
 	  "malloc_trim(0) calls by the timers after half-open "		\
-	  "handshakes holding 2 MiB had ended")
+	  "handshakes holding 2 MiB had ended")			\
+	XTEL_DTLS_FAIL_STATS(X)						\
+	X(RENEGOTIATION_REFUSED, renegotiation_refused,			\
+	  "ClientHello on an established session (renegotiation), "	\
+	  "answered with a no_renegotiation warning alert")		\
+	X(SESSIONS_REVOKED, sessions_revoked,				\
+	  "established sessions closed because a new policy revokes "	\
+	  "their certificate or denies their client id")		\
+	X(POLICY_UPDATES, policy_updates,				\
+	  "policies swapped in (xtel_dtls_server_set_policy)")
+
+/*
+ * Why a handshake failed: every failure counted in handshake_failed is
+ * also counted in exactly one of these (they sum to it), and reported to
+ * cfg.on_failure with the reason enum xtel_dtls_fail, XTEL_DTLS_<ENUM>
+ * (XTEL_DTLS_FAILED_UNKNOWN_CA is 0), in this order. The reason's own name
+ * is the counter's without "failed_" (xtel_dtls_fail_name: "unknown_ca").
+ */
+#define XTEL_DTLS_FAIL_STATS(X)						\
+	X(FAILED_UNKNOWN_CA, failed_unknown_ca,				\
+	  "handshake failed: the client certificate does not chain to "	\
+	  "the CA file, or its issuer is not a pinned CA")		\
+	X(FAILED_EXPIRED, failed_expired,				\
+	  "handshake failed: client certificate expired or not yet "	\
+	  "valid")							\
+	X(FAILED_NO_CERT, failed_no_cert,				\
+	  "handshake failed: the client sent no certificate")		\
+	X(FAILED_REVOKED, failed_revoked,				\
+	  "handshake failed: client certificate revoked by the CRL")	\
+	X(FAILED_DENIED, failed_denied,					\
+	  "handshake failed: the client id is on the deny list")	\
+	X(FAILED_KEY_USAGE, failed_key_usage,				\
+	  "handshake failed: the client certificate lacks key usage "	\
+	  "digitalSignature or extended key usage clientAuth")		\
+	X(FAILED_BAD_CN, failed_bad_cn,					\
+	  "handshake failed: the certificate's CN is not "		\
+	  "client-<1..4294967295>")					\
+	X(FAILED_NO_EMS, failed_no_ems,					\
+	  "handshake failed: the ClientHello did not offer the "	\
+	  "extended master secret (RFC 7627)")				\
+	X(FAILED_OTHER, failed_other,					\
+	  "handshake failed for another reason (a protocol or OpenSSL "	\
+	  "error, a bad signature, no valid CRL for the issuer, "	\
+	  "retransmissions exhausted)")
+
+enum xtel_dtls_fail {
+#define XTEL_DTLS_FAIL_ENUM_(e, name, help) XTEL_DTLS_##e,
+	XTEL_DTLS_FAIL_STATS(XTEL_DTLS_FAIL_ENUM_)
+#undef XTEL_DTLS_FAIL_ENUM_
+	XTEL_DTLS_NFAILS
+};
 
 enum xtel_dtls_server_stat {
 #define XTEL_DTLS_STAT_ENUM_(e, name, help) XTEL_DTLS_STAT_##e,
@@ -235,9 +361,36 @@ enum {
 	XTEL_DTLS_HS_MSG_MAX = 4096,
 };
 
-/* Load credentials and build the server. Errors: see the top of this file. */
+/* "unknown_ca", "expired", ... ("unknown" for a value out of range). */
+const char *xtel_dtls_fail_name(enum xtel_dtls_fail reason);
+/* Its counter, XTEL_DTLS_STAT_FAILED_<...>. */
+static inline enum xtel_dtls_server_stat
+xtel_dtls_fail_stat(enum xtel_dtls_fail reason)
+{
+	return (enum xtel_dtls_server_stat)(XTEL_DTLS_STAT_FAILED_UNKNOWN_CA +
+					    (int)reason);
+}
+
+/*
+ * Load credentials and build the server. Errors: see the top of this
+ * file, and -ENOTSUP for a cipher list xtel_dtls_check_ciphers refuses or
+ * an OpenSSL release with CVE-2024-4741.
+ */
 int xtel_dtls_server_new(struct xtel_dtls_server **out,
 			 const struct xtel_dtls_server_cfg *cfg);
+
+/*
+ * Check clients against p from now on (a reference is taken, the old
+ * policy's dropped). Handshakes not yet at their certificate use it when
+ * they get there; an established session whose certificate p revokes, or
+ * whose client id p denies, is closed (close_notify) and counted as
+ * sessions_revoked, and a handshake already past its certificate that p
+ * refuses ends as a failed handshake of that reason. Every other session
+ * and every counter carries on. Counted as policy_updates. Call on the
+ * thread that owns srv.
+ */
+void xtel_dtls_server_set_policy(struct xtel_dtls_server *srv,
+				 struct xtel_dtls_policy *p);
 
 /* Free everything without sending anything (see _shutdown). */
 void xtel_dtls_server_free(struct xtel_dtls_server *srv);

@@ -36,6 +36,7 @@ enum {
 	SECRET_LEN = 32,	/* cookie secret */
 	COOKIE_MAC_LEN = 20,	/* the MAC part of a cookie (cookie.c) */
 	LOG_NAME_LEN = 32,
+	SERIAL_MAX = 20,	/* bytes of a certificate serial (RFC 5280) */
 	/* "address:port" or "[address]:port" of dtls_format_peer */
 	PEER_STR_LEN = INET6_ADDRSTRLEN + 8,
 	/*
@@ -130,6 +131,21 @@ struct session {
 	 */
 	struct session *pending;
 	struct session *replaces;
+	/*
+	 * A check of our own refused the handshake (verify.c): fail is the
+	 * enum xtel_dtls_fail it chose.
+	 */
+	bool fail_set;
+	uint8_t fail;
+	/*
+	 * The client certificate that passed verification (verify.c): its
+	 * issuer's name hash and serial number, so a new policy can find the
+	 * session in its CRLs. serial_len 0: none yet (or a serial over
+	 * SERIAL_MAX bytes, which RFC 5280 does not allow).
+	 */
+	uint8_t serial_len;
+	unsigned char serial[SERIAL_MAX];
+	unsigned long issuer_hash;
 };
 
 struct session_list {
@@ -203,6 +219,9 @@ struct xtel_dtls_server {
 
 	/* Plaintext of the record being delivered. */
 	unsigned char plain[16384];
+
+	/* Whom to admit (policy.c, verify.c); a reference of ours. */
+	struct xtel_dtls_policy *policy;
 };
 
 /* The header fields of a datagram made of exactly one record. */
@@ -221,6 +240,18 @@ static inline void dtls_record_hdr(const unsigned char *r,
 	ri->epoch = dtls_rec_epoch(r);
 	ri->seq = dtls_rec_seq(r);
 }
+
+/* The admission policy (policy.c), immutable once loaded. */
+struct xtel_dtls_policy {
+	unsigned int refs;		/* atomic: servers of several threads */
+	X509_STORE *store;		/* cas and crls, CRL_CHECK with crls */
+	STACK_OF(X509) *cas;		/* the CA file's certificates */
+	STACK_OF(X509_CRL) *crls;	/* NULL: no CRL file */
+	STACK_OF(X509) *pins;		/* NULL: any CA; else into cas */
+	uint32_t *deny;			/* sorted, distinct */
+	size_t n_deny;
+	unsigned int n_revoked;
+};
 
 /* ---- server.c ---- */
 
@@ -290,6 +321,38 @@ bool dtls_evict_half_open(struct xtel_dtls_server *srv);
 size_t dtls_prefilter(struct xtel_dtls_server *srv, struct session *s,
 		      const unsigned char *d, size_t len, bool *more);
 
+/* ---- policy.c ---- */
+
+/* Whether p's deny list has id. */
+bool dtls_policy_denies(const struct xtel_dtls_policy *p, uint32_t id);
+
+/* ---- verify.c ---- */
+
+/*
+ * Our checks of the client certificate (s's leaf, depth 0 of xs) on top of
+ * OpenSSL's, from the verify callback with its ok: returns the new ok,
+ * after setting s's fail mark and xs's error when a check refused it.
+ */
+int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok);
+/* Install the ClientHello check (the extended master secret) on ctx. */
+void dtls_verify_install(SSL_CTX *ctx);
+/*
+ * Make srv->policy the one srv->ctx verifies with (store, the CA names
+ * sent in the CertificateRequest). Returns 0 or -ENOMEM.
+ */
+int dtls_policy_apply(struct xtel_dtls_server *srv);
+/* End the sessions srv->policy revokes or denies (set_policy). */
+void dtls_policy_sweep(struct xtel_dtls_server *srv);
+
+/*
+ * Why s's handshake failed. Call before OpenSSL's error queue is cleared
+ * (a missing client certificate is known only from it).
+ */
+enum xtel_dtls_fail dtls_fail_reason(const struct session *s);
+/* Count a failed handshake of s under handshake_failed and its reason. */
+void dtls_count_failure(struct xtel_dtls_server *srv, struct session *s,
+			enum xtel_dtls_fail reason);
+
 /* ---- handshake.c ---- */
 
 extern int dtls_ex_session_idx, dtls_ex_peer_idx;
@@ -317,6 +380,11 @@ void dtls_own_rl_free(struct own_rl *rl);
 void dtls_established_input(struct xtel_dtls_server *srv, struct session *s,
 			    const unsigned char *d, size_t len,
 			    const struct record_info *ri);
+/*
+ * s keeps OpenSSL's record layer: count the no_renegotiation alerts
+ * OpenSSL sends it (the built-in layer counts its own).
+ */
+void dtls_watch_renegotiation(struct session *s);
 /* Queue our close_notify to the peer (best effort: it is one datagram). */
 void dtls_session_send_close(struct xtel_dtls_server *srv, struct session *s);
 

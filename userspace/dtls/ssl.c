@@ -29,6 +29,38 @@ static const char dtls_ciphers[] =
 	"ECDHE-ECDSA-AES256-GCM-SHA384";
 static const char dtls_groups[] = "X25519:P-256";
 
+/*
+ * The same three by their IANA numbers (RFC 5289, RFC 7905): the only
+ * suites the server's built-in record layer (record.c) can take over. Any
+ * other would leave a session on OpenSSL's record layer at about 22 times
+ * the memory, so a cipher list that enables one is refused at start-up.
+ */
+static const uint16_t dtls_suite_ids[] = { 0xc02b, 0xcca9, 0xc02c };
+
+/*
+ * The first release of each 3.x branch whose SSL_free_buffers cannot free
+ * a read buffer that still holds a record (CVE-2024-4741). The server
+ * frees the buffers of every idle handshake (dtls_session_park), so it
+ * must not run on an older one, whatever the headers it was built with
+ * said. OpenSSL 3 numbers its releases 0xMNN00PP0.
+ */
+bool dtls_openssl_version_ok(unsigned long v)
+{
+	static const unsigned long fixed[] = {
+		0x300000e0ul,	/* 3.0.14 */
+		0x30100060ul,	/* 3.1.6 */
+		0x30200020ul,	/* 3.2.2 */
+		0x30300010ul,	/* 3.3.1 */
+	};
+	unsigned long minor = (v >> 20) & 0xff;
+
+	if (v >> 28 != 3)
+		return v >> 28 > 3;
+	if (minor >= sizeof(fixed) / sizeof(fixed[0]))
+		return true;
+	return v >= fixed[minor];
+}
+
 /* The reason string of OpenSSL's most recent error ("" when none). */
 const char *dtls_openssl_reason(void)
 {
@@ -68,6 +100,70 @@ static int ctx_common(SSL_CTX *ctx)
 	SSL_CTX_set_max_send_fragment(ctx, XTEL_DTLS_MAX_PLAINTEXT);
 	SSL_CTX_set_verify_depth(ctx, 4);
 	return 0;
+}
+
+int dtls_ctx_check_ciphers(SSL_CTX *ctx, const char *list)
+{
+	STACK_OF(SSL_CIPHER) *sk;
+	SSL *ssl;
+	int n, ret = 0;
+
+	ERR_clear_error();
+	if (SSL_CTX_set_cipher_list(ctx, list) != 1) {
+		pr_err("cipher list '%s' names no usable suite (%s): use some "
+		       "of %s", list, dtls_openssl_reason(), dtls_ciphers);
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	/* What a DTLS 1.2 handshake could negotiate (no TLS 1.3 suites). */
+	ssl = SSL_new(ctx);
+	sk = ssl != NULL ? SSL_get1_supported_ciphers(ssl) : NULL;
+	if (sk == NULL) {
+		pr_err("cipher list '%s': OpenSSL failed (%s)", list,
+		       dtls_openssl_reason());
+		ret = -ENOMEM;
+		goto out;
+	}
+	n = sk_SSL_CIPHER_num(sk);
+	for (int i = 0; i < n && ret == 0; i++) {
+		const SSL_CIPHER *c = sk_SSL_CIPHER_value(sk, i);
+		uint16_t id = SSL_CIPHER_get_protocol_id(c);
+		bool ok = false;
+
+		for (size_t k = 0; k < sizeof(dtls_suite_ids) /
+				       sizeof(dtls_suite_ids[0]); k++)
+			ok |= id == dtls_suite_ids[k];
+		if (!ok) {
+			pr_err("cipher list '%s' enables %s: only %s are "
+			       "supported (the AEAD suites of the built-in "
+			       "record layer)", list, SSL_CIPHER_get_name(c),
+			       dtls_ciphers);
+			ret = -ENOTSUP;
+		}
+	}
+	if (ret == 0 && n == 0) {
+		pr_err("cipher list '%s' leaves no DTLS 1.2 suite: use some "
+		       "of %s", list, dtls_ciphers);
+		ret = -EINVAL;
+	}
+out:
+	sk_SSL_CIPHER_free(sk);
+	SSL_free(ssl);
+	ERR_clear_error();
+	return ret;
+}
+
+int xtel_dtls_check_ciphers(const char *list)
+{
+	SSL_CTX *ctx;
+	int ret;
+
+	ret = dtls_ctx_new(&ctx, DTLS_server_method());
+	if (ret)
+		return ret;
+	ret = dtls_ctx_check_ciphers(ctx, list);
+	SSL_CTX_free(ctx);
+	return ret;
 }
 
 int dtls_ctx_new(SSL_CTX **out, const SSL_METHOD *method)

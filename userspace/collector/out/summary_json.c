@@ -79,6 +79,7 @@ static json_t *summary_json(const struct xtel_view *v,
 	xtel_view_json_counts(totals, &v->total);
 	xtel_json_set(root, "totals", totals);
 	xtel_view_json_counters(root, v);
+	xtel_view_json_recent_failures(root, v);
 	xtel_json_set(csv, "path", xtel_json_text(cfg->csv));
 	xtel_json_set(csv, "rows", xtel_json_u64(info->csv_rows));
 	xtel_json_set(csv, "dropped",

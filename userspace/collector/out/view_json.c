@@ -163,6 +163,28 @@ json_t *xtel_view_json_family(const struct xtel_counter_desc *desc,
 	return o;
 }
 
+void xtel_view_json_recent_failures(json_t *root, const struct xtel_view *v)
+{
+	json_t *a = json_array();
+
+	for (unsigned int i = 0; i < v->n_recent_failures; i++) {
+		const struct xtel_fail_event *e = &v->recent_failures[i];
+		json_t *o = json_object();
+		char peer[64];
+
+		xtel_fail_format_peer(e, peer, sizeof(peer));
+		xtel_json_set(o, "time_ns", xtel_json_u64(e->time_ns));
+		xtel_json_set(o, "peer", json_string(peer));
+		xtel_json_set(o, "reason",
+			      json_string(xtel_dtls_fail_name(e->reason)));
+		xtel_json_set(o, "client_id", json_integer(e->client_id));
+		xtel_json_set(o, "worker", json_integer(e->path));
+		if (json_array_append_new(a, o))
+			xtel_json_set(root, "", NULL);
+	}
+	xtel_json_set(root, "dtls_recent_failures", a);
+}
+
 void xtel_view_json_counters(json_t *root, const struct xtel_view *v)
 {
 	const struct xtel_worker_counters *cnt = &v->cnt;

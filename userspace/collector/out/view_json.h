@@ -46,6 +46,13 @@ json_t *xtel_view_json_family(const struct xtel_counter_desc *desc,
 void xtel_view_json_counters(json_t *root, const struct xtel_view *v);
 
 /*
+ * The newest DTLS handshake failures of v into root as
+ * "dtls_recent_failures": an array, oldest first, of {time_ns, peer,
+ * reason, client_id, worker} (empty in plain mode).
+ */
+void xtel_view_json_recent_failures(json_t *root, const struct xtel_view *v);
+
+/*
  * The XDP side into root: "xdp" (false, or the program's settings and its
  * counters), "xdp_clients" (with the final view's per-client counters) and
  * "afxdp" (false, or the sockets' counters).

@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests of the admission policy (userspace/dtls/policy.c and its
+ * checks in verify.c): every loading error with its message, clients
+ * refused as revoked (CRL), denied (deny list) or not issued by a pinned
+ * CA, and a new policy swapped into a running server: the sessions it
+ * revokes or denies end, the others and every counter carry on.
+ *
+ * usage: test_dtls_policy SOURCE_ROOT
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "dtls_harness.h"
+#include "dtls_raw.h"
+
+/*
+ * cert() returns one of a few rotating buffers; a policy configuration
+ * keeps its paths for longer, so they are copied into a pool of their own.
+ */
+static const char *keep(const char *path)
+{
+	static char pool[32][512];
+	static unsigned int next;
+	char *p = pool[next++ % 32];
+
+	snprintf(p, sizeof(pool[0]), "%s", path);
+	return p;
+}
+
+static X509 *read_crt(const char *rel)
+{
+	FILE *f = fopen(cert(rel), "r");
+	X509 *x;
+
+	assert_non_null(f);
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(x);
+	return x;
+}
+
+static EVP_PKEY *read_key(const char *rel)
+{
+	FILE *f = fopen(cert(rel), "r");
+	EVP_PKEY *k;
+
+	assert_non_null(f);
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	assert_non_null(k);
+	return k;
+}
+
+/*
+ * certdir/extra/<name>: a CRL of the CA ca (ca.crt/.key, or bad/rogue-ca)
+ * revoking the certificates in revoked (NULL-terminated, certdir-relative),
+ * valid from now + from_s to now + to_s.
+ */
+static const char *make_crl(const char *name, const char *ca,
+			    const char *const *revoked, long from_s, long to_s)
+{
+	char crt[64], key[64];
+	X509_CRL *crl = X509_CRL_new();
+	X509 *cax;
+	EVP_PKEY *cak;
+	ASN1_TIME *t;
+	FILE *f;
+	const char *path;
+
+	snprintf(crt, sizeof(crt), "%s.crt", ca);
+	snprintf(key, sizeof(key), "%s.key", ca);
+	cax = read_crt(crt);
+	cak = read_key(key);
+	assert_non_null(crl);
+	assert_int_equal(X509_CRL_set_version(crl, 1), 1);
+	assert_int_equal(X509_CRL_set_issuer_name(crl,
+		X509_get_subject_name(cax)), 1);
+	t = X509_gmtime_adj(NULL, from_s);
+	assert_int_equal(X509_CRL_set1_lastUpdate(crl, t), 1);
+	ASN1_TIME_free(t);
+	t = X509_gmtime_adj(NULL, to_s);
+	assert_int_equal(X509_CRL_set1_nextUpdate(crl, t), 1);
+	ASN1_TIME_free(t);
+	for (; revoked != NULL && *revoked != NULL; revoked++) {
+		X509 *x = read_crt(*revoked);
+		X509_REVOKED *r = X509_REVOKED_new();
+
+		t = X509_gmtime_adj(NULL, -60);
+		assert_int_equal(X509_REVOKED_set_serialNumber(r,
+			X509_get_serialNumber(x)), 1);
+		assert_int_equal(X509_REVOKED_set_revocationDate(r, t), 1);
+		assert_int_equal(X509_CRL_add0_revoked(crl, r), 1);
+		ASN1_TIME_free(t);
+		X509_free(x);
+	}
+	assert_true(X509_CRL_sort(crl) == 1);
+	assert_true(X509_CRL_sign(crl, cak, EVP_sha256()) > 0);
+	path = keep(cert(name));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509_CRL(f, crl), 1);
+	fclose(f);
+	X509_CRL_free(crl);
+	X509_free(cax);
+	EVP_PKEY_free(cak);
+	return path;
+}
+
+/* certdir/extra/<name> holding text. */
+static const char *write_file(const char *name, const char *text)
+{
+	const char *path = keep(cert(name));
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* certdir/extra/<name>: the concatenation of two certdir files. */
+static const char *cat_files(const char *name, const char *a, const char *b)
+{
+	char cmd[1024];
+	const char *path = keep(cert(name));
+
+	snprintf(cmd, sizeof(cmd), "cat '%s' '%s' > '%s'", cert(a), cert(b), path);
+	assert_int_equal(system(cmd), 0);
+	return path;
+}
+
+/* The SHA-256 fingerprint of a certdir certificate, as openssl prints it. */
+static void fingerprint(const char *rel, char *out, size_t len)
+{
+	unsigned char md[32];
+	unsigned int n;
+	X509 *x = read_crt(rel);
+	size_t o = 0;
+
+	assert_int_equal(X509_digest(x, EVP_sha256(), md, &n), 1);
+	for (unsigned int i = 0; i < n && o + 3 < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%s%02X", i ? ":" : "", md[i]);
+	X509_free(x);
+}
+
+static struct xtel_dtls_policy_cfg pcfg;
+static struct xtel_dtls_policy *policy;
+
+/* base_cfg with the policy of pcfg (loaded into `policy`). */
+static void with_policy(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->policy = policy;
+}
+
+static struct net *net_with(void **state, const struct xtel_dtls_policy_cfg *c)
+{
+	struct net *n;
+
+	pcfg = *c;
+	if (pcfg.ca_file == NULL)
+		pcfg.ca_file = keep(cert("ca.crt"));
+	assert_int_equal(xtel_dtls_policy_load(&policy, &pcfg), 0);
+	n = net_create(state, with_policy);
+	/* The server holds its own reference. */
+	xtel_dtls_policy_put(policy);
+	policy = NULL;
+	return n;
+}
+
+/* Load must fail with ret and log msg. */
+static void load_fails(const struct xtel_dtls_policy_cfg *c, int ret,
+		       const char *msg)
+{
+	struct xtel_dtls_policy *p = NULL;
+
+	logs.last[0] = '\0';
+	if (xtel_dtls_policy_load(&p, c) != ret)
+		fail_msg("want %d: '%s'", ret, logs.last);
+	assert_null(p);
+	if (strstr(logs.last, msg) == NULL)
+		fail_msg("message '%s', want '%s'", logs.last, msg);
+}
+
+static void test_load_errors(void **state)
+{
+	static const char *const rev2[] = { "client-2.crt", NULL };
+	struct xtel_dtls_policy_cfg c = { .ca_file = keep(cert("ca.crt")) };
+	struct xtel_dtls_policy *p;
+	char pin[128], msg[512];
+	const char *pins[2];
+
+	(void)state;
+	c.ca_file = keep(cert("none.crt"));
+	load_fails(&c, -ENOENT, "cannot read CA");
+	c.ca_file = keep(cert("ca.key"));
+	load_fails(&c, -ENOMSG, "no usable certificate");
+	c.ca_file = keep(cert("ca.crt"));
+
+	c.crl_file = keep(cert("none.pem"));
+	load_fails(&c, -ENOENT, "cannot read CRL");
+	c.crl_file = keep(cert("ca.crt"));
+	load_fails(&c, -EBADMSG, "no PEM CRL in it");
+	c.crl_file = make_crl("extra/rogue.crl", "bad/rogue-ca", NULL, -60, 3600);
+	snprintf(msg, sizeof(msg), "issued by /CN=XTel Rogue CA, which is not "
+		 "a CA of %s", cert("ca.crt"));
+	load_fails(&c, -EBADMSG, msg);
+	c.crl_file = make_crl("extra/old.crl", "ca", rev2, -7200, -3600);
+	load_fails(&c, -EBADMSG, "expired at ");
+	load_fails(&c, -EBADMSG, "(certs/gen.sh crl DIR)");
+	c.crl_file = make_crl("extra/future.crl", "ca", rev2, 3600, 7200);
+	load_fails(&c, -EBADMSG, "is not valid before ");
+	c.crl_file = NULL;
+
+	c.deny_file = keep(cert("none.txt"));
+	load_fails(&c, -ENOENT, "cannot read deny list");
+	c.deny_file = write_file("extra/deny-bad.txt", "# ids\n1\n\n  x7 # no\n");
+	snprintf(msg, sizeof(msg), "deny list %s:4: 'x7' is not a client id "
+		 "(1..4294967295)", cert("extra/deny-bad.txt"));
+	load_fails(&c, -EINVAL, msg);
+	c.deny_file = write_file("extra/deny-big.txt", "4294967296\n");
+	load_fails(&c, -EINVAL, ":1: '4294967296' is not a client id");
+	c.deny_file = write_file("extra/deny-zero.txt", "0\n");
+	load_fails(&c, -EINVAL, ":1: '0' is not a client id");
+	c.deny_file = NULL;
+
+	pins[0] = "AB:CD";
+	c.pin_ca = pins;
+	c.n_pin_ca = 1;
+	load_fails(&c, -EINVAL, "pinned CA 'AB:CD' is not a SHA-256 fingerprint");
+	fingerprint("bad/rogue-ca.crt", pin, sizeof(pin));
+	pins[0] = pin;
+	snprintf(msg, sizeof(msg), "pinned CA %s matches no certificate of %s",
+		 pin, cert("ca.crt"));
+	load_fails(&c, -EINVAL, msg);
+
+	/* What a good one holds. */
+	fingerprint("ca.crt", pin, sizeof(pin));
+	c.crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
+	c.deny_file = write_file("extra/deny.txt",
+				 "# refused\n3\n\t7 \n3\r\n4294967295\n\n");
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	assert_int_equal(xtel_dtls_policy_revoked(p), 1);
+	assert_int_equal(xtel_dtls_policy_denied(p), 3);
+	assert_ptr_equal(xtel_dtls_policy_get(p), p);
+	xtel_dtls_policy_put(p);
+	xtel_dtls_policy_put(p);
+
+	/* A CRL that revokes nothing (no revokedCertificates at all). */
+	c.crl_file = make_crl("extra/empty.crl", "ca", NULL, -60, 3600);
+	c.deny_file = write_file("extra/deny-none.txt", "# nobody\n");
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	assert_int_equal(xtel_dtls_policy_revoked(p), 0);
+	assert_int_equal(xtel_dtls_policy_denied(p), 0);
+	xtel_dtls_policy_put(p);
+}
+
+static void test_fingerprint_syntax(void **state)
+{
+	unsigned char md[32];
+	char hex[65];
+
+	(void)state;
+	for (int i = 0; i < 64; i++)
+		hex[i] = "0123456789abcdef"[i % 16];
+	hex[64] = '\0';
+	assert_int_equal(xtel_dtls_parse_fingerprint(hex, md), 0);
+	assert_int_equal(md[0], 0x01);
+	assert_int_equal(md[31], 0xef);
+	hex[63] = '\0';
+	assert_int_equal(xtel_dtls_parse_fingerprint(hex, md), -EINVAL);
+	assert_int_equal(xtel_dtls_parse_fingerprint(
+		"AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:"
+		"AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99", md), 0);
+	assert_int_equal(md[5], 0xff);
+	assert_int_equal(xtel_dtls_parse_fingerprint(
+		"AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:"
+		"AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:9G", md), -EINVAL);
+	assert_int_equal(xtel_dtls_parse_fingerprint("", md), -EINVAL);
+	memset(hex, 'a', 64);
+	hex[64] = '\0';
+	assert_int_equal(xtel_dtls_parse_fingerprint(hex, md), 0);
+	{
+		char longer[70];
+
+		snprintf(longer, sizeof(longer), "%saa", hex);
+		assert_int_equal(xtel_dtls_parse_fingerprint(longer, md), -EINVAL);
+	}
+}
+
+/* Client slot i of n is refused for reason, its client told by alert. */
+static void assert_refused(struct net *n, int i, const char *alert)
+{
+	assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
+			 XTEL_DTLS_CLIENT_FAILED);
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &n->cl[i].addr.sa,
+					       n->cl[i].addr_len, NULL), -ENOENT);
+	if (strstr(xtel_dtls_client_error(n->cl[i].c), alert) == NULL)
+		fail_msg("client %d: '%s', want '%s'", i,
+			 xtel_dtls_client_error(n->cl[i].c), alert);
+}
+
+/* A CRL revoking client-2: it is refused, client-1 is not. */
+static void test_revoked(void **state)
+{
+	static const char *const rev2[] = { "client-2.crt", NULL };
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	c.crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
+	n = net_with(state, &c);
+	add_client(n, 1);
+	add_client(n, 2);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_refused(n, 1, "sslv3 alert certificate revoked");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 1);
+	assert_int_equal(st.handshakes_ok, 1);
+	assert_non_null(strstr(logs.last, "(certificate revoked)"));
+	net_free(n);
+}
+
+/* The deny list refuses client 3 whatever its certificate. */
+static void test_denied(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	c.deny_file = write_file("extra/deny3.txt", "3\n");
+	n = net_with(state, &c);
+	add_client(n, 1);
+	add_client(n, 3);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_refused(n, 1, "sslv3 alert bad certificate");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_DENIED, 1);
+	assert_non_null(strstr(logs.last, "(certificate rejected)"));
+	net_free(n);
+}
+
+/*
+ * With both CAs in the CA file, either issues clients; pinning the real
+ * one refuses the rogue CA's client as unknown_ca.
+ */
+static void test_pinned_ca(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	char pin[128];
+	const char *pins[1] = { pin };
+	struct net *n;
+
+	(void)state;
+	c.ca_file = cat_files("extra/both-ca.crt", "ca.crt", "bad/rogue-ca.crt");
+	n = net_with(state, &c);
+	add_client(n, 1);
+	add_client_ctx(n, n->cctx, "bad/client-1-rogue.crt",
+		       "bad/client-1-rogue.key", "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 1);
+	net_free(n);
+
+	fingerprint("ca.crt", pin, sizeof(pin));
+	c.pin_ca = pins;
+	c.n_pin_ca = 1;
+	n = net_with(state, &c);
+	add_client(n, 1);
+	add_client_ctx(n, n->cctx, "bad/client-1-rogue.crt",
+		       "bad/client-1-rogue.key", "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_refused(n, 1, "sslv3 alert bad certificate");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_UNKNOWN_CA, 1);
+	assert_non_null(strstr(logs.last, "(certificate not trusted)"));
+	net_free(n);
+}
+
+/*
+ * A CRL for one CA of two: the other CA's clients are refused (no CRL
+ * for them), with a warning when the policy is loaded.
+ */
+static void test_crl_missing_for_a_ca(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	(void)state;
+	c.ca_file = cat_files("extra/both-ca.crt", "ca.crt", "bad/rogue-ca.crt");
+	c.crl_file = make_crl("extra/empty.crl", "ca", NULL, -60, 3600);
+	logs.last[0] = '\0';
+	n = net_with(state, &c);
+	add_client_ctx(n, n->cctx, "bad/client-1-rogue.crt",
+		       "bad/client-1-rogue.key", "198.18.0.1");
+	add_client(n, 2);
+	pump(n);
+	assert_refused(n, 0, "alert");
+	assert_established(n, 1, 2);
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_OTHER, 1);
+	assert_non_null(strstr(logs.last, "(unable to get certificate CRL)"));
+	net_free(n);
+}
+
+static int logs_with(const char *needle, const char *from)
+{
+	return strstr(from, needle) != NULL;
+}
+
+/*
+ * A new policy on a running server: client 2's certificate revoked and
+ * client 3 denied end their sessions (close_notify, sessions_revoked);
+ * client 1 and every counter carry on; 2 and 3 cannot come back until a
+ * policy lets them.
+ */
+static void test_set_policy(void **state)
+{
+	static const char *const rev2[] = { "client-2.crt", NULL };
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_policy *p;
+	struct net *n;
+
+	set_mode(state);
+	n = net_with(state, &c);
+	for (int id = 1; id <= 3; id++)
+		add_client(n, id);
+	pump(n);
+	for (int i = 0; i < 3; i++) {
+		assert_established(n, i, (uint32_t)i + 1);
+		send_record(n, i, (uint32_t)i + 1, 1);
+	}
+	pump(n);
+	assert_int_equal(n->delivered, 3);
+
+	c.ca_file = keep(cert("ca.crt"));
+	c.crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
+	c.deny_file = write_file("extra/deny3.txt", "3\n");
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	xtel_dtls_server_set_policy(n->srv, p);
+	xtel_dtls_policy_put(p);
+	pump(n);
+	st = stats(n);
+	assert_int_equal(st.sessions_revoked, 2);
+	assert_int_equal(st.policy_updates, 1);
+	assert_int_equal(st.close_notify_tx, 2);
+	assert_int_equal(st.handshakes_ok, 3);
+	assert_int_equal(st.records_rx, 3);
+	assert_int_equal(st.handshake_failed, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[1].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_int_equal(xtel_dtls_client_state(n->cl[2].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_true(logs_with("(client 3) closed: client id denied by the new "
+			      "policy", logs.last));
+	/* Client 1 carries on. */
+	send_record(n, 0, 1, 2);
+	pump(n);
+	assert_int_equal(n->delivered, 4);
+	assert_established(n, 0, 1);
+
+	/* 2 and 3 try again: refused for their reasons. */
+	add_client(n, 2);
+	add_client(n, 3);
+	pump(n);
+	assert_refused(n, 3, "sslv3 alert certificate revoked");
+	assert_refused(n, 4, "sslv3 alert bad certificate");
+	st = stats(n);
+	assert_int_equal(st.failed_revoked, 1);
+	assert_int_equal(st.failed_denied, 1);
+	assert_int_equal(st.handshake_failed, 2);
+
+	/* A policy without them lets them in again. */
+	c.crl_file = NULL;
+	c.deny_file = NULL;
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	xtel_dtls_server_set_policy(n->srv, p);
+	xtel_dtls_policy_put(p);
+	add_client(n, 2);
+	add_client(n, 3);
+	pump(n);
+	assert_established(n, 5, 2);
+	assert_established(n, 6, 3);
+	st = stats(n);
+	assert_int_equal(st.policy_updates, 2);
+	assert_int_equal(st.sessions_revoked, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 3);
+	net_free(n);
+}
+
+/* Datagrams of the client's Finished (an epoch-1 record) are lost. */
+static bool has_epoch1(const unsigned char *d, size_t len)
+{
+	for (size_t off = 0; off + XTEL_DTLS_HDR_LEN <= len;
+	     off += XTEL_DTLS_HDR_LEN + ((size_t)d[off + 11] << 8 | d[off + 12]))
+		if (d[off + 3] != 0 || d[off + 4] != 0)
+			return true;
+	return false;
+}
+
+/*
+ * A handshake whose certificate passed under the old policy and which
+ * waits for the client's Finished ends when the new one revokes it.
+ */
+static void test_set_policy_half_open(void **state)
+{
+	static const char *const rev1[] = { "client-1.crt", NULL };
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_policy *p;
+	struct raw_client *r;
+	unsigned char buf[XTEL_DGRAM_SLOT_SIZE];
+	struct net *n;
+	ssize_t len;
+
+	(void)state;
+	n = net_with(state, &c);
+	r = raw_client_new(n, "client-1.crt", "client-1.key", 0, 0);
+	/* Small datagrams: the Finished travels apart from the Certificate. */
+	SSL_set_mtu(r->ssl, 256);
+	for (int round = 0; round < 4; round++) {
+		while ((len = xtel_dgram_bio_pop(r->bio, buf, sizeof(buf))) > 0)
+			if (!has_epoch1(buf, (size_t)len))
+				assert_int_equal(xtel_dtls_server_input(n->srv,
+					&n->cl[0].addr.sa, n->cl[0].addr_len,
+					buf, (size_t)len, fake_now), 0);
+		for (int k = 0; k < n->nq; k++) {
+			xtel_dgram_bio_set_input(r->bio, n->q[k].data, n->q[k].len);
+			SSL_do_handshake(r->ssl);
+			xtel_dgram_bio_clear_input(r->bio);
+		}
+		n->nq = 0;
+	}
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+
+	c.ca_file = keep(cert("ca.crt"));
+	c.crl_file = make_crl("extra/rev1.crl", "ca", rev1, -60, 3600);
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	xtel_dtls_server_set_policy(n->srv, p);
+	xtel_dtls_policy_put(p);
+	st = stats(n);
+	assert_int_equal(xtel_dtls_server_half_open(n->srv), 0);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 1);
+	assert_int_equal(st.sessions_revoked, 0);
+	assert_true(logs_with("(client 1) ended: certificate revoked by the new "
+			      "policy", logs.last));
+	raw_client_free(r);
+	net_free(n);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_fingerprint_syntax),
+		BOTH(test_revoked),
+		BOTH(test_denied),
+		cmocka_unit_test(test_pinned_ca),
+		cmocka_unit_test(test_crl_missing_for_a_ca),
+		BOTH(test_set_policy),
+		cmocka_unit_test(test_set_policy_half_open),
+	};
+
+	return dtls_harness_main(argc, argv, "dtls_policy", tests);
+}

@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The server's admission policy (struct xtel_dtls_policy, dtls/server.h):
+ * the CAs client certificates must chain to, the CRLs that revoke some of
+ * them, the client ids denied whatever their certificate, and the CAs
+ * pinned as the only ones that may issue clients. Loading reads and checks
+ * every file, so a bad one is refused with a message naming it (and the
+ * line, for the deny list) before anything uses it; afterwards the object
+ * never changes, so servers on several threads share it by reference and
+ * a reload is the swap of one pointer (xtel_dtls_server_set_policy).
+ * verify.c checks certificates against it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "common/log.h"
+#include "common/parse.h"
+#include "dtls/server_internal.h"
+
+/* Open path for reading; a failure is logged and keeps open()'s errno. */
+static int open_file(const char *what, const char *path, FILE **out)
+{
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		int e = errno;
+
+		pr_err("cannot read %s %s: %s", what, path, strerror(e));
+		return -e;
+	}
+	*out = f;
+	return 0;
+}
+
+/* Every PEM certificate (certs non-NULL) or CRL of path. */
+static int read_pem_objects(const char *what, const char *path,
+			    STACK_OF(X509) *certs, STACK_OF(X509_CRL) *crls)
+{
+	STACK_OF(X509_INFO) *info;
+	FILE *f = NULL;
+	int ret;
+
+	ret = open_file(what, path, &f);
+	if (ret)
+		return ret;
+	ERR_clear_error();
+	info = PEM_X509_INFO_read(f, NULL, NULL, NULL);
+	fclose(f);
+	ERR_clear_error();
+	for (int i = 0; info != NULL && i < sk_X509_INFO_num(info); i++) {
+		X509_INFO *xi = sk_X509_INFO_value(info, i);
+
+		if (certs != NULL && xi->x509 != NULL) {
+			if (!sk_X509_push(certs, xi->x509))
+				ret = -ENOMEM;
+			else
+				xi->x509 = NULL;
+		}
+		if (crls != NULL && xi->crl != NULL) {
+			if (!sk_X509_CRL_push(crls, xi->crl))
+				ret = -ENOMEM;
+			else
+				xi->crl = NULL;
+		}
+	}
+	sk_X509_INFO_pop_free(info, X509_INFO_free);
+	if (ret == -ENOMEM)
+		pr_err("out of memory");
+	return ret;
+}
+
+/* An ASN1_TIME as OpenSSL prints it ("Dec  1 10:50:57 2026 GMT"). */
+static void time_str(const ASN1_TIME *t, char *buf, size_t len)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	int n = 0;
+
+	if (b != NULL && ASN1_TIME_print(b, t) == 1)
+		n = BIO_read(b, buf, (int)len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	BIO_free(b);
+}
+
+static void name_str(const X509_NAME *name, char *buf, size_t len)
+{
+	if (X509_NAME_oneline(name, buf, (int)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+/* The CA of p->cas that signed crl, or NULL. */
+static X509 *crl_issuer(const struct xtel_dtls_policy *p, X509_CRL *crl)
+{
+	for (int i = 0; i < sk_X509_num(p->cas); i++) {
+		X509 *ca = sk_X509_value(p->cas, i);
+
+		if (X509_NAME_cmp(X509_get_subject_name(ca),
+				  X509_CRL_get_issuer(crl)) == 0 &&
+		    X509_CRL_verify(crl, X509_get0_pubkey(ca)) == 1)
+			return ca;
+	}
+	ERR_clear_error();
+	return NULL;
+}
+
+/*
+ * Each CRL must be signed by a CA of the CA file and be valid now: a
+ * stale CRL would make OpenSSL refuse every client of its CA (and one
+ * signed by another CA would never be consulted), so it is refused here,
+ * where the user can still keep the running one.
+ */
+static int check_crls(const struct xtel_dtls_policy *p, const char *crl_file,
+		      const char *ca_file)
+{
+	char name[256], when[64];
+
+	if (sk_X509_CRL_num(p->crls) == 0) {
+		pr_err("CRL %s: no PEM CRL in it", crl_file);
+		return -EBADMSG;
+	}
+	for (int i = 0; i < sk_X509_CRL_num(p->crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(p->crls, i);
+		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+
+		name_str(X509_CRL_get_issuer(crl), name, sizeof(name));
+		if (crl_issuer(p, crl) == NULL) {
+			pr_err("CRL %s: issued by %s, which is not a CA of %s "
+			       "(or the signature does not verify)", crl_file,
+			       name, ca_file);
+			return -EBADMSG;
+		}
+		if (X509_cmp_current_time(X509_CRL_get0_lastUpdate(crl)) > 0) {
+			time_str(X509_CRL_get0_lastUpdate(crl), when, sizeof(when));
+			pr_err("CRL %s of %s is not valid before %s", crl_file,
+			       name, when);
+			return -EBADMSG;
+		}
+		if (next != NULL && X509_cmp_current_time(next) < 0) {
+			time_str(next, when, sizeof(when));
+			pr_err("CRL %s of %s expired at %s: issue a new one "
+			       "(certs/gen.sh crl DIR)", crl_file, name, when);
+			return -EBADMSG;
+		}
+	}
+	/* A CA without a CRL: OpenSSL refuses its clients (no CRL). */
+	for (int i = 0; i < sk_X509_num(p->cas); i++) {
+		X509 *ca = sk_X509_value(p->cas, i);
+		bool found = false;
+
+		for (int k = 0; k < sk_X509_CRL_num(p->crls) && !found; k++)
+			found = X509_NAME_cmp(X509_get_subject_name(ca),
+				X509_CRL_get_issuer(sk_X509_CRL_value(p->crls, k))) == 0;
+		if (!found) {
+			name_str(X509_get_subject_name(ca), name, sizeof(name));
+			pr_warn("CRL %s has no CRL of %s (in %s): clients it "
+				"issued are refused", crl_file, name, ca_file);
+		}
+	}
+	return 0;
+}
+
+int xtel_dtls_parse_fingerprint(const char *s, unsigned char out[32])
+{
+	unsigned int n = 0;
+
+	for (; *s != '\0'; s++) {
+		int v;
+
+		if (*s == ':')
+			continue;
+		if (*s >= '0' && *s <= '9')
+			v = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			v = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			v = *s - 'A' + 10;
+		else
+			return -EINVAL;
+		if (n >= 64)
+			return -EINVAL;
+		if (n % 2 == 0)
+			out[n / 2] = (unsigned char)(v << 4);
+		else
+			out[n / 2] |= (unsigned char)v;
+		n++;
+	}
+	return n == 64 ? 0 : -EINVAL;
+}
+
+/* Each pin must name a certificate of the CA file: that CA is pinned. */
+static int load_pins(struct xtel_dtls_policy *p,
+		     const struct xtel_dtls_policy_cfg *cfg)
+{
+	if (cfg->n_pin_ca == 0)
+		return 0;
+	p->pins = sk_X509_new_null();
+	if (p->pins == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < cfg->n_pin_ca; i++) {
+		unsigned char want[32], md[EVP_MAX_MD_SIZE];
+		unsigned int len;
+		X509 *found = NULL;
+
+		if (xtel_dtls_parse_fingerprint(cfg->pin_ca[i], want) != 0) {
+			pr_err("pinned CA '%s' is not a SHA-256 fingerprint "
+			       "(64 hex digits, colons allowed)", cfg->pin_ca[i]);
+			return -EINVAL;
+		}
+		for (int k = 0; k < sk_X509_num(p->cas) && found == NULL; k++) {
+			X509 *ca = sk_X509_value(p->cas, k);
+
+			if (X509_digest(ca, EVP_sha256(), md, &len) == 1 &&
+			    len == sizeof(want) && memcmp(md, want, len) == 0)
+				found = ca;
+		}
+		if (found == NULL) {
+			pr_err("pinned CA %s matches no certificate of %s "
+			       "(openssl x509 -noout -fingerprint -sha256 -in "
+			       "CA prints one)", cfg->pin_ca[i], cfg->ca_file);
+			return -EINVAL;
+		}
+		if (!sk_X509_push(p->pins, found))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * One client id per line, decimal 1..4294967295; '#' starts a comment,
+ * blank lines and surrounding blanks are ignored.
+ */
+static int load_deny(struct xtel_dtls_policy *p, const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0, n_cap = 0;
+	unsigned int lineno = 0;
+	FILE *f = NULL;
+	int ret;
+
+	ret = open_file("deny list", path, &f);
+	if (ret)
+		return ret;
+	while (getline(&line, &cap, f) >= 0) {
+		char *s = line, *e;
+		uint64_t id;
+
+		lineno++;
+		e = strchr(s, '#');
+		if (e != NULL)
+			*e = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		e = s + strlen(s);
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' ||
+				 e[-1] == '\n' || e[-1] == '\r'))
+			*--e = '\0';
+		if (*s == '\0')
+			continue;
+		if (xtel_parse_u64(s, 1, UINT32_MAX, &id) != 0) {
+			pr_err("deny list %s:%u: '%s' is not a client id "
+			       "(1..4294967295)", path, lineno, s);
+			ret = -EINVAL;
+			break;
+		}
+		if (p->n_deny == n_cap) {
+			size_t nc = n_cap ? 2 * n_cap : 64;
+			uint32_t *d = realloc(p->deny, nc * sizeof(*d));
+
+			if (d == NULL) {
+				pr_err("out of memory");
+				ret = -ENOMEM;
+				break;
+			}
+			p->deny = d;
+			n_cap = nc;
+		}
+		p->deny[p->n_deny++] = (uint32_t)id;
+	}
+	free(line);
+	fclose(f);
+	if (ret == 0 && p->n_deny > 0) {
+		size_t k = 1;
+
+		qsort(p->deny, p->n_deny, sizeof(*p->deny), u32_cmp);
+		for (size_t i = 1; i < p->n_deny; i++)	/* one of each */
+			if (p->deny[i] != p->deny[k - 1])
+				p->deny[k++] = p->deny[i];
+		p->n_deny = k;
+	}
+	return ret;
+}
+
+/* The store every server's SSL_CTX verifies against. */
+static int build_store(struct xtel_dtls_policy *p)
+{
+	p->store = X509_STORE_new();
+	if (p->store == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < sk_X509_num(p->cas); i++)
+		if (X509_STORE_add_cert(p->store, sk_X509_value(p->cas, i)) != 1)
+			return -ENOMEM;
+	for (int i = 0; i < sk_X509_CRL_num(p->crls); i++)
+		if (X509_STORE_add_crl(p->store, sk_X509_CRL_value(p->crls, i)) != 1)
+			return -ENOMEM;
+	/* The client's certificate, not the CAs': gen.sh's are roots. */
+	if (p->crls != NULL)
+		X509_STORE_set_flags(p->store, X509_V_FLAG_CRL_CHECK);
+	return 0;
+}
+
+int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
+			  const struct xtel_dtls_policy_cfg *cfg)
+{
+	struct xtel_dtls_policy *p;
+	int ret;
+
+	if (cfg->ca_file == NULL) {
+		pr_err("no CA file given");
+		return -EINVAL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		pr_err("out of memory");
+		return -ENOMEM;
+	}
+	p->refs = 1;
+	p->cas = sk_X509_new_null();
+	if (p->cas == NULL) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = read_pem_objects("CA", cfg->ca_file, p->cas, NULL);
+	if (ret)
+		goto fail;
+	if (sk_X509_num(p->cas) == 0) {
+		pr_err("CA %s: no usable certificate", cfg->ca_file);
+		ret = -ENOMSG;
+		goto fail;
+	}
+	if (cfg->crl_file != NULL) {
+		p->crls = sk_X509_CRL_new_null();
+		ret = p->crls == NULL ? -ENOMEM :
+		      read_pem_objects("CRL", cfg->crl_file, NULL, p->crls);
+		if (!ret)
+			ret = check_crls(p, cfg->crl_file, cfg->ca_file);
+		if (ret)
+			goto fail;
+		for (int i = 0; i < sk_X509_CRL_num(p->crls); i++) {
+			/* -1 (no list at all) for a CRL that revokes nothing */
+			int n = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(
+				sk_X509_CRL_value(p->crls, i)));
+
+			p->n_revoked += n > 0 ? (unsigned int)n : 0;
+		}
+	}
+	ret = load_pins(p, cfg);
+	if (!ret && cfg->deny_file != NULL)
+		ret = load_deny(p, cfg->deny_file);
+	if (!ret)
+		ret = build_store(p);
+	if (ret)
+		goto fail;
+	ERR_clear_error();
+	*out = p;
+	return 0;
+fail:
+	if (ret == -ENOMEM)
+		pr_err("out of memory");
+	ERR_clear_error();
+	xtel_dtls_policy_put(p);
+	return ret;
+}
+
+struct xtel_dtls_policy *xtel_dtls_policy_get(struct xtel_dtls_policy *p)
+{
+	if (p != NULL)
+		__atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+	return p;
+}
+
+void xtel_dtls_policy_put(struct xtel_dtls_policy *p)
+{
+	if (p == NULL || __atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	X509_STORE_free(p->store);
+	sk_X509_free(p->pins);		/* references into cas */
+	sk_X509_pop_free(p->cas, X509_free);
+	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
+	free(p->deny);
+	free(p);
+}
+
+unsigned int xtel_dtls_policy_revoked(const struct xtel_dtls_policy *p)
+{
+	return p->n_revoked;
+}
+
+unsigned int xtel_dtls_policy_denied(const struct xtel_dtls_policy *p)
+{
+	return (unsigned int)p->n_deny;
+}
+
+bool dtls_policy_denies(const struct xtel_dtls_policy *p, uint32_t id)
+{
+	return p->n_deny > 0 &&
+	       bsearch(&id, p->deny, p->n_deny, sizeof(*p->deny), u32_cmp) != NULL;
+}

@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which clients the server accepts, and why it refused one. On top of
+ * OpenSSL's verification (chain to the CA file, validity, OpenSSL's
+ * lenient purpose check) the client's certificate must carry key usage
+ * digitalSignature and extended key usage clientAuth, both present: a
+ * certificate issued for something else (a server, code signing, no
+ * stated purpose) is not a client's. The ClientHello must offer the
+ * extended master secret.
+ *
+ * Every failed handshake gets exactly one reason of XTEL_DTLS_FAIL_STATS
+ * (dtls/server.h), from the check of our own that refused it (the CN, the
+ * key usage, ...) or else from what OpenSSL's verification or handshake
+ * reported. The reason is counted in its own counter next to
+ * handshake_failed, so a user learns which clients fail and why.
+ */
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "dtls/server_internal.h"
+
+_Static_assert(XTEL_DTLS_STAT_FAILED_OTHER - XTEL_DTLS_STAT_FAILED_UNKNOWN_CA ==
+	       XTEL_DTLS_FAILED_OTHER,
+	       "the failed_* counters are one block in reason order");
+
+const char *xtel_dtls_fail_name(enum xtel_dtls_fail reason)
+{
+	static const char prefix[] = "failed_";
+
+	if ((unsigned int)reason >= XTEL_DTLS_NFAILS)
+		return "unknown";
+	return xtel_dtls_server_stat_names[xtel_dtls_fail_stat(reason)] +
+	       sizeof(prefix) - 1;
+}
+
+/* Refuse the certificate being verified for our reason, with error err. */
+static int refuse(struct session *s, X509_STORE_CTX *xs,
+		  enum xtel_dtls_fail reason, int err)
+{
+	s->fail_set = true;
+	s->fail = (uint8_t)reason;
+	X509_STORE_CTX_set_error(xs, err);
+	return 0;
+}
+
+/*
+ * Both extensions present and saying so. OpenSSL's purpose check accepts
+ * a certificate without them (no extension means any use).
+ */
+static int check_key_usage(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
+{
+	uint32_t flags = X509_get_extension_flags(leaf);
+
+	if (!(flags & EXFLAG_KUSAGE) ||
+	    !(X509_get_key_usage(leaf) & KU_DIGITAL_SIGNATURE))
+		return refuse(s, xs, XTEL_DTLS_FAILED_KEY_USAGE,
+			      X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE);
+	if (!(flags & EXFLAG_XKUSAGE) ||
+	    !(X509_get_extended_key_usage(leaf) & XKU_SSL_CLIENT))
+		return refuse(s, xs, XTEL_DTLS_FAILED_KEY_USAGE,
+			      X509_V_ERR_INVALID_PURPOSE);
+	return 1;
+}
+
+/*
+ * With pinned CAs, the leaf's issuer (the chain's next certificate, or the
+ * leaf itself when the CA file trusts it directly) must be one of them.
+ */
+static int check_pin(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
+{
+	const struct xtel_dtls_policy *p = s->srv->policy;
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xs);
+	X509 *issuer = chain != NULL && sk_X509_num(chain) > 1 ?
+		       sk_X509_value(chain, 1) : leaf;
+
+	if (p->pins == NULL)
+		return 1;
+	for (int i = 0; i < sk_X509_num(p->pins); i++)
+		if (X509_cmp(issuer, sk_X509_value(p->pins, i)) == 0)
+			return 1;
+	return refuse(s, xs, XTEL_DTLS_FAILED_UNKNOWN_CA,
+		      X509_V_ERR_CERT_UNTRUSTED);
+}
+
+/*
+ * Note what a new policy needs to find this session in its CRLs: the
+ * issuer's name and the serial number.
+ */
+static void note_certificate(struct session *s, X509 *leaf)
+{
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(leaf);
+	int len = ASN1_STRING_length(serial);
+
+	s->issuer_hash = X509_NAME_hash_ex(X509_get_issuer_name(leaf), NULL,
+					   NULL, NULL);
+	s->serial_len = 0;
+	if (len > 0 && len <= SERIAL_MAX) {
+		memcpy(s->serial, ASN1_STRING_get0_data(serial), (size_t)len);
+		s->serial_len = (uint8_t)len;
+	}
+}
+
+int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok)
+{
+	X509 *leaf = X509_STORE_CTX_get_current_cert(xs);
+	uint32_t id;
+
+	if (leaf == NULL)
+		return ok;
+	/* The id it claims, for the failure report even when refused. */
+	if (dtls_parse_client_cn(leaf, &id) == 0)
+		s->client_id = id;
+	if (!ok || !check_pin(s, xs, leaf) || !check_key_usage(s, xs, leaf))
+		return 0;
+	if (s->client_id != 0 && dtls_policy_denies(s->srv->policy, s->client_id))
+		return refuse(s, xs, XTEL_DTLS_FAILED_DENIED,
+			      X509_V_ERR_CERT_REJECTED);
+	note_certificate(s, leaf);
+	return 1;
+}
+
+int dtls_policy_apply(struct xtel_dtls_server *srv)
+{
+	const struct xtel_dtls_policy *p = srv->policy;
+	STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
+
+	if (names == NULL)
+		return -ENOMEM;
+	/* Tell clients which CAs we accept (they pick their certificate). */
+	for (int i = 0; i < sk_X509_num(p->cas); i++) {
+		X509_NAME *n = X509_NAME_dup(X509_get_subject_name(
+			sk_X509_value(p->cas, i)));
+
+		if (n == NULL || !sk_X509_NAME_push(names, n)) {
+			X509_NAME_free(n);
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			return -ENOMEM;
+		}
+	}
+	SSL_CTX_set_client_CA_list(srv->ctx, names);
+	SSL_CTX_set1_cert_store(srv->ctx, p->store);
+	return 0;
+}
+
+/* Whether p's CRLs list the certificate s noted. */
+static bool revoked(const struct xtel_dtls_policy *p, const struct session *s)
+{
+	ASN1_INTEGER *serial;
+	bool found = false;
+
+	if (p->crls == NULL || s->serial_len == 0)
+		return false;
+	serial = ASN1_INTEGER_new();
+	if (serial == NULL ||
+	    ASN1_STRING_set(serial, s->serial, s->serial_len) != 1) {
+		ASN1_INTEGER_free(serial);
+		return false;
+	}
+	for (int i = 0; i < sk_X509_CRL_num(p->crls) && !found; i++) {
+		X509_CRL *crl = sk_X509_CRL_value(p->crls, i);
+		X509_REVOKED *rev;
+
+		if (X509_NAME_hash_ex(X509_CRL_get_issuer(crl), NULL, NULL,
+				      NULL) == s->issuer_hash &&
+		    X509_CRL_get0_by_serial(crl, &rev, serial) == 1)
+			found = true;
+	}
+	ASN1_INTEGER_free(serial);
+	return found;
+}
+
+/* Why srv->policy refuses the session now (XTEL_DTLS_NFAILS: it does not). */
+static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
+				       const struct session *s)
+{
+	if (s->serial_len == 0)
+		return XTEL_DTLS_NFAILS;
+	if (revoked(srv->policy, s))
+		return XTEL_DTLS_FAILED_REVOKED;
+	if (dtls_policy_denies(srv->policy, s->client_id))
+		return XTEL_DTLS_FAILED_DENIED;
+	return XTEL_DTLS_NFAILS;
+}
+
+void dtls_policy_sweep(struct xtel_dtls_server *srv)
+{
+	struct session *s, *next;
+	char peer[PEER_STR_LEN];
+
+	for (s = srv->lru.head; s != NULL; s = next) {
+		enum xtel_dtls_fail r = refused_now(srv, s);
+
+		next = s->next;
+		if (r == XTEL_DTLS_NFAILS)
+			continue;
+		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+		dtls_srv_log(srv, "dtls: session with %s (client %u) closed: "
+			     "%s by the new policy", peer, s->client_id,
+			     r == XTEL_DTLS_FAILED_REVOKED ?
+			     "certificate revoked" : "client id denied");
+		srv->st.sessions_revoked++;
+		dtls_session_send_close(srv, s);
+		dtls_session_free(srv, s);
+	}
+	/* Past their certificate under the old policy: refused now. */
+	for (s = srv->half_open.head; s != NULL; s = next) {
+		enum xtel_dtls_fail r = refused_now(srv, s);
+
+		next = s->next;
+		if (r == XTEL_DTLS_NFAILS)
+			continue;
+		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+		dtls_srv_log(srv, "dtls: handshake with %s (client %u) ended: "
+			     "%s by the new policy", peer, s->client_id,
+			     r == XTEL_DTLS_FAILED_REVOKED ?
+			     "certificate revoked" : "client id denied");
+		dtls_count_failure(srv, s, r);
+		dtls_session_free(srv, s);
+	}
+}
+
+/*
+ * The ClientHello must offer the extended master secret (RFC 7627): the
+ * built-in record layer derives its keys from the master secret, and
+ * without EMS a man in the middle can make two sessions share one (the
+ * triple handshake attack). RFC 7627 5.3 lets a server refuse such a
+ * client; this one does, with a handshake_failure alert, before any key
+ * exchange work. DTLSv1_listen does not run this callback: it comes with
+ * the session's first SSL_do_handshake, so the session is known.
+ */
+static int hello_cb(SSL *ssl, int *al, void *arg)
+{
+	struct session *s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
+	const unsigned char *ext;
+	size_t len;
+
+	(void)arg;
+	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_extended_master_secret,
+				      &ext, &len) == 1)
+		return SSL_CLIENT_HELLO_SUCCESS;
+	if (s != NULL) {
+		s->fail_set = true;
+		s->fail = XTEL_DTLS_FAILED_NO_EMS;
+	}
+	*al = SSL_AD_HANDSHAKE_FAILURE;
+	return SSL_CLIENT_HELLO_ERROR;
+}
+
+void dtls_verify_install(SSL_CTX *ctx)
+{
+	SSL_CTX_set_client_hello_cb(ctx, hello_cb, NULL);
+}
+
+/* The reason of an X509_V_ERR_* result of the client's certificate. */
+static enum xtel_dtls_fail verify_reason(long vr)
+{
+	switch (vr) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_UNTRUSTED:
+	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
+		return XTEL_DTLS_FAILED_UNKNOWN_CA;
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return XTEL_DTLS_FAILED_EXPIRED;
+	case X509_V_ERR_CERT_REVOKED:
+		return XTEL_DTLS_FAILED_REVOKED;
+	case X509_V_ERR_INVALID_PURPOSE:
+	case X509_V_ERR_KEYUSAGE_NO_DIGITAL_SIGNATURE:
+		return XTEL_DTLS_FAILED_KEY_USAGE;
+	default:
+		return XTEL_DTLS_FAILED_OTHER;
+	}
+}
+
+/*
+ * Call before OpenSSL's error queue is cleared: a client that sent no
+ * certificate is known only by the handshake's error.
+ */
+enum xtel_dtls_fail dtls_fail_reason(const struct session *s)
+{
+	unsigned long e = ERR_peek_last_error();
+	long vr;
+
+	if (s->fail_set)
+		return (enum xtel_dtls_fail)s->fail;
+	if (s->bad_cn)
+		return XTEL_DTLS_FAILED_BAD_CN;
+	if (s->ssl == NULL)
+		return XTEL_DTLS_FAILED_OTHER;
+	vr = SSL_get_verify_result(s->ssl);
+	if (vr != X509_V_OK)
+		return verify_reason(vr);
+	if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+		return XTEL_DTLS_FAILED_NO_CERT;
+	return XTEL_DTLS_FAILED_OTHER;
+}
+
+void dtls_count_failure(struct xtel_dtls_server *srv, struct session *s,
+			enum xtel_dtls_fail reason)
+{
+	uint64_t *st = (uint64_t *)&srv->st;
+
+	srv->st.handshake_failed++;
+	st[xtel_dtls_fail_stat(reason)]++;
+	if (srv->cfg.on_failure != NULL)
+		srv->cfg.on_failure(srv->cfg.failure_arg, &s->peer.sa,
+				    s->peer_len, reason, s->client_id);
+}
