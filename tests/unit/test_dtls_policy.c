@@ -8,6 +8,7 @@
  *
  * usage: test_dtls_policy SOURCE_ROOT
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -502,6 +503,58 @@ static void test_set_policy(void **state)
 	net_free(n);
 }
 
+/*
+ * OPENSSL_sk_new_null, failing once when fail_stack_new is set: how the
+ * server's list of CA names can fail to be built. Every other call goes
+ * to libcrypto's.
+ */
+static bool fail_stack_new;
+
+OPENSSL_STACK *OPENSSL_sk_new_null(void)
+{
+	static OPENSSL_STACK *(*real)(void);
+
+	if (fail_stack_new) {
+		fail_stack_new = false;
+		return NULL;
+	}
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "OPENSSL_sk_new_null");
+	return real();
+}
+
+/*
+ * A new policy whose CA names cannot be built (out of memory) is still
+ * the one clients are verified against: the CRL it brings refuses client
+ * 2, and the failure is logged.
+ */
+static void test_set_policy_names_fail(void **state)
+{
+	static const char *const rev2[] = { "client-2.crt", NULL };
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_policy *p;
+	struct net *n;
+
+	(void)state;
+	n = net_with(state, &c);
+	c.ca_file = keep(cert("ca.crt"));
+	c.crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	fail_stack_new = true;
+	xtel_dtls_server_set_policy(n->srv, p);
+	assert_false(fail_stack_new);	/* it was the names' list */
+	xtel_dtls_policy_put(p);
+	assert_true(logs_with("out of memory for the CA names", logs.last));
+	add_client(n, 2);
+	pump(n);
+	assert_refused(n, 0, "sslv3 alert certificate revoked");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 1);
+	assert_int_equal(st.policy_updates, 1);
+	net_free(n);
+}
+
 /* Datagrams of the client's Finished (an epoch-1 record) are lost. */
 static bool has_epoch1(const unsigned char *d, size_t len)
 {
@@ -574,6 +627,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_crl_missing_for_a_ca),
 		BOTH(test_set_policy),
 		cmocka_unit_test(test_set_policy_half_open),
+		cmocka_unit_test(test_set_policy_names_fail),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);

@@ -14,6 +14,7 @@
  * reported. The reason is counted in its own counter next to
  * handshake_failed, so a user learns which clients fail and why.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -125,8 +126,11 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok)
 int dtls_policy_apply(struct xtel_dtls_server *srv)
 {
 	const struct xtel_dtls_policy *p = srv->policy;
-	STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
+	STACK_OF(X509_NAME) *names;
 
+	/* The store first: whatever else fails, verification is p's. */
+	SSL_CTX_set1_cert_store(srv->ctx, p->store);
+	names = sk_X509_NAME_new_null();
 	if (names == NULL)
 		return -ENOMEM;
 	/* Tell clients which CAs we accept (they pick their certificate). */
@@ -141,7 +145,6 @@ int dtls_policy_apply(struct xtel_dtls_server *srv)
 		}
 	}
 	SSL_CTX_set_client_CA_list(srv->ctx, names);
-	SSL_CTX_set1_cert_store(srv->ctx, p->store);
 	return 0;
 }
 
