@@ -29,7 +29,10 @@ else
 fi
 # halt_on_error: UBSan findings abort like ASan ones, so libFuzzer saves them.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+# -error_exitcode: libFuzzer's default for a finding is 77, which meson
+# would take for a skip.
 "$fuzzer" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-print_final_stats=1 -artifact_prefix="$work/artifacts/" "$@" \
 	"${dirs[@]}"
 rc=$?
