@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One probe download's result, as the probe client measures it, the
+ * telemetry DATA payload carries it and the analysis reads it back from
+ * the stored history. Timings are milliseconds and NaN when not measured
+ * (a download that failed at connect has no TLS time); speeds are Mbit/s
+ * (10^6 bits per second).
+ */
+#ifndef XTEL_PROBE_SAMPLE_H
+#define XTEL_PROBE_SAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probe/kinds.h"
+
+struct xtel_probe_sample {
+	uint64_t ts_ns;		/* CLOCK_REALTIME: download start (probe), arrival (store) */
+	uint32_t device;	/* client id */
+	uint32_t kind;		/* enum xtel_probe_kind */
+	double v[XTEL_PROBE_M_MAX];	/* by enum xtel_probe_metric; NaN: none */
+};
+
+/* Every value NaN, kind other. */
+void xtel_probe_sample_init(struct xtel_probe_sample *s);
+
+/*
+ * The speed of a body of bytes that began arriving at ttfb_ms and ended
+ * at total_ms: bits over the transfer phase, or over the whole download
+ * when that phase is shorter than 1 ms (a small object arrives with its
+ * first byte). NaN without bytes or time.
+ */
+double xtel_probe_speed_mbps(uint64_t bytes, double ttfb_ms, double total_ms);
+
+/*
+ * The DATA payload "probe_ok=1;probe_kind=0;probe_speed_mbps=93.207;..."
+ * of s: every metric that is not NaN, in table order, 3 decimals. Returns
+ * its length (at most XTEL_MAX_PAYLOAD), or -ENOSPC.
+ */
+int xtel_probe_sample_format(const struct xtel_probe_sample *s, char *buf,
+			     size_t cap);
+
+/*
+ * Sets the metric named key (not NUL-terminated, klen bytes) of s to v.
+ * Returns 0, or -ENOENT for a key that is not a probe metric. probe_kind
+ * sets s->kind as well.
+ */
+int xtel_probe_sample_set(struct xtel_probe_sample *s, const char *key,
+			  size_t klen, double v);
+
+#endif /* XTEL_PROBE_SAMPLE_H */
