@@ -257,7 +257,8 @@ static void finish(struct xtel_pb_http *h, CURLcode rc, struct xtel_probe_sample
 	s->ts_ns = h->start_real_ns;
 	s->device = h->dev->id;
 	s->kind = classify(rc, status, conn, h->bytes, cfg->size);
-	s->v[XTEL_PROBE_M_OK] = s->kind == XTEL_PROBE_OK;
+	s->n_ok = s->kind == XTEL_PROBE_OK;
+	s->v[XTEL_PROBE_M_OK] = s->n_ok;
 	s->v[XTEL_PROBE_M_KIND] = s->kind;
 	s->v[XTEL_PROBE_M_STATUS] = (double)status;
 	s->v[XTEL_PROBE_M_BYTES] = (double)h->bytes;

@@ -29,7 +29,9 @@
 	  "the connection ended before Content-Length bytes arrived")	\
 	X(HTTP_STATUS, "http_status", "downloads",			\
 	  "the server answered with a status other than 200")		\
-	X(OTHER, "other", "downloads", "any other transfer error (see the log)")
+	X(OTHER, "other", "downloads", "any other transfer error (see the log)") \
+	X(MIXED, "mixed", "downloads",					\
+	  "stored history only: failures of several kinds in one bucket")
 
 enum xtel_probe_kind {
 #define X(id, name, unit, help) XTEL_PROBE_##id,

@@ -17,6 +17,7 @@ void xtel_probe_sample_init(struct xtel_probe_sample *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->kind = XTEL_PROBE_OTHER;
+	s->n = 1;
 	for (unsigned int i = 0; i < XTEL_PROBE_M_MAX; i++)
 		s->v[i] = NAN;
 }

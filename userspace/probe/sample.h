@@ -14,14 +14,20 @@
 
 #include "probe/kinds.h"
 
+/*
+ * A sample is one download (n 1), or a bucket of the stored history that
+ * folded n downloads into the means of its metrics (n_ok of them ok; kind
+ * XTEL_PROBE_MIXED when its failures were not all of one kind).
+ */
 struct xtel_probe_sample {
-	uint64_t ts_ns;		/* CLOCK_REALTIME: download start (probe), arrival (store) */
+	uint64_t ts_ns;		/* CLOCK_REALTIME: download start, or bucket start */
 	uint32_t device;	/* client id */
 	uint32_t kind;		/* enum xtel_probe_kind */
+	uint32_t n, n_ok;	/* downloads it stands for, and the ok ones */
 	double v[XTEL_PROBE_M_MAX];	/* by enum xtel_probe_metric; NaN: none */
 };
 
-/* Every value NaN, kind other. */
+/* One download (n 1, n_ok 0), every value NaN, kind other. */
 void xtel_probe_sample_init(struct xtel_probe_sample *s);
 
 /*

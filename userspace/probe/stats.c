@@ -66,33 +66,53 @@ static const struct {
 	{ XTEL_PROBE_M_SERVER_TTFB, offsetof(struct xtel_probe_summary, server_ttfb), "server_ttfb_ms" },
 };
 
+/* Adds sample s's downloads to the counts of out. */
+static void count_sample(const struct xtel_probe_sample *s,
+			 struct xtel_probe_summary *out)
+{
+	uint32_t failed = s->n > s->n_ok ? s->n - s->n_ok : 0;
+
+	out->downloads += s->n;
+	out->kinds[XTEL_PROBE_OK] += s->n_ok;
+	if (failed)
+		out->kinds[s->kind != XTEL_PROBE_OK && s->kind < XTEL_PROBE_KIND_MAX ?
+			   s->kind : XTEL_PROBE_MIXED] += failed;
+	if (!out->first_ns || s->ts_ns < out->first_ns)
+		out->first_ns = s->ts_ns;
+	if (s->ts_ns > out->last_ns)
+		out->last_ns = s->ts_ns;
+}
+
 int xtel_probe_summarize(const struct xtel_probe_sample *s, size_t n,
 			 uint32_t device, struct xtel_probe_summary *out)
 {
-	double *v = malloc((n ? n : 1) * sizeof(*v));
+	size_t cap = 0;
+	double *v;
 
 	memset(out, 0, sizeof(*out));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if (device && s[i].device != device)
-			continue;
-		out->downloads++;
-		out->kinds[s[i].kind < XTEL_PROBE_KIND_MAX ? s[i].kind : XTEL_PROBE_OTHER]++;
-		if (!out->first_ns || s[i].ts_ns < out->first_ns)
-			out->first_ns = s[i].ts_ns;
-		if (s[i].ts_ns > out->last_ns)
-			out->last_ns = s[i].ts_ns;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (!device || s[i].device == device) {
+			count_sample(&s[i], out);
+			cap += s[i].n_ok;
+		}
 	out->ok = out->kinds[XTEL_PROBE_OK];
 	out->failed = out->downloads - out->ok;
+	v = malloc((cap ? cap : 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
 	for (size_t k = 0; k < sizeof(summary_metric) / sizeof(summary_metric[0]); k++) {
 		size_t m = 0;
 
-		/* Timings of failed downloads describe failures: ok ones only. */
-		for (size_t i = 0; i < n; i++)
-			if ((!device || s[i].device == device) && s[i].kind == XTEL_PROBE_OK)
+		/*
+		 * Timings of failed downloads describe failures: ok ones only,
+		 * each bucket's mean weighted by its ok downloads.
+		 */
+		for (size_t i = 0; i < n; i++) {
+			if (device && s[i].device != device)
+				continue;
+			for (uint32_t w = 0; w < s[i].n_ok; w++)
 				v[m++] = s[i].v[summary_metric[k].m];
+		}
 		xtel_probe_stats_of(v, m, (struct xtel_probe_stats *)
 				    ((char *)out + summary_metric[k].off));
 	}
