@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -304,6 +305,40 @@ static int run_loop(struct xtel_pb_run *run)
 	return 0;
 }
 
+/*
+ * Every device's certificate and key must be there before the first probe:
+ * a missing one is a set-up mistake (exit 5), not a failed download.
+ */
+static int check_certs(const struct xtel_pb_config *cfg)
+{
+	char path[4200];
+	const char *ca = cfg->server_ca;
+
+	if (!ca) {
+		snprintf(path, sizeof(path), "%s/ca.crt", cfg->certs_dir);
+		ca = path;
+	}
+	if (access(ca, R_OK)) {
+		pr_err("%s: cannot read the CA certificate: %s (certs/gen.sh DIR N makes it)",
+		       ca, strerror(errno));
+		return -ENOENT;
+	}
+	for (uint32_t i = 0; i < cfg->devices; i++) {
+		static const char *const ext[] = { "crt", "key" };
+
+		for (int k = 0; k < 2; k++) {
+			snprintf(path, sizeof(path), "%s/client-%u.%s", cfg->certs_dir,
+				 cfg->first_id + i, ext[k]);
+			if (access(path, R_OK)) {
+				pr_err("--certs %s: cannot read %s: %s (expected client-<id>.crt/.key for every device, as made by certs/gen.sh DIR N)",
+				       cfg->certs_dir, path, strerror(errno));
+				return -ENOENT;
+			}
+		}
+	}
+	return 0;
+}
+
 static FILE *open_out(const char *path, const char *flag)
 {
 	FILE *f = fopen(path, "w");
@@ -329,6 +364,8 @@ int main(int argc, char **argv)
 		return ret > 0 ? XTEL_PB_EXIT_OK : XTEL_PB_EXIT_USAGE;
 	g_run = &run;
 	run.cfg = &cfg;
+	if (check_certs(&cfg))
+		return XTEL_PB_EXIT_CERTS;
 	if (cfg.log_path && !(run.log = open_out(cfg.log_path, "log")))
 		return XTEL_PB_EXIT_USAGE;
 	if (cfg.report_json && !(report = open_out(cfg.report_json, "report-json"))) {
