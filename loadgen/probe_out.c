@@ -23,46 +23,14 @@ const struct xtel_counter_desc xtel_pb_counter_desc[XTEL_PB_C_MAX] = {
 #undef X
 };
 
-static void set_ms(json_t *o, const char *key, double v)
-{
-	if (!isnan(v))
-		xtel_json_set(o, key, xtel_json_fixed(v, 3));
-}
-
 void xtel_pb_log_sample(FILE *f, const struct xtel_probe_sample *s, uint64_t k,
 			const char *error)
 {
-	json_t *o = json_object();
-	const double *v = s->v;
+	json_t *o = xtel_probe_sample_to_json(s, k, error);
 	char *line = NULL;
 	size_t len;
 
-	if (!o)
-		return;
-	xtel_json_set(o, "timesecs", xtel_json_fixed((double)s->ts_ns / 1e9, 6));
-	xtel_json_set(o, "device", json_integer(s->device));
-	xtel_json_set(o, "probe", xtel_json_u64(k));
-	xtel_json_set(o, "kind", json_string(xtel_probe_kind_name(s->kind)));
-	xtel_json_set(o, "ok", json_boolean(s->kind == XTEL_PROBE_OK));
-	xtel_json_set(o, "http_status", json_integer((json_int_t)v[XTEL_PROBE_M_STATUS]));
-	xtel_json_set(o, "bytes", xtel_json_u64((uint64_t)v[XTEL_PROBE_M_BYTES]));
-	xtel_json_set(o, "seconds", xtel_json_fixed(v[XTEL_PROBE_M_TOTAL] / 1000.0, 6));
-	if (!isnan(v[XTEL_PROBE_M_SPEED]))
-		xtel_json_set(o, "bits_per_second",
-			      xtel_json_fixed(v[XTEL_PROBE_M_SPEED] * 1e6, 0));
-	if (!isnan(v[XTEL_PROBE_M_SPEED_WARM]))
-		xtel_json_set(o, "bits_per_second_warm",
-			      xtel_json_fixed(v[XTEL_PROBE_M_SPEED_WARM] * 1e6, 0));
-	set_ms(o, "dns_ms", v[XTEL_PROBE_M_DNS]);
-	set_ms(o, "connect_ms", v[XTEL_PROBE_M_CONNECT]);
-	set_ms(o, "tls_ms", v[XTEL_PROBE_M_TLS]);
-	set_ms(o, "ttfb_ms", v[XTEL_PROBE_M_TTFB]);
-	set_ms(o, "total_ms", v[XTEL_PROBE_M_TOTAL]);
-	set_ms(o, "server_ttfb_ms", v[XTEL_PROBE_M_SERVER_TTFB]);
-	set_ms(o, "throttle_mbps", v[XTEL_PROBE_M_THROTTLE]);
-	if (error && *error)
-		xtel_json_set(o, "error", xtel_json_text(error));
-	if (xtel_json_dump_alloc(o, &line, &len) == 0) {
+	if (o && xtel_json_dump_alloc(o, &line, &len) == 0) {
 		fwrite(line, 1, len, f);
 		fputc('\n', f);
 	}

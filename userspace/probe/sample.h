@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "probe/kinds.h"
 
 /*
@@ -53,5 +55,15 @@ int xtel_probe_sample_format(const struct xtel_probe_sample *s, char *buf,
  */
 int xtel_probe_sample_set(struct xtel_probe_sample *s, const char *key,
 			  size_t klen, double v);
+
+/*
+ * One line of the probe's --log: {"timesecs":..,"device":..,"probe":k,
+ * "kind":..,"ok":..,"seconds":..,"bits_per_second":..,...}, metrics that
+ * are NaN left out, error (curl's message) when not NULL or empty.
+ */
+json_t *xtel_probe_sample_to_json(const struct xtel_probe_sample *s, uint64_t k,
+				  const char *error);
+/* The sample of such a line; 0 or -EINVAL (a field missing or wrong). */
+int xtel_probe_sample_from_json(const json_t *o, struct xtel_probe_sample *s);
 
 #endif /* XTEL_PROBE_SAMPLE_H */
