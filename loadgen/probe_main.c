@@ -31,6 +31,7 @@
 #include "dtls_client.h"
 #include "fault.h"
 #include "probe.h"
+#include "run.h"
 
 enum {
 	SAMPLES_MAX = 1000000,		/* bound of the summary's sample array */
@@ -366,6 +367,10 @@ int main(int argc, char **argv)
 	run.cfg = &cfg;
 	if (check_certs(&cfg))
 		return XTEL_PB_EXIT_CERTS;
+	/* A UDP socket per device, a TCP one per download, and a few spare. */
+	if (xtel_lg_raise_fd_limit((cfg.collector_given ? cfg.devices : 0) +
+				   cfg.parallel + 64, "--devices/--parallel", "devices"))
+		return XTEL_PB_EXIT_RUNTIME;
 	if (cfg.log_path && !(run.log = open_out(cfg.log_path, "log")))
 		return XTEL_PB_EXIT_USAGE;
 	if (cfg.report_json && !(report = open_out(cfg.report_json, "report-json"))) {
