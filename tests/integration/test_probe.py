@@ -11,8 +11,9 @@
     server down (connect_refused), a client certificate from a rogue CA
     (tls_handshake; the server counts the refused handshakes), a wrong CA
     for the server (tls_verify), a throttle too slow for the timeout
-    (timeout), every second object truncated (short_body), and a size
-    above the server's --max-size (http_status); the results of the
+    (timeout), every second object truncated (short_body), TLS 1.2 to a
+    --tls-min 1.3 server (tls_handshake; 1.2 to the others works), and a
+    size above the server's --max-size (http_status); the results of the
     timeout and truncation runs reach the collector under their kinds.
  3. Exit codes: --help 0, a bad flag 2, missing certificates 5 (both
     programs), a port in use 3 (server).
@@ -123,7 +124,7 @@ def main():
                               "--summary-json", os.path.join(work, "collector.json")],
                 " mode, ")
     a = server("server", srv)
-    b = server("slow", slow, "--throttle", "0.1")
+    b = server("slow", slow, "--throttle", "0.1", "--tls-min", "1.3")
     c = server("cut", cut, "--truncate-every", "2", "--max-size", "1048576")
 
     # ---- 1. good downloads, results to the collector ----
@@ -177,6 +178,13 @@ def main():
              [x["bytes"] for x in log if x["kind"] == "short_body"])
     schedule_kept("truncated", rep, 4)
 
+    rc, rep, _ = probe("tls12", srv, "--count", "2", "--interval", "0.2", "--tls", "1.2")
+    check_eq("TLS 1.2: kinds", {"ok": 2}, kinds_of(rep))
+    rc, rep, _ = probe("tls12-refused", slow, "--count", "2", "--interval", "0.2",
+                       "--tls", "1.2")
+    check_eq("TLS 1.2 to a --tls-min 1.3 server: kinds", {"tls_handshake": 2},
+             kinds_of(rep))
+
     rc, rep, log = probe("status", cut, "--first-id", "6", "--count", "2",
                          "--interval", "0.2", "--size", "2000000")
     check_eq("too large: kinds", {"http_status": 2}, kinds_of(rep))
@@ -207,7 +215,7 @@ def main():
         check_eq(f"{name}: clean exit on SIGTERM", 0, stop(p))
     sa = json.load(open(os.path.join(work, "server.json")))["counters"]
     check_eq("server: objects sent, handshakes refused",
-             (12, 6, 0), (sa["objects_ok"], sa["tls_failed"], sa["objects_aborted"]))
+             (14, 6, 0), (sa["objects_ok"], sa["tls_failed"], sa["objects_aborted"]))
     sc = json.load(open(os.path.join(work, "cut.json")))["counters"]
     check_eq("cut server: ok, truncated, refused",
              (2, 2, 2), (sc["objects_ok"], sc["objects_truncated"], sc["bad_requests"]))
