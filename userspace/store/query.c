@@ -164,7 +164,8 @@ int xtel_store_query(sqlite3 *db, const struct xtel_store_query *q,
 	if (rc != SQLITE_OK)
 		goto db_error;
 	sqlite3_bind_int64(st, 1, q->client_id);
-	sqlite3_bind_int64(st, 2, q->from);
+	/* rows whose bucket overlaps [from, to): it may start before from */
+	sqlite3_bind_int64(st, 2, q->from - (int64_t)xtel_tiers[tier].width_s + 1);
 	sqlite3_bind_int64(st, 3, q->to);
 	if (q->kind == XTEL_SERIES_METRIC)
 		sqlite3_bind_int64(st, 4, mid);

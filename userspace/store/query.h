@@ -3,7 +3,8 @@
  * Reading the history (the API's /api/v1/history endpoints, the
  * benchmark): one client's accounting series, one client's metric, or the
  * fleet totals over [from, to), merged into points of step seconds. The
- * tier read is the coarsest whose width divides step; a point's ts is
+ * tier read is the coarsest whose width divides step; the rows read are
+ * those whose bucket overlaps [from, to); a point's ts is
  * floor(row ts / step) * step, counters are summed, gauges are the last
  * row's, latency histograms are merged so p50/p99 are those of the merged
  * buckets. Queries run on read-only connections of their own (a small

@@ -59,7 +59,8 @@ struct wclient {
 
 struct name {
 	char *s;
-	int64_t id;			/* metric_names.id */
+	int64_t id;			/* metric_names.id; 0: not in the file */
+	uint64_t txn;			/* the transaction that inserted it */
 };
 
 struct xtel_store {
@@ -77,6 +78,7 @@ struct xtel_store {
 	uint32_t n_clients;
 	struct name *names;
 	uint32_t n_names, cap_names;
+
 	struct base fleet[XTEL_TIER_N];
 	double fleet_dt[XTEL_TIER_N];
 	uint64_t bucket[XTEL_TIER_N];
@@ -90,6 +92,7 @@ struct xtel_store {
 	/* the transaction of the frame in progress */
 	bool txn_failed;
 	uint64_t txn_rows;
+	uint64_t txn_seq;
 
 	/* queue */
 	pthread_mutex_t lock;
@@ -244,12 +247,12 @@ static const char *hint(int err)
 	case -ENOSPC:
 		return ": the file system is full: free space there (the "
 		       "collector keeps receiving; rows are counted as "
-		       "rows_dropped)";
+		       "dropped_rows)";
 	case -EROFS:
 	case -EACCES:
 		return ": the database is read-only: check the file's mode "
 		       "and the file system (the collector keeps receiving; "
-		       "rows are counted as rows_dropped)";
+		       "rows are counted as dropped_rows)";
 	case -EBUSY:
 		return ": another process holds the write lock";
 	default:
@@ -260,16 +263,28 @@ static const char *hint(int err)
 static void fail(struct xtel_store *w, const char *what)
 {
 	int ext = sqlite3_extended_errcode(w->db);
-	int err = xtel_db_errno(ext);
+	int sys = sqlite3_system_errno(w->db);
+	/* the OS's reason when there is one: SQLite reports a full disk
+	 * met in a WAL write as an I/O error */
+	int err = sys > 0 && (ext & 0xff) != SQLITE_CONSTRAINT ? -sys :
+		  xtel_db_errno(ext);
 
-	xtel_log_ratelimited(XTEL_LOG_ERR, xtel_mono_ns(), "%s: %s: %s%s",
-			     w->what, what, sqlite3_errmsg(w->db), hint(err));
+	char os[96] = "";
+
+	if (sys > 0)
+		snprintf(os, sizeof(os), " (%s)", strerror(sys));
+	xtel_log_ratelimited(XTEL_LOG_ERR, xtel_mono_ns(), "%s: %s: %s%s%s",
+			     w->what, what, sqlite3_errmsg(w->db), os, hint(err));
 	if (!sqlite3_get_autocommit(w->db))
 		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
 	w->txn_failed = true;
 	stat_add(w, XTEL_STORE_STAT_ROWS_DROPPED, w->txn_rows);
 	stat_add(w, XTEL_STORE_STAT_WRITE_ERRORS, 1);
 	w->txn_rows = 0;
+	/* names inserted by the rolled back transaction are gone again */
+	for (uint32_t i = 0; i < w->n_names; i++)
+		if (w->names[i].txn == w->txn_seq)
+			w->names[i].id = 0;
 	__atomic_store_n(&w->last_error, err, __ATOMIC_RELAXED);
 }
 
@@ -277,6 +292,7 @@ static void txn_begin(struct xtel_store *w)
 {
 	w->txn_failed = false;
 	w->txn_rows = 0;
+	w->txn_seq++;
 	if (sqlite3_exec(w->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		fail(w, "begin");
 }
@@ -452,7 +468,25 @@ static int sync_clients(struct xtel_store *w, const struct xtel_snapshot *s)
 	return 0;
 }
 
-/* The index into w->names of key, added to metric_names if new; -1: error. */
+/*
+ * Inserts names[i] into metric_names (in the frame's transaction, whose
+ * fate it shares: fail() forgets the ids of a rolled back one). 0 or -1.
+ */
+static int name_save(struct xtel_store *w, uint32_t i)
+{
+	int rc;
+
+	sqlite3_bind_text(w->ins_name, 1, w->names[i].s, -1, SQLITE_STATIC);
+	rc = sqlite3_step(w->ins_name);
+	if (rc == SQLITE_ROW) {
+		w->names[i].id = sqlite3_column_int64(w->ins_name, 0);
+		w->names[i].txn = w->txn_seq;
+	}
+	sqlite3_reset(w->ins_name);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The index into w->names of key, added if new; -1: out of memory. */
 static long name_get(struct xtel_store *w, const char *key)
 {
 	struct name *nn;
@@ -469,17 +503,10 @@ static long name_get(struct xtel_store *w, const char *key)
 		w->names = nn;
 		w->cap_names = cap;
 	}
-	/* outside the frame's transaction's fate: a name is tiny, keep it */
-	sqlite3_bind_text(w->ins_name, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(w->ins_name) != SQLITE_ROW) {
-		sqlite3_reset(w->ins_name);
-		return -1;
-	}
-	w->names[w->n_names].id = sqlite3_column_int64(w->ins_name, 0);
-	sqlite3_reset(w->ins_name);
 	w->names[w->n_names].s = strdup(key);
 	if (!w->names[w->n_names].s)
 		return -1;
+	w->names[w->n_names].id = 0;	/* saved when first written */
 	return (long)w->n_names++;
 }
 
@@ -619,6 +646,11 @@ static void flush_tier(struct xtel_store *w, unsigned int t,
 
 			if (!a->count)
 				continue;
+			if (!w->names[wc->m[k].name].id && !w->txn_failed &&
+			    name_save(w, wc->m[k].name)) {
+				fail(w, "write metric names");
+				continue;
+			}
 			st = w->ins_metric[t];
 			sqlite3_bind_int64(st, 1, c->client_id);
 			sqlite3_bind_int64(st, 2, w->names[wc->m[k].name].id);

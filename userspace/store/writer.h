@@ -56,19 +56,19 @@ struct xtel_store_cfg {
  * JSON's "db" object, /api/v1/stats "db" and as xtel_db_* on /metrics.
  */
 #define XTEL_STORE_STATS(X)						\
-	X(VIEWS_QUEUED, "views_queued", "views", "views handed to the history writer") \
-	X(VIEWS_WRITTEN, "views_written", "views", "views the history writer processed") \
-	X(VIEWS_DROPPED, "views_dropped", "views",			\
+	X(VIEWS_QUEUED, "queued_views", "views", "views handed to the history writer") \
+	X(VIEWS_WRITTEN, "written_views", "views", "views the history writer processed") \
+	X(VIEWS_DROPPED, "dropped_views", "views",			\
 	  "views dropped: the history writer's queue was full")		\
-	X(ROWS_WRITTEN, "rows_written", "rows", "rows committed to --db") \
-	X(ROWS_DROPPED, "rows_dropped", "rows",				\
+	X(ROWS_WRITTEN, "written_rows", "rows", "rows committed to --db") \
+	X(ROWS_DROPPED, "dropped_rows", "rows",				\
 	  "rows lost: their transaction failed (disk full, read-only file)") \
-	X(SAMPLES_DROPPED, "metric_samples_dropped", "samples",	\
+	X(SAMPLES_DROPPED, "dropped_metric_samples", "samples",	\
 	  "metric samples of dropped views (counters and latency are not lost)") \
-	X(COMMITS, "commits", "transactions", "transactions committed")	\
-	X(WRITE_ERRORS, "write_errors", "transactions",			\
+	X(COMMITS, "commits", "commits", "transactions committed")	\
+	X(WRITE_ERRORS, "failed_transactions", "transactions",			\
 	  "transactions rolled back after a failed write")		\
-	X(RETAIN_DELETED, "retention_deleted", "rows",			\
+	X(RETAIN_DELETED, "retention_deleted_rows", "rows",			\
 	  "rows deleted by --retain")
 
 enum xtel_store_stat {

@@ -6,7 +6,9 @@
  * connections of the API's own (never the writer's). JSON by default; CSV
  * with format=csv or Accept: text/csv, whose columns are the JSON point's
  * fields in the same order (a nested latency object flattened to
- * latency_count, latency_p50, ...), so both forms have one definition.
+ * latency_count, latency_p50, ...), so both forms have one definition;
+ * CSV reals have 15 significant digits (JSON's 17 round-trip a double,
+ * which a spreadsheet does not need).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -258,8 +260,9 @@ static void csv_fields(struct buf *b, json_t *o, const char *prefix,
 			}
 			put(b, k, strlen(k));
 		} else if (!json_is_null(v)) {
+			/* 15 digits: 0.990099, not 0.99009899999999995 */
 			char *s = json_dumps(v, JSON_ENCODE_ANY |
-					     JSON_REAL_PRECISION(17));
+					     JSON_REAL_PRECISION(15));
 
 			if (s)
 				put(b, s, strlen(s));
