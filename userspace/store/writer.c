@@ -751,6 +751,9 @@ static uint64_t samples(const struct xtel_snapshot *s)
 void xtel_store_process(struct xtel_store *w, const struct xtel_store_frame *f)
 {
 	uint64_t t0 = xtel_mono_ns(), now_s = f->taken_ns / 1000000000ull;
+	/* from the views' times, so a dropped view's time is not lost */
+	double dt = w->have_prev && f->taken_ns > w->prev.taken_ns ?
+		    (double)(f->taken_ns - w->prev.taken_ns) / 1e9 : f->dt_s;
 
 	txn_begin(w);
 	if (sync_clients(w, f->snap))
@@ -768,7 +771,7 @@ void xtel_store_process(struct xtel_store *w, const struct xtel_store_frame *f)
 		if (w->have_bucket && b != w->bucket[t] && w->have_prev)
 			flush_tier(w, t, &w->prev);
 		w->bucket[t] = b;
-		w->fleet_dt[t] += f->dt_s;
+		w->fleet_dt[t] += dt;
 	}
 	w->have_bucket = true;
 	accumulate(w, f->snap);
