@@ -151,7 +151,7 @@ static void usage(FILE *out)
 	xtel_opts_help(&pr_opts, out);
 }
 
-static int read_samples(const struct pr_config *cfg, struct xtel_pr_samples *v)
+static int read_samples(const struct pr_config *cfg, struct xtel_probe_samples *v)
 {
 	double to = cfg->to > 0 ? cfg->to : INFINITY;
 
@@ -180,7 +180,7 @@ static int write_json(const char *path, const struct xtel_probe_analysis *a)
 }
 
 static int write_report(const struct pr_config *cfg, const struct xtel_probe_analysis *a,
-			struct xtel_pr_samples *v)
+			struct xtel_probe_samples *v)
 {
 	struct xtel_pr_plot plots[XTEL_PR_MAX_PLOTS];
 	char path[4200];
@@ -209,7 +209,7 @@ static int write_report(const struct pr_config *cfg, const struct xtel_probe_ana
 
 int main(int argc, char **argv)
 {
-	struct xtel_pr_samples v = { 0 };
+	struct xtel_probe_samples v = { 0 };
 	struct xtel_probe_analysis a;
 	struct pr_config cfg = { 0 };
 	int ret, code = PR_EXIT_OK;

@@ -90,7 +90,7 @@ static void shades(FILE *f, const struct xtel_probe_analysis *a)
  * series.dat: per device (index i) ts speed ttfb of its ok downloads;
  * failed.dat: ts of failed downloads. Returns the number of devices.
  */
-static int write_series(const char *dir, const struct xtel_pr_samples *v,
+static int write_series(const char *dir, const struct xtel_probe_samples *v,
 			uint32_t *ids, int *n_ids, bool *any_failed)
 {
 	char path[4200];
@@ -246,7 +246,7 @@ static int week(const char *dir, const struct xtel_probe_analysis *a,
 }
 
 int xtel_pr_plots(const char *dir, const struct xtel_probe_analysis *fleet,
-		  const struct xtel_pr_samples *v, struct xtel_pr_plot *plots)
+		  const struct xtel_probe_samples *v, struct xtel_pr_plot *plots)
 {
 	uint32_t ids[LINES_MAX];
 	int n = 0, n_dev = 0;

@@ -90,7 +90,7 @@ static void summary_table(FILE *f, const struct xtel_probe_summary *sm)
 	stats_row(f, "server-side TTFB (ms)", &sm->server_ttfb);
 }
 
-static void devices_table(FILE *f, struct xtel_pr_samples *v,
+static void devices_table(FILE *f, struct xtel_probe_samples *v,
 			  const struct xtel_probe_analysis *fleet,
 			  const struct xtel_probe_analysis_cfg *cfg)
 {
@@ -131,7 +131,7 @@ static void devices_table(FILE *f, struct xtel_pr_samples *v,
 }
 
 void xtel_pr_markdown(FILE *f, const char *title, const char *source,
-		      const struct xtel_probe_analysis *a, struct xtel_pr_samples *v,
+		      const struct xtel_probe_analysis *a, struct xtel_probe_samples *v,
 		      const struct xtel_probe_analysis_cfg *cfg,
 		      const struct xtel_pr_plot *plots, int n_plots)
 {

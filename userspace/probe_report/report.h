@@ -17,23 +17,15 @@
 #include <stdio.h>
 
 #include "probe/analysis.h"
-
-struct xtel_pr_samples {
-	struct xtel_probe_sample *s;
-	size_t n, cap;
-	uint64_t skipped;	/* lines or rows that were no probe result */
-};
-
-/* Appends one (grows the array). 0 or -ENOMEM. */
-int xtel_pr_push(struct xtel_pr_samples *v, const struct xtel_probe_sample *s);
+#include "probe/history.h"
 
 /* Reads a probe --log; samples outside [from, to) s are left out. */
 int xtel_pr_read_log(const char *path, double from, double to,
-		     struct xtel_pr_samples *out);
+		     struct xtel_probe_samples *out);
 
 /* Reads the probe_* metrics of the history database at path. */
 int xtel_pr_read_db(const char *path, double from, double to,
-		    struct xtel_pr_samples *out);
+		    struct xtel_probe_samples *out);
 
 struct xtel_pr_plot {
 	const char *file;	/* "probe-speed.png", relative to the out dir */
@@ -48,12 +40,12 @@ enum { XTEL_PR_MAX_PLOTS = 8 };
  * Returns the number made, or -errno.
  */
 int xtel_pr_plots(const char *dir, const struct xtel_probe_analysis *fleet,
-		  const struct xtel_pr_samples *v, struct xtel_pr_plot *plots);
+		  const struct xtel_probe_samples *v, struct xtel_pr_plot *plots);
 
 /* The markdown report. */
 void xtel_pr_markdown(FILE *f, const char *title, const char *source,
 		      const struct xtel_probe_analysis *fleet,
-		      struct xtel_pr_samples *v,
+		      struct xtel_probe_samples *v,
 		      const struct xtel_probe_analysis_cfg *cfg,
 		      const struct xtel_pr_plot *plots, int n_plots);
 

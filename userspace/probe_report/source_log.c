@@ -13,23 +13,8 @@
 #include "common/log.h"
 #include "probe_report/report.h"
 
-int xtel_pr_push(struct xtel_pr_samples *v, const struct xtel_probe_sample *s)
-{
-	if (v->n == v->cap) {
-		size_t nc = v->cap ? v->cap * 2 : 1024;
-		struct xtel_probe_sample *p = realloc(v->s, nc * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		v->s = p;
-		v->cap = nc;
-	}
-	v->s[v->n++] = *s;
-	return 0;
-}
-
 int xtel_pr_read_log(const char *path, double from, double to,
-		     struct xtel_pr_samples *out)
+		     struct xtel_probe_samples *out)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
@@ -56,7 +41,7 @@ int xtel_pr_read_log(const char *path, double from, double to,
 		t = (double)s.ts_ns / 1e9;
 		if (t < from || t >= to)
 			continue;
-		ret = xtel_pr_push(out, &s);
+		ret = xtel_probe_samples_push(out, &s);
 		if (ret)
 			break;
 	}
