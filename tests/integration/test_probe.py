@@ -17,10 +17,15 @@
     timeout and truncation runs reach the collector under their kinds.
  3. Exit codes: --help 0, a bad flag 2, missing certificates 5 (both
     programs), a port in use 3 (server).
+ 4. The collector's history (--db) of those results: probe-report --db
+    and, from a collector serving the file, /api/v1/probes/summary,
+    /analysis and /series count exactly each device's downloads, ok ones
+    and timeouts, and the good devices' mean speeds are the probe's (to
+    the payload's 3 decimals); bad parameters are 400s.
 
 Loopback ports 19600-19609 (override the base with XTEL_PROBE_PORT_BASE).
 
-usage: test_probe.py SOURCE_ROOT PROBE_SERVER PROBE COLLECTOR
+usage: test_probe.py SOURCE_ROOT PROBE_SERVER PROBE COLLECTOR PROBE_REPORT
 """
 import json
 import os
@@ -30,13 +35,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
-top, server_exe, probe_exe, collector_exe = sys.argv[1:5]
+top, server_exe, probe_exe, collector_exe, report_exe = sys.argv[1:6]
 base = int(os.environ.get("XTEL_PROBE_PORT_BASE", "19600"))
 work = tempfile.mkdtemp(prefix="xtel-probe-test.")
 certs = os.path.join(work, "certs")
+db = os.path.join(work, "history.db")
 procs = []
 passes = fails = 0
+good_rep = {}
 
 
 def ok(what):
@@ -121,13 +130,15 @@ def main():
                               "--port", str(col_port), "--workers", "1", "--quiet",
                               "--cert", f"{certs}/server.crt", "--key", f"{certs}/server.key",
                               "--ca", f"{certs}/ca.crt",
-                              "--summary-json", os.path.join(work, "collector.json")],
+                              "--summary-json", os.path.join(work, "collector.json"),
+                              "--db", db],
                 " mode, ")
     a = server("server", srv)
     b = server("slow", slow, "--throttle", "0.1", "--tls-min", "1.3")
     c = server("cut", cut, "--truncate-every", "2", "--max-size", "1048576")
 
     # ---- 1. good downloads, results to the collector ----
+    global good_rep
     rc, rep, log = probe("good", srv, "--devices", "3", "--interval", "0.3",
                          "--count", "4", "--size", "65536",
                          "--collector", f"127.0.0.1:{col_port}")
@@ -143,6 +154,7 @@ def main():
              [(d["device"], d["ok"]) for d in rep["per_device"]])
     log_speed = {d: [x["bits_per_second"] / 1e6 for x in log if x["device"] == d]
                  for d in (1, 2, 3)}
+    good_rep = rep
 
     # ---- 2. bad inputs ----
     rc, rep, _ = probe("down", down, "--count", "3", "--interval", "0.2")
@@ -235,6 +247,66 @@ def main():
     check_eq("collector: device 5 half ok", (4, 0.5),
              (m5["probe_ok"]["count"], m5["probe_ok"]["mean"]))
     check_eq("collector: no drops", 0, cj["dropped_total"])
+    history_checks(good_rep, col_port)
+
+
+def api(port, path):
+    """GET path: (status, JSON body)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+def history_checks(good_rep, col_port):
+    """The stored history, through probe-report --db and the API."""
+    want = {1: (4, 4), 2: (4, 4), 3: (4, 4), 4: (3, 0), 5: (4, 2)}
+    out = os.path.join(work, "report")
+    rc = subprocess.call([report_exe, "--db", db, "--json", out + ".json", "--out", out],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    check_eq("probe-report --db: exit code", 0, rc)
+    a = json.load(open(out + ".json"))
+    check_eq("probe-report --db: fleet downloads, ok, failed, timeouts",
+             (19, 14, 5, 3), (a["summary"]["downloads"], a["summary"]["ok"],
+                              a["summary"]["failed"], a["summary"]["kinds"]["timeout"]))
+    check_eq("probe-report --db: markdown and graphs", True,
+             os.path.getsize(os.path.join(out, "report.md")) > 0 and
+             os.path.exists(os.path.join(out, "probe-speed.png")))
+    http = base + 5
+    col = start("collector-api", [collector_exe, "--no-xdp", "--bind", "127.0.0.1",
+                                  "--port", str(col_port), "--workers", "1", "--quiet",
+                                  "--cert", f"{certs}/server.crt", "--key", f"{certs}/server.key",
+                                  "--ca", f"{certs}/ca.crt", "--db", db,
+                                  "--http", f"127.0.0.1:{http}"], " mode, ")
+    st, s = api(http, "/api/v1/probes/summary?from=0")
+    check_eq("API summary: status", 200, st)
+    devs = {d["device"]: d for d in s.get("devices", [])}
+    check_eq("API summary: downloads and ok per device", want,
+             {d: (v["downloads"], v["ok"]) for d, v in devs.items()})
+    check_eq("API summary: device 4's failures are timeouts", 3,
+             devs.get(4, {}).get("kinds", {}).get("timeout"))
+    good = {d["device"]: d["speed_mbps"]["mean"] for d in good_rep["per_device"]}
+    check_eq("API summary: devices 1-3 mean speed as the probe measured (3 decimals)",
+             True, all(abs(devs[d]["speed_mbps"]["mean"] - good[d]) < 0.0015
+                       for d in (1, 2, 3)))
+    st, an = api(http, "/api/v1/probes/analysis?from=0&device=4")
+    check_eq("API analysis of device 4: downloads, timeouts",
+             (200, 3, 3), (st, an["summary"]["downloads"], an["summary"]["kinds"]["timeout"]))
+    check_eq("API analysis: 24 hours and the config", (24, 0.5),
+             (len(an["hours"]), an["config"]["congested_frac"]))
+    st, se = api(http, "/api/v1/probes/series?from=0&device=5")
+    check_eq("API series of device 5: downloads in its buckets", (200, 4),
+             (st, sum(p["downloads"] for p in se["points"])))
+    st, e = api(http, "/api/v1/probes/series?from=0")
+    check_eq("API series without device: 400 naming it", (400, "device"),
+             (st, e["error"]["param"]))
+    st, e = api(http, "/api/v1/probes/analysis?congested_frac=2")
+    check_eq("API analysis with a bad fraction: 400", (400, "congested_frac"),
+             (st, e["error"]["param"]))
+    st, e = api(http, "/api/v1/probes/summary?device=1")
+    check_eq("API summary refuses an unknown parameter", 400, st)
+    check_eq("collector with the API: clean exit", 0, stop(col))
 
 
 try:
