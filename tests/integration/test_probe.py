@@ -22,13 +22,17 @@
     /analysis and /series count exactly each device's downloads, ok ones
     and timeouts, and the good devices' mean speeds are the probe's (to
     the payload's 3 decimals); bad parameters are 400s.
+ 5. docs/API.md's probe examples against a collector serving the example
+    history (tests/unit/test_probe_history FILE): each answers its status,
+    and a reply shown without "..." is the reply, field for field.
 
 Loopback ports 19600-19609 (override the base with XTEL_PROBE_PORT_BASE).
 
-usage: test_probe.py SOURCE_ROOT PROBE_SERVER PROBE COLLECTOR PROBE_REPORT
+usage: test_probe.py SOURCE_ROOT PROBE_SERVER PROBE COLLECTOR PROBE_REPORT HISTORY_FIXTURE
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -38,7 +42,7 @@ import time
 import urllib.error
 import urllib.request
 
-top, server_exe, probe_exe, collector_exe, report_exe = sys.argv[1:6]
+top, server_exe, probe_exe, collector_exe, report_exe, fixture_exe = sys.argv[1:7]
 base = int(os.environ.get("XTEL_PROBE_PORT_BASE", "19600"))
 work = tempfile.mkdtemp(prefix="xtel-probe-test.")
 certs = os.path.join(work, "certs")
@@ -248,6 +252,7 @@ def main():
              (m5["probe_ok"]["count"], m5["probe_ok"]["mean"]))
     check_eq("collector: no drops", 0, cj["dropped_total"])
     history_checks(good_rep, col_port)
+    docs_examples(col_port)
 
 
 def api(port, path):
@@ -307,6 +312,34 @@ def history_checks(good_rep, col_port):
     st, e = api(http, "/api/v1/probes/summary?device=1")
     check_eq("API summary refuses an unknown parameter", 400, st)
     check_eq("collector with the API: clean exit", 0, stop(col))
+
+
+def docs_examples(col_port):
+    """Every 'curl ...  # probes -> STATUS' line of docs/API.md."""
+    ex = os.path.join(work, "example.db")
+    subprocess.run([fixture_exe, ex], check=True, stdout=subprocess.DEVNULL)
+    http = base + 6
+    col = start("collector-docs", [collector_exe, "--no-xdp", "--bind", "127.0.0.1",
+                                   "--port", str(col_port), "--workers", "1", "--quiet",
+                                   "--cert", f"{certs}/server.crt", "--key", f"{certs}/server.key",
+                                   "--ca", f"{certs}/ca.crt", "--db", ex,
+                                   "--http", f"127.0.0.1:{http}"], " mode, ")
+    lines = open(os.path.join(top, "docs", "API.md")).read().splitlines()
+    n = 0
+    for i, line in enumerate(lines):
+        m = re.match(r"^curl -s 'http://127\.0\.0\.1:9477([^']*)'\s+# probes -> (\d{3})$", line)
+        if not m:
+            continue
+        n += 1
+        st, body = api(http, m.group(1))
+        check_eq(f"docs example {m.group(1)}: status", int(m.group(2)), st)
+        # The reply shown after it, when it is shown whole.
+        if i + 3 < len(lines) and lines[i + 1] == "```" and lines[i + 2] == "```json" \
+                and "..." not in lines[i + 3]:
+            body.pop("snapshot", None)
+            check_eq(f"docs example {m.group(1)}: the reply shown", json.loads(lines[i + 3]), body)
+    check_eq("docs: probe examples found", True, n >= 5)
+    check_eq("collector for the docs: clean exit", 0, stop(col))
 
 
 try:

@@ -11,6 +11,9 @@
  * finds device 2's episode (below 0.2 of the baseline: the evening hours
  * are below half of it too); from the 1h tier (six downloads a bucket,
  * weighted) it names the same hours, and the episode's buckets.
+ *
+ * usage: test_probe_history [KEEP.db]: with a path, the history is written
+ * there and kept (docs/PROBES.md's example report is made from it).
  */
 #include <errno.h>
 #include <math.h>
@@ -37,7 +40,8 @@
 #define DT 600
 
 static char dir[] = "/tmp/xtel-probe-history.XXXXXX";
-static char db_path[256];
+static char db_path[4096];
+static const char *keep;
 
 static void put(struct xtel_metric_snap *m, const char *key, double v)
 {
@@ -92,9 +96,12 @@ static int setup(void **state)
 	struct xtel_store *w;
 
 	(void)state;
-	if (!mkdtemp(dir))
+	if (keep)
+		snprintf(db_path, sizeof(db_path), "%s", keep);
+	else if (!mkdtemp(dir))
 		return -1;
-	snprintf(db_path, sizeof(db_path), "%s/history.db", dir);
+	else
+		snprintf(db_path, sizeof(db_path), "%s/history.db", dir);
 	cfg.path = db_path;
 	if (xtel_store_open(&cfg, &w))
 		return -1;
@@ -119,6 +126,8 @@ static int teardown(void **state)
 	char cmd[512];
 
 	(void)state;
+	if (keep)
+		return 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -217,12 +226,14 @@ static void test_hourly(void **state)
 	xtel_probe_samples_free(&v);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fine),
 		cmocka_unit_test(test_hourly),
 	};
 
+	if (argc > 1)
+		keep = argv[1];
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -430,9 +430,10 @@ void xtel_probe_analysis_free(struct xtel_probe_analysis *a)
 	a->n_episodes = 0;
 }
 
+/* 3 decimals; a value that rounds to zero is 0, never "-0.0". */
 static json_t *fixed3(double v)
 {
-	return xtel_json_fixed(v, 3);
+	return xtel_json_fixed(fabs(v) < 0.0005 ? 0.0 : v, 3);
 }
 
 static json_t *time_s(uint64_t ns)
