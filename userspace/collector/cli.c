@@ -33,7 +33,8 @@ enum col_opt {
 	COL_OPT_HTTP, COL_OPT_HTTP_CERT, COL_OPT_HTTP_KEY, COL_OPT_HTTP_TOKENS,
 	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
-	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS, COL_OPT_HELP,
+	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
+	COL_OPT_DB, COL_OPT_INVENTORY_ONLY, COL_OPT_HELP,
 	COL_N_OPTS,
 };
 
@@ -417,6 +418,15 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 			 "(e.g. 1,5,10-20)",
 		.help = "per-client series only for these ids (e.g.\n"
 			"1,5,10-20; still capped by --metrics-clients)" },
+	[COL_OPT_DB] = { .name = "db", .metavar = "FILE",
+		.section = "Devices and storage (docs/DEVICES.md):",
+		XTEL_OPT_STRING_AT(CFG, db),
+		.help = "SQLite database (created if missing, WAL): the\n"
+			"device inventory; SIGHUP reloads it" },
+	[COL_OPT_INVENTORY_ONLY] = { .name = "inventory-only",
+		XTEL_OPT_FLAG_AT(CFG, inventory_only),
+		.help = "refuse client ids not in the inventory\n"
+			"(device_unknown; needs --db)" },
 	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
 		.help = "this text" },
@@ -530,6 +540,10 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 				       col_opt[i].name);
 				return XTEL_EXIT_USAGE;
 			}
+	}
+	if (cfg->inventory_only && !cfg->db) {
+		pr_err("--inventory-only needs the inventory: add --db FILE");
+		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->bind_addr.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&cfg->bind_addr)->sin6_port = htons(cfg->port);

@@ -41,6 +41,17 @@ enum {
 	XTEL_API_MAX_PAGE = 10000,		/* /clients?limit= */
 };
 
+/* Request methods as the route table's bits (HEAD is GET). */
+enum {
+	XTEL_API_M_GET = 1 << 0,
+	XTEL_API_M_POST = 1 << 1,
+	XTEL_API_M_PUT = 1 << 2,
+	XTEL_API_M_PATCH = 1 << 3,
+	XTEL_API_M_DELETE = 1 << 4,
+};
+
+struct xtel_devices;
+
 struct xtel_api {
 	const struct xtel_config *cfg;
 	struct xtel_model *model;
@@ -57,6 +68,7 @@ struct xtel_api {
 	uint64_t omitted_series;	/* /metrics: series left out (__atomic) */
 	uint64_t started_mono_ns, started_real_ns;
 	bool receiving;			/* __atomic */
+	struct xtel_devices *devices;	/* NULL: no --db (main's; thread-safe) */
 };
 
 /* One query parameter as received (decoded, NUL-free). */
@@ -68,7 +80,10 @@ struct xtel_api_req {
 	struct xtel_api *api;
 	const char *path;
 	unsigned int endpoint;		/* enum xtel_api_endpoint */
-	uint32_t path_id;		/* /clients/{id} */
+	uint32_t path_id;		/* /clients/{id}, /devices/{id} */
+	unsigned int method;		/* XTEL_API_M_* */
+	const char *body;		/* routes that take one; NULL: none */
+	size_t body_len;
 	struct xtel_view *v;		/* the latest view, or NULL before one */
 	uint64_t now_ns;		/* CLOCK_REALTIME at the request */
 	struct xtel_api_param params[XTEL_API_MAX_PARAMS];
@@ -197,5 +212,6 @@ xtel_api_handler_fn xtel_api_h_healthz, xtel_api_h_readyz, xtel_api_h_reload;
 xtel_api_handler_fn xtel_api_h_seed_get, xtel_api_h_seed_list;
 xtel_api_handler_fn xtel_api_h_seed_aggregate, xtel_api_h_seed_stats;
 xtel_api_handler_fn xtel_api_h_metrics;
+xtel_api_handler_fn xtel_api_h_devices, xtel_api_h_device;
 
 #endif /* XTEL_API_INTERNAL_H */
