@@ -505,6 +505,20 @@ static void test_afxdp_no_socket(void)
 	xtel_xdp_close(x);
 }
 
+/* The program with device 21 enabled and 22 disabled in xtel_devices. */
+static struct xtel_xdp *load_devices(const struct xtel_xdp_opts *o)
+{
+	struct xtel_xdp *x = load(o);
+
+	if (!x)
+		return NULL;
+	check_begin();
+	if (xtel_xdp_device_set(x, 21, true) || xtel_xdp_device_set(x, 22, false))
+		bad("devices: set", "%s", strerror(errno));
+	check_end();
+	return x;
+}
+
 /*
  * Inventory devices (plain mode): client 21 enabled, 22 disabled, 23 not in
  * the map. A disabled device's datagram is dropped before it is counted
@@ -543,15 +557,11 @@ static void test_devices(void)
 		  XDP_DROP, XTEL_XDP_DROP_SHORT, false, NOCLIENT },
 	};
 	struct xtel_xdp_opts o = { .no_pin = true, .quiet = true, .devices = true };
-	struct xtel_xdp *x = load(&o);
+	struct xtel_xdp *x = load_devices(&o);
 	struct xtel_xdp_client c;
 
 	if (!x)
 		return;
-	check_begin();
-	if (xtel_xdp_device_set(x, 21, true) || xtel_xdp_device_set(x, 22, false))
-		bad("devices: set", "%s", strerror(errno));
-	check_end();
 	RUN(x, rows);
 	check_begin();
 	if (xtel_xdp_read_client(x, 22, &c) != -ENOENT)
@@ -565,13 +575,9 @@ static void test_devices(void)
 	xtel_xdp_close(x);
 
 	o.inventory_only = true;
-	x = load(&o);
+	x = load_devices(&o);
 	if (!x)
 		return;
-	check_begin();
-	if (xtel_xdp_device_set(x, 21, true) || xtel_xdp_device_set(x, 22, false))
-		bad("devices: set", "%s", strerror(errno));
-	check_end();
 	RUN(x, only_rows);
 	check_begin();
 	if (xtel_xdp_device_clear(x) || xtel_xdp_device_del(x, 21) != -ENOENT)

@@ -40,50 +40,48 @@ void xtel_device_spec_from(struct xtel_device_spec *s,
 	snprintf(s->notes, sizeof(s->notes), "%s", d->notes);
 }
 
-bool xtel_dev_name_ok(const char *s)
+/* s is at most max bytes, none of which bad() refuses. */
+static bool text_ok(const char *s, size_t max, bool (*bad)(unsigned char c))
 {
 	size_t n = strlen(s);
 
-	if (n > XTEL_DEV_NAME_MAX)
+	if (n > max)
 		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
+	for (size_t i = 0; i < n; i++)
+		if (bad((unsigned char)s[i]))
 			return false;
-	}
 	return true;
+}
+
+static bool bad_name_char(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f || c == '"' || c == '\\';
+}
+
+static bool bad_label_char(unsigned char c)
+{
+	return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		 (c >= '0' && c <= '9') || (c && strchr("_.:/-", c)));
+}
+
+static bool bad_notes_char(unsigned char c)
+{
+	return (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f;
+}
+
+bool xtel_dev_name_ok(const char *s)
+{
+	return text_ok(s, XTEL_DEV_NAME_MAX, bad_name_char);
 }
 
 bool xtel_dev_label_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n > XTEL_DEV_LABEL_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr("_.:/-", c)))
-			return false;
-	}
-	return true;
+	return text_ok(s, XTEL_DEV_LABEL_MAX, bad_label_char);
 }
 
 bool xtel_dev_notes_ok(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n > XTEL_DEV_NOTES_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-			return false;
-	}
-	return true;
+	return text_ok(s, XTEL_DEV_NOTES_MAX, bad_notes_char);
 }
 
 static int fail(struct xtel_dev_err *err, const char *code, const char *field,
