@@ -35,7 +35,8 @@ enum col_opt {
 	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
 	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
-	COL_OPT_DB, COL_OPT_RETAIN, COL_OPT_DB_QUEUE, COL_OPT_HELP,
+	COL_OPT_DB, COL_OPT_RETAIN, COL_OPT_DB_QUEUE, COL_OPT_INVENTORY_ONLY,
+	COL_OPT_HELP,
 	COL_N_OPTS,
 };
 
@@ -430,11 +431,14 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "per-client series only for these ids (e.g.\n"
 			"1,5,10-20; still capped by --metrics-clients)" },
 	[COL_OPT_DB] = { .name = "db", .metavar = "FILE",
-		.section = "History in SQLite (docs/STORAGE.md):",
+		.section = "History and devices in SQLite (docs/STORAGE.md, "
+			   "docs/DEVICES.md):",
 		XTEL_OPT_STRING_AT(CFG, db),
-		.help = "keep rollups of every client and the fleet in\n"
-			"this SQLite file (created; WAL mode); served by\n"
-			"/api/v1/history with --http" },
+		.help = "keep rollups of every client and the fleet and\n"
+			"the device inventory in this SQLite file\n"
+			"(created; WAL mode); served by /api/v1/history\n"
+			"and /api/v1/devices with --http; SIGHUP reloads\n"
+			"the inventory" },
 	[COL_OPT_RETAIN] = { .name = "retain", .metavar = "TIER=AGE,...",
 		.type = XTEL_OPT_CUSTOM, .parse = parse_retain,
 		.valid = "TIER=AGE pairs, comma-separated, TIER one of 1s, "
@@ -446,6 +450,10 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		XTEL_OPT_UINT_AT(CFG, db_queue, 1, 1024), .valid = "1..1024 views",
 		.help = "views waiting for the history writer, 1..1024\n"
 			"(default 8); more are dropped and counted" },
+	[COL_OPT_INVENTORY_ONLY] = { .name = "inventory-only",
+		XTEL_OPT_FLAG_AT(CFG, inventory_only),
+		.help = "refuse client ids not in the inventory\n"
+			"(device_unknown; needs --db)" },
 	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
 		.help = "this text" },
@@ -565,6 +573,10 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 		pr_err("--%s needs the history: add --db FILE",
 		       col_opt[seen[COL_OPT_RETAIN] ? COL_OPT_RETAIN :
 			       COL_OPT_DB_QUEUE].name);
+		return XTEL_EXIT_USAGE;
+	}
+	if (cfg->inventory_only && !cfg->db) {
+		pr_err("--inventory-only needs the inventory: add --db FILE");
 		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->bind_addr.ss_family == AF_INET6)

@@ -94,10 +94,12 @@ struct xtel_config {
 	unsigned int metrics_clients;	/* per-client series cap on /metrics */
 	const char *metrics_client_ids;	/* "1,5,10-20": only these; NULL: first N */
 
-	/* the history (store/, docs/STORAGE.md); db NULL: off */
+	/* the history (store/, docs/STORAGE.md) and the device inventory
+	 * (devices/, docs/DEVICES.md); db NULL: both off */
 	const char *db;			/* --db FILE */
 	uint64_t retain_s[XTEL_TIER_N];	/* --retain; 0: the tier's default */
 	unsigned int db_queue;		/* views queued for the writer */
+	bool inventory_only;		/* refuse client ids not in the inventory */
 };
 
 /*

@@ -51,6 +51,7 @@
 #include "collector/rx/afxdp.h"
 #include "collector/rx/uring.h"
 #include "collector/xdp_source.h"
+#include "devices/devices.h"
 #include "xdp/xdp.h"
 
 struct app {
@@ -76,6 +77,7 @@ struct app {
 	struct xtel_xdp_source xdp_src;
 	/* DTLS: whom the workers admit; replaced on SIGHUP (ours: one ref). */
 	struct xtel_dtls_policy *policy;
+	struct xtel_devices *devices;	/* NULL: no --db */
 
 	/* the run loop's state */
 	uint64_t t0;			/* CLOCK_MONOTONIC at start */
@@ -132,6 +134,8 @@ static int xdp_setup(struct app *a)
 		.handshake_global_burst = cfg->handshake_global_burst,
 		.skb_mode = cfg->xdp_skb,
 		.quiet = false,
+		.devices = cfg->db != NULL,
+		.inventory_only = cfg->inventory_only,
 	};
 	int rc;
 
@@ -241,6 +245,81 @@ static void policy_reload(struct app *a)
 	a->policy = p;
 	policy_log("SIGHUP: DTLS policy reloaded", &a->cfg, p);
 }
+/* ---- the device inventory (--db) ---- */
+
+/*
+ * Bring the XDP program's device map from old to now: set what is new or
+ * changed, delete what is gone (both snapshots are sorted by id), so a
+ * change costs a syscall per changed device, not per device.
+ */
+static void xdp_devices_sync(struct xtel_xdp *x, const struct xtel_inventory *old,
+			     const struct xtel_inventory *now)
+{
+	uint32_t i = 0, j = 0, no = old ? old->n : 0;
+	unsigned int errors = 0;
+	int rc;
+
+	while (i < now->n || j < no) {
+		const struct xtel_inventory_key *k = i < now->n ? &now->keys[i] : NULL;
+		const struct xtel_inventory_key *o = j < no ? &old->keys[j] : NULL;
+
+		if (k && (!o || k->id < o->id)) {
+			rc = xtel_xdp_device_set(x, k->id, k->enabled);
+			i++;
+		} else if (!k || o->id < k->id) {
+			rc = xtel_xdp_device_del(x, o->id);
+			j++;
+		} else {
+			rc = k->enabled == o->enabled ? 0 :
+				xtel_xdp_device_set(x, k->id, k->enabled);
+			i++;
+			j++;
+		}
+		errors += rc != 0;
+	}
+	if (errors)
+		pr_warn("xdp: %u device map update%s failed (the map holds %d "
+			"devices); the receive path still refuses them",
+			errors, errors == 1 ? "" : "s", XTEL_XDP_MAX_DEVICES);
+}
+
+/* xtel_devices_apply_fn: a change, in effect everywhere before it returns. */
+static void devices_apply(void *arg, const struct xtel_inventory *old,
+			  struct xtel_inventory *now)
+{
+	struct app *a = arg;
+
+	for (unsigned int i = 0; i < a->n_paths; i++)
+		xtel_ingest_post_inventory(&a->igs[i], now);
+	if (a->xdp && a->cfg.mode == XTEL_MODE_PLAIN)
+		xdp_devices_sync(a->xdp, old, now);
+}
+
+/* xtel_model_inventory_fn */
+static struct xtel_inventory *current_inventory(void *arg)
+{
+	return xtel_devices_current(arg);
+}
+
+static int devices_setup(struct app *a)
+{
+	int rc = xtel_devices_open(a->cfg.db, &a->devices);
+	struct xtel_inventory *inv;
+
+	if (rc) {
+		a->devices = NULL;
+		if (rc == -ENOMEM)
+			pr_err("--db %s: out of memory", a->cfg.db);
+		return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_USAGE;
+	}
+	inv = xtel_devices_current(a->devices);
+	pr_info("devices: %u in %s (%u enabled)%s", inv->n, a->cfg.db,
+		inv->n_enabled, a->cfg.inventory_only ?
+		", others refused (--inventory-only)" : "");
+	xtel_inventory_put(inv);
+	return 0;
+}
+
 /*
  * --afxdp: open one XSK per RX queue and a datagram path for them. When
  * AF_XDP is unavailable, say why (afxdp.c printed the cause) and keep
@@ -465,6 +544,8 @@ static void on_signal(struct xtel_loop *l, int fd, void *arg)
 			xtel_api_reload(a->api);
 		if (a->cfg.mode == XTEL_MODE_DTLS)
 			policy_reload(a);
+		if (a->devices)
+			xtel_devices_reload(a->devices);
 		return;
 	}
 	snprintf(a->stop_buf, sizeof(a->stop_buf), "signal %s",
@@ -552,6 +633,7 @@ static void cleanup(struct app *a)
 	xtel_model_free(a->model);
 	xtel_loop_free(a->loop);
 	xtel_dtls_policy_put(a->policy);
+	xtel_devices_free(a->devices);
 	if (a->json)
 		fclose(a->json);
 	if (a->sfd >= 0)
@@ -599,8 +681,8 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	/* SIGHUP reloads --http-tokens and the DTLS admission policy. */
-	if (a.cfg.http || a.cfg.mode == XTEL_MODE_DTLS)
+	/* SIGHUP reloads --http-tokens, the DTLS policy and the devices. */
+	if (a.cfg.http || a.cfg.mode == XTEL_MODE_DTLS || a.cfg.db)
 		sigaddset(&mask, SIGHUP);
 	/*
 	 * A shell starts background jobs with SIGINT ignored. Once blocked,
@@ -619,9 +701,17 @@ int main(int argc, char **argv)
 		status = XTEL_EXIT_RUNTIME;
 		goto out;
 	}
+	if (a.cfg.db) {
+		status = devices_setup(&a);
+		if (status)
+			goto out;
+	}
 	status = setup(&a);
 	if (status)
 		goto out;
+	/* Every path and the XDP map get the inventory before any datagram. */
+	if (a.devices)
+		xtel_devices_set_apply(a.devices, devices_apply, &a);
 	a.xdp_src = (struct xtel_xdp_source){ .xdp = a.xdp, .ax = a.axr.ax };
 	rc = xtel_model_new(&(struct xtel_model_cfg){
 		.regs = a.regs, .n_regs = a.n_paths,
@@ -631,6 +721,8 @@ int main(int argc, char **argv)
 		.failures = a.cfg.mode == XTEL_MODE_DTLS ? recent_failures : NULL,
 		.failures_arg = &a,
 		.lat_hist = a.cfg.db != NULL,
+		.inventory = a.devices ? current_inventory : NULL,
+		.inventory_arg = a.devices,
 	}, &a.model);
 	if (!rc)
 		rc = xtel_loop_new(&a.loop);
@@ -649,6 +741,7 @@ int main(int argc, char **argv)
 		if (status)
 			goto out;
 		xtel_api_set_store(a.api, a.store);
+		xtel_api_set_devices(a.api, a.devices);
 	}
 	info.started_ns = xtel_realtime_ns();
 	a.t0 = xtel_mono_ns();

@@ -40,6 +40,8 @@
 	X(SEED_STATS, "telemetry_stats", "/telemetry/stats")		\
 	X(HISTORY, "history", "/api/v1/history")			\
 	X(HISTORY_TOTALS, "history_totals", "/api/v1/history/totals")	\
+	X(DEVICES, "devices", "/api/v1/devices")			\
+	X(DEVICE, "device", "/api/v1/devices/{id}")			\
 	X(UNKNOWN, "unknown", "")
 
 enum xtel_api_endpoint {
