@@ -14,7 +14,7 @@ static const struct xtel_health_baseline_cfg cfg = {
 static void test_fit(void **state)
 {
 	struct xtel_health_baseline b;
-	/* median 10, |x - 10| = 2,1,0,1,2,0,1,100: MAD 1 */
+	/* median 10, |x - 10| = 2,1,0,1,2,0,1,100: MAD 1, mean 107/8 */
 	const double x[] = { 8, 9, 10, 11, 12, 10, 9, 110 };
 
 	(void)state;
@@ -24,9 +24,11 @@ static void test_fit(void **state)
 	assert_true(b.fitted && b.centre == 8.0);
 	for (unsigned int i = 1; i < 8; i++)
 		xtel_health_baseline_add(&b, &cfg, x[i]);
+	assert_true(b.centre == 10.0);	/* the median of the 8 */
 	/* refit every sample while the window fills: the last fit saw all 8 */
 	assert_true(b.mad == 1.0);
-	assert_true(fabs(b.scale - XTEL_HEALTH_MAD_SIGMA) < 1e-9);
+	/* the outlier makes the mean absolute deviation (107 / 8) the wider */
+	assert_true(fabs(b.scale - XTEL_HEALTH_MEANAD_SIGMA * 107 / 8) < 1e-6);
 	/* z of 10 + 3 sigma */
 	assert_true(fabs(xtel_health_baseline_z(&b, b.centre + 3 * b.scale) - 3) < 1e-9);
 }
@@ -37,8 +39,12 @@ static void test_ewma(void **state)
 
 	(void)state;
 	xtel_health_baseline_init(&b);
-	xtel_health_baseline_add(&b, &cfg, 0);	/* centre 0 */
-	xtel_health_baseline_add(&b, &cfg, 8);	/* 0 + 0.5 * 8 */
+	/* filling: the centre is the window's median */
+	for (unsigned int i = 0; i < 8; i++)
+		xtel_health_baseline_add(&b, &cfg, i < 2 ? 100 : 0);
+	assert_true(b.centre == 0.0);
+	/* full: EWMA, 0 + 0.5 * 8, then 4 + 0.5 * 4 */
+	xtel_health_baseline_add(&b, &cfg, 8);
 	assert_true(b.centre == 4.0);
 	xtel_health_baseline_add(&b, &cfg, 8);
 	assert_true(b.centre == 6.0);

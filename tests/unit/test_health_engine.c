@@ -29,14 +29,14 @@ static void make(struct xtel_health_input *in, uint32_t id, uint32_t t,
 {
 	memset(in, 0, sizeof(*in));
 	in->client_id = id;
-	in->datagrams = 20;
+	in->datagrams = 100;
 	in->have_rates = true;
 	in->have_lat = true;
 	in->lat_min_ms = 5.0 + 0.05 * noise(id, t, 1);	/* 5 ms clock offset */
 	in->sig[XTEL_HEALTH_SIG_P50] = 5.3 + 0.1 * noise(id, t, 2);
 	in->sig[XTEL_HEALTH_SIG_P99] = 6.0 + 0.3 * noise(id, t, 3);
 	in->sig[XTEL_HEALTH_SIG_JITTER] = 0.5 + 0.1 * noise(id, t, 4);
-	in->sig[XTEL_HEALTH_SIG_RATE] = 20 + 0.2 * noise(id, t, 5);
+	in->sig[XTEL_HEALTH_SIG_RATE] = 100 + 0.2 * noise(id, t, 5);
 	in->n_metrics = 1;
 	in->metrics[0].key = "temp";
 	in->metrics[0].mean = 40 + noise(id, t, 6);
@@ -119,7 +119,8 @@ static void test_warmup_then_ok(void **state)
 {
 	struct fx *f = *state;
 
-	for (unsigned int i = 1; i < 8; i++) {
+	/* the default warm-up: 12 intervals with data */
+	for (unsigned int i = 1; i < 12; i++) {
 		step(f, NULL);
 		assert_int_equal(f->hv->counts[XTEL_HEALTH_WARMUP], N);
 		assert_int_equal(f->hv->groups[0].state, XTEL_HEALTH_WARMUP);

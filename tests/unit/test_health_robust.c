@@ -28,9 +28,13 @@ static void test_mad_outlier(void **state)
 	double med, mad;
 
 	(void)state;
-	xtel_health_median_mad(src, 10, tmp, &med, &mad);
+	double meanad;
+
+	xtel_health_median_mad(src, 10, tmp, &med, &mad, &meanad);
 	assert_true(med == 5.5);
 	assert_true(mad == 2.5);
+	/* (4.5+3.5+2.5+1.5+.5+.5+1.5+2.5+3.5 + 1e6-5.5) / 10 */
+	assert_true(fabs(meanad - (20.5 + 1e6 - 5.5) / 10) < 1e-6);
 	assert_true(src[9] == 1e6f);	/* the source is left alone */
 }
 

@@ -114,6 +114,8 @@ struct scratch {
 	struct xtel_latency total;	/* every client */
 	struct xtel_metric_snap msnap[XTEL_CLIENT_MAX_KEYS];
 	uint32_t n_msnap;
+	xtel_snapshot_lat_fn *lat;	/* NULL: nobody wants the histograms */
+	void *lat_arg;
 };
 
 static void add_counters(struct xtel_client_snap *d, const struct xtel_client *c,
@@ -248,6 +250,8 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		add_counters(d, &s->rec, final);
 		add_metrics(s, &s->rec, now_ivl);
 		xtel_latency_summary(&s->rec.lat, &d->lat);
+		if (s->lat)
+			s->lat(s->lat_arg, id, &s->rec.lat);
 		(*i)++;
 		return xtel_latency_merge(&s->total, &s->rec.lat) ? -ENOMEM : 0;
 	}
@@ -263,6 +267,8 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		add_metrics(s, &s->rec, now_ivl);
 	}
 	xtel_latency_summary(&s->merged, &d->lat);
+	if (s->lat)
+		s->lat(s->lat_arg, id, &s->merged);
 	return xtel_latency_merge(&s->total, &s->merged) ? -ENOMEM : 0;
 }
 
@@ -334,6 +340,15 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
 		       struct xtel_snapshot *out)
 {
+	return xtel_snapshot_take_lat(regs, n, now_ns, stale_after_ns, final,
+				      NULL, NULL, out);
+}
+
+int xtel_snapshot_take_lat(struct xtel_registry *const *regs, unsigned int n,
+			   uint64_t now_ns, uint64_t stale_after_ns, bool final,
+			   xtel_snapshot_lat_fn *lat, void *lat_arg,
+			   struct xtel_snapshot *out)
+{
 	struct ref *refs = NULL;
 	struct scratch *s = NULL;
 	struct metric_pool pool = { 0 };
@@ -357,6 +372,8 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		goto out;
 	xtel_latency_init(&s->merged);
 	xtel_latency_init(&s->total);
+	s->lat = lat;
+	s->lat_arg = lat_arg;
 
 	for (c = 0; i < n_refs; c++) {
 		struct xtel_client_snap *d = &out->clients[c];

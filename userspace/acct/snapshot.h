@@ -37,6 +37,21 @@ struct xtel_snapshot {
 int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
 		       struct xtel_snapshot *out);
+/*
+ * The same, calling lat(arg, client_id, histogram) once per client, in
+ * client id order, with the client's merged cumulative latency histogram
+ * (valid only during the call): a reader that wants more of the
+ * distribution than the summary (the health feed: an interval's quantiles)
+ * takes it there, without the snapshot keeping histograms. lat may be NULL.
+ */
+struct xtel_latency;
+typedef void xtel_snapshot_lat_fn(void *arg, uint32_t client_id,
+				  const struct xtel_latency *h);
+
+int xtel_snapshot_take_lat(struct xtel_registry *const *regs, unsigned int n,
+			   uint64_t now_ns, uint64_t stale_after_ns, bool final,
+			   xtel_snapshot_lat_fn *lat, void *lat_arg,
+			   struct xtel_snapshot *out);
 void xtel_snapshot_free(struct xtel_snapshot *snap);
 
 #ifdef __cplusplus

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "health/health.h"
+
 /* Process exit codes; docs/COLLECTOR.md lists the same table. */
 enum xtel_exit {
 	XTEL_EXIT_OK = 0,
@@ -91,6 +93,10 @@ struct xtel_config {
 	double api_window_s;		/* longest ?window= of /aggregate; 0: none */
 	unsigned int metrics_clients;	/* per-client series cap on /metrics */
 	const char *metrics_client_ids;	/* "1,5,10-20": only these; NULL: first N */
+
+	/* health inference (docs/HEALTH.md) */
+	bool no_health;
+	struct xtel_health_cfg health;
 };
 
 /*

@@ -600,6 +600,7 @@ int main(int argc, char **argv)
 		.xdp = a.xdp ? xtel_xdp_source_read : NULL, .xdp_arg = &a.xdp_src,
 		.failures = a.cfg.mode == XTEL_MODE_DTLS ? recent_failures : NULL,
 		.failures_arg = &a,
+		.health = a.cfg.no_health ? NULL : &a.cfg.health,
 	}, &a.model);
 	if (!rc)
 		rc = xtel_loop_new(&a.loop);

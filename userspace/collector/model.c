@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "collector/health_feed.h"
 #include "collector/model.h"
 
 struct run_metric {
@@ -33,6 +34,8 @@ struct xtel_model {
 	/* whole-run metric aggregates, sorted by client_id */
 	struct run_client *rc;
 	uint32_t n_rc, cap_rc;
+
+	struct xtel_health_feed *health;	/* NULL: off */
 
 	pthread_mutex_t lock;		/* guards latest (swap and get) */
 	struct xtel_view *latest;
@@ -59,6 +62,7 @@ static void view_free(struct xtel_view *v)
 	free(v->clients);
 	free(v->run_metrics_pool);
 	free(v->xdp.clients);
+	xtel_health_view_free(v->health);
 	free(v);
 }
 
@@ -104,6 +108,14 @@ int xtel_model_new(const struct xtel_model_cfg *cfg, struct xtel_model **out)
 	if (!m)
 		return -ENOMEM;
 	m->cfg = *cfg;
+	if (cfg->health) {
+		int rc = xtel_health_feed_new(cfg->health, &m->health);
+
+		if (rc) {
+			free(m);
+			return rc;
+		}
+	}
 	pthread_mutex_init(&m->lock, NULL);
 	*out = m;
 	return 0;
@@ -117,6 +129,7 @@ void xtel_model_free(struct xtel_model *m)
 	for (uint32_t i = 0; i < m->n_rc; i++)
 		free(m->rc[i].m);
 	free(m->rc);
+	xtel_health_feed_free(m->health);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -342,8 +355,10 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	 * reports it as complete), then snapshot every registry.
 	 */
 	xtel_interval_advance();
-	rc = xtel_snapshot_take(m->cfg.regs, m->cfg.n_regs, now_ns,
-				m->cfg.stale_after_ns, final, &v->snap);
+	rc = xtel_snapshot_take_lat(m->cfg.regs, m->cfg.n_regs, now_ns,
+				    m->cfg.stale_after_ns, final,
+				    m->health && !final ? xtel_health_feed_lat : NULL,
+				    m->health, &v->snap);
 	if (rc) {
 		free(v);
 		return rc;
@@ -369,6 +384,10 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 			v->recent_failures, XTEL_RECENT_FAILURES);
 	derive(v, prev);
 	if (copy_run_metrics(m, v))
+		fold_rc = -ENOMEM;
+	/* health verdicts, once per interval; the final view has none (the
+	 * drain's confirmed losses are no interval's) */
+	if (m->health && !final && xtel_health_feed_update(m->health, v, prev))
 		fold_rc = -ENOMEM;
 	v->build_ns = xtel_mono_ns() - t0;
 	publish(m, v);

@@ -46,6 +46,7 @@ struct xtel_model_cfg {
 	void *xdp_arg;
 	xtel_model_failures_fn *failures;	/* NULL: none (plain mode) */
 	void *failures_arg;
+	const struct xtel_health_cfg *health;	/* NULL: no health inference */
 };
 
 struct xtel_model;

@@ -22,6 +22,7 @@
 #include "bpf/xtel_maps.h"
 #include "collector/counters.h"
 #include "collector/failures.h"
+#include "health/health.h"
 #include "xdp/afxdp.h"
 #include "xdp/xdp.h"
 
@@ -100,6 +101,9 @@ struct xtel_view {
 	/* The newest DTLS handshake failures of every path, oldest first. */
 	struct xtel_fail_event recent_failures[XTEL_RECENT_FAILURES];
 	unsigned int n_recent_failures;
+
+	/* health verdicts and events (health/health.h); NULL: health off */
+	struct xtel_health_view *health;
 
 	/* owned storage and the reference count */
 	struct xtel_run_metric *run_metrics_pool;

@@ -34,7 +34,7 @@ struct xtel_health_baseline {
 	float win[XTEL_HEALTH_WINDOW_MAX];	/* ring of accepted samples */
 	uint16_t n, head, since_fit;
 	bool fitted;
-	double centre;		/* EWMA, started at the first fit's median */
+	double centre;		/* the window's median until full, then EWMA */
 	double mad;		/* raw MAD of the window at the last fit */
 	double scale;		/* XTEL_HEALTH_MAD_SIGMA * mad, floored */
 };

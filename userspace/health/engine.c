@@ -36,6 +36,12 @@ const struct xtel_health_signal_desc xtel_health_signals[XTEL_HEALTH_SIG_MAX] = 
 #undef X
 };
 
+const struct xtel_counter_desc xtel_health_counter_desc[XTEL_HEALTH_CNT_MAX] = {
+#define X(id, nm, un, hp) XTEL_COUNTER_DESC(XTEL_HEALTH_CNT_, id, nm, un, hp)
+	XTEL_HEALTH_COUNTERS(X)
+#undef X
+};
+
 static const char *const state_names[XTEL_HEALTH_STATE_MAX] = {
 #define X(id, nm) [XTEL_HEALTH_##id] = nm,
 	XTEL_HEALTH_STATES(X)
@@ -286,9 +292,9 @@ static void cusum_clamp(struct xtel_health_cusum *c, double hmax)
  * direction is a fault. Returns the signed z when it is a fault, else 0.
  */
 static double judge(const struct xtel_health *h, struct hsig *s, double v,
-		    unsigned int how, bool *sustained)
+		    unsigned int how, double floor, bool *sustained)
 {
-	double z = xtel_health_baseline_z(&s->b, v);
+	double z = s->b.fitted ? (v - s->b.centre) / fmax(s->b.scale, floor) : 0;
 	int cs = xtel_health_cusum_add(&s->c, fmax(fmin(z, 50), -50),
 				       h->cfg.cusum_k, h->cfg.cusum_h);
 
@@ -305,6 +311,29 @@ static double judge(const struct xtel_health *h, struct hsig *s, double v,
 	    (z < -h->cfg.z || (cs < 0 && z < -h->cfg.cusum_k))) {
 		*sustained = z >= -h->cfg.z;
 		return z;
+	}
+	return 0;
+}
+
+/*
+ * The counting noise of a signal made of datagram counts, as a scale
+ * floor: a rate of n datagrams per interval varies by about sqrt(n)
+ * datagrams, and a share of n datagrams cannot move by less than one of
+ * them (half a datagram is the floor here), however steady the baseline.
+ * Without it a paced 5-datagram interval turns one late datagram into +8 MAD.
+ */
+static double count_floor(const struct hclient *c, unsigned int s, double dt_s)
+{
+	double n = (double)c->datagrams;
+
+	switch (s) {
+	case XTEL_HEALTH_SIG_RATE:
+		n = c->s[s].b.fitted ? c->s[s].b.centre * dt_s : n;
+		return dt_s > 0 ? sqrt(fmax(n, 1.0)) / dt_s : 0;
+	case XTEL_HEALTH_SIG_LOSS:
+	case XTEL_HEALTH_SIG_DUP:
+	case XTEL_HEALTH_SIG_REORDER:
+		return 50.0 / fmax(n, 1.0);
 	}
 	return 0;
 }
@@ -367,7 +396,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 
 		if (!c->have[s] || !(how & (XTEL_HEALTH_UP | XTEL_HEALTH_DOWN)))
 			continue;
-		z = judge(h, &c->s[s], c->val[s], how, &sustained);
+		z = judge(h, &c->s[s], c->val[s], how, count_floor(c, s, dt_s),
+			  &sustained);
 		if (z != 0) {
 			add_cause(vd, CAUSE_BASE, (int)s, -1, z, c->s[s].b.centre,
 				  sustained);
@@ -395,16 +425,21 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		if (!m->have)
 			continue;
 		z = judge(h, &m->s, m->val, XTEL_HEALTH_UP | XTEL_HEALTH_DOWN,
-			  &sustained);
+			  0, &sustained);
 		if (z != 0)
 			add_cause(vd, CAUSE_BASE, -1, (int)k, z, m->s.b.centre,
 				  sustained);
 	}
-	slo = xtel_health_slo_check(&g->slo, c->have[XTEL_HEALTH_SIG_P99],
-				    c->val[XTEL_HEALTH_SIG_P99],
-				    c->have[XTEL_HEALTH_SIG_LOSS] ?
-					c->val[XTEL_HEALTH_SIG_LOSS] : 0,
-				    c->val[XTEL_HEALTH_SIG_JITTER], &worst);
+	/* one lost datagram is no breach, whatever share of a small interval */
+	{
+		double lp = c->have[XTEL_HEALTH_SIG_LOSS] ? c->val[XTEL_HEALTH_SIG_LOSS] : 0;
+		double lost = lp < 100 ? lp * (double)c->datagrams / (100 - lp) : 2;
+
+		slo = xtel_health_slo_check(&g->slo, c->have[XTEL_HEALTH_SIG_P99],
+					    c->val[XTEL_HEALTH_SIG_P99],
+					    lost >= 1.5 ? lp : 0,
+					    c->val[XTEL_HEALTH_SIG_JITTER], &worst);
+	}
 	if (slo & XTEL_HEALTH_SLO_P99)
 		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_P99, -1,
 			  c->val[XTEL_HEALTH_SIG_P99] / g->slo.p99_ms,
@@ -559,6 +594,17 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 			.centre = hs->b.fitted ? (float)hs->b.centre : NAN,
 			.scale = hs->b.fitted ? (float)hs->b.scale : NAN,
 			.z = c->have[s] && hs->b.fitted ? (float)hs->z : NAN };
+	}
+	r->n_metrics = c->n_m;
+	for (uint32_t k = 0; k < c->n_m; k++) {
+		const struct hmetric *m = &c->m[k];
+
+		memcpy(r->metric[k].key, m->key, sizeof(m->key));
+		r->metric[k].s = (struct xtel_health_sig_out){
+			.value = m->have ? (float)m->val : NAN,
+			.centre = m->s.b.fitted ? (float)m->s.b.centre : NAN,
+			.scale = m->s.b.fitted ? (float)m->s.b.scale : NAN,
+			.z = m->have && m->s.b.fitted ? (float)m->s.z : NAN };
 	}
 	if (c->state != XTEL_HEALTH_OK && c->state != XTEL_HEALTH_WARMUP) {
 		/* explain with this interval's causes, or the last ones */

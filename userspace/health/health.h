@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "bpf/xtel_wire.h"
+#include "common/counter.h"
 #include "health/slo.h"
 
 /* X(ENUM, "name"): the value is the Prometheus xtel_client_health_state. */
@@ -106,7 +107,9 @@ struct xtel_health_cfg {
 	uint32_t refit;		/* refit median/MAD every N samples */
 	double alpha;		/* EWMA weight */
 	double z;		/* one-interval threshold, MAD units */
-	double accept_z;	/* samples beyond this never enter a baseline */
+	double accept_z;	/* samples beyond this never enter a baseline;
+				 * lower than z it would truncate the window's
+				 * spread and shrink the MAD it is judged by */
 	double cusum_k, cusum_h;
 	double peer_z;		/* peer threshold, group MAD units */
 	uint32_t peer_min;	/* members a group needs for peers */
@@ -166,6 +169,11 @@ struct xtel_health_result {
 	uint64_t since_ns;		/* start of the state */
 	uint32_t why;			/* offset into why_pool; 0: none */
 	struct xtel_health_sig_out sig[XTEL_HEALTH_SIG_MAX];
+	uint32_t n_metrics;		/* the device metrics judged */
+	struct xtel_health_metric_out {
+		char key[XTEL_MAX_KEY_LEN + 1];
+		struct xtel_health_sig_out s;
+	} metric[XTEL_HEALTH_MAX_METRICS];
 };
 
 struct xtel_health_group_result {
@@ -193,10 +201,10 @@ struct xtel_health_event {
 #define XTEL_HEALTH_COUNTERS(X)						\
 	X(EVENTS, "health_events", "events",				\
 	  "health state transitions recorded (clients and groups)")	\
-	X(EVENTS_DROPPED, "health_events_dropped", "events",		\
+	X(EVENTS_DROPPED, "health_dropped_events", "events",		\
 	  "transitions overwritten in the full event ring")		\
-	X(METRICS_DROPPED, "health_metrics_dropped", "metrics",		\
-	  "device metrics beyond the per-client limit, not judged")	\
+	X(METRICS_DROPPED, "health_unjudged_metrics", "metrics",	\
+	  "device metric samples beyond the per-client limit, not judged") \
 	X(NOMEM, "health_nomem", "intervals",				\
 	  "intervals whose inference ran short of memory")
 
@@ -206,6 +214,8 @@ enum xtel_health_counter {
 #undef X
 	XTEL_HEALTH_CNT_MAX,
 };
+
+extern const struct xtel_counter_desc xtel_health_counter_desc[XTEL_HEALTH_CNT_MAX];
 
 /* The results of one interval; owned by whoever holds the collector view. */
 struct xtel_health_view {

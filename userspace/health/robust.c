@@ -67,14 +67,18 @@ double xtel_health_median(float *a, size_t n)
 }
 
 void xtel_health_median_mad(const float *src, size_t n, float *tmp,
-			    double *median, double *mad)
+			    double *median, double *mad, double *meanad)
 {
-	double m;
+	double m, sum = 0;
 
 	memcpy(tmp, src, n * sizeof(*tmp));
 	m = xtel_health_median(tmp, n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		tmp[i] = (float)fabs((double)src[i] - m);
+		sum += tmp[i];
+	}
 	*median = m;
 	*mad = xtel_health_median(tmp, n);
+	if (meanad)
+		*meanad = n ? sum / (double)n : 0;
 }

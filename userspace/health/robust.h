@@ -18,9 +18,13 @@ double xtel_health_median(float *a, size_t n);
 
 /*
  * Median and MAD (not scaled) of src[0..n-1] through tmp (n floats);
- * src is left alone.
+ * src is left alone. meanad, unless NULL, gets the mean absolute deviation
+ * from the median (times XTEL_HEALTH_MEANAD_SIGMA it estimates sigma of
+ * normal noise too, and it is the larger one when the tails are heavy).
  */
 void xtel_health_median_mad(const float *src, size_t n, float *tmp,
-			    double *median, double *mad);
+			    double *median, double *mad, double *meanad);
+
+#define XTEL_HEALTH_MEANAD_SIGMA 1.2533
 
 #endif /* XTEL_HEALTH_ROBUST_H */
