@@ -22,6 +22,7 @@ void xtel_health_cfg_defaults(struct xtel_health_cfg *cfg)
 	cfg->accept_z = 8.0;
 	cfg->cusum_k = 1.5;
 	cfg->cusum_h = 6.0;
+	cfg->joint_z = 3.0;
 	cfg->peer_z = 8.0;
 	cfg->peer_min = 5;
 	cfg->confirm = 2;

@@ -456,9 +456,18 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		if (fabs(vd->c[i].z) > vd->score)
 			vd->score = fabs(vd->c[i].z);
 	{
+		/*
+		 * Congestion is joint evidence: with the latency up, loss or
+		 * a rate drop counts from joint_z already (both moving the
+		 * same interval is what a queue filling looks like).
+		 */
 		bool lat_up = up[XTEL_HEALTH_SIG_QUEUE] || up[XTEL_HEALTH_SIG_P99];
+		bool loss_up = up[XTEL_HEALTH_SIG_LOSS] ||
+			(c->have[XTEL_HEALTH_SIG_LOSS] &&
+			 c->s[XTEL_HEALTH_SIG_LOSS].z > h->cfg.joint_z);
+		bool slow = rate_down || c->s[XTEL_HEALTH_SIG_RATE].z < -h->cfg.joint_z;
 
-		if (lat_up && (up[XTEL_HEALTH_SIG_LOSS] || rate_down))
+		if (lat_up && (loss_up || slow))
 			return XTEL_HEALTH_CONGESTED;
 	}
 	if (slo)

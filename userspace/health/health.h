@@ -111,6 +111,8 @@ struct xtel_health_cfg {
 				 * lower than z it would truncate the window's
 				 * spread and shrink the MAD it is judged by */
 	double cusum_k, cusum_h;
+	double joint_z;		/* loss or rate drop that makes a latency
+				 * rise congestion, MAD units */
 	double peer_z;		/* peer threshold, group MAD units */
 	uint32_t peer_min;	/* members a group needs for peers */
 	uint32_t confirm;	/* consecutive faulty intervals for a verdict */
