@@ -36,6 +36,9 @@ enum col_opt {
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
 	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
 	COL_OPT_DB, COL_OPT_RETAIN, COL_OPT_DB_QUEUE, COL_OPT_INVENTORY_ONLY,
+	COL_OPT_NO_HEALTH, COL_OPT_HEALTH_WARMUP, COL_OPT_HEALTH_WINDOW,
+	COL_OPT_HEALTH_Z, COL_OPT_HEALTH_CONFIRM, COL_OPT_HEALTH_CLEAR,
+	COL_OPT_HEALTH_SILENT, COL_OPT_HEALTH_SLO, COL_OPT_HEALTH_EVENTS,
 	COL_OPT_HELP,
 	COL_N_OPTS,
 };
@@ -189,6 +192,16 @@ static int parse_retain(const struct xtel_opt *o, const char *val, void *arg)
 	struct xtel_config *cfg = arg;
 
 	if (xtel_store_parse_retain(val, cfg->retain_s))
+		return xtel_bad_value(o->name, val, o->valid);
+	return 0;
+}
+
+/* --health-slo LABEL:p99=MS,loss=PCT,jitter=MS (repeatable, one per label) */
+static int parse_health_slo(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_config *cfg = arg;
+
+	if (xtel_health_slo_parse(&cfg->health, val))
 		return xtel_bad_value(o->name, val, o->valid);
 	return 0;
 }
@@ -454,6 +467,51 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		XTEL_OPT_FLAG_AT(CFG, inventory_only),
 		.help = "refuse client ids not in the inventory\n"
 			"(device_unknown; needs --db)" },
+	[COL_OPT_NO_HEALTH] = { .name = "no-health",
+		.section = "Health inference (docs/HEALTH.md):",
+		XTEL_OPT_FLAG_AT(CFG, no_health),
+		.help = "no verdicts (/api/v1/health answers 404)" },
+	[COL_OPT_HEALTH_WARMUP] = { .name = "health-warmup", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.warmup, 1, 100000),
+		.valid = "1..100000 intervals",
+		.help = "intervals with data before a client's first verdict\n"
+			"(default 12)" },
+	[COL_OPT_HEALTH_WINDOW] = { .name = "health-window", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.window, 4, 32),
+		.valid = "4..32 intervals",
+		.help = "baseline window (median/MAD) and twice the latency\n"
+			"minimum's, 4..32 intervals (default 32)" },
+	[COL_OPT_HEALTH_Z] = { .name = "health-z", .metavar = "Z",
+		XTEL_OPT_DOUBLE_AT(CFG, health.z, 2, 1000),
+		.valid = "2..1000 MAD",
+		.help = "one-interval threshold in MAD units (default 8;\n"
+			"the CUSUM catches smaller sustained shifts)" },
+	[COL_OPT_HEALTH_CONFIRM] = { .name = "health-confirm", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.confirm, 1, 100),
+		.valid = "1..100 intervals",
+		.help = "faulty intervals in a row that start a verdict\n"
+			"(default 2)" },
+	[COL_OPT_HEALTH_CLEAR] = { .name = "health-clear", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.clear, 1, 100000),
+		.valid = "1..100000 intervals",
+		.help = "clean intervals in a row that end one (default 3)" },
+	[COL_OPT_HEALTH_SILENT] = { .name = "health-silent", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.silent_after, 1, 100000),
+		.valid = "1..100000 intervals",
+		.help = "intervals without a datagram that make a client\n"
+			"silent (default 2; at least 3 expected at its rate)" },
+	[COL_OPT_HEALTH_SLO] = { .name = "health-slo", .metavar = "RULE",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_health_slo,
+		.valid = "LABEL:p99=MS,loss=PCT,jitter=MS (any of them; "
+			 "LABEL * for every group)",
+		.help = "service level of a group label (repeatable),\n"
+			"e.g. site-a:p99=50,loss=0.5; default\n"
+			"*:p99=250,loss=2,jitter=100 (0: off)" },
+	[COL_OPT_HEALTH_EVENTS] = { .name = "health-events", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.events, 1, 1000000),
+		.valid = "1..1000000 events",
+		.help = "event ring of /api/v1/events (default 1024;\n"
+			"overwritten ones are counted)" },
 	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
 		.help = "this text" },
@@ -526,6 +584,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.db_queue = 8,
 	};
 	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);
+	xtel_health_cfg_defaults(&cfg->health);
 }
 
 int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)

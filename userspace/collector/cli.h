@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "store/schema.h"
+#include "health/health.h"
 
 /* Process exit codes; docs/COLLECTOR.md lists the same table. */
 enum xtel_exit {
@@ -100,6 +101,9 @@ struct xtel_config {
 	uint64_t retain_s[XTEL_TIER_N];	/* --retain; 0: the tier's default */
 	unsigned int db_queue;		/* views queued for the writer */
 	bool inventory_only;		/* refuse client ids not in the inventory */
+	/* health inference (docs/HEALTH.md) */
+	bool no_health;
+	struct xtel_health_cfg health;
 };
 
 /*

@@ -723,6 +723,7 @@ int main(int argc, char **argv)
 		.lat_hist = a.cfg.db != NULL,
 		.inventory = a.devices ? current_inventory : NULL,
 		.inventory_arg = a.devices,
+		.health = a.cfg.no_health ? NULL : &a.cfg.health,
 	}, &a.model);
 	if (!rc)
 		rc = xtel_loop_new(&a.loop);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "collector/health_feed.h"
 #include "collector/model.h"
 
 struct run_metric {
@@ -33,6 +34,8 @@ struct xtel_model {
 	/* whole-run metric aggregates, sorted by client_id */
 	struct run_client *rc;
 	uint32_t n_rc, cap_rc;
+
+	struct xtel_health_feed *health;	/* NULL: off */
 
 	pthread_mutex_t lock;		/* guards latest (swap and get) */
 	struct xtel_view *latest;
@@ -61,6 +64,7 @@ static void view_free(struct xtel_view *v)
 	free(v->xdp.clients);
 	free(v->devices);
 	xtel_inventory_put(v->inv);
+	xtel_health_view_free(v->health);
 	free(v);
 }
 
@@ -106,6 +110,14 @@ int xtel_model_new(const struct xtel_model_cfg *cfg, struct xtel_model **out)
 	if (!m)
 		return -ENOMEM;
 	m->cfg = *cfg;
+	if (cfg->health) {
+		int rc = xtel_health_feed_new(cfg->health, &m->health);
+
+		if (rc) {
+			free(m);
+			return rc;
+		}
+	}
 	pthread_mutex_init(&m->lock, NULL);
 	*out = m;
 	return 0;
@@ -119,6 +131,7 @@ void xtel_model_free(struct xtel_model *m)
 	for (uint32_t i = 0; i < m->n_rc; i++)
 		free(m->rc[i].m);
 	free(m->rc);
+	xtel_health_feed_free(m->health);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -421,8 +434,13 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	xtel_interval_advance();
 	rc = xtel_snapshot_take_ex(m->cfg.regs, m->cfg.n_regs, now_ns,
 				   m->cfg.stale_after_ns, final,
-				   m->cfg.lat_hist ? XTEL_SNAP_LAT_HIST : 0,
-				   &v->snap);
+				   &(struct xtel_snapshot_opts){
+					.flags = m->cfg.lat_hist ?
+						 XTEL_SNAP_LAT_HIST : 0,
+					.lat = m->health && !final ?
+					       xtel_health_feed_lat : NULL,
+					.lat_arg = m->health,
+				   }, &v->snap);
 	if (rc) {
 		free(v);
 		return rc;
@@ -450,6 +468,10 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 		v->inv = m->cfg.inventory(m->cfg.inventory_arg);
 	derive(v, prev);
 	if (copy_run_metrics(m, v) || derive_devices(v))
+		fold_rc = -ENOMEM;
+	/* health verdicts, once per interval; the final view has none (the
+	 * drain's confirmed losses are no interval's) */
+	if (m->health && !final && xtel_health_feed_update(m->health, v, prev))
 		fold_rc = -ENOMEM;
 	v->build_ns = xtel_mono_ns() - t0;
 	publish(m, v);

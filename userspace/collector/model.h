@@ -52,6 +52,7 @@ struct xtel_model_cfg {
 	bool lat_hist;		/* views carry encoded histograms (--db) */
 	xtel_model_inventory_fn *inventory;	/* NULL: no --db */
 	void *inventory_arg;
+	const struct xtel_health_cfg *health;	/* NULL: no health inference */
 };
 
 struct xtel_model;

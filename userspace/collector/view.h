@@ -23,6 +23,7 @@
 #include "collector/counters.h"
 #include "collector/failures.h"
 #include "devices/inventory.h"
+#include "health/health.h"
 #include "xdp/afxdp.h"
 #include "xdp/xdp.h"
 
@@ -135,6 +136,8 @@ struct xtel_view {
 	uint32_t n_devices;
 	unsigned int devices_stale, devices_disabled, devices_unseen;
 	unsigned int clients_unknown;	/* clients not in the inventory */
+	/* health verdicts and events (health/health.h); NULL: health off */
+	struct xtel_health_view *health;
 
 	/* owned storage and the reference count */
 	struct xtel_run_metric *run_metrics_pool;

@@ -206,7 +206,8 @@ int xtel_api_aggregate(struct xtel_api_req *r, struct xtel_api_reply *rep,
 /* Seconds since the server started. */
 double xtel_api_uptime_s(const struct xtel_api *api);
 
-/* ---- handlers (h_clients.c, h_query.c, h_status.c, h_seed.c, metrics.c) ---- */
+/* ---- handlers (h_clients.c, h_query.c, h_status.c, h_seed.c, h_health.c,
+ * metrics.c) ---- */
 
 typedef void xtel_api_handler_fn(struct xtel_api_req *r,
 				 struct xtel_api_reply *rep);
@@ -220,5 +221,6 @@ xtel_api_handler_fn xtel_api_h_seed_aggregate, xtel_api_h_seed_stats;
 xtel_api_handler_fn xtel_api_h_metrics;
 xtel_api_handler_fn xtel_api_h_history, xtel_api_h_history_totals;
 xtel_api_handler_fn xtel_api_h_devices, xtel_api_h_device;
+xtel_api_handler_fn xtel_api_h_health, xtel_api_h_health_client, xtel_api_h_events;
 
 #endif /* XTEL_API_INTERNAL_H */

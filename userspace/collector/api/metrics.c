@@ -383,6 +383,68 @@ static void client_counter(FILE *f, const char *name, const char *help,
 	}
 }
 
+/* The health verdicts (health/health.h): the results parallel v->clients. */
+static void client_health(FILE *f, const struct xtel_view *v,
+			  const struct xtel_view_client *const *sel, uint32_t n)
+{
+	const struct xtel_health_view *hv = v->health;
+	const struct xtel_view_client *vc;
+
+	family(f, "xtel_client_health_state", "gauge",
+	       "Health verdict of this client: 0 ok, 1 congested, 2 anomalous, "
+	       "3 degraded, 4 silent, 5 warmup (docs/HEALTH.md)");
+	CLIENT_LOOP(sel, n, vc) {
+		size_t i = (size_t)(vc - v->clients);
+
+		if (i >= hv->n_clients)
+			continue;
+		fprintf(f, "xtel_client_health_state{client_id=\"%u\"} %d\n",
+			vc->snap->client_id, (int)hv->clients[i].state);
+	}
+	family(f, "xtel_client_health_score", "gauge",
+	       "Strength of the verdict: deviation in MAD units, or value over "
+	       "the SLO ceiling; 0 when ok");
+	CLIENT_LOOP(sel, n, vc) {
+		size_t i = (size_t)(vc - v->clients);
+
+		if (i >= hv->n_clients)
+			continue;
+		fprintf(f, "xtel_client_health_score{client_id=\"%u\"} ",
+			vc->snap->client_id);
+		value(f, hv->clients[i].score);
+	}
+}
+
+/* Fleet-wide health: clients per state, groups, transitions. */
+static void health(FILE *f, const struct xtel_view *v)
+{
+	const struct xtel_health_view *hv = v->health;
+
+	if (!hv)
+		return;
+	table_rows(f, "xtel_", xtel_health_counter_desc, hv->counters, 0,
+		   XTEL_HEALTH_CNT_MAX);
+	family(f, "xtel_health_transitions_total", "counter",
+	       "Health transitions of clients and groups, by the state entered");
+	for (int s = 0; s < XTEL_HEALTH_STATE_MAX; s++) {
+		fprintf(f, "xtel_health_transitions_total{to=\"%s\"} ",
+			xtel_health_state_name(s));
+		u64(f, hv->events_to[s]);
+	}
+	family(f, "xtel_health_clients", "gauge", "Clients per health state");
+	for (int s = 0; s < XTEL_HEALTH_STATE_MAX; s++)
+		fprintf(f, "xtel_health_clients{state=\"%s\"} %u\n",
+			xtel_health_state_name(s), hv->counts[s]);
+	family(f, "xtel_group_health_state", "gauge",
+	       "Health verdict of a group (codes of xtel_client_health_state)");
+	for (uint32_t g = 0; g < hv->n_groups; g++)
+		fprintf(f, "xtel_group_health_state{group=\"%s\"} %d\n",
+			hv->groups[g].label, (int)hv->groups[g].state);
+	single(f, "xtel_health_inference_seconds", "gauge",
+	       "CPU time of the last interval's health inference",
+	       (double)hv->cost_ns / 1e9);
+}
+
 static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 {
 	const struct xtel_view_client **sel;
@@ -403,7 +465,8 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 		if (n < api->cfg->metrics_clients)
 			sel[n++] = c;
 		else
-			omitted_series += SERIES_PER_CLIENT_FIXED + c->n_run_metrics;
+			omitted_series += SERIES_PER_CLIENT_FIXED + c->n_run_metrics +
+					  (v->health ? 2 : 0);
 	}
 #define C(name, help, m) client_counter(f, name, help, sel, n, \
 				offsetof(struct xtel_client_snap, m))
@@ -455,6 +518,8 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 			value(f, vc->run_metrics[k].last);
 		}
 	}
+	if (v->health)
+		client_health(f, v, sel, n);
 	__atomic_add_fetch(&api->omitted_series, omitted_series, __ATOMIC_RELAXED);
 	single(f, "xtel_metrics_omitted_clients", "gauge",
 	       "Clients of this scrape without per-client series (over "
@@ -507,6 +572,7 @@ void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	snapshot(f, r);
 	api_series(f, r->api);
 	db_series(f, r->api);
+	health(f, v);
 	clients(f, r->api, v);
 	if (fclose(f) || !buf) {
 		free(buf);

@@ -71,6 +71,8 @@ static const char *const p_history[] = { "client_id", "metric", "from", "to",
 					 "step", "format", NULL };
 static const char *const p_history_totals[] = { "from", "to", "step",
 						"format", NULL };
+static const char *const p_health[] = { "state", "limit", "offset", NULL };
+static const char *const p_events[] = { "after", "limit", "client_id", NULL };
 
 #define R_GET(p, e, prm, f) { p, XTEL_API_EP_##e, M_GET, XTEL_API_SCOPE_READ, true, prm, f }
 
@@ -90,6 +92,9 @@ static const struct route routes[] = {
 	{ "/readyz", XTEL_API_EP_READYZ, M_GET, XTEL_API_SCOPE_NONE, false,
 	  p_none, xtel_api_h_readyz },
 	R_GET("/metrics", METRICS, p_none, xtel_api_h_metrics),
+	R_GET("/api/v1/health", HEALTH, p_health, xtel_api_h_health),
+	R_GET("/api/v1/health/", HEALTH_CLIENT, p_none, xtel_api_h_health_client),
+	R_GET("/api/v1/events", EVENTS, p_events, xtel_api_h_events),
 	R_GET("/telemetry/get", SEED_GET, p_seed_get, xtel_api_h_seed_get),
 	R_GET("/telemetry/list", SEED_LIST, p_seed_list, xtel_api_h_seed_list),
 	R_GET("/telemetry/aggregate", SEED_AGGREGATE, p_none,
@@ -427,7 +432,7 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, add_param, &w);
 	if (w.err)
 		return -1;
-	if (rt->path[strlen(rt->path) - 1] == '/') {	/* {id} */
+	if (rt->path[strlen(rt->path) - 1] == '/') {	/* .../{id} */
 		uint64_t id;
 
 		if (xtel_parse_u64(url + strlen(rt->path), 0, UINT32_MAX, &id))

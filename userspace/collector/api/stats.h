@@ -34,6 +34,9 @@
 	X(HEALTHZ, "healthz", "/healthz")				\
 	X(READYZ, "readyz", "/readyz")					\
 	X(METRICS, "metrics", "/metrics")				\
+	X(HEALTH, "health", "/api/v1/health")				\
+	X(HEALTH_CLIENT, "health_client", "/api/v1/health/{id}")	\
+	X(EVENTS, "events", "/api/v1/events")				\
 	X(SEED_GET, "telemetry_get", "/telemetry/get")			\
 	X(SEED_LIST, "telemetry_list", "/telemetry/list")		\
 	X(SEED_AGGREGATE, "telemetry_aggregate", "/telemetry/aggregate") \
