@@ -15,6 +15,7 @@ pkgs=(
 	libbenchmark-dev libcmocka-dev
 	iproute2 python3 gnuplot-nox jq procps curl
 	prometheus
+	libconfig-dev libsystemd-dev
 )
 
 missing=()
