@@ -36,6 +36,8 @@
 #include "collector/api/api.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/notify.h"
+#include "common/options_service.h"
 #include "collector/cli.h"
 #include "collector/counters.h"
 #include "collector/ingest.h"
@@ -45,6 +47,7 @@
 #include "collector/out/summary_json.h"
 #include "collector/out/table.h"
 #include "collector/preflight.h"
+#include "collector/reload.h"
 #include "collector/run_info.h"
 #include "collector/rx/afxdp.h"
 #include "collector/rx/uring.h"
@@ -218,26 +221,48 @@ static void policy_log(const char *what, const struct xtel_config *cfg,
 }
 
 /*
- * SIGHUP in DTLS mode: read --ca, --crl and --deny-list again on this
- * thread and post the new policy to every datagram path, which swaps it
- * in on its next tick (sessions and counters carry on). A file that does not load leaves
- * the running policy in place.
+ * SIGHUP, all or nothing (docs/OPERATIONS.md "Reload"): parse the whole
+ * configuration again (defaults, the --config file, the start's flags),
+ * load the DTLS policy (--ca, --crl, --deny-list, --pin-ca) and the API
+ * tokens it names, check the new allowlist; only when everything loaded
+ * are the reloadable values taken and the new state swapped in. Sessions
+ * and counters carry on; a refused reload leaves all of it as it was.
  */
-static void policy_reload(struct app *a)
+static void reload(struct app *a)
 {
-	struct xtel_dtls_policy *p;
+	struct xtel_config next;
+	struct xtel_dtls_policy *p = NULL;
 
-	if (policy_load(&a->cfg, &p) != 0) {
-		pr_err("SIGHUP: reload refused (see above); the running DTLS "
-		       "policy stays");
-		return;
+	xtel_notify_reloading();
+	if (xtel_cli_reparse(&next) ||
+	    xtel_reload_allow_check(a->xdp, &a->cfg, &next) ||
+	    (a->cfg.mode == XTEL_MODE_DTLS && policy_load(&next, &p))) {
+		pr_err("SIGHUP: reload refused (see above); the running "
+		       "configuration stays");
+		goto out;
 	}
-	for (unsigned int i = 0; i < a->n_paths; i++)
-		xtel_ingest_post_policy(&a->igs[i], p);
-	xtel_dtls_policy_put(a->policy);
-	a->policy = p;
-	policy_log("SIGHUP: DTLS policy reloaded", &a->cfg, p);
+	/* Device inventory (when it exists): load it from next here, refuse on error. */
+	if (a->api && xtel_api_reload(a->api)) {	/* swaps only on success */
+		pr_err("SIGHUP: reload refused: --http-tokens did not load; "
+		       "the running configuration stays");
+		xtel_dtls_policy_put(p);
+		goto out;
+	}
+	if (xtel_reload_allow_apply(a->xdp, &a->cfg, &next))
+		pr_err("SIGHUP: the allowlist map could not be updated fully");
+	xtel_cli_take_reloadable(&a->cfg, &next);
+	if (p) {
+		for (unsigned int i = 0; i < a->n_paths; i++)
+			xtel_ingest_post_policy(&a->igs[i], p);
+		xtel_dtls_policy_put(a->policy);
+		a->policy = p;
+		policy_log("SIGHUP: DTLS policy reloaded", &a->cfg, p);
+	}
+	/* Device inventory: swap it in here, after everything else loaded. */
+out:
+	xtel_notify_ready(NULL);
 }
+
 /*
  * --afxdp: open one XSK per RX queue and a datagram path for them. When
  * AF_XDP is unavailable, say why (afxdp.c printed the cause) and keep
@@ -433,11 +458,8 @@ static void on_signal(struct xtel_loop *l, int fd, void *arg)
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	if (si.ssi_signo == SIGHUP) {	/* blocked with --http or DTLS */
-		if (a->api)
-			xtel_api_reload(a->api);
-		if (a->cfg.mode == XTEL_MODE_DTLS)
-			policy_reload(a);
+	if (si.ssi_signo == SIGHUP) {
+		reload(a);
 		return;
 	}
 	snprintf(a->stop_buf, sizeof(a->stop_buf), "signal %s",
@@ -448,6 +470,13 @@ static void on_signal(struct xtel_loop *l, int fd, void *arg)
 static void on_worker_error(struct xtel_loop *l, int fd, void *arg)
 {
 	stop_run(arg, "worker error", XTEL_EXIT_RUNTIME);
+}
+
+/* WatchdogSec=: a keep-alive at half the period, from the control loop. */
+static uint64_t on_watchdog(struct xtel_loop *l, uint64_t now_ns, void *arg)
+{
+	xtel_notify_watchdog();
+	return now_ns + xtel_notify_watchdog_ns() / 2;
 }
 
 static uint64_t on_duration(struct xtel_loop *l, uint64_t now_ns, void *arg)
@@ -493,7 +522,10 @@ static const char *run(struct app *a)
 				 on_duration, a) < 0) ||
 	    xtel_loop_add_timer(a->loop, a->next_tick, on_interval, a) < 0 ||
 	    xtel_loop_add_fd(a->loop, a->sfd, on_signal, a) ||
-	    xtel_loop_add_fd(a->loop, a->fatal_efd, on_worker_error, a)) {
+	    xtel_loop_add_fd(a->loop, a->fatal_efd, on_worker_error, a) ||
+	    (xtel_notify_watchdog_ns() &&
+	     xtel_loop_add_timer(a->loop, a->t0 + xtel_notify_watchdog_ns() / 2,
+				 on_watchdog, a) < 0)) {
 		a->status = XTEL_EXIT_RUNTIME;
 		return "loop setup error";
 	}
@@ -569,9 +601,8 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	/* SIGHUP reloads --http-tokens and the DTLS admission policy. */
-	if (a.cfg.http || a.cfg.mode == XTEL_MODE_DTLS)
-		sigaddset(&mask, SIGHUP);
+	/* SIGHUP reloads (reload() above). */
+	sigaddset(&mask, SIGHUP);
 	/*
 	 * A shell starts background jobs with SIGINT ignored. Once blocked,
 	 * the signal is queued for the signalfd even so, but one that arrives
@@ -632,8 +663,10 @@ int main(int argc, char **argv)
 		a.n == 1 ? "" : "s", a.cfg.bind_str, a.cfg.port, info.ring_mode,
 		a.rcvbuf_eff, a.rcvbuf_forced ? " (forced)" : "");
 
+	xtel_notify_ready(a.xdp ? "receiving, XDP attached" : "receiving");
 	info.stop_reason = run(&a);
 	status = a.status;
+	xtel_notify_stopping();
 
 	/* Stop receiving, let each path finish what the kernel handed over. */
 	rc = stop_receivers(&a);
@@ -667,6 +700,7 @@ int main(int argc, char **argv)
 	}
 out:
 	cleanup(&a);
+	xtel_opts_free();
 	return status;
 }
 
