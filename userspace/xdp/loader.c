@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -256,6 +257,16 @@ static int pin_compatible(const struct bpf_object *obj, const struct bpf_map *ma
 	if (!info.btf_id || !obtf)
 		goto out;
 	pbtf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!pbtf && errno == EPERM) {
+		/*
+		 * Reading BTF back needs CAP_SYS_ADMIN, which the service
+		 * (xtel-collector.service) does not have: the pin matches in
+		 * type and sizes, so it is reused; after an upgrade that
+		 * changed a map's struct, remove the pins (docs/OPERATIONS.md).
+		 */
+		ret = 1;
+		goto out;
+	}
 	if (!pbtf) {
 		ret = -errno;
 		goto out;
@@ -477,7 +488,12 @@ static int attach(struct xtel_xdp *x)
 	err = claim_iface(x);
 	if (err)
 		return err;
-	x->prog = xdp_program__from_fd(xtel_xdp_prog_fd(x));
+	/*
+	 * From the loaded object, not its fd: from_fd reads the program's BTF
+	 * back from the kernel (BPF_BTF_GET_FD_BY_ID), which needs
+	 * CAP_SYS_ADMIN, and libxdp 1.3 then crashes in attach without it.
+	 */
+	x->prog = xdp_program__from_bpf_obj(x->skel->obj, NULL);
 	err = libxdp_get_error(x->prog);
 	if (err) {
 		x->prog = NULL;
@@ -666,7 +682,17 @@ void xtel_xdp_close(struct xtel_xdp *x)
 	if (!x)
 		return;
 	if (x->prog && x->mode != XDP_MODE_UNSPEC) {
-		int err = xdp_program__detach(x->prog, x->ifindex, x->mode, 0);
+		/*
+		 * libbpf, not xdp_program__detach: libxdp looks the attached
+		 * program up by id (CAP_SYS_ADMIN); this detaches it only if
+		 * it is still ours (XDP_FLAGS_REPLACE with our fd) and needs
+		 * CAP_NET_ADMIN alone.
+		 */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, dopts,
+			    .old_prog_fd = xtel_xdp_prog_fd(x));
+		int err = bpf_xdp_detach(x->ifindex, x->mode == XDP_MODE_SKB ?
+					 XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
+					 &dopts);
 
 		if (err)
 			if (!x->opts.quiet)
