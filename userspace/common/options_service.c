@@ -712,7 +712,7 @@ static void man_entries(const struct xtel_opts *t, FILE *out)
 				break;
 		}
 		if (o->reload)
-			fputs("Re-read from the config file on SIGHUP.\n", out);
+			fputs(".br\nRe-read from the config file on SIGHUP.\n", out);
 	}
 }
 
