@@ -12,11 +12,14 @@
 # gets <N> priorities. Nothing here opens a socket: every case stops at
 # --check-config, --print-config or a refused value.
 #
-# usage: test_service_config.sh COLLECTOR LOADGEN
+# docs/OPERATIONS.md lists every key of the collector's --print-config.
+#
+# usage: test_service_config.sh COLLECTOR LOADGEN OPERATIONS_MD
 set -uo pipefail
 
-C=${1:?usage: $0 COLLECTOR LOADGEN}
-L=${2:?usage: $0 COLLECTOR LOADGEN}
+C=${1:?usage: $0 COLLECTOR LOADGEN OPERATIONS_MD}
+L=${2:?usage: $0 COLLECTOR LOADGEN OPERATIONS_MD}
+doc=${3:?usage: $0 COLLECTOR LOADGEN OPERATIONS_MD}
 work=$(mktemp -d /tmp/xtel-svc-conf.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 pass=0
@@ -126,6 +129,12 @@ keys=$("$C" --help | grep -oE '^  --[a-z0-9-]+' | sed 's/^  --//' | sort -u)
 for k in $keys; do
 	case $k in help|version|config|check-config|print-config|detach) continue ;; esac
 	grep -qE "^(# )?$k( =|:)" "$work/p1.conf" || bad "--$k missing from --print-config"
+done
+ok
+
+# Every key is in docs/OPERATIONS.md's key table, as `key`.
+for k in $(sed -n 's/^\(# \)\{0,1\}\([a-z0-9-]*\)\( =\|:\).*/\2/p' "$work/p1.conf"); do
+	grep -qF "\`$k\`" "$doc" || bad "key $k missing from $(basename "$doc")"
 done
 ok
 
