@@ -4,7 +4,7 @@
  * generated header, so a new commit recompiles one file.
  */
 #include "common/version.h"
-#include "xtel_version.h"
+#include "common/xtel_version.h"	/* generated in the build tree */
 
 #ifndef XTEL_VERSION
 #error "XTEL_VERSION comes from the top meson.build"
