@@ -8,6 +8,8 @@
 #      maps pinned in a bpffs directory owned by the user, the receive
 #      buffer forced, DTLS served (the loadgen's datagrams all accounted),
 #      and the process really is that user with exactly those capabilities;
+#      it stops cleanly (XDP detached), restarts on its pins, and after a
+#      SIGKILL the next start replaces the program left attached;
 #   2. each missing capability is exit code 7 with the capability named:
 #      CAP_NET_ADMIN, CAP_BPF and CAP_PERFMON for XDP, CAP_NET_BIND_SERVICE for a port
 #      below 1024 (which works once it is granted); the receive buffer
@@ -109,6 +111,26 @@ check_eq "the user's clean stop detached XDP" 0 \
 expect "restart as the user reuses the pins" 0 "maps in $pins" \
 	"$caps" "${X[@]}" "${K[@]}" --duration 0.3 --quiet
 check "... without replacing them" bash -c "! grep -q 'replacing stale' '$work/out/x.err'"
+
+# Killed (Restart=on-failure's case): its program stays attached, and the
+# next start as the user recognises it by its pin and replaces it.
+ip netns exec "$XTEL_NS_COL" setpriv --reuid=65534 --regid=65534 \
+	--clear-groups --no-new-privs --inh-caps="-all$caps" \
+	--ambient-caps="-all$caps" --bounding-set="-all$caps" \
+	"$collector" "${X[@]}" "${K[@]}" --quiet >/dev/null 2>"$work/out/kill.err" &
+col_pid=$!
+for _ in $(seq 100); do
+	grep -q "^collector: .* mode, " "$work/out/kill.err" 2>/dev/null && break
+	sleep 0.05
+done
+stop_collector KILL
+check_eq "SIGKILL leaves the program attached" 1 \
+	"$(in_col ip link show "$XTEL_COL_IF" | grep -c prog/xdp)"
+expect "the next start as the user replaces it" 0 \
+	"xdp: replacing the xtel XDP program (id [0-9]*) left attached to $XTEL_COL_IF" \
+	"$caps" "${X[@]}" "${K[@]}" --duration 0.3 --quiet
+check_eq "... and detaches at its clean stop" 0 \
+	"$(in_col ip link show "$XTEL_COL_IF" | grep -c prog/xdp)"
 
 # ---- 2. each missing capability: exit 7, named ----
 expect "without CAP_NET_ADMIN" 7 "XDP on $XTEL_COL_IF needs CAP_NET_ADMIN" \
