@@ -5,6 +5,9 @@
 # A collector with XDP on the testbed's veth, DTLS, an allowlist and a
 # deny list, all from a config file, serves one long-lived IPv6 client
 # while the file is edited and SIGHUP sent:
+#   0. a server certificate and key that do not match: refused; one from
+#      another CA: taken, so a client that trusts only our CA now fails
+#      its handshake; the original again: the client is served;
 #   1. a new deny-list path: taken, client 2 is refused from then on;
 #   2. a bad value (port = 0): refused with FILE:LINE: KEY, nothing changes;
 #   3. a non-reloadable key (interval): logged as needing a restart;
@@ -26,6 +29,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
 certs=$work/certs
 "$top/certs/gen.sh" "$certs" 3 >/dev/null 2>&1 || { echo "FAIL certs/gen.sh"; exit 1; }
+"$top/certs/gen.sh" "$work/other" 1 >/dev/null 2>&1 || { echo "FAIL certs/gen.sh other"; exit 1; }
+srv_crt=$certs/server.crt
+srv_key=$certs/server.key
 testbed_up
 
 conf=$work/collector.conf
@@ -39,8 +45,8 @@ iface = "$XTEL_COL_IF";
 pin-dir = "$XTEL_BPFFS/reload";
 workers = 1;
 quiet = true;
-cert = "$certs/server.crt";
-key = "$certs/server.key";
+cert = "$srv_crt";
+key = "$srv_key";
 ca = "$certs/ca.crt";
 deny-list = "$work/$1";
 allow = ["$2", "$XTEL_GEN_IP6/128"];
@@ -51,17 +57,17 @@ ${5:-}
 EOF
 }
 hups=0
-# reload PATTERN: SIGHUP, wait for the reload's last line, check PATTERN.
+# reload PATTERN: SIGHUP, then wait until one more line has PATTERN.
 reload() {
 	local before
-	before=$(grep -c "^collector: SIGHUP\|^collector: reload" "$work/rl.err")
+	before=$(grep -c -- "$1" "$work/rl.err")
 	hups=$((hups + 1))
 	kill -HUP "$col_pid"
 	for _ in $(seq 100); do
-		grep -q -- "$1" "$work/rl.err" && break
+		[ "$(grep -c -- "$1" "$work/rl.err")" -gt "$before" ] && break
 		sleep 0.05
 	done
-	check "SIGHUP $hups: '$1'" grep -q -- "$1" "$work/rl.err"
+	check "SIGHUP $hups: '$1'" test "$(grep -c -- "$1" "$work/rl.err")" -gt "$before"
 	sleep 0.3	# a worker tick: the new policy is in place
 }
 lg() { # lg NAME TARGET ID COUNT [ARGS]: one loadgen run in the generator ns
@@ -80,6 +86,25 @@ c1=$!
 lg c3a "$XTEL_COL_IP4:7700" 3 50 --rate 500
 check_eq "client 3 over IPv4 before the reloads" 0 "$?"
 
+# 0. the server certificate
+srv_key=$work/other/server.key
+write_conf deny-a.txt "$XTEL_GEN_IP4/32" 1 info
+reload "SIGHUP: reload refused (see above); the running configuration stays"
+check "... a key of another certificate, named" grep -qF \
+	"private key $work/other/server.key does not match certificate $certs/server.crt" "$work/rl.err"
+lg c2a "$XTEL_COL_IP4:7700" 2 10 --handshake-timeout 2
+check_eq "the old certificate stayed: client 2 served" 0 "$?"
+srv_crt=$work/other/server.crt
+write_conf deny-a.txt "$XTEL_GEN_IP4/32" 1 info
+reload "SIGHUP: server certificate $work/other/server.crt reloaded (new handshakes)"
+lg c2b "$XTEL_COL_IP4:7700" 2 10 --handshake-timeout 2
+check_eq "a certificate of another CA in use: client 2 refuses the server" 4 "$?"
+srv_crt=$certs/server.crt srv_key=$certs/server.key
+write_conf deny-a.txt "$XTEL_GEN_IP4/32" 1 info
+reload "SIGHUP: server certificate $certs/server.crt reloaded (new handshakes)"
+lg c2c "$XTEL_COL_IP4:7700" 2 10 --handshake-timeout 2
+check_eq "ours again: client 2 served" 0 "$?"
+
 # 1. a new deny list path
 write_conf deny-b.txt "$XTEL_GEN_IP4/32" 1 info
 reload "SIGHUP: DTLS policy reloaded: no CRL, 1 client id denied (--deny-list)"
@@ -93,7 +118,7 @@ write_conf deny-a.txt "$XTEL_GEN_IP4/32" 1 info "port = 0;"
 reload "SIGHUP: reload refused (see above); the running configuration stays"
 check "FILE:LINE: KEY of the bad value" grep -qF \
 	"collector: $conf:14: port: invalid value '0' for --port (valid: 1..65535)" "$work/rl.err"
-lg c2b "$XTEL_COL_IP4:7700" 2 10 --handshake-timeout 2
+lg c2d "$XTEL_COL_IP4:7700" 2 10 --handshake-timeout 2
 check_eq "still denied after the refused reload" 4 "$?"
 
 # 3. a key that needs a restart
@@ -117,7 +142,7 @@ kill -HUP "$col_pid"
 sleep 0.5
 check_eq "no info lines at log-level warn" "$n_info" \
 	"$(grep -c "SIGHUP: DTLS policy reloaded" "$work/rl.err")"
-lg c2c "[$XTEL_COL_IP6]:7700" 2 10
+lg c2e "[$XTEL_COL_IP6]:7700" 2 10
 check_eq "client 2 allowed again (deny-a, taken quietly)" 0 "$?"
 
 wait "$c1"

@@ -294,9 +294,11 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 
 	[COL_OPT_CERT] = { .name = "cert", .metavar = "FILE",
 		.section = "DTLS (required with --mode dtls):",
-		XTEL_OPT_STRING_AT(CFG, cert), .help = "server certificate (PEM)" },
+		XTEL_OPT_STRING_AT(CFG, cert), .reload = true,
+		.help = "server certificate (PEM); re-read on SIGHUP" },
 	[COL_OPT_KEY] = { .name = "key", .metavar = "FILE",
-		XTEL_OPT_STRING_AT(CFG, key), .help = "server private key (PEM)" },
+		XTEL_OPT_STRING_AT(CFG, key), .reload = true,
+		.help = "server private key (PEM)" },
 	[COL_OPT_CA] = { .name = "ca", .metavar = "FILE",
 		XTEL_OPT_STRING_AT(CFG, ca), .reload = true,
 		.help = "CA that signs client certificates (PEM)" },
@@ -468,8 +470,9 @@ static const struct xtel_opts col_opts = {
 "(the pinned counters stay).\n"
 ".TP\n.B SIGHUP\n"
 "Reload without a restart: the config file is read again (its\n"
-"reloadable keys: ca, crl, deny\\-list, pin\\-ca, allow, log\\-level),\n"
-"the CA, CRL and deny list files and the API token file are re\\-read.\n"
+"reloadable keys: cert, key, ca, crl, deny\\-list, pin\\-ca, allow,\n"
+"log\\-level), the server certificate, CA, CRL and deny list files and\n"
+"the API token file are re\\-read.\n"
 "A file that does not load is refused with a message and the running\n"
 "configuration stays; counters and sessions carry on.\n"
 ".SH FILES\n"

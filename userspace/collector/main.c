@@ -189,8 +189,12 @@ static int path_init(struct app *a, unsigned int i)
 
 /* ---- the DTLS admission policy (--ca, --crl, --deny-list, --pin-ca) ---- */
 
-/* Load it from the files named by cfg (every problem logged). */
-static int policy_load(const struct xtel_config *cfg,
+/*
+ * Load it from the files named by cfg (every problem logged); with
+ * identity (SIGHUP) also --cert and --key, which the workers' servers then
+ * use for their next handshakes (at start they load them themselves).
+ */
+static int policy_load(const struct xtel_config *cfg, bool identity,
 		       struct xtel_dtls_policy **out)
 {
 	const struct xtel_dtls_policy_cfg pc = {
@@ -199,6 +203,8 @@ static int policy_load(const struct xtel_config *cfg,
 		.deny_file = cfg->deny_list,
 		.pin_ca = cfg->pin_ca,
 		.n_pin_ca = cfg->n_pin_ca,
+		.cert_file = identity ? cfg->cert : NULL,
+		.key_file = identity ? cfg->key : NULL,
 	};
 
 	return xtel_dtls_policy_load(out, &pc);
@@ -223,7 +229,8 @@ static void policy_log(const char *what, const struct xtel_config *cfg,
 /*
  * SIGHUP, all or nothing (docs/OPERATIONS.md "Reload"): parse the whole
  * configuration again (defaults, the --config file, the start's flags),
- * load the DTLS policy (--ca, --crl, --deny-list, --pin-ca) and the API
+ * load the DTLS policy (--ca, --crl, --deny-list, --pin-ca, and the server
+ * certificate: --cert, --key) and the API
  * tokens it names, check the new allowlist; only when everything loaded
  * are the reloadable values taken and the new state swapped in. Sessions
  * and counters carry on; a refused reload leaves all of it as it was.
@@ -236,7 +243,7 @@ static void reload(struct app *a)
 	xtel_notify_reloading();
 	if (xtel_cli_reparse(&next) ||
 	    xtel_reload_allow_check(a->xdp, &a->cfg, &next) ||
-	    (a->cfg.mode == XTEL_MODE_DTLS && policy_load(&next, &p))) {
+	    (a->cfg.mode == XTEL_MODE_DTLS && policy_load(&next, true, &p))) {
 		pr_err("SIGHUP: reload refused (see above); the running "
 		       "configuration stays");
 		goto out;
@@ -257,6 +264,8 @@ static void reload(struct app *a)
 		xtel_dtls_policy_put(a->policy);
 		a->policy = p;
 		policy_log("SIGHUP: DTLS policy reloaded", &a->cfg, p);
+		pr_info("SIGHUP: server certificate %s reloaded (new handshakes)",
+			a->cfg.cert);
 	}
 	/* Device inventory: swap it in here, after everything else loaded. */
 out:
@@ -314,7 +323,7 @@ static int setup(struct app *a)
 	}
 	memset(a->cnts, 0, slots * sizeof(*a->cnts));
 	if (cfg->mode == XTEL_MODE_DTLS) {
-		rc = policy_load(cfg, &a->policy);
+		rc = policy_load(cfg, false, &a->policy);
 		if (rc)
 			return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_CERT;
 		policy_log("DTLS policy", cfg, a->policy);
