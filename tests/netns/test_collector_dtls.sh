@@ -193,7 +193,7 @@ check_eq "revoked client 2: loadgen reports a failed handshake" 4 "$?"
 check "... refused as revoked" grep -q "alert certificate revoked" "$work/c2.out"
 cp "$certs/crl.pem" "$work/crl.good"
 echo "not a CRL" >"$certs/crl.pem"
-reload "SIGHUP: reload refused (see above); the running DTLS policy stays"
+reload "SIGHUP: reload refused (see above); the running configuration stays"
 check "... saying why" grep -q "CRL $certs/crl.pem: no PEM CRL in it" "$work/rev.err"
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
 	--first-id 2 --clients 1 --count 10 --handshake-timeout 3 --quiet \

@@ -115,4 +115,14 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg);
 
 void xtel_cli_usage(FILE *out);
 
+/*
+ * SIGHUP: parse the configuration again into next (defaults, --config
+ * file, the start's argv); 0 or -EINVAL after messages naming file, line
+ * and key. Then, once main loaded what next names, take its reloadable
+ * values (options marked .reload in cli.c, --log-level) into cfg.
+ */
+int xtel_cli_reparse(struct xtel_config *next);
+unsigned int xtel_cli_take_reloadable(struct xtel_config *cfg,
+				      const struct xtel_config *next);
+
 #endif /* XTEL_CLI_H */

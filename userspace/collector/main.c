@@ -37,6 +37,8 @@
 #include "collector/api/api.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/notify.h"
+#include "common/options_service.h"
 #include "collector/cli.h"
 #include "collector/counters.h"
 #include "collector/ingest.h"
@@ -47,6 +49,7 @@
 #include "collector/out/summary_json.h"
 #include "collector/out/table.h"
 #include "collector/preflight.h"
+#include "collector/reload.h"
 #include "collector/run_info.h"
 #include "collector/rx/afxdp.h"
 #include "collector/rx/uring.h"
@@ -193,8 +196,12 @@ static int path_init(struct app *a, unsigned int i)
 
 /* ---- the DTLS admission policy (--ca, --crl, --deny-list, --pin-ca) ---- */
 
-/* Load it from the files named by cfg (every problem logged). */
-static int policy_load(const struct xtel_config *cfg,
+/*
+ * Load it from the files named by cfg (every problem logged); with
+ * identity (SIGHUP) also --cert and --key, which the workers' servers then
+ * use for their next handshakes (at start they load them themselves).
+ */
+static int policy_load(const struct xtel_config *cfg, bool identity,
 		       struct xtel_dtls_policy **out)
 {
 	const struct xtel_dtls_policy_cfg pc = {
@@ -203,6 +210,8 @@ static int policy_load(const struct xtel_config *cfg,
 		.deny_file = cfg->deny_list,
 		.pin_ca = cfg->pin_ca,
 		.n_pin_ca = cfg->n_pin_ca,
+		.cert_file = identity ? cfg->cert : NULL,
+		.key_file = identity ? cfg->key : NULL,
 	};
 
 	return xtel_dtls_policy_load(out, &pc);
@@ -225,25 +234,55 @@ static void policy_log(const char *what, const struct xtel_config *cfg,
 }
 
 /*
- * SIGHUP in DTLS mode: read --ca, --crl and --deny-list again on this
- * thread and post the new policy to every datagram path, which swaps it
- * in on its next tick (sessions and counters carry on). A file that does not load leaves
- * the running policy in place.
+ * SIGHUP, all or nothing (docs/OPERATIONS.md "Reload"): parse the whole
+ * configuration again (defaults, the --config file, the start's flags),
+ * load the DTLS policy (--ca, --crl, --deny-list, --pin-ca, and the server
+ * certificate: --cert, --key) and the API
+ * tokens it names, check the new allowlist; only when everything loaded
+ * are the reloadable values taken and the new state swapped in. Sessions
+ * and counters carry on; a refused reload leaves all of it as it was.
  */
-static void policy_reload(struct app *a)
+static void reload(struct app *a)
 {
-	struct xtel_dtls_policy *p;
+	struct xtel_config next;
+	struct xtel_dtls_policy *p = NULL;
 
-	if (policy_load(&a->cfg, &p) != 0) {
-		pr_err("SIGHUP: reload refused (see above); the running DTLS "
-		       "policy stays");
-		return;
+	xtel_notify_reloading();
+	if (xtel_cli_reparse(&next) ||
+	    xtel_reload_allow_check(a->xdp, &a->cfg, &next) ||
+	    (a->cfg.mode == XTEL_MODE_DTLS && policy_load(&next, true, &p))) {
+		pr_err("SIGHUP: reload refused (see above); the running "
+		       "configuration stays");
+		goto out;
 	}
-	for (unsigned int i = 0; i < a->n_paths; i++)
-		xtel_ingest_post_policy(&a->igs[i], p);
-	xtel_dtls_policy_put(a->policy);
-	a->policy = p;
-	policy_log("SIGHUP: DTLS policy reloaded", &a->cfg, p);
+	if (a->api && xtel_api_reload(a->api)) {	/* swaps only on success */
+		pr_err("SIGHUP: reload refused: --http-tokens did not load; "
+		       "the running configuration stays");
+		xtel_dtls_policy_put(p);
+		goto out;
+	}
+	if (xtel_reload_allow_apply(a->xdp, &a->cfg, &next))
+		pr_err("SIGHUP: the allowlist map could not be updated fully");
+	xtel_cli_take_reloadable(&a->cfg, &next);
+	if (p) {
+		for (unsigned int i = 0; i < a->n_paths; i++)
+			xtel_ingest_post_policy(&a->igs[i], p);
+		xtel_dtls_policy_put(a->policy);
+		a->policy = p;
+		policy_log("SIGHUP: DTLS policy reloaded", &a->cfg, p);
+		pr_info("SIGHUP: server certificate %s reloaded (new handshakes)",
+			a->cfg.cert);
+	}
+	/*
+	 * The device inventory lives in the database, not in the files
+	 * above: it is read again on its own, and a database that does not
+	 * read keeps the running inventory (devices.c says why).
+	 */
+	if (a->devices && xtel_devices_reload(a->devices))
+		pr_err("SIGHUP: the device inventory did not reload; the "
+		       "running inventory stays");
+out:
+	xtel_notify_ready(NULL);
 }
 /* ---- the device inventory (--db) ---- */
 
@@ -371,7 +410,7 @@ static int setup(struct app *a)
 	}
 	memset(a->cnts, 0, slots * sizeof(*a->cnts));
 	if (cfg->mode == XTEL_MODE_DTLS) {
-		rc = policy_load(cfg, &a->policy);
+		rc = policy_load(cfg, false, &a->policy);
 		if (rc)
 			return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_CERT;
 		policy_log("DTLS policy", cfg, a->policy);
@@ -539,13 +578,8 @@ static void on_signal(struct xtel_loop *l, int fd, void *arg)
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	if (si.ssi_signo == SIGHUP) {	/* blocked with --http or DTLS */
-		if (a->api)
-			xtel_api_reload(a->api);
-		if (a->cfg.mode == XTEL_MODE_DTLS)
-			policy_reload(a);
-		if (a->devices)
-			xtel_devices_reload(a->devices);
+	if (si.ssi_signo == SIGHUP) {
+		reload(a);
 		return;
 	}
 	snprintf(a->stop_buf, sizeof(a->stop_buf), "signal %s",
@@ -556,6 +590,13 @@ static void on_signal(struct xtel_loop *l, int fd, void *arg)
 static void on_worker_error(struct xtel_loop *l, int fd, void *arg)
 {
 	stop_run(arg, "worker error", XTEL_EXIT_RUNTIME);
+}
+
+/* WatchdogSec=: a keep-alive at half the period, from the control loop. */
+static uint64_t on_watchdog(struct xtel_loop *l, uint64_t now_ns, void *arg)
+{
+	xtel_notify_watchdog();
+	return now_ns + xtel_notify_watchdog_ns() / 2;
 }
 
 static uint64_t on_duration(struct xtel_loop *l, uint64_t now_ns, void *arg)
@@ -603,7 +644,10 @@ static const char *run(struct app *a)
 				 on_duration, a) < 0) ||
 	    xtel_loop_add_timer(a->loop, a->next_tick, on_interval, a) < 0 ||
 	    xtel_loop_add_fd(a->loop, a->sfd, on_signal, a) ||
-	    xtel_loop_add_fd(a->loop, a->fatal_efd, on_worker_error, a)) {
+	    xtel_loop_add_fd(a->loop, a->fatal_efd, on_worker_error, a) ||
+	    (xtel_notify_watchdog_ns() &&
+	     xtel_loop_add_timer(a->loop, a->t0 + xtel_notify_watchdog_ns() / 2,
+				 on_watchdog, a) < 0)) {
 		a->status = XTEL_EXIT_RUNTIME;
 		return "loop setup error";
 	}
@@ -681,9 +725,8 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	/* SIGHUP reloads --http-tokens, the DTLS policy and the devices. */
-	if (a.cfg.http || a.cfg.mode == XTEL_MODE_DTLS || a.cfg.db)
-		sigaddset(&mask, SIGHUP);
+	/* SIGHUP reloads (reload() above). */
+	sigaddset(&mask, SIGHUP);
 	/*
 	 * A shell starts background jobs with SIGINT ignored. Once blocked,
 	 * the signal is queued for the signalfd even so, but one that arrives
@@ -763,8 +806,10 @@ int main(int argc, char **argv)
 		a.n == 1 ? "" : "s", a.cfg.bind_str, a.cfg.port, info.ring_mode,
 		a.rcvbuf_eff, a.rcvbuf_forced ? " (forced)" : "");
 
+	xtel_notify_ready(a.xdp ? "receiving, XDP attached" : "receiving");
 	info.stop_reason = run(&a);
 	status = a.status;
+	xtel_notify_stopping();
 
 	/* Stop receiving, let each path finish what the kernel handed over. */
 	rc = stop_receivers(&a);
@@ -810,6 +855,7 @@ int main(int argc, char **argv)
 	}
 out:
 	cleanup(&a);
+	xtel_opts_free();
 	return status;
 }
 
