@@ -7,11 +7,12 @@
 #     to 12.5 of a whole-second epoch, then 40 again; two devices probe on
 #     whole seconds (--align aligned), so no download straddles a step.
 #     Each download's speed matches the rate the server says it applied
-#     (X-Probe-Throttle-Mbps): the median of each rate within 3 %, every
-#     download within 15 % (a loaded CI machine delays some writes). The
-#     report's analysis finds one congestion episode per device holding
-#     exactly the downloads served at 8 Mbit/s, from the first one's start
-#     to the last one's end.
+#     (X-Probe-Throttle-Mbps): the median of each rate within 3 %, 90 % of
+#     the downloads within 10 % (a loaded CI machine delays some reads).
+#     The report's analysis (--congested-frac 0.35: below 14 of 40 Mbit/s,
+#     so a delayed fast download is not taken for congestion) finds one
+#     congestion episode per device holding exactly the downloads served
+#     at 8 Mbit/s, from the first one's start to the last one's end.
 #  2. tc tbf shaping on the server's veth (24 Mbit/s, server unthrottled):
 #     the median speed within 10 % of 24 Mbit/s (tbf itself gives about
 #     4.5 % less than its rate here: PLATFORM.md).
@@ -59,7 +60,7 @@ stop_server() {
 epoch=$(date +%s)
 start_server sched --throttle 0=40,6.5=8,12.5=40 --throttle-epoch "$epoch"
 in_gen "$probe" --server "https://$XTEL_COL_IP4:$port" --certs "$c" --devices 2 \
-	--interval 1 --align aligned --duration 17 --size 250000 --quiet \
+	--interval 1 --align aligned --duration 17 --size 500000 --quiet \
 	--log "$work/sched.jsonl" --report-json "$work/sched-report.json" \
 	>"$work/sched.out" 2>&1
 check_eq "schedule: probe exit code" 0 "$?"
@@ -75,11 +76,12 @@ for rate in (40.0, 8.0):
     med = statistics.median(sp) if sp else 0
     out(len(sp) >= 10 and abs(med / rate - 1) <= 0.03,
         f"{rate:g} Mbit/s: median {med:.3f} of {len(sp)} within 3 %")
-    worst = max((abs(s / rate - 1) for s in sp), default=1)
-    out(worst <= 0.15, f"{rate:g} Mbit/s: every download within 15 % (worst {worst * 100:.1f} %)")
+    near = sum(abs(s / rate - 1) <= 0.10 for s in sp)
+    out(sp and near >= 0.9 * len(sp),
+        f"{rate:g} Mbit/s: {near} of {len(sp)} downloads within 10 % (90 % must be)")
 PY
 tally "$work/sched.check"
-"$report" --log "$work/sched.jsonl" --json "$work/sched-analysis.json" \
+"$report" --log "$work/sched.jsonl" --json "$work/sched-analysis.json" --congested-frac 0.35 \
 	--out "$work/sched-report" >"$work/report.out" 2>&1
 check_eq "schedule: probe-report exit code" 0 "$?"
 python3 - "$work/sched.jsonl" "$work/sched-analysis.json" >"$work/episodes.check" <<'PY'
