@@ -195,18 +195,11 @@ static int read_samples(const struct pr_config *cfg, struct xtel_probe_samples *
 static int write_json(const char *path, const struct xtel_probe_analysis *a)
 {
 	json_t *o = xtel_probe_analysis_json(a);
-	FILE *f;
 	int ret;
 
 	if (!o)
 		return -ENOMEM;
-	f = fopen(path, "w");
-	if (!f) {
-		ret = -errno;
-		json_decref(o);
-		return ret;
-	}
-	ret = xtel_json_write_report(f, o);
+	ret = xtel_json_write_report_file(path, o);
 	json_decref(o);
 	return ret;
 }
