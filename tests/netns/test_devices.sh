@@ -3,6 +3,8 @@
 #
 # netns tier: the device inventory (--db, docs/DEVICES.md) on the testbed,
 # with exact counts from the load generator's reports.
+#  0. --inventory-only without --db, a --db that is not a database or
+#     cannot be created: exit code 2 with a message.
 #  1. Plain mode with XDP: every "curl ... # devices -> STATUS" example of
 #     docs/API.md answers its status, in order. Devices 1..3 are created
 #     through the API; a first run of clients 1..4 (4 unknown) is accepted
@@ -105,6 +107,21 @@ xdrop() { totals "d['xdp']['stats']['$1']['packets']"; }
 drop() { totals "d['drops']['$1']"; }
 
 testbed_up
+
+# ---- 0. the options' exit codes ----
+# exit_code ARGS...: the collector's exit code for ARGS (it stops at once).
+exit_code() {
+	in_col timeout 10 "$collector" --mode plain --no-xdp --duration 0.1 "$@" \
+		>"$work/exit.out" 2>"$work/exit.err"
+	echo $?
+}
+check_eq "--inventory-only without --db: exit 2" 2 "$(exit_code --inventory-only)"
+check "  and the message says what to add" grep -q "add --db FILE" "$work/exit.err"
+echo "not an SQLite database, just some text that is long enough......" >"$work/junk.db"
+check_eq "--db on a file that is not a database: exit 2" 2 "$(exit_code --db "$work/junk.db")"
+check "  and the message names the file" grep -q "junk.db" "$work/exit.err"
+check_eq "--db in a directory that does not exist: exit 2" 2 \
+	"$(exit_code --db "$work/nowhere/xtel.db")"
 
 # ---- 1. plain, XDP: CRUD examples, then disable mid-run ----
 start_collector xdp --mode plain --iface "$XTEL_COL_IF" \
