@@ -447,7 +447,9 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	if (m->cfg.inventory)
 		v->inv = m->cfg.inventory(m->cfg.inventory_arg);
 	derive(v, prev);
-	if (copy_run_metrics(m, v) || derive_devices(v))
+	if (copy_run_metrics(m, v))
+		fold_rc = -ENOMEM;
+	if (derive_devices(v))
 		fold_rc = -ENOMEM;
 	v->build_ns = xtel_mono_ns() - t0;
 	publish(m, v);
