@@ -209,6 +209,9 @@ check "metrics: unknown client 11 without device labels" grep -qx \
 	'xtel_client_stale{client_id="11"} 0' "$work/metrics.txt"
 check "metrics: received series labelled" grep -q \
 	'^xtel_client_received_datagrams_total{client_id="1",name="alpha",site="fra1",rack="r1",role="edge"} ' "$work/metrics.txt"
+check_eq "totals: devices (6 and 10 stale, 6 never seen, 11 unknown)" \
+	"{'all': 5, 'enabled': 5, 'stale': 2, 'never_seen': 1, 'unknown_clients': 2}" \
+	"$(totals '{k: v for k, v in d["devices"].items() if k != "version"}')"
 check "metrics: xtel_devices stale counts devices 10 and 6" grep -qx \
 	'xtel_devices{state="stale"} 2' "$work/metrics.txt"
 check "table: client 10 stale with how long, and its name" grep -qE \
