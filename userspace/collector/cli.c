@@ -18,6 +18,7 @@
 #include "common/options.h"
 #include "common/parse.h"
 #include "dtls/server.h"
+#include "store/writer.h"
 
 /* Table order is --help order. */
 enum col_opt {
@@ -34,7 +35,8 @@ enum col_opt {
 	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
 	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
-	COL_OPT_DB, COL_OPT_INVENTORY_ONLY, COL_OPT_HELP,
+	COL_OPT_DB, COL_OPT_RETAIN, COL_OPT_DB_QUEUE, COL_OPT_INVENTORY_ONLY,
+	COL_OPT_HELP,
 	COL_N_OPTS,
 };
 
@@ -179,6 +181,16 @@ static bool fingerprint_ok(const char *val)
 static bool ciphers_ok(const char *val)
 {
 	return xtel_dtls_check_ciphers(val) == 0;
+}
+
+/* --retain: "10s=2d,1m=30d,1h=400d" (store/writer.c parses it). */
+static int parse_retain(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_config *cfg = arg;
+
+	if (xtel_store_parse_retain(val, cfg->retain_s))
+		return xtel_bad_value(o->name, val, o->valid);
+	return 0;
 }
 
 #define CFG struct xtel_config
@@ -419,10 +431,25 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "per-client series only for these ids (e.g.\n"
 			"1,5,10-20; still capped by --metrics-clients)" },
 	[COL_OPT_DB] = { .name = "db", .metavar = "FILE",
-		.section = "Devices and storage (docs/DEVICES.md):",
+		.section = "History and devices in SQLite (docs/STORAGE.md, "
+			   "docs/DEVICES.md):",
 		XTEL_OPT_STRING_AT(CFG, db),
-		.help = "SQLite database (created if missing, WAL): the\n"
-			"device inventory; SIGHUP reloads it" },
+		.help = "keep rollups of every client and the fleet and\n"
+			"the device inventory in this SQLite file\n"
+			"(created; WAL mode); served by /api/v1/history\n"
+			"and /api/v1/devices with --http; SIGHUP reloads\n"
+			"the inventory" },
+	[COL_OPT_RETAIN] = { .name = "retain", .metavar = "TIER=AGE,...",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_retain,
+		.valid = "TIER=AGE pairs, comma-separated, TIER one of 1s, "
+			 "10s, 1m, 1h, AGE a number with s, m, h or d, at "
+			 "least the tier's width (e.g. 10s=2d,1m=30d)",
+		.help = "how long each tier is kept (default\n"
+			"1s=2d,10s=2d,1m=30d,1h=400d; 1s: fleet totals)" },
+	[COL_OPT_DB_QUEUE] = { .name = "db-queue", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, db_queue, 1, 1024), .valid = "1..1024 views",
+		.help = "views waiting for the history writer, 1..1024\n"
+			"(default 8); more are dropped and counted" },
 	[COL_OPT_INVENTORY_ONLY] = { .name = "inventory-only",
 		XTEL_OPT_FLAG_AT(CFG, inventory_only),
 		.help = "refuse client ids not in the inventory\n"
@@ -496,6 +523,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.fresh_for_s = 3.0,
 		.api_window_s = 10.0,
 		.metrics_clients = 1000,
+		.db_queue = 8,
 	};
 	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);
 }
@@ -540,6 +568,12 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 				       col_opt[i].name);
 				return XTEL_EXIT_USAGE;
 			}
+	}
+	if (!cfg->db && (seen[COL_OPT_RETAIN] || seen[COL_OPT_DB_QUEUE])) {
+		pr_err("--%s needs the history: add --db FILE",
+		       col_opt[seen[COL_OPT_RETAIN] ? COL_OPT_RETAIN :
+			       COL_OPT_DB_QUEUE].name);
+		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->inventory_only && !cfg->db) {
 		pr_err("--inventory-only needs the inventory: add --db FILE");

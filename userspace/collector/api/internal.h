@@ -28,6 +28,8 @@
 #include "collector/api/tokens.h"
 #include "collector/cli.h"
 #include "collector/model.h"
+#include "store/query.h"
+#include "store/writer.h"
 
 /*
  * Fixed limits of one request (docs/API.md, "Limits"): the request line
@@ -68,6 +70,9 @@ struct xtel_api {
 	uint64_t omitted_series;	/* /metrics: series left out (__atomic) */
 	uint64_t started_mono_ns, started_real_ns;
 	bool receiving;			/* __atomic */
+	/* --db: the writer (its counters) and the history's readers */
+	struct xtel_store *store;
+	struct xtel_store_readers *store_readers;
 	struct xtel_devices *devices;	/* NULL: no --db (main's; thread-safe) */
 };
 
@@ -88,6 +93,7 @@ struct xtel_api_req {
 	uint64_t now_ns;		/* CLOCK_REALTIME at the request */
 	struct xtel_api_param params[XTEL_API_MAX_PARAMS];
 	unsigned int n_params;
+	bool accept_csv;		/* Accept: names text/csv */
 };
 
 struct xtel_api_reply {
@@ -212,6 +218,7 @@ xtel_api_handler_fn xtel_api_h_healthz, xtel_api_h_readyz, xtel_api_h_reload;
 xtel_api_handler_fn xtel_api_h_seed_get, xtel_api_h_seed_list;
 xtel_api_handler_fn xtel_api_h_seed_aggregate, xtel_api_h_seed_stats;
 xtel_api_handler_fn xtel_api_h_metrics;
+xtel_api_handler_fn xtel_api_h_history, xtel_api_h_history_totals;
 xtel_api_handler_fn xtel_api_h_devices, xtel_api_h_device;
 
 #endif /* XTEL_API_INTERNAL_H */

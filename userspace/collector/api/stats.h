@@ -38,6 +38,8 @@
 	X(SEED_LIST, "telemetry_list", "/telemetry/list")		\
 	X(SEED_AGGREGATE, "telemetry_aggregate", "/telemetry/aggregate") \
 	X(SEED_STATS, "telemetry_stats", "/telemetry/stats")		\
+	X(HISTORY, "history", "/api/v1/history")			\
+	X(HISTORY_TOTALS, "history_totals", "/api/v1/history/totals")	\
 	X(DEVICES, "devices", "/api/v1/devices")			\
 	X(DEVICE, "device", "/api/v1/devices/{id}")			\
 	X(UNKNOWN, "unknown", "")
