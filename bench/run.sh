@@ -9,7 +9,7 @@
 #
 # usage: bench/run.sh [--quick | --smoke] [--out DIR] [--publish]   (as root)
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
-#                          [--api]
+#                          [--api] [--store]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -23,6 +23,8 @@
 #   --api       also measure the HTTP API: ingest under API load, latency
 #               per endpoint with 10k and 100k clients, memory (~2 minutes;
 #               --no-micro --no-e2e --api runs only that)
+#   --store     also the history store (bench/store.sh, runnable alone
+#               without root: writer rows/s and CPU, DB bytes, queries)
 #
 # Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
 # XTEL_BENCH_WORKERS (collector --workers, default 1), XTEL_COLLECTOR and
@@ -40,7 +42,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,31p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -48,6 +50,7 @@ publish=()
 build=${XTEL_BUILD:-build}
 do_build=1
 extra=()
+store=0
 cmdline="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -61,6 +64,7 @@ while [ $# -gt 0 ]; do
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
 	--no-micro | --no-e2e | --api) extra+=("$1") ;;
+	--store) store=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
@@ -140,3 +144,9 @@ stop_suite() { # exit status
 trap 'stop_suite 130' INT
 trap 'stop_suite 143' TERM
 wait "$suite"
+if [ $store -eq 1 ]; then
+	step "history store (bench/store.sh)"
+	quick_store=()
+	[ "$level" = full ] || quick_store=(--quick)
+	bench/store.sh --build "$build" --out "$out" "${quick_store[@]}" >/dev/null
+fi
