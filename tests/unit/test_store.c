@@ -111,7 +111,7 @@ static void test_hist_add_sub_quantiles(void **state)
 	assert_int_equal(nd, 0);
 	assert_int_equal(lo, -1);
 	/* merged from two rows, the quantiles are those of all samples */
-	xtel_hist_acc_reset(&acc);
+	xtel_hist_acc_init(&acc);
 	assert_int_equal(xtel_hist_acc_add(&acc, ea, na, a.count, a.sum, a.min,
 					   a.max), 0);
 	assert_int_equal(xtel_hist_acc_add(&acc, eb, nb, b.count, b.sum, b.min,
@@ -125,10 +125,18 @@ static void test_hist_add_sub_quantiles(void **state)
 	/* the accumulator's encoding is the histogram's */
 	assert_int_equal(xtel_hist_acc_encode(&acc, ed), (size_t)ns);
 	assert_memory_equal(ed, es, (size_t)ns);
+	/* reset clears what was touched: empty, and reusable */
+	xtel_hist_acc_reset(&acc);
+	assert_int_equal(xtel_hist_acc_encode(&acc, ed), 0);
+	assert_int_equal(xtel_hist_acc_quantile(&acc, 0.5), 0);
+	assert_int_equal(xtel_hist_acc_add(&acc, eb, nb, b.count, b.sum, b.min,
+					   b.max), 0);
+	assert_int_equal(xtel_hist_acc_quantile(&acc, 0.5),
+			 xtel_latency_quantile(&b, 0.5));
 	/* malformed: a truncated varint adds nothing */
 	assert_int_equal(xtel_hist_acc_add(&acc, (const uint8_t *)"\x80", 1, 1,
 					   1, 1, 1), -EINVAL);
-	assert_int_equal(acc.count, ab.count);
+	assert_int_equal(acc.count, b.count);
 	assert_true(xtel_hist_add((const uint8_t *)"\xff\x7f\x01", 3, ea, na,
 				  es) < 0);
 	xtel_latency_destroy(&a);

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,22 +126,10 @@ static int prepare(struct xtel_store *w, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
-/* Appends printf output to buf (size n, used *len). */
-static void cat(char *buf, size_t n, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void cat(char *buf, size_t n, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
+#define cat xtel_store_sql_cat
+#define cols xtel_store_sql_cols
 
-	if (*len >= n)
-		return;
-	va_start(ap, fmt);
-	k = vsnprintf(buf + *len, n - *len, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		*len += (size_t)k;
-}
+static const char lat_cols[] = "lat_count, lat_sum, lat_min, lat_max, lat_hist";
 
 static const char lat_update[] =
 	"lat_count = lat_count + excluded.lat_count, "
@@ -160,29 +147,22 @@ static const char lat_update[] =
 static int prepare_upserts(struct xtel_store *w, unsigned int t)
 {
 	const char *tn = xtel_tiers[t].name;
+	const unsigned int ng = XTEL_STORE_N_GAUGES, na = XTEL_STORE_N_ACCT;
 	char sql[2048];
 	size_t n = 0;
 	int rc;
 
 	/* totals_T: ts, dt_ms, gauges, every column, latency */
 	cat(sql, sizeof(sql), &n, "INSERT INTO totals_%s (ts, dt_ms", tn);
-	for (unsigned int g = 0; g < XTEL_STORE_N_GAUGES; g++)
-		cat(sql, sizeof(sql), &n, ", %s", xtel_store_gauges[g].name);
-	for (unsigned int c = 0; c < N_CT; c++)
-		cat(sql, sizeof(sql), &n, ", %s", xtel_store_cols[c].name);
-	cat(sql, sizeof(sql), &n, ", lat_count, lat_sum, lat_min, lat_max, "
-	    "lat_hist) VALUES (?");
-	for (unsigned int i = 1; i < 2 + XTEL_STORE_N_GAUGES + N_CT + 5; i++)
+	cols(sql, sizeof(sql), &n, ", %1$s", true, 0, ng);
+	cols(sql, sizeof(sql), &n, ", %1$s", false, 0, N_CT);
+	cat(sql, sizeof(sql), &n, ", %s) VALUES (?", lat_cols);
+	for (unsigned int i = 1; i < 2 + ng + N_CT + 5; i++)
 		cat(sql, sizeof(sql), &n, ", ?");
 	cat(sql, sizeof(sql), &n, ") ON CONFLICT (ts) DO UPDATE SET "
 	    "dt_ms = dt_ms + excluded.dt_ms");
-	for (unsigned int g = 0; g < XTEL_STORE_N_GAUGES; g++)
-		cat(sql, sizeof(sql), &n, ", %s = excluded.%s",
-		    xtel_store_gauges[g].name, xtel_store_gauges[g].name);
-	for (unsigned int c = 0; c < N_CT; c++)
-		cat(sql, sizeof(sql), &n, ", %s = %s + excluded.%s",
-		    xtel_store_cols[c].name, xtel_store_cols[c].name,
-		    xtel_store_cols[c].name);
+	cols(sql, sizeof(sql), &n, ", %1$s = excluded.%1$s", true, 0, ng);
+	cols(sql, sizeof(sql), &n, ", %1$s = %1$s + excluded.%1$s", false, 0, N_CT);
 	cat(sql, sizeof(sql), &n, ", %s", lat_update);
 	rc = prepare(w, &w->ins_totals[t], sql);
 	if (rc)
@@ -196,17 +176,12 @@ static int prepare_upserts(struct xtel_store *w, unsigned int t)
 
 	n = 0;
 	cat(sql, sizeof(sql), &n, "INSERT INTO acct_%s (client, ts", tn);
-	for (unsigned int c = 0; c < XTEL_STORE_N_ACCT; c++)
-		cat(sql, sizeof(sql), &n, ", %s", xtel_store_cols[c].name);
-	cat(sql, sizeof(sql), &n, ", lat_count, lat_sum, lat_min, lat_max, "
-	    "lat_hist) VALUES (?");
-	for (unsigned int i = 1; i < 2 + XTEL_STORE_N_ACCT + 5; i++)
+	cols(sql, sizeof(sql), &n, ", %1$s", false, 0, na);
+	cat(sql, sizeof(sql), &n, ", %s) VALUES (?", lat_cols);
+	for (unsigned int i = 1; i < 2 + na + 5; i++)
 		cat(sql, sizeof(sql), &n, ", ?");
 	cat(sql, sizeof(sql), &n, ") ON CONFLICT (client, ts) DO UPDATE SET ");
-	for (unsigned int c = 0; c < XTEL_STORE_N_ACCT; c++)
-		cat(sql, sizeof(sql), &n, "%s = %s + excluded.%s, ",
-		    xtel_store_cols[c].name, xtel_store_cols[c].name,
-		    xtel_store_cols[c].name);
+	cols(sql, sizeof(sql), &n, "%1$s = %1$s + excluded.%1$s, ", false, 0, na);
 	cat(sql, sizeof(sql), &n, "%s", lat_update);
 	rc = prepare(w, &w->ins_acct[t], sql);
 	if (rc)
