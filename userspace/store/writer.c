@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,20 @@ static int prepare(struct xtel_store *w, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
+/* prepare() of printf output. */
+static int preparef(struct xtel_store *w, sqlite3_stmt **st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int preparef(struct xtel_store *w, sqlite3_stmt **st, const char *fmt, ...)
+{
+	char sql[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return prepare(w, st, sql);
+}
+
 #define cat xtel_store_sql_cat
 #define cols xtel_store_sql_cols
 
@@ -167,10 +182,9 @@ static int prepare_upserts(struct xtel_store *w, unsigned int t)
 	rc = prepare(w, &w->ins_totals[t], sql);
 	if (rc)
 		return rc;
-	n = 0;
-	cat(sql, sizeof(sql), &n, "DELETE FROM totals_%s WHERE ts IN (SELECT "
-	    "ts FROM totals_%s WHERE ts < ?1 ORDER BY ts LIMIT ?2)", tn, tn);
-	rc = prepare(w, &w->del_totals[t], sql);
+	rc = preparef(w, &w->del_totals[t], "DELETE FROM totals_%s WHERE ts IN "
+		      "(SELECT ts FROM totals_%s WHERE ts < ?1 ORDER BY ts "
+		      "LIMIT ?2)", tn, tn);
 	if (rc || t < XTEL_TIER_CLIENT_FIRST)
 		return rc;
 
@@ -186,32 +200,23 @@ static int prepare_upserts(struct xtel_store *w, unsigned int t)
 	rc = prepare(w, &w->ins_acct[t], sql);
 	if (rc)
 		return rc;
-	n = 0;
-	cat(sql, sizeof(sql), &n, "INSERT INTO metric_%s (client, metric, ts, "
-	    "count, sum, min, max) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
-	    "(client, metric, ts) DO UPDATE SET count = count + excluded.count, "
-	    "sum = sum + excluded.sum, min = min(min, excluded.min), "
-	    "max = max(max, excluded.max)", tn);
-	rc = prepare(w, &w->ins_metric[t], sql);
-	if (rc)
-		return rc;
+	rc = preparef(w, &w->ins_metric[t], "INSERT INTO metric_%s (client, "
+		      "metric, ts, count, sum, min, max) VALUES (?, ?, ?, ?, ?, ?, "
+		      "?) ON CONFLICT (client, metric, ts) DO UPDATE SET count = "
+		      "count + excluded.count, sum = sum + excluded.sum, min = "
+		      "min(min, excluded.min), max = max(max, excluded.max)", tn);
 	/* retention: seek the next client, delete its old rows by key range */
-	n = 0;
-	cat(sql, sizeof(sql), &n, "SELECT client FROM acct_%s WHERE client > ?1 "
-	    "ORDER BY client LIMIT 1", tn);
-	rc = prepare(w, &w->next_client[t], sql);
-	if (rc)
-		return rc;
-	n = 0;
-	cat(sql, sizeof(sql), &n, "DELETE FROM acct_%s WHERE client = ?1 AND "
-	    "ts < ?2", tn);
-	rc = prepare(w, &w->del_acct[t], sql);
-	if (rc)
-		return rc;
-	n = 0;
-	cat(sql, sizeof(sql), &n, "DELETE FROM metric_%s WHERE client = ?1 AND "
-	    "metric IN (SELECT id FROM metric_names) AND ts < ?2", tn);
-	return prepare(w, &w->del_metric[t], sql);
+	if (!rc)
+		rc = preparef(w, &w->next_client[t], "SELECT client FROM acct_%s "
+			      "WHERE client > ?1 ORDER BY client LIMIT 1", tn);
+	if (!rc)
+		rc = preparef(w, &w->del_acct[t], "DELETE FROM acct_%s WHERE "
+			      "client = ?1 AND ts < ?2", tn);
+	if (!rc)
+		rc = preparef(w, &w->del_metric[t], "DELETE FROM metric_%s WHERE "
+			      "client = ?1 AND metric IN (SELECT id FROM "
+			      "metric_names) AND ts < ?2", tn);
+	return rc;
 }
 
 /* ---- transactions and failures ---- */
