@@ -13,7 +13,9 @@
 #  3. crash: SIGKILL during heavy writes (3,000 clients), then
 #     PRAGMA integrity_check is ok, the 1 s fleet rows and the 10 s rows of
 #     a client have no gap up to the last committed one (committed during
-#     the load), and a restart on the file writes on.
+#     the load), a restart on the file writes on and rebuilds what the
+#     crash lost of the coarser tiers from the finer rows (every tier sums
+#     to the same).
 #  4. full disk (a 2 MiB tmpfs of our own, filled up): a clear message, at
 #     most a burst of them (rate-limited), rows counted as dropped in the
 #     summary JSON, and ingest unaffected (received = loadgen sent).
@@ -149,6 +151,14 @@ else
 	fail "restart after SIGKILL: no new rows ($rows_before -> $rows_after)"
 fi
 check_eq "after the restart: integrity_check" ok "$(sql "$work/c.db" 'PRAGMA integrity_check')"
+check "the restart says it rebuilt the coarser tiers" grep -q "did not stop cleanly: .* rows of the coarser tiers rebuilt" "$work/crash2.err"
+# What the crash lost of the coarser tiers came back from the finer rows.
+tiers=$(sql -separator ' ' "$work/c.db" "SELECT (SELECT sum(received) FROM acct_10s WHERE client = 1), (SELECT sum(received) FROM acct_1m WHERE client = 1), (SELECT sum(received) FROM acct_1h WHERE client = 1)")
+read -r a b c <<<"$tiers"
+check_eq "after the restart: client 1's 1 min and 1 h rows sum to its 10 s rows" "$a $a $a" "$tiers"
+tiers=$(sql -separator ' ' "$work/c.db" "SELECT (SELECT sum(received) FROM totals_1s), (SELECT sum(received) FROM totals_10s), (SELECT sum(received) FROM totals_1m), (SELECT sum(received) FROM totals_1h)")
+read -r a b <<<"$tiers"
+check_eq "after the restart: every fleet tier sums to the 1 s rows" "$a $a $a $a" "$tiers"
 
 # ---- 4. a full file system ----
 mnt="$work/full"

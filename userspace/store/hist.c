@@ -262,11 +262,51 @@ static void sql_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_blob64(ctx, out, (sqlite3_uint64)n, sqlite3_free);
 }
 
+/* xtel_hist_merge(blob): the sum of a group's histograms (NULLs skipped). */
+static void sql_merge_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct xtel_hist_acc *a;
+
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		return;
+	a = sqlite3_aggregate_context(ctx, sizeof(*a));	/* zeroed */
+	if (!a) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (xtel_hist_acc_add(a, sqlite3_value_blob(argv[0]),
+			      (size_t)sqlite3_value_bytes(argv[0]), 0, 0, 0, 0))
+		sqlite3_result_error(ctx, "xtel_hist_merge: malformed histogram", -1);
+}
+
+static void sql_merge_final(sqlite3_context *ctx)
+{
+	struct xtel_hist_acc *a = sqlite3_aggregate_context(ctx, 0);
+	uint8_t *out;
+	size_t n;
+
+	if (!a || a->hi < 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	out = sqlite3_malloc64(XTEL_HIST_SLOTS * 12);
+	if (!out) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	n = xtel_hist_acc_encode(a, out);
+	sqlite3_result_blob64(ctx, out, n, sqlite3_free);
+}
+
 int xtel_hist_sql_register(sqlite3 *db)
 {
 	int rc = sqlite3_create_function_v2(db, "xtel_hist_add", 2,
 		SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 		sql_add, NULL, NULL, NULL);
 
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "xtel_hist_merge", 1,
+			SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+			NULL, NULL, sql_merge_step, sql_merge_final, NULL);
 	return rc == SQLITE_OK ? 0 : -ENOMEM;
 }

@@ -85,7 +85,10 @@ size_t xtel_hist_acc_encode(const struct xtel_hist_acc *a, uint8_t *buf);
 void xtel_hist_bounds(int lo, int hi, uint64_t run_min, uint64_t run_max,
 		      uint64_t *min, uint64_t *max);
 
-/* Registers xtel_hist_add(a, b) (NULL-aware) on a connection. */
+/*
+ * Registers xtel_hist_add(a, b) (NULL-aware) and the aggregate
+ * xtel_hist_merge(h) (the sum of a group's histograms) on a connection.
+ */
 int xtel_hist_sql_register(sqlite3 *db);
 
 #endif /* XTEL_STORE_HIST_H */

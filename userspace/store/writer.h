@@ -19,7 +19,8 @@
  *
  * Stop drains the queue, writes the partial buckets of every tier (the
  * final view's figures; a restart inside the same bucket adds to the
- * row) and checkpoints the WAL.
+ * row) and checkpoints the WAL. Open after a crash rebuilds the coarser
+ * tiers' lost buckets from the finer tiers' rows.
  */
 #ifndef XTEL_STORE_WRITER_H
 #define XTEL_STORE_WRITER_H
