@@ -17,6 +17,10 @@
  *       client over 24 h at steps 300 and 3600, fleet totals over 30 days
  *       at steps 3600 and 600.
  *
+ *   bench_store recover DIR CLIENTS
+ *       the open after a crash, which rebuilds the coarser tiers from the
+ *       finer rows, timed (and the next open, with nothing to rebuild).
+ *
  * Every figure is one run's; bench/run.sh-style comparisons are ratios of
  * figures taken in the same run (bench_store writer at 10,000 and 100,000
  * clients, one after the other).
@@ -285,14 +289,64 @@ static int query(const char *dir)
 	return 0;
 }
 
+/*
+ * The open after a crash: 90 views of CLIENTS clients processed and the
+ * writer freed without a stop (what SIGKILL leaves), then the open that
+ * rebuilds the coarser tiers, timed; then a second open (nothing to do).
+ */
+static int recover(const char *dir, unsigned int clients)
+{
+	char path[512];
+	struct xtel_store *w;
+	struct xtel_synth s;
+	struct xtel_synth_step st = { .received = 20, .lat_ns = 150000,
+				      .lat_step_ns = 700, .temp_count = 20 };
+	double t0, t1, t2;
+
+	snprintf(path, sizeof(path), "%s/bench_recover_%u.db", dir, clients);
+	w = open_store(path, 2);
+	if (xtel_synth_init(&s, clients, 1, (uint64_t)T0 * 1000000000ull +
+			    500000000ull, 1.0))
+		return 1;
+	for (unsigned int v = 0; v < 90; v++) {
+		struct xtel_store_frame f;
+
+		if (xtel_synth_frame(&s, &st, &f))
+			return 1;
+		xtel_store_process(w, &f);
+	}
+	xtel_store_free(w);	/* no stop: the 1 min bucket of 01:00 is lost */
+	xtel_synth_fini(&s);
+	t0 = now_s(CLOCK_MONOTONIC);
+	{
+		struct xtel_store_cfg cfg = { .path = path };
+
+		if (xtel_store_open(&cfg, &w))
+			return 1;
+		t1 = now_s(CLOCK_MONOTONIC);
+		xtel_store_free(w);
+		if (xtel_store_open(&cfg, &w))
+			return 1;
+		t2 = now_s(CLOCK_MONOTONIC);
+		xtel_store_free(w);
+	}
+	printf("{\"measure\": \"recover\", \"clients\": %u, "
+	       "\"open_after_crash_s\": %.3f, \"open_after_that_s\": %.3f}\n",
+	       clients, t1 - t0, t2 - t1);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "recover"))
+		return recover(argv[2], (unsigned int)atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "writer"))
 		return writer(argv[2], (unsigned int)atoi(argv[3]),
 			      (unsigned int)atoi(argv[4]));
 	if (argc == 3 && !strcmp(argv[1], "query"))
 		return query(argv[2]);
 	fprintf(stderr, "usage: bench_store writer DIR CLIENTS VIEWS\n"
-			"       bench_store query DIR\n");
+			"       bench_store query DIR\n"
+			"       bench_store recover DIR CLIENTS\n");
 	return 2;
 }

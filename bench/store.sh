@@ -3,7 +3,8 @@
 #
 # The history store's benchmark (bench_store.c; figures in docs/STORAGE.md),
 # runnable alone and without root: the writer at 10,000 and 100,000 clients
-# (rows/s, CPU per second of views, bytes per client per day), then the
+# (rows/s, CPU per second of views, bytes per client per day), the open
+# after a crash at 100,000 clients (the coarser tiers rebuilt), then the
 # history queries on pre-filled files (one client over 24 h, fleet totals
 # over 30 days). JSON lines on stdout and in OUT/store.jsonl; the files go
 # to OUT too (~200 MB) and are removed at the end. About 2-3 minutes on 2
@@ -36,6 +37,7 @@ trap 'rm -rf "$files"' EXIT
 	"$bin" writer "$files" 10000 120
 	if [ $quick -eq 0 ]; then
 		"$bin" writer "$files" 100000 60
+		"$bin" recover "$files" 100000
 		"$bin" query "$files"
 	fi
 } | tee "$out/store.jsonl"
