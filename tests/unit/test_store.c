@@ -435,6 +435,47 @@ static void test_recovery(void **state)
 	xtel_synth_fini(&s);
 }
 
+/* A full queue drops frames, counts them and releases their views. */
+static void test_queue_overflow(void **state)
+{
+	const char *p = path("queue.db");
+	struct xtel_store_cfg cfg = { .path = p, .queue_len = 2 };
+	struct xtel_synth_step st = { .received = 4, .temp_count = 3 };
+	struct xtel_store_stats ss;
+	struct xtel_store *w;
+	struct xtel_synth s;
+	sqlite3 *db;
+	int queued = 0;
+
+	assert_int_equal(xtel_store_open(&cfg, &w), 0);
+	assert_int_equal(xtel_synth_init(&s, 5, 1, (uint64_t)T0 * 1000000000ull +
+					 500000000ull, 1.0), 0);
+	for (int v = 0; v < 6; v++) {
+		struct xtel_store_frame f;
+
+		assert_int_equal(xtel_synth_frame(&s, &st, &f), 0);
+		queued += xtel_store_push(w, &f, false);
+	}
+	assert_int_equal(queued, 2);
+	xtel_store_get_stats(w, &ss);
+	assert_int_equal(ss.c[XTEL_STORE_STAT_VIEWS_QUEUED], 2);
+	assert_int_equal(ss.c[XTEL_STORE_STAT_VIEWS_DROPPED], 4);
+	assert_int_equal(ss.c[XTEL_STORE_STAT_SAMPLES_DROPPED], 4 * 5 * 3);
+	assert_int_equal(ss.queue_depth, 2);
+	assert_int_equal(ss.queue_capacity, 2);
+	assert_int_equal(xtel_store_start(w), 0);
+	assert_int_equal(xtel_store_stop(w), 0);
+	xtel_store_get_stats(w, &ss);
+	assert_int_equal(ss.c[XTEL_STORE_STAT_VIEWS_WRITTEN], 2);
+	assert_int_equal(ss.queue_depth, 0);
+	xtel_store_free(w);
+	/* the second queued view's counters hold the first 2 views' data */
+	assert_int_equal(xtel_db_open(p, XTEL_DB_READONLY, "test", &db), 0);
+	assert_int_equal(one(db, "SELECT sum(received) FROM acct_10s"), 5 * 2 * 4);
+	sqlite3_close(db);
+	xtel_synth_fini(&s);
+}
+
 /* ---- queries ---- */
 
 static void test_queries(void **state)
@@ -580,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_migrations),
 		cmocka_unit_test(test_rollups),
 		cmocka_unit_test(test_recovery),
+		cmocka_unit_test(test_queue_overflow),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_parse_retain),

@@ -811,7 +811,8 @@ bool xtel_store_push(struct xtel_store *w, const struct xtel_store_frame *f,
 	pthread_mutex_lock(&w->lock);
 	while (wait && w->started && !w->stopping && w->q_len == w->q_cap)
 		pthread_cond_wait(&w->room, &w->lock);
-	if (w->q_len == w->q_cap || !w->started || w->stopping) {
+	/* before the start frames wait in the queue; after the stop none */
+	if (w->q_len == w->q_cap || w->stopping) {
 		pthread_mutex_unlock(&w->lock);
 		stat_add(w, XTEL_STORE_STAT_VIEWS_DROPPED, 1);
 		stat_add(w, XTEL_STORE_STAT_SAMPLES_DROPPED, samples(f->snap));
