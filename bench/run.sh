@@ -9,7 +9,7 @@
 #
 # usage: bench/run.sh [--quick | --smoke] [--out DIR] [--publish]   (as root)
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
-#                          [--api] [--probes]
+#                          [--api] [--probes] [--store]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -27,6 +27,8 @@
 #               speed against the throttle, telemetry loss and collector
 #               CPU beside 1,000 probing devices (~2 minutes; --no-micro
 #               --no-e2e --probes runs only that; docs/PROBES.md)
+#   --store     also the history store (bench/store.sh, runnable alone
+#               without root: writer rows/s and CPU, DB bytes, queries)
 #
 # Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
 # XTEL_BENCH_WORKERS (collector --workers, default 1), XTEL_COLLECTOR and
@@ -44,7 +46,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,33p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,35p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -52,6 +54,7 @@ publish=()
 build=${XTEL_BUILD:-build}
 do_build=1
 extra=()
+store=0
 cmdline="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -65,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
 	--no-micro | --no-e2e | --api | --probes) extra+=("$1") ;;
+	--store) store=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
@@ -144,3 +148,9 @@ stop_suite() { # exit status
 trap 'stop_suite 130' INT
 trap 'stop_suite 143' TERM
 wait "$suite"
+if [ $store -eq 1 ]; then
+	step "history store (bench/store.sh)"
+	quick_store=()
+	[ "$level" = full ] || quick_store=(--quick)
+	bench/store.sh --build "$build" --out "$out" "${quick_store[@]}" >/dev/null
+fi

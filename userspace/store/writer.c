@@ -127,22 +127,24 @@ static int prepare(struct xtel_store *w, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
-/* Appends printf output to buf (size n, used *len). */
-static void cat(char *buf, size_t n, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void cat(char *buf, size_t n, size_t *len, const char *fmt, ...)
+/* prepare() of printf output. */
+static int preparef(struct xtel_store *w, sqlite3_stmt **st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int preparef(struct xtel_store *w, sqlite3_stmt **st, const char *fmt, ...)
 {
+	char sql[1024];
 	va_list ap;
-	int k;
 
-	if (*len >= n)
-		return;
 	va_start(ap, fmt);
-	k = vsnprintf(buf + *len, n - *len, fmt, ap);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	if (k > 0)
-		*len += (size_t)k;
+	return prepare(w, st, sql);
 }
+
+#define cat xtel_store_sql_cat
+#define cols xtel_store_sql_cols
+
+static const char lat_cols[] = "lat_count, lat_sum, lat_min, lat_max, lat_hist";
 
 static const char lat_update[] =
 	"lat_count = lat_count + excluded.lat_count, "
@@ -160,83 +162,61 @@ static const char lat_update[] =
 static int prepare_upserts(struct xtel_store *w, unsigned int t)
 {
 	const char *tn = xtel_tiers[t].name;
+	const unsigned int ng = XTEL_STORE_N_GAUGES, na = XTEL_STORE_N_ACCT;
 	char sql[2048];
 	size_t n = 0;
 	int rc;
 
 	/* totals_T: ts, dt_ms, gauges, every column, latency */
 	cat(sql, sizeof(sql), &n, "INSERT INTO totals_%s (ts, dt_ms", tn);
-	for (unsigned int g = 0; g < XTEL_STORE_N_GAUGES; g++)
-		cat(sql, sizeof(sql), &n, ", %s", xtel_store_gauges[g].name);
-	for (unsigned int c = 0; c < N_CT; c++)
-		cat(sql, sizeof(sql), &n, ", %s", xtel_store_cols[c].name);
-	cat(sql, sizeof(sql), &n, ", lat_count, lat_sum, lat_min, lat_max, "
-	    "lat_hist) VALUES (?");
-	for (unsigned int i = 1; i < 2 + XTEL_STORE_N_GAUGES + N_CT + 5; i++)
+	cols(sql, sizeof(sql), &n, ", %1$s", true, 0, ng);
+	cols(sql, sizeof(sql), &n, ", %1$s", false, 0, N_CT);
+	cat(sql, sizeof(sql), &n, ", %s) VALUES (?", lat_cols);
+	for (unsigned int i = 1; i < 2 + ng + N_CT + 5; i++)
 		cat(sql, sizeof(sql), &n, ", ?");
 	cat(sql, sizeof(sql), &n, ") ON CONFLICT (ts) DO UPDATE SET "
 	    "dt_ms = dt_ms + excluded.dt_ms");
-	for (unsigned int g = 0; g < XTEL_STORE_N_GAUGES; g++)
-		cat(sql, sizeof(sql), &n, ", %s = excluded.%s",
-		    xtel_store_gauges[g].name, xtel_store_gauges[g].name);
-	for (unsigned int c = 0; c < N_CT; c++)
-		cat(sql, sizeof(sql), &n, ", %s = %s + excluded.%s",
-		    xtel_store_cols[c].name, xtel_store_cols[c].name,
-		    xtel_store_cols[c].name);
+	cols(sql, sizeof(sql), &n, ", %1$s = excluded.%1$s", true, 0, ng);
+	cols(sql, sizeof(sql), &n, ", %1$s = %1$s + excluded.%1$s", false, 0, N_CT);
 	cat(sql, sizeof(sql), &n, ", %s", lat_update);
 	rc = prepare(w, &w->ins_totals[t], sql);
 	if (rc)
 		return rc;
-	n = 0;
-	cat(sql, sizeof(sql), &n, "DELETE FROM totals_%s WHERE ts IN (SELECT "
-	    "ts FROM totals_%s WHERE ts < ?1 ORDER BY ts LIMIT ?2)", tn, tn);
-	rc = prepare(w, &w->del_totals[t], sql);
+	rc = preparef(w, &w->del_totals[t], "DELETE FROM totals_%s WHERE ts IN "
+		      "(SELECT ts FROM totals_%s WHERE ts < ?1 ORDER BY ts "
+		      "LIMIT ?2)", tn, tn);
 	if (rc || t < XTEL_TIER_CLIENT_FIRST)
 		return rc;
 
 	n = 0;
 	cat(sql, sizeof(sql), &n, "INSERT INTO acct_%s (client, ts", tn);
-	for (unsigned int c = 0; c < XTEL_STORE_N_ACCT; c++)
-		cat(sql, sizeof(sql), &n, ", %s", xtel_store_cols[c].name);
-	cat(sql, sizeof(sql), &n, ", lat_count, lat_sum, lat_min, lat_max, "
-	    "lat_hist) VALUES (?");
-	for (unsigned int i = 1; i < 2 + XTEL_STORE_N_ACCT + 5; i++)
+	cols(sql, sizeof(sql), &n, ", %1$s", false, 0, na);
+	cat(sql, sizeof(sql), &n, ", %s) VALUES (?", lat_cols);
+	for (unsigned int i = 1; i < 2 + na + 5; i++)
 		cat(sql, sizeof(sql), &n, ", ?");
 	cat(sql, sizeof(sql), &n, ") ON CONFLICT (client, ts) DO UPDATE SET ");
-	for (unsigned int c = 0; c < XTEL_STORE_N_ACCT; c++)
-		cat(sql, sizeof(sql), &n, "%s = %s + excluded.%s, ",
-		    xtel_store_cols[c].name, xtel_store_cols[c].name,
-		    xtel_store_cols[c].name);
+	cols(sql, sizeof(sql), &n, "%1$s = %1$s + excluded.%1$s, ", false, 0, na);
 	cat(sql, sizeof(sql), &n, "%s", lat_update);
 	rc = prepare(w, &w->ins_acct[t], sql);
 	if (rc)
 		return rc;
-	n = 0;
-	cat(sql, sizeof(sql), &n, "INSERT INTO metric_%s (client, metric, ts, "
-	    "count, sum, min, max) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
-	    "(client, metric, ts) DO UPDATE SET count = count + excluded.count, "
-	    "sum = sum + excluded.sum, min = min(min, excluded.min), "
-	    "max = max(max, excluded.max)", tn);
-	rc = prepare(w, &w->ins_metric[t], sql);
-	if (rc)
-		return rc;
+	rc = preparef(w, &w->ins_metric[t], "INSERT INTO metric_%s (client, "
+		      "metric, ts, count, sum, min, max) VALUES (?, ?, ?, ?, ?, ?, "
+		      "?) ON CONFLICT (client, metric, ts) DO UPDATE SET count = "
+		      "count + excluded.count, sum = sum + excluded.sum, min = "
+		      "min(min, excluded.min), max = max(max, excluded.max)", tn);
 	/* retention: seek the next client, delete its old rows by key range */
-	n = 0;
-	cat(sql, sizeof(sql), &n, "SELECT client FROM acct_%s WHERE client > ?1 "
-	    "ORDER BY client LIMIT 1", tn);
-	rc = prepare(w, &w->next_client[t], sql);
-	if (rc)
-		return rc;
-	n = 0;
-	cat(sql, sizeof(sql), &n, "DELETE FROM acct_%s WHERE client = ?1 AND "
-	    "ts < ?2", tn);
-	rc = prepare(w, &w->del_acct[t], sql);
-	if (rc)
-		return rc;
-	n = 0;
-	cat(sql, sizeof(sql), &n, "DELETE FROM metric_%s WHERE client = ?1 AND "
-	    "metric IN (SELECT id FROM metric_names) AND ts < ?2", tn);
-	return prepare(w, &w->del_metric[t], sql);
+	if (!rc)
+		rc = preparef(w, &w->next_client[t], "SELECT client FROM acct_%s "
+			      "WHERE client > ?1 ORDER BY client LIMIT 1", tn);
+	if (!rc)
+		rc = preparef(w, &w->del_acct[t], "DELETE FROM acct_%s WHERE "
+			      "client = ?1 AND ts < ?2", tn);
+	if (!rc)
+		rc = preparef(w, &w->del_metric[t], "DELETE FROM metric_%s WHERE "
+			      "client = ?1 AND metric IN (SELECT id FROM "
+			      "metric_names) AND ts < ?2", tn);
+	return rc;
 }
 
 /* ---- transactions and failures ---- */
@@ -831,7 +811,8 @@ bool xtel_store_push(struct xtel_store *w, const struct xtel_store_frame *f,
 	pthread_mutex_lock(&w->lock);
 	while (wait && w->started && !w->stopping && w->q_len == w->q_cap)
 		pthread_cond_wait(&w->room, &w->lock);
-	if (w->q_len == w->q_cap || !w->started || w->stopping) {
+	/* before the start frames wait in the queue; after the stop none */
+	if (w->q_len == w->q_cap || w->stopping) {
 		pthread_mutex_unlock(&w->lock);
 		stat_add(w, XTEL_STORE_STAT_VIEWS_DROPPED, 1);
 		stat_add(w, XTEL_STORE_STAT_SAMPLES_DROPPED, samples(f->snap));
@@ -890,6 +871,150 @@ int xtel_store_stop(struct xtel_store *w)
 	return err;
 }
 
+/* ---- recovery after an unclean stop ---- */
+
+/*
+ * A crash loses the buckets the writer held in memory. The finer tier has
+ * most of them on disk: a stop writes every tier's partial bucket, so
+ * after a clean one no row of tier T-1 lies past the last bucket of T;
+ * rows that do were written after T's last flush and are folded into T
+ * here (10 s -> 1 min -> 1 h, and 1 s -> 10 s for the fleet), per client
+ * by key-range reads. Gauges of a recovered fleet row are the largest of
+ * its finer rows'.
+ */
+static int64_t recover_fleet(struct xtel_store *w, unsigned int t)
+{
+	const char *tn = xtel_tiers[t].name, *sn = xtel_tiers[t - 1].name;
+	unsigned int wt = xtel_tiers[t].width_s;
+	sqlite3_stmt *st;
+	char sql[3072];
+	size_t n = 0;
+	int64_t rows = -1;
+
+	cat(sql, sizeof(sql), &n, "INSERT INTO totals_%s (ts, dt_ms", tn);
+	cols(sql, sizeof(sql), &n, ", %1$s", true, 0, XTEL_STORE_N_GAUGES);
+	cols(sql, sizeof(sql), &n, ", %1$s", false, 0, N_CT);
+	cat(sql, sizeof(sql), &n, ", %s) SELECT ts / %u * %u AS b, sum(dt_ms)",
+	    lat_cols, wt, wt);
+	cols(sql, sizeof(sql), &n, ", max(%1$s)", true, 0, XTEL_STORE_N_GAUGES);
+	cols(sql, sizeof(sql), &n, ", sum(%1$s)", false, 0, N_CT);
+	cat(sql, sizeof(sql), &n, ", sum(lat_count), sum(lat_sum), min(lat_min), "
+	    "max(lat_max), xtel_hist_merge(lat_hist) FROM totals_%s WHERE ts >= "
+	    "coalesce((SELECT max(ts) FROM totals_%s) + %u, -9223372036854775807) "
+	    "GROUP BY b ORDER BY b ON CONFLICT (ts) DO UPDATE SET dt_ms = dt_ms + "
+	    "excluded.dt_ms", sn, tn, wt);
+	cols(sql, sizeof(sql), &n, ", %1$s = max(%1$s, excluded.%1$s)", true, 0,
+	     XTEL_STORE_N_GAUGES);
+	cols(sql, sizeof(sql), &n, ", %1$s = %1$s + excluded.%1$s", false, 0, N_CT);
+	cat(sql, sizeof(sql), &n, ", %s", lat_update);
+	if (prepare(w, &st, sql))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_DONE)
+		rows = sqlite3_changes(w->db);
+	sqlite3_finalize(st);
+	return rows;
+}
+
+static int64_t recover_clients(struct xtel_store *w, unsigned int t)
+{
+	const char *tn = xtel_tiers[t].name, *sn = xtel_tiers[t - 1].name;
+	unsigned int wt = xtel_tiers[t].width_s;
+	sqlite3_stmt *acct = NULL, *metric = NULL, *next = w->next_client[t - 1];
+	char sql[3072];
+	size_t n = 0;
+	int64_t rows = 0, client = -1;
+
+	cat(sql, sizeof(sql), &n, "INSERT INTO acct_%s (client, ts", tn);
+	cols(sql, sizeof(sql), &n, ", %1$s", false, 0, XTEL_STORE_N_ACCT);
+	cat(sql, sizeof(sql), &n, ", %s) SELECT client, ts / %u * %u AS b",
+	    lat_cols, wt, wt);
+	cols(sql, sizeof(sql), &n, ", sum(%1$s)", false, 0, XTEL_STORE_N_ACCT);
+	cat(sql, sizeof(sql), &n, ", sum(lat_count), sum(lat_sum), min(lat_min), "
+	    "max(lat_max), xtel_hist_merge(lat_hist) FROM acct_%s WHERE client = "
+	    "?1 AND ts >= coalesce((SELECT max(ts) FROM acct_%s WHERE client = "
+	    "?1) + %u, -9223372036854775807) GROUP BY b ORDER BY b ON CONFLICT "
+	    "(client, ts) DO UPDATE SET ", sn, tn, wt);
+	cols(sql, sizeof(sql), &n, "%1$s = %1$s + excluded.%1$s, ", false, 0,
+	     XTEL_STORE_N_ACCT);
+	cat(sql, sizeof(sql), &n, "%s", lat_update);
+	if (prepare(w, &acct, sql) ||
+	    preparef(w, &metric, "INSERT INTO metric_%s (client, metric, ts, "
+		     "count, sum, min, max) SELECT client, metric, ts / %u * %u "
+		     "AS b, sum(count), sum(sum), min(min), max(max) FROM "
+		     "metric_%s s WHERE client = ?1 AND metric IN (SELECT id FROM "
+		     "metric_names) AND ts >= coalesce((SELECT max(ts) FROM "
+		     "metric_%s d WHERE d.client = ?1 AND d.metric = s.metric) + "
+		     "%u, -9223372036854775807) GROUP BY metric, b ORDER BY metric, "
+		     "b ON CONFLICT (client, metric, ts) DO UPDATE SET count = "
+		     "count + excluded.count, sum = sum + excluded.sum, min = "
+		     "min(min, excluded.min), max = max(max, excluded.max)",
+		     tn, wt, wt, sn, tn, wt)) {
+		rows = -1;
+		goto out;
+	}
+	for (;;) {
+		sqlite3_bind_int64(next, 1, client);
+		if (sqlite3_step(next) != SQLITE_ROW) {
+			sqlite3_reset(next);
+			break;
+		}
+		client = sqlite3_column_int64(next, 0);
+		sqlite3_reset(next);
+		for (sqlite3_stmt *st = acct; st; st = st == acct ? metric : NULL) {
+			sqlite3_bind_int64(st, 1, client);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				sqlite3_reset(st);
+				rows = -1;
+				goto out;
+			}
+			rows += sqlite3_changes(w->db);
+			sqlite3_reset(st);
+		}
+	}
+out:
+	sqlite3_finalize(acct);
+	sqlite3_finalize(metric);
+	return rows;
+}
+
+/* One transaction: everything recovered, or nothing (a message says so). */
+static int recover(struct xtel_store *w)
+{
+	int64_t rows = 0, r;
+
+	if (xtel_db_exec(w->db, "BEGIN IMMEDIATE", w->what))
+		return -EIO;
+	for (unsigned int t = XTEL_TIER_1S + 1; t < XTEL_TIER_N; t++) {
+		r = recover_fleet(w, t);
+		/*
+		 * The fleet has a row for every view, a client only for views
+		 * with news: when the fleet's finer rows all lie inside the
+		 * coarser tier, so do every client's, and the walk over the
+		 * clients (seconds at 100,000 of them) is not needed.
+		 */
+		if (r > 0 && t > XTEL_TIER_CLIENT_FIRST) {
+			int64_t c = recover_clients(w, t);
+
+			r = c < 0 ? -1 : r + c;
+		}
+		if (r < 0) {
+			pr_err("%s: recovering the %s tier after an unclean stop "
+			       "failed: %s (the history stays as it is)", w->what,
+			       xtel_tiers[t].name, sqlite3_errmsg(w->db));
+			sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+			return 0;	/* not fatal: the history is readable */
+		}
+		rows += r;
+	}
+	if (xtel_db_exec(w->db, "COMMIT", w->what))
+		return -EIO;
+	if (rows)
+		pr_info("%s: the last run did not stop cleanly: %lld rows of "
+			"the coarser tiers rebuilt from finer ones",
+			w->what, (long long)rows);
+	return 0;
+}
+
 /* ---- life cycle ---- */
 
 int xtel_store_open(const struct xtel_store_cfg *cfg, struct xtel_store **out)
@@ -932,6 +1057,8 @@ int xtel_store_open(const struct xtel_store_cfg *cfg, struct xtel_store **out)
 			     "name = excluded.name RETURNING id");
 	if (!rc)
 		rc = load_names(w);
+	if (!rc)
+		rc = recover(w);
 	if (rc)
 		goto fail;
 	*out = w;
