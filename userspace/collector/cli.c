@@ -33,7 +33,8 @@ enum col_opt {
 	COL_OPT_HTTP, COL_OPT_HTTP_CERT, COL_OPT_HTTP_KEY, COL_OPT_HTTP_TOKENS,
 	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
-	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS, COL_OPT_HELP,
+	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
+	COL_OPT_HTTP_STREAMS, COL_OPT_HELP,
 	COL_N_OPTS,
 };
 
@@ -417,6 +418,11 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 			 "(e.g. 1,5,10-20)",
 		.help = "per-client series only for these ids (e.g.\n"
 			"1,5,10-20; still capped by --metrics-clients)" },
+	[COL_OPT_HTTP_STREAMS] = { .name = "http-streams", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_streams, 1, 4096),
+		.valid = "1..4096 streams",
+		.help = "open /api/v1/stream event streams (the\n"
+			"dashboard), 1..4096 (default 16); more: 503" },
 	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
 		.help = "this text" },
@@ -486,6 +492,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.fresh_for_s = 3.0,
 		.api_window_s = 10.0,
 		.metrics_clients = 1000,
+		.http_streams = 16,
 	};
 	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);
 }
@@ -523,7 +530,7 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 		return XTEL_EXIT_USAGE;
 	}
 	if (!cfg->http) {
-		for (int i = COL_OPT_HTTP_CERT; i <= COL_OPT_METRICS_CLIENT_IDS; i++)
+		for (int i = COL_OPT_HTTP_CERT; i <= COL_OPT_HTTP_STREAMS; i++)
 			if (seen[i]) {
 				pr_err("--%s needs the HTTP API: add --http "
 				       "ADDR:PORT (e.g. 127.0.0.1:9477)",

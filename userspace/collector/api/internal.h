@@ -25,6 +25,7 @@
 #include "collector/api/history.h"
 #include "collector/api/sources.h"
 #include "collector/api/stats.h"
+#include "collector/api/stream.h"
 #include "collector/api/tokens.h"
 #include "collector/cli.h"
 #include "collector/model.h"
@@ -51,6 +52,7 @@ struct xtel_api {
 	struct xtel_api_sources *sources;
 	struct xtel_api_stats stats;
 	struct xtel_api_history *history;	/* NULL: --api-window 0 */
+	struct xtel_api_streams *streams;	/* /api/v1/stream */
 	/* --metrics-client-ids as sorted [lo, hi] ranges; n 0: the first N */
 	struct xtel_api_id_range { uint32_t lo, hi; } *metric_ids;
 	unsigned int n_metric_ids;
@@ -71,6 +73,7 @@ struct xtel_api_req {
 	uint32_t path_id;		/* /clients/{id} */
 	struct xtel_view *v;		/* the latest view, or NULL before one */
 	uint64_t now_ns;		/* CLOCK_REALTIME at the request */
+	const char *if_none_match;	/* the header, or NULL (the dashboard) */
 	struct xtel_api_param params[XTEL_API_MAX_PARAMS];
 	unsigned int n_params;
 };
@@ -84,6 +87,8 @@ struct xtel_api_reply {
 	unsigned int retry_after;	/* 429: seconds; 0: none */
 	const char *allow;		/* 405 */
 	bool www_authenticate;		/* 401 */
+	const struct xtel_asset *asset;	/* a dashboard file (h_web.c) */
+	struct xtel_api_stream *stream;	/* /api/v1/stream: an event stream */
 };
 
 /* ---- replies (reply.c) ---- */
@@ -185,7 +190,7 @@ int xtel_api_aggregate(struct xtel_api_req *r, struct xtel_api_reply *rep,
 /* Seconds since the server started. */
 double xtel_api_uptime_s(const struct xtel_api *api);
 
-/* ---- handlers (h_clients.c, h_query.c, h_status.c, h_seed.c, metrics.c) ---- */
+/* ---- handlers (h_clients.c, h_query.c, h_status.c, h_seed.c, metrics.c, h_web.c) ---- */
 
 typedef void xtel_api_handler_fn(struct xtel_api_req *r,
 				 struct xtel_api_reply *rep);
@@ -197,5 +202,6 @@ xtel_api_handler_fn xtel_api_h_healthz, xtel_api_h_readyz, xtel_api_h_reload;
 xtel_api_handler_fn xtel_api_h_seed_get, xtel_api_h_seed_list;
 xtel_api_handler_fn xtel_api_h_seed_aggregate, xtel_api_h_seed_stats;
 xtel_api_handler_fn xtel_api_h_metrics;
+xtel_api_handler_fn xtel_api_h_stream, xtel_api_h_dashboard;
 
 #endif /* XTEL_API_INTERNAL_H */

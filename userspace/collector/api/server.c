@@ -38,6 +38,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "collector/api/assets.h"
 #include "collector/api/internal.h"
 
 enum { M_GET = 1 << 0, M_POST = 1 << 1 };
@@ -60,6 +61,7 @@ static const char *const p_list[] = { "metric", "state", NULL };
 static const char *const p_agg[] = { "metric", "window", "client_id", NULL };
 static const char *const p_seed_get[] = { "switch_id", "metric", NULL };
 static const char *const p_seed_list[] = { "metric", NULL };
+static const char *const p_stream[] = { "rows", "token", NULL };
 
 #define R_GET(p, e, prm, f) { p, XTEL_API_EP_##e, M_GET, XTEL_API_SCOPE_READ, true, prm, f }
 
@@ -85,6 +87,13 @@ static const struct route routes[] = {
 	      xtel_api_h_seed_aggregate),
 	{ "/telemetry/stats", XTEL_API_EP_SEED_STATS, M_GET,
 	  XTEL_API_SCOPE_READ, false, p_none, xtel_api_h_seed_stats },
+	/* the dashboard (h_web.c): the stream waits for the first view */
+	{ "/api/v1/stream", XTEL_API_EP_STREAM, M_GET, XTEL_API_SCOPE_READ,
+	  false, p_stream, xtel_api_h_stream },
+	{ "/", XTEL_API_EP_DASHBOARD, M_GET, XTEL_API_SCOPE_NONE, false,
+	  p_none, xtel_api_h_dashboard },
+	{ "/static/", XTEL_API_EP_DASHBOARD, M_GET, XTEL_API_SCOPE_NONE, false,
+	  p_none, xtel_api_h_dashboard },
 };
 
 /* One request's state between libmicrohttpd's calls. */
@@ -115,6 +124,52 @@ static void snapshot_json(json_t *o, const struct xtel_api_req *r)
 	xtel_json_set(o, "snapshot", s);
 }
 
+/*
+ * The dashboard's replies: an embedded file (from the binary, never
+ * copied; 304 without a body when the ETag matched) or an event stream.
+ */
+static enum MHD_Result queue_web(struct MHD_Connection *c, struct conn_req *q)
+{
+	struct xtel_api_reply *rep = &q->rep;
+	const struct xtel_asset *a = rep->asset;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (rep->stream) {
+		resp = xtel_api_stream_response(rep->stream, c);
+		rep->stream = NULL;	/* the response's now */
+	} else {
+		/* PERSISTENT: libmicrohttpd neither frees nor writes it */
+		resp = MHD_create_response_from_buffer(
+			rep->status == 304 ? 0 : a->len,
+			rep->status == 304 ? (void *)empty :
+			(void *)(uintptr_t)a->data, MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (a) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					a->content_type);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					a->cache_control);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, a->etag);
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	} else {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/event-stream");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"no-store");
+	}
+	ret = MHD_queue_response(c, rep->status, resp);
+	MHD_destroy_response(resp);
+	q->queued = true;
+	xtel_view_put(q->r.v);
+	q->r.v = NULL;
+	xtel_api_stats_reply(&q->r.api->stats, q->r.endpoint, rep->status,
+			     xtel_mono_ns() - q->t0);
+	return ret;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *c, struct conn_req *q)
 {
 	struct xtel_api *api = q->r.api;
@@ -126,6 +181,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct conn_req *q)
 	enum MHD_Result ret;
 	char num[24];
 
+	if (rep->stream || rep->asset)
+		return queue_web(c, q);
 	if (!q->r.v && q->r.endpoint != XTEL_API_EP_METRICS)
 		q->r.v = xtel_model_view(api->model);
 	if (rep->text) {
@@ -258,7 +315,7 @@ static const struct route *find_route(const char *url, bool *path_ok)
 		const struct route *rt = &routes[i];
 		size_t n = strlen(rt->path);
 
-		if (rt->path[n - 1] == '/') {
+		if (n > 1 && rt->path[n - 1] == '/') {
 			if (!strncmp(url, rt->path, n) && url[n] &&
 			    !strchr(url + n, '/'))
 				return rt;
@@ -357,6 +414,14 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 		if (auth && !strncasecmp(auth, "Bearer ", 7))
 			have = xtel_api_tokens_scope(api->tokens, auth + 7,
 						     strlen(auth + 7));
+		/* EventSource sends no headers: the stream takes ?token= */
+		if (!auth && rt->ep == XTEL_API_EP_STREAM) {
+			auth = MHD_lookup_connection_value(c,
+					MHD_GET_ARGUMENT_KIND, "token");
+			if (auth)
+				have = xtel_api_tokens_scope(api->tokens, auth,
+							     strlen(auth));
+		}
 		if (have == XTEL_API_SCOPE_NONE) {
 			xtel_api_stats_refused(&api->stats,
 					       XTEL_API_REFUSED_UNAUTHORIZED);
@@ -409,6 +474,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		q->r.path = url;
 		q->r.endpoint = XTEL_API_EP_UNKNOWN;
 		q->r.now_ns = xtel_realtime_ns();
+		q->r.if_none_match = MHD_lookup_connection_value(c,
+			MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 		if (admit(c, q, url, method))
 			return queue(c, q);
 		return MHD_YES;
@@ -450,6 +517,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	xtel_view_put(q->r.v);
 	json_decref(q->rep.json);
 	free(q->rep.text);
+	xtel_api_stream_abandon(q->rep.stream);
 	free(q);
 	*con_cls = NULL;
 }
@@ -588,6 +656,10 @@ int xtel_api_new(const struct xtel_config *cfg, struct xtel_model *model,
 		goto fail;
 	if (cfg->metrics_client_ids && parse_ids(api, cfg->metrics_client_ids))
 		goto fail;
+	rc = xtel_api_streams_new(model, cfg->http_streams, &api->streams);
+	if (rc)
+		goto fail;
+	rc = -ENOMEM;
 	if (cfg->http_tokens) {
 		rc = xtel_api_tokens_load(cfg->http_tokens, &api->tokens);
 		if (rc)
@@ -629,8 +701,9 @@ static int listen_socket(const struct xtel_config *cfg)
 int xtel_api_start(struct xtel_api *api)
 {
 	const struct xtel_config *cfg = api->cfg;
+	/* suspend/resume: an idle event stream sleeps (stream.h) */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     MHD_USE_ERROR_LOG;
+			     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem opts[16];
 	unsigned int n = 0;
 	int fd;
@@ -689,6 +762,8 @@ void xtel_api_view_published(struct xtel_api *api)
 {
 	struct xtel_view *v;
 
+	if (api)
+		xtel_api_streams_kick(api->streams);
 	if (!api || !api->history)
 		return;
 	v = xtel_model_view(api->model);
@@ -719,8 +794,14 @@ void xtel_api_free(struct xtel_api *api)
 {
 	if (!api)
 		return;
+	/*
+	 * libmicrohttpd aborts when stopped with a connection suspended:
+	 * end every stream first (each is resumed and its reader ends it).
+	 */
+	xtel_api_streams_quiesce(api->streams, 2000);
 	if (api->daemon)
 		MHD_stop_daemon(api->daemon);
+	xtel_api_streams_free(api->streams);
 	if (api->listen_fd >= 0)
 		close(api->listen_fd);
 	xtel_api_tokens_free(api->tokens);
