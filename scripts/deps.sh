@@ -15,7 +15,14 @@ pkgs=(
 	libbenchmark-dev libcmocka-dev
 	iproute2 python3 gnuplot-nox jq procps curl
 	prometheus
+	chromium
 )
+
+# The dashboard's build runs npm ci (uPlot) and its browser test
+# playwright-core: Node.js and npm, from Debian when the machine has none.
+if ! command -v npm >/dev/null 2>&1; then
+	pkgs+=(nodejs npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do
