@@ -15,7 +15,7 @@ pkgs=(
 	libbenchmark-dev libcmocka-dev
 	iproute2 python3 gnuplot-nox jq procps curl
 	prometheus
-	chromium
+	chromium socat
 )
 
 # The dashboard's build runs npm ci (uPlot) and its browser test
