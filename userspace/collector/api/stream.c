@@ -403,6 +403,7 @@ int xtel_api_streams_new(struct xtel_model *model, unsigned int max,
 		return -rc;
 	}
 	s->thread_on = true;
+	pthread_setname_np(s->thread, "xtel-stream");
 	*out = s;
 	return 0;
 }
