@@ -216,8 +216,11 @@
 		const c = { zoomed: false, data };
 		const opts = {
 			title, width, height: 200, series,
-			scales: { x: { time: true } },
-			axes: [{}, { values: (u, vals) => vals.map((v) => fmt(v)), size: 60 }],
+			// a flat series gets a y range from 0, not uPlot's +-100
+			scales: { x: { time: true }, y: { range: (u, lo, hi) =>
+				(lo === hi || lo === null ? [Math.min(0, lo || 0), hi > 0 ? hi * 1.25 : 1]
+					: uPlot.rangeNum(Math.min(0, lo), hi, 0.1, true)) } },
+			axes: [{}, { values: (u, vals) => vals.map((v) => fmt(v)), size: 70 }],
 			cursor: { drag: { x: true, y: false } },
 			legend: { live: true },
 			hooks: { setSelect: [() => { c.zoomed = true; }] },
@@ -297,17 +300,22 @@
 		return el("div", { class: "tile", "data-tile": key },
 			  el("div", { class: "k", text: label }), el("div", { class: "v", text: "–" }));
 	}
-	function setTile(root, key, text, bad) {
+	function setTile(root, key, text, bad, sub) {
 		const t = $('[data-tile="' + key + '"]', root);
 		if (!t) return;
 		$(".v", t).textContent = text;
 		t.classList.toggle("bad", !!bad);
+		if (sub !== undefined) {
+			let s = $(".s", t);
+			if (!s) t.append((s = el("div", { class: "s" })));
+			s.textContent = sub;
+		}
 	}
 
 	function viewOverview(root) {
 		root.append(el("h2", { text: "Fleet" }));
 		const tiles = el("div", { class: "tiles" },
-			tile("clients", "clients (live / stale / bye)"), tile("pkt_s", "datagrams/s"),
+			tile("clients", "clients"), tile("pkt_s", "datagrams/s"),
 			tile("mb_s", "MB/s"), tile("loss", "loss % (run)"), tile("received", "received"),
 			tile("lost", "lost"), tile("duplicates", "duplicates"), tile("reordered", "reordered"),
 			tile("dropped", "dropped (all reasons)"), tile("xdp", "XDP drops"),
@@ -342,7 +350,8 @@
 			      () => [src.t, src.lat_p50, src.lat_p99], (v) => fmtNum(v, 1));
 		}
 		function tiles_(t) {
-			setTile(root, "clients", fmtInt(t.clients) + " (" + t.live + " / " + t.stale + " / " + t.bye + ")");
+			setTile(root, "clients", fmtInt(t.clients), false,
+				t.live + " live · " + t.stale + " stale · " + t.bye + " bye");
 			setTile(root, "pkt_s", fmtRate(t.pkt_s));
 			setTile(root, "mb_s", fmtNum(t.mb_s, 3));
 			setTile(root, "loss", fmtNum(t.loss_pct, 3), t.loss_pct > 0);
