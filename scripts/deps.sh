@@ -13,6 +13,7 @@ pkgs=(
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
 	liburing-dev libssl-dev openssl libjansson-dev libmicrohttpd-dev
 	libbenchmark-dev libcmocka-dev
+	libsqlite3-dev sqlite3
 	iproute2 python3 gnuplot-nox jq procps curl
 	prometheus
 	chromium socat

@@ -26,6 +26,13 @@ struct xtel_snapshot {
 	struct xtel_client_snap total;		/* sums; latency merged */
 	uint64_t registry_full;		/* datagrams refused: registry full */
 	struct xtel_metric_snap *metrics_pool;	/* internal: backs clients[].metrics */
+	uint8_t *hist_pool;		/* internal: backs clients[].lat_hist */
+};
+
+enum xtel_snapshot_flags {
+	/* Every client's (and the total's) histogram encoded into lat_hist:
+	 * for the history store, which diffs consecutive snapshots. */
+	XTEL_SNAP_LAT_HIST = 1 << 0,
 };
 
 /*
@@ -37,6 +44,10 @@ struct xtel_snapshot {
 int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
 		       struct xtel_snapshot *out);
+/* The same with XTEL_SNAP_* flags. */
+int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
+			  uint64_t now_ns, uint64_t stale_after_ns, bool final,
+			  unsigned int flags, struct xtel_snapshot *out);
 void xtel_snapshot_free(struct xtel_snapshot *snap);
 
 #ifdef __cplusplus

@@ -18,6 +18,7 @@
 #include "common/options.h"
 #include "common/parse.h"
 #include "dtls/server.h"
+#include "store/writer.h"
 
 /* Table order is --help order. */
 enum col_opt {
@@ -34,7 +35,8 @@ enum col_opt {
 	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
 	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
-	COL_OPT_HTTP_STREAMS, COL_OPT_HELP,
+	COL_OPT_HTTP_STREAMS,
+	COL_OPT_DB, COL_OPT_RETAIN, COL_OPT_DB_QUEUE, COL_OPT_HELP,
 	COL_N_OPTS,
 };
 
@@ -179,6 +181,16 @@ static bool fingerprint_ok(const char *val)
 static bool ciphers_ok(const char *val)
 {
 	return xtel_dtls_check_ciphers(val) == 0;
+}
+
+/* --retain: "10s=2d,1m=30d,1h=400d" (store/writer.c parses it). */
+static int parse_retain(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_config *cfg = arg;
+
+	if (xtel_store_parse_retain(val, cfg->retain_s))
+		return xtel_bad_value(o->name, val, o->valid);
+	return 0;
 }
 
 #define CFG struct xtel_config
@@ -423,6 +435,23 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.valid = "1..4096 streams",
 		.help = "open /api/v1/stream event streams (the\n"
 			"dashboard), 1..4096 (default 16); more: 503" },
+	[COL_OPT_DB] = { .name = "db", .metavar = "FILE",
+		.section = "History in SQLite (docs/STORAGE.md):",
+		XTEL_OPT_STRING_AT(CFG, db),
+		.help = "keep rollups of every client and the fleet in\n"
+			"this SQLite file (created; WAL mode); served by\n"
+			"/api/v1/history with --http" },
+	[COL_OPT_RETAIN] = { .name = "retain", .metavar = "TIER=AGE,...",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_retain,
+		.valid = "TIER=AGE pairs, comma-separated, TIER one of 1s, "
+			 "10s, 1m, 1h, AGE a number with s, m, h or d, at "
+			 "least the tier's width (e.g. 10s=2d,1m=30d)",
+		.help = "how long each tier is kept (default\n"
+			"1s=2d,10s=2d,1m=30d,1h=400d; 1s: fleet totals)" },
+	[COL_OPT_DB_QUEUE] = { .name = "db-queue", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, db_queue, 1, 1024), .valid = "1..1024 views",
+		.help = "views waiting for the history writer, 1..1024\n"
+			"(default 8); more are dropped and counted" },
 	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
 		.help = "this text" },
@@ -493,6 +522,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.api_window_s = 10.0,
 		.metrics_clients = 1000,
 		.http_streams = 16,
+		.db_queue = 8,
 	};
 	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);
 }
@@ -537,6 +567,12 @@ int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
 				       col_opt[i].name);
 				return XTEL_EXIT_USAGE;
 			}
+	}
+	if (!cfg->db && (seen[COL_OPT_RETAIN] || seen[COL_OPT_DB_QUEUE])) {
+		pr_err("--%s needs the history: add --db FILE",
+		       col_opt[seen[COL_OPT_RETAIN] ? COL_OPT_RETAIN :
+			       COL_OPT_DB_QUEUE].name);
+		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->bind_addr.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&cfg->bind_addr)->sin6_port = htons(cfg->port);

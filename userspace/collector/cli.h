@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "store/schema.h"
+
 /* Process exit codes; docs/COLLECTOR.md lists the same table. */
 enum xtel_exit {
 	XTEL_EXIT_OK = 0,
@@ -92,6 +94,11 @@ struct xtel_config {
 	unsigned int metrics_clients;	/* per-client series cap on /metrics */
 	const char *metrics_client_ids;	/* "1,5,10-20": only these; NULL: first N */
 	unsigned int http_streams;	/* open /api/v1/stream streams at most */
+
+	/* the history (store/, docs/STORAGE.md); db NULL: off */
+	const char *db;			/* --db FILE */
+	uint64_t retain_s[XTEL_TIER_N];	/* --retain; 0: the tier's default */
+	unsigned int db_queue;		/* views queued for the writer */
 };
 
 /*

@@ -23,6 +23,7 @@
  * --summary-json) and detaches the program (its pinned counters stay).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@
 #include "collector/loop.h"
 #include "collector/model.h"
 #include "collector/out/csv.h"
+#include "collector/out/store_feed.h"
 #include "collector/out/summary_json.h"
 #include "collector/out/table.h"
 #include "collector/preflight.h"
@@ -62,6 +64,7 @@ struct app {
 	struct xtel_csv_writer *csv;
 	struct xtel_model *model;
 	struct xtel_api *api;		/* NULL: no --http */
+	struct xtel_store *store;	/* NULL: no --db */
 	struct xtel_loop *loop;
 	FILE *json;
 	int sfd;
@@ -416,6 +419,30 @@ static int api_setup(struct app *a)
 	return rc ? XTEL_EXIT_RUNTIME : 0;
 }
 
+/*
+ * --db: open the history (preflight checked the file) and start its
+ * writer thread. Returns 0 or the exit code, after a message.
+ */
+static int store_setup(struct app *a)
+{
+	struct xtel_store_cfg sc = {
+		.path = a->cfg.db,
+		.queue_len = a->cfg.db_queue,
+	};
+	int rc;
+
+	memcpy(sc.retain_s, a->cfg.retain_s, sizeof(sc.retain_s));
+	rc = xtel_store_open(&sc, &a->store);
+	if (!rc)
+		rc = xtel_store_start(a->store);
+	if (rc) {
+		pr_err("--db %s: the history writer did not start: %s",
+		       a->cfg.db, strerror(-rc));
+		return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* ---- the control-plane loop ---- */
 
 static void stop_run(struct app *a, const char *reason, int status)
@@ -469,6 +496,8 @@ static uint64_t on_interval(struct xtel_loop *l, uint64_t now_ns, void *arg)
 	if (v && !a->cfg.quiet)
 		xtel_table_interval(stdout, v, a->cfg.top);
 	if (v)
+		xtel_store_feed(a->store, v, false);
+	if (v)
 		xtel_api_view_published(a->api);
 	xtel_view_put(v);
 	if (rc)
@@ -507,6 +536,7 @@ static void cleanup(struct app *a)
 {
 	/* First: requests in flight hold views of the model freed below. */
 	xtel_api_free(a->api);
+	xtel_store_free(a->store);	/* after the API, which reads its stats */
 	xtel_ax_rx_stop(&a->axr);
 	for (unsigned int i = 0; a->workers && i < a->n; i++)
 		xtel_rx_worker_free(a->workers[i]);
@@ -600,6 +630,7 @@ int main(int argc, char **argv)
 		.xdp = a.xdp ? xtel_xdp_source_read : NULL, .xdp_arg = &a.xdp_src,
 		.failures = a.cfg.mode == XTEL_MODE_DTLS ? recent_failures : NULL,
 		.failures_arg = &a,
+		.lat_hist = a.cfg.db != NULL,
 	}, &a.model);
 	if (!rc)
 		rc = xtel_loop_new(&a.loop);
@@ -608,10 +639,16 @@ int main(int argc, char **argv)
 		status = XTEL_EXIT_RUNTIME;
 		goto out;
 	}
+	if (a.cfg.db) {
+		status = store_setup(&a);
+		if (status)
+			goto out;
+	}
 	if (a.cfg.http) {
 		status = api_setup(&a);
 		if (status)
 			goto out;
+		xtel_api_set_store(a.api, a.store);
 	}
 	info.started_ns = xtel_realtime_ns();
 	a.t0 = xtel_mono_ns();
@@ -655,6 +692,18 @@ int main(int argc, char **argv)
 	/* The final view: pending gaps become lost, XDP clients are read. */
 	rc = xtel_model_update(a.model, info.stopped_ns, info.elapsed_s, true);
 	v = rc == 0 || rc == -ENOMEM ? xtel_model_view(a.model) : NULL;
+	if (v && a.store)	/* the final view, then every partial bucket */
+		xtel_store_feed(a.store, v, true);
+	if (a.store) {
+		int db_rc = xtel_store_stop(a.store);
+
+		xtel_store_get_stats(a.store, &info.db);
+		if (db_rc)
+			pr_err("--db %s: %" PRIu64 " rows could not be written "
+			       "(last error: %s)", a.cfg.db,
+			       info.db.c[XTEL_STORE_STAT_ROWS_DROPPED],
+			       strerror(-db_rc));
+	}
 	if (v) {
 		xtel_table_summary(stdout, v, &info);
 		if (a.json && !rc)

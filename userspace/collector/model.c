@@ -342,8 +342,10 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	 * reports it as complete), then snapshot every registry.
 	 */
 	xtel_interval_advance();
-	rc = xtel_snapshot_take(m->cfg.regs, m->cfg.n_regs, now_ns,
-				m->cfg.stale_after_ns, final, &v->snap);
+	rc = xtel_snapshot_take_ex(m->cfg.regs, m->cfg.n_regs, now_ns,
+				   m->cfg.stale_after_ns, final,
+				   m->cfg.lat_hist ? XTEL_SNAP_LAT_HIST : 0,
+				   &v->snap);
 	if (rc) {
 		free(v);
 		return rc;

@@ -46,6 +46,7 @@ struct xtel_model_cfg {
 	void *xdp_arg;
 	xtel_model_failures_fn *failures;	/* NULL: none (plain mode) */
 	void *failures_arg;
+	bool lat_hist;		/* views carry encoded histograms (--db) */
 };
 
 struct xtel_model;

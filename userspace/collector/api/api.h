@@ -14,6 +14,7 @@
 
 #include "collector/cli.h"
 #include "collector/model.h"
+#include "store/writer.h"
 
 struct xtel_api;
 
@@ -35,6 +36,13 @@ int xtel_api_start(struct xtel_api *api);
 
 /* What /readyz reports about the receive path (main sets it). */
 void xtel_api_set_receiving(struct xtel_api *api, bool on);
+
+/*
+ * --db: the history writer, whose counters /api/v1/stats and /metrics
+ * show; the history endpoints read cfg->db on connections of their own.
+ * Returns 0 or -ENOMEM.
+ */
+int xtel_api_set_store(struct xtel_api *api, struct xtel_store *store);
 
 /* Main, after each xtel_model_update: the window history takes the view. */
 void xtel_api_view_published(struct xtel_api *api);

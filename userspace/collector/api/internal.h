@@ -29,6 +29,8 @@
 #include "collector/api/tokens.h"
 #include "collector/cli.h"
 #include "collector/model.h"
+#include "store/query.h"
+#include "store/writer.h"
 
 /*
  * Fixed limits of one request (docs/API.md, "Limits"): the request line
@@ -59,6 +61,9 @@ struct xtel_api {
 	uint64_t omitted_series;	/* /metrics: series left out (__atomic) */
 	uint64_t started_mono_ns, started_real_ns;
 	bool receiving;			/* __atomic */
+	/* --db: the writer (its counters) and the history's readers */
+	struct xtel_store *store;
+	struct xtel_store_readers *store_readers;
 };
 
 /* One query parameter as received (decoded, NUL-free). */
@@ -76,6 +81,7 @@ struct xtel_api_req {
 	const char *if_none_match;	/* the header, or NULL (the dashboard) */
 	struct xtel_api_param params[XTEL_API_MAX_PARAMS];
 	unsigned int n_params;
+	bool accept_csv;		/* Accept: names text/csv */
 };
 
 struct xtel_api_reply {
@@ -203,5 +209,6 @@ xtel_api_handler_fn xtel_api_h_seed_get, xtel_api_h_seed_list;
 xtel_api_handler_fn xtel_api_h_seed_aggregate, xtel_api_h_seed_stats;
 xtel_api_handler_fn xtel_api_h_metrics;
 xtel_api_handler_fn xtel_api_h_stream, xtel_api_h_dashboard;
+xtel_api_handler_fn xtel_api_h_history, xtel_api_h_history_totals;
 
 #endif /* XTEL_API_INTERNAL_H */

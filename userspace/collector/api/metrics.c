@@ -433,6 +433,26 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	free(sel);
 }
 
+/* --db: the history writer's counters (store/writer.h), xtel_db_*. */
+static void db_series(FILE *f, struct xtel_api *api)
+{
+	struct xtel_store_stats s;
+
+	if (!api->store)
+		return;
+	xtel_store_get_stats(api->store, &s);
+	table_rows(f, "xtel_db_", xtel_store_stat_desc, s.c, 0,
+		   XTEL_STORE_STAT_MAX);
+	single(f, "xtel_db_queue_views", "gauge",
+	       "Views waiting for the history writer", (double)s.queue_depth);
+	single(f, "xtel_db_queue_capacity_views", "gauge",
+	       "Room of the history writer's queue (--db-queue)",
+	       (double)s.queue_capacity);
+	single(f, "xtel_db_commit_seconds", "gauge",
+	       "What the history writer's last transaction took",
+	       (double)s.commit_ns_last / 1e9);
+}
+
 void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 {
 	const struct xtel_view *v = r->v;
@@ -453,6 +473,7 @@ void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	totals(f, v);
 	snapshot(f, r);
 	api_series(f, r->api);
+	db_series(f, r->api);
 	clients(f, r->api, v);
 	if (fclose(f) || !buf) {
 		free(buf);

@@ -62,6 +62,10 @@ static const char *const p_agg[] = { "metric", "window", "client_id", NULL };
 static const char *const p_seed_get[] = { "switch_id", "metric", NULL };
 static const char *const p_seed_list[] = { "metric", NULL };
 static const char *const p_stream[] = { "rows", "token", NULL };
+static const char *const p_history[] = { "client_id", "metric", "from", "to",
+					 "step", "format", NULL };
+static const char *const p_history_totals[] = { "from", "to", "step",
+						"format", NULL };
 
 #define R_GET(p, e, prm, f) { p, XTEL_API_EP_##e, M_GET, XTEL_API_SCOPE_READ, true, prm, f }
 
@@ -94,6 +98,11 @@ static const struct route routes[] = {
 	  p_none, xtel_api_h_dashboard },
 	{ "/static/", XTEL_API_EP_DASHBOARD, M_GET, XTEL_API_SCOPE_NONE, false,
 	  p_none, xtel_api_h_dashboard },
+	{ "/api/v1/history", XTEL_API_EP_HISTORY, M_GET, XTEL_API_SCOPE_READ,
+	  false, p_history, xtel_api_h_history },
+	{ "/api/v1/history/totals", XTEL_API_EP_HISTORY_TOTALS, M_GET,
+	  XTEL_API_SCOPE_READ, false, p_history_totals,
+	  xtel_api_h_history_totals },
 };
 
 /* One request's state between libmicrohttpd's calls. */
@@ -456,6 +465,15 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 	return 0;
 }
 
+/* Accept: text/csv (the history's CSV form); q=0 is not refused here. */
+static bool accepts_csv(struct MHD_Connection *c)
+{
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_ACCEPT);
+
+	return a && strcasestr(a, "text/csv");
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload,
@@ -476,6 +494,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		q->r.now_ns = xtel_realtime_ns();
 		q->r.if_none_match = MHD_lookup_connection_value(c,
 			MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+		q->r.accept_csv = accepts_csv(c);
 		if (admit(c, q, url, method))
 			return queue(c, q);
 		return MHD_YES;
@@ -758,6 +777,16 @@ void xtel_api_set_receiving(struct xtel_api *api, bool on)
 		__atomic_store_n(&api->receiving, on, __ATOMIC_RELEASE);
 }
 
+int xtel_api_set_store(struct xtel_api *api, struct xtel_store *store)
+{
+	if (!api || !api->cfg->db)
+		return 0;
+	api->store = store;
+	/* one reader per server thread, and one for the odd overlap */
+	return xtel_store_readers_new(api->cfg->db, api->cfg->http_threads + 1,
+				      &api->store_readers);
+}
+
 void xtel_api_view_published(struct xtel_api *api)
 {
 	struct xtel_view *v;
@@ -805,6 +834,7 @@ void xtel_api_free(struct xtel_api *api)
 	if (api->listen_fd >= 0)
 		close(api->listen_fd);
 	xtel_api_tokens_free(api->tokens);
+	xtel_store_readers_free(api->store_readers);
 	xtel_api_history_free(api->history);
 	xtel_api_sources_free(api->sources);
 	xtel_api_stats_fini(&api->stats);

@@ -40,6 +40,8 @@
 	X(SEED_STATS, "telemetry_stats", "/telemetry/stats")		\
 	X(STREAM, "stream", "/api/v1/stream")				\
 	X(DASHBOARD, "dashboard", "/")					\
+	X(HISTORY, "history", "/api/v1/history")			\
+	X(HISTORY_TOTALS, "history_totals", "/api/v1/history/totals")	\
 	X(UNKNOWN, "unknown", "")
 
 enum xtel_api_endpoint {
