@@ -58,6 +58,7 @@ static json_t *streams_json(struct xtel_api_streams *st)
 	xtel_json_set(o, "dropped", xtel_json_u64(ss.dropped));
 	xtel_json_set(o, "resyncs", xtel_json_u64(ss.resyncs));
 	xtel_json_set(o, "bytes", xtel_json_u64(ss.bytes));
+	xtel_json_set(o, "skipped_views", xtel_json_u64(ss.skipped));
 	return o;
 }
 

@@ -331,6 +331,9 @@ static void api_series(FILE *f, struct xtel_api *api)
 	       (double)ss.resyncs);
 	single(f, "xtel_api_stream_bytes_total", "counter",
 	       "bytes of /api/v1/stream events sent", (double)ss.bytes);
+	single(f, "xtel_api_stream_skipped_views_total", "counter",
+	       "views the stream's thread fell too far behind to render",
+	       (double)ss.skipped);
 	free(s);
 }
 

@@ -51,8 +51,12 @@ struct xtel_api_streams {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;		/* the ticker's wake-up; and quiesce's */
 	pthread_t thread;
-	bool thread_on, stop, kick;
+	bool thread_on, stop;
+	bool wake;			/* a new stream wants its table */
 	struct xtel_model *model;
+	/* views published and not yet rendered, oldest first */
+	struct xtel_view *pending[XTEL_STREAM_PENDING];
+	unsigned int p_head, p_n;
 	struct xtel_api_stream *list;
 	/* the ticker's own: the view of the last deltas, its events */
 	struct xtel_view *prev;
@@ -288,48 +292,54 @@ static void set_events(struct xtel_api_streams *s, uint64_t seq)
 }
 
 /*
- * One pass: a new view's deltas (or totals) to every synced stream, then
- * full tables to the streams that need one. Events are rendered without
- * the lock, which the readers need.
+ * A published view's deltas (or totals) to every stream that has its
+ * table. Events are rendered without the lock, which the readers need.
+ * Takes the reference to v.
  */
-static void tick(struct xtel_api_streams *s)
+static void tick_view(struct xtel_api_streams *s, struct xtel_view *v)
 {
-	struct xtel_view *v = xtel_model_view(s->model);
+	struct stream_event *d = render(v, s->prev, EV_DELTA);
+	struct stream_event *b = render(v, s->prev, EV_BARE);
 	struct xtel_api_stream *st;
-	bool fresh, want[EV_KINDS] = { false };
 
-	if (!v)
-		return;
-	fresh = v->seq != s->last_seq;
-	if (fresh) {
-		struct stream_event *d = render(v, s->prev, EV_DELTA);
-		struct stream_event *b = render(v, s->prev, EV_BARE);
+	pthread_mutex_lock(&s->lock);
+	set_events(s, v->seq);
+	s->ev[EV_DELTA] = d;
+	s->ev[EV_BARE] = b;
+	for (st = s->list; st; st = st->next) {
+		struct stream_event *e = st->rows ? d : b;
 
-		pthread_mutex_lock(&s->lock);
-		set_events(s, v->seq);
-		s->ev[EV_DELTA] = d;
-		s->ev[EV_BARE] = b;
-		for (st = s->list; st; st = st->next) {
-			struct stream_event *e = st->rows ? d : b;
-
-			if (st->closing || (st->rows && st->need_full))
-				continue;
-			if (e)
-				enqueue(s, st, e);
-			else
-				st->need_full = st->rows;
-		}
-		pthread_mutex_unlock(&s->lock);
-		xtel_view_put(s->prev);
-		s->prev = v;
-		xtel_view_get(v);
+		if (st->closing || (st->rows && st->need_full))
+			continue;
+		if (e)
+			enqueue(s, st, e);
+		else
+			st->need_full = st->rows;
 	}
+	pthread_mutex_unlock(&s->lock);
+	xtel_view_put(s->prev);
+	s->prev = v;
+}
+
+/*
+ * The whole table of the last rendered view to the streams that need one
+ * (new, or after a drop): the deltas that follow are against that view.
+ */
+static void serve_full(struct xtel_api_streams *s)
+{
+	struct xtel_api_stream *st;
+	bool want = false;
+
+	if (!s->prev)
+		return;
 	pthread_mutex_lock(&s->lock);
 	for (st = s->list; st; st = st->next)
-		want[EV_FULL] |= st->need_full && !st->closing;
+		want |= st->need_full && !st->closing;
 	pthread_mutex_unlock(&s->lock);
-	if (want[EV_FULL] && !s->ev[EV_FULL]) {
-		struct stream_event *full = render(v, NULL, EV_FULL);
+	if (!want)
+		return;
+	if (!s->ev[EV_FULL]) {
+		struct stream_event *full = render(s->prev, NULL, EV_FULL);
 
 		pthread_mutex_lock(&s->lock);
 		s->ev[EV_FULL] = full;
@@ -339,13 +349,14 @@ static void tick(struct xtel_api_streams *s)
 	for (st = s->list; st && s->ev[EV_FULL]; st = st->next) {
 		if (!st->need_full || st->closing)
 			continue;
-		/* a full table replaces whatever is queued but not begun */
-		drop_queued(st, true);
+		/*
+		 * After a drop the queue holds at most the event being sent;
+		 * a new stream's holds its retry line, which must stay.
+		 */
 		if (enqueue(s, st, s->ev[EV_FULL]))
 			st->need_full = false;
 	}
 	pthread_mutex_unlock(&s->lock);
-	xtel_view_put(v);
 }
 
 static void *ticker(void *arg)
@@ -354,7 +365,7 @@ static void *ticker(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	while (!s->stop) {
-		if (!s->kick) {
+		if (!s->p_n && !s->wake) {
 			struct timespec ts;
 
 			clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -362,23 +373,49 @@ static void *ticker(void *arg)
 			pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 			continue;
 		}
-		s->kick = false;
+		s->wake = false;
+		while (s->p_n && !s->stop) {
+			struct xtel_view *v = s->pending[s->p_head];
+
+			s->pending[s->p_head] = NULL;
+			s->p_head = (s->p_head + 1) % XTEL_STREAM_PENDING;
+			s->p_n--;
+			pthread_mutex_unlock(&s->lock);
+			tick_view(s, v);
+			pthread_mutex_lock(&s->lock);
+		}
 		pthread_mutex_unlock(&s->lock);
-		tick(s);
+		serve_full(s);
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
 
+/*
+ * The main thread, right after publishing: the view is queued for the
+ * ticker, so that every view becomes one event even when the ticker runs
+ * late. A ticker XTEL_STREAM_PENDING views behind skips the oldest
+ * (counted); the deltas stay exact, being against the last rendered view.
+ */
 void xtel_api_streams_kick(struct xtel_api_streams *s)
 {
-	if (!s)
+	struct xtel_view *v, *old = NULL;
+
+	if (!s || !(v = xtel_model_view(s->model)))
 		return;
 	pthread_mutex_lock(&s->lock);
-	s->kick = true;
+	if (s->p_n == XTEL_STREAM_PENDING) {
+		old = s->pending[s->p_head];
+		s->p_head = (s->p_head + 1) % XTEL_STREAM_PENDING;
+		s->p_n--;
+		s->st.skipped++;
+	}
+	s->pending[(s->p_head + s->p_n) % XTEL_STREAM_PENDING] = v;
+	s->p_n++;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
+	xtel_view_put(old);
 }
 
 int xtel_api_streams_new(struct xtel_model *model, unsigned int max,
@@ -540,7 +577,7 @@ struct MHD_Response *xtel_api_stream_response(struct xtel_api_stream *st,
 	st->q[0] = e;
 	st->n = 1;
 	st->queued_bytes = e->len;
-	s->kick = true;
+	s->wake = true;
 	pthread_cond_broadcast(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	return resp;
@@ -589,6 +626,11 @@ void xtel_api_streams_free(struct xtel_api_streams *s)
 	if (!s)
 		return;
 	xtel_api_streams_quiesce(s, 0);
+	while (s->p_n) {
+		xtel_view_put(s->pending[s->p_head]);
+		s->p_head = (s->p_head + 1) % XTEL_STREAM_PENDING;
+		s->p_n--;
+	}
 	set_events(s, 0);
 	xtel_view_put(s->prev);
 	pthread_cond_destroy(&s->cond);

@@ -3,8 +3,8 @@
  * GET /api/v1/stream: the live view as Server-Sent Events, one event per
  * interval (docs/API.md, "Stream"). The dashboard's only live source.
  *
- * One ticker thread of the streams' own waits for each published view
- * (xtel_api_streams_kick from the main thread, which does nothing else),
+ * One ticker thread of the streams' own is handed each published view
+ * (xtel_api_streams_kick from the main thread queues a reference to it),
  * renders the interval's event once (fleet totals and the client rows that
  * changed since the previous view) and appends a reference to it to every
  * open stream's bounded queue. A stream's reader runs on libmicrohttpd's
@@ -40,6 +40,7 @@ struct xtel_api_stream;
 enum {
 	XTEL_STREAM_QUEUE = 8,			/* events per stream */
 	XTEL_STREAM_QUEUE_BYTES = 16 << 20,	/* bytes queued per stream */
+	XTEL_STREAM_PENDING = 8,		/* views waiting for the ticker */
 };
 
 /* The streams' counters, as /api/v1/stats and /metrics show them. */
@@ -50,13 +51,14 @@ struct xtel_api_stream_stats {
 	uint64_t dropped;		/* events dropped: the reader was too slow */
 	uint64_t resyncs;		/* full tables sent after a drop */
 	uint64_t bytes;			/* bytes handed to libmicrohttpd */
+	uint64_t skipped;		/* views never rendered: the ticker was late */
 };
 
 /* Starts the ticker. max: open streams allowed. Returns 0 or -errno. */
 int xtel_api_streams_new(struct xtel_model *model, unsigned int max,
 			 struct xtel_api_streams **out);
 
-/* A new view is published (main thread; never blocks for long). */
+/* A new view is published (main thread; takes a reference, never waits). */
 void xtel_api_streams_kick(struct xtel_api_streams *s);
 
 /*
