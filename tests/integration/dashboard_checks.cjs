@@ -162,6 +162,39 @@ async function phaseExact(url, out, reportPath) {
 	      [t.received, t.lost, t.duplicates, t.reordered],
 	      [num(await tileText(page, "received")), num(await tileText(page, "lost")),
 	       num(await tileText(page, "duplicates")), num(await tileText(page, "reordered"))]);
+
+	// a past range from the history API (--db): the fleet's 15 minutes
+	await page.click('[data-range="900"]');
+	await page.waitForFunction(() => {
+		const n = document.querySelector("[data-history]");
+		return n && n.dataset.history !== undefined;
+	}, null, { timeout: 10000 }).catch(() => {});
+	const hist = await page.$eval("[data-history]", (n) => ({ points: n.dataset.history, received: n.dataset.received }));
+	check("history 15 min: the fleet has points", true, Number(hist.points) > 0);
+	check("history 15 min: datagrams received in the range = loadgen sent", rep.totals.sent, Number(hist.received));
+	check("history 15 min: the rate chart is drawn from them", 1,
+	      await page.$$eval('[data-chart="rate"] canvas', (c) => c.length));
+	await page.screenshot({ path: path.join(out, "dashboard-history.png") });
+
+	// one client's range: its 10 s rows are written once a 10 s bucket closed
+	await page.evaluate(() => { location.hash = "#/client/1"; });
+	let pts = 0;
+	for (let i = 0; i < 10 && !(pts > 0); i++) {
+		await page.click('[data-range="900"]');
+		await page.waitForFunction(() => {
+			const n = document.querySelector("#client-history");
+			return n && n.dataset.history !== undefined;
+		}, null, { timeout: 5000 }).catch(() => {});
+		pts = Number(await page.$eval("#client-history", (n) => n.dataset.history));
+		if (!(pts > 0)) {
+			await page.$eval("#client-history", (n) => { delete n.dataset.history; });
+			await page.waitForTimeout(2000);
+		}
+	}
+	check("history 15 min: client 1 has points", true, pts > 0);
+	check("history 15 min: client 1's metric temp has a chart", true,
+	      (await page.$$eval('[data-metric="temp"] canvas', (c) => c.length)) > 0);
+	await page.screenshot({ path: path.join(out, "dashboard-client-history.png"), fullPage: true });
 	check("no console errors, failed requests or HTTP errors", [], errors);
 	await browser.close();
 }

@@ -15,7 +15,9 @@
 #     reads the stream and rebuilds the client table from its events.
 #  2. exact, after the load generator stopped: every row of the page's
 #     table, the overview's tiles and the table rebuilt from the stream
-#     equal the load generator's report; sorting and filtering work.
+#     equal the load generator's report; sorting and filtering work; the
+#     15 min range, read from the history API (--db), holds every datagram
+#     the load generator sent, and a client's page shows its history.
 #  3. limits: --http-streams open streams, one more is 503 and counted;
 #     a reader that never reads loses events (counted in /api/v1/stats
 #     and /metrics) and then gets a full table again.
@@ -64,7 +66,7 @@ testbed_up
 # ---- 1. live ----
 start_collector dash --mode plain --iface "$XTEL_COL_IF" --pin-dir "$XTEL_BPFFS/dash" \
 	--workers 1 --quiet --interval 0.25 --stale-after 30 --http "$http" --http-rate 0 \
-	--http-streams 4 || exit 1
+	--http-streams 4 --db "$work/dash.db" || exit 1
 in_col python3 "$streams" table "$url" 10 "$work/table.json" >"$work/table.check" 2>&1 &
 table_pid=$!
 bg_pids+=("$table_pid")

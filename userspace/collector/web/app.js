@@ -217,7 +217,11 @@
 		const opts = {
 			title, width, height: 200, series,
 			// a flat series gets a y range from 0, not uPlot's +-100
-			scales: { x: { time: true }, y: { range: (u, lo, hi) =>
+			// a past range spans its bounds, whatever points it has
+			scales: { x: { time: true, range: (u, lo, hi) => {
+				const b = S.range !== "live" && !c.zoomed ? S.bounds : null;
+				return b ? [b.from, b.to] : (lo === hi ? [lo - 1, hi + 1] : [lo, hi]);
+			} }, y: { range: (u, lo, hi) =>
 				(lo === hi || lo === null ? [Math.min(0, lo || 0), hi > 0 ? hi * 1.25 : 1]
 					: uPlot.rangeNum(Math.min(0, lo), hi, 0.1, true)) } },
 			axes: [{}, { values: (u, vals) => vals.map((v) => fmt(v)), size: 70 }],
@@ -247,51 +251,91 @@
 		if (S.range === "custom" && S.custom) return S.custom;
 		return { from: now - Number(S.range), to: now };
 	}
-	function stepFor(b) {
-		// about 600 points per chart
-		return Math.max(1, Math.round((b.to - b.from) / 600));
+	/*
+	 * Seconds per point for about 600 points: the first "round" step that
+	 * gives at most that many. The history API wants a multiple of 10 for
+	 * one client (its finest tier is 10 s) and of 1 for the fleet (1 s).
+	 */
+	const STEPS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 43200, 86400];
+	function stepFor(b, min) {
+		const want = (b.to - b.from) / 600;
+		return STEPS.find((x) => x >= min && x >= want) || 86400;
+	}
+	function rangeQuery(b, min) {
+		return "from=" + Math.floor(b.from) + "&to=" + Math.ceil(b.to) + "&step=" + stepFor(b, min);
+	}
+	function historyError(r) {
+		if (r.body && r.body.error && r.body.error.code === "no_history")
+			return "the collector keeps no history (run it with --db FILE)";
+		return r.body && r.body.error ? r.body.error.message : "status " + r.status;
+	}
+	const perS = (v, dt) => (v === null || v === undefined || !dt ? null : v / dt);
+
+	/*
+	 * The fleet over a past range (GET /api/v1/history/totals) in the
+	 * overview's series, and what the note says of it: points, step, and
+	 * the datagrams received and lost in the range.
+	 */
+	async function loadTotalsHistory(b) {
+		const r = await api("/api/v1/history/totals?" + rangeQuery(b, 1));
+		if (r.status !== 200 || typeof r.body !== "object") {
+			S.hasHistory = false;
+			return { err: historyError(r) };
+		}
+		S.hasHistory = true;
+		const L = newSeries();
+		let received = 0, lost = 0;
+		L.drops["all reasons"] = [];
+		for (const p of r.body.points) {
+			L.t.push(p.ts);
+			L.pkt_s.push(p.pkt_s);
+			L.mb_s.push(p.mb_s);
+			L.loss.push(p.loss_pct);
+			L.dtls.push(p.dtls_sessions);
+			L.xdp.push(perS(p.xdp_dropped, p.dt_s));
+			L.drops["all reasons"].push(perS(p.dropped, p.dt_s));
+			L.lat_p50.push(p.latency.p50);
+			L.lat_p99.push(p.latency.p99);
+			received += p.received;
+			lost += p.lost;
+		}
+		return { s: L, step: r.body.step, received, lost };
 	}
 
 	/*
-	 * The fleet totals of a past range from GET /api/v1/history/totals,
-	 * into the overview's series shape. null when the collector has no
-	 * history (no --db): the page says so.
+	 * One client over a past range: its counters and latency
+	 * (metric=acct) and each of its metrics (metric=KEY, the mean of
+	 * each point), in the client page's series.
 	 */
-	async function loadTotalsHistory(b) {
-		const q = "from=" + Math.floor(b.from) + "&to=" + Math.ceil(b.to) + "&step=" + stepFor(b);
-		const r = await api("/api/v1/history/totals?" + q);
-		if (r.status !== 200 || typeof r.body !== "object") {
-			S.hasHistory = false;
-			return { err: r.body && r.body.error ? r.body.error.message : "status " + r.status };
+	async function loadClientHistory(id, b, keys) {
+		const q = "client_id=" + id + "&" + rangeQuery(b, 10);
+		const r = await api("/api/v1/history?" + q);
+		if (r.status !== 200 || typeof r.body !== "object") return { err: historyError(r) };
+		const step = r.body.step;
+		const O = { id, t: [], mb_s: [], pkt_s: [], loss: [], dup: [], reord: [], err: [],
+			    p50: [], p99: [], max: [], metrics: {} };
+		for (const p of r.body.points) {
+			O.t.push(p.ts);
+			O.mb_s.push(p.bytes / step / 1e6);
+			O.pkt_s.push(p.received / step);
+			O.loss.push(p.loss_pct);
+			O.dup.push(p.duplicates / step);
+			O.reord.push(p.reordered / step);
+			O.err.push((p.lost + p.duplicates + p.too_late) / step);
+			O.p50.push(p.latency.p50);
+			O.p99.push(p.latency.p99);
+			O.max.push(p.latency.max);
 		}
-		S.hasHistory = true;
-		return { s: historyToSeries(r.body) };
-	}
-
-	// Filled in for the history API's shapes (docs/API.md): points into series.
-	function historyToSeries(body) {
-		const L = newSeries();
-		const pts = body.points || [];
-		let prev = null;
-		for (const p of pts) {
-			L.t.push(p.ts);
-			L.pkt_s.push(p.pkt_s ?? null);
-			L.mb_s.push(p.mb_s ?? null);
-			L.loss.push(p.loss_pct ?? null);
-			L.dtls.push(p.dtls_sessions ?? null);
-			L.xdp.push(p.xdp_dropped_s ?? null);
-			L.lat_p50.push(p.latency_p50_us ?? null);
-			L.lat_p99.push(p.latency_p99_us ?? null);
-			for (const [k, v] of Object.entries(p.drops_s || {})) {
-				if (!L.drops[k]) L.drops[k] = L.t.slice(0, -1).map(() => 0);
-				L.drops[k].push(v);
-			}
-			for (const k of Object.keys(L.drops))
-				if (L.drops[k].length < L.t.length) L.drops[k].push(0);
-			prev = p;
-		}
-		void prev;
-		return L;
+		const at = new Map(O.t.map((t, i) => [t, i]));
+		await Promise.all(keys.map(async (k) => {
+			const m = await api("/api/v1/history?client_id=" + id + "&metric=" + encodeURIComponent(k) +
+					    "&" + rangeQuery(b, 10));
+			O.metrics[k] = O.t.map(() => null);
+			if (m.status !== 200) return;
+			for (const p of m.body.points)
+				if (at.has(p.ts)) O.metrics[k][at.get(p.ts)] = p.mean;
+		}));
+		return { O, step };
 	}
 
 	// ---- overview ----
@@ -373,14 +417,18 @@
 				return;
 			}
 			note.textContent = "Loading history…";
-			const h = await loadTotalsHistory(rangeBounds());
+			const h = await loadTotalsHistory((S.bounds = rangeBounds()));
 			if (h.err) {
-				note.textContent = "No history for this range: " + h.err +
-					" (the collector keeps history with --db FILE).";
+				note.textContent = "No history: " + h.err + ".";
+				note.dataset.history = "none";
 				src = newSeries();
 			} else {
 				src = h.s;
-				note.textContent = "History: " + src.t.length + " points.";
+				note.dataset.history = src.t.length;
+				note.dataset.received = h.received;
+				note.textContent = "History: " + src.t.length + " points of " + h.step + " s, " +
+					fmtInt(h.received) + " datagrams received and " + fmtInt(h.lost) +
+					" lost in the range. Drops are all reasons together here.";
 			}
 			build();
 		}
@@ -528,7 +576,8 @@
 			tile("p50", "latency p50 µs"), tile("p99", "latency p99 µs"), tile("max", "latency max µs"));
 		root.append(info);
 		const note = el("p", { class: "note" });
-		root.append(note);
+		const hnote = el("p", { class: "note", id: "client-history" });
+		root.append(note, hnote);
 		root.append(el("h3", { text: "Device health: bandwidth, packet loss, latency, CPU, memory, error rate" }));
 		const grid = el("div", { class: "charts" });
 		root.append(grid);
@@ -549,16 +598,18 @@
 			grid.append(boxes[k]);
 		}
 		let metricNames = [];
+		let src = O;		// live, or a past range's series
 		const mboxes = {};
 		const metricKey = (re) => metricNames.find((n) => re.test(n));
 		function build() {
 			destroyCharts();
 			for (const b of Object.values(boxes)) b.textContent = "";
 			mgrid.textContent = "";
+			const O = src;
 			chart(boxes.bw, "Bandwidth", ["MB/s"], () => [O.t, O.mb_s], (v) => fmtNum(v, 4));
 			chart(boxes.loss, "Packet loss, duplicates, reordering", ["loss % (interval)", "duplicates/s", "reordered/s"],
 			      () => [O.t, O.loss, O.dup, O.reord], (v) => fmtNum(v, 2));
-			chart(boxes.lat, "Latency µs (whole run)", ["p50", "p99", "max"],
+			chart(boxes.lat, O === S.one ? "Latency µs (whole run)" : "Latency µs (per point)", ["p50", "p99", "max"],
 			      () => [O.t, O.p50, O.p99, O.max], (v) => fmtNum(v, 1));
 			for (const [k, re, title] of [["cpu", /^cpu/i, "CPU"], ["mem", /^mem/i, "Memory"]]) {
 				const m = metricKey(re);
@@ -605,6 +656,7 @@
 			note.textContent = "First seen " + new Date(c.first_seen_ns / 1e6).toLocaleString() +
 				", last datagram " + fmtAge(c.last_seen_age_s) + ", " + c.epochs + " epoch(s).";
 			metricsTable(c);
+			metricKeys = Object.keys(c.metrics || {});
 			if (!ev || S.range !== "live") return;
 			const ts = ev.taken_ns / 1e9, p = O.prev, dt = ev.dt_s;
 			if (O.t.length && O.t[O.t.length - 1] >= ts) return;
@@ -631,8 +683,32 @@
 			const names = Object.keys(O.metrics);
 			if (names.join() !== metricNames.join()) { metricNames = names; build(); } else refresh();
 		}
-		metricNames = Object.keys(O.metrics);
-		build();
+		let metricKeys = Object.keys(O.metrics);
+		async function load() {
+			if (S.range === "live") {
+				src = O;
+				metricNames = Object.keys(O.metrics);
+				hnote.textContent = "";
+				build();
+				return;
+			}
+			hnote.textContent = "Loading history…";
+			if (!metricKeys.length) await poll(null);
+			const h = await loadClientHistory(id, (S.bounds = rangeBounds()), metricKeys);
+			if (h.err) {
+				hnote.textContent = "No history: " + h.err + ".";
+				hnote.dataset.history = "none";
+				src = { t: [], mb_s: [], loss: [], dup: [], reord: [], err: [], p50: [], p99: [], max: [], metrics: {} };
+				metricNames = [];
+			} else {
+				src = h.O;
+				metricNames = Object.keys(src.metrics);
+				hnote.dataset.history = src.t.length;
+				hnote.textContent = "History: " + src.t.length + " points of " + h.step + " s.";
+			}
+			build();
+		}
+		load();
 		const row = S.clients.get(id);
 		if (row) tiles_(row);
 		poll(null);
@@ -642,10 +718,7 @@
 				if (r) tiles_(r);
 				poll(ev);
 			},
-			range() {
-				if (S.range !== "live")
-					note.textContent = "History of one client needs the history API (--db): shown live only.";
-			},
+			range: load,
 		};
 	}
 
