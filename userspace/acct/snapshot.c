@@ -144,6 +144,8 @@ struct scratch {
 	struct xtel_latency total;	/* every client */
 	struct xtel_metric_snap msnap[XTEL_CLIENT_MAX_KEYS];
 	uint32_t n_msnap;
+	xtel_snapshot_lat_fn *lat;	/* NULL: nobody wants the histograms */
+	void *lat_arg;
 };
 
 static void add_counters(struct xtel_client_snap *d, const struct xtel_client *c,
@@ -279,6 +281,8 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		add_counters(d, &s->rec, final);
 		add_metrics(s, &s->rec, now_ivl);
 		xtel_latency_summary(&s->rec.lat, &d->lat);
+		if (s->lat)
+			s->lat(s->lat_arg, id, &s->rec.lat);
 		(*i)++;
 		if (hp && hist_add(hp, &s->rec.lat, d))
 			return -ENOMEM;
@@ -296,6 +300,8 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		add_metrics(s, &s->rec, now_ivl);
 	}
 	xtel_latency_summary(&s->merged, &d->lat);
+	if (s->lat)
+		s->lat(s->lat_arg, id, &s->merged);
 	if (hp && hist_add(hp, &s->merged, d))
 		return -ENOMEM;
 	return xtel_latency_merge(&s->total, &s->merged) ? -ENOMEM : 0;
@@ -369,14 +375,16 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
 		       struct xtel_snapshot *out)
 {
-	return xtel_snapshot_take_ex(regs, n, now_ns, stale_after_ns, final, 0,
-				     out);
+	return xtel_snapshot_take_ex(regs, n, now_ns, stale_after_ns, final,
+				     NULL, out);
 }
 
 int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 			  uint64_t now_ns, uint64_t stale_after_ns, bool final,
-			  unsigned int flags, struct xtel_snapshot *out)
+			  const struct xtel_snapshot_opts *opts,
+			  struct xtel_snapshot *out)
 {
+	unsigned int flags = opts ? opts->flags : 0;
 	struct ref *refs = NULL;
 	struct scratch *s = NULL;
 	struct metric_pool pool = { 0 };
@@ -402,6 +410,10 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 		goto out;
 	xtel_latency_init(&s->merged);
 	xtel_latency_init(&s->total);
+	if (opts) {
+		s->lat = opts->lat;
+		s->lat_arg = opts->lat_arg;
+	}
 
 	for (c = 0; i < n_refs; c++) {
 		struct xtel_client_snap *d = &out->clients[c];

@@ -101,6 +101,17 @@ int xtel_preflight(struct xtel_config *cfg)
 					"--no-xdp)", cfg->iface);
 				return XTEL_EXIT_PRIVILEGE;
 			}
+			/*
+			 * The verifier allows the program's packet-length
+			 * arithmetic (data_end - data) only to perfmon_capable().
+			 */
+			if (!has_cap(CAP_PERFMON) && !has_cap(CAP_SYS_ADMIN)) {
+				pr_err("XDP on %s needs CAP_PERFMON: the "
+				       "verifier refuses the program without it "
+				       "(run as root, or pass --no-xdp)",
+				       cfg->iface);
+				return XTEL_EXIT_PRIVILEGE;
+			}
 		}
 	}
 	if (cfg->mode == XTEL_MODE_DTLS) {

@@ -17,6 +17,7 @@
 #include "store/writer.h"
 
 struct xtel_api;
+struct xtel_devices;
 
 /*
  * Reads the token file and the HTTPS certificate and key (errors are
@@ -52,6 +53,9 @@ void xtel_api_view_published(struct xtel_api *api);
  * force (logged, counted in /api/v1/stats). Returns 0 or -errno.
  */
 int xtel_api_reload(struct xtel_api *api);
+
+/* The device manager the /api/v1/devices endpoints use (NULL: none). */
+void xtel_api_set_devices(struct xtel_api *api, struct xtel_devices *devices);
 
 /* Stops the server (open requests finish first) and frees. NULL: no-op. */
 void xtel_api_free(struct xtel_api *api);
