@@ -13,7 +13,16 @@
  *   exact   after it stopped: every client's row (received, lost,
  *           duplicates, reordered, state) and the fleet tiles equal the
  *           load generator's report ARGS[0] exactly; the table's sort and
- *           filter show the right rows
+ *           filter show the right rows; the 15 min range from the history
+ *           API holds every datagram sent; a client's history
+ *   devices-setup   with --http-tokens, --db, --inventory-only: the page
+ *           asks for a token, gets the admin token ARGS[0]; on the Devices
+ *           page add devices 1 and 2, rename 1 (Edit), disable 2
+ *   devices-check   after the load generator's clients 1..3 sent (report
+ *           ARGS[0]): the table lists client 1 alone, by its name, with
+ *           every datagram; the XDP drops tile holds every datagram of 2
+ *           (disabled) and 3 (not in the inventory); the Devices page
+ *           shows 2 disabled with none received; Remove deletes it
  */
 "use strict";
 const fs = require("fs");
@@ -199,12 +208,107 @@ async function phaseExact(url, out, reportPath) {
 	await browser.close();
 }
 
+async function saveDevice(page, fields) {
+	for (const [k, v] of Object.entries(fields)) await page.fill("#dev-" + k, String(v));
+	await page.click("#dev-save");
+	await page.waitForFunction(() => {
+		const t = document.querySelector("#device-msg").textContent;
+		return t && t !== "Saving…";
+	}, null, { timeout: 10000 });
+	return page.textContent("#device-msg");
+}
+
+async function phaseDevicesSetup(url, out, token) {
+	const errors = [];
+	const browser = await chromium.launch({
+		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
+		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+	});
+	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+	page.on("pageerror", (e) => errors.push("page error: " + e.message));
+	page.on("dialog", (d) => d.accept());
+	await page.goto(url + "/#/devices");
+	// tokens are required: the page asks for one
+	await page.waitForSelector("#login:not([hidden])", { timeout: 10000 });
+	check("with --http-tokens the page asks for a token", true, await page.isVisible("#login-token"));
+	await page.fill("#login-token", token);
+	await page.click('#login-form button[type="submit"]');
+	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
+	await page.waitForSelector('a[data-nav="devices"]:not([hidden])', { timeout: 10000 });
+	await page.click('a[data-nav="devices"]');
+	await page.waitForSelector("#device-table");
+	check("add device 1", "Device 1 added.", await saveDevice(page, { id: 1, name: "sensor-one", site: "fra1", rack: "r12", role: "edge" }));
+	check("add device 2", "Device 2 added.", await saveDevice(page, { id: 2, name: "sensor-two", site: "fra1" }));
+	await page.click('tr[data-device="1"] [data-act="edit"]');
+	check("edit device 1: the name sensor-1", "Device 1 saved.", await saveDevice(page, { name: "sensor-1" }));
+	await page.click('tr[data-device="2"] [data-act="toggle"]');
+	await page.waitForFunction(() => {
+		const c = document.querySelector('tr[data-device="2"] [data-col="enabled"]');
+		return c && c.textContent === "disabled";
+	}, null, { timeout: 10000 }).catch(() => {});
+	check("disable device 2: the page shows it disabled", "disabled",
+	      await page.textContent('tr[data-device="2"] [data-col="enabled"]'));
+	check("the inventory's two devices are listed", ["1", "2"],
+	      await page.$$eval("tr[data-device]", (r) => r.map((x) => x.dataset.device)));
+	await page.screenshot({ path: path.join(out, "dashboard-devices.png") });
+	check("no page errors", [], errors);
+	await browser.close();
+}
+
+async function phaseDevicesCheck(url, out, reportPath, token) {
+	const rep = JSON.parse(fs.readFileSync(reportPath, "utf8"));
+	const sent = {};
+	for (const c of rep.clients) sent[c.client_id] = c.sent;
+	const errors = [];
+	const browser = await chromium.launch({
+		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
+		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+	});
+	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+	page.on("pageerror", (e) => errors.push("page error: " + e.message));
+	page.on("dialog", (d) => d.accept());
+	await page.goto(url + "/#/clients");
+	await page.waitForSelector("#login:not([hidden])", { timeout: 10000 });
+	await page.fill("#login-token", token);
+	await page.click('#login-form button[type="submit"]');
+	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
+	const count = await waitCount(page, 1);
+	check("table: only client 1 got in", "1 of 1 clients", count);
+	await page.waitForFunction(() => {
+		const c = document.querySelector('.vt-row[data-id="1"] [data-col="name"]');
+		return c && c.textContent === "sensor-1";
+	}, null, { timeout: 12000 }).catch(() => {});
+	const rows = await tableRows(page);
+	check("table: client 1 by its device name, every datagram",
+	      { name: "sensor-1", received: sent[1] },
+	      { name: (rows[1] || {}).name, received: num((rows[1] || {}).received) });
+	await page.click('a[data-nav="overview"]');
+	await page.waitForSelector('[data-tile="xdp"] .v');
+	check("overview: XDP drops = every datagram of 2 (disabled) and 3 (unknown)",
+	      sent[2] + sent[3], num(await tileText(page, "xdp")));
+	await page.click('a[data-nav="devices"]');
+	await page.waitForSelector('tr[data-device="2"]');
+	check("devices: 2 is disabled and received nothing", ["disabled", 0],
+	      [await page.textContent('tr[data-device="2"] [data-col="enabled"]'),
+	       num(await page.textContent('tr[data-device="2"] [data-col="received"]'))]);
+	check("devices: 1 received every datagram", sent[1],
+	      num(await page.textContent('tr[data-device="1"] [data-col="received"]')));
+	await page.click('tr[data-device="2"] [data-act="remove"]');
+	await page.waitForFunction(() => !document.querySelector('tr[data-device="2"]'), null, { timeout: 10000 }).catch(() => {});
+	check("devices: Remove took device 2 out of the inventory", ["1"],
+	      await page.$$eval("tr[data-device]", (r) => r.map((x) => x.dataset.device)));
+	check("no page errors", [], errors);
+	await browser.close();
+}
+
 (async () => {
-	const [phase, url, out, arg] = process.argv.slice(2);
+	const [phase, url, out, arg, arg2] = process.argv.slice(2);
 	fs.mkdirSync(out, { recursive: true });
 	try {
 		if (phase === "live") await phaseLive(url, out, Number(arg));
 		else if (phase === "exact") await phaseExact(url, out, arg);
+		else if (phase === "devices-setup") await phaseDevicesSetup(url, out, arg);
+		else if (phase === "devices-check") await phaseDevicesCheck(url, out, arg, arg2);
 		else throw new Error("unknown phase " + phase);
 	} catch (e) {
 		fails++;

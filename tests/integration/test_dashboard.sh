@@ -23,6 +23,13 @@
 #     and /metrics) and then gets a full table again.
 #  4. SIGTERM with streams open (suspended connections): exit code 0.
 #  5. tokens: the stream takes ?token= (EventSource sends no header).
+#  6. devices, as a person manages them: with --db, --inventory-only and
+#     tokens, the page asks for the admin token; its Devices page adds
+#     devices 1 and 2, renames 1 and disables 2; then loadgen's clients
+#     1..3 send: the page shows client 1 alone by its name with every
+#     datagram, every datagram of 2 (disabled) and 3 (unknown) among the
+#     XDP drops, and the collector counts them exactly under
+#     drop_device_disabled and drop_device_unknown; Remove deletes 2.
 #
 # usage: test_dashboard.sh SOURCE_ROOT COLLECTOR LOADGEN BUILD_ROOT
 set -uo pipefail
@@ -121,6 +128,29 @@ sleep 0.6
 run_checks auth python3 "$streams" auth http://127.0.0.1:19301 "$tok"
 stop_collector TERM
 check_eq "collector with tokens: exit code" 0 "$col_rc"
+
+# ---- 6. devices ----
+adm=admin-$(od -An -tx8 -N8 /dev/urandom | tr -d ' ')
+echo "admin sha256:$(printf %s "$adm" | sha256sum | cut -d' ' -f1) dashboard" >"$work/tokens"
+start_collector devices --mode plain --iface "$XTEL_COL_IF" --pin-dir "$XTEL_BPFFS/dash-dev" \
+	--workers 1 --quiet --interval 0.25 --stale-after 30 --http 127.0.0.1:19302 \
+	--http-rate 0 --http-tokens "$work/tokens" --db "$work/devices.db" --inventory-only || exit 1
+run_checks devices-setup node "$checks" devices-setup http://127.0.0.1:19302 "$shots" "$adm"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode plain --clients 3 --count 300 \
+	--rate 3000 --quiet --report-json "$work/lg-dev.json" >/dev/null 2>&1
+check_eq "loadgen (devices): exit code" 0 "$?"
+sleep 0.6
+run_checks devices-check node "$checks" devices-check http://127.0.0.1:19302 "$shots" \
+	"$work/lg-dev.json" "$adm"
+in_col curl -s -H "Authorization: Bearer $adm" http://127.0.0.1:19302/api/v1/totals >"$work/dev-totals.json"
+sent2=$(json_get "$work/lg-dev.json" '[c["sent"] for c in d["clients"] if c["client_id"] == 2][0]')
+sent3=$(json_get "$work/lg-dev.json" '[c["sent"] for c in d["clients"] if c["client_id"] == 3][0]')
+check_eq "collector: drop_device_disabled = client 2's datagrams" "$sent2" \
+	"$(json_get "$work/dev-totals.json" 'd["xdp"]["stats"]["drop_device_disabled"]["packets"]')"
+check_eq "collector: drop_device_unknown = client 3's datagrams" "$sent3" \
+	"$(json_get "$work/dev-totals.json" 'd["xdp"]["stats"]["drop_device_unknown"]["packets"]')"
+stop_collector TERM
+check_eq "collector with devices: exit code" 0 "$col_rc"
 
 echo "screenshots: $shots"
 finish

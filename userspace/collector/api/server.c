@@ -497,7 +497,9 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, add_param, &w);
 	if (w.err)
 		return -1;
-	if (rt->path[strlen(rt->path) - 1] == '/') {	/* .../{id} */
+	/* .../{id}; the dashboard's "/" and "/static/NAME" name files */
+	if (rt->ep != XTEL_API_EP_DASHBOARD &&
+	    rt->path[strlen(rt->path) - 1] == '/') {
 		uint64_t id;
 
 		if (xtel_parse_u64(url + strlen(rt->path), 0, UINT32_MAX, &id))

@@ -465,9 +465,14 @@
 		{ k: "last_seen_age_s", t: "last seen", w: "0.9fr", num: true, f: fmtAge },
 	];
 
+	// The name column: the device's name, "(unknown)" for a client not in
+	// the inventory, "(disabled)" after the name of a disabled device.
 	function rowValue(r, k) {
-		if (k === "name") return S.devices && S.devices.get(r.client_id) ? S.devices.get(r.client_id).name : "";
-		return r[k];
+		if (k !== "name") return r[k];
+		if (!S.devices) return "";
+		const d = S.devices.get(r.client_id);
+		if (!d) return "(unknown)";
+		return d.name + (d.enabled ? "" : " (disabled)");
 	}
 
 	function viewClients(root) {
@@ -722,6 +727,143 @@
 		};
 	}
 
+	// ---- devices (the inventory, docs/DEVICES.md) ----
+
+	/*
+	 * The inventory from GET /api/v1/devices into S.devices (names and
+	 * labels for the table); the Devices page shows once it answers. A
+	 * collector without --db answers 404 no_inventory: no page then.
+	 */
+	async function loadDevices() {
+		let r;
+		try { r = await api("/api/v1/devices"); } catch (e) { return null; }
+		if (r.status !== 200) {
+			S.devices = null;
+			$("#nav-devices").hidden = true;
+			return r;
+		}
+		S.devices = new Map(r.body.devices.map((d) => [d.id, d]));
+		S.inventory = r.body;
+		$("#nav-devices").hidden = false;
+		return r;
+	}
+
+	function viewDevices(root) {
+		root.append(el("h2", { text: "Devices" }));
+		const msg = el("p", { class: "note", id: "device-msg" });
+		const f = {};
+		const field = (k, label, attrs) => {
+			f[k] = el("input", Object.assign({ name: k, id: "dev-" + k }, attrs || {}));
+			return el("label", {}, label, f[k]);
+		};
+		const form = el("form", { class: "dev", id: "device-form" },
+			field("id", "client id", { type: "number", min: 0, max: 4294967295, required: true }),
+			field("name", "name", { maxlength: 64 }),
+			field("site", "site", { maxlength: 64 }), field("rack", "rack", { maxlength: 64 }),
+			field("role", "role", { maxlength: 64 }),
+			field("heartbeat_s", "heartbeat (s, 0: none)", { type: "number", min: 0, max: 86400, step: "any", value: 0 }),
+			field("notes", "notes", { maxlength: 1024 }),
+			el("label", {}, "enabled", (f.enabled = el("input", { type: "checkbox", name: "enabled", id: "dev-enabled", checked: true }))),
+			el("label", {}, "\u00a0", el("button", { type: "submit", id: "dev-save", text: "Save device" })));
+		const table = el("table", { class: "plain", id: "device-table" });
+		root.append(el("p", { class: "note", text: "Changes take effect at once in the collector: a disabled device's " +
+			"datagrams are refused (in XDP in plain mode, at the handshake with DTLS). Writes need a token of scope admin." }),
+			form, msg, table);
+		let editing = null;	// the id being edited, or null: a new device
+
+		function body() {
+			const labels = { site: f.site.value.trim(), rack: f.rack.value.trim(), role: f.role.value.trim() };
+			return { id: Number(f.id.value), name: f.name.value.trim(), labels,
+				 heartbeat_s: Number(f.heartbeat_s.value || 0), enabled: f.enabled.checked,
+				 notes: f.notes.value };
+		}
+		function say(r, ok) {
+			if (r.status < 300) { msg.className = "note"; msg.textContent = ok; return true; }
+			msg.className = "note err";
+			const e = r.body && r.body.error ? r.body.error : {};
+			msg.textContent = (e.message || "status " + r.status) + (e.param ? " (" + e.param + ")" : "");
+			if (r.status === 403) {
+				msg.append(" ", el("button", { type: "button", text: "Use an admin token",
+					onclick: () => showLogin("") }));
+			}
+			return false;
+		}
+		async function write(method, path, b, ok) {
+			let r;
+			try {
+				r = await api(path, { method, body: b ? JSON.stringify(b) : undefined,
+						      headers: { "Content-Type": "application/json" } });
+			} catch (e) { return false; }
+			const good = say(r, ok);
+			if (good) await draw();
+			return good;
+		}
+		form.addEventListener("submit", async (e) => {
+			e.preventDefault();
+			msg.className = "note";
+			msg.textContent = "Saving…";
+			const b = body();
+			if (editing === null) {
+				if (await write("POST", "/api/v1/devices", b, "Device " + b.id + " added.")) form.reset();
+			} else {
+				delete b.id;
+				if (await write("PUT", "/api/v1/devices/" + editing, b, "Device " + editing + " saved.")) {
+					editing = null; f.id.disabled = false; form.reset();
+					$("#dev-save").textContent = "Save device";
+				}
+			}
+		});
+		function edit(d) {
+			editing = d.id;
+			f.id.value = d.id; f.id.disabled = true;
+			f.name.value = d.name; f.site.value = d.labels.site || ""; f.rack.value = d.labels.rack || "";
+			f.role.value = d.labels.role || ""; f.heartbeat_s.value = d.heartbeat_s; f.enabled.checked = d.enabled;
+			f.notes.value = d.notes;
+			$("#dev-save").textContent = "Save device " + d.id;
+		}
+		async function draw() {
+			const r = await loadDevices();
+			table.textContent = "";
+			if (!r || r.status !== 200) {
+				table.append(el("tr", {}, el("td", { text: r ? (r.body.error ? r.body.error.message : "status " + r.status) : "" })));
+				return;
+			}
+			table.append(el("tr", {}, ...["id", "name", "site", "rack", "role", "heartbeat s", "enabled",
+				"state", "silent", "received", "notes", ""].map((h) => el("th", { text: h }))));
+			for (const d of r.body.devices) {
+				const st = d.status || {};
+				table.append(el("tr", { "data-device": d.id },
+					el("td", { class: "num", text: String(d.id) }), el("td", { text: d.name }),
+					el("td", { text: d.labels.site || "" }), el("td", { text: d.labels.rack || "" }),
+					el("td", { text: d.labels.role || "" }),
+					el("td", { class: "num", text: d.heartbeat_s ? fmtNum(d.heartbeat_s, 1) : "–" }),
+					el("td", { "data-col": "enabled", class: d.enabled ? "st-live" : "st-disabled", text: d.enabled ? "yes" : "disabled" }),
+					el("td", { "data-col": "state", class: "st-" + (st.stale ? "stale" : st.state), text: st.stale && st.state !== "stale" ? st.state + ", stale" : (st.state || "–") }),
+					el("td", { class: "num", text: st.silent_s === null || st.silent_s === undefined ? "–" : fmtNum(st.silent_s, 1) + " s" }),
+					el("td", { class: "num", "data-col": "received", text: fmtInt(st.received) }),
+					el("td", { text: d.notes }),
+					el("td", {},
+						el("button", { type: "button", "data-act": "edit", text: "Edit", onclick: () => edit(d) }), " ",
+						el("button", { type: "button", "data-act": "toggle", text: d.enabled ? "Disable" : "Enable",
+							onclick: () => write("PATCH", "/api/v1/devices/" + d.id, { enabled: !d.enabled },
+									     "Device " + d.id + (d.enabled ? " disabled." : " enabled.")) }), " ",
+						el("button", { type: "button", "data-act": "remove", text: "Remove",
+							onclick: () => { if (confirm("Remove device " + d.id + " from the inventory?"))
+								write("DELETE", "/api/v1/devices/" + d.id, null, "Device " + d.id + " removed."); } }))));
+			}
+			table.append(el("caption", { text: fmtInt(r.body.count) + " devices, " + fmtInt(r.body.enabled) + " enabled" +
+				(r.body.inventory_only ? "; --inventory-only: clients not listed are refused" : "") }));
+		}
+		draw();
+		let last = 0;
+		return {
+			update() {
+				// the status column (state, silent, received) every few seconds
+				if (Date.now() - last > 3000 && editing === null) { last = Date.now(); draw(); }
+			},
+		};
+	}
+
 	// ---- routing ----
 
 	function route() {
@@ -732,7 +874,7 @@
 		let name = "overview", m;
 		if (h === "/clients") { name = "clients"; S.view = viewClients(root); }
 		else if ((m = /^\/client\/(\d+)$/.exec(h))) { name = "clients"; S.view = viewClient(root, Number(m[1])); }
-		else if (h === "/devices" && window.xtelDevices) { name = "devices"; S.view = window.xtelDevices(root, { api, el, $, S }); }
+		else if (h === "/devices") { name = "devices"; S.view = viewDevices(root); }
 		else S.view = viewOverview(root);
 		for (const a of document.querySelectorAll("[data-nav]"))
 			a.classList.toggle("on", a.dataset.nav === name);
@@ -764,11 +906,15 @@
 		sessionStorage.setItem("xtel_token", S.token);
 		$("#login").hidden = true;
 		probeAuth();
+		loadDevices();
 	});
 	window.addEventListener("hashchange", route);
 	initRange();
 	route();
 	connect();
+	loadDevices();
+	// names and labels of the table follow the inventory
+	setInterval(() => { if (S.devices) loadDevices(); }, 10000);
 	// for tests and the benchmark: the page's own state, read-only use
 	window.xtel = S;
 })();
