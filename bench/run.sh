@@ -9,7 +9,7 @@
 #
 # usage: bench/run.sh [--quick | --smoke] [--out DIR] [--publish]   (as root)
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
-#                          [--api] [--probes] [--store]
+#                          [--api] [--probes] [--store] [--dashboard]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -29,6 +29,10 @@
 #               --no-e2e --probes runs only that; docs/PROBES.md)
 #   --store     also the history store (bench/store.sh, runnable alone
 #               without root: writer rows/s and CPU, DB bytes, queries)
+#   --dashboard also measure the web dashboard in headless Chromium: page
+#               load, browser CPU, scrolling, sorting with 1,000 and 10,000
+#               clients (~2 minutes; --smoke --no-micro --no-e2e --dashboard
+#               runs only that)
 #
 # Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
 # XTEL_BENCH_WORKERS (collector --workers, default 1), XTEL_COLLECTOR and
@@ -46,7 +50,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,35p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,39p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -67,7 +71,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard) extra+=("$1") ;;
 	--store) store=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
