@@ -53,9 +53,11 @@ static void cumulative(const struct xtel_client_snap *c, const uint64_t *fleet,
 }
 
 /*
- * The row of one bucket: deltas of c against b into d (counters) and the
- * latency fields bound from parameter first on. Returns true when the row
- * holds anything; the base then moves to c.
+ * The row of one bucket: binds the deltas of c against its base b (the
+ * first n_cols columns, from parameter col0 on) and the latency fields
+ * (from lat0 on: count, sum, min, max, histogram). Returns true when the
+ * row holds anything (or always), the base then moved to c; false when
+ * there is nothing to write or no memory for the histogram's difference.
  */
 static bool delta_bind(struct xtel_store *w, struct base *b,
 		       const struct xtel_client_snap *c, const uint64_t *fleet,
@@ -296,9 +298,11 @@ static void flush_tier(struct xtel_store *w, unsigned int t,
 	sqlite3_bind_int64(st, p++, (int64_t)(w->fleet_dt[t] * 1000.0 + 0.5));
 	for (unsigned int g = 0; g < XTEL_STORE_N_GAUGES; g++)
 		sqlite3_bind_int64(st, p++, (int64_t)e->gauges[g]);
-	delta_bind(w, &w->fleet[t], &s->total, e->fleet, st, p, p + N_CT,
-		   N_CT, true);
-	xtel_store_row(w, st, "write totals");
+	if (delta_bind(w, &w->fleet[t], &s->total, e->fleet, st, p, p + N_CT,
+		       N_CT, true))
+		xtel_store_row(w, st, "write totals");
+	else	/* out of memory for the histogram's difference */
+		sqlite3_clear_bindings(st);
 	w->fleet_dt[t] = 0;
 	if (t < XTEL_TIER_CLIENT_FIRST)
 		return;
