@@ -37,6 +37,7 @@ trap 'rm -rf "$files"' EXIT
 	"$bin" writer "$files" 10000 120
 	if [ $quick -eq 0 ]; then
 		"$bin" writer "$files" 100000 60
+		"$bin" writer "$files" 10000 600	# the cost on a growing file
 		"$bin" recover "$files" 100000
 		"$bin" query "$files"
 	fi
