@@ -23,6 +23,7 @@ enum lg_opt {
 	LG_OPT_BATCH, LG_OPT_MODE, LG_OPT_CERTS, LG_OPT_HS_TIMEOUT,
 	LG_OPT_PAYLOAD, LG_OPT_PAYLOAD_SIZE, LG_OPT_HEARTBEAT, LG_OPT_SEED,
 	LG_OPT_LOSS, LG_OPT_DUP, LG_OPT_REORDER, LG_OPT_REORDER_DEPTH,
+	LG_OPT_SCENARIO,
 	LG_OPT_FLOOD, LG_OPT_FLOOD_SRC, LG_OPT_QUIET, LG_OPT_REPORT_JSON,
 	LG_OPT_HELP,
 	LG_N_OPTS,
@@ -299,6 +300,11 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		XTEL_OPT_UINT_AT(CFG, reorder_depth, 1, XTEL_LG_MAX_REORDER_DEPTH),
 		.valid = "an integer 1..10000",
 		.help = "... and send it D datagrams later, 1..10000 (default 3)" },
+	[LG_OPT_SCENARIO] = { .name = "scenario", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, scenario), .lo = 1, .valid = "a file path",
+		.help = "faults per client at time offsets: latency (back-dated\n"
+			"timestamps), loss, rate, stop, metric shifts\n"
+			"(docs/LOADGEN.md)" },
 
 	[LG_OPT_FLOOD] = { .name = "flood-handshakes", .metavar = "PPS",
 		.section = "handshake flood:",

@@ -245,6 +245,16 @@ int main(int argc, char **argv)
 	code = prepare_payload(&run);
 	if (code)
 		return code;
+	if (cfg.scenario) {
+		static struct xtel_lg_scenario sc;
+		char err[512];
+
+		if (xtel_lg_scenario_load(cfg.scenario, &sc, err, sizeof(err))) {
+			pr_err("--scenario %s", err);
+			return XTEL_LG_EXIT_USAGE;
+		}
+		run.scenario = &sc;
+	}
 	/* Client sockets, the flood's, and a few for stdio, the report, OpenSSL. */
 	if (raise_fd_limit(cfg.clients + (cfg.flood_pps > 0 ? XTEL_LG_FLOOD_SOCKETS : 0) + 32))
 		return XTEL_LG_EXIT_RUNTIME;

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "fault.h"
 #include "payload.h"
+#include "scenario.h"
 
 struct xtel_lg_client;
 struct xtel_lg_dtls;
@@ -52,6 +53,7 @@ struct xtel_lg_run {
 	const struct xtel_lg_config *cfg;
 	struct xtel_lg_payload payload;
 	struct xtel_lg_fault_cfg fault;
+	struct xtel_lg_scenario *scenario;	/* NULL: no --scenario */
 
 	struct xtel_lg_client *clients;
 	struct xtel_lg_thread *threads;

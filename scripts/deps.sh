@@ -11,8 +11,9 @@ pkgs=(
 	clang llvm gcc-multilib
 	libclang-rt-dev
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	liburing-dev libssl-dev openssl libjansson-dev libmicrohttpd-dev
+	liburing-dev libssl-dev openssl libjansson-dev libmicrohttpd-dev libsqlite3-dev
 	libbenchmark-dev libcmocka-dev
+	libsqlite3-dev sqlite3
 	iproute2 python3 gnuplot-nox jq procps curl
 	prometheus
 	libconfig-dev libsystemd-dev

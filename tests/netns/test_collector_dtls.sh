@@ -117,7 +117,7 @@ check("handshake failures by reason (rogue CA, expired, no certificate)",
        "dtls_failed_no_cert": 1, "dtls_failed_revoked": 0,
        "dtls_failed_denied": 0, "dtls_failed_key_usage": 0,
        "dtls_failed_bad_cn": 0, "dtls_failed_no_ems": 0,
-       "dtls_failed_other": 0}, fails)
+       "dtls_failed_other": 0, "dtls_failed_device": 0}, fails)
 check("dtls.handshake_failed = the sum of the reasons", 3,
       s["dtls"]["handshake_failed"])
 rf = s["dtls_recent_failures"]

@@ -20,6 +20,7 @@
 #include "common/options_service.h"
 #include "common/parse.h"
 #include "dtls/server.h"
+#include "store/writer.h"
 
 /* Table order is --help order. */
 enum col_opt {
@@ -35,7 +36,12 @@ enum col_opt {
 	COL_OPT_HTTP, COL_OPT_HTTP_CERT, COL_OPT_HTTP_KEY, COL_OPT_HTTP_TOKENS,
 	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
-	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS, COL_OPT_HELP,
+	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
+	COL_OPT_DB, COL_OPT_RETAIN, COL_OPT_DB_QUEUE, COL_OPT_INVENTORY_ONLY,
+	COL_OPT_NO_HEALTH, COL_OPT_HEALTH_WARMUP, COL_OPT_HEALTH_WINDOW,
+	COL_OPT_HEALTH_Z, COL_OPT_HEALTH_CONFIRM, COL_OPT_HEALTH_CLEAR,
+	COL_OPT_HEALTH_SILENT, COL_OPT_HEALTH_SLO, COL_OPT_HEALTH_EVENTS,
+	COL_OPT_HELP,
 	COL_N_OPTS,
 };
 
@@ -190,6 +196,26 @@ static bool fingerprint_ok(const char *val)
 static bool ciphers_ok(const char *val)
 {
 	return xtel_dtls_check_ciphers(val) == 0;
+}
+
+/* --retain: "10s=2d,1m=30d,1h=400d" (store/writer.c parses it). */
+static int parse_retain(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_config *cfg = arg;
+
+	if (xtel_store_parse_retain(val, cfg->retain_s))
+		return xtel_bad_value(o->name, val, o->valid);
+	return 0;
+}
+
+/* --health-slo LABEL:p99=MS,loss=PCT,jitter=MS (repeatable, one per label) */
+static int parse_health_slo(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_config *cfg = arg;
+
+	if (xtel_health_slo_parse(&cfg->health, val))
+		return xtel_bad_value(o->name, val, o->valid);
+	return 0;
 }
 
 #define CFG struct xtel_config
@@ -431,6 +457,75 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 			 "(e.g. 1,5,10-20)",
 		.help = "per-client series only for these ids (e.g.\n"
 			"1,5,10-20; still capped by --metrics-clients)" },
+	[COL_OPT_DB] = { .name = "db", .metavar = "FILE",
+		.section = "History and devices in SQLite (docs/STORAGE.md, "
+			   "docs/DEVICES.md):",
+		XTEL_OPT_STRING_AT(CFG, db),
+		.help = "keep rollups of every client and the fleet and\n"
+			"the device inventory in this SQLite file\n"
+			"(created; WAL mode); served by /api/v1/history\n"
+			"and /api/v1/devices with --http; SIGHUP reloads\n"
+			"the inventory" },
+	[COL_OPT_RETAIN] = { .name = "retain", .metavar = "TIER=AGE,...",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_retain,
+		.valid = "TIER=AGE pairs, comma-separated, TIER one of 1s, "
+			 "10s, 1m, 1h, AGE a number with s, m, h or d, at "
+			 "least the tier's width (e.g. 10s=2d,1m=30d)",
+		.help = "how long each tier is kept (default\n"
+			"1s=2d,10s=2d,1m=30d,1h=400d; 1s: fleet totals)" },
+	[COL_OPT_DB_QUEUE] = { .name = "db-queue", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, db_queue, 1, 1024), .valid = "1..1024 views",
+		.help = "views waiting for the history writer, 1..1024\n"
+			"(default 8); more are dropped and counted" },
+	[COL_OPT_INVENTORY_ONLY] = { .name = "inventory-only",
+		XTEL_OPT_FLAG_AT(CFG, inventory_only),
+		.help = "refuse client ids not in the inventory\n"
+			"(device_unknown; needs --db)" },
+	[COL_OPT_NO_HEALTH] = { .name = "no-health",
+		.section = "Health inference (docs/HEALTH.md):",
+		XTEL_OPT_FLAG_AT(CFG, no_health),
+		.help = "no verdicts (/api/v1/health answers 404)" },
+	[COL_OPT_HEALTH_WARMUP] = { .name = "health-warmup", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.warmup, 1, 100000),
+		.valid = "1..100000 intervals",
+		.help = "intervals with data before a client's first verdict\n"
+			"(default 12)" },
+	[COL_OPT_HEALTH_WINDOW] = { .name = "health-window", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.window, 4, 32),
+		.valid = "4..32 intervals",
+		.help = "baseline window (median/MAD) and twice the latency\n"
+			"minimum's, 4..32 intervals (default 32)" },
+	[COL_OPT_HEALTH_Z] = { .name = "health-z", .metavar = "Z",
+		XTEL_OPT_DOUBLE_AT(CFG, health.z, 2, 1000),
+		.valid = "2..1000 MAD",
+		.help = "one-interval threshold in MAD units (default 8;\n"
+			"the CUSUM catches smaller sustained shifts)" },
+	[COL_OPT_HEALTH_CONFIRM] = { .name = "health-confirm", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.confirm, 1, 100),
+		.valid = "1..100 intervals",
+		.help = "faulty intervals in a row that start a verdict\n"
+			"(default 2)" },
+	[COL_OPT_HEALTH_CLEAR] = { .name = "health-clear", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.clear, 1, 100000),
+		.valid = "1..100000 intervals",
+		.help = "clean intervals in a row that end one (default 3)" },
+	[COL_OPT_HEALTH_SILENT] = { .name = "health-silent", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.silent_after, 1, 100000),
+		.valid = "1..100000 intervals",
+		.help = "intervals without a datagram that make a client\n"
+			"silent (default 2; at least 3 expected at its rate)" },
+	[COL_OPT_HEALTH_SLO] = { .name = "health-slo", .metavar = "RULE",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_health_slo,
+		.valid = "LABEL:p99=MS,loss=PCT,jitter=MS (any of them; "
+			 "LABEL * for every group)",
+		.help = "service level of a group label (repeatable),\n"
+			"e.g. site-a:p99=50,loss=0.5; default\n"
+			"*:p99=250,loss=2,jitter=100 (0: off)" },
+	[COL_OPT_HEALTH_EVENTS] = { .name = "health-events", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.events, 1, 1000000),
+		.valid = "1..1000000 events",
+		.help = "event ring of /api/v1/events (default 1024;\n"
+			"overwritten ones are counted)" },
 	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
 		.help = "this text" },
@@ -472,7 +567,7 @@ static const struct xtel_opts col_opts = {
 "Reload without a restart: the config file is read again (its\n"
 "reloadable keys: cert, key, ca, crl, deny\\-list, pin\\-ca, allow,\n"
 "log\\-level), the server certificate, CA, CRL and deny list files and\n"
-"the API token file are re\\-read.\n"
+"the API token file are re\\-read, and the device inventory of \\-\\-db.\n"
 "A file that does not load is refused with a message and the running\n"
 "configuration stays; counters and sessions carry on.\n"
 ".SH FILES\n"
@@ -532,8 +627,10 @@ static void set_defaults(struct xtel_config *cfg)
 		.fresh_for_s = 3.0,
 		.api_window_s = 10.0,
 		.metrics_clients = 1000,
+		.db_queue = 8,
 	};
 	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);
+	xtel_health_cfg_defaults(&cfg->health);
 }
 
 static void col_defaults(void *cfg)
@@ -578,6 +675,16 @@ static int col_check(void *arg, const unsigned int *seen)
 				       col_opt[i].name);
 				return -EINVAL;
 			}
+	}
+	if (!cfg->db && (seen[COL_OPT_RETAIN] || seen[COL_OPT_DB_QUEUE])) {
+		pr_err("--%s needs the history: add --db FILE",
+		       col_opt[seen[COL_OPT_RETAIN] ? COL_OPT_RETAIN :
+			       COL_OPT_DB_QUEUE].name);
+		return XTEL_EXIT_USAGE;
+	}
+	if (cfg->inventory_only && !cfg->db) {
+		pr_err("--inventory-only needs the inventory: add --db FILE");
+		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->bind_addr.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&cfg->bind_addr)->sin6_port = htons(cfg->port);

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "store/schema.h"
+#include "health/health.h"
+
 /* Process exit codes; docs/COLLECTOR.md lists the same table. */
 enum xtel_exit {
 	XTEL_EXIT_OK = 0,
@@ -91,6 +94,16 @@ struct xtel_config {
 	double api_window_s;		/* longest ?window= of /aggregate; 0: none */
 	unsigned int metrics_clients;	/* per-client series cap on /metrics */
 	const char *metrics_client_ids;	/* "1,5,10-20": only these; NULL: first N */
+
+	/* the history (store/, docs/STORAGE.md) and the device inventory
+	 * (devices/, docs/DEVICES.md); db NULL: both off */
+	const char *db;			/* --db FILE */
+	uint64_t retain_s[XTEL_TIER_N];	/* --retain; 0: the tier's default */
+	unsigned int db_queue;		/* views queued for the writer */
+	bool inventory_only;		/* refuse client ids not in the inventory */
+	/* health inference (docs/HEALTH.md) */
+	bool no_health;
+	struct xtel_health_cfg health;
 };
 
 /*

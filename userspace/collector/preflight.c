@@ -15,6 +15,7 @@
 #include "collector/certcheck.h"
 #include "collector/preflight.h"
 #include "collector/rx/uring.h"
+#include "store/writer.h"
 #include "xdp/xdp.h"
 
 static bool has_cap(unsigned int cap)
@@ -117,6 +118,15 @@ int xtel_preflight(struct xtel_config *cfg)
 		rc = xtel_certcheck(cfg->cert, cfg->key, cfg->ca);
 		if (rc)
 			return rc;
+	}
+	if (cfg->db) {
+		/* open, migrate, prepare: what the writer will do, said now */
+		struct xtel_store_cfg sc = { .path = cfg->db };
+		struct xtel_store *st;
+
+		if (xtel_store_open(&sc, &st))
+			return XTEL_EXIT_USAGE;
+		xtel_store_free(st);
 	}
 	rc = xtel_rx_uring_probe();
 	if (rc)

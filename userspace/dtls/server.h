@@ -179,6 +179,13 @@ struct xtel_dtls_server_cfg {
 	void *session_arg;
 	xtel_dtls_failure_fn *on_failure;	/* NULL: only counted */
 	void *failure_arg;
+	/*
+	 * Whether client_id (from a certificate that passed every other
+	 * check) may connect; false refuses the handshake as failed_device.
+	 * NULL: every id may. Called on the server's thread.
+	 */
+	bool (*admit)(void *arg, uint32_t client_id);
+	void *admit_arg;
 };
 
 /*
@@ -322,7 +329,10 @@ struct xtel_dtls_server_cfg {
 	X(FAILED_OTHER, failed_other,					\
 	  "handshake failed for another reason (a protocol or OpenSSL "	\
 	  "error, a bad signature, no valid CRL for the issuer, "	\
-	  "retransmissions exhausted)")
+	  "retransmissions exhausted)")					\
+	X(FAILED_DEVICE, failed_device,					\
+	  "handshake failed: the client id is a disabled device, or not "	\
+	  "in the inventory with --inventory-only (admit callback)")
 
 enum xtel_dtls_fail {
 #define XTEL_DTLS_FAIL_ENUM_(e, name, help) XTEL_DTLS_##e,

@@ -675,6 +675,8 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 	x->skel->rodata->cfg_hs_burst = x->opts.handshake_burst;
 	x->skel->rodata->cfg_hs_global_rate = x->opts.handshake_global_rate;
 	x->skel->rodata->cfg_hs_global_burst = x->opts.handshake_global_burst;
+	x->skel->rodata->cfg_devices = x->opts.devices && !x->opts.dtls;
+	x->skel->rodata->cfg_inventory_only = x->opts.inventory_only;
 
 	if (!x->opts.no_pin) {
 		err = setup_pins(x);

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "collector/api/internal.h"
+#include "collector/out/store_feed.h"
 #include "collector/out/view_json.h"
 
 void xtel_api_h_totals(struct xtel_api_req *r, struct xtel_api_reply *rep)
@@ -129,6 +130,14 @@ void xtel_api_h_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		hist = json_null();
 	}
 	xtel_json_set(o, "history", hist);
+	if (api->store) {
+		struct xtel_store_stats ss;
+
+		xtel_store_get_stats(api->store, &ss);
+		xtel_json_set(o, "db", xtel_store_stats_json(api->cfg->db, &ss));
+	} else {
+		xtel_json_set(o, "db", json_null());
+	}
 	free(s);
 }
 

@@ -28,6 +28,8 @@
 #include "collector/api/tokens.h"
 #include "collector/cli.h"
 #include "collector/model.h"
+#include "store/query.h"
+#include "store/writer.h"
 
 /*
  * Fixed limits of one request (docs/API.md, "Limits"): the request line
@@ -40,6 +42,17 @@ enum {
 	XTEL_API_MAX_PARAMS = 16,		/* beyond: 400 */
 	XTEL_API_MAX_PAGE = 10000,		/* /clients?limit= */
 };
+
+/* Request methods as the route table's bits (HEAD is GET). */
+enum {
+	XTEL_API_M_GET = 1 << 0,
+	XTEL_API_M_POST = 1 << 1,
+	XTEL_API_M_PUT = 1 << 2,
+	XTEL_API_M_PATCH = 1 << 3,
+	XTEL_API_M_DELETE = 1 << 4,
+};
+
+struct xtel_devices;
 
 struct xtel_api {
 	const struct xtel_config *cfg;
@@ -57,6 +70,10 @@ struct xtel_api {
 	uint64_t omitted_series;	/* /metrics: series left out (__atomic) */
 	uint64_t started_mono_ns, started_real_ns;
 	bool receiving;			/* __atomic */
+	/* --db: the writer (its counters) and the history's readers */
+	struct xtel_store *store;
+	struct xtel_store_readers *store_readers;
+	struct xtel_devices *devices;	/* NULL: no --db (main's; thread-safe) */
 };
 
 /* One query parameter as received (decoded, NUL-free). */
@@ -68,11 +85,15 @@ struct xtel_api_req {
 	struct xtel_api *api;
 	const char *path;
 	unsigned int endpoint;		/* enum xtel_api_endpoint */
-	uint32_t path_id;		/* /clients/{id} */
+	uint32_t path_id;		/* /clients/{id}, /devices/{id} */
+	unsigned int method;		/* XTEL_API_M_* */
+	const char *body;		/* routes that take one; NULL: none */
+	size_t body_len;
 	struct xtel_view *v;		/* the latest view, or NULL before one */
 	uint64_t now_ns;		/* CLOCK_REALTIME at the request */
 	struct xtel_api_param params[XTEL_API_MAX_PARAMS];
 	unsigned int n_params;
+	bool accept_csv;		/* Accept: names text/csv */
 };
 
 struct xtel_api_reply {
@@ -185,7 +206,8 @@ int xtel_api_aggregate(struct xtel_api_req *r, struct xtel_api_reply *rep,
 /* Seconds since the server started. */
 double xtel_api_uptime_s(const struct xtel_api *api);
 
-/* ---- handlers (h_clients.c, h_query.c, h_status.c, h_seed.c, metrics.c) ---- */
+/* ---- handlers (h_clients.c, h_query.c, h_status.c, h_seed.c, h_health.c,
+ * metrics.c) ---- */
 
 typedef void xtel_api_handler_fn(struct xtel_api_req *r,
 				 struct xtel_api_reply *rep);
@@ -197,5 +219,8 @@ xtel_api_handler_fn xtel_api_h_healthz, xtel_api_h_readyz, xtel_api_h_reload;
 xtel_api_handler_fn xtel_api_h_seed_get, xtel_api_h_seed_list;
 xtel_api_handler_fn xtel_api_h_seed_aggregate, xtel_api_h_seed_stats;
 xtel_api_handler_fn xtel_api_h_metrics;
+xtel_api_handler_fn xtel_api_h_history, xtel_api_h_history_totals;
+xtel_api_handler_fn xtel_api_h_devices, xtel_api_h_device;
+xtel_api_handler_fn xtel_api_h_health, xtel_api_h_health_client, xtel_api_h_events;
 
 #endif /* XTEL_API_INTERNAL_H */

@@ -10,7 +10,8 @@
  *                limit (429), bearer token (401, 403), query parameters
  *                (400): a refusal is queued at once, and then the
  *                connection closes;
- *   body calls   counted and discarded (no endpoint takes a body);
+ *   body calls   counted; kept (up to the body limit) for the routes
+ *                that take one (the device writes), else discarded;
  *   last call    the latest view is taken, the endpoint's handler fills
  *                the reply from it, the reply is queued, the view put back.
  *
@@ -40,7 +41,10 @@
 #include "common/parse.h"
 #include "collector/api/internal.h"
 
-enum { M_GET = 1 << 0, M_POST = 1 << 1 };
+enum {
+	M_GET = XTEL_API_M_GET, M_POST = XTEL_API_M_POST, M_PUT = XTEL_API_M_PUT,
+	M_PATCH = XTEL_API_M_PATCH, M_DELETE = XTEL_API_M_DELETE,
+};
 
 struct route {
 	const char *path;		/* exact, or a prefix ending in '/' for {id} */
@@ -50,6 +54,9 @@ struct route {
 	bool needs_view;
 	const char *const *params;	/* accepted query parameters */
 	xtel_api_handler_fn *fn;
+	/* Methods other than GET need this scope instead (NONE: scope). */
+	enum xtel_api_scope write_scope;
+	bool body;			/* takes a body (kept, not discarded) */
 };
 
 static const char *const p_none[] = { NULL };
@@ -60,6 +67,12 @@ static const char *const p_list[] = { "metric", "state", NULL };
 static const char *const p_agg[] = { "metric", "window", "client_id", NULL };
 static const char *const p_seed_get[] = { "switch_id", "metric", NULL };
 static const char *const p_seed_list[] = { "metric", NULL };
+static const char *const p_history[] = { "client_id", "metric", "from", "to",
+					 "step", "format", NULL };
+static const char *const p_history_totals[] = { "from", "to", "step",
+						"format", NULL };
+static const char *const p_health[] = { "state", "limit", "offset", NULL };
+static const char *const p_events[] = { "after", "limit", "client_id", NULL };
 
 #define R_GET(p, e, prm, f) { p, XTEL_API_EP_##e, M_GET, XTEL_API_SCOPE_READ, true, prm, f }
 
@@ -79,12 +92,26 @@ static const struct route routes[] = {
 	{ "/readyz", XTEL_API_EP_READYZ, M_GET, XTEL_API_SCOPE_NONE, false,
 	  p_none, xtel_api_h_readyz },
 	R_GET("/metrics", METRICS, p_none, xtel_api_h_metrics),
+	R_GET("/api/v1/health", HEALTH, p_health, xtel_api_h_health),
+	R_GET("/api/v1/health/", HEALTH_CLIENT, p_none, xtel_api_h_health_client),
+	R_GET("/api/v1/events", EVENTS, p_events, xtel_api_h_events),
 	R_GET("/telemetry/get", SEED_GET, p_seed_get, xtel_api_h_seed_get),
 	R_GET("/telemetry/list", SEED_LIST, p_seed_list, xtel_api_h_seed_list),
 	R_GET("/telemetry/aggregate", SEED_AGGREGATE, p_none,
 	      xtel_api_h_seed_aggregate),
 	{ "/telemetry/stats", XTEL_API_EP_SEED_STATS, M_GET,
 	  XTEL_API_SCOPE_READ, false, p_none, xtel_api_h_seed_stats },
+	{ "/api/v1/history", XTEL_API_EP_HISTORY, M_GET, XTEL_API_SCOPE_READ,
+	  false, p_history, xtel_api_h_history },
+	{ "/api/v1/history/totals", XTEL_API_EP_HISTORY_TOTALS, M_GET,
+	  XTEL_API_SCOPE_READ, false, p_history_totals,
+	  xtel_api_h_history_totals },
+	{ "/api/v1/devices", XTEL_API_EP_DEVICES, M_GET | M_POST,
+	  XTEL_API_SCOPE_READ, false, p_none, xtel_api_h_devices,
+	  XTEL_API_SCOPE_ADMIN, true },
+	{ "/api/v1/devices/", XTEL_API_EP_DEVICE,
+	  M_GET | M_PUT | M_PATCH | M_DELETE, XTEL_API_SCOPE_READ, false,
+	  p_none, xtel_api_h_device, XTEL_API_SCOPE_ADMIN, true },
 };
 
 /* One request's state between libmicrohttpd's calls. */
@@ -93,7 +120,8 @@ struct conn_req {
 	struct xtel_api_reply rep;
 	const struct route *route;
 	uint64_t t0;			/* CLOCK_MONOTONIC at the first call */
-	uint64_t body;			/* bytes received and discarded */
+	uint64_t body;			/* bytes received */
+	char *body_buf;			/* kept for routes that take a body */
 	bool queued;
 };
 
@@ -277,7 +305,28 @@ static unsigned int method_bit(const char *method)
 		return M_GET;
 	if (!strcmp(method, MHD_HTTP_METHOD_POST))
 		return M_POST;
+	if (!strcmp(method, MHD_HTTP_METHOD_PUT))
+		return M_PUT;
+	if (!strcmp(method, "PATCH"))
+		return M_PATCH;
+	if (!strcmp(method, MHD_HTTP_METHOD_DELETE))
+		return M_DELETE;
 	return 0;
+}
+
+/* The Allow header of a route's methods. */
+static const char *allow_header(unsigned int methods)
+{
+	static const char *const names[] = { "GET, HEAD", "POST", "PUT",
+					     "PATCH", "DELETE" };
+	static __thread char buf[64];
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < 5; i++)
+		if (methods & (1u << i))
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+				 "%s%s", buf[0] ? ", " : "", names[i]);
+	return buf;
 }
 
 static const struct sockaddr *client_addr(struct MHD_Connection *c)
@@ -299,6 +348,7 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 	const struct route *rt;
 	struct param_walk w;
 	unsigned int wait;
+	enum xtel_api_scope need;
 	bool path_ok;
 	uint64_t n;
 
@@ -327,8 +377,10 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 				      "lists them)");
 	q->route = rt;
 	q->r.endpoint = rt->ep;
-	if (!(method_bit(method) & rt->methods)) {
-		rep->allow = rt->methods & M_POST ? "POST" : "GET, HEAD";
+	need = rt->scope;
+	q->r.method = method_bit(method);
+	if (!(q->r.method & rt->methods)) {
+		rep->allow = allow_header(rt->methods);
 		return xtel_api_error(rep, 405, "method_not_allowed", NULL,
 				      "%s answers %s only",
 				      xtel_api_endpoints[rt->ep].path,
@@ -344,12 +396,14 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 				      "source: retry after %u s",
 				      api->cfg->http_rate, wait);
 	}
-	if (rt->scope == XTEL_API_SCOPE_ADMIN && !api->tokens) {
+	if (rt->write_scope != XTEL_API_SCOPE_NONE && q->r.method != M_GET)
+		need = rt->write_scope;
+	if (need == XTEL_API_SCOPE_ADMIN && !api->tokens) {
 		xtel_api_stats_refused(&api->stats, XTEL_API_REFUSED_FORBIDDEN);
 		return xtel_api_error(rep, 403, "forbidden", NULL,
 				      "admin endpoints need --http-tokens");
 	}
-	if (api->tokens && rt->scope != XTEL_API_SCOPE_NONE) {
+	if (api->tokens && need != XTEL_API_SCOPE_NONE) {
 		enum xtel_api_scope have = XTEL_API_SCOPE_NONE;
 
 		auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -366,7 +420,7 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 					      "send Authorization: Bearer "
 					      "<token>");
 		}
-		if (have < rt->scope) {
+		if (have < need) {
 			xtel_api_stats_refused(&api->stats,
 					       XTEL_API_REFUSED_FORBIDDEN);
 			return xtel_api_error(rep, 403, "forbidden", NULL,
@@ -378,7 +432,7 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, add_param, &w);
 	if (w.err)
 		return -1;
-	if (rt->ep == XTEL_API_EP_CLIENT) {
+	if (rt->path[strlen(rt->path) - 1] == '/') {	/* .../{id} */
 		uint64_t id;
 
 		if (xtel_parse_u64(url + strlen(rt->path), 0, UINT32_MAX, &id))
@@ -389,6 +443,15 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 		q->r.path_id = (uint32_t)id;
 	}
 	return 0;
+}
+
+/* Accept: text/csv (the history's CSV form); q=0 is not refused here. */
+static bool accepts_csv(struct MHD_Connection *c)
+{
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_ACCEPT);
+
+	return a && strcasestr(a, "text/csv");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -409,6 +472,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		q->r.path = url;
 		q->r.endpoint = XTEL_API_EP_UNKNOWN;
 		q->r.now_ns = xtel_realtime_ns();
+		q->r.accept_csv = accepts_csv(c);
 		if (admit(c, q, url, method))
 			return queue(c, q);
 		return MHD_YES;
@@ -418,6 +482,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	}
 	if (*upload_size) {
+		if (q->route->body && q->body + *upload_size <= XTEL_API_MAX_BODY_BYTES) {
+			if (!q->body_buf)
+				q->body_buf = malloc(XTEL_API_MAX_BODY_BYTES);
+			if (!q->body_buf)
+				return MHD_NO;
+			memcpy(q->body_buf + q->body, upload, *upload_size);
+		}
 		q->body += *upload_size;
 		*upload_size = 0;
 		return MHD_YES;
@@ -430,6 +501,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return queue(c, q);
 	}
 	q->r.now_ns = xtel_realtime_ns();
+	if (q->route->body && q->body) {
+		q->r.body = q->body_buf;
+		q->r.body_len = (size_t)q->body;
+	}
 	q->r.v = xtel_model_view(api->model);
 	if (q->route->needs_view && !q->r.v)
 		xtel_api_error(&q->rep, 503, "no_snapshot", NULL,
@@ -450,6 +525,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	xtel_view_put(q->r.v);
 	json_decref(q->rep.json);
 	free(q->rep.text);
+	free(q->body_buf);
 	free(q);
 	*con_cls = NULL;
 }
@@ -685,6 +761,16 @@ void xtel_api_set_receiving(struct xtel_api *api, bool on)
 		__atomic_store_n(&api->receiving, on, __ATOMIC_RELEASE);
 }
 
+int xtel_api_set_store(struct xtel_api *api, struct xtel_store *store)
+{
+	if (!api || !api->cfg->db)
+		return 0;
+	api->store = store;
+	/* one reader per server thread, and one for the odd overlap */
+	return xtel_store_readers_new(api->cfg->db, api->cfg->http_threads + 1,
+				      &api->store_readers);
+}
+
 void xtel_api_view_published(struct xtel_api *api)
 {
 	struct xtel_view *v;
@@ -715,6 +801,12 @@ int xtel_api_reload(struct xtel_api *api)
 	return rc;
 }
 
+void xtel_api_set_devices(struct xtel_api *api, struct xtel_devices *devices)
+{
+	if (api)
+		api->devices = devices;
+}
+
 void xtel_api_free(struct xtel_api *api)
 {
 	if (!api)
@@ -724,6 +816,7 @@ void xtel_api_free(struct xtel_api *api)
 	if (api->listen_fd >= 0)
 		close(api->listen_fd);
 	xtel_api_tokens_free(api->tokens);
+	xtel_store_readers_free(api->store_readers);
 	xtel_api_history_free(api->history);
 	xtel_api_sources_free(api->sources);
 	xtel_api_stats_fini(&api->stats);

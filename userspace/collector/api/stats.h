@@ -34,10 +34,17 @@
 	X(HEALTHZ, "healthz", "/healthz")				\
 	X(READYZ, "readyz", "/readyz")					\
 	X(METRICS, "metrics", "/metrics")				\
+	X(HEALTH, "health", "/api/v1/health")				\
+	X(HEALTH_CLIENT, "health_client", "/api/v1/health/{id}")	\
+	X(EVENTS, "events", "/api/v1/events")				\
 	X(SEED_GET, "telemetry_get", "/telemetry/get")			\
 	X(SEED_LIST, "telemetry_list", "/telemetry/list")		\
 	X(SEED_AGGREGATE, "telemetry_aggregate", "/telemetry/aggregate") \
 	X(SEED_STATS, "telemetry_stats", "/telemetry/stats")		\
+	X(HISTORY, "history", "/api/v1/history")			\
+	X(HISTORY_TOTALS, "history_totals", "/api/v1/history/totals")	\
+	X(DEVICES, "devices", "/api/v1/devices")			\
+	X(DEVICE, "device", "/api/v1/devices/{id}")			\
 	X(UNKNOWN, "unknown", "")
 
 enum xtel_api_endpoint {
