@@ -15,6 +15,7 @@ from .env import Env, git_commit, loadavg, machine
 from .markdown import markdown
 from .micro import run_micro
 from .plots import plots
+from .probes import probes_markdown, run_probes
 from .rows import run_all
 from .util import log
 
@@ -33,6 +34,8 @@ def parse_args(argv=None):
     ap.add_argument("--no-e2e", action="store_true")
     ap.add_argument("--api", action="store_true",
                     help="also measure the HTTP API (ingest under API load, latency, memory)")
+    ap.add_argument("--probes", action="store_true",
+                    help="also measure the download probes (throughput, accuracy, overhead)")
     return ap.parse_args(argv)
 
 
@@ -57,6 +60,7 @@ def main(argv=None):
     micro = [] if args.no_micro else run_micro(env)
     rows = [] if args.no_e2e else run_all(env)
     api = run_api(env) if args.api else None
+    probes = run_probes(env) if args.probes else None
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -64,11 +68,15 @@ def main(argv=None):
               "plots": [n for n, _ in made]}
     if api:
         result["api"] = api
+    if probes:
+        result["probes"] = probes
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
     if api:
         md += api_markdown(api)
+    if probes:
+        md += probes_markdown(probes)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:

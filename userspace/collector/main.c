@@ -237,11 +237,10 @@ static void policy_log(const char *what, const struct xtel_config *cfg,
  * SIGHUP, all or nothing (docs/OPERATIONS.md "Reload"): parse the whole
  * configuration again (defaults, the --config file, the start's flags),
  * load the DTLS policy (--ca, --crl, --deny-list, --pin-ca, and the server
- * certificate: --cert, --key), check the new allowlist, then re-read the
- * API tokens and the device inventory (--db; each swaps itself only when
- * it loaded, and a failure refuses the rest); only when everything loaded
+ * certificate: --cert, --key) and the API
+ * tokens it names, check the new allowlist; only when everything loaded
  * are the reloadable values taken and the new state swapped in. Sessions
- * and counters carry on; a refused reload leaves the configuration as it was.
+ * and counters carry on; a refused reload leaves all of it as it was.
  */
 static void reload(struct app *a)
 {
@@ -256,16 +255,9 @@ static void reload(struct app *a)
 		       "configuration stays");
 		goto out;
 	}
-	/* The token file and the device inventory (--db) each swap only on success. */
-	if (a->api && xtel_api_reload(a->api)) {
+	if (a->api && xtel_api_reload(a->api)) {	/* swaps only on success */
 		pr_err("SIGHUP: reload refused: --http-tokens did not load; "
 		       "the running configuration stays");
-		xtel_dtls_policy_put(p);
-		goto out;
-	}
-	if (a->devices && xtel_devices_reload(a->devices)) {
-		pr_err("SIGHUP: reload refused: the device inventory did not "
-		       "load; the running configuration stays");
 		xtel_dtls_policy_put(p);
 		goto out;
 	}
@@ -281,10 +273,17 @@ static void reload(struct app *a)
 		pr_info("SIGHUP: server certificate %s reloaded (new handshakes)",
 			a->cfg.cert);
 	}
+	/*
+	 * The device inventory lives in the database, not in the files
+	 * above: it is read again on its own, and a database that does not
+	 * read keeps the running inventory (devices.c says why).
+	 */
+	if (a->devices && xtel_devices_reload(a->devices))
+		pr_err("SIGHUP: the device inventory did not reload; the "
+		       "running inventory stays");
 out:
 	xtel_notify_ready(NULL);
 }
-
 /* ---- the device inventory (--db) ---- */
 
 /*
