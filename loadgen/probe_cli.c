@@ -13,17 +13,13 @@
 #include "common/parse.h"
 #include "probe.h"
 
-#ifndef XTEL_VERSION
-#define XTEL_VERSION "0.1.0"
-#endif
-
 enum pb_opt {
 	PB_OPT_SERVER, PB_OPT_SIZE, PB_OPT_DEVICES, PB_OPT_FIRST_ID,
 	PB_OPT_INTERVAL, PB_OPT_JITTER, PB_OPT_ALIGN, PB_OPT_COUNT,
 	PB_OPT_DURATION, PB_OPT_PARALLEL, PB_OPT_TIMEOUT, PB_OPT_CONNECT_TIMEOUT,
 	PB_OPT_WARMUP, PB_OPT_CERTS, PB_OPT_SERVER_CA, PB_OPT_TLS,
 	PB_OPT_COLLECTOR, PB_OPT_HEARTBEAT, PB_OPT_HS_TIMEOUT, PB_OPT_SEED,
-	PB_OPT_LOG, PB_OPT_REPORT_JSON, PB_OPT_QUIET, PB_OPT_HELP, PB_OPT_VERSION,
+	PB_OPT_LOG, PB_OPT_REPORT_JSON, PB_OPT_QUIET, PB_OPT_HELP,
 	PB_N_OPTS,
 };
 
@@ -58,19 +54,31 @@ static int parse_collector(const struct xtel_opt *o, const char *val, void *arg)
 	return 0;
 }
 
-static void print_version(FILE *out)
-{
-	fprintf(out, "probe (xtel) %s\n", XTEL_VERSION);
-}
-
 static void usage(FILE *out);
 
+static const char *show_server(const struct xtel_opt *o, const void *arg)
+{
+	const struct xtel_pb_config *cfg = arg;
+
+	return cfg->server[0] ? cfg->server : NULL;
+}
+
+static const char *show_collector(const struct xtel_opt *o, const void *arg)
+{
+	const struct xtel_pb_config *cfg = arg;
+
+	return cfg->collector_given ? cfg->collector_str : NULL;
+}
+
 #define CFG struct xtel_pb_config
+
+static void pb_defaults(void *arg);
+static int pb_check(void *arg, const unsigned int *seen);
 
 static const struct xtel_opt pb_opt[PB_N_OPTS] = {
 	[PB_OPT_SERVER] = { .name = "server", .metavar = "URL",
 		.section = "what to download:",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_server,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_server, .show = show_server,
 		.valid = "https://HOST:PORT without a path, e.g. https://198.18.0.1:8443",
 		.help = "the probe server, https://HOST:PORT (required)" },
 	[PB_OPT_SIZE] = { .name = "size", .metavar = "BYTES",
@@ -145,7 +153,7 @@ static const struct xtel_opt pb_opt[PB_N_OPTS] = {
 		.help = "TLS version of the downloads (default auto)" },
 	[PB_OPT_COLLECTOR] = { .name = "collector", .metavar = "ADDR:PORT",
 		.section = "results to the collector (DTLS telemetry):",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_collector,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_collector, .show = show_collector,
 		.valid = "IPv4:PORT or [IPv6]:PORT with PORT 1..65535",
 		.help = "send each result as DATA there (default: none)" },
 	[PB_OPT_HEARTBEAT] = { .name = "heartbeat", .metavar = "S",
@@ -173,9 +181,7 @@ static const struct xtel_opt pb_opt[PB_N_OPTS] = {
 		.help = "no progress lines on stderr" },
 	[PB_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = usage,
-		.label = "--help, --version", .help = "" },
-	[PB_OPT_VERSION] = { .name = "version",
-		.type = XTEL_OPT_EXIT, .print = print_version },
+		.help = "this text" },
 };
 
 static const struct xtel_opts pb_opts = {
@@ -198,6 +204,14 @@ static const struct xtel_opts pb_opts = {
 "  4 a DTLS handshake with the collector failed or timed out\n"
 "  5 certificate or key missing, unreadable or not matching\n",
 	.blank_before_section = true,
+	.prog = "probe",
+	.config_path = "/etc/xtel/probe.conf",
+	.defaults = pb_defaults,
+	.check = pb_check,
+	.summary = "XTel download probes: simulated devices timing HTTPS downloads",
+	.man_section = "1",
+	.man_text = ".SH SEE ALSO\n.BR probe\\-server (1),\n.BR probe\\-report (1),\n"
+		".BR collector (8),\n/usr/share/doc/xtel/PROBES.md\n",
 };
 
 static void usage(FILE *out)
@@ -205,10 +219,9 @@ static void usage(FILE *out)
 	xtel_opts_help(&pb_opts, out);
 }
 
-int xtel_pb_cli_parse(int argc, char **argv, struct xtel_pb_config *cfg)
+static void pb_defaults(void *arg)
 {
-	unsigned int seen[PB_N_OPTS];
-	int ret;
+	struct xtel_pb_config *cfg = arg;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->size = 1048576;
@@ -222,11 +235,13 @@ int xtel_pb_cli_parse(int argc, char **argv, struct xtel_pb_config *cfg)
 	cfg->heartbeat_s = 20;
 	cfg->handshake_timeout_s = 10;
 	cfg->seed = 1;
-	ret = xtel_opts_parse(&pb_opts, argc, argv, cfg, seen);
-	if (ret == XTEL_OPTS_EXIT)
-		return 1;
-	if (ret)
-		return -EINVAL;
+}
+
+/* The checks across options (also for --check-config). */
+static int pb_check(void *arg, const unsigned int *seen)
+{
+	struct xtel_pb_config *cfg = arg;
+
 	if (!cfg->server[0] || !cfg->certs_dir) {
 		pr_err("--server https://HOST:PORT and --certs DIR are required (try --help)");
 		return -EINVAL;
@@ -247,5 +262,18 @@ int xtel_pb_cli_parse(int argc, char **argv, struct xtel_pb_config *cfg)
 	}
 	if (!cfg->count && !cfg->duration_s)
 		cfg->count = 1;
+	return 0;
+}
+
+int xtel_pb_cli_parse(int argc, char **argv, struct xtel_pb_config *cfg)
+{
+	unsigned int seen[PB_N_OPTS];
+	int ret;
+
+	ret = xtel_opts_parse(&pb_opts, argc, argv, cfg, seen);
+	if (ret == XTEL_OPTS_EXIT)
+		return 1;
+	if (ret)
+		return -EINVAL;
 	return 0;
 }

@@ -22,10 +22,6 @@
 #include "common/parse.h"
 #include "probe_report/report.h"
 
-#ifndef XTEL_VERSION
-#define XTEL_VERSION "0.1.0"
-#endif
-
 enum {
 	PR_EXIT_OK = 0,
 	PR_EXIT_RUNTIME = 1,	/* cannot write the report */
@@ -46,16 +42,11 @@ struct pr_config {
 enum pr_opt {
 	PR_OPT_LOG, PR_OPT_DB, PR_OPT_FROM, PR_OPT_TO, PR_OPT_DEVICE,
 	PR_OPT_OUT, PR_OPT_JSON, PR_OPT_TITLE, PR_OPT_FRAC, PR_OPT_MIN_EP,
-	PR_OPT_WINDOW, PR_OPT_TZ, PR_OPT_NO_GRAPHS, PR_OPT_HELP, PR_OPT_VERSION,
+	PR_OPT_WINDOW, PR_OPT_TZ, PR_OPT_NO_GRAPHS, PR_OPT_HELP,
 	PR_N_OPTS,
 };
 
 static void usage(FILE *out);
-
-static void print_version(FILE *out)
-{
-	fprintf(out, "probe-report (xtel) %s\n", XTEL_VERSION);
-}
 
 static int parse_tz(const struct xtel_opt *o, const char *val, void *arg)
 {
@@ -120,14 +111,17 @@ static const struct xtel_opt pr_opt[PR_N_OPTS] = {
 		.help = "hours of day in UTC + MIN minutes (0)" },
 	[PR_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = usage,
-		.label = "--help, --version", .help = "" },
-	[PR_OPT_VERSION] = { .name = "version",
-		.type = XTEL_OPT_EXIT, .print = print_version },
+		.help = "this text" },
 };
 
 static const struct xtel_opts pr_opts = {
 	.opt = pr_opt,
 	.n = PR_N_OPTS,
+	.prog = "probe-report",
+	.summary = "the congestion-pattern report of XTel's download probes",
+	.man_section = "1",
+	.man_text = ".SH SEE ALSO\n.BR probe (1),\n.BR probe\\-server (1),\n"
+		"/usr/share/doc/xtel/PROBES.md\n",
 	.usage =
 "usage: probe-report (--log FILE | --db FILE) [--out DIR] [--json FILE] [options]\n"
 "\n"

@@ -15,16 +15,12 @@
 #include "probe_server/http.h"
 #include "probe_server/server.h"
 
-#ifndef XTEL_VERSION
-#define XTEL_VERSION "0.1.0"
-#endif
-
 enum ps_opt {
 	PS_OPT_LISTEN, PS_OPT_CERT, PS_OPT_KEY, PS_OPT_CA, PS_OPT_TLS_MIN,
 	PS_OPT_TLS_MAX, PS_OPT_MAX_CONNS, PS_OPT_MAX_SIZE, PS_OPT_IO_TIMEOUT,
 	PS_OPT_THROTTLE, PS_OPT_SCOPE, PS_OPT_PERIOD, PS_OPT_EPOCH,
 	PS_OPT_TRUNCATE, PS_OPT_DURATION, PS_OPT_SUMMARY, PS_OPT_QUIET,
-	PS_OPT_HELP, PS_OPT_VERSION,
+	PS_OPT_HELP,
 	PS_N_OPTS,
 };
 
@@ -55,19 +51,22 @@ static int parse_throttle(const struct xtel_opt *o, const char *val, void *arg)
 	return 0;
 }
 
-static void print_version(FILE *out)
-{
-	fprintf(out, "probe-server (xtel) %s\n", XTEL_VERSION);
-}
-
 void xtel_ps_cli_usage(FILE *out);
 
+static const char *show_listen(const struct xtel_opt *o, const void *arg)
+{
+	return ((const struct xtel_ps_config *)arg)->listen_str;
+}
+
 #define CFG struct xtel_ps_config
+
+static void ps_defaults(void *arg);
+static int ps_check(void *arg, const unsigned int *seen);
 
 static const struct xtel_opt ps_opt[PS_N_OPTS] = {
 	[PS_OPT_LISTEN] = { .name = "listen", .metavar = "ADDR:PORT",
 		.section = "service:",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_listen,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_listen, .show = show_listen,
 		.valid = "IPv4:PORT or [IPv6]:PORT with PORT 1..65535, e.g. 198.18.0.1:8443",
 		.help = "where to serve HTTPS (default 127.0.0.1:8443)" },
 	[PS_OPT_CERT] = { .name = "cert", .metavar = "FILE",
@@ -140,9 +139,7 @@ static const struct xtel_opt ps_opt[PS_N_OPTS] = {
 		.help = "no summary line at exit" },
 	[PS_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_ps_cli_usage,
-		.label = "--help, --version", .help = "" },
-	[PS_OPT_VERSION] = { .name = "version",
-		.type = XTEL_OPT_EXIT, .print = print_version },
+		.help = "this text" },
 };
 
 static const struct xtel_opts ps_opts = {
@@ -165,6 +162,14 @@ static const struct xtel_opts ps_opts = {
 "  3 cannot listen on --listen (in use, address not here)\n"
 "  5 certificate, key or CA missing, unreadable or not matching\n",
 	.blank_before_section = true,
+	.prog = "probe-server",
+	.config_path = "/etc/xtel/probe-server.conf",
+	.defaults = ps_defaults,
+	.check = ps_check,
+	.summary = "HTTPS test-object server for XTel's download probes",
+	.man_section = "1",
+	.man_text = ".SH SEE ALSO\n.BR probe (1),\n.BR probe\\-report (1),\n"
+		"/usr/share/doc/xtel/PROBES.md\n",
 };
 
 void xtel_ps_cli_usage(FILE *out)
@@ -172,10 +177,9 @@ void xtel_ps_cli_usage(FILE *out)
 	xtel_opts_help(&ps_opts, out);
 }
 
-int xtel_ps_cli_parse(int argc, char **argv, struct xtel_ps_config *cfg)
+static void ps_defaults(void *arg)
 {
-	unsigned int seen[PS_N_OPTS];
-	int ret;
+	struct xtel_ps_config *cfg = arg;
 
 	memset(cfg, 0, sizeof(*cfg));
 	xtel_parse_addr_port("127.0.0.1:8443", &cfg->listen, &cfg->listen_len);
@@ -185,11 +189,13 @@ int xtel_ps_cli_parse(int argc, char **argv, struct xtel_ps_config *cfg)
 	cfg->max_conns = 1024;
 	cfg->max_size = XTEL_PROBE_MAX_SIZE;
 	cfg->io_timeout_s = 30;
-	ret = xtel_opts_parse(&ps_opts, argc, argv, cfg, seen);
-	if (ret == XTEL_OPTS_EXIT)
-		return 1;
-	if (ret)
-		return -EINVAL;
+}
+
+/* The checks across options (also for --check-config). */
+static int ps_check(void *arg, const unsigned int *seen)
+{
+	struct xtel_ps_config *cfg = arg;
+
 	if (!cfg->cert || !cfg->key || !cfg->ca) {
 		pr_err("--cert, --key and --ca are required (certs/gen.sh DIR makes server.crt, server.key, ca.crt; try --help)");
 		return -EINVAL;
@@ -210,5 +216,18 @@ int xtel_ps_cli_parse(int argc, char **argv, struct xtel_ps_config *cfg)
 		       cfg->period_s);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int xtel_ps_cli_parse(int argc, char **argv, struct xtel_ps_config *cfg)
+{
+	unsigned int seen[PS_N_OPTS];
+	int ret;
+
+	ret = xtel_opts_parse(&ps_opts, argc, argv, cfg, seen);
+	if (ret == XTEL_OPTS_EXIT)
+		return 1;
+	if (ret)
+		return -EINVAL;
 	return 0;
 }
