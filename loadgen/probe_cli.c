@@ -56,12 +56,29 @@ static int parse_collector(const struct xtel_opt *o, const char *val, void *arg)
 
 static void usage(FILE *out);
 
+static const char *show_server(const struct xtel_opt *o, const void *arg)
+{
+	const struct xtel_pb_config *cfg = arg;
+
+	return cfg->server[0] ? cfg->server : NULL;
+}
+
+static const char *show_collector(const struct xtel_opt *o, const void *arg)
+{
+	const struct xtel_pb_config *cfg = arg;
+
+	return cfg->collector_given ? cfg->collector_str : NULL;
+}
+
 #define CFG struct xtel_pb_config
+
+static void pb_defaults(void *arg);
+static int pb_check(void *arg, const unsigned int *seen);
 
 static const struct xtel_opt pb_opt[PB_N_OPTS] = {
 	[PB_OPT_SERVER] = { .name = "server", .metavar = "URL",
 		.section = "what to download:",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_server,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_server, .show = show_server,
 		.valid = "https://HOST:PORT without a path, e.g. https://198.18.0.1:8443",
 		.help = "the probe server, https://HOST:PORT (required)" },
 	[PB_OPT_SIZE] = { .name = "size", .metavar = "BYTES",
@@ -136,7 +153,7 @@ static const struct xtel_opt pb_opt[PB_N_OPTS] = {
 		.help = "TLS version of the downloads (default auto)" },
 	[PB_OPT_COLLECTOR] = { .name = "collector", .metavar = "ADDR:PORT",
 		.section = "results to the collector (DTLS telemetry):",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_collector,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_collector, .show = show_collector,
 		.valid = "IPv4:PORT or [IPv6]:PORT with PORT 1..65535",
 		.help = "send each result as DATA there (default: none)" },
 	[PB_OPT_HEARTBEAT] = { .name = "heartbeat", .metavar = "S",
@@ -167,9 +184,6 @@ static const struct xtel_opt pb_opt[PB_N_OPTS] = {
 		.help = "this text" },
 };
 
-static void pb_defaults(void *cfg);
-static int pb_check(void *cfg, const unsigned int *seen);
-
 static const struct xtel_opts pb_opts = {
 	.opt = pb_opt,
 	.n = PB_N_OPTS,
@@ -191,19 +205,13 @@ static const struct xtel_opts pb_opts = {
 "  5 certificate or key missing, unreadable or not matching\n",
 	.blank_before_section = true,
 	.prog = "probe",
+	.config_path = "/etc/xtel/probe.conf",
 	.defaults = pb_defaults,
 	.check = pb_check,
-	.summary = "XTel download probes: simulated devices timing TLS downloads",
+	.summary = "XTel download probes: simulated devices timing HTTPS downloads",
 	.man_section = "1",
-	.man_text =
-".SH SIGNALS\n"
-".TP\n.B SIGINT, SIGTERM\n"
-"Stop probing, send BYE and write the reports (exit code 0).\n"
-".SH SEE ALSO\n"
-".BR probe-server (8),\n"
-".BR probe-report (1),\n"
-".BR collector (8),\n"
-"/usr/share/doc/xtel/PROBES.md\n",
+	.man_text = ".SH SEE ALSO\n.BR probe\\-server (1),\n.BR probe\\-report (1),\n"
+		".BR collector (8),\n/usr/share/doc/xtel/PROBES.md\n",
 };
 
 static void usage(FILE *out)
@@ -229,7 +237,7 @@ static void pb_defaults(void *arg)
 	cfg->seed = 1;
 }
 
-/* The checks across options, after the table parse. */
+/* The checks across options (also for --check-config). */
 static int pb_check(void *arg, const unsigned int *seen)
 {
 	struct xtel_pb_config *cfg = arg;
@@ -260,9 +268,12 @@ static int pb_check(void *arg, const unsigned int *seen)
 int xtel_pb_cli_parse(int argc, char **argv, struct xtel_pb_config *cfg)
 {
 	unsigned int seen[PB_N_OPTS];
-	int ret = xtel_opts_parse(&pb_opts, argc, argv, cfg, seen);
+	int ret;
 
+	ret = xtel_opts_parse(&pb_opts, argc, argv, cfg, seen);
 	if (ret == XTEL_OPTS_EXIT)
 		return 1;
-	return ret ? -EINVAL : 0;
+	if (ret)
+		return -EINVAL;
+	return 0;
 }

@@ -37,6 +37,7 @@ enum col_opt {
 	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
 	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
+	COL_OPT_HTTP_STREAMS,
 	COL_OPT_DB, COL_OPT_RETAIN, COL_OPT_DB_QUEUE, COL_OPT_INVENTORY_ONLY,
 	COL_OPT_NO_HEALTH, COL_OPT_HEALTH_WARMUP, COL_OPT_HEALTH_WINDOW,
 	COL_OPT_HEALTH_Z, COL_OPT_HEALTH_CONFIRM, COL_OPT_HEALTH_CLEAR,
@@ -457,6 +458,11 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 			 "(e.g. 1,5,10-20)",
 		.help = "per-client series only for these ids (e.g.\n"
 			"1,5,10-20; still capped by --metrics-clients)" },
+	[COL_OPT_HTTP_STREAMS] = { .name = "http-streams", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_streams, 1, 4096),
+		.valid = "1..4096 streams",
+		.help = "open /api/v1/stream event streams (the\n"
+			"dashboard), 1..4096 (default 16); more: 503" },
 	[COL_OPT_DB] = { .name = "db", .metavar = "FILE",
 		.section = "History and devices in SQLite (docs/STORAGE.md, "
 			   "docs/DEVICES.md):",
@@ -567,7 +573,7 @@ static const struct xtel_opts col_opts = {
 "Reload without a restart: the config file is read again (its\n"
 "reloadable keys: cert, key, ca, crl, deny\\-list, pin\\-ca, allow,\n"
 "log\\-level), the server certificate, CA, CRL and deny list files and\n"
-"the API token file are re\\-read.\n"
+"the API token file are re\\-read, and the device inventory of \\-\\-db.\n"
 "A file that does not load is refused with a message and the running\n"
 "configuration stays; counters and sessions carry on.\n"
 ".SH FILES\n"
@@ -627,6 +633,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.fresh_for_s = 3.0,
 		.api_window_s = 10.0,
 		.metrics_clients = 1000,
+		.http_streams = 16,
 		.db_queue = 8,
 	};
 	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);
@@ -668,7 +675,7 @@ static int col_check(void *arg, const unsigned int *seen)
 		return -EINVAL;
 	}
 	if (!cfg->http) {
-		for (int i = COL_OPT_HTTP_CERT; i <= COL_OPT_METRICS_CLIENT_IDS; i++)
+		for (int i = COL_OPT_HTTP_CERT; i <= COL_OPT_HTTP_STREAMS; i++)
 			if (seen[i]) {
 				pr_err("--%s needs the HTTP API: add --http "
 				       "ADDR:PORT (e.g. 127.0.0.1:9477)",

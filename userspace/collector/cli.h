@@ -94,6 +94,7 @@ struct xtel_config {
 	double api_window_s;		/* longest ?window= of /aggregate; 0: none */
 	unsigned int metrics_clients;	/* per-client series cap on /metrics */
 	const char *metrics_client_ids;	/* "1,5,10-20": only these; NULL: first N */
+	unsigned int http_streams;	/* open /api/v1/stream streams at most */
 
 	/* the history (store/, docs/STORAGE.md) and the device inventory
 	 * (devices/, docs/DEVICES.md); db NULL: both off */

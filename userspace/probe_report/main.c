@@ -144,7 +144,7 @@ static const struct xtel_opts pr_opts = {
 	.man_text =
 ".SH SEE ALSO\n"
 ".BR probe (1),\n"
-".BR probe-server (8),\n"
+".BR probe\\-server (1),\n"
 ".BR collector (8),\n"
 "/usr/share/doc/xtel/PROBES.md\n",
 };

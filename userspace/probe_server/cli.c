@@ -53,12 +53,20 @@ static int parse_throttle(const struct xtel_opt *o, const char *val, void *arg)
 
 void xtel_ps_cli_usage(FILE *out);
 
+static const char *show_listen(const struct xtel_opt *o, const void *arg)
+{
+	return ((const struct xtel_ps_config *)arg)->listen_str;
+}
+
 #define CFG struct xtel_ps_config
+
+static void ps_defaults(void *arg);
+static int ps_check(void *arg, const unsigned int *seen);
 
 static const struct xtel_opt ps_opt[PS_N_OPTS] = {
 	[PS_OPT_LISTEN] = { .name = "listen", .metavar = "ADDR:PORT",
 		.section = "service:",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_listen,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_listen, .show = show_listen,
 		.valid = "IPv4:PORT or [IPv6]:PORT with PORT 1..65535, e.g. 198.18.0.1:8443",
 		.help = "where to serve HTTPS (default 127.0.0.1:8443)" },
 	[PS_OPT_CERT] = { .name = "cert", .metavar = "FILE",
@@ -134,9 +142,6 @@ static const struct xtel_opt ps_opt[PS_N_OPTS] = {
 		.help = "this text" },
 };
 
-static void ps_defaults(void *cfg);
-static int ps_check(void *cfg, const unsigned int *seen);
-
 static const struct xtel_opts ps_opts = {
 	.opt = ps_opt,
 	.n = PS_N_OPTS,
@@ -161,17 +166,10 @@ static const struct xtel_opts ps_opts = {
 	.config_path = "/etc/xtel/probe-server.conf",
 	.defaults = ps_defaults,
 	.check = ps_check,
-	.summary = "HTTPS test objects for XTel's download probes",
-	.man_section = "8",
-	.man_text =
-".SH SIGNALS\n"
-".TP\n.B SIGINT, SIGTERM\n"
-"Stop accepting, end the running downloads, write the counters (exit code 0).\n"
-".SH SEE ALSO\n"
-".BR probe (1),\n"
-".BR probe-report (1),\n"
-".BR collector (8),\n"
-"/usr/share/doc/xtel/PROBES.md\n",
+	.summary = "HTTPS test-object server for XTel's download probes",
+	.man_section = "1",
+	.man_text = ".SH SEE ALSO\n.BR probe (1),\n.BR probe\\-report (1),\n"
+		"/usr/share/doc/xtel/PROBES.md\n",
 };
 
 void xtel_ps_cli_usage(FILE *out)
@@ -193,7 +191,7 @@ static void ps_defaults(void *arg)
 	cfg->io_timeout_s = 30;
 }
 
-/* The checks across options, after the config file and argv. */
+/* The checks across options (also for --check-config). */
 static int ps_check(void *arg, const unsigned int *seen)
 {
 	struct xtel_ps_config *cfg = arg;
@@ -224,9 +222,12 @@ static int ps_check(void *arg, const unsigned int *seen)
 int xtel_ps_cli_parse(int argc, char **argv, struct xtel_ps_config *cfg)
 {
 	unsigned int seen[PS_N_OPTS];
-	int ret = xtel_opts_parse(&ps_opts, argc, argv, cfg, seen);
+	int ret;
 
+	ret = xtel_opts_parse(&ps_opts, argc, argv, cfg, seen);
 	if (ret == XTEL_OPTS_EXIT)
 		return 1;
-	return ret ? -EINVAL : 0;
+	if (ret)
+		return -EINVAL;
+	return 0;
 }

@@ -25,6 +25,7 @@
 #include "collector/api/history.h"
 #include "collector/api/sources.h"
 #include "collector/api/stats.h"
+#include "collector/api/stream.h"
 #include "collector/api/tokens.h"
 #include "collector/cli.h"
 #include "collector/model.h"
@@ -64,6 +65,7 @@ struct xtel_api {
 	struct xtel_api_sources *sources;
 	struct xtel_api_stats stats;
 	struct xtel_api_history *history;	/* NULL: --api-window 0 */
+	struct xtel_api_streams *streams;	/* /api/v1/stream */
 	/* --metrics-client-ids as sorted [lo, hi] ranges; n 0: the first N */
 	struct xtel_api_id_range { uint32_t lo, hi; } *metric_ids;
 	unsigned int n_metric_ids;
@@ -91,6 +93,7 @@ struct xtel_api_req {
 	size_t body_len;
 	struct xtel_view *v;		/* the latest view, or NULL before one */
 	uint64_t now_ns;		/* CLOCK_REALTIME at the request */
+	const char *if_none_match;	/* the header, or NULL (the dashboard) */
 	struct xtel_api_param params[XTEL_API_MAX_PARAMS];
 	unsigned int n_params;
 	bool accept_csv;		/* Accept: names text/csv */
@@ -105,6 +108,8 @@ struct xtel_api_reply {
 	unsigned int retry_after;	/* 429: seconds; 0: none */
 	const char *allow;		/* 405 */
 	bool www_authenticate;		/* 401 */
+	const struct xtel_asset *asset;	/* a dashboard file (h_web.c) */
+	struct xtel_api_stream *stream;	/* /api/v1/stream: an event stream */
 };
 
 /* ---- replies (reply.c) ---- */
@@ -214,7 +219,7 @@ int xtel_api_aggregate(struct xtel_api_req *r, struct xtel_api_reply *rep,
 double xtel_api_uptime_s(const struct xtel_api *api);
 
 /* ---- handlers (h_clients.c, h_query.c, h_status.c, h_seed.c, h_health.c,
- * metrics.c) ---- */
+ * metrics.c, h_web.c) ---- */
 
 typedef void xtel_api_handler_fn(struct xtel_api_req *r,
 				 struct xtel_api_reply *rep);
@@ -226,6 +231,7 @@ xtel_api_handler_fn xtel_api_h_healthz, xtel_api_h_readyz, xtel_api_h_reload;
 xtel_api_handler_fn xtel_api_h_seed_get, xtel_api_h_seed_list;
 xtel_api_handler_fn xtel_api_h_seed_aggregate, xtel_api_h_seed_stats;
 xtel_api_handler_fn xtel_api_h_metrics;
+xtel_api_handler_fn xtel_api_h_stream, xtel_api_h_dashboard;
 xtel_api_handler_fn xtel_api_h_history, xtel_api_h_history_totals;
 xtel_api_handler_fn xtel_api_h_probes_summary, xtel_api_h_probes_analysis;
 xtel_api_handler_fn xtel_api_h_probes_series;

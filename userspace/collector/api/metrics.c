@@ -297,6 +297,7 @@ static void snapshot(FILE *f, const struct xtel_api_req *r)
 static void api_series(FILE *f, struct xtel_api *api)
 {
 	struct xtel_api_stats_copy *s = malloc(sizeof(*s));
+	struct xtel_api_stream_stats ss;
 
 	if (!s)
 		return;
@@ -330,6 +331,22 @@ static void api_series(FILE *f, struct xtel_api *api)
 	       "HTTP connections accepted", (double)s->connections);
 	single(f, "xtel_api_open_connections", "gauge", "HTTP connections open now",
 	       (double)s->open_connections);
+	xtel_api_streams_stats(api->streams, &ss);
+	single(f, "xtel_api_streams", "gauge",
+	       "/api/v1/stream event streams open now", (double)ss.open);
+	single(f, "xtel_api_stream_events_total", "counter",
+	       "events queued to /api/v1/stream readers", (double)ss.events);
+	single(f, "xtel_api_stream_dropped_events_total", "counter",
+	       "stream events dropped: the reader was too slow for its queue",
+	       (double)ss.dropped);
+	single(f, "xtel_api_stream_resyncs_total", "counter",
+	       "full client tables sent again after dropped events",
+	       (double)ss.resyncs);
+	single(f, "xtel_api_stream_bytes_total", "counter",
+	       "bytes of /api/v1/stream events sent", (double)ss.bytes);
+	single(f, "xtel_api_stream_skipped_views_total", "counter",
+	       "views the stream's thread fell too far behind to render",
+	       (double)ss.skipped);
 	free(s);
 }
 

@@ -39,6 +39,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "collector/api/assets.h"
 #include "collector/api/internal.h"
 
 enum {
@@ -67,6 +68,7 @@ static const char *const p_list[] = { "metric", "state", NULL };
 static const char *const p_agg[] = { "metric", "window", "client_id", NULL };
 static const char *const p_seed_get[] = { "switch_id", "metric", NULL };
 static const char *const p_seed_list[] = { "metric", NULL };
+static const char *const p_stream[] = { "rows", "token", NULL };
 static const char *const p_history[] = { "client_id", "metric", "from", "to",
 					 "step", "format", NULL };
 static const char *const p_history_totals[] = { "from", "to", "step",
@@ -106,6 +108,13 @@ static const struct route routes[] = {
 	      xtel_api_h_seed_aggregate),
 	{ "/telemetry/stats", XTEL_API_EP_SEED_STATS, M_GET,
 	  XTEL_API_SCOPE_READ, false, p_none, xtel_api_h_seed_stats },
+	/* the dashboard (h_web.c): the stream waits for the first view */
+	{ "/api/v1/stream", XTEL_API_EP_STREAM, M_GET, XTEL_API_SCOPE_READ,
+	  false, p_stream, xtel_api_h_stream },
+	{ "/", XTEL_API_EP_DASHBOARD, M_GET, XTEL_API_SCOPE_NONE, false,
+	  p_none, xtel_api_h_dashboard },
+	{ "/static/", XTEL_API_EP_DASHBOARD, M_GET, XTEL_API_SCOPE_NONE, false,
+	  p_none, xtel_api_h_dashboard },
 	{ "/api/v1/history", XTEL_API_EP_HISTORY, M_GET, XTEL_API_SCOPE_READ,
 	  false, p_history, xtel_api_h_history },
 	{ "/api/v1/history/totals", XTEL_API_EP_HISTORY_TOTALS, M_GET,
@@ -154,6 +163,52 @@ static void snapshot_json(json_t *o, const struct xtel_api_req *r)
 	xtel_json_set(o, "snapshot", s);
 }
 
+/*
+ * The dashboard's replies: an embedded file (from the binary, never
+ * copied; 304 without a body when the ETag matched) or an event stream.
+ */
+static enum MHD_Result queue_web(struct MHD_Connection *c, struct conn_req *q)
+{
+	struct xtel_api_reply *rep = &q->rep;
+	const struct xtel_asset *a = rep->asset;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (rep->stream) {
+		resp = xtel_api_stream_response(rep->stream, c);
+		rep->stream = NULL;	/* the response's now */
+	} else {
+		/* PERSISTENT: libmicrohttpd neither frees nor writes it */
+		resp = MHD_create_response_from_buffer(
+			rep->status == 304 ? 0 : a->len,
+			rep->status == 304 ? (void *)empty :
+			(void *)(uintptr_t)a->data, MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (a) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					a->content_type);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					a->cache_control);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, a->etag);
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	} else {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/event-stream");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"no-store");
+	}
+	ret = MHD_queue_response(c, rep->status, resp);
+	MHD_destroy_response(resp);
+	q->queued = true;
+	xtel_view_put(q->r.v);
+	q->r.v = NULL;
+	xtel_api_stats_reply(&q->r.api->stats, q->r.endpoint, rep->status,
+			     xtel_mono_ns() - q->t0);
+	return ret;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *c, struct conn_req *q)
 {
 	struct xtel_api *api = q->r.api;
@@ -165,6 +220,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct conn_req *q)
 	enum MHD_Result ret;
 	char num[24];
 
+	if (rep->stream || rep->asset)
+		return queue_web(c, q);
 	if (!q->r.v && q->r.endpoint != XTEL_API_EP_METRICS)
 		q->r.v = xtel_model_view(api->model);
 	if (rep->text) {
@@ -297,7 +354,7 @@ static const struct route *find_route(const char *url, bool *path_ok)
 		const struct route *rt = &routes[i];
 		size_t n = strlen(rt->path);
 
-		if (rt->path[n - 1] == '/') {
+		if (n > 1 && rt->path[n - 1] == '/') {
 			if (!strncmp(url, rt->path, n) && url[n] &&
 			    !strchr(url + n, '/'))
 				return rt;
@@ -422,6 +479,14 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 		if (auth && !strncasecmp(auth, "Bearer ", 7))
 			have = xtel_api_tokens_scope(api->tokens, auth + 7,
 						     strlen(auth + 7));
+		/* EventSource sends no headers: the stream takes ?token= */
+		if (!auth && rt->ep == XTEL_API_EP_STREAM) {
+			auth = MHD_lookup_connection_value(c,
+					MHD_GET_ARGUMENT_KIND, "token");
+			if (auth)
+				have = xtel_api_tokens_scope(api->tokens, auth,
+							     strlen(auth));
+		}
 		if (have == XTEL_API_SCOPE_NONE) {
 			xtel_api_stats_refused(&api->stats,
 					       XTEL_API_REFUSED_UNAUTHORIZED);
@@ -443,7 +508,9 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, add_param, &w);
 	if (w.err)
 		return -1;
-	if (rt->path[strlen(rt->path) - 1] == '/') {	/* .../{id} */
+	/* .../{id}; the dashboard's "/" and "/static/NAME" name files */
+	if (rt->ep != XTEL_API_EP_DASHBOARD &&
+	    rt->path[strlen(rt->path) - 1] == '/') {
 		uint64_t id;
 
 		if (xtel_parse_u64(url + strlen(rt->path), 0, UINT32_MAX, &id))
@@ -483,6 +550,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		q->r.path = url;
 		q->r.endpoint = XTEL_API_EP_UNKNOWN;
 		q->r.now_ns = xtel_realtime_ns();
+		q->r.if_none_match = MHD_lookup_connection_value(c,
+			MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 		q->r.accept_csv = accepts_csv(c);
 		if (admit(c, q, url, method))
 			return queue(c, q);
@@ -536,6 +605,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	xtel_view_put(q->r.v);
 	json_decref(q->rep.json);
 	free(q->rep.text);
+	xtel_api_stream_abandon(q->rep.stream);
 	free(q->body_buf);
 	free(q);
 	*con_cls = NULL;
@@ -675,6 +745,10 @@ int xtel_api_new(const struct xtel_config *cfg, struct xtel_model *model,
 		goto fail;
 	if (cfg->metrics_client_ids && parse_ids(api, cfg->metrics_client_ids))
 		goto fail;
+	rc = xtel_api_streams_new(model, cfg->http_streams, &api->streams);
+	if (rc)
+		goto fail;
+	rc = -ENOMEM;
 	if (cfg->http_tokens) {
 		rc = xtel_api_tokens_load(cfg->http_tokens, &api->tokens);
 		if (rc)
@@ -716,8 +790,9 @@ static int listen_socket(const struct xtel_config *cfg)
 int xtel_api_start(struct xtel_api *api)
 {
 	const struct xtel_config *cfg = api->cfg;
+	/* suspend/resume: an idle event stream sleeps (stream.h) */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     MHD_USE_ERROR_LOG;
+			     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem opts[16];
 	unsigned int n = 0;
 	int fd;
@@ -786,6 +861,8 @@ void xtel_api_view_published(struct xtel_api *api)
 {
 	struct xtel_view *v;
 
+	if (api)
+		xtel_api_streams_kick(api->streams);
 	if (!api || !api->history)
 		return;
 	v = xtel_model_view(api->model);
@@ -822,8 +899,14 @@ void xtel_api_free(struct xtel_api *api)
 {
 	if (!api)
 		return;
+	/*
+	 * libmicrohttpd aborts when stopped with a connection suspended:
+	 * end every stream first (each is resumed and its reader ends it).
+	 */
+	xtel_api_streams_quiesce(api->streams, 2000);
 	if (api->daemon)
 		MHD_stop_daemon(api->daemon);
+	xtel_api_streams_free(api->streams);
 	if (api->listen_fd >= 0)
 		close(api->listen_fd);
 	xtel_api_tokens_free(api->tokens);

@@ -41,6 +41,8 @@
 	X(SEED_LIST, "telemetry_list", "/telemetry/list")		\
 	X(SEED_AGGREGATE, "telemetry_aggregate", "/telemetry/aggregate") \
 	X(SEED_STATS, "telemetry_stats", "/telemetry/stats")		\
+	X(STREAM, "stream", "/api/v1/stream")				\
+	X(DASHBOARD, "dashboard", "/")					\
 	X(HISTORY, "history", "/api/v1/history")			\
 	X(HISTORY_TOTALS, "history_totals", "/api/v1/history/totals")	\
 	X(PROBES_SUMMARY, "probes_summary", "/api/v1/probes/summary")	\
@@ -76,7 +78,8 @@ extern const struct xtel_api_endpoint_desc xtel_api_endpoints[XTEL_API_EP_MAX];
 	  "connection closed at accept: source over --http-source-conns") \
 	X(HEADERS_TOO_LARGE, "headers_too_large", "requests",		\
 	  "request line and headers over 8192 bytes (431)")		\
-	X(BODY_TOO_LARGE, "body_too_large", "requests", "body over 4096 bytes (413)")
+	X(BODY_TOO_LARGE, "body_too_large", "requests", "body over 4096 bytes (413)") \
+	X(STREAMS, "streams", "requests", "/api/v1/stream over --http-streams (503)")
 
 enum xtel_api_refusal {
 #define X(id, name, unit, help) XTEL_API_REFUSED_##id,
