@@ -162,6 +162,17 @@ def main():
     log_speed = {d: [x["bits_per_second"] / 1e6 for x in log if x["device"] == d]
                  for d in (1, 2, 3)}
     good_rep = rep
+    one = os.path.join(work, "good-device2.json")
+    rc = subprocess.call([report_exe, "--log", os.path.join(work, "good.jsonl"),
+                          "--device", "2", "--json", one],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dev2 = json.load(open(one)).get("summary", {}) if rc == 0 else {}
+    check_eq("probe-report --log --device 2: its downloads and mean speed as the probe's",
+             (4, round(rep["per_device"][1]["speed_mbps"]["mean"], 3)),
+             (dev2.get("downloads"), round(dev2.get("speed_mbps", {}).get("mean", 0), 3)))
+    check_eq("probe-report with no sample in the range: exit 4", 4, subprocess.call(
+        [report_exe, "--log", os.path.join(work, "good.jsonl"), "--device", "9",
+         "--json", one], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
     # ---- 2. bad inputs ----
     rc, rep, _ = probe("down", down, "--count", "3", "--interval", "0.2")

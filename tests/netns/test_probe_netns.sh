@@ -15,7 +15,9 @@
 #     2: a stalled download alone is no episode) finds one congestion
 #     episode per device holding exactly the downloads served
 #     at 8 Mbit/s, from the first one's start to the last one's end.
-#  2. tc tbf shaping on the server's veth (24 Mbit/s, server unthrottled):
+#  2. --throttle-scope total: 16 Mbit/s shared by two devices downloading
+#     at the same moments: each gets 8 (the median within 10 %).
+#  3. tc tbf shaping on the server's veth (24 Mbit/s, server unthrottled):
 #     the median speed within 10 % of 24 Mbit/s (tbf itself gives about
 #     4.5 % less than its rate here: PLATFORM.md).
 # The tolerances are the figures docs/PROBES.md states.
@@ -98,13 +100,37 @@ for e in eps:
     want = (len(slow), round(slow[0]["timesecs"], 3),
             round(slow[-1]["timesecs"] + slow[-1]["total_ms"] / 1000, 3)) if slow else None
     got = (e["samples"], round(e["start_s"], 3), round(e["end_s"], 3))
-    out(want == got and len(slow) == 6,
+    # Six probes fall in the window; a machine stalled past a step may
+    # serve one at the other rate: what was served is what must be found.
+    out(want == got and len(slow) >= 4,
         f"device {e['device']}: the episode is the throttled window exactly: {got} vs {want}")
 PY
 tally "$work/episodes.check"
 check "schedule: the report has its speed graph" test -s "$work/sched-report/probe-speed.png"
 
-# ---- 2. tc tbf on the server's side of the link ----
+# ---- 2. one rate shared by every download (--throttle-scope total) ----
+start_server total --throttle 16 --throttle-scope total
+in_gen "$probe" --server "https://$XTEL_COL_IP4:$port" --certs "$c" --devices 2 \
+	--interval 1 --align aligned --count 3 --size 500000 --quiet \
+	--log "$work/total.jsonl" >"$work/total.out" 2>&1
+check_eq "shared rate: probe exit code" 0 "$?"
+stop_server
+python3 - "$work/total.jsonl" >"$work/total.check" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+sp = [r["bits_per_second"] / 1e6 for r in rows if r["ok"]]
+med = statistics.median(sp) if sp else 0
+good = len(sp) == 6 and abs(med / 8 - 1) <= 0.10
+print(("ok   " if good else "FAIL ") +
+      f"16 Mbit/s shared by 2 devices at once: median {med:.3f} of {len(sp)} within 10 % of 8")
+if not good:	# what each download did, to tell a stalled machine from a bug
+    for r in rows:
+        print(f"     device {r['device']} probe {r['probe']} at {r['timesecs']:.3f}: "
+              f"{r['kind']} {r.get('bits_per_second', 0) / 1e6:.3f} Mbit/s in {r['total_ms']} ms")
+PY
+tally "$work/total.check"
+
+# ---- 3. tc tbf on the server's side of the link ----
 in_col tc qdisc add dev "$XTEL_COL_IF" root tbf rate 24mbit burst 32kbit latency 100ms
 check_eq "tbf: qdisc added" 0 "$?"
 start_server tbf
