@@ -214,7 +214,7 @@ int main(int argc, char **argv)
 	srv.start_mono_ns = xtel_mono_ns();
 	srv.epoch_ns = cfg.epoch_s > 0 ? (uint64_t)(cfg.epoch_s * 1e9) :
 					 xtel_realtime_ns();
-	srv.pacer.burst_ns = 2000000;
+	srv.pacer.burst_ns = 1000000000ull;	/* conn.c: PACER_SLACK_NS */
 	pthread_mutex_init(&srv.pacer_lock, NULL);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
