@@ -76,7 +76,8 @@ def start(name, argv, ready):
     err = open(os.path.join(work, name + ".err"), "w")
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err)
     procs.append(p)
-    for _ in range(100):
+    # Up to 15 s: a loaded CI machine can take seconds to start a program.
+    for _ in range(300):
         with open(err.name) as f:
             if ready in f.read():
                 return p
@@ -129,8 +130,10 @@ def schedule_kept(what, report, n):
 
 
 def main():
-    subprocess.run([f"{top}/certs/gen.sh", certs, "6"], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    gen = subprocess.run([f"{top}/certs/gen.sh", certs, "6"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if gen.returncode:
+        sys.exit("certs/gen.sh failed: " + gen.stderr)
     col_port, srv, slow, cut = base + 1, base, base + 2, base + 3
     down = base + 9
     col = start("collector", [collector_exe, "--no-xdp", "--bind", "127.0.0.1",
