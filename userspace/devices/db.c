@@ -42,11 +42,8 @@ static const char step1[] =
 
 static const char *const steps[] = { step1 };
 
-const struct xtel_db_component xtel_devices_schema = {
-	.name = "devices",
-	.steps = steps,
-	.n_steps = sizeof(steps) / sizeof(steps[0]),
-};
+const struct xtel_db_component xtel_devices_schema =
+	XTEL_DB_COMPONENT("devices", steps);
 
 int xtel_devices_db_open(const char *path, struct xtel_devices_db **out)
 {

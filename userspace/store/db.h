@@ -33,6 +33,10 @@ struct xtel_db_component {
 	unsigned int n_steps;		/* the version this program writes */
 };
 
+/* A component named nm of the steps in array st. */
+#define XTEL_DB_COMPONENT(nm, st)					\
+	{ .name = (nm), .steps = (st), .n_steps = sizeof(st) / sizeof((st)[0]) }
+
 /*
  * Opens (or creates, unless XTEL_DB_READONLY) path with the pragmas
  * above. Returns 0, -ENOENT (no such directory, or no file for a reader),
