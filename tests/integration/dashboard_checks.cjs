@@ -39,14 +39,30 @@ function check(what, exp, got) {
 }
 const num = (s) => (s === null ? null : Number(String(s).replace(/,/g, "")));
 
-async function open(url, errors) {
+// Debian's chromium (root: no sandbox), one page; confirm dialogs accepted.
+async function launch(errors) {
 	const browser = await chromium.launch({
 		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
 		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 	});
 	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
 	page.on("pageerror", (e) => errors.push("page error: " + e.message));
+	page.on("dialog", (d) => d.accept());
+	return { browser, page };
+}
+
+// With --http-tokens the page asks for a token: type it in.
+async function login(page, token) {
+	await page.waitForSelector("#login:not([hidden])", { timeout: 10000 });
+	check("with --http-tokens the page asks for a token", true, await page.isVisible("#login-token"));
+	await page.fill("#login-token", token);
+	await page.click('#login-form button[type="submit"]');
+	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
+}
+
+async function open(url, errors) {
+	const { browser, page } = await launch(errors);
+	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
 	page.on("requestfailed", (r) => {
 		// the stream is cut when the page closes: not an error of the page
 		if (!r.url().includes("/api/v1/stream")) errors.push("request failed: " + r.url());
@@ -235,20 +251,9 @@ async function saveDevice(page, fields) {
 
 async function phaseDevicesSetup(url, out, token) {
 	const errors = [];
-	const browser = await chromium.launch({
-		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
-		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-	});
-	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-	page.on("pageerror", (e) => errors.push("page error: " + e.message));
-	page.on("dialog", (d) => d.accept());
+	const { browser, page } = await launch(errors);
 	await page.goto(url + "/#/devices");
-	// tokens are required: the page asks for one
-	await page.waitForSelector("#login:not([hidden])", { timeout: 10000 });
-	check("with --http-tokens the page asks for a token", true, await page.isVisible("#login-token"));
-	await page.fill("#login-token", token);
-	await page.click('#login-form button[type="submit"]');
-	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
+	await login(page, token);
 	await page.waitForSelector('a[data-nav="devices"]:not([hidden])', { timeout: 10000 });
 	await page.click('a[data-nav="devices"]');
 	await page.waitForSelector("#device-table");
@@ -275,18 +280,9 @@ async function phaseDevicesCheck(url, out, reportPath, token) {
 	const sent = {};
 	for (const c of rep.clients) sent[c.client_id] = c.sent;
 	const errors = [];
-	const browser = await chromium.launch({
-		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
-		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-	});
-	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-	page.on("pageerror", (e) => errors.push("page error: " + e.message));
-	page.on("dialog", (d) => d.accept());
+	const { browser, page } = await launch(errors);
 	await page.goto(url + "/#/clients");
-	await page.waitForSelector("#login:not([hidden])", { timeout: 10000 });
-	await page.fill("#login-token", token);
-	await page.click('#login-form button[type="submit"]');
-	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
+	await login(page, token);
 	const count = await waitCount(page, 1);
 	check("table: only client 1 got in", "1 of 1 clients", count);
 	await page.waitForFunction(() => {
