@@ -16,6 +16,7 @@ pkgs=(
 	libsqlite3-dev sqlite3
 	iproute2 python3 gnuplot-nox jq procps curl
 	prometheus
+	libcurl4-openssl-dev
 	chromium socat
 	libconfig-dev libsystemd-dev
 	debhelper lintian fakeroot man-db util-linux

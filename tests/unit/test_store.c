@@ -111,7 +111,7 @@ static void test_hist_add_sub_quantiles(void **state)
 	assert_int_equal(nd, 0);
 	assert_int_equal(lo, -1);
 	/* merged from two rows, the quantiles are those of all samples */
-	xtel_hist_acc_reset(&acc);
+	xtel_hist_acc_init(&acc);
 	assert_int_equal(xtel_hist_acc_add(&acc, ea, na, a.count, a.sum, a.min,
 					   a.max), 0);
 	assert_int_equal(xtel_hist_acc_add(&acc, eb, nb, b.count, b.sum, b.min,
@@ -125,10 +125,18 @@ static void test_hist_add_sub_quantiles(void **state)
 	/* the accumulator's encoding is the histogram's */
 	assert_int_equal(xtel_hist_acc_encode(&acc, ed), (size_t)ns);
 	assert_memory_equal(ed, es, (size_t)ns);
+	/* reset clears what was touched: empty, and reusable */
+	xtel_hist_acc_reset(&acc);
+	assert_int_equal(xtel_hist_acc_encode(&acc, ed), 0);
+	assert_int_equal(xtel_hist_acc_quantile(&acc, 0.5), 0);
+	assert_int_equal(xtel_hist_acc_add(&acc, eb, nb, b.count, b.sum, b.min,
+					   b.max), 0);
+	assert_int_equal(xtel_hist_acc_quantile(&acc, 0.5),
+			 xtel_latency_quantile(&b, 0.5));
 	/* malformed: a truncated varint adds nothing */
 	assert_int_equal(xtel_hist_acc_add(&acc, (const uint8_t *)"\x80", 1, 1,
 					   1, 1, 1), -EINVAL);
-	assert_int_equal(acc.count, ab.count);
+	assert_int_equal(acc.count, b.count);
 	assert_true(xtel_hist_add((const uint8_t *)"\xff\x7f\x01", 3, ea, na,
 				  es) < 0);
 	xtel_latency_destroy(&a);
@@ -328,8 +336,6 @@ static void test_rollups(void **state)
 	xtel_synth_fini(&s);
 }
 
-/* ---- queries ---- */
-
 struct pts {
 	unsigned int n;
 	struct xtel_store_point p[64];
@@ -343,6 +349,134 @@ static int collect(void *arg, const struct xtel_store_point *p)
 		c->p[c->n++] = *p;
 	return 0;
 }
+
+/*
+ * A crash: the writer freed without a stop keeps only what it committed.
+ * Reopening folds the finer rows past each coarser tier's last bucket
+ * into it, so every tier sums to the same again; a second open changes
+ * nothing.
+ */
+static void test_recovery(void **state)
+{
+	const char *p = path("crash.db");
+	struct xtel_store *w = open_store(p, 0);
+	struct xtel_synth s;
+	struct xtel_synth_step st = {
+		.received = 3, .lat_ns = 5000, .lat_step_ns = 10, .temp_count = 2,
+	};
+	int64_t r10, r1m, r1h, t1s, t10, t1m, t1h;
+	sqlite3 *db;
+
+	/* 200 views from 00:59:00.5: the 1 h bucket of 00:00 closes at
+	 * 01:00, then 2 min and 20 s more; the crash loses the running
+	 * 10 s bucket (0.5 s after 01:02:20: nothing), minute and hour */
+	assert_int_equal(xtel_synth_init(&s, 2, 1, (uint64_t)(T0 + 3540) *
+					 1000000000ull + 500000000ull, 1.0), 0);
+	feed(w, &s, 200, &st, -1);
+	xtel_store_free(w);	/* not started, not stopped: a crash */
+
+	assert_int_equal(xtel_db_open(p, XTEL_DB_READONLY, "test", &db), 0);
+	assert_int_equal(one(db, "SELECT sum(received) FROM acct_10s WHERE client = 1"), 3 * 190);
+	/* 00:59, 01:00, 01:01 closed; the hour of 00:00 holds 00:59 */
+	assert_int_equal(one(db, "SELECT sum(received) FROM acct_1m WHERE client = 1"), 3 * 180);
+	assert_int_equal(one(db, "SELECT sum(received) FROM acct_1h WHERE client = 1"), 3 * 60);
+	sqlite3_close(db);
+
+	for (int k = 0; k < 2; k++) {
+		w = open_store(p, 0);	/* recovers (k 0), then nothing (k 1) */
+		xtel_store_free(w);
+		assert_int_equal(xtel_db_open(p, XTEL_DB_READONLY, "test", &db), 0);
+		r10 = one(db, "SELECT sum(received) FROM acct_10s WHERE client = 2");
+		r1m = one(db, "SELECT sum(received) FROM acct_1m WHERE client = 2");
+		r1h = one(db, "SELECT sum(received) FROM acct_1h WHERE client = 2");
+		assert_int_equal(r10, 3 * 190);
+		assert_int_equal(r1m, 3 * 190);
+		assert_int_equal(r1h, 3 * 190);
+		assert_int_equal(one(db, "SELECT sum(lat_count) FROM acct_1h"), 2 * 3 * 190);
+		assert_int_equal(one(db, "SELECT count(*) FROM acct_1h WHERE client = 2"), 2);
+		assert_int_equal(one(db, "SELECT sum(count) FROM metric_1h WHERE client = 2"), 2 * 190);
+		assert_int_equal(one(db, "SELECT sum(count) FROM metric_1m WHERE client = 1"), 2 * 190);
+		/* the fleet from its 1 s rows: every view committed but the last */
+		t1s = one(db, "SELECT sum(received) FROM totals_1s");
+		t10 = one(db, "SELECT sum(received) FROM totals_10s");
+		t1m = one(db, "SELECT sum(received) FROM totals_1m");
+		t1h = one(db, "SELECT sum(received) FROM totals_1h");
+		assert_int_equal(t1s, 2 * 3 * 199);
+		assert_int_equal(t10, t1s);
+		assert_int_equal(t1m, t1s);
+		assert_int_equal(t1h, t1s);
+		assert_int_equal(one(db, "SELECT sum(dt_ms) FROM totals_1h"), 199 * 1000);
+		/* merged histograms: the 1 h row's counts are its samples' */
+		assert_int_equal(one(db, "SELECT length(lat_hist) > 0 FROM acct_1h "
+				     "WHERE client = 1 AND ts = 1796086800"), 1);
+		sqlite3_close(db);
+	}
+	/* the recovered histogram reads back: p50 of 01:00-01:03 */
+	{
+		struct xtel_store_query q = { .kind = XTEL_SERIES_CLIENT,
+			.client_id = 1, .from = T0 + 3600, .to = T0 + 7200,
+			.step = 3600 };
+		struct pts c = { 0 };
+
+		assert_int_equal(xtel_store_reader_open(p, &db), 0);
+		assert_int_equal(xtel_store_query(db, &q, collect, &c), 0);
+		assert_int_equal(c.n, 1);
+		struct xtel_latency h;
+
+		xtel_latency_init(&h);
+		for (int k = 0; k < 3; k++)
+			xtel_latency_record(&h, 5000 + 10 * k);
+		assert_int_equal(c.p[0].lat_count, 3 * 130);
+		assert_int_equal(c.p[0].lat_p50, xtel_latency_quantile(&h, 0.5));
+		assert_int_equal(c.p[0].lat_max, 5020);
+		xtel_latency_destroy(&h);
+		sqlite3_close(db);
+	}
+	xtel_synth_fini(&s);
+}
+
+/* A full queue drops frames, counts them and releases their views. */
+static void test_queue_overflow(void **state)
+{
+	const char *p = path("queue.db");
+	struct xtel_store_cfg cfg = { .path = p, .queue_len = 2 };
+	struct xtel_synth_step st = { .received = 4, .temp_count = 3 };
+	struct xtel_store_stats ss;
+	struct xtel_store *w;
+	struct xtel_synth s;
+	sqlite3 *db;
+	int queued = 0;
+
+	assert_int_equal(xtel_store_open(&cfg, &w), 0);
+	assert_int_equal(xtel_synth_init(&s, 5, 1, (uint64_t)T0 * 1000000000ull +
+					 500000000ull, 1.0), 0);
+	for (int v = 0; v < 6; v++) {
+		struct xtel_store_frame f;
+
+		assert_int_equal(xtel_synth_frame(&s, &st, &f), 0);
+		queued += xtel_store_push(w, &f, false);
+	}
+	assert_int_equal(queued, 2);
+	xtel_store_get_stats(w, &ss);
+	assert_int_equal(ss.c[XTEL_STORE_STAT_VIEWS_QUEUED], 2);
+	assert_int_equal(ss.c[XTEL_STORE_STAT_VIEWS_DROPPED], 4);
+	assert_int_equal(ss.c[XTEL_STORE_STAT_SAMPLES_DROPPED], 4 * 5 * 3);
+	assert_int_equal(ss.queue_depth, 2);
+	assert_int_equal(ss.queue_capacity, 2);
+	assert_int_equal(xtel_store_start(w), 0);
+	assert_int_equal(xtel_store_stop(w), 0);
+	xtel_store_get_stats(w, &ss);
+	assert_int_equal(ss.c[XTEL_STORE_STAT_VIEWS_WRITTEN], 2);
+	assert_int_equal(ss.queue_depth, 0);
+	xtel_store_free(w);
+	/* the second queued view's counters hold the first 2 views' data */
+	assert_int_equal(xtel_db_open(p, XTEL_DB_READONLY, "test", &db), 0);
+	assert_int_equal(one(db, "SELECT sum(received) FROM acct_10s"), 5 * 2 * 4);
+	sqlite3_close(db);
+	xtel_synth_fini(&s);
+}
+
+/* ---- queries ---- */
 
 static void test_queries(void **state)
 {
@@ -486,6 +620,8 @@ int main(void)
 		cmocka_unit_test(test_hist_bounds),
 		cmocka_unit_test(test_migrations),
 		cmocka_unit_test(test_rollups),
+		cmocka_unit_test(test_recovery),
+		cmocka_unit_test(test_queue_overflow),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_parse_retain),

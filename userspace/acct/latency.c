@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "acct/latency.h"
+#include "common/bytes.h"
 
 void xtel_latency_init(struct xtel_latency *h)
 {
@@ -230,18 +231,6 @@ void xtel_latency_summary(const struct xtel_latency *h,
 	out->p999_ns = v[3];
 }
 
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 size_t xtel_latency_encoded_max(const struct xtel_latency *h)
 {
 	/* per bucket: a gap (<= 2 bytes) and a count (<= 10 bytes) */
@@ -263,15 +252,15 @@ size_t xtel_latency_encode(const struct xtel_latency *h, uint8_t *buf)
 
 			if (!b[s])
 				continue;
-			n += put_varint(buf + n, (uint64_t)(idx - prev - 1));
-			n += put_varint(buf + n, b[s]);
+			n += xtel_put_uleb128(buf + n, (uint64_t)(idx - prev - 1));
+			n += xtel_put_uleb128(buf + n, b[s]);
 			prev = idx;
 		}
 	}
 	if (h->overflow) {
-		n += put_varint(buf + n,
+		n += xtel_put_uleb128(buf + n,
 				(uint64_t)(XTEL_LAT_HIST_INDEX_OVERFLOW - prev - 1));
-		n += put_varint(buf + n, h->overflow);
+		n += xtel_put_uleb128(buf + n, h->overflow);
 	}
 	return n;
 }

@@ -573,7 +573,7 @@ static const struct xtel_opts col_opts = {
 "Reload without a restart: the config file is read again (its\n"
 "reloadable keys: cert, key, ca, crl, deny\\-list, pin\\-ca, allow,\n"
 "log\\-level), the server certificate, CA, CRL and deny list files and\n"
-"the API token file are re\\-read.\n"
+"the API token file are re\\-read, and the device inventory of \\-\\-db.\n"
 "A file that does not load is refused with a message and the running\n"
 "configuration stays; counters and sessions carry on.\n"
 ".SH FILES\n"

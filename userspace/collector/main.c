@@ -784,7 +784,11 @@ int main(int argc, char **argv)
 		status = api_setup(&a);
 		if (status)
 			goto out;
-		xtel_api_set_store(a.api, a.store);
+		if (xtel_api_set_store(a.api, a.store)) {
+			pr_err("out of memory");
+			status = XTEL_EXIT_RUNTIME;
+			goto out;
+		}
 		xtel_api_set_devices(a.api, a.devices);
 	}
 	info.started_ns = xtel_realtime_ns();

@@ -467,7 +467,9 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	if (m->cfg.inventory)
 		v->inv = m->cfg.inventory(m->cfg.inventory_arg);
 	derive(v, prev);
-	if (copy_run_metrics(m, v) || derive_devices(v))
+	if (copy_run_metrics(m, v))
+		fold_rc = -ENOMEM;
+	if (derive_devices(v))
 		fold_rc = -ENOMEM;
 	/* health verdicts, once per interval; the final view has none (the
 	 * drain's confirmed losses are no interval's) */

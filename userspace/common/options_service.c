@@ -738,14 +738,14 @@ void xtel_opts_man(const struct xtel_opts *t, FILE *out)
 	man_entries(xtel_opts_builtin(t), out);
 	if (t->config_path) {
 		fputs(".SH CONFIGURATION\nEvery long option is also a key of "
-		      "the config file\n.IR ", out);
+		      "the config file\n.I ", out);
 		roff_str(out, t->config_path);
-		fputs(" (libconfig syntax: \\fBport = 7700;\\fR, "
-		      "\\fBno\\-xdp = true;\\fR,\n\\fBallow = [\"198.18.0.0/24\", "
-		      "\"2001:2::/64\"];\\fR).\nOptions given on the command line "
-		      "override the file.\n\\fB\\-\\-check\\-config\\fR names "
-		      "the line and key of an error;\n\\fB\\-\\-print\\-config"
-		      "\\fR prints the configuration in effect.\n", out);
+		fputs("\n(libconfig syntax: \\fBkey = value;\\fR, strings in "
+		      "double quotes,\nflags \\fBtrue\\fR or \\fBfalse\\fR, "
+		      "a list for a repeatable option).\nOptions given on the "
+		      "command line override the file.\n\\fB\\-\\-check\\-config"
+		      "\\fR names the line and key of an error;\n\\fB\\-\\-print"
+		      "\\-config\\fR prints the configuration in effect.\n", out);
 	}
 	if (t->epilogue) {
 		fputs(".SH EXIT STATUS\n.nf\n", out);

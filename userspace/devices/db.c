@@ -6,6 +6,7 @@
  * The schema is created in one transaction together with its version row.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,11 +125,12 @@ void xtel_devices_db_close(struct xtel_devices_db *db)
 	free(db);
 }
 
-static void col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
+/* Column col into dst; false when it does not fit (the row is refused). */
+static bool col_text(sqlite3_stmt *st, int col, char *dst, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
+	return (size_t)snprintf(dst, size, "%s", t ? (const char *)t : "") < size;
 }
 
 int xtel_devices_db_load(struct xtel_devices_db *db, uint64_t version,
@@ -147,18 +149,21 @@ int xtel_devices_db_load(struct xtel_devices_db *db, uint64_t version,
 		return db_err(db, "load");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct xtel_device_spec s;
-		struct xtel_dev_err err;
+		struct xtel_dev_err err = { .msg = "a text column is too long" };
+		int64_t hb = sqlite3_column_int64(st, 5);
+		bool fits;
 
 		xtel_device_spec_init(&s, (uint32_t)sqlite3_column_int64(st, 0));
-		col_text(st, 1, s.name, sizeof(s.name));
+		fits = col_text(st, 1, s.name, sizeof(s.name));
 		for (int i = 0; i < XTEL_DEV_NLABELS; i++)
-			col_text(st, 2 + i, s.labels[i], sizeof(s.labels[i]));
-		s.heartbeat_ms = (uint32_t)sqlite3_column_int64(st, 5);
+			fits &= col_text(st, 2 + i, s.labels[i], sizeof(s.labels[i]));
+		fits &= col_text(st, 7, s.notes, sizeof(s.notes));
+		/* Out of range: let the check below refuse it. */
+		s.heartbeat_ms = hb > XTEL_DEV_HEARTBEAT_MAX_MS ? UINT32_MAX : (uint32_t)hb;
 		s.enabled = sqlite3_column_int64(st, 6) != 0;
-		col_text(st, 7, s.notes, sizeof(s.notes));
 		s.created_ns = (uint64_t)sqlite3_column_int64(st, 8);
 		s.updated_ns = (uint64_t)sqlite3_column_int64(st, 9);
-		if (xtel_device_spec_check(&s, &err)) {
+		if (!fits || xtel_device_spec_check(&s, &err)) {
 			/* Written by hand: say which row, skip it. */
 			pr_warn("--db: device %u skipped: %s", s.id, err.msg);
 			continue;

@@ -213,9 +213,10 @@ static int apply(sqlite3 *db, const struct xtel_db_component *c,
 	}
 done:
 	if (rc) {
+		/* the step's own error was logged by xtel_db_exec */
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		pr_err("%s: schema %s: step %u -> %u failed: %s (rolled back)",
-		       what, c->name, i, i + 1, sqlite3_errmsg(db));
+		pr_err("%s: schema %s: step %u -> %u failed (rolled back)",
+		       what, c->name, i, i + 1);
 		return rc;
 	}
 	return xtel_db_exec(db, "COMMIT", what);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "store/hist.h"
 
 struct it {
@@ -51,18 +52,6 @@ static int next(struct it *it)
 	return 1;
 }
 
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 struct writer {
 	uint8_t *out;
 	size_t n;
@@ -73,8 +62,8 @@ static void put(struct writer *w, long slot, uint64_t count)
 {
 	if (!count)
 		return;
-	w->n += put_varint(w->out + w->n, (uint64_t)(slot - w->prev - 1));
-	w->n += put_varint(w->out + w->n, count);
+	w->n += xtel_put_uleb128(w->out + w->n, (uint64_t)(slot - w->prev - 1));
+	w->n += xtel_put_uleb128(w->out + w->n, count);
 	w->prev = slot;
 }
 
@@ -135,9 +124,21 @@ long xtel_hist_sub(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
 	return walk(a, na, b, nb, out, -1, lo, hi, count);
 }
 
-void xtel_hist_acc_reset(struct xtel_hist_acc *a)
+void xtel_hist_acc_init(struct xtel_hist_acc *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->lo = XTEL_HIST_SLOTS;
+	a->hi = -1;
+}
+
+void xtel_hist_acc_reset(struct xtel_hist_acc *a)
+{
+	if (a->lo <= a->hi)
+		memset(&a->slot[a->lo], 0,
+		       (size_t)(a->hi - a->lo + 1) * sizeof(a->slot[0]));
+	a->count = a->sum = a->min = a->max = 0;
+	a->lo = XTEL_HIST_SLOTS;
+	a->hi = -1;
 }
 
 int xtel_hist_acc_add(struct xtel_hist_acc *a, const uint8_t *blob, size_t n,
@@ -152,8 +153,13 @@ int xtel_hist_acc_add(struct xtel_hist_acc *a, const uint8_t *blob, size_t n,
 	if (r < 0)
 		return -EINVAL;
 	x = (struct it){ blob, blob + n, -1, 0 };
-	while (next(&x) > 0)
+	while (next(&x) > 0) {
 		a->slot[x.slot] += x.count;
+		if (x.slot < a->lo)
+			a->lo = (int)x.slot;
+		if (x.slot > a->hi)
+			a->hi = (int)x.slot;
+	}
 	if (count) {
 		if (!a->count || min < a->min)
 			a->min = min;
@@ -170,7 +176,7 @@ uint64_t xtel_hist_acc_quantile(const struct xtel_hist_acc *a, double q)
 	uint64_t total = 0, seen = 0, rank, v;
 	double r;
 
-	for (unsigned int i = 0; i < XTEL_HIST_SLOTS; i++)
+	for (int i = a->lo; i <= a->hi; i++)
 		total += a->slot[i];
 	if (!total)
 		return 0;
@@ -182,13 +188,13 @@ uint64_t xtel_hist_acc_quantile(const struct xtel_hist_acc *a, double q)
 		rank = 1;
 	if (rank > total)
 		rank = total;
-	for (unsigned int i = 0; i < XTEL_HIST_SLOTS; i++) {
+	for (int i = a->lo; i <= a->hi; i++) {
 		seen += a->slot[i];
 		if (seen < rank)
 			continue;
 		if (i == XTEL_LAT_BUCKETS)
 			return a->max;
-		v = xtel_latency_bucket_mid(i);
+		v = xtel_latency_bucket_mid((unsigned int)i);
 		if (a->count && v < a->min)
 			v = a->min;
 		if (a->count && v > a->max)
@@ -256,11 +262,51 @@ static void sql_add(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_blob64(ctx, out, (sqlite3_uint64)n, sqlite3_free);
 }
 
+/* xtel_hist_merge(blob): the sum of a group's histograms (NULLs skipped). */
+static void sql_merge_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct xtel_hist_acc *a;
+
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		return;
+	a = sqlite3_aggregate_context(ctx, sizeof(*a));	/* zeroed */
+	if (!a) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	if (xtel_hist_acc_add(a, sqlite3_value_blob(argv[0]),
+			      (size_t)sqlite3_value_bytes(argv[0]), 0, 0, 0, 0))
+		sqlite3_result_error(ctx, "xtel_hist_merge: malformed histogram", -1);
+}
+
+static void sql_merge_final(sqlite3_context *ctx)
+{
+	struct xtel_hist_acc *a = sqlite3_aggregate_context(ctx, 0);
+	uint8_t *out;
+	size_t n;
+
+	if (!a || a->hi < 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	out = sqlite3_malloc64(XTEL_HIST_SLOTS * 12);
+	if (!out) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	n = xtel_hist_acc_encode(a, out);
+	sqlite3_result_blob64(ctx, out, n, sqlite3_free);
+}
+
 int xtel_hist_sql_register(sqlite3 *db)
 {
 	int rc = sqlite3_create_function_v2(db, "xtel_hist_add", 2,
 		SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
 		sql_add, NULL, NULL, NULL);
 
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "xtel_hist_merge", 1,
+			SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+			NULL, NULL, sql_merge_step, sql_merge_final, NULL);
 	return rc == SQLITE_OK ? 0 : -ENOMEM;
 }

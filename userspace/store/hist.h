@@ -45,13 +45,20 @@ long xtel_hist_add(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
 long xtel_hist_sub(const uint8_t *a, size_t na, const uint8_t *b, size_t nb,
 		   uint8_t *out, int *lo, int *hi, uint64_t *count);
 
-/* A dense accumulator for merging many rows (16 KiB). */
+/*
+ * A dense accumulator for merging many rows (16 KiB). Only the slots
+ * between lo and hi were touched: reset and quantiles visit those, so a
+ * query of many small points does not pay 16 KiB per point.
+ */
 struct xtel_hist_acc {
 	uint64_t slot[XTEL_HIST_SLOTS];
 	uint64_t count, sum;
 	uint64_t min, max;		/* valid when count > 0 */
+	int lo, hi;			/* touched slots; lo > hi: none */
 };
 
+/* Once, before first use; reset to empty again after. */
+void xtel_hist_acc_init(struct xtel_hist_acc *a);
 void xtel_hist_acc_reset(struct xtel_hist_acc *a);
 
 /*
@@ -78,7 +85,10 @@ size_t xtel_hist_acc_encode(const struct xtel_hist_acc *a, uint8_t *buf);
 void xtel_hist_bounds(int lo, int hi, uint64_t run_min, uint64_t run_max,
 		      uint64_t *min, uint64_t *max);
 
-/* Registers xtel_hist_add(a, b) (NULL-aware) on a connection. */
+/*
+ * Registers xtel_hist_add(a, b) (NULL-aware) and the aggregate
+ * xtel_hist_merge(h) (the sum of a group's histograms) on a connection.
+ */
 int xtel_hist_sql_register(sqlite3 *db);
 
 #endif /* XTEL_STORE_HIST_H */

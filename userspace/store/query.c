@@ -28,6 +28,8 @@ int xtel_store_tier_for(enum xtel_store_series kind, uint32_t step)
 	return first;
 }
 
+static const char lat_select[] = ", lat_count, lat_sum, lat_min, lat_max, lat_hist";
+
 struct merge {
 	const struct xtel_store_query *q;
 	struct xtel_store_point p;
@@ -127,37 +129,32 @@ int xtel_store_query(sqlite3 *db, const struct xtel_store_query *q,
 	m->q = q;
 	m->fn = fn;
 	m->arg = arg;
-	xtel_hist_acc_reset(&m->lat);
+	xtel_hist_acc_init(&m->lat);
 
 	switch (q->kind) {
 	case XTEL_SERIES_CLIENT:
-		n = (size_t)snprintf(sql, sizeof(sql), "SELECT ts");
-		for (unsigned int c = 0; c < XTEL_STORE_N_ACCT; c++)
-			n += (size_t)snprintf(sql + n, sizeof(sql) - n, ", %s",
-					      xtel_store_cols[c].name);
-		snprintf(sql + n, sizeof(sql) - n, ", lat_count, lat_sum, "
-			 "lat_min, lat_max, lat_hist FROM acct_%s WHERE "
-			 "client = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
-			 xtel_tiers[tier].name);
+		xtel_store_sql_cat(sql, sizeof(sql), &n, "SELECT ts");
+		xtel_store_sql_cols(sql, sizeof(sql), &n, ", %1$s", false, 0,
+				    XTEL_STORE_N_ACCT);
+		xtel_store_sql_cat(sql, sizeof(sql), &n, "%s FROM acct_%s WHERE "
+				   "client = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
+				   lat_select, xtel_tiers[tier].name);
 		break;
 	case XTEL_SERIES_METRIC:
-		snprintf(sql, sizeof(sql), "SELECT ts, count, sum, min, max "
-			 "FROM metric_%s WHERE client = ?1 AND metric = ?4 AND "
-			 "ts >= ?2 AND ts < ?3 ORDER BY ts",
-			 xtel_tiers[tier].name);
+		xtel_store_sql_cat(sql, sizeof(sql), &n, "SELECT ts, count, sum, "
+				   "min, max FROM metric_%s WHERE client = ?1 AND "
+				   "metric = ?4 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
+				   xtel_tiers[tier].name);
 		break;
 	case XTEL_SERIES_TOTALS:
-		n = (size_t)snprintf(sql, sizeof(sql), "SELECT ts, dt_ms");
-		for (unsigned int g = 0; g < XTEL_STORE_N_GAUGES; g++)
-			n += (size_t)snprintf(sql + n, sizeof(sql) - n, ", %s",
-					      xtel_store_gauges[g].name);
-		for (unsigned int c = 0; c < XTEL_STORE_N_COLS; c++)
-			n += (size_t)snprintf(sql + n, sizeof(sql) - n, ", %s",
-					      xtel_store_cols[c].name);
-		snprintf(sql + n, sizeof(sql) - n, ", lat_count, lat_sum, "
-			 "lat_min, lat_max, lat_hist FROM totals_%s WHERE "
-			 "?1 = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
-			 xtel_tiers[tier].name);
+		xtel_store_sql_cat(sql, sizeof(sql), &n, "SELECT ts, dt_ms");
+		xtel_store_sql_cols(sql, sizeof(sql), &n, ", %1$s", true, 0,
+				    XTEL_STORE_N_GAUGES);
+		xtel_store_sql_cols(sql, sizeof(sql), &n, ", %1$s", false, 0,
+				    XTEL_STORE_N_COLS);
+		xtel_store_sql_cat(sql, sizeof(sql), &n, "%s FROM totals_%s WHERE "
+				   "?1 = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts",
+				   lat_select, xtel_tiers[tier].name);
 		break;
 	}
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);

@@ -5,6 +5,9 @@
  * written by it must keep meaning the same); a change of schema is a new
  * step appended to the list.
  */
+#include <stdarg.h>
+#include <stdio.h>
+
 #include "store/schema.h"
 
 const struct xtel_tier_desc xtel_tiers[XTEL_TIER_N] = {
@@ -26,6 +29,40 @@ const struct xtel_store_col_desc xtel_store_gauges[XTEL_STORE_N_GAUGES] = {
 	XTEL_STORE_GAUGES(X)
 #undef X
 };
+
+void xtel_store_sql_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (*len >= cap)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*len += (size_t)k;
+}
+
+void xtel_store_sql_cols(char *buf, size_t cap, size_t *len, const char *fmt,
+			 bool gauges, unsigned int first, unsigned int last)
+{
+	for (unsigned int i = first; i < last; i++) {
+		const char *name = gauges ? xtel_store_gauges[i].name :
+					    xtel_store_cols[i].name;
+		int k;
+
+		if (*len >= cap)
+			return;
+		/* fmt is one of the callers' literals, %1$s only */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		k = snprintf(buf + *len, cap - *len, fmt, name);
+#pragma GCC diagnostic pop
+		if (k > 0)
+			*len += (size_t)k;
+	}
+}
 
 #define ACCT_COLS							\
 	"received INTEGER NOT NULL, bytes INTEGER NOT NULL, "		\

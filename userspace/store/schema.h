@@ -22,6 +22,8 @@
 #ifndef XTEL_STORE_SCHEMA_H
 #define XTEL_STORE_SCHEMA_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store/db.h"
@@ -92,6 +94,17 @@ struct xtel_store_col_desc {
 
 extern const struct xtel_store_col_desc xtel_store_cols[XTEL_STORE_N_COLS];
 extern const struct xtel_store_col_desc xtel_store_gauges[XTEL_STORE_N_GAUGES];
+
+/* Appends printf output to buf (capacity cap, used *len), truncating. */
+void xtel_store_sql_cat(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Appends fmt once per column first..last-1 of xtel_store_cols (or of
+ * xtel_store_gauges with gauges set), %1$s in fmt being its name.
+ */
+void xtel_store_sql_cols(char *buf, size_t cap, size_t *len, const char *fmt,
+			 bool gauges, unsigned int first, unsigned int last);
 
 /* The "history" component: its name and migration steps. */
 extern const struct xtel_db_component xtel_store_schema;

@@ -19,7 +19,8 @@
  *
  * Stop drains the queue, writes the partial buckets of every tier (the
  * final view's figures; a restart inside the same bucket adds to the
- * row) and checkpoints the WAL.
+ * row) and checkpoints the WAL. Open after a crash rebuilds the coarser
+ * tiers' lost buckets from the finer tiers' rows.
  */
 #ifndef XTEL_STORE_WRITER_H
 #define XTEL_STORE_WRITER_H
@@ -100,8 +101,10 @@ int xtel_store_start(struct xtel_store *w);
 
 /*
  * Hands a frame over (its release is called by the writer, or right away
- * when dropped). With wait (the final view) it waits for room instead of
- * dropping. Returns true when queued.
+ * when dropped: the queue full, or the writer stopped). With wait (the
+ * final view) it waits for room instead of dropping, once the thread runs.
+ * Frames pushed before xtel_store_start wait in the queue. Returns true
+ * when queued.
  */
 bool xtel_store_push(struct xtel_store *w, const struct xtel_store_frame *f,
 		     bool wait);

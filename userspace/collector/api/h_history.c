@@ -81,8 +81,8 @@ static int parse_time(const char *s, int64_t *out)
 	return 0;
 }
 
-static int time_param(const struct xtel_api_req *r, struct xtel_api_reply *rep,
-		      const char *key, int64_t def, int64_t *out)
+int xtel_api_param_time(const struct xtel_api_req *r, struct xtel_api_reply *rep,
+			const char *key, int64_t def, int64_t *out)
 {
 	const char *v = xtel_api_param(r, key);
 
@@ -369,8 +369,8 @@ static void history(struct xtel_api_req *r, struct xtel_api_reply *rep,
 			q.metric = metric;
 		}
 	}
-	if (time_param(r, rep, "to", now + 1, &q.to) ||
-	    time_param(r, rep, "from", q.to - 3600, &q.from))
+	if (xtel_api_param_time(r, rep, "to", now + 1, &q.to) ||
+	    xtel_api_param_time(r, rep, "from", q.to - 3600, &q.from))
 		return;
 	if (q.from >= q.to) {
 		xtel_api_error(rep, 400, "bad_parameter", "from",

@@ -29,6 +29,7 @@ void xtel_api_h_totals(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	xtel_json_set(o, "totals", totals);
 	xtel_view_json_counters(o, v);
 	xtel_view_json_xdp(o, &v->xdp, r->api->cfg);
+	xtel_view_json_devices(o, v);
 }
 
 static json_t *latency_us_json(const struct xtel_lat_summary *l)

@@ -148,6 +148,13 @@ int xtel_api_param_choice(const struct xtel_api_req *r,
 			  struct xtel_api_reply *rep, const char *key,
 			  const char *const *choices, int def);
 
+/*
+ * Parameter key as Unix seconds or an RFC 3339 time (h_history.c), def
+ * when absent. Returns 0, or -1 after a 400 naming the parameter.
+ */
+int xtel_api_param_time(const struct xtel_api_req *r, struct xtel_api_reply *rep,
+			const char *key, int64_t def, int64_t *out);
+
 /* A metric name as the wire grammar has it: [A-Za-z0-9_.-]{1,32}. */
 bool xtel_api_metric_name_ok(const char *s);
 
@@ -226,6 +233,8 @@ xtel_api_handler_fn xtel_api_h_seed_aggregate, xtel_api_h_seed_stats;
 xtel_api_handler_fn xtel_api_h_metrics;
 xtel_api_handler_fn xtel_api_h_stream, xtel_api_h_dashboard;
 xtel_api_handler_fn xtel_api_h_history, xtel_api_h_history_totals;
+xtel_api_handler_fn xtel_api_h_probes_summary, xtel_api_h_probes_analysis;
+xtel_api_handler_fn xtel_api_h_probes_series;
 xtel_api_handler_fn xtel_api_h_devices, xtel_api_h_device;
 xtel_api_handler_fn xtel_api_h_health, xtel_api_h_health_client, xtel_api_h_events;
 

@@ -73,6 +73,11 @@ static const char *const p_history[] = { "client_id", "metric", "from", "to",
 					 "step", "format", NULL };
 static const char *const p_history_totals[] = { "from", "to", "step",
 						"format", NULL };
+static const char *const p_probes[] = { "from", "to", "tier", NULL };
+static const char *const p_probes_analysis[] = { "from", "to", "tier", "device",
+	"congested_frac", "min_episode", "window", "worst", "tz_offset", NULL };
+static const char *const p_probes_series[] = { "from", "to", "tier", "device",
+					       NULL };
 static const char *const p_health[] = { "state", "limit", "offset", NULL };
 static const char *const p_events[] = { "after", "limit", "client_id", NULL };
 
@@ -115,6 +120,12 @@ static const struct route routes[] = {
 	{ "/api/v1/history/totals", XTEL_API_EP_HISTORY_TOTALS, M_GET,
 	  XTEL_API_SCOPE_READ, false, p_history_totals,
 	  xtel_api_h_history_totals },
+	{ "/api/v1/probes/summary", XTEL_API_EP_PROBES_SUMMARY, M_GET,
+	  XTEL_API_SCOPE_READ, false, p_probes, xtel_api_h_probes_summary },
+	{ "/api/v1/probes/analysis", XTEL_API_EP_PROBES_ANALYSIS, M_GET,
+	  XTEL_API_SCOPE_READ, false, p_probes_analysis, xtel_api_h_probes_analysis },
+	{ "/api/v1/probes/series", XTEL_API_EP_PROBES_SERIES, M_GET,
+	  XTEL_API_SCOPE_READ, false, p_probes_series, xtel_api_h_probes_series },
 	{ "/api/v1/devices", XTEL_API_EP_DEVICES, M_GET | M_POST,
 	  XTEL_API_SCOPE_READ, false, p_none, xtel_api_h_devices,
 	  XTEL_API_SCOPE_ADMIN, true },

@@ -45,6 +45,9 @@
 	X(DASHBOARD, "dashboard", "/")					\
 	X(HISTORY, "history", "/api/v1/history")			\
 	X(HISTORY_TOTALS, "history_totals", "/api/v1/history/totals")	\
+	X(PROBES_SUMMARY, "probes_summary", "/api/v1/probes/summary")	\
+	X(PROBES_ANALYSIS, "probes_analysis", "/api/v1/probes/analysis") \
+	X(PROBES_SERIES, "probes_series", "/api/v1/probes/series")	\
 	X(DEVICES, "devices", "/api/v1/devices")			\
 	X(DEVICE, "device", "/api/v1/devices/{id}")			\
 	X(UNKNOWN, "unknown", "")

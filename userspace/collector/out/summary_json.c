@@ -67,6 +67,7 @@ static json_t *summary_json(const struct xtel_view *v,
 	xtel_json_set(root, "port", json_integer(cfg->port));
 	xtel_json_set(root, "iface", xtel_json_text(cfg->iface));
 	xtel_view_json_xdp(root, &v->xdp, cfg);
+	xtel_view_json_devices(root, v);
 	xtel_json_set(root, "workers", json_integer(cfg->workers));
 	xtel_json_set(root, "io_uring_mode", xtel_json_text(info->ring_mode));
 	xtel_json_set(root, "rcvbuf_bytes", json_integer(info->rcvbuf_effective));

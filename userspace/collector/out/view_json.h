@@ -66,4 +66,10 @@ void xtel_view_json_xdp(json_t *root, const struct xtel_view_xdp *x,
  */
 json_t *xtel_view_json_device(const struct xtel_device *d);
 
+/*
+ * --db: "devices": {"all", "enabled", "stale", "never_seen",
+ * "unknown_clients", "version"} of the view's inventory (nothing without).
+ */
+void xtel_view_json_devices(json_t *root, const struct xtel_view *v);
+
 #endif /* XTEL_OUT_VIEW_JSON_H */
