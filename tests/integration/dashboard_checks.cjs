@@ -15,6 +15,9 @@
  *           load generator's report ARGS[0] exactly; the table's sort and
  *           filter show the right rows; the 15 min range from the history
  *           API holds every datagram sent; a client's history
+ *   nodb    a collector without --db, with tokens ARGS[0]: the page logs
+ *           in, shows no Devices link, says a past range has no history
+ *           and why, and asks nothing that answers 404 (no console error)
  *   devices-setup   with --http-tokens, --db, --inventory-only: the page
  *           asks for a token, gets the admin token ARGS[0]; on the Devices
  *           page add devices 1 and 2, rename 1 (Edit), disable 2
@@ -249,6 +252,25 @@ async function saveDevice(page, fields) {
 	return page.textContent("#device-msg");
 }
 
+async function phaseNoDb(url, out, token) {
+	const errors = [];
+	const { browser, page } = await launch(errors);
+	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
+	await page.goto(url + "/#/");
+	await login(page, token);
+	// the 401s that made the page ask for a token are the browser's
+	// console errors too: count from here
+	errors.length = 0;
+	await page.click('[data-range="3600"]');
+	await page.waitForFunction(() => /^No history/.test(document.querySelector(".note").textContent),
+				   null, { timeout: 10000 }).catch(() => {});
+	check("without --db: the 1 h range says there is no history, and why",
+	      "No history: the collector keeps no history (run it with --db FILE).", await page.textContent(".note"));
+	check("without --db: no Devices link", false, await page.isVisible('a[data-nav="devices"]'));
+	check("without --db: no console errors after the login (nothing asked answers 404)", [], errors);
+	await browser.close();
+}
+
 async function phaseDevicesSetup(url, out, token) {
 	const errors = [];
 	const { browser, page } = await launch(errors);
@@ -318,6 +340,7 @@ async function phaseDevicesCheck(url, out, reportPath, token) {
 	try {
 		if (phase === "live") await phaseLive(url, out, Number(arg));
 		else if (phase === "exact") await phaseExact(url, out, arg);
+		else if (phase === "nodb") await phaseNoDb(url, out, arg);
 		else if (phase === "devices-setup") await phaseDevicesSetup(url, out, arg);
 		else if (phase === "devices-check") await phaseDevicesCheck(url, out, arg, arg2);
 		else throw new Error("unknown phase " + phase);
