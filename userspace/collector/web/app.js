@@ -757,14 +757,22 @@
 			$("#nav-devices").hidden = true;
 			return { status: 404, body: { error: { message: "the collector keeps no inventory (run it with --db FILE)" } } };
 		}
-		try { r = await api("/api/v1/devices"); } catch (e) { return null; }
-		if (r.status !== 200) {
-			S.devices = null;
-			$("#nav-devices").hidden = true;
-			return r;
+		// Pages of at most 10,000 devices, following next_after to the end.
+		const all = [];
+		for (let after = null; ;) {
+			const q = "/api/v1/devices?limit=10000" + (after === null ? "" : "&after=" + after);
+			try { r = await api(q); } catch (e) { return null; }
+			if (r.status !== 200) {
+				S.devices = null;
+				$("#nav-devices").hidden = true;
+				return r;
+			}
+			all.push(...r.body.devices);
+			if (r.body.next_after === null || r.body.next_after === undefined) break;
+			after = r.body.next_after;
 		}
-		S.devices = new Map(r.body.devices.map((d) => [d.id, d]));
-		S.inventory = r.body;
+		S.devices = new Map(all.map((d) => [d.id, d]));
+		S.inventory = Object.assign({}, r.body, { devices: all, count: all.length });
 		$("#nav-devices").hidden = false;
 		return r;
 	}
