@@ -16,7 +16,7 @@ def plan(env):
         for b in c["seed_baselines"]:
             rows.append(("seeds", b, "plain", clients, rate, 0))
     # Rising rates with 10 clients: one series per path and baseline.
-    for kind in ("io_uring", "af_xdp", "c", "py"):
+    for kind in ("io_uring", "af_xdp", "c", "min", "py"):
         for rate in c["plain_rates"]:
             rows.append(("rate", kind, "plain", 10, rate, 0))
     for kind in PLAIN_PATHS:
@@ -24,7 +24,7 @@ def plan(env):
             rows.append(("rate", kind, "dtls", 10, rate, 0))
     # Rising client counts at a fixed total rate.
     for n in c["plain_clients"]:
-        for kind in ("io_uring", "af_xdp", "c", "py"):
+        for kind in ("io_uring", "af_xdp", "c", "min", "py"):
             rows.append(("clients", kind, "plain", n, 50000, 0))
     for n in c["dtls_clients"]:
         for kind in PLAIN_PATHS:

@@ -182,6 +182,8 @@ def _unavailable(env, kind, mode, opts, dtls_ok, afxdp_ok):
     """Why this build cannot run the row, or None."""
     if kind in PLAIN_PATHS + ("noxdp", "xdp_allow") and not env.have_collector():
         return "collector not built"
+    if kind == "min" and not os.access(env.base_min, os.X_OK):
+        return "bench/baseline_minimal not built"
     if opts.get("sender") == "bare" and not os.access(env.bare, os.X_OK):
         return "bench/bare_sendmmsg not built"
     if opts.get("sender", "loadgen") == "loadgen" and not env.have_loadgen():

@@ -54,6 +54,7 @@ struct xtel_config {
 	uint32_t handshake_global_rate;	/* all sessionless sources, pps; 0: off */
 	uint32_t handshake_global_burst; /* 0: the loader's default */
 	bool afxdp;			/* receive through AF_XDP sockets */
+	uint32_t afxdp_frames;		/* --afxdp-frames; 0: the library's default */
 	bool xdp_skb;			/* attach in generic mode straight away */
 	const char *detach;		/* --detach IFNAME: only that, then exit */
 	const char *cert, *key, *ca;

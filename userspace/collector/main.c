@@ -247,7 +247,8 @@ static void policy_reload(struct app *a)
 static int afxdp_setup(struct app *a)
 {
 	const struct xtel_config *cfg = &a->cfg;
-	struct xtel_afxdp_opts ao = { .ifname = cfg->iface };
+	struct xtel_afxdp_opts ao = { .ifname = cfg->iface,
+				       .frames = cfg->afxdp_frames };
 	unsigned int i = a->n;
 	int rc;
 
