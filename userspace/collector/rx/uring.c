@@ -117,6 +117,7 @@ struct xtel_rx_worker {
 	unsigned int n_bufs;
 	unsigned int recycled;		/* buffers added since the last advance */
 	struct msghdr rx_mh;		/* layout of every receive buffer */
+	unsigned int buf_len;		/* bytes of a buffer the kernel may fill */
 	bool recv_armed;
 	bool need_rearm;
 
@@ -241,20 +242,29 @@ static int bufring_init(struct xtel_rx_worker *w)
 			 " (kernel lacks provided buffer rings: needs 5.19+)" : "");
 		return rc;
 	}
-	io_uring_buf_ring_init(w->br);
-	for (unsigned int i = 0; i < w->n_bufs; i++)
-		io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * RX_BUF_SIZE,
-				      RX_BUF_SIZE, (unsigned short)i, mask, (int)i);
-	io_uring_buf_ring_advance(w->br, (int)w->n_bufs);
-
 	/*
 	 * The kernel lays out each buffer as recvmsg_out (16 bytes), then
 	 * msg_namelen bytes of address, then the control messages. Rounding
 	 * the 28-byte sockaddr_in6 up to 32 keeps the cmsghdrs 8-byte
-	 * aligned, as CMSG_* and struct cmsghdr require.
+	 * aligned, as CMSG_* and struct cmsghdr require. Plain mode accounts
+	 * by the header's client id and never reads the peer: the kernel is
+	 * not asked for it (one copy less per datagram), and the buffer is
+	 * announced shorter by as much, so the largest datagram stays
+	 * RX_MAX_DATAGRAM in both modes.
 	 */
-	w->rx_mh.msg_namelen = RX_NAME_LEN;
+	if (xtel_ingest_wants_timers(w->ig)) {
+		w->rx_mh.msg_namelen = RX_NAME_LEN;
+		w->buf_len = RX_BUF_SIZE;
+	} else {
+		w->rx_mh.msg_namelen = 0;
+		w->buf_len = RX_BUF_SIZE - RX_NAME_LEN;
+	}
 	w->rx_mh.msg_controllen = CTRL_LEN;
+	io_uring_buf_ring_init(w->br);
+	for (unsigned int i = 0; i < w->n_bufs; i++)
+		io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * RX_BUF_SIZE,
+				      w->buf_len, (unsigned short)i, mask, (int)i);
+	io_uring_buf_ring_advance(w->br, (int)w->n_bufs);
 	return 0;
 err:
 	snprintf(w->err, sizeof(w->err), "buffer ring allocation: %s",
@@ -357,7 +367,7 @@ static int rx_send(void *ctx, const void *buf, size_t len,
 static void recycle(struct xtel_rx_worker *w, unsigned int bid)
 {
 	io_uring_buf_ring_add(w->br, w->bufs + (size_t)bid * RX_BUF_SIZE,
-			      RX_BUF_SIZE, (unsigned short)bid,
+			      w->buf_len, (unsigned short)bid,
 			      io_uring_buf_ring_mask(w->n_bufs), (int)w->recycled);
 	w->recycled++;
 }
@@ -764,6 +774,10 @@ int xtel_rx_worker_join(struct xtel_rx_worker *w)
 	if (w->started) {
 		pthread_join(w->thread, NULL);
 		w->started = false;
+		/* The last count, for readers after the socket is closed. */
+		__atomic_store_n(&w->rxq_ovfl,
+				 (uint32_t)xtel_rx_worker_kernel_drops(w),
+				 __ATOMIC_RELAXED);
 	}
 	return w->init_err ? w->init_err : w->exit_err;
 }
