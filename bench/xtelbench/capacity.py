@@ -128,12 +128,103 @@ def _callgrind(env, cmd, outfile):
             "--callgrind-out-file=%s" % outfile] + cmd
 
 
+# One loadgen process holds at most this many clients: it needs a socket
+# each, and this machine's hard limit of open files is 20,000.
+LG_MAX_CLIENTS = 15000
+
+
+class _Senders:
+    """loadgen as fast as it can, split over as many processes as the client
+    count needs (consecutive ids), run one after the other; their reports
+    are summed for the row."""
+
+    def __init__(self, env, mode, clients, per_client, report, log_path, delay=None):
+        self.reports, self.procs, self.log_path = [], [], log_path
+        self.argvs = []
+        k = (clients + LG_MAX_CLIENTS - 1) // LG_MAX_CLIENTS
+        for p in range(k):
+            n = clients // k + (1 if p < clients % k else 0)
+            rep = report if k == 1 else "%s.%d" % (report, p)
+            lg = loadgen_cmd(env, mode, n, 0, 60, rep, threads=1)
+            lg[lg.index("--count") + 1] = per_client
+            lg += ["--first-id", 1 + p * (clients // k) + min(p, clients % k)]
+            if delay:
+                lg += ["--data-delay", delay]
+            self.argvs.append(nsexec(env.ns_gen, lg))
+            self.reports.append(rep)
+
+    def start(self):
+        """Starts the first process; wait() runs the others one after the
+        other (side by side they overflow veth's 256-slot XDP ring)."""
+        if len(self.argvs) > 1:
+            # One source port per client: widen the generator namespace's
+            # ephemeral range (28k ports by default; the namespace is ours).
+            subprocess.run(nsexec(self.argvs[0][3], ["sysctl", "-qw",
+                                                     "net.ipv4.ip_local_port_range=1024 65000"]),
+                           capture_output=True, timeout=10)
+        self._spawn(self.argvs[0])
+
+    def _spawn(self, argv):
+        with open(self.log_path, "a") as lgl:
+            self.procs.append(subprocess.Popen(argv, stdout=lgl, stderr=subprocess.STDOUT))
+
+    def announced(self):
+        """The first process has said its handshakes are done."""
+        return "handshakes done" in open(self.log_path).read()
+
+    def running(self):
+        return any(p.poll() is None for p in self.procs)
+
+    def wait(self, timeout):
+        self.procs[0].wait(timeout=timeout)
+        for argv in self.argvs[1:]:
+            self._spawn(argv)
+            self.procs[-1].wait(timeout=timeout)
+        return max(p.returncode for p in self.procs)
+
+    def kill(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def report(self):
+        """The first report, with the sums of every process's totals."""
+        reps = [load_json(r) for r in self.reports]
+        if any(r is None for r in reps):
+            return None
+        out = dict(reps[0], totals=dict(reps[0]["totals"]))
+        for key in ("sent", "sent_data", "data_seqs", "bytes"):
+            vals = [first(r, "totals." + key) for r in reps]
+            if all(isinstance(v, (int, float)) for v in vals):
+                out["totals"][key] = sum(vals)
+        return out
+
+
+def _warm_up(env, files, clients, mode, rx_pid):
+    """Plain rows with many clients: every client is created (records,
+    histogram blocks, metric slots) by a first small load the running
+    receiver takes, so the measured fill finds them all in place."""
+    warm = _Senders(env, mode, clients, 2, files["warmup.json"], files["loadgen.log"])
+    warm.start()
+    warm.wait(timeout=120)
+    # Idle again: the same test as the end of a drain.
+    deadline, last, flat = time.monotonic() + 30, task_cpu_ns(rx_pid), 0
+    while time.monotonic() < deadline and flat < IDLE_SAMPLES:
+        time.sleep(SAMPLE_S)
+        c = task_cpu_ns(rx_pid)
+        flat = flat + 1 if c is not None and c - last < 200000 else 0
+        last = c
+    return first(warm.report(), "totals.sent", default=0)
+
+
 def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False):
-    tag = "%03d-capacity-%s-%s-n%d%s" % (seq, kind, mode, n, "-callgrind" if callgrind else "")
+    tag = "%03d-capacity-%s-%s-c%d-n%d%s" % (seq, kind, mode, clients, n,
+                                             "-callgrind" if callgrind else "")
     files = {k: os.path.join(env.raw, "%s-%s" % (tag, k))
              for k in ("receiver.json", "loadgen.json", "receiver.log", "loadgen.log",
-                       "callgrind.out")}
-    for k in ("receiver.json", "loadgen.json", "callgrind.out"):
+                       "callgrind.out", "warmup.json")}
+    for k in ("receiver.json", "loadgen.json", "callgrind.out", "warmup.json"):
         if os.path.exists(files[k]):
             os.unlink(files[k])
     if kind == "af_xdp":
@@ -152,28 +243,24 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False):
             cmd += ["--afxdp-frames", AFXDP_FRAMES]
     if callgrind:
         cmd = _callgrind(env, [str(a) for a in cmd], files["callgrind.out"])
-    lg = loadgen_cmd(env, mode, clients, 0, 60, files["loadgen.json"], threads=1)
-    lg[lg.index("--count") + 1] = per_client
-    lg += ["--data-delay", DATA_DELAY_S * (8 if callgrind else 1)]
+    lg = _Senders(env, mode, clients, per_client, files["loadgen.json"], files["loadgen.log"],
+                  delay=DATA_DELAY_S * (8 if callgrind else 1))
     shutil.rmtree(os.path.join(env.bpffs, "bench-" + tag), ignore_errors=True)
     before = read_counters(env)
     t_start = time.monotonic()
     with open(files["receiver.log"], "w") as rxl:
         rx = subprocess.Popen(nsexec(env.ns_col, cmd), stdout=rxl, stderr=subprocess.STDOUT)
-    lgp = None
     try:
         if not wait_ready(env, kind, rx, files["receiver.log"],
                           timeout=60.0 if callgrind else 8.0):
             row.update(status="error", note="receiver did not start (exit %s)" % rx.poll())
             return row
-        with open(files["loadgen.log"], "w") as lgl:
-            lgp = subprocess.Popen(nsexec(env.ns_gen, lg), stdout=lgl,
-                                   stderr=subprocess.STDOUT)
+        if clients > 10 and mode == "plain":
+            row["warmup_sent"] = _warm_up(env, files, clients, mode, rx.pid)
+        lg.start()
         # Freeze the receiver once the handshakes are done, before INIT.
         deadline = time.monotonic() + 30 + clients / 300.0
-        while time.monotonic() < deadline and lgp.poll() is None:
-            if "handshakes done" in open(files["loadgen.log"]).read():
-                break
+        while time.monotonic() < deadline and lg.running() and not lg.announced():
             time.sleep(0.01)
         if callgrind:
             # Zero the counts now, while the receiver still runs (vgdb
@@ -184,8 +271,10 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False):
         if not _frozen(rx.pid):
             row.update(status="error", note="receiver did not stop")
             return row
-        lgp.wait(timeout=120)
-        row["loadgen_exit"] = lgp.returncode
+        c_frozen = task_cpu_ns(rx.pid)
+        row["loadgen_exit"] = lg.wait(timeout=120)
+        # A frozen receiver takes no CPU while the buffer fills: check it.
+        row["cpu_while_frozen_ns"] = task_cpu_ns(rx.pid) - c_frozen
         cpu_ns, wall = _drain(env, rx.pid, cap_s=120 if callgrind else 30)
         if callgrind:
             # The first dump (FILE.1) holds the drain alone.
@@ -200,9 +289,7 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False):
             os.kill(rx.pid, signal.SIGCONT)
         except OSError:
             pass
-        if lgp is not None and lgp.poll() is None:
-            lgp.kill()
-            lgp.wait()
+        lg.kill()
         row["vmhwm_kb"] = read_hwm_kb(rx.pid)
         if callgrind and kind not in ("c", "min"):
             # valgrind 3.19 holds its thread lock through io_uring_enter:
@@ -218,12 +305,12 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False):
     shutil.rmtree(os.path.join(env.bpffs, "bench-" + tag), ignore_errors=True)
     row["counters"] = counter_delta(before, read_counters(env))
     row["wall_s"] = round(time.monotonic() - t_start, 3)
-    _conclude(row, files)
+    _conclude(row, files, lg.report())
     return row
 
 
-def _conclude(row, files):
-    lgr, rxr = load_json(files["loadgen.json"]), load_json(files["receiver.json"])
+def _conclude(row, files, lgr):
+    rxr = load_json(files["receiver.json"])
     if rxr is None and row["callgrind"] and lgr is not None:
         # No summary under valgrind (see above): the instruction counts are
         # per datagram sent, which the same receiver takes without loss.
@@ -236,11 +323,17 @@ def _conclude(row, files):
         row.update(status="error", note="missing %s report" % (
             "loadgen" if lgr is None else "receiver"))
         return
+    warm = row.get("warmup_sent", 0)
+    if warm:
+        # The warm-up's datagrams are in the receiver's totals too: count
+        # them as sent (loss stays exact), and leave them out of the drain.
+        lgr = dict(lgr, totals=dict(lgr["totals"], sent=lgr["totals"]["sent"] + warm))
     derive(row, lgr, rxr)
     if row.get("loadgen_exit"):
         row.update(status="error", note="loadgen exit %s" % row["loadgen_exit"])
         return
-    got = row["received"]
+    got = row["received"] - warm
+    row["drained"] = got
     cpu = row.get("drain_cpu_s")
     row["cpu_s"] = cpu
     row["cpu_ns_per_dgram"] = cpu * 1e9 / got if cpu and got else None
@@ -295,10 +388,14 @@ def capacity_plan(env):
     kinds = c.get("kinds", CAPACITY_KINDS)
     for rnd in range(c["repeat"]):
         for kind, mode in kinds:
-            todo.append((kind, mode, c["n"], False, rnd + 1))
+            todo.append((kind, mode, c["n"], False, rnd + 1, 10))
+    for clients in c.get("clients", ()):
+        for kind in ("io_uring", "c", "min"):
+            todo.append((kind, "plain", clients * c.get("per_client", 8), False, 1, clients))
     if c.get("callgrind") and shutil.which("valgrind"):
         for kind, mode in kinds:
-            todo.append((kind, mode, c["callgrind_n"], True, 1))
+            if kind != "af_xdp":	# valgrind starves its thread (see above)
+                todo.append((kind, mode, c["callgrind_n"], True, 1, 10))
     return todo
 
 
@@ -307,14 +404,14 @@ def run_capacity(env, seq0=500):
     todo = capacity_plan(env)
     dtls_ok, afxdp_ok = env.have_dtls(), env.have_afxdp()
     t0 = time.monotonic()
-    for i, (kind, mode, n, cg, rnd) in enumerate(todo, 1):
+    for i, (kind, mode, n, cg, rnd, clients) in enumerate(todo, 1):
         if (mode == "dtls" and not dtls_ok) or (kind == "af_xdp" and not afxdp_ok) or \
                 (kind == "min" and not os.access(env.base_min, os.X_OK)):
             continue
-        row = run_capacity_row(env, seq0 + i, kind, mode, n, callgrind=cg)
+        row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, callgrind=cg)
         if row.get("status") != "ok" and not cg:
             log("    capacity row %d failed (%s), running it again" % (i, row.get("note")))
-            row = run_capacity_row(env, seq0 + i, kind, mode, n, callgrind=cg)
+            row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, callgrind=cg)
         row["repeat"] = rnd
         rows.append(row)
         _progress(i, len(todo), row, t0)
@@ -322,15 +419,15 @@ def run_capacity(env, seq0=500):
 
 
 def _progress(i, n, row, t0):
-    head = "[%3d/%d %5.0fs] capacity%s %-28s %-5s fill=%-6d" % (
+    head = "[%3d/%d %5.0fs] capacity%s %-28s %-5s clients=%-5d fill=%-6d" % (
         i, n, time.monotonic() - t0, " (callgrind)" if row.get("callgrind") else "",
-        row["path"], row["mode"], row.get("fill", 0))
+        row["path"], row["mode"], row["clients"], row.get("fill", 0))
     if row.get("status") != "ok":
         log(head + "  %s: %s" % (row.get("status"), row.get("note", "")))
         return
     cg = row.get("callgrind")
-    log(head + "  recv=%d loss=%.3f%% cpu=%s ns/dgram capacity=%s/s/core drain=%.0f/s%s" % (
-        row["received"], row["loss_pct"],
+    log(head + "  drained=%d loss=%.3f%% cpu=%s ns/dgram capacity=%s/s/core drain=%.0f/s%s" % (
+        row.get("drained", 0), row["loss_pct"],
         "%.0f" % row["cpu_ns_per_dgram"] if row.get("cpu_ns_per_dgram") else "-",
         "%.0f" % row["capacity_pps"] if row.get("capacity_pps") else "-",
         row.get("drain_wall_pps") or 0,

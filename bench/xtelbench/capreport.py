@@ -38,19 +38,25 @@ def capacity_groups(rows):
     CPU per datagram and its range, loss, and the callgrind figures."""
     out = []
     cap = [r for r in rows if r.get("section") == "capacity"]
-    for kind, mode in CAPACITY_KINDS:
-        sel = [r for r in cap if r["receiver"] == kind and r["mode"] == mode]
+    keys = [(k, m, 10) for k, m in CAPACITY_KINDS]
+    keys += sorted({(r["receiver"], r["mode"], r["clients"]) for r in cap
+                    if r["clients"] != 10}, key=lambda k: (k[2], k[0] != "io_uring", k[0]))
+    for kind, mode, clients in keys:
+        sel = [r for r in cap if r["receiver"] == kind and r["mode"] == mode
+               and r["clients"] == clients]
         if not sel:
             continue
         ok = [r for r in sel if r.get("status") == "ok" and not r.get("callgrind")
               and r.get("cpu_ns_per_dgram")]
         cg = [r for r in sel if r.get("status") == "ok" and isinstance(r.get("callgrind"), dict)]
         ns = [r["cpu_ns_per_dgram"] for r in ok]
-        g = {"receiver": kind, "mode": mode, "path": sel[0]["path"], "rows": sel, "ok": ok,
+        g = {"receiver": kind, "mode": mode, "clients": clients, "path": sel[0]["path"],
+             "rows": sel, "ok": ok,
              "ns": median(ns), "ns_min": min(ns) if ns else None,
              "ns_max": max(ns) if ns else None,
              "fill": max((r.get("fill", 0) for r in sel), default=0),
              "sent": sum(r.get("sent", 0) for r in ok),
+             "drained": sum(r.get("drained", r.get("received", 0)) for r in ok),
              "lost": sum(r.get("lost", 0) for r in ok),
              "wall_pps": median([r["drain_wall_pps"] for r in ok if r.get("drain_wall_pps")]),
              "cg": cg[0]["callgrind"] if cg else None}
@@ -58,7 +64,8 @@ def capacity_groups(rows):
         out.append(g)
     for g in out:
         for base in ("c", "min"):
-            b = next((x for x in out if x["receiver"] == base), None)
+            b = next((x for x in out if x["receiver"] == base and x["mode"] == "plain"
+                      and x["clients"] == g["clients"]), None)
             g["vs_" + base] = (g["ns"] / b["ns"]) if b and b["ns"] and g["ns"] else None
     return out
 
@@ -69,18 +76,20 @@ def capacity_markdown(rows):
         return ""
     out = ["## Receiver capacity (pre-filled buffer, drained with no sender)\n\n",
            METHOD + "\n\n",
-           "| Receiver | Mode | Datagrams per fill | Rounds | Loss | CPU ns/dgram (min - max) "
+           "| Receiver | Mode | Clients | Datagrams per fill | Rounds | Loss | CPU ns/dgram (min - max) "
            "| Datagrams/s per core | Drain wall rate/s | CPU / C | CPU / minimal "
            "| Userspace Ir/dgram |\n"
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"]
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"]
     for g in groups:
         if not g["ok"]:
             r = g["rows"][-1]
-            out.append("| %s | %s | %d | 0 | %s: %s | | | | | | |\n" % (
-                g["path"], g["mode"], g["fill"], r.get("status"), r.get("note", "")))
+            out.append("| %s | %s | %d | %d | 0 | %s: %s | | | | | | |\n" % (
+                g["path"], g["mode"], g["clients"], g["fill"], r.get("status"),
+                r.get("note", "")))
             continue
-        out.append("| %s | %s | %d | %d | %s | %.0f (%.0f - %.0f) | %.0f | %s | %s | %s | %s |\n" % (
-            g["path"], g["mode"], g["fill"], len(g["ok"]),
+        out.append("| %s | %s | %d | %d | %d | %s | %.0f (%.0f - %.0f) | %.0f | %s | %s | %s "
+                   "| %s |\n" % (
+            g["path"], g["mode"], g["clients"], g["fill"], len(g["ok"]),
             "%d of %d" % (g["lost"], g["sent"]), g["ns"], g["ns_min"], g["ns_max"],
             g["per_core"], num(g["wall_pps"]),
             num(g["vs_c"], "%.2f"), num(g["vs_min"], "%.2f"),

@@ -44,7 +44,7 @@ LEVELS = {
                   seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
                   seed_baselines=("c", "py"), flood=(10, 5000, 20000),
                   sender=dict(secs=1.0, repeat=1, pacing_secs=2.0),
-                  capacity=dict(n=100000, repeat=1)),
+                  capacity=dict(n=100000, repeat=1, clients=[10000])),
     "full": dict(secs=2.0, micro=0.2,
                  plain_rates=[50000, 100000, 200000, 300000, 400000, 500000, 0],
                  dtls_rates=[25000, 50000, 100000, 200000, 0],
@@ -54,7 +54,8 @@ LEVELS = {
                  seed_baselines=("c", "py"), flood=(10, 5000, 50000),
                  noxdp_rates=[100000, 300000, 0],
                  sender=dict(secs=3.0, repeat=3, pacing_secs=5.0),
-                 capacity=dict(n=200000, repeat=2, callgrind=True, callgrind_n=20000)),
+                 capacity=dict(n=200000, repeat=2, callgrind=True, callgrind_n=20000,
+                               clients=[1000, 10000, 50000], per_client=8)),
 }
 
 RECEIVER_LABEL = {

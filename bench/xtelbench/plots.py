@@ -77,8 +77,9 @@ def _capacity_plot(pdir, name, title, rows):
     dat = os.path.join(pdir, "capacity.dat")
     with open(dat, "w") as f:
         for i, g in enumerate(groups):
-            f.write('%d "%s %s" %g %g %g %.0f\n' % (
+            f.write('%d "%s %s%s" %g %g %g %.0f\n' % (
                 i, RECEIVER_LABEL[g["receiver"]].replace("collector ", ""), g["mode"],
+                "" if g["clients"] == 10 else " %dk cl." % (g["clients"] // 1000),
                 g["ns"], g["ns_min"], g["ns_max"], g["per_core"] / 1e3))
     script = os.path.join(pdir, name + ".gp")
     with open(script, "w") as f:
