@@ -314,7 +314,8 @@ def _conclude(row, files, lgr):
     if rxr is None and row["callgrind"] and lgr is not None:
         # No summary under valgrind (see above): the instruction counts are
         # per datagram sent, which the same receiver takes without loss.
-        rxr = {"totals": {"received": first(lgr, "totals.sent", default=0)}}
+        rxr = {"totals": {"received": first(lgr, "totals.sent", default=0) +
+                          row.get("warmup_sent", 0)}}
         row["received_assumed"] = True
     row["raw"] = {"loadgen": strip_clients(lgr), "receiver": strip_clients(rxr)}
     if row.get("status") == "error":
