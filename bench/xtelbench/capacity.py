@@ -218,9 +218,10 @@ def _warm_up(env, files, clients, mode, rx_pid):
     return first(warm.report(), "totals.sent", default=0)
 
 
-def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False):
-    tag = "%03d-capacity-%s-%s-c%d-n%d%s" % (seq, kind, mode, clients, n,
-                                             "-callgrind" if callgrind else "")
+def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, workers=None):
+    tag = "%03d-capacity-%s-%s-c%d-n%d%s%s" % (seq, kind, mode, clients, n,
+                                               "-w%d" % workers if workers else "",
+                                               "-callgrind" if callgrind else "")
     files = {k: os.path.join(env.raw, "%s-%s" % (tag, k))
              for k in ("receiver.json", "loadgen.json", "receiver.log", "loadgen.log",
                        "callgrind.out", "warmup.json")}
@@ -232,13 +233,14 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False):
     per_client = max(1, n // clients)
     row = Row(section="capacity", receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
               clients=clients, offered_pps=0, duration_s=60.0, flood_pps=0, tag=tag,
-              callgrind=callgrind, fill=per_client * clients)
+              callgrind=callgrind, fill=per_client * clients,
+              workers=workers or env.workers)
     cmd = receiver_cmd(env, kind, mode, 120, files["receiver.json"], clients,
                        os.path.join(env.bpffs, "bench-" + tag))
-    if kind in ("c", "min"):
-        cmd += ["--rcvbuf", RCVBUF]
-    else:
-        cmd += ["--rcvbuf", RCVBUF]
+    cmd += ["--rcvbuf", RCVBUF]
+    if workers and kind not in ("c", "min"):
+        cmd[cmd.index("--workers") + 1] = workers
+    if kind not in ("c", "min"):
         if kind == "af_xdp":
             cmd += ["--afxdp-frames", AFXDP_FRAMES]
     if callgrind:
@@ -390,6 +392,10 @@ def capacity_plan(env):
     for rnd in range(c["repeat"]):
         for kind, mode in kinds:
             todo.append((kind, mode, c["n"], False, rnd + 1, 10))
+    # Scaling per core: the same DTLS drain spread over more workers (the
+    # 10 clients' flows over their SO_REUSEPORT sockets).
+    for w in c.get("dtls_workers", ()):
+        todo.append(("io_uring", "dtls", c["n"], False, 1, 10, w))
     for clients in c.get("clients", ()):
         for kind in ("io_uring", "c", "min"):
             todo.append((kind, "plain", clients * c.get("per_client", 8), False, 1, clients))
@@ -405,14 +411,16 @@ def run_capacity(env, seq0=500):
     todo = capacity_plan(env)
     dtls_ok, afxdp_ok = env.have_dtls(), env.have_afxdp()
     t0 = time.monotonic()
-    for i, (kind, mode, n, cg, rnd, clients) in enumerate(todo, 1):
+    for i, item in enumerate(todo, 1):
+        kind, mode, n, cg, rnd, clients = item[:6]
+        workers = item[6] if len(item) > 6 else None
         if (mode == "dtls" and not dtls_ok) or (kind == "af_xdp" and not afxdp_ok) or \
                 (kind == "min" and not os.access(env.base_min, os.X_OK)):
             continue
-        row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, callgrind=cg)
+        row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, cg, workers)
         if row.get("status") != "ok" and not cg:
             log("    capacity row %d failed (%s), running it again" % (i, row.get("note")))
-            row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, callgrind=cg)
+            row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, cg, workers)
         row["repeat"] = rnd
         rows.append(row)
         _progress(i, len(todo), row, t0)
@@ -420,9 +428,9 @@ def run_capacity(env, seq0=500):
 
 
 def _progress(i, n, row, t0):
-    head = "[%3d/%d %5.0fs] capacity%s %-28s %-5s clients=%-5d fill=%-6d" % (
+    head = "[%3d/%d %5.0fs] capacity%s %-28s %-5s clients=%-5d workers=%d fill=%-6d" % (
         i, n, time.monotonic() - t0, " (callgrind)" if row.get("callgrind") else "",
-        row["path"], row["mode"], row["clients"], row.get("fill", 0))
+        row["path"], row["mode"], row["clients"], row.get("workers", 1), row.get("fill", 0))
     if row.get("status") != "ok":
         log(head + "  %s: %s" % (row.get("status"), row.get("note", "")))
         return

@@ -38,19 +38,23 @@ def capacity_groups(rows):
     CPU per datagram and its range, loss, and the callgrind figures."""
     out = []
     cap = [r for r in rows if r.get("section") == "capacity"]
-    keys = [(k, m, 10) for k, m in CAPACITY_KINDS]
-    keys += sorted({(r["receiver"], r["mode"], r["clients"]) for r in cap
-                    if r["clients"] != 10}, key=lambda k: (k[2], k[0] != "io_uring", k[0]))
-    for kind, mode, clients in keys:
+    w1 = min((r.get("workers", 1) for r in cap), default=1)
+    keys = [(k, m, 10, w1) for k, m in CAPACITY_KINDS]
+    keys += sorted({(r["receiver"], r["mode"], r["clients"], r.get("workers", 1)) for r in cap
+                    if r["clients"] != 10 or r.get("workers", 1) != w1},
+                   key=lambda k: (k[2], k[3], k[0] != "io_uring", k[0]))
+    for kind, mode, clients, workers in keys:
         sel = [r for r in cap if r["receiver"] == kind and r["mode"] == mode
-               and r["clients"] == clients]
+               and r["clients"] == clients and r.get("workers", 1) == workers]
         if not sel:
             continue
         ok = [r for r in sel if r.get("status") == "ok" and not r.get("callgrind")
               and r.get("cpu_ns_per_dgram")]
         cg = [r for r in sel if r.get("status") == "ok" and isinstance(r.get("callgrind"), dict)]
         ns = [r["cpu_ns_per_dgram"] for r in ok]
-        g = {"receiver": kind, "mode": mode, "clients": clients, "path": sel[0]["path"],
+        g = {"receiver": kind, "mode": mode, "clients": clients, "workers": workers,
+             "path": sel[0]["path"] + ("" if kind in ("c", "min") else
+                                       ", %d worker%s" % (workers, "s" if workers > 1 else "")),
              "rows": sel, "ok": ok,
              "ns": median(ns), "ns_min": min(ns) if ns else None,
              "ns_max": max(ns) if ns else None,
@@ -65,7 +69,7 @@ def capacity_groups(rows):
     for g in out:
         for base in ("c", "min"):
             b = next((x for x in out if x["receiver"] == base and x["mode"] == "plain"
-                      and x["clients"] == g["clients"]), None)
+                      and x["clients"] == g["clients"] and x["workers"] == w1), None)
             g["vs_" + base] = (g["ns"] / b["ns"]) if b and b["ns"] and g["ns"] else None
     return out
 

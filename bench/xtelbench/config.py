@@ -44,7 +44,8 @@ LEVELS = {
                   seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
                   seed_baselines=("c", "py"), flood=(10, 5000, 20000),
                   sender=dict(secs=1.0, repeat=1, pacing_secs=2.0),
-                  capacity=dict(n=100000, repeat=1, clients=[10000])),
+                  capacity=dict(n=100000, repeat=1, clients=[10000], dtls_workers=[2]),
+                  dtls100_rates=[250000], dtls100_paths=("io_uring",)),
     "full": dict(secs=2.0, micro=0.2,
                  plain_rates=[50000, 100000, 200000, 300000, 400000, 500000, 0],
                  dtls_rates=[25000, 50000, 100000, 200000, 0],
@@ -55,7 +56,9 @@ LEVELS = {
                  noxdp_rates=[100000, 300000, 0],
                  sender=dict(secs=3.0, repeat=3, pacing_secs=5.0),
                  capacity=dict(n=200000, repeat=2, callgrind=True, callgrind_n=20000,
-                               clients=[1000, 10000, 50000], per_client=8)),
+                               clients=[1000, 10000, 50000], per_client=8,
+                               dtls_workers=[2]),
+                 dtls100_rates=[250000]),
 }
 
 RECEIVER_LABEL = {

@@ -29,6 +29,11 @@ def plan(env):
     for n in c["dtls_clients"]:
         for kind in PLAIN_PATHS:
             rows.append(("clients", kind, "dtls", n, 20000, 0))
+    # DTLS with 100 clients at a fixed high rate (issue 16: >= 250k records/s
+    # with 0 loss end to end).
+    for rate in c.get("dtls100_rates", []):
+        for kind in c.get("dtls100_paths", PLAIN_PATHS):
+            rows.append(("clients", kind, "dtls", 100, rate, 0))
     # The same collector without its XDP front end: what XDP costs or saves.
     for rate in c.get("noxdp_rates", []):
         rows.append(("rate", "noxdp", "plain", 10, rate, 0))

@@ -79,7 +79,8 @@ def _capacity_plot(pdir, name, title, rows):
         for i, g in enumerate(groups):
             f.write('%d "%s %s%s" %g %g %g %.0f\n' % (
                 i, RECEIVER_LABEL[g["receiver"]].replace("collector ", ""), g["mode"],
-                "" if g["clients"] == 10 else " %dk cl." % (g["clients"] // 1000),
+                ("" if g["clients"] == 10 else " %dk cl." % (g["clients"] // 1000)) +
+                ("" if g["workers"] == 1 else " %dw" % g["workers"]),
                 g["ns"], g["ns_min"], g["ns_max"], g["per_core"] / 1e3))
     script = os.path.join(pdir, name + ".gp")
     with open(script, "w") as f:

@@ -71,7 +71,9 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt,
     rx_cap = lg_cap + 8.0
     # One sender thread reaches ~300-400k/s here; beyond that two, which then
     # share the 2 cores with the receiver.
-    threads = 2 if (rate == 0 or rate > 300000) and clients >= 2 else 1
+    # DTLS from 250k/s on needs the second thread too (one encrypts ~250k).
+    threads = 2 if (rate == 0 or rate > 300000 or (mode == "dtls" and rate >= 250000)) \
+        and clients >= 2 else 1
     threads = opts.get("threads", threads)
     row["threads"] = threads
     if sender == "bare":
