@@ -398,7 +398,10 @@ def capacity_plan(env):
         todo.append(("io_uring", "dtls", c["n"], False, 1, 10, w))
     for clients in c.get("clients", ()):
         for kind in ("io_uring", "c", "min"):
-            todo.append((kind, "plain", clients * c.get("per_client", 8), False, 1, clients))
+            # At least as many datagrams as the 10-client rows, and
+            # per_client each: a drain of a few ms would measure noise.
+            todo.append((kind, "plain", max(c["n"], clients * c.get("per_client", 8)),
+                         False, 1, clients))
     if c.get("callgrind") and shutil.which("valgrind"):
         for kind, mode in kinds:
             if kind != "af_xdp":	# valgrind starves its thread (see above)

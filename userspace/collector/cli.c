@@ -22,7 +22,7 @@
 /* Table order is --help order. */
 enum col_opt {
 	COL_OPT_MODE, COL_OPT_PORT, COL_OPT_BIND, COL_OPT_WORKERS,
-	COL_OPT_RCVBUF, COL_OPT_RX_BUFFERS, COL_OPT_MAX_CLIENTS, COL_OPT_IFACE,
+	COL_OPT_RCVBUF, COL_OPT_RX_BUFFERS, COL_OPT_RX_WAIT, COL_OPT_MAX_CLIENTS, COL_OPT_IFACE,
 	COL_OPT_NO_XDP, COL_OPT_PIN_DIR, COL_OPT_ALLOW, COL_OPT_HS_RATE,
 	COL_OPT_HS_BURST, COL_OPT_HS_GLOBAL_RATE, COL_OPT_HS_GLOBAL_BURST,
 	COL_OPT_AFXDP, COL_OPT_AFXDP_FRAMES, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
@@ -210,6 +210,13 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.check = XTEL_OPT_POW2, .valid = "a power of two, 64..32768",
 		.help = "io_uring provided buffers per worker, power of\n"
 			"two 64..32768 (default 4096)" },
+	[COL_OPT_RX_WAIT] = { .name = "rx-wait", .metavar = "US",
+		XTEL_OPT_UINT_AT(CFG, rx_wait_us, 0, 100000),
+		.valid = "0..100000 microseconds",
+		.help = "plain mode: the io_uring loop wakes at most every US\n"
+			"microseconds and takes what arrived, 0..100000\n"
+			"(default 5000; 0: on the first datagram). Kernel\n"
+			"timestamps keep latency exact; counts lag by <= US" },
 	[COL_OPT_MAX_CLIENTS] = { .name = "max-clients", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, max_clients, 1, 1u << 22),
 		.valid = "1..4194304",
@@ -482,6 +489,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.stale_after_s = 15.0,
 		.max_clients = 65536,
 		.rx_buffers = 4096,
+		.rx_wait_us = 5000,
 		.max_sessions = 4096,
 		.dtls_idle_s = 60,
 		.pin_dir = "/sys/fs/bpf/xtel",

@@ -74,6 +74,7 @@ struct xtel_config {
 	double stale_after_s;
 	unsigned int max_clients;	/* per worker registry */
 	unsigned int rx_buffers;	/* provided buffers per worker */
+	unsigned int rx_wait_us;	/* --rx-wait: plain mode's wake-up period */
 	unsigned int max_sessions;	/* DTLS sessions per worker */
 	double dtls_idle_s;		/* DTLS session idle timeout */
 

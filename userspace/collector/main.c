@@ -314,6 +314,8 @@ static int setup(struct app *a)
 		if (fd < 0)
 			return xtel_exit_bind_error(cfg, fd);
 		a->workers[i] = xtel_rx_worker_new(i, fd, cfg->rx_buffers, &a->igs[i]);
+		if (a->workers[i])
+			xtel_rx_worker_set_wait(a->workers[i], cfg->rx_wait_us);
 		if (!a->workers[i]) {
 			close(fd);
 			pr_err("worker %u: %s", i, strerror(errno));
