@@ -214,7 +214,8 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		XTEL_OPT_UINT_AT(CFG, rx_wait_us, 0, 100000),
 		.valid = "0..100000 microseconds",
 		.help = "plain mode: the io_uring loop wakes at most every US\n"
-			"microseconds and takes what arrived, 0..100000\n"
+			"microseconds and takes what arrived (AF_XDP: at\n"
+			"most 1000, while frames come densely), 0..100000\n"
 			"(default 5000; 0: on the first datagram). Kernel\n"
 			"timestamps keep latency exact; counts lag by <= US" },
 	[COL_OPT_MAX_CLIENTS] = { .name = "max-clients", .metavar = "N",

@@ -264,6 +264,7 @@ static int afxdp_setup(struct app *a)
 		return XTEL_EXIT_RUNTIME;
 	xtel_ax_rx_init(&a->axr, a->axr.ax, &a->igs[i], &a->cnts[i],
 			xtel_rx_worker_fd(a->workers[0]));
+	xtel_ax_rx_set_wait(&a->axr, cfg->rx_wait_us);
 	a->n_paths = a->n + 1;
 	return 0;
 }
