@@ -50,7 +50,7 @@ def plots(env, rows):
     for name, title, fn in (
             ("capacity_cpu.png", "Receiver CPU per datagram at capacity (drain, no sender)",
              _capacity_plot),
-            ("latency_vs_rate.png", "One-way latency p50 / p99 against offered rate",
+            ("latency_vs_rate.png", "One-way latency p50 / p99 against load",
              _latency_plot)):
         script = fn(pdir, name, title, rows)
         if not script:
@@ -94,12 +94,15 @@ def _capacity_plot(pdir, name, title, rows):
 
 
 def _latency_plot(pdir, name, title, rows):
-    """p50 (dashed) and p99 (solid) one-way latency of the rising-rate rows."""
+    """p50 (dashed) and p99 (solid) one-way latency of the seed and
+    rising-rate rows, against the rate achieved (a sender that fell short
+    of the offered rate is plotted where it was)."""
     series = []
     for kind, mode in PLOT_LINES:
-        pts = sorted((r["offered_pps"] or r["achieved_pps"], r["latency_us"].get("p50"),
+        pts = sorted((r["achieved_pps"], r["latency_us"].get("p50"),
                       r["latency_us"].get("p99"))
-                     for r in rows if r.get("status") == "ok" and r["section"] == "rate"
+                     for r in rows if r.get("status") == "ok"
+                     and r["section"] in ("rate", "seeds") and r["clients"] in (1, 5, 10)
                      and r["receiver"] == kind and r["mode"] == mode
                      and isinstance(r.get("latency_us"), dict)
                      and r["latency_us"].get("p99") is not None
@@ -116,8 +119,8 @@ def _latency_plot(pdir, name, title, rows):
     script = os.path.join(pdir, name + ".gp")
     with open(script, "w") as f:
         _head(f, pdir, name, title)
-        f.write("set xlabel 'offered rate (datagrams/s)'\nset ylabel 'latency (us)'\n"
-                "set logscale xy\nset key inside left top opaque box\n")
+        f.write("set xlabel 'achieved rate (datagrams/s)'\nset ylabel 'latency (us)'\n"
+                "set logscale xy\nset key outside right top box\n")
         f.write("plot " + ", \\\n     ".join(
             "'%s' using 1:3 with linespoints lw 2 lc %d title '%s p99', "
             "'%s' using 1:2 with lines dt 2 lc %d title '%s p50'" % (d, i + 1, l, d, i + 1, l)
