@@ -10,6 +10,7 @@
 # usage: bench/run.sh [--quick | --smoke] [--out DIR] [--publish]   (as root)
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
 #                          [--api] [--probes] [--store] [--dashboard]
+#                          [--capacity | --no-capacity]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -20,6 +21,10 @@
 #   --build DIR meson build directory (default build, or $XTEL_BUILD)
 #   --no-build  use the build directory as it is (no meson/ninja call)
 #   --no-micro, --no-e2e   leave out one of the two parts
+#   --capacity  the receivers' own ceiling (pre-filled buffer drained with
+#               no sender; part of the default and --quick runs): with
+#               --no-micro --no-e2e --capacity only that (~1-4 minutes)
+#   --no-capacity  leave it out
 #   --api       also measure the HTTP API: ingest under API load, latency
 #               per endpoint with 10k and 100k clients, memory (~2 minutes;
 #               --no-micro --no-e2e --api runs only that)
@@ -50,7 +55,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,39p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,44p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -71,7 +76,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity) extra+=("$1") ;;
 	--store) store=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;

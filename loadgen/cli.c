@@ -20,7 +20,7 @@
 enum lg_opt {
 	LG_OPT_TARGET, LG_OPT_CLIENTS, LG_OPT_THREADS, LG_OPT_FIRST_ID,
 	LG_OPT_RATE, LG_OPT_RAMP, LG_OPT_STEP, LG_OPT_DURATION, LG_OPT_COUNT,
-	LG_OPT_BATCH, LG_OPT_MODE, LG_OPT_CERTS, LG_OPT_HS_TIMEOUT,
+	LG_OPT_BATCH, LG_OPT_MODE, LG_OPT_CERTS, LG_OPT_HS_TIMEOUT, LG_OPT_DATA_DELAY,
 	LG_OPT_PAYLOAD, LG_OPT_PAYLOAD_SIZE, LG_OPT_HEARTBEAT, LG_OPT_SEED,
 	LG_OPT_LOSS, LG_OPT_DUP, LG_OPT_REORDER, LG_OPT_REORDER_DEPTH,
 	LG_OPT_SCENARIO,
@@ -218,6 +218,12 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		XTEL_OPT_DOUBLE_AT(CFG, handshake_timeout_s, 0.1, 600),
 		.valid = "seconds 0.1..600",
 		.help = "per-client handshake limit, 0.1..600 (default 10)" },
+	[LG_OPT_DATA_DELAY] = { .name = "data-delay", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, data_delay_s, 0, 600),
+		.valid = "seconds 0..600",
+		.help = "wait S seconds after the handshakes before INIT and\n"
+			"DATA, announced on stderr (bench/run.sh's capacity rows\n"
+			"stop the receiver then; default 0)" },
 	[LG_OPT_PAYLOAD] = { .name = "payload", .metavar = "TEMPLATE",
 		XTEL_OPT_STRING_AT(CFG, payload_template),
 		.help = "key=value;... with placeholders {seq} {client}\n"

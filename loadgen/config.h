@@ -61,6 +61,7 @@ struct xtel_lg_config {
 	enum xtel_lg_mode mode;
 	const char *certs_dir;
 	double handshake_timeout_s;
+	double data_delay_s;		/* --data-delay: pause before INIT */
 
 	const char *payload_template;	/* NULL: use payload_size */
 	uint32_t payload_size;

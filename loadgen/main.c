@@ -174,6 +174,13 @@ static void wait_run(struct xtel_lg_run *run, uint32_t n_threads,
 		run->hs_end_ns = xtel_mono_ns();
 		if (run->dtls)
 			check_handshakes(run);
+		if (cfg->data_delay_s > 0) {
+			/* Unconditional (also with --quiet): a script waits for it. */
+			fprintf(stderr, "loadgen: handshakes done, DATA in %g s\n",
+				cfg->data_delay_s);
+			xtel_lg_sleep_until(xtel_mono_ns() +
+					    (uint64_t)(cfg->data_delay_s * 1e9));
+		}
 		pthread_barrier_wait(&run->start_barrier);	/* go: INIT */
 		pthread_barrier_wait(&run->start_barrier);	/* INITs sent */
 		run->t0_ns = xtel_mono_ns();

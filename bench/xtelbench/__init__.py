@@ -12,8 +12,11 @@ Modules, each importing only those above it in this list:
   derive    a row's table figures from its reports and counters (the loss
             attribution docs/PERFORMANCE.md publishes); no I/O
   rows      the plan of rows, running one row, running them all
+  capacity  the receivers' own ceiling: pre-fill a frozen receiver, time
+            its drain (CPU per datagram), callgrind instruction counts
   micro     the micro-benchmarks registered in meson suite 'perf'
   figures   figures computed across rows (summary, sender ceilings, memory)
+  capreport the capacity section of PERFORMANCE.md
   markdown  PERFORMANCE.md
   plots     the gnuplot PNGs
   main      the command line and the output files

@@ -12,6 +12,9 @@ def receiver_cmd(env, kind, mode, cap_s, summary, clients=1, pin_dir=None):
     if kind == "c":
         return [env.base_c, "--port", PORT, "--duration", cap_s, "--quiet", 0,
                 "--json", summary]
+    if kind == "min":
+        return [env.base_min, "--port", PORT, "--duration", cap_s, "--quiet", 0,
+                "--json", summary]
     if kind == "py":
         return [sys.executable, env.base_py, "--port", PORT, "--duration", cap_s,
                 "--quiet", 0, "--json", summary]

@@ -30,7 +30,9 @@ SENDER_LABEL = {"loadgen": "loadgen", "bare": "bare sendmmsg loop"}
 # the rising-rate series (10 clients; 0 = as fast as the generator can),
 # the client-count series (at 50k/s plain, 20k/s DTLS), the seed table's
 # (clients, rate) rows and what runs them, and the flood row (clients, rate,
-# ClientHellos/s). Sized so that full < 10 min and quick < 2 min on 2 cores.
+# ClientHellos/s), and the capacity section (capacity.py: datagrams per
+# pre-fill, rounds, and whether one more drain per receiver runs under
+# callgrind, with how many datagrams). Sized so that full < 10 min and quick < 2 min on 2 cores.
 LEVELS = {
     "smoke": dict(secs=1.0, micro=0.01, plain_rates=[], dtls_rates=[],
                   plain_clients=[], dtls_clients=[], seeds=[(1, 1000)],
@@ -40,17 +42,23 @@ LEVELS = {
                   dtls_rates=[50000], plain_clients=[100, 1000],
                   dtls_clients=[100, 1000], seeds=[(1, 1000), (5, 5000), (10, 20000)],
                   seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
-                  seed_baselines=("c", "py"), flood=(10, 5000, 20000),
-                  sender=dict(secs=1.0, repeat=1, pacing_secs=2.0)),
+                  seed_baselines=("c", "min", "py"), flood=(10, 5000, 20000),
+                  sender=dict(secs=1.0, repeat=1, pacing_secs=2.0),
+                  capacity=dict(n=100000, repeat=1, clients=[10000], dtls_workers=[2]),
+                  dtls100_rates=[250000], dtls100_paths=("io_uring",)),
     "full": dict(secs=2.0, micro=0.2,
                  plain_rates=[50000, 100000, 200000, 300000, 400000, 500000, 0],
                  dtls_rates=[25000, 50000, 100000, 200000, 0],
                  plain_clients=[100, 1000, 10000], dtls_clients=[100, 1000, 10000],
                  seeds=[(1, 1000), (5, 5000), (10, 20000)],
                  seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
-                 seed_baselines=("c", "py"), flood=(10, 5000, 50000),
+                 seed_baselines=("c", "min", "py"), flood=(10, 5000, 50000),
                  noxdp_rates=[100000, 300000, 0],
-                 sender=dict(secs=3.0, repeat=3, pacing_secs=5.0)),
+                 sender=dict(secs=3.0, repeat=3, pacing_secs=5.0),
+                 capacity=dict(n=200000, repeat=2, callgrind=True, callgrind_n=20000,
+                               clients=[1000, 10000, 50000], per_client=8,
+                               dtls_workers=[2]),
+                 dtls100_rates=[250000]),
 }
 
 RECEIVER_LABEL = {
@@ -59,5 +67,6 @@ RECEIVER_LABEL = {
     "xdp_allow": "collector io_uring, XDP --allow 198.18.0.0/24",
     "af_xdp": "collector AF_XDP",
     "c": "baseline C recvmmsg",
+    "min": "baseline minimal recvmmsg",
     "py": "baseline Python recvfrom",
 }

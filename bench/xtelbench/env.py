@@ -39,6 +39,7 @@ class Env:
         self.loadgen = os.environ.get(
             "XTEL_LOADGEN", os.path.join(self.build, "loadgen", "loadgen"))
         self.base_c = os.path.join(self.build, "bench", "baseline_recvmmsg")
+        self.base_min = os.path.join(self.build, "bench", "baseline_minimal")
         self.base_py = os.path.join(self.src, "bench", "baseline_recvfrom.py")
         self.bare = os.path.join(self.build, "bench", "bare_sendmmsg")
         os.makedirs(self.raw, exist_ok=True)

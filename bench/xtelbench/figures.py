@@ -7,7 +7,8 @@ pacing error, the memory-per-client pairs, and row lookups."""
 LOSSLESS_PCT = 0.1
 # The summary's lines and the plots' series, in this order.
 PLOT_LINES = [("io_uring", "plain"), ("af_xdp", "plain"), ("noxdp", "plain"),
-              ("io_uring", "dtls"), ("af_xdp", "dtls"), ("c", "plain"), ("py", "plain")]
+              ("io_uring", "dtls"), ("af_xdp", "dtls"), ("c", "plain"), ("min", "plain"),
+              ("py", "plain")]
 
 
 def baseline_for(rows, row, kind):

@@ -10,6 +10,7 @@ import signal
 import time
 
 from .api import api_markdown, run_api
+from .capacity import run_capacity
 from .config import LEVELS
 from .dashboard import dashboard_markdown, run_dashboard
 from .env import Env, git_commit, loadavg, machine
@@ -33,6 +34,10 @@ def parse_args(argv=None):
                     help="also write docs/PERFORMANCE.md and docs/img/*.png")
     ap.add_argument("--no-micro", action="store_true")
     ap.add_argument("--no-e2e", action="store_true")
+    ap.add_argument("--capacity", action="store_true",
+                    help="run the capacity section even with --no-e2e")
+    ap.add_argument("--no-capacity", action="store_true",
+                    help="leave the capacity section out")
     ap.add_argument("--api", action="store_true",
                     help="also measure the HTTP API (ingest under API load, latency, memory)")
     ap.add_argument("--probes", action="store_true",
@@ -62,6 +67,8 @@ def main(argv=None):
     log("== XTel bench (%s) -> %s" % (env.level, env.out))
     micro = [] if args.no_micro else run_micro(env)
     rows = [] if args.no_e2e else run_all(env)
+    if (args.capacity or not args.no_e2e) and not args.no_capacity:
+        rows += run_capacity(env)
     api = run_api(env) if args.api else None
     probes = run_probes(env) if args.probes else None
     dash = run_dashboard(env) if args.dashboard else None

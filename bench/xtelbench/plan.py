@@ -16,7 +16,7 @@ def plan(env):
         for b in c["seed_baselines"]:
             rows.append(("seeds", b, "plain", clients, rate, 0))
     # Rising rates with 10 clients: one series per path and baseline.
-    for kind in ("io_uring", "af_xdp", "c", "py"):
+    for kind in ("io_uring", "af_xdp", "c", "min", "py"):
         for rate in c["plain_rates"]:
             rows.append(("rate", kind, "plain", 10, rate, 0))
     for kind in PLAIN_PATHS:
@@ -24,11 +24,16 @@ def plan(env):
             rows.append(("rate", kind, "dtls", 10, rate, 0))
     # Rising client counts at a fixed total rate.
     for n in c["plain_clients"]:
-        for kind in ("io_uring", "af_xdp", "c", "py"):
+        for kind in ("io_uring", "af_xdp", "c", "min", "py"):
             rows.append(("clients", kind, "plain", n, 50000, 0))
     for n in c["dtls_clients"]:
         for kind in PLAIN_PATHS:
             rows.append(("clients", kind, "dtls", n, 20000, 0))
+    # DTLS with 100 clients at a fixed high rate (issue 16: >= 250k records/s
+    # with 0 loss end to end).
+    for rate in c.get("dtls100_rates", []):
+        for kind in c.get("dtls100_paths", PLAIN_PATHS):
+            rows.append(("clients", kind, "dtls", 100, rate, 0))
     # The same collector without its XDP front end: what XDP costs or saves.
     for rate in c.get("noxdp_rates", []):
         rows.append(("rate", "noxdp", "plain", 10, rate, 0))

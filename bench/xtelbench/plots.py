@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 
+from .capreport import capacity_groups
 from .config import RECEIVER_LABEL
 from .figures import PLOT_LINES
 from .util import warn
@@ -20,10 +21,8 @@ def plots(env, rows):
     pdir = os.path.join(env.out, "img")
     os.makedirs(pdir, exist_ok=True)
     series = _write_series(pdir, rows)
-    if not series:
-        return []
     made = []
-    for name, col, ylabel, title in (
+    for name, col, ylabel, title in () if not series else (
             ("loss_vs_rate.png", 2, "loss (%)", "Loss against offered rate"),
             ("cpu_ns_vs_rate.png", 3, "receiver CPU per datagram (ns)",
              "Receiver CPU per datagram against offered rate")):
@@ -48,7 +47,85 @@ def plots(env, rows):
             warn("gnuplot failed for %s: %s" % (name, r.stderr.strip()))
             continue
         made.append((name, title))
+    for name, title, fn in (
+            ("capacity_cpu.png", "Receiver CPU per datagram at capacity (drain, no sender)",
+             _capacity_plot),
+            ("latency_vs_rate.png", "One-way latency p50 / p99 against load",
+             _latency_plot)):
+        script = fn(pdir, name, title, rows)
+        if not script:
+            continue
+        r = subprocess.run([gp, script], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            warn("gnuplot failed for %s: %s" % (name, r.stderr.strip()))
+            continue
+        made.append((name, title))
     return made
+
+
+def _head(f, pdir, name, title):
+    f.write("set terminal pngcairo size 960,600 noenhanced font 'sans,10'\n")
+    f.write("set output '%s'\nset title '%s'\nset grid\n" % (os.path.join(pdir, name), title))
+
+
+def _capacity_plot(pdir, name, title, rows):
+    """CPU ns per datagram at capacity per path: one bar each (median of
+    the rounds), labelled with datagrams/s per core."""
+    groups = [g for g in capacity_groups(rows) if g["ns"]]
+    if not groups:
+        return None
+    dat = os.path.join(pdir, "capacity.dat")
+    with open(dat, "w") as f:
+        for i, g in enumerate(groups):
+            f.write('%d "%s %s%s" %g %g %g %.0f\n' % (
+                i, RECEIVER_LABEL[g["receiver"]].replace("collector ", ""), g["mode"],
+                ("" if g["clients"] == 10 else " %dk cl." % (g["clients"] // 1000)) +
+                ("" if g["workers"] == 1 else " %dw" % g["workers"]),
+                g["ns"], g["ns_min"], g["ns_max"], g["per_core"] / 1e3))
+    script = os.path.join(pdir, name + ".gp")
+    with open(script, "w") as f:
+        _head(f, pdir, name, title)
+        f.write("set ylabel 'CPU per datagram (ns)'\nset yrange [0:*]\nset style fill solid 0.5\n"
+                "set boxwidth 0.6\nset xtics rotate by -30\nunset key\n")
+        f.write("plot '%s' using 1:3:xtic(2) with boxes, '' using 1:3:4:5 with yerrorbars lc "
+                "rgb 'black', '' using 1:3:(sprintf('%%.0fk/s', $6)) with labels offset 0,1\n"
+                % dat)
+    return script
+
+
+def _latency_plot(pdir, name, title, rows):
+    """p50 (dashed) and p99 (solid) one-way latency of the seed and
+    rising-rate rows, against the rate achieved (a sender that fell short
+    of the offered rate is plotted where it was)."""
+    series = []
+    for kind, mode in PLOT_LINES:
+        pts = sorted((r["achieved_pps"], r["latency_us"].get("p50"),
+                      r["latency_us"].get("p99"))
+                     for r in rows if r.get("status") == "ok"
+                     and r["section"] in ("rate", "seeds") and r["clients"] in (1, 5, 10)
+                     and r["receiver"] == kind and r["mode"] == mode
+                     and isinstance(r.get("latency_us"), dict)
+                     and r["latency_us"].get("p99") is not None
+                     and r.get("latency_basis") != "userspace_read")
+        if not pts:
+            continue
+        dat = os.path.join(pdir, "latency-%s-%s.dat" % (kind, mode))
+        with open(dat, "w") as f:
+            for x, p50, p99 in pts:
+                f.write("%g %g %g\n" % (x, p50 or 0, p99))
+        series.append((dat, RECEIVER_LABEL[kind] + ("" if kind in ("c", "min", "py") else " " + mode)))
+    if not series:
+        return None
+    script = os.path.join(pdir, name + ".gp")
+    with open(script, "w") as f:
+        _head(f, pdir, name, title)
+        f.write("set xlabel 'achieved rate (datagrams/s)'\nset ylabel 'latency (us)'\n"
+                "set logscale xy\nset key outside right top box\n")
+        f.write("plot " + ", \\\n     ".join(
+            "'%s' using 1:3 with linespoints lw 2 lc %d title '%s p99', "
+            "'%s' using 1:2 with lines dt 2 lc %d title '%s p50'" % (d, i + 1, l, d, i + 1, l)
+            for i, (d, l) in enumerate(series)) + "\n")
+    return script
 
 
 def _write_series(pdir, rows):
@@ -70,6 +147,6 @@ def _write_series(pdir, rows):
         with open(dat, "w") as f:
             for x, loss, ns in pts:
                 f.write("%g %g %g\n" % (x, loss, ns))
-        label = RECEIVER_LABEL[kind] + ("" if kind in ("c", "py") else " " + mode)
+        label = RECEIVER_LABEL[kind] + ("" if kind in ("c", "min", "py") else " " + mode)
         series.append((dat, label))
     return series

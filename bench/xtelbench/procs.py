@@ -38,7 +38,7 @@ def wait_ready(env, kind, proc, log_path, timeout=8.0):
         if bound_at is None and port_bound(env):
             bound_at = time.monotonic()
         if bound_at is not None:
-            if kind in ("c", "py"):
+            if kind in ("c", "min", "py"):
                 return True
             try:
                 text = open(log_path).read()

@@ -71,7 +71,9 @@ def _run_row(env, seq, section, kind, mode, clients, rate, secs, flood, attempt,
     rx_cap = lg_cap + 8.0
     # One sender thread reaches ~300-400k/s here; beyond that two, which then
     # share the 2 cores with the receiver.
-    threads = 2 if (rate == 0 or rate > 300000) and clients >= 2 else 1
+    # DTLS from 250k/s on needs the second thread too (one encrypts ~250k).
+    threads = 2 if (rate == 0 or rate > 300000 or (mode == "dtls" and rate >= 250000)) \
+        and clients >= 2 else 1
     threads = opts.get("threads", threads)
     row["threads"] = threads
     if sender == "bare":
@@ -182,6 +184,8 @@ def _unavailable(env, kind, mode, opts, dtls_ok, afxdp_ok):
     """Why this build cannot run the row, or None."""
     if kind in PLAIN_PATHS + ("noxdp", "xdp_allow") and not env.have_collector():
         return "collector not built"
+    if kind == "min" and not os.access(env.base_min, os.X_OK):
+        return "bench/baseline_minimal not built"
     if opts.get("sender") == "bare" and not os.access(env.bare, os.X_OK):
         return "bench/bare_sendmmsg not built"
     if opts.get("sender", "loadgen") == "loadgen" and not env.have_loadgen():

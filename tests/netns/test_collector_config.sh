@@ -54,6 +54,9 @@ expect "workers 0" 2 "for --workers (valid: 1..256)" $C "${P[@]}" --workers 0
 expect "interval 0" 2 "for --interval (valid: 0.1..3600" $C "${P[@]}" --interval 0
 expect "rcvbuf too small" 2 "for --rcvbuf" $C "${P[@]}" --rcvbuf 100
 expect "rx-buffers not a power of two" 2 "for --rx-buffers" $C "${P[@]}" --rx-buffers 1000
+expect "rx-wait too long" 2 "for --rx-wait (valid: 0..100000 microseconds)" $C "${P[@]}" --rx-wait 100001
+expect "afxdp-frames not a power of two" 2 "for --afxdp-frames (valid: 0 or a power of two, 2048..262144)" \
+	$C "${P[@]}" --afxdp-frames 3000
 expect "bad mode" 2 "for --mode (valid: dtls or plain)" $C --mode tcp --no-xdp
 expect "bad bind address" 2 "for --bind" $C "${P[@]}" --bind 300.1.1.1
 expect "unknown option" 2 "unknown option '--frobnicate'" $C "${P[@]}" --frobnicate

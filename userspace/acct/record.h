@@ -39,9 +39,14 @@ struct xtel_registry {
 	uint32_t max_clients;
 	uint32_t max_chunks;
 	uint64_t registry_full;		/* relaxed stores by the writer */
-	/* Writer-private: open-addressing hash, client id -> index + 1. */
-	uint32_t *h_ids;
-	uint32_t *h_idx;
+	/*
+	 * Writer-private: open-addressing hash, client id -> index + 1, id and
+	 * index side by side so that a probe reads one cache line.
+	 */
+	struct xtel_hash_slot {
+		uint32_t id;
+		uint32_t idx1;		/* 0: empty */
+	} *h_slots;
 	uint32_t h_mask;
 	uint32_t h_used;
 };

@@ -37,13 +37,9 @@ static inline uint32_t hash_id(uint32_t id)
 
 static int hash_alloc(struct xtel_registry *reg, uint32_t slots)
 {
-	reg->h_ids = calloc(slots, sizeof(uint32_t));
-	reg->h_idx = calloc(slots, sizeof(uint32_t));
-	if (!reg->h_ids || !reg->h_idx) {
-		free(reg->h_ids);
-		free(reg->h_idx);
+	reg->h_slots = calloc(slots, sizeof(*reg->h_slots));
+	if (!reg->h_slots)
 		return -ENOMEM;
-	}
 	reg->h_mask = slots - 1;
 	return 0;
 }
@@ -52,28 +48,26 @@ static void hash_put(struct xtel_registry *reg, uint32_t id, uint32_t idx1)
 {
 	uint32_t h = hash_id(id) & reg->h_mask;
 
-	while (reg->h_idx[h])
+	while (reg->h_slots[h].idx1)
 		h = (h + 1) & reg->h_mask;
-	reg->h_ids[h] = id;
-	reg->h_idx[h] = idx1;
+	reg->h_slots[h].id = id;
+	reg->h_slots[h].idx1 = idx1;
 }
 
 /* Double the table when it is half full, so probes stay short. */
 static int hash_grow(struct xtel_registry *reg)
 {
-	uint32_t *ids = reg->h_ids, *idx = reg->h_idx;
+	struct xtel_hash_slot *slots = reg->h_slots;
 	uint32_t old = reg->h_mask + 1;
 
 	if (hash_alloc(reg, old * 2)) {
-		reg->h_ids = ids;
-		reg->h_idx = idx;
+		reg->h_slots = slots;
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < old; i++)
-		if (idx[i])
-			hash_put(reg, ids[i], idx[i]);
-	free(ids);
-	free(idx);
+		if (slots[i].idx1)
+			hash_put(reg, slots[i].id, slots[i].idx1);
+	free(slots);
 	return 0;
 }
 
@@ -115,8 +109,7 @@ void xtel_registry_free(struct xtel_registry *reg)
 	for (uint32_t i = 0; i < reg->max_chunks; i++)
 		free(reg->chunks[i]);
 	free(reg->chunks);
-	free(reg->h_ids);
-	free(reg->h_idx);
+	free(reg->h_slots);
 	free(reg);
 }
 
@@ -124,8 +117,8 @@ static struct xtel_record *lookup(struct xtel_registry *reg, uint32_t id)
 {
 	uint32_t h = hash_id(id) & reg->h_mask, i;
 
-	while ((i = reg->h_idx[h])) {
-		if (reg->h_ids[h] == id)
+	while ((i = reg->h_slots[h].idx1)) {
+		if (reg->h_slots[h].id == id)
 			return xtel_registry_record(reg, i - 1);
 		h = (h + 1) & reg->h_mask;
 	}

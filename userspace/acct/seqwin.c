@@ -88,6 +88,24 @@ static uint64_t advance(struct xtel_seqwin *w, uint64_t seq)
 {
 	uint64_t diff = seq - w->highest;
 
+	if (diff == 1) {
+		/*
+		 * In order, the common case: seq's slot is the one leaving the
+		 * window. A zero there was a pending gap, now lost; no other
+		 * slot changes. Same result as the general case below, without
+		 * its loop and popcount.
+		 */
+		uint64_t *word = slot_word(w, seq), mask = slot_mask(seq);
+		uint64_t gone = !(*word & mask);
+
+		w->lost += gone;
+		w->pending -= gone;
+		*word |= mask;
+		w->highest = seq;
+		if (seq > w->highest_rx)
+			w->highest_rx = seq;
+		return 0;
+	}
 	if (diff >= XTEL_SEQ_WINDOW) {
 		/* The whole old window leaves, and so do the skipped numbers
 		 * that are already more than a window behind seq. */

@@ -25,10 +25,10 @@
 /* Table order is --help order. */
 enum col_opt {
 	COL_OPT_MODE, COL_OPT_PORT, COL_OPT_BIND, COL_OPT_WORKERS,
-	COL_OPT_RCVBUF, COL_OPT_RX_BUFFERS, COL_OPT_MAX_CLIENTS, COL_OPT_IFACE,
+	COL_OPT_RCVBUF, COL_OPT_RX_BUFFERS, COL_OPT_RX_WAIT, COL_OPT_MAX_CLIENTS, COL_OPT_IFACE,
 	COL_OPT_NO_XDP, COL_OPT_PIN_DIR, COL_OPT_ALLOW, COL_OPT_HS_RATE,
 	COL_OPT_HS_BURST, COL_OPT_HS_GLOBAL_RATE, COL_OPT_HS_GLOBAL_BURST,
-	COL_OPT_AFXDP, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
+	COL_OPT_AFXDP, COL_OPT_AFXDP_FRAMES, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
 	COL_OPT_CRL, COL_OPT_DENY_LIST, COL_OPT_PIN_CA, COL_OPT_CIPHERS,
 	COL_OPT_MAX_SESSIONS, COL_OPT_DTLS_IDLE, COL_OPT_INTERVAL, COL_OPT_TOP,
 	COL_OPT_QUIET, COL_OPT_STALE_AFTER, COL_OPT_DURATION,
@@ -249,6 +249,14 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.check = XTEL_OPT_POW2, .valid = "a power of two, 64..32768",
 		.help = "io_uring provided buffers per worker, power of\n"
 			"two 64..32768 (default 4096)" },
+	[COL_OPT_RX_WAIT] = { .name = "rx-wait", .metavar = "US",
+		XTEL_OPT_UINT_AT(CFG, rx_wait_us, 0, 100000),
+		.valid = "0..100000 microseconds",
+		.help = "plain mode: the io_uring loop wakes at most every US\n"
+			"microseconds and takes what arrived (AF_XDP: at\n"
+			"most 1000, while frames come densely), 0..100000\n"
+			"(default 5000; 0: on the first datagram). Kernel\n"
+			"timestamps keep latency exact; counts lag by <= US" },
 	[COL_OPT_MAX_CLIENTS] = { .name = "max-clients", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, max_clients, 1, 1u << 22),
 		.valid = "1..4194304",
@@ -309,6 +317,13 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "receive through AF_XDP sockets (one per RX queue)\n"
 			"on one extra thread; falls back to io_uring with\n"
 			"a message when AF_XDP is unavailable" },
+	[COL_OPT_AFXDP_FRAMES] = { .name = "afxdp-frames", .metavar = "N",
+		.groups = COL_GROUP_XDP,
+		XTEL_OPT_UINT_AT(CFG, afxdp_frames, 2048, 262144),
+		.check = XTEL_OPT_OR_ZERO | XTEL_OPT_POW2, .valid = "0 or a power of two, 2048..262144",
+		.help = "UMEM frames (2 KiB) and ring slots per AF_XDP\n"
+			"socket, 0 or a power of two 2048..262144\n"
+			"(default 0: 8192)" },
 	[COL_OPT_XDP_SKB] = { .name = "xdp-generic", .groups = COL_GROUP_XDP,
 		XTEL_OPT_FLAG_AT(CFG, xdp_skb),
 		.help = "attach in generic (skb) mode straight away" },
@@ -622,6 +637,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.stale_after_s = 15.0,
 		.max_clients = 65536,
 		.rx_buffers = 4096,
+		.rx_wait_us = 5000,
 		.max_sessions = 4096,
 		.dtls_idle_s = 60,
 		.pin_dir = "/sys/fs/bpf/xtel",

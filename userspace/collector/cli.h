@@ -57,6 +57,7 @@ struct xtel_config {
 	uint32_t handshake_global_rate;	/* all sessionless sources, pps; 0: off */
 	uint32_t handshake_global_burst; /* 0: the loader's default */
 	bool afxdp;			/* receive through AF_XDP sockets */
+	uint32_t afxdp_frames;		/* --afxdp-frames; 0: the library's default */
 	bool xdp_skb;			/* attach in generic mode straight away */
 	const char *detach;		/* --detach IFNAME: only that, then exit */
 	const char *cert, *key, *ca;
@@ -76,6 +77,7 @@ struct xtel_config {
 	double stale_after_s;
 	unsigned int max_clients;	/* per worker registry */
 	unsigned int rx_buffers;	/* provided buffers per worker */
+	unsigned int rx_wait_us;	/* --rx-wait: plain mode's wake-up period */
 	unsigned int max_sessions;	/* DTLS sessions per worker */
 	double dtls_idle_s;		/* DTLS session idle timeout */
 

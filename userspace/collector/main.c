@@ -368,7 +368,8 @@ static int devices_setup(struct app *a)
 static int afxdp_setup(struct app *a)
 {
 	const struct xtel_config *cfg = &a->cfg;
-	struct xtel_afxdp_opts ao = { .ifname = cfg->iface };
+	struct xtel_afxdp_opts ao = { .ifname = cfg->iface,
+				       .frames = cfg->afxdp_frames };
 	unsigned int i = a->n;
 	int rc;
 
@@ -384,6 +385,7 @@ static int afxdp_setup(struct app *a)
 		return XTEL_EXIT_RUNTIME;
 	xtel_ax_rx_init(&a->axr, a->axr.ax, &a->igs[i], &a->cnts[i],
 			xtel_rx_worker_fd(a->workers[0]));
+	xtel_ax_rx_set_wait(&a->axr, cfg->rx_wait_us);
 	a->n_paths = a->n + 1;
 	return 0;
 }
@@ -434,6 +436,8 @@ static int setup(struct app *a)
 		if (fd < 0)
 			return xtel_exit_bind_error(cfg, fd);
 		a->workers[i] = xtel_rx_worker_new(i, fd, cfg->rx_buffers, &a->igs[i]);
+		if (a->workers[i])
+			xtel_rx_worker_set_wait(a->workers[i], cfg->rx_wait_us);
 		if (!a->workers[i]) {
 			close(fd);
 			pr_err("worker %u: %s", i, strerror(errno));

@@ -28,6 +28,7 @@ struct dtls_rl_keys {
 	EVP_CIPHER_CTX *rx;		/* client_write_key, decrypting */
 	const EVP_CIPHER *cipher;
 	bool chacha;			/* nonce = IV ^ seq, no explicit part */
+	bool tls_mode;			/* GCM: rx opens in the provider's TLS mode */
 	uint8_t key_len;
 	unsigned char tx_key[32];	/* server_write_key */
 	unsigned char tx_iv[12];	/* server_write_IV (4 bytes for GCM) */

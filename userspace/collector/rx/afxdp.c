@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
@@ -15,6 +16,8 @@
 enum {
 	AX_POLL_MS = 50,		/* also the DTLS timer tick */
 	AX_BUDGET = 256,		/* frames per queue per poll */
+	AX_LAZY_MIN = 2,		/* frames per look that make it sleep a period */
+	AX_LAZY_MAX_NS = 1000 * 1000,
 	/* After the stop: drain at most this long / this many frames. */
 	AX_DRAIN_NS = 500 * 1000 * 1000,
 	AX_DRAIN_MAX = 1 << 20,
@@ -73,13 +76,33 @@ static void *ax_main(void *arg)
 	struct xtel_ax_rx *r = arg;
 	uint64_t next_tick = xtel_mono_ns() + AX_POLL_MS * 1000000ull;
 	uint64_t deadline, drained = 0;
-	int rc;
+	int rc, last = 0;
 
 	pthread_setname_np(pthread_self(), "xtel-afxdp");
 	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t now;
 
-		rc = xtel_afxdp_poll(r->ax, AX_POLL_MS, AX_BUDGET, ax_deliver, r);
+		if (r->lazy_ns && last >= AX_BUDGET) {
+			/* More than a budget waiting: go on at once. */
+			rc = xtel_afxdp_poll(r->ax, 0, AX_BUDGET, ax_deliver, r);
+		} else if (r->lazy_ns && last >= AX_LAZY_MIN) {
+			/*
+			 * Frames come densely (several since the last look):
+			 * sleep a period and take them all, one wake-up per
+			 * period instead of one per frame or two. A period
+			 * that brings fewer than AX_LAZY_MIN falls back to
+			 * waiting in poll, so low rates keep waking per frame
+			 * (a timer wake-up costs ~22 us on this VM).
+			 */
+			struct timespec ts = { .tv_nsec = (long)r->lazy_ns };
+
+			while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+				;
+			rc = xtel_afxdp_poll(r->ax, 0, AX_BUDGET, ax_deliver, r);
+		} else {
+			rc = xtel_afxdp_poll(r->ax, AX_POLL_MS, AX_BUDGET, ax_deliver, r);
+		}
+		last = rc;
 		if (rc < 0 && rc != -EINTR && rc != -EAGAIN) {
 			r->err = rc;
 			goto fatal;
@@ -133,6 +156,14 @@ void xtel_ax_rx_init(struct xtel_ax_rx *r, struct xtel_afxdp *ax,
 	r->send_fd = send_fd;
 	r->fatal_efd = -1;
 	xtel_ingest_set_send(ig, ax_send, r);
+}
+
+void xtel_ax_rx_set_wait(struct xtel_ax_rx *r, unsigned int wait_us)
+{
+	uint64_t ns = (uint64_t)wait_us * 1000;
+
+	r->lazy_ns = xtel_ingest_wants_timers(r->ig) ? 0 :
+		     ns < AX_LAZY_MAX_NS ? ns : AX_LAZY_MAX_NS;
 }
 
 int xtel_ax_rx_start(struct xtel_ax_rx *r, int fatal_efd)

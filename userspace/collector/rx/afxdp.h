@@ -41,6 +41,7 @@ struct xtel_ax_rx {
 	struct xtel_worker_counters *cnt;
 	int send_fd;
 	int fatal_efd;
+	uint64_t lazy_ns;		/* plain mode's batching period; 0: off */
 	pthread_t thread;
 	bool started;
 	int stop;
@@ -55,6 +56,13 @@ struct xtel_ax_rx {
 void xtel_ax_rx_init(struct xtel_ax_rx *r, struct xtel_afxdp *ax,
 		     struct xtel_ingest *ig, struct xtel_worker_counters *cnt,
 		     int send_fd);
+
+/*
+ * Plain mode: while frames come densely, look at the rings every wait_us
+ * (at most 1 ms: an AF_XDP ring that fills drops) instead of waking per
+ * frame; 0 keeps waking per frame. Before _start.
+ */
+void xtel_ax_rx_set_wait(struct xtel_ax_rx *r, unsigned int wait_us);
 
 /* Starts the thread; a fatal receive error is signalled on fatal_efd. */
 int xtel_ax_rx_start(struct xtel_ax_rx *r, int fatal_efd);

@@ -65,9 +65,12 @@ int xtel_rx_socket_open(const struct xtel_config *cfg, int *rcvbuf_eff,
 	fd = make_socket(cfg, true);
 	if (fd < 0)
 		return fd;
+	/*
+	 * No SO_RXQ_OVFL: its control message would cost every datagram a
+	 * put_cmsg for a counter that SO_MEMINFO reads as well, when it is
+	 * asked for (xtel_rx_worker_kernel_drops).
+	 */
 	rc = set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
-	if (!rc)
-		rc = set_int(fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
 	if (rc)
 		goto err;
 	*forced = false;

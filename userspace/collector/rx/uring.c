@@ -117,8 +117,10 @@ struct xtel_rx_worker {
 	unsigned int n_bufs;
 	unsigned int recycled;		/* buffers added since the last advance */
 	struct msghdr rx_mh;		/* layout of every receive buffer */
+	unsigned int buf_len;		/* bytes of a buffer the kernel may fill */
 	bool recv_armed;
 	bool need_rearm;
+	uint64_t lazy_ns;		/* plain mode's wake-up period; 0: off */
 
 	struct send_slot *slots;
 	unsigned int free_slots[SEND_SLOTS];
@@ -241,20 +243,29 @@ static int bufring_init(struct xtel_rx_worker *w)
 			 " (kernel lacks provided buffer rings: needs 5.19+)" : "");
 		return rc;
 	}
-	io_uring_buf_ring_init(w->br);
-	for (unsigned int i = 0; i < w->n_bufs; i++)
-		io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * RX_BUF_SIZE,
-				      RX_BUF_SIZE, (unsigned short)i, mask, (int)i);
-	io_uring_buf_ring_advance(w->br, (int)w->n_bufs);
-
 	/*
 	 * The kernel lays out each buffer as recvmsg_out (16 bytes), then
 	 * msg_namelen bytes of address, then the control messages. Rounding
 	 * the 28-byte sockaddr_in6 up to 32 keeps the cmsghdrs 8-byte
-	 * aligned, as CMSG_* and struct cmsghdr require.
+	 * aligned, as CMSG_* and struct cmsghdr require. Plain mode accounts
+	 * by the header's client id and never reads the peer: the kernel is
+	 * not asked for it (one copy less per datagram), and the buffer is
+	 * announced shorter by as much, so the largest datagram stays
+	 * RX_MAX_DATAGRAM in both modes.
 	 */
-	w->rx_mh.msg_namelen = RX_NAME_LEN;
+	if (xtel_ingest_wants_timers(w->ig)) {
+		w->rx_mh.msg_namelen = RX_NAME_LEN;
+		w->buf_len = RX_BUF_SIZE;
+	} else {
+		w->rx_mh.msg_namelen = 0;
+		w->buf_len = RX_BUF_SIZE - RX_NAME_LEN;
+	}
 	w->rx_mh.msg_controllen = CTRL_LEN;
+	io_uring_buf_ring_init(w->br);
+	for (unsigned int i = 0; i < w->n_bufs; i++)
+		io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * RX_BUF_SIZE,
+				      w->buf_len, (unsigned short)i, mask, (int)i);
+	io_uring_buf_ring_advance(w->br, (int)w->n_bufs);
 	return 0;
 err:
 	snprintf(w->err, sizeof(w->err), "buffer ring allocation: %s",
@@ -357,7 +368,7 @@ static int rx_send(void *ctx, const void *buf, size_t len,
 static void recycle(struct xtel_rx_worker *w, unsigned int bid)
 {
 	io_uring_buf_ring_add(w->br, w->bufs + (size_t)bid * RX_BUF_SIZE,
-			      RX_BUF_SIZE, (unsigned short)bid,
+			      w->buf_len, (unsigned short)bid,
 			      io_uring_buf_ring_mask(w->n_bufs), (int)w->recycled);
 	w->recycled++;
 }
@@ -580,8 +591,8 @@ static void *worker_main(void *arg)
 {
 	struct xtel_rx_worker *w = arg;
 	struct io_uring_cqe *cqes[CQE_BATCH];
-	uint64_t last_got_ns = 0;
-	bool busy = false;
+	uint64_t last_got_ns = 0, lazy_wait = w->lazy_ns;
+	bool busy = false, lazy_active = false;
 	char name[16];
 	int rc;
 
@@ -605,7 +616,36 @@ static void *worker_main(void *arg)
 	for (;;) {
 		unsigned int n, got = 0;
 
-		if (busy && !w->draining) {
+		if (w->lazy_ns && lazy_active && !w->draining) {
+			/*
+			 * Plain mode with traffic flowing: nothing here needs an
+			 * answer soon (no handshakes, no timers), so wait for
+			 * more completions than can come, bounded by the
+			 * period, and take what arrived. Measured here against
+			 * waiting for the first completion (--rx-wait 0), CPU
+			 * per datagram fell (two interleaved runs) from 10.4-13.2
+			 * to 7.2-7.6 us at 1k/s, 814-818 to 652-723 ns at 100k/s
+			 * and 634-641 to 539-570 ns at 300k/s. After a period without any
+			 * datagram the loop blocks for the first one again
+			 * (lazy_active), so an idle collector does not tick.
+			 * Latency stays exact (kernel stamps); the socket buffer
+			 * holds a period's datagrams; a period that brought
+			 * more than a quarter of the buffer ring makes the next
+			 * one a quarter as long. (A plain sleep instead of the
+			 * ring wait costs ~22 us per timer wake-up on this VM
+			 * and gained nothing; tried and dropped.)
+			 */
+			struct __kernel_timespec ts = {
+				.tv_sec = (long long)(lazy_wait / 1000000000ull),
+				.tv_nsec = (long long)(lazy_wait % 1000000000ull),
+			};
+			struct io_uring_cqe *cqe;
+
+			rc = io_uring_submit_and_wait_timeout(&w->ring, &cqe,
+							      w->n_bufs, &ts, NULL);
+			if (rc == -ETIME)
+				rc = 0;
+		} else if (busy && !w->draining) {
 			/*
 			 * Traffic is flowing: wait for a batch of completions
 			 * (or BUSY_WAIT_NS) instead of the first one. With
@@ -650,6 +690,8 @@ static void *worker_main(void *arg)
 		 * busy only while completions come in bunches or less than
 		 * BUSY_GAP_NS apart; otherwise block for the first one.
 		 */
+		lazy_wait = got > w->n_bufs / 4 ? w->lazy_ns / 4 : w->lazy_ns;
+		lazy_active = got > 0;
 		if (got > 0) {
 			uint64_t now = xtel_mono_ns();
 
@@ -736,6 +778,11 @@ err:
 	return NULL;
 }
 
+void xtel_rx_worker_set_wait(struct xtel_rx_worker *w, unsigned int wait_us)
+{
+	w->lazy_ns = xtel_ingest_wants_timers(w->ig) ? 0 : (uint64_t)wait_us * 1000;
+}
+
 int xtel_rx_worker_start(struct xtel_rx_worker *w, int fatal_efd)
 {
 	int rc;
@@ -764,6 +811,10 @@ int xtel_rx_worker_join(struct xtel_rx_worker *w)
 	if (w->started) {
 		pthread_join(w->thread, NULL);
 		w->started = false;
+		/* The last count, for readers after the socket is closed. */
+		__atomic_store_n(&w->rxq_ovfl,
+				 (uint32_t)xtel_rx_worker_kernel_drops(w),
+				 __ATOMIC_RELAXED);
 	}
 	return w->init_err ? w->init_err : w->exit_err;
 }

@@ -34,6 +34,12 @@ struct xtel_rx_worker *xtel_rx_worker_new(unsigned int id, int fd,
 					  struct xtel_ingest *ig);
 
 /*
+ * Plain mode (no DTLS timers): wake at most every wait_us and take what
+ * arrived, instead of on the first datagram (0). Before _start.
+ */
+void xtel_rx_worker_set_wait(struct xtel_rx_worker *w, unsigned int wait_us);
+
+/*
  * Start the thread and wait until its ring is set up. fatal_efd (an
  * eventfd, or -1) is written when the loop dies of an unexpected error at
  * run time. Returns 0 or the setup error (-EPERM/-ENOSYS: io_uring

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""unit: the capacity section's pure parts (bench/xtelbench/capacity.py,
+capreport.py): the callgrind dump reader (self cost per function, call
+lines' inclusive costs left out, compressed positions), the per-receiver
+figures of the section (medians of rounds, ratios to the baselines of the
+same client count, callgrind rows apart) and how a client count is split
+over loadgen processes (consecutive ids, every client once).
+
+usage: test_bench_capacity.py [SOURCE_ROOT]   (no privileges needed)
+"""
+import os
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(HERE, "..", "..")
+sys.path.insert(0, os.path.join(SRC, "bench"))
+from xtelbench.capacity import LG_MAX_CLIENTS, _Senders, callgrind_self_costs  # noqa: E402
+from xtelbench.capreport import capacity_groups  # noqa: E402
+
+# Two objects, three functions; main calls f twice (inclusive 700, which is
+# f's own cost and must not count again), positions absolute, +N, -N, *.
+DUMP = """# callgrind format
+version: 1
+positions: line
+events: Ir
+summary: 1000
+
+ob=/usr/bin/prog
+fl=/src/a.c
+fn=main
+10 100
++2 50
+cob=/usr/bin/prog
+cfi=/src/a.c
+cfn=f
+calls=2 30
+* 700
+-1 25
+fn=f
+30 300
++1 400
+ob=/lib/libc.so.6
+fl=???
+fn=memcpy
+0 125
+"""
+
+
+class CallgrindDump(unittest.TestCase):
+    def test_self_costs(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".out", delete=False) as f:
+            f.write(DUMP)
+        try:
+            costs = callgrind_self_costs(f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(costs, {("prog", "main"): 175, ("prog", "f"): 700,
+                                 ("libc.so.6", "memcpy"): 125})
+        self.assertEqual(sum(costs.values()), 1000)
+
+
+def row(kind, mode, ns, clients=10, workers=1, cg=None, status="ok"):
+    r = {"section": "capacity", "receiver": kind, "mode": mode, "path": kind,
+         "clients": clients, "workers": workers, "status": status, "fill": 100,
+         "sent": 102, "lost": 0, "received": 102, "drain_wall_pps": 1e6,
+         "cpu_ns_per_dgram": ns, "callgrind": cg or False}
+    return r
+
+
+class Groups(unittest.TestCase):
+    def test_medians_and_ratios(self):
+        rows = [row("io_uring", "plain", 600), row("io_uring", "plain", 800),
+                row("io_uring", "plain", 700),
+                row("c", "plain", 1000), row("min", "plain", 500),
+                row("io_uring", "plain", None, cg={"ir_per_dgram": 1200, "top": []}),
+                row("io_uring", "plain", 900, clients=10000), row("c", "plain", 600, 10000),
+                row("io_uring", "dtls", 1000, workers=2),
+                {"section": "rate", "receiver": "c", "mode": "plain", "clients": 10}]
+        g = {(x["receiver"], x["mode"], x["clients"], x["workers"]): x
+             for x in capacity_groups(rows)}
+        io = g[("io_uring", "plain", 10, 1)]
+        self.assertEqual(io["ns"], 700)
+        self.assertEqual((io["ns_min"], io["ns_max"]), (600, 800))
+        self.assertEqual(len(io["ok"]), 3)
+        self.assertAlmostEqual(io["vs_c"], 0.7)
+        self.assertAlmostEqual(io["vs_min"], 1.4)
+        self.assertAlmostEqual(io["per_core"], 1e9 / 700)
+        self.assertEqual(io["cg"]["ir_per_dgram"], 1200)
+        many = g[("io_uring", "plain", 10000, 1)]
+        self.assertAlmostEqual(many["vs_c"], 1.5)	# against C with 10,000 clients
+        self.assertIsNone(many["vs_min"])		# no minimal row there
+        self.assertEqual(g[("io_uring", "dtls", 10, 2)]["ns"], 1000)
+        self.assertEqual(list(g)[0], ("io_uring", "plain", 10, 1))
+
+
+class FakeEnv:
+    loadgen = "/bin/loadgen"
+    col_ip = "198.18.0.1"
+    certs = "/certs"
+    ns_gen = "gen"
+
+
+class Split(unittest.TestCase):
+    def ids(self, clients):
+        s = _Senders(FakeEnv(), "plain", clients, 8, "/tmp/r.json", "/tmp/l.log", delay=1.5)
+        out = []
+        for a in s.argvs:
+            n = int(a[a.index("--clients") + 1])
+            first = int(a[a.index("--first-id") + 1])
+            self.assertLessEqual(n, LG_MAX_CLIENTS)
+            self.assertEqual(a[a.index("--count") + 1], "8")
+            self.assertEqual(a[a.index("--data-delay") + 1], "1.5")
+            out.extend(range(first, first + n))
+        return out, s
+
+    def test_one_process(self):
+        ids, s = self.ids(10)
+        self.assertEqual(ids, list(range(1, 11)))
+        self.assertEqual(s.reports, ["/tmp/r.json"])
+
+    def test_many_processes(self):
+        ids, s = self.ids(50001)
+        self.assertEqual(ids, list(range(1, 50002)))
+        self.assertEqual(len(s.argvs), 4)
+        self.assertEqual(s.reports, ["/tmp/r.json.%d" % i for i in range(4)])
+
+
+if __name__ == "__main__":
+    unittest.main()
