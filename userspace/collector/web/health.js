@@ -96,7 +96,7 @@
 					box.append(el("p", { class: "note", text: r.body && r.body.error ? r.body.error.message : "status " + r.status }));
 					return;
 				}
-				const c = r.body;
+				const c = r.body.client;
 				box.dataset.state = c.state;
 				box.append(el("p", {}, stateCell(c.state),
 					" score " + fmtNum(c.score, 1) + (c.since_ns ? " · since " + when(c.since_ns) : "") +
