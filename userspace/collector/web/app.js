@@ -925,7 +925,7 @@
 		probeAuth();
 		loadDevices();
 	});
-	Object.assign(X, { S, $, el, api, fmtInt, fmtNum, fmtAge, chart, refresh, destroyCharts,
+	Object.assign(X, { S, el, api, fmtInt, fmtNum, PALETTE, destroyCharts,
 			   rangeBounds, tile, setTile });
 	for (const f of window.xtelExt || []) f(X);
 	for (const c of X.columns) COLS.splice(COLS.findIndex((x) => x.k === c.after) + 1, 0, c);

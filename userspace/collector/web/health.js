@@ -60,7 +60,7 @@
 
 		// ---- the client table's column ----
 		X.columns.push({
-			k: "health", t: "health", w: "1.1fr", after: "state",
+			k: "health", t: "health", w: "minmax(125px, 1.2fr)", after: "state",
 			v: (r) => {
 				const c = H.byId.get(r.client_id);
 				return c ? RANK[c.state] * 1e6 + Math.min(c.score || 0, 999999) : -1;

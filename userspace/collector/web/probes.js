@@ -72,21 +72,22 @@
 			function drawAnalysis(a) {
 				const b = a.busiest_hour || {};
 				const one = (x) => (x && x.hour !== undefined && x.hour !== null
-					? hh(x.hour) + "–" + hh((x.hour + 1) % 24) + " (" + x.confidence + ")"
+					? hh(x.hour) + " (" + x.confidence + ")"
 					: "–");
 				X.setTile(root, "busy_speed", one(b.by_speed), false,
 					b.by_speed ? fmtNum(b.by_speed.speed_mean, 1) + " Mbit/s over " + fmtInt(b.by_speed.n) : "");
 				X.setTile(root, "busy_ttfb", one(b.by_response_time), false,
 					b.by_response_time ? fmtNum(b.by_response_time.ttfb_mean, 1) + " ms over " + fmtInt(b.by_response_time.n) : "");
 				const say = (x, name, v, unit) => x ? "By " + name + ": " + hh(x.hour) + ", mean " + fmtNum(x[v], 2) + " " + unit +
-					" over " + fmtInt(x.n) + " downloads; runner-up " +
-					(x.runner_up_hour === null || x.runner_up_hour === undefined ? "none" :
-						hh(x.runner_up_hour) + " (" + fmtNum(x.runner_up_value, 2) + " over " + fmtInt(x.runner_up_n) + ")") +
-					", margin " + fmtNum(x.margin_se, 1) + " standard errors: confidence " + x.confidence + "." : "";
+					" over " + fmtInt(x.n) + " downloads; " +
+					(x.runner_up_hour === null || x.runner_up_hour === undefined ? "no other hour has downloads" :
+						"runner-up " + hh(x.runner_up_hour) + " (" + fmtNum(x.runner_up_value, 2) + " over " +
+						fmtInt(x.runner_up_n) + "), margin " + fmtNum(x.margin_se, 1) + " standard errors") +
+					": confidence " + x.confidence + "." : "";
 				busy.textContent = "Busiest hour (UTC) of " + (device === null ? "the fleet" : "device " + device) + ". " +
 					say(b.by_speed, "lowest speed", "speed_mean", "Mbit/s") + " " +
 					say(b.by_response_time, "highest TTFB", "ttfb_mean", "ms") +
-					(a.trend && a.trend.n ? " Trend: " + fmtNum(a.trend.mbps_per_day, 2) + " Mbit/s per day." : "");
+					(a.trend && a.trend.n && a.trend.mbps_per_day !== null ? " Trend: " + fmtNum(a.trend.mbps_per_day, 2) + " Mbit/s per day." : "");
 				busy.dataset.hour = b.by_speed ? b.by_speed.hour : "";
 				busy.dataset.confidence = b.by_speed ? b.by_speed.confidence : "";
 				episodes.textContent = "";
@@ -102,24 +103,38 @@
 							.map((v) => el("td", { class: "num", text: v }))));
 				if (!a.episodes.length) episodes.append(el("tr", {}, el("td", { colspan: 10, text: "none in the range" })));
 			}
+			// A uPlot of ours among the view's charts (destroyed, resized with them).
+			function ownChart(box, title, x, series, data, fmt) {
+				const opts = {
+					title, width: Math.max(300, box.clientWidth - 12), height: 200, series,
+					scales: { x, y: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.15 : 1] } },
+					axes: [x.time ? {} : { values: (u, v) => v.map((h) => (Number.isInteger(h) ? String(h) : "")) },
+					       { values: (u, v) => v.map((y) => fmt(y)), size: 60 }],
+					legend: { live: true },
+				};
+				const c = { zoomed: false, data, box, labels: series.slice(1).map((z) => z.label) };
+				c.u = new uPlot(opts, data(), box);
+				X.S.charts.push(c);
+			}
+			const val = (fmt) => (u, v) => (v === null || v === undefined ? "–" : fmt(v));
 			// The 24 hours as bars (x: hour of day, not time).
 			function hourChart(box, title, label, ys, fmt) {
 				const xs = [...Array(24).keys()];
-				const opts = {
-					title, width: Math.max(300, box.clientWidth - 12), height: 200,
-					scales: { x: { time: false, range: [-0.5, 23.5] }, y: { range: (u, lo, hi) => [0, hi > 0 ? hi * 1.15 : 1] } },
-					series: [{ value: (u, v) => (v === null ? "–" : hh(v)) },
-						 { label, stroke: "#2361c7", fill: "rgba(35,97,199,.35)",
-						   paths: uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.8] }) : undefined,
-						   value: (u, v) => (v === null || v === undefined ? "–" : fmt(v)) }],
-					axes: [{ values: (u, v) => v.map((h) => (Number.isInteger(h) ? String(h) : "")) },
-					       { values: (u, v) => v.map((x) => fmt(x)), size: 60 }],
-					legend: { live: true },
-				};
-				const data = () => [xs, ys];
-				const c = { zoomed: false, data, box, labels: [label] };
-				c.u = new uPlot(opts, data(), box);
-				X.S.charts.push(c);
+				ownChart(box, title, { time: false, range: [-0.5, 23.5] },
+					 [{ value: (u, v) => (v === null ? "–" : hh(v)) },
+					  { label, stroke: X.PALETTE[0], fill: "rgba(35,97,199,.35)", value: val(fmt),
+					    paths: uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.8] }) : undefined }],
+					 () => [xs, ys], fmt);
+			}
+			// One line (and its points) per device over the buckets' starts;
+			// the x axis is the samples' span with a margin (a short run is
+			// a few seconds, where a whole day would hide it).
+			function timeChart(box, title, labels, ts, cols, fmt) {
+				const pad = Math.max(30, (ts[ts.length - 1] - ts[0]) * 0.03);
+				ownChart(box, title, { time: true, range: () => [ts[0] - pad, ts[ts.length - 1] + pad] },
+					 [{}].concat(labels.map((l, i) => ({ label: l, stroke: X.PALETTE[i % X.PALETTE.length], width: 1.5,
+						points: { show: true, size: 5 }, spanGaps: true, value: val(fmt) }))),
+					 () => [ts].concat(cols), fmt);
 			}
 			async function load() {
 				if (loading) return;
@@ -163,8 +178,8 @@
 					const labels = ids.map((id) => "device " + id);
 					const sp = series.map((r) => col(r, "speed_mbps")), tt = series.map((r) => col(r, "ttfb_ms"));
 					if (ts.length) {
-						X.chart(boxes.speed, "Download speed Mbit/s", labels, () => [ts].concat(sp), (v) => fmtNum(v, 1));
-						X.chart(boxes.ttfb, "Response time (TTFB) ms", labels, () => [ts].concat(tt), (v) => fmtNum(v, 1));
+						timeChart(boxes.speed, "Download speed Mbit/s", labels, ts, sp, (v) => fmtNum(v, 1));
+						timeChart(boxes.ttfb, "Response time (TTFB) ms", labels, ts, tt, (v) => fmtNum(v, 1));
 					} else {
 						boxes.speed.append(el("div", { class: "empty", text: "No download in the range" }));
 						boxes.ttfb.append(el("div", { class: "empty", text: "No download in the range" }));
