@@ -27,36 +27,10 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { chromium } = require("playwright-core");
+const { counts, check, num, open } = require("../lib/browser_checks.cjs");
 
-let fails = 0, passes = 0;
-function check(what, exp, got) {
-	const good = JSON.stringify(exp) === JSON.stringify(got);
-	if (good) passes++; else fails++;
-	console.log((good ? "ok   " : "FAIL ") + what +
-		    (good ? " (" + JSON.stringify(got) + ")" : ": expected " + JSON.stringify(exp) +
-		     ", got " + JSON.stringify(got)));
-}
 // an object with its keys in order, so that two compare as JSON whatever order they were built in
 const sorted = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-const num = (s) => (s === null ? null : Number(String(s).replace(/,/g, "")));
-
-async function open(url, errors) {
-	const browser = await chromium.launch({
-		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
-		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-	});
-	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
-	page.on("pageerror", (e) => errors.push("page error: " + e.message));
-	page.on("requestfailed", (r) => {
-		if (!r.url().includes("/api/v1/stream")) errors.push("request failed: " + r.url());
-	});
-	page.on("response", (r) => { if (r.status() >= 400) errors.push("HTTP " + r.status() + ": " + r.url()); });
-	await page.goto(url);
-	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
-	return { browser, page };
-}
 const apiGet = (page, p) => page.evaluate(async (p) => (await fetch(p)).json(), p);
 
 // {client id: state} of the fleet page's "clients not ok" table
@@ -214,6 +188,6 @@ async function main() {
 		await phaseProbes(url, out, JSON.parse(args[0]), JSON.parse(fs.readFileSync(args[1], "utf8")),
 				  args[2].split(",").map(Number));
 	else throw new Error("unknown phase " + phase);
-	process.exit(fails ? 1 : 0);
+	process.exit(counts.fails ? 1 : 0);
 }
 main().catch((e) => { console.log("FAIL the checks stopped: " + (e && e.stack ? e.stack : e)); process.exit(1); });

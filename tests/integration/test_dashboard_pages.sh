@@ -53,16 +53,6 @@ pages_cleanup() {
 }
 trap pages_cleanup EXIT
 
-# run_checks NAME CMD...: a checker in the collector netns, its lines tallied.
-run_checks() {
-	local name=$1; shift
-	in_col "$@" >"$work/$name.check" 2>&1
-	local rc=$?
-	tally "$work/$name.check"
-	[ $rc -eq 0 ] || [ "$(grep -c '^FAIL' "$work/$name.check")" -gt 0 ] ||
-		fail "$name: exited $rc (see above)"
-}
-
 testbed_up
 
 # ---- 1. health ----
