@@ -21,8 +21,13 @@
  *           sums; the speed chart and hour-of-day profile are drawn; the
  *           busiest hour is one of ARGS[2] (the UTC hours the run spanned)
  *           with the API's confidence; one device's own page
+ *   probes-history  docs/PROBES.md's example history over the Custom range
+ *           of its two weeks with the docs' analysis parameters: the counts,
+ *           the busiest hours, the runner-up and the one congestion episode
+ *           that docs/PROBES.md names
  * Screenshots (OUTDIR): dashboard-health.png, dashboard-health-clients.png,
- * dashboard-health-client.png, dashboard-probes.png, dashboard-probes-device.png.
+ * dashboard-health-client.png, dashboard-probes.png (the run),
+ * dashboard-probes-device.png, dashboard-probes-history.png.
  */
 "use strict";
 const fs = require("fs");
@@ -180,6 +185,55 @@ async function phaseProbes(url, out, want, report, hours) {
 	await browser.close();
 }
 
+/*
+ * docs/PROBES.md's example history (tests/unit/test_probe_history.c plants
+ * it): two weeks, four devices every 10 minutes, UTC+1, 40 Mbit/s at 20h
+ * and 80 ms at 20h every day, device 2 congested on day 3 (one timeout).
+ * The page over the Custom range of those two weeks with the docs'
+ * parameters names what docs/PROBES.md names.
+ */
+async function phaseProbesHistory(url, out) {
+	const errors = [];
+	const { browser, page } = await open(url + "/#/probes", errors);
+	await page.click('[data-range="custom"]');
+	await page.fill("#range-from", "2026-11-01T00:00");
+	await page.fill("#range-to", "2026-11-15T00:00");
+	for (const [k, v] of [["congested_frac", "0.2"], ["min_episode", "3600"], ["tz_offset", "60"]]) {
+		await page.fill("#probe-" + k, v);
+		await page.dispatchEvent("#probe-" + k, "change");
+	}
+	await page.click("#range-apply");
+	const ready = () => page.waitForFunction(() => document.querySelector('[data-tile="downloads"] .v').textContent === "8,064" &&
+		document.querySelectorAll("#probe-episodes tr[data-device]").length === 1 &&
+		document.querySelector('[data-chart="hours"] canvas') && document.querySelector('[data-chart="speed"] canvas'),
+		null, { timeout: 15000 }).catch(() => {});
+	await ready();
+	check("example history: downloads, ok, failed of the fleet", [8064, 8063, 1],
+	      [num(await page.textContent('[data-tile="downloads"] .v')), num(await page.textContent('[data-tile="ok"] .v')),
+	       num(await page.textContent('[data-tile="failed"] .v'))]);
+	check("example history: the fleet's failure is a timeout", "timeout 1", await page.textContent('[data-tile="failed"] .s'));
+	const rows = await page.$$eval("#probe-devices tr[data-device]", (rs) => Object.fromEntries(rs.map((r) =>
+		[r.dataset.device, ["downloads", "ok", "failed"].map((k) => Number(r.querySelector('[data-col="' + k + '"]').textContent.replace(/,/g, "")))])));
+	check("example history: per device", { 1: [2016, 2016, 0], 2: [2016, 2015, 1], 3: [2016, 2016, 0], 4: [2016, 2016, 0], fleet: [8064, 8063, 1] }, rows);
+	check("example history: busiest hour by speed and by response time (UTC+1)", ["20:00 (high)", "20:00 (high)"],
+	      [await page.textContent('[data-tile="busy_speed"] .v'), await page.textContent('[data-tile="busy_ttfb"] .v')]);
+	check("example history: busiest hour's mean and downloads", ["40.0 Mbit/s over 336", "80.0 ms over 336"],
+	      [await page.textContent('[data-tile="busy_speed"] .s'), await page.textContent('[data-tile="busy_ttfb"] .s')]);
+	check("example history: the runner-up by speed named", true,
+	      (await page.textContent("#probe-busiest")).includes("runner-up 21:00 (90.00 over 336)"));
+	const eps = await page.$$eval("#probe-episodes tr[data-device]", (rs) => rs.map((r) =>
+		[Number(r.dataset.device), Number(r.dataset.start), ...[...r.children].slice(4, 6).map((c) => Number(c.textContent))]));
+	check("example history: one congestion episode: device 2 from 2026-11-03 02:05 UTC, 18 downloads, 1 timeout",
+	      [[2, Date.UTC(2026, 10, 3, 2, 5) / 1000, 18, 1]], eps);
+	check("example history: the hour profile's title names the zone", true,
+	      (await page.textContent('[data-chart="hours"]')).includes("UTC+1"));
+	check("example history: speed over time of 4 devices drawn", [true, 1],
+	      [num(await page.getAttribute('[data-chart="speed"]', "data-points")) > 0, await page.locator('[data-chart="speed"] canvas').count()]);
+	await page.screenshot({ path: path.join(out, "dashboard-probes-history.png"), fullPage: true });
+	check("example history: no console error, failed request or HTTP error", [], errors);
+	await browser.close();
+}
+
 async function main() {
 	const [phase, url, out, ...args] = process.argv.slice(2);
 	fs.mkdirSync(out, { recursive: true });
@@ -187,6 +241,7 @@ async function main() {
 	else if (phase === "probes")
 		await phaseProbes(url, out, JSON.parse(args[0]), JSON.parse(fs.readFileSync(args[1], "utf8")),
 				  args[2].split(",").map(Number));
+	else if (phase === "probes-history") await phaseProbesHistory(url, out);
 	else throw new Error("unknown phase " + phase);
 	process.exit(counts.fails ? 1 : 0);
 }

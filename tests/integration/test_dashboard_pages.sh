@@ -22,18 +22,23 @@
 #     counts per device and of the fleet, the probe's mean speeds, the
 #     speed over time and the hour-of-day profile, the busiest hour; one
 #     device's page.
+#  3. docs/PROBES.md's example history (test_probe_history FILE: two weeks
+#     with a planted pattern) over the Custom range with the docs' analysis
+#     parameters: the page names the busiest hours, the runner-up and the
+#     one congestion episode docs/PROBES.md names, and the exact counts.
 # No console error, failed request or HTTP error on any page. Screenshots
 # go to BUILD/dashboard/ (docs/img/dashboard-health.png and
-# dashboard-probes.png come from it). About 50 s.
+# dashboard-probes-history.png come from it). About 50 s.
 #
-# usage: test_dashboard_pages.sh SOURCE_ROOT COLLECTOR LOADGEN PROBE_SERVER PROBE BUILD_ROOT
+# usage: test_dashboard_pages.sh SOURCE_ROOT COLLECTOR LOADGEN PROBE_SERVER PROBE BUILD_ROOT PROBE_HISTORY
 set -uo pipefail
-top=${1:?usage: test_dashboard_pages.sh SOURCE_ROOT COLLECTOR LOADGEN PROBE_SERVER PROBE BUILD_ROOT}
+top=${1:?usage: test_dashboard_pages.sh SOURCE_ROOT COLLECTOR LOADGEN PROBE_SERVER PROBE BUILD_ROOT PROBE_HISTORY}
 collector=${2:?}
 loadgen=${3:?}
 probe_server=${4:?}
 probe=${5:?}
 build=${6:?}
+history=${7:?}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../netns/test_collector_lib.sh
 . "$top/tests/netns/test_collector_lib.sh"
@@ -125,6 +130,14 @@ run_checks probes node "$checks" probes http://127.0.0.1:19921 "$shots" \
 stop_collector TERM
 check_eq "collector (probes): exit code" 0 "$col_rc"
 for p in "${srv_pids[@]}"; do kill -TERM "$p"; wait "$p"; check_eq "probe-server: exit code after SIGTERM" 0 "$?"; done
+
+# ---- 3. the example history ----
+"$history" "$work/example.db" >"$work/example.out" 2>&1 || { fail "test_probe_history: $(tail -3 "$work/example.out")"; finish; exit 1; }
+start_collector example --mode plain --no-xdp --workers 1 --quiet --port 7702 \
+	--db "$work/example.db" --http 127.0.0.1:19922 || exit 1
+run_checks probes-history env TZ=UTC node "$checks" probes-history http://127.0.0.1:19922 "$shots"
+stop_collector TERM
+check_eq "collector (example history): exit code" 0 "$col_rc"
 
 echo "screenshots: $shots"
 finish

@@ -17,6 +17,8 @@
 	const SERIES_DEVICES = 8;	// speed lines drawn for the fleet
 	const LIVE_SPAN = 86400;	// s: what Live shows
 	const RELOAD_MS = 5000;		// Live: read again at most this often
+	// the analysis' parameters (docs/API.md, "Probes"), kept across views
+	const P = { congested_frac: 0.5, min_episode: 0, tz_offset: 0 };
 
 	(window.xtelExt = window.xtelExt || []).push(function (X) {
 		const { el, api, fmtNum, fmtInt } = X;
@@ -29,6 +31,15 @@
 			const device = q.has("device") ? Number(q.get("device")) : null;
 			root.append(el("h2", { text: "Download probes" + (device === null ? "" : ": device " + device) }));
 			const note = el("p", { class: "note", id: "probe-note" });
+			const input = (k, label, attrs) => el("label", {}, label + " ",
+				el("input", Object.assign({ type: "number", id: "probe-" + k, value: P[k], onchange: (e) => {
+					const v = Number(e.target.value);
+					if (e.target.checkValidity() && Number.isFinite(v)) { P[k] = v; load(); }
+				} }, attrs)));
+			const tools = el("div", { class: "toolbar", id: "probe-params" },
+				input("congested_frac", "congested below (fraction of the baseline)", { min: 0.01, max: 1, step: 0.01 }),
+				input("min_episode", "shortest episode s", { min: 0, max: 1e7, step: 1 }),
+				input("tz_offset", "hours of day at UTC + minutes", { min: -1440, max: 1440, step: 1 }));
 			const tiles = el("div", { class: "tiles", id: "probe-tiles" },
 				X.tile("downloads", "downloads"), X.tile("ok", "ok"), X.tile("failed", "failed"),
 				X.tile("speed", "speed Mbit/s (mean)"), X.tile("ttfb", "TTFB ms (mean)"),
@@ -40,12 +51,15 @@
 			for (const k of ["speed", "ttfb", "hours", "hours_ttfb"]) grid.append((boxes[k] = el("div", { class: "chart", "data-chart": k })));
 			const busy = el("p", { class: "note", id: "probe-busiest" });
 			const episodes = el("table", { class: "plain", id: "probe-episodes" });
-			root.append(tiles, note,
+			root.append(tools, tiles, note,
 				el("h3", { text: "Per device (click a row for its own analysis)" }), table,
 				el("h3", { text: "Speed and response time over time; hour-of-day profile" }), grid, busy,
-				el("h3", { text: "Congestion episodes (speed under half the device's p90 baseline)" }), episodes);
+				el("h3", { text: "Congestion episodes (speed under a fraction of the device's p90 baseline)" }), episodes);
 
-			let last = 0, loading = false;
+			let last = 0, loading = false, again = false;
+			const zone = () => (P.tz_offset ? "UTC" + (P.tz_offset > 0 ? "+" : "−") +
+				Math.floor(Math.abs(P.tz_offset) / 60) + (Math.abs(P.tz_offset) % 60 ? ":" +
+				String(Math.abs(P.tz_offset) % 60).padStart(2, "0") : "") : "UTC");
 			function bounds() {
 				const now = Date.now() / 1000;
 				return X.S.range === "live" ? { from: now - LIVE_SPAN, to: now } : X.rangeBounds();
@@ -84,7 +98,7 @@
 						"runner-up " + hh(x.runner_up_hour) + " (" + fmtNum(x.runner_up_value, 2) + " over " +
 						fmtInt(x.runner_up_n) + "), margin " + fmtNum(x.margin_se, 1) + " standard errors") +
 					": confidence " + x.confidence + "." : "";
-				busy.textContent = "Busiest hour (UTC) of " + (device === null ? "the fleet" : "device " + device) + ". " +
+				busy.textContent = "Busiest hour (" + zone() + ") of " + (device === null ? "the fleet" : "device " + device) + ". " +
 					say(b.by_speed, "lowest speed", "speed_mean", "Mbit/s") + " " +
 					say(b.by_response_time, "highest TTFB", "ttfb_mean", "ms") +
 					(a.trend && a.trend.n && a.trend.mbps_per_day !== null ? " Trend: " + fmtNum(a.trend.mbps_per_day, 2) + " Mbit/s per day." : "");
@@ -94,7 +108,7 @@
 				episodes.append(el("tr", {}, ...["device", "start", "end", "duration s", "samples", "timeouts",
 					"baseline Mbit/s", "threshold", "mean", "min"].map((h) => el("th", { text: h }))));
 				for (const e of a.episodes)
-					episodes.append(el("tr", { "data-device": e.device },
+					episodes.append(el("tr", { "data-device": e.device, "data-start": e.start_s, "data-end": e.end_s },
 						el("td", { text: String(e.device) }),
 						el("td", { text: new Date(e.start_s * 1000).toLocaleString() }),
 						el("td", { text: new Date(e.end_s * 1000).toLocaleString() }),
@@ -133,18 +147,21 @@
 				const pad = Math.max(30, (ts[ts.length - 1] - ts[0]) * 0.03);
 				ownChart(box, title, { time: true, range: () => [ts[0] - pad, ts[ts.length - 1] + pad] },
 					 [{}].concat(labels.map((l, i) => ({ label: l, stroke: X.PALETTE[i % X.PALETTE.length], width: 1.5,
-						points: { show: true, size: 5 }, spanGaps: true, value: val(fmt) }))),
+						points: { show: ts.length <= 200, size: 5 }, spanGaps: true, value: val(fmt) }))),
 					 () => [ts].concat(cols), fmt);
 			}
+			// one load at a time; a change meanwhile (range, parameters) loads again after it
 			async function load() {
-				if (loading) return;
+				if (loading) { again = true; return; }
 				loading = true;
+				again = false;
 				last = Date.now();
 				const b = bounds();
 				const rq = "from=" + Math.floor(b.from) + "&to=" + Math.ceil(b.to);
+				const aq = "&congested_frac=" + P.congested_frac + "&min_episode=" + P.min_episode + "&tz_offset=" + P.tz_offset;
 				try {
 					const [s, a] = await Promise.all([api("/api/v1/probes/summary?" + rq),
-						api("/api/v1/probes/analysis?" + rq + (device === null ? "" : "&device=" + device))]);
+						api("/api/v1/probes/analysis?" + rq + aq + (device === null ? "" : "&device=" + device))]);
 					if (s.status !== 200) {
 						const e = s.body && s.body.error ? s.body.error : {};
 						note.textContent = e.code === "no_history" ? "No probe results: the collector keeps no history (run it with --db FILE)."
@@ -187,12 +204,15 @@
 					boxes.speed.dataset.points = ts.length;
 					if (a.status === 200) {
 						const hrs = a.body.hours;
-						hourChart(boxes.hours, "Hour of day (UTC): mean speed Mbit/s", "speed",
+						hourChart(boxes.hours, "Hour of day (" + zone() + "): mean speed Mbit/s", "speed",
 							  hrs.map((h) => (h.n ? h.speed_mean : null)), (v) => fmtNum(v, 1));
-						hourChart(boxes.hours_ttfb, "Hour of day (UTC): mean TTFB ms", "TTFB",
+						hourChart(boxes.hours_ttfb, "Hour of day (" + zone() + "): mean TTFB ms", "TTFB",
 							  hrs.map((h) => (h.n ? h.ttfb_mean : null)), (v) => fmtNum(v, 1));
 					}
-				} catch (e) { /* the login prompt is up */ } finally { loading = false; }
+				} catch (e) { /* the login prompt is up */ } finally {
+					loading = false;
+					if (again) load();
+				}
 			}
 			load();
 			return {
