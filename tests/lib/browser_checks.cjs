@@ -3,10 +3,10 @@
  * Shared by the dashboard's browser checks (tests/integration/
  * dashboard_checks.cjs, dashboard_pages_checks.cjs): exact checks that
  * print "ok   what (got)" or "FAIL what: expected X, got Y" and are counted
- * in counts, and open(), which starts Debian's Chromium (playwright-core,
- * tests/lib/browser.sh), opens the page and waits until its stream is live,
- * collecting every console error, page error, failed request and HTTP
- * error into errors.
+ * in counts; launch(), Debian's Chromium (playwright-core, tests/lib/
+ * browser.sh) with one page, collecting page errors; open(), that page on
+ * URL until its stream is live, collecting every console error, page
+ * error, failed request and HTTP error into errors.
  */
 "use strict";
 const { chromium } = require("playwright-core");
@@ -21,14 +21,21 @@ function check(what, exp, got) {
 }
 const num = (s) => (s === null ? null : Number(String(s).replace(/,/g, "")));
 
-async function open(url, errors) {
+// Debian's chromium (root: no sandbox), one page; confirm dialogs accepted.
+async function launch(errors) {
 	const browser = await chromium.launch({
 		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
 		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 	});
 	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
 	page.on("pageerror", (e) => errors.push("page error: " + e.message));
+	page.on("dialog", (d) => d.accept());
+	return { browser, page };
+}
+
+async function open(url, errors) {
+	const { browser, page } = await launch(errors);
+	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
 	page.on("requestfailed", (r) => {
 		// the stream is cut when the page closes: not an error of the page
 		if (!r.url().includes("/api/v1/stream")) errors.push("request failed: " + r.url());
@@ -46,4 +53,4 @@ async function open(url, errors) {
 	return { browser, page };
 }
 
-module.exports = { counts, check, num, open };
+module.exports = { counts, check, num, launch, open };
