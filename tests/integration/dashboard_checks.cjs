@@ -30,29 +30,7 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const { chromium } = require("playwright-core");
-
-let fails = 0, passes = 0;
-function check(what, exp, got) {
-	const good = JSON.stringify(exp) === JSON.stringify(got);
-	if (good) passes++; else fails++;
-	console.log((good ? "ok   " : "FAIL ") + what +
-		    (good ? " (" + JSON.stringify(got) + ")" : ": expected " + JSON.stringify(exp) +
-		     ", got " + JSON.stringify(got)));
-}
-const num = (s) => (s === null ? null : Number(String(s).replace(/,/g, "")));
-
-// Debian's chromium (root: no sandbox), one page; confirm dialogs accepted.
-async function launch(errors) {
-	const browser = await chromium.launch({
-		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
-		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-	});
-	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-	page.on("pageerror", (e) => errors.push("page error: " + e.message));
-	page.on("dialog", (d) => d.accept());
-	return { browser, page };
-}
+const { counts, check, num, launch, open } = require("../lib/browser_checks.cjs");
 
 // With --http-tokens the page asks for a token: type it in.
 async function login(page, token) {
@@ -61,26 +39,6 @@ async function login(page, token) {
 	await page.fill("#login-token", token);
 	await page.click('#login-form button[type="submit"]');
 	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
-}
-
-async function open(url, errors) {
-	const { browser, page } = await launch(errors);
-	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
-	page.on("requestfailed", (r) => {
-		// the stream is cut when the page closes: not an error of the page
-		if (!r.url().includes("/api/v1/stream")) errors.push("request failed: " + r.url());
-	});
-	page.on("response", (r) => {
-		if (r.status() >= 400) errors.push("HTTP " + r.status() + ": " + r.url());
-	});
-	await page.goto(url);
-	try {
-		await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
-	} catch (e) {
-		throw new Error("the page never showed the stream live (" +
-				(await page.textContent("#status")) + "): " + errors.join("; "));
-	}
-	return { browser, page };
 }
 
 async function tileText(page, key) {
@@ -345,9 +303,9 @@ async function phaseDevicesCheck(url, out, reportPath, token) {
 		else if (phase === "devices-check") await phaseDevicesCheck(url, out, arg, arg2);
 		else throw new Error("unknown phase " + phase);
 	} catch (e) {
-		fails++;
+		counts.fails++;
 		console.log("FAIL " + phase + ": " + e.message.split("\n")[0]);
 	}
-	console.log(passes + " passed, " + fails + " failed");
-	process.exit(fails ? 1 : 0);
+	console.log(counts.passes + " passed, " + counts.fails + " failed");
+	process.exit(counts.fails ? 1 : 0);
 })();

@@ -60,15 +60,6 @@ dash_cleanup() {
 }
 trap dash_cleanup EXIT
 
-# run_checks NAME CMD...: a checker in the collector netns, its lines tallied.
-run_checks() {
-	local name=$1; shift
-	in_col "$@" >"$work/$name.check" 2>&1
-	local rc=$?
-	tally "$work/$name.check"
-	[ $rc -eq 0 ] || fail "$name: exited $rc (see above)"
-}
-
 testbed_up
 
 # ---- 1. live ----

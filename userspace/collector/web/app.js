@@ -10,7 +10,8 @@
  * page adds /api/v1/clients/{id} once per event for its metrics. Past time
  * ranges come from the history API when the collector has one.
  *
- * Routes are the hash: #/ (overview), #/clients, #/client/ID, #/devices.
+ * Routes are the hash: #/ (overview), #/clients, #/client/ID, #/devices,
+ * and those other files add (health.js, probes.js: see X below).
  */
 (function () {
 	"use strict";
@@ -34,6 +35,15 @@
 		devices: null,		// Map id -> device (devices API), or null
 		hasHistory: null,	// the history API answers
 	};
+	/*
+	 * Pages of other files (health.js, probes.js), loaded before this one:
+	 * each queues a function on window.xtelExt, called with X at start.
+	 * routes: {re, nav, view(root, match)}; columns: client table columns
+	 * as COLS plus after (a key), v(row) (the value, for sorting) and
+	 * cell(div, row); clientParts: f(root, id) -> {update(ev)} on a
+	 * client's page; onEvent: f(ev) on each stream event.
+	 */
+	const X = { routes: [], columns: [], clientParts: [], onEvent: [] };
 
 	// ---- helpers ----
 
@@ -170,6 +180,7 @@
 			S.lastEvent = ev;
 			setStatus("live", "live · view " + ev.seq + (ev.final ? " (final)" : "") +
 				  " · " + fmtInt(ev.totals.clients) + " clients");
+			for (const f of X.onEvent) f(ev);
 			if (S.view && S.view.update) S.view.update(ev);
 		});
 		es.onerror = () => {
@@ -484,6 +495,8 @@
 	// The name column: the device's name, "(unknown)" for a client not in
 	// the inventory, "(disabled)" after the name of a disabled device.
 	function rowValue(r, k) {
+		const xc = X.columns.find((c) => c.k === k);
+		if (xc) return xc.v(r);
 		if (k !== "name") return r[k];
 		if (!S.devices) return "";
 		const d = S.devices.get(r.client_id);
@@ -567,9 +580,10 @@
 				dom.dataset.id = r.client_id;
 				for (let j = 0; j < COLS.length; j++) {
 					const c = COLS[j], cell = dom.children[j];
-					const text = c.f(rowValue(r, c.k));
+					const text = c.f(rowValue(r, c.k), r);
 					if (cell.textContent !== text) cell.textContent = text;
 					if (c.k === "state") cell.className = "st-" + r.state;
+					if (c.cell) c.cell(cell, r);
 				}
 			}
 		}
@@ -599,6 +613,7 @@
 		const note = el("p", { class: "note" });
 		const hnote = el("p", { class: "note", id: "client-history" });
 		root.append(note, hnote);
+		const parts = X.clientParts.map((f) => f(root, id));
 		root.append(el("h3", { text: "Device health: rate, bandwidth, packet loss, latency, CPU, memory, error rate" }));
 		const grid = el("div", { class: "charts" });
 		root.append(grid);
@@ -739,6 +754,7 @@
 				const r = S.clients.get(id);
 				if (r) tiles_(r);
 				poll(ev);
+				for (const p of parts) p.update(ev);
 			},
 			range: load,
 		};
@@ -904,6 +920,7 @@
 		if (h === "/clients") { name = "clients"; S.view = viewClients(root); }
 		else if ((m = /^\/client\/(\d+)$/.exec(h))) { name = "clients"; S.view = viewClient(root, Number(m[1])); }
 		else if (h === "/devices") { name = "devices"; S.view = viewDevices(root); }
+		else if ((m = X.routes.find((x) => x.re.test(h)))) { name = m.nav; S.view = m.view(root, m.re.exec(h)); }
 		else S.view = viewOverview(root);
 		for (const a of document.querySelectorAll("[data-nav]"))
 			a.classList.toggle("on", a.dataset.nav === name);
@@ -937,6 +954,10 @@
 		probeAuth();
 		loadDevices();
 	});
+	Object.assign(X, { S, el, api, fmtInt, fmtNum, PALETTE, destroyCharts,
+			   rangeBounds, tile, setTile });
+	for (const f of window.xtelExt || []) f(X);
+	for (const c of X.columns) COLS.splice(COLS.findIndex((x) => x.k === c.after) + 1, 0, c);
 	window.addEventListener("hashchange", route);
 	initRange();
 	route();
