@@ -26,6 +26,7 @@ struct xtel_snapshot {
 	struct xtel_client_snap total;		/* sums; latency merged */
 	uint64_t registry_full;		/* datagrams refused: registry full */
 	struct xtel_metric_snap *metrics_pool;	/* internal: backs clients[].metrics */
+	struct xtel_lat_bucket *buckets_pool;	/* internal: backs clients[].buckets */
 };
 
 /*
@@ -37,7 +38,22 @@ struct xtel_snapshot {
 int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
 		       struct xtel_snapshot *out);
+/*
+ * The same, with each client's non-empty latency buckets copied out as
+ * well when with_buckets is set (xtel_client_snap.buckets): what an
+ * exporter needs to send mergeable histograms.
+ */
+int xtel_snapshot_take_opt(struct xtel_registry *const *regs, unsigned int n,
+			   uint64_t now_ns, uint64_t stale_after_ns, bool final,
+			   bool with_buckets, struct xtel_snapshot *out);
 void xtel_snapshot_free(struct xtel_snapshot *snap);
+
+/*
+ * Fold one client's counters into a total (t += d; first/last seen and
+ * the highest sequence by min/max); latency is merged apart.
+ */
+void xtel_client_snap_add(struct xtel_client_snap *t,
+			  const struct xtel_client_snap *d);
 
 #ifdef __cplusplus
 }

@@ -91,6 +91,27 @@ struct xtel_config {
 	double api_window_s;		/* longest ?window= of /aggregate; 0: none */
 	unsigned int metrics_clients;	/* per-client series cap on /metrics */
 	const char *metrics_client_ids;	/* "1,5,10-20": only these; NULL: first N */
+
+	/* scale-out (docs/SCALE-OUT.md): edge export, or the aggregator */
+	const char *export_urls;	/* --export nats://...; NULL: off */
+	const char *site;		/* --site NAME */
+	const char *edge;		/* --edge NAME; NULL: the host name */
+	unsigned int export_backlog_mib;
+	unsigned int export_queue;
+	unsigned int export_clients_per_msg;
+	unsigned int export_max_wait_ms;
+	double export_drain_s;
+	const char *aggregate_urls;	/* --aggregate nats://...; NULL: off */
+	const char *agg_db;		/* SQLite checkpoint file */
+	const char *agg_durable;	/* JetStream durable consumer name */
+	const char *agg_filter;		/* its subject filter */
+	unsigned int agg_replicas;	/* of the stream, when it is created */
+	double agg_ack_wait_s;
+	unsigned int agg_batch;
+	/* NATS credentials and TLS, for either side */
+	const char *nats_user, *nats_password, *nats_creds;
+	const char *nats_nkey, *nats_nkey_seed;
+	const char *nats_ca, *nats_cert, *nats_key;
 };
 
 /*

@@ -327,6 +327,15 @@ static void derive(struct xtel_view *v, const struct xtel_view *prev)
 	}
 }
 
+void xtel_model_publish(struct xtel_model *m, struct xtel_view *v)
+{
+	v->seq = ++m->seq;
+	if (m->cfg.families)
+		v->n_families = m->cfg.families(m->cfg.families_arg, v->families,
+						XTEL_VIEW_FAMILIES);
+	publish(m, v);
+}
+
 int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 		      bool final)
 {
@@ -342,8 +351,9 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	 * reports it as complete), then snapshot every registry.
 	 */
 	xtel_interval_advance();
-	rc = xtel_snapshot_take(m->cfg.regs, m->cfg.n_regs, now_ns,
-				m->cfg.stale_after_ns, final, &v->snap);
+	rc = xtel_snapshot_take_opt(m->cfg.regs, m->cfg.n_regs, now_ns,
+				    m->cfg.stale_after_ns, final,
+				    m->cfg.with_buckets, &v->snap);
 	if (rc) {
 		free(v);
 		return rc;
@@ -367,6 +377,9 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	if (m->cfg.failures)
 		v->n_recent_failures = m->cfg.failures(m->cfg.failures_arg,
 			v->recent_failures, XTEL_RECENT_FAILURES);
+	if (m->cfg.families)
+		v->n_families = m->cfg.families(m->cfg.families_arg, v->families,
+						XTEL_VIEW_FAMILIES);
 	derive(v, prev);
 	if (copy_run_metrics(m, v))
 		fold_rc = -ENOMEM;

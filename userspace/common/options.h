@@ -46,7 +46,7 @@ enum xtel_opt_check {
 enum { XTEL_OPTS_HELP_COLUMN = 25 };
 
 /* Entries per table; getopt's table is built on the stack. */
-enum { XTEL_OPTS_MAX = 64 };
+enum { XTEL_OPTS_MAX = 128 };
 
 /* xtel_opts_parse's result when an XTEL_OPT_EXIT option was given. */
 enum { XTEL_OPTS_EXIT = 1 };

@@ -129,6 +129,8 @@ void xtel_api_h_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		hist = json_null();
 	}
 	xtel_json_set(o, "history", hist);
+	if (r->v)
+		xtel_view_json_families(o, r->v);
 	free(s);
 }
 

@@ -419,6 +419,25 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	free(sel);
 }
 
+/* The control-plane families: xtel_<family>_<row>_total and gauges. */
+static void families(FILE *f, const struct xtel_view *v)
+{
+	char prefix[64], name[128];
+
+	for (unsigned int i = 0; i < v->n_families; i++) {
+		const struct xtel_view_family *fam = &v->families[i];
+
+		snprintf(prefix, sizeof(prefix), "xtel_%s_", fam->name);
+		table_rows(f, prefix, fam->desc, fam->vals, 0, fam->n);
+		for (unsigned int g = 0; g < fam->n_gauges; g++) {
+			snprintf(name, sizeof(name), "%s%s", prefix,
+				 fam->gauge_desc[g].name);
+			single(f, name, "gauge", fam->gauge_desc[g].help,
+			       (double)fam->gauges[g]);
+		}
+	}
+}
+
 void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 {
 	const struct xtel_view *v = r->v;
@@ -437,6 +456,7 @@ void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	dtls(f, v);
 	xdp(f, v);
 	totals(f, v);
+	families(f, v);
 	snapshot(f, r);
 	api_series(f, r->api);
 	clients(f, r->api, v);
