@@ -59,6 +59,7 @@ static void view_free(struct xtel_view *v)
 	free(v->clients);
 	free(v->run_metrics_pool);
 	free(v->xdp.clients);
+	free(v->sites);
 	free(v);
 }
 

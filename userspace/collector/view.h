@@ -97,6 +97,15 @@ struct xtel_view_family {
 	uint64_t vals[XTEL_VIEW_FAMILY_ROWS], gauges[XTEL_VIEW_FAMILY_ROWS];
 };
 
+/* An aggregator's view: the totals of one site's clients. */
+struct xtel_view_site {
+	const char *name;
+	uint32_t clients;
+	unsigned int live, stale, bye;
+	struct xtel_client_snap snap;	/* summed counters, merged latency */
+	struct xtel_view_client total;	/* total.snap = &snap */
+};
+
 struct xtel_view {
 	uint64_t seq;			/* 1 for the first view of the run */
 	bool final;			/* after the workers stopped */
@@ -118,6 +127,8 @@ struct xtel_view {
 	unsigned int n_recent_failures;
 	struct xtel_view_family families[XTEL_VIEW_FAMILIES];
 	unsigned int n_families;
+	struct xtel_view_site *sites;	/* an aggregator's view; else NULL */
+	unsigned int n_sites;
 
 	/* owned storage and the reference count */
 	struct xtel_run_metric *run_metrics_pool;

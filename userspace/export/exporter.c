@@ -223,6 +223,8 @@ static void compact(struct xtel_exporter *e)
 		e->b[w++] = e->b[i];
 	}
 	e->b_n = w;
+	if (w > e->gauges[XTEL_EXPORT_G_BACKLOG_PEAK])
+		gauge_set(e, XTEL_EXPORT_G_BACKLOG_PEAK, w);
 	gauge_set(e, XTEL_EXPORT_G_BACKLOG_MESSAGES, w);
 	gauge_set(e, XTEL_EXPORT_G_BACKLOG_BYTES, e->b_bytes);
 }

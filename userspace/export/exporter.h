@@ -60,6 +60,8 @@ extern const struct xtel_counter_desc xtel_export_desc[XTEL_EXPORT_MAX];
 	X(BACKLOG_MESSAGES, "backlog_messages", "messages",		\
 	  "messages not yet acknowledged (queued or in flight)")	\
 	X(BACKLOG_BYTES, "backlog_bytes", "bytes", "their size")	\
+	X(BACKLOG_PEAK, "backlog_peak_messages", "messages",		\
+	  "the most messages the backlog held at once")			\
 	X(IN_FLIGHT, "in_flight", "messages", "published, ack outstanding")
 
 #define XTEL_EXPORT_ENUM(id, nm, un, hp) XTEL_EXPORT_G_##id,

@@ -87,6 +87,7 @@ struct agg {
 	uint64_t stats[XTEL_AGG_MAX];	/* this thread writes; views copy */
 	uint64_t gauges[XTEL_AGG_G_MAX];
 	uint64_t t0;
+	uint64_t crash_after;	/* XTEL_AGG_TEST_EXIT_AFTER_COMMIT; 0: off */
 };
 
 static unsigned int agg_families(void *arg, struct xtel_view_family *out,
@@ -303,6 +304,12 @@ static int batch(struct agg *a)
 	}
 	a->stats[XTEL_AGG_CHECKPOINTS]++;
 	a->stats[XTEL_AGG_CHECKPOINT_NS] += xtel_mono_ns() - t1;
+	if (a->crash_after && a->stats[XTEL_AGG_CHECKPOINTS] == a->crash_after) {
+		/* test hook: the worst moment to die, committed but unacked */
+		pr_warn("aggregate: XTEL_AGG_TEST_EXIT_AFTER_COMMIT: exiting "
+			"before the acks of checkpoint %" PRIu64, a->crash_after);
+		_exit(9);
+	}
 	for (int i = 0; i < list.Count; i++)
 		if (natsMsg_Ack(list.Msgs[i], NULL) == NATS_OK)
 			a->stats[XTEL_AGG_ACKS]++;
@@ -377,6 +384,9 @@ int xtel_agg_main(const struct xtel_config *cfg)
 	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	a.t0 = xtel_mono_ns();
+	if (getenv("XTEL_AGG_TEST_EXIT_AFTER_COMMIT"))
+		a.crash_after = strtoull(getenv("XTEL_AGG_TEST_EXIT_AFTER_COMMIT"),
+					 NULL, 10);
 	status = setup(&a, &mask);
 	if (status)
 		goto out;

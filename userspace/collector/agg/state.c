@@ -324,7 +324,7 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 	struct xtel_view *v = calloc(1, sizeof(*v));
 	uint32_t *idx = malloc((s->n ? s->n : 1) * sizeof(*idx));
 	size_t n_metrics = 0, used = 0;
-	struct xtel_latency total;
+	struct xtel_latency total, *site_lat = NULL;
 	double dt = s->prev_view_ns && now_ns > s->prev_view_ns ?
 		    (double)(now_ns - s->prev_view_ns) / 1e9 : 0.0;
 
@@ -341,10 +341,17 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 				      sizeof(*v->snap.metrics_pool));
 	v->run_metrics_pool = calloc(n_metrics ? n_metrics : 1,
 				     sizeof(*v->run_metrics_pool));
+	v->sites = calloc(s->n_sites ? s->n_sites : 1, sizeof(*v->sites));
+	site_lat = calloc(s->n_sites ? s->n_sites : 1, sizeof(*site_lat));
 	if (!v->snap.clients || !v->clients || !v->snap.metrics_pool ||
-	    !v->run_metrics_pool)
+	    !v->run_metrics_pool || !v->sites || !site_lat)
 		goto fail;
 	xtel_latency_init(&total);
+	v->n_sites = s->n_sites;
+	for (uint32_t k = 0; k < s->n_sites; k++) {
+		v->sites[k].name = s->sites[k];
+		xtel_latency_init(&site_lat[k]);
+	}
 	v->snap.n_clients = s->n;
 	v->snap.taken_ns = now_ns;
 	for (uint32_t i = 0; i < s->n; i++) {
@@ -385,17 +392,38 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 		}
 		vc->site = s->sites[a->site];
 		derive(vc, a, c, dt);
-		if (vc->state == XTEL_CLIENT_BYE)
-			v->bye++;
-		else if (vc->state == XTEL_CLIENT_STALE)
-			v->stale++;
-		else
-			v->live++;
+		{
+			struct xtel_view_site *vs = &v->sites[a->site];
+			unsigned int *st[] = { [XTEL_CLIENT_LIVE] = &v->live,
+				[XTEL_CLIENT_STALE] = &v->stale,
+				[XTEL_CLIENT_BYE] = &v->bye };
+			unsigned int *sst[] = { [XTEL_CLIENT_LIVE] = &vs->live,
+				[XTEL_CLIENT_STALE] = &vs->stale,
+				[XTEL_CLIENT_BYE] = &vs->bye };
+
+			(*st[vc->state])++;
+			(*sst[vc->state])++;
+			vs->clients++;
+			xtel_client_snap_add(&vs->snap, c);
+			xtel_latency_merge(&site_lat[a->site], &a->hist);
+		}
 		xtel_client_snap_add(&v->snap.total, c);
 		xtel_latency_merge(&total, &a->hist);
 	}
 	xtel_latency_summary(&total, &v->snap.total.lat);
 	xtel_latency_destroy(&total);
+	for (uint32_t k = 0; k < s->n_sites; k++) {
+		struct xtel_view_site *vs = &v->sites[k];
+
+		xtel_latency_summary(&site_lat[k], &vs->snap.lat);
+		xtel_latency_destroy(&site_lat[k]);
+		vs->total.d_received = vs->snap.received - s->prev_site_received[k];
+		vs->total.d_bytes = vs->snap.bytes - s->prev_site_bytes[k];
+		s->prev_site_received[k] = vs->snap.received;
+		s->prev_site_bytes[k] = vs->snap.bytes;
+		derive(&vs->total, NULL, &vs->snap, dt);
+	}
+	free(site_lat);
 	v->total.d_received = v->snap.total.received - s->prev_total_received;
 	v->total.d_bytes = v->snap.total.bytes - s->prev_total_bytes;
 	s->prev_total_received = v->snap.total.received;
@@ -409,7 +437,9 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 	free(idx);
 	return v;
 fail:
+	free(site_lat);
 	if (v) {
+		free(v->sites);
 		free(v->snap.clients);
 		free(v->snap.metrics_pool);
 		free(v->clients);

@@ -49,6 +49,8 @@ struct xtel_agg_state {
 	uint32_t n_sites;
 	uint64_t prev_view_ns;
 	uint64_t prev_total_received, prev_total_bytes;
+	uint64_t prev_site_received[XTEL_AGG_MAX_SITES];
+	uint64_t prev_site_bytes[XTEL_AGG_MAX_SITES];
 };
 
 int xtel_agg_state_init(struct xtel_agg_state *s);

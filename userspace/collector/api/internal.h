@@ -86,6 +86,10 @@ struct xtel_api_reply {
 	bool www_authenticate;		/* 401 */
 };
 
+/* ?site= (an aggregator's filter): true when absent or vc is of that site. */
+bool xtel_api_site_match(const struct xtel_api_req *r,
+			 const struct xtel_view_client *vc);
+
 /* ---- replies (reply.c) ---- */
 
 /*

@@ -256,6 +256,18 @@ static void totals(FILE *f, const struct xtel_view *v)
 		fprintf(f, "%s ", rows[i].name);
 		u64(f, *(const uint64_t *)((const char *)c + rows[i].off));
 	}
+	/* an aggregator's view: the same per site, xtel_site_... */
+	for (size_t i = 0; v->n_sites && i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "xtel_site_%s", rows[i].name + 5);
+		family(f, name, "counter", rows[i].help);
+		for (unsigned int k = 0; k < v->n_sites; k++) {
+			fprintf(f, "%s{site=\"%s\"} ", name, v->sites[k].name);
+			u64(f, *(const uint64_t *)((const char *)&v->sites[k].snap +
+						   rows[i].off));
+		}
+	}
 	family(f, "xtel_clients", "gauge",
 	       "Clients in the snapshot by state (live: a datagram within "
 	       "--stale-after; stale: silent longer; bye: said BYE)");
@@ -330,6 +342,18 @@ static bool id_selected(const struct xtel_api *api, uint32_t id)
 	return false;
 }
 
+/* A client's labels: client_id, and site in an aggregator's view. */
+static const char *client_labels(char *buf, size_t n,
+				 const struct xtel_view_client *vc)
+{
+	if (vc->site)
+		snprintf(buf, n, "site=\"%s\",client_id=\"%u\"", vc->site,
+			 vc->snap->client_id);
+	else
+		snprintf(buf, n, "client_id=\"%u\"", vc->snap->client_id);
+	return buf;
+}
+
 #define CLIENT_LOOP(sel, n, vc)						\
 	for (uint32_t i_ = 0; i_ < (n) && ((vc) = (sel)[i_], 1); i_++)
 
@@ -338,10 +362,11 @@ static void client_counter(FILE *f, const char *name, const char *help,
 			   size_t off)
 {
 	const struct xtel_view_client *vc;
+	char lb[128];
 
 	family(f, name, "counter", help);
 	CLIENT_LOOP(sel, n, vc) {
-		fprintf(f, "%s{client_id=\"%u\"} ", name, vc->snap->client_id);
+		fprintf(f, "%s{%s} ", name, client_labels(lb, sizeof(lb), vc));
 		u64(f, *(const uint64_t *)((const char *)vc->snap + off));
 	}
 }
@@ -386,25 +411,29 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	       "One-way latency of this client's datagrams (arrival minus send "
 	       "time; quantiles within 0.8%)");
 	CLIENT_LOOP(sel, n, vc) {
-		char label[32];
+		char label[128];
 
-		snprintf(label, sizeof(label), "client_id=\"%u\"",
-			 vc->snap->client_id);
+		client_labels(label, sizeof(label), vc);
 		summary(f, "xtel_client_latency_seconds", label, &vc->snap->lat, 4);
 	}
 	family(f, "xtel_client_last_seen_timestamp_seconds", "gauge",
 	       "Arrival time of this client's last datagram");
 	CLIENT_LOOP(sel, n, vc) {
-		fprintf(f, "xtel_client_last_seen_timestamp_seconds{client_id=\"%u\"} ",
-			vc->snap->client_id);
+		char lb[128];
+
+		fprintf(f, "xtel_client_last_seen_timestamp_seconds{%s} ",
+			client_labels(lb, sizeof(lb), vc));
 		value(f, (double)vc->snap->last_seen_ns / 1e9);
 	}
 	family(f, "xtel_client_metric", "gauge",
 	       "Latest value of each metric this client sends, by key");
 	CLIENT_LOOP(sel, n, vc) {
+		char lb[128];
+
+		client_labels(lb, sizeof(lb), vc);
 		for (uint32_t k = 0; k < vc->n_run_metrics; k++) {
-			fprintf(f, "xtel_client_metric{client_id=\"%u\",metric=\"%s\"} ",
-				vc->snap->client_id, vc->run_metrics[k].key);
+			fprintf(f, "xtel_client_metric{%s,metric=\"%s\"} ",
+				lb, vc->run_metrics[k].key);
 			value(f, vc->run_metrics[k].last);
 		}
 	}
