@@ -179,8 +179,8 @@ static void get_lat(struct xtel_cbor_cur *c, struct xtel_rollup_client *rc,
 
 		if (idx >= XTEL_LAT_BUCKETS)
 			c->err = -EBADMSG;
-		s->buckets[i].idx = (uint32_t)idx;
-		s->buckets[i].count = xtel_cbor_get_uint(c);
+		s->buckets[i] = (struct xtel_lat_bucket){ .idx = (uint32_t)idx,
+			.count = xtel_cbor_get_uint(c) };
 	}
 	rc->n_buckets = (uint32_t)(nb / 2);
 	rc->buckets = s->buckets;
