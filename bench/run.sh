@@ -9,7 +9,7 @@
 #
 # usage: bench/run.sh [--quick | --smoke] [--out DIR] [--publish]   (as root)
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
-#                          [--api]
+#                          [--api] [--scaleout]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -23,6 +23,10 @@
 #   --api       also measure the HTTP API: ingest under API load, latency
 #               per endpoint with 10k and 100k clients, memory (~2 minutes;
 #               --no-micro --no-e2e --api runs only that)
+#   --scaleout  also measure edges -> NATS JetStream -> aggregator: rollup
+#               throughput and latency with 10k and 100k clients, bytes and
+#               CPU per rollup, the edge's receive-path overhead (~2 minutes;
+#               --no-micro --no-e2e --scaleout runs only that)
 #
 # Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
 # XTEL_BENCH_WORKERS (collector --workers, default 1), XTEL_COLLECTOR and
@@ -40,7 +44,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,33p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -60,7 +64,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --scaleout) extra+=("$1") ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac

@@ -16,5 +16,8 @@ Modules, each importing only those above it in this list:
   figures   figures computed across rows (summary, sender ceilings, memory)
   markdown  PERFORMANCE.md
   plots     the gnuplot PNGs
+  api       the HTTP API's cost (--api)
+  scaleout  edges -> NATS JetStream -> aggregator (--scaleout; uses api's
+            collector and loadgen helpers)
   main      the command line and the output files
 """

@@ -16,6 +16,7 @@ from .markdown import markdown
 from .micro import run_micro
 from .plots import plots
 from .rows import run_all
+from .scaleout import run_scaleout, scaleout_markdown
 from .util import log
 
 
@@ -33,6 +34,8 @@ def parse_args(argv=None):
     ap.add_argument("--no-e2e", action="store_true")
     ap.add_argument("--api", action="store_true",
                     help="also measure the HTTP API (ingest under API load, latency, memory)")
+    ap.add_argument("--scaleout", action="store_true",
+                    help="also measure edges -> NATS JetStream -> aggregator (docs/SCALE-OUT.md)")
     return ap.parse_args(argv)
 
 
@@ -57,6 +60,7 @@ def main(argv=None):
     micro = [] if args.no_micro else run_micro(env)
     rows = [] if args.no_e2e else run_all(env)
     api = run_api(env) if args.api else None
+    scaleout = run_scaleout(env) if args.scaleout else None
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -64,11 +68,15 @@ def main(argv=None):
               "plots": [n for n, _ in made]}
     if api:
         result["api"] = api
+    if scaleout:
+        result["scaleout"] = scaleout
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
     if api:
         md += api_markdown(api)
+    if scaleout:
+        md += scaleout_markdown(scaleout)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:

@@ -162,8 +162,9 @@ static int remember(struct prev *dst, const struct xtel_client_snap *s,
 	dst->lat_negative = s->lat.negative;
 	dst->lat_sum = s->lat.sum_ns;
 	dst->lat_overflow = s->lat_overflow;
-	if (old && old->n_b == s->n_buckets && !memcmp(old->b, s->buckets,
-				s->n_buckets * sizeof(*s->buckets))) {
+	if (old && old->n_b == s->n_buckets &&
+	    (!s->n_buckets || !memcmp(old->b, s->buckets,
+				      s->n_buckets * sizeof(*s->buckets)))) {
 		dst->b = old->b;	/* unchanged: take it over */
 		dst->n_b = old->n_b;
 		return 1;
