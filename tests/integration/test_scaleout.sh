@@ -221,6 +221,10 @@ check "aggA /metrics: per-client series carry the site label" \
 	bash -c "ip netns exec $XTEL_NS_COL curl -sf http://$aggA_http/metrics | grep -q 'xtel_client_received_datagrams_total{site=\"siteA\",client_id=\"101\"}'"
 check "aggA /metrics: site totals" \
 	bash -c "ip netns exec $XTEL_NS_COL curl -sf http://$aggA_http/metrics | grep -q '^xtel_site_received_datagrams_total{site=\"siteA\"}'"
+if command -v promtool >/dev/null; then
+	check "aggA /metrics passes promtool check metrics" bash -c \
+		"ip netns exec $XTEL_NS_COL curl -sf http://$aggA_http/metrics | promtool check metrics"
+fi
 check_eq "aggA: no decode error" 0 "$(in_colns curl -sf "http://$aggA_http/api/v1/stats" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["aggregate"]["decode_errors"])')"
 for a in aggA aggB; do

@@ -457,7 +457,19 @@ static void families(FILE *f, const struct xtel_view *v)
 		const struct xtel_view_family *fam = &v->families[i];
 
 		snprintf(prefix, sizeof(prefix), "xtel_%s_", fam->name);
-		table_rows(f, prefix, fam->desc, fam->vals, 0, fam->n);
+		for (unsigned int r = 0; r < fam->n; r++) {
+			const struct xtel_counter_desc *d = &fam->desc[r];
+			size_t len = strlen(d->name);
+
+			if (strcmp(d->unit, "nanoseconds") || len < 3) {
+				table_rows(f, prefix, fam->desc, fam->vals, r, r + 1);
+				continue;
+			}
+			/* "encode_ns" in nanoseconds: Prometheus wants seconds */
+			snprintf(name, sizeof(name), "%s%.*s_seconds_total", prefix,
+				 (int)(len - 3), d->name);
+			single(f, name, "counter", d->help, (double)fam->vals[r] / 1e9);
+		}
 		for (unsigned int g = 0; g < fam->n_gauges; g++) {
 			snprintf(name, sizeof(name), "%s%s", prefix,
 				 fam->gauge_desc[g].name);
