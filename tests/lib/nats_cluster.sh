@@ -90,7 +90,7 @@ nats_kill() { # I [SIGNAL]
 	local i=$1 sig=${2:-KILL}
 	if [ "${NATS_PIDS[$i]}" -gt 0 ]; then
 		kill "-$sig" "${NATS_PIDS[$i]}" 2>/dev/null
-		wait "${NATS_PIDS[$i]}" 2>/dev/null
+		wait "${NATS_PIDS[$i]}" 2>/dev/null || true
 	fi
 	NATS_PIDS[$i]=0
 }

@@ -309,9 +309,13 @@ static int encode_view(struct xtel_exporter *e, const struct xtel_view *v)
 	if (err)
 		return err;
 	n = e->n_offs;
+	if (!n && !e->offs) {	/* no client yet: on_client never reserved */
+		e->offs = malloc(1024 * sizeof(*e->offs));
+		if (!e->offs)
+			return -ENOMEM;
+		e->cap_offs = 1024;
+	}
 	e->offs[n] = e->body.len;	/* room kept by on_client */
-	if (!n)
-		e->offs[0] = 0;
 	h.parts = (uint32_t)(n ? (n + per - 1) / per : 1);
 	for (h.part = 0; h.part < h.parts; h.part++) {
 		size_t a = (size_t)h.part * per;

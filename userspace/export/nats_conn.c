@@ -9,6 +9,17 @@
 
 enum { MAX_SERVERS = 16 };
 
+/*
+ * With a connected callback the first connect retries in the background;
+ * without one, natsConnection_Connect would retry synchronously, forever
+ * with MaxReconnect -1.
+ */
+static void on_connected(natsConnection *nc, void *arg)
+{
+	(void)nc;
+	(void)arg;
+}
+
 static int check(natsStatus s, const char *what)
 {
 	if (s == NATS_OK)
@@ -43,7 +54,7 @@ int xtel_nats_options(const struct xtel_nats_conn_cfg *c, natsOptions **out)
 	if (!err)
 		err = check(natsOptions_SetReconnectWait(o, 250), "NATS reconnect wait");
 	if (!err)
-		err = check(natsOptions_SetRetryOnFailedConnect(o, true, NULL, NULL),
+		err = check(natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL),
 			    "NATS retry on failed connect");
 	if (!err)
 		err = check(natsOptions_SetTimeout(o, 2000), "NATS connect timeout");
