@@ -12,6 +12,7 @@
 #   1. SIGKILL of one NATS node, restarted after 5 s;
 #   2. edge e2 restarted (SIGTERM, a new run of the same edge);
 #   3. every NATS node stopped (SIGKILL) for 10 s, then started again;
+#      meanwhile a fourth edge (e4, siteB) starts, receives and waits;
 #   4. aggregator aggA SIGKILLed and restarted on its checkpoint;
 #   5. aggregator aggB dies right after a checkpoint commit, before its
 #      acks (XTEL_AGG_TEST_EXIT_AFTER_COMMIT), and is restarted.
@@ -39,7 +40,7 @@ command -v nats-server >/dev/null || { echo "FAIL nats-server not installed: run
 
 load_s=30
 [ "${SCALEOUT_LONG:-0}" = 1 ] && load_s=60
-base=19500			# NATS 19500-19522 (lib), HTTP 19540-41, UDP 19550-52
+base=19500			# NATS 19500-19522 (lib), HTTP 19540-41, UDP 19550-53
 aggA_http=127.0.0.1:19540
 aggB_http=127.0.0.1:19541
 declare -A pid=()
@@ -150,9 +151,15 @@ loadgen_bg lg2b 19551 101 22 "$half"
 sleep 1
 for i in 1 2 3; do nats_kill "$i" KILL; done
 ok "every NATS node SIGKILLed"
+# an edge that starts while NATS is away keeps its rollups until it is back
+start_edge e4 siteB 19553 || exit 1
+loadgen_bg lg4 19553 201 44 4
 sleep 10
 for i in 1 2 3; do nats_start "$i"; done
 nats_wait_js && ok "NATS back, JetStream leader elected"
+wait "${lg_pids[4]}"
+stop_pid e4 TERM
+check_eq "edge e4 (started while NATS was down) exit code" 0 "$?"
 
 # 4. aggregator aggA SIGKILLed mid-run and restarted
 sleep 2
@@ -182,7 +189,8 @@ want() { # SITE FILES...: the received sum of the summary JSONs
 }
 in_colns python3 "$checks" wait "http://$aggA_http" siteA \
 	"$(want "$work/e1.1.json" "$work/e2.1.json" "$work/e2.2.json")" 60 || fail "aggA caught up"
-in_colns python3 "$checks" wait "http://$aggB_http" siteB "$(want "$work/e3.1.json")" 60 ||
+in_colns python3 "$checks" wait "http://$aggB_http" siteB \
+	"$(want "$work/e3.1.json" "$work/e4.1.json")" 60 ||
 	fail "aggB caught up"
 sleep 1		# one more view, after the last checkpoint
 
@@ -190,12 +198,12 @@ in_colns python3 "$checks" exact "http://$aggA_http" siteA \
 	"$work/e1.1.json,$work/e2.1.json,$work/e2.2.json" \
 	"$work/lg1.json,$work/lg2a.json,$work/lg2b.json" >"$work/A.check" 2>&1
 tally "$work/A.check"
-in_colns python3 "$checks" exact "http://$aggB_http" siteB "$work/e3.1.json" \
-	"$work/lg3.json" >"$work/B.check" 2>&1
+in_colns python3 "$checks" exact "http://$aggB_http" siteB \
+	"$work/e3.1.json,$work/e4.1.json" "$work/lg3.json,$work/lg4.json" >"$work/B.check" 2>&1
 tally "$work/B.check"
 
 # The edges' exporter counters say what happened, and add up.
-for f in e1.1 e2.1 e2.2 e3.1; do
+for f in e1.1 e2.1 e2.2 e3.1 e4.1; do
 	x=$(json_get "$work/$f.json" 'd["export"]["messages"] - d["export"]["acked"] - d["export"]["backlog_dropped"] - d["export"]["unsent_at_exit"]')
 	check_eq "$f: messages = acked + dropped + unsent" 0 "$x"
 	check_eq "$f: no message dropped from the backlog" 0 \
@@ -208,8 +216,10 @@ for f in e1.1 e3.1; do
 	check "$f: the backlog held the outage (peak >= 10 messages)" \
 		test "$(json_get "$work/$f.json" 'd["export"]["backlog_peak_messages"]')" -ge 10
 done
+check "e4.1: its first rollups waited in the backlog (peak >= 10 messages)" \
+	test "$(json_get "$work/e4.1.json" 'd["export"]["backlog_peak_messages"]')" -ge 10
 sent=$(python3 -c 'import json,sys; print(sum(json.load(open(f))["export"]["messages"] for f in sys.argv[1:]))' \
-	"$work"/e1.1.json "$work"/e2.1.json "$work"/e2.2.json "$work"/e3.1.json)
+	"$work"/e1.1.json "$work"/e2.1.json "$work"/e2.2.json "$work"/e3.1.json "$work"/e4.1.json)
 check_eq "stream: every rollup message stored once (Nats-Msg-Id)" "$sent" "$(js_msgs 2)"
 
 # The aggregators' own counters: the redelivered batch was skipped.
