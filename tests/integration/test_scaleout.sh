@@ -59,6 +59,15 @@ trap so_cleanup EXIT
 
 in_colns() { ip netns exec "$XTEL_NS_COL" "$@"; }
 
+# wait_line FILE TEXT: until a line of FILE has TEXT (10 s at most)
+wait_line() {
+	for _ in $(seq 200); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # start_edge NAME SITE PORT
 start_edge() {
 	local name=$1 site=$2 port=$3 run=${4:-1}
@@ -69,10 +78,7 @@ start_edge() {
 		--export-drain 30 --summary-json "$work/$name.$run.json" \
 		>"$work/$name.$run.out" 2>"$work/$name.$run.err" &
 	pid[$name]=$!
-	for _ in $(seq 100); do
-		grep -q "plain mode, " "$work/$name.$run.err" 2>/dev/null && return 0
-		sleep 0.05
-	done
+	wait_line "$work/$name.$run.err" "plain mode, " && return 0
 	fail "edge $name did not start"; cat "$work/$name.$run.err"
 	return 1
 }
@@ -85,10 +91,7 @@ start_agg() {
 		--agg-ack-wait 2 --agg-batch 16 --http "$http" --http-rate 0 \
 		--interval 0.25 --stale-after 30 >>"$work/$name.out" 2>>"$work/$name.err" &
 	pid[$name]=$!
-	for _ in $(seq 200); do
-		grep -q "aggregate: consumer $name" "$work/$name.err" 2>/dev/null && return 0
-		sleep 0.05
-	done
+	wait_line "$work/$name.err" "aggregate: consumer $name" && return 0
 	fail "aggregator $name did not bind its consumer"; cat "$work/$name.err"
 	return 1
 }

@@ -277,9 +277,9 @@ static double loss_pct(const struct xtel_client_snap *c)
 	return expected ? 100.0 * (double)c->lost / (double)expected : 0.0;
 }
 
-static void derive_client(struct xtel_view_client *vc,
-			  const struct xtel_client_snap *c,
-			  const struct xtel_client_snap *prev, double dt)
+void xtel_view_client_derive(struct xtel_view_client *vc,
+			     const struct xtel_client_snap *c,
+			     const struct xtel_client_snap *prev, double dt)
 {
 	vc->snap = c;
 	if (c->bye_seen)
@@ -308,7 +308,7 @@ static void derive(struct xtel_view *v, const struct xtel_view *prev)
 			j++;
 		if (p && j < p->n_clients && p->clients[j].client_id == c->client_id)
 			pc = &p->clients[j];
-		derive_client(&v->clients[i], c, pc, v->dt_s);
+		xtel_view_client_derive(&v->clients[i], c, pc, v->dt_s);
 		if (v->clients[i].state == XTEL_CLIENT_BYE)
 			v->bye++;
 		else if (v->clients[i].state == XTEL_CLIENT_STALE)
@@ -316,7 +316,8 @@ static void derive(struct xtel_view *v, const struct xtel_view *prev)
 		else
 			v->live++;
 	}
-	derive_client(&v->total, &v->snap.total, p ? &p->total : NULL, v->dt_s);
+	xtel_view_client_derive(&v->total, &v->snap.total, p ? &p->total : NULL,
+				v->dt_s);
 	v->dropped_total = xtel_counters_total_drops(&v->cnt);
 	{
 		const uint64_t *d = v->cnt.dtls;

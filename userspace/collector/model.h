@@ -72,6 +72,15 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 		      bool final);
 
 /*
+ * A view client's derived figures from its counters c: state, loss %,
+ * average size, and the deltas and rates against prev (NULL: since the
+ * start) over dt seconds. For views made elsewhere (the aggregator's).
+ */
+void xtel_view_client_derive(struct xtel_view_client *vc,
+			     const struct xtel_client_snap *c,
+			     const struct xtel_client_snap *prev, double dt);
+
+/*
  * Publish a view made elsewhere (the aggregator's, from merged rollups):
  * its seq is set here; the model owns it from now on and frees it as its
  * own (view.h's storage: snap.clients, snap.metrics_pool, clients,

@@ -13,6 +13,7 @@
 
 #include "acct/snapshot.h"
 #include "collector/agg/state.h"
+#include "collector/model.h"
 
 static uint32_t hash(uint32_t site, uint32_t id)
 {
@@ -274,10 +275,6 @@ void xtel_agg_as_rollup(const struct xtel_agg_client *a,
 
 /* ---- views ---- */
 
-struct sort_ctx {
-	const struct xtel_agg_state *s;
-};
-
 static int cmp_idx(const void *x, const void *y, void *arg)
 {
 	const struct xtel_agg_state *s = arg;
@@ -289,32 +286,16 @@ static int cmp_idx(const void *x, const void *y, void *arg)
 	return strcmp(s->sites[a->site], s->sites[b->site]);
 }
 
-static double loss_pct(const struct xtel_client_snap *c)
+/* The model's derivation, against the figures of the previous view. */
+static void derive(struct xtel_view_client *vc, uint64_t *prev_received,
+		   uint64_t *prev_bytes, const struct xtel_client_snap *c, double dt)
 {
-	uint64_t unique = c->received - c->duplicates;
-	uint64_t expected = unique + c->lost;
+	struct xtel_client_snap prev = { .received = *prev_received,
+					 .bytes = *prev_bytes };
 
-	return expected ? 100.0 * (double)c->lost / (double)expected : 0.0;
-}
-
-static void derive(struct xtel_view_client *vc, struct xtel_agg_client *a,
-		   const struct xtel_client_snap *c, double dt)
-{
-	vc->snap = c;
-	if (c->bye_seen)
-		vc->state = XTEL_CLIENT_BYE;
-	else
-		vc->state = c->stale ? XTEL_CLIENT_STALE : XTEL_CLIENT_LIVE;
-	vc->loss_pct = loss_pct(c);
-	vc->avg_size = c->received ? (double)c->bytes / (double)c->received : 0.0;
-	if (a) {
-		vc->d_received = c->received - a->prev_received;
-		vc->d_bytes = c->bytes - a->prev_bytes;
-		a->prev_received = c->received;
-		a->prev_bytes = c->bytes;
-	}
-	vc->pkt_s = dt > 0 ? (double)vc->d_received / dt : 0.0;
-	vc->mb_s = dt > 0 ? (double)vc->d_bytes / dt / 1e6 : 0.0;
+	xtel_view_client_derive(vc, c, &prev, dt);
+	*prev_received = c->received;
+	*prev_bytes = c->bytes;
 }
 
 struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
@@ -391,7 +372,7 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 			}
 		}
 		vc->site = s->sites[a->site];
-		derive(vc, a, c, dt);
+		derive(vc, &a->prev_received, &a->prev_bytes, c, dt);
 		{
 			struct xtel_view_site *vs = &v->sites[a->site];
 			unsigned int *st[] = { [XTEL_CLIENT_LIVE] = &v->live,
@@ -417,18 +398,12 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 
 		xtel_latency_summary(&site_lat[k], &vs->snap.lat);
 		xtel_latency_destroy(&site_lat[k]);
-		vs->total.d_received = vs->snap.received - s->prev_site_received[k];
-		vs->total.d_bytes = vs->snap.bytes - s->prev_site_bytes[k];
-		s->prev_site_received[k] = vs->snap.received;
-		s->prev_site_bytes[k] = vs->snap.bytes;
-		derive(&vs->total, NULL, &vs->snap, dt);
+		derive(&vs->total, &s->prev_site_received[k],
+		       &s->prev_site_bytes[k], &vs->snap, dt);
 	}
 	free(site_lat);
-	v->total.d_received = v->snap.total.received - s->prev_total_received;
-	v->total.d_bytes = v->snap.total.bytes - s->prev_total_bytes;
-	s->prev_total_received = v->snap.total.received;
-	s->prev_total_bytes = v->snap.total.bytes;
-	derive(&v->total, NULL, &v->snap.total, dt);
+	derive(&v->total, &s->prev_total_received, &s->prev_total_bytes,
+	       &v->snap.total, dt);
 	v->final = final;
 	v->taken_ns = now_ns;
 	v->elapsed_s = elapsed_s;
