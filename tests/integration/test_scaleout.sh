@@ -12,7 +12,8 @@
 #   1. SIGKILL of one NATS node, restarted after 5 s;
 #   2. edge e2 restarted (SIGTERM, a new run of the same edge);
 #   3. every NATS node stopped (SIGKILL) for 10 s, then started again;
-#      meanwhile a fourth edge (e4, siteB) starts, receives and waits;
+#      meanwhile a fourth edge (e4, siteB, 4 KiB memory backlog) starts,
+#      receives, spills to disk and exits; its next run sends the files;
 #   4. aggregator aggA SIGKILLed and restarted on its checkpoint;
 #   5. aggregator aggB dies right after a checkpoint commit, before its
 #      acks (XTEL_AGG_TEST_EXIT_AFTER_COMMIT), and is restarted.
@@ -68,14 +69,15 @@ wait_line() {
 	return 1
 }
 
-# start_edge NAME SITE PORT
+# start_edge NAME SITE PORT [RUN [ARGS...]]
 start_edge() {
 	local name=$1 site=$2 port=$3 run=${4:-1}
+	shift $(($# < 4 ? $# : 4))
 	# not through a shell function: $! must be the collector itself
 	ip netns exec "$XTEL_NS_COL" "$collector" --mode plain --no-xdp --bind "$XTEL_COL_IP4" \
 		--port "$port" --workers 2 --quiet --interval 0.5 --stale-after 30 \
 		--export "$urls" --site "$site" --edge "$name" --export-max-wait 2000 \
-		--export-drain 30 --summary-json "$work/$name.$run.json" \
+		--export-drain 30 --summary-json "$work/$name.$run.json" "$@" \
 		>"$work/$name.$run.out" 2>"$work/$name.$run.err" &
 	pid[$name]=$!
 	wait_line "$work/$name.$run.err" "plain mode, " && return 0
@@ -154,15 +156,22 @@ loadgen_bg lg2b 19551 101 22 "$half"
 sleep 1
 for i in 1 2 3; do nats_kill "$i" KILL; done
 ok "every NATS node SIGKILLed"
-# an edge that starts while NATS is away keeps its rollups until it is back
-start_edge e4 siteB 19553 || exit 1
+# An edge that starts while NATS is away, with a 4 KiB memory backlog and
+# a spill directory: it spills, and at its exit (no drain) keeps the rest
+# there; its next run finds the files and sends them once NATS is back.
+spill=(--export-backlog 0.004 --export-spill "$work/spill")
+start_edge e4 siteB 19553 1 "${spill[@]}" --export-drain 0 || exit 1
 loadgen_bg lg4 19553 201 44 4
-sleep 10
+wait "${lg_pids[4]}"
+sleep 1
+stop_pid e4 TERM
+check_eq "edge e4 (started and stopped while NATS was down) exit code" 0 "$?"
+sleep 4
 for i in 1 2 3; do nats_start "$i"; done
 nats_wait_js && ok "NATS back, JetStream leader elected"
-wait "${lg_pids[4]}"
-stop_pid e4 TERM
-check_eq "edge e4 (started while NATS was down) exit code" 0 "$?"
+start_edge e4 siteB 19553 2 "${spill[@]}" || exit 1
+check "e4's second run found the first run's spill files" \
+	grep -q "unacknowledged messages of an earlier run found" "$work/e4.2.err"
 
 # 4. aggregator aggA SIGKILLed mid-run and restarted
 sleep 2
@@ -182,7 +191,7 @@ start_agg aggB "$aggB_http" 'xtel.rollup.siteB.>' || exit 1
 
 for p in "${lg_pids[@]}"; do wait "$p"; done
 lg_pids=()
-for e in e1 e2 e3; do
+for e in e1 e2 e3 e4; do
 	stop_pid "$e" TERM
 	check_eq "edge $e exit code" 0 "$?"
 done
@@ -193,7 +202,7 @@ want() { # SITE FILES...: the received sum of the summary JSONs
 in_colns python3 "$checks" wait "http://$aggA_http" siteA \
 	"$(want "$work/e1.1.json" "$work/e2.1.json" "$work/e2.2.json")" 60 || fail "aggA caught up"
 in_colns python3 "$checks" wait "http://$aggB_http" siteB \
-	"$(want "$work/e3.1.json" "$work/e4.1.json")" 60 ||
+	"$(want "$work/e3.1.json" "$work/e4.1.json" "$work/e4.2.json")" 60 ||
 	fail "aggB caught up"
 sleep 1		# one more view, after the last checkpoint
 
@@ -202,13 +211,13 @@ in_colns python3 "$checks" exact "http://$aggA_http" siteA \
 	"$work/lg1.json,$work/lg2a.json,$work/lg2b.json" >"$work/A.check" 2>&1
 tally "$work/A.check"
 in_colns python3 "$checks" exact "http://$aggB_http" siteB \
-	"$work/e3.1.json,$work/e4.1.json" "$work/lg3.json,$work/lg4.json" >"$work/B.check" 2>&1
+	"$work/e3.1.json,$work/e4.1.json,$work/e4.2.json" "$work/lg3.json,$work/lg4.json" >"$work/B.check" 2>&1
 tally "$work/B.check"
 
 # The edges' exporter counters say what happened, and add up.
-for f in e1.1 e2.1 e2.2 e3.1 e4.1; do
-	x=$(json_get "$work/$f.json" 'd["export"]["messages"] - d["export"]["acked"] - d["export"]["backlog_dropped"] - d["export"]["unsent_at_exit"]')
-	check_eq "$f: messages = acked + dropped + unsent" 0 "$x"
+for f in e1.1 e2.1 e2.2 e3.1 e4.1 e4.2; do
+	x=$(json_get "$work/$f.json" 'd["export"]["messages"] + d["export"]["recovered"] - d["export"]["acked"] - d["export"]["backlog_dropped"] - d["export"]["unsent_at_exit"] - d["export"]["spill_kept_at_exit"]')
+	check_eq "$f: messages + recovered = acked + dropped + unsent + kept" 0 "$x"
 	check_eq "$f: no message dropped from the backlog" 0 \
 		"$(json_get "$work/$f.json" 'd["export"]["backlog_dropped"]')"
 	check_eq "$f: none unsent at exit" 0 "$(json_get "$work/$f.json" 'd["export"]["unsent_at_exit"]')"
@@ -219,10 +228,19 @@ for f in e1.1 e3.1; do
 	check "$f: the backlog held the outage (peak >= 10 messages)" \
 		test "$(json_get "$work/$f.json" 'd["export"]["backlog_peak_messages"]')" -ge 10
 done
-check "e4.1: its first rollups waited in the backlog (peak >= 10 messages)" \
-	test "$(json_get "$work/e4.1.json" 'd["export"]["backlog_peak_messages"]')" -ge 10
+check "e4.1: the full memory backlog spilled to disk" \
+	test "$(json_get "$work/e4.1.json" 'd["export"]["spilled"]')" -ge 1
+kept=$(json_get "$work/e4.1.json" 'd["export"]["spill_kept_at_exit"]')
+check_eq "e4.1: everything unsent at exit was kept on disk" \
+	"$(json_get "$work/e4.1.json" 'd["export"]["messages"]')" "$kept"
+check_eq "e4.2: recovered what e4.1 kept" "$kept" \
+	"$(json_get "$work/e4.2.json" 'd["export"]["recovered"]')"
+check_eq "e4: no spill error" 0 \
+	"$(json_get "$work/e4.2.json" 'd["export"]["spill_errors"] + d["export"]["spill_kept_at_exit"]')"
+check_eq "e4: the spill directory is empty at the end" "" "$(ls "$work/spill")"
 sent=$(python3 -c 'import json,sys; print(sum(json.load(open(f))["export"]["messages"] for f in sys.argv[1:]))' \
-	"$work"/e1.1.json "$work"/e2.1.json "$work"/e2.2.json "$work"/e3.1.json "$work"/e4.1.json)
+	"$work"/e1.1.json "$work"/e2.1.json "$work"/e2.2.json "$work"/e3.1.json \
+	"$work"/e4.1.json "$work"/e4.2.json)
 check_eq "stream: every rollup message stored once (Nats-Msg-Id)" "$sent" "$(js_msgs 2)"
 
 # The aggregators' own counters: the redelivered batch was skipped.

@@ -35,6 +35,7 @@ enum col_opt {
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
 	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
 	COL_OPT_EXPORT, COL_OPT_SITE, COL_OPT_EDGE, COL_OPT_EXPORT_BACKLOG,
+	COL_OPT_EXPORT_SPILL, COL_OPT_EXPORT_SPILL_MIB,
 	COL_OPT_EXPORT_QUEUE, COL_OPT_EXPORT_CLIENTS_PER_MSG,
 	COL_OPT_EXPORT_MAX_WAIT, COL_OPT_EXPORT_DRAIN,
 	COL_OPT_AGGREGATE, COL_OPT_AGG_DB, COL_OPT_AGG_DURABLE, COL_OPT_AGG_FILTER,
@@ -438,9 +439,17 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		XTEL_OPT_STRING_AT(CFG, edge),
 		.help = "this edge's name (default: the host name)" },
 	[COL_OPT_EXPORT_BACKLOG] = { .name = "export-backlog", .metavar = "MIB",
-		XTEL_OPT_UINT_AT(CFG, export_backlog_mib, 1, 65536),
-		.help = "unacknowledged rollups kept while NATS is away,\n"
-			"1..65536 MiB (oldest dropped and counted beyond)" },
+		XTEL_OPT_DOUBLE_AT(CFG, export_backlog_mib, 0.001, 65536),
+		.help = "unacknowledged rollups kept in memory while NATS is\n"
+			"away, 0.001..65536 MiB (beyond: spilled, or the oldest\n"
+			"dropped and counted)" },
+	[COL_OPT_EXPORT_SPILL] = { .name = "export-spill", .metavar = "DIR",
+		XTEL_OPT_STRING_AT(CFG, export_spill),
+		.help = "spill what the memory backlog cannot hold to files in\n"
+			"DIR; a later run of the same --edge sends what is left" },
+	[COL_OPT_EXPORT_SPILL_MIB] = { .name = "export-spill-mib", .metavar = "MIB",
+		XTEL_OPT_UINT_AT(CFG, export_spill_mib, 1, 1048576),
+		.help = "at most this much in --export-spill, 1..1048576 MiB" },
 	[COL_OPT_EXPORT_QUEUE] = { .name = "export-queue", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, export_queue, 1, 1024),
 		.help = "views waiting for the exporter thread, 1..1024" },
@@ -569,6 +578,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.api_window_s = 10.0,
 		.metrics_clients = 1000,
 		.export_backlog_mib = 64,
+		.export_spill_mib = 1024,
 		.export_queue = 4,
 		.export_clients_per_msg = 4096,
 		.export_max_wait_ms = 5000,

@@ -96,7 +96,9 @@ struct xtel_config {
 	const char *export_urls;	/* --export nats://...; NULL: off */
 	const char *site;		/* --site NAME */
 	const char *edge;		/* --edge NAME; NULL: the host name */
-	unsigned int export_backlog_mib;
+	double export_backlog_mib;
+	const char *export_spill;	/* directory; NULL: no spill */
+	unsigned int export_spill_mib;
 	unsigned int export_queue;
 	unsigned int export_clients_per_msg;
 	unsigned int export_max_wait_ms;

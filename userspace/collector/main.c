@@ -86,6 +86,10 @@ struct app {
 	int status;
 };
 
+_Static_assert((int)XTEL_EXPORT_MAX <= (int)XTEL_VIEW_FAMILY_ROWS &&
+	       (int)XTEL_EXPORT_G_MAX <= (int)XTEL_VIEW_FAMILY_ROWS,
+	       "the exporter's table fits a view family");
+
 /* xtel_model_families_fn: the exporter's counters, when it runs. */
 static unsigned int export_families(void *arg, struct xtel_view_family *out,
 				    unsigned int max)
@@ -115,7 +119,9 @@ static int export_setup(struct app *a)
 		.nkey_seed = c->nats_nkey_seed, .ca = c->nats_ca,
 		.cert = c->nats_cert, .key = c->nats_key,
 		.queue = c->export_queue,
-		.backlog_bytes = (uint64_t)c->export_backlog_mib << 20,
+		.backlog_bytes = (uint64_t)(c->export_backlog_mib * 1048576.0),
+		.spill_dir = c->export_spill,
+		.spill_bytes = (uint64_t)c->export_spill_mib << 20,
 		.clients_per_msg = c->export_clients_per_msg,
 		.max_wait_ms = c->export_max_wait_ms,
 		.view_put = xtel_view_put,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <nats/nats.h>
 
@@ -23,6 +24,7 @@
 #include "export/exporter.h"
 #include "export/nats_conn.h"
 #include "export/rollup.h"
+#include "export/spill.h"
 
 #define ROW(id, nm, un, hp) XTEL_COUNTER_DESC(XTEL_EXPORT_, id, nm, un, hp)
 const struct xtel_counter_desc xtel_export_desc[XTEL_EXPORT_MAX] = {
@@ -35,13 +37,19 @@ const struct xtel_counter_desc xtel_export_gauge_desc[XTEL_EXPORT_G_MAX] = {
 };
 #undef ROW
 
-enum entry_state { E_QUEUED = 0, E_IN_FLIGHT, E_ACKED };
+/*
+ * E_SPILLED: on disk only (data NULL); E_ACKED also marks a dropped entry.
+ * Every entry keeps its len; data is in memory in the other states.
+ */
+enum entry_state { E_QUEUED = 0, E_IN_FLIGHT, E_ACKED, E_SPILLED };
 
 struct entry {
+	uint64_t run;		/* the edge run that made it (recovered: older) */
 	uint64_t seq;
 	uint32_t part;
 	enum entry_state st;
 	bool sent_before;
+	bool on_disk;		/* a spill file exists (removed at compaction) */
 	uint64_t sent_ns;
 	uint32_t clients;
 	size_t len;
@@ -63,9 +71,11 @@ struct xtel_exporter {
 
 	struct entry *b;		/* the backlog, (seq, part) order */
 	size_t b_n, b_cap;
-	uint64_t b_bytes;		/* written by this thread only */
+	uint64_t b_bytes;		/* in memory; this thread only */
+	uint64_t spill_bytes;		/* on disk; this thread only */
 	unsigned int in_flight;		/* under lock */
 	uint64_t retry_at_ns;
+	bool spill_warned;
 
 	uint64_t stats[XTEL_EXPORT_MAX];	/* __atomic */
 	uint64_t gauges[XTEL_EXPORT_G_MAX];	/* __atomic */
@@ -91,6 +101,16 @@ static void gauge_set(struct xtel_exporter *e, enum xtel_export_gauge g, uint64_
 	__atomic_store_n(&e->gauges[g], v, __ATOMIC_RELAXED);
 }
 
+/* The first spill failure is logged; the others are only counted. */
+static void pr_warn_once_spill(struct xtel_exporter *e, int err)
+{
+	if (e->spill_warned)
+		return;
+	e->spill_warned = true;
+	pr_warn("export: --export-spill %s: %s (counted in spill_errors)",
+		e->cfg.spill_dir, strerror(-err));
+}
+
 void xtel_export_read(struct xtel_exporter *e, uint64_t *counters,
 		      uint64_t *gauges)
 {
@@ -102,21 +122,24 @@ void xtel_export_read(struct xtel_exporter *e, uint64_t *counters,
 
 /* ---- the backlog ---- */
 
-static int entry_cmp(uint64_t seq, uint32_t part, const struct entry *x)
+static int entry_cmp(uint64_t run, uint64_t seq, uint32_t part,
+		     const struct entry *x)
 {
+	if (run != x->run)
+		return run < x->run ? -1 : 1;
 	if (seq != x->seq)
 		return seq < x->seq ? -1 : 1;
 	return part < x->part ? -1 : part > x->part;
 }
 
-static struct entry *entry_find(struct xtel_exporter *e, uint64_t seq,
-				uint32_t part)
+static struct entry *entry_find(struct xtel_exporter *e, uint64_t run,
+				uint64_t seq, uint32_t part)
 {
 	size_t lo = 0, hi = e->b_n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = entry_cmp(seq, part, &e->b[mid]);
+		int c = entry_cmp(run, seq, part, &e->b[mid]);
 
 		if (!c)
 			return &e->b[mid];
@@ -128,22 +151,27 @@ static struct entry *entry_find(struct xtel_exporter *e, uint64_t seq,
 	return NULL;
 }
 
-/* "<edge>.<run>.<seq>.<part>": the last two fields. */
-static bool parse_msg_id(const char *id, uint64_t *seq, uint32_t *part)
+/* "<edge>.<run>.<seq>.<part>": the last three fields. */
+static bool parse_msg_id(const char *id, uint64_t *run, uint64_t *seq,
+			 uint32_t *part)
 {
-	const char *p2 = strrchr(id, '.'), *p1;
+	const char *dot[3], *p = id + strlen(id);
 	char *end;
 
-	if (!p2 || p2 == id)
+	for (int k = 2; k >= 0; k--) {
+		while (p > id && p[-1] != '.')
+			p--;
+		if (p == id)
+			return false;
+		dot[k] = --p;
+	}
+	*run = strtoull(dot[0] + 1, &end, 10);
+	if (end != dot[1])
 		return false;
-	for (p1 = p2 - 1; p1 > id && *p1 != '.'; p1--)
-		;
-	if (*p1 != '.')
+	*seq = strtoull(dot[1] + 1, &end, 10);
+	if (end != dot[2])
 		return false;
-	*seq = strtoull(p1 + 1, &end, 10);
-	if (end != p2)
-		return false;
-	*part = (uint32_t)strtoul(p2 + 1, &end, 10);
+	*part = (uint32_t)strtoul(dot[2] + 1, &end, 10);
 	return *end == '\0';
 }
 
@@ -151,7 +179,7 @@ static void msg_id(const struct xtel_exporter *e, const struct entry *en,
 		   char *buf, size_t n)
 {
 	snprintf(buf, n, "%s.%" PRIu64 ".%" PRIu64 ".%" PRIu32, e->cfg.edge,
-		 e->cfg.run_id, en->seq, en->part);
+		 en->run, en->seq, en->part);
 }
 
 /*
@@ -163,15 +191,15 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
 {
 	struct xtel_exporter *e = arg;
 	const char *id = NULL;
-	uint64_t seq;
+	uint64_t run, seq;
 	uint32_t part;
 	struct entry *en;
 
 	if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) != NATS_OK || !id ||
-	    !parse_msg_id(id, &seq, &part))
+	    !parse_msg_id(id, &run, &seq, &part))
 		return;
 	pthread_mutex_lock(&e->lock);
-	en = entry_find(e, seq, part);
+	en = entry_find(e, run, seq, part);
 	if (en && en->st == E_IN_FLIGHT) {
 		e->in_flight--;
 		if (pae) {
@@ -189,23 +217,78 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
 	pthread_mutex_unlock(&e->lock);
 }
 
-/* Drop the oldest queued (not in flight) entry; false when there is none. */
-static bool drop_oldest(struct xtel_exporter *e)
+static struct xtel_spill_name spill_name(const struct entry *en)
 {
-	for (size_t i = 0; i < e->b_n; i++) {
-		struct entry *en = &e->b[i];
+	return (struct xtel_spill_name){ .run = en->run, .seq = en->seq,
+		.part = en->part, .clients = en->clients };
+}
 
-		if (en->st != E_QUEUED)
-			continue;
-		stat_add(e, XTEL_EXPORT_BACKLOG_DROPPED, 1);
-		stat_add(e, XTEL_EXPORT_BACKLOG_DROPPED_ROLLUPS, en->clients);
-		en->st = E_ACKED;	/* removed by the next compaction */
+/* An entry's storage goes: its memory, its spill file. */
+static void entry_release(struct xtel_exporter *e, struct entry *en)
+{
+	if (en->data) {
 		e->b_bytes -= en->len;
 		free(en->data);
 		en->data = NULL;
-		en->len = 0;
+	}
+	if (en->on_disk) {
+		struct xtel_spill_name n = spill_name(en);
+
+		xtel_spill_remove(e->cfg.spill_dir, e->cfg.edge, &n);
+		e->spill_bytes -= en->len;
+		en->on_disk = false;
+	}
+}
+
+/*
+ * Make room in memory for one message: the oldest queued entry goes to
+ * disk (with --export-spill, while the spill has room), else the oldest
+ * queued or spilled entry is dropped. false when nothing can go.
+ */
+static bool make_room(struct xtel_exporter *e, size_t len)
+{
+	for (size_t i = 0; i < e->b_n; i++) {
+		struct entry *en = &e->b[i];
+		struct xtel_spill_name n = spill_name(en);
+		int err;
+
+		if (en->st != E_QUEUED || !en->data)
+			continue;
+		if (e->cfg.spill_dir && !en->on_disk &&
+		    e->spill_bytes + en->len <= e->cfg.spill_bytes) {
+			err = xtel_spill_write(e->cfg.spill_dir, e->cfg.edge, &n,
+					       en->data, en->len);
+			if (!err) {
+				en->on_disk = true;
+				e->spill_bytes += en->len;
+				stat_add(e, XTEL_EXPORT_SPILLED, 1);
+			} else {
+				stat_add(e, XTEL_EXPORT_SPILL_ERRORS, 1);
+				pr_warn_once_spill(e, err);
+			}
+		}
+		if (en->on_disk) {	/* in the file now: free the memory */
+			e->b_bytes -= en->len;
+			free(en->data);
+			en->data = NULL;
+			en->st = E_SPILLED;
+			return true;
+		}
+		break;
+	}
+	/* drop the oldest entry not in flight */
+	for (size_t i = 0; i < e->b_n; i++) {
+		struct entry *en = &e->b[i];
+
+		if (en->st != E_QUEUED && en->st != E_SPILLED)
+			continue;
+		stat_add(e, XTEL_EXPORT_BACKLOG_DROPPED, 1);
+		stat_add(e, XTEL_EXPORT_BACKLOG_DROPPED_ROLLUPS, en->clients);
+		entry_release(e, en);
+		en->st = E_ACKED;	/* removed by the next compaction */
 		return true;
 	}
+	(void)len;
 	return false;
 }
 
@@ -216,8 +299,7 @@ static void compact(struct xtel_exporter *e)
 
 	for (size_t i = 0; i < e->b_n; i++) {
 		if (e->b[i].st == E_ACKED) {
-			e->b_bytes -= e->b[i].len;
-			free(e->b[i].data);
+			entry_release(e, &e->b[i]);
 			continue;
 		}
 		e->b[w++] = e->b[i];
@@ -227,6 +309,7 @@ static void compact(struct xtel_exporter *e)
 		gauge_set(e, XTEL_EXPORT_G_BACKLOG_PEAK, w);
 	gauge_set(e, XTEL_EXPORT_G_BACKLOG_MESSAGES, w);
 	gauge_set(e, XTEL_EXPORT_G_BACKLOG_BYTES, e->b_bytes);
+	gauge_set(e, XTEL_EXPORT_G_SPILL_BYTES, e->spill_bytes);
 }
 
 static int backlog_add(struct xtel_exporter *e, uint64_t seq, uint32_t part,
@@ -239,7 +322,7 @@ static int backlog_add(struct xtel_exporter *e, uint64_t seq, uint32_t part,
 		return -ENOMEM;
 	memcpy(copy, data, len);
 	pthread_mutex_lock(&e->lock);
-	while (e->b_bytes + len > e->cfg.backlog_bytes && drop_oldest(e))
+	while (e->b_bytes + len > e->cfg.backlog_bytes && make_room(e, len))
 		;
 	pthread_mutex_unlock(&e->lock);
 	if (e->b_n == e->b_cap) {
@@ -261,8 +344,8 @@ static int backlog_add(struct xtel_exporter *e, uint64_t seq, uint32_t part,
 	}
 	pthread_mutex_lock(&e->lock);
 	en = &e->b[e->b_n++];
-	*en = (struct entry){ .seq = seq, .part = part, .clients = clients,
-			      .len = len, .data = copy };
+	*en = (struct entry){ .run = e->cfg.run_id, .seq = seq, .part = part,
+			      .clients = clients, .len = len, .data = copy };
 	e->b_bytes += len;
 	pthread_mutex_unlock(&e->lock);
 	return 0;
@@ -345,6 +428,36 @@ static int encode_view(struct xtel_exporter *e, const struct xtel_view *v)
 
 /* ---- publishing ---- */
 
+/* A spilled entry back into memory if it fits; false when it must wait. */
+static bool load_spilled(struct xtel_exporter *e, struct entry *en)
+{
+	struct xtel_spill_name n = spill_name(en);
+	uint8_t *data;
+	int err;
+
+	if (e->b_bytes + en->len > e->cfg.backlog_bytes)
+		return false;
+	err = xtel_spill_read(e->cfg.spill_dir, e->cfg.edge, &n, en->len, &data);
+	if (err) {	/* the file is gone or short: the message is lost */
+		stat_add(e, XTEL_EXPORT_SPILL_ERRORS, 1);
+		stat_add(e, XTEL_EXPORT_BACKLOG_DROPPED, 1);
+		stat_add(e, XTEL_EXPORT_BACKLOG_DROPPED_ROLLUPS, en->clients);
+		pr_warn_once_spill(e, err);
+		pthread_mutex_lock(&e->lock);
+		entry_release(e, en);
+		en->st = E_ACKED;
+		pthread_mutex_unlock(&e->lock);
+		return false;
+	}
+	en->data = data;
+	e->b_bytes += en->len;
+	stat_add(e, XTEL_EXPORT_SPILL_LOADED, 1);
+	pthread_mutex_lock(&e->lock);
+	en->st = E_QUEUED;
+	pthread_mutex_unlock(&e->lock);
+	return true;
+}
+
 static void publish_queued(struct xtel_exporter *e, uint64_t now)
 {
 	for (size_t i = 0; i < e->b_n; i++) {
@@ -354,6 +467,8 @@ static void publish_queued(struct xtel_exporter *e, uint64_t now)
 		char id[128];
 		natsStatus s;
 
+		if (en->st == E_SPILLED && !load_spilled(e, en))
+			continue;
 		pthread_mutex_lock(&e->lock);
 		if (en->st != E_QUEUED || e->in_flight >= e->cfg.max_in_flight) {
 			bool full = e->in_flight >= e->cfg.max_in_flight;
@@ -487,6 +602,33 @@ static void *thread_main(void *arg)
 
 /* ---- life cycle ---- */
 
+/* xtel_spill_found_fn: an earlier run's message, queued first. */
+static int recovered(void *arg, const struct xtel_spill_name *n, size_t size)
+{
+	struct xtel_exporter *e = arg;
+	struct entry *en;
+
+	if (e->b_n == e->b_cap) {
+		size_t ncap = e->b_cap ? e->b_cap * 2 : 256;
+		struct entry *nb = realloc(e->b, ncap * sizeof(*nb));
+
+		if (!nb)
+			return -ENOMEM;
+		e->b = nb;
+		e->b_cap = ncap;
+	}
+	en = &e->b[e->b_n++];
+	*en = (struct entry){ .run = n->run, .seq = n->seq, .part = n->part,
+			      .clients = n->clients, .len = size,
+			      .st = E_SPILLED, .on_disk = true };
+	e->spill_bytes += size;
+	stat_add(e, XTEL_EXPORT_RECOVERED, 1);
+	/* this run's entries must sort after every recovered one */
+	if (e->cfg.run_id <= n->run)
+		e->cfg.run_id = n->run + 1;
+	return 0;
+}
+
 static bool name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -562,6 +704,20 @@ int xtel_export_new(const struct xtel_export_cfg *cfg, struct xtel_exporter **ou
 	pthread_cond_init(&e->cond, NULL);
 	e->q = calloc(e->cfg.queue, sizeof(*e->q));
 	err = e->q ? xtel_delta_new(&e->delta) : -ENOMEM;
+	if (!err && e->cfg.spill_dir) {
+		if (mkdir(e->cfg.spill_dir, 0700) && errno != EEXIST) {
+			pr_err("--export-spill %s: %s", e->cfg.spill_dir, strerror(errno));
+			err = -EINVAL;
+		} else {
+			int n = xtel_spill_scan(e->cfg.spill_dir, e->cfg.edge,
+						recovered, e);
+
+			err = n < 0 ? n : 0;
+			if (n > 0)
+				pr_info("export: %d unacknowledged messages of an earlier "
+					"run found in %s: sending them", n, e->cfg.spill_dir);
+		}
+	}
 	if (!err)
 		err = setup_nats(e);
 	if (!err)
@@ -609,13 +765,32 @@ void xtel_export_stop(struct xtel_exporter *e, double drain_s)
 	}
 	if (e->nc)
 		natsConnection_Close(e->nc);
-	/* no ack handler runs after the close: the backlog is ours */
-	for (size_t i = 0; i < e->b_n; i++)
-		if (e->b[i].st != E_ACKED)
-			stat_add(e, XTEL_EXPORT_UNSENT_AT_EXIT, 1);
+	/*
+	 * No ack handler runs after the close: the backlog is ours. What is
+	 * unacknowledged goes to the spill for the next run (in flight too:
+	 * if it was stored, its id makes the resend harmless); what cannot
+	 * is lost, and counted.
+	 */
+	for (size_t i = 0; i < e->b_n; i++) {
+		struct entry *en = &e->b[i];
+		struct xtel_spill_name n = spill_name(en);
+
+		if (en->st == E_ACKED)
+			continue;
+		if (!en->on_disk && e->cfg.spill_dir && en->data &&
+		    !xtel_spill_write(e->cfg.spill_dir, e->cfg.edge, &n, en->data,
+				      en->len))
+			en->on_disk = true;
+		stat_add(e, en->on_disk ? XTEL_EXPORT_SPILL_KEPT_AT_EXIT :
+			 XTEL_EXPORT_UNSENT_AT_EXIT, 1);
+	}
 	if (e->stats[XTEL_EXPORT_UNSENT_AT_EXIT])
-		pr_warn("export: %" PRIu64 " messages unacknowledged at exit",
+		pr_warn("export: %" PRIu64 " messages unacknowledged at exit, lost",
 			e->stats[XTEL_EXPORT_UNSENT_AT_EXIT]);
+	if (e->stats[XTEL_EXPORT_SPILL_KEPT_AT_EXIT])
+		pr_info("export: %" PRIu64 " messages unacknowledged at exit, kept "
+			"in %s for the next run", e->stats[XTEL_EXPORT_SPILL_KEPT_AT_EXIT],
+			e->cfg.spill_dir);
 }
 
 void xtel_export_free(struct xtel_exporter *e)
@@ -626,6 +801,7 @@ void xtel_export_free(struct xtel_exporter *e)
 	jsCtx_Destroy(e->js);
 	natsConnection_Destroy(e->nc);
 	natsOptions_Destroy(e->opts);
+	/* unacknowledged spill files stay for the next run to send */
 	for (size_t i = 0; i < e->b_n; i++)
 		free(e->b[i].data);
 	while (e->q && e->q_n) {

@@ -10,8 +10,9 @@
  * Bounded everywhere: the view queue (a refused view loses nothing, the
  * next one's deltas cover it), and the backlog of messages not yet
  * acknowledged (--export-backlog bytes): while NATS is unreachable it
- * fills, and when full the oldest unsent message is dropped and counted
- * with the client rollups it held. Failed publishes and lost acks
+ * fills; when full, the oldest unsent message goes to a spill file
+ * (--export-spill, spill.h, up to its own bound) or, beyond, is dropped
+ * and counted with the client rollups it held. Failed publishes and lost acks
  * (jsPubOptions.MaxWait) are resent from this thread, never from the ack
  * handler.
  */
@@ -46,7 +47,15 @@ struct xtel_view;
 	X(BACKLOG_DROPPED_ROLLUPS, "backlog_dropped_rollups", "rollups",	\
 	  "client rollups in those messages (lost to the aggregator)")	\
 	X(UNSENT_AT_EXIT, "unsent_at_exit", "messages",			\
-	  "messages still unacknowledged when the drain at exit gave up")	\
+	  "messages unacknowledged when the drain at exit gave up, and not spilled: lost") \
+	X(SPILL_KEPT_AT_EXIT, "spill_kept_at_exit", "messages",		\
+	  "messages unacknowledged at exit, kept in --export-spill for the next run") \
+	X(SPILLED, "spilled", "messages",				\
+	  "messages written to --export-spill (the memory backlog full)") \
+	X(SPILL_LOADED, "spill_loaded", "messages", "spilled messages read back to send") \
+	X(SPILL_ERRORS, "spill_errors", "events", "spill files not written or not read back") \
+	X(RECOVERED, "recovered", "messages",				\
+	  "spill files of an earlier run found at start (sent with their own ids)") \
 	X(DISCONNECTS, "disconnects", "events", "connection to NATS lost")	\
 	X(RECONNECTS, "reconnects", "events", "connection to NATS back")
 
@@ -62,7 +71,8 @@ extern const struct xtel_counter_desc xtel_export_desc[XTEL_EXPORT_MAX];
 	X(BACKLOG_BYTES, "backlog_bytes", "bytes", "their size")	\
 	X(BACKLOG_PEAK, "backlog_peak_messages", "messages",		\
 	  "the most messages the backlog held at once")			\
-	X(IN_FLIGHT, "in_flight", "messages", "published, ack outstanding")
+	X(IN_FLIGHT, "in_flight", "messages", "published, ack outstanding") \
+	X(SPILL_BYTES, "spill_bytes", "bytes", "spill files on disk now")
 
 #define XTEL_EXPORT_ENUM(id, nm, un, hp) XTEL_EXPORT_G_##id,
 enum xtel_export_gauge { XTEL_EXPORT_GAUGE_TABLE(XTEL_EXPORT_ENUM) XTEL_EXPORT_G_MAX };
@@ -78,7 +88,9 @@ struct xtel_export_cfg {
 	const char *ca;			/* TLS: CA bundle */
 	const char *cert, *key;		/* TLS client certificate */
 	unsigned int queue;		/* views waiting for the thread */
-	uint64_t backlog_bytes;		/* unacknowledged messages kept */
+	uint64_t backlog_bytes;		/* unacknowledged messages kept in memory */
+	const char *spill_dir;		/* beyond: files here; NULL: drop */
+	uint64_t spill_bytes;		/* at most this much on disk */
 	unsigned int clients_per_msg;
 	unsigned int max_wait_ms;	/* jsPubOptions.MaxWait */
 	unsigned int max_in_flight;

@@ -72,6 +72,10 @@ static const struct xtel_counter_desc agg_gauge_desc[XTEL_AGG_G_MAX] = {
 };
 #undef ROW
 
+_Static_assert((int)XTEL_AGG_MAX <= (int)XTEL_VIEW_FAMILY_ROWS &&
+	       (int)XTEL_AGG_G_MAX <= (int)XTEL_VIEW_FAMILY_ROWS,
+	       "the aggregator's table fits a view family");
+
 struct agg {
 	const struct xtel_config *cfg;
 	struct xtel_agg_state st;
