@@ -181,7 +181,12 @@ sleep 1
 start_agg aggA "$aggA_http" 'xtel.rollup.siteA.>' || exit 1
 
 # 5. aggB died after a commit, before its acks: restart it (no hook)
-if [ -n "${pid[aggB]:-}" ]; then
+# (bounded: e3 keeps publishing, so the 12th commit comes; 60 s at most)
+for _ in $(seq 600); do kill -0 "${pid[aggB]}" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "${pid[aggB]}" 2>/dev/null; then
+	fail "aggB did not reach its 12th commit in 60 s"
+	stop_pid aggB KILL
+else
 	wait "${pid[aggB]}"
 	check_eq "aggB exited by the test hook" 9 "$?"
 	unset "pid[aggB]"
