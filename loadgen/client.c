@@ -141,13 +141,17 @@ static void emit(struct xtel_lg_tx *tx, struct xtel_lg_client *c, uint8_t type,
 	struct xtel_lg_run *run = tx->run;
 	struct xtel_lg_batch *b = tx->batch;
 	char payload[XTEL_MAX_PAYLOAD];
+	uint64_t send_ts = xtel_realtime_ns();
 	size_t plen = 0;
 	uint8_t *out;
 	ssize_t len;
 
 	if (b->n == b->cap)
 		xtel_lg_batch_flush(tx, c);
-	if (type == XTEL_MSG_DATA) {
+	if (type == XTEL_MSG_DATA && tx->payload) {
+		plen = tx->payload_len < sizeof(payload) ? tx->payload_len : sizeof(payload);
+		memcpy(payload, tx->payload, plen);
+	} else if (type == XTEL_MSG_DATA) {
 		struct xtel_lg_render_ctx rc = {
 			.seq = seq,
 			.client_id = c->id,
@@ -157,10 +161,17 @@ static void emit(struct xtel_lg_tx *tx, struct xtel_lg_client *c, uint8_t type,
 		};
 
 		plen = xtel_lg_payload_render(&run->payload, &rc, payload);
+		plen = xtel_lg_scenario_metrics(&c->eff, payload, plen,
+						sizeof(payload));
+	}
+	if (c->eff.delay_ns || c->eff.jitter_ns) {
+		/* back-dated: the collector measures exactly this much more */
+		send_ts -= xtel_lg_scenario_delay(&c->eff, run->cfg->seed, c->id, seq);
+		c->st.scenario_delayed++;
 	}
 	out = run->dtls ? b->plain : b->buf[b->n];
 	len = xtel_wire_encode(out, XTEL_LG_SLOT_SIZE, type, c->id, seq,
-			       xtel_realtime_ns(), payload, plen);
+			       send_ts, payload, plen);
 	if (len < 0)
 		return;	/* cannot happen: the payload was validated */
 	if (run->dtls) {
@@ -225,15 +236,56 @@ void xtel_lg_client_send_init(struct xtel_lg_tx *tx, struct xtel_lg_client *c)
 	c->state = XTEL_LG_CLIENT_ACTIVE;
 }
 
+/*
+ * The scenario at this turn: how many DATA seqs the k paced slots become
+ * (a rate rule owes fractions across turns; stop sends none).
+ */
+static uint64_t scenario_turn(struct xtel_lg_tx *tx, struct xtel_lg_client *c,
+			      uint64_t k)
+{
+	const struct xtel_lg_run *run = tx->run;
+	double t = tx->now_ns > run->t0_ns ? (double)(tx->now_ns - run->t0_ns) / 1e9 : 0;
+	uint64_t n;
+
+	if (!run->scenario)
+		return k;
+	xtel_lg_scenario_effect(run->scenario, c->id, t, &c->eff);
+	if (c->eff.stop) {
+		c->st.scenario_skipped += k;
+		c->rate_credit = 0;
+		return 0;
+	}
+	if (c->eff.rate == 1.0)
+		return k;
+	c->rate_credit += c->eff.rate * (double)k;
+	n = (uint64_t)c->rate_credit;
+	if (n > XTEL_LG_MAX_BATCH)
+		n = XTEL_LG_MAX_BATCH;
+	c->rate_credit -= (double)n;
+	if (n < k)
+		c->st.scenario_skipped += k - n;
+	else
+		c->st.scenario_extra += n - k;
+	return n;
+}
+
 void xtel_lg_client_send_data(struct xtel_lg_tx *tx, struct xtel_lg_client *c,
 			      uint64_t k)
 {
 	const struct xtel_lg_fault_cfg *f = &tx->run->fault;
+	uint64_t slots = k;
 
+	k = scenario_turn(tx, c, k);
 	for (uint64_t i = 0; i < k; i++) {
 		uint64_t seq = ++c->seq;
 
 		c->st.data_slots++;
+		if (c->eff.loss > 0 &&
+		    xtel_lg_scenario_lose(&c->eff, tx->run->cfg->seed, c->id, seq)) {
+			c->st.injected_loss++;
+			c->st.scenario_loss++;
+			continue;
+		}
 		switch (xtel_lg_fault_decide(f, c->id, seq)) {
 		case XTEL_LG_FAULT_LOSS:
 			c->st.injected_loss++;
@@ -259,13 +311,15 @@ void xtel_lg_client_send_data(struct xtel_lg_tx *tx, struct xtel_lg_client *c,
 			break;
 		}
 	}
-	xtel_lg_ctr_add(&tx->ctr->data_slots, k);
+	xtel_lg_ctr_add(&tx->ctr->data_slots, slots);
 	xtel_lg_batch_flush(tx, c);
 }
 
 void xtel_lg_client_send_heartbeat(struct xtel_lg_tx *tx,
 				   struct xtel_lg_client *c)
 {
+	if (scenario_turn(tx, c, 0), c->eff.stop)
+		return;		/* a stopped device beats no more */
 	emit(tx, c, XTEL_MSG_HEARTBEAT, ++c->seq);
 	xtel_lg_batch_flush(tx, c);
 }

@@ -15,6 +15,7 @@
 
 #include "fault.h"
 #include "run.h"
+#include "scenario.h"
 
 struct xtel_dtls_client;
 
@@ -34,6 +35,11 @@ struct xtel_lg_client_stats {
 	uint64_t reorder_in_order;	/* held, but flushed with no higher seq after */
 	uint64_t reorder_not_held;	/* reorder drawn while the queue was full */
 	uint64_t send_errors;		/* datagrams that failed to send */
+	/* --scenario (scenario.h): its losses are in injected_loss too */
+	uint64_t scenario_loss;		/* DATA seqs the scenario skipped */
+	uint64_t scenario_skipped;	/* paced slots not sent (rate < 1, stop) */
+	uint64_t scenario_extra;	/* DATA seqs added (rate > 1) */
+	uint64_t scenario_delayed;	/* datagrams sent back-dated */
 	uint64_t bytes;			/* UDP payload bytes sent */
 };
 
@@ -56,6 +62,8 @@ struct xtel_lg_client {
 	uint64_t last_send_ns;		/* CLOCK_MONOTONIC, for heartbeats */
 	uint64_t payload_rng;
 	struct xtel_lg_held_queue held;
+	struct xtel_lg_sc_effect eff;	/* the scenario now (send_data) */
+	double rate_credit;		/* DATA seqs owed under a rate rule */
 
 	/* DTLS (dtls_client.c); NULL in plain mode. */
 	struct xtel_dtls_client *sess;
@@ -82,6 +90,9 @@ struct xtel_lg_tx {
 	struct xtel_lg_batch *batch;
 	struct xtel_lg_counters *ctr;
 	uint64_t now_ns;		/* CLOCK_MONOTONIC of this turn */
+	/* DATA payload given as is (the probe's results); NULL: the template. */
+	const char *payload;
+	size_t payload_len;
 };
 
 struct xtel_lg_batch *xtel_lg_batch_new(uint32_t cap);

@@ -78,6 +78,7 @@ struct xtel_lg_config {
 	uint32_t batch;			/* sendmmsg batch size */
 	bool quiet;
 	const char *report_json;
+	const char *scenario;		/* --scenario FILE; NULL: none */
 };
 
 #endif /* XTEL_LG_CONFIG_H */

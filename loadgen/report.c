@@ -46,6 +46,10 @@ static void add_stats(struct xtel_lg_client_stats *a,
 	a->reorder_in_order += b->reorder_in_order;
 	a->reorder_not_held += b->reorder_not_held;
 	a->send_errors += b->send_errors;
+	a->scenario_loss += b->scenario_loss;
+	a->scenario_skipped += b->scenario_skipped;
+	a->scenario_extra += b->scenario_extra;
+	a->scenario_delayed += b->scenario_delayed;
 	a->bytes += b->bytes;
 }
 
@@ -229,6 +233,10 @@ static void set_stats(json_t *o, const struct xtel_lg_client_stats *st)
 	xtel_json_set(o, "reorder_in_order", xtel_json_u64(st->reorder_in_order));
 	xtel_json_set(o, "reorder_not_held", xtel_json_u64(st->reorder_not_held));
 	xtel_json_set(o, "send_errors", xtel_json_u64(st->send_errors));
+	xtel_json_set(o, "scenario_loss", xtel_json_u64(st->scenario_loss));
+	xtel_json_set(o, "scenario_skipped_slots", xtel_json_u64(st->scenario_skipped));
+	xtel_json_set(o, "scenario_extra_seqs", xtel_json_u64(st->scenario_extra));
+	xtel_json_set(o, "scenario_delayed", xtel_json_u64(st->scenario_delayed));
 }
 
 static const char *state_name(enum xtel_lg_client_state st)

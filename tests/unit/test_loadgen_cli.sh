@@ -146,6 +146,11 @@ else
 	echo "not ok - certs/gen.sh failed: cannot test certificate errors"
 fi
 
+# --scenario: a missing file and a bad rule, named with file and line
+expect 2 "loadgen: --scenario /nonexistent/sc: No such file" "${T[@]}" --scenario /nonexistent/sc
+printf '3 10 end latency 50\n4 10 end boom\n' >"$certs/sc"
+expect 2 "loadgen: --scenario $certs/sc:2: unknown fault 'boom'" "${T[@]}" --scenario "$certs/sc"
+
 # (No-route targets are tested in tests/netns/test_loadgen_netns.sh, where
 # the namespace's routes are known and nothing can leave the testbed.)
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "collector/health_feed.h"
 #include "collector/model.h"
 
 struct run_metric {
@@ -33,6 +34,8 @@ struct xtel_model {
 	/* whole-run metric aggregates, sorted by client_id */
 	struct run_client *rc;
 	uint32_t n_rc, cap_rc;
+
+	struct xtel_health_feed *health;	/* NULL: off */
 
 	pthread_mutex_t lock;		/* guards latest (swap and get) */
 	struct xtel_view *latest;
@@ -60,6 +63,9 @@ static void view_free(struct xtel_view *v)
 	free(v->run_metrics_pool);
 	free(v->xdp.clients);
 	free(v->sites);
+	free(v->devices);
+	xtel_inventory_put(v->inv);
+	xtel_health_view_free(v->health);
 	free(v);
 }
 
@@ -105,6 +111,14 @@ int xtel_model_new(const struct xtel_model_cfg *cfg, struct xtel_model **out)
 	if (!m)
 		return -ENOMEM;
 	m->cfg = *cfg;
+	if (cfg->health) {
+		int rc = xtel_health_feed_new(cfg->health, &m->health);
+
+		if (rc) {
+			free(m);
+			return rc;
+		}
+	}
 	pthread_mutex_init(&m->lock, NULL);
 	*out = m;
 	return 0;
@@ -118,6 +132,7 @@ void xtel_model_free(struct xtel_model *m)
 	for (uint32_t i = 0; i < m->n_rc; i++)
 		free(m->rc[i].m);
 	free(m->rc);
+	xtel_health_feed_free(m->health);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -294,6 +309,81 @@ void xtel_view_client_derive(struct xtel_view_client *vc,
 	vc->mb_s = dt > 0 ? (double)vc->d_bytes / dt / 1e6 : 0.0;
 }
 
+/*
+ * The inventory's part: each client's device and silence, a device's
+ * heartbeat deciding its staleness, and the devices' own list. Both the
+ * clients and the inventory are sorted by id: one merge walk.
+ */
+static int derive_devices(struct xtel_view *v)
+{
+	const struct xtel_inventory *inv = v->inv;
+	uint32_t j = 0;
+
+	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
+		struct xtel_view_client *vc = &v->clients[i];
+		const struct xtel_client_snap *c = vc->snap;
+
+		vc->silent_s = c->last_seen_ns && c->last_seen_ns < v->taken_ns ?
+			(double)(v->taken_ns - c->last_seen_ns) / 1e9 : 0.0;
+		if (!inv)
+			continue;
+		while (j < inv->n && inv->keys[j].id < c->client_id)
+			j++;
+		vc->dev = j < inv->n && inv->keys[j].id == c->client_id ?
+			  inv->devs[j] : NULL;
+		if (!vc->dev) {
+			v->clients_unknown++;
+			continue;
+		}
+		if (vc->dev->heartbeat_ms && vc->state != XTEL_CLIENT_BYE) {
+			enum xtel_client_state st =
+				vc->silent_s * 1000.0 > vc->dev->heartbeat_ms ?
+				XTEL_CLIENT_STALE : XTEL_CLIENT_LIVE;
+
+			/* Keep the counts derive() made in step. */
+			if (st != vc->state) {
+				if (st == XTEL_CLIENT_STALE) {
+					v->stale++;
+					v->live--;
+				} else {
+					v->live++;
+					v->stale--;
+				}
+				vc->state = st;
+			}
+		}
+	}
+	if (!inv)
+		return 0;
+	v->devices = calloc(inv->n ? inv->n : 1, sizeof(*v->devices));
+	if (!v->devices)
+		return -ENOMEM;
+	v->n_devices = inv->n;
+	j = 0;
+	for (uint32_t i = 0; i < inv->n; i++) {
+		struct xtel_view_device *vd = &v->devices[i];
+		const struct xtel_device *d = inv->devs[i];
+
+		vd->dev = d;
+		while (j < v->snap.n_clients && v->snap.clients[j].client_id < d->id)
+			j++;
+		if (j < v->snap.n_clients && v->snap.clients[j].client_id == d->id)
+			vd->vc = &v->clients[j];
+		if (vd->vc) {
+			vd->silent_s = vd->vc->silent_s;
+			vd->stale = vd->vc->state == XTEL_CLIENT_STALE;
+		} else {
+			vd->silent_s = v->elapsed_s;
+			vd->stale = !d->heartbeat_ms ||
+				    v->elapsed_s * 1000.0 > d->heartbeat_ms;
+			v->devices_unseen++;
+		}
+		v->devices_stale += vd->stale;
+		v->devices_disabled += !d->enabled;
+	}
+	return 0;
+}
+
 static void derive(struct xtel_view *v, const struct xtel_view *prev)
 {
 	const struct xtel_snapshot *p = prev ? &prev->snap : NULL;
@@ -353,9 +443,17 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	 * reports it as complete), then snapshot every registry.
 	 */
 	xtel_interval_advance();
-	rc = xtel_snapshot_take_opt(m->cfg.regs, m->cfg.n_regs, now_ns,
-				    m->cfg.stale_after_ns, final,
-				    m->cfg.with_buckets, &v->snap);
+	rc = xtel_snapshot_take_ex(m->cfg.regs, m->cfg.n_regs, now_ns,
+				   m->cfg.stale_after_ns, final,
+				   &(struct xtel_snapshot_opts){
+					.flags = (m->cfg.lat_hist ?
+						  XTEL_SNAP_LAT_HIST : 0) |
+						 (m->cfg.with_buckets ?
+						  XTEL_SNAP_LAT_BUCKETS : 0),
+					.lat = m->health && !final ?
+					       xtel_health_feed_lat : NULL,
+					.lat_arg = m->health,
+				   }, &v->snap);
 	if (rc) {
 		free(v);
 		return rc;
@@ -382,8 +480,16 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	if (m->cfg.families)
 		v->n_families = m->cfg.families(m->cfg.families_arg, v->families,
 						XTEL_VIEW_FAMILIES);
+	if (m->cfg.inventory)
+		v->inv = m->cfg.inventory(m->cfg.inventory_arg);
 	derive(v, prev);
 	if (copy_run_metrics(m, v))
+		fold_rc = -ENOMEM;
+	if (derive_devices(v))
+		fold_rc = -ENOMEM;
+	/* health verdicts, once per interval; the final view has none (the
+	 * drain's confirmed losses are no interval's) */
+	if (m->health && !final && xtel_health_feed_update(m->health, v, prev))
 		fold_rc = -ENOMEM;
 	v->build_ns = xtel_mono_ns() - t0;
 	publish(m, v);

@@ -40,6 +40,8 @@ typedef unsigned int xtel_model_failures_fn(void *arg,
 typedef unsigned int xtel_model_families_fn(void *arg,
 					    struct xtel_view_family *out,
 					    unsigned int max);
+/* The current device inventory with a reference taken (the view keeps it). */
+typedef struct xtel_inventory *xtel_model_inventory_fn(void *arg);
 
 struct xtel_model_cfg {
 	struct xtel_registry *const *regs;	/* one per datagram path */
@@ -54,6 +56,10 @@ struct xtel_model_cfg {
 	xtel_model_families_fn *families;	/* NULL: none */
 	void *families_arg;
 	bool with_buckets;	/* snapshots keep the latency buckets (export) */
+	bool lat_hist;		/* views carry encoded histograms (--db) */
+	xtel_model_inventory_fn *inventory;	/* NULL: no --db */
+	void *inventory_arg;
+	const struct xtel_health_cfg *health;	/* NULL: no health inference */
 };
 
 struct xtel_model;

@@ -276,7 +276,13 @@ static bool make_room(struct xtel_exporter *e, size_t len)
 		}
 		break;
 	}
-	/* drop the oldest entry not in flight */
+	/*
+	 * Nothing could go to disk. With spill room left, drop nothing: the
+	 * memory is held by messages in flight, and the caller spills the
+	 * new one. Else drop the oldest entry not in flight.
+	 */
+	if (e->cfg.spill_dir && e->spill_bytes + len <= e->cfg.spill_bytes)
+		return false;
 	for (size_t i = 0; i < e->b_n; i++) {
 		struct entry *en = &e->b[i];
 
@@ -288,7 +294,6 @@ static bool make_room(struct xtel_exporter *e, size_t len)
 		en->st = E_ACKED;	/* removed by the next compaction */
 		return true;
 	}
-	(void)len;
 	return false;
 }
 
@@ -348,6 +353,28 @@ static int backlog_add(struct xtel_exporter *e, uint64_t seq, uint32_t part,
 			      .clients = clients, .len = len, .data = copy };
 	e->b_bytes += len;
 	pthread_mutex_unlock(&e->lock);
+	if (e->b_bytes > e->cfg.backlog_bytes && e->cfg.spill_dir &&
+	    e->spill_bytes + len <= e->cfg.spill_bytes) {
+		/* still over (the rest is in flight): this one waits on disk */
+		struct xtel_spill_name n = spill_name(en);
+		int err = xtel_spill_write(e->cfg.spill_dir, e->cfg.edge, &n,
+					   copy, len);
+
+		if (err) {
+			stat_add(e, XTEL_EXPORT_SPILL_ERRORS, 1);
+			pr_warn_once_spill(e, err);
+			return 0;	/* kept in memory, over the bound */
+		}
+		stat_add(e, XTEL_EXPORT_SPILLED, 1);
+		e->spill_bytes += len;
+		pthread_mutex_lock(&e->lock);
+		en->on_disk = true;
+		en->st = E_SPILLED;
+		en->data = NULL;
+		pthread_mutex_unlock(&e->lock);
+		e->b_bytes -= len;
+		free(copy);
+	}
 	return 0;
 }
 

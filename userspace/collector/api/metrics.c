@@ -274,6 +274,19 @@ static void totals(FILE *f, const struct xtel_view *v)
 	fprintf(f, "xtel_clients{state=\"live\"} %u\n", v->live);
 	fprintf(f, "xtel_clients{state=\"stale\"} %u\n", v->stale);
 	fprintf(f, "xtel_clients{state=\"bye\"} %u\n", v->bye);
+	if (!v->inv)
+		return;
+	family(f, "xtel_devices", "gauge",
+	       "Devices of the inventory (--db): all, enabled, stale (silent "
+	       "past their heartbeat_s) and never seen this run");
+	fprintf(f, "xtel_devices{state=\"all\"} %u\n", v->n_devices);
+	fprintf(f, "xtel_devices{state=\"enabled\"} %u\n",
+		v->n_devices - v->devices_disabled);
+	fprintf(f, "xtel_devices{state=\"stale\"} %u\n", v->devices_stale);
+	fprintf(f, "xtel_devices{state=\"never_seen\"} %u\n", v->devices_unseen);
+	single(f, "xtel_clients_unknown", "gauge",
+	       "Clients of the snapshot that are not in the inventory",
+	       v->clients_unknown);
 }
 
 static void snapshot(FILE *f, const struct xtel_api_req *r)
@@ -296,6 +309,7 @@ static void snapshot(FILE *f, const struct xtel_api_req *r)
 static void api_series(FILE *f, struct xtel_api *api)
 {
 	struct xtel_api_stats_copy *s = malloc(sizeof(*s));
+	struct xtel_api_stream_stats ss;
 
 	if (!s)
 		return;
@@ -329,6 +343,22 @@ static void api_series(FILE *f, struct xtel_api *api)
 	       "HTTP connections accepted", (double)s->connections);
 	single(f, "xtel_api_open_connections", "gauge", "HTTP connections open now",
 	       (double)s->open_connections);
+	xtel_api_streams_stats(api->streams, &ss);
+	single(f, "xtel_api_streams", "gauge",
+	       "/api/v1/stream event streams open now", (double)ss.open);
+	single(f, "xtel_api_stream_events_total", "counter",
+	       "events queued to /api/v1/stream readers", (double)ss.events);
+	single(f, "xtel_api_stream_dropped_events_total", "counter",
+	       "stream events dropped: the reader was too slow for its queue",
+	       (double)ss.dropped);
+	single(f, "xtel_api_stream_resyncs_total", "counter",
+	       "full client tables sent again after dropped events",
+	       (double)ss.resyncs);
+	single(f, "xtel_api_stream_bytes_total", "counter",
+	       "bytes of /api/v1/stream events sent", (double)ss.bytes);
+	single(f, "xtel_api_stream_skipped_views_total", "counter",
+	       "views the stream's thread fell too far behind to render",
+	       (double)ss.skipped);
 	free(s);
 }
 
@@ -342,15 +372,29 @@ static bool id_selected(const struct xtel_api *api, uint32_t id)
 	return false;
 }
 
-/* A client's labels: client_id, and site in an aggregator's view. */
-static const char *client_labels(char *buf, size_t n,
-				 const struct xtel_view_client *vc)
+/*
+ * The labels of a client's series: site in an aggregator's view, then
+ * client_id, and for a device of the inventory its name, site, rack and
+ * role (those set; an aggregator's view has no inventory). Names and
+ * labels hold nothing that needs escaping (devices/inventory.h and the
+ * rollup's subject tokens check them).
+ */
+enum { LABELS_MAX = 24 + 8 + XTEL_DEV_NAME_MAX +
+		    XTEL_DEV_NLABELS * (8 + XTEL_DEV_LABEL_MAX) + 72 };
+
+static const char *client_labels(const struct xtel_view_client *vc,
+				 char buf[LABELS_MAX])
 {
-	if (vc->site)
-		snprintf(buf, n, "site=\"%s\",client_id=\"%u\"", vc->site,
-			 vc->snap->client_id);
-	else
-		snprintf(buf, n, "client_id=\"%u\"", vc->snap->client_id);
+	const struct xtel_device *d = vc->dev;
+	int n = vc->site ? snprintf(buf, LABELS_MAX, "site=\"%s\",", vc->site) : 0;
+
+	n += snprintf(buf + n, LABELS_MAX - n, "client_id=\"%u\"", vc->snap->client_id);
+	if (d && d->name[0])
+		n += snprintf(buf + n, LABELS_MAX - n, ",name=\"%s\"", d->name);
+	for (int i = 0; d && i < XTEL_DEV_NLABELS; i++)
+		if (d->labels[i][0])
+			n += snprintf(buf + n, LABELS_MAX - n, ",%s=\"%s\"",
+				      xtel_dev_label_names[i], d->labels[i]);
 	return buf;
 }
 
@@ -362,13 +406,75 @@ static void client_counter(FILE *f, const char *name, const char *help,
 			   size_t off)
 {
 	const struct xtel_view_client *vc;
-	char lb[128];
+	char lb[LABELS_MAX];
 
 	family(f, name, "counter", help);
 	CLIENT_LOOP(sel, n, vc) {
-		fprintf(f, "%s{%s} ", name, client_labels(lb, sizeof(lb), vc));
+		fprintf(f, "%s{%s} ", name, client_labels(vc, lb));
 		u64(f, *(const uint64_t *)((const char *)vc->snap + off));
 	}
+}
+
+/* The health verdicts (health/health.h): the results parallel v->clients. */
+static void client_health(FILE *f, const struct xtel_view *v,
+			  const struct xtel_view_client *const *sel, uint32_t n)
+{
+	const struct xtel_health_view *hv = v->health;
+	const struct xtel_view_client *vc;
+
+	family(f, "xtel_client_health_state", "gauge",
+	       "Health verdict of this client: 0 ok, 1 congested, 2 anomalous, "
+	       "3 degraded, 4 silent, 5 warmup (docs/HEALTH.md)");
+	CLIENT_LOOP(sel, n, vc) {
+		size_t i = (size_t)(vc - v->clients);
+
+		if (i >= hv->n_clients)
+			continue;
+		fprintf(f, "xtel_client_health_state{client_id=\"%u\"} %d\n",
+			vc->snap->client_id, (int)hv->clients[i].state);
+	}
+	family(f, "xtel_client_health_score", "gauge",
+	       "Strength of the verdict: deviation in MAD units, or value over "
+	       "the SLO ceiling; 0 when ok");
+	CLIENT_LOOP(sel, n, vc) {
+		size_t i = (size_t)(vc - v->clients);
+
+		if (i >= hv->n_clients)
+			continue;
+		fprintf(f, "xtel_client_health_score{client_id=\"%u\"} ",
+			vc->snap->client_id);
+		value(f, hv->clients[i].score);
+	}
+}
+
+/* Fleet-wide health: clients per state, groups, transitions. */
+static void health(FILE *f, const struct xtel_view *v)
+{
+	const struct xtel_health_view *hv = v->health;
+
+	if (!hv)
+		return;
+	table_rows(f, "xtel_", xtel_health_counter_desc, hv->counters, 0,
+		   XTEL_HEALTH_CNT_MAX);
+	family(f, "xtel_health_transitions_total", "counter",
+	       "Health transitions of clients and groups, by the state entered");
+	for (int s = 0; s < XTEL_HEALTH_STATE_MAX; s++) {
+		fprintf(f, "xtel_health_transitions_total{to=\"%s\"} ",
+			xtel_health_state_name(s));
+		u64(f, hv->events_to[s]);
+	}
+	family(f, "xtel_health_clients", "gauge", "Clients per health state");
+	for (int s = 0; s < XTEL_HEALTH_STATE_MAX; s++)
+		fprintf(f, "xtel_health_clients{state=\"%s\"} %u\n",
+			xtel_health_state_name(s), hv->counts[s]);
+	family(f, "xtel_group_health_state", "gauge",
+	       "Health verdict of a group (codes of xtel_client_health_state)");
+	for (uint32_t g = 0; g < hv->n_groups; g++)
+		fprintf(f, "xtel_group_health_state{group=\"%s\"} %d\n",
+			hv->groups[g].label, (int)hv->groups[g].state);
+	single(f, "xtel_health_inference_seconds", "gauge",
+	       "CPU time of the last interval's health inference",
+	       (double)hv->cost_ns / 1e9);
 }
 
 static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
@@ -377,6 +483,7 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	const struct xtel_view_client *vc;
 	uint32_t n = 0, eligible = 0;
 	uint64_t omitted_series = 0;
+	char lb[LABELS_MAX];
 
 	sel = calloc(v->snap.n_clients ? v->snap.n_clients : 1, sizeof(*sel));
 	if (!sel)
@@ -390,7 +497,8 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 		if (n < api->cfg->metrics_clients)
 			sel[n++] = c;
 		else
-			omitted_series += SERIES_PER_CLIENT_FIXED + c->n_run_metrics;
+			omitted_series += SERIES_PER_CLIENT_FIXED + c->n_run_metrics +
+					  (v->health ? 2 : 0);
 	}
 #define C(name, help, m) client_counter(f, name, help, sel, n, \
 				offsetof(struct xtel_client_snap, m))
@@ -410,33 +518,40 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	family(f, "xtel_client_latency_seconds", "summary",
 	       "One-way latency of this client's datagrams (arrival minus send "
 	       "time; quantiles within 0.8%)");
-	CLIENT_LOOP(sel, n, vc) {
-		char label[128];
-
-		client_labels(label, sizeof(label), vc);
-		summary(f, "xtel_client_latency_seconds", label, &vc->snap->lat, 4);
-	}
+	CLIENT_LOOP(sel, n, vc)
+		summary(f, "xtel_client_latency_seconds", client_labels(vc, lb),
+			&vc->snap->lat, 4);
 	family(f, "xtel_client_last_seen_timestamp_seconds", "gauge",
 	       "Arrival time of this client's last datagram");
 	CLIENT_LOOP(sel, n, vc) {
-		char lb[128];
-
 		fprintf(f, "xtel_client_last_seen_timestamp_seconds{%s} ",
-			client_labels(lb, sizeof(lb), vc));
+			client_labels(vc, lb));
 		value(f, (double)vc->snap->last_seen_ns / 1e9);
+	}
+	family(f, "xtel_client_silent_seconds", "gauge",
+	       "Seconds since this client's last datagram, at the snapshot");
+	CLIENT_LOOP(sel, n, vc) {
+		fprintf(f, "xtel_client_silent_seconds{%s} ", client_labels(vc, lb));
+		value(f, vc->silent_s);
+	}
+	family(f, "xtel_client_stale", "gauge",
+	       "1 when this client is stale: silent for longer than its "
+	       "device's heartbeat_s, or --stale-after");
+	CLIENT_LOOP(sel, n, vc) {
+		fprintf(f, "xtel_client_stale{%s} %d\n", client_labels(vc, lb),
+			vc->state == XTEL_CLIENT_STALE);
 	}
 	family(f, "xtel_client_metric", "gauge",
 	       "Latest value of each metric this client sends, by key");
 	CLIENT_LOOP(sel, n, vc) {
-		char lb[128];
-
-		client_labels(lb, sizeof(lb), vc);
 		for (uint32_t k = 0; k < vc->n_run_metrics; k++) {
 			fprintf(f, "xtel_client_metric{%s,metric=\"%s\"} ",
-				lb, vc->run_metrics[k].key);
+				client_labels(vc, lb), vc->run_metrics[k].key);
 			value(f, vc->run_metrics[k].last);
 		}
 	}
+	if (v->health)
+		client_health(f, v, sel, n);
 	__atomic_add_fetch(&api->omitted_series, omitted_series, __ATOMIC_RELAXED);
 	single(f, "xtel_metrics_omitted_clients", "gauge",
 	       "Clients of this scrape without per-client series (over "
@@ -479,6 +594,26 @@ static void families(FILE *f, const struct xtel_view *v)
 	}
 }
 
+/* --db: the history writer's counters (store/writer.h), xtel_db_*. */
+static void db_series(FILE *f, struct xtel_api *api)
+{
+	struct xtel_store_stats s;
+
+	if (!api->store)
+		return;
+	xtel_store_get_stats(api->store, &s);
+	table_rows(f, "xtel_db_", xtel_store_stat_desc, s.c, 0,
+		   XTEL_STORE_STAT_MAX);
+	single(f, "xtel_db_queue_views", "gauge",
+	       "Views waiting for the history writer", (double)s.queue_depth);
+	single(f, "xtel_db_queue_capacity_views", "gauge",
+	       "Room of the history writer's queue (--db-queue)",
+	       (double)s.queue_capacity);
+	single(f, "xtel_db_commit_seconds", "gauge",
+	       "What the history writer's last transaction took",
+	       (double)s.commit_ns_last / 1e9);
+}
+
 void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 {
 	const struct xtel_view *v = r->v;
@@ -500,6 +635,8 @@ void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	families(f, v);
 	snapshot(f, r);
 	api_series(f, r->api);
+	db_series(f, r->api);
+	health(f, v);
 	clients(f, r->api, v);
 	if (fclose(f) || !buf) {
 		free(buf);

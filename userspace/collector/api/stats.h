@@ -34,10 +34,22 @@
 	X(HEALTHZ, "healthz", "/healthz")				\
 	X(READYZ, "readyz", "/readyz")					\
 	X(METRICS, "metrics", "/metrics")				\
+	X(HEALTH, "health", "/api/v1/health")				\
+	X(HEALTH_CLIENT, "health_client", "/api/v1/health/{id}")	\
+	X(EVENTS, "events", "/api/v1/events")				\
 	X(SEED_GET, "telemetry_get", "/telemetry/get")			\
 	X(SEED_LIST, "telemetry_list", "/telemetry/list")		\
 	X(SEED_AGGREGATE, "telemetry_aggregate", "/telemetry/aggregate") \
 	X(SEED_STATS, "telemetry_stats", "/telemetry/stats")		\
+	X(STREAM, "stream", "/api/v1/stream")				\
+	X(DASHBOARD, "dashboard", "/")					\
+	X(HISTORY, "history", "/api/v1/history")			\
+	X(HISTORY_TOTALS, "history_totals", "/api/v1/history/totals")	\
+	X(PROBES_SUMMARY, "probes_summary", "/api/v1/probes/summary")	\
+	X(PROBES_ANALYSIS, "probes_analysis", "/api/v1/probes/analysis") \
+	X(PROBES_SERIES, "probes_series", "/api/v1/probes/series")	\
+	X(DEVICES, "devices", "/api/v1/devices")			\
+	X(DEVICE, "device", "/api/v1/devices/{id}")			\
 	X(UNKNOWN, "unknown", "")
 
 enum xtel_api_endpoint {
@@ -66,7 +78,8 @@ extern const struct xtel_api_endpoint_desc xtel_api_endpoints[XTEL_API_EP_MAX];
 	  "connection closed at accept: source over --http-source-conns") \
 	X(HEADERS_TOO_LARGE, "headers_too_large", "requests",		\
 	  "request line and headers over 8192 bytes (431)")		\
-	X(BODY_TOO_LARGE, "body_too_large", "requests", "body over 4096 bytes (413)")
+	X(BODY_TOO_LARGE, "body_too_large", "requests", "body over 4096 bytes (413)") \
+	X(STREAMS, "streams", "requests", "/api/v1/stream over --http-streams (503)")
 
 enum xtel_api_refusal {
 #define X(id, name, unit, help) XTEL_API_REFUSED_##id,

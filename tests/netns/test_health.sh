@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# netns tier: health verdicts end to end (docs/HEALTH.md). The collector
+# (plain, --interval 0.5) receives 20 load generator clients at 100
+# datagrams/s each; a scenario file makes 9 of them go bad 10 s into the
+# DATA phase, each in a known way, and leaves 11 steady. Asserted from
+# /api/v1/events and /api/v1/health:
+#   - every faulty client has its first verdict within 4 interval ends of
+#     the fault's start (the fault starts inside an interval: 3 whole ones
+#     after it) and holds exactly the expected verdict 6 intervals after;
+#   - the steady clients never had any verdict (no event at all);
+#   - the group stays ok (9 of 20 with five different verdicts: no quorum).
+# About 25 s. usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN
+set -uo pipefail
+top=${1:?usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN}
+collector=${2:?}
+loadgen=${3:?}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=test_collector_lib.sh
+. "$here/test_collector_lib.sh"
+command -v curl >/dev/null || { echo "FAIL curl not installed: run scripts/deps.sh"; exit 1; }
+port=7700
+http=127.0.0.1:9490
+fault_at=10
+
+cat >"$work/scenario" <<'SC'
+# ids from to  fault    args             expected verdict
+3     10   end latency  50               # anomalous: queueing +50 ms
+4     10   end latency  30               # congested: queueing and loss together
+4     10   end loss     0.1
+5     10   end loss     0.2              # degraded: loss over the 2% SLO
+6     10   end stop                      # silent
+7     10   end metric   temp +40         # anomalous: a device metric
+8     10   end rate     0.3              # congested: rate down, latency up
+8     10   end latency  40
+9     10   end latency  300              # degraded: p99 over the 250 ms SLO
+10    10   end rate     0.3              # anomalous: rate down alone
+11    10   end latency  0 40             # anomalous: jitter (uniform 0..40 ms)
+SC
+
+testbed_up
+start_collector health --mode plain --no-xdp --workers 1 --quiet \
+	--interval 0.5 --duration 40 --http "$http" || exit 1
+t_start=$(date +%s%N)
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode plain --clients 20 \
+	--rate 2000 --duration 14 --heartbeat 0.1 --quiet \
+	--scenario "$work/scenario" --report-json "$work/lg.json" \
+	>"$work/lg.out" 2>&1 &
+lg_pid=$!
+# the fault's start plus 6 intervals, then read what the collector says
+sleep $((fault_at + 3)).2
+in_col curl -sf "http://$http/api/v1/health" >"$work/health.json"
+in_col curl -sf "http://$http/api/v1/events" >"$work/events.json"
+wait "$lg_pid"
+check_eq "loadgen exit code" 0 $?
+stop_collector TERM
+
+python3 - "$work/health.json" "$work/events.json" "$work/lg.json" \
+	"$t_start" "$fault_at" >"$work/health.check" <<'PY'
+import json, math, sys
+h = json.load(open(sys.argv[1]))
+ev = json.load(open(sys.argv[2]))["events"]
+lg = json.load(open(sys.argv[3]))
+t_fault = int(sys.argv[4]) + int(sys.argv[5]) * 10**9
+ivl = 0.5e9
+def check(what, exp, got):
+    print(("ok   " if exp == got else "FAIL ") + f"{what}: expected {exp}, got {got}")
+want = {3: "anomalous", 4: "congested", 5: "degraded", 6: "silent",
+        7: "anomalous", 8: "congested", 9: "degraded", 10: "anomalous",
+        11: "anomalous"}
+state = {c["client_id"]: c["state"] for c in h["clients"]}
+check("20 clients", list(range(1, 21)), sorted(state))
+check("verdicts 6 intervals after the fault",
+      {i: want.get(i, "ok") for i in range(1, 21)}, state)
+for c in h["clients"]:
+    if c["client_id"] in want:
+        print(("ok   " if c["why"] else "FAIL ") +
+              f"client {c['client_id']} explained: {c['why']}")
+first = {}
+for e in ev:
+    if e["scope"] == "client" and e["from"] == "ok":
+        first.setdefault(e["client_id"], e)
+check("clients with a verdict: exactly the faulty ones", sorted(want),
+      sorted(first))
+for cid in sorted(want):
+    if cid not in first:
+        continue
+    late = math.ceil((first[cid]["ts_ns"] - t_fault) / ivl)
+    print(("ok   " if late <= 4 else "FAIL ") +
+          f"client {cid} first verdict {first[cid]['to']} within 4 intervals "
+          f"(interval ends after the fault: {late})")
+check("no event before the faults (warm-up and steady phase)", [],
+      [e["seq"] for e in ev if e["ts_ns"] < t_fault])
+check("group fleet ok", "ok", h["groups"][0]["state"])
+check("loadgen: scenario losses are injected losses",
+      True, 0 < lg["totals"]["scenario_loss"] <= lg["totals"]["injected_loss"])
+PY
+tally "$work/health.check"
+finish

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+/*
+ * health/engine.c: a small fleet driven interval by interval with known
+ * faults. Asserts the exact verdict of every client, when it starts (the
+ * confirm rule), its explanation, the transitions in the event ring, the
+ * ring's overflow count, warm-up, the group verdict and the SLO rules.
+ */
+#include "test_health_methods.h"
+#include "health/health.h"
+
+enum { N = 10, DT_NS = 1000000000 };
+static const uint64_t T0 = 1700000000000000000ULL;	/* 22:13:20 UTC */
+
+/* deterministic noise in [-1, 1] */
+static double noise(uint32_t id, uint32_t t, uint32_t k)
+{
+	uint64_t x = (uint64_t)id * 0x9e3779b97f4a7c15ULL ^ (uint64_t)t << 20 ^ k;
+
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 29;
+	return (double)(x % 2001) / 1000.0 - 1.0;
+}
+
+enum fault { F_NONE, F_LAT, F_LAT_LOSS, F_LOSS, F_STOP, F_METRIC };
+
+static void make(struct xtel_health_input *in, uint32_t id, uint32_t t,
+		 enum fault f)
+{
+	memset(in, 0, sizeof(*in));
+	in->client_id = id;
+	in->datagrams = 100;
+	in->have_rates = true;
+	in->have_lat = true;
+	in->lat_min_ms = 5.0 + 0.05 * noise(id, t, 1);	/* 5 ms clock offset */
+	in->sig[XTEL_HEALTH_SIG_P50] = 5.3 + 0.1 * noise(id, t, 2);
+	in->sig[XTEL_HEALTH_SIG_P99] = 6.0 + 0.3 * noise(id, t, 3);
+	in->sig[XTEL_HEALTH_SIG_JITTER] = 0.5 + 0.1 * noise(id, t, 4);
+	in->sig[XTEL_HEALTH_SIG_RATE] = 100 + 0.2 * noise(id, t, 5);
+	in->n_metrics = 1;
+	in->metrics[0].key = "temp";
+	in->metrics[0].mean = 40 + noise(id, t, 6);
+	switch (f) {
+	case F_LAT:		/* +40 ms one way: p50 and p99 */
+		in->lat_min_ms += 40;
+		in->sig[XTEL_HEALTH_SIG_P50] += 40;
+		in->sig[XTEL_HEALTH_SIG_P99] += 40;
+		break;
+	case F_LAT_LOSS:	/* queueing: the minimum stays, loss 5% */
+		in->sig[XTEL_HEALTH_SIG_P50] += 30;
+		in->sig[XTEL_HEALTH_SIG_P99] += 60;
+		in->sig[XTEL_HEALTH_SIG_LOSS] = 5;
+		break;
+	case F_LOSS:
+		in->sig[XTEL_HEALTH_SIG_LOSS] = 4.8;
+		break;
+	case F_STOP:
+		in->datagrams = 0;
+		in->have_lat = false;
+		in->have_rates = false;
+		break;
+	case F_METRIC:
+		in->metrics[0].mean += 30;
+		break;
+	case F_NONE:
+		break;
+	}
+}
+
+struct fx {
+	struct xtel_health *h;
+	struct xtel_health_view *hv;
+	uint32_t t;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct xtel_health_cfg cfg;
+
+	xtel_health_cfg_defaults(&cfg);
+	cfg.events = 8;
+	assert_int_equal(xtel_health_new(&cfg, &f->h), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	xtel_health_view_free(f->hv);
+	xtel_health_free(f->h);
+	free(f);
+	return 0;
+}
+
+/* One interval; client i (1-based) gets faults[i - 1]. */
+static void step(struct fx *f, const enum fault *faults)
+{
+	struct xtel_health_input in[N];
+
+	for (uint32_t i = 0; i < N; i++)
+		make(&in[i], i + 1, f->t, faults ? faults[i] : F_NONE);
+	xtel_health_view_free(f->hv);
+	f->t++;
+	assert_int_equal(xtel_health_update(f->h, T0 + (uint64_t)f->t * DT_NS,
+					    1.0, in, N, &f->hv), 0);
+	assert_int_equal(f->hv->n_clients, N);
+}
+
+static void warm_up(struct fx *f)
+{
+	for (unsigned int i = 0; i < 30; i++)
+		step(f, NULL);
+}
+
+static void test_warmup_then_ok(void **state)
+{
+	struct fx *f = *state;
+
+	/* the default warm-up: 12 intervals with data */
+	for (unsigned int i = 1; i < 12; i++) {
+		step(f, NULL);
+		assert_int_equal(f->hv->counts[XTEL_HEALTH_WARMUP], N);
+		assert_int_equal(f->hv->groups[0].state, XTEL_HEALTH_WARMUP);
+	}
+	step(f, NULL);
+	assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N);
+	for (unsigned int i = 0; i < 200; i++) {
+		step(f, NULL);
+		assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N);
+	}
+	assert_int_equal(f->hv->n_events, 0);	/* warmup -> ok is no event */
+	assert_string_equal(f->hv->groups[0].label, "fleet");
+	assert_int_equal(f->hv->groups[0].state, XTEL_HEALTH_OK);
+}
+
+static void test_faults(void **state)
+{
+	struct fx *f = *state;
+	const enum fault faults[N] = { F_LAT, F_LAT_LOSS, F_LOSS, F_STOP,
+				       F_METRIC };
+	const enum xtel_health_state want[N] = {
+		XTEL_HEALTH_ANOMALOUS, XTEL_HEALTH_CONGESTED,
+		XTEL_HEALTH_DEGRADED, XTEL_HEALTH_SILENT, XTEL_HEALTH_ANOMALOUS,
+	};
+	const struct xtel_health_result *r;
+
+	warm_up(f);
+	/* the 1st faulty interval: nothing yet (confirm 2; silent after 2) */
+	step(f, faults);
+	assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N);
+	/* the 2nd: every fault has its verdict, the steady clients none */
+	step(f, faults);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(f->hv->clients[i].state, want[i]);
+	r = &f->hv->clients[0];
+	/* it started with the 1st faulty interval (t 31: ends at T0 + 31 s) */
+	assert_true(r->since_ns == T0 + 30ULL * DT_NS);
+	assert_true(r->score > 8);
+	assert_non_null(strstr(xtel_health_why(f->hv, r->why),
+			       "queueing delay 40"));
+	assert_non_null(strstr(xtel_health_why(f->hv, r->why),
+			       "since 22:13:50"));
+	assert_non_null(strstr(xtel_health_why(f->hv, f->hv->clients[1].why),
+			       "vs baseline"));
+	assert_non_null(strstr(xtel_health_why(f->hv, f->hv->clients[2].why),
+			       "loss 4.8% over SLO 2%"));
+	assert_non_null(strstr(xtel_health_why(f->hv, f->hv->clients[3].why),
+			       "no datagram for 2 intervals"));
+	assert_non_null(strstr(xtel_health_why(f->hv, f->hv->clients[4].why),
+			       "temp 70"));
+	assert_int_equal(f->hv->n_events, 5);
+	for (uint32_t i = 0; i < 5; i++) {
+		const struct xtel_health_event *e = &f->hv->events[i];
+
+		assert_int_equal(e->client_id, i + 1);
+		assert_int_equal(e->from, XTEL_HEALTH_OK);
+		assert_int_equal(e->to, want[i]);
+		assert_false(e->group);
+	}
+	/* 5 of 10 faulty, but no one state holds the quorum: the group is ok */
+	assert_int_equal(f->hv->groups[0].state, XTEL_HEALTH_OK);
+	/* healed: 3 clean intervals end each verdict */
+	step(f, NULL);
+	step(f, NULL);
+	assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N - 5);
+	step(f, NULL);
+	assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N);
+	/* 10 transitions into a ring of 8: the 2 oldest were dropped */
+	assert_int_equal(f->hv->n_events, 8);
+	assert_int_equal(f->hv->counters[XTEL_HEALTH_CNT_EVENTS], 10);
+	assert_int_equal(f->hv->counters[XTEL_HEALTH_CNT_EVENTS_DROPPED], 2);
+	assert_int_equal(f->hv->events[7].to, XTEL_HEALTH_OK);
+	assert_int_equal(f->hv->events_to[XTEL_HEALTH_OK], 5);
+}
+
+static void test_group_verdict(void **state)
+{
+	struct fx *f = *state;
+	enum fault faults[N];
+
+	warm_up(f);
+	for (uint32_t i = 0; i < N; i++)
+		faults[i] = i < 6 ? F_LOSS : F_NONE;
+	step(f, faults);
+	step(f, faults);
+	assert_int_equal(f->hv->groups[0].state, XTEL_HEALTH_DEGRADED);
+	assert_int_equal(f->hv->groups[0].counts[XTEL_HEALTH_DEGRADED], 6);
+	assert_string_equal(xtel_health_why(f->hv, f->hv->groups[0].why),
+			    "6 of 10 clients degraded");
+	assert_true(f->hv->events[f->hv->n_events - 1].group);
+}
+
+static void test_slo_parse(void **state)
+{
+	struct xtel_health_cfg cfg;
+
+	(void)state;
+	xtel_health_cfg_defaults(&cfg);
+	assert_int_equal(xtel_health_slo_parse(&cfg, "site-a:p99=50,loss=0.5"), 0);
+	assert_int_equal(cfg.n_slo, 2);
+	assert_true(cfg.slo[1].slo.p99_ms == 50 && cfg.slo[1].slo.loss_pct == 0.5);
+	assert_int_equal(xtel_health_slo_parse(&cfg, "*:jitter=0"), 0);
+	assert_int_equal(cfg.n_slo, 2);
+	assert_true(cfg.slo[0].slo.jitter_ms == 0 && cfg.slo[0].slo.p99_ms == 250);
+	assert_int_equal(xtel_health_slo_parse(&cfg, "nolabel"), -EINVAL);
+	assert_int_equal(xtel_health_slo_parse(&cfg, ":p99=1"), -EINVAL);
+	assert_int_equal(xtel_health_slo_parse(&cfg, "a:p98=1"), -EINVAL);
+	assert_int_equal(xtel_health_slo_parse(&cfg, "a:p99=-1"), -EINVAL);
+	assert_int_equal(xtel_health_state_parse("silent"), XTEL_HEALTH_SILENT);
+	assert_int_equal(xtel_health_state_parse("bad"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_warmup_then_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_verdict, setup, teardown),
+		cmocka_unit_test(test_slo_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: MIT
+/*
+ * GET /api/v1/health (groups and clients with their verdicts, filtered by
+ * state, paged), GET /api/v1/health/{id} (one client's verdict with every
+ * signal's value, baseline, scale and z) and GET /api/v1/events (the
+ * transitions of the event ring, after a sequence number). All read the
+ * health results the model hung on the view (docs/API.md, docs/HEALTH.md);
+ * with --no-health they answer 404 health_off.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "collector/api/internal.h"
+
+static const struct xtel_health_view *health_of(const struct xtel_api_req *r,
+						struct xtel_api_reply *rep)
+{
+	if (!r->v->health) {
+		xtel_api_error(rep, 404, "health_off", NULL,
+			       "health inference is off (--no-health) or has "
+			       "no result yet");
+		return NULL;
+	}
+	return r->v->health;
+}
+
+static json_t *counts_json(const uint32_t *counts)
+{
+	json_t *o = json_object();
+
+	for (int s = 0; s < XTEL_HEALTH_STATE_MAX; s++)
+		xtel_json_set(o, xtel_health_state_name(s), json_integer(counts[s]));
+	return o;
+}
+
+static const char *group_label(const struct xtel_health_view *hv, uint32_t g)
+{
+	return g < hv->n_groups ? hv->groups[g].label : "";
+}
+
+/* One judged signal: value, baseline (centre), scale and z. */
+static json_t *sig_json(const struct xtel_health_sig_out *so, const char *unit)
+{
+	json_t *o = json_object();
+
+	xtel_json_set(o, "value", xtel_json_fixed(so->value, 4));
+	xtel_json_set(o, "baseline", xtel_json_fixed(so->centre, 4));
+	xtel_json_set(o, "scale", xtel_json_fixed(so->scale, 4));
+	xtel_json_set(o, "z", xtel_json_fixed(so->z, 2));
+	if (*unit)
+		xtel_json_set(o, "unit", json_string(unit));
+	return o;
+}
+
+static json_t *result_json(const struct xtel_health_view *hv,
+			   const struct xtel_health_result *res, bool detail)
+{
+	json_t *o = json_object();
+
+	xtel_json_set(o, "client_id", json_integer(res->client_id));
+	xtel_json_set(o, "group", json_string(group_label(hv, res->group)));
+	xtel_json_set(o, "state", json_string(xtel_health_state_name(res->state)));
+	xtel_json_set(o, "score", xtel_json_fixed(res->score, 1));
+	xtel_json_set(o, "since_ns", xtel_json_u64(res->since_ns));
+	xtel_json_set(o, "why", xtel_json_text(xtel_health_why(hv, res->why)));
+	if (detail) {
+		json_t *sig = json_object(), *met = json_object();
+
+		for (int s = 0; s < XTEL_HEALTH_SIG_MAX; s++)
+			xtel_json_set(sig, xtel_health_signals[s].name,
+				      sig_json(&res->sig[s], xtel_health_signals[s].unit));
+		for (uint32_t k = 0; k < res->n_metrics; k++)
+			xtel_json_set(met, res->metric[k].key,
+				      sig_json(&res->metric[k].s, ""));
+		xtel_json_set(o, "signals", sig);
+		xtel_json_set(o, "metrics", met);
+	}
+	return o;
+}
+
+void xtel_api_h_health(struct xtel_api_req *r, struct xtel_api_reply *rep)
+{
+	static const char *const states[] = { "all", "not_ok", "ok", "congested",
+		"anomalous", "degraded", "silent", "warmup", NULL };
+	const struct xtel_health_view *hv = health_of(r, rep);
+	uint64_t limit, offset, n = 0;
+	json_t *o, *groups, *clients;
+	int state;
+
+	if (!hv ||
+	    (state = xtel_api_param_choice(r, rep, "state", states, 0)) < 0 ||
+	    xtel_api_param_u64(r, rep, "limit", 1, XTEL_API_MAX_PAGE, 100, &limit) ||
+	    xtel_api_param_u64(r, rep, "offset", 0, UINT32_MAX, 0, &offset))
+		return;
+	o = xtel_api_ok(rep);
+	xtel_json_set(o, "ts_ns", xtel_json_u64(hv->ts_ns));
+	xtel_json_set(o, "counts", counts_json(hv->counts));
+	groups = json_array();
+	for (uint32_t g = 0; g < hv->n_groups; g++) {
+		const struct xtel_health_group_result *gr = &hv->groups[g];
+		json_t *go = json_object();
+
+		xtel_json_set(go, "label", json_string(gr->label));
+		xtel_json_set(go, "state", json_string(xtel_health_state_name(gr->state)));
+		xtel_json_set(go, "since_ns", xtel_json_u64(gr->since_ns));
+		xtel_json_set(go, "members", json_integer(gr->members));
+		xtel_json_set(go, "counts", counts_json(gr->counts));
+		xtel_json_set(go, "why", xtel_json_text(xtel_health_why(hv, gr->why)));
+		json_array_append_new(groups, go);
+	}
+	xtel_json_set(o, "groups", groups);
+	clients = json_array();
+	for (uint32_t i = 0; i < hv->n_clients; i++) {
+		const struct xtel_health_result *res = &hv->clients[i];
+		bool match = state == 0 ||
+			     (state == 1 ? res->state != XTEL_HEALTH_OK &&
+					   res->state != XTEL_HEALTH_WARMUP :
+					   (int)res->state == state - 2);
+
+		if (!match)
+			continue;
+		if (n >= offset && n < offset + limit)
+			json_array_append_new(clients, result_json(hv, res, false));
+		n++;
+	}
+	xtel_json_set(o, "total", xtel_json_u64(n));
+	xtel_json_set(o, "state", json_string(states[state]));
+	xtel_json_set(o, "clients", clients);
+}
+
+void xtel_api_h_health_client(struct xtel_api_req *r, struct xtel_api_reply *rep)
+{
+	const struct xtel_health_view *hv = health_of(r, rep);
+	uint32_t lo = 0, hi;
+
+	if (!hv)
+		return;
+	/* results are in the view's client order: sorted by id */
+	hi = hv->n_clients;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (hv->clients[mid].client_id < r->path_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == hv->n_clients || hv->clients[lo].client_id != r->path_id) {
+		xtel_api_error(rep, 404, "unknown_client", "id",
+			       "no client %u in the snapshot", r->path_id);
+		return;
+	}
+	xtel_json_set(xtel_api_ok(rep), "client",
+		      result_json(hv, &hv->clients[lo], true));
+}
+
+void xtel_api_h_events(struct xtel_api_req *r, struct xtel_api_reply *rep)
+{
+	const struct xtel_health_view *hv = health_of(r, rep);
+	uint64_t after, limit, client, n = 0;
+	bool by_client;
+	json_t *o, *arr;
+
+	if (!hv ||
+	    xtel_api_param_u64(r, rep, "after", 0, UINT64_MAX, 0, &after) ||
+	    xtel_api_param_u64(r, rep, "limit", 1, XTEL_API_MAX_PAGE, 1000, &limit) ||
+	    xtel_api_param_u64(r, rep, "client_id", 0, UINT32_MAX, 0, &client))
+		return;
+	by_client = xtel_api_param(r, "client_id") != NULL;
+	o = xtel_api_ok(rep);
+	xtel_json_set(o, "total", xtel_json_u64(hv->counters[XTEL_HEALTH_CNT_EVENTS]));
+	xtel_json_set(o, "dropped",
+		      xtel_json_u64(hv->counters[XTEL_HEALTH_CNT_EVENTS_DROPPED]));
+	arr = json_array();
+	for (uint32_t i = 0; i < hv->n_events && n < limit; i++) {
+		const struct xtel_health_event *e = &hv->events[i];
+		json_t *eo;
+
+		if (e->seq <= after || (by_client && (e->group || e->client_id != client)))
+			continue;
+		eo = json_object();
+		xtel_json_set(eo, "seq", xtel_json_u64(e->seq));
+		xtel_json_set(eo, "ts_ns", xtel_json_u64(e->ts_ns));
+		xtel_json_set(eo, "scope", json_string(e->group ? "group" : "client"));
+		if (!e->group)
+			xtel_json_set(eo, "client_id", json_integer(e->client_id));
+		xtel_json_set(eo, "group", json_string(group_label(hv, e->group_idx)));
+		xtel_json_set(eo, "from", json_string(xtel_health_state_name(e->from)));
+		xtel_json_set(eo, "to", json_string(xtel_health_state_name(e->to)));
+		xtel_json_set(eo, "score", xtel_json_fixed(e->score, 1));
+		xtel_json_set(eo, "why", xtel_json_text(e->why));
+		json_array_append_new(arr, eo);
+		n++;
+	}
+	xtel_json_set(o, "events", arr);
+}

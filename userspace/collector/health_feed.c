@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The health feed (health_feed.h): per client it keeps the previous
+ * cumulative latency histogram (for the interval's quantiles) and its
+ * cached group; each interval it turns the view's clients into engine
+ * inputs. Counters are differences against the previous view's snapshot
+ * (both are sorted by client id: one merge walk). Loss counts the gaps
+ * still pending too: a gap is confirmed lost only when it leaves the
+ * sequence window, which at a device's rate can take minutes, far too
+ * late for an interval's verdict.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acct/latency.h"
+#include "collector/health_feed.h"
+#include "health/ivl_latency.h"
+
+struct feed_client {
+	uint32_t id;
+	int group;			/* -1: look it up */
+	bool have_ivl;			/* ivl is this snapshot's */
+	struct xtel_health_ivl_lat ivl;
+	struct xtel_latency prev;	/* cumulative, at the previous view */
+};
+
+struct xtel_health_feed {
+	struct xtel_health *h;
+	struct feed_client *c;		/* sorted by id */
+	uint32_t n, cap, hint;
+	uint32_t last_id;		/* of the latest lat() call */
+	struct xtel_health_input *in;
+	uint32_t cap_in;
+	uint64_t nomem;
+};
+
+/*
+ * The group label of a client. One group for the whole fleet until
+ * devices carry labels: the site label plugs in here (and relabel()).
+ */
+static const char *health_group_label(const struct xtel_view_client *vc)
+{
+	(void)vc;
+	return "fleet";
+}
+
+int xtel_health_feed_new(const struct xtel_health_cfg *cfg,
+			 struct xtel_health_feed **out)
+{
+	struct xtel_health_feed *f = calloc(1, sizeof(*f));
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	rc = xtel_health_new(cfg, &f->h);
+	if (rc) {
+		free(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+void xtel_health_feed_free(struct xtel_health_feed *f)
+{
+	if (!f)
+		return;
+	for (uint32_t i = 0; i < f->n; i++)
+		xtel_latency_destroy(&f->c[i].prev);
+	free(f->c);
+	free(f->in);
+	xtel_health_free(f->h);
+	free(f);
+}
+
+void xtel_health_feed_relabel(struct xtel_health_feed *f)
+{
+	for (uint32_t i = 0; i < f->n; i++)
+		f->c[i].group = -1;
+}
+
+/* The client of id, made if new; calls come in id order (hint). */
+static struct feed_client *feed_client(struct xtel_health_feed *f, uint32_t id)
+{
+	uint32_t i = f->hint;
+
+	if (i > f->n || (i > 0 && f->c[i - 1].id >= id))
+		i = 0;
+	while (i < f->n && f->c[i].id < id)
+		i++;
+	if (i == f->n || f->c[i].id != id) {
+		if (f->n == f->cap) {
+			uint32_t ncap = f->cap ? f->cap * 2 : 64;
+			struct feed_client *n = realloc(f->c, ncap * sizeof(*n));
+
+			if (!n)
+				return NULL;
+			f->c = n;
+			f->cap = ncap;
+		}
+		memmove(&f->c[i + 1], &f->c[i], (f->n - i) * sizeof(*f->c));
+		f->n++;
+		memset(&f->c[i], 0, sizeof(f->c[i]));
+		f->c[i].id = id;
+		f->c[i].group = -1;
+		xtel_latency_init(&f->c[i].prev);
+	}
+	f->hint = i + 1;
+	return &f->c[i];
+}
+
+void xtel_health_feed_lat(void *arg, uint32_t client_id,
+			  const struct xtel_latency *h)
+{
+	struct xtel_health_feed *f = arg;
+	struct feed_client *c = feed_client(f, client_id);
+
+	if (!c) {
+		f->nomem++;
+		return;
+	}
+	c->have_ivl = true;
+	if (xtel_health_ivl_latency(&c->prev, h, &c->ivl))
+		f->nomem++;
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+static uint64_t delta(uint64_t now, uint64_t before)
+{
+	return now > before ? now - before : 0;
+}
+
+/* One client's interval as an engine input. */
+static void make_input(struct xtel_health_feed *f,
+		       const struct xtel_view_client *vc,
+		       const struct xtel_client_snap *pc,
+		       struct xtel_health_input *in)
+{
+	const struct xtel_client_snap *c = vc->snap;
+	struct feed_client *fc = feed_client(f, c->client_id);
+	uint64_t d_recv, d_dup, d_reord, d_gaps, d_unique;
+
+	memset(in, 0, sizeof(*in));
+	in->client_id = c->client_id;
+	if (fc && fc->group < 0)
+		fc->group = xtel_health_group(f->h, health_group_label(vc));
+	in->group = fc && fc->group >= 0 ? (uint32_t)fc->group : 0;
+	in->gone = c->bye_seen;
+	in->stale = vc->state == XTEL_CLIENT_STALE;
+	in->restarted = pc && c->epochs != pc->epochs;
+	d_recv = vc->d_received;
+	d_dup = delta(c->duplicates, pc ? pc->duplicates : 0);
+	d_reord = delta(c->reordered, pc ? pc->reordered : 0);
+	d_gaps = delta(c->lost + c->pending, pc ? pc->lost + pc->pending : 0);
+	d_unique = delta(d_recv, d_dup);
+	in->datagrams = d_recv;
+	in->have_rates = d_recv > 0;
+	in->sig[XTEL_HEALTH_SIG_LOSS] = pct(d_gaps, d_unique + d_gaps);
+	in->sig[XTEL_HEALTH_SIG_DUP] = pct(d_dup, d_recv);
+	in->sig[XTEL_HEALTH_SIG_REORDER] = pct(d_reord, d_recv);
+	in->sig[XTEL_HEALTH_SIG_RATE] = vc->pkt_s;
+	if (fc && fc->have_ivl && fc->ivl.count) {
+		in->have_lat = true;
+		in->lat_min_ms = fc->ivl.min_ms;
+		in->sig[XTEL_HEALTH_SIG_P50] = fc->ivl.p50_ms;
+		in->sig[XTEL_HEALTH_SIG_P99] = fc->ivl.p99_ms;
+		in->sig[XTEL_HEALTH_SIG_JITTER] = fc->ivl.p90_ms - fc->ivl.p10_ms;
+	}
+	if (fc)
+		fc->have_ivl = false;
+	for (uint32_t k = 0; k < c->n_metrics &&
+			     in->n_metrics < XTEL_HEALTH_MAX_METRICS; k++) {
+		const struct xtel_metric_snap *m = &c->metrics[k];
+
+		if (!m->count || !isfinite(m->mean))
+			continue;
+		in->metrics[in->n_metrics].key = m->key;
+		in->metrics[in->n_metrics++].mean = m->mean;
+	}
+}
+
+int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
+			    const struct xtel_view *prev)
+{
+	const struct xtel_snapshot *p = prev ? &prev->snap : NULL;
+	uint32_t n = v->snap.n_clients, j = 0;
+	int rc;
+
+	if (f->cap_in < n) {
+		struct xtel_health_input *ni = realloc(f->in, n * sizeof(*ni));
+
+		if (!ni)
+			return -ENOMEM;
+		f->in = ni;
+		f->cap_in = n;
+	}
+	f->hint = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct xtel_client_snap *c = &v->snap.clients[i];
+		const struct xtel_client_snap *pc = NULL;
+
+		while (p && j < p->n_clients && p->clients[j].client_id < c->client_id)
+			j++;
+		if (p && j < p->n_clients && p->clients[j].client_id == c->client_id)
+			pc = &p->clients[j];
+		make_input(f, &v->clients[i], pc, &f->in[i]);
+	}
+	f->hint = 0;
+	rc = xtel_health_update(f->h, v->taken_ns, v->dt_s, f->in, n, &v->health);
+	if (v->health && f->nomem)
+		v->health->counters[XTEL_HEALTH_CNT_NOMEM] += f->nomem;
+	return rc;
+}

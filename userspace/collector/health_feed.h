@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The health feed: the collector's side of health inference
+ * (userspace/health/). Once per interval, on the control thread, the model
+ * hands it the latency histograms during the snapshot (for the interval's
+ * quantiles) and then the finished view; the feed measures each client's
+ * interval (latency p50/p99/jitter/minimum, loss, duplicate and reorder
+ * rates, datagram rate, its numeric metrics), runs the engine and hangs
+ * the results on the view (view->health). Readers only read that.
+ *
+ * Groups: every client's group comes from health_group_label() in
+ * health_feed.c, one group "fleet" by default. A device label (site) plugs
+ * in there: return the client's label, and call
+ * xtel_health_feed_relabel() when labels change (a reload) so the cached
+ * group of every client is looked up again.
+ */
+#ifndef XTEL_HEALTH_FEED_H
+#define XTEL_HEALTH_FEED_H
+
+#include "acct/snapshot.h"
+#include "collector/view.h"
+#include "health/health.h"
+
+struct xtel_health_feed;
+
+int xtel_health_feed_new(const struct xtel_health_cfg *cfg,
+			 struct xtel_health_feed **out);
+void xtel_health_feed_free(struct xtel_health_feed *f);
+
+/* xtel_snapshot_lat_fn: give it to xtel_snapshot_take_lat(). */
+void xtel_health_feed_lat(void *arg, uint32_t client_id,
+			  const struct xtel_latency *h);
+
+/*
+ * Judge the interval that ends with v (prev: the view before, NULL for the
+ * first) and set v->health. Returns 0 or -ENOMEM (v->health may then be
+ * NULL or partial).
+ */
+int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
+			    const struct xtel_view *prev);
+
+/* Labels changed: look every client's group up again. */
+void xtel_health_feed_relabel(struct xtel_health_feed *f);
+
+#endif /* XTEL_HEALTH_FEED_H */

@@ -1,0 +1,759 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The health engine (health.h). One update is three passes over the
+ * clients: (1) take the interval's values and derive the queueing delay
+ * from the windowed minimum; (2) fit each group's robust centre for the
+ * peer signals; (3) judge each client (baselines, CUSUM, peers, SLO),
+ * run its state machine (confirm, clear), record transitions, let the clean
+ * samples into the baselines, and explain what is not ok. The groups are
+ * judged last from their members' states.
+ *
+ * State machine of a client: warmup until `warmup` intervals with data;
+ * then a raw verdict per interval. `confirm` consecutive faulty intervals
+ * start a verdict (silent needs none: silent_after is its own); a worse
+ * one replaces it at once; `clear` consecutive clean intervals end it. An
+ * interval without datagrams that is not yet silent counts neither way.
+ * While a client is not ok its baselines and its windowed minimum are
+ * frozen, so the fault is measured against the normal it left.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/clock.h"
+#include "health/baseline.h"
+#include "health/cusum.h"
+#include "health/internal.h"
+#include "health/peer.h"
+#include "health/warmup.h"
+
+const struct xtel_health_signal_desc xtel_health_signals[XTEL_HEALTH_SIG_MAX] = {
+#define X(id, nm, un, lb, hw) [XTEL_HEALTH_SIG_##id] = { nm, un, lb, hw },
+	XTEL_HEALTH_SIGNALS(X)
+#undef X
+};
+
+const struct xtel_counter_desc xtel_health_counter_desc[XTEL_HEALTH_CNT_MAX] = {
+#define X(id, nm, un, hp) XTEL_COUNTER_DESC(XTEL_HEALTH_CNT_, id, nm, un, hp)
+	XTEL_HEALTH_COUNTERS(X)
+#undef X
+};
+
+static const char *const state_names[XTEL_HEALTH_STATE_MAX] = {
+#define X(id, nm) [XTEL_HEALTH_##id] = nm,
+	XTEL_HEALTH_STATES(X)
+#undef X
+};
+
+/* Which verdict wins when several hold. */
+static const int precedence[XTEL_HEALTH_STATE_MAX] = {
+	[XTEL_HEALTH_OK] = 0, [XTEL_HEALTH_WARMUP] = 0,
+	[XTEL_HEALTH_ANOMALOUS] = 1, [XTEL_HEALTH_DEGRADED] = 2,
+	[XTEL_HEALTH_CONGESTED] = 3, [XTEL_HEALTH_SILENT] = 4,
+};
+
+const char *xtel_health_state_name(enum xtel_health_state s)
+{
+	return (unsigned int)s < XTEL_HEALTH_STATE_MAX ? state_names[s] : "unknown";
+}
+
+int xtel_health_state_parse(const char *name)
+{
+	for (int s = 0; s < XTEL_HEALTH_STATE_MAX; s++)
+		if (!strcmp(name, state_names[s]))
+			return s;
+	return -1;
+}
+
+int xtel_health_new(const struct xtel_health_cfg *cfg, struct xtel_health **out)
+{
+	struct xtel_health *h = calloc(1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->cfg = *cfg;
+	if (h->cfg.window > XTEL_HEALTH_WINDOW_MAX)
+		h->cfg.window = XTEL_HEALTH_WINDOW_MAX;
+	if (h->cfg.window < 4)
+		h->cfg.window = 4;
+	if (!h->cfg.refit)
+		h->cfg.refit = 1;
+	if (!h->cfg.events)
+		h->cfg.events = 1;
+	h->ring = calloc(h->cfg.events, sizeof(*h->ring));
+	if (!h->ring) {
+		free(h);
+		return -ENOMEM;
+	}
+	*out = h;
+	return 0;
+}
+
+void xtel_health_free(struct xtel_health *h)
+{
+	if (!h)
+		return;
+	free(h->c);
+	free(h->ring);
+	free(h->scratch);
+	free(h);
+}
+
+int xtel_health_group(struct xtel_health *h, const char *label)
+{
+	struct hgroup *g;
+
+	for (uint32_t i = 0; i < h->n_groups; i++)
+		if (!strcmp(h->g[i].label, label))
+			return (int)i;
+	if (h->n_groups == XTEL_HEALTH_MAX_GROUPS)
+		return -ENOSPC;
+	g = &h->g[h->n_groups];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->label, sizeof(g->label), "%s", label);
+	g->slo = h->cfg.slo[0].slo;
+	for (uint32_t i = 0; i < h->cfg.n_slo; i++)
+		if (!strcmp(h->cfg.slo[i].label, "*"))
+			g->slo = h->cfg.slo[i].slo;
+	for (uint32_t i = 0; i < h->cfg.n_slo; i++)
+		if (!strcmp(h->cfg.slo[i].label, label))
+			g->slo = h->cfg.slo[i].slo;
+	return (int)h->n_groups++;
+}
+
+/* ---- clients ---- */
+
+static void client_reset(struct hclient *c, uint32_t id)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	c->state = XTEL_HEALTH_WARMUP;
+	c->min_cur = c->min_prev = INFINITY;
+}
+
+/* The client of id; clients are sorted, and so are the inputs. */
+static struct hclient *client_get(struct xtel_health *h, uint32_t id,
+				  uint32_t *hint)
+{
+	uint32_t i = *hint;
+
+	while (i < h->n_c && h->c[i].id < id)
+		i++;
+	if (i == h->n_c || h->c[i].id != id) {
+		if (h->n_c == h->cap_c) {
+			uint32_t ncap = h->cap_c ? h->cap_c * 2 : 64;
+			struct hclient *n = realloc(h->c, ncap * sizeof(*n));
+
+			if (!n)
+				return NULL;
+			h->c = n;
+			h->cap_c = ncap;
+		}
+		memmove(&h->c[i + 1], &h->c[i], (h->n_c - i) * sizeof(*h->c));
+		h->n_c++;
+		client_reset(&h->c[i], id);
+	}
+	*hint = i + 1;
+	return &h->c[i];
+}
+
+static struct hmetric *metric_slot(struct hclient *c, const char *key)
+{
+	for (uint32_t k = 0; k < c->n_m; k++)
+		if (!strcmp(c->m[k].key, key))
+			return &c->m[k];
+	if (c->n_m == XTEL_HEALTH_MAX_METRICS)
+		return NULL;
+	memset(&c->m[c->n_m], 0, sizeof(c->m[0]));
+	snprintf(c->m[c->n_m].key, sizeof(c->m[0].key), "%s", key);
+	return &c->m[c->n_m++];
+}
+
+/* Pass 1: this interval's values, the queueing delay. */
+static void take_values(struct xtel_health *h, struct hclient *c,
+			const struct xtel_health_input *in)
+{
+	uint32_t half = h->cfg.window / 2;
+
+	if (in->restarted)
+		client_reset(c, c->id);
+	c->group = in->group < h->n_groups ? in->group : 0;
+	c->gone = in->gone;
+	c->stale = in->stale;
+	c->datagrams = in->datagrams;
+	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
+		c->have[s] = false;
+		c->val[s] = in->sig[s];
+	}
+	if (in->datagrams) {
+		c->have[XTEL_HEALTH_SIG_RATE] = true;
+		if (in->have_rates) {
+			c->have[XTEL_HEALTH_SIG_LOSS] = true;
+			c->have[XTEL_HEALTH_SIG_DUP] = true;
+			c->have[XTEL_HEALTH_SIG_REORDER] = true;
+		}
+	} else {
+		/* nothing came: a rate of 0 is the silence check's */
+		c->val[XTEL_HEALTH_SIG_RATE] = 0;
+	}
+	if (in->have_lat) {
+		double wmin = fmin(fmin(c->min_prev, c->min_cur), in->lat_min_ms);
+
+		c->have[XTEL_HEALTH_SIG_P50] = true;
+		c->have[XTEL_HEALTH_SIG_P99] = true;
+		c->have[XTEL_HEALTH_SIG_JITTER] = true;
+		c->have[XTEL_HEALTH_SIG_QUEUE] = true;
+		c->val[XTEL_HEALTH_SIG_QUEUE] = in->sig[XTEL_HEALTH_SIG_P50] - wmin;
+		/* the minimum is frozen while a verdict holds */
+		if (c->state == XTEL_HEALTH_OK || c->state == XTEL_HEALTH_WARMUP) {
+			c->min_cur = fmin(c->min_cur, in->lat_min_ms);
+			if (++c->min_n >= half) {
+				c->min_prev = c->min_cur;
+				c->min_cur = INFINITY;
+				c->min_n = 0;
+			}
+		}
+	}
+	for (uint32_t k = 0; k < c->n_m; k++)
+		c->m[k].have = false;
+	for (uint32_t k = 0; k < in->n_metrics; k++) {
+		struct hmetric *m = metric_slot(c, in->metrics[k].key);
+
+		if (!m) {
+			h->counters[XTEL_HEALTH_CNT_METRICS_DROPPED]++;
+			continue;
+		}
+		m->have = isfinite(in->metrics[k].mean);
+		m->val = in->metrics[k].mean;
+	}
+}
+
+/* Pass 2: each group's centre for the peer signals. */
+static int fit_groups(struct xtel_health *h)
+{
+	float *vals;
+
+	if (h->cap_scratch < h->n_c) {
+		float *n = realloc(h->scratch, (h->n_c ? h->n_c : 1) * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		h->scratch = n;
+		h->cap_scratch = h->n_c;
+	}
+	vals = h->scratch;
+	for (uint32_t gi = 0; gi < h->n_groups; gi++) {
+		struct hgroup *g = &h->g[gi];
+
+		for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
+			size_t n = 0;
+
+			g->peer[s] = (struct xtel_health_peer){ 0 };
+			if (!(xtel_health_signals[s].how & XTEL_HEALTH_PEER))
+				continue;
+			for (uint32_t i = 0; i < h->n_c; i++) {
+				const struct hclient *c = &h->c[i];
+
+				if (c->group == gi && c->have[s] && !c->gone &&
+				    xtel_health_warm(&c->warm, h->cfg.warmup))
+					vals[n++] = (float)c->val[s];
+			}
+			xtel_health_peer_fit(&g->peer[s], vals, n, h->cfg.peer_min,
+					     h->cfg.floor_abs[s]);
+		}
+	}
+	return 0;
+}
+
+static void base_cfg(const struct xtel_health *h, int sig,
+		     struct xtel_health_baseline_cfg *bc)
+{
+	bc->window = h->cfg.window;
+	bc->refit = h->cfg.refit;
+	bc->alpha = h->cfg.alpha;
+	bc->floor_abs = sig >= 0 ? h->cfg.floor_abs[sig] : h->cfg.metric_floor_abs;
+	bc->floor_rel = sig >= 0 ? h->cfg.floor_rel[sig] : h->cfg.metric_floor_rel;
+}
+
+/* Clamp a CUSUM so that it falls below h within a few clean intervals. */
+static void cusum_clamp(struct xtel_health_cusum *c, double hmax)
+{
+	if (c->hi > hmax)
+		c->hi = hmax;
+	if (c->lo > hmax)
+		c->lo = hmax;
+}
+
+/*
+ * Judge one signal: z against the baseline, the CUSUM, and which
+ * direction is a fault. Returns the signed z when it is a fault, else 0.
+ */
+static double judge(const struct xtel_health *h, struct hsig *s, double v,
+		    unsigned int how, double floor, bool *sustained)
+{
+	double z = s->b.fitted ? (v - s->b.centre) / fmax(s->b.scale, floor) : 0;
+	int cs = xtel_health_cusum_add(&s->c, fmax(fmin(z, 50), -50),
+				       h->cfg.cusum_k, h->cfg.cusum_h);
+
+	cusum_clamp(&s->c, 1.5 * h->cfg.cusum_h);
+	s->z = z;
+	*sustained = false;
+	/* a CUSUM alarm counts while the sample itself still leans that way
+	 * (beyond the slack), so a verdict ends as soon as the signal is back */
+	if ((how & XTEL_HEALTH_UP) && (z > h->cfg.z || (cs > 0 && z > h->cfg.cusum_k))) {
+		*sustained = z <= h->cfg.z;
+		return z;
+	}
+	if ((how & XTEL_HEALTH_DOWN) &&
+	    (z < -h->cfg.z || (cs < 0 && z < -h->cfg.cusum_k))) {
+		*sustained = z >= -h->cfg.z;
+		return z;
+	}
+	return 0;
+}
+
+/*
+ * The counting noise of a signal made of datagram counts, as a scale
+ * floor: a rate of n datagrams per interval varies by about sqrt(n)
+ * datagrams, and a share of n datagrams cannot move by less than one of
+ * them (half a datagram is the floor here), however steady the baseline.
+ * Without it a paced 5-datagram interval turns one late datagram into +8 MAD.
+ */
+static double count_floor(const struct hclient *c, unsigned int s, double dt_s)
+{
+	double n = (double)c->datagrams;
+
+	switch (s) {
+	case XTEL_HEALTH_SIG_RATE:
+		n = c->s[s].b.fitted ? c->s[s].b.centre * dt_s : n;
+		return dt_s > 0 ? sqrt(fmax(n, 1.0)) / dt_s : 0;
+	case XTEL_HEALTH_SIG_LOSS:
+	case XTEL_HEALTH_SIG_DUP:
+	case XTEL_HEALTH_SIG_REORDER:
+		return 50.0 / fmax(n, 1.0);
+	}
+	return 0;
+}
+
+static void add_cause(struct hverdict *vd, enum hcause_kind kind, int sig,
+		      int metric, double z, double ref, bool sustained)
+{
+	struct hcause *c;
+
+	if (vd->n == HEALTH_MAX_CAUSES) {
+		/* keep the strongest: replace the weakest if this is stronger */
+		uint32_t w = 0;
+
+		for (uint32_t i = 1; i < vd->n; i++)
+			if (fabs(vd->c[i].z) < fabs(vd->c[w].z))
+				w = i;
+		if (fabs(vd->c[w].z) >= fabs(z))
+			return;
+		c = &vd->c[w];
+	} else {
+		c = &vd->c[vd->n++];
+	}
+	*c = (struct hcause){ .kind = kind, .sig = sig, .metric = metric,
+			      .z = z, .ref = ref, .sustained = sustained };
+}
+
+/* The raw verdict of one warm client's interval, with its causes. */
+static enum xtel_health_state raw_verdict(struct xtel_health *h,
+					  struct hclient *c,
+					  struct hverdict *vd, double dt_s)
+{
+	const struct hgroup *g = &h->g[c->group];
+	bool up[XTEL_HEALTH_SIG_MAX] = { false }, rate_down = false;
+	unsigned int slo;
+	double worst;
+
+	vd->n = 0;
+	vd->score = 0;
+	if (!c->datagrams) {
+		const struct xtel_health_baseline *rb =
+			&c->s[XTEL_HEALTH_SIG_RATE].b;
+		double expect;
+
+		c->silent_n++;
+		expect = (double)c->silent_n * dt_s * (rb->fitted ? rb->centre : 0);
+		if (c->stale || (c->silent_n >= h->cfg.silent_after &&
+				 (expect >= 3.0 || !rb->fitted))) {
+			add_cause(vd, CAUSE_SILENT, XTEL_HEALTH_SIG_RATE, -1,
+				  c->silent_n, rb->fitted ? rb->centre : 0, false);
+			vd->score = c->silent_n;
+			return XTEL_HEALTH_SILENT;
+		}
+		return XTEL_HEALTH_STATE_MAX;	/* no data: neither way */
+	}
+	c->silent_n = 0;
+	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
+		unsigned int how = xtel_health_signals[s].how;
+		bool sustained;
+		double z;
+
+		if (!c->have[s] || !(how & (XTEL_HEALTH_UP | XTEL_HEALTH_DOWN)))
+			continue;
+		z = judge(h, &c->s[s], c->val[s], how, count_floor(c, s, dt_s),
+			  &sustained);
+		if (z != 0) {
+			add_cause(vd, CAUSE_BASE, (int)s, -1, z, c->s[s].b.centre,
+				  sustained);
+			if (z > 0)
+				up[s] = true;
+			else if (s == XTEL_HEALTH_SIG_RATE)
+				rate_down = true;
+		}
+		if ((how & XTEL_HEALTH_PEER) && g->peer[s].scale > 0) {
+			double pz = xtel_health_peer_z(&g->peer[s], c->val[s]);
+
+			c->s[s].pz = pz;
+			if (pz > h->cfg.peer_z) {
+				add_cause(vd, CAUSE_PEER, (int)s, -1, pz,
+					  g->peer[s].centre, false);
+				up[s] = true;
+			}
+		}
+	}
+	for (uint32_t k = 0; k < c->n_m; k++) {
+		struct hmetric *m = &c->m[k];
+		bool sustained;
+		double z;
+
+		if (!m->have)
+			continue;
+		z = judge(h, &m->s, m->val, XTEL_HEALTH_UP | XTEL_HEALTH_DOWN,
+			  0, &sustained);
+		if (z != 0)
+			add_cause(vd, CAUSE_BASE, -1, (int)k, z, m->s.b.centre,
+				  sustained);
+	}
+	/* one lost datagram is no breach, whatever share of a small interval */
+	{
+		double lp = c->have[XTEL_HEALTH_SIG_LOSS] ? c->val[XTEL_HEALTH_SIG_LOSS] : 0;
+		double lost = lp < 100 ? lp * (double)c->datagrams / (100 - lp) : 2;
+
+		slo = xtel_health_slo_check(&g->slo, c->have[XTEL_HEALTH_SIG_P99],
+					    c->val[XTEL_HEALTH_SIG_P99],
+					    lost >= 1.5 ? lp : 0,
+					    c->val[XTEL_HEALTH_SIG_JITTER], &worst);
+	}
+	if (slo & XTEL_HEALTH_SLO_P99)
+		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_P99, -1,
+			  c->val[XTEL_HEALTH_SIG_P99] / g->slo.p99_ms,
+			  g->slo.p99_ms, false);
+	if (slo & XTEL_HEALTH_SLO_LOSS)
+		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_LOSS, -1,
+			  c->val[XTEL_HEALTH_SIG_LOSS] / g->slo.loss_pct,
+			  g->slo.loss_pct, false);
+	if (slo & XTEL_HEALTH_SLO_JITTER)
+		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_JITTER, -1,
+			  c->val[XTEL_HEALTH_SIG_JITTER] / g->slo.jitter_ms,
+			  g->slo.jitter_ms, false);
+	for (uint32_t i = 0; i < vd->n; i++)
+		if (fabs(vd->c[i].z) > vd->score)
+			vd->score = fabs(vd->c[i].z);
+	{
+		/*
+		 * Congestion is joint evidence: with the latency up, loss or
+		 * a rate drop counts from joint_z already (both moving the
+		 * same interval is what a queue filling looks like).
+		 */
+		bool lat_up = up[XTEL_HEALTH_SIG_QUEUE] || up[XTEL_HEALTH_SIG_P99];
+		bool loss_up = up[XTEL_HEALTH_SIG_LOSS] ||
+			(c->have[XTEL_HEALTH_SIG_LOSS] &&
+			 c->s[XTEL_HEALTH_SIG_LOSS].z > h->cfg.joint_z);
+		bool slow = rate_down || c->s[XTEL_HEALTH_SIG_RATE].z < -h->cfg.joint_z;
+
+		if (lat_up && (loss_up || slow))
+			return XTEL_HEALTH_CONGESTED;
+	}
+	if (slo)
+		return XTEL_HEALTH_DEGRADED;
+	return vd->n ? XTEL_HEALTH_ANOMALOUS : XTEL_HEALTH_OK;
+}
+
+/* Let the interval's clean samples into the baselines. */
+static void accept(struct xtel_health *h, struct hclient *c, bool warm)
+{
+	struct xtel_health_baseline_cfg bc;
+
+	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
+		if (!c->have[s] || !isfinite(c->val[s]))
+			continue;
+		if (warm && fabs(xtel_health_baseline_z(&c->s[s].b, c->val[s])) >
+			    h->cfg.accept_z)
+			continue;
+		base_cfg(h, (int)s, &bc);
+		xtel_health_baseline_add(&c->s[s].b, &bc, c->val[s]);
+	}
+	base_cfg(h, -1, &bc);
+	for (uint32_t k = 0; k < c->n_m; k++) {
+		struct hmetric *m = &c->m[k];
+
+		if (!m->have || (warm && fabs(xtel_health_baseline_z(&m->s.b, m->val)) >
+					 h->cfg.accept_z))
+			continue;
+		xtel_health_baseline_add(&m->s.b, &bc, m->val);
+	}
+}
+
+static void cusum_reset_all(struct hclient *c)
+{
+	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++)
+		xtel_health_cusum_reset(&c->s[s].c);
+	for (uint32_t k = 0; k < c->n_m; k++)
+		xtel_health_cusum_reset(&c->m[k].s.c);
+}
+
+void xtel_health_event_push(struct xtel_health *h, uint64_t ts_ns, bool group,
+			    uint32_t client_id, uint32_t group_idx,
+			    enum xtel_health_state from,
+			    enum xtel_health_state to, double score,
+			    const char *why)
+{
+	struct xtel_health_event *e;
+	uint32_t cap = h->cfg.events;
+
+	if (h->n_ring == cap) {
+		h->head_ring = (h->head_ring + 1) % cap;
+		h->n_ring--;
+		h->counters[XTEL_HEALTH_CNT_EVENTS_DROPPED]++;
+	}
+	e = &h->ring[(h->head_ring + h->n_ring) % cap];
+	h->n_ring++;
+	*e = (struct xtel_health_event){ .seq = ++h->event_seq, .ts_ns = ts_ns,
+		.group = group, .client_id = client_id, .group_idx = group_idx,
+		.from = from, .to = to, .score = (float)score };
+	snprintf(e->why, sizeof(e->why), "%s", why ? why : "");
+	h->counters[XTEL_HEALTH_CNT_EVENTS]++;
+	h->events_to[to]++;
+}
+
+/* Pass 3 for one client: verdict, state machine, baselines, result. */
+static int judge_client(struct xtel_health *h, struct hclient *c,
+			uint64_t now_ns, double dt_s, struct xtel_health_view *hv,
+			struct xtel_health_result *r)
+{
+	uint64_t ivl_start = now_ns - (uint64_t)(dt_s * 1e9);
+	enum xtel_health_state raw, prev = c->state;
+	struct hverdict vd = { 0 };
+
+	if (c->gone) {
+		raw = XTEL_HEALTH_OK;
+		c->state = XTEL_HEALTH_OK;
+		c->bad_run = c->clean_run = 0;
+	} else if (!xtel_health_warm(&c->warm, h->cfg.warmup)) {
+		if (c->datagrams)
+			xtel_health_warmup_tick(&c->warm, h->cfg.warmup);
+		accept(h, c, false);
+		if (xtel_health_warm(&c->warm, h->cfg.warmup)) {
+			c->state = XTEL_HEALTH_OK;
+			c->since_ns = now_ns;
+		}
+	} else {
+		raw = raw_verdict(h, c, &vd, dt_s);
+		if (raw == XTEL_HEALTH_STATE_MAX) {
+			/* an interval without data, not yet silent */
+		} else if (raw != XTEL_HEALTH_OK) {
+			if (!c->bad_run++)
+				c->pending_since_ns = ivl_start;
+			c->clean_run = 0;
+			if (c->state == XTEL_HEALTH_OK) {
+				if (c->bad_run >= h->cfg.confirm ||
+				    raw == XTEL_HEALTH_SILENT) {
+					c->state = raw;
+					c->since_ns = c->pending_since_ns;
+				}
+			} else if (precedence[raw] > precedence[c->state]) {
+				c->state = raw;
+				c->since_ns = ivl_start;
+			}
+		} else {
+			c->bad_run = 0;
+			if (c->state != XTEL_HEALTH_OK &&
+			    ++c->clean_run >= h->cfg.clear) {
+				c->state = XTEL_HEALTH_OK;
+				c->since_ns = now_ns;
+				c->clean_run = 0;
+				cusum_reset_all(c);
+			}
+		}
+		if (c->state == XTEL_HEALTH_OK && raw != XTEL_HEALTH_STATE_MAX)
+			accept(h, c, true);
+		if (c->state != XTEL_HEALTH_OK && raw != XTEL_HEALTH_STATE_MAX &&
+		    raw != XTEL_HEALTH_OK)
+			c->score = (float)vd.score;
+		if (c->state == XTEL_HEALTH_OK)
+			c->score = 0;
+	}
+	r->client_id = c->id;
+	r->group = c->group;
+	r->state = c->state;
+	r->score = c->score;
+	r->since_ns = c->since_ns;
+	r->why = 0;
+	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
+		const struct hsig *hs = &c->s[s];
+
+		r->sig[s] = (struct xtel_health_sig_out){
+			.value = c->have[s] ? (float)c->val[s] : NAN,
+			.centre = hs->b.fitted ? (float)hs->b.centre : NAN,
+			.scale = hs->b.fitted ? (float)hs->b.scale : NAN,
+			.z = c->have[s] && hs->b.fitted ? (float)hs->z : NAN };
+	}
+	r->n_metrics = c->n_m;
+	for (uint32_t k = 0; k < c->n_m; k++) {
+		const struct hmetric *m = &c->m[k];
+
+		memcpy(r->metric[k].key, m->key, sizeof(m->key));
+		r->metric[k].s = (struct xtel_health_sig_out){
+			.value = m->have ? (float)m->val : NAN,
+			.centre = m->s.b.fitted ? (float)m->s.b.centre : NAN,
+			.scale = m->s.b.fitted ? (float)m->s.b.scale : NAN,
+			.z = m->have && m->s.b.fitted ? (float)m->s.z : NAN };
+	}
+	if (c->state != XTEL_HEALTH_OK && c->state != XTEL_HEALTH_WARMUP) {
+		/* explain with this interval's causes, or the last ones */
+		if (vd.n)
+			c->last = vd;
+		r->why = xtel_health_explain(h, c, &c->last, hv);
+		if (!r->why && c->last.n)
+			return -ENOMEM;
+	}
+	if (prev != c->state && !(prev == XTEL_HEALTH_WARMUP &&
+				  c->state == XTEL_HEALTH_OK))
+		xtel_health_event_push(h, now_ns, false, c->id, c->group, prev,
+				       c->state, c->score,
+				       xtel_health_why(hv, r->why));
+	return 0;
+}
+
+/* The groups from their members' states. */
+static int judge_groups(struct xtel_health *h, uint64_t now_ns,
+			struct xtel_health_view *hv)
+{
+	hv->groups = calloc(h->n_groups ? h->n_groups : 1, sizeof(*hv->groups));
+	if (!hv->groups)
+		return -ENOMEM;
+	hv->n_groups = h->n_groups;
+	for (uint32_t i = 0; i < hv->n_clients; i++) {
+		const struct xtel_health_result *r = &hv->clients[i];
+		struct xtel_health_group_result *gr = &hv->groups[r->group];
+
+		gr->members++;
+		gr->counts[r->state]++;
+		if (r->state != XTEL_HEALTH_WARMUP)
+			gr->warm++;
+	}
+	for (uint32_t gi = 0; gi < h->n_groups; gi++) {
+		struct hgroup *g = &h->g[gi];
+		struct xtel_health_group_result *gr = &hv->groups[gi];
+		enum xtel_health_state st = XTEL_HEALTH_OK;
+		char why[XTEL_HEALTH_WHY_LEN];
+
+		memcpy(gr->label, g->label, sizeof(gr->label));
+		for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
+			gr->peer_centre[s] = g->peer[s].scale > 0 ? g->peer[s].centre : NAN;
+			gr->peer_scale[s] = g->peer[s].scale > 0 ? g->peer[s].scale : NAN;
+		}
+		for (int s = 0; s < XTEL_HEALTH_STATE_MAX; s++) {
+			if (s == XTEL_HEALTH_OK || s == XTEL_HEALTH_WARMUP)
+				continue;
+			if (gr->warm && gr->counts[s] >= h->cfg.group_quorum * gr->warm &&
+			    precedence[s] > precedence[st])
+				st = (enum xtel_health_state)s;
+		}
+		if (!gr->warm)
+			st = XTEL_HEALTH_WARMUP;
+		why[0] = 0;
+		if (st != XTEL_HEALTH_OK && st != XTEL_HEALTH_WARMUP) {
+			snprintf(why, sizeof(why), "%u of %u clients %s",
+				 gr->counts[st], gr->warm, state_names[st]);
+			gr->why = xtel_health_pool_add(hv, why);
+		}
+		if (st != g->state) {
+			if (!(g->state == XTEL_HEALTH_OK && st == XTEL_HEALTH_WARMUP) &&
+			    !(g->state == XTEL_HEALTH_WARMUP && st == XTEL_HEALTH_OK) &&
+			    g->since_ns)
+				xtel_health_event_push(h, now_ns, true, 0, gi,
+						       g->state, st, 0, why);
+			g->state = st;
+			g->since_ns = now_ns;
+		}
+		gr->state = st;
+		gr->since_ns = g->since_ns;
+	}
+	return 0;
+}
+
+void xtel_health_view_free(struct xtel_health_view *hv)
+{
+	if (!hv)
+		return;
+	free(hv->clients);
+	free(hv->groups);
+	free(hv->why_pool);
+	free(hv->events);
+	free(hv);
+}
+
+int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
+		       const struct xtel_health_input *in, uint32_t n,
+		       struct xtel_health_view **out)
+{
+	uint64_t t0 = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	struct xtel_health_view *hv = calloc(1, sizeof(*hv));
+	uint32_t hint = 0;
+	int err = 0;
+
+	*out = NULL;
+	if (!hv)
+		return -ENOMEM;
+	hv->ts_ns = now_ns;
+	hv->clients = calloc(n ? n : 1, sizeof(*hv->clients));
+	if (!hv->clients) {
+		free(hv);
+		return -ENOMEM;
+	}
+	if (!h->n_groups && xtel_health_group(h, "fleet") < 0)
+		err = -ENOMEM;
+	/* pass 1 (clients missing from the input keep their state) */
+	for (uint32_t i = 0; i < n; i++) {
+		struct hclient *c = client_get(h, in[i].client_id, &hint);
+
+		if (!c) {
+			err = -ENOMEM;
+			break;
+		}
+		take_values(h, c, &in[i]);
+	}
+	if (!err)
+		err = fit_groups(h);
+	/* pass 3, in input order */
+	hint = 0;
+	for (uint32_t i = 0; i < n && !err; i++) {
+		struct hclient *c = client_get(h, in[i].client_id, &hint);
+
+		err = judge_client(h, c, now_ns, dt_s, hv, &hv->clients[i]);
+		hv->counts[c->state]++;
+		hv->n_clients = i + 1;
+	}
+	if (!err)
+		err = judge_groups(h, now_ns, hv);
+	if (err)
+		h->counters[XTEL_HEALTH_CNT_NOMEM]++;
+	hv->events = malloc((h->n_ring ? h->n_ring : 1) * sizeof(*hv->events));
+	if (hv->events) {
+		for (uint32_t i = 0; i < h->n_ring; i++)
+			hv->events[i] = h->ring[(h->head_ring + i) % h->cfg.events];
+		hv->n_events = h->n_ring;
+	}
+	memcpy(hv->counters, h->counters, sizeof(hv->counters));
+	memcpy(hv->events_to, h->events_to, sizeof(hv->events_to));
+	hv->cost_ns = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	*out = hv;
+	return err;
+}

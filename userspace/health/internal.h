@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's private state, shared by engine.c (passes, state machine,
+ * events) and explain.c (the sentences). Nothing outside userspace/health
+ * includes this.
+ */
+#ifndef XTEL_HEALTH_INTERNAL_H
+#define XTEL_HEALTH_INTERNAL_H
+
+#include "health/baseline.h"
+#include "health/cusum.h"
+#include "health/health.h"
+#include "health/peer.h"
+#include "health/warmup.h"
+
+enum { HEALTH_MAX_CAUSES = 6 };
+
+struct hsig {
+	struct xtel_health_baseline b;
+	struct xtel_health_cusum c;
+	double z, pz;		/* this interval's, for the result */
+};
+
+struct hmetric {
+	char key[XTEL_MAX_KEY_LEN + 1];
+	bool have;
+	double val;
+	struct hsig s;
+};
+
+enum hcause_kind {
+	CAUSE_BASE,	/* far from the client's own baseline (z in MAD) */
+	CAUSE_PEER,	/* far from the group's centre (z in group MAD) */
+	CAUSE_SLO,	/* over the service level (z is value/ceiling) */
+	CAUSE_SILENT,	/* z is the intervals without a datagram */
+};
+
+struct hcause {
+	enum hcause_kind kind;
+	int sig;		/* xtel_health_signal, or -1 for a metric */
+	int metric;		/* index into the client's metrics */
+	double z;
+	double ref;		/* baseline centre, group centre or ceiling */
+	double value;		/* filled by explain */
+	bool sustained;		/* raised by the CUSUM, not one interval */
+};
+
+struct hverdict {
+	uint32_t n;
+	struct hcause c[HEALTH_MAX_CAUSES];
+	double score;
+};
+
+struct hclient {
+	uint32_t id, group;
+	enum xtel_health_state state;
+	struct xtel_health_warmup warm;
+	uint64_t since_ns, pending_since_ns;
+	uint32_t bad_run, clean_run, silent_n;
+	float score;
+	bool gone, stale;
+	uint64_t datagrams;
+	/* windowed minimum of the latency: two half-window blocks */
+	double min_cur, min_prev;
+	uint32_t min_n;
+	double val[XTEL_HEALTH_SIG_MAX];
+	bool have[XTEL_HEALTH_SIG_MAX];
+	struct hsig s[XTEL_HEALTH_SIG_MAX];
+	uint32_t n_m;
+	struct hmetric m[XTEL_HEALTH_MAX_METRICS];
+	struct hverdict last;	/* the causes of the verdict held */
+};
+
+struct hgroup {
+	char label[XTEL_HEALTH_LABEL_LEN];
+	struct xtel_health_slo slo;
+	enum xtel_health_state state;
+	uint64_t since_ns;
+	struct xtel_health_peer peer[XTEL_HEALTH_SIG_MAX];
+};
+
+struct xtel_health {
+	struct xtel_health_cfg cfg;
+	struct hclient *c;		/* sorted by id */
+	uint32_t n_c, cap_c;
+	struct hgroup g[XTEL_HEALTH_MAX_GROUPS];
+	uint32_t n_groups;
+	float *scratch;
+	uint32_t cap_scratch;
+	struct xtel_health_event *ring;
+	uint32_t head_ring, n_ring;
+	uint64_t event_seq;
+	uint64_t counters[XTEL_HEALTH_CNT_MAX];
+	uint64_t events_to[XTEL_HEALTH_STATE_MAX];
+};
+
+/* Append s to the view's text pool; its offset (never 0), 0 on ENOMEM. */
+uint32_t xtel_health_pool_add(struct xtel_health_view *hv, const char *s);
+
+/* The explanation of c's verdict from vd into the pool (explain.c). */
+uint32_t xtel_health_explain(const struct xtel_health *h,
+			     const struct hclient *c,
+			     const struct hverdict *vd,
+			     struct xtel_health_view *hv);
+
+void xtel_health_event_push(struct xtel_health *h, uint64_t ts_ns, bool group,
+			    uint32_t client_id, uint32_t group_idx,
+			    enum xtel_health_state from,
+			    enum xtel_health_state to, double score,
+			    const char *why);
+
+#endif /* XTEL_HEALTH_INTERNAL_H */
