@@ -10,7 +10,7 @@
 # usage: bench/run.sh [--quick | --smoke] [--out DIR] [--publish]   (as root)
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
 #                          [--api] [--probes] [--store] [--dashboard]
-#                          [--capacity | --no-capacity]
+#                          [--capacity | --no-capacity] [--scaleout]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -38,6 +38,10 @@
 #               load, browser CPU, scrolling, sorting with 1,000 and 10,000
 #               clients (~2 minutes; --smoke --no-micro --no-e2e --dashboard
 #               runs only that)
+#   --scaleout  also measure edges -> NATS JetStream -> aggregator: rollup
+#               throughput and latency with 10k and 100k clients, bytes and
+#               CPU per rollup, the edge's receive-path overhead (~2 minutes;
+#               --no-micro --no-e2e --scaleout runs only that)
 #
 # Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
 # XTEL_BENCH_WORKERS (collector --workers, default 1), XTEL_COLLECTOR and
@@ -76,7 +80,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout) extra+=("$1") ;;
 	--store) store=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;

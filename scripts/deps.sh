@@ -20,6 +20,7 @@ pkgs=(
 	chromium socat
 	libconfig-dev libsystemd-dev
 	debhelper lintian fakeroot man-db util-linux
+	nats-server libnats-dev
 )
 
 # The dashboard's build runs npm ci (uPlot) and its browser test
@@ -49,8 +50,9 @@ fi
 
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-# prometheus is for the integration tests, which start their own server on
-# loopback: its package must not start a daemon (listening on 0.0.0.0:9090).
+# prometheus and nats-server are for the integration tests, which start their
+# own servers on loopback: their packages must not start a daemon (prometheus
+# would listen on 0.0.0.0:9090, nats-server on 0.0.0.0:4222).
 # A policy-rc.d that refuses every start does that; one already there is
 # left alone, ours is removed afterwards.
 policy=/usr/sbin/policy-rc.d

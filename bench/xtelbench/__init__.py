@@ -19,5 +19,8 @@ Modules, each importing only those above it in this list:
   capreport the capacity section of PERFORMANCE.md
   markdown  PERFORMANCE.md
   plots     the gnuplot PNGs
+  api       the HTTP API's cost (--api)
+  scaleout  edges -> NATS JetStream -> aggregator (--scaleout; uses api's
+            collector and loadgen helpers)
   main      the command line and the output files
 """

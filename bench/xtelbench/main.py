@@ -19,6 +19,7 @@ from .micro import run_micro
 from .plots import plots
 from .probes import probes_markdown, run_probes
 from .rows import run_all
+from .scaleout import run_scaleout, scaleout_markdown
 from .util import log
 
 
@@ -44,6 +45,8 @@ def parse_args(argv=None):
                     help="also measure the download probes (throughput, accuracy, overhead)")
     ap.add_argument("--dashboard", action="store_true",
                     help="also measure the web dashboard in Chromium (1,000 and 10,000 clients)")
+    ap.add_argument("--scaleout", action="store_true",
+                    help="also measure edges -> NATS JetStream -> aggregator (docs/SCALE-OUT.md)")
     return ap.parse_args(argv)
 
 
@@ -72,6 +75,7 @@ def main(argv=None):
     api = run_api(env) if args.api else None
     probes = run_probes(env) if args.probes else None
     dash = run_dashboard(env) if args.dashboard else None
+    scaleout = run_scaleout(env) if args.scaleout else None
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -83,6 +87,8 @@ def main(argv=None):
         result["probes"] = probes
     if dash:
         result["dashboard"] = dash
+    if scaleout:
+        result["scaleout"] = scaleout
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
@@ -92,6 +98,8 @@ def main(argv=None):
         md += probes_markdown(probes)
     if dash:
         md += dashboard_markdown(dash)
+    if scaleout:
+        md += scaleout_markdown(scaleout)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:

@@ -116,6 +116,20 @@ int xtel_latency_record(struct xtel_latency *h, int64_t ns)
 	return 0;
 }
 
+int xtel_latency_add_bucket(struct xtel_latency *h, unsigned int idx,
+			    uint64_t n)
+{
+	uint64_t *b;
+
+	if (idx >= XTEL_LAT_BUCKETS)
+		return -EINVAL;
+	b = block_get(h, idx / XTEL_LAT_SUB);
+	if (!b)
+		return -ENOMEM;
+	b[idx % XTEL_LAT_SUB] += n;
+	return 0;
+}
+
 int xtel_latency_merge(struct xtel_latency *dst, const struct xtel_latency *src)
 {
 	int err = 0;

@@ -56,6 +56,14 @@ void xtel_latency_reset(struct xtel_latency *h);
 /* Record one sample. Returns 0, or -ENOMEM if its block could not be made. */
 int xtel_latency_record(struct xtel_latency *h, int64_t ns);
 
+/*
+ * Add n samples to bucket idx (< XTEL_LAT_BUCKETS) without touching count,
+ * sum, min or max: for rebuilding a histogram from exported buckets, whose
+ * totals travel apart. Returns 0 or -ENOMEM.
+ */
+int xtel_latency_add_bucket(struct xtel_latency *h, unsigned int idx,
+			    uint64_t n);
+
 /* dst += src. Returns 0 or -ENOMEM (dst then lacks some of src's buckets). */
 int xtel_latency_merge(struct xtel_latency *dst, const struct xtel_latency *src);
 

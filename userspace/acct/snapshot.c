@@ -265,7 +265,7 @@ static int collect_refs(struct xtel_registry *const *regs, unsigned int n,
 static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		       const struct ref *refs, size_t n_refs, size_t *i,
 		       bool final, uint64_t now_ivl, struct hist_pool *hp,
-		       struct xtel_client_snap *d)
+		       struct xtel_client_snap *d, const struct xtel_latency **hist)
 {
 	uint32_t id = refs[*i].id;
 
@@ -281,6 +281,7 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		add_counters(d, &s->rec, final);
 		add_metrics(s, &s->rec, now_ivl);
 		xtel_latency_summary(&s->rec.lat, &d->lat);
+		*hist = &s->rec.lat;
 		if (s->lat)
 			s->lat(s->lat_arg, id, &s->rec.lat);
 		(*i)++;
@@ -300,6 +301,7 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		add_metrics(s, &s->rec, now_ivl);
 	}
 	xtel_latency_summary(&s->merged, &d->lat);
+	*hist = &s->merged;
 	if (s->lat)
 		s->lat(s->lat_arg, id, &s->merged);
 	if (hp && hist_add(hp, &s->merged, d))
@@ -347,9 +349,48 @@ static int pool_add(struct metric_pool *p, struct scratch *s,
 	return 0;
 }
 
-/* Fold one client's figures into the totals (latency is merged apart). */
-static void add_to_total(struct xtel_client_snap *t,
-			 const struct xtel_client_snap *d)
+/* The non-empty buckets of every client, in one allocation. */
+struct bucket_pool {
+	struct xtel_lat_bucket *v;
+	size_t n, cap;
+};
+
+/* Append h's non-empty buckets; d->buckets gets the offset (see pool_add). */
+static int buckets_add(struct bucket_pool *p, const struct xtel_latency *h,
+		       struct xtel_client_snap *d)
+{
+	size_t first = p->n;
+
+	d->lat_overflow = h->overflow;
+	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
+		const uint64_t *b = h->blocks[g];
+
+		if (!b)
+			continue;
+		for (unsigned int k = 0; k < XTEL_LAT_SUB; k++) {
+			if (!b[k])
+				continue;
+			if (p->n == p->cap) {
+				size_t ncap = p->cap ? p->cap * 2 : 4096;
+				struct xtel_lat_bucket *nv =
+					realloc(p->v, ncap * sizeof(*nv));
+
+				if (!nv)
+					return -ENOMEM;
+				p->v = nv;
+				p->cap = ncap;
+			}
+			p->v[p->n++] = (struct xtel_lat_bucket){
+				.idx = g * XTEL_LAT_SUB + k, .count = b[k] };
+		}
+	}
+	d->buckets = (const struct xtel_lat_bucket *)(uintptr_t)first;
+	d->n_buckets = (uint32_t)(p->n - first);
+	return 0;
+}
+
+void xtel_client_snap_add(struct xtel_client_snap *t,
+			  const struct xtel_client_snap *d)
 {
 	t->epochs += d->epochs;
 	t->received += d->received;
@@ -385,9 +426,11 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 			  struct xtel_snapshot *out)
 {
 	unsigned int flags = opts ? opts->flags : 0;
+	bool with_buckets = flags & XTEL_SNAP_LAT_BUCKETS;
 	struct ref *refs = NULL;
 	struct scratch *s = NULL;
 	struct metric_pool pool = { 0 };
+	struct bucket_pool bpool = { 0 };
 	struct hist_pool hpool = { 0 };
 	struct hist_pool *hp = flags & XTEL_SNAP_LAT_HIST ? &hpool : NULL;
 	size_t n_refs = 0, i = 0;
@@ -417,18 +460,24 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 
 	for (c = 0; i < n_refs; c++) {
 		struct xtel_client_snap *d = &out->clients[c];
+		const struct xtel_latency *hist = NULL;
 
-		if (read_client(s, regs, refs, n_refs, &i, final, now_ivl, hp, d) ||
-		    pool_add(&pool, s, d))
+		if (read_client(s, regs, refs, n_refs, &i, final, now_ivl, hp, d,
+				&hist) ||
+		    pool_add(&pool, s, d) ||
+		    (with_buckets && buckets_add(&bpool, hist, d)))
 			goto out;
 		d->stale = now_ns > d->last_seen_ns &&
 			   now_ns - d->last_seen_ns > stale_after_ns;
-		add_to_total(&out->total, d);
+		xtel_client_snap_add(&out->total, d);
 	}
 	for (c = 0; c < n_clients; c++)
 		if (out->clients[c].n_metrics)
 			out->clients[c].metrics =
 				pool.v + (uintptr_t)out->clients[c].metrics;
+	for (c = 0; with_buckets && c < n_clients; c++)
+		out->clients[c].buckets = out->clients[c].n_buckets ?
+			bpool.v + (uintptr_t)out->clients[c].buckets : NULL;
 	xtel_latency_summary(&s->total, &out->total.lat);
 	if (hp) {
 		if (hist_add(hp, &s->total, &out->total))
@@ -442,7 +491,9 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 	}
 	out->n_clients = n_clients;
 	out->metrics_pool = pool.v;
+	out->buckets_pool = bpool.v;
 	pool.v = NULL;
+	bpool.v = NULL;
 	err = 0;
 out:
 	if (err) {
@@ -454,6 +505,7 @@ out:
 		xtel_latency_destroy(&s->total);
 	}
 	free(pool.v);
+	free(bpool.v);
 	free(hpool.v);
 	free(s);
 	free(refs);
@@ -466,6 +518,7 @@ void xtel_snapshot_free(struct xtel_snapshot *snap)
 		return;
 	free(snap->clients);
 	free(snap->metrics_pool);
+	free(snap->buckets_pool);
 	free(snap->hist_pool);
 	memset(snap, 0, sizeof(*snap));
 }

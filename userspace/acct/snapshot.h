@@ -27,12 +27,16 @@ struct xtel_snapshot {
 	uint64_t registry_full;		/* datagrams refused: registry full */
 	struct xtel_metric_snap *metrics_pool;	/* internal: backs clients[].metrics */
 	uint8_t *hist_pool;		/* internal: backs clients[].lat_hist */
+	struct xtel_lat_bucket *buckets_pool;	/* internal: backs clients[].buckets */
 };
 
 enum xtel_snapshot_flags {
 	/* Every client's (and the total's) histogram encoded into lat_hist:
 	 * for the history store, which diffs consecutive snapshots. */
 	XTEL_SNAP_LAT_HIST = 1 << 0,
+	/* Every client's non-empty latency buckets in buckets: for the
+	 * exporter, which sends mergeable histogram deltas. */
+	XTEL_SNAP_LAT_BUCKETS = 1 << 1,
 };
 
 /*
@@ -67,6 +71,13 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 			  const struct xtel_snapshot_opts *opts,
 			  struct xtel_snapshot *out);
 void xtel_snapshot_free(struct xtel_snapshot *snap);
+
+/*
+ * Fold one client's counters into a total (t += d; first/last seen and
+ * the highest sequence by min/max); latency is merged apart.
+ */
+void xtel_client_snap_add(struct xtel_client_snap *t,
+			  const struct xtel_client_snap *d);
 
 #ifdef __cplusplus
 }

@@ -39,6 +39,13 @@ struct xtel_lat_summary {
 	uint64_t p50_ns, p90_ns, p99_ns, p999_ns;
 };
 
+/* One non-empty latency histogram bucket (index as in acct/latency.h). */
+struct xtel_lat_bucket {
+	uint32_t idx;
+	uint32_t pad_;
+	uint64_t count;
+};
+
 struct xtel_metric_snap {
 	char key[XTEL_MAX_KEY_LEN + 1];
 	double last;
@@ -71,6 +78,15 @@ struct xtel_client_snap {
 	uint32_t n_metrics;
 	struct xtel_metric_snap *metrics;	/* owned by the snapshot */
 	uint64_t metrics_dropped;	/* keys beyond the per-client limit */
+	/*
+	 * Only in a snapshot taken with XTEL_SNAP_LAT_BUCKETS: the
+	 * non-empty histogram buckets by index (owned by the snapshot) and the
+	 * samples over the top bucket, so a reader elsewhere (the exporter)
+	 * can merge this client's histogram exactly. 0/NULL otherwise.
+	 */
+	uint32_t n_buckets;
+	const struct xtel_lat_bucket *buckets;
+	uint64_t lat_overflow;
 };
 
 #ifdef __cplusplus

@@ -42,6 +42,15 @@ enum col_opt {
 	COL_OPT_NO_HEALTH, COL_OPT_HEALTH_WARMUP, COL_OPT_HEALTH_WINDOW,
 	COL_OPT_HEALTH_Z, COL_OPT_HEALTH_CONFIRM, COL_OPT_HEALTH_CLEAR,
 	COL_OPT_HEALTH_SILENT, COL_OPT_HEALTH_SLO, COL_OPT_HEALTH_EVENTS,
+	COL_OPT_EXPORT, COL_OPT_SITE, COL_OPT_EDGE, COL_OPT_EXPORT_BACKLOG,
+	COL_OPT_EXPORT_SPILL, COL_OPT_EXPORT_SPILL_MIB,
+	COL_OPT_EXPORT_QUEUE, COL_OPT_EXPORT_CLIENTS_PER_MSG,
+	COL_OPT_EXPORT_MAX_WAIT, COL_OPT_EXPORT_DRAIN,
+	COL_OPT_AGGREGATE, COL_OPT_AGG_DB, COL_OPT_AGG_DURABLE, COL_OPT_AGG_FILTER,
+	COL_OPT_AGG_REPLICAS, COL_OPT_AGG_ACK_WAIT, COL_OPT_AGG_BATCH,
+	COL_OPT_NATS_USER, COL_OPT_NATS_PASSWORD, COL_OPT_NATS_CREDS,
+	COL_OPT_NATS_NKEY, COL_OPT_NATS_NKEY_SEED, COL_OPT_NATS_CA,
+	COL_OPT_NATS_CERT, COL_OPT_NATS_KEY,
 	COL_OPT_HELP,
 	COL_N_OPTS,
 };
@@ -547,6 +556,88 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.valid = "1..1000000 events",
 		.help = "event ring of /api/v1/events (default 1024;\n"
 			"overwritten ones are counted)" },
+	[COL_OPT_EXPORT] = { .name = "export", .metavar = "URLS",
+		.section = "Scale-out over NATS JetStream (docs/SCALE-OUT.md):",
+		XTEL_OPT_STRING_AT(CFG, export_urls),
+		.help = "edge: publish each interval's rollup deltas to NATS\n"
+			"JetStream (nats://HOST:PORT or tls://, comma-separated;\n"
+			"docs/SCALE-OUT.md); needs --site" },
+	[COL_OPT_SITE] = { .name = "site", .metavar = "NAME",
+		XTEL_OPT_STRING_AT(CFG, site),
+		.help = "this edge's site (subject xtel.rollup.SITE.EDGE)" },
+	[COL_OPT_EDGE] = { .name = "edge", .metavar = "NAME",
+		XTEL_OPT_STRING_AT(CFG, edge),
+		.help = "this edge's name (default: the host name)" },
+	[COL_OPT_EXPORT_BACKLOG] = { .name = "export-backlog", .metavar = "MIB",
+		XTEL_OPT_DOUBLE_AT(CFG, export_backlog_mib, 0.001, 65536),
+		.help = "unacknowledged rollups kept in memory while NATS is\n"
+			"away, 0.001..65536 MiB (beyond: spilled, or the oldest\n"
+			"dropped and counted)" },
+	[COL_OPT_EXPORT_SPILL] = { .name = "export-spill", .metavar = "DIR",
+		XTEL_OPT_STRING_AT(CFG, export_spill),
+		.help = "spill what the memory backlog cannot hold to files in\n"
+			"DIR; a later run of the same --edge sends what is left" },
+	[COL_OPT_EXPORT_SPILL_MIB] = { .name = "export-spill-mib", .metavar = "MIB",
+		XTEL_OPT_UINT_AT(CFG, export_spill_mib, 1, 1048576),
+		.help = "at most this much in --export-spill, 1..1048576 MiB" },
+	[COL_OPT_EXPORT_QUEUE] = { .name = "export-queue", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, export_queue, 1, 1024),
+		.help = "views waiting for the exporter thread, 1..1024" },
+	[COL_OPT_EXPORT_CLIENTS_PER_MSG] = { .name = "export-clients-per-msg",
+		.metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, export_clients_per_msg, 1, 100000),
+		.help = "client rollups per message, 1..100000 (bigger\n"
+			"rollups are split in parts)" },
+	[COL_OPT_EXPORT_MAX_WAIT] = { .name = "export-max-wait", .metavar = "MS",
+		XTEL_OPT_UINT_AT(CFG, export_max_wait_ms, 100, 600000),
+		.help = "wait for a publish ack before resending, 100..600000 ms" },
+	[COL_OPT_EXPORT_DRAIN] = { .name = "export-drain", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, export_drain_s, 0, 3600),
+		.help = "at exit, wait for the backlog's acks, 0..3600 s" },
+	[COL_OPT_AGGREGATE] = { .name = "aggregate", .metavar = "URLS",
+		XTEL_OPT_STRING_AT(CFG, aggregate_urls),
+		.help = "run as the central aggregator instead: merge the\n"
+			"edges' rollups from NATS JetStream and serve them on\n"
+			"--http; needs --agg-db (docs/SCALE-OUT.md)" },
+	[COL_OPT_AGG_DB] = { .name = "agg-db", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, agg_db),
+		.help = "aggregator: SQLite checkpoint of the merged state" },
+	[COL_OPT_AGG_DURABLE] = { .name = "agg-durable", .metavar = "NAME",
+		XTEL_OPT_STRING_AT(CFG, agg_durable),
+		.help = "aggregator: durable consumer name (default xtel-agg)" },
+	[COL_OPT_AGG_FILTER] = { .name = "agg-filter", .metavar = "SUBJECT",
+		XTEL_OPT_STRING_AT(CFG, agg_filter),
+		.help = "aggregator: its share of the subjects, e.g.\n"
+			"xtel.rollup.siteA.> (default xtel.rollup.>)" },
+	[COL_OPT_AGG_REPLICAS] = { .name = "agg-replicas", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, agg_replicas, 1, 5),
+		.help = "replicas of the stream if the aggregator creates it, 1..5" },
+	[COL_OPT_AGG_ACK_WAIT] = { .name = "agg-ack-wait", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, agg_ack_wait_s, 1, 3600),
+		.help = "aggregator: redelivery after S s without ack, 1..3600" },
+	[COL_OPT_AGG_BATCH] = { .name = "agg-batch", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, agg_batch, 1, 10000),
+		.help = "aggregator: messages merged per checkpoint, 1..10000" },
+	[COL_OPT_NATS_USER] = { .name = "nats-user", .metavar = "USER",
+		XTEL_OPT_STRING_AT(CFG, nats_user), .help = "NATS user name" },
+	[COL_OPT_NATS_PASSWORD] = { .name = "nats-password", .metavar = "PW",
+		XTEL_OPT_STRING_AT(CFG, nats_password), .help = "NATS password" },
+	[COL_OPT_NATS_CREDS] = { .name = "nats-creds", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, nats_creds),
+		.help = "NATS .creds file (user JWT and nkey seed)" },
+	[COL_OPT_NATS_NKEY] = { .name = "nats-nkey", .metavar = "PUBKEY",
+		XTEL_OPT_STRING_AT(CFG, nats_nkey),
+		.help = "NATS nkey user (with --nats-nkey-seed)" },
+	[COL_OPT_NATS_NKEY_SEED] = { .name = "nats-nkey-seed", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, nats_nkey_seed), .help = "its seed file" },
+	[COL_OPT_NATS_CA] = { .name = "nats-ca", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, nats_ca),
+		.help = "CA bundle for tls:// NATS servers" },
+	[COL_OPT_NATS_CERT] = { .name = "nats-cert", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, nats_cert),
+		.help = "TLS client certificate for NATS (with --nats-key)" },
+	[COL_OPT_NATS_KEY] = { .name = "nats-key", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, nats_key), .help = "its key" },
 	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
 		.help = "this text" },
@@ -649,6 +740,17 @@ static void set_defaults(struct xtel_config *cfg)
 		.fresh_for_s = 3.0,
 		.api_window_s = 10.0,
 		.metrics_clients = 1000,
+		.export_backlog_mib = 64,
+		.export_spill_mib = 1024,
+		.export_queue = 4,
+		.export_clients_per_msg = 4096,
+		.export_max_wait_ms = 5000,
+		.export_drain_s = 5.0,
+		.agg_durable = "xtel-agg",
+		.agg_filter = "xtel.rollup.>",
+		.agg_replicas = 1,
+		.agg_ack_wait_s = 10.0,
+		.agg_batch = 256,
 		.http_streams = 16,
 		.db_queue = 8,
 	};
@@ -669,6 +771,19 @@ static int col_check(void *arg, const unsigned int *seen)
 
 	if (cfg->detach)	/* a one-shot command: nothing else applies */
 		return 0;
+	if (cfg->aggregate_urls) {	/* no receive path: its checks do not apply */
+		if (!cfg->agg_db || !cfg->http || cfg->export_urls) {
+			pr_err("--aggregate needs --agg-db FILE and --http "
+			       "ADDR:PORT (and no --export)");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (cfg->export_urls && !cfg->site) {
+		pr_err("--export needs --site NAME (the subject is "
+		       "xtel.rollup.SITE.EDGE)");
+		return -EINVAL;
+	}
 	if (!cfg->iface && !cfg->no_xdp) {
 		pr_err("--iface IFNAME is required for the XDP "
 			"fast path (or pass --no-xdp to run on sockets only)");

@@ -107,6 +107,29 @@ struct xtel_config {
 	/* health inference (docs/HEALTH.md) */
 	bool no_health;
 	struct xtel_health_cfg health;
+
+	/* scale-out (docs/SCALE-OUT.md): edge export, or the aggregator */
+	const char *export_urls;	/* --export nats://...; NULL: off */
+	const char *site;		/* --site NAME */
+	const char *edge;		/* --edge NAME; NULL: the host name */
+	double export_backlog_mib;
+	const char *export_spill;	/* directory; NULL: no spill */
+	unsigned int export_spill_mib;
+	unsigned int export_queue;
+	unsigned int export_clients_per_msg;
+	unsigned int export_max_wait_ms;
+	double export_drain_s;
+	const char *aggregate_urls;	/* --aggregate nats://...; NULL: off */
+	const char *agg_db;		/* SQLite checkpoint file */
+	const char *agg_durable;	/* JetStream durable consumer name */
+	const char *agg_filter;		/* its subject filter */
+	unsigned int agg_replicas;	/* of the stream, when it is created */
+	double agg_ack_wait_s;
+	unsigned int agg_batch;
+	/* NATS credentials and TLS, for either side */
+	const char *nats_user, *nats_password, *nats_creds;
+	const char *nats_nkey, *nats_nkey_seed;
+	const char *nats_ca, *nats_cert, *nats_key;
 };
 
 /*

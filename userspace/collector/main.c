@@ -55,6 +55,8 @@
 #include "collector/rx/uring.h"
 #include "collector/xdp_source.h"
 #include "devices/devices.h"
+#include "export/exporter.h"
+#include "collector/agg/agg.h"
 #include "xdp/xdp.h"
 
 struct app {
@@ -68,6 +70,7 @@ struct app {
 	struct xtel_csv_writer *csv;
 	struct xtel_model *model;
 	struct xtel_api *api;		/* NULL: no --http */
+	struct xtel_exporter *exp;	/* NULL: no --export */
 	struct xtel_store *store;	/* NULL: no --db */
 	struct xtel_loop *loop;
 	FILE *json;
@@ -90,6 +93,66 @@ struct app {
 	char stop_buf[64];
 	int status;
 };
+
+_Static_assert((int)XTEL_EXPORT_MAX <= (int)XTEL_VIEW_FAMILY_ROWS &&
+	       (int)XTEL_EXPORT_G_MAX <= (int)XTEL_VIEW_FAMILY_ROWS,
+	       "the exporter's table fits a view family");
+
+/* xtel_model_families_fn: the exporter's counters, when it runs. */
+static unsigned int export_families(void *arg, struct xtel_view_family *out,
+				    unsigned int max)
+{
+	struct app *a = arg;
+
+	if (!a->exp || !max)
+		return 0;
+	*out = (struct xtel_view_family){
+		.name = "export", .desc = xtel_export_desc,
+		.gauge_desc = xtel_export_gauge_desc,
+		.n = XTEL_EXPORT_MAX, .n_gauges = XTEL_EXPORT_G_MAX,
+	};
+	xtel_export_read(a->exp, out->vals, out->gauges);
+	return 1;
+}
+
+/* --export: the NATS exporter, fed every view from now on. */
+static int export_setup(struct app *a)
+{
+	static char host[64];
+	const struct xtel_config *c = &a->cfg;
+	struct xtel_export_cfg ec = {
+		.servers = c->export_urls, .site = c->site, .edge = c->edge,
+		.user = c->nats_user, .password = c->nats_password,
+		.creds = c->nats_creds, .nkey = c->nats_nkey,
+		.nkey_seed = c->nats_nkey_seed, .ca = c->nats_ca,
+		.cert = c->nats_cert, .key = c->nats_key,
+		.queue = c->export_queue,
+		.backlog_bytes = (uint64_t)(c->export_backlog_mib * 1048576.0),
+		.spill_dir = c->export_spill,
+		.spill_bytes = (uint64_t)c->export_spill_mib << 20,
+		.clients_per_msg = c->export_clients_per_msg,
+		.max_wait_ms = c->export_max_wait_ms,
+		.view_put = xtel_view_put,
+	};
+	int rc;
+
+	if (!ec.edge) {
+		if (gethostname(host, sizeof(host) - 1))
+			snprintf(host, sizeof(host), "edge");
+		ec.edge = host;
+	}
+	rc = xtel_export_new(&ec, &a->exp);
+	return rc == -EINVAL ? XTEL_EXIT_USAGE : rc ? XTEL_EXIT_RUNTIME : 0;
+}
+
+/* Hands v to the exporter with a reference of its own. */
+static void export_view(struct app *a, struct xtel_view *v)
+{
+	if (!a->exp || !v)
+		return;
+	xtel_view_get(v);
+	xtel_export_push(a->exp, v);
+}
 
 /* xtel_model_counters_fn: the workers' counters, kernel drops folded in. */
 static void sum_counters(void *arg, struct xtel_worker_counters *out)
@@ -625,6 +688,7 @@ static uint64_t on_interval(struct xtel_loop *l, uint64_t now_ns, void *arg)
 		xtel_store_feed(a->store, v, false);
 	if (v)
 		xtel_api_view_published(a->api);
+	export_view(a, v);
 	xtel_view_put(v);
 	if (rc)
 		pr_err("report: %s", strerror(-rc));
@@ -666,6 +730,7 @@ static void cleanup(struct app *a)
 	/* First: requests in flight hold views of the model freed below. */
 	xtel_api_free(a->api);
 	xtel_store_free(a->store);	/* after the API, which reads its stats */
+	xtel_export_free(a->exp);
 	xtel_ax_rx_stop(&a->axr);
 	for (unsigned int i = 0; a->workers && i < a->n; i++)
 		xtel_rx_worker_free(a->workers[i]);
@@ -708,6 +773,8 @@ int main(int argc, char **argv)
 		return rc;
 	if (a.cfg.detach)
 		return xtel_detach(&a.cfg);
+	if (a.cfg.aggregate_urls)
+		return xtel_agg_main(&a.cfg);
 	a.n = a.cfg.workers;
 	rc = xtel_preflight(&a.cfg);
 	if (rc)
@@ -767,6 +834,9 @@ int main(int argc, char **argv)
 		.xdp = a.xdp ? xtel_xdp_source_read : NULL, .xdp_arg = &a.xdp_src,
 		.failures = a.cfg.mode == XTEL_MODE_DTLS ? recent_failures : NULL,
 		.failures_arg = &a,
+		.families = a.cfg.export_urls ? export_families : NULL,
+		.families_arg = &a,
+		.with_buckets = a.cfg.export_urls != NULL,
 		.lat_hist = a.cfg.db != NULL,
 		.inventory = a.devices ? current_inventory : NULL,
 		.inventory_arg = a.devices,
@@ -794,6 +864,11 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		xtel_api_set_devices(a.api, a.devices);
+	}
+	if (a.cfg.export_urls) {
+		status = export_setup(&a);
+		if (status)
+			goto out;
 	}
 	info.started_ns = xtel_realtime_ns();
 	a.t0 = xtel_mono_ns();
@@ -839,6 +914,16 @@ int main(int argc, char **argv)
 	/* The final view: pending gaps become lost, XDP clients are read. */
 	rc = xtel_model_update(a.model, info.stopped_ns, info.elapsed_s, true);
 	v = rc == 0 || rc == -ENOMEM ? xtel_model_view(a.model) : NULL;
+	if (v && a.exp) {
+		/*
+		 * The final view goes out too; the summary then reports the
+		 * exporter's counters after the drain (a few words written
+		 * into a published view: readers see old or new values).
+		 */
+		export_view(&a, v);
+		xtel_export_stop(a.exp, a.cfg.export_drain_s);
+		export_families(&a, v->families, XTEL_VIEW_FAMILIES);
+	}
 	if (v && a.store)	/* the final view, then every partial bucket */
 		xtel_store_feed(a.store, v, true);
 	if (a.store) {

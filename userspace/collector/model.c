@@ -62,6 +62,7 @@ static void view_free(struct xtel_view *v)
 	free(v->clients);
 	free(v->run_metrics_pool);
 	free(v->xdp.clients);
+	free(v->sites);
 	free(v->devices);
 	xtel_inventory_put(v->inv);
 	xtel_health_view_free(v->health);
@@ -291,9 +292,9 @@ static double loss_pct(const struct xtel_client_snap *c)
 	return expected ? 100.0 * (double)c->lost / (double)expected : 0.0;
 }
 
-static void derive_client(struct xtel_view_client *vc,
-			  const struct xtel_client_snap *c,
-			  const struct xtel_client_snap *prev, double dt)
+void xtel_view_client_derive(struct xtel_view_client *vc,
+			     const struct xtel_client_snap *c,
+			     const struct xtel_client_snap *prev, double dt)
 {
 	vc->snap = c;
 	if (c->bye_seen)
@@ -397,7 +398,7 @@ static void derive(struct xtel_view *v, const struct xtel_view *prev)
 			j++;
 		if (p && j < p->n_clients && p->clients[j].client_id == c->client_id)
 			pc = &p->clients[j];
-		derive_client(&v->clients[i], c, pc, v->dt_s);
+		xtel_view_client_derive(&v->clients[i], c, pc, v->dt_s);
 		if (v->clients[i].state == XTEL_CLIENT_BYE)
 			v->bye++;
 		else if (v->clients[i].state == XTEL_CLIENT_STALE)
@@ -405,7 +406,8 @@ static void derive(struct xtel_view *v, const struct xtel_view *prev)
 		else
 			v->live++;
 	}
-	derive_client(&v->total, &v->snap.total, p ? &p->total : NULL, v->dt_s);
+	xtel_view_client_derive(&v->total, &v->snap.total, p ? &p->total : NULL,
+				v->dt_s);
 	v->dropped_total = xtel_counters_total_drops(&v->cnt);
 	{
 		const uint64_t *d = v->cnt.dtls;
@@ -415,6 +417,15 @@ static void derive(struct xtel_view *v, const struct xtel_view *prev)
 
 		v->dtls_sessions = ok > ended ? ok - ended : 0;
 	}
+}
+
+void xtel_model_publish(struct xtel_model *m, struct xtel_view *v)
+{
+	v->seq = ++m->seq;
+	if (m->cfg.families)
+		v->n_families = m->cfg.families(m->cfg.families_arg, v->families,
+						XTEL_VIEW_FAMILIES);
+	publish(m, v);
 }
 
 int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
@@ -435,8 +446,10 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	rc = xtel_snapshot_take_ex(m->cfg.regs, m->cfg.n_regs, now_ns,
 				   m->cfg.stale_after_ns, final,
 				   &(struct xtel_snapshot_opts){
-					.flags = m->cfg.lat_hist ?
-						 XTEL_SNAP_LAT_HIST : 0,
+					.flags = (m->cfg.lat_hist ?
+						  XTEL_SNAP_LAT_HIST : 0) |
+						 (m->cfg.with_buckets ?
+						  XTEL_SNAP_LAT_BUCKETS : 0),
 					.lat = m->health && !final ?
 					       xtel_health_feed_lat : NULL,
 					.lat_arg = m->health,
@@ -464,6 +477,9 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	if (m->cfg.failures)
 		v->n_recent_failures = m->cfg.failures(m->cfg.failures_arg,
 			v->recent_failures, XTEL_RECENT_FAILURES);
+	if (m->cfg.families)
+		v->n_families = m->cfg.families(m->cfg.families_arg, v->families,
+						XTEL_VIEW_FAMILIES);
 	if (m->cfg.inventory)
 		v->inv = m->cfg.inventory(m->cfg.inventory_arg);
 	derive(v, prev);

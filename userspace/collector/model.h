@@ -36,6 +36,10 @@ typedef unsigned int xtel_model_failures_fn(void *arg,
 					    struct xtel_fail_event *out,
 					    unsigned int max);
 
+/* Fills at most max families of control-plane counters; returns how many. */
+typedef unsigned int xtel_model_families_fn(void *arg,
+					    struct xtel_view_family *out,
+					    unsigned int max);
 /* The current device inventory with a reference taken (the view keeps it). */
 typedef struct xtel_inventory *xtel_model_inventory_fn(void *arg);
 
@@ -49,6 +53,9 @@ struct xtel_model_cfg {
 	void *xdp_arg;
 	xtel_model_failures_fn *failures;	/* NULL: none (plain mode) */
 	void *failures_arg;
+	xtel_model_families_fn *families;	/* NULL: none */
+	void *families_arg;
+	bool with_buckets;	/* snapshots keep the latency buckets (export) */
 	bool lat_hist;		/* views carry encoded histograms (--db) */
 	xtel_model_inventory_fn *inventory;	/* NULL: no --db */
 	void *inventory_arg;
@@ -69,6 +76,23 @@ void xtel_model_free(struct xtel_model *m);
  */
 int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 		      bool final);
+
+/*
+ * A view client's derived figures from its counters c: state, loss %,
+ * average size, and the deltas and rates against prev (NULL: since the
+ * start) over dt seconds. For views made elsewhere (the aggregator's).
+ */
+void xtel_view_client_derive(struct xtel_view_client *vc,
+			     const struct xtel_client_snap *c,
+			     const struct xtel_client_snap *prev, double dt);
+
+/*
+ * Publish a view made elsewhere (the aggregator's, from merged rollups):
+ * its seq is set here; the model owns it from now on and frees it as its
+ * own (view.h's storage: snap.clients, snap.metrics_pool, clients,
+ * run_metrics_pool). n_families are filled from cfg.families.
+ */
+void xtel_model_publish(struct xtel_model *m, struct xtel_view *v);
 
 /*
  * The latest view with a reference taken (xtel_view_put() it), or NULL

@@ -47,6 +47,7 @@ struct xtel_run_metric {
 
 struct xtel_view_client {
 	const struct xtel_client_snap *snap;	/* into the view's snapshot */
+	const char *site;	/* an aggregator's view: the client's site; else NULL */
 	enum xtel_client_state state;
 	double loss_pct;	/* lost / (unique received + lost) */
 	double avg_size;	/* bytes per datagram received */
@@ -107,6 +108,30 @@ struct xtel_view_xdp {
 	struct xtel_afxdp_stats afxdp_stats;
 };
 
+/*
+ * The counters and gauges of a control-plane component (the exporter,
+ * the aggregator), copied into each view and rendered under the
+ * family's name by the summary JSON, /api/v1/stats and /metrics
+ * (xtel_<name>_<counter>_total, xtel_<name>_<gauge>).
+ */
+enum { XTEL_VIEW_FAMILY_ROWS = 24, XTEL_VIEW_FAMILIES = 2 };
+
+struct xtel_view_family {
+	const char *name;		/* "export", "aggregate" */
+	const struct xtel_counter_desc *desc, *gauge_desc;
+	unsigned int n, n_gauges;
+	uint64_t vals[XTEL_VIEW_FAMILY_ROWS], gauges[XTEL_VIEW_FAMILY_ROWS];
+};
+
+/* An aggregator's view: the totals of one site's clients. */
+struct xtel_view_site {
+	const char *name;
+	uint32_t clients;
+	unsigned int live, stale, bye;
+	struct xtel_client_snap snap;	/* summed counters, merged latency */
+	struct xtel_view_client total;	/* total.snap = &snap */
+};
+
 struct xtel_view {
 	uint64_t seq;			/* 1 for the first view of the run */
 	bool final;			/* after the workers stopped */
@@ -126,6 +151,10 @@ struct xtel_view {
 	/* The newest DTLS handshake failures of every path, oldest first. */
 	struct xtel_fail_event recent_failures[XTEL_RECENT_FAILURES];
 	unsigned int n_recent_failures;
+	struct xtel_view_family families[XTEL_VIEW_FAMILIES];
+	unsigned int n_families;
+	struct xtel_view_site *sites;	/* an aggregator's view; else NULL */
+	unsigned int n_sites;
 
 	/*
 	 * The device inventory the view was made with (NULL: no --db; the

@@ -49,8 +49,8 @@ enum { XTEL_OPTS_HELP_COLUMN = 25 };
  * Entries per table; getopt's table is built on the stack from a
  * program's table and the built-in one (options_service.c).
  */
-/* 96: the collector's table had 62 entries when the service options came. */
-enum { XTEL_OPTS_MAX = 96, XTEL_OPTS_TOTAL = XTEL_OPTS_MAX + 16 };
+/* 128: the collector's table grew past 96 with the scale-out options. */
+enum { XTEL_OPTS_MAX = 128, XTEL_OPTS_TOTAL = XTEL_OPTS_MAX + 16 };
 
 /* xtel_opts_parse's result when an XTEL_OPT_EXIT option was given. */
 enum { XTEL_OPTS_EXIT = 1 };

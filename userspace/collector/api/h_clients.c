@@ -120,7 +120,8 @@ void xtel_api_h_clients(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		return;
 	}
 	for (uint32_t i = 0; i < v->snap.n_clients; i++)
-		if (state == 0 || (int)v->clients[i].state == state - 1)
+		if ((state == 0 || (int)v->clients[i].state == state - 1) &&
+		    xtel_api_site_match(r, &v->clients[i]))
 			idx[n++] = i;
 	sc.key = (enum sort_key)sort;
 	sc.desc = order == 1;
@@ -142,10 +143,31 @@ void xtel_api_h_clients(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	free(idx);
 }
 
+bool xtel_api_site_match(const struct xtel_api_req *r,
+			 const struct xtel_view_client *vc)
+{
+	const char *site = xtel_api_param(r, "site");
+
+	return !site || (vc->site && !strcmp(site, vc->site));
+}
+
 void xtel_api_h_client(struct xtel_api_req *r, struct xtel_api_reply *rep)
 {
 	const struct xtel_view_client *vc = xtel_api_find_client(r->v, r->path_id);
 
+	/* an aggregator's view may hold the id once per site: ?site= picks */
+	if (vc) {
+		const struct xtel_view_client *first = r->v->clients, *end =
+			r->v->clients + r->v->snap.n_clients;
+
+		while (vc > first && vc[-1].snap->client_id == r->path_id)
+			vc--;
+		while (vc < end && vc->snap->client_id == r->path_id &&
+		       !xtel_api_site_match(r, vc))
+			vc++;
+		if (vc == end || vc->snap->client_id != r->path_id)
+			vc = NULL;
+	}
 	if (!vc) {
 		xtel_api_error(rep, 404, "unknown_client", "id",
 			       "no client %u in the snapshot", r->path_id);

@@ -5,6 +5,7 @@
  * (/api/v1/stats), the probes (/healthz, /readyz) and the admin reload.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/clock.h"
 #include "common/json.h"
@@ -12,21 +13,65 @@
 #include "collector/out/store_feed.h"
 #include "collector/out/view_json.h"
 
+/* clients, live, stale, bye and "totals" of a view or of one site. */
+static void totals_json(json_t *o, uint32_t clients, unsigned int live,
+			unsigned int stale, unsigned int bye,
+			const struct xtel_view_client *total,
+			const struct xtel_view *whole)
+{
+	json_t *totals = json_object();
+
+	xtel_json_set(o, "clients", json_integer(clients));
+	xtel_json_set(o, "live", json_integer(live));
+	xtel_json_set(o, "stale", json_integer(stale));
+	xtel_json_set(o, "bye", json_integer(bye));
+	if (whole) {
+		xtel_json_set(o, "dtls_sessions", xtel_json_u64(whole->dtls_sessions));
+		xtel_json_set(o, "elapsed_s", xtel_json_fixed(whole->elapsed_s, 6));
+	}
+	xtel_view_json_counts(totals, total);
+	xtel_json_set(totals, "pkt_s", xtel_json_fixed(total->pkt_s, 3));
+	xtel_json_set(totals, "mb_s", xtel_json_fixed(total->mb_s, 6));
+	xtel_json_set(o, "totals", totals);
+}
+
 void xtel_api_h_totals(struct xtel_api_req *r, struct xtel_api_reply *rep)
 {
 	const struct xtel_view *v = r->v;
-	json_t *o = xtel_api_ok(rep), *totals = json_object();
+	const char *site = xtel_api_param(r, "site");
+	json_t *o, *sites;
 
-	xtel_json_set(o, "clients", json_integer(v->snap.n_clients));
-	xtel_json_set(o, "live", json_integer(v->live));
-	xtel_json_set(o, "stale", json_integer(v->stale));
-	xtel_json_set(o, "bye", json_integer(v->bye));
-	xtel_json_set(o, "dtls_sessions", xtel_json_u64(v->dtls_sessions));
-	xtel_json_set(o, "elapsed_s", xtel_json_fixed(v->elapsed_s, 6));
-	xtel_view_json_counts(totals, &v->total);
-	xtel_json_set(totals, "pkt_s", xtel_json_fixed(v->total.pkt_s, 3));
-	xtel_json_set(totals, "mb_s", xtel_json_fixed(v->total.mb_s, 6));
-	xtel_json_set(o, "totals", totals);
+	if (site) {	/* an aggregator's view: one site's totals */
+		for (unsigned int i = 0; i < v->n_sites; i++) {
+			const struct xtel_view_site *s = &v->sites[i];
+
+			if (strcmp(s->name, site))
+				continue;
+			o = xtel_api_ok(rep);
+			xtel_json_set(o, "site", json_string(s->name));
+			totals_json(o, s->clients, s->live, s->stale, s->bye,
+				    &s->total, NULL);
+			return;
+		}
+		xtel_api_error(rep, 404, "unknown_site", "site",
+			       "no site '%s' in the snapshot", site);
+		return;
+	}
+	o = xtel_api_ok(rep);
+	totals_json(o, v->snap.n_clients, v->live, v->stale, v->bye, &v->total, v);
+	if (v->n_sites) {
+		sites = json_array();
+		for (unsigned int i = 0; i < v->n_sites; i++) {
+			const struct xtel_view_site *s = &v->sites[i];
+			json_t *so = json_object();
+
+			xtel_json_set(so, "site", json_string(s->name));
+			totals_json(so, s->clients, s->live, s->stale, s->bye,
+				    &s->total, NULL);
+			json_array_append_new(sites, so);
+		}
+		xtel_json_set(o, "sites", sites);
+	}
 	xtel_view_json_counters(o, v);
 	xtel_view_json_xdp(o, &v->xdp, r->api->cfg);
 	xtel_view_json_devices(o, v);
@@ -158,6 +203,8 @@ void xtel_api_h_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	} else {
 		xtel_json_set(o, "db", json_null());
 	}
+	if (r->v)
+		xtel_view_json_families(o, r->v);
 	free(s);
 }
 

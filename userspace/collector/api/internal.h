@@ -113,6 +113,10 @@ struct xtel_api_reply {
 	struct xtel_api_stream *stream;	/* /api/v1/stream: an event stream */
 };
 
+/* ?site= (an aggregator's filter): true when absent or vc is of that site. */
+bool xtel_api_site_match(const struct xtel_api_req *r,
+			 const struct xtel_view_client *vc);
+
 /* ---- replies (reply.c) ---- */
 
 /*

@@ -256,6 +256,18 @@ static void totals(FILE *f, const struct xtel_view *v)
 		fprintf(f, "%s ", rows[i].name);
 		u64(f, *(const uint64_t *)((const char *)c + rows[i].off));
 	}
+	/* an aggregator's view: the same per site, xtel_site_... */
+	for (size_t i = 0; v->n_sites && i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "xtel_site_%s", rows[i].name + 5);
+		family(f, name, "counter", rows[i].help);
+		for (unsigned int k = 0; k < v->n_sites; k++) {
+			fprintf(f, "%s{site=\"%s\"} ", name, v->sites[k].name);
+			u64(f, *(const uint64_t *)((const char *)&v->sites[k].snap +
+						   rows[i].off));
+		}
+	}
 	family(f, "xtel_clients", "gauge",
 	       "Clients in the snapshot by state (live: a datagram within "
 	       "--stale-after; stale: silent longer; bye: said BYE)");
@@ -361,19 +373,22 @@ static bool id_selected(const struct xtel_api *api, uint32_t id)
 }
 
 /*
- * The labels of a client's series: client_id, and for a device of the
- * inventory its name, site, rack and role (those set). Names and labels
- * hold nothing that needs escaping (devices/inventory.h checks them).
+ * The labels of a client's series: site in an aggregator's view, then
+ * client_id, and for a device of the inventory its name, site, rack and
+ * role (those set; an aggregator's view has no inventory). Names and
+ * labels hold nothing that needs escaping (devices/inventory.h and the
+ * rollup's subject tokens check them).
  */
 enum { LABELS_MAX = 24 + 8 + XTEL_DEV_NAME_MAX +
-		    XTEL_DEV_NLABELS * (8 + XTEL_DEV_LABEL_MAX) };
+		    XTEL_DEV_NLABELS * (8 + XTEL_DEV_LABEL_MAX) + 72 };
 
 static const char *client_labels(const struct xtel_view_client *vc,
 				 char buf[LABELS_MAX])
 {
 	const struct xtel_device *d = vc->dev;
-	int n = snprintf(buf, LABELS_MAX, "client_id=\"%u\"", vc->snap->client_id);
+	int n = vc->site ? snprintf(buf, LABELS_MAX, "site=\"%s\",", vc->site) : 0;
 
+	n += snprintf(buf + n, LABELS_MAX - n, "client_id=\"%u\"", vc->snap->client_id);
 	if (d && d->name[0])
 		n += snprintf(buf + n, LABELS_MAX - n, ",name=\"%s\"", d->name);
 	for (int i = 0; d && i < XTEL_DEV_NLABELS; i++)
@@ -548,6 +563,37 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	free(sel);
 }
 
+/* The control-plane families: xtel_<family>_<row>_total and gauges. */
+static void families(FILE *f, const struct xtel_view *v)
+{
+	char prefix[64], name[128];
+
+	for (unsigned int i = 0; i < v->n_families; i++) {
+		const struct xtel_view_family *fam = &v->families[i];
+
+		snprintf(prefix, sizeof(prefix), "xtel_%s_", fam->name);
+		for (unsigned int r = 0; r < fam->n; r++) {
+			const struct xtel_counter_desc *d = &fam->desc[r];
+			size_t len = strlen(d->name);
+
+			if (strcmp(d->unit, "nanoseconds") || len < 3) {
+				table_rows(f, prefix, fam->desc, fam->vals, r, r + 1);
+				continue;
+			}
+			/* "encode_ns" in nanoseconds: Prometheus wants seconds */
+			snprintf(name, sizeof(name), "%s%.*s_seconds_total", prefix,
+				 (int)(len - 3), d->name);
+			single(f, name, "counter", d->help, (double)fam->vals[r] / 1e9);
+		}
+		for (unsigned int g = 0; g < fam->n_gauges; g++) {
+			snprintf(name, sizeof(name), "%s%s", prefix,
+				 fam->gauge_desc[g].name);
+			single(f, name, "gauge", fam->gauge_desc[g].help,
+			       (double)fam->gauges[g]);
+		}
+	}
+}
+
 /* --db: the history writer's counters (store/writer.h), xtel_db_*. */
 static void db_series(FILE *f, struct xtel_api *api)
 {
@@ -586,6 +632,7 @@ void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	dtls(f, v);
 	xdp(f, v);
 	totals(f, v);
+	families(f, v);
 	snapshot(f, r);
 	api_series(f, r->api);
 	db_series(f, r->api);

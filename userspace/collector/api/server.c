@@ -62,7 +62,8 @@ struct route {
 
 static const char *const p_none[] = { NULL };
 static const char *const p_clients[] = { "state", "sort", "order", "limit",
-					 "offset", NULL };
+					 "offset", "site", NULL };
+static const char *const p_site[] = { "site", NULL };
 static const char *const p_get[] = { "client_id", "metric", NULL };
 static const char *const p_list[] = { "metric", "state", NULL };
 static const char *const p_agg[] = { "metric", "window", "client_id", NULL };
@@ -86,11 +87,11 @@ static const char *const p_devices[] = { "limit", "offset", "after", NULL };
 
 static const struct route routes[] = {
 	R_GET("/api/v1/clients", CLIENTS, p_clients, xtel_api_h_clients),
-	R_GET("/api/v1/clients/", CLIENT, p_none, xtel_api_h_client),
+	R_GET("/api/v1/clients/", CLIENT, p_site, xtel_api_h_client),
 	R_GET("/api/v1/get", GET, p_get, xtel_api_h_get),
 	R_GET("/api/v1/list", LIST, p_list, xtel_api_h_list),
 	R_GET("/api/v1/aggregate", AGGREGATE, p_agg, xtel_api_h_aggregate),
-	R_GET("/api/v1/totals", TOTALS, p_none, xtel_api_h_totals),
+	R_GET("/api/v1/totals", TOTALS, p_site, xtel_api_h_totals),
 	{ "/api/v1/stats", XTEL_API_EP_STATS, M_GET, XTEL_API_SCOPE_READ,
 	  false, p_none, xtel_api_h_stats },
 	{ "/api/v1/admin/reload", XTEL_API_EP_RELOAD, M_POST,

@@ -66,6 +66,8 @@ json_t *xtel_view_json_client(const struct xtel_view_client *vc)
 	json_t *o = json_object(), *metrics = json_object();
 
 	xtel_json_set(o, "client_id", json_integer(c->client_id));
+	if (vc->site)
+		xtel_json_set(o, "site", json_string(vc->site));
 	xtel_view_json_counts(o, vc);
 	xtel_json_set(o, "epochs", xtel_json_u64(c->epochs));
 	xtel_json_set(o, "highest_seq", xtel_json_u64(c->highest_seq));
@@ -235,4 +237,18 @@ void xtel_view_json_counters(json_t *root, const struct xtel_view *v)
 		xtel_json_set(dtls, xtel_dtls_server_stat_names[d],
 			      xtel_json_u64(cnt->dtls[d]));
 	xtel_json_set(root, "dtls", dtls);
+	xtel_view_json_families(root, v);
+}
+
+void xtel_view_json_families(json_t *root, const struct xtel_view *v)
+{
+	for (unsigned int i = 0; i < v->n_families; i++) {
+		const struct xtel_view_family *f = &v->families[i];
+		json_t *o = xtel_view_json_family(f->desc, f->vals, 0, f->n);
+
+		for (unsigned int g = 0; g < f->n_gauges; g++)
+			xtel_json_set(o, f->gauge_desc[g].name,
+				      xtel_json_u64(f->gauges[g]));
+		xtel_json_set(root, f->name, o);
+	}
 }

@@ -46,6 +46,12 @@ json_t *xtel_view_json_family(const struct xtel_counter_desc *desc,
 void xtel_view_json_counters(json_t *root, const struct xtel_view *v);
 
 /*
+ * The control-plane families of v (the exporter's, the aggregator's) into
+ * root: "<name>": {counter: value, ..., gauge: value, ...}.
+ */
+void xtel_view_json_families(json_t *root, const struct xtel_view *v);
+
+/*
  * The newest DTLS handshake failures of v into root as
  * "dtls_recent_failures": an array, oldest first, of {time_ns, peer,
  * reason, client_id, worker} (empty in plain mode).

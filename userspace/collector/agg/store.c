@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * SQLite checkpoint (store.h). Tables, STRICT:
+ *   client(site TEXT, id INTEGER, state BLOB)  primary key (site, id)
+ *   applied(msg_id TEXT PRIMARY KEY, seq INTEGER)
+ * synchronous=FULL: a commit is on disk before the acks go out, which is
+ * the whole point. The applied ids are also kept in a hash set in memory
+ * so checking one costs no query.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "common/log.h"
+#include "collector/agg/store.h"
+
+struct pending_id {
+	char *id;
+	uint64_t seq;
+};
+
+struct xtel_agg_store {
+	sqlite3 *db;
+	sqlite3_stmt *put_client, *put_id;
+	char **set;			/* open addressing, owned strings */
+	uint64_t set_n, set_mask;
+	struct pending_id *pend;
+	size_t n_pend, cap_pend;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int set_grow(struct xtel_agg_store *st)
+{
+	uint64_t mask = st->set_mask ? st->set_mask * 2 + 1 : 4095;
+	char **n = calloc(mask + 1, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	for (uint64_t i = 0; st->set && i <= st->set_mask; i++) {
+		uint64_t k;
+
+		if (!st->set[i])
+			continue;
+		for (k = str_hash(st->set[i]) & mask; n[k]; k = (k + 1) & mask)
+			;
+		n[k] = st->set[i];
+	}
+	free(st->set);
+	st->set = n;
+	st->set_mask = mask;
+	return 0;
+}
+
+/* Adds a copy of id; 1 when it was there already. */
+static int set_add(struct xtel_agg_store *st, const char *id)
+{
+	uint64_t k;
+
+	if ((st->set_n + 1) * 2 > st->set_mask + 1 && set_grow(st))
+		return -ENOMEM;
+	for (k = str_hash(id) & st->set_mask; st->set[k]; k = (k + 1) & st->set_mask)
+		if (!strcmp(st->set[k], id))
+			return 1;
+	st->set[k] = strdup(id);
+	if (!st->set[k])
+		return -ENOMEM;
+	st->set_n++;
+	return 0;
+}
+
+bool xtel_agg_store_seen(struct xtel_agg_store *st, const char *id)
+{
+	if (!st->set)
+		return false;
+	for (uint64_t k = str_hash(id) & st->set_mask; st->set[k];
+	     k = (k + 1) & st->set_mask)
+		if (!strcmp(st->set[k], id))
+			return true;
+	return false;
+}
+
+uint64_t xtel_agg_store_ids(const struct xtel_agg_store *st)
+{
+	return st->set_n;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	pr_err("--agg-db: %s: %s", sql, msg ? msg : "?");
+	sqlite3_free(msg);
+	return -EIO;
+}
+
+/* Restore one record: its blob is a rollup of cumulative figures. */
+static int restore_fn(void *arg, const struct xtel_rollup_hdr *h,
+		      const struct xtel_rollup_client *c, bool is_total)
+{
+	return is_total ? 0 : xtel_agg_merge(arg, h->site, c);
+}
+
+static int load(struct xtel_agg_store *st, struct xtel_agg_state *s)
+{
+	sqlite3_stmt *q;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT state FROM client", -1, &q, NULL))
+		return -EIO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && !err) {
+		struct xtel_rollup_hdr h;
+
+		err = xtel_rollup_decode(sqlite3_column_blob(q, 0),
+					 (size_t)sqlite3_column_bytes(q, 0), &h,
+					 restore_fn, s);
+	}
+	sqlite3_finalize(q);
+	if (err || rc != SQLITE_DONE)
+		return err ? err : -EIO;
+	for (uint32_t i = 0; i < s->n; i++)
+		s->c[i]->dirty = false;
+	if (sqlite3_prepare_v2(st->db, "SELECT msg_id FROM applied", -1, &q, NULL))
+		return -EIO;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW && !err)
+		err = set_add(st, (const char *)sqlite3_column_text(q, 0)) < 0 ?
+		      -ENOMEM : 0;
+	sqlite3_finalize(q);
+	return err ? err : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int xtel_agg_store_open(const char *path, struct xtel_agg_state *s,
+			struct xtel_agg_store **out)
+{
+	struct xtel_agg_store *st = calloc(1, sizeof(*st));
+	int err;
+
+	if (!st)
+		return -ENOMEM;
+	if (sqlite3_open(path, &st->db) != SQLITE_OK) {
+		pr_err("--agg-db %s: %s", path, sqlite3_errmsg(st->db));
+		err = -EIO;
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	err = exec(st->db, "PRAGMA journal_mode=WAL");
+	if (!err)
+		err = exec(st->db, "PRAGMA synchronous=FULL");
+	if (!err)
+		err = exec(st->db, "CREATE TABLE IF NOT EXISTS client (site TEXT NOT NULL, "
+			   "id INTEGER NOT NULL, state BLOB NOT NULL, "
+			   "PRIMARY KEY (site, id)) STRICT, WITHOUT ROWID");
+	if (!err)
+		err = exec(st->db, "CREATE TABLE IF NOT EXISTS applied (msg_id TEXT "
+			   "PRIMARY KEY, seq INTEGER NOT NULL) STRICT, WITHOUT ROWID");
+	if (err)
+		goto fail;
+	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO client VALUES (?, ?, ?)",
+			       -1, &st->put_client, NULL) ||
+	    sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO applied VALUES (?, ?)",
+			       -1, &st->put_id, NULL)) {
+		pr_err("--agg-db %s: %s", path, sqlite3_errmsg(st->db));
+		err = -EIO;
+		goto fail;
+	}
+	err = load(st, s);
+	if (err) {
+		pr_err("--agg-db %s: the checkpoint does not load (%s)", path,
+		       strerror(-err));
+		goto fail;
+	}
+	*out = st;
+	return 0;
+fail:
+	xtel_agg_store_close(st);
+	return err;
+}
+
+void xtel_agg_store_close(struct xtel_agg_store *st)
+{
+	if (!st)
+		return;
+	sqlite3_finalize(st->put_client);
+	sqlite3_finalize(st->put_id);
+	sqlite3_close(st->db);
+	for (uint64_t i = 0; st->set && i <= st->set_mask; i++)
+		free(st->set[i]);
+	free(st->set);
+	for (size_t i = 0; i < st->n_pend; i++)
+		free(st->pend[i].id);
+	free(st->pend);
+	free(st);
+}
+
+int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
+			uint64_t seq)
+{
+	if (st->n_pend == st->cap_pend) {
+		size_t ncap = st->cap_pend ? st->cap_pend * 2 : 256;
+		struct pending_id *n = realloc(st->pend, ncap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		st->pend = n;
+		st->cap_pend = ncap;
+	}
+	st->pend[st->n_pend].id = strdup(msg_id);
+	if (!st->pend[st->n_pend].id)
+		return -ENOMEM;
+	st->pend[st->n_pend++].seq = seq;
+	return set_add(st, msg_id) < 0 ? -ENOMEM : 0;
+}
+
+static int step(struct xtel_agg_store *st, sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc == SQLITE_DONE)
+		return 0;
+	pr_err("--agg-db: %s", sqlite3_errmsg(st->db));
+	return -EIO;
+}
+
+int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s)
+{
+	static struct xtel_lat_bucket buckets[XTEL_LAT_BUCKETS];
+	static struct xtel_rollup_metric metrics[XTEL_ROLLUP_MAX_METRICS];
+	struct xtel_cbor_buf b = { 0 };
+	int err = exec(st->db, "BEGIN IMMEDIATE");
+
+	for (uint32_t i = 0; i < s->n && !err; i++) {
+		struct xtel_agg_client *a = s->c[i];
+		struct xtel_rollup_hdr h = { .version = XTEL_ROLLUP_VERSION,
+					     .parts = 1 };
+		struct xtel_rollup_client rc;
+
+		if (!a->dirty)
+			continue;
+		snprintf(h.site, sizeof(h.site), "%s", s->sites[a->site]);
+		snprintf(h.edge, sizeof(h.edge), "checkpoint");
+		xtel_agg_as_rollup(a, &rc, buckets, metrics);
+		xtel_cbor_buf_reset(&b);
+		xtel_rollup_put_hdr(&b, &h, false);
+		xtel_rollup_put_clients_head(&b, 1);
+		xtel_rollup_put_client(&b, &rc);
+		if (b.err) {
+			err = b.err;
+			break;
+		}
+		sqlite3_bind_text(st->put_client, 1, s->sites[a->site], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st->put_client, 2, a->id);
+		sqlite3_bind_blob(st->put_client, 3, b.p, (int)b.len, SQLITE_STATIC);
+		err = step(st, st->put_client);
+	}
+	for (size_t i = 0; i < st->n_pend && !err; i++) {
+		sqlite3_bind_text(st->put_id, 1, st->pend[i].id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st->put_id, 2, (sqlite3_int64)st->pend[i].seq);
+		err = step(st, st->put_id);
+	}
+	xtel_cbor_buf_free(&b);
+	if (!err)
+		err = exec(st->db, "COMMIT");
+	if (err) {
+		exec(st->db, "ROLLBACK");
+		return -EIO;
+	}
+	for (uint32_t i = 0; i < s->n; i++)
+		s->c[i]->dirty = false;
+	for (size_t i = 0; i < st->n_pend; i++)
+		free(st->pend[i].id);
+	st->n_pend = 0;
+	return 0;
+}
