@@ -26,6 +26,8 @@
  *
  * usage: bench_health [--clients N] [--intervals N] [--interval S]
  *                     [--fault-at N] [--fault-len N] [--seed N]
+ *                     [--verbose 1]   (explain every false verdict on stderr)
+ *                     [--cusum-k-milli N] [--cusum-h-milli N] [--z-milli N]
  */
 #include <math.h>
 #include <stdio.h>
@@ -214,12 +216,20 @@ int main(int argc, char **argv)
 	unsigned int with_verdict[XTEL_HEALTH_STATE_MAX] = { 0 };
 	unsigned int right_verdict[XTEL_HEALTH_STATE_MAX] = { 0 };
 	double steady_hours = 0;
+	bool verbose = arg(argc, argv, "--verbose", 0) != 0;
 	unsigned int false_total = 0;
 
 	rng_state ^= arg(argc, argv, "--seed", 1) * 0x9e3779b97f4a7c15ull;
 	if (!cl || !in || n < 40 || T <= fault_at || fault_at < 50)
 		return 2;
 	xtel_health_cfg_defaults(&cfg);
+	/* detector settings to explore (thousandths), defaults otherwise */
+	cfg.cusum_k = (double)arg(argc, argv, "--cusum-k-milli",
+				  (unsigned long)(cfg.cusum_k * 1000)) / 1000.0;
+	cfg.cusum_h = (double)arg(argc, argv, "--cusum-h-milli",
+				  (unsigned long)(cfg.cusum_h * 1000)) / 1000.0;
+	cfg.z = (double)arg(argc, argv, "--z-milli",
+			    (unsigned long)(cfg.z * 1000)) / 1000.0;
 	if (xtel_health_new(&cfg, &h))
 		return 1;
 	/* 5% per fault kind, three magnitudes each; the rest steady */
@@ -244,7 +254,7 @@ int main(int argc, char **argv)
 		if (xtel_health_update(h, 1700000000000000000ull +
 				       (uint64_t)((t + 1) * dt * 1e9), dt, in, n, &hv))
 			return 1;
-		if (t >= cfg.warmup) {
+		if (t >= (int)cfg.warmup) {
 			cost += hv->cost_ns;
 			judged += n;
 			if (hv->cost_ns > cost_max)
@@ -258,8 +268,16 @@ int main(int argc, char **argv)
 			bool bad = s != XTEL_HEALTH_OK && s != XTEL_HEALTH_WARMUP;
 
 			if (bad && c->prev == XTEL_HEALTH_OK &&
-			    (c->kind == K_STEADY || t < fault_at))
+			    (c->kind == K_STEADY || t < fault_at)) {
 				c->false_verdicts++;
+				if (verbose) {
+					char why[XTEL_HEALTH_WHY_LEN];
+
+					xtel_health_explain(&hv->clients[i], why, sizeof(why));
+					fprintf(stderr, "false verdict: client %u interval %d %s: %s\n",
+						i + 1, t, xtel_health_state_name(s), why);
+				}
+			}
 			if (faulty && bad && c->first < 0) {
 				c->first = t - fault_at + 1;
 				c->first_state = s;
@@ -273,7 +291,7 @@ int main(int argc, char **argv)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct client *c = &cl[i];
 
-		steady_hours += (c->kind == K_STEADY ? T - cfg.warmup :
+		steady_hours += (c->kind == K_STEADY ? T - (int)cfg.warmup :
 				 fault_at - (int)cfg.warmup) * dt / 3600.0;
 		false_total += c->false_verdicts;
 		if (c->kind == K_STEADY) {
@@ -291,12 +309,12 @@ int main(int argc, char **argv)
 	       "%.0f s, faults from interval %d for %d (5%% of the clients per "
 	       "kind), seed %lu\n\n", n, T, dt, fault_at, fault_len,
 	       arg(argc, argv, "--seed", 1));
-	printf("| fault | magnitude | clients | recall | right verdict | "
-	       "precision | median delay | max delay |\n");
-	printf("|---|---|---|---|---|---|---|---|\n");
+	printf("| fault -> verdict | magnitude | clients | recall | recall <= 3 | "
+	       "right verdict | precision | median delay | max delay |\n");
+	printf("|---|---|---|---|---|---|---|---|---|\n");
 	for (int k = K_LATENCY; k < K_MAX; k++) {
 		for (int m = 0; m < 3; m++) {
-			int delays[4096], nd = 0, nc = 0, right = 0;
+			int delays[4096], nd = 0, nc = 0, right = 0, fast = 0;
 			enum xtel_health_state v = expect[k];
 			char mag[32];
 
@@ -310,6 +328,7 @@ int main(int argc, char **argv)
 				nc++;
 				if (c->first > 0 && nd < 4096)
 					delays[nd++] = c->first;
+				fast += c->first > 0 && c->first <= 3;
 				right += c->first > 0 && c->held_state == v;
 			}
 			qsort(delays, (size_t)nd, sizeof(int), cmp_int);
@@ -325,9 +344,10 @@ int main(int argc, char **argv)
 				snprintf(med, sizeof(med), "%d", delays[nd / 2]);
 				snprintf(max, sizeof(max), "%d", delays[nd - 1]);
 			}
-			printf("| %s -> %s | %s | %d | %.2f | %.2f | %.2f | %s | %s |\n",
+			printf("| %s -> %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %s | %s |\n",
 			       kind_name[k], xtel_health_state_name(v), mag, nc,
-			       nc ? (double)nd / nc : 0, nc ? (double)right / nc : 0,
+			       nc ? (double)nd / nc : 0, nc ? (double)fast / nc : 0,
+			       nc ? (double)right / nc : 0,
 			       with_verdict[v] ? (double)right_verdict[v] /
 						 with_verdict[v] : 1.0, med, max);
 		}

@@ -10,7 +10,8 @@
  *
  * State machine of a client: warmup until `warmup` intervals with data;
  * then a raw verdict per interval. `confirm` consecutive faulty intervals
- * start a verdict (silent needs none: silent_after is its own); a worse
+ * start a verdict (silent needs none: silent_after is its own; nor does a
+ * CUSUM alarm, which sums several intervals already); a worse
  * one replaces it at once; `clear` consecutive clean intervals end it. An
  * interval without datagrams that is not yet silent counts neither way.
  * While a client is not ok its baselines and its windowed minimum are
@@ -295,6 +296,8 @@ static double judge(const struct xtel_health *h, struct hsig *s, double v,
 		    unsigned int how, double floor, bool *sustained)
 {
 	double z = s->b.fitted ? (v - s->b.centre) / fmax(s->b.scale, floor) : 0;
+	/* evidence from earlier intervals: the sum before this sample */
+	bool before_hi = s->c.hi > 0, before_lo = s->c.lo > 0;
 	int cs = xtel_health_cusum_add(&s->c, fmax(fmin(z, 50), -50),
 				       h->cfg.cusum_k, h->cfg.cusum_h);
 
@@ -304,12 +307,12 @@ static double judge(const struct xtel_health *h, struct hsig *s, double v,
 	/* a CUSUM alarm counts while the sample itself still leans that way
 	 * (beyond the slack), so a verdict ends as soon as the signal is back */
 	if ((how & XTEL_HEALTH_UP) && (z > h->cfg.z || (cs > 0 && z > h->cfg.cusum_k))) {
-		*sustained = z <= h->cfg.z;
+		*sustained = z <= h->cfg.z && before_hi;
 		return z;
 	}
 	if ((how & XTEL_HEALTH_DOWN) &&
 	    (z < -h->cfg.z || (cs < 0 && z < -h->cfg.cusum_k))) {
-		*sustained = z >= -h->cfg.z;
+		*sustained = z >= -h->cfg.z && before_lo;
 		return z;
 	}
 	return 0;
@@ -338,10 +341,11 @@ static double count_floor(const struct hclient *c, unsigned int s, double dt_s)
 	return 0;
 }
 
-static void add_cause(struct hverdict *vd, enum hcause_kind kind, int sig,
-		      int metric, double z, double ref, bool sustained)
+static void add_cause(struct hverdict *vd, enum xtel_health_cause_kind kind,
+		      int sig, int metric, double z, double ref, double value,
+		      bool sustained)
 {
-	struct hcause *c;
+	struct xtel_health_cause *c;
 
 	if (vd->n == HEALTH_MAX_CAUSES) {
 		/* keep the strongest: replace the weakest if this is stronger */
@@ -356,8 +360,9 @@ static void add_cause(struct hverdict *vd, enum hcause_kind kind, int sig,
 	} else {
 		c = &vd->c[vd->n++];
 	}
-	*c = (struct hcause){ .kind = kind, .sig = sig, .metric = metric,
-			      .z = z, .ref = ref, .sustained = sustained };
+	*c = (struct xtel_health_cause){ .kind = (uint8_t)kind,
+		.sig = (int8_t)sig, .metric = (int8_t)metric, .sustained = sustained,
+		.z = (float)z, .ref = (float)ref, .value = (float)value };
 }
 
 /* The raw verdict of one warm client's interval, with its causes. */
@@ -381,8 +386,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		expect = (double)c->silent_n * dt_s * (rb->fitted ? rb->centre : 0);
 		if (c->stale || (c->silent_n >= h->cfg.silent_after &&
 				 (expect >= 3.0 || !rb->fitted))) {
-			add_cause(vd, CAUSE_SILENT, XTEL_HEALTH_SIG_RATE, -1,
-				  c->silent_n, rb->fitted ? rb->centre : 0, false);
+			add_cause(vd, XTEL_HEALTH_CAUSE_SILENT, XTEL_HEALTH_SIG_RATE, -1,
+				  c->silent_n, rb->fitted ? rb->centre : 0, 0, false);
 			vd->score = c->silent_n;
 			return XTEL_HEALTH_SILENT;
 		}
@@ -399,8 +404,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		z = judge(h, &c->s[s], c->val[s], how, count_floor(c, s, dt_s),
 			  &sustained);
 		if (z != 0) {
-			add_cause(vd, CAUSE_BASE, (int)s, -1, z, c->s[s].b.centre,
-				  sustained);
+			add_cause(vd, XTEL_HEALTH_CAUSE_BASE, (int)s, -1, z, c->s[s].b.centre,
+				  c->val[s], sustained);
 			if (z > 0)
 				up[s] = true;
 			else if (s == XTEL_HEALTH_SIG_RATE)
@@ -411,8 +416,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 
 			c->s[s].pz = pz;
 			if (pz > h->cfg.peer_z) {
-				add_cause(vd, CAUSE_PEER, (int)s, -1, pz,
-					  g->peer[s].centre, false);
+				add_cause(vd, XTEL_HEALTH_CAUSE_PEER, (int)s, -1, pz,
+					  g->peer[s].centre, c->val[s], false);
 				up[s] = true;
 			}
 		}
@@ -427,8 +432,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		z = judge(h, &m->s, m->val, XTEL_HEALTH_UP | XTEL_HEALTH_DOWN,
 			  0, &sustained);
 		if (z != 0)
-			add_cause(vd, CAUSE_BASE, -1, (int)k, z, m->s.b.centre,
-				  sustained);
+			add_cause(vd, XTEL_HEALTH_CAUSE_BASE, -1, (int)k, z, m->s.b.centre,
+				  m->val, sustained);
 	}
 	/* one lost datagram is no breach, whatever share of a small interval */
 	{
@@ -441,17 +446,17 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 					    c->val[XTEL_HEALTH_SIG_JITTER], &worst);
 	}
 	if (slo & XTEL_HEALTH_SLO_P99)
-		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_P99, -1,
+		add_cause(vd, XTEL_HEALTH_CAUSE_SLO, XTEL_HEALTH_SIG_P99, -1,
 			  c->val[XTEL_HEALTH_SIG_P99] / g->slo.p99_ms,
-			  g->slo.p99_ms, false);
+			  g->slo.p99_ms, c->val[XTEL_HEALTH_SIG_P99], false);
 	if (slo & XTEL_HEALTH_SLO_LOSS)
-		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_LOSS, -1,
+		add_cause(vd, XTEL_HEALTH_CAUSE_SLO, XTEL_HEALTH_SIG_LOSS, -1,
 			  c->val[XTEL_HEALTH_SIG_LOSS] / g->slo.loss_pct,
-			  g->slo.loss_pct, false);
+			  g->slo.loss_pct, c->val[XTEL_HEALTH_SIG_LOSS], false);
 	if (slo & XTEL_HEALTH_SLO_JITTER)
-		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_JITTER, -1,
+		add_cause(vd, XTEL_HEALTH_CAUSE_SLO, XTEL_HEALTH_SIG_JITTER, -1,
 			  c->val[XTEL_HEALTH_SIG_JITTER] / g->slo.jitter_ms,
-			  g->slo.jitter_ms, false);
+			  g->slo.jitter_ms, c->val[XTEL_HEALTH_SIG_JITTER], false);
 	for (uint32_t i = 0; i < vd->n; i++)
 		if (fabs(vd->c[i].z) > vd->score)
 			vd->score = fabs(vd->c[i].z);
@@ -475,13 +480,27 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 	return vd->n ? XTEL_HEALTH_ANOMALOUS : XTEL_HEALTH_OK;
 }
 
+/*
+ * Whether a cause of a raw verdict was raised by a CUSUM that had summed
+ * earlier intervals too (not one that jumped over h in a single one).
+ */
+static bool sustained(const struct hverdict *vd)
+{
+	for (uint32_t i = 0; i < vd->n; i++)
+		if (vd->c[i].sustained)
+			return true;
+	return false;
+}
+
 /* Let the interval's clean samples into the baselines. */
 static void accept(struct xtel_health *h, struct hclient *c, bool warm)
 {
 	struct xtel_health_baseline_cfg bc;
 
 	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
-		if (!c->have[s] || !isfinite(c->val[s]))
+		/* a signal that is only shown (p50) needs no baseline */
+		if (!c->have[s] || !isfinite(c->val[s]) ||
+		    !(xtel_health_signals[s].how & (XTEL_HEALTH_UP | XTEL_HEALTH_DOWN)))
 			continue;
 		if (warm && fabs(xtel_health_baseline_z(&c->s[s].b, c->val[s])) >
 			    h->cfg.accept_z)
@@ -534,8 +553,7 @@ void xtel_health_event_push(struct xtel_health *h, uint64_t ts_ns, bool group,
 
 /* Pass 3 for one client: verdict, state machine, baselines, result. */
 static int judge_client(struct xtel_health *h, struct hclient *c,
-			uint64_t now_ns, double dt_s, struct xtel_health_view *hv,
-			struct xtel_health_result *r)
+			uint64_t now_ns, double dt_s, struct xtel_health_result *r)
 {
 	uint64_t ivl_start = now_ns - (uint64_t)(dt_s * 1e9);
 	enum xtel_health_state raw, prev = c->state;
@@ -562,8 +580,10 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 				c->pending_since_ns = ivl_start;
 			c->clean_run = 0;
 			if (c->state == XTEL_HEALTH_OK) {
+				/* a CUSUM alarm is several intervals of
+				 * evidence already, and silence counts its own */
 				if (c->bad_run >= h->cfg.confirm ||
-				    raw == XTEL_HEALTH_SILENT) {
+				    raw == XTEL_HEALTH_SILENT || sustained(&vd)) {
 					c->state = raw;
 					c->since_ns = c->pending_since_ns;
 				}
@@ -594,7 +614,7 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	r->state = c->state;
 	r->score = c->score;
 	r->since_ns = c->since_ns;
-	r->why = 0;
+	r->n_causes = 0;
 	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
 		const struct hsig *hs = &c->s[s];
 
@@ -616,18 +636,21 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 			.z = m->have && m->s.b.fitted ? (float)m->s.z : NAN };
 	}
 	if (c->state != XTEL_HEALTH_OK && c->state != XTEL_HEALTH_WARMUP) {
-		/* explain with this interval's causes, or the last ones */
+		/* the evidence of this interval, or the last interval's */
 		if (vd.n)
 			c->last = vd;
-		r->why = xtel_health_explain(h, c, &c->last, hv);
-		if (!r->why && c->last.n)
-			return -ENOMEM;
+		r->n_causes = c->last.n;
+		memcpy(r->cause, c->last.c, c->last.n * sizeof(r->cause[0]));
 	}
 	if (prev != c->state && !(prev == XTEL_HEALTH_WARMUP &&
-				  c->state == XTEL_HEALTH_OK))
+				  c->state == XTEL_HEALTH_OK)) {
+		/* a transition is rare: its sentence is made now, once */
+		char why[XTEL_HEALTH_WHY_LEN];
+
+		xtel_health_explain(r, why, sizeof(why));
 		xtel_health_event_push(h, now_ns, false, c->id, c->group, prev,
-				       c->state, c->score,
-				       xtel_health_why(hv, r->why));
+				       c->state, c->score, why);
+	}
 	return 0;
 }
 
@@ -668,13 +691,9 @@ static int judge_groups(struct xtel_health *h, uint64_t now_ns,
 		}
 		if (!gr->warm)
 			st = XTEL_HEALTH_WARMUP;
-		why[0] = 0;
-		if (st != XTEL_HEALTH_OK && st != XTEL_HEALTH_WARMUP) {
-			snprintf(why, sizeof(why), "%u of %u clients %s",
-				 gr->counts[st], gr->warm, state_names[st]);
-			gr->why = xtel_health_pool_add(hv, why);
-		}
+		gr->state = st;
 		if (st != g->state) {
+			xtel_health_group_explain(gr, why, sizeof(why));
 			if (!(g->state == XTEL_HEALTH_OK && st == XTEL_HEALTH_WARMUP) &&
 			    !(g->state == XTEL_HEALTH_WARMUP && st == XTEL_HEALTH_OK) &&
 			    g->since_ns)
@@ -695,7 +714,6 @@ void xtel_health_view_free(struct xtel_health_view *hv)
 		return;
 	free(hv->clients);
 	free(hv->groups);
-	free(hv->why_pool);
 	free(hv->events);
 	free(hv);
 }
@@ -737,7 +755,7 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 	for (uint32_t i = 0; i < n && !err; i++) {
 		struct hclient *c = client_get(h, in[i].client_id, &hint);
 
-		err = judge_client(h, c, now_ns, dt_s, hv, &hv->clients[i]);
+		err = judge_client(h, c, now_ns, dt_s, &hv->clients[i]);
 		hv->counts[c->state]++;
 		hv->n_clients = i + 1;
 	}

@@ -13,7 +13,7 @@
 #include "health/peer.h"
 #include "health/warmup.h"
 
-enum { HEALTH_MAX_CAUSES = 6 };
+enum { HEALTH_MAX_CAUSES = XTEL_HEALTH_MAX_CAUSES };
 
 struct hsig {
 	struct xtel_health_baseline b;
@@ -28,26 +28,9 @@ struct hmetric {
 	struct hsig s;
 };
 
-enum hcause_kind {
-	CAUSE_BASE,	/* far from the client's own baseline (z in MAD) */
-	CAUSE_PEER,	/* far from the group's centre (z in group MAD) */
-	CAUSE_SLO,	/* over the service level (z is value/ceiling) */
-	CAUSE_SILENT,	/* z is the intervals without a datagram */
-};
-
-struct hcause {
-	enum hcause_kind kind;
-	int sig;		/* xtel_health_signal, or -1 for a metric */
-	int metric;		/* index into the client's metrics */
-	double z;
-	double ref;		/* baseline centre, group centre or ceiling */
-	double value;		/* filled by explain */
-	bool sustained;		/* raised by the CUSUM, not one interval */
-};
-
 struct hverdict {
 	uint32_t n;
-	struct hcause c[HEALTH_MAX_CAUSES];
+	struct xtel_health_cause c[HEALTH_MAX_CAUSES];
 	double score;
 };
 
@@ -93,15 +76,6 @@ struct xtel_health {
 	uint64_t counters[XTEL_HEALTH_CNT_MAX];
 	uint64_t events_to[XTEL_HEALTH_STATE_MAX];
 };
-
-/* Append s to the view's text pool; its offset (never 0), 0 on ENOMEM. */
-uint32_t xtel_health_pool_add(struct xtel_health_view *hv, const char *s);
-
-/* The explanation of c's verdict from vd into the pool (explain.c). */
-uint32_t xtel_health_explain(const struct xtel_health *h,
-			     const struct hclient *c,
-			     const struct hverdict *vd,
-			     struct xtel_health_view *hv);
 
 void xtel_health_event_push(struct xtel_health *h, uint64_t ts_ns, bool group,
 			    uint32_t client_id, uint32_t group_idx,

@@ -4,7 +4,8 @@
  * state, paged), GET /api/v1/health/{id} (one client's verdict with every
  * signal's value, baseline, scale and z) and GET /api/v1/events (the
  * transitions of the event ring, after a sequence number). All read the
- * health results the model hung on the view (docs/API.md, docs/HEALTH.md);
+ * health results the model hung on the view (docs/API.md, docs/HEALTH.md),
+ * making each explanation from its causes here, off the control thread;
  * with --no-health they answer 404 health_off.
  */
 #include <stdlib.h>
@@ -63,7 +64,12 @@ static json_t *result_json(const struct xtel_health_view *hv,
 	xtel_json_set(o, "state", json_string(xtel_health_state_name(res->state)));
 	xtel_json_set(o, "score", xtel_json_fixed(res->score, 1));
 	xtel_json_set(o, "since_ns", xtel_json_u64(res->since_ns));
-	xtel_json_set(o, "why", xtel_json_text(xtel_health_why(hv, res->why)));
+	{
+		char why[XTEL_HEALTH_WHY_LEN];
+
+		xtel_health_explain(res, why, sizeof(why));
+		xtel_json_set(o, "why", xtel_json_text(why));
+	}
 	if (detail) {
 		json_t *sig = json_object(), *met = json_object();
 
@@ -106,7 +112,12 @@ void xtel_api_h_health(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		xtel_json_set(go, "since_ns", xtel_json_u64(gr->since_ns));
 		xtel_json_set(go, "members", json_integer(gr->members));
 		xtel_json_set(go, "counts", counts_json(gr->counts));
-		xtel_json_set(go, "why", xtel_json_text(xtel_health_why(hv, gr->why)));
+		{
+			char why[XTEL_HEALTH_WHY_LEN];
+
+			xtel_health_group_explain(gr, why, sizeof(why));
+			xtel_json_set(go, "why", xtel_json_text(why));
+		}
 		json_array_append_new(groups, go);
 	}
 	xtel_json_set(o, "groups", groups);
