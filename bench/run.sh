@@ -23,6 +23,9 @@
 #   --api       also measure the HTTP API: ingest under API load, latency
 #               per endpoint with 10k and 100k clients, memory (~2 minutes;
 #               --no-micro --no-e2e --api runs only that)
+#   --health    only the health inference bench (bench_health: accuracy per
+#               fault kind and cost on a synthetic fleet, ~30 s, no root);
+#               its table goes to stdout and OUT/health.md
 #
 # Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
 # XTEL_BENCH_WORKERS (collector --workers, default 1), XTEL_COLLECTOR and
@@ -40,13 +43,14 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,29p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,32p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
 publish=()
 build=${XTEL_BUILD:-build}
 do_build=1
+health_only=0
 extra=()
 cmdline="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
@@ -61,12 +65,23 @@ while [ $# -gt 0 ]; do
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
 	--no-micro | --no-e2e | --api) extra+=("$1") ;;
+	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 out=${out:-$build/bench-results}
+
+if [ $health_only -eq 1 ]; then
+	if [ $do_build -eq 1 ]; then
+		[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
+		ninja -C "$build" bench/bench_health >/dev/null
+	fi
+	mkdir -p "$out"
+	"$build/bench/bench_health" | tee "$out/health.md"
+	exit "${PIPESTATUS[0]}"
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run.sh: the end-to-end part needs root (network namespaces, XDP): run it as root" >&2
