@@ -172,6 +172,8 @@ static void test_faults(void **state)
 			       "queueing delay 40"));
 	assert_non_null(strstr(why(r),
 			       "since 22:13:50"));
+	/* the group's view of the same signal joins its clause */
+	assert_non_null(strstr(why(r), " (+20 MAD), group 0.3"));
 	assert_non_null(strstr(why(&f->hv->clients[1]),
 			       "vs baseline"));
 	assert_non_null(strstr(why(&f->hv->clients[2]),

@@ -64,6 +64,7 @@ size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
 	struct xtel_health_cause cs[XTEL_HEALTH_MAX_CAUSES];
 	uint32_t n = r->n_causes < XTEL_HEALTH_MAX_CAUSES ? r->n_causes :
 		     XTEL_HEALTH_MAX_CAUSES;
+	bool said_since = false;
 	size_t at = 0;
 
 	if (!cap)
@@ -84,7 +85,7 @@ size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
 		} else {
 			continue;
 		}
-		if (i)
+		if (at)
 			put(buf, cap, &at, "; ");
 		switch (k->kind) {
 		case XTEL_HEALTH_CAUSE_SILENT:
@@ -107,9 +108,21 @@ size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
 			put_val(buf, cap, &at, unit, k->ref);
 			put(buf, cap, &at, " (%+.0f MAD%s)", k->z,
 			    k->sustained ? ", sustained" : "");
+			/* the same signal against its group: one clause */
+			for (uint32_t j = i + 1; j < n; j++) {
+				struct xtel_health_cause *p = &cs[j];
+
+				if (k->kind != XTEL_HEALTH_CAUSE_BASE ||
+				    p->kind != XTEL_HEALTH_CAUSE_PEER || p->sig != k->sig)
+					continue;
+				put(buf, cap, &at, ", group ");
+				put_val(buf, cap, &at, unit, p->ref);
+				put(buf, cap, &at, " (%+.0f MAD)", p->z);
+				p->sig = -2;	/* said */
+			}
 			break;
 		}
-		if (i == 0) {
+		if (!said_since) {
 			time_t t = (time_t)(r->since_ns / 1000000000ull);
 			struct tm tm;
 			char ts[16];
@@ -117,6 +130,7 @@ size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
 			gmtime_r(&t, &tm);
 			strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
 			put(buf, cap, &at, " since %s", ts);
+			said_since = true;
 		}
 	}
 	return at;
