@@ -400,9 +400,19 @@ static void health(FILE *f, const struct xtel_view *v)
 			xtel_health_state_name(s), hv->counts[s]);
 	family(f, "xtel_group_health_state", "gauge",
 	       "Health verdict of a group (codes of xtel_client_health_state)");
-	for (uint32_t g = 0; g < hv->n_groups; g++)
-		fprintf(f, "xtel_group_health_state{group=\"%s\"} %d\n",
-			hv->groups[g].label, (int)hv->groups[g].state);
+	for (uint32_t g = 0; g < hv->n_groups; g++) {
+		/* a label value: backslash, quote and newline escaped */
+		fputs("xtel_group_health_state{group=\"", f);
+		for (const char *p = hv->groups[g].label; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				fputc('\\', f);
+			if (*p == '\n')
+				fputs("\\n", f);
+			else
+				fputc(*p, f);
+		}
+		fprintf(f, "\"} %d\n", (int)hv->groups[g].state);
+	}
 	single(f, "xtel_health_inference_seconds", "gauge",
 	       "CPU time of the last interval's health inference",
 	       (double)hv->cost_ns / 1e9);
