@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "acct/latency.h"
+#include "common/array.h"
 #include "collector/health_feed.h"
 #include "health/ivl_latency.h"
 
@@ -91,17 +92,8 @@ static struct feed_client *feed_client(struct xtel_health_feed *f, uint32_t id)
 	while (i < f->n && f->c[i].id < id)
 		i++;
 	if (i == f->n || f->c[i].id != id) {
-		if (f->n == f->cap) {
-			uint32_t ncap = f->cap ? f->cap * 2 : 64;
-			struct feed_client *n = realloc(f->c, ncap * sizeof(*n));
-
-			if (!n)
-				return NULL;
-			f->c = n;
-			f->cap = ncap;
-		}
-		memmove(&f->c[i + 1], &f->c[i], (f->n - i) * sizeof(*f->c));
-		f->n++;
+		if (xtel_array_insert(&f->c, &f->n, &f->cap, sizeof(*f->c), i))
+			return NULL;
 		memset(&f->c[i], 0, sizeof(f->c[i]));
 		f->c[i].id = id;
 		f->c[i].group = -1;

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/array.h"
 #include "common/clock.h"
 #include "health/baseline.h"
 #include "health/cusum.h"
@@ -144,17 +145,8 @@ static struct hclient *client_get(struct xtel_health *h, uint32_t id,
 	while (i < h->n_c && h->c[i].id < id)
 		i++;
 	if (i == h->n_c || h->c[i].id != id) {
-		if (h->n_c == h->cap_c) {
-			uint32_t ncap = h->cap_c ? h->cap_c * 2 : 64;
-			struct hclient *n = realloc(h->c, ncap * sizeof(*n));
-
-			if (!n)
-				return NULL;
-			h->c = n;
-			h->cap_c = ncap;
-		}
-		memmove(&h->c[i + 1], &h->c[i], (h->n_c - i) * sizeof(*h->c));
-		h->n_c++;
+		if (xtel_array_insert(&h->c, &h->n_c, &h->cap_c, sizeof(*h->c), i))
+			return NULL;
 		client_reset(&h->c[i], id);
 	}
 	*hint = i + 1;

@@ -350,31 +350,30 @@ static void client_counter(FILE *f, const char *name, const char *help,
 static void client_health(FILE *f, const struct xtel_view *v,
 			  const struct xtel_view_client *const *sel, uint32_t n)
 {
+	static const struct {
+		const char *name, *help;
+	} fam[2] = {
+		{ "xtel_client_health_state",
+		  "Health verdict of this client: 0 ok, 1 congested, 2 anomalous, "
+		  "3 degraded, 4 silent, 5 warmup (docs/HEALTH.md)" },
+		{ "xtel_client_health_score",
+		  "Strength of the verdict: deviation in MAD units, or value over "
+		  "the SLO ceiling; 0 when ok" },
+	};
 	const struct xtel_health_view *hv = v->health;
 	const struct xtel_view_client *vc;
 
-	family(f, "xtel_client_health_state", "gauge",
-	       "Health verdict of this client: 0 ok, 1 congested, 2 anomalous, "
-	       "3 degraded, 4 silent, 5 warmup (docs/HEALTH.md)");
-	CLIENT_LOOP(sel, n, vc) {
-		size_t i = (size_t)(vc - v->clients);
+	for (int k = 0; k < 2; k++) {
+		family(f, fam[k].name, "gauge", fam[k].help);
+		CLIENT_LOOP(sel, n, vc) {
+			size_t i = (size_t)(vc - v->clients);
 
-		if (i >= hv->n_clients)
-			continue;
-		fprintf(f, "xtel_client_health_state{client_id=\"%u\"} %d\n",
-			vc->snap->client_id, (int)hv->clients[i].state);
-	}
-	family(f, "xtel_client_health_score", "gauge",
-	       "Strength of the verdict: deviation in MAD units, or value over "
-	       "the SLO ceiling; 0 when ok");
-	CLIENT_LOOP(sel, n, vc) {
-		size_t i = (size_t)(vc - v->clients);
-
-		if (i >= hv->n_clients)
-			continue;
-		fprintf(f, "xtel_client_health_score{client_id=\"%u\"} ",
-			vc->snap->client_id);
-		value(f, hv->clients[i].score);
+			if (i >= hv->n_clients)
+				continue;
+			fprintf(f, "%s{client_id=\"%u\"} ", fam[k].name,
+				vc->snap->client_id);
+			value(f, k ? hv->clients[i].score : (double)hv->clients[i].state);
+		}
 	}
 }
 
