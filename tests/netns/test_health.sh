@@ -11,7 +11,7 @@
 #     after it) and holds exactly the expected verdict 6 intervals after;
 #   - the steady clients never had any verdict (no event at all);
 #   - the group stays ok (9 of 20 with five different verdicts: no quorum).
-# About 25 s. usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN
+# About 15 s. usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
 top=${1:?usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN}
 collector=${2:?}
@@ -42,14 +42,24 @@ SC
 testbed_up
 start_collector health --mode plain --no-xdp --workers 1 --quiet \
 	--interval 0.5 --duration 40 --http "$http" || exit 1
-t_start=$(date +%s%N)
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode plain --clients 20 \
 	--rate 2000 --duration 14 --heartbeat 0.1 --quiet \
 	--scenario "$work/scenario" --report-json "$work/lg.json" \
 	>"$work/lg.out" 2>&1 &
 lg_pid=$!
+# The DATA phase starts right after the INITs (plain mode): the first
+# arrival of client 1 is its start, whatever loadgen's start-up took.
+t_start=
+for _ in $(seq 100); do
+	t_start=$(in_col curl -sf "http://$http/api/v1/clients/1" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["client"]["first_seen_ns"])' \
+		2>/dev/null) && break
+	sleep 0.05
+done
+[ -n "$t_start" ] || { echo "FAIL client 1 never arrived"; exit 1; }
 # the fault's start plus 6 intervals, then read what the collector says
-sleep $((fault_at + 3)).2
+python3 -c 'import sys, time; time.sleep(max(0, int(sys.argv[1]) / 1e9 + float(sys.argv[2]) - time.time()))' \
+	"$t_start" "$((fault_at + 3)).2"
 in_col curl -sf "http://$http/api/v1/health" >"$work/health.json"
 in_col curl -sf "http://$http/api/v1/events" >"$work/events.json"
 wait "$lg_pid"
