@@ -3,10 +3,10 @@
  * The health engine (health.h). One update is three passes over the
  * clients: (1) take the interval's values and derive the queueing delay
  * from the windowed minimum; (2) fit each group's robust centre for the
- * peer signals; (3) judge each client (baselines, CUSUM, peers, SLO),
- * run its state machine (confirm, clear), record transitions, let the clean
- * samples into the baselines, and explain what is not ok. The groups are
- * judged last from their members' states.
+ * peer signals (groups.c); (3) judge each client (baselines, CUSUM, peers,
+ * SLO), run its state machine (confirm, clear), record transitions
+ * (events.c), let the clean samples into the baselines and keep the causes
+ * of what is not ok. The groups are judged last from their members' states.
  *
  * State machine of a client: warmup until `warmup` intervals with data;
  * then a raw verdict per interval. `confirm` consecutive faulty intervals
@@ -51,7 +51,7 @@ static const char *const state_names[XTEL_HEALTH_STATE_MAX] = {
 };
 
 /* Which verdict wins when several hold. */
-static const int precedence[XTEL_HEALTH_STATE_MAX] = {
+const int xtel_health_precedence[XTEL_HEALTH_STATE_MAX] = {
 	[XTEL_HEALTH_OK] = 0, [XTEL_HEALTH_WARMUP] = 0,
 	[XTEL_HEALTH_ANOMALOUS] = 1, [XTEL_HEALTH_DEGRADED] = 2,
 	[XTEL_HEALTH_CONGESTED] = 3, [XTEL_HEALTH_SILENT] = 4,
@@ -102,28 +102,6 @@ void xtel_health_free(struct xtel_health *h)
 	free(h->ring);
 	free(h->scratch);
 	free(h);
-}
-
-int xtel_health_group(struct xtel_health *h, const char *label)
-{
-	struct hgroup *g;
-
-	for (uint32_t i = 0; i < h->n_groups; i++)
-		if (!strcmp(h->g[i].label, label))
-			return (int)i;
-	if (h->n_groups == XTEL_HEALTH_MAX_GROUPS)
-		return -ENOSPC;
-	g = &h->g[h->n_groups];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->label, sizeof(g->label), "%s", label);
-	g->slo = h->cfg.slo[0].slo;
-	for (uint32_t i = 0; i < h->cfg.n_slo; i++)
-		if (!strcmp(h->cfg.slo[i].label, "*"))
-			g->slo = h->cfg.slo[i].slo;
-	for (uint32_t i = 0; i < h->cfg.n_slo; i++)
-		if (!strcmp(h->cfg.slo[i].label, label))
-			g->slo = h->cfg.slo[i].slo;
-	return (int)h->n_groups++;
 }
 
 /* ---- clients ---- */
@@ -222,43 +200,6 @@ static void take_values(struct xtel_health *h, struct hclient *c,
 		m->have = isfinite(in->metrics[k].mean);
 		m->val = in->metrics[k].mean;
 	}
-}
-
-/* Pass 2: each group's centre for the peer signals. */
-static int fit_groups(struct xtel_health *h)
-{
-	float *vals;
-
-	if (h->cap_scratch < h->n_c) {
-		float *n = realloc(h->scratch, (h->n_c ? h->n_c : 1) * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		h->scratch = n;
-		h->cap_scratch = h->n_c;
-	}
-	vals = h->scratch;
-	for (uint32_t gi = 0; gi < h->n_groups; gi++) {
-		struct hgroup *g = &h->g[gi];
-
-		for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
-			size_t n = 0;
-
-			g->peer[s] = (struct xtel_health_peer){ 0 };
-			if (!(xtel_health_signals[s].how & XTEL_HEALTH_PEER))
-				continue;
-			for (uint32_t i = 0; i < h->n_c; i++) {
-				const struct hclient *c = &h->c[i];
-
-				if (c->group == gi && c->have[s] && !c->gone &&
-				    xtel_health_warm(&c->warm, h->cfg.warmup))
-					vals[n++] = (float)c->val[s];
-			}
-			xtel_health_peer_fit(&g->peer[s], vals, n, h->cfg.peer_min,
-					     h->cfg.floor_abs[s]);
-		}
-	}
-	return 0;
 }
 
 static void base_cfg(const struct xtel_health *h, int sig,
@@ -519,30 +460,6 @@ static void cusum_reset_all(struct hclient *c)
 		xtel_health_cusum_reset(&c->m[k].s.c);
 }
 
-void xtel_health_event_push(struct xtel_health *h, uint64_t ts_ns, bool group,
-			    uint32_t client_id, uint32_t group_idx,
-			    enum xtel_health_state from,
-			    enum xtel_health_state to, double score,
-			    const char *why)
-{
-	struct xtel_health_event *e;
-	uint32_t cap = h->cfg.events;
-
-	if (h->n_ring == cap) {
-		h->head_ring = (h->head_ring + 1) % cap;
-		h->n_ring--;
-		h->counters[XTEL_HEALTH_CNT_EVENTS_DROPPED]++;
-	}
-	e = &h->ring[(h->head_ring + h->n_ring) % cap];
-	h->n_ring++;
-	*e = (struct xtel_health_event){ .seq = ++h->event_seq, .ts_ns = ts_ns,
-		.group = group, .client_id = client_id, .group_idx = group_idx,
-		.from = from, .to = to, .score = (float)score };
-	snprintf(e->why, sizeof(e->why), "%s", why ? why : "");
-	h->counters[XTEL_HEALTH_CNT_EVENTS]++;
-	h->events_to[to]++;
-}
-
 /* Pass 3 for one client: verdict, state machine, baselines, result. */
 static int judge_client(struct xtel_health *h, struct hclient *c,
 			uint64_t now_ns, double dt_s, struct xtel_health_result *r)
@@ -579,7 +496,7 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 					c->state = raw;
 					c->since_ns = c->pending_since_ns;
 				}
-			} else if (precedence[raw] > precedence[c->state]) {
+			} else if (xtel_health_precedence[raw] > xtel_health_precedence[c->state]) {
 				c->state = raw;
 				c->since_ns = ivl_start;
 			}
@@ -646,60 +563,6 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	return 0;
 }
 
-/* The groups from their members' states. */
-static int judge_groups(struct xtel_health *h, uint64_t now_ns,
-			struct xtel_health_view *hv)
-{
-	hv->groups = calloc(h->n_groups ? h->n_groups : 1, sizeof(*hv->groups));
-	if (!hv->groups)
-		return -ENOMEM;
-	hv->n_groups = h->n_groups;
-	for (uint32_t i = 0; i < hv->n_clients; i++) {
-		const struct xtel_health_result *r = &hv->clients[i];
-		struct xtel_health_group_result *gr = &hv->groups[r->group];
-
-		gr->members++;
-		gr->counts[r->state]++;
-		if (r->state != XTEL_HEALTH_WARMUP)
-			gr->warm++;
-	}
-	for (uint32_t gi = 0; gi < h->n_groups; gi++) {
-		struct hgroup *g = &h->g[gi];
-		struct xtel_health_group_result *gr = &hv->groups[gi];
-		enum xtel_health_state st = XTEL_HEALTH_OK;
-		char why[XTEL_HEALTH_WHY_LEN];
-
-		memcpy(gr->label, g->label, sizeof(gr->label));
-		for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
-			gr->peer_centre[s] = g->peer[s].scale > 0 ? g->peer[s].centre : NAN;
-			gr->peer_scale[s] = g->peer[s].scale > 0 ? g->peer[s].scale : NAN;
-		}
-		for (int s = 0; s < XTEL_HEALTH_STATE_MAX; s++) {
-			if (s == XTEL_HEALTH_OK || s == XTEL_HEALTH_WARMUP)
-				continue;
-			if (gr->warm && gr->counts[s] >= h->cfg.group_quorum * gr->warm &&
-			    precedence[s] > precedence[st])
-				st = (enum xtel_health_state)s;
-		}
-		if (!gr->warm)
-			st = XTEL_HEALTH_WARMUP;
-		gr->state = st;
-		if (st != g->state) {
-			xtel_health_group_explain(gr, why, sizeof(why));
-			if (!(g->state == XTEL_HEALTH_OK && st == XTEL_HEALTH_WARMUP) &&
-			    !(g->state == XTEL_HEALTH_WARMUP && st == XTEL_HEALTH_OK) &&
-			    g->since_ns)
-				xtel_health_event_push(h, now_ns, true, 0, gi,
-						       g->state, st, 0, why);
-			g->state = st;
-			g->since_ns = now_ns;
-		}
-		gr->state = st;
-		gr->since_ns = g->since_ns;
-	}
-	return 0;
-}
-
 void xtel_health_view_free(struct xtel_health_view *hv)
 {
 	if (!hv)
@@ -741,7 +604,7 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		take_values(h, c, &in[i]);
 	}
 	if (!err)
-		err = fit_groups(h);
+		err = xtel_health_fit_groups(h);
 	/* pass 3, in input order */
 	hint = 0;
 	for (uint32_t i = 0; i < n && !err; i++) {
@@ -752,17 +615,10 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		hv->n_clients = i + 1;
 	}
 	if (!err)
-		err = judge_groups(h, now_ns, hv);
+		err = xtel_health_judge_groups(h, now_ns, hv);
 	if (err)
 		h->counters[XTEL_HEALTH_CNT_NOMEM]++;
-	hv->events = malloc((h->n_ring ? h->n_ring : 1) * sizeof(*hv->events));
-	if (hv->events) {
-		for (uint32_t i = 0; i < h->n_ring; i++)
-			hv->events[i] = h->ring[(h->head_ring + i) % h->cfg.events];
-		hv->n_events = h->n_ring;
-	}
-	memcpy(hv->counters, h->counters, sizeof(hv->counters));
-	memcpy(hv->events_to, h->events_to, sizeof(hv->events_to));
+	xtel_health_events_copy(h, hv);
 	hv->cost_ns = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	*out = hv;
 	return err;

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine's private state, shared by engine.c (passes, state machine,
- * events) and explain.c (the sentences). Nothing outside userspace/health
- * includes this.
+ * The engine's private state, shared by engine.c (passes, state machine),
+ * groups.c and events.c. Nothing outside userspace/health includes this.
  */
 #ifndef XTEL_HEALTH_INTERNAL_H
 #define XTEL_HEALTH_INTERNAL_H
@@ -77,6 +76,17 @@ struct xtel_health {
 	uint64_t events_to[XTEL_HEALTH_STATE_MAX];
 };
 
+/* Which verdict wins when several hold (engine.c). */
+extern const int xtel_health_precedence[XTEL_HEALTH_STATE_MAX];
+
+/* groups.c: pass 2 (peer centres) and the group verdicts. */
+int xtel_health_fit_groups(struct xtel_health *h);
+int xtel_health_judge_groups(struct xtel_health *h, uint64_t now_ns,
+			     struct xtel_health_view *hv);
+
+/* events.c: record a transition; copy the ring and counters into hv. */
+void xtel_health_events_copy(const struct xtel_health *h,
+			     struct xtel_health_view *hv);
 void xtel_health_event_push(struct xtel_health *h, uint64_t ts_ns, bool group,
 			    uint32_t client_id, uint32_t group_idx,
 			    enum xtel_health_state from,
