@@ -65,6 +65,8 @@ in_col curl -sf "http://$http/api/v1/events" >"$work/events.json"
 wait "$lg_pid"
 check_eq "loadgen exit code" 0 $?
 stop_collector TERM
+check_eq "collector exit code after SIGTERM" 0 "$col_rc"
+[ "$col_rc" = 0 ] || tail -20 "$work/health.err"
 
 python3 - "$work/health.json" "$work/events.json" "$work/lg.json" \
 	"$t_start" "$fault_at" >"$work/health.check" <<'PY'
