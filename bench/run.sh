@@ -9,7 +9,7 @@
 #
 # usage: bench/run.sh [--quick | --smoke] [--out DIR] [--publish]   (as root)
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
-#                          [--api]
+#                          [--api] [--probes] [--store] [--dashboard] [--health]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -23,6 +23,16 @@
 #   --api       also measure the HTTP API: ingest under API load, latency
 #               per endpoint with 10k and 100k clients, memory (~2 minutes;
 #               --no-micro --no-e2e --api runs only that)
+#   --probes    also measure the download probes: probe-server throughput,
+#               speed against the throttle, telemetry loss and collector
+#               CPU beside 1,000 probing devices (~2 minutes; --no-micro
+#               --no-e2e --probes runs only that; docs/PROBES.md)
+#   --store     also the history store (bench/store.sh, runnable alone
+#               without root: writer rows/s and CPU, DB bytes, queries)
+#   --dashboard also measure the web dashboard in headless Chromium: page
+#               load, browser CPU, scrolling, sorting with 1,000 and 10,000
+#               clients (~2 minutes; --smoke --no-micro --no-e2e --dashboard
+#               runs only that)
 #   --health    only the health inference bench (bench_health: accuracy per
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);
 #               its table goes to stdout and OUT/health.md
@@ -43,7 +53,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,32p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,42p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -52,6 +62,7 @@ build=${XTEL_BUILD:-build}
 do_build=1
 health_only=0
 extra=()
+store=0
 cmdline="bench/run.sh${*:+ $*}"
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -64,7 +75,8 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard) extra+=("$1") ;;
+	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
@@ -155,3 +167,9 @@ stop_suite() { # exit status
 trap 'stop_suite 130' INT
 trap 'stop_suite 143' TERM
 wait "$suite"
+if [ $store -eq 1 ]; then
+	step "history store (bench/store.sh)"
+	quick_store=()
+	[ "$level" = full ] || quick_store=(--quick)
+	bench/store.sh --build "$build" --out "$out" "${quick_store[@]}" >/dev/null
+fi

@@ -28,6 +28,7 @@
 #define XTEL_XDP_MAP_ALLOW6	"xtel_allow6"
 #define XTEL_XDP_MAP_XSKS	"xtel_xsks"
 #define XTEL_XDP_MAP_HS_GLOBAL	"xtel_hs_global"
+#define XTEL_XDP_MAP_DEVICES	"xtel_devices"
 
 enum {
 	XTEL_XDP_MAX_CLIENTS = 65536,	/* per-client counter entries */
@@ -37,6 +38,7 @@ enum {
 	XTEL_XDP_MAX_QUEUES = 64,	/* AF_XDP sockets, one per RX queue */
 	XTEL_XDP_DTLS_MAX_RECORDS = 8,	/* records checked per datagram */
 	XTEL_XDP_META_MAGIC = 0x78746d31, /* "xtm1": xtel_xdp_meta is valid */
+	XTEL_XDP_MAX_DEVICES = 65536,	/* inventory devices (plain mode) */
 };
 
 /* rodata cfg_mode: what the collector's port carries. */
@@ -106,6 +108,10 @@ enum xtel_xdp_mode {
 	  "sessionless DTLS source over its token bucket")			\
 	X(XTEL_XDP_DROP_HS_GLOBAL, "drop_hs_global", DROP,			\
 	  "all sessionless DTLS sources together over their limit")		\
+	X(XTEL_XDP_DROP_DEVICE_DISABLED, "drop_device_disabled", DROP,		\
+	  "plain: client id of a disabled device (xtel_devices)")		\
+	X(XTEL_XDP_DROP_DEVICE_UNKNOWN, "drop_device_unknown", DROP,		\
+	  "plain: client id not in xtel_devices (--inventory-only)")		\
 	/* marks (not outcomes) */						\
 	X(XTEL_XDP_STAT_NO_SESSION, "no_session", MARK,			\
 	  "DTLS datagram from a source without a session, within its limits "	\
@@ -191,6 +197,17 @@ struct xtel_xdp_bucket {
  */
 struct xtel_xdp_global {
 	__u64 tat_ns;		/* bpf_ktime_get_coarse_ns timebase */
+};
+
+/*
+ * xtel_devices value, keyed by client id: a device of the inventory
+ * (written by userspace on every change). Plain mode drops a disabled
+ * device's datagrams, and with cfg_inventory_only every id without an
+ * entry.
+ */
+struct xtel_xdp_device {
+	__u32 enabled;		/* 1: accept, 0: drop */
+	__u32 reserved;
 };
 
 /* LPM trie keys of the source allowlist (prefixlen first, as LPM requires). */

@@ -29,6 +29,8 @@ const volatile __u32 cfg_hs_rate = 0;	/* datagrams/s per sessionless source; 0: 
 const volatile __u32 cfg_hs_burst = 1;	/* bucket size in datagrams */
 const volatile __u32 cfg_hs_global_rate = 0;	/* all sessionless sources; 0: off */
 const volatile __u32 cfg_hs_global_burst = 1;
+const volatile __u8 cfg_devices = 0;	/* plain: check ids in xtel_devices */
+const volatile __u8 cfg_inventory_only = 0;	/* and drop ids it lacks */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -87,6 +89,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xtel_xdp_global);
 } xtel_hs_global SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XTEL_XDP_MAX_DEVICES);
+	__type(key, __u32);
+	__type(value, struct xtel_xdp_device);
+} xtel_devices SEC(".maps");
 
 struct dtls_rec {
 	__u8 type;
@@ -352,6 +361,16 @@ int xtel_xdp_prog(struct xdp_md *ctx)
 		why = check_plain(h, dlen);
 		if (why)
 			return count(why, frame_len, XDP_DROP);
+		if (cfg_devices) {
+			__u32 id = bpf_ntohl(h->client_id);
+			struct xtel_xdp_device *d = bpf_map_lookup_elem(&xtel_devices, &id);
+
+			/* refused before it is counted for the client */
+			if (d && !d->enabled)
+				return count(XTEL_XDP_DROP_DEVICE_DISABLED, frame_len, XDP_DROP);
+			if (!d && cfg_inventory_only)
+				return count(XTEL_XDP_DROP_DEVICE_UNKNOWN, frame_len, XDP_DROP);
+		}
 		/* last_seen needs no more than the tick resolution: the precise
 		 * clock would cost a quarter of the program's budget */
 		now = bpf_ktime_get_coarse_ns();

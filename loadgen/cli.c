@@ -16,10 +16,6 @@
 #include "common/options.h"
 #include "common/parse.h"
 
-#ifndef XTEL_VERSION
-#define XTEL_VERSION "0.1.0"
-#endif
-
 /* Table order is --help order. */
 enum lg_opt {
 	LG_OPT_TARGET, LG_OPT_CLIENTS, LG_OPT_THREADS, LG_OPT_FIRST_ID,
@@ -29,7 +25,7 @@ enum lg_opt {
 	LG_OPT_LOSS, LG_OPT_DUP, LG_OPT_REORDER, LG_OPT_REORDER_DEPTH,
 	LG_OPT_SCENARIO,
 	LG_OPT_FLOOD, LG_OPT_FLOOD_SRC, LG_OPT_QUIET, LG_OPT_REPORT_JSON,
-	LG_OPT_HELP, LG_OPT_VERSION,
+	LG_OPT_HELP,
 	LG_N_OPTS,
 };
 
@@ -42,55 +38,7 @@ static const char *const mode_names[] = {
 int xtel_lg_parse_addr_port(const char *s, struct sockaddr_storage *ss,
 			    socklen_t *len)
 {
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port_s;
-	size_t hlen;
-	uint64_t port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		hlen = (size_t)(close - s - 1);
-		if (hlen == 0 || hlen >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s + 1, hlen);
-		port_s = close + 2;
-	} else {
-		const char *colon = strrchr(s, ':');
-
-		if (!colon)
-			return -EINVAL;
-		hlen = (size_t)(colon - s);
-		if (hlen == 0 || hlen >= sizeof(host))
-			return -EINVAL;
-		memcpy(host, s, hlen);
-		port_s = colon + 1;
-	}
-	host[hlen] = '\0';
-	if (xtel_parse_u64(port_s, 1, 65535, &port))
-		return -EINVAL;
-
-	if (*s != '[') {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return -EINVAL;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return -EINVAL;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-	}
-	return 0;
+	return xtel_parse_addr_port(s, ss, len);
 }
 
 /* "198.18.1.0/24" or "2001:2:0:1::/64"; host bits must be zero. */
@@ -171,9 +119,41 @@ static int parse_flood_src(const struct xtel_opt *o, const char *val, void *arg)
 	return 0;
 }
 
-static void print_version(FILE *out)
+static const char *show_target(const struct xtel_opt *o, const void *arg)
 {
-	fprintf(out, "loadgen (xtel) %s\n", XTEL_VERSION);
+	const struct xtel_lg_config *cfg = arg;
+
+	return cfg->target_str[0] ? cfg->target_str : NULL;
+}
+
+static const char *show_ramp(const struct xtel_opt *o, const void *arg)
+{
+	const struct xtel_lg_config *cfg = arg;
+	static char buf[64 * 24];
+	size_t n = 0;
+
+	if (!cfg->ramp)
+		return NULL;
+	for (uint32_t i = 0; i < cfg->n_rates && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%g",
+				      i ? "," : "", cfg->rates[i]);
+	return buf;
+}
+
+static const char *show_flood_src(const struct xtel_opt *o, const void *arg)
+{
+	const struct xtel_lg_config *cfg = arg;
+	static char buf[INET6_ADDRSTRLEN + 8];
+	const void *a;
+
+	if (!cfg->flood_src_given)
+		return NULL;
+	a = cfg->flood_net.ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)&cfg->flood_net)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)&cfg->flood_net)->sin_addr;
+	inet_ntop(cfg->flood_net.ss_family, a, buf, INET6_ADDRSTRLEN);
+	snprintf(buf + strlen(buf), 8, "/%u", cfg->flood_prefix);
+	return buf;
 }
 
 #define CFG struct xtel_lg_config
@@ -182,7 +162,7 @@ static void print_version(FILE *out)
 static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 	[LG_OPT_TARGET] = { .name = "target", .metavar = "ADDR:PORT",
 		.section = "target and load:",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_target,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_target, .show = show_target,
 		.valid = "IPv4:PORT or [IPv6]:PORT with PORT 1..65535, e.g. 198.18.0.1:7700 or [2001:2::1]:7700",
 		.help = "198.18.0.1:7700 or [2001:2::1]:7700 (required)" },
 	[LG_OPT_CLIENTS] = { .name = "clients", .metavar = "N",
@@ -204,7 +184,7 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		.help = "total DATA rate, 0..10000000, 0 = as fast as\n"
 			"possible (default 1000)" },
 	[LG_OPT_RAMP] = { .name = "ramp", .metavar = "R1,R2,...",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_ramp,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_ramp, .show = show_ramp,
 		.valid = "comma-separated rates, 1..64 of them, each 0 < R <= 10000000",
 		.help = "step through rates (1..64 steps, each 0 < R <= 1e7)" },
 	[LG_OPT_STEP] = { .name = "step", .metavar = "S",
@@ -284,7 +264,7 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		.valid = "ClientHellos per second 1..1000000",
 		.help = "ClientHellos without cookie, 1..1000000 per second" },
 	[LG_OPT_FLOOD_SRC] = { .name = "flood-src", .metavar = "CIDR",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_flood_src,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_flood_src, .show = show_flood_src,
 		.valid = "IPv4 CIDR /8../32 or IPv6 CIDR /64../128 with host bits zero, e.g. 198.18.1.0/24",
 		.help = "source range (default 198.18.1.0/24 or\n"
 			"2001:2:0:1::/64, by the target's family)" },
@@ -298,11 +278,11 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		.help = "write the final report as JSON" },
 	[LG_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_lg_cli_usage,
-		.label = "--help, --version", .help = "" },
-	/* Listed with --help. */
-	[LG_OPT_VERSION] = { .name = "version",
-		.type = XTEL_OPT_EXIT, .print = print_version },
+		.help = "this text" },
 };
+
+static void lg_defaults(void *cfg);
+static int lg_check(void *cfg, const unsigned int *seen);
 
 static const struct xtel_opts lg_opts = {
 	.opt = lg_opt,
@@ -323,6 +303,19 @@ static const struct xtel_opts lg_opts = {
 "  4 DTLS handshake failed or timed out\n"
 "  5 certificate or key missing, unreadable or not matching\n",
 	.blank_before_section = true,
+	.prog = "loadgen",
+	.config_path = "/etc/xtel/loadgen.conf",
+	.defaults = lg_defaults,
+	.check = lg_check,
+	.summary = "XTel load generator: many simulated telemetry clients",
+	.man_section = "1",
+	.man_text =
+".SH SIGNALS\n"
+".TP\n.B SIGINT, SIGTERM\n"
+"Stop sending, say BYE and write the report (exit code 0).\n"
+".SH SEE ALSO\n"
+".BR collector (8),\n"
+"/usr/share/doc/xtel/LOADGEN.md\n",
 };
 
 void xtel_lg_cli_usage(FILE *out)
@@ -434,17 +427,26 @@ static int check_combination(struct xtel_lg_config *cfg,
 #undef SEEN
 }
 
+static void lg_defaults(void *cfg)
+{
+	set_defaults(cfg);
+}
+
+static int lg_check(void *cfg, const unsigned int *seen)
+{
+	return check_combination(cfg, seen);
+}
+
 enum xtel_lg_cli_result xtel_lg_cli_parse(int argc, char **argv,
 					  struct xtel_lg_config *cfg)
 {
 	unsigned int seen[LG_N_OPTS];
 	int ret;
 
-	set_defaults(cfg);
 	ret = xtel_opts_parse(&lg_opts, argc, argv, cfg, seen);
 	if (ret == XTEL_OPTS_EXIT)
 		return XTEL_LG_CLI_EXIT_OK;
-	if (ret || check_combination(cfg, seen))
+	if (ret)
 		return XTEL_LG_CLI_BAD;
 	return XTEL_LG_CLI_RUN;
 }

@@ -148,7 +148,10 @@ static void emit(struct xtel_lg_tx *tx, struct xtel_lg_client *c, uint8_t type,
 
 	if (b->n == b->cap)
 		xtel_lg_batch_flush(tx, c);
-	if (type == XTEL_MSG_DATA) {
+	if (type == XTEL_MSG_DATA && tx->payload) {
+		plen = tx->payload_len < sizeof(payload) ? tx->payload_len : sizeof(payload);
+		memcpy(payload, tx->payload, plen);
+	} else if (type == XTEL_MSG_DATA) {
 		struct xtel_lg_render_ctx rc = {
 			.seq = seq,
 			.client_id = c->id,

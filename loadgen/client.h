@@ -90,6 +90,9 @@ struct xtel_lg_tx {
 	struct xtel_lg_batch *batch;
 	struct xtel_lg_counters *ctr;
 	uint64_t now_ns;		/* CLOCK_MONOTONIC of this turn */
+	/* DATA payload given as is (the probe's results); NULL: the template. */
+	const char *payload;
+	size_t payload_len;
 };
 
 struct xtel_lg_batch *xtel_lg_batch_new(uint32_t cap);

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/resource.h>
 
 #include "common/log.h"
 #include "cli.h"
@@ -41,23 +40,6 @@ static void on_signal(int sig)
 		_exit(130);
 	atomic_store(&g_run->interrupted, 1);
 	atomic_store(&g_run->stop, 1);
-}
-
-static int raise_fd_limit(uint32_t need)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return -errno;
-	if (rl.rlim_cur >= need)
-		return 0;
-	if (rl.rlim_max < need) {
-		pr_err("--clients needs %u file descriptors but the hard limit is %llu: raise it (ulimit -Hn) or use fewer clients",
-			need, (unsigned long long)rl.rlim_max);
-		return -EMFILE;
-	}
-	rl.rlim_cur = need;
-	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
 }
 
 static int is_unreachable(int err)
@@ -256,7 +238,8 @@ int main(int argc, char **argv)
 		run.scenario = &sc;
 	}
 	/* Client sockets, the flood's, and a few for stdio, the report, OpenSSL. */
-	if (raise_fd_limit(cfg.clients + (cfg.flood_pps > 0 ? XTEL_LG_FLOOD_SOCKETS : 0) + 32))
+	if (xtel_lg_raise_fd_limit(cfg.clients + (cfg.flood_pps > 0 ? XTEL_LG_FLOOD_SOCKETS : 0) + 32,
+				   "--clients", "clients"))
 		return XTEL_LG_EXIT_RUNTIME;
 	run.clients = calloc(cfg.clients ? cfg.clients : 1, sizeof(*run.clients));
 	if (!run.clients) {

@@ -4,8 +4,10 @@
  * code and the message in the reports; it also raises the stop flag so
  * every thread winds down (sending BYE where that still makes sense).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "common/log.h"
 #include "run.h"
@@ -22,4 +24,21 @@ void xtel_lg_run_fail(struct xtel_lg_run *run, int code, const char *fmt, ...)
 		pr_err("%s", run->fatal_msg);
 	}
 	atomic_store(&run->stop, 1);
+}
+
+int xtel_lg_raise_fd_limit(uint32_t need, const char *flag, const char *noun)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max < need) {
+		pr_err("%s needs %u file descriptors but the hard limit is %llu: raise it (ulimit -Hn) or use fewer %s",
+			flag, need, (unsigned long long)rl.rlim_max, noun);
+		return -EMFILE;
+	}
+	rl.rlim_cur = need;
+	return setrlimit(RLIMIT_NOFILE, &rl) ? -errno : 0;
 }

@@ -84,6 +84,13 @@ struct xtel_lg_run {
 void xtel_lg_run_fail(struct xtel_lg_run *run, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Raises the soft RLIMIT_NOFILE to need (sockets and a few spare) when
+ * the hard limit allows. Returns 0, or -EMFILE after a message naming
+ * the option (flag) that asked for that many (noun).
+ */
+int xtel_lg_raise_fd_limit(uint32_t need, const char *flag, const char *noun);
+
 static inline void xtel_lg_ctr_add(_Atomic uint64_t *c, uint64_t v)
 {
 	/* Single writer: a relaxed load + store, no locked instruction. */

@@ -7,12 +7,15 @@
 # the load generator, which injects a known amount of loss, duplication and
 # reordering. The collector's live table shows every second; its query API
 # and Prometheus /metrics answer on 127.0.0.1:9477 inside the collector
-# namespace, and the demo queries both while the clients send. At the end the
-# injected faults are set against what the collector and XDP counted.
+# namespace, and the demo queries both while the clients send. The web
+# dashboard (docs/DASHBOARD.md) is served there too; with socat installed it
+# is forwarded to this host's 127.0.0.1:9477 while the demo runs (--hold S
+# keeps the collector up S seconds after the load, to look at it). At the end
+# the injected faults are set against what the collector and XDP counted.
 # Everything it creates is removed on exit.
 #
-# usage: scripts/demo.sh [--clients N] [--rate PPS] [--duration S] [--plain]
-#   defaults: 20 clients, 5000 datagrams/s in total, 8 s, DTLS
+# usage: scripts/demo.sh [--clients N] [--rate PPS] [--duration S] [--plain] [--hold S]
+#   defaults: 20 clients, 5000 datagrams/s in total, 8 s, DTLS, hold 0 s
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,16 +23,17 @@ cd "$top"
 
 usage_error() { echo "demo.sh: $* (try --help)" >&2; exit 2; }
 
-clients=20 rate=5000 duration=8 mode=dtls
+clients=20 rate=5000 duration=8 mode=dtls hold=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--clients | --rate | --duration)
+	--clients | --rate | --duration | --hold)
 		[ $# -ge 2 ] || usage_error "$1 needs a value"
 		case "$2" in '' | *[!0-9]*) usage_error "$1 takes a whole number, got '$2'" ;; esac
 		case "$1" in
 		--clients) clients=$2 ;;
 		--rate) rate=$2 ;;
 		--duration) duration=$2 ;;
+		--hold) hold=$2 ;;
 		esac
 		shift 2 ;;
 	--plain) mode=plain; shift ;;
@@ -40,6 +44,7 @@ done
 [ "$clients" -ge 1 ] && [ "$clients" -le 1000 ] || usage_error "--clients must be 1..1000, got $clients"
 [ "$rate" -ge 1 ] && [ "$rate" -le 500000 ] || usage_error "--rate must be 1..500000, got $rate"
 [ "$duration" -ge 1 ] && [ "$duration" -le 600 ] || usage_error "--duration must be 1..600, got $duration"
+[ "$hold" -le 3600 ] || usage_error "--hold must be 0..3600, got $hold"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo.sh: the testbed needs root (network namespaces, XDP): run it as root" >&2
 	exit 1
@@ -56,7 +61,9 @@ certs/gen.sh "$certs" "$clients" >/dev/null
 
 eval "$(scripts/testbed.sh env)"
 col_pid=
+fwd_pid=
 cleanup() {
+	[ -n "$fwd_pid" ] && kill "$fwd_pid" 2>/dev/null && { wait "$fwd_pid" 2>/dev/null || true; }
 	[ -n "$col_pid" ] && kill "$col_pid" 2>/dev/null && wait "$col_pid" 2>/dev/null
 	scripts/testbed.sh down
 }
@@ -71,7 +78,7 @@ echo "== collector on $XTEL_COL_IF ($XTEL_COL_IP4, $XTEL_COL_IP6) port 7700, mod
 	--pin-dir "$XTEL_BPFFS/xtel" --workers 2 --interval 1 --top 5 \
 	--cert "$certs/server.crt" --key "$certs/server.key" --ca "$certs/ca.crt" \
 	--http 127.0.0.1:9477 \
-	--duration $((duration + 60)) --summary-json "$out/summary.json" &
+	--duration $((duration + hold + 60)) --summary-json "$out/summary.json" &
 col_pid=$!
 # Wait until the collector's socket is bound before the clients start.
 for _ in $(seq 50); do
@@ -79,6 +86,22 @@ for _ in $(seq 50); do
 	kill -0 "$col_pid" 2>/dev/null || { echo "demo.sh: collector failed to start" >&2; exit 1; }
 	sleep 0.1
 done
+
+# The dashboard listens inside the collector namespace; socat (if there)
+# forwards this host's loopback port to it, one `ip netns exec` per
+# connection, for as long as the demo runs.
+dash_port=${XTEL_DEMO_DASHBOARD_PORT:-9477}
+echo "== dashboard (docs/DASHBOARD.md): http://127.0.0.1:9477/ in namespace $XTEL_NS_COL"
+if command -v socat >/dev/null 2>&1 &&
+   ! ss -Hltn "sport = :$dash_port" 2>/dev/null | grep -q .; then
+	socat "TCP-LISTEN:$dash_port,bind=127.0.0.1,reuseaddr,fork" \
+		"EXEC:ip netns exec $XTEL_NS_COL socat STDIO TCP\:127.0.0.1\:9477" 2>/dev/null &
+	fwd_pid=$!
+	echo "   open http://127.0.0.1:$dash_port/ on this host while the demo runs (--hold S: S seconds more)"
+else
+	echo "   open it there: ip netns exec $XTEL_NS_COL chromium --no-sandbox http://127.0.0.1:9477/"
+	echo "   (with socat installed the demo forwards it to this host's 127.0.0.1:$dash_port)"
+fi
 
 echo "== loadgen: $clients $mode clients, $rate datagrams/s for ${duration}s, 1% loss, 0.5% dup, 1% reorder injected"
 "${gen[@]}" build/loadgen/loadgen --target "$XTEL_COL_IP4:7700" --mode "$mode" \
@@ -110,6 +133,10 @@ wait "$lg_pid"
 
 # The load is over: the next view has all of it.
 sleep 1
+if [ "$hold" -gt 0 ]; then
+	echo "== holding the collector for ${hold}s: the dashboard shows the finished run"
+	sleep "$hold"
+fi
 # Stop the collector (it drains, then prints its final summary). Its
 # --duration above is only a safety bound.
 kill -TERM "$col_pid"

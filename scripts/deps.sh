@@ -11,11 +11,22 @@ pkgs=(
 	clang llvm gcc-multilib
 	libclang-rt-dev
 	libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev
-	liburing-dev libssl-dev openssl libjansson-dev libmicrohttpd-dev
+	liburing-dev libssl-dev openssl libjansson-dev libmicrohttpd-dev libsqlite3-dev
 	libbenchmark-dev libcmocka-dev
+	libsqlite3-dev sqlite3
 	iproute2 python3 gnuplot-nox jq procps curl
 	prometheus
+	libcurl4-openssl-dev
+	chromium socat
+	libconfig-dev libsystemd-dev
+	debhelper lintian fakeroot man-db util-linux
 )
+
+# The dashboard's build runs npm ci (uPlot) and its browser test
+# playwright-core: Node.js and npm, from Debian when the machine has none.
+if ! command -v npm >/dev/null 2>&1; then
+	pkgs+=(nodejs npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

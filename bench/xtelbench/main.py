@@ -11,10 +11,12 @@ import time
 
 from .api import api_markdown, run_api
 from .config import LEVELS
+from .dashboard import dashboard_markdown, run_dashboard
 from .env import Env, git_commit, loadavg, machine
 from .markdown import markdown
 from .micro import run_micro
 from .plots import plots
+from .probes import probes_markdown, run_probes
 from .rows import run_all
 from .util import log
 
@@ -33,6 +35,10 @@ def parse_args(argv=None):
     ap.add_argument("--no-e2e", action="store_true")
     ap.add_argument("--api", action="store_true",
                     help="also measure the HTTP API (ingest under API load, latency, memory)")
+    ap.add_argument("--probes", action="store_true",
+                    help="also measure the download probes (throughput, accuracy, overhead)")
+    ap.add_argument("--dashboard", action="store_true",
+                    help="also measure the web dashboard in Chromium (1,000 and 10,000 clients)")
     return ap.parse_args(argv)
 
 
@@ -57,6 +63,8 @@ def main(argv=None):
     micro = [] if args.no_micro else run_micro(env)
     rows = [] if args.no_e2e else run_all(env)
     api = run_api(env) if args.api else None
+    probes = run_probes(env) if args.probes else None
+    dash = run_dashboard(env) if args.dashboard else None
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -64,11 +72,19 @@ def main(argv=None):
               "plots": [n for n, _ in made]}
     if api:
         result["api"] = api
+    if probes:
+        result["probes"] = probes
+    if dash:
+        result["dashboard"] = dash
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
     if api:
         md += api_markdown(api)
+    if probes:
+        md += probes_markdown(probes)
+    if dash:
+        md += dashboard_markdown(dash)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:

@@ -505,6 +505,102 @@ static void test_afxdp_no_socket(void)
 	xtel_xdp_close(x);
 }
 
+/* The program with device 21 enabled and 22 disabled in xtel_devices. */
+static struct xtel_xdp *load_devices(const struct xtel_xdp_opts *o)
+{
+	struct xtel_xdp *x = load(o);
+
+	if (!x)
+		return NULL;
+	check_begin();
+	if (xtel_xdp_device_set(x, 21, true) || xtel_xdp_device_set(x, 22, false))
+		bad("devices: set", "%s", strerror(errno));
+	check_end();
+	return x;
+}
+
+/*
+ * Inventory devices (plain mode): client 21 enabled, 22 disabled, 23 not in
+ * the map. A disabled device's datagram is dropped before it is counted
+ * for the client; without --inventory-only an id not in the map passes,
+ * with it it is dropped. Header checks still come first. Then 22 enabled
+ * and 21 deleted, as the collector's sync does on an API change.
+ */
+static void test_devices(void)
+{
+	static const struct fixture rows[] = {
+		{ "enabled device", { .ipv = 4, PLAIN(.type = XTEL_MSG_INIT, .client = 21) },
+		  XDP_PASS, XTEL_XDP_STAT_PASSED, false, CLIENT(21, 1, 28, 0, 0, 0) },
+		{ "disabled device", { .ipv = 4, PLAIN(.type = XTEL_MSG_INIT, .client = 22, .body = 4) },
+		  XDP_DROP, XTEL_XDP_DROP_DEVICE_DISABLED, false, NOCLIENT },
+		{ "disabled device, v6 QinQ", { .ipv = 6, .vlans = 2, PLAIN(.type = XTEL_MSG_DATA, .client = 22, .seq = 1) },
+		  XDP_DROP, XTEL_XDP_DROP_DEVICE_DISABLED, false, NOCLIENT },
+		{ "disabled device, bad magic: the header check first", { .ipv = 4, PLAIN(.type = XTEL_MSG_DATA, .client = 22, .magic = 1) },
+		  XDP_DROP, XTEL_XDP_DROP_BAD_MAGIC, false, NOCLIENT },
+		{ "id not in the map passes", { .ipv = 4, PLAIN(.type = XTEL_MSG_INIT, .client = 23) },
+		  XDP_PASS, XTEL_XDP_STAT_PASSED, false, CLIENT(23, 1, 28, 0, 0, 0) },
+	};
+	static const struct fixture after[] = {
+		{ "re-enabled device passes", { .ipv = 4, PLAIN(.type = XTEL_MSG_INIT, .client = 22) },
+		  XDP_PASS, XTEL_XDP_STAT_PASSED, false, CLIENT(22, 1, 28, 0, 0, 0) },
+		{ "deleted device: not in the map, passes", { .ipv = 4, PLAIN(.type = XTEL_MSG_DATA, .client = 21, .seq = 1) },
+		  XDP_PASS, XTEL_XDP_STAT_PASSED, false, CLIENT(21, 2, 56, 1, 0, 0) },
+	};
+	static const struct fixture only_rows[] = {
+		{ "--inventory-only: enabled device", { .ipv = 4, PLAIN(.type = XTEL_MSG_INIT, .client = 21) },
+		  XDP_PASS, XTEL_XDP_STAT_PASSED, false, CLIENT(21, 1, 28, 0, 0, 0) },
+		{ "--inventory-only: disabled device", { .ipv = 6, PLAIN(.type = XTEL_MSG_INIT, .client = 22) },
+		  XDP_DROP, XTEL_XDP_DROP_DEVICE_DISABLED, false, NOCLIENT },
+		{ "--inventory-only: unknown id", { .ipv = 4, .vlans = 1, PLAIN(.type = XTEL_MSG_INIT, .client = 23) },
+		  XDP_DROP, XTEL_XDP_DROP_DEVICE_UNKNOWN, false, NOCLIENT },
+		{ "--inventory-only: unknown id, short: the length check first", { .ipv = 4, .raw = 27 },
+		  XDP_DROP, XTEL_XDP_DROP_SHORT, false, NOCLIENT },
+	};
+	struct xtel_xdp_opts o = { .no_pin = true, .quiet = true, .devices = true };
+	struct xtel_xdp *x = load_devices(&o);
+	struct xtel_xdp_client c;
+
+	if (!x)
+		return;
+	RUN(x, rows);
+	check_begin();
+	if (xtel_xdp_read_client(x, 22, &c) != -ENOENT)
+		bad("devices: disabled", "client 22 counted in xtel_clients");
+	if (xtel_xdp_device_set(x, 22, true) || xtel_xdp_device_del(x, 21))
+		bad("devices: change", "%s", strerror(errno));
+	if (xtel_xdp_device_del(x, 21) != -ENOENT)
+		bad("devices: delete twice", "expected -ENOENT");
+	check_end();
+	RUN(x, after);
+	xtel_xdp_close(x);
+
+	o.inventory_only = true;
+	x = load_devices(&o);
+	if (!x)
+		return;
+	RUN(x, only_rows);
+	check_begin();
+	if (xtel_xdp_device_clear(x) || xtel_xdp_device_del(x, 21) != -ENOENT)
+		bad("devices: clear", "entries left");
+	check_end();
+	xtel_xdp_close(x);
+	/* DTLS mode ignores the map: the handshake decides there */
+	{
+		static const struct fixture dev_dtls_rows[] = {
+			{ "DTLS: map not consulted", { .ipv = 4, .recs = { { 22, 0xfeff, 0, 120 } } },
+			  XDP_PASS, XTEL_XDP_STAT_PASSED, true, NOCLIENT },
+		};
+		struct xtel_xdp_opts od = { .no_pin = true, .quiet = true, .dtls = true,
+					    .devices = true, .inventory_only = true };
+
+		x = load(&od);
+		if (!x)
+			return;
+		RUN(x, dev_dtls_rows);
+		xtel_xdp_close(x);
+	}
+}
+
 /* Is BPF usable at all here? Only a refused trivial program means "skip". */
 static bool bpf_unavailable(void)
 {
@@ -528,6 +624,7 @@ int main(void)
 	test_bucket();
 	test_global();
 	test_afxdp_no_socket();
+	test_devices();
 	printf("%d passed, %d failed\n", checks - failed, failed);
 	return failed ? 1 : 0;
 }

@@ -117,7 +117,7 @@ check("handshake failures by reason (rogue CA, expired, no certificate)",
        "dtls_failed_no_cert": 1, "dtls_failed_revoked": 0,
        "dtls_failed_denied": 0, "dtls_failed_key_usage": 0,
        "dtls_failed_bad_cn": 0, "dtls_failed_no_ems": 0,
-       "dtls_failed_other": 0}, fails)
+       "dtls_failed_other": 0, "dtls_failed_device": 0}, fails)
 check("dtls.handshake_failed = the sum of the reasons", 3,
       s["dtls"]["handshake_failed"])
 rf = s["dtls_recent_failures"]
@@ -193,7 +193,7 @@ check_eq "revoked client 2: loadgen reports a failed handshake" 4 "$?"
 check "... refused as revoked" grep -q "alert certificate revoked" "$work/c2.out"
 cp "$certs/crl.pem" "$work/crl.good"
 echo "not a CRL" >"$certs/crl.pem"
-reload "SIGHUP: reload refused (see above); the running DTLS policy stays"
+reload "SIGHUP: reload refused (see above); the running configuration stays"
 check "... saying why" grep -q "CRL $certs/crl.pem: no PEM CRL in it" "$work/rev.err"
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
 	--first-id 2 --clients 1 --count 10 --handshake-timeout 3 --quiet \

@@ -62,7 +62,7 @@ all_reasons = ["truncated", "bad_magic", "bad_version", "unknown_type",
                "dtls_failed_expired", "dtls_failed_no_cert",
                "dtls_failed_revoked", "dtls_failed_denied",
                "dtls_failed_key_usage", "dtls_failed_bad_cn",
-               "dtls_failed_no_ems", "dtls_failed_other",
+               "dtls_failed_no_ems", "dtls_failed_other", "dtls_failed_device",
                "dtls_renegotiation_refused",
                "dtls_handshake_timeout", "dtls_bad_cookie", "dtls_bad_hello",
                "dtls_half_open_full", "dtls_sessions_full",
@@ -71,7 +71,8 @@ all_reasons = ["truncated", "bad_magic", "bad_version", "unknown_type",
                "dtls_oversize", "dtls_restart_other_id", "dtls_cookie_replay",
                "dtls_hs_msg_too_long", "dtls_hs_msg_seq_ahead",
                "dtls_hs_epoch1_early", "dtls_hs_epoch1_full",
-               "dtls_hs_record_type", "dtls_hs_plain_alert"]
+               "dtls_hs_record_type", "dtls_hs_plain_alert",
+               "device_disabled", "device_unknown"]
 check("every drop reason present", sorted(all_reasons), sorted(s["drops"]))
 for r in all_reasons:
     check(f"drops.{r}", reasons.get(r, 0), s["drops"].get(r))

@@ -174,7 +174,7 @@ cl_missing = cl_sent - s["totals"]["received"]
 def check(what, exp, got):
     print(("ok   " if exp == got else "FAIL ") + f"{what}: expected {exp}, got {got}")
 def d(i): return b1["stats"].get(str(i), 0) - b0["stats"].get(str(i), 0)
-RATELIMIT, GLOBAL, NO_SESSION = 19, 20, 21
+RATELIMIT, GLOBAL, NO_SESSION = 19, 20, 23
 sent = fl["flood"]["sent"]
 print(f"info flood sent {sent}, bucket drops {d(RATELIMIT)}, global drops {d(GLOBAL)}, "
       f"admitted {d(NO_SESSION)}, veth drops {veth} ({cl_missing} of the clients')")

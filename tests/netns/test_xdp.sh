@@ -123,7 +123,7 @@ print(sum(v["value"]["packets"] for v in json.load(sys.stdin)["formatted"]["valu
 }
 # indices of enum xtel_xdp_stat (bpf/xtel_maps.h)
 S_PASSED=4 S_REDIRECTED=5 S_XSK_MISS=6 D_SHORT=8 D_MAGIC=9 D_LENGTH=13 D_DTLS_TYPE=14
-D_RATELIMIT=19 D_HS_GLOBAL=20 S_NO_SESSION=21
+D_RATELIMIT=19 D_HS_GLOBAL=20 S_NO_SESSION=23
 
 # The sender: runs in the generator namespace; one line per flow:
 #   plain FAMILY DST CLIENT FIRST_SEQ COUNT BODY [SKIP_EVERY]

@@ -51,6 +51,7 @@ static const struct {
 	{ XTEL_DTLS_STAT_FAILED_BAD_CN, "dtls_failed_bad_cn" },
 	{ XTEL_DTLS_STAT_FAILED_NO_EMS, "dtls_failed_no_ems" },
 	{ XTEL_DTLS_STAT_FAILED_OTHER, "dtls_failed_other" },
+	{ XTEL_DTLS_STAT_FAILED_DEVICE, "dtls_failed_device" },
 	{ XTEL_DTLS_STAT_RENEGOTIATION_REFUSED, "dtls_renegotiation_refused" },
 };
 

@@ -221,11 +221,11 @@ static void test_fail_names(void **state)
 {
 	static const char *const names[] = {
 		"unknown_ca", "expired", "no_cert", "revoked", "denied",
-		"key_usage", "bad_cn", "no_ems", "other",
+		"key_usage", "bad_cn", "no_ems", "other", "device",
 	};
 
 	(void)state;
-	assert_int_equal(XTEL_DTLS_NFAILS, 9);
+	assert_int_equal(XTEL_DTLS_NFAILS, 10);
 	for (unsigned int r = 0; r < XTEL_DTLS_NFAILS; r++) {
 		char want[64];
 

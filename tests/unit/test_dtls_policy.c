@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit tests of the admission policy (userspace/dtls/policy.c and its
- * checks in verify.c): every loading error with its message, clients
+ * checks in verify.c): every loading error with its message (a new
+ * server certificate whose key does not match it too), clients
  * refused as revoked (CRL), denied (deny list) or not issued by a pinned
  * CA, and a new policy swapped into a running server: the sessions it
  * revokes or denies end, the others and every counter carry on.
@@ -239,6 +240,26 @@ static void test_load_errors(void **state)
 	snprintf(msg, sizeof(msg), "pinned CA %s matches no certificate of %s",
 		 pin, cert("ca.crt"));
 	load_fails(&c, -EINVAL, msg);
+
+	c.pin_ca = NULL;
+	c.n_pin_ca = 0;
+
+	/* A new server identity: both files, matching each other. */
+	c.cert_file = keep(cert("none.crt"));
+	c.key_file = keep(cert("server.key"));
+	load_fails(&c, -ENOENT, "cannot read certificate");
+	c.cert_file = keep(cert("server.crt"));
+	c.key_file = keep(cert("client-1.key"));
+	snprintf(msg, sizeof(msg), "private key %s does not match certificate %s",
+		 cert("client-1.key"), cert("server.crt"));
+	load_fails(&c, -EKEYREJECTED, msg);
+	c.key_file = keep(cert("server.key"));
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	xtel_dtls_policy_put(p);
+	c.cert_file = c.key_file = NULL;
+	pins[0] = pin;
+	c.pin_ca = pins;
+	c.n_pin_ca = 1;
 
 	/* What a good one holds. */
 	fingerprint("ca.crt", pin, sizeof(pin));

@@ -36,6 +36,7 @@ static void test_stat_names(void **state)
 		F(failed_unknown_ca), F(failed_expired), F(failed_no_cert),
 		F(failed_revoked), F(failed_denied), F(failed_key_usage),
 		F(failed_bad_cn), F(failed_no_ems), F(failed_other),
+		F(failed_device),
 		F(renegotiation_refused), F(sessions_revoked),
 		F(policy_updates),
 	};

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "acct/latency.h"
+#include "common/bytes.h"
 
 void xtel_latency_init(struct xtel_latency *h)
 {
@@ -55,6 +56,20 @@ uint64_t xtel_latency_bucket_mid(unsigned int idx)
 	width = 1ULL << (g - 1);
 	lower = (uint64_t)(XTEL_LAT_SUB + sub) << (g - 1);
 	return lower + (width - 1) / 2;
+}
+
+uint64_t xtel_latency_bucket_lower(unsigned int idx)
+{
+	unsigned int g = idx / XTEL_LAT_SUB, sub = idx % XTEL_LAT_SUB;
+
+	return g == 0 ? sub : (uint64_t)(XTEL_LAT_SUB + sub) << (g - 1);
+}
+
+uint64_t xtel_latency_bucket_upper(unsigned int idx)
+{
+	unsigned int g = idx / XTEL_LAT_SUB;
+
+	return xtel_latency_bucket_lower(idx) + (g == 0 ? 0 : (1ULL << (g - 1)) - 1);
 }
 
 static uint64_t *block_get(struct xtel_latency *h, unsigned int g)
@@ -214,4 +229,38 @@ void xtel_latency_summary(const struct xtel_latency *h,
 	out->p90_ns = v[1];
 	out->p99_ns = v[2];
 	out->p999_ns = v[3];
+}
+
+size_t xtel_latency_encoded_max(const struct xtel_latency *h)
+{
+	/* per bucket: a gap (<= 2 bytes) and a count (<= 10 bytes) */
+	return ((size_t)__builtin_popcountll(h->groups) * XTEL_LAT_SUB + 1) * 12;
+}
+
+size_t xtel_latency_encode(const struct xtel_latency *h, uint8_t *buf)
+{
+	size_t n = 0;
+	long prev = -1;
+
+	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
+		const uint64_t *b = h->blocks[g];
+
+		if (!b)
+			continue;
+		for (unsigned int s = 0; s < XTEL_LAT_SUB; s++) {
+			long idx = (long)(g * XTEL_LAT_SUB + s);
+
+			if (!b[s])
+				continue;
+			n += xtel_put_uleb128(buf + n, (uint64_t)(idx - prev - 1));
+			n += xtel_put_uleb128(buf + n, b[s]);
+			prev = idx;
+		}
+	}
+	if (h->overflow) {
+		n += xtel_put_uleb128(buf + n,
+				(uint64_t)(XTEL_LAT_HIST_INDEX_OVERFLOW - prev - 1));
+		n += xtel_put_uleb128(buf + n, h->overflow);
+	}
+	return n;
 }

@@ -17,6 +17,7 @@
 #ifndef XTEL_LATENCY_H
 #define XTEL_LATENCY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "acct/types.h"
@@ -65,9 +66,27 @@ uint64_t xtel_latency_quantile(const struct xtel_latency *h, double q);
 void xtel_latency_summary(const struct xtel_latency *h,
 			  struct xtel_lat_summary *out);
 
+/*
+ * The compact form the history store keeps (store/hist.c reads it): the
+ * nonzero buckets in ascending index as pairs of LEB128 varints (index gap
+ * since the previous nonzero bucket less one, count), the overflow bucket
+ * as index XTEL_LAT_BUCKETS. Count, sum, min and max travel apart. A
+ * client whose latencies span a few octaves takes ~100-300 bytes.
+ */
+#define XTEL_LAT_HIST_INDEX_OVERFLOW XTEL_LAT_BUCKETS
+
+/* An upper bound of xtel_latency_encode()'s length for h. */
+size_t xtel_latency_encoded_max(const struct xtel_latency *h);
+
+/* Writes h's buckets into buf (at least encoded_max bytes); the length. */
+size_t xtel_latency_encode(const struct xtel_latency *h, uint8_t *buf);
+
 /* Bucket index of v (< XTEL_LAT_OVERFLOW_NS) and a bucket's midpoint. */
 unsigned int xtel_latency_bucket(uint64_t v);
 uint64_t xtel_latency_bucket_mid(unsigned int idx);
+/* The smallest and the largest value of bucket idx (< XTEL_LAT_BUCKETS). */
+uint64_t xtel_latency_bucket_lower(unsigned int idx);
+uint64_t xtel_latency_bucket_upper(unsigned int idx);
 
 #ifdef __cplusplus
 }

@@ -105,6 +105,36 @@ static int ref_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/* Encoded histograms of every client, in one allocation (like metrics). */
+struct hist_pool {
+	uint8_t *v;
+	size_t n, cap;
+};
+
+/* Append h's encoding; d's lat_hist gets the offset until the pool is done. */
+static int hist_add(struct hist_pool *p, const struct xtel_latency *h,
+		    struct xtel_client_snap *d)
+{
+	size_t max = xtel_latency_encoded_max(h);
+
+	if (p->n + max > p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 65536;
+		uint8_t *nv;
+
+		while (ncap < p->n + max)
+			ncap *= 2;
+		nv = realloc(p->v, ncap);
+		if (!nv)
+			return -ENOMEM;
+		p->v = nv;
+		p->cap = ncap;
+	}
+	d->lat_hist_len = (uint32_t)xtel_latency_encode(h, p->v + p->n);
+	d->lat_hist = (const uint8_t *)(uintptr_t)p->n;
+	p->n += d->lat_hist_len;
+	return 0;
+}
+
 /* Scratch space for one snapshot. */
 struct scratch {
 	struct xtel_client rec;
@@ -234,7 +264,8 @@ static int collect_refs(struct xtel_registry *const *regs, unsigned int n,
  */
 static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		       const struct ref *refs, size_t n_refs, size_t *i,
-		       bool final, uint64_t now_ivl, struct xtel_client_snap *d)
+		       bool final, uint64_t now_ivl, struct hist_pool *hp,
+		       struct xtel_client_snap *d)
 {
 	uint32_t id = refs[*i].id;
 
@@ -253,6 +284,8 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		if (s->lat)
 			s->lat(s->lat_arg, id, &s->rec.lat);
 		(*i)++;
+		if (hp && hist_add(hp, &s->rec.lat, d))
+			return -ENOMEM;
 		return xtel_latency_merge(&s->total, &s->rec.lat) ? -ENOMEM : 0;
 	}
 	xtel_latency_reset(&s->merged);
@@ -269,6 +302,8 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 	xtel_latency_summary(&s->merged, &d->lat);
 	if (s->lat)
 		s->lat(s->lat_arg, id, &s->merged);
+	if (hp && hist_add(hp, &s->merged, d))
+		return -ENOMEM;
 	return xtel_latency_merge(&s->total, &s->merged) ? -ENOMEM : 0;
 }
 
@@ -340,18 +375,21 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
 		       struct xtel_snapshot *out)
 {
-	return xtel_snapshot_take_lat(regs, n, now_ns, stale_after_ns, final,
-				      NULL, NULL, out);
+	return xtel_snapshot_take_ex(regs, n, now_ns, stale_after_ns, final,
+				     NULL, out);
 }
 
-int xtel_snapshot_take_lat(struct xtel_registry *const *regs, unsigned int n,
-			   uint64_t now_ns, uint64_t stale_after_ns, bool final,
-			   xtel_snapshot_lat_fn *lat, void *lat_arg,
-			   struct xtel_snapshot *out)
+int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
+			  uint64_t now_ns, uint64_t stale_after_ns, bool final,
+			  const struct xtel_snapshot_opts *opts,
+			  struct xtel_snapshot *out)
 {
+	unsigned int flags = opts ? opts->flags : 0;
 	struct ref *refs = NULL;
 	struct scratch *s = NULL;
 	struct metric_pool pool = { 0 };
+	struct hist_pool hpool = { 0 };
+	struct hist_pool *hp = flags & XTEL_SNAP_LAT_HIST ? &hpool : NULL;
 	size_t n_refs = 0, i = 0;
 	uint32_t n_clients = 0, c;
 	uint64_t now_ivl = xtel_interval_current();
@@ -372,13 +410,15 @@ int xtel_snapshot_take_lat(struct xtel_registry *const *regs, unsigned int n,
 		goto out;
 	xtel_latency_init(&s->merged);
 	xtel_latency_init(&s->total);
-	s->lat = lat;
-	s->lat_arg = lat_arg;
+	if (opts) {
+		s->lat = opts->lat;
+		s->lat_arg = opts->lat_arg;
+	}
 
 	for (c = 0; i < n_refs; c++) {
 		struct xtel_client_snap *d = &out->clients[c];
 
-		if (read_client(s, regs, refs, n_refs, &i, final, now_ivl, d) ||
+		if (read_client(s, regs, refs, n_refs, &i, final, now_ivl, hp, d) ||
 		    pool_add(&pool, s, d))
 			goto out;
 		d->stale = now_ns > d->last_seen_ns &&
@@ -390,6 +430,16 @@ int xtel_snapshot_take_lat(struct xtel_registry *const *regs, unsigned int n,
 			out->clients[c].metrics =
 				pool.v + (uintptr_t)out->clients[c].metrics;
 	xtel_latency_summary(&s->total, &out->total.lat);
+	if (hp) {
+		if (hist_add(hp, &s->total, &out->total))
+			goto out;
+		for (c = 0; c < n_clients; c++)
+			out->clients[c].lat_hist =
+				hpool.v + (uintptr_t)out->clients[c].lat_hist;
+		out->total.lat_hist = hpool.v + (uintptr_t)out->total.lat_hist;
+		out->hist_pool = hpool.v;
+		hpool.v = NULL;
+	}
 	out->n_clients = n_clients;
 	out->metrics_pool = pool.v;
 	pool.v = NULL;
@@ -404,6 +454,7 @@ out:
 		xtel_latency_destroy(&s->total);
 	}
 	free(pool.v);
+	free(hpool.v);
 	free(s);
 	free(refs);
 	return err;
@@ -415,5 +466,6 @@ void xtel_snapshot_free(struct xtel_snapshot *snap)
 		return;
 	free(snap->clients);
 	free(snap->metrics_pool);
+	free(snap->hist_pool);
 	memset(snap, 0, sizeof(*snap));
 }

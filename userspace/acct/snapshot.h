@@ -26,6 +26,13 @@ struct xtel_snapshot {
 	struct xtel_client_snap total;		/* sums; latency merged */
 	uint64_t registry_full;		/* datagrams refused: registry full */
 	struct xtel_metric_snap *metrics_pool;	/* internal: backs clients[].metrics */
+	uint8_t *hist_pool;		/* internal: backs clients[].lat_hist */
+};
+
+enum xtel_snapshot_flags {
+	/* Every client's (and the total's) histogram encoded into lat_hist:
+	 * for the history store, which diffs consecutive snapshots. */
+	XTEL_SNAP_LAT_HIST = 1 << 0,
 };
 
 /*
@@ -38,20 +45,27 @@ int xtel_snapshot_take(struct xtel_registry *const *regs, unsigned int n,
 		       uint64_t now_ns, uint64_t stale_after_ns, bool final,
 		       struct xtel_snapshot *out);
 /*
- * The same, calling lat(arg, client_id, histogram) once per client, in
- * client id order, with the client's merged cumulative latency histogram
- * (valid only during the call): a reader that wants more of the
- * distribution than the summary (the health feed: an interval's quantiles)
- * takes it there, without the snapshot keeping histograms. lat may be NULL.
+ * What a reader wants beyond the summaries. lat, when set, is called once
+ * per client, in client id order, with the client's merged cumulative
+ * latency histogram (valid only during the call): a reader that wants more
+ * of the distribution than the summary (the health feed: an interval's
+ * quantiles) takes it there, without the snapshot keeping histograms.
  */
 struct xtel_latency;
 typedef void xtel_snapshot_lat_fn(void *arg, uint32_t client_id,
 				  const struct xtel_latency *h);
 
-int xtel_snapshot_take_lat(struct xtel_registry *const *regs, unsigned int n,
-			   uint64_t now_ns, uint64_t stale_after_ns, bool final,
-			   xtel_snapshot_lat_fn *lat, void *lat_arg,
-			   struct xtel_snapshot *out);
+struct xtel_snapshot_opts {
+	unsigned int flags;		/* XTEL_SNAP_* */
+	xtel_snapshot_lat_fn *lat;	/* NULL: none */
+	void *lat_arg;
+};
+
+/* The same with options (NULL: none). */
+int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
+			  uint64_t now_ns, uint64_t stale_after_ns, bool final,
+			  const struct xtel_snapshot_opts *opts,
+			  struct xtel_snapshot *out);
 void xtel_snapshot_free(struct xtel_snapshot *snap);
 
 #ifdef __cplusplus

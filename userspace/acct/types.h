@@ -64,6 +64,10 @@ struct xtel_client_snap {
 	bool bye_seen;
 	bool stale;		/* no datagram within stale_after_ns of now */
 	struct xtel_lat_summary lat;
+	/* with XTEL_SNAP_LAT_HIST: the cumulative histogram, encoded
+	 * (acct/latency.h), owned by the snapshot; else NULL, 0 */
+	const uint8_t *lat_hist;
+	uint32_t lat_hist_len;
 	uint32_t n_metrics;
 	struct xtel_metric_snap *metrics;	/* owned by the snapshot */
 	uint64_t metrics_dropped;	/* keys beyond the per-client limit */

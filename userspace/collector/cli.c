@@ -8,6 +8,7 @@
  * instead of running with a surprising setting.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,8 +17,10 @@
 #include "common/log.h"
 #include "collector/cli.h"
 #include "common/options.h"
+#include "common/options_service.h"
 #include "common/parse.h"
 #include "dtls/server.h"
+#include "store/writer.h"
 
 /* Table order is --help order. */
 enum col_opt {
@@ -34,6 +37,8 @@ enum col_opt {
 	COL_OPT_HTTP_RATE, COL_OPT_HTTP_BURST, COL_OPT_HTTP_SOURCE_CONNS,
 	COL_OPT_HTTP_MAX_CONNS, COL_OPT_HTTP_THREADS, COL_OPT_FRESH_FOR, COL_OPT_API_WINDOW,
 	COL_OPT_METRICS_CLIENTS, COL_OPT_METRICS_CLIENT_IDS,
+	COL_OPT_HTTP_STREAMS,
+	COL_OPT_DB, COL_OPT_RETAIN, COL_OPT_DB_QUEUE, COL_OPT_INVENTORY_ONLY,
 	COL_OPT_NO_HEALTH, COL_OPT_HEALTH_WARMUP, COL_OPT_HEALTH_WINDOW,
 	COL_OPT_HEALTH_Z, COL_OPT_HEALTH_CONFIRM, COL_OPT_HEALTH_CLEAR,
 	COL_OPT_HEALTH_SILENT, COL_OPT_HEALTH_SLO, COL_OPT_HEALTH_EVENTS,
@@ -82,6 +87,16 @@ static int parse_bind(const struct xtel_opt *o, const char *val, void *arg)
 	}
 	snprintf(cfg->bind_str, sizeof(cfg->bind_str), "%s", buf);
 	return 0;
+}
+
+static const char *show_bind(const struct xtel_opt *o, const void *arg)
+{
+	return ((const struct xtel_config *)arg)->bind_str;
+}
+
+static const char *show_http(const struct xtel_opt *o, const void *arg)
+{
+	return ((const struct xtel_config *)arg)->http;
 }
 
 /* --http: "198.18.0.1:9477", "127.0.0.1:9477", "[::1]:9477" (numeric). */
@@ -184,6 +199,16 @@ static bool ciphers_ok(const char *val)
 	return xtel_dtls_check_ciphers(val) == 0;
 }
 
+/* --retain: "10s=2d,1m=30d,1h=400d" (store/writer.c parses it). */
+static int parse_retain(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_config *cfg = arg;
+
+	if (xtel_store_parse_retain(val, cfg->retain_s))
+		return xtel_bad_value(o->name, val, o->valid);
+	return 0;
+}
+
 /* --health-slo LABEL:p99=MS,loss=PCT,jitter=MS (repeatable, one per label) */
 static int parse_health_slo(const struct xtel_opt *o, const char *val, void *arg)
 {
@@ -205,7 +230,7 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		XTEL_OPT_UINT_AT(CFG, port, 1, 65535), .valid = "1..65535",
 		.help = "UDP port, 1..65535 (default 7700)" },
 	[COL_OPT_BIND] = { .name = "bind", .metavar = "ADDR",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_bind,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_bind, .show = show_bind,
 		.valid = "an IPv4 or IPv6 address",
 		.help = "local IPv4/IPv6 address (default :: dual-stack,\n"
 			"IPv4 and IPv6 both accepted)" },
@@ -250,7 +275,7 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.groups = COL_GROUP_XDP,
 		.type = XTEL_OPT_STRINGS, XTEL_OPT_AT(CFG, allow),
 		.count_offset = offsetof(CFG, n_allow), .hi = XTEL_MAX_ALLOW,
-		.accept = allow_ok, .valid_extra = "at most 64 prefixes",
+		.accept = allow_ok, .reload = true, .valid_extra = "at most 64 prefixes",
 		.valid = "an IPv4 or IPv6 address or CIDR "
 			 "(e.g. 198.18.0.0/24, 2001:2::/64)",
 		.help = "accept only sources in CIDR (IPv4 or IPv6, e.g.\n"
@@ -296,24 +321,26 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 
 	[COL_OPT_CERT] = { .name = "cert", .metavar = "FILE",
 		.section = "DTLS (required with --mode dtls):",
-		XTEL_OPT_STRING_AT(CFG, cert), .help = "server certificate (PEM)" },
+		XTEL_OPT_STRING_AT(CFG, cert), .reload = true,
+		.help = "server certificate (PEM); re-read on SIGHUP" },
 	[COL_OPT_KEY] = { .name = "key", .metavar = "FILE",
-		XTEL_OPT_STRING_AT(CFG, key), .help = "server private key (PEM)" },
+		XTEL_OPT_STRING_AT(CFG, key), .reload = true,
+		.help = "server private key (PEM)" },
 	[COL_OPT_CA] = { .name = "ca", .metavar = "FILE",
-		XTEL_OPT_STRING_AT(CFG, ca),
+		XTEL_OPT_STRING_AT(CFG, ca), .reload = true,
 		.help = "CA that signs client certificates (PEM)" },
 	[COL_OPT_CRL] = { .name = "crl", .metavar = "FILE",
-		XTEL_OPT_STRING_AT(CFG, crl),
+		XTEL_OPT_STRING_AT(CFG, crl), .reload = true,
 		.help = "CRL(s) of the CA (PEM): revoked clients are\n"
 			"refused; re-read on SIGHUP (certs/gen.sh revoke)" },
 	[COL_OPT_DENY_LIST] = { .name = "deny-list", .metavar = "FILE",
-		XTEL_OPT_STRING_AT(CFG, deny_list),
+		XTEL_OPT_STRING_AT(CFG, deny_list), .reload = true,
 		.help = "client ids to refuse, one per line ('#'\n"
 			"comments); re-read on SIGHUP" },
 	[COL_OPT_PIN_CA] = { .name = "pin-ca", .metavar = "SHA256",
 		.type = XTEL_OPT_STRINGS, XTEL_OPT_AT(CFG, pin_ca),
 		.count_offset = offsetof(CFG, n_pin_ca), .hi = XTEL_MAX_PIN_CA,
-		.accept = fingerprint_ok, .valid_extra = "at most 8 fingerprints",
+		.accept = fingerprint_ok, .reload = true, .valid_extra = "at most 8 fingerprints",
 		.valid = "a SHA-256 fingerprint: 64 hex digits, colons allowed",
 		.help = "accept only clients issued by this CA of --ca\n"
 			"(openssl x509 -noout -fingerprint -sha256);\n"
@@ -371,7 +398,7 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 
 	[COL_OPT_HTTP] = { .name = "http", .metavar = "ADDR:PORT",
 		.section = "HTTP API and Prometheus /metrics (docs/API.md):",
-		.type = XTEL_OPT_CUSTOM, .parse = parse_http,
+		.type = XTEL_OPT_CUSTOM, .parse = parse_http, .show = show_http,
 		.valid = "a numeric IPv4 ADDR:PORT or [IPv6]:PORT, port 1..65535",
 		.help = "serve the query API and /metrics on ADDR:PORT\n"
 			"(default off; e.g. 127.0.0.1:9477)" },
@@ -431,6 +458,35 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 			 "(e.g. 1,5,10-20)",
 		.help = "per-client series only for these ids (e.g.\n"
 			"1,5,10-20; still capped by --metrics-clients)" },
+	[COL_OPT_HTTP_STREAMS] = { .name = "http-streams", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, http_streams, 1, 4096),
+		.valid = "1..4096 streams",
+		.help = "open /api/v1/stream event streams (the\n"
+			"dashboard), 1..4096 (default 16); more: 503" },
+	[COL_OPT_DB] = { .name = "db", .metavar = "FILE",
+		.section = "History and devices in SQLite (docs/STORAGE.md, "
+			   "docs/DEVICES.md):",
+		XTEL_OPT_STRING_AT(CFG, db),
+		.help = "keep rollups of every client and the fleet and\n"
+			"the device inventory in this SQLite file\n"
+			"(created; WAL mode); served by /api/v1/history\n"
+			"and /api/v1/devices with --http; SIGHUP reloads\n"
+			"the inventory" },
+	[COL_OPT_RETAIN] = { .name = "retain", .metavar = "TIER=AGE,...",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_retain,
+		.valid = "TIER=AGE pairs, comma-separated, TIER one of 1s, "
+			 "10s, 1m, 1h, AGE a number with s, m, h or d, at "
+			 "least the tier's width (e.g. 10s=2d,1m=30d)",
+		.help = "how long each tier is kept (default\n"
+			"1s=2d,10s=2d,1m=30d,1h=400d; 1s: fleet totals)" },
+	[COL_OPT_DB_QUEUE] = { .name = "db-queue", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, db_queue, 1, 1024), .valid = "1..1024 views",
+		.help = "views waiting for the history writer, 1..1024\n"
+			"(default 8); more are dropped and counted" },
+	[COL_OPT_INVENTORY_ONLY] = { .name = "inventory-only",
+		XTEL_OPT_FLAG_AT(CFG, inventory_only),
+		.help = "refuse client ids not in the inventory\n"
+			"(device_unknown; needs --db)" },
 	[COL_OPT_NO_HEALTH] = { .name = "no-health",
 		.section = "Health inference (docs/HEALTH.md):",
 		XTEL_OPT_FLAG_AT(CFG, no_health),
@@ -481,6 +537,9 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "this text" },
 };
 
+static void col_defaults(void *cfg);
+static int col_check(void *cfg, const unsigned int *seen);
+
 static const struct xtel_opts col_opts = {
 	.opt = col_opt,
 	.n = COL_N_OPTS,
@@ -499,6 +558,35 @@ static const struct xtel_opts col_opts = {
 "  3 cert/key/CA/CRL/deny list bad   8 io_uring disabled or unsupported\n"
 "  4 key does not match certificate\n",
 	.value_for_flag_is_unknown = true,
+	.prog = "collector",
+	.config_path = "/etc/xtel/collector.conf",
+	.defaults = col_defaults,
+	.check = col_check,
+	.summary = "XTel telemetry collector (XDP, io_uring, DTLS)",
+	.man_section = "8",
+	.man_text =
+".SH SIGNALS\n"
+".TP\n.B SIGINT, SIGTERM\n"
+"Stop: drain the receive queues, print the final summary, detach XDP\n"
+"(the pinned counters stay).\n"
+".TP\n.B SIGHUP\n"
+"Reload without a restart: the config file is read again (its\n"
+"reloadable keys: cert, key, ca, crl, deny\\-list, pin\\-ca, allow,\n"
+"log\\-level), the server certificate, CA, CRL and deny list files and\n"
+"the API token file are re\\-read, and the device inventory of \\-\\-db.\n"
+"A file that does not load is refused with a message and the running\n"
+"configuration stays; counters and sessions carry on.\n"
+".SH FILES\n"
+".TP\n.I /etc/xtel/collector.conf\n"
+"The config file (libconfig syntax).\n"
+".TP\n.I /run/xtel\n"
+"Runtime directory of the systemd unit (bpffs pins with \\-\\-pin\\-dir).\n"
+".TP\n.I /var/lib/xtel\n"
+"State directory of the systemd unit.\n"
+".SH SEE ALSO\n"
+".BR loadgen (1),\n"
+".BR systemd.exec (5),\n"
+"/usr/share/doc/xtel/OPERATIONS.md\n",
 };
 
 void xtel_cli_usage(FILE *out)
@@ -545,55 +633,91 @@ static void set_defaults(struct xtel_config *cfg)
 		.fresh_for_s = 3.0,
 		.api_window_s = 10.0,
 		.metrics_clients = 1000,
+		.http_streams = 16,
+		.db_queue = 8,
 	};
 	parse_bind(&col_opt[COL_OPT_BIND], "::", cfg);
 	xtel_health_cfg_defaults(&cfg->health);
 }
 
-int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
+static void col_defaults(void *cfg)
 {
-	unsigned int seen[COL_N_OPTS];
-	int rc, xdp_opt;
-
 	set_defaults(cfg);
-	rc = xtel_opts_parse(&col_opts, argc, argv, cfg, seen);
-	if (rc)
-		return rc == XTEL_OPTS_EXIT ? XTEL_EXIT_OK : XTEL_EXIT_USAGE;
+}
+
+/* The checks that involve several options (also on SIGHUP's re-parse). */
+static int col_check(void *arg, const unsigned int *seen)
+{
+	struct xtel_config *cfg = arg;
+	int xdp_opt;
+
 	if (cfg->detach)	/* a one-shot command: nothing else applies */
-		return -1;
+		return 0;
 	if (!cfg->iface && !cfg->no_xdp) {
 		pr_err("--iface IFNAME is required for the XDP "
 			"fast path (or pass --no-xdp to run on sockets only)");
-		return XTEL_EXIT_USAGE;
+		return -EINVAL;
 	}
 	xdp_opt = xtel_opts_first(&col_opts, seen, COL_GROUP_XDP);
 	if (cfg->no_xdp && xdp_opt >= 0) {
 		pr_err("--%s needs the XDP program: drop it or "
 			"--no-xdp", col_opt[xdp_opt].name);
-		return XTEL_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (cfg->mode == XTEL_MODE_DTLS && (!cfg->cert || !cfg->key || !cfg->ca)) {
 		pr_err("--mode dtls (the default) needs --cert, "
 			"--key and --ca (or pass --mode plain)");
-		return XTEL_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (!cfg->http_cert != !cfg->http_key) {
 		pr_err("--http-cert and --http-key go together (HTTPS needs "
 		       "both)");
-		return XTEL_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (!cfg->http) {
-		for (int i = COL_OPT_HTTP_CERT; i <= COL_OPT_METRICS_CLIENT_IDS; i++)
+		for (int i = COL_OPT_HTTP_CERT; i <= COL_OPT_HTTP_STREAMS; i++)
 			if (seen[i]) {
 				pr_err("--%s needs the HTTP API: add --http "
 				       "ADDR:PORT (e.g. 127.0.0.1:9477)",
 				       col_opt[i].name);
-				return XTEL_EXIT_USAGE;
+				return -EINVAL;
 			}
+	}
+	if (!cfg->db && (seen[COL_OPT_RETAIN] || seen[COL_OPT_DB_QUEUE])) {
+		pr_err("--%s needs the history: add --db FILE",
+		       col_opt[seen[COL_OPT_RETAIN] ? COL_OPT_RETAIN :
+			       COL_OPT_DB_QUEUE].name);
+		return XTEL_EXIT_USAGE;
+	}
+	if (cfg->inventory_only && !cfg->db) {
+		pr_err("--inventory-only needs the inventory: add --db FILE");
+		return XTEL_EXIT_USAGE;
 	}
 	if (cfg->bind_addr.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&cfg->bind_addr)->sin6_port = htons(cfg->port);
 	else
 		((struct sockaddr_in *)&cfg->bind_addr)->sin_port = htons(cfg->port);
+	return 0;
+}
+
+int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg)
+{
+	unsigned int seen[COL_N_OPTS];
+	int rc;
+
+	rc = xtel_opts_parse(&col_opts, argc, argv, cfg, seen);
+	if (rc)
+		return rc == XTEL_OPTS_EXIT ? XTEL_EXIT_OK : XTEL_EXIT_USAGE;
 	return -1;
+}
+
+int xtel_cli_reparse(struct xtel_config *next)
+{
+	return xtel_opts_reparse(&col_opts, next);
+}
+
+unsigned int xtel_cli_take_reloadable(struct xtel_config *cfg,
+				      const struct xtel_config *next)
+{
+	return xtel_opts_take_reloadable(&col_opts, cfg, next);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "store/schema.h"
 #include "health/health.h"
 
 /* Process exit codes; docs/COLLECTOR.md lists the same table. */
@@ -93,7 +94,14 @@ struct xtel_config {
 	double api_window_s;		/* longest ?window= of /aggregate; 0: none */
 	unsigned int metrics_clients;	/* per-client series cap on /metrics */
 	const char *metrics_client_ids;	/* "1,5,10-20": only these; NULL: first N */
+	unsigned int http_streams;	/* open /api/v1/stream streams at most */
 
+	/* the history (store/, docs/STORAGE.md) and the device inventory
+	 * (devices/, docs/DEVICES.md); db NULL: both off */
+	const char *db;			/* --db FILE */
+	uint64_t retain_s[XTEL_TIER_N];	/* --retain; 0: the tier's default */
+	unsigned int db_queue;		/* views queued for the writer */
+	bool inventory_only;		/* refuse client ids not in the inventory */
 	/* health inference (docs/HEALTH.md) */
 	bool no_health;
 	struct xtel_health_cfg health;
@@ -107,5 +115,15 @@ struct xtel_config {
 int xtel_cli_parse(int argc, char **argv, struct xtel_config *cfg);
 
 void xtel_cli_usage(FILE *out);
+
+/*
+ * SIGHUP: parse the configuration again into next (defaults, --config
+ * file, the start's argv); 0 or -EINVAL after messages naming file, line
+ * and key. Then, once main loaded what next names, take its reloadable
+ * values (options marked .reload in cli.c, --log-level) into cfg.
+ */
+int xtel_cli_reparse(struct xtel_config *next);
+unsigned int xtel_cli_take_reloadable(struct xtel_config *cfg,
+				      const struct xtel_config *next);
 
 #endif /* XTEL_CLI_H */

@@ -71,7 +71,11 @@
 	X(DTLS_HS_RECORD_TYPE, "dtls_hs_record_type", "datagrams",			\
 	  "half-open handshake: application data or unknown record type") \
 	X(DTLS_HS_PLAIN_ALERT, "dtls_hs_plain_alert", "datagrams",			\
-	  "half-open handshake: plaintext alert (spoofable)")
+	  "half-open handshake: plaintext alert (spoofable)")		\
+	X(DEVICE_DISABLED, "device_disabled", "datagrams",			\
+	  "client id of a disabled device (--db inventory)")		\
+	X(DEVICE_UNKNOWN, "device_unknown", "datagrams",			\
+	  "client id not in the inventory (--inventory-only)")
 
 /*
  * The DTLS handshake failures, one row per reason of the server's
@@ -98,7 +102,9 @@
 	X(DTLS_FAILED_NO_EMS, "dtls_failed_no_ems", "handshakes",	\
 	  "ClientHello without the extended master secret")		\
 	X(DTLS_FAILED_OTHER, "dtls_failed_other", "handshakes",		\
-	  "handshake failed for another reason")
+	  "handshake failed for another reason")			\
+	X(DTLS_FAILED_DEVICE, "dtls_failed_device", "handshakes",	\
+	  "client id of a disabled or (--inventory-only) unknown device")
 
 enum xtel_drop {
 	XTEL_DROP_WIRE_LAST_ = XTEL_WIRE_ERR_MAX - 1,

@@ -16,6 +16,42 @@
 #include "collector/ingest.h"
 #include "xdp/xdp.h"
 
+/* The inventory to look ids up in, after taking a newly posted one. */
+static const struct xtel_inventory *inventory(struct xtel_ingest *ig)
+{
+	/* Relaxed first: the exchange (and its cache line write) is rare. */
+	if (__atomic_load_n(&ig->next_inv, __ATOMIC_RELAXED)) {
+		struct xtel_inventory *p =
+			__atomic_exchange_n(&ig->next_inv, NULL, __ATOMIC_ACQ_REL);
+
+		if (p) {
+			xtel_inventory_put(ig->inv);
+			ig->inv = p;
+		}
+	}
+	return ig->inv;
+}
+
+/* 0 when client id may send, else the drop reason. */
+static unsigned int device_refusal(struct xtel_ingest *ig, uint32_t id)
+{
+	const struct xtel_inventory *inv = inventory(ig);
+	long i;
+
+	if (!inv)
+		return 0;
+	i = xtel_inventory_index(inv, id);
+	if (i < 0)
+		return ig->inventory_only ? XTEL_DROP_DEVICE_UNKNOWN : 0;
+	return inv->keys[i].enabled ? 0 : XTEL_DROP_DEVICE_DISABLED;
+}
+
+/* cfg.admit of the DTLS server: the same check at the handshake. */
+static bool dtls_admit(void *arg, uint32_t client_id)
+{
+	return device_refusal(arg, client_id) == 0;
+}
+
 /*
  * Decode and account one telemetry message. When has_id is set, the
  * transport authenticated the sender as client want_id (its DTLS
@@ -38,6 +74,12 @@ static void accept_message(struct xtel_ingest *ig, const uint8_t *buf,
 	}
 	if (has_id && msg.client_id != want_id) {
 		xtel_cnt_add(&ig->cnt->drops[XTEL_DROP_CLIENT_ID_MISMATCH], 1);
+		return;
+	}
+	/* DTLS: also a session of a device disabled after its handshake. */
+	rc = (int)device_refusal(ig, msg.client_id);
+	if (rc) {
+		xtel_cnt_add(&ig->cnt->drops[rc], 1);
 		return;
 	}
 	rc = xtel_registry_account(ig->reg, &msg, arrival_ns, len, &res);
@@ -139,6 +181,7 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.reg = reg,
 		.cnt = cnt,
 		.csv = csv,
+		.inventory_only = cfg->inventory_only,
 	};
 	if (cfg->mode != XTEL_MODE_DTLS)
 		return 0;
@@ -163,6 +206,8 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.session_arg = ig,
 		.on_failure = dtls_on_failure,
 		.failure_arg = ig,
+		.admit = cfg->db ? dtls_admit : NULL,
+		.admit_arg = ig,
 	};
 	return xtel_dtls_server_new(&ig->dtls, &scfg);
 }
@@ -173,6 +218,18 @@ void xtel_ingest_fini(struct xtel_ingest *ig)
 						 __ATOMIC_ACQ_REL));
 	xtel_dtls_server_free(ig->dtls);
 	ig->dtls = NULL;
+	xtel_inventory_put(__atomic_exchange_n(&ig->next_inv, NULL,
+					       __ATOMIC_ACQ_REL));
+	xtel_inventory_put(ig->inv);
+	ig->inv = NULL;
+}
+
+void xtel_ingest_post_inventory(struct xtel_ingest *ig,
+				struct xtel_inventory *inv)
+{
+	/* Release: the snapshot's contents before the pointer. */
+	xtel_inventory_put(__atomic_exchange_n(&ig->next_inv,
+		xtel_inventory_get(inv), __ATOMIC_ACQ_REL));
 }
 
 void xtel_ingest_post_policy(struct xtel_ingest *ig,

@@ -23,6 +23,7 @@
 #include "collector/out/csv.h"
 #include "dtls/server.h"
 #include "acct/registry.h"
+#include "devices/inventory.h"
 
 struct xtel_xdp;
 
@@ -50,6 +51,15 @@ struct xtel_ingest {
 	struct xtel_dtls_policy *next_policy;
 	/* The last handshake failures (failures.h: this thread writes). */
 	struct xtel_fail_ring fails;
+	/*
+	 * The device inventory (--db): the snapshot this path looks client
+	 * ids up in (its own reference, this thread's alone), and the one
+	 * the device manager posted last, taken by atomic exchange before
+	 * the next datagram. Both NULL without --db.
+	 */
+	struct xtel_inventory *inv;
+	struct xtel_inventory *next_inv;
+	bool inventory_only;		/* refuse ids not in the inventory */
 };
 
 /*
@@ -75,6 +85,17 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 void xtel_ingest_post_policy(struct xtel_ingest *ig,
 			     struct xtel_dtls_policy *policy);
 void xtel_ingest_fini(struct xtel_ingest *ig);
+
+/*
+ * From any thread (the device manager's apply callback): look client ids
+ * up in inv from this path's next datagram on (a reference is taken; one
+ * posted earlier and not yet taken is dropped). With inventory_only an id
+ * not in it is refused (device_unknown); a disabled device's datagrams
+ * always are (device_disabled), and in DTLS mode its handshakes
+ * (dtls_failed_device).
+ */
+void xtel_ingest_post_inventory(struct xtel_ingest *ig,
+				struct xtel_inventory *inv);
 
 /* Install the way out for DTLS flights (the receive path's send queue). */
 void xtel_ingest_set_send(struct xtel_ingest *ig, xtel_ingest_send_fn fn,

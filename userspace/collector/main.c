@@ -23,6 +23,7 @@
  * --summary-json) and detaches the program (its pinned counters stay).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,19 +37,24 @@
 #include "collector/api/api.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/notify.h"
+#include "common/options_service.h"
 #include "collector/cli.h"
 #include "collector/counters.h"
 #include "collector/ingest.h"
 #include "collector/loop.h"
 #include "collector/model.h"
 #include "collector/out/csv.h"
+#include "collector/out/store_feed.h"
 #include "collector/out/summary_json.h"
 #include "collector/out/table.h"
 #include "collector/preflight.h"
+#include "collector/reload.h"
 #include "collector/run_info.h"
 #include "collector/rx/afxdp.h"
 #include "collector/rx/uring.h"
 #include "collector/xdp_source.h"
+#include "devices/devices.h"
 #include "xdp/xdp.h"
 
 struct app {
@@ -62,6 +68,7 @@ struct app {
 	struct xtel_csv_writer *csv;
 	struct xtel_model *model;
 	struct xtel_api *api;		/* NULL: no --http */
+	struct xtel_store *store;	/* NULL: no --db */
 	struct xtel_loop *loop;
 	FILE *json;
 	int sfd;
@@ -73,6 +80,7 @@ struct app {
 	struct xtel_xdp_source xdp_src;
 	/* DTLS: whom the workers admit; replaced on SIGHUP (ours: one ref). */
 	struct xtel_dtls_policy *policy;
+	struct xtel_devices *devices;	/* NULL: no --db */
 
 	/* the run loop's state */
 	uint64_t t0;			/* CLOCK_MONOTONIC at start */
@@ -129,6 +137,8 @@ static int xdp_setup(struct app *a)
 		.handshake_global_burst = cfg->handshake_global_burst,
 		.skb_mode = cfg->xdp_skb,
 		.quiet = false,
+		.devices = cfg->db != NULL,
+		.inventory_only = cfg->inventory_only,
 	};
 	int rc;
 
@@ -186,8 +196,12 @@ static int path_init(struct app *a, unsigned int i)
 
 /* ---- the DTLS admission policy (--ca, --crl, --deny-list, --pin-ca) ---- */
 
-/* Load it from the files named by cfg (every problem logged). */
-static int policy_load(const struct xtel_config *cfg,
+/*
+ * Load it from the files named by cfg (every problem logged); with
+ * identity (SIGHUP) also --cert and --key, which the workers' servers then
+ * use for their next handshakes (at start they load them themselves).
+ */
+static int policy_load(const struct xtel_config *cfg, bool identity,
 		       struct xtel_dtls_policy **out)
 {
 	const struct xtel_dtls_policy_cfg pc = {
@@ -196,6 +210,8 @@ static int policy_load(const struct xtel_config *cfg,
 		.deny_file = cfg->deny_list,
 		.pin_ca = cfg->pin_ca,
 		.n_pin_ca = cfg->n_pin_ca,
+		.cert_file = identity ? cfg->cert : NULL,
+		.key_file = identity ? cfg->key : NULL,
 	};
 
 	return xtel_dtls_policy_load(out, &pc);
@@ -218,26 +234,131 @@ static void policy_log(const char *what, const struct xtel_config *cfg,
 }
 
 /*
- * SIGHUP in DTLS mode: read --ca, --crl and --deny-list again on this
- * thread and post the new policy to every datagram path, which swaps it
- * in on its next tick (sessions and counters carry on). A file that does not load leaves
- * the running policy in place.
+ * SIGHUP, all or nothing (docs/OPERATIONS.md "Reload"): parse the whole
+ * configuration again (defaults, the --config file, the start's flags),
+ * load the DTLS policy (--ca, --crl, --deny-list, --pin-ca, and the server
+ * certificate: --cert, --key) and the API
+ * tokens it names, check the new allowlist; only when everything loaded
+ * are the reloadable values taken and the new state swapped in. Sessions
+ * and counters carry on; a refused reload leaves all of it as it was.
  */
-static void policy_reload(struct app *a)
+static void reload(struct app *a)
 {
-	struct xtel_dtls_policy *p;
+	struct xtel_config next;
+	struct xtel_dtls_policy *p = NULL;
 
-	if (policy_load(&a->cfg, &p) != 0) {
-		pr_err("SIGHUP: reload refused (see above); the running DTLS "
-		       "policy stays");
-		return;
+	xtel_notify_reloading();
+	if (xtel_cli_reparse(&next) ||
+	    xtel_reload_allow_check(a->xdp, &a->cfg, &next) ||
+	    (a->cfg.mode == XTEL_MODE_DTLS && policy_load(&next, true, &p))) {
+		pr_err("SIGHUP: reload refused (see above); the running "
+		       "configuration stays");
+		goto out;
 	}
-	for (unsigned int i = 0; i < a->n_paths; i++)
-		xtel_ingest_post_policy(&a->igs[i], p);
-	xtel_dtls_policy_put(a->policy);
-	a->policy = p;
-	policy_log("SIGHUP: DTLS policy reloaded", &a->cfg, p);
+	if (a->api && xtel_api_reload(a->api)) {	/* swaps only on success */
+		pr_err("SIGHUP: reload refused: --http-tokens did not load; "
+		       "the running configuration stays");
+		xtel_dtls_policy_put(p);
+		goto out;
+	}
+	if (xtel_reload_allow_apply(a->xdp, &a->cfg, &next))
+		pr_err("SIGHUP: the allowlist map could not be updated fully");
+	xtel_cli_take_reloadable(&a->cfg, &next);
+	if (p) {
+		for (unsigned int i = 0; i < a->n_paths; i++)
+			xtel_ingest_post_policy(&a->igs[i], p);
+		xtel_dtls_policy_put(a->policy);
+		a->policy = p;
+		policy_log("SIGHUP: DTLS policy reloaded", &a->cfg, p);
+		pr_info("SIGHUP: server certificate %s reloaded (new handshakes)",
+			a->cfg.cert);
+	}
+	/*
+	 * The device inventory lives in the database, not in the files
+	 * above: it is read again on its own, and a database that does not
+	 * read keeps the running inventory (devices.c says why).
+	 */
+	if (a->devices && xtel_devices_reload(a->devices))
+		pr_err("SIGHUP: the device inventory did not reload; the "
+		       "running inventory stays");
+out:
+	xtel_notify_ready(NULL);
 }
+/* ---- the device inventory (--db) ---- */
+
+/*
+ * Bring the XDP program's device map from old to now: set what is new or
+ * changed, delete what is gone (both snapshots are sorted by id), so a
+ * change costs a syscall per changed device, not per device.
+ */
+static void xdp_devices_sync(struct xtel_xdp *x, const struct xtel_inventory *old,
+			     const struct xtel_inventory *now)
+{
+	uint32_t i = 0, j = 0, no = old ? old->n : 0;
+	unsigned int errors = 0;
+	int rc;
+
+	while (i < now->n || j < no) {
+		const struct xtel_inventory_key *k = i < now->n ? &now->keys[i] : NULL;
+		const struct xtel_inventory_key *o = j < no ? &old->keys[j] : NULL;
+
+		if (k && (!o || k->id < o->id)) {
+			rc = xtel_xdp_device_set(x, k->id, k->enabled);
+			i++;
+		} else if (!k || o->id < k->id) {
+			rc = xtel_xdp_device_del(x, o->id);
+			j++;
+		} else {
+			rc = k->enabled == o->enabled ? 0 :
+				xtel_xdp_device_set(x, k->id, k->enabled);
+			i++;
+			j++;
+		}
+		errors += rc != 0;
+	}
+	if (errors)
+		pr_warn("xdp: %u device map update%s failed (the map holds %d "
+			"devices); the receive path still refuses them",
+			errors, errors == 1 ? "" : "s", XTEL_XDP_MAX_DEVICES);
+}
+
+/* xtel_devices_apply_fn: a change, in effect everywhere before it returns. */
+static void devices_apply(void *arg, const struct xtel_inventory *old,
+			  struct xtel_inventory *now)
+{
+	struct app *a = arg;
+
+	for (unsigned int i = 0; i < a->n_paths; i++)
+		xtel_ingest_post_inventory(&a->igs[i], now);
+	if (a->xdp && a->cfg.mode == XTEL_MODE_PLAIN)
+		xdp_devices_sync(a->xdp, old, now);
+}
+
+/* xtel_model_inventory_fn */
+static struct xtel_inventory *current_inventory(void *arg)
+{
+	return xtel_devices_current(arg);
+}
+
+static int devices_setup(struct app *a)
+{
+	int rc = xtel_devices_open(a->cfg.db, &a->devices);
+	struct xtel_inventory *inv;
+
+	if (rc) {
+		a->devices = NULL;
+		if (rc == -ENOMEM)
+			pr_err("--db %s: out of memory", a->cfg.db);
+		return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_USAGE;
+	}
+	inv = xtel_devices_current(a->devices);
+	pr_info("devices: %u in %s (%u enabled)%s", inv->n, a->cfg.db,
+		inv->n_enabled, a->cfg.inventory_only ?
+		", others refused (--inventory-only)" : "");
+	xtel_inventory_put(inv);
+	return 0;
+}
+
 /*
  * --afxdp: open one XSK per RX queue and a datagram path for them. When
  * AF_XDP is unavailable, say why (afxdp.c printed the cause) and keep
@@ -289,7 +410,7 @@ static int setup(struct app *a)
 	}
 	memset(a->cnts, 0, slots * sizeof(*a->cnts));
 	if (cfg->mode == XTEL_MODE_DTLS) {
-		rc = policy_load(cfg, &a->policy);
+		rc = policy_load(cfg, false, &a->policy);
 		if (rc)
 			return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_CERT;
 		policy_log("DTLS policy", cfg, a->policy);
@@ -416,6 +537,30 @@ static int api_setup(struct app *a)
 	return rc ? XTEL_EXIT_RUNTIME : 0;
 }
 
+/*
+ * --db: open the history (preflight checked the file) and start its
+ * writer thread. Returns 0 or the exit code, after a message.
+ */
+static int store_setup(struct app *a)
+{
+	struct xtel_store_cfg sc = {
+		.path = a->cfg.db,
+		.queue_len = a->cfg.db_queue,
+	};
+	int rc;
+
+	memcpy(sc.retain_s, a->cfg.retain_s, sizeof(sc.retain_s));
+	rc = xtel_store_open(&sc, &a->store);
+	if (!rc)
+		rc = xtel_store_start(a->store);
+	if (rc) {
+		pr_err("--db %s: the history writer did not start: %s",
+		       a->cfg.db, strerror(-rc));
+		return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_USAGE;
+	}
+	return 0;
+}
+
 /* ---- the control-plane loop ---- */
 
 static void stop_run(struct app *a, const char *reason, int status)
@@ -433,11 +578,8 @@ static void on_signal(struct xtel_loop *l, int fd, void *arg)
 
 	if (read(fd, &si, sizeof(si)) != sizeof(si))
 		return;
-	if (si.ssi_signo == SIGHUP) {	/* blocked with --http or DTLS */
-		if (a->api)
-			xtel_api_reload(a->api);
-		if (a->cfg.mode == XTEL_MODE_DTLS)
-			policy_reload(a);
+	if (si.ssi_signo == SIGHUP) {
+		reload(a);
 		return;
 	}
 	snprintf(a->stop_buf, sizeof(a->stop_buf), "signal %s",
@@ -448,6 +590,13 @@ static void on_signal(struct xtel_loop *l, int fd, void *arg)
 static void on_worker_error(struct xtel_loop *l, int fd, void *arg)
 {
 	stop_run(arg, "worker error", XTEL_EXIT_RUNTIME);
+}
+
+/* WatchdogSec=: a keep-alive at half the period, from the control loop. */
+static uint64_t on_watchdog(struct xtel_loop *l, uint64_t now_ns, void *arg)
+{
+	xtel_notify_watchdog();
+	return now_ns + xtel_notify_watchdog_ns() / 2;
 }
 
 static uint64_t on_duration(struct xtel_loop *l, uint64_t now_ns, void *arg)
@@ -468,6 +617,8 @@ static uint64_t on_interval(struct xtel_loop *l, uint64_t now_ns, void *arg)
 	v = rc == 0 || rc == -ENOMEM ? xtel_model_view(a->model) : NULL;
 	if (v && !a->cfg.quiet)
 		xtel_table_interval(stdout, v, a->cfg.top);
+	if (v)
+		xtel_store_feed(a->store, v, false);
 	if (v)
 		xtel_api_view_published(a->api);
 	xtel_view_put(v);
@@ -493,7 +644,10 @@ static const char *run(struct app *a)
 				 on_duration, a) < 0) ||
 	    xtel_loop_add_timer(a->loop, a->next_tick, on_interval, a) < 0 ||
 	    xtel_loop_add_fd(a->loop, a->sfd, on_signal, a) ||
-	    xtel_loop_add_fd(a->loop, a->fatal_efd, on_worker_error, a)) {
+	    xtel_loop_add_fd(a->loop, a->fatal_efd, on_worker_error, a) ||
+	    (xtel_notify_watchdog_ns() &&
+	     xtel_loop_add_timer(a->loop, a->t0 + xtel_notify_watchdog_ns() / 2,
+				 on_watchdog, a) < 0)) {
 		a->status = XTEL_EXIT_RUNTIME;
 		return "loop setup error";
 	}
@@ -507,6 +661,7 @@ static void cleanup(struct app *a)
 {
 	/* First: requests in flight hold views of the model freed below. */
 	xtel_api_free(a->api);
+	xtel_store_free(a->store);	/* after the API, which reads its stats */
 	xtel_ax_rx_stop(&a->axr);
 	for (unsigned int i = 0; a->workers && i < a->n; i++)
 		xtel_rx_worker_free(a->workers[i]);
@@ -522,6 +677,7 @@ static void cleanup(struct app *a)
 	xtel_model_free(a->model);
 	xtel_loop_free(a->loop);
 	xtel_dtls_policy_put(a->policy);
+	xtel_devices_free(a->devices);
 	if (a->json)
 		fclose(a->json);
 	if (a->sfd >= 0)
@@ -569,9 +725,8 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	/* SIGHUP reloads --http-tokens and the DTLS admission policy. */
-	if (a.cfg.http || a.cfg.mode == XTEL_MODE_DTLS)
-		sigaddset(&mask, SIGHUP);
+	/* SIGHUP reloads (reload() above). */
+	sigaddset(&mask, SIGHUP);
 	/*
 	 * A shell starts background jobs with SIGINT ignored. Once blocked,
 	 * the signal is queued for the signalfd even so, but one that arrives
@@ -589,9 +744,17 @@ int main(int argc, char **argv)
 		status = XTEL_EXIT_RUNTIME;
 		goto out;
 	}
+	if (a.cfg.db) {
+		status = devices_setup(&a);
+		if (status)
+			goto out;
+	}
 	status = setup(&a);
 	if (status)
 		goto out;
+	/* Every path and the XDP map get the inventory before any datagram. */
+	if (a.devices)
+		xtel_devices_set_apply(a.devices, devices_apply, &a);
 	a.xdp_src = (struct xtel_xdp_source){ .xdp = a.xdp, .ax = a.axr.ax };
 	rc = xtel_model_new(&(struct xtel_model_cfg){
 		.regs = a.regs, .n_regs = a.n_paths,
@@ -600,6 +763,9 @@ int main(int argc, char **argv)
 		.xdp = a.xdp ? xtel_xdp_source_read : NULL, .xdp_arg = &a.xdp_src,
 		.failures = a.cfg.mode == XTEL_MODE_DTLS ? recent_failures : NULL,
 		.failures_arg = &a,
+		.lat_hist = a.cfg.db != NULL,
+		.inventory = a.devices ? current_inventory : NULL,
+		.inventory_arg = a.devices,
 		.health = a.cfg.no_health ? NULL : &a.cfg.health,
 	}, &a.model);
 	if (!rc)
@@ -609,10 +775,21 @@ int main(int argc, char **argv)
 		status = XTEL_EXIT_RUNTIME;
 		goto out;
 	}
+	if (a.cfg.db) {
+		status = store_setup(&a);
+		if (status)
+			goto out;
+	}
 	if (a.cfg.http) {
 		status = api_setup(&a);
 		if (status)
 			goto out;
+		if (xtel_api_set_store(a.api, a.store)) {
+			pr_err("out of memory");
+			status = XTEL_EXIT_RUNTIME;
+			goto out;
+		}
+		xtel_api_set_devices(a.api, a.devices);
 	}
 	info.started_ns = xtel_realtime_ns();
 	a.t0 = xtel_mono_ns();
@@ -633,8 +810,10 @@ int main(int argc, char **argv)
 		a.n == 1 ? "" : "s", a.cfg.bind_str, a.cfg.port, info.ring_mode,
 		a.rcvbuf_eff, a.rcvbuf_forced ? " (forced)" : "");
 
+	xtel_notify_ready(a.xdp ? "receiving, XDP attached" : "receiving");
 	info.stop_reason = run(&a);
 	status = a.status;
+	xtel_notify_stopping();
 
 	/* Stop receiving, let each path finish what the kernel handed over. */
 	rc = stop_receivers(&a);
@@ -656,6 +835,18 @@ int main(int argc, char **argv)
 	/* The final view: pending gaps become lost, XDP clients are read. */
 	rc = xtel_model_update(a.model, info.stopped_ns, info.elapsed_s, true);
 	v = rc == 0 || rc == -ENOMEM ? xtel_model_view(a.model) : NULL;
+	if (v && a.store)	/* the final view, then every partial bucket */
+		xtel_store_feed(a.store, v, true);
+	if (a.store) {
+		int db_rc = xtel_store_stop(a.store);
+
+		xtel_store_get_stats(a.store, &info.db);
+		if (db_rc)
+			pr_err("--db %s: %" PRIu64 " rows could not be written "
+			       "(last error: %s)", a.cfg.db,
+			       info.db.c[XTEL_STORE_STAT_ROWS_DROPPED],
+			       strerror(-db_rc));
+	}
 	if (v) {
 		xtel_table_summary(stdout, v, &info);
 		if (a.json && !rc)
@@ -668,6 +859,7 @@ int main(int argc, char **argv)
 	}
 out:
 	cleanup(&a);
+	xtel_opts_free();
 	return status;
 }
 

@@ -62,6 +62,8 @@ static void view_free(struct xtel_view *v)
 	free(v->clients);
 	free(v->run_metrics_pool);
 	free(v->xdp.clients);
+	free(v->devices);
+	xtel_inventory_put(v->inv);
 	xtel_health_view_free(v->health);
 	free(v);
 }
@@ -306,6 +308,81 @@ static void derive_client(struct xtel_view_client *vc,
 	vc->mb_s = dt > 0 ? (double)vc->d_bytes / dt / 1e6 : 0.0;
 }
 
+/*
+ * The inventory's part: each client's device and silence, a device's
+ * heartbeat deciding its staleness, and the devices' own list. Both the
+ * clients and the inventory are sorted by id: one merge walk.
+ */
+static int derive_devices(struct xtel_view *v)
+{
+	const struct xtel_inventory *inv = v->inv;
+	uint32_t j = 0;
+
+	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
+		struct xtel_view_client *vc = &v->clients[i];
+		const struct xtel_client_snap *c = vc->snap;
+
+		vc->silent_s = c->last_seen_ns && c->last_seen_ns < v->taken_ns ?
+			(double)(v->taken_ns - c->last_seen_ns) / 1e9 : 0.0;
+		if (!inv)
+			continue;
+		while (j < inv->n && inv->keys[j].id < c->client_id)
+			j++;
+		vc->dev = j < inv->n && inv->keys[j].id == c->client_id ?
+			  inv->devs[j] : NULL;
+		if (!vc->dev) {
+			v->clients_unknown++;
+			continue;
+		}
+		if (vc->dev->heartbeat_ms && vc->state != XTEL_CLIENT_BYE) {
+			enum xtel_client_state st =
+				vc->silent_s * 1000.0 > vc->dev->heartbeat_ms ?
+				XTEL_CLIENT_STALE : XTEL_CLIENT_LIVE;
+
+			/* Keep the counts derive() made in step. */
+			if (st != vc->state) {
+				if (st == XTEL_CLIENT_STALE) {
+					v->stale++;
+					v->live--;
+				} else {
+					v->live++;
+					v->stale--;
+				}
+				vc->state = st;
+			}
+		}
+	}
+	if (!inv)
+		return 0;
+	v->devices = calloc(inv->n ? inv->n : 1, sizeof(*v->devices));
+	if (!v->devices)
+		return -ENOMEM;
+	v->n_devices = inv->n;
+	j = 0;
+	for (uint32_t i = 0; i < inv->n; i++) {
+		struct xtel_view_device *vd = &v->devices[i];
+		const struct xtel_device *d = inv->devs[i];
+
+		vd->dev = d;
+		while (j < v->snap.n_clients && v->snap.clients[j].client_id < d->id)
+			j++;
+		if (j < v->snap.n_clients && v->snap.clients[j].client_id == d->id)
+			vd->vc = &v->clients[j];
+		if (vd->vc) {
+			vd->silent_s = vd->vc->silent_s;
+			vd->stale = vd->vc->state == XTEL_CLIENT_STALE;
+		} else {
+			vd->silent_s = v->elapsed_s;
+			vd->stale = !d->heartbeat_ms ||
+				    v->elapsed_s * 1000.0 > d->heartbeat_ms;
+			v->devices_unseen++;
+		}
+		v->devices_stale += vd->stale;
+		v->devices_disabled += !d->enabled;
+	}
+	return 0;
+}
+
 static void derive(struct xtel_view *v, const struct xtel_view *prev)
 {
 	const struct xtel_snapshot *p = prev ? &prev->snap : NULL;
@@ -355,10 +432,15 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	 * reports it as complete), then snapshot every registry.
 	 */
 	xtel_interval_advance();
-	rc = xtel_snapshot_take_lat(m->cfg.regs, m->cfg.n_regs, now_ns,
-				    m->cfg.stale_after_ns, final,
-				    m->health && !final ? xtel_health_feed_lat : NULL,
-				    m->health, &v->snap);
+	rc = xtel_snapshot_take_ex(m->cfg.regs, m->cfg.n_regs, now_ns,
+				   m->cfg.stale_after_ns, final,
+				   &(struct xtel_snapshot_opts){
+					.flags = m->cfg.lat_hist ?
+						 XTEL_SNAP_LAT_HIST : 0,
+					.lat = m->health && !final ?
+					       xtel_health_feed_lat : NULL,
+					.lat_arg = m->health,
+				   }, &v->snap);
 	if (rc) {
 		free(v);
 		return rc;
@@ -382,8 +464,12 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	if (m->cfg.failures)
 		v->n_recent_failures = m->cfg.failures(m->cfg.failures_arg,
 			v->recent_failures, XTEL_RECENT_FAILURES);
+	if (m->cfg.inventory)
+		v->inv = m->cfg.inventory(m->cfg.inventory_arg);
 	derive(v, prev);
 	if (copy_run_metrics(m, v))
+		fold_rc = -ENOMEM;
+	if (derive_devices(v))
 		fold_rc = -ENOMEM;
 	/* health verdicts, once per interval; the final view has none (the
 	 * drain's confirmed losses are no interval's) */

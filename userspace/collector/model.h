@@ -36,6 +36,9 @@ typedef unsigned int xtel_model_failures_fn(void *arg,
 					    struct xtel_fail_event *out,
 					    unsigned int max);
 
+/* The current device inventory with a reference taken (the view keeps it). */
+typedef struct xtel_inventory *xtel_model_inventory_fn(void *arg);
+
 struct xtel_model_cfg {
 	struct xtel_registry *const *regs;	/* one per datagram path */
 	unsigned int n_regs;
@@ -46,6 +49,9 @@ struct xtel_model_cfg {
 	void *xdp_arg;
 	xtel_model_failures_fn *failures;	/* NULL: none (plain mode) */
 	void *failures_arg;
+	bool lat_hist;		/* views carry encoded histograms (--db) */
+	xtel_model_inventory_fn *inventory;	/* NULL: no --db */
+	void *inventory_arg;
 	const struct xtel_health_cfg *health;	/* NULL: no health inference */
 };
 

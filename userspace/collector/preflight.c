@@ -15,6 +15,7 @@
 #include "collector/certcheck.h"
 #include "collector/preflight.h"
 #include "collector/rx/uring.h"
+#include "store/writer.h"
 #include "xdp/xdp.h"
 
 static bool has_cap(unsigned int cap)
@@ -100,12 +101,32 @@ int xtel_preflight(struct xtel_config *cfg)
 					"--no-xdp)", cfg->iface);
 				return XTEL_EXIT_PRIVILEGE;
 			}
+			/*
+			 * The verifier allows the program's packet-length
+			 * arithmetic (data_end - data) only to perfmon_capable().
+			 */
+			if (!has_cap(CAP_PERFMON) && !has_cap(CAP_SYS_ADMIN)) {
+				pr_err("XDP on %s needs CAP_PERFMON: the "
+				       "verifier refuses the program without it "
+				       "(run as root, or pass --no-xdp)",
+				       cfg->iface);
+				return XTEL_EXIT_PRIVILEGE;
+			}
 		}
 	}
 	if (cfg->mode == XTEL_MODE_DTLS) {
 		rc = xtel_certcheck(cfg->cert, cfg->key, cfg->ca);
 		if (rc)
 			return rc;
+	}
+	if (cfg->db) {
+		/* open, migrate, prepare: what the writer will do, said now */
+		struct xtel_store_cfg sc = { .path = cfg->db };
+		struct xtel_store *st;
+
+		if (xtel_store_open(&sc, &st))
+			return XTEL_EXIT_USAGE;
+		xtel_store_free(st);
 	}
 	rc = xtel_rx_uring_probe();
 	if (rc)

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store/writer.h"
+
 struct xtel_run_info {
 	const char *ring_mode;		/* io_uring setup flags in use */
 	int rcvbuf_effective;		/* bytes, as read back from the kernel */
@@ -19,6 +21,7 @@ struct xtel_run_info {
 	uint64_t started_ns, stopped_ns;	/* CLOCK_REALTIME */
 	double elapsed_s;		/* CLOCK_MONOTONIC, start to stop */
 	const char *stop_reason;	/* "signal SIGTERM", "duration", ... */
+	struct xtel_store_stats db;	/* --db: the writer's, after it stopped */
 };
 
 #endif /* XTEL_RUN_INFO_H */

@@ -22,6 +22,7 @@
 #include "bpf/xtel_maps.h"
 #include "collector/counters.h"
 #include "collector/failures.h"
+#include "devices/inventory.h"
 #include "health/health.h"
 #include "xdp/afxdp.h"
 #include "xdp/xdp.h"
@@ -54,6 +55,30 @@ struct xtel_view_client {
 	double pkt_s, mb_s;
 	uint32_t n_run_metrics;
 	const struct xtel_run_metric *run_metrics;	/* by first appearance */
+	/*
+	 * Its inventory entry (into the view's inventory; NULL: unknown, not
+	 * in the inventory or no --db), and seconds since its last datagram.
+	 * A device with a heartbeat_s is stale once silent for longer than
+	 * it; others after --stale-after.
+	 */
+	const struct xtel_device *dev;
+	double silent_s;
+};
+
+/*
+ * One device of the inventory as this view sees it: its client (NULL:
+ * nothing received from it this run) and whether it is overdue.
+ */
+struct xtel_view_device {
+	const struct xtel_device *dev;
+	const struct xtel_view_client *vc;	/* NULL: never seen this run */
+	/*
+	 * Seconds since its last datagram, or since the run started when
+	 * never seen; stale when that is over its heartbeat_s (devices
+	 * without one: when its client is stale, or never seen).
+	 */
+	double silent_s;
+	bool stale;
 };
 
 /*
@@ -102,6 +127,15 @@ struct xtel_view {
 	struct xtel_fail_event recent_failures[XTEL_RECENT_FAILURES];
 	unsigned int n_recent_failures;
 
+	/*
+	 * The device inventory the view was made with (NULL: no --db; the
+	 * view holds a reference), its devices in id order, and counts.
+	 */
+	struct xtel_inventory *inv;
+	struct xtel_view_device *devices;
+	uint32_t n_devices;
+	unsigned int devices_stale, devices_disabled, devices_unseen;
+	unsigned int clients_unknown;	/* clients not in the inventory */
 	/* health verdicts and events (health/health.h); NULL: health off */
 	struct xtel_health_view *health;
 

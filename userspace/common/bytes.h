@@ -8,6 +8,7 @@
 #ifndef XTEL_BYTES_H
 #define XTEL_BYTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 static inline uint16_t xtel_load_be16(const uint8_t *p)
@@ -44,6 +45,19 @@ static inline void xtel_store_be64(uint8_t *p, uint64_t v)
 {
 	xtel_store_be32(p, (uint32_t)(v >> 32));
 	xtel_store_be32(p + 4, (uint32_t)v);
+}
+
+/* v as an unsigned LEB128 varint (1..10 bytes); returns its length. */
+static inline size_t xtel_put_uleb128(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
 }
 
 #endif /* XTEL_BYTES_H */

@@ -7,7 +7,10 @@
  * on their own; a message a user can act on says what to do.
  *
  * Levels below the configured one are dropped cheaply. The sink can be
- * replaced (tests capture messages; a daemon could send them to journald).
+ * replaced (tests capture messages). The line's format is plain text on
+ * stderr, "<N>text" when stderr is the systemd journal (JOURNAL_STREAM
+ * names it: journald reads the priority N and adds the program's name), or
+ * one JSON object per line for log shippers (--log-format json).
  * Messages from the receive path go through a rate limit, so a flood of bad
  * datagrams cannot turn into a flood of lines: see xtel_ratelimit below.
  */
@@ -29,6 +32,13 @@ enum xtel_log_level {
 	XTEL_LOG_DEBUG,
 };
 
+enum xtel_log_format {
+	XTEL_LOG_FMT_AUTO = 0,	/* JOURNAL when stderr is the journal, else TEXT */
+	XTEL_LOG_FMT_TEXT,	/* "PROG: text" */
+	XTEL_LOG_FMT_JOURNAL,	/* "<3>text": syslog priority, no name */
+	XTEL_LOG_FMT_JSON,	/* {"time":..,"level":..,"prog":..,"msg":..} */
+};
+
 /* Receives each message that passed the level, without prefix or newline. */
 typedef void xtel_log_sink_fn(void *arg, enum xtel_log_level level,
 			      const char *msg);
@@ -39,6 +49,17 @@ typedef void xtel_log_sink_fn(void *arg, enum xtel_log_level level,
  */
 void xtel_log_setup(const char *prog, enum xtel_log_level max);
 enum xtel_log_level xtel_log_max(void);
+/* Changes the level at run time (SIGHUP); safe while threads log. */
+void xtel_log_set_level(enum xtel_log_level max);
+/* Call before threads exist; AUTO probes JOURNAL_STREAM again. */
+void xtel_log_set_format(enum xtel_log_format fmt);
+enum xtel_log_format xtel_log_format(void);
+/*
+ * A prefix for this thread's messages ("collector.conf:12: port"), NULL
+ * to end it: the config loader names the file, line and key this way.
+ * ctx must stay valid until it is replaced.
+ */
+void xtel_log_set_context(const char *ctx);
 /* sink NULL restores stderr. */
 void xtel_log_set_sink(xtel_log_sink_fn *sink, void *arg);
 

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/options.h"
+#include "common/options_service.h"
 #include "common/parse.h"
 
 /* getopt_long's value of entry i; above any short option's character. */
@@ -105,7 +106,7 @@ static int parse_strings(const struct xtel_opt *o, const char *val, void *cfg)
 }
 
 /* One occurrence of o: 0, XTEL_OPTS_EXIT, or -EINVAL after a message. */
-static int apply(const struct xtel_opt *o, const char *val, void *cfg)
+static int apply_one(const struct xtel_opt *o, const char *val, void *cfg)
 {
 	switch (o->type) {
 	case XTEL_OPT_FLAG:
@@ -128,6 +129,12 @@ static int apply(const struct xtel_opt *o, const char *val, void *cfg)
 		return XTEL_OPTS_EXIT;
 	}
 	return -EINVAL;
+}
+
+int xtel_opts_apply(const struct xtel_opts *t, unsigned int i,
+		    const char *val, void *cfg)
+{
+	return apply_one(&t->opt[i], val, cfg);
 }
 
 static bool takes_value(const struct xtel_opt *o)
@@ -166,16 +173,33 @@ static int check_table(const struct xtel_opts *t)
 	return 0;
 }
 
-/* getopt_long's tables from t; shorts holds 2 * XTEL_OPTS_MAX + 2 bytes. */
-static void build_getopt(const struct xtel_opts *t, struct option *longs,
-			 char *shorts)
+/* The table of entry i of t followed by b (b may be NULL). */
+static const struct xtel_opt *entry(const struct xtel_opts *t,
+				    const struct xtel_opts *b, unsigned int i)
 {
+	return i < t->n ? &t->opt[i] : &b->opt[i - t->n];
+}
+
+static unsigned int n_entries(const struct xtel_opts *t,
+			      const struct xtel_opts *b)
+{
+	return t->n + (b ? b->n : 0);
+}
+
+/*
+ * getopt_long's tables from t and b; shorts holds 2 * XTEL_OPTS_TOTAL + 2
+ * bytes.
+ */
+static void build_getopt(const struct xtel_opts *t, const struct xtel_opts *b,
+			 struct option *longs, char *shorts)
+{
+	unsigned int n = n_entries(t, b);
 	char *s = shorts;
 
 	/* ':' first: a missing value is told apart from an unknown option. */
 	*s++ = ':';
-	for (unsigned int i = 0; i < t->n; i++) {
-		const struct xtel_opt *o = &t->opt[i];
+	for (unsigned int i = 0; i < n; i++) {
+		const struct xtel_opt *o = entry(t, b, i);
 
 		longs[i] = (struct option){
 			.name = o->name,
@@ -188,7 +212,7 @@ static void build_getopt(const struct xtel_opts *t, struct option *longs,
 				*s++ = ':';
 		}
 	}
-	longs[t->n] = (struct option){ 0 };
+	longs[n] = (struct option){ 0 };
 	*s = '\0';
 }
 
@@ -209,40 +233,59 @@ static int getopt_error(const struct xtel_opts *t, int c, char **argv)
  * A short option's character is its entry's value only through the table,
  * so it is mapped back to the entry here.
  */
-static int entry_of(const struct xtel_opts *t, int c)
+static int entry_of(const struct xtel_opts *t, const struct xtel_opts *b,
+		    int c)
 {
-	if (c >= OPT_VAL_BASE && c < OPT_VAL_BASE + (int)t->n)
+	unsigned int n = n_entries(t, b);
+
+	if (c >= OPT_VAL_BASE && c < OPT_VAL_BASE + (int)n)
 		return c - OPT_VAL_BASE;
-	for (unsigned int i = 0; i < t->n; i++)
-		if (t->opt[i].short_name && t->opt[i].short_name == c)
+	for (unsigned int i = 0; i < n; i++)
+		if (entry(t, b, i)->short_name && entry(t, b, i)->short_name == c)
 			return (int)i;
 	return -1;
 }
 
-int xtel_opts_parse(const struct xtel_opts *t, int argc, char **argv,
-		    void *cfg, unsigned int *seen)
+int xtel_opts_parse_argv(const struct xtel_opts *t, const struct xtel_opts *b,
+			 int argc, char **argv, void *cfg, void *bcfg,
+			 unsigned int *seen, enum xtel_opts_pass pass)
 {
-	struct option longs[XTEL_OPTS_MAX + 1];
-	char shorts[2 * XTEL_OPTS_MAX + 2];
-	unsigned int given = 0;
+	struct option longs[XTEL_OPTS_TOTAL + 1];
+	char shorts[2 * XTEL_OPTS_TOTAL + 2];
+	unsigned int given = 0, n = n_entries(t, b);
 	int c, ret;
 
 	ret = check_table(t);
+	if (!ret && b)
+		ret = check_table(b);
 	if (ret)
 		return ret;
-	build_getopt(t, longs, shorts);
+	build_getopt(t, b, longs, shorts);
 	if (seen)
-		memset(seen, 0, t->n * sizeof(*seen));
+		memset(seen, 0, n * sizeof(*seen));
 	opterr = 0;	/* our own messages, naming the option */
 	optind = 0;	/* a full restart, also after an earlier parse */
 	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
-		int i = entry_of(t, c);
+		int i = entry_of(t, b, c);
+		const struct xtel_opt *o;
+		bool own;
 
 		if (i < 0)
 			return getopt_error(t, c, argv);
+		o = entry(t, b, (unsigned int)i);
+		own = (unsigned int)i >= t->n;
+		/* The first given replaces a list the config file set. */
+		if (seen && !seen[i] && pass == XTEL_OPTS_PASS_TABLE &&
+		    o->type == XTEL_OPT_STRINGS)
+			*(unsigned int *)((char *)cfg + o->count_offset) = 0;
 		if (seen && !seen[i])
 			seen[i] = ++given;
-		ret = apply(&t->opt[i], optarg, cfg);
+		if (pass == XTEL_OPTS_PASS_TABLE && own)
+			continue;
+		if (pass == XTEL_OPTS_PASS_BUILTIN && !own &&
+		    o->type != XTEL_OPT_EXIT)
+			continue;
+		ret = apply_one(o, optarg, own ? bcfg : cfg);
 		if (ret)
 			return ret;
 	}
@@ -251,6 +294,15 @@ int xtel_opts_parse(const struct xtel_opts *t, int argc, char **argv,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int xtel_opts_parse(const struct xtel_opts *t, int argc, char **argv,
+		    void *cfg, unsigned int *seen)
+{
+	if (t->prog)
+		return xtel_opts_service_parse(t, argc, argv, cfg, seen);
+	return xtel_opts_parse_argv(t, NULL, argc, argv, cfg, NULL, seen,
+				    XTEL_OPTS_PASS_ALL);
 }
 
 int xtel_opts_first(const struct xtel_opts *t, const unsigned int *seen,
@@ -300,19 +352,27 @@ static void help_entry(const struct xtel_opt *o, FILE *out)
 	}
 }
 
-void xtel_opts_help(const struct xtel_opts *t, FILE *out)
+static void help_entries(const struct xtel_opts *t, bool blank, FILE *out)
 {
-	if (t->usage)
-		fputs(t->usage, out);
 	for (unsigned int i = 0; i < t->n; i++) {
 		const struct xtel_opt *o = &t->opt[i];
 
 		if (o->section)
-			fprintf(out, "%s%s\n",
-				t->blank_before_section ? "\n" : "", o->section);
+			fprintf(out, "%s%s\n", blank ? "\n" : "", o->section);
 		if (o->help)
 			help_entry(o, out);
 	}
+}
+
+void xtel_opts_help(const struct xtel_opts *t, FILE *out)
+{
+	const struct xtel_opts *b = t->prog ? xtel_opts_builtin(t) : NULL;
+
+	if (t->usage)
+		fputs(t->usage, out);
+	help_entries(t, t->blank_before_section, out);
+	if (b)
+		help_entries(b, t->blank_before_section, out);
 	if (t->epilogue)
 		fputs(t->epilogue, out);
 }

@@ -45,8 +45,12 @@ enum xtel_opt_check {
 /* The first column of help text; a longer "--name ARG" gets its own line. */
 enum { XTEL_OPTS_HELP_COLUMN = 25 };
 
-/* Entries per table; getopt's table is built on the stack. */
-enum { XTEL_OPTS_MAX = 64 };
+/*
+ * Entries per table; getopt's table is built on the stack from a
+ * program's table and the built-in one (options_service.c).
+ */
+/* 96: the collector's table had 62 entries when the service options came. */
+enum { XTEL_OPTS_MAX = 96, XTEL_OPTS_TOTAL = XTEL_OPTS_MAX + 16 };
 
 /* xtel_opts_parse's result when an XTEL_OPT_EXIT option was given. */
 enum { XTEL_OPTS_EXIT = 1 };
@@ -81,6 +85,13 @@ struct xtel_opt {
 	int (*parse)(const struct xtel_opt *o, const char *val, void *cfg);
 	/* EXIT: prints --help, --version, ... on out. */
 	void (*print)(FILE *out);
+	/*
+	 * CUSTOM, for --print-config: the value as text (NULL: the text it
+	 * was last given, or "not set"). Optional.
+	 */
+	const char *(*show)(const struct xtel_opt *o, const void *cfg);
+	/* Re-read from the config file on SIGHUP (xtel_opts_reparse). */
+	bool reload;
 
 	/*
 	 * --help: lines separated by '\n' (NULL: the option is not listed;
@@ -126,6 +137,30 @@ struct xtel_opts {
 	 * the two programs have always worded it differently.
 	 */
 	bool value_for_flag_is_unknown;
+
+	/*
+	 * A program's table sets these (common/options_service.c): prog adds
+	 * the built-in --version, --log-level and --log-format (and the
+	 * hidden --man); config_path, the default of the built-in --config,
+	 * adds the config file and --check-config/--print-config. NULL: a
+	 * bare table, as the unit tests use.
+	 */
+	const char *prog;
+	const char *config_path;
+	/* Fills cfg before the file and argv are applied (NULL: the caller did). */
+	void (*defaults)(void *cfg);
+	/*
+	 * The checks that involve several options, after the file and argv:
+	 * 0, or -EINVAL after a message. --check-config runs them too.
+	 */
+	int (*check)(void *cfg, const unsigned int *seen);
+	/*
+	 * The man page (--man): a one-line summary for NAME, its section
+	 * ("8", "1") and extra roff text (FILES, SIGNALS, SEE ALSO, ...).
+	 */
+	const char *summary;
+	const char *man_section;
+	const char *man_text;
 };
 
 /*
@@ -150,5 +185,32 @@ int xtel_opts_first(const struct xtel_opts *t, const unsigned int *seen,
 
 /* --help: usage, each listed option (sections in between), epilogue. */
 void xtel_opts_help(const struct xtel_opts *t, FILE *out);
+
+/*
+ * For options_service.c: argv by t and the built-in table b (entries
+ * t->n.. of seen), b's values into bcfg. PASS_ALL applies every option,
+ * PASS_BUILTIN only b's and the XTEL_OPT_EXIT ones (--help first), and
+ * PASS_TABLE only t's, a repeatable option's first occurrence replacing
+ * the list the config file set.
+ */
+enum xtel_opts_pass {
+	XTEL_OPTS_PASS_ALL = 0,
+	XTEL_OPTS_PASS_BUILTIN,
+	XTEL_OPTS_PASS_TABLE,
+};
+int xtel_opts_parse_argv(const struct xtel_opts *t, const struct xtel_opts *b,
+			 int argc, char **argv, void *cfg, void *bcfg,
+			 unsigned int *seen, enum xtel_opts_pass pass);
+
+/*
+ * One occurrence of option i of t with value val (NULL for a flag) into
+ * cfg: 0, XTEL_OPTS_EXIT, or -EINVAL after a message. The config file's
+ * loader goes through here, so a key is checked as its flag is.
+ */
+int xtel_opts_apply(const struct xtel_opts *t, unsigned int i,
+		    const char *val, void *cfg);
+/* Option i's value in cfg as text for --print-config (static buffer). */
+const char *xtel_opts_show(const struct xtel_opts *t, unsigned int i,
+			   const void *cfg);
 
 #endif /* XTEL_OPTIONS_H */

@@ -136,3 +136,57 @@ void xtel_cidr_mask(struct xtel_cidr *c)
 	for (unsigned int i = c->prefix; i < family_bits(c); i++)
 		c->addr[i / 8] &= (unsigned char)~(0x80u >> (i % 8));
 }
+
+int xtel_parse_addr_port(const char *s, struct sockaddr_storage *ss,
+			    socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_s;
+	size_t hlen;
+	uint64_t port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		hlen = (size_t)(close - s - 1);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s + 1, hlen);
+		port_s = close + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+
+		if (!colon)
+			return -EINVAL;
+		hlen = (size_t)(colon - s);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, s, hlen);
+		port_s = colon + 1;
+	}
+	host[hlen] = '\0';
+	if (xtel_parse_u64(port_s, 1, 65535, &port))
+		return -EINVAL;
+
+	if (*s != '[') {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return -EINVAL;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return -EINVAL;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+	}
+	return 0;
+}

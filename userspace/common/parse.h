@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /*
  * s is a whole decimal integer (digits only: no sign, space, base prefix or
@@ -62,5 +63,13 @@ bool xtel_cidr_host_bits(const struct xtel_cidr *c);
 
 /* Clears the bits beyond the prefix. */
 void xtel_cidr_mask(struct xtel_cidr *c);
+
+/*
+ * "198.18.0.1:7700" or "[2001:2::1]:7700" (port 1..65535) into *ss and its
+ * length; shared by every program that takes a listen or target address.
+ * Returns 0 or -EINVAL.
+ */
+int xtel_parse_addr_port(const char *s, struct sockaddr_storage *ss,
+			 socklen_t *len);
 
 #endif /* XTEL_PARSE_H */

@@ -129,7 +129,7 @@ int dtls_ctx_load_ca(SSL_CTX *ctx, const char *ca_file)
 	return 0;
 }
 
-static int ctx_use_identity(SSL_CTX *ctx, const struct xtel_dtls_identity *id)
+int dtls_ctx_use_identity(SSL_CTX *ctx, const struct xtel_dtls_identity *id)
 {
 	if (SSL_CTX_use_certificate(ctx, id->cert) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, id->key) != 1) {
@@ -154,7 +154,7 @@ int dtls_ctx_use_files(SSL_CTX *ctx, const char *cert_file,
 	ret = xtel_dtls_identity_load(&id, cert_file, key_file);
 	if (ret)
 		return ret;
-	ret = ctx_use_identity(ctx, id);
+	ret = dtls_ctx_use_identity(ctx, id);
 	xtel_dtls_identity_free(id);
 	return ret;
 }

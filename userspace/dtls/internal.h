@@ -36,6 +36,8 @@ enum {
 
 /* Load the CA bundle peers' certificates must chain to. */
 int dtls_ctx_load_ca(SSL_CTX *ctx, const char *ca_file);
+/* id as the ctx's own identity: 0, -EBADMSG or -EKEYREJECTED (logged). */
+int dtls_ctx_use_identity(SSL_CTX *ctx, const struct xtel_dtls_identity *id);
 /* Load cert_file and key_file as the ctx's own identity. */
 int dtls_ctx_use_files(SSL_CTX *ctx, const char *cert_file,
 		       const char *key_file);

@@ -366,6 +366,9 @@ int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
 		}
 	}
 	ret = load_pins(p, cfg);
+	if (!ret && (cfg->cert_file != NULL || cfg->key_file != NULL))
+		ret = xtel_dtls_identity_load(&p->identity, cfg->cert_file,
+					      cfg->key_file);
 	if (!ret && cfg->deny_file != NULL)
 		ret = load_deny(p, cfg->deny_file);
 	if (!ret)
@@ -399,6 +402,7 @@ void xtel_dtls_policy_put(struct xtel_dtls_policy *p)
 	sk_X509_pop_free(p->cas, X509_free);
 	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
 	free(p->deny);
+	xtel_dtls_identity_free(p->identity);
 	free(p);
 }
 

@@ -394,6 +394,18 @@ void xtel_dtls_server_set_policy(struct xtel_dtls_server *srv,
 	struct xtel_dtls_policy *old = srv->policy;
 
 	srv->policy = xtel_dtls_policy_get(p);
+	/*
+	 * A new server certificate: the context for the handshakes to come,
+	 * and the listener already made from it (its next ClientHello).
+	 * Sessions copied theirs at SSL_new and keep it.
+	 */
+	if (p->identity &&
+	    (dtls_ctx_use_identity(srv->ctx, p->identity) ||
+	     (srv->listener &&
+	      (SSL_use_certificate(srv->listener, p->identity->cert) != 1 ||
+	       SSL_use_PrivateKey(srv->listener, p->identity->key) != 1))))
+		dtls_srv_log(srv, "dtls: new policy: the server certificate "
+			     "was refused; handshakes may still use the old one");
 	/* Only the CA names can fail (memory): the last list stays then. */
 	if (dtls_policy_apply(srv) != 0)
 		dtls_srv_log(srv, "dtls: new policy: out of memory for the CA "

@@ -49,6 +49,14 @@ struct xtel_dtls_policy_cfg {
 	 */
 	const char *const *pin_ca;
 	unsigned int n_pin_ca;
+	/*
+	 * Optional, both or neither: a new server certificate and its key
+	 * (PEM), checked to belong together. A server that takes this policy
+	 * (xtel_dtls_server_set_policy) hands out the new certificate from
+	 * its next handshake on; established sessions keep theirs. NULL: the
+	 * server keeps the certificate it has.
+	 */
+	const char *cert_file, *key_file;
 };
 
 /*
@@ -57,7 +65,8 @@ struct xtel_dtls_policy_cfg {
  * cannot be opened), -ENOMSG (no certificate in ca_file), -EBADMSG (no
  * CRL in crl_file, or one not signed by a CA of ca_file, expired or not
  * yet valid), -EINVAL (a deny list line that is not a client id, a pin
- * that is not a fingerprint of a certificate in ca_file), -ENOMEM.
+ * that is not a fingerprint of a certificate in ca_file), -EKEYREJECTED
+ * (key_file does not match cert_file), -ENOMEM.
  */
 int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
 			  const struct xtel_dtls_policy_cfg *cfg);
@@ -170,6 +179,13 @@ struct xtel_dtls_server_cfg {
 	void *session_arg;
 	xtel_dtls_failure_fn *on_failure;	/* NULL: only counted */
 	void *failure_arg;
+	/*
+	 * Whether client_id (from a certificate that passed every other
+	 * check) may connect; false refuses the handshake as failed_device.
+	 * NULL: every id may. Called on the server's thread.
+	 */
+	bool (*admit)(void *arg, uint32_t client_id);
+	void *admit_arg;
 };
 
 /*
@@ -313,7 +329,10 @@ struct xtel_dtls_server_cfg {
 	X(FAILED_OTHER, failed_other,					\
 	  "handshake failed for another reason (a protocol or OpenSSL "	\
 	  "error, a bad signature, no valid CRL for the issuer, "	\
-	  "retransmissions exhausted)")
+	  "retransmissions exhausted)")					\
+	X(FAILED_DEVICE, failed_device,					\
+	  "handshake failed: the client id is a disabled device, or not "	\
+	  "in the inventory with --inventory-only (admit callback)")
 
 enum xtel_dtls_fail {
 #define XTEL_DTLS_FAIL_ENUM_(e, name, help) XTEL_DTLS_##e,

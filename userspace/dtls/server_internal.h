@@ -251,6 +251,7 @@ struct xtel_dtls_policy {
 	uint32_t *deny;			/* sorted, distinct */
 	size_t n_deny;
 	unsigned int n_revoked;
+	struct xtel_dtls_identity *identity;	/* NULL: keep the server's */
 };
 
 /* ---- server.c ---- */

@@ -119,6 +119,10 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok)
 	if (s->client_id != 0 && dtls_policy_denies(s->srv->policy, s->client_id))
 		return refuse(s, xs, XTEL_DTLS_FAILED_DENIED,
 			      X509_V_ERR_CERT_REJECTED);
+	if (s->client_id != 0 && s->srv->cfg.admit != NULL &&
+	    !s->srv->cfg.admit(s->srv->cfg.admit_arg, s->client_id))
+		return refuse(s, xs, XTEL_DTLS_FAILED_DEVICE,
+			      X509_V_ERR_CERT_REJECTED);
 	note_certificate(s, leaf);
 	return 1;
 }

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -256,6 +257,16 @@ static int pin_compatible(const struct bpf_object *obj, const struct bpf_map *ma
 	if (!info.btf_id || !obtf)
 		goto out;
 	pbtf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!pbtf && errno == EPERM) {
+		/*
+		 * Reading BTF back needs CAP_SYS_ADMIN, which the service
+		 * (xtel-collector.service) does not have: the pin matches in
+		 * type and sizes, so it is reused; after an upgrade that
+		 * changed a map's struct, remove the pins (docs/OPERATIONS.md).
+		 */
+		ret = 1;
+		goto out;
+	}
 	if (!pbtf) {
 		ret = -errno;
 		goto out;
@@ -437,10 +448,58 @@ static int detach_ours(int ifindex, const char *ifname, bool quiet)
 	return err;
 }
 
+/*
+ * The attached program is also pinned (PIN_DIR/xtel_prog) while it runs,
+ * so a collector killed without detaching is recognised by the next one
+ * without CAP_SYS_ADMIN: libxdp identifies a program by reading it back by
+ * id, which the unprivileged service (xtel-collector.service) may not do,
+ * while a pin is opened by its file permissions and its id compared with
+ * the one netlink reports. Returns 1 when the stale program was detached,
+ * 0 when there was none, -errno.
+ */
+static void prog_pin_path(const struct xtel_xdp *x, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/xtel_prog", x->pin_dir);
+}
+
+static int detach_pinned(struct xtel_xdp *x)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), attached = 0;
+	char path[PATH_MAX + 16];
+	int fd, err = 0;
+
+	prog_pin_path(x, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	    !bpf_xdp_query_id(x->ifindex, 0, &attached) && attached == info.id) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = fd);
+		__u32 mode = 0;
+
+		bpf_xdp_query_id(x->ifindex, XDP_FLAGS_SKB_MODE, &mode);
+		err = bpf_xdp_detach(x->ifindex, mode == attached ?
+				     XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE, &o);
+		if (!err && !x->opts.quiet)
+			pr_warn("xdp: replacing the xtel XDP program (id %u) left attached to %s",
+				attached, x->ifname);
+		err = err ? err : 1;
+	}
+	close(fd);
+	if (err >= 0)
+		unlink(path);	/* stale either way */
+	return err;
+}
+
 static int detach_stale(struct xtel_xdp *x)
 {
-	int err = detach_ours(x->ifindex, x->ifname, x->opts.quiet);
+	int err = detach_pinned(x);
 
+	if (err < 0)
+		return err;
+	err = detach_ours(x->ifindex, x->ifname, x->opts.quiet);
 	return err < 0 ? err : 0;
 }
 
@@ -477,7 +536,12 @@ static int attach(struct xtel_xdp *x)
 	err = claim_iface(x);
 	if (err)
 		return err;
-	x->prog = xdp_program__from_fd(xtel_xdp_prog_fd(x));
+	/*
+	 * From the loaded object, not its fd: from_fd reads the program's BTF
+	 * back from the kernel (BPF_BTF_GET_FD_BY_ID), which needs
+	 * CAP_SYS_ADMIN, and libxdp 1.3 then crashes in attach without it.
+	 */
+	x->prog = xdp_program__from_bpf_obj(x->skel->obj, NULL);
 	err = libxdp_get_error(x->prog);
 	if (err) {
 		x->prog = NULL;
@@ -490,7 +554,14 @@ static int attach(struct xtel_xdp *x)
 	for (i = x->opts.skb_mode ? 1 : 0; i < 2; i++) {
 		err = xdp_program__attach(x->prog, x->ifindex, modes[i], 0);
 		if (!err) {
+			char path[PATH_MAX + 16];
+
 			x->mode = modes[i];
+			prog_pin_path(x, path, sizeof(path));
+			if (bpf_obj_pin(xtel_xdp_prog_fd(x), path) && !x->opts.quiet)
+				pr_warn("xdp: cannot pin the program at %s (%s): a "
+					"collector killed now leaves it attached",
+					path, strerror(errno));
 			return 0;
 		}
 		if (err == -EPERM) {
@@ -604,6 +675,8 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 	x->skel->rodata->cfg_hs_burst = x->opts.handshake_burst;
 	x->skel->rodata->cfg_hs_global_rate = x->opts.handshake_global_rate;
 	x->skel->rodata->cfg_hs_global_burst = x->opts.handshake_global_burst;
+	x->skel->rodata->cfg_devices = x->opts.devices && !x->opts.dtls;
+	x->skel->rodata->cfg_inventory_only = x->opts.inventory_only;
 
 	if (!x->opts.no_pin) {
 		err = setup_pins(x);
@@ -666,11 +739,27 @@ void xtel_xdp_close(struct xtel_xdp *x)
 	if (!x)
 		return;
 	if (x->prog && x->mode != XDP_MODE_UNSPEC) {
-		int err = xdp_program__detach(x->prog, x->ifindex, x->mode, 0);
+		/*
+		 * libbpf, not xdp_program__detach: libxdp looks the attached
+		 * program up by id (CAP_SYS_ADMIN); this detaches it only if
+		 * it is still ours (XDP_FLAGS_REPLACE with our fd) and needs
+		 * CAP_NET_ADMIN alone.
+		 */
+		LIBBPF_OPTS(bpf_xdp_attach_opts, dopts,
+			    .old_prog_fd = xtel_xdp_prog_fd(x));
+		int err = bpf_xdp_detach(x->ifindex, x->mode == XDP_MODE_SKB ?
+					 XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
+					 &dopts);
 
-		if (err)
+		if (err) {
 			if (!x->opts.quiet)
 				pr_warn("xdp: detaching from %s failed: %s", x->ifname, strerror(-err));
+		} else {
+			char path[PATH_MAX + 16];
+
+			prog_pin_path(x, path, sizeof(path));
+			unlink(path);
+		}
 	}
 	if (x->prog)
 		xdp_program__close(x->prog);

@@ -32,6 +32,7 @@ _Static_assert(sizeof(struct xtel_xdp_lpm6) == 20, "xtel_xdp_lpm6 layout");
 _Static_assert(sizeof(struct xtel_xdp_allow) == 4, "xtel_xdp_allow layout");
 _Static_assert(sizeof(struct xtel_xdp_meta) == 16, "xtel_xdp_meta layout");
 _Static_assert(sizeof(struct xtel_xdp_global) == 8, "xtel_xdp_global layout");
+_Static_assert(sizeof(struct xtel_xdp_device) == 8, "xtel_xdp_device layout");
 /* key fields whose offsets the program and bpftool users rely on */
 _Static_assert(offsetof(struct xtel_xdp_addr_key, port) == 16, "xtel_xdp_addr_key.port");
 _Static_assert(offsetof(struct xtel_xdp_lpm4, addr) == 4, "xtel_xdp_lpm4.addr");
@@ -145,6 +146,31 @@ int xtel_xdp_allow_clear(struct xtel_xdp *x)
 
 	return err ? err : map_clear(xtel_xdp_map_fd(x, XTEL_XDP_MAP_ALLOW6),
 				     sizeof(struct xtel_xdp_lpm6));
+}
+
+/* ---- inventory devices ---- */
+
+int xtel_xdp_device_set(struct xtel_xdp *x, uint32_t client_id, bool enabled)
+{
+	struct xtel_xdp_device v = { .enabled = enabled };
+
+	if (bpf_map_update_elem(xtel_xdp_map_fd(x, XTEL_XDP_MAP_DEVICES),
+				&client_id, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int xtel_xdp_device_del(struct xtel_xdp *x, uint32_t client_id)
+{
+	if (bpf_map_delete_elem(xtel_xdp_map_fd(x, XTEL_XDP_MAP_DEVICES),
+				&client_id))
+		return -errno;
+	return 0;
+}
+
+int xtel_xdp_device_clear(struct xtel_xdp *x)
+{
+	return map_clear(xtel_xdp_map_fd(x, XTEL_XDP_MAP_DEVICES), sizeof(uint32_t));
 }
 
 /* ---- DTLS peers ---- */

@@ -37,6 +37,8 @@ struct xtel_xdp_opts {
 	uint32_t handshake_global_burst; /* 0: handshake_global_rate / 10, at least 32 */
 	bool skb_mode;			/* attach in generic mode straight away */
 	bool quiet;			/* no informational messages on stderr */
+	bool devices;			/* plain: refuse by the xtel_devices map */
+	bool inventory_only;		/* and refuse ids not in it */
 };
 
 /*
@@ -73,6 +75,15 @@ int xtel_xdp_allow_clear(struct xtel_xdp *x);
 int xtel_xdp_peer_add(struct xtel_xdp *x, const struct sockaddr *sa, uint32_t client_id);
 int xtel_xdp_peer_del(struct xtel_xdp *x, const struct sockaddr *sa);	/* -ENOENT */
 int xtel_xdp_peer_clear(struct xtel_xdp *x);
+
+/*
+ * Inventory devices (plain mode, opts.devices): set one (enabled or not),
+ * delete one (-ENOENT), or all. -E2BIG: the map holds
+ * XTEL_XDP_MAX_DEVICES.
+ */
+int xtel_xdp_device_set(struct xtel_xdp *x, uint32_t client_id, bool enabled);
+int xtel_xdp_device_del(struct xtel_xdp *x, uint32_t client_id);
+int xtel_xdp_device_clear(struct xtel_xdp *x);
 
 /* Stats summed over CPUs, indexed by enum xtel_xdp_stat. */
 struct xtel_xdp_totals {

@@ -14,8 +14,10 @@
 
 #include "collector/cli.h"
 #include "collector/model.h"
+#include "store/writer.h"
 
 struct xtel_api;
+struct xtel_devices;
 
 /*
  * Reads the token file and the HTTPS certificate and key (errors are
@@ -36,6 +38,13 @@ int xtel_api_start(struct xtel_api *api);
 /* What /readyz reports about the receive path (main sets it). */
 void xtel_api_set_receiving(struct xtel_api *api, bool on);
 
+/*
+ * --db: the history writer, whose counters /api/v1/stats and /metrics
+ * show; the history endpoints read cfg->db on connections of their own.
+ * Returns 0 or -ENOMEM.
+ */
+int xtel_api_set_store(struct xtel_api *api, struct xtel_store *store);
+
 /* Main, after each xtel_model_update: the window history takes the view. */
 void xtel_api_view_published(struct xtel_api *api);
 
@@ -44,6 +53,9 @@ void xtel_api_view_published(struct xtel_api *api);
  * force (logged, counted in /api/v1/stats). Returns 0 or -errno.
  */
 int xtel_api_reload(struct xtel_api *api);
+
+/* The device manager the /api/v1/devices endpoints use (NULL: none). */
+void xtel_api_set_devices(struct xtel_api *api, struct xtel_devices *devices);
 
 /* Stops the server (open requests finish first) and frees. NULL: no-op. */
 void xtel_api_free(struct xtel_api *api);

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "collector/api/internal.h"
+#include "collector/out/store_feed.h"
 #include "collector/out/view_json.h"
 
 void xtel_api_h_totals(struct xtel_api_req *r, struct xtel_api_reply *rep)
@@ -28,6 +29,7 @@ void xtel_api_h_totals(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	xtel_json_set(o, "totals", totals);
 	xtel_view_json_counters(o, v);
 	xtel_view_json_xdp(o, &v->xdp, r->api->cfg);
+	xtel_view_json_devices(o, v);
 }
 
 static json_t *latency_us_json(const struct xtel_lat_summary *l)
@@ -40,6 +42,24 @@ static json_t *latency_us_json(const struct xtel_lat_summary *l)
 	xtel_json_set(o, "p50", xtel_json_fixed((double)l->p50_ns / 1e3, 3));
 	xtel_json_set(o, "p99", xtel_json_fixed((double)l->p99_ns / 1e3, 3));
 	xtel_json_set(o, "max", xtel_json_fixed((double)l->max_ns / 1e3, 3));
+	return o;
+}
+
+/* /api/v1/stream: open now, the cap, and what slow readers lost. */
+static json_t *streams_json(struct xtel_api_streams *st)
+{
+	struct xtel_api_stream_stats ss;
+	json_t *o = json_object();
+
+	xtel_api_streams_stats(st, &ss);
+	xtel_json_set(o, "open", xtel_json_u64(ss.open));
+	xtel_json_set(o, "max", xtel_json_u64(ss.max));
+	xtel_json_set(o, "opened", xtel_json_u64(ss.opened));
+	xtel_json_set(o, "events", xtel_json_u64(ss.events));
+	xtel_json_set(o, "dropped", xtel_json_u64(ss.dropped));
+	xtel_json_set(o, "resyncs", xtel_json_u64(ss.resyncs));
+	xtel_json_set(o, "bytes", xtel_json_u64(ss.bytes));
+	xtel_json_set(o, "skipped_views", xtel_json_u64(ss.skipped));
 	return o;
 }
 
@@ -129,6 +149,15 @@ void xtel_api_h_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		hist = json_null();
 	}
 	xtel_json_set(o, "history", hist);
+	xtel_json_set(o, "streams", streams_json(api->streams));
+	if (api->store) {
+		struct xtel_store_stats ss;
+
+		xtel_store_get_stats(api->store, &ss);
+		xtel_json_set(o, "db", xtel_store_stats_json(api->cfg->db, &ss));
+	} else {
+		xtel_json_set(o, "db", json_null());
+	}
 	free(s);
 }
 

@@ -25,9 +25,12 @@
 #include "collector/api/history.h"
 #include "collector/api/sources.h"
 #include "collector/api/stats.h"
+#include "collector/api/stream.h"
 #include "collector/api/tokens.h"
 #include "collector/cli.h"
 #include "collector/model.h"
+#include "store/query.h"
+#include "store/writer.h"
 
 /*
  * Fixed limits of one request (docs/API.md, "Limits"): the request line
@@ -41,6 +44,17 @@ enum {
 	XTEL_API_MAX_PAGE = 10000,		/* /clients?limit= */
 };
 
+/* Request methods as the route table's bits (HEAD is GET). */
+enum {
+	XTEL_API_M_GET = 1 << 0,
+	XTEL_API_M_POST = 1 << 1,
+	XTEL_API_M_PUT = 1 << 2,
+	XTEL_API_M_PATCH = 1 << 3,
+	XTEL_API_M_DELETE = 1 << 4,
+};
+
+struct xtel_devices;
+
 struct xtel_api {
 	const struct xtel_config *cfg;
 	struct xtel_model *model;
@@ -51,12 +65,17 @@ struct xtel_api {
 	struct xtel_api_sources *sources;
 	struct xtel_api_stats stats;
 	struct xtel_api_history *history;	/* NULL: --api-window 0 */
+	struct xtel_api_streams *streams;	/* /api/v1/stream */
 	/* --metrics-client-ids as sorted [lo, hi] ranges; n 0: the first N */
 	struct xtel_api_id_range { uint32_t lo, hi; } *metric_ids;
 	unsigned int n_metric_ids;
 	uint64_t omitted_series;	/* /metrics: series left out (__atomic) */
 	uint64_t started_mono_ns, started_real_ns;
 	bool receiving;			/* __atomic */
+	/* --db: the writer (its counters) and the history's readers */
+	struct xtel_store *store;
+	struct xtel_store_readers *store_readers;
+	struct xtel_devices *devices;	/* NULL: no --db (main's; thread-safe) */
 };
 
 /* One query parameter as received (decoded, NUL-free). */
@@ -68,11 +87,16 @@ struct xtel_api_req {
 	struct xtel_api *api;
 	const char *path;
 	unsigned int endpoint;		/* enum xtel_api_endpoint */
-	uint32_t path_id;		/* /clients/{id} */
+	uint32_t path_id;		/* /clients/{id}, /devices/{id} */
+	unsigned int method;		/* XTEL_API_M_* */
+	const char *body;		/* routes that take one; NULL: none */
+	size_t body_len;
 	struct xtel_view *v;		/* the latest view, or NULL before one */
 	uint64_t now_ns;		/* CLOCK_REALTIME at the request */
+	const char *if_none_match;	/* the header, or NULL (the dashboard) */
 	struct xtel_api_param params[XTEL_API_MAX_PARAMS];
 	unsigned int n_params;
+	bool accept_csv;		/* Accept: names text/csv */
 };
 
 struct xtel_api_reply {
@@ -84,6 +108,8 @@ struct xtel_api_reply {
 	unsigned int retry_after;	/* 429: seconds; 0: none */
 	const char *allow;		/* 405 */
 	bool www_authenticate;		/* 401 */
+	const struct xtel_asset *asset;	/* a dashboard file (h_web.c) */
+	struct xtel_api_stream *stream;	/* /api/v1/stream: an event stream */
 };
 
 /* ---- replies (reply.c) ---- */
@@ -121,6 +147,13 @@ int xtel_api_param_double(const struct xtel_api_req *r,
 int xtel_api_param_choice(const struct xtel_api_req *r,
 			  struct xtel_api_reply *rep, const char *key,
 			  const char *const *choices, int def);
+
+/*
+ * Parameter key as Unix seconds or an RFC 3339 time (h_history.c), def
+ * when absent. Returns 0, or -1 after a 400 naming the parameter.
+ */
+int xtel_api_param_time(const struct xtel_api_req *r, struct xtel_api_reply *rep,
+			const char *key, int64_t def, int64_t *out);
 
 /* A metric name as the wire grammar has it: [A-Za-z0-9_.-]{1,32}. */
 bool xtel_api_metric_name_ok(const char *s);
@@ -186,7 +219,7 @@ int xtel_api_aggregate(struct xtel_api_req *r, struct xtel_api_reply *rep,
 double xtel_api_uptime_s(const struct xtel_api *api);
 
 /* ---- handlers (h_clients.c, h_query.c, h_status.c, h_seed.c, h_health.c,
- * metrics.c) ---- */
+ * metrics.c, h_web.c) ---- */
 
 typedef void xtel_api_handler_fn(struct xtel_api_req *r,
 				 struct xtel_api_reply *rep);
@@ -198,6 +231,11 @@ xtel_api_handler_fn xtel_api_h_healthz, xtel_api_h_readyz, xtel_api_h_reload;
 xtel_api_handler_fn xtel_api_h_seed_get, xtel_api_h_seed_list;
 xtel_api_handler_fn xtel_api_h_seed_aggregate, xtel_api_h_seed_stats;
 xtel_api_handler_fn xtel_api_h_metrics;
+xtel_api_handler_fn xtel_api_h_stream, xtel_api_h_dashboard;
+xtel_api_handler_fn xtel_api_h_history, xtel_api_h_history_totals;
+xtel_api_handler_fn xtel_api_h_probes_summary, xtel_api_h_probes_analysis;
+xtel_api_handler_fn xtel_api_h_probes_series;
+xtel_api_handler_fn xtel_api_h_devices, xtel_api_h_device;
 xtel_api_handler_fn xtel_api_h_health, xtel_api_h_health_client, xtel_api_h_events;
 
 #endif /* XTEL_API_INTERNAL_H */

@@ -262,6 +262,19 @@ static void totals(FILE *f, const struct xtel_view *v)
 	fprintf(f, "xtel_clients{state=\"live\"} %u\n", v->live);
 	fprintf(f, "xtel_clients{state=\"stale\"} %u\n", v->stale);
 	fprintf(f, "xtel_clients{state=\"bye\"} %u\n", v->bye);
+	if (!v->inv)
+		return;
+	family(f, "xtel_devices", "gauge",
+	       "Devices of the inventory (--db): all, enabled, stale (silent "
+	       "past their heartbeat_s) and never seen this run");
+	fprintf(f, "xtel_devices{state=\"all\"} %u\n", v->n_devices);
+	fprintf(f, "xtel_devices{state=\"enabled\"} %u\n",
+		v->n_devices - v->devices_disabled);
+	fprintf(f, "xtel_devices{state=\"stale\"} %u\n", v->devices_stale);
+	fprintf(f, "xtel_devices{state=\"never_seen\"} %u\n", v->devices_unseen);
+	single(f, "xtel_clients_unknown", "gauge",
+	       "Clients of the snapshot that are not in the inventory",
+	       v->clients_unknown);
 }
 
 static void snapshot(FILE *f, const struct xtel_api_req *r)
@@ -284,6 +297,7 @@ static void snapshot(FILE *f, const struct xtel_api_req *r)
 static void api_series(FILE *f, struct xtel_api *api)
 {
 	struct xtel_api_stats_copy *s = malloc(sizeof(*s));
+	struct xtel_api_stream_stats ss;
 
 	if (!s)
 		return;
@@ -317,6 +331,22 @@ static void api_series(FILE *f, struct xtel_api *api)
 	       "HTTP connections accepted", (double)s->connections);
 	single(f, "xtel_api_open_connections", "gauge", "HTTP connections open now",
 	       (double)s->open_connections);
+	xtel_api_streams_stats(api->streams, &ss);
+	single(f, "xtel_api_streams", "gauge",
+	       "/api/v1/stream event streams open now", (double)ss.open);
+	single(f, "xtel_api_stream_events_total", "counter",
+	       "events queued to /api/v1/stream readers", (double)ss.events);
+	single(f, "xtel_api_stream_dropped_events_total", "counter",
+	       "stream events dropped: the reader was too slow for its queue",
+	       (double)ss.dropped);
+	single(f, "xtel_api_stream_resyncs_total", "counter",
+	       "full client tables sent again after dropped events",
+	       (double)ss.resyncs);
+	single(f, "xtel_api_stream_bytes_total", "counter",
+	       "bytes of /api/v1/stream events sent", (double)ss.bytes);
+	single(f, "xtel_api_stream_skipped_views_total", "counter",
+	       "views the stream's thread fell too far behind to render",
+	       (double)ss.skipped);
 	free(s);
 }
 
@@ -330,6 +360,29 @@ static bool id_selected(const struct xtel_api *api, uint32_t id)
 	return false;
 }
 
+/*
+ * The labels of a client's series: client_id, and for a device of the
+ * inventory its name, site, rack and role (those set). Names and labels
+ * hold nothing that needs escaping (devices/inventory.h checks them).
+ */
+enum { LABELS_MAX = 24 + 8 + XTEL_DEV_NAME_MAX +
+		    XTEL_DEV_NLABELS * (8 + XTEL_DEV_LABEL_MAX) };
+
+static const char *client_labels(const struct xtel_view_client *vc,
+				 char buf[LABELS_MAX])
+{
+	const struct xtel_device *d = vc->dev;
+	int n = snprintf(buf, LABELS_MAX, "client_id=\"%u\"", vc->snap->client_id);
+
+	if (d && d->name[0])
+		n += snprintf(buf + n, LABELS_MAX - n, ",name=\"%s\"", d->name);
+	for (int i = 0; d && i < XTEL_DEV_NLABELS; i++)
+		if (d->labels[i][0])
+			n += snprintf(buf + n, LABELS_MAX - n, ",%s=\"%s\"",
+				      xtel_dev_label_names[i], d->labels[i]);
+	return buf;
+}
+
 #define CLIENT_LOOP(sel, n, vc)						\
 	for (uint32_t i_ = 0; i_ < (n) && ((vc) = (sel)[i_], 1); i_++)
 
@@ -338,10 +391,11 @@ static void client_counter(FILE *f, const char *name, const char *help,
 			   size_t off)
 {
 	const struct xtel_view_client *vc;
+	char lb[LABELS_MAX];
 
 	family(f, name, "counter", help);
 	CLIENT_LOOP(sel, n, vc) {
-		fprintf(f, "%s{client_id=\"%u\"} ", name, vc->snap->client_id);
+		fprintf(f, "%s{%s} ", name, client_labels(vc, lb));
 		u64(f, *(const uint64_t *)((const char *)vc->snap + off));
 	}
 }
@@ -423,6 +477,7 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	const struct xtel_view_client *vc;
 	uint32_t n = 0, eligible = 0;
 	uint64_t omitted_series = 0;
+	char lb[LABELS_MAX];
 
 	sel = calloc(v->snap.n_clients ? v->snap.n_clients : 1, sizeof(*sel));
 	if (!sel)
@@ -457,26 +512,35 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	family(f, "xtel_client_latency_seconds", "summary",
 	       "One-way latency of this client's datagrams (arrival minus send "
 	       "time; quantiles within 0.8%)");
-	CLIENT_LOOP(sel, n, vc) {
-		char label[32];
-
-		snprintf(label, sizeof(label), "client_id=\"%u\"",
-			 vc->snap->client_id);
-		summary(f, "xtel_client_latency_seconds", label, &vc->snap->lat, 4);
-	}
+	CLIENT_LOOP(sel, n, vc)
+		summary(f, "xtel_client_latency_seconds", client_labels(vc, lb),
+			&vc->snap->lat, 4);
 	family(f, "xtel_client_last_seen_timestamp_seconds", "gauge",
 	       "Arrival time of this client's last datagram");
 	CLIENT_LOOP(sel, n, vc) {
-		fprintf(f, "xtel_client_last_seen_timestamp_seconds{client_id=\"%u\"} ",
-			vc->snap->client_id);
+		fprintf(f, "xtel_client_last_seen_timestamp_seconds{%s} ",
+			client_labels(vc, lb));
 		value(f, (double)vc->snap->last_seen_ns / 1e9);
+	}
+	family(f, "xtel_client_silent_seconds", "gauge",
+	       "Seconds since this client's last datagram, at the snapshot");
+	CLIENT_LOOP(sel, n, vc) {
+		fprintf(f, "xtel_client_silent_seconds{%s} ", client_labels(vc, lb));
+		value(f, vc->silent_s);
+	}
+	family(f, "xtel_client_stale", "gauge",
+	       "1 when this client is stale: silent for longer than its "
+	       "device's heartbeat_s, or --stale-after");
+	CLIENT_LOOP(sel, n, vc) {
+		fprintf(f, "xtel_client_stale{%s} %d\n", client_labels(vc, lb),
+			vc->state == XTEL_CLIENT_STALE);
 	}
 	family(f, "xtel_client_metric", "gauge",
 	       "Latest value of each metric this client sends, by key");
 	CLIENT_LOOP(sel, n, vc) {
 		for (uint32_t k = 0; k < vc->n_run_metrics; k++) {
-			fprintf(f, "xtel_client_metric{client_id=\"%u\",metric=\"%s\"} ",
-				vc->snap->client_id, vc->run_metrics[k].key);
+			fprintf(f, "xtel_client_metric{%s,metric=\"%s\"} ",
+				client_labels(vc, lb), vc->run_metrics[k].key);
 			value(f, vc->run_metrics[k].last);
 		}
 	}
@@ -491,6 +555,26 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	       "every scrape",
 	       (double)__atomic_load_n(&api->omitted_series, __ATOMIC_RELAXED));
 	free(sel);
+}
+
+/* --db: the history writer's counters (store/writer.h), xtel_db_*. */
+static void db_series(FILE *f, struct xtel_api *api)
+{
+	struct xtel_store_stats s;
+
+	if (!api->store)
+		return;
+	xtel_store_get_stats(api->store, &s);
+	table_rows(f, "xtel_db_", xtel_store_stat_desc, s.c, 0,
+		   XTEL_STORE_STAT_MAX);
+	single(f, "xtel_db_queue_views", "gauge",
+	       "Views waiting for the history writer", (double)s.queue_depth);
+	single(f, "xtel_db_queue_capacity_views", "gauge",
+	       "Room of the history writer's queue (--db-queue)",
+	       (double)s.queue_capacity);
+	single(f, "xtel_db_commit_seconds", "gauge",
+	       "What the history writer's last transaction took",
+	       (double)s.commit_ns_last / 1e9);
 }
 
 void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
@@ -513,6 +597,7 @@ void xtel_api_h_metrics(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	totals(f, v);
 	snapshot(f, r);
 	api_series(f, r->api);
+	db_series(f, r->api);
 	health(f, v);
 	clients(f, r->api, v);
 	if (fclose(f) || !buf) {

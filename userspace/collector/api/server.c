@@ -10,7 +10,8 @@
  *                limit (429), bearer token (401, 403), query parameters
  *                (400): a refusal is queued at once, and then the
  *                connection closes;
- *   body calls   counted and discarded (no endpoint takes a body);
+ *   body calls   counted; kept (up to the body limit) for the routes
+ *                that take one (the device writes), else discarded;
  *   last call    the latest view is taken, the endpoint's handler fills
  *                the reply from it, the reply is queued, the view put back.
  *
@@ -38,9 +39,13 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/parse.h"
+#include "collector/api/assets.h"
 #include "collector/api/internal.h"
 
-enum { M_GET = 1 << 0, M_POST = 1 << 1 };
+enum {
+	M_GET = XTEL_API_M_GET, M_POST = XTEL_API_M_POST, M_PUT = XTEL_API_M_PUT,
+	M_PATCH = XTEL_API_M_PATCH, M_DELETE = XTEL_API_M_DELETE,
+};
 
 struct route {
 	const char *path;		/* exact, or a prefix ending in '/' for {id} */
@@ -50,6 +55,9 @@ struct route {
 	bool needs_view;
 	const char *const *params;	/* accepted query parameters */
 	xtel_api_handler_fn *fn;
+	/* Methods other than GET need this scope instead (NONE: scope). */
+	enum xtel_api_scope write_scope;
+	bool body;			/* takes a body (kept, not discarded) */
 };
 
 static const char *const p_none[] = { NULL };
@@ -60,6 +68,16 @@ static const char *const p_list[] = { "metric", "state", NULL };
 static const char *const p_agg[] = { "metric", "window", "client_id", NULL };
 static const char *const p_seed_get[] = { "switch_id", "metric", NULL };
 static const char *const p_seed_list[] = { "metric", NULL };
+static const char *const p_stream[] = { "rows", "token", NULL };
+static const char *const p_history[] = { "client_id", "metric", "from", "to",
+					 "step", "format", NULL };
+static const char *const p_history_totals[] = { "from", "to", "step",
+						"format", NULL };
+static const char *const p_probes[] = { "from", "to", "tier", NULL };
+static const char *const p_probes_analysis[] = { "from", "to", "tier", "device",
+	"congested_frac", "min_episode", "window", "worst", "tz_offset", NULL };
+static const char *const p_probes_series[] = { "from", "to", "tier", "device",
+					       NULL };
 static const char *const p_health[] = { "state", "limit", "offset", NULL };
 static const char *const p_events[] = { "after", "limit", "client_id", NULL };
 
@@ -90,6 +108,30 @@ static const struct route routes[] = {
 	      xtel_api_h_seed_aggregate),
 	{ "/telemetry/stats", XTEL_API_EP_SEED_STATS, M_GET,
 	  XTEL_API_SCOPE_READ, false, p_none, xtel_api_h_seed_stats },
+	/* the dashboard (h_web.c): the stream waits for the first view */
+	{ "/api/v1/stream", XTEL_API_EP_STREAM, M_GET, XTEL_API_SCOPE_READ,
+	  false, p_stream, xtel_api_h_stream },
+	{ "/", XTEL_API_EP_DASHBOARD, M_GET, XTEL_API_SCOPE_NONE, false,
+	  p_none, xtel_api_h_dashboard },
+	{ "/static/", XTEL_API_EP_DASHBOARD, M_GET, XTEL_API_SCOPE_NONE, false,
+	  p_none, xtel_api_h_dashboard },
+	{ "/api/v1/history", XTEL_API_EP_HISTORY, M_GET, XTEL_API_SCOPE_READ,
+	  false, p_history, xtel_api_h_history },
+	{ "/api/v1/history/totals", XTEL_API_EP_HISTORY_TOTALS, M_GET,
+	  XTEL_API_SCOPE_READ, false, p_history_totals,
+	  xtel_api_h_history_totals },
+	{ "/api/v1/probes/summary", XTEL_API_EP_PROBES_SUMMARY, M_GET,
+	  XTEL_API_SCOPE_READ, false, p_probes, xtel_api_h_probes_summary },
+	{ "/api/v1/probes/analysis", XTEL_API_EP_PROBES_ANALYSIS, M_GET,
+	  XTEL_API_SCOPE_READ, false, p_probes_analysis, xtel_api_h_probes_analysis },
+	{ "/api/v1/probes/series", XTEL_API_EP_PROBES_SERIES, M_GET,
+	  XTEL_API_SCOPE_READ, false, p_probes_series, xtel_api_h_probes_series },
+	{ "/api/v1/devices", XTEL_API_EP_DEVICES, M_GET | M_POST,
+	  XTEL_API_SCOPE_READ, false, p_none, xtel_api_h_devices,
+	  XTEL_API_SCOPE_ADMIN, true },
+	{ "/api/v1/devices/", XTEL_API_EP_DEVICE,
+	  M_GET | M_PUT | M_PATCH | M_DELETE, XTEL_API_SCOPE_READ, false,
+	  p_none, xtel_api_h_device, XTEL_API_SCOPE_ADMIN, true },
 };
 
 /* One request's state between libmicrohttpd's calls. */
@@ -98,7 +140,8 @@ struct conn_req {
 	struct xtel_api_reply rep;
 	const struct route *route;
 	uint64_t t0;			/* CLOCK_MONOTONIC at the first call */
-	uint64_t body;			/* bytes received and discarded */
+	uint64_t body;			/* bytes received */
+	char *body_buf;			/* kept for routes that take a body */
 	bool queued;
 };
 
@@ -120,6 +163,52 @@ static void snapshot_json(json_t *o, const struct xtel_api_req *r)
 	xtel_json_set(o, "snapshot", s);
 }
 
+/*
+ * The dashboard's replies: an embedded file (from the binary, never
+ * copied; 304 without a body when the ETag matched) or an event stream.
+ */
+static enum MHD_Result queue_web(struct MHD_Connection *c, struct conn_req *q)
+{
+	struct xtel_api_reply *rep = &q->rep;
+	const struct xtel_asset *a = rep->asset;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (rep->stream) {
+		resp = xtel_api_stream_response(rep->stream, c);
+		rep->stream = NULL;	/* the response's now */
+	} else {
+		/* PERSISTENT: libmicrohttpd neither frees nor writes it */
+		resp = MHD_create_response_from_buffer(
+			rep->status == 304 ? 0 : a->len,
+			rep->status == 304 ? (void *)empty :
+			(void *)(uintptr_t)a->data, MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (a) {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					a->content_type);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					a->cache_control);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, a->etag);
+		MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	} else {
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+					"text/event-stream");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"no-store");
+	}
+	ret = MHD_queue_response(c, rep->status, resp);
+	MHD_destroy_response(resp);
+	q->queued = true;
+	xtel_view_put(q->r.v);
+	q->r.v = NULL;
+	xtel_api_stats_reply(&q->r.api->stats, q->r.endpoint, rep->status,
+			     xtel_mono_ns() - q->t0);
+	return ret;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *c, struct conn_req *q)
 {
 	struct xtel_api *api = q->r.api;
@@ -131,6 +220,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, struct conn_req *q)
 	enum MHD_Result ret;
 	char num[24];
 
+	if (rep->stream || rep->asset)
+		return queue_web(c, q);
 	if (!q->r.v && q->r.endpoint != XTEL_API_EP_METRICS)
 		q->r.v = xtel_model_view(api->model);
 	if (rep->text) {
@@ -263,7 +354,7 @@ static const struct route *find_route(const char *url, bool *path_ok)
 		const struct route *rt = &routes[i];
 		size_t n = strlen(rt->path);
 
-		if (rt->path[n - 1] == '/') {
+		if (n > 1 && rt->path[n - 1] == '/') {
 			if (!strncmp(url, rt->path, n) && url[n] &&
 			    !strchr(url + n, '/'))
 				return rt;
@@ -282,7 +373,28 @@ static unsigned int method_bit(const char *method)
 		return M_GET;
 	if (!strcmp(method, MHD_HTTP_METHOD_POST))
 		return M_POST;
+	if (!strcmp(method, MHD_HTTP_METHOD_PUT))
+		return M_PUT;
+	if (!strcmp(method, "PATCH"))
+		return M_PATCH;
+	if (!strcmp(method, MHD_HTTP_METHOD_DELETE))
+		return M_DELETE;
 	return 0;
+}
+
+/* The Allow header of a route's methods. */
+static const char *allow_header(unsigned int methods)
+{
+	static const char *const names[] = { "GET, HEAD", "POST", "PUT",
+					     "PATCH", "DELETE" };
+	static __thread char buf[64];
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < 5; i++)
+		if (methods & (1u << i))
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+				 "%s%s", buf[0] ? ", " : "", names[i]);
+	return buf;
 }
 
 static const struct sockaddr *client_addr(struct MHD_Connection *c)
@@ -304,6 +416,7 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 	const struct route *rt;
 	struct param_walk w;
 	unsigned int wait;
+	enum xtel_api_scope need;
 	bool path_ok;
 	uint64_t n;
 
@@ -332,8 +445,10 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 				      "lists them)");
 	q->route = rt;
 	q->r.endpoint = rt->ep;
-	if (!(method_bit(method) & rt->methods)) {
-		rep->allow = rt->methods & M_POST ? "POST" : "GET, HEAD";
+	need = rt->scope;
+	q->r.method = method_bit(method);
+	if (!(q->r.method & rt->methods)) {
+		rep->allow = allow_header(rt->methods);
 		return xtel_api_error(rep, 405, "method_not_allowed", NULL,
 				      "%s answers %s only",
 				      xtel_api_endpoints[rt->ep].path,
@@ -349,12 +464,14 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 				      "source: retry after %u s",
 				      api->cfg->http_rate, wait);
 	}
-	if (rt->scope == XTEL_API_SCOPE_ADMIN && !api->tokens) {
+	if (rt->write_scope != XTEL_API_SCOPE_NONE && q->r.method != M_GET)
+		need = rt->write_scope;
+	if (need == XTEL_API_SCOPE_ADMIN && !api->tokens) {
 		xtel_api_stats_refused(&api->stats, XTEL_API_REFUSED_FORBIDDEN);
 		return xtel_api_error(rep, 403, "forbidden", NULL,
 				      "admin endpoints need --http-tokens");
 	}
-	if (api->tokens && rt->scope != XTEL_API_SCOPE_NONE) {
+	if (api->tokens && need != XTEL_API_SCOPE_NONE) {
 		enum xtel_api_scope have = XTEL_API_SCOPE_NONE;
 
 		auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -362,6 +479,14 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 		if (auth && !strncasecmp(auth, "Bearer ", 7))
 			have = xtel_api_tokens_scope(api->tokens, auth + 7,
 						     strlen(auth + 7));
+		/* EventSource sends no headers: the stream takes ?token= */
+		if (!auth && rt->ep == XTEL_API_EP_STREAM) {
+			auth = MHD_lookup_connection_value(c,
+					MHD_GET_ARGUMENT_KIND, "token");
+			if (auth)
+				have = xtel_api_tokens_scope(api->tokens, auth,
+							     strlen(auth));
+		}
 		if (have == XTEL_API_SCOPE_NONE) {
 			xtel_api_stats_refused(&api->stats,
 					       XTEL_API_REFUSED_UNAUTHORIZED);
@@ -371,7 +496,7 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 					      "send Authorization: Bearer "
 					      "<token>");
 		}
-		if (have < rt->scope) {
+		if (have < need) {
 			xtel_api_stats_refused(&api->stats,
 					       XTEL_API_REFUSED_FORBIDDEN);
 			return xtel_api_error(rep, 403, "forbidden", NULL,
@@ -383,7 +508,9 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, add_param, &w);
 	if (w.err)
 		return -1;
-	if (rt->path[strlen(rt->path) - 1] == '/') {	/* .../{id} */
+	/* .../{id}; the dashboard's "/" and "/static/NAME" name files */
+	if (rt->ep != XTEL_API_EP_DASHBOARD &&
+	    rt->path[strlen(rt->path) - 1] == '/') {
 		uint64_t id;
 
 		if (xtel_parse_u64(url + strlen(rt->path), 0, UINT32_MAX, &id))
@@ -394,6 +521,15 @@ static int admit(struct MHD_Connection *c, struct conn_req *q,
 		q->r.path_id = (uint32_t)id;
 	}
 	return 0;
+}
+
+/* Accept: text/csv (the history's CSV form); q=0 is not refused here. */
+static bool accepts_csv(struct MHD_Connection *c)
+{
+	const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_ACCEPT);
+
+	return a && strcasestr(a, "text/csv");
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -414,6 +550,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		q->r.path = url;
 		q->r.endpoint = XTEL_API_EP_UNKNOWN;
 		q->r.now_ns = xtel_realtime_ns();
+		q->r.if_none_match = MHD_lookup_connection_value(c,
+			MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+		q->r.accept_csv = accepts_csv(c);
 		if (admit(c, q, url, method))
 			return queue(c, q);
 		return MHD_YES;
@@ -423,6 +562,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return MHD_YES;
 	}
 	if (*upload_size) {
+		if (q->route->body && q->body + *upload_size <= XTEL_API_MAX_BODY_BYTES) {
+			if (!q->body_buf)
+				q->body_buf = malloc(XTEL_API_MAX_BODY_BYTES);
+			if (!q->body_buf)
+				return MHD_NO;
+			memcpy(q->body_buf + q->body, upload, *upload_size);
+		}
 		q->body += *upload_size;
 		*upload_size = 0;
 		return MHD_YES;
@@ -435,6 +581,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return queue(c, q);
 	}
 	q->r.now_ns = xtel_realtime_ns();
+	if (q->route->body && q->body) {
+		q->r.body = q->body_buf;
+		q->r.body_len = (size_t)q->body;
+	}
 	q->r.v = xtel_model_view(api->model);
 	if (q->route->needs_view && !q->r.v)
 		xtel_api_error(&q->rep, 503, "no_snapshot", NULL,
@@ -455,6 +605,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	xtel_view_put(q->r.v);
 	json_decref(q->rep.json);
 	free(q->rep.text);
+	xtel_api_stream_abandon(q->rep.stream);
+	free(q->body_buf);
 	free(q);
 	*con_cls = NULL;
 }
@@ -593,6 +745,10 @@ int xtel_api_new(const struct xtel_config *cfg, struct xtel_model *model,
 		goto fail;
 	if (cfg->metrics_client_ids && parse_ids(api, cfg->metrics_client_ids))
 		goto fail;
+	rc = xtel_api_streams_new(model, cfg->http_streams, &api->streams);
+	if (rc)
+		goto fail;
+	rc = -ENOMEM;
 	if (cfg->http_tokens) {
 		rc = xtel_api_tokens_load(cfg->http_tokens, &api->tokens);
 		if (rc)
@@ -634,8 +790,9 @@ static int listen_socket(const struct xtel_config *cfg)
 int xtel_api_start(struct xtel_api *api)
 {
 	const struct xtel_config *cfg = api->cfg;
+	/* suspend/resume: an idle event stream sleeps (stream.h) */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			     MHD_USE_ERROR_LOG;
+			     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem opts[16];
 	unsigned int n = 0;
 	int fd;
@@ -690,10 +847,22 @@ void xtel_api_set_receiving(struct xtel_api *api, bool on)
 		__atomic_store_n(&api->receiving, on, __ATOMIC_RELEASE);
 }
 
+int xtel_api_set_store(struct xtel_api *api, struct xtel_store *store)
+{
+	if (!api || !api->cfg->db)
+		return 0;
+	api->store = store;
+	/* one reader per server thread, and one for the odd overlap */
+	return xtel_store_readers_new(api->cfg->db, api->cfg->http_threads + 1,
+				      &api->store_readers);
+}
+
 void xtel_api_view_published(struct xtel_api *api)
 {
 	struct xtel_view *v;
 
+	if (api)
+		xtel_api_streams_kick(api->streams);
 	if (!api || !api->history)
 		return;
 	v = xtel_model_view(api->model);
@@ -720,15 +889,28 @@ int xtel_api_reload(struct xtel_api *api)
 	return rc;
 }
 
+void xtel_api_set_devices(struct xtel_api *api, struct xtel_devices *devices)
+{
+	if (api)
+		api->devices = devices;
+}
+
 void xtel_api_free(struct xtel_api *api)
 {
 	if (!api)
 		return;
+	/*
+	 * libmicrohttpd aborts when stopped with a connection suspended:
+	 * end every stream first (each is resumed and its reader ends it).
+	 */
+	xtel_api_streams_quiesce(api->streams, 2000);
 	if (api->daemon)
 		MHD_stop_daemon(api->daemon);
+	xtel_api_streams_free(api->streams);
 	if (api->listen_fd >= 0)
 		close(api->listen_fd);
 	xtel_api_tokens_free(api->tokens);
+	xtel_store_readers_free(api->store_readers);
 	xtel_api_history_free(api->history);
 	xtel_api_sources_free(api->sources);
 	xtel_api_stats_fini(&api->stats);

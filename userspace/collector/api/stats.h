@@ -41,6 +41,15 @@
 	X(SEED_LIST, "telemetry_list", "/telemetry/list")		\
 	X(SEED_AGGREGATE, "telemetry_aggregate", "/telemetry/aggregate") \
 	X(SEED_STATS, "telemetry_stats", "/telemetry/stats")		\
+	X(STREAM, "stream", "/api/v1/stream")				\
+	X(DASHBOARD, "dashboard", "/")					\
+	X(HISTORY, "history", "/api/v1/history")			\
+	X(HISTORY_TOTALS, "history_totals", "/api/v1/history/totals")	\
+	X(PROBES_SUMMARY, "probes_summary", "/api/v1/probes/summary")	\
+	X(PROBES_ANALYSIS, "probes_analysis", "/api/v1/probes/analysis") \
+	X(PROBES_SERIES, "probes_series", "/api/v1/probes/series")	\
+	X(DEVICES, "devices", "/api/v1/devices")			\
+	X(DEVICE, "device", "/api/v1/devices/{id}")			\
 	X(UNKNOWN, "unknown", "")
 
 enum xtel_api_endpoint {
@@ -69,7 +78,8 @@ extern const struct xtel_api_endpoint_desc xtel_api_endpoints[XTEL_API_EP_MAX];
 	  "connection closed at accept: source over --http-source-conns") \
 	X(HEADERS_TOO_LARGE, "headers_too_large", "requests",		\
 	  "request line and headers over 8192 bytes (431)")		\
-	X(BODY_TOO_LARGE, "body_too_large", "requests", "body over 4096 bytes (413)")
+	X(BODY_TOO_LARGE, "body_too_large", "requests", "body over 4096 bytes (413)") \
+	X(STREAMS, "streams", "requests", "/api/v1/stream over --http-streams (503)")
 
 enum xtel_api_refusal {
 #define X(id, name, unit, help) XTEL_API_REFUSED_##id,

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "common/json.h"
+#include "collector/out/store_feed.h"
 #include "collector/out/summary_json.h"
 #include "collector/out/view_json.h"
 
@@ -66,6 +67,7 @@ static json_t *summary_json(const struct xtel_view *v,
 	xtel_json_set(root, "port", json_integer(cfg->port));
 	xtel_json_set(root, "iface", xtel_json_text(cfg->iface));
 	xtel_view_json_xdp(root, &v->xdp, cfg);
+	xtel_view_json_devices(root, v);
 	xtel_json_set(root, "workers", json_integer(cfg->workers));
 	xtel_json_set(root, "io_uring_mode", xtel_json_text(info->ring_mode));
 	xtel_json_set(root, "rcvbuf_bytes", json_integer(info->rcvbuf_effective));
@@ -86,6 +88,8 @@ static json_t *summary_json(const struct xtel_view *v,
 		      xtel_json_u64(cnt->events[XTEL_EV_CSV_DROPPED]));
 	xtel_json_set(csv, "error", json_integer(info->csv_error));
 	xtel_json_set(root, "csv", csv);
+	xtel_json_set(root, "db", cfg->db ?
+		      xtel_store_stats_json(cfg->db, &info->db) : json_null());
 	xtel_json_set(root, "rusage",
 		      rusage_json(cnt->events[XTEL_EV_RX_DATAGRAMS]));
 	for (uint32_t i = 0; i < v->snap.n_clients; i++)

@@ -112,14 +112,37 @@ void xtel_table_interval(FILE *f, const struct xtel_view *v, unsigned int top)
 		ts, n, v->live, v->stale, v->bye, v->total.pkt_s,
 		v->total.mb_s, (unsigned long long)v->snap.total.received,
 		(unsigned long long)v->dropped_total);
+	if (v->inv)
+		fprintf(f, "  devices %u (stale %u, never seen %u, disabled %u), "
+			"clients not in the inventory %u\n", v->n_devices,
+			v->devices_stale, v->devices_unseen, v->devices_disabled,
+			v->clients_unknown);
 	if (shown)
-		fprintf(f, "  %10s %12s %9s %7s %7s %6s %9s %8s %8s %8s %9s %s\n",
+		fprintf(f, "  %10s %12s %9s %7s %7s %6s %9s %8s %8s %8s %9s %s%s\n",
 			"client", "received", "lost", "dup", "reord", "loss%",
-			"pkt/s", "MB/s", "p50us", "p99us", "maxus", "state");
+			"pkt/s", "MB/s", "p50us", "p99us", "maxus", "state",
+			v->inv ? "       name" : "");
 	for (unsigned int i = 0; i < shown; i++) {
-		snprintf(label, sizeof(label), "%u", rows[i]->snap->client_id);
-		print_rate_row(f, label, rows[i],
-			       xtel_client_state_name(rows[i]->state));
+		const struct xtel_view_client *vc = rows[i];
+		char state[160];
+
+		snprintf(label, sizeof(label), "%u", vc->snap->client_id);
+		if (!v->inv)
+			snprintf(state, sizeof(state), "%s",
+				 xtel_client_state_name(vc->state));
+		else {
+			char st[24];
+
+			/* stale with how long: silent for that many seconds */
+			if (vc->state == XTEL_CLIENT_STALE)
+				snprintf(st, sizeof(st), "stale:%.0fs", vc->silent_s);
+			else
+				snprintf(st, sizeof(st), "%s",
+					 xtel_client_state_name(vc->state));
+			snprintf(state, sizeof(state), "%-11s %s", st,
+				 vc->dev ? vc->dev->name : "(unknown)");
+		}
+		print_rate_row(f, label, vc, state);
 	}
 	if (shown)
 		print_rate_row(f, "total", &v->total, NULL);

@@ -85,6 +85,39 @@ json_t *xtel_view_json_client(const struct xtel_view_client *vc)
 	return o;
 }
 
+void xtel_view_json_devices(json_t *root, const struct xtel_view *v)
+{
+	json_t *o;
+
+	if (!v->inv)
+		return;
+	o = json_object();
+	xtel_json_set(o, "all", xtel_json_u64(v->n_devices));
+	xtel_json_set(o, "enabled", xtel_json_u64(v->n_devices - v->devices_disabled));
+	xtel_json_set(o, "stale", xtel_json_u64(v->devices_stale));
+	xtel_json_set(o, "never_seen", xtel_json_u64(v->devices_unseen));
+	xtel_json_set(o, "unknown_clients", xtel_json_u64(v->clients_unknown));
+	xtel_json_set(o, "version", xtel_json_u64(v->inv->version));
+	xtel_json_set(root, "devices", o);
+}
+
+json_t *xtel_view_json_device(const struct xtel_device *d)
+{
+	json_t *o, *l;
+
+	if (!d)
+		return json_null();
+	o = json_object();
+	l = json_object();
+	xtel_json_set(o, "name", xtel_json_text(d->name));
+	for (int i = 0; i < XTEL_DEV_NLABELS; i++)
+		xtel_json_set(l, xtel_dev_label_names[i], xtel_json_text(d->labels[i]));
+	xtel_json_set(o, "labels", l);
+	xtel_json_set(o, "enabled", json_boolean(d->enabled));
+	xtel_json_set(o, "heartbeat_s", xtel_json_fixed(d->heartbeat_ms / 1000.0, 3));
+	return o;
+}
+
 /*
  * What the XDP program saw and dropped before the sockets, next to what
  * userspace received: together they say where loss happened (before the

@@ -60,4 +60,16 @@ void xtel_view_json_recent_failures(json_t *root, const struct xtel_view *v);
 void xtel_view_json_xdp(json_t *root, const struct xtel_view_xdp *x,
 			const struct xtel_config *cfg);
 
+/*
+ * A client's inventory entry: {"name", "labels": {site, rack, role},
+ * "enabled", "heartbeat_s"}, or null for a device not in the inventory.
+ */
+json_t *xtel_view_json_device(const struct xtel_device *d);
+
+/*
+ * --db: "devices": {"all", "enabled", "stale", "never_seen",
+ * "unknown_clients", "version"} of the view's inventory (nothing without).
+ */
+void xtel_view_json_devices(json_t *root, const struct xtel_view *v);
+
 #endif /* XTEL_OUT_VIEW_JSON_H */
