@@ -10,7 +10,8 @@
 #     the fault's start (the fault starts inside an interval: 3 whole ones
 #     after it) and holds exactly the expected verdict 6 intervals after;
 #   - the steady clients never had any verdict (no event at all);
-#   - the group stays ok (9 of 20 with five different verdicts: no quorum).
+#   - the group stays ok (9 of 20 with five different verdicts: no quorum);
+#   - with --db every transition is a row of health_events, field for field.
 # About 15 s. usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
 top=${1:?usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN}
@@ -41,7 +42,7 @@ SC
 
 testbed_up
 start_collector health --mode plain --no-xdp --workers 1 --quiet \
-	--interval 0.5 --duration 40 --http "$http" || exit 1
+	--interval 0.5 --duration 40 --http "$http" --db "$work/health.db" || exit 1
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode plain --clients 20 \
 	--rate 2000 --duration 14 --heartbeat 0.1 --quiet \
 	--scenario "$work/scenario" --report-json "$work/lg.json" \
@@ -69,8 +70,8 @@ check_eq "collector exit code after SIGTERM" 0 "$col_rc"
 [ "$col_rc" = 0 ] || tail -20 "$work/health.err"
 
 python3 - "$work/health.json" "$work/events.json" "$work/lg.json" \
-	"$t_start" "$fault_at" >"$work/health.check" <<'PY'
-import json, math, sys
+	"$t_start" "$fault_at" "$work/health.db" >"$work/health.check" <<'PY'
+import json, math, sqlite3, sys
 h = json.load(open(sys.argv[1]))
 ev = json.load(open(sys.argv[2]))["events"]
 lg = json.load(open(sys.argv[3]))
@@ -105,6 +106,19 @@ for cid in sorted(want):
 check("no event before the faults (warm-up and steady phase)", [],
       [e["seq"] for e in ev if e["ts_ns"] < t_fault])
 check("group fleet ok", "ok", h["groups"][0]["state"])
+# --db: every transition the API showed is a row, the same
+db = sqlite3.connect(sys.argv[6])
+rows = {r[0]: r[1:] for r in db.execute(
+    "SELECT seq, ts, scope, client, grp, from_state, to_state, why "
+    "FROM health_events")}
+same = [rows.get(e["seq"]) == (e["ts_ns"], e["scope"], e.get("client_id"),
+                               e["group"], e["from"], e["to"], e["why"])
+        for e in ev]
+check("--db: the API's transitions are rows, field for field",
+      [True] * len(ev), same)
+check("--db: schema component health_events version 1", [(1,)],
+      db.execute("SELECT version FROM xtel_schema WHERE component = "
+                 "'health_events'").fetchall())
 check("loadgen: scenario losses are injected losses",
       True, 0 < lg["totals"]["scenario_loss"] <= lg["totals"]["injected_loss"])
 PY
