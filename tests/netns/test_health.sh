@@ -33,10 +33,10 @@ cat >"$work/scenario" <<'SC'
 5     10   end loss     0.2              # degraded: loss over the 2% SLO
 6     10   end stop                      # silent
 7     10   end metric   temp +40         # anomalous: a device metric
-8     10   end rate     0.3              # congested: rate down, latency up
+8     10   end rate     0.2              # congested: rate down, latency up
 8     10   end latency  40
 9     10   end latency  300              # degraded: p99 over the 250 ms SLO
-10    10   end rate     0.3              # anomalous: rate down alone
+10    10   end rate     0.1              # anomalous: rate down alone
 11    10   end latency  0 40             # anomalous: jitter (uniform 0..40 ms)
 SC
 
