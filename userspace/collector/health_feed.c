@@ -38,13 +38,15 @@ struct xtel_health_feed {
 };
 
 /*
- * The group label of a client. One group for the whole fleet until
- * devices carry labels: the site label plugs in here (and relabel()).
+ * The group label of a client: its device's site (devices/inventory.h,
+ * with --db), else "fleet" (no inventory, not in it, no site). Another
+ * label (rack, role) would be chosen here.
  */
 static const char *health_group_label(const struct xtel_view_client *vc)
 {
-	(void)vc;
-	return "fleet";
+	const char *site = vc->dev ? vc->dev->labels[XTEL_DEV_LABEL_SITE] : "";
+
+	return *site ? site : "fleet";
 }
 
 int xtel_health_feed_new(const struct xtel_health_cfg *cfg,
@@ -74,12 +76,6 @@ void xtel_health_feed_free(struct xtel_health_feed *f)
 	free(f->in);
 	xtel_health_free(f->h);
 	free(f);
-}
-
-void xtel_health_feed_relabel(struct xtel_health_feed *f)
-{
-	for (uint32_t i = 0; i < f->n; i++)
-		f->c[i].group = -1;
 }
 
 /* The client of id, made if new; calls come in id order (hint). */
@@ -140,8 +136,15 @@ static void make_input(struct xtel_health_feed *f,
 
 	memset(in, 0, sizeof(*in));
 	in->client_id = c->client_id;
-	if (fc && fc->group < 0)
-		fc->group = xtel_health_group(f->h, health_group_label(vc));
+	/* the cached group holds while the label is the same (a device edit
+	 * can move a client to another site at any interval) */
+	if (fc) {
+		const char *label = health_group_label(vc);
+
+		if (fc->group < 0 || strcmp(label, xtel_health_group_label(f->h,
+							(uint32_t)fc->group)))
+			fc->group = xtel_health_group(f->h, label);
+	}
 	in->group = fc && fc->group >= 0 ? (uint32_t)fc->group : 0;
 	in->gone = c->bye_seen;
 	in->stale = vc->state == XTEL_CLIENT_STALE;

@@ -591,7 +591,8 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		free(hv);
 		return -ENOMEM;
 	}
-	if (!h->n_groups && xtel_health_group(h, "fleet") < 0)
+	/* a caller that names no group (n_groups 0) gets one for all */
+	if (n && !h->n_groups && xtel_health_group(h, "fleet") < 0)
 		err = -ENOMEM;
 	/* pass 1 (clients missing from the input keep their state) */
 	for (uint32_t i = 0; i < n; i++) {

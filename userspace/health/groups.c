@@ -13,6 +13,11 @@
 
 #include "health/internal.h"
 
+const char *xtel_health_group_label(const struct xtel_health *h, uint32_t g)
+{
+	return g < h->n_groups ? h->g[g].label : "";
+}
+
 int xtel_health_group(struct xtel_health *h, const char *label)
 {
 	struct hgroup *g;

@@ -91,7 +91,7 @@ extern const struct xtel_health_signal_desc
 enum {
 	XTEL_HEALTH_MAX_METRICS = 8,	/* device metrics judged per client */
 	XTEL_HEALTH_MAX_GROUPS = 256,
-	XTEL_HEALTH_LABEL_LEN = 32,
+	XTEL_HEALTH_LABEL_LEN = 65,	/* a device label (64) and its NUL */
 	XTEL_HEALTH_WHY_LEN = 240,
 	XTEL_HEALTH_MAX_SLO = 16,	/* per-label service levels */
 };
@@ -278,6 +278,9 @@ void xtel_health_free(struct xtel_health *h);
 
 /* The index of a group label (made on first use); -ENOSPC when full. */
 int xtel_health_group(struct xtel_health *h, const char *label);
+
+/* The label of group index g ("" when there is none). */
+const char *xtel_health_group_label(const struct xtel_health *h, uint32_t g);
 
 /*
  * One interval: in[0..n-1] sorted by client_id, dt_s since the previous
