@@ -60,7 +60,7 @@ static json_t *result_json(const struct xtel_health_view *hv,
 	json_t *o = json_object();
 
 	xtel_json_set(o, "client_id", json_integer(res->client_id));
-	xtel_json_set(o, "group", json_string(group_label(hv, res->group)));
+	xtel_json_set(o, "group", xtel_json_text(group_label(hv, res->group)));
 	xtel_json_set(o, "state", json_string(xtel_health_state_name(res->state)));
 	xtel_json_set(o, "score", xtel_json_fixed(res->score, 1));
 	xtel_json_set(o, "since_ns", xtel_json_u64(res->since_ns));
@@ -107,7 +107,7 @@ void xtel_api_h_health(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		const struct xtel_health_group_result *gr = &hv->groups[g];
 		json_t *go = json_object();
 
-		xtel_json_set(go, "label", json_string(gr->label));
+		xtel_json_set(go, "label", xtel_json_text(gr->label));
 		xtel_json_set(go, "state", json_string(xtel_health_state_name(gr->state)));
 		xtel_json_set(go, "since_ns", xtel_json_u64(gr->since_ns));
 		xtel_json_set(go, "members", json_integer(gr->members));
@@ -196,7 +196,7 @@ void xtel_api_h_events(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		xtel_json_set(eo, "scope", json_string(e->group ? "group" : "client"));
 		if (!e->group)
 			xtel_json_set(eo, "client_id", json_integer(e->client_id));
-		xtel_json_set(eo, "group", json_string(group_label(hv, e->group_idx)));
+		xtel_json_set(eo, "group", xtel_json_text(group_label(hv, e->group_idx)));
 		xtel_json_set(eo, "from", json_string(xtel_health_state_name(e->from)));
 		xtel_json_set(eo, "to", json_string(xtel_health_state_name(e->to)));
 		xtel_json_set(eo, "score", xtel_json_fixed(e->score, 1));
