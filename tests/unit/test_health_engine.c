@@ -223,9 +223,35 @@ static void test_group_verdict(void **state)
 		char buf[XTEL_HEALTH_WHY_LEN];
 
 		xtel_health_group_explain(&f->hv->groups[0], buf, sizeof(buf));
-		assert_string_equal(buf, "6 of 10 clients degraded");
+		assert_string_equal(buf, "6 of 10 clients degraded; "
+				    "loss up at 6 of 10 clients at once");
 	}
 	assert_true(f->hv->events[f->hv->n_events - 1].group);
+}
+
+/*
+ * Every client's latency up at once (a site's uplink, the collector's
+ * host): the group's verdict, not each member's; a member with a fault of
+ * its own keeps that one.
+ */
+static void test_common_mode(void **state)
+{
+	struct fx *f = *state;
+	enum fault faults[N];
+	char buf[XTEL_HEALTH_WHY_LEN];
+
+	warm_up(f);
+	for (uint32_t i = 0; i < N; i++)
+		faults[i] = i == 0 ? F_METRIC : F_LAT;
+	step(f, faults);
+	step(f, faults);
+	assert_int_equal(f->hv->clients[0].state, XTEL_HEALTH_ANOMALOUS);
+	assert_non_null(strstr(why(&f->hv->clients[0]), "temp 70"));
+	assert_null(strstr(why(&f->hv->clients[0]), "queueing"));
+	assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N - 1);
+	assert_int_equal(f->hv->groups[0].state, XTEL_HEALTH_ANOMALOUS);
+	xtel_health_group_explain(&f->hv->groups[0], buf, sizeof(buf));
+	assert_string_equal(buf, "p99 latency up at 9 of 10 clients at once");
 }
 
 static void test_slo_parse(void **state)
@@ -254,6 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warmup_then_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_verdict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_common_mode, setup, teardown),
 		cmocka_unit_test(test_slo_parse),
 	};
 

@@ -298,6 +298,35 @@ static void add_cause(struct hverdict *vd, enum xtel_health_cause_kind kind,
 		.z = (float)z, .ref = (float)ref, .value = (float)value };
 }
 
+/*
+ * The raw verdict of causes that remain once a group's common-mode shift
+ * took some away: congestion needs its latency and loss or rate causes,
+ * degradation an SLO cause; silence is never a common mode.
+ */
+enum xtel_health_state xtel_health_reverdict(const struct hverdict *vd,
+					      enum xtel_health_state raw)
+{
+	bool lat = false, loss_rate = false, slo = false;
+
+	if (raw == XTEL_HEALTH_SILENT || raw == XTEL_HEALTH_STATE_MAX)
+		return raw;
+	for (uint32_t i = 0; i < vd->n; i++) {
+		const struct xtel_health_cause *k = &vd->c[i];
+
+		if (k->kind == XTEL_HEALTH_CAUSE_SLO)
+			slo = true;
+		if (k->sig == XTEL_HEALTH_SIG_QUEUE || k->sig == XTEL_HEALTH_SIG_P99)
+			lat = true;
+		if (k->sig == XTEL_HEALTH_SIG_LOSS || k->sig == XTEL_HEALTH_SIG_RATE)
+			loss_rate = true;
+	}
+	if (raw == XTEL_HEALTH_CONGESTED && lat && loss_rate)
+		return raw;
+	if (slo)
+		return XTEL_HEALTH_DEGRADED;
+	return vd->n ? XTEL_HEALTH_ANOMALOUS : XTEL_HEALTH_OK;
+}
+
 /* The raw verdict of one warm client's interval, with its causes. */
 static enum xtel_health_state raw_verdict(struct xtel_health *h,
 					  struct hclient *c,
@@ -481,7 +510,8 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 			c->since_ns = now_ns;
 		}
 	} else {
-		raw = raw_verdict(h, c, &vd, dt_s);
+		raw = c->raw;
+		vd = c->vd;
 		if (raw == XTEL_HEALTH_STATE_MAX) {
 			/* an interval without data, not yet silent */
 		} else if (raw != XTEL_HEALTH_OK) {
@@ -606,6 +636,17 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 	}
 	if (!err)
 		err = xtel_health_fit_groups(h);
+	/* pass 3a: every warm client's raw verdict, then the shifts most of
+	 * a group share (groups.c), which are the group's, not each member's */
+	for (uint32_t i = 0; i < h->n_c && !err; i++) {
+		struct hclient *c = &h->c[i];
+
+		c->judged = !c->gone && xtel_health_warm(&c->warm, h->cfg.warmup);
+		if (c->judged)
+			c->raw = raw_verdict(h, c, &c->vd, dt_s);
+	}
+	if (!err)
+		xtel_health_common_mode(h);
 	/* pass 3, in input order */
 	hint = 0;
 	for (uint32_t i = 0; i < n && !err; i++) {

@@ -139,14 +139,20 @@ size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
 size_t xtel_health_group_explain(const struct xtel_health_group_result *g,
 				 char *buf, size_t cap)
 {
-	int n;
+	size_t at = 0;
 
 	if (!cap)
 		return 0;
 	buf[0] = 0;
 	if (g->state == XTEL_HEALTH_OK || g->state == XTEL_HEALTH_WARMUP)
 		return 0;
-	n = snprintf(buf, cap, "%u of %u clients %s", g->counts[g->state],
-		     g->warm, xtel_health_state_name(g->state));
-	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+	/* the members' verdicts first, then a shift they share */
+	if (g->counts[g->state] * 2 >= g->warm && g->counts[g->state])
+		put(buf, cap, &at, "%u of %u clients %s", g->counts[g->state],
+		    g->warm, xtel_health_state_name(g->state));
+	if (g->common_sig >= 0 && g->common_sig < XTEL_HEALTH_SIG_MAX)
+		put(buf, cap, &at, "%s%s %s at %u of %u clients at once",
+		    at ? "; " : "", xtel_health_signals[g->common_sig].label,
+		    g->common_up ? "up" : "down", g->common_n, g->common_of);
+	return at;
 }

@@ -80,6 +80,72 @@ int xtel_health_fit_groups(struct xtel_health *h)
 
 
 /* The groups from their members' states. */
+/*
+ * A shift that most of a group's judged members see against their own
+ * baselines in the same interval (at least group_quorum of them, and
+ * peer_min) is the group's: a site's uplink, or the collector's host. It
+ * is taken out of each member's causes (their verdicts keep what is their
+ * own: an SLO breach, silence, other signals) and becomes the group's.
+ */
+void xtel_health_common_mode(struct xtel_health *h)
+{
+	for (uint32_t gi = 0; gi < h->n_groups; gi++) {
+		struct hgroup *g = &h->g[gi];
+
+		g->judged = 0;
+		memset(g->moved, 0, sizeof(g->moved));
+		memset(g->common, 0, sizeof(g->common));
+	}
+	for (uint32_t i = 0; i < h->n_c; i++) {
+		const struct hclient *c = &h->c[i];
+		struct hgroup *g = &h->g[c->group];
+		bool seen[XTEL_HEALTH_SIG_MAX][2] = { { false } };
+
+		if (!c->judged || c->group >= h->n_groups)
+			continue;
+		g->judged++;
+		for (uint32_t k = 0; k < c->vd.n; k++) {
+			const struct xtel_health_cause *x = &c->vd.c[k];
+
+			if (x->kind == XTEL_HEALTH_CAUSE_BASE && x->sig >= 0)
+				seen[x->sig][x->z < 0] = true;
+		}
+		for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++)
+			for (int d = 0; d < 2; d++)
+				g->moved[s][d] += seen[s][d];
+	}
+	for (uint32_t gi = 0; gi < h->n_groups; gi++) {
+		struct hgroup *g = &h->g[gi];
+
+		if (g->judged < h->cfg.peer_min)
+			continue;
+		for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++)
+			for (int d = 0; d < 2; d++)
+				g->common[s][d] = g->moved[s][d] >=
+					h->cfg.group_quorum * g->judged;
+	}
+	for (uint32_t i = 0; i < h->n_c; i++) {
+		struct hclient *c = &h->c[i];
+		const struct hgroup *g = &h->g[c->group];
+		uint32_t kept = 0;
+
+		if (!c->judged || c->group >= h->n_groups)
+			continue;
+		for (uint32_t k = 0; k < c->vd.n; k++) {
+			const struct xtel_health_cause *x = &c->vd.c[k];
+
+			if (x->kind == XTEL_HEALTH_CAUSE_BASE && x->sig >= 0 &&
+			    g->common[x->sig][x->z < 0])
+				continue;
+			c->vd.c[kept++] = *x;
+		}
+		if (kept != c->vd.n) {
+			c->vd.n = kept;
+			c->raw = xtel_health_reverdict(&c->vd, c->raw);
+		}
+	}
+}
+
 int xtel_health_judge_groups(struct xtel_health *h, uint64_t now_ns,
 			      struct xtel_health_view *hv)
 {
@@ -113,6 +179,29 @@ int xtel_health_judge_groups(struct xtel_health *h, uint64_t now_ns,
 			if (gr->warm && gr->counts[s] >= h->cfg.group_quorum * gr->warm &&
 			    xtel_health_precedence[s] > xtel_health_precedence[st])
 				st = (enum xtel_health_state)s;
+		}
+		/* the strongest common-mode shift, congestion if the queue and
+		 * loss or rate moved together */
+		gr->common_sig = -1;
+		for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++)
+			for (int d = 0; d < 2; d++)
+				if (g->common[s][d] && (gr->common_sig < 0 ||
+				    g->moved[s][d] > gr->common_n)) {
+					gr->common_sig = (int)s;
+					gr->common_up = d == 0;
+					gr->common_n = g->moved[s][d];
+				}
+		gr->common_of = g->judged;
+		if (gr->common_sig >= 0) {
+			bool lat = g->common[XTEL_HEALTH_SIG_QUEUE][0] ||
+				   g->common[XTEL_HEALTH_SIG_P99][0];
+			enum xtel_health_state cs = lat &&
+				(g->common[XTEL_HEALTH_SIG_LOSS][0] ||
+				 g->common[XTEL_HEALTH_SIG_RATE][1]) ?
+				XTEL_HEALTH_CONGESTED : XTEL_HEALTH_ANOMALOUS;
+
+			if (xtel_health_precedence[cs] > xtel_health_precedence[st])
+				st = cs;
 		}
 		if (!gr->warm)
 			st = XTEL_HEALTH_WARMUP;

@@ -118,7 +118,8 @@ struct xtel_health_cfg {
 	uint32_t confirm;	/* consecutive faulty intervals for a verdict */
 	uint32_t clear;		/* consecutive clean intervals to end one */
 	uint32_t silent_after;	/* intervals without a datagram */
-	double group_quorum;	/* share of members for a group verdict */
+	double group_quorum;	/* share of members for a group verdict, and
+				 * of a common-mode shift */
 	uint32_t events;	/* event ring capacity */
 	/* scale floors per signal (absolute, and relative to the centre) */
 	double floor_abs[XTEL_HEALTH_SIG_MAX], floor_rel[XTEL_HEALTH_SIG_MAX];
@@ -210,6 +211,11 @@ struct xtel_health_group_result {
 	uint32_t members, warm;
 	uint32_t counts[XTEL_HEALTH_STATE_MAX];
 	double peer_centre[XTEL_HEALTH_SIG_MAX], peer_scale[XTEL_HEALTH_SIG_MAX];
+	/* a shift of most members at once: the signal (-1: none), its
+	 * direction and how many moved of how many judged */
+	int common_sig;
+	bool common_up;
+	uint32_t common_n, common_of;
 };
 
 struct xtel_health_event {

@@ -51,6 +51,9 @@ struct hclient {
 	uint32_t n_m;
 	struct hmetric m[XTEL_HEALTH_MAX_METRICS];
 	struct hverdict last;	/* the causes of the verdict held */
+	struct hverdict vd;	/* this interval's (pass 3a) */
+	enum xtel_health_state raw;
+	bool judged;		/* raw and vd are this interval's */
 };
 
 struct hgroup {
@@ -59,6 +62,10 @@ struct hgroup {
 	enum xtel_health_state state;
 	uint64_t since_ns;
 	struct xtel_health_peer peer[XTEL_HEALTH_SIG_MAX];
+	/* this interval: members judged, and those whose own baseline saw
+	 * each signal move up [0] or down [1] (common-mode shifts) */
+	uint32_t judged, moved[XTEL_HEALTH_SIG_MAX][2];
+	bool common[XTEL_HEALTH_SIG_MAX][2];
 };
 
 struct xtel_health {
@@ -79,12 +86,15 @@ struct xtel_health {
 /* Which verdict wins when several hold (engine.c). */
 extern const int xtel_health_precedence[XTEL_HEALTH_STATE_MAX];
 
-/* groups.c: pass 2 (peer centres) and the group verdicts. */
+/* groups.c: pass 2 (peer centres), common-mode shifts, group verdicts. */
 int xtel_health_fit_groups(struct xtel_health *h);
+void xtel_health_common_mode(struct xtel_health *h);
 int xtel_health_judge_groups(struct xtel_health *h, uint64_t now_ns,
 			     struct xtel_health_view *hv);
 
 /* events.c: record a transition; copy the ring and counters into hv. */
+enum xtel_health_state xtel_health_reverdict(const struct hverdict *vd,
+					      enum xtel_health_state raw);
 void xtel_health_events_copy(const struct xtel_health *h,
 			     struct xtel_health_view *hv);
 void xtel_health_event_push(struct xtel_health *h, uint64_t ts_ns, bool group,
