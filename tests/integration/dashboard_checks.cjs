@@ -15,6 +15,9 @@
  *           load generator's report ARGS[0] exactly; the table's sort and
  *           filter show the right rows; the 15 min range from the history
  *           API holds every datagram sent; a client's history
+ *   nodb    a collector without --db, with tokens ARGS[0]: the page logs
+ *           in, shows no Devices link, says a past range has no history
+ *           and why, and asks nothing that answers 404 (no console error)
  *   devices-setup   with --http-tokens, --db, --inventory-only: the page
  *           asks for a token, gets the admin token ARGS[0]; on the Devices
  *           page add devices 1 and 2, rename 1 (Edit), disable 2
@@ -39,14 +42,30 @@ function check(what, exp, got) {
 }
 const num = (s) => (s === null ? null : Number(String(s).replace(/,/g, "")));
 
-async function open(url, errors) {
+// Debian's chromium (root: no sandbox), one page; confirm dialogs accepted.
+async function launch(errors) {
 	const browser = await chromium.launch({
 		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
 		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
 	});
 	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
 	page.on("pageerror", (e) => errors.push("page error: " + e.message));
+	page.on("dialog", (d) => d.accept());
+	return { browser, page };
+}
+
+// With --http-tokens the page asks for a token: type it in.
+async function login(page, token) {
+	await page.waitForSelector("#login:not([hidden])", { timeout: 10000 });
+	check("with --http-tokens the page asks for a token", true, await page.isVisible("#login-token"));
+	await page.fill("#login-token", token);
+	await page.click('#login-form button[type="submit"]');
+	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
+}
+
+async function open(url, errors) {
+	const { browser, page } = await launch(errors);
+	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
 	page.on("requestfailed", (r) => {
 		// the stream is cut when the page closes: not an error of the page
 		if (!r.url().includes("/api/v1/stream")) errors.push("request failed: " + r.url());
@@ -185,6 +204,21 @@ async function phaseExact(url, out, reportPath) {
 	      await page.$$eval('[data-chart="rate"] canvas', (c) => c.length));
 	await page.screenshot({ path: path.join(out, "dashboard-history.png") });
 
+	// Custom: from 10 minutes ago to a minute ahead, typed as a person would
+	await page.click('[data-range="custom"]');
+	const local = (t) => { const d = new Date(t - new Date().getTimezoneOffset() * 60000); return d.toISOString().slice(0, 16); };
+	await page.fill("#range-from", local(Date.now() - 600000));
+	await page.fill("#range-to", local(Date.now() + 60000));
+	await page.$eval("[data-history]", (n) => { delete n.dataset.history; });
+	await page.click("#range-apply");
+	await page.waitForFunction(() => {
+		const n = document.querySelector("[data-history]");
+		return n && n.dataset.history !== undefined;
+	}, null, { timeout: 10000 }).catch(() => {});
+	check("history custom range: datagrams received in it = loadgen sent", rep.totals.sent,
+	      Number(await page.$eval("[data-history]", (n) => n.dataset.received)));
+	await page.click('[data-range="900"]');
+
 	// one client's range: its 10 s rows are written once a 10 s bucket closed
 	await page.evaluate(() => { location.hash = "#/client/1"; });
 	let pts = 0;
@@ -218,22 +252,30 @@ async function saveDevice(page, fields) {
 	return page.textContent("#device-msg");
 }
 
+async function phaseNoDb(url, out, token) {
+	const errors = [];
+	const { browser, page } = await launch(errors);
+	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
+	await page.goto(url + "/#/");
+	await login(page, token);
+	// the 401s that made the page ask for a token are the browser's
+	// console errors too: count from here
+	errors.length = 0;
+	await page.click('[data-range="3600"]');
+	await page.waitForFunction(() => /^No history/.test(document.querySelector(".note").textContent),
+				   null, { timeout: 10000 }).catch(() => {});
+	check("without --db: the 1 h range says there is no history, and why",
+	      "No history: the collector keeps no history (run it with --db FILE).", await page.textContent(".note"));
+	check("without --db: no Devices link", false, await page.isVisible('a[data-nav="devices"]'));
+	check("without --db: no console errors after the login (nothing asked answers 404)", [], errors);
+	await browser.close();
+}
+
 async function phaseDevicesSetup(url, out, token) {
 	const errors = [];
-	const browser = await chromium.launch({
-		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
-		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-	});
-	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-	page.on("pageerror", (e) => errors.push("page error: " + e.message));
-	page.on("dialog", (d) => d.accept());
+	const { browser, page } = await launch(errors);
 	await page.goto(url + "/#/devices");
-	// tokens are required: the page asks for one
-	await page.waitForSelector("#login:not([hidden])", { timeout: 10000 });
-	check("with --http-tokens the page asks for a token", true, await page.isVisible("#login-token"));
-	await page.fill("#login-token", token);
-	await page.click('#login-form button[type="submit"]');
-	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
+	await login(page, token);
 	await page.waitForSelector('a[data-nav="devices"]:not([hidden])', { timeout: 10000 });
 	await page.click('a[data-nav="devices"]');
 	await page.waitForSelector("#device-table");
@@ -260,18 +302,9 @@ async function phaseDevicesCheck(url, out, reportPath, token) {
 	const sent = {};
 	for (const c of rep.clients) sent[c.client_id] = c.sent;
 	const errors = [];
-	const browser = await chromium.launch({
-		executablePath: process.env.XTEL_CHROMIUM || "/usr/bin/chromium",
-		args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-	});
-	const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-	page.on("pageerror", (e) => errors.push("page error: " + e.message));
-	page.on("dialog", (d) => d.accept());
+	const { browser, page } = await launch(errors);
 	await page.goto(url + "/#/clients");
-	await page.waitForSelector("#login:not([hidden])", { timeout: 10000 });
-	await page.fill("#login-token", token);
-	await page.click('#login-form button[type="submit"]');
-	await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
+	await login(page, token);
 	const count = await waitCount(page, 1);
 	check("table: only client 1 got in", "1 of 1 clients", count);
 	await page.waitForFunction(() => {
@@ -307,6 +340,7 @@ async function phaseDevicesCheck(url, out, reportPath, token) {
 	try {
 		if (phase === "live") await phaseLive(url, out, Number(arg));
 		else if (phase === "exact") await phaseExact(url, out, arg);
+		else if (phase === "nodb") await phaseNoDb(url, out, arg);
 		else if (phase === "devices-setup") await phaseDevicesSetup(url, out, arg);
 		else if (phase === "devices-check") await phaseDevicesCheck(url, out, arg, arg2);
 		else throw new Error("unknown phase " + phase);

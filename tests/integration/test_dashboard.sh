@@ -22,7 +22,8 @@
 #     a reader that never reads loses events (counted in /api/v1/stats
 #     and /metrics) and then gets a full table again.
 #  4. SIGTERM with streams open (suspended connections): exit code 0.
-#  5. tokens: the stream takes ?token= (EventSource sends no header).
+#  5. tokens: the stream takes ?token= (EventSource sends no header); the
+#     page asks for the token, and without --db says it has no history.
 #  6. devices, as a person manages them: with --db, --inventory-only and
 #     tokens, the page asks for the admin token; its Devices page adds
 #     devices 1 and 2, renames 1 and disables 2; then loadgen's clients
@@ -126,6 +127,7 @@ start_collector tok --mode plain --no-xdp --quiet --port 7701 --interval 0.5 \
 	--http 127.0.0.1:19301 --http-tokens "$work/tokens" || exit 1
 sleep 0.6
 run_checks auth python3 "$streams" auth http://127.0.0.1:19301 "$tok"
+run_checks nodb node "$checks" nodb http://127.0.0.1:19301 "$shots" "$tok"
 stop_collector TERM
 check_eq "collector with tokens: exit code" 0 "$col_rc"
 

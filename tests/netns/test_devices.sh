@@ -17,7 +17,9 @@
 #     /api/v1/devices/10 and /api/v1/clients/10, client 11 still live
 #     (--stale-after 30); a device never seen is never_seen and stale; the
 #     interval table shows "stale:Ns" and the name, /metrics the name and
-#     labels on per-client series and xtel_client_stale.
+#     labels on per-client series and xtel_client_stale. Paging the five
+#     devices: limit and offset, the cursor after=<id> (next_after of a
+#     page), total, count; after with offset, limit 0 or over 10000 are 400.
 #  3. SIGHUP reloads a row another connection wrote; a restart on the same
 #     file has every device (persisted), now with --inventory-only: client
 #     4's datagrams are exactly drop_device_unknown in XDP.
@@ -204,6 +206,28 @@ check_eq "device 6: never seen" "never_seen True False" \
 api GET /api/v1/devices >/dev/null
 check_eq "list: count, enabled, by id" "5 5 [1, 2, 3, 6, 10]" \
 	"$(r 'd["count"]') $(r 'd["enabled"]') $(r '[x["id"] for x in d["devices"]]')"
+# page PARAMS: status total count limit offset-or-after next_after [ids].
+page() {
+	printf '%s ' "$(api GET "/api/v1/devices${1:+?$1}")"
+	r '"%s %s %s %s %s %s" % (d["total"], d["count"], d["limit"], d.get("offset", d.get("after")), d["next_after"], [x["id"] for x in d["devices"]])'
+}
+check_eq "list: default limit 1000, offset 0, no next page" \
+	"200 5 5 1000 0 None [1, 2, 3, 6, 10]" "$(page '')"
+check_eq "list?limit=2: the first two, next_after 2" "200 5 2 2 0 2 [1, 2]" "$(page limit=2)"
+check_eq "list?limit=2&after=2: the next two" "200 5 2 2 2 6 [3, 6]" "$(page 'limit=2&after=2')"
+check_eq "list?limit=2&after=6: the last one, no next page" "200 5 1 2 6 None [10]" \
+	"$(page 'limit=2&after=6')"
+check_eq "list?after=4 (no such device): those above it" "200 5 2 1000 4 None [6, 10]" \
+	"$(page after=4)"
+check_eq "list?after=4294967295: none" "200 5 0 1000 4294967295 None []" \
+	"$(page after=4294967295)"
+check_eq "list?offset=3&limit=10: the fourth and fifth" "200 5 2 10 3 None [6, 10]" \
+	"$(page 'offset=3&limit=10')"
+check_eq "list?offset=9: past the end, empty" "200 5 0 1000 9 None []" "$(page offset=9)"
+for bad in 'after=1&offset=1 offset' 'limit=0 limit' 'limit=10001 limit' 'after=x after'; do
+	check_eq "list?${bad% *}: 400 bad_parameter naming ${bad#* }" "400 bad_parameter ${bad#* }" \
+		"$(api GET "/api/v1/devices?${bad% *}") $(r 'd["error"]["code"]') $(r 'd["error"]["param"]')"
+done
 in_col curl -s -H "Authorization: Bearer $READ" "http://$http/metrics" >"$work/metrics.txt"
 check "metrics: client 10 stale with name and labels" grep -qx \
 	'xtel_client_stale{client_id="10",name="gamma",site="fra1",rack="r3",role="edge"} 1' "$work/metrics.txt"

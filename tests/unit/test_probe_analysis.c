@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "probe/analysis.h"
+#include "probe_week.h"
 
 #define NS 1000000000ull
 /* 2026-11-01 00:00:00 UTC, a Sunday. */
@@ -173,21 +174,13 @@ static size_t two_weeks(struct xtel_probe_sample **out)
 
 	assert_non_null(s);
 	for (uint64_t t = 0; t < 14 * 86400; t += 600) {
-		uint64_t local = t + 3600;
-		int hour = (int)(local / 3600 % 24), dow = (int)(local / 86400 % 7);
-
 		for (uint32_t d = 1; d <= 4; d++) {
-			double noise = ((t / 600 + d) % 2) ? 1 : -1;
-			double speed = 100 - (double)t / 86400, ttfb = 20;
+			double noise = ((t / 600 + d) % 2) ? 1 : -1, speed, ttfb;
 
-			if (hour == 20) {
-				speed = 40;
-				ttfb = 80;
-			}
-			if (dow == 3 && hour == 21)
-				speed = 30;
-			if (dow == 5 && hour == 9)
-				ttfb = 200;
+			xtel_probe_week(t, &speed, &ttfb);
+			/* The good hours fall by 1 Mbit/s a day. */
+			if (speed == 100)
+				speed -= (double)t / 86400;
 			s[n++] = ok_sample(T0 + t, d, speed + noise, ttfb + noise, 100);
 		}
 	}

@@ -32,6 +32,7 @@
 #include "probe/history.h"
 #include "store/query.h"
 #include "store/writer.h"
+#include "probe_week.h"
 #include "store_synth.h"
 
 #define NS 1000000000ull
@@ -55,21 +56,13 @@ static void put(struct xtel_metric_snap *m, const char *key, double v)
 static unsigned int pattern(void *arg, uint32_t id, uint64_t t_ns,
 			    struct xtel_metric_snap *out, unsigned int max)
 {
-	uint64_t t = t_ns / NS - T0, local = t + 3600;
-	int hour = (int)(local / 3600 % 24), dow = (int)(local / 86400 % 7);
-	double speed = 100, ttfb = 20;
+	uint64_t t = t_ns / NS - T0;
 	unsigned int n = 0;
+	double speed, ttfb;
 
 	(void)arg;
 	(void)max;
-	if (hour == 20) {
-		speed = 40;
-		ttfb = 80;
-	}
-	if (dow == 3 && hour == 21)
-		speed = 30;
-	if (dow == 5 && hour == 9)
-		ttfb = 200;
+	xtel_probe_week(t, &speed, &ttfb);
 	if (id == 2 && t >= 50 * 3600 && t < 53 * 3600) {
 		speed = 10;
 		if (t / DT == (51 * 3600 + 1800) / DT) {	/* the timeout */

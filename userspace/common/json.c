@@ -189,6 +189,19 @@ int xtel_json_write_report(FILE *f, json_t *obj)
 	return 0;
 }
 
+int xtel_json_write_report_file(const char *path, json_t *obj)
+{
+	FILE *f = fopen(path, "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = xtel_json_write_report(f, obj);
+	if (fclose(f) && !ret)
+		ret = -EIO;
+	return ret;
+}
+
 int xtel_json_dump_alloc(json_t *v, char **out, size_t *len)
 {
 	char *buf;

@@ -50,6 +50,12 @@ void xtel_json_set(json_t *obj, const char *key, json_t *v);
 int xtel_json_write_report(FILE *f, json_t *obj);
 
 /*
+ * xtel_json_write_report into a new file at path (created or truncated,
+ * closed again). Returns 0, -errno of the open, -ENOMEM or -EIO.
+ */
+int xtel_json_write_report_file(const char *path, json_t *obj);
+
+/*
  * v as one compact line in a malloc'd, NUL-terminated buffer (*len bytes
  * without the NUL), for a network reply. Returns 0, or -ENOMEM when a
  * member failed (xtel_json_set) or the encoding ran out of memory.

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The devices table in SQLite (db.h). Every write is one statement in
- * autocommit mode, so a change is on disk (in the WAL) before the
+ * The devices table in SQLite (db.h). The file is opened and its schema
+ * brought up to date by the shared code of store/db.h (the pragmas, the
+ * xtel_schema row "devices", the messages for a file that is not a
+ * database or is newer than this program). Every write is one statement
+ * in autocommit mode, so a change is on disk (in the WAL) before the
  * manager swaps it into memory; a crash loses nothing the API confirmed.
- * The schema is created in one transaction together with its version row.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -15,16 +17,20 @@
 
 #include "common/log.h"
 #include "devices/db.h"
+#include "store/db.h"
 
 struct xtel_devices_db {
 	sqlite3 *db;
-	sqlite3_stmt *put, *del;
+	sqlite3_stmt *put, *del, *load;
+	char what[320];			/* "--db FILE", for messages */
 };
 
-static const char schema_sql[] =
-	"BEGIN IMMEDIATE;"
-	"CREATE TABLE IF NOT EXISTS xtel_schema("
-	"  component TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT;"
+/*
+ * The "devices" component's steps. Released text never changes; a new
+ * schema is a step appended. Step 1 is the table of 2026-12 (IF NOT
+ * EXISTS: files made before the runner have the table and the row).
+ */
+static const char step1[] =
 	"CREATE TABLE IF NOT EXISTS devices("
 	"  id INTEGER PRIMARY KEY CHECK (id BETWEEN 0 AND 4294967295),"
 	"  name TEXT NOT NULL, site TEXT NOT NULL, rack TEXT NOT NULL,"
@@ -32,87 +38,45 @@ static const char schema_sql[] =
 	"  heartbeat_ms INTEGER NOT NULL CHECK (heartbeat_ms >= 0),"
 	"  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),"
 	"  notes TEXT NOT NULL,"
-	"  created_ns INTEGER NOT NULL, updated_ns INTEGER NOT NULL) STRICT;"
-	"INSERT INTO xtel_schema(component, version) VALUES ('devices', 1)"
-	"  ON CONFLICT(component) DO NOTHING;"
-	"COMMIT;";
+	"  created_ns INTEGER NOT NULL, updated_ns INTEGER NOT NULL) STRICT;";
 
-static int db_err(struct xtel_devices_db *db, const char *what)
-{
-	int code = sqlite3_errcode(db->db);
+static const char *const steps[] = { step1 };
 
-	pr_err("--db: %s: %s", what, sqlite3_errmsg(db->db));
-	if (code == SQLITE_READONLY)
-		return -EROFS;
-	if (code == SQLITE_CANTOPEN || code == SQLITE_PERM)
-		return -EACCES;
-	if (code == SQLITE_FULL)
-		return -ENOSPC;
-	if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-		return -EBUSY;
-	return -EIO;
-}
-
-static int schema_version(struct xtel_devices_db *db, int64_t *out)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db->db, "SELECT version FROM xtel_schema "
-			       "WHERE component = 'devices'", -1, &st, NULL))
-		return db_err(db, "schema version");
-	rc = sqlite3_step(st);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(db, "schema version");
-}
+const struct xtel_db_component xtel_devices_schema =
+	XTEL_DB_COMPONENT("devices", steps);
 
 int xtel_devices_db_open(const char *path, struct xtel_devices_db **out)
 {
 	struct xtel_devices_db *db = calloc(1, sizeof(*db));
-	int64_t ver;
 	int rc;
 
 	if (!db)
 		return -ENOMEM;
-	if (sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL)) {
-		rc = db->db ? db_err(db, path) : -ENOMEM;
-		goto fail;
-	}
-	sqlite3_busy_timeout(db->db, 5000);
-	if (sqlite3_exec(db->db, "PRAGMA journal_mode=WAL;"
-			 "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) ||
-	    sqlite3_exec(db->db, schema_sql, NULL, NULL, NULL)) {
-		rc = db_err(db, path);
-		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
-		goto fail;
-	}
-	rc = schema_version(db, &ver);
-	if (rc)
-		goto fail;
-	if (ver != XTEL_DEVICES_SCHEMA_VERSION) {
-		pr_err("--db %s: devices schema version %lld, this collector "
-		       "knows %d: use the collector that wrote it",
-		       path, (long long)ver, XTEL_DEVICES_SCHEMA_VERSION);
-		rc = -EPROTO;
-		goto fail;
-	}
-	if (sqlite3_prepare_v3(db->db, "INSERT OR REPLACE INTO devices(id, "
-			       "name, site, rack, role, heartbeat_ms, enabled, "
-			       "notes, created_ns, updated_ns) VALUES (?1, ?2, "
-			       "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", -1,
-			       SQLITE_PREPARE_PERSISTENT, &db->put, NULL) ||
-	    sqlite3_prepare_v3(db->db, "DELETE FROM devices WHERE id = ?1", -1,
-			       SQLITE_PREPARE_PERSISTENT, &db->del, NULL)) {
-		rc = db_err(db, "prepare");
-		goto fail;
+	snprintf(db->what, sizeof(db->what), "--db %s", path);
+	rc = xtel_db_open(path, 0, db->what, &db->db);
+	if (!rc)
+		rc = xtel_db_migrate(db->db, &xtel_devices_schema, db->what);
+	if (!rc)
+		rc = xtel_db_prepare(db->db, &db->put, "INSERT OR REPLACE INTO "
+				     "devices(id, name, site, rack, role, "
+				     "heartbeat_ms, enabled, notes, created_ns, "
+				     "updated_ns) VALUES (?1, ?2, ?3, ?4, ?5, "
+				     "?6, ?7, ?8, ?9, ?10)", db->what);
+	if (!rc)
+		rc = xtel_db_prepare(db->db, &db->del, "DELETE FROM devices "
+				     "WHERE id = ?1", db->what);
+	if (!rc)
+		rc = xtel_db_prepare(db->db, &db->load, "SELECT id, name, site, "
+				     "rack, role, heartbeat_ms, enabled, notes, "
+				     "created_ns, updated_ns FROM devices "
+				     "ORDER BY id", db->what);
+	if (rc) {
+		xtel_devices_db_close(db);
+		/* this library's codes (db.h) for the shared code's */
+		return rc == -EBADMSG ? -EIO : rc == -EPROTONOSUPPORT ? -EPROTO : rc;
 	}
 	*out = db;
 	return 0;
-fail:
-	xtel_devices_db_close(db);
-	return rc;
 }
 
 void xtel_devices_db_close(struct xtel_devices_db *db)
@@ -121,6 +85,7 @@ void xtel_devices_db_close(struct xtel_devices_db *db)
 		return;
 	sqlite3_finalize(db->put);
 	sqlite3_finalize(db->del);
+	sqlite3_finalize(db->load);
 	sqlite3_close(db->db);
 	free(db);
 }
@@ -139,14 +104,9 @@ int xtel_devices_db_load(struct xtel_devices_db *db, uint64_t version,
 	struct xtel_device **devs = NULL;
 	uint32_t n = 0, cap = 0;
 	struct xtel_inventory *inv;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = db->load;
 	int rc;
 
-	if (sqlite3_prepare_v2(db->db, "SELECT id, name, site, rack, role, "
-			       "heartbeat_ms, enabled, notes, created_ns, "
-			       "updated_ns FROM devices ORDER BY id", -1, &st,
-			       NULL))
-		return db_err(db, "load");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct xtel_device_spec s;
 		struct xtel_dev_err err = { .msg = "a text column is too long" };
@@ -165,7 +125,8 @@ int xtel_devices_db_load(struct xtel_devices_db *db, uint64_t version,
 		s.updated_ns = (uint64_t)sqlite3_column_int64(st, 9);
 		if (!fits || xtel_device_spec_check(&s, &err)) {
 			/* Written by hand: say which row, skip it. */
-			pr_warn("--db: device %u skipped: %s", s.id, err.msg);
+			pr_warn("%s: device %u skipped: %s", db->what, s.id,
+				err.msg);
 			continue;
 		}
 		if (n == cap) {
@@ -187,14 +148,14 @@ int xtel_devices_db_load(struct xtel_devices_db *db, uint64_t version,
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
-		rc = rc == SQLITE_NOMEM ? -ENOMEM : db_err(db, "load");
-		sqlite3_finalize(st);
+		rc = rc == SQLITE_NOMEM ? -ENOMEM : xtel_db_error(db->db, db->what, "load");
+		sqlite3_reset(st);
 		for (uint32_t i = 0; i < n; i++)
 			xtel_device_put(devs[i]);
 		free(devs);
 		return rc;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	inv = xtel_inventory_new(devs, n, version);
 	free(devs);
 	if (!inv)
@@ -217,12 +178,8 @@ int xtel_devices_db_put(struct xtel_devices_db *db, const struct xtel_device *d)
 	sqlite3_bind_text(st, 8, d->notes, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, (int64_t)d->created_ns);
 	sqlite3_bind_int64(st, 10, (int64_t)d->updated_ns);
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? 0 : db_err(db, "write");
-	/* Reset at once: an unreset statement pins the WAL. */
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc;
+	rc = xtel_db_step(db->db, st);
+	return rc ? xtel_db_error(db->db, db->what, "write") : 0;
 }
 
 int xtel_devices_db_delete(struct xtel_devices_db *db, uint32_t id)
@@ -231,9 +188,8 @@ int xtel_devices_db_delete(struct xtel_devices_db *db, uint32_t id)
 	int rc;
 
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	rc = rc == SQLITE_DONE ? (sqlite3_changes(db->db) ? 0 : -ENOENT) :
-				 db_err(db, "delete");
-	sqlite3_reset(st);
-	return rc;
+	rc = xtel_db_step(db->db, st);
+	if (rc)
+		return xtel_db_error(db->db, db->what, "delete");
+	return sqlite3_changes(db->db) ? 0 : -ENOENT;
 }

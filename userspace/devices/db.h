@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The inventory's table in the collector's SQLite database (--db FILE):
- * its own connection (WAL, synchronous=NORMAL, a busy timeout so the
- * history writer's connection to the same file can take turns), the
- * schema versions table xtel_schema shared by every component (ours is
- * "devices"), and the STRICT table devices. Not thread-safe: the device
- * manager (devices.c) calls it under its lock.
+ * its own connection, opened by store/db.h like every component's (WAL,
+ * synchronous=NORMAL, a busy timeout so the history writer's connection
+ * to the same file can take turns), the component "devices" of the
+ * shared migration runner, and the STRICT table devices. Not
+ * thread-safe: the device manager (devices.c) calls it under its lock.
  */
 #ifndef XTEL_DEVICES_DB_H
 #define XTEL_DEVICES_DB_H
@@ -13,15 +13,18 @@
 #include <stdint.h>
 
 #include "devices/inventory.h"
-
-enum { XTEL_DEVICES_SCHEMA_VERSION = 1 };
+#include "store/db.h"
 
 struct xtel_devices_db;
 
+/* The "devices" component: its name and migration steps (store/db.h). */
+extern const struct xtel_db_component xtel_devices_schema;
+
 /*
  * Open (create) path and bring the schema to our version. Returns 0,
- * -EIO (not a database, or SQLite failed: logged), -EPROTO (made by a
- * newer version), -EACCES/-EROFS (read-only: logged).
+ * -EIO (not a database, or SQLite failed), -EPROTO (made by a newer
+ * version), -ENOENT/-ENOTDIR (no such directory), -EACCES/-EROFS
+ * (read-only), after a message naming the file.
  */
 int xtel_devices_db_open(const char *path, struct xtel_devices_db **out);
 void xtel_devices_db_close(struct xtel_devices_db *db);

@@ -129,9 +129,12 @@ struct xtel_inventory *xtel_inventory_without(const struct xtel_inventory *inv,
 struct xtel_inventory *xtel_inventory_get(struct xtel_inventory *inv);
 void xtel_inventory_put(struct xtel_inventory *inv);
 
-/* Index of id, or -1. Lock-free, any thread holding a reference. */
-static inline long xtel_inventory_index(const struct xtel_inventory *inv,
-					uint32_t id)
+/*
+ * Index of the first device whose id is id or above (inv->n: none).
+ * Lock-free, any thread holding a reference.
+ */
+static inline uint32_t xtel_inventory_lower(const struct xtel_inventory *inv,
+					    uint32_t id)
 {
 	uint32_t lo = 0, hi = inv->n;
 
@@ -143,6 +146,15 @@ static inline long xtel_inventory_index(const struct xtel_inventory *inv,
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* Index of id, or -1. */
+static inline long xtel_inventory_index(const struct xtel_inventory *inv,
+					uint32_t id)
+{
+	uint32_t lo = xtel_inventory_lower(inv, id);
+
 	return lo < inv->n && inv->keys[lo].id == id ? (long)lo : -1;
 }
 

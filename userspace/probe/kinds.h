@@ -49,9 +49,11 @@ int xtel_probe_kind_from_name(const char *name);
 
 /*
  * The metrics of one download's DATA datagram, X(ENUM, "key", "unit",
- * "help"). Every download sends probe_ok and probe_kind; the timings up to
- * the failure point are sent when curl measured them, the speeds only for
- * an ok download.
+ * "help"), in payload order. Every download sends probe_ok and probe_kind;
+ * the timings up to the failure point are sent when curl measured them,
+ * the speeds only for an ok download. The order puts first what the
+ * collector's health engine should judge: it takes a client's first eight
+ * metrics (XTEL_HEALTH_MAX_METRICS).
  */
 #define XTEL_PROBE_METRIC_TABLE(X)					\
 	X(OK, "probe_ok", "bool", "1 when the download was ok, else 0")	\
@@ -59,20 +61,20 @@ int xtel_probe_kind_from_name(const char *name);
 	  "the outcome kind's number (0 ok; see the kinds table)")	\
 	X(SPEED, "probe_speed_mbps", "Mbit/s",				\
 	  "body bits / (total - time to first byte), whole transfer")	\
+	X(TTFB, "probe_ttfb_ms", "ms",					\
+	  "time to first byte from the start (curl STARTTRANSFER_TIME)")	\
+	X(TOTAL, "probe_total_ms", "ms", "whole download (curl TOTAL_TIME)")	\
+	X(TLS, "probe_tls_ms", "ms",					\
+	  "TLS handshake (APPCONNECT - CONNECT)")	\
 	X(SPEED_WARM, "probe_speed_warm_mbps", "Mbit/s",		\
-	  "body speed after the warm-up (first --warmup seconds skipped)") \
-	X(DNS, "probe_dns_ms", "ms", "name lookup (curl NAMELOOKUP_TIME)") \
+	  "body speed after the warm-up (first --warmup seconds skipped)")	\
 	X(CONNECT, "probe_connect_ms", "ms",				\
 	  "TCP connect, from the lookup's end (CONNECT - NAMELOOKUP)")	\
-	X(TLS, "probe_tls_ms", "ms",					\
-	  "TLS handshake (APPCONNECT - CONNECT)")			\
-	X(TTFB, "probe_ttfb_ms", "ms",					\
-	  "time to first byte from the start (curl STARTTRANSFER_TIME)") \
-	X(TOTAL, "probe_total_ms", "ms", "whole download (curl TOTAL_TIME)") \
+	X(DNS, "probe_dns_ms", "ms", "name lookup (curl NAMELOOKUP_TIME)")	\
 	X(SERVER_TTFB, "probe_server_ttfb_ms", "ms",			\
-	  "accept to first response byte as the server saw it (Server-Timing)") \
-	X(BYTES, "probe_bytes", "bytes", "body bytes received")		\
-	X(STATUS, "probe_http_status", "code", "HTTP status, 0 when none") \
+	  "accept to first response byte as the server saw it (Server-Timing)")	\
+	X(BYTES, "probe_bytes", "bytes", "body bytes received")	\
+	X(STATUS, "probe_http_status", "code", "HTTP status, 0 when none")	\
 	X(THROTTLE, "probe_throttle_mbps", "Mbit/s",			\
 	  "the server's throttle when it answered (0: none)")
 

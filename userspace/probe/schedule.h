@@ -45,13 +45,15 @@ double xtel_probe_schedule_rate(const struct xtel_probe_schedule *s,
  * before (the end of their slot, not its start: so the last byte of an
  * object leaves at size / rate after the first reservation, and a client
  * timing the body from the response's first byte measures the rate, not
- * one write more). The long-run rate is mbps whatever the write sizes. A pacer that fell behind (idle) does not
- * bank credit beyond burst_ns. One pacer per connection, or one shared by
- * all (the caller serialises access).
+ * one write more). The long-run rate is mbps whatever the write sizes. A
+ * pacer that fell behind keeps at most burst_ns of credit: enough to make
+ * up for writes a busy machine woke late for, while the caller restarts
+ * the pacer (next_ns = now) when it begins after being idle. One pacer per
+ * connection, or one shared by all (the caller serialises access).
  */
 struct xtel_probe_pacer {
 	uint64_t next_ns;	/* earliest start of the next write */
-	uint64_t burst_ns;	/* credit an idle pacer may keep */
+	uint64_t burst_ns;	/* credit a pacer that fell behind may keep */
 };
 
 /*

@@ -114,14 +114,12 @@ static const struct xtel_opt pr_opt[PR_N_OPTS] = {
 		.help = "this text" },
 };
 
+static void pr_defaults(void *cfg);
+static int pr_check(void *cfg, const unsigned int *seen);
+
 static const struct xtel_opts pr_opts = {
 	.opt = pr_opt,
 	.n = PR_N_OPTS,
-	.prog = "probe-report",
-	.summary = "the congestion-pattern report of XTel's download probes",
-	.man_section = "1",
-	.man_text = ".SH SEE ALSO\n.BR probe (1),\n.BR probe\\-server (1),\n"
-		"/usr/share/doc/xtel/PROBES.md\n",
 	.usage =
 "usage: probe-report (--log FILE | --db FILE) [--out DIR] [--json FILE] [options]\n"
 "\n"
@@ -138,11 +136,51 @@ static const struct xtel_opts pr_opts = {
 "  3 the log or database cannot be read\n"
 "  4 no probe sample in the range\n",
 	.blank_before_section = true,
+	.prog = "probe-report",
+	.defaults = pr_defaults,
+	.check = pr_check,
+	.summary = "the congestion-pattern report of XTel's download probes",
+	.man_section = "1",
+	.man_text =
+".SH SEE ALSO\n"
+".BR probe (1),\n"
+".BR probe\\-server (1),\n"
+".BR collector (8),\n"
+"/usr/share/doc/xtel/PROBES.md\n",
 };
 
 static void usage(FILE *out)
 {
 	xtel_opts_help(&pr_opts, out);
+}
+
+static void pr_defaults(void *arg)
+{
+	struct pr_config *cfg = arg;
+
+	memset(cfg, 0, sizeof(*cfg));
+	xtel_probe_analysis_cfg_default(&cfg->a);
+}
+
+static int pr_check(void *arg, const unsigned int *seen)
+{
+	struct pr_config *cfg = arg;
+
+	(void)seen;
+	if (!cfg->log == !cfg->db) {
+		pr_err("give one of --log FILE and --db FILE (try --help)");
+		return -EINVAL;
+	}
+	if (!cfg->out && !cfg->json) {
+		pr_err("nothing to write: give --out DIR and/or --json FILE");
+		return -EINVAL;
+	}
+	if (cfg->to > 0 && cfg->to <= cfg->from) {
+		pr_err("--to must be after --from");
+		return -EINVAL;
+	}
+	cfg->a.tz_offset_min = cfg->tz;
+	return 0;
 }
 
 static int read_samples(const struct pr_config *cfg, struct xtel_probe_samples *v)
@@ -157,18 +195,11 @@ static int read_samples(const struct pr_config *cfg, struct xtel_probe_samples *
 static int write_json(const char *path, const struct xtel_probe_analysis *a)
 {
 	json_t *o = xtel_probe_analysis_json(a);
-	FILE *f;
 	int ret;
 
 	if (!o)
 		return -ENOMEM;
-	f = fopen(path, "w");
-	if (!f) {
-		ret = -errno;
-		json_decref(o);
-		return ret;
-	}
-	ret = xtel_json_write_report(f, o);
+	ret = xtel_json_write_report_file(path, o);
 	json_decref(o);
 	return ret;
 }
@@ -205,29 +236,16 @@ int main(int argc, char **argv)
 {
 	struct xtel_probe_samples v = { 0 };
 	struct xtel_probe_analysis a;
-	struct pr_config cfg = { 0 };
+	unsigned int seen[PR_N_OPTS];
+	struct pr_config cfg;
 	int ret, code = PR_EXIT_OK;
 
 	xtel_log_setup("probe-report", XTEL_LOG_INFO);
-	xtel_probe_analysis_cfg_default(&cfg.a);
-	ret = xtel_opts_parse(&pr_opts, argc, argv, &cfg, NULL);
+	ret = xtel_opts_parse(&pr_opts, argc, argv, &cfg, seen);
 	if (ret == XTEL_OPTS_EXIT)
 		return PR_EXIT_OK;
 	if (ret)
 		return PR_EXIT_USAGE;
-	if (!cfg.log == !cfg.db) {
-		pr_err("give one of --log FILE and --db FILE (try --help)");
-		return PR_EXIT_USAGE;
-	}
-	if (!cfg.out && !cfg.json) {
-		pr_err("nothing to write: give --out DIR and/or --json FILE");
-		return PR_EXIT_USAGE;
-	}
-	if (cfg.to > 0 && cfg.to <= cfg.from) {
-		pr_err("--to must be after --from");
-		return PR_EXIT_USAGE;
-	}
-	cfg.a.tz_offset_min = cfg.tz;
 	if (read_samples(&cfg, &v)) {
 		code = PR_EXIT_INPUT;
 		goto out;

@@ -48,6 +48,16 @@ static int run_gnuplot(const char *script)
 	return 0;
 }
 
+/* Closes script f (at gp), draws it, and records the PNG in out. */
+static int draw(FILE *f, const char *gp, const char *png, const char *title,
+		struct xtel_pr_plot *out)
+{
+	if (fclose(f) || run_gnuplot(gp))
+		return -EIO;
+	*out = (struct xtel_pr_plot){ .file = png, .title = title };
+	return 0;
+}
+
 static bool have_gnuplot(void)
 {
 	char prog[] = "gnuplot", e[] = "-e", cmd[] = "exit";
@@ -163,11 +173,7 @@ static int over_time(const char *dir, const struct xtel_probe_analysis *a,
 		fprintf(f, ", \\\n     '%s/probe-failed.dat' using 1:2 with points pt 2 ps 1 lc rgb 'red' title 'failed'",
 			dir);
 	fprintf(f, "\n");
-	fclose(f);
-	if (run_gnuplot(path))
-		return -EIO;
-	*out = (struct xtel_pr_plot){ .file = png, .title = title };
-	return 0;
+	return draw(f, path, png, title, out);
 }
 
 static int hours(const char *dir, const struct xtel_probe_analysis *a,
@@ -200,12 +206,7 @@ static int hours(const char *dir, const struct xtel_probe_analysis *a,
 		"     '' using 1:2:3 with yerrorbars lc rgb 'black' pt 0 title 'speed sd', \\\n"
 		"     '' using 1:4 axes x1y2 with linespoints lw 2 lc rgb '#e15759' title 'ttfb'\n",
 		a->cfg.tz_offset_min, path);
-	fclose(f);
-	if (run_gnuplot(gp))
-		return -EIO;
-	*out = (struct xtel_pr_plot){ .file = "probe-hours.png",
-				      .title = "Hour-of-day profile" };
-	return 0;
+	return draw(f, gp, "probe-hours.png", "Hour-of-day profile", out);
 }
 
 static int week(const char *dir, const struct xtel_probe_analysis *a,
@@ -237,12 +238,7 @@ static int week(const char *dir, const struct xtel_probe_analysis *a,
 		"set ytics ('Sun' 0, 'Mon' 1, 'Tue' 2, 'Wed' 3, 'Thu' 4, 'Fri' 5, 'Sat' 6)\n"
 		"set palette defined (0 '#d73027', 0.5 '#fee08b', 1 '#1a9850')\n"
 		"plot '%s' using 1:2:3 with image notitle\n", path);
-	fclose(f);
-	if (run_gnuplot(gp))
-		return -EIO;
-	*out = (struct xtel_pr_plot){ .file = "probe-week.png",
-				      .title = "Mean speed by day of week and hour" };
-	return 0;
+	return draw(f, gp, "probe-week.png", "Mean speed by day of week and hour", out);
 }
 
 int xtel_pr_plots(const char *dir, const struct xtel_probe_analysis *fleet,

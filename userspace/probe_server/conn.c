@@ -28,6 +28,9 @@ enum {
 	WRITE_MIN = 1024,
 };
 
+/* How late a pacer's writes may fall and still be made up: 1 s. */
+#define PACER_SLACK_NS 1000000000ull
+
 static void ssl_reason(char *buf, size_t len)
 {
 	unsigned long e = ERR_get_error();
@@ -145,17 +148,33 @@ static uint64_t reserve(struct xtel_ps_server *srv, struct xtel_probe_pacer *own
  */
 static int send_body(struct xtel_ps_server *srv, SSL *ssl, uint64_t limit)
 {
-	/* A download's own pacer starts now, with no credit. */
-	struct xtel_probe_pacer own = { .next_ns = xtel_mono_ns(), .burst_ns = 2000000 };
+	/*
+	 * A download's own pacer starts now, with no credit; the shared one
+	 * restarts when the first of its downloads begins. Credit up to
+	 * PACER_SLACK_NS makes up for writes a busy machine woke late for
+	 * (without it the lateness would be lost and the rate fall short).
+	 */
+	struct xtel_probe_pacer own = { .next_ns = xtel_mono_ns(),
+					.burst_ns = PACER_SLACK_NS };
 	uint64_t sent = 0;
+	int ret = 0;
+
+	if (srv->cfg->scope == XTEL_PS_SCOPE_TOTAL) {
+		pthread_mutex_lock(&srv->pacer_lock);
+		if (srv->pacer_users++ == 0)
+			srv->pacer.next_ns = xtel_mono_ns();
+		pthread_mutex_unlock(&srv->pacer_lock);
+	}
 
 	while (sent < limit) {
 		double mbps = current_rate(srv);
 		uint64_t chunk = WRITE_MAX;
 		int w;
 
-		if (stopping(srv))
-			return -EIO;
+		if (stopping(srv)) {
+			ret = -EIO;
+			break;
+		}
 		if (mbps > 0) {
 			/* About 2 ms of data: Mbit/s * 250 = bytes per 2 ms. */
 			chunk = (uint64_t)(mbps * 250.0);
@@ -166,12 +185,19 @@ static int send_body(struct xtel_ps_server *srv, SSL *ssl, uint64_t limit)
 			chunk = limit - sent;
 		sleep_until(srv, reserve(srv, &own, chunk, mbps));
 		w = SSL_write(ssl, srv->pattern + sent % PATTERN_PERIOD, (int)chunk);
-		if (w <= 0)
-			return -EIO;
+		if (w <= 0) {
+			ret = -EIO;
+			break;
+		}
 		sent += (uint64_t)w;
 		xtel_ps_count(srv, XTEL_PS_C_BYTES, (uint64_t)w);
 	}
-	return 0;
+	if (srv->cfg->scope == XTEL_PS_SCOPE_TOTAL) {
+		pthread_mutex_lock(&srv->pacer_lock);
+		srv->pacer_users--;
+		pthread_mutex_unlock(&srv->pacer_lock);
+	}
+	return ret;
 }
 
 static void peer_name(SSL *ssl, char *buf, size_t len)

@@ -178,7 +178,6 @@ static void serve(struct xtel_ps_server *srv)
 static int write_summary(struct xtel_ps_server *srv, const char *path)
 {
 	json_t *o = json_object(), *c = json_object();
-	FILE *f;
 	int ret;
 
 	if (!o || !c) {
@@ -193,13 +192,7 @@ static int write_summary(struct xtel_ps_server *srv, const char *path)
 	xtel_json_set(o, "elapsed_s", xtel_json_fixed(
 		(double)(xtel_mono_ns() - srv->start_mono_ns) / 1e9, 3));
 	xtel_json_set(o, "counters", c);
-	f = fopen(path, "w");
-	if (!f) {
-		ret = -errno;
-		json_decref(o);
-		return ret;
-	}
-	ret = xtel_json_write_report(f, o);
+	ret = xtel_json_write_report_file(path, o);
 	json_decref(o);
 	return ret;
 }
@@ -221,7 +214,7 @@ int main(int argc, char **argv)
 	srv.start_mono_ns = xtel_mono_ns();
 	srv.epoch_ns = cfg.epoch_s > 0 ? (uint64_t)(cfg.epoch_s * 1e9) :
 					 xtel_realtime_ns();
-	srv.pacer.burst_ns = 2000000;
+	srv.pacer.burst_ns = 1000000000ull;	/* conn.c: PACER_SLACK_NS */
 	pthread_mutex_init(&srv.pacer_lock, NULL);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);

@@ -102,6 +102,7 @@ struct xtel_ps_server {
 
 	pthread_mutex_t pacer_lock;	/* XTEL_PS_SCOPE_TOTAL only */
 	struct xtel_probe_pacer pacer;
+	unsigned int pacer_users;	/* downloads sending; under pacer_lock */
 
 	atomic_uint_fast64_t responses;	/* 200s begun, for --truncate-every */
 	atomic_uint_fast64_t ctr[XTEL_PS_C_MAX];

@@ -153,34 +153,63 @@ int xtel_db_open(const char *path, unsigned int flags, const char *what,
 	return 0;
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *st)
+int xtel_db_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql,
+		    const char *what)
+{
+	int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				    st, NULL);
+
+	if (rc != SQLITE_OK) {
+		pr_err("%s: %s (in %.60s...)", what, sqlite3_errmsg(db), sql);
+		return xtel_db_errno(rc);
+	}
+	return 0;
+}
+
+int xtel_db_error(sqlite3 *db, const char *what, const char *action)
+{
+	pr_err("%s: %s: %s", what, action, sqlite3_errmsg(db));
+	return xtel_db_errno(sqlite3_extended_errcode(db));
+}
+
+int xtel_db_step(sqlite3 *db, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
-	sqlite3_finalize(st);
+	/* Reset at once: a statement left unreset pins the WAL. */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 :
 	       xtel_db_errno(sqlite3_extended_errcode(db));
 }
 
-int xtel_db_version(sqlite3 *db, const char *component, int *out)
+int xtel_db_lookup(sqlite3 *db, const char *sql, const char *key, int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
-	int rc;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 
-	*out = 0;
-	rc = sqlite3_prepare_v2(db, "SELECT version FROM xtel_schema "
-				"WHERE component = ?", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		/* no table yet: version 0 */
-		return strstr(sqlite3_errmsg(db), "no such table") ? 0 :
-		       xtel_db_errno(rc);
-	}
-	sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		return xtel_db_errno(rc);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int(st, 0);
+		*out = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : xtel_db_errno(rc);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT :
+	       xtel_db_errno(rc);
+}
+
+int xtel_db_version(sqlite3 *db, const char *component, int *out)
+{
+	int64_t v = 0;
+	int rc = xtel_db_lookup(db, "SELECT version FROM xtel_schema "
+				"WHERE component = ?1", component, &v);
+
+	*out = (int)v;
+	/* no row, or no table yet: version 0 */
+	if (rc == -ENOENT || (rc && strstr(sqlite3_errmsg(db), "no such table")))
+		return 0;
+	return rc;
 }
 
 /* Step i (0-based) of c in one transaction, with its version row. */
@@ -200,16 +229,14 @@ static int apply(sqlite3 *db, const struct xtel_db_component *c,
 	rc = xtel_db_exec(db, c->steps[i], what);
 	if (rc)
 		goto done;
-	rc = sqlite3_prepare_v2(db, "INSERT INTO xtel_schema (component, "
-				"version) VALUES (?1, ?2) ON CONFLICT "
-				"(component) DO UPDATE SET version = ?2",
-				-1, &st, NULL);
-	if (rc == SQLITE_OK) {
+	rc = xtel_db_prepare(db, &st, "INSERT INTO xtel_schema (component, "
+			     "version) VALUES (?1, ?2) ON CONFLICT "
+			     "(component) DO UPDATE SET version = ?2", what);
+	if (!rc) {
 		sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 2, (int)i + 1);
-		rc = step_done(db, st);
-	} else {
-		rc = xtel_db_errno(rc);
+		rc = xtel_db_step(db, st);
+		sqlite3_finalize(st);
 	}
 done:
 	if (rc) {

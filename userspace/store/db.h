@@ -19,6 +19,7 @@
 #define XTEL_STORE_DB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <sqlite3.h>
 
@@ -31,6 +32,10 @@ struct xtel_db_component {
 	const char *const *steps;	/* steps[i]: version i -> i + 1 */
 	unsigned int n_steps;		/* the version this program writes */
 };
+
+/* A component named nm of the steps in array st. */
+#define XTEL_DB_COMPONENT(nm, st)					\
+	{ .name = (nm), .steps = (st), .n_steps = sizeof(st) / sizeof((st)[0]) }
 
 /*
  * Opens (or creates, unless XTEL_DB_READONLY) path with the pragmas
@@ -51,6 +56,25 @@ int xtel_db_migrate(sqlite3 *db, const struct xtel_db_component *c,
 
 /* The component's version in the file (0: none). Returns 0 or -EIO. */
 int xtel_db_version(sqlite3 *db, const char *component, int *out);
+
+/*
+ * sqlite3_prepare_v3 (persistent: the statement is kept for the life of
+ * the connection); -errno after logging what, the error and the SQL.
+ */
+int xtel_db_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql,
+		    const char *what);
+
+/* Runs a bound statement once, then resets it and clears its bindings. */
+int xtel_db_step(sqlite3 *db, sqlite3_stmt *st);
+
+/*
+ * The first column of sql's first row as an integer, sql's ?1 bound to
+ * key. Returns 0, -ENOENT (no row) or -errno (nothing logged).
+ */
+int xtel_db_lookup(sqlite3 *db, const char *sql, const char *key, int64_t *out);
+
+/* Logs "what: action: SQLite's message"; returns the last error as -errno. */
+int xtel_db_error(sqlite3 *db, const char *what, const char *action);
 
 /* sqlite3_exec without a callback; -EIO after logging what and the error. */
 int xtel_db_exec(sqlite3 *db, const char *sql, const char *what);

@@ -90,18 +90,10 @@ static void add_latency(struct merge *m, sqlite3_stmt *st, int i)
 
 static int metric_id(sqlite3 *db, const char *key, int64_t *id)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, "SELECT id FROM metric_names WHERE "
-				    "name = ?1", -1, &st, NULL);
+	int rc = xtel_db_lookup(db, "SELECT id FROM metric_names WHERE "
+				"name = ?1", key, id);
 
-	if (rc != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+	return rc == 0 || rc == -ENOENT ? rc : -EIO;
 }
 
 int xtel_store_query(sqlite3 *db, const struct xtel_store_query *q,

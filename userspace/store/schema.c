@@ -100,8 +100,5 @@ static const char step1[] =
 
 static const char *const steps[] = { step1 };
 
-const struct xtel_db_component xtel_store_schema = {
-	.name = "history",
-	.steps = steps,
-	.n_steps = sizeof(steps) / sizeof(steps[0]),
-};
+const struct xtel_db_component xtel_store_schema =
+	XTEL_DB_COMPONENT("history", steps);

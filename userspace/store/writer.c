@@ -30,14 +30,7 @@ const struct xtel_counter_desc xtel_store_stat_desc[XTEL_STORE_STAT_MAX] = {
 
 int xtel_store_prepare(struct xtel_store *w, sqlite3_stmt **st, const char *sql)
 {
-	int rc = sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-				    st, NULL);
-
-	if (rc != SQLITE_OK) {
-		pr_err("%s: %s (in %.60s...)", w->what, sqlite3_errmsg(w->db), sql);
-		return xtel_db_errno(rc);
-	}
-	return 0;
+	return xtel_db_prepare(w->db, st, sql, w->what);
 }
 
 /* xtel_store_prepare() of printf output. */

@@ -153,14 +153,51 @@ static bool have_inventory(const struct xtel_api_req *r,
 	return false;
 }
 
+/*
+ * One page of the inventory by id: limit devices from offset, or those
+ * after the id a cursor names (next_after of the previous page).
+ */
 static void list(struct xtel_api_req *r, struct xtel_api_reply *rep)
 {
-	struct xtel_inventory *inv = xtel_devices_current(r->api->devices);
-	json_t *o = xtel_api_ok(rep), *a = json_array();
+	struct xtel_inventory *inv;
+	uint64_t limit, offset, after;
+	bool cursor = xtel_api_param(r, "after") != NULL;
+	uint32_t i, end;
+	json_t *o, *a;
 
-	for (uint32_t i = 0; i < inv->n; i++)
+	if (xtel_api_param_u64(r, rep, "limit", 1, XTEL_API_MAX_PAGE,
+			       XTEL_API_DEVICES_PAGE, &limit) ||
+	    xtel_api_param_u64(r, rep, "offset", 0, UINT32_MAX, 0, &offset) ||
+	    xtel_api_param_u64(r, rep, "after", 0, UINT32_MAX, 0, &after))
+		return;
+	if (cursor && xtel_api_param(r, "offset")) {
+		xtel_api_error(rep, 400, "bad_parameter", "offset",
+			       "offset and after exclude each other: page by "
+			       "one of them");
+		return;
+	}
+	inv = xtel_devices_current(r->api->devices);
+	if (cursor) {
+		i = xtel_inventory_lower(inv, (uint32_t)after);
+		if (i < inv->n && inv->keys[i].id == after)
+			i++;
+	} else {
+		i = offset < inv->n ? (uint32_t)offset : inv->n;
+	}
+	end = inv->n - i > limit ? i + (uint32_t)limit : inv->n;
+	o = xtel_api_ok(rep);
+	a = json_array();
+	xtel_json_set(o, "total", xtel_json_u64(inv->n));
+	xtel_json_set(o, "count", xtel_json_u64(end - i));
+	xtel_json_set(o, "limit", xtel_json_u64(limit));
+	if (cursor)
+		xtel_json_set(o, "after", xtel_json_u64(after));
+	else
+		xtel_json_set(o, "offset", xtel_json_u64(offset));
+	xtel_json_set(o, "next_after", end < inv->n ?
+		      xtel_json_u64(inv->keys[end - 1].id) : json_null());
+	for (; i < end; i++)
 		json_array_append_new(a, device_json(r, inv->devs[i]));
-	xtel_json_set(o, "count", xtel_json_u64(inv->n));
 	xtel_json_set(o, "enabled", xtel_json_u64(inv->n_enabled));
 	xtel_json_set(o, "inventory_only",
 		      json_boolean(r->api->cfg->inventory_only));

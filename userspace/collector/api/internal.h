@@ -42,6 +42,7 @@ enum {
 	XTEL_API_MAX_BODY_BYTES = 4096,		/* beyond: 413 */
 	XTEL_API_MAX_PARAMS = 16,		/* beyond: 400 */
 	XTEL_API_MAX_PAGE = 10000,		/* /clients?limit= */
+	XTEL_API_DEVICES_PAGE = 1000,		/* /devices' default limit */
 };
 
 /* Request methods as the route table's bits (HEAD is GET). */

@@ -80,6 +80,7 @@ static const char *const p_probes_series[] = { "from", "to", "tier", "device",
 					       NULL };
 static const char *const p_health[] = { "state", "limit", "offset", NULL };
 static const char *const p_events[] = { "after", "limit", "client_id", NULL };
+static const char *const p_devices[] = { "limit", "offset", "after", NULL };
 
 #define R_GET(p, e, prm, f) { p, XTEL_API_EP_##e, M_GET, XTEL_API_SCOPE_READ, true, prm, f }
 
@@ -127,7 +128,7 @@ static const struct route routes[] = {
 	{ "/api/v1/probes/series", XTEL_API_EP_PROBES_SERIES, M_GET,
 	  XTEL_API_SCOPE_READ, false, p_probes_series, xtel_api_h_probes_series },
 	{ "/api/v1/devices", XTEL_API_EP_DEVICES, M_GET | M_POST,
-	  XTEL_API_SCOPE_READ, false, p_none, xtel_api_h_devices,
+	  XTEL_API_SCOPE_READ, false, p_devices, xtel_api_h_devices,
 	  XTEL_API_SCOPE_ADMIN, true },
 	{ "/api/v1/devices/", XTEL_API_EP_DEVICE,
 	  M_GET | M_PUT | M_PATCH | M_DELETE, XTEL_API_SCOPE_READ, false,

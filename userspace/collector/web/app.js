@@ -264,9 +264,22 @@
 	function rangeQuery(b, min) {
 		return "from=" + Math.floor(b.from) + "&to=" + Math.ceil(b.to) + "&step=" + stepFor(b, min);
 	}
+	/*
+	 * Whether the collector has --db (history and the inventory):
+	 * /api/v1/stats says so ("db" null without), so the page never asks
+	 * an endpoint that would answer 404.
+	 */
+	let dbProbe = null;
+	function hasDb() {
+		if (!dbProbe)
+			dbProbe = api("/api/v1/stats").then((r) => r.status === 200 && r.body.db !== null,
+							 () => { dbProbe = null; return false; });
+		return dbProbe;
+	}
+
 	function historyError(r) {
 		if (r.body && r.body.error && r.body.error.code === "no_history")
-			return "the collector keeps no history (run it with --db FILE)";
+			return NO_DB;
 		return r.body && r.body.error ? r.body.error.message : "status " + r.status;
 	}
 	const perS = (v, dt) => (v === null || v === undefined || !dt ? null : v / dt);
@@ -276,7 +289,9 @@
 	 * overview's series, and what the note says of it: points, step, and
 	 * the datagrams received and lost in the range.
 	 */
+	const NO_DB = "the collector keeps no history (run it with --db FILE)";
 	async function loadTotalsHistory(b) {
+		if (!(await hasDb())) return { err: NO_DB };
 		const r = await api("/api/v1/history/totals?" + rangeQuery(b, 1));
 		if (r.status !== 200 || typeof r.body !== "object") {
 			S.hasHistory = false;
@@ -308,6 +323,7 @@
 	 * each point), in the client page's series.
 	 */
 	async function loadClientHistory(id, b, keys) {
+		if (!(await hasDb())) return { err: NO_DB };
 		const q = "client_id=" + id + "&" + rangeQuery(b, 10);
 		const r = await api("/api/v1/history?" + q);
 		if (r.status !== 200 || typeof r.body !== "object") return { err: historyError(r) };
@@ -583,7 +599,7 @@
 		const note = el("p", { class: "note" });
 		const hnote = el("p", { class: "note", id: "client-history" });
 		root.append(note, hnote);
-		root.append(el("h3", { text: "Device health: bandwidth, packet loss, latency, CPU, memory, error rate" }));
+		root.append(el("h3", { text: "Device health: rate, bandwidth, packet loss, latency, CPU, memory, error rate" }));
 		const grid = el("div", { class: "charts" });
 		root.append(grid);
 		root.append(el("h3", { text: "Every metric over time (the interval's mean)" }));
@@ -598,7 +614,7 @@
 				  p50: [], p99: [], max: [], metrics: {}, prev: null };
 		const O = S.one;
 		const boxes = {};
-		for (const k of ["bw", "loss", "lat", "cpu", "mem", "err"]) {
+		for (const k of ["rate", "bw", "loss", "lat", "cpu", "mem", "err"]) {
 			boxes[k] = el("div", { class: "chart", "data-chart": k });
 			grid.append(boxes[k]);
 		}
@@ -611,6 +627,7 @@
 			for (const b of Object.values(boxes)) b.textContent = "";
 			mgrid.textContent = "";
 			const O = src;
+			chart(boxes.rate, "Rate", ["datagrams/s"], () => [O.t, O.pkt_s], fmtRate);
 			chart(boxes.bw, "Bandwidth", ["MB/s"], () => [O.t, O.mb_s], (v) => fmtNum(v, 4));
 			chart(boxes.loss, "Packet loss, duplicates, reordering", ["loss % (interval)", "duplicates/s", "reordered/s"],
 			      () => [O.t, O.loss, O.dup, O.reord], (v) => fmtNum(v, 2));
@@ -703,7 +720,7 @@
 			if (h.err) {
 				hnote.textContent = "No history: " + h.err + ".";
 				hnote.dataset.history = "none";
-				src = { t: [], mb_s: [], loss: [], dup: [], reord: [], err: [], p50: [], p99: [], max: [], metrics: {} };
+				src = { t: [], mb_s: [], pkt_s: [], loss: [], dup: [], reord: [], err: [], p50: [], p99: [], max: [], metrics: {} };
 				metricNames = [];
 			} else {
 				src = h.O;
@@ -736,14 +753,26 @@
 	 */
 	async function loadDevices() {
 		let r;
-		try { r = await api("/api/v1/devices"); } catch (e) { return null; }
-		if (r.status !== 200) {
-			S.devices = null;
+		if (!(await hasDb())) {
 			$("#nav-devices").hidden = true;
-			return r;
+			return { status: 404, body: { error: { message: "the collector keeps no inventory (run it with --db FILE)" } } };
 		}
-		S.devices = new Map(r.body.devices.map((d) => [d.id, d]));
-		S.inventory = r.body;
+		// Pages of at most 10,000 devices, following next_after to the end.
+		const all = [];
+		for (let after = null; ;) {
+			const q = "/api/v1/devices?limit=10000" + (after === null ? "" : "&after=" + after);
+			try { r = await api(q); } catch (e) { return null; }
+			if (r.status !== 200) {
+				S.devices = null;
+				$("#nav-devices").hidden = true;
+				return r;
+			}
+			all.push(...r.body.devices);
+			if (r.body.next_after === null || r.body.next_after === undefined) break;
+			after = r.body.next_after;
+		}
+		S.devices = new Map(all.map((d) => [d.id, d]));
+		S.inventory = Object.assign({}, r.body, { devices: all, count: all.length });
 		$("#nav-devices").hidden = false;
 		return r;
 	}
