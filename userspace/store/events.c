@@ -22,11 +22,8 @@ static const char step1[] =
 
 static const char *const steps[] = { step1 };
 
-const struct xtel_db_component xtel_store_events_schema = {
-	.name = "health_events",
-	.steps = steps,
-	.n_steps = sizeof(steps) / sizeof(steps[0]),
-};
+const struct xtel_db_component xtel_store_events_schema =
+	XTEL_DB_COMPONENT("health_events", steps);
 
 int xtel_store_events_open(struct xtel_store *w)
 {
