@@ -9,7 +9,7 @@
 #
 # usage: bench/run.sh [--quick | --smoke] [--out DIR] [--publish]   (as root)
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
-#                          [--api] [--probes] [--store] [--dashboard]
+#                          [--api] [--probes] [--store] [--dashboard] [--health]
 #                          [--capacity | --no-capacity] [--scaleout]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
@@ -42,6 +42,9 @@
 #               throughput and latency with 10k and 100k clients, bytes and
 #               CPU per rollup, the edge's receive-path overhead (~2 minutes;
 #               --no-micro --no-e2e --scaleout runs only that)
+#   --health    only the health inference bench (bench_health: accuracy per
+#               fault kind and cost on a synthetic fleet, ~30 s, no root);
+#               its table goes to stdout and OUT/health.md
 #
 # Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
 # XTEL_BENCH_WORKERS (collector --workers, default 1), XTEL_COLLECTOR and
@@ -59,13 +62,14 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,44p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,51p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
 publish=()
 build=${XTEL_BUILD:-build}
 do_build=1
+health_only=0
 extra=()
 store=0
 cmdline="bench/run.sh${*:+ $*}"
@@ -82,12 +86,23 @@ while [ $# -gt 0 ]; do
 	--publish) publish=(--publish) ;;
 	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout) extra+=("$1") ;;
 	--store) store=1 ;;
+	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
 out=${out:-$build/bench-results}
+
+if [ $health_only -eq 1 ]; then
+	if [ $do_build -eq 1 ]; then
+		[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
+		ninja -C "$build" bench/bench_health >/dev/null
+	fi
+	mkdir -p "$out"
+	"$build/bench/bench_health" | tee "$out/health.md"
+	exit "${PIPESTATUS[0]}"
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "run.sh: the end-to-end part needs root (network namespaces, XDP): run it as root" >&2

@@ -294,6 +294,27 @@ def phase_exact(report_path):
     SENT["readyz"] = 1
     check("readyz: 200 ready, receiving", (200, "ready", True),
           (st, r["status"], r["receiving"]))
+    # health (docs/HEALTH.md): every client said BYE, so none holds a verdict,
+    # and warm-up ending is no transition
+    st, _, hh = get("/api/v1/health")
+    SENT["health"] = 1
+    check("health: 200, every client ok after its BYE, one group fleet",
+          (200, ids, {"ok": len(ids)}, ["fleet"]),
+          (st, [c["client_id"] for c in hh["clients"]],
+           {k: v for k, v in hh["counts"].items() if v},
+           [g["label"] for g in hh["groups"]]))
+    st, _, hc = get("/api/v1/health/%d" % ids[0])
+    SENT["health_client"] = 1
+    check("health/{id}: every signal with value, baseline, scale, z",
+          (200, sorted(["lat_p50_ms", "lat_p99_ms", "queue_ms", "jitter_ms",
+                        "loss_pct", "dup_pct", "reorder_pct", "rate_pps"]),
+           ["baseline", "scale", "unit", "value", "z"]),
+          (st, sorted(hc["client"]["signals"]),
+           sorted(hc["client"]["signals"]["queue_ms"])))
+    st, _, ev = get("/api/v1/events")
+    SENT["events"] = 1
+    check("events: 200, no transition, none dropped", (200, 0, 0, []),
+          (st, ev["total"], ev["dropped"], ev["events"]))
     print("SENT " + json.dumps(SENT))
 
 

@@ -44,6 +44,10 @@ P=(--mode plain --no-xdp)
 expect "help" 0 "--summary-json FILE" $C --help
 expect "help lists exit codes" 0 "8 io_uring disabled" $C --help
 expect "port out of range" 2 "for --port (valid: 1..65535)" $C "${P[@]}" --port 70000
+expect "health window over 32" 2 "invalid value '64' for --health-window (valid: 4..32 intervals)" \
+	$C "${P[@]}" --health-window 64
+expect "health SLO without a label" 2 "invalid value 'p99=5' for --health-slo (valid: LABEL:" \
+	$C "${P[@]}" --health-slo p99=5
 expect "port not a number" 2 "for --port" $C "${P[@]}" --port 77x
 expect "workers with a leading space" 2 "invalid value ' 4' for --workers (valid: 1..256)" \
 	$C "${P[@]}" --workers " 4"

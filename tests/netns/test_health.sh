@@ -10,8 +10,10 @@
 #     the fault's start (the fault starts inside an interval: 3 whole ones
 #     after it) and holds exactly the expected verdict 6 intervals after;
 #   - the steady clients never had any verdict (no event at all);
-#   - the group stays ok (9 of 20 with five different verdicts: no quorum).
-# About 25 s. usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN
+#   - the inventory (--db) puts clients 1-10 at site-a, 11-20 at site-b:
+#     two groups, each client in its site's, both ok (no state holds half);
+#   - with --db every transition is a row of health_events, field for field.
+# About 15 s. usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
 top=${1:?usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN}
 collector=${2:?}
@@ -32,33 +34,60 @@ cat >"$work/scenario" <<'SC'
 5     10   end loss     0.2              # degraded: loss over the 2% SLO
 6     10   end stop                      # silent
 7     10   end metric   temp +40         # anomalous: a device metric
-8     10   end rate     0.3              # congested: rate down, latency up
+8     10   end rate     0.2              # congested: rate down, latency up
 8     10   end latency  40
 9     10   end latency  300              # degraded: p99 over the 250 ms SLO
-10    10   end rate     0.3              # anomalous: rate down alone
+10    10   end rate     0.1              # anomalous: rate down alone
 11    10   end latency  0 40             # anomalous: jitter (uniform 0..40 ms)
 SC
 
+# the inventory puts clients 1-10 at site-a, 11-20 at site-b: the groups
+ADMIN=health-admin-token
+READ=health-read-token
+printf 'admin sha256:%s ops\nread sha256:%s ro\n' \
+	"$(printf %s "$ADMIN" | sha256sum | cut -d' ' -f1)" \
+	"$(printf %s "$READ" | sha256sum | cut -d' ' -f1)" >"$work/tokens"
+get() { in_col curl -sf -H "Authorization: Bearer $READ" "http://$http$1"; }
+
 testbed_up
 start_collector health --mode plain --no-xdp --workers 1 --quiet \
-	--interval 0.5 --duration 40 --http "$http" || exit 1
-t_start=$(date +%s%N)
+	--interval 0.5 --duration 40 --http "$http" --db "$work/health.db" \
+	--http-tokens "$work/tokens" --http-rate 0 || exit 1
+for id in $(seq 1 20); do
+	site=site-a; [ "$id" -gt 10 ] && site=site-b
+	in_col curl -sf -o /dev/null -H "Authorization: Bearer $ADMIN" -X POST \
+		-d "{\"id\": $id, \"name\": \"dev-$id\", \"labels\": {\"site\": \"$site\"}}" \
+		"http://$http/api/v1/devices" || { echo "FAIL POST device $id"; exit 1; }
+done
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode plain --clients 20 \
 	--rate 2000 --duration 14 --heartbeat 0.1 --quiet \
 	--scenario "$work/scenario" --report-json "$work/lg.json" \
 	>"$work/lg.out" 2>&1 &
 lg_pid=$!
+# The DATA phase starts right after the INITs (plain mode): the first
+# arrival of client 1 is its start, whatever loadgen's start-up took.
+t_start=
+for _ in $(seq 100); do
+	t_start=$(get /api/v1/clients/1 |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["client"]["first_seen_ns"])' \
+		2>/dev/null) && break
+	sleep 0.05
+done
+[ -n "$t_start" ] || { echo "FAIL client 1 never arrived"; exit 1; }
 # the fault's start plus 6 intervals, then read what the collector says
-sleep $((fault_at + 3)).2
-in_col curl -sf "http://$http/api/v1/health" >"$work/health.json"
-in_col curl -sf "http://$http/api/v1/events" >"$work/events.json"
+python3 -c 'import sys, time; time.sleep(max(0, int(sys.argv[1]) / 1e9 + float(sys.argv[2]) - time.time()))' \
+	"$t_start" "$((fault_at + 3)).2"
+get /api/v1/health >"$work/health.json"
+get /api/v1/events >"$work/events.json"
 wait "$lg_pid"
 check_eq "loadgen exit code" 0 $?
 stop_collector TERM
+check_eq "collector exit code after SIGTERM" 0 "$col_rc"
+[ "$col_rc" = 0 ] || tail -20 "$work/health.err"
 
 python3 - "$work/health.json" "$work/events.json" "$work/lg.json" \
-	"$t_start" "$fault_at" >"$work/health.check" <<'PY'
-import json, math, sys
+	"$t_start" "$fault_at" "$work/health.db" >"$work/health.check" <<'PY'
+import json, math, sqlite3, sys
 h = json.load(open(sys.argv[1]))
 ev = json.load(open(sys.argv[2]))["events"]
 lg = json.load(open(sys.argv[3]))
@@ -83,6 +112,9 @@ for e in ev:
         first.setdefault(e["client_id"], e)
 check("clients with a verdict: exactly the faulty ones", sorted(want),
       sorted(first))
+for cid, e in sorted(first.items()):
+    if cid not in want:	# say why, for whoever reads a failure
+        print(f"     unexpected: client {cid} {e['to']} at {e['ts_ns']}: {e['why']}")
 for cid in sorted(want):
     if cid not in first:
         continue
@@ -92,7 +124,25 @@ for cid in sorted(want):
           f"(interval ends after the fault: {late})")
 check("no event before the faults (warm-up and steady phase)", [],
       [e["seq"] for e in ev if e["ts_ns"] < t_fault])
-check("group fleet ok", "ok", h["groups"][0]["state"])
+check("groups by site: members and verdicts (no state holds half of one)",
+      [("site-a", 10, "ok"), ("site-b", 10, "ok")],
+      [(g["label"], g["members"], g["state"]) for g in h["groups"]])
+check("each client in its site's group",
+      {i: "site-a" if i <= 10 else "site-b" for i in range(1, 21)},
+      {c["client_id"]: c["group"] for c in h["clients"]})
+# --db: every transition the API showed is a row, the same
+db = sqlite3.connect(sys.argv[6])
+rows = {r[0]: r[1:] for r in db.execute(
+    "SELECT seq, ts, scope, client, grp, from_state, to_state, why "
+    "FROM health_events")}
+same = [rows.get(e["seq"]) == (e["ts_ns"], e["scope"], e.get("client_id"),
+                               e["group"], e["from"], e["to"], e["why"])
+        for e in ev]
+check("--db: the API's transitions are rows, field for field",
+      [True] * len(ev), same)
+check("--db: schema component health_events version 1", [(1,)],
+      db.execute("SELECT version FROM xtel_schema WHERE component = "
+                 "'health_events'").fetchall())
 check("loadgen: scenario losses are injected losses",
       True, 0 < lg["totals"]["scenario_loss"] <= lg["totals"]["injected_loss"])
 PY

@@ -67,6 +67,15 @@ static void make(struct xtel_health_input *in, uint32_t id, uint32_t t,
 	}
 }
 
+/* the explanation of a result, in a static buffer */
+static const char *why(const struct xtel_health_result *r)
+{
+	static char buf[XTEL_HEALTH_WHY_LEN];
+
+	xtel_health_explain(r, buf, sizeof(buf));
+	return buf;
+}
+
 struct fx {
 	struct xtel_health *h;
 	struct xtel_health_view *hv;
@@ -159,17 +168,19 @@ static void test_faults(void **state)
 	/* it started with the 1st faulty interval (t 31: ends at T0 + 31 s) */
 	assert_true(r->since_ns == T0 + 30ULL * DT_NS);
 	assert_true(r->score > 8);
-	assert_non_null(strstr(xtel_health_why(f->hv, r->why),
+	assert_non_null(strstr(why(r),
 			       "queueing delay 40"));
-	assert_non_null(strstr(xtel_health_why(f->hv, r->why),
+	assert_non_null(strstr(why(r),
 			       "since 22:13:50"));
-	assert_non_null(strstr(xtel_health_why(f->hv, f->hv->clients[1].why),
+	/* the group's view of the same signal joins its clause */
+	assert_non_null(strstr(why(r), " (+20 MAD), group 0.3"));
+	assert_non_null(strstr(why(&f->hv->clients[1]),
 			       "vs baseline"));
-	assert_non_null(strstr(xtel_health_why(f->hv, f->hv->clients[2].why),
+	assert_non_null(strstr(why(&f->hv->clients[2]),
 			       "loss 4.8% over SLO 2%"));
-	assert_non_null(strstr(xtel_health_why(f->hv, f->hv->clients[3].why),
+	assert_non_null(strstr(why(&f->hv->clients[3]),
 			       "no datagram for 2 intervals"));
-	assert_non_null(strstr(xtel_health_why(f->hv, f->hv->clients[4].why),
+	assert_non_null(strstr(why(&f->hv->clients[4]),
 			       "temp 70"));
 	assert_int_equal(f->hv->n_events, 5);
 	for (uint32_t i = 0; i < 5; i++) {
@@ -208,9 +219,39 @@ static void test_group_verdict(void **state)
 	step(f, faults);
 	assert_int_equal(f->hv->groups[0].state, XTEL_HEALTH_DEGRADED);
 	assert_int_equal(f->hv->groups[0].counts[XTEL_HEALTH_DEGRADED], 6);
-	assert_string_equal(xtel_health_why(f->hv, f->hv->groups[0].why),
-			    "6 of 10 clients degraded");
+	{
+		char buf[XTEL_HEALTH_WHY_LEN];
+
+		xtel_health_group_explain(&f->hv->groups[0], buf, sizeof(buf));
+		assert_string_equal(buf, "6 of 10 clients degraded; "
+				    "loss up at 6 of 10 clients at once");
+	}
 	assert_true(f->hv->events[f->hv->n_events - 1].group);
+}
+
+/*
+ * Every client's latency up at once (a site's uplink, the collector's
+ * host): the group's verdict, not each member's; a member with a fault of
+ * its own keeps that one.
+ */
+static void test_common_mode(void **state)
+{
+	struct fx *f = *state;
+	enum fault faults[N];
+	char buf[XTEL_HEALTH_WHY_LEN];
+
+	warm_up(f);
+	for (uint32_t i = 0; i < N; i++)
+		faults[i] = i == 0 ? F_METRIC : F_LAT;
+	step(f, faults);
+	step(f, faults);
+	assert_int_equal(f->hv->clients[0].state, XTEL_HEALTH_ANOMALOUS);
+	assert_non_null(strstr(why(&f->hv->clients[0]), "temp 70"));
+	assert_null(strstr(why(&f->hv->clients[0]), "queueing"));
+	assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N - 1);
+	assert_int_equal(f->hv->groups[0].state, XTEL_HEALTH_ANOMALOUS);
+	xtel_health_group_explain(&f->hv->groups[0], buf, sizeof(buf));
+	assert_string_equal(buf, "p99 latency up at 9 of 10 clients at once");
 }
 
 static void test_slo_parse(void **state)
@@ -239,6 +280,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warmup_then_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_verdict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_common_mode, setup, teardown),
 		cmocka_unit_test(test_slo_parse),
 	};
 

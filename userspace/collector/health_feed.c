@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "acct/latency.h"
+#include "common/array.h"
 #include "collector/health_feed.h"
 #include "health/ivl_latency.h"
 
@@ -37,13 +38,15 @@ struct xtel_health_feed {
 };
 
 /*
- * The group label of a client. One group for the whole fleet until
- * devices carry labels: the site label plugs in here (and relabel()).
+ * The group label of a client: its device's site (devices/inventory.h,
+ * with --db), else "fleet" (no inventory, not in it, no site). Another
+ * label (rack, role) would be chosen here.
  */
 static const char *health_group_label(const struct xtel_view_client *vc)
 {
-	(void)vc;
-	return "fleet";
+	const char *site = vc->dev ? vc->dev->labels[XTEL_DEV_LABEL_SITE] : "";
+
+	return *site ? site : "fleet";
 }
 
 int xtel_health_feed_new(const struct xtel_health_cfg *cfg,
@@ -75,12 +78,6 @@ void xtel_health_feed_free(struct xtel_health_feed *f)
 	free(f);
 }
 
-void xtel_health_feed_relabel(struct xtel_health_feed *f)
-{
-	for (uint32_t i = 0; i < f->n; i++)
-		f->c[i].group = -1;
-}
-
 /* The client of id, made if new; calls come in id order (hint). */
 static struct feed_client *feed_client(struct xtel_health_feed *f, uint32_t id)
 {
@@ -91,17 +88,8 @@ static struct feed_client *feed_client(struct xtel_health_feed *f, uint32_t id)
 	while (i < f->n && f->c[i].id < id)
 		i++;
 	if (i == f->n || f->c[i].id != id) {
-		if (f->n == f->cap) {
-			uint32_t ncap = f->cap ? f->cap * 2 : 64;
-			struct feed_client *n = realloc(f->c, ncap * sizeof(*n));
-
-			if (!n)
-				return NULL;
-			f->c = n;
-			f->cap = ncap;
-		}
-		memmove(&f->c[i + 1], &f->c[i], (f->n - i) * sizeof(*f->c));
-		f->n++;
+		if (xtel_array_insert(&f->c, &f->n, &f->cap, sizeof(*f->c), i))
+			return NULL;
 		memset(&f->c[i], 0, sizeof(f->c[i]));
 		f->c[i].id = id;
 		f->c[i].group = -1;
@@ -148,8 +136,15 @@ static void make_input(struct xtel_health_feed *f,
 
 	memset(in, 0, sizeof(*in));
 	in->client_id = c->client_id;
-	if (fc && fc->group < 0)
-		fc->group = xtel_health_group(f->h, health_group_label(vc));
+	/* the cached group holds while the label is the same (a device edit
+	 * can move a client to another site at any interval) */
+	if (fc) {
+		const char *label = health_group_label(vc);
+
+		if (fc->group < 0 || strcmp(label, xtel_health_group_label(f->h,
+							(uint32_t)fc->group)))
+			fc->group = xtel_health_group(f->h, label);
+	}
 	in->group = fc && fc->group >= 0 ? (uint32_t)fc->group : 0;
 	in->gone = c->bye_seen;
 	in->stale = vc->state == XTEL_CLIENT_STALE;

@@ -8,11 +8,10 @@
  * rates, datagram rate, its numeric metrics), runs the engine and hangs
  * the results on the view (view->health). Readers only read that.
  *
- * Groups: every client's group comes from health_group_label() in
- * health_feed.c, one group "fleet" by default. A device label (site) plugs
- * in there: return the client's label, and call
- * xtel_health_feed_relabel() when labels change (a reload) so the cached
- * group of every client is looked up again.
+ * Groups: a client's group is its device's site label (the inventory of
+ * --db, devices/inventory.h), "fleet" for a client without one;
+ * health_group_label() in health_feed.c is where another label would be
+ * chosen. The group is looked up again whenever the label changes.
  */
 #ifndef XTEL_HEALTH_FEED_H
 #define XTEL_HEALTH_FEED_H
@@ -38,8 +37,5 @@ void xtel_health_feed_lat(void *arg, uint32_t client_id,
  */
 int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
 			    const struct xtel_view *prev);
-
-/* Labels changed: look every client's group up again. */
-void xtel_health_feed_relabel(struct xtel_health_feed *f);
 
 #endif /* XTEL_HEALTH_FEED_H */

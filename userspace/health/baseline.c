@@ -18,13 +18,14 @@ void xtel_health_baseline_init(struct xtel_health_baseline *b)
 static void refit(struct xtel_health_baseline *b,
 		  const struct xtel_health_baseline_cfg *cfg, bool filling)
 {
-	float tmp[XTEL_HEALTH_WINDOW_MAX];
 	double med, mad, meanad, scale;
 
-	xtel_health_median_mad(b->win, b->n, tmp, &med, &mad, &meanad);
+	xtel_health_sorted_median_mad(b->sorted, b->n, &med, &mad, &meanad);
 	/* while the window fills the centre is its median; then the EWMA's */
-	if (!b->fitted || filling)
+	if (!b->fitted || filling) {
 		b->centre = med;
+		b->absdev = meanad;
+	}
 	b->fitted = true;
 	b->mad = mad;
 	/*
@@ -41,6 +42,8 @@ static void refit(struct xtel_health_baseline *b,
 	 */
 	if (XTEL_HEALTH_MEANAD_SIGMA * meanad > scale)
 		scale = XTEL_HEALTH_MEANAD_SIGMA * meanad;
+	if (XTEL_HEALTH_MEANAD_SIGMA * b->absdev > scale)
+		scale = XTEL_HEALTH_MEANAD_SIGMA * b->absdev;
 	if (filling)
 		scale *= sqrt((double)cfg->window / (double)b->n);
 	if (scale < cfg->floor_abs)
@@ -61,12 +64,20 @@ void xtel_health_baseline_add(struct xtel_health_baseline *b,
 	if (w > XTEL_HEALTH_WINDOW_MAX)
 		w = XTEL_HEALTH_WINDOW_MAX;
 	filling = b->n < w;
+	if (filling) {
+		xtel_health_sorted_insert(b->sorted, b->n++, (float)x);
+	} else if (b->win[b->head] != (float)x) {
+		/* the slot about to be overwritten is the oldest; a steady
+		 * signal (a loss of 0, a paced rate) replaces it by its equal */
+		xtel_health_sorted_remove(b->sorted, b->n, b->win[b->head]);
+		xtel_health_sorted_insert(b->sorted, b->n - 1, (float)x);
+	}
 	b->win[b->head] = (float)x;
 	b->head = (uint16_t)((b->head + 1) % w);
-	if (b->n < w)
-		b->n++;
-	if (b->fitted && !filling)
+	if (b->fitted && !filling) {
+		b->absdev += (fabs(x - b->centre) - b->absdev) / 64.0;
 		b->centre += cfg->alpha * (x - b->centre);
+	}
 	/* every sample until the window is full, then every `refit` */
 	if (++b->since_fit >= cfg->refit || filling)
 		refit(b, cfg, filling);

@@ -2,11 +2,17 @@
 /*
  * One signal's baseline: an EWMA of its accepted samples for the centre and
  * a robust scale from the median absolute deviation of the last `window`
- * accepted samples, refitted every `refit` samples (a fit is two
- * quickselects; refitting every sample would cost more than the rest of the
- * inference). The scale never goes below a floor, absolute or relative to
+ * accepted samples, refitted every `refit` samples. The window is kept
+ * sorted as well (an insert and a removal of 32 floats), so a fit is a
+ * walk of half the window, not two quickselects. The scale never goes below a floor, absolute or relative to
  * the centre, so a signal that was perfectly constant during warm-up (a
  * paced rate, a loss of 0) does not turn a rounding step into +1000 MAD.
+ *
+ * The scale is the largest of three estimates of the noise's sigma: the
+ * window's MAD, its mean absolute deviation, and a slow EWMA of the
+ * absolute deviation (about 128 samples of memory). A window of 32 alone
+ * is too noisy an estimate: now and then it is a third too small, and a
+ * fleet of thousands of signals then sees false shifts every hour.
  *
  * The caller decides which samples are accepted (engine.c: not while the
  * signal or the client is in a fault), so a fault does not become the
@@ -32,10 +38,12 @@ struct xtel_health_baseline_cfg {
 
 struct xtel_health_baseline {
 	float win[XTEL_HEALTH_WINDOW_MAX];	/* ring of accepted samples */
+	float sorted[XTEL_HEALTH_WINDOW_MAX];	/* the same, ascending */
 	uint16_t n, head, since_fit;
 	bool fitted;
 	double centre;		/* the window's median until full, then EWMA */
 	double mad;		/* raw MAD of the window at the last fit */
+	double absdev;		/* slow EWMA of |x - centre| (weight 1/64) */
 	double scale;		/* XTEL_HEALTH_MAD_SIGMA * mad, floored */
 };
 

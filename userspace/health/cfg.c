@@ -32,8 +32,9 @@ void xtel_health_cfg_defaults(struct xtel_health_cfg *cfg)
 	cfg->events = 1024;
 	/* scales below which noise is not taken for a fault */
 	cfg->floor_abs[XTEL_HEALTH_SIG_P50] = 2.0;
+	/* no relative floor on one-way latency: its centre holds the clock
+	 * offset, which must not widen the scale */
 	cfg->floor_abs[XTEL_HEALTH_SIG_P99] = 5.0;
-	cfg->floor_rel[XTEL_HEALTH_SIG_P99] = 0.25;
 	cfg->floor_abs[XTEL_HEALTH_SIG_QUEUE] = 2.0;
 	cfg->floor_abs[XTEL_HEALTH_SIG_JITTER] = 2.0;
 	cfg->floor_rel[XTEL_HEALTH_SIG_JITTER] = 0.25;

@@ -3,14 +3,15 @@
  * The health engine (health.h). One update is three passes over the
  * clients: (1) take the interval's values and derive the queueing delay
  * from the windowed minimum; (2) fit each group's robust centre for the
- * peer signals; (3) judge each client (baselines, CUSUM, peers, SLO),
- * run its state machine (confirm, clear), record transitions, let the clean
- * samples into the baselines, and explain what is not ok. The groups are
- * judged last from their members' states.
+ * peer signals (groups.c); (3) judge each client (baselines, CUSUM, peers,
+ * SLO), run its state machine (confirm, clear), record transitions
+ * (events.c), let the clean samples into the baselines and keep the causes
+ * of what is not ok. The groups are judged last from their members' states.
  *
  * State machine of a client: warmup until `warmup` intervals with data;
  * then a raw verdict per interval. `confirm` consecutive faulty intervals
- * start a verdict (silent needs none: silent_after is its own); a worse
+ * start a verdict (silent needs none: silent_after is its own; nor does a
+ * CUSUM alarm, which sums several intervals already); a worse
  * one replaces it at once; `clear` consecutive clean intervals end it. An
  * interval without datagrams that is not yet silent counts neither way.
  * While a client is not ok its baselines and its windowed minimum are
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/array.h"
 #include "common/clock.h"
 #include "health/baseline.h"
 #include "health/cusum.h"
@@ -49,7 +51,7 @@ static const char *const state_names[XTEL_HEALTH_STATE_MAX] = {
 };
 
 /* Which verdict wins when several hold. */
-static const int precedence[XTEL_HEALTH_STATE_MAX] = {
+const int xtel_health_precedence[XTEL_HEALTH_STATE_MAX] = {
 	[XTEL_HEALTH_OK] = 0, [XTEL_HEALTH_WARMUP] = 0,
 	[XTEL_HEALTH_ANOMALOUS] = 1, [XTEL_HEALTH_DEGRADED] = 2,
 	[XTEL_HEALTH_CONGESTED] = 3, [XTEL_HEALTH_SILENT] = 4,
@@ -102,28 +104,6 @@ void xtel_health_free(struct xtel_health *h)
 	free(h);
 }
 
-int xtel_health_group(struct xtel_health *h, const char *label)
-{
-	struct hgroup *g;
-
-	for (uint32_t i = 0; i < h->n_groups; i++)
-		if (!strcmp(h->g[i].label, label))
-			return (int)i;
-	if (h->n_groups == XTEL_HEALTH_MAX_GROUPS)
-		return -ENOSPC;
-	g = &h->g[h->n_groups];
-	memset(g, 0, sizeof(*g));
-	snprintf(g->label, sizeof(g->label), "%s", label);
-	g->slo = h->cfg.slo[0].slo;
-	for (uint32_t i = 0; i < h->cfg.n_slo; i++)
-		if (!strcmp(h->cfg.slo[i].label, "*"))
-			g->slo = h->cfg.slo[i].slo;
-	for (uint32_t i = 0; i < h->cfg.n_slo; i++)
-		if (!strcmp(h->cfg.slo[i].label, label))
-			g->slo = h->cfg.slo[i].slo;
-	return (int)h->n_groups++;
-}
-
 /* ---- clients ---- */
 
 static void client_reset(struct hclient *c, uint32_t id)
@@ -143,17 +123,8 @@ static struct hclient *client_get(struct xtel_health *h, uint32_t id,
 	while (i < h->n_c && h->c[i].id < id)
 		i++;
 	if (i == h->n_c || h->c[i].id != id) {
-		if (h->n_c == h->cap_c) {
-			uint32_t ncap = h->cap_c ? h->cap_c * 2 : 64;
-			struct hclient *n = realloc(h->c, ncap * sizeof(*n));
-
-			if (!n)
-				return NULL;
-			h->c = n;
-			h->cap_c = ncap;
-		}
-		memmove(&h->c[i + 1], &h->c[i], (h->n_c - i) * sizeof(*h->c));
-		h->n_c++;
+		if (xtel_array_insert(&h->c, &h->n_c, &h->cap_c, sizeof(*h->c), i))
+			return NULL;
 		client_reset(&h->c[i], id);
 	}
 	*hint = i + 1;
@@ -231,43 +202,6 @@ static void take_values(struct xtel_health *h, struct hclient *c,
 	}
 }
 
-/* Pass 2: each group's centre for the peer signals. */
-static int fit_groups(struct xtel_health *h)
-{
-	float *vals;
-
-	if (h->cap_scratch < h->n_c) {
-		float *n = realloc(h->scratch, (h->n_c ? h->n_c : 1) * sizeof(*n));
-
-		if (!n)
-			return -ENOMEM;
-		h->scratch = n;
-		h->cap_scratch = h->n_c;
-	}
-	vals = h->scratch;
-	for (uint32_t gi = 0; gi < h->n_groups; gi++) {
-		struct hgroup *g = &h->g[gi];
-
-		for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
-			size_t n = 0;
-
-			g->peer[s] = (struct xtel_health_peer){ 0 };
-			if (!(xtel_health_signals[s].how & XTEL_HEALTH_PEER))
-				continue;
-			for (uint32_t i = 0; i < h->n_c; i++) {
-				const struct hclient *c = &h->c[i];
-
-				if (c->group == gi && c->have[s] && !c->gone &&
-				    xtel_health_warm(&c->warm, h->cfg.warmup))
-					vals[n++] = (float)c->val[s];
-			}
-			xtel_health_peer_fit(&g->peer[s], vals, n, h->cfg.peer_min,
-					     h->cfg.floor_abs[s]);
-		}
-	}
-	return 0;
-}
-
 static void base_cfg(const struct xtel_health *h, int sig,
 		     struct xtel_health_baseline_cfg *bc)
 {
@@ -295,6 +229,8 @@ static double judge(const struct xtel_health *h, struct hsig *s, double v,
 		    unsigned int how, double floor, bool *sustained)
 {
 	double z = s->b.fitted ? (v - s->b.centre) / fmax(s->b.scale, floor) : 0;
+	/* evidence from earlier intervals: the sum before this sample */
+	bool before_hi = s->c.hi > 0, before_lo = s->c.lo > 0;
 	int cs = xtel_health_cusum_add(&s->c, fmax(fmin(z, 50), -50),
 				       h->cfg.cusum_k, h->cfg.cusum_h);
 
@@ -304,12 +240,12 @@ static double judge(const struct xtel_health *h, struct hsig *s, double v,
 	/* a CUSUM alarm counts while the sample itself still leans that way
 	 * (beyond the slack), so a verdict ends as soon as the signal is back */
 	if ((how & XTEL_HEALTH_UP) && (z > h->cfg.z || (cs > 0 && z > h->cfg.cusum_k))) {
-		*sustained = z <= h->cfg.z;
+		*sustained = z <= h->cfg.z && before_hi;
 		return z;
 	}
 	if ((how & XTEL_HEALTH_DOWN) &&
 	    (z < -h->cfg.z || (cs < 0 && z < -h->cfg.cusum_k))) {
-		*sustained = z >= -h->cfg.z;
+		*sustained = z >= -h->cfg.z && before_lo;
 		return z;
 	}
 	return 0;
@@ -338,10 +274,11 @@ static double count_floor(const struct hclient *c, unsigned int s, double dt_s)
 	return 0;
 }
 
-static void add_cause(struct hverdict *vd, enum hcause_kind kind, int sig,
-		      int metric, double z, double ref, bool sustained)
+static void add_cause(struct hverdict *vd, enum xtel_health_cause_kind kind,
+		      int sig, int metric, double z, double ref, double value,
+		      bool sustained)
 {
-	struct hcause *c;
+	struct xtel_health_cause *c;
 
 	if (vd->n == HEALTH_MAX_CAUSES) {
 		/* keep the strongest: replace the weakest if this is stronger */
@@ -356,8 +293,38 @@ static void add_cause(struct hverdict *vd, enum hcause_kind kind, int sig,
 	} else {
 		c = &vd->c[vd->n++];
 	}
-	*c = (struct hcause){ .kind = kind, .sig = sig, .metric = metric,
-			      .z = z, .ref = ref, .sustained = sustained };
+	*c = (struct xtel_health_cause){ .kind = (uint8_t)kind,
+		.sig = (int8_t)sig, .metric = (int8_t)metric, .sustained = sustained,
+		.z = (float)z, .ref = (float)ref, .value = (float)value };
+}
+
+/*
+ * The raw verdict of causes that remain once a group's common-mode shift
+ * took some away: congestion needs its latency and loss or rate causes,
+ * degradation an SLO cause; silence is never a common mode.
+ */
+enum xtel_health_state xtel_health_reverdict(const struct hverdict *vd,
+					      enum xtel_health_state raw)
+{
+	bool lat = false, loss_rate = false, slo = false;
+
+	if (raw == XTEL_HEALTH_SILENT || raw == XTEL_HEALTH_STATE_MAX)
+		return raw;
+	for (uint32_t i = 0; i < vd->n; i++) {
+		const struct xtel_health_cause *k = &vd->c[i];
+
+		if (k->kind == XTEL_HEALTH_CAUSE_SLO)
+			slo = true;
+		if (k->sig == XTEL_HEALTH_SIG_QUEUE || k->sig == XTEL_HEALTH_SIG_P99)
+			lat = true;
+		if (k->sig == XTEL_HEALTH_SIG_LOSS || k->sig == XTEL_HEALTH_SIG_RATE)
+			loss_rate = true;
+	}
+	if (raw == XTEL_HEALTH_CONGESTED && lat && loss_rate)
+		return raw;
+	if (slo)
+		return XTEL_HEALTH_DEGRADED;
+	return vd->n ? XTEL_HEALTH_ANOMALOUS : XTEL_HEALTH_OK;
 }
 
 /* The raw verdict of one warm client's interval, with its causes. */
@@ -381,8 +348,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		expect = (double)c->silent_n * dt_s * (rb->fitted ? rb->centre : 0);
 		if (c->stale || (c->silent_n >= h->cfg.silent_after &&
 				 (expect >= 3.0 || !rb->fitted))) {
-			add_cause(vd, CAUSE_SILENT, XTEL_HEALTH_SIG_RATE, -1,
-				  c->silent_n, rb->fitted ? rb->centre : 0, false);
+			add_cause(vd, XTEL_HEALTH_CAUSE_SILENT, XTEL_HEALTH_SIG_RATE, -1,
+				  c->silent_n, rb->fitted ? rb->centre : 0, 0, false);
 			vd->score = c->silent_n;
 			return XTEL_HEALTH_SILENT;
 		}
@@ -399,8 +366,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		z = judge(h, &c->s[s], c->val[s], how, count_floor(c, s, dt_s),
 			  &sustained);
 		if (z != 0) {
-			add_cause(vd, CAUSE_BASE, (int)s, -1, z, c->s[s].b.centre,
-				  sustained);
+			add_cause(vd, XTEL_HEALTH_CAUSE_BASE, (int)s, -1, z, c->s[s].b.centre,
+				  c->val[s], sustained);
 			if (z > 0)
 				up[s] = true;
 			else if (s == XTEL_HEALTH_SIG_RATE)
@@ -411,8 +378,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 
 			c->s[s].pz = pz;
 			if (pz > h->cfg.peer_z) {
-				add_cause(vd, CAUSE_PEER, (int)s, -1, pz,
-					  g->peer[s].centre, false);
+				add_cause(vd, XTEL_HEALTH_CAUSE_PEER, (int)s, -1, pz,
+					  g->peer[s].centre, c->val[s], false);
 				up[s] = true;
 			}
 		}
@@ -427,8 +394,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		z = judge(h, &m->s, m->val, XTEL_HEALTH_UP | XTEL_HEALTH_DOWN,
 			  0, &sustained);
 		if (z != 0)
-			add_cause(vd, CAUSE_BASE, -1, (int)k, z, m->s.b.centre,
-				  sustained);
+			add_cause(vd, XTEL_HEALTH_CAUSE_BASE, -1, (int)k, z, m->s.b.centre,
+				  m->val, sustained);
 	}
 	/* one lost datagram is no breach, whatever share of a small interval */
 	{
@@ -441,17 +408,17 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 					    c->val[XTEL_HEALTH_SIG_JITTER], &worst);
 	}
 	if (slo & XTEL_HEALTH_SLO_P99)
-		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_P99, -1,
+		add_cause(vd, XTEL_HEALTH_CAUSE_SLO, XTEL_HEALTH_SIG_P99, -1,
 			  c->val[XTEL_HEALTH_SIG_P99] / g->slo.p99_ms,
-			  g->slo.p99_ms, false);
+			  g->slo.p99_ms, c->val[XTEL_HEALTH_SIG_P99], false);
 	if (slo & XTEL_HEALTH_SLO_LOSS)
-		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_LOSS, -1,
+		add_cause(vd, XTEL_HEALTH_CAUSE_SLO, XTEL_HEALTH_SIG_LOSS, -1,
 			  c->val[XTEL_HEALTH_SIG_LOSS] / g->slo.loss_pct,
-			  g->slo.loss_pct, false);
+			  g->slo.loss_pct, c->val[XTEL_HEALTH_SIG_LOSS], false);
 	if (slo & XTEL_HEALTH_SLO_JITTER)
-		add_cause(vd, CAUSE_SLO, XTEL_HEALTH_SIG_JITTER, -1,
+		add_cause(vd, XTEL_HEALTH_CAUSE_SLO, XTEL_HEALTH_SIG_JITTER, -1,
 			  c->val[XTEL_HEALTH_SIG_JITTER] / g->slo.jitter_ms,
-			  g->slo.jitter_ms, false);
+			  g->slo.jitter_ms, c->val[XTEL_HEALTH_SIG_JITTER], false);
 	for (uint32_t i = 0; i < vd->n; i++)
 		if (fabs(vd->c[i].z) > vd->score)
 			vd->score = fabs(vd->c[i].z);
@@ -475,13 +442,27 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 	return vd->n ? XTEL_HEALTH_ANOMALOUS : XTEL_HEALTH_OK;
 }
 
+/*
+ * Whether a cause of a raw verdict was raised by a CUSUM that had summed
+ * earlier intervals too (not one that jumped over h in a single one).
+ */
+static bool sustained(const struct hverdict *vd)
+{
+	for (uint32_t i = 0; i < vd->n; i++)
+		if (vd->c[i].sustained)
+			return true;
+	return false;
+}
+
 /* Let the interval's clean samples into the baselines. */
 static void accept(struct xtel_health *h, struct hclient *c, bool warm)
 {
 	struct xtel_health_baseline_cfg bc;
 
 	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
-		if (!c->have[s] || !isfinite(c->val[s]))
+		/* a signal that is only shown (p50) needs no baseline */
+		if (!c->have[s] || !isfinite(c->val[s]) ||
+		    !(xtel_health_signals[s].how & (XTEL_HEALTH_UP | XTEL_HEALTH_DOWN)))
 			continue;
 		if (warm && fabs(xtel_health_baseline_z(&c->s[s].b, c->val[s])) >
 			    h->cfg.accept_z)
@@ -508,34 +489,9 @@ static void cusum_reset_all(struct hclient *c)
 		xtel_health_cusum_reset(&c->m[k].s.c);
 }
 
-void xtel_health_event_push(struct xtel_health *h, uint64_t ts_ns, bool group,
-			    uint32_t client_id, uint32_t group_idx,
-			    enum xtel_health_state from,
-			    enum xtel_health_state to, double score,
-			    const char *why)
-{
-	struct xtel_health_event *e;
-	uint32_t cap = h->cfg.events;
-
-	if (h->n_ring == cap) {
-		h->head_ring = (h->head_ring + 1) % cap;
-		h->n_ring--;
-		h->counters[XTEL_HEALTH_CNT_EVENTS_DROPPED]++;
-	}
-	e = &h->ring[(h->head_ring + h->n_ring) % cap];
-	h->n_ring++;
-	*e = (struct xtel_health_event){ .seq = ++h->event_seq, .ts_ns = ts_ns,
-		.group = group, .client_id = client_id, .group_idx = group_idx,
-		.from = from, .to = to, .score = (float)score };
-	snprintf(e->why, sizeof(e->why), "%s", why ? why : "");
-	h->counters[XTEL_HEALTH_CNT_EVENTS]++;
-	h->events_to[to]++;
-}
-
 /* Pass 3 for one client: verdict, state machine, baselines, result. */
 static int judge_client(struct xtel_health *h, struct hclient *c,
-			uint64_t now_ns, double dt_s, struct xtel_health_view *hv,
-			struct xtel_health_result *r)
+			uint64_t now_ns, double dt_s, struct xtel_health_result *r)
 {
 	uint64_t ivl_start = now_ns - (uint64_t)(dt_s * 1e9);
 	enum xtel_health_state raw, prev = c->state;
@@ -554,7 +510,8 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 			c->since_ns = now_ns;
 		}
 	} else {
-		raw = raw_verdict(h, c, &vd, dt_s);
+		raw = c->raw;
+		vd = c->vd;
 		if (raw == XTEL_HEALTH_STATE_MAX) {
 			/* an interval without data, not yet silent */
 		} else if (raw != XTEL_HEALTH_OK) {
@@ -562,12 +519,14 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 				c->pending_since_ns = ivl_start;
 			c->clean_run = 0;
 			if (c->state == XTEL_HEALTH_OK) {
+				/* a CUSUM alarm is several intervals of
+				 * evidence already, and silence counts its own */
 				if (c->bad_run >= h->cfg.confirm ||
-				    raw == XTEL_HEALTH_SILENT) {
+				    raw == XTEL_HEALTH_SILENT || sustained(&vd)) {
 					c->state = raw;
 					c->since_ns = c->pending_since_ns;
 				}
-			} else if (precedence[raw] > precedence[c->state]) {
+			} else if (xtel_health_precedence[raw] > xtel_health_precedence[c->state]) {
 				c->state = raw;
 				c->since_ns = ivl_start;
 			}
@@ -594,7 +553,7 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	r->state = c->state;
 	r->score = c->score;
 	r->since_ns = c->since_ns;
-	r->why = 0;
+	r->n_causes = 0;
 	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
 		const struct hsig *hs = &c->s[s];
 
@@ -616,75 +575,20 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 			.z = m->have && m->s.b.fitted ? (float)m->s.z : NAN };
 	}
 	if (c->state != XTEL_HEALTH_OK && c->state != XTEL_HEALTH_WARMUP) {
-		/* explain with this interval's causes, or the last ones */
+		/* the evidence of this interval, or the last interval's */
 		if (vd.n)
 			c->last = vd;
-		r->why = xtel_health_explain(h, c, &c->last, hv);
-		if (!r->why && c->last.n)
-			return -ENOMEM;
+		r->n_causes = c->last.n;
+		memcpy(r->cause, c->last.c, c->last.n * sizeof(r->cause[0]));
 	}
 	if (prev != c->state && !(prev == XTEL_HEALTH_WARMUP &&
-				  c->state == XTEL_HEALTH_OK))
-		xtel_health_event_push(h, now_ns, false, c->id, c->group, prev,
-				       c->state, c->score,
-				       xtel_health_why(hv, r->why));
-	return 0;
-}
-
-/* The groups from their members' states. */
-static int judge_groups(struct xtel_health *h, uint64_t now_ns,
-			struct xtel_health_view *hv)
-{
-	hv->groups = calloc(h->n_groups ? h->n_groups : 1, sizeof(*hv->groups));
-	if (!hv->groups)
-		return -ENOMEM;
-	hv->n_groups = h->n_groups;
-	for (uint32_t i = 0; i < hv->n_clients; i++) {
-		const struct xtel_health_result *r = &hv->clients[i];
-		struct xtel_health_group_result *gr = &hv->groups[r->group];
-
-		gr->members++;
-		gr->counts[r->state]++;
-		if (r->state != XTEL_HEALTH_WARMUP)
-			gr->warm++;
-	}
-	for (uint32_t gi = 0; gi < h->n_groups; gi++) {
-		struct hgroup *g = &h->g[gi];
-		struct xtel_health_group_result *gr = &hv->groups[gi];
-		enum xtel_health_state st = XTEL_HEALTH_OK;
+				  c->state == XTEL_HEALTH_OK)) {
+		/* a transition is rare: its sentence is made now, once */
 		char why[XTEL_HEALTH_WHY_LEN];
 
-		memcpy(gr->label, g->label, sizeof(gr->label));
-		for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
-			gr->peer_centre[s] = g->peer[s].scale > 0 ? g->peer[s].centre : NAN;
-			gr->peer_scale[s] = g->peer[s].scale > 0 ? g->peer[s].scale : NAN;
-		}
-		for (int s = 0; s < XTEL_HEALTH_STATE_MAX; s++) {
-			if (s == XTEL_HEALTH_OK || s == XTEL_HEALTH_WARMUP)
-				continue;
-			if (gr->warm && gr->counts[s] >= h->cfg.group_quorum * gr->warm &&
-			    precedence[s] > precedence[st])
-				st = (enum xtel_health_state)s;
-		}
-		if (!gr->warm)
-			st = XTEL_HEALTH_WARMUP;
-		why[0] = 0;
-		if (st != XTEL_HEALTH_OK && st != XTEL_HEALTH_WARMUP) {
-			snprintf(why, sizeof(why), "%u of %u clients %s",
-				 gr->counts[st], gr->warm, state_names[st]);
-			gr->why = xtel_health_pool_add(hv, why);
-		}
-		if (st != g->state) {
-			if (!(g->state == XTEL_HEALTH_OK && st == XTEL_HEALTH_WARMUP) &&
-			    !(g->state == XTEL_HEALTH_WARMUP && st == XTEL_HEALTH_OK) &&
-			    g->since_ns)
-				xtel_health_event_push(h, now_ns, true, 0, gi,
-						       g->state, st, 0, why);
-			g->state = st;
-			g->since_ns = now_ns;
-		}
-		gr->state = st;
-		gr->since_ns = g->since_ns;
+		xtel_health_explain(r, why, sizeof(why));
+		xtel_health_event_push(h, now_ns, false, c->id, c->group, prev,
+				       c->state, c->score, why);
 	}
 	return 0;
 }
@@ -695,7 +599,6 @@ void xtel_health_view_free(struct xtel_health_view *hv)
 		return;
 	free(hv->clients);
 	free(hv->groups);
-	free(hv->why_pool);
 	free(hv->events);
 	free(hv);
 }
@@ -718,7 +621,8 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		free(hv);
 		return -ENOMEM;
 	}
-	if (!h->n_groups && xtel_health_group(h, "fleet") < 0)
+	/* a caller that names no group (n_groups 0) gets one for all */
+	if (n && !h->n_groups && xtel_health_group(h, "fleet") < 0)
 		err = -ENOMEM;
 	/* pass 1 (clients missing from the input keep their state) */
 	for (uint32_t i = 0; i < n; i++) {
@@ -731,28 +635,32 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		take_values(h, c, &in[i]);
 	}
 	if (!err)
-		err = fit_groups(h);
+		err = xtel_health_fit_groups(h);
+	/* pass 3a: every warm client's raw verdict, then the shifts most of
+	 * a group share (groups.c), which are the group's, not each member's */
+	for (uint32_t i = 0; i < h->n_c && !err; i++) {
+		struct hclient *c = &h->c[i];
+
+		c->judged = !c->gone && xtel_health_warm(&c->warm, h->cfg.warmup);
+		if (c->judged)
+			c->raw = raw_verdict(h, c, &c->vd, dt_s);
+	}
+	if (!err)
+		xtel_health_common_mode(h);
 	/* pass 3, in input order */
 	hint = 0;
 	for (uint32_t i = 0; i < n && !err; i++) {
 		struct hclient *c = client_get(h, in[i].client_id, &hint);
 
-		err = judge_client(h, c, now_ns, dt_s, hv, &hv->clients[i]);
+		err = judge_client(h, c, now_ns, dt_s, &hv->clients[i]);
 		hv->counts[c->state]++;
 		hv->n_clients = i + 1;
 	}
 	if (!err)
-		err = judge_groups(h, now_ns, hv);
+		err = xtel_health_judge_groups(h, now_ns, hv);
 	if (err)
 		h->counters[XTEL_HEALTH_CNT_NOMEM]++;
-	hv->events = malloc((h->n_ring ? h->n_ring : 1) * sizeof(*hv->events));
-	if (hv->events) {
-		for (uint32_t i = 0; i < h->n_ring; i++)
-			hv->events[i] = h->ring[(h->head_ring + i) % h->cfg.events];
-		hv->n_events = h->n_ring;
-	}
-	memcpy(hv->counters, h->counters, sizeof(hv->counters));
-	memcpy(hv->events_to, h->events_to, sizeof(hv->events_to));
+	xtel_health_events_copy(h, hv);
 	hv->cost_ns = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	*out = hv;
 	return err;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Explanations: one clause per cause, strongest first, the start time
- * after the first ("p99 latency 24 ms vs baseline 0.9 ms (+26 MAD) since
- * 12:03:10 UTC; loss 4.8% vs 0%"). Only clients that are not ok get one,
- * so the cost is the faulty clients', not the fleet's.
+ * Explanations (health.h): one clause per cause, SLO breaches first, then
+ * the strongest, the start time after the first ("p99 latency 24 ms vs
+ * baseline 0.9 ms (+26 MAD) since 12:03:10; loss 4.8% over SLO 2%"). They
+ * are made from a result's causes when read (the API's threads) or at a
+ * transition (the event), never for every client every interval.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -12,40 +13,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "health/internal.h"
-
-uint32_t xtel_health_pool_add(struct xtel_health_view *hv, const char *s)
-{
-	size_t len = strlen(s) + 1;
-	uint32_t off;
-
-	if (!hv->why_len)
-		hv->why_len = 1;	/* offset 0 means "none" */
-	if (hv->why_len + len > hv->why_cap) {
-		size_t ncap = hv->why_cap ? hv->why_cap * 2 : 4096;
-		char *n;
-
-		while (ncap < hv->why_len + len)
-			ncap *= 2;
-		n = realloc(hv->why_pool, ncap);
-		if (!n)
-			return 0;
-		if (!hv->why_cap)
-			n[0] = 0;
-		hv->why_pool = n;
-		hv->why_cap = ncap;
-	}
-	off = (uint32_t)hv->why_len;
-	memcpy(hv->why_pool + off, s, len);
-	hv->why_len += len;
-	return off;
-}
+#include "health/health.h"
 
 static int cause_cmp(const void *a, const void *b)
 {
-	const struct hcause *x = a, *y = b;
-	double zx = x->kind == CAUSE_SLO ? 1e9 * x->z : fabs(x->z);
-	double zy = y->kind == CAUSE_SLO ? 1e9 * y->z : fabs(y->z);
+	const struct xtel_health_cause *x = a, *y = b;
+	double zx = x->kind == XTEL_HEALTH_CAUSE_SLO ? 1e9 * x->z : fabs(x->z);
+	double zy = y->kind == XTEL_HEALTH_CAUSE_SLO ? 1e9 * y->z : fabs(y->z);
 
 	/* SLO breaches first (they are what a user is promised), then |z| */
 	return zx > zy ? -1 : zx < zy;
@@ -84,70 +58,101 @@ static void put_val(char *buf, size_t cap, size_t *at, const char *unit,
 		put(buf, cap, at, "%.4g", v);
 }
 
-uint32_t xtel_health_explain(const struct xtel_health *h,
-			     const struct hclient *c,
-			     const struct hverdict *vd,
-			     struct xtel_health_view *hv)
+size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
+			   size_t cap)
 {
-	struct hcause cs[HEALTH_MAX_CAUSES];
-	char buf[XTEL_HEALTH_WHY_LEN];
+	struct xtel_health_cause cs[XTEL_HEALTH_MAX_CAUSES];
+	uint32_t n = r->n_causes < XTEL_HEALTH_MAX_CAUSES ? r->n_causes :
+		     XTEL_HEALTH_MAX_CAUSES;
+	bool said_since = false;
 	size_t at = 0;
-	uint32_t n = vd->n;
 
-	(void)h;
+	if (!cap)
+		return 0;
 	buf[0] = 0;
-	memcpy(cs, vd->c, n * sizeof(cs[0]));
+	memcpy(cs, r->cause, n * sizeof(cs[0]));
 	qsort(cs, n, sizeof(cs[0]), cause_cmp);
 	for (uint32_t i = 0; i < n; i++) {
-		const struct hcause *k = &cs[i];
+		const struct xtel_health_cause *k = &cs[i];
 		const char *label, *unit;
-		double v;
 
-		if (k->sig >= 0) {
+		if (k->sig >= 0 && k->sig < XTEL_HEALTH_SIG_MAX) {
 			label = xtel_health_signals[k->sig].label;
 			unit = xtel_health_signals[k->sig].unit;
-			v = c->val[k->sig];
-		} else {
-			label = c->m[k->metric].key;
+		} else if (k->metric >= 0 && (uint32_t)k->metric < r->n_metrics) {
+			label = r->metric[k->metric].key;
 			unit = "";
-			v = c->m[k->metric].val;
+		} else {
+			continue;
 		}
-		if (i)
-			put(buf, sizeof(buf), &at, "; ");
+		if (at)
+			put(buf, cap, &at, "; ");
 		switch (k->kind) {
-		case CAUSE_SILENT:
-			put(buf, sizeof(buf), &at,
-			    "no datagram for %u intervals (rate baseline ",
+		case XTEL_HEALTH_CAUSE_SILENT:
+			put(buf, cap, &at, "no datagram for %u intervals (rate baseline ",
 			    (unsigned int)k->z);
-			put_val(buf, sizeof(buf), &at, "/s", k->ref);
-			put(buf, sizeof(buf), &at, ")");
+			put_val(buf, cap, &at, "/s", k->ref);
+			put(buf, cap, &at, ")");
 			break;
-		case CAUSE_SLO:
-			put(buf, sizeof(buf), &at, "%s ", label);
-			put_val(buf, sizeof(buf), &at, unit, v);
-			put(buf, sizeof(buf), &at, " over SLO ");
-			put_val(buf, sizeof(buf), &at, unit, k->ref);
+		case XTEL_HEALTH_CAUSE_SLO:
+			put(buf, cap, &at, "%s ", label);
+			put_val(buf, cap, &at, unit, k->value);
+			put(buf, cap, &at, " over SLO ");
+			put_val(buf, cap, &at, unit, k->ref);
 			break;
-		case CAUSE_BASE:
-		case CAUSE_PEER:
-			put(buf, sizeof(buf), &at, "%s ", label);
-			put_val(buf, sizeof(buf), &at, unit, v);
-			put(buf, sizeof(buf), &at, " vs %s ",
-			    k->kind == CAUSE_PEER ? "group" : "baseline");
-			put_val(buf, sizeof(buf), &at, unit, k->ref);
-			put(buf, sizeof(buf), &at, " (%+.0f MAD%s)", k->z,
+		default:
+			put(buf, cap, &at, "%s ", label);
+			put_val(buf, cap, &at, unit, k->value);
+			put(buf, cap, &at, " vs %s ",
+			    k->kind == XTEL_HEALTH_CAUSE_PEER ? "group" : "baseline");
+			put_val(buf, cap, &at, unit, k->ref);
+			put(buf, cap, &at, " (%+.0f MAD%s)", k->z,
 			    k->sustained ? ", sustained" : "");
+			/* the same signal against its group: one clause */
+			for (uint32_t j = i + 1; j < n; j++) {
+				struct xtel_health_cause *p = &cs[j];
+
+				if (k->kind != XTEL_HEALTH_CAUSE_BASE ||
+				    p->kind != XTEL_HEALTH_CAUSE_PEER || p->sig != k->sig)
+					continue;
+				put(buf, cap, &at, ", group ");
+				put_val(buf, cap, &at, unit, p->ref);
+				put(buf, cap, &at, " (%+.0f MAD)", p->z);
+				p->sig = -2;	/* said */
+			}
 			break;
 		}
-		if (i == 0) {
-			time_t t = (time_t)(c->since_ns / 1000000000ull);
+		if (!said_since) {
+			time_t t = (time_t)(r->since_ns / 1000000000ull);
 			struct tm tm;
 			char ts[16];
 
 			gmtime_r(&t, &tm);
 			strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-			put(buf, sizeof(buf), &at, " since %s", ts);
+			put(buf, cap, &at, " since %s", ts);
+			said_since = true;
 		}
 	}
-	return n ? xtel_health_pool_add(hv, buf) : 0;
+	return at;
+}
+
+size_t xtel_health_group_explain(const struct xtel_health_group_result *g,
+				 char *buf, size_t cap)
+{
+	size_t at = 0;
+
+	if (!cap)
+		return 0;
+	buf[0] = 0;
+	if (g->state == XTEL_HEALTH_OK || g->state == XTEL_HEALTH_WARMUP)
+		return 0;
+	/* the members' verdicts first, then a shift they share */
+	if (g->counts[g->state] * 2 >= g->warm && g->counts[g->state])
+		put(buf, cap, &at, "%u of %u clients %s", g->counts[g->state],
+		    g->warm, xtel_health_state_name(g->state));
+	if (g->common_sig >= 0 && g->common_sig < XTEL_HEALTH_SIG_MAX)
+		put(buf, cap, &at, "%s%s %s at %u of %u clients at once",
+		    at ? "; " : "", xtel_health_signals[g->common_sig].label,
+		    g->common_up ? "up" : "down", g->common_n, g->common_of);
+	return at;
 }

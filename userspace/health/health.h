@@ -91,7 +91,7 @@ extern const struct xtel_health_signal_desc
 enum {
 	XTEL_HEALTH_MAX_METRICS = 8,	/* device metrics judged per client */
 	XTEL_HEALTH_MAX_GROUPS = 256,
-	XTEL_HEALTH_LABEL_LEN = 32,
+	XTEL_HEALTH_LABEL_LEN = 65,	/* a device label (64) and its NUL */
 	XTEL_HEALTH_WHY_LEN = 240,
 	XTEL_HEALTH_MAX_SLO = 16,	/* per-label service levels */
 };
@@ -118,7 +118,8 @@ struct xtel_health_cfg {
 	uint32_t confirm;	/* consecutive faulty intervals for a verdict */
 	uint32_t clear;		/* consecutive clean intervals to end one */
 	uint32_t silent_after;	/* intervals without a datagram */
-	double group_quorum;	/* share of members for a group verdict */
+	double group_quorum;	/* share of members for a group verdict, and
+				 * of a common-mode shift */
 	uint32_t events;	/* event ring capacity */
 	/* scale floors per signal (absolute, and relative to the centre) */
 	double floor_abs[XTEL_HEALTH_SIG_MAX], floor_rel[XTEL_HEALTH_SIG_MAX];
@@ -158,6 +159,30 @@ struct xtel_health_input {
 	struct xtel_health_metric_in metrics[XTEL_HEALTH_MAX_METRICS];
 };
 
+/*
+ * Why a verdict holds: one piece of evidence. The sentence is made from
+ * these when someone reads it (xtel_health_explain), not every interval
+ * on the control thread.
+ */
+enum xtel_health_cause_kind {
+	XTEL_HEALTH_CAUSE_BASE,		/* far from the client's own baseline */
+	XTEL_HEALTH_CAUSE_PEER,		/* far from its group's centre */
+	XTEL_HEALTH_CAUSE_SLO,		/* over the group's service level */
+	XTEL_HEALTH_CAUSE_SILENT,	/* no datagram */
+};
+
+enum { XTEL_HEALTH_MAX_CAUSES = 6 };
+
+struct xtel_health_cause {
+	uint8_t kind;		/* enum xtel_health_cause_kind */
+	int8_t sig;		/* enum xtel_health_signal, -1: a metric */
+	int8_t metric;		/* index into the result's metric[] */
+	bool sustained;		/* raised by the CUSUM, not one interval */
+	float z;		/* MAD units; SLO: value/ceiling; SILENT: intervals */
+	float ref;		/* baseline, group centre, ceiling; SILENT: rate */
+	float value;
+};
+
 /* One judged signal of a result (value, baseline, scale, z). */
 struct xtel_health_sig_out {
 	float value, centre, scale, z;
@@ -169,7 +194,8 @@ struct xtel_health_result {
 	enum xtel_health_state state;
 	float score;			/* max |z| (MAD) or SLO ratio behind it */
 	uint64_t since_ns;		/* start of the state */
-	uint32_t why;			/* offset into why_pool; 0: none */
+	uint32_t n_causes;		/* 0 when ok or warming up */
+	struct xtel_health_cause cause[XTEL_HEALTH_MAX_CAUSES];
 	struct xtel_health_sig_out sig[XTEL_HEALTH_SIG_MAX];
 	uint32_t n_metrics;		/* the device metrics judged */
 	struct xtel_health_metric_out {
@@ -185,7 +211,11 @@ struct xtel_health_group_result {
 	uint32_t members, warm;
 	uint32_t counts[XTEL_HEALTH_STATE_MAX];
 	double peer_centre[XTEL_HEALTH_SIG_MAX], peer_scale[XTEL_HEALTH_SIG_MAX];
-	uint32_t why;
+	/* a shift of most members at once: the signal (-1: none), its
+	 * direction and how many moved of how many judged */
+	int common_sig;
+	bool common_up;
+	uint32_t common_n, common_of;
 };
 
 struct xtel_health_event {
@@ -227,8 +257,6 @@ struct xtel_health_view {
 	uint32_t n_groups;
 	struct xtel_health_group_result *groups;	/* by index */
 	uint32_t counts[XTEL_HEALTH_STATE_MAX];	/* clients per state */
-	char *why_pool;
-	size_t why_len, why_cap;
 	uint32_t n_events;
 	struct xtel_health_event *events;	/* the ring, oldest first */
 	uint64_t counters[XTEL_HEALTH_CNT_MAX];
@@ -236,11 +264,18 @@ struct xtel_health_view {
 	uint64_t cost_ns;		/* CPU time of this update */
 };
 
-static inline const char *xtel_health_why(const struct xtel_health_view *hv,
-					  uint32_t off)
-{
-	return off ? hv->why_pool + off : "";
-}
+/*
+ * The explanation of a result: one clause per cause, SLO breaches first,
+ * then by |z|, the start time after the first ("p99 latency 24 ms vs
+ * baseline 0.9 ms (+26 MAD) since 12:03:10; loss 4.8% over SLO 2%"); ""
+ * when it has no cause. Returns the length (truncated to cap - 1).
+ */
+size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
+			   size_t cap);
+
+/* A group's: "6 of 10 clients degraded", "" when ok. */
+size_t xtel_health_group_explain(const struct xtel_health_group_result *g,
+				 char *buf, size_t cap);
 
 struct xtel_health;
 
@@ -249,6 +284,9 @@ void xtel_health_free(struct xtel_health *h);
 
 /* The index of a group label (made on first use); -ENOSPC when full. */
 int xtel_health_group(struct xtel_health *h, const char *label);
+
+/* The label of group index g ("" when there is none). */
+const char *xtel_health_group_label(const struct xtel_health *h, uint32_t g);
 
 /*
  * One interval: in[0..n-1] sorted by client_id, dt_s since the previous

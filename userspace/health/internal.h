@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine's private state, shared by engine.c (passes, state machine,
- * events) and explain.c (the sentences). Nothing outside userspace/health
- * includes this.
+ * The engine's private state, shared by engine.c (passes, state machine),
+ * groups.c and events.c. Nothing outside userspace/health includes this.
  */
 #ifndef XTEL_HEALTH_INTERNAL_H
 #define XTEL_HEALTH_INTERNAL_H
@@ -13,7 +12,7 @@
 #include "health/peer.h"
 #include "health/warmup.h"
 
-enum { HEALTH_MAX_CAUSES = 6 };
+enum { HEALTH_MAX_CAUSES = XTEL_HEALTH_MAX_CAUSES };
 
 struct hsig {
 	struct xtel_health_baseline b;
@@ -28,26 +27,9 @@ struct hmetric {
 	struct hsig s;
 };
 
-enum hcause_kind {
-	CAUSE_BASE,	/* far from the client's own baseline (z in MAD) */
-	CAUSE_PEER,	/* far from the group's centre (z in group MAD) */
-	CAUSE_SLO,	/* over the service level (z is value/ceiling) */
-	CAUSE_SILENT,	/* z is the intervals without a datagram */
-};
-
-struct hcause {
-	enum hcause_kind kind;
-	int sig;		/* xtel_health_signal, or -1 for a metric */
-	int metric;		/* index into the client's metrics */
-	double z;
-	double ref;		/* baseline centre, group centre or ceiling */
-	double value;		/* filled by explain */
-	bool sustained;		/* raised by the CUSUM, not one interval */
-};
-
 struct hverdict {
 	uint32_t n;
-	struct hcause c[HEALTH_MAX_CAUSES];
+	struct xtel_health_cause c[HEALTH_MAX_CAUSES];
 	double score;
 };
 
@@ -69,6 +51,9 @@ struct hclient {
 	uint32_t n_m;
 	struct hmetric m[XTEL_HEALTH_MAX_METRICS];
 	struct hverdict last;	/* the causes of the verdict held */
+	struct hverdict vd;	/* this interval's (pass 3a) */
+	enum xtel_health_state raw;
+	bool judged;		/* raw and vd are this interval's */
 };
 
 struct hgroup {
@@ -77,6 +62,10 @@ struct hgroup {
 	enum xtel_health_state state;
 	uint64_t since_ns;
 	struct xtel_health_peer peer[XTEL_HEALTH_SIG_MAX];
+	/* this interval: members judged, and those whose own baseline saw
+	 * each signal move up [0] or down [1] (common-mode shifts) */
+	uint32_t judged, moved[XTEL_HEALTH_SIG_MAX][2];
+	bool common[XTEL_HEALTH_SIG_MAX][2];
 };
 
 struct xtel_health {
@@ -94,15 +83,20 @@ struct xtel_health {
 	uint64_t events_to[XTEL_HEALTH_STATE_MAX];
 };
 
-/* Append s to the view's text pool; its offset (never 0), 0 on ENOMEM. */
-uint32_t xtel_health_pool_add(struct xtel_health_view *hv, const char *s);
+/* Which verdict wins when several hold (engine.c). */
+extern const int xtel_health_precedence[XTEL_HEALTH_STATE_MAX];
 
-/* The explanation of c's verdict from vd into the pool (explain.c). */
-uint32_t xtel_health_explain(const struct xtel_health *h,
-			     const struct hclient *c,
-			     const struct hverdict *vd,
+/* groups.c: pass 2 (peer centres), common-mode shifts, group verdicts. */
+int xtel_health_fit_groups(struct xtel_health *h);
+void xtel_health_common_mode(struct xtel_health *h);
+int xtel_health_judge_groups(struct xtel_health *h, uint64_t now_ns,
 			     struct xtel_health_view *hv);
 
+/* events.c: record a transition; copy the ring and counters into hv. */
+enum xtel_health_state xtel_health_reverdict(const struct hverdict *vd,
+					      enum xtel_health_state raw);
+void xtel_health_events_copy(const struct xtel_health *h,
+			     struct xtel_health_view *hv);
 void xtel_health_event_push(struct xtel_health *h, uint64_t ts_ns, bool group,
 			    uint32_t client_id, uint32_t group_idx,
 			    enum xtel_health_state from,

@@ -66,6 +66,70 @@ double xtel_health_median(float *a, size_t n)
 	return ((double)lo + (double)hi) / 2.0;
 }
 
+void xtel_health_sorted_median_mad(const float *a, size_t n,
+				   double *median, double *mad, double *meanad)
+{
+	double m, sum = 0, d_lo, d_hi, kth = 0, prev = 0;
+	size_t lo, hi, need, got = 0;
+
+	if (!n) {
+		*median = *mad = *meanad = 0;
+		return;
+	}
+	m = n & 1 ? a[n / 2] : ((double)a[n / 2 - 1] + (double)a[n / 2]) / 2.0;
+	for (size_t i = 0; i < n; i++)
+		sum += fabs((double)a[i] - m);
+	/*
+	 * The deviations left of the median grow leftwards, those right of
+	 * it rightwards: merge the two runs and stop at the middle one(s).
+	 */
+	need = n / 2 + 1;		/* order statistics 0..n/2 */
+	lo = n / 2;			/* first candidate on the left: a[lo - 1] */
+	hi = n / 2;			/* first on the right: a[hi] */
+	while (got < need) {
+		d_lo = lo > 0 ? m - (double)a[lo - 1] : INFINITY;
+		d_hi = hi < n ? (double)a[hi] - m : INFINITY;
+		prev = kth;
+		if (d_lo <= d_hi) {
+			kth = d_lo;
+			lo--;
+		} else {
+			kth = d_hi;
+			hi++;
+		}
+		got++;
+	}
+	/* odd n: the (n/2)-th order statistic; even: the mean of two middles */
+	*mad = n & 1 ? kth : (prev + kth) / 2.0;
+	*median = m;
+	*meanad = sum / (double)n;
+}
+
+/*
+ * Insertion-sort steps from the top: for a window of 32 floats a plain
+ * loop beats a binary search plus memmove (no call, predictable branches).
+ */
+void xtel_health_sorted_insert(float *a, size_t n, float x)
+{
+	size_t i = n;
+
+	while (i > 0 && a[i - 1] > x) {
+		a[i] = a[i - 1];
+		i--;
+	}
+	a[i] = x;
+}
+
+void xtel_health_sorted_remove(float *a, size_t n, float x)
+{
+	size_t i = 0;
+
+	while (i < n && a[i] != x)
+		i++;
+	for (; i + 1 < n; i++)
+		a[i] = a[i + 1];
+}
+
 void xtel_health_median_mad(const float *src, size_t n, float *tmp,
 			    double *median, double *mad, double *meanad)
 {

@@ -378,6 +378,8 @@ void xtel_store_process(struct xtel_store *w, const struct xtel_store_frame *f)
 	}
 	w->have_bucket = true;
 	accumulate(w, f->snap);
+	if (f->events)
+		f->events(f->arg, w, w->event_seq);
 	xtel_store_retain_step(w, now_s);
 	xtel_store_txn_commit(w, t0);
 	xtel_store_stat_add(w, XTEL_STORE_STAT_VIEWS_WRITTEN, 1);

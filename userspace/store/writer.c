@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "store/db.h"
 #include "store/hist.h"
+#include "store/events.h"
 #include "store/writer_internal.h"
 
 const struct xtel_counter_desc xtel_store_stat_desc[XTEL_STORE_STAT_MAX] = {
@@ -353,6 +354,9 @@ int xtel_store_open(const struct xtel_store_cfg *cfg, struct xtel_store **out)
 	rc = xtel_db_migrate(w->db, &xtel_store_schema, w->what);
 	if (rc)
 		goto fail;
+	rc = xtel_store_events_open(w);
+	if (rc)
+		goto fail;
 	rc = xtel_hist_sql_register(w->db);
 	if (rc)
 		goto fail;
@@ -396,6 +400,7 @@ void xtel_store_free(struct xtel_store *w)
 		xtel_store_base_free(&w->fleet[t]);
 	}
 	sqlite3_finalize(w->ins_name);
+	xtel_store_events_free(w);
 	if (w->db)
 		sqlite3_close(w->db);
 	for (uint32_t i = 0; i < w->n_clients; i++) {

@@ -32,6 +32,8 @@
 #include "common/counter.h"
 #include "store/schema.h"
 
+struct xtel_store;
+
 /* What the writer needs of one view. */
 struct xtel_store_frame {
 	uint64_t taken_ns;		/* CLOCK_REALTIME of the view */
@@ -44,6 +46,12 @@ struct xtel_store_frame {
 	uint64_t fleet[XTEL_STORE_N_COLS - XTEL_STORE_N_ACCT];
 	void (*release)(void *arg);	/* called once the writer is done */
 	void *arg;
+	/*
+	 * NULL, or called on the writer thread inside the view's transaction
+	 * with the seq of the newest health transition written so far: it
+	 * calls xtel_store_event_row() (store/events.h) for each newer one.
+	 */
+	void (*events)(void *arg, struct xtel_store *w, uint64_t after_seq);
 };
 
 struct xtel_store_cfg {

@@ -61,6 +61,10 @@ struct xtel_store {
 	sqlite3_stmt *ins_name, *del_totals[XTEL_TIER_N];
 	sqlite3_stmt *next_client[XTEL_TIER_N], *del_acct[XTEL_TIER_N];
 	sqlite3_stmt *del_metric[XTEL_TIER_N];
+	/* health transitions (events.c) */
+	sqlite3_stmt *ins_event, *del_events;
+	uint64_t event_seq;		/* the newest written this run */
+	uint64_t events_retained_s;	/* the last retention pass */
 
 	/* rollup state (the writer thread's alone) */
 	struct wclient *clients;	/* sorted by id */

@@ -4,7 +4,8 @@
  * state, paged), GET /api/v1/health/{id} (one client's verdict with every
  * signal's value, baseline, scale and z) and GET /api/v1/events (the
  * transitions of the event ring, after a sequence number). All read the
- * health results the model hung on the view (docs/API.md, docs/HEALTH.md);
+ * health results the model hung on the view (docs/API.md, docs/HEALTH.md),
+ * making each explanation from its causes here, off the control thread;
  * with --no-health they answer 404 health_off.
  */
 #include <stdlib.h>
@@ -59,11 +60,16 @@ static json_t *result_json(const struct xtel_health_view *hv,
 	json_t *o = json_object();
 
 	xtel_json_set(o, "client_id", json_integer(res->client_id));
-	xtel_json_set(o, "group", json_string(group_label(hv, res->group)));
+	xtel_json_set(o, "group", xtel_json_text(group_label(hv, res->group)));
 	xtel_json_set(o, "state", json_string(xtel_health_state_name(res->state)));
 	xtel_json_set(o, "score", xtel_json_fixed(res->score, 1));
 	xtel_json_set(o, "since_ns", xtel_json_u64(res->since_ns));
-	xtel_json_set(o, "why", xtel_json_text(xtel_health_why(hv, res->why)));
+	{
+		char why[XTEL_HEALTH_WHY_LEN];
+
+		xtel_health_explain(res, why, sizeof(why));
+		xtel_json_set(o, "why", xtel_json_text(why));
+	}
 	if (detail) {
 		json_t *sig = json_object(), *met = json_object();
 
@@ -101,12 +107,17 @@ void xtel_api_h_health(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		const struct xtel_health_group_result *gr = &hv->groups[g];
 		json_t *go = json_object();
 
-		xtel_json_set(go, "label", json_string(gr->label));
+		xtel_json_set(go, "label", xtel_json_text(gr->label));
 		xtel_json_set(go, "state", json_string(xtel_health_state_name(gr->state)));
 		xtel_json_set(go, "since_ns", xtel_json_u64(gr->since_ns));
 		xtel_json_set(go, "members", json_integer(gr->members));
 		xtel_json_set(go, "counts", counts_json(gr->counts));
-		xtel_json_set(go, "why", xtel_json_text(xtel_health_why(hv, gr->why)));
+		{
+			char why[XTEL_HEALTH_WHY_LEN];
+
+			xtel_health_group_explain(gr, why, sizeof(why));
+			xtel_json_set(go, "why", xtel_json_text(why));
+		}
 		json_array_append_new(groups, go);
 	}
 	xtel_json_set(o, "groups", groups);
@@ -185,7 +196,7 @@ void xtel_api_h_events(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		xtel_json_set(eo, "scope", json_string(e->group ? "group" : "client"));
 		if (!e->group)
 			xtel_json_set(eo, "client_id", json_integer(e->client_id));
-		xtel_json_set(eo, "group", json_string(group_label(hv, e->group_idx)));
+		xtel_json_set(eo, "group", xtel_json_text(group_label(hv, e->group_idx)));
 		xtel_json_set(eo, "from", json_string(xtel_health_state_name(e->from)));
 		xtel_json_set(eo, "to", json_string(xtel_health_state_name(e->to)));
 		xtel_json_set(eo, "score", xtel_json_fixed(e->score, 1));

@@ -419,31 +419,30 @@ static void client_counter(FILE *f, const char *name, const char *help,
 static void client_health(FILE *f, const struct xtel_view *v,
 			  const struct xtel_view_client *const *sel, uint32_t n)
 {
+	static const struct {
+		const char *name, *help;
+	} fam[2] = {
+		{ "xtel_client_health_state",
+		  "Health verdict of this client: 0 ok, 1 congested, 2 anomalous, "
+		  "3 degraded, 4 silent, 5 warmup (docs/HEALTH.md)" },
+		{ "xtel_client_health_score",
+		  "Strength of the verdict: deviation in MAD units, or value over "
+		  "the SLO ceiling; 0 when ok" },
+	};
 	const struct xtel_health_view *hv = v->health;
 	const struct xtel_view_client *vc;
 
-	family(f, "xtel_client_health_state", "gauge",
-	       "Health verdict of this client: 0 ok, 1 congested, 2 anomalous, "
-	       "3 degraded, 4 silent, 5 warmup (docs/HEALTH.md)");
-	CLIENT_LOOP(sel, n, vc) {
-		size_t i = (size_t)(vc - v->clients);
+	for (int k = 0; k < 2; k++) {
+		family(f, fam[k].name, "gauge", fam[k].help);
+		CLIENT_LOOP(sel, n, vc) {
+			size_t i = (size_t)(vc - v->clients);
 
-		if (i >= hv->n_clients)
-			continue;
-		fprintf(f, "xtel_client_health_state{client_id=\"%u\"} %d\n",
-			vc->snap->client_id, (int)hv->clients[i].state);
-	}
-	family(f, "xtel_client_health_score", "gauge",
-	       "Strength of the verdict: deviation in MAD units, or value over "
-	       "the SLO ceiling; 0 when ok");
-	CLIENT_LOOP(sel, n, vc) {
-		size_t i = (size_t)(vc - v->clients);
-
-		if (i >= hv->n_clients)
-			continue;
-		fprintf(f, "xtel_client_health_score{client_id=\"%u\"} ",
-			vc->snap->client_id);
-		value(f, hv->clients[i].score);
+			if (i >= hv->n_clients)
+				continue;
+			fprintf(f, "%s{client_id=\"%u\"} ", fam[k].name,
+				vc->snap->client_id);
+			value(f, k ? hv->clients[i].score : (double)hv->clients[i].state);
+		}
 	}
 }
 
@@ -469,9 +468,19 @@ static void health(FILE *f, const struct xtel_view *v)
 			xtel_health_state_name(s), hv->counts[s]);
 	family(f, "xtel_group_health_state", "gauge",
 	       "Health verdict of a group (codes of xtel_client_health_state)");
-	for (uint32_t g = 0; g < hv->n_groups; g++)
-		fprintf(f, "xtel_group_health_state{group=\"%s\"} %d\n",
-			hv->groups[g].label, (int)hv->groups[g].state);
+	for (uint32_t g = 0; g < hv->n_groups; g++) {
+		/* a label value: backslash, quote and newline escaped */
+		fputs("xtel_group_health_state{group=\"", f);
+		for (const char *p = hv->groups[g].label; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				fputc('\\', f);
+			if (*p == '\n')
+				fputs("\\n", f);
+			else
+				fputc(*p, f);
+		}
+		fprintf(f, "\"} %d\n", (int)hv->groups[g].state);
+	}
 	single(f, "xtel_health_inference_seconds", "gauge",
 	       "CPU time of the last interval's health inference",
 	       (double)hv->cost_ns / 1e9);

@@ -1,16 +1,40 @@
 // SPDX-License-Identifier: MIT
 /*
  * View -> history frame (store_feed.h): the snapshot as it is, the fleet
- * gauges and cumulative drop counters the totals tables keep.
+ * gauges and cumulative drop counters the totals tables keep, and the
+ * health transitions the writer has not stored yet (store/events.h).
  */
 #include <string.h>
 
 #include "common/json.h"
 #include "collector/out/store_feed.h"
+#include "store/events.h"
 
 static void put_view(void *arg)
 {
 	xtel_view_put(arg);
+}
+
+/* The view's health transitions newer than the writer's (writer thread). */
+static void write_events(void *arg, struct xtel_store *w, uint64_t after)
+{
+	const struct xtel_health_view *hv = ((struct xtel_view *)arg)->health;
+
+	for (uint32_t i = 0; hv && i < hv->n_events; i++) {
+		const struct xtel_health_event *e = &hv->events[i];
+		struct xtel_store_event row = {
+			.seq = e->seq, .ts_ns = e->ts_ns, .group = e->group,
+			.client_id = e->client_id,
+			.group_label = e->group_idx < hv->n_groups ?
+				       hv->groups[e->group_idx].label : "",
+			.from = xtel_health_state_name(e->from),
+			.to = xtel_health_state_name(e->to),
+			.score = e->score, .why = e->why,
+		};
+
+		if (e->seq > after)
+			xtel_store_event_row(w, &row);
+	}
 }
 
 void xtel_store_feed(struct xtel_store *w, struct xtel_view *v, bool wait)
@@ -32,6 +56,7 @@ void xtel_store_feed(struct xtel_store *w, struct xtel_view *v, bool wait)
 		},
 		.release = put_view,
 		.arg = v,
+		.events = v->health ? write_events : NULL,
 	};
 
 	if (!w)
