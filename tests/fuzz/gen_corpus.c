@@ -430,6 +430,22 @@ static void seal_edit(struct buf *b, unsigned int slot, unsigned int edit,
 	u8(b, 0);
 }
 
+/* seal plen bytes of free-form plaintext, the record doubled in its datagram */
+static void seal_doubled(struct buf *b, unsigned int slot, unsigned int plen)
+{
+	u8(b, OP_SEAL);
+	u8(b, slot);
+	u8(b, 2);
+	u16le(b, plen - 1);
+	for (unsigned int i = 0; i < plen; i++)
+		u8(b, 'a' + i % 26);
+	u8(b, 1);
+	u8(b, 3);	/* doubled */
+	u16le(b, 0);
+	u8(b, 0);
+	u8(b, 0);
+}
+
 static void handshake(struct buf *b, unsigned int slot, unsigned int cert,
 		      unsigned int rounds)
 {
@@ -558,6 +574,19 @@ static void gen_dtls(const char *src_root)
 	save("dtls", "sealed-edits", &b);
 	b.b[0] |= 4;
 	save("dtls", "sealed-edits-openssl", &b);
+
+	/*
+	 * records doubled in one datagram: up to a slot (with AES-GCM 713
+	 * bytes of plaintext) the first copy delivered, the second a replay;
+	 * over it the datagram dropped as oversize (fuzz_dtls's first
+	 * finding: 838 bytes, a record of 875 doubled to 1750)
+	 */
+	b.n = 0;
+	u8(&b, 2); u8(&b, 0);
+	seal_doubled(&b, 0, 713);
+	seal_doubled(&b, 0, 714);
+	seal_doubled(&b, 1, 838);
+	save("dtls", "sealed-doubled-sizes", &b);
 
 	/* a record from the wrong address, then replays of everything */
 	b.n = 0;
