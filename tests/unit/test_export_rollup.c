@@ -122,6 +122,13 @@ static struct xtel_rollup_client sample(uint32_t id)
 		.lat_overflow = 1, .n_buckets = 2, .buckets = buckets,
 		.n_metrics = 2, .metrics = metrics,
 	};
+	if (id) {	/* clients carry the edge's verdict, the totals none */
+		c.health = true;
+		snprintf(c.health_state, sizeof(c.health_state), "%s",
+			 id % 2 ? "anomalous" : "ok");
+		c.health_score = 25.25 + id;
+		c.health_since_ns = 1796000000500000000ULL + id;
+	}
 	return c;
 }
 
@@ -157,6 +164,10 @@ static void same_client(const struct xtel_rollup_client *a,
 	assert_int_equal(a->lat_overflow, b->lat_overflow);
 	assert_int_equal(a->n_buckets, b->n_buckets);
 	assert_memory_equal(a->buckets, b->buckets, a->n_buckets * sizeof(*a->buckets));
+	assert_int_equal(a->health, b->health);
+	assert_string_equal(a->health_state, b->health_state);
+	assert_true(a->health_score == b->health_score);
+	assert_int_equal(a->health_since_ns, b->health_since_ns);
 	assert_int_equal(a->n_metrics, b->n_metrics);
 	for (uint32_t k = 0; k < a->n_metrics; k++) {
 		assert_string_equal(a->metrics[k].key, b->metrics[k].key);

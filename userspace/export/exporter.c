@@ -57,6 +57,7 @@ struct entry {
 };
 
 struct xtel_exporter {
+	const struct xtel_health_view *health;	/* of the view being encoded */
 	struct xtel_export_cfg cfg;
 	char subject[160];
 	pthread_t thr;
@@ -380,9 +381,37 @@ static int backlog_add(struct xtel_exporter *e, uint64_t seq, uint32_t part,
 
 /* ---- encoding ---- */
 
-static int on_client(void *arg, const struct xtel_rollup_client *rc)
+/* The edge's verdict for client id (results are sorted by id), or NULL. */
+static const struct xtel_health_result *verdict_of(const struct xtel_health_view *hv,
+						   uint32_t id)
+{
+	uint32_t lo = 0, hi = hv ? hv->n_clients : 0;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (hv->clients[mid].client_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return hv && lo < hv->n_clients && hv->clients[lo].client_id == id ?
+	       &hv->clients[lo] : NULL;
+}
+
+static int on_client(void *arg, const struct xtel_rollup_client *delta)
 {
 	struct xtel_exporter *e = arg;
+	const struct xtel_health_result *res = verdict_of(e->health, delta->client_id);
+	struct xtel_rollup_client with = *delta, *rc = &with;
+
+	if (res) {
+		rc->health = true;
+		snprintf(rc->health_state, sizeof(rc->health_state), "%s",
+			 xtel_health_state_name(res->state));
+		rc->health_score = res->score;
+		rc->health_since_ns = res->since_ns;
+	}
 
 	if (e->n_offs + 1 >= e->cap_offs) {
 		size_t ncap = e->cap_offs ? e->cap_offs * 2 : 1024;
@@ -415,7 +444,9 @@ static int encode_view(struct xtel_exporter *e, const struct xtel_view *v)
 	snprintf(h.edge, sizeof(h.edge), "%s", e->cfg.edge);
 	xtel_cbor_buf_reset(&e->body);
 	e->n_offs = 0;
+	e->health = v->health;
 	err = xtel_delta_step(e->delta, &v->snap, on_client, e, &totals);
+	e->health = NULL;
 	if (err)
 		return err;
 	n = e->n_offs;
