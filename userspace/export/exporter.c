@@ -381,28 +381,10 @@ static int backlog_add(struct xtel_exporter *e, uint64_t seq, uint32_t part,
 
 /* ---- encoding ---- */
 
-/* The edge's verdict for client id (results are sorted by id), or NULL. */
-static const struct xtel_health_result *verdict_of(const struct xtel_health_view *hv,
-						   uint32_t id)
-{
-	uint32_t lo = 0, hi = hv ? hv->n_clients : 0;
-
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (hv->clients[mid].client_id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return hv && lo < hv->n_clients && hv->clients[lo].client_id == id ?
-	       &hv->clients[lo] : NULL;
-}
-
 static int on_client(void *arg, const struct xtel_rollup_client *delta)
 {
 	struct xtel_exporter *e = arg;
-	const struct xtel_health_result *res = verdict_of(e->health, delta->client_id);
+	const struct xtel_health_result *res = xtel_health_find(e->health, delta->client_id);
 	struct xtel_rollup_client with = *delta, *rc = &with;
 
 	if (res) {

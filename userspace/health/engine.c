@@ -647,6 +647,23 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	return 0;
 }
 
+const struct xtel_health_result *xtel_health_find(const struct xtel_health_view *hv,
+						  uint32_t id)
+{
+	uint32_t lo = 0, hi = hv ? hv->n_clients : 0;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (hv->clients[mid].client_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return hv && lo < hv->n_clients && hv->clients[lo].client_id == id ?
+	       &hv->clients[lo] : NULL;
+}
+
 void xtel_health_view_free(struct xtel_health_view *hv)
 {
 	if (!hv)

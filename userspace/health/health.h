@@ -288,6 +288,10 @@ size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
 size_t xtel_health_group_explain(const struct xtel_health_group_result *g,
 				 char *buf, size_t cap);
 
+/* The result of client id (results are sorted by id), or NULL. */
+const struct xtel_health_result *xtel_health_find(const struct xtel_health_view *hv,
+						  uint32_t id);
+
 struct xtel_health;
 
 int xtel_health_new(const struct xtel_health_cfg *cfg, struct xtel_health **out);

@@ -147,27 +147,18 @@ void xtel_api_h_health(struct xtel_api_req *r, struct xtel_api_reply *rep)
 void xtel_api_h_health_client(struct xtel_api_req *r, struct xtel_api_reply *rep)
 {
 	const struct xtel_health_view *hv = health_of(r, rep);
-	uint32_t lo = 0, hi;
+	const struct xtel_health_result *res;
 
 	if (!hv)
 		return;
 	/* results are in the view's client order: sorted by id */
-	hi = hv->n_clients;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (hv->clients[mid].client_id < r->path_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == hv->n_clients || hv->clients[lo].client_id != r->path_id) {
+	res = xtel_health_find(hv, r->path_id);
+	if (!res) {
 		xtel_api_error(rep, 404, "unknown_client", "id",
 			       "no client %u in the snapshot", r->path_id);
 		return;
 	}
-	xtel_json_set(xtel_api_ok(rep), "client",
-		      result_json(hv, &hv->clients[lo], true));
+	xtel_json_set(xtel_api_ok(rep), "client", result_json(hv, res, true));
 }
 
 /* One transition as both sources give it (the ring's, a health_events row). */
