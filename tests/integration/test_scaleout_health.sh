@@ -6,10 +6,12 @@
 # cluster, one edge collector (site siteH) and one aggregator in the
 # collector namespace of the testbed; a load generator sends 6 clients at
 # 100 datagrams/s each, and a scenario adds 50 ms of queueing to client 3
-# 10 s into the load. Asserted: the aggregator's /api/v1/health shows
-# client 3 anomalous with the edge's start time (since_ns) and a score,
-# every other client ok, the same states as the edge's own /api/v1/health;
-# /api/v1/health/3 on the aggregator answers the same; counts match.
+# and stops client 5, 10 s into the load. Asserted: the aggregator's
+# /api/v1/health shows client 3 anomalous and client 5 silent (a client
+# that sends nothing has an entry for its new verdict alone) with the
+# edge's start times (since_ns) and scores > 0, every other client ok, the
+# same states as the edge's own /api/v1/health; /api/v1/health/3 on the
+# aggregator answers the same; counts match.
 # About 25 s. usage: test_scaleout_health.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
 top=${1:?usage: test_scaleout_health.sh SOURCE_ROOT COLLECTOR LOADGEN}
@@ -52,6 +54,7 @@ get() { ip netns exec "$XTEL_NS_COL" curl -sf "http://$1$2"; }
 cat >"$work/scenario" <<'SC'
 # ids from to  fault    args
 3     10   end latency  50               # anomalous: queueing +50 ms
+5     10   end stop                      # silent: no entry but its verdict's
 SC
 
 testbed_up
@@ -76,8 +79,8 @@ ip netns exec "$XTEL_NS_GEN" "$loadgen" --target "$XTEL_COL_IP4:$port" --mode pl
 	--scenario "$work/scenario" --report-json "$work/lg.json" >"$work/lg.out" 2>&1 &
 lg_pid=$!
 
-# until the aggregator shows client 3 anomalous since the edge's start of
-# that state (30 s at most), then both sides once more
+# until the aggregator shows client 3 anomalous and 5 silent since the
+# edge's start of those states (30 s at most)
 for _ in $(seq 300); do
 	get "$edge_http" /api/v1/health >"$work/edge.json" 2>/dev/null &&
 	get "$agg_http" /api/v1/health >"$work/agg.json" 2>/dev/null &&
@@ -85,9 +88,10 @@ for _ in $(seq 300); do
 import json, sys
 e = {c["client_id"]: c for c in json.load(open(sys.argv[1]))["clients"]}
 a = {c["client_id"]: c for c in json.load(open(sys.argv[2]))["clients"]}
-ok = (e.get(3, {}).get("state") == "anomalous" and
-      a.get(3, {}).get("state") == "anomalous" and
-      a[3]["since_ns"] == e[3]["since_ns"])
+ok = all(e.get(i, {}).get("state") == want and
+         a.get(i, {}).get("state") == want and
+         a[i]["since_ns"] == e[i]["since_ns"]
+         for i, want in ((3, "anomalous"), (5, "silent")))
 sys.exit(0 if ok else 1)
 PY
 	sleep 0.1
@@ -101,14 +105,15 @@ e = {c["client_id"]: c for c in ej["clients"]}
 a = {c["client_id"]: c for c in aj["clients"]}
 def check(what, exp, got):
     print(("ok   " if exp == got else "FAIL ") + f"{what}: expected {exp}, got {got}")
-want = {i: "anomalous" if i == 3 else "ok" for i in range(1, 7)}
+want = {i: {3: "anomalous", 5: "silent"}.get(i, "ok") for i in range(1, 7)}
 check("edge: verdicts", want, {i: c["state"] for i, c in e.items()})
 check("aggregator: the edge's verdicts", want, {i: c["state"] for i, c in a.items()})
-check("aggregator: client 3 since the edge's start of the state",
-      e.get(3, {}).get("since_ns"), a.get(3, {}).get("since_ns"))
-check("aggregator: client 3 has a score (> 0)", True,
-      a.get(3, {}).get("score", 0) > 0)
-check("aggregator: counts", {"anomalous": 1, "ok": 5},
+for i in (3, 5):
+    check(f"aggregator: client {i} since the edge's start of the state",
+          e.get(i, {}).get("since_ns"), a.get(i, {}).get("since_ns"))
+    check(f"aggregator: client {i} has a score (> 0)", True,
+          a.get(i, {}).get("score", 0) > 0)
+check("aggregator: counts", {"anomalous": 1, "silent": 1, "ok": 4},
       {k: v for k, v in aj["counts"].items() if v})
 check("aggregator: /api/v1/health/3", ("anomalous", a.get(3, {}).get("since_ns")),
       (a3["state"], a3["since_ns"]))

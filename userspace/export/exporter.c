@@ -57,7 +57,6 @@ struct entry {
 };
 
 struct xtel_exporter {
-	const struct xtel_health_view *health;	/* of the view being encoded */
 	struct xtel_export_cfg cfg;
 	char subject[160];
 	pthread_t thr;
@@ -381,19 +380,9 @@ static int backlog_add(struct xtel_exporter *e, uint64_t seq, uint32_t part,
 
 /* ---- encoding ---- */
 
-static int on_client(void *arg, const struct xtel_rollup_client *delta)
+static int on_client(void *arg, const struct xtel_rollup_client *rc)
 {
 	struct xtel_exporter *e = arg;
-	const struct xtel_health_result *res = xtel_health_find(e->health, delta->client_id);
-	struct xtel_rollup_client with = *delta, *rc = &with;
-
-	if (res) {
-		rc->health = true;
-		snprintf(rc->health_state, sizeof(rc->health_state), "%s",
-			 xtel_health_state_name(res->state));
-		rc->health_score = res->score;
-		rc->health_since_ns = res->since_ns;
-	}
 
 	if (e->n_offs + 1 >= e->cap_offs) {
 		size_t ncap = e->cap_offs ? e->cap_offs * 2 : 1024;
@@ -426,9 +415,8 @@ static int encode_view(struct xtel_exporter *e, const struct xtel_view *v)
 	snprintf(h.edge, sizeof(h.edge), "%s", e->cfg.edge);
 	xtel_cbor_buf_reset(&e->body);
 	e->n_offs = 0;
-	e->health = v->health;
-	err = xtel_delta_step(e->delta, &v->snap, on_client, e, &totals);
-	e->health = NULL;
+	err = xtel_delta_step_health(e->delta, &v->snap, v->health, on_client, e,
+				     &totals);
 	if (err)
 		return err;
 	n = e->n_offs;
