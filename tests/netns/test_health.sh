@@ -12,8 +12,12 @@
 #   - the steady clients never had any verdict (no event at all);
 #   - the inventory (--db) puts clients 1-10 at site-a, 11-20 at site-b:
 #     two groups, each client in its site's, both ok (no state holds half);
-#   - with --db every transition is a row of health_events, field for field.
-# About 15 s. usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN
+#   - with --db every transition is a row of health_events, field for field;
+#   - restarted on the same --db file (no load), the collector serves the
+#     first run's transitions from the DB (/api/v1/events?from=...): the
+#     same rows in (ts, seq) order, the ring's snapshot their first ones,
+#     paged (limit, offset), by client_id, by time range; its ring is empty.
+# About 20 s. usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
 top=${1:?usage: test_health.sh SOURCE_ROOT COLLECTOR LOADGEN}
 collector=${2:?}
@@ -85,8 +89,26 @@ stop_collector TERM
 check_eq "collector exit code after SIGTERM" 0 "$col_rc"
 [ "$col_rc" = 0 ] || tail -20 "$work/health.err"
 
+# the second run on the same file: the first run's events from the DB
+start_collector health2 --mode plain --no-xdp --workers 1 --quiet \
+	--interval 0.5 --duration 30 --http "$http" --db "$work/health.db" \
+	--http-tokens "$work/tokens" --http-rate 0 || exit 1
+for _ in $(seq 100); do
+	get /api/v1/events >"$work/ring2.json" 2>/dev/null && break
+	sleep 0.1
+done
+get '/api/v1/events?from=0' >"$work/db_all.json"
+get '/api/v1/events?from=0&limit=2&offset=1' >"$work/db_page.json"
+get '/api/v1/events?from=0&client_id=4' >"$work/db_c4.json"
+mid=$(python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["events"]; print(e[len(e)//2]["ts_ns"]//10**9 + 1 if e else 1)' "$work/db_all.json")
+get "/api/v1/events?from=$mid&to=$((mid + 2))" >"$work/db_range.json"
+get "/api/v1/events?source=db&to=$((t_start / 1000000000 + fault_at))" >"$work/db_before.json"
+stop_collector TERM
+check_eq "second collector exit code after SIGTERM" 0 "$col_rc"
+
 python3 - "$work/health.json" "$work/events.json" "$work/lg.json" \
-	"$t_start" "$fault_at" "$work/health.db" >"$work/health.check" <<'PY'
+	"$t_start" "$fault_at" "$work/health.db" "$work" "$mid" \
+	>"$work/health.check" <<'PY'
 import json, math, sqlite3, sys
 h = json.load(open(sys.argv[1]))
 ev = json.load(open(sys.argv[2]))["events"]
@@ -143,6 +165,43 @@ check("--db: the API's transitions are rows, field for field",
 check("--db: schema component health_events version 1", [(1,)],
       db.execute("SELECT version FROM xtel_schema WHERE component = "
                  "'health_events'").fetchall())
+# the second run: the first run's transitions from the DB, not the ring
+def load(name):
+    return json.load(open(f"{sys.argv[7]}/{name}.json"))
+key = ("seq", "ts_ns", "scope", "client_id", "group", "from", "to", "score", "why")
+def rowdict(r):
+    d = dict(zip(key, r))
+    if d["client_id"] is None:
+        del d["client_id"]
+    d["score"] = round(d["score"], 1)
+    return d
+stored = [rowdict(r) for r in db.execute(
+    "SELECT seq, ts, scope, client, grp, from_state, to_state, score, why "
+    "FROM health_events ORDER BY ts, seq")]
+every = load("db_all")
+check("restart: source db, total = the rows", ("db", len(stored)),
+      (every["source"], every["total"]))
+check("restart: every stored transition, in (ts, seq) order, field for field",
+      stored, every["events"])
+check("restart: the first run's ring snapshot is their start", ev,
+      every["events"][:len(ev)])
+page = load("db_page")
+check("restart: limit=2 offset=1", (len(stored), 1, stored[1:3]),
+      (page["total"], page["offset"], page["events"]))
+c4 = [e for e in stored if e.get("client_id") == 4]
+check("restart: client_id=4 (at least one)", (True, len(c4), c4),
+      (len(c4) > 0, load("db_c4")["total"], load("db_c4")["events"]))
+mid = int(sys.argv[8])
+inr = [e for e in stored if mid * 10**9 <= e["ts_ns"] < (mid + 2) * 10**9]
+rng = load("db_range")
+check("restart: from/to: the rows in [from, to)",
+      (mid, mid + 2, len(inr), inr),
+      (rng["from"], rng["to"], rng["total"], rng["events"]))
+check("restart: nothing stored before the faults", (0, []),
+      (load("db_before")["total"], load("db_before")["events"]))
+ring2 = load("ring2")
+check("restart: the new run's ring is empty", ("ring", 0, []),
+      (ring2["source"], ring2["total"], ring2["events"]))
 check("loadgen: scenario losses are injected losses",
       True, 0 < lg["totals"]["scenario_loss"] <= lg["totals"]["injected_loss"])
 PY

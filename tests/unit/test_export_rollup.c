@@ -21,6 +21,7 @@
 #include "export/cbor.h"
 #include "export/delta.h"
 #include "export/rollup.h"
+#include "health/health.h"
 
 static void expect_bytes(struct xtel_cbor_buf *b, const char *hex)
 {
@@ -122,6 +123,13 @@ static struct xtel_rollup_client sample(uint32_t id)
 		.lat_overflow = 1, .n_buckets = 2, .buckets = buckets,
 		.n_metrics = 2, .metrics = metrics,
 	};
+	if (id) {	/* clients carry the edge's verdict, the totals none */
+		c.health = true;
+		snprintf(c.health_state, sizeof(c.health_state), "%s",
+			 id % 2 ? "anomalous" : "ok");
+		c.health_score = 25.25 + id;
+		c.health_since_ns = 1796000000500000000ULL + id;
+	}
 	return c;
 }
 
@@ -157,6 +165,10 @@ static void same_client(const struct xtel_rollup_client *a,
 	assert_int_equal(a->lat_overflow, b->lat_overflow);
 	assert_int_equal(a->n_buckets, b->n_buckets);
 	assert_memory_equal(a->buckets, b->buckets, a->n_buckets * sizeof(*a->buckets));
+	assert_int_equal(a->health, b->health);
+	assert_string_equal(a->health_state, b->health_state);
+	assert_true(a->health_score == b->health_score);
+	assert_int_equal(a->health_since_ns, b->health_since_ns);
 	assert_int_equal(a->n_metrics, b->n_metrics);
 	for (uint32_t k = 0; k < a->n_metrics; k++) {
 		assert_string_equal(a->metrics[k].key, b->metrics[k].key);
@@ -353,6 +365,56 @@ static void test_delta_steps(void **state)
 	xtel_delta_free(d);
 }
 
+/* The verdicts ride along; a changed verdict alone makes an entry. */
+static void test_delta_health(void **state)
+{
+	struct xtel_client_snap cl[2] = {
+		{ .client_id = 1, .received = 10, .epochs = 1, .pending = 2 },
+		{ .client_id = 5, .received = 3, .epochs = 1 },
+	};
+	struct xtel_health_result res[2] = {
+		{ .client_id = 1, .state = XTEL_HEALTH_OK, .since_ns = 100 },
+		{ .client_id = 5, .state = XTEL_HEALTH_OK, .since_ns = 100 },
+	};
+	struct xtel_health_view hv = { .n_clients = 2, .clients = res };
+	struct xtel_snapshot snap = { .n_clients = 2, .clients = cl };
+	struct xtel_rollup_client tot;
+	struct xtel_delta *d;
+	struct seen s = { 0 };
+
+	(void)state;
+	assert_int_equal(xtel_delta_new(&d), 0);
+	assert_int_equal(xtel_delta_step_health(d, &snap, &hv, keep, &s, &tot), 0);
+	assert_int_equal(s.n, 2);
+	assert_true(s.c[0].health && s.c[1].health);
+	assert_string_equal(s.c[0].health_state, "ok");
+	assert_false(tot.health);		/* the totals have none */
+	/* client 5 moves on, 1 is quiet and unchanged: only 5 */
+	cl[1].received = 4;
+	s.n = 0;
+	assert_int_equal(xtel_delta_step_health(d, &snap, &hv, keep, &s, &tot), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.c[0].client_id, 5);
+	/* client 1 goes silent: its new verdict alone makes its entry, with
+	 * no counter delta and its pending as it is */
+	res[0] = (struct xtel_health_result){ .client_id = 1,
+		.state = XTEL_HEALTH_SILENT, .score = 2, .since_ns = 200 };
+	s.n = 0;
+	assert_int_equal(xtel_delta_step_health(d, &snap, &hv, keep, &s, &tot), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.c[0].client_id, 1);
+	assert_int_equal(s.c[0].received, 0);
+	assert_int_equal(s.c[0].pending, 2);
+	assert_string_equal(s.c[0].health_state, "silent");
+	assert_true(s.c[0].health_score == 2);
+	assert_int_equal(s.c[0].health_since_ns, 200);
+	/* the same verdict again: nothing */
+	s.n = 0;
+	assert_int_equal(xtel_delta_step_health(d, &snap, &hv, keep, &s, &tot), 0);
+	assert_int_equal(s.n, 0);
+	xtel_delta_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_rollup_round_trip),
 		cmocka_unit_test(test_rollup_versions),
 		cmocka_unit_test(test_delta_steps),
+		cmocka_unit_test(test_delta_health),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -207,6 +207,89 @@ static void test_faults(void **state)
 	assert_int_equal(f->hv->events_to[XTEL_HEALTH_OK], 5);
 }
 
+/* One interval; client 1 reports a download probe's speed unless NAN. */
+static void step_probe(struct fx *f, double speed)
+{
+	struct xtel_health_input in[N];
+
+	for (uint32_t i = 0; i < N; i++)
+		make(&in[i], i + 1, f->t, F_NONE);
+	if (!isnan(speed)) {
+		in[0].metrics[1].key = XTEL_HEALTH_PROBE_KEY;
+		in[0].metrics[1].mean = speed;
+		in[0].n_metrics = 2;
+	}
+	xtel_health_view_free(f->hv);
+	f->t++;
+	assert_int_equal(xtel_health_update(f->h, T0 + (uint64_t)f->t * DT_NS,
+					    1.0, in, N, &f->hv), 0);
+}
+
+static void test_probe_congestion(void **state)
+{
+	struct fx *f = *state;
+	const struct xtel_health_result *r = &f->hv->clients[0];
+	uint64_t slow3_start;
+
+	/* probes every 2nd interval at 100 Mbit/s: the device's baseline */
+	for (unsigned int i = 0; i < 40; i++)
+		step_probe(f, i % 2 ? NAN : 100);
+	r = &f->hv->clients[0];
+	assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N);
+	/* 60% of the baseline, 6 probes: over the share (50%), no verdict,
+	 * and the speed is not judged by MAD (that would be -20 MAD) */
+	for (unsigned int i = 0; i < 12; i++) {
+		step_probe(f, i % 2 ? NAN : 60);
+		assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N);
+	}
+	step_probe(f, 100);
+	/* 30%: the 1st and 2nd slow probes (and the intervals between) are
+	 * no verdict yet, the 3rd is (probe_min 3), at once */
+	step_probe(f, 30);
+	step_probe(f, NAN);
+	step_probe(f, 30);
+	step_probe(f, NAN);
+	r = &f->hv->clients[0];
+	assert_int_equal(r->state, XTEL_HEALTH_OK);
+	slow3_start = T0 + (uint64_t)f->t * DT_NS;
+	step_probe(f, 30);
+	r = &f->hv->clients[0];
+	assert_int_equal(r->state, XTEL_HEALTH_CONGESTED);
+	assert_true(r->since_ns == slow3_start);
+	assert_float_equal(r->score, 100.0 / 30.0, 1e-4);
+	assert_string_equal(why(r), "probe speed 30 Mbit/s vs baseline 100 Mbit/s "
+			    "(30% of it, 3 probes in a row) since 22:14:17");
+	assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N - 1);
+	assert_int_equal(f->hv->n_events, 1);
+	assert_int_equal(f->hv->events[0].to, XTEL_HEALTH_CONGESTED);
+	assert_non_null(strstr(f->hv->events[0].why, "3 probes in a row"));
+	/* the episode holds between probes, and counts the 4th */
+	for (unsigned int i = 0; i < 5; i++) {
+		step_probe(f, NAN);
+		assert_int_equal(f->hv->clients[0].state, XTEL_HEALTH_CONGESTED);
+	}
+	step_probe(f, 20);
+	r = &f->hv->clients[0];
+	assert_non_null(strstr(why(r), "probe speed 20 Mbit/s vs baseline "
+			       "100 Mbit/s (20% of it, 4 probes in a row)"));
+	/* a probe back over the share ends the run: 3 clean intervals end it */
+	step_probe(f, 95);
+	step_probe(f, NAN);
+	assert_int_equal(f->hv->clients[0].state, XTEL_HEALTH_CONGESTED);
+	step_probe(f, NAN);
+	assert_int_equal(f->hv->clients[0].state, XTEL_HEALTH_OK);
+	assert_int_equal(f->hv->counts[XTEL_HEALTH_OK], N);
+	assert_int_equal(f->hv->n_events, 2);
+	/* the slow probes stayed out of the baseline: the next episode is
+	 * judged against 100 again */
+	step_probe(f, 45);
+	step_probe(f, 45);
+	step_probe(f, 45);
+	r = &f->hv->clients[0];
+	assert_int_equal(r->state, XTEL_HEALTH_CONGESTED);
+	assert_non_null(strstr(why(r), "vs baseline 100 Mbit/s (45% of it"));
+}
+
 static void test_group_verdict(void **state)
 {
 	struct fx *f = *state;
@@ -279,6 +362,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_warmup_then_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_congestion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_verdict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_common_mode, setup, teardown),
 		cmocka_unit_test(test_slo_parse),

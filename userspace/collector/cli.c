@@ -42,6 +42,7 @@ enum col_opt {
 	COL_OPT_NO_HEALTH, COL_OPT_HEALTH_WARMUP, COL_OPT_HEALTH_WINDOW,
 	COL_OPT_HEALTH_Z, COL_OPT_HEALTH_CONFIRM, COL_OPT_HEALTH_CLEAR,
 	COL_OPT_HEALTH_SILENT, COL_OPT_HEALTH_SLO, COL_OPT_HEALTH_EVENTS,
+	COL_OPT_HEALTH_PROBE_FRAC, COL_OPT_HEALTH_PROBE_MIN,
 	COL_OPT_EXPORT, COL_OPT_SITE, COL_OPT_EDGE, COL_OPT_EXPORT_BACKLOG,
 	COL_OPT_EXPORT_SPILL, COL_OPT_EXPORT_SPILL_MIB,
 	COL_OPT_EXPORT_QUEUE, COL_OPT_EXPORT_CLIENTS_PER_MSG,
@@ -556,6 +557,15 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.valid = "1..1000000 events",
 		.help = "event ring of /api/v1/events (default 1024;\n"
 			"overwritten ones are counted)" },
+	[COL_OPT_HEALTH_PROBE_FRAC] = { .name = "health-probe-frac", .metavar = "F",
+		XTEL_OPT_DOUBLE_AT(CFG, health.probe_frac, 0.01, 1),
+		.valid = "0.01..1",
+		.help = "congested when probe_speed_mbps stays under F x\n"
+			"the device's baseline speed (default 0.5)" },
+	[COL_OPT_HEALTH_PROBE_MIN] = { .name = "health-probe-min", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, health.probe_min, 1, 1000),
+		.valid = "1..1000 probes",
+		.help = "slow probes in a row for that verdict (default 3)" },
 	[COL_OPT_EXPORT] = { .name = "export", .metavar = "URLS",
 		.section = "Scale-out over NATS JetStream (docs/SCALE-OUT.md):",
 		XTEL_OPT_STRING_AT(CFG, export_urls),

@@ -7,11 +7,13 @@
  * in only when the whole step succeeded.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acct/latency.h"
 #include "export/delta.h"
+#include "health/health.h"
 
 /* The cumulative figures of one client at the previous step. */
 struct prev {
@@ -22,6 +24,8 @@ struct prev {
 	uint64_t by_type[XTEL_MSG_TYPE_MAX + 1];
 	uint64_t lat_count, lat_negative, lat_sum, lat_overflow;
 	struct xtel_lat_bucket *b;	/* owned */
+	int h_state;			/* the verdict's; -1: none */
+	uint64_t h_since;
 };
 
 struct xtel_delta {
@@ -150,6 +154,20 @@ static bool changed(const struct xtel_rollup_client *rc, const struct prev *p)
 	return rc->pending != p->c[8] || rc->bye != p->bye;
 }
 
+/* The verdict into rc; whether it is another than p's (a new state). */
+static bool verdict(struct xtel_rollup_client *rc,
+		    const struct xtel_health_result *res, const struct prev *p)
+{
+	if (!res)
+		return false;
+	rc->health = true;
+	snprintf(rc->health_state, sizeof(rc->health_state), "%s",
+		 xtel_health_state_name(res->state));
+	rc->health_score = res->score;
+	rc->health_since_ns = res->since_ns;
+	return !p || p->h_state != (int)res->state || p->h_since != res->since_ns;
+}
+
 static int remember(struct prev *dst, const struct xtel_client_snap *s,
 		    const struct prev *old)
 {
@@ -183,6 +201,14 @@ int xtel_delta_step(struct xtel_delta *d, const struct xtel_snapshot *snap,
 		    xtel_delta_fn *fn, void *arg,
 		    struct xtel_rollup_client *totals)
 {
+	return xtel_delta_step_health(d, snap, NULL, fn, arg, totals);
+}
+
+int xtel_delta_step_health(struct xtel_delta *d, const struct xtel_snapshot *snap,
+			   const struct xtel_health_view *hv,
+			   xtel_delta_fn *fn, void *arg,
+			   struct xtel_rollup_client *totals)
+{
 	struct prev *np = calloc(snap->n_clients ? snap->n_clients : 1, sizeof(*np));
 	bool *taken = calloc(d->n ? d->n : 1, sizeof(*taken));
 	bool *borrowed = calloc(snap->n_clients ? snap->n_clients : 1,
@@ -201,7 +227,9 @@ int xtel_delta_step(struct xtel_delta *d, const struct xtel_snapshot *snap,
 		const struct xtel_client_snap *s = &snap->clients[i];
 		const struct prev *p = NULL;
 		struct xtel_rollup_client rc = { .client_id = s->client_id };
+		const struct xtel_health_result *res = xtel_health_find(hv, s->client_id);
 		uint64_t now[9];
+		bool new_verdict;
 		int r;
 
 		while (j < d->n && d->p[j].id < s->client_id)
@@ -225,9 +253,12 @@ int xtel_delta_step(struct xtel_delta *d, const struct xtel_snapshot *snap,
 		rc.buckets = d->db;
 		rc.n_metrics = metrics_of(d, s);
 		rc.metrics = d->m;
-		if (changed(&rc, p))
+		new_verdict = verdict(&rc, res, p);
+		if (changed(&rc, p) || new_verdict)
 			err = fn(arg, &rc);
 		r = err ? 0 : remember(&np[i], s, p);
+		np[i].h_state = res ? (int)res->state : -1;
+		np[i].h_since = res ? res->since_ns : 0;
 		if (r < 0)
 			err = r;
 		else if (r == 1)

@@ -31,4 +31,16 @@ int xtel_delta_step(struct xtel_delta *d, const struct xtel_snapshot *snap,
 		    xtel_delta_fn *fn, void *arg,
 		    struct xtel_rollup_client *totals);
 
+/*
+ * The same with the view's health verdicts (NULL: none): each client's
+ * entry carries its verdict (rollup key 17), and a client whose verdict
+ * changed (state or start) has an entry even without any other change, so
+ * a client gone silent tells the aggregator so.
+ */
+struct xtel_health_view;
+int xtel_delta_step_health(struct xtel_delta *d, const struct xtel_snapshot *snap,
+			   const struct xtel_health_view *hv,
+			   xtel_delta_fn *fn, void *arg,
+			   struct xtel_rollup_client *totals);
+
 #endif /* XTEL_EXPORT_DELTA_H */

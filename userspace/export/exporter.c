@@ -415,7 +415,8 @@ static int encode_view(struct xtel_exporter *e, const struct xtel_view *v)
 	snprintf(h.edge, sizeof(h.edge), "%s", e->cfg.edge);
 	xtel_cbor_buf_reset(&e->body);
 	e->n_offs = 0;
-	err = xtel_delta_step(e->delta, &v->snap, on_client, e, &totals);
+	err = xtel_delta_step_health(e->delta, &v->snap, v->health, on_client, e,
+				     &totals);
 	if (err)
 		return err;
 	n = e->n_offs;

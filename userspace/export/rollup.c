@@ -66,7 +66,8 @@ void xtel_rollup_put_client(struct xtel_cbor_buf *b,
 	};
 	bool lat = c->lat_count || c->lat_negative || c->n_buckets;
 	unsigned int n = 1 + (any_type(c) ? 1 : 0) + (c->bye ? 1 : 0) +
-			 (lat ? 1 : 0) + (c->n_metrics ? 1 : 0);
+			 (lat ? 1 : 0) + (c->n_metrics ? 1 : 0) +
+			 (c->health ? 1 : 0);
 
 	for (unsigned int k = 1; k < sizeof(u) / sizeof(u[0]); k++)
 		if (u[k] && k != XTEL_CK_BY_TYPE && k != XTEL_CK_BYE &&
@@ -131,6 +132,14 @@ void xtel_rollup_put_client(struct xtel_cbor_buf *b,
 			if (u[k])
 				xtel_cbor_kv(b, k, u[k]);
 		}
+	}
+	if (c->health) {
+		/* [state, score, since_ns] */
+		xtel_cbor_uint(b, XTEL_CK_HEALTH);
+		xtel_cbor_array(b, 3);
+		xtel_cbor_cstr(b, c->health_state);
+		xtel_cbor_double(b, c->health_score);
+		xtel_cbor_uint(b, c->health_since_ns);
 	}
 }
 
@@ -219,6 +228,22 @@ static void get_metrics(struct xtel_cbor_cur *c, struct xtel_rollup_client *rc,
 	rc->metrics = s->metrics;
 }
 
+static void get_health(struct xtel_cbor_cur *c, struct xtel_rollup_client *rc)
+{
+	uint64_t n = xtel_cbor_get_array(c);
+
+	if (n < 3) {
+		c->err = -EBADMSG;
+		return;
+	}
+	get_name(c, rc->health_state, sizeof(rc->health_state));
+	rc->health_score = xtel_cbor_get_double(c);
+	rc->health_since_ns = xtel_cbor_get_uint(c);
+	rc->health = true;
+	for (uint64_t i = 3; i < n; i++)
+		xtel_cbor_skip(c);
+}
+
 static void get_client(struct xtel_cbor_cur *c, struct xtel_rollup_client *rc,
 		       struct dec_scratch *s)
 {
@@ -269,6 +294,9 @@ static void get_client(struct xtel_cbor_cur *c, struct xtel_rollup_client *rc,
 			continue;
 		case XTEL_CK_METRICS:
 			get_metrics(c, rc, s);
+			continue;
+		case XTEL_CK_HEALTH:
+			get_health(c, rc);
 			continue;
 		default:
 			xtel_cbor_skip(c);

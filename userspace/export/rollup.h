@@ -9,8 +9,9 @@
  * changed in the interval. Every counter is a delta over the interval,
  * so merging is adding; the histogram buckets are deltas too (merging is
  * adding per bucket); min, max, first/last seen and the highest sequence
- * are absolute and merge by min/max; pending and bye are the state now.
- * Zero fields are left out.
+ * are absolute and merge by min/max; pending, bye and the health verdict
+ * (key 17, added in the same version: older readers skip it) are the
+ * state now. Zero fields are left out.
  */
 #ifndef XTEL_ROLLUP_H
 #define XTEL_ROLLUP_H
@@ -25,6 +26,7 @@ enum {
 	XTEL_ROLLUP_VERSION = 1,
 	XTEL_ROLLUP_NAME_MAX = 63,	/* site and edge names */
 	XTEL_ROLLUP_MAX_METRICS = 64,	/* per client (the registry's cap) */
+	XTEL_ROLLUP_STATE_MAX = 15,	/* a health state's name */
 };
 
 /* Top-level keys. */
@@ -41,6 +43,7 @@ enum xtel_rollup_ckey {
 	XTEL_CK_TOO_LATE, XTEL_CK_EPOCHS, XTEL_CK_BY_TYPE, XTEL_CK_FIRST_SEEN,
 	XTEL_CK_LAST_SEEN, XTEL_CK_HIGHEST_SEQ, XTEL_CK_BYE, XTEL_CK_LAT,
 	XTEL_CK_METRICS, XTEL_CK_METRICS_DROPPED,
+	XTEL_CK_HEALTH,		/* [state, score, since_ns]: the edge's verdict */
 	XTEL_CK_N,
 };
 
@@ -76,6 +79,11 @@ struct xtel_rollup_client {
 	const struct xtel_lat_bucket *buckets;	/* deltas, by index */
 	uint32_t n_metrics;
 	const struct xtel_rollup_metric *metrics;
+	/* the edge's health verdict now (absolute; absent: health off) */
+	bool health;
+	char health_state[XTEL_ROLLUP_STATE_MAX + 1];	/* "ok", "anomalous", ... */
+	double health_score;
+	uint64_t health_since_ns;
 };
 
 /*

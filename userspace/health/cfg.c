@@ -30,6 +30,8 @@ void xtel_health_cfg_defaults(struct xtel_health_cfg *cfg)
 	cfg->silent_after = 2;
 	cfg->group_quorum = 0.5;
 	cfg->events = 1024;
+	cfg->probe_frac = 0.5;
+	cfg->probe_min = 3;
 	/* scales below which noise is not taken for a fault */
 	cfg->floor_abs[XTEL_HEALTH_SIG_P50] = 2.0;
 	/* no relative floor on one-way latency: its centre holds the clock

@@ -274,9 +274,10 @@ static double count_floor(const struct hclient *c, unsigned int s, double dt_s)
 	return 0;
 }
 
-static void add_cause(struct hverdict *vd, enum xtel_health_cause_kind kind,
-		      int sig, int metric, double z, double ref, double value,
-		      bool sustained)
+static struct xtel_health_cause *
+add_cause(struct hverdict *vd, enum xtel_health_cause_kind kind,
+	  int sig, int metric, double z, double ref, double value,
+	  bool sustained)
 {
 	struct xtel_health_cause *c;
 
@@ -288,7 +289,7 @@ static void add_cause(struct hverdict *vd, enum xtel_health_cause_kind kind,
 			if (fabs(vd->c[i].z) < fabs(vd->c[w].z))
 				w = i;
 		if (fabs(vd->c[w].z) >= fabs(z))
-			return;
+			return NULL;
 		c = &vd->c[w];
 	} else {
 		c = &vd->c[vd->n++];
@@ -296,6 +297,50 @@ static void add_cause(struct hverdict *vd, enum xtel_health_cause_kind kind,
 	*c = (struct xtel_health_cause){ .kind = (uint8_t)kind,
 		.sig = (int8_t)sig, .metric = (int8_t)metric, .sustained = sustained,
 		.z = (float)z, .ref = (float)ref, .value = (float)value };
+	return c;
+}
+
+static bool is_probe(const struct hmetric *m)
+{
+	return !strcmp(m->key, XTEL_HEALTH_PROBE_KEY);
+}
+
+/* Whether a probe speed is under the share of its fitted baseline. */
+static bool probe_slow(const struct xtel_health *h, const struct hmetric *m)
+{
+	return m->s.b.fitted && m->val < h->cfg.probe_frac * m->s.b.centre;
+}
+
+/*
+ * Congestion from the download probes: probe_min probe speeds in a row
+ * under probe_frac of the device's own baseline. An interval without a
+ * probe neither extends nor ends the run (probes are sparser than
+ * intervals); the episode holds until a probe is back over the share.
+ */
+static bool probe_congested(struct xtel_health *h, struct hclient *c,
+			    struct hverdict *vd)
+{
+	struct xtel_health_cause *k;
+
+	for (uint32_t i = 0; i < c->n_m; i++) {
+		struct hmetric *m = &c->m[i];
+
+		if (!is_probe(m))
+			continue;
+		if (m->have)
+			c->probe_low = probe_slow(h, m) ? c->probe_low + 1 : 0;
+		if (c->probe_low < h->cfg.probe_min)
+			return false;
+		/* several probes of evidence already: sustained */
+		k = add_cause(vd, XTEL_HEALTH_CAUSE_PROBE, -1, (int)i,
+			      m->s.b.centre / fmax(m->val, 1e-9), m->s.b.centre,
+			      m->val, true);
+		if (k)
+			k->n = (uint16_t)(c->probe_low < UINT16_MAX ?
+					  c->probe_low : UINT16_MAX);
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -306,7 +351,7 @@ static void add_cause(struct hverdict *vd, enum xtel_health_cause_kind kind,
 enum xtel_health_state xtel_health_reverdict(const struct hverdict *vd,
 					      enum xtel_health_state raw)
 {
-	bool lat = false, loss_rate = false, slo = false;
+	bool lat = false, loss_rate = false, slo = false, probe = false;
 
 	if (raw == XTEL_HEALTH_SILENT || raw == XTEL_HEALTH_STATE_MAX)
 		return raw;
@@ -315,12 +360,14 @@ enum xtel_health_state xtel_health_reverdict(const struct hverdict *vd,
 
 		if (k->kind == XTEL_HEALTH_CAUSE_SLO)
 			slo = true;
+		if (k->kind == XTEL_HEALTH_CAUSE_PROBE)
+			probe = true;
 		if (k->sig == XTEL_HEALTH_SIG_QUEUE || k->sig == XTEL_HEALTH_SIG_P99)
 			lat = true;
 		if (k->sig == XTEL_HEALTH_SIG_LOSS || k->sig == XTEL_HEALTH_SIG_RATE)
 			loss_rate = true;
 	}
-	if (raw == XTEL_HEALTH_CONGESTED && lat && loss_rate)
+	if (raw == XTEL_HEALTH_CONGESTED && ((lat && loss_rate) || probe))
 		return raw;
 	if (slo)
 		return XTEL_HEALTH_DEGRADED;
@@ -333,7 +380,7 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 					  struct hverdict *vd, double dt_s)
 {
 	const struct hgroup *g = &h->g[c->group];
-	bool up[XTEL_HEALTH_SIG_MAX] = { false }, rate_down = false;
+	bool up[XTEL_HEALTH_SIG_MAX] = { false }, rate_down = false, probe;
 	unsigned int slo;
 	double worst;
 
@@ -389,7 +436,8 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		bool sustained;
 		double z;
 
-		if (!m->have)
+		/* the probe speed is the congestion rule's (below) */
+		if (!m->have || is_probe(m))
 			continue;
 		z = judge(h, &m->s, m->val, XTEL_HEALTH_UP | XTEL_HEALTH_DOWN,
 			  0, &sustained);
@@ -419,9 +467,12 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		add_cause(vd, XTEL_HEALTH_CAUSE_SLO, XTEL_HEALTH_SIG_JITTER, -1,
 			  c->val[XTEL_HEALTH_SIG_JITTER] / g->slo.jitter_ms,
 			  g->slo.jitter_ms, c->val[XTEL_HEALTH_SIG_JITTER], false);
+	probe = probe_congested(h, c, vd);
 	for (uint32_t i = 0; i < vd->n; i++)
 		if (fabs(vd->c[i].z) > vd->score)
 			vd->score = fabs(vd->c[i].z);
+	if (probe)
+		return XTEL_HEALTH_CONGESTED;
 	{
 		/*
 		 * Congestion is joint evidence: with the latency up, loss or
@@ -476,6 +527,9 @@ static void accept(struct xtel_health *h, struct hclient *c, bool warm)
 
 		if (!m->have || (warm && fabs(xtel_health_baseline_z(&m->s.b, m->val)) >
 					 h->cfg.accept_z))
+			continue;
+		/* a slow probe is an episode's, not the baseline's */
+		if (warm && is_probe(m) && probe_slow(h, m))
 			continue;
 		xtel_health_baseline_add(&m->s.b, &bc, m->val);
 	}
@@ -591,6 +645,23 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 				       c->state, c->score, why);
 	}
 	return 0;
+}
+
+const struct xtel_health_result *xtel_health_find(const struct xtel_health_view *hv,
+						  uint32_t id)
+{
+	uint32_t lo = 0, hi = hv ? hv->n_clients : 0;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (hv->clients[mid].client_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return hv && lo < hv->n_clients && hv->clients[lo].client_id == id ?
+	       &hv->clients[lo] : NULL;
 }
 
 void xtel_health_view_free(struct xtel_health_view *hv)

@@ -18,10 +18,13 @@
 static int cause_cmp(const void *a, const void *b)
 {
 	const struct xtel_health_cause *x = a, *y = b;
-	double zx = x->kind == XTEL_HEALTH_CAUSE_SLO ? 1e9 * x->z : fabs(x->z);
-	double zy = y->kind == XTEL_HEALTH_CAUSE_SLO ? 1e9 * y->z : fabs(y->z);
+	double zx = x->kind == XTEL_HEALTH_CAUSE_SLO ? 1e9 * x->z :
+		    x->kind == XTEL_HEALTH_CAUSE_PROBE ? 1e6 * x->z : fabs(x->z);
+	double zy = y->kind == XTEL_HEALTH_CAUSE_SLO ? 1e9 * y->z :
+		    y->kind == XTEL_HEALTH_CAUSE_PROBE ? 1e6 * y->z : fabs(y->z);
 
-	/* SLO breaches first (they are what a user is promised), then |z| */
+	/* SLO breaches first (they are what a user is promised), then slow
+	 * probes (a measured download), then |z| */
 	return zx > zy ? -1 : zx < zy;
 }
 
@@ -93,6 +96,15 @@ size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
 			    (unsigned int)k->z);
 			put_val(buf, cap, &at, "/s", k->ref);
 			put(buf, cap, &at, ")");
+			break;
+		case XTEL_HEALTH_CAUSE_PROBE:
+			put(buf, cap, &at, "probe speed ");
+			put_val(buf, cap, &at, "Mbit/s", k->value);
+			put(buf, cap, &at, " vs baseline ");
+			put_val(buf, cap, &at, "Mbit/s", k->ref);
+			put(buf, cap, &at, " (%.0f%% of it, %u probes in a row)",
+			    k->ref > 0 ? 100.0 * k->value / k->ref : 0.0,
+			    (unsigned int)k->n);
 			break;
 		case XTEL_HEALTH_CAUSE_SLO:
 			put(buf, cap, &at, "%s ", label);

@@ -126,7 +126,14 @@ struct xtel_health_cfg {
 	double metric_floor_abs, metric_floor_rel;
 	struct xtel_health_slo_rule slo[XTEL_HEALTH_MAX_SLO];
 	uint32_t n_slo;
+	/* congestion from download probes (metric XTEL_HEALTH_PROBE_KEY):
+	 * probe_min probes in a row under probe_frac x the device's baseline */
+	double probe_frac;
+	uint32_t probe_min;
 };
+
+/* The probe speed metric judged by the congestion rule (docs/PROBES.md). */
+#define XTEL_HEALTH_PROBE_KEY "probe_speed_mbps"
 
 /* The documented defaults (docs/HEALTH.md). */
 void xtel_health_cfg_defaults(struct xtel_health_cfg *cfg);
@@ -169,6 +176,9 @@ enum xtel_health_cause_kind {
 	XTEL_HEALTH_CAUSE_PEER,		/* far from its group's centre */
 	XTEL_HEALTH_CAUSE_SLO,		/* over the group's service level */
 	XTEL_HEALTH_CAUSE_SILENT,	/* no datagram */
+	XTEL_HEALTH_CAUSE_PROBE,	/* download probes under a share of their
+					 * baseline speed: z baseline/speed, n
+					 * the probes in a row (congestion) */
 };
 
 enum { XTEL_HEALTH_MAX_CAUSES = 6 };
@@ -178,6 +188,7 @@ struct xtel_health_cause {
 	int8_t sig;		/* enum xtel_health_signal, -1: a metric */
 	int8_t metric;		/* index into the result's metric[] */
 	bool sustained;		/* raised by the CUSUM, not one interval */
+	uint16_t n;		/* PROBE: slow probes in a row */
 	float z;		/* MAD units; SLO: value/ceiling; SILENT: intervals */
 	float ref;		/* baseline, group centre, ceiling; SILENT: rate */
 	float value;
@@ -276,6 +287,10 @@ size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
 /* A group's: "6 of 10 clients degraded", "" when ok. */
 size_t xtel_health_group_explain(const struct xtel_health_group_result *g,
 				 char *buf, size_t cap);
+
+/* The result of client id (results are sorted by id), or NULL. */
+const struct xtel_health_result *xtel_health_find(const struct xtel_health_view *hv,
+						  uint32_t id);
 
 struct xtel_health;
 

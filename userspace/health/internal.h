@@ -39,6 +39,7 @@ struct hclient {
 	struct xtel_health_warmup warm;
 	uint64_t since_ns, pending_since_ns;
 	uint32_t bad_run, clean_run, silent_n;
+	uint32_t probe_low;	/* probe speeds in a row under the share */
 	float score;
 	bool gone, stale;
 	uint64_t datagrams;

@@ -38,6 +38,26 @@ struct xtel_store_event {
 /* One transition into the current transaction (the writer thread only). */
 void xtel_store_event_row(struct xtel_store *w, const struct xtel_store_event *e);
 
+/*
+ * Reading them back (the API's /api/v1/events?from=..., on a reader
+ * connection of query.h): the rows with ts in [from_ns, to_ns), of one
+ * client when by_client, in (ts, seq) order, offset rows skipped, at most
+ * limit passed to fn (whose strings live for the call only). *total gets
+ * the number of rows in the range (before offset and limit). Returns 0,
+ * fn's nonzero value, or -EIO after a message.
+ */
+struct xtel_store_events_q {
+	uint64_t from_ns, to_ns;
+	bool by_client;
+	uint32_t client_id;
+	uint64_t offset, limit;
+};
+
+typedef int xtel_store_event_fn(void *arg, const struct xtel_store_event *e);
+
+int xtel_store_events_read(sqlite3 *db, const struct xtel_store_events_q *q,
+			   uint64_t *total, xtel_store_event_fn *fn, void *arg);
+
 /* Migrate and prepare at open; finalize at free (writer.c). */
 int xtel_store_events_open(struct xtel_store *w);
 void xtel_store_events_free(struct xtel_store *w);

@@ -179,6 +179,16 @@ int xtel_agg_merge(struct xtel_agg_state *s, const char *site,
 	max_u64(&c->last_seen_ns, rc->last_seen_ns);
 	max_u64(&c->highest_seq, rc->highest_seq);
 	c->bye_seen = c->bye_seen || rc->bye;
+	if (rc->health && rc->health_since_ns >= a->health_since_ns) {
+		int st = xtel_health_state_parse(rc->health_state);
+
+		if (st >= 0) {	/* a state this version does not know: skipped */
+			a->has_health = true;
+			a->health_state = st;
+			a->health_score = (float)rc->health_score;
+			a->health_since_ns = rc->health_since_ns;
+		}
+	}
 	if (rc->lat_count) {
 		if (!h->count || rc->lat_min < h->min)
 			h->min = rc->lat_min;
@@ -284,6 +294,36 @@ static int cmp_idx(const void *x, const void *y, void *arg)
 	if (a->id != b->id)
 		return a->id < b->id ? -1 : 1;
 	return strcmp(s->sites[a->site], s->sites[b->site]);
+}
+
+/* The edges' verdicts in the view's client order (idx), as health results. */
+static struct xtel_health_view *agg_health(const struct xtel_agg_state *s,
+					   const uint32_t *idx, uint64_t now_ns)
+{
+	struct xtel_health_view *hv = calloc(1, sizeof(*hv));
+
+	if (!hv)
+		return NULL;
+	hv->clients = calloc(s->n ? s->n : 1, sizeof(*hv->clients));
+	if (!hv->clients) {
+		free(hv);
+		return NULL;
+	}
+	hv->ts_ns = now_ns;
+	hv->n_clients = s->n;
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct xtel_agg_client *a = s->c[idx[i]];
+		struct xtel_health_result *r = &hv->clients[i];
+
+		r->client_id = a->id;
+		r->group = UINT32_MAX;		/* no groups here */
+		r->state = a->has_health ? (enum xtel_health_state)a->health_state :
+			   XTEL_HEALTH_WARMUP;
+		r->score = a->has_health ? a->health_score : 0;
+		r->since_ns = a->has_health ? a->health_since_ns : 0;
+		hv->counts[r->state]++;
+	}
+	return hv;
 }
 
 /* The model's derivation, against the figures of the previous view. */
@@ -402,8 +442,12 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 		       &s->prev_site_bytes[k], &vs->snap, dt);
 	}
 	free(site_lat);
+	site_lat = NULL;
 	derive(&v->total, &s->prev_total_received, &s->prev_total_bytes,
 	       &v->snap.total, dt);
+	v->health = agg_health(s, idx, now_ns);
+	if (!v->health)
+		goto fail;
 	v->final = final;
 	v->taken_ns = now_ns;
 	v->elapsed_s = elapsed_s;

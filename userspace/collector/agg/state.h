@@ -4,7 +4,8 @@
  * sum of every rollup applied to it. Counters add; histogram buckets add;
  * latency min/max, first/last seen and the highest sequence merge by
  * min/max; pending and bye are the latest report; each metric keeps the
- * latest interval and a whole-run fold. A record changed since the last
+ * latest interval and a whole-run fold; the edge's health verdict is the
+ * latest (by its start time). A record changed since the last
  * checkpoint is dirty. Only the aggregator's thread touches it.
  */
 #ifndef XTEL_AGG_STATE_H
@@ -36,6 +37,11 @@ struct xtel_agg_client {
 	uint32_t n_m, cap_m;
 	struct xtel_agg_metric *m;	/* by first appearance */
 	uint64_t prev_received, prev_bytes;	/* at the previous view */
+	/* the edge's latest health verdict (rollup key 17); none: warmup */
+	bool has_health;
+	int health_state;		/* enum xtel_health_state */
+	float health_score;
+	uint64_t health_since_ns;
 };
 
 enum { XTEL_AGG_MAX_SITES = 1024 };
@@ -75,7 +81,9 @@ void xtel_agg_as_rollup(const struct xtel_agg_client *c,
 
 /*
  * A new view of the merged state at now_ns (clients sorted by id, then
- * site), for xtel_model_publish. NULL on -ENOMEM.
+ * site), for xtel_model_publish, with the edges' verdicts as its health
+ * results (no groups, no events; a client none was reported for is in
+ * warmup). NULL on -ENOMEM.
  */
 struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 				uint64_t stale_after_ns, double elapsed_s,

@@ -3,16 +3,20 @@
  * GET /api/v1/health (groups and clients with their verdicts, filtered by
  * state, paged), GET /api/v1/health/{id} (one client's verdict with every
  * signal's value, baseline, scale and z) and GET /api/v1/events (the
- * transitions of the event ring, after a sequence number). All read the
+ * transitions of the event ring after a sequence number, or with from/to
+ * those stored in --db over a time range). The verdicts read the
  * health results the model hung on the view (docs/API.md, docs/HEALTH.md),
  * making each explanation from its causes here, off the control thread;
  * with --no-health they answer 404 health_off.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
 #include "collector/api/internal.h"
+#include "store/events.h"
+#include "store/query.h"
 
 static const struct xtel_health_view *health_of(const struct xtel_api_req *r,
 						struct xtel_api_reply *rep)
@@ -143,36 +147,123 @@ void xtel_api_h_health(struct xtel_api_req *r, struct xtel_api_reply *rep)
 void xtel_api_h_health_client(struct xtel_api_req *r, struct xtel_api_reply *rep)
 {
 	const struct xtel_health_view *hv = health_of(r, rep);
-	uint32_t lo = 0, hi;
+	const struct xtel_health_result *res;
 
 	if (!hv)
 		return;
 	/* results are in the view's client order: sorted by id */
-	hi = hv->n_clients;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (hv->clients[mid].client_id < r->path_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == hv->n_clients || hv->clients[lo].client_id != r->path_id) {
+	res = xtel_health_find(hv, r->path_id);
+	if (!res) {
 		xtel_api_error(rep, 404, "unknown_client", "id",
 			       "no client %u in the snapshot", r->path_id);
 		return;
 	}
-	xtel_json_set(xtel_api_ok(rep), "client",
-		      result_json(hv, &hv->clients[lo], true));
+	xtel_json_set(xtel_api_ok(rep), "client", result_json(hv, res, true));
+}
+
+/* One transition as both sources give it (the ring's, a health_events row). */
+static json_t *event_json(const struct xtel_store_event *e)
+{
+	json_t *eo = json_object();
+
+	xtel_json_set(eo, "seq", xtel_json_u64(e->seq));
+	xtel_json_set(eo, "ts_ns", xtel_json_u64(e->ts_ns));
+	xtel_json_set(eo, "scope", json_string(e->group ? "group" : "client"));
+	if (!e->group)
+		xtel_json_set(eo, "client_id", json_integer(e->client_id));
+	xtel_json_set(eo, "group", xtel_json_text(e->group_label ? e->group_label : ""));
+	xtel_json_set(eo, "from", xtel_json_text(e->from ? e->from : ""));
+	xtel_json_set(eo, "to", xtel_json_text(e->to ? e->to : ""));
+	xtel_json_set(eo, "score", xtel_json_fixed(e->score, 1));
+	xtel_json_set(eo, "why", xtel_json_text(e->why ? e->why : ""));
+	return eo;
+}
+
+static int on_stored_event(void *arg, const struct xtel_store_event *e)
+{
+	return json_array_append_new(arg, event_json(e)) ? -ENOMEM : 0;
+}
+
+/*
+ * ?from=/?to= (or source=db): the stored transitions (--db) over a time
+ * range, paged by offset, so they outlive the collector run.
+ */
+static void stored_events(struct xtel_api_req *r, struct xtel_api_reply *rep)
+{
+	struct xtel_api *api = r->api;
+	int64_t now = (int64_t)(r->now_ns / 1000000000ull), from, to;
+	struct xtel_store_events_q q = { 0 };
+	uint64_t client = 0, total = 0;
+	json_t *o, *arr;
+	sqlite3 *db;
+	int rc;
+
+	if (!api->store_readers) {
+		xtel_api_error(rep, 404, "no_history", NULL, "the collector runs "
+			       "without --db: only the event ring (after=)");
+		return;
+	}
+	if (xtel_api_param_time(r, rep, "to", now + 1, &to) ||
+	    xtel_api_param_time(r, rep, "from", to - 86400, &from) ||
+	    xtel_api_param_u64(r, rep, "limit", 1, XTEL_API_MAX_PAGE, 1000, &q.limit) ||
+	    xtel_api_param_u64(r, rep, "offset", 0, UINT32_MAX, 0, &q.offset) ||
+	    xtel_api_param_u64(r, rep, "client_id", 0, UINT32_MAX, 0, &client))
+		return;
+	if (from >= to) {
+		xtel_api_error(rep, 400, "bad_parameter", "from",
+			       "from must be before to");
+		return;
+	}
+	q.from_ns = from > 0 ? (uint64_t)from * 1000000000ull : 0;
+	q.to_ns = to > 0 ? (uint64_t)to * 1000000000ull : 0;
+	q.by_client = xtel_api_param(r, "client_id") != NULL;
+	q.client_id = (uint32_t)client;
+	db = xtel_store_readers_get(api->store_readers, &rc);
+	if (!db) {
+		rep->retry_after = rc == -EBUSY ? 1 : 0;
+		xtel_api_error(rep, 503, rc == -EBUSY ? "busy" : "history_unavailable",
+			       NULL, "the history cannot be read now: %s",
+			       strerror(-rc));
+		return;
+	}
+	arr = json_array();
+	rc = xtel_store_events_read(db, &q, &total, on_stored_event, arr);
+	xtel_store_readers_put(api->store_readers, db);
+	if (rc) {
+		json_decref(arr);
+		xtel_api_error(rep, rc == -ENOMEM ? 500 : 503, rc == -ENOMEM ?
+			       "out_of_memory" : "history_unavailable", NULL,
+			       "the health events query failed (see the collector's log)");
+		return;
+	}
+	o = xtel_api_ok(rep);
+	xtel_json_set(o, "source", json_string("db"));
+	xtel_json_set(o, "from", json_integer(from));
+	xtel_json_set(o, "to", json_integer(to));
+	xtel_json_set(o, "total", xtel_json_u64(total));
+	xtel_json_set(o, "offset", xtel_json_u64(q.offset));
+	xtel_json_set(o, "events", arr);
 }
 
 void xtel_api_h_events(struct xtel_api_req *r, struct xtel_api_reply *rep)
 {
-	const struct xtel_health_view *hv = health_of(r, rep);
+	static const char *const sources[] = { "ring", "db", NULL };
+	const struct xtel_health_view *hv;
 	uint64_t after, limit, client, n = 0;
 	bool by_client;
 	json_t *o, *arr;
+	int src;
 
+	src = xtel_api_param_choice(r, rep, "source", sources,
+				    xtel_api_param(r, "from") ||
+				    xtel_api_param(r, "to") ? 1 : 0);
+	if (src < 0)
+		return;
+	if (src == 1) {
+		stored_events(r, rep);
+		return;
+	}
+	hv = health_of(r, rep);
 	if (!hv ||
 	    xtel_api_param_u64(r, rep, "after", 0, UINT64_MAX, 0, &after) ||
 	    xtel_api_param_u64(r, rep, "limit", 1, XTEL_API_MAX_PAGE, 1000, &limit) ||
@@ -180,28 +271,24 @@ void xtel_api_h_events(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		return;
 	by_client = xtel_api_param(r, "client_id") != NULL;
 	o = xtel_api_ok(rep);
+	xtel_json_set(o, "source", json_string("ring"));
 	xtel_json_set(o, "total", xtel_json_u64(hv->counters[XTEL_HEALTH_CNT_EVENTS]));
 	xtel_json_set(o, "dropped",
 		      xtel_json_u64(hv->counters[XTEL_HEALTH_CNT_EVENTS_DROPPED]));
 	arr = json_array();
 	for (uint32_t i = 0; i < hv->n_events && n < limit; i++) {
 		const struct xtel_health_event *e = &hv->events[i];
-		json_t *eo;
+		struct xtel_store_event se;
 
 		if (e->seq <= after || (by_client && (e->group || e->client_id != client)))
 			continue;
-		eo = json_object();
-		xtel_json_set(eo, "seq", xtel_json_u64(e->seq));
-		xtel_json_set(eo, "ts_ns", xtel_json_u64(e->ts_ns));
-		xtel_json_set(eo, "scope", json_string(e->group ? "group" : "client"));
-		if (!e->group)
-			xtel_json_set(eo, "client_id", json_integer(e->client_id));
-		xtel_json_set(eo, "group", xtel_json_text(group_label(hv, e->group_idx)));
-		xtel_json_set(eo, "from", json_string(xtel_health_state_name(e->from)));
-		xtel_json_set(eo, "to", json_string(xtel_health_state_name(e->to)));
-		xtel_json_set(eo, "score", xtel_json_fixed(e->score, 1));
-		xtel_json_set(eo, "why", xtel_json_text(e->why));
-		json_array_append_new(arr, eo);
+		se = (struct xtel_store_event){ .seq = e->seq, .ts_ns = e->ts_ns,
+			.group = e->group, .client_id = e->client_id,
+			.group_label = group_label(hv, e->group_idx),
+			.from = xtel_health_state_name(e->from),
+			.to = xtel_health_state_name(e->to),
+			.score = e->score, .why = e->why };
+		json_array_append_new(arr, event_json(&se));
 		n++;
 	}
 	xtel_json_set(o, "events", arr);

@@ -80,7 +80,8 @@ static const char *const p_probes_analysis[] = { "from", "to", "tier", "device",
 static const char *const p_probes_series[] = { "from", "to", "tier", "device",
 					       NULL };
 static const char *const p_health[] = { "state", "limit", "offset", NULL };
-static const char *const p_events[] = { "after", "limit", "client_id", NULL };
+static const char *const p_events[] = { "after", "limit", "client_id", "from",
+				       "to", "offset", "source", NULL };
 static const char *const p_devices[] = { "limit", "offset", "after", NULL };
 
 #define R_GET(p, e, prm, f) { p, XTEL_API_EP_##e, M_GET, XTEL_API_SCOPE_READ, true, prm, f }
