@@ -119,6 +119,7 @@ def phase_exact(report_path):
     has_snapshot("totals", t)
     for k in ("received", "lost", "duplicates", "reordered", "bytes"):
         check(f"totals.{k} = loadgen", tot[k], t["totals"][k])
+    check("totals.pending: 0 after every BYE", 0, t["totals"].get("pending"))
     check("totals.by_type = loadgen sent by type",
           [rep["totals"]["sent_init"], rep["totals"]["sent_heartbeat"],
            rep["totals"]["sent_data"], rep["totals"]["sent_bye"]],
