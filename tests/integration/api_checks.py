@@ -25,6 +25,7 @@ usage: api_checks.py PHASE BASE_URL [ARGS...]
   docs API.md            every "curl ... # -> STATUS" line of the document
 """
 import http.client
+import os
 import re
 import shlex
 import subprocess
@@ -36,17 +37,13 @@ import sys
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))  # tests/lib
+from checks import check  # noqa: E402
+
 BASE = None
 CTX = None
 HEADERS = {}
 SENT = {}        # endpoint name -> requests this script made, for "stats"
-
-
-def check(what, exp, got):
-    good = exp == got
-    print(("ok   " if good else "FAIL ") + what +
-          ("" if good else f": expected {exp!r}, got {got!r}"))
-    return good
 
 
 def conn():

@@ -17,6 +17,7 @@ usage: stream_checks.py PHASE URL [ARGS]
                           ?token= and with the header
 """
 import json
+import os
 import socket
 import sys
 import time
@@ -24,17 +25,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-fails = 0
-passes = 0
-
-
-def check(what, exp, got):
-    global fails, passes
-    good = exp == got
-    passes += good
-    fails += not good
-    print(("ok   " if good else "FAIL ") + what +
-          (f" ({got!r})" if good else f": expected {exp!r}, got {got!r}"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))  # tests/lib
+import checks  # noqa: E402
+from checks import check  # noqa: E402
 
 
 def get(url, headers=None):
@@ -248,7 +241,7 @@ def main():
     phase, url, *args = sys.argv[1:]
     {"table": phase_table, "exact": phase_exact, "cap": phase_cap,
      "slow": phase_slow, "auth": phase_auth}[phase](url, *args)
-    sys.exit(1 if fails else 0)
+    sys.exit(1 if checks.fails else 0)
 
 
 if __name__ == "__main__":
