@@ -121,7 +121,8 @@ echo "   ip netns exec $XTEL_NS_COL curl -s $api/api/v1/totals"
 import json, sys
 d = json.load(sys.stdin)
 t = d["totals"]
-parts = ["%s %s" % (k, t[k]) for k in ("received", "lost", "duplicates", "reordered")]
+# pending: gaps the sequence window has not passed yet (lost once it has)
+parts = ["%s %s" % (k, t[k]) for k in ("received", "lost", "pending", "duplicates", "reordered")]
 print("   clients %d (live %d), %s, %.0f datagrams/s"
       % (d["clients"], d["live"], ", ".join(parts), t["pkt_s"]))' || echo "   (no answer)"
 echo "   ip netns exec $XTEL_NS_COL curl -s '$api/api/v1/get?client_id=1&metric=temp'"

@@ -25,6 +25,7 @@ usage: api_checks.py PHASE BASE_URL [ARGS...]
   docs API.md            every "curl ... # -> STATUS" line of the document
 """
 import http.client
+import os
 import re
 import shlex
 import subprocess
@@ -36,17 +37,13 @@ import sys
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))  # tests/lib
+from checks import check  # noqa: E402
+
 BASE = None
 CTX = None
 HEADERS = {}
 SENT = {}        # endpoint name -> requests this script made, for "stats"
-
-
-def check(what, exp, got):
-    good = exp == got
-    print(("ok   " if good else "FAIL ") + what +
-          ("" if good else f": expected {exp!r}, got {got!r}"))
-    return good
 
 
 def conn():
@@ -119,6 +116,7 @@ def phase_exact(report_path):
     has_snapshot("totals", t)
     for k in ("received", "lost", "duplicates", "reordered", "bytes"):
         check(f"totals.{k} = loadgen", tot[k], t["totals"][k])
+    check("totals.pending: 0 after every BYE", 0, t["totals"].get("pending"))
     check("totals.by_type = loadgen sent by type",
           [rep["totals"]["sent_init"], rep["totals"]["sent_heartbeat"],
            rep["totals"]["sent_data"], rep["totals"]["sent_bye"]],

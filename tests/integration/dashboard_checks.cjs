@@ -122,14 +122,15 @@ async function phaseExact(url, out, reportPath) {
 	const rows = await tableRows(page);
 	const want = {}, got = {};
 	for (const c of rep.clients) {
-		want[c.client_id] = Object.assign({ state: "bye" }, expect(c));
+		want[c.client_id] = Object.assign({ state: "bye" }, expect(c), { pending: 0 });
 		const r = rows[c.client_id] || {};
 		got[c.client_id] = {
 			state: r.state, received: num(r.received), lost: num(r.lost),
 			duplicates: num(r.duplicates), reordered: num(r.reordered),
+			pending: num(r.pending),
 		};
 	}
-	check("table: every client's received, lost, duplicates, reordered, state = loadgen", want, got);
+	check("table: every client's received, lost, duplicates, reordered, state = loadgen, pending 0 after BYE", want, got);
 
 	// sort by received, descending: the first row has the most
 	await page.click('[data-sort="received"]');

@@ -119,6 +119,14 @@ async function phaseHealth(url, out, want, wantGroup) {
 	      Object.entries(col).every(([id, c]) => c.cls === "hs-" + want[id]));
 	check("client table: the faulty clients' tooltips explain (loss, silent)", true,
 	      Object.entries(bad).every(([id, s]) => (s === "degraded" ? /loss/ : /.+/).test(col[id].tip)));
+	// a loss health sees at once shows in the table at once too: as pending
+	// gaps until the sequence window passes them, then as lost
+	const gaps = await page.$$eval(".vt-row", (rows) => Object.fromEntries(rows.map((r) => {
+		const n = (k) => Number(r.querySelector('[data-col="' + k + '"]').textContent.replace(/,/g, ""));
+		return [r.dataset.id, n("lost") + n("pending")];
+	})));
+	check("client table: the degraded clients' missing datagrams show (lost + pending > 0)", true,
+	      Object.entries(bad).every(([id, s]) => s !== "degraded" || gaps[id] > 0));
 	await page.screenshot({ path: path.join(out, "dashboard-health-clients.png") });
 
 	// one faulty client's page

@@ -12,16 +12,14 @@ usage: prom_checks.py wait PROM_URL EXPECTED TIMEOUT_S
          how many selected clients the cap left out)
 """
 import json
+import os
 import sys
 import time
 import urllib.parse
 import urllib.request
 
-
-def check(what, exp, got):
-    good = exp == got
-    print(("ok   " if good else "FAIL ") + what +
-          ("" if good else f": expected {exp!r}, got {got!r}"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))  # tests/lib
+from checks import check  # noqa: E402
 
 
 def query(base, q):

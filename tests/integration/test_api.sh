@@ -47,14 +47,6 @@ api_cleanup() {
 }
 trap api_cleanup EXIT
 
-# run_checks NAME PHASE URL [ARGS...]: api_checks.py in the collector netns.
-run_checks() {
-	local name=$1; shift
-	in_col python3 "$checks" "$@" >"$work/$name.check" 2>&1
-	local rc=$?
-	tally "$work/$name.check"
-	[ $rc -eq 0 ] || fail "$name: api_checks.py exited $rc (see above)"
-}
 
 testbed_up
 
@@ -69,11 +61,11 @@ in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode plain --clients 8 \
 	--report-json "$work/lg.json" >"$work/lg.out" 2>&1
 check_eq "loadgen: exit code" 0 "$?"
 sleep 1.2	# two --interval views: BYE confirmed every gap
-run_checks exact exact "http://$http" "$work/lg.json"
+run_checks exact python3 "$checks" exact "http://$http" "$work/lg.json"
 grep '^SENT ' "$work/exact.check" | cut -d' ' -f2- >"$work/sent.json"
-run_checks stats stats "http://$http" "$work/sent.json"
+run_checks stats python3 "$checks" stats "http://$http" "$work/sent.json"
 sleep 2
-run_checks idle idle "http://$http" "$work/lg.json"
+run_checks idle python3 "$checks" idle "http://$http" "$work/lg.json"
 
 # ---- 2. freshness ----
 # Not through in_gen or timeout: $! must be loadgen itself (ip netns exec
@@ -83,17 +75,17 @@ ip netns exec "$XTEL_NS_GEN" "$loadgen" --target "$XTEL_COL_IP4:$port" \
 	--payload 'temp={client}' --quiet >/dev/null 2>&1 &
 lg_pid=$!
 sleep 1.5
-run_checks fresh fresh "http://$http" 101
-run_checks docs docs "http://$http" "$top/docs/API.md"
+run_checks fresh python3 "$checks" fresh "http://$http" 101
+run_checks docs python3 "$checks" docs "http://$http" "$top/docs/API.md"
 kill -KILL "$lg_pid" 2>/dev/null
 wait "$lg_pid" 2>/dev/null
 lg_pid=
 sleep 1.6	# over --fresh-for 1, under --stale-after 5
-run_checks stale stale "http://$http" 101
+run_checks stale python3 "$checks" stale "http://$http" 101
 
 # ---- 3. errors and fuzz ----
-run_checks errors errors "http://$http"
-run_checks fuzz fuzz "http://$http" 400 11
+run_checks errors python3 "$checks" errors "http://$http"
+run_checks fuzz python3 "$checks" fuzz "http://$http" 400 11
 stop_collector TERM
 check_eq "collector exit code after the API tests" 0 "$col_rc"
 
@@ -152,7 +144,7 @@ check "HTTPS: plain HTTP to the TLS port gets no reply" \
 check "HTTPS: the start line says https and tokens" \
 	grep -q "HTTP API on https://127.0.0.1:9478 (bearer tokens required)" "$work/tls.err"
 sleep 0.6
-run_checks auth auth https://127.0.0.1:9478 "$work/certs/ca.crt" "$work/tokens.json"
+run_checks auth python3 "$checks" auth https://127.0.0.1:9478 "$work/certs/ca.crt" "$work/tokens.json"
 printf 'read sha256:nothex\n' >"$work/tokens"
 kill -HUP "$col_pid"
 sleep 0.3
@@ -161,7 +153,7 @@ check "SIGHUP with a broken file: the reload error is logged" \
 echo "read sha256:$(sha "$tok_new") rotated" >"$work/tokens"
 kill -HUP "$col_pid"
 sleep 0.3
-run_checks reload reload https://127.0.0.1:9478 "$work/certs/ca.crt" "$work/tokens.json"
+run_checks reload python3 "$checks" reload https://127.0.0.1:9478 "$work/certs/ca.crt" "$work/tokens.json"
 stop_collector TERM
 check_eq "collector exit code after SIGHUPs" 0 "$col_rc"
 
@@ -169,9 +161,9 @@ check_eq "collector exit code after SIGHUPs" 0 "$col_rc"
 start_collector limits --mode plain --no-xdp --quiet --port 7701 --http 127.0.0.1:9479 \
 	--http-rate 1 --http-burst 3 --http-source-conns 2 --interval 0.5 || exit 1
 sleep 0.6
-run_checks ratelimit ratelimit http://127.0.0.1:9479 3
+run_checks ratelimit python3 "$checks" ratelimit http://127.0.0.1:9479 3
 sleep 1.2
-run_checks conncap conncap http://127.0.0.1:9479 2
+run_checks conncap python3 "$checks" conncap http://127.0.0.1:9479 2
 stop_collector TERM
 check_eq "collector exit code after the limits" 0 "$col_rc"
 

@@ -52,13 +52,6 @@ hist_cleanup() {
 }
 trap hist_cleanup EXIT
 
-run_checks() { # NAME ARGS...
-	local name=$1; shift
-	in_col python3 "$checks" "$@" >"$work/$name.check" 2>&1
-	local rc=$?
-	tally "$work/$name.check"
-	[ $rc -eq 0 ] || fail "$name: history_checks.py exited $rc (see above)"
-}
 
 sql() { sqlite3 -batch "$@" 2>&1; }
 
@@ -81,7 +74,7 @@ check_eq "history_fixture: exit code" 0 "$?"
 start_collector docs "${col_common[@]}" --db "$work/doc.db" --retain "$forever" \
 	--http "$http" || exit 1
 wait_http
-run_checks docs docs "http://$http" "$top/docs/API.md"
+run_checks docs python3 "$checks" docs "http://$http" "$top/docs/API.md"
 stop_collector TERM
 check_eq "docs collector: exit code" 0 "$col_rc"
 
@@ -103,7 +96,7 @@ check_eq "run1: every row written" "True 0" "$(json_get "$work/run1.json" \
 start_collector run2 "${col_common[@]}" --db "$work/h.db" --http "$http" || exit 1
 wait_http
 sleep 1.2	# its first view: /metrics and the writer's counters need one
-run_checks exact exact "http://$http" "$work/run1.json" "$work/lg.json" \
+run_checks exact python3 "$checks" exact "http://$http" "$work/run1.json" "$work/lg.json" \
 	"$t_from" $(( $(date +%s) + 3600 ))
 check_eq "a parameter out of range: 400" 400 "$(in_col curl -s -o /dev/null \
 	-w '%{http_code}' "http://$http/api/v1/history?client_id=1&step=15")"

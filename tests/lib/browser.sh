@@ -7,8 +7,8 @@
 #
 # browser_setup TOP DIR: installs into DIR (again only when the lock file
 # changed) and exports NODE_PATH and XTEL_CHROMIUM for the .cjs scripts.
-# Returns 1 after a message when npm or chromium is missing. run_checks (below)
-# runs one checker of the dashboard tests.
+# Returns 1 after a message when npm or chromium is missing. The checkers run
+# through run_checks of tests/netns/test_collector_lib.sh.
 browser_setup() {
 	local top=$1 dir=$2 src="$1/tests/integration/browser"
 	XTEL_CHROMIUM=${XTEL_CHROMIUM:-/usr/bin/chromium}
@@ -28,15 +28,4 @@ browser_setup() {
 		}
 	fi
 	export NODE_PATH="$dir/node_modules" XTEL_CHROMIUM
-}
-
-# run_checks NAME CMD...: a checker (dashboard_checks.cjs and the like) in the
-# collector netns (in_col of tests/netns/test_collector_lib.sh), its
-# ok/FAIL lines tallied; a non-zero exit without a FAIL line is one.
-run_checks() {
-	local name=$1; shift
-	in_col "$@" >"$work/$name.check" 2>&1
-	local rc=$?
-	tally "$work/$name.check"
-	[ $rc -eq 0 ] || grep -q '^FAIL' "$work/$name.check" || fail "$name: exited $rc (see above)"
 }

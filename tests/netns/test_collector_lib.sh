@@ -64,6 +64,17 @@ veth_drops() {
 in_col() { ip netns exec "$XTEL_NS_COL" "$@"; }
 in_gen() { ip netns exec "$XTEL_NS_GEN" "$@"; }
 
+# run_checks NAME CMD...: a checker (api_checks.py, dashboard_checks.cjs and
+# the like) in the collector netns, its output in $work/NAME.check and its
+# ok/FAIL lines tallied; a non-zero exit without a FAIL line is one.
+run_checks() {
+	local name=$1; shift
+	in_col "$@" >"$work/$name.check" 2>&1
+	local rc=$?
+	tally "$work/$name.check"
+	[ $rc -eq 0 ] || grep -q '^FAIL' "$work/$name.check" || fail "$name: exited $rc (see above)"
+}
+
 # start_collector NAME ARGS...: runs the collector in the collector
 # namespace with stdout/stderr in $work/NAME.{out,err}; waits (5 s at most)
 # until it printed its start line, i.e. every worker is receiving.

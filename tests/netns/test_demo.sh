@@ -31,6 +31,8 @@ for what in lost duplicates reordered; do
 done
 check "3 clients reported" has "^received [0-9]+ telemetry datagrams from 3 clients$"
 check "XDP attached in native mode" has "^XDP \(native mode on veth-col\)"
+check "the live API answered (lost and pending gaps)" has "^   clients 3 \(live [0-9]+\), received [0-9]+, lost [0-9]+, pending [0-9]+, "
+check "the dashboard URL printed" has "^== dashboard \(docs/DASHBOARD.md\): http://127.0.0.1:9477/ in namespace "
 check "testbed removed" test -z "$(ip netns list | awk -v a="$XTEL_NS_COL" -v b="$XTEL_NS_GEN" '$1 == a || $1 == b')"
 [ $fails -eq 0 ] || sed 's/^/    | /' "$out" | tail -40
 echo "demo: $fails failure(s)"

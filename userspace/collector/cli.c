@@ -828,11 +828,11 @@ static int col_check(void *arg, const unsigned int *seen)
 		pr_err("--%s needs the history: add --db FILE",
 		       col_opt[seen[COL_OPT_RETAIN] ? COL_OPT_RETAIN :
 			       COL_OPT_DB_QUEUE].name);
-		return XTEL_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (cfg->inventory_only && !cfg->db) {
 		pr_err("--inventory-only needs the inventory: add --db FILE");
-		return XTEL_EXIT_USAGE;
+		return -EINVAL;
 	}
 	if (cfg->bind_addr.ss_family == AF_INET6)
 		((struct sockaddr_in6 *)&cfg->bind_addr)->sin6_port = htons(cfg->port);

@@ -283,13 +283,11 @@ static int copy_run_metrics(const struct xtel_model *m, struct xtel_view *v)
 
 /* ---- derived figures ---- */
 
-/* Loss as a share of the datagrams the client meant us to get. */
-static double loss_pct(const struct xtel_client_snap *c)
+double xtel_loss_pct(uint64_t received, uint64_t duplicates, uint64_t lost)
 {
-	uint64_t unique = c->received - c->duplicates;
-	uint64_t expected = unique + c->lost;
+	uint64_t expected = (received > duplicates ? received - duplicates : 0) + lost;
 
-	return expected ? 100.0 * (double)c->lost / (double)expected : 0.0;
+	return expected ? 100.0 * (double)lost / (double)expected : 0.0;
 }
 
 void xtel_view_client_derive(struct xtel_view_client *vc,
@@ -301,7 +299,7 @@ void xtel_view_client_derive(struct xtel_view_client *vc,
 		vc->state = XTEL_CLIENT_BYE;
 	else
 		vc->state = c->stale ? XTEL_CLIENT_STALE : XTEL_CLIENT_LIVE;
-	vc->loss_pct = loss_pct(c);
+	vc->loss_pct = xtel_loss_pct(c->received, c->duplicates, c->lost);
 	vc->avg_size = c->received ? (double)c->bytes / (double)c->received : 0.0;
 	vc->d_received = c->received - (prev ? prev->received : 0);
 	vc->d_bytes = c->bytes - (prev ? prev->bytes : 0);

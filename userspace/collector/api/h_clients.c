@@ -31,6 +31,8 @@ json_t *xtel_api_client_json(const struct xtel_api_req *r,
 	xtel_json_set(o, "last_seen_age_s",
 		      xtel_json_fixed(xtel_api_age_s(r, c->last_seen_ns), 6));
 	xtel_json_set(o, "fresh", json_boolean(xtel_api_fresh(r, vc, c->last_seen_ns)));
+	/* the gaps lost will take in once the window passes them */
+	xtel_json_set(o, "pending", xtel_json_u64(c->pending));
 	if (r->v && r->v->inv) {	/* --db: the inventory's side */
 		xtel_json_set(o, "device", xtel_view_json_device(vc->dev));
 		xtel_json_set(o, "silent_s", xtel_json_fixed(vc->silent_s, 3));
@@ -50,7 +52,6 @@ json_t *xtel_api_client_json(const struct xtel_api_req *r,
 	if (detail) {
 		json_t *iv = json_object();
 
-		xtel_json_set(o, "pending", xtel_json_u64(c->pending));
 		for (uint32_t k = 0; k < c->n_metrics; k++) {
 			const struct xtel_metric_snap *ms = &c->metrics[k];
 			json_t *mo = json_object();

@@ -135,12 +135,9 @@ static json_t *latency_fields(json_t *o, const struct xtel_store_point *p)
 
 static json_t *loss_json(const struct xtel_store_point *p)
 {
-	uint64_t rx = p->c[XTEL_STORE_RECEIVED], dup = p->c[XTEL_STORE_DUPLICATES];
-	uint64_t lost = p->c[XTEL_STORE_LOST];
-	uint64_t expected = (rx > dup ? rx - dup : 0) + lost;
-
-	return xtel_json_fixed(expected ? 100.0 * (double)lost / (double)expected
-					: 0.0, 6);
+	return xtel_json_fixed(xtel_loss_pct(p->c[XTEL_STORE_RECEIVED],
+					     p->c[XTEL_STORE_DUPLICATES],
+					     p->c[XTEL_STORE_LOST]), 6);
 }
 
 /* One point as the reply has it (CSV flattens the same object). */

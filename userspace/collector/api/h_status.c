@@ -30,6 +30,7 @@ static void totals_json(json_t *o, uint32_t clients, unsigned int live,
 		xtel_json_set(o, "elapsed_s", xtel_json_fixed(whole->elapsed_s, 6));
 	}
 	xtel_view_json_counts(totals, total);
+	xtel_json_set(totals, "pending", xtel_json_u64(total->snap->pending));
 	xtel_json_set(totals, "pkt_s", xtel_json_fixed(total->pkt_s, 3));
 	xtel_json_set(totals, "mb_s", xtel_json_fixed(total->mb_s, 6));
 	xtel_json_set(o, "totals", totals);

@@ -119,7 +119,7 @@ static const char row_cols[] =
 	"[\"client_id\",\"state\",\"received\",\"bytes\",\"lost\","
 	"\"duplicates\",\"reordered\",\"too_late\",\"loss_pct\",\"pkt_s\","
 	"\"mb_s\",\"latency_p50_us\",\"latency_p99_us\",\"latency_max_us\","
-	"\"last_seen_age_s\"]";
+	"\"last_seen_age_s\",\"pending\"]";
 
 static void row(FILE *f, const struct xtel_view *v,
 		const struct xtel_view_client *vc, bool first)
@@ -127,13 +127,14 @@ static void row(FILE *f, const struct xtel_view *v,
 	const struct xtel_client_snap *c = vc->snap;
 
 	fprintf(f, "%s[%u,\"%s\",%llu,%llu,%llu,%llu,%llu,%llu,%.6f,%.3f,%.6f,"
-		"%.3f,%.3f,%.3f,%.3f]", first ? "" : ",", c->client_id,
+		"%.3f,%.3f,%.3f,%.3f,%llu]", first ? "" : ",", c->client_id,
 		xtel_client_state_name(vc->state),
 		(unsigned long long)c->received, (unsigned long long)c->bytes,
 		(unsigned long long)c->lost, (unsigned long long)c->duplicates,
 		(unsigned long long)c->reordered, (unsigned long long)c->too_late,
 		vc->loss_pct, vc->pkt_s, vc->mb_s, us(c->lat.p50_ns),
-		us(c->lat.p99_ns), us(c->lat.max_ns), age_s(v, c->last_seen_ns));
+		us(c->lat.p99_ns), us(c->lat.max_ns), age_s(v, c->last_seen_ns),
+		(unsigned long long)c->pending);
 }
 
 /* The fleet's figures of one view: the head of every event. */
@@ -149,6 +150,7 @@ static json_t *totals_json(const struct xtel_view *v)
 	xtel_json_set(o, "received", xtel_json_u64(t->received));
 	xtel_json_set(o, "bytes", xtel_json_u64(t->bytes));
 	xtel_json_set(o, "lost", xtel_json_u64(t->lost));
+	xtel_json_set(o, "pending", xtel_json_u64(t->pending));
 	xtel_json_set(o, "duplicates", xtel_json_u64(t->duplicates));
 	xtel_json_set(o, "reordered", xtel_json_u64(t->reordered));
 	xtel_json_set(o, "too_late", xtel_json_u64(t->too_late));
