@@ -73,6 +73,7 @@ def main():
             ("xtel_duplicate_datagrams_total", t["injected_dup"]),
             ("xtel_reordered_datagrams_total", t["reorder_held"] - t["reorder_in_order"]),
             ("xtel_too_late_datagrams_total", 0),
+            ("xtel_pending_datagrams", 0),  # every client said BYE: no gap left open
             ("xtel_rx_datagrams_total", t["sent"]),
             ("xtel_accepted_datagrams_total", t["sent"]),
             ('xtel_xdp_packets_total{outcome="passed"}', t["sent"]),

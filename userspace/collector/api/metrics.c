@@ -256,6 +256,11 @@ static void totals(FILE *f, const struct xtel_view *v)
 		fprintf(f, "%s ", rows[i].name);
 		u64(f, *(const uint64_t *)((const char *)c + rows[i].off));
 	}
+	/* gaps not yet confirmed: the live half of the loss (docs/API.md) */
+	family(f, "xtel_pending_datagrams", "gauge",
+	       "Sequence gaps inside the clients' windows, not yet confirmed lost");
+	fprintf(f, "xtel_pending_datagrams ");
+	u64(f, c->pending);
 	/* an aggregator's view: the same per site, xtel_site_... */
 	for (size_t i = 0; v->n_sites && i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char name[96];
