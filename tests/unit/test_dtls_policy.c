@@ -795,7 +795,15 @@ static void test_resume_disabled_and_rotated(void **state)
 	send_record(n, 3, 1, 1);
 	pump(n);
 	assert_int_equal(n->delivered, 1);
+	/* The new key's tickets resume. */
 	xtel_dtls_ticket_free(t1);
+	t1 = xtel_dtls_client_ticket(n->cl[3].c);
+	assert_non_null(t1);
+	add_resuming(n, 1, t1);
+	pump(n);
+	assert_established(n, 4, 1);
+	assert_true(xtel_dtls_client_resumed(n->cl[4].c));
+	assert_int_equal(stats(n).handshakes_resumed, 1);
 	xtel_dtls_ticket_free(t2);
 	net_free(n);
 }

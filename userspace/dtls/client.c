@@ -374,10 +374,15 @@ struct xtel_dtls_ticket *xtel_dtls_client_ticket(const struct xtel_dtls_client *
 
 	if (c->state != XTEL_DTLS_CLIENT_ESTABLISHED)
 		return NULL;
-	sess = SSL_get1_session(c->ssl);
-	if (sess == NULL || !SSL_SESSION_has_ticket(sess) ||
-	    !SSL_SESSION_is_resumable(sess)) {
-		SSL_SESSION_free(sess);
+	/*
+	 * A copy: OpenSSL marks the SSL's own session not resumable when
+	 * that SSL ends without a shutdown it likes (an error, a free).
+	 */
+	sess = SSL_get0_session(c->ssl);
+	sess = sess != NULL && SSL_SESSION_has_ticket(sess) &&
+	       SSL_SESSION_is_resumable(sess) ? SSL_SESSION_dup(sess) : NULL;
+	if (sess == NULL) {
+		ERR_clear_error();
 		return NULL;
 	}
 	t = malloc(sizeof(*t));

@@ -434,6 +434,12 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
  * tickets of the old key then get full handshakes. -ENOTSUP with
  * cfg.no_tickets, -EINVAL when OpenSSL refuses it.
  */
+/*
+ * A random ticket key made once per process, for the servers of one
+ * collector to share (cfg.ticket_key); NULL when RAND_bytes failed.
+ */
+const unsigned char *xtel_dtls_process_ticket_key(void);
+
 int xtel_dtls_server_set_ticket_key(struct xtel_dtls_server *srv,
 				    const unsigned char *key);
 
