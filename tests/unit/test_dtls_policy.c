@@ -448,9 +448,23 @@ static int logs_with(const char *needle, const char *from)
  * client 1 and every counter carry on; 2 and 3 cannot come back until a
  * policy lets them.
  */
-static void test_set_policy(void **state)
+/* Swap in a policy (c) that revokes client-2 and denies client 3. */
+static void revoke2_deny3(struct net *n, struct xtel_dtls_policy_cfg *c)
 {
 	static const char *const rev2[] = { "client-2.crt", NULL };
+	struct xtel_dtls_policy *p;
+
+	c->ca_file = keep(cert("ca.crt"));
+	c->crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
+	c->deny_file = write_file("extra/deny3.txt", "3\n");
+	assert_int_equal(xtel_dtls_policy_load(&p, c), 0);
+	xtel_dtls_server_set_policy(n->srv, p);
+	xtel_dtls_policy_put(p);
+	pump(n);
+}
+
+static void test_set_policy(void **state)
+{
 	struct xtel_dtls_policy_cfg c = { 0 };
 	struct xtel_dtls_server_stats st;
 	struct xtel_dtls_policy *p;
@@ -468,13 +482,7 @@ static void test_set_policy(void **state)
 	pump(n);
 	assert_int_equal(n->delivered, 3);
 
-	c.ca_file = keep(cert("ca.crt"));
-	c.crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
-	c.deny_file = write_file("extra/deny3.txt", "3\n");
-	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
-	xtel_dtls_server_set_policy(n->srv, p);
-	xtel_dtls_policy_put(p);
-	pump(n);
+	revoke2_deny3(n, &c);
 	st = stats(n);
 	assert_int_equal(st.sessions_revoked, 2);
 	assert_int_equal(st.policy_updates, 1);
@@ -664,11 +672,9 @@ static int add_resuming(struct net *n, int id, const struct xtel_dtls_ticket *t)
  */
 static void test_resume(void **state)
 {
-	static const char *const rev2[] = { "client-2.crt", NULL };
 	struct xtel_dtls_policy_cfg c = { 0 };
 	struct xtel_dtls_ticket *tk[3];
 	struct xtel_dtls_server_stats st;
-	struct xtel_dtls_policy *p;
 	struct net *n;
 
 	set_mode(state);
@@ -700,13 +706,7 @@ static void test_resume(void **state)
 	assert_int_equal(st.handshake_failed, 0);
 	assert_int_equal(st.record_layer_fallback, 0);
 
-	c.ca_file = keep(cert("ca.crt"));
-	c.crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
-	c.deny_file = write_file("extra/deny3.txt", "3\n");
-	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
-	xtel_dtls_server_set_policy(n->srv, p);
-	xtel_dtls_policy_put(p);
-	pump(n);
+	revoke2_deny3(n, &c);
 	/* Both sessions of client 2 and of client 3 (the resumed ones too). */
 	assert_int_equal(stats(n).sessions_revoked, 4);
 
