@@ -358,6 +358,11 @@ uint32_t xtel_lg_dtls_reconnect_all(struct xtel_lg_thread *th)
 	for (uint32_t r = 0; r < run->cfg->reconnect && !stopping(run); r++) {
 		uint64_t t0 = xtel_mono_ns();
 
+		/* Markers for bench/xtelbench/storm.py, like main's "handshakes done". */
+		if (th->index == 0)
+			fprintf(stderr, "loadgen: reconnect round %u of %u\n", r + 1,
+				run->cfg->reconnect);
+
 		for (uint32_t i = 0; i < th->n_clients; i++) {
 			struct xtel_lg_client *c = &cl[i];
 
@@ -375,6 +380,8 @@ uint32_t xtel_lg_dtls_reconnect_all(struct xtel_lg_thread *th)
 		th->reconnecting = false;
 		th->reconnect_ns += xtel_mono_ns() - t0;
 	}
+	if (th->index == 0)
+		fprintf(stderr, "loadgen: reconnects done\n");
 	return failed;
 }
 
