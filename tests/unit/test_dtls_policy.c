@@ -732,6 +732,48 @@ static void test_resume(void **state)
 	net_free(n);
 }
 
+/*
+ * A policy that trusts otherwise (here: pins the CA) resumes no ticket of
+ * the old trust: a full handshake, verified under the new policy.
+ */
+static void test_resume_new_trust(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	struct xtel_dtls_policy *p;
+	const char *pins[1];
+	char pin[100];
+	struct net *n;
+
+	set_mode(state);
+	n = net_with(state, &c);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+	fingerprint("ca.crt", pin, sizeof(pin));
+	pins[0] = pin;
+	c.ca_file = keep(cert("ca.crt"));
+	c.pin_ca = pins;
+	c.n_pin_ca = 1;
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	xtel_dtls_server_set_policy(n->srv, p);
+	xtel_dtls_policy_put(p);
+	add_resuming(n, 1, t);
+	pump(n);
+	assert_established(n, 1, 1);
+	assert_false(xtel_dtls_client_resumed(n->cl[1].c));
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_int_equal(st.handshakes_ok, 2);
+	assert_int_equal(st.handshake_failed, 0);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
 static uint32_t disabled_id;
 
 static bool admit_enabled(void *arg, uint32_t id)
@@ -822,6 +864,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_set_policy_names_fail),
 		BOTH(test_resume),
 		BOTH(test_resume_disabled_and_rotated),
+		cmocka_unit_test(test_resume_new_trust),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);
