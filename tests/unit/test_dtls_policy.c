@@ -448,19 +448,26 @@ static int logs_with(const char *needle, const char *from)
  * client 1 and every counter carry on; 2 and 3 cannot come back until a
  * policy lets them.
  */
-/* Swap in a policy (c) that revokes client-2 and denies client 3. */
-static void revoke2_deny3(struct net *n, struct xtel_dtls_policy_cfg *c)
+/* Load c and swap it in as n's policy. */
+static void swap_policy(struct net *n, const struct xtel_dtls_policy_cfg *c)
 {
-	static const char *const rev2[] = { "client-2.crt", NULL };
 	struct xtel_dtls_policy *p;
 
-	c->ca_file = keep(cert("ca.crt"));
-	c->crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
-	c->deny_file = write_file("extra/deny3.txt", "3\n");
 	assert_int_equal(xtel_dtls_policy_load(&p, c), 0);
 	xtel_dtls_server_set_policy(n->srv, p);
 	xtel_dtls_policy_put(p);
 	pump(n);
+}
+
+/* Swap in a policy (c) that revokes client-2 and denies client 3. */
+static void revoke2_deny3(struct net *n, struct xtel_dtls_policy_cfg *c)
+{
+	static const char *const rev2[] = { "client-2.crt", NULL };
+
+	c->ca_file = keep(cert("ca.crt"));
+	c->crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
+	c->deny_file = write_file("extra/deny3.txt", "3\n");
+	swap_policy(n, c);
 }
 
 static void test_set_policy(void **state)
@@ -741,7 +748,6 @@ static void test_resume_new_trust(void **state)
 	struct xtel_dtls_policy_cfg c = { 0 };
 	struct xtel_dtls_server_stats st;
 	struct xtel_dtls_ticket *t;
-	struct xtel_dtls_policy *p;
 	const char *pins[1];
 	char pin[100];
 	struct net *n;
@@ -758,9 +764,7 @@ static void test_resume_new_trust(void **state)
 	c.ca_file = keep(cert("ca.crt"));
 	c.pin_ca = pins;
 	c.n_pin_ca = 1;
-	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
-	xtel_dtls_server_set_policy(n->srv, p);
-	xtel_dtls_policy_put(p);
+	swap_policy(n, &c);
 	add_resuming(n, 1, t);
 	pump(n);
 	assert_established(n, 1, 1);
