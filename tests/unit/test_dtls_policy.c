@@ -778,6 +778,66 @@ static void test_resume_new_trust(void **state)
 	net_free(n);
 }
 
+/*
+ * A device restarting behind a NAT that kept its port: the resumed
+ * handshake on the established session's address replaces that session,
+ * as a full restart does; another client's ticket on that address is not
+ * resumed (the session's id is checked) and its full handshake is refused
+ * as restart_other_id.
+ */
+static void test_resume_restart_same_port(void **state)
+{
+	struct xtel_dtls_ticket *t1, *t2;
+	struct xtel_dtls_server_stats st;
+	struct tclient *tc;
+	struct net *n;
+
+	set_mode(state);
+	n = net_create(state, NULL);
+	add_client(n, 1);
+	add_client(n, 2);
+	pump(n);
+	t1 = xtel_dtls_client_ticket(n->cl[0].c);
+	t2 = xtel_dtls_client_ticket(n->cl[1].c);
+	assert_non_null(t1);
+	assert_non_null(t2);
+	tc = &n->cl[0];
+	xtel_dtls_client_free(tc->c);
+	assert_int_equal(xtel_dtls_client_new(&tc->c, n->cctx, tc->id,
+					      "198.18.0.1", 0), 0);
+	assert_int_equal(xtel_dtls_client_resume(tc->c, t1), 0);
+	assert_int_equal(xtel_dtls_client_start(tc->c, fake_now), 0);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_true(xtel_dtls_client_resumed(tc->c));
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(st.sessions_replaced, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+
+	/* Client 2's identity and ticket from client 1's address. */
+	xtel_dtls_client_free(tc->c);
+	assert_int_equal(xtel_dtls_client_new(&tc->c, n->cctx, n->cl[1].id,
+					      "198.18.0.1", 0), 0);
+	assert_int_equal(xtel_dtls_client_resume(tc->c, t2), 0);
+	assert_int_equal(xtel_dtls_client_start(tc->c, fake_now), 0);
+	pump(n);
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.restart_other_id, 1);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	/* Client 1's session on that address is kept. */
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &tc->addr.sa,
+					       tc->addr_len, NULL), 0);
+	xtel_dtls_ticket_free(t1);
+	xtel_dtls_ticket_free(t2);
+	net_free(n);
+}
+
 static uint32_t disabled_id;
 
 static bool admit_enabled(void *arg, uint32_t id)
@@ -869,6 +929,7 @@ int main(int argc, char **argv)
 		BOTH(test_resume),
 		BOTH(test_resume_disabled_and_rotated),
 		cmocka_unit_test(test_resume_new_trust),
+		BOTH(test_resume_restart_same_port),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);
