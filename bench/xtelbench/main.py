@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 
 from .api import api_markdown, run_api
@@ -81,7 +82,13 @@ def main(argv=None):
     probes = run_probes(env) if args.probes else None
     dash = run_dashboard(env) if args.dashboard else None
     scaleout = run_scaleout(env) if args.scaleout else None
-    storm = run_storm(env) if (args.storm or not args.no_e2e) and not args.no_storm else None
+    storm = None
+    if (args.storm or not args.no_e2e) and not args.no_storm:
+        try:
+            storm = run_storm(env)
+        except (RuntimeError, OSError, subprocess.SubprocessError, KeyError, ValueError) as e:
+            log("  restart storm failed: %s" % e)
+            storm = {"error": str(e)}
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -117,7 +124,7 @@ def main(argv=None):
     bad = [r for r in rows if r.get("status") == "error"]
     log("== done in %.0f s: %d rows (%d errors), %d micro-benchmarks; results in %s" % (
         meta["elapsed_s"], len(rows), len(bad), len(micro), env.out))
-    return 1 if bad else 0
+    return 1 if bad or (storm and "error" in storm) else 0
 
 
 def _publish(env, md, made):

@@ -100,6 +100,8 @@ def run_storm(env):
 
 
 def storm_markdown(res):
+    if "error" in res:
+        return "\n## Device restart storm\n\nFailed: %s\n" % res["error"]
     md = ["", "## Device restart storm", "",
           "%d DTLS devices connected to one collector (%s worker(s), --no-xdp) close their "
           "sessions and reconnect at once (loadgen --reconnect 1, one thread with 64 handshakes "
