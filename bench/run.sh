@@ -11,6 +11,7 @@
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
 #                          [--api] [--probes] [--store] [--dashboard] [--health]
 #                          [--capacity | --no-capacity] [--scaleout]
+#                          [--storm | --no-storm]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -42,6 +43,10 @@
 #               throughput and latency with 10k and 100k clients, bytes and
 #               CPU per rollup, the edge's receive-path overhead (~2 minutes;
 #               --no-micro --no-e2e --scaleout runs only that)
+#   --storm     the device restart storm (N devices reconnect at once,
+#               full vs resumed handshakes; part of the default and --quick
+#               runs; --no-micro --no-e2e --storm runs only that), --no-storm
+#               leaves it out
 #   --health    only the health inference bench (bench_health: accuracy per
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);
 #               its table goes to stdout and OUT/health.md
@@ -62,7 +67,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,51p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,56p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -84,7 +89,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

@@ -23,7 +23,7 @@ enum lg_opt {
 	LG_OPT_BATCH, LG_OPT_MODE, LG_OPT_CERTS, LG_OPT_HS_TIMEOUT, LG_OPT_DATA_DELAY,
 	LG_OPT_PAYLOAD, LG_OPT_PAYLOAD_SIZE, LG_OPT_HEARTBEAT, LG_OPT_SEED,
 	LG_OPT_LOSS, LG_OPT_DUP, LG_OPT_REORDER, LG_OPT_REORDER_DEPTH,
-	LG_OPT_SCENARIO,
+	LG_OPT_SCENARIO, LG_OPT_RECONNECT, LG_OPT_RESUME,
 	LG_OPT_FLOOD, LG_OPT_FLOOD_SRC, LG_OPT_QUIET, LG_OPT_REPORT_JSON,
 	LG_OPT_HELP,
 	LG_N_OPTS,
@@ -224,6 +224,16 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		.help = "wait S seconds after the handshakes before INIT and\n"
 			"DATA, announced on stderr (bench/run.sh's capacity rows\n"
 			"stop the receiver then; default 0)" },
+	[LG_OPT_RECONNECT] = { .name = "reconnect", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, reconnect, 0, 100),
+		.valid = "an integer 0..100",
+		.help = "after the handshakes, every client closes its session\n"
+			"and handshakes again, N rounds, all at once (a restart\n"
+			"storm; dtls mode; default 0)" },
+	[LG_OPT_RESUME] = { .name = "resume",
+		XTEL_OPT_FLAG_AT(CFG, resume),
+		.help = "--reconnect offers the session ticket (abbreviated\n"
+			"handshake when the collector takes it)" },
 	[LG_OPT_PAYLOAD] = { .name = "payload", .metavar = "TEMPLATE",
 		XTEL_OPT_STRING_AT(CFG, payload_template),
 		.help = "key=value;... with placeholders {seq} {client}\n"
@@ -391,6 +401,14 @@ static int check_combination(struct xtel_lg_config *cfg,
 	if (cfg->loss + cfg->dup + cfg->reorder > 1.0 + 1e-12) {
 		pr_err("--loss + --dup + --reorder = %g: expected a sum of at most 1",
 			cfg->loss + cfg->dup + cfg->reorder);
+		return -EINVAL;
+	}
+	if (SEEN(RESUME) && !cfg->reconnect) {
+		pr_err("--resume needs --reconnect N");
+		return -EINVAL;
+	}
+	if (cfg->reconnect && cfg->mode != XTEL_LG_MODE_DTLS) {
+		pr_err("--reconnect needs --mode dtls");
 		return -EINVAL;
 	}
 	if (SEEN(REORDER_DEPTH) && !SEEN(REORDER)) {

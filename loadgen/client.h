@@ -70,6 +70,8 @@ struct xtel_lg_client {
 	uint64_t hs_start_ns, hs_end_ns;
 	uint32_t hs_retransmits;
 	char hs_error[160];
+	struct xtel_dtls_ticket *ticket;	/* --resume: offered next time */
+	bool resumed;			/* the last handshake was abbreviated */
 
 	struct xtel_lg_client_stats st;
 };

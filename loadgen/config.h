@@ -62,6 +62,8 @@ struct xtel_lg_config {
 	const char *certs_dir;
 	double handshake_timeout_s;
 	double data_delay_s;		/* --data-delay: pause before INIT */
+	uint32_t reconnect;		/* --reconnect: rounds after the handshakes */
+	bool resume;			/* --resume: reconnect with the ticket */
 
 	const char *payload_template;	/* NULL: use payload_size */
 	uint32_t payload_size;

@@ -190,7 +190,13 @@ static void hs_done(struct xtel_lg_thread *th, struct xtel_lg_client *c,
 	c->hs_retransmits = (uint32_t)st.retransmits;
 	c->hs_end_ns = now;
 	c->state = XTEL_LG_CLIENT_READY;
-	xtel_lg_ctr_add(&th->ctr.hs_ok, 1);
+	c->resumed = xtel_dtls_client_resumed(c->sess);
+	if (th->reconnecting) {
+		xtel_lg_ctr_add(&th->ctr.reconnects, 1);
+		xtel_lg_ctr_add(&th->ctr.resumed, c->resumed);
+	} else {
+		xtel_lg_ctr_add(&th->ctr.hs_ok, 1);
+	}
 }
 
 /* Begin client c's handshake. Returns 0, or -1 when it failed at once. */
@@ -211,6 +217,12 @@ static int hs_start(struct xtel_lg_thread *th, struct xtel_lg_client *c,
 		snprintf(why, sizeof(why), "cannot create a DTLS session: %s", strerror(-ret));
 		hs_fail(th, c, why);
 		return -1;
+	}
+	if (c->ticket != NULL) {
+		/* Refused (it cannot be): a full handshake. */
+		xtel_dtls_client_resume(c->sess, c->ticket);
+		xtel_dtls_ticket_free(c->ticket);
+		c->ticket = NULL;
 	}
 	if (xtel_dtls_client_start(c->sess, c->hs_start_ns) < 0) {
 		hs_fail(th, c, xtel_dtls_client_error(c->sess));
@@ -259,12 +271,16 @@ uint32_t xtel_lg_dtls_handshake_all(struct xtel_lg_thread *th)
 	char why[160];
 
 	while ((next < n || inflight) && !stopping(run)) {
+
 		uint64_t now, wake = UINT64_MAX;
 		int timeout_ms;
 
 		while (inflight < HS_WINDOW && next < n) {
 			uint32_t i = next++;
 
+			/* A reconnect round: only the clients that were up. */
+			if (th->reconnecting && cl[i].state != XTEL_LG_CLIENT_NEW)
+				continue;
 			if (hs_start(th, &cl[i], th->first_client + i) == 0)
 				win[inflight++] = i;
 			else
@@ -327,6 +343,48 @@ uint32_t xtel_lg_dtls_handshake_all(struct xtel_lg_thread *th)
 	return failed;
 }
 
+/*
+ * --reconnect: every client that is up closes its session (close_notify)
+ * and, all at once, handshakes again on its socket, cfg->reconnect
+ * rounds; with --resume each offers the ticket of the session it closed.
+ * The time of the rounds is th->reconnect_ns. Returns the failures.
+ */
+uint32_t xtel_lg_dtls_reconnect_all(struct xtel_lg_thread *th)
+{
+	struct xtel_lg_run *run = th->run;
+	struct xtel_lg_client *cl = run->clients + th->first_client;
+	uint32_t failed = 0;
+
+	for (uint32_t r = 0; r < run->cfg->reconnect && !stopping(run); r++) {
+		uint64_t t0 = xtel_mono_ns();
+
+		/* Markers for bench/xtelbench/storm.py, like main's "handshakes done". */
+		if (th->index == 0)
+			fprintf(stderr, "loadgen: reconnect round %u of %u\n", r + 1,
+				run->cfg->reconnect);
+
+		for (uint32_t i = 0; i < th->n_clients; i++) {
+			struct xtel_lg_client *c = &cl[i];
+
+			if (c->state != XTEL_LG_CLIENT_READY)
+				continue;
+			struct xtel_dtls_ticket *t = run->cfg->resume ?
+				xtel_dtls_client_ticket(c->sess) : NULL;
+
+			xtel_lg_dtls_close(c);	/* frees an unused ticket */
+			c->ticket = t;
+			c->state = XTEL_LG_CLIENT_NEW;
+		}
+		th->reconnecting = true;
+		failed += xtel_lg_dtls_handshake_all(th);
+		th->reconnecting = false;
+		th->reconnect_ns += xtel_mono_ns() - t0;
+	}
+	if (th->index == 0)
+		fprintf(stderr, "loadgen: reconnects done\n");
+	return failed;
+}
+
 ssize_t xtel_lg_dtls_seal(struct xtel_lg_client *c, const void *plain,
 			  size_t len, void *out, size_t cap)
 {
@@ -355,4 +413,6 @@ void xtel_lg_dtls_close(struct xtel_lg_client *c)
 	}
 	xtel_dtls_client_free(c->sess);
 	c->sess = NULL;
+	xtel_dtls_ticket_free(c->ticket);
+	c->ticket = NULL;
 }

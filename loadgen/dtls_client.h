@@ -32,6 +32,7 @@ void xtel_lg_dtls_free(struct xtel_lg_run *run);
  * number of failed handshakes (each client's hs_error says why).
  */
 uint32_t xtel_lg_dtls_handshake_all(struct xtel_lg_thread *th);
+uint32_t xtel_lg_dtls_reconnect_all(struct xtel_lg_thread *th);
 
 /* Seal one plaintext datagram into one record in out. Returns its length. */
 ssize_t xtel_lg_dtls_seal(struct xtel_lg_client *c, const void *plain,

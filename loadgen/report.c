@@ -58,6 +58,24 @@ static int hs_done(const struct xtel_lg_client *c)
 	return c->hs_end_ns && c->state != XTEL_LG_CLIENT_FAILED;
 }
 
+/* --reconnect: the rounds' handshakes, and the slowest thread's time. */
+struct reconnects {
+	uint64_t ok, resumed, max_ns;
+};
+
+static void sum_reconnects(const struct xtel_lg_run *run, struct reconnects *r)
+{
+	memset(r, 0, sizeof(*r));
+	for (uint32_t t = 0; t < run->cfg->threads && run->cfg->clients; t++) {
+		struct xtel_lg_thread *th = &run->threads[t];
+
+		r->ok += xtel_lg_ctr_get(&th->ctr.reconnects);
+		r->resumed += xtel_lg_ctr_get(&th->ctr.resumed);
+		if (th->reconnect_ns > r->max_ns)
+			r->max_ns = th->reconnect_ns;
+	}
+}
+
 static void summarize(struct xtel_lg_run *run, struct summary *s)
 {
 	const struct xtel_lg_config *cfg = run->cfg;
@@ -194,6 +212,14 @@ void xtel_lg_report_text(struct xtel_lg_run *run, int exit_code, FILE *out)
 			s.hs_ok, s.hs_failed, s.hs_min_ms,
 			s.hs_ok ? s.hs_sum_ms / s.hs_ok : 0, s.hs_max_ms,
 			(unsigned long long)s.hs_retransmits);
+	if (cfg->reconnect) {
+		struct reconnects rc;
+
+		sum_reconnects(run, &rc);
+		fprintf(out, "  reconnects    %llu ok (%llu resumed) in %u rounds, slowest thread %.3f s\n",
+			(unsigned long long)rc.ok, (unsigned long long)rc.resumed,
+			cfg->reconnect, (double)rc.max_ns / 1e9);
+	}
 	if (cfg->ramp) {
 		for (uint32_t k = 0; k < cfg->n_rates; k++)
 			fprintf(out, "  ramp step %-3u requested %.1f pps, achieved %.1f pps\n",
@@ -329,6 +355,25 @@ static json_t *json_handshakes(const struct xtel_lg_run *run,
 	return o;
 }
 
+/*
+ * --reconnect: rounds, handshakes completed in them (resumed: abbreviated),
+ * and time_s, the slowest thread's time for all rounds (threads start
+ * their rounds together, so: until every client was back).
+ */
+static json_t *json_reconnect(const struct xtel_lg_run *run)
+{
+	json_t *o = json_object();
+	struct reconnects rc;
+
+	sum_reconnects(run, &rc);
+	xtel_json_set(o, "rounds", json_integer(run->cfg->reconnect));
+	xtel_json_set(o, "resume", json_boolean(run->cfg->resume));
+	xtel_json_set(o, "ok", xtel_json_u64(rc.ok));
+	xtel_json_set(o, "resumed", xtel_json_u64(rc.resumed));
+	xtel_json_set(o, "time_s", xtel_json_fixed((double)rc.max_ns / 1e9, 6));
+	return o;
+}
+
 /* One row per ramp step; empty without --ramp. */
 static json_t *json_ramp(const struct xtel_lg_config *cfg,
 			 const struct summary *s)
@@ -433,6 +478,7 @@ int xtel_lg_report_json(struct xtel_lg_run *run, int exit_code, FILE *f)
 	xtel_json_set(r, "rate", json_rate(cfg, &s));
 	xtel_json_set(r, "totals", json_totals(&s));
 	xtel_json_set(r, "handshakes", json_handshakes(run, &s));
+	xtel_json_set(r, "reconnect", json_reconnect(run));
 	xtel_json_set(r, "ramp", json_ramp(cfg, &s));
 	xtel_json_set(r, "flood", json_flood(run));
 	xtel_json_set(r, "clients", json_clients(run));

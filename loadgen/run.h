@@ -28,6 +28,8 @@ struct xtel_lg_counters {
 	_Atomic uint64_t errors;	/* datagrams that failed to send */
 	_Atomic uint64_t hs_ok;
 	_Atomic uint64_t hs_failed;
+	_Atomic uint64_t reconnects;	/* --reconnect handshakes completed */
+	_Atomic uint64_t resumed;	/* of them abbreviated (--resume) */
 	_Atomic uint64_t step_slots[XTEL_LG_MAX_RAMP_STEPS];
 } __attribute__((aligned(64)));
 
@@ -38,6 +40,8 @@ struct xtel_lg_thread {
 	pthread_t tid;
 	int started;
 	uint64_t data_end_ns;		/* when this thread's DATA phase ended */
+	uint64_t reconnect_ns;		/* --reconnect rounds: time, summed */
+	bool reconnecting;		/* hs_done counts a reconnect */
 	struct xtel_lg_counters ctr;
 };
 

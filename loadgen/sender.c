@@ -161,6 +161,8 @@ void *xtel_lg_sender_main(void *arg)
 	/* 1: handshakes (DTLS), then main checks them. */
 	if (run->dtls && tx.batch && !stopping(run))
 		xtel_lg_dtls_handshake_all(th);
+	if (run->dtls && tx.batch && run->cfg->reconnect && !stopping(run))
+		xtel_lg_dtls_reconnect_all(th);
 	sync_with_main(run);
 	/* 2: INIT from every client that is ready. */
 	sync_with_main(run);

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 
 from .api import api_markdown, run_api
@@ -20,6 +21,7 @@ from .plots import plots
 from .probes import probes_markdown, run_probes
 from .rows import run_all
 from .scaleout import run_scaleout, scaleout_markdown
+from .storm import run_storm, storm_markdown
 from .util import log
 
 
@@ -47,6 +49,10 @@ def parse_args(argv=None):
                     help="also measure the web dashboard in Chromium (1,000 and 10,000 clients)")
     ap.add_argument("--scaleout", action="store_true",
                     help="also measure edges -> NATS JetStream -> aggregator (docs/SCALE-OUT.md)")
+    ap.add_argument("--storm", action="store_true",
+                    help="the device restart storm, full vs resumed handshakes (part of the "
+                         "default and --quick runs; --no-micro --no-e2e --storm: only that)")
+    ap.add_argument("--no-storm", action="store_true", help="leave the restart storm out")
     return ap.parse_args(argv)
 
 
@@ -76,6 +82,13 @@ def main(argv=None):
     probes = run_probes(env) if args.probes else None
     dash = run_dashboard(env) if args.dashboard else None
     scaleout = run_scaleout(env) if args.scaleout else None
+    storm = None
+    if (args.storm or not args.no_e2e) and not args.no_storm:
+        try:
+            storm = run_storm(env)
+        except (RuntimeError, OSError, subprocess.SubprocessError, KeyError, ValueError) as e:
+            log("  restart storm failed: %s" % e)
+            storm = {"error": str(e)}
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -89,6 +102,8 @@ def main(argv=None):
         result["dashboard"] = dash
     if scaleout:
         result["scaleout"] = scaleout
+    if storm:
+        result["storm"] = storm
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
@@ -100,6 +115,8 @@ def main(argv=None):
         md += dashboard_markdown(dash)
     if scaleout:
         md += scaleout_markdown(scaleout)
+    if storm:
+        md += storm_markdown(storm)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:
@@ -107,7 +124,7 @@ def main(argv=None):
     bad = [r for r in rows if r.get("status") == "error"]
     log("== done in %.0f s: %d rows (%d errors), %d micro-benchmarks; results in %s" % (
         meta["elapsed_s"], len(rows), len(bad), len(micro), env.out))
-    return 1 if bad else 0
+    return 1 if bad or (storm and "error" in storm) else 0
 
 
 def _publish(env, md, made):

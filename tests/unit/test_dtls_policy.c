@@ -448,9 +448,30 @@ static int logs_with(const char *needle, const char *from)
  * client 1 and every counter carry on; 2 and 3 cannot come back until a
  * policy lets them.
  */
-static void test_set_policy(void **state)
+/* Load c and swap it in as n's policy. */
+static void swap_policy(struct net *n, const struct xtel_dtls_policy_cfg *c)
+{
+	struct xtel_dtls_policy *p;
+
+	assert_int_equal(xtel_dtls_policy_load(&p, c), 0);
+	xtel_dtls_server_set_policy(n->srv, p);
+	xtel_dtls_policy_put(p);
+	pump(n);
+}
+
+/* Swap in a policy (c) that revokes client-2 and denies client 3. */
+static void revoke2_deny3(struct net *n, struct xtel_dtls_policy_cfg *c)
 {
 	static const char *const rev2[] = { "client-2.crt", NULL };
+
+	c->ca_file = keep(cert("ca.crt"));
+	c->crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
+	c->deny_file = write_file("extra/deny3.txt", "3\n");
+	swap_policy(n, c);
+}
+
+static void test_set_policy(void **state)
+{
 	struct xtel_dtls_policy_cfg c = { 0 };
 	struct xtel_dtls_server_stats st;
 	struct xtel_dtls_policy *p;
@@ -468,13 +489,7 @@ static void test_set_policy(void **state)
 	pump(n);
 	assert_int_equal(n->delivered, 3);
 
-	c.ca_file = keep(cert("ca.crt"));
-	c.crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
-	c.deny_file = write_file("extra/deny3.txt", "3\n");
-	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
-	xtel_dtls_server_set_policy(n->srv, p);
-	xtel_dtls_policy_put(p);
-	pump(n);
+	revoke2_deny3(n, &c);
 	st = stats(n);
 	assert_int_equal(st.sessions_revoked, 2);
 	assert_int_equal(st.policy_updates, 1);
@@ -637,6 +652,268 @@ static void test_set_policy_half_open(void **state)
 	net_free(n);
 }
 
+/* A new client slot (a new address) for client-<id>, offering ticket t. */
+static int add_resuming(struct net *n, int id, const struct xtel_dtls_ticket *t)
+{
+	char crt[64], key[64];
+	int i = n->ncl++;
+	struct tclient *tc = &n->cl[i];
+
+	assert_true(i < MAX_CLIENTS);
+	client_addr(tc, i);
+	snprintf(crt, sizeof(crt), "client-%d.crt", id);
+	snprintf(key, sizeof(key), "client-%d.key", id);
+	assert_int_equal(xtel_dtls_identity_load(&tc->id, cert(crt), cert(key)), 0);
+	assert_int_equal(xtel_dtls_client_new(&tc->c, n->cctx, tc->id,
+					      "198.18.0.1", 0), 0);
+	assert_int_equal(xtel_dtls_client_resume(tc->c, t), 0);
+	assert_int_equal(xtel_dtls_client_start(tc->c, fake_now), 0);
+	return i;
+}
+
+/*
+ * Resumption (resume.c): three devices come back with their tickets and
+ * resume, records flow; then a policy revokes client-2 and denies client
+ * 3: their tickets resume nothing, the full handshakes that follow are
+ * refused under failed_revoked and failed_denied; client 1's still works.
+ */
+static void test_resume(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_ticket *tk[3];
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	n = net_with(state, &c);
+	for (int id = 1; id <= 3; id++)
+		add_client(n, id);
+	pump(n);
+	for (int i = 0; i < 3; i++) {
+		assert_established(n, i, (uint32_t)i + 1);
+		assert_false(xtel_dtls_client_resumed(n->cl[i].c));
+		tk[i] = xtel_dtls_client_ticket(n->cl[i].c);
+		assert_non_null(tk[i]);
+	}
+	for (int i = 0; i < 3; i++)
+		add_resuming(n, i + 1, tk[i]);
+	pump(n);
+	for (int i = 3; i < 6; i++) {
+		assert_established(n, i, (uint32_t)i - 2);
+		assert_true(xtel_dtls_client_resumed(n->cl[i].c));
+		send_record(n, i, (uint32_t)i - 2, 1);
+	}
+	pump(n);
+	assert_int_equal(n->delivered, 3);
+	st = stats(n);
+	assert_int_equal(st.handshakes_ok, 6);
+	assert_int_equal(st.handshakes_resumed, 3);
+	assert_int_equal(st.ticket_refused, 0);
+	assert_int_equal(st.ticket_unknown, 0);
+	assert_int_equal(st.handshake_failed, 0);
+	assert_int_equal(st.record_layer_fallback, 0);
+
+	revoke2_deny3(n, &c);
+	/* Both sessions of client 2 and of client 3 (the resumed ones too). */
+	assert_int_equal(stats(n).sessions_revoked, 4);
+
+	for (int i = 0; i < 3; i++)
+		add_resuming(n, i + 1, tk[i]);
+	pump(n);
+	assert_established(n, 6, 1);
+	assert_true(xtel_dtls_client_resumed(n->cl[6].c));
+	assert_refused(n, 7, "sslv3 alert certificate revoked");
+	assert_refused(n, 8, "alert");
+	st = stats(n);
+	assert_int_equal(st.handshakes_ok, 7);
+	assert_int_equal(st.handshakes_resumed, 4);
+	assert_int_equal(st.ticket_refused, 2);
+	assert_int_equal(st.handshake_failed, 2);
+	assert_int_equal(st.failed_revoked, 1);
+	assert_int_equal(st.failed_denied, 1);
+	send_record(n, 6, 1, 2);
+	pump(n);
+	assert_int_equal(n->delivered, 4);
+	for (int i = 0; i < 3; i++)
+		xtel_dtls_ticket_free(tk[i]);
+	net_free(n);
+}
+
+/*
+ * A policy that trusts otherwise (here: pins the CA) resumes no ticket of
+ * the old trust: a full handshake, verified under the new policy.
+ */
+static void test_resume_new_trust(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	const char *pins[1];
+	char pin[100];
+	struct net *n;
+
+	set_mode(state);
+	n = net_with(state, &c);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+	fingerprint("ca.crt", pin, sizeof(pin));
+	pins[0] = pin;
+	c.ca_file = keep(cert("ca.crt"));
+	c.pin_ca = pins;
+	c.n_pin_ca = 1;
+	swap_policy(n, &c);
+	add_resuming(n, 1, t);
+	pump(n);
+	assert_established(n, 1, 1);
+	assert_false(xtel_dtls_client_resumed(n->cl[1].c));
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_int_equal(st.handshakes_ok, 2);
+	assert_int_equal(st.handshake_failed, 0);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
+/*
+ * A device restarting behind a NAT that kept its port: the resumed
+ * handshake on the established session's address replaces that session,
+ * as a full restart does; another client's ticket on that address is not
+ * resumed (the session's id is checked) and its full handshake is refused
+ * as restart_other_id.
+ */
+static void test_resume_restart_same_port(void **state)
+{
+	struct xtel_dtls_ticket *t1, *t2;
+	struct xtel_dtls_server_stats st;
+	struct tclient *tc;
+	struct net *n;
+
+	set_mode(state);
+	n = net_create(state, NULL);
+	add_client(n, 1);
+	add_client(n, 2);
+	pump(n);
+	t1 = xtel_dtls_client_ticket(n->cl[0].c);
+	t2 = xtel_dtls_client_ticket(n->cl[1].c);
+	assert_non_null(t1);
+	assert_non_null(t2);
+	tc = &n->cl[0];
+	xtel_dtls_client_free(tc->c);
+	assert_int_equal(xtel_dtls_client_new(&tc->c, n->cctx, tc->id,
+					      "198.18.0.1", 0), 0);
+	assert_int_equal(xtel_dtls_client_resume(tc->c, t1), 0);
+	assert_int_equal(xtel_dtls_client_start(tc->c, fake_now), 0);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_true(xtel_dtls_client_resumed(tc->c));
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(st.sessions_replaced, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+
+	/* Client 2's identity and ticket from client 1's address. */
+	xtel_dtls_client_free(tc->c);
+	assert_int_equal(xtel_dtls_client_new(&tc->c, n->cctx, n->cl[1].id,
+					      "198.18.0.1", 0), 0);
+	assert_int_equal(xtel_dtls_client_resume(tc->c, t2), 0);
+	assert_int_equal(xtel_dtls_client_start(tc->c, fake_now), 0);
+	pump(n);
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.restart_other_id, 1);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	/* Client 1's session on that address is kept. */
+	assert_int_equal(xtel_dtls_server_peer(n->srv, &tc->addr.sa,
+					       tc->addr_len, NULL), 0);
+	xtel_dtls_ticket_free(t1);
+	xtel_dtls_ticket_free(t2);
+	net_free(n);
+}
+
+static uint32_t disabled_id;
+
+static bool admit_enabled(void *arg, uint32_t id)
+{
+	(void)arg;
+	return id != disabled_id;
+}
+
+static void with_admit(struct xtel_dtls_server_cfg *cfg)
+{
+	cfg->admit = admit_enabled;
+}
+
+/*
+ * A device disabled after it got its ticket (the admit callback) does not
+ * come back through it; a ticket of a rotated-out key gets a full
+ * handshake, which succeeds.
+ */
+static void test_resume_disabled_and_rotated(void **state)
+{
+	unsigned char key[XTEL_DTLS_TICKET_KEY_LEN];
+	struct xtel_dtls_ticket *t1, *t2;
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	disabled_id = 0;
+	n = net_create(state, with_admit);
+	add_client(n, 1);
+	add_client(n, 2);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 2);
+	t1 = xtel_dtls_client_ticket(n->cl[0].c);
+	t2 = xtel_dtls_client_ticket(n->cl[1].c);
+	assert_non_null(t1);
+	assert_non_null(t2);
+
+	disabled_id = 2;
+	add_resuming(n, 2, t2);
+	pump(n);
+	assert_refused(n, 2, "alert");
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_failures(&st, XTEL_DTLS_FAILED_DEVICE, 1);
+	assert_int_equal(st.handshakes_resumed, 0);
+
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	assert_int_equal(xtel_dtls_server_set_ticket_key(n->srv, key), 0);
+	add_resuming(n, 1, t1);
+	pump(n);
+	assert_established(n, 3, 1);
+	assert_false(xtel_dtls_client_resumed(n->cl[3].c));
+	st = stats(n);
+	assert_int_equal(st.ticket_unknown, 1);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_ok, 3);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_int_equal(st.handshake_failed, 1);
+	send_record(n, 3, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	/* The new key's tickets resume. */
+	xtel_dtls_ticket_free(t1);
+	t1 = xtel_dtls_client_ticket(n->cl[3].c);
+	assert_non_null(t1);
+	add_resuming(n, 1, t1);
+	pump(n);
+	assert_established(n, 4, 1);
+	assert_true(xtel_dtls_client_resumed(n->cl[4].c));
+	assert_int_equal(stats(n).handshakes_resumed, 1);
+	xtel_dtls_ticket_free(t2);
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -649,6 +926,10 @@ int main(int argc, char **argv)
 		BOTH(test_set_policy),
 		cmocka_unit_test(test_set_policy_half_open),
 		cmocka_unit_test(test_set_policy_names_fail),
+		BOTH(test_resume),
+		BOTH(test_resume_disabled_and_rotated),
+		cmocka_unit_test(test_resume_new_trust),
+		BOTH(test_resume_restart_same_port),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);

@@ -240,13 +240,20 @@ static int drop_final_flight_once(const struct pkt *p, unsigned int nth)
 	if (nth == 0)
 		dropped = 0;
 	/*
-	 * The server's ChangeCipherSpec and epoch-1 Finished: OpenSSL
-	 * buffers a flight's records into as few datagrams as fit.
+	 * The server's ChangeCipherSpec and epoch-1 Finished (after its
+	 * NewSessionTicket): OpenSSL buffers a flight's records into as few
+	 * datagrams as fit.
 	 */
-	if (p->to >= 0 && dropped < 1 &&
-	    (p->data[0] == 20 || (p->data[3] == 0 && p->data[4] == 1))) {
-		dropped++;
-		return 1;
+	for (size_t off = 0; p->to >= 0 && dropped < 1 &&
+	     off + XTEL_DTLS_HDR_LEN <= p->len;
+	     off += XTEL_DTLS_HDR_LEN +
+		    (size_t)(p->data[off + 11] << 8 | p->data[off + 12])) {
+		const unsigned char *r = p->data + off;
+
+		if (r[0] == 20 || (r[3] == 0 && r[4] == 1)) {
+			dropped++;
+			return 1;
+		}
 	}
 	return 0;
 }

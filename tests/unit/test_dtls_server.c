@@ -38,7 +38,8 @@ static void test_stat_names(void **state)
 		F(failed_bad_cn), F(failed_no_ems), F(failed_other),
 		F(failed_device),
 		F(renegotiation_refused), F(sessions_revoked),
-		F(policy_updates),
+		F(policy_updates), F(handshakes_resumed), F(ticket_unknown),
+		F(ticket_refused),
 	};
 #undef F
 

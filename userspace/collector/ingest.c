@@ -208,6 +208,8 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.failure_arg = ig,
 		.admit = cfg->db ? dtls_admit : NULL,
 		.admit_arg = ig,
+		/* One ticket key for all workers: a device resumes on any. */
+		.ticket_key = xtel_dtls_process_ticket_key(),
 	};
 	return xtel_dtls_server_new(&ig->dtls, &scfg);
 }

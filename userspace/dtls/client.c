@@ -25,6 +25,10 @@ struct xtel_dtls_client_ctx {
 	SSL_CTX *ctx;
 };
 
+struct xtel_dtls_ticket {
+	SSL_SESSION *sess;
+};
+
 struct xtel_dtls_client {
 	SSL *ssl;
 	BIO *bio;		/* owned by ssl */
@@ -60,6 +64,8 @@ int xtel_dtls_client_ctx_new(struct xtel_dtls_client_ctx **out,
 			goto fail;
 	}
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	/* Accept the server's session tickets (xtel_dtls_client_ticket). */
+	SSL_CTX_clear_options(c->ctx, SSL_OP_NO_TICKET);
 	*out = c;
 	return 0;
 fail:
@@ -359,4 +365,55 @@ void xtel_dtls_client_get_stats(const struct xtel_dtls_client *c,
 	out->tx_dropped = xtel_dgram_bio_tx_dropped(c->bio);
 	out->records_tx = c->records_tx;
 	out->bad_record = c->bad_record;
+}
+
+struct xtel_dtls_ticket *xtel_dtls_client_ticket(const struct xtel_dtls_client *c)
+{
+	struct xtel_dtls_ticket *t;
+	SSL_SESSION *sess;
+
+	if (c->state != XTEL_DTLS_CLIENT_ESTABLISHED)
+		return NULL;
+	/*
+	 * A copy: OpenSSL marks the SSL's own session not resumable when
+	 * that SSL ends without a shutdown it likes (an error, a free).
+	 */
+	sess = SSL_get0_session(c->ssl);
+	sess = sess != NULL && SSL_SESSION_has_ticket(sess) &&
+	       SSL_SESSION_is_resumable(sess) ? SSL_SESSION_dup(sess) : NULL;
+	if (sess == NULL) {
+		ERR_clear_error();
+		return NULL;
+	}
+	t = malloc(sizeof(*t));
+	if (t == NULL) {
+		SSL_SESSION_free(sess);
+		return NULL;
+	}
+	t->sess = sess;
+	return t;
+}
+
+void xtel_dtls_ticket_free(struct xtel_dtls_ticket *t)
+{
+	if (t == NULL)
+		return;
+	SSL_SESSION_free(t->sess);
+	free(t);
+}
+
+int xtel_dtls_client_resume(struct xtel_dtls_client *c,
+			    const struct xtel_dtls_ticket *t)
+{
+	if (c->state != XTEL_DTLS_CLIENT_IDLE || t == NULL ||
+	    SSL_set_session(c->ssl, t->sess) != 1) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool xtel_dtls_client_resumed(const struct xtel_dtls_client *c)
+{
+	return c->ssl != NULL && SSL_session_reused(c->ssl);
 }

@@ -117,4 +117,21 @@ struct xtel_dtls_client_stats {
 void xtel_dtls_client_get_stats(const struct xtel_dtls_client *c,
 				struct xtel_dtls_client_stats *out);
 
+/*
+ * Session resumption. A ticket is what an established client keeps to
+ * come back with an abbreviated handshake (the server's session ticket
+ * and the session it seals). xtel_dtls_client_ticket: the ticket of an
+ * established c (NULL: none, e.g. the server issues none; -ENOMEM too),
+ * freed with xtel_dtls_ticket_free. xtel_dtls_client_resume: offer t in
+ * the handshake of a new c, before xtel_dtls_client_start (0 or -EINVAL);
+ * the server may still choose a full handshake. xtel_dtls_client_resumed:
+ * whether c's completed handshake was an abbreviated one.
+ */
+struct xtel_dtls_ticket;
+struct xtel_dtls_ticket *xtel_dtls_client_ticket(const struct xtel_dtls_client *c);
+void xtel_dtls_ticket_free(struct xtel_dtls_ticket *t);
+int xtel_dtls_client_resume(struct xtel_dtls_client *c,
+			    const struct xtel_dtls_ticket *t);
+bool xtel_dtls_client_resumed(const struct xtel_dtls_client *c);
+
 #endif /* XTEL_DTLS_CLIENT_H */

@@ -182,30 +182,6 @@ void dtls_own_rl_free(struct own_rl *rl)
 	free(rl);
 }
 
-/* Highest epoch-1 record number among the datagrams in the capture. */
-static int captured_tx_seq(const struct xtel_dtls_server *srv, uint64_t *next)
-{
-	bool found = false;
-
-	for (unsigned int i = 0; i < srv->cap_n; i++) {
-		const unsigned char *d = srv->cap[i];
-		size_t off = 0, len = srv->cap_len[i];
-
-		while (off + XTEL_DTLS_HDR_LEN <= len) {
-			const unsigned char *r = d + off;
-			size_t flen = dtls_rec_len(r);
-
-			if (dtls_rec_epoch(r) == 1 &&
-			    (!found || dtls_rec_seq(r) + 1 > *next)) {
-				*next = dtls_rec_seq(r) + 1;
-				found = true;
-			}
-			off += XTEL_DTLS_HDR_LEN + flen;
-		}
-	}
-	return found ? 0 : -ENOENT;
-}
-
 /*
  * Mark the client's epoch-1 records of the datagram that completed the
  * handshake (its Finished) as seen: a copy replayed later is then a
@@ -268,7 +244,13 @@ int dtls_take_over(struct xtel_dtls_server *srv, struct session *s)
 	rl = calloc(1, sizeof(*rl));
 	if (rl == NULL)
 		return -ENOMEM;
-	if (captured_tx_seq(srv, &tx_seq) != 0 ||
+	/*
+	 * Our next record number follows the last epoch-1 one the handshake
+	 * sent (noted by resume.c as each datagram left): a resumed one sent
+	 * its Finished in an earlier call, not in the final capture.
+	 */
+	tx_seq = s->tx1_next;
+	if (!s->tx1_seen ||
 	    dtls_rl_derive(&rl->keys, &srv->rl_algs, s->ssl) != 0 ||
 	    keep_flight(srv, rl) != 0) {
 		dtls_own_rl_free(rl);

@@ -97,6 +97,8 @@ static void session_sink(void *arg, const void *buf, size_t len)
 			srv->cap_overflow = true;
 		}
 	}
+	if (s->state == SESSION_HANDSHAKE)
+		dtls_resume_note_tx(s, buf, len);
 	srv->cfg.send(srv->cfg.send_arg, &s->peer.sa, s->peer_len, buf, len);
 }
 
@@ -185,6 +187,8 @@ static void session_established(struct xtel_dtls_server *srv,
 	s->last_rx = srv->now;
 	dtls_list_append(&srv->lru, s);
 	srv->st.handshakes_ok++;
+	if (SSL_session_reused(s->ssl))
+		srv->st.handshakes_resumed++;
 	SSL_get_client_random(s->ssl, s->client_random,
 			      sizeof(s->client_random));
 	/* Failure keeps OpenSSL's record layer: slower, bigger, correct. */

@@ -323,10 +323,10 @@ static int server_ctx(struct xtel_dtls_server *srv,
 	 * may be (prefilter.c refuses longer messages first anyway).
 	 */
 	SSL_CTX_set_max_cert_list(srv->ctx, XTEL_DTLS_HS_MSG_MAX);
-	/* Every handshake is a full one: nothing to cache per client. */
+	/* Resumption by tickets only (resume.c): nothing cached per client. */
 	SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_app_data(srv->ctx, srv);
-	return 0;
+	return dtls_resume_install(srv);
 }
 
 int xtel_dtls_server_new(struct xtel_dtls_server **out,

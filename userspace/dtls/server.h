@@ -186,7 +186,18 @@ struct xtel_dtls_server_cfg {
 	 */
 	bool (*admit)(void *arg, uint32_t client_id);
 	void *admit_arg;
+	/*
+	 * Session resumption (resume.c): the key of the stateless session
+	 * tickets, XTEL_DTLS_TICKET_KEY_LEN bytes the servers of one collector
+	 * share (a device may come back on another worker); NULL: a random
+	 * key of this server's own. no_tickets: full handshakes only.
+	 */
+	const unsigned char *ticket_key;
+	bool no_tickets;
 };
+
+/* Bytes of a ticket key: name (16), HMAC secret (32), AES key (32). */
+#define XTEL_DTLS_TICKET_KEY_LEN 80
 
 /*
  * The server's counters, one table: X(ENUM, name, help) per counter, each
@@ -295,7 +306,17 @@ struct xtel_dtls_server_cfg {
 	  "established sessions closed because a new policy revokes "	\
 	  "their certificate or denies their client id")		\
 	X(POLICY_UPDATES, policy_updates,				\
-	  "policies swapped in (xtel_dtls_server_set_policy)")
+	  "policies swapped in (xtel_dtls_server_set_policy)")		\
+	X(HANDSHAKES_RESUMED, handshakes_resumed,			\
+	  "handshakes completed by resuming a session ticket (also "	\
+	  "in handshakes_ok)")						\
+	X(TICKET_UNKNOWN, ticket_unknown,				\
+	  "session ticket of another key or malformed: a full "	\
+	  "handshake instead")						\
+	X(TICKET_REFUSED, ticket_refused,				\
+	  "session ticket whose certificate the current policy refuses "	\
+	  "(revoked, denied, device, expired, other id): a full "	\
+	  "handshake instead, refused under its failed_* reason")
 
 /*
  * Why a handshake failed: every failure counted in handshake_failed is
@@ -408,6 +429,20 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
  * and every counter carries on. Counted as policy_updates. Call on the
  * thread that owns srv.
  */
+/*
+ * Seal new session tickets with key (XTEL_DTLS_TICKET_KEY_LEN bytes, copied);
+ * tickets of the old key then get full handshakes. -ENOTSUP with
+ * cfg.no_tickets, -EINVAL when OpenSSL refuses it.
+ */
+/*
+ * A random ticket key made once per process, for the servers of one
+ * collector to share (cfg.ticket_key); NULL when RAND_bytes failed.
+ */
+const unsigned char *xtel_dtls_process_ticket_key(void);
+
+int xtel_dtls_server_set_ticket_key(struct xtel_dtls_server *srv,
+				    const unsigned char *key);
+
 void xtel_dtls_server_set_policy(struct xtel_dtls_server *srv,
 				 struct xtel_dtls_policy *p);
 

@@ -146,6 +146,14 @@ struct session {
 	uint8_t serial_len;
 	unsigned char serial[SERIAL_MAX];
 	unsigned long issuer_hash;
+	/*
+	 * The next record number of epoch 1 after the ones this session's
+	 * handshake sent (tx1_seen: any). A resumed handshake sends its
+	 * Finished before the client's: the take-over (established.c) finds
+	 * it here, not in the last call's capture.
+	 */
+	bool tx1_seen;
+	uint64_t tx1_next;
 };
 
 struct session_list {
@@ -335,6 +343,22 @@ bool dtls_policy_denies(const struct xtel_dtls_policy *p, uint32_t id);
  * after setting s's fail mark and xs's error when a check refused it.
  */
 int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok);
+/* Note leaf's issuer hash and serial in s (for CRL look-ups). */
+void dtls_note_certificate(struct session *s, X509 *leaf);
+/*
+ * Whether the certificate of a session ticket (leaf) may resume s now:
+ * 0, with s->client_id and the noted certificate set, or -EPERM.
+ */
+int dtls_check_resumed(struct session *s, X509 *leaf);
+
+/* ---- resume.c ---- */
+
+/* Tickets on srv->ctx as srv->cfg asks. Returns 0 or -errno. */
+int dtls_resume_install(struct xtel_dtls_server *srv);
+/* Note the epoch-1 records of a datagram s's handshake sends. */
+void dtls_resume_note_tx(struct session *s, const unsigned char *d,
+			 size_t len);
+
 /* Install the ClientHello check (the extended master secret) on ctx. */
 void dtls_verify_install(SSL_CTX *ctx);
 /*

@@ -90,7 +90,7 @@ static int check_pin(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
  * Note what a new policy needs to find this session in its CRLs: the
  * issuer's name and the serial number.
  */
-static void note_certificate(struct session *s, X509 *leaf)
+void dtls_note_certificate(struct session *s, X509 *leaf)
 {
 	const ASN1_INTEGER *serial = X509_get0_serialNumber(leaf);
 	int len = ASN1_STRING_length(serial);
@@ -123,8 +123,40 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok)
 	    !s->srv->cfg.admit(s->srv->cfg.admit_arg, s->client_id))
 		return refuse(s, xs, XTEL_DTLS_FAILED_DEVICE,
 			      X509_V_ERR_CERT_REJECTED);
-	note_certificate(s, leaf);
+	dtls_note_certificate(s, leaf);
 	return 1;
+}
+
+static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
+				       const struct session *s);
+
+/*
+ * A ticket's certificate passed every check when the ticket was issued;
+ * what may have changed since is re-checked: its validity, the CRLs, the
+ * deny list, the admit callback, and (for a restart) that it names the
+ * client of the session it would replace. Anything refused resumes
+ * nothing: the full handshake that follows verifies the certificate the
+ * client sends and refuses it under its reason.
+ */
+int dtls_check_resumed(struct session *s, X509 *leaf)
+{
+	const struct xtel_dtls_server *srv = s->srv;
+	uint32_t id;
+
+	if (leaf == NULL || dtls_parse_client_cn(leaf, &id) != 0 ||
+	    X509_cmp_time(X509_get0_notAfter(leaf), NULL) <= 0 ||
+	    X509_cmp_time(X509_get0_notBefore(leaf), NULL) >= 0)
+		return -EPERM;
+	if (s->replaces != NULL && s->replaces->client_id != id)
+		return -EPERM;
+	dtls_note_certificate(s, leaf);
+	s->client_id = id;
+	if (refused_now(srv, s) != XTEL_DTLS_NFAILS ||
+	    (srv->cfg.admit != NULL && !srv->cfg.admit(srv->cfg.admit_arg, id))) {
+		s->serial_len = 0;
+		return -EPERM;
+	}
+	return 0;
 }
 
 int dtls_policy_apply(struct xtel_dtls_server *srv)

@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: MIT
+"""The device restart storm (issue 16; docs/CAPACITY.md, "Restart storm"):
+N DTLS devices are connected to one collector (--no-xdp), then all close
+their sessions and reconnect at once (loadgen --reconnect 1), once with
+full handshakes and once resuming their session tickets (--resume), side
+by side in one run against the same collector. Per storm: the time until
+every device was back (the loadgen's slowest thread) and the collector's
+receive-thread CPU per reconnect handshake: from the loadgen's "reconnect
+round 1" line to its "reconnects done", divided by N (it includes the
+close_notify of each old session and the cookie exchange). One loadgen thread: its 64 handshakes in flight fit
+the collector's per-source half-open cap (a quarter of 256 per worker; all
+devices share the generator's one address). N: 1,000 in --quick (the certificates made for the
+DTLS rows), 10,000 in the default level.
+"""
+import json
+import os
+import subprocess
+import time
+
+from .api import _rx_cpu_ns
+from .config import PORT
+from .env import nsexec
+from .procs import stop_proc, wait_ready
+from .util import log
+
+DEVICES = {"quick": 1000, "full": 10000}
+
+
+def _loadgen(env, n, tag, pid):
+    """One run with a storm; the receive threads' CPU from the loadgen's
+    "reconnect round 1" line to its "reconnects done" (polled every ms)."""
+    rep = os.path.join(env.raw, "storm", tag + ".json")
+    err = rep[:-5] + ".err"
+    extra = ["--resume"] if tag == "resumed" else []
+    lg = subprocess.Popen(nsexec(env.ns_gen, [
+        env.loadgen, "--target", "%s:%d" % (env.col_ip, PORT), "--mode", "dtls",
+        "--certs", env.certs, "--clients", n, "--threads", 1, "--count", 1,
+        "--rate", 100000, "--handshake-timeout", 60, "--quiet", "--reconnect", 1,
+        "--report-json", rep] + extra),
+        stdout=subprocess.DEVNULL, stderr=open(err, "w"))
+    marks, deadline = [], time.monotonic() + 600
+    try:
+        for want in ("reconnect round 1", "reconnects done"):
+            while want not in open(err).read():
+                if lg.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("loadgen (%s): %s" % (tag, open(err).read()[-300:]))
+                time.sleep(0.001)
+            marks.append(_rx_cpu_ns(pid))
+        if lg.wait(timeout=120) != 0:
+            raise RuntimeError("loadgen (%s) exit %d" % (tag, lg.returncode))
+    finally:
+        if lg.poll() is None:
+            lg.kill()
+    return json.load(open(rep)), marks[1] - marks[0]
+
+
+def run_storm(env):
+    n = DEVICES.get(env.level)
+    if not n or not env.certs or not os.path.exists(
+            os.path.join(env.certs, "client-%d.crt" % n)):
+        return None
+    d = os.path.join(env.raw, "storm")
+    os.makedirs(d, exist_ok=True)
+    log("== restart storm: %d devices reconnecting at once, full vs resumed" % n)
+    summary, err = os.path.join(d, "collector.json"), os.path.join(d, "collector.err")
+    cmd = [env.collector, "--mode", "dtls", "--port", PORT, "--workers", env.workers,
+           "--no-xdp", "--cert", env.certs + "/server.crt", "--key", env.certs + "/server.key",
+           "--ca", env.certs + "/ca.crt", "--quiet", "--duration", 900,
+           "--summary-json", summary, "--max-clients", 2 * n + 1024,
+           "--max-sessions", 2 * n + 1024]
+    col = subprocess.Popen(nsexec(env.ns_col, cmd), stdout=subprocess.DEVNULL,
+                           stderr=open(err, "w"))
+    runs = {}
+    try:
+        if not wait_ready(env, "io_uring", col, err):
+            raise RuntimeError("collector did not start: " + open(err).read()[-300:])
+        for tag in ("full", "resumed"):
+            runs[tag] = _loadgen(env, n, tag, col.pid)
+    finally:
+        stop_proc(col, 20)
+    s = json.load(open(summary))["dtls"]
+    rows = []
+    for tag in ("full", "resumed"):
+        lg, cpu = runs[tag]
+        rc = lg["reconnect"]
+        t = rc["time_s"]
+        rows.append({"kind": tag, "devices": n, "reconnected": rc["ok"],
+                     "resumed": rc["resumed"], "failed": lg["handshakes"]["failed"],
+                     "time_s": t, "per_s": rc["ok"] / t if t else 0,
+                     "cpu_us_per_handshake": cpu / 1e3 / max(1, rc["ok"])})
+        log("  %-7s %d/%d back in %.3f s (%d resumed), %.0f us collector CPU per handshake" % (
+            tag, rc["ok"], n, t, rc["resumed"], rows[-1]["cpu_us_per_handshake"]))
+    full, res = rows
+    return {"devices": n, "workers": env.workers, "rows": rows,
+            "handshakes_resumed": s["handshakes_resumed"],
+            "ticket_refused": s["ticket_refused"], "ticket_unknown": s["ticket_unknown"],
+            "time_ratio": full["time_s"] / res["time_s"] if res["time_s"] else None,
+            "cpu_ratio": full["cpu_us_per_handshake"] / res["cpu_us_per_handshake"]
+            if res["cpu_us_per_handshake"] else None}
+
+
+def storm_markdown(res):
+    if "error" in res:
+        return "\n## Device restart storm\n\nFailed: %s\n" % res["error"]
+    md = ["", "## Device restart storm", "",
+          "%d DTLS devices connected to one collector (%s worker(s), --no-xdp) close their "
+          "sessions and reconnect at once (loadgen --reconnect 1, one thread with 64 handshakes "
+          "in flight: the per-source half-open cap), with full handshakes and resuming their session tickets, side by side. "
+          "*Back in* = until the last device was back (the slowest loadgen thread); *CPU per "
+          "handshake* = the collector's receive threads from the storm's first to its last "
+          "handshake, per reconnect (the old session's close_notify and the cookie exchange "
+          "included)." % (res["devices"], res["workers"]), "",
+          "| reconnect | devices back | resumed | failed | back in s | handshakes/s | collector CPU us/handshake |",
+          "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in res["rows"]:
+        md.append("| %s | %d / %d | %d | %d | %.3f | %.0f | %.0f |" % (
+            r["kind"], r["reconnected"], r["devices"], r["resumed"], r["failed"],
+            r["time_s"], r["per_s"], r["cpu_us_per_handshake"]))
+    md += ["", "Full / resumed: %s x the time, %s x the CPU per handshake; the collector "
+           "counted %d resumed handshakes (ticket_refused %d, ticket_unknown %d)." % (
+               "%.1f" % res["time_ratio"] if res["time_ratio"] else "-",
+               "%.1f" % res["cpu_ratio"] if res["cpu_ratio"] else "-",
+               res["handshakes_resumed"], res["ticket_refused"], res["ticket_unknown"])]
+    return "\n".join(md) + "\n"

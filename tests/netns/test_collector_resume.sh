@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# netns tier: session resumption (userspace/dtls/resume.c) end to end. A
+# collector with 2 workers (one ticket key for both); the loadgen's clients
+# handshake, then reconnect all at once (--reconnect 2, a restart storm):
+#  1. with --resume every reconnect is an abbreviated handshake:
+#     dtls.handshakes_resumed equals the loadgen's reconnects exactly, and
+#     the loadgen counts each as resumed;
+#  2. without --resume none is (handshakes_resumed does not move);
+#  3. the datagrams sent over the resumed sessions are accounted exactly
+#     (received = the loadgen's sent, per client), nothing refused.
+# usage: test_collector_resume.sh SOURCE_ROOT COLLECTOR LOADGEN
+# (RESUME_CLIENTS: clients per run, default 40)
+set -uo pipefail
+top=${1:?usage: test_collector_resume.sh SOURCE_ROOT COLLECTOR LOADGEN}
+collector=${2:?}
+loadgen=${3:?}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=test_collector_lib.sh
+. "$here/test_collector_lib.sh"
+port=7700
+n=${RESUME_CLIENTS:-40}
+
+command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
+certs=$work/certs
+"$top/certs/gen.sh" "$certs" $((2 * n)) >/dev/null 2>&1 || { echo "FAIL certs/gen.sh"; exit 1; }
+
+testbed_up
+start_collector dtls --no-xdp --workers 2 --quiet --cert "$certs/server.crt" \
+	--key "$certs/server.key" --ca "$certs/ca.crt" \
+	--summary-json "$work/rs.json" || exit 1
+
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+	--clients "$n" --count 50 --rate 20000 --reconnect 2 --resume --quiet \
+	--report-json "$work/with.json" >"$work/with.out" 2>&1
+check_eq "loadgen --reconnect 2 --resume: exit code" 0 "$?"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+	--clients "$n" --first-id $((n + 1)) --count 50 --rate 20000 \
+	--reconnect 2 --quiet --report-json "$work/without.json" \
+	>"$work/without.out" 2>&1
+check_eq "loadgen --reconnect 2 (full handshakes): exit code" 0 "$?"
+
+sleep 0.5
+stop_collector TERM
+check_eq "collector exit code" 0 "$col_rc"
+
+python3 - "$work/rs.json" "$work/with.json" "$work/without.json" "$n" \
+	>"$work/rs.check" <<'PY'
+import json, sys
+s, w, wo = (json.load(open(p)) for p in sys.argv[1:4])
+n = int(sys.argv[4])
+d = s["dtls"]
+def check(what, exp, got):
+    print(("ok   " if exp == got else "FAIL ") + f"{what}: expected {exp}, got {got}")
+check("loadgen with --resume: reconnects ok, resumed", [2 * n, 2 * n],
+      [w["reconnect"]["ok"], w["reconnect"]["resumed"]])
+check("loadgen without: reconnects ok, resumed", [2 * n, 0],
+      [wo["reconnect"]["ok"], wo["reconnect"]["resumed"]])
+check("dtls.handshakes_resumed = the resumed reconnects", 2 * n,
+      d["handshakes_resumed"])
+check("dtls.handshakes_ok: 2 runs x (first + 2 rounds)", 6 * n,
+      d["handshakes_ok"])
+check("no refusal, no failed or foreign ticket",
+      [0, 0, 0, 0], [d["handshake_failed"], d["ticket_refused"],
+                     d["ticket_unknown"], d["record_layer_fallback"]])
+sent = w["totals"]["sent"] + wo["totals"]["sent"]
+check("totals.received = the loadgen's sent", sent, s["totals"]["received"])
+check("nothing lost", 0, s["totals"]["lost"])
+lc = {c["client_id"]: c["sent"] for c in w["clients"] + wo["clients"]}
+sc = {c["client_id"]: c["received"] for c in s["clients"]}
+check("per client: received = sent", lc, sc)
+PY
+tally "$work/rs.check"
+finish
