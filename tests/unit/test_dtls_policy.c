@@ -910,6 +910,7 @@ static void test_resume_disabled_and_rotated(void **state)
 	assert_established(n, 4, 1);
 	assert_true(xtel_dtls_client_resumed(n->cl[4].c));
 	assert_int_equal(stats(n).handshakes_resumed, 1);
+	xtel_dtls_ticket_free(t1);
 	xtel_dtls_ticket_free(t2);
 	net_free(n);
 }

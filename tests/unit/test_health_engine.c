@@ -228,7 +228,7 @@ static void step_probe(struct fx *f, double speed)
 static void test_probe_congestion(void **state)
 {
 	struct fx *f = *state;
-	const struct xtel_health_result *r = &f->hv->clients[0];
+	const struct xtel_health_result *r;
 	uint64_t slow3_start;
 
 	/* probes every 2nd interval at 100 Mbit/s: the device's baseline */
