@@ -371,6 +371,13 @@ static void test_denied(void **state)
 	net_free(n);
 }
 
+/* Client 1's certificate from the rogue CA (certs/gen.sh's bad/). */
+static void add_rogue_client(struct net *n)
+{
+	add_client_ctx(n, n->cctx, "bad/client-1-rogue.crt",
+		       "bad/client-1-rogue.key", "198.18.0.1");
+}
+
 /*
  * With both CAs in the CA file, either issues clients; pinning the real
  * one refuses the rogue CA's client as unknown_ca.
@@ -387,8 +394,7 @@ static void test_pinned_ca(void **state)
 	c.ca_file = cat_files("extra/both-ca.crt", "ca.crt", "bad/rogue-ca.crt");
 	n = net_with(state, &c);
 	add_client(n, 1);
-	add_client_ctx(n, n->cctx, "bad/client-1-rogue.crt",
-		       "bad/client-1-rogue.key", "198.18.0.1");
+	add_rogue_client(n);
 	pump(n);
 	assert_established(n, 0, 1);
 	assert_established(n, 1, 1);
@@ -399,8 +405,7 @@ static void test_pinned_ca(void **state)
 	c.n_pin_ca = 1;
 	n = net_with(state, &c);
 	add_client(n, 1);
-	add_client_ctx(n, n->cctx, "bad/client-1-rogue.crt",
-		       "bad/client-1-rogue.key", "198.18.0.1");
+	add_rogue_client(n);
 	pump(n);
 	assert_established(n, 0, 1);
 	assert_refused(n, 1, "sslv3 alert bad certificate");
@@ -425,8 +430,7 @@ static void test_crl_missing_for_a_ca(void **state)
 	c.crl_file = make_crl("extra/empty.crl", "ca", NULL, -60, 3600);
 	logs.last[0] = '\0';
 	n = net_with(state, &c);
-	add_client_ctx(n, n->cctx, "bad/client-1-rogue.crt",
-		       "bad/client-1-rogue.key", "198.18.0.1");
+	add_rogue_client(n);
 	add_client(n, 2);
 	pump(n);
 	assert_refused(n, 0, "alert");

@@ -581,8 +581,8 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 	[COL_OPT_EXPORT_BACKLOG] = { .name = "export-backlog", .metavar = "MIB",
 		XTEL_OPT_DOUBLE_AT(CFG, export_backlog_mib, 0.001, 65536),
 		.help = "unacknowledged rollups kept in memory while NATS is\n"
-			"away, 0.001..65536 MiB (beyond: spilled, or the oldest\n"
-			"dropped and counted)" },
+			"away, 0.001..65536 MiB (default 64; beyond: spilled,\n"
+			"or the oldest dropped and counted)" },
 	[COL_OPT_EXPORT_SPILL] = { .name = "export-spill", .metavar = "DIR",
 		XTEL_OPT_STRING_AT(CFG, export_spill),
 		.help = "spill what the memory backlog cannot hold to files in\n"
@@ -592,18 +592,21 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "at most this much in --export-spill, 1..1048576 MiB" },
 	[COL_OPT_EXPORT_QUEUE] = { .name = "export-queue", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, export_queue, 1, 1024),
-		.help = "views waiting for the exporter thread, 1..1024" },
+		.help = "views waiting for the exporter thread, 1..1024\n"
+			"(default 4)" },
 	[COL_OPT_EXPORT_CLIENTS_PER_MSG] = { .name = "export-clients-per-msg",
 		.metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, export_clients_per_msg, 1, 100000),
 		.help = "client rollups per message, 1..100000 (bigger\n"
-			"rollups are split in parts)" },
+			"rollups are split in parts; default 4096)" },
 	[COL_OPT_EXPORT_MAX_WAIT] = { .name = "export-max-wait", .metavar = "MS",
 		XTEL_OPT_UINT_AT(CFG, export_max_wait_ms, 100, 600000),
-		.help = "wait for a publish ack before resending, 100..600000 ms" },
+		.help = "wait for a publish ack before resending,\n"
+			"100..600000 ms (default 5000)" },
 	[COL_OPT_EXPORT_DRAIN] = { .name = "export-drain", .metavar = "S",
 		XTEL_OPT_DOUBLE_AT(CFG, export_drain_s, 0, 3600),
-		.help = "at exit, wait for the backlog's acks, 0..3600 s" },
+		.help = "at exit, wait for the backlog's acks, 0..3600 s\n"
+			"(default 5)" },
 	[COL_OPT_AGGREGATE] = { .name = "aggregate", .metavar = "URLS",
 		XTEL_OPT_STRING_AT(CFG, aggregate_urls),
 		.help = "run as the central aggregator instead: merge the\n"
@@ -627,7 +630,8 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "aggregator: redelivery after S s without ack, 1..3600" },
 	[COL_OPT_AGG_BATCH] = { .name = "agg-batch", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, agg_batch, 1, 10000),
-		.help = "aggregator: messages merged per checkpoint, 1..10000" },
+		.help = "aggregator: messages merged per checkpoint,\n"
+			"1..10000 (default 256)" },
 	[COL_OPT_NATS_USER] = { .name = "nats-user", .metavar = "USER",
 		XTEL_OPT_STRING_AT(CFG, nats_user), .help = "NATS user name" },
 	[COL_OPT_NATS_PASSWORD] = { .name = "nats-password", .metavar = "PW",
