@@ -11,8 +11,9 @@
 # that sends nothing has an entry for its new verdict alone) with the
 # edge's start times (since_ns) and scores > 0, every other client ok, the
 # same states as the edge's own /api/v1/health; /api/v1/health/3 on the
-# aggregator answers the same; counts match.
-# About 25 s. usage: test_scaleout_health.sh SOURCE_ROOT COLLECTOR LOADGEN
+# aggregator answers the same; counts match. After the edge stopped, a
+# restarted aggregator serves the same verdicts from its checkpoint.
+# About 30 s. usage: test_scaleout_health.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
 top=${1:?usage: test_scaleout_health.sh SOURCE_ROOT COLLECTOR LOADGEN}
 collector=${2:?}
@@ -122,10 +123,48 @@ tally "$work/check"
 wait "$lg_pid"
 check_eq "loadgen exit code" 0 $?
 lg_pid=
-for p in edge agg; do
-	kill -TERM "${pid[$p]}" 2>/dev/null
-	wait "${pid[$p]}"
-	check_eq "$p exit code after SIGTERM" 0 $?
-	unset "pid[$p]"
+stop() { # NAME: SIGTERM, exit code 0
+	kill -TERM "${pid[$1]}" 2>/dev/null
+	wait "${pid[$1]}"
+	check_eq "$1 exit code after SIGTERM" 0 $?
+	unset "pid[$1]"
+}
+stop edge
+
+# The verdicts are in the checkpoint: once the aggregator applied the
+# edge's last messages (its applied count holds for 1 s), a restarted
+# aggregator serves the same verdicts from its SQLite file at once,
+# before (and without) any new entry from an edge.
+applied() {
+	get "$agg_http" /api/v1/stats |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["aggregate"]["applied"])'
+}
+prev=-1
+for _ in $(seq 20); do
+	now=$(applied)
+	[ "$now" = "$prev" ] && break
+	prev=$now
+	sleep 1
 done
+get "$agg_http" /api/v1/health >"$work/agg.before.json"
+stop agg
+ip netns exec "$XTEL_NS_COL" "$collector" --aggregate "$urls" --agg-db "$work/agg.db" \
+	--agg-durable aggH --agg-filter 'xtel.rollup.siteH.>' --agg-replicas 3 \
+	--agg-ack-wait 2 --agg-batch 16 --http "$agg_http" --http-rate 0 \
+	--interval 0.25 --stale-after 30 >"$work/agg2.out" 2>"$work/agg2.err" &
+pid[agg]=$!
+wait_line "$work/agg2.err" "aggregate mode, " ||
+	{ echo "FAIL the restarted aggregator did not start"; cat "$work/agg2.err"; exit 1; }
+get "$agg_http" /api/v1/health >"$work/agg.after.json"
+python3 - "$work/agg.before.json" "$work/agg.after.json" >"$work/check2" <<'PY'
+import json, sys
+def verdicts(f):
+    return {c["client_id"]: (c["state"], c["since_ns"], c["score"])
+            for c in json.load(open(f))["clients"]}
+b, a = verdicts(sys.argv[1]), verdicts(sys.argv[2])
+print(("ok   " if b == a and len(b) == 6 else "FAIL ") +
+      f"restarted aggregator: the 6 verdicts of before the restart: expected {b}, got {a}")
+PY
+tally "$work/check2"
+stop agg
 finish

@@ -8,6 +8,7 @@
  * through an open-addressing hash on (site, id).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,6 +256,14 @@ void xtel_agg_as_rollup(const struct xtel_agg_client *a,
 	rc->last_seen_ns = c->last_seen_ns;
 	rc->highest_seq = c->highest_seq;
 	rc->bye = c->bye_seen;
+	/* the verdict too, so a restart serves it before the edge sends anew */
+	if (a->has_health) {
+		rc->health = true;
+		snprintf(rc->health_state, sizeof(rc->health_state), "%s",
+			 xtel_health_state_name((enum xtel_health_state)a->health_state));
+		rc->health_score = a->health_score;
+		rc->health_since_ns = a->health_since_ns;
+	}
 	rc->lat_count = h->count;
 	rc->lat_negative = h->negative;
 	rc->lat_sum = h->sum;

@@ -71,8 +71,8 @@ int xtel_agg_merge(struct xtel_agg_state *s, const char *site,
 
 /*
  * A record as one rollup client of cumulative figures (for the
- * checkpoint; the metrics are the whole-run folds): valid until the next
- * call. The checkpoint restores a record by merging it into an empty one.
+ * checkpoint; the metrics are the whole-run folds; the latest verdict):
+ * valid until the next call. The checkpoint restores a record by merging it into an empty one.
  */
 void xtel_agg_as_rollup(const struct xtel_agg_client *c,
 			struct xtel_rollup_client *rc,

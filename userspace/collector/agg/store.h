@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The aggregator's checkpoint: an SQLite file in WAL mode holding every
- * merged record (as a rollup message of cumulative figures, the same
- * schema the edges send) and the ids of every rollup message applied.
+ * merged record (as a rollup message of cumulative figures and the
+ * latest health verdict, the same schema the edges send) and the ids of every rollup message applied.
  * One transaction per fetched batch writes the dirty records and the new
  * ids; the batch is acked only after it committed, so a crash at any
  * point either lost the batch (it is redelivered) or kept it together
