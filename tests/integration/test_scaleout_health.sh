@@ -12,7 +12,9 @@
 # edge's start times (since_ns) and scores > 0, every other client ok, the
 # same states as the edge's own /api/v1/health; /api/v1/health/3 on the
 # aggregator answers the same; counts match. After the edge stopped, a
-# restarted aggregator serves the same verdicts from its checkpoint.
+# restarted aggregator serves the same verdicts from its checkpoint. The
+# stream's duplicate window is 5 s: the applied ids older than it are
+# pruned, the others kept (counted exactly).
 # About 30 s. usage: test_scaleout_health.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
 top=${1:?usage: test_scaleout_health.sh SOURCE_ROOT COLLECTOR LOADGEN}
@@ -64,7 +66,7 @@ urls=$(nats_urls)
 ip netns exec "$XTEL_NS_COL" "$collector" --aggregate "$urls" --agg-db "$work/agg.db" \
 	--agg-durable aggH --agg-filter 'xtel.rollup.siteH.>' --agg-replicas 3 \
 	--agg-ack-wait 2 --agg-batch 16 --http "$agg_http" --http-rate 0 \
-	--interval 0.25 --stale-after 30 >"$work/agg.out" 2>"$work/agg.err" &
+	--interval 0.25 --stale-after 30 --agg-dup-window 5 >"$work/agg.out" 2>"$work/agg.err" &
 pid[agg]=$!
 wait_line "$work/agg.err" "aggregate: consumer aggH" ||
 	{ echo "FAIL the aggregator did not bind its consumer"; cat "$work/agg.err"; exit 1; }
@@ -147,6 +149,20 @@ for _ in $(seq 20); do
 	sleep 1
 done
 get "$agg_http" /api/v1/health >"$work/agg.before.json"
+# Pruning (a 5 s duplicate window): within one view, every id marked in
+# this run is either remembered or pruned, and some were pruned.
+get "$agg_http" /api/v1/stats >"$work/agg.stats.json"
+python3 - "$work/agg.stats.json" >"$work/check3" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))["aggregate"]
+def check(what, exp, got):
+    print(("ok   " if exp == got else "FAIL ") + f"{what}: expected {exp}, got {got}")
+check("aggregator: applied ids = applied + undecodable - pruned",
+      a["applied"] + a["decode_errors"] - a["ids_pruned"], a["applied_ids"])
+check("aggregator: ids older than the 5 s window were pruned", True, a["ids_pruned"] > 0)
+check("aggregator: no pruning step failed", 0, a["prune_errors"])
+PY
+tally "$work/check3"
 stop agg
 ip netns exec "$XTEL_NS_COL" "$collector" --aggregate "$urls" --agg-db "$work/agg.db" \
 	--agg-durable aggH --agg-filter 'xtel.rollup.siteH.>' --agg-replicas 3 \

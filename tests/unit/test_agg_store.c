@@ -5,8 +5,9 @@
  * temporary directory: the edges' health verdicts survive a restart
  * (the checkpoint keeps the latest per client, restored before any new
  * rollup comes), and the applied message ids are pruned once older than
- * the stream's duplicate window and acked, in bounded steps, while the
- * newer ones still recognise a redelivery.
+ * the stream's duplicate window and acked, in bounded steps, oldest
+ * first, while the newer ones (and old unacked ones) still recognise a
+ * redelivery; a checkpoint of the first schema opens and prunes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "collector/agg/state.h"
 #include "collector/agg/store.h"
@@ -120,11 +122,11 @@ static void test_verdicts_survive_restart(void **state)
 	merge(f, "siteA", 3, "anomalous", 2.5, 1000);
 	merge(f, "siteA", 5, NULL, 0, 0);
 	merge(f, "siteB", 3, "silent", 1.25, 2000);
-	assert_int_equal(xtel_agg_store_mark(f->st, "e1.1.1.0", 1), 0);
+	assert_int_equal(xtel_agg_store_mark(f->st, "e1.1.1.0", 1, 10), 0);
 	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
 	/* a later verdict of one client alone: only its record is rewritten */
 	merge(f, "siteA", 3, "ok", 0.5, 3000);
-	assert_int_equal(xtel_agg_store_mark(f->st, "e1.1.2.0", 2), 0);
+	assert_int_equal(xtel_agg_store_mark(f->st, "e1.1.2.0", 2, 20), 0);
 	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
 	close_store(f);
 
@@ -158,11 +160,107 @@ static void test_verdicts_survive_restart(void **state)
 	expect_verdict(find(&f->s, "siteB", 3), XTEL_HEALTH_SILENT, 1.25f, 2000);
 }
 
+enum { N_IDS = 3000, ACK_FLOOR = 2500, BEFORE = 2000 };
+
+static void id_of(char *buf, size_t len, unsigned int i)
+{
+	snprintf(buf, len, "edge%u.1.%u.0", i % 7, i);
+}
+
+/* Ids 1..N_IDS applied at stream time i (seq i), one late id old but unacked. */
+static void mark_ids(struct fix *f)
+{
+	char id[32];
+
+	for (unsigned int i = 1; i <= N_IDS; i++) {
+		id_of(id, sizeof(id), i);
+		assert_int_equal(xtel_agg_store_mark(f->st, id, i, i), 0);
+	}
+	/* stored long ago, but above the ack floor: may come back */
+	assert_int_equal(xtel_agg_store_mark(f->st, "late.1.1.0", ACK_FLOOR + 600, 5), 0);
+	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
+}
+
+/* Every id older than BEFORE and acked is gone, every other one is seen. */
+static void expect_pruned(struct fix *f)
+{
+	char id[32];
+
+	assert_int_equal(xtel_agg_store_ids(f->st), N_IDS + 1 - (BEFORE - 1));
+	for (unsigned int i = 1; i <= N_IDS; i++) {
+		id_of(id, sizeof(id), i);
+		if (i < BEFORE)
+			assert_false(xtel_agg_store_seen(f->st, id));
+		else	/* a redelivery inside the window: still a duplicate */
+			assert_true(xtel_agg_store_seen(f->st, id));
+	}
+	assert_true(xtel_agg_store_seen(f->st, "late.1.1.0"));
+}
+
+static void test_prune_ids(void **state)
+{
+	struct fix *f = *state;
+	char id[32];
+
+	open_store(f);
+	mark_ids(f);
+	assert_int_equal(xtel_agg_store_ids(f->st), N_IDS + 1);
+	/* a bounded step takes the oldest first */
+	assert_int_equal(xtel_agg_store_prune(f->st, BEFORE, ACK_FLOOR, 500), 500);
+	assert_int_equal(xtel_agg_store_ids(f->st), N_IDS + 1 - 500);
+	for (unsigned int i = 1; i <= 501; i++) {
+		id_of(id, sizeof(id), i);
+		assert_int_equal(xtel_agg_store_seen(f->st, id), i > 500);
+	}
+	/* the rest in one step; the next finds nothing */
+	assert_int_equal(xtel_agg_store_prune(f->st, BEFORE, ACK_FLOOR, 10000),
+			 BEFORE - 1 - 500);
+	assert_int_equal(xtel_agg_store_prune(f->st, BEFORE, ACK_FLOOR, 10000), 0);
+	expect_pruned(f);
+	/* the file holds the same after a restart */
+	close_store(f);
+	open_store(f);
+	expect_pruned(f);
+}
+
+/* A checkpoint of the first version (no ts_ns) opens; its ids prune once acked. */
+static void test_prune_old_schema(void **state)
+{
+	struct fix *f = *state;
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE applied (msg_id TEXT PRIMARY KEY, seq INTEGER NOT "
+		"NULL) STRICT, WITHOUT ROWID;"
+		"INSERT INTO applied VALUES ('a.1.1.0', 1), ('a.1.2.0', 2), "
+		"('a.1.3.0', 3);", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	open_store(f);
+	assert_int_equal(xtel_agg_store_ids(f->st), 3);
+	assert_true(xtel_agg_store_seen(f->st, "a.1.3.0"));
+	/* ack floor 2: the third may still be redelivered */
+	assert_int_equal(xtel_agg_store_prune(f->st, 1, 2, 100), 2);
+	assert_false(xtel_agg_store_seen(f->st, "a.1.1.0"));
+	assert_false(xtel_agg_store_seen(f->st, "a.1.2.0"));
+	assert_true(xtel_agg_store_seen(f->st, "a.1.3.0"));
+	/* new ids go in with their time beside the old ones */
+	assert_int_equal(xtel_agg_store_mark(f->st, "a.2.1.0", 4, 50), 0);
+	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
+	close_store(f);
+	open_store(f);
+	assert_int_equal(xtel_agg_store_ids(f->st), 2);
+	assert_true(xtel_agg_store_seen(f->st, "a.2.1.0"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_verdicts_survive_restart,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_ids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_old_schema, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

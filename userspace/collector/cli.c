@@ -49,6 +49,7 @@ enum col_opt {
 	COL_OPT_EXPORT_MAX_WAIT, COL_OPT_EXPORT_DRAIN,
 	COL_OPT_AGGREGATE, COL_OPT_AGG_DB, COL_OPT_AGG_DURABLE, COL_OPT_AGG_FILTER,
 	COL_OPT_AGG_REPLICAS, COL_OPT_AGG_ACK_WAIT, COL_OPT_AGG_BATCH,
+	COL_OPT_AGG_DUP_WINDOW,
 	COL_OPT_NATS_USER, COL_OPT_NATS_PASSWORD, COL_OPT_NATS_CREDS,
 	COL_OPT_NATS_NKEY, COL_OPT_NATS_NKEY_SEED, COL_OPT_NATS_CA,
 	COL_OPT_NATS_CERT, COL_OPT_NATS_KEY,
@@ -632,6 +633,11 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		XTEL_OPT_UINT_AT(CFG, agg_batch, 1, 10000),
 		.help = "aggregator: messages merged per checkpoint,\n"
 			"1..10000 (default 256)" },
+	[COL_OPT_AGG_DUP_WINDOW] = { .name = "agg-dup-window", .metavar = "S",
+		XTEL_OPT_DOUBLE_AT(CFG, agg_dup_window_s, 1, 86400),
+		.help = "duplicate window of the stream if the aggregator\n"
+			"creates it, 1..86400 (default 120); applied ids\n"
+			"older than the stream's window are pruned" },
 	[COL_OPT_NATS_USER] = { .name = "nats-user", .metavar = "USER",
 		XTEL_OPT_STRING_AT(CFG, nats_user), .help = "NATS user name" },
 	[COL_OPT_NATS_PASSWORD] = { .name = "nats-password", .metavar = "PW",
@@ -765,6 +771,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.agg_replicas = 1,
 		.agg_ack_wait_s = 10.0,
 		.agg_batch = 256,
+		.agg_dup_window_s = 120.0,
 		.http_streams = 16,
 		.db_queue = 8,
 	};

@@ -126,6 +126,7 @@ struct xtel_config {
 	unsigned int agg_replicas;	/* of the stream, when it is created */
 	double agg_ack_wait_s;
 	unsigned int agg_batch;
+	double agg_dup_window_s;	/* of the stream, when it is created */
 	/* NATS credentials and TLS, for either side */
 	const char *nats_user, *nats_password, *nats_creds;
 	const char *nats_nkey, *nats_nkey_seed;

@@ -46,7 +46,11 @@
 	X(MERGE_NS, "merge_ns", "nanoseconds", "time decoding and merging") \
 	X(FETCH_ERRORS, "fetch_errors", "fetches",			\
 	  "pull requests that failed (NATS away, no leader)")		\
-	X(ACKS, "acks", "messages", "acks sent after a checkpoint")
+	X(ACKS, "acks", "messages", "acks sent after a checkpoint")	\
+	X(IDS_PRUNED, "ids_pruned", "messages",				\
+	  "applied ids forgotten: acked and older than the stream's duplicate window") \
+	X(PRUNE_ERRORS, "prune_errors", "steps",			\
+	  "pruning steps that failed (no ack floor from NATS, SQLite)")
 
 #define E(id, nm, un, hp) XTEL_AGG_##id,
 enum xtel_agg_stat { XTEL_AGG_TABLE(E) XTEL_AGG_MAX };
@@ -92,7 +96,15 @@ struct agg {
 	uint64_t gauges[XTEL_AGG_G_MAX];
 	uint64_t t0;
 	uint64_t crash_after;	/* XTEL_AGG_TEST_EXIT_AFTER_COMMIT; 0: off */
+	uint64_t dup_window_ns;	/* the stream's; 0: not known yet */
 };
+
+/*
+ * Applied ids forgotten per step (one step per view): bounded, so a
+ * backlog of old ids (a checkpoint from before pruning) goes in small
+ * transactions between batches instead of one long one.
+ */
+enum { XTEL_AGG_PRUNE_STEP = 2048 };
 
 static unsigned int agg_families(void *arg, struct xtel_view_family *out,
 				 unsigned int max)
@@ -169,6 +181,7 @@ static int bind_consumer(struct agg *a)
 
 		s = js_GetStreamInfo(&si, a->js, XTEL_AGG_STREAM, NULL, &jerr);
 		if (s == NATS_OK) {
+			a->dup_window_ns = (uint64_t)si->Config->Duplicates;
 			jsStreamInfo_Destroy(si);
 			break;
 		}
@@ -181,11 +194,12 @@ static int bind_consumer(struct agg *a)
 			sc.SubjectsLen = 1;
 			sc.Storage = js_FileStorage;
 			sc.Replicas = a->cfg->agg_replicas;
-			sc.Duplicates = 120LL * 1000000000LL;
+			sc.Duplicates = (int64_t)(a->cfg->agg_dup_window_s * 1e9);
 			s = js_AddStream(&si, a->js, &sc, NULL, &jerr);
 			if (s == NATS_OK) {
 				pr_info("aggregate: stream %s created (R%u)",
 					XTEL_AGG_STREAM, a->cfg->agg_replicas);
+				a->dup_window_ns = (uint64_t)si->Config->Duplicates;
 				jsStreamInfo_Destroy(si);
 				break;
 			}
@@ -237,7 +251,7 @@ static int apply(struct agg *a, natsMsg *m)
 	jsMsgMetaData *meta = NULL;
 	const char *id = NULL;
 	char idbuf[48];
-	uint64_t seq = 0;
+	uint64_t seq = 0, ts_ns = 0;
 	const char *data = natsMsg_GetData(m);
 	int len = natsMsg_GetDataLength(m);
 	struct xtel_rollup_hdr h;
@@ -246,6 +260,7 @@ static int apply(struct agg *a, natsMsg *m)
 	a->stats[XTEL_AGG_MESSAGES]++;
 	if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
 		seq = meta->Sequence.Stream;
+		ts_ns = meta->Timestamp > 0 ? (uint64_t)meta->Timestamp : 0;
 		if (meta->NumDelivered > 1)
 			a->stats[XTEL_AGG_REDELIVERED]++;
 		jsMsgMetaData_Destroy(meta);
@@ -272,7 +287,7 @@ static int apply(struct agg *a, natsMsg *m)
 			return err;
 		a->stats[XTEL_AGG_APPLIED]++;
 	}
-	return xtel_agg_store_mark(a->store, id, seq);
+	return xtel_agg_store_mark(a->store, id, seq, ts_ns);
 }
 
 /* Fetch, apply, checkpoint, ack: one batch. Fatal errors: < 0. */
@@ -319,6 +334,36 @@ static int batch(struct agg *a)
 			a->stats[XTEL_AGG_ACKS]++;
 	natsMsgList_Destroy(&list);
 	return 0;
+}
+
+/*
+ * One pruning step: the ids JetStream would no longer recognise itself
+ * (stored before now less the duplicate window) and that the consumer
+ * will never redeliver (at or below its ack floor, asked of the server:
+ * our acks are fire and forget). A failure is counted and retried at
+ * the next view: a failed step leaves the file and the set as they were.
+ */
+static void prune(struct agg *a)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+	uint64_t now = xtel_realtime_ns(), floor;
+	int n;
+
+	if (!a->sub || !a->dup_window_ns || now <= a->dup_window_ns)
+		return;
+	if (natsSubscription_GetConsumerInfo(&ci, a->sub, NULL, &jerr) != NATS_OK) {
+		a->stats[XTEL_AGG_PRUNE_ERRORS]++;
+		return;
+	}
+	floor = ci->AckFloor.Stream;
+	jsConsumerInfo_Destroy(ci);
+	n = xtel_agg_store_prune(a->store, now - a->dup_window_ns, floor,
+				 XTEL_AGG_PRUNE_STEP);
+	if (n < 0)
+		a->stats[XTEL_AGG_PRUNE_ERRORS]++;
+	else
+		a->stats[XTEL_AGG_IDS_PRUNED] += (uint64_t)n;
 }
 
 static int setup(struct agg *a, sigset_t *mask)
@@ -410,6 +455,7 @@ int xtel_agg_main(const struct xtel_config *cfg)
 		check_signals(&a);
 		now = xtel_mono_ns();
 		if (now >= next) {
+			prune(&a);
 			publish_view(&a, false);
 			next += interval_ns;
 			if (next <= now)

@@ -2,10 +2,13 @@
 /*
  * SQLite checkpoint (store.h). Tables, STRICT:
  *   client(site TEXT, id INTEGER, state BLOB)  primary key (site, id)
- *   applied(msg_id TEXT PRIMARY KEY, seq INTEGER)
+ *   applied(msg_id TEXT PRIMARY KEY, seq INTEGER, ts_ns INTEGER)
+ *                                   index applied_by_ts (ts_ns)
  * synchronous=FULL: a commit is on disk before the acks go out, which is
  * the whole point. The applied ids are also kept in a hash set in memory
- * so checking one costs no query.
+ * so checking one costs no query. ts_ns (the stream's store time of the
+ * message) came after the first version: a file without it gets the
+ * column (0: pruned at the first chance once acked).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,12 +21,12 @@
 
 struct pending_id {
 	char *id;
-	uint64_t seq;
+	uint64_t seq, ts_ns;
 };
 
 struct xtel_agg_store {
 	sqlite3 *db;
-	sqlite3_stmt *put_client, *put_id;
+	sqlite3_stmt *put_client, *put_id, *prune;
 	char **set;			/* open addressing, owned strings */
 	uint64_t set_n, set_mask;
 	struct pending_id *pend;
@@ -76,6 +79,37 @@ static int set_add(struct xtel_agg_store *st, const char *id)
 		return -ENOMEM;
 	st->set_n++;
 	return 0;
+}
+
+/* Whether a at slot j may move back into the hole at slot k. */
+static bool may_fill(const struct xtel_agg_store *st, uint64_t k, uint64_t j)
+{
+	uint64_t home = str_hash(st->set[j]) & st->set_mask;
+
+	/* it stays when its home lies cyclically in (k, j] */
+	return k < j ? home <= k || home > j : home <= k && home > j;
+}
+
+/* Removes id (linear probing: the entries after it close the gap). */
+static void set_del(struct xtel_agg_store *st, const char *id)
+{
+	uint64_t k = str_hash(id) & st->set_mask, j;
+
+	for (; st->set[k]; k = (k + 1) & st->set_mask)
+		if (!strcmp(st->set[k], id))
+			break;
+	if (!st->set[k])
+		return;
+	free(st->set[k]);
+	st->set[k] = NULL;
+	st->set_n--;
+	for (j = (k + 1) & st->set_mask; st->set[j]; j = (j + 1) & st->set_mask) {
+		if (!may_fill(st, k, j))
+			continue;
+		st->set[k] = st->set[j];
+		st->set[j] = NULL;
+		k = j;
+	}
 }
 
 bool xtel_agg_store_seen(struct xtel_agg_store *st, const char *id)
@@ -140,6 +174,20 @@ static int load(struct xtel_agg_store *st, struct xtel_agg_state *s)
 	return err ? err : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
+/* A checkpoint of the first version: its applied ids get ts_ns (0). */
+static int add_ts_column(sqlite3 *db)
+{
+	sqlite3_stmt *q;
+
+	if (sqlite3_prepare_v2(db, "SELECT ts_ns FROM applied LIMIT 0", -1, &q,
+			       NULL) == SQLITE_OK) {
+		sqlite3_finalize(q);
+		return 0;
+	}
+	return exec(db, "ALTER TABLE applied ADD COLUMN ts_ns INTEGER NOT NULL "
+		    "DEFAULT 0");
+}
+
 int xtel_agg_store_open(const char *path, struct xtel_agg_state *s,
 			struct xtel_agg_store **out)
 {
@@ -163,13 +211,23 @@ int xtel_agg_store_open(const char *path, struct xtel_agg_state *s,
 			   "PRIMARY KEY (site, id)) STRICT, WITHOUT ROWID");
 	if (!err)
 		err = exec(st->db, "CREATE TABLE IF NOT EXISTS applied (msg_id TEXT "
-			   "PRIMARY KEY, seq INTEGER NOT NULL) STRICT, WITHOUT ROWID");
+			   "PRIMARY KEY, seq INTEGER NOT NULL, ts_ns INTEGER NOT "
+			   "NULL DEFAULT 0) STRICT, WITHOUT ROWID");
+	if (!err)
+		err = add_ts_column(st->db);
+	if (!err)
+		err = exec(st->db, "CREATE INDEX IF NOT EXISTS applied_by_ts ON "
+			   "applied (ts_ns)");
 	if (err)
 		goto fail;
 	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO client VALUES (?, ?, ?)",
 			       -1, &st->put_client, NULL) ||
-	    sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO applied VALUES (?, ?)",
-			       -1, &st->put_id, NULL)) {
+	    sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO applied VALUES (?, ?, ?)",
+			       -1, &st->put_id, NULL) ||
+	    sqlite3_prepare_v2(st->db, "DELETE FROM applied WHERE msg_id IN "
+			       "(SELECT msg_id FROM applied WHERE ts_ns < ?1 AND "
+			       "seq <= ?2 ORDER BY ts_ns LIMIT ?3) RETURNING msg_id",
+			       -1, &st->prune, NULL)) {
 		pr_err("--agg-db %s: %s", path, sqlite3_errmsg(st->db));
 		err = -EIO;
 		goto fail;
@@ -193,6 +251,7 @@ void xtel_agg_store_close(struct xtel_agg_store *st)
 		return;
 	sqlite3_finalize(st->put_client);
 	sqlite3_finalize(st->put_id);
+	sqlite3_finalize(st->prune);
 	sqlite3_close(st->db);
 	for (uint64_t i = 0; st->set && i <= st->set_mask; i++)
 		free(st->set[i]);
@@ -204,7 +263,7 @@ void xtel_agg_store_close(struct xtel_agg_store *st)
 }
 
 int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
-			uint64_t seq)
+			uint64_t seq, uint64_t ts_ns)
 {
 	if (st->n_pend == st->cap_pend) {
 		size_t ncap = st->cap_pend ? st->cap_pend * 2 : 256;
@@ -218,7 +277,8 @@ int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
 	st->pend[st->n_pend].id = strdup(msg_id);
 	if (!st->pend[st->n_pend].id)
 		return -ENOMEM;
-	st->pend[st->n_pend++].seq = seq;
+	st->pend[st->n_pend].seq = seq;
+	st->pend[st->n_pend++].ts_ns = ts_ns;
 	return set_add(st, msg_id) < 0 ? -ENOMEM : 0;
 }
 
@@ -268,6 +328,7 @@ int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s)
 	for (size_t i = 0; i < st->n_pend && !err; i++) {
 		sqlite3_bind_text(st->put_id, 1, st->pend[i].id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st->put_id, 2, (sqlite3_int64)st->pend[i].seq);
+		sqlite3_bind_int64(st->put_id, 3, (sqlite3_int64)st->pend[i].ts_ns);
 		err = step(st, st->put_id);
 	}
 	xtel_cbor_buf_free(&b);
@@ -283,4 +344,42 @@ int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s)
 		free(st->pend[i].id);
 	st->n_pend = 0;
 	return 0;
+}
+
+int xtel_agg_store_prune(struct xtel_agg_store *st, uint64_t before_ns,
+			 uint64_t acked_seq, unsigned int max)
+{
+	char **gone = calloc(max ? max : 1, sizeof(*gone));
+	unsigned int n = 0;
+	int rc, err;
+
+	if (!gone)
+		return -ENOMEM;
+	err = exec(st->db, "BEGIN IMMEDIATE");
+	sqlite3_bind_int64(st->prune, 1, (sqlite3_int64)before_ns);
+	sqlite3_bind_int64(st->prune, 2, (sqlite3_int64)acked_seq);
+	sqlite3_bind_int64(st->prune, 3, max);
+	while (!err && (rc = sqlite3_step(st->prune)) == SQLITE_ROW && n < max) {
+		gone[n] = strdup((const char *)sqlite3_column_text(st->prune, 0));
+		if (!gone[n++])
+			err = -ENOMEM;
+	}
+	if (!err && rc != SQLITE_DONE) {
+		pr_err("--agg-db: pruning applied ids: %s", sqlite3_errmsg(st->db));
+		err = -EIO;
+	}
+	sqlite3_reset(st->prune);
+	sqlite3_clear_bindings(st->prune);
+	if (!err)
+		err = exec(st->db, "COMMIT");
+	if (err)
+		exec(st->db, "ROLLBACK");
+	/* the set follows the file: only what the commit removed leaves it */
+	for (unsigned int i = 0; i < n; i++) {
+		if (!err)
+			set_del(st, gone[i]);
+		free(gone[i]);
+	}
+	free(gone);
+	return err ? err : (int)n;
 }

@@ -26,9 +26,12 @@ void xtel_agg_store_close(struct xtel_agg_store *st);
 /* Whether a message id was applied (in memory: loaded, or since). */
 bool xtel_agg_store_seen(struct xtel_agg_store *st, const char *msg_id);
 
-/* Remember msg_id (stream sequence seq) for the next commit. */
+/*
+ * Remember msg_id (stream sequence seq, stored by the stream at ts_ns,
+ * ns since the epoch) for the next commit.
+ */
 int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
-			uint64_t seq);
+			uint64_t seq, uint64_t ts_ns);
 
 /*
  * One transaction: the dirty records of s (then clean) and the marked
@@ -36,6 +39,18 @@ int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
  * the caller must not ack, and restarts from the file).
  */
 int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s);
+
+/*
+ * One pruning step, its own transaction (between batches: nothing
+ * marked is pending): forgets at most max applied ids the stream stored
+ * before before_ns (now less its duplicate window: JetStream itself
+ * refuses a resend of those no more) whose stream sequence is at most
+ * acked_seq (the consumer's ack floor: never redelivered). Oldest first.
+ * Returns how many went (0..max), or -EIO/-ENOMEM with the file and the
+ * set as they were.
+ */
+int xtel_agg_store_prune(struct xtel_agg_store *st, uint64_t before_ns,
+			 uint64_t acked_seq, unsigned int max);
 
 /* Applied ids remembered (for the counters). */
 uint64_t xtel_agg_store_ids(const struct xtel_agg_store *st);
