@@ -38,6 +38,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/notify.h"
+#include "common/signals.h"
 #include "common/options_service.h"
 #include "collector/cli.h"
 #include "collector/counters.h"
@@ -763,7 +764,6 @@ int main(int argc, char **argv)
 {
 	struct app a = { .sfd = -1, .fatal_efd = -1 };
 	struct xtel_run_info info = { 0 };
-	sigset_t mask;
 	struct xtel_view *v;
 	int status = XTEL_EXIT_OK, rc;
 
@@ -791,24 +791,10 @@ int main(int argc, char **argv)
 
 	/*
 	 * Block the stop signals before any thread exists so every thread
-	 * inherits the mask and only the signalfd below sees them.
+	 * inherits the mask and only the signalfd sees them (SIGHUP reloads:
+	 * reload() above).
 	 */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	/* SIGHUP reloads (reload() above). */
-	sigaddset(&mask, SIGHUP);
-	/*
-	 * A shell starts background jobs with SIGINT ignored. Once blocked,
-	 * the signal is queued for the signalfd even so, but one that arrives
-	 * before this point would be discarded and the collector would keep
-	 * running: restore the default so an early SIGINT still stops it.
-	 */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	a.sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	a.sfd = xtel_signals_block(SFD_CLOEXEC);
 	a.fatal_efd = eventfd(0, EFD_CLOEXEC);
 	if (a.sfd < 0 || a.fatal_efd < 0) {
 		pr_err("signalfd/eventfd: %s", strerror(errno));

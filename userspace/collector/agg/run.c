@@ -22,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "collector/agg/agg.h"
 #include "collector/agg/state.h"
 #include "collector/agg/store.h"
@@ -366,7 +367,7 @@ static void prune(struct agg *a)
 		a->stats[XTEL_AGG_IDS_PRUNED] += (uint64_t)n;
 }
 
-static int setup(struct agg *a, sigset_t *mask)
+static int setup(struct agg *a)
 {
 	const struct xtel_config *c = a->cfg;
 	struct xtel_nats_conn_cfg nc = {
@@ -379,9 +380,6 @@ static int setup(struct agg *a, sigset_t *mask)
 	natsStatus s;
 	int rc;
 
-	a->sfd = signalfd(-1, mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (a->sfd < 0)
-		return XTEL_EXIT_RUNTIME;
 	if (xtel_agg_state_init(&a->st))
 		return XTEL_EXIT_RUNTIME;
 	rc = xtel_agg_store_open(c->agg_db, &a->st, &a->store);
@@ -421,22 +419,19 @@ int xtel_agg_main(const struct xtel_config *cfg)
 {
 	struct agg a = { .cfg = cfg, .sfd = -1 };
 	uint64_t interval_ns = (uint64_t)(cfg->interval_s * 1e9), next;
-	sigset_t mask;
 	int status;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	pthread_sigmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	a.sfd = xtel_signals_block(SFD_CLOEXEC | SFD_NONBLOCK);
 	a.t0 = xtel_mono_ns();
 	if (getenv("XTEL_AGG_TEST_EXIT_AFTER_COMMIT"))
 		a.crash_after = strtoull(getenv("XTEL_AGG_TEST_EXIT_AFTER_COMMIT"),
 					 NULL, 10);
-	status = setup(&a, &mask);
+	if (a.sfd < 0) {
+		pr_err("aggregate: signalfd: %s", strerror(-a.sfd));
+		status = XTEL_EXIT_RUNTIME;
+		goto out;
+	}
+	status = setup(&a);
 	if (status)
 		goto out;
 	xtel_api_set_receiving(a.api, true);
