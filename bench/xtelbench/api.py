@@ -21,7 +21,7 @@ import time
 
 from .config import PORT
 from .env import nsexec
-from .procs import stop_proc, wait_ready
+from .procs import start_ready, stop_proc
 from .util import log
 
 HTTP = "127.0.0.1:9477"
@@ -70,12 +70,7 @@ def _collector(env, tag, http, max_clients):
            "--max-clients", max_clients]
     if http:
         cmd += ["--http", HTTP, "--http-rate", 0]
-    proc = subprocess.Popen(nsexec(env.ns_col, cmd), stdout=subprocess.DEVNULL,
-                            stderr=open(log_path, "w"))
-    if not wait_ready(env, "io_uring", proc, log_path):
-        stop_proc(proc, 5)
-        raise RuntimeError("collector did not start: " + open(log_path).read()[-300:])
-    return proc, summary
+    return start_ready(env, cmd, log_path), summary
 
 
 def _loadgen(env, tag, clients, rate, secs, first_id=1, threads=2):

@@ -16,7 +16,7 @@ import time
 
 from .config import PORT
 from .env import nsexec
-from .procs import stop_proc, wait_ready
+from .procs import start_ready, stop_proc
 from .util import log
 
 HTTP = "127.0.0.1:9478"
@@ -57,12 +57,9 @@ def run_one(env, benv, clients):
            "--iface", env.col_if, "--pin-dir", os.path.join(env.bpffs, tag),
            "--quiet", "--duration", 300, "--interval", 1, "--stale-after", 60,
            "--http", HTTP, "--http-rate", 0, "--max-clients", clients + 1024]
-    proc = subprocess.Popen(nsexec(env.ns_col, [str(c) for c in cmd]),
-                            stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
+    proc = start_ready(env, cmd, log_path)
     lg = None
     try:
-        if not wait_ready(env, "io_uring", proc, log_path):
-            raise RuntimeError("collector did not start: " + open(log_path).read()[-300:])
         secs = 2 * SECONDS + 25
         # one datagram per client per second; clients <= 19,000 (one
         # socket each, open files are capped at 20,000 here)

@@ -25,7 +25,7 @@ import time
 from .api import _rx_cpu_ns
 from .config import PORT
 from .env import nsexec
-from .procs import stop_proc, wait_ready
+from .procs import start_ready, stop_proc
 from .util import log
 
 SRV_PORT = 19630
@@ -65,15 +65,8 @@ class _Server:
                "--cert", certs + "/server.crt", "--key", certs + "/server.key",
                "--ca", certs + "/ca.crt", "--summary-json", self.summary,
                "--duration", 600] + list(extra)
-        self.proc = subprocess.Popen(nsexec(env.ns_col, cmd), stdout=subprocess.DEVNULL,
-                                     stderr=open(self.err, "w"))
-        for _ in range(100):
-            if "listening on" in open(self.err).read():
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise RuntimeError("probe-server did not start: " + open(self.err).read()[-300:])
+        self.proc = start_ready(env, cmd, self.err, "probe-server", ready="listening on",
+                                timeout=5.0)
 
     def cpu_s(self):
         # ip netns exec execs the server: the pid is the server's.
@@ -146,12 +139,7 @@ def _collector(env, certs, tag):
            "--no-xdp", "--cert", certs + "/server.crt", "--key", certs + "/server.key",
            "--ca", certs + "/ca.crt", "--quiet", "--duration", 600,
            "--summary-json", summary, "--max-clients", 8192]
-    proc = subprocess.Popen(nsexec(env.ns_col, cmd), stdout=subprocess.DEVNULL,
-                            stderr=open(err, "w"))
-    if not wait_ready(env, "io_uring", proc, err):
-        stop_proc(proc, 5)
-        raise RuntimeError("collector did not start: " + open(err).read()[-300:])
-    return proc, summary
+    return start_ready(env, cmd, err), summary
 
 
 def overhead_row(env, certs, probing, rate, secs):

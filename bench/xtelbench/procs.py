@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-"""Process control and measurement of a row's receiver: waiting until it
-listens, stopping it so that it writes its summary, and reading its CPU time
-(sampled through the load) and peak memory from /proc."""
+"""Process control and measurement of a row's receiver: starting it and
+waiting until it listens (or says it is ready), stopping it so that it writes
+its summary, and reading its CPU time (sampled through the load) and peak
+memory from /proc."""
 import os
 import re
 import signal
@@ -50,6 +51,42 @@ def wait_ready(env, kind, proc, log_path, timeout=8.0):
                 return True
         time.sleep(0.05)
     return proc.poll() is None and bound_at is not None
+
+
+def _wait_line(proc, log_path, text, timeout):
+    """Until a line of log_path holds text (False: the process ended or the
+    time ran out)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if text in open(log_path).read():
+                return True
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def start_ready(env, cmd, log_path, what="collector", ready=None, timeout=8.0):
+    """Starts cmd in the collector namespace (stdout discarded, stderr to
+    log_path) and waits until it is ready: by default as wait_ready does for
+    the collector (its port bound and its mode reported); with ready=TEXT,
+    until its log has TEXT (the aggregator's consumer line, probe-server's
+    "listening on"). A process that does not get ready is stopped and a
+    RuntimeError names it with the end of its log."""
+    with open(log_path, "w") as err:
+        proc = subprocess.Popen(nsexec(env.ns_col, cmd), stdout=subprocess.DEVNULL,
+                                stderr=err)
+    if ready is None:
+        ok = wait_ready(env, "io_uring", proc, log_path, timeout)
+    else:
+        ok = _wait_line(proc, log_path, ready, timeout)
+    if not ok:
+        stop_proc(proc, 5)
+        raise RuntimeError("%s did not start: %s" % (what, open(log_path).read()[-300:]))
+    return proc
 
 
 def stop_proc(proc, timeout):

@@ -23,7 +23,7 @@ import time
 from .api import _loadgen, _rx_cpu_ns, _veth_drops
 from .config import PORT
 from .env import nsexec
-from .procs import stop_proc, wait_ready
+from .procs import start_ready, stop_proc
 from .util import log
 
 NATS_BASE = 19500
@@ -66,17 +66,8 @@ def _aggregator(env, workdir):
     cmd = [env.collector, "--aggregate", URLS, "--agg-db", os.path.join(workdir, "agg.db"),
            "--agg-replicas", 3, "--agg-batch", 256, "--http", AGG_HTTP, "--http-rate", 0,
            "--interval", 0.1, "--stale-after", 60]
-    proc = subprocess.Popen(nsexec(env.ns_col, cmd), stdout=subprocess.DEVNULL,
-                            stderr=open(log_path, "w"))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if "aggregate: consumer" in open(log_path).read():
-            return proc
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    stop_proc(proc, 5)
-    raise RuntimeError("aggregator did not start: " + open(log_path).read()[-300:])
+    return start_ready(env, cmd, log_path, "aggregator", ready="aggregate: consumer",
+                       timeout=30.0)
 
 
 def _agg_stats(env):
@@ -122,11 +113,8 @@ def overhead_row(env, export):
            "--quiet", "--duration", 300, "--summary-json", summary, "--max-clients", 4096]
     if export:
         cmd += ["--export", URLS, "--site", "overhead", "--edge", "edge1"]
-    proc = subprocess.Popen(nsexec(env.ns_col, cmd), stdout=subprocess.DEVNULL,
-                            stderr=open(log_path, "w"))
+    proc = start_ready(env, cmd, log_path)
     try:
-        if not wait_ready(env, "io_uring", proc, log_path):
-            raise RuntimeError("collector did not start: " + open(log_path).read()[-300:])
         drops0 = _veth_drops(env)
         cpu0 = _rx_cpu_ns(proc.pid)
         lg = _loadgen(env, tag, 1000, 200000, 5, threads=1)
