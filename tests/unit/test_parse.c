@@ -203,6 +203,60 @@ static void expect_cidr(const char *s, unsigned int flags, int family,
 	assert_int_equal(xtel_cidr_host_bits(&c), host_bits);
 }
 
+/* Unix seconds or RFC 3339, as the API's from/to and the reports' --from/--to. */
+static void test_time(void **state)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		int64_t sec;
+		uint32_t ns;	/* xtel_parse_rfc3339's; 0 for Unix seconds */
+	} cases[] = {
+		{ "0", 0, 0, 0 },
+		{ "1796126400", 0, 1796126400, 0 },
+		{ "253402300799", 0, 253402300799LL, 0 },
+		{ "2026-12-01T12:00:00Z", 0, 1796126400, 0 },
+		{ "2026-12-01t12:00:00z", 0, 1796126400, 0 },
+		{ "2026-12-01 12:00:00Z", 0, 1796126400, 0 },
+		{ "2026-12-01T12:00:00.25Z", 0, 1796126400, 250000000 },
+		{ "2026-12-01T12:00:00.123456789123Z", 0, 1796126400, 123456789 },
+		{ "2026-12-01T14:00:00+02:00", 0, 1796126400, 0 },
+		{ "2026-12-01T06:30:00-05:30", 0, 1796126400, 0 },
+		{ "1970-01-01T00:00:00Z", 0, 0, 0 },
+		{ "1970-01-01T00:00:00+01:00", 0, -3600, 0 },
+		{ "253402300800", -EINVAL, 0, 0 },	/* past 9999 as seconds */
+		{ "-1", -EINVAL, 0, 0 },
+		{ "1.5", -EINVAL, 0, 0 },
+		{ "", -EINVAL, 0, 0 },
+		{ "2026-12-01", -EINVAL, 0, 0 },	/* a date alone: no time */
+		{ "2026-12-01T12:00:00", -EINVAL, 0, 0 },	/* no zone */
+		{ "2026-12-01T12:00:00.Z", -EINVAL, 0, 0 },
+		{ "2026-12-01T12:00:00+0200", -EINVAL, 0, 0 },
+		{ "2026-12-01T12:00:00+02:60", -EINVAL, 0, 0 },
+		{ "2026-12-01T12:00:00Z ", -EINVAL, 0, 0 },
+		{ "2026-13-01T12:00:00Z", -EINVAL, 0, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t t = 42, sec = 42;
+		uint32_t ns = 42;
+		int rc = xtel_parse_time(cases[i].s, &t);
+
+		if (rc != cases[i].rc || (!rc && t != cases[i].sec))
+			fail_msg("xtel_parse_time(\"%s\") = %d, %lld; expected %d, %lld",
+				 cases[i].s, rc, (long long)t, cases[i].rc,
+				 (long long)cases[i].sec);
+		if (rc || !strchr(cases[i].s, '-'))
+			continue;
+		assert_int_equal(xtel_parse_rfc3339(cases[i].s, &sec, &ns), 0);
+		assert_int_equal(sec, cases[i].sec);
+		assert_int_equal(ns, cases[i].ns);
+	}
+	assert_int_equal(xtel_parse_rfc3339("1796126400", &(int64_t){ 0 }, NULL),
+			 -EINVAL);
+}
+
 static void test_cidr_good(void **state)
 {
 	(void)state;
@@ -518,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_double),
 		cmocka_unit_test(test_flag_message),
+		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_cidr_good),
 		cmocka_unit_test(test_cidr_bad),
 		cmocka_unit_test(test_cidr_mask),

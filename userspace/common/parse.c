@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/parse.h"
@@ -189,4 +190,60 @@ int xtel_parse_addr_port(const char *s, struct sockaddr_storage *ss,
 		*len = sizeof(*sin6);
 	}
 	return 0;
+}
+
+int xtel_parse_rfc3339(const char *s, int64_t *sec, uint32_t *nsec)
+{
+	struct tm tm = { 0 };
+	uint32_t ns = 0, scale = 100000000;
+	char buf[64];
+	const char *p;
+	int64_t off = 0;
+
+	/* RFC 3339 allows a lower-case t, which strptime's literal is not */
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	if (strlen(buf) > 10 && (buf[10] == 't' || buf[10] == ' '))
+		buf[10] = 'T';
+	p = strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -EINVAL;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -EINVAL;
+		/* nanoseconds: the first nine digits count, the rest are read */
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			ns += (uint32_t)(*p - '0') * scale;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' &&
+		   p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
+		   p[4] >= '0' && p[4] <= '5' && p[5] >= '0' && p[5] <= '9') {
+		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
+		      ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
+		if (*p == '-')
+			off = -off;
+		p += 6;
+	} else {
+		return -EINVAL;
+	}
+	if (*p)
+		return -EINVAL;
+	*sec = (int64_t)timegm(&tm) - off;
+	if (nsec)
+		*nsec = ns;
+	return 0;
+}
+
+int xtel_parse_time(const char *s, int64_t *out)
+{
+	uint64_t u;
+
+	if (!xtel_parse_u64(s, 0, 253402300799ull, &u)) {
+		*out = (int64_t)u;
+		return 0;
+	}
+	return xtel_parse_rfc3339(s, out, NULL);
 }

@@ -28,6 +28,22 @@ int xtel_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 int xtel_parse_double(const char *s, double lo, double hi, double *out);
 
 /*
+ * An RFC 3339 time: "2026-12-01T12:00:00Z", a fraction of a second
+ * ("...:00.25Z"), an offset ("+02:00", "-05:30") instead of Z, a space for
+ * the T. Returns 0 with the Unix seconds in *sec and the fraction in
+ * *nsec (nanoseconds, beyond nine digits cut; nsec may be NULL), or
+ * -EINVAL.
+ */
+int xtel_parse_rfc3339(const char *s, int64_t *sec, uint32_t *nsec);
+
+/*
+ * Unix seconds (digits only, up to 9999-12-31) or an RFC 3339 time, as
+ * whole Unix seconds (a fraction is dropped). Returns 0 or -EINVAL. The
+ * HTTP API's from/to and the reports' --from/--to take these.
+ */
+int xtel_parse_time(const char *s, int64_t *out);
+
+/*
  * Logs "invalid value 'VAL' for --FLAG (valid: VALID)" on stderr
  * (flag without its dashes) as an error and returns -EINVAL.
  */

@@ -3,7 +3,7 @@
  * probe-report: the congestion-pattern report of probe results.
  *
  * usage: probe-report (--log FILE | --db FILE) [--out DIR] [--json FILE]
- *                     [--from UNIX_S] [--to UNIX_S] [--device ID] ... (--help)
+ *                     [--from TIME] [--to TIME] [--device ID] ... (--help)
  *
  * main() reads the samples, runs the analysis once for the fleet (or the
  * one --device), writes DIR/report.md with the PNG graphs beside it and
@@ -48,6 +48,28 @@ enum pr_opt {
 
 static void usage(FILE *out);
 
+#define TIME_VALID "unix seconds 0..1e11 or an RFC 3339 time, e.g. " \
+		   "2026-12-01T12:00:00Z"
+
+/* --from, --to: Unix seconds (fractions too) or RFC 3339 (the API's from/to). */
+static int parse_time(const struct xtel_opt *o, const char *val, void *cfg)
+{
+	double *out = (double *)((char *)cfg + o->offset);
+	int64_t sec;
+	uint32_t ns;
+	double t;
+
+	if (!xtel_parse_double(val, 0, 1e11, out))
+		return 0;
+	if (xtel_parse_rfc3339(val, &sec, &ns))
+		return xtel_bad_value(o->name, val, o->valid);
+	t = (double)sec + ns / 1e9;
+	if (t < 0 || t > 1e11)
+		return xtel_bad_value(o->name, val, o->valid);
+	*out = t;
+	return 0;
+}
+
 static int parse_tz(const struct xtel_opt *o, const char *val, void *arg)
 {
 	struct pr_config *cfg = arg;
@@ -70,12 +92,15 @@ static const struct xtel_opt pr_opt[PR_N_OPTS] = {
 		XTEL_OPT_STRING_AT(CFG, db), .lo = 1, .valid = "a file path",
 		.help = "the collector's history database (--db):\n"
 			"probe_* metrics of every client" },
-	[PR_OPT_FROM] = { .name = "from", .metavar = "UNIX_S",
-		XTEL_OPT_DOUBLE_AT(CFG, from, 0, 1e11), .valid = "unix seconds",
-		.help = "first second analysed (default: all)" },
-	[PR_OPT_TO] = { .name = "to", .metavar = "UNIX_S",
-		XTEL_OPT_DOUBLE_AT(CFG, to, 0, 1e11), .valid = "unix seconds",
-		.help = "end, exclusive (default: all)" },
+	[PR_OPT_FROM] = { .name = "from", .metavar = "TIME",
+		.type = XTEL_OPT_CUSTOM, XTEL_OPT_AT(CFG, from), .parse = parse_time,
+		.valid = TIME_VALID,
+		.help = "first second analysed (default: all): Unix\n"
+			"seconds or RFC 3339 (2026-12-01T12:00:00Z)" },
+	[PR_OPT_TO] = { .name = "to", .metavar = "TIME",
+		.type = XTEL_OPT_CUSTOM, XTEL_OPT_AT(CFG, to), .parse = parse_time,
+		.valid = TIME_VALID,
+		.help = "end, exclusive (default: all), as --from" },
 	[PR_OPT_DEVICE] = { .name = "device", .metavar = "ID",
 		XTEL_OPT_UINT_AT(CFG, device, 1, UINT32_MAX),
 		.valid = "a client id 1..4294967295",

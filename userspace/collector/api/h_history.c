@@ -41,46 +41,6 @@ struct hctx {
 
 enum { MAX_POINTS = 10000 };
 
-/* Unix seconds or RFC 3339 ("2026-12-01T12:00:00Z", offsets, fractions). */
-static int parse_time(const char *s, int64_t *out)
-{
-	struct tm tm = { 0 };
-	const char *p;
-	uint64_t u;
-	int64_t t, off = 0;
-
-	if (!xtel_parse_u64(s, 0, 253402300799ull, &u)) {
-		*out = (int64_t)u;
-		return 0;
-	}
-	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm);
-	if (!p)
-		return -EINVAL;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':' &&
-		   p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
-		   p[4] >= '0' && p[4] <= '5' && p[5] >= '0' && p[5] <= '9') {
-		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 +
-		      ((p[4] - '0') * 10 + (p[5] - '0')) * 60;
-		if (*p == '-')
-			off = -off;
-		p += 6;
-	} else {
-		return -EINVAL;
-	}
-	if (*p)
-		return -EINVAL;
-	t = (int64_t)timegm(&tm);
-	*out = t - off;
-	return 0;
-}
-
 int xtel_api_param_time(const struct xtel_api_req *r, struct xtel_api_reply *rep,
 			const char *key, int64_t def, int64_t *out)
 {
@@ -90,7 +50,7 @@ int xtel_api_param_time(const struct xtel_api_req *r, struct xtel_api_reply *rep
 		*out = def;
 		return 0;
 	}
-	if (parse_time(v, out))
+	if (xtel_parse_time(v, out))
 		return xtel_api_error(rep, 400, "bad_parameter", key,
 				      "%s must be Unix seconds or an RFC 3339 "
 				      "time (e.g. 2026-12-01T12:00:00Z)", key);
