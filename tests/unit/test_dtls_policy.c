@@ -544,6 +544,73 @@ static void test_set_policy(void **state)
 }
 
 /*
+ * A reload that drops a CA from the CA file ends the established sessions
+ * of the clients it issued (close_notify, sessions_untrusted: not
+ * revoked), the other CA's clients carry on, and the dropped CA's client
+ * cannot come back (unknown_ca). Both CAs again with the other one
+ * pinned does the same to the first CA's clients.
+ */
+static void test_set_policy_drops_ca(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	char pin[128];
+	const char *pins[1] = { pin };
+	struct net *n;
+
+	set_mode(state);
+	c.ca_file = cat_files("extra/both-ca.crt", "ca.crt", "bad/rogue-ca.crt");
+	n = net_with(state, &c);
+	add_client(n, 1);
+	add_client(n, 2);
+	add_rogue_client(n);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 2);
+	assert_established(n, 2, 1);
+
+	c.ca_file = keep(cert("ca.crt"));
+	logs.last[0] = '\0';
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 1);
+	assert_int_equal(st.sessions_revoked, 0);
+	assert_int_equal(st.close_notify_tx, 1);
+	assert_int_equal(st.policy_updates, 1);
+	assert_int_equal(st.handshake_failed, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	assert_int_equal(xtel_dtls_client_state(n->cl[2].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_true(logs_with("(client 1) closed: its CA no longer trusted by "
+			      "the new policy", logs.last));
+	/* The real CA's clients carry on; the rogue CA's is refused now. */
+	send_record(n, 0, 1, 1);
+	send_record(n, 1, 2, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 2);
+	add_rogue_client(n);
+	pump(n);
+	assert_refused(n, 3, "alert");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_UNKNOWN_CA, 1);
+	assert_int_equal(st.sessions_untrusted, 1);
+
+	/* Both CAs, only the rogue one pinned: clients 1 and 2 go. */
+	fingerprint("bad/rogue-ca.crt", pin, sizeof(pin));
+	c.ca_file = cat_files("extra/both-ca.crt", "ca.crt", "bad/rogue-ca.crt");
+	c.pin_ca = pins;
+	c.n_pin_ca = 1;
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 3);
+	assert_int_equal(st.sessions_revoked, 0);
+	assert_int_equal(st.close_notify_tx, 3);
+	assert_int_equal(st.policy_updates, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	net_free(n);
+}
+
+/*
  * OPENSSL_sk_new_null, failing once when fail_stack_new is set: how the
  * server's list of CA names can fail to be built. Every other call goes
  * to libcrypto's.
@@ -931,6 +998,7 @@ int main(int argc, char **argv)
 		BOTH(test_set_policy),
 		cmocka_unit_test(test_set_policy_half_open),
 		cmocka_unit_test(test_set_policy_names_fail),
+		BOTH(test_set_policy_drops_ca),
 		BOTH(test_resume),
 		BOTH(test_resume_disabled_and_rotated),
 		cmocka_unit_test(test_resume_new_trust),

@@ -38,6 +38,7 @@ static void test_stat_names(void **state)
 		F(failed_bad_cn), F(failed_no_ems), F(failed_other),
 		F(failed_device),
 		F(renegotiation_refused), F(sessions_revoked),
+		F(sessions_untrusted),
 		F(policy_updates), F(handshakes_resumed), F(ticket_unknown),
 		F(ticket_refused),
 	};

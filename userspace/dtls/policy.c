@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/log.h"
 #include "common/parse.h"
@@ -302,6 +303,51 @@ static int load_deny(struct xtel_dtls_policy *p, const char *path)
 	return ret;
 }
 
+uint64_t dtls_key_id_hash(const ASN1_OCTET_STRING *kid)
+{
+	const unsigned char *d;
+	uint64_t h = 1469598103934665603ULL;
+	int len;
+
+	if (kid == NULL)
+		return 0;
+	d = ASN1_STRING_get0_data(kid);
+	len = ASN1_STRING_length(kid);
+	for (int i = 0; i < len; i++)
+		h = (h ^ d[i]) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* Who may issue clients, as their certificates name them (the sweep's). */
+static int build_issuers(struct xtel_dtls_policy *p)
+{
+	STACK_OF(X509) *set = p->pins != NULL ? p->pins : p->cas;
+	int n = sk_X509_num(set);
+
+	p->issuers = calloc(n > 0 ? (size_t)n : 1, sizeof(*p->issuers));
+	if (p->issuers == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		X509 *ca = sk_X509_value(set, i);
+
+		p->issuers[i].name_hash = X509_NAME_hash_ex(
+			X509_get_subject_name(ca), NULL, NULL, NULL);
+		p->issuers[i].kid = dtls_key_id_hash(X509_get0_subject_key_id(ca));
+	}
+	p->n_issuers = (unsigned int)n;
+	return 0;
+}
+
+bool dtls_policy_trusts_issuer(const struct xtel_dtls_policy *p,
+			       unsigned long name_hash, uint64_t kid)
+{
+	for (unsigned int i = 0; i < p->n_issuers; i++)
+		if (p->issuers[i].name_hash == name_hash &&
+		    (kid == 0 || p->issuers[i].kid == 0 || p->issuers[i].kid == kid))
+			return true;
+	return false;
+}
+
 /* The store every server's SSL_CTX verifies against. */
 static int build_store(struct xtel_dtls_policy *p)
 {
@@ -373,6 +419,8 @@ int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
 		ret = load_deny(p, cfg->deny_file);
 	if (!ret)
 		ret = build_store(p);
+	if (!ret)
+		ret = build_issuers(p);
 	if (ret)
 		goto fail;
 	ERR_clear_error();
@@ -402,6 +450,7 @@ void xtel_dtls_policy_put(struct xtel_dtls_policy *p)
 	sk_X509_pop_free(p->cas, X509_free);
 	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
 	free(p->deny);
+	free(p->issuers);
 	xtel_dtls_identity_free(p->identity);
 	free(p);
 }

@@ -140,12 +140,15 @@ struct session {
 	/*
 	 * The client certificate that passed verification (verify.c): its
 	 * issuer's name hash and serial number, so a new policy can find the
-	 * session in its CRLs. serial_len 0: none yet (or a serial over
-	 * SERIAL_MAX bytes, which RFC 5280 does not allow).
+	 * session in its CRLs, and its authority key id (hashed, 0: none), so
+	 * a new policy that no longer trusts the issuer ends it. serial_len
+	 * 0: none yet (or a serial over SERIAL_MAX bytes, which RFC 5280
+	 * does not allow).
 	 */
 	uint8_t serial_len;
 	unsigned char serial[SERIAL_MAX];
 	unsigned long issuer_hash;
+	uint64_t issuer_kid;
 	/*
 	 * The next record number of epoch 1 after the ones this session's
 	 * handshake sent (tx1_seen: any). A resumed handshake sends its
@@ -260,6 +263,15 @@ struct xtel_dtls_policy {
 	size_t n_deny;
 	unsigned int n_revoked;
 	struct xtel_dtls_identity *identity;	/* NULL: keep the server's */
+	/* the CAs that may issue clients (pins, else cas), for the sweep */
+	struct dtls_issuer *issuers;
+	unsigned int n_issuers;
+};
+
+/* A CA as a client certificate names it: subject name hash, key id hash. */
+struct dtls_issuer {
+	unsigned long name_hash;
+	uint64_t kid;			/* 0: the CA has no subject key id */
 };
 
 /* ---- server.c ---- */
@@ -334,6 +346,15 @@ size_t dtls_prefilter(struct xtel_dtls_server *srv, struct session *s,
 
 /* Whether p's deny list has id. */
 bool dtls_policy_denies(const struct xtel_dtls_policy *p, uint32_t id);
+/* A key identifier's bytes hashed (never 0), or 0 for none. */
+uint64_t dtls_key_id_hash(const ASN1_OCTET_STRING *kid);
+/*
+ * Whether p still trusts an issuer (a certificate's issuer name hash and
+ * authority key id hash): a CA of its file (of its pins, when it has
+ * any) with that subject name and, where both carry one, that key id.
+ */
+bool dtls_policy_trusts_issuer(const struct xtel_dtls_policy *p,
+			       unsigned long name_hash, uint64_t kid);
 
 /* ---- verify.c ---- */
 

@@ -97,6 +97,7 @@ void dtls_note_certificate(struct session *s, X509 *leaf)
 
 	s->issuer_hash = X509_NAME_hash_ex(X509_get_issuer_name(leaf), NULL,
 					   NULL, NULL);
+	s->issuer_kid = dtls_key_id_hash(X509_get0_authority_key_id(leaf));
 	s->serial_len = 0;
 	if (len > 0 && len <= SERIAL_MAX) {
 		memcpy(s->serial, ASN1_STRING_get0_data(serial), (size_t)len);
@@ -221,7 +222,18 @@ static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
 		return XTEL_DTLS_FAILED_REVOKED;
 	if (dtls_policy_denies(srv->policy, s->client_id))
 		return XTEL_DTLS_FAILED_DENIED;
+	/* its CA left the CA file (or the pins) */
+	if (!dtls_policy_trusts_issuer(srv->policy, s->issuer_hash, s->issuer_kid))
+		return XTEL_DTLS_FAILED_UNKNOWN_CA;
 	return XTEL_DTLS_NFAILS;
+}
+
+/* What the sweep's log line says a new policy did to a session. */
+static const char *swept_why(enum xtel_dtls_fail r)
+{
+	return r == XTEL_DTLS_FAILED_REVOKED ? "certificate revoked" :
+	       r == XTEL_DTLS_FAILED_DENIED ? "client id denied" :
+	       "its CA no longer trusted";
 }
 
 void dtls_policy_sweep(struct xtel_dtls_server *srv)
@@ -238,9 +250,11 @@ void dtls_policy_sweep(struct xtel_dtls_server *srv)
 		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
 		dtls_srv_log(srv, "dtls: session with %s (client %u) closed: "
 			     "%s by the new policy", peer, s->client_id,
-			     r == XTEL_DTLS_FAILED_REVOKED ?
-			     "certificate revoked" : "client id denied");
-		srv->st.sessions_revoked++;
+			     swept_why(r));
+		if (r == XTEL_DTLS_FAILED_UNKNOWN_CA)
+			srv->st.sessions_untrusted++;
+		else
+			srv->st.sessions_revoked++;
 		dtls_session_send_close(srv, s);
 		dtls_session_free(srv, s);
 	}
@@ -254,8 +268,7 @@ void dtls_policy_sweep(struct xtel_dtls_server *srv)
 		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
 		dtls_srv_log(srv, "dtls: handshake with %s (client %u) ended: "
 			     "%s by the new policy", peer, s->client_id,
-			     r == XTEL_DTLS_FAILED_REVOKED ?
-			     "certificate revoked" : "client id denied");
+			     swept_why(r));
 		dtls_count_failure(srv, s, r);
 		dtls_session_free(srv, s);
 	}
