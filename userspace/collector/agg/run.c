@@ -98,14 +98,17 @@ struct agg {
 	uint64_t t0;
 	uint64_t crash_after;	/* XTEL_AGG_TEST_EXIT_AFTER_COMMIT; 0: off */
 	uint64_t dup_window_ns;	/* the stream's; 0: not known yet */
+	uint64_t next_prune_ns;	/* monotonic */
 };
 
 /*
- * Applied ids forgotten per step (one step per view): bounded, so a
- * backlog of old ids (a checkpoint from before pruning) goes in small
- * transactions between batches instead of one long one.
+ * Applied ids forgotten per step (at the first view of each second, as
+ * a step asks the server for the ack floor): bounded, so a backlog of
+ * old ids (a checkpoint from before pruning) goes in small transactions
+ * between batches instead of one long one.
  */
 enum { XTEL_AGG_PRUNE_STEP = 2048 };
+#define XTEL_AGG_PRUNE_PERIOD_NS 1000000000ULL
 
 static unsigned int agg_families(void *arg, struct xtel_view_family *out,
 				 unsigned int max)
@@ -348,11 +351,13 @@ static void prune(struct agg *a)
 {
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
-	uint64_t now = xtel_realtime_ns(), floor;
+	uint64_t now = xtel_realtime_ns(), mono = xtel_mono_ns(), floor;
 	int n;
 
-	if (!a->sub || !a->dup_window_ns || now <= a->dup_window_ns)
+	if (!a->sub || !a->dup_window_ns || now <= a->dup_window_ns ||
+	    mono < a->next_prune_ns)
 		return;
+	a->next_prune_ns = mono + XTEL_AGG_PRUNE_PERIOD_NS;
 	if (natsSubscription_GetConsumerInfo(&ci, a->sub, NULL, &jerr) != NATS_OK) {
 		a->stats[XTEL_AGG_PRUNE_ERRORS]++;
 		return;
