@@ -63,11 +63,15 @@ SC
 testbed_up
 nats_up "$work/nats" "$base" ip netns exec "$XTEL_NS_COL" || exit 1
 urls=$(nats_urls)
-ip netns exec "$XTEL_NS_COL" "$collector" --aggregate "$urls" --agg-db "$work/agg.db" \
-	--agg-durable aggH --agg-filter 'xtel.rollup.siteH.>' --agg-replicas 3 \
-	--agg-ack-wait 2 --agg-batch 16 --http "$agg_http" --http-rate 0 \
-	--interval 0.25 --stale-after 30 --agg-dup-window 5 >"$work/agg.out" 2>"$work/agg.err" &
-pid[agg]=$!
+agg_start() { # NAME: the aggregator on $work/agg.db, output in $work/NAME.{out,err}
+	ip netns exec "$XTEL_NS_COL" "$collector" --aggregate "$urls" --agg-db "$work/agg.db" \
+		--agg-durable aggH --agg-filter 'xtel.rollup.siteH.>' --agg-replicas 3 \
+		--agg-ack-wait 2 --agg-batch 16 --http "$agg_http" --http-rate 0 \
+		--interval 0.25 --stale-after 30 --agg-dup-window 5 \
+		>"$work/$1.out" 2>"$work/$1.err" &
+	pid[agg]=$!
+}
+agg_start agg
 wait_line "$work/agg.err" "aggregate: consumer aggH" ||
 	{ echo "FAIL the aggregator did not bind its consumer"; cat "$work/agg.err"; exit 1; }
 ip netns exec "$XTEL_NS_COL" "$collector" --mode plain --no-xdp --bind "$XTEL_COL_IP4" \
@@ -164,11 +168,7 @@ check("aggregator: no pruning step failed", 0, a["prune_errors"])
 PY
 tally "$work/check3"
 stop agg
-ip netns exec "$XTEL_NS_COL" "$collector" --aggregate "$urls" --agg-db "$work/agg.db" \
-	--agg-durable aggH --agg-filter 'xtel.rollup.siteH.>' --agg-replicas 3 \
-	--agg-ack-wait 2 --agg-batch 16 --http "$agg_http" --http-rate 0 \
-	--interval 0.25 --stale-after 30 >"$work/agg2.out" 2>"$work/agg2.err" &
-pid[agg]=$!
+agg_start agg2
 wait_line "$work/agg2.err" "aggregate mode, " ||
 	{ echo "FAIL the restarted aggregator did not start"; cat "$work/agg2.err"; exit 1; }
 get "$agg_http" /api/v1/health >"$work/agg.after.json"
