@@ -16,7 +16,6 @@ void xtel_health_cfg_defaults(struct xtel_health_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->warmup = 12;
 	cfg->window = 32;
-	cfg->refit = 8;
 	cfg->alpha = 0.05;
 	cfg->z = 8.0;
 	cfg->accept_z = 8.0;

@@ -103,8 +103,7 @@ struct xtel_health_slo_rule {
 
 struct xtel_health_cfg {
 	uint32_t warmup;	/* intervals with data before any verdict */
-	uint32_t window;	/* baseline window (MAD), intervals, 4..32 */
-	uint32_t refit;		/* refit median/MAD every N samples */
+	uint32_t window;	/* samples until a baseline is full, 4..32 */
 	double alpha;		/* EWMA weight */
 	double z;		/* one-interval threshold, MAD units */
 	double accept_z;	/* samples beyond this never enter a baseline;
