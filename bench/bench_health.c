@@ -28,6 +28,7 @@
  *                     [--fault-at N] [--fault-len N] [--seed N]
  *                     [--verbose 1]   (explain every false verdict on stderr)
  *                     [--cusum-k-milli N] [--cusum-h-milli N] [--z-milli N]
+ *                     [--alpha-milli N]
  */
 #include <math.h>
 #include <stdio.h>
@@ -265,6 +266,8 @@ int main(int argc, char **argv)
 				  (unsigned long)(cfg.cusum_h * 1000)) / 1000.0;
 	cfg.z = (double)arg(argc, argv, "--z-milli",
 			    (unsigned long)(cfg.z * 1000)) / 1000.0;
+	cfg.alpha = (double)arg(argc, argv, "--alpha-milli",
+				(unsigned long)(cfg.alpha * 1000)) / 1000.0;
 	if (xtel_health_new(&cfg, &h))
 		return 1;
 	/* 5% per fault kind, three magnitudes each; the rest steady */

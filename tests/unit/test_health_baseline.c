@@ -9,7 +9,7 @@
 #include "health/robust.h"
 
 static const struct xtel_health_baseline_cfg cfg = {
-	.window = 8, .alpha = 0.05, .floor_abs = 0.1, .floor_rel = 0,
+	.alpha = 0.05, .floor_abs = 0.1, .floor_rel = 0,
 };
 
 static bool near(double a, double b)
@@ -40,16 +40,16 @@ static void test_filling(void **state)
 	xtel_health_baseline_init(&b);
 	xtel_health_baseline_add(&b, &cfg, 9);
 	xtel_health_baseline_add(&b, &cfg, 11);
-	/* running means: centre 10, |11 - 9| / 2 = 1; widened by sqrt(8 / 2) */
+	/* running means: centre 10, |11 - 9| / 2 = 1; widened by sqrt(64 / 2) */
 	assert_true(near(b.centre, 10) && near(b.absdev, 1));
-	assert_true(near(b.scale, XTEL_HEALTH_MEANAD_SIGMA * 1 * 2));
+	assert_true(near(b.scale, XTEL_HEALTH_MEANAD_SIGMA * 1 * sqrt(32)));
 	xtel_health_baseline_init(&b);
 	for (unsigned int i = 0; i < 8; i++)
 		xtel_health_baseline_add(&b, &cfg, x[i]);
 	/* 1/n beats alpha all along: the centre is the plain mean */
 	assert_true(b.n == 8 && near(b.centre, 10));
-	/* full: no widening */
-	assert_true(near(b.scale, XTEL_HEALTH_MEANAD_SIGMA * b.absdev));
+	/* 8 of 64: widened by sqrt(8) */
+	assert_true(near(b.scale, XTEL_HEALTH_MEANAD_SIGMA * b.absdev * sqrt(8)));
 	assert_true(near(xtel_health_baseline_z(&b, b.centre + 3 * b.scale), 3));
 }
 
@@ -91,6 +91,8 @@ static void test_ewma(void **state)
 	assert_true(near(b.centre, c0 + 0.05 * 1.5));
 	assert_true(near(b.absdev, a0 + (1.5 - a0) / XTEL_HEALTH_ABSDEV_N));
 	assert_true(b.n == 201);
+	/* full memory: no widening */
+	assert_true(near(b.scale, XTEL_HEALTH_MEANAD_SIGMA * b.absdev));
 }
 
 static void test_floors(void **state)

@@ -21,11 +21,14 @@ static double scale_of(const struct xtel_health_baseline *b,
 
 	/*
 	 * A deviation of few samples is often far too small (three close
-	 * values in a row happen): while fewer than `window` came, widen
-	 * the scale by sqrt(window / n), 2x at a quarter, 1x when full.
+	 * values in a row happen): until it has its full memory (its weight
+	 * 1/n reaches 1/64), widen the scale by sqrt(64 / n), 2x at 16
+	 * samples, 1x at 64. Widening only up to 32 samples gave false
+	 * verdicts between the 32nd and the 64th (bench_health, 10,000
+	 * clients).
 	 */
-	if (b->n < cfg->window)
-		scale *= sqrt((double)cfg->window / (double)b->n);
+	if (b->n < XTEL_HEALTH_ABSDEV_N)
+		scale *= sqrt((double)XTEL_HEALTH_ABSDEV_N / (double)b->n);
 	if (scale < cfg->floor_abs)
 		scale = cfg->floor_abs;
 	if (scale < cfg->floor_rel * fabs((double)b->centre))

@@ -6,8 +6,8 @@
  * (the centre's weight alpha, the deviation's 1/64: about 128 samples of
  * memory, which estimates sigma within some 7% where a window of 32 was a
  * third off now and then). The scale is 1.2533 x that deviation (sigma of
- * normal noise), widened by sqrt(window / n) while fewer than `window`
- * samples came, and never below a floor, absolute or relative to the
+ * normal noise), widened by sqrt(64 / n) while fewer than 64 samples
+ * came, and never below a floor, absolute or relative to the
  * centre, so a signal that was perfectly constant during warm-up (a paced
  * rate, a loss of 0) does not turn a rounding step into +1000 MAD.
  *
@@ -34,7 +34,6 @@ enum {
 #define XTEL_HEALTH_HUBER_C 3.0		/* ... to this many scales */
 
 struct xtel_health_baseline_cfg {
-	unsigned int window;	/* samples until the baseline is full, 4..32 */
 	double alpha;		/* EWMA weight of a new sample, (0, 1] */
 	double floor_abs;	/* the scale is at least this ... */
 	double floor_rel;	/* ... and at least this times |centre| */

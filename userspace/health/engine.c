@@ -225,7 +225,6 @@ static void take_values(struct xtel_health *h, struct hclient *c,
 static void base_cfg(const struct xtel_health *h, int sig,
 		     struct xtel_health_baseline_cfg *bc)
 {
-	bc->window = h->cfg.window;
 	bc->alpha = h->cfg.alpha;
 	bc->floor_abs = sig >= 0 ? h->cfg.floor_abs[sig] : h->cfg.metric_floor_abs;
 	bc->floor_rel = sig >= 0 ? h->cfg.floor_rel[sig] : h->cfg.metric_floor_rel;
@@ -523,6 +522,12 @@ static bool sustained(const struct hverdict *vd)
 	return false;
 }
 
+/* Whether a warm client's sample stays out of its baseline. */
+static bool reject(const struct xtel_health *h, const struct hsig *s, double v)
+{
+	return fabs(xtel_health_baseline_z(&s->b, v)) > h->cfg.accept_z;
+}
+
 /* Let the interval's clean samples into the baselines. */
 static void accept(struct xtel_health *h, struct hclient *c, bool warm)
 {
@@ -533,8 +538,7 @@ static void accept(struct xtel_health *h, struct hclient *c, bool warm)
 		if (!c->have[s] || !isfinite(c->val[s]) ||
 		    !(xtel_health_signals[s].how & (XTEL_HEALTH_UP | XTEL_HEALTH_DOWN)))
 			continue;
-		if (warm && fabs(xtel_health_baseline_z(&c->s[s].b, c->val[s])) >
-			    h->cfg.accept_z)
+		if (warm && reject(h, &c->s[s], c->val[s]))
 			continue;
 		base_cfg(h, (int)s, &bc);
 		xtel_health_baseline_add(&c->s[s].b, &bc, c->val[s]);
@@ -543,8 +547,7 @@ static void accept(struct xtel_health *h, struct hclient *c, bool warm)
 	for (uint32_t k = 0; k < c->n_m; k++) {
 		struct hmetric *m = &c->m[k];
 
-		if (!m->have || (warm && fabs(xtel_health_baseline_z(&m->s.b, m->val)) >
-					 h->cfg.accept_z))
+		if (!m->have || (warm && reject(h, &m->s, m->val)))
 			continue;
 		/* a slow probe is an episode's, not the baseline's */
 		if (warm && is_probe(h, m) && probe_slow(h, m))
