@@ -397,6 +397,8 @@ int main(int argc, char **argv)
 	       "slowest interval %.0f ns per client\n",
 	       judged ? (double)cost / (double)judged : 0,
 	       (double)cost_max / (double)n);
+	printf("per-client state: %.0f bytes (the record and its share of the "
+	       "interned metric keys)\n", xtel_health_client_bytes(h));
 	printf("collector feed: interval quantiles from the cumulative histograms "
 	       "%.0f ns per client per interval\n", ivl_latency_ns());
 	xtel_health_free(h);

@@ -296,6 +296,12 @@ struct xtel_health;
 int xtel_health_new(const struct xtel_health_cfg *cfg, struct xtel_health **out);
 void xtel_health_free(struct xtel_health *h);
 
+/*
+ * Bytes of per-client state: one client's record (at most 1 KiB) and the
+ * interned metric keys shared by all, divided among the clients known.
+ */
+double xtel_health_client_bytes(const struct xtel_health *h);
+
 /* The index of a group label (made on first use); -ENOSPC when full. */
 int xtel_health_group(struct xtel_health *h, const char *label);
 
