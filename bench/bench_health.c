@@ -195,16 +195,17 @@ static void make_input(const struct client *c, uint32_t id, int t, int fault_at,
  * two cumulative histograms, for a client whose latencies span 0.5..4 ms
  * (3 octaves, 100 samples an interval).
  */
-static double ivl_latency_ns(void)
+static double ivl_latency_ns(double *prev_bytes)
 {
 	enum { NH = 1000, ROUNDS = 20 };
-	static struct xtel_latency cur[NH], prev[NH];
+	static struct xtel_latency cur[NH];
+	static struct xtel_health_lat_prev prev[NH];
 	struct xtel_health_ivl_lat o;
 	uint64_t t0, t = 0;
 
 	for (int i = 0; i < NH; i++) {
 		xtel_latency_init(&cur[i]);
-		xtel_latency_init(&prev[i]);
+		xtel_health_lat_prev_init(&prev[i]);
 	}
 	for (int r = 0; r < ROUNDS; r++) {
 		for (int i = 0; i < NH; i++)
@@ -216,9 +217,11 @@ static double ivl_latency_ns(void)
 			xtel_health_ivl_latency(&prev[i], &cur[i], &o);
 		t += xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	}
+	*prev_bytes = 0;
 	for (int i = 0; i < NH; i++) {
+		*prev_bytes += (double)xtel_health_lat_prev_bytes(&prev[i]) / NH;
 		xtel_latency_destroy(&cur[i]);
-		xtel_latency_destroy(&prev[i]);
+		xtel_health_lat_prev_destroy(&prev[i]);
 	}
 	return (double)t / (NH * ROUNDS);
 }
@@ -399,8 +402,13 @@ int main(int argc, char **argv)
 	       (double)cost_max / (double)n);
 	printf("per-client state: %.0f bytes (the record and its share of the "
 	       "interned metric keys)\n", xtel_health_client_bytes(h));
-	printf("collector feed: interval quantiles from the cumulative histograms "
-	       "%.0f ns per client per interval\n", ivl_latency_ns());
+	{
+		double bytes, ns = ivl_latency_ns(&bytes);
+
+		printf("collector feed: interval quantiles from the cumulative "
+		       "histograms %.0f ns per client per interval; its previous "
+		       "copy %.0f bytes per client\n", ns, bytes);
+	}
 	xtel_health_free(h);
 	free(cl);
 	free(in);
