@@ -16,7 +16,8 @@
  *   delay       intervals from the fault's start to the first verdict
  *               (1: at the end of the first faulty interval)
  *   false/1k h  ok -> verdict transitions of clients while steady, per 1,000
- *               client-hours
+ *               client-hours (per row: that kind's clients before their
+ *               fault; the steady row: the clients steady all along)
  *   cost        CPU time of xtel_health_update per client per interval
  *
  * Magnitudes are in units of the baseline's deviation as the detector sees
@@ -351,11 +352,14 @@ int main(int argc, char **argv)
 	       "kind), seed %lu\n\n", n, T, dt, fault_at, fault_len,
 	       arg(argc, argv, "--seed", 1));
 	printf("| fault -> verdict | magnitude | clients | recall | recall <= 3 | "
-	       "right verdict | precision | median delay | max delay |\n");
-	printf("|---|---|---|---|---|---|---|---|---|\n");
+	       "right verdict | precision | median delay | max delay | "
+	       "false / 1k h |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|\n");
 	for (int k = K_LATENCY; k < K_MAX; k++) {
 		for (int m = 0; m < 3; m++) {
 			int delays[4096], nd = 0, nc = 0, right = 0, fast = 0;
+			unsigned int fv = 0;	/* false verdicts before the fault */
+			double hours;
 			enum xtel_health_state v = expect[k];
 			char mag[32];
 
@@ -370,6 +374,7 @@ int main(int argc, char **argv)
 				if (c->first > 0 && nd < 4096)
 					delays[nd++] = c->first;
 				fast += c->first > 0 && c->first <= 3;
+				fv += c->false_verdicts;
 				right += c->first > 0 && c->held_state == v;
 			}
 			qsort(delays, (size_t)nd, sizeof(int), cmp_int);
@@ -385,13 +390,26 @@ int main(int argc, char **argv)
 				snprintf(med, sizeof(med), "%d", delays[nd / 2]);
 				snprintf(max, sizeof(max), "%d", delays[nd - 1]);
 			}
-			printf("| %s -> %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %s | %s |\n",
+			hours = nc * (fault_at - (int)cfg.warmup) * dt / 3600.0;
+			printf("| %s -> %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %s | %s | %.2f |\n",
 			       kind_name[k], xtel_health_state_name(v), mag, nc,
 			       nc ? (double)nd / nc : 0, nc ? (double)fast / nc : 0,
 			       nc ? (double)right / nc : 0,
 			       with_verdict[v] ? (double)right_verdict[v] /
-						 with_verdict[v] : 1.0, med, max);
+						 with_verdict[v] : 1.0, med, max,
+			       hours > 0 ? 1000.0 * fv / hours : 0);
 		}
+	}
+	{
+		unsigned int ns = 0, fv = 0;
+
+		for (uint32_t i = 0; i < n; i++)
+			if (cl[i].kind == K_STEADY) {
+				ns++;
+				fv += cl[i].false_verdicts;
+			}
+		printf("| steady -> ok | - | %u | - | - | - | - | - | - | %.2f |\n", ns,
+		       ns ? 1000.0 * fv / (ns * (T - (int)cfg.warmup) * dt / 3600.0) : 0);
 	}
 	printf("\nfalse verdicts while steady: %u in %.0f client-hours = %.2f per "
 	       "1,000 client-hours\n", false_total, steady_hours,
