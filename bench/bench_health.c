@@ -256,6 +256,9 @@ int main(int argc, char **argv)
 	unsigned int with_verdict[XTEL_HEALTH_STATE_MAX] = { 0 };
 	unsigned int right_verdict[XTEL_HEALTH_STATE_MAX] = { 0 };
 	double steady_hours = 0;
+	/* the scales the detector judges by, over the noise's sigma: p99,
+	 * jitter, temp, cpu of the steady clients just before the faults */
+	double scale_ratio[4] = { 0 }, scale_n = 0;
 	bool verbose = arg(argc, argv, "--verbose", 0) != 0;
 	unsigned int false_total = 0;
 
@@ -327,6 +330,16 @@ int main(int argc, char **argv)
 			if (faulty && c->first > 0 && t - fault_at + 1 == c->first + 2)
 				c->held_state = s;
 			c->prev = s;
+			if (t == fault_at - 1 && c->kind == K_STEADY &&
+			    hv->clients[i].n_metrics >= 2) {
+				const struct xtel_health_result *r = &hv->clients[i];
+
+				scale_ratio[0] += r->sig[XTEL_HEALTH_SIG_P99].scale / SIG_P99;
+				scale_ratio[1] += r->sig[XTEL_HEALTH_SIG_JITTER].scale / SIG_J;
+				scale_ratio[2] += r->metric[0].s.scale / SIG_TEMP;
+				scale_ratio[3] += r->metric[1].s.scale / SIG_CPU;
+				scale_n++;
+			}
 		}
 		xtel_health_view_free(hv);
 	}
@@ -418,6 +431,11 @@ int main(int argc, char **argv)
 	       "slowest interval %.0f ns per client\n",
 	       judged ? (double)cost / (double)judged : 0,
 	       (double)cost_max / (double)n);
+	if (scale_n)
+		printf("scale / noise sigma (steady clients, mean): p99 %.3f, jitter "
+		       "%.3f, temp %.3f, cpu %.3f\n", scale_ratio[0] / scale_n,
+		       scale_ratio[1] / scale_n, scale_ratio[2] / scale_n,
+		       scale_ratio[3] / scale_n);
 	printf("per-client state: %.0f bytes (the record and its share of the "
 	       "interned metric keys)\n", xtel_health_client_bytes(h));
 	{
