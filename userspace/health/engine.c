@@ -252,10 +252,11 @@ static void cusum_clamp(struct xtel_health_cusum *c, double hmax)
 static double judge(const struct xtel_health *h, struct hsig *s, double v,
 		    unsigned int how, double floor, bool *sustained)
 {
-	double z = s->b.fitted ? (v - s->b.centre) / fmax(s->b.scale, floor) : 0;
+	double sc = s->b.scale > floor ? s->b.scale : floor;
+	double z = s->b.fitted ? (v - s->b.centre) / sc : 0;
 	/* evidence from earlier intervals: the sum before this sample */
 	bool before_hi = s->c.hi > 0, before_lo = s->c.lo > 0;
-	int cs = xtel_health_cusum_add(&s->c, fmax(fmin(z, 50), -50),
+	int cs = xtel_health_cusum_add(&s->c, z > 50 ? 50 : (z < -50 ? -50 : z),
 				       h->cfg.cusum_k, h->cfg.cusum_h);
 
 	cusum_clamp(&s->c, 1.5 * h->cfg.cusum_h);
