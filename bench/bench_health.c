@@ -16,7 +16,8 @@
  *   delay       intervals from the fault's start to the first verdict
  *               (1: at the end of the first faulty interval)
  *   false/1k h  ok -> verdict transitions of clients while steady, per 1,000
- *               client-hours
+ *               client-hours (per row: that kind's clients before their
+ *               fault; the steady row: the clients steady all along)
  *   cost        CPU time of xtel_health_update per client per interval
  *
  * Magnitudes are in units of the baseline's deviation as the detector sees
@@ -28,6 +29,7 @@
  *                     [--fault-at N] [--fault-len N] [--seed N]
  *                     [--verbose 1]   (explain every false verdict on stderr)
  *                     [--cusum-k-milli N] [--cusum-h-milli N] [--z-milli N]
+ *                     [--alpha-milli N]
  */
 #include <math.h>
 #include <stdio.h>
@@ -194,16 +196,17 @@ static void make_input(const struct client *c, uint32_t id, int t, int fault_at,
  * two cumulative histograms, for a client whose latencies span 0.5..4 ms
  * (3 octaves, 100 samples an interval).
  */
-static double ivl_latency_ns(void)
+static double ivl_latency_ns(double *prev_bytes)
 {
 	enum { NH = 1000, ROUNDS = 20 };
-	static struct xtel_latency cur[NH], prev[NH];
+	static struct xtel_latency cur[NH];
+	static struct xtel_health_lat_prev prev[NH];
 	struct xtel_health_ivl_lat o;
 	uint64_t t0, t = 0;
 
 	for (int i = 0; i < NH; i++) {
 		xtel_latency_init(&cur[i]);
-		xtel_latency_init(&prev[i]);
+		xtel_health_lat_prev_init(&prev[i]);
 	}
 	for (int r = 0; r < ROUNDS; r++) {
 		for (int i = 0; i < NH; i++)
@@ -215,9 +218,11 @@ static double ivl_latency_ns(void)
 			xtel_health_ivl_latency(&prev[i], &cur[i], &o);
 		t += xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	}
+	*prev_bytes = 0;
 	for (int i = 0; i < NH; i++) {
+		*prev_bytes += (double)xtel_health_lat_prev_bytes(&prev[i]) / NH;
 		xtel_latency_destroy(&cur[i]);
-		xtel_latency_destroy(&prev[i]);
+		xtel_health_lat_prev_destroy(&prev[i]);
 	}
 	return (double)t / (NH * ROUNDS);
 }
@@ -251,6 +256,9 @@ int main(int argc, char **argv)
 	unsigned int with_verdict[XTEL_HEALTH_STATE_MAX] = { 0 };
 	unsigned int right_verdict[XTEL_HEALTH_STATE_MAX] = { 0 };
 	double steady_hours = 0;
+	/* the scales the detector judges by, over the noise's sigma: p99,
+	 * jitter, temp, cpu of the steady clients just before the faults */
+	double scale_ratio[4] = { 0 }, scale_n = 0;
 	bool verbose = arg(argc, argv, "--verbose", 0) != 0;
 	unsigned int false_total = 0;
 
@@ -265,6 +273,8 @@ int main(int argc, char **argv)
 				  (unsigned long)(cfg.cusum_h * 1000)) / 1000.0;
 	cfg.z = (double)arg(argc, argv, "--z-milli",
 			    (unsigned long)(cfg.z * 1000)) / 1000.0;
+	cfg.alpha = (double)arg(argc, argv, "--alpha-milli",
+				(unsigned long)(cfg.alpha * 1000)) / 1000.0;
 	if (xtel_health_new(&cfg, &h))
 		return 1;
 	/* 5% per fault kind, three magnitudes each; the rest steady */
@@ -320,6 +330,16 @@ int main(int argc, char **argv)
 			if (faulty && c->first > 0 && t - fault_at + 1 == c->first + 2)
 				c->held_state = s;
 			c->prev = s;
+			if (t == fault_at - 1 && c->kind == K_STEADY &&
+			    hv->clients[i].n_metrics >= 2) {
+				const struct xtel_health_result *r = &hv->clients[i];
+
+				scale_ratio[0] += r->sig[XTEL_HEALTH_SIG_P99].scale / SIG_P99;
+				scale_ratio[1] += r->sig[XTEL_HEALTH_SIG_JITTER].scale / SIG_J;
+				scale_ratio[2] += r->metric[0].s.scale / SIG_TEMP;
+				scale_ratio[3] += r->metric[1].s.scale / SIG_CPU;
+				scale_n++;
+			}
 		}
 		xtel_health_view_free(hv);
 	}
@@ -345,11 +365,14 @@ int main(int argc, char **argv)
 	       "kind), seed %lu\n\n", n, T, dt, fault_at, fault_len,
 	       arg(argc, argv, "--seed", 1));
 	printf("| fault -> verdict | magnitude | clients | recall | recall <= 3 | "
-	       "right verdict | precision | median delay | max delay |\n");
-	printf("|---|---|---|---|---|---|---|---|---|\n");
+	       "right verdict | precision | median delay | max delay | "
+	       "false / 1k h |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|\n");
 	for (int k = K_LATENCY; k < K_MAX; k++) {
 		for (int m = 0; m < 3; m++) {
 			int delays[4096], nd = 0, nc = 0, right = 0, fast = 0;
+			unsigned int fv = 0;	/* false verdicts before the fault */
+			double hours;
 			enum xtel_health_state v = expect[k];
 			char mag[32];
 
@@ -364,6 +387,7 @@ int main(int argc, char **argv)
 				if (c->first > 0 && nd < 4096)
 					delays[nd++] = c->first;
 				fast += c->first > 0 && c->first <= 3;
+				fv += c->false_verdicts;
 				right += c->first > 0 && c->held_state == v;
 			}
 			qsort(delays, (size_t)nd, sizeof(int), cmp_int);
@@ -379,13 +403,26 @@ int main(int argc, char **argv)
 				snprintf(med, sizeof(med), "%d", delays[nd / 2]);
 				snprintf(max, sizeof(max), "%d", delays[nd - 1]);
 			}
-			printf("| %s -> %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %s | %s |\n",
+			hours = nc * (fault_at - (int)cfg.warmup) * dt / 3600.0;
+			printf("| %s -> %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %s | %s | %.2f |\n",
 			       kind_name[k], xtel_health_state_name(v), mag, nc,
 			       nc ? (double)nd / nc : 0, nc ? (double)fast / nc : 0,
 			       nc ? (double)right / nc : 0,
 			       with_verdict[v] ? (double)right_verdict[v] /
-						 with_verdict[v] : 1.0, med, max);
+						 with_verdict[v] : 1.0, med, max,
+			       hours > 0 ? 1000.0 * fv / hours : 0);
 		}
+	}
+	{
+		unsigned int ns = 0, fv = 0;
+
+		for (uint32_t i = 0; i < n; i++)
+			if (cl[i].kind == K_STEADY) {
+				ns++;
+				fv += cl[i].false_verdicts;
+			}
+		printf("| steady -> ok | - | %u | - | - | - | - | - | - | %.2f |\n", ns,
+		       ns ? 1000.0 * fv / (ns * (T - (int)cfg.warmup) * dt / 3600.0) : 0);
 	}
 	printf("\nfalse verdicts while steady: %u in %.0f client-hours = %.2f per "
 	       "1,000 client-hours\n", false_total, steady_hours,
@@ -394,8 +431,20 @@ int main(int argc, char **argv)
 	       "slowest interval %.0f ns per client\n",
 	       judged ? (double)cost / (double)judged : 0,
 	       (double)cost_max / (double)n);
-	printf("collector feed: interval quantiles from the cumulative histograms "
-	       "%.0f ns per client per interval\n", ivl_latency_ns());
+	if (scale_n)
+		printf("scale / noise sigma (steady clients, mean): p99 %.3f, jitter "
+		       "%.3f, temp %.3f, cpu %.3f\n", scale_ratio[0] / scale_n,
+		       scale_ratio[1] / scale_n, scale_ratio[2] / scale_n,
+		       scale_ratio[3] / scale_n);
+	printf("per-client state: %.0f bytes (the record and its share of the "
+	       "interned metric keys)\n", xtel_health_client_bytes(h));
+	{
+		double bytes, ns = ivl_latency_ns(&bytes);
+
+		printf("collector feed: interval quantiles from the cumulative "
+		       "histograms %.0f ns per client per interval; its previous "
+		       "copy %.0f bytes per client\n", ns, bytes);
+	}
 	xtel_health_free(h);
 	free(cl);
 	free(in);

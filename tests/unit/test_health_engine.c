@@ -145,6 +145,35 @@ static void test_warmup_then_ok(void **state)
 	assert_int_equal(f->hv->groups[0].state, XTEL_HEALTH_OK);
 }
 
+/*
+ * A client's first interval is partial (it started inside it): a rate of
+ * 20/s before a steady 100/s. It stays out of the baselines, so the rate's
+ * centre is the steady one and its scale the 5% floor, not a deviation
+ * widened by that first sample for dozens of intervals.
+ */
+static void test_partial_first_interval(void **state)
+{
+	struct fx *f = *state;
+	struct xtel_health_input in[N];
+
+	for (uint32_t i = 0; i < N; i++) {
+		make(&in[i], i + 1, 0, F_NONE);
+		in[i].datagrams = 20;
+		in[i].sig[XTEL_HEALTH_SIG_RATE] = 20;
+	}
+	f->t++;
+	assert_int_equal(xtel_health_update(f->h, T0 + DT_NS, 1.0, in, N, &f->hv), 0);
+	warm_up(f);
+	for (uint32_t i = 0; i < N; i++) {
+		const struct xtel_health_sig_out *r =
+			&f->hv->clients[i].sig[XTEL_HEALTH_SIG_RATE];
+
+		assert_int_equal(f->hv->clients[i].state, XTEL_HEALTH_OK);
+		assert_true(fabs(r->centre - 100) < 0.2);
+		assert_true(fabs(r->scale - 5.0) < 0.01);
+	}
+}
+
 static void test_faults(void **state)
 {
 	struct fx *f = *state;
@@ -361,6 +390,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_warmup_then_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_partial_first_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_congestion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_verdict, setup, teardown),

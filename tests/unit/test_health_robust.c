@@ -51,40 +51,12 @@ static void test_many_sizes(void **state)
 	}
 }
 
-/* The sorted walk agrees with quickselect, and insert/remove keep order. */
-static void test_sorted(void **state)
-{
-	uint64_t x = 12345;
-
-	(void)state;
-	for (unsigned int it = 0; it < 20000; it++) {
-		float src[32], sorted[32], tmp[32];
-		unsigned int n = 1 + it % 32;
-		double m1, d1, a1, m2, d2, a2;
-
-		for (unsigned int i = 0; i < n; i++) {
-			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-			src[i] = (float)((x >> 33) % (it % 3 ? 1000 : 7));	/* ties */
-			xtel_health_sorted_insert(sorted, i, src[i]);
-		}
-		for (unsigned int i = 1; i < n; i++)
-			assert_true(sorted[i - 1] <= sorted[i]);
-		xtel_health_median_mad(src, n, tmp, &m1, &d1, &a1);
-		xtel_health_sorted_median_mad(sorted, n, &m2, &d2, &a2);
-		assert_true(m1 == m2 && d1 == d2 && fabs(a1 - a2) < 1e-6);
-		xtel_health_sorted_remove(sorted, n, src[0]);
-		for (unsigned int i = 2; i < n; i++)
-			assert_true(sorted[i - 2] <= sorted[i - 1]);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_median),
 		cmocka_unit_test(test_mad_outlier),
 		cmocka_unit_test(test_many_sizes),
-		cmocka_unit_test(test_sorted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -525,8 +525,8 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 	[COL_OPT_HEALTH_WINDOW] = { .name = "health-window", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, health.window, 4, 32),
 		.valid = "4..32 intervals",
-		.help = "baseline window (median/MAD) and twice the latency\n"
-			"minimum's, 4..32 intervals (default 32)" },
+		.help = "window of the latency minimum (two blocks of N/2)\n"
+			"behind the queueing delay, 4..32 intervals (default 32)" },
 	[COL_OPT_HEALTH_Z] = { .name = "health-z", .metavar = "Z",
 		XTEL_OPT_DOUBLE_AT(CFG, health.z, 2, 1000),
 		.valid = "2..1000 MAD",

@@ -24,7 +24,7 @@ struct feed_client {
 	int group;			/* -1: look it up */
 	bool have_ivl;			/* ivl is this snapshot's */
 	struct xtel_health_ivl_lat ivl;
-	struct xtel_latency prev;	/* cumulative, at the previous view */
+	struct xtel_health_lat_prev prev;	/* cumulative, at the previous view */
 };
 
 struct xtel_health_feed {
@@ -71,7 +71,7 @@ void xtel_health_feed_free(struct xtel_health_feed *f)
 	if (!f)
 		return;
 	for (uint32_t i = 0; i < f->n; i++)
-		xtel_latency_destroy(&f->c[i].prev);
+		xtel_health_lat_prev_destroy(&f->c[i].prev);
 	free(f->c);
 	free(f->in);
 	xtel_health_free(f->h);
@@ -93,7 +93,7 @@ static struct feed_client *feed_client(struct xtel_health_feed *f, uint32_t id)
 		memset(&f->c[i], 0, sizeof(f->c[i]));
 		f->c[i].id = id;
 		f->c[i].group = -1;
-		xtel_latency_init(&f->c[i].prev);
+		xtel_health_lat_prev_init(&f->c[i].prev);
 	}
 	f->hint = i + 1;
 	return &f->c[i];

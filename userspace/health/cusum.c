@@ -7,8 +7,8 @@ int xtel_health_cusum_add(struct xtel_health_cusum *c, double z, double k,
 {
 	double hi = c->hi + z - k, lo = c->lo - z - k;
 
-	c->hi = hi > 0 ? hi : 0;
-	c->lo = lo > 0 ? lo : 0;
+	c->hi = hi > 0 ? (float)hi : 0;
+	c->lo = lo > 0 ? (float)lo : 0;
 	if (c->hi > h)
 		return 1;
 	if (c->lo > h)

@@ -13,7 +13,7 @@
 #define XTEL_HEALTH_CUSUM_H
 
 struct xtel_health_cusum {
-	double hi, lo;
+	float hi, lo;		/* single precision: 8 bytes per signal */
 };
 
 /* Add z; returns +1 (upward shift), -1 (downward) or 0. */

@@ -103,8 +103,7 @@ struct xtel_health_slo_rule {
 
 struct xtel_health_cfg {
 	uint32_t warmup;	/* intervals with data before any verdict */
-	uint32_t window;	/* baseline window (MAD), intervals, 4..32 */
-	uint32_t refit;		/* refit median/MAD every N samples */
+	uint32_t window;	/* samples until a baseline is full, 4..32 */
 	double alpha;		/* EWMA weight */
 	double z;		/* one-interval threshold, MAD units */
 	double accept_z;	/* samples beyond this never enter a baseline;
@@ -296,6 +295,12 @@ struct xtel_health;
 
 int xtel_health_new(const struct xtel_health_cfg *cfg, struct xtel_health **out);
 void xtel_health_free(struct xtel_health *h);
+
+/*
+ * Bytes of per-client state: one client's record (at most 1 KiB) and the
+ * interned metric keys shared by all, divided among the clients known.
+ */
+double xtel_health_client_bytes(const struct xtel_health *h);
 
 /* The index of a group label (made on first use); -ENOSPC when full. */
 int xtel_health_group(struct xtel_health *h, const char *label);

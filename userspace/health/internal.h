@@ -12,50 +12,63 @@
 #include "health/peer.h"
 #include "health/warmup.h"
 
-enum { HEALTH_MAX_CAUSES = XTEL_HEALTH_MAX_CAUSES };
+enum {
+	HEALTH_MAX_CAUSES = XTEL_HEALTH_MAX_CAUSES,
+	HEALTH_MAX_KEYS = 1024,	/* distinct metric keys the engine judges */
+};
 
+/* 28 bytes a signal: baseline 16, CUSUM 8, this interval's z 4 */
 struct hsig {
 	struct xtel_health_baseline b;
 	struct xtel_health_cusum c;
-	double z, pz;		/* this interval's, for the result */
+	float z;		/* this interval's, for the result */
 };
 
 struct hmetric {
-	char key[XTEL_MAX_KEY_LEN + 1];
+	uint16_t key;		/* index into the engine's interned keys */
 	bool have;
-	double val;
+	float val;
 	struct hsig s;
 };
 
 struct hverdict {
 	uint32_t n;
+	float score;
 	struct xtel_health_cause c[HEALTH_MAX_CAUSES];
-	double score;
 };
 
+/*
+ * A client's state, at most 1 KiB (checked below): single precision,
+ * streaming baselines, metric keys interned in the engine (a key is 2
+ * bytes here, not 33). The hot part (what every interval reads) comes
+ * first; `last` is only read while a verdict holds.
+ */
 struct hclient {
 	uint32_t id, group;
 	enum xtel_health_state state;
+	enum xtel_health_state raw;
 	struct xtel_health_warmup warm;
-	uint64_t since_ns, pending_since_ns;
 	uint32_t bad_run, clean_run, silent_n;
 	uint32_t probe_low;	/* probe speeds in a row under the share */
 	float score;
 	bool gone, stale;
-	uint64_t datagrams;
-	/* windowed minimum of the latency: two half-window blocks */
-	double min_cur, min_prev;
-	uint32_t min_n;
-	double val[XTEL_HEALTH_SIG_MAX];
-	bool have[XTEL_HEALTH_SIG_MAX];
-	struct hsig s[XTEL_HEALTH_SIG_MAX];
-	uint32_t n_m;
-	struct hmetric m[XTEL_HEALTH_MAX_METRICS];
-	struct hverdict last;	/* the causes of the verdict held */
-	struct hverdict vd;	/* this interval's (pass 3a) */
-	enum xtel_health_state raw;
 	bool judged;		/* raw and vd are this interval's */
+	uint8_t n_m;
+	uint64_t datagrams;
+	uint64_t since_ns, pending_since_ns;
+	/* windowed minimum of the latency: two half-window blocks */
+	float min_cur, min_prev;
+	uint32_t min_n;
+	bool have[XTEL_HEALTH_SIG_MAX];
+	float val[XTEL_HEALTH_SIG_MAX];
+	struct hsig s[XTEL_HEALTH_SIG_MAX];
+	struct hmetric m[XTEL_HEALTH_MAX_METRICS];
+	struct hverdict vd;	/* this interval's (pass 3a) */
+	struct hverdict last;	/* the causes of the verdict held */
 };
+
+_Static_assert(sizeof(struct hclient) <= 1024,
+	       "a client's health state fits 1 KiB (issue 16's 2 KiB client)");
 
 struct hgroup {
 	char label[XTEL_HEALTH_LABEL_LEN];
@@ -77,6 +90,10 @@ struct xtel_health {
 	uint32_t n_groups;
 	float *scratch;
 	uint32_t cap_scratch;
+	/* metric keys, interned: a client's metric names one by index */
+	char (*keys)[XTEL_MAX_KEY_LEN + 1];
+	uint32_t n_keys, cap_keys;
+	int32_t probe_key;	/* XTEL_HEALTH_PROBE_KEY's index, -1 until seen */
 	struct xtel_health_event *ring;
 	uint32_t head_ring, n_ring;
 	uint64_t event_seq;

@@ -2,8 +2,9 @@
 /*
  * Interval quantiles from the difference of two cumulative histograms
  * (ivl_latency.h): one walk over the buckets the current histogram has,
- * which also copies them into the previous one, nearest rank, the bucket
- * midpoint as the value (the overflow bucket reports the histogram's max).
+ * which also copies them into the previous one (its compact form),
+ * nearest rank, the bucket midpoint as the value (the overflow bucket
+ * reports the histogram's max).
  */
 #include <errno.h>
 #include <math.h>
@@ -14,7 +15,40 @@
 
 enum { NQ = 4 };
 
-int xtel_health_ivl_latency(struct xtel_latency *prev,
+void xtel_health_lat_prev_destroy(struct xtel_health_lat_prev *p)
+{
+	free(p->blk);
+	xtel_health_lat_prev_init(p);
+}
+
+size_t xtel_health_lat_prev_bytes(const struct xtel_health_lat_prev *p)
+{
+	return sizeof(*p) + (size_t)__builtin_popcount(p->groups) *
+			    XTEL_LAT_SUB * sizeof(*p->blk);
+}
+
+/* prev's counts of group g, made (zero) if new; NULL when out of memory. */
+static uint32_t *prev_block(struct xtel_health_lat_prev *p, unsigned int g)
+{
+	unsigned int at = (unsigned int)__builtin_popcount(p->groups & ((1u << g) - 1));
+	unsigned int n = (unsigned int)__builtin_popcount(p->groups);
+	uint32_t *blk;
+
+	if (p->groups & (1u << g))
+		return p->blk + at * XTEL_LAT_SUB;
+	/* a new octave of latency: rare, the copy may move */
+	blk = realloc(p->blk, (n + 1) * XTEL_LAT_SUB * sizeof(*blk));
+	if (!blk)
+		return NULL;
+	memmove(blk + (at + 1) * XTEL_LAT_SUB, blk + at * XTEL_LAT_SUB,
+		(n - at) * XTEL_LAT_SUB * sizeof(*blk));
+	memset(blk + at * XTEL_LAT_SUB, 0, XTEL_LAT_SUB * sizeof(*blk));
+	p->blk = blk;
+	p->groups |= 1u << g;
+	return blk + at * XTEL_LAT_SUB;
+}
+
+int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 			    const struct xtel_latency *cur,
 			    struct xtel_health_ivl_lat *out)
 {
@@ -48,21 +82,18 @@ int xtel_health_ivl_latency(struct xtel_latency *prev,
 	 */
 	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
 		const uint64_t *cb = cur->blocks[g];
-		uint64_t *pb = prev->blocks[g];
+		uint32_t *pb;
 
 		if (!cb)
 			continue;
+		pb = prev_block(prev, g);
 		if (!pb) {
-			pb = calloc(XTEL_LAT_SUB, sizeof(uint64_t));
-			if (!pb) {
-				err = -ENOMEM;
-				continue;
-			}
-			prev->blocks[g] = pb;
-			prev->groups |= 1ULL << g;
+			err = -ENOMEM;
+			continue;
 		}
 		for (unsigned int s = 0; s < XTEL_LAT_SUB; s++) {
-			uint64_t c = cb[s], d = c > pb[s] ? c - pb[s] : 0;
+			/* modulo 2^32: exact for < 2^32 new samples a bucket */
+			uint32_t c = (uint32_t)cb[s], d = c - pb[s];
 
 			pb[s] = c;
 			if (!d || next == NQ)
@@ -89,10 +120,6 @@ int xtel_health_ivl_latency(struct xtel_latency *prev,
 			out->min_ms = (double)cur->max / 1e6;
 	}
 	prev->count = cur->count;
-	prev->negative = cur->negative;
-	prev->overflow = cur->overflow;
 	prev->sum = cur->sum;
-	prev->min = cur->min;
-	prev->max = cur->max;
 	return err;
 }

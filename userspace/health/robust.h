@@ -27,17 +27,4 @@ void xtel_health_median_mad(const float *src, size_t n, float *tmp,
 
 #define XTEL_HEALTH_MEANAD_SIGMA 1.2533
 
-/*
- * The same three from an ascending array, without scratch: the median is
- * the middle, the MAD a merge walk outwards from it (O(n / 2)), the mean
- * absolute deviation one pass. What a baseline, which keeps its window
- * sorted, refits with.
- */
-void xtel_health_sorted_median_mad(const float *sorted, size_t n,
-				   double *median, double *mad, double *meanad);
-
-/* Insert x into ascending a[0..n-1] (room for one more); remove one x. */
-void xtel_health_sorted_insert(float *a, size_t n, float x);
-void xtel_health_sorted_remove(float *a, size_t n, float x);
-
 #endif /* XTEL_HEALTH_ROBUST_H */
