@@ -141,6 +141,9 @@ class _Senders:
     def __init__(self, env, mode, clients, per_client, report, log_path, delay=None):
         self.reports, self.procs, self.log_path = [], [], log_path
         self.argvs = []
+        # The log is shared with a warm-up and kept for the reader: only
+        # what these processes write counts (see announced()).
+        self.log_start = os.path.getsize(log_path) if os.path.exists(log_path) else 0
         k = (clients + LG_MAX_CLIENTS - 1) // LG_MAX_CLIENTS
         for p in range(k):
             n = clients // k + (1 if p < clients % k else 0)
@@ -169,8 +172,14 @@ class _Senders:
             self.procs.append(subprocess.Popen(argv, stdout=lgl, stderr=subprocess.STDOUT))
 
     def announced(self):
-        """The first process has said its handshakes are done."""
-        return "handshakes done" in open(self.log_path).read()
+        """The first process has said its handshakes are done. Only the
+        log's part written since this object was made counts: an older
+        line (a row's first attempt, the same tag's row of an earlier run
+        in a reused --out) made the receiver freeze before the handshakes,
+        and every DTLS row fail with loadgen exit 4 (handshake timeout)."""
+        with open(self.log_path) as f:
+            f.seek(self.log_start)
+            return "handshakes done" in f.read()
 
     def running(self):
         return any(p.poll() is None for p in self.procs)
@@ -225,9 +234,12 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
     files = {k: os.path.join(env.raw, "%s-%s" % (tag, k))
              for k in ("receiver.json", "loadgen.json", "receiver.log", "loadgen.log",
                        "callgrind.out", "warmup.json")}
-    for k in ("receiver.json", "loadgen.json", "callgrind.out", "warmup.json"):
-        if os.path.exists(files[k]):
-            os.unlink(files[k])
+    # A reused --out holds the same tags' files of an earlier run: none of
+    # them may stand for this row's (the callgrind dump is FILE.1).
+    for path in [files[k] for k in ("receiver.json", "loadgen.json", "callgrind.out",
+                                    "warmup.json", "loadgen.log")] + [files["callgrind.out"] + ".1"]:
+        if os.path.exists(path):
+            os.unlink(path)
     if kind == "af_xdp":
         n = min(n, AFXDP_MAX)
     per_client = max(1, n // clients)

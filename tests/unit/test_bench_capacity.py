@@ -5,7 +5,8 @@ capreport.py): the callgrind dump reader (self cost per function, call
 lines' inclusive costs left out, compressed positions), the per-receiver
 figures of the section (medians of rounds, ratios to the baselines of the
 same client count, callgrind rows apart) and how a client count is split
-over loadgen processes (consecutive ids, every client once).
+over loadgen processes (consecutive ids, every client once), and that
+only the current loadgen's log says its handshakes are done.
 
 usage: test_bench_capacity.py [SOURCE_ROOT]   (no privileges needed)
 """
@@ -126,6 +127,31 @@ class Split(unittest.TestCase):
         self.assertEqual(ids, list(range(1, 50002)))
         self.assertEqual(len(s.argvs), 4)
         self.assertEqual(s.reports, ["/tmp/r.json.%d" % i for i in range(4)])
+
+
+class Announced(unittest.TestCase):
+    """Only what this row's loadgen wrote says its handshakes are done: a
+    line left by an earlier attempt or an earlier run in a reused --out
+    froze the receiver before the handshakes (every DTLS row: exit 4)."""
+
+    def test_older_line_does_not_count(self):
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "loadgen.log")
+            with open(log, "w") as f:
+                f.write("loadgen: handshakes done, DATA in 1.5 s\nexit code 0\n")
+            s = _Senders(FakeEnv(), "dtls", 10, 8, os.path.join(d, "r.json"), log, delay=1.5)
+            self.assertFalse(s.announced())
+            with open(log, "a") as f:
+                f.write("loadgen: handshakes done, DATA in 1.5 s\n")
+            self.assertTrue(s.announced())
+
+    def test_new_log(self):
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "loadgen.log")
+            s = _Senders(FakeEnv(), "dtls", 10, 8, os.path.join(d, "r.json"), log, delay=1.5)
+            with open(log, "w") as f:
+                f.write("loadgen: handshakes done, DATA in 1.5 s\n")
+            self.assertTrue(s.announced())
 
 
 if __name__ == "__main__":
