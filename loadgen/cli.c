@@ -18,7 +18,7 @@
 
 /* Table order is --help order. */
 enum lg_opt {
-	LG_OPT_TARGET, LG_OPT_CLIENTS, LG_OPT_THREADS, LG_OPT_FIRST_ID,
+	LG_OPT_TARGET, LG_OPT_CLIENTS, LG_OPT_THREADS, LG_OPT_FIRST_ID, LG_OPT_SOURCE,
 	LG_OPT_RATE, LG_OPT_RAMP, LG_OPT_STEP, LG_OPT_DURATION, LG_OPT_COUNT,
 	LG_OPT_BATCH, LG_OPT_MODE, LG_OPT_CERTS, LG_OPT_HS_TIMEOUT, LG_OPT_DATA_DELAY,
 	LG_OPT_PAYLOAD, LG_OPT_PAYLOAD_SIZE, LG_OPT_HEARTBEAT, LG_OPT_SEED,
@@ -119,6 +119,45 @@ static int parse_flood_src(const struct xtel_opt *o, const char *val, void *arg)
 	return 0;
 }
 
+/* A bare address of either family: every client socket binds it, port 0. */
+static int parse_source(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_lg_config *cfg = arg;
+	struct xtel_cidr c;
+
+	if (xtel_parse_cidr(val, 0, &c) || strchr(val, '/'))
+		return xtel_bad_value(o->name, val, o->valid);
+	memset(&cfg->source, 0, sizeof(cfg->source));
+	if (c.family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->source;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, c.addr, 16);
+		cfg->source_len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->source;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, c.addr, 4);
+		cfg->source_len = sizeof(*sin);
+	}
+	return 0;
+}
+
+static const char *show_source(const struct xtel_opt *o, const void *arg)
+{
+	const struct xtel_lg_config *cfg = arg;
+	static char buf[INET6_ADDRSTRLEN];
+	const void *a;
+
+	if (!cfg->source_len)
+		return NULL;
+	a = cfg->source.ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)&cfg->source)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)&cfg->source)->sin_addr;
+	return inet_ntop(cfg->source.ss_family, a, buf, sizeof(buf));
+}
+
 static const char *show_target(const struct xtel_opt *o, const void *arg)
 {
 	const struct xtel_lg_config *cfg = arg;
@@ -178,6 +217,12 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		XTEL_OPT_UINT_AT(CFG, first_id, 0, UINT32_MAX),
 		.valid = "an integer 0..4294967295, and first+clients-1 <= 4294967295",
 		.help = "client ids N..N+clients-1, 0..2^32-clients (default 1)" },
+	[LG_OPT_SOURCE] = { .name = "source", .metavar = "ADDR",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_source, .show = show_source,
+		.valid = "an IPv4 or IPv6 address of the target's family, e.g. 198.18.1.1",
+		.help = "bind every client socket to ADDR (port 0), e.g. one\n"
+			"address per process for more clients than one address\n"
+			"has ports (default: the route's source address)" },
 	[LG_OPT_RATE] = { .name = "rate", .metavar = "PPS",
 		XTEL_OPT_DOUBLE_AT(CFG, rates[0], 0, 1e7),
 		.valid = "packets per second 0..10000000, 0 = as fast as possible",
@@ -387,6 +432,11 @@ static int check_combination(struct xtel_lg_config *cfg,
 			 (unsigned long long)UINT32_MAX - cfg->clients + 1,
 			 cfg->clients);
 		return xtel_bad_value("first-id", val, range);
+	}
+	if (cfg->source_len && cfg->source.ss_family != cfg->target.ss_family) {
+		pr_err("--source: the address must be of the target's address family (%s)",
+			cfg->target.ss_family == AF_INET ? "IPv4" : "IPv6");
+		return -EINVAL;
 	}
 	if (SEEN(RAMP) && SEEN(RATE))
 		return conflict("--ramp", "--rate");
