@@ -30,6 +30,7 @@ receiver runs under valgrind --tool=callgrind with collection switched on
 its instruction count is the drain's alone: instructions per datagram and
 the top functions, repeatable to a few per cent on this noisy machine.
 """
+import ipaddress
 import os
 import shutil
 import signal
@@ -41,7 +42,7 @@ from .config import PORT, RECEIVER_LABEL
 from .counters import counter_delta, read_counters
 from .derive import derive
 from .env import nsexec
-from .procs import read_hwm_kb, stop_proc, task_cpu_ns, wait_ready
+from .procs import read_hwm_kb, read_status_kb, stop_proc, task_cpu_ns, wait_ready
 from .rows import Row, strip_clients
 from .util import first, load_json, log, warn
 
@@ -54,6 +55,9 @@ AFXDP_FRAMES = 65536
 # AF_XDP holds at most its ring: fill it to ~90% so that no frame is lost.
 AFXDP_MAX = int(AFXDP_FRAMES * 0.9)
 DATA_DELAY_S = 1.5
+# Memory rows: after the drain, this long for the collector's next view
+# (--interval 1 s) to hold every client before VmRSS is read.
+MEM_SETTLE_S = 1.5
 IDLE_SAMPLES = 3
 SAMPLE_S = 0.02
 
@@ -133,12 +137,26 @@ def _callgrind(env, cmd, outfile):
 LG_MAX_CLIENTS = 15000
 
 
+def source_addr(env, p):
+    """Process p's source address: host p+1 of the generator's AnyIP range
+    (scripts/testbed.sh: bindable in the generator namespace, routed back
+    from the collector's)."""
+    net = ipaddress.ip_network(getattr(env, "src_net4", None) or "198.18.1.0/24")
+    if p + 1 >= net.num_addresses - 1:
+        raise ValueError("%d loadgen processes: more than %s has hosts" % (p + 1, net))
+    return str(net.network_address + p + 1)
+
+
 class _Senders:
     """loadgen as fast as it can, split over as many processes as the client
     count needs (consecutive ids), run one after the other; their reports
     are summed for the row."""
 
     def __init__(self, env, mode, clients, per_client, report, log_path, delay=None):
+        """Several processes each speak from their own address of the
+        generator's AnyIP range (loadgen --source 198.18.1.1, .2, ...), so
+        that no two clients share an address and port, also across
+        processes, and no address runs out of ports."""
         self.reports, self.procs, self.log_path = [], [], log_path
         self.argvs = []
         # The log is shared with a warm-up and kept for the reader: only
@@ -151,6 +169,8 @@ class _Senders:
             lg = loadgen_cmd(env, mode, n, 0, 60, rep, threads=1)
             lg[lg.index("--count") + 1] = per_client
             lg += ["--first-id", 1 + p * (clients // k) + min(p, clients % k)]
+            if k > 1:
+                lg += ["--source", source_addr(env, p)]
             if delay:
                 lg += ["--data-delay", delay]
             self.argvs.append(nsexec(env.ns_gen, lg))
@@ -159,12 +179,6 @@ class _Senders:
     def start(self):
         """Starts the first process; wait() runs the others one after the
         other (side by side they overflow veth's 256-slot XDP ring)."""
-        if len(self.argvs) > 1:
-            # One source port per client: widen the generator namespace's
-            # ephemeral range (28k ports by default; the namespace is ours).
-            subprocess.run(nsexec(self.argvs[0][3], ["sysctl", "-qw",
-                                                     "net.ipv4.ip_local_port_range=1024 65000"]),
-                           capture_output=True, timeout=10)
         self._spawn(self.argvs[0])
 
     def _spawn(self, argv):
@@ -227,8 +241,12 @@ def _warm_up(env, files, clients, mode, rx_pid):
     return first(warm.report(), "totals.sent", default=0)
 
 
-def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, workers=None):
-    tag = "%03d-capacity-%s-%s-c%d-n%d%s%s" % (seq, kind, mode, clients, n,
+def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, workers=None,
+                     section="capacity", extra=(), mem=False):
+    """One pre-fill and drain. extra: more receiver options; mem: after the
+    drain, wait until a view holding every client has been made (interval
+    1 s), then read the receiver's VmRSS and VmHWM."""
+    tag = "%03d-%s-%s-%s-c%d-n%d%s%s" % (seq, section, kind, mode, clients, n,
                                                "-w%d" % workers if workers else "",
                                                "-callgrind" if callgrind else "")
     files = {k: os.path.join(env.raw, "%s-%s" % (tag, k))
@@ -243,13 +261,13 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
     if kind == "af_xdp":
         n = min(n, AFXDP_MAX)
     per_client = max(1, n // clients)
-    row = Row(section="capacity", receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
+    row = Row(section=section, receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
               clients=clients, offered_pps=0, duration_s=60.0, flood_pps=0, tag=tag,
               callgrind=callgrind, fill=per_client * clients,
               workers=workers or env.workers)
     cmd = receiver_cmd(env, kind, mode, 120, files["receiver.json"], clients,
                        os.path.join(env.bpffs, "bench-" + tag))
-    cmd += ["--rcvbuf", RCVBUF]
+    cmd += ["--rcvbuf", RCVBUF] + list(extra)
     if workers and kind not in ("c", "min"):
         cmd[cmd.index("--workers") + 1] = workers
     if kind not in ("c", "min"):
@@ -296,6 +314,9 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
                            capture_output=True, timeout=30)
         row["drain_cpu_s"] = cpu_ns / 1e9 if cpu_ns is not None else None
         row["drain_wall_s"] = wall
+        if mem:
+            time.sleep(MEM_SETTLE_S)
+            row["vmrss_kb"] = read_status_kb(rx.pid, "VmRSS")
     except subprocess.TimeoutExpired:
         row.update(status="error", note="loadgen exceeded its time bound")
     finally:

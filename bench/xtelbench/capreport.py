@@ -5,6 +5,7 @@ targets of issue 16 are stated in, and where the userspace instructions go
 (callgrind). Reads rows only; nothing is measured here."""
 from .capacity import CAPACITY_KINDS
 from .figures import median
+from .scale import scale_markdown
 from .util import num
 
 METHOD = (
@@ -91,7 +92,7 @@ def capacity_groups(rows):
 def capacity_markdown(rows):
     groups = capacity_groups(rows)
     if not groups:
-        return ""
+        return scale_markdown(rows)
     out = ["## Receiver capacity (pre-filled buffer, drained with no sender)\n\n",
            METHOD + "\n\n",
            "| Receiver | Mode | Clients | Datagrams per fill | Rounds | Loss | CPU ns/dgram (min - max) "
@@ -114,6 +115,7 @@ def capacity_markdown(rows):
             num(g["cg"]["ir_per_dgram"]) if g["cg"] else "-"))
     out.append("\n")
     out.append(_where(groups))
+    out.append(scale_markdown(rows))
     out.append(FINDINGS + "\n")
     return "".join(out)
 

@@ -64,19 +64,24 @@ def stop_proc(proc, timeout):
         proc.wait()
 
 
+def read_status_kb(pid, key):
+    """A kB field of /proc/PID/status (VmRSS, VmHWM, ...), None if gone."""
+    try:
+        for line in open("/proc/%d/status" % pid):
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def read_hwm_kb(pid):
     """Peak RSS of the process's current memory map (VmHWM).
 
     Not ru_maxrss: that survives execve, so a receiver started from this
     Python process would report Python's own peak instead of its own.
     """
-    try:
-        for line in open("/proc/%d/status" % pid):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
+    return read_status_kb(pid, "VmHWM")
 
 
 def task_cpu_ns(pid):
