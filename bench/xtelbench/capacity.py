@@ -42,7 +42,8 @@ from .config import PORT, RECEIVER_LABEL
 from .counters import counter_delta, read_counters
 from .derive import derive
 from .env import nsexec
-from .procs import read_hwm_kb, read_status_kb, stop_proc, task_cpu_ns, wait_ready
+from .procs import (read_hwm_kb, read_status_kb, rx_thread_cpu_ns, stop_proc, task_cpu_ns,
+                    wait_ready)
 from .rows import Row, strip_clients
 from .util import first, load_json, log, warn
 
@@ -105,7 +106,9 @@ def _rx_queue(env):
 
 def _drain(env, pid, cap_s=30.0):
     """SIGCONT, then wait until the receiver is idle; returns (cpu_ns,
-    wall_s) of the drain."""
+    wall_s, rx_cpu_ns) of the drain, the last of the receive threads alone
+    (None for a receiver without named threads)."""
+    rx0 = rx_thread_cpu_ns(pid)
     c0 = task_cpu_ns(pid)
     t0 = time.monotonic()
     os.kill(pid, signal.SIGCONT)
@@ -123,7 +126,9 @@ def _drain(env, pid, cap_s=30.0):
         last_c = c
         if flat >= IDLE_SAMPLES and _rx_queue(env) == 0:
             break
-    return (last_c - c0 if last_c is not None else None), t_busy - t0
+    rx1 = rx_thread_cpu_ns(pid)
+    rx_ns = rx1 - rx0 if rx0 is not None and rx1 is not None and rx1 > rx0 else None
+    return (last_c - c0 if last_c is not None else None), t_busy - t0, rx_ns
 
 
 def _callgrind(env, cmd, outfile):
@@ -307,7 +312,8 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
         row["loadgen_exit"] = lg.wait(timeout=120)
         # A frozen receiver takes no CPU while the buffer fills: check it.
         row["cpu_while_frozen_ns"] = task_cpu_ns(rx.pid) - c_frozen
-        cpu_ns, wall = _drain(env, rx.pid, cap_s=120 if callgrind else 30)
+        cpu_ns, wall, rx_ns = _drain(env, rx.pid, cap_s=120 if callgrind else 30)
+        row["drain_rx_cpu_s"] = rx_ns / 1e9 if rx_ns is not None else None
         if callgrind:
             # The first dump (FILE.1) holds the drain alone.
             subprocess.run(["callgrind_control", "-d", str(rx.pid)],
@@ -373,6 +379,8 @@ def _conclude(row, files, lgr):
     cpu = row.get("drain_cpu_s")
     row["cpu_s"] = cpu
     row["cpu_ns_per_dgram"] = cpu * 1e9 / got if cpu and got else None
+    rx_cpu = row.get("drain_rx_cpu_s")
+    row["rx_cpu_ns_per_dgram"] = rx_cpu * 1e9 / got if rx_cpu and got else None
     row["capacity_pps"] = got / cpu if cpu and got else None
     row["drain_wall_pps"] = got / row["drain_wall_s"] if row.get("drain_wall_s") else None
     if row["callgrind"]:

@@ -95,6 +95,8 @@ def scale_groups(rows):
              "rows": rs, "ok": ok,
              "ns": median([r["cpu_ns_per_dgram"] for r in ok]),
              "ns_all": [r["cpu_ns_per_dgram"] for r in ok],
+             "rx_ns": median([r["rx_cpu_ns_per_dgram"] for r in ok
+                              if r.get("rx_cpu_ns_per_dgram")]),
              "hwm_kb": median([r["vmhwm_kb"] for r in ok if r.get("vmhwm_kb")]),
              "rss_kb": median([r["vmrss_kb"] for r in ok if r.get("vmrss_kb")]),
              "fill": max((r.get("fill", 0) for r in rs), default=0),
@@ -105,6 +107,8 @@ def scale_groups(rows):
         base = next((x for x in out if (x["receiver"], x["mode"], x["clients"]) ==
                      (g["receiver"], g["mode"], 10)), None)
         g["vs_10"] = g["ns"] / base["ns"] if base and base["ns"] and g["ns"] else None
+        g["rx_vs_10"] = g["rx_ns"] / base["rx_ns"] if base and base["rx_ns"] and g["rx_ns"] \
+            else None
         g["per_client_b"] = None
         if base and g["clients"] > 10 and g["hwm_kb"] and base["hwm_kb"]:
             g["per_client_b"] = (g["hwm_kb"] - base["hwm_kb"]) * 1024.0 / (g["clients"] - 10)
@@ -125,27 +129,32 @@ def scale_markdown(rows):
            "the large ones (median of both). More clients than one loadgen holds: several "
            "processes one after the other, each from its own source address (`loadgen "
            "--source`). *vs 10* = CPU per datagram over the same receiver's at 10 clients "
-           "(issue 16: <= 1.2 at 100,000). *Per client* = (VmHWM at N - VmHWM at 10) / "
+           "(issue 16: <= 1.2 at 100,000); *receive threads* = the same for the collector's "
+           "xtel-rx threads alone, without the main thread's per-interval view and health "
+           "work. *Per client* = (VmHWM at N - VmHWM at 10) / "
            "(N - 10) (issue 16: <= 2 KiB plain, <= 4 KiB DTLS); VmRSS is read after the "
            "drain once the collector's next view holds every client. DTLS stops at the "
            "client count the certificates and handshakes allow in bounded time.\n\n" %
            "{:,}".format(max(g["clients"] for g in groups)),
            "| Receiver | Mode | Clients | DATA per fill | Lost of sent (warm-up included) "
            "| CPU ns/dgram (rounds) "
-           "| vs 10 | VmRSS MB | VmHWM MB | Per client |\n"
-           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"]
+           "| vs 10 | Receive threads ns/dgram (vs 10) | VmRSS MB | VmHWM MB | Per client |\n"
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"]
     for g in groups:
         if not g["ok"]:
             r = g["rows"][-1]
-            out.append("| %s | %s | {:,} | {:,} | %s: %s | | | | | |\n".format(
+            out.append("| %s | %s | {:,} | {:,} | %s: %s | | | | | | |\n".format(
                 g["clients"], g["fill"]) % (g["path"], g["mode"], r.get("status"),
                                              r.get("note", "")))
             continue
-        out.append("| %s | %s | {:,} | {:,} | {:,} of {:,} | %.0f (%s) | %s | %s | %s | %s |\n".format(
+        out.append("| %s | %s | {:,} | {:,} | {:,} of {:,} | %.0f (%s) | %s | %s | %s | %s "
+                   "| %s |\n".format(
             g["clients"], g["fill"], g["lost"], g["sent"]) % (
             g["path"], g["mode"], g["ns"],
             ", ".join("%.0f" % x for x in g["ns_all"]),
             num(g["vs_10"], "%.2fx") if g["clients"] > 10 else "1",
+            "-" if not g["rx_ns"] else "%.0f (%s)" % (
+                g["rx_ns"], num(g["rx_vs_10"], "%.2fx") if g["clients"] > 10 else "1"),
             num(g["rss_kb"] / 1024.0 if g["rss_kb"] else None, "%.1f"),
             num(g["hwm_kb"] / 1024.0 if g["hwm_kb"] else None, "%.1f"),
             num(g["per_client_b"] / 1024.0 if g["per_client_b"] else None, "%.2f KiB")))
