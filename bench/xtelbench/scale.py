@@ -46,8 +46,9 @@ def scale_plan(env):
         # commands.receiver_cmd sizes --max-sessions for d clients itself;
         # the 10-client row gets the same table.
         ms = ["--max-sessions", int(d * 1.25) // env.workers + 1] if d > 3000 else []
-        todo.append(("io_uring", "dtls", c["n"], 10, ms))
-        todo.append(("io_uring", "dtls", fill(d), d, []))
+        for kind in KINDS:
+            todo.append((kind, "dtls", c["n"], 10, ms))
+            todo.append((kind, "dtls", fill(d), d, []))
     return todo
 
 

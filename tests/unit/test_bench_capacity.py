@@ -211,7 +211,9 @@ class Scale(unittest.TestCase):
         dtls = [t for t in todo if t[1] == "dtls"]
         # The 10-client DTLS row gets the session table of the 10,000 one.
         self.assertEqual(dtls, [("io_uring", "dtls", 200000, 10, ["--max-sessions", 12501]),
-                                ("io_uring", "dtls", 200000, 10000, [])])
+                                ("io_uring", "dtls", 200000, 10000, []),
+                                ("noh", "dtls", 200000, 10, ["--max-sessions", 12501]),
+                                ("noh", "dtls", 200000, 10000, [])])
 
 
 if __name__ == "__main__":
