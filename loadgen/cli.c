@@ -41,6 +41,25 @@ int xtel_lg_parse_addr_port(const char *s, struct sockaddr_storage *ss,
 	return xtel_parse_addr_port(s, ss, len);
 }
 
+/* The address of c as a socket address, port 0; returns its length. */
+static socklen_t cidr_sockaddr(const struct xtel_cidr *c, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (c->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, c->addr, 16);
+		return sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, c->addr, 4);
+		return sizeof(*sin);
+	}
+}
+
 /* "198.18.1.0/24" or "2001:2:0:1::/64"; host bits must be zero. */
 static int parse_cidr(const char *s, struct sockaddr_storage *ss,
 		      uint32_t *prefix)
@@ -50,23 +69,10 @@ static int parse_cidr(const char *s, struct sockaddr_storage *ss,
 	if (xtel_parse_cidr(s, XTEL_CIDR_NEED_PREFIX, &c) ||
 	    xtel_cidr_host_bits(&c))
 		return -EINVAL;
-	memset(ss, 0, sizeof(*ss));
-	if (c.family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		/* A /64 or longer keeps the source arithmetic in 64 bits. */
-		if (c.prefix < 64)
-			return -EINVAL;
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, c.addr, 16);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		if (c.prefix < 8)
-			return -EINVAL;
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, c.addr, 4);
-	}
+	/* A /64 or longer keeps the source arithmetic in 64 bits. */
+	if (c.prefix < (c.family == AF_INET6 ? 64u : 8u))
+		return -EINVAL;
+	cidr_sockaddr(&c, ss);
 	*prefix = c.prefix;
 	return 0;
 }
@@ -119,6 +125,18 @@ static int parse_flood_src(const struct xtel_opt *o, const char *val, void *arg)
 	return 0;
 }
 
+/* The address of ss as text into buf (INET6_ADDRSTRLEN bytes at least). */
+static char *addr_text(const struct sockaddr_storage *ss, char *buf)
+{
+	const void *a = ss->ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (!inet_ntop(ss->ss_family, a, buf, INET6_ADDRSTRLEN))
+		buf[0] = '\0';
+	return buf;
+}
+
 /* A bare address of either family: every client socket binds it, port 0. */
 static int parse_source(const struct xtel_opt *o, const char *val, void *arg)
 {
@@ -127,20 +145,7 @@ static int parse_source(const struct xtel_opt *o, const char *val, void *arg)
 
 	if (xtel_parse_cidr(val, 0, &c) || strchr(val, '/'))
 		return xtel_bad_value(o->name, val, o->valid);
-	memset(&cfg->source, 0, sizeof(cfg->source));
-	if (c.family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg->source;
-
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, c.addr, 16);
-		cfg->source_len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&cfg->source;
-
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, c.addr, 4);
-		cfg->source_len = sizeof(*sin);
-	}
+	cfg->source_len = cidr_sockaddr(&c, &cfg->source);
 	return 0;
 }
 
@@ -148,14 +153,8 @@ static const char *show_source(const struct xtel_opt *o, const void *arg)
 {
 	const struct xtel_lg_config *cfg = arg;
 	static char buf[INET6_ADDRSTRLEN];
-	const void *a;
 
-	if (!cfg->source_len)
-		return NULL;
-	a = cfg->source.ss_family == AF_INET6 ?
-		(const void *)&((const struct sockaddr_in6 *)&cfg->source)->sin6_addr :
-		(const void *)&((const struct sockaddr_in *)&cfg->source)->sin_addr;
-	return inet_ntop(cfg->source.ss_family, a, buf, sizeof(buf));
+	return cfg->source_len ? addr_text(&cfg->source, buf) : NULL;
 }
 
 static const char *show_target(const struct xtel_opt *o, const void *arg)
@@ -183,14 +182,10 @@ static const char *show_flood_src(const struct xtel_opt *o, const void *arg)
 {
 	const struct xtel_lg_config *cfg = arg;
 	static char buf[INET6_ADDRSTRLEN + 8];
-	const void *a;
 
 	if (!cfg->flood_src_given)
 		return NULL;
-	a = cfg->flood_net.ss_family == AF_INET6 ?
-		(const void *)&((const struct sockaddr_in6 *)&cfg->flood_net)->sin6_addr :
-		(const void *)&((const struct sockaddr_in *)&cfg->flood_net)->sin_addr;
-	inet_ntop(cfg->flood_net.ss_family, a, buf, INET6_ADDRSTRLEN);
+	addr_text(&cfg->flood_net, buf);
 	snprintf(buf + strlen(buf), 8, "/%u", cfg->flood_prefix);
 	return buf;
 }

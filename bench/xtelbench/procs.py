@@ -84,12 +84,17 @@ def read_hwm_kb(pid):
     return read_status_kb(pid, "VmHWM")
 
 
-def task_cpu_ns(pid):
-    """On-CPU time (user + system) of all threads of pid, in ns."""
+def task_cpu_ns(pid, comm_prefixes=None):
+    """On-CPU time (user + system) of all threads of pid, in ns; with
+    comm_prefixes only of the threads whose name starts with one of them."""
     total = 0
     try:
         for tid in os.listdir("/proc/%d/task" % pid):
             try:
+                if comm_prefixes:
+                    with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                        if not f.read().startswith(comm_prefixes):
+                            continue
                 with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
                     total += int(f.read().split()[0])
             except (OSError, ValueError, IndexError):
@@ -102,20 +107,7 @@ def task_cpu_ns(pid):
 def rx_thread_cpu_ns(pid):
     """On-CPU time of the collector's receive threads alone (named
     xtel-rx<N> and xtel-afxdp; the main thread makes the views), in ns."""
-    total = 0
-    try:
-        for tid in os.listdir("/proc/%d/task" % pid):
-            try:
-                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                    if not f.read().startswith(("xtel-rx", "xtel-afxdp")):
-                        continue
-                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    total += int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-    except OSError:
-        return None
-    return total
+    return task_cpu_ns(pid, ("xtel-rx", "xtel-afxdp"))
 
 
 class CpuSampler(threading.Thread):
