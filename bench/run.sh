@@ -29,7 +29,7 @@
 #   --no-capacity  leave it out
 #   --many-clients the many-clients rows (CPU per datagram at 10 / 10,000 /
 #               100,000 clients, memory per client, plain and DTLS; part of
-#               --capacity; full ~4 min, quick ~1 min): --no-micro --no-e2e
+#               --capacity; full ~5.5 min, quick ~1.5 min): --no-micro --no-e2e
 #               --no-capacity --many-clients runs only those;
 #               --no-many-clients leaves them out
 #   --api       also measure the HTTP API: ingest under API load, latency
