@@ -166,7 +166,7 @@ class _Senders:
         self.argvs = []
         # The log is shared with a warm-up and kept for the reader: only
         # what these processes write counts (see announced()).
-        self.log_start = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+        self.log_start = self._log_size()
         k = (clients + LG_MAX_CLIENTS - 1) // LG_MAX_CLIENTS
         for p in range(k):
             n = clients // k + (1 if p < clients % k else 0)
@@ -181,9 +181,13 @@ class _Senders:
             self.argvs.append(nsexec(env.ns_gen, lg))
             self.reports.append(rep)
 
+    def _log_size(self):
+        return os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+
     def start(self):
         """Starts the first process; wait() runs the others one after the
         other (side by side they overflow veth's 256-slot XDP ring)."""
+        self.log_start = self._log_size()	# after a warm-up's lines too
         self._spawn(self.argvs[0])
 
     def _spawn(self, argv):

@@ -150,6 +150,18 @@ class Announced(unittest.TestCase):
                 f.write("loadgen: handshakes done, DATA in 1.5 s\n")
             self.assertTrue(s.announced())
 
+    def test_start_skips_earlier_lines(self):
+        # A warm-up writes to the same log between construction and start().
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "loadgen.log")
+            s = _Senders(FakeEnv(), "dtls", 10, 8, os.path.join(d, "r.json"), log, delay=1.5)
+            s.argvs = [["true"]]
+            with open(log, "w") as f:
+                f.write("loadgen: handshakes done, DATA in 1.5 s\n")
+            s.start()
+            s.procs[0].wait()
+            self.assertFalse(s.announced())
+
     def test_new_log(self):
         with tempfile.TemporaryDirectory() as d:
             log = os.path.join(d, "loadgen.log")
