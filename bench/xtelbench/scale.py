@@ -19,7 +19,7 @@ handshakes allow in bounded time (config.LEVELS: 10,000 at full level).
 """
 import time
 
-from .capacity import run_capacity_row
+from .capacity import keep_failed, run_capacity_row
 from .figures import median
 from .util import log, num
 
@@ -68,6 +68,7 @@ def run_scale(env, seq0=800):
                                extra=extra, mem=mem)
         if row.get("status") != "ok":
             log("    many-clients row %d failed (%s), running it again" % (i, row.get("note")))
+            keep_failed(env, row)
             row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, section="scale",
                                    extra=extra, mem=mem)
         rows.append(row)

@@ -18,7 +18,8 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(SRC, "bench"))
-from xtelbench.capacity import LG_MAX_CLIENTS, _Senders, callgrind_self_costs  # noqa: E402
+from xtelbench.capacity import (LG_MAX_CLIENTS, _Senders, callgrind_self_costs,  # noqa: E402
+                                keep_failed)
 from xtelbench.capreport import capacity_groups  # noqa: E402
 from xtelbench.scale import scale_groups, scale_markdown, scale_plan  # noqa: E402
 
@@ -161,6 +162,24 @@ class Announced(unittest.TestCase):
             s.start()
             s.procs[0].wait()
             self.assertFalse(s.announced())
+
+    def test_failed_attempt_kept(self):
+        with tempfile.TemporaryDirectory() as d:
+            env = FakeEnv()
+            env.raw = d
+            for k in ("loadgen.log", "receiver.json"):
+                with open(os.path.join(d, "501-x-" + k), "w") as f:
+                    f.write(k)
+            keep_failed(env, {"tag": "501-x"})
+            self.assertEqual(sorted(os.listdir(d)),
+                             ["501-x-loadgen.log.failed", "501-x-receiver.json.failed"])
+
+    def test_dtls_one_process(self):
+        # Later processes would handshake with the frozen receiver.
+        with self.assertRaises(ValueError):
+            _Senders(FakeEnv(), "dtls", LG_MAX_CLIENTS + 1, 8, "/tmp/r.json", "/tmp/l.log",
+                     delay=1.5)
+        _Senders(FakeEnv(), "dtls", LG_MAX_CLIENTS, 8, "/tmp/r.json", "/tmp/l.log", delay=1.5)
 
     def test_new_log(self):
         with tempfile.TemporaryDirectory() as d:
