@@ -11,6 +11,7 @@
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
 #                          [--api] [--probes] [--store] [--dashboard] [--health]
 #                          [--capacity | --no-capacity] [--scaleout]
+#                          [--many-clients | --no-many-clients]
 #                          [--storm | --no-storm]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
@@ -26,6 +27,11 @@
 #               no sender; part of the default and --quick runs): with
 #               --no-micro --no-e2e --capacity only that (~1-4 minutes)
 #   --no-capacity  leave it out
+#   --many-clients the many-clients rows (CPU per datagram at 10 / 10,000 /
+#               100,000 clients, memory per client, plain and DTLS; part of
+#               --capacity; full ~5.5 min, quick ~1.5 min): --no-micro --no-e2e
+#               --no-capacity --many-clients runs only those;
+#               --no-many-clients leaves them out
 #   --api       also measure the HTTP API: ingest under API load, latency
 #               per endpoint with 10k and 100k clients, memory (~2 minutes;
 #               --no-micro --no-e2e --api runs only that)
@@ -67,7 +73,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,56p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,62p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -89,7 +95,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

@@ -18,7 +18,7 @@
 
 /* Table order is --help order. */
 enum lg_opt {
-	LG_OPT_TARGET, LG_OPT_CLIENTS, LG_OPT_THREADS, LG_OPT_FIRST_ID,
+	LG_OPT_TARGET, LG_OPT_CLIENTS, LG_OPT_THREADS, LG_OPT_FIRST_ID, LG_OPT_SOURCE,
 	LG_OPT_RATE, LG_OPT_RAMP, LG_OPT_STEP, LG_OPT_DURATION, LG_OPT_COUNT,
 	LG_OPT_BATCH, LG_OPT_MODE, LG_OPT_CERTS, LG_OPT_HS_TIMEOUT, LG_OPT_DATA_DELAY,
 	LG_OPT_PAYLOAD, LG_OPT_PAYLOAD_SIZE, LG_OPT_HEARTBEAT, LG_OPT_SEED,
@@ -41,6 +41,25 @@ int xtel_lg_parse_addr_port(const char *s, struct sockaddr_storage *ss,
 	return xtel_parse_addr_port(s, ss, len);
 }
 
+/* The address of c as a socket address, port 0; returns its length. */
+static socklen_t cidr_sockaddr(const struct xtel_cidr *c, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (c->family == AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, c->addr, 16);
+		return sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, c->addr, 4);
+		return sizeof(*sin);
+	}
+}
+
 /* "198.18.1.0/24" or "2001:2:0:1::/64"; host bits must be zero. */
 static int parse_cidr(const char *s, struct sockaddr_storage *ss,
 		      uint32_t *prefix)
@@ -50,23 +69,10 @@ static int parse_cidr(const char *s, struct sockaddr_storage *ss,
 	if (xtel_parse_cidr(s, XTEL_CIDR_NEED_PREFIX, &c) ||
 	    xtel_cidr_host_bits(&c))
 		return -EINVAL;
-	memset(ss, 0, sizeof(*ss));
-	if (c.family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		/* A /64 or longer keeps the source arithmetic in 64 bits. */
-		if (c.prefix < 64)
-			return -EINVAL;
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, c.addr, 16);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		if (c.prefix < 8)
-			return -EINVAL;
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, c.addr, 4);
-	}
+	/* A /64 or longer keeps the source arithmetic in 64 bits. */
+	if (c.prefix < (c.family == AF_INET6 ? 64u : 8u))
+		return -EINVAL;
+	cidr_sockaddr(&c, ss);
 	*prefix = c.prefix;
 	return 0;
 }
@@ -119,6 +125,38 @@ static int parse_flood_src(const struct xtel_opt *o, const char *val, void *arg)
 	return 0;
 }
 
+/* The address of ss as text into buf (INET6_ADDRSTRLEN bytes at least). */
+static char *addr_text(const struct sockaddr_storage *ss, char *buf)
+{
+	const void *a = ss->ss_family == AF_INET6 ?
+		(const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+		(const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (!inet_ntop(ss->ss_family, a, buf, INET6_ADDRSTRLEN))
+		buf[0] = '\0';
+	return buf;
+}
+
+/* A bare address of either family: every client socket binds it, port 0. */
+static int parse_source(const struct xtel_opt *o, const char *val, void *arg)
+{
+	struct xtel_lg_config *cfg = arg;
+	struct xtel_cidr c;
+
+	if (xtel_parse_cidr(val, 0, &c) || strchr(val, '/'))
+		return xtel_bad_value(o->name, val, o->valid);
+	cfg->source_len = cidr_sockaddr(&c, &cfg->source);
+	return 0;
+}
+
+static const char *show_source(const struct xtel_opt *o, const void *arg)
+{
+	const struct xtel_lg_config *cfg = arg;
+	static char buf[INET6_ADDRSTRLEN];
+
+	return cfg->source_len ? addr_text(&cfg->source, buf) : NULL;
+}
+
 static const char *show_target(const struct xtel_opt *o, const void *arg)
 {
 	const struct xtel_lg_config *cfg = arg;
@@ -144,14 +182,10 @@ static const char *show_flood_src(const struct xtel_opt *o, const void *arg)
 {
 	const struct xtel_lg_config *cfg = arg;
 	static char buf[INET6_ADDRSTRLEN + 8];
-	const void *a;
 
 	if (!cfg->flood_src_given)
 		return NULL;
-	a = cfg->flood_net.ss_family == AF_INET6 ?
-		(const void *)&((const struct sockaddr_in6 *)&cfg->flood_net)->sin6_addr :
-		(const void *)&((const struct sockaddr_in *)&cfg->flood_net)->sin_addr;
-	inet_ntop(cfg->flood_net.ss_family, a, buf, INET6_ADDRSTRLEN);
+	addr_text(&cfg->flood_net, buf);
 	snprintf(buf + strlen(buf), 8, "/%u", cfg->flood_prefix);
 	return buf;
 }
@@ -178,6 +212,12 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		XTEL_OPT_UINT_AT(CFG, first_id, 0, UINT32_MAX),
 		.valid = "an integer 0..4294967295, and first+clients-1 <= 4294967295",
 		.help = "client ids N..N+clients-1, 0..2^32-clients (default 1)" },
+	[LG_OPT_SOURCE] = { .name = "source", .metavar = "ADDR",
+		.type = XTEL_OPT_CUSTOM, .parse = parse_source, .show = show_source,
+		.valid = "an IPv4 or IPv6 address of the target's family, e.g. 198.18.1.1",
+		.help = "bind every client socket to ADDR (port 0), e.g. one\n"
+			"address per process for more clients than one address\n"
+			"has ports (default: the route's source address)" },
 	[LG_OPT_RATE] = { .name = "rate", .metavar = "PPS",
 		XTEL_OPT_DOUBLE_AT(CFG, rates[0], 0, 1e7),
 		.valid = "packets per second 0..10000000, 0 = as fast as possible",
@@ -387,6 +427,11 @@ static int check_combination(struct xtel_lg_config *cfg,
 			 (unsigned long long)UINT32_MAX - cfg->clients + 1,
 			 cfg->clients);
 		return xtel_bad_value("first-id", val, range);
+	}
+	if (cfg->source_len && cfg->source.ss_family != cfg->target.ss_family) {
+		pr_err("--source: the address must be of the target's address family (%s)",
+			cfg->target.ss_family == AF_INET ? "IPv4" : "IPv6");
+		return -EINVAL;
 	}
 	if (SEEN(RAMP) && SEEN(RATE))
 		return conflict("--ramp", "--rate");

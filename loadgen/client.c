@@ -56,6 +56,12 @@ int xtel_lg_client_open(struct xtel_lg_client *c, uint32_t id,
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd_to, sizeof(snd_to));
+	if (cfg->source_len &&
+	    bind(fd, (const struct sockaddr *)&cfg->source, cfg->source_len) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
 	if (connect(fd, (const struct sockaddr *)&cfg->target, cfg->target_len) < 0) {
 		ret = -errno;
 		close(fd);

@@ -48,6 +48,8 @@ struct xtel_lg_config {
 	uint32_t clients;
 	uint32_t threads;
 	uint32_t first_id;
+	struct sockaddr_storage source;	/* --source: bind address, port 0 */
+	socklen_t source_len;		/* 0: not given (the route picks) */
 
 	/* Pacing: rate[0] alone, or the ramp steps of step_s seconds each. */
 	double rates[XTEL_LG_MAX_RAMP_STEPS];

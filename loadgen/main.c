@@ -57,6 +57,11 @@ static int open_clients(struct xtel_lg_run *run)
 
 		if (ret == 0)
 			continue;
+		if (cfg->source_len && ret == -EADDRNOTAVAIL) {
+			pr_err("client %u: cannot bind the --source address: %s (not an address of this host or namespace?)",
+				cfg->first_id + i, strerror(-ret));
+			return XTEL_LG_EXIT_RUNTIME;
+		}
 		if (is_unreachable(-ret)) {
 			pr_err("target %s unreachable: %s (check the address and the routes of this namespace)",
 				cfg->target_str, strerror(-ret));

@@ -30,6 +30,7 @@ receiver runs under valgrind --tool=callgrind with collection switched on
 its instruction count is the drain's alone: instructions per datagram and
 the top functions, repeatable to a few per cent on this noisy machine.
 """
+import ipaddress
 import os
 import shutil
 import signal
@@ -41,7 +42,8 @@ from .config import PORT, RECEIVER_LABEL
 from .counters import counter_delta, read_counters
 from .derive import derive
 from .env import nsexec
-from .procs import read_hwm_kb, stop_proc, task_cpu_ns, wait_ready
+from .procs import (read_hwm_kb, read_status_kb, rx_thread_cpu_ns, stop_proc, task_cpu_ns,
+                    wait_ready)
 from .rows import Row, strip_clients
 from .util import first, load_json, log, warn
 
@@ -54,6 +56,9 @@ AFXDP_FRAMES = 65536
 # AF_XDP holds at most its ring: fill it to ~90% so that no frame is lost.
 AFXDP_MAX = int(AFXDP_FRAMES * 0.9)
 DATA_DELAY_S = 1.5
+# Memory rows: after the drain, this long for the collector's next view
+# (--interval 1 s) to hold every client before VmRSS is read.
+MEM_SETTLE_S = 1.5
 IDLE_SAMPLES = 3
 SAMPLE_S = 0.02
 
@@ -101,7 +106,9 @@ def _rx_queue(env):
 
 def _drain(env, pid, cap_s=30.0):
     """SIGCONT, then wait until the receiver is idle; returns (cpu_ns,
-    wall_s) of the drain."""
+    wall_s, rx_cpu_ns) of the drain, the last of the receive threads alone
+    (None for a receiver without named threads)."""
+    rx0 = rx_thread_cpu_ns(pid)
     c0 = task_cpu_ns(pid)
     t0 = time.monotonic()
     os.kill(pid, signal.SIGCONT)
@@ -119,7 +126,9 @@ def _drain(env, pid, cap_s=30.0):
         last_c = c
         if flat >= IDLE_SAMPLES and _rx_queue(env) == 0:
             break
-    return (last_c - c0 if last_c is not None else None), t_busy - t0
+    rx1 = rx_thread_cpu_ns(pid)
+    rx_ns = rx1 - rx0 if rx0 is not None and rx1 is not None and rx1 > rx0 else None
+    return (last_c - c0 if last_c is not None else None), t_busy - t0, rx_ns
 
 
 def _callgrind(env, cmd, outfile):
@@ -133,35 +142,56 @@ def _callgrind(env, cmd, outfile):
 LG_MAX_CLIENTS = 15000
 
 
+def source_addr(env, p):
+    """Process p's source address: host p+1 of the generator's AnyIP range
+    (scripts/testbed.sh: bindable in the generator namespace, routed back
+    from the collector's)."""
+    net = ipaddress.ip_network(getattr(env, "src_net4", None) or "198.18.1.0/24")
+    if p + 1 >= net.num_addresses - 1:
+        raise ValueError("%d loadgen processes: more than %s has hosts" % (p + 1, net))
+    return str(net.network_address + p + 1)
+
+
 class _Senders:
     """loadgen as fast as it can, split over as many processes as the client
     count needs (consecutive ids), run one after the other; their reports
     are summed for the row."""
 
     def __init__(self, env, mode, clients, per_client, report, log_path, delay=None):
+        """Several processes each speak from their own address of the
+        generator's AnyIP range (loadgen --source 198.18.1.1, .2, ...), so
+        that no two clients share an address and port, also across
+        processes, and no address runs out of ports."""
         self.reports, self.procs, self.log_path = [], [], log_path
         self.argvs = []
+        # The log is shared with a warm-up and kept for the reader: only
+        # what these processes write counts (see announced()).
+        self.log_start = self._log_size()
         k = (clients + LG_MAX_CLIENTS - 1) // LG_MAX_CLIENTS
+        if mode == "dtls" and k > 1 and delay:
+            # The later processes start after the receiver is frozen.
+            raise ValueError("%d DTLS clients: a frozen-receiver row holds at most %d" %
+                             (clients, LG_MAX_CLIENTS))
         for p in range(k):
             n = clients // k + (1 if p < clients % k else 0)
             rep = report if k == 1 else "%s.%d" % (report, p)
             lg = loadgen_cmd(env, mode, n, 0, 60, rep, threads=1)
             lg[lg.index("--count") + 1] = per_client
             lg += ["--first-id", 1 + p * (clients // k) + min(p, clients % k)]
+            if k > 1:
+                lg += ["--source", source_addr(env, p)]
             if delay:
                 lg += ["--data-delay", delay]
             self.argvs.append(nsexec(env.ns_gen, lg))
             self.reports.append(rep)
 
+    def _log_size(self):
+        return os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+
     def start(self):
         """Starts the first process; wait() runs the others one after the
         other (side by side they overflow veth's 256-slot XDP ring)."""
-        if len(self.argvs) > 1:
-            # One source port per client: widen the generator namespace's
-            # ephemeral range (28k ports by default; the namespace is ours).
-            subprocess.run(nsexec(self.argvs[0][3], ["sysctl", "-qw",
-                                                     "net.ipv4.ip_local_port_range=1024 65000"]),
-                           capture_output=True, timeout=10)
+        self.log_start = self._log_size()	# after a warm-up's lines too
         self._spawn(self.argvs[0])
 
     def _spawn(self, argv):
@@ -169,8 +199,14 @@ class _Senders:
             self.procs.append(subprocess.Popen(argv, stdout=lgl, stderr=subprocess.STDOUT))
 
     def announced(self):
-        """The first process has said its handshakes are done."""
-        return "handshakes done" in open(self.log_path).read()
+        """The first process has said its handshakes are done. Only the
+        log's part written since this object was made counts: an older
+        line (a row's first attempt, the same tag's row of an earlier run
+        in a reused --out) made the receiver freeze before the handshakes,
+        and every DTLS row fail with loadgen exit 4 (handshake timeout)."""
+        with open(self.log_path) as f:
+            f.seek(self.log_start)
+            return "handshakes done" in f.read()
 
     def running(self):
         return any(p.poll() is None for p in self.procs)
@@ -218,26 +254,33 @@ def _warm_up(env, files, clients, mode, rx_pid):
     return first(warm.report(), "totals.sent", default=0)
 
 
-def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, workers=None):
-    tag = "%03d-capacity-%s-%s-c%d-n%d%s%s" % (seq, kind, mode, clients, n,
+def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, workers=None,
+                     section="capacity", extra=(), mem=False):
+    """One pre-fill and drain. extra: more receiver options; mem: after the
+    drain, wait until a view holding every client has been made (interval
+    1 s), then read the receiver's VmRSS and VmHWM."""
+    tag = "%03d-%s-%s-%s-c%d-n%d%s%s" % (seq, section, kind, mode, clients, n,
                                                "-w%d" % workers if workers else "",
                                                "-callgrind" if callgrind else "")
     files = {k: os.path.join(env.raw, "%s-%s" % (tag, k))
              for k in ("receiver.json", "loadgen.json", "receiver.log", "loadgen.log",
                        "callgrind.out", "warmup.json")}
-    for k in ("receiver.json", "loadgen.json", "callgrind.out", "warmup.json"):
-        if os.path.exists(files[k]):
-            os.unlink(files[k])
+    # A reused --out holds the same tags' files of an earlier run: none of
+    # them may stand for this row's (the callgrind dump is FILE.1).
+    for path in [files[k] for k in ("receiver.json", "loadgen.json", "callgrind.out",
+                                    "warmup.json", "loadgen.log")] + [files["callgrind.out"] + ".1"]:
+        if os.path.exists(path):
+            os.unlink(path)
     if kind == "af_xdp":
         n = min(n, AFXDP_MAX)
     per_client = max(1, n // clients)
-    row = Row(section="capacity", receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
+    row = Row(section=section, receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
               clients=clients, offered_pps=0, duration_s=60.0, flood_pps=0, tag=tag,
               callgrind=callgrind, fill=per_client * clients,
               workers=workers or env.workers)
     cmd = receiver_cmd(env, kind, mode, 120, files["receiver.json"], clients,
                        os.path.join(env.bpffs, "bench-" + tag))
-    cmd += ["--rcvbuf", RCVBUF]
+    cmd += ["--rcvbuf", RCVBUF] + list(extra)
     if workers and kind not in ("c", "min"):
         cmd[cmd.index("--workers") + 1] = workers
     if kind not in ("c", "min"):
@@ -261,9 +304,18 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
             row["warmup_sent"] = _warm_up(env, files, clients, mode, rx.pid)
         lg.start()
         # Freeze the receiver once the handshakes are done, before INIT.
-        deadline = time.monotonic() + 30 + clients / 300.0
+        # Generous: loading a certificate per client and the handshakes
+        # took 26 s for 10,000 DTLS clients in a quiet moment, and more than
+        # 63 s (the bound before) in a busy one.
+        hs_bound = 60 + clients / 50.0
+        deadline = time.monotonic() + hs_bound
         while time.monotonic() < deadline and lg.running() and not lg.announced():
             time.sleep(0.01)
+        if lg.running() and not lg.announced():
+            # Freezing now would only time the rest of the handshakes out.
+            row.update(status="error", note="loadgen's handshakes not done within %.0f s" %
+                       hs_bound)
+            return row
         if callgrind:
             # Zero the counts now, while the receiver still runs (vgdb
             # needs it to): between here and SIGSTOP it only waits.
@@ -277,13 +329,17 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
         row["loadgen_exit"] = lg.wait(timeout=120)
         # A frozen receiver takes no CPU while the buffer fills: check it.
         row["cpu_while_frozen_ns"] = task_cpu_ns(rx.pid) - c_frozen
-        cpu_ns, wall = _drain(env, rx.pid, cap_s=120 if callgrind else 30)
+        cpu_ns, wall, rx_ns = _drain(env, rx.pid, cap_s=120 if callgrind else 30)
+        row["drain_rx_cpu_s"] = rx_ns / 1e9 if rx_ns is not None else None
         if callgrind:
             # The first dump (FILE.1) holds the drain alone.
             subprocess.run(["callgrind_control", "-d", str(rx.pid)],
                            capture_output=True, timeout=30)
         row["drain_cpu_s"] = cpu_ns / 1e9 if cpu_ns is not None else None
         row["drain_wall_s"] = wall
+        if mem:
+            time.sleep(MEM_SETTLE_S)
+            row["vmrss_kb"] = read_status_kb(rx.pid, "VmRSS")
     except subprocess.TimeoutExpired:
         row.update(status="error", note="loadgen exceeded its time bound")
     finally:
@@ -340,6 +396,8 @@ def _conclude(row, files, lgr):
     cpu = row.get("drain_cpu_s")
     row["cpu_s"] = cpu
     row["cpu_ns_per_dgram"] = cpu * 1e9 / got if cpu and got else None
+    rx_cpu = row.get("drain_rx_cpu_s")
+    row["rx_cpu_ns_per_dgram"] = rx_cpu * 1e9 / got if rx_cpu and got else None
     row["capacity_pps"] = got / cpu if cpu and got else None
     row["drain_wall_pps"] = got / row["drain_wall_s"] if row.get("drain_wall_s") else None
     if row["callgrind"]:
@@ -409,6 +467,15 @@ def capacity_plan(env):
     return todo
 
 
+def keep_failed(env, row):
+    """Before a row runs again: its failed attempt's logs and reports are
+    kept as FILE.failed (the retry starts from none of them)."""
+    for k in ("receiver.json", "loadgen.json", "receiver.log", "loadgen.log"):
+        path = os.path.join(env.raw, "%s-%s" % (row["tag"], k))
+        if os.path.exists(path):
+            os.replace(path, path + ".failed")
+
+
 def run_capacity(env, seq0=500):
     rows = []
     todo = capacity_plan(env)
@@ -423,6 +490,7 @@ def run_capacity(env, seq0=500):
         row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, cg, workers)
         if row.get("status") != "ok" and not cg:
             log("    capacity row %d failed (%s), running it again" % (i, row.get("note")))
+            keep_failed(env, row)
             row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, cg, workers)
         row["repeat"] = rnd
         rows.append(row)

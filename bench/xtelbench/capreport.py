@@ -5,6 +5,7 @@ targets of issue 16 are stated in, and where the userspace instructions go
 (callgrind). Reads rows only; nothing is measured here."""
 from .capacity import CAPACITY_KINDS
 from .figures import median
+from .scale import scale_markdown
 from .util import num
 
 METHOD = (
@@ -42,7 +43,7 @@ FINDINGS = """What the receive paths do per datagram, and what was tried (docs/C
 - *AF_XDP* skips the UDP stack and the socket: in copy mode on veth the copy into the UMEM happens in the XDP redirect, on the sending CPU's softirq, so the receiver only walks rings (~0.15 of the minimal receiver in the drain). With a zero-copy NIC driver that copy disappears altogether and the frame is DMAed into the UMEM; the receiver's work stays what it is here.
 - *Kept:* one-pass payload parse with the reference parser as fallback, in-order fast path of the sequence window, metric key slots by position (plain path 1,388 -> 1,167 Ir/dgram); AES-GCM records opened in OpenSSL's TLS mode (one parameter and one EVP_Cipher per record instead of init/update/update/ctrl/final: DTLS 4,698 -> 3,610 Ir/record); hash slots as id+index pairs; no peer address and no SO_RXQ_OVFL control message per datagram in plain mode (within noise); plain mode's periodic batch wait (`--rx-wait`, default 5 ms: io_uring 814 -> 723 ns/dgram at 100k/s, 13.2 -> 7.6 us at 1k/s) and the AF_XDP thread's periodic looks while frames come densely (2,228 -> 243 ns/dgram at 100k/s).
 - *Tried and dropped:* software prefetch of the next datagrams' registry slot, record and metric slots (+230 Ir per datagram, nothing measurable at 50k clients); a plain sleep between ring looks instead of a bounded ring wait (a timer wake-up costs ~22 us on this VM).
-- *Handshakes and resumption.* A full handshake is ~5.7M instructions, of which parsing the client certificate is 1.5M (OpenSSL 3.0's d2i_X509 builds a decoder chain per call, openssl/openssl#19119, better from 3.1), two ECDSA verifications 1.7M, X25519 1.1M, the ECDSA signature 0.25M; per-handshake EVP fetches are ~1%. Stateless session tickets (the restart-storm rows) cut a reconnect to about a third of that CPU; the rest is OpenSSL decoding the client certificate kept in the ticket, so 10,000 resumptions/s per core would need a ticket of our own (client id, serial, issuer hash, expiry). *Memory:* a plain client's accounting is ~3.6 KiB: the record (768 B) plus the latency histogram's 512-byte blocks (one per power of two of latency seen) plus metric slots and the view's copy; 2 KiB needs a narrower histogram. Health inference (on by default) adds its per-client state (896 B of streaming baselines, plus the feed's compact copy of the latency histogram, 32 B + 256 B per octave used) and a result per client in each view: `--no-health` leaves it out (docs/HEALTH.md). NAPI busy polling and SO_BUSY_POLL were not measured: on veth the receive softirq runs on the sender's CPU, and busy polling would move it onto the receiver's.
+- *Handshakes and resumption.* A full handshake is ~5.7M instructions, of which parsing the client certificate is 1.5M (OpenSSL 3.0's d2i_X509 builds a decoder chain per call, openssl/openssl#19119, better from 3.1), two ECDSA verifications 1.7M, X25519 1.1M, the ECDSA signature 0.25M; per-handshake EVP fetches are ~1%. Stateless session tickets (the restart-storm rows) cut a reconnect to about a third of that CPU; the rest is OpenSSL decoding the client certificate kept in the ticket, so 10,000 resumptions/s per core would need a ticket of our own (client id, serial, issuer hash, expiry). *Memory:* a plain client's accounting measured ~3.6 KiB at 1,000-10,000 clients, and 5.7 KiB per client at 100,000 in the many-clients rows (VmHWM increase per client, `--no-health`; 16.0 KiB with health): the record (768 B) plus the latency histogram's 512-byte blocks (one per power of two of latency seen) plus metric slots and the view's copy; 2 KiB needs a narrower histogram. Health inference (on by default) adds its per-client state (896 B of streaming baselines since the many-clients rows were measured with ~5.8 KiB windows, plus the feed's compact copy of the latency histogram, 32 B + 256 B per octave used) and a result per client in each view: `--no-health` leaves it out (docs/HEALTH.md). NAPI busy polling and SO_BUSY_POLL were not measured: on veth the receive softirq runs on the sender's CPU, and busy polling would move it onto the receiver's.
 - *Noise.* CPU time per datagram of the same drain varies by up to ~1.8x between runs on this shared 2-core VM (a busy sibling thread halves IPC); compare rows of one run, interleaved rounds' medians, and instruction counts.
 """
 
@@ -91,7 +92,7 @@ def capacity_groups(rows):
 def capacity_markdown(rows):
     groups = capacity_groups(rows)
     if not groups:
-        return ""
+        return scale_markdown(rows)
     out = ["## Receiver capacity (pre-filled buffer, drained with no sender)\n\n",
            METHOD + "\n\n",
            "| Receiver | Mode | Clients | Datagrams per fill | Rounds | Loss | CPU ns/dgram (min - max) "
@@ -114,6 +115,7 @@ def capacity_markdown(rows):
             num(g["cg"]["ir_per_dgram"]) if g["cg"] else "-"))
     out.append("\n")
     out.append(_where(groups))
+    out.append(scale_markdown(rows))
     out.append(FINDINGS + "\n")
     return "".join(out)
 

@@ -38,6 +38,8 @@ def receiver_cmd(env, kind, mode, cap_s, summary, clients=1, pin_dir=None):
         cmd.append("--afxdp")
     if kind == "noxdp":
         cmd[cmd.index("--iface"):cmd.index("--iface") + 2] = ["--no-xdp"]
+    if kind == "noh":
+        cmd.append("--no-health")
     if kind == "xdp_allow":
         # Only the clients' subnet may talk to the port: the flood range
         # (198.18.1.0/24) is dropped by XDP before the socket. Rate limits do

@@ -32,7 +32,9 @@ SENDER_LABEL = {"loadgen": "loadgen", "bare": "bare sendmmsg loop"}
 # (clients, rate) rows and what runs them, and the flood row (clients, rate,
 # ClientHellos/s), and the capacity section (capacity.py: datagrams per
 # pre-fill, rounds, and whether one more drain per receiver runs under
-# callgrind, with how many datagrams). Sized so that full < 10 min and quick < 2 min on 2 cores.
+# callgrind, with how many datagrams; scale: the many-clients rows of
+# scale.py, client counts, DATA per client, --max-clients, the baselines
+# beside the collector and the DTLS client count). Sized so that full < 10 min and quick < 2 min on 2 cores.
 LEVELS = {
     "smoke": dict(secs=1.0, micro=0.01, plain_rates=[], dtls_rates=[],
                   plain_clients=[], dtls_clients=[], seeds=[(1, 1000)],
@@ -44,7 +46,9 @@ LEVELS = {
                   seed_modes=("plain", "dtls"), seed_paths=PLAIN_PATHS,
                   seed_baselines=("c", "min", "py"), flood=(10, 5000, 20000),
                   sender=dict(secs=1.0, repeat=1, pacing_secs=2.0),
-                  capacity=dict(n=100000, repeat=1, clients=[10000], dtls_workers=[2]),
+                  capacity=dict(n=100000, repeat=1, clients=[10000], dtls_workers=[2],
+                                scale=dict(clients=[20000], per_client=8, max_clients=131072,
+                                           dtls_clients=1000)),
                   dtls100_rates=[250000], dtls100_paths=("io_uring",)),
     "full": dict(secs=2.0, micro=0.2,
                  plain_rates=[50000, 100000, 200000, 300000, 400000, 500000, 0],
@@ -57,13 +61,17 @@ LEVELS = {
                  sender=dict(secs=3.0, repeat=3, pacing_secs=5.0),
                  capacity=dict(n=200000, repeat=2, callgrind=True, callgrind_n=20000,
                                clients=[1000, 10000, 50000], per_client=8,
-                               dtls_workers=[2]),
+                               dtls_workers=[2],
+                               scale=dict(clients=[10000, 100000], per_client=8,
+                                          max_clients=131072, baselines=("c", "min"),
+                                          dtls_clients=10000)),
                  dtls100_rates=[250000]),
 }
 
 RECEIVER_LABEL = {
     "io_uring": "collector io_uring",
     "noxdp": "collector io_uring, --no-xdp",
+    "noh": "collector io_uring, --no-health",
     "xdp_allow": "collector io_uring, XDP --allow 198.18.0.0/24",
     "af_xdp": "collector AF_XDP",
     "c": "baseline C recvmmsg",

@@ -32,6 +32,8 @@ class Env:
         self.ns_gen = os.environ.get("XTEL_NS_GEN", "xtel-gen")
         self.col_ip = os.environ.get("XTEL_COL_IP4", "198.18.0.1")
         self.col_if = os.environ.get("XTEL_COL_IF", "veth-col")
+        # The generator's AnyIP range: loadgen --source addresses.
+        self.src_net4 = os.environ.get("XTEL_FLOOD_NET4", "198.18.1.0/24")
         self.gen_if = os.environ.get("XTEL_GEN_IF", "veth-gen")
         self.bpffs = os.environ.get("XTEL_BPFFS", "/run/xtel/bpffs")
         self.collector = os.environ.get(

@@ -20,6 +20,7 @@ from .micro import run_micro
 from .plots import plots
 from .probes import probes_markdown, run_probes
 from .rows import run_all
+from .scale import run_scale
 from .scaleout import run_scaleout, scaleout_markdown
 from .storm import run_storm, storm_markdown
 from .util import log
@@ -41,6 +42,11 @@ def parse_args(argv=None):
                     help="run the capacity section even with --no-e2e")
     ap.add_argument("--no-capacity", action="store_true",
                     help="leave the capacity section out")
+    ap.add_argument("--many-clients", action="store_true",
+                    help="the many-clients rows (scale.py; part of --capacity; "
+                         "--no-micro --no-e2e --no-capacity --many-clients: only those)")
+    ap.add_argument("--no-many-clients", action="store_true",
+                    help="leave the many-clients rows out")
     ap.add_argument("--api", action="store_true",
                     help="also measure the HTTP API (ingest under API load, latency, memory)")
     ap.add_argument("--probes", action="store_true",
@@ -78,6 +84,9 @@ def main(argv=None):
     rows = [] if args.no_e2e else run_all(env)
     if (args.capacity or not args.no_e2e) and not args.no_capacity:
         rows += run_capacity(env)
+    if (args.many_clients or ((args.capacity or not args.no_e2e) and not args.no_capacity)) \
+            and not args.no_many_clients:
+        rows += run_scale(env)
     api = run_api(env) if args.api else None
     probes = run_probes(env) if args.probes else None
     dash = run_dashboard(env) if args.dashboard else None

@@ -101,27 +101,37 @@ def stop_proc(proc, timeout):
         proc.wait()
 
 
-def read_hwm_kb(pid):
-    """Peak RSS of the process's current memory map (VmHWM).
-
-    Not ru_maxrss: that survives execve, so a receiver started from this
-    Python process would report Python's own peak instead of its own.
-    """
+def read_status_kb(pid, key):
+    """A kB field of /proc/PID/status (VmRSS, VmHWM, ...), None if gone."""
     try:
         for line in open("/proc/%d/status" % pid):
-            if line.startswith("VmHWM:"):
+            if line.startswith(key + ":"):
                 return int(line.split()[1])
     except OSError:
         pass
     return None
 
 
-def task_cpu_ns(pid):
-    """On-CPU time (user + system) of all threads of pid, in ns."""
+def read_hwm_kb(pid):
+    """Peak RSS of the process's current memory map (VmHWM).
+
+    Not ru_maxrss: that survives execve, so a receiver started from this
+    Python process would report Python's own peak instead of its own.
+    """
+    return read_status_kb(pid, "VmHWM")
+
+
+def task_cpu_ns(pid, comm_prefixes=None):
+    """On-CPU time (user + system) of all threads of pid, in ns; with
+    comm_prefixes only of the threads whose name starts with one of them."""
     total = 0
     try:
         for tid in os.listdir("/proc/%d/task" % pid):
             try:
+                if comm_prefixes:
+                    with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                        if not f.read().startswith(comm_prefixes):
+                            continue
                 with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
                     total += int(f.read().split()[0])
             except (OSError, ValueError, IndexError):
@@ -129,6 +139,12 @@ def task_cpu_ns(pid):
     except OSError:
         return None
     return total
+
+
+def rx_thread_cpu_ns(pid):
+    """On-CPU time of the collector's receive threads alone (named
+    xtel-rx<N> and xtel-afxdp; the main thread makes the views), in ns."""
+    return task_cpu_ns(pid, ("xtel-rx", "xtel-afxdp"))
 
 
 class CpuSampler(threading.Thread):

@@ -5,7 +5,8 @@ capreport.py): the callgrind dump reader (self cost per function, call
 lines' inclusive costs left out, compressed positions), the per-receiver
 figures of the section (medians of rounds, ratios to the baselines of the
 same client count, callgrind rows apart) and how a client count is split
-over loadgen processes (consecutive ids, every client once).
+over loadgen processes (consecutive ids, every client once), and that
+only the current loadgen's log says its handshakes are done.
 
 usage: test_bench_capacity.py [SOURCE_ROOT]   (no privileges needed)
 """
@@ -17,8 +18,10 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(SRC, "bench"))
-from xtelbench.capacity import LG_MAX_CLIENTS, _Senders, callgrind_self_costs  # noqa: E402
+from xtelbench.capacity import (LG_MAX_CLIENTS, _Senders, callgrind_self_costs,  # noqa: E402
+                                keep_failed)
 from xtelbench.capreport import capacity_groups  # noqa: E402
+from xtelbench.scale import scale_groups, scale_markdown, scale_plan  # noqa: E402
 
 # Two objects, three functions; main calls f twice (inclusive 700, which is
 # f's own cost and must not count again), positions absolute, +N, -N, *.
@@ -120,12 +123,128 @@ class Split(unittest.TestCase):
         ids, s = self.ids(10)
         self.assertEqual(ids, list(range(1, 11)))
         self.assertEqual(s.reports, ["/tmp/r.json"])
+        self.assertNotIn("--source", s.argvs[0])	# the route's address
 
     def test_many_processes(self):
         ids, s = self.ids(50001)
         self.assertEqual(ids, list(range(1, 50002)))
         self.assertEqual(len(s.argvs), 4)
         self.assertEqual(s.reports, ["/tmp/r.json.%d" % i for i in range(4)])
+        # Each process from its own address of the AnyIP range.
+        self.assertEqual([a[a.index("--source") + 1] for a in s.argvs],
+                         ["198.18.1.%d" % i for i in range(1, 5)])
+
+
+class Announced(unittest.TestCase):
+    """Only what this row's loadgen wrote says its handshakes are done: a
+    line left by an earlier attempt or an earlier run in a reused --out
+    froze the receiver before the handshakes (every DTLS row: exit 4)."""
+
+    def test_older_line_does_not_count(self):
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "loadgen.log")
+            with open(log, "w") as f:
+                f.write("loadgen: handshakes done, DATA in 1.5 s\nexit code 0\n")
+            s = _Senders(FakeEnv(), "dtls", 10, 8, os.path.join(d, "r.json"), log, delay=1.5)
+            self.assertFalse(s.announced())
+            with open(log, "a") as f:
+                f.write("loadgen: handshakes done, DATA in 1.5 s\n")
+            self.assertTrue(s.announced())
+
+    def test_start_skips_earlier_lines(self):
+        # A warm-up writes to the same log between construction and start().
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "loadgen.log")
+            s = _Senders(FakeEnv(), "dtls", 10, 8, os.path.join(d, "r.json"), log, delay=1.5)
+            s.argvs = [["true"]]
+            with open(log, "w") as f:
+                f.write("loadgen: handshakes done, DATA in 1.5 s\n")
+            s.start()
+            s.procs[0].wait()
+            self.assertFalse(s.announced())
+
+    def test_failed_attempt_kept(self):
+        with tempfile.TemporaryDirectory() as d:
+            env = FakeEnv()
+            env.raw = d
+            for k in ("loadgen.log", "receiver.json"):
+                with open(os.path.join(d, "501-x-" + k), "w") as f:
+                    f.write(k)
+            keep_failed(env, {"tag": "501-x"})
+            self.assertEqual(sorted(os.listdir(d)),
+                             ["501-x-loadgen.log.failed", "501-x-receiver.json.failed"])
+
+    def test_dtls_one_process(self):
+        # Later processes would handshake with the frozen receiver.
+        with self.assertRaises(ValueError):
+            _Senders(FakeEnv(), "dtls", LG_MAX_CLIENTS + 1, 8, "/tmp/r.json", "/tmp/l.log",
+                     delay=1.5)
+        _Senders(FakeEnv(), "dtls", LG_MAX_CLIENTS, 8, "/tmp/r.json", "/tmp/l.log", delay=1.5)
+
+    def test_new_log(self):
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "loadgen.log")
+            s = _Senders(FakeEnv(), "dtls", 10, 8, os.path.join(d, "r.json"), log, delay=1.5)
+            with open(log, "w") as f:
+                f.write("loadgen: handshakes done, DATA in 1.5 s\n")
+            self.assertTrue(s.announced())
+
+
+
+def srow(kind, mode, clients, ns, hwm, rx=None, status="ok"):
+    return {"section": "scale", "receiver": kind, "mode": mode, "path": kind,
+            "clients": clients, "status": status, "fill": 8 * clients, "sent": 10 * clients,
+            "lost": 0, "cpu_ns_per_dgram": ns, "rx_cpu_ns_per_dgram": rx, "vmhwm_kb": hwm,
+            "vmrss_kb": hwm}
+
+
+class Scale(unittest.TestCase):
+    """The many-clients rows: ratios to the same receiver's 10-client rows
+    (their median), memory per client as the VmHWM increase per client."""
+
+    def test_groups(self):
+        rows = [srow("io_uring", "plain", 10, 600, 20000, 500),
+                srow("io_uring", "plain", 10, 800, 20400, 700),
+                srow("io_uring", "plain", 100000, 840, 20200 + 99990 * 2, 660),
+                srow("noh", "plain", 10, 500, 18000),
+                srow("noh", "plain", 100000, None, None, status="error"),
+                srow("io_uring", "dtls", 10, 900, 23000),
+                srow("io_uring", "dtls", 10000, 1800, 23000 + 9990 * 4),
+                {"section": "capacity", "receiver": "io_uring", "mode": "plain",
+                 "clients": 100000, "status": "ok", "cpu_ns_per_dgram": 1}]
+        g = {(x["receiver"], x["mode"], x["clients"]): x for x in scale_groups(rows)}
+        big = g[("io_uring", "plain", 100000)]
+        self.assertAlmostEqual(big["vs_10"], 1.2)		# 840 / median(600, 800)
+        self.assertAlmostEqual(big["rx_vs_10"], 1.1)		# 660 / 600
+        self.assertAlmostEqual(big["per_client_b"], 2048.0)	# 2 kB more per client
+        self.assertAlmostEqual(g[("io_uring", "dtls", 10000)]["per_client_b"], 4096.0)
+        self.assertEqual(g[("noh", "plain", 100000)]["ok"], [])
+        self.assertEqual(len(g), 6)				# the capacity row is not one
+        md = scale_markdown(rows)
+        self.assertIn("| io_uring | plain | 100,000 | 800,000 | 0 of 1,000,000 | 840 (840) "
+                      "| 1.20x | 660 (1.10x) |", md)
+        self.assertIn("| 2.00 KiB |", md)
+        self.assertIn("| noh | plain | 100,000 | 800,000 | error:", md)
+
+    def test_plan(self):
+        class Env:
+            workers = 1
+            cfg = {"capacity": {"n": 200000, "scale": dict(
+                clients=[10000, 100000], per_client=8, max_clients=131072,
+                baselines=("c",), dtls_clients=10000)}}
+        todo = scale_plan(Env())
+        counts = [t[3] for t in todo if t[:2] == ("io_uring", "plain")]
+        self.assertEqual(counts, [10, 10000, 100000, 10])	# 10 before and after
+        big = [t for t in todo if t[:2] == ("io_uring", "plain") and t[3] == 100000][0]
+        self.assertEqual(big[2], 800000)
+        self.assertEqual(big[4], ["--max-clients", 131072])
+        self.assertEqual([t[4] for t in todo if t[0] == "c"], [[]] * 4)
+        dtls = [t for t in todo if t[1] == "dtls"]
+        # The 10-client DTLS row gets the session table of the 10,000 one.
+        self.assertEqual(dtls, [("io_uring", "dtls", 200000, 10, ["--max-sessions", 12501]),
+                                ("io_uring", "dtls", 200000, 10000, []),
+                                ("noh", "dtls", 200000, 10, ["--max-sessions", 12501]),
+                                ("noh", "dtls", 200000, 10000, [])])
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
 # capture observes (missing seqs, extra copies, late arrivals), over
 # 127.0.0.1 and ::1. Also: heartbeat numbering, determinism per seed, exact
 # totals for --duration and --ramp, the ClientHello flood, SIGINT (BYE and
-# report still sent) and the unreachable-target exit code.
+# report still sent), --source and the unreachable-target exit code.
 #
 # DTLS mode without a server: the handshakes of all clients start
 # concurrently, are retransmitted, and time out with exit 4; a closed port
@@ -184,6 +184,31 @@ then
 	ok "--flood-handshakes 4000 for 0.5 s: 2000 ClientHellos from >100 addresses, >32 ports"
 else
 	not_ok "flood (loadgen rc=$lg_rc)"
+fi
+
+# 8b. --source: every client's socket speaks from the given address (one
+# port each); an address this host does not have fails at once with exit 1.
+if scenario source 127.0.0.1 4 --clients 4 --count 50 --rate 10000 --source 127.0.3.7 &&
+   check source totals.sent=208 && python3 - "$work" <<'PY'
+import sys
+lines = [l.split() for l in open(sys.argv[1] + "/source.cap") if not l.startswith("#")]
+srcs = {l[0] for l in lines}
+ports = {l[1] for l in lines}
+print(f"    {len(lines)} datagrams from {sorted(srcs)}, {len(ports)} ports")
+sys.exit(0 if len(lines) == 208 and srcs == {"127.0.3.7"} and len(ports) == 4 else 1)
+PY
+then
+	ok "--source 127.0.3.7: 4 clients' 208 datagrams all from 127.0.3.7, 4 ports"
+else
+	not_ok "--source 127.0.3.7"
+fi
+"$LOADGEN" --target 127.0.0.1:9 --mode plain --quiet --count 1 --source 192.0.2.1 \
+	>"$work/nosrc.out" 2>"$work/nosrc.err"
+lg_rc=$?
+if [ $lg_rc -eq 1 ] && grep -q "cannot bind the --source address" "$work/nosrc.err"; then
+	ok "--source 192.0.2.1 (not local): exit 1, '$(head -1 "$work/nosrc.err")'"
+else
+	not_ok "--source not local: rc=$lg_rc, expected 1"
 fi
 
 # 9. Unreachable target: a closed loopback port answers ICMP port unreachable.

@@ -69,6 +69,9 @@ expect 2 "invalid value '4' for --threads \(valid: 1..2, at most one thread per 
 bad --first-id -1 4294967296 1e3
 expect 2 "invalid value '4294967295' for --first-id \(valid: 0..4294967294 for 2 clients\)" \
 	"${T[@]}" --clients 2 --first-id 4294967295
+bad --source "" x 127.0.0.1/32 198.18.1.0/24 300.0.0.1 "[::1]" 127.0.0.1:9
+expect 2 "--source: the address must be of the target's address family \(IPv4\)" \
+	"${T[@]}" --source ::1
 bad --rate -1 10000001 abc 1e99 nan inf "" 0x10 +5 " 5" "5 "
 bad --ramp "" 0 -5 1,,2 ,1 1, 1,x 1,0x5 "1, 2" 1,+2 1,inf 20000000 "$(seq -s, 1 65)"
 bad --step 0 0.05 3601 x

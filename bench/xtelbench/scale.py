@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: MIT
+"""Many clients (issue 16): CPU per datagram at 10, 10,000 and 100,000
+plain clients, and memory per client, plain (with and without health
+inference) and DTLS, in one run side by side.
+
+Every row is a capacity row (capacity.py: pre-fill the frozen receiver,
+drain with no sender), with the same receiver options at every client count
+(--max-clients, and for DTLS --max-sessions, sized for the largest count),
+so that the 10-client rows are the base of both ratios. The 10-client rows
+run before and after the large ones (their median is the base, and the two
+show how much the machine drifted meanwhile). More clients than one loadgen
+holds run several processes one after the other, each from its own source
+address (loadgen --source). After the drain a memory row waits for the
+collector's next view (which holds every client), then reads VmRSS; VmHWM
+is the peak of the whole row. Memory per client = (VmHWM at N - VmHWM at
+10) / (N - 10): what one more client costs, the process's fixed part left
+out. DTLS rows stop at the client count the certificates and the
+handshakes allow in bounded time (config.LEVELS: 10,000 at full level).
+"""
+import time
+
+from .capacity import keep_failed, run_capacity_row
+from .figures import median
+from .util import log, num
+
+KINDS = ("io_uring", "noh")
+
+
+def scale_plan(env):
+    """(kind, mode, n, clients, extra receiver options) per row."""
+    c = env.cfg.get("capacity") or {}
+    s = c.get("scale")
+    if not s:
+        return []
+    big = s["clients"]
+    plain_extra = ["--max-clients", s["max_clients"]]
+    fill = lambda clients: max(c["n"], clients * s["per_client"])
+    todo = []
+    for clients in [10] + big + [10]:
+        for kind in KINDS:
+            todo.append((kind, "plain", fill(clients), clients, plain_extra))
+        for kind in s.get("baselines", ()):
+            todo.append((kind, "plain", fill(clients), clients, []))
+    d = s.get("dtls_clients")
+    if d:
+        # commands.receiver_cmd sizes --max-sessions for d clients itself;
+        # the 10-client row gets the same table.
+        ms = ["--max-sessions", int(d * 1.25) // env.workers + 1] if d > 3000 else []
+        for kind in KINDS:
+            todo.append((kind, "dtls", c["n"], 10, ms))
+            todo.append((kind, "dtls", fill(d), d, []))
+    return todo
+
+
+def run_scale(env, seq0=800):
+    todo = scale_plan(env)
+    if not todo:
+        return []
+    log("== many clients: CPU per datagram and memory per client (%s clients)" %
+        ", ".join("{:,}".format(x) for x in sorted({t[3] for t in todo})))
+    dtls_ok = env.have_dtls()
+    rows, t0 = [], time.monotonic()
+    for i, (kind, mode, n, clients, extra) in enumerate(todo, 1):
+        if mode == "dtls" and not dtls_ok:
+            continue
+        mem = kind not in ("c", "min")
+        row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, section="scale",
+                               extra=extra, mem=mem)
+        if row.get("status") != "ok":
+            log("    many-clients row %d failed (%s), running it again" % (i, row.get("note")))
+            keep_failed(env, row)
+            row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, section="scale",
+                                   extra=extra, mem=mem)
+        rows.append(row)
+        head = "[%2d/%d %5.0fs] scale %-32s %-5s clients=%-6d fill=%-7d" % (
+            i, len(todo), time.monotonic() - t0, row["path"], mode, clients, row.get("fill", 0))
+        if row.get("status") != "ok":
+            log(head + " %s: %s" % (row.get("status"), row.get("note", "")))
+            continue
+        log(head + " drained=%d loss=%d cpu=%s ns/dgram rss=%s hwm=%s kB" % (
+            row.get("drained", 0), row.get("lost", 0), num(row.get("cpu_ns_per_dgram")),
+            row.get("vmrss_kb", "-"), row.get("vmhwm_kb", "-")))
+    return rows
+
+
+def scale_groups(rows):
+    """Per (receiver, mode, clients): median CPU per datagram, its ratio to
+    the same receiver's 10-client rows, memory and memory per client."""
+    sel = [r for r in rows if r.get("section") == "scale"]
+    keys = sorted({(r["receiver"], r["mode"], r["clients"]) for r in sel},
+                  key=lambda k: (k[1] != "plain", k[0] not in KINDS, k[0], k[2]))
+    out = []
+    for kind, mode, clients in keys:
+        rs = [r for r in sel if (r["receiver"], r["mode"], r["clients"]) == (kind, mode, clients)]
+        ok = [r for r in rs if r.get("status") == "ok" and r.get("cpu_ns_per_dgram")]
+        g = {"receiver": kind, "mode": mode, "clients": clients, "path": rs[0]["path"],
+             "rows": rs, "ok": ok,
+             "ns": median([r["cpu_ns_per_dgram"] for r in ok]),
+             "ns_all": [r["cpu_ns_per_dgram"] for r in ok],
+             "rx_ns": median([r["rx_cpu_ns_per_dgram"] for r in ok
+                              if r.get("rx_cpu_ns_per_dgram")]),
+             "hwm_kb": median([r["vmhwm_kb"] for r in ok if r.get("vmhwm_kb")]),
+             "rss_kb": median([r["vmrss_kb"] for r in ok if r.get("vmrss_kb")]),
+             "fill": max((r.get("fill", 0) for r in rs), default=0),
+             "sent": sum(r.get("sent", 0) for r in ok),
+             "lost": sum(r.get("lost", 0) for r in ok)}
+        out.append(g)
+    for g in out:
+        base = next((x for x in out if (x["receiver"], x["mode"], x["clients"]) ==
+                     (g["receiver"], g["mode"], 10)), None)
+        g["vs_10"] = g["ns"] / base["ns"] if base and base["ns"] and g["ns"] else None
+        g["rx_vs_10"] = g["rx_ns"] / base["rx_ns"] if base and base["rx_ns"] and g["rx_ns"] \
+            else None
+        g["per_client_b"] = None
+        if base and g["clients"] > 10 and g["hwm_kb"] and base["hwm_kb"]:
+            g["per_client_b"] = (g["hwm_kb"] - base["hwm_kb"]) * 1024.0 / (g["clients"] - 10)
+    return out
+
+
+TARGETS = {"plain": (1.2, 2048), "dtls": (None, 4096)}
+
+
+def scale_markdown(rows):
+    groups = scale_groups(rows)
+    if not groups:
+        return ""
+    out = ["## Many clients: CPU per datagram and memory per client\n\n",
+           "Capacity rows (pre-filled, drained with no sender, as above) at 10 to %s clients, "
+           "every client count with the same receiver options (`--max-clients`, for DTLS "
+           "`--max-sessions`, sized for the largest). The 10-client rows run before and after "
+           "the large ones (median of both). More clients than one loadgen holds: several "
+           "processes one after the other, each from its own source address (`loadgen "
+           "--source`). *vs 10* = CPU per datagram over the same receiver's at 10 clients "
+           "(issue 16: <= 1.2 at 100,000); *receive threads* = the same for the collector's "
+           "xtel-rx threads alone, without the main thread's per-interval view and health "
+           "work. *Per client* = (VmHWM at N - VmHWM at 10) / "
+           "(N - 10) (issue 16: <= 2 KiB plain, <= 4 KiB DTLS); VmRSS is read after the "
+           "drain once the collector's next view holds every client. DTLS stops at the "
+           "client count the certificates and handshakes allow in bounded time.\n\n" %
+           "{:,}".format(max(g["clients"] for g in groups)),
+           "| Receiver | Mode | Clients | DATA per fill | Lost of sent (warm-up included) "
+           "| CPU ns/dgram (rounds) "
+           "| vs 10 | Receive threads ns/dgram (vs 10) | VmRSS MB | VmHWM MB | Per client |\n"
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"]
+    for g in groups:
+        if not g["ok"]:
+            r = g["rows"][-1]
+            out.append("| %s | %s | {:,} | {:,} | %s: %s | | | | | | |\n".format(
+                g["clients"], g["fill"]) % (g["path"], g["mode"], r.get("status"),
+                                             r.get("note", "")))
+            continue
+        out.append("| %s | %s | {:,} | {:,} | {:,} of {:,} | %.0f (%s) | %s | %s | %s | %s "
+                   "| %s |\n".format(
+            g["clients"], g["fill"], g["lost"], g["sent"]) % (
+            g["path"], g["mode"], g["ns"],
+            ", ".join("%.0f" % x for x in g["ns_all"]),
+            num(g["vs_10"], "%.2fx") if g["clients"] > 10 else "1",
+            "-" if not g["rx_ns"] else "%.0f (%s)" % (
+                g["rx_ns"], num(g["rx_vs_10"], "%.2fx") if g["clients"] > 10 else "1"),
+            num(g["rss_kb"] / 1024.0 if g["rss_kb"] else None, "%.1f"),
+            num(g["hwm_kb"] / 1024.0 if g["hwm_kb"] else None, "%.1f"),
+            num(g["per_client_b"] / 1024.0 if g["per_client_b"] else None, "%.2f KiB")))
+    out.append("\n")
+    return "".join(out)
