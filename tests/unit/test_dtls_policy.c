@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -919,6 +921,76 @@ static void test_resume_disabled_and_rotated(void **state)
 	net_free(n);
 }
 
+/*
+ * --ticket-key-file (ticket_key.c): the key is made 0600 when missing and
+ * read back the same; a collector restarted on it (a new server) resumes
+ * the tickets of the old one. A key file others may read, or of the wrong
+ * size, is refused with what to do.
+ */
+static void test_resume_key_file(void **state)
+{
+	unsigned char key[XTEL_DTLS_TICKET_KEY_LEN], again[sizeof(key)];
+	char path[512], link_path[520];
+	struct xtel_dtls_ticket *t;
+	struct stat st;
+	struct net *n;
+	FILE *f;
+
+	set_mode(state);
+	snprintf(path, sizeof(path), "%s/extra/ticket-%d.key", certdir,
+		 cur_mode.openssl_records);
+	unlink(path);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, XTEL_DTLS_TICKET_KEY_LEN);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again), 0);
+	assert_memory_equal(key, again, sizeof(key));
+
+	n = net_create(state, NULL);
+	assert_int_equal(xtel_dtls_server_set_ticket_key(n->srv, key), 0);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+	net_free(n);
+
+	/* The restart: a new server, the key read from the file again. */
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again), 0);
+	n = net_create(state, NULL);
+	assert_int_equal(xtel_dtls_server_set_ticket_key(n->srv, again), 0);
+	add_resuming(n, 1, t);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_true(xtel_dtls_client_resumed(n->cl[0].c));
+	assert_int_equal(stats(n).handshakes_resumed, 1);
+	assert_int_equal(stats(n).ticket_unknown, 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+	xtel_dtls_ticket_free(t);
+
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again), -EPERM);
+	assert_non_null(strstr(logs.last, "has mode 0640"));
+	assert_non_null(strstr(logs.last, "chmod 600"));
+	assert_int_equal(chmod(path, 0600), 0);
+	f = fopen(path, "ab");
+	assert_non_null(f);
+	fputc('x', f);
+	fclose(f);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again), -EINVAL);
+	assert_non_null(strstr(logs.last, "holds 81 bytes"));
+	snprintf(link_path, sizeof(link_path), "%s.link", path);
+	unlink(link_path);
+	assert_int_equal(symlink(path, link_path), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(link_path, again), -ELOOP);
+	unlink(link_path);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -935,6 +1007,7 @@ int main(int argc, char **argv)
 		BOTH(test_resume_disabled_and_rotated),
 		cmocka_unit_test(test_resume_new_trust),
 		BOTH(test_resume_restart_same_port),
+		BOTH(test_resume_key_file),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);

@@ -17,12 +17,10 @@
  * fall back to full handshakes.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -151,23 +149,6 @@ int dtls_resume_install(struct xtel_dtls_server *srv)
 		return -ENOMEM;
 	}
 	return srv->cfg.ticket_key != NULL ? set_key(srv, srv->cfg.ticket_key) : 0;
-}
-
-static unsigned char process_key[XTEL_DTLS_TICKET_KEY_LEN];
-static int process_key_ret = -EAGAIN;
-static pthread_once_t process_key_once = PTHREAD_ONCE_INIT;
-
-static void process_key_init(void)
-{
-	process_key_ret = RAND_bytes(process_key, sizeof(process_key)) == 1 ?
-			  0 : -EIO;
-	ERR_clear_error();
-}
-
-const unsigned char *xtel_dtls_process_ticket_key(void)
-{
-	pthread_once(&process_key_once, process_key_init);
-	return process_key_ret == 0 ? process_key : NULL;
 }
 
 int xtel_dtls_server_set_ticket_key(struct xtel_dtls_server *srv,

@@ -440,6 +440,20 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
  */
 const unsigned char *xtel_dtls_process_ticket_key(void);
 
+/*
+ * The ticket key kept in file path (--ticket-key-file; ticket_key.c):
+ * read into key (XTEL_DTLS_TICKET_KEY_LEN bytes), or made (0600, random)
+ * when path does not exist. Refused, after a message saying what to do:
+ * -EPERM when group or others have any access to it, -EINVAL when it is
+ * not a regular file of exactly the key's size; else -errno of the file.
+ */
+int xtel_dtls_ticket_key_file(const char *path, unsigned char *key);
+/*
+ * Make the key of path the process key (xtel_dtls_process_ticket_key).
+ * Call before any thread uses the process key. Returns as above.
+ */
+int xtel_dtls_process_ticket_key_file(const char *path);
+
 int xtel_dtls_server_set_ticket_key(struct xtel_dtls_server *srv,
 				    const unsigned char *key);
 

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The session ticket key of one collector process (resume.c): random per
+ * process by default, or kept in a file (--ticket-key-file) so that a
+ * restarted collector still opens the tickets its devices hold and they
+ * resume instead of handshaking in full. The file holds the
+ * XTEL_DTLS_TICKET_KEY_LEN raw bytes and nothing else; it is made (0600,
+ * fresh random bytes) when missing, and refused when anyone but its
+ * owner may read or write it, or when its size is not exactly the key's:
+ * whoever reads the key can open every ticket and so learn the sessions'
+ * master secrets. Rotation: replace the file (or delete it) and restart;
+ * tickets sealed with the old key then fall back to one full handshake
+ * each (ticket_unknown), which hands the device a ticket of the new key.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "dtls/server.h"
+
+static unsigned char process_key[XTEL_DTLS_TICKET_KEY_LEN];
+static int process_key_ret = -EAGAIN;
+static bool process_key_loaded;		/* from a file, before any thread */
+static pthread_once_t process_key_once = PTHREAD_ONCE_INIT;
+
+static void process_key_init(void)
+{
+	process_key_ret = RAND_bytes(process_key, sizeof(process_key)) == 1 ?
+			  0 : -EIO;
+	ERR_clear_error();
+}
+
+const unsigned char *xtel_dtls_process_ticket_key(void)
+{
+	if (process_key_loaded)
+		return process_key;
+	pthread_once(&process_key_once, process_key_init);
+	return process_key_ret == 0 ? process_key : NULL;
+}
+
+/* A new key file at path (it did not exist): 0 or -errno. */
+static int key_create(const char *path, unsigned char *key)
+{
+	int fd, ret = 0;
+
+	if (RAND_bytes(key, XTEL_DTLS_TICKET_KEY_LEN) != 1) {
+		ERR_clear_error();
+		pr_err("ticket key file %s: no random bytes for a new key", path);
+		return -EIO;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, key, XTEL_DTLS_TICKET_KEY_LEN) != XTEL_DTLS_TICKET_KEY_LEN ||
+	    fsync(fd) != 0)
+		ret = errno ? -errno : -EIO;
+	close(fd);
+	if (ret) {
+		pr_err("ticket key file %s: writing the new key failed (%s)",
+		       path, strerror(-ret));
+		unlink(path);
+		return ret;
+	}
+	pr_info("ticket key file %s: made a new key", path);
+	return 0;
+}
+
+int xtel_dtls_ticket_key_file(const char *path, unsigned char *key)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ENOENT) {
+		ret = key_create(path, key);
+		if (ret != -EEXIST) {	/* else another process made it: read it */
+			if (ret && ret != -EIO)
+				pr_err("ticket key file %s: cannot create it (%s)",
+				       path, strerror(-ret));
+			return ret;
+		}
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("ticket key file %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = fstat(fd, &st) ? -errno : 0;
+	if (!ret && !S_ISREG(st.st_mode)) {
+		pr_err("ticket key file %s is not a regular file", path);
+		ret = -EINVAL;
+	} else if (!ret && (st.st_mode & 077)) {
+		pr_err("ticket key file %s has mode %04o: others may read the "
+		       "key that opens every session ticket; run chmod 600 %s",
+		       path, (unsigned int)(st.st_mode & 07777), path);
+		ret = -EPERM;
+	} else if (!ret && st.st_size != XTEL_DTLS_TICKET_KEY_LEN) {
+		pr_err("ticket key file %s holds %lld bytes, not the key's %d: "
+		       "restore it, or delete it to make a new key (devices "
+		       "then handshake in full once)", path,
+		       (long long)st.st_size, XTEL_DTLS_TICKET_KEY_LEN);
+		ret = -EINVAL;
+	}
+	if (!ret) {
+		n = read(fd, key, XTEL_DTLS_TICKET_KEY_LEN);
+		if (n != XTEL_DTLS_TICKET_KEY_LEN) {
+			ret = n < 0 ? -errno : -EIO;
+			pr_err("ticket key file %s: read failed", path);
+		}
+	}
+	close(fd);
+	if (ret)
+		OPENSSL_cleanse(key, XTEL_DTLS_TICKET_KEY_LEN);
+	return ret;
+}
+
+int xtel_dtls_process_ticket_key_file(const char *path)
+{
+	int ret = xtel_dtls_ticket_key_file(path, process_key);
+
+	process_key_loaded = ret == 0;
+	return ret;
+}
