@@ -18,8 +18,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -58,29 +61,142 @@ static int trust_digest(const struct xtel_dtls_policy *p,
 	return ok ? 0 : -EIO;
 }
 
-/* Before a ticket is sealed: the trust it was issued under. */
+void dtls_resume_policy(struct xtel_dtls_server *srv)
+{
+	srv->tk.trust_ok = trust_digest(srv->policy, srv->tk.trust) == 0;
+}
+
+/*
+ * Before a ticket is sealed: what its certificate is (client id,
+ * validity, issuer and serial) and the trust it was issued under, the
+ * ticket's app data. Without it the ticket resumes nothing
+ * (ticket_refused).
+ */
 static int ticket_generated(SSL *ssl, void *arg)
 {
 	struct xtel_dtls_server *srv = arg;
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned char app[DTLS_TICKET_ID_LEN];
+	struct dtls_ticket_id id;
 
-	/* Without it the ticket resumes nothing (ticket_refused). */
-	if (trust_digest(srv->policy, md) == 0)
-		SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), md,
-						sizeof(md));
+	if (srv->tk.trust_ok &&
+	    dtls_ticket_id_from_cert(SSL_get0_peer_certificate(ssl), &id) == 0) {
+		memcpy(id.trust, srv->tk.trust, sizeof(id.trust));
+		dtls_ticket_id_encode(&id, app);
+		SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), app,
+						sizeof(app));
+	}
 	ERR_clear_error();
 	return 1;
 }
 
-static bool same_trust(const struct xtel_dtls_server *srv, SSL_SESSION *ss)
+/* The identity a ticket sealed, if its trust is the policy's now. */
+static bool trusted_id(const struct xtel_dtls_server *srv, const void *app,
+		       size_t len, struct dtls_ticket_id *id)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	void *data = NULL;
-	size_t len = 0;
+	return srv->tk.trust_ok && dtls_ticket_id_decode(app, len, id) == 0 &&
+	       CRYPTO_memcmp(id->trust, srv->tk.trust, sizeof(id->trust)) == 0;
+}
 
-	return SSL_SESSION_get0_ticket_appdata(ss, &data, &len) == 1 &&
-	       len == sizeof(md) && trust_digest(srv->policy, md) == 0 &&
-	       memcmp(data, md, sizeof(md)) == 0;
+/*
+ * The fast way (ticket.c): the ClientHello callback opens the ticket
+ * itself, without decoding the certificate in it, and re-checks the
+ * identity sealed beside it (dtls_check_resumed_id). The verdict then
+ * steers OpenSSL: the ticket key callback declines to open the ticket
+ * again, so OpenSSL's decrypt callback sees "no decrypt" and answers per
+ * verdict: a ticket to resume is "ignored" (SSL_TICKET_RETURN_IGNORE),
+ * which makes OpenSSL look the ClientHello's session id up in the session
+ * cache, whose callback (get_session) hands it the session opened here;
+ * a refused or foreign one is ignored with a new ticket to come, a full
+ * handshake. Only a client that sends a ticket without a session id
+ * (OpenSSL's clients send one) or a ticket too long to open here takes
+ * OpenSSL's own way, with the same checks on the decoded certificate.
+ */
+void dtls_resume_hello(struct session *s, SSL *ssl)
+{
+	struct xtel_dtls_server *srv = s->srv;
+	const unsigned char *t, *sid;
+	struct dtls_ticket_id id;
+	SSL_SESSION *ss = NULL;
+	void *app = NULL;
+	size_t len, sid_len, app_len = 0;
+	int r;
+
+	SSL_SESSION_free(s->resume_sess);
+	s->resume_sess = NULL;
+	s->ticket_verdict = TICKET_SLOW;
+	sid_len = SSL_client_hello_get0_session_id(ssl, &sid);
+	if (srv->cfg.no_tickets || sid_len == 0 ||
+	    SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &t,
+				      &len) != 1 || len == 0)
+		return;
+	r = dtls_ticket_open(srv, t, len, &ss, &id);
+	if (r == -E2BIG || r == -EIO)
+		return;
+	if (r == -ENOKEY || r == -EBADMSG) {
+		s->ticket_verdict = TICKET_FOREIGN;
+		return;
+	}
+	/*
+	 * OpenSSL would refuse it after the cache look-up, and then not seal
+	 * a new ticket (a cache miss): let the full handshake make one.
+	 */
+	if (r == 0 && (uint64_t)time(NULL) >
+		      (uint64_t)SSL_SESSION_get_time(ss) +
+		      (uint64_t)SSL_SESSION_get_timeout(ss)) {
+		SSL_SESSION_free(ss);
+		s->ticket_verdict = TICKET_EXPIRED;
+		return;
+	}
+	if (r == 0)
+		SSL_SESSION_get0_ticket_appdata(ss, &app, &app_len);
+	if (r != 0 || !trusted_id(srv, app, app_len, &id) ||
+	    dtls_check_resumed_id(s, &id) != 0 ||
+	    SSL_SESSION_set1_id(ss, sid, (unsigned int)sid_len) != 1) {
+		SSL_SESSION_free(ss);
+		s->client_id = 0;
+		s->ticket_verdict = TICKET_REFUSED;
+		ERR_clear_error();
+		return;
+	}
+	s->resume_sess = ss;
+	s->ticket_verdict = TICKET_RESUME;
+}
+
+/* OpenSSL's session cache asks for the session dtls_resume_hello opened. */
+static SSL_SESSION *get_session(SSL *ssl, const unsigned char *sid, int len,
+				int *copy)
+{
+	struct session *s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
+	SSL_SESSION *ss = s != NULL ? s->resume_sess : NULL;
+	unsigned int have = 0;
+	const unsigned char *id = ss != NULL ? SSL_SESSION_get_id(ss, &have) : NULL;
+
+	if (ss == NULL || len < 0 || have != (unsigned int)len ||
+	    memcmp(id, sid, have) != 0)
+		return NULL;
+	s->resume_sess = NULL;	/* OpenSSL's now */
+	*copy = 0;
+	return ss;
+}
+
+static int ticket_key_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
+			 EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct xtel_dtls_server *srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	struct session *s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
+	int r;
+
+	/*
+	 * No IV (RAND failed): 0 sends an empty ticket, the handshake goes on
+	 * and the device handshakes in full next time.
+	 */
+	if (enc)
+		return dtls_ticket_seal_init(srv, name, iv, cctx, hctx) == 0;
+	/* Opened already (dtls_resume_hello): 0 says "cannot decrypt". */
+	if (s != NULL && s->ticket_verdict != TICKET_SLOW)
+		return 0;
+	r = dtls_ticket_unseal_init(srv, name, iv, cctx, hctx);
+	return r == 0 ? 1 : r == -ENOKEY ? 0 : -1;
 }
 
 static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
@@ -90,9 +206,27 @@ static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
 {
 	struct session *s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
 	struct xtel_dtls_server *srv = arg;
+	struct dtls_ticket_id id;
+	void *app = NULL;
+	size_t app_len = 0;
 
 	(void)keyname;
 	(void)keyname_len;
+	switch (s != NULL ? s->ticket_verdict : TICKET_SLOW) {
+	case TICKET_RESUME:
+		/* Look the session id up: get_session has the session. */
+		return SSL_TICKET_RETURN_IGNORE;
+	case TICKET_FOREIGN:
+		srv->st.ticket_unknown++;
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	case TICKET_REFUSED:
+		srv->st.ticket_refused++;
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	case TICKET_EXPIRED:
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	default:
+		break;
+	}
 	switch (status) {
 	case SSL_TICKET_SUCCESS:
 	case SSL_TICKET_SUCCESS_RENEW:
@@ -105,8 +239,12 @@ static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
 	default:	/* SSL_TICKET_NONE, a fatal error */
 		return SSL_TICKET_RETURN_IGNORE;
 	}
-	if (s == NULL || ss == NULL || !same_trust(srv, ss) ||
-	    dtls_check_resumed(s, SSL_SESSION_get0_peer(ss)) != 0) {
+	if (ss != NULL)
+		SSL_SESSION_get0_ticket_appdata(ss, &app, &app_len);
+	/* OpenSSL's way: the certificate was decoded, check it too. */
+	if (s == NULL || ss == NULL || !trusted_id(srv, app, app_len, &id) ||
+	    dtls_check_resumed(s, SSL_SESSION_get0_peer(ss)) != 0 ||
+	    s->client_id != id.client_id) {
 		srv->st.ticket_refused++;
 		if (s != NULL)
 			s->client_id = 0;
@@ -120,35 +258,42 @@ static const unsigned char sid_ctx[] = "xtel-dtls";
 
 static int set_key(struct xtel_dtls_server *srv, const unsigned char *key)
 {
-	unsigned char k[XTEL_DTLS_TICKET_KEY_LEN];
-	long r;
-
-	memcpy(k, key, sizeof(k));
-	r = SSL_CTX_set_tlsext_ticket_keys(srv->ctx, k, sizeof(k));
-	OPENSSL_cleanse(k, sizeof(k));
-	if (r != 1) {
-		pr_err("OpenSSL refused the session ticket key (%s)",
-		       dtls_openssl_reason());
-		ERR_clear_error();
-		return -EINVAL;
-	}
+	memcpy(srv->tk.key, key, sizeof(srv->tk.key));
 	return 0;
 }
 
 int dtls_resume_install(struct xtel_dtls_server *srv)
 {
+	int ret;
+
 	if (srv->cfg.no_tickets)
 		return 0;
+	ret = dtls_tickets_init(srv);
+	if (ret) {
+		pr_err("AES-256-CBC or HMAC unavailable for session tickets (%s)",
+		       dtls_openssl_reason());
+		return ret;
+	}
+	if (srv->cfg.ticket_key != NULL)
+		set_key(srv, srv->cfg.ticket_key);
+	else if (RAND_bytes(srv->tk.key, sizeof(srv->tk.key)) != 1)
+		return -EIO;
 	SSL_CTX_clear_options(srv->ctx, SSL_OP_NO_TICKET);
-	/* OpenSSL resumes a verified peer only within a named context. */
+	/*
+	 * OpenSSL resumes a verified peer only within a named context. The
+	 * session cache stays off and empty: the lookup of a ticket opened
+	 * by dtls_resume_hello comes to get_session all the same.
+	 */
+	SSL_CTX_sess_set_get_cb(srv->ctx, get_session);
 	if (SSL_CTX_set_session_id_context(srv->ctx, sid_ctx,
 					   sizeof(sid_ctx) - 1) != 1 ||
 	    SSL_CTX_set_session_ticket_cb(srv->ctx, ticket_generated,
-					  ticket_decrypted, srv) != 1) {
+					  ticket_decrypted, srv) != 1 ||
+	    SSL_CTX_set_tlsext_ticket_key_evp_cb(srv->ctx, ticket_key_cb) != 1) {
 		ERR_clear_error();
 		return -ENOMEM;
 	}
-	return srv->cfg.ticket_key != NULL ? set_key(srv, srv->cfg.ticket_key) : 0;
+	return 0;
 }
 
 int xtel_dtls_server_set_ticket_key(struct xtel_dtls_server *srv,
