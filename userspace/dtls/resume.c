@@ -256,11 +256,6 @@ static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
 
 static const unsigned char sid_ctx[] = "xtel-dtls";
 
-static int set_key(struct xtel_dtls_server *srv, const unsigned char *key)
-{
-	memcpy(srv->tk.key, key, sizeof(srv->tk.key));
-	return 0;
-}
 
 int dtls_resume_install(struct xtel_dtls_server *srv)
 {
@@ -274,10 +269,19 @@ int dtls_resume_install(struct xtel_dtls_server *srv)
 		       dtls_openssl_reason());
 		return ret;
 	}
-	if (srv->cfg.ticket_key != NULL)
-		set_key(srv, srv->cfg.ticket_key);
-	else if (RAND_bytes(srv->tk.key, sizeof(srv->tk.key)) != 1)
-		return -EIO;
+	if (srv->cfg.ticket_key != NULL) {
+		dtls_tickets_set_key(srv, srv->cfg.ticket_key);
+	} else {
+		unsigned char k[XTEL_DTLS_TICKET_KEY_LEN];
+
+		if (RAND_bytes(k, sizeof(k)) != 1) {
+			ERR_clear_error();
+			pr_err("no random bytes for the session ticket key");
+			return -EIO;
+		}
+		dtls_tickets_set_key(srv, k);
+		OPENSSL_cleanse(k, sizeof(k));
+	}
 	SSL_CTX_clear_options(srv->ctx, SSL_OP_NO_TICKET);
 	/*
 	 * OpenSSL resumes a verified peer only within a named context. The
@@ -301,7 +305,8 @@ int xtel_dtls_server_set_ticket_key(struct xtel_dtls_server *srv,
 {
 	if (srv->cfg.no_tickets)
 		return -ENOTSUP;
-	return set_key(srv, key);
+	dtls_tickets_set_key(srv, key);
+	return 0;
 }
 
 void dtls_resume_note_tx(struct session *s, const unsigned char *d,

@@ -200,7 +200,8 @@ struct dtls_tickets {
 	EVP_CIPHER *aes;
 	EVP_CIPHER_CTX *cctx;
 	EVP_MAC *mac;
-	EVP_MAC_CTX *hmac;
+	EVP_MAC_CTX *hmac;		/* keyed with key's HMAC part */
+	bool hmac_keyed;
 	unsigned char trust[32];
 	bool trust_ok;
 };
@@ -408,6 +409,9 @@ int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id);
 /* ---- ticket.c ---- */
 
 int dtls_tickets_init(struct xtel_dtls_server *srv);
+/* Seal and open with key (XTEL_DTLS_TICKET_KEY_LEN bytes) from now on. */
+void dtls_tickets_set_key(struct xtel_dtls_server *srv,
+			  const unsigned char *key);
 void dtls_tickets_free(struct xtel_dtls_server *srv);
 void dtls_ticket_id_encode(const struct dtls_ticket_id *id,
 			   unsigned char out[DTLS_TICKET_ID_LEN]);

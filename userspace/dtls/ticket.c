@@ -288,9 +288,13 @@ int dtls_ticket_open(struct xtel_dtls_server *srv, const unsigned char *t,
 		return -EBADMSG;
 	if (ctlen > TICKET_PLAIN_MAX)
 		return -E2BIG;
-	ret = dtls_ticket_unseal_init(srv, t, t + KEY_NAME_LEN, tk->cctx,
-				      tk->hmac);
-	if (ret)
+	/* tk->hmac holds the key already (dtls_tickets_set_key). */
+	if (CRYPTO_memcmp(t, tk->key, KEY_NAME_LEN) != 0)
+		return -ENOKEY;
+	ret = -EIO;
+	if (!tk->hmac_keyed ||
+	    EVP_DecryptInit_ex(tk->cctx, tk->aes, NULL, tk->key + KEY_AES_OFF,
+			       t + KEY_NAME_LEN) != 1)
 		goto out;
 	ret = -EBADMSG;
 	if (EVP_MAC_init(tk->hmac, NULL, 0, NULL) != 1 ||
@@ -323,6 +327,16 @@ out:
 	OPENSSL_cleanse(der, sizeof(der));
 	ERR_clear_error();
 	return ret;
+}
+
+void dtls_tickets_set_key(struct xtel_dtls_server *srv,
+			  const unsigned char *key)
+{
+	struct dtls_tickets *tk = &srv->tk;
+
+	memcpy(tk->key, key, sizeof(tk->key));
+	tk->hmac_keyed = hmac_params(tk->hmac, tk->key) == 0;
+	ERR_clear_error();
 }
 
 int dtls_tickets_init(struct xtel_dtls_server *srv)
