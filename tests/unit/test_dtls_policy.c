@@ -11,6 +11,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "dtls_harness.h"
@@ -921,6 +923,50 @@ static void test_resume_disabled_and_rotated(void **state)
 	net_free(n);
 }
 
+/* client.c's ticket: the session the client keeps, its ticket inside. */
+struct ticket_view {
+	SSL_SESSION *sess;
+};
+
+/*
+ * A ticket changed on its way (one bit of its ciphertext) is not
+ * authentic: it resumes nothing (ticket_unknown) and the full handshake
+ * that follows admits the device as any other.
+ */
+static void test_resume_tampered_ticket(void **state)
+{
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	const unsigned char *tick;
+	size_t len = 0;
+	struct net *n;
+
+	set_mode(state);
+	n = net_create(state, NULL);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+	SSL_SESSION_get0_ticket(((struct ticket_view *)t)->sess, &tick, &len);
+	assert_true(len > 64);
+	((unsigned char *)(uintptr_t)tick)[40] ^= 0x01;
+	add_resuming(n, 1, t);
+	pump(n);
+	assert_established(n, 1, 1);
+	assert_false(xtel_dtls_client_resumed(n->cl[1].c));
+	st = stats(n);
+	assert_int_equal(st.ticket_unknown, 1);
+	assert_int_equal(st.ticket_refused, 0);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_int_equal(st.handshakes_ok, 2);
+	send_record(n, 1, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
 /*
  * --ticket-key-file (ticket_key.c): the key is made 0600 when missing and
  * read back the same; a collector restarted on it (a new server) resumes
@@ -1008,6 +1054,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_resume_new_trust),
 		BOTH(test_resume_restart_same_port),
 		BOTH(test_resume_key_file),
+		BOTH(test_resume_tampered_ticket),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);
