@@ -967,6 +967,77 @@ static void test_resume_tampered_ticket(void **state)
 	net_free(n);
 }
 
+static const unsigned char *rot_key, *rot_prev;
+
+static void with_rotation(struct xtel_dtls_server_cfg *c)
+{
+	c->ticket_key = rot_key;
+	c->ticket_key_prev = rot_prev;
+}
+
+/*
+ * A ticket key rotation (ticket_key.c): a server whose previous key is
+ * the old one resumes the old key's ticket (OpenSSL opens it) and hands
+ * the device a ticket of the new key in that handshake; once the old key
+ * is dropped, the new ticket resumes and the old one does not.
+ */
+static void test_resume_rotation(void **state)
+{
+	unsigned char k1[XTEL_DTLS_TICKET_KEY_LEN], k2[sizeof(k1)];
+	struct xtel_dtls_ticket *t1, *t2;
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	for (size_t i = 0; i < sizeof(k1); i++) {
+		k1[i] = (unsigned char)(i * 3 + 1);
+		k2[i] = (unsigned char)(i * 5 + 2);
+	}
+	rot_key = k1;
+	rot_prev = NULL;
+	n = net_create(state, with_rotation);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	t1 = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t1);
+	net_free(n);
+
+	rot_key = k2;
+	rot_prev = k1;
+	n = net_create(state, with_rotation);
+	add_resuming(n, 1, t1);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_true(xtel_dtls_client_resumed(n->cl[0].c));
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(st.ticket_unknown, 0);
+	assert_int_equal(st.ticket_refused, 0);
+	t2 = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t2);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+
+	rot_prev = NULL;
+	n = net_create(state, with_rotation);
+	add_resuming(n, 1, t2);
+	add_resuming(n, 1, t1);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 1);
+	assert_true(xtel_dtls_client_resumed(n->cl[0].c));
+	assert_false(xtel_dtls_client_resumed(n->cl[1].c));
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(st.ticket_unknown, 1);
+	net_free(n);
+	xtel_dtls_ticket_free(t1);
+	xtel_dtls_ticket_free(t2);
+}
+
 /*
  * --ticket-key-file (ticket_key.c): the key is made 0600 when missing and
  * read back the same; a collector restarted on it (a new server) resumes
@@ -975,8 +1046,9 @@ static void test_resume_tampered_ticket(void **state)
  */
 static void test_resume_key_file(void **state)
 {
-	unsigned char key[XTEL_DTLS_TICKET_KEY_LEN], again[sizeof(key)];
+	unsigned char key[2 * XTEL_DTLS_TICKET_KEY_LEN], again[sizeof(key)];
 	char path[512], link_path[520];
+	unsigned int nk = 0;
 	struct xtel_dtls_ticket *t;
 	struct stat st;
 	struct net *n;
@@ -986,12 +1058,14 @@ static void test_resume_key_file(void **state)
 	snprintf(path, sizeof(path), "%s/extra/ticket-%d.key", certdir,
 		 cur_mode.openssl_records);
 	unlink(path);
-	assert_int_equal(xtel_dtls_ticket_key_file(path, key), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_int_equal(st.st_size, XTEL_DTLS_TICKET_KEY_LEN);
-	assert_int_equal(xtel_dtls_ticket_key_file(path, again), 0);
-	assert_memory_equal(key, again, sizeof(key));
+	assert_int_equal(nk, 1);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again, &nk), 0);
+	assert_int_equal(nk, 1);
+	assert_memory_equal(key, again, XTEL_DTLS_TICKET_KEY_LEN);
 
 	n = net_create(state, NULL);
 	assert_int_equal(xtel_dtls_server_set_ticket_key(n->srv, key), 0);
@@ -1003,7 +1077,7 @@ static void test_resume_key_file(void **state)
 	net_free(n);
 
 	/* The restart: a new server, the key read from the file again. */
-	assert_int_equal(xtel_dtls_ticket_key_file(path, again), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again, &nk), 0);
 	n = net_create(state, NULL);
 	assert_int_equal(xtel_dtls_server_set_ticket_key(n->srv, again), 0);
 	add_resuming(n, 1, t);
@@ -1019,7 +1093,7 @@ static void test_resume_key_file(void **state)
 	xtel_dtls_ticket_free(t);
 
 	assert_int_equal(chmod(path, 0640), 0);
-	assert_int_equal(xtel_dtls_ticket_key_file(path, again), -EPERM);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again, &nk), -EPERM);
 	assert_non_null(strstr(logs.last, "has mode 0640"));
 	assert_non_null(strstr(logs.last, "chmod 600"));
 	assert_int_equal(chmod(path, 0600), 0);
@@ -1027,12 +1101,13 @@ static void test_resume_key_file(void **state)
 	assert_non_null(f);
 	fputc('x', f);
 	fclose(f);
-	assert_int_equal(xtel_dtls_ticket_key_file(path, again), -EINVAL);
-	assert_non_null(strstr(logs.last, "holds 81 bytes"));
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again, &nk), -EINVAL);
+	assert_non_null(strstr(logs.last, "holds 81 bytes, not one key's 80 "
+			    "or two keys' 160"));
 	snprintf(link_path, sizeof(link_path), "%s.link", path);
 	unlink(link_path);
 	assert_int_equal(symlink(path, link_path), 0);
-	assert_int_equal(xtel_dtls_ticket_key_file(link_path, again), -ELOOP);
+	assert_int_equal(xtel_dtls_ticket_key_file(link_path, again, &nk), -ELOOP);
 	unlink(link_path);
 	unlink(path);
 }
@@ -1054,6 +1129,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_resume_new_trust),
 		BOTH(test_resume_restart_same_port),
 		BOTH(test_resume_key_file),
+		BOTH(test_resume_rotation),
 		BOTH(test_resume_tampered_ticket),
 	};
 

@@ -383,7 +383,8 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		XTEL_OPT_STRING_AT(CFG, ticket_key_file),
 		.help = "keep the session ticket key in FILE (made 0600\n"
 			"if missing; refused unless owner-only and 80\n"
-			"bytes) so devices resume after a restart;\n"
+			"bytes, or 160: new key then the previous one,\n"
+			"a rotation) so devices resume after a restart;\n"
 			"default: a new random key per run" },
 	[COL_OPT_MAX_SESSIONS] = { .name = "max-sessions", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, max_sessions, 1, 1u << 20),

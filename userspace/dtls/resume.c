@@ -130,7 +130,7 @@ void dtls_resume_hello(struct session *s, SSL *ssl)
 				      &len) != 1 || len == 0)
 		return;
 	r = dtls_ticket_open(srv, t, len, &ss, &id);
-	if (r == -E2BIG || r == -EIO)
+	if (r == -E2BIG || r == -EIO || r == -EKEYEXPIRED)
 		return;
 	if (r == -ENOKEY || r == -EBADMSG) {
 		s->ticket_verdict = TICKET_FOREIGN;
@@ -195,8 +195,9 @@ static int ticket_key_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 	/* Opened already (dtls_resume_hello): 0 says "cannot decrypt". */
 	if (s != NULL && s->ticket_verdict != TICKET_SLOW)
 		return 0;
+	/* 2: the previous key's, resume and seal a new ticket. */
 	r = dtls_ticket_unseal_init(srv, name, iv, cctx, hctx);
-	return r == 0 ? 1 : r == -ENOKEY ? 0 : -1;
+	return r >= 0 ? 1 + r : r == -ENOKEY ? 0 : -1;
 }
 
 static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
@@ -282,6 +283,7 @@ int dtls_resume_install(struct xtel_dtls_server *srv)
 		dtls_tickets_set_key(srv, k);
 		OPENSSL_cleanse(k, sizeof(k));
 	}
+	dtls_tickets_set_prev(srv, srv->cfg.ticket_key_prev);
 	SSL_CTX_clear_options(srv->ctx, SSL_OP_NO_TICKET);
 	/*
 	 * OpenSSL resumes a verified peer only within a named context. The

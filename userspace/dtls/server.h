@@ -193,6 +193,11 @@ struct xtel_dtls_server_cfg {
 	 * key of this server's own. no_tickets: full handshakes only.
 	 */
 	const unsigned char *ticket_key;
+	/*
+	 * The key before it (NULL: none), for a rotation: its tickets still
+	 * resume, and get a ticket of ticket_key in the same handshake.
+	 */
+	const unsigned char *ticket_key_prev;
 	bool no_tickets;
 };
 
@@ -439,15 +444,20 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
  * collector to share (cfg.ticket_key); NULL when RAND_bytes failed.
  */
 const unsigned char *xtel_dtls_process_ticket_key(void);
+/* The previous key of the process's key file (cfg.ticket_key_prev), or NULL. */
+const unsigned char *xtel_dtls_process_ticket_key_prev(void);
 
 /*
- * The ticket key kept in file path (--ticket-key-file; ticket_key.c):
- * read into key (XTEL_DTLS_TICKET_KEY_LEN bytes), or made (0600, random)
- * when path does not exist. Refused, after a message saying what to do:
- * -EPERM when group or others have any access to it, -EINVAL when it is
- * not a regular file of exactly the key's size; else -errno of the file.
+ * The ticket keys kept in file path (--ticket-key-file; ticket_key.c):
+ * the current key, optionally followed by the previous one (a rotation),
+ * read into keys (room for 2 x XTEL_DTLS_TICKET_KEY_LEN bytes), *n set to
+ * 1 or 2; made with one random key (0600) when path does not exist.
+ * Refused, after a message saying what to do: -EPERM when group or others
+ * have any access to it, -EINVAL when it is not a regular file of one or
+ * two keys' size; else -errno of the file.
  */
-int xtel_dtls_ticket_key_file(const char *path, unsigned char *key);
+int xtel_dtls_ticket_key_file(const char *path, unsigned char *keys,
+			      unsigned int *n);
 /*
  * Make the key of path the process key (xtel_dtls_process_ticket_key).
  * Call before any thread uses the process key. Returns as above.

@@ -197,6 +197,8 @@ enum ticket_verdict {
  */
 struct dtls_tickets {
 	unsigned char key[XTEL_DTLS_TICKET_KEY_LEN];
+	unsigned char prev[XTEL_DTLS_TICKET_KEY_LEN];	/* has_prev: opens only */
+	bool has_prev;
 	EVP_CIPHER *aes;
 	EVP_CIPHER_CTX *cctx;
 	EVP_MAC *mac;
@@ -412,6 +414,9 @@ int dtls_tickets_init(struct xtel_dtls_server *srv);
 /* Seal and open with key (XTEL_DTLS_TICKET_KEY_LEN bytes) from now on. */
 void dtls_tickets_set_key(struct xtel_dtls_server *srv,
 			  const unsigned char *key);
+/* Also open (only) tickets of key, the one before (NULL: none). */
+void dtls_tickets_set_prev(struct xtel_dtls_server *srv,
+			   const unsigned char *key);
 void dtls_tickets_free(struct xtel_dtls_server *srv);
 void dtls_ticket_id_encode(const struct dtls_ticket_id *id,
 			   unsigned char out[DTLS_TICKET_ID_LEN]);
@@ -424,15 +429,19 @@ int dtls_ticket_id_from_cert(X509 *leaf, struct dtls_ticket_id *id);
 int dtls_ticket_seal_init(struct xtel_dtls_server *srv, unsigned char *name,
 			  unsigned char *iv, EVP_CIPHER_CTX *cctx,
 			  EVP_MAC_CTX *hctx);
-/* ... to open one named name: 0, -ENOKEY (another key) or -EIO. */
+/*
+ * ... to open one named name: 0 with the key, 1 with the previous key (a
+ * new ticket is due), -ENOKEY (another key) or -EIO.
+ */
 int dtls_ticket_unseal_init(struct xtel_dtls_server *srv,
 			    const unsigned char *name, const unsigned char *iv,
 			    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx);
 /*
  * Open ticket t: its session without the certificate (*out, the caller's)
  * and the identity sealed with it. 0; -ENOKEY another key's, -EBADMSG not
- * authentic or not a session, -ENOMSG no identity of ours, -E2BIG longer
- * than this opens (OpenSSL's way then).
+ * authentic or not a session, -ENOMSG no identity of ours; OpenSSL's way
+ * then for -E2BIG longer than this opens, -EKEYEXPIRED the previous key's
+ * (which OpenSSL resumes with a new ticket).
  */
 int dtls_ticket_open(struct xtel_dtls_server *srv, const unsigned char *t,
 		     size_t len, SSL_SESSION **out, struct dtls_ticket_id *id);

@@ -176,15 +176,22 @@ int dtls_ticket_unseal_init(struct xtel_dtls_server *srv,
 			    const unsigned char *name, const unsigned char *iv,
 			    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx)
 {
-	unsigned char *key = srv->tk.key;
+	struct dtls_tickets *tk = &srv->tk;
+	unsigned char *key = tk->key;
+	int prev = 0;
 
-	if (CRYPTO_memcmp(name, key, KEY_NAME_LEN) != 0)
-		return -ENOKEY;
-	if (EVP_DecryptInit_ex(cctx, srv->tk.aes, NULL, key + KEY_AES_OFF,
+	if (CRYPTO_memcmp(name, key, KEY_NAME_LEN) != 0) {
+		if (!tk->has_prev ||
+		    CRYPTO_memcmp(name, tk->prev, KEY_NAME_LEN) != 0)
+			return -ENOKEY;
+		key = tk->prev;
+		prev = 1;
+	}
+	if (EVP_DecryptInit_ex(cctx, tk->aes, NULL, key + KEY_AES_OFF,
 			       iv) != 1 ||
 	    hmac_params(hctx, key) != 0)
 		return -EIO;
-	return 0;
+	return prev;
 }
 
 /* DER length at d (of at most end - d bytes): 0, with *len and *hdr. */
@@ -290,7 +297,9 @@ int dtls_ticket_open(struct xtel_dtls_server *srv, const unsigned char *t,
 		return -E2BIG;
 	/* tk->hmac holds the key already (dtls_tickets_set_key). */
 	if (CRYPTO_memcmp(t, tk->key, KEY_NAME_LEN) != 0)
-		return -ENOKEY;
+		return tk->has_prev &&
+		       CRYPTO_memcmp(t, tk->prev, KEY_NAME_LEN) == 0 ?
+		       -EKEYEXPIRED : -ENOKEY;
 	ret = -EIO;
 	if (!tk->hmac_keyed ||
 	    EVP_DecryptInit_ex(tk->cctx, tk->aes, NULL, tk->key + KEY_AES_OFF,
@@ -339,6 +348,18 @@ void dtls_tickets_set_key(struct xtel_dtls_server *srv,
 	ERR_clear_error();
 }
 
+void dtls_tickets_set_prev(struct xtel_dtls_server *srv,
+			   const unsigned char *key)
+{
+	struct dtls_tickets *tk = &srv->tk;
+
+	tk->has_prev = key != NULL;
+	if (key != NULL)
+		memcpy(tk->prev, key, sizeof(tk->prev));
+	else
+		OPENSSL_cleanse(tk->prev, sizeof(tk->prev));
+}
+
 int dtls_tickets_init(struct xtel_dtls_server *srv)
 {
 	struct dtls_tickets *tk = &srv->tk;
@@ -360,4 +381,5 @@ void dtls_tickets_free(struct xtel_dtls_server *srv)
 	EVP_CIPHER_CTX_free(tk->cctx);
 	EVP_CIPHER_free(tk->aes);
 	OPENSSL_cleanse(tk->key, sizeof(tk->key));
+	OPENSSL_cleanse(tk->prev, sizeof(tk->prev));
 }

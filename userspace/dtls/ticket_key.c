@@ -4,13 +4,21 @@
  * process by default, or kept in a file (--ticket-key-file) so that a
  * restarted collector still opens the tickets its devices hold and they
  * resume instead of handshaking in full. The file holds the
- * XTEL_DTLS_TICKET_KEY_LEN raw bytes and nothing else; it is made (0600,
- * fresh random bytes) when missing, and refused when anyone but its
- * owner may read or write it, or when its size is not exactly the key's:
- * whoever reads the key can open every ticket and so learn the sessions'
- * master secrets. Rotation: replace the file (or delete it) and restart;
- * tickets sealed with the old key then fall back to one full handshake
- * each (ticket_unknown), which hands the device a ticket of the new key.
+ * XTEL_DTLS_TICKET_KEY_LEN raw bytes of the current key, optionally
+ * followed by the previous key's, and nothing else; it is made (0600, one
+ * fresh random key) when missing, and refused when anyone but its owner
+ * may read or write it, or when its size is not one or two keys': whoever
+ * reads a key can open every ticket sealed with it and so learn the
+ * sessions' master secrets.
+ *
+ * Rotation (docs/CAPACITY.md): put a new key in front of the current one
+ * (the file then holds two) and restart. New tickets are sealed with the
+ * new key; a ticket of the previous key still resumes, and its handshake
+ * hands the device a ticket of the new key. Once every device has had a
+ * handshake, or the tickets' 2-hour lifetime has passed, drop the
+ * previous key (the file holds one again). A ticket of a key no longer in
+ * the file falls back to one full handshake (ticket_unknown), which also
+ * hands out a ticket of the current key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,24 +35,29 @@
 #include "common/log.h"
 #include "dtls/server.h"
 
-static unsigned char process_key[XTEL_DTLS_TICKET_KEY_LEN];
+static unsigned char process_key[2 * XTEL_DTLS_TICKET_KEY_LEN];
 static int process_key_ret = -EAGAIN;
-static bool process_key_loaded;		/* from a file, before any thread */
+static unsigned int process_keys;	/* from a file, before any thread */
 static pthread_once_t process_key_once = PTHREAD_ONCE_INIT;
 
 static void process_key_init(void)
 {
-	process_key_ret = RAND_bytes(process_key, sizeof(process_key)) == 1 ?
+	process_key_ret = RAND_bytes(process_key, XTEL_DTLS_TICKET_KEY_LEN) == 1 ?
 			  0 : -EIO;
 	ERR_clear_error();
 }
 
 const unsigned char *xtel_dtls_process_ticket_key(void)
 {
-	if (process_key_loaded)
+	if (process_keys)
 		return process_key;
 	pthread_once(&process_key_once, process_key_init);
 	return process_key_ret == 0 ? process_key : NULL;
+}
+
+const unsigned char *xtel_dtls_process_ticket_key_prev(void)
+{
+	return process_keys == 2 ? process_key + XTEL_DTLS_TICKET_KEY_LEN : NULL;
 }
 
 /* A new key file at path (it did not exist): 0 or -errno. */
@@ -75,15 +88,19 @@ static int key_create(const char *path, unsigned char *key)
 	return 0;
 }
 
-int xtel_dtls_ticket_key_file(const char *path, unsigned char *key)
+int xtel_dtls_ticket_key_file(const char *path, unsigned char *key,
+			      unsigned int *nkeys)
 {
 	struct stat st;
 	ssize_t n;
 	int fd, ret;
 
+	*nkeys = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT) {
 		ret = key_create(path, key);
+		if (ret == 0)
+			*nkeys = 1;
 		if (ret != -EEXIST) {	/* else another process made it: read it */
 			if (ret && ret != -EIO)
 				pr_err("ticket key file %s: cannot create it (%s)",
@@ -106,30 +123,38 @@ int xtel_dtls_ticket_key_file(const char *path, unsigned char *key)
 		       "key that opens every session ticket; run chmod 600 %s",
 		       path, (unsigned int)(st.st_mode & 07777), path);
 		ret = -EPERM;
-	} else if (!ret && st.st_size != XTEL_DTLS_TICKET_KEY_LEN) {
-		pr_err("ticket key file %s holds %lld bytes, not the key's %d: "
-		       "restore it, or delete it to make a new key (devices "
-		       "then handshake in full once)", path,
-		       (long long)st.st_size, XTEL_DTLS_TICKET_KEY_LEN);
+	} else if (!ret && st.st_size != XTEL_DTLS_TICKET_KEY_LEN &&
+		   st.st_size != 2 * XTEL_DTLS_TICKET_KEY_LEN) {
+		pr_err("ticket key file %s holds %lld bytes, not one key's %d "
+		       "or two keys' %d: restore it, or delete it to make a new "
+		       "key (devices then handshake in full once)", path,
+		       (long long)st.st_size, XTEL_DTLS_TICKET_KEY_LEN,
+		       2 * XTEL_DTLS_TICKET_KEY_LEN);
 		ret = -EINVAL;
 	}
 	if (!ret) {
-		n = read(fd, key, XTEL_DTLS_TICKET_KEY_LEN);
-		if (n != XTEL_DTLS_TICKET_KEY_LEN) {
+		n = read(fd, key, (size_t)st.st_size);
+		if (n != st.st_size) {
 			ret = n < 0 ? -errno : -EIO;
 			pr_err("ticket key file %s: read failed", path);
 		}
 	}
 	close(fd);
 	if (ret)
-		OPENSSL_cleanse(key, XTEL_DTLS_TICKET_KEY_LEN);
+		OPENSSL_cleanse(key, 2 * XTEL_DTLS_TICKET_KEY_LEN);
+	else
+		*nkeys = (unsigned int)(st.st_size / XTEL_DTLS_TICKET_KEY_LEN);
 	return ret;
 }
 
 int xtel_dtls_process_ticket_key_file(const char *path)
 {
-	int ret = xtel_dtls_ticket_key_file(path, process_key);
+	unsigned int n = 0;
+	int ret = xtel_dtls_ticket_key_file(path, process_key, &n);
 
-	process_key_loaded = ret == 0;
+	process_keys = ret == 0 ? n : 0;
+	if (n == 2)
+		pr_info("ticket key file %s: the previous key still opens "
+			"tickets (a rotation)", path);
 	return ret;
 }
