@@ -680,6 +680,21 @@ static int add_resuming(struct net *n, int id, const struct xtel_dtls_ticket *t)
 }
 
 /*
+ * client-<id> comes back from a new address with ticket t and is admitted,
+ * by a resumed handshake or (resumed false) a full one. Its index.
+ */
+static int come_back(struct net *n, int id, const struct xtel_dtls_ticket *t,
+		     bool resumed)
+{
+	int i = add_resuming(n, id, t);
+
+	pump(n);
+	assert_established(n, i, (uint32_t)id);
+	assert_int_equal(xtel_dtls_client_resumed(n->cl[i].c), resumed);
+	return i;
+}
+
+/*
  * Resumption (resume.c): three devices come back with their tickets and
  * resume, records flow; then a policy revokes client-2 and denies client
  * 3: their tickets resume nothing, the full handshakes that follow are
@@ -951,10 +966,7 @@ static void test_resume_tampered_ticket(void **state)
 	SSL_SESSION_get0_ticket(((struct ticket_view *)t)->sess, &tick, &len);
 	assert_true(len > 64);
 	((unsigned char *)(uintptr_t)tick)[40] ^= 0x01;
-	add_resuming(n, 1, t);
-	pump(n);
-	assert_established(n, 1, 1);
-	assert_false(xtel_dtls_client_resumed(n->cl[1].c));
+	come_back(n, 1, t, false);
 	st = stats(n);
 	assert_int_equal(st.ticket_unknown, 1);
 	assert_int_equal(st.ticket_refused, 0);
@@ -1006,10 +1018,7 @@ static void test_resume_rotation(void **state)
 	rot_key = k2;
 	rot_prev = k1;
 	n = net_create(state, with_rotation);
-	add_resuming(n, 1, t1);
-	pump(n);
-	assert_established(n, 0, 1);
-	assert_true(xtel_dtls_client_resumed(n->cl[0].c));
+	come_back(n, 1, t1, true);
 	st = stats(n);
 	assert_int_equal(st.handshakes_resumed, 1);
 	assert_int_equal(st.ticket_unknown, 0);
@@ -1023,13 +1032,8 @@ static void test_resume_rotation(void **state)
 
 	rot_prev = NULL;
 	n = net_create(state, with_rotation);
-	add_resuming(n, 1, t2);
-	add_resuming(n, 1, t1);
-	pump(n);
-	assert_established(n, 0, 1);
-	assert_established(n, 1, 1);
-	assert_true(xtel_dtls_client_resumed(n->cl[0].c));
-	assert_false(xtel_dtls_client_resumed(n->cl[1].c));
+	come_back(n, 1, t2, true);
+	come_back(n, 1, t1, false);
 	st = stats(n);
 	assert_int_equal(st.handshakes_resumed, 1);
 	assert_int_equal(st.ticket_unknown, 1);
@@ -1080,10 +1084,7 @@ static void test_resume_key_file(void **state)
 	assert_int_equal(xtel_dtls_ticket_key_file(path, again, &nk), 0);
 	n = net_create(state, NULL);
 	assert_int_equal(xtel_dtls_server_set_ticket_key(n->srv, again), 0);
-	add_resuming(n, 1, t);
-	pump(n);
-	assert_established(n, 0, 1);
-	assert_true(xtel_dtls_client_resumed(n->cl[0].c));
+	come_back(n, 1, t, true);
 	assert_int_equal(stats(n).handshakes_resumed, 1);
 	assert_int_equal(stats(n).ticket_unknown, 0);
 	send_record(n, 0, 1, 1);
