@@ -4,16 +4,23 @@
  * (RFC 5077), not a session-ID cache. A ticket is the session sealed with
  * the server's ticket key and kept by the client, so the server stores
  * nothing per device and a restart storm of any size costs no memory; the
- * collector's workers share one key (cfg.ticket_key) so a device may come
- * back on any of them. The sealed session holds the client's certificate,
- * and the client id binding stays: before OpenSSL may use a ticket, the
- * decrypt callback re-checks that certificate against the current policy
- * (dtls_check_resumed: validity, CRLs, deny list, admit callback, the id
- * of a session it would replace) and that the policy still trusts what it
- * trusted then (its CAs and pins, trust_digest). A ticket it refuses, or one sealed with
- * another key, resumes nothing: the handshake goes on as a full one, whose
- * verification refuses a revoked or denied device under its reason.
- * Rotation: xtel_dtls_server_set_ticket_key; tickets of the old key then
+ * collector's workers share one key (cfg.ticket_key, random per process
+ * or from --ticket-key-file, ticket_key.c) so a device may come back on
+ * any of them, and after a restart. The client id binding stays: when a
+ * ticket is sealed, its certificate's identity (client id, validity,
+ * issuer hash, serial) and the trust digest of the policy (its CAs and
+ * pins, trust_digest) go in beside the session (ticket_generated); at
+ * resumption that identity is re-checked against the current policy
+ * (dtls_check_resumed_id: validity, CRLs, deny list, admit callback, the
+ * id of a session it would replace, the trust). The ticket is opened here
+ * without decoding the certificate (dtls_resume_hello, ticket.c); OpenSSL
+ * opens it only when that cannot be done, and the same checks then run on
+ * the decoded certificate (ticket_decrypted). A ticket refused, sealed
+ * with another key or not authentic resumes nothing: the handshake goes
+ * on as a full one, whose verification refuses a revoked or denied device
+ * under its reason. Rotation: cfg.ticket_key_prev still opens the
+ * previous key's tickets (and the handshake seals a new one);
+ * xtel_dtls_server_set_ticket_key replaces the key, whose old tickets then
  * fall back to full handshakes.
  */
 #include <errno.h>

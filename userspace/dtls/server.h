@@ -436,8 +436,8 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
  */
 /*
  * Seal new session tickets with key (XTEL_DTLS_TICKET_KEY_LEN bytes, copied);
- * tickets of the old key then get full handshakes. -ENOTSUP with
- * cfg.no_tickets, -EINVAL when OpenSSL refuses it.
+ * tickets of the old key then get full handshakes (cfg.ticket_key_prev
+ * still opens its own). 0, or -ENOTSUP with cfg.no_tickets.
  */
 /*
  * A random ticket key made once per process, for the servers of one
