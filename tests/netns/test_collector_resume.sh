@@ -87,11 +87,7 @@ in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
 	--reconnect-after "$work/restarted" --handshake-timeout 30 --quiet \
 	--report-json "$work/restart.json" >"$work/restart.out" 2>"$work/restart.err" &
 lg_pid=$!
-for _ in $(seq 600); do
-	grep -q "waiting for" "$work/restart.err" 2>/dev/null && break
-	kill -0 "$lg_pid" 2>/dev/null || break
-	sleep 0.05
-done
+wait_log "waiting for" "$work/restart.err" "$lg_pid" 600
 stop_collector TERM
 check_eq "first collector on the key file: exit code" 0 "$col_rc"
 start_collector after "${dtls_args[@]}" --summary-json "$work/after.json" || exit 1
