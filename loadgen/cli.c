@@ -23,7 +23,7 @@ enum lg_opt {
 	LG_OPT_BATCH, LG_OPT_MODE, LG_OPT_CERTS, LG_OPT_HS_TIMEOUT, LG_OPT_DATA_DELAY,
 	LG_OPT_PAYLOAD, LG_OPT_PAYLOAD_SIZE, LG_OPT_HEARTBEAT, LG_OPT_SEED,
 	LG_OPT_LOSS, LG_OPT_DUP, LG_OPT_REORDER, LG_OPT_REORDER_DEPTH,
-	LG_OPT_SCENARIO, LG_OPT_RECONNECT, LG_OPT_RESUME,
+	LG_OPT_SCENARIO, LG_OPT_RECONNECT, LG_OPT_RESUME, LG_OPT_RECONNECT_AFTER,
 	LG_OPT_FLOOD, LG_OPT_FLOOD_SRC, LG_OPT_QUIET, LG_OPT_REPORT_JSON,
 	LG_OPT_HELP,
 	LG_N_OPTS,
@@ -274,6 +274,11 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		XTEL_OPT_FLAG_AT(CFG, resume),
 		.help = "--reconnect offers the session ticket (abbreviated\n"
 			"handshake when the collector takes it)" },
+	[LG_OPT_RECONNECT_AFTER] = { .name = "reconnect-after", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, reconnect_after),
+		.help = "--reconnect starts only once FILE exists (at most\n"
+			"--handshake-timeout later), e.g. after the test\n"
+			"restarted the collector" },
 	[LG_OPT_PAYLOAD] = { .name = "payload", .metavar = "TEMPLATE",
 		XTEL_OPT_STRING_AT(CFG, payload_template),
 		.help = "key=value;... with placeholders {seq} {client}\n"
@@ -446,6 +451,10 @@ static int check_combination(struct xtel_lg_config *cfg,
 	if (cfg->loss + cfg->dup + cfg->reorder > 1.0 + 1e-12) {
 		pr_err("--loss + --dup + --reorder = %g: expected a sum of at most 1",
 			cfg->loss + cfg->dup + cfg->reorder);
+		return -EINVAL;
+	}
+	if (SEEN(RECONNECT_AFTER) && !cfg->reconnect) {
+		pr_err("--reconnect-after needs --reconnect N");
 		return -EINVAL;
 	}
 	if (SEEN(RESUME) && !cfg->reconnect) {

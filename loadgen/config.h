@@ -66,6 +66,7 @@ struct xtel_lg_config {
 	double data_delay_s;		/* --data-delay: pause before INIT */
 	uint32_t reconnect;		/* --reconnect: rounds after the handshakes */
 	bool resume;			/* --resume: reconnect with the ticket */
+	const char *reconnect_after;	/* --reconnect-after: wait for this file */
 
 	const char *payload_template;	/* NULL: use payload_size */
 	uint32_t payload_size;

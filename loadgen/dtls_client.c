@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "client.h"
@@ -355,6 +356,18 @@ uint32_t xtel_lg_dtls_reconnect_all(struct xtel_lg_thread *th)
 	struct xtel_lg_client *cl = run->clients + th->first_client;
 	uint32_t failed = 0;
 
+	/* --reconnect-after: the test restarts the collector meanwhile. */
+	if (run->cfg->reconnect_after != NULL) {
+		uint64_t until = xtel_mono_ns() +
+			(uint64_t)(run->cfg->handshake_timeout_s * 1e9);
+
+		if (th->index == 0)
+			fprintf(stderr, "loadgen: handshakes up, waiting for %s\n",
+				run->cfg->reconnect_after);
+		while (access(run->cfg->reconnect_after, F_OK) != 0 &&
+		       xtel_mono_ns() < until && !stopping(run))
+			usleep(10000);
+	}
 	for (uint32_t r = 0; r < run->cfg->reconnect && !stopping(run); r++) {
 		uint64_t t0 = xtel_mono_ns();
 

@@ -75,6 +75,17 @@ run_checks() {
 	[ $rc -eq 0 ] || grep -q '^FAIL' "$work/$name.check" || fail "$name: exited $rc (see above)"
 }
 
+# wait_log PATTERN FILE PID [TRIES]: until FILE has a line matching
+# PATTERN (grep), while PID lives, TRIES x 50 ms at most (100); 0 if found.
+wait_log() {
+	for _ in $(seq "${4:-100}"); do
+		grep -q "$1" "$2" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.05
+	done
+	grep -q "$1" "$2" 2>/dev/null
+}
+
 # start_collector NAME ARGS...: runs the collector in the collector
 # namespace with stdout/stderr in $work/NAME.{out,err}; waits (5 s at most)
 # until it printed its start line, i.e. every worker is receiving.
@@ -83,11 +94,7 @@ start_collector() {
 	ip netns exec "$XTEL_NS_COL" "$collector" "$@" \
 		>"$work/$name.out" 2>"$work/$name.err" &
 	col_pid=$!
-	for _ in $(seq 100); do
-		grep -q "^collector: .* mode, " "$work/$name.err" 2>/dev/null && return 0
-		kill -0 "$col_pid" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_log "^collector: .* mode, " "$work/$name.err" "$col_pid" && return 0
 	echo "collector did not start:"; cat "$work/$name.err"
 	return 1
 }

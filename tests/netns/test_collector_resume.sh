@@ -9,7 +9,10 @@
 #     the loadgen counts each as resumed;
 #  2. without --resume none is (handshakes_resumed does not move);
 #  3. the datagrams sent over the resumed sessions are accounted exactly
-#     (received = the loadgen's sent, per client), nothing refused.
+#     (received = the loadgen's sent, per client), nothing refused;
+#  4. --ticket-key-file: the collector is restarted on the same key file
+#     while the clients wait (loadgen --reconnect-after); the new process
+#     resumes every one: handshakes_resumed = the resumed reconnects.
 # usage: test_collector_resume.sh SOURCE_ROOT COLLECTOR LOADGEN
 # (RESUME_CLIENTS: clients per run, default 40)
 set -uo pipefail
@@ -72,4 +75,47 @@ sc = {c["client_id"]: c["received"] for c in s["clients"]}
 check("per client: received = sent", lc, sc)
 PY
 tally "$work/rs.check"
+
+# 4. A restart on the same --ticket-key-file (made by the first run).
+key=$work/ticket.key
+dtls_args=(--no-xdp --workers 2 --quiet --cert "$certs/server.crt"
+	--key "$certs/server.key" --ca "$certs/ca.crt" --ticket-key-file "$key")
+start_collector before "${dtls_args[@]}" --summary-json "$work/before.json" || exit 1
+check_eq "--ticket-key-file made 0600, 80 bytes" "600 80" "$(stat -c '%a %s' "$key")"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+	--clients "$n" --threads 1 --count 50 --rate 20000 --reconnect 1 --resume \
+	--reconnect-after "$work/restarted" --handshake-timeout 30 --quiet \
+	--report-json "$work/restart.json" >"$work/restart.out" 2>"$work/restart.err" &
+lg_pid=$!
+wait_log "waiting for" "$work/restart.err" "$lg_pid" 600
+stop_collector TERM
+check_eq "first collector on the key file: exit code" 0 "$col_rc"
+start_collector after "${dtls_args[@]}" --summary-json "$work/after.json" || exit 1
+touch "$work/restarted"
+wait "$lg_pid"
+check_eq "loadgen --reconnect-after (resumed across the restart): exit code" 0 "$?"
+sleep 0.5
+stop_collector TERM
+check_eq "restarted collector: exit code" 0 "$col_rc"
+python3 - "$work/before.json" "$work/after.json" "$work/restart.json" "$n" \
+	>"$work/restart.check" <<'PY'
+import json, sys
+b, a, lg = (json.load(open(p)) for p in sys.argv[1:4])
+n = int(sys.argv[4])
+def check(what, exp, got):
+    print(("ok   " if exp == got else "FAIL ") + f"{what}: expected {exp}, got {got}")
+check("before the restart: full handshakes ok, resumed", [n, 0],
+      [b["dtls"]["handshakes_ok"], b["dtls"]["handshakes_resumed"]])
+check("loadgen: reconnects ok, resumed", [n, n],
+      [lg["reconnect"]["ok"], lg["reconnect"]["resumed"]])
+d = a["dtls"]
+check("after: handshakes_resumed = the resumed reconnects", n,
+      d["handshakes_resumed"])
+check("after: handshakes_ok, failed, ticket_unknown, ticket_refused",
+      [n, 0, 0, 0], [d["handshakes_ok"], d["handshake_failed"],
+                     d["ticket_unknown"], d["ticket_refused"]])
+check("after: totals.received = the loadgen's sent", lg["totals"]["sent"],
+      a["totals"]["received"])
+PY
+tally "$work/restart.check"
 finish

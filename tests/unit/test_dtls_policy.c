@@ -11,11 +11,15 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "dtls_harness.h"
@@ -743,6 +747,21 @@ static int add_resuming(struct net *n, int id, const struct xtel_dtls_ticket *t)
 }
 
 /*
+ * client-<id> comes back from a new address with ticket t and is admitted,
+ * by a resumed handshake or (resumed false) a full one. Its index.
+ */
+static int come_back(struct net *n, int id, const struct xtel_dtls_ticket *t,
+		     bool resumed)
+{
+	int i = add_resuming(n, id, t);
+
+	pump(n);
+	assert_established(n, i, (uint32_t)id);
+	assert_int_equal(xtel_dtls_client_resumed(n->cl[i].c), resumed);
+	return i;
+}
+
+/*
  * Resumption (resume.c): three devices come back with their tickets and
  * resume, records flow; then a policy revokes client-2 and denies client
  * 3: their tickets resume nothing, the full handshakes that follow are
@@ -986,6 +1005,181 @@ static void test_resume_disabled_and_rotated(void **state)
 	net_free(n);
 }
 
+/* client.c's ticket: the session the client keeps, its ticket inside. */
+struct ticket_view {
+	SSL_SESSION *sess;
+};
+
+/*
+ * A ticket changed on its way (one bit of its ciphertext) is not
+ * authentic: it resumes nothing (ticket_unknown) and the full handshake
+ * that follows admits the device as any other.
+ */
+static void test_resume_tampered_ticket(void **state)
+{
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	const unsigned char *tick;
+	size_t len = 0;
+	struct net *n;
+
+	set_mode(state);
+	n = net_create(state, NULL);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+	SSL_SESSION_get0_ticket(((struct ticket_view *)t)->sess, &tick, &len);
+	assert_true(len > 64);
+	((unsigned char *)(uintptr_t)tick)[40] ^= 0x01;
+	come_back(n, 1, t, false);
+	st = stats(n);
+	assert_int_equal(st.ticket_unknown, 1);
+	assert_int_equal(st.ticket_refused, 0);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_int_equal(st.handshakes_ok, 2);
+	send_record(n, 1, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
+static const unsigned char *rot_key, *rot_prev;
+
+static void with_rotation(struct xtel_dtls_server_cfg *c)
+{
+	c->ticket_key = rot_key;
+	c->ticket_key_prev = rot_prev;
+}
+
+/*
+ * A ticket key rotation (ticket_key.c): a server whose previous key is
+ * the old one resumes the old key's ticket (OpenSSL opens it) and hands
+ * the device a ticket of the new key in that handshake; once the old key
+ * is dropped, the new ticket resumes and the old one does not.
+ */
+static void test_resume_rotation(void **state)
+{
+	unsigned char k1[XTEL_DTLS_TICKET_KEY_LEN], k2[sizeof(k1)];
+	struct xtel_dtls_ticket *t1, *t2;
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	for (size_t i = 0; i < sizeof(k1); i++) {
+		k1[i] = (unsigned char)(i * 3 + 1);
+		k2[i] = (unsigned char)(i * 5 + 2);
+	}
+	rot_key = k1;
+	rot_prev = NULL;
+	n = net_create(state, with_rotation);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	t1 = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t1);
+	net_free(n);
+
+	rot_key = k2;
+	rot_prev = k1;
+	n = net_create(state, with_rotation);
+	come_back(n, 1, t1, true);
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(st.ticket_unknown, 0);
+	assert_int_equal(st.ticket_refused, 0);
+	t2 = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t2);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+
+	rot_prev = NULL;
+	n = net_create(state, with_rotation);
+	come_back(n, 1, t2, true);
+	come_back(n, 1, t1, false);
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(st.ticket_unknown, 1);
+	net_free(n);
+	xtel_dtls_ticket_free(t1);
+	xtel_dtls_ticket_free(t2);
+}
+
+/*
+ * --ticket-key-file (ticket_key.c): the key is made 0600 when missing and
+ * read back the same; a collector restarted on it (a new server) resumes
+ * the tickets of the old one. A key file others may read, or of the wrong
+ * size, is refused with what to do.
+ */
+static void test_resume_key_file(void **state)
+{
+	unsigned char key[2 * XTEL_DTLS_TICKET_KEY_LEN], again[sizeof(key)];
+	char path[512], link_path[520];
+	unsigned int nk = 0;
+	struct xtel_dtls_ticket *t;
+	struct stat st;
+	struct net *n;
+	FILE *f;
+
+	set_mode(state);
+	snprintf(path, sizeof(path), "%s/extra/ticket-%d.key", certdir,
+		 cur_mode.openssl_records);
+	unlink(path);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, XTEL_DTLS_TICKET_KEY_LEN);
+	assert_int_equal(nk, 1);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again, &nk), 0);
+	assert_int_equal(nk, 1);
+	assert_memory_equal(key, again, XTEL_DTLS_TICKET_KEY_LEN);
+
+	n = net_create(state, NULL);
+	assert_int_equal(xtel_dtls_server_set_ticket_key(n->srv, key), 0);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+	net_free(n);
+
+	/* The restart: a new server, the key read from the file again. */
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again, &nk), 0);
+	n = net_create(state, NULL);
+	assert_int_equal(xtel_dtls_server_set_ticket_key(n->srv, again), 0);
+	come_back(n, 1, t, true);
+	assert_int_equal(stats(n).handshakes_resumed, 1);
+	assert_int_equal(stats(n).ticket_unknown, 0);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	net_free(n);
+	xtel_dtls_ticket_free(t);
+
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again, &nk), -EPERM);
+	assert_non_null(strstr(logs.last, "has mode 0640"));
+	assert_non_null(strstr(logs.last, "chmod 600"));
+	assert_int_equal(chmod(path, 0600), 0);
+	f = fopen(path, "ab");
+	assert_non_null(f);
+	fputc('x', f);
+	fclose(f);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, again, &nk), -EINVAL);
+	assert_non_null(strstr(logs.last, "holds 81 bytes, not one key's 80 "
+			    "or two keys' 160"));
+	snprintf(link_path, sizeof(link_path), "%s.link", path);
+	unlink(link_path);
+	assert_int_equal(symlink(path, link_path), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(link_path, again, &nk), -ELOOP);
+	unlink(link_path);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1003,6 +1197,9 @@ int main(int argc, char **argv)
 		BOTH(test_resume_disabled_and_rotated),
 		cmocka_unit_test(test_resume_new_trust),
 		BOTH(test_resume_restart_same_port),
+		BOTH(test_resume_key_file),
+		BOTH(test_resume_rotation),
+		BOTH(test_resume_tampered_ticket),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);

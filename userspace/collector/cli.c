@@ -30,6 +30,7 @@ enum col_opt {
 	COL_OPT_HS_BURST, COL_OPT_HS_GLOBAL_RATE, COL_OPT_HS_GLOBAL_BURST,
 	COL_OPT_AFXDP, COL_OPT_AFXDP_FRAMES, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
 	COL_OPT_CRL, COL_OPT_DENY_LIST, COL_OPT_PIN_CA, COL_OPT_CIPHERS,
+	COL_OPT_TICKET_KEY_FILE,
 	COL_OPT_MAX_SESSIONS, COL_OPT_DTLS_IDLE, COL_OPT_INTERVAL, COL_OPT_TOP,
 	COL_OPT_QUIET, COL_OPT_STALE_AFTER, COL_OPT_DURATION,
 	COL_OPT_SUMMARY_JSON, COL_OPT_CSV, COL_OPT_CSV_RING,
@@ -379,6 +380,13 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "OpenSSL cipher list of ECDHE-ECDSA suites with\n"
 			"AES-128-GCM, ChaCha20-Poly1305 or AES-256-GCM\n"
 			"only (default: all three, in this order)" },
+	[COL_OPT_TICKET_KEY_FILE] = { .name = "ticket-key-file", .metavar = "FILE",
+		XTEL_OPT_STRING_AT(CFG, ticket_key_file),
+		.help = "keep the session ticket key in FILE (made 0600\n"
+			"if missing; refused unless owner-only and 80\n"
+			"bytes, or 160: new key then the previous one,\n"
+			"a rotation) so devices resume after a restart;\n"
+			"default: a new random key per run" },
 	[COL_OPT_MAX_SESSIONS] = { .name = "max-sessions", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, max_sessions, 1, 1u << 20),
 		.valid = "1..1048576",

@@ -66,6 +66,7 @@ struct xtel_config {
 	const char *pin_ca[XTEL_MAX_PIN_CA];	/* SHA-256, syntax checked */
 	unsigned int n_pin_ca;
 	const char *ciphers;		/* NULL: the DTLS server's default */
+	const char *ticket_key_file;	/* NULL: a random key per process */
 	uint64_t rcvbuf;		/* 0: leave the system default */
 	double interval_s;
 	unsigned int top;

@@ -210,6 +210,7 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.admit_arg = ig,
 		/* One ticket key for all workers: a device resumes on any. */
 		.ticket_key = xtel_dtls_process_ticket_key(),
+		.ticket_key_prev = xtel_dtls_process_ticket_key_prev(),
 	};
 	return xtel_dtls_server_new(&ig->dtls, &scfg);
 }

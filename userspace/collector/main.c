@@ -480,6 +480,10 @@ static int setup(struct app *a)
 		if (rc)
 			return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_CERT;
 		policy_log("DTLS policy", cfg, a->policy);
+		/* Before the workers: they all seal with the process key. */
+		if (cfg->ticket_key_file &&
+		    xtel_dtls_process_ticket_key_file(cfg->ticket_key_file))
+			return XTEL_EXIT_CERT;
 	}
 	if (cfg->csv) {
 		rc = xtel_csv_writer_open(cfg->csv, cfg->afxdp ? slots : a->n,

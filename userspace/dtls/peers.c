@@ -253,6 +253,7 @@ void dtls_session_free(struct xtel_dtls_server *srv, struct session *s)
 	if (s->rl != NULL)
 		srv->builtin--;
 	SSL_free(s->ssl);
+	SSL_SESSION_free(s->resume_sess);	/* one OpenSSL did not take */
 	dtls_own_rl_free(s->rl);
 	free(s);
 }

@@ -42,7 +42,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/kdf.h>
+#include <openssl/evp.h>
 
 #include "bpf/xtel_wire.h"
 #include "dtls/internal.h"
@@ -59,7 +59,8 @@ enum {
 void dtls_rl_algs_fetch(struct dtls_rl_algs *a)
 {
 	/* Missing algorithms only disable the built-in layer. */
-	a->prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	a->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	a->sha384 = EVP_MD_fetch(NULL, "SHA2-384", NULL);
 	a->aes128gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 	a->aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 	a->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
@@ -68,7 +69,8 @@ void dtls_rl_algs_fetch(struct dtls_rl_algs *a)
 
 void dtls_rl_algs_free(struct dtls_rl_algs *a)
 {
-	EVP_KDF_free(a->prf);
+	EVP_MD_free(a->sha256);
+	EVP_MD_free(a->sha384);
 	EVP_CIPHER_free(a->aes128gcm);
 	EVP_CIPHER_free(a->aes256gcm);
 	EVP_CIPHER_free(a->chacha);
@@ -107,15 +109,83 @@ static int pick_cipher(struct dtls_rl_keys *k, const struct dtls_rl_algs *a,
 	return k->cipher != NULL ? 0 : -ENOTSUP;
 }
 
+/*
+ * HMAC(secret, a || b) with the ipad and opad states of secret in in and
+ * out, the digest into h (the hash's size). 0 or -EIO.
+ */
+static int hmac2(EVP_MD_CTX *in, EVP_MD_CTX *out, EVP_MD_CTX *t,
+		 const unsigned char *a, size_t alen, const unsigned char *b,
+		 size_t blen, unsigned char *h)
+{
+	unsigned int n = 0;
+
+	if (EVP_MD_CTX_copy_ex(t, in) != 1 || EVP_DigestUpdate(t, a, alen) != 1 ||
+	    (blen && EVP_DigestUpdate(t, b, blen) != 1) ||
+	    EVP_DigestFinal_ex(t, h, &n) != 1 || EVP_MD_CTX_copy_ex(t, out) != 1 ||
+	    EVP_DigestUpdate(t, h, n) != 1 || EVP_DigestFinal_ex(t, h, &n) != 1)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * P_hash of RFC 5246 5 (the TLS 1.2 PRF is P_<hash>(secret, label +
+ * seed)): A(i) = HMAC(secret, A(i-1)), out = HMAC(secret, A(i) + seed)...
+ * HMAC by hand from two digest states made once, because OpenSSL 3.0's
+ * TLS1-PRF fetches its digest and copies MAC contexts per call, twice the
+ * instructions for the 40-88 bytes a key block takes (docs/CAPACITY.md).
+ */
+static int p_hash(const EVP_MD *md, const unsigned char *secret, size_t slen,
+		  const unsigned char *seed, size_t seed_len, unsigned char *out,
+		  size_t len)
+{
+	unsigned char pad[128], a[EVP_MAX_MD_SIZE], h[EVP_MAX_MD_SIZE];
+	EVP_MD_CTX *in = EVP_MD_CTX_new(), *o = EVP_MD_CTX_new();
+	EVP_MD_CTX *t = EVP_MD_CTX_new();
+	size_t bs = (size_t)EVP_MD_get_block_size(md);
+	size_t hl = (size_t)EVP_MD_get_size(md);
+	int ret = -EIO;
+
+	if (in == NULL || o == NULL || t == NULL || bs > sizeof(pad) ||
+	    slen > bs || hl > sizeof(a))
+		goto out;
+	memset(pad, 0x36, bs);
+	for (size_t i = 0; i < slen; i++)
+		pad[i] ^= secret[i];
+	if (EVP_DigestInit_ex(in, md, NULL) != 1 ||
+	    EVP_DigestUpdate(in, pad, bs) != 1)
+		goto out;
+	for (size_t i = 0; i < bs; i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	if (EVP_DigestInit_ex(o, md, NULL) != 1 ||
+	    EVP_DigestUpdate(o, pad, bs) != 1 ||
+	    hmac2(in, o, t, seed, seed_len, NULL, 0, a))	/* A(1) */
+		goto out;
+	for (size_t off = 0; off < len; off += hl) {
+		size_t n = len - off < hl ? len - off : hl;
+
+		if (hmac2(in, o, t, a, hl, seed, seed_len, h))
+			goto out;
+		memcpy(out + off, h, n);
+		if (off + n < len && hmac2(in, o, t, a, hl, NULL, 0, a))
+			goto out;
+	}
+	ret = 0;
+out:
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(a, sizeof(a));
+	OPENSSL_cleanse(h, sizeof(h));
+	EVP_MD_CTX_free(in);
+	EVP_MD_CTX_free(o);
+	EVP_MD_CTX_free(t);
+	return ret;
+}
+
 /* key_block = PRF(master, "key expansion", server_random + client_random) */
-static int key_block(const struct dtls_rl_algs *a, SSL *ssl, const EVP_MD *md,
-		     unsigned char *kb, size_t kb_len)
+static int key_block(SSL *ssl, const EVP_MD *md, unsigned char *kb,
+		     size_t kb_len)
 {
 	unsigned char ms[SSL_MAX_MASTER_KEY_LENGTH];
 	unsigned char seed[LABEL_LEN + 2 * SSL3_RANDOM_SIZE];
-	char prf_digest[32];
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[4];
 	size_t ms_len;
 	int ret = -ENOTSUP;
 
@@ -128,19 +198,8 @@ static int key_block(const struct dtls_rl_algs *a, SSL *ssl, const EVP_MD *md,
 	    SSL_get_client_random(ssl, seed + LABEL_LEN + SSL3_RANDOM_SIZE,
 				  SSL3_RANDOM_SIZE) != SSL3_RANDOM_SIZE)
 		goto out;
-	snprintf(prf_digest, sizeof(prf_digest), "%s", EVP_MD_get0_name(md));
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						     prf_digest, 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
-						      ms, ms_len);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED,
-						      seed, sizeof(seed));
-	params[3] = OSSL_PARAM_construct_end();
-	kctx = EVP_KDF_CTX_new(a->prf);
-	if (kctx != NULL && EVP_KDF_derive(kctx, kb, kb_len, params) == 1)
-		ret = 0;
+	ret = p_hash(md, ms, ms_len, seed, sizeof(seed), kb, kb_len);
 out:
-	EVP_KDF_CTX_free(kctx);
 	OPENSSL_cleanse(ms, sizeof(ms));
 	return ret;
 }
@@ -156,13 +215,16 @@ int dtls_rl_derive(struct dtls_rl_keys *k, const struct dtls_rl_algs *a,
 
 	if (c == NULL || pick_cipher(k, a, c, &iv_len) != 0)
 		goto out;
+	/* The fetched digest: a legacy EVP_MD would be fetched per init. */
 	md = SSL_CIPHER_get_handshake_digest(c);
-	if (md == NULL || a->prf == NULL)
+	md = md == NULL ? NULL : EVP_MD_get_type(md) == NID_sha256 ? a->sha256 :
+	     EVP_MD_get_type(md) == NID_sha384 ? a->sha384 : NULL;
+	if (md == NULL)
 		goto out;
 	/* See the contract above: these keys need the extended master secret. */
 	if (SSL_get_extms_support(ssl) != 1)
 		goto out;
-	if (key_block(a, ssl, md, kb, 2 * (size_t)k->key_len + 2 * iv_len))
+	if (key_block(ssl, md, kb, 2 * (size_t)k->key_len + 2 * iv_len))
 		goto out;
 
 	/* client_write_key, server_write_key, client_write_IV, server_write_IV */

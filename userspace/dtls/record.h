@@ -16,7 +16,7 @@
 
 /* Algorithms fetched once per server; any may be NULL (no built-in layer). */
 struct dtls_rl_algs {
-	EVP_KDF *prf;			/* TLS1-PRF */
+	EVP_MD *sha256, *sha384;	/* the PRF hashes of the suites */
 	EVP_CIPHER *aes128gcm, *aes256gcm, *chacha;
 };
 

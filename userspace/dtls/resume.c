@@ -4,25 +4,33 @@
  * (RFC 5077), not a session-ID cache. A ticket is the session sealed with
  * the server's ticket key and kept by the client, so the server stores
  * nothing per device and a restart storm of any size costs no memory; the
- * collector's workers share one key (cfg.ticket_key) so a device may come
- * back on any of them. The sealed session holds the client's certificate,
- * and the client id binding stays: before OpenSSL may use a ticket, the
- * decrypt callback re-checks that certificate against the current policy
- * (dtls_check_resumed: validity, CRLs, deny list, admit callback, the id
- * of a session it would replace) and that the policy still trusts what it
- * trusted then (its CAs and pins, trust_digest). A ticket it refuses, or one sealed with
- * another key, resumes nothing: the handshake goes on as a full one, whose
- * verification refuses a revoked or denied device under its reason.
- * Rotation: xtel_dtls_server_set_ticket_key; tickets of the old key then
+ * collector's workers share one key (cfg.ticket_key, random per process
+ * or from --ticket-key-file, ticket_key.c) so a device may come back on
+ * any of them, and after a restart. The client id binding stays: when a
+ * ticket is sealed, its certificate's identity (client id, validity,
+ * issuer hash, serial) and the trust digest of the policy (its CAs and
+ * pins, trust_digest) go in beside the session (ticket_generated); at
+ * resumption that identity is re-checked against the current policy
+ * (dtls_check_resumed_id: validity, CRLs, deny list, admit callback, the
+ * id of a session it would replace, the trust). The ticket is opened here
+ * without decoding the certificate (dtls_resume_hello, ticket.c); OpenSSL
+ * opens it only when that cannot be done, and the same checks then run on
+ * the decoded certificate (ticket_decrypted). A ticket refused, sealed
+ * with another key or not authentic resumes nothing: the handshake goes
+ * on as a full one, whose verification refuses a revoked or denied device
+ * under its reason. Rotation: cfg.ticket_key_prev still opens the
+ * previous key's tickets (and the handshake seals a new one);
+ * xtel_dtls_server_set_ticket_key replaces the key, whose old tickets then
  * fall back to full handshakes.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
@@ -60,29 +68,143 @@ static int trust_digest(const struct xtel_dtls_policy *p,
 	return ok ? 0 : -EIO;
 }
 
-/* Before a ticket is sealed: the trust it was issued under. */
+void dtls_resume_policy(struct xtel_dtls_server *srv)
+{
+	srv->tk.trust_ok = trust_digest(srv->policy, srv->tk.trust) == 0;
+}
+
+/*
+ * Before a ticket is sealed: what its certificate is (client id,
+ * validity, issuer and serial) and the trust it was issued under, the
+ * ticket's app data. Without it the ticket resumes nothing
+ * (ticket_refused).
+ */
 static int ticket_generated(SSL *ssl, void *arg)
 {
 	struct xtel_dtls_server *srv = arg;
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned char app[DTLS_TICKET_ID_LEN];
+	struct dtls_ticket_id id;
 
-	/* Without it the ticket resumes nothing (ticket_refused). */
-	if (trust_digest(srv->policy, md) == 0)
-		SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), md,
-						sizeof(md));
+	if (srv->tk.trust_ok &&
+	    dtls_ticket_id_from_cert(SSL_get0_peer_certificate(ssl), &id) == 0) {
+		memcpy(id.trust, srv->tk.trust, sizeof(id.trust));
+		dtls_ticket_id_encode(&id, app);
+		SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), app,
+						sizeof(app));
+	}
 	ERR_clear_error();
 	return 1;
 }
 
-static bool same_trust(const struct xtel_dtls_server *srv, SSL_SESSION *ss)
+/* The identity a ticket sealed, if its trust is the policy's now. */
+static bool trusted_id(const struct xtel_dtls_server *srv, const void *app,
+		       size_t len, struct dtls_ticket_id *id)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	void *data = NULL;
-	size_t len = 0;
+	return srv->tk.trust_ok && dtls_ticket_id_decode(app, len, id) == 0 &&
+	       CRYPTO_memcmp(id->trust, srv->tk.trust, sizeof(id->trust)) == 0;
+}
 
-	return SSL_SESSION_get0_ticket_appdata(ss, &data, &len) == 1 &&
-	       len == sizeof(md) && trust_digest(srv->policy, md) == 0 &&
-	       memcmp(data, md, sizeof(md)) == 0;
+/*
+ * The fast way (ticket.c): the ClientHello callback opens the ticket
+ * itself, without decoding the certificate in it, and re-checks the
+ * identity sealed beside it (dtls_check_resumed_id). The verdict then
+ * steers OpenSSL: the ticket key callback declines to open the ticket
+ * again, so OpenSSL's decrypt callback sees "no decrypt" and answers per
+ * verdict: a ticket to resume is "ignored" (SSL_TICKET_RETURN_IGNORE),
+ * which makes OpenSSL look the ClientHello's session id up in the session
+ * cache, whose callback (get_session) hands it the session opened here;
+ * a refused or foreign one is ignored with a new ticket to come, a full
+ * handshake. Only a client that sends a ticket without a session id
+ * (OpenSSL's clients send one) or a ticket too long to open here takes
+ * OpenSSL's own way, with the same checks on the decoded certificate.
+ */
+void dtls_resume_hello(struct session *s, SSL *ssl)
+{
+	struct xtel_dtls_server *srv = s->srv;
+	const unsigned char *t, *sid;
+	struct dtls_ticket_id id;
+	SSL_SESSION *ss = NULL;
+	void *app = NULL;
+	size_t len, sid_len, app_len = 0;
+	int r;
+
+	SSL_SESSION_free(s->resume_sess);
+	s->resume_sess = NULL;
+	s->ticket_verdict = TICKET_SLOW;
+	sid_len = SSL_client_hello_get0_session_id(ssl, &sid);
+	if (srv->cfg.no_tickets || sid_len == 0 ||
+	    SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_session_ticket, &t,
+				      &len) != 1 || len == 0)
+		return;
+	r = dtls_ticket_open(srv, t, len, &ss, &id);
+	if (r == -E2BIG || r == -EIO || r == -EKEYEXPIRED)
+		return;
+	if (r == -ENOKEY || r == -EBADMSG) {
+		s->ticket_verdict = TICKET_FOREIGN;
+		return;
+	}
+	/*
+	 * OpenSSL would refuse it after the cache look-up, and then not seal
+	 * a new ticket (a cache miss): let the full handshake make one.
+	 */
+	if (r == 0 && (uint64_t)time(NULL) >
+		      (uint64_t)SSL_SESSION_get_time(ss) +
+		      (uint64_t)SSL_SESSION_get_timeout(ss)) {
+		SSL_SESSION_free(ss);
+		s->ticket_verdict = TICKET_EXPIRED;
+		return;
+	}
+	if (r == 0)
+		SSL_SESSION_get0_ticket_appdata(ss, &app, &app_len);
+	if (r != 0 || !trusted_id(srv, app, app_len, &id) ||
+	    dtls_check_resumed_id(s, &id) != 0 ||
+	    SSL_SESSION_set1_id(ss, sid, (unsigned int)sid_len) != 1) {
+		SSL_SESSION_free(ss);
+		s->client_id = 0;
+		s->ticket_verdict = TICKET_REFUSED;
+		ERR_clear_error();
+		return;
+	}
+	s->resume_sess = ss;
+	s->ticket_verdict = TICKET_RESUME;
+}
+
+/* OpenSSL's session cache asks for the session dtls_resume_hello opened. */
+static SSL_SESSION *get_session(SSL *ssl, const unsigned char *sid, int len,
+				int *copy)
+{
+	struct session *s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
+	SSL_SESSION *ss = s != NULL ? s->resume_sess : NULL;
+	unsigned int have = 0;
+	const unsigned char *id = ss != NULL ? SSL_SESSION_get_id(ss, &have) : NULL;
+
+	if (ss == NULL || len < 0 || have != (unsigned int)len ||
+	    memcmp(id, sid, have) != 0)
+		return NULL;
+	s->resume_sess = NULL;	/* OpenSSL's now */
+	*copy = 0;
+	return ss;
+}
+
+static int ticket_key_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
+			 EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct xtel_dtls_server *srv = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	struct session *s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
+	int r;
+
+	/*
+	 * No IV (RAND failed): 0 sends an empty ticket, the handshake goes on
+	 * and the device handshakes in full next time.
+	 */
+	if (enc)
+		return dtls_ticket_seal_init(srv, name, iv, cctx, hctx) == 0;
+	/* Opened already (dtls_resume_hello): 0 says "cannot decrypt". */
+	if (s != NULL && s->ticket_verdict != TICKET_SLOW)
+		return 0;
+	/* 2: the previous key's, resume and seal a new ticket. */
+	r = dtls_ticket_unseal_init(srv, name, iv, cctx, hctx);
+	return r >= 0 ? 1 + r : r == -ENOKEY ? 0 : -1;
 }
 
 static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
@@ -92,9 +214,27 @@ static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
 {
 	struct session *s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
 	struct xtel_dtls_server *srv = arg;
+	struct dtls_ticket_id id;
+	void *app = NULL;
+	size_t app_len = 0;
 
 	(void)keyname;
 	(void)keyname_len;
+	switch (s != NULL ? s->ticket_verdict : TICKET_SLOW) {
+	case TICKET_RESUME:
+		/* Look the session id up: get_session has the session. */
+		return SSL_TICKET_RETURN_IGNORE;
+	case TICKET_FOREIGN:
+		srv->st.ticket_unknown++;
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	case TICKET_REFUSED:
+		srv->st.ticket_refused++;
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	case TICKET_EXPIRED:
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	default:
+		break;
+	}
 	switch (status) {
 	case SSL_TICKET_SUCCESS:
 	case SSL_TICKET_SUCCESS_RENEW:
@@ -107,8 +247,12 @@ static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
 	default:	/* SSL_TICKET_NONE, a fatal error */
 		return SSL_TICKET_RETURN_IGNORE;
 	}
-	if (s == NULL || ss == NULL || !same_trust(srv, ss) ||
-	    dtls_check_resumed(s, SSL_SESSION_get0_peer(ss)) != 0) {
+	if (ss != NULL)
+		SSL_SESSION_get0_ticket_appdata(ss, &app, &app_len);
+	/* OpenSSL's way: the certificate was decoded, check it too. */
+	if (s == NULL || ss == NULL || !trusted_id(srv, app, app_len, &id) ||
+	    dtls_check_resumed(s, SSL_SESSION_get0_peer(ss)) != 0 ||
+	    s->client_id != id.client_id) {
 		srv->st.ticket_refused++;
 		if (s != NULL)
 			s->client_id = 0;
@@ -120,54 +264,49 @@ static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
 
 static const unsigned char sid_ctx[] = "xtel-dtls";
 
-static int set_key(struct xtel_dtls_server *srv, const unsigned char *key)
-{
-	unsigned char k[XTEL_DTLS_TICKET_KEY_LEN];
-	long r;
-
-	memcpy(k, key, sizeof(k));
-	r = SSL_CTX_set_tlsext_ticket_keys(srv->ctx, k, sizeof(k));
-	OPENSSL_cleanse(k, sizeof(k));
-	if (r != 1) {
-		pr_err("OpenSSL refused the session ticket key (%s)",
-		       dtls_openssl_reason());
-		ERR_clear_error();
-		return -EINVAL;
-	}
-	return 0;
-}
 
 int dtls_resume_install(struct xtel_dtls_server *srv)
 {
+	int ret;
+
 	if (srv->cfg.no_tickets)
 		return 0;
+	ret = dtls_tickets_init(srv);
+	if (ret) {
+		pr_err("AES-256-CBC or HMAC unavailable for session tickets (%s)",
+		       dtls_openssl_reason());
+		return ret;
+	}
+	if (srv->cfg.ticket_key != NULL) {
+		dtls_tickets_set_key(srv, srv->cfg.ticket_key);
+	} else {
+		unsigned char k[XTEL_DTLS_TICKET_KEY_LEN];
+
+		if (RAND_bytes(k, sizeof(k)) != 1) {
+			ERR_clear_error();
+			pr_err("no random bytes for the session ticket key");
+			return -EIO;
+		}
+		dtls_tickets_set_key(srv, k);
+		OPENSSL_cleanse(k, sizeof(k));
+	}
+	dtls_tickets_set_prev(srv, srv->cfg.ticket_key_prev);
 	SSL_CTX_clear_options(srv->ctx, SSL_OP_NO_TICKET);
-	/* OpenSSL resumes a verified peer only within a named context. */
+	/*
+	 * OpenSSL resumes a verified peer only within a named context. The
+	 * session cache stays off and empty: the lookup of a ticket opened
+	 * by dtls_resume_hello comes to get_session all the same.
+	 */
+	SSL_CTX_sess_set_get_cb(srv->ctx, get_session);
 	if (SSL_CTX_set_session_id_context(srv->ctx, sid_ctx,
 					   sizeof(sid_ctx) - 1) != 1 ||
 	    SSL_CTX_set_session_ticket_cb(srv->ctx, ticket_generated,
-					  ticket_decrypted, srv) != 1) {
+					  ticket_decrypted, srv) != 1 ||
+	    SSL_CTX_set_tlsext_ticket_key_evp_cb(srv->ctx, ticket_key_cb) != 1) {
 		ERR_clear_error();
 		return -ENOMEM;
 	}
-	return srv->cfg.ticket_key != NULL ? set_key(srv, srv->cfg.ticket_key) : 0;
-}
-
-static unsigned char process_key[XTEL_DTLS_TICKET_KEY_LEN];
-static int process_key_ret = -EAGAIN;
-static pthread_once_t process_key_once = PTHREAD_ONCE_INIT;
-
-static void process_key_init(void)
-{
-	process_key_ret = RAND_bytes(process_key, sizeof(process_key)) == 1 ?
-			  0 : -EIO;
-	ERR_clear_error();
-}
-
-const unsigned char *xtel_dtls_process_ticket_key(void)
-{
-	pthread_once(&process_key_once, process_key_init);
-	return process_key_ret == 0 ? process_key : NULL;
+	return 0;
 }
 
 int xtel_dtls_server_set_ticket_key(struct xtel_dtls_server *srv,
@@ -175,7 +314,8 @@ int xtel_dtls_server_set_ticket_key(struct xtel_dtls_server *srv,
 {
 	if (srv->cfg.no_tickets)
 		return -ENOTSUP;
-	return set_key(srv, key);
+	dtls_tickets_set_key(srv, key);
+	return 0;
 }
 
 void dtls_resume_note_tx(struct session *s, const unsigned char *d,

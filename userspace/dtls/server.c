@@ -383,6 +383,7 @@ void xtel_dtls_server_free(struct xtel_dtls_server *srv)
 	BIO_ADDR_free(srv->listen_addr);
 	dtls_cookie_free(srv);
 	dtls_rl_algs_free(&srv->rl_algs);
+	dtls_tickets_free(srv);
 	SSL_CTX_free(srv->ctx);
 	xtel_dtls_policy_put(srv->policy);
 	free(srv);

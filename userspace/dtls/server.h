@@ -193,6 +193,11 @@ struct xtel_dtls_server_cfg {
 	 * key of this server's own. no_tickets: full handshakes only.
 	 */
 	const unsigned char *ticket_key;
+	/*
+	 * The key before it (NULL: none), for a rotation: its tickets still
+	 * resume, and get a ticket of ticket_key in the same handshake.
+	 */
+	const unsigned char *ticket_key_prev;
 	bool no_tickets;
 };
 
@@ -436,14 +441,33 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
  */
 /*
  * Seal new session tickets with key (XTEL_DTLS_TICKET_KEY_LEN bytes, copied);
- * tickets of the old key then get full handshakes. -ENOTSUP with
- * cfg.no_tickets, -EINVAL when OpenSSL refuses it.
+ * tickets of the old key then get full handshakes (cfg.ticket_key_prev
+ * still opens its own). 0, or -ENOTSUP with cfg.no_tickets.
  */
 /*
  * A random ticket key made once per process, for the servers of one
  * collector to share (cfg.ticket_key); NULL when RAND_bytes failed.
  */
 const unsigned char *xtel_dtls_process_ticket_key(void);
+/* The previous key of the process's key file (cfg.ticket_key_prev), or NULL. */
+const unsigned char *xtel_dtls_process_ticket_key_prev(void);
+
+/*
+ * The ticket keys kept in file path (--ticket-key-file; ticket_key.c):
+ * the current key, optionally followed by the previous one (a rotation),
+ * read into keys (room for 2 x XTEL_DTLS_TICKET_KEY_LEN bytes), *n set to
+ * 1 or 2; made with one random key (0600) when path does not exist.
+ * Refused, after a message saying what to do: -EPERM when group or others
+ * have any access to it, -EINVAL when it is not a regular file of one or
+ * two keys' size; else -errno of the file.
+ */
+int xtel_dtls_ticket_key_file(const char *path, unsigned char *keys,
+			      unsigned int *n);
+/*
+ * Make the key of path the process key (xtel_dtls_process_ticket_key).
+ * Call before any thread uses the process key. Returns as above.
+ */
+int xtel_dtls_process_ticket_key_file(const char *path);
 
 int xtel_dtls_server_set_ticket_key(struct xtel_dtls_server *srv,
 				    const unsigned char *key);

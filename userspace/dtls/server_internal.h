@@ -157,6 +157,58 @@ struct session {
 	 */
 	bool tx1_seen;
 	uint64_t tx1_next;
+	/*
+	 * The ClientHello's ticket, opened by resume.c before OpenSSL would:
+	 * the verdict, and for TICKET_RESUME the session to resume (ours
+	 * until OpenSSL takes it from the session cache callback).
+	 */
+	uint8_t ticket_verdict;
+	SSL_SESSION *resume_sess;
+};
+
+/*
+ * What a session ticket's certificate was, sealed beside it as the ticket's
+ * app data (ticket.c) so a resumption re-checks the policy without
+ * decoding the certificate: the client id of its CN, its validity, its
+ * issuer name's hash and serial (CRLs), and the trust digest of the policy
+ * that admitted it (resume.c).
+ */
+struct dtls_ticket_id {
+	unsigned char trust[32];
+	uint32_t client_id;
+	int64_t not_before, not_after;	/* seconds since the epoch */
+	uint64_t issuer_hash;
+	uint8_t serial_len;
+	unsigned char serial[SERIAL_MAX];
+};
+
+/* Version, trust, id, validity, issuer hash, serial length and bytes. */
+enum { DTLS_TICKET_ID_LEN = 1 + 32 + 4 + 8 + 8 + 8 + 1 + SERIAL_MAX };
+
+/* How the ClientHello's ticket went (ticket_verdict, resume.c). */
+enum ticket_verdict {
+	TICKET_SLOW,		/* not opened here: OpenSSL opens it */
+	TICKET_RESUME,		/* opened, re-checked: resume resume_sess */
+	TICKET_FOREIGN,		/* another key, or not ours: ticket_unknown */
+	TICKET_REFUSED,		/* the policy refuses it now: ticket_refused */
+	TICKET_EXPIRED,		/* past the session's timeout: a new one */
+};
+
+/*
+ * The ticket key and what opens tickets (ticket.c): AES-256-CBC and
+ * HMAC-SHA256 fetched once; trust: the digest of the policy in force.
+ */
+struct dtls_tickets {
+	unsigned char key[XTEL_DTLS_TICKET_KEY_LEN];
+	unsigned char prev[XTEL_DTLS_TICKET_KEY_LEN];	/* has_prev: opens only */
+	bool has_prev;
+	EVP_CIPHER *aes;
+	EVP_CIPHER_CTX *cctx;
+	EVP_MAC *mac;
+	EVP_MAC_CTX *hmac;		/* keyed with key's HMAC part */
+	bool hmac_keyed;
+	unsigned char trust[32];
+	bool trust_ok;
 };
 
 struct session_list {
@@ -233,6 +285,9 @@ struct xtel_dtls_server {
 
 	/* Whom to admit (policy.c, verify.c); a reference of ours. */
 	struct xtel_dtls_policy *policy;
+
+	/* Session tickets (ticket.c, resume.c). */
+	struct dtls_tickets tk;
 };
 
 /* The header fields of a datagram made of exactly one record. */
@@ -371,11 +426,58 @@ void dtls_note_certificate(struct session *s, X509 *leaf);
  * 0, with s->client_id and the noted certificate set, or -EPERM.
  */
 int dtls_check_resumed(struct session *s, X509 *leaf);
+/* The same for the identity a ticket sealed (resume.c checks its trust). */
+int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id);
+
+/* ---- ticket.c ---- */
+
+int dtls_tickets_init(struct xtel_dtls_server *srv);
+/* Seal and open with key (XTEL_DTLS_TICKET_KEY_LEN bytes) from now on. */
+void dtls_tickets_set_key(struct xtel_dtls_server *srv,
+			  const unsigned char *key);
+/* Also open (only) tickets of key, the one before (NULL: none). */
+void dtls_tickets_set_prev(struct xtel_dtls_server *srv,
+			   const unsigned char *key);
+void dtls_tickets_free(struct xtel_dtls_server *srv);
+void dtls_ticket_id_encode(const struct dtls_ticket_id *id,
+			   unsigned char out[DTLS_TICKET_ID_LEN]);
+/* 0, or -EINVAL when data is not an encoded identity. */
+int dtls_ticket_id_decode(const void *data, size_t len,
+			  struct dtls_ticket_id *id);
+/* The identity of a client certificate (trust left zero): 0 or -EINVAL. */
+int dtls_ticket_id_from_cert(X509 *leaf, struct dtls_ticket_id *id);
+/* Ready cctx and hctx to seal a ticket with srv's key: 0 or -EIO. */
+int dtls_ticket_seal_init(struct xtel_dtls_server *srv, unsigned char *name,
+			  unsigned char *iv, EVP_CIPHER_CTX *cctx,
+			  EVP_MAC_CTX *hctx);
+/*
+ * ... to open one named name: 0 with the key, 1 with the previous key (a
+ * new ticket is due), -ENOKEY (another key) or -EIO.
+ */
+int dtls_ticket_unseal_init(struct xtel_dtls_server *srv,
+			    const unsigned char *name, const unsigned char *iv,
+			    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx);
+/*
+ * Open ticket t: its session without the certificate (*out, the caller's)
+ * and the identity sealed with it. 0; -ENOKEY another key's, -EBADMSG not
+ * authentic or not a session, -ENOMSG no identity of ours; OpenSSL's way
+ * then for -E2BIG longer than this opens, -EKEYEXPIRED the previous key's
+ * (which OpenSSL resumes with a new ticket).
+ */
+int dtls_ticket_open(struct xtel_dtls_server *srv, const unsigned char *t,
+		     size_t len, SSL_SESSION **out, struct dtls_ticket_id *id);
 
 /* ---- resume.c ---- */
 
 /* Tickets on srv->ctx as srv->cfg asks. Returns 0 or -errno. */
 int dtls_resume_install(struct xtel_dtls_server *srv);
+/*
+ * From the ClientHello callback: open the ticket the hello offers (if
+ * any) and decide s->ticket_verdict before OpenSSL looks at it.
+ */
+void dtls_resume_hello(struct session *s, SSL *ssl);
+/* The policy srv now applies is srv->policy: its trust digest. */
+void dtls_resume_policy(struct xtel_dtls_server *srv);
 /* Note the epoch-1 records of a datagram s's handshake sends. */
 void dtls_resume_note_tx(struct session *s, const unsigned char *d,
 			 size_t len);

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -139,25 +140,36 @@ static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
  * nothing: the full handshake that follows verifies the certificate the
  * client sends and refuses it under its reason.
  */
-int dtls_check_resumed(struct session *s, X509 *leaf)
+int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id)
 {
 	const struct xtel_dtls_server *srv = s->srv;
-	uint32_t id;
+	int64_t now = (int64_t)time(NULL);
 
-	if (leaf == NULL || dtls_parse_client_cn(leaf, &id) != 0 ||
-	    X509_cmp_time(X509_get0_notAfter(leaf), NULL) <= 0 ||
-	    X509_cmp_time(X509_get0_notBefore(leaf), NULL) >= 0)
+	/* As X509_cmp_time: expired at notAfter, valid from past notBefore. */
+	if (id->not_after <= now || id->not_before > now)
 		return -EPERM;
-	if (s->replaces != NULL && s->replaces->client_id != id)
+	if (s->replaces != NULL && s->replaces->client_id != id->client_id)
 		return -EPERM;
-	dtls_note_certificate(s, leaf);
-	s->client_id = id;
+	s->issuer_hash = (unsigned long)id->issuer_hash;
+	memcpy(s->serial, id->serial, sizeof(s->serial));
+	s->serial_len = id->serial_len;
+	s->client_id = id->client_id;
 	if (refused_now(srv, s) != XTEL_DTLS_NFAILS ||
-	    (srv->cfg.admit != NULL && !srv->cfg.admit(srv->cfg.admit_arg, id))) {
+	    (srv->cfg.admit != NULL &&
+	     !srv->cfg.admit(srv->cfg.admit_arg, id->client_id))) {
 		s->serial_len = 0;
 		return -EPERM;
 	}
 	return 0;
+}
+
+int dtls_check_resumed(struct session *s, X509 *leaf)
+{
+	struct dtls_ticket_id id;
+
+	if (dtls_ticket_id_from_cert(leaf, &id) != 0)
+		return -EPERM;
+	return dtls_check_resumed_id(s, &id);
 }
 
 int dtls_policy_apply(struct xtel_dtls_server *srv)
@@ -167,6 +179,8 @@ int dtls_policy_apply(struct xtel_dtls_server *srv)
 
 	/* The store first: whatever else fails, verification is p's. */
 	SSL_CTX_set1_cert_store(srv->ctx, p->store);
+	/* And tickets resume under p's trust only. */
+	dtls_resume_policy(srv);
 	names = sk_X509_NAME_new_null();
 	if (names == NULL)
 		return -ENOMEM;
@@ -291,8 +305,11 @@ static int hello_cb(SSL *ssl, int *al, void *arg)
 
 	(void)arg;
 	if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_extended_master_secret,
-				      &ext, &len) == 1)
+				      &ext, &len) == 1) {
+		if (s != NULL)
+			dtls_resume_hello(s, ssl);
 		return SSL_CLIENT_HELLO_SUCCESS;
+	}
 	if (s != NULL) {
 		s->fail_set = true;
 		s->fail = XTEL_DTLS_FAILED_NO_EMS;

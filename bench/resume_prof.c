@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The server's cost of one resumed (or full) DTLS handshake, in memory,
+ * for callgrind (docs/CAPACITY.md, "Session resumption"). One client makes
+ * a full handshake and keeps its ticket; then N clients, each from its own
+ * address, resume with it (or, with --full, handshake in full), complete,
+ * and close. Every datagram the server gets passes server_feed(), and
+ * only the handshake's datagrams do (the close_notify goes around it), so
+ *   valgrind --tool=callgrind --collect-atstart=no \
+ *            --toggle-collect=server_feed bench/resume_prof CERTDIR 1000
+ * counts exactly the server's instructions of N handshakes: the cookie
+ * exchange, OpenSSL's handshake, the ticket, the take-over by the built-in
+ * record layer. Without valgrind it prints the server's thread CPU per
+ * handshake (noisy; compare builds side by side).
+ *
+ * usage: resume_prof CERTDIR N [--full] [--openssl-records]
+ * CERTDIR as made by certs/gen.sh (ca.crt, server.*, client-1.*).
+ * Exit 0 when all N handshakes completed as asked (resumed unless --full).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "dtls/client.h"
+#include "dtls/server.h"
+
+enum { QMAX = 16, DGRAM_MAX = 1500 };
+
+struct prof_net {
+	struct xtel_dtls_server *srv;
+	struct xtel_dtls_client_ctx *cctx;
+	struct xtel_dtls_identity *id;
+	unsigned int nq;
+	size_t qlen[QMAX];
+	unsigned char q[QMAX][DGRAM_MAX];
+	uint64_t cpu_ns;
+};
+
+static void on_send(void *arg, const struct sockaddr *peer, socklen_t len,
+		    const void *buf, size_t n)
+{
+	struct prof_net *pn = arg;
+
+	(void)peer;
+	(void)len;
+	if (pn->nq < QMAX && n <= DGRAM_MAX) {
+		memcpy(pn->q[pn->nq], buf, n);
+		pn->qlen[pn->nq++] = n;
+	}
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * XTEL_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* The one function callgrind collects in (--toggle-collect=server_feed). */
+__attribute__((noinline)) void server_feed(struct prof_net *pn,
+					   const struct sockaddr_in *a,
+					   const void *d, size_t len,
+					   uint64_t now);
+__attribute__((noinline)) void server_feed(struct prof_net *pn,
+					   const struct sockaddr_in *a,
+					   const void *d, size_t len,
+					   uint64_t now)
+{
+	xtel_dtls_server_input(pn->srv, (const struct sockaddr *)a, sizeof(*a),
+			       d, len, now);
+}
+
+static struct sockaddr_in addr_of(unsigned int i)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+
+	a.sin_addr.s_addr = htonl(0xc6120200u + (i >> 15));	/* 198.18.2.x */
+	a.sin_port = htons((uint16_t)(1024 + (i & 0x7fff)));
+	return a;
+}
+
+/*
+ * One client's handshake from address i; the client, or NULL. Only
+ * measured ones pass server_feed (the first, which makes the ticket, not).
+ */
+static struct xtel_dtls_client *handshake(struct prof_net *pn, unsigned int i,
+					  const struct xtel_dtls_ticket *t,
+					  bool measured)
+{
+	struct sockaddr_in a = addr_of(i);
+	unsigned char buf[DGRAM_MAX];
+	struct xtel_dtls_client *c;
+	uint64_t now = xtel_mono_ns();
+
+	if (xtel_dtls_client_new(&c, pn->cctx, pn->id, NULL, 0))
+		return NULL;
+	if ((t != NULL && xtel_dtls_client_resume(c, t)) ||
+	    xtel_dtls_client_start(c, now))
+		goto fail;
+	for (int round = 0; round < 20; round++) {
+		bool moved = false;
+		ssize_t len;
+
+		while ((len = xtel_dtls_client_pop(c, buf, sizeof(buf))) > 0) {
+			uint64_t t0 = thread_cpu_ns();
+
+			moved = true;
+			if (measured)
+				server_feed(pn, &a, buf, (size_t)len, now);
+			else
+				xtel_dtls_server_input(pn->srv,
+						       (const struct sockaddr *)&a,
+						       sizeof(a), buf, (size_t)len,
+						       now);
+			pn->cpu_ns += thread_cpu_ns() - t0;
+		}
+		for (unsigned int k = 0; k < pn->nq; k++) {
+			moved = true;
+			xtel_dtls_client_input(c, pn->q[k], pn->qlen[k], now);
+		}
+		pn->nq = 0;
+		if (!moved)
+			break;
+	}
+	if (xtel_dtls_client_state(c) == XTEL_DTLS_CLIENT_ESTABLISHED)
+		return c;
+	fprintf(stderr, "resume_prof: handshake %u failed: %s\n", i,
+		xtel_dtls_client_error(c));
+fail:
+	xtel_dtls_client_free(c);
+	return NULL;
+}
+
+/* close_notify, so the table does not fill (not collected). */
+static void close_client(struct prof_net *pn, unsigned int i,
+			 struct xtel_dtls_client *c)
+{
+	struct sockaddr_in a = addr_of(i);
+	unsigned char buf[DGRAM_MAX];
+	ssize_t len;
+
+	xtel_dtls_client_close(c);
+	while ((len = xtel_dtls_client_pop(c, buf, sizeof(buf))) > 0)
+		xtel_dtls_server_input(pn->srv, (const struct sockaddr *)&a,
+				       sizeof(a), buf, (size_t)len,
+				       xtel_mono_ns());
+	pn->nq = 0;
+	xtel_dtls_client_free(c);
+}
+
+int main(int argc, char **argv)
+{
+	struct xtel_dtls_server_cfg cfg = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct prof_net pn = { 0 };
+	struct xtel_dtls_ticket *t = NULL;
+	struct xtel_dtls_client *c;
+	char crt[512], key[512], ca[512], ccrt[512], ckey[512];
+	unsigned long n;
+	bool full = false;
+	int ok = 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: resume_prof CERTDIR N [--full] "
+			"[--openssl-records]\n");
+		return 2;
+	}
+	n = strtoul(argv[2], NULL, 10);
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--full") == 0)
+			full = true;
+		else if (strcmp(argv[i], "--openssl-records") == 0)
+			cfg.openssl_records = true;
+	}
+	snprintf(crt, sizeof(crt), "%s/server.crt", argv[1]);
+	snprintf(key, sizeof(key), "%s/server.key", argv[1]);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", argv[1]);
+	snprintf(ccrt, sizeof(ccrt), "%s/client-1.crt", argv[1]);
+	snprintf(ckey, sizeof(ckey), "%s/client-1.key", argv[1]);
+	xtel_log_setup("resume_prof", XTEL_LOG_ERR);
+	cfg.cert_file = crt;
+	cfg.key_file = key;
+	cfg.ca_file = ca;
+	cfg.max_sessions = 1024;
+	cfg.send = on_send;
+	cfg.send_arg = &pn;
+	if (xtel_dtls_server_new(&pn.srv, &cfg) ||
+	    xtel_dtls_client_ctx_new(&pn.cctx, ca, NULL, NULL) ||
+	    xtel_dtls_identity_load(&pn.id, ccrt, ckey))
+		return 1;
+	c = handshake(&pn, 0xffff, NULL, false);
+	if (c == NULL || (t = xtel_dtls_client_ticket(c)) == NULL) {
+		fprintf(stderr, "resume_prof: no ticket from the first handshake\n");
+		return 1;
+	}
+	close_client(&pn, 0xffff, c);
+	pn.cpu_ns = 0;
+	for (unsigned long i = 0; i < n; i++) {
+		c = handshake(&pn, (unsigned int)i, full ? NULL : t, true);
+		if (c == NULL)
+			break;
+		ok += full || xtel_dtls_client_resumed(c);
+		close_client(&pn, (unsigned int)i, c);
+	}
+	xtel_dtls_server_get_stats(pn.srv, &st);
+	printf("handshakes %d of %lu %s, server cpu %.1f us each; "
+	       "resumed %llu ticket_unknown %llu ticket_refused %llu\n",
+	       ok, n, full ? "full" : "resumed",
+	       ok ? (double)pn.cpu_ns / ok / 1000.0 : 0.0,
+	       (unsigned long long)st.handshakes_resumed,
+	       (unsigned long long)st.ticket_unknown,
+	       (unsigned long long)st.ticket_refused);
+	xtel_dtls_ticket_free(t);
+	xtel_dtls_server_free(pn.srv);
+	xtel_dtls_client_ctx_free(pn.cctx);
+	xtel_dtls_identity_free(pn.id);
+	return (unsigned long)ok == n ? 0 : 1;
+}
