@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packed latency histogram: how a client record keeps acct/latency.h's
+ * histogram (same 2,048-bucket index space, same overflow bucket, exact
+ * count/negative/min/max/sum) in a few hundred bytes instead of 512 bytes
+ * per power of two. Readers never see this form: xtel_latpack_expand()
+ * turns a record's copy into a struct xtel_latency, which is what the
+ * snapshot, the store's varint BLOB, the exporter's CBOR buckets, the
+ * aggregator and health read, so none of them changed.
+ *
+ * Layout: the index space in 128 pages of 16 consecutive buckets. A page
+ * is allocated (from the registry's arena) when a sample first lands in
+ * it, with 8-bit counters (16 bytes); when a counter would pass its
+ * width's maximum the page is promoted to 16-, 32- and then 64-bit
+ * counters (32, 64, 128 bytes) and the narrower page is freed, so counts
+ * stay exact to 2^64 like the dense form. A directory block lists the
+ * pages in ascending page index (ent[] then idx[]) and doubles from 4
+ * entries as pages appear. Every pointer is tagged in its low 4 bits
+ * (blocks are 16-byte aligned): a page pointer with its counter width
+ * (0..3 = 1, 2, 4, 8 bytes), the directory pointer with its capacity
+ * (0..5 = 4 << code), so a reader that copied one word knows how many
+ * bytes are behind it. The writer keeps the last page it used in hot and
+ * hot_page (a cache of a directory entry that readers ignore): a client's
+ * latencies mostly land in the same page, which then costs no search.
+ *
+ * Seqlock (record.h): every change happens inside the record's write
+ * section; a reader copies the record, follows dir and the page pointers
+ * it copied (words stored whole by the writer, so never torn), expands,
+ * then checks the sequence. Freed pages and directories go back to the
+ * arena's free lists of their own size, where only blocks of the same
+ * kind come from: a stale pointer leads to mapped memory of the right
+ * size, and the sequence check rejects what was read there.
+ */
+#ifndef XTEL_LATPACK_H
+#define XTEL_LATPACK_H
+
+#include <stdint.h>
+
+#include "acct/arena.h"
+#include "acct/latency.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+	XTEL_LATP_PAGE_BITS = 4,
+	XTEL_LATP_PAGE = 1 << XTEL_LATP_PAGE_BITS,	/* buckets per page */
+	XTEL_LATP_PAGES = XTEL_LAT_BUCKETS / XTEL_LATP_PAGE,
+	XTEL_LATP_DIR_MIN = 4,		/* entries of the first directory */
+	XTEL_LATP_TAG = 15,		/* low bits of a tagged pointer */
+};
+
+struct xtel_latpack {
+	uint64_t count;		/* as in struct xtel_latency */
+	uint64_t negative;
+	uint64_t overflow;
+	uint64_t alloc_failed;
+	uint64_t sum;
+	uint64_t min, max;
+	uintptr_t dir;		/* tagged directory pointer; 0: no page yet */
+	uintptr_t hot;		/* writer's cache: tagged page pointer; 0: none */
+	uint16_t n;		/* pages in the directory */
+	uint8_t hot_page;	/* page index of hot */
+	uint8_t pad_[5];
+};
+
+/* Record one sample; a page comes from a. Returns 0 or -ENOMEM. */
+int xtel_latpack_record(struct xtel_latpack *h, struct xtel_arena *a,
+			int64_t ns);
+
+/*
+ * Add n samples to bucket idx (< XTEL_LAT_BUCKETS) without touching the
+ * totals (tests, and rebuilding a histogram bucket by bucket).
+ */
+int xtel_latpack_add_bucket(struct xtel_latpack *h, struct xtel_arena *a,
+			    unsigned int idx, uint64_t n);
+
+/* Give every page and the directory back to a; h is empty after it. */
+void xtel_latpack_release(struct xtel_latpack *h, struct xtel_arena *a);
+
+/*
+ * Expand a copy of a packed histogram (the record's words as a reader
+ * copied them) into out: totals, and for each group with a page the
+ * block group g of blocks (XTEL_LAT_GROUPS x XTEL_LAT_SUB words, only the
+ * groups used are written) as out->blocks[g]. out owns nothing after it
+ * (do not xtel_latency_destroy() it). Safe against a concurrent writer:
+ * what it reads may be torn, which the caller's sequence check rejects.
+ */
+void xtel_latpack_expand(const struct xtel_latpack *h, struct xtel_latency *out,
+			 uint64_t *blocks);
+
+/* Bytes of pages and directory behind h (the memory breakdown). */
+uint64_t xtel_latpack_bytes(const struct xtel_latpack *h);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XTEL_LATPACK_H */
