@@ -1,32 +1,39 @@
 // SPDX-License-Identifier: MIT
 /*
  * Block arena of a registry (see arena.h): bump allocation from chunks,
- * one free list per block size, chunks freed only at the end.
+ * one free list per block size (linked through the blocks' first word,
+ * as handles), larger free blocks split when a size has none, chunks
+ * freed only at the end.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "acct/arena.h"
 
-struct xtel_arena_chunk {
-	struct xtel_arena_chunk *next;
-	uint8_t pad_[XTEL_ARENA_UNIT - sizeof(void *)];
-	uint8_t data[];
-};
+enum { UNITS = 1 << XTEL_ARENA_UNIT_BITS };
 
-void xtel_arena_init(struct xtel_arena *a)
+int xtel_arena_init(struct xtel_arena *a, uint64_t max_bytes)
 {
+	uint64_t n = (max_bytes + XTEL_ARENA_CHUNK - 1) / XTEL_ARENA_CHUNK;
+
 	memset(a, 0, sizeof(*a));
+	if (n < 1)
+		n = 1;
+	if (n > XTEL_ARENA_MAX_CHUNKS)
+		n = XTEL_ARENA_MAX_CHUNKS;
+	a->chunk = calloc(n, sizeof(*a->chunk));
+	if (!a->chunk)
+		return -ENOMEM;
+	a->max_chunks = (uint32_t)n;
+	return 0;
 }
 
 void xtel_arena_destroy(struct xtel_arena *a)
 {
-	struct xtel_arena_chunk *c = a->chunks, *next;
-
-	for (; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	for (uint32_t i = 0; i < a->n_chunks; i++)
+		free(a->chunk[i]);
+	free(a->chunk);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -36,53 +43,130 @@ static void count(struct xtel_arena *a, enum xtel_arena_use use, int64_t d)
 			 __ATOMIC_RELAXED);
 }
 
-void *xtel_arena_alloc(struct xtel_arena *a, size_t size,
-		       enum xtel_arena_use use)
+static void push(struct xtel_arena *a, uint32_t h, uint32_t units)
 {
-	size_t units = (size + XTEL_ARENA_UNIT - 1) / XTEL_ARENA_UNIT;
-	size_t bytes = units * XTEL_ARENA_UNIT;
-	void *p;
-
-	if (units == 0 || bytes > XTEL_ARENA_MAX)
-		return NULL;
-	p = a->free[use][units];
-	if (p) {
-		a->free[use][units] = *(void **)p;
-	} else {
-		if (a->left < bytes) {
-			struct xtel_arena_chunk *c = aligned_alloc(
-				XTEL_ARENA_UNIT, XTEL_ARENA_CHUNK);
-
-			if (!c)
-				return NULL;
-			c->next = a->chunks;
-			a->chunks = c;
-			a->cur = c->data;
-			a->left = XTEL_ARENA_CHUNK - offsetof(struct xtel_arena_chunk,
-							      data);
-			__atomic_store_n(&a->chunk_bytes,
-					 a->chunk_bytes + XTEL_ARENA_CHUNK,
-					 __ATOMIC_RELAXED);
-			/* The tail of the previous chunk is not kept: at
-			 * most one largest block per chunk is wasted. */
-		}
-		p = a->cur;
-		a->cur += bytes;
-		a->left -= bytes;
-	}
-	memset(p, 0, bytes);
-	count(a, use, (int64_t)bytes);
-	return p;
+	*(uint32_t *)xtel_arena_ptr(a, h) = a->free[units];
+	a->free[units] = h;
+	a->nonempty[units / 64] |= 1ULL << (units % 64);
 }
 
-void xtel_arena_free(struct xtel_arena *a, void *p, size_t size,
+static uint32_t pop(struct xtel_arena *a, uint32_t units)
+{
+	uint32_t h = a->free[units];
+
+	a->free[units] = *(uint32_t *)xtel_arena_ptr(a, h);
+	if (!a->free[units])
+		a->nonempty[units / 64] &= ~(1ULL << (units % 64));
+	return h;
+}
+
+/* A run of free units (a chunk's tail) onto the lists, in list sizes. */
+static void push_run(struct xtel_arena *a, uint32_t h, uint32_t units)
+{
+	while (units) {
+		uint32_t n = units < XTEL_ARENA_CLASSES - 1 ?
+			     units : XTEL_ARENA_CLASSES - 1;
+
+		push(a, h, n);
+		h += n;
+		units -= n;
+	}
+}
+
+/* The smallest size > units with a free block, or 0. */
+static uint32_t larger_free(const struct xtel_arena *a, uint32_t units)
+{
+	for (uint32_t w = (units + 1) / 64; w < sizeof(a->nonempty) / 8; w++) {
+		uint64_t m = a->nonempty[w];
+
+		if (w == (units + 1) / 64)
+			m &= ~0ULL << ((units + 1) % 64);
+		if (m)
+			return w * 64 + (uint32_t)__builtin_ctzll(m);
+	}
+	return 0;
+}
+
+static uint32_t carve(struct xtel_arena *a, uint32_t units)
+{
+	uint32_t big, h;
+	uint8_t *p;
+
+	/* Freed blocks first (a directory that grew leaves its old block
+	 * behind, which pages of other clients then use), then fresh space. */
+	big = larger_free(a, units);
+	if (big) {
+		h = pop(a, big);
+		push(a, h + units, big - units);
+		return h;
+	}
+	if (a->n_chunks && a->next_unit + units <= UNITS) {
+		h = (a->n_chunks - 1) << XTEL_ARENA_UNIT_BITS | a->next_unit;
+		a->next_unit += units;
+		return h;
+	}
+	if (a->n_chunks == a->max_chunks)
+		return 0;
+	/* The newest chunk's tail goes to the free lists, not to waste. */
+	if (a->n_chunks && a->next_unit < UNITS) {
+		push_run(a, (a->n_chunks - 1) << XTEL_ARENA_UNIT_BITS |
+			 a->next_unit, UNITS - a->next_unit);
+		a->next_unit = UNITS;
+	}
+	p = aligned_alloc(XTEL_ARENA_UNIT, XTEL_ARENA_CHUNK);
+	if (!p)
+		return 0;
+	__atomic_store_n(&a->chunk[a->n_chunks], p, __ATOMIC_RELAXED);
+	/* Unit 0 of chunk 0 is never handed out: handle 0 means none. */
+	a->next_unit = a->n_chunks ? 0 : 1;
+	__atomic_store_n(&a->n_chunks, a->n_chunks + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&a->chunk_bytes, a->chunk_bytes + XTEL_ARENA_CHUNK,
+			 __ATOMIC_RELAXED);
+	h = (a->n_chunks - 1) << XTEL_ARENA_UNIT_BITS | a->next_unit;
+	a->next_unit += units;
+	return h;
+}
+
+uint32_t xtel_arena_alloc(struct xtel_arena *a, size_t size,
+			  enum xtel_arena_use use, void **ptr)
+{
+	uint32_t units = (uint32_t)((size + XTEL_ARENA_UNIT - 1) /
+				    XTEL_ARENA_UNIT);
+	uint32_t h;
+
+	if (units == 0 || size > XTEL_ARENA_MAX)
+		return 0;
+	h = a->free[units] ? pop(a, units) : carve(a, units);
+	if (!h)
+		return 0;
+	*ptr = xtel_arena_ptr(a, h);
+	memset(*ptr, 0, (size_t)units * XTEL_ARENA_UNIT);
+	count(a, use, (int64_t)units * XTEL_ARENA_UNIT);
+	return h;
+}
+
+void xtel_arena_free(struct xtel_arena *a, uint32_t h, size_t size,
 		     enum xtel_arena_use use)
 {
-	size_t units = (size + XTEL_ARENA_UNIT - 1) / XTEL_ARENA_UNIT;
+	uint32_t units = (uint32_t)((size + XTEL_ARENA_UNIT - 1) /
+				    XTEL_ARENA_UNIT);
 
-	if (!p)
+	if (!h)
 		return;
-	*(void **)p = a->free[use][units];
-	a->free[use][units] = p;
-	count(a, use, -(int64_t)(units * XTEL_ARENA_UNIT));
+	push(a, h, units);
+	count(a, use, -(int64_t)units * XTEL_ARENA_UNIT);
+}
+
+const void *xtel_arena_read(const struct xtel_arena *a, uint32_t h,
+			    size_t size)
+{
+	uint32_t c = h >> XTEL_ARENA_UNIT_BITS;
+	size_t off = (size_t)(h & (UNITS - 1)) * XTEL_ARENA_UNIT;
+	const uint8_t *base;
+
+	if (!h || c >= __atomic_load_n(&a->n_chunks, __ATOMIC_ACQUIRE) ||
+	    off + size > XTEL_ARENA_CHUNK)
+		return NULL;
+	base = __atomic_load_n(&a->chunk[c], __ATOMIC_ACQUIRE);
+	return base ? base + off : NULL;
 }

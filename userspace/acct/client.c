@@ -196,13 +196,15 @@ static struct xtel_metric_state *key_slot(struct xtel_client *c,
 	if (!c->keys[xtel_key_chunk(i)]) {
 		unsigned int k = xtel_key_chunk(i);
 
-		m = xtel_arena_alloc(a, xtel_key_chunk_len(k) * sizeof(*m),
-				     XTEL_ARENA_METRICS);
-		if (!m) {
+		void *p;
+
+		if (!xtel_arena_alloc(a, xtel_key_chunk_len(k) * sizeof(*m),
+				      XTEL_ARENA_METRICS, &p)) {
 			*err = -ENOMEM;
 			return NULL;
 		}
-		__atomic_store_n(&c->keys[k], m, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->keys[k], (struct xtel_metric_state *)p,
+				 __ATOMIC_RELEASE);
 	}
 	m = xtel_client_key(c, i);
 	memcpy(m->key, mt->key, len);

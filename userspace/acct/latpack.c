@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Packed latency histogram (see latpack.h): pages of 16 buckets with 8- to
- * 64-bit counters, promoted when a counter would overflow, listed in a
- * sorted directory; expansion into the dense struct xtel_latency readers
- * use. The writer stores every word a reader may follow (directory
- * entries, the directory and page pointers) whole, with relaxed or release
- * atomics, so a reader's word copy never sees half a pointer.
+ * 64-bit counters, promoted when a counter would overflow, found through a
+ * presence mask and a directory of tagged arena handles; expansion into
+ * the dense struct xtel_latency readers use. The writer stores the words a
+ * reader follows (directory entries) whole, with relaxed or release
+ * atomics, so a reader's copy never holds half a handle.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -13,42 +13,42 @@
 
 #include "acct/latpack.h"
 
+static const uint8_t dir_caps[XTEL_LATP_DIR_CAPS] = {
+	4, 8, 12, 16, 24, 32, 48, 64, 96, 128,
+};
+
+_Static_assert(XTEL_LATP_PAGES == 128, "mask holds 128 pages");
+
 static inline size_t page_bytes(unsigned int w)
 {
 	return (size_t)XTEL_LATP_PAGE << w;
 }
 
-static inline unsigned int dir_cap(uintptr_t dir)
+static inline unsigned int n_pages(const struct xtel_latpack *h)
 {
-	return XTEL_LATP_DIR_MIN << (dir & XTEL_LATP_TAG);
+	return (unsigned int)(__builtin_popcountll(h->mask[0]) +
+			      __builtin_popcountll(h->mask[1]));
 }
 
-static inline size_t dir_bytes(unsigned int cap)
+/* Present pages below p: p's directory position. */
+static inline unsigned int rank(const struct xtel_latpack *h, unsigned int p)
 {
-	return (size_t)cap * (sizeof(uintptr_t) + 1);
+	uint64_t below = p % 64 ? ~0ULL >> (64 - p % 64) : 0;
+
+	if (p < 64)
+		return (unsigned int)__builtin_popcountll(h->mask[0] & below);
+	return (unsigned int)(__builtin_popcountll(h->mask[0]) +
+			      __builtin_popcountll(h->mask[1] & below));
 }
 
-static inline uintptr_t *dir_ent(uintptr_t dir)
+static inline bool present(const struct xtel_latpack *h, unsigned int p)
 {
-	return (uintptr_t *)(dir & ~(uintptr_t)XTEL_LATP_TAG);
+	return h->mask[p / 64] >> (p % 64) & 1;
 }
 
-/* The page index bytes follow the entries. */
-static inline uint8_t *dir_idx(uintptr_t dir)
+static inline uint64_t page_get(const void *b, unsigned int w, unsigned int k)
 {
-	return (uint8_t *)(dir_ent(dir) + dir_cap(dir));
-}
-
-static inline void *page_base(uintptr_t e)
-{
-	return (void *)(e & ~(uintptr_t)XTEL_LATP_TAG);
-}
-
-static inline uint64_t page_get(uintptr_t e, unsigned int k)
-{
-	const void *b = page_base(e);
-
-	switch (e & 3) {
+	switch (w) {
 	case 0: return __atomic_load_n((const uint8_t *)b + k, __ATOMIC_RELAXED);
 	case 1: return __atomic_load_n((const uint16_t *)b + k, __ATOMIC_RELAXED);
 	case 2: return __atomic_load_n((const uint32_t *)b + k, __ATOMIC_RELAXED);
@@ -56,12 +56,10 @@ static inline uint64_t page_get(uintptr_t e, unsigned int k)
 	}
 }
 
-/* Store v, which fits e's width. */
-static inline void page_set(uintptr_t e, unsigned int k, uint64_t v)
+/* Store v, which fits width w. */
+static inline void page_set(void *b, unsigned int w, unsigned int k, uint64_t v)
 {
-	void *b = page_base(e);
-
-	switch (e & 3) {
+	switch (w) {
 	case 0:
 		__atomic_store_n((uint8_t *)b + k, (uint8_t)v, __ATOMIC_RELAXED);
 		break;
@@ -76,108 +74,86 @@ static inline void page_set(uintptr_t e, unsigned int k, uint64_t v)
 	}
 }
 
-/* Position of page p in the directory, or where it would go. */
-static unsigned int dir_find(const struct xtel_latpack *h, unsigned int p,
-			     bool *found)
+/* A directory with room for one more entry than n. */
+static int dir_room(struct xtel_latpack *h, struct xtel_arena *a,
+		    unsigned int n)
 {
-	const uint8_t *idx = dir_idx(h->dir);
-	unsigned int lo = 0, hi = h->n;
+	unsigned int code = h->dir ? h->dir_cap + 1u : 0;
+	uint32_t nd, old = h->dir;
+	void *p;
 
-	while (lo < hi) {
-		unsigned int mid = (lo + hi) / 2;
-
-		if (idx[mid] < p)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = lo < h->n && idx[lo] == p;
-	return lo;
-}
-
-/* A directory with room for one more entry. */
-static int dir_room(struct xtel_latpack *h, struct xtel_arena *a)
-{
-	unsigned int cap = h->dir ? dir_cap(h->dir) : 0, ncap, code = 0;
-	uintptr_t nd;
-
-	if (h->n < cap)
+	if (h->dir && n < dir_caps[h->dir_cap])
 		return 0;
-	ncap = cap ? cap * 2 : XTEL_LATP_DIR_MIN;
-	while ((unsigned int)XTEL_LATP_DIR_MIN << code < ncap)
-		code++;
-	nd = (uintptr_t)xtel_arena_alloc(a, dir_bytes(ncap), XTEL_ARENA_HIST);
+	if (code >= XTEL_LATP_DIR_CAPS)
+		return -ENOSPC;		/* cannot happen: 128 pages fit */
+	nd = xtel_arena_alloc(a, dir_caps[code] * sizeof(uint32_t),
+			      XTEL_ARENA_HIST, &p);
 	if (!nd)
 		return -ENOMEM;
-	nd |= code;
-	if (h->dir) {
-		memcpy(dir_ent(nd), dir_ent(h->dir), h->n * sizeof(uintptr_t));
-		memcpy(dir_idx(nd), dir_idx(h->dir), h->n);
-	}
-	/* The copy is complete before a reader can follow nd. */
-	if (h->dir) {
-		uintptr_t old = h->dir;
-
-		__atomic_store_n(&h->dir, nd, __ATOMIC_RELEASE);
-		xtel_arena_free(a, dir_ent(old), dir_bytes(cap), XTEL_ARENA_HIST);
-	} else {
-		__atomic_store_n(&h->dir, nd, __ATOMIC_RELEASE);
-	}
+	if (old)
+		memcpy(p, xtel_arena_ptr(a, old), n * sizeof(uint32_t));
+	/* Inside the write section: a reader that pairs the new handle
+	 * with the old size (or the reverse) is rejected by its seq check,
+	 * and xtel_arena_read() keeps it inside the arena meanwhile. */
+	__atomic_store_n(&h->dir, nd, __ATOMIC_RELEASE);
+	__atomic_store_n(&h->dir_cap, (uint8_t)code, __ATOMIC_RELAXED);
+	if (old)
+		xtel_arena_free(a, old, dir_caps[code - 1] * sizeof(uint32_t),
+				XTEL_ARENA_HIST);
 	return 0;
 }
 
 /* The directory entry of page p, made (with an 8-bit page) if new. */
-static uintptr_t *page_slot(struct xtel_latpack *h, struct xtel_arena *a,
+static uint32_t *page_entry(struct xtel_latpack *h, struct xtel_arena *a,
 			    unsigned int p)
 {
-	uintptr_t *ent, e;
-	uint8_t *idx;
-	unsigned int pos;
-	bool found = false;
+	unsigned int pos = rank(h, p), n;
+	uint32_t *dir, ph;
+	void *page;
 
-	if (h->dir) {
-		pos = dir_find(h, p, &found);
-		if (found)
-			return &dir_ent(h->dir)[pos];
-	}
-	if (dir_room(h, a))
+	if (present(h, p))
+		return (uint32_t *)xtel_arena_ptr(a, h->dir) + pos;
+	n = n_pages(h);
+	if (dir_room(h, a, n))
 		return NULL;
-	pos = dir_find(h, p, &found);
-	e = (uintptr_t)xtel_arena_alloc(a, page_bytes(0), XTEL_ARENA_HIST);
-	if (!e)
+	ph = xtel_arena_alloc(a, page_bytes(0), XTEL_ARENA_HIST, &page);
+	if (!ph)
 		return NULL;
-	ent = dir_ent(h->dir);
-	idx = dir_idx(h->dir);
+	dir = xtel_arena_ptr(a, h->dir);
 	/* Entries move up one by one, each a whole-word store. */
-	for (unsigned int i = h->n; i > pos; i--) {
-		__atomic_store_n(&ent[i], ent[i - 1], __ATOMIC_RELAXED);
-		__atomic_store_n(&idx[i], idx[i - 1], __ATOMIC_RELAXED);
-	}
-	__atomic_store_n(&idx[pos], (uint8_t)p, __ATOMIC_RELAXED);
-	/* The zeroed page is visible before the entry that leads to it. */
-	__atomic_store_n(&ent[pos], e, __ATOMIC_RELEASE);
-	__atomic_store_n(&h->n, (uint16_t)(h->n + 1), __ATOMIC_RELAXED);
-	return &ent[pos];
+	for (unsigned int i = n; i > pos; i--)
+		__atomic_store_n(&dir[i], dir[i - 1], __ATOMIC_RELAXED);
+	/* The zeroed page is visible before the entry that names it. */
+	__atomic_store_n(&dir[pos], ph << 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&h->mask[p / 64], h->mask[p / 64] | 1ULL << (p % 64),
+			 __ATOMIC_RELAXED);
+	return &dir[pos];
 }
 
-/* Replace *slot's page by one wide enough for v (copying its counts). */
-static int promote(struct xtel_arena *a, uintptr_t *slot, uint64_t v)
+/* Replace *ent's page by one wide enough for v (copying its counts). */
+static int promote(struct xtel_arena *a, uint32_t *ent, uint64_t v)
 {
-	uintptr_t old = *slot, e;
+	uint32_t old = *ent, nh;
 	unsigned int w = old & 3;
+	const void *ob = xtel_arena_ptr(a, old >> 2);
+	void *nb;
 
 	do
 		w++;
 	while (w < 3 && v >> (8u << w));
-	e = (uintptr_t)xtel_arena_alloc(a, page_bytes(w), XTEL_ARENA_HIST);
-	if (!e)
+	nh = xtel_arena_alloc(a, page_bytes(w), XTEL_ARENA_HIST, &nb);
+	if (!nh)
 		return -ENOMEM;
-	e |= w;
 	for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
-		page_set(e, k, page_get(old, k));
-	__atomic_store_n(slot, e, __ATOMIC_RELEASE);
-	xtel_arena_free(a, page_base(old), page_bytes(old & 3), XTEL_ARENA_HIST);
+		page_set(nb, w, k, page_get(ob, old & 3, k));
+	__atomic_store_n(ent, nh << 2 | w, __ATOMIC_RELEASE);
+	xtel_arena_free(a, old >> 2, page_bytes(old & 3), XTEL_ARENA_HIST);
 	return 0;
+}
+
+static inline uintptr_t hot_of(const struct xtel_arena *a, uint32_t ent)
+{
+	return (uintptr_t)xtel_arena_ptr(a, ent >> 2) | (ent & 3);
 }
 
 static int bump(struct xtel_latpack *h, struct xtel_arena *a, unsigned int idx,
@@ -185,29 +161,29 @@ static int bump(struct xtel_latpack *h, struct xtel_arena *a, unsigned int idx,
 {
 	unsigned int p = idx >> XTEL_LATP_PAGE_BITS;
 	unsigned int k = idx & (XTEL_LATP_PAGE - 1);
-	uintptr_t e = h->hot, *slot = NULL;
+	uintptr_t e = h->hot;
+	uint32_t *ent = NULL;
+	unsigned int w;
 	uint64_t v;
 
 	if (!e || h->hot_page != p) {
-		slot = page_slot(h, a, p);
-		if (!slot)
+		ent = page_entry(h, a, p);
+		if (!ent)
 			return -ENOMEM;
-		e = *slot;
-		h->hot = e;
+		e = h->hot = hot_of(a, *ent);
 		h->hot_page = (uint8_t)p;
 	}
-	v = page_get(e, k) + n;
-	if ((e & 3) != 3 && v >> (8u << (e & 3))) {
-		if (!slot) {
-			bool found;
-
-			slot = &dir_ent(h->dir)[dir_find(h, p, &found)];
-		}
-		if (promote(a, slot, v))
+	w = e & 3;
+	v = page_get((void *)(e & ~(uintptr_t)3), w, k) + n;
+	if (w != 3 && v >> (8u << w)) {
+		if (!ent)
+			ent = page_entry(h, a, p);	/* present: a look-up */
+		if (promote(a, ent, v))
 			return -ENOMEM;
-		e = h->hot = *slot;
+		e = h->hot = hot_of(a, *ent);
+		w = e & 3;
 	}
-	page_set(e, k, v);
+	page_set((void *)(e & ~(uintptr_t)3), w, k, v);
 	return 0;
 }
 
@@ -247,22 +223,23 @@ int xtel_latpack_add_bucket(struct xtel_latpack *h, struct xtel_arena *a,
 void xtel_latpack_release(struct xtel_latpack *h, struct xtel_arena *a)
 {
 	if (h->dir) {
-		const uintptr_t *ent = dir_ent(h->dir);
+		const uint32_t *dir = xtel_arena_ptr(a, h->dir);
 
-		for (unsigned int i = 0; i < h->n; i++)
-			xtel_arena_free(a, page_base(ent[i]),
-					page_bytes(ent[i] & 3), XTEL_ARENA_HIST);
-		xtel_arena_free(a, dir_ent(h->dir), dir_bytes(dir_cap(h->dir)),
+		for (unsigned int i = 0, n = n_pages(h); i < n; i++)
+			xtel_arena_free(a, dir[i] >> 2, page_bytes(dir[i] & 3),
+					XTEL_ARENA_HIST);
+		xtel_arena_free(a, h->dir, dir_caps[h->dir_cap] * sizeof(uint32_t),
 				XTEL_ARENA_HIST);
 	}
 	memset(h, 0, sizeof(*h));
 }
 
-void xtel_latpack_expand(const struct xtel_latpack *h, struct xtel_latency *out,
+void xtel_latpack_expand(const struct xtel_latpack *h,
+			 const struct xtel_arena *a, struct xtel_latency *out,
 			 uint64_t *blocks)
 {
-	uintptr_t dir = h->dir;
-	unsigned int n = h->n;
+	const uint32_t *dir;
+	unsigned int cap, i = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->count = h->count;
@@ -272,42 +249,48 @@ void xtel_latpack_expand(const struct xtel_latpack *h, struct xtel_latency *out,
 	out->sum = h->sum;
 	out->min = h->min;
 	out->max = h->max;
+	if (!h->dir || h->dir_cap >= XTEL_LATP_DIR_CAPS)
+		return;		/* empty, or torn: the seq check rejects it */
+	cap = dir_caps[h->dir_cap];
+	dir = xtel_arena_read(a, h->dir, cap * sizeof(uint32_t));
 	if (!dir)
 		return;
-	if ((dir & XTEL_LATP_TAG) > 5)
-		return;		/* torn: the sequence check rejects it */
-	if (n > dir_cap(dir))
-		n = dir_cap(dir);
-	for (unsigned int i = 0; i < n; i++) {
-		uintptr_t e = __atomic_load_n(&dir_ent(dir)[i], __ATOMIC_ACQUIRE);
-		unsigned int p = __atomic_load_n(&dir_idx(dir)[i],
-						 __ATOMIC_RELAXED);
-		unsigned int g = p / (XTEL_LAT_SUB / XTEL_LATP_PAGE);
-		uint64_t *b;
+	for (unsigned int word = 0; word < 2; word++) {
+		for (uint64_t m = h->mask[word]; m && i < cap; m &= m - 1) {
+			unsigned int p = word * 64 + (unsigned int)__builtin_ctzll(m);
+			unsigned int g = p / (XTEL_LAT_SUB / XTEL_LATP_PAGE);
+			uint32_t e = __atomic_load_n(&dir[i++], __ATOMIC_ACQUIRE);
+			const void *page = xtel_arena_read(a, e >> 2,
+							   page_bytes(e & 3));
+			uint64_t *b;
 
-		if (!e || p >= XTEL_LATP_PAGES)
-			continue;
-		b = blocks + (size_t)g * XTEL_LAT_SUB;
-		if (!out->blocks[g]) {
-			memset(b, 0, XTEL_LAT_SUB * sizeof(uint64_t));
-			out->blocks[g] = b;
-			out->groups |= 1ULL << g;
+			if (!page)
+				continue;
+			b = blocks + (size_t)g * XTEL_LAT_SUB;
+			if (!out->blocks[g]) {
+				memset(b, 0, XTEL_LAT_SUB * sizeof(uint64_t));
+				out->blocks[g] = b;
+				out->groups |= 1ULL << g;
+			}
+			b += (p % (XTEL_LAT_SUB / XTEL_LATP_PAGE)) * XTEL_LATP_PAGE;
+			for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
+				b[k] = page_get(page, e & 3, k);
 		}
-		b += (p % (XTEL_LAT_SUB / XTEL_LATP_PAGE)) * XTEL_LATP_PAGE;
-		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
-			b[k] += page_get(e, k);
 	}
 }
 
-uint64_t xtel_latpack_bytes(const struct xtel_latpack *h)
+uint64_t xtel_latpack_bytes(const struct xtel_latpack *h,
+			    const struct xtel_arena *a)
 {
-	uint64_t bytes = 0;
+	const uint32_t *dir;
+	uint64_t bytes;
 
 	if (!h->dir)
 		return 0;
-	bytes = (dir_bytes(dir_cap(h->dir)) + XTEL_ARENA_UNIT - 1) /
+	dir = xtel_arena_ptr(a, h->dir);
+	bytes = (dir_caps[h->dir_cap] * sizeof(uint32_t) + XTEL_ARENA_UNIT - 1) /
 		XTEL_ARENA_UNIT * XTEL_ARENA_UNIT;
-	for (unsigned int i = 0; i < h->n; i++)
-		bytes += page_bytes(dir_ent(h->dir)[i] & 3);
+	for (unsigned int i = 0, n = n_pages(h); i < n; i++)
+		bytes += page_bytes(dir[i] & 3);
 	return bytes;
 }

@@ -13,23 +13,22 @@
  * it, with 8-bit counters (16 bytes); when a counter would pass its
  * width's maximum the page is promoted to 16-, 32- and then 64-bit
  * counters (32, 64, 128 bytes) and the narrower page is freed, so counts
- * stay exact to 2^64 like the dense form. A directory block lists the
- * pages in ascending page index (ent[] then idx[]) and doubles from 4
- * entries as pages appear. Every pointer is tagged in its low 4 bits
- * (blocks are 16-byte aligned): a page pointer with its counter width
- * (0..3 = 1, 2, 4, 8 bytes), the directory pointer with its capacity
- * (0..5 = 4 << code), so a reader that copied one word knows how many
- * bytes are behind it. The writer keeps the last page it used in hot and
- * hot_page (a cache of a directory entry that readers ignore): a client's
- * latencies mostly land in the same page, which then costs no search.
+ * stay exact to 2^64 like the dense form. mask has a bit per page present;
+ * the directory (an arena block of 4 to 128 entries, growing by about half
+ * when full) holds the present pages' handles in ascending page order,
+ * each tagged in its low 2 bits with the page's counter width (0..3 = 1,
+ * 2, 4, 8 bytes), so page p is entry popcount(mask below p) and a 16-byte
+ * page costs 4 bytes of directory. The writer keeps the last page it used
+ * in hot and hot_page (its address with the width; a cache readers
+ * ignore): a client's latencies mostly land in the same page, which then
+ * costs no look-up.
  *
  * Seqlock (record.h): every change happens inside the record's write
- * section; a reader copies the record, follows dir and the page pointers
- * it copied (words stored whole by the writer, so never torn), expands,
- * then checks the sequence. Freed pages and directories go back to the
- * arena's free lists of their own size, where only blocks of the same
- * kind come from: a stale pointer leads to mapped memory of the right
- * size, and the sequence check rejects what was read there.
+ * section; a reader copies the record, resolves the directory and page
+ * handles it copied through xtel_arena_read() (which never leaves the
+ * arena's mapped chunks, whatever the handle), expands, then checks the
+ * sequence. So freed pages and directories can be reused for any block:
+ * what a stale handle leads to is rejected by the sequence check.
  */
 #ifndef XTEL_LATPACK_H
 #define XTEL_LATPACK_H
@@ -47,8 +46,7 @@ enum {
 	XTEL_LATP_PAGE_BITS = 4,
 	XTEL_LATP_PAGE = 1 << XTEL_LATP_PAGE_BITS,	/* buckets per page */
 	XTEL_LATP_PAGES = XTEL_LAT_BUCKETS / XTEL_LATP_PAGE,
-	XTEL_LATP_DIR_MIN = 4,		/* entries of the first directory */
-	XTEL_LATP_TAG = 15,		/* low bits of a tagged pointer */
+	XTEL_LATP_DIR_CAPS = 10,	/* directory sizes, 4 to 128 entries */
 };
 
 struct xtel_latpack {
@@ -58,11 +56,12 @@ struct xtel_latpack {
 	uint64_t alloc_failed;
 	uint64_t sum;
 	uint64_t min, max;
-	uintptr_t dir;		/* tagged directory pointer; 0: no page yet */
-	uintptr_t hot;		/* writer's cache: tagged page pointer; 0: none */
-	uint16_t n;		/* pages in the directory */
+	uint64_t mask[2];	/* bit p: page p present */
+	uintptr_t hot;		/* writer's cache: page address | width; 0: none */
+	uint32_t dir;		/* arena handle of the directory; 0: no page yet */
+	uint8_t dir_cap;	/* its size, as an index of the size table */
 	uint8_t hot_page;	/* page index of hot */
-	uint8_t pad_[5];
+	uint8_t pad_[2];
 };
 
 /* Record one sample; a page comes from a. Returns 0 or -ENOMEM. */
@@ -85,13 +84,16 @@ void xtel_latpack_release(struct xtel_latpack *h, struct xtel_arena *a);
  * block group g of blocks (XTEL_LAT_GROUPS x XTEL_LAT_SUB words, only the
  * groups used are written) as out->blocks[g]. out owns nothing after it
  * (do not xtel_latency_destroy() it). Safe against a concurrent writer:
- * what it reads may be torn, which the caller's sequence check rejects.
+ * what it reads may be torn, which the caller's sequence check rejects;
+ * a is the arena of the record's registry.
  */
-void xtel_latpack_expand(const struct xtel_latpack *h, struct xtel_latency *out,
+void xtel_latpack_expand(const struct xtel_latpack *h,
+			 const struct xtel_arena *a, struct xtel_latency *out,
 			 uint64_t *blocks);
 
-/* Bytes of pages and directory behind h (the memory breakdown). */
-uint64_t xtel_latpack_bytes(const struct xtel_latpack *h);
+/* Bytes of pages and directory behind h (writer side). */
+uint64_t xtel_latpack_bytes(const struct xtel_latpack *h,
+			    const struct xtel_arena *a);
 
 #ifdef __cplusplus
 }

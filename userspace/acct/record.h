@@ -9,12 +9,12 @@
  *           release);
  *   reader: load seq (acquire), retry while odd, copy with relaxed word
  *           loads, acquire fence, reload seq, retry if it moved.
- * Pointers inside a record (histogram pages and directory, metric chunks)
- * lead into the registry's arena, which is unmapped only with the
- * registry: metric chunks only ever go from NULL to a block, histogram
- * pages and directories may be replaced by wider ones, the old block then
- * reused only for a block of the same kind and size (latpack.h). So a
- * reader may follow whatever pointer it read and let the seq check reject
+ * Metric chunk pointers inside a record only ever go from NULL to a block
+ * of the registry's arena that lives as long as the registry; histogram
+ * pages and directories are named by arena handles, which a reader
+ * resolves through xtel_arena_read() (bounded to the arena's chunks), as
+ * they may be freed and their memory reused (latpack.h). So a reader may
+ * follow whatever pointer or handle it read and let the seq check reject
  * the copy.
  */
 #ifndef XTEL_RECORD_H
@@ -74,14 +74,15 @@ static inline uint32_t xtel_registry_count(const struct xtel_registry *reg)
 }
 
 /*
- * Copy a client record consistently: *out gets the record, *lat its
+ * Copy a client record r of reg consistently: *out gets the record, *lat its
  * histogram expanded (xtel_latpack_expand) with the block pointers into
  * hist_blocks (XTEL_LAT_GROUPS x XTEL_LAT_SUB), key_slots
  * (XTEL_CLIENT_MAX_KEYS) the metric state with out->keys redirected into
  * it. out->lat's pointers still lead into the registry: use *lat. Returns
  * the retries.
  */
-unsigned int xtel_record_read(const struct xtel_record *r,
+unsigned int xtel_record_read(const struct xtel_registry *reg,
+			      const struct xtel_record *r,
 			      struct xtel_client *out, struct xtel_latency *lat,
 			      uint64_t *hist_blocks,
 			      struct xtel_metric_state *key_slots);

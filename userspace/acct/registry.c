@@ -89,9 +89,14 @@ struct xtel_registry *xtel_registry_new(uint32_t max_clients)
 		goto err_reg;
 	if (hash_alloc(reg, HASH_MIN))
 		goto err_chunks;
-	xtel_arena_init(&reg->arena);
+	/* Room for 20 KiB of blocks per client: a histogram of 128 pages
+	 * at 64-bit counters and 16 metric keys, the worst case. */
+	if (xtel_arena_init(&reg->arena, (uint64_t)max_clients * 20480))
+		goto err_hash;
 	return reg;
 
+err_hash:
+	free(reg->h_slots);
 err_chunks:
 	free(reg->chunks);
 err_reg:
@@ -205,6 +210,7 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 			sizeof(struct xtel_record);
 	out->registry += sizeof(*reg) +
 			 (uint64_t)reg->max_chunks * sizeof(*reg->chunks) +
+			 (uint64_t)a->max_chunks * sizeof(*a->chunk) +
 			 ((uint64_t)__atomic_load_n(&reg->h_mask, __ATOMIC_RELAXED) +
 			  1) * sizeof(*reg->h_slots);
 	out->hist += hist;

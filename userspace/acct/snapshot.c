@@ -40,7 +40,8 @@ static inline void cpu_relax(void)
 #endif
 }
 
-unsigned int xtel_record_read(const struct xtel_record *r,
+unsigned int xtel_record_read(const struct xtel_registry *reg,
+			      const struct xtel_record *r,
 			      struct xtel_client *out, struct xtel_latency *lat,
 			      uint64_t *hist_blocks,
 			      struct xtel_metric_state *key_slots)
@@ -56,7 +57,7 @@ unsigned int xtel_record_read(const struct xtel_record *r,
 			continue;
 		}
 		copy_words(out, &r->c, sizeof(*out));
-		xtel_latpack_expand(&out->lat, lat, hist_blocks);
+		xtel_latpack_expand(&out->lat, &reg->arena, lat, hist_blocks);
 		n_keys = out->n_keys;
 		if (n_keys > XTEL_CLIENT_MAX_KEYS)
 			n_keys = XTEL_CLIENT_MAX_KEYS;
@@ -269,7 +270,8 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 	if (*i + 1 == n_refs || refs[*i + 1].id != id) {
 		/* The common case: one worker saw this client. Its copied
 		 * histogram is summarised as is, no merge. */
-		xtel_record_read(xtel_registry_record(regs[refs[*i].reg],
+		xtel_record_read(regs[refs[*i].reg],
+				 xtel_registry_record(regs[refs[*i].reg],
 						      refs[*i].idx),
 				 &s->rec, &s->lat, s->blocks, s->keys);
 		add_counters(d, &s->rec, final);
@@ -288,7 +290,8 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 		const struct xtel_record *rec = xtel_registry_record(
 			regs[refs[*i].reg], refs[*i].idx);
 
-		xtel_record_read(rec, &s->rec, &s->lat, s->blocks, s->keys);
+		xtel_record_read(regs[refs[*i].reg], rec, &s->rec, &s->lat,
+				 s->blocks, s->keys);
 		add_counters(d, &s->rec, final);
 		if (xtel_latency_merge(&s->merged, &s->lat))
 			return -ENOMEM;
