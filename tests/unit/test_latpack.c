@@ -51,6 +51,7 @@ static struct pair *pair_new(void)
 
 	assert_non_null(x);
 	assert_int_equal(xtel_arena_init(&x->a, 1 << 24), 0);
+	xtel_latpack_init(&x->p);
 	xtel_latency_init(&x->ref);
 	return x;
 }
@@ -211,13 +212,14 @@ static void test_merge_equal(void **state)
 static void test_arena_reuse_and_bounds(void **state)
 {
 	struct xtel_arena a;
-	struct xtel_latpack p = { 0 };
+	struct xtel_latpack p;
 	uint64_t chunks;
 	uint32_t h, fresh;
 	void *ptr;
 
 	(void)state;
 	assert_int_equal(xtel_arena_init(&a, 2 * XTEL_ARENA_CHUNK), 0);
+	xtel_latpack_init(&p);
 	for (unsigned int idx = 0; idx < XTEL_LAT_BUCKETS; idx += 16)
 		assert_int_equal(xtel_latpack_add_bucket(&p, &a, idx, 300), 0);
 	/* 128 pages of 16-bit counters and the largest directory. */

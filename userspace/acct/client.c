@@ -15,6 +15,7 @@ void xtel_client_init(struct xtel_client *c, uint32_t client_id)
 	memset(c, 0, sizeof(*c));
 	c->client_id = client_id;
 	xtel_seqwin_init(&c->win);
+	xtel_latpack_init(&c->lat);
 }
 
 static void new_epoch_state(struct xtel_client *c, uint64_t init_ts,

@@ -50,13 +50,13 @@ extern "C" {
 #endif
 
 /*
- * Key slots come in chunks of 1, 1, 2, 4 and 8 slots (keys 0, 1, 2-3,
- * 4-7, 8-15), allocated as keys appear: a client with the usual one or
- * two keys holds one or two slots, not a block of four.
+ * Key slots come in chunks of 2, 2, 4 and 8 slots (keys 0-1, 2-3, 4-7,
+ * 8-15), allocated as keys appear: a client with the usual one to three
+ * keys holds two or four slots, not a block of four for every client.
  */
 enum {
 	XTEL_CLIENT_MAX_KEYS = 16,
-	XTEL_METRIC_CHUNKS = 5,
+	XTEL_METRIC_CHUNKS = 4,
 };
 
 /* How long after an epoch's INIT a datagram sent before it is a straggler
@@ -124,25 +124,28 @@ int xtel_client_account(struct xtel_client *c, struct xtel_arena *a,
 /* The chunk that holds key slot i, its first slot and its length. */
 static inline unsigned int xtel_key_chunk(unsigned int i)
 {
-	return i ? 32u - (unsigned int)__builtin_clz(i) : 0;
+	return i < 4 ? i >> 1 : i < 8 ? 2 : 3;
 }
 
 static inline unsigned int xtel_key_chunk_first(unsigned int k)
 {
-	return k ? 1u << (k - 1) : 0;
+	return k < 2 ? k * 2 : 4u << (k - 2);
 }
 
 static inline unsigned int xtel_key_chunk_len(unsigned int k)
 {
-	return k ? 1u << (k - 1) : 1;
+	return k < 2 ? 2 : 4u << (k - 2);
 }
 
 /* Key slot i (< n_keys) of a client. */
 static inline struct xtel_metric_state *
 xtel_client_key(const struct xtel_client *c, unsigned int i)
 {
-	unsigned int k = xtel_key_chunk(i);
+	unsigned int k;
 
+	if (i < 2)		/* the common case: the first chunk */
+		return &c->keys[0][i];
+	k = xtel_key_chunk(i);
 	return &c->keys[k][i - xtel_key_chunk_first(k)];
 }
 

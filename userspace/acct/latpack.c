@@ -24,21 +24,34 @@ static inline size_t page_bytes(unsigned int w)
 	return (size_t)XTEL_LATP_PAGE << w;
 }
 
+/*
+ * Without -mpopcnt (the build targets baseline x86-64) the builtin is a
+ * libgcc call; this is a dozen instructions inline.
+ */
+static inline unsigned int popcount64(uint64_t x)
+{
+#ifdef __POPCNT__
+	return (unsigned int)__builtin_popcountll(x);
+#endif
+	x -= (x >> 1) & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+	return (unsigned int)((x * 0x0101010101010101ULL) >> 56);
+}
+
 static inline unsigned int n_pages(const struct xtel_latpack *h)
 {
-	return (unsigned int)(__builtin_popcountll(h->mask[0]) +
-			      __builtin_popcountll(h->mask[1]));
+	return popcount64(h->mask[0]) + popcount64(h->mask[1]);
 }
 
 /* Present pages below p: p's directory position. */
 static inline unsigned int rank(const struct xtel_latpack *h, unsigned int p)
 {
-	uint64_t below = p % 64 ? ~0ULL >> (64 - p % 64) : 0;
+	uint64_t below = (1ULL << (p % 64)) - 1;
 
 	if (p < 64)
-		return (unsigned int)__builtin_popcountll(h->mask[0] & below);
-	return (unsigned int)(__builtin_popcountll(h->mask[0]) +
-			      __builtin_popcountll(h->mask[1] & below));
+		return popcount64(h->mask[0] & below);
+	return popcount64(h->mask[0]) + popcount64(h->mask[1] & below);
 }
 
 static inline bool present(const struct xtel_latpack *h, unsigned int p)
@@ -97,29 +110,36 @@ static int dir_room(struct xtel_latpack *h, struct xtel_arena *a,
 	 * and xtel_arena_read() keeps it inside the arena meanwhile. */
 	__atomic_store_n(&h->dir, nd, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->dir_cap, (uint8_t)code, __ATOMIC_RELAXED);
+	h->dir_ptr = p;
 	if (old)
 		xtel_arena_free(a, old, dir_caps[code - 1] * sizeof(uint32_t),
 				XTEL_ARENA_HIST);
 	return 0;
 }
 
-/* The directory entry of page p, made (with an 8-bit page) if new. */
-static uint32_t *page_entry(struct xtel_latpack *h, struct xtel_arena *a,
-			    unsigned int p)
+static inline uintptr_t hot_of(const struct xtel_arena *a, uint32_t ent)
 {
-	unsigned int pos = rank(h, p), n;
+	return (uintptr_t)xtel_arena_ptr(a, ent >> 2) | (ent & 3);
+}
+
+/*
+ * Page p is new: a directory entry and an 8-bit page for it. Returns the
+ * page as a hot value, or 0. Out of line: it happens once per page.
+ */
+static __attribute__((noinline)) uintptr_t page_new(struct xtel_latpack *h,
+						      struct xtel_arena *a,
+						      unsigned int p)
+{
+	unsigned int pos = rank(h, p), n = n_pages(h);
 	uint32_t *dir, ph;
 	void *page;
 
-	if (present(h, p))
-		return (uint32_t *)xtel_arena_ptr(a, h->dir) + pos;
-	n = n_pages(h);
 	if (dir_room(h, a, n))
-		return NULL;
+		return 0;
 	ph = xtel_arena_alloc(a, page_bytes(0), XTEL_ARENA_HIST, &page);
 	if (!ph)
-		return NULL;
-	dir = xtel_arena_ptr(a, h->dir);
+		return 0;
+	dir = h->dir_ptr;
 	/* Entries move up one by one, each a whole-word store. */
 	for (unsigned int i = n; i > pos; i--)
 		__atomic_store_n(&dir[i], dir[i - 1], __ATOMIC_RELAXED);
@@ -127,12 +147,20 @@ static uint32_t *page_entry(struct xtel_latpack *h, struct xtel_arena *a,
 	__atomic_store_n(&dir[pos], ph << 2, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->mask[p / 64], h->mask[p / 64] | 1ULL << (p % 64),
 			 __ATOMIC_RELAXED);
-	return &dir[pos];
+	return (uintptr_t)page;
 }
 
-/* Replace *ent's page by one wide enough for v (copying its counts). */
-static int promote(struct xtel_arena *a, uint32_t *ent, uint64_t v)
+/*
+ * Bucket k of page p must hold v, which its width cannot: replace the
+ * page by one wide enough (copying its counts), store v. Out of line: it
+ * happens at most three times per page.
+ */
+static __attribute__((noinline)) int promote(struct xtel_latpack *h,
+					     struct xtel_arena *a,
+					     unsigned int p, unsigned int k,
+					     uint64_t v)
 {
+	uint32_t *ent = &h->dir_ptr[rank(h, p)];
 	uint32_t old = *ent, nh;
 	unsigned int w = old & 3;
 	const void *ob = xtel_arena_ptr(a, old >> 2);
@@ -144,16 +172,30 @@ static int promote(struct xtel_arena *a, uint32_t *ent, uint64_t v)
 	nh = xtel_arena_alloc(a, page_bytes(w), XTEL_ARENA_HIST, &nb);
 	if (!nh)
 		return -ENOMEM;
-	for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
-		page_set(nb, w, k, page_get(ob, old & 3, k));
+	for (unsigned int i = 0; i < XTEL_LATP_PAGE; i++)
+		page_set(nb, w, i, page_get(ob, old & 3, i));
+	page_set(nb, w, k, v);
 	__atomic_store_n(ent, nh << 2 | w, __ATOMIC_RELEASE);
 	xtel_arena_free(a, old >> 2, page_bytes(old & 3), XTEL_ARENA_HIST);
+	h->hot = (uintptr_t)nb | w;
 	return 0;
 }
 
-static inline uintptr_t hot_of(const struct xtel_arena *a, uint32_t ent)
+/* The hot value of page p, made if new; 0 when out of memory. */
+static inline __attribute__((always_inline)) uintptr_t
+page_of(struct xtel_latpack *h, struct xtel_arena *a, unsigned int p)
 {
-	return (uintptr_t)xtel_arena_ptr(a, ent >> 2) | (ent & 3);
+	uintptr_t e;
+
+	if (__builtin_expect(h->hot_page == p, 1))
+		return h->hot;
+	if (__builtin_expect(present(h, p), 1))
+		e = hot_of(a, h->dir_ptr[rank(h, p)]);
+	else if (!(e = page_new(h, a, p)))
+		return 0;
+	h->hot = e;
+	h->hot_page = (uint8_t)p;
+	return e;
 }
 
 static int bump(struct xtel_latpack *h, struct xtel_arena *a, unsigned int idx,
@@ -161,30 +203,57 @@ static int bump(struct xtel_latpack *h, struct xtel_arena *a, unsigned int idx,
 {
 	unsigned int p = idx >> XTEL_LATP_PAGE_BITS;
 	unsigned int k = idx & (XTEL_LATP_PAGE - 1);
-	uintptr_t e = h->hot;
-	uint32_t *ent = NULL;
-	unsigned int w;
+	uintptr_t e = page_of(h, a, p);
+	unsigned int w = e & 3;
 	uint64_t v;
 
-	if (!e || h->hot_page != p) {
-		ent = page_entry(h, a, p);
-		if (!ent)
-			return -ENOMEM;
-		e = h->hot = hot_of(a, *ent);
-		h->hot_page = (uint8_t)p;
-	}
-	w = e & 3;
+	if (!e)
+		return -ENOMEM;
 	v = page_get((void *)(e & ~(uintptr_t)3), w, k) + n;
-	if (w != 3 && v >> (8u << w)) {
-		if (!ent)
-			ent = page_entry(h, a, p);	/* present: a look-up */
-		if (promote(a, ent, v))
-			return -ENOMEM;
-		e = h->hot = hot_of(a, *ent);
-		w = e & 3;
-	}
+	if (w != 3 && v >> (8u << w))
+		return promote(h, a, p, k, v);
 	page_set((void *)(e & ~(uintptr_t)3), w, k, v);
 	return 0;
+}
+
+/* bump(h, a, idx, 1), the receive path's case: one test per width. */
+static inline __attribute__((always_inline)) int
+bump_one(struct xtel_latpack *h, struct xtel_arena *a, unsigned int idx)
+{
+	unsigned int p = idx >> XTEL_LATP_PAGE_BITS;
+	unsigned int k = idx & (XTEL_LATP_PAGE - 1);
+	uintptr_t e = page_of(h, a, p);
+	void *b = (void *)(e & ~(uintptr_t)3);
+
+	if (!e)
+		return -ENOMEM;
+	/* Tests, not a jump table: most pages of most clients are 8-bit. */
+	if ((e & 3) == 0) {
+		if (__builtin_expect(((uint8_t *)b)[k] != UINT8_MAX, 1)) {
+			((uint8_t *)b)[k]++;
+			return 0;
+		}
+	} else if ((e & 3) == 1) {
+		if (__builtin_expect(((uint16_t *)b)[k] != UINT16_MAX, 1)) {
+			((uint16_t *)b)[k]++;
+			return 0;
+		}
+	} else if ((e & 3) == 2) {
+		if (__builtin_expect(((uint32_t *)b)[k] != UINT32_MAX, 1)) {
+			((uint32_t *)b)[k]++;
+			return 0;
+		}
+	} else {
+		((uint64_t *)b)[k]++;
+		return 0;
+	}
+	return promote(h, a, p, k, page_get(b, e & 3, k) + 1);
+}
+
+void xtel_latpack_init(struct xtel_latpack *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->hot_page = XTEL_LATP_PAGES;
 }
 
 int xtel_latpack_record(struct xtel_latpack *h, struct xtel_arena *a,
@@ -199,7 +268,7 @@ int xtel_latpack_record(struct xtel_latpack *h, struct xtel_arena *a,
 	v = (uint64_t)ns;
 	if (v >= XTEL_LAT_OVERFLOW_NS) {
 		h->overflow++;
-	} else if (bump(h, a, xtel_latency_bucket(v), 1)) {
+	} else if (bump_one(h, a, xtel_latency_bucket(v))) {
 		h->alloc_failed++;
 		return -ENOMEM;
 	}
@@ -223,7 +292,7 @@ int xtel_latpack_add_bucket(struct xtel_latpack *h, struct xtel_arena *a,
 void xtel_latpack_release(struct xtel_latpack *h, struct xtel_arena *a)
 {
 	if (h->dir) {
-		const uint32_t *dir = xtel_arena_ptr(a, h->dir);
+		const uint32_t *dir = h->dir_ptr;
 
 		for (unsigned int i = 0, n = n_pages(h); i < n; i++)
 			xtel_arena_free(a, dir[i] >> 2, page_bytes(dir[i] & 3),
@@ -231,7 +300,7 @@ void xtel_latpack_release(struct xtel_latpack *h, struct xtel_arena *a)
 		xtel_arena_free(a, h->dir, dir_caps[h->dir_cap] * sizeof(uint32_t),
 				XTEL_ARENA_HIST);
 	}
-	memset(h, 0, sizeof(*h));
+	xtel_latpack_init(h);
 }
 
 void xtel_latpack_expand(const struct xtel_latpack *h,
@@ -287,7 +356,7 @@ uint64_t xtel_latpack_bytes(const struct xtel_latpack *h,
 
 	if (!h->dir)
 		return 0;
-	dir = xtel_arena_ptr(a, h->dir);
+	dir = h->dir_ptr;
 	bytes = (dir_caps[h->dir_cap] * sizeof(uint32_t) + XTEL_ARENA_UNIT - 1) /
 		XTEL_ARENA_UNIT * XTEL_ARENA_UNIT;
 	for (unsigned int i = 0, n = n_pages(h); i < n; i++)
