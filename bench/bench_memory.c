@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	struct xtel_acct_mem mem = { 0 };
 	struct opts o;
 	uint64_t *lat, h0, h1, h2, h3, view_snap;
-	const struct xtel_view *v;
+	struct xtel_view *v;
 	int rc;
 
 	if (parse(argc, argv, &o)) {
@@ -236,7 +236,7 @@ int main(int argc, char **argv)
 	row(&o, "total_heap", h3 - h0);
 	if (o.json)
 		printf("}}\n");
-	xtel_view_put((struct xtel_view *)v);
+	xtel_view_put(v);
 	xtel_model_free(model);
 	for (unsigned int w = 0; w < o.workers; w++)
 		xtel_registry_free(regs[w]);
