@@ -76,6 +76,8 @@ static void push_run(struct xtel_arena *a, uint32_t h, uint32_t units)
 /* The smallest size > units with a free block, or 0. */
 static uint32_t larger_free(const struct xtel_arena *a, uint32_t units)
 {
+	if (!(a->nonempty[0] | a->nonempty[1] | a->nonempty[2]))
+		return 0;
 	for (uint32_t w = (units + 1) / 64; w < sizeof(a->nonempty) / 8; w++) {
 		uint64_t m = a->nonempty[w];
 
@@ -140,7 +142,9 @@ uint32_t xtel_arena_alloc(struct xtel_arena *a, size_t size,
 	if (!h)
 		return 0;
 	*ptr = xtel_arena_ptr(a, h);
-	memset(*ptr, 0, (size_t)units * XTEL_ARENA_UNIT);
+	/* Inline for the usual one- or two-unit block, not a memset call. */
+	for (uint32_t i = 0; i < units * (XTEL_ARENA_UNIT / 8); i++)
+		((uint64_t *)*ptr)[i] = 0;
 	count(a, use, (int64_t)units * XTEL_ARENA_UNIT);
 	return h;
 }

@@ -39,11 +39,6 @@ static inline unsigned int popcount64(uint64_t x)
 	return (unsigned int)((x * 0x0101010101010101ULL) >> 56);
 }
 
-static inline unsigned int n_pages(const struct xtel_latpack *h)
-{
-	return popcount64(h->mask[0]) + popcount64(h->mask[1]);
-}
-
 /* Present pages below p: p's directory position. */
 static inline unsigned int rank(const struct xtel_latpack *h, unsigned int p)
 {
@@ -130,7 +125,7 @@ static __attribute__((noinline)) uintptr_t page_new(struct xtel_latpack *h,
 						      struct xtel_arena *a,
 						      unsigned int p)
 {
-	unsigned int pos = rank(h, p), n = n_pages(h);
+	unsigned int pos = rank(h, p), n = h->n_pages;
 	uint32_t *dir, ph;
 	void *page;
 
@@ -140,13 +135,14 @@ static __attribute__((noinline)) uintptr_t page_new(struct xtel_latpack *h,
 	if (!ph)
 		return 0;
 	dir = h->dir_ptr;
-	/* Entries move up one by one, each a whole-word store. */
-	for (unsigned int i = n; i > pos; i--)
-		__atomic_store_n(&dir[i], dir[i - 1], __ATOMIC_RELAXED);
+	/* A reader may see an entry torn by the move: it resolves handles
+	 * through xtel_arena_read() and its seq check rejects the copy. */
+	memmove(&dir[pos + 1], &dir[pos], (n - pos) * sizeof(*dir));
 	/* The zeroed page is visible before the entry that names it. */
 	__atomic_store_n(&dir[pos], ph << 2, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->mask[p / 64], h->mask[p / 64] | 1ULL << (p % 64),
 			 __ATOMIC_RELAXED);
+	h->n_pages = (uint8_t)(n + 1);
 	return (uintptr_t)page;
 }
 
@@ -294,7 +290,7 @@ void xtel_latpack_release(struct xtel_latpack *h, struct xtel_arena *a)
 	if (h->dir) {
 		const uint32_t *dir = h->dir_ptr;
 
-		for (unsigned int i = 0, n = n_pages(h); i < n; i++)
+		for (unsigned int i = 0; i < h->n_pages; i++)
 			xtel_arena_free(a, dir[i] >> 2, page_bytes(dir[i] & 3),
 					XTEL_ARENA_HIST);
 		xtel_arena_free(a, h->dir, dir_caps[h->dir_cap] * sizeof(uint32_t),
@@ -359,7 +355,7 @@ uint64_t xtel_latpack_bytes(const struct xtel_latpack *h,
 	dir = h->dir_ptr;
 	bytes = (dir_caps[h->dir_cap] * sizeof(uint32_t) + XTEL_ARENA_UNIT - 1) /
 		XTEL_ARENA_UNIT * XTEL_ARENA_UNIT;
-	for (unsigned int i = 0, n = n_pages(h); i < n; i++)
+	for (unsigned int i = 0; i < h->n_pages; i++)
 		bytes += page_bytes(dir[i] & 3);
 	return bytes;
 }

@@ -63,7 +63,8 @@ struct xtel_latpack {
 	uint32_t dir;		/* arena handle of the directory; 0: no page yet */
 	uint8_t dir_cap;	/* its size, as an index of the size table */
 	uint8_t hot_page;	/* page index of hot; XTEL_LATP_PAGES: none */
-	uint8_t pad_[2];
+	uint8_t n_pages;	/* bits set in mask (writer's count) */
+	uint8_t pad_;
 };
 
 /* An empty histogram (no page, no directory). */
