@@ -268,12 +268,7 @@ int xtel_latpack_record(struct xtel_latpack *h, struct xtel_arena *a,
 		h->alloc_failed++;
 		return -ENOMEM;
 	}
-	if (h->count == 0 || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->count++;
-	h->sum += v;
+	xtel_latency_totals_add(&h->count, &h->sum, &h->min, &h->max, v);
 	return 0;
 }
 
