@@ -176,12 +176,14 @@ static inline bool key_eq(const struct xtel_metric_state *m, const char *key,
  */
 static struct xtel_metric_state *key_slot(struct xtel_client *c,
 					  struct xtel_arena *a,
+					  struct xtel_keys *keys,
 					  const struct xtel_metric *mt,
 					  unsigned int pos, uint64_t interval,
 					  int *err)
 {
 	struct xtel_metric_state *m;
 	unsigned int i, len = mt->key_len;
+	const char *name;
 
 	if (len > XTEL_MAX_KEY_LEN)
 		len = XTEL_MAX_KEY_LEN;
@@ -194,9 +196,13 @@ static struct xtel_metric_state *key_slot(struct xtel_client *c,
 	}
 	if (i == XTEL_CLIENT_MAX_KEYS)
 		return NULL;
+	name = xtel_keys_intern(keys, a, mt->key, len);
+	if (!name) {
+		*err = -ENOMEM;
+		return NULL;
+	}
 	if (!c->keys[xtel_key_chunk(i)]) {
 		unsigned int k = xtel_key_chunk(i);
-
 		void *p;
 
 		if (!xtel_arena_alloc(a, xtel_key_chunk_len(k) * sizeof(*m),
@@ -208,8 +214,7 @@ static struct xtel_metric_state *key_slot(struct xtel_client *c,
 				 __ATOMIC_RELEASE);
 	}
 	m = xtel_client_key(c, i);
-	memcpy(m->key, mt->key, len);
-	m->key[len] = '\0';
+	m->key = name;
 	m->key_len = (uint8_t)len;
 	m->cur.id = interval;
 	m->prev.id = interval ? interval - 1 : 0;
@@ -218,7 +223,7 @@ static struct xtel_metric_state *key_slot(struct xtel_client *c,
 }
 
 static int apply_metrics(struct xtel_client *c, struct xtel_arena *a,
-			 const struct xtel_msg *msg,
+			 struct xtel_keys *keys, const struct xtel_msg *msg,
 			 uint64_t interval)
 {
 	int err = 0;
@@ -228,7 +233,8 @@ static int apply_metrics(struct xtel_client *c, struct xtel_arena *a,
 		n = XTEL_MAX_METRICS;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xtel_metric *mt = &msg->metrics[i];
-		struct xtel_metric_state *m = key_slot(c, a, mt, i, interval, &err);
+		struct xtel_metric_state *m = key_slot(c, a, keys, mt, i,
+							   interval, &err);
 		double v = mt->value;
 
 		if (!m) {
@@ -252,7 +258,7 @@ static int apply_metrics(struct xtel_client *c, struct xtel_arena *a,
 }
 
 int xtel_client_account(struct xtel_client *c, struct xtel_arena *a,
-			const struct xtel_msg *msg,
+			struct xtel_keys *keys, const struct xtel_msg *msg,
 			uint64_t arrival_ns, uint32_t wire_len,
 			uint64_t interval, struct xtel_acct_result *res)
 {
@@ -282,7 +288,7 @@ int xtel_client_account(struct xtel_client *c, struct xtel_arena *a,
 	if (t == XTEL_MSG_DATA &&
 	    (v == XTEL_SEQ_NEW || v == XTEL_SEQ_REORDERED ||
 	     v == XTEL_SEQ_RESTART) && msg->n_metrics &&
-	    apply_metrics(c, a, msg, interval))
+	    apply_metrics(c, a, keys, msg, interval))
 		err = -ENOMEM;
 	if (res) {
 		res->verdict = v;

@@ -40,6 +40,7 @@
 #include <stdint.h>
 
 #include "acct/arena.h"
+#include "acct/keys.h"
 #include "acct/latpack.h"
 #include "acct/types.h"
 #include "wire/wire.h"
@@ -74,9 +75,9 @@ struct xtel_metric_ivl {
 };
 
 struct xtel_metric_state {
-	char key[XTEL_MAX_KEY_LEN + 1];
+	const char *key;	/* the registry's copy (keys.h), NUL-terminated */
 	uint8_t key_len;
-	uint8_t pad_[6];
+	uint8_t pad_[7];
 	double last;
 	uint64_t last_ts_ns;
 	struct xtel_metric_ivl cur;	/* interval in progress */
@@ -112,12 +113,13 @@ void xtel_client_init(struct xtel_client *c, uint32_t client_id);
 
 /*
  * Account one datagram. interval is the writer's current view of
- * xtel_interval_current(); blocks come from a. Returns 0, or -ENOMEM when
+ * xtel_interval_current(); blocks come from a, key names from keys.
+ * Returns 0, or -ENOMEM when
  * a histogram page or metric chunk could not be allocated (the datagram
  * is still counted).
  */
 int xtel_client_account(struct xtel_client *c, struct xtel_arena *a,
-			const struct xtel_msg *msg,
+			struct xtel_keys *keys, const struct xtel_msg *msg,
 			uint64_t arrival_ns, uint32_t wire_len,
 			uint64_t interval, struct xtel_acct_result *res);
 

@@ -54,8 +54,10 @@ struct xtel_registry {
 	} *h_slots;
 	uint32_t h_mask;
 	uint32_t h_used;
-	/* Writer-private: histogram pages, metric key slots (arena.h). */
+	/* Writer-private: histogram pages, metric key slots (arena.h) and
+	 * key names (keys.h, entries readers may read through slots). */
 	struct xtel_arena arena;
+	struct xtel_keys keys;
 };
 
 static inline struct xtel_record *xtel_registry_record(

@@ -93,6 +93,7 @@ struct xtel_registry *xtel_registry_new(uint32_t max_clients)
 	 * at 64-bit counters and 16 metric keys, the worst case. */
 	if (xtel_arena_init(&reg->arena, (uint64_t)max_clients * 20480))
 		goto err_hash;
+	xtel_keys_init(&reg->keys);
 	return reg;
 
 err_hash:
@@ -110,6 +111,7 @@ void xtel_registry_free(struct xtel_registry *reg)
 {
 	if (!reg)
 		return;
+	xtel_keys_destroy(&reg->keys);
 	xtel_arena_destroy(&reg->arena);
 	for (uint32_t i = 0; i < reg->max_chunks; i++)
 		free(reg->chunks[i]);
@@ -187,8 +189,8 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 	s = r->seq;
 	__atomic_store_n(&r->seq, s + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	err = xtel_client_account(&r->c, &reg->arena, msg, arrival_ns,
-				  wire_len, interval, res);
+	err = xtel_client_account(&r->c, &reg->arena, &reg->keys, msg,
+				  arrival_ns, wire_len, interval, res);
 	__atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
 	return err;
 }
@@ -211,6 +213,7 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 	out->registry += sizeof(*reg) +
 			 (uint64_t)reg->max_chunks * sizeof(*reg->chunks) +
 			 (uint64_t)a->max_chunks * sizeof(*a->chunk) +
+			 xtel_keys_bytes(&reg->keys) +
 			 ((uint64_t)__atomic_load_n(&reg->h_mask, __ATOMIC_RELAXED) +
 			  1) * sizeof(*reg->h_slots);
 	out->hist += hist;
