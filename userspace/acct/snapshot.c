@@ -386,6 +386,17 @@ static int buckets_add(struct bucket_pool *p, const struct xtel_latency *h,
 	return 0;
 }
 
+/* p cut to bytes (> 0), or p as it was when realloc cannot. */
+static void *shrink(void *p, size_t bytes)
+{
+	void *n;
+
+	if (!p || !bytes)
+		return p;
+	n = realloc(p, bytes);
+	return n ? n : p;
+}
+
 void xtel_client_snap_add(struct xtel_client_snap *t,
 			  const struct xtel_client_snap *d)
 {
@@ -468,6 +479,10 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 			   now_ns - d->last_seen_ns > stale_after_ns;
 		xtel_client_snap_add(&out->total, d);
 	}
+	/* The pools grew by doubling: a view lives for an interval or more,
+	 * so the unused tail (up to half) goes back before pointers are set. */
+	pool.v = shrink(pool.v, pool.n * sizeof(*pool.v));
+	bpool.v = shrink(bpool.v, bpool.n * sizeof(*bpool.v));
 	for (c = 0; c < n_clients; c++)
 		if (out->clients[c].n_metrics)
 			out->clients[c].metrics =
@@ -479,6 +494,7 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 	if (hp) {
 		if (hist_add(hp, &s->total, &out->total))
 			goto out;
+		hpool.v = shrink(hpool.v, hpool.n);
 		for (c = 0; c < n_clients; c++)
 			out->clients[c].lat_hist =
 				hpool.v + (uintptr_t)out->clients[c].lat_hist;
