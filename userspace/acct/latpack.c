@@ -137,7 +137,8 @@ static __attribute__((noinline)) uintptr_t page_new(struct xtel_latpack *h,
 	dir = h->dir_ptr;
 	/* A reader may see an entry torn by the move: it resolves handles
 	 * through xtel_arena_read() and its seq check rejects the copy. */
-	memmove(&dir[pos + 1], &dir[pos], (n - pos) * sizeof(*dir));
+	if (pos < n)		/* not the common append of a higher page */
+		memmove(&dir[pos + 1], &dir[pos], (n - pos) * sizeof(*dir));
 	/* The zeroed page is visible before the entry that names it. */
 	__atomic_store_n(&dir[pos], ph << 2, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->mask[p / 64], h->mask[p / 64] | 1ULL << (p % 64),
