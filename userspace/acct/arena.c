@@ -43,14 +43,14 @@ static void count(struct xtel_arena *a, enum xtel_arena_use use, int64_t d)
 			 __ATOMIC_RELAXED);
 }
 
-static void push(struct xtel_arena *a, uint32_t h, uint32_t units)
+static inline void push(struct xtel_arena *a, uint32_t h, uint32_t units)
 {
 	*(uint32_t *)xtel_arena_ptr(a, h) = a->free[units];
 	a->free[units] = h;
 	a->nonempty[units / 64] |= 1ULL << (units % 64);
 }
 
-static uint32_t pop(struct xtel_arena *a, uint32_t units)
+static inline uint32_t pop(struct xtel_arena *a, uint32_t units)
 {
 	uint32_t h = a->free[units];
 
