@@ -277,7 +277,7 @@ static void test_many_clients_one_registry(void **state)
 		assert_int_equal(s.n_clients, MANY);
 		xtel_snapshot_free(&s);
 	}
-	print_message("record %zu bytes + histogram blocks (512 B per octave)\n",
+	print_message("record %zu bytes + histogram pages (16-128 B per 16 buckets seen)\n",
 		      sizeof(struct xtel_record));
 	xtel_registry_free(reg);
 }
