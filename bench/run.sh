@@ -11,7 +11,7 @@
 #                          [--build DIR] [--no-build] [--no-micro] [--no-e2e]
 #                          [--api] [--probes] [--store] [--dashboard] [--health]
 #                          [--capacity | --no-capacity] [--scaleout]
-#                          [--storm | --no-storm]
+#                          [--storm | --no-storm] [--rxopts]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -47,6 +47,11 @@
 #               full vs resumed handshakes; part of the default and --quick
 #               runs; --no-micro --no-e2e --storm runs only that), --no-storm
 #               leaves it out
+#   --rxopts    also the receive-path options (io_uring NAPI busy polling,
+#               SO_BUSY_POLL, batch sizes, malloc huge pages), each beside
+#               the default in alternating rounds, capacity drain and end
+#               to end (~6 minutes quick; --no-micro --no-e2e --no-capacity
+#               --no-storm --rxopts runs only that; docs/CAPACITY.md)
 #   --health    only the health inference bench (bench_health: accuracy per
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);
 #               its table goes to stdout and OUT/health.md
@@ -67,7 +72,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,56p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,61p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -89,7 +94,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --rxopts) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

@@ -45,6 +45,13 @@ def receiver_cmd(env, kind, mode, cap_s, summary, clients=1, pin_dir=None):
         # under a per-source limit, and a global limit (5,000/s against
         # 20,000/s) made 3 of 10 real clients' handshakes time out.
         cmd += ["--allow", ALLOW_CIDR]
+    # The receive-path options section (rxopts.py) runs the same rows with
+    # extra collector options or environment (GLIBC_TUNABLES); nothing
+    # else sets them.
+    cmd += list(getattr(env, "rx_extra", ()))
+    rx_env = getattr(env, "rx_env", None)
+    if rx_env:
+        cmd = ["env"] + ["%s=%s" % kv for kv in sorted(rx_env.items())] + cmd
     return cmd
 
 

@@ -20,6 +20,7 @@ from .micro import run_micro
 from .plots import plots
 from .probes import probes_markdown, run_probes
 from .rows import run_all
+from .rxopts import run_rxopts, rxopts_markdown
 from .scaleout import run_scaleout, scaleout_markdown
 from .storm import run_storm, storm_markdown
 from .util import log
@@ -53,6 +54,8 @@ def parse_args(argv=None):
                     help="the device restart storm, full vs resumed handshakes (part of the "
                          "default and --quick runs; --no-micro --no-e2e --storm: only that)")
     ap.add_argument("--no-storm", action="store_true", help="leave the restart storm out")
+    ap.add_argument("--rxopts", action="store_true",
+                    help="also the receive-path options against the default (docs/CAPACITY.md)")
     return ap.parse_args(argv)
 
 
@@ -89,6 +92,7 @@ def main(argv=None):
         except (RuntimeError, OSError, subprocess.SubprocessError, KeyError, ValueError) as e:
             log("  restart storm failed: %s" % e)
             storm = {"error": str(e)}
+    rxopts = run_rxopts(env) if args.rxopts else None
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -104,6 +108,8 @@ def main(argv=None):
         result["scaleout"] = scaleout
     if storm:
         result["storm"] = storm
+    if rxopts:
+        result["rxopts"] = rxopts
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
@@ -117,6 +123,8 @@ def main(argv=None):
         md += scaleout_markdown(scaleout)
     if storm:
         md += storm_markdown(storm)
+    if rxopts:
+        md += rxopts_markdown(rxopts)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:

@@ -723,6 +723,8 @@ static void *worker_main(void *arg)
 		 * busy only while completions come in bunches or less than
 		 * BUSY_GAP_NS apart; otherwise block for the first one.
 		 */
+		if (got)
+			xtel_cnt_add(&w->cnt->events[XTEL_EV_RX_WAITS], 1);
 		lazy_wait = got > w->n_bufs / 4 ? w->lazy_ns / 4 : w->lazy_ns;
 		lazy_active = got > 0;
 		if (got > 0) {

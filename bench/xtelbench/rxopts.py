@@ -1,0 +1,292 @@
+# SPDX-License-Identifier: MIT
+"""The receive-path options of issue 16, each against the default in one run
+(docs/CAPACITY.md, "Receive-path options"; bench/run.sh --rxopts).
+
+Every variant is the collector's io_uring path (XDP attached, plain) with
+one option more: io_uring NAPI busy polling (--rx-napi, with and without
+--rx-napi-prefer), SO_BUSY_POLL (--busy-poll), completions per wait
+(--rx-batch), the provided buffer count (--rx-buffers), and glibc's
+transparent huge pages for malloc (GLIBC_TUNABLES=glibc.malloc.hugetlb=1,
+no code change: the registry is malloc'd). Rounds alternate: each round
+runs the default and every variant of a group, in an order rotated from
+round to round, so slow phases of the shared machine spread over all of
+them; a variant's ratio is the median over rounds of its figure divided by
+the same round's default.
+
+Two measures per variant:
+  capacity  the drain of a pre-filled frozen receiver (capacity.py's row:
+            receiver CPU per datagram with no sender running);
+  e2e       a fixed rate end to end (rows.run_row), with the CPU of the
+            sender process and of the ksoftirqd threads beside the
+            receiver's: on veth the receive softirq (XDP, the UDP stack)
+            runs in the sender's context, and busy polling can move it
+            into the receiver's, so the sum is what says whether an option
+            saved work or only moved it.
+"""
+import os
+import statistics
+import threading
+import time
+
+from .capacity import run_capacity_row
+from .rows import run_row
+from .util import log
+
+VARIANTS = {
+    "default": ([], {}),
+    "rx-napi 50": (["--rx-napi", 50], {}),
+    "rx-napi 50 prefer": (["--rx-napi", 50, "--rx-napi-prefer"], {}),
+    "busy-poll 50": (["--busy-poll", 50], {}),
+    "rx-batch 8": (["--rx-batch", 8], {}),
+    "rx-batch 64": (["--rx-batch", 64], {}),
+    "rx-batch 256": (["--rx-batch", 256], {}),
+    "rx-batch 1024": (["--rx-batch", 1024], {}),
+    "rx-buffers 1024": (["--rx-buffers", 1024], {}),
+    "rx-buffers 16384": (["--rx-buffers", 16384], {}),
+    "malloc hugetlb": ([], {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}),
+}
+POLLING = ("rx-napi 50", "rx-napi 50 prefer", "busy-poll 50")
+BATCHES = ("rx-batch 8", "rx-batch 64", "rx-batch 256", "rx-batch 1024", "rx-buffers 1024",
+           "rx-buffers 16384")
+
+# Per level: rounds, datagrams per fill, the e2e rate and seconds, and the
+# groups (measure, mode, clients, variants besides the default).
+LEVELS = {
+    "quick": dict(rounds=4, n=100000, rate=200000, secs=2.0, groups=[
+        ("capacity", "plain", 10, POLLING + BATCHES),
+        ("capacity", "plain", 10000, ("malloc hugetlb",)),
+        ("e2e", "plain", 10, POLLING + ("rx-batch 64", "rx-batch 256", "rx-buffers 1024")),
+    ]),
+    "full": dict(rounds=5, n=200000, rate=200000, secs=3.0, groups=[
+        ("capacity", "plain", 10, POLLING + BATCHES),
+        ("capacity", "dtls", 10, ("rx-batch 8", "rx-batch 256")),
+        ("capacity", "plain", 10000, ("malloc hugetlb",)),
+        ("e2e", "plain", 10, POLLING + BATCHES),
+        ("e2e", "plain", 10000, ("malloc hugetlb",)),
+    ]),
+}
+
+
+def _threads_cpu_ns(pid):
+    """{tid: on-CPU ns} of every thread of pid."""
+    out = {}
+    try:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    out[int(tid)] = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    except OSError:
+        pass
+    return out
+
+
+class _SideCpu(threading.Thread):
+    """While an e2e row runs: the CPU of the load generator (found by its
+    binary's path, which is this build's) and of every ksoftirqd thread,
+    sampled every 5 ms; per thread the last sample before it ended (the
+    sender threads end before the process does)."""
+
+    def __init__(self, loadgen):
+        super().__init__(daemon=True)
+        self.loadgen = os.path.realpath(loadgen)
+        self.done = threading.Event()
+        self.last = {}
+        self.softirq0 = self._softirq()
+
+    @staticmethod
+    def _softirq():
+        total = 0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                if open("/proc/%s/comm" % pid).read().startswith("ksoftirqd/"):
+                    total += int(open("/proc/%s/schedstat" % pid).read().split()[0])
+            except (OSError, ValueError):
+                pass
+        return total
+
+    def _loadgens(self):
+        out = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                if os.path.realpath("/proc/%s/exe" % pid) == self.loadgen:
+                    out.append(int(pid))
+            except OSError:
+                pass
+        return out
+
+    def run(self):
+        while not self.done.wait(0.005):
+            for pid in self._loadgens():
+                self.last.update(_threads_cpu_ns(pid))
+
+    def stop(self):
+        self.done.set()
+        self.join()
+        # The loadgen's CPU before the first sample (its start) is counted
+        # too: it exits right after its DATA phase.
+        return {"sender_cpu_s": sum(self.last.values()) / 1e9,
+                "softirqd_cpu_s": (self._softirq() - self.softirq0) / 1e9}
+
+
+def _row(env, seq, measure, mode, clients, name, lv):
+    args, rx_env = VARIANTS[name]
+    env.rx_extra, env.rx_env = args, rx_env
+    try:
+        if measure == "capacity":
+            row = run_capacity_row(env, seq, "io_uring", mode, max(lv["n"], clients * 8),
+                                   clients)
+            if row.get("status") != "ok":
+                row = run_capacity_row(env, seq, "io_uring", mode,
+                                       max(lv["n"], clients * 8), clients)
+            return row
+        side = _SideCpu(env.loadgen)
+        side.start()
+        try:
+            row = run_row(env, seq, "rxopt", "io_uring", mode, clients, lv["rate"], lv["secs"])
+        finally:
+            row_side = side.stop()
+        row.update(row_side)
+        got = row.get("received") or 0
+        if got and row.get("cpu_s") is not None:
+            row["sender_ns_per_dgram"] = row_side["sender_cpu_s"] * 1e9 / got
+            row["softirqd_ns_per_dgram"] = row_side["softirqd_cpu_s"] * 1e9 / got
+            row["total_ns_per_dgram"] = (row["cpu_s"] + row_side["sender_cpu_s"] +
+                                         row_side["softirqd_cpu_s"]) * 1e9 / got
+        return row
+    finally:
+        env.rx_extra, env.rx_env = (), None
+
+
+def _figure(row):
+    return row.get("cpu_ns_per_dgram") if row.get("status") == "ok" else None
+
+
+def run_rxopts(env):
+    lv = LEVELS["full" if env.level == "full" else "quick"]
+    os.makedirs(env.raw, exist_ok=True)
+    log("== receive-path options: %d round(s), each variant beside the default" % lv["rounds"])
+    out, seq, t0 = [], 800, time.monotonic()
+    for measure, mode, clients, names in lv["groups"]:
+        if mode == "dtls" and not env.have_dtls():
+            continue
+        names = ("default",) + tuple(names)
+        runs = {n: [] for n in names}
+        for rnd in range(lv["rounds"]):
+            k = rnd % len(names)
+            for name in names[k:] + names[:k]:
+                seq += 1
+                row = _row(env, seq, measure, mode, clients, name, lv)
+                row.update(variant=name, round=rnd + 1)
+                runs[name].append(row)
+                f = _figure(row)
+                log("  [%4.0fs] %-8s %-5s clients=%-5d %-18s round %d  %s" % (
+                    time.monotonic() - t0, measure, mode, clients, name, rnd + 1,
+                    "%s ns/dgram, loss %.3f%%%s" % (
+                        "%.0f" % f, row.get("loss_pct", 0),
+                        ", sender %.0f, ksoftirqd %.0f ns/dgram" % (
+                            row["sender_ns_per_dgram"], row["softirqd_ns_per_dgram"])
+                        if "sender_ns_per_dgram" in row else "")
+                    if f else "%s: %s" % (row.get("status"), row.get("note"))))
+        out.append(_summarize(measure, mode, clients, names, runs, lv))
+    return {"rounds": lv["rounds"], "rate": lv["rate"], "n": lv["n"], "groups": out}
+
+
+def _counter(row, name):
+    rx = (row.get("raw") or {}).get("receiver")
+    return (rx.get("counters") or {}).get(name) if isinstance(rx, dict) else None
+
+
+def _per_wait(row):
+    """Datagrams per wake-up of the receive loop (received over the loop's
+    wake-ups that brought completions)."""
+    rx = (row.get("raw") or {}).get("receiver")
+    b = _counter(row, "rx_waits")
+    got = (rx.get("totals") or {}).get("received") if isinstance(rx, dict) else None
+    return got / b if b and got else None
+
+
+def _median(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def _summarize(measure, mode, clients, names, runs, lv):
+    """Per variant: median figures and the median of per-round ratios."""
+    base = runs["default"]
+    rows = []
+    for name in names:
+        rs = runs[name]
+        ratios = [(_figure(r) / _figure(b)) if _figure(r) and _figure(b) else None
+                  for r, b in zip(rs, base)]
+        ent = {"variant": name, "options": " ".join(str(a) for a in VARIANTS[name][0]) or
+               " ".join("%s=%s" % kv for kv in VARIANTS[name][1].items()) or "-",
+               "ok": sum(1 for r in rs if r.get("status") == "ok"), "rounds": len(rs),
+               "cpu_ns": _median(_figure(r) for r in rs),
+               "ratio": _median(ratios), "ratios": ratios,
+               "loss_pct": max((r.get("loss_pct") or 0) for r in rs) if rs else None,
+               "ring_mode": next((r["raw"]["receiver"].get("io_uring_mode") for r in rs
+                                  if isinstance(r.get("raw", {}).get("receiver"), dict)
+                                  and "io_uring_mode" in r["raw"]["receiver"]), None),
+               "per_wait": _median(_per_wait(r) for r in rs),
+               "enobufs": _median(_counter(r, "enobufs") for r in rs),
+               "tags": [r.get("tag") for r in rs]}
+        if measure == "e2e":
+            for k in ("sender_ns_per_dgram", "softirqd_ns_per_dgram", "total_ns_per_dgram",
+                      "achieved_pps"):
+                ent[k] = _median(r.get(k) for r in rs if r.get("status") == "ok")
+            tot = [(r.get("total_ns_per_dgram") / b.get("total_ns_per_dgram"))
+                   if r.get("total_ns_per_dgram") and b.get("total_ns_per_dgram") else None
+                   for r, b in zip(rs, base)]
+            ent["total_ratio"] = _median(tot)
+            p99 = [((r.get("latency_us") or {}).get("p99")) for r in rs]
+            ent["p99_us"] = _median(p99)
+        rows.append(ent)
+    return {"measure": measure, "mode": mode, "clients": clients,
+            "rate": lv["rate"] if measure == "e2e" else None,
+            "fill": max(lv["n"], clients * 8) if measure == "capacity" else None,
+            "variants": rows}
+
+
+def _f(v, fmt="%.0f"):
+    return fmt % v if v is not None else "-"
+
+
+def rxopts_markdown(res):
+    md = ["", "## Receive-path options", "",
+          "The collector's io_uring path (XDP attached) with one option more against the "
+          "default, %d alternating round(s) in one run (bench/run.sh --rxopts; "
+          "docs/CAPACITY.md). *ratio* = median over rounds of the variant's CPU per datagram "
+          "over the same round's default. Capacity: the drain of a pre-filled frozen "
+          "receiver, receiver CPU only. End to end: receiver, sender process and ksoftirqd "
+          "threads per datagram (on veth the receive softirq runs in the sender's "
+          "context)." % res["rounds"]]
+    for g in res["groups"]:
+        if g["measure"] == "capacity":
+            md += ["", "Capacity, %s, %d clients, fill %d:" % (g["mode"], g["clients"], g["fill"]),
+                   "", "| variant | options | ok | receiver ns/dgram | ratio | dgrams per "
+                   "wake-up | ENOBUFS | loss % |",
+                   "|---|---|---:|---:|---:|---:|---:|---:|"]
+            for v in g["variants"]:
+                md.append("| %s | `%s` | %d/%d | %s | %s | %s | %s | %s |" % (
+                    v["variant"], v["options"], v["ok"], v["rounds"], _f(v["cpu_ns"]),
+                    _f(v["ratio"], "%.2f"), _f(v["per_wait"]), _f(v["enobufs"]),
+                    _f(v["loss_pct"], "%.3f")))
+        else:
+            md += ["", "End to end, %s, %d clients at %d/s:" % (g["mode"], g["clients"], g["rate"]),
+                   "", "| variant | ok | achieved/s | receiver ns/dgram | ratio | sender ns | "
+                   "ksoftirqd ns | total ns | total ratio | p99 us | loss % |",
+                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            for v in g["variants"]:
+                md.append("| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                    v["variant"], v["ok"], v["rounds"], _f(v.get("achieved_pps")),
+                    _f(v["cpu_ns"]), _f(v["ratio"], "%.2f"),
+                    _f(v.get("sender_ns_per_dgram")), _f(v.get("softirqd_ns_per_dgram")),
+                    _f(v.get("total_ns_per_dgram")), _f(v.get("total_ratio"), "%.2f"),
+                    _f(v.get("p99_us"), "%.1f"), _f(v["loss_pct"], "%.3f")))
+    return "\n".join(md) + "\n"
