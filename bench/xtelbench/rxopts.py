@@ -25,10 +25,13 @@ Two measures per variant:
 """
 import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 
 from .capacity import run_capacity_row
+from .env import nsexec
 from .rows import run_row
 from .util import log
 
@@ -44,25 +47,45 @@ VARIANTS = {
     "rx-buffers 1024": (["--rx-buffers", 1024], {}),
     "rx-buffers 16384": (["--rx-buffers", 16384], {}),
     "malloc hugetlb": ([], {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1"}),
+    # UDP GRO, on the minimal receiver (the collector's 2 KiB buffers hold
+    # one datagram): the receiving veth's GRO (NAPI) switched on through
+    # the ethtool ioctl, then UDP_GRO on the socket as well.
+    "min": ([], {}),
+    "min, veth gro": ([], {}),
+    "min, veth gro + UDP_GRO": (["--gro"], {}),
 }
+# The receiver of a variant (default: the collector's io_uring path) and the
+# receiving veth's GRO setting it needs (default: off, as the testbed has it).
+KIND = {"min": "min", "min, veth gro": "min", "min, veth gro + UDP_GRO": "min"}
+VETH_GRO = {"min, veth gro": 1, "min, veth gro + UDP_GRO": 1}
+GRO = ("min, veth gro", "min, veth gro + UDP_GRO")
+# Userspace instruction counts (callgrind sees no kernel work, so only
+# the options that change what the loop itself does).
+CALLGRIND = ("rx-batch 8", "rx-batch 256", "rx-buffers 1024")
 POLLING = ("rx-napi 50", "rx-napi 50 prefer", "busy-poll 50")
 BATCHES = ("rx-batch 8", "rx-batch 64", "rx-batch 256", "rx-batch 1024", "rx-buffers 1024",
            "rx-buffers 16384")
 
 # Per level: rounds, datagrams per fill, the e2e rate and seconds, and the
-# groups (measure, mode, clients, variants besides the default).
+# groups (measure, mode, clients, variants besides the reference, and the
+# reference when it is not "default").
 LEVELS = {
-    "quick": dict(rounds=4, n=100000, rate=200000, secs=2.0, groups=[
-        ("capacity", "plain", 10, POLLING + BATCHES),
-        ("capacity", "plain", 10000, ("malloc hugetlb",)),
-        ("e2e", "plain", 10, POLLING + ("rx-batch 64", "rx-batch 256", "rx-buffers 1024")),
-    ]),
-    "full": dict(rounds=5, n=200000, rate=200000, secs=3.0, groups=[
+    "quick": dict(rounds=5, n=100000, rate=200000, secs=2.0, callgrind_n=20000, groups=[
         ("capacity", "plain", 10, POLLING + BATCHES),
         ("capacity", "dtls", 10, ("rx-batch 8", "rx-batch 256")),
         ("capacity", "plain", 10000, ("malloc hugetlb",)),
+        ("capacity", "plain", 10, GRO, "min"),
+        ("e2e", "plain", 10, POLLING + ("rx-batch 64", "rx-batch 256", "rx-buffers 1024")),
+        ("callgrind", "plain", 10, CALLGRIND),
+    ]),
+    "full": dict(rounds=7, n=200000, rate=200000, secs=3.0, callgrind_n=20000, groups=[
+        ("capacity", "plain", 10, POLLING + BATCHES),
+        ("capacity", "dtls", 10, ("rx-batch 8", "rx-batch 256")),
+        ("capacity", "plain", 10000, ("malloc hugetlb",)),
+        ("capacity", "plain", 10, GRO, "min"),
         ("e2e", "plain", 10, POLLING + BATCHES),
         ("e2e", "plain", 10000, ("malloc hugetlb",)),
+        ("callgrind", "plain", 10, CALLGRIND),
     ]),
 }
 
@@ -134,16 +157,47 @@ class _SideCpu(threading.Thread):
                 "softirqd_cpu_s": (self._softirq() - self.softirq0) / 1e9}
 
 
+_GRO_PY = r"""
+import array, fcntl, socket, struct, sys
+# ETHTOOL_SGRO / ETHTOOL_GGRO through SIOCETHTOOL (no ethtool binary here).
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def call(cmd, data=0):
+    ev = array.array("I", [cmd, data])
+    fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP16x", sys.argv[1].encode(),
+                                                ev.buffer_info()[0]))
+    return ev[1]
+if sys.argv[2] != "get":
+    call(0x2c, int(sys.argv[2]))
+print(call(0x2b))
+"""
+
+
+def _veth_gro(env, on):
+    """Sets the collector veth's GRO (on: 1/0); returns what it reads back."""
+    r = subprocess.run(nsexec(env.ns_col, [sys.executable, "-c", _GRO_PY, env.col_if,
+                                           on]), capture_output=True, text=True, timeout=10)
+    return r.stdout.strip() or r.stderr.strip()[-200:]
+
+
 def _row(env, seq, measure, mode, clients, name, lv):
     args, rx_env = VARIANTS[name]
     env.rx_extra, env.rx_env = args, rx_env
+    gro = VETH_GRO.get(name, 0)
+    if gro:
+        _veth_gro(env, 1)
     try:
+        if measure == "callgrind":
+            # Userspace instructions of the drain, repeatable: one round.
+            return run_capacity_row(env, seq, "io_uring", mode, lv["callgrind_n"], clients,
+                                    callgrind=True)
         if measure == "capacity":
-            row = run_capacity_row(env, seq, "io_uring", mode, max(lv["n"], clients * 8),
-                                   clients)
+            kind = KIND.get(name, "io_uring")
+            row = run_capacity_row(env, seq, kind, mode, max(lv["n"], clients * 8), clients)
             if row.get("status") != "ok":
-                row = run_capacity_row(env, seq, "io_uring", mode,
-                                       max(lv["n"], clients * 8), clients)
+                row = run_capacity_row(env, seq, kind, mode, max(lv["n"], clients * 8),
+                                       clients)
+            if gro:
+                row["veth_gro"] = _veth_gro(env, "get")
             return row
         side = _SideCpu(env.loadgen)
         side.start()
@@ -161,10 +215,18 @@ def _row(env, seq, measure, mode, clients, name, lv):
         return row
     finally:
         env.rx_extra, env.rx_env = (), None
+        if gro:
+            _veth_gro(env, 0)
 
 
 def _figure(row):
-    return row.get("cpu_ns_per_dgram") if row.get("status") == "ok" else None
+    """CPU ns per datagram; for a callgrind row its instructions per datagram."""
+    if row.get("status") != "ok":
+        return None
+    cg = row.get("callgrind")
+    if isinstance(cg, dict):
+        return cg["ir_per_dgram"]
+    return row.get("cpu_ns_per_dgram")
 
 
 def run_rxopts(env):
@@ -172,12 +234,13 @@ def run_rxopts(env):
     os.makedirs(env.raw, exist_ok=True)
     log("== receive-path options: %d round(s), each variant beside the default" % lv["rounds"])
     out, seq, t0 = [], 800, time.monotonic()
-    for measure, mode, clients, names in lv["groups"]:
+    for measure, mode, clients, names, *ref in lv["groups"]:
         if mode == "dtls" and not env.have_dtls():
             continue
-        names = ("default",) + tuple(names)
+        ref = ref[0] if ref else "default"
+        names = (ref,) + tuple(names)
         runs = {n: [] for n in names}
-        for rnd in range(lv["rounds"]):
+        for rnd in range(1 if measure == "callgrind" else lv["rounds"]):
             k = rnd % len(names)
             for name in names[k:] + names[:k]:
                 seq += 1
@@ -187,13 +250,16 @@ def run_rxopts(env):
                 f = _figure(row)
                 log("  [%4.0fs] %-8s %-5s clients=%-5d %-18s round %d  %s" % (
                     time.monotonic() - t0, measure, mode, clients, name, rnd + 1,
-                    "%s ns/dgram, loss %.3f%%%s" % (
-                        "%.0f" % f, row.get("loss_pct", 0),
+                    "%s %s, loss %.3f%%%s" % (
+                        "%.0f" % f, "Ir/dgram" if measure == "callgrind" else "ns/dgram",
+                        row.get("loss_pct", 0),
                         ", sender %.0f, ksoftirqd %.0f ns/dgram" % (
                             row["sender_ns_per_dgram"], row["softirqd_ns_per_dgram"])
                         if "sender_ns_per_dgram" in row else "")
                     if f else "%s: %s" % (row.get("status"), row.get("note"))))
         out.append(_summarize(measure, mode, clients, names, runs, lv))
+        if any(VETH_GRO.get(n) for n in names):
+            out[-1]["veth_gro_after"] = _veth_gro(env, "get")
     return {"rounds": lv["rounds"], "rate": lv["rate"], "n": lv["n"], "groups": out}
 
 
@@ -211,6 +277,13 @@ def _per_wait(row):
     return got / b if b and got else None
 
 
+def _gro_per_read(row):
+    """The minimal receiver's datagrams per read (> 1: GRO coalesced)."""
+    rx = (row.get("raw") or {}).get("receiver")
+    g = rx.get("gro") if isinstance(rx, dict) else None
+    return g["datagrams"] / g["reads"] if isinstance(g, dict) and g.get("reads") else None
+
+
 def _median(vals):
     vals = [v for v in vals if v is not None]
     return statistics.median(vals) if vals else None
@@ -218,7 +291,7 @@ def _median(vals):
 
 def _summarize(measure, mode, clients, names, runs, lv):
     """Per variant: median figures and the median of per-round ratios."""
-    base = runs["default"]
+    base = runs[names[0]]
     rows = []
     for name in names:
         rs = runs[name]
@@ -235,6 +308,7 @@ def _summarize(measure, mode, clients, names, runs, lv):
                                   and "io_uring_mode" in r["raw"]["receiver"]), None),
                "per_wait": _median(_per_wait(r) for r in rs),
                "enobufs": _median(_counter(r, "enobufs") for r in rs),
+               "gro_per_read": _median(_gro_per_read(r) for r in rs),
                "tags": [r.get("tag") for r in rs]}
         if measure == "e2e":
             for k in ("sender_ns_per_dgram", "softirqd_ns_per_dgram", "total_ns_per_dgram",
@@ -249,7 +323,8 @@ def _summarize(measure, mode, clients, names, runs, lv):
         rows.append(ent)
     return {"measure": measure, "mode": mode, "clients": clients,
             "rate": lv["rate"] if measure == "e2e" else None,
-            "fill": max(lv["n"], clients * 8) if measure == "capacity" else None,
+            "fill": (max(lv["n"], clients * 8) if measure == "capacity" else
+                     lv["callgrind_n"] if measure == "callgrind" else None),
             "variants": rows}
 
 
@@ -267,16 +342,24 @@ def rxopts_markdown(res):
           "threads per datagram (on veth the receive softirq runs in the sender's "
           "context)." % res["rounds"]]
     for g in res["groups"]:
-        if g["measure"] == "capacity":
+        if g["measure"] == "callgrind":
+            md += ["", "Userspace instructions per datagram of one drain (callgrind, plain, "
+                   "%d clients, fill %d; the kernel's work is not in it):" % (
+                       g["clients"], g["fill"]), "",
+                   "| variant | options | Ir/dgram | ratio |", "|---|---|---:|---:|"]
+            for v in g["variants"]:
+                md.append("| %s | `%s` | %s | %s |" % (v["variant"], v["options"],
+                                                     _f(v["cpu_ns"]), _f(v["ratio"], "%.3f")))
+        elif g["measure"] == "capacity":
             md += ["", "Capacity, %s, %d clients, fill %d:" % (g["mode"], g["clients"], g["fill"]),
                    "", "| variant | options | ok | receiver ns/dgram | ratio | dgrams per "
-                   "wake-up | ENOBUFS | loss % |",
-                   "|---|---|---:|---:|---:|---:|---:|---:|"]
+                   "wake-up | ENOBUFS | dgrams per read (GRO) | loss % |",
+                   "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
             for v in g["variants"]:
-                md.append("| %s | `%s` | %d/%d | %s | %s | %s | %s | %s |" % (
+                md.append("| %s | `%s` | %d/%d | %s | %s | %s | %s | %s | %s |" % (
                     v["variant"], v["options"], v["ok"], v["rounds"], _f(v["cpu_ns"]),
                     _f(v["ratio"], "%.2f"), _f(v["per_wait"]), _f(v["enobufs"]),
-                    _f(v["loss_pct"], "%.3f")))
+                    _f(v["gro_per_read"], "%.2f"), _f(v["loss_pct"], "%.3f")))
         else:
             md += ["", "End to end, %s, %d clients at %d/s:" % (g["mode"], g["clients"], g["rate"]),
                    "", "| variant | ok | achieved/s | receiver ns/dgram | ratio | sender ns | "
