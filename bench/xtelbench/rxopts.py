@@ -21,7 +21,11 @@ Two measures per variant:
             receiver's: on veth the receive softirq (XDP, the UDP stack)
             runs in the sender's context, and busy polling can move it
             into the receiver's, so the sum is what says whether an option
-            saved work or only moved it.
+            saved work or only moved it; e2e-max: one sender thread as
+            fast as it can (no pacing sleeps in its CPU);
+  callgrind the drain's userspace instructions per datagram (one round).
+XTEL_RXOPTS_ONLY=capacity,e2e (a comma list of those names, or "min" for
+the GRO group) runs only those groups.
 """
 import os
 import statistics
@@ -75,7 +79,9 @@ LEVELS = {
         ("capacity", "dtls", 10, ("rx-batch 8", "rx-batch 256")),
         ("capacity", "plain", 10000, ("malloc hugetlb",)),
         ("capacity", "plain", 10, GRO, "min"),
+        ("capacity", "plain", 1, GRO, "min"),
         ("e2e", "plain", 10, POLLING + ("rx-batch 64", "rx-batch 256", "rx-buffers 1024")),
+        ("e2e-max", "plain", 10, POLLING),
         ("callgrind", "plain", 10, CALLGRIND),
     ]),
     "full": dict(rounds=7, n=200000, rate=200000, secs=3.0, callgrind_n=20000, groups=[
@@ -83,7 +89,9 @@ LEVELS = {
         ("capacity", "dtls", 10, ("rx-batch 8", "rx-batch 256")),
         ("capacity", "plain", 10000, ("malloc hugetlb",)),
         ("capacity", "plain", 10, GRO, "min"),
+        ("capacity", "plain", 1, GRO, "min"),
         ("e2e", "plain", 10, POLLING + BATCHES),
+        ("e2e-max", "plain", 10, POLLING),
         ("e2e", "plain", 10000, ("malloc hugetlb",)),
         ("callgrind", "plain", 10, CALLGRIND),
     ]),
@@ -159,16 +167,38 @@ class _SideCpu(threading.Thread):
 
 _GRO_PY = r"""
 import array, fcntl, socket, struct, sys
-# ETHTOOL_SGRO / ETHTOOL_GGRO through SIOCETHTOOL (no ethtool binary here).
+# GRO and rx-udp-gro-forwarding of a device through SIOCETHTOOL (there is
+# no ethtool binary here). veth hands a UDP skb to its peer's NAPI (where
+# GRO runs) only when the peer has GRO on and also rx-udp-gro-forwarding
+# (or fraglist GRO); otherwise it goes through netif_rx, without GRO.
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+def ioctl(buf):
+    fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP16x", sys.argv[1].encode(),
+                                                buf.buffer_info()[0]))
 def call(cmd, data=0):
     ev = array.array("I", [cmd, data])
-    fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP16x", sys.argv[1].encode(),
-                                                ev.buffer_info()[0]))
+    ioctl(ev)
     return ev[1]
+info = array.array("I", [0x37, 0, 1 << 4, 0, 0])  # GSSET_INFO, ETH_SS_FEATURES
+ioctl(info)
+n = info[4]
+names = array.array("B", struct.pack("III", 0x1b, 4, n) + bytes(32 * n))  # GSTRINGS
+ioctl(names)
+raw = names.tobytes()[12:]
+bit = [raw[i * 32:(i + 1) * 32].split(b"\0")[0] for i in range(n)].index(
+    b"rx-udp-gro-forwarding")
+words = (n + 31) // 32
 if sys.argv[2] != "get":
-    call(0x2c, int(sys.argv[2]))
-print(call(0x2b))
+    on = int(sys.argv[2])
+    call(0x2c, on)                                    # ETHTOOL_SGRO
+    blocks = [0] * (2 * words)
+    blocks[2 * (bit // 32)] = 1 << (bit % 32)         # valid
+    blocks[2 * (bit // 32) + 1] = (1 << (bit % 32)) if on else 0
+    ioctl(array.array("I", [0x3b, words] + blocks))   # ETHTOOL_SFEATURES
+feat = array.array("I", [0x3a, words] + [0] * (4 * words))  # ETHTOOL_GFEATURES
+ioctl(feat)
+active = feat[2 + 4 * (bit // 32) + 2]
+print("gro=%d udp_fwd=%d" % (call(0x2b), (active >> (bit % 32)) & 1))
 """
 
 
@@ -202,7 +232,15 @@ def _row(env, seq, measure, mode, clients, name, lv):
         side = _SideCpu(env.loadgen)
         side.start()
         try:
-            row = run_row(env, seq, "rxopt", "io_uring", mode, clients, lv["rate"], lv["secs"])
+            # e2e: at a fixed rate; e2e-max: one sender thread as fast as
+            # it can, so that its CPU per datagram is sending plus the
+            # receive softirq it runs, without pacing sleeps.
+            if measure == "e2e-max":
+                row = run_row(env, seq, "rxopt", "io_uring", mode, clients, 0, lv["secs"],
+                              opts={"threads": 1})
+            else:
+                row = run_row(env, seq, "rxopt", "io_uring", mode, clients, lv["rate"],
+                              lv["secs"])
         finally:
             row_side = side.stop()
         row.update(row_side)
@@ -234,8 +272,10 @@ def run_rxopts(env):
     os.makedirs(env.raw, exist_ok=True)
     log("== receive-path options: %d round(s), each variant beside the default" % lv["rounds"])
     out, seq, t0 = [], 800, time.monotonic()
+    only = os.environ.get("XTEL_RXOPTS_ONLY")
     for measure, mode, clients, names, *ref in lv["groups"]:
-        if mode == "dtls" and not env.have_dtls():
+        if (mode == "dtls" and not env.have_dtls()) or \
+                (only and not {measure, ref[0] if ref else "default"} & set(only.split(","))):
             continue
         ref = ref[0] if ref else "default"
         names = (ref,) + tuple(names)
@@ -284,6 +324,16 @@ def _gro_per_read(row):
     return g["datagrams"] / g["reads"] if isinstance(g, dict) and g.get("reads") else None
 
 
+def _loss_where(rows):
+    """Datagrams lost over all rounds, by where (derive.py's attribution),
+    as "nic 120, rcvbuf 3"; "-" when nothing was lost."""
+    tot = {}
+    for r in rows:
+        for k, v in (r.get("loss_where") or {}).items():
+            tot[k] = tot.get(k, 0) + (v or 0)
+    return ", ".join("%s %d" % kv for kv in sorted(tot.items()) if kv[1]) or "-"
+
+
 def _median(vals):
     vals = [v for v in vals if v is not None]
     return statistics.median(vals) if vals else None
@@ -309,8 +359,9 @@ def _summarize(measure, mode, clients, names, runs, lv):
                "per_wait": _median(_per_wait(r) for r in rs),
                "enobufs": _median(_counter(r, "enobufs") for r in rs),
                "gro_per_read": _median(_gro_per_read(r) for r in rs),
+               "loss_where": _loss_where(rs),
                "tags": [r.get("tag") for r in rs]}
-        if measure == "e2e":
+        if measure.startswith("e2e"):
             for k in ("sender_ns_per_dgram", "softirqd_ns_per_dgram", "total_ns_per_dgram",
                       "achieved_pps"):
                 ent[k] = _median(r.get(k) for r in rs if r.get("status") == "ok")
@@ -322,7 +373,7 @@ def _summarize(measure, mode, clients, names, runs, lv):
             ent["p99_us"] = _median(p99)
         rows.append(ent)
     return {"measure": measure, "mode": mode, "clients": clients,
-            "rate": lv["rate"] if measure == "e2e" else None,
+            "rate": lv["rate"] if measure == "e2e" else 0 if measure == "e2e-max" else None,
             "fill": (max(lv["n"], clients * 8) if measure == "capacity" else
                      lv["callgrind_n"] if measure == "callgrind" else None),
             "variants": rows}
@@ -361,15 +412,17 @@ def rxopts_markdown(res):
                     _f(v["ratio"], "%.2f"), _f(v["per_wait"]), _f(v["enobufs"]),
                     _f(v["gro_per_read"], "%.2f"), _f(v["loss_pct"], "%.3f")))
         else:
-            md += ["", "End to end, %s, %d clients at %d/s:" % (g["mode"], g["clients"], g["rate"]),
+            md += ["", "End to end, %s, %d clients %s:" % (
+                g["mode"], g["clients"], "at %d/s" % g["rate"] if g["rate"] else
+                "as fast as one sender thread can (its CPU: sending plus the receive softirq)"),
                    "", "| variant | ok | achieved/s | receiver ns/dgram | ratio | sender ns | "
-                   "ksoftirqd ns | total ns | total ratio | p99 us | loss % |",
-                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                   "ksoftirqd ns | total ns | total ratio | p99 us | loss % (max) | lost where (all rounds) |",
+                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
             for v in g["variants"]:
-                md.append("| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                md.append("| %s | %d/%d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                     v["variant"], v["ok"], v["rounds"], _f(v.get("achieved_pps")),
                     _f(v["cpu_ns"]), _f(v["ratio"], "%.2f"),
                     _f(v.get("sender_ns_per_dgram")), _f(v.get("softirqd_ns_per_dgram")),
                     _f(v.get("total_ns_per_dgram")), _f(v.get("total_ratio"), "%.2f"),
-                    _f(v.get("p99_us"), "%.1f"), _f(v["loss_pct"], "%.3f")))
+                    _f(v.get("p99_us"), "%.1f"), _f(v["loss_pct"], "%.3f"), v["loss_where"]))
     return "\n".join(md) + "\n"
