@@ -116,19 +116,26 @@ def read_hwm_kb(pid):
     return None
 
 
-def task_cpu_ns(pid):
-    """On-CPU time (user + system) of all threads of pid, in ns."""
-    total = 0
+def threads_cpu_ns(pid):
+    """{tid: on-CPU ns (user + system)} of every thread of pid; None when
+    the process is gone."""
+    out = {}
     try:
         for tid in os.listdir("/proc/%d/task" % pid):
             try:
                 with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    total += int(f.read().split()[0])
+                    out[int(tid)] = int(f.read().split()[0])
             except (OSError, ValueError, IndexError):
                 pass
     except OSError:
         return None
-    return total
+    return out
+
+
+def task_cpu_ns(pid):
+    """On-CPU time (user + system) of all threads of pid, in ns."""
+    per = threads_cpu_ns(pid)
+    return None if per is None else sum(per.values())
 
 
 class CpuSampler(threading.Thread):

@@ -36,6 +36,7 @@ import time
 
 from .capacity import run_capacity_row
 from .env import nsexec
+from .procs import threads_cpu_ns
 from .rows import run_row
 from .util import log
 
@@ -73,44 +74,28 @@ BATCHES = ("rx-batch 8", "rx-batch 64", "rx-batch 256", "rx-batch 1024", "rx-buf
 # Per level: rounds, datagrams per fill, the e2e rate and seconds, and the
 # groups (measure, mode, clients, variants besides the reference, and the
 # reference when it is not "default").
+# The drains every level runs.
+CAPACITY_GROUPS = [
+    ("capacity", "plain", 10, POLLING + BATCHES),
+    ("capacity", "dtls", 10, ("rx-batch 8", "rx-batch 256")),
+    ("capacity", "plain", 10000, ("malloc hugetlb",)),
+    ("capacity", "plain", 10, GRO, "min"),
+    ("capacity", "plain", 1, GRO, "min"),
+]
 LEVELS = {
-    "quick": dict(rounds=5, n=100000, rate=200000, secs=2.0, callgrind_n=20000, groups=[
-        ("capacity", "plain", 10, POLLING + BATCHES),
-        ("capacity", "dtls", 10, ("rx-batch 8", "rx-batch 256")),
-        ("capacity", "plain", 10000, ("malloc hugetlb",)),
-        ("capacity", "plain", 10, GRO, "min"),
-        ("capacity", "plain", 1, GRO, "min"),
-        ("e2e", "plain", 10, POLLING + ("rx-batch 64", "rx-batch 256", "rx-buffers 1024")),
-        ("e2e-max", "plain", 10, POLLING),
-        ("callgrind", "plain", 10, CALLGRIND),
-    ]),
-    "full": dict(rounds=7, n=200000, rate=200000, secs=3.0, callgrind_n=20000, groups=[
-        ("capacity", "plain", 10, POLLING + BATCHES),
-        ("capacity", "dtls", 10, ("rx-batch 8", "rx-batch 256")),
-        ("capacity", "plain", 10000, ("malloc hugetlb",)),
-        ("capacity", "plain", 10, GRO, "min"),
-        ("capacity", "plain", 1, GRO, "min"),
-        ("e2e", "plain", 10, POLLING + BATCHES),
-        ("e2e-max", "plain", 10, POLLING),
-        ("e2e", "plain", 10000, ("malloc hugetlb",)),
-        ("callgrind", "plain", 10, CALLGRIND),
-    ]),
+    "quick": dict(rounds=5, n=100000, rate=200000, secs=2.0, callgrind_n=20000,
+                  groups=CAPACITY_GROUPS + [
+                      ("e2e", "plain", 10, POLLING + ("rx-batch 64", "rx-batch 256",
+                                                      "rx-buffers 1024")),
+                      ("e2e-max", "plain", 10, POLLING),
+                      ("callgrind", "plain", 10, CALLGRIND)]),
+    "full": dict(rounds=7, n=200000, rate=200000, secs=3.0, callgrind_n=20000,
+                 groups=CAPACITY_GROUPS + [
+                     ("e2e", "plain", 10, POLLING + BATCHES),
+                     ("e2e-max", "plain", 10, POLLING),
+                     ("e2e", "plain", 10000, ("malloc hugetlb",)),
+                     ("callgrind", "plain", 10, CALLGRIND)]),
 }
-
-
-def _threads_cpu_ns(pid):
-    """{tid: on-CPU ns} of every thread of pid."""
-    out = {}
-    try:
-        for tid in os.listdir("/proc/%d/task" % pid):
-            try:
-                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    out[int(tid)] = int(f.read().split()[0])
-            except (OSError, ValueError, IndexError):
-                pass
-    except OSError:
-        pass
-    return out
 
 
 class _SideCpu(threading.Thread):
@@ -154,7 +139,7 @@ class _SideCpu(threading.Thread):
     def run(self):
         while not self.done.wait(0.005):
             for pid in self._loadgens():
-                self.last.update(_threads_cpu_ns(pid))
+                self.last.update(threads_cpu_ns(pid) or {})
 
     def stop(self):
         self.done.set()
@@ -329,6 +314,8 @@ def _loss_where(rows):
     as "nic 120, rcvbuf 3"; "-" when nothing was lost."""
     tot = {}
     for r in rows:
+        if not r.get("lost"):
+            continue	# derive() books ENOBUFS re-arms as "ring" even then
         for k, v in (r.get("loss_where") or {}).items():
             tot[k] = tot.get(k, 0) + (v or 0)
     return ", ".join("%s %d" % kv for kv in sorted(tot.items()) if kv[1]) or "-"
