@@ -50,7 +50,7 @@
 #   --rxopts    also the receive-path options (io_uring NAPI busy polling,
 #               SO_BUSY_POLL, batch sizes, malloc huge pages), each beside
 #               the default in alternating rounds, capacity drain and end
-#               to end (~6 minutes quick; --no-micro --no-e2e --no-capacity
+#               to end (~9 minutes quick, ~20 default; --no-micro --no-e2e --no-capacity
 #               --no-storm --rxopts runs only that; docs/CAPACITY.md)
 #   --health    only the health inference bench (bench_health: accuracy per
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);

@@ -89,7 +89,7 @@ LEVELS = {
                                                       "rx-buffers 1024")),
                       ("e2e-max", "plain", 10, POLLING),
                       ("callgrind", "plain", 10, CALLGRIND)]),
-    "full": dict(rounds=7, n=200000, rate=200000, secs=3.0, callgrind_n=20000,
+    "full": dict(rounds=5, n=200000, rate=200000, secs=3.0, callgrind_n=20000,
                  groups=CAPACITY_GROUPS + [
                      ("e2e", "plain", 10, POLLING + BATCHES),
                      ("e2e-max", "plain", 10, POLLING),
