@@ -11,7 +11,13 @@
  * metrics. Anything the collector does beyond this is its price.
  *
  * usage: baseline_minimal [--port 7700] [--duration S] [--quiet S]
- *                         [--rcvbuf BYTES] [--json FILE]
+ *                         [--rcvbuf BYTES] [--json FILE] [--gro]
+ *
+ * --gro (docs/CAPACITY.md, "Receive-path options"): UDP_GRO on the socket,
+ * 64 KiB buffers, and each read split at the segment size the kernel's
+ * UDP_GRO control message gives, so datagrams the device's GRO coalesced
+ * are counted one by one; the summary's "gro" object has the reads and
+ * the datagrams they carried.
  *
  * Stops after --duration seconds, after --quiet seconds without datagrams
  * once traffic started (0: never), or on SIGINT/SIGTERM, then prints a
@@ -23,6 +29,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,7 +42,11 @@
 
 #include "bpf/xtel_wire.h"
 
-enum { BATCH = 64, BUF = 2048 };
+enum { BATCH = 64, BUF = 2048, GRO_BUF = 65536 };
+
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 struct peer {
 	uint32_t id;
@@ -47,6 +58,7 @@ struct peer {
 static struct peer *tab;
 static uint32_t cap, used;
 static uint64_t rejected;
+static uint64_t gro_reads, gro_datagrams;
 static volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
@@ -150,10 +162,34 @@ static void summary(FILE *f)
 		"  \"totals\": {\"received\": %" PRIu64 ", \"lost\": %" PRIu64
 		", \"duplicates\": 0, \"clients\": %u},\n"
 		"  \"rejected_total\": %" PRIu64 ",\n"
+		"  \"gro\": {\"reads\": %" PRIu64 ", \"datagrams\": %" PRIu64 "},\n"
 		"  \"rusage\": {\"utime_s\": %.6f, \"stime_s\": %.6f, \"cpu_s\": %.6f},\n"
 		"  \"vmhwm_kb\": %ld\n}\n", rx, lost, used, rejected,
+		gro_reads, gro_datagrams,
 		tv_s(ru.ru_utime), tv_s(ru.ru_stime),
 		tv_s(ru.ru_utime) + tv_s(ru.ru_stime), hwm);
+}
+
+/* One read of --gro: the segment size from UDP_GRO, or the whole read. */
+static void handle_gro(struct msghdr *mh, const uint8_t *buf, size_t len)
+{
+	size_t seg = len;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm;
+	     cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			int gso;
+
+			memcpy(&gso, CMSG_DATA(cm), sizeof(gso));
+			if (gso > 0)
+				seg = (size_t)gso;
+		}
+	}
+	gro_reads++;
+	for (size_t off = 0; off < len; off += seg) {
+		handle(buf + off, len - off < seg ? len - off : seg);
+		gro_datagrams++;
+	}
 }
 
 static double now_s(void)
@@ -172,10 +208,14 @@ int main(int argc, char **argv)
 		{ "quiet", required_argument, NULL, 'q' },
 		{ "rcvbuf", required_argument, NULL, 'r' },
 		{ "json", required_argument, NULL, 'j' },
+		{ "gro", no_argument, NULL, 'g' },
 		{ 0 },
 	};
-	static uint8_t bufs[BATCH][BUF];
+	static uint64_t ctrl[BATCH][CMSG_SPACE(sizeof(int)) / 8 + 1];
 	static struct mmsghdr msgs[BATCH];
+	uint8_t *bufs;
+	size_t buflen = BUF;
+	bool gro = false;
 	static struct iovec iov[BATCH];
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
 	struct timeval tv = { .tv_usec = 100000 };
@@ -192,9 +232,10 @@ int main(int argc, char **argv)
 		case 'q': quiet = atof(optarg); break;
 		case 'r': rcvbuf = atoi(optarg); break;
 		case 'j': json = optarg; break;
+		case 'g': gro = true; buflen = GRO_BUF; break;
 		default:
 			fprintf(stderr, "usage: baseline_minimal [--port N] [--duration S] "
-				"[--quiet S] [--rcvbuf BYTES] [--json FILE]\n");
+				"[--quiet S] [--rcvbuf BYTES] [--json FILE] [--gro]\n");
 			return 2;
 		}
 	}
@@ -208,21 +249,39 @@ int main(int argc, char **argv)
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (gro && setsockopt(fd, SOL_UDP, UDP_GRO, &(int){ 1 }, sizeof(int))) {
+		fprintf(stderr, "baseline_minimal: UDP_GRO: %s\n", strerror(errno));
+		return 1;
+	}
+	bufs = malloc(BATCH * buflen);
+	if (!bufs)
+		return 1;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		fprintf(stderr, "baseline_minimal: bind port %d: %s\n", port, strerror(errno));
 		return 1;
 	}
 	for (int i = 0; i < BATCH; i++) {
-		iov[i] = (struct iovec){ bufs[i], BUF };
+		iov[i] = (struct iovec){ bufs + i * buflen, buflen };
 		msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
+		if (gro) {
+			msgs[i].msg_hdr.msg_control = ctrl[i];
+			msgs[i].msg_hdr.msg_controllen = sizeof(ctrl[i]);
+		}
 	}
 	start = now_s();
 	while (!stop_flag) {
 		int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
 		double t = now_s();
 
-		for (int i = 0; i < n; i++)
-			handle(bufs[i], msgs[i].msg_len);
+		for (int i = 0; i < n; i++) {
+			if (gro) {
+				handle_gro(&msgs[i].msg_hdr, bufs + i * buflen, msgs[i].msg_len);
+				/* recvmmsg shortens msg_controllen: give it back. */
+				msgs[i].msg_hdr.msg_controllen = sizeof(ctrl[i]);
+			} else {
+				handle(bufs + i * buflen, msgs[i].msg_len);
+			}
+		}
 		if (n > 0)
 			last = t;
 		if (t - start >= duration || (quiet > 0 && last && t - last >= quiet))

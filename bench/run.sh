@@ -12,7 +12,7 @@
 #                          [--api] [--probes] [--store] [--dashboard] [--health]
 #                          [--capacity | --no-capacity] [--scaleout]
 #                          [--many-clients | --no-many-clients]
-#                          [--storm | --no-storm] [--memory | --no-memory]
+#                          [--storm | --no-storm] [--memory | --no-memory] [--rxopts]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -57,6 +57,11 @@
 #               histogram, metrics, registry, view copy; seconds, part of
 #               every level; --no-micro --no-e2e --memory runs only that),
 #               --no-memory leaves it out
+#   --rxopts    also the receive-path options (io_uring NAPI busy polling,
+#               SO_BUSY_POLL, batch sizes, malloc huge pages), each beside
+#               the default in alternating rounds, capacity drain and end
+#               to end (~9 minutes quick, ~20 default; --no-micro --no-e2e --no-capacity
+#               --no-storm --rxopts runs only that; docs/CAPACITY.md)
 #   --health    only the health inference bench (bench_health: accuracy per
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);
 #               its table goes to stdout and OUT/health.md
@@ -100,7 +105,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --memory | --no-memory) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --memory | --no-memory | --rxopts) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

@@ -22,5 +22,7 @@ Modules, each importing only those above it in this list:
   api       the HTTP API's cost (--api)
   scaleout  edges -> NATS JetStream -> aggregator (--scaleout; uses api's
             collector and loadgen helpers)
+  rxopts    the receive-path options against the default (--rxopts; uses
+            capacity's drain row and rows' end-to-end row)
   main      the command line and the output files
 """

@@ -13,8 +13,8 @@ def receiver_cmd(env, kind, mode, cap_s, summary, clients=1, pin_dir=None):
         return [env.base_c, "--port", PORT, "--duration", cap_s, "--quiet", 0,
                 "--json", summary]
     if kind == "min":
-        return [env.base_min, "--port", PORT, "--duration", cap_s, "--quiet", 0,
-                "--json", summary]
+        return _rx_extra(env, [env.base_min, "--port", PORT, "--duration", cap_s, "--quiet", 0,
+                               "--json", summary])
     if kind == "py":
         return [sys.executable, env.base_py, "--port", PORT, "--duration", cap_s,
                 "--quiet", 0, "--json", summary]
@@ -47,6 +47,17 @@ def receiver_cmd(env, kind, mode, cap_s, summary, clients=1, pin_dir=None):
         # under a per-source limit, and a global limit (5,000/s against
         # 20,000/s) made 3 of 10 real clients' handshakes time out.
         cmd += ["--allow", ALLOW_CIDR]
+    return _rx_extra(env, cmd)
+
+
+def _rx_extra(env, cmd):
+    """The receive-path options section (rxopts.py) runs the same rows with
+    extra receiver options or environment (GLIBC_TUNABLES); nothing else
+    sets them."""
+    cmd = cmd + list(getattr(env, "rx_extra", ()))
+    rx_env = getattr(env, "rx_env", None)
+    if rx_env:
+        cmd = ["env"] + ["%s=%s" % kv for kv in sorted(rx_env.items())] + cmd
     return cmd
 
 

@@ -22,6 +22,7 @@ from .plots import plots
 from .probes import probes_markdown, run_probes
 from .rows import run_all
 from .scale import run_scale
+from .rxopts import run_rxopts, rxopts_markdown
 from .scaleout import run_scaleout, scaleout_markdown
 from .storm import run_storm, storm_markdown
 from .util import log
@@ -64,6 +65,8 @@ def parse_args(argv=None):
                     help="memory per plain client by component (part of every level; "
                          "--no-micro --no-e2e --memory: only that)")
     ap.add_argument("--no-memory", action="store_true", help="leave the memory rows out")
+    ap.add_argument("--rxopts", action="store_true",
+                    help="also the receive-path options against the default (docs/CAPACITY.md)")
     return ap.parse_args(argv)
 
 
@@ -110,6 +113,7 @@ def main(argv=None):
         except (OSError, subprocess.SubprocessError, ValueError) as e:
             log("  memory rows failed: %s" % e)
             memory = {"error": str(e)}
+    rxopts = run_rxopts(env) if args.rxopts else None
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -127,6 +131,8 @@ def main(argv=None):
         result["storm"] = storm
     if memory:
         result["memory"] = memory
+    if rxopts:
+        result["rxopts"] = rxopts
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
@@ -142,6 +148,8 @@ def main(argv=None):
         md += storm_markdown(storm)
     if memory:
         md += memory_markdown(memory)
+    if rxopts:
+        md += rxopts_markdown(rxopts)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:

@@ -121,10 +121,11 @@ def read_hwm_kb(pid):
     return read_status_kb(pid, "VmHWM")
 
 
-def task_cpu_ns(pid, comm_prefixes=None):
-    """On-CPU time (user + system) of all threads of pid, in ns; with
-    comm_prefixes only of the threads whose name starts with one of them."""
-    total = 0
+def threads_cpu_ns(pid, comm_prefixes=None):
+    """{tid: on-CPU ns (user + system)} of every thread of pid (with
+    comm_prefixes only of the threads whose name starts with one of them);
+    None when the process is gone."""
+    out = {}
     try:
         for tid in os.listdir("/proc/%d/task" % pid):
             try:
@@ -133,12 +134,19 @@ def task_cpu_ns(pid, comm_prefixes=None):
                         if not f.read().startswith(comm_prefixes):
                             continue
                 with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    total += int(f.read().split()[0])
+                    out[int(tid)] = int(f.read().split()[0])
             except (OSError, ValueError, IndexError):
                 pass
     except OSError:
         return None
-    return total
+    return out
+
+
+def task_cpu_ns(pid, comm_prefixes=None):
+    """On-CPU time (user + system) of all threads of pid, in ns; with
+    comm_prefixes only of the threads whose name starts with one of them."""
+    per = threads_cpu_ns(pid, comm_prefixes)
+    return None if per is None else sum(per.values())
 
 
 def rx_thread_cpu_ns(pid):

@@ -25,7 +25,9 @@
 /* Table order is --help order. */
 enum col_opt {
 	COL_OPT_MODE, COL_OPT_PORT, COL_OPT_BIND, COL_OPT_WORKERS,
-	COL_OPT_RCVBUF, COL_OPT_RX_BUFFERS, COL_OPT_RX_WAIT, COL_OPT_MAX_CLIENTS, COL_OPT_IFACE,
+	COL_OPT_RCVBUF, COL_OPT_RX_BUFFERS, COL_OPT_RX_WAIT,
+	COL_OPT_RX_BATCH, COL_OPT_RX_NAPI, COL_OPT_RX_NAPI_PREFER, COL_OPT_BUSY_POLL,
+	COL_OPT_MAX_CLIENTS, COL_OPT_IFACE,
 	COL_OPT_NO_XDP, COL_OPT_PIN_DIR, COL_OPT_ALLOW, COL_OPT_HS_RATE,
 	COL_OPT_HS_BURST, COL_OPT_HS_GLOBAL_RATE, COL_OPT_HS_GLOBAL_BURST,
 	COL_OPT_AFXDP, COL_OPT_AFXDP_FRAMES, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
@@ -269,6 +271,30 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 			"most 1000, while frames come densely), 0..100000\n"
 			"(default 5000; 0: on the first datagram). Kernel\n"
 			"timestamps keep latency exact; counts lag by <= US" },
+	/* Issue 16's receive-path options: docs/CAPACITY.md has the figures. */
+	[COL_OPT_RX_BATCH] = { .name = "rx-batch", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, rx_batch, 1, 32768),
+		.check = XTEL_OPT_OR_ZERO, .valid = "0 or 1..32768",
+		.help = "completions one io_uring wait asks for while\n"
+			"traffic flows, 0 or 1..32768 (default 0: 32, and in\n"
+			"plain mode with --rx-wait the buffer count)" },
+	[COL_OPT_RX_NAPI] = { .name = "rx-napi", .metavar = "US",
+		XTEL_OPT_UINT_AT(CFG, rx_napi_us, 1, 10000),
+		.check = XTEL_OPT_OR_ZERO, .valid = "0 or 1..10000 microseconds",
+		.help = "io_uring NAPI busy polling (kernel 6.9+): each\n"
+			"wait polls the device queue for up to US\n"
+			"microseconds, 0 or 1..10000 (default 0: off; on veth\n"
+			"it needs XDP attached, which gives the queue a NAPI)" },
+	[COL_OPT_RX_NAPI_PREFER] = { .name = "rx-napi-prefer",
+		XTEL_OPT_FLAG_AT(CFG, rx_napi_prefer),
+		.help = "with --rx-napi: ask the kernel to leave the queue\n"
+			"to the busy poller rather than its softirq" },
+	[COL_OPT_BUSY_POLL] = { .name = "busy-poll", .metavar = "US",
+		XTEL_OPT_UINT_AT(CFG, busy_poll_us, 1, 10000),
+		.check = XTEL_OPT_OR_ZERO, .valid = "0 or 1..10000 microseconds",
+		.help = "SO_BUSY_POLL on the worker sockets: a receive that\n"
+			"finds the socket empty polls the device queue for\n"
+			"up to US microseconds, 0 or 1..10000 (default 0: off)" },
 	[COL_OPT_MAX_CLIENTS] = { .name = "max-clients", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, max_clients, 1, 1u << 22),
 		.valid = "1..4194304",

@@ -79,6 +79,10 @@ struct xtel_config {
 	unsigned int max_clients;	/* per worker registry */
 	unsigned int rx_buffers;	/* provided buffers per worker */
 	unsigned int rx_wait_us;	/* --rx-wait: plain mode's wake-up period */
+	unsigned int rx_batch;		/* --rx-batch; 0: the loop's defaults */
+	unsigned int rx_napi_us;	/* --rx-napi; 0: off */
+	bool rx_napi_prefer;		/* --rx-napi-prefer */
+	unsigned int busy_poll_us;	/* --busy-poll (SO_BUSY_POLL); 0: off */
 	unsigned int max_sessions;	/* DTLS sessions per worker */
 	double dtls_idle_s;		/* DTLS session idle timeout */
 

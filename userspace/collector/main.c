@@ -504,8 +504,16 @@ static int setup(struct app *a)
 		if (fd < 0)
 			return xtel_exit_bind_error(cfg, fd);
 		a->workers[i] = xtel_rx_worker_new(i, fd, cfg->rx_buffers, &a->igs[i]);
-		if (a->workers[i])
+		if (a->workers[i]) {
+			const struct xtel_rx_tuning tune = {
+				.napi_us = cfg->rx_napi_us,
+				.napi_prefer = cfg->rx_napi_prefer,
+				.batch = cfg->rx_batch,
+			};
+
 			xtel_rx_worker_set_wait(a->workers[i], cfg->rx_wait_us);
+			xtel_rx_worker_set_tuning(a->workers[i], &tune);
+		}
 		if (!a->workers[i]) {
 			close(fd);
 			pr_err("worker %u: %s", i, strerror(errno));

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "collector/rx/socket.h"
 
 static int set_int(int fd, int level, int opt, int val)
@@ -87,6 +88,16 @@ int xtel_rx_socket_open(const struct xtel_config *cfg, int *rcvbuf_eff,
 			if (rc)
 				goto err;
 		}
+	}
+	if (cfg->busy_poll_us &&
+	    set_int(fd, SOL_SOCKET, SO_BUSY_POLL, (int)cfg->busy_poll_us)) {
+		/*
+		 * Optional: above net.core.busy_read it needs CAP_NET_ADMIN
+		 * (EPERM), and a kernel without CONFIG_NET_RX_BUSY_POLL lacks
+		 * it (ENOPROTOOPT). The socket works as without the option.
+		 */
+		pr_warn("--busy-poll: SO_BUSY_POLL refused (%s): running "
+			"without socket busy polling", strerror(errno));
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &eff, &sl)) {
 		rc = -errno;

@@ -25,6 +25,7 @@
 
 #include "common/log.h"
 #include "common/clock.h"
+#include "collector/rx/napi.h"
 #include "collector/rx/uring.h"
 
 /*
@@ -121,6 +122,8 @@ struct xtel_rx_worker {
 	bool recv_armed;
 	bool need_rearm;
 	uint64_t lazy_ns;		/* plain mode's wake-up period; 0: off */
+	struct xtel_rx_tuning tune;	/* --rx-napi, --rx-batch */
+	char mode_buf[64];		/* ring_mode with "+napi" */
 
 	struct send_slot *slots;
 	unsigned int free_slots[SEND_SLOTS];
@@ -210,6 +213,31 @@ static int ring_init(struct xtel_rx_worker *w)
 	}
 	w->ring_ok = true;
 	return 0;
+}
+
+/*
+ * --rx-napi: optional. A kernel that refuses it (older than 6.9, or without
+ * CONFIG_NET_RX_BUSY_POLL) leaves the ring as it is, with one line saying
+ * so; the worker runs as without the option.
+ */
+static void napi_init(struct xtel_rx_worker *w)
+{
+	int rc;
+
+	if (!w->tune.napi_us)
+		return;
+	rc = xtel_rx_napi_register(w->ring.ring_fd, w->tune.napi_us,
+				   w->tune.napi_prefer);
+	if (rc) {
+		if (w->id == 0)
+			pr_warn("--rx-napi: kernel refused IORING_REGISTER_NAPI "
+				"(%s; needs 6.9+ with CONFIG_NET_RX_BUSY_POLL): "
+				"running without NAPI busy polling", strerror(-rc));
+		return;
+	}
+	snprintf(w->mode_buf, sizeof(w->mode_buf), "%s+napi%s", w->ring_mode,
+		 w->tune.napi_prefer ? "_prefer" : "");
+	w->ring_mode = w->mode_buf;
 }
 
 static int bufring_init(struct xtel_rx_worker *w)
@@ -592,6 +620,9 @@ static void *worker_main(void *arg)
 	struct xtel_rx_worker *w = arg;
 	struct io_uring_cqe *cqes[CQE_BATCH];
 	uint64_t last_got_ns = 0, lazy_wait = w->lazy_ns;
+	/* What one wait asks for in each mode (--rx-batch, else the default). */
+	const unsigned int lazy_nr = w->tune.batch ? w->tune.batch : w->n_bufs;
+	const unsigned int busy_nr = w->tune.batch ? w->tune.batch : BUSY_BATCH;
 	bool busy = false, lazy_active = false;
 	char name[16];
 	int rc;
@@ -600,6 +631,8 @@ static void *worker_main(void *arg)
 	pthread_setname_np(pthread_self(), name);
 
 	rc = ring_init(w);
+	if (!rc)
+		napi_init(w);
 	if (!rc)
 		rc = bufring_init(w);
 	if (!rc)
@@ -642,7 +675,7 @@ static void *worker_main(void *arg)
 			struct io_uring_cqe *cqe;
 
 			rc = io_uring_submit_and_wait_timeout(&w->ring, &cqe,
-							      w->n_bufs, &ts, NULL);
+							      lazy_nr, &ts, NULL);
 			if (rc == -ETIME)
 				rc = 0;
 		} else if (busy && !w->draining) {
@@ -659,7 +692,7 @@ static void *worker_main(void *arg)
 			struct io_uring_cqe *cqe;
 
 			rc = io_uring_submit_and_wait_timeout(&w->ring, &cqe,
-							      BUSY_BATCH, &ts, NULL);
+							      busy_nr, &ts, NULL);
 			if (rc == -ETIME)
 				rc = 0;
 		} else {
@@ -690,6 +723,8 @@ static void *worker_main(void *arg)
 		 * busy only while completions come in bunches or less than
 		 * BUSY_GAP_NS apart; otherwise block for the first one.
 		 */
+		if (got)
+			xtel_cnt_add(&w->cnt->events[XTEL_EV_RX_WAITS], 1);
 		lazy_wait = got > w->n_bufs / 4 ? w->lazy_ns / 4 : w->lazy_ns;
 		lazy_active = got > 0;
 		if (got > 0) {
@@ -781,6 +816,12 @@ err:
 void xtel_rx_worker_set_wait(struct xtel_rx_worker *w, unsigned int wait_us)
 {
 	w->lazy_ns = xtel_ingest_wants_timers(w->ig) ? 0 : (uint64_t)wait_us * 1000;
+}
+
+void xtel_rx_worker_set_tuning(struct xtel_rx_worker *w,
+			       const struct xtel_rx_tuning *t)
+{
+	w->tune = *t;
 }
 
 int xtel_rx_worker_start(struct xtel_rx_worker *w, int fatal_efd)

@@ -40,6 +40,20 @@ struct xtel_rx_worker *xtel_rx_worker_new(unsigned int id, int fd,
 void xtel_rx_worker_set_wait(struct xtel_rx_worker *w, unsigned int wait_us);
 
 /*
+ * Receive-path options measured for issue 16 (docs/CAPACITY.md, "Receive-
+ * path options"); all zero is the default behaviour.
+ */
+struct xtel_rx_tuning {
+	unsigned int napi_us;		/* --rx-napi: busy poll per wait; 0: off */
+	bool napi_prefer;		/* --rx-napi-prefer */
+	unsigned int batch;		/* --rx-batch: completions per wait; 0: default */
+};
+
+/* Before _start. */
+void xtel_rx_worker_set_tuning(struct xtel_rx_worker *w,
+			       const struct xtel_rx_tuning *t);
+
+/*
  * Start the thread and wait until its ring is set up. fatal_efd (an
  * eventfd, or -1) is written when the loop dies of an unexpected error at
  * run time. Returns 0 or the setup error (-EPERM/-ENOSYS: io_uring

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# netns tier: the collector's receive-path options (issue 16,
+# docs/CAPACITY.md "Receive-path options") keep the accounting exact.
+#  1. XDP attached (veth gets a NAPI), io_uring NAPI busy polling with
+#     prefer, SO_BUSY_POLL, a small completion batch and a small buffer ring
+#     (so it runs dry and is re-armed): loadgen with injected loss,
+#     duplicates and reordering; received/lost/duplicates/reordered equal
+#     the loadgen's report in total and per client, the summary names the
+#     ring mode "+napi_prefer", and the small ring was re-armed.
+#  2. The same in --rx-wait 0 mode (busy batching) with --rx-batch 1 and
+#     NAPI without prefer, --no-xdp (no NAPI on the veth: nothing to poll,
+#     still exact).
+#  3. A bad value is refused with the option's range (exit 2).
+#
+# usage: test_rx_options.sh SOURCE_ROOT COLLECTOR LOADGEN
+set -uo pipefail
+top=${1:?usage: test_rx_options.sh SOURCE_ROOT COLLECTOR LOADGEN}
+collector=${2:?}
+loadgen=${3:?}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=test_collector_lib.sh
+. "$here/test_collector_lib.sh"
+port=7700
+
+testbed_up
+
+# exact NAME MODE: the collector summary NAME.json against loadgen's
+# NAME-lg.json; MODE is the io_uring mode the summary must report.
+exact() {
+	python3 - "$work/$1.json" "$work/$1-lg.json" "$1" "$2" >"$work/$1.check" <<'PY'
+import json, sys
+s, g = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+name, mode = sys.argv[3], sys.argv[4]
+def check(what, exp, got):
+    print(("ok   " if exp == got else "FAIL ") + f"{name}: {what}: expected {exp}, got {got}")
+def expect(r):
+    return {"received": r["sent"], "lost": r["injected_loss"],
+            "duplicates": r["injected_dup"],
+            "reordered": r["reorder_held"] - r["reorder_in_order"]}
+e = expect(g["totals"])
+for k in ("received", "lost", "duplicates", "reordered"):
+    check(f"totals.{k} = loadgen", e[k], s["totals"][k])
+gc = {c["client_id"]: expect(c) for c in g["clients"]}
+sc = {c["client_id"]: c for c in s["clients"]}
+bad = [(i, k, gc[i][k], sc.get(i, {}).get(k)) for i in gc
+       for k in ("received", "lost", "duplicates", "reordered")
+       if gc[i][k] != sc.get(i, {}).get(k)]
+check("per-client counts = loadgen", [], bad[:5])
+check("no drops", 0, s["dropped_total"])
+check("io_uring mode", mode, s["io_uring_mode"])
+print(f"info {name}: enobufs {s['counters']['enobufs']}, rearms {s['counters']['rearms']}, "
+      f"cqe_batches {s['counters']['cqe_batches']}")
+PY
+	tally "$work/$1.check"
+}
+
+# send NAME CLIENTS COUNT RATE SEED: loadgen with injected faults.
+send() {
+	in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode plain --clients "$2" \
+		--threads 2 --count "$3" --rate "$4" --loss 0.02 --dup 0.01 \
+		--reorder 0.02 --seed "$5" --quiet --report-json "$work/$1-lg.json" \
+		>"$work/$1-lg.out" 2>&1
+	check_eq "$1: loadgen exit code" 0 "$?"
+}
+
+# ---- 1. XDP + NAPI busy polling (prefer) + SO_BUSY_POLL + small ring ----
+start_collector napi --mode plain --iface "$XTEL_COL_IF" --pin-dir "$XTEL_BPFFS/rxopt" \
+	--workers 1 --quiet --rx-napi 50 --rx-napi-prefer --busy-poll 50 \
+	--rx-batch 16 --rx-buffers 64 --summary-json "$work/napi.json" || exit 1
+send napi 16 5000 100000 5
+sleep 0.3
+stop_collector TERM
+check_eq "napi: collector exit code" 0 "$col_rc"
+exact napi single_issuer+defer_taskrun+napi_prefer
+check "napi: the 64-buffer ring ran dry and was re-armed" \
+	python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["counters"]["rearms"] < 1)' \
+	"$work/napi.json"
+rm -rf "$XTEL_BPFFS/rxopt"
+
+# ---- 2. busy batching, one completion per wait, NAPI without a NAPI ----
+start_collector busy --mode plain --no-xdp --workers 2 --quiet --rx-wait 0 \
+	--rx-batch 1 --rx-napi 20 --summary-json "$work/busy.json" || exit 1
+send busy 8 5000 50000 9
+sleep 0.3
+stop_collector TERM
+check_eq "busy: collector exit code" 0 "$col_rc"
+exact busy single_issuer+defer_taskrun+napi
+
+# ---- 3. ranges ----
+for bad in "--rx-napi 10001" "--busy-poll 10001" "--rx-batch 32769"; do
+	# shellcheck disable=SC2086
+	"$collector" --mode plain --no-xdp $bad >/dev/null 2>"$work/bad.err"
+	check_eq "refused: $bad exit code" 2 "$?"
+	check "refused: $bad names the range" grep -q "for ${bad%% *} (valid: 0 or 1\.\." "$work/bad.err"
+done
+
+finish
