@@ -13,6 +13,7 @@
 #                          [--capacity | --no-capacity] [--scaleout]
 #                          [--many-clients | --no-many-clients]
 #                          [--storm | --no-storm] [--memory | --no-memory] [--rxopts]
+#                          [--health-rows | --no-health-rows]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -62,6 +63,10 @@
 #               the default in alternating rounds, capacity drain and end
 #               to end (~9 minutes quick, ~20 default; --no-micro --no-e2e --no-capacity
 #               --no-storm --rxopts runs only that; docs/CAPACITY.md)
+#   --health-rows  health inference accuracy per fault kind and cost at
+#               rising client counts (bench_health, seconds, part of every
+#               level and of PERFORMANCE.md; --no-micro --no-e2e --health-rows
+#               runs only that), --no-health-rows leaves it out
 #   --health    only the health inference bench (bench_health: accuracy per
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);
 #               its table goes to stdout and OUT/health.md
@@ -105,7 +110,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --memory | --no-memory | --rxopts) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --memory | --no-memory | --rxopts | --health-rows | --no-health-rows) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

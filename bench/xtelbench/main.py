@@ -16,6 +16,7 @@ from .config import LEVELS
 from .dashboard import dashboard_markdown, run_dashboard
 from .env import Env, git_commit, loadavg, machine
 from .markdown import markdown
+from .health import health_markdown, run_health
 from .memory import memory_markdown, run_memory
 from .micro import run_micro
 from .plots import plots
@@ -65,6 +66,11 @@ def parse_args(argv=None):
                     help="memory per plain client by component (part of every level; "
                          "--no-micro --no-e2e --memory: only that)")
     ap.add_argument("--no-memory", action="store_true", help="leave the memory rows out")
+    ap.add_argument("--health-rows", action="store_true",
+                    help="health inference accuracy and cost (part of every level; "
+                         "--no-micro --no-e2e --health-rows: only that)")
+    ap.add_argument("--no-health-rows", action="store_true",
+                    help="leave the health inference rows out")
     ap.add_argument("--rxopts", action="store_true",
                     help="also the receive-path options against the default (docs/CAPACITY.md)")
     return ap.parse_args(argv)
@@ -113,6 +119,13 @@ def main(argv=None):
         except (OSError, subprocess.SubprocessError, ValueError) as e:
             log("  memory rows failed: %s" % e)
             memory = {"error": str(e)}
+    health = None
+    if (args.health_rows or not args.no_e2e) and not args.no_health_rows:
+        try:
+            health = run_health(env)
+        except (OSError, subprocess.SubprocessError, ValueError) as e:
+            log("  health rows failed: %s" % e)
+            health = {"error": str(e)}
     rxopts = run_rxopts(env) if args.rxopts else None
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
@@ -131,6 +144,8 @@ def main(argv=None):
         result["storm"] = storm
     if memory:
         result["memory"] = memory
+    if health:
+        result["health"] = health
     if rxopts:
         result["rxopts"] = rxopts
     with open(os.path.join(env.out, "results.json"), "w") as f:
@@ -148,6 +163,8 @@ def main(argv=None):
         md += storm_markdown(storm)
     if memory:
         md += memory_markdown(memory)
+    if health:
+        md += health_markdown(health)
     if rxopts:
         md += rxopts_markdown(rxopts)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
@@ -157,7 +174,8 @@ def main(argv=None):
     bad = [r for r in rows if r.get("status") == "error"]
     log("== done in %.0f s: %d rows (%d errors), %d micro-benchmarks; results in %s" % (
         meta["elapsed_s"], len(rows), len(bad), len(micro), env.out))
-    return 1 if bad or (storm and "error" in storm) or (memory and "error" in memory) else 0
+    return 1 if bad or (storm and "error" in storm) or (memory and "error" in memory) \
+        or (health and "error" in health) else 0
 
 
 def _publish(env, md, made):
