@@ -41,6 +41,7 @@
 #include "acct/latency.h"
 #include "health/health.h"
 #include "health/ivl_latency.h"
+#include "xorshift.h"
 
 enum kind { K_STEADY, K_LATENCY, K_CONGESTION, K_LOSS, K_SILENT, K_RATE,
 	    K_METRIC, K_JITTER, K_MAX };
@@ -77,10 +78,7 @@ static uint64_t rng_state = 88172645463325252ull;
 
 static double urand(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (double)(rng_state >> 11) * 0x1.0p-53;
+	return xtel_xorshift_unit(&rng_state);
 }
 
 static double nrand(void)

@@ -24,6 +24,7 @@
 
 #include "acct/registry.h"
 #include "collector/model.h"
+#include "xorshift.h"
 
 enum { LAT_TABLE = 1 << 16, MAX_WORKERS = 16 };
 
@@ -42,10 +43,7 @@ static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
 
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xtel_xorshift64(&rng_state);
 }
 
 static double unit(void)

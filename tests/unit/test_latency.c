@@ -16,21 +16,18 @@
 #include <cmocka.h>
 
 #include "acct/latency.h"
+#include "xorshift.h"
 
 static uint64_t rng_state = 88172645463325252ULL;
 
 static uint64_t rng(void)
 {
-	/* xorshift64: deterministic, so failures reproduce. */
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xtel_xorshift64(&rng_state);
 }
 
 static double unit(void)
 {
-	return (double)(rng() >> 11) / (double)(1ULL << 53);
+	return xtel_xorshift_unit(&rng_state);
 }
 
 static int cmp_u64(const void *a, const void *b)

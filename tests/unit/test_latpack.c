@@ -25,15 +25,13 @@
 #include "acct/latpack.h"
 #include "acct/registry.h"
 #include "acct/snapshot.h"
+#include "xorshift.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
 
 static uint64_t rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return xtel_xorshift64(&rng_state);
 }
 
 /* A packed histogram with its arena and the dense reference beside it. */
