@@ -12,7 +12,7 @@
 #                          [--api] [--probes] [--store] [--dashboard] [--health]
 #                          [--capacity | --no-capacity] [--scaleout]
 #                          [--many-clients | --no-many-clients]
-#                          [--storm | --no-storm]
+#                          [--storm | --no-storm] [--memory | --no-memory]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -53,6 +53,10 @@
 #               full vs resumed handshakes; part of the default and --quick
 #               runs; --no-micro --no-e2e --storm runs only that), --no-storm
 #               leaves it out
+#   --memory    memory per plain client by component (bench_memory: record,
+#               histogram, metrics, registry, view copy; seconds, part of
+#               every level; --no-micro --no-e2e --memory runs only that),
+#               --no-memory leaves it out
 #   --health    only the health inference bench (bench_health: accuracy per
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);
 #               its table goes to stdout and OUT/health.md
@@ -73,7 +77,7 @@ caller=$PWD
 abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$caller" "$1" ;; esac; }
 cd "$top"
 
-usage() { sed -n '10,62p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '10,66p' "$0" | sed 's/^# \{0,1\}//'; }
 
 level=full
 out=
@@ -95,7 +99,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --memory | --no-memory) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

@@ -16,6 +16,7 @@ from .config import LEVELS
 from .dashboard import dashboard_markdown, run_dashboard
 from .env import Env, git_commit, loadavg, machine
 from .markdown import markdown
+from .memory import memory_markdown, run_memory
 from .micro import run_micro
 from .plots import plots
 from .probes import probes_markdown, run_probes
@@ -59,6 +60,10 @@ def parse_args(argv=None):
                     help="the device restart storm, full vs resumed handshakes (part of the "
                          "default and --quick runs; --no-micro --no-e2e --storm: only that)")
     ap.add_argument("--no-storm", action="store_true", help="leave the restart storm out")
+    ap.add_argument("--memory", action="store_true",
+                    help="memory per plain client by component (part of every level; "
+                         "--no-micro --no-e2e --memory: only that)")
+    ap.add_argument("--no-memory", action="store_true", help="leave the memory rows out")
     return ap.parse_args(argv)
 
 
@@ -98,6 +103,13 @@ def main(argv=None):
         except (RuntimeError, OSError, subprocess.SubprocessError, KeyError, ValueError) as e:
             log("  restart storm failed: %s" % e)
             storm = {"error": str(e)}
+    memory = None
+    if (args.memory or not args.no_e2e) and not args.no_memory:
+        try:
+            memory = run_memory(env)
+        except (OSError, subprocess.SubprocessError, ValueError) as e:
+            log("  memory rows failed: %s" % e)
+            memory = {"error": str(e)}
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -113,6 +125,8 @@ def main(argv=None):
         result["scaleout"] = scaleout
     if storm:
         result["storm"] = storm
+    if memory:
+        result["memory"] = memory
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
@@ -126,6 +140,8 @@ def main(argv=None):
         md += scaleout_markdown(scaleout)
     if storm:
         md += storm_markdown(storm)
+    if memory:
+        md += memory_markdown(memory)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:
@@ -133,7 +149,7 @@ def main(argv=None):
     bad = [r for r in rows if r.get("status") == "error"]
     log("== done in %.0f s: %d rows (%d errors), %d micro-benchmarks; results in %s" % (
         meta["elapsed_s"], len(rows), len(bad), len(micro), env.out))
-    return 1 if bad or (storm and "error" in storm) else 0
+    return 1 if bad or (storm and "error" in storm) or (memory and "error" in memory) else 0
 
 
 def _publish(env, md, made):

@@ -15,15 +15,7 @@ void xtel_client_init(struct xtel_client *c, uint32_t client_id)
 	memset(c, 0, sizeof(*c));
 	c->client_id = client_id;
 	xtel_seqwin_init(&c->win);
-	xtel_latency_init(&c->lat);
-}
-
-void xtel_client_destroy(struct xtel_client *c)
-{
-	xtel_latency_destroy(&c->lat);
-	for (unsigned int i = 0; i < XTEL_METRIC_CHUNKS; i++)
-		free(c->keys[i]);
-	memset(c->keys, 0, sizeof(c->keys));
+	xtel_latpack_init(&c->lat);
 }
 
 static void new_epoch_state(struct xtel_client *c, uint64_t init_ts,
@@ -183,6 +175,7 @@ static inline bool key_eq(const struct xtel_metric_state *m, const char *key,
  * order, so the pos-th metric of a datagram is tried at slot pos first.
  */
 static struct xtel_metric_state *key_slot(struct xtel_client *c,
+					  struct xtel_arena *a,
 					  const struct xtel_metric *mt,
 					  unsigned int pos, uint64_t interval,
 					  int *err)
@@ -201,13 +194,17 @@ static struct xtel_metric_state *key_slot(struct xtel_client *c,
 	}
 	if (i == XTEL_CLIENT_MAX_KEYS)
 		return NULL;
-	if (!c->keys[i / XTEL_METRIC_CHUNK]) {
-		m = calloc(XTEL_METRIC_CHUNK, sizeof(*m));
-		if (!m) {
+	if (!c->keys[xtel_key_chunk(i)]) {
+		unsigned int k = xtel_key_chunk(i);
+
+		void *p;
+
+		if (!xtel_arena_alloc(a, xtel_key_chunk_len(k) * sizeof(*m),
+				      XTEL_ARENA_METRICS, &p)) {
 			*err = -ENOMEM;
 			return NULL;
 		}
-		__atomic_store_n(&c->keys[i / XTEL_METRIC_CHUNK], m,
+		__atomic_store_n(&c->keys[k], (struct xtel_metric_state *)p,
 				 __ATOMIC_RELEASE);
 	}
 	m = xtel_client_key(c, i);
@@ -220,7 +217,8 @@ static struct xtel_metric_state *key_slot(struct xtel_client *c,
 	return m;
 }
 
-static int apply_metrics(struct xtel_client *c, const struct xtel_msg *msg,
+static int apply_metrics(struct xtel_client *c, struct xtel_arena *a,
+			 const struct xtel_msg *msg,
 			 uint64_t interval)
 {
 	int err = 0;
@@ -230,7 +228,7 @@ static int apply_metrics(struct xtel_client *c, const struct xtel_msg *msg,
 		n = XTEL_MAX_METRICS;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xtel_metric *mt = &msg->metrics[i];
-		struct xtel_metric_state *m = key_slot(c, mt, i, interval, &err);
+		struct xtel_metric_state *m = key_slot(c, a, mt, i, interval, &err);
 		double v = mt->value;
 
 		if (!m) {
@@ -253,7 +251,8 @@ static int apply_metrics(struct xtel_client *c, const struct xtel_msg *msg,
 	return err;
 }
 
-int xtel_client_account(struct xtel_client *c, const struct xtel_msg *msg,
+int xtel_client_account(struct xtel_client *c, struct xtel_arena *a,
+			const struct xtel_msg *msg,
 			uint64_t arrival_ns, uint32_t wire_len,
 			uint64_t interval, struct xtel_acct_result *res)
 {
@@ -278,12 +277,12 @@ int xtel_client_account(struct xtel_client *c, const struct xtel_msg *msg,
 	else
 		v = account_numbered(c, msg, arrival_ns, &gap);
 
-	if (v != XTEL_SEQ_DUPLICATE && xtel_latency_record(&c->lat, lat))
+	if (v != XTEL_SEQ_DUPLICATE && xtel_latpack_record(&c->lat, a, lat))
 		err = -ENOMEM;
 	if (t == XTEL_MSG_DATA &&
 	    (v == XTEL_SEQ_NEW || v == XTEL_SEQ_REORDERED ||
 	     v == XTEL_SEQ_RESTART) && msg->n_metrics &&
-	    apply_metrics(c, msg, interval))
+	    apply_metrics(c, a, msg, interval))
 		err = -ENOMEM;
 	if (res) {
 		res->verdict = v;

@@ -39,7 +39,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "acct/latency.h"
+#include "acct/arena.h"
+#include "acct/latpack.h"
 #include "acct/types.h"
 #include "wire/wire.h"
 #include "acct/seqwin.h"
@@ -48,10 +49,14 @@
 extern "C" {
 #endif
 
+/*
+ * Key slots come in chunks of 2, 2, 4 and 8 slots (keys 0-1, 2-3, 4-7,
+ * 8-15), allocated as keys appear: a client with the usual one to three
+ * keys holds two or four slots, not a block of four for every client.
+ */
 enum {
 	XTEL_CLIENT_MAX_KEYS = 16,
-	XTEL_METRIC_CHUNK = 4,	/* key slots allocated together */
-	XTEL_METRIC_CHUNKS = XTEL_CLIENT_MAX_KEYS / XTEL_METRIC_CHUNK,
+	XTEL_METRIC_CHUNKS = 4,
 };
 
 /* How long after an epoch's INIT a datagram sent before it is a straggler
@@ -95,28 +100,53 @@ struct xtel_client {
 	uint8_t past_init_next;	/* next slot of past_init_ts */
 	uint8_t pad_[2];
 	struct xtel_seqwin win;
-	struct xtel_latency lat;
-	/* Chunks of key slots, allocated as keys appear, never moved. */
+	struct xtel_latpack lat;
+	/* Chunks of key slots (see above), from the registry's arena as keys
+	 * appear, never moved or freed while the registry lives. */
 	struct xtel_metric_state *keys[XTEL_METRIC_CHUNKS];
 };
 
+/* Blocks (histogram pages, key slots) come from the registry's arena and
+ * go with it: a client has nothing to destroy. */
 void xtel_client_init(struct xtel_client *c, uint32_t client_id);
-void xtel_client_destroy(struct xtel_client *c);
 
 /*
  * Account one datagram. interval is the writer's current view of
- * xtel_interval_current(). Returns 0, or -ENOMEM when a histogram block or
- * metric chunk could not be allocated (the datagram is still counted).
+ * xtel_interval_current(); blocks come from a. Returns 0, or -ENOMEM when
+ * a histogram page or metric chunk could not be allocated (the datagram
+ * is still counted).
  */
-int xtel_client_account(struct xtel_client *c, const struct xtel_msg *msg,
+int xtel_client_account(struct xtel_client *c, struct xtel_arena *a,
+			const struct xtel_msg *msg,
 			uint64_t arrival_ns, uint32_t wire_len,
 			uint64_t interval, struct xtel_acct_result *res);
+
+/* The chunk that holds key slot i, its first slot and its length. */
+static inline unsigned int xtel_key_chunk(unsigned int i)
+{
+	return i < 4 ? i >> 1 : i < 8 ? 2 : 3;
+}
+
+static inline unsigned int xtel_key_chunk_first(unsigned int k)
+{
+	return k < 2 ? k * 2 : 4u << (k - 2);
+}
+
+static inline unsigned int xtel_key_chunk_len(unsigned int k)
+{
+	return k < 2 ? 2 : 4u << (k - 2);
+}
 
 /* Key slot i (< n_keys) of a client. */
 static inline struct xtel_metric_state *
 xtel_client_key(const struct xtel_client *c, unsigned int i)
 {
-	return &c->keys[i / XTEL_METRIC_CHUNK][i % XTEL_METRIC_CHUNK];
+	unsigned int k;
+
+	if (i < 2)		/* the common case: the first chunk */
+		return &c->keys[0][i];
+	k = xtel_key_chunk(i);
+	return &c->keys[k][i - xtel_key_chunk_first(k)];
 }
 
 /*

@@ -107,12 +107,7 @@ int xtel_latency_record(struct xtel_latency *h, int64_t ns)
 		}
 		b[idx % XTEL_LAT_SUB]++;
 	}
-	if (h->count == 0 || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->count++;
-	h->sum += v;
+	xtel_latency_totals_add(&h->count, &h->sum, &h->min, &h->max, v);
 	return 0;
 }
 

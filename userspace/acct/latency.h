@@ -47,6 +47,22 @@ struct xtel_latency {
 	uint64_t *blocks[XTEL_LAT_GROUPS];
 };
 
+/*
+ * The exact totals of one sample v >= 0 (count, sum, min, max), for this
+ * histogram and the packed one (latpack.h), whose totals are the same.
+ */
+static inline void xtel_latency_totals_add(uint64_t *count, uint64_t *sum,
+					   uint64_t *min, uint64_t *max,
+					   uint64_t v)
+{
+	if (*count == 0 || v < *min)
+		*min = v;
+	if (v > *max)
+		*max = v;
+	(*count)++;
+	*sum += v;
+}
+
 void xtel_latency_init(struct xtel_latency *h);
 void xtel_latency_destroy(struct xtel_latency *h);
 

@@ -9,15 +9,20 @@
  *           release);
  *   reader: load seq (acquire), retry while odd, copy with relaxed word
  *           loads, acquire fence, reload seq, retry if it moved.
- * Pointers inside a record (histogram blocks, metric chunks) only ever go
- * from NULL to a block that lives as long as the registry, so a reader may
- * follow whatever pointer it read and let the seq check reject the copy.
+ * Metric chunk pointers inside a record only ever go from NULL to a block
+ * of the registry's arena that lives as long as the registry; histogram
+ * pages and directories are named by arena handles, which a reader
+ * resolves through xtel_arena_read() (bounded to the arena's chunks), as
+ * they may be freed and their memory reused (latpack.h). So a reader may
+ * follow whatever pointer or handle it read and let the seq check reject
+ * the copy.
  */
 #ifndef XTEL_RECORD_H
 #define XTEL_RECORD_H
 
 #include <stdint.h>
 
+#include "acct/arena.h"
 #include "acct/client.h"
 
 #ifdef __cplusplus
@@ -49,6 +54,8 @@ struct xtel_registry {
 	} *h_slots;
 	uint32_t h_mask;
 	uint32_t h_used;
+	/* Writer-private: histogram pages, metric key slots (arena.h). */
+	struct xtel_arena arena;
 };
 
 static inline struct xtel_record *xtel_registry_record(
@@ -67,13 +74,17 @@ static inline uint32_t xtel_registry_count(const struct xtel_registry *reg)
 }
 
 /*
- * Copy a client record consistently: *out gets the record, hist_blocks
- * (XTEL_LAT_GROUPS x XTEL_LAT_SUB) the histogram buckets with out->lat's
- * block pointers redirected into it, key_slots (XTEL_CLIENT_MAX_KEYS) the
- * metric state with out->keys redirected into it. Returns the retries.
+ * Copy a client record r of reg consistently: *out gets the record, *lat its
+ * histogram expanded (xtel_latpack_expand) with the block pointers into
+ * hist_blocks (XTEL_LAT_GROUPS x XTEL_LAT_SUB), key_slots
+ * (XTEL_CLIENT_MAX_KEYS) the metric state with out->keys redirected into
+ * it. out->lat's pointers still lead into the registry: use *lat. Returns
+ * the retries.
  */
-unsigned int xtel_record_read(const struct xtel_record *r,
-			      struct xtel_client *out, uint64_t *hist_blocks,
+unsigned int xtel_record_read(const struct xtel_registry *reg,
+			      const struct xtel_record *r,
+			      struct xtel_client *out, struct xtel_latency *lat,
+			      uint64_t *hist_blocks,
 			      struct xtel_metric_state *key_slots);
 
 #ifdef __cplusplus

@@ -89,8 +89,14 @@ struct xtel_registry *xtel_registry_new(uint32_t max_clients)
 		goto err_reg;
 	if (hash_alloc(reg, HASH_MIN))
 		goto err_chunks;
+	/* Room for 20 KiB of blocks per client: a histogram of 128 pages
+	 * at 64-bit counters and 16 metric keys, the worst case. */
+	if (xtel_arena_init(&reg->arena, (uint64_t)max_clients * 20480))
+		goto err_hash;
 	return reg;
 
+err_hash:
+	free(reg->h_slots);
 err_chunks:
 	free(reg->chunks);
 err_reg:
@@ -104,8 +110,7 @@ void xtel_registry_free(struct xtel_registry *reg)
 {
 	if (!reg)
 		return;
-	for (uint32_t i = 0; i < reg->count; i++)
-		xtel_client_destroy(&xtel_registry_record(reg, i)->c);
+	xtel_arena_destroy(&reg->arena);
 	for (uint32_t i = 0; i < reg->max_chunks; i++)
 		free(reg->chunks[i]);
 	free(reg->chunks);
@@ -182,8 +187,33 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 	s = r->seq;
 	__atomic_store_n(&r->seq, s + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	err = xtel_client_account(&r->c, msg, arrival_ns, wire_len, interval,
-				  res);
+	err = xtel_client_account(&r->c, &reg->arena, msg, arrival_ns,
+				  wire_len, interval, res);
 	__atomic_store_n(&r->seq, s + 2, __ATOMIC_RELEASE);
 	return err;
+}
+
+void xtel_registry_mem(const struct xtel_registry *reg,
+		       struct xtel_acct_mem *out)
+{
+	const struct xtel_arena *a = &reg->arena;
+	uint32_t count = xtel_registry_count(reg);
+	uint64_t hist = __atomic_load_n(&a->live[XTEL_ARENA_HIST],
+					__ATOMIC_RELAXED);
+	uint64_t metrics = __atomic_load_n(&a->live[XTEL_ARENA_METRICS],
+					   __ATOMIC_RELAXED);
+	uint64_t chunks = __atomic_load_n(&a->chunk_bytes, __ATOMIC_RELAXED);
+
+	out->clients += count;
+	out->records += (uint64_t)(count + XTEL_RECORD_CHUNK - 1) /
+			XTEL_RECORD_CHUNK * XTEL_RECORD_CHUNK *
+			sizeof(struct xtel_record);
+	out->registry += sizeof(*reg) +
+			 (uint64_t)reg->max_chunks * sizeof(*reg->chunks) +
+			 (uint64_t)a->max_chunks * sizeof(*a->chunk) +
+			 ((uint64_t)__atomic_load_n(&reg->h_mask, __ATOMIC_RELAXED) +
+			  1) * sizeof(*reg->h_slots);
+	out->hist += hist;
+	out->metrics += metrics;
+	out->arena_slack += chunks > hist + metrics ? chunks - hist - metrics : 0;
 }

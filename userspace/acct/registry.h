@@ -46,6 +46,28 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 			  struct xtel_acct_result *res);
 
 /*
+ * Where a registry's memory goes, in bytes (added to *out, so the
+ * registries of several workers sum): the records (their chunks), the
+ * registry's own tables (hash, chunk pointers, the struct with its
+ * arena), the histogram pages and directories and the metric key slots
+ * handed out of the arena, and the arena's slack (chunk bytes not handed
+ * out: free lists, the tail of the newest chunk). malloc's own headers
+ * are not in it. Exact when the writer is stopped or is the caller;
+ * otherwise an estimate from relaxed loads.
+ */
+struct xtel_acct_mem {
+	uint64_t clients;
+	uint64_t records;
+	uint64_t registry;
+	uint64_t hist;
+	uint64_t metrics;
+	uint64_t arena_slack;
+};
+
+void xtel_registry_mem(const struct xtel_registry *reg,
+		       struct xtel_acct_mem *out);
+
+/*
  * Interval boundaries for per-metric min/max/mean: the reporter calls this
  * once per --interval. Writers notice the new number lazily on their next
  * datagram, so it costs the receive path one relaxed load.

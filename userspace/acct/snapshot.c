@@ -40,8 +40,10 @@ static inline void cpu_relax(void)
 #endif
 }
 
-unsigned int xtel_record_read(const struct xtel_record *r,
-			      struct xtel_client *out, uint64_t *hist_blocks,
+unsigned int xtel_record_read(const struct xtel_registry *reg,
+			      const struct xtel_record *r,
+			      struct xtel_client *out, struct xtel_latency *lat,
+			      uint64_t *hist_blocks,
 			      struct xtel_metric_state *key_slots)
 {
 	unsigned int retries = 0;
@@ -55,34 +57,26 @@ unsigned int xtel_record_read(const struct xtel_record *r,
 			continue;
 		}
 		copy_words(out, &r->c, sizeof(*out));
-		for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
-			const uint64_t *b = out->lat.blocks[g];
-			uint64_t *dst = hist_blocks + (size_t)g * XTEL_LAT_SUB;
-
-			if (!b)
-				continue;
-			copy_words(dst, b, XTEL_LAT_SUB * sizeof(uint64_t));
-			out->lat.blocks[g] = dst;
-		}
+		xtel_latpack_expand(&out->lat, &reg->arena, lat, hist_blocks);
 		n_keys = out->n_keys;
 		if (n_keys > XTEL_CLIENT_MAX_KEYS)
 			n_keys = XTEL_CLIENT_MAX_KEYS;
 		for (unsigned int i = 0; i < n_keys; i++) {
-			const struct xtel_metric_state *k =
-				out->keys[i / XTEL_METRIC_CHUNK];
+			unsigned int c = xtel_key_chunk(i);
+			const struct xtel_metric_state *k = out->keys[c];
 
 			if (!k) {	/* torn view: the seq check rejects it */
 				n_keys = i;
 				break;
 			}
-			copy_words(&key_slots[i], &k[i % XTEL_METRIC_CHUNK],
+			copy_words(&key_slots[i], &k[i - xtel_key_chunk_first(c)],
 				   sizeof(key_slots[i]));
 		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&r->seq, __ATOMIC_RELAXED) == s1) {
 			out->n_keys = n_keys;
 			for (unsigned int c = 0; c < XTEL_METRIC_CHUNKS; c++)
-				out->keys[c] = key_slots + c * XTEL_METRIC_CHUNK;
+				out->keys[c] = key_slots + xtel_key_chunk_first(c);
 			return retries;
 		}
 	}
@@ -138,13 +132,14 @@ static int hist_add(struct hist_pool *p, const struct xtel_latency *h,
 /* Scratch space for one snapshot. */
 struct scratch {
 	struct xtel_client rec;
+	struct xtel_latency lat;	/* rec's histogram, expanded into blocks */
 	uint64_t blocks[XTEL_LAT_GROUPS * XTEL_LAT_SUB];
 	struct xtel_metric_state keys[XTEL_CLIENT_MAX_KEYS];
 	struct xtel_latency merged;	/* this client, all registries */
 	struct xtel_latency total;	/* every client */
 	struct xtel_metric_snap msnap[XTEL_CLIENT_MAX_KEYS];
 	uint32_t n_msnap;
-	xtel_snapshot_lat_fn *lat;	/* NULL: nobody wants the histograms */
+	xtel_snapshot_lat_fn *lat_fn;	/* NULL: nobody wants the histograms */
 	void *lat_arg;
 };
 
@@ -275,35 +270,37 @@ static int read_client(struct scratch *s, struct xtel_registry *const *regs,
 	if (*i + 1 == n_refs || refs[*i + 1].id != id) {
 		/* The common case: one worker saw this client. Its copied
 		 * histogram is summarised as is, no merge. */
-		xtel_record_read(xtel_registry_record(regs[refs[*i].reg],
+		xtel_record_read(regs[refs[*i].reg],
+				 xtel_registry_record(regs[refs[*i].reg],
 						      refs[*i].idx),
-				 &s->rec, s->blocks, s->keys);
+				 &s->rec, &s->lat, s->blocks, s->keys);
 		add_counters(d, &s->rec, final);
 		add_metrics(s, &s->rec, now_ivl);
-		xtel_latency_summary(&s->rec.lat, &d->lat);
-		*hist = &s->rec.lat;
-		if (s->lat)
-			s->lat(s->lat_arg, id, &s->rec.lat);
+		xtel_latency_summary(&s->lat, &d->lat);
+		*hist = &s->lat;
+		if (s->lat_fn)
+			s->lat_fn(s->lat_arg, id, &s->lat);
 		(*i)++;
-		if (hp && hist_add(hp, &s->rec.lat, d))
+		if (hp && hist_add(hp, &s->lat, d))
 			return -ENOMEM;
-		return xtel_latency_merge(&s->total, &s->rec.lat) ? -ENOMEM : 0;
+		return xtel_latency_merge(&s->total, &s->lat) ? -ENOMEM : 0;
 	}
 	xtel_latency_reset(&s->merged);
 	for (; *i < n_refs && refs[*i].id == id; (*i)++) {
 		const struct xtel_record *rec = xtel_registry_record(
 			regs[refs[*i].reg], refs[*i].idx);
 
-		xtel_record_read(rec, &s->rec, s->blocks, s->keys);
+		xtel_record_read(regs[refs[*i].reg], rec, &s->rec, &s->lat,
+				 s->blocks, s->keys);
 		add_counters(d, &s->rec, final);
-		if (xtel_latency_merge(&s->merged, &s->rec.lat))
+		if (xtel_latency_merge(&s->merged, &s->lat))
 			return -ENOMEM;
 		add_metrics(s, &s->rec, now_ivl);
 	}
 	xtel_latency_summary(&s->merged, &d->lat);
 	*hist = &s->merged;
-	if (s->lat)
-		s->lat(s->lat_arg, id, &s->merged);
+	if (s->lat_fn)
+		s->lat_fn(s->lat_arg, id, &s->merged);
 	if (hp && hist_add(hp, &s->merged, d))
 		return -ENOMEM;
 	return xtel_latency_merge(&s->total, &s->merged) ? -ENOMEM : 0;
@@ -454,7 +451,7 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 	xtel_latency_init(&s->merged);
 	xtel_latency_init(&s->total);
 	if (opts) {
-		s->lat = opts->lat;
+		s->lat_fn = opts->lat;
 		s->lat_arg = opts->lat_arg;
 	}
 

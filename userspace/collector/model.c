@@ -14,26 +14,9 @@
 #include "collector/health_feed.h"
 #include "collector/model.h"
 
-struct run_metric {
-	char key[XTEL_MAX_KEY_LEN + 1];
-	double last, min, max, sum;
-	uint64_t last_ts_ns;
-	uint64_t count;
-};
-
-struct run_client {
-	uint32_t client_id;
-	uint32_t n, cap;
-	struct run_metric *m;
-};
-
 struct xtel_model {
 	struct xtel_model_cfg cfg;
 	uint64_t seq;
-
-	/* whole-run metric aggregates, sorted by client_id */
-	struct run_client *rc;
-	uint32_t n_rc, cap_rc;
 
 	struct xtel_health_feed *health;	/* NULL: off */
 
@@ -129,9 +112,6 @@ void xtel_model_free(struct xtel_model *m)
 	if (!m)
 		return;
 	xtel_view_put(m->latest);
-	for (uint32_t i = 0; i < m->n_rc; i++)
-		free(m->rc[i].m);
-	free(m->rc);
 	xtel_health_feed_free(m->health);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
@@ -139,91 +119,83 @@ void xtel_model_free(struct xtel_model *m)
 
 /* ---- whole-run metric aggregates ---- */
 
-/* Index of the first run_client whose id is >= id (m->rc is sorted). */
-static uint32_t run_client_lower(const struct xtel_model *m, uint32_t id)
+/*
+ * A client's whole-run metrics are the previous view's (which the model
+ * holds until this one is published) with the snapshot's last complete
+ * interval folded in: the model keeps no copy of its own, one 88-byte
+ * entry a key per client less than a separate table. Registries never
+ * forget a client, so every client of prev is in the new snapshot.
+ */
+
+/* prev's client with this id; *j walks prev's clients (both id-sorted). */
+static const struct xtel_view_client *prev_client(const struct xtel_view *prev,
+						  uint32_t *j, uint32_t id)
 {
-	uint32_t lo = 0, hi = m->n_rc;
-
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (m->rc[mid].client_id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	if (!prev)
+		return NULL;
+	while (*j < prev->snap.n_clients && prev->clients[*j].snap->client_id < id)
+		(*j)++;
+	return *j < prev->snap.n_clients &&
+	       prev->clients[*j].snap->client_id == id ? &prev->clients[*j] : NULL;
 }
 
-static const struct run_client *run_client_find(const struct xtel_model *m,
-						uint32_t id)
+/* Index of key in r[0..n), or n. */
+static uint32_t run_find(const struct xtel_run_metric *r, uint32_t n,
+			 const char *key)
 {
-	uint32_t lo = run_client_lower(m, id);
+	uint32_t k = 0;
 
-	return lo < m->n_rc && m->rc[lo].client_id == id ? &m->rc[lo] : NULL;
+	while (k < n && strcmp(r[k].key, key))
+		k++;
+	return k;
 }
 
-static struct run_client *run_client_get(struct xtel_model *m, uint32_t id)
+/* Entries the client's whole-run list needs: prev's and its new keys. */
+static uint32_t run_count(const struct xtel_view_client *pc,
+			  const struct xtel_client_snap *c)
 {
-	uint32_t lo = run_client_lower(m, id);
+	uint32_t n = pc ? pc->n_run_metrics : 0;
 
-	if (lo < m->n_rc && m->rc[lo].client_id == id)
-		return &m->rc[lo];
-	if (m->n_rc == m->cap_rc) {
-		uint32_t ncap = m->cap_rc ? m->cap_rc * 2 : 64;
-		struct run_client *n = realloc(m->rc, ncap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		m->rc = n;
-		m->cap_rc = ncap;
-	}
-	memmove(&m->rc[lo + 1], &m->rc[lo], (m->n_rc - lo) * sizeof(*m->rc));
-	m->rc[lo] = (struct run_client){ .client_id = id };
-	m->n_rc++;
-	return &m->rc[lo];
+	for (uint32_t k = 0; k < c->n_metrics; k++)
+		if (!pc || run_find(pc->run_metrics, pc->n_run_metrics,
+				    c->metrics[k].key) == pc->n_run_metrics)
+			n++;
+	return n;
 }
 
-static struct run_metric *run_metric_get(struct run_client *rc,
-					 const char *key)
+/* v's whole-run metrics (its clients derived already) from prev's. */
+static int run_metrics(struct xtel_view *v, const struct xtel_view *prev)
 {
-	struct run_metric *d;
+	size_t total = 0, used = 0;
+	uint32_t j = 0;
 
-	for (uint32_t j = 0; j < rc->n; j++)
-		if (!strcmp(rc->m[j].key, key))
-			return &rc->m[j];
-	if (rc->n == rc->cap) {
-		uint32_t ncap = rc->cap ? rc->cap * 2 : 8;
-		struct run_metric *n = realloc(rc->m, ncap * sizeof(*n));
+	for (uint32_t i = 0; i < v->snap.n_clients; i++)
+		total += run_count(prev_client(prev, &j, v->snap.clients[i].client_id),
+				   &v->snap.clients[i]);
+	if (!total)
+		return 0;
+	v->run_metrics_pool = calloc(total, sizeof(*v->run_metrics_pool));
+	if (!v->run_metrics_pool)
+		return -ENOMEM;
+	j = 0;
+	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
+		struct xtel_view_client *vc = &v->clients[i];
+		const struct xtel_client_snap *c = vc->snap;
+		const struct xtel_view_client *pc = prev_client(prev, &j,
+								c->client_id);
+		struct xtel_run_metric *r = &v->run_metrics_pool[used];
+		uint32_t n = pc ? pc->n_run_metrics : 0;
 
-		if (!n)
-			return NULL;
-		rc->m = n;
-		rc->cap = ncap;
-	}
-	d = &rc->m[rc->n++];
-	memset(d, 0, sizeof(*d));
-	memcpy(d->key, key, sizeof(d->key));
-	return d;
-}
-
-static int fold_metrics(struct xtel_model *m, const struct xtel_snapshot *s)
-{
-	for (uint32_t i = 0; i < s->n_clients; i++) {
-		const struct xtel_client_snap *c = &s->clients[i];
-		struct run_client *rc;
-
-		if (!c->n_metrics)
-			continue;
-		rc = run_client_get(m, c->client_id);
-		if (!rc)
-			return -ENOMEM;
+		if (n)
+			memcpy(r, pc->run_metrics, n * sizeof(*r));
 		for (uint32_t k = 0; k < c->n_metrics; k++) {
 			const struct xtel_metric_snap *ms = &c->metrics[k];
-			struct run_metric *d = run_metric_get(rc, ms->key);
+			struct xtel_run_metric *d = &r[run_find(r, n, ms->key)];
 
-			if (!d)
-				return -ENOMEM;
+			if (d == &r[n]) {
+				n++;
+				memcpy(d->key, ms->key, sizeof(d->key));
+			}
 			d->last = ms->last;
 			d->last_ts_ns = ms->last_ts_ns;
 			if (!ms->count)
@@ -234,48 +206,12 @@ static int fold_metrics(struct xtel_model *m, const struct xtel_snapshot *s)
 				d->max = ms->max;
 			d->sum += ms->mean * (double)ms->count;
 			d->count += ms->count;
+			d->mean = d->sum / (double)d->count;
 		}
-	}
-	return 0;
-}
-
-/* Copy every snapshot client's whole-run metrics into the view. */
-static int copy_run_metrics(const struct xtel_model *m, struct xtel_view *v)
-{
-	size_t total = 0, used = 0;
-
-	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
-		const struct run_client *rc =
-			run_client_find(m, v->snap.clients[i].client_id);
-
-		total += rc ? rc->n : 0;
-	}
-	if (!total)
-		return 0;
-	v->run_metrics_pool = calloc(total, sizeof(*v->run_metrics_pool));
-	if (!v->run_metrics_pool)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
-		struct xtel_view_client *vc = &v->clients[i];
-		const struct run_client *rc = run_client_find(m, vc->snap->client_id);
-
-		if (!rc || !rc->n)
-			continue;
-		vc->run_metrics = &v->run_metrics_pool[used];
-		vc->n_run_metrics = rc->n;
-		for (uint32_t k = 0; k < rc->n; k++) {
-			const struct run_metric *s = &rc->m[k];
-			struct xtel_run_metric *d = &v->run_metrics_pool[used++];
-
-			memcpy(d->key, s->key, sizeof(d->key));
-			d->last = s->last;
-			d->last_ts_ns = s->last_ts_ns;
-			d->count = s->count;
-			if (s->count) {
-				d->min = s->min;
-				d->max = s->max;
-				d->mean = s->sum / (double)s->count;
-			}
+		if (n) {
+			vc->run_metrics = r;
+			vc->n_run_metrics = n;
+			used += n;
 		}
 	}
 	return 0;
@@ -432,7 +368,7 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	struct xtel_view *v = calloc(1, sizeof(*v));
 	const struct xtel_view *prev = m->latest;
 	uint64_t t0 = xtel_mono_ns();
-	int rc, fold_rc;
+	int rc, fold_rc = 0;
 
 	if (!v)
 		return -ENOMEM;
@@ -468,7 +404,6 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	v->taken_ns = v->snap.taken_ns;
 	v->elapsed_s = elapsed_s;
 	v->dt_s = elapsed_s - (prev ? prev->elapsed_s : 0.0);
-	fold_rc = fold_metrics(m, &v->snap);
 	m->cfg.counters(m->cfg.counters_arg, &v->cnt);
 	if (m->cfg.xdp)
 		m->cfg.xdp(m->cfg.xdp_arg, &v->xdp, final);
@@ -481,7 +416,7 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 	if (m->cfg.inventory)
 		v->inv = m->cfg.inventory(m->cfg.inventory_arg);
 	derive(v, prev);
-	if (copy_run_metrics(m, v))
+	if (run_metrics(v, prev))
 		fold_rc = -ENOMEM;
 	if (derive_devices(v))
 		fold_rc = -ENOMEM;

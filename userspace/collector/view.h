@@ -43,6 +43,7 @@ struct xtel_run_metric {
 	uint64_t last_ts_ns;	/* send timestamp of the datagram carrying last */
 	uint64_t count;		/* samples over the run; 0: min/max/mean unset */
 	double min, max, mean;
+	double sum;		/* mean * count, folded on by the next view */
 };
 
 struct xtel_view_client {

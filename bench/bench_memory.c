@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memory per plain client, by component (issue 16: <= 2 KiB per client,
+ * of which health may take 1 KiB): feeds N clients through the real
+ * registries (acct/) the way a receive worker does (INIT, then DATA with
+ * the load generator's default two metrics, latencies drawn from a
+ * log-normal distribution), then builds views with the real model
+ * (collector/model.c, health off as with --no-health) and prints, per
+ * client, the bytes of the record, the latency histogram, the metric key
+ * slots, the registry's tables, the arena's slack, the model's run state
+ * and one view's copy, next to the heap growth malloc reports (mallinfo2,
+ * headers included) so that nothing escapes the breakdown. Deterministic:
+ * the same arguments give the same bytes.
+ *
+ * usage: bench_memory [--clients N] [--datagrams K] [--workers W]
+ *                     [--lat-us MEDIAN] [--lat-sigma S] [--db] [--json]
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acct/registry.h"
+#include "collector/model.h"
+
+enum { LAT_TABLE = 1 << 16, MAX_WORKERS = 16 };
+
+static const uint64_t T0 = 1800000000ull * 1000000000ull;
+
+struct opts {
+	uint32_t clients;
+	uint32_t datagrams;	/* per client, INIT included */
+	unsigned int workers;
+	double lat_us, lat_sigma;
+	bool db;		/* views carry encoded histograms, as with --db */
+	bool json;
+};
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static double unit(void)
+{
+	return ((double)(rng() >> 11) + 0.5) / (double)(1ULL << 53);
+}
+
+static uint64_t heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+static void no_counters(void *arg, struct xtel_worker_counters *out)
+{
+	(void)arg;
+	memset(out, 0, sizeof(*out));
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	*o = (struct opts){ .clients = 10000, .datagrams = 100, .workers = 1,
+			    .lat_us = 50, .lat_sigma = 1.0 };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--db")) {
+			o->db = true;
+			continue;
+		}
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+			continue;
+		}
+		if (!v)
+			return -EINVAL;
+		i++;
+		if (!strcmp(a, "--clients"))
+			o->clients = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--datagrams"))
+			o->datagrams = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--workers"))
+			o->workers = (unsigned int)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--lat-us"))
+			o->lat_us = strtod(v, NULL);
+		else if (!strcmp(a, "--lat-sigma"))
+			o->lat_sigma = strtod(v, NULL);
+		else
+			return -EINVAL;
+	}
+	if (!o->clients || !o->datagrams || !o->workers ||
+	    o->workers > MAX_WORKERS || o->lat_us <= 0 || o->lat_sigma < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* Feed every client: INIT, then DATA "temp=..;load=.." at 1 s spacing. */
+static int feed(struct xtel_registry **regs, const struct opts *o,
+		const uint64_t *lat)
+{
+	static const char *keys[2] = { "temp", "load" };
+
+	for (uint32_t d = 0; d < o->datagrams; d++) {
+		for (uint32_t id = 1; id <= o->clients; id++) {
+			uint64_t send = T0 + (uint64_t)d * 1000000000ull +
+					(uint64_t)id * 1000;
+			struct xtel_msg m = {
+				.version = 1, .client_id = id, .seq = d,
+				.send_ts_ns = send, .payload = "",
+				.type = d ? XTEL_MSG_DATA : XTEL_MSG_INIT,
+			};
+			int rc;
+
+			if (d) {
+				m.n_metrics = 2;
+				for (unsigned int k = 0; k < 2; k++) {
+					m.metrics[k].key = keys[k];
+					m.metrics[k].key_len =
+						(uint8_t)strlen(keys[k]);
+					m.metrics[k].value =
+						(double)(rng() % 1000) / 10;
+				}
+			}
+			rc = xtel_registry_account(regs[id % o->workers], &m,
+						   send + lat[rng() % LAT_TABLE],
+						   64, NULL);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static void row(const struct opts *o, const char *name, uint64_t bytes)
+{
+	if (o->json)
+		printf("%s\"%s\": %.1f", strcmp(name, "record") ? ", " : "",
+		       name, (double)bytes / o->clients);
+	else
+		printf("%-34s %10.1f\n", name, (double)bytes / o->clients);
+}
+
+int main(int argc, char **argv)
+{
+	struct xtel_registry *regs[MAX_WORKERS];
+	struct xtel_model *model = NULL;
+	struct xtel_acct_mem mem = { 0 };
+	struct opts o;
+	uint64_t *lat, h0, h1, h2, h3, view_snap;
+	struct xtel_view *v;
+	int rc;
+
+	if (parse(argc, argv, &o)) {
+		fprintf(stderr, "usage: bench_memory [--clients N] [--datagrams K] "
+			"[--workers W] [--lat-us MEDIAN] [--lat-sigma S] "
+			"[--db] [--json]\n");
+		return 2;
+	}
+	lat = malloc(LAT_TABLE * sizeof(*lat));
+	if (!lat)
+		return 1;
+	for (unsigned int i = 0; i < LAT_TABLE; i++) {
+		double z = sqrt(-2 * log(unit())) * cos(2 * M_PI * unit());
+
+		lat[i] = (uint64_t)(o.lat_us * 1000 * exp(o.lat_sigma * z));
+	}
+
+	h0 = heap_bytes();
+	for (unsigned int w = 0; w < o.workers; w++) {
+		regs[w] = xtel_registry_new(o.clients);
+		if (!regs[w])
+			return 1;
+	}
+	rc = feed(regs, &o, lat);
+	if (rc) {
+		fprintf(stderr, "bench_memory: accounting failed: %s\n",
+			strerror(-rc));
+		return 1;
+	}
+	h1 = heap_bytes();
+	for (unsigned int w = 0; w < o.workers; w++)
+		xtel_registry_mem(regs[w], &mem);
+
+	rc = xtel_model_new(&(struct xtel_model_cfg){
+		.regs = regs, .n_regs = o.workers,
+		.stale_after_ns = 30ull * 1000000000ull,
+		.counters = no_counters, .lat_hist = o.db,
+	}, &model);
+	if (rc)
+		return 1;
+	h2 = heap_bytes();
+	/* Two intervals: the model holds one view and its run state. */
+	for (unsigned int k = 0; k < 2; k++) {
+		rc = xtel_model_update(model, T0 + (uint64_t)o.datagrams *
+				       1000000000ull, (double)(k + 1), false);
+		if (rc)
+			return 1;
+	}
+	h3 = heap_bytes();
+	v = xtel_model_view(model);
+	view_snap = (uint64_t)v->snap.n_clients *
+		    (sizeof(struct xtel_client_snap) +
+		     sizeof(struct xtel_view_client));
+	for (uint32_t i = 0; i < v->snap.n_clients; i++)
+		view_snap += (uint64_t)v->snap.clients[i].n_metrics *
+			     (sizeof(struct xtel_metric_snap) +
+			      sizeof(struct xtel_run_metric)) +
+			     v->snap.clients[i].lat_hist_len;
+
+	if (o.json)
+		printf("{\"clients\": %u, \"datagrams\": %u, \"workers\": %u, "
+		       "\"db\": %s, \"bytes_per_client\": {",
+		       o.clients, o.datagrams, o.workers, o.db ? "true" : "false");
+	else
+		printf("%u clients, %u datagrams each, %u worker(s), latency "
+		       "median %.0f us sigma %.2f%s\nbytes per client:\n",
+		       o.clients, o.datagrams, o.workers, o.lat_us, o.lat_sigma,
+		       o.db ? ", --db histograms in the view" : "");
+	row(&o, "record", mem.records);
+	row(&o, "histogram", mem.hist);
+	row(&o, "metrics", mem.metrics);
+	row(&o, "registry", mem.registry);
+	row(&o, "arena_slack", mem.arena_slack);
+	row(&o, "accounting_heap", h1 - h0);
+	row(&o, "view_copy", view_snap);
+	row(&o, "model_and_view_heap", h3 - h2);
+	row(&o, "total_heap", h3 - h0);
+	if (o.json)
+		printf("}}\n");
+	xtel_view_put(v);
+	xtel_model_free(model);
+	for (unsigned int w = 0; w < o.workers; w++)
+		xtel_registry_free(regs[w]);
+	free(lat);
+	return 0;
+}
