@@ -76,13 +76,23 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		next = NQ;	/* nothing to find: only copy */
 	}
 	/*
+	 * Nothing new since the previous view (a histogram only grows, and
+	 * every sample counts): prev holds cur already, if it has every
+	 * group cur has (a block it could not make last time is made now).
+	 */
+	if (!total && cur->count == prev->count &&
+	    !(cur->groups & ~(uint64_t)prev->groups))
+		return 0;
+	/*
 	 * One pass over the buckets cur has: the interval's count is the
 	 * difference, and prev takes cur's count on the way (prev is ours
-	 * alone, so its blocks need no release store).
+	 * alone, so its blocks need no release store). A group is first
+	 * differenced and copied whole (a loop the compiler vectorises),
+	 * then searched only if something landed in it.
 	 */
 	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
 		const uint64_t *cb = cur->blocks[g];
-		uint32_t *pb;
+		uint32_t *pb, d[XTEL_LAT_SUB], any = 0;
 
 		if (!cb)
 			continue;
@@ -93,12 +103,18 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		}
 		for (unsigned int s = 0; s < XTEL_LAT_SUB; s++) {
 			/* modulo 2^32: exact for < 2^32 new samples a bucket */
-			uint32_t c = (uint32_t)cb[s], d = c - pb[s];
+			uint32_t c = (uint32_t)cb[s];
 
+			d[s] = c - pb[s];
 			pb[s] = c;
-			if (!d || next == NQ)
+			any |= d[s];
+		}
+		if (!any || next == NQ)
+			continue;
+		for (unsigned int s = 0; s < XTEL_LAT_SUB && next < NQ; s++) {
+			if (!d[s])
 				continue;
-			cum += d;
+			cum += d[s];
 			if (!have_min || cum >= rank[next]) {
 				double mid = (double)xtel_latency_bucket_mid(
 					g * XTEL_LAT_SUB + s) / 1e6;
