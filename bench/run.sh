@@ -13,6 +13,7 @@
 #                          [--capacity | --no-capacity] [--scaleout]
 #                          [--many-clients | --no-many-clients]
 #                          [--storm | --no-storm] [--memory | --no-memory]
+#                          [--interval]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -57,6 +58,9 @@
 #               histogram, metrics, registry, view copy; seconds, part of
 #               every level; --no-micro --no-e2e --memory runs only that),
 #               --no-memory leaves it out
+#   --interval  the main thread's view build per client per interval
+#               (bench_interval under callgrind, health on and off; ~1 min;
+#               only when asked: --no-micro --no-e2e --interval)
 #   --health    only the health inference bench (bench_health: accuracy per
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);
 #               its table goes to stdout and OUT/health.md
@@ -99,7 +103,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --memory | --no-memory) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --memory | --no-memory | --interval) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

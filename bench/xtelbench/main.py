@@ -17,6 +17,7 @@ from .dashboard import dashboard_markdown, run_dashboard
 from .env import Env, git_commit, loadavg, machine
 from .markdown import markdown
 from .memory import memory_markdown, run_memory
+from .interval import interval_markdown, run_interval
 from .micro import run_micro
 from .plots import plots
 from .probes import probes_markdown, run_probes
@@ -64,6 +65,9 @@ def parse_args(argv=None):
                     help="memory per plain client by component (part of every level; "
                          "--no-micro --no-e2e --memory: only that)")
     ap.add_argument("--no-memory", action="store_true", help="leave the memory rows out")
+    ap.add_argument("--interval", action="store_true",
+                    help="the main thread's per-interval cost per client (bench_interval, "
+                         "callgrind; only when asked: --no-micro --no-e2e --interval)")
     return ap.parse_args(argv)
 
 
@@ -110,6 +114,13 @@ def main(argv=None):
         except (OSError, subprocess.SubprocessError, ValueError) as e:
             log("  memory rows failed: %s" % e)
             memory = {"error": str(e)}
+    interval = None
+    if args.interval:
+        try:
+            interval = run_interval(env)
+        except (OSError, subprocess.SubprocessError, ValueError) as e:
+            log("  interval rows failed: %s" % e)
+            interval = {"error": str(e)}
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -127,6 +138,8 @@ def main(argv=None):
         result["storm"] = storm
     if memory:
         result["memory"] = memory
+    if interval:
+        result["interval"] = interval
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
@@ -142,6 +155,8 @@ def main(argv=None):
         md += storm_markdown(storm)
     if memory:
         md += memory_markdown(memory)
+    if interval:
+        md += interval_markdown(interval)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:
