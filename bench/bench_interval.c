@@ -16,17 +16,15 @@
  *                       [--no-health] [--json]
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "acct/registry.h"
-#include "collector/model.h"
+#include "bench/synth_fleet.h"
 #include "health/health.h"
 
-enum { LAT_TABLE = 1 << 16, MAX_WORKERS = 16 };
+enum { MAX_WORKERS = 16 };
 static const uint64_t T0 = 1800000000ull * 1000000000ull;
 
 struct opts {
@@ -34,27 +32,6 @@ struct opts {
 	unsigned int workers;
 	bool health, json;
 };
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-
-static uint64_t rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
-}
-
-static double unit(void)
-{
-	return ((double)(rng() >> 11) + 0.5) / (double)(1ULL << 53);
-}
-
-static void no_counters(void *arg, struct xtel_worker_counters *out)
-{
-	(void)arg;
-	memset(out, 0, sizeof(*out));
-}
 
 static double cpu_s(void)
 {
@@ -108,35 +85,15 @@ static int parse(int argc, char **argv, struct opts *o)
 static int feed(struct xtel_registry **regs, const struct opts *o,
 		const uint64_t *lat, uint32_t k, uint32_t *seq)
 {
-	static const char *keys[2] = { "temp", "load" };
-
 	for (uint32_t id = 1; id <= o->clients; id++) {
 		bool active = k == 0 || (id * 2654435761u + k * 40503u) % 100 <
 					o->active_pct;
 
 		for (uint32_t d = 0; active && d < (k ? o->per_ivl : 1); d++) {
-			uint64_t send = T0 + (uint64_t)k * 1000000000ull +
-					(uint64_t)d * 1000000 + id;
-			struct xtel_msg m = {
-				.version = 1, .client_id = id, .seq = seq[id]++,
-				.send_ts_ns = send, .payload = "",
-				.type = k ? XTEL_MSG_DATA : XTEL_MSG_INIT,
-			};
-			int rc;
+			int rc = synth_account(regs[id % o->workers], id, seq[id]++,
+					       T0 + (uint64_t)k * 1000000000ull +
+					       (uint64_t)d * 1000000 + id, k == 0, lat);
 
-			if (k) {
-				m.n_metrics = 2;
-				for (unsigned int j = 0; j < 2; j++) {
-					m.metrics[j].key = keys[j];
-					m.metrics[j].key_len =
-						(uint8_t)strlen(keys[j]);
-					m.metrics[j].value =
-						(double)(rng() % 1000) / 10;
-				}
-			}
-			rc = xtel_registry_account(regs[id % o->workers], &m,
-						   send + lat[rng() % LAT_TABLE],
-						   64, NULL);
 			if (rc)
 				return rc;
 		}
@@ -160,15 +117,11 @@ int main(int argc, char **argv)
 			"[--active-pct P] [--workers W] [--no-health] [--json]\n");
 		return 2;
 	}
-	lat = malloc(LAT_TABLE * sizeof(*lat));
+	lat = malloc(SYNTH_LAT_TABLE * sizeof(*lat));
 	seq = calloc(o.clients + 1, sizeof(*seq));
 	if (!lat || !seq)
 		return 1;
-	for (unsigned int i = 0; i < LAT_TABLE; i++) {
-		double z = sqrt(-2 * log(unit())) * cos(2 * M_PI * unit());
-
-		lat[i] = (uint64_t)(50000 * exp(z));	/* median 50 us */
-	}
+	synth_lat_table(lat, 50, 1.0);
 	for (unsigned int w = 0; w < o.workers; w++) {
 		regs[w] = xtel_registry_new(o.clients);
 		if (!regs[w])
@@ -178,7 +131,7 @@ int main(int argc, char **argv)
 	if (xtel_model_new(&(struct xtel_model_cfg){
 		.regs = regs, .n_regs = o.workers,
 		.stale_after_ns = 30ull * 1000000000ull,
-		.counters = no_counters, .health = o.health ? &hcfg : NULL,
+		.counters = synth_no_counters, .health = o.health ? &hcfg : NULL,
 	}, &model))
 		return 1;
 	for (uint32_t k = 0; k < o.warmup + o.intervals; k++) {
