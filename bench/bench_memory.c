@@ -22,11 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acct/registry.h"
-#include "collector/model.h"
-#include "xorshift.h"
+#include "bench/synth_fleet.h"
 
-enum { LAT_TABLE = 1 << 16, MAX_WORKERS = 16 };
+enum { MAX_WORKERS = 16 };
 
 static const uint64_t T0 = 1800000000ull * 1000000000ull;
 
@@ -39,29 +37,11 @@ struct opts {
 	bool json;
 };
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
-
-static uint64_t rng(void)
-{
-	return xtel_xorshift64(&rng_state);
-}
-
-static double unit(void)
-{
-	return ((double)(rng() >> 11) + 0.5) / (double)(1ULL << 53);
-}
-
 static uint64_t heap_bytes(void)
 {
 	struct mallinfo2 mi = mallinfo2();
 
 	return mi.uordblks + mi.hblkhd;
-}
-
-static void no_counters(void *arg, struct xtel_worker_counters *out)
-{
-	(void)arg;
-	memset(out, 0, sizeof(*out));
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -105,32 +85,12 @@ static int parse(int argc, char **argv, struct opts *o)
 static int feed(struct xtel_registry **regs, const struct opts *o,
 		const uint64_t *lat)
 {
-	static const char *keys[2] = { "temp", "load" };
-
 	for (uint32_t d = 0; d < o->datagrams; d++) {
 		for (uint32_t id = 1; id <= o->clients; id++) {
-			uint64_t send = T0 + (uint64_t)d * 1000000000ull +
-					(uint64_t)id * 1000;
-			struct xtel_msg m = {
-				.version = 1, .client_id = id, .seq = d,
-				.send_ts_ns = send, .payload = "",
-				.type = d ? XTEL_MSG_DATA : XTEL_MSG_INIT,
-			};
-			int rc;
+			int rc = synth_account(regs[id % o->workers], id, d,
+					       T0 + (uint64_t)d * 1000000000ull +
+					       (uint64_t)id * 1000, d == 0, lat);
 
-			if (d) {
-				m.n_metrics = 2;
-				for (unsigned int k = 0; k < 2; k++) {
-					m.metrics[k].key = keys[k];
-					m.metrics[k].key_len =
-						(uint8_t)strlen(keys[k]);
-					m.metrics[k].value =
-						(double)(rng() % 1000) / 10;
-				}
-			}
-			rc = xtel_registry_account(regs[id % o->workers], &m,
-						   send + lat[rng() % LAT_TABLE],
-						   64, NULL);
 			if (rc)
 				return rc;
 		}
@@ -163,14 +123,10 @@ int main(int argc, char **argv)
 			"[--db] [--json]\n");
 		return 2;
 	}
-	lat = malloc(LAT_TABLE * sizeof(*lat));
+	lat = malloc(SYNTH_LAT_TABLE * sizeof(*lat));
 	if (!lat)
 		return 1;
-	for (unsigned int i = 0; i < LAT_TABLE; i++) {
-		double z = sqrt(-2 * log(unit())) * cos(2 * M_PI * unit());
-
-		lat[i] = (uint64_t)(o.lat_us * 1000 * exp(o.lat_sigma * z));
-	}
+	synth_lat_table(lat, o.lat_us, o.lat_sigma);
 
 	h0 = heap_bytes();
 	for (unsigned int w = 0; w < o.workers; w++) {
@@ -191,7 +147,7 @@ int main(int argc, char **argv)
 	rc = xtel_model_new(&(struct xtel_model_cfg){
 		.regs = regs, .n_regs = o.workers,
 		.stale_after_ns = 30ull * 1000000000ull,
-		.counters = no_counters, .lat_hist = o.db,
+		.counters = synth_no_counters, .lat_hist = o.db,
 	}, &model);
 	if (rc)
 		return 1;

@@ -18,6 +18,7 @@ from .env import Env, git_commit, loadavg, machine
 from .markdown import markdown
 from .health import health_markdown, run_health
 from .memory import memory_markdown, run_memory
+from .interval import interval_markdown, run_interval
 from .micro import run_micro
 from .plots import plots
 from .probes import probes_markdown, run_probes
@@ -73,6 +74,9 @@ def parse_args(argv=None):
                     help="leave the health inference rows out")
     ap.add_argument("--rxopts", action="store_true",
                     help="also the receive-path options against the default (docs/CAPACITY.md)")
+    ap.add_argument("--interval", action="store_true",
+                    help="the main thread's per-interval cost per client (bench_interval, "
+                         "callgrind; only when asked: --no-micro --no-e2e --interval)")
     return ap.parse_args(argv)
 
 
@@ -127,6 +131,13 @@ def main(argv=None):
             log("  health rows failed: %s" % e)
             health = {"error": str(e)}
     rxopts = run_rxopts(env) if args.rxopts else None
+    interval = None
+    if args.interval:
+        try:
+            interval = run_interval(env)
+        except (OSError, subprocess.SubprocessError, ValueError) as e:
+            log("  interval rows failed: %s" % e)
+            interval = {"error": str(e)}
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -148,6 +159,8 @@ def main(argv=None):
         result["health"] = health
     if rxopts:
         result["rxopts"] = rxopts
+    if interval:
+        result["interval"] = interval
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
@@ -167,6 +180,8 @@ def main(argv=None):
         md += health_markdown(health)
     if rxopts:
         md += rxopts_markdown(rxopts)
+    if interval:
+        md += interval_markdown(interval)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:

@@ -5,6 +5,8 @@
  * confirm rule), its explanation, the transitions in the event ring, the
  * ring's overflow count, warm-up, the group verdict and the SLO rules.
  */
+#include <stdio.h>
+
 #include "test_health_methods.h"
 #include "health/health.h"
 
@@ -366,6 +368,48 @@ static void test_common_mode(void **state)
 	assert_string_equal(buf, "p99 latency up at 9 of 10 clients at once");
 }
 
+/*
+ * A result names its metric keys in the view's own copy: a view kept
+ * while the engine interns more keys (its table then moves) still reads
+ * them, and each result's keys are the ones its client sent.
+ */
+static void test_view_keys(void **state)
+{
+	struct fx *f = *state;
+	struct xtel_health_view *old;
+	struct xtel_health_input in[N];
+	char names[N][16];
+
+	step(f, NULL);
+	old = f->hv;
+	f->hv = NULL;
+	assert_int_equal(old->n_keys, 1);
+	for (uint32_t t = 0; t < 6; t++) {	/* 7 keys a client, of 8 */
+		for (uint32_t i = 0; i < N; i++) {
+			make(&in[i], i + 1, t, F_NONE);
+			in[i].n_metrics = 2;
+			snprintf(names[i], sizeof(names[i]), "k%u", t * N + i);
+			in[i].metrics[1].key = names[i];
+			in[i].metrics[1].mean = 1;
+		}
+		xtel_health_view_free(f->hv);
+		assert_int_equal(xtel_health_update(f->h, T0 + (uint64_t)(t + 2) *
+						    DT_NS, 1.0, in, N, &f->hv), 0);
+	}
+	assert_int_equal(f->hv->n_keys, 1 + 6 * N);
+	for (uint32_t i = 0; i < N; i++) {
+		char want[16];
+
+		assert_int_equal(old->clients[i].n_metrics, 1);
+		assert_string_equal(old->clients[i].metric[0].key, "temp");
+		snprintf(want, sizeof(want), "k%u", 5 * N + i);
+		assert_string_equal(f->hv->clients[i].metric[0].key, "temp");
+		assert_string_equal(f->hv->clients[i].metric[
+			f->hv->clients[i].n_metrics - 1].key, want);
+	}
+	xtel_health_view_free(old);
+}
+
 static void test_slo_parse(void **state)
 {
 	struct xtel_health_cfg cfg;
@@ -395,6 +439,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_probe_congestion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_verdict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_common_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_view_keys, setup, teardown),
 		cmocka_unit_test(test_slo_parse),
 	};
 

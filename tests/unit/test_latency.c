@@ -275,6 +275,78 @@ static void test_sparse(void **state)
 	xtel_latency_destroy(&h);
 }
 
+/* Every nonzero bucket's page is in h->pages (what the walks follow). */
+static void assert_pages_cover(const struct xtel_latency *h)
+{
+	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++)
+		for (unsigned int k = 0; h->blocks[g] && k < XTEL_LAT_SUB; k++) {
+			unsigned int p = (g * XTEL_LAT_SUB + k) >> XTEL_LAT_PAGE_BITS;
+
+			if (h->blocks[g][k])
+				assert_true(h->pages[p / 64] >> (p % 64) & 1);
+		}
+}
+
+/*
+ * The page mask through every writer: record, add_bucket, merge, reset;
+ * the walks that follow it give what a walk of every bucket gives (the
+ * quantiles against the sorted samples, the encoding against a bucket by
+ * bucket rebuild).
+ */
+static void test_pages(void **state)
+{
+	struct xtel_latency a, b, c;
+	uint64_t v[3000];
+	uint8_t enc[65536];
+	size_t n_enc;
+
+	(void)state;
+	xtel_latency_init(&a);
+	xtel_latency_init(&b);
+	xtel_latency_init(&c);
+	for (unsigned int i = 0; i < 3000; i++) {
+		v[i] = (uint64_t)exp(unit() * 30.0);	/* 1 ns .. 10 s */
+		assert_int_equal(xtel_latency_record(i % 2 ? &a : &b,
+						     (int64_t)v[i]), 0);
+	}
+	assert_pages_cover(&a);
+	assert_pages_cover(&b);
+	assert_int_equal(xtel_latency_merge(&a, &b), 0);
+	assert_pages_cover(&a);
+	qsort(v, 3000, sizeof(v[0]), cmp_u64);
+	for (unsigned int q = 1; q <= 1000; q += 37) {
+		uint64_t want = v[(size_t)ceil(q / 1000.0 * 3000) - 1];
+		uint64_t got = xtel_latency_quantile(&a, q / 1000.0);
+
+		assert_true(got >= xtel_latency_bucket_lower(xtel_latency_bucket(want)) ||
+			    got == a.min);
+		assert_true(got <= xtel_latency_bucket_upper(xtel_latency_bucket(want)) ||
+			    got == a.max);
+	}
+	/* a bucket by bucket copy encodes the same */
+	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++)
+		for (unsigned int k = 0; a.blocks[g] && k < XTEL_LAT_SUB; k++)
+			if (a.blocks[g][k])
+				assert_int_equal(xtel_latency_add_bucket(&c,
+					g * XTEL_LAT_SUB + k, a.blocks[g][k]), 0);
+	assert_pages_cover(&c);
+	c.overflow = a.overflow;
+	assert_true(xtel_latency_encoded_max(&a) <= sizeof(enc));
+	n_enc = xtel_latency_encode(&a, enc);
+	{
+		uint8_t enc2[65536];
+
+		assert_int_equal(xtel_latency_encode(&c, enc2), n_enc);
+		assert_memory_equal(enc, enc2, n_enc);
+	}
+	xtel_latency_reset(&a);
+	assert_true(a.pages[0] == 0 && a.pages[1] == 0);
+	assert_int_equal(xtel_latency_encode(&a, enc), 0);
+	xtel_latency_destroy(&a);
+	xtel_latency_destroy(&b);
+	xtel_latency_destroy(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_overflow_and_negative),
 		cmocka_unit_test(test_sparse),
+		cmocka_unit_test(test_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

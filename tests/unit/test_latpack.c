@@ -92,6 +92,8 @@ static void check_equal(struct pair *x)
 		for (unsigned int k = 0; k < XTEL_LAT_SUB; k++)
 			assert_int_equal(v->blocks[g] ? v->blocks[g][k] : 0,
 					 r->blocks[g] ? r->blocks[g][k] : 0);
+	/* the expansion names exactly the packed form's pages */
+	assert_true(v->pages[0] == x->p.mask[0] && v->pages[1] == x->p.mask[1]);
 	max = xtel_latency_encoded_max(r);
 	assert_true(xtel_latency_encoded_max(v) <= max);
 	e1 = malloc(max);

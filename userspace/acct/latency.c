@@ -32,7 +32,21 @@ void xtel_latency_reset(struct xtel_latency *h)
 			memset(h->blocks[g], 0, XTEL_LAT_SUB * sizeof(uint64_t));
 	h->count = h->negative = h->overflow = h->alloc_failed = 0;
 	h->sum = h->min = h->max = 0;
+	memset(h->pages, 0, sizeof(h->pages));
 }
+
+/*
+ * The statement after it runs for every page h->pages names whose group
+ * has a block, in ascending bucket order: idx is the page's first bucket
+ * index, b points at that bucket (continue: the next page).
+ */
+#define FOR_EACH_PAGE(h, idx, b)					\
+	for (unsigned int w_ = 0; w_ < XTEL_LAT_PAGES / 64; w_++)	\
+		for (uint64_t m_ = (h)->pages[w_]; m_; m_ &= m_ - 1)	\
+			if (((idx) = (w_ * 64 + (unsigned int)__builtin_ctzll(m_)) \
+				     << XTEL_LAT_PAGE_BITS),			\
+			    ((b) = (h)->blocks[(idx) / XTEL_LAT_SUB]) != NULL && \
+			    ((b) += (idx) % XTEL_LAT_SUB, 1))
 
 unsigned int xtel_latency_bucket(uint64_t v)
 {
@@ -106,6 +120,7 @@ int xtel_latency_record(struct xtel_latency *h, int64_t ns)
 			return -ENOMEM;
 		}
 		b[idx % XTEL_LAT_SUB]++;
+		xtel_latency_page_set(h, idx);
 	}
 	xtel_latency_totals_add(&h->count, &h->sum, &h->min, &h->max, v);
 	return 0;
@@ -122,26 +137,27 @@ int xtel_latency_add_bucket(struct xtel_latency *h, unsigned int idx,
 	if (!b)
 		return -ENOMEM;
 	b[idx % XTEL_LAT_SUB] += n;
+	xtel_latency_page_set(h, idx);
 	return 0;
 }
 
 int xtel_latency_merge(struct xtel_latency *dst, const struct xtel_latency *src)
 {
+	const uint64_t *s;
+	unsigned int idx;
 	int err = 0;
 
-	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
-		const uint64_t *s = src->blocks[g];
-		uint64_t *d;
+	FOR_EACH_PAGE(src, idx, s) {
+		uint64_t *d = block_get(dst, idx / XTEL_LAT_SUB);
 
-		if (!s)
-			continue;
-		d = block_get(dst, g);
 		if (!d) {
 			err = -ENOMEM;
 			continue;
 		}
-		for (unsigned int i = 0; i < XTEL_LAT_SUB; i++)
-			d[i] += s[i];
+		d += idx % XTEL_LAT_SUB;
+		for (unsigned int k = 0; k < (1u << XTEL_LAT_PAGE_BITS); k++)
+			d[k] += s[k];
+		xtel_latency_page_set(dst, idx);
 	}
 	if (src->count) {
 		if (dst->count == 0 || src->min < dst->min)
@@ -175,7 +191,8 @@ static void quantiles(const struct xtel_latency *h, const double *q,
 		      uint64_t *out, unsigned int n)
 {
 	uint64_t rank[8], seen = 0;
-	unsigned int k = 0;
+	const uint64_t *b;
+	unsigned int k = 0, idx;
 
 	for (unsigned int i = 0; i < n; i++) {
 		double r = q[i] * (double)h->count;
@@ -192,18 +209,15 @@ static void quantiles(const struct xtel_latency *h, const double *q,
 	}
 	if (h->count == 0)
 		return;
-	for (unsigned int g = 0; g < XTEL_LAT_GROUPS && k < n; g++) {
-		const uint64_t *b = h->blocks[g];
-
-		if (!b)
-			continue;
-		for (unsigned int s = 0; s < XTEL_LAT_SUB && k < n; s++) {
+	FOR_EACH_PAGE(h, idx, b) {
+		for (unsigned int s = 0; s < (1u << XTEL_LAT_PAGE_BITS); s++) {
 			if (!b[s])
 				continue;
 			seen += b[s];
 			while (k < n && seen >= rank[k])
-				out[k++] = clamp(h, xtel_latency_bucket_mid(
-						       g * XTEL_LAT_SUB + s));
+				out[k++] = clamp(h, xtel_latency_bucket_mid(idx + s));
+			if (k == n)
+				return;
 		}
 	}
 	while (k < n)
@@ -248,16 +262,14 @@ size_t xtel_latency_encoded_max(const struct xtel_latency *h)
 
 size_t xtel_latency_encode(const struct xtel_latency *h, uint8_t *buf)
 {
+	const uint64_t *b;
+	unsigned int first;
 	size_t n = 0;
 	long prev = -1;
 
-	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
-		const uint64_t *b = h->blocks[g];
-
-		if (!b)
-			continue;
-		for (unsigned int s = 0; s < XTEL_LAT_SUB; s++) {
-			long idx = (long)(g * XTEL_LAT_SUB + s);
+	FOR_EACH_PAGE(h, first, b) {
+		for (unsigned int s = 0; s < (1u << XTEL_LAT_PAGE_BITS); s++) {
+			long idx = (long)(first + s);
 
 			if (!b[s])
 				continue;

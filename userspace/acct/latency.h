@@ -31,6 +31,10 @@ enum {
 	XTEL_LAT_SUB = 1 << XTEL_LAT_SUB_BITS,	/* sub-buckets per group */
 	XTEL_LAT_GROUPS = 32,	/* group 0: 0..63 ns; group g: [2^(g+5), 2^(g+6)) */
 	XTEL_LAT_BUCKETS = XTEL_LAT_GROUPS * XTEL_LAT_SUB,
+	/* pages of 16 buckets (the packed form's, latpack.h): the walks
+	 * visit only the pages pages[] names */
+	XTEL_LAT_PAGE_BITS = 4,
+	XTEL_LAT_PAGES = XTEL_LAT_BUCKETS >> XTEL_LAT_PAGE_BITS,
 };
 
 /* First value that goes to the overflow bucket: 2^37 ns, about 137 s. */
@@ -45,7 +49,19 @@ struct xtel_latency {
 	uint64_t min, max;	/* valid when count > 0 */
 	uint64_t groups;	/* bit g set when blocks[g] is allocated */
 	uint64_t *blocks[XTEL_LAT_GROUPS];
+	/* bit p (word p / 64): a bucket of page p may be nonzero. Every
+	 * writer sets it (a superset: never a nonzero bucket outside it). */
+	uint64_t pages[XTEL_LAT_PAGES / 64];
 };
+
+/* Mark bucket idx's page in h->pages. */
+static inline void xtel_latency_page_set(struct xtel_latency *h,
+					 unsigned int idx)
+{
+	unsigned int p = idx >> XTEL_LAT_PAGE_BITS;
+
+	h->pages[p / 64] |= 1ULL << (p % 64);
+}
 
 /*
  * The exact totals of one sample v >= 0 (count, sum, min, max), for this

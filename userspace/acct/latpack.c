@@ -295,6 +295,9 @@ void xtel_latpack_release(struct xtel_latpack *h, struct xtel_arena *a)
 	xtel_latpack_init(h);
 }
 
+_Static_assert((int)XTEL_LATP_PAGE_BITS == (int)XTEL_LAT_PAGE_BITS,
+	       "the expanded histogram names the packed pages");
+
 void xtel_latpack_expand(const struct xtel_latpack *h,
 			 const struct xtel_arena *a, struct xtel_latency *out,
 			 uint64_t *blocks)
@@ -334,6 +337,7 @@ void xtel_latpack_expand(const struct xtel_latpack *h,
 				out->groups |= 1ULL << g;
 			}
 			b += (p % (XTEL_LAT_SUB / XTEL_LATP_PAGE)) * XTEL_LATP_PAGE;
+			out->pages[p / 64] |= 1ULL << (p % 64);
 			for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
 				b[k] = page_get(page, e & 3, k);
 		}

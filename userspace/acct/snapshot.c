@@ -99,6 +99,52 @@ static int ref_cmp(const void *a, const void *b)
 	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
+/*
+ * Sort refs by id, stably: a least-significant-digit radix sort, 11 bits
+ * a pass, a pass skipped when every id has the same digit. refs come in
+ * (registry, index) order, so the result is the order ref_cmp gives,
+ * at a few instructions a ref instead of qsort's ~45 compares. Falls
+ * back to qsort without memory for the second buffer.
+ */
+static void sort_refs(struct ref *refs, size_t n)
+{
+	enum { BITS = 11, BINS = 1 << BITS };
+	struct ref *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL, *a = refs, *b = tmp;
+	size_t *cnt;
+
+	if (n < 2)
+		return;
+	cnt = tmp ? malloc(BINS * sizeof(*cnt)) : NULL;
+	if (!cnt) {
+		free(tmp);
+		qsort(refs, n, sizeof(*refs), ref_cmp);
+		return;
+	}
+	for (unsigned int shift = 0; shift < 32; shift += BITS) {
+		size_t at = 0;
+
+		memset(cnt, 0, BINS * sizeof(*cnt));
+		for (size_t i = 0; i < n; i++)
+			cnt[(a[i].id >> shift) & (BINS - 1)]++;
+		if (cnt[(a[0].id >> shift) & (BINS - 1)] == n)
+			continue;	/* one digit: this pass moves nothing */
+		for (unsigned int d = 0; d < BINS; d++) {
+			size_t c = cnt[d];
+
+			cnt[d] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(a[i].id >> shift) & (BINS - 1)]++] = a[i];
+		a = b;
+		b = a == refs ? tmp : refs;
+	}
+	if (a != refs)
+		memcpy(refs, a, n * sizeof(*refs));
+	free(cnt);
+	free(tmp);
+}
+
 /* Encoded histograms of every client, in one allocation (like metrics). */
 struct hist_pool {
 	uint8_t *v;
@@ -246,7 +292,7 @@ static int collect_refs(struct xtel_registry *const *regs, unsigned int n,
 			__atomic_load_n(&regs[r]->registry_full, __ATOMIC_RELAXED);
 	}
 	free(counts);
-	qsort(refs, n_refs, sizeof(*refs), ref_cmp);
+	sort_refs(refs, n_refs);
 	*out = refs;
 	*n_out = n_refs;
 	return 0;

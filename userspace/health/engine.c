@@ -573,7 +573,8 @@ static void cusum_reset_all(struct hclient *c)
 
 /* Pass 3 for one client: verdict, state machine, baselines, result. */
 static int judge_client(struct xtel_health *h, struct hclient *c,
-			uint64_t now_ns, double dt_s, struct xtel_health_result *r)
+			uint64_t now_ns, double dt_s, struct xtel_health_result *r,
+			char (*keys)[XTEL_MAX_KEY_LEN + 1])
 {
 	uint64_t ivl_start = now_ns - (uint64_t)(dt_s * 1e9);
 	enum xtel_health_state raw, prev = c->state;
@@ -658,7 +659,7 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	for (uint32_t k = 0; k < c->n_m; k++) {
 		const struct hmetric *m = &c->m[k];
 
-		memcpy(r->metric[k].key, h->keys[m->key], sizeof(r->metric[k].key));
+		r->metric[k].key = keys[m->key];
 		r->metric[k].s = (struct xtel_health_sig_out){
 			.value = m->have ? (float)m->val : NAN,
 			.centre = m->s.b.fitted ? (float)m->s.b.centre : NAN,
@@ -706,6 +707,7 @@ void xtel_health_view_free(struct xtel_health_view *hv)
 	if (!hv)
 		return;
 	free(hv->clients);
+	free(hv->keys);
 	free(hv->groups);
 	free(hv->events);
 	free(hv);
@@ -755,12 +757,23 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 	}
 	if (!err)
 		xtel_health_common_mode(h);
+	/* the view's copy of the keys, which pass 1 interned */
+	hv->keys = malloc((h->n_keys ? h->n_keys : 1) * sizeof(*hv->keys));
+	if (hv->keys) {
+		if (h->n_keys)
+			memcpy(hv->keys, h->keys,
+			       h->n_keys * sizeof(*hv->keys));
+		hv->n_keys = h->n_keys;
+	} else if (!err) {
+		err = -ENOMEM;
+	}
 	/* pass 3, in input order */
 	hint = 0;
 	for (uint32_t i = 0; i < n && !err; i++) {
 		struct hclient *c = client_get(h, in[i].client_id, &hint);
 
-		err = judge_client(h, c, now_ns, dt_s, &hv->clients[i]);
+		err = judge_client(h, c, now_ns, dt_s, &hv->clients[i],
+				   hv->keys);
 		hv->counts[c->state]++;
 		hv->n_clients = i + 1;
 	}

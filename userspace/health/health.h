@@ -209,7 +209,7 @@ struct xtel_health_result {
 	struct xtel_health_sig_out sig[XTEL_HEALTH_SIG_MAX];
 	uint32_t n_metrics;		/* the device metrics judged */
 	struct xtel_health_metric_out {
-		char key[XTEL_MAX_KEY_LEN + 1];
+		const char *key;	/* in the view's keys (lives with it) */
 		struct xtel_health_sig_out s;
 	} metric[XTEL_HEALTH_MAX_METRICS];
 };
@@ -272,6 +272,10 @@ struct xtel_health_view {
 	uint64_t counters[XTEL_HEALTH_CNT_MAX];
 	uint64_t events_to[XTEL_HEALTH_STATE_MAX];	/* transitions into */
 	uint64_t cost_ns;		/* CPU time of this update */
+	/* the metric keys the results name, once a view (not 33 bytes in
+	 * each of a result's 8 metric slots) */
+	uint32_t n_keys;
+	char (*keys)[XTEL_MAX_KEY_LEN + 1];
 };
 
 /*

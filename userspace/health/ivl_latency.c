@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Interval quantiles from the difference of two cumulative histograms
- * (ivl_latency.h): one walk over the buckets the current histogram has,
+ * (ivl_latency.h): one walk over the pages the current histogram has,
  * which also copies them into the previous one (its compact form),
  * nearest rank, the bucket midpoint as the value (the overflow bucket
  * reports the histogram's max).
@@ -76,39 +76,64 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		next = NQ;	/* nothing to find: only copy */
 	}
 	/*
-	 * One pass over the buckets cur has: the interval's count is the
-	 * difference, and prev takes cur's count on the way (prev is ours
-	 * alone, so its blocks need no release store).
+	 * Nothing new since the previous view (a histogram only grows, and
+	 * every sample counts): prev holds cur already, if it has every
+	 * group cur has (a block it could not make last time is made now).
 	 */
-	for (unsigned int g = 0; g < XTEL_LAT_GROUPS; g++) {
-		const uint64_t *cb = cur->blocks[g];
-		uint32_t *pb;
+	if (!total && cur->count == prev->count &&
+	    !(cur->groups & ~(uint64_t)prev->groups))
+		return 0;
+	/*
+	 * One pass over the pages cur has (a page no sample reached is zero
+	 * in cur and in prev, which is cur's copy): the interval's count is
+	 * the difference, and prev takes cur's count on the way (prev is
+	 * ours alone, so its blocks need no release store). A page is first
+	 * differenced and copied whole (a loop the compiler vectorises),
+	 * then searched only if something landed in it.
+	 */
+	for (unsigned int w = 0; w < XTEL_LAT_PAGES / 64; w++) {
+		for (uint64_t m = cur->pages[w]; m; m &= m - 1) {
+			unsigned int idx = (w * 64 + (unsigned int)__builtin_ctzll(m))
+					   << XTEL_LAT_PAGE_BITS;
+			unsigned int g = idx / XTEL_LAT_SUB, o = idx % XTEL_LAT_SUB;
+			const uint64_t *cb = cur->blocks[g];
+			uint32_t *pb, d[1u << XTEL_LAT_PAGE_BITS], any = 0;
 
-		if (!cb)
-			continue;
-		pb = prev_block(prev, g);
-		if (!pb) {
-			err = -ENOMEM;
-			continue;
-		}
-		for (unsigned int s = 0; s < XTEL_LAT_SUB; s++) {
-			/* modulo 2^32: exact for < 2^32 new samples a bucket */
-			uint32_t c = (uint32_t)cb[s], d = c - pb[s];
-
-			pb[s] = c;
-			if (!d || next == NQ)
+			if (!cb)
 				continue;
-			cum += d;
-			if (!have_min || cum >= rank[next]) {
-				double mid = (double)xtel_latency_bucket_mid(
-					g * XTEL_LAT_SUB + s) / 1e6;
+			pb = prev_block(prev, g);
+			if (!pb) {
+				err = -ENOMEM;
+				continue;
+			}
+			cb += o;
+			pb += o;
+			for (unsigned int s = 0; s < (1u << XTEL_LAT_PAGE_BITS); s++) {
+				/* modulo 2^32: exact for < 2^32 new samples a bucket */
+				uint32_t c = (uint32_t)cb[s];
 
-				if (!have_min) {
-					out->min_ms = mid;
-					have_min = true;
+				d[s] = c - pb[s];
+				pb[s] = c;
+				any |= d[s];
+			}
+			if (!any || next == NQ)
+				continue;
+			for (unsigned int s = 0; s < (1u << XTEL_LAT_PAGE_BITS) &&
+						 next < NQ; s++) {
+				if (!d[s])
+					continue;
+				cum += d[s];
+				if (!have_min || cum >= rank[next]) {
+					double mid = (double)xtel_latency_bucket_mid(
+						idx + s) / 1e6;
+
+					if (!have_min) {
+						out->min_ms = mid;
+						have_min = true;
+					}
+					while (next < NQ && cum >= rank[next])
+						*dst[next++] = mid;
 				}
-				while (next < NQ && cum >= rank[next])
-					*dst[next++] = mid;
 			}
 		}
 	}
