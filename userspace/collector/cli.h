@@ -80,6 +80,7 @@ struct xtel_config {
 	unsigned int rx_buffers;	/* provided buffers per worker */
 	unsigned int rx_wait_us;	/* --rx-wait: plain mode's wake-up period */
 	unsigned int max_sessions;	/* DTLS sessions per worker */
+	unsigned int verify_cache;	/* verification cache entries per worker */
 	double dtls_idle_s;		/* DTLS session idle timeout */
 
 	/* the HTTP API (api/, docs/API.md); http NULL: off */
