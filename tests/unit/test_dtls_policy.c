@@ -176,7 +176,9 @@ static void with_policy(struct xtel_dtls_server_cfg *cfg)
 	cfg->verify_cache = vc_cap;
 }
 
-static struct net *net_with(void **state, const struct xtel_dtls_policy_cfg *c)
+/* A net whose server has policy c (and whatever else tweak sets). */
+static struct net *net_tweaked(void **state, const struct xtel_dtls_policy_cfg *c,
+			       void (*tweak)(struct xtel_dtls_server_cfg *))
 {
 	struct net *n;
 
@@ -184,11 +186,16 @@ static struct net *net_with(void **state, const struct xtel_dtls_policy_cfg *c)
 	if (pcfg.ca_file == NULL)
 		pcfg.ca_file = keep(cert("ca.crt"));
 	assert_int_equal(xtel_dtls_policy_load(&policy, &pcfg), 0);
-	n = net_create(state, with_policy);
+	n = net_create(state, tweak);
 	/* The server holds its own reference. */
 	xtel_dtls_policy_put(policy);
 	policy = NULL;
 	return n;
+}
+
+static struct net *net_with(void **state, const struct xtel_dtls_policy_cfg *c)
+{
+	return net_tweaked(state, c, with_policy);
 }
 
 /* Load must fail with ret and log msg. */
@@ -1207,13 +1214,7 @@ static struct net *net_vc(void **state, const struct xtel_dtls_policy_cfg *c,
 	struct net *n;
 
 	vc_cap = cap;
-	pcfg = *c;
-	if (pcfg.ca_file == NULL)
-		pcfg.ca_file = keep(cert("ca.crt"));
-	assert_int_equal(xtel_dtls_policy_load(&policy, &pcfg), 0);
-	n = net_create(state, with_policy_admit);
-	xtel_dtls_policy_put(policy);
-	policy = NULL;
+	n = net_tweaked(state, c, with_policy_admit);
 	vc_cap = 64;
 	disabled_id = 0;
 	return n;
