@@ -1486,7 +1486,8 @@ static void test_vcache_table(void **state)
 	(void)state;
 	for (int i = 0; i < 4; i++) {
 		memset(md[i], 0, sizeof(md[i]));
-		md[i][0] = (unsigned char)i;	/* all in one bucket but one */
+		/* one bucket (of 4): chains, removal from their middle */
+		md[i][0] = (unsigned char)(4 * i);
 		md[i][31] = (unsigned char)(0x40 + i);
 	}
 	assert_int_equal(dtls_vcache_init(&vc, 3), 0);

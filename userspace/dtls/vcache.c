@@ -35,9 +35,9 @@
 #define VC_NONE UINT32_MAX
 
 struct dtls_vcache_entry {
-	unsigned char md[32];		/* SHA-256 of the certificate's DER */
-	int64_t not_before, not_after;	/* valid when not_before <= t < not_after */
-	uint32_t hnext;			/* bucket chain, or the free list */
+	unsigned char md[32];		/* SHA-256 of the DER */
+	int64_t not_before, not_after;	/* valid in [not_before, not_after) */
+	uint32_t hnext;			/* bucket chain, or free list */
 	uint32_t prev, next;		/* LRU: head is the least recent */
 };
 
@@ -95,7 +95,8 @@ void dtls_vcache_flush(struct dtls_vcache *vc)
 {
 	if (vc->cap == 0)
 		return;
-	memset(vc->buckets, 0xff, ((size_t)vc->mask + 1) * sizeof(*vc->buckets));
+	memset(vc->buckets, 0xff,
+	       ((size_t)vc->mask + 1) * sizeof(*vc->buckets));
 	vc->head = vc->tail = vc->free = VC_NONE;
 	vc->n = 0;
 	vc->used = 0;
@@ -139,7 +140,8 @@ static int64_t crls_until(const struct xtel_dtls_policy *p)
 	int64_t until = INT64_MAX;
 
 	for (int i = 0; p->crls != NULL && i < sk_X509_CRL_num(p->crls); i++) {
-		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(sk_X509_CRL_value(p->crls, i));
+		X509_CRL *crl = sk_X509_CRL_value(p->crls, i);
+		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
 		int64_t t;
 
 		if (next != NULL && dtls_asn1_time(next, &t) == 0 && t < until)
