@@ -14,7 +14,11 @@
  * handshake (noisy; compare builds side by side).
  *
  * usage: resume_prof CERTDIR N [--full] [--openssl-records]
- * CERTDIR as made by certs/gen.sh (ca.crt, server.*, client-1.*).
+ *                    [--verify-cache ENTRIES] [--clients K]
+ * CERTDIR as made by certs/gen.sh (ca.crt, server.*, client-1..K.*).
+ * The full handshakes take turns among client-1..K (default 1); with the
+ * verification cache (dtls/vcache.c; default off) of ENTRIES, K = 1 makes
+ * every full handshake a hit (warm), K > ENTRIES every one a miss (cold).
  * Exit 0 when all N handshakes completed as asked (resumed unless --full).
  */
 #include <arpa/inet.h>
@@ -31,10 +35,13 @@
 
 enum { QMAX = 16, DGRAM_MAX = 1500 };
 
+enum { KMAX = 64 };
+
 struct prof_net {
 	struct xtel_dtls_server *srv;
 	struct xtel_dtls_client_ctx *cctx;
-	struct xtel_dtls_identity *id;
+	struct xtel_dtls_identity *ids[KMAX];
+	unsigned int nids;
 	unsigned int nq;
 	size_t qlen[QMAX];
 	unsigned char q[QMAX][DGRAM_MAX];
@@ -93,12 +100,13 @@ static struct xtel_dtls_client *handshake(struct prof_net *pn, unsigned int i,
 					  const struct xtel_dtls_ticket *t,
 					  bool measured)
 {
+	struct xtel_dtls_identity *id = pn->ids[i % pn->nids];
 	struct sockaddr_in a = addr_of(i);
 	unsigned char buf[DGRAM_MAX];
 	struct xtel_dtls_client *c;
 	uint64_t now = xtel_mono_ns();
 
-	if (xtel_dtls_client_new(&c, pn->cctx, pn->id, NULL, 0))
+	if (xtel_dtls_client_new(&c, pn->cctx, id, NULL, 0))
 		return NULL;
 	if ((t != NULL && xtel_dtls_client_resume(c, t)) ||
 	    xtel_dtls_client_start(c, now))
@@ -162,13 +170,13 @@ int main(int argc, char **argv)
 	struct xtel_dtls_ticket *t = NULL;
 	struct xtel_dtls_client *c;
 	char crt[512], key[512], ca[512], ccrt[512], ckey[512];
-	unsigned long n;
+	unsigned long n, k = 1;
 	bool full = false;
 	int ok = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: resume_prof CERTDIR N [--full] "
-			"[--openssl-records]\n");
+			"[--openssl-records] [--verify-cache ENTRIES] [--clients K]\n");
 		return 2;
 	}
 	n = strtoul(argv[2], NULL, 10);
@@ -177,12 +185,18 @@ int main(int argc, char **argv)
 			full = true;
 		else if (strcmp(argv[i], "--openssl-records") == 0)
 			cfg.openssl_records = true;
+		else if (strcmp(argv[i], "--verify-cache") == 0 && i + 1 < argc)
+			cfg.verify_cache = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc)
+			k = strtoul(argv[++i], NULL, 10);
+	}
+	if (k < 1 || k > KMAX) {
+		fprintf(stderr, "resume_prof: --clients 1..%d\n", KMAX);
+		return 2;
 	}
 	snprintf(crt, sizeof(crt), "%s/server.crt", argv[1]);
 	snprintf(key, sizeof(key), "%s/server.key", argv[1]);
 	snprintf(ca, sizeof(ca), "%s/ca.crt", argv[1]);
-	snprintf(ccrt, sizeof(ccrt), "%s/client-1.crt", argv[1]);
-	snprintf(ckey, sizeof(ckey), "%s/client-1.key", argv[1]);
 	xtel_log_setup("resume_prof", XTEL_LOG_ERR);
 	cfg.cert_file = crt;
 	cfg.key_file = key;
@@ -191,9 +205,14 @@ int main(int argc, char **argv)
 	cfg.send = on_send;
 	cfg.send_arg = &pn;
 	if (xtel_dtls_server_new(&pn.srv, &cfg) ||
-	    xtel_dtls_client_ctx_new(&pn.cctx, ca, NULL, NULL) ||
-	    xtel_dtls_identity_load(&pn.id, ccrt, ckey))
+	    xtel_dtls_client_ctx_new(&pn.cctx, ca, NULL, NULL))
 		return 1;
+	for (pn.nids = 0; pn.nids < k; pn.nids++) {
+		snprintf(ccrt, sizeof(ccrt), "%s/client-%u.crt", argv[1], pn.nids + 1);
+		snprintf(ckey, sizeof(ckey), "%s/client-%u.key", argv[1], pn.nids + 1);
+		if (xtel_dtls_identity_load(&pn.ids[pn.nids], ccrt, ckey))
+			return 1;
+	}
 	c = handshake(&pn, 0xffff, NULL, false);
 	if (c == NULL || (t = xtel_dtls_client_ticket(c)) == NULL) {
 		fprintf(stderr, "resume_prof: no ticket from the first handshake\n");
@@ -210,15 +229,20 @@ int main(int argc, char **argv)
 	}
 	xtel_dtls_server_get_stats(pn.srv, &st);
 	printf("handshakes %d of %lu %s, server cpu %.1f us each; "
-	       "resumed %llu ticket_unknown %llu ticket_refused %llu\n",
+	       "resumed %llu ticket_unknown %llu ticket_refused %llu; "
+	       "verify cache hits %llu misses %llu evictions %llu\n",
 	       ok, n, full ? "full" : "resumed",
 	       ok ? (double)pn.cpu_ns / ok / 1000.0 : 0.0,
 	       (unsigned long long)st.handshakes_resumed,
 	       (unsigned long long)st.ticket_unknown,
-	       (unsigned long long)st.ticket_refused);
+	       (unsigned long long)st.ticket_refused,
+	       (unsigned long long)st.verify_cache_hits,
+	       (unsigned long long)st.verify_cache_misses,
+	       (unsigned long long)st.verify_cache_evictions);
 	xtel_dtls_ticket_free(t);
 	xtel_dtls_server_free(pn.srv);
 	xtel_dtls_client_ctx_free(pn.cctx);
-	xtel_dtls_identity_free(pn.id);
+	for (unsigned int i = 0; i < pn.nids; i++)
+		xtel_dtls_identity_free(pn.ids[i]);
 	return (unsigned long)ok == n ? 0 : 1;
 }

@@ -13,6 +13,11 @@
 #  4. --ticket-key-file: the collector is restarted on the same key file
 #     while the clients wait (loadgen --reconnect-after); the new process
 #     resumes every one: handshakes_resumed = the resumed reconnects.
+#  5. the verification cache (dtls/vcache.c, on by default): every full
+#     handshake is a hit or a miss (hits + misses = the full handshakes),
+#     a certificate misses at most once per worker, so the 3 full
+#     handshakes of each client without --resume hit at least once;
+#     with --verify-cache 0 nothing is counted.
 # usage: test_collector_resume.sh SOURCE_ROOT COLLECTOR LOADGEN
 # (RESUME_CLIENTS: clients per run, default 40)
 set -uo pipefail
@@ -73,6 +78,12 @@ check("nothing lost", 0, s["totals"]["lost"])
 lc = {c["client_id"]: c["sent"] for c in w["clients"] + wo["clients"]}
 sc = {c["client_id"]: c["received"] for c in s["clients"]}
 check("per client: received = sent", lc, sc)
+check("verify cache: hits + misses = full handshakes, no eviction",
+      [4 * n, 0], [d["verify_cache_hits"] + d["verify_cache_misses"],
+                   d["verify_cache_evictions"]])
+check("verify cache: misses at most 2 workers x 2n certificates, hits >= n",
+      [True, True], [d["verify_cache_misses"] <= 4 * n,
+                     d["verify_cache_hits"] >= n])
 PY
 tally "$work/rs.check"
 
@@ -80,7 +91,8 @@ tally "$work/rs.check"
 key=$work/ticket.key
 dtls_args=(--no-xdp --workers 2 --quiet --cert "$certs/server.crt"
 	--key "$certs/server.key" --ca "$certs/ca.crt" --ticket-key-file "$key")
-start_collector before "${dtls_args[@]}" --summary-json "$work/before.json" || exit 1
+start_collector before "${dtls_args[@]}" --verify-cache 0 \
+	--summary-json "$work/before.json" || exit 1
 check_eq "--ticket-key-file made 0600, 80 bytes" "600 80" "$(stat -c '%a %s' "$key")"
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
 	--clients "$n" --threads 1 --count 50 --rate 20000 --reconnect 1 --resume \
@@ -106,6 +118,8 @@ def check(what, exp, got):
     print(("ok   " if exp == got else "FAIL ") + f"{what}: expected {exp}, got {got}")
 check("before the restart: full handshakes ok, resumed", [n, 0],
       [b["dtls"]["handshakes_ok"], b["dtls"]["handshakes_resumed"]])
+check("--verify-cache 0: no hit, no miss", [0, 0],
+      [b["dtls"]["verify_cache_hits"], b["dtls"]["verify_cache_misses"]])
 check("loadgen: reconnects ok, resumed", [n, n],
       [lg["reconnect"]["ok"], lg["reconnect"]["resumed"]])
 d = a["dtls"]

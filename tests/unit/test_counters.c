@@ -75,6 +75,8 @@ static const enum xtel_dtls_server_stat others[] = {
 	XTEL_DTLS_STAT_POLICY_UPDATES,
 	XTEL_DTLS_STAT_HANDSHAKES_RESUMED, XTEL_DTLS_STAT_TICKET_UNKNOWN,
 	XTEL_DTLS_STAT_TICKET_REFUSED,
+	XTEL_DTLS_STAT_VERIFY_CACHE_HITS, XTEL_DTLS_STAT_VERIFY_CACHE_MISSES,
+	XTEL_DTLS_STAT_VERIFY_CACHE_EVICTIONS,
 };
 
 /* The gauges: half_open and half_open_bytes, named "gauge:" in their help. */

@@ -16,12 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
+#include "dtls/server_internal.h"
 #include "dtls_harness.h"
 #include "dtls_raw.h"
 
@@ -158,13 +161,24 @@ static void fingerprint(const char *rel, char *out, size_t len)
 static struct xtel_dtls_policy_cfg pcfg;
 static struct xtel_dtls_policy *policy;
 
+/*
+ * Entries of the verification cache of the servers net_with makes: on in
+ * every test of this file, so each policy change and each refusal also
+ * holds for certificates whose chain check was cached. The cache's own
+ * tests set another size.
+ */
+static unsigned int vc_cap = 64;
+
 /* base_cfg with the policy of pcfg (loaded into `policy`). */
 static void with_policy(struct xtel_dtls_server_cfg *cfg)
 {
 	cfg->policy = policy;
+	cfg->verify_cache = vc_cap;
 }
 
-static struct net *net_with(void **state, const struct xtel_dtls_policy_cfg *c)
+/* A net whose server has policy c (and whatever else tweak sets). */
+static struct net *net_tweaked(void **state, const struct xtel_dtls_policy_cfg *c,
+			       void (*tweak)(struct xtel_dtls_server_cfg *))
 {
 	struct net *n;
 
@@ -172,11 +186,16 @@ static struct net *net_with(void **state, const struct xtel_dtls_policy_cfg *c)
 	if (pcfg.ca_file == NULL)
 		pcfg.ca_file = keep(cert("ca.crt"));
 	assert_int_equal(xtel_dtls_policy_load(&policy, &pcfg), 0);
-	n = net_create(state, with_policy);
+	n = net_create(state, tweak);
 	/* The server holds its own reference. */
 	xtel_dtls_policy_put(policy);
 	policy = NULL;
 	return n;
+}
+
+static struct net *net_with(void **state, const struct xtel_dtls_policy_cfg *c)
+{
+	return net_tweaked(state, c, with_policy);
 }
 
 /* Load must fail with ret and log msg. */
@@ -1180,6 +1199,329 @@ static void test_resume_key_file(void **state)
 	unlink(path);
 }
 
+/* ---- the verification cache (vcache.c) ---- */
+
+/* n with policy c, a cache of cap entries and the admit callback. */
+static void with_policy_admit(struct xtel_dtls_server_cfg *cfg)
+{
+	with_policy(cfg);
+	cfg->admit = admit_enabled;
+}
+
+static struct net *net_vc(void **state, const struct xtel_dtls_policy_cfg *c,
+			  unsigned int cap)
+{
+	struct net *n;
+
+	vc_cap = cap;
+	n = net_tweaked(state, c, with_policy_admit);
+	vc_cap = 64;
+	disabled_id = 0;
+	return n;
+}
+
+static void assert_vc(struct net *n, uint64_t hits, uint64_t misses,
+		      uint64_t evictions)
+{
+	struct xtel_dtls_server_stats st = stats(n);
+
+	assert_int_equal(st.verify_cache_hits, hits);
+	assert_int_equal(st.verify_cache_misses, misses);
+	assert_int_equal(st.verify_cache_evictions, evictions);
+}
+
+/*
+ * A device's second full handshake with the same certificate takes the
+ * chain check from the cache, and the session works on either record
+ * layer; another certificate is a miss. What runs every time still does:
+ * a disabled device (admit) is refused on a hit, as is a denied id.
+ */
+static void test_vcache_hit(void **state)
+{
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	n = net_vc(state, &(struct xtel_dtls_policy_cfg){ 0 }, 8);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_vc(n, 0, 1, 0);
+	add_client(n, 1);		/* the device again, a new address */
+	add_client(n, 2);
+	pump(n);
+	assert_established(n, 1, 1);
+	assert_established(n, 2, 2);
+	assert_vc(n, 1, 2, 0);
+	send_record(n, 1, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+
+	disabled_id = 2;
+	add_client(n, 2);
+	pump(n);
+	assert_refused(n, 3, "alert");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_DEVICE, 1);
+	assert_vc(n, 2, 2, 0);
+	disabled_id = 0;
+	add_client(n, 2);
+	pump(n);
+	assert_established(n, 4, 2);
+	assert_vc(n, 3, 2, 0);
+	assert_int_equal(stats(n).handshakes_ok, 4);
+	net_free(n);
+}
+
+/*
+ * A CRL reload after client 2 was cached refuses it (revoked: the reload
+ * voided the cache, so OpenSSL checks it again) while client 1 is checked
+ * anew and let in; a reload dropping a CA refuses that CA's cached client
+ * (unknown_ca); the deny list of a reload refuses a client cached under it.
+ */
+static void test_vcache_policy_voids(void **state)
+{
+	static const char *const rev2[] = { "client-2.crt", NULL };
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	c.ca_file = cat_files("extra/both-ca.crt", "ca.crt", "bad/rogue-ca.crt");
+	n = net_vc(state, &c, 8);
+	for (int k = 0; k < 2; k++) {
+		add_client(n, 1);
+		add_client(n, 2);
+		add_rogue_client(n);
+		pump(n);
+	}
+	for (int i = 0; i < 6; i++)
+		assert_established(n, i, i % 3 == 1 ? 2 : 1);
+	assert_vc(n, 3, 3, 0);
+
+	/* The same CAs, now with a CRL revoking client 2. */
+	c.crl_file = make_crl("extra/rev2.crl", "ca", rev2, -60, 3600);
+	swap_policy(n, &c);
+	add_client(n, 2);
+	add_client(n, 1);
+	pump(n);
+	assert_refused(n, 6, "sslv3 alert certificate revoked");
+	assert_established(n, 7, 1);
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 1);
+	assert_vc(n, 3, 5, 0);
+	add_client(n, 1);		/* cached again under the new policy */
+	pump(n);
+	assert_established(n, 8, 1);
+	assert_vc(n, 4, 5, 0);
+
+	/* The rogue CA removed: its client, cached before, is refused. */
+	c.ca_file = keep(cert("ca.crt"));
+	c.crl_file = NULL;
+	c.deny_file = write_file("extra/deny3.txt", "3\n");
+	swap_policy(n, &c);
+	add_rogue_client(n);
+	add_client(n, 3);
+	pump(n);
+	assert_refused(n, 9, "alert");
+	assert_refused(n, 10, "sslv3 alert bad certificate");
+	st = stats(n);
+	assert_int_equal(st.failed_unknown_ca, 1);
+	assert_int_equal(st.failed_denied, 1);
+	assert_int_equal(st.handshake_failed, 3);
+	assert_vc(n, 4, 7, 0);
+	/* Client 3 passed the chain but not the deny list: not cached. */
+	add_client(n, 3);
+	pump(n);
+	assert_refused(n, 11, "sslv3 alert bad certificate");
+	assert_vc(n, 4, 8, 0);
+	net_free(n);
+}
+
+/*
+ * Least recently used out, every eviction counted: a cache of 2 with
+ * clients 1, 2, 3 evicts 1; then 1 is a miss again (evicting 2), 3 a hit.
+ */
+static void test_vcache_eviction(void **state)
+{
+	struct net *n;
+
+	set_mode(state);
+	n = net_vc(state, &(struct xtel_dtls_policy_cfg){ 0 }, 2);
+	for (int id = 1; id <= 3; id++)
+		add_client(n, id);
+	pump(n);
+	assert_vc(n, 0, 3, 1);
+	add_client(n, 1);
+	pump(n);
+	assert_vc(n, 0, 4, 2);
+	add_client(n, 3);
+	pump(n);
+	assert_vc(n, 1, 4, 2);
+	add_client(n, 2);		/* out since 1 came back */
+	pump(n);
+	assert_vc(n, 1, 5, 3);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
+				 XTEL_DTLS_CLIENT_ESTABLISHED);
+	assert_int_equal(stats(n).handshakes_ok, 6);
+	net_free(n);
+}
+
+/* With the cache off (0) nothing is looked up or counted. */
+static void test_vcache_off(void **state)
+{
+	struct net *n;
+
+	(void)state;
+	n = net_vc(state, &(struct xtel_dtls_policy_cfg){ 0 }, 0);
+	add_client(n, 1);
+	add_client(n, 1);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 1);
+	assert_vc(n, 0, 0, 0);
+	net_free(n);
+}
+
+/*
+ * Client certificate client-<id> of the real CA valid from now - 60 s to
+ * now + life_s, written to certdir/extra/short-<id>.crt (its key is
+ * client-<id>.key's).
+ */
+static const char *short_lived_cert(int id, long life_s)
+{
+	char rel[64], cn[32];
+	X509 *ca = read_crt("ca.crt"), *x = X509_new();
+	EVP_PKEY *cak = read_key("ca.key"), *k;
+	X509_NAME *name = X509_NAME_new();
+	X509V3_CTX v3;
+	const char *path;
+	FILE *f;
+
+	snprintf(rel, sizeof(rel), "client-%d.key", id);
+	k = read_key(rel);
+	snprintf(cn, sizeof(cn), "client-%d", id);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x),
+					  700000 + id), 1);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+		(const unsigned char *)cn, -1, -1, 0), 1);
+	assert_int_equal(X509_set_subject_name(x, name), 1);
+	assert_int_equal(X509_set_issuer_name(x, X509_get_subject_name(ca)), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -60));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), life_s));
+	assert_int_equal(X509_set_pubkey(x, k), 1);
+	X509V3_set_ctx(&v3, ca, x, NULL, NULL, 0);
+	{
+		static const struct { int nid; const char *v; } ext[] = {
+			{ NID_key_usage, "critical,digitalSignature" },
+			{ NID_ext_key_usage, "clientAuth" },
+			{ NID_authority_key_identifier, "keyid" },
+		};
+
+		for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+			X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &v3,
+				ext[i].nid, ext[i].v);
+
+			assert_non_null(e);
+			assert_int_equal(X509_add_ext(x, e, -1), 1);
+			X509_EXTENSION_free(e);
+		}
+	}
+	assert_true(X509_sign(x, cak, EVP_sha256()) > 0);
+	snprintf(rel, sizeof(rel), "extra/short-%d.crt", id);
+	path = keep(cert(rel));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, x), 1);
+	fclose(f);
+	X509_NAME_free(name);
+	X509_free(x);
+	X509_free(ca);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(cak);
+	return keep(rel);
+}
+
+/*
+ * A cached certificate past its notAfter is not taken from the cache: the
+ * full check refuses it as expired. (Waits about 5 s of real time for the
+ * certificate's 4 s of life: room for the first two handshakes.)
+ */
+static void test_vcache_expiry(void **state)
+{
+	const char *crt;
+	struct xtel_dtls_server_stats st;
+	time_t until;
+	struct net *n;
+
+	(void)state;
+	crt = short_lived_cert(5, 4);
+	until = time(NULL) + 5;
+	n = net_vc(state, &(struct xtel_dtls_policy_cfg){ 0 }, 8);
+	add_client_ctx(n, n->cctx, crt, "client-5.key", "198.18.0.1");
+	add_client_ctx(n, n->cctx, crt, "client-5.key", "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 5);
+	assert_established(n, 1, 5);
+	assert_vc(n, 1, 1, 0);
+	while (time(NULL) <= until)
+		usleep(100000);
+	add_client_ctx(n, n->cctx, crt, "client-5.key", "198.18.0.1");
+	pump(n);
+	assert_refused(n, 2, "sslv3 alert certificate expired");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
+	assert_vc(n, 1, 2, 0);
+	net_free(n);
+}
+
+/* The table itself: validity bounds, the free list, LRU order. */
+static void test_vcache_table(void **state)
+{
+	struct dtls_vcache vc;
+	unsigned char md[4][32];
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		memset(md[i], 0, sizeof(md[i]));
+		/* one bucket (of 4): chains, removal from their middle */
+		md[i][0] = (unsigned char)(4 * i);
+		md[i][31] = (unsigned char)(0x40 + i);
+	}
+	assert_int_equal(dtls_vcache_init(&vc, 3), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50), -ENOENT);
+	assert_int_equal(dtls_vcache_insert(&vc, md[0], 10, 100), 0);
+	assert_int_equal(dtls_vcache_insert(&vc, md[1], 10, 200), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 9), -ENOENT);
+	/* out of its validity: gone, not just refused */
+	assert_int_equal(vc.n, 1);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 10), -ENOENT);
+	assert_int_equal(dtls_vcache_insert(&vc, md[0], 10, 100), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 99), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 100), -ENOENT);
+	assert_int_equal(dtls_vcache_insert(&vc, md[0], 10, 100), 0);
+	assert_int_equal(dtls_vcache_insert(&vc, md[2], 10, 100), 0);
+	assert_int_equal(vc.n, 3);
+	/* LRU: 1, 0, 2; using 1 makes 0 the oldest */
+	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50), 0);
+	assert_int_equal(dtls_vcache_insert(&vc, md[3], 10, 100), 1);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50), -ENOENT);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[2], 50), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 50), 0);
+	/* the policy's CRLs end at 60 */
+	vc.until = 60;
+	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 60), -ENOENT);
+	assert_int_equal(vc.n, 2);
+	vc.until = INT64_MAX;
+	dtls_vcache_flush(&vc);
+	assert_int_equal(vc.n, 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50), -ENOENT);
+	dtls_vcache_free(&vc);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1200,6 +1542,12 @@ int main(int argc, char **argv)
 		BOTH(test_resume_key_file),
 		BOTH(test_resume_rotation),
 		BOTH(test_resume_tampered_ticket),
+		BOTH(test_vcache_hit),
+		BOTH(test_vcache_policy_voids),
+		BOTH(test_vcache_eviction),
+		cmocka_unit_test(test_vcache_off),
+		cmocka_unit_test(test_vcache_expiry),
+		cmocka_unit_test(test_vcache_table),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);

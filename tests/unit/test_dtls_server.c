@@ -41,6 +41,8 @@ static void test_stat_names(void **state)
 		F(sessions_untrusted),
 		F(policy_updates), F(handshakes_resumed), F(ticket_unknown),
 		F(ticket_refused),
+		F(verify_cache_hits), F(verify_cache_misses),
+		F(verify_cache_evictions),
 	};
 #undef F
 

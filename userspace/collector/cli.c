@@ -32,7 +32,7 @@ enum col_opt {
 	COL_OPT_HS_BURST, COL_OPT_HS_GLOBAL_RATE, COL_OPT_HS_GLOBAL_BURST,
 	COL_OPT_AFXDP, COL_OPT_AFXDP_FRAMES, COL_OPT_XDP_SKB, COL_OPT_DETACH, COL_OPT_CERT, COL_OPT_KEY, COL_OPT_CA,
 	COL_OPT_CRL, COL_OPT_DENY_LIST, COL_OPT_PIN_CA, COL_OPT_CIPHERS,
-	COL_OPT_TICKET_KEY_FILE,
+	COL_OPT_TICKET_KEY_FILE, COL_OPT_VERIFY_CACHE,
 	COL_OPT_MAX_SESSIONS, COL_OPT_DTLS_IDLE, COL_OPT_INTERVAL, COL_OPT_TOP,
 	COL_OPT_QUIET, COL_OPT_STALE_AFTER, COL_OPT_DURATION,
 	COL_OPT_SUMMARY_JSON, COL_OPT_CSV, COL_OPT_CSV_RING,
@@ -413,6 +413,13 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 			"bytes, or 160: new key then the previous one,\n"
 			"a rotation) so devices resume after a restart;\n"
 			"default: a new random key per run" },
+	[COL_OPT_VERIFY_CACHE] = { .name = "verify-cache", .metavar = "N",
+		XTEL_OPT_UINT_AT(CFG, verify_cache, 0, 1u << 24),
+		.valid = "0..16777216",
+		.help = "remember the chain check of up to N client\n"
+			"certificates per worker (64 bytes each) so a\n"
+			"device's next full handshake skips it; a policy\n"
+			"reload forgets them; 0: off (default 65536)" },
 	[COL_OPT_MAX_SESSIONS] = { .name = "max-sessions", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, max_sessions, 1, 1u << 20),
 		.valid = "1..1048576",
@@ -784,6 +791,7 @@ static void set_defaults(struct xtel_config *cfg)
 		.rx_buffers = 4096,
 		.rx_wait_us = 5000,
 		.max_sessions = 4096,
+		.verify_cache = 65536,
 		.dtls_idle_s = 60,
 		.pin_dir = "/sys/fs/bpf/xtel",
 		.http_rate = 100,

@@ -84,6 +84,7 @@ struct xtel_config {
 	bool rx_napi_prefer;		/* --rx-napi-prefer */
 	unsigned int busy_poll_us;	/* --busy-poll (SO_BUSY_POLL); 0: off */
 	unsigned int max_sessions;	/* DTLS sessions per worker */
+	unsigned int verify_cache;	/* verification cache entries per worker */
 	double dtls_idle_s;		/* DTLS session idle timeout */
 
 	/* the HTTP API (api/, docs/API.md); http NULL: off */

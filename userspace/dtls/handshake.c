@@ -48,10 +48,17 @@ int dtls_verify_cb(int ok, X509_STORE_CTX *xs)
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xs,
 			SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct session *s = ssl ? SSL_get_ex_data(ssl, dtls_ex_session_idx) : NULL;
+
+	return dtls_verify_depth(s, xs, ok, false);
+}
+
+int dtls_verify_depth(struct session *s, X509_STORE_CTX *xs, int ok,
+		      bool cached)
+{
 	uint32_t id;
 
 	if (s != NULL && X509_STORE_CTX_get_error_depth(xs) == 0)
-		ok = dtls_check_leaf(s, xs, ok);
+		ok = dtls_check_leaf(s, xs, ok, cached);
 	if (!ok || X509_STORE_CTX_get_error_depth(xs) != 0)
 		return ok;
 	if (dtls_parse_client_cn(X509_STORE_CTX_get_current_cert(xs), &id) != 0) {

@@ -326,6 +326,9 @@ static int server_ctx(struct xtel_dtls_server *srv,
 	/* Resumption by tickets only (resume.c): nothing cached per client. */
 	SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_app_data(srv->ctx, srv);
+	ret = dtls_vcache_install(srv);
+	if (ret)
+		return ret;
 	return dtls_resume_install(srv);
 }
 
@@ -384,6 +387,7 @@ void xtel_dtls_server_free(struct xtel_dtls_server *srv)
 	dtls_cookie_free(srv);
 	dtls_rl_algs_free(&srv->rl_algs);
 	dtls_tickets_free(srv);
+	dtls_vcache_free(&srv->vc);
 	SSL_CTX_free(srv->ctx);
 	xtel_dtls_policy_put(srv->policy);
 	free(srv);

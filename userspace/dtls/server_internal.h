@@ -211,6 +211,16 @@ struct dtls_tickets {
 	bool trust_ok;
 };
 
+/* The verification cache (vcache.c): cap entries (0: off), LRU evicted. */
+struct dtls_vcache {
+	struct dtls_vcache_entry *e;
+	uint32_t *buckets;		/* mask + 1 chain heads */
+	uint32_t cap, mask, n, used;	/* used: entries ever filled */
+	uint32_t head, tail, free;	/* LRU ends, free list */
+	int64_t until;			/* policy's earliest CRL nextUpdate */
+	EVP_MD *sha256;
+};
+
 struct session_list {
 	struct session *head, *tail;
 	unsigned int n;
@@ -288,6 +298,9 @@ struct xtel_dtls_server {
 
 	/* Session tickets (ticket.c, resume.c). */
 	struct dtls_tickets tk;
+
+	/* Chain checks of returning certificates (vcache.c). */
+	struct dtls_vcache vc;
 };
 
 /* The header fields of a datagram made of exactly one record. */
@@ -418,7 +431,8 @@ bool dtls_policy_trusts_issuer(const struct xtel_dtls_policy *p,
  * OpenSSL's, from the verify callback with its ok: returns the new ok,
  * after setting s's fail mark and xs's error when a check refused it.
  */
-int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok);
+int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
+		    bool cached);
 /* Note leaf's issuer hash and serial in s (for CRL look-ups). */
 void dtls_note_certificate(struct session *s, X509 *leaf);
 /*
@@ -444,6 +458,8 @@ void dtls_ticket_id_encode(const struct dtls_ticket_id *id,
 /* 0, or -EINVAL when data is not an encoded identity. */
 int dtls_ticket_id_decode(const void *data, size_t len,
 			  struct dtls_ticket_id *id);
+/* An ASN1_TIME as seconds since the epoch (0 or -EINVAL). */
+int dtls_asn1_time(const ASN1_TIME *t, int64_t *out);
 /* The identity of a client certificate (trust left zero): 0 or -EINVAL. */
 int dtls_ticket_id_from_cert(X509 *leaf, struct dtls_ticket_id *id);
 /* Ready cctx and hctx to seal a ticket with srv's key: 0 or -EIO. */
@@ -507,6 +523,29 @@ extern int dtls_ex_session_idx, dtls_ex_peer_idx;
 /* The SSL ex_data indices, once per process. Returns 0 or -ENOMEM. */
 int dtls_ex_init(void);
 int dtls_verify_cb(int ok, X509_STORE_CTX *xs);
+/*
+ * dtls_verify_cb's checks of the certificate at xs's error depth for s;
+ * cached: the chain check came from the verification cache (vcache.c),
+ * so the pins and the key usage, which it covers, are not checked again.
+ */
+int dtls_verify_depth(struct session *s, X509_STORE_CTX *xs, int ok,
+		      bool cached);
+
+/* ---- vcache.c ---- */
+
+int dtls_vcache_init(struct dtls_vcache *vc, unsigned int cap);
+void dtls_vcache_free(struct dtls_vcache *vc);
+void dtls_vcache_flush(struct dtls_vcache *vc);
+/* 0: md verified and valid at now (made the most recent); -ENOENT. */
+int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
+		       int64_t now);
+/* Remember md valid in [not_before, not_after): 1 when one was evicted. */
+int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
+		       int64_t not_before, int64_t not_after);
+/* The cache on srv->ctx as srv->cfg.verify_cache asks: 0 or -ENOMEM. */
+int dtls_vcache_install(struct xtel_dtls_server *srv);
+/* srv->policy is new: forget every entry (dtls_policy_apply). */
+void dtls_vcache_policy(struct xtel_dtls_server *srv);
 int dtls_listener_new(struct xtel_dtls_server *srv);
 const unsigned char *dtls_hello_random(const unsigned char *d, size_t len);
 void dtls_listener_input(struct xtel_dtls_server *srv, uint32_t h,

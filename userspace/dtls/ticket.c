@@ -108,8 +108,7 @@ int dtls_ticket_id_decode(const void *data, size_t len,
 	return 0;
 }
 
-/* An ASN1_TIME as seconds since the epoch (0 or -EINVAL). */
-static int time_of(const ASN1_TIME *t, int64_t *out)
+int dtls_asn1_time(const ASN1_TIME *t, int64_t *out)
 {
 	struct tm tm;
 
@@ -126,8 +125,8 @@ int dtls_ticket_id_from_cert(X509 *leaf, struct dtls_ticket_id *id)
 
 	memset(id, 0, sizeof(*id));
 	if (leaf == NULL || dtls_parse_client_cn(leaf, &id->client_id) != 0 ||
-	    time_of(X509_get0_notBefore(leaf), &id->not_before) != 0 ||
-	    time_of(X509_get0_notAfter(leaf), &id->not_after) != 0) {
+	    dtls_asn1_time(X509_get0_notBefore(leaf), &id->not_before) != 0 ||
+	    dtls_asn1_time(X509_get0_notAfter(leaf), &id->not_after) != 0) {
 		ERR_clear_error();
 		return -EINVAL;
 	}

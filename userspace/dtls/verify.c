@@ -106,7 +106,8 @@ void dtls_note_certificate(struct session *s, X509 *leaf)
 	}
 }
 
-int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok)
+int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
+		    bool cached)
 {
 	X509 *leaf = X509_STORE_CTX_get_current_cert(xs);
 	uint32_t id;
@@ -116,7 +117,8 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok)
 	/* The id it claims, for the failure report even when refused. */
 	if (dtls_parse_client_cn(leaf, &id) == 0)
 		s->client_id = id;
-	if (!ok || !check_pin(s, xs, leaf) || !check_key_usage(s, xs, leaf))
+	if (!ok || (!cached && (!check_pin(s, xs, leaf) ||
+				!check_key_usage(s, xs, leaf))))
 		return 0;
 	if (s->client_id != 0 && dtls_policy_denies(s->srv->policy, s->client_id))
 		return refuse(s, xs, XTEL_DTLS_FAILED_DENIED,
@@ -181,6 +183,8 @@ int dtls_policy_apply(struct xtel_dtls_server *srv)
 	SSL_CTX_set1_cert_store(srv->ctx, p->store);
 	/* And tickets resume under p's trust only. */
 	dtls_resume_policy(srv);
+	/* And no chain check made under another policy is taken. */
+	dtls_vcache_policy(srv);
 	names = sk_X509_NAME_new_null();
 	if (names == NULL)
 		return -ENOMEM;

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The verification cache for reconnecting devices (cfg.verify_cache): a
+ * device that comes back with a full handshake (no ticket, or one that
+ * expired) sends the same certificate again, and building its chain and
+ * checking the CA's signature over it (X509_verify_cert, about 0.9M
+ * instructions) gives the same answer as last time while the policy is
+ * the same. So the chain check is replaced (SSL_CTX_set_cert_verify_callback)
+ * by a lookup of the certificate's SHA-256 (over its DER) in a table of
+ * the certificates that passed it, and of our own checks that depend only
+ * on the certificate and the trust (the pins, the key usage), under the
+ * policy in force: a policy swap (a reload, a CRL, a CA or a pin change)
+ * empties it (dtls_vcache_policy). An entry lives only within the
+ * validity of every certificate of the chain it was made with, and of the
+ * policy's CRLs (their earliest nextUpdate); it is made only when the
+ * whole verification succeeded, ours included. What can change between
+ * two handshakes of the same certificate still runs every time on a hit:
+ * the client id (CN) binding, the deny list, the admit callback, the id
+ * of a session it would replace (dtls_verify_depth). The CertificateVerify
+ * signature, the proof that the client holds the key, is OpenSSL's and is
+ * not touched. The table is bounded (cfg.verify_cache entries, least
+ * recently used evicted); hits, misses and evictions are server stats.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "dtls/server_internal.h"
+
+#define VC_NONE UINT32_MAX
+
+struct dtls_vcache_entry {
+	unsigned char md[32];		/* SHA-256 of the DER */
+	int64_t not_before, not_after;	/* valid in [not_before, not_after) */
+	uint32_t hnext;			/* bucket chain, or free list */
+	uint32_t prev, next;		/* LRU: head is the least recent */
+};
+
+static uint32_t bucket_of(const struct dtls_vcache *vc, const unsigned char *md)
+{
+	uint32_t h;
+
+	/* A digest is uniform, and only verified certificates get in. */
+	memcpy(&h, md, sizeof(h));
+	return h & vc->mask;
+}
+
+static void lru_unlink(struct dtls_vcache *vc, uint32_t i)
+{
+	struct dtls_vcache_entry *e = &vc->e[i];
+
+	if (e->prev != VC_NONE)
+		vc->e[e->prev].next = e->next;
+	else
+		vc->head = e->next;
+	if (e->next != VC_NONE)
+		vc->e[e->next].prev = e->prev;
+	else
+		vc->tail = e->prev;
+}
+
+static void lru_append(struct dtls_vcache *vc, uint32_t i)
+{
+	struct dtls_vcache_entry *e = &vc->e[i];
+
+	e->prev = vc->tail;
+	e->next = VC_NONE;
+	if (vc->tail != VC_NONE)
+		vc->e[vc->tail].next = i;
+	else
+		vc->head = i;
+	vc->tail = i;
+}
+
+/* Take entry i out of its bucket and the LRU; it is free afterwards. */
+static void remove_entry(struct dtls_vcache *vc, uint32_t i)
+{
+	uint32_t *pp = &vc->buckets[bucket_of(vc, vc->e[i].md)];
+
+	while (*pp != i)
+		pp = &vc->e[*pp].hnext;
+	*pp = vc->e[i].hnext;
+	lru_unlink(vc, i);
+	vc->e[i].hnext = vc->free;
+	vc->free = i;
+	vc->n--;
+}
+
+void dtls_vcache_flush(struct dtls_vcache *vc)
+{
+	if (vc->cap == 0)
+		return;
+	memset(vc->buckets, 0xff,
+	       ((size_t)vc->mask + 1) * sizeof(*vc->buckets));
+	vc->head = vc->tail = vc->free = VC_NONE;
+	vc->n = 0;
+	vc->used = 0;
+}
+
+int dtls_vcache_init(struct dtls_vcache *vc, unsigned int cap)
+{
+	uint32_t nb = 1;
+
+	memset(vc, 0, sizeof(*vc));
+	vc->until = INT64_MAX;
+	if (cap == 0)
+		return 0;
+	while (nb < cap)
+		nb <<= 1;
+	/* calloc: the kernel backs the pages only as entries fill them. */
+	vc->e = calloc(cap, sizeof(*vc->e));
+	vc->buckets = malloc((size_t)nb * sizeof(*vc->buckets));
+	vc->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (vc->e == NULL || vc->buckets == NULL || vc->sha256 == NULL) {
+		dtls_vcache_free(vc);
+		return -ENOMEM;
+	}
+	vc->cap = cap;
+	vc->mask = nb - 1;
+	dtls_vcache_flush(vc);
+	return 0;
+}
+
+void dtls_vcache_free(struct dtls_vcache *vc)
+{
+	free(vc->e);
+	free(vc->buckets);
+	EVP_MD_free(vc->sha256);
+	memset(vc, 0, sizeof(*vc));
+}
+
+/* The earliest nextUpdate of p's CRLs (INT64_MAX: none). */
+static int64_t crls_until(const struct xtel_dtls_policy *p)
+{
+	int64_t until = INT64_MAX;
+
+	for (int i = 0; p->crls != NULL && i < sk_X509_CRL_num(p->crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(p->crls, i);
+		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+		int64_t t;
+
+		if (next != NULL && dtls_asn1_time(next, &t) == 0 && t < until)
+			until = t;
+	}
+	return until;
+}
+
+void dtls_vcache_policy(struct xtel_dtls_server *srv)
+{
+	dtls_vcache_flush(&srv->vc);
+	srv->vc.until = crls_until(srv->policy);
+}
+
+int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
+		       int64_t now)
+{
+	uint32_t i;
+
+	for (i = vc->buckets[bucket_of(vc, md)]; i != VC_NONE; i = vc->e[i].hnext)
+		if (memcmp(vc->e[i].md, md, sizeof(vc->e[i].md)) == 0)
+			break;
+	if (i == VC_NONE)
+		return -ENOENT;
+	if (now < vc->e[i].not_before || now >= vc->e[i].not_after ||
+	    now >= vc->until) {
+		/* Verified again in full: refused as expired, or made anew. */
+		remove_entry(vc, i);
+		return -ENOENT;
+	}
+	lru_unlink(vc, i);
+	lru_append(vc, i);
+	return 0;
+}
+
+int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
+		       int64_t not_before, int64_t not_after)
+{
+	struct dtls_vcache_entry *e;
+	uint32_t i, b;
+	int evicted = 0;
+
+	if (vc->cap == 0)
+		return 0;
+	if (vc->free != VC_NONE) {
+		i = vc->free;
+		vc->free = vc->e[i].hnext;
+	} else if (vc->used < vc->cap) {
+		i = vc->used++;
+	} else {
+		i = vc->head;
+		remove_entry(vc, i);
+		vc->free = vc->e[i].hnext;
+		evicted = 1;
+	}
+	e = &vc->e[i];
+	memcpy(e->md, md, sizeof(e->md));
+	e->not_before = not_before;
+	e->not_after = not_after;
+	b = bucket_of(vc, md);
+	e->hnext = vc->buckets[b];
+	vc->buckets[b] = i;
+	lru_append(vc, i);
+	vc->n++;
+	return evicted;
+}
+
+/* The validity every certificate of xs's verified chain shares. */
+static int chain_validity(X509_STORE_CTX *xs, int64_t *nb, int64_t *na)
+{
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xs);
+
+	*nb = INT64_MIN;
+	*na = INT64_MAX;
+	if (chain == NULL || sk_X509_num(chain) == 0)
+		return -EINVAL;
+	for (int i = 0; i < sk_X509_num(chain); i++) {
+		X509 *x = sk_X509_value(chain, i);
+		int64_t b, a;
+
+		if (dtls_asn1_time(X509_get0_notBefore(x), &b) != 0 ||
+		    dtls_asn1_time(X509_get0_notAfter(x), &a) != 0)
+			return -EINVAL;
+		if (b > *nb)
+			*nb = b;
+		if (a < *na)
+			*na = a;
+	}
+	return 0;
+}
+
+/*
+ * In place of X509_verify_cert for the client's certificate. A miss runs
+ * it (and dtls_verify_cb through it) and remembers a success; a hit runs
+ * only the checks of ours that may have changed since.
+ */
+static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
+{
+	struct xtel_dtls_server *srv = arg;
+	struct dtls_vcache *vc = &srv->vc;
+	SSL *ssl = X509_STORE_CTX_get_ex_data(xs,
+			SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct session *s = ssl ? SSL_get_ex_data(ssl, dtls_ex_session_idx) : NULL;
+	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int64_t now = (int64_t)time(NULL), nb, na;
+	int ok;
+
+	if (s == NULL || leaf == NULL ||
+	    X509_digest(leaf, vc->sha256, md, &mdlen) != 1 || mdlen != 32) {
+		ERR_clear_error();
+		return X509_verify_cert(xs);
+	}
+	if (dtls_vcache_lookup(vc, md, now) == 0) {
+		srv->st.verify_cache_hits++;
+		X509_STORE_CTX_set_current_cert(xs, leaf);
+		X509_STORE_CTX_set_error_depth(xs, 0);
+		X509_STORE_CTX_set_error(xs, X509_V_OK);
+		return dtls_verify_depth(s, xs, 1, true);
+	}
+	srv->st.verify_cache_misses++;
+	ok = X509_verify_cert(xs);
+	if (ok == 1 && X509_STORE_CTX_get_error(xs) == X509_V_OK &&
+	    !s->fail_set && chain_validity(xs, &nb, &na) == 0)
+		srv->st.verify_cache_evictions +=
+			(uint64_t)dtls_vcache_insert(vc, md, nb, na);
+	return ok;
+}
+
+int dtls_vcache_install(struct xtel_dtls_server *srv)
+{
+	int ret = dtls_vcache_init(&srv->vc, srv->cfg.verify_cache);
+
+	if (ret)
+		return ret;
+	if (srv->vc.cap > 0)
+		SSL_CTX_set_cert_verify_callback(srv->ctx, cert_verify_cb, srv);
+	srv->vc.until = crls_until(srv->policy);
+	return 0;
+}
