@@ -89,8 +89,9 @@ static int ticket_generated(SSL *ssl, void *arg)
 	    dtls_ticket_id_from_cert(SSL_get0_peer_certificate(ssl), &id) == 0) {
 		memcpy(id.trust, srv->tk.trust, sizeof(id.trust));
 		dtls_ticket_id_encode(&id, app);
-		SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), app,
-						sizeof(app));
+		if (SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), app,
+						    sizeof(app)) == 1)
+			dtls_ticket_shed_peer(ssl);
 	}
 	ERR_clear_error();
 	return 1;
@@ -249,9 +250,14 @@ static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
 	}
 	if (ss != NULL)
 		SSL_SESSION_get0_ticket_appdata(ss, &app, &app_len);
-	/* OpenSSL's way: the certificate was decoded, check it too. */
+	/*
+	 * OpenSSL's way: the certificate was decoded, check it too (a ticket
+	 * sealed without it, ticket_lean.c, by the identity beside it).
+	 */
 	if (s == NULL || ss == NULL || !trusted_id(srv, app, app_len, &id) ||
-	    dtls_check_resumed(s, SSL_SESSION_get0_peer(ss)) != 0 ||
+	    (SSL_SESSION_get0_peer(ss) != NULL ?
+	     dtls_check_resumed(s, SSL_SESSION_get0_peer(ss)) :
+	     dtls_check_resumed_id(s, &id)) != 0 ||
 	    s->client_id != id.client_id) {
 		srv->st.ticket_refused++;
 		if (s != NULL)

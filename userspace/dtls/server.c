@@ -293,7 +293,16 @@ static int server_ctx(struct xtel_dtls_server *srv,
 {
 	int ret;
 
-	ret = dtls_ctx_new(&srv->ctx, DTLS_server_method());
+	/*
+	 * The DTLS 1.2 method itself (the only version either end allows),
+	 * so that an SSL's method stays its context's: ticket_lean.c swaps
+	 * the session mid-handshake, which resets an SSL whose method is
+	 * not. Deprecated since 1.1.0 but kept through 3.x.
+	 */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+	ret = dtls_ctx_new(&srv->ctx, DTLSv1_2_server_method());
+#pragma GCC diagnostic pop
 	if (ret)
 		return ret;
 	ret = dtls_ctx_use_files(srv->ctx, cfg->cert_file, cfg->key_file);

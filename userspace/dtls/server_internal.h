@@ -480,6 +480,18 @@ int dtls_ticket_unseal_init(struct xtel_dtls_server *srv,
  * then for -E2BIG longer than this opens, -EKEYEXPIRED the previous key's
  * (which OpenSSL resumes with a new ticket).
  */
+/*
+ * The DER of an SSL_SESSION (d, len) without its peer certificate, into
+ * out (cap bytes); its length, or 0 when d is not such a DER (ticket.c).
+ */
+size_t dtls_session_der_strip_peer(const unsigned char *d, size_t len,
+				   unsigned char *out, size_t cap);
+/*
+ * Before OpenSSL seals a ticket: replace the SSL's session by a copy
+ * without the peer certificate (ticket_lean.c). 0 or -errno (the session
+ * is then left as it was).
+ */
+int dtls_ticket_shed_peer(SSL *ssl);
 int dtls_ticket_open(struct xtel_dtls_server *srv, const unsigned char *t,
 		     size_t len, SSL_SESSION **out, struct dtls_ticket_id *id);
 

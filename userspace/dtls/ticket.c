@@ -273,6 +273,12 @@ static size_t strip_peer(const unsigned char *d, size_t len,
 	return 4 + n;
 }
 
+size_t dtls_session_der_strip_peer(const unsigned char *d, size_t len,
+				   unsigned char *out, size_t cap)
+{
+	return strip_peer(d, len, out, cap);
+}
+
 int dtls_ticket_open(struct xtel_dtls_server *srv, const unsigned char *t,
 		     size_t len, SSL_SESSION **out, struct dtls_ticket_id *id)
 {
