@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -1129,6 +1131,117 @@ static void test_resume_rotation(void **state)
 }
 
 /*
+ * The session sealed in a ticket of key k (name, HMAC key, AES key), as
+ * OpenSSL seals it: name, IV, AES-256-CBC, HMAC-SHA256 over all before.
+ */
+static SSL_SESSION *unseal(const struct xtel_dtls_ticket *t,
+			   const unsigned char *k)
+{
+	unsigned char mac[32], plain[4096];
+	const unsigned char *tick, *p;
+	unsigned int maclen = 0;
+	size_t len = 0;
+	int m = 0, f = 0;
+	EVP_CIPHER_CTX *cc = EVP_CIPHER_CTX_new();
+	SSL_SESSION *ss;
+
+	SSL_SESSION_get0_ticket(((const struct ticket_view *)t)->sess, &tick,
+				&len);
+	assert_true(len > 16 + 16 + 32 && len - 64 <= sizeof(plain));
+	assert_memory_equal(tick, k, 16);
+	assert_non_null(HMAC(EVP_sha256(), k + 16, 32, tick, len - 32, mac,
+			     &maclen));
+	assert_int_equal(maclen, 32);
+	assert_memory_equal(mac, tick + len - 32, 32);
+	assert_non_null(cc);
+	assert_int_equal(EVP_DecryptInit_ex(cc, EVP_aes_256_cbc(), NULL, k + 48,
+					    tick + 16), 1);
+	assert_int_equal(EVP_DecryptUpdate(cc, plain, &m, tick + 32,
+					   (int)(len - 64)), 1);
+	assert_int_equal(EVP_DecryptFinal_ex(cc, plain + m, &f), 1);
+	EVP_CIPHER_CTX_free(cc);
+	p = plain;
+	ss = d2i_SSL_SESSION(NULL, &p, m + f);
+	assert_non_null(ss);
+	assert_ptr_equal(p, plain + m + f);
+	return ss;
+}
+
+/*
+ * Tickets are sealed without the client certificate (ticket_lean.c): the
+ * session in the ticket has no peer but the identity beside it. Opened
+ * OpenSSL's way (a previous key's ticket), such a ticket is checked by
+ * that identity: a device revoked since resumes nothing and its full
+ * handshake is refused; one not revoked resumes and gets a new ticket,
+ * also without the certificate.
+ */
+static void test_resume_ticket_lean(void **state)
+{
+	static const char *const rev1[] = { "client-1.crt", NULL };
+	unsigned char k1[XTEL_DTLS_TICKET_KEY_LEN], k2[sizeof(k1)];
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_ticket *t[2], *t3;
+	struct xtel_dtls_server_stats st;
+	struct dtls_ticket_id id;
+	void *app = NULL;
+	size_t app_len = 0;
+	SSL_SESSION *ss;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	for (size_t b = 0; b < sizeof(k1); b++) {
+		k1[b] = (unsigned char)(b * 7 + 3);
+		k2[b] = (unsigned char)(b * 11 + 5);
+	}
+	rot_key = k1;
+	rot_prev = NULL;
+	n = net_create(state, with_rotation);
+	add_client(n, 1);
+	add_client(n, 2);
+	pump(n);
+	for (int k = 0; k < 2; k++) {
+		assert_established(n, k, (uint32_t)k + 1);
+		t[k] = xtel_dtls_client_ticket(n->cl[k].c);
+		assert_non_null(t[k]);
+		ss = unseal(t[k], k1);
+		assert_null(SSL_SESSION_get0_peer(ss));
+		SSL_SESSION_get0_ticket_appdata(ss, &app, &app_len);
+		assert_int_equal(dtls_ticket_id_decode(app, app_len, &id), 0);
+		assert_int_equal(id.client_id, k + 1);
+		SSL_SESSION_free(ss);
+	}
+	net_free(n);
+
+	rot_key = k2;
+	rot_prev = k1;
+	n = net_create(state, with_rotation);
+	c.ca_file = keep(cert("ca.crt"));
+	c.crl_file = make_crl("extra/rev1.crl", "ca", rev1, -60, 3600);
+	swap_policy(n, &c);
+	i = add_resuming(n, 1, t[0]);
+	pump(n);
+	assert_refused(n, i, "certificate revoked");
+	i = come_back(n, 2, t[1], true);
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.failed_revoked, 1);
+	assert_int_equal(st.handshakes_resumed, 1);
+	t3 = xtel_dtls_client_ticket(n->cl[i].c);
+	assert_non_null(t3);
+	ss = unseal(t3, k2);
+	assert_null(SSL_SESSION_get0_peer(ss));
+	SSL_SESSION_get0_ticket_appdata(ss, &app, &app_len);
+	assert_int_equal(dtls_ticket_id_decode(app, app_len, &id), 0);
+	assert_int_equal(id.client_id, 2);
+	SSL_SESSION_free(ss);
+	net_free(n);
+	for (int k = 0; k < 2; k++)
+		xtel_dtls_ticket_free(t[k]);
+	xtel_dtls_ticket_free(t3);
+}
+
+/*
  * --ticket-key-file (ticket_key.c): the key is made 0600 when missing and
  * read back the same; a collector restarted on it (a new server) resumes
  * the tickets of the old one. A key file others may read, or of the wrong
@@ -1541,6 +1654,7 @@ int main(int argc, char **argv)
 		BOTH(test_resume_restart_same_port),
 		BOTH(test_resume_key_file),
 		BOTH(test_resume_rotation),
+		BOTH(test_resume_ticket_lean),
 		BOTH(test_resume_tampered_ticket),
 		BOTH(test_vcache_hit),
 		BOTH(test_vcache_policy_voids),
