@@ -1075,6 +1075,24 @@ static void with_rotation(struct xtel_dtls_server_cfg *c)
 	c->ticket_key_prev = rot_prev;
 }
 
+/* Two distinct ticket keys for the rotation tests. */
+static void rotation_keys(unsigned char *k1, unsigned char *k2)
+{
+	for (size_t i = 0; i < XTEL_DTLS_TICKET_KEY_LEN; i++) {
+		k1[i] = (unsigned char)(i * 3 + 1);
+		k2[i] = (unsigned char)(i * 5 + 2);
+	}
+}
+
+/* A server sealing with key, opening prev's tickets too (NULL: none). */
+static struct net *net_keyed(void **state, const unsigned char *key,
+			     const unsigned char *prev)
+{
+	rot_key = key;
+	rot_prev = prev;
+	return net_create(state, with_rotation);
+}
+
 /*
  * A ticket key rotation (ticket_key.c): a server whose previous key is
  * the old one resumes the old key's ticket (OpenSSL opens it) and hands
@@ -1089,13 +1107,8 @@ static void test_resume_rotation(void **state)
 	struct net *n;
 
 	set_mode(state);
-	for (size_t i = 0; i < sizeof(k1); i++) {
-		k1[i] = (unsigned char)(i * 3 + 1);
-		k2[i] = (unsigned char)(i * 5 + 2);
-	}
-	rot_key = k1;
-	rot_prev = NULL;
-	n = net_create(state, with_rotation);
+	rotation_keys(k1, k2);
+	n = net_keyed(state, k1, NULL);
 	add_client(n, 1);
 	pump(n);
 	assert_established(n, 0, 1);
@@ -1190,13 +1203,8 @@ static void test_resume_ticket_lean(void **state)
 	int i;
 
 	set_mode(state);
-	for (size_t b = 0; b < sizeof(k1); b++) {
-		k1[b] = (unsigned char)(b * 7 + 3);
-		k2[b] = (unsigned char)(b * 11 + 5);
-	}
-	rot_key = k1;
-	rot_prev = NULL;
-	n = net_create(state, with_rotation);
+	rotation_keys(k1, k2);
+	n = net_keyed(state, k1, NULL);
 	add_client(n, 1);
 	add_client(n, 2);
 	pump(n);
@@ -1213,9 +1221,7 @@ static void test_resume_ticket_lean(void **state)
 	}
 	net_free(n);
 
-	rot_key = k2;
-	rot_prev = k1;
-	n = net_create(state, with_rotation);
+	n = net_keyed(state, k2, k1);
 	c.ca_file = keep(cert("ca.crt"));
 	c.crl_file = make_crl("extra/rev1.crl", "ca", rev1, -60, 3600);
 	swap_policy(n, &c);
