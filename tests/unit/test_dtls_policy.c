@@ -633,6 +633,143 @@ static void test_set_policy_drops_ca(void **state)
 	net_free(n);
 }
 
+static int add_resuming_as(struct net *n, const char *crt, const char *key,
+			   const struct xtel_dtls_ticket *t);
+
+/* Extension nid = value on x, issued by iss (X509V3 config syntax). */
+static void add_ext(X509 *x, X509 *iss, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&ctx, iss, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	assert_non_null(e);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+/* A v3 certificate of key for the hour around now, unsigned. */
+static X509 *new_cert(EVP_PKEY *key, long serial)
+{
+	X509 *x = X509_new();
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -60));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	return x;
+}
+
+static void write_pem(const char *rel, X509 *x, EVP_PKEY *k)
+{
+	FILE *f = fopen(cert(rel), "w");
+
+	assert_non_null(f);
+	assert_int_equal(x ? PEM_write_X509(f, x) :
+			 PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+}
+
+/*
+ * The CA's twin: a CA of another key under the very name of ca.crt (a
+ * CA re-keyed under its old name), extra/twin-ca.crt, and the client
+ * certificate extra/twin-client-<id>.crt/.key it issued.
+ */
+static void make_twin_ca(int id)
+{
+	EVP_PKEY *cak = EVP_EC_gen("P-256"), *lk = EVP_EC_gen("P-256");
+	X509 *real = read_crt("ca.crt"), *ca, *leaf;
+	X509_NAME *cn = X509_NAME_new();
+	char name[64], rel[64];
+
+	assert_non_null(cak);
+	assert_non_null(lk);
+	ca = new_cert(cak, 0x7717);
+	assert_int_equal(X509_set_subject_name(ca, X509_get_subject_name(real)), 1);
+	assert_int_equal(X509_set_issuer_name(ca, X509_get_subject_name(real)), 1);
+	add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign");
+	add_ext(ca, ca, NID_subject_key_identifier, "hash");
+	assert_true(X509_sign(ca, cak, EVP_sha256()) > 0);
+
+	leaf = new_cert(lk, 0x7718);
+	snprintf(name, sizeof(name), "client-%d", id);
+	assert_int_equal(X509_NAME_add_entry_by_txt(cn, "CN", MBSTRING_ASC,
+		(const unsigned char *)name, -1, -1, 0), 1);
+	assert_int_equal(X509_set_subject_name(leaf, cn), 1);
+	assert_int_equal(X509_set_issuer_name(leaf, X509_get_subject_name(ca)), 1);
+	add_ext(leaf, ca, NID_key_usage, "critical,digitalSignature");
+	add_ext(leaf, ca, NID_ext_key_usage, "clientAuth");
+	add_ext(leaf, ca, NID_subject_key_identifier, "hash");
+	add_ext(leaf, ca, NID_authority_key_identifier, "keyid:always");
+	assert_true(X509_sign(leaf, cak, EVP_sha256()) > 0);
+
+	write_pem("extra/twin-ca.crt", ca, NULL);
+	snprintf(rel, sizeof(rel), "extra/twin-client-%d.crt", id);
+	write_pem(rel, leaf, NULL);
+	snprintf(rel, sizeof(rel), "extra/twin-client-%d.key", id);
+	write_pem(rel, NULL, lk);
+	X509_NAME_free(cn);
+	X509_free(leaf);
+	X509_free(ca);
+	X509_free(real);
+	EVP_PKEY_free(lk);
+	EVP_PKEY_free(cak);
+}
+
+/*
+ * A reload that drops the twin of a CA (same name, another key) ends the
+ * sessions of the twin's clients, the resumed ones too: a resumed session
+ * has no certificate to read the authority key id from, so the ticket
+ * must carry it; without it the sweep knew the session only by its
+ * issuer's name, which the CA that stays also has, and kept it. The real
+ * CA's client carries on.
+ */
+static void test_set_policy_drops_twin_ca(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	make_twin_ca(7);
+	c.ca_file = cat_files("extra/ca-and-twin.crt", "ca.crt", "extra/twin-ca.crt");
+	n = net_with(state, &c);
+	add_client(n, 1);
+	add_client_ctx(n, n->cctx, "extra/twin-client-7.crt",
+		       "extra/twin-client-7.key", "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 7);
+	t = xtel_dtls_client_ticket(n->cl[1].c);
+	assert_non_null(t);
+	i = add_resuming_as(n, "extra/twin-client-7.crt",
+			    "extra/twin-client-7.key", t);
+	pump(n);
+	assert_established(n, i, 7);
+	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 3);
+
+	c.ca_file = keep(cert("ca.crt"));
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 2);
+	assert_int_equal(st.sessions_revoked, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
 /*
  * OPENSSL_sk_new_null, failing once when fail_stack_new is set: how the
  * server's list of CA names can fail to be built. Every other call goes
@@ -746,23 +883,31 @@ static void test_set_policy_half_open(void **state)
 	net_free(n);
 }
 
-/* A new client slot (a new address) for client-<id>, offering ticket t. */
-static int add_resuming(struct net *n, int id, const struct xtel_dtls_ticket *t)
+/* A new client slot (a new address) with certdir's crt/key, offering t. */
+static int add_resuming_as(struct net *n, const char *crt, const char *key,
+			   const struct xtel_dtls_ticket *t)
 {
-	char crt[64], key[64];
 	int i = n->ncl++;
 	struct tclient *tc = &n->cl[i];
 
 	assert_true(i < MAX_CLIENTS);
 	client_addr(tc, i);
-	snprintf(crt, sizeof(crt), "client-%d.crt", id);
-	snprintf(key, sizeof(key), "client-%d.key", id);
 	assert_int_equal(xtel_dtls_identity_load(&tc->id, cert(crt), cert(key)), 0);
 	assert_int_equal(xtel_dtls_client_new(&tc->c, n->cctx, tc->id,
 					      "198.18.0.1", 0), 0);
 	assert_int_equal(xtel_dtls_client_resume(tc->c, t), 0);
 	assert_int_equal(xtel_dtls_client_start(tc->c, fake_now), 0);
 	return i;
+}
+
+/* A new client slot (a new address) for client-<id>, offering ticket t. */
+static int add_resuming(struct net *n, int id, const struct xtel_dtls_ticket *t)
+{
+	char crt[64], key[64];
+
+	snprintf(crt, sizeof(crt), "client-%d.crt", id);
+	snprintf(key, sizeof(key), "client-%d.key", id);
+	return add_resuming_as(n, crt, key, t);
 }
 
 /*
@@ -1535,6 +1680,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_set_policy_half_open),
 		cmocka_unit_test(test_set_policy_names_fail),
 		BOTH(test_set_policy_drops_ca),
+		BOTH(test_set_policy_drops_twin_ca),
 		BOTH(test_resume),
 		BOTH(test_resume_disabled_and_rotated),
 		cmocka_unit_test(test_resume_new_trust),

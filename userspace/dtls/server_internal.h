@@ -178,12 +178,21 @@ struct dtls_ticket_id {
 	uint32_t client_id;
 	int64_t not_before, not_after;	/* seconds since the epoch */
 	uint64_t issuer_hash;
+	/*
+	 * Its authority key id, hashed (dtls_key_id_hash, 0: none): a
+	 * resumed session has no certificate to read it from, and without it
+	 * a reload could tell its CA only by name from a same-named one.
+	 */
+	uint64_t issuer_kid;
 	uint8_t serial_len;
 	unsigned char serial[SERIAL_MAX];
 };
 
-/* Version, trust, id, validity, issuer hash, serial length and bytes. */
-enum { DTLS_TICKET_ID_LEN = 1 + 32 + 4 + 8 + 8 + 8 + 1 + SERIAL_MAX };
+/*
+ * Version, trust, id, validity, issuer hash, issuer key id, serial length
+ * and bytes.
+ */
+enum { DTLS_TICKET_ID_LEN = 1 + 32 + 4 + 8 + 8 + 8 + 8 + 1 + SERIAL_MAX };
 
 /* How the ClientHello's ticket went (ticket_verdict, resume.c). */
 enum ticket_verdict {

@@ -153,6 +153,7 @@ int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id)
 	if (s->replaces != NULL && s->replaces->client_id != id->client_id)
 		return -EPERM;
 	s->issuer_hash = (unsigned long)id->issuer_hash;
+	s->issuer_kid = id->issuer_kid;
 	memcpy(s->serial, id->serial, sizeof(s->serial));
 	s->serial_len = id->serial_len;
 	s->client_id = id->client_id;
