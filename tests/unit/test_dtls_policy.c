@@ -9,6 +9,7 @@
  *
  * usage: test_dtls_policy SOURCE_ROOT
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
@@ -1344,6 +1345,108 @@ static void test_resume_key_file(void **state)
 	unlink(path);
 }
 
+/*
+ * write(), interposed: with race_path set, the next key-sized write first
+ * reads race_path's key file, as a second collector starting on the same
+ * --ticket-key-file at that moment would (race_ret, race_key).
+ */
+static const char *race_path;
+static int race_ret;
+static unsigned int race_nk;
+static unsigned char race_key[2 * XTEL_DTLS_TICKET_KEY_LEN];
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	static ssize_t (*real)(int, const void *, size_t);
+	const char *p = race_path;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "write");
+	if (p != NULL && len == XTEL_DTLS_TICKET_KEY_LEN) {
+		race_path = NULL;
+		race_ret = xtel_dtls_ticket_key_file(p, race_key, &race_nk);
+	}
+	return real(fd, buf, len);
+}
+
+/* Files in dir whose name starts with prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Two collectors making the missing key file at once: the one that comes
+ * while the other writes must not find a file without its key (it refused
+ * to start: "holds 0 bytes"). Both end with the same key, the file holds
+ * exactly it (0600), and nothing of the making is left beside it.
+ */
+static void test_key_file_create_race(void **state)
+{
+	unsigned char key[2 * XTEL_DTLS_TICKET_KEY_LEN];
+	char dir[512], path[600];
+	unsigned int nk = 0;
+	struct stat st;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/extra/race", certdir);
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/ticket.key", dir);
+	unlink(path);
+	race_ret = 1;
+	race_path = path;
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), 0);
+	assert_null(race_path);
+	if (race_ret != 0)
+		fail_msg("the second collector: %d (%s)", race_ret, logs.last);
+	assert_int_equal(nk, 1);
+	assert_int_equal(race_nk, 1);
+	assert_memory_equal(key, race_key, XTEL_DTLS_TICKET_KEY_LEN);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, XTEL_DTLS_TICKET_KEY_LEN);
+	assert_int_equal(count_prefixed(dir, "ticket.key"), 1);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * A key file owned by another user is refused even at mode 0600: its
+ * owner can write a key of their choice, and whoever knows the key can
+ * seal a ticket for any client id (put there before the first start, in
+ * a directory others may write, it would be taken). Needs root to chown.
+ */
+static void test_key_file_owner(void **state)
+{
+	unsigned char key[2 * XTEL_DTLS_TICKET_KEY_LEN];
+	char path[512];
+	unsigned int nk = 0;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/extra/ticket-owner.key", certdir);
+	unlink(path);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), 0);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), -EPERM);
+	assert_int_equal(nk, 0);
+	assert_non_null(strstr(logs.last, "is owned by uid 65534"));
+	assert_non_null(strstr(logs.last, "chown"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), 0);
+	assert_int_equal(nk, 1);
+	unlink(path);
+}
+
 /* ---- the verification cache (vcache.c) ---- */
 
 /* n with policy c, a cache of cap entries and the admit callback. */
@@ -1686,6 +1789,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_resume_new_trust),
 		BOTH(test_resume_restart_same_port),
 		BOTH(test_resume_key_file),
+		cmocka_unit_test(test_key_file_create_race),
+		cmocka_unit_test(test_key_file_owner),
 		BOTH(test_resume_rotation),
 		BOTH(test_resume_tampered_ticket),
 		BOTH(test_vcache_hit),
