@@ -651,13 +651,13 @@ static void add_ext(X509 *x, X509 *iss, int nid, const char *value)
 }
 
 /* A v3 certificate of key for the hour around now, unsigned. */
-static X509 *new_cert(EVP_PKEY *key, long serial)
+static X509 *new_cert(EVP_PKEY *key, const BIGNUM *serial)
 {
 	X509 *x = X509_new();
 
 	assert_non_null(x);
 	assert_int_equal(X509_set_version(x, 2), 1);
-	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), serial), 1);
+	assert_non_null(BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)));
 	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -60));
 	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
 	assert_int_equal(X509_set_pubkey(x, key), 1);
@@ -674,29 +674,30 @@ static void write_pem(const char *rel, X509 *x, EVP_PKEY *k)
 	fclose(f);
 }
 
-/*
- * The CA's twin: a CA of another key under the very name of ca.crt (a
- * CA re-keyed under its old name), extra/twin-ca.crt, and the client
- * certificate extra/twin-client-<id>.crt/.key it issued.
- */
-static void make_twin_ca(int id)
+/* A BIGNUM of the serial in hex. */
+static BIGNUM *serial_of(const char *hex)
 {
-	EVP_PKEY *cak = EVP_EC_gen("P-256"), *lk = EVP_EC_gen("P-256");
-	X509 *real = read_crt("ca.crt"), *ca, *leaf;
+	BIGNUM *bn = NULL;
+
+	assert_true(BN_hex2bn(&bn, hex) > 0);
+	return bn;
+}
+
+/*
+ * certdir/<rel>.crt and .key: a client certificate for client-<id> (key
+ * usage and purpose as gen.sh's) with serial hex, issued by ca (key cak).
+ */
+static void issue_client(const char *rel, int id, X509 *ca, EVP_PKEY *cak,
+			 const char *hex)
+{
+	EVP_PKEY *lk = EVP_EC_gen("P-256");
+	BIGNUM *serial = serial_of(hex);
 	X509_NAME *cn = X509_NAME_new();
-	char name[64], rel[64];
+	char name[64], path[128];
+	X509 *leaf;
 
-	assert_non_null(cak);
 	assert_non_null(lk);
-	ca = new_cert(cak, 0x7717);
-	assert_int_equal(X509_set_subject_name(ca, X509_get_subject_name(real)), 1);
-	assert_int_equal(X509_set_issuer_name(ca, X509_get_subject_name(real)), 1);
-	add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE");
-	add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign");
-	add_ext(ca, ca, NID_subject_key_identifier, "hash");
-	assert_true(X509_sign(ca, cak, EVP_sha256()) > 0);
-
-	leaf = new_cert(lk, 0x7718);
+	leaf = new_cert(lk, serial);
 	snprintf(name, sizeof(name), "client-%d", id);
 	assert_int_equal(X509_NAME_add_entry_by_txt(cn, "CN", MBSTRING_ASC,
 		(const unsigned char *)name, -1, -1, 0), 1);
@@ -707,17 +708,42 @@ static void make_twin_ca(int id)
 	add_ext(leaf, ca, NID_subject_key_identifier, "hash");
 	add_ext(leaf, ca, NID_authority_key_identifier, "keyid:always");
 	assert_true(X509_sign(leaf, cak, EVP_sha256()) > 0);
-
-	write_pem("extra/twin-ca.crt", ca, NULL);
-	snprintf(rel, sizeof(rel), "extra/twin-client-%d.crt", id);
-	write_pem(rel, leaf, NULL);
-	snprintf(rel, sizeof(rel), "extra/twin-client-%d.key", id);
-	write_pem(rel, NULL, lk);
+	snprintf(path, sizeof(path), "%s.crt", rel);
+	write_pem(path, leaf, NULL);
+	snprintf(path, sizeof(path), "%s.key", rel);
+	write_pem(path, NULL, lk);
 	X509_NAME_free(cn);
 	X509_free(leaf);
+	BN_free(serial);
+	EVP_PKEY_free(lk);
+}
+
+/*
+ * The CA's twin: a CA of another key under the very name of ca.crt (a
+ * CA re-keyed under its old name), extra/twin-ca.crt, and the client
+ * certificate extra/twin-client-<id>.crt/.key it issued.
+ */
+static void make_twin_ca(int id)
+{
+	EVP_PKEY *cak = EVP_EC_gen("P-256");
+	BIGNUM *serial = serial_of("7717");
+	X509 *real = read_crt("ca.crt"), *ca;
+	char rel[64];
+
+	assert_non_null(cak);
+	ca = new_cert(cak, serial);
+	assert_int_equal(X509_set_subject_name(ca, X509_get_subject_name(real)), 1);
+	assert_int_equal(X509_set_issuer_name(ca, X509_get_subject_name(real)), 1);
+	add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign");
+	add_ext(ca, ca, NID_subject_key_identifier, "hash");
+	assert_true(X509_sign(ca, cak, EVP_sha256()) > 0);
+	write_pem("extra/twin-ca.crt", ca, NULL);
+	snprintf(rel, sizeof(rel), "extra/twin-client-%d", id);
+	issue_client(rel, id, ca, cak, "7718");
 	X509_free(ca);
 	X509_free(real);
-	EVP_PKEY_free(lk);
+	BN_free(serial);
 	EVP_PKEY_free(cak);
 }
 
@@ -768,6 +794,50 @@ static void test_set_policy_drops_twin_ca(void **state)
 	pump(n);
 	assert_int_equal(n->delivered, 1);
 	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
+/*
+ * A client certificate whose serial number is over 20 bytes (RFC 5280
+ * 4.1.2.2: a CA must not issue one) is refused (failed_other):
+ * the server could not note it for a later policy (the session holds 20
+ * bytes of serial), so a reload that revokes it, denies its client id or
+ * drops its CA could not find the session and kept it. A 20-byte serial
+ * is admitted, and such a session does end when its id is denied.
+ */
+static void test_long_serial(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	X509 *ca = read_crt("ca.crt");
+	EVP_PKEY *cak = read_key("ca.key");
+	struct net *n;
+
+	set_mode(state);
+	/* 21 and 20 bytes, the first bit clear (no sign byte added). */
+	issue_client("extra/serial21-client-8", 8, ca, cak,
+		     "4a0102030405060708090a0b0c0d0e0f1011121314");
+	issue_client("extra/serial20-client-9", 9, ca, cak,
+		     "4a0102030405060708090a0b0c0d0e0f10111213");
+	n = net_with(state, &c);
+	add_client_ctx(n, n->cctx, "extra/serial21-client-8.crt",
+		       "extra/serial21-client-8.key", "198.18.0.1");
+	add_client_ctx(n, n->cctx, "extra/serial20-client-9.crt",
+		       "extra/serial20-client-9.key", "198.18.0.1");
+	pump(n);
+	assert_refused(n, 0, "alert");
+	assert_established(n, 1, 9);
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_OTHER, 1);
+
+	c.ca_file = keep(cert("ca.crt"));
+	c.deny_file = write_file("extra/deny9.txt", "9\n");
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_revoked, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	X509_free(ca);
+	EVP_PKEY_free(cak);
 	net_free(n);
 }
 
@@ -1784,6 +1854,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_set_policy_names_fail),
 		BOTH(test_set_policy_drops_ca),
 		BOTH(test_set_policy_drops_twin_ca),
+		BOTH(test_long_serial),
 		BOTH(test_resume),
 		BOTH(test_resume_disabled_and_rotated),
 		cmocka_unit_test(test_resume_new_trust),

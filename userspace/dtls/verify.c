@@ -120,6 +120,23 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
 	if (!ok || (!cached && (!check_pin(s, xs, leaf) ||
 				!check_key_usage(s, xs, leaf))))
 		return 0;
+	/*
+	 * RFC 5280 4.1.2.2 allows 20 bytes. A longer serial could not be
+	 * noted (dtls_note_certificate), and a session not noted is one no
+	 * later policy finds: its revocation, a denied id, its CA dropped
+	 * would all leave it running.
+	 */
+	if (ASN1_STRING_length(X509_get0_serialNumber(leaf)) > SERIAL_MAX) {
+		char peer[PEER_STR_LEN];
+
+		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+		dtls_srv_log(s->srv, "dtls: handshake with %s refused: the client "
+			     "certificate's serial number of %d bytes is over "
+			     "RFC 5280's 20", peer,
+			     ASN1_STRING_length(X509_get0_serialNumber(leaf)));
+		return refuse(s, xs, XTEL_DTLS_FAILED_OTHER,
+			      X509_V_ERR_APPLICATION_VERIFICATION);
+	}
 	if (s->client_id != 0 && dtls_policy_denies(s->srv->policy, s->client_id))
 		return refuse(s, xs, XTEL_DTLS_FAILED_DENIED,
 			      X509_V_ERR_CERT_REJECTED);
