@@ -1281,6 +1281,67 @@ static void test_resume_tampered_ticket(void **state)
 	net_free(n);
 }
 
+/*
+ * SSL_set_connect_state, interposed: with no_ticket_ext set, the client
+ * being made offers its session by session id only, without the session
+ * ticket extension (SSL_OP_NO_TICKET), as a client may.
+ */
+static bool no_ticket_ext;
+
+void SSL_set_connect_state(SSL *ssl)
+{
+	static void (*real)(SSL *);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "SSL_set_connect_state");
+	if (no_ticket_ext)
+		SSL_set_options(ssl, SSL_OP_NO_TICKET);
+	real(ssl);
+}
+
+/*
+ * A session resumed from its ticket must not land in OpenSSL's internal
+ * session cache, whose look-up by session id needs no ticket and so runs
+ * none of the re-checks (dtls_resume_hello opens tickets only): client 1
+ * resumes, is denied by a new policy (its sessions end with close_notify,
+ * which keeps a cached session in the cache), and comes back offering the
+ * same session by id alone; it must get a full handshake, refused as
+ * denied, not a resumption.
+ */
+static void test_resume_not_cached(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	n = net_with(state, &c);
+	add_client(n, 1);
+	pump(n);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+	come_back(n, 1, t, true);
+	assert_int_equal(SSL_CTX_sess_number(n->srv->ctx), 0);
+
+	c.ca_file = keep(cert("ca.crt"));
+	c.deny_file = write_file("extra/deny1.txt", "1\n");
+	swap_policy(n, &c);
+	assert_int_equal(stats(n).sessions_revoked, 2);
+	no_ticket_ext = true;
+	i = add_resuming(n, 1, t);
+	no_ticket_ext = false;
+	pump(n);
+	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_failures(&st, XTEL_DTLS_FAILED_DENIED, 1);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
 static const unsigned char *rot_key, *rot_prev;
 
 static void with_rotation(struct xtel_dtls_server_cfg *c)
@@ -1864,6 +1925,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_key_file_owner),
 		BOTH(test_resume_rotation),
 		BOTH(test_resume_tampered_ticket),
+		BOTH(test_resume_not_cached),
 		BOTH(test_vcache_hit),
 		BOTH(test_vcache_policy_voids),
 		BOTH(test_vcache_eviction),
