@@ -109,7 +109,8 @@ int dtls_ticket_id_decode(const void *data, size_t len,
 	id->issuer_kid = get64(p + 24);
 	p += 32;
 	id->serial_len = *p++;
-	if (id->serial_len > SERIAL_MAX)
+	/* No serial: refused_now would skip the CRLs, the deny list, the CA. */
+	if (id->serial_len == 0 || id->serial_len > SERIAL_MAX)
 		return -EINVAL;
 	memcpy(id->serial, p, SERIAL_MAX);
 	return 0;
