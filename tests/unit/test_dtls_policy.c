@@ -1342,6 +1342,87 @@ static void test_resume_not_cached(void **state)
 	net_free(n);
 }
 
+/*
+ * time(), interposed: time_shift seconds later than the real clock, for
+ * everything that reads it (the resumption's checks, OpenSSL's
+ * certificate validity).
+ */
+static time_t time_shift;
+
+time_t time(time_t *t)
+{
+	static time_t (*real)(time_t *);
+	time_t now;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "time");
+	now = real(NULL) + time_shift;
+	if (t != NULL)
+		*t = now;
+	return now;
+}
+
+/*
+ * A ticket whose certificate is still valid but whose CA expired since
+ * resumes nothing: a full handshake then refuses the chain as expired,
+ * and so must the resumption (the ticket seals the leaf's validity only;
+ * the CA's is the policy's). The CA here lives 10 minutes, the client's
+ * certificate an hour, the ticket two hours; the client comes back 20
+ * minutes later.
+ */
+static void test_resume_ca_expired(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	EVP_PKEY *cak = EVP_EC_gen("P-256");
+	BIGNUM *serial = serial_of("7719");
+	struct xtel_dtls_ticket *t;
+	X509 *ca;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	assert_non_null(cak);
+	ca = new_cert(cak, serial);
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(ca), 600));
+	assert_int_equal(X509_NAME_add_entry_by_txt(X509_get_subject_name(ca),
+		"CN", MBSTRING_ASC, (const unsigned char *)"XTel Short CA",
+		-1, -1, 0), 1);
+	assert_int_equal(X509_set_issuer_name(ca, X509_get_subject_name(ca)), 1);
+	add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign");
+	add_ext(ca, ca, NID_subject_key_identifier, "hash");
+	assert_true(X509_sign(ca, cak, EVP_sha256()) > 0);
+	write_pem("extra/short-ca.crt", ca, NULL);
+	issue_client("extra/short-client-6", 6, ca, cak, "771a");
+	c.ca_file = cat_files("extra/ca-and-short.crt", "ca.crt",
+			      "extra/short-ca.crt");
+	n = net_with(state, &c);
+	add_client_ctx(n, n->cctx, "extra/short-client-6.crt",
+		       "extra/short-client-6.key", "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 6);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+
+	time_shift = 1200;
+	i = add_resuming_as(n, "extra/short-client-6.crt",
+			    "extra/short-client-6.key", t);
+	pump(n);
+	time_shift = 0;
+	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
+	xtel_dtls_ticket_free(t);
+	X509_free(ca);
+	BN_free(serial);
+	EVP_PKEY_free(cak);
+	net_free(n);
+}
+
 static const unsigned char *rot_key, *rot_prev;
 
 static void with_rotation(struct xtel_dtls_server_cfg *c)
@@ -1926,6 +2007,7 @@ int main(int argc, char **argv)
 		BOTH(test_resume_rotation),
 		BOTH(test_resume_tampered_ticket),
 		BOTH(test_resume_not_cached),
+		cmocka_unit_test(test_resume_ca_expired),
 		BOTH(test_vcache_hit),
 		BOTH(test_vcache_policy_voids),
 		BOTH(test_vcache_eviction),

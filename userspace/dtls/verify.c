@@ -153,19 +153,24 @@ static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
 
 /*
  * A ticket's certificate passed every check when the ticket was issued;
- * what may have changed since is re-checked: its validity, the CRLs, the
- * deny list, the admit callback, and (for a restart) that it names the
- * client of the session it would replace. Anything refused resumes
- * nothing: the full handshake that follows verifies the certificate the
- * client sends and refuses it under its reason.
+ * what may have changed since is re-checked: its validity and its CA's,
+ * the CRLs, the deny list, the admit callback, and (for a restart) that
+ * it names the client of the session it would replace. Anything refused
+ * resumes nothing: the full handshake that follows verifies the
+ * certificate the client sends and refuses it under its reason.
  */
 int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id)
 {
 	const struct xtel_dtls_server *srv = s->srv;
 	int64_t now = (int64_t)time(NULL);
 
-	/* As X509_cmp_time: expired at notAfter, valid from past notBefore. */
-	if (id->not_after <= now || id->not_before > now)
+	/*
+	 * As X509_cmp_time: expired at notAfter, valid from past notBefore;
+	 * the CA too, as the full handshake's chain check would have it.
+	 */
+	if (id->not_after <= now || id->not_before > now ||
+	    !dtls_policy_issuer_valid(srv->policy, (unsigned long)id->issuer_hash,
+				      id->issuer_kid, now))
 		return -EPERM;
 	if (s->replaces != NULL && s->replaces->client_id != id->client_id)
 		return -EPERM;
