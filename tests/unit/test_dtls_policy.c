@@ -719,6 +719,27 @@ static void issue_client(const char *rel, int id, X509 *ca, EVP_PKEY *cak,
 }
 
 /*
+ * A CA certificate of key cak named name, serial hex, valid from a
+ * minute ago for life_s seconds.
+ */
+static X509 *self_signed_ca(EVP_PKEY *cak, const char *hex,
+			    const X509_NAME *name, long life_s)
+{
+	BIGNUM *serial = serial_of(hex);
+	X509 *ca = new_cert(cak, serial);
+
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(ca), life_s));
+	assert_int_equal(X509_set_subject_name(ca, name), 1);
+	assert_int_equal(X509_set_issuer_name(ca, name), 1);
+	add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign");
+	add_ext(ca, ca, NID_subject_key_identifier, "hash");
+	assert_true(X509_sign(ca, cak, EVP_sha256()) > 0);
+	BN_free(serial);
+	return ca;
+}
+
+/*
  * The CA's twin: a CA of another key under the very name of ca.crt (a
  * CA re-keyed under its old name), extra/twin-ca.crt, and the client
  * certificate extra/twin-client-<id>.crt/.key it issued.
@@ -726,24 +747,16 @@ static void issue_client(const char *rel, int id, X509 *ca, EVP_PKEY *cak,
 static void make_twin_ca(int id)
 {
 	EVP_PKEY *cak = EVP_EC_gen("P-256");
-	BIGNUM *serial = serial_of("7717");
 	X509 *real = read_crt("ca.crt"), *ca;
 	char rel[64];
 
 	assert_non_null(cak);
-	ca = new_cert(cak, serial);
-	assert_int_equal(X509_set_subject_name(ca, X509_get_subject_name(real)), 1);
-	assert_int_equal(X509_set_issuer_name(ca, X509_get_subject_name(real)), 1);
-	add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE");
-	add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign");
-	add_ext(ca, ca, NID_subject_key_identifier, "hash");
-	assert_true(X509_sign(ca, cak, EVP_sha256()) > 0);
+	ca = self_signed_ca(cak, "7717", X509_get_subject_name(real), 3600);
 	write_pem("extra/twin-ca.crt", ca, NULL);
 	snprintf(rel, sizeof(rel), "extra/twin-client-%d", id);
 	issue_client(rel, id, ca, cak, "7718");
 	X509_free(ca);
 	X509_free(real);
-	BN_free(serial);
 	EVP_PKEY_free(cak);
 }
 
@@ -1375,7 +1388,7 @@ static void test_resume_ca_expired(void **state)
 	struct xtel_dtls_policy_cfg c = { 0 };
 	struct xtel_dtls_server_stats st;
 	EVP_PKEY *cak = EVP_EC_gen("P-256");
-	BIGNUM *serial = serial_of("7719");
+	X509_NAME *name = X509_NAME_new();
 	struct xtel_dtls_ticket *t;
 	X509 *ca;
 	struct net *n;
@@ -1383,16 +1396,9 @@ static void test_resume_ca_expired(void **state)
 
 	set_mode(state);
 	assert_non_null(cak);
-	ca = new_cert(cak, serial);
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(ca), 600));
-	assert_int_equal(X509_NAME_add_entry_by_txt(X509_get_subject_name(ca),
-		"CN", MBSTRING_ASC, (const unsigned char *)"XTel Short CA",
-		-1, -1, 0), 1);
-	assert_int_equal(X509_set_issuer_name(ca, X509_get_subject_name(ca)), 1);
-	add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE");
-	add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign");
-	add_ext(ca, ca, NID_subject_key_identifier, "hash");
-	assert_true(X509_sign(ca, cak, EVP_sha256()) > 0);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+		(const unsigned char *)"XTel Short CA", -1, -1, 0), 1);
+	ca = self_signed_ca(cak, "7719", name, 600);
 	write_pem("extra/short-ca.crt", ca, NULL);
 	issue_client("extra/short-client-6", 6, ca, cak, "771a");
 	c.ca_file = cat_files("extra/ca-and-short.crt", "ca.crt",
@@ -1418,7 +1424,7 @@ static void test_resume_ca_expired(void **state)
 	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
 	xtel_dtls_ticket_free(t);
 	X509_free(ca);
-	BN_free(serial);
+	X509_NAME_free(name);
 	EVP_PKEY_free(cak);
 	net_free(n);
 }
