@@ -9,6 +9,7 @@
  *
  * usage: test_dtls_policy SOURCE_ROOT
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdint.h>
@@ -635,6 +636,226 @@ static void test_set_policy_drops_ca(void **state)
 	net_free(n);
 }
 
+static int add_resuming_as(struct net *n, const char *crt, const char *key,
+			   const struct xtel_dtls_ticket *t);
+
+/* Extension nid = value on x, issued by iss (X509V3 config syntax). */
+static void add_ext(X509 *x, X509 *iss, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&ctx, iss, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	assert_non_null(e);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+/* A v3 certificate of key for the hour around now, unsigned. */
+static X509 *new_cert(EVP_PKEY *key, const BIGNUM *serial)
+{
+	X509 *x = X509_new();
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_non_null(BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)));
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -60));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	return x;
+}
+
+static void write_pem(const char *rel, X509 *x, EVP_PKEY *k)
+{
+	FILE *f = fopen(cert(rel), "w");
+
+	assert_non_null(f);
+	assert_int_equal(x ? PEM_write_X509(f, x) :
+			 PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+}
+
+/* A BIGNUM of the serial in hex. */
+static BIGNUM *serial_of(const char *hex)
+{
+	BIGNUM *bn = NULL;
+
+	assert_true(BN_hex2bn(&bn, hex) > 0);
+	return bn;
+}
+
+/*
+ * certdir/<rel>.crt and .key: a client certificate for client-<id> (key
+ * usage and purpose as gen.sh's) with serial hex, issued by ca (key cak).
+ */
+static void issue_client(const char *rel, int id, X509 *ca, EVP_PKEY *cak,
+			 const char *hex)
+{
+	EVP_PKEY *lk = EVP_EC_gen("P-256");
+	BIGNUM *serial = serial_of(hex);
+	X509_NAME *cn = X509_NAME_new();
+	char name[64], path[128];
+	X509 *leaf;
+
+	assert_non_null(lk);
+	leaf = new_cert(lk, serial);
+	snprintf(name, sizeof(name), "client-%d", id);
+	assert_int_equal(X509_NAME_add_entry_by_txt(cn, "CN", MBSTRING_ASC,
+		(const unsigned char *)name, -1, -1, 0), 1);
+	assert_int_equal(X509_set_subject_name(leaf, cn), 1);
+	assert_int_equal(X509_set_issuer_name(leaf, X509_get_subject_name(ca)), 1);
+	add_ext(leaf, ca, NID_key_usage, "critical,digitalSignature");
+	add_ext(leaf, ca, NID_ext_key_usage, "clientAuth");
+	add_ext(leaf, ca, NID_subject_key_identifier, "hash");
+	add_ext(leaf, ca, NID_authority_key_identifier, "keyid:always");
+	assert_true(X509_sign(leaf, cak, EVP_sha256()) > 0);
+	snprintf(path, sizeof(path), "%s.crt", rel);
+	write_pem(path, leaf, NULL);
+	snprintf(path, sizeof(path), "%s.key", rel);
+	write_pem(path, NULL, lk);
+	X509_NAME_free(cn);
+	X509_free(leaf);
+	BN_free(serial);
+	EVP_PKEY_free(lk);
+}
+
+/*
+ * A CA certificate of key cak named name, serial hex, valid from a
+ * minute ago for life_s seconds.
+ */
+static X509 *self_signed_ca(EVP_PKEY *cak, const char *hex,
+			    const X509_NAME *name, long life_s)
+{
+	BIGNUM *serial = serial_of(hex);
+	X509 *ca = new_cert(cak, serial);
+
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(ca), life_s));
+	assert_int_equal(X509_set_subject_name(ca, name), 1);
+	assert_int_equal(X509_set_issuer_name(ca, name), 1);
+	add_ext(ca, ca, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(ca, ca, NID_key_usage, "critical,keyCertSign,cRLSign");
+	add_ext(ca, ca, NID_subject_key_identifier, "hash");
+	assert_true(X509_sign(ca, cak, EVP_sha256()) > 0);
+	BN_free(serial);
+	return ca;
+}
+
+/*
+ * The CA's twin: a CA of another key under the very name of ca.crt (a
+ * CA re-keyed under its old name), extra/twin-ca.crt, and the client
+ * certificate extra/twin-client-<id>.crt/.key it issued.
+ */
+static void make_twin_ca(int id)
+{
+	EVP_PKEY *cak = EVP_EC_gen("P-256");
+	X509 *real = read_crt("ca.crt"), *ca;
+	char rel[64];
+
+	assert_non_null(cak);
+	ca = self_signed_ca(cak, "7717", X509_get_subject_name(real), 3600);
+	write_pem("extra/twin-ca.crt", ca, NULL);
+	snprintf(rel, sizeof(rel), "extra/twin-client-%d", id);
+	issue_client(rel, id, ca, cak, "7718");
+	X509_free(ca);
+	X509_free(real);
+	EVP_PKEY_free(cak);
+}
+
+/*
+ * A reload that drops the twin of a CA (same name, another key) ends the
+ * sessions of the twin's clients, the resumed ones too: a resumed session
+ * has no certificate to read the authority key id from, so the ticket
+ * must carry it; without it the sweep knew the session only by its
+ * issuer's name, which the CA that stays also has, and kept it. The real
+ * CA's client carries on.
+ */
+static void test_set_policy_drops_twin_ca(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	make_twin_ca(7);
+	c.ca_file = cat_files("extra/ca-and-twin.crt", "ca.crt", "extra/twin-ca.crt");
+	n = net_with(state, &c);
+	add_client(n, 1);
+	add_client_ctx(n, n->cctx, "extra/twin-client-7.crt",
+		       "extra/twin-client-7.key", "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 7);
+	t = xtel_dtls_client_ticket(n->cl[1].c);
+	assert_non_null(t);
+	i = add_resuming_as(n, "extra/twin-client-7.crt",
+			    "extra/twin-client-7.key", t);
+	pump(n);
+	assert_established(n, i, 7);
+	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 3);
+
+	c.ca_file = keep(cert("ca.crt"));
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 2);
+	assert_int_equal(st.sessions_revoked, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
+/*
+ * A client certificate whose serial number is over 20 bytes (RFC 5280
+ * 4.1.2.2: a CA must not issue one) is refused (failed_other):
+ * the server could not note it for a later policy (the session holds 20
+ * bytes of serial), so a reload that revokes it, denies its client id or
+ * drops its CA could not find the session and kept it. A 20-byte serial
+ * is admitted, and such a session does end when its id is denied.
+ */
+static void test_long_serial(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	X509 *ca = read_crt("ca.crt");
+	EVP_PKEY *cak = read_key("ca.key");
+	struct net *n;
+
+	set_mode(state);
+	/* 21 and 20 bytes, the first bit clear (no sign byte added). */
+	issue_client("extra/serial21-client-8", 8, ca, cak,
+		     "4a0102030405060708090a0b0c0d0e0f1011121314");
+	issue_client("extra/serial20-client-9", 9, ca, cak,
+		     "4a0102030405060708090a0b0c0d0e0f10111213");
+	n = net_with(state, &c);
+	add_client_ctx(n, n->cctx, "extra/serial21-client-8.crt",
+		       "extra/serial21-client-8.key", "198.18.0.1");
+	add_client_ctx(n, n->cctx, "extra/serial20-client-9.crt",
+		       "extra/serial20-client-9.key", "198.18.0.1");
+	pump(n);
+	assert_refused(n, 0, "alert");
+	assert_established(n, 1, 9);
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_OTHER, 1);
+
+	c.ca_file = keep(cert("ca.crt"));
+	c.deny_file = write_file("extra/deny9.txt", "9\n");
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_revoked, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	X509_free(ca);
+	EVP_PKEY_free(cak);
+	net_free(n);
+}
+
 /*
  * OPENSSL_sk_new_null, failing once when fail_stack_new is set: how the
  * server's list of CA names can fail to be built. Every other call goes
@@ -748,23 +969,31 @@ static void test_set_policy_half_open(void **state)
 	net_free(n);
 }
 
-/* A new client slot (a new address) for client-<id>, offering ticket t. */
-static int add_resuming(struct net *n, int id, const struct xtel_dtls_ticket *t)
+/* A new client slot (a new address) with certdir's crt/key, offering t. */
+static int add_resuming_as(struct net *n, const char *crt, const char *key,
+			   const struct xtel_dtls_ticket *t)
 {
-	char crt[64], key[64];
 	int i = n->ncl++;
 	struct tclient *tc = &n->cl[i];
 
 	assert_true(i < MAX_CLIENTS);
 	client_addr(tc, i);
-	snprintf(crt, sizeof(crt), "client-%d.crt", id);
-	snprintf(key, sizeof(key), "client-%d.key", id);
 	assert_int_equal(xtel_dtls_identity_load(&tc->id, cert(crt), cert(key)), 0);
 	assert_int_equal(xtel_dtls_client_new(&tc->c, n->cctx, tc->id,
 					      "198.18.0.1", 0), 0);
 	assert_int_equal(xtel_dtls_client_resume(tc->c, t), 0);
 	assert_int_equal(xtel_dtls_client_start(tc->c, fake_now), 0);
 	return i;
+}
+
+/* A new client slot (a new address) for client-<id>, offering ticket t. */
+static int add_resuming(struct net *n, int id, const struct xtel_dtls_ticket *t)
+{
+	char crt[64], key[64];
+
+	snprintf(crt, sizeof(crt), "client-%d.crt", id);
+	snprintf(key, sizeof(key), "client-%d.key", id);
+	return add_resuming_as(n, crt, key, t);
 }
 
 /*
@@ -1067,6 +1296,141 @@ static void test_resume_tampered_ticket(void **state)
 	net_free(n);
 }
 
+/*
+ * SSL_set_connect_state, interposed: with no_ticket_ext set, the client
+ * being made offers its session by session id only, without the session
+ * ticket extension (SSL_OP_NO_TICKET), as a client may.
+ */
+static bool no_ticket_ext;
+
+void SSL_set_connect_state(SSL *ssl)
+{
+	static void (*real)(SSL *);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "SSL_set_connect_state");
+	if (no_ticket_ext)
+		SSL_set_options(ssl, SSL_OP_NO_TICKET);
+	real(ssl);
+}
+
+/*
+ * A session resumed from its ticket must not land in OpenSSL's internal
+ * session cache, whose look-up by session id needs no ticket and so runs
+ * none of the re-checks (dtls_resume_hello opens tickets only): client 1
+ * resumes, is denied by a new policy (its sessions end with close_notify,
+ * which keeps a cached session in the cache), and comes back offering the
+ * same session by id alone; it must get a full handshake, refused as
+ * denied, not a resumption.
+ */
+static void test_resume_not_cached(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	n = net_with(state, &c);
+	add_client(n, 1);
+	pump(n);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+	come_back(n, 1, t, true);
+	assert_int_equal(SSL_CTX_sess_number(n->srv->ctx), 0);
+
+	c.ca_file = keep(cert("ca.crt"));
+	c.deny_file = write_file("extra/deny1.txt", "1\n");
+	swap_policy(n, &c);
+	assert_int_equal(stats(n).sessions_revoked, 2);
+	no_ticket_ext = true;
+	i = add_resuming(n, 1, t);
+	no_ticket_ext = false;
+	pump(n);
+	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_failures(&st, XTEL_DTLS_FAILED_DENIED, 1);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
+/*
+ * time(), interposed: time_shift seconds later than the real clock, for
+ * everything that reads it (the resumption's checks, OpenSSL's
+ * certificate validity).
+ */
+static time_t time_shift;
+
+time_t time(time_t *t)
+{
+	static time_t (*real)(time_t *);
+	time_t now;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "time");
+	now = real(NULL) + time_shift;
+	if (t != NULL)
+		*t = now;
+	return now;
+}
+
+/*
+ * A ticket whose certificate is still valid but whose CA expired since
+ * resumes nothing: a full handshake then refuses the chain as expired,
+ * and so must the resumption (the ticket seals the leaf's validity only;
+ * the CA's is the policy's). The CA here lives 10 minutes, the client's
+ * certificate an hour, the ticket two hours; the client comes back 20
+ * minutes later.
+ */
+static void test_resume_ca_expired(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	EVP_PKEY *cak = EVP_EC_gen("P-256");
+	X509_NAME *name = X509_NAME_new();
+	struct xtel_dtls_ticket *t;
+	X509 *ca;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	assert_non_null(cak);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+		(const unsigned char *)"XTel Short CA", -1, -1, 0), 1);
+	ca = self_signed_ca(cak, "7719", name, 600);
+	write_pem("extra/short-ca.crt", ca, NULL);
+	issue_client("extra/short-client-6", 6, ca, cak, "771a");
+	c.ca_file = cat_files("extra/ca-and-short.crt", "ca.crt",
+			      "extra/short-ca.crt");
+	n = net_with(state, &c);
+	add_client_ctx(n, n->cctx, "extra/short-client-6.crt",
+		       "extra/short-client-6.key", "198.18.0.1");
+	pump(n);
+	assert_established(n, 0, 6);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+
+	time_shift = 1200;
+	i = add_resuming_as(n, "extra/short-client-6.crt",
+			    "extra/short-client-6.key", t);
+	pump(n);
+	time_shift = 0;
+	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
+	xtel_dtls_ticket_free(t);
+	X509_free(ca);
+	X509_NAME_free(name);
+	EVP_PKEY_free(cak);
+	net_free(n);
+}
+
 static const unsigned char *rot_key, *rot_prev;
 
 static void with_rotation(struct xtel_dtls_server_cfg *c)
@@ -1315,6 +1679,108 @@ static void test_resume_key_file(void **state)
 	assert_int_equal(symlink(path, link_path), 0);
 	assert_int_equal(xtel_dtls_ticket_key_file(link_path, again, &nk), -ELOOP);
 	unlink(link_path);
+	unlink(path);
+}
+
+/*
+ * write(), interposed: with race_path set, the next key-sized write first
+ * reads race_path's key file, as a second collector starting on the same
+ * --ticket-key-file at that moment would (race_ret, race_key).
+ */
+static const char *race_path;
+static int race_ret;
+static unsigned int race_nk;
+static unsigned char race_key[2 * XTEL_DTLS_TICKET_KEY_LEN];
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	static ssize_t (*real)(int, const void *, size_t);
+	const char *p = race_path;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "write");
+	if (p != NULL && len == XTEL_DTLS_TICKET_KEY_LEN) {
+		race_path = NULL;
+		race_ret = xtel_dtls_ticket_key_file(p, race_key, &race_nk);
+	}
+	return real(fd, buf, len);
+}
+
+/* Files in dir whose name starts with prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Two collectors making the missing key file at once: the one that comes
+ * while the other writes must not find a file without its key (it refused
+ * to start: "holds 0 bytes"). Both end with the same key, the file holds
+ * exactly it (0600), and nothing of the making is left beside it.
+ */
+static void test_key_file_create_race(void **state)
+{
+	unsigned char key[2 * XTEL_DTLS_TICKET_KEY_LEN];
+	char dir[512], path[600];
+	unsigned int nk = 0;
+	struct stat st;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/extra/race", certdir);
+	mkdir(dir, 0700);
+	snprintf(path, sizeof(path), "%s/ticket.key", dir);
+	unlink(path);
+	race_ret = 1;
+	race_path = path;
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), 0);
+	assert_null(race_path);
+	if (race_ret != 0)
+		fail_msg("the second collector: %d (%s)", race_ret, logs.last);
+	assert_int_equal(nk, 1);
+	assert_int_equal(race_nk, 1);
+	assert_memory_equal(key, race_key, XTEL_DTLS_TICKET_KEY_LEN);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, XTEL_DTLS_TICKET_KEY_LEN);
+	assert_int_equal(count_prefixed(dir, "ticket.key"), 1);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * A key file owned by another user is refused even at mode 0600: its
+ * owner can write a key of their choice, and whoever knows the key can
+ * seal a ticket for any client id (put there before the first start, in
+ * a directory others may write, it would be taken). Needs root to chown.
+ */
+static void test_key_file_owner(void **state)
+{
+	unsigned char key[2 * XTEL_DTLS_TICKET_KEY_LEN];
+	char path[512];
+	unsigned int nk = 0;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/extra/ticket-owner.key", certdir);
+	unlink(path);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), 0);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), -EPERM);
+	assert_int_equal(nk, 0);
+	assert_non_null(strstr(logs.last, "is owned by uid 65534"));
+	assert_non_null(strstr(logs.last, "chown"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(xtel_dtls_ticket_key_file(path, key, &nk), 0);
+	assert_int_equal(nk, 1);
 	unlink(path);
 }
 
@@ -1654,14 +2120,20 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_set_policy_half_open),
 		cmocka_unit_test(test_set_policy_names_fail),
 		BOTH(test_set_policy_drops_ca),
+		BOTH(test_set_policy_drops_twin_ca),
+		BOTH(test_long_serial),
 		BOTH(test_resume),
 		BOTH(test_resume_disabled_and_rotated),
 		cmocka_unit_test(test_resume_new_trust),
 		BOTH(test_resume_restart_same_port),
 		BOTH(test_resume_key_file),
+		cmocka_unit_test(test_key_file_create_race),
+		cmocka_unit_test(test_key_file_owner),
 		BOTH(test_resume_rotation),
 		BOTH(test_resume_ticket_lean),
 		BOTH(test_resume_tampered_ticket),
+		BOTH(test_resume_not_cached),
+		cmocka_unit_test(test_resume_ca_expired),
 		BOTH(test_vcache_hit),
 		BOTH(test_vcache_policy_voids),
 		BOTH(test_vcache_eviction),

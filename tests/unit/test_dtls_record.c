@@ -716,6 +716,114 @@ static void test_alert_length(void **state)
 	net_free(n);
 }
 
+/* ---- the key derivation's PRF (record.c, dtls_rl_p_hash) ---- */
+
+static size_t unhex(const char *h, unsigned char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; h[0] != '\0' && h[1] != '\0'; h += 2) {
+		unsigned int b;
+
+		assert_true(n < cap);
+		assert_int_equal(sscanf(h, "%2x", &b), 1);
+		out[n++] = (unsigned char)b;
+	}
+	return n;
+}
+
+/* OpenSSL's TLS1-PRF over the same input, an independent implementation. */
+static void openssl_prf(const char *digest, unsigned char *secret,
+			size_t slen, unsigned char *seed, size_t seed_len,
+			unsigned char *out, size_t len)
+{
+	EVP_KDF *prf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(prf);
+	OSSL_PARAM params[4];
+	char d[16];
+
+	assert_non_null(kctx);
+	snprintf(d, sizeof(d), "%s", digest);
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, d, 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET,
+						      secret, slen);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED,
+						      seed, seed_len);
+	params[3] = OSSL_PARAM_construct_end();
+	assert_int_equal(EVP_KDF_derive(kctx, out, len, params), 1);
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(prf);
+}
+
+/*
+ * The TLS 1.2 PRF the take-over derives its keys with, against the
+ * published known-answer vectors for P_SHA256 and P_SHA384 (secret,
+ * "test label" + seed, output; posted to the IETF TLS list and used by
+ * several TLS stacks' test suites), then against OpenSSL's TLS1-PRF for
+ * every output length up to 200 bytes (not multiples of the hash size
+ * too) and secrets of 0, 1, 48 (a master secret) and block-size bytes. A
+ * secret longer than the block is refused, not derived wrongly.
+ */
+static void test_prf_known_answer(void **state)
+{
+	static const struct {
+		const char *digest, *secret, *seed, *out;
+	} kat[2] = {
+		{ "SHA2-256", "9bbe436ba940f017b17652849a71db35",
+		  "a0ba9f936cda311827a6f796ffd5198c",
+		  "e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a"
+		  "6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab"
+		  "4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff701"
+		  "87347b66" },
+		{ "SHA2-384", "b80b733d6ceefcdc71566ea48e5567df",
+		  "cd665cf6a8447dd6ff8b27555edb7465",
+		  "7b0c18e9ced410ed1804f2cfa34a336a1c14dffb4900bb5fd7942107e81c83cd"
+		  "e9ca0faa60be9fe34f82b1233c9146a0e534cb400fed2700884f9dc236f80edd"
+		  "8bfa961144c9e8d792eca722a7b32fc3d416d473ebc2c5fd4abfdad05d918425"
+		  "9b5bf8cd4d90fa0d31e2dec479e4f1a26066f2eea9a69236a3e52655c9e9aee6"
+		  "91c8f3a26854308d5eaa3be85e0990703d73e56f" },
+	};
+	unsigned char secret[129], seed[64], want[200], got[200];
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		EVP_MD *md = EVP_MD_fetch(NULL, kat[k].digest, NULL);
+		size_t sl = unhex(kat[k].secret, secret, sizeof(secret));
+		size_t wl = unhex(kat[k].out, want, sizeof(want));
+		size_t bs, sdl, slens[4];
+
+		assert_non_null(md);
+		memcpy(seed, "test label", 10);
+		sdl = 10 + unhex(kat[k].seed, seed + 10, sizeof(seed) - 10);
+		memset(got, 0xa5, sizeof(got));
+		assert_int_equal(dtls_rl_p_hash(md, secret, sl, seed, sdl, got, wl), 0);
+		assert_memory_equal(got, want, wl);
+		assert_int_equal(got[wl], 0xa5);	/* not a byte more */
+
+		bs = (size_t)EVP_MD_get_block_size(md);
+		for (size_t i = 0; i < sizeof(secret); i++)
+			secret[i] = (unsigned char)(i * 13 + 7);
+		for (size_t i = 0; i < sizeof(seed); i++)
+			seed[i] = (unsigned char)(i * 31 + 3);
+		slens[0] = 0;
+		slens[1] = 1;
+		slens[2] = 48;
+		slens[3] = bs;
+
+		for (int j = 0; j < 4; j++)
+			for (size_t len = 1; len <= sizeof(want); len++) {
+				openssl_prf(kat[k].digest, secret, slens[j],
+					    seed, sizeof(seed), want, len);
+				assert_int_equal(dtls_rl_p_hash(md, secret, slens[j],
+						 seed, sizeof(seed), got, len), 0);
+				assert_memory_equal(got, want, len);
+			}
+		assert_int_equal(dtls_rl_p_hash(md, secret, bs + 1, seed,
+						sizeof(seed), got, 48), -EIO);
+		EVP_MD_free(md);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -732,6 +840,7 @@ int main(int argc, char **argv)
 		BOTH(test_finished_replay),
 		BOTH(test_alert_length),
 		BOTH(test_renegotiation_refused),
+		cmocka_unit_test(test_prf_known_answer),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_record", tests);

@@ -333,17 +333,41 @@ static int build_issuers(struct xtel_dtls_policy *p)
 		p->issuers[i].name_hash = X509_NAME_hash_ex(
 			X509_get_subject_name(ca), NULL, NULL, NULL);
 		p->issuers[i].kid = dtls_key_id_hash(X509_get0_subject_key_id(ca));
+		/* Unreadable (OpenSSL loaded it): judged by the full handshake. */
+		if (dtls_asn1_time(X509_get0_notBefore(ca),
+				   &p->issuers[i].not_before) != 0)
+			p->issuers[i].not_before = INT64_MIN;
+		if (dtls_asn1_time(X509_get0_notAfter(ca),
+				   &p->issuers[i].not_after) != 0)
+			p->issuers[i].not_after = INT64_MAX;
 	}
 	p->n_issuers = (unsigned int)n;
 	return 0;
+}
+
+static bool issuer_is(const struct dtls_issuer *is, unsigned long name_hash,
+		      uint64_t kid)
+{
+	return is->name_hash == name_hash &&
+	       (kid == 0 || is->kid == 0 || is->kid == kid);
 }
 
 bool dtls_policy_trusts_issuer(const struct xtel_dtls_policy *p,
 			       unsigned long name_hash, uint64_t kid)
 {
 	for (unsigned int i = 0; i < p->n_issuers; i++)
-		if (p->issuers[i].name_hash == name_hash &&
-		    (kid == 0 || p->issuers[i].kid == 0 || p->issuers[i].kid == kid))
+		if (issuer_is(&p->issuers[i], name_hash, kid))
+			return true;
+	return false;
+}
+
+bool dtls_policy_issuer_valid(const struct xtel_dtls_policy *p,
+			      unsigned long name_hash, uint64_t kid,
+			      int64_t now)
+{
+	for (unsigned int i = 0; i < p->n_issuers; i++)
+		if (issuer_is(&p->issuers[i], name_hash, kid) &&
+		    p->issuers[i].not_before <= now && now < p->issuers[i].not_after)
 			return true;
 	return false;
 }

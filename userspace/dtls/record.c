@@ -134,9 +134,9 @@ static int hmac2(EVP_MD_CTX *in, EVP_MD_CTX *out, EVP_MD_CTX *t,
  * TLS1-PRF fetches its digest and copies MAC contexts per call, twice the
  * instructions for the 40-88 bytes a key block takes (docs/CAPACITY.md).
  */
-static int p_hash(const EVP_MD *md, const unsigned char *secret, size_t slen,
-		  const unsigned char *seed, size_t seed_len, unsigned char *out,
-		  size_t len)
+int dtls_rl_p_hash(const EVP_MD *md, const unsigned char *secret,
+		   size_t slen, const unsigned char *seed, size_t seed_len,
+		   unsigned char *out, size_t len)
 {
 	unsigned char pad[128], a[EVP_MAX_MD_SIZE], h[EVP_MAX_MD_SIZE];
 	EVP_MD_CTX *in = EVP_MD_CTX_new(), *o = EVP_MD_CTX_new();
@@ -198,7 +198,7 @@ static int key_block(SSL *ssl, const EVP_MD *md, unsigned char *kb,
 	    SSL_get_client_random(ssl, seed + LABEL_LEN + SSL3_RANDOM_SIZE,
 				  SSL3_RANDOM_SIZE) != SSL3_RANDOM_SIZE)
 		goto out;
-	ret = p_hash(md, ms, ms_len, seed, sizeof(seed), kb, kb_len);
+	ret = dtls_rl_p_hash(md, ms, ms_len, seed, sizeof(seed), kb, kb_len);
 out:
 	OPENSSL_cleanse(ms, sizeof(ms));
 	return ret;

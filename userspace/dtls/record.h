@@ -44,6 +44,16 @@ struct dtls_rl_keys {
 int dtls_rl_derive(struct dtls_rl_keys *k, const struct dtls_rl_algs *a,
 		   SSL *ssl);
 
+/*
+ * P_<md>(secret, seed) of RFC 5246 5, len bytes into out: the TLS 1.2 PRF
+ * when seed is label + seed. secret may be at most md's block size (a
+ * master secret is 48 bytes); a longer one is -EIO, as is a failure of
+ * OpenSSL. 0 on success.
+ */
+int dtls_rl_p_hash(const EVP_MD *md, const unsigned char *secret,
+		   size_t slen, const unsigned char *seed, size_t seed_len,
+		   unsigned char *out, size_t len);
+
 /* Free and wipe k (also a zeroed or failed one). */
 void dtls_rl_clear(struct dtls_rl_keys *k);
 

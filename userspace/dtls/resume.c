@@ -301,7 +301,9 @@ int dtls_resume_install(struct xtel_dtls_server *srv)
 	/*
 	 * OpenSSL resumes a verified peer only within a named context. The
 	 * session cache stays off and empty: the lookup of a ticket opened
-	 * by dtls_resume_hello comes to get_session all the same.
+	 * by dtls_resume_hello comes to get_session all the same, and what
+	 * it hands OpenSSL is not stored (SSL_SESS_CACHE_NO_INTERNAL, set
+	 * in server.c).
 	 */
 	SSL_CTX_sess_set_get_cb(srv->ctx, get_session);
 	if (SSL_CTX_set_session_id_context(srv->ctx, sid_ctx,

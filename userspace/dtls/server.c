@@ -332,8 +332,15 @@ static int server_ctx(struct xtel_dtls_server *srv,
 	 * may be (prefilter.c refuses longer messages first anyway).
 	 */
 	SSL_CTX_set_max_cert_list(srv->ctx, XTEL_DTLS_HS_MSG_MAX);
-	/* Resumption by tickets only (resume.c): nothing cached per client. */
-	SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF);
+	/*
+	 * Resumption by tickets only (resume.c): nothing cached per client.
+	 * NO_INTERNAL too: OpenSSL otherwise stores the session resume.c's
+	 * get_session hands it, and a later ClientHello offering it by id
+	 * without the ticket resumed from there, past every re-check (a
+	 * denied device came back, on OpenSSL's record layer).
+	 */
+	SSL_CTX_set_session_cache_mode(srv->ctx, SSL_SESS_CACHE_OFF |
+				       SSL_SESS_CACHE_NO_INTERNAL);
 	SSL_CTX_set_app_data(srv->ctx, srv);
 	ret = dtls_vcache_install(srv);
 	if (ret)

@@ -376,7 +376,7 @@ struct xtel_dtls_server_cfg {
 	X(FAILED_OTHER, failed_other,					\
 	  "handshake failed for another reason (a protocol or OpenSSL "	\
 	  "error, a bad signature, no valid CRL for the issuer, "	\
-	  "retransmissions exhausted)")					\
+	  "retransmissions exhausted, a serial over 20 bytes)")		\
 	X(FAILED_DEVICE, failed_device,					\
 	  "handshake failed: the client id is a disabled device, or not "	\
 	  "in the inventory with --inventory-only (admit callback)")

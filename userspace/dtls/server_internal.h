@@ -178,12 +178,21 @@ struct dtls_ticket_id {
 	uint32_t client_id;
 	int64_t not_before, not_after;	/* seconds since the epoch */
 	uint64_t issuer_hash;
+	/*
+	 * Its authority key id, hashed (dtls_key_id_hash, 0: none): a
+	 * resumed session has no certificate to read it from, and without it
+	 * a reload could tell its CA only by name from a same-named one.
+	 */
+	uint64_t issuer_kid;
 	uint8_t serial_len;
 	unsigned char serial[SERIAL_MAX];
 };
 
-/* Version, trust, id, validity, issuer hash, serial length and bytes. */
-enum { DTLS_TICKET_ID_LEN = 1 + 32 + 4 + 8 + 8 + 8 + 1 + SERIAL_MAX };
+/*
+ * Version, trust, id, validity, issuer hash, issuer key id, serial length
+ * and bytes.
+ */
+enum { DTLS_TICKET_ID_LEN = 1 + 32 + 4 + 8 + 8 + 8 + 8 + 1 + SERIAL_MAX };
 
 /* How the ClientHello's ticket went (ticket_verdict, resume.c). */
 enum ticket_verdict {
@@ -336,10 +345,14 @@ struct xtel_dtls_policy {
 	unsigned int n_issuers;
 };
 
-/* A CA as a client certificate names it: subject name hash, key id hash. */
+/*
+ * A CA as a client certificate names it: subject name hash, key id hash;
+ * and its validity (a resumption has no chain to check it in).
+ */
 struct dtls_issuer {
 	unsigned long name_hash;
 	uint64_t kid;			/* 0: the CA has no subject key id */
+	int64_t not_before, not_after;	/* seconds since the epoch */
 };
 
 /* ---- server.c ---- */
@@ -423,6 +436,10 @@ uint64_t dtls_key_id_hash(const ASN1_OCTET_STRING *kid);
  */
 bool dtls_policy_trusts_issuer(const struct xtel_dtls_policy *p,
 			       unsigned long name_hash, uint64_t kid);
+/* Whether one of the issuers it trusts is valid at now (as X509_cmp_time). */
+bool dtls_policy_issuer_valid(const struct xtel_dtls_policy *p,
+			      unsigned long name_hash, uint64_t kid,
+			      int64_t now);
 
 /* ---- verify.c ---- */
 

@@ -27,6 +27,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/x509v3.h>
 
 #include "dtls/server_internal.h"
 
@@ -42,7 +43,11 @@ enum {
 	 */
 	TICKET_PLAIN_MAX = 4096,
 	TAG_PEER = 0xa3,	/* SSL_SESSION_ASN1 peer: [3] EXPLICIT X509 */
-	ID_VERSION = 1,
+	/*
+	 * 2: with the issuer's key id. A version-1 ticket (no key id) is
+	 * refused: its device handshakes in full once (ticket_refused).
+	 */
+	ID_VERSION = 2,
 };
 
 _Static_assert(KEY_AES_OFF + 32 == XTEL_DTLS_TICKET_KEY_LEN,
@@ -78,7 +83,8 @@ void dtls_ticket_id_encode(const struct dtls_ticket_id *id,
 	put64(p, (uint64_t)id->not_before);
 	put64(p + 8, (uint64_t)id->not_after);
 	put64(p + 16, id->issuer_hash);
-	p += 24;
+	put64(p + 24, id->issuer_kid);
+	p += 32;
 	*p++ = id->serial_len;
 	memset(p, 0, SERIAL_MAX);
 	memcpy(p, id->serial, id->serial_len);
@@ -100,9 +106,11 @@ int dtls_ticket_id_decode(const void *data, size_t len,
 	id->not_before = (int64_t)get64(p);
 	id->not_after = (int64_t)get64(p + 8);
 	id->issuer_hash = get64(p + 16);
-	p += 24;
+	id->issuer_kid = get64(p + 24);
+	p += 32;
 	id->serial_len = *p++;
-	if (id->serial_len > SERIAL_MAX)
+	/* No serial: refused_now would skip the CRLs, the deny list, the CA. */
+	if (id->serial_len == 0 || id->serial_len > SERIAL_MAX)
 		return -EINVAL;
 	memcpy(id->serial, p, SERIAL_MAX);
 	return 0;
@@ -132,6 +140,7 @@ int dtls_ticket_id_from_cert(X509 *leaf, struct dtls_ticket_id *id)
 	}
 	id->issuer_hash = X509_NAME_hash_ex(X509_get_issuer_name(leaf), NULL,
 					    NULL, NULL);
+	id->issuer_kid = dtls_key_id_hash(X509_get0_authority_key_id(leaf));
 	serial = X509_get0_serialNumber(leaf);
 	len = ASN1_STRING_length(serial);
 	if (len <= 0 || len > SERIAL_MAX)

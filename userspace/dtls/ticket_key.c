@@ -6,10 +6,12 @@
  * resume instead of handshaking in full. The file holds the
  * XTEL_DTLS_TICKET_KEY_LEN raw bytes of the current key, optionally
  * followed by the previous key's, and nothing else; it is made (0600, one
- * fresh random key) when missing, and refused when anyone but its owner
- * may read or write it, or when its size is not one or two keys': whoever
- * reads a key can open every ticket sealed with it and so learn the
- * sessions' master secrets.
+ * fresh random key, put in place whole: key_create) when missing, and
+ * refused when anyone but its owner may read or write it, when its owner
+ * is neither the process's user nor root, or when its size is not one or
+ * two keys': whoever reads a key can open every ticket sealed with it and
+ * so learn the sessions' master secrets, and whoever writes one can seal
+ * tickets that resume as any client.
  *
  * Rotation (docs/CAPACITY.md): put a new key in front of the current one
  * (the file then holds two) and restart. New tickets are sealed with the
@@ -22,6 +24,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
@@ -60,30 +65,67 @@ const unsigned char *xtel_dtls_process_ticket_key_prev(void)
 	return process_keys == 2 ? process_key + XTEL_DTLS_TICKET_KEY_LEN : NULL;
 }
 
-/* A new key file at path (it did not exist): 0 or -errno. */
+/* Make the directory entry of path durable (best effort). */
+static void sync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) + 1,
+			  path) >= (int)sizeof(dir))
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * A new key file at path (it did not exist): 0, -EEXIST when another
+ * process made it meanwhile (read that one), or -errno. The key is
+ * written and synced in a temporary file beside it (mkostemp: 0600,
+ * O_EXCL) that link() then puts at path, so nobody ever opens a path
+ * holding less than a whole key, and a key made meanwhile is never
+ * replaced (link, unlike rename, fails on an existing name).
+ */
 static int key_create(const char *path, unsigned char *key)
 {
+	char tmp[PATH_MAX];
+	ssize_t n;
 	int fd, ret = 0;
 
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
 	if (RAND_bytes(key, XTEL_DTLS_TICKET_KEY_LEN) != 1) {
 		ERR_clear_error();
 		pr_err("ticket key file %s: no random bytes for a new key", path);
 		return -EIO;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, key, XTEL_DTLS_TICKET_KEY_LEN) != XTEL_DTLS_TICKET_KEY_LEN ||
-	    fsync(fd) != 0)
-		ret = errno ? -errno : -EIO;
-	close(fd);
+	n = write(fd, key, XTEL_DTLS_TICKET_KEY_LEN);
+	if (n != XTEL_DTLS_TICKET_KEY_LEN)
+		ret = n < 0 ? -errno : -EIO;
+	else if (fsync(fd) != 0)
+		ret = -errno;
+	if (close(fd) != 0 && ret == 0)
+		ret = -errno;
+	if (ret == 0 && link(tmp, path) != 0)
+		ret = -errno;
+	unlink(tmp);
+	if (ret == -EEXIST)
+		return ret;
 	if (ret) {
 		pr_err("ticket key file %s: writing the new key failed (%s)",
 		       path, strerror(-ret));
-		unlink(path);
-		return ret;
+		return -EIO;
 	}
+	sync_dir(path);
 	pr_info("ticket key file %s: made a new key", path);
 	return 0;
 }
@@ -118,6 +160,14 @@ int xtel_dtls_ticket_key_file(const char *path, unsigned char *key,
 	if (!ret && !S_ISREG(st.st_mode)) {
 		pr_err("ticket key file %s is not a regular file", path);
 		ret = -EINVAL;
+	} else if (!ret && st.st_uid != geteuid() && st.st_uid != 0) {
+		pr_err("ticket key file %s is owned by uid %u, not by this "
+		       "process's user %u or root: its owner can put in a key "
+		       "of their own and seal tickets for any client; run chown "
+		       "%u %s (or delete it to make a new key)", path,
+		       (unsigned int)st.st_uid, (unsigned int)geteuid(),
+		       (unsigned int)geteuid(), path);
+		ret = -EPERM;
 	} else if (!ret && (st.st_mode & 077)) {
 		pr_err("ticket key file %s has mode %04o: others may read the "
 		       "key that opens every session ticket; run chmod 600 %s",

@@ -120,6 +120,23 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
 	if (!ok || (!cached && (!check_pin(s, xs, leaf) ||
 				!check_key_usage(s, xs, leaf))))
 		return 0;
+	/*
+	 * RFC 5280 4.1.2.2 allows 20 bytes. A longer serial could not be
+	 * noted (dtls_note_certificate), and a session not noted is one no
+	 * later policy finds: its revocation, a denied id, its CA dropped
+	 * would all leave it running.
+	 */
+	if (ASN1_STRING_length(X509_get0_serialNumber(leaf)) > SERIAL_MAX) {
+		char peer[PEER_STR_LEN];
+
+		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+		dtls_srv_log(s->srv, "dtls: handshake with %s refused: the client "
+			     "certificate's serial number of %d bytes is over "
+			     "RFC 5280's 20", peer,
+			     ASN1_STRING_length(X509_get0_serialNumber(leaf)));
+		return refuse(s, xs, XTEL_DTLS_FAILED_OTHER,
+			      X509_V_ERR_APPLICATION_VERIFICATION);
+	}
 	if (s->client_id != 0 && dtls_policy_denies(s->srv->policy, s->client_id))
 		return refuse(s, xs, XTEL_DTLS_FAILED_DENIED,
 			      X509_V_ERR_CERT_REJECTED);
@@ -136,23 +153,29 @@ static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
 
 /*
  * A ticket's certificate passed every check when the ticket was issued;
- * what may have changed since is re-checked: its validity, the CRLs, the
- * deny list, the admit callback, and (for a restart) that it names the
- * client of the session it would replace. Anything refused resumes
- * nothing: the full handshake that follows verifies the certificate the
- * client sends and refuses it under its reason.
+ * what may have changed since is re-checked: its validity and its CA's,
+ * the CRLs, the deny list, the admit callback, and (for a restart) that
+ * it names the client of the session it would replace. Anything refused
+ * resumes nothing: the full handshake that follows verifies the
+ * certificate the client sends and refuses it under its reason.
  */
 int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id)
 {
 	const struct xtel_dtls_server *srv = s->srv;
 	int64_t now = (int64_t)time(NULL);
 
-	/* As X509_cmp_time: expired at notAfter, valid from past notBefore. */
-	if (id->not_after <= now || id->not_before > now)
+	/*
+	 * As X509_cmp_time: expired at notAfter, valid from past notBefore;
+	 * the CA too, as the full handshake's chain check would have it.
+	 */
+	if (id->not_after <= now || id->not_before > now ||
+	    !dtls_policy_issuer_valid(srv->policy, (unsigned long)id->issuer_hash,
+				      id->issuer_kid, now))
 		return -EPERM;
 	if (s->replaces != NULL && s->replaces->client_id != id->client_id)
 		return -EPERM;
 	s->issuer_hash = (unsigned long)id->issuer_hash;
+	s->issuer_kid = id->issuer_kid;
 	memcpy(s->serial, id->serial, sizeof(s->serial));
 	s->serial_len = id->serial_len;
 	s->client_id = id->client_id;
