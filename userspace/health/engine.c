@@ -572,10 +572,20 @@ static void cusum_reset_all(struct hclient *c)
 }
 
 /* Pass 3 for one client: verdict, state machine, baselines, result. */
+/*
+ * Where pass 3 puts the results' metrics (sized by pass 1: exact) and
+ * causes (grown as verdicts need them; a result's cause is an offset into
+ * the pool until the pass ends, when pool_fix() makes it a pointer).
+ */
+struct pools {
+	uint32_t n_m, cap_m, n_c, cap_c;
+};
+
 static int judge_client(struct xtel_health *h, struct hclient *c,
 			uint64_t now_ns, double dt_s, struct xtel_health_result *r,
-			char (*keys)[XTEL_MAX_KEY_LEN + 1])
+			struct xtel_health_view *hv, struct pools *pl)
 {
+	char (*keys)[XTEL_MAX_KEY_LEN + 1] = hv->keys;
 	uint64_t ivl_start = now_ns - (uint64_t)(dt_s * 1e9);
 	enum xtel_health_state raw, prev = c->state;
 	struct hverdict vd = { 0 };
@@ -655,8 +665,10 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 			.scale = hs->b.fitted ? (float)hs->b.scale : NAN,
 			.z = c->have[s] && hs->b.fitted ? (float)hs->z : NAN };
 	}
-	r->n_metrics = c->n_m;
-	for (uint32_t k = 0; k < c->n_m; k++) {
+	r->n_metrics = pl->n_m + c->n_m <= pl->cap_m ? c->n_m : 0;
+	r->metric = hv->metrics + pl->n_m;
+	pl->n_m += r->n_metrics;
+	for (uint32_t k = 0; k < r->n_metrics; k++) {
 		const struct hmetric *m = &c->m[k];
 
 		r->metric[k].key = keys[m->key];
@@ -670,7 +682,19 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 		/* the evidence of this interval, or the last interval's */
 		if (vd.n)
 			c->last = vd;
+		if (pl->n_c + c->last.n > pl->cap_c) {
+			uint32_t cap = 2 * pl->cap_c + HEALTH_MAX_CAUSES;
+			struct xtel_health_cause *nc =
+				realloc(hv->causes, cap * sizeof(*nc));
+
+			if (!nc)
+				return -ENOMEM;
+			hv->causes = nc;
+			pl->cap_c = cap;
+		}
+		r->cause = hv->causes + pl->n_c;
 		r->n_causes = c->last.n;
+		pl->n_c += c->last.n;
 		memcpy(r->cause, c->last.c, c->last.n * sizeof(r->cause[0]));
 	}
 	if (prev != c->state && !(prev == XTEL_HEALTH_WARMUP &&
@@ -707,6 +731,8 @@ void xtel_health_view_free(struct xtel_health_view *hv)
 	if (!hv)
 		return;
 	free(hv->clients);
+	free(hv->causes);
+	free(hv->metrics);
 	free(hv->keys);
 	free(hv->groups);
 	free(hv->events);
@@ -719,6 +745,7 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 {
 	uint64_t t0 = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	struct xtel_health_view *hv = calloc(1, sizeof(*hv));
+	struct pools pl = { 0 };
 	uint32_t hint = 0;
 	int err = 0;
 
@@ -743,6 +770,12 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 			break;
 		}
 		take_values(h, c, &in[i]);
+		pl.cap_m += c->n_m;
+	}
+	hv->metrics = malloc((pl.cap_m ? pl.cap_m : 1) * sizeof(*hv->metrics));
+	if (!hv->metrics) {
+		pl.cap_m = 0;
+		err = -ENOMEM;
 	}
 	if (!err)
 		err = xtel_health_fit_groups(h);
@@ -772,10 +805,17 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 	for (uint32_t i = 0; i < n && !err; i++) {
 		struct hclient *c = client_get(h, in[i].client_id, &hint);
 
-		err = judge_client(h, c, now_ns, dt_s, &hv->clients[i],
-				   hv->keys);
+		err = judge_client(h, c, now_ns, dt_s, &hv->clients[i], hv, &pl);
 		hv->counts[c->state]++;
 		hv->n_clients = i + 1;
+	}
+	/* the cause pool may have moved while it grew: point into it now */
+	pl.n_c = 0;
+	for (uint32_t i = 0; i < hv->n_clients; i++) {
+		struct xtel_health_result *r = &hv->clients[i];
+
+		r->cause = r->n_causes ? hv->causes + pl.n_c : NULL;
+		pl.n_c += r->n_causes;
 	}
 	if (!err)
 		err = xtel_health_judge_groups(h, now_ns, hv);

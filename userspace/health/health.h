@@ -198,6 +198,16 @@ struct xtel_health_sig_out {
 	float value, centre, scale, z;
 };
 
+struct xtel_health_metric_out {
+	const char *key;	/* in the view's keys (lives with it) */
+	struct xtel_health_sig_out s;
+};
+
+/*
+ * 176 bytes and 24 per judged metric and 20 per cause: a result's causes
+ * and metrics are slices of the view's pools (most clients hold no cause
+ * and two metrics, not the 6 and 8 slots a fixed result would carry).
+ */
 struct xtel_health_result {
 	uint32_t client_id;
 	uint32_t group;
@@ -205,13 +215,10 @@ struct xtel_health_result {
 	float score;			/* max |z| (MAD) or SLO ratio behind it */
 	uint64_t since_ns;		/* start of the state */
 	uint32_t n_causes;		/* 0 when ok or warming up */
-	struct xtel_health_cause cause[XTEL_HEALTH_MAX_CAUSES];
-	struct xtel_health_sig_out sig[XTEL_HEALTH_SIG_MAX];
 	uint32_t n_metrics;		/* the device metrics judged */
-	struct xtel_health_metric_out {
-		const char *key;	/* in the view's keys (lives with it) */
-		struct xtel_health_sig_out s;
-	} metric[XTEL_HEALTH_MAX_METRICS];
+	struct xtel_health_cause *cause;	/* n_causes, in the view's pool */
+	struct xtel_health_metric_out *metric;	/* n_metrics, likewise */
+	struct xtel_health_sig_out sig[XTEL_HEALTH_SIG_MAX];
 };
 
 struct xtel_health_group_result {
@@ -276,6 +283,9 @@ struct xtel_health_view {
 	 * each of a result's 8 metric slots) */
 	uint32_t n_keys;
 	char (*keys)[XTEL_MAX_KEY_LEN + 1];
+	/* what the results' cause and metric point into */
+	struct xtel_health_cause *causes;
+	struct xtel_health_metric_out *metrics;
 };
 
 /*
