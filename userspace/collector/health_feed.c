@@ -35,6 +35,7 @@ struct xtel_health_feed {
 	struct xtel_health_input *in;
 	uint32_t cap_in;
 	uint64_t nomem;
+	uint64_t lat_skipped;		/* -ERANGE from ivl_latency */
 };
 
 /*
@@ -104,13 +105,17 @@ void xtel_health_feed_lat(void *arg, uint32_t client_id,
 {
 	struct xtel_health_feed *f = arg;
 	struct feed_client *c = feed_client(f, client_id);
+	int rc;
 
 	if (!c) {
 		f->nomem++;
 		return;
 	}
 	c->have_ivl = true;
-	if (xtel_health_ivl_latency(&c->prev, h, &c->ivl))
+	rc = xtel_health_ivl_latency(&c->prev, h, &c->ivl);
+	if (rc == -ERANGE)
+		f->lat_skipped++;
+	else if (rc)
 		f->nomem++;
 }
 
@@ -210,5 +215,7 @@ int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
 	rc = xtel_health_update(f->h, v->taken_ns, v->dt_s, f->in, n, &v->health);
 	if (v->health && f->nomem)
 		v->health->counters[XTEL_HEALTH_CNT_NOMEM] += f->nomem;
+	if (v->health)
+		v->health->counters[XTEL_HEALTH_CNT_LAT_SKIPPED] += f->lat_skipped;
 	return rc;
 }

@@ -255,7 +255,10 @@ struct xtel_health_event {
 	X(METRICS_DROPPED, "health_unjudged_metrics", "metrics",	\
 	  "device metric samples beyond the per-client limit, not judged") \
 	X(NOMEM, "health_nomem", "intervals",				\
-	  "intervals whose inference ran short of memory")
+	  "intervals whose inference ran short of memory")		\
+	X(LAT_SKIPPED, "health_unjudged_latency", "intervals",		\
+	  "client intervals whose latency went unjudged: a jump past "	\
+	  "65,535 samples from under 1,024 (health/ivl_latency.h)")
 
 enum xtel_health_counter {
 #define X(id, name, unit, help) XTEL_HEALTH_CNT_##id,

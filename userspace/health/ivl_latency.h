@@ -5,14 +5,21 @@
  * view's copy and the previous one holds exactly the samples of the
  * interval, and its quantiles are the interval's (within the histogram's
  * 0.78%). The health feed keeps the previous copy per client, compact:
- * only the groups the client used, contiguous, 32-bit counts (a bucket's
- * difference is taken modulo 2^32, exact while one interval adds fewer
- * than 4 billion samples to one bucket): 32 bytes and 256 per group
- * instead of the histogram's 320 and 512.
+ * only the pages (16 buckets, acct/latency.h) the client used, contiguous,
+ * counts modulo 2^16. A bucket's difference modulo 2^16 is exact while
+ * the interval adds fewer than 65,536 samples to the client (no bucket
+ * can gain more than the client's total), so a client whose interval
+ * brings 1,024 samples or more is moved to 32-bit counts for the rest of
+ * its life (exact below 4 billion), before a 64-fold jump could pass the
+ * narrow range; a jump past it from the narrow copy is detected (the
+ * exact totals say so) and its interval's quantiles are left out, not
+ * guessed. 32 bytes a page (64 wide) instead of 256 an octave.
  */
 #ifndef XTEL_HEALTH_IVL_LATENCY_H
 #define XTEL_HEALTH_IVL_LATENCY_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "acct/latency.h"
@@ -23,10 +30,16 @@ struct xtel_health_ivl_lat {
 	double p10_ms, p50_ms, p90_ms, p99_ms;
 };
 
+enum {
+	XTEL_HEALTH_LAT_NARROW_MAX = 65535,	/* samples an interval, narrow */
+	XTEL_HEALTH_LAT_WIDEN_AT = 1024,	/* an interval's samples that widen */
+};
+
 struct xtel_health_lat_prev {
 	uint64_t count, sum;
-	uint32_t groups;	/* bit g: group g's counts are in blk */
-	uint32_t *blk;		/* XTEL_LAT_SUB counts per set bit, ascending g */
+	uint64_t pages[XTEL_LAT_PAGES / 64];	/* bit p: page p is in blk */
+	void *blk;		/* 16 counts per set bit, ascending page */
+	bool wide;		/* uint32_t counts, else uint16_t */
 };
 
 static inline void xtel_health_lat_prev_init(struct xtel_health_lat_prev *p)
@@ -41,8 +54,10 @@ size_t xtel_health_lat_prev_bytes(const struct xtel_health_lat_prev *p);
 
 /*
  * out = quantiles of cur - prev, then prev = cur (prev's blocks are
- * allocated as needed). Returns 0 or -ENOMEM (prev then lacks a group, and
- * its samples are not in the interval's figures until it is made).
+ * allocated as needed). Returns 0, -ENOMEM (prev then lacks a page, and
+ * its samples are not in the interval's figures until it is made) or
+ * -ERANGE (the narrow copy could not tell this interval's buckets apart:
+ * out->count is 0, and prev is cur's copy, wide, from now on).
  */
 int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 			    const struct xtel_latency *cur,
