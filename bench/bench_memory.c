@@ -5,15 +5,19 @@
  * registries (acct/) the way a receive worker does (INIT, then DATA with
  * the load generator's default two metrics, latencies drawn from a
  * log-normal distribution), then builds views with the real model
- * (collector/model.c, health off as with --no-health) and prints, per
- * client, the bytes of the record, the latency histogram, the metric key
- * slots, the registry's tables, the arena's slack, the model's run state
- * and one view's copy, next to the heap growth malloc reports (mallinfo2,
- * headers included) so that nothing escapes the breakdown. Deterministic:
- * the same arguments give the same bytes.
+ * (collector/model.c, health off as with --no-health, or with --health on
+ * as the collector runs it by default: the real engine and feed) and
+ * prints, per client, the bytes of the record, the latency histogram, the
+ * metric key slots, the registry's tables, the arena's slack, the model's
+ * run state and one view's copy, with --health the engine's state, the
+ * feed's previous latency copy, the rest of its table, its engine inputs
+ * and one view's results, next to the heap growth malloc reports
+ * (mallinfo2, headers included) so that nothing escapes the breakdown.
+ * Deterministic: the same arguments give the same bytes.
  *
  * usage: bench_memory [--clients N] [--datagrams K] [--workers W]
- *                     [--lat-us MEDIAN] [--lat-sigma S] [--db] [--json]
+ *                     [--lat-us MEDIAN] [--lat-sigma S] [--db] [--health]
+ *                     [--json]
  */
 #include <errno.h>
 #include <malloc.h>
@@ -23,6 +27,7 @@
 #include <string.h>
 
 #include "bench/synth_fleet.h"
+#include "collector/health_feed.h"
 
 enum { MAX_WORKERS = 16 };
 
@@ -34,6 +39,7 @@ struct opts {
 	unsigned int workers;
 	double lat_us, lat_sigma;
 	bool db;		/* views carry encoded histograms, as with --db */
+	bool health;		/* health inference on (the collector's default) */
 	bool json;
 };
 
@@ -53,6 +59,10 @@ static int parse(int argc, char **argv, struct opts *o)
 
 		if (!strcmp(a, "--db")) {
 			o->db = true;
+			continue;
+		}
+		if (!strcmp(a, "--health")) {
+			o->health = true;
 			continue;
 		}
 		if (!strcmp(a, "--json")) {
@@ -107,6 +117,32 @@ static void row(const struct opts *o, const char *name, uint64_t bytes)
 		printf("%-34s %10.1f\n", name, (double)bytes / o->clients);
 }
 
+/*
+ * Health's share: the engine's state per client, the feed's previous
+ * latency copies and the rest of its tables, and one view's results (two
+ * views are alive while the model builds the next).
+ */
+static void health_rows(const struct opts *o, const struct xtel_model *model,
+			const struct xtel_health_view *hv)
+{
+	struct xtel_health_feed_mem fm;
+	uint64_t res = 0;
+
+	xtel_health_feed_mem(xtel_model_health(model), &fm);
+	row(o, "health_engine", fm.engine_table);
+	row(o, "health_lat_copy", fm.lat_copy);
+	row(o, "health_feed_table", fm.feed_table);
+	row(o, "health_inputs", fm.inputs);
+	if (hv) {
+		res = (uint64_t)hv->n_clients * sizeof(*hv->clients) +
+		      (uint64_t)hv->n_keys * sizeof(*hv->keys);
+		for (uint32_t i = 0; i < hv->n_clients; i++)
+			res += hv->clients[i].n_metrics * sizeof(*hv->clients[i].metric) +
+			       hv->clients[i].n_causes * sizeof(*hv->clients[i].cause);
+	}
+	row(o, "health_result_view", res);
+}
+
 int main(int argc, char **argv)
 {
 	struct xtel_registry *regs[MAX_WORKERS];
@@ -114,13 +150,14 @@ int main(int argc, char **argv)
 	struct xtel_acct_mem mem = { 0 };
 	struct opts o;
 	uint64_t *lat, h0, h1, h2, h3, view_snap;
+	struct xtel_health_cfg hcfg;
 	struct xtel_view *v;
 	int rc;
 
 	if (parse(argc, argv, &o)) {
 		fprintf(stderr, "usage: bench_memory [--clients N] [--datagrams K] "
 			"[--workers W] [--lat-us MEDIAN] [--lat-sigma S] "
-			"[--db] [--json]\n");
+			"[--db] [--health] [--json]\n");
 		return 2;
 	}
 	lat = malloc(SYNTH_LAT_TABLE * sizeof(*lat));
@@ -128,6 +165,7 @@ int main(int argc, char **argv)
 		return 1;
 	synth_lat_table(lat, o.lat_us, o.lat_sigma);
 
+	xtel_health_cfg_defaults(&hcfg);
 	h0 = heap_bytes();
 	for (unsigned int w = 0; w < o.workers; w++) {
 		regs[w] = xtel_registry_new(o.clients);
@@ -148,6 +186,7 @@ int main(int argc, char **argv)
 		.regs = regs, .n_regs = o.workers,
 		.stale_after_ns = 30ull * 1000000000ull,
 		.counters = synth_no_counters, .lat_hist = o.db,
+		.health = o.health ? &hcfg : NULL,
 	}, &model);
 	if (rc)
 		return 1;
@@ -172,13 +211,18 @@ int main(int argc, char **argv)
 
 	if (o.json)
 		printf("{\"clients\": %u, \"datagrams\": %u, \"workers\": %u, "
-		       "\"db\": %s, \"bytes_per_client\": {",
+		       "\"db\": %s, ",
 		       o.clients, o.datagrams, o.workers, o.db ? "true" : "false");
 	else
 		printf("%u clients, %u datagrams each, %u worker(s), latency "
 		       "median %.0f us sigma %.2f%s\nbytes per client:\n",
 		       o.clients, o.datagrams, o.workers, o.lat_us, o.lat_sigma,
 		       o.db ? ", --db histograms in the view" : "");
+	if (o.json)
+		printf("\"health\": %s, \"bytes_per_client\": {",
+		       o.health ? "true" : "false");
+	else if (o.health)
+		printf("health on (the default)\n");
 	row(&o, "record", mem.records);
 	row(&o, "histogram", mem.hist);
 	row(&o, "metrics", mem.metrics);
@@ -186,6 +230,8 @@ int main(int argc, char **argv)
 	row(&o, "arena_slack", mem.arena_slack);
 	row(&o, "accounting_heap", h1 - h0);
 	row(&o, "view_copy", view_snap);
+	if (o.health)
+		health_rows(&o, model, v->health);
 	row(&o, "model_and_view_heap", h3 - h2);
 	row(&o, "total_heap", h3 - h0);
 	if (o.json)

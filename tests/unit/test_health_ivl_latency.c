@@ -68,8 +68,9 @@ static void test_interval_only(void **state)
 	assert_true(o.p99_ms == 0);
 }
 
-/* a page of the narrow copy: 16 buckets of 16 bits */
-#define PAGE_NARROW ((1u << XTEL_LAT_PAGE_BITS) * sizeof(uint16_t))
+/* a page of the 8-bit and of the 16-bit copy: 16 buckets */
+#define PAGE_BYTE (1u << XTEL_LAT_PAGE_BITS)
+#define PAGE_NARROW (PAGE_BYTE * sizeof(uint16_t))
 
 /* A new octave between two known ones: the compact copy makes room. */
 static void test_new_group_between(void **state)
@@ -83,7 +84,7 @@ static void test_new_group_between(void **state)
 	xtel_latency_record(cum, 100000000);		/* 100 ms */
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
 	assert_int_equal(xtel_health_lat_prev_bytes(prev),
-			 sizeof(*prev) + 2 * PAGE_NARROW);
+			 sizeof(*prev) + 2 * PAGE_BYTE);
 	/* interval 2: 10 ms only, a group between the two */
 	for (unsigned int i = 0; i < 3; i++)
 		xtel_latency_record(cum, 10000000);
@@ -91,7 +92,7 @@ static void test_new_group_between(void **state)
 	assert_int_equal(o.count, 3);
 	assert_true(fabs(o.min_ms - 10.0) < 0.1 && fabs(o.p99_ms - 10.0) < 0.1);
 	assert_int_equal(xtel_health_lat_prev_bytes(prev),
-			 sizeof(*prev) + 3 * PAGE_NARROW);
+			 sizeof(*prev) + 3 * PAGE_BYTE);
 	/* interval 3: one more at each: the moved copies kept their counts */
 	xtel_latency_record(cum, 1000000);
 	xtel_latency_record(cum, 100000000);
@@ -106,6 +107,38 @@ static void record_n(struct xtel_latency *h, unsigned int n, int64_t ms)
 {
 	for (unsigned int i = 0; i < n; i++)
 		assert_int_equal(xtel_latency_record(h, ms * 1000000), 0);
+}
+
+/*
+ * A device once a second: 8-bit counts, which wrap (a bucket past 255 in
+ * all) with exact differences; 4 samples at once widen the copy to 16.
+ */
+static void test_byte_copy(void **state)
+{
+	struct fx *f = *state;
+	struct xtel_latency *cum = &f->cum;
+	struct xtel_health_lat_prev *prev = &f->prev;
+	struct xtel_health_ivl_lat o;
+
+	for (unsigned int k = 0; k < 600; k++) {
+		record_n(cum, 1 + k % 3, k % 5 ? 2 : 30);
+		assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+		assert_int_equal(o.count, 1 + k % 3);
+		assert_true(fabs(o.p50_ms - (k % 5 ? 2 : 30)) < 0.3);
+		assert_int_equal(prev->width, 0);
+	}
+	assert_int_equal(xtel_health_lat_prev_bytes(prev),
+			 sizeof(*prev) + 2 * PAGE_BYTE);
+	record_n(cum, 4, 30);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+	assert_int_equal(o.count, 4);
+	assert_true(fabs(o.min_ms - 30) < 0.3);
+	assert_int_equal(prev->width, 1);
+	/* a fresh copy of a histogram that holds many samples starts wider */
+	xtel_health_lat_prev_destroy(prev);
+	record_n(cum, 1, 2);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+	assert_int_equal(prev->width, 2);	/* ~1,200 at once: 32-bit */
 }
 
 /*
@@ -129,7 +162,7 @@ static void test_narrow_wraps_then_widens(void **state)
 		assert_true(fabs(o.p50_ms - 2.0) < 0.02);
 		assert_true(fabs(o.p90_ms - 2.0) < 0.02);	/* rank 900 */
 		assert_true(fabs(o.p99_ms - 8.0) < 0.07);
-		assert_false(prev->wide);
+		assert_int_equal(prev->width, 1);
 	}
 	assert_true(cum->count > 65536);
 	assert_int_equal(xtel_health_lat_prev_bytes(prev),
@@ -139,7 +172,7 @@ static void test_narrow_wraps_then_widens(void **state)
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
 	assert_int_equal(o.count, 1024);
 	assert_true(fabs(o.min_ms - 4.0) < 0.04 && fabs(o.p99_ms - 4.0) < 0.04);
-	assert_true(prev->wide);
+	assert_int_equal(prev->width, 2);
 	assert_int_equal(xtel_health_lat_prev_bytes(prev),
 			 sizeof(*prev) + 3 * 2 * PAGE_NARROW);
 	record_n(cum, 70000, 2);
@@ -163,12 +196,12 @@ static void test_jump_past_narrow(void **state)
 
 	record_n(cum, 10, 1);
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
-	assert_false(prev->wide);
+	assert_int_equal(prev->width, 1);
 	record_n(cum, 65536, 3);
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), -ERANGE);
 	assert_int_equal(o.count, 0);
 	assert_true(o.p99_ms == 0);
-	assert_true(prev->wide);
+	assert_int_equal(prev->width, 2);
 	record_n(cum, 5, 1);
 	record_n(cum, 95, 3);
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
@@ -177,7 +210,7 @@ static void test_jump_past_narrow(void **state)
 	/* a first interval of many samples starts wide: no jump to miss */
 	xtel_health_lat_prev_destroy(prev);
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
-	assert_true(prev->wide);
+	assert_int_equal(prev->width, 2);
 	assert_int_equal(o.count, cum->count);
 }
 
@@ -186,6 +219,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_interval_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_group_between, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_byte_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_narrow_wraps_then_widens, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_jump_past_narrow, setup, teardown),

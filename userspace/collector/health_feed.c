@@ -185,6 +185,21 @@ static void make_input(struct xtel_health_feed *f,
 	}
 }
 
+void xtel_health_feed_mem(const struct xtel_health_feed *f,
+			  struct xtel_health_feed_mem *out)
+{
+	*out = (struct xtel_health_feed_mem){
+		.clients = f->n,
+		.engine_per_client = xtel_health_client_bytes(f->h),
+		.engine_table = xtel_health_table_bytes(f->h),
+		.feed_table = (uint64_t)f->cap * sizeof(*f->c) -
+			      (uint64_t)f->n * sizeof(f->c[0].prev),
+		.inputs = (uint64_t)f->cap_in * sizeof(*f->in),
+	};
+	for (uint32_t i = 0; i < f->n; i++)
+		out->lat_copy += xtel_health_lat_prev_bytes(&f->c[i].prev);
+}
+
 int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
 			    const struct xtel_view *prev)
 {

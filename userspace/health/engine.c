@@ -110,6 +110,12 @@ double xtel_health_client_bytes(const struct xtel_health *h)
 	       (h->n_c ? (double)(h->cap_keys * sizeof(*h->keys)) / h->n_c : 0);
 }
 
+uint64_t xtel_health_table_bytes(const struct xtel_health *h)
+{
+	return (uint64_t)h->cap_c * sizeof(*h->c) +
+	       (uint64_t)h->cap_keys * sizeof(*h->keys);
+}
+
 /* ---- clients ---- */
 
 static void client_reset(struct hclient *c, uint32_t id)

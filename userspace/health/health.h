@@ -319,6 +319,9 @@ void xtel_health_free(struct xtel_health *h);
  */
 double xtel_health_client_bytes(const struct xtel_health *h);
 
+/* Bytes of the client table as allocated (its capacity) and the keys. */
+uint64_t xtel_health_table_bytes(const struct xtel_health *h);
+
 /* The index of a group label (made on first use); -ENOSPC when full. */
 int xtel_health_group(struct xtel_health *h, const char *label);
 

@@ -37,7 +37,23 @@ static unsigned int n_pages(const uint64_t *pages)
 /* Bytes of one page's counts in p. */
 static size_t page_bytes(const struct xtel_health_lat_prev *p)
 {
-	return PAGE * (p->wide ? sizeof(uint32_t) : sizeof(uint16_t));
+	return PAGE << p->width;
+}
+
+/* The samples an interval may bring to a copy of width w (exact below). */
+static uint64_t width_max(unsigned int w)
+{
+	return (1ull << (8u << w)) - 1;
+}
+
+/* The narrowest width whose range holds 64 intervals of total samples. */
+static unsigned int width_for(uint64_t total)
+{
+	unsigned int w = 0;
+
+	while (w < XTEL_HEALTH_LAT_WIDE && total * 64 > width_max(w))
+		w++;
+	return w;
 }
 
 size_t xtel_health_lat_prev_bytes(const struct xtel_health_lat_prev *p)
@@ -131,6 +147,20 @@ static void search_page(struct search *st, const uint32_t *d, unsigned int idx)
  * (loops the compiler vectorises), then searched only if something
  * landed in it. Pages prev could not make are skipped (-ENOMEM).
  */
+/* the page's differences modulo T's range into d, cur's counts into pb */
+#define DIFF_PAGE(T)							\
+	do {								\
+		T *pb = (T *)prev->blk + at;				\
+									\
+		for (unsigned int s = 0; s < PAGE; s++) {		\
+			T c = (T)cb[s];					\
+									\
+			d[s] = (T)(c - pb[s]);				\
+			pb[s] = c;					\
+			any |= d[s];					\
+		}							\
+	} while (0)
+
 static int walk(struct xtel_health_lat_prev *prev, const struct xtel_latency *cur,
 		struct search *st)
 {
@@ -152,26 +182,16 @@ static int walk(struct xtel_health_lat_prev *prev, const struct xtel_latency *cu
 			}
 			cb += idx % XTEL_LAT_SUB;
 			at = page_at(prev, pg) * PAGE;
-			if (prev->wide) {
-				uint32_t *pb = (uint32_t *)prev->blk + at;
-
-				for (unsigned int s = 0; s < PAGE; s++) {
-					uint32_t c = (uint32_t)cb[s];
-
-					d[s] = c - pb[s];
-					pb[s] = c;
-					any |= d[s];
-				}
-			} else {
-				uint16_t *pb = (uint16_t *)prev->blk + at;
-
-				for (unsigned int s = 0; s < PAGE; s++) {
-					uint16_t c = (uint16_t)cb[s];
-
-					d[s] = (uint16_t)(c - pb[s]);
-					pb[s] = c;
-					any |= d[s];
-				}
+			switch (prev->width) {
+			case 0:
+				DIFF_PAGE(uint8_t);
+				break;
+			case 1:
+				DIFF_PAGE(uint16_t);
+				break;
+			default:
+				DIFF_PAGE(uint32_t);
+				break;
 			}
 			if (any && st->next < NQ)
 				search_page(st, d, idx);
@@ -202,11 +222,11 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 	if (!total && cur->count == prev->count &&
 	    !(cur->pages[0] & ~prev->pages[0]) && !(cur->pages[1] & ~prev->pages[1]))
 		return 0;
-	/* a first interval of many samples starts wide (prev is empty) */
-	if (!prev->wide && !prev->blk && total >= XTEL_HEALTH_LAT_WIDEN_AT)
-		prev->wide = true;
-	/* more than the narrow copy can tell apart: copy only */
-	if (!prev->wide && total > XTEL_HEALTH_LAT_NARROW_MAX) {
+	/* the first interval sets the width (prev is empty) */
+	if (!prev->blk)
+		prev->width = (uint8_t)width_for(total);
+	/* more than the copy's width can tell apart: copy only */
+	if (total > width_max(prev->width)) {
 		lost = true;
 		total = 0;
 	}
@@ -234,14 +254,18 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		if (!st.have_min)
 			out->min_ms = (double)cur->max / 1e6;
 	}
-	if (!prev->wide && (lost || total >= XTEL_HEALTH_LAT_WIDEN_AT)) {
-		/* a fast client: its copy is made again from cur, 32-bit */
+	if (prev->width < XTEL_HEALTH_LAT_WIDE &&
+	    (lost || width_for(total) > prev->width)) {
+		/* a faster client: its copy is made again from cur, wider */
 		struct search none = { .next = NQ };
+		unsigned int w = width_for(lost ? cur->count - prev->count : total);
 
 		free(prev->blk);
 		prev->blk = NULL;
 		memset(prev->pages, 0, sizeof(prev->pages));
-		prev->wide = true;
+		if (w <= prev->width)	/* already 32-bit: 4 billion at once */
+			w = XTEL_HEALTH_LAT_WIDE;
+		prev->width = (uint8_t)w;
 		if (prev_grow(prev, cur->pages) || walk(prev, cur, &none))
 			err = -ENOMEM;
 	}

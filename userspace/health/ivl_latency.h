@@ -6,14 +6,16 @@
  * interval, and its quantiles are the interval's (within the histogram's
  * 0.78%). The health feed keeps the previous copy per client, compact:
  * only the pages (16 buckets, acct/latency.h) the client used, contiguous,
- * counts modulo 2^16. A bucket's difference modulo 2^16 is exact while
- * the interval adds fewer than 65,536 samples to the client (no bucket
- * can gain more than the client's total), so a client whose interval
- * brings 1,024 samples or more is moved to 32-bit counts for the rest of
- * its life (exact below 4 billion), before a 64-fold jump could pass the
- * narrow range; a jump past it from the narrow copy is detected (the
- * exact totals say so) and its interval's quantiles are left out, not
- * guessed. 32 bytes a page (64 wide) instead of 256 an octave.
+ * each count modulo 2^8, 2^16 or 2^32 (the client's width). A bucket's
+ * difference modulo 2^w is exact while the interval adds fewer than 2^w
+ * samples to the client (no bucket can gain more than the client's total,
+ * which is exact), so a client's width is the narrowest that holds 64
+ * times its largest interval: 8 bits while its intervals bring at most 3
+ * samples (a device once a second at the default 1 s interval), 16 while
+ * at most 1,023, else 32 (exact below 4 billion). A jump past the range
+ * (a 64-fold rise in one interval) is detected by the exact totals: that
+ * interval's quantiles are left out, not guessed, and the copy widens.
+ * 16, 32 or 64 bytes a page instead of 256 an octave.
  */
 #ifndef XTEL_HEALTH_IVL_LATENCY_H
 #define XTEL_HEALTH_IVL_LATENCY_H
@@ -30,16 +32,13 @@ struct xtel_health_ivl_lat {
 	double p10_ms, p50_ms, p90_ms, p99_ms;
 };
 
-enum {
-	XTEL_HEALTH_LAT_NARROW_MAX = 65535,	/* samples an interval, narrow */
-	XTEL_HEALTH_LAT_WIDEN_AT = 1024,	/* an interval's samples that widen */
-};
+enum { XTEL_HEALTH_LAT_WIDE = 2 };	/* widths: 0, 1, 2 = 8, 16, 32 bits */
 
 struct xtel_health_lat_prev {
 	uint64_t count, sum;
 	uint64_t pages[XTEL_LAT_PAGES / 64];	/* bit p: page p is in blk */
 	void *blk;		/* 16 counts per set bit, ascending page */
-	bool wide;		/* uint32_t counts, else uint16_t */
+	uint8_t width;		/* counts of 8 << width bits */
 };
 
 static inline void xtel_health_lat_prev_init(struct xtel_health_lat_prev *p)
@@ -57,7 +56,7 @@ size_t xtel_health_lat_prev_bytes(const struct xtel_health_lat_prev *p);
  * allocated as needed). Returns 0, -ENOMEM (prev then lacks a page, and
  * its samples are not in the interval's figures until it is made) or
  * -ERANGE (the narrow copy could not tell this interval's buckets apart:
- * out->count is 0, and prev is cur's copy, wide, from now on).
+ * out->count is 0, and prev is cur's copy, wider, from now on).
  */
 int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 			    const struct xtel_latency *cur,
