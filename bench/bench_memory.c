@@ -17,7 +17,7 @@
  *
  * usage: bench_memory [--clients N] [--datagrams K] [--workers W]
  *                     [--lat-us MEDIAN] [--lat-sigma S] [--db] [--health]
- *                     [--json]
+ *                     [--view-every K] [--json]
  */
 #include <errno.h>
 #include <malloc.h>
@@ -40,6 +40,7 @@ struct opts {
 	double lat_us, lat_sigma;
 	bool db;		/* views carry encoded histograms, as with --db */
 	bool health;		/* health inference on (the collector's default) */
+	uint32_t view_every;	/* rounds between views, 0: after all of them */
 	bool json;
 };
 
@@ -78,6 +79,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->datagrams = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--workers"))
 			o->workers = (unsigned int)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--view-every"))
+			o->view_every = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--lat-us"))
 			o->lat_us = strtod(v, NULL);
 		else if (!strcmp(a, "--lat-sigma"))
@@ -91,11 +94,14 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Feed every client: INIT, then DATA "temp=..;load=.." at 1 s spacing. */
+/*
+ * Feed every client rounds [from, to): INIT, then DATA "temp=..;load=.."
+ * at 1 s spacing.
+ */
 static int feed(struct xtel_registry **regs, const struct opts *o,
-		const uint64_t *lat)
+		const uint64_t *lat, uint32_t from, uint32_t to)
 {
-	for (uint32_t d = 0; d < o->datagrams; d++) {
+	for (uint32_t d = from; d < to; d++) {
 		for (uint32_t id = 1; id <= o->clients; id++) {
 			int rc = synth_account(regs[id % o->workers], id, d,
 					       T0 + (uint64_t)d * 1000000000ull +
@@ -149,7 +155,7 @@ int main(int argc, char **argv)
 	struct xtel_model *model = NULL;
 	struct xtel_acct_mem mem = { 0 };
 	struct opts o;
-	uint64_t *lat, h0, h1, h2, h3, view_snap;
+	uint64_t *lat, h0, h3, view_snap, acc_heap = 0, model_heap = 0;
 	struct xtel_health_cfg hcfg;
 	struct xtel_view *v;
 	int rc;
@@ -157,7 +163,7 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &o)) {
 		fprintf(stderr, "usage: bench_memory [--clients N] [--datagrams K] "
 			"[--workers W] [--lat-us MEDIAN] [--lat-sigma S] "
-			"[--db] [--health] [--json]\n");
+			"[--db] [--health] [--view-every K] [--json]\n");
 		return 2;
 	}
 	lat = malloc(SYNTH_LAT_TABLE * sizeof(*lat));
@@ -172,16 +178,6 @@ int main(int argc, char **argv)
 		if (!regs[w])
 			return 1;
 	}
-	rc = feed(regs, &o, lat);
-	if (rc) {
-		fprintf(stderr, "bench_memory: accounting failed: %s\n",
-			strerror(-rc));
-		return 1;
-	}
-	h1 = heap_bytes();
-	for (unsigned int w = 0; w < o.workers; w++)
-		xtel_registry_mem(regs[w], &mem);
-
 	rc = xtel_model_new(&(struct xtel_model_cfg){
 		.regs = regs, .n_regs = o.workers,
 		.stale_after_ns = 30ull * 1000000000ull,
@@ -190,14 +186,37 @@ int main(int argc, char **argv)
 	}, &model);
 	if (rc)
 		return 1;
-	h2 = heap_bytes();
-	/* Two intervals: the model holds one view and its run state. */
-	for (unsigned int k = 0; k < 2; k++) {
-		rc = xtel_model_update(model, T0 + (uint64_t)o.datagrams *
-				       1000000000ull, (double)(k + 1), false);
+	/*
+	 * Views every --view-every rounds while the clients send (a round is
+	 * a second: --view-every 1 is the collector's default interval), or
+	 * none until all is sent; then two intervals more, so that the model
+	 * holds one view and its run state. The heap's growth is split
+	 * between the accounting (feeding) and the model (views).
+	 */
+	for (uint32_t sent = 0, k = 0; k < 2 || sent < o.datagrams; k++) {
+		uint32_t to = o.view_every ? sent + o.view_every : o.datagrams;
+		uint64_t hb = heap_bytes();
+
+		if (to > o.datagrams)
+			to = o.datagrams;
+		rc = feed(regs, &o, lat, sent, to);
+		if (rc) {
+			fprintf(stderr, "bench_memory: accounting failed: %s\n",
+				strerror(-rc));
+			return 1;
+		}
+		acc_heap += heap_bytes() - hb;
+		hb = heap_bytes();
+		sent = to;
+		rc = xtel_model_update(model, T0 + (uint64_t)sent * 1000000000ull +
+				       (sent == o.datagrams ? k : 0), (double)(k + 1),
+				       false);
 		if (rc)
 			return 1;
+		model_heap += heap_bytes() - hb;
 	}
+	for (unsigned int w = 0; w < o.workers; w++)
+		xtel_registry_mem(regs[w], &mem);
 	h3 = heap_bytes();
 	v = xtel_model_view(model);
 	view_snap = (uint64_t)v->snap.n_clients *
@@ -228,11 +247,11 @@ int main(int argc, char **argv)
 	row(&o, "metrics", mem.metrics);
 	row(&o, "registry", mem.registry);
 	row(&o, "arena_slack", mem.arena_slack);
-	row(&o, "accounting_heap", h1 - h0);
+	row(&o, "accounting_heap", acc_heap);
 	row(&o, "view_copy", view_snap);
 	if (o.health)
 		health_rows(&o, model, v->health);
-	row(&o, "model_and_view_heap", h3 - h2);
+	row(&o, "model_and_view_heap", model_heap);
 	row(&o, "total_heap", h3 - h0);
 	if (o.json)
 		printf("}}\n");

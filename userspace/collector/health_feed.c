@@ -227,6 +227,7 @@ int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
 		make_input(f, &v->clients[i], pc, &f->in[i]);
 	}
 	f->hint = 0;
+	xtel_array_fit(&f->c, f->n, &f->cap, sizeof(*f->c));
 	rc = xtel_health_update(f->h, v->taken_ns, v->dt_s, f->in, n, &v->health);
 	if (v->health && f->nomem)
 		v->health->counters[XTEL_HEALTH_CNT_NOMEM] += f->nomem;

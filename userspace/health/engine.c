@@ -110,6 +110,12 @@ double xtel_health_client_bytes(const struct xtel_health *h)
 	       (h->n_c ? (double)(h->cap_keys * sizeof(*h->keys)) / h->n_c : 0);
 }
 
+/* After pass 1: what doubling left (some new clients, some missing). */
+static void xtel_health_fit_table(struct xtel_health *h)
+{
+	xtel_array_fit(&h->c, h->n_c, &h->cap_c, sizeof(*h->c));
+}
+
 uint64_t xtel_health_table_bytes(const struct xtel_health *h)
 {
 	return (uint64_t)h->cap_c * sizeof(*h->c) +
@@ -577,7 +583,6 @@ static void cusum_reset_all(struct hclient *c)
 		xtel_health_cusum_reset(&c->m[k].s.c);
 }
 
-/* Pass 3 for one client: verdict, state machine, baselines, result. */
 /*
  * Where pass 3 puts the results' metrics (sized by pass 1: exact) and
  * causes (grown as verdicts need them; a result's cause is an offset into
@@ -587,6 +592,7 @@ struct pools {
 	uint32_t n_m, cap_m, n_c, cap_c;
 };
 
+/* Pass 3 for one client: verdict, state machine, baselines, result. */
 static int judge_client(struct xtel_health *h, struct hclient *c,
 			uint64_t now_ns, double dt_s, struct xtel_health_result *r,
 			struct xtel_health_view *hv, struct pools *pl)
@@ -767,6 +773,10 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 	/* a caller that names no group (n_groups 0) gets one for all */
 	if (n && !h->n_groups && xtel_health_group(h, "fleet") < 0)
 		err = -ENOMEM;
+	/* the table takes the interval's clients without doubling past them
+	 * (refused, the inserts double it) */
+	(void)xtel_array_reserve(&h->c, &h->cap_c, sizeof(*h->c),
+				 n > h->n_c ? n : h->n_c);
 	/* pass 1 (clients missing from the input keep their state) */
 	for (uint32_t i = 0; i < n; i++) {
 		struct hclient *c = client_get(h, in[i].client_id, &hint);
@@ -778,6 +788,7 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		take_values(h, c, &in[i]);
 		pl.cap_m += c->n_m;
 	}
+	xtel_health_fit_table(h);
 	hv->metrics = malloc((pl.cap_m ? pl.cap_m : 1) * sizeof(*hv->metrics));
 	if (!hv->metrics) {
 		pl.cap_m = 0;
