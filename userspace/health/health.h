@@ -156,13 +156,15 @@ struct xtel_health_input {
 	bool gone;		/* said BYE: no verdict any more */
 	bool restarted;		/* a new epoch since the last interval */
 	bool stale;		/* the collector's --stale-after passed */
-	uint64_t datagrams;	/* received in the interval */
 	bool have_lat;		/* latency samples in the interval */
+	bool have_rates;	/* datagrams expected: loss etc. mean something */
+	uint64_t datagrams;	/* received in the interval */
 	double lat_min_ms;	/* the interval's minimum one-way latency */
 	double sig[XTEL_HEALTH_SIG_MAX];	/* QUEUE is the engine's */
-	bool have_rates;	/* datagrams expected: loss etc. mean something */
-	uint32_t n_metrics;
-	struct xtel_health_metric_in metrics[XTEL_HEALTH_MAX_METRICS];
+	uint32_t n_metrics;	/* at most XTEL_HEALTH_MAX_METRICS */
+	/* the caller's, read during xtel_health_update() only (a pointer,
+	 * not 8 slots: an input is 112 bytes and 16 per metric, not 240) */
+	struct xtel_health_metric_in *metrics;
 };
 
 /*
