@@ -61,17 +61,6 @@ size_t xtel_health_lat_prev_bytes(const struct xtel_health_lat_prev *p)
 	return sizeof(*p) + n_pages(p->pages) * page_bytes(p);
 }
 
-/* Position of page pg among p's pages (pg is one of them). */
-static unsigned int page_at(const struct xtel_health_lat_prev *p, unsigned int pg)
-{
-	unsigned int at = 0;
-
-	for (unsigned int w = 0; w < pg / 64; w++)
-		at += (unsigned int)__builtin_popcountll(p->pages[w]);
-	return at + (unsigned int)__builtin_popcountll(p->pages[pg / 64] &
-						       ((1ull << (pg % 64)) - 1));
-}
-
 /*
  * Give p every page of want it lacks (zero counts), keeping its own in
  * place: a new span of latency, rare after a client's first intervals.
@@ -140,48 +129,60 @@ static void search_page(struct search *st, const uint32_t *d, unsigned int idx)
 }
 
 /*
- * One pass over the pages cur has (a page no sample reached is zero in
- * cur and in prev, which is cur's copy): the difference modulo the copy's
- * width, and prev takes cur's count on the way (prev is ours alone, so it
- * needs no release store). A page is first differenced and copied whole
- * (loops the compiler vectorises), then searched only if something
- * landed in it. Pages prev could not make are skipped (-ENOMEM).
+ * One pass over prev's pages, which hold cur's (a page no sample reached
+ * is zero in cur and in prev, which is cur's copy), counting their
+ * positions on the way: the difference modulo the copy's width, and prev
+ * takes cur's count (prev is ours alone, so it needs no release store).
+ * A page is first differenced and copied whole (loops the compiler
+ * vectorises), then searched only if something landed in it. Pages prev
+ * could not make are skipped (-ENOMEM).
  */
-/* the page's differences modulo T's range into d, cur's counts into pb */
+/*
+ * The page's differences modulo T's range, cur's counts into pb, all in
+ * T (one type: a loop the compiler vectorises); d takes them only when
+ * something landed there and something is still to find.
+ */
 #define DIFF_PAGE(T)							\
 	do {								\
-		T *pb = (T *)prev->blk + at;				\
+		T *pb = (T *)prev->blk + at, dt[PAGE], any = 0;		\
+		uint32_t c32[PAGE];					\
 									\
+		for (unsigned int s = 0; s < PAGE; s++)			\
+			c32[s] = (uint32_t)cb[s];			\
 		for (unsigned int s = 0; s < PAGE; s++) {		\
-			T c = (T)cb[s];					\
+			T c = (T)c32[s];				\
 									\
-			d[s] = (T)(c - pb[s]);				\
+			dt[s] = (T)(c - pb[s]);				\
 			pb[s] = c;					\
-			any |= d[s];					\
+			any |= dt[s];					\
 		}							\
+		if (!any || st->next == NQ)				\
+			break;						\
+		for (unsigned int s = 0; s < PAGE; s++)			\
+			d[s] = dt[s];					\
+		search_page(st, d, idx);				\
 	} while (0)
 
 static int walk(struct xtel_health_lat_prev *prev, const struct xtel_latency *cur,
 		struct search *st)
 {
+	unsigned int at = 0;	/* the page's first count in prev->blk */
 	int err = 0;
 
 	for (unsigned int w = 0; w < NW; w++) {
-		for (uint64_t m = cur->pages[w]; m; m &= m - 1) {
+		uint64_t has = cur->pages[w];
+
+		if (has & ~prev->pages[w])
+			err = -ENOMEM;
+		for (uint64_t m = prev->pages[w]; m; m &= m - 1, at += PAGE) {
 			unsigned int pg = w * 64 + (unsigned int)__builtin_ctzll(m);
 			unsigned int idx = pg << XTEL_LAT_PAGE_BITS;
 			const uint64_t *cb = cur->blocks[idx / XTEL_LAT_SUB];
-			uint32_t d[PAGE], any = 0;
-			unsigned int at;
+			uint32_t d[PAGE];
 
-			if (!cb)
+			if (!(has & (m & -m)) || !cb)
 				continue;
-			if (!(prev->pages[w] & (1ull << (pg % 64)))) {
-				err = -ENOMEM;
-				continue;
-			}
 			cb += idx % XTEL_LAT_SUB;
-			at = page_at(prev, pg) * PAGE;
 			switch (prev->width) {
 			case 0:
 				DIFF_PAGE(uint8_t);
@@ -193,8 +194,6 @@ static int walk(struct xtel_health_lat_prev *prev, const struct xtel_latency *cu
 				DIFF_PAGE(uint32_t);
 				break;
 			}
-			if (any && st->next < NQ)
-				search_page(st, d, idx);
 		}
 	}
 	return err;
