@@ -438,8 +438,9 @@ int main(int argc, char **argv)
 		       "%.3f, temp %.3f, cpu %.3f\n", scale_ratio[0] / scale_n,
 		       scale_ratio[1] / scale_n, scale_ratio[2] / scale_n,
 		       scale_ratio[3] / scale_n);
-	printf("per-client state: %.0f bytes (the record and its share of the "
-	       "interned metric keys)\n", xtel_health_client_bytes(h));
+	printf("per-client state: %.0f bytes (the record, its metric slots and "
+	       "its share of the interned metric keys)\n",
+	       xtel_health_client_bytes(h));
 	{
 		double bytes, ns = ivl_latency_ns(&bytes);
 

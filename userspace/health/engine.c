@@ -97,6 +97,8 @@ void xtel_health_free(struct xtel_health *h)
 {
 	if (!h)
 		return;
+	for (uint32_t i = 0; i < h->n_c; i++)
+		free(h->c[i].m);
 	free(h->c);
 	free(h->ring);
 	free(h->scratch);
@@ -104,10 +106,21 @@ void xtel_health_free(struct xtel_health *h)
 	free(h);
 }
 
+/* Bytes of the clients' metric slots. */
+static uint64_t metric_bytes(const struct xtel_health *h)
+{
+	uint64_t b = 0;
+
+	for (uint32_t i = 0; i < h->n_c; i++)
+		b += h->c[i].cap_m * sizeof(*h->c[i].m);
+	return b;
+}
+
 double xtel_health_client_bytes(const struct xtel_health *h)
 {
 	return (double)sizeof(struct hclient) +
-	       (h->n_c ? (double)(h->cap_keys * sizeof(*h->keys)) / h->n_c : 0);
+	       (h->n_c ? (double)(h->cap_keys * sizeof(*h->keys) +
+				  metric_bytes(h)) / h->n_c : 0);
 }
 
 /* After pass 1: what doubling left (some new clients, some missing). */
@@ -119,7 +132,7 @@ static void xtel_health_fit_table(struct xtel_health *h)
 uint64_t xtel_health_table_bytes(const struct xtel_health *h)
 {
 	return (uint64_t)h->cap_c * sizeof(*h->c) +
-	       (uint64_t)h->cap_keys * sizeof(*h->keys);
+	       (uint64_t)h->cap_keys * sizeof(*h->keys) + metric_bytes(h);
 }
 
 /* ---- clients ---- */
@@ -175,6 +188,15 @@ static struct hmetric *metric_slot(struct xtel_health *h, struct hclient *c,
 			return &c->m[i];
 	if (c->n_m == XTEL_HEALTH_MAX_METRICS || (k = key_intern(h, key)) < 0)
 		return NULL;
+	if (c->n_m == c->cap_m) {
+		uint8_t cap = c->cap_m ? (uint8_t)(2 * c->cap_m) : 2;
+		struct hmetric *m = realloc(c->m, cap * sizeof(*m));
+
+		if (!m)
+			return NULL;
+		c->m = m;
+		c->cap_m = cap;
+	}
 	memset(&c->m[c->n_m], 0, sizeof(c->m[0]));
 	c->m[c->n_m].key = (uint16_t)k;
 	return &c->m[c->n_m++];
@@ -186,8 +208,15 @@ static void take_values(struct xtel_health *h, struct hclient *c,
 {
 	uint32_t half = h->cfg.window / 2;
 
-	if (in->restarted)
+	if (in->restarted) {
+		/* a new epoch starts over, in the metric slots it has */
+		struct hmetric *m = c->m;
+		uint8_t cap_m = c->cap_m;
+
 		client_reset(c, c->id);
+		c->m = m;
+		c->cap_m = cap_m;
+	}
 	c->group = in->group < h->n_groups ? in->group : 0;
 	c->gone = in->gone;
 	c->stale = in->stale;
