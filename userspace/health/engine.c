@@ -97,8 +97,10 @@ void xtel_health_free(struct xtel_health *h)
 {
 	if (!h)
 		return;
-	for (uint32_t i = 0; i < h->n_c; i++)
+	for (uint32_t i = 0; i < h->n_c; i++) {
 		free(h->c[i].m);
+		free(h->c[i].last);
+	}
 	free(h->c);
 	free(h->ring);
 	free(h->scratch);
@@ -106,13 +108,14 @@ void xtel_health_free(struct xtel_health *h)
 	free(h);
 }
 
-/* Bytes of the clients' metric slots. */
-static uint64_t metric_bytes(const struct xtel_health *h)
+/* Bytes the clients hold apart: metric slots, a held verdict's causes. */
+static uint64_t apart_bytes(const struct xtel_health *h)
 {
 	uint64_t b = 0;
 
 	for (uint32_t i = 0; i < h->n_c; i++)
-		b += h->c[i].cap_m * sizeof(*h->c[i].m);
+		b += h->c[i].cap_m * sizeof(*h->c[i].m) +
+		     (h->c[i].last ? sizeof(*h->c[i].last) : 0);
 	return b;
 }
 
@@ -120,7 +123,7 @@ double xtel_health_client_bytes(const struct xtel_health *h)
 {
 	return (double)sizeof(struct hclient) +
 	       (h->n_c ? (double)(h->cap_keys * sizeof(*h->keys) +
-				  metric_bytes(h)) / h->n_c : 0);
+				  apart_bytes(h)) / h->n_c : 0);
 }
 
 /* After pass 1: what doubling left (some new clients, some missing). */
@@ -132,7 +135,7 @@ static void xtel_health_fit_table(struct xtel_health *h)
 uint64_t xtel_health_table_bytes(const struct xtel_health *h)
 {
 	return (uint64_t)h->cap_c * sizeof(*h->c) +
-	       (uint64_t)h->cap_keys * sizeof(*h->keys) + metric_bytes(h);
+	       (uint64_t)h->cap_keys * sizeof(*h->keys) + apart_bytes(h);
 }
 
 /* ---- clients ---- */
@@ -211,11 +214,15 @@ static void take_values(struct xtel_health *h, struct hclient *c,
 	if (in->restarted) {
 		/* a new epoch starts over, in the metric slots it has */
 		struct hmetric *m = c->m;
+		struct hverdict *last = c->last;
 		uint8_t cap_m = c->cap_m;
 
 		client_reset(c, c->id);
 		c->m = m;
 		c->cap_m = cap_m;
+		c->last = last;
+		if (last)
+			memset(last, 0, sizeof(*last));
 	}
 	c->group = in->group < h->n_groups ? in->group : 0;
 	c->gone = in->gone;
@@ -621,6 +628,26 @@ struct pools {
 	uint32_t n_m, cap_m, n_c, cap_c;
 };
 
+/* r's causes: vd's, in the view's pool (grown as needed). */
+static int result_causes(struct xtel_health_view *hv, struct pools *pl,
+			 struct xtel_health_result *r, const struct hverdict *vd)
+{
+	if (pl->n_c + vd->n > pl->cap_c) {
+		uint32_t cap = 2 * pl->cap_c + HEALTH_MAX_CAUSES;
+		struct xtel_health_cause *nc = realloc(hv->causes, cap * sizeof(*nc));
+
+		if (!nc)
+			return -ENOMEM;
+		hv->causes = nc;
+		pl->cap_c = cap;
+	}
+	r->cause = hv->causes + pl->n_c;
+	r->n_causes = vd->n;
+	pl->n_c += vd->n;
+	memcpy(r->cause, vd->c, vd->n * sizeof(r->cause[0]));
+	return 0;
+}
+
 /* Pass 3 for one client: verdict, state machine, baselines, result. */
 static int judge_client(struct xtel_health *h, struct hclient *c,
 			uint64_t now_ns, double dt_s, struct xtel_health_result *r,
@@ -721,22 +748,14 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	}
 	if (c->state != XTEL_HEALTH_OK && c->state != XTEL_HEALTH_WARMUP) {
 		/* the evidence of this interval, or the last interval's */
+		if (vd.n && !c->last)
+			c->last = calloc(1, sizeof(*c->last));
+		if (vd.n && !c->last)
+			return -ENOMEM;
 		if (vd.n)
-			c->last = vd;
-		if (pl->n_c + c->last.n > pl->cap_c) {
-			uint32_t cap = 2 * pl->cap_c + HEALTH_MAX_CAUSES;
-			struct xtel_health_cause *nc =
-				realloc(hv->causes, cap * sizeof(*nc));
-
-			if (!nc)
-				return -ENOMEM;
-			hv->causes = nc;
-			pl->cap_c = cap;
-		}
-		r->cause = hv->causes + pl->n_c;
-		r->n_causes = c->last.n;
-		pl->n_c += c->last.n;
-		memcpy(r->cause, c->last.c, c->last.n * sizeof(r->cause[0]));
+			*c->last = vd;
+		if (c->last && result_causes(hv, pl, r, c->last))
+			return -ENOMEM;
 	}
 	if (prev != c->state && !(prev == XTEL_HEALTH_WARMUP &&
 				  c->state == XTEL_HEALTH_OK)) {
