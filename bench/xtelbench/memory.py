@@ -82,6 +82,19 @@ def run_memory(env):
     return {"rows": rows, "health_rows": health}
 
 
+def _table_rows(rows, parts, extra):
+    """One markdown row per bench_memory result: the row's parameters, its
+    parts, extra(bytes) and the model + view and total heap."""
+    out = []
+    for r in rows:
+        b = r["bytes_per_client"]
+        out.append("| %d | %d | %.1f | %s |" % (
+            r["clients"], r["datagrams"], r["lat_sigma"],
+            " | ".join("%.0f" % x for x in [b[p] for p in parts] + extra(b) +
+                       [b["model_and_view_heap"], b["total_heap"]])))
+    return out
+
+
 def memory_markdown(res):
     if "error" in res:
         return "\n## Memory per client by component\n\nNot run: %s\n" % res["error"]
@@ -95,12 +108,7 @@ def memory_markdown(res):
           "| clients | datagrams each | sigma | record | histogram | metrics | registry "
           "| arena slack | view copy | accounting heap | model + view heap | total heap |",
           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in res["rows"]:
-        b = r["bytes_per_client"]
-        md.append("| %d | %d | %.1f | %s | %.0f | %.0f | %.0f |" % (
-            r["clients"], r["datagrams"], r["lat_sigma"],
-            " | ".join("%.0f" % b[p] for p in PARTS),
-            b["accounting_heap"], b["model_and_view_heap"], b["total_heap"]))
+    md += _table_rows(res["rows"], PARTS, lambda b: [b["accounting_heap"]])
     if res.get("health_rows"):
         md += ["", "With health on (the default): the same clients, a view every second "
                "while they send (the default 1 s interval, one datagram per client per "
@@ -112,11 +120,6 @@ def memory_markdown(res):
                "| clients | datagrams each | sigma | engine | latency copy | feed table "
                "| inputs | results per view | health | model + view heap | total heap |",
                "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for r in res["health_rows"]:
-            b = r["bytes_per_client"]
-            md.append("| %d | %d | %.1f | %s | %.0f | %.0f | %.0f |" % (
-                r["clients"], r["datagrams"], r["lat_sigma"],
-                " | ".join("%.0f" % b[p] for p in HEALTH_PARTS),
-                sum(b[p] for p in HEALTH_PARTS), b["model_and_view_heap"],
-                b["total_heap"]))
+        md += _table_rows(res["health_rows"], HEALTH_PARTS,
+                          lambda b: [sum(b[p] for p in HEALTH_PARTS)])
     return "\n".join(md) + "\n"
