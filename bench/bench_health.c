@@ -122,7 +122,8 @@ static const double SIG_Q = 3.0, SIG_P99 = 6.0, SIG_J = 3.0;
 static const double SIG_TEMP = 1.0, SIG_CPU = 5.0;
 
 static void make_input(const struct client *c, uint32_t id, int t, int fault_at,
-		       int fault_len, double dt, struct xtel_health_input *in)
+		       int fault_len, double dt, struct xtel_health_input *in,
+		       struct xtel_health_metric_in *met)
 {
 	bool on = c->kind != K_STEADY && t >= fault_at && t < fault_at + fault_len;
 	double k = mags[c->kind][c->mag];
@@ -132,6 +133,7 @@ static void make_input(const struct client *c, uint32_t id, int t, int fault_at,
 
 	memset(in, 0, sizeof(*in));
 	in->client_id = id;
+	in->metrics = met;	/* 2 slots */
 	if (on) {
 		switch (c->kind) {
 		case K_LATENCY:		/* every datagram later: the minimum too */
@@ -250,6 +252,7 @@ int main(int argc, char **argv)
 	struct xtel_health *h;
 	struct client *cl = calloc(n, sizeof(*cl));
 	struct xtel_health_input *in = calloc(n, sizeof(*in));
+	struct xtel_health_metric_in (*met)[2] = calloc(n, sizeof(*met));
 	uint64_t cost = 0, cost_max = 0, judged = 0;
 	unsigned int with_verdict[XTEL_HEALTH_STATE_MAX] = { 0 };
 	unsigned int right_verdict[XTEL_HEALTH_STATE_MAX] = { 0 };
@@ -261,7 +264,7 @@ int main(int argc, char **argv)
 	unsigned int false_total = 0;
 
 	rng_state ^= arg(argc, argv, "--seed", 1) * 0x9e3779b97f4a7c15ull;
-	if (!cl || !in || n < 40 || T <= fault_at || fault_at < 50)
+	if (!cl || !in || !met || n < 40 || T <= fault_at || fault_at < 50)
 		return 2;
 	xtel_health_cfg_defaults(&cfg);
 	/* detector settings to explore (thousandths), defaults otherwise */
@@ -293,7 +296,8 @@ int main(int argc, char **argv)
 		struct xtel_health_view *hv;
 
 		for (uint32_t i = 0; i < n; i++)
-			make_input(&cl[i], i + 1, t, fault_at, fault_len, dt, &in[i]);
+			make_input(&cl[i], i + 1, t, fault_at, fault_len, dt, &in[i],
+				   met[i]);
 		if (xtel_health_update(h, 1700000000000000000ull +
 				       (uint64_t)((t + 1) * dt * 1e9), dt, in, n, &hv))
 			return 1;
@@ -434,8 +438,9 @@ int main(int argc, char **argv)
 		       "%.3f, temp %.3f, cpu %.3f\n", scale_ratio[0] / scale_n,
 		       scale_ratio[1] / scale_n, scale_ratio[2] / scale_n,
 		       scale_ratio[3] / scale_n);
-	printf("per-client state: %.0f bytes (the record and its share of the "
-	       "interned metric keys)\n", xtel_health_client_bytes(h));
+	printf("per-client state: %.0f bytes (the record, its metric slots and "
+	       "its share of the interned metric keys)\n",
+	       xtel_health_client_bytes(h));
 	{
 		double bytes, ns = ivl_latency_ns(&bytes);
 
@@ -446,5 +451,6 @@ int main(int argc, char **argv)
 	xtel_health_free(h);
 	free(cl);
 	free(in);
+	free(met);
 	return 0;
 }

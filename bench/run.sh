@@ -55,8 +55,10 @@
 #               runs; --no-micro --no-e2e --storm runs only that), --no-storm
 #               leaves it out
 #   --memory    memory per plain client by component (bench_memory: record,
-#               histogram, metrics, registry, view copy; seconds, part of
-#               every level; --no-micro --no-e2e --memory runs only that),
+#               histogram, metrics, registry, view copy; with health on:
+#               engine, latency copy, feed table, inputs, results; ~1-2
+#               minutes, part of every level; --no-micro --no-e2e --memory
+#               runs only that),
 #               --no-memory leaves it out
 #   --rxopts    also the receive-path options (io_uring NAPI busy polling,
 #               SO_BUSY_POLL, batch sizes, malloc huge pages), each beside

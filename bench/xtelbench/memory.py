@@ -4,7 +4,11 @@
 registries and builds views with the real model (health off, as with
 --no-health), then reports bytes per client of the record, the latency
 histogram, the metric key slots, the registry's tables, the arena's slack,
-one view's copy, and the heap growth malloc saw (headers included). It is
+one view's copy, and the heap growth malloc saw (headers included); the
+health rows run it again with health on (the collector's default: the
+real engine and feed) and a view every second while the clients send,
+and add health's parts (engine state, the feed's previous latency copy,
+the rest of its table, the engine inputs, one view's results). It is
 deterministic (byte counts, not timings), needs no root and no testbed,
 and takes seconds: `bench/run.sh --no-micro --no-e2e --memory` runs only
 it, every other level includes it unless --no-memory.
@@ -27,6 +31,29 @@ ROWS = {
 
 PARTS = ["record", "histogram", "metrics", "registry", "arena_slack", "view_copy"]
 
+# health on, a view per round (1 s, the default interval, one datagram per
+# client per second): the rows whose health costs are shown; 1,000 views of
+# 10,000 clients take about a minute
+HEALTH_ROWS = {
+    "smoke": [(10000, 20, 0.5)],
+    "quick": [(10000, 20, 0.5), (10000, 1000, 1.0)],
+    "full": [(10000, 20, 0.5), (10000, 1000, 0.5), (10000, 1000, 1.0),
+             (50000, 20, 0.5)],
+}
+
+HEALTH_PARTS = ["health_engine", "health_lat_copy", "health_feed_table",
+                "health_inputs", "health_result_view"]
+
+
+def _one(exe, clients, datagrams, sigma, extra):
+    cmd = [exe, "--clients", str(clients), "--datagrams", str(datagrams),
+           "--lat-sigma", str(sigma), "--json"] + extra
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         timeout=900).stdout
+    r = json.loads(out)
+    r["lat_sigma"] = sigma
+    return r
+
 
 def run_memory(env):
     exe = os.path.join(env.build, "bench", "bench_memory")
@@ -35,19 +62,37 @@ def run_memory(env):
         return {"error": "bench_memory not built"}
     rows = []
     for clients, datagrams, sigma in ROWS.get(env.level, ROWS["quick"]):
-        cmd = [exe, "--clients", str(clients), "--datagrams", str(datagrams),
-               "--lat-sigma", str(sigma), "--json"]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                             timeout=600).stdout
-        r = json.loads(out)
-        r["lat_sigma"] = sigma
+        r = _one(exe, clients, datagrams, sigma, [])
         rows.append(r)
         b = r["bytes_per_client"]
         log("  memory %d clients x %d datagrams (sigma %.1f): %.0f B per client "
             "(accounting %.0f, model and view %.0f)" % (
                 clients, datagrams, sigma, b["total_heap"], b["accounting_heap"],
                 b["model_and_view_heap"]))
-    return {"rows": rows}
+    health = []
+    for clients, datagrams, sigma in HEALTH_ROWS.get(env.level, HEALTH_ROWS["quick"]):
+        r = _one(exe, clients, datagrams, sigma, ["--health", "--view-every", "1"])
+        health.append(r)
+        b = r["bytes_per_client"]
+        log("  memory, health on, %d clients x %d datagrams (sigma %.1f): %.0f B per "
+            "client (health %.0f: engine %.0f, latency copy %.0f)" % (
+                clients, datagrams, sigma, b["total_heap"],
+                sum(b[p] for p in HEALTH_PARTS), b["health_engine"],
+                b["health_lat_copy"]))
+    return {"rows": rows, "health_rows": health}
+
+
+def _table_rows(rows, parts, extra):
+    """One markdown row per bench_memory result: the row's parameters, its
+    parts, extra(bytes) and the model + view and total heap."""
+    out = []
+    for r in rows:
+        b = r["bytes_per_client"]
+        out.append("| %d | %d | %.1f | %s |" % (
+            r["clients"], r["datagrams"], r["lat_sigma"],
+            " | ".join("%.0f" % x for x in [b[p] for p in parts] + extra(b) +
+                       [b["model_and_view_heap"], b["total_heap"]])))
+    return out
 
 
 def memory_markdown(res):
@@ -63,10 +108,18 @@ def memory_markdown(res):
           "| clients | datagrams each | sigma | record | histogram | metrics | registry "
           "| arena slack | view copy | accounting heap | model + view heap | total heap |",
           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in res["rows"]:
-        b = r["bytes_per_client"]
-        md.append("| %d | %d | %.1f | %s | %.0f | %.0f | %.0f |" % (
-            r["clients"], r["datagrams"], r["lat_sigma"],
-            " | ".join("%.0f" % b[p] for p in PARTS),
-            b["accounting_heap"], b["model_and_view_heap"], b["total_heap"]))
+    md += _table_rows(res["rows"], PARTS, lambda b: [b["accounting_heap"]])
+    if res.get("health_rows"):
+        md += ["", "With health on (the default): the same clients, a view every second "
+               "while they send (the default 1 s interval, one datagram per client per "
+               "second), the real engine and feed. *health* is the sum of its parts: the "
+               "engine's state, the feed's previous latency copy (8-bit counts per page for "
+               "a client with at most 3 samples an interval), the rest of the feed's table, "
+               "the engine inputs and one view's results (two views are alive while the "
+               "next is built).", "",
+               "| clients | datagrams each | sigma | engine | latency copy | feed table "
+               "| inputs | results per view | health | model + view heap | total heap |",
+               "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        md += _table_rows(res["health_rows"], HEALTH_PARTS,
+                          lambda b: [sum(b[p] for p in HEALTH_PARTS)])
     return "\n".join(md) + "\n"

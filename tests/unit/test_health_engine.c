@@ -26,11 +26,15 @@ static double noise(uint32_t id, uint32_t t, uint32_t k)
 
 enum fault { F_NONE, F_LAT, F_LAT_LOSS, F_LOSS, F_STOP, F_METRIC };
 
+/* the inputs' metrics, by client id (ids are 1..N) */
+static struct xtel_health_metric_in met[N + 1][XTEL_HEALTH_MAX_METRICS];
+
 static void make(struct xtel_health_input *in, uint32_t id, uint32_t t,
 		 enum fault f)
 {
 	memset(in, 0, sizeof(*in));
 	in->client_id = id;
+	in->metrics = met[id];
 	in->datagrams = 100;
 	in->have_rates = true;
 	in->have_lat = true;

@@ -68,6 +68,10 @@ static void test_interval_only(void **state)
 	assert_true(o.p99_ms == 0);
 }
 
+/* a page of the 8-bit and of the 16-bit copy: 16 buckets */
+#define PAGE_BYTE (1u << XTEL_LAT_PAGE_BITS)
+#define PAGE_NARROW (PAGE_BYTE * sizeof(uint16_t))
+
 /* A new octave between two known ones: the compact copy makes room. */
 static void test_new_group_between(void **state)
 {
@@ -80,7 +84,7 @@ static void test_new_group_between(void **state)
 	xtel_latency_record(cum, 100000000);		/* 100 ms */
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
 	assert_int_equal(xtel_health_lat_prev_bytes(prev),
-			 sizeof(*prev) + 2 * XTEL_LAT_SUB * sizeof(uint32_t));
+			 sizeof(*prev) + 2 * PAGE_BYTE);
 	/* interval 2: 10 ms only, a group between the two */
 	for (unsigned int i = 0; i < 3; i++)
 		xtel_latency_record(cum, 10000000);
@@ -88,7 +92,7 @@ static void test_new_group_between(void **state)
 	assert_int_equal(o.count, 3);
 	assert_true(fabs(o.min_ms - 10.0) < 0.1 && fabs(o.p99_ms - 10.0) < 0.1);
 	assert_int_equal(xtel_health_lat_prev_bytes(prev),
-			 sizeof(*prev) + 3 * XTEL_LAT_SUB * sizeof(uint32_t));
+			 sizeof(*prev) + 3 * PAGE_BYTE);
 	/* interval 3: one more at each: the moved copies kept their counts */
 	xtel_latency_record(cum, 1000000);
 	xtel_latency_record(cum, 100000000);
@@ -98,11 +102,127 @@ static void test_new_group_between(void **state)
 	assert_true(fabs(o.p50_ms - 1.0) < 0.01);
 }
 
+/* n samples of ms milliseconds into h */
+static void record_n(struct xtel_latency *h, unsigned int n, int64_t ms)
+{
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(xtel_latency_record(h, ms * 1000000), 0);
+}
+
+/*
+ * A device once a second: 8-bit counts, which wrap (a bucket past 255 in
+ * all) with exact differences; 4 samples at once widen the copy to 16.
+ */
+static void test_byte_copy(void **state)
+{
+	struct fx *f = *state;
+	struct xtel_latency *cum = &f->cum;
+	struct xtel_health_lat_prev *prev = &f->prev;
+	struct xtel_health_ivl_lat o;
+
+	for (unsigned int k = 0; k < 600; k++) {
+		record_n(cum, 1 + k % 3, k % 5 ? 2 : 30);
+		assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+		assert_int_equal(o.count, 1 + k % 3);
+		assert_true(fabs(o.p50_ms - (k % 5 ? 2 : 30)) < 0.3);
+		assert_int_equal(prev->width, 0);
+	}
+	assert_int_equal(xtel_health_lat_prev_bytes(prev),
+			 sizeof(*prev) + 2 * PAGE_BYTE);
+	record_n(cum, 4, 30);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+	assert_int_equal(o.count, 4);
+	assert_true(fabs(o.min_ms - 30) < 0.3);
+	assert_int_equal(prev->width, 1);
+	/* a fresh copy of a histogram that holds many samples starts wider */
+	xtel_health_lat_prev_destroy(prev);
+	record_n(cum, 1, 2);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+	assert_int_equal(prev->width, 2);	/* ~1,200 at once: 32-bit */
+}
+
+/*
+ * The narrow copy's counts wrap (a bucket past 65,535 in all) and its
+ * differences stay exact; an interval of 1,024 samples widens it, and the
+ * wide copy's quantiles are the interval's too.
+ */
+static void test_narrow_wraps_then_widens(void **state)
+{
+	struct fx *f = *state;
+	struct xtel_latency *cum = &f->cum;
+	struct xtel_health_lat_prev *prev = &f->prev;
+	struct xtel_health_ivl_lat o;
+
+	for (unsigned int k = 0; k < 70; k++) {
+		/* 1,000 an interval: 900 of 2 ms, 100 of 8 ms */
+		record_n(cum, 900, 2);
+		record_n(cum, 100, 8);
+		assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+		assert_int_equal(o.count, 1000);
+		assert_true(fabs(o.p50_ms - 2.0) < 0.02);
+		assert_true(fabs(o.p90_ms - 2.0) < 0.02);	/* rank 900 */
+		assert_true(fabs(o.p99_ms - 8.0) < 0.07);
+		assert_int_equal(prev->width, 1);
+	}
+	assert_true(cum->count > 65536);
+	assert_int_equal(xtel_health_lat_prev_bytes(prev),
+			 sizeof(*prev) + 2 * PAGE_NARROW);
+	/* 1,024 of 4 ms: still exact, and from now on 32-bit */
+	record_n(cum, 1024, 4);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+	assert_int_equal(o.count, 1024);
+	assert_true(fabs(o.min_ms - 4.0) < 0.04 && fabs(o.p99_ms - 4.0) < 0.04);
+	assert_int_equal(prev->width, 2);
+	assert_int_equal(xtel_health_lat_prev_bytes(prev),
+			 sizeof(*prev) + 3 * 2 * PAGE_NARROW);
+	record_n(cum, 70000, 2);
+	record_n(cum, 10, 8);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+	assert_int_equal(o.count, 70010);
+	assert_true(fabs(o.p99_ms - 2.0) < 0.02 && fabs(o.min_ms - 2.0) < 0.02);
+}
+
+/*
+ * A jump from under 1,024 samples to more than 65,535 in one interval:
+ * the narrow copy cannot tell the buckets' differences apart, so the
+ * interval has no figures (-ERANGE) and the next one, wide, is exact.
+ */
+static void test_jump_past_narrow(void **state)
+{
+	struct fx *f = *state;
+	struct xtel_latency *cum = &f->cum;
+	struct xtel_health_lat_prev *prev = &f->prev;
+	struct xtel_health_ivl_lat o;
+
+	record_n(cum, 10, 1);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+	assert_int_equal(prev->width, 1);
+	record_n(cum, 65536, 3);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), -ERANGE);
+	assert_int_equal(o.count, 0);
+	assert_true(o.p99_ms == 0);
+	assert_int_equal(prev->width, 2);
+	record_n(cum, 5, 1);
+	record_n(cum, 95, 3);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+	assert_int_equal(o.count, 100);
+	assert_true(fabs(o.min_ms - 1.0) < 0.01 && fabs(o.p10_ms - 3.0) < 0.03);
+	/* a first interval of many samples starts wide: no jump to miss */
+	xtel_health_lat_prev_destroy(prev);
+	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
+	assert_int_equal(prev->width, 2);
+	assert_int_equal(o.count, cum->count);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_interval_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_group_between, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_byte_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_narrow_wraps_then_widens, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_jump_past_narrow, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,7 +34,10 @@ struct xtel_health_feed {
 	uint32_t last_id;		/* of the latest lat() call */
 	struct xtel_health_input *in;
 	uint32_t cap_in;
+	struct xtel_health_metric_in *min;	/* the inputs' metrics */
+	uint32_t n_min, cap_min;
 	uint64_t nomem;
+	uint64_t lat_skipped;		/* -ERANGE from ivl_latency */
 };
 
 /*
@@ -74,6 +77,7 @@ void xtel_health_feed_free(struct xtel_health_feed *f)
 		xtel_health_lat_prev_destroy(&f->c[i].prev);
 	free(f->c);
 	free(f->in);
+	free(f->min);
 	xtel_health_free(f->h);
 	free(f);
 }
@@ -104,13 +108,17 @@ void xtel_health_feed_lat(void *arg, uint32_t client_id,
 {
 	struct xtel_health_feed *f = arg;
 	struct feed_client *c = feed_client(f, client_id);
+	int rc;
 
 	if (!c) {
 		f->nomem++;
 		return;
 	}
 	c->have_ivl = true;
-	if (xtel_health_ivl_latency(&c->prev, h, &c->ivl))
+	rc = xtel_health_ivl_latency(&c->prev, h, &c->ivl);
+	if (rc == -ERANGE)
+		f->lat_skipped++;
+	else if (rc)
 		f->nomem++;
 }
 
@@ -169,6 +177,7 @@ static void make_input(struct xtel_health_feed *f,
 	}
 	if (fc)
 		fc->have_ivl = false;
+	in->metrics = f->min + f->n_min;
 	for (uint32_t k = 0; k < c->n_metrics &&
 			     in->n_metrics < XTEL_HEALTH_MAX_METRICS; k++) {
 		const struct xtel_metric_snap *m = &c->metrics[k];
@@ -178,15 +187,39 @@ static void make_input(struct xtel_health_feed *f,
 		in->metrics[in->n_metrics].key = m->key;
 		in->metrics[in->n_metrics++].mean = m->mean;
 	}
+	f->n_min += in->n_metrics;
+}
+
+void xtel_health_feed_mem(const struct xtel_health_feed *f,
+			  struct xtel_health_feed_mem *out)
+{
+	*out = (struct xtel_health_feed_mem){
+		.clients = f->n,
+		.engine_per_client = xtel_health_client_bytes(f->h),
+		.engine_table = xtel_health_table_bytes(f->h),
+		.feed_table = (uint64_t)f->cap * sizeof(*f->c) -
+			      (uint64_t)f->n * sizeof(f->c[0].prev),
+		.inputs = (uint64_t)f->cap_in * sizeof(*f->in) +
+			  (uint64_t)f->cap_min * sizeof(*f->min),
+	};
+	for (uint32_t i = 0; i < f->n; i++)
+		out->lat_copy += xtel_health_lat_prev_bytes(&f->c[i].prev);
 }
 
 int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
 			    const struct xtel_view *prev)
 {
 	const struct xtel_snapshot *p = prev ? &prev->snap : NULL;
-	uint32_t n = v->snap.n_clients, j = 0;
+	uint32_t n = v->snap.n_clients, j = 0, n_met = 0;
 	int rc;
 
+	/* room for every metric the inputs could take, before they point in */
+	for (uint32_t i = 0; i < n; i++)
+		n_met += v->snap.clients[i].n_metrics < XTEL_HEALTH_MAX_METRICS ?
+			 v->snap.clients[i].n_metrics : XTEL_HEALTH_MAX_METRICS;
+	if (xtel_array_reserve(&f->min, &f->cap_min, sizeof(*f->min), n_met))
+		return -ENOMEM;
+	f->n_min = 0;
 	if (f->cap_in < n) {
 		struct xtel_health_input *ni = realloc(f->in, n * sizeof(*ni));
 
@@ -207,8 +240,11 @@ int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
 		make_input(f, &v->clients[i], pc, &f->in[i]);
 	}
 	f->hint = 0;
+	xtel_array_fit(&f->c, f->n, &f->cap, sizeof(*f->c));
 	rc = xtel_health_update(f->h, v->taken_ns, v->dt_s, f->in, n, &v->health);
 	if (v->health && f->nomem)
 		v->health->counters[XTEL_HEALTH_CNT_NOMEM] += f->nomem;
+	if (v->health)
+		v->health->counters[XTEL_HEALTH_CNT_LAT_SKIPPED] += f->lat_skipped;
 	return rc;
 }

@@ -38,4 +38,17 @@ void xtel_health_feed_lat(void *arg, uint32_t client_id,
 int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
 			    const struct xtel_view *prev);
 
+/* What the feed and its engine hold (bench/bench_memory.c), in bytes. */
+struct xtel_health_feed_mem {
+	uint32_t clients;	/* the feed's */
+	double engine_per_client;	/* xtel_health_client_bytes() */
+	uint64_t engine_table;	/* the engine's client table, its capacity */
+	uint64_t lat_copy;	/* the previous latency copies, blocks included */
+	uint64_t feed_table;	/* the rest of the feed's per-client table */
+	uint64_t inputs;	/* the engine inputs, kept between intervals */
+};
+
+void xtel_health_feed_mem(const struct xtel_health_feed *f,
+			  struct xtel_health_feed_mem *out);
+
 #endif /* XTEL_HEALTH_FEED_H */

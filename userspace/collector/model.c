@@ -87,6 +87,11 @@ static void publish(struct xtel_model *m, struct xtel_view *v)
 	xtel_view_put(old);
 }
 
+const struct xtel_health_feed *xtel_model_health(const struct xtel_model *m)
+{
+	return m->health;
+}
+
 int xtel_model_new(const struct xtel_model_cfg *cfg, struct xtel_model **out)
 {
 	struct xtel_model *m = calloc(1, sizeof(*m));

@@ -17,6 +17,8 @@
 #include "acct/registry.h"
 #include "collector/view.h"
 
+struct xtel_health_feed;
+
 /* Sums the workers' counters (with the kernel's drop counts folded in). */
 typedef void xtel_model_counters_fn(void *arg, struct xtel_worker_counters *out);
 
@@ -106,5 +108,8 @@ void xtel_model_publish(struct xtel_model *m, struct xtel_view *v);
  * before the first update. Safe from any thread.
  */
 struct xtel_view *xtel_model_view(struct xtel_model *m);
+
+/* The health feed (NULL when off), for measuring it (bench_memory). */
+const struct xtel_health_feed *xtel_model_health(const struct xtel_model *m);
 
 #endif /* XTEL_MODEL_H */

@@ -37,4 +37,44 @@ static inline int xtel_array_insert(void *base, uint32_t *n, uint32_t *cap,
 	return 0;
 }
 
+/*
+ * Capacity for at least want elements, exactly want when it grows (a
+ * table sized by the clients of an interval, not doubled past them):
+ * 0 or -ENOMEM with nothing changed.
+ */
+static inline int xtel_array_reserve(void *base, uint32_t *cap, size_t size,
+				     uint32_t want)
+{
+	char **b = base;
+	char *nb;
+
+	if (want <= *cap)
+		return 0;
+	nb = realloc(*b, (size_t)want * size);
+	if (!nb)
+		return -ENOMEM;
+	*b = nb;
+	*cap = want;
+	return 0;
+}
+
+/*
+ * Give back the room doubling left past n elements when it is more than
+ * an eighth of n (the table stays valid if the allocator refuses).
+ */
+static inline void xtel_array_fit(void *base, uint32_t n, uint32_t *cap,
+				  size_t size)
+{
+	char **b = base;
+	char *nb;
+
+	if (!n || *cap - n <= n / 8)
+		return;
+	nb = realloc(*b, (size_t)n * size);
+	if (nb) {
+		*b = nb;
+		*cap = n;
+	}
+}
+
 #endif /* XTEL_ARRAY_H */

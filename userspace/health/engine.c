@@ -97,6 +97,10 @@ void xtel_health_free(struct xtel_health *h)
 {
 	if (!h)
 		return;
+	for (uint32_t i = 0; i < h->n_c; i++) {
+		free(h->c[i].m);
+		free(h->c[i].last);
+	}
 	free(h->c);
 	free(h->ring);
 	free(h->scratch);
@@ -104,10 +108,34 @@ void xtel_health_free(struct xtel_health *h)
 	free(h);
 }
 
+/* Bytes the clients hold apart: metric slots, a held verdict's causes. */
+static uint64_t apart_bytes(const struct xtel_health *h)
+{
+	uint64_t b = 0;
+
+	for (uint32_t i = 0; i < h->n_c; i++)
+		b += h->c[i].cap_m * sizeof(*h->c[i].m) +
+		     (h->c[i].last ? sizeof(*h->c[i].last) : 0);
+	return b;
+}
+
 double xtel_health_client_bytes(const struct xtel_health *h)
 {
 	return (double)sizeof(struct hclient) +
-	       (h->n_c ? (double)(h->cap_keys * sizeof(*h->keys)) / h->n_c : 0);
+	       (h->n_c ? (double)(h->cap_keys * sizeof(*h->keys) +
+				  apart_bytes(h)) / h->n_c : 0);
+}
+
+/* After pass 1: what doubling left (some new clients, some missing). */
+static void xtel_health_fit_table(struct xtel_health *h)
+{
+	xtel_array_fit(&h->c, h->n_c, &h->cap_c, sizeof(*h->c));
+}
+
+uint64_t xtel_health_table_bytes(const struct xtel_health *h)
+{
+	return (uint64_t)h->cap_c * sizeof(*h->c) +
+	       (uint64_t)h->cap_keys * sizeof(*h->keys) + apart_bytes(h);
 }
 
 /* ---- clients ---- */
@@ -163,6 +191,15 @@ static struct hmetric *metric_slot(struct xtel_health *h, struct hclient *c,
 			return &c->m[i];
 	if (c->n_m == XTEL_HEALTH_MAX_METRICS || (k = key_intern(h, key)) < 0)
 		return NULL;
+	if (c->n_m == c->cap_m) {
+		uint8_t cap = c->cap_m ? (uint8_t)(2 * c->cap_m) : 2;
+		struct hmetric *m = realloc(c->m, cap * sizeof(*m));
+
+		if (!m)
+			return NULL;
+		c->m = m;
+		c->cap_m = cap;
+	}
 	memset(&c->m[c->n_m], 0, sizeof(c->m[0]));
 	c->m[c->n_m].key = (uint16_t)k;
 	return &c->m[c->n_m++];
@@ -174,8 +211,19 @@ static void take_values(struct xtel_health *h, struct hclient *c,
 {
 	uint32_t half = h->cfg.window / 2;
 
-	if (in->restarted)
+	if (in->restarted) {
+		/* a new epoch starts over, in the metric slots it has */
+		struct hmetric *m = c->m;
+		struct hverdict *last = c->last;
+		uint8_t cap_m = c->cap_m;
+
 		client_reset(c, c->id);
+		c->m = m;
+		c->cap_m = cap_m;
+		c->last = last;
+		if (last)
+			memset(last, 0, sizeof(*last));
+	}
 	c->group = in->group < h->n_groups ? in->group : 0;
 	c->gone = in->gone;
 	c->stale = in->stale;
@@ -571,11 +619,41 @@ static void cusum_reset_all(struct hclient *c)
 		xtel_health_cusum_reset(&c->m[k].s.c);
 }
 
+/*
+ * Where pass 3 puts the results' metrics (sized by pass 1: exact) and
+ * causes (grown as verdicts need them; a result's cause is an offset into
+ * the pool until the pass ends, when pool_fix() makes it a pointer).
+ */
+struct pools {
+	uint32_t n_m, cap_m, n_c, cap_c;
+};
+
+/* r's causes: vd's, in the view's pool (grown as needed). */
+static int result_causes(struct xtel_health_view *hv, struct pools *pl,
+			 struct xtel_health_result *r, const struct hverdict *vd)
+{
+	if (pl->n_c + vd->n > pl->cap_c) {
+		uint32_t cap = 2 * pl->cap_c + HEALTH_MAX_CAUSES;
+		struct xtel_health_cause *nc = realloc(hv->causes, cap * sizeof(*nc));
+
+		if (!nc)
+			return -ENOMEM;
+		hv->causes = nc;
+		pl->cap_c = cap;
+	}
+	r->cause = hv->causes + pl->n_c;
+	r->n_causes = vd->n;
+	pl->n_c += vd->n;
+	memcpy(r->cause, vd->c, vd->n * sizeof(r->cause[0]));
+	return 0;
+}
+
 /* Pass 3 for one client: verdict, state machine, baselines, result. */
 static int judge_client(struct xtel_health *h, struct hclient *c,
 			uint64_t now_ns, double dt_s, struct xtel_health_result *r,
-			char (*keys)[XTEL_MAX_KEY_LEN + 1])
+			struct xtel_health_view *hv, struct pools *pl)
 {
+	char (*keys)[XTEL_MAX_KEY_LEN + 1] = hv->keys;
 	uint64_t ivl_start = now_ns - (uint64_t)(dt_s * 1e9);
 	enum xtel_health_state raw, prev = c->state;
 	struct hverdict vd = { 0 };
@@ -655,8 +733,10 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 			.scale = hs->b.fitted ? (float)hs->b.scale : NAN,
 			.z = c->have[s] && hs->b.fitted ? (float)hs->z : NAN };
 	}
-	r->n_metrics = c->n_m;
-	for (uint32_t k = 0; k < c->n_m; k++) {
+	r->n_metrics = pl->n_m + c->n_m <= pl->cap_m ? c->n_m : 0;
+	r->metric = hv->metrics + pl->n_m;
+	pl->n_m += r->n_metrics;
+	for (uint32_t k = 0; k < r->n_metrics; k++) {
 		const struct hmetric *m = &c->m[k];
 
 		r->metric[k].key = keys[m->key];
@@ -668,10 +748,14 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	}
 	if (c->state != XTEL_HEALTH_OK && c->state != XTEL_HEALTH_WARMUP) {
 		/* the evidence of this interval, or the last interval's */
+		if (vd.n && !c->last)
+			c->last = calloc(1, sizeof(*c->last));
+		if (vd.n && !c->last)
+			return -ENOMEM;
 		if (vd.n)
-			c->last = vd;
-		r->n_causes = c->last.n;
-		memcpy(r->cause, c->last.c, c->last.n * sizeof(r->cause[0]));
+			*c->last = vd;
+		if (c->last && result_causes(hv, pl, r, c->last))
+			return -ENOMEM;
 	}
 	if (prev != c->state && !(prev == XTEL_HEALTH_WARMUP &&
 				  c->state == XTEL_HEALTH_OK)) {
@@ -707,6 +791,8 @@ void xtel_health_view_free(struct xtel_health_view *hv)
 	if (!hv)
 		return;
 	free(hv->clients);
+	free(hv->causes);
+	free(hv->metrics);
 	free(hv->keys);
 	free(hv->groups);
 	free(hv->events);
@@ -719,6 +805,7 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 {
 	uint64_t t0 = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	struct xtel_health_view *hv = calloc(1, sizeof(*hv));
+	struct pools pl = { 0 };
 	uint32_t hint = 0;
 	int err = 0;
 
@@ -734,6 +821,10 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 	/* a caller that names no group (n_groups 0) gets one for all */
 	if (n && !h->n_groups && xtel_health_group(h, "fleet") < 0)
 		err = -ENOMEM;
+	/* the table takes the interval's clients without doubling past them
+	 * (refused, the inserts double it) */
+	(void)xtel_array_reserve(&h->c, &h->cap_c, sizeof(*h->c),
+				 n > h->n_c ? n : h->n_c);
 	/* pass 1 (clients missing from the input keep their state) */
 	for (uint32_t i = 0; i < n; i++) {
 		struct hclient *c = client_get(h, in[i].client_id, &hint);
@@ -743,6 +834,13 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 			break;
 		}
 		take_values(h, c, &in[i]);
+		pl.cap_m += c->n_m;
+	}
+	xtel_health_fit_table(h);
+	hv->metrics = malloc((pl.cap_m ? pl.cap_m : 1) * sizeof(*hv->metrics));
+	if (!hv->metrics) {
+		pl.cap_m = 0;
+		err = -ENOMEM;
 	}
 	if (!err)
 		err = xtel_health_fit_groups(h);
@@ -772,10 +870,17 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 	for (uint32_t i = 0; i < n && !err; i++) {
 		struct hclient *c = client_get(h, in[i].client_id, &hint);
 
-		err = judge_client(h, c, now_ns, dt_s, &hv->clients[i],
-				   hv->keys);
+		err = judge_client(h, c, now_ns, dt_s, &hv->clients[i], hv, &pl);
 		hv->counts[c->state]++;
 		hv->n_clients = i + 1;
+	}
+	/* the cause pool may have moved while it grew: point into it now */
+	pl.n_c = 0;
+	for (uint32_t i = 0; i < hv->n_clients; i++) {
+		struct xtel_health_result *r = &hv->clients[i];
+
+		r->cause = r->n_causes ? hv->causes + pl.n_c : NULL;
+		pl.n_c += r->n_causes;
 	}
 	if (!err)
 		err = xtel_health_judge_groups(h, now_ns, hv);

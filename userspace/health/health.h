@@ -156,13 +156,15 @@ struct xtel_health_input {
 	bool gone;		/* said BYE: no verdict any more */
 	bool restarted;		/* a new epoch since the last interval */
 	bool stale;		/* the collector's --stale-after passed */
-	uint64_t datagrams;	/* received in the interval */
 	bool have_lat;		/* latency samples in the interval */
+	bool have_rates;	/* datagrams expected: loss etc. mean something */
+	uint64_t datagrams;	/* received in the interval */
 	double lat_min_ms;	/* the interval's minimum one-way latency */
 	double sig[XTEL_HEALTH_SIG_MAX];	/* QUEUE is the engine's */
-	bool have_rates;	/* datagrams expected: loss etc. mean something */
-	uint32_t n_metrics;
-	struct xtel_health_metric_in metrics[XTEL_HEALTH_MAX_METRICS];
+	uint32_t n_metrics;	/* at most XTEL_HEALTH_MAX_METRICS */
+	/* the caller's, read during xtel_health_update() only (a pointer,
+	 * not 8 slots: an input is 112 bytes and 16 per metric, not 240) */
+	struct xtel_health_metric_in *metrics;
 };
 
 /*
@@ -198,6 +200,16 @@ struct xtel_health_sig_out {
 	float value, centre, scale, z;
 };
 
+struct xtel_health_metric_out {
+	const char *key;	/* in the view's keys (lives with it) */
+	struct xtel_health_sig_out s;
+};
+
+/*
+ * 176 bytes and 24 per judged metric and 20 per cause: a result's causes
+ * and metrics are slices of the view's pools (most clients hold no cause
+ * and two metrics, not the 6 and 8 slots a fixed result would carry).
+ */
 struct xtel_health_result {
 	uint32_t client_id;
 	uint32_t group;
@@ -205,13 +217,10 @@ struct xtel_health_result {
 	float score;			/* max |z| (MAD) or SLO ratio behind it */
 	uint64_t since_ns;		/* start of the state */
 	uint32_t n_causes;		/* 0 when ok or warming up */
-	struct xtel_health_cause cause[XTEL_HEALTH_MAX_CAUSES];
-	struct xtel_health_sig_out sig[XTEL_HEALTH_SIG_MAX];
 	uint32_t n_metrics;		/* the device metrics judged */
-	struct xtel_health_metric_out {
-		const char *key;	/* in the view's keys (lives with it) */
-		struct xtel_health_sig_out s;
-	} metric[XTEL_HEALTH_MAX_METRICS];
+	struct xtel_health_cause *cause;	/* n_causes, in the view's pool */
+	struct xtel_health_metric_out *metric;	/* n_metrics, likewise */
+	struct xtel_health_sig_out sig[XTEL_HEALTH_SIG_MAX];
 };
 
 struct xtel_health_group_result {
@@ -248,7 +257,10 @@ struct xtel_health_event {
 	X(METRICS_DROPPED, "health_unjudged_metrics", "metrics",	\
 	  "device metric samples beyond the per-client limit, not judged") \
 	X(NOMEM, "health_nomem", "intervals",				\
-	  "intervals whose inference ran short of memory")
+	  "intervals whose inference ran short of memory")		\
+	X(LAT_SKIPPED, "health_unjudged_latency", "intervals",		\
+	  "client intervals whose latency went unjudged: a jump past "	\
+	  "65,535 samples from under 1,024 (health/ivl_latency.h)")
 
 enum xtel_health_counter {
 #define X(id, name, unit, help) XTEL_HEALTH_CNT_##id,
@@ -276,6 +288,9 @@ struct xtel_health_view {
 	 * each of a result's 8 metric slots) */
 	uint32_t n_keys;
 	char (*keys)[XTEL_MAX_KEY_LEN + 1];
+	/* what the results' cause and metric point into */
+	struct xtel_health_cause *causes;
+	struct xtel_health_metric_out *metrics;
 };
 
 /*
@@ -305,6 +320,9 @@ void xtel_health_free(struct xtel_health *h);
  * interned metric keys shared by all, divided among the clients known.
  */
 double xtel_health_client_bytes(const struct xtel_health *h);
+
+/* Bytes of the client table as allocated (its capacity) and the keys. */
+uint64_t xtel_health_table_bytes(const struct xtel_health *h);
 
 /* The index of a group label (made on first use); -ENOSPC when full. */
 int xtel_health_group(struct xtel_health *h, const char *label);

@@ -38,9 +38,10 @@ struct hverdict {
 };
 
 /*
- * A client's state, at most 1 KiB (checked below): single precision,
- * streaming baselines, metric keys interned in the engine (a key is 2
- * bytes here, not 33). The hot part (what every interval reads) comes
+ * A client's state, at most 1 KiB (checked below) and 36 bytes a metric
+ * slot (apart, grown 2, 4, 8 as the device's metrics need): single
+ * precision, streaming baselines, metric keys interned in the engine (a
+ * key is 2 bytes here, not 33), the causes of a verdict held apart. The hot part (what every interval reads) comes
  * first; `last` is only read while a verdict holds.
  */
 struct hclient {
@@ -53,7 +54,7 @@ struct hclient {
 	float score;
 	bool gone, stale;
 	bool judged;		/* raw and vd are this interval's */
-	uint8_t n_m;
+	uint8_t n_m, cap_m;	/* metrics judged, and room for them in m */
 	uint64_t datagrams;
 	uint64_t since_ns, pending_since_ns;
 	/* windowed minimum of the latency: two half-window blocks */
@@ -62,9 +63,10 @@ struct hclient {
 	bool have[XTEL_HEALTH_SIG_MAX];
 	float val[XTEL_HEALTH_SIG_MAX];
 	struct hsig s[XTEL_HEALTH_SIG_MAX];
-	struct hmetric m[XTEL_HEALTH_MAX_METRICS];
+	struct hmetric *m;	/* cap_m (2, 4, 8: most devices send 2) */
 	struct hverdict vd;	/* this interval's (pass 3a) */
-	struct hverdict last;	/* the causes of the verdict held */
+	struct hverdict *last;	/* the causes of the verdict held: made at a
+				 * client's first verdict (most never have one) */
 };
 
 _Static_assert(sizeof(struct hclient) <= 1024,

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Interval quantiles from the difference of two cumulative histograms
- * (ivl_latency.h): one walk over the pages the current histogram has,
- * which also copies them into the previous one (its compact form),
- * nearest rank, the bucket midpoint as the value (the overflow bucket
- * reports the histogram's max).
+ * (ivl_latency.h): the previous copy first takes room for the pages cur
+ * gained (one allocation), then one walk over cur's pages differences
+ * each against the copy and stores cur into it, nearest rank, the bucket
+ * midpoint as the value (the overflow bucket reports the histogram's max).
  */
 #include <errno.h>
 #include <math.h>
@@ -13,7 +13,11 @@
 
 #include "health/ivl_latency.h"
 
-enum { NQ = 4 };
+enum {
+	NQ = 4,
+	PAGE = 1u << XTEL_LAT_PAGE_BITS,	/* buckets a page */
+	NW = XTEL_LAT_PAGES / 64,		/* words of a page mask */
+};
 
 void xtel_health_lat_prev_destroy(struct xtel_health_lat_prev *p)
 {
@@ -21,31 +25,178 @@ void xtel_health_lat_prev_destroy(struct xtel_health_lat_prev *p)
 	xtel_health_lat_prev_init(p);
 }
 
-size_t xtel_health_lat_prev_bytes(const struct xtel_health_lat_prev *p)
+static unsigned int n_pages(const uint64_t *pages)
 {
-	return sizeof(*p) + (size_t)__builtin_popcount(p->groups) *
-			    XTEL_LAT_SUB * sizeof(*p->blk);
+	unsigned int n = 0;
+
+	for (unsigned int w = 0; w < NW; w++)
+		n += (unsigned int)__builtin_popcountll(pages[w]);
+	return n;
 }
 
-/* prev's counts of group g, made (zero) if new; NULL when out of memory. */
-static uint32_t *prev_block(struct xtel_health_lat_prev *p, unsigned int g)
+/* Bytes of one page's counts in p. */
+static size_t page_bytes(const struct xtel_health_lat_prev *p)
 {
-	unsigned int at = (unsigned int)__builtin_popcount(p->groups & ((1u << g) - 1));
-	unsigned int n = (unsigned int)__builtin_popcount(p->groups);
-	uint32_t *blk;
+	return PAGE << p->width;
+}
 
-	if (p->groups & (1u << g))
-		return p->blk + at * XTEL_LAT_SUB;
-	/* a new octave of latency: rare, the copy may move */
-	blk = realloc(p->blk, (n + 1) * XTEL_LAT_SUB * sizeof(*blk));
+/* The samples an interval may bring to a copy of width w (exact below). */
+static uint64_t width_max(unsigned int w)
+{
+	return (1ull << (8u << w)) - 1;
+}
+
+/* The narrowest width whose range holds 64 intervals of total samples. */
+static unsigned int width_for(uint64_t total)
+{
+	unsigned int w = 0;
+
+	while (w < XTEL_HEALTH_LAT_WIDE && total * 64 > width_max(w))
+		w++;
+	return w;
+}
+
+size_t xtel_health_lat_prev_bytes(const struct xtel_health_lat_prev *p)
+{
+	return sizeof(*p) + n_pages(p->pages) * page_bytes(p);
+}
+
+/*
+ * Give p every page of want it lacks (zero counts), keeping its own in
+ * place: a new span of latency, rare after a client's first intervals.
+ */
+static int prev_grow(struct xtel_health_lat_prev *p, const uint64_t *want)
+{
+	uint64_t all[NW];
+	size_t pb = page_bytes(p);
+	unsigned int n = 0, from = 0;
+	unsigned char *blk;
+	bool more = false;
+
+	for (unsigned int w = 0; w < NW; w++) {
+		all[w] = p->pages[w] | want[w];
+		more |= all[w] != p->pages[w];
+	}
+	if (!more)
+		return 0;
+	blk = malloc(n_pages(all) * pb);
 	if (!blk)
-		return NULL;
-	memmove(blk + (at + 1) * XTEL_LAT_SUB, blk + at * XTEL_LAT_SUB,
-		(n - at) * XTEL_LAT_SUB * sizeof(*blk));
-	memset(blk + at * XTEL_LAT_SUB, 0, XTEL_LAT_SUB * sizeof(*blk));
+		return -ENOMEM;
+	for (unsigned int w = 0; w < NW; w++) {
+		for (uint64_t m = all[w]; m; m &= m - 1, n++) {
+			uint64_t bit = m & -m;
+
+			if (p->pages[w] & bit)
+				memcpy(blk + n * pb, (unsigned char *)p->blk +
+				       from++ * pb, pb);
+			else
+				memset(blk + n * pb, 0, pb);
+		}
+	}
+	free(p->blk);
 	p->blk = blk;
-	p->groups |= 1u << g;
-	return blk + at * XTEL_LAT_SUB;
+	memcpy(p->pages, all, sizeof(all));
+	return 0;
+}
+
+/* The interval's search: ranks to reach, where they are written. */
+struct search {
+	uint64_t rank[NQ], cum;
+	double *dst[NQ];
+	unsigned int next;	/* NQ: nothing to find, only copy */
+	bool have_min;
+	struct xtel_health_ivl_lat *out;
+};
+
+/* d[0..PAGE-1]: the page's new samples, from bucket idx on. */
+static void search_page(struct search *st, const uint32_t *d, unsigned int idx)
+{
+	for (unsigned int s = 0; s < PAGE && st->next < NQ; s++) {
+		if (!d[s])
+			continue;
+		st->cum += d[s];
+		if (!st->have_min || st->cum >= st->rank[st->next]) {
+			double mid = (double)xtel_latency_bucket_mid(idx + s) / 1e6;
+
+			if (!st->have_min) {
+				st->out->min_ms = mid;
+				st->have_min = true;
+			}
+			while (st->next < NQ && st->cum >= st->rank[st->next])
+				*st->dst[st->next++] = mid;
+		}
+	}
+}
+
+/*
+ * One pass over prev's pages, which hold cur's (a page no sample reached
+ * is zero in cur and in prev, which is cur's copy), counting their
+ * positions on the way: the difference modulo the copy's width, and prev
+ * takes cur's count (prev is ours alone, so it needs no release store).
+ * A page is first differenced and copied whole (loops the compiler
+ * vectorises), then searched only if something landed in it. Pages prev
+ * could not make are skipped (-ENOMEM).
+ */
+/*
+ * The page's differences modulo T's range, cur's counts into pb, all in
+ * T (one type: a loop the compiler vectorises); d takes them only when
+ * something landed there and something is still to find.
+ */
+#define DIFF_PAGE(T)							\
+	do {								\
+		T *pb = (T *)prev->blk + at, dt[PAGE], any = 0;		\
+		uint32_t c32[PAGE];					\
+									\
+		for (unsigned int s = 0; s < PAGE; s++)			\
+			c32[s] = (uint32_t)cb[s];			\
+		for (unsigned int s = 0; s < PAGE; s++) {		\
+			T c = (T)c32[s];				\
+									\
+			dt[s] = (T)(c - pb[s]);				\
+			pb[s] = c;					\
+			any |= dt[s];					\
+		}							\
+		if (!any || st->next == NQ)				\
+			break;						\
+		for (unsigned int s = 0; s < PAGE; s++)			\
+			d[s] = dt[s];					\
+		search_page(st, d, idx);				\
+	} while (0)
+
+static int walk(struct xtel_health_lat_prev *prev, const struct xtel_latency *cur,
+		struct search *st)
+{
+	unsigned int at = 0;	/* the page's first count in prev->blk */
+	int err = 0;
+
+	for (unsigned int w = 0; w < NW; w++) {
+		uint64_t has = cur->pages[w];
+
+		if (has & ~prev->pages[w])
+			err = -ENOMEM;
+		for (uint64_t m = prev->pages[w]; m; m &= m - 1, at += PAGE) {
+			unsigned int pg = w * 64 + (unsigned int)__builtin_ctzll(m);
+			unsigned int idx = pg << XTEL_LAT_PAGE_BITS;
+			const uint64_t *cb = cur->blocks[idx / XTEL_LAT_SUB];
+			uint32_t d[PAGE];
+
+			if (!(has & (m & -m)) || !cb)
+				continue;
+			cb += idx % XTEL_LAT_SUB;
+			switch (prev->width) {
+			case 0:
+				DIFF_PAGE(uint8_t);
+				break;
+			case 1:
+				DIFF_PAGE(uint16_t);
+				break;
+			default:
+				DIFF_PAGE(uint32_t);
+				break;
+			}
+		}
+	}
+	return err;
 }
 
 int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
@@ -53,98 +204,71 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 			    struct xtel_health_ivl_lat *out)
 {
 	static const double q[NQ] = { 0.10, 0.50, 0.90, 0.99 };
-	double *dst[NQ] = { &out->p10_ms, &out->p50_ms, &out->p90_ms,
-			    &out->p99_ms };
-	uint64_t total, rank[NQ] = { 0 }, cum = 0;
-	unsigned int next = 0;
-	bool have_min = false;
+	struct search st = { .dst = { &out->p10_ms, &out->p50_ms,
+				      &out->p90_ms, &out->p99_ms },
+			     .out = out };
+	uint64_t total;
+	bool lost = false;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
 	total = cur->count > prev->count ? cur->count - prev->count : 0;
+	/*
+	 * Nothing new since the previous view (a histogram only grows, and
+	 * every sample counts): prev holds cur already, if it has every
+	 * page cur has (a page it could not make last time is made now).
+	 */
+	if (!total && cur->count == prev->count &&
+	    !(cur->pages[0] & ~prev->pages[0]) && !(cur->pages[1] & ~prev->pages[1]))
+		return 0;
+	/* the first interval sets the width (prev is empty) */
+	if (!prev->blk)
+		prev->width = (uint8_t)width_for(total);
+	/* more than the copy's width can tell apart: copy only */
+	if (total > width_max(prev->width)) {
+		lost = true;
+		total = 0;
+	}
 	out->count = total;
 	if (total) {
 		uint64_t dsum = cur->sum > prev->sum ? cur->sum - prev->sum : 0;
 
 		out->mean_ms = (double)dsum / (double)total / 1e6;
 		for (unsigned int k = 0; k < NQ; k++) {
-			rank[k] = (uint64_t)ceil(q[k] * (double)total);
-			if (rank[k] < 1)
-				rank[k] = 1;
+			st.rank[k] = (uint64_t)ceil(q[k] * (double)total);
+			if (st.rank[k] < 1)
+				st.rank[k] = 1;
 		}
 	} else {
-		next = NQ;	/* nothing to find: only copy */
+		st.next = NQ;
 	}
-	/*
-	 * Nothing new since the previous view (a histogram only grows, and
-	 * every sample counts): prev holds cur already, if it has every
-	 * group cur has (a block it could not make last time is made now).
-	 */
-	if (!total && cur->count == prev->count &&
-	    !(cur->groups & ~(uint64_t)prev->groups))
-		return 0;
-	/*
-	 * One pass over the pages cur has (a page no sample reached is zero
-	 * in cur and in prev, which is cur's copy): the interval's count is
-	 * the difference, and prev takes cur's count on the way (prev is
-	 * ours alone, so its blocks need no release store). A page is first
-	 * differenced and copied whole (a loop the compiler vectorises),
-	 * then searched only if something landed in it.
-	 */
-	for (unsigned int w = 0; w < XTEL_LAT_PAGES / 64; w++) {
-		for (uint64_t m = cur->pages[w]; m; m &= m - 1) {
-			unsigned int idx = (w * 64 + (unsigned int)__builtin_ctzll(m))
-					   << XTEL_LAT_PAGE_BITS;
-			unsigned int g = idx / XTEL_LAT_SUB, o = idx % XTEL_LAT_SUB;
-			const uint64_t *cb = cur->blocks[g];
-			uint32_t *pb, d[1u << XTEL_LAT_PAGE_BITS], any = 0;
-
-			if (!cb)
-				continue;
-			pb = prev_block(prev, g);
-			if (!pb) {
-				err = -ENOMEM;
-				continue;
-			}
-			cb += o;
-			pb += o;
-			for (unsigned int s = 0; s < (1u << XTEL_LAT_PAGE_BITS); s++) {
-				/* modulo 2^32: exact for < 2^32 new samples a bucket */
-				uint32_t c = (uint32_t)cb[s];
-
-				d[s] = c - pb[s];
-				pb[s] = c;
-				any |= d[s];
-			}
-			if (!any || next == NQ)
-				continue;
-			for (unsigned int s = 0; s < (1u << XTEL_LAT_PAGE_BITS) &&
-						 next < NQ; s++) {
-				if (!d[s])
-					continue;
-				cum += d[s];
-				if (!have_min || cum >= rank[next]) {
-					double mid = (double)xtel_latency_bucket_mid(
-						idx + s) / 1e6;
-
-					if (!have_min) {
-						out->min_ms = mid;
-						have_min = true;
-					}
-					while (next < NQ && cum >= rank[next])
-						*dst[next++] = mid;
-				}
-			}
-		}
-	}
+	if (prev_grow(prev, cur->pages))
+		err = -ENOMEM;
+	if (walk(prev, cur, &st))
+		err = -ENOMEM;
 	if (total) {
 		/* the rest landed in the overflow bucket */
-		for (; next < NQ; next++)
-			*dst[next] = (double)cur->max / 1e6;
-		if (!have_min)
+		for (; st.next < NQ; st.next++)
+			*st.dst[st.next] = (double)cur->max / 1e6;
+		if (!st.have_min)
 			out->min_ms = (double)cur->max / 1e6;
+	}
+	if (prev->width < XTEL_HEALTH_LAT_WIDE &&
+	    (lost || width_for(total) > prev->width)) {
+		/* a faster client: its copy is made again from cur, wider */
+		struct search none = { .next = NQ };
+		unsigned int w = width_for(lost ? cur->count - prev->count : total);
+
+		free(prev->blk);
+		prev->blk = NULL;
+		memset(prev->pages, 0, sizeof(prev->pages));
+		if (w <= prev->width)	/* already 32-bit: 4 billion at once */
+			w = XTEL_HEALTH_LAT_WIDE;
+		prev->width = (uint8_t)w;
+		if (prev_grow(prev, cur->pages) || walk(prev, cur, &none))
+			err = -ENOMEM;
 	}
 	prev->count = cur->count;
 	prev->sum = cur->sum;
-	return err;
+	return err ? err : lost ? -ERANGE : 0;
 }

@@ -5,14 +5,23 @@
  * view's copy and the previous one holds exactly the samples of the
  * interval, and its quantiles are the interval's (within the histogram's
  * 0.78%). The health feed keeps the previous copy per client, compact:
- * only the groups the client used, contiguous, 32-bit counts (a bucket's
- * difference is taken modulo 2^32, exact while one interval adds fewer
- * than 4 billion samples to one bucket): 32 bytes and 256 per group
- * instead of the histogram's 320 and 512.
+ * only the pages (16 buckets, acct/latency.h) the client used, contiguous,
+ * each count modulo 2^8, 2^16 or 2^32 (the client's width). A bucket's
+ * difference modulo 2^w is exact while the interval adds fewer than 2^w
+ * samples to the client (no bucket can gain more than the client's total,
+ * which is exact), so a client's width is the narrowest that holds 64
+ * times its largest interval: 8 bits while its intervals bring at most 3
+ * samples (a device once a second at the default 1 s interval), 16 while
+ * at most 1,023, else 32 (exact below 4 billion). A jump past the range
+ * (a 64-fold rise in one interval) is detected by the exact totals: that
+ * interval's quantiles are left out, not guessed, and the copy widens.
+ * 16, 32 or 64 bytes a page instead of 256 an octave.
  */
 #ifndef XTEL_HEALTH_IVL_LATENCY_H
 #define XTEL_HEALTH_IVL_LATENCY_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "acct/latency.h"
@@ -23,10 +32,13 @@ struct xtel_health_ivl_lat {
 	double p10_ms, p50_ms, p90_ms, p99_ms;
 };
 
+enum { XTEL_HEALTH_LAT_WIDE = 2 };	/* widths: 0, 1, 2 = 8, 16, 32 bits */
+
 struct xtel_health_lat_prev {
 	uint64_t count, sum;
-	uint32_t groups;	/* bit g: group g's counts are in blk */
-	uint32_t *blk;		/* XTEL_LAT_SUB counts per set bit, ascending g */
+	uint64_t pages[XTEL_LAT_PAGES / 64];	/* bit p: page p is in blk */
+	void *blk;		/* 16 counts per set bit, ascending page */
+	uint8_t width;		/* counts of 8 << width bits */
 };
 
 static inline void xtel_health_lat_prev_init(struct xtel_health_lat_prev *p)
@@ -41,8 +53,10 @@ size_t xtel_health_lat_prev_bytes(const struct xtel_health_lat_prev *p);
 
 /*
  * out = quantiles of cur - prev, then prev = cur (prev's blocks are
- * allocated as needed). Returns 0 or -ENOMEM (prev then lacks a group, and
- * its samples are not in the interval's figures until it is made).
+ * allocated as needed). Returns 0, -ENOMEM (prev then lacks a page, and
+ * its samples are not in the interval's figures until it is made) or
+ * -ERANGE (the narrow copy could not tell this interval's buckets apart:
+ * out->count is 0, and prev is cur's copy, wider, from now on).
  */
 int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 			    const struct xtel_latency *cur,
