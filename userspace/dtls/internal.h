@@ -20,6 +20,11 @@
 struct xtel_dtls_identity {
 	X509 *cert;
 	EVP_PKEY *key;
+	/*
+	 * The certificates after the first in the certificate file (the
+	 * intermediate CAs that issued it), sent with it; NULL: none.
+	 */
+	STACK_OF(X509) *chain;
 };
 
 /*
