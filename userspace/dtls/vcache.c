@@ -20,6 +20,8 @@
  * signature, the proof that the client holds the key, is OpenSSL's and is
  * not touched. The table is bounded (cfg.verify_cache entries, least
  * recently used evicted); hits, misses and evictions are server stats.
+ * An entry keeps the trust anchor its chain ended at: a session made on a
+ * hit has no chain to read it from, and a later policy judges it by it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,6 +39,8 @@
 struct dtls_vcache_entry {
 	unsigned char md[32];		/* SHA-256 of the DER */
 	int64_t not_before, not_after;	/* valid in [not_before, not_after) */
+	unsigned long anchor_hash;	/* where its chain ended */
+	uint64_t anchor_kid;
 	uint32_t hnext;			/* bucket chain, or free list */
 	uint32_t prev, next;		/* LRU: head is the least recent */
 };
@@ -157,7 +161,8 @@ void dtls_vcache_policy(struct xtel_dtls_server *srv)
 }
 
 int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t now)
+		       int64_t now, unsigned long *anchor_hash,
+		       uint64_t *anchor_kid)
 {
 	uint32_t i;
 
@@ -174,11 +179,14 @@ int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
 	}
 	lru_unlink(vc, i);
 	lru_append(vc, i);
+	*anchor_hash = vc->e[i].anchor_hash;
+	*anchor_kid = vc->e[i].anchor_kid;
 	return 0;
 }
 
 int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t not_before, int64_t not_after)
+		       int64_t not_before, int64_t not_after,
+		       unsigned long anchor_hash, uint64_t anchor_kid)
 {
 	struct dtls_vcache_entry *e;
 	uint32_t i, b;
@@ -201,6 +209,8 @@ int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
 	memcpy(e->md, md, sizeof(e->md));
 	e->not_before = not_before;
 	e->not_after = not_after;
+	e->anchor_hash = anchor_hash;
+	e->anchor_kid = anchor_kid;
 	b = bucket_of(vc, md);
 	e->hnext = vc->buckets[b];
 	vc->buckets[b] = i;
@@ -249,6 +259,8 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int64_t now = (int64_t)time(NULL), nb, na;
+	unsigned long ah;
+	uint64_t ak;
 	int ok;
 
 	if (s == NULL || leaf == NULL ||
@@ -256,19 +268,25 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 		ERR_clear_error();
 		return X509_verify_cert(xs);
 	}
-	if (dtls_vcache_lookup(vc, md, now) == 0) {
+	if (dtls_vcache_lookup(vc, md, now, &ah, &ak) == 0) {
 		srv->st.verify_cache_hits++;
 		X509_STORE_CTX_set_current_cert(xs, leaf);
 		X509_STORE_CTX_set_error_depth(xs, 0);
 		X509_STORE_CTX_set_error(xs, X509_V_OK);
-		return dtls_verify_depth(s, xs, 1, true);
+		ok = dtls_verify_depth(s, xs, 1, true);
+		/* No chain was built: its anchor is the one of the entry. */
+		s->anchor_hash = ah;
+		s->anchor_kid = ak;
+		return ok;
 	}
 	srv->st.verify_cache_misses++;
 	ok = X509_verify_cert(xs);
 	if (ok == 1 && X509_STORE_CTX_get_error(xs) == X509_V_OK &&
 	    !s->fail_set && chain_validity(xs, &nb, &na) == 0)
 		srv->st.verify_cache_evictions +=
-			(uint64_t)dtls_vcache_insert(vc, md, nb, na);
+			(uint64_t)dtls_vcache_insert(vc, md, nb, na,
+						     s->anchor_hash,
+						     s->anchor_kid);
 	return ok;
 }
 
