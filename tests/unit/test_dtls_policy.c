@@ -2062,13 +2062,22 @@ static void test_vcache_expiry(void **state)
 	net_free(n);
 }
 
+/* Insert md, its chain valid in [nb, na) and of anchor hash ah. */
+static int vc_put(struct dtls_vcache *vc, const unsigned char *md,
+		  int64_t nb, int64_t na, unsigned long ah)
+{
+	struct dtls_chain c = { .anchor_hash = ah, .anchor_kid = ah + 100,
+				.not_before = nb, .not_after = na };
+
+	return dtls_vcache_insert(vc, md, &c);
+}
+
 /* The table itself: validity bounds, the free list, LRU order. */
 static void test_vcache_table(void **state)
 {
 	struct dtls_vcache vc;
 	unsigned char md[4][32];
-	unsigned long ah = 0;
-	uint64_t ak = 0;
+	struct dtls_chain got = { 0 };
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
@@ -2078,37 +2087,38 @@ static void test_vcache_table(void **state)
 		md[i][31] = (unsigned char)(0x40 + i);
 	}
 	assert_int_equal(dtls_vcache_init(&vc, 3), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50, &ah, &ak), -ENOENT);
-	assert_int_equal(dtls_vcache_insert(&vc, md[0], 10, 100, 700, 800), 0);
-	assert_int_equal(dtls_vcache_insert(&vc, md[1], 10, 200, 701, 801), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 9, &ah, &ak), -ENOENT);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50, &got), -ENOENT);
+	assert_int_equal(vc_put(&vc, md[0], 10, 100, 700), 0);
+	assert_int_equal(vc_put(&vc, md[1], 10, 200, 701), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 9, &got), -ENOENT);
 	/* out of its validity: gone, not just refused */
 	assert_int_equal(vc.n, 1);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 10, &ah, &ak), -ENOENT);
-	assert_int_equal(dtls_vcache_insert(&vc, md[0], 10, 100, 700, 800), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 99, &ah, &ak), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 100, &ah, &ak), -ENOENT);
-	assert_int_equal(dtls_vcache_insert(&vc, md[0], 10, 100, 700, 800), 0);
-	assert_int_equal(dtls_vcache_insert(&vc, md[2], 10, 100, 702, 802), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 10, &got), -ENOENT);
+	assert_int_equal(vc_put(&vc, md[0], 10, 100, 700), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 99, &got), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 100, &got), -ENOENT);
+	assert_int_equal(vc_put(&vc, md[0], 10, 100, 700), 0);
+	assert_int_equal(vc_put(&vc, md[2], 10, 100, 702), 0);
 	assert_int_equal(vc.n, 3);
 	/* LRU: 1, 0, 2; using 1 makes 0 the oldest */
-	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50, &ah, &ak), 0);
-	assert_int_equal(dtls_vcache_insert(&vc, md[3], 10, 100, 703, 803), 1);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50, &ah, &ak), -ENOENT);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50, &ah, &ak), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[2], 50, &ah, &ak), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 50, &ah, &ak), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50, &got), 0);
+	assert_int_equal(vc_put(&vc, md[3], 10, 100, 703), 1);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50, &got), -ENOENT);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50, &got), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[2], 50, &got), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 50, &got), 0);
 	/* a hit gives the trust anchor its chain ended at */
-	assert_int_equal(ah, 703);
-	assert_int_equal(ak, 803);
+	assert_int_equal(got.anchor_hash, 703);
+	assert_int_equal(got.anchor_kid, 803);
+	assert_int_equal(got.not_after, 100);
 	/* the policy's CRLs end at 60 */
 	vc.until = 60;
-	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 60, &ah, &ak), -ENOENT);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 60, &got), -ENOENT);
 	assert_int_equal(vc.n, 2);
 	vc.until = INT64_MAX;
 	dtls_vcache_flush(&vc);
 	assert_int_equal(vc.n, 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50, &ah, &ak), -ENOENT);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50, &got), -ENOENT);
 	dtls_vcache_free(&vc);
 }
 
@@ -2124,12 +2134,13 @@ static X509_NAME *cn_name(const char *cn)
 }
 
 /*
- * A device of an intermediate CA: extra/chain-root.crt (a root, in the CA
- * file), the intermediate it issued (in no CA file), and
- * extra/chain-client-<id>.crt/.key issued by the intermediate, its .crt
- * holding the leaf and then the intermediate (the chain the device sends).
+ * A device of an intermediate CA: extra/chain-root-<id>.crt (a root, for
+ * the CA file), the intermediate it issued (in no CA file, valid for
+ * int_life_s seconds), and extra/chain-client-<id>.crt/.key issued by the
+ * intermediate, its .crt holding the leaf and then the intermediate (the
+ * chain the device sends). The root and the leaf live an hour.
  */
-static void make_chain_client(int id)
+static void make_chain_client(int id, long int_life_s)
 {
 	EVP_PKEY *rk = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256");
 	X509_NAME *rn = cn_name("xtel test root"), *in = cn_name("xtel test int");
@@ -2141,8 +2152,10 @@ static void make_chain_client(int id)
 	assert_non_null(rk);
 	assert_non_null(ik);
 	root = self_signed_ca(rk, "7720", rn, 3600);
-	write_pem("extra/chain-root.crt", root, NULL);
+	snprintf(path, sizeof(path), "extra/chain-root-%d.crt", id);
+	write_pem(path, root, NULL);
 	inter = new_cert(ik, serial);
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(inter), int_life_s));
 	assert_int_equal(X509_set_subject_name(inter, in), 1);
 	assert_int_equal(X509_set_issuer_name(inter, rn), 1);
 	add_ext(inter, root, NID_basic_constraints, "critical,CA:TRUE");
@@ -2166,11 +2179,14 @@ static void make_chain_client(int id)
 	EVP_PKEY_free(ik);
 }
 
-/* A new client slot for the chain device of make_chain_client(7). */
-static int add_chain_client(struct net *n)
+/* A new client slot for the chain device of make_chain_client(id). */
+static int add_chain_client(struct net *n, int id)
 {
-	add_client_ctx(n, n->cctx, "extra/chain-client-7.crt",
-		       "extra/chain-client-7.key", "198.18.0.1");
+	char crt[64], key[64];
+
+	snprintf(crt, sizeof(crt), "extra/chain-client-%d.crt", id);
+	snprintf(key, sizeof(key), "extra/chain-client-%d.key", id);
+	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
 	return n->ncl - 1;
 }
 
@@ -2195,12 +2211,13 @@ static void test_chain_anchor(void **state)
 	int i;
 
 	set_mode(state);
-	make_chain_client(7);
-	both = cat_files("extra/ca-and-root.crt", "ca.crt", "extra/chain-root.crt");
+	make_chain_client(7, 3600);
+	both = cat_files("extra/ca-and-root.crt", "ca.crt",
+			 "extra/chain-root-7.crt");
 	c.ca_file = both;
 	n = net_with(state, &c);
 	add_client(n, 1);
-	i = add_chain_client(n);
+	i = add_chain_client(n, 7);
 	pump(n);
 	assert_established(n, 0, 1);
 	assert_established(n, i, 7);
@@ -2228,10 +2245,10 @@ static void test_chain_anchor(void **state)
 	assert_established(n, i, 7);
 	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
 	/* Two full handshakes: the chain check, then the cache's. */
-	i = add_chain_client(n);
+	i = add_chain_client(n, 7);
 	pump(n);
 	assert_established(n, i, 7);
-	i = add_chain_client(n);
+	i = add_chain_client(n, 7);
 	pump(n);
 	assert_established(n, i, 7);
 	assert_vc(n, 1, 3, 0);
@@ -2284,6 +2301,45 @@ static void test_chain_anchor(void **state)
 	net_free(n);
 }
 
+/*
+ * A device's intermediate CA expires before its certificate and its root:
+ * the ticket sealed the validity of the whole chain, so 20 minutes later
+ * (time() interposed) it resumes nothing, as the full handshake that
+ * follows is refused as expired.
+ */
+static void test_chain_intermediate_expired(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	make_chain_client(8, 600);
+	c.ca_file = keep(cert("extra/chain-root-8.crt"));
+	n = net_with(state, &c);
+	i = add_chain_client(n, 8);
+	pump(n);
+	assert_established(n, i, 8);
+	t = xtel_dtls_client_ticket(n->cl[i].c);
+	assert_non_null(t);
+
+	time_shift = 1200;
+	i = add_resuming_as(n, "extra/chain-client-8.crt",
+			    "extra/chain-client-8.key", t);
+	pump(n);
+	time_shift = 0;
+	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2318,6 +2374,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_vcache_expiry),
 		cmocka_unit_test(test_vcache_table),
 		BOTH(test_chain_anchor),
+		BOTH(test_chain_intermediate_expired),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);

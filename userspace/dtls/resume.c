@@ -89,9 +89,17 @@ static int ticket_generated(SSL *ssl, void *arg)
 	if (srv->tk.trust_ok && s != NULL &&
 	    dtls_ticket_id_from_cert(SSL_get0_peer_certificate(ssl), &id) == 0) {
 		memcpy(id.trust, srv->tk.trust, sizeof(id.trust));
-		/* Where its chain ended (noted by the verification). */
-		id.anchor_hash = s->anchor_hash;
-		id.anchor_kid = s->anchor_kid;
+		/*
+		 * Where its chain ended, and the validity of the chain
+		 * (an intermediate may expire before the leaf), as the
+		 * verification noted them.
+		 */
+		id.anchor_hash = s->chain.anchor_hash;
+		id.anchor_kid = s->chain.anchor_kid;
+		if (s->chain.not_before > id.not_before)
+			id.not_before = s->chain.not_before;
+		if (s->chain.not_after < id.not_after)
+			id.not_after = s->chain.not_after;
 		dtls_ticket_id_encode(&id, app);
 		if (SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), app,
 						    sizeof(app)) == 1)

@@ -69,6 +69,21 @@ union peer_addr {
 	struct sockaddr_in6 in6;
 };
 
+/*
+ * What a verified chain leaves a session (verify.c), a verification cache
+ * entry (vcache.c) and, through the ticket, a resumed session: its trust
+ * anchor (the CA of the CA file X509_verify_cert ended at: the leaf's
+ * issuer when the CA file trusts that directly, the root when the device
+ * sends its intermediate), by subject name hash and key id hash, and the
+ * validity every certificate of the chain shares. "Still trusted" is
+ * judged by the anchor (refused_now), the pins by the leaf's issuer.
+ */
+struct dtls_chain {
+	unsigned long anchor_hash;
+	uint64_t anchor_kid;
+	int64_t not_before, not_after;	/* valid in [not_before, not_after) */
+};
+
 enum session_state {
 	SESSION_HANDSHAKE,
 	SESSION_ESTABLISHED,
@@ -149,15 +164,7 @@ struct session {
 	unsigned char serial[SERIAL_MAX];
 	unsigned long issuer_hash;
 	uint64_t issuer_kid;
-	/*
-	 * The chain's trust anchor (the CA of the CA file X509_verify_cert
-	 * ended at): its subject name's hash and its key id hashed. The
-	 * leaf's issuer when the CA file trusts that directly; the root when
-	 * the device sends its intermediate. "Still trusted" is judged by it
-	 * (refused_now), the pins by the issuer.
-	 */
-	unsigned long anchor_hash;
-	uint64_t anchor_kid;
+	struct dtls_chain chain;
 	/*
 	 * The next record number of epoch 1 after the ones this session's
 	 * handshake sent (tx1_seen: any). A resumed handshake sends its
@@ -591,19 +598,16 @@ int dtls_vcache_init(struct dtls_vcache *vc, unsigned int cap);
 void dtls_vcache_free(struct dtls_vcache *vc);
 void dtls_vcache_flush(struct dtls_vcache *vc);
 /*
- * 0: md verified and valid at now (made the most recent), with the trust
- * anchor its chain ended at in *anchor_hash, *anchor_kid; -ENOENT.
+ * 0: md verified and its chain valid at now (made the most recent), the
+ * chain in *chain; -ENOENT.
  */
 int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t now, unsigned long *anchor_hash,
-		       uint64_t *anchor_kid);
-/*
- * Remember md valid in [not_before, not_after), its chain ended at that
- * anchor: 1 when one was evicted.
- */
+		       int64_t now, struct dtls_chain *chain);
+/* Remember md verified with chain: 1 when one was evicted. */
 int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t not_before, int64_t not_after,
-		       unsigned long anchor_hash, uint64_t anchor_kid);
+		       const struct dtls_chain *chain);
+/* The validity every certificate of xs's verified chain shares. */
+int dtls_chain_validity(X509_STORE_CTX *xs, int64_t *nb, int64_t *na);
 /* The cache on srv->ctx as srv->cfg.verify_cache asks: 0 or -ENOMEM. */
 int dtls_vcache_install(struct xtel_dtls_server *srv);
 /* srv->policy is new: forget every entry (dtls_policy_apply). */

@@ -38,9 +38,7 @@
 
 struct dtls_vcache_entry {
 	unsigned char md[32];		/* SHA-256 of the DER */
-	int64_t not_before, not_after;	/* valid in [not_before, not_after) */
-	unsigned long anchor_hash;	/* where its chain ended */
-	uint64_t anchor_kid;
+	struct dtls_chain chain;	/* valid in its [not_before, not_after) */
 	uint32_t hnext;			/* bucket chain, or free list */
 	uint32_t prev, next;		/* LRU: head is the least recent */
 };
@@ -161,8 +159,7 @@ void dtls_vcache_policy(struct xtel_dtls_server *srv)
 }
 
 int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t now, unsigned long *anchor_hash,
-		       uint64_t *anchor_kid)
+		       int64_t now, struct dtls_chain *chain)
 {
 	uint32_t i;
 
@@ -171,7 +168,7 @@ int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
 			break;
 	if (i == VC_NONE)
 		return -ENOENT;
-	if (now < vc->e[i].not_before || now >= vc->e[i].not_after ||
+	if (now < vc->e[i].chain.not_before || now >= vc->e[i].chain.not_after ||
 	    now >= vc->until) {
 		/* Verified again in full: refused as expired, or made anew. */
 		remove_entry(vc, i);
@@ -179,14 +176,12 @@ int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
 	}
 	lru_unlink(vc, i);
 	lru_append(vc, i);
-	*anchor_hash = vc->e[i].anchor_hash;
-	*anchor_kid = vc->e[i].anchor_kid;
+	*chain = vc->e[i].chain;
 	return 0;
 }
 
 int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t not_before, int64_t not_after,
-		       unsigned long anchor_hash, uint64_t anchor_kid)
+		       const struct dtls_chain *chain)
 {
 	struct dtls_vcache_entry *e;
 	uint32_t i, b;
@@ -207,10 +202,7 @@ int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
 	}
 	e = &vc->e[i];
 	memcpy(e->md, md, sizeof(e->md));
-	e->not_before = not_before;
-	e->not_after = not_after;
-	e->anchor_hash = anchor_hash;
-	e->anchor_kid = anchor_kid;
+	e->chain = *chain;
 	b = bucket_of(vc, md);
 	e->hnext = vc->buckets[b];
 	vc->buckets[b] = i;
@@ -219,8 +211,7 @@ int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
 	return evicted;
 }
 
-/* The validity every certificate of xs's verified chain shares. */
-static int chain_validity(X509_STORE_CTX *xs, int64_t *nb, int64_t *na)
+int dtls_chain_validity(X509_STORE_CTX *xs, int64_t *nb, int64_t *na)
 {
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xs);
 
@@ -258,9 +249,8 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	int64_t now = (int64_t)time(NULL), nb, na;
-	unsigned long ah;
-	uint64_t ak;
+	int64_t now = (int64_t)time(NULL);
+	struct dtls_chain chain;
 	int ok;
 
 	if (s == NULL || leaf == NULL ||
@@ -268,25 +258,26 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 		ERR_clear_error();
 		return X509_verify_cert(xs);
 	}
-	if (dtls_vcache_lookup(vc, md, now, &ah, &ak) == 0) {
+	if (dtls_vcache_lookup(vc, md, now, &chain) == 0) {
 		srv->st.verify_cache_hits++;
 		X509_STORE_CTX_set_current_cert(xs, leaf);
 		X509_STORE_CTX_set_error_depth(xs, 0);
 		X509_STORE_CTX_set_error(xs, X509_V_OK);
 		ok = dtls_verify_depth(s, xs, 1, true);
-		/* No chain was built: its anchor is the one of the entry. */
-		s->anchor_hash = ah;
-		s->anchor_kid = ak;
+		/* No chain was built: it is the entry's. */
+		s->chain = chain;
 		return ok;
 	}
 	srv->st.verify_cache_misses++;
 	ok = X509_verify_cert(xs);
 	if (ok == 1 && X509_STORE_CTX_get_error(xs) == X509_V_OK &&
-	    !s->fail_set && chain_validity(xs, &nb, &na) == 0)
+	    !s->fail_set && dtls_chain_validity(xs, &chain.not_before,
+						&chain.not_after) == 0) {
+		chain.anchor_hash = s->chain.anchor_hash;
+		chain.anchor_kid = s->chain.anchor_kid;
 		srv->st.verify_cache_evictions +=
-			(uint64_t)dtls_vcache_insert(vc, md, nb, na,
-						     s->anchor_hash,
-						     s->anchor_kid);
+			(uint64_t)dtls_vcache_insert(vc, md, &chain);
+	}
 	return ok;
 }
 

@@ -104,14 +104,21 @@ void dtls_note_certificate(struct session *s, X509 *leaf, X509_STORE_CTX *xs)
 	s->issuer_hash = X509_NAME_hash_ex(X509_get_issuer_name(leaf), NULL,
 					   NULL, NULL);
 	s->issuer_kid = dtls_key_id_hash(X509_get0_authority_key_id(leaf));
-	s->anchor_hash = s->issuer_hash;
-	s->anchor_kid = s->issuer_kid;
+	s->chain.anchor_hash = s->issuer_hash;
+	s->chain.anchor_kid = s->issuer_kid;
 	if (depth > 1) {
 		X509 *top = sk_X509_value(chain, depth - 1);
 
-		s->anchor_hash = X509_NAME_hash_ex(X509_get_subject_name(top),
-						   NULL, NULL, NULL);
-		s->anchor_kid = dtls_key_id_hash(X509_get0_subject_key_id(top));
+		s->chain.anchor_hash = X509_NAME_hash_ex(
+			X509_get_subject_name(top), NULL, NULL, NULL);
+		s->chain.anchor_kid = dtls_key_id_hash(
+			X509_get0_subject_key_id(top));
+	}
+	/* Unreadable: the leaf's own validity bounds its tickets. */
+	if (depth == 0 || dtls_chain_validity(xs, &s->chain.not_before,
+					      &s->chain.not_after) != 0) {
+		s->chain.not_before = INT64_MIN;
+		s->chain.not_after = INT64_MAX;
 	}
 	s->serial_len = 0;
 	if (len > 0 && len <= SERIAL_MAX) {
@@ -190,8 +197,10 @@ int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id)
 		return -EPERM;
 	s->issuer_hash = (unsigned long)id->issuer_hash;
 	s->issuer_kid = id->issuer_kid;
-	s->anchor_hash = (unsigned long)id->anchor_hash;
-	s->anchor_kid = id->anchor_kid;
+	s->chain.anchor_hash = (unsigned long)id->anchor_hash;
+	s->chain.anchor_kid = id->anchor_kid;
+	s->chain.not_before = id->not_before;
+	s->chain.not_after = id->not_after;
 	memcpy(s->serial, id->serial, sizeof(s->serial));
 	s->serial_len = id->serial_len;
 	s->client_id = id->client_id;
@@ -211,9 +220,13 @@ int dtls_check_resumed(struct session *s, X509 *leaf,
 
 	if (dtls_ticket_id_from_cert(leaf, &id) != 0)
 		return -EPERM;
-	/* A ticket carries no chain: its anchor is the one sealed. */
+	/* A ticket carries no chain: its anchor and validity are sealed. */
 	id.anchor_hash = sealed->anchor_hash;
 	id.anchor_kid = sealed->anchor_kid;
+	if (sealed->not_before > id.not_before)
+		id.not_before = sealed->not_before;
+	if (sealed->not_after < id.not_after)
+		id.not_after = sealed->not_after;
 	return dtls_check_resumed_id(s, &id);
 }
 
@@ -287,8 +300,8 @@ static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
 	 * its chain's root left the CA file, or (pinned) its issuer left the
 	 * pins
 	 */
-	if (!dtls_policy_trusts_anchor(srv->policy, s->anchor_hash,
-				       s->anchor_kid) ||
+	if (!dtls_policy_trusts_anchor(srv->policy, s->chain.anchor_hash,
+				       s->chain.anchor_kid) ||
 	    (srv->policy->pins != NULL &&
 	     !dtls_policy_trusts_issuer(srv->policy, s->issuer_hash,
 					s->issuer_kid)))
