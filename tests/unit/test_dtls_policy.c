@@ -2340,6 +2340,68 @@ static void test_chain_intermediate_expired(void **state)
 	net_free(n);
 }
 
+/* with_policy and with_rotation both. */
+static void with_policy_rotation(struct xtel_dtls_server_cfg *cfg)
+{
+	with_policy(cfg);
+	with_rotation(cfg);
+}
+
+/*
+ * The previous key's ticket of a device of an intermediate CA: OpenSSL
+ * opens it (ticket_decrypted re-checks the sealed identity), and the resumed
+ * session keeps the root the ticket sealed: a reload that keeps the root
+ * keeps it, one that drops the root ends it.
+ */
+static void test_chain_rotation(void **state)
+{
+	unsigned char k1[XTEL_DTLS_TICKET_KEY_LEN], k2[sizeof(k1)];
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	rotation_keys(k1, k2);
+	make_chain_client(9, 3600);
+	c.ca_file = keep(cert("extra/chain-root-9.crt"));
+	rot_key = k1;
+	rot_prev = NULL;
+	n = net_tweaked(state, &c, with_policy_rotation);
+	i = add_chain_client(n, 9);
+	pump(n);
+	assert_established(n, i, 9);
+	t = xtel_dtls_client_ticket(n->cl[i].c);
+	assert_non_null(t);
+	net_free(n);
+
+	rot_key = k2;
+	rot_prev = k1;
+	n = net_tweaked(state, &c, with_policy_rotation);
+	i = add_resuming_as(n, "extra/chain-client-9.crt",
+			    "extra/chain-client-9.key", t);
+	pump(n);
+	assert_established(n, i, 9);
+	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
+	c.deny_file = write_file("extra/deny3.txt", "3\n");
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(st.ticket_refused, 0);
+	assert_int_equal(st.sessions_untrusted, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	c.ca_file = keep(cert("ca.crt"));
+	c.deny_file = NULL;
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	rot_key = rot_prev = NULL;
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2375,6 +2437,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_vcache_table),
 		BOTH(test_chain_anchor),
 		BOTH(test_chain_intermediate_expired),
+		BOTH(test_chain_rotation),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);
