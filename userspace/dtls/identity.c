@@ -165,7 +165,7 @@ int dtls_ctx_load_ca(SSL_CTX *ctx, const char *ca_file)
 int dtls_ctx_use_identity(SSL_CTX *ctx, const struct xtel_dtls_identity *id)
 {
 	if (SSL_CTX_use_certificate(ctx, id->cert) != 1 ||
-	    (id->chain != NULL && SSL_CTX_set1_chain(ctx, id->chain) != 1) ||
+	    SSL_CTX_set1_chain(ctx, id->chain) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, id->key) != 1) {
 		pr_err("certificate rejected (%s)", dtls_openssl_reason());
 		ERR_clear_error();
