@@ -1385,16 +1385,40 @@ time_t time(time_t *t)
  * certificate an hour, the ticket two hours; the client comes back 20
  * minutes later.
  */
+/*
+ * The device of certdir's rel.crt/.key comes back with ticket t 20
+ * minutes later (time() interposed), past what its CA lived: the ticket
+ * resumes nothing and the full handshake is refused as expired.
+ */
+static void expired_later(struct net *n, const char *rel,
+			  const struct xtel_dtls_ticket *t)
+{
+	struct xtel_dtls_server_stats st;
+	char crt[64], key[64];
+	int i;
+
+	snprintf(crt, sizeof(crt), "%s.crt", rel);
+	snprintf(key, sizeof(key), "%s.key", rel);
+	time_shift = 1200;
+	i = add_resuming_as(n, crt, key, t);
+	pump(n);
+	time_shift = 0;
+	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
+}
+
 static void test_resume_ca_expired(void **state)
 {
 	struct xtel_dtls_policy_cfg c = { 0 };
-	struct xtel_dtls_server_stats st;
 	EVP_PKEY *cak = EVP_EC_gen("P-256");
 	X509_NAME *name = X509_NAME_new();
 	struct xtel_dtls_ticket *t;
 	X509 *ca;
 	struct net *n;
-	int i;
 
 	set_mode(state);
 	assert_non_null(cak);
@@ -1413,17 +1437,7 @@ static void test_resume_ca_expired(void **state)
 	t = xtel_dtls_client_ticket(n->cl[0].c);
 	assert_non_null(t);
 
-	time_shift = 1200;
-	i = add_resuming_as(n, "extra/short-client-6.crt",
-			    "extra/short-client-6.key", t);
-	pump(n);
-	time_shift = 0;
-	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
-	assert_refused(n, i, "alert");
-	st = stats(n);
-	assert_int_equal(st.ticket_refused, 1);
-	assert_int_equal(st.handshakes_resumed, 0);
-	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
+	expired_later(n, "extra/short-client-6", t);
 	xtel_dtls_ticket_free(t);
 	X509_free(ca);
 	X509_NAME_free(name);
@@ -2310,7 +2324,6 @@ static void test_chain_anchor(void **state)
 static void test_chain_intermediate_expired(void **state)
 {
 	struct xtel_dtls_policy_cfg c = { 0 };
-	struct xtel_dtls_server_stats st;
 	struct xtel_dtls_ticket *t;
 	struct net *n;
 	int i;
@@ -2325,17 +2338,7 @@ static void test_chain_intermediate_expired(void **state)
 	t = xtel_dtls_client_ticket(n->cl[i].c);
 	assert_non_null(t);
 
-	time_shift = 1200;
-	i = add_resuming_as(n, "extra/chain-client-8.crt",
-			    "extra/chain-client-8.key", t);
-	pump(n);
-	time_shift = 0;
-	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
-	assert_refused(n, i, "alert");
-	st = stats(n);
-	assert_int_equal(st.ticket_refused, 1);
-	assert_int_equal(st.handshakes_resumed, 0);
-	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
+	expired_later(n, "extra/chain-client-8", t);
 	xtel_dtls_ticket_free(t);
 	net_free(n);
 }
