@@ -1385,16 +1385,40 @@ time_t time(time_t *t)
  * certificate an hour, the ticket two hours; the client comes back 20
  * minutes later.
  */
+/*
+ * The device of certdir's rel.crt/.key comes back with ticket t 20
+ * minutes later (time() interposed), past what its CA lived: the ticket
+ * resumes nothing and the full handshake is refused as expired.
+ */
+static void expired_later(struct net *n, const char *rel,
+			  const struct xtel_dtls_ticket *t)
+{
+	struct xtel_dtls_server_stats st;
+	char crt[64], key[64];
+	int i;
+
+	snprintf(crt, sizeof(crt), "%s.crt", rel);
+	snprintf(key, sizeof(key), "%s.key", rel);
+	time_shift = 1200;
+	i = add_resuming_as(n, crt, key, t);
+	pump(n);
+	time_shift = 0;
+	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_resumed, 0);
+	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
+}
+
 static void test_resume_ca_expired(void **state)
 {
 	struct xtel_dtls_policy_cfg c = { 0 };
-	struct xtel_dtls_server_stats st;
 	EVP_PKEY *cak = EVP_EC_gen("P-256");
 	X509_NAME *name = X509_NAME_new();
 	struct xtel_dtls_ticket *t;
 	X509 *ca;
 	struct net *n;
-	int i;
 
 	set_mode(state);
 	assert_non_null(cak);
@@ -1413,17 +1437,7 @@ static void test_resume_ca_expired(void **state)
 	t = xtel_dtls_client_ticket(n->cl[0].c);
 	assert_non_null(t);
 
-	time_shift = 1200;
-	i = add_resuming_as(n, "extra/short-client-6.crt",
-			    "extra/short-client-6.key", t);
-	pump(n);
-	time_shift = 0;
-	assert_false(xtel_dtls_client_resumed(n->cl[i].c));
-	assert_refused(n, i, "alert");
-	st = stats(n);
-	assert_int_equal(st.ticket_refused, 1);
-	assert_int_equal(st.handshakes_resumed, 0);
-	assert_failures(&st, XTEL_DTLS_FAILED_EXPIRED, 1);
+	expired_later(n, "extra/short-client-6", t);
 	xtel_dtls_ticket_free(t);
 	X509_free(ca);
 	X509_NAME_free(name);
@@ -2062,11 +2076,22 @@ static void test_vcache_expiry(void **state)
 	net_free(n);
 }
 
+/* Insert md, its chain valid in [nb, na) and of anchor hash ah. */
+static int vc_put(struct dtls_vcache *vc, const unsigned char *md,
+		  int64_t nb, int64_t na, unsigned long ah)
+{
+	struct dtls_chain c = { .anchor_hash = ah, .anchor_kid = ah + 100,
+				.not_before = nb, .not_after = na };
+
+	return dtls_vcache_insert(vc, md, &c);
+}
+
 /* The table itself: validity bounds, the free list, LRU order. */
 static void test_vcache_table(void **state)
 {
 	struct dtls_vcache vc;
 	unsigned char md[4][32];
+	struct dtls_chain got = { 0 };
 
 	(void)state;
 	for (int i = 0; i < 4; i++) {
@@ -2076,35 +2101,308 @@ static void test_vcache_table(void **state)
 		md[i][31] = (unsigned char)(0x40 + i);
 	}
 	assert_int_equal(dtls_vcache_init(&vc, 3), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50), -ENOENT);
-	assert_int_equal(dtls_vcache_insert(&vc, md[0], 10, 100), 0);
-	assert_int_equal(dtls_vcache_insert(&vc, md[1], 10, 200), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 9), -ENOENT);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50, &got), -ENOENT);
+	assert_int_equal(vc_put(&vc, md[0], 10, 100, 700), 0);
+	assert_int_equal(vc_put(&vc, md[1], 10, 200, 701), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 9, &got), -ENOENT);
 	/* out of its validity: gone, not just refused */
 	assert_int_equal(vc.n, 1);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 10), -ENOENT);
-	assert_int_equal(dtls_vcache_insert(&vc, md[0], 10, 100), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 99), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 100), -ENOENT);
-	assert_int_equal(dtls_vcache_insert(&vc, md[0], 10, 100), 0);
-	assert_int_equal(dtls_vcache_insert(&vc, md[2], 10, 100), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 10, &got), -ENOENT);
+	assert_int_equal(vc_put(&vc, md[0], 10, 100, 700), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 99, &got), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 100, &got), -ENOENT);
+	assert_int_equal(vc_put(&vc, md[0], 10, 100, 700), 0);
+	assert_int_equal(vc_put(&vc, md[2], 10, 100, 702), 0);
 	assert_int_equal(vc.n, 3);
 	/* LRU: 1, 0, 2; using 1 makes 0 the oldest */
-	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50), 0);
-	assert_int_equal(dtls_vcache_insert(&vc, md[3], 10, 100), 1);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50), -ENOENT);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[2], 50), 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 50), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50, &got), 0);
+	assert_int_equal(vc_put(&vc, md[3], 10, 100, 703), 1);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[0], 50, &got), -ENOENT);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50, &got), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[2], 50, &got), 0);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 50, &got), 0);
+	/* a hit gives the trust anchor its chain ended at */
+	assert_int_equal(got.anchor_hash, 703);
+	assert_int_equal(got.anchor_kid, 803);
+	assert_int_equal(got.not_after, 100);
 	/* the policy's CRLs end at 60 */
 	vc.until = 60;
-	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 60), -ENOENT);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[3], 60, &got), -ENOENT);
 	assert_int_equal(vc.n, 2);
 	vc.until = INT64_MAX;
 	dtls_vcache_flush(&vc);
 	assert_int_equal(vc.n, 0);
-	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50), -ENOENT);
+	assert_int_equal(dtls_vcache_lookup(&vc, md[1], 50, &got), -ENOENT);
 	dtls_vcache_free(&vc);
+}
+
+/* A name of one CN entry (the caller frees it). */
+static X509_NAME *cn_name(const char *cn)
+{
+	X509_NAME *n = X509_NAME_new();
+
+	assert_non_null(n);
+	assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+		(const unsigned char *)cn, -1, -1, 0), 1);
+	return n;
+}
+
+/*
+ * A device of an intermediate CA: extra/chain-root-<id>.crt (a root, for
+ * the CA file), the intermediate it issued (in no CA file, valid for
+ * int_life_s seconds), and extra/chain-client-<id>.crt/.key issued by the
+ * intermediate, its .crt holding the leaf and then the intermediate (the
+ * chain the device sends). The root and the leaf live an hour.
+ */
+static void make_chain_client(int id, long int_life_s)
+{
+	EVP_PKEY *rk = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256");
+	X509_NAME *rn = cn_name("xtel test root"), *in = cn_name("xtel test int");
+	BIGNUM *serial = serial_of("7721");
+	X509 *root, *inter;
+	char rel[64], path[80];
+	FILE *f;
+
+	assert_non_null(rk);
+	assert_non_null(ik);
+	root = self_signed_ca(rk, "7720", rn, 3600);
+	snprintf(path, sizeof(path), "extra/chain-root-%d.crt", id);
+	write_pem(path, root, NULL);
+	inter = new_cert(ik, serial);
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(inter), int_life_s));
+	assert_int_equal(X509_set_subject_name(inter, in), 1);
+	assert_int_equal(X509_set_issuer_name(inter, rn), 1);
+	add_ext(inter, root, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(inter, root, NID_key_usage, "critical,keyCertSign,cRLSign");
+	add_ext(inter, root, NID_subject_key_identifier, "hash");
+	add_ext(inter, root, NID_authority_key_identifier, "keyid:always");
+	assert_true(X509_sign(inter, rk, EVP_sha256()) > 0);
+	snprintf(rel, sizeof(rel), "extra/chain-client-%d", id);
+	issue_client(rel, id, inter, ik, "7722");
+	snprintf(path, sizeof(path), "%s.crt", rel);
+	f = fopen(cert(path), "a");
+	assert_non_null(f);
+	assert_int_equal(PEM_write_X509(f, inter), 1);
+	fclose(f);
+	X509_free(root);
+	X509_free(inter);
+	X509_NAME_free(rn);
+	X509_NAME_free(in);
+	BN_free(serial);
+	EVP_PKEY_free(rk);
+	EVP_PKEY_free(ik);
+}
+
+/* A new client slot for the chain device of make_chain_client(id). */
+static int add_chain_client(struct net *n, int id)
+{
+	char crt[64], key[64];
+
+	snprintf(crt, sizeof(crt), "extra/chain-client-%d.crt", id);
+	snprintf(key, sizeof(key), "extra/chain-client-%d.key", id);
+	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
+	return n->ncl - 1;
+}
+
+/*
+ * A device whose certificate an intermediate CA issued (the CA file has
+ * only the root; the device sends the intermediate) is judged by its
+ * chain's root, not by its direct issuer, which no CA file has. A reload
+ * that keeps the root (a new deny list: the same trust) keeps its
+ * session; its ticket resumes, and its full handshakes take the
+ * verification cache, whose sessions a second such reload keeps too. A
+ * reload that drops the root ends every one of them (sessions_untrusted),
+ * its ticket is refused and its full handshake fails unknown_ca. The CA's
+ * own device carries on throughout.
+ */
+static void test_chain_anchor(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	const char *both;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	make_chain_client(7, 3600);
+	both = cat_files("extra/ca-and-root.crt", "ca.crt",
+			 "extra/chain-root-7.crt");
+	c.ca_file = both;
+	n = net_with(state, &c);
+	add_client(n, 1);
+	i = add_chain_client(n, 7);
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, i, 7);
+	assert_vc(n, 0, 2, 0);
+	t = xtel_dtls_client_ticket(n->cl[i].c);
+	assert_non_null(t);
+
+	/* The root stays: nothing ends. */
+	c.ca_file = both;
+	c.deny_file = write_file("extra/deny3.txt", "3\n");
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.policy_updates, 1);
+	assert_int_equal(st.sessions_untrusted, 0);
+	assert_int_equal(st.sessions_revoked, 0);
+	assert_int_equal(st.close_notify_tx, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	send_record(n, i, 7, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+	/* Its ticket resumes. */
+	i = add_resuming_as(n, "extra/chain-client-7.crt",
+			    "extra/chain-client-7.key", t);
+	pump(n);
+	assert_established(n, i, 7);
+	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
+	/* Two full handshakes: the chain check, then the cache's. */
+	i = add_chain_client(n, 7);
+	pump(n);
+	assert_established(n, i, 7);
+	i = add_chain_client(n, 7);
+	pump(n);
+	assert_established(n, i, 7);
+	assert_vc(n, 1, 3, 0);
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(st.ticket_refused, 0);
+	assert_int_equal(st.handshake_failed, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 5);
+
+	/* The root stays again: the cached one's session too. */
+	c.deny_file = write_file("extra/deny4.txt", "4\n");
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.policy_updates, 2);
+	assert_int_equal(st.sessions_untrusted, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 5);
+	send_record(n, i, 7, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 2);
+
+	/* The root goes: its four sessions end, the CA's device stays. */
+	c.ca_file = keep(cert("ca.crt"));
+	c.deny_file = NULL;
+	logs.last[0] = '\0';
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.policy_updates, 3);
+	assert_int_equal(st.sessions_untrusted, 4);
+	assert_int_equal(st.sessions_revoked, 0);
+	assert_int_equal(st.close_notify_tx, 4);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_true(logs_with("(client 7) closed: its CA no longer trusted by "
+			      "the new policy", logs.last));
+	send_record(n, 0, 1, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 3);
+	/* Its ticket is refused, and its full handshake then fails. */
+	i = add_resuming_as(n, "extra/chain-client-7.crt",
+			    "extra/chain-client-7.key", t);
+	pump(n);
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_failures(&st, XTEL_DTLS_FAILED_UNKNOWN_CA, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
+/*
+ * A device's intermediate CA expires before its certificate and its root:
+ * the ticket sealed the validity of the whole chain, so 20 minutes later
+ * (time() interposed) it resumes nothing, as the full handshake that
+ * follows is refused as expired.
+ */
+static void test_chain_intermediate_expired(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	make_chain_client(8, 600);
+	c.ca_file = keep(cert("extra/chain-root-8.crt"));
+	n = net_with(state, &c);
+	i = add_chain_client(n, 8);
+	pump(n);
+	assert_established(n, i, 8);
+	t = xtel_dtls_client_ticket(n->cl[i].c);
+	assert_non_null(t);
+
+	expired_later(n, "extra/chain-client-8", t);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
+/* with_policy and with_rotation both. */
+static void with_policy_rotation(struct xtel_dtls_server_cfg *cfg)
+{
+	with_policy(cfg);
+	with_rotation(cfg);
+}
+
+/*
+ * The previous key's ticket of a device of an intermediate CA: OpenSSL
+ * opens it (ticket_decrypted re-checks the sealed identity), and the resumed
+ * session keeps the root the ticket sealed: a reload that keeps the root
+ * keeps it, one that drops the root ends it.
+ */
+static void test_chain_rotation(void **state)
+{
+	unsigned char k1[XTEL_DTLS_TICKET_KEY_LEN], k2[sizeof(k1)];
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	rotation_keys(k1, k2);
+	make_chain_client(9, 3600);
+	c.ca_file = keep(cert("extra/chain-root-9.crt"));
+	rot_key = k1;
+	rot_prev = NULL;
+	n = net_tweaked(state, &c, with_policy_rotation);
+	i = add_chain_client(n, 9);
+	pump(n);
+	assert_established(n, i, 9);
+	t = xtel_dtls_client_ticket(n->cl[i].c);
+	assert_non_null(t);
+	net_free(n);
+
+	rot_key = k2;
+	rot_prev = k1;
+	n = net_tweaked(state, &c, with_policy_rotation);
+	i = add_resuming_as(n, "extra/chain-client-9.crt",
+			    "extra/chain-client-9.key", t);
+	pump(n);
+	assert_established(n, i, 9);
+	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
+	c.deny_file = write_file("extra/deny3.txt", "3\n");
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_int_equal(st.ticket_refused, 0);
+	assert_int_equal(st.sessions_untrusted, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	c.ca_file = keep(cert("ca.crt"));
+	c.deny_file = NULL;
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	rot_key = rot_prev = NULL;
+	xtel_dtls_ticket_free(t);
+	net_free(n);
 }
 
 int main(int argc, char **argv)
@@ -2140,6 +2438,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_vcache_off),
 		cmocka_unit_test(test_vcache_expiry),
 		cmocka_unit_test(test_vcache_table),
+		BOTH(test_chain_anchor),
+		BOTH(test_chain_intermediate_expired),
+		BOTH(test_chain_rotation),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);

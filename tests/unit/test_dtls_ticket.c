@@ -26,8 +26,11 @@
 
 enum {
 	NAME = 16, IV = 16, MAC = 32, PLAIN_MAX = 4096,
-	/* version, trust, client id, validity, issuer hash and key id */
-	SERIAL_LEN_AT = 1 + 32 + 4 + 8 + 8 + 8 + 8,
+	/*
+	 * version, trust, client id, validity, issuer hash and key id,
+	 * anchor hash and key id
+	 */
+	SERIAL_LEN_AT = 1 + 32 + 4 + 8 + 8 + 8 + 8 + 8 + 8,
 };
 
 static unsigned char key[XTEL_DTLS_TICKET_KEY_LEN];
@@ -122,6 +125,8 @@ static struct dtls_ticket_id sample_id(void)
 	id.not_after = 4000000000;
 	id.issuer_hash = 0x1122334455667788ULL;
 	id.issuer_kid = 0x99aabbccddeeff00ULL;
+	id.anchor_hash = 0x0102030405060708ULL;
+	id.anchor_kid = 0x8877665544332211ULL;
 	id.serial_len = 3;
 	id.serial[0] = 1;
 	id.serial[1] = 2;
@@ -139,6 +144,8 @@ static void assert_id(const struct dtls_ticket_id *a,
 	assert_int_equal(a->not_after, b->not_after);
 	assert_int_equal(a->issuer_hash, b->issuer_hash);
 	assert_int_equal(a->issuer_kid, b->issuer_kid);
+	assert_int_equal(a->anchor_hash, b->anchor_hash);
+	assert_int_equal(a->anchor_kid, b->anchor_kid);
 	assert_int_equal(a->serial_len, b->serial_len);
 	assert_memory_equal(a->serial, b->serial, a->serial_len);
 }
@@ -289,7 +296,9 @@ static void test_ticket_identity(void **state)
 	assert_int_equal(dtls_ticket_id_decode(big, sizeof(big), &id), -EINVAL);
 	app[0] = 1;	/* version 1: no issuer key id */
 	assert_int_equal(dtls_ticket_id_decode(app, sizeof(app), &id), -EINVAL);
-	app[0] = 2;
+	app[0] = 2;	/* version 2: no trust anchor */
+	assert_int_equal(dtls_ticket_id_decode(app, sizeof(app), &id), -EINVAL);
+	app[0] = 3;
 	assert_int_equal(app[SERIAL_LEN_AT], 3);
 	app[SERIAL_LEN_AT] = SERIAL_MAX + 1;
 	assert_int_equal(dtls_ticket_id_decode(app, sizeof(app), &id), -EINVAL);

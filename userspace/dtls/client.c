@@ -105,6 +105,7 @@ int xtel_dtls_client_new(struct xtel_dtls_client **out,
 		goto fail;
 	if (id != NULL) {
 		if (SSL_use_certificate(c->ssl, id->cert) != 1 ||
+		    SSL_set1_chain(c->ssl, id->chain) != 1 ||
 		    SSL_use_PrivateKey(c->ssl, id->key) != 1) {
 			ret = -EINVAL;
 			goto fail;

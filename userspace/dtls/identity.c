@@ -39,6 +39,35 @@ static int open_pem(const char *what, const char *path, FILE **out)
 }
 
 /*
+ * The certificates of path after its first (a device's intermediate CAs,
+ * sent with its own): *out NULL when there are none.
+ */
+static int read_chain(const char *path, STACK_OF(X509) **out)
+{
+	FILE *f = NULL;
+	X509 *x;
+	int ret = open_pem("certificate", path, &f);
+
+	*out = NULL;
+	if (ret)
+		return ret;
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	X509_free(x);
+	while (x != NULL && (x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+		if ((*out == NULL && (*out = sk_X509_new_null()) == NULL) ||
+		    !sk_X509_push(*out, x)) {
+			X509_free(x);
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	fclose(f);
+	/* The end of the file reads as a PEM error. */
+	ERR_clear_error();
+	return ret;
+}
+
+/*
  * Read path's PEM object: a certificate into *cert, or (cert NULL) a
  * private key into *key. what names it in messages.
  */
@@ -81,6 +110,9 @@ int xtel_dtls_identity_load(struct xtel_dtls_identity **out,
 	ret = read_pem("certificate", cert_file, &id->cert, NULL);
 	if (ret)
 		goto fail;
+	ret = read_chain(cert_file, &id->chain);
+	if (ret)
+		goto fail;
 	ret = read_pem("private key", key_file, NULL, &id->key);
 	if (ret)
 		goto fail;
@@ -105,6 +137,7 @@ void xtel_dtls_identity_free(struct xtel_dtls_identity *id)
 		return;
 	X509_free(id->cert);
 	EVP_PKEY_free(id->key);
+	sk_X509_pop_free(id->chain, X509_free);
 	free(id);
 }
 
@@ -132,6 +165,7 @@ int dtls_ctx_load_ca(SSL_CTX *ctx, const char *ca_file)
 int dtls_ctx_use_identity(SSL_CTX *ctx, const struct xtel_dtls_identity *id)
 {
 	if (SSL_CTX_use_certificate(ctx, id->cert) != 1 ||
+	    SSL_CTX_set1_chain(ctx, id->chain) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, id->key) != 1) {
 		pr_err("certificate rejected (%s)", dtls_openssl_reason());
 		ERR_clear_error();

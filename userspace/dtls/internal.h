@@ -20,6 +20,12 @@
 struct xtel_dtls_identity {
 	X509 *cert;
 	EVP_PKEY *key;
+	/*
+	 * The certificates after the first in the certificate file (the
+	 * intermediate CAs that issued it), sent with it; NULL: none (and
+	 * none of an identity before is sent).
+	 */
+	STACK_OF(X509) *chain;
 };
 
 /*

@@ -318,31 +318,42 @@ uint64_t dtls_key_id_hash(const ASN1_OCTET_STRING *kid)
 	return h ? h : 1;
 }
 
-/* Who may issue clients, as their certificates name them (the sweep's). */
-static int build_issuers(struct xtel_dtls_policy *p)
+/* The CAs of set as certificates name them, into *out (*n of them). */
+static int build_set(STACK_OF(X509) *set, struct dtls_issuer **out,
+		     unsigned int *count)
 {
-	STACK_OF(X509) *set = p->pins != NULL ? p->pins : p->cas;
 	int n = sk_X509_num(set);
+	struct dtls_issuer *is = calloc(n > 0 ? (size_t)n : 1, sizeof(*is));
 
-	p->issuers = calloc(n > 0 ? (size_t)n : 1, sizeof(*p->issuers));
-	if (p->issuers == NULL)
+	if (is == NULL)
 		return -ENOMEM;
 	for (int i = 0; i < n; i++) {
 		X509 *ca = sk_X509_value(set, i);
 
-		p->issuers[i].name_hash = X509_NAME_hash_ex(
-			X509_get_subject_name(ca), NULL, NULL, NULL);
-		p->issuers[i].kid = dtls_key_id_hash(X509_get0_subject_key_id(ca));
+		is[i].name_hash = X509_NAME_hash_ex(X509_get_subject_name(ca),
+						    NULL, NULL, NULL);
+		is[i].kid = dtls_key_id_hash(X509_get0_subject_key_id(ca));
 		/* Unreadable (OpenSSL loaded it): judged by the full handshake. */
-		if (dtls_asn1_time(X509_get0_notBefore(ca),
-				   &p->issuers[i].not_before) != 0)
-			p->issuers[i].not_before = INT64_MIN;
-		if (dtls_asn1_time(X509_get0_notAfter(ca),
-				   &p->issuers[i].not_after) != 0)
-			p->issuers[i].not_after = INT64_MAX;
+		if (dtls_asn1_time(X509_get0_notBefore(ca), &is[i].not_before) != 0)
+			is[i].not_before = INT64_MIN;
+		if (dtls_asn1_time(X509_get0_notAfter(ca), &is[i].not_after) != 0)
+			is[i].not_after = INT64_MAX;
 	}
-	p->n_issuers = (unsigned int)n;
+	*out = is;
+	*count = (unsigned int)n;
 	return 0;
+}
+
+/*
+ * Who may issue clients, as their certificates name them (the sweep's),
+ * and the trust anchors their chains may end at.
+ */
+static int build_issuers(struct xtel_dtls_policy *p)
+{
+	int ret = build_set(p->pins != NULL ? p->pins : p->cas, &p->issuers,
+			    &p->n_issuers);
+
+	return ret ? ret : build_set(p->cas, &p->anchors, &p->n_anchors);
 }
 
 static bool issuer_is(const struct dtls_issuer *is, unsigned long name_hash,
@@ -352,24 +363,35 @@ static bool issuer_is(const struct dtls_issuer *is, unsigned long name_hash,
 	       (kid == 0 || is->kid == 0 || is->kid == kid);
 }
 
-bool dtls_policy_trusts_issuer(const struct xtel_dtls_policy *p,
-			       unsigned long name_hash, uint64_t kid)
+/* Whether set has that CA, valid at now (INT64_MIN: at any time). */
+static bool set_has(const struct dtls_issuer *set, unsigned int n,
+		    unsigned long name_hash, uint64_t kid, int64_t now)
 {
-	for (unsigned int i = 0; i < p->n_issuers; i++)
-		if (issuer_is(&p->issuers[i], name_hash, kid))
+	for (unsigned int i = 0; i < n; i++)
+		if (issuer_is(&set[i], name_hash, kid) &&
+		    (now == INT64_MIN ||
+		     (set[i].not_before <= now && now < set[i].not_after)))
 			return true;
 	return false;
 }
 
-bool dtls_policy_issuer_valid(const struct xtel_dtls_policy *p,
+bool dtls_policy_trusts_issuer(const struct xtel_dtls_policy *p,
+			       unsigned long name_hash, uint64_t kid)
+{
+	return set_has(p->issuers, p->n_issuers, name_hash, kid, INT64_MIN);
+}
+
+bool dtls_policy_trusts_anchor(const struct xtel_dtls_policy *p,
+			       unsigned long name_hash, uint64_t kid)
+{
+	return set_has(p->anchors, p->n_anchors, name_hash, kid, INT64_MIN);
+}
+
+bool dtls_policy_anchor_valid(const struct xtel_dtls_policy *p,
 			      unsigned long name_hash, uint64_t kid,
 			      int64_t now)
 {
-	for (unsigned int i = 0; i < p->n_issuers; i++)
-		if (issuer_is(&p->issuers[i], name_hash, kid) &&
-		    p->issuers[i].not_before <= now && now < p->issuers[i].not_after)
-			return true;
-	return false;
+	return set_has(p->anchors, p->n_anchors, name_hash, kid, now);
 }
 
 /* The store every server's SSL_CTX verifies against. */
@@ -475,6 +497,7 @@ void xtel_dtls_policy_put(struct xtel_dtls_policy *p)
 	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
 	free(p->deny);
 	free(p->issuers);
+	free(p->anchors);
 	xtel_dtls_identity_free(p->identity);
 	free(p);
 }

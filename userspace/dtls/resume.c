@@ -83,11 +83,23 @@ static int ticket_generated(SSL *ssl, void *arg)
 {
 	struct xtel_dtls_server *srv = arg;
 	unsigned char app[DTLS_TICKET_ID_LEN];
+	struct session *s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
 	struct dtls_ticket_id id;
 
-	if (srv->tk.trust_ok &&
+	if (srv->tk.trust_ok && s != NULL &&
 	    dtls_ticket_id_from_cert(SSL_get0_peer_certificate(ssl), &id) == 0) {
 		memcpy(id.trust, srv->tk.trust, sizeof(id.trust));
+		/*
+		 * Where its chain ended, and the validity of the chain
+		 * (an intermediate may expire before the leaf), as the
+		 * verification noted them.
+		 */
+		id.anchor_hash = s->chain.anchor_hash;
+		id.anchor_kid = s->chain.anchor_kid;
+		if (s->chain.not_before > id.not_before)
+			id.not_before = s->chain.not_before;
+		if (s->chain.not_after < id.not_after)
+			id.not_after = s->chain.not_after;
 		dtls_ticket_id_encode(&id, app);
 		if (SSL_SESSION_set1_ticket_appdata(SSL_get0_session(ssl), app,
 						    sizeof(app)) == 1)
@@ -256,7 +268,7 @@ static SSL_TICKET_RETURN ticket_decrypted(SSL *ssl, SSL_SESSION *ss,
 	 */
 	if (s == NULL || ss == NULL || !trusted_id(srv, app, app_len, &id) ||
 	    (SSL_SESSION_get0_peer(ss) != NULL ?
-	     dtls_check_resumed(s, SSL_SESSION_get0_peer(ss)) :
+	     dtls_check_resumed(s, SSL_SESSION_get0_peer(ss), &id) :
 	     dtls_check_resumed_id(s, &id)) != 0 ||
 	    s->client_id != id.client_id) {
 		srv->st.ticket_refused++;

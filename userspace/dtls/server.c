@@ -424,6 +424,7 @@ void xtel_dtls_server_set_policy(struct xtel_dtls_server *srv,
 	    (dtls_ctx_use_identity(srv->ctx, p->identity) ||
 	     (srv->listener &&
 	      (SSL_use_certificate(srv->listener, p->identity->cert) != 1 ||
+	       SSL_set1_chain(srv->listener, p->identity->chain) != 1 ||
 	       SSL_use_PrivateKey(srv->listener, p->identity->key) != 1))))
 		dtls_srv_log(srv, "dtls: new policy: the server certificate "
 			     "was refused; handshakes may still use the old one");

@@ -69,6 +69,21 @@ union peer_addr {
 	struct sockaddr_in6 in6;
 };
 
+/*
+ * What a verified chain leaves a session (verify.c), a verification cache
+ * entry (vcache.c) and, through the ticket, a resumed session: its trust
+ * anchor (the CA of the CA file X509_verify_cert ended at: the leaf's
+ * issuer when the CA file trusts that directly, the root when the device
+ * sends its intermediate), by subject name hash and key id hash, and the
+ * validity every certificate of the chain shares. "Still trusted" is
+ * judged by the anchor (refused_now), the pins by the leaf's issuer.
+ */
+struct dtls_chain {
+	unsigned long anchor_hash;
+	uint64_t anchor_kid;
+	int64_t not_before, not_after;	/* valid in [not_before, not_after) */
+};
+
 enum session_state {
 	SESSION_HANDSHAKE,
 	SESSION_ESTABLISHED,
@@ -149,6 +164,7 @@ struct session {
 	unsigned char serial[SERIAL_MAX];
 	unsigned long issuer_hash;
 	uint64_t issuer_kid;
+	struct dtls_chain chain;
 	/*
 	 * The next record number of epoch 1 after the ones this session's
 	 * handshake sent (tx1_seen: any). A resumed handshake sends its
@@ -184,15 +200,18 @@ struct dtls_ticket_id {
 	 * a reload could tell its CA only by name from a same-named one.
 	 */
 	uint64_t issuer_kid;
+	/* The chain's trust anchor, as the session's (anchor_hash). */
+	uint64_t anchor_hash, anchor_kid;
 	uint8_t serial_len;
 	unsigned char serial[SERIAL_MAX];
 };
 
 /*
- * Version, trust, id, validity, issuer hash, issuer key id, serial length
- * and bytes.
+ * Version, trust, id, validity, issuer hash, issuer key id, anchor hash,
+ * anchor key id, serial length and bytes.
  */
-enum { DTLS_TICKET_ID_LEN = 1 + 32 + 4 + 8 + 8 + 8 + 8 + 1 + SERIAL_MAX };
+enum { DTLS_TICKET_ID_LEN = 1 + 32 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 1 +
+			    SERIAL_MAX };
 
 /* How the ClientHello's ticket went (ticket_verdict, resume.c). */
 enum ticket_verdict {
@@ -343,6 +362,9 @@ struct xtel_dtls_policy {
 	/* the CAs that may issue clients (pins, else cas), for the sweep */
 	struct dtls_issuer *issuers;
 	unsigned int n_issuers;
+	/* every CA of cas: a chain's trust anchor must be one */
+	struct dtls_issuer *anchors;
+	unsigned int n_anchors;
 };
 
 /*
@@ -436,8 +458,14 @@ uint64_t dtls_key_id_hash(const ASN1_OCTET_STRING *kid);
  */
 bool dtls_policy_trusts_issuer(const struct xtel_dtls_policy *p,
 			       unsigned long name_hash, uint64_t kid);
-/* Whether one of the issuers it trusts is valid at now (as X509_cmp_time). */
-bool dtls_policy_issuer_valid(const struct xtel_dtls_policy *p,
+/*
+ * Whether p trusts a chain's trust anchor: a CA of its CA file (pins or
+ * not), by subject name hash and key id hash; and one of them is valid
+ * at now (as X509_cmp_time).
+ */
+bool dtls_policy_trusts_anchor(const struct xtel_dtls_policy *p,
+			       unsigned long name_hash, uint64_t kid);
+bool dtls_policy_anchor_valid(const struct xtel_dtls_policy *p,
 			      unsigned long name_hash, uint64_t kid,
 			      int64_t now);
 
@@ -450,13 +478,17 @@ bool dtls_policy_issuer_valid(const struct xtel_dtls_policy *p,
  */
 int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
 		    bool cached);
-/* Note leaf's issuer hash and serial in s (for CRL look-ups). */
-void dtls_note_certificate(struct session *s, X509 *leaf);
+/*
+ * Note leaf's issuer hash and serial in s (for CRL look-ups), and the
+ * trust anchor of xs's chain (xs NULL or no chain: the leaf's issuer).
+ */
+void dtls_note_certificate(struct session *s, X509 *leaf, X509_STORE_CTX *xs);
 /*
  * Whether the certificate of a session ticket (leaf) may resume s now:
  * 0, with s->client_id and the noted certificate set, or -EPERM.
  */
-int dtls_check_resumed(struct session *s, X509 *leaf);
+int dtls_check_resumed(struct session *s, X509 *leaf,
+		       const struct dtls_ticket_id *sealed);
 /* The same for the identity a ticket sealed (resume.c checks its trust). */
 int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id);
 
@@ -565,12 +597,17 @@ int dtls_verify_depth(struct session *s, X509_STORE_CTX *xs, int ok,
 int dtls_vcache_init(struct dtls_vcache *vc, unsigned int cap);
 void dtls_vcache_free(struct dtls_vcache *vc);
 void dtls_vcache_flush(struct dtls_vcache *vc);
-/* 0: md verified and valid at now (made the most recent); -ENOENT. */
+/*
+ * 0: md verified and its chain valid at now (made the most recent), the
+ * chain in *chain; -ENOENT.
+ */
 int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t now);
-/* Remember md valid in [not_before, not_after): 1 when one was evicted. */
+		       int64_t now, struct dtls_chain *chain);
+/* Remember md verified with chain: 1 when one was evicted. */
 int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t not_before, int64_t not_after);
+		       const struct dtls_chain *chain);
+/* The validity every certificate of xs's verified chain shares. */
+int dtls_chain_validity(X509_STORE_CTX *xs, int64_t *nb, int64_t *na);
 /* The cache on srv->ctx as srv->cfg.verify_cache asks: 0 or -ENOMEM. */
 int dtls_vcache_install(struct xtel_dtls_server *srv);
 /* srv->policy is new: forget every entry (dtls_policy_apply). */

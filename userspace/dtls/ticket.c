@@ -14,7 +14,7 @@
  * (docs/CAPACITY.md). Nothing of the certificate is needed to resume,
  * because what the policy re-checks is sealed beside it as the ticket's
  * app data (struct dtls_ticket_id: client id, validity, issuer name hash,
- * serial, the trust digest). So dtls_ticket_open checks the MAC, decrypts,
+ * the chain's trust anchor, serial, the trust digest). So dtls_ticket_open checks the MAC, decrypts,
  * drops the certificate from the DER before decoding the rest, and hands
  * back the session and its identity; resume.c makes OpenSSL resume that
  * session without opening the ticket again.
@@ -44,10 +44,11 @@ enum {
 	TICKET_PLAIN_MAX = 4096,
 	TAG_PEER = 0xa3,	/* SSL_SESSION_ASN1 peer: [3] EXPLICIT X509 */
 	/*
-	 * 2: with the issuer's key id. A version-1 ticket (no key id) is
+	 * 2: with the issuer's key id. 3: with the chain's trust anchor
+	 * (a device of an intermediate CA). A ticket of an older version is
 	 * refused: its device handshakes in full once (ticket_refused).
 	 */
-	ID_VERSION = 2,
+	ID_VERSION = 3,
 };
 
 _Static_assert(KEY_AES_OFF + 32 == XTEL_DTLS_TICKET_KEY_LEN,
@@ -84,7 +85,9 @@ void dtls_ticket_id_encode(const struct dtls_ticket_id *id,
 	put64(p + 8, (uint64_t)id->not_after);
 	put64(p + 16, id->issuer_hash);
 	put64(p + 24, id->issuer_kid);
-	p += 32;
+	put64(p + 32, id->anchor_hash);
+	put64(p + 40, id->anchor_kid);
+	p += 48;
 	*p++ = id->serial_len;
 	memset(p, 0, SERIAL_MAX);
 	memcpy(p, id->serial, id->serial_len);
@@ -107,7 +110,9 @@ int dtls_ticket_id_decode(const void *data, size_t len,
 	id->not_after = (int64_t)get64(p + 8);
 	id->issuer_hash = get64(p + 16);
 	id->issuer_kid = get64(p + 24);
-	p += 32;
+	id->anchor_hash = get64(p + 32);
+	id->anchor_kid = get64(p + 40);
+	p += 48;
 	id->serial_len = *p++;
 	/* No serial: refused_now would skip the CRLs, the deny list, the CA. */
 	if (id->serial_len == 0 || id->serial_len > SERIAL_MAX)

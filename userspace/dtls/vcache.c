@@ -20,6 +20,8 @@
  * signature, the proof that the client holds the key, is OpenSSL's and is
  * not touched. The table is bounded (cfg.verify_cache entries, least
  * recently used evicted); hits, misses and evictions are server stats.
+ * An entry keeps the trust anchor its chain ended at: a session made on a
+ * hit has no chain to read it from, and a later policy judges it by it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,7 +38,7 @@
 
 struct dtls_vcache_entry {
 	unsigned char md[32];		/* SHA-256 of the DER */
-	int64_t not_before, not_after;	/* valid in [not_before, not_after) */
+	struct dtls_chain chain;	/* valid in its [not_before, not_after) */
 	uint32_t hnext;			/* bucket chain, or free list */
 	uint32_t prev, next;		/* LRU: head is the least recent */
 };
@@ -157,7 +159,7 @@ void dtls_vcache_policy(struct xtel_dtls_server *srv)
 }
 
 int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t now)
+		       int64_t now, struct dtls_chain *chain)
 {
 	uint32_t i;
 
@@ -166,7 +168,7 @@ int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
 			break;
 	if (i == VC_NONE)
 		return -ENOENT;
-	if (now < vc->e[i].not_before || now >= vc->e[i].not_after ||
+	if (now < vc->e[i].chain.not_before || now >= vc->e[i].chain.not_after ||
 	    now >= vc->until) {
 		/* Verified again in full: refused as expired, or made anew. */
 		remove_entry(vc, i);
@@ -174,11 +176,12 @@ int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
 	}
 	lru_unlink(vc, i);
 	lru_append(vc, i);
+	*chain = vc->e[i].chain;
 	return 0;
 }
 
 int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t not_before, int64_t not_after)
+		       const struct dtls_chain *chain)
 {
 	struct dtls_vcache_entry *e;
 	uint32_t i, b;
@@ -199,8 +202,7 @@ int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
 	}
 	e = &vc->e[i];
 	memcpy(e->md, md, sizeof(e->md));
-	e->not_before = not_before;
-	e->not_after = not_after;
+	e->chain = *chain;
 	b = bucket_of(vc, md);
 	e->hnext = vc->buckets[b];
 	vc->buckets[b] = i;
@@ -209,8 +211,7 @@ int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
 	return evicted;
 }
 
-/* The validity every certificate of xs's verified chain shares. */
-static int chain_validity(X509_STORE_CTX *xs, int64_t *nb, int64_t *na)
+int dtls_chain_validity(X509_STORE_CTX *xs, int64_t *nb, int64_t *na)
 {
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xs);
 
@@ -248,7 +249,8 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	int64_t now = (int64_t)time(NULL), nb, na;
+	int64_t now = (int64_t)time(NULL);
+	struct dtls_chain chain;
 	int ok;
 
 	if (s == NULL || leaf == NULL ||
@@ -256,19 +258,26 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 		ERR_clear_error();
 		return X509_verify_cert(xs);
 	}
-	if (dtls_vcache_lookup(vc, md, now) == 0) {
+	if (dtls_vcache_lookup(vc, md, now, &chain) == 0) {
 		srv->st.verify_cache_hits++;
 		X509_STORE_CTX_set_current_cert(xs, leaf);
 		X509_STORE_CTX_set_error_depth(xs, 0);
 		X509_STORE_CTX_set_error(xs, X509_V_OK);
-		return dtls_verify_depth(s, xs, 1, true);
+		ok = dtls_verify_depth(s, xs, 1, true);
+		/* No chain was built: it is the entry's. */
+		s->chain = chain;
+		return ok;
 	}
 	srv->st.verify_cache_misses++;
 	ok = X509_verify_cert(xs);
 	if (ok == 1 && X509_STORE_CTX_get_error(xs) == X509_V_OK &&
-	    !s->fail_set && chain_validity(xs, &nb, &na) == 0)
+	    !s->fail_set && dtls_chain_validity(xs, &chain.not_before,
+						&chain.not_after) == 0) {
+		chain.anchor_hash = s->chain.anchor_hash;
+		chain.anchor_kid = s->chain.anchor_kid;
 		srv->st.verify_cache_evictions +=
-			(uint64_t)dtls_vcache_insert(vc, md, nb, na);
+			(uint64_t)dtls_vcache_insert(vc, md, &chain);
+	}
 	return ok;
 }
 

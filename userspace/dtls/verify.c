@@ -88,17 +88,38 @@ static int check_pin(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
 }
 
 /*
- * Note what a new policy needs to find this session in its CRLs: the
- * issuer's name and the serial number.
+ * Note what a new policy needs to find this session in its CRLs (the
+ * issuer's name and the serial number) and to judge whether it still
+ * trusts it (the issuer, for the pins; the chain's trust anchor, the last
+ * certificate of the verified chain, which X509_verify_cert took from the
+ * CA file).
  */
-void dtls_note_certificate(struct session *s, X509 *leaf)
+void dtls_note_certificate(struct session *s, X509 *leaf, X509_STORE_CTX *xs)
 {
 	const ASN1_INTEGER *serial = X509_get0_serialNumber(leaf);
 	int len = ASN1_STRING_length(serial);
+	STACK_OF(X509) *chain = xs != NULL ? X509_STORE_CTX_get0_chain(xs) : NULL;
+	int depth = chain != NULL ? sk_X509_num(chain) : 0;
 
 	s->issuer_hash = X509_NAME_hash_ex(X509_get_issuer_name(leaf), NULL,
 					   NULL, NULL);
 	s->issuer_kid = dtls_key_id_hash(X509_get0_authority_key_id(leaf));
+	s->chain.anchor_hash = s->issuer_hash;
+	s->chain.anchor_kid = s->issuer_kid;
+	if (depth > 1) {
+		X509 *top = sk_X509_value(chain, depth - 1);
+
+		s->chain.anchor_hash = X509_NAME_hash_ex(
+			X509_get_subject_name(top), NULL, NULL, NULL);
+		s->chain.anchor_kid = dtls_key_id_hash(
+			X509_get0_subject_key_id(top));
+	}
+	/* Unreadable: the leaf's own validity bounds its tickets. */
+	if (depth == 0 || dtls_chain_validity(xs, &s->chain.not_before,
+					      &s->chain.not_after) != 0) {
+		s->chain.not_before = INT64_MIN;
+		s->chain.not_after = INT64_MAX;
+	}
 	s->serial_len = 0;
 	if (len > 0 && len <= SERIAL_MAX) {
 		memcpy(s->serial, ASN1_STRING_get0_data(serial), (size_t)len);
@@ -144,7 +165,7 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
 	    !s->srv->cfg.admit(s->srv->cfg.admit_arg, s->client_id))
 		return refuse(s, xs, XTEL_DTLS_FAILED_DEVICE,
 			      X509_V_ERR_CERT_REJECTED);
-	dtls_note_certificate(s, leaf);
+	dtls_note_certificate(s, leaf, cached ? NULL : xs);
 	return 1;
 }
 
@@ -169,13 +190,17 @@ int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id)
 	 * the CA too, as the full handshake's chain check would have it.
 	 */
 	if (id->not_after <= now || id->not_before > now ||
-	    !dtls_policy_issuer_valid(srv->policy, (unsigned long)id->issuer_hash,
-				      id->issuer_kid, now))
+	    !dtls_policy_anchor_valid(srv->policy, (unsigned long)id->anchor_hash,
+				      id->anchor_kid, now))
 		return -EPERM;
 	if (s->replaces != NULL && s->replaces->client_id != id->client_id)
 		return -EPERM;
 	s->issuer_hash = (unsigned long)id->issuer_hash;
 	s->issuer_kid = id->issuer_kid;
+	s->chain.anchor_hash = (unsigned long)id->anchor_hash;
+	s->chain.anchor_kid = id->anchor_kid;
+	s->chain.not_before = id->not_before;
+	s->chain.not_after = id->not_after;
 	memcpy(s->serial, id->serial, sizeof(s->serial));
 	s->serial_len = id->serial_len;
 	s->client_id = id->client_id;
@@ -188,12 +213,20 @@ int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id)
 	return 0;
 }
 
-int dtls_check_resumed(struct session *s, X509 *leaf)
+int dtls_check_resumed(struct session *s, X509 *leaf,
+		       const struct dtls_ticket_id *sealed)
 {
 	struct dtls_ticket_id id;
 
 	if (dtls_ticket_id_from_cert(leaf, &id) != 0)
 		return -EPERM;
+	/* A ticket carries no chain: its anchor and validity are sealed. */
+	id.anchor_hash = sealed->anchor_hash;
+	id.anchor_kid = sealed->anchor_kid;
+	if (sealed->not_before > id.not_before)
+		id.not_before = sealed->not_before;
+	if (sealed->not_after < id.not_after)
+		id.not_after = sealed->not_after;
 	return dtls_check_resumed_id(s, &id);
 }
 
@@ -263,8 +296,15 @@ static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
 		return XTEL_DTLS_FAILED_REVOKED;
 	if (dtls_policy_denies(srv->policy, s->client_id))
 		return XTEL_DTLS_FAILED_DENIED;
-	/* its CA left the CA file (or the pins) */
-	if (!dtls_policy_trusts_issuer(srv->policy, s->issuer_hash, s->issuer_kid))
+	/*
+	 * its chain's root left the CA file, or (pinned) its issuer left the
+	 * pins
+	 */
+	if (!dtls_policy_trusts_anchor(srv->policy, s->chain.anchor_hash,
+				       s->chain.anchor_kid) ||
+	    (srv->policy->pins != NULL &&
+	     !dtls_policy_trusts_issuer(srv->policy, s->issuer_hash,
+					s->issuer_kid)))
 		return XTEL_DTLS_FAILED_UNKNOWN_CA;
 	return XTEL_DTLS_NFAILS;
 }
