@@ -73,8 +73,10 @@ size_t xtel_health_explain(const struct xtel_health_result *r, char *buf,
 	if (!cap)
 		return 0;
 	buf[0] = 0;
-	memcpy(cs, r->cause, n * sizeof(cs[0]));
-	qsort(cs, n, sizeof(cs[0]), cause_cmp);
+	if (n) {	/* r->cause is NULL for a client with no cause */
+		memcpy(cs, r->cause, n * sizeof(cs[0]));
+		qsort(cs, n, sizeof(cs[0]), cause_cmp);
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xtel_health_cause *k = &cs[i];
 		const char *label, *unit;
