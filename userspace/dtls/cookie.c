@@ -26,9 +26,12 @@
  * The memory is a Bloom filter per period (COOKIE_USED_BITS bits, 4 bits
  * per cookie taken from the MAC itself, which is unpredictable without the
  * secret): fixed size whatever the handshake rate, never a false "new". A
- * false "used" is a fresh cookie refused until it expires: with 10,000
- * handshakes started in one period (ten times what one worker completes a
- * second) that is 3 in 100,000.
+ * false "used" is a fresh cookie refused until it expires, and its client
+ * keeps resending that ClientHello, so it matters: a restart storm starts
+ * 20,000 handshakes within one period, where 2^19 bits refused 2 devices of
+ * 10,000 until their handshake timed out (4 in 10,000 per cookie, both
+ * periods checked). 2^22 bits make it 3 in 10 million at 20,000 and 1-2 in
+ * 10,000 at 100,000 handshakes per period, for 1 MiB per worker.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,7 +46,7 @@
 
 enum {
 	COOKIE_LEN = 1 + COOKIE_MAC_LEN,
-	COOKIE_USED_BITS = 1 << 19,	/* 64 KiB per period */
+	COOKIE_USED_BITS = 1 << 22,	/* 512 KiB per period */
 	COOKIE_USED_HASHES = 4,
 };
 
@@ -63,7 +66,7 @@ static void used_rotate(struct dtls_cookies *ck, uint64_t gap)
 	memset(ck->used[0], 0, COOKIE_USED_BITS / 8);
 }
 
-/* Bit i of the filter for the cookie MAC m (19 bits from its bytes). */
+/* Bit i of the filter for the cookie MAC m (22 bits from its bytes). */
 static uint32_t used_bit(const unsigned char *m, int i)
 {
 	uint32_t v = (uint32_t)m[3 * i] << 16 | (uint32_t)m[3 * i + 1] << 8 |
