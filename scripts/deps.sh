@@ -19,7 +19,7 @@ pkgs=(
 	libcurl4-openssl-dev
 	chromium socat
 	libconfig-dev libsystemd-dev
-	debhelper lintian fakeroot man-db util-linux
+	debhelper lintian fakeroot man-db util-linux systemd-container
 	nats-server libnats-dev
 )
 

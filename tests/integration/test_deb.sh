@@ -11,9 +11,10 @@
 # the packaged unit starts it (its ExecStart= line, as User=xtel with the
 # unit's AmbientCapabilities=, no_new_privs) after an operator's edit of
 # /etc/xtel/collector.conf, on the testbed: XDP attached, DTLS served, the
-# installed loadgen's datagrams all accounted.
+# installed loadgen's datagrams all accounted. Then the unit itself under a
+# real systemd in a booted container (deb_systemd.sh).
 #
-# Costs ~30 s (the build is most of it). XTEL_DEB_KEEP=DIR keeps the .deb
+# Costs ~60 s (the build and the container's boot are most of it). XTEL_DEB_KEEP=DIR keeps the .deb
 # and lintian's output in DIR.
 #
 # usage: test_deb.sh SOURCE_ROOT
@@ -22,7 +23,7 @@ top=${1:?usage: test_deb.sh SOURCE_ROOT}
 export XTEL_NS_SUFFIX=${XTEL_NS_SUFFIX:-}
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: needs root (chroot, namespaces)"; exit 77; fi
-for t in dpkg-buildpackage dh lintian unshare chroot setpriv; do
+for t in dpkg-buildpackage dh lintian unshare chroot setpriv systemd-nspawn; do
 	command -v "$t" >/dev/null || { echo "SKIP: $t missing (scripts/deps.sh)"; exit 77; }
 done
 
@@ -97,10 +98,10 @@ summary-json = "/var/lib/xtel/summary.json";
 CONF
 mkdir -p /var/lib/xtel && chown xtel:xtel /var/lib/xtel "$pins"
 chown xtel "$t/certs/server.key"
-# The unit's own ExecStartPre check, then its ExecStart as User=xtel with
-# its capabilities ("CAP_BPF CAP_NET_ADMIN" -> ",+bpf,+net_admin").
-pre=$(sed -n 's/^ExecStartPre=\(\/usr\/sbin\/collector .*\)/\1/p' "$unit")
-$pre >"$t/pre.out" 2>&1 && ok "ExecStartPre: $(cat "$t/pre.out")" || fail "ExecStartPre: $(cat "$t/pre.out")"
+# The operator's check, then the unit's ExecStart as User=xtel with its
+# capabilities ("CAP_BPF CAP_NET_ADMIN" -> ",+bpf,+net_admin").
+collector --config /etc/xtel/collector.conf --check-config >"$t/pre.out" 2>&1 &&
+	ok "--check-config: $(cat "$t/pre.out")" || fail "--check-config: $(cat "$t/pre.out")"
 caps=$(sed -n 's/^AmbientCapabilities=//p' "$unit" | tr ' ' '\n' |
 	sed 's/^CAP_//' | tr 'A-Z' 'a-z' | sed 's/^/,+/' | tr -d '\n')
 start=$(sed -n 's/^ExecStart=//p' "$unit" | sed "s#--pin-dir [^ ]*#--pin-dir $pins#")
@@ -154,6 +155,12 @@ cat "$t/inroot.out"
 passes=$((passes + $(grep -c '^ok' "$t/inroot.out")))
 fails=$((fails + $(grep -c '^FAIL' "$t/inroot.out")))
 [ "$(grep -c '^ok' "$t/inroot.out")" -ge 11 ] || fail "the fresh-root checks did not all run"
+# The unit under a real systemd (deb_systemd.sh).
+XTEL_BPFFS=$XTEL_BPFFS bash "$top/tests/integration/deb_systemd.sh" "$t" "$deb" >"$t/systemd.out" 2>&1
+cat "$t/systemd.out"
+passes=$((passes + $(grep -c '^ok' "$t/systemd.out")))
+fails=$((fails + $(grep -c '^FAIL' "$t/systemd.out")))
+[ "$(grep -c '^ok' "$t/systemd.out")" -ge 14 ] || fail "the systemd checks did not all run"
 # Nothing of the package reached this machine.
 [ "$([ -e /usr/sbin/collector ] && echo 1)" = "$host_had" ] && ok "this machine is untouched" ||
 	fail "/usr/sbin/collector appeared on this machine"
