@@ -12,13 +12,17 @@
 #  2. The same in --rx-wait 0 mode (busy batching) with --rx-batch 1 and
 #     NAPI without prefer, --no-xdp (no NAPI on the veth: nothing to poll,
 #     still exact).
-#  3. A bad value is refused with the option's range (exit 2).
+#  3. The kernel refuses both (a seccomp filter, tests/netns/refuse.c, gives
+#     the errnos of an older kernel): one line each, ring mode without
+#     "napi", the accounting exact as without the options.
+#  4. A bad value is refused with the option's range (exit 2).
 #
-# usage: test_rx_options.sh SOURCE_ROOT COLLECTOR LOADGEN
+# usage: test_rx_options.sh SOURCE_ROOT COLLECTOR LOADGEN REFUSE
 set -uo pipefail
 top=${1:?usage: test_rx_options.sh SOURCE_ROOT COLLECTOR LOADGEN}
 collector=${2:?}
 loadgen=${3:?}
+refuse=${4:?}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=test_collector_lib.sh
 . "$here/test_collector_lib.sh"
@@ -88,7 +92,27 @@ stop_collector TERM
 check_eq "busy: collector exit code" 0 "$col_rc"
 exact busy single_issuer+defer_taskrun+napi
 
-# ---- 3. ranges ----
+# ---- 3. the kernel refuses both (refuse: a seccomp filter) ----
+# As a kernel older than 6.9 (IORING_REGISTER_NAPI: EINVAL) or one without
+# CONFIG_NET_RX_BUSY_POLL (SO_BUSY_POLL: ENOPROTOOPT) does: one line says
+# so, the ring mode names no NAPI, and the accounting stays exact.
+real_collector=$collector
+collector=$refuse
+start_collector refused --busy-poll --napi -- "$real_collector" --mode plain --no-xdp \
+	--workers 1 --quiet --rx-napi 50 --busy-poll 50 \
+	--summary-json "$work/refused.json" || exit 1
+collector=$real_collector
+send refused 4 2000 20000 13
+sleep 0.3
+stop_collector TERM
+check_eq "refused: collector exit code" 0 "$col_rc"
+check "refused: says the kernel refused IORING_REGISTER_NAPI" \
+	grep -q -- "--rx-napi: kernel refused IORING_REGISTER_NAPI (Invalid argument;" "$work/refused.err"
+check "refused: says SO_BUSY_POLL was refused" \
+	grep -q -- "--busy-poll: SO_BUSY_POLL refused (Protocol not available)" "$work/refused.err"
+exact refused single_issuer+defer_taskrun
+
+# ---- 4. ranges ----
 for bad in "--rx-napi 10001" "--busy-poll 10001" "--rx-batch 32769"; do
 	# shellcheck disable=SC2086
 	"$collector" --mode plain --no-xdp $bad >/dev/null 2>"$work/bad.err"

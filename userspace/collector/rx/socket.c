@@ -92,9 +92,10 @@ int xtel_rx_socket_open(const struct xtel_config *cfg, int *rcvbuf_eff,
 	if (cfg->busy_poll_us &&
 	    set_int(fd, SOL_SOCKET, SO_BUSY_POLL, (int)cfg->busy_poll_us)) {
 		/*
-		 * Optional: above net.core.busy_read it needs CAP_NET_ADMIN
-		 * (EPERM), and a kernel without CONFIG_NET_RX_BUSY_POLL lacks
-		 * it (ENOPROTOOPT). The socket works as without the option.
+		 * Optional: older kernels want CAP_NET_ADMIN above
+		 * net.core.busy_read (EPERM; 6.18 does not), and a kernel
+		 * without CONFIG_NET_RX_BUSY_POLL lacks it (ENOPROTOOPT). The
+		 * socket works as without the option (netns rx_options).
 		 */
 		pr_warn("--busy-poll: SO_BUSY_POLL refused (%s): running "
 			"without socket busy polling", strerror(errno));
