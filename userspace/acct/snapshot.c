@@ -229,16 +229,18 @@ static void add_metrics(struct scratch *s, const struct xtel_client *c,
 		struct xtel_metric_snap *d = NULL;
 		struct xtel_metric_ivl ivl;
 
+		/* One registry interns a name once: the same pointer is the
+		 * same key; another registry's copy compares by its text. */
 		for (uint32_t j = 0; j < s->n_msnap; j++)
-			if (strcmp(s->msnap[j].key, m->key) == 0)
+			if (s->msnap[j].key == m->key ||
+			    strcmp(s->msnap[j].key, m->key) == 0)
 				d = &s->msnap[j];
 		if (!d) {
 			if (s->n_msnap == XTEL_CLIENT_MAX_KEYS)
 				continue;	/* a second worker saw other keys */
 			d = &s->msnap[s->n_msnap++];
 			memset(d, 0, sizeof(*d));
-			memcpy(d->key, m->key, sizeof(d->key));
-			d->key[XTEL_MAX_KEY_LEN] = '\0';
+			d->key = m->key;	/* the registry's, not a copy */
 		}
 		if (d->last_ts_ns == 0 || m->last_ts_ns >= d->last_ts_ns) {
 			d->last = m->last;

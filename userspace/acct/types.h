@@ -47,7 +47,14 @@ struct xtel_lat_bucket {
 };
 
 struct xtel_metric_snap {
-	char key[XTEL_MAX_KEY_LEN + 1];
+	/*
+	 * NUL-terminated, at most XTEL_MAX_KEY_LEN characters, never a copy:
+	 * a registry's snapshot points at the registry's interned name
+	 * (acct/keys.h), valid while the registry lives, which outlives
+	 * every view made from it; a snapshot made otherwise (the
+	 * aggregator's views) points at storage it owns.
+	 */
+	const char *key;
 	double last;
 	uint64_t last_ts_ns;	/* send timestamp of the datagram carrying last */
 	/* over the last complete interval; count == 0 means no sample in it */

@@ -150,7 +150,7 @@ static uint32_t run_find(const struct xtel_run_metric *r, uint32_t n,
 {
 	uint32_t k = 0;
 
-	while (k < n && strcmp(r[k].key, key))
+	while (k < n && r[k].key != key && strcmp(r[k].key, key))
 		k++;
 	return k;
 }
@@ -199,7 +199,7 @@ static int run_metrics(struct xtel_view *v, const struct xtel_view *prev)
 
 			if (d == &r[n]) {
 				n++;
-				memcpy(d->key, ms->key, sizeof(d->key));
+				d->key = ms->key;	/* the registry's name */
 			}
 			d->last = ms->last;
 			d->last_ts_ns = ms->last_ts_ns;

@@ -38,7 +38,7 @@ const char *xtel_client_state_name(enum xtel_client_state s);
 
 /* One metric of one client over the whole run (every interval folded). */
 struct xtel_run_metric {
-	char key[XTEL_MAX_KEY_LEN + 1];
+	const char *key;	/* as xtel_metric_snap's key (acct/types.h) */
 	double last;
 	uint64_t last_ts_ns;	/* send timestamp of the datagram carrying last */
 	uint64_t count;		/* samples over the run; 0: min/max/mean unset */
