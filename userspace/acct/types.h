@@ -77,6 +77,7 @@ struct xtel_client_snap {
 	uint64_t highest_seq;
 	bool bye_seen;
 	bool stale;		/* no datagram within stale_after_ns of now */
+	uint32_t n_buckets;	/* with XTEL_SNAP_LAT_BUCKETS, see buckets */
 	struct xtel_lat_summary lat;
 	/* with XTEL_SNAP_LAT_HIST: the cumulative histogram, encoded
 	 * (acct/latency.h), owned by the snapshot; else NULL, 0 */
@@ -90,8 +91,8 @@ struct xtel_client_snap {
 	 * non-empty histogram buckets by index (owned by the snapshot) and the
 	 * samples over the top bucket, so a reader elsewhere (the exporter)
 	 * can merge this client's histogram exactly. 0/NULL otherwise.
+	 * (n_buckets sits above, in the bools' padding.)
 	 */
-	uint32_t n_buckets;
 	const struct xtel_lat_bucket *buckets;
 	uint64_t lat_overflow;
 };

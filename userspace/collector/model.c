@@ -211,7 +211,6 @@ static int run_metrics(struct xtel_view *v, const struct xtel_view *prev)
 				d->max = ms->max;
 			d->sum += ms->mean * (double)ms->count;
 			d->count += ms->count;
-			d->mean = d->sum / (double)d->count;
 		}
 		if (n) {
 			vc->run_metrics = r;
@@ -240,8 +239,6 @@ void xtel_view_client_derive(struct xtel_view_client *vc,
 		vc->state = XTEL_CLIENT_BYE;
 	else
 		vc->state = c->stale ? XTEL_CLIENT_STALE : XTEL_CLIENT_LIVE;
-	vc->loss_pct = xtel_loss_pct(c->received, c->duplicates, c->lost);
-	vc->avg_size = c->received ? (double)c->bytes / (double)c->received : 0.0;
 	vc->d_received = c->received - (prev ? prev->received : 0);
 	vc->d_bytes = c->bytes - (prev ? prev->bytes : 0);
 	vc->pkt_s = dt > 0 ? (double)vc->d_received / dt : 0.0;

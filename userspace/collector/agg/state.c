@@ -427,7 +427,7 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 			if (m->count) {
 				rm->min = m->min;
 				rm->max = m->max;
-				rm->mean = m->sum / (double)m->count;
+				rm->sum = m->sum;
 			}
 		}
 		vc->site = s->sites[a->site];

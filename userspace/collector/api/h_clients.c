@@ -74,7 +74,7 @@ static double sort_value(const struct xtel_view_client *vc, enum sort_key k)
 {
 	switch (k) {
 	case SORT_LOSS:
-		return vc->loss_pct;
+		return xtel_view_client_loss_pct(vc);
 	case SORT_RATE:
 		return vc->pkt_s;
 	case SORT_LATENCY:

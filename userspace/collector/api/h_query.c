@@ -227,7 +227,7 @@ static void agg_run(struct xtel_api_agg *a, const struct xtel_view_client *vc,
 
 		if (!metric || !strcmp(metric, m->key))
 			fold_add(a, m->key, m->count, m->min, m->max,
-				 m->mean * (double)m->count);
+				 xtel_run_metric_mean(m) * (double)m->count);
 	}
 }
 
