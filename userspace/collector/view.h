@@ -38,13 +38,19 @@ const char *xtel_client_state_name(enum xtel_client_state s);
 
 /*
  * One metric of one client over the whole run (every interval folded).
- * Its mean is xtel_run_metric_mean(): one division, not 8 bytes a key in
- * every view.
+ * Its key, last value and that value's send time are its latest
+ * interval's, which the view has already: latest points at it, not a
+ * copy. Its mean is xtel_run_metric_mean(): one division, not 8 bytes a
+ * key in every view.
  */
 struct xtel_run_metric {
-	const char *key;	/* as xtel_metric_snap's key (acct/types.h) */
-	double last;
-	uint64_t last_ts_ns;	/* send timestamp of the datagram carrying last */
+	/*
+	 * The key's entry in the client's snapshot metrics (key, last,
+	 * last_ts_ns), or, for a key this snapshot no longer lists (a
+	 * client merged from several workers past XTEL_CLIENT_MAX_KEYS),
+	 * the view's own copy of the last one seen, with count 0.
+	 */
+	const struct xtel_metric_snap *latest;
 	uint64_t count;		/* samples over the run; 0: min/max/mean unset */
 	double min, max;
 	double sum;		/* of the samples, folded on by the next view */
@@ -204,7 +210,9 @@ struct xtel_view {
 	/* health verdicts and events (health/health.h); NULL: health off */
 	struct xtel_health_view *health;
 
-	/* owned storage and the reference count */
+	/* owned storage and the reference count; run_metrics_pool's block
+	 * also holds what the run metrics point at that is not the
+	 * snapshot's (model.c, agg/state.c) */
 	struct xtel_run_metric *run_metrics_pool;
 	unsigned int refs;
 };

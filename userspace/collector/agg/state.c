@@ -420,9 +420,7 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 			ms->min = m->i_min;
 			ms->max = m->i_max;
 			ms->mean = m->i_count ? m->i_sum / (double)m->i_count : 0;
-			rm->key = name;
-			rm->last = m->last;
-			rm->last_ts_ns = m->last_ts_ns;
+			rm->latest = ms;
 			rm->count = m->count;
 			if (m->count) {
 				rm->min = m->min;

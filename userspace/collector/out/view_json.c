@@ -79,10 +79,10 @@ json_t *xtel_view_json_client(const struct xtel_view_client *vc)
 		const struct xtel_run_metric *m = &vc->run_metrics[k];
 		json_t *mo = json_object();
 
-		xtel_json_set(mo, "last", xtel_json_real(m->last));
+		xtel_json_set(mo, "last", xtel_json_real(m->latest->last));
 		xtel_view_json_fold(mo, m->count, m->min, m->max,
 				    xtel_run_metric_mean(m));
-		xtel_json_set(metrics, m->key, mo);
+		xtel_json_set(metrics, m->latest->key, mo);
 	}
 	xtel_json_set(o, "metrics", metrics);
 	return o;
