@@ -31,13 +31,20 @@ struct xtel_acct_result {
 	int64_t latency_ns;	/* arrival - send; negative means clock skew */
 };
 
+/* The mean is xtel_lat_mean_ns(): a view holds one of these per client. */
 struct xtel_lat_summary {
 	uint64_t count;		/* samples in the histogram (latency >= 0) */
 	uint64_t negative;	/* samples with send time after arrival: skew */
-	uint64_t min_ns, max_ns, mean_ns;
+	uint64_t min_ns, max_ns;
 	uint64_t sum_ns;	/* exact sum of the samples (a Prometheus summary's _sum) */
 	uint64_t p50_ns, p90_ns, p99_ns, p999_ns;
 };
+
+/* The mean latency, rounded down; 0 without samples. */
+static inline uint64_t xtel_lat_mean_ns(const struct xtel_lat_summary *l)
+{
+	return l->count ? l->sum_ns / l->count : 0;
+}
 
 /* One non-empty latency histogram bucket (index as in acct/latency.h). */
 struct xtel_lat_bucket {

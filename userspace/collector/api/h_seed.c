@@ -184,7 +184,7 @@ void xtel_api_h_seed_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		e = json_object();
 		xtel_json_set(e, "count", xtel_json_u64(s->ep[i].requests));
 		xtel_json_set(e, "errors", xtel_json_u64(s->ep[i].errors));
-		xtel_json_set(e, "avg_latency_ms", xtel_json_fixed((double)l->mean_ns / 1e6, 6));
+		xtel_json_set(e, "avg_latency_ms", xtel_json_fixed((double)xtel_lat_mean_ns(l) / 1e6, 6));
 		xtel_json_set(e, "min_latency_ms", xtel_json_fixed((double)l->min_ns / 1e6, 6));
 		xtel_json_set(e, "max_latency_ms", xtel_json_fixed((double)l->max_ns / 1e6, 6));
 		xtel_json_set(e, "p99_latency_ms", xtel_json_fixed((double)l->p99_ns / 1e6, 6));

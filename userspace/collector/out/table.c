@@ -163,7 +163,7 @@ static void print_lat_row(FILE *f, const char *label,
 		label, (unsigned long long)c->received,
 		(unsigned long long)c->lost, (unsigned long long)c->duplicates,
 		(unsigned long long)c->reordered, xtel_view_client_avg_size(vc),
-		us(l->min_ns), us(l->mean_ns), us(l->p50_ns), us(l->p90_ns),
+		us(l->min_ns), us(xtel_lat_mean_ns(l)), us(l->p50_ns), us(l->p90_ns),
 		us(l->p99_ns), us(l->p999_ns), us(l->max_ns));
 }
 

@@ -21,7 +21,7 @@ json_t *xtel_view_json_latency(const struct xtel_lat_summary *l)
 	xtel_json_set(o, "count", xtel_json_u64(l->count));
 	xtel_json_set(o, "negative", xtel_json_u64(l->negative));
 	xtel_json_set(o, "min", xtel_json_fixed(us(l->min_ns), 3));
-	xtel_json_set(o, "mean", xtel_json_fixed(us(l->mean_ns), 3));
+	xtel_json_set(o, "mean", xtel_json_fixed(us(xtel_lat_mean_ns(l)), 3));
 	xtel_json_set(o, "p50", xtel_json_fixed(us(l->p50_ns), 3));
 	xtel_json_set(o, "p90", xtel_json_fixed(us(l->p90_ns), 3));
 	xtel_json_set(o, "p99", xtel_json_fixed(us(l->p99_ns), 3));
