@@ -9,10 +9,18 @@
 #include <errno.h>
 #include <malloc.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "heap_peak.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+	__has_feature(memory_sanitizer)
+#define XTEL_HEAP_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || \
+	defined(XTEL_HEAP_SANITIZED)
 bool xtel_heap_counting(void) { return false; }
 uint64_t xtel_heap_live(void) { return 0; }
 uint64_t xtel_heap_peak(void) { return 0; }
