@@ -239,8 +239,9 @@ int main(int argc, char **argv)
 		     sizeof(struct xtel_view_client));
 	for (uint32_t i = 0; i < v->snap.n_clients; i++)
 		view_snap += (uint64_t)v->snap.clients[i].n_metrics *
-			     (sizeof(struct xtel_metric_snap) +
-			      sizeof(struct xtel_run_metric)) +
+			     sizeof(struct xtel_metric_snap) +
+			     (uint64_t)v->clients[i].n_run_metrics *
+			     sizeof(struct xtel_run_metric) +
 			     v->snap.clients[i].lat_hist_len;
 
 	if (o.json)
