@@ -13,6 +13,10 @@
  * feed's previous latency copy, the rest of its table, its engine inputs
  * and one view's results, next to the heap growth malloc reports
  * (mallinfo2, headers included) so that nothing escapes the breakdown.
+ * Beside the levels, the peaks (heap_peak.c counts every allocation):
+ * the last view build's high-water mark above the heap before it (the
+ * new view and the build's transient arrays while the previous view is
+ * still alive) and the whole run's, which is what VmHWM sees.
  * Deterministic: the same arguments give the same bytes.
  *
  * usage: bench_memory [--clients N] [--datagrams K] [--workers W]
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/heap_peak.h"
 #include "bench/synth_fleet.h"
 #include "collector/health_feed.h"
 
@@ -156,6 +161,7 @@ int main(int argc, char **argv)
 	struct xtel_acct_mem mem = { 0 };
 	struct opts o;
 	uint64_t *lat, h0, h3, view_snap, acc_heap = 0, model_heap = 0;
+	uint64_t live0, build_peak = 0, run_peak = 0;
 	struct xtel_health_cfg hcfg;
 	struct xtel_view *v;
 	int rc;
@@ -173,6 +179,8 @@ int main(int argc, char **argv)
 
 	xtel_health_cfg_defaults(&hcfg);
 	h0 = heap_bytes();
+	live0 = xtel_heap_live();
+	xtel_heap_peak_reset();
 	for (unsigned int w = 0; w < o.workers; w++) {
 		regs[w] = xtel_registry_new(o.clients);
 		if (!regs[w])
@@ -208,13 +216,20 @@ int main(int argc, char **argv)
 		acc_heap += heap_bytes() - hb;
 		hb = heap_bytes();
 		sent = to;
+		if (xtel_heap_peak() > run_peak)
+			run_peak = xtel_heap_peak();
+		xtel_heap_peak_reset();
+		build_peak = xtel_heap_live();
 		rc = xtel_model_update(model, T0 + (uint64_t)sent * 1000000000ull +
 				       (sent == o.datagrams ? k : 0), (double)(k + 1),
 				       false);
 		if (rc)
 			return 1;
 		model_heap += heap_bytes() - hb;
+		build_peak = xtel_heap_peak() - build_peak;
 	}
+	if (xtel_heap_peak() > run_peak)
+		run_peak = xtel_heap_peak();
 	for (unsigned int w = 0; w < o.workers; w++)
 		xtel_registry_mem(regs[w], &mem);
 	h3 = heap_bytes();
@@ -224,8 +239,9 @@ int main(int argc, char **argv)
 		     sizeof(struct xtel_view_client));
 	for (uint32_t i = 0; i < v->snap.n_clients; i++)
 		view_snap += (uint64_t)v->snap.clients[i].n_metrics *
-			     (sizeof(struct xtel_metric_snap) +
-			      sizeof(struct xtel_run_metric)) +
+			     sizeof(struct xtel_metric_snap) +
+			     (uint64_t)v->clients[i].n_run_metrics *
+			     sizeof(struct xtel_run_metric) +
 			     v->snap.clients[i].lat_hist_len;
 
 	if (o.json)
@@ -253,6 +269,10 @@ int main(int argc, char **argv)
 		health_rows(&o, model, v->health);
 	row(&o, "model_and_view_heap", model_heap);
 	row(&o, "total_heap", h3 - h0);
+	if (xtel_heap_counting()) {
+		row(&o, "build_peak", build_peak);
+		row(&o, "peak_heap", run_peak - live0);
+	}
 	if (o.json)
 		printf("}}\n");
 	xtel_view_put(v);

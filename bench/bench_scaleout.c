@@ -86,7 +86,7 @@ static struct xtel_view *make_view(uint32_t first, uint32_t n, uint64_t k)
 		c->n_buckets = N_BUCKETS;
 		c->buckets = b;
 		for (unsigned int j = 0; j < N_METRICS; j++) {
-			snprintf(m[j].key, sizeof(m[j].key), j ? "load" : "temp");
+			m[j].key = j ? "load" : "temp";
 			m[j].count = 10;
 			m[j].last = 20.5 + j;
 			m[j].last_ts_ns = now;

@@ -110,7 +110,7 @@ int xtel_synth_frame(struct xtel_synth *s, const struct xtel_synth_step *st,
 			d->n_metrics = st->metrics(st->metrics_arg, d->client_id, s->t_ns,
 						   m, XTEL_SYNTH_MAX_METRICS);
 		} else if (st->temp_count) {
-			strcpy(m->key, "temp");
+			m->key = "temp";
 			m->count = st->temp_count;
 			m->min = m->max = m->mean = m->last =
 				(double)d->client_id + st->temp_add;

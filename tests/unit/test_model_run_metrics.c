@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "acct/client.h"
 #include "collector/model.h"
 
 enum { S = 1000000000 };
@@ -62,13 +63,13 @@ static const struct xtel_run_metric *run(const struct xtel_view *v, uint32_t id,
 static void check(const struct xtel_run_metric *r, const char *key,
 		  uint64_t count, double min, double max, double sum, double last)
 {
-	assert_string_equal(r->key, key);
+	assert_string_equal(r->latest->key, key);
 	assert_int_equal(r->count, count);
 	assert_true(r->min == min);
 	assert_true(r->max == max);
 	assert_true(r->sum == sum);
-	assert_true(r->mean == sum / (double)count);
-	assert_true(r->last == last);
+	assert_true(xtel_run_metric_mean(r) == sum / (double)count);
+	assert_true(r->latest->last == last);
 }
 
 static void test_fold_over_intervals(void **state)
@@ -128,10 +129,73 @@ static void test_fold_over_intervals(void **state)
 	xtel_registry_free(reg);
 }
 
+/*
+ * A client seen by two workers whose merged keys pass the per-client
+ * limit: the snapshot drops one of the run's keys (the second worker's
+ * last), and the run keeps it with its fold and last value, pointing at
+ * the view's own copy of it.
+ */
+static void test_key_the_snapshot_dropped(void **state)
+{
+	struct xtel_registry *regs[2] = { xtel_registry_new(10),
+					  xtel_registry_new(10) };
+	static const char *const x[1] = { "x" };
+	char names[XTEL_CLIENT_MAX_KEYS][8];
+	const char *keys[XTEL_CLIENT_MAX_KEYS];
+	double vals[XTEL_CLIENT_MAX_KEYS];
+	struct xtel_model *m;
+	struct xtel_view *v;
+
+	(void)state;
+	assert_non_null(regs[0]);
+	assert_non_null(regs[1]);
+	for (unsigned int k = 0; k < XTEL_CLIENT_MAX_KEYS; k++) {
+		snprintf(names[k], sizeof(names[k]), "k%u", k);
+		keys[k] = names[k];
+		vals[k] = k;
+	}
+	assert_int_equal(xtel_model_new(&(struct xtel_model_cfg){
+		.regs = regs, .n_regs = 2, .stale_after_ns = 1000ull * S,
+		.counters = no_counters,
+	}, &m), 0);
+	/* interval 1: worker 1 sees all 16 keys, 8 a datagram */
+	data(regs[1], 5, 0, NULL, NULL, 0);
+	data(regs[1], 5, 1, keys, vals, 8);
+	data(regs[1], 5, 2, keys + 8, vals + 8, 8);
+	assert_int_equal(xtel_model_update(m, T0 + S, 1, false), 0);
+	v = xtel_model_view(m);
+	check(run(v, 5, 15, XTEL_CLIENT_MAX_KEYS), "k15", 1, 15, 15, 15, 15);
+	xtel_view_put(v);
+
+	/* interval 2: worker 0 sees a new key; merged, it comes first */
+	vals[0] = 99;
+	data(regs[0], 5, 0, NULL, NULL, 0);
+	data(regs[0], 5, 1, x, vals, 1);
+	assert_int_equal(xtel_model_update(m, T0 + 2ull * S, 2, false), 0);
+	v = xtel_model_view(m);
+	check(run(v, 5, 15, XTEL_CLIENT_MAX_KEYS + 1), "k15", 1, 15, 15, 15, 15);
+	assert_int_equal(run(v, 5, 15, XTEL_CLIENT_MAX_KEYS + 1)->latest->count, 0);
+	check(run(v, 5, 0, XTEL_CLIENT_MAX_KEYS + 1), "k0", 1, 0, 0, 0, 0);
+	check(run(v, 5, XTEL_CLIENT_MAX_KEYS, XTEL_CLIENT_MAX_KEYS + 1),
+	      "x", 1, 99, 99, 99, 99);
+	xtel_view_put(v);
+
+	/* interval 3: still dropped, still kept (a copy of the copy) */
+	assert_int_equal(xtel_model_update(m, T0 + 3ull * S, 3, false), 0);
+	v = xtel_model_view(m);
+	check(run(v, 5, 15, XTEL_CLIENT_MAX_KEYS + 1), "k15", 1, 15, 15, 15, 15);
+	xtel_view_put(v);
+
+	xtel_model_free(m);
+	xtel_registry_free(regs[0]);
+	xtel_registry_free(regs[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fold_over_intervals),
+		cmocka_unit_test(test_key_the_snapshot_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

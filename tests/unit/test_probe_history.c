@@ -47,7 +47,7 @@ static const char *keep;
 static void put(struct xtel_metric_snap *m, const char *key, double v)
 {
 	memset(m, 0, sizeof(*m));
-	snprintf(m->key, sizeof(m->key), "%s", key);
+	m->key = key;
 	m->count = 1;
 	m->min = m->max = m->mean = m->last = v;
 }

@@ -245,7 +245,6 @@ void xtel_latency_summary(const struct xtel_latency *h,
 		return;
 	out->min_ns = h->min;
 	out->max_ns = h->max;
-	out->mean_ns = h->sum / h->count;
 	out->sum_ns = h->sum;
 	quantiles(h, q, v, 4);
 	out->p50_ns = v[0];

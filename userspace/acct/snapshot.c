@@ -229,16 +229,18 @@ static void add_metrics(struct scratch *s, const struct xtel_client *c,
 		struct xtel_metric_snap *d = NULL;
 		struct xtel_metric_ivl ivl;
 
+		/* One registry interns a name once: the same pointer is the
+		 * same key; another registry's copy compares by its text. */
 		for (uint32_t j = 0; j < s->n_msnap; j++)
-			if (strcmp(s->msnap[j].key, m->key) == 0)
+			if (s->msnap[j].key == m->key ||
+			    strcmp(s->msnap[j].key, m->key) == 0)
 				d = &s->msnap[j];
 		if (!d) {
 			if (s->n_msnap == XTEL_CLIENT_MAX_KEYS)
 				continue;	/* a second worker saw other keys */
 			d = &s->msnap[s->n_msnap++];
 			memset(d, 0, sizeof(*d));
-			memcpy(d->key, m->key, sizeof(d->key));
-			d->key[XTEL_MAX_KEY_LEN] = '\0';
+			d->key = m->key;	/* the registry's, not a copy */
 		}
 		if (d->last_ts_ns == 0 || m->last_ts_ns >= d->last_ts_ns) {
 			d->last = m->last;
@@ -261,10 +263,14 @@ static void add_metrics(struct scratch *s, const struct xtel_client *c,
  * Every published record of every registry as (client id, registry,
  * index), sorted by id so a client seen by several workers is adjacent.
  * Each registry's count is read once: records published after this point
- * wait for the next snapshot.
+ * wait for the next snapshot. *n_keys is the records' metric keys at this
+ * moment (a record gains keys, never loses them): what the metric pool
+ * will hold, unless a writer adds keys meanwhile, less the keys that
+ * workers seeing the same client share.
  */
 static int collect_refs(struct xtel_registry *const *regs, unsigned int n,
-			struct ref **out, size_t *n_out, uint64_t *registry_full)
+			struct ref **out, size_t *n_out, uint64_t *registry_full,
+			size_t *n_keys)
 {
 	size_t cap = 0, n_refs = 0;
 	uint32_t *counts = calloc(n ? n : 1, sizeof(*counts));
@@ -283,7 +289,11 @@ static int collect_refs(struct xtel_registry *const *regs, unsigned int n,
 	}
 	for (unsigned int r = 0; r < n; r++) {
 		for (uint32_t i = 0; i < counts[r]; i++) {
-			refs[n_refs].id = xtel_registry_record(regs[r], i)->c.client_id;
+			const struct xtel_record *rec = xtel_registry_record(regs[r], i);
+			uint32_t k = __atomic_load_n(&rec->c.n_keys, __ATOMIC_RELAXED);
+
+			*n_keys += k < XTEL_CLIENT_MAX_KEYS ? k : XTEL_CLIENT_MAX_KEYS;
+			refs[n_refs].id = rec->c.client_id;
 			refs[n_refs].reg = r;
 			refs[n_refs].idx = i;
 			n_refs++;
@@ -361,7 +371,9 @@ struct metric_pool {
 /*
  * Append the client's finished metrics (s->msnap, means still sums) to the
  * pool. d->metrics gets the offset: the pool may still move, so pointers
- * are set once it is complete.
+ * are set once it is complete. The pool starts at the keys the records
+ * held when the snapshot began (collect_refs); it grows only when writers
+ * added keys since.
  */
 static int pool_add(struct metric_pool *p, struct scratch *s,
 		    struct xtel_client_snap *d)
@@ -487,17 +499,24 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 	struct bucket_pool bpool = { 0 };
 	struct hist_pool hpool = { 0 };
 	struct hist_pool *hp = flags & XTEL_SNAP_LAT_HIST ? &hpool : NULL;
-	size_t n_refs = 0, i = 0;
+	size_t n_refs = 0, i = 0, n_keys = 0;
 	uint32_t n_clients = 0, c;
 	uint64_t now_ivl = xtel_interval_current();
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->taken_ns = now_ns;
-	err = collect_refs(regs, n, &refs, &n_refs, &out->registry_full);
+	err = collect_refs(regs, n, &refs, &n_refs, &out->registry_full, &n_keys);
 	if (err)
 		return err;
 	err = -ENOMEM;
+	if (n_keys) {
+		/* sized once: no doubling, no realloc copy on the way */
+		pool.v = malloc(n_keys * sizeof(*pool.v));
+		if (!pool.v)
+			goto out;
+		pool.cap = n_keys;
+	}
 	for (size_t k = 0; k < n_refs; k++)
 		if (k == 0 || refs[k].id != refs[k - 1].id)
 			n_clients++;
@@ -525,8 +544,10 @@ int xtel_snapshot_take_ex(struct xtel_registry *const *regs, unsigned int n,
 			   now_ns - d->last_seen_ns > stale_after_ns;
 		xtel_client_snap_add(&out->total, d);
 	}
-	/* The pools grew by doubling: a view lives for an interval or more,
-	 * so the unused tail (up to half) goes back before pointers are set. */
+	/* The bucket and histogram pools grew by doubling, the metric pool
+	 * may hold fewer keys than the records (workers sharing a client): a
+	 * view lives for an interval or more, so the unused tail goes back
+	 * before pointers are set. */
 	pool.v = shrink(pool.v, pool.n * sizeof(*pool.v));
 	bpool.v = shrink(bpool.v, bpool.n * sizeof(*bpool.v));
 	for (c = 0; c < n_clients; c++)

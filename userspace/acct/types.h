@@ -31,13 +31,20 @@ struct xtel_acct_result {
 	int64_t latency_ns;	/* arrival - send; negative means clock skew */
 };
 
+/* The mean is xtel_lat_mean_ns(): a view holds one of these per client. */
 struct xtel_lat_summary {
 	uint64_t count;		/* samples in the histogram (latency >= 0) */
 	uint64_t negative;	/* samples with send time after arrival: skew */
-	uint64_t min_ns, max_ns, mean_ns;
+	uint64_t min_ns, max_ns;
 	uint64_t sum_ns;	/* exact sum of the samples (a Prometheus summary's _sum) */
 	uint64_t p50_ns, p90_ns, p99_ns, p999_ns;
 };
+
+/* The mean latency, rounded down; 0 without samples. */
+static inline uint64_t xtel_lat_mean_ns(const struct xtel_lat_summary *l)
+{
+	return l->count ? l->sum_ns / l->count : 0;
+}
 
 /* One non-empty latency histogram bucket (index as in acct/latency.h). */
 struct xtel_lat_bucket {
@@ -47,7 +54,14 @@ struct xtel_lat_bucket {
 };
 
 struct xtel_metric_snap {
-	char key[XTEL_MAX_KEY_LEN + 1];
+	/*
+	 * NUL-terminated, at most XTEL_MAX_KEY_LEN characters, never a copy:
+	 * a registry's snapshot points at the registry's interned name
+	 * (acct/keys.h), valid while the registry lives, which outlives
+	 * every view made from it; a snapshot made otherwise (the
+	 * aggregator's views) points at storage it owns.
+	 */
+	const char *key;
 	double last;
 	uint64_t last_ts_ns;	/* send timestamp of the datagram carrying last */
 	/* over the last complete interval; count == 0 means no sample in it */
@@ -70,6 +84,7 @@ struct xtel_client_snap {
 	uint64_t highest_seq;
 	bool bye_seen;
 	bool stale;		/* no datagram within stale_after_ns of now */
+	uint32_t n_buckets;	/* with XTEL_SNAP_LAT_BUCKETS, see buckets */
 	struct xtel_lat_summary lat;
 	/* with XTEL_SNAP_LAT_HIST: the cumulative histogram, encoded
 	 * (acct/latency.h), owned by the snapshot; else NULL, 0 */
@@ -83,8 +98,8 @@ struct xtel_client_snap {
 	 * non-empty histogram buckets by index (owned by the snapshot) and the
 	 * samples over the top bucket, so a reader elsewhere (the exporter)
 	 * can merge this client's histogram exactly. 0/NULL otherwise.
+	 * (n_buckets sits above, in the bools' padding.)
 	 */
-	uint32_t n_buckets;
 	const struct xtel_lat_bucket *buckets;
 	uint64_t lat_overflow;
 };

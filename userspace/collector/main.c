@@ -754,9 +754,10 @@ static void cleanup(struct app *a)
 		xtel_ingest_fini(&a->igs[i]);
 	/* Detach; the pinned counters stay for the next run and bpftool. */
 	xtel_xdp_close(a->xdp);
+	/* The model's view points at the registries' key names: first. */
+	xtel_model_free(a->model);
 	for (unsigned int i = 0; a->regs && i <= a->n; i++)
 		xtel_registry_free(a->regs[i]);
-	xtel_model_free(a->model);
 	xtel_loop_free(a->loop);
 	xtel_dtls_policy_put(a->policy);
 	xtel_devices_free(a->devices);

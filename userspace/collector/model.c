@@ -127,9 +127,10 @@ void xtel_model_free(struct xtel_model *m)
 /*
  * A client's whole-run metrics are the previous view's (which the model
  * holds until this one is published) with the snapshot's last complete
- * interval folded in: the model keeps no copy of its own, one 88-byte
- * entry a key per client less than a separate table. Registries never
- * forget a client, so every client of prev is in the new snapshot.
+ * interval folded in: the model keeps no copy of its own, one entry a
+ * key per client less than a separate table, and an entry holds only
+ * the fold (view.h): key and last value are the snapshot's. Registries
+ * never forget a client, so every client of prev is in the new snapshot.
  */
 
 /* prev's client with this id; *j walks prev's clients (both id-sorted). */
@@ -150,38 +151,62 @@ static uint32_t run_find(const struct xtel_run_metric *r, uint32_t n,
 {
 	uint32_t k = 0;
 
-	while (k < n && strcmp(r[k].key, key))
+	while (k < n && r[k].latest->key != key && strcmp(r[k].latest->key, key))
 		k++;
 	return k;
 }
 
-/* Entries the client's whole-run list needs: prev's and its new keys. */
+/*
+ * Entries the client's whole-run list needs: prev's and its new keys;
+ * *orphans grows by prev's keys the snapshot no longer lists.
+ */
 static uint32_t run_count(const struct xtel_view_client *pc,
-			  const struct xtel_client_snap *c)
+			  const struct xtel_client_snap *c, size_t *orphans)
 {
-	uint32_t n = pc ? pc->n_run_metrics : 0;
+	uint32_t n_prev = pc ? pc->n_run_metrics : 0, n = n_prev, found = 0;
 
-	for (uint32_t k = 0; k < c->n_metrics; k++)
-		if (!pc || run_find(pc->run_metrics, pc->n_run_metrics,
-				    c->metrics[k].key) == pc->n_run_metrics)
+	for (uint32_t k = 0; k < c->n_metrics; k++) {
+		if (pc && run_find(pc->run_metrics, n_prev,
+				   c->metrics[k].key) < n_prev)
+			found++;
+		else
 			n++;
+	}
+	*orphans += n_prev - found;
 	return n;
 }
 
-/* v's whole-run metrics (its clients derived already) from prev's. */
+/* Whether m is one of c's snapshot metrics. */
+static bool in_snapshot(const struct xtel_metric_snap *m,
+			const struct xtel_client_snap *c)
+{
+	uintptr_t p = (uintptr_t)m, b = (uintptr_t)c->metrics;
+
+	return c->n_metrics && p >= b && p < b + c->n_metrics * sizeof(*m);
+}
+
+/*
+ * v's whole-run metrics (its clients derived already) from prev's. A
+ * key's entry points at its metric in v's snapshot; the rare key the
+ * snapshot lost (see view.h) gets a copy of prev's latest, after the
+ * run metrics in the same block, before prev goes.
+ */
 static int run_metrics(struct xtel_view *v, const struct xtel_view *prev)
 {
-	size_t total = 0, used = 0;
+	size_t total = 0, used = 0, orphans = 0, used_orphans = 0;
+	struct xtel_metric_snap *kept;
 	uint32_t j = 0;
 
 	for (uint32_t i = 0; i < v->snap.n_clients; i++)
 		total += run_count(prev_client(prev, &j, v->snap.clients[i].client_id),
-				   &v->snap.clients[i]);
+				   &v->snap.clients[i], &orphans);
 	if (!total)
 		return 0;
-	v->run_metrics_pool = calloc(total, sizeof(*v->run_metrics_pool));
+	v->run_metrics_pool = malloc(total * sizeof(*v->run_metrics_pool) +
+				     orphans * sizeof(*kept));
 	if (!v->run_metrics_pool)
 		return -ENOMEM;
+	kept = (struct xtel_metric_snap *)(v->run_metrics_pool + total);
 	j = 0;
 	for (uint32_t i = 0; i < v->snap.n_clients; i++) {
 		struct xtel_view_client *vc = &v->clients[i];
@@ -189,7 +214,7 @@ static int run_metrics(struct xtel_view *v, const struct xtel_view *prev)
 		const struct xtel_view_client *pc = prev_client(prev, &j,
 								c->client_id);
 		struct xtel_run_metric *r = &v->run_metrics_pool[used];
-		uint32_t n = pc ? pc->n_run_metrics : 0;
+		uint32_t n_prev = pc ? pc->n_run_metrics : 0, n = n_prev;
 
 		if (n)
 			memcpy(r, pc->run_metrics, n * sizeof(*r));
@@ -199,10 +224,9 @@ static int run_metrics(struct xtel_view *v, const struct xtel_view *prev)
 
 			if (d == &r[n]) {
 				n++;
-				memcpy(d->key, ms->key, sizeof(d->key));
+				*d = (struct xtel_run_metric){ 0 };
 			}
-			d->last = ms->last;
-			d->last_ts_ns = ms->last_ts_ns;
+			d->latest = ms;
 			if (!ms->count)
 				continue;
 			if (!d->count || ms->min < d->min)
@@ -211,7 +235,17 @@ static int run_metrics(struct xtel_view *v, const struct xtel_view *prev)
 				d->max = ms->max;
 			d->sum += ms->mean * (double)ms->count;
 			d->count += ms->count;
-			d->mean = d->sum / (double)d->count;
+		}
+		for (uint32_t k = 0; k < n_prev; k++) {
+			struct xtel_metric_snap *o;
+
+			if (in_snapshot(r[k].latest, c))
+				continue;
+			o = &kept[used_orphans++];
+			*o = *r[k].latest;	/* key, last, last_ts_ns */
+			o->count = 0;
+			o->min = o->max = o->mean = 0;
+			r[k].latest = o;
 		}
 		if (n) {
 			vc->run_metrics = r;
@@ -240,8 +274,6 @@ void xtel_view_client_derive(struct xtel_view_client *vc,
 		vc->state = XTEL_CLIENT_BYE;
 	else
 		vc->state = c->stale ? XTEL_CLIENT_STALE : XTEL_CLIENT_LIVE;
-	vc->loss_pct = xtel_loss_pct(c->received, c->duplicates, c->lost);
-	vc->avg_size = c->received ? (double)c->bytes / (double)c->received : 0.0;
 	vc->d_received = c->received - (prev ? prev->received : 0);
 	vc->d_bytes = c->bytes - (prev ? prev->bytes : 0);
 	vc->pkt_s = dt > 0 ? (double)vc->d_received / dt : 0.0;

@@ -80,16 +80,10 @@ int xtel_model_update(struct xtel_model *m, uint64_t now_ns, double elapsed_s,
 		      bool final);
 
 /*
- * Loss as a share of the datagrams a client meant us to get: lost /
- * (unique received + lost), in %, 0 with nothing expected. The one
- * definition of loss_pct (docs/API.md), for views and history points.
- */
-double xtel_loss_pct(uint64_t received, uint64_t duplicates, uint64_t lost);
-
-/*
- * A view client's derived figures from its counters c: state, loss %,
- * average size, and the deltas and rates against prev (NULL: since the
- * start) over dt seconds. For views made elsewhere (the aggregator's).
+ * A view client's derived figures from its counters c: state, and the
+ * deltas and rates against prev (NULL: since the start) over dt seconds
+ * (loss % and average size are view.h's accessors). For views made
+ * elsewhere (the aggregator's).
  */
 void xtel_view_client_derive(struct xtel_view_client *vc,
 			     const struct xtel_client_snap *c,

@@ -36,26 +36,40 @@ enum xtel_client_state {
 /* "live", "stale", "bye": the names in reports and JSON. */
 const char *xtel_client_state_name(enum xtel_client_state s);
 
-/* One metric of one client over the whole run (every interval folded). */
+/*
+ * One metric of one client over the whole run (every interval folded).
+ * Its key, last value and that value's send time are its latest
+ * interval's, which the view has already: latest points at it, not a
+ * copy. Its mean is xtel_run_metric_mean(): one division, not 8 bytes a
+ * key in every view.
+ */
 struct xtel_run_metric {
-	char key[XTEL_MAX_KEY_LEN + 1];
-	double last;
-	uint64_t last_ts_ns;	/* send timestamp of the datagram carrying last */
+	/*
+	 * The key's entry in the client's snapshot metrics (key, last,
+	 * last_ts_ns), or, for a key this snapshot no longer lists (a
+	 * client merged from several workers past XTEL_CLIENT_MAX_KEYS),
+	 * the view's own copy of the last one seen, with count 0.
+	 */
+	const struct xtel_metric_snap *latest;
 	uint64_t count;		/* samples over the run; 0: min/max/mean unset */
-	double min, max, mean;
-	double sum;		/* mean * count, folded on by the next view */
+	double min, max;
+	double sum;		/* of the samples, folded on by the next view */
 };
 
+/*
+ * A client as the view sees it. Figures that follow from its snapshot
+ * alone are inline accessors below (xtel_view_client_loss_pct, _avg_size)
+ * rather than fields: a view holds one of these per client, and two
+ * views are alive while the next is built.
+ */
 struct xtel_view_client {
 	const struct xtel_client_snap *snap;	/* into the view's snapshot */
 	const char *site;	/* an aggregator's view: the client's site; else NULL */
 	enum xtel_client_state state;
-	double loss_pct;	/* lost / (unique received + lost) */
-	double avg_size;	/* bytes per datagram received */
+	uint32_t n_run_metrics;
 	/* since the previous view (the run's start for the first one) */
 	uint64_t d_received, d_bytes;
 	double pkt_s, mb_s;
-	uint32_t n_run_metrics;
 	const struct xtel_run_metric *run_metrics;	/* by first appearance */
 	/*
 	 * Its inventory entry (into the view's inventory; NULL: unknown, not
@@ -66,6 +80,33 @@ struct xtel_view_client {
 	const struct xtel_device *dev;
 	double silent_s;
 };
+
+/*
+ * Loss as a share of the datagrams a client meant us to get: lost /
+ * (unique received + lost), in %, 0 with nothing expected. The one
+ * definition of loss_pct (docs/API.md, model.c), for views and history
+ * points.
+ */
+double xtel_loss_pct(uint64_t received, uint64_t duplicates, uint64_t lost);
+
+static inline double xtel_view_client_loss_pct(const struct xtel_view_client *vc)
+{
+	return xtel_loss_pct(vc->snap->received, vc->snap->duplicates,
+			     vc->snap->lost);
+}
+
+/* Bytes per datagram received (0 before the first). */
+static inline double xtel_view_client_avg_size(const struct xtel_view_client *vc)
+{
+	return vc->snap->received ?
+	       (double)vc->snap->bytes / (double)vc->snap->received : 0.0;
+}
+
+/* The mean over the run (0 without a sample, as min and max are unset). */
+static inline double xtel_run_metric_mean(const struct xtel_run_metric *m)
+{
+	return m->count ? m->sum / (double)m->count : 0.0;
+}
 
 /*
  * One device of the inventory as this view sees it: its client (NULL:
@@ -169,7 +210,9 @@ struct xtel_view {
 	/* health verdicts and events (health/health.h); NULL: health off */
 	struct xtel_health_view *health;
 
-	/* owned storage and the reference count */
+	/* owned storage and the reference count; run_metrics_pool's block
+	 * also holds what the run metrics point at that is not the
+	 * snapshot's (model.c, agg/state.c) */
 	struct xtel_run_metric *run_metrics_pool;
 	unsigned int refs;
 };

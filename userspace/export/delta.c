@@ -132,7 +132,12 @@ static uint32_t metrics_of(struct xtel_delta *d, const struct xtel_client_snap *
 		if (!m->count)
 			continue;
 		o = &d->m[n++];
-		memcpy(o->key, m->key, sizeof(o->key));
+		{
+			size_t len = strnlen(m->key, sizeof(o->key) - 1);
+
+			memcpy(o->key, m->key, len);
+			memset(o->key + len, 0, sizeof(o->key) - len);
+		}
 		o->count = m->count;
 		o->sum = m->mean * (double)m->count;
 		o->min = m->min;

@@ -355,6 +355,7 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 	uint32_t *idx = malloc((s->n ? s->n : 1) * sizeof(*idx));
 	size_t n_metrics = 0, used = 0;
 	struct xtel_latency total, *site_lat = NULL;
+	char *names;
 	double dt = s->prev_view_ns && now_ns > s->prev_view_ns ?
 		    (double)(now_ns - s->prev_view_ns) / 1e9 : 0.0;
 
@@ -369,13 +370,20 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 	v->clients = calloc(s->n ? s->n : 1, sizeof(*v->clients));
 	v->snap.metrics_pool = calloc(n_metrics ? n_metrics : 1,
 				      sizeof(*v->snap.metrics_pool));
-	v->run_metrics_pool = calloc(n_metrics ? n_metrics : 1,
-				     sizeof(*v->run_metrics_pool));
+	/*
+	 * The keys' text after the run metrics, in the same block: a view's
+	 * metrics point at their names (acct/types.h), and the state's own
+	 * copies move when a client's metric array grows.
+	 */
+	v->run_metrics_pool = calloc(1, (n_metrics ? n_metrics : 1) *
+				     (sizeof(*v->run_metrics_pool) +
+				      XTEL_MAX_KEY_LEN + 1));
 	v->sites = calloc(s->n_sites ? s->n_sites : 1, sizeof(*v->sites));
 	site_lat = calloc(s->n_sites ? s->n_sites : 1, sizeof(*site_lat));
 	if (!v->snap.clients || !v->clients || !v->snap.metrics_pool ||
 	    !v->run_metrics_pool || !v->sites || !site_lat)
 		goto fail;
+	names = (char *)(v->run_metrics_pool + (n_metrics ? n_metrics : 1));
 	xtel_latency_init(&total);
 	v->n_sites = s->n_sites;
 	for (uint32_t k = 0; k < s->n_sites; k++) {
@@ -402,22 +410,22 @@ struct xtel_view *xtel_agg_view(struct xtel_agg_state *s, uint64_t now_ns,
 			const struct xtel_agg_metric *m = &a->m[k];
 			struct xtel_metric_snap *ms = &v->snap.metrics_pool[used];
 			struct xtel_run_metric *rm = &v->run_metrics_pool[used];
+			char *name = names + used * (XTEL_MAX_KEY_LEN + 1);
 
-			memcpy(ms->key, m->key, sizeof(ms->key));
+			memcpy(name, m->key, XTEL_MAX_KEY_LEN);
+			ms->key = name;
 			ms->last = m->last;
 			ms->last_ts_ns = m->last_ts_ns;
 			ms->count = m->i_count;
 			ms->min = m->i_min;
 			ms->max = m->i_max;
 			ms->mean = m->i_count ? m->i_sum / (double)m->i_count : 0;
-			memcpy(rm->key, m->key, sizeof(rm->key));
-			rm->last = m->last;
-			rm->last_ts_ns = m->last_ts_ns;
+			rm->latest = ms;
 			rm->count = m->count;
 			if (m->count) {
 				rm->min = m->min;
 				rm->max = m->max;
-				rm->mean = m->sum / (double)m->count;
+				rm->sum = m->sum;
 			}
 		}
 		vc->site = s->sites[a->site];

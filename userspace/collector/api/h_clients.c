@@ -39,15 +39,15 @@ json_t *xtel_api_client_json(const struct xtel_api_req *r,
 	}
 	for (uint32_t k = 0; k < vc->n_run_metrics; k++) {
 		const struct xtel_run_metric *m = &vc->run_metrics[k];
-		json_t *mo = json_object_get(metrics, m->key);
+		json_t *mo = json_object_get(metrics, m->latest->key);
 
 		if (!mo)
 			continue;
-		xtel_json_set(mo, "ts_ns", xtel_json_u64(m->last_ts_ns));
+		xtel_json_set(mo, "ts_ns", xtel_json_u64(m->latest->last_ts_ns));
 		xtel_json_set(mo, "age_s",
-			      xtel_json_fixed(xtel_api_age_s(r, m->last_ts_ns), 6));
+			      xtel_json_fixed(xtel_api_age_s(r, m->latest->last_ts_ns), 6));
 		xtel_json_set(mo, "fresh",
-			      json_boolean(xtel_api_fresh(r, vc, m->last_ts_ns)));
+			      json_boolean(xtel_api_fresh(r, vc, m->latest->last_ts_ns)));
 	}
 	if (detail) {
 		json_t *iv = json_object();
@@ -74,7 +74,7 @@ static double sort_value(const struct xtel_view_client *vc, enum sort_key k)
 {
 	switch (k) {
 	case SORT_LOSS:
-		return vc->loss_pct;
+		return xtel_view_client_loss_pct(vc);
 	case SORT_RATE:
 		return vc->pkt_s;
 	case SORT_LATENCY:

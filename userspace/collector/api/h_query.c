@@ -61,10 +61,10 @@ void xtel_api_value_json(json_t *o, const struct xtel_api_req *r,
 			 const struct xtel_view_client *vc,
 			 const struct xtel_run_metric *m)
 {
-	xtel_json_set(o, "value", xtel_json_real(m->last));
-	xtel_json_set(o, "ts_ns", xtel_json_u64(m->last_ts_ns));
-	xtel_json_set(o, "age_s", xtel_json_fixed(xtel_api_age_s(r, m->last_ts_ns), 6));
-	xtel_json_set(o, "fresh", json_boolean(xtel_api_fresh(r, vc, m->last_ts_ns)));
+	xtel_json_set(o, "value", xtel_json_real(m->latest->last));
+	xtel_json_set(o, "ts_ns", xtel_json_u64(m->latest->last_ts_ns));
+	xtel_json_set(o, "age_s", xtel_json_fixed(xtel_api_age_s(r, m->latest->last_ts_ns), 6));
+	xtel_json_set(o, "fresh", json_boolean(xtel_api_fresh(r, vc, m->latest->last_ts_ns)));
 	xtel_json_set(o, "state", json_string(xtel_client_state_name(vc->state)));
 }
 
@@ -78,15 +78,15 @@ void xtel_api_h_get(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		return;
 	o = xtel_api_ok(rep);
 	xtel_json_set(o, "client_id", json_integer(vc->snap->client_id));
-	xtel_json_set(o, "metric", json_string(m->key));
+	xtel_json_set(o, "metric", json_string(m->latest->key));
 	xtel_api_value_json(o, r, vc, m);
-	if (!xtel_api_fresh(r, vc, m->last_ts_ns)) {
+	if (!xtel_api_fresh(r, vc, m->latest->last_ts_ns)) {
 		json_t *e = json_object();
 		char msg[160];
 
 		snprintf(msg, sizeof(msg), "the value is %.3f s old and the "
 			 "client is %s (--fresh-for %g)",
-			 xtel_api_age_s(r, m->last_ts_ns),
+			 xtel_api_age_s(r, m->latest->last_ts_ns),
 			 xtel_client_state_name(vc->state), r->api->cfg->fresh_for_s);
 		rep->status = 503;
 		xtel_json_set(e, "status", json_integer(503));
@@ -131,7 +131,7 @@ void xtel_api_h_list(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		xtel_api_value_json(e, r, vc, m);
 		oom |= json_array_append_new(arr, e) != 0;
 		n++;
-		stale += !xtel_api_fresh(r, vc, m->last_ts_ns);
+		stale += !xtel_api_fresh(r, vc, m->latest->last_ts_ns);
 	}
 	if (n == 0 && state == 0) {
 		json_decref(arr);
@@ -225,9 +225,9 @@ static void agg_run(struct xtel_api_agg *a, const struct xtel_view_client *vc,
 	for (uint32_t k = 0; k < vc->n_run_metrics; k++) {
 		const struct xtel_run_metric *m = &vc->run_metrics[k];
 
-		if (!metric || !strcmp(metric, m->key))
-			fold_add(a, m->key, m->count, m->min, m->max,
-				 m->mean * (double)m->count);
+		if (!metric || !strcmp(metric, m->latest->key))
+			fold_add(a, m->latest->key, m->count, m->min, m->max,
+				 xtel_run_metric_mean(m) * (double)m->count);
 	}
 }
 

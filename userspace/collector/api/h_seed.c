@@ -42,13 +42,13 @@ void xtel_api_h_seed_get(struct xtel_api_req *r, struct xtel_api_reply *rep)
 	}
 	o = xtel_api_ok(rep);
 	xtel_json_set(o, "switch_id", json_integer(vc->snap->client_id));
-	xtel_json_set(o, "metric", json_string(m->key));
-	xtel_json_set(o, "value", xtel_json_real(m->last));
-	xtel_json_set(o, "timestamp", seconds(m->last_ts_ns));
-	if (!xtel_api_fresh(r, vc, m->last_ts_ns)) {
+	xtel_json_set(o, "metric", json_string(m->latest->key));
+	xtel_json_set(o, "value", xtel_json_real(m->latest->last));
+	xtel_json_set(o, "timestamp", seconds(m->latest->last_ts_ns));
+	if (!xtel_api_fresh(r, vc, m->latest->last_ts_ns)) {
 		rep->status = 503;
 		xtel_json_set(o, "error", json_string("stale value"));
-		xtel_json_set(o, "age", xtel_json_fixed(xtel_api_age_s(r, m->last_ts_ns), 3));
+		xtel_json_set(o, "age", xtel_json_fixed(xtel_api_age_s(r, m->latest->last_ts_ns), 3));
 	}
 }
 
@@ -58,9 +58,9 @@ static json_t *seed_value(const struct xtel_api_req *r,
 {
 	json_t *o = json_object();
 
-	xtel_json_set(o, "value", xtel_json_real(m->last));
-	xtel_json_set(o, "timestamp", seconds(m->last_ts_ns));
-	xtel_json_set(o, "stale", json_boolean(!xtel_api_fresh(r, vc, m->last_ts_ns)));
+	xtel_json_set(o, "value", xtel_json_real(m->latest->last));
+	xtel_json_set(o, "timestamp", seconds(m->latest->last_ts_ns));
+	xtel_json_set(o, "stale", json_boolean(!xtel_api_fresh(r, vc, m->latest->last_ts_ns)));
 	return o;
 }
 
@@ -94,7 +94,7 @@ void xtel_api_h_seed_list(struct xtel_api_req *r, struct xtel_api_reply *rep)
 
 			e = json_object();
 			for (uint32_t k = 0; k < vc->n_run_metrics; k++)
-				xtel_json_set(ms, vc->run_metrics[k].key,
+				xtel_json_set(ms, vc->run_metrics[k].latest->key,
 					      seed_value(r, vc, &vc->run_metrics[k]));
 			xtel_json_set(e, "metrics", ms);
 		}
@@ -184,7 +184,7 @@ void xtel_api_h_seed_stats(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		e = json_object();
 		xtel_json_set(e, "count", xtel_json_u64(s->ep[i].requests));
 		xtel_json_set(e, "errors", xtel_json_u64(s->ep[i].errors));
-		xtel_json_set(e, "avg_latency_ms", xtel_json_fixed((double)l->mean_ns / 1e6, 6));
+		xtel_json_set(e, "avg_latency_ms", xtel_json_fixed((double)xtel_lat_mean_ns(l) / 1e6, 6));
 		xtel_json_set(e, "min_latency_ms", xtel_json_fixed((double)l->min_ns / 1e6, 6));
 		xtel_json_set(e, "max_latency_ms", xtel_json_fixed((double)l->max_ns / 1e6, 6));
 		xtel_json_set(e, "p99_latency_ms", xtel_json_fixed((double)l->p99_ns / 1e6, 6));

@@ -84,7 +84,7 @@ static json_t *latency_us_json(const struct xtel_lat_summary *l)
 
 	xtel_json_set(o, "count", xtel_json_u64(l->count));
 	xtel_json_set(o, "min", xtel_json_fixed((double)l->min_ns / 1e3, 3));
-	xtel_json_set(o, "mean", xtel_json_fixed((double)l->mean_ns / 1e3, 3));
+	xtel_json_set(o, "mean", xtel_json_fixed((double)xtel_lat_mean_ns(l) / 1e3, 3));
 	xtel_json_set(o, "p50", xtel_json_fixed((double)l->p50_ns / 1e3, 3));
 	xtel_json_set(o, "p99", xtel_json_fixed((double)l->p99_ns / 1e3, 3));
 	xtel_json_set(o, "max", xtel_json_fixed((double)l->max_ns / 1e3, 3));

@@ -560,8 +560,8 @@ static void clients(FILE *f, struct xtel_api *api, const struct xtel_view *v)
 	CLIENT_LOOP(sel, n, vc) {
 		for (uint32_t k = 0; k < vc->n_run_metrics; k++) {
 			fprintf(f, "xtel_client_metric{%s,metric=\"%s\"} ",
-				client_labels(vc, lb), vc->run_metrics[k].key);
-			value(f, vc->run_metrics[k].last);
+				client_labels(vc, lb), vc->run_metrics[k].latest->key);
+			value(f, vc->run_metrics[k].latest->last);
 		}
 	}
 	if (v->health)

@@ -149,7 +149,7 @@ const struct xtel_run_metric *xtel_api_find_metric(const struct xtel_view_client
 						   const char *key)
 {
 	for (uint32_t k = 0; k < vc->n_run_metrics; k++)
-		if (!strcmp(vc->run_metrics[k].key, key))
+		if (!strcmp(vc->run_metrics[k].latest->key, key))
 			return &vc->run_metrics[k];
 	return NULL;
 }

@@ -132,7 +132,7 @@ static void row(FILE *f, const struct xtel_view *v,
 		(unsigned long long)c->received, (unsigned long long)c->bytes,
 		(unsigned long long)c->lost, (unsigned long long)c->duplicates,
 		(unsigned long long)c->reordered, (unsigned long long)c->too_late,
-		vc->loss_pct, vc->pkt_s, vc->mb_s, us(c->lat.p50_ns),
+		xtel_view_client_loss_pct(vc), vc->pkt_s, vc->mb_s, us(c->lat.p50_ns),
 		us(c->lat.p99_ns), us(c->lat.max_ns), age_s(v, c->last_seen_ns),
 		(unsigned long long)c->pending);
 }
@@ -154,7 +154,7 @@ static json_t *totals_json(const struct xtel_view *v)
 	xtel_json_set(o, "duplicates", xtel_json_u64(t->duplicates));
 	xtel_json_set(o, "reordered", xtel_json_u64(t->reordered));
 	xtel_json_set(o, "too_late", xtel_json_u64(t->too_late));
-	xtel_json_set(o, "loss_pct", xtel_json_fixed(v->total.loss_pct, 6));
+	xtel_json_set(o, "loss_pct", xtel_json_fixed(xtel_view_client_loss_pct(&v->total), 6));
 	xtel_json_set(o, "pkt_s", xtel_json_fixed(v->total.pkt_s, 3));
 	xtel_json_set(o, "mb_s", xtel_json_fixed(v->total.mb_s, 6));
 	xtel_json_set(o, "latency_us", xtel_view_json_latency(&t->lat));

@@ -85,7 +85,7 @@ static void print_rate_row(FILE *f, const char *label,
 		"%8.1f %8.1f %9.1f%s%s\n",
 		label, (unsigned long long)c->received,
 		(unsigned long long)c->lost, (unsigned long long)c->duplicates,
-		(unsigned long long)c->reordered, vc->loss_pct, vc->pkt_s,
+		(unsigned long long)c->reordered, xtel_view_client_loss_pct(vc), vc->pkt_s,
 		vc->mb_s, us(c->lat.p50_ns), us(c->lat.p99_ns),
 		us(c->lat.max_ns), state ? " " : "", state ? state : "");
 }
@@ -162,8 +162,8 @@ static void print_lat_row(FILE *f, const char *label,
 		"%9.1f %9.1f %9.1f %9.1f\n",
 		label, (unsigned long long)c->received,
 		(unsigned long long)c->lost, (unsigned long long)c->duplicates,
-		(unsigned long long)c->reordered, vc->avg_size,
-		us(l->min_ns), us(l->mean_ns), us(l->p50_ns), us(l->p90_ns),
+		(unsigned long long)c->reordered, xtel_view_client_avg_size(vc),
+		us(l->min_ns), us(xtel_lat_mean_ns(l)), us(l->p50_ns), us(l->p90_ns),
 		us(l->p99_ns), us(l->p999_ns), us(l->max_ns));
 }
 

@@ -21,7 +21,7 @@ json_t *xtel_view_json_latency(const struct xtel_lat_summary *l)
 	xtel_json_set(o, "count", xtel_json_u64(l->count));
 	xtel_json_set(o, "negative", xtel_json_u64(l->negative));
 	xtel_json_set(o, "min", xtel_json_fixed(us(l->min_ns), 3));
-	xtel_json_set(o, "mean", xtel_json_fixed(us(l->mean_ns), 3));
+	xtel_json_set(o, "mean", xtel_json_fixed(us(xtel_lat_mean_ns(l)), 3));
 	xtel_json_set(o, "p50", xtel_json_fixed(us(l->p50_ns), 3));
 	xtel_json_set(o, "p90", xtel_json_fixed(us(l->p90_ns), 3));
 	xtel_json_set(o, "p99", xtel_json_fixed(us(l->p99_ns), 3));
@@ -42,8 +42,8 @@ void xtel_view_json_counts(json_t *o, const struct xtel_view_client *vc)
 	xtel_json_set(o, "duplicates", xtel_json_u64(c->duplicates));
 	xtel_json_set(o, "reordered", xtel_json_u64(c->reordered));
 	xtel_json_set(o, "too_late", xtel_json_u64(c->too_late));
-	xtel_json_set(o, "loss_pct", xtel_json_fixed(vc->loss_pct, 6));
-	xtel_json_set(o, "avg_size", xtel_json_fixed(vc->avg_size, 3));
+	xtel_json_set(o, "loss_pct", xtel_json_fixed(xtel_view_client_loss_pct(vc), 6));
+	xtel_json_set(o, "avg_size", xtel_json_fixed(xtel_view_client_avg_size(vc), 3));
 	for (unsigned int t = 1; t <= XTEL_MSG_TYPE_MAX; t++)
 		xtel_json_set(by_type, xtel_msg_type_name((uint8_t)t),
 			      xtel_json_u64(c->by_type[t]));
@@ -79,9 +79,10 @@ json_t *xtel_view_json_client(const struct xtel_view_client *vc)
 		const struct xtel_run_metric *m = &vc->run_metrics[k];
 		json_t *mo = json_object();
 
-		xtel_json_set(mo, "last", xtel_json_real(m->last));
-		xtel_view_json_fold(mo, m->count, m->min, m->max, m->mean);
-		xtel_json_set(metrics, m->key, mo);
+		xtel_json_set(mo, "last", xtel_json_real(m->latest->last));
+		xtel_view_json_fold(mo, m->count, m->min, m->max,
+				    xtel_run_metric_mean(m));
+		xtel_json_set(metrics, m->latest->key, mo);
 	}
 	xtel_json_set(o, "metrics", metrics);
 	return o;
