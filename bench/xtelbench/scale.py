@@ -14,12 +14,15 @@ address (loadgen --source). After the drain a memory row waits for the
 collector's next view (which holds every client), then reads VmRSS; VmHWM
 is the peak of the whole row. Memory per client = (VmHWM at N - VmHWM at
 10) / (N - 10): what one more client costs, the process's fixed part left
-out. DTLS rows stop at the client count the certificates and the
-handshakes allow in bounded time (config.LEVELS: 10,000 at full level).
+out. DTLS rows go to 100,000 clients at full level (config.LEVELS): the
+certificates come from xtel-certgen (bench/run.sh), and more clients than
+one loadgen holds handshake in a chain of processes, one after the other,
+that all hold their sessions until the frozen receiver's fill
+(capacity._Senders).
 """
 import time
 
-from .capacity import keep_failed, run_capacity_row
+from .capacity import LG_MAX_CLIENTS, keep_failed, run_capacity_row
 from .figures import median
 from .util import log, num
 
@@ -35,20 +38,29 @@ def scale_plan(env):
     big = s["clients"]
     plain_extra = ["--max-clients", s["max_clients"]]
     fill = lambda clients: max(c["n"], clients * s["per_client"])
+    modes = getattr(env, "scale_modes", ("plain", "dtls"))
     todo = []
-    for clients in [10] + big + [10]:
+    for clients in ([10] + big + [10]) if "plain" in modes else []:
         for kind in KINDS:
             todo.append((kind, "plain", fill(clients), clients, plain_extra))
         for kind in s.get("baselines", ()):
             todo.append((kind, "plain", fill(clients), clients, []))
     d = s.get("dtls_clients")
-    if d:
-        # commands.receiver_cmd sizes --max-sessions for d clients itself;
-        # the 10-client row gets the same table.
-        ms = ["--max-sessions", int(d * 1.25) // env.workers + 1] if d > 3000 else []
+    ds = sorted(d if isinstance(d, (list, tuple)) else [d]) if d and "dtls" in modes else []
+    if ds:
+        # Every DTLS row gets the session table of the largest count
+        # (commands.receiver_cmd would size it per row); more clients than
+        # one loadgen holds run a chain of processes whose first sessions
+        # wait idle while the later ones handshake: --dtls-idle outlasts
+        # that (the default 60 s would close them).
+        top = ds[-1]
+        ms = ["--max-sessions", int(top * 1.25) // env.workers + 1] if top > 3000 else []
+        if top > LG_MAX_CLIENTS:
+            ms += ["--dtls-idle", 3600]
         for kind in KINDS:
             todo.append((kind, "dtls", c["n"], 10, ms))
-            todo.append((kind, "dtls", fill(d), d, []))
+            for n in ds:
+                todo.append((kind, "dtls", fill(n), n, ms))
     return todo
 
 
