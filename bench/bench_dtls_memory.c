@@ -9,8 +9,9 @@
  * all stay established. Printed, per session: the heap the server's
  * sessions hold (mallinfo2, malloc headers included), split into the
  * session entry (struct session), the built-in record layer's keys (struct
- * own_rl) and what OpenSSL allocates beside them (the AEAD context of the
- * client_write key: the rest of the growth), and the fixed tables the
+ * own_rl), OpenSSL's AEAD context of the client_write key (measured
+ * alone, made the same way) and the rest of the growth, and the fixed
+ * tables the
  * server sizes by --max-sessions and --verify-cache (hash buckets, cache
  * entries); the client side's heap per session (what loadgen holds for
  * one client: identity, SSL object, its buffers after the handshake); and
@@ -152,7 +153,39 @@ struct mem_result {
 	double client;			/* ... after one record sent */
 	double half_open;		/* per half-open handshake, server side */
 	double half_open_estimate;	/* what the server charges for one */
+	double aead;			/* one AEAD context, measured alone */
 };
+
+/*
+ * The heap one session's AEAD context holds, measured alone: k contexts
+ * made as dtls_rl_derive makes the rx one (AES-128-GCM, the default
+ * suite's, keyed, its implicit salt set for the TLS mode).
+ */
+static double aead_ctx_bytes(unsigned int k)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	EVP_CIPHER_CTX **v = calloc(k, sizeof(*v));
+	unsigned char key[16] = { 1 }, iv[4] = { 2 };
+	uint64_t h0;
+	double per = -1;
+
+	if (c == NULL || v == NULL)
+		goto out;
+	h0 = heap_bytes();
+	for (unsigned int i = 0; i < k; i++) {
+		v[i] = EVP_CIPHER_CTX_new();
+		if (v[i] == NULL || EVP_DecryptInit_ex(v[i], c, NULL, key, NULL) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(v[i], EVP_CTRL_GCM_SET_IV_FIXED, sizeof(iv), iv) != 1)
+			goto out;
+	}
+	per = (double)(heap_bytes() - h0) / k;
+out:
+	for (unsigned int i = 0; v != NULL && i < k; i++)
+		EVP_CIPHER_CTX_free(v[i]);
+	free(v);
+	EVP_CIPHER_free(c);
+	return per;
+}
 
 /* A heap block of size bytes as glibc's malloc holds it (header, 16-byte steps). */
 static size_t chunk(size_t size)
@@ -165,18 +198,18 @@ static size_t chunk(size_t size)
 static void print_result(const struct mem_result *r, bool json)
 {
 	size_t sess = chunk(sizeof(struct session)), rl = chunk(sizeof(struct own_rl));
-	double rest = r->server - (double)sess - (double)rl;
+	double rest = r->server - (double)sess - (double)rl - r->aead;
 
 	if (json) {
 		printf("{\"clients\": %u, \"verify_cache\": %u, "
 		       "\"server_session_b\": %.1f, \"session_entry_b\": %zu, "
-		       "\"own_rl_b\": %zu, \"openssl_and_rest_b\": %.1f, "
+		       "\"own_rl_b\": %zu, \"aead_ctx_b\": %.1f, \"rest_b\": %.1f, "
 		       "\"server_session_flight_b\": %.1f, "
 		       "\"server_fixed_b\": %llu, \"client_idle_b\": %.1f, "
 		       "\"client_session_b\": %.1f, "
 		       "\"client_identity_b\": %.1f, \"half_open_b\": %.1f, "
 		       "\"half_open_estimate_b\": %.1f}\n",
-		       r->n, r->verify_cache, r->server, sess, rl, rest,
+		       r->n, r->verify_cache, r->server, sess, rl, r->aead, rest,
 		       r->server_flight, (unsigned long long)r->server_fixed,
 		       r->client_idle, r->client, r->identity,
 		       r->half_open, r->half_open_estimate);
@@ -189,7 +222,8 @@ static void print_result(const struct mem_result *r, bool json)
 	       sess, sizeof(struct session));
 	printf("  built-in record layer (own_rl)   %8zu B (%zu B of fields)\n",
 	       rl, sizeof(struct own_rl));
-	printf("  OpenSSL's AEAD context and rest  %8.1f B\n", rest);
+	printf("  OpenSSL's AEAD context (alone)   %8.1f B\n", r->aead);
+	printf("  the rest                         %8.1f B\n", rest);
 	printf("  ... before the client's first record (its final flight kept): %.1f B\n",
 	       r->server_flight);
 	printf("server, fixed (tables, contexts):  %8llu B = %.1f B per session at %u\n",
@@ -345,6 +379,7 @@ int main(int argc, char **argv)
 		.client = (double)(h_est - h_cli) / n,
 		.half_open = (double)(h_half - h_half0) / m,
 		.half_open_estimate = (double)mn.srv->half_open_bytes / m,
+		.aead = aead_ctx_bytes(n),
 	}, json);
 	ret = 0;
 out:
