@@ -286,7 +286,7 @@ class Scale(unittest.TestCase):
         todo = scale_plan(Env())
         # The table of 100,000 in every row, and sessions that outlast the
         # chain's handshakes.
-        ms = ["--max-sessions", 125001, "--dtls-idle", 3600]
+        ms = ["--max-sessions", 125001, "--dtls-idle", 3600, "--max-clients", 131072]
         self.assertEqual(todo, [("io_uring", "dtls", 200000, 10, ms),
                                 ("io_uring", "dtls", 200000, 10000, ms),
                                 ("io_uring", "dtls", 800000, 100000, ms),
