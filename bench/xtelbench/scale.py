@@ -20,6 +20,9 @@ one loadgen holds handshake in a chain of processes, one after the other,
 that all hold their sessions until the frozen receiver's fill
 (capacity._Senders).
 """
+import json
+import os
+import subprocess
 import time
 
 from .capacity import LG_MAX_CLIENTS, keep_failed, run_capacity_row
@@ -94,7 +97,52 @@ def run_scale(env, seq0=800):
         log(head + " drained=%d loss=%d cpu=%s ns/dgram rss=%s hwm=%s kB" % (
             row.get("drained", 0), row.get("lost", 0), num(row.get("cpu_ns_per_dgram")),
             row.get("vmrss_kb", "-"), row.get("vmhwm_kb", "-")))
+    dtls = [r for r in rows if r.get("mode") == "dtls"]
+    if dtls:
+        dtls[0]["dtls_mem"] = dtls_memory(env, max(r["clients"] for r in dtls))
     return rows
+
+
+def dtls_memory(env, certs_for):
+    """bench_dtls_memory (in memory, deterministic): a DTLS session's heap
+    by component, on both ends, and a half-open handshake's. It needs
+    2 N + 64 client certificates; the rows made certs_for of them."""
+    exe = os.path.join(env.build, "bench", "bench_dtls_memory")
+    n = min(2000, (certs_for - 64) // 2)
+    if not os.path.exists(exe) or n < 100:
+        return None
+    log("== DTLS memory by component (bench_dtls_memory, %d sessions)" % n)
+    try:
+        out = subprocess.run([exe, env.certs, "--clients", str(n), "--json"],
+                             capture_output=True, text=True, timeout=300, check=True)
+        return json.loads(out.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        log("  bench_dtls_memory failed: %s" % e)
+        return None
+
+
+def dtls_memory_markdown(m):
+    if not m:
+        return ""
+    rows = [("server: one established session", m["server_session_b"]),
+            ("- its entry (struct session)", m["session_entry_b"]),
+            ("- the built-in record layer's keys (struct own_rl)", m["own_rl_b"]),
+            ("- OpenSSL's AEAD context of the client_write key", m["aead_ctx_b"]),
+            ("- the rest", m["rest_b"]),
+            ("server: the same until the client's first record (final flight kept)",
+             m["server_session_flight_b"]),
+            ("server: one half-open handshake (bounded by --max-half-open)", m["half_open_b"]),
+            ("- what the server charges for it (half_open_bytes)", m["half_open_estimate_b"]),
+            ("loadgen: one client session, idle after its handshake", m["client_idle_b"]),
+            ("loadgen: the same after a record (ring and buffers back)", m["client_session_b"]),
+            ("loadgen: one client's identity (certificate and key)", m["client_identity_b"])]
+    out = ["DTLS memory by component (bench/bench_dtls_memory, in memory, %s sessions, "
+           "verify cache %s entries; heap per session from mallinfo2, malloc headers "
+           "included):\n\n| Part | Bytes |\n|---|---:|\n" % (
+               "{:,}".format(m["clients"]), "{:,}".format(m["verify_cache"]))]
+    out += ["| %s | {:,.0f} |\n".format(v) % k for k, v in rows]
+    out.append("\n")
+    return "".join(out)
 
 
 def scale_groups(rows):
@@ -175,4 +223,6 @@ def scale_markdown(rows):
             num(g["hwm_kb"] / 1024.0 if g["hwm_kb"] else None, "%.1f"),
             num(g["per_client_b"] / 1024.0 if g["per_client_b"] else None, "%.2f KiB")))
     out.append("\n")
+    out.append(dtls_memory_markdown(next((r["dtls_mem"] for r in rows
+                                          if r.get("dtls_mem")), None)))
     return "".join(out)

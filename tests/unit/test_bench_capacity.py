@@ -255,6 +255,22 @@ class Scale(unittest.TestCase):
         self.assertIn("| 2.00 KiB |", md)
         self.assertIn("| noh | plain | 100,000 | 800,000 | error:", md)
 
+    def test_dtls_memory_table(self):
+        # bench_dtls_memory's figures ride on the first DTLS row.
+        m = {"clients": 2000, "verify_cache": 65536, "server_session_b": 1815.3,
+             "session_entry_b": 352, "own_rl_b": 128, "aead_ctx_b": 1161.8, "rest_b": 173.5,
+             "server_session_flight_b": 2252.3, "half_open_b": 45560.5,
+             "half_open_estimate_b": 45056.0, "client_idle_b": 61327.7,
+             "client_session_b": 85383.6, "client_identity_b": 7098.8}
+        rows = [srow("io_uring", "dtls", 10, 900, 23000),
+                dict(srow("io_uring", "dtls", 10000, 1800, 23000 + 9990 * 4), dtls_mem=m)]
+        md = scale_markdown(rows)
+        self.assertIn("in memory, 2,000 sessions, verify cache 65,536 entries", md)
+        self.assertIn("| server: one established session | 1,815 |\n", md)
+        self.assertIn("| - OpenSSL's AEAD context of the client_write key | 1,162 |\n", md)
+        self.assertIn("| loadgen: one client session, idle after its handshake | 61,328 |\n", md)
+        self.assertNotIn("DTLS memory by component", scale_markdown(rows[:1]))
+
     def test_plan(self):
         class Env:
             workers = 1
