@@ -106,18 +106,6 @@ static X509 *read_cert(const char *path)
 	return x;
 }
 
-static EVP_PKEY *read_key(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	EVP_PKEY *k;
-
-	if (!f)
-		return NULL;
-	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-	fclose(f);
-	return k;
-}
-
 /*
  * One thread's PEM private-key decoder, made once: OpenSSL 3.0 builds a
  * decoder chain per PEM_read_PrivateKey (4.4M of the 6.7M instructions a
@@ -128,10 +116,11 @@ struct key_reader {
 	EVP_PKEY *out;			/* where dctx puts a decoded key */
 };
 
-static int key_reader_init(struct key_reader *kr)
+/* keytype: "EC" for the clients' keys, NULL for any (the CA's). */
+static int key_reader_init(struct key_reader *kr, const char *keytype)
 {
 	kr->out = NULL;
-	kr->dctx = OSSL_DECODER_CTX_new_for_pkey(&kr->out, "PEM", NULL, "EC",
+	kr->dctx = OSSL_DECODER_CTX_new_for_pkey(&kr->out, "PEM", NULL, keytype,
 						 OSSL_KEYMGMT_SELECT_KEYPAIR,
 						 NULL, NULL);
 	return kr->dctx ? 0 : -ENOMEM;
@@ -318,7 +307,7 @@ static void *worker(void *arg)
 	EVP_PKEY_CTX *gen = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 	struct key_reader kr;
 
-	if (key_reader_init(&kr)) {
+	if (key_reader_init(&kr, "EC")) {
 		ossl_err("a PEM key decoder");
 		atomic_store(&r->failed, -ENOMEM);
 		EVP_PKEY_CTX_free(gen);
@@ -357,12 +346,19 @@ out:
 
 static int load_ca(struct cg_run *r)
 {
+	struct key_reader kr;
+
 	r->ca = read_cert(r->cfg->ca_cert);
 	if (!r->ca) {
 		ossl_err(r->cfg->ca_cert);
 		return -EINVAL;
 	}
-	r->ca_key = read_key(r->cfg->ca_key);
+	if (key_reader_init(&kr, NULL)) {
+		ossl_err("a PEM key decoder");
+		return -ENOMEM;
+	}
+	r->ca_key = key_reader_read(&kr, r->cfg->ca_key);
+	OSSL_DECODER_CTX_free(kr.dctx);
 	if (!r->ca_key) {
 		ossl_err(r->cfg->ca_key);
 		return -EINVAL;
