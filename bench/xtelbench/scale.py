@@ -197,8 +197,10 @@ def scale_markdown(rows):
            "xtel-rx threads alone, without the main thread's per-interval view and health "
            "work. *Per client* = (VmHWM at N - VmHWM at 10) / "
            "(N - 10) (issue 16: <= 2 KiB plain, <= 4 KiB DTLS); VmRSS is read after the "
-           "drain once the collector's next view holds every client. DTLS stops at the "
-           "client count the certificates and handshakes allow in bounded time.\n\n" %
+           "drain once the collector's next view holds every client. DTLS clients beyond "
+           "what one loadgen holds handshake in a chain of processes, one after the "
+           "other, that all keep their sessions until the fill (docs/CAPACITY.md, "
+           "\"DTLS at 100,000 clients\").\n\n" %
            "{:,}".format(max(g["clients"] for g in groups)),
            "| Receiver | Mode | Clients | DATA per fill | Lost of sent (warm-up included) "
            "| CPU ns/dgram (rounds) "
