@@ -247,19 +247,18 @@ PY
 	done
 	sleep 0.3
 	stop_collector
-	if [ $chain_ok = 1 ] && python3 - "$work" <<'PY'
+	if [ $chain_ok = 1 ] && python3 - "$work" "$top/tests/lib" <<'PY'
 import json, sys
+sys.path.insert(0, sys.argv[2])
+import checks
 w = sys.argv[1]
 col = json.load(open(w + "/chain.col.json"))["totals"]
 lg = [json.load(open(w + "/chain%d.json" % k)) for k in (0, 1)]
-pairs = [("received", col["received"], sum(r["totals"]["sent"] for r in lg)),
-         ("DATA", col["by_type"]["DATA"], 8 * 500),
-         ("clients", col["clients"], 8),
-         ("handshakes", sum(r["handshakes"]["ok"] for r in lg), 8)]
-bad = [f"{k}: collector {a} loadgen {b}" for k, a, b in pairs if a != b]
-for x in bad:
-    print("    MISMATCH", x)
-sys.exit(1 if bad else 0)
+checks.check("received = sent by both", sum(r["totals"]["sent"] for r in lg), col["received"])
+checks.check("DATA: 4 + 4 clients x 500", 8 * 500, col["by_type"]["DATA"])
+checks.check("clients", 8, col["clients"])
+checks.check("handshakes", 8, sum(r["handshakes"]["ok"] for r in lg))
+sys.exit(1 if checks.fails else 0)
 PY
 	then
 		ok "two loadgens held in --data-delay, released by SIGUSR1 one after the other: counts equal"
