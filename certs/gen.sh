@@ -107,6 +107,13 @@ command -v "$openssl" >/dev/null 2>&1 ||
 "$openssl" version 2>/dev/null | grep -q '^OpenSSL 3\.' ||
 	die 1 "'$openssl' is not OpenSSL 3.x (req -CA needs 3.0 or later)"
 
+# XTEL_CERTGEN relative to where gen.sh was called: it runs in OUTDIR.
+certgen=${XTEL_CERTGEN:-}
+case $certgen in
+"" | /*) ;;
+*) certgen=$PWD/$certgen ;;
+esac
+
 # Keys must never be readable by others, not even for a moment.
 umask 077
 if [ "$cmd" != make ]; then
@@ -296,7 +303,6 @@ fi
 # With XTEL_CERTGEN (the build's xtel-certgen, userspace/certgen/) one
 # process checks and makes them all: the same files, 100,000 in about a
 # minute on 2 cores instead of ~5 min of openssl processes.
-certgen=${XTEL_CERTGEN:-}
 if [ -n "$certgen" ]; then
 	[ -x "$certgen" ] || die 1 "XTEL_CERTGEN '$certgen' is not an executable: build it (ninja -C build) or unset it"
 	fresh=()

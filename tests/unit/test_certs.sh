@@ -148,6 +148,12 @@ if [ -n "${XTEL_CERTGEN:-}" ]; then
 	equal "xtel-certgen: certificate mode" "$(stat -c %a "$out/client-1.crt")" "644"
 	equal "xtel-certgen: key mode" "$(stat -c %a "$out/client-1.key")" "600"
 	check "xtel-certgen: P-256 key" sh -c "openssl pkey -in '$out/client-1.key' -noout -text | grep -q 'NIST CURVE: P-256'"
+	# A relative XTEL_CERTGEN is taken from where gen.sh was called.
+	rm -f "$out/client-5.crt"
+	(cd "$(dirname "$XTEL_CERTGEN")" && XTEL_CERTGEN=$(basename "$XTEL_CERTGEN") "$gen" "$out" 5) \
+		>"$tmp/log" 2>&1
+	equal "xtel-certgen by a relative path" "$?:$(tail -n 1 "$tmp/log")" \
+		"0:certs/gen.sh: $out: CA, server, clients 1..5 (1 new), bad/ ready"
 	"$XTEL_CERTGEN" --clients 0 >/dev/null 2>&1
 	equal "xtel-certgen: a bad value is a usage error" "$?" "2"
 	"$XTEL_CERTGEN" --ca-cert "$out/ca.crt" --ca-key "$out/bad/rogue-ca.key" --dir "$out" \
