@@ -259,11 +259,11 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		.valid = "seconds 0.1..600",
 		.help = "per-client handshake limit, 0.1..600 (default 10)" },
 	[LG_OPT_DATA_DELAY] = { .name = "data-delay", .metavar = "S",
-		XTEL_OPT_DOUBLE_AT(CFG, data_delay_s, 0, 600),
-		.valid = "seconds 0..600",
+		XTEL_OPT_DOUBLE_AT(CFG, data_delay_s, 0, 3600),
+		.valid = "seconds 0..3600",
 		.help = "wait S seconds after the handshakes before INIT and\n"
 			"DATA, announced on stderr (bench/run.sh's capacity rows\n"
-			"stop the receiver then; default 0)" },
+			"stop the receiver then; default 0); SIGUSR1 ends it" },
 	[LG_OPT_RECONNECT] = { .name = "reconnect", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, reconnect, 0, 100),
 		.valid = "an integer 0..100",

@@ -42,6 +42,19 @@ static void on_signal(int sig)
 	atomic_store(&g_run->stop, 1);
 }
 
+/*
+ * SIGUSR1 ends --data-delay's wait at once: a script holding several
+ * loadgen processes with their handshakes done lets them send one after
+ * the other (bench/xtelbench/capacity.py, 100,000 DTLS clients).
+ */
+static volatile sig_atomic_t data_go;
+
+static void on_data_go(int sig)
+{
+	(void)sig;
+	data_go = 1;
+}
+
 static int is_unreachable(int err)
 {
 	return err == ENETUNREACH || err == EHOSTUNREACH ||
@@ -133,6 +146,8 @@ static int start_threads(struct xtel_lg_run *run, uint32_t n_threads,
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_data_go;
+	sigaction(SIGUSR1, &sa, NULL);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (uint32_t t = 0; t < n_threads; t++) {
@@ -181,10 +196,15 @@ static void wait_run(struct xtel_lg_run *run, uint32_t n_threads,
 			check_handshakes(run);
 		if (cfg->data_delay_s > 0) {
 			/* Unconditional (also with --quiet): a script waits for it. */
-			fprintf(stderr, "loadgen: handshakes done, DATA in %g s\n",
+			uint64_t end = xtel_mono_ns() + (uint64_t)(cfg->data_delay_s * 1e9);
+
+			fprintf(stderr, "loadgen: handshakes done, DATA in %g s or at SIGUSR1\n",
 				cfg->data_delay_s);
-			xtel_lg_sleep_until(xtel_mono_ns() +
-					    (uint64_t)(cfg->data_delay_s * 1e9));
+			/* A signal cuts the sleep short: SIGUSR1, or a stop. */
+			for (uint64_t now = xtel_mono_ns();
+			     now < end && !data_go && !atomic_load(&run->stop);
+			     now = xtel_mono_ns())
+				xtel_lg_sleep_until(end);
 		}
 		pthread_barrier_wait(&run->start_barrier);	/* go: INIT */
 		pthread_barrier_wait(&run->start_barrier);	/* INITs sent */

@@ -64,7 +64,7 @@ LEVELS = {
                                dtls_workers=[2],
                                scale=dict(clients=[10000, 100000], per_client=8,
                                           max_clients=131072, baselines=("c", "min"),
-                                          dtls_clients=10000)),
+                                          dtls_clients=[10000, 100000])),
                  dtls100_rates=[250000]),
 }
 

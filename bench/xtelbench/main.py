@@ -51,6 +51,9 @@ def parse_args(argv=None):
                          "--no-micro --no-e2e --no-capacity --many-clients: only those)")
     ap.add_argument("--no-many-clients", action="store_true",
                     help="leave the many-clients rows out")
+    ap.add_argument("--many-clients-dtls", action="store_true",
+                    help="of the many-clients rows only the DTLS ones (up to 100,000 "
+                         "DTLS clients at full level)")
     ap.add_argument("--api", action="store_true",
                     help="also measure the HTTP API (ingest under API load, latency, memory)")
     ap.add_argument("--probes", action="store_true",
@@ -92,6 +95,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     env = Env(args)
+    env.scale_modes = ("dtls",) if args.many_clients_dtls else ("plain", "dtls")
     t0 = time.monotonic()
     meta = {"command": env.command, "level": env.level, "commit": git_commit(env.src),
             "machine": machine(), "workers": env.workers,

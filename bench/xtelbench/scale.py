@@ -14,12 +14,18 @@ address (loadgen --source). After the drain a memory row waits for the
 collector's next view (which holds every client), then reads VmRSS; VmHWM
 is the peak of the whole row. Memory per client = (VmHWM at N - VmHWM at
 10) / (N - 10): what one more client costs, the process's fixed part left
-out. DTLS rows stop at the client count the certificates and the
-handshakes allow in bounded time (config.LEVELS: 10,000 at full level).
+out. DTLS rows go to 100,000 clients at full level (config.LEVELS): the
+certificates come from xtel-certgen (bench/run.sh), and more clients than
+one loadgen holds handshake in a chain of processes, one after the other,
+that all hold their sessions until the frozen receiver's fill
+(capacity._Senders).
 """
+import json
+import os
+import subprocess
 import time
 
-from .capacity import keep_failed, run_capacity_row
+from .capacity import LG_MAX_CLIENTS, keep_failed, run_capacity_row
 from .figures import median
 from .util import log, num
 
@@ -35,20 +41,31 @@ def scale_plan(env):
     big = s["clients"]
     plain_extra = ["--max-clients", s["max_clients"]]
     fill = lambda clients: max(c["n"], clients * s["per_client"])
+    modes = getattr(env, "scale_modes", ("plain", "dtls"))
     todo = []
-    for clients in [10] + big + [10]:
+    for clients in ([10] + big + [10]) if "plain" in modes else []:
         for kind in KINDS:
             todo.append((kind, "plain", fill(clients), clients, plain_extra))
         for kind in s.get("baselines", ()):
             todo.append((kind, "plain", fill(clients), clients, []))
     d = s.get("dtls_clients")
-    if d:
-        # commands.receiver_cmd sizes --max-sessions for d clients itself;
-        # the 10-client row gets the same table.
-        ms = ["--max-sessions", int(d * 1.25) // env.workers + 1] if d > 3000 else []
+    ds = sorted(d if isinstance(d, (list, tuple)) else [d]) if d and "dtls" in modes else []
+    if ds:
+        # Every DTLS row gets the session table of the largest count
+        # (commands.receiver_cmd would size it per row); more clients than
+        # one loadgen holds run a chain of processes whose first sessions
+        # wait idle while the later ones handshake: --dtls-idle outlasts
+        # that (the default 60 s would close them).
+        top = ds[-1]
+        ms = ["--max-sessions", int(top * 1.25) // env.workers + 1] if top > 3000 else []
+        if top > LG_MAX_CLIENTS:
+            # And the registry of the plain rows: its default (65,536
+            # clients) dropped 34% of a 100,000-client fill as registry_full.
+            ms += ["--dtls-idle", 3600] + plain_extra
         for kind in KINDS:
             todo.append((kind, "dtls", c["n"], 10, ms))
-            todo.append((kind, "dtls", fill(d), d, []))
+            for n in ds:
+                todo.append((kind, "dtls", fill(n), n, ms))
     return todo
 
 
@@ -80,7 +97,52 @@ def run_scale(env, seq0=800):
         log(head + " drained=%d loss=%d cpu=%s ns/dgram rss=%s hwm=%s kB" % (
             row.get("drained", 0), row.get("lost", 0), num(row.get("cpu_ns_per_dgram")),
             row.get("vmrss_kb", "-"), row.get("vmhwm_kb", "-")))
+    dtls = [r for r in rows if r.get("mode") == "dtls"]
+    if dtls:
+        dtls[0]["dtls_mem"] = dtls_memory(env, max(r["clients"] for r in dtls))
     return rows
+
+
+def dtls_memory(env, certs_for):
+    """bench_dtls_memory (in memory, deterministic): a DTLS session's heap
+    by component, on both ends, and a half-open handshake's. It needs
+    2 N + 64 client certificates; the rows made certs_for of them."""
+    exe = os.path.join(env.build, "bench", "bench_dtls_memory")
+    n = min(2000, (certs_for - 64) // 2)
+    if not os.path.exists(exe) or n < 100:
+        return None
+    log("== DTLS memory by component (bench_dtls_memory, %d sessions)" % n)
+    try:
+        out = subprocess.run([exe, env.certs, "--clients", str(n), "--json"],
+                             capture_output=True, text=True, timeout=300, check=True)
+        return json.loads(out.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        log("  bench_dtls_memory failed: %s" % e)
+        return None
+
+
+def dtls_memory_markdown(m):
+    if not m:
+        return ""
+    rows = [("server: one established session", m["server_session_b"]),
+            ("- its entry (struct session)", m["session_entry_b"]),
+            ("- the built-in record layer's keys (struct own_rl)", m["own_rl_b"]),
+            ("- OpenSSL's AEAD context of the client_write key", m["aead_ctx_b"]),
+            ("- the rest", m["rest_b"]),
+            ("server: the same until the client's first record (final flight kept)",
+             m["server_session_flight_b"]),
+            ("server: one half-open handshake (bounded by --max-half-open)", m["half_open_b"]),
+            ("- what the server charges for it (half_open_bytes)", m["half_open_estimate_b"]),
+            ("loadgen: one client session, idle after its handshake", m["client_idle_b"]),
+            ("loadgen: the same after a record (ring and buffers back)", m["client_session_b"]),
+            ("loadgen: one client's identity (certificate and key)", m["client_identity_b"])]
+    out = ["DTLS memory by component (bench/bench_dtls_memory, in memory, %s sessions, "
+           "verify cache %s entries; heap per session from mallinfo2, malloc headers "
+           "included):\n\n| Part | Bytes |\n|---|---:|\n" % (
+               "{:,}".format(m["clients"]), "{:,}".format(m["verify_cache"]))]
+    out += ["| %s | {:,.0f} |\n".format(v) % k for k, v in rows]
+    out.append("\n")
+    return "".join(out)
 
 
 def scale_groups(rows):
@@ -135,8 +197,10 @@ def scale_markdown(rows):
            "xtel-rx threads alone, without the main thread's per-interval view and health "
            "work. *Per client* = (VmHWM at N - VmHWM at 10) / "
            "(N - 10) (issue 16: <= 2 KiB plain, <= 4 KiB DTLS); VmRSS is read after the "
-           "drain once the collector's next view holds every client. DTLS stops at the "
-           "client count the certificates and handshakes allow in bounded time.\n\n" %
+           "drain once the collector's next view holds every client. DTLS clients beyond "
+           "what one loadgen holds handshake in a chain of processes, one after the "
+           "other, that all keep their sessions until the fill (docs/CAPACITY.md, "
+           "\"DTLS at 100,000 clients\").\n\n" %
            "{:,}".format(max(g["clients"] for g in groups)),
            "| Receiver | Mode | Clients | DATA per fill | Lost of sent (warm-up included) "
            "| CPU ns/dgram (rounds) "
@@ -161,4 +225,6 @@ def scale_markdown(rows):
             num(g["hwm_kb"] / 1024.0 if g["hwm_kb"] else None, "%.1f"),
             num(g["per_client_b"] / 1024.0 if g["per_client_b"] else None, "%.2f KiB")))
     out.append("\n")
+    out.append(dtls_memory_markdown(next((r["dtls_mem"] for r in rows
+                                          if r.get("dtls_mem")), None)))
     return "".join(out)

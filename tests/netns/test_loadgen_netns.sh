@@ -11,7 +11,9 @@
 # auth handshakes over IPv4 and IPv6, the collector's loss/dup/reorder
 # counts equal what loadgen injected, the flood is answered with
 # HelloVerifyRequests, and a client certificate from a rogue CA fails the
-# handshake with exit 4 and OpenSSL's reason.
+# handshake with exit 4 and OpenSSL's reason; two loadgens held after
+# their handshakes by --data-delay are released by SIGUSR1 one after the
+# other (the bench's 100,000-client chain) and the collector counts all.
 # Honours XTEL_NS_SUFFIX through scripts/testbed.sh.
 #
 # usage: test_loadgen_netns.sh SOURCE_ROOT LOADGEN CAPTURE_TOOL [COLLECTOR]
@@ -214,6 +216,54 @@ PY
 		ok "rogue client certificate: exit 4 ($(cat "$work/rogue.err"))"
 	else
 		not_ok "rogue certificate: rc=$lg_rc $(cat "$work/rogue.err")"
+	fi
+	# Two loadgens as the bench's 100,000-client rows chain them: each
+	# holds its sessions in --data-delay after its handshakes, the second
+	# starts once the first said so, and SIGUSR1 lets one after the other
+	# send (an hour's delay: without the signal the test's timeout ends it).
+	start_collector "$XTEL_COL_IP4" chain
+	announced() { # err file: the handshakes-done line, within 20 s
+		for _ in $(seq 200); do
+			grep -q "handshakes done, DATA in 3600 s or at SIGUSR1" "$1" && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	chain_ok=1
+	pids=()
+	for k in 0 1; do
+		# ip netns exec execs the loadgen: $! is the loadgen itself.
+		ip netns exec "$XTEL_NS_GEN" "$LOADGEN" --target "$XTEL_COL_IP4:7700" \
+			--certs "$C" --clients 4 --first-id $((1 + 4 * k)) --count 500 --data-delay 3600 --quiet \
+			--report-json "$work/chain$k.json" >"$work/chain$k.out" 2>"$work/chain$k.err" &
+		pids+=($!)
+		announced "$work/chain$k.err" || chain_ok=0
+	done
+	for k in 0 1; do
+		kill -USR1 "${pids[$k]}" 2>/dev/null
+		wait "${pids[$k]}"
+		rc=$?
+		[ $rc -eq 0 ] || { chain_ok=0; echo "    loadgen $k: rc=$rc"; }
+	done
+	sleep 0.3
+	stop_collector
+	if [ $chain_ok = 1 ] && python3 - "$work" "$top/tests/lib" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[2])
+import checks
+w = sys.argv[1]
+col = json.load(open(w + "/chain.col.json"))["totals"]
+lg = [json.load(open(w + "/chain%d.json" % k)) for k in (0, 1)]
+checks.check("received = sent by both", sum(r["totals"]["sent"] for r in lg), col["received"])
+checks.check("DATA: 4 + 4 clients x 500", 8 * 500, col["by_type"]["DATA"])
+checks.check("clients", 8, col["clients"])
+checks.check("handshakes", 8, sum(r["handshakes"]["ok"] for r in lg))
+sys.exit(1 if checks.fails else 0)
+PY
+	then
+		ok "two loadgens held in --data-delay, released by SIGUSR1 one after the other: counts equal"
+	else
+		not_ok "loadgens released by SIGUSR1 ($(cat "$work/chain0.err" "$work/chain1.err" | head -4))"
 	fi
 elif [ -n "$COLLECTOR" ]; then
 	not_ok "certs/gen.sh failed"

@@ -18,7 +18,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(SRC, "bench"))
-from xtelbench.capacity import (LG_MAX_CLIENTS, _Senders, callgrind_self_costs,  # noqa: E402
+from xtelbench.capacity import (CHAIN_DELAY_S, LG_MAX_CLIENTS, _Senders, callgrind_self_costs,  # noqa: E402
                                 keep_failed)
 from xtelbench.capreport import capacity_groups  # noqa: E402
 from xtelbench.scale import scale_groups, scale_markdown, scale_plan  # noqa: E402
@@ -175,11 +175,40 @@ class Announced(unittest.TestCase):
                              ["501-x-loadgen.log.failed", "501-x-receiver.json.failed"])
 
     def test_dtls_one_process(self):
-        # Later processes would handshake with the frozen receiver.
-        with self.assertRaises(ValueError):
-            _Senders(FakeEnv(), "dtls", LG_MAX_CLIENTS + 1, 8, "/tmp/r.json", "/tmp/l.log",
+        s = _Senders(FakeEnv(), "dtls", LG_MAX_CLIENTS, 8, "/tmp/r.json", "/tmp/l.log",
                      delay=1.5)
-        _Senders(FakeEnv(), "dtls", LG_MAX_CLIENTS, 8, "/tmp/r.json", "/tmp/l.log", delay=1.5)
+        self.assertFalse(s.chain)
+        self.assertEqual(s.argvs[0][s.argvs[0].index("--data-delay") + 1], "1.5")
+
+    def test_dtls_chain(self):
+        # More DTLS clients than one process holds: each process starts
+        # once the one before has its handshakes done, all wait for SIGUSR1
+        # (the receiver is frozen only when every one is done).
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "loadgen.log")
+            s = _Senders(FakeEnv(), "dtls", 2 * LG_MAX_CLIENTS + 1, 8,
+                         os.path.join(d, "r.json"), log, delay=1.5)
+            self.assertTrue(s.chain)
+            self.assertEqual(len(s.argvs), 3)
+            self.assertEqual({a[a.index("--data-delay") + 1] for a in s.argvs},
+                             {str(CHAIN_DELAY_S)})
+            s.argvs = [["true"]] * 3
+            s.start()
+            self.assertEqual(len(s.procs), 1)
+            self.assertFalse(s.announced())
+            self.assertEqual(len(s.procs), 1)
+            line = "loadgen: handshakes done, DATA in %d s or at SIGUSR1\n" % CHAIN_DELAY_S
+            for started in (2, 3):
+                with open(log, "a") as f:
+                    f.write(line)
+                self.assertFalse(s.announced())
+                self.assertEqual(len(s.procs), started)
+                self.assertFalse(s.announced())	# the same line starts no other
+                self.assertEqual(len(s.procs), started)
+            with open(log, "a") as f:
+                f.write(line)
+            self.assertTrue(s.announced())
+            self.assertEqual(s.wait(timeout=10), 0)
 
     def test_new_log(self):
         with tempfile.TemporaryDirectory() as d:
@@ -226,6 +255,22 @@ class Scale(unittest.TestCase):
         self.assertIn("| 2.00 KiB |", md)
         self.assertIn("| noh | plain | 100,000 | 800,000 | error:", md)
 
+    def test_dtls_memory_table(self):
+        # bench_dtls_memory's figures ride on the first DTLS row.
+        m = {"clients": 2000, "verify_cache": 65536, "server_session_b": 1815.3,
+             "session_entry_b": 352, "own_rl_b": 128, "aead_ctx_b": 1161.8, "rest_b": 173.5,
+             "server_session_flight_b": 2252.3, "half_open_b": 45560.5,
+             "half_open_estimate_b": 45056.0, "client_idle_b": 61327.7,
+             "client_session_b": 85383.6, "client_identity_b": 7098.8}
+        rows = [srow("io_uring", "dtls", 10, 900, 23000),
+                dict(srow("io_uring", "dtls", 10000, 1800, 23000 + 9990 * 4), dtls_mem=m)]
+        md = scale_markdown(rows)
+        self.assertIn("in memory, 2,000 sessions, verify cache 65,536 entries", md)
+        self.assertIn("| server: one established session | 1,815 |\n", md)
+        self.assertIn("| - OpenSSL's AEAD context of the client_write key | 1,162 |\n", md)
+        self.assertIn("| loadgen: one client session, idle after its handshake | 61,328 |\n", md)
+        self.assertNotIn("DTLS memory by component", scale_markdown(rows[:1]))
+
     def test_plan(self):
         class Env:
             workers = 1
@@ -240,11 +285,30 @@ class Scale(unittest.TestCase):
         self.assertEqual(big[4], ["--max-clients", 131072])
         self.assertEqual([t[4] for t in todo if t[0] == "c"], [[]] * 4)
         dtls = [t for t in todo if t[1] == "dtls"]
-        # The 10-client DTLS row gets the session table of the 10,000 one.
-        self.assertEqual(dtls, [("io_uring", "dtls", 200000, 10, ["--max-sessions", 12501]),
-                                ("io_uring", "dtls", 200000, 10000, []),
-                                ("noh", "dtls", 200000, 10, ["--max-sessions", 12501]),
-                                ("noh", "dtls", 200000, 10000, [])])
+        # Every DTLS row gets the session table of the 10,000 one.
+        ms = ["--max-sessions", 12501]
+        self.assertEqual(dtls, [("io_uring", "dtls", 200000, 10, ms),
+                                ("io_uring", "dtls", 200000, 10000, ms),
+                                ("noh", "dtls", 200000, 10, ms),
+                                ("noh", "dtls", 200000, 10000, ms)])
+
+    def test_plan_dtls_100k(self):
+        class Env:
+            workers = 1
+            scale_modes = ("dtls",)		# --many-clients-dtls
+            cfg = {"capacity": {"n": 200000, "scale": dict(
+                clients=[10000, 100000], per_client=8, max_clients=131072,
+                baselines=("c",), dtls_clients=[10000, 100000])}}
+        todo = scale_plan(Env())
+        # The table of 100,000 in every row, and sessions that outlast the
+        # chain's handshakes.
+        ms = ["--max-sessions", 125001, "--dtls-idle", 3600, "--max-clients", 131072]
+        self.assertEqual(todo, [("io_uring", "dtls", 200000, 10, ms),
+                                ("io_uring", "dtls", 200000, 10000, ms),
+                                ("io_uring", "dtls", 800000, 100000, ms),
+                                ("noh", "dtls", 200000, 10, ms),
+                                ("noh", "dtls", 200000, 10000, ms),
+                                ("noh", "dtls", 800000, 100000, ms)])
 
 
 if __name__ == "__main__":

@@ -127,6 +127,39 @@ equal "only client-2 is regenerated" \
 	"$(diff <(echo "$before2") <(sums) | sed -n 's/^[<>] [0-9a-f]*  //p' | LC_ALL=C sort -u | tr '\n' ' ')" \
 	"./client-2.crt ./client-2.key "
 check "regenerated client-2 chains to CA" openssl verify -CAfile "$out/ca.crt" -purpose sslclient "$out/client-2.crt"
+cp "$out/client-4.crt" "$out/client-3.crt"
+cp "$out/client-4.key" "$out/client-3.key"
+before2=$(sums)
+check "re-run after copying client-4 over client-3" "$gen" "$out" 5
+equal "a pair of another CN is regenerated" \
+	"$(diff <(echo "$before2") <(sums) | sed -n 's/^[<>] [0-9a-f]*  //p' | LC_ALL=C sort -u | tr '\n' ' ')" \
+	"./client-3.crt ./client-3.key "
+equal "... as client-3" "$(openssl x509 -in "$out/client-3.crt" -noout -subject)" "subject=CN = client-3"
+if [ -n "${XTEL_CERTGEN:-}" ]; then
+	# xtel-certgen also checks that the key is the certificate's.
+	cp "$out/client-5.key" "$out/client-1.key"
+	before2=$(sums)
+	check "re-run after a wrong client-1.key" "$gen" "$out" 5
+	equal "xtel-certgen: a pair whose key is another's is regenerated" \
+		"$(diff <(echo "$before2") <(sums) | sed -n 's/^[<>] [0-9a-f]*  //p' | LC_ALL=C sort -u | tr '\n' ' ')" \
+		"./client-1.crt ./client-1.key "
+	equal "... and its key matches" "$(openssl x509 -in "$out/client-1.crt" -noout -pubkey)" \
+		"$(openssl pkey -in "$out/client-1.key" -pubout)"
+	equal "xtel-certgen: certificate mode" "$(stat -c %a "$out/client-1.crt")" "644"
+	equal "xtel-certgen: key mode" "$(stat -c %a "$out/client-1.key")" "600"
+	check "xtel-certgen: P-256 key" sh -c "openssl pkey -in '$out/client-1.key' -noout -text | grep -q 'NIST CURVE: P-256'"
+	# A relative XTEL_CERTGEN is taken from where gen.sh was called.
+	rm -f "$out/client-5.crt"
+	(cd "$(dirname "$XTEL_CERTGEN")" && XTEL_CERTGEN=$(basename "$XTEL_CERTGEN") "$gen" "$out" 5) \
+		>"$tmp/log" 2>&1
+	equal "xtel-certgen by a relative path" "$?:$(tail -n 1 "$tmp/log")" \
+		"0:certs/gen.sh: $out: CA, server, clients 1..5 (1 new), bad/ ready"
+	"$XTEL_CERTGEN" --clients 0 >/dev/null 2>&1
+	equal "xtel-certgen: a bad value is a usage error" "$?" "2"
+	"$XTEL_CERTGEN" --ca-cert "$out/ca.crt" --ca-key "$out/bad/rogue-ca.key" --dir "$out" \
+		--stage "$tmp" --clients 1 >/dev/null 2>&1
+	equal "xtel-certgen: a CA key not the CA's fails" "$?" "1"
+fi
 
 # ---- revocation: revoke and crl ----
 crl_serials() { openssl crl -in "$out/crl.pem" -noout -text | sed -n 's/^ *Serial Number: //p' | LC_ALL=C sort | tr '\n' ' '; }

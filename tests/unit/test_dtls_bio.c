@@ -74,10 +74,47 @@ static void test_dgram_bio(void **state)
 	BIO_free(b);
 }
 
+/*
+ * A trimmed ring (an idle endpoint's) holds no slots until the next write,
+ * which brings it back; a ring holding a datagram is not trimmed, and a
+ * sink-mode BIO has none to trim.
+ */
+static void test_dgram_bio_trim(void **state)
+{
+	unsigned char buf[16];
+	BIO *b = xtel_dgram_bio_new(2), *s = xtel_dgram_bio_new(0);
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(s);
+	assert_true(xtel_dgram_bio_trim(b));		/* empty: freed */
+	assert_false(xtel_dgram_bio_trim(b));		/* nothing left to free */
+	assert_int_equal(xtel_dgram_bio_tx_space(b), 2);
+	assert_int_equal(BIO_write(b, "abc", 3), 3);	/* the ring comes back */
+	assert_false(xtel_dgram_bio_trim(b));		/* it holds a datagram */
+	assert_int_equal(BIO_write(b, "de", 2), 2);
+	assert_int_equal(BIO_write(b, "f", 1), 1);	/* full: dropped, counted */
+	assert_int_equal(xtel_dgram_bio_tx_dropped(b), 1);
+	assert_int_equal(xtel_dgram_bio_pop(b, buf, sizeof(buf)), 3);
+	assert_memory_equal(buf, "abc", 3);
+	assert_int_equal(xtel_dgram_bio_pop(b, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "de", 2);
+	assert_true(xtel_dgram_bio_trim(b));
+	assert_int_equal(BIO_write(b, "gh", 2), 2);	/* after a wrap, from slot 0 */
+	assert_int_equal(xtel_dgram_bio_tx_queued(b), 1);
+	assert_int_equal(xtel_dgram_bio_pop(b, buf, sizeof(buf)), 2);
+	assert_memory_equal(buf, "gh", 2);
+	assert_int_equal(xtel_dgram_bio_pop(b, buf, sizeof(buf)), 0);
+	assert_false(xtel_dgram_bio_trim(s));		/* sink mode */
+	BIO_free(b);
+	BIO_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dgram_bio),
+		cmocka_unit_test(test_dgram_bio_trim),
 	};
 
 	return cmocka_run_group_tests_name("dtls_bio", tests, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include "dtls_harness.h"
 #include "dtls_raw.h"
+#include "dtls/internal.h"	/* struct xtel_dtls_identity: the loader test */
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -471,6 +472,63 @@ static void test_load_errors(void **state)
 	xtel_dtls_client_ctx_free(cctx);
 }
 
+/*
+ * The loader (one key decoder for many identities) loads what
+ * xtel_dtls_identity_load does, with the same refusals, and a client using
+ * such an identity completes its handshake.
+ */
+static void test_identity_loader(void **state)
+{
+	struct xtel_dtls_identity_loader *l = NULL;
+	struct xtel_dtls_identity *a = NULL, *b = NULL;
+	const char *err = logs.last;
+
+	set_mode(state);
+	assert_int_equal(xtel_dtls_identity_loader_new(&l), 0);
+	for (int i = 1; i <= 3; i++) {
+		char crt[32], key[32];
+
+		snprintf(crt, sizeof(crt), "client-%d.crt", i);
+		snprintf(key, sizeof(key), "client-%d.key", i);
+		assert_int_equal(xtel_dtls_identity_load_with(l, &a, cert(crt), cert(key)), 0);
+		assert_int_equal(xtel_dtls_identity_load(&b, cert(crt), cert(key)), 0);
+		assert_int_equal(EVP_PKEY_eq(a->key, b->key), 1);
+		assert_int_equal(X509_cmp(a->cert, b->cert), 0);
+		xtel_dtls_identity_free(b);
+		b = NULL;
+		if (i < 3) {
+			xtel_dtls_identity_free(a);
+			a = NULL;
+		}
+	}
+	assert_int_equal(xtel_dtls_identity_load_with(l, &b, cert("client-1.crt"),
+		cert("client-2.key")), -EKEYREJECTED);
+	assert_null(b);
+	assert_int_equal(xtel_dtls_identity_load_with(l, &b, cert("client-1.crt"),
+		cert("nope.key")), -ENOENT);
+	assert_non_null(strstr(err, "cannot read private key"));
+	assert_int_equal(xtel_dtls_identity_load_with(l, &b, cert("client-1.crt"),
+		cert("client-1.crt")), -EBADMSG);
+	assert_non_null(strstr(err, "not a PEM private key"));
+	/* The decoder still works after a refusal. */
+	assert_int_equal(xtel_dtls_identity_load_with(l, &b, cert("client-2.crt"),
+		cert("client-2.key")), 0);
+	xtel_dtls_identity_free(b);
+	xtel_dtls_identity_loader_free(l);
+	{
+		struct net *n = net_create(state, NULL);
+		struct tclient *t = &n->cl[n->ncl];
+
+		client_addr(t, n->ncl++);
+		assert_int_equal(xtel_dtls_client_new(&t->c, n->cctx, a, NULL, 4), 0);
+		assert_int_equal(xtel_dtls_client_start(t->c, fake_now), 0);
+		pump(n);
+		assert_established(n, 0, 3);
+		net_free(n);
+	}
+	xtel_dtls_identity_free(a);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -486,6 +544,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_max_client_id),
 		cmocka_unit_test(test_cn_string_types),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_identity_loader),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_identity", tests);

@@ -80,7 +80,7 @@ bad --count 0 -1 1000000000001 1.5 x
 bad --batch 0 257 x
 bad --mode tls "" PLAIN
 bad --handshake-timeout 0 0.05 601 x
-bad --data-delay -1 601 x
+bad --data-delay -1 3601 x
 bad --payload-size -1 1 2 1201 x
 bad --heartbeat -1 0.001 3601 x
 bad --seed -1 18446744073709551616 x

@@ -75,7 +75,12 @@ static int dgram_write(BIO *bio, const char *buf, int len)
 	 * lost and DTLS retransmission recovers handshake messages. Claiming
 	 * success keeps OpenSSL from parking the record as a pending write.
 	 */
-	if (d->count == d->nslots) {
+	if (d->ring == NULL) {
+		/* Trimmed (xtel_dgram_bio_trim): back on the first write. */
+		d->ring = malloc((size_t)d->nslots * sizeof(*d->ring));
+		d->head = 0;
+	}
+	if (d->count == d->nslots || d->ring == NULL) {
 		d->tx_dropped++;
 		return len;
 	}
@@ -307,6 +312,17 @@ void xtel_dgram_bio_drop(BIO *bio)
 		return;
 	d->head = (d->head + 1) % d->nslots;
 	d->count--;
+}
+
+bool xtel_dgram_bio_trim(BIO *bio)
+{
+	struct dgram_bio *d = dgram_data(bio);
+
+	if (d->nslots == 0 || d->count > 0 || d->ring == NULL)
+		return false;
+	free(d->ring);
+	d->ring = NULL;
+	return true;
 }
 
 unsigned int xtel_dgram_bio_tx_queued(BIO *bio)

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memory per DTLS session, by component (issue 16: <= 4 KiB per DTLS
+ * client at 100,000 clients, the plain client's share included). N clients
+ * handshake in memory with one real server (userspace/dtls/, the
+ * collector's defaults: built-in record layer, tickets, the verification
+ * cache of --verify-cache's default), each sends one record (which proves
+ * the server's final flight arrived, so the server frees its copy), and
+ * all stay established. Printed, per session: the heap the server's
+ * sessions hold (mallinfo2, malloc headers included), split into the
+ * session entry (struct session), the built-in record layer's keys (struct
+ * own_rl), OpenSSL's AEAD context of the client_write key (measured
+ * alone, made the same way) and the rest of the growth, and the fixed
+ * tables the
+ * server sizes by --max-sessions and --verify-cache (hash buckets, cache
+ * entries); the client side's heap per session (what loadgen holds for
+ * one client: identity, SSL object, its buffers after the handshake); and
+ * the heap of one half-open handshake (the server's state while it waits
+ * for the client's flight, bounded by --max-half-open). Deterministic but
+ * for OpenSSL's own allocations, which do not vary from run to run.
+ *
+ * usage: bench_dtls_memory CERTDIR [--clients N] [--half-open M]
+ *                          [--verify-cache E] [--json]
+ * CERTDIR as made by certs/gen.sh with at least N clients.
+ */
+#include <arpa/inet.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "dtls/client.h"
+#include "dtls/server.h"
+#include "dtls/server_internal.h"
+
+enum { QMAX = 16, DGRAM_MAX = 1500 };
+
+struct mem_net {
+	struct xtel_dtls_server *srv;
+	struct xtel_dtls_client_ctx *cctx;
+	unsigned int nq;
+	size_t qlen[QMAX];
+	unsigned char q[QMAX][DGRAM_MAX];
+	unsigned long records;
+};
+
+static uint64_t heap_bytes(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+static void on_send(void *arg, const struct sockaddr *peer, socklen_t len,
+		    const void *buf, size_t n)
+{
+	struct mem_net *mn = arg;
+
+	(void)peer;
+	(void)len;
+	if (mn->nq < QMAX && n <= DGRAM_MAX) {
+		memcpy(mn->q[mn->nq], buf, n);
+		mn->qlen[mn->nq++] = n;
+	}
+}
+
+static void on_data(void *arg, uint32_t id, const struct sockaddr *peer,
+		    socklen_t plen, const void *pt, size_t len)
+{
+	(void)id;
+	(void)peer;
+	(void)plen;
+	(void)pt;
+	(void)len;
+	((struct mem_net *)arg)->records++;
+}
+
+static struct sockaddr_in addr_of(unsigned int i)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+
+	a.sin_addr.s_addr = htonl(0xc6120200u + (i >> 15));	/* 198.18.2.x */
+	a.sin_port = htons((uint16_t)(1024 + (i & 0x7fff)));
+	return a;
+}
+
+/* Everything c has queued, to the server as from address i. */
+static bool to_server(struct mem_net *mn, struct xtel_dtls_client *c,
+		      unsigned int i, uint64_t now)
+{
+	struct sockaddr_in a = addr_of(i);
+	unsigned char buf[DGRAM_MAX];
+	bool moved = false;
+	ssize_t len;
+
+	while ((len = xtel_dtls_client_pop(c, buf, sizeof(buf))) > 0) {
+		moved = true;
+		xtel_dtls_server_input(mn->srv, (const struct sockaddr *)&a,
+				       sizeof(a), buf, (size_t)len, now);
+	}
+	return moved;
+}
+
+/*
+ * Client i's handshake; rounds 0: to completion, else only that many
+ * client flights (1: the cookie exchange and the ClientHello with it, so
+ * the server is left half-open, its flight not delivered).
+ */
+static int handshake(struct mem_net *mn, struct xtel_dtls_client *c,
+		     unsigned int i, int rounds)
+{
+	uint64_t now = xtel_mono_ns();
+
+	if (xtel_dtls_client_start(c, now))
+		return -1;
+	for (int round = 0; round < 20; round++) {
+		bool moved = to_server(mn, c, i, now);
+
+		if (rounds && round == rounds) {
+			mn->nq = 0;
+			return 0;
+		}
+		for (unsigned int k = 0; k < mn->nq; k++) {
+			moved = true;
+			xtel_dtls_client_input(c, mn->q[k], mn->qlen[k], now);
+		}
+		mn->nq = 0;
+		if (!moved)
+			break;
+	}
+	return xtel_dtls_client_state(c) == XTEL_DTLS_CLIENT_ESTABLISHED ? 0 : -1;
+}
+
+static int load_id(const char *dir, unsigned int id, struct xtel_dtls_identity **out)
+{
+	char crt[512], key[512];
+
+	snprintf(crt, sizeof(crt), "%s/client-%u.crt", dir, id);
+	snprintf(key, sizeof(key), "%s/client-%u.key", dir, id);
+	return xtel_dtls_identity_load(out, crt, key);
+}
+
+struct mem_result {
+	unsigned int n, m, verify_cache;
+	double identity;		/* a client's certificate and key, loaded */
+	uint64_t server_fixed;		/* xtel_dtls_server_new: tables, contexts */
+	double server;			/* per established session, flight freed */
+	double server_flight;		/* the same before the client's first record */
+	double client_idle;		/* per client session after its handshake */
+	double client;			/* ... after one record sent */
+	double half_open;		/* per half-open handshake, server side */
+	double half_open_estimate;	/* what the server charges for one */
+	double aead;			/* one AEAD context, measured alone */
+};
+
+/*
+ * The heap one session's AEAD context holds, measured alone: k contexts
+ * made as dtls_rl_derive makes the rx one (AES-128-GCM, the default
+ * suite's, keyed, its implicit salt set for the TLS mode).
+ */
+static double aead_ctx_bytes(unsigned int k)
+{
+	EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+	EVP_CIPHER_CTX **v = calloc(k, sizeof(*v));
+	unsigned char key[16] = { 1 }, iv[4] = { 2 };
+	uint64_t h0;
+	double per = -1;
+
+	if (c == NULL || v == NULL)
+		goto out;
+	h0 = heap_bytes();
+	for (unsigned int i = 0; i < k; i++) {
+		v[i] = EVP_CIPHER_CTX_new();
+		if (v[i] == NULL || EVP_DecryptInit_ex(v[i], c, NULL, key, NULL) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(v[i], EVP_CTRL_GCM_SET_IV_FIXED, sizeof(iv), iv) != 1)
+			goto out;
+	}
+	per = (double)(heap_bytes() - h0) / k;
+out:
+	for (unsigned int i = 0; v != NULL && i < k; i++)
+		EVP_CIPHER_CTX_free(v[i]);
+	free(v);
+	EVP_CIPHER_free(c);
+	return per;
+}
+
+/* A heap block of size bytes as glibc's malloc holds it (header, 16-byte steps). */
+static size_t chunk(size_t size)
+{
+	size_t c = (size + 8 + 15) & ~(size_t)15;
+
+	return c < 32 ? 32 : c;
+}
+
+static void print_result(const struct mem_result *r, bool json)
+{
+	size_t sess = chunk(sizeof(struct session)), rl = chunk(sizeof(struct own_rl));
+	double rest = r->server - (double)sess - (double)rl - r->aead;
+
+	if (json) {
+		printf("{\"clients\": %u, \"verify_cache\": %u, "
+		       "\"server_session_b\": %.1f, \"session_entry_b\": %zu, "
+		       "\"own_rl_b\": %zu, \"aead_ctx_b\": %.1f, \"rest_b\": %.1f, "
+		       "\"server_session_flight_b\": %.1f, "
+		       "\"server_fixed_b\": %llu, \"client_idle_b\": %.1f, "
+		       "\"client_session_b\": %.1f, "
+		       "\"client_identity_b\": %.1f, \"half_open_b\": %.1f, "
+		       "\"half_open_estimate_b\": %.1f}\n",
+		       r->n, r->verify_cache, r->server, sess, rl, r->aead, rest,
+		       r->server_flight, (unsigned long long)r->server_fixed,
+		       r->client_idle, r->client, r->identity,
+		       r->half_open, r->half_open_estimate);
+		return;
+	}
+	printf("DTLS memory, %u established sessions, %u half-open, verify cache %u entries\n",
+	       r->n, r->m, r->verify_cache);
+	printf("server, per established session: %8.1f B\n", r->server);
+	printf("  session entry (struct session)   %8zu B (%zu B of fields)\n",
+	       sess, sizeof(struct session));
+	printf("  built-in record layer (own_rl)   %8zu B (%zu B of fields)\n",
+	       rl, sizeof(struct own_rl));
+	printf("  OpenSSL's AEAD context (alone)   %8.1f B\n", r->aead);
+	printf("  the rest                         %8.1f B\n", rest);
+	printf("  ... before the client's first record (its final flight kept): %.1f B\n",
+	       r->server_flight);
+	printf("server, fixed (tables, contexts):  %8llu B = %.1f B per session at %u\n",
+	       (unsigned long long)r->server_fixed, (double)r->server_fixed / r->n, r->n);
+	printf("server, per half-open handshake:   %8.1f B (charged as %.1f B)\n",
+	       r->half_open, r->half_open_estimate);
+	printf("client (loadgen), per session:     %8.1f B idle after the handshake, "
+	       "%.1f B after a record; its identity %.1f B\n",
+	       r->client_idle, r->client, r->identity);
+}
+
+int main(int argc, char **argv)
+{
+	struct xtel_dtls_server_cfg cfg = { 0 };
+	struct mem_net mn = { 0 };
+	struct xtel_dtls_client **c;
+	struct xtel_dtls_identity **ids;
+	char crt[512], key[512], ca[512];
+	unsigned int n = 2000, m = 64, vc = 65536;
+	uint64_t h0, h_ids, h_srv0, h_hs, h_a, h_est, h_cli, h_half0, h_half;
+	bool json = false;
+	int ret = 1;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: bench_dtls_memory CERTDIR [--clients N] "
+			"[--half-open M] [--verify-cache E] [--json]\n");
+		return 2;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--clients") && i + 1 < argc)
+			n = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--half-open") && i + 1 < argc)
+			m = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--verify-cache") && i + 1 < argc)
+			vc = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else {
+			fprintf(stderr, "bench_dtls_memory: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (n < 1 || m < 1 || m > 200) {
+		fprintf(stderr, "bench_dtls_memory: --clients >= 1, --half-open 1..200\n");
+		return 2;
+	}
+	snprintf(crt, sizeof(crt), "%s/server.crt", argv[1]);
+	snprintf(key, sizeof(key), "%s/server.key", argv[1]);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", argv[1]);
+	xtel_log_setup("bench_dtls_memory", XTEL_LOG_ERR);
+	cfg.cert_file = crt;
+	cfg.key_file = key;
+	cfg.ca_file = ca;
+	cfg.max_sessions = 2 * n + m + 16;
+	cfg.max_half_open = m + 16;
+	cfg.max_half_open_per_source = m + 16;
+	cfg.verify_cache = vc;
+	cfg.no_client_id_check = true;
+	cfg.send = on_send;
+	cfg.send_arg = &mn;
+	cfg.on_data = on_data;
+	cfg.data_arg = &mn;
+	c = calloc(2 * n + m, sizeof(*c));
+	ids = calloc(2 * n + m, sizeof(*ids));
+	if (!c || !ids || xtel_dtls_client_ctx_new(&mn.cctx, ca, NULL, NULL))
+		return 1;
+
+	h0 = heap_bytes();
+	for (unsigned int i = 0; i < 2 * n + m; i++)
+		if (load_id(argv[1], i + 1, &ids[i])) {
+			fprintf(stderr, "bench_dtls_memory: %s has no client-%u (certs/gen.sh %s %u)\n",
+				argv[1], i + 1, argv[1], 2 * n + m);
+			return 1;
+		}
+	h_ids = heap_bytes();
+	if (xtel_dtls_server_new(&mn.srv, &cfg))
+		return 1;
+	h_srv0 = heap_bytes();
+	/*
+	 * Batch A, clients 0..n-1: handshakes only, then the clients are
+	 * freed (which the server does not see): the client side idle, as
+	 * loadgen holds it until --data-delay ends, and the server's sessions
+	 * still holding their final flight.
+	 */
+	for (unsigned int i = 0; i < n; i++)
+		if (xtel_dtls_client_new(&c[i], mn.cctx, ids[i], NULL, 0) ||
+		    handshake(&mn, c[i], i, 0)) {
+			fprintf(stderr, "bench_dtls_memory: handshake %u failed: %s\n", i,
+				c[i] ? xtel_dtls_client_error(c[i]) : "no client");
+			goto out;
+		}
+	h_hs = heap_bytes();
+	for (unsigned int i = 0; i < n; i++) {
+		xtel_dtls_client_free(c[i]);
+		c[i] = NULL;
+	}
+	h_a = heap_bytes();
+	/* Batch B, clients n..2n-1: handshakes and one record each. */
+	for (unsigned int i = n; i < 2 * n; i++) {
+		static const char rec[] = "one record: the final flight arrived";
+
+		if (xtel_dtls_client_new(&c[i], mn.cctx, ids[i], NULL, 0) ||
+		    handshake(&mn, c[i], i, 0) ||
+		    xtel_dtls_client_write(c[i], rec, sizeof(rec)) != 0) {
+			fprintf(stderr, "bench_dtls_memory: handshake %u failed: %s\n", i,
+				c[i] ? xtel_dtls_client_error(c[i]) : "no client");
+			goto out;
+		}
+		to_server(&mn, c[i], i, xtel_mono_ns());
+	}
+	h_est = heap_bytes();
+	if (xtel_dtls_server_sessions(mn.srv) != 2 * n || mn.records != n ||
+	    xtel_dtls_server_builtin_sessions(mn.srv) != 2 * n) {
+		fprintf(stderr, "bench_dtls_memory: %u sessions, %u on the built-in layer, %lu records of %u\n",
+			xtel_dtls_server_sessions(mn.srv),
+			xtel_dtls_server_builtin_sessions(mn.srv), mn.records, n);
+		goto out;
+	}
+	for (unsigned int i = n; i < 2 * n; i++) {
+		xtel_dtls_client_free(c[i]);
+		c[i] = NULL;
+	}
+	h_cli = heap_bytes();
+	/*
+	 * Half-open: the cookie exchange, then the ClientHello with the
+	 * cookie in, the server's flight out and not delivered. The clients
+	 * are freed before the heap is read: what stays is the server's.
+	 */
+	h_half0 = heap_bytes();
+	for (unsigned int i = 2 * n; i < 2 * n + m; i++)
+		if (xtel_dtls_client_new(&c[i], mn.cctx, ids[i], NULL, 0) ||
+		    handshake(&mn, c[i], i, 1)) {
+			fprintf(stderr, "bench_dtls_memory: half-open handshake %u failed\n", i);
+			goto out;
+		}
+	for (unsigned int i = 2 * n; i < 2 * n + m; i++) {
+		xtel_dtls_client_free(c[i]);
+		c[i] = NULL;
+	}
+	h_half = heap_bytes();
+	if (xtel_dtls_server_half_open(mn.srv) != m) {
+		fprintf(stderr, "bench_dtls_memory: %u half-open, want %u\n",
+			xtel_dtls_server_half_open(mn.srv), m);
+		goto out;
+	}
+	print_result(&(struct mem_result){
+		.n = n, .m = m, .verify_cache = vc,
+		.identity = (double)(h_ids - h0) / (2 * n + m),
+		.server_fixed = h_srv0 - h_ids,
+		.server = (double)(h_cli - h_a) / n,
+		.server_flight = (double)(h_a - h_srv0) / n,
+		.client_idle = (double)(h_hs - h_a) / n,
+		.client = (double)(h_est - h_cli) / n,
+		.half_open = (double)(h_half - h_half0) / m,
+		.half_open_estimate = (double)mn.srv->half_open_bytes / m,
+		.aead = aead_ctx_bytes(n),
+	}, json);
+	ret = 0;
+out:
+	for (unsigned int i = 0; i < 2 * n + m; i++) {
+		xtel_dtls_client_free(c[i]);
+		xtel_dtls_identity_free(ids[i]);
+	}
+	xtel_dtls_server_free(mn.srv);
+	xtel_dtls_client_ctx_free(mn.cctx);
+	free(c);
+	free(ids);
+	return ret;
+}
