@@ -41,6 +41,7 @@ enum {
 enum xtel_arena_use {
 	XTEL_ARENA_HIST,	/* histogram pages and directories */
 	XTEL_ARENA_METRICS,	/* metric key slots */
+	XTEL_ARENA_COLD,	/* records' cold parts (client.h: past INITs) */
 	XTEL_ARENA_USES,
 };
 

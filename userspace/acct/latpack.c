@@ -82,6 +82,13 @@ static inline void page_set(void *b, unsigned int w, unsigned int k, uint64_t v)
 	}
 }
 
+/* The writer's address of the directory (h->dir != 0). */
+static inline uint32_t *dir_of(const struct xtel_latpack *h,
+			       const struct xtel_arena *a)
+{
+	return xtel_arena_ptr(a, h->dir);
+}
+
 /* A directory with room for one more entry than n. */
 static int dir_room(struct xtel_latpack *h, struct xtel_arena *a,
 		    unsigned int n)
@@ -105,7 +112,6 @@ static int dir_room(struct xtel_latpack *h, struct xtel_arena *a,
 	 * and xtel_arena_read() keeps it inside the arena meanwhile. */
 	__atomic_store_n(&h->dir, nd, __ATOMIC_RELEASE);
 	__atomic_store_n(&h->dir_cap, (uint8_t)code, __ATOMIC_RELAXED);
-	h->dir_ptr = p;
 	if (old)
 		xtel_arena_free(a, old, dir_caps[code - 1] * sizeof(uint32_t),
 				XTEL_ARENA_HIST);
@@ -134,7 +140,7 @@ static __attribute__((noinline)) uintptr_t page_new(struct xtel_latpack *h,
 	ph = xtel_arena_alloc(a, page_bytes(0), XTEL_ARENA_HIST, &page);
 	if (!ph)
 		return 0;
-	dir = h->dir_ptr;
+	dir = dir_of(h, a);
 	/* A reader may see an entry torn by the move: it resolves handles
 	 * through xtel_arena_read() and its seq check rejects the copy. */
 	if (pos < n)		/* not the common append of a higher page */
@@ -157,7 +163,7 @@ static __attribute__((noinline)) int promote(struct xtel_latpack *h,
 					     unsigned int p, unsigned int k,
 					     uint64_t v)
 {
-	uint32_t *ent = &h->dir_ptr[rank(h, p)];
+	uint32_t *ent = &dir_of(h, a)[rank(h, p)];
 	uint32_t old = *ent, nh;
 	unsigned int w = old & 3;
 	const void *ob = xtel_arena_ptr(a, old >> 2);
@@ -187,7 +193,7 @@ page_of(struct xtel_latpack *h, struct xtel_arena *a, unsigned int p)
 	if (__builtin_expect(h->hot_page == p, 1))
 		return h->hot;
 	if (__builtin_expect(present(h, p), 1))
-		e = hot_of(a, h->dir_ptr[rank(h, p)]);
+		e = hot_of(a, dir_of(h, a)[rank(h, p)]);
 	else if (!(e = page_new(h, a, p)))
 		return 0;
 	h->hot = e;
@@ -284,7 +290,7 @@ int xtel_latpack_add_bucket(struct xtel_latpack *h, struct xtel_arena *a,
 void xtel_latpack_release(struct xtel_latpack *h, struct xtel_arena *a)
 {
 	if (h->dir) {
-		const uint32_t *dir = h->dir_ptr;
+		const uint32_t *dir = dir_of(h, a);
 
 		for (unsigned int i = 0; i < h->n_pages; i++)
 			xtel_arena_free(a, dir[i] >> 2, page_bytes(dir[i] & 3),
@@ -352,7 +358,7 @@ uint64_t xtel_latpack_bytes(const struct xtel_latpack *h,
 
 	if (!h->dir)
 		return 0;
-	dir = h->dir_ptr;
+	dir = dir_of(h, a);
 	bytes = (dir_caps[h->dir_cap] * sizeof(uint32_t) + XTEL_ARENA_UNIT - 1) /
 		XTEL_ARENA_UNIT * XTEL_ARENA_UNIT;
 	for (unsigned int i = 0; i < h->n_pages; i++)

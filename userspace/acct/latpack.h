@@ -19,10 +19,11 @@
  * each tagged in its low 2 bits with the page's counter width (0..3 = 1,
  * 2, 4, 8 bytes), so page p is entry popcount(mask below p) and a 16-byte
  * page costs 4 bytes of directory. The writer keeps the last page it used
- * in hot and hot_page (its address with the width) and the directory's
- * address in dir_ptr, caches that readers ignore: a client's latencies
- * often land in the page of the previous one, which then costs no
- * look-up, and a look-up is a mask test, a popcount and two loads.
+ * in hot and hot_page (its address with the width), a cache that readers
+ * ignore: a client's latencies often land in the page of the previous
+ * one, which then costs no look-up, and a look-up is a mask test, a
+ * popcount and three loads (the directory's chunk, the entry, the page's
+ * chunk). The fixed part is 88 bytes.
  *
  * Seqlock (record.h): every change happens inside the record's write
  * section; a reader copies the record, resolves the directory and page
@@ -59,7 +60,6 @@ struct xtel_latpack {
 	uint64_t min, max;
 	uint64_t mask[2];	/* bit p: page p present */
 	uintptr_t hot;		/* writer's cache: page address | width */
-	uint32_t *dir_ptr;	/* writer's cache: the directory's address */
 	uint32_t dir;		/* arena handle of the directory; 0: no page yet */
 	uint8_t dir_cap;	/* its size, as an index of the size table */
 	uint8_t hot_page;	/* page index of hot; XTEL_LATP_PAGES: none */

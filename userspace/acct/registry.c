@@ -204,12 +204,14 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 					__ATOMIC_RELAXED);
 	uint64_t metrics = __atomic_load_n(&a->live[XTEL_ARENA_METRICS],
 					   __ATOMIC_RELAXED);
+	uint64_t cold = __atomic_load_n(&a->live[XTEL_ARENA_COLD],
+					__ATOMIC_RELAXED);
 	uint64_t chunks = __atomic_load_n(&a->chunk_bytes, __ATOMIC_RELAXED);
 
 	out->clients += count;
 	out->records += (uint64_t)(count + XTEL_RECORD_CHUNK - 1) /
 			XTEL_RECORD_CHUNK * XTEL_RECORD_CHUNK *
-			sizeof(struct xtel_record);
+			sizeof(struct xtel_record) + cold;
 	out->registry += sizeof(*reg) +
 			 (uint64_t)reg->max_chunks * sizeof(*reg->chunks) +
 			 (uint64_t)a->max_chunks * sizeof(*a->chunk) +
@@ -218,5 +220,6 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 			  1) * sizeof(*reg->h_slots);
 	out->hist += hist;
 	out->metrics += metrics;
-	out->arena_slack += chunks > hist + metrics ? chunks - hist - metrics : 0;
+	out->arena_slack += chunks > hist + metrics + cold ?
+			    chunks - hist - metrics - cold : 0;
 }

@@ -47,7 +47,8 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 
 /*
  * Where a registry's memory goes, in bytes (added to *out, so the
- * registries of several workers sum): the records (their chunks), the
+ * registries of several workers sum): the records (their chunks and
+ * their cold blocks in the arena, client.h), the
  * registry's own tables (hash, chunk pointers, the struct with its
  * arena), the histogram pages and directories and the metric key slots
  * handed out of the arena, and the arena's slack (chunk bytes not handed
