@@ -33,8 +33,9 @@ enum {
 	XTEL_ARENA_CHUNK = XTEL_ARENA_UNIT << XTEL_ARENA_UNIT_BITS,
 	XTEL_ARENA_MAX = 2048,			/* largest block, bytes */
 	XTEL_ARENA_CLASSES = XTEL_ARENA_MAX / XTEL_ARENA_UNIT + 1,
-	/* Handles fit 30 bits, so users may tag them with 2 more. */
-	XTEL_ARENA_MAX_CHUNKS = 1 << (30 - XTEL_ARENA_UNIT_BITS),
+	/* Handles fit 29 bits, so users may tag them with 3 more (8 GiB
+	 * of blocks per registry). */
+	XTEL_ARENA_MAX_CHUNKS = 1 << (29 - XTEL_ARENA_UNIT_BITS),
 };
 
 /* Which part of a client a block belongs to (for the memory breakdown). */

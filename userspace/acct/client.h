@@ -106,7 +106,7 @@ struct xtel_past_inits {
 };
 
 /*
- * 432 bytes (a record of 448, record.h). What is not here: received, the
+ * 424 bytes (a record of 448, record.h). What is not here: received, the
  * sum of by_type (xtel_client_received()); the past epochs' INIT
  * timestamps (above).
  */
