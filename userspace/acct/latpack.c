@@ -107,6 +107,84 @@ static inline void page_set(void *b, unsigned int w, unsigned int k, uint64_t v)
 	}
 }
 
+/*
+ * All 64 counters of a page of width w, each loop for one width (a
+ * promotion and a reader's expansion move whole pages: page_get() per
+ * counter would decode the width 64 times).
+ */
+static void page_load_all(const void *b, unsigned int w, uint64_t *out)
+{
+	const uint8_t *q = b;
+
+	switch (w) {
+	case 0:
+		for (unsigned int i = 0; i < XTEL_LATP_PAGE / 4; i++) {
+			unsigned int x = __atomic_load_n(q + i, __ATOMIC_RELAXED);
+
+			out[4 * i] = x & 3;
+			out[4 * i + 1] = x >> 2 & 3;
+			out[4 * i + 2] = x >> 4 & 3;
+			out[4 * i + 3] = x >> 6;
+		}
+		break;
+	case 1:
+		for (unsigned int i = 0; i < XTEL_LATP_PAGE / 2; i++) {
+			unsigned int x = __atomic_load_n(q + i, __ATOMIC_RELAXED);
+
+			out[2 * i] = x & 15;
+			out[2 * i + 1] = x >> 4;
+		}
+		break;
+	case 2:
+		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
+			out[k] = __atomic_load_n(q + k, __ATOMIC_RELAXED);
+		break;
+	case 3:
+		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
+			out[k] = __atomic_load_n((const uint16_t *)b + k,
+						 __ATOMIC_RELAXED);
+		break;
+	case 4:
+		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
+			out[k] = __atomic_load_n((const uint32_t *)b + k,
+						 __ATOMIC_RELAXED);
+		break;
+	default:
+		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
+			out[k] = __atomic_load_n((const uint64_t *)b + k,
+						 __ATOMIC_RELAXED);
+	}
+}
+
+/* Fill a fresh page (not yet named by the directory: plain stores) of
+ * width w >= 1 from v[], each of which fits w. */
+static void page_store_all(void *b, unsigned int w, const uint64_t *v)
+{
+	uint8_t *q = b;
+
+	switch (w) {
+	case 1:
+		for (unsigned int i = 0; i < XTEL_LATP_PAGE / 2; i++)
+			q[i] = (uint8_t)(v[2 * i] | v[2 * i + 1] << 4);
+		break;
+	case 2:
+		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
+			q[k] = (uint8_t)v[k];
+		break;
+	case 3:
+		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
+			((uint16_t *)b)[k] = (uint16_t)v[k];
+		break;
+	case 4:
+		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
+			((uint32_t *)b)[k] = (uint32_t)v[k];
+		break;
+	default:
+		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
+			((uint64_t *)b)[k] = v[k];
+	}
+}
+
 /* Does v need a wider counter than width w? */
 static inline bool too_wide(unsigned int w, uint64_t v)
 {
@@ -206,9 +284,11 @@ static __attribute__((noinline)) int promote(struct xtel_latpack *h,
 	nh = xtel_arena_alloc(a, page_bytes(w), XTEL_ARENA_HIST, &nb);
 	if (!nh)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < XTEL_LATP_PAGE; i++)
-		page_set(nb, w, i, page_get(ob, ow, i));
-	page_set(nb, w, k, v);
+	uint64_t c[XTEL_LATP_PAGE];
+
+	page_load_all(ob, ow, c);
+	c[k] = v;
+	page_store_all(nb, w, c);
 	__atomic_store_n(ent, nh << XTEL_LATP_TAG_BITS | w, __ATOMIC_RELEASE);
 	xtel_arena_free(a, old >> XTEL_LATP_TAG_BITS, page_bytes(ow),
 			XTEL_ARENA_HIST);
@@ -260,50 +340,48 @@ bump_one(struct xtel_latpack *h, struct xtel_arena *a, unsigned int idx)
 	unsigned int k = idx & (XTEL_LATP_PAGE - 1);
 	uintptr_t e = page_of(h, a, p);
 	uint8_t *b = (uint8_t *)(e & ~(uintptr_t)TAG_MASK);
-	unsigned int sh;
+	unsigned int sh, w;
 
 	if (!e)
 		return -ENOMEM;
-	/* A counter that is not at its width's maximum takes the +1 in
-	 * place (a sub-byte one cannot carry out of its bits then). */
-	switch (e & TAG_MASK) {
-	case 0:
-		sh = k % 4 * 2;
-		if (__builtin_expect((b[k / 4] >> sh & 3) != 3, 1)) {
-			b[k / 4] = (uint8_t)(b[k / 4] + (1u << sh));
+	/*
+	 * A counter that is not at its width's maximum takes the +1 in place
+	 * (a sub-byte one cannot carry out of its bits then). Tests, not a
+	 * jump table, the widths of a long-lived client's busy pages first.
+	 */
+	w = e & TAG_MASK;
+	if (w == 2) {
+		if (__builtin_expect(b[k] != UINT8_MAX, 1)) {
+			b[k]++;
 			return 0;
 		}
-		break;
-	case 1:
+	} else if (w == 3) {
+		if (__builtin_expect(((uint16_t *)b)[k] != UINT16_MAX, 1)) {
+			((uint16_t *)b)[k]++;
+			return 0;
+		}
+	} else if (w == 1) {
 		sh = k % 2 * 4;
 		if (__builtin_expect((b[k / 2] >> sh & 15) != 15, 1)) {
 			b[k / 2] = (uint8_t)(b[k / 2] + (1u << sh));
 			return 0;
 		}
-		break;
-	case 2:
-		if (__builtin_expect(b[k] != UINT8_MAX, 1)) {
-			b[k]++;
+	} else if (w == 0) {
+		sh = k % 4 * 2;
+		if (__builtin_expect((b[k / 4] >> sh & 3) != 3, 1)) {
+			b[k / 4] = (uint8_t)(b[k / 4] + (1u << sh));
 			return 0;
 		}
-		break;
-	case 3:
-		if (__builtin_expect(((uint16_t *)b)[k] != UINT16_MAX, 1)) {
-			((uint16_t *)b)[k]++;
-			return 0;
-		}
-		break;
-	case 4:
+	} else if (w == 4) {
 		if (__builtin_expect(((uint32_t *)b)[k] != UINT32_MAX, 1)) {
 			((uint32_t *)b)[k]++;
 			return 0;
 		}
-		break;
-	default:
+	} else {
 		((uint64_t *)b)[k]++;
 		return 0;
 	}
-	return promote(h, a, p, k, page_get(b, e & TAG_MASK, k) + 1);
+	return promote(h, a, p, k, page_get(b, w, k) + 1);
 }
 
 void xtel_latpack_init(struct xtel_latpack *h)
@@ -392,8 +470,7 @@ void xtel_latpack_expand(const struct xtel_latpack *h,
 			continue;	/* torn: the seq check rejects it */
 		out->blocks[g] = b;
 		out->groups |= 1ULL << g;
-		for (unsigned int k = 0; k < XTEL_LATP_PAGE; k++)
-			b[k] = page_get(page, w, k);
+		page_load_all(page, w, b);
 		/* Name only the quarters that hold a count, as the dense
 		 * form's writers do, so its walks skip the empty ones. */
 		for (unsigned int q = 0; q < SUBPAGES; q++) {
