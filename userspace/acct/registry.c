@@ -89,8 +89,9 @@ struct xtel_registry *xtel_registry_new(uint32_t max_clients)
 		goto err_reg;
 	if (hash_alloc(reg, HASH_MIN))
 		goto err_chunks;
-	/* Room for 20 KiB of blocks per client: a histogram of 128 pages
-	 * at 64-bit counters and 16 metric keys, the worst case. */
+	/* Room for 20 KiB of blocks per client: a histogram of 32 pages
+	 * at 64-bit counters (16 KiB) and 16 metric keys, the worst case
+	 * (the arena stops at 8 GiB, arena.h: ~400,000 such clients). */
 	if (xtel_arena_init(&reg->arena, (uint64_t)max_clients * 20480))
 		goto err_hash;
 	xtel_keys_init(&reg->keys);
