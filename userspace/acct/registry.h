@@ -37,9 +37,10 @@ void xtel_registry_free(struct xtel_registry *reg);
  * Account one decoded datagram that arrived at arrival_ns (CLOCK_REALTIME,
  * from SO_TIMESTAMPNS) and was wire_len bytes long. Returns 0, or -ENOSPC
  * when the registry is full (the datagram is counted in registry_full), or
- * -ENOMEM when memory for a new client, a histogram block or a metric slot
- * ran out (a new client's datagram is then counted in registry_full too; for
- * a known client the datagram is counted and only that detail is missing).
+ * -ENOMEM when memory for a new client, a histogram block, a metric slot or
+ * a restart's past-INIT block (client.h) ran out (a new client's datagram
+ * is then counted in registry_full too; for a known client the datagram is
+ * counted and only that detail is missing).
  */
 int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 			  uint64_t arrival_ns, uint32_t wire_len,
