@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Packed latency histogram (see latpack.h): pages of 16 buckets with 8- to
+ * Packed latency histogram (see latpack.h): pages of 64 buckets with 2- to
  * 64-bit counters, promoted when a counter would overflow, found through a
  * presence mask and a directory of tagged arena handles; expansion into
  * the dense struct xtel_latency readers use. The writer stores the words a
