@@ -4,8 +4,9 @@
  * (acct/arena.c): recorded next to the dense histogram (acct/latency.c)
  * the packed one expands to exactly the same buckets and totals and so to
  * byte-identical store encodings and equal merges, across counter
- * promotion from 8 to 64 bits, directory growth to all 128 pages, the
+ * promotion from 2 to 64 bits, directory growth to all 32 pages, the
  * overflow bucket and negative samples; the arena reuses what was freed,
+ * merging freed neighbours,
  * counts every byte and refuses handles outside its chunks; and a reader
  * snapshotting while the writer grows and promotes pages always sees a
  * histogram whose buckets add up to its count.
@@ -92,8 +93,10 @@ static void check_equal(struct pair *x)
 		for (unsigned int k = 0; k < XTEL_LAT_SUB; k++)
 			assert_int_equal(v->blocks[g] ? v->blocks[g][k] : 0,
 					 r->blocks[g] ? r->blocks[g][k] : 0);
-	/* the expansion names exactly the packed form's pages */
-	assert_true(v->pages[0] == x->p.mask[0] && v->pages[1] == x->p.mask[1]);
+	/* the expansion names exactly the 16-bucket pages with a count, as
+	 * the dense form does, and its groups are the packed form's pages */
+	assert_memory_equal(v->pages, r->pages, sizeof(v->pages));
+	assert_true(v->groups == x->p.mask);
 	max = xtel_latency_encoded_max(r);
 	assert_true(xtel_latency_encoded_max(v) <= max);
 	e1 = malloc(max);
@@ -132,14 +135,15 @@ static void test_random_equal(void **state)
 			check_equal(x);
 	}
 	check_equal(x);
-	/* Every page of the index space: the directory reaches 128. */
+	/* Every page of the index space: the directory reaches 32. */
 	for (unsigned int idx = 0; idx < XTEL_LAT_BUCKETS; idx += 7)
 		add(x, idx, 1);
 	check_equal(x);
 	pair_free(x);
 }
 
-/* One bucket through every width: 255/256, 65535/65536, 2^32-1/2^32. */
+/* One bucket through every width: 3/4, 15/16, 255/256, 65535/65536,
+ * 2^32-1/2^32. A page is 64 counters, its directory 4 entries (16 bytes). */
 static void test_promotion_exact(void **state)
 {
 	struct pair *x = pair_new();
@@ -147,28 +151,41 @@ static void test_promotion_exact(void **state)
 
 	(void)state;
 	record(x, (int64_t)xtel_latency_bucket_lower(b - 1));	/* a neighbour */
-	for (int i = 0; i < 255; i++)
+	for (int i = 0; i < 3; i++)
 		record(x, (int64_t)xtel_latency_bucket_lower(b));
 	check_equal(x);
 	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 16);
-	record(x, (int64_t)xtel_latency_bucket_lower(b));	/* 256: u16 */
+	record(x, (int64_t)xtel_latency_bucket_lower(b));	/* 4: 4 bits */
 	check_equal(x);
 	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 32);
+	add(x, b, 15 - 4);
+	check_equal(x);
+	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 32);
+	record(x, (int64_t)xtel_latency_bucket_lower(b));	/* 16: u8 */
+	check_equal(x);
+	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 64);
+	add(x, b, 255 - 16);
+	check_equal(x);
+	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 64);
+	record(x, (int64_t)xtel_latency_bucket_lower(b));	/* 256: u16 */
+	check_equal(x);
+	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 128);
 	add(x, b, 65535 - 256);
 	check_equal(x);
 	add(x, b, 1);					/* 65536: u32 */
 	check_equal(x);
-	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 64);
+	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 256);
 	add(x, b, 0xFFFFFFFFULL - 65536);
 	check_equal(x);
 	add(x, b, 1);					/* 2^32: u64 */
 	check_equal(x);
-	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 128);
+	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 512);
 	add(x, b, 1ULL << 40);
 	check_equal(x);
-	/* A jump straight past two widths. */
-	add(x, b + 40, 1ULL << 33);
+	/* A jump straight past several widths, in a new page. */
+	add(x, b + 100, 1ULL << 33);
 	check_equal(x);
+	assert_int_equal(xtel_latpack_bytes(&x->p, &x->a), 16 + 512 + 512);
 	/* Freed narrow pages are counted back: live = what is in use. */
 	assert_int_equal(x->a.live[XTEL_ARENA_HIST],
 			 xtel_latpack_bytes(&x->p, &x->a));
@@ -209,6 +226,44 @@ static void test_merge_equal(void **state)
 	pair_free(all);
 }
 
+/*
+ * Freed neighbours merge: three adjacent 16-byte blocks freed in the order
+ * outer, outer, middle become one 48-byte block, which a 48-byte request
+ * then takes whole (no fresh space); a 16-byte block freed beside a free
+ * 32-byte one makes a 48-byte block again.
+ */
+static void test_arena_coalesce(void **state)
+{
+	struct xtel_arena a;
+	uint32_t b[4], fresh, h;
+	void *ptr;
+
+	(void)state;
+	assert_int_equal(xtel_arena_init(&a, XTEL_ARENA_CHUNK), 0);
+	for (int i = 0; i < 4; i++)	/* b[3] keeps the bump area apart */
+		assert_int_not_equal(b[i] = xtel_arena_alloc(&a, 16, XTEL_ARENA_HIST,
+							     &ptr), 0);
+	for (int i = 1; i < 4; i++)
+		assert_int_equal(b[i], b[0] + (uint32_t)i);
+	fresh = a.next_unit;
+	xtel_arena_free(&a, b[0], 16, XTEL_ARENA_HIST);
+	xtel_arena_free(&a, b[2], 16, XTEL_ARENA_HIST);
+	xtel_arena_free(&a, b[1], 16, XTEL_ARENA_HIST);
+	assert_int_equal(a.live[XTEL_ARENA_HIST], 16);
+	h = xtel_arena_alloc(&a, 48, XTEL_ARENA_METRICS, &ptr);
+	assert_int_equal(h, b[0]);
+	assert_int_equal(a.next_unit, fresh);
+	/* split again: 16 freed next to a free 32 */
+	xtel_arena_free(&a, h, 48, XTEL_ARENA_METRICS);
+	h = xtel_arena_alloc(&a, 16, XTEL_ARENA_HIST, &ptr);
+	assert_int_equal(h, b[0]);
+	xtel_arena_free(&a, h, 16, XTEL_ARENA_HIST);
+	assert_int_equal(xtel_arena_alloc(&a, 48, XTEL_ARENA_HIST, &ptr), b[0]);
+	assert_int_equal(a.next_unit, fresh);
+	assert_int_equal(a.live[XTEL_ARENA_HIST], 16 + 48);
+	xtel_arena_destroy(&a);
+}
+
 static void test_arena_reuse_and_bounds(void **state)
 {
 	struct xtel_arena a;
@@ -222,16 +277,18 @@ static void test_arena_reuse_and_bounds(void **state)
 	xtel_latpack_init(&p);
 	for (unsigned int idx = 0; idx < XTEL_LAT_BUCKETS; idx += 16)
 		assert_int_equal(xtel_latpack_add_bucket(&p, &a, idx, 300), 0);
-	/* 128 pages of 16-bit counters and the largest directory. */
-	assert_int_equal(xtel_latpack_bytes(&p, &a), 128 * 32 + 128 * 4);
-	assert_int_equal(a.live[XTEL_ARENA_HIST], 128 * 32 + 128 * 4);
+	/* 32 pages of 16-bit counters and the largest directory. */
+	assert_int_equal(xtel_latpack_bytes(&p, &a), 32 * 128 + 32 * 4);
+	assert_int_equal(a.live[XTEL_ARENA_HIST], 32 * 128 + 32 * 4);
 	chunks = a.chunk_bytes;
 	fresh = a.next_unit;
 	xtel_latpack_release(&p, &a);
 	assert_int_equal(a.live[XTEL_ARENA_HIST], 0);
-	/* The first run left almost nothing unused behind. */
-	assert_true((fresh - 1) * XTEL_ARENA_UNIT - (128 * 32 + 128 * 4) <=
-		    4 * XTEL_ARENA_UNIT);
+	/* The first run left nothing unused behind but the directories it
+	 * outgrew (4, 8, 12, 16 and 24 entries) and the 2-bit page freed by
+	 * the last promotion (each new page reused the one before). */
+	assert_int_equal((fresh - XTEL_ARENA_RESERVED) * XTEL_ARENA_UNIT -
+			 (32 * 128 + 32 * 4), (4 + 8 + 12 + 16 + 24) * 4 + 16);
 	/* The same again comes mostly from the free lists: splitting
 	 * without coalescing fragments some, but far less than a run. */
 	for (unsigned int idx = 0; idx < XTEL_LAT_BUCKETS; idx += 16)
@@ -343,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_promotion_exact),
 		cmocka_unit_test(test_merge_equal),
 		cmocka_unit_test(test_arena_reuse_and_bounds),
+		cmocka_unit_test(test_arena_coalesce),
 		cmocka_unit_test(test_concurrent_reader),
 	};
 

@@ -17,6 +17,7 @@
 #include "acct/registry.h"
 #include "acct/snapshot.h"
 #include "acct/seqwin.h"
+#include "acct/client.h"
 
 enum { CID = 42 };
 static const uint64_t T0 = 1700000000000000000ULL;	/* send time of seq 0 */
@@ -505,10 +506,60 @@ static void test_late_copy_of_old_init(void **state)
 	assert_int_equal(snap(f, true)->lost, 0);
 }
 
+/*
+ * The record remembers the last XTEL_PAST_INITS epochs' INIT timestamps
+ * (a ring in a cold block made at the first restart): copies of those are
+ * too late, the one pushed out of the ring starts an epoch again. The
+ * block is the record's: the memory breakdown counts it there.
+ */
+static void test_past_inits_ring(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t late = T0 + 100 * 1000000000ULL;
+	struct xtel_acct_mem m0 = { 0 }, m1 = { 0 };
+	uint64_t ts[XTEL_PAST_INITS + 2];
+
+	data_range(f, 0, 3);
+	xtel_registry_mem(f->reg, &m0);
+	ts[0] = f->epoch_ts;
+	for (unsigned int e = 1; e < XTEL_PAST_INITS + 2; e++) {
+		f->epoch_ts = T0 + e * 10000000000ULL;
+		ts[e] = f->epoch_ts;
+		assert_int_equal(feed(f, XTEL_MSG_INIT, 0), XTEL_SEQ_RESTART);
+		data_range(f, 1, 3);
+	}
+	xtel_registry_mem(f->reg, &m1);
+	assert_int_equal(m1.records - m0.records, 32);
+	/* ts[1..4] are in the ring, ts[0] was pushed out by ts[4]. */
+	for (unsigned int e = 1; e <= XTEL_PAST_INITS; e++)
+		assert_int_equal(feed_at(f, XTEL_MSG_INIT, 0, ts[e], late),
+				 XTEL_SEQ_TOO_LATE);
+	assert_int_equal(feed_at(f, XTEL_MSG_INIT, 0, ts[0], late),
+			 XTEL_SEQ_RESTART);
+	expect(f, 6 * 4 + 5, 0, 0, 0, 0, XTEL_PAST_INITS, 7);
+}
+
+/*
+ * Before any restart the (not yet made) ring holds only empty slots, 0: an
+ * INIT with send time 0 after the epoch's own INIT matches one, as it
+ * did when the ring was part of every record.
+ */
+static void test_init_ts_zero(void **state)
+{
+	struct fx *f = *state;
+
+	data_range(f, 0, 3);
+	assert_int_equal(feed_at(f, XTEL_MSG_INIT, 0, 0, T0 + 100 * 1000000000ULL),
+			 XTEL_SEQ_TOO_LATE);
+	expect(f, 5, 0, 0, 0, 0, 1, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_past_inits_ring, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_ts_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_single_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multiple_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_filled, setup, teardown),

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * Block arena of a registry (see arena.h): bump allocation from chunks,
- * one free list per block size (linked through the blocks' first word,
- * as handles), larger free blocks split when a size has none, chunks
- * freed only at the end.
+ * one doubly linked free list per block size (linked through the blocks'
+ * first words, as handles), freed neighbours merged, larger free blocks
+ * split when a size has none, chunks freed only at the end.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,37 +44,113 @@ static void count(struct xtel_arena *a, enum xtel_arena_use use, int64_t d)
 			 __ATOMIC_RELAXED);
 }
 
-static inline void push(struct xtel_arena *a, uint32_t h, uint32_t units)
+/*
+ * A free block: its first three words are the next and previous handles
+ * of its list and its size in units, its last word the size again (so
+ * the block after it finds its start). The chunk's head holds a bitmap of
+ * its free units (RESERVED units, never handed out), which is what tells
+ * a freed block whether its neighbours are free: they are merged with it,
+ * so free blocks never touch and a size freed stays usable for any size.
+ */
+enum { RESERVED = XTEL_ARENA_RESERVED };
+
+struct free_hdr {
+	uint32_t next, prev, units;
+};
+
+static inline struct free_hdr *hdr(const struct xtel_arena *a, uint32_t h)
 {
-	*(uint32_t *)xtel_arena_ptr(a, h) = a->free[units];
-	a->free[units] = h;
-	a->nonempty[units / 64] |= 1ULL << (units % 64);
+	return xtel_arena_ptr(a, h);
 }
 
-static inline uint32_t pop(struct xtel_arena *a, uint32_t units)
+static inline uint32_t *footer(const struct xtel_arena *a, uint32_t h,
+			       uint32_t units)
 {
-	uint32_t h = a->free[units];
-
-	a->free[units] = *(uint32_t *)xtel_arena_ptr(a, h);
-	if (!a->free[units])
-		a->nonempty[units / 64] &= ~(1ULL << (units % 64));
-	return h;
+	return (uint32_t *)((uint8_t *)xtel_arena_ptr(a, h) +
+			    (size_t)units * XTEL_ARENA_UNIT) - 1;
 }
 
-/* A run of free units (a chunk's tail) onto the lists, in list sizes. */
-static void push_run(struct xtel_arena *a, uint32_t h, uint32_t units)
+static inline uint64_t *freemap(const struct xtel_arena *a, uint32_t h)
 {
+	return (uint64_t *)a->chunk[h >> XTEL_ARENA_UNIT_BITS];
+}
+
+static inline bool unit_free(const struct xtel_arena *a, uint32_t h)
+{
+	uint32_t u = h & (UNITS - 1);
+
+	return freemap(a, h)[u / 64] >> (u % 64) & 1;
+}
+
+/* Set (on) or clear the free bits of units h..h+units-1 (one chunk). */
+static void mark(struct xtel_arena *a, uint32_t h, uint32_t units, bool on)
+{
+	uint64_t *map = freemap(a, h);
+	uint32_t u = h & (UNITS - 1);
+
 	while (units) {
-		uint32_t n = units < XTEL_ARENA_CLASSES - 1 ?
-			     units : XTEL_ARENA_CLASSES - 1;
+		uint32_t bit = u % 64, take = 64 - bit < units ? 64 - bit : units;
+		uint64_t m = take == 64 ? ~0ULL : ((1ULL << take) - 1) << bit;
 
-		push(a, h, n);
-		h += n;
-		units -= n;
+		if (on)
+			map[u / 64] |= m;
+		else
+			map[u / 64] &= ~m;
+		u += take;
+		units -= take;
 	}
 }
 
-/* The smallest size > units with a free block, or 0. */
+static inline uint32_t class_of(uint32_t units)
+{
+	return units < XTEL_ARENA_CLASSES - 1 ? units : XTEL_ARENA_CLASSES - 1;
+}
+
+static void push(struct xtel_arena *a, uint32_t h, uint32_t units)
+{
+	uint32_t c = class_of(units);
+	struct free_hdr *f = hdr(a, h);
+
+	f->next = a->free[c];
+	f->prev = 0;
+	f->units = units;
+	*footer(a, h, units) = units;
+	if (a->free[c])
+		hdr(a, a->free[c])->prev = h;
+	a->free[c] = h;
+	a->nonempty[c / 64] |= 1ULL << (c % 64);
+	mark(a, h, units, true);
+}
+
+/* Take free block h off its list (its free bits stay: callers set them). */
+static void unlink_block(struct xtel_arena *a, uint32_t h)
+{
+	struct free_hdr *f = hdr(a, h);
+	uint32_t c = class_of(f->units);
+
+	if (f->prev)
+		hdr(a, f->prev)->next = f->next;
+	else
+		a->free[c] = f->next;
+	if (f->next)
+		hdr(a, f->next)->prev = f->prev;
+	if (!a->free[c])
+		a->nonempty[c / 64] &= ~(1ULL << (c % 64));
+}
+
+/* Take free block h (of at least units) for units, the rest back. */
+static uint32_t take_block(struct xtel_arena *a, uint32_t h, uint32_t units)
+{
+	uint32_t have = hdr(a, h)->units;
+
+	unlink_block(a, h);
+	mark(a, h, have, false);
+	if (have > units)	/* its neighbours are in use: no merge */
+		push(a, h + units, have - units);
+	return h;
+}
+
+/* The smallest class > units with a free block, or 0. */
 static uint32_t larger_free(const struct xtel_arena *a, uint32_t units)
 {
 	if (!(a->nonempty[0] | a->nonempty[1] | a->nonempty[2]))
@@ -97,11 +174,8 @@ static uint32_t carve(struct xtel_arena *a, uint32_t units)
 	/* Freed blocks first (a directory that grew leaves its old block
 	 * behind, which pages of other clients then use), then fresh space. */
 	big = larger_free(a, units);
-	if (big) {
-		h = pop(a, big);
-		push(a, h + units, big - units);
-		return h;
-	}
+	if (big)
+		return take_block(a, a->free[big], units);
 	if (a->n_chunks && a->next_unit + units <= UNITS) {
 		h = (a->n_chunks - 1) << XTEL_ARENA_UNIT_BITS | a->next_unit;
 		a->next_unit += units;
@@ -109,18 +183,19 @@ static uint32_t carve(struct xtel_arena *a, uint32_t units)
 	}
 	if (a->n_chunks == a->max_chunks)
 		return 0;
-	/* The newest chunk's tail goes to the free lists, not to waste. */
-	if (a->n_chunks && a->next_unit < UNITS) {
-		push_run(a, (a->n_chunks - 1) << XTEL_ARENA_UNIT_BITS |
-			 a->next_unit, UNITS - a->next_unit);
-		a->next_unit = UNITS;
-	}
 	p = aligned_alloc(XTEL_ARENA_UNIT, XTEL_ARENA_CHUNK);
 	if (!p)
 		return 0;
+	memset(p, 0, (size_t)RESERVED * XTEL_ARENA_UNIT);	/* no unit free */
+	/* The newest chunk's tail goes to the free lists, not to waste. */
+	if (a->n_chunks && a->next_unit < UNITS) {
+		push(a, (a->n_chunks - 1) << XTEL_ARENA_UNIT_BITS | a->next_unit,
+		     UNITS - a->next_unit);
+		a->next_unit = UNITS;
+	}
 	__atomic_store_n(&a->chunk[a->n_chunks], p, __ATOMIC_RELAXED);
-	/* Unit 0 of chunk 0 is never handed out: handle 0 means none. */
-	a->next_unit = a->n_chunks ? 0 : 1;
+	/* The bitmap's units are never handed out: handle 0 means none. */
+	a->next_unit = RESERVED;
 	__atomic_store_n(&a->n_chunks, a->n_chunks + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&a->chunk_bytes, a->chunk_bytes + XTEL_ARENA_CHUNK,
 			 __ATOMIC_RELAXED);
@@ -138,7 +213,10 @@ uint32_t xtel_arena_alloc(struct xtel_arena *a, size_t size,
 
 	if (units == 0 || size > XTEL_ARENA_MAX)
 		return 0;
-	h = a->free[units] ? pop(a, units) : carve(a, units);
+	/* Below the last class a list holds one size; the last holds every
+	 * size from XTEL_ARENA_MAX up, all large enough. */
+	h = a->free[class_of(units)] ?
+	    take_block(a, a->free[class_of(units)], units) : carve(a, units);
 	if (!h)
 		return 0;
 	*ptr = xtel_arena_ptr(a, h);
@@ -157,8 +235,22 @@ void xtel_arena_free(struct xtel_arena *a, uint32_t h, size_t size,
 
 	if (!h)
 		return;
-	push(a, h, units);
 	count(a, use, -(int64_t)units * XTEL_ARENA_UNIT);
+	/* Merge with a free block after it and one before it. */
+	if ((h & (UNITS - 1)) + units < UNITS && unit_free(a, h + units)) {
+		uint32_t r = h + units;
+
+		units += hdr(a, r)->units;
+		unlink_block(a, r);
+	}
+	if ((h & (UNITS - 1)) > RESERVED && unit_free(a, h - 1)) {
+		uint32_t lu = *(uint32_t *)((uint8_t *)xtel_arena_ptr(a, h) - 4);
+
+		h -= lu;
+		units += lu;
+		unlink_block(a, h);
+	}
+	push(a, h, units);
 }
 
 const void *xtel_arena_read(const struct xtel_arena *a, uint32_t h,

@@ -10,10 +10,14 @@
  * and the length against what the arena has mapped, so a stale or torn
  * handle leads to mapped memory of the arena whatever it holds now, and
  * the reader's sequence check throws that copy away. That lets freed
- * blocks be reused for anything: a freed block goes to the free list of
- * its size, and a request that finds its own list empty splits the
- * smallest larger free block (no coalescing: blocks here are small and of
- * few sizes). Chunks go back to the system only with the registry.
+ * blocks be reused for anything: a freed block is merged with free
+ * neighbours (a bitmap of free units at each chunk's head says which, a
+ * size word at both ends of a free block where it starts) and goes to
+ * the list of its size, and a request that finds its own list empty
+ * splits the smallest larger free block. Merging matters because a
+ * histogram page passes through the small sizes on its way to its final
+ * width (latpack.h): without it those sizes were left over once clients
+ * stopped growing. Chunks go back to the system only with the registry.
  * Single writer, no locks; readers load the chunk table with acquire and
  * the byte counters with relaxed loads.
  */
@@ -33,14 +37,18 @@ enum {
 	XTEL_ARENA_CHUNK = XTEL_ARENA_UNIT << XTEL_ARENA_UNIT_BITS,
 	XTEL_ARENA_MAX = 2048,			/* largest block, bytes */
 	XTEL_ARENA_CLASSES = XTEL_ARENA_MAX / XTEL_ARENA_UNIT + 1,
-	/* Handles fit 30 bits, so users may tag them with 2 more. */
-	XTEL_ARENA_MAX_CHUNKS = 1 << (30 - XTEL_ARENA_UNIT_BITS),
+	/* units at each chunk's head: the bitmap of its free units */
+	XTEL_ARENA_RESERVED = (1 << XTEL_ARENA_UNIT_BITS) / 8 / XTEL_ARENA_UNIT,
+	/* Handles fit 29 bits, so users may tag them with 3 more (8 GiB
+	 * of blocks per registry). */
+	XTEL_ARENA_MAX_CHUNKS = 1 << (29 - XTEL_ARENA_UNIT_BITS),
 };
 
 /* Which part of a client a block belongs to (for the memory breakdown). */
 enum xtel_arena_use {
 	XTEL_ARENA_HIST,	/* histogram pages and directories */
 	XTEL_ARENA_METRICS,	/* metric key slots */
+	XTEL_ARENA_COLD,	/* records' cold parts (client.h: past INITs) */
 	XTEL_ARENA_USES,
 };
 

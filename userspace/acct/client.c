@@ -18,13 +18,35 @@ void xtel_client_init(struct xtel_client *c, uint32_t client_id)
 	xtel_latpack_init(&c->lat);
 }
 
-static void new_epoch_state(struct xtel_client *c, uint64_t init_ts,
-			    uint64_t send_ts, uint64_t arrival_ns)
+/*
+ * Remember the closing epoch's INIT timestamp in the past-inits ring, made
+ * at the first restart. Returns 0, or -ENOMEM without a block (that INIT
+ * is then not recognised as a late copy: a restart instead of too late).
+ */
+static int remember_init(struct xtel_client *c, struct xtel_arena *a,
+			 uint64_t init_ts)
 {
-	if (c->epoch_init_ts) {
-		c->past_init_ts[c->past_init_next] = c->epoch_init_ts;
-		c->past_init_next = (c->past_init_next + 1) % XTEL_PAST_INITS;
+	struct xtel_past_inits *p;
+	void *ptr;
+
+	if (!c->past_inits) {
+		c->past_inits = xtel_arena_alloc(a, sizeof(*p), XTEL_ARENA_COLD,
+						 &ptr);
+		if (!c->past_inits)
+			return -ENOMEM;
 	}
+	p = xtel_arena_ptr(a, c->past_inits);
+	p->ts[c->past_init_next] = init_ts;
+	c->past_init_next = (c->past_init_next + 1) % XTEL_PAST_INITS;
+	return 0;
+}
+
+static void new_epoch_state(struct xtel_client *c, struct xtel_arena *a,
+			    uint64_t init_ts, uint64_t send_ts,
+			    uint64_t arrival_ns, int *err)
+{
+	if (c->epoch_init_ts && remember_init(c, a, c->epoch_init_ts))
+		*err = -ENOMEM;
 	c->epochs++;
 	c->epoch_init_ts = init_ts;
 	c->epoch_init_arrival_ns = arrival_ns;
@@ -46,23 +68,31 @@ static bool from_past_epoch(const struct xtel_client *c, uint64_t ts,
 }
 
 /* The timestamp of a recent past epoch's INIT: this is a late copy. */
-static bool is_past_init(const struct xtel_client *c, uint64_t ts)
+static bool is_past_init(const struct xtel_client *c,
+			 const struct xtel_arena *a, uint64_t ts)
 {
+	const struct xtel_past_inits *p;
+
+	if (!c->past_inits)	/* the ring is all empty slots, zeros */
+		return ts == 0;
+	p = xtel_arena_ptr(a, c->past_inits);
 	for (unsigned int i = 0; i < XTEL_PAST_INITS; i++)
-		if (c->past_init_ts[i] == ts)
+		if (p->ts[i] == ts)
 			return true;
 	return false;
 }
 
 static enum xtel_seq_verdict account_init(struct xtel_client *c,
+					  struct xtel_arena *a,
 					  const struct xtel_msg *msg,
-					  uint64_t arrival_ns, uint64_t *gap)
+					  uint64_t arrival_ns, uint64_t *gap,
+					  int *err)
 {
 	struct xtel_seqwin *w = &c->win;
 	uint64_t ts = msg->send_ts_ns;
 
 	if (!w->started) {
-		new_epoch_state(c, ts, ts, arrival_ns);
+		new_epoch_state(c, a, ts, ts, arrival_ns, err);
 		return xtel_seqwin_account(w, 0, gap);
 	}
 	if (c->epoch_init_ts) {
@@ -70,7 +100,7 @@ static enum xtel_seq_verdict account_init(struct xtel_client *c,
 			w->duplicates++;
 			return XTEL_SEQ_DUPLICATE;
 		}
-		if (from_past_epoch(c, ts, arrival_ns) || is_past_init(c, ts)) {
+		if (from_past_epoch(c, ts, arrival_ns) || is_past_init(c, a, ts)) {
 			w->too_late++;
 			return XTEL_SEQ_TOO_LATE;
 		}
@@ -82,13 +112,15 @@ static enum xtel_seq_verdict account_init(struct xtel_client *c,
 		return xtel_seqwin_account(w, 0, gap);
 	}
 	xtel_seqwin_restart(w, 0);
-	new_epoch_state(c, ts, ts, arrival_ns);
+	new_epoch_state(c, a, ts, ts, arrival_ns, err);
 	return XTEL_SEQ_RESTART;
 }
 
 static enum xtel_seq_verdict account_numbered(struct xtel_client *c,
+					      struct xtel_arena *a,
 					      const struct xtel_msg *msg,
-					      uint64_t arrival_ns, uint64_t *gap)
+					      uint64_t arrival_ns, uint64_t *gap,
+					      int *err)
 {
 	struct xtel_seqwin *w = &c->win;
 	uint64_t ts = msg->send_ts_ns;
@@ -103,7 +135,7 @@ static enum xtel_seq_verdict account_numbered(struct xtel_client *c,
 	}
 	v = xtel_seqwin_account(w, msg->seq, gap);
 	if (first || v == XTEL_SEQ_RESTART)
-		new_epoch_state(c, 0, ts, arrival_ns);
+		new_epoch_state(c, a, 0, ts, arrival_ns, err);
 	else if (ts < c->epoch_min_ts)
 		c->epoch_min_ts = ts;
 	return v;
@@ -134,15 +166,22 @@ static enum xtel_seq_verdict account_bye(struct xtel_client *c,
 /* Bring a key's intervals up to the global interval now. */
 static void roll(struct xtel_metric_state *m, uint64_t now)
 {
-	if (m->cur.id == now)
+	if (m->cur_id == now)
 		return;
-	if (m->cur.id + 1 == now)
+	if (m->cur_id + 1 == now)
 		m->prev = m->cur;
 	else
 		memset(&m->prev, 0, sizeof(m->prev));
-	m->prev.id = now - 1;
 	memset(&m->cur, 0, sizeof(m->cur));
-	m->cur.id = now;
+	m->cur_id = now;
+}
+
+static void ivl_of(struct xtel_metric_ivl *out, const struct xtel_metric_acc *a)
+{
+	out->count = a->count;
+	out->min = a->min;
+	out->max = a->max;
+	out->sum = a->sum;
 }
 
 void xtel_metric_last_interval(const struct xtel_metric_state *m, uint64_t now,
@@ -152,22 +191,25 @@ void xtel_metric_last_interval(const struct xtel_metric_state *m, uint64_t now,
 	if (now == 0)
 		return;
 	out->id = now - 1;
-	if (m->cur.id == now - 1)
-		*out = m->cur;
-	else if (m->cur.id == now && m->prev.id == now - 1)
-		*out = m->prev;
+	/* prev is interval cur_id - 1, which is now - 1 when cur_id == now */
+	if (m->cur_id == now - 1)
+		ivl_of(out, &m->cur);
+	else if (m->cur_id == now)
+		ivl_of(out, &m->prev);
 }
 
-/* Keys are short (most under 16 bytes): a loop beats a memcmp call. */
+/*
+ * Keys are short (most under 16 bytes): a loop beats a memcmp call. The
+ * registry's copy is NUL-padded, so the byte after a match of len bytes
+ * tells whether the names have the same length.
+ */
 static inline bool key_eq(const struct xtel_metric_state *m, const char *key,
 			  unsigned int len)
 {
-	if (m->key_len != len)
-		return false;
 	for (unsigned int i = 0; i < len; i++)
 		if (m->key[i] != key[i])
 			return false;
-	return true;
+	return m->key[len] == '\0';
 }
 
 /*
@@ -215,10 +257,8 @@ static struct xtel_metric_state *key_slot(struct xtel_client *c,
 	}
 	m = xtel_client_key(c, i);
 	m->key = name;
-	m->key_len = (uint8_t)len;
-	m->cur.id = interval;
-	m->prev.id = interval ? interval - 1 : 0;
-	c->n_keys = i + 1;
+	m->cur_id = interval;
+	c->n_keys = (uint8_t)(i + 1);
 	return m;
 }
 
@@ -268,7 +308,6 @@ int xtel_client_account(struct xtel_client *c, struct xtel_arena *a,
 	unsigned int t = msg->type <= XTEL_MSG_TYPE_MAX ? msg->type : 0;
 	int err = 0;
 
-	c->received++;
 	c->bytes += wire_len;
 	c->by_type[t]++;
 	if (c->first_seen_ns == 0 || arrival_ns < c->first_seen_ns)
@@ -277,11 +316,11 @@ int xtel_client_account(struct xtel_client *c, struct xtel_arena *a,
 		c->last_seen_ns = arrival_ns;
 
 	if (t == XTEL_MSG_INIT && msg->seq == 0)
-		v = account_init(c, msg, arrival_ns, &gap);
+		v = account_init(c, a, msg, arrival_ns, &gap, &err);
 	else if (t == XTEL_MSG_BYE)
 		v = account_bye(c, msg, arrival_ns, &gap);
 	else
-		v = account_numbered(c, msg, arrival_ns, &gap);
+		v = account_numbered(c, a, msg, arrival_ns, &gap, &err);
 
 	if (v != XTEL_SEQ_DUPLICATE && xtel_latpack_record(&c->lat, a, lat))
 		err = -ENOMEM;

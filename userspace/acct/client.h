@@ -67,45 +67,81 @@ enum {
 /* Past epochs whose INIT timestamps are remembered to spot late copies. */
 enum { XTEL_PAST_INITS = 4 };
 
-/* min/max/sum/count of one metric over one interval. */
+/* min/max/sum/count of one metric over one interval (what
+ * xtel_metric_last_interval() reports). */
 struct xtel_metric_ivl {
 	uint64_t id;		/* xtel_interval_current() it belongs to */
 	uint64_t count;
 	double min, max, sum;
 };
 
-struct xtel_metric_state {
-	const char *key;	/* the registry's copy (keys.h), NUL-terminated */
-	uint8_t key_len;
-	uint8_t pad_[7];
-	double last;
-	uint64_t last_ts_ns;
-	struct xtel_metric_ivl cur;	/* interval in progress */
-	struct xtel_metric_ivl prev;	/* the one before cur.id */
+/* One interval's figures as a key slot keeps them: the interval's id is
+ * the slot's cur_id (prev's is always cur_id - 1, so it is not stored). */
+struct xtel_metric_acc {
+	uint64_t count;
+	double min, max, sum;
 };
 
+/*
+ * 96 bytes. The key needs no length of its own: the registry's copy is
+ * NUL-padded (keys.h), so a name of len bytes is one whose byte len is
+ * NUL.
+ */
+struct xtel_metric_state {
+	const char *key;	/* the registry's copy (keys.h), NUL-terminated */
+	double last;
+	uint64_t last_ts_ns;
+	uint64_t cur_id;		/* interval of cur */
+	struct xtel_metric_acc cur;	/* interval in progress */
+	struct xtel_metric_acc prev;	/* interval cur_id - 1 */
+};
+
+/*
+ * The remembered INIT timestamps of past epochs (a ring, 0: empty): cold,
+ * the writer's alone (no reader wants them), so a block of the arena made
+ * at a client's first restart, not 32 bytes of every record.
+ */
+struct xtel_past_inits {
+	uint64_t ts[XTEL_PAST_INITS];
+};
+
+/*
+ * 424 bytes (a record of 448, record.h). What is not here: received, the
+ * sum of by_type (xtel_client_received()); the past epochs' INIT
+ * timestamps (above).
+ */
 struct xtel_client {
 	uint32_t client_id;
 	uint32_t epochs;
 	uint64_t epoch_init_ts;	/* send ts of this epoch's INIT; 0: unseen */
 	uint64_t epoch_init_arrival_ns;	/* when that INIT arrived */
 	uint64_t epoch_min_ts;	/* earliest send ts seen in this epoch */
-	uint64_t past_init_ts[XTEL_PAST_INITS];	/* ring; 0: empty */
 	uint64_t bye_seq;
-	uint64_t received, bytes;
-	uint64_t by_type[XTEL_MSG_TYPE_MAX + 1];
+	uint64_t bytes;
+	uint64_t by_type[XTEL_MSG_TYPE_MAX + 1];	/* 0: out-of-range type */
 	uint64_t first_seen_ns, last_seen_ns;
 	uint64_t metrics_dropped;
-	uint32_t n_keys;
+	uint32_t past_inits;	/* arena handle of struct xtel_past_inits; 0: none */
+	uint8_t n_keys;
 	uint8_t bye_seen;
-	uint8_t past_init_next;	/* next slot of past_init_ts */
-	uint8_t pad_[2];
+	uint8_t past_init_next;	/* next slot of the past_inits ring */
+	uint8_t pad_;
 	struct xtel_seqwin win;
 	struct xtel_latpack lat;
 	/* Chunks of key slots (see above), from the registry's arena as keys
 	 * appear, never moved or freed while the registry lives. */
 	struct xtel_metric_state *keys[XTEL_METRIC_CHUNKS];
 };
+
+/* Datagrams accepted, all types, duplicates included. */
+static inline uint64_t xtel_client_received(const struct xtel_client *c)
+{
+	uint64_t n = 0;
+
+	for (unsigned int t = 0; t <= XTEL_MSG_TYPE_MAX; t++)
+		n += c->by_type[t];
+	return n;
+}
 
 /* Blocks (histogram pages, key slots) come from the registry's arena and
  * go with it: a client has nothing to destroy. */

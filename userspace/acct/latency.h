@@ -31,8 +31,8 @@ enum {
 	XTEL_LAT_SUB = 1 << XTEL_LAT_SUB_BITS,	/* sub-buckets per group */
 	XTEL_LAT_GROUPS = 32,	/* group 0: 0..63 ns; group g: [2^(g+5), 2^(g+6)) */
 	XTEL_LAT_BUCKETS = XTEL_LAT_GROUPS * XTEL_LAT_SUB,
-	/* pages of 16 buckets (the packed form's, latpack.h): the walks
-	 * visit only the pages pages[] names */
+	/* pages of 16 buckets (quarters of the packed form's, latpack.h):
+	 * the walks visit only the pages pages[] names */
 	XTEL_LAT_PAGE_BITS = 4,
 	XTEL_LAT_PAGES = XTEL_LAT_BUCKETS >> XTEL_LAT_PAGE_BITS,
 };

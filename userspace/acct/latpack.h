@@ -8,21 +8,26 @@
  * snapshot, the store's varint BLOB, the exporter's CBOR buckets, the
  * aggregator and health read, so none of them changed.
  *
- * Layout: the index space in 128 pages of 16 consecutive buckets. A page
- * is allocated (from the registry's arena) when a sample first lands in
- * it, with 8-bit counters (16 bytes); when a counter would pass its
- * width's maximum the page is promoted to 16-, 32- and then 64-bit
- * counters (32, 64, 128 bytes) and the narrower page is freed, so counts
- * stay exact to 2^64 like the dense form. mask has a bit per page present;
- * the directory (an arena block of 4 to 128 entries, growing by about half
- * when full) holds the present pages' handles in ascending page order,
- * each tagged in its low 2 bits with the page's counter width (0..3 = 1,
- * 2, 4, 8 bytes), so page p is entry popcount(mask below p) and a 16-byte
- * page costs 4 bytes of directory. The writer keeps the last page it used
- * in hot and hot_page (its address with the width) and the directory's
- * address in dir_ptr, caches that readers ignore: a client's latencies
- * often land in the page of the previous one, which then costs no
- * look-up, and a look-up is a mask test, a popcount and two loads.
+ * Layout: the index space in 32 pages of 64 consecutive buckets (one
+ * power of two each, a group of latency.h). A page is allocated (from the
+ * registry's arena) when a sample first lands in it, with 2-bit counters
+ * (16 bytes); when a counter would pass its width's maximum the page is
+ * promoted to 4-, 8-, 16-, 32- and then 64-bit counters (32 to 512
+ * bytes) and the narrower page is freed, so counts stay exact to 2^64
+ * like the dense form. Most buckets of a client hold a few samples, so
+ * narrow counters over wide pages cost less than wide counters over
+ * narrow pages: a client's samples fill fewer pages and directory
+ * entries (docs/CAPACITY.md "Memory per client" has the figures). mask
+ * has a bit per page present; the directory (an arena block of 4 to 32
+ * entries, growing by about half when full) holds the present pages'
+ * handles in ascending page order, each tagged in its low 3 bits with the
+ * page's counter width (0..5 = 2 << w bits), so page p is entry
+ * popcount(mask below p). The writer keeps the last page it used in hot
+ * and hot_page (its address with the width), a cache that readers
+ * ignore: a client's latencies often land in the page of the previous
+ * one, which then costs no look-up, and a look-up is a mask test, a
+ * popcount and three loads (the directory's chunk, the entry, the page's
+ * chunk). The fixed part is 80 bytes.
  *
  * Seqlock (record.h): every change happens inside the record's write
  * section; a reader copies the record, resolves the directory and page
@@ -44,10 +49,12 @@ extern "C" {
 #endif
 
 enum {
-	XTEL_LATP_PAGE_BITS = 4,
+	XTEL_LATP_PAGE_BITS = 6,
 	XTEL_LATP_PAGE = 1 << XTEL_LATP_PAGE_BITS,	/* buckets per page */
 	XTEL_LATP_PAGES = XTEL_LAT_BUCKETS / XTEL_LATP_PAGE,
-	XTEL_LATP_DIR_CAPS = 10,	/* directory sizes, 4 to 128 entries */
+	XTEL_LATP_WIDTHS = 6,		/* counters of 2, 4, ... 64 bits */
+	XTEL_LATP_TAG_BITS = 3,		/* a directory entry's width tag */
+	XTEL_LATP_DIR_CAPS = 6,		/* directory sizes, 4 to 32 entries */
 };
 
 struct xtel_latpack {
@@ -57,14 +64,13 @@ struct xtel_latpack {
 	uint64_t alloc_failed;
 	uint64_t sum;
 	uint64_t min, max;
-	uint64_t mask[2];	/* bit p: page p present */
 	uintptr_t hot;		/* writer's cache: page address | width */
-	uint32_t *dir_ptr;	/* writer's cache: the directory's address */
+	uint32_t mask;		/* bit p: page p present */
 	uint32_t dir;		/* arena handle of the directory; 0: no page yet */
 	uint8_t dir_cap;	/* its size, as an index of the size table */
 	uint8_t hot_page;	/* page index of hot; XTEL_LATP_PAGES: none */
 	uint8_t n_pages;	/* bits set in mask (writer's count) */
-	uint8_t pad_;
+	uint8_t pad_[5];
 };
 
 /* An empty histogram (no page, no directory). */

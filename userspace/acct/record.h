@@ -37,6 +37,13 @@ struct xtel_record {
 	struct xtel_client c;
 } __attribute__((aligned(64)));
 
+/* Seven cache lines (docs/CAPACITY.md "Memory per client"): a field more
+ * costs a line of every client at once, so say so when it changes. */
+_Static_assert(sizeof(struct xtel_client) == 424, "client record layout");
+_Static_assert(sizeof(struct xtel_record) == 448, "seven cache lines");
+_Static_assert(sizeof(struct xtel_metric_state) == 96, "key slot layout");
+_Static_assert(sizeof(struct xtel_latpack) == 80, "packed histogram header");
+
 struct xtel_registry {
 	/* Read by snapshot threads. */
 	struct xtel_record **chunks;	/* max_chunks slots, filled in order */

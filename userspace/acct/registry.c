@@ -89,8 +89,9 @@ struct xtel_registry *xtel_registry_new(uint32_t max_clients)
 		goto err_reg;
 	if (hash_alloc(reg, HASH_MIN))
 		goto err_chunks;
-	/* Room for 20 KiB of blocks per client: a histogram of 128 pages
-	 * at 64-bit counters and 16 metric keys, the worst case. */
+	/* Room for 20 KiB of blocks per client: a histogram of 32 pages
+	 * at 64-bit counters (16 KiB) and 16 metric keys, the worst case
+	 * (the arena stops at 8 GiB, arena.h: ~400,000 such clients). */
 	if (xtel_arena_init(&reg->arena, (uint64_t)max_clients * 20480))
 		goto err_hash;
 	xtel_keys_init(&reg->keys);
@@ -204,12 +205,14 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 					__ATOMIC_RELAXED);
 	uint64_t metrics = __atomic_load_n(&a->live[XTEL_ARENA_METRICS],
 					   __ATOMIC_RELAXED);
+	uint64_t cold = __atomic_load_n(&a->live[XTEL_ARENA_COLD],
+					__ATOMIC_RELAXED);
 	uint64_t chunks = __atomic_load_n(&a->chunk_bytes, __ATOMIC_RELAXED);
 
 	out->clients += count;
 	out->records += (uint64_t)(count + XTEL_RECORD_CHUNK - 1) /
 			XTEL_RECORD_CHUNK * XTEL_RECORD_CHUNK *
-			sizeof(struct xtel_record);
+			sizeof(struct xtel_record) + cold;
 	out->registry += sizeof(*reg) +
 			 (uint64_t)reg->max_chunks * sizeof(*reg->chunks) +
 			 (uint64_t)a->max_chunks * sizeof(*a->chunk) +
@@ -218,5 +221,6 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 			  1) * sizeof(*reg->h_slots);
 	out->hist += hist;
 	out->metrics += metrics;
-	out->arena_slack += chunks > hist + metrics ? chunks - hist - metrics : 0;
+	out->arena_slack += chunks > hist + metrics + cold ?
+			    chunks - hist - metrics - cold : 0;
 }

@@ -37,9 +37,10 @@ void xtel_registry_free(struct xtel_registry *reg);
  * Account one decoded datagram that arrived at arrival_ns (CLOCK_REALTIME,
  * from SO_TIMESTAMPNS) and was wire_len bytes long. Returns 0, or -ENOSPC
  * when the registry is full (the datagram is counted in registry_full), or
- * -ENOMEM when memory for a new client, a histogram block or a metric slot
- * ran out (a new client's datagram is then counted in registry_full too; for
- * a known client the datagram is counted and only that detail is missing).
+ * -ENOMEM when memory for a new client, a histogram block, a metric slot or
+ * a restart's past-INIT block (client.h) ran out (a new client's datagram
+ * is then counted in registry_full too; for a known client the datagram is
+ * counted and only that detail is missing).
  */
 int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 			  uint64_t arrival_ns, uint32_t wire_len,
@@ -47,7 +48,8 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 
 /*
  * Where a registry's memory goes, in bytes (added to *out, so the
- * registries of several workers sum): the records (their chunks), the
+ * registries of several workers sum): the records (their chunks and
+ * their cold blocks in the arena, client.h), the
  * registry's own tables (hash, chunk pointers, the struct with its
  * arena), the histogram pages and directories and the metric key slots
  * handed out of the arena, and the arena's slack (chunk bytes not handed

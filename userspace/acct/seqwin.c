@@ -48,7 +48,7 @@ static uint64_t start_epoch(struct xtel_seqwin *w, uint64_t seq)
 	} else {
 		w->floor = seq;
 	}
-	w->pending = gap;
+	w->pending = (uint32_t)gap;	/* < XTEL_SEQ_WINDOW */
 	w->highest = seq;
 	w->highest_rx = seq;
 	w->started = 1;
@@ -99,7 +99,7 @@ static uint64_t advance(struct xtel_seqwin *w, uint64_t seq)
 		uint64_t gone = !(*word & mask);
 
 		w->lost += gone;
-		w->pending -= gone;
+		w->pending -= (uint32_t)gone;
 		*word |= mask;
 		w->highest = seq;
 		if (seq > w->highest_rx)
@@ -116,7 +116,7 @@ static uint64_t advance(struct xtel_seqwin *w, uint64_t seq)
 		uint64_t gone = recycle(w, w->highest + 1, diff);
 
 		w->lost += gone;
-		w->pending = w->pending - gone + (diff - 1);
+		w->pending = (uint32_t)(w->pending - gone + (diff - 1));
 	}
 	*slot_word(w, seq) |= slot_mask(seq);
 	w->highest = seq;

@@ -55,14 +55,14 @@ struct xtel_seqwin {
 	uint64_t highest;	/* top of the window (after BYE: BYE's seq) */
 	uint64_t highest_rx;	/* highest seq actually received this epoch */
 	uint64_t floor;		/* numbers below are too late */
-	uint64_t pending;	/* zero bits inside the window */
 	uint64_t lost;
 	uint64_t duplicates;
 	uint64_t reordered;
 	uint64_t too_late;
+	uint32_t pending;	/* zero bits inside the window: < XTEL_SEQ_WINDOW */
 	uint8_t started;
 	uint8_t closed;		/* BYE seen in this epoch */
-	uint8_t pad_[6];
+	uint8_t pad_[2];
 };
 
 /* Zero everything: no epoch yet. */

@@ -195,7 +195,7 @@ static void add_counters(struct xtel_client_snap *d, const struct xtel_client *c
 	const struct xtel_seqwin *w = &c->win;
 
 	d->epochs += c->epochs;
-	d->received += c->received;
+	d->received += xtel_client_received(c);
 	d->bytes += c->bytes;
 	if (final) {
 		d->lost += xtel_seqwin_final_lost(w);
