@@ -206,45 +206,59 @@ void xtel_health_feed_mem(const struct xtel_health_feed *f,
 		out->lat_copy += xtel_health_lat_prev_bytes(&f->c[i].prev);
 }
 
+/*
+ * The clients' inputs in blocks of FEED_BLOCK (health.h, xtel_health_take):
+ * a block's inputs and their metrics are all the feed holds, not one input
+ * per client of the fleet (144 bytes each with two metrics).
+ */
+enum { FEED_BLOCK = 1024 };
+
 int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
 			    const struct xtel_view *prev)
 {
 	const struct xtel_snapshot *p = prev ? &prev->snap : NULL;
-	uint32_t n = v->snap.n_clients, j = 0, n_met = 0;
-	int rc;
+	uint32_t n = v->snap.n_clients, j = 0;
+	int rc = 0, frc;
 
-	/* room for every metric the inputs could take, before they point in */
-	for (uint32_t i = 0; i < n; i++)
-		n_met += v->snap.clients[i].n_metrics < XTEL_HEALTH_MAX_METRICS ?
-			 v->snap.clients[i].n_metrics : XTEL_HEALTH_MAX_METRICS;
-	if (xtel_array_reserve(&f->min, &f->cap_min, sizeof(*f->min), n_met))
-		return -ENOMEM;
-	f->n_min = 0;
-	if (f->cap_in < n) {
-		struct xtel_health_input *ni = realloc(f->in, n * sizeof(*ni));
-
-		if (!ni)
-			return -ENOMEM;
-		f->in = ni;
-		f->cap_in = n;
-	}
+	xtel_health_begin(f->h, n);
+	if (xtel_array_reserve(&f->in, &f->cap_in, sizeof(*f->in),
+			       n < FEED_BLOCK ? n : FEED_BLOCK))
+		rc = -ENOMEM;
 	f->hint = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct xtel_client_snap *c = &v->snap.clients[i];
-		const struct xtel_client_snap *pc = NULL;
+	for (uint32_t b = 0; b < n && !rc; b += FEED_BLOCK) {
+		uint32_t e = n - b < FEED_BLOCK ? n : b + FEED_BLOCK, n_met = 0;
 
-		while (p && j < p->n_clients && p->clients[j].client_id < c->client_id)
-			j++;
-		if (p && j < p->n_clients && p->clients[j].client_id == c->client_id)
-			pc = &p->clients[j];
-		make_input(f, &v->clients[i], pc, &f->in[i]);
+		/* room for every metric the block could take, before the
+		 * inputs point in */
+		for (uint32_t i = b; i < e; i++)
+			n_met += v->snap.clients[i].n_metrics < XTEL_HEALTH_MAX_METRICS ?
+				 v->snap.clients[i].n_metrics : XTEL_HEALTH_MAX_METRICS;
+		if (xtel_array_reserve(&f->min, &f->cap_min, sizeof(*f->min), n_met)) {
+			rc = -ENOMEM;
+			break;
+		}
+		f->n_min = 0;
+		for (uint32_t i = b; i < e; i++) {
+			const struct xtel_client_snap *c = &v->snap.clients[i];
+			const struct xtel_client_snap *pc = NULL;
+
+			while (p && j < p->n_clients &&
+			       p->clients[j].client_id < c->client_id)
+				j++;
+			if (p && j < p->n_clients &&
+			    p->clients[j].client_id == c->client_id)
+				pc = &p->clients[j];
+			make_input(f, &v->clients[i], pc, &f->in[i - b]);
+		}
+		rc = xtel_health_take(f->h, f->in, e - b);
 	}
 	f->hint = 0;
 	xtel_array_fit(&f->c, f->n, &f->cap, sizeof(*f->c));
-	rc = xtel_health_update(f->h, v->taken_ns, v->dt_s, f->in, n, &v->health);
+	/* judged also when a block failed: the clients taken so far */
+	frc = xtel_health_finish(f->h, v->taken_ns, v->dt_s, &v->health);
 	if (v->health && f->nomem)
 		v->health->counters[XTEL_HEALTH_CNT_NOMEM] += f->nomem;
 	if (v->health)
 		v->health->counters[XTEL_HEALTH_CNT_LAT_SKIPPED] += f->lat_skipped;
-	return rc;
+	return rc ? rc : frc;
 }

@@ -339,6 +339,24 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		       const struct xtel_health_input *in, uint32_t n,
 		       struct xtel_health_view **out);
 
+/*
+ * The same interval taken in blocks, so that a caller needs room for a
+ * block of inputs rather than one per client (collector/health_feed.c
+ * takes 1,024 at a time): begin with the number of clients the interval
+ * will bring (to size the table), take the inputs in blocks (each block
+ * sorted by client_id, and after the previous one; an input is only read
+ * during its call), finish to judge them all. Pass 1 is per client; the
+ * passes that need the whole fleet (peers, common modes, groups) run in
+ * finish, from the engine's own state. xtel_health_update() is begin, one
+ * take and finish; the results are the same. take returns 0 or -ENOMEM
+ * (kept, and returned by finish too, which still makes what it can).
+ */
+int xtel_health_begin(struct xtel_health *h, uint32_t n);
+int xtel_health_take(struct xtel_health *h, const struct xtel_health_input *in,
+		     uint32_t n);
+int xtel_health_finish(struct xtel_health *h, uint64_t now_ns, double dt_s,
+		       struct xtel_health_view **out);
+
 void xtel_health_view_free(struct xtel_health_view *hv);
 
 #endif /* XTEL_HEALTH_H */
