@@ -19,13 +19,22 @@
 #include "collector/health_feed.h"
 #include "health/ivl_latency.h"
 
+/*
+ * 80 bytes a client: the interval's latency is kept as bucket indices
+ * (xtel_health_ivl_ms() gives the same doubles) between the snapshot's
+ * lat() call and the input made from it.
+ */
 struct feed_client {
 	uint32_t id;
-	int group;			/* -1: look it up */
-	bool have_ivl;			/* ivl is this snapshot's */
-	struct xtel_health_ivl_lat ivl;
+	int16_t group;			/* -1: look it up (at most 256 groups) */
+	bool have_ivl;			/* ivl_* are this snapshot's */
+	bool ivl_lat;			/* ... and it brought latency samples */
+	uint16_t ivl_idx[XTEL_HEALTH_IVL_N];
+	uint64_t ivl_max_ns;		/* an overflow bucket's value */
 	struct xtel_health_lat_prev prev;	/* cumulative, at the previous view */
 };
+
+_Static_assert(XTEL_HEALTH_MAX_GROUPS <= INT16_MAX, "a group fits int16_t");
 
 struct xtel_health_feed {
 	struct xtel_health *h;
@@ -108,6 +117,7 @@ void xtel_health_feed_lat(void *arg, uint32_t client_id,
 {
 	struct xtel_health_feed *f = arg;
 	struct feed_client *c = feed_client(f, client_id);
+	struct xtel_health_ivl_lat ivl;
 	int rc;
 
 	if (!c) {
@@ -115,7 +125,10 @@ void xtel_health_feed_lat(void *arg, uint32_t client_id,
 		return;
 	}
 	c->have_ivl = true;
-	rc = xtel_health_ivl_latency(&c->prev, h, &c->ivl);
+	rc = xtel_health_ivl_latency(&c->prev, h, &ivl);
+	c->ivl_lat = ivl.count > 0;
+	memcpy(c->ivl_idx, ivl.idx, sizeof(c->ivl_idx));
+	c->ivl_max_ns = ivl.max_ns;
 	if (rc == -ERANGE)
 		f->lat_skipped++;
 	else if (rc)
@@ -151,7 +164,7 @@ static void make_input(struct xtel_health_feed *f,
 
 		if (fc->group < 0 || strcmp(label, xtel_health_group_label(f->h,
 							(uint32_t)fc->group)))
-			fc->group = xtel_health_group(f->h, label);
+			fc->group = (int16_t)xtel_health_group(f->h, label);
 	}
 	in->group = fc && fc->group >= 0 ? (uint32_t)fc->group : 0;
 	in->gone = c->bye_seen;
@@ -168,12 +181,17 @@ static void make_input(struct xtel_health_feed *f,
 	in->sig[XTEL_HEALTH_SIG_DUP] = pct(d_dup, d_recv);
 	in->sig[XTEL_HEALTH_SIG_REORDER] = pct(d_reord, d_recv);
 	in->sig[XTEL_HEALTH_SIG_RATE] = vc->pkt_s;
-	if (fc && fc->have_ivl && fc->ivl.count) {
+	if (fc && fc->have_ivl && fc->ivl_lat) {
+		const uint16_t *q = fc->ivl_idx;
+		uint64_t mx = fc->ivl_max_ns;
+
 		in->have_lat = true;
-		in->lat_min_ms = fc->ivl.min_ms;
-		in->sig[XTEL_HEALTH_SIG_P50] = fc->ivl.p50_ms;
-		in->sig[XTEL_HEALTH_SIG_P99] = fc->ivl.p99_ms;
-		in->sig[XTEL_HEALTH_SIG_JITTER] = fc->ivl.p90_ms - fc->ivl.p10_ms;
+		in->lat_min_ms = xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_MIN], mx);
+		in->sig[XTEL_HEALTH_SIG_P50] = xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_P50], mx);
+		in->sig[XTEL_HEALTH_SIG_P99] = xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_P99], mx);
+		in->sig[XTEL_HEALTH_SIG_JITTER] =
+			xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_P90], mx) -
+			xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_P10], mx);
 	}
 	if (fc)
 		fc->have_ivl = false;

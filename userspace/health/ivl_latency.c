@@ -103,6 +103,7 @@ static int prev_grow(struct xtel_health_lat_prev *p, const uint64_t *want)
 struct search {
 	uint64_t rank[NQ], cum;
 	double *dst[NQ];
+	uint16_t *idx[NQ];
 	unsigned int next;	/* NQ: nothing to find, only copy */
 	bool have_min;
 	struct xtel_health_ivl_lat *out;
@@ -120,10 +121,13 @@ static void search_page(struct search *st, const uint32_t *d, unsigned int idx)
 
 			if (!st->have_min) {
 				st->out->min_ms = mid;
+				st->out->idx[XTEL_HEALTH_IVL_MIN] = (uint16_t)(idx + s);
 				st->have_min = true;
 			}
-			while (st->next < NQ && st->cum >= st->rank[st->next])
+			while (st->next < NQ && st->cum >= st->rank[st->next]) {
+				*st->idx[st->next] = (uint16_t)(idx + s);
 				*st->dst[st->next++] = mid;
+			}
 		}
 	}
 }
@@ -206,6 +210,10 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 	static const double q[NQ] = { 0.10, 0.50, 0.90, 0.99 };
 	struct search st = { .dst = { &out->p10_ms, &out->p50_ms,
 				      &out->p90_ms, &out->p99_ms },
+			     .idx = { &out->idx[XTEL_HEALTH_IVL_P10],
+				      &out->idx[XTEL_HEALTH_IVL_P50],
+				      &out->idx[XTEL_HEALTH_IVL_P90],
+				      &out->idx[XTEL_HEALTH_IVL_P99] },
 			     .out = out };
 	uint64_t total;
 	bool lost = false;
@@ -248,10 +256,15 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		err = -ENOMEM;
 	if (total) {
 		/* the rest landed in the overflow bucket */
-		for (; st.next < NQ; st.next++)
+		out->max_ns = cur->max;
+		for (; st.next < NQ; st.next++) {
+			*st.idx[st.next] = XTEL_LAT_BUCKETS;
 			*st.dst[st.next] = (double)cur->max / 1e6;
-		if (!st.have_min)
+		}
+		if (!st.have_min) {
+			out->idx[XTEL_HEALTH_IVL_MIN] = XTEL_LAT_BUCKETS;
 			out->min_ms = (double)cur->max / 1e6;
+		}
 	}
 	if (prev->width < XTEL_HEALTH_LAT_WIDE &&
 	    (lost || width_for(total) > prev->width)) {

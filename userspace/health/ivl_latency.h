@@ -26,11 +26,27 @@
 
 #include "acct/latency.h"
 
+/* The positions of the interval's minimum and quantiles in idx[]. */
+enum { XTEL_HEALTH_IVL_MIN, XTEL_HEALTH_IVL_P10, XTEL_HEALTH_IVL_P50,
+       XTEL_HEALTH_IVL_P90, XTEL_HEALTH_IVL_P99, XTEL_HEALTH_IVL_N };
+
 struct xtel_health_ivl_lat {
 	uint64_t count;			/* samples in the interval */
 	double min_ms, mean_ms;
 	double p10_ms, p50_ms, p90_ms, p99_ms;
+	/* the same figures as bucket indices (XTEL_LAT_BUCKETS: the
+	 * overflow bucket, whose value is max_ns), for a caller that keeps
+	 * them (12 bytes and the max instead of 40) */
+	uint16_t idx[XTEL_HEALTH_IVL_N];
+	uint64_t max_ns;
 };
+
+/* The value of a figure kept as a bucket index, exactly as in *_ms. */
+static inline double xtel_health_ivl_ms(unsigned int idx, uint64_t max_ns)
+{
+	return idx < XTEL_LAT_BUCKETS ? (double)xtel_latency_bucket_mid(idx) / 1e6 :
+	       (double)max_ns / 1e6;
+}
 
 enum { XTEL_HEALTH_LAT_WIDE = 2 };	/* widths: 0, 1, 2 = 8, 16, 32 bits */
 
