@@ -61,7 +61,6 @@ static void test_interval_only(void **state)
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
 	assert_int_equal(o.count, 100);
 	assert_true(fabs(o.p50_ms - 1.0) < 0.01 && fabs(o.p99_ms - 1.0) < 0.01);
-	assert_true(fabs(o.mean_ms - 1.0) < 1e-9);
 	/* interval 2: 90 of 10 ms, 10 of 50 ms: the 1 ms ones are gone */
 	for (unsigned int i = 0; i < 90; i++)
 		xtel_latency_record(cum, 10000000);
@@ -74,7 +73,6 @@ static void test_interval_only(void **state)
 	assert_true(fabs(o.p50_ms - 10.0) < 0.1);
 	assert_true(fabs(o.p90_ms - 10.0) < 0.1);	/* rank 90 */
 	assert_true(fabs(o.p99_ms - 50.0) < 0.5);
-	assert_true(fabs(o.mean_ms - 14.0) < 1e-9);
 	assert_idx_exact(&o);
 	/* interval 3: nothing */
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);

@@ -19,6 +19,10 @@ enum {
 	NW = XTEL_LAT_PAGES / 64,		/* words of a page mask */
 };
 
+_Static_assert(sizeof(struct xtel_health_lat_prev) == 32,
+	       "a client's previous copy is 32 bytes and its blocks");
+_Static_assert(XTEL_HEALTH_LAT_WIDE < 4, "a width fits 2 bits");
+
 void xtel_health_lat_prev_destroy(struct xtel_health_lat_prev *p)
 {
 	free(p->blk);
@@ -231,7 +235,7 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		return 0;
 	/* the first interval sets the width (prev is empty) */
 	if (!prev->blk)
-		prev->width = (uint8_t)width_for(total);
+		prev->width = width_for(total) & 3;
 	/* more than the copy's width can tell apart: copy only */
 	if (total > width_max(prev->width)) {
 		lost = true;
@@ -239,9 +243,6 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 	}
 	out->count = total;
 	if (total) {
-		uint64_t dsum = cur->sum > prev->sum ? cur->sum - prev->sum : 0;
-
-		out->mean_ms = (double)dsum / (double)total / 1e6;
 		for (unsigned int k = 0; k < NQ; k++) {
 			st.rank[k] = (uint64_t)ceil(q[k] * (double)total);
 			if (st.rank[k] < 1)
@@ -277,11 +278,10 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		memset(prev->pages, 0, sizeof(prev->pages));
 		if (w <= prev->width)	/* already 32-bit: 4 billion at once */
 			w = XTEL_HEALTH_LAT_WIDE;
-		prev->width = (uint8_t)w;
+		prev->width = w & 3;
 		if (prev_grow(prev, cur->pages) || walk(prev, cur, &none))
 			err = -ENOMEM;
 	}
 	prev->count = cur->count;
-	prev->sum = cur->sum;
 	return err ? err : lost ? -ERANGE : 0;
 }
