@@ -183,15 +183,19 @@ static void make_input(struct xtel_health_feed *f,
 	in->sig[XTEL_HEALTH_SIG_RATE] = vc->pkt_s;
 	if (fc && fc->have_ivl && fc->ivl_lat) {
 		const uint16_t *q = fc->ivl_idx;
-		uint64_t mx = fc->ivl_max_ns;
+		double ms[XTEL_HEALTH_IVL_N];
 
+		/* ascending: a client of one sample has one bucket for all */
+		ms[0] = xtel_health_ivl_ms(q[0], fc->ivl_max_ns);
+		for (unsigned int k = 1; k < XTEL_HEALTH_IVL_N; k++)
+			ms[k] = q[k] == q[0] ? ms[0] :
+				xtel_health_ivl_ms(q[k], fc->ivl_max_ns);
 		in->have_lat = true;
-		in->lat_min_ms = xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_MIN], mx);
-		in->sig[XTEL_HEALTH_SIG_P50] = xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_P50], mx);
-		in->sig[XTEL_HEALTH_SIG_P99] = xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_P99], mx);
-		in->sig[XTEL_HEALTH_SIG_JITTER] =
-			xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_P90], mx) -
-			xtel_health_ivl_ms(q[XTEL_HEALTH_IVL_P10], mx);
+		in->lat_min_ms = ms[XTEL_HEALTH_IVL_MIN];
+		in->sig[XTEL_HEALTH_SIG_P50] = ms[XTEL_HEALTH_IVL_P50];
+		in->sig[XTEL_HEALTH_SIG_P99] = ms[XTEL_HEALTH_IVL_P99];
+		in->sig[XTEL_HEALTH_SIG_JITTER] = ms[XTEL_HEALTH_IVL_P90] -
+						  ms[XTEL_HEALTH_IVL_P10];
 	}
 	if (fc)
 		fc->have_ivl = false;

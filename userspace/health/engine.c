@@ -772,6 +772,10 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	return 0;
 }
 
+_Static_assert(sizeof(struct xtel_health_result) == 168, "a result's size");
+_Static_assert(HEALTH_MAX_CAUSES <= UINT8_MAX && XTEL_HEALTH_MAX_METRICS <= UINT8_MAX,
+	       "a result's counts fit a byte");
+
 const struct xtel_health_result *xtel_health_find(const struct xtel_health_view *hv,
 						  uint32_t id)
 {

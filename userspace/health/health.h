@@ -206,18 +206,18 @@ struct xtel_health_metric_out {
 };
 
 /*
- * 176 bytes and 24 per judged metric and 20 per cause: a result's causes
+ * 168 bytes and 24 per judged metric and 20 per cause: a result's causes
  * and metrics are slices of the view's pools (most clients hold no cause
  * and two metrics, not the 6 and 8 slots a fixed result would carry).
  */
 struct xtel_health_result {
 	uint32_t client_id;
 	uint32_t group;
-	enum xtel_health_state state;
 	float score;			/* max |z| (MAD) or SLO ratio behind it */
+	uint8_t state;			/* enum xtel_health_state */
+	uint8_t n_causes;		/* 0 when ok or warming up */
+	uint8_t n_metrics;		/* the device metrics judged */
 	uint64_t since_ns;		/* start of the state */
-	uint32_t n_causes;		/* 0 when ok or warming up */
-	uint32_t n_metrics;		/* the device metrics judged */
 	struct xtel_health_cause *cause;	/* n_causes, in the view's pool */
 	struct xtel_health_metric_out *metric;	/* n_metrics, likewise */
 	struct xtel_health_sig_out sig[XTEL_HEALTH_SIG_MAX];

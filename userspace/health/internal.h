@@ -45,9 +45,10 @@ struct hverdict {
  * first; `last` is only read while a verdict holds.
  */
 struct hclient {
-	uint32_t id, group;
-	enum xtel_health_state state;
-	enum xtel_health_state raw;
+	uint32_t id;
+	uint16_t group;		/* < XTEL_HEALTH_MAX_GROUPS */
+	uint8_t state;		/* enum xtel_health_state */
+	uint8_t raw;		/* ... this interval's raw verdict */
 	struct xtel_health_warmup warm;
 	uint32_t bad_run, clean_run, silent_n;
 	uint32_t probe_low;	/* probe speeds in a row under the share */
@@ -56,6 +57,7 @@ struct hclient {
 	bool judged;		/* raw and vd_at are this interval's */
 	bool in_ivl;		/* taken this interval, its result not made */
 	uint8_t n_m, cap_m;	/* metrics judged, and room for them in m */
+	uint8_t have;		/* bit s: val[s] is this interval's */
 	uint64_t datagrams;
 	uint64_t since_ns, pending_since_ns;
 	/* windowed minimum of the latency: two half-window blocks */
@@ -63,7 +65,6 @@ struct hclient {
 	uint32_t min_n;
 	uint32_t vd_at;		/* this interval's causes (pass 3a): 1 + their
 				 * index in the engine's vds, 0 for none */
-	uint8_t have;		/* bit s: val[s] is this interval's */
 	float val[XTEL_HEALTH_SIG_MAX];
 	/* the judged signals' state: p50 (signal 0) is only shown, so it
 	 * has no slot (HSIG) */
@@ -84,6 +85,8 @@ enum {
 _Static_assert(XTEL_HEALTH_SIG_P50 == 0 && HEALTH_HOW_P50 == 0,
 	       "the signal without baseline state is the first");
 _Static_assert(XTEL_HEALTH_SIG_MAX <= 8, "have is a byte of signal bits");
+_Static_assert(XTEL_HEALTH_MAX_GROUPS <= UINT16_MAX + 1 &&
+	       XTEL_HEALTH_STATE_MAX <= UINT8_MAX, "group and states fit");
 #define HSIG(c, sig) (&(c)->s[(sig) - 1])
 #define HAVE(c, sig) (((c)->have >> (sig)) & 1)
 
