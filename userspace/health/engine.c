@@ -109,10 +109,11 @@ void xtel_health_free(struct xtel_health *h)
 	free(h);
 }
 
-/* Bytes the clients hold apart: metric slots, a held verdict's causes. */
+/* Bytes the clients hold apart: metric slots, a held verdict's causes,
+ * the pool of this interval's causes. */
 static uint64_t apart_bytes(const struct xtel_health *h)
 {
-	uint64_t b = 0;
+	uint64_t b = (uint64_t)h->cap_vds * sizeof(*h->vds);
 
 	for (uint32_t i = 0; i < h->n_c; i++)
 		b += h->c[i].cap_m * sizeof(*h->c[i].m) +
@@ -136,8 +137,7 @@ static void xtel_health_fit_table(struct xtel_health *h)
 uint64_t xtel_health_table_bytes(const struct xtel_health *h)
 {
 	return (uint64_t)h->cap_c * sizeof(*h->c) +
-	       (uint64_t)h->cap_keys * sizeof(*h->keys) + apart_bytes(h) +
-	       (uint64_t)h->cap_vds * sizeof(*h->vds);
+	       (uint64_t)h->cap_keys * sizeof(*h->keys) + apart_bytes(h);
 }
 
 /* ---- clients ---- */

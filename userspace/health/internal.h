@@ -38,11 +38,14 @@ struct hverdict {
 };
 
 /*
- * A client's state, at most 1 KiB (checked below) and 36 bytes a metric
- * slot (apart, grown 2, 4, 8 as the device's metrics need): single
- * precision, streaming baselines, metric keys interned in the engine (a
- * key is 2 bytes here, not 33), the causes of a verdict held apart. The hot part (what every interval reads) comes
- * first; `last` is only read while a verdict holds.
+ * A client's state, 328 bytes (at most 1 KiB, checked below) and 36 bytes
+ * a metric slot (apart, grown 2, 4, 8 as the device's metrics need):
+ * single precision, streaming baselines, metric keys interned in the
+ * engine (a key is 2 bytes here, not 33), no baseline for the p50 that is
+ * only shown, the causes of a verdict held apart and this interval's in
+ * the engine's pool (vd_at) only for the clients that have any. The hot
+ * part (what every interval reads) comes first; `last` is only read while
+ * a verdict holds.
  */
 struct hclient {
 	uint32_t id;
