@@ -20,7 +20,7 @@
 #include "health/ivl_latency.h"
 
 /*
- * 80 bytes a client: the interval's latency is kept as bucket indices
+ * 64 bytes a client: the interval's latency is kept as bucket indices
  * (xtel_health_ivl_ms() gives the same doubles) between the snapshot's
  * lat() call and the input made from it.
  */
@@ -35,6 +35,7 @@ struct feed_client {
 };
 
 _Static_assert(XTEL_HEALTH_MAX_GROUPS <= INT16_MAX, "a group fits int16_t");
+_Static_assert(sizeof(struct feed_client) == 64, "a feed client's size");
 
 struct xtel_health_feed {
 	struct xtel_health *h;
