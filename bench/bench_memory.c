@@ -10,8 +10,8 @@
  * prints, per client, the bytes of the record, the latency histogram, the
  * metric key slots, the registry's tables, the arena's slack, the model's
  * run state and one view's copy, with --health the engine's state, the
- * feed's previous latency copy, the rest of its table, its engine inputs
- * and one view's results, next to the heap growth malloc reports
+ * feed's previous latency copy, the rest of its table, its block of
+ * engine inputs (1,024 clients at a time) and one view's results, next to the heap growth malloc reports
  * (mallinfo2, headers included) so that nothing escapes the breakdown.
  * Beside the levels, the peaks (heap_peak.c counts every allocation):
  * the last view build's high-water mark above the heap before it (the

@@ -8,7 +8,7 @@ one view's copy, and the heap growth malloc saw (headers included); the
 health rows run it again with health on (the collector's default: the
 real engine and feed) and a view every second while the clients send,
 and add health's parts (engine state, the feed's previous latency copy,
-the rest of its table, the engine inputs, one view's results). Beside those levels, two peaks
+the rest of its table, its block of engine inputs, one view's results). Beside those levels, two peaks
 (bench/heap_peak.c counts every allocation): the last view build's
 high-water mark above the heap before it (the new view and the build's
 transient arrays while the previous view still lives) and the whole
@@ -132,8 +132,8 @@ def memory_markdown(res):
                "second), the real engine and feed. *health* is the sum of its parts: the "
                "engine's state, the feed's previous latency copy (8-bit counts per page for "
                "a client with at most 3 samples an interval), the rest of the feed's table, "
-               "the engine inputs and one view's results (two views are alive while the "
-               "next is built).", "",
+               "its block of engine inputs (1,024 clients at a time) and one view's results "
+               "(two views are alive while the next is built).", "",
                "| clients | datagrams each | sigma | engine | latency copy | feed table "
                "| inputs | results per view | health | model + view heap | total heap "
                "| build peak | peak heap |",

@@ -414,6 +414,80 @@ static void test_view_keys(void **state)
 	xtel_health_view_free(old);
 }
 
+/* a and b alike: every result, cause, metric, group and event */
+static void assert_views_equal(const struct xtel_health_view *a,
+			       const struct xtel_health_view *b)
+{
+	assert_int_equal(a->n_clients, b->n_clients);
+	assert_memory_equal(a->counts, b->counts, sizeof(a->counts));
+	for (uint32_t i = 0; i < a->n_clients; i++) {
+		const struct xtel_health_result *x = &a->clients[i], *y = &b->clients[i];
+
+		assert_int_equal(x->client_id, y->client_id);
+		assert_int_equal(x->state, y->state);
+		assert_true(x->score == y->score);
+		assert_true(x->since_ns == y->since_ns);
+		assert_int_equal(x->n_causes, y->n_causes);
+		assert_int_equal(x->n_metrics, y->n_metrics);
+		if (x->n_causes)
+			assert_memory_equal(x->cause, y->cause,
+					    x->n_causes * sizeof(*x->cause));
+		assert_memory_equal(x->sig, y->sig, sizeof(x->sig));
+		for (uint32_t k = 0; k < x->n_metrics; k++) {
+			assert_string_equal(x->metric[k].key, y->metric[k].key);
+			assert_memory_equal(&x->metric[k].s, &y->metric[k].s,
+					    sizeof(x->metric[k].s));
+		}
+	}
+	assert_int_equal(a->n_groups, b->n_groups);
+	assert_memory_equal(a->groups, b->groups, a->n_groups * sizeof(*a->groups));
+	assert_int_equal(a->n_events, b->n_events);
+	for (uint32_t i = 0; i < a->n_events; i++) {
+		assert_true(a->events[i].seq == b->events[i].seq);
+		assert_int_equal(a->events[i].client_id, b->events[i].client_id);
+		assert_int_equal(a->events[i].to, b->events[i].to);
+		assert_string_equal(a->events[i].why, b->events[i].why);
+	}
+}
+
+/*
+ * An interval taken in blocks (begin, take, finish: the collector's feed)
+ * judges exactly as one update of the whole fleet, through warm-up, faults
+ * of every kind and their end.
+ */
+static void test_blocks(void **state)
+{
+	struct fx *f = *state;
+	const enum fault faults[N] = { F_LAT, F_LAT_LOSS, F_LOSS, F_STOP,
+				       F_METRIC };
+	struct xtel_health_cfg cfg;
+	struct xtel_health *b;
+
+	xtel_health_cfg_defaults(&cfg);
+	cfg.events = 8;
+	assert_int_equal(xtel_health_new(&cfg, &b), 0);
+	for (uint32_t t = 0; t < 40; t++) {
+		const enum fault *fl = t >= 30 && t < 34 ? faults : NULL;
+		struct xtel_health_input in[N];
+		struct xtel_health_view *bv;
+
+		step(f, fl);
+		for (uint32_t i = 0; i < N; i++)
+			make(&in[i], i + 1, f->t - 1, fl ? fl[i] : F_NONE);
+		assert_int_equal(xtel_health_begin(b, N), 0);
+		for (uint32_t i = 0; i < N; i += 3)
+			assert_int_equal(xtel_health_take(b, in + i,
+							  N - i < 3 ? N - i : 3), 0);
+		assert_int_equal(xtel_health_finish(b, T0 + (uint64_t)f->t * DT_NS,
+						    1.0, &bv), 0);
+		assert_views_equal(f->hv, bv);
+		xtel_health_view_free(bv);
+	}
+	/* the faults were judged, not just equally ignored */
+	assert_int_equal(f->hv->counters[XTEL_HEALTH_CNT_EVENTS], 10);
+	xtel_health_free(b);
+}
+
 static void test_slo_parse(void **state)
 {
 	struct xtel_health_cfg cfg;
@@ -444,6 +518,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_verdict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_common_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_view_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blocks, setup, teardown),
 		cmocka_unit_test(test_slo_parse),
 	};
 

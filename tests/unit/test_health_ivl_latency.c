@@ -35,6 +35,19 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* o's bucket indices give exactly its figures (what the feed keeps) */
+static void assert_idx_exact(const struct xtel_health_ivl_lat *o)
+{
+	const double ms[XTEL_HEALTH_IVL_N] = {
+		[XTEL_HEALTH_IVL_MIN] = o->min_ms, [XTEL_HEALTH_IVL_P10] = o->p10_ms,
+		[XTEL_HEALTH_IVL_P50] = o->p50_ms, [XTEL_HEALTH_IVL_P90] = o->p90_ms,
+		[XTEL_HEALTH_IVL_P99] = o->p99_ms,
+	};
+
+	for (unsigned int k = 0; k < XTEL_HEALTH_IVL_N; k++)
+		assert_true(xtel_health_ivl_ms(o->idx[k], o->max_ns) == ms[k]);
+}
+
 static void test_interval_only(void **state)
 {
 	struct fx *f = *state;
@@ -48,7 +61,6 @@ static void test_interval_only(void **state)
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
 	assert_int_equal(o.count, 100);
 	assert_true(fabs(o.p50_ms - 1.0) < 0.01 && fabs(o.p99_ms - 1.0) < 0.01);
-	assert_true(fabs(o.mean_ms - 1.0) < 1e-9);
 	/* interval 2: 90 of 10 ms, 10 of 50 ms: the 1 ms ones are gone */
 	for (unsigned int i = 0; i < 90; i++)
 		xtel_latency_record(cum, 10000000);
@@ -61,11 +73,37 @@ static void test_interval_only(void **state)
 	assert_true(fabs(o.p50_ms - 10.0) < 0.1);
 	assert_true(fabs(o.p90_ms - 10.0) < 0.1);	/* rank 90 */
 	assert_true(fabs(o.p99_ms - 50.0) < 0.5);
-	assert_true(fabs(o.mean_ms - 14.0) < 1e-9);
+	assert_idx_exact(&o);
 	/* interval 3: nothing */
 	assert_int_equal(xtel_health_ivl_latency(prev, cum, &o), 0);
 	assert_int_equal(o.count, 0);
 	assert_true(o.p99_ms == 0);
+}
+
+/*
+ * Samples past the last bucket report the histogram's maximum; the
+ * indices say so (XTEL_LAT_BUCKETS) and still give the same figures.
+ */
+static void test_overflow_idx(void **state)
+{
+	struct fx *f = *state;
+	struct xtel_health_ivl_lat o;
+
+	for (unsigned int i = 0; i < 95; i++)
+		assert_int_equal(xtel_latency_record(&f->cum, 2000000), 0);
+	for (unsigned int i = 0; i < 5; i++)
+		assert_int_equal(xtel_latency_record(&f->cum, XTEL_LAT_OVERFLOW_NS + 7), 0);
+	assert_int_equal(xtel_health_ivl_latency(&f->prev, &f->cum, &o), 0);
+	assert_int_equal(o.count, 100);
+	assert_true(o.idx[XTEL_HEALTH_IVL_P90] < XTEL_LAT_BUCKETS);
+	assert_int_equal(o.idx[XTEL_HEALTH_IVL_P99], XTEL_LAT_BUCKETS);
+	assert_true(o.p99_ms == (double)(XTEL_LAT_OVERFLOW_NS + 7) / 1e6);
+	assert_idx_exact(&o);
+	/* only overflow samples: the minimum is the maximum too */
+	assert_int_equal(xtel_latency_record(&f->cum, XTEL_LAT_OVERFLOW_NS), 0);
+	assert_int_equal(xtel_health_ivl_latency(&f->prev, &f->cum, &o), 0);
+	assert_int_equal(o.idx[XTEL_HEALTH_IVL_MIN], XTEL_LAT_BUCKETS);
+	assert_idx_exact(&o);
 }
 
 /* a page of the 8-bit and of the 16-bit copy: 16 buckets */
@@ -223,6 +261,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_narrow_wraps_then_widens, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_jump_past_narrow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overflow_idx, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

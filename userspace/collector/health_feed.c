@@ -19,13 +19,23 @@
 #include "collector/health_feed.h"
 #include "health/ivl_latency.h"
 
+/*
+ * 64 bytes a client: the interval's latency is kept as bucket indices
+ * (xtel_health_ivl_ms() gives the same doubles) between the snapshot's
+ * lat() call and the input made from it.
+ */
 struct feed_client {
 	uint32_t id;
-	int group;			/* -1: look it up */
-	bool have_ivl;			/* ivl is this snapshot's */
-	struct xtel_health_ivl_lat ivl;
+	int16_t group;			/* -1: look it up (at most 256 groups) */
+	bool have_ivl;			/* ivl_* are this snapshot's */
+	bool ivl_lat;			/* ... and it brought latency samples */
+	uint16_t ivl_idx[XTEL_HEALTH_IVL_N];
+	uint64_t ivl_max_ns;		/* an overflow bucket's value */
 	struct xtel_health_lat_prev prev;	/* cumulative, at the previous view */
 };
+
+_Static_assert(XTEL_HEALTH_MAX_GROUPS <= INT16_MAX, "a group fits int16_t");
+_Static_assert(sizeof(struct feed_client) == 64, "a feed client's size");
 
 struct xtel_health_feed {
 	struct xtel_health *h;
@@ -108,6 +118,7 @@ void xtel_health_feed_lat(void *arg, uint32_t client_id,
 {
 	struct xtel_health_feed *f = arg;
 	struct feed_client *c = feed_client(f, client_id);
+	struct xtel_health_ivl_lat ivl;
 	int rc;
 
 	if (!c) {
@@ -115,7 +126,10 @@ void xtel_health_feed_lat(void *arg, uint32_t client_id,
 		return;
 	}
 	c->have_ivl = true;
-	rc = xtel_health_ivl_latency(&c->prev, h, &c->ivl);
+	rc = xtel_health_ivl_latency(&c->prev, h, &ivl);
+	c->ivl_lat = ivl.count > 0;
+	memcpy(c->ivl_idx, ivl.idx, sizeof(c->ivl_idx));
+	c->ivl_max_ns = ivl.max_ns;
 	if (rc == -ERANGE)
 		f->lat_skipped++;
 	else if (rc)
@@ -151,7 +165,7 @@ static void make_input(struct xtel_health_feed *f,
 
 		if (fc->group < 0 || strcmp(label, xtel_health_group_label(f->h,
 							(uint32_t)fc->group)))
-			fc->group = xtel_health_group(f->h, label);
+			fc->group = (int16_t)xtel_health_group(f->h, label);
 	}
 	in->group = fc && fc->group >= 0 ? (uint32_t)fc->group : 0;
 	in->gone = c->bye_seen;
@@ -168,12 +182,21 @@ static void make_input(struct xtel_health_feed *f,
 	in->sig[XTEL_HEALTH_SIG_DUP] = pct(d_dup, d_recv);
 	in->sig[XTEL_HEALTH_SIG_REORDER] = pct(d_reord, d_recv);
 	in->sig[XTEL_HEALTH_SIG_RATE] = vc->pkt_s;
-	if (fc && fc->have_ivl && fc->ivl.count) {
+	if (fc && fc->have_ivl && fc->ivl_lat) {
+		const uint16_t *q = fc->ivl_idx;
+		double ms[XTEL_HEALTH_IVL_N];
+
+		/* ascending: a client of one sample has one bucket for all */
+		ms[0] = xtel_health_ivl_ms(q[0], fc->ivl_max_ns);
+		for (unsigned int k = 1; k < XTEL_HEALTH_IVL_N; k++)
+			ms[k] = q[k] == q[0] ? ms[0] :
+				xtel_health_ivl_ms(q[k], fc->ivl_max_ns);
 		in->have_lat = true;
-		in->lat_min_ms = fc->ivl.min_ms;
-		in->sig[XTEL_HEALTH_SIG_P50] = fc->ivl.p50_ms;
-		in->sig[XTEL_HEALTH_SIG_P99] = fc->ivl.p99_ms;
-		in->sig[XTEL_HEALTH_SIG_JITTER] = fc->ivl.p90_ms - fc->ivl.p10_ms;
+		in->lat_min_ms = ms[XTEL_HEALTH_IVL_MIN];
+		in->sig[XTEL_HEALTH_SIG_P50] = ms[XTEL_HEALTH_IVL_P50];
+		in->sig[XTEL_HEALTH_SIG_P99] = ms[XTEL_HEALTH_IVL_P99];
+		in->sig[XTEL_HEALTH_SIG_JITTER] = ms[XTEL_HEALTH_IVL_P90] -
+						  ms[XTEL_HEALTH_IVL_P10];
 	}
 	if (fc)
 		fc->have_ivl = false;
@@ -206,45 +229,59 @@ void xtel_health_feed_mem(const struct xtel_health_feed *f,
 		out->lat_copy += xtel_health_lat_prev_bytes(&f->c[i].prev);
 }
 
+/*
+ * The clients' inputs in blocks of FEED_BLOCK (health.h, xtel_health_take):
+ * a block's inputs and their metrics are all the feed holds, not one input
+ * per client of the fleet (144 bytes each with two metrics).
+ */
+enum { FEED_BLOCK = 1024 };
+
 int xtel_health_feed_update(struct xtel_health_feed *f, struct xtel_view *v,
 			    const struct xtel_view *prev)
 {
 	const struct xtel_snapshot *p = prev ? &prev->snap : NULL;
-	uint32_t n = v->snap.n_clients, j = 0, n_met = 0;
-	int rc;
+	uint32_t n = v->snap.n_clients, j = 0;
+	int rc = 0, frc;
 
-	/* room for every metric the inputs could take, before they point in */
-	for (uint32_t i = 0; i < n; i++)
-		n_met += v->snap.clients[i].n_metrics < XTEL_HEALTH_MAX_METRICS ?
-			 v->snap.clients[i].n_metrics : XTEL_HEALTH_MAX_METRICS;
-	if (xtel_array_reserve(&f->min, &f->cap_min, sizeof(*f->min), n_met))
-		return -ENOMEM;
-	f->n_min = 0;
-	if (f->cap_in < n) {
-		struct xtel_health_input *ni = realloc(f->in, n * sizeof(*ni));
-
-		if (!ni)
-			return -ENOMEM;
-		f->in = ni;
-		f->cap_in = n;
-	}
+	xtel_health_begin(f->h, n);
+	if (xtel_array_reserve(&f->in, &f->cap_in, sizeof(*f->in),
+			       n < FEED_BLOCK ? n : FEED_BLOCK))
+		rc = -ENOMEM;
 	f->hint = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct xtel_client_snap *c = &v->snap.clients[i];
-		const struct xtel_client_snap *pc = NULL;
+	for (uint32_t b = 0; b < n && !rc; b += FEED_BLOCK) {
+		uint32_t e = n - b < FEED_BLOCK ? n : b + FEED_BLOCK, n_met = 0;
 
-		while (p && j < p->n_clients && p->clients[j].client_id < c->client_id)
-			j++;
-		if (p && j < p->n_clients && p->clients[j].client_id == c->client_id)
-			pc = &p->clients[j];
-		make_input(f, &v->clients[i], pc, &f->in[i]);
+		/* room for every metric the block could take, before the
+		 * inputs point in */
+		for (uint32_t i = b; i < e; i++)
+			n_met += v->snap.clients[i].n_metrics < XTEL_HEALTH_MAX_METRICS ?
+				 v->snap.clients[i].n_metrics : XTEL_HEALTH_MAX_METRICS;
+		if (xtel_array_reserve(&f->min, &f->cap_min, sizeof(*f->min), n_met)) {
+			rc = -ENOMEM;
+			break;
+		}
+		f->n_min = 0;
+		for (uint32_t i = b; i < e; i++) {
+			const struct xtel_client_snap *c = &v->snap.clients[i];
+			const struct xtel_client_snap *pc = NULL;
+
+			while (p && j < p->n_clients &&
+			       p->clients[j].client_id < c->client_id)
+				j++;
+			if (p && j < p->n_clients &&
+			    p->clients[j].client_id == c->client_id)
+				pc = &p->clients[j];
+			make_input(f, &v->clients[i], pc, &f->in[i - b]);
+		}
+		rc = xtel_health_take(f->h, f->in, e - b);
 	}
 	f->hint = 0;
 	xtel_array_fit(&f->c, f->n, &f->cap, sizeof(*f->c));
-	rc = xtel_health_update(f->h, v->taken_ns, v->dt_s, f->in, n, &v->health);
+	/* judged also when a block failed: the clients taken so far */
+	frc = xtel_health_finish(f->h, v->taken_ns, v->dt_s, &v->health);
 	if (v->health && f->nomem)
 		v->health->counters[XTEL_HEALTH_CNT_NOMEM] += f->nomem;
 	if (v->health)
 		v->health->counters[XTEL_HEALTH_CNT_LAT_SKIPPED] += f->lat_skipped;
-	return rc;
+	return rc ? rc : frc;
 }

@@ -45,7 +45,7 @@ struct xtel_health_feed_mem {
 	uint64_t engine_table;	/* the engine's client table, its capacity */
 	uint64_t lat_copy;	/* the previous latency copies, blocks included */
 	uint64_t feed_table;	/* the rest of the feed's per-client table */
-	uint64_t inputs;	/* the engine inputs, kept between intervals */
+	uint64_t inputs;	/* a block of engine inputs, kept between intervals */
 };
 
 void xtel_health_feed_mem(const struct xtel_health_feed *f,

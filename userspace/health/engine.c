@@ -104,14 +104,16 @@ void xtel_health_free(struct xtel_health *h)
 	free(h->c);
 	free(h->ring);
 	free(h->scratch);
+	free(h->vds);
 	free(h->keys);
 	free(h);
 }
 
-/* Bytes the clients hold apart: metric slots, a held verdict's causes. */
+/* Bytes the clients hold apart: metric slots, a held verdict's causes,
+ * the pool of this interval's causes. */
 static uint64_t apart_bytes(const struct xtel_health *h)
 {
-	uint64_t b = 0;
+	uint64_t b = (uint64_t)h->cap_vds * sizeof(*h->vds);
 
 	for (uint32_t i = 0; i < h->n_c; i++)
 		b += h->c[i].cap_m * sizeof(*h->c[i].m) +
@@ -228,17 +230,15 @@ static void take_values(struct xtel_health *h, struct hclient *c,
 	c->gone = in->gone;
 	c->stale = in->stale;
 	c->datagrams = in->datagrams;
-	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
-		c->have[s] = false;
+	c->have = 0;
+	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++)
 		c->val[s] = (float)in->sig[s];
-	}
 	if (in->datagrams) {
-		c->have[XTEL_HEALTH_SIG_RATE] = true;
-		if (in->have_rates) {
-			c->have[XTEL_HEALTH_SIG_LOSS] = true;
-			c->have[XTEL_HEALTH_SIG_DUP] = true;
-			c->have[XTEL_HEALTH_SIG_REORDER] = true;
-		}
+		c->have |= 1u << XTEL_HEALTH_SIG_RATE;
+		if (in->have_rates)
+			c->have |= 1u << XTEL_HEALTH_SIG_LOSS |
+				   1u << XTEL_HEALTH_SIG_DUP |
+				   1u << XTEL_HEALTH_SIG_REORDER;
 	} else {
 		/* nothing came: a rate of 0 is the silence check's */
 		c->val[XTEL_HEALTH_SIG_RATE] = 0;
@@ -247,10 +247,8 @@ static void take_values(struct xtel_health *h, struct hclient *c,
 		double wmin = fmin(fmin(c->min_prev, c->min_cur), in->lat_min_ms);
 		float lmin = (float)in->lat_min_ms;
 
-		c->have[XTEL_HEALTH_SIG_P50] = true;
-		c->have[XTEL_HEALTH_SIG_P99] = true;
-		c->have[XTEL_HEALTH_SIG_JITTER] = true;
-		c->have[XTEL_HEALTH_SIG_QUEUE] = true;
+		c->have |= 1u << XTEL_HEALTH_SIG_P50 | 1u << XTEL_HEALTH_SIG_P99 |
+			   1u << XTEL_HEALTH_SIG_JITTER | 1u << XTEL_HEALTH_SIG_QUEUE;
 		c->val[XTEL_HEALTH_SIG_QUEUE] = (float)(in->sig[XTEL_HEALTH_SIG_P50] - wmin);
 		/* the minimum is frozen while a verdict holds */
 		if (c->state == XTEL_HEALTH_OK || c->state == XTEL_HEALTH_WARMUP) {
@@ -337,7 +335,7 @@ static double count_floor(const struct hclient *c, unsigned int s, double dt_s)
 
 	switch (s) {
 	case XTEL_HEALTH_SIG_RATE:
-		n = c->s[s].b.fitted ? c->s[s].b.centre * dt_s : n;
+		n = HSIG(c, s)->b.fitted ? HSIG(c, s)->b.centre * dt_s : n;
 		return dt_s > 0 ? sqrt(fmax(n, 1.0)) / dt_s : 0;
 	case XTEL_HEALTH_SIG_LOSS:
 	case XTEL_HEALTH_SIG_DUP:
@@ -461,7 +459,7 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 	vd->score = 0;
 	if (!c->datagrams) {
 		const struct xtel_health_baseline *rb =
-			&c->s[XTEL_HEALTH_SIG_RATE].b;
+			&HSIG(c, XTEL_HEALTH_SIG_RATE)->b;
 		double expect;
 
 		c->silent_n++;
@@ -481,12 +479,12 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		bool sustained;
 		double z;
 
-		if (!c->have[s] || !(how & (XTEL_HEALTH_UP | XTEL_HEALTH_DOWN)))
+		if (!HAVE(c, s) || !(how & (XTEL_HEALTH_UP | XTEL_HEALTH_DOWN)))
 			continue;
-		z = judge(h, &c->s[s], c->val[s], how, count_floor(c, s, dt_s),
+		z = judge(h, HSIG(c, s), c->val[s], how, count_floor(c, s, dt_s),
 			  &sustained);
 		if (z != 0) {
-			add_cause(vd, XTEL_HEALTH_CAUSE_BASE, (int)s, -1, z, c->s[s].b.centre,
+			add_cause(vd, XTEL_HEALTH_CAUSE_BASE, (int)s, -1, z, HSIG(c, s)->b.centre,
 				  c->val[s], sustained);
 			if (z > 0)
 				up[s] = true;
@@ -519,10 +517,10 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 	}
 	/* one lost datagram is no breach, whatever share of a small interval */
 	{
-		double lp = c->have[XTEL_HEALTH_SIG_LOSS] ? c->val[XTEL_HEALTH_SIG_LOSS] : 0;
+		double lp = HAVE(c, XTEL_HEALTH_SIG_LOSS) ? c->val[XTEL_HEALTH_SIG_LOSS] : 0;
 		double lost = lp < 100 ? lp * (double)c->datagrams / (100 - lp) : 2;
 
-		slo = xtel_health_slo_check(&g->slo, c->have[XTEL_HEALTH_SIG_P99],
+		slo = xtel_health_slo_check(&g->slo, HAVE(c, XTEL_HEALTH_SIG_P99),
 					    c->val[XTEL_HEALTH_SIG_P99],
 					    lost >= 1.5 ? lp : 0,
 					    c->val[XTEL_HEALTH_SIG_JITTER], &worst);
@@ -553,9 +551,10 @@ static enum xtel_health_state raw_verdict(struct xtel_health *h,
 		 */
 		bool lat_up = up[XTEL_HEALTH_SIG_QUEUE] || up[XTEL_HEALTH_SIG_P99];
 		bool loss_up = up[XTEL_HEALTH_SIG_LOSS] ||
-			(c->have[XTEL_HEALTH_SIG_LOSS] &&
-			 c->s[XTEL_HEALTH_SIG_LOSS].z > h->cfg.joint_z);
-		bool slow = rate_down || c->s[XTEL_HEALTH_SIG_RATE].z < -h->cfg.joint_z;
+			(HAVE(c, XTEL_HEALTH_SIG_LOSS) &&
+			 HSIG(c, XTEL_HEALTH_SIG_LOSS)->z > h->cfg.joint_z);
+		bool slow = rate_down ||
+			    HSIG(c, XTEL_HEALTH_SIG_RATE)->z < -h->cfg.joint_z;
 
 		if (lat_up && (loss_up || slow))
 			return XTEL_HEALTH_CONGESTED;
@@ -590,13 +589,13 @@ static void accept(struct xtel_health *h, struct hclient *c, bool warm)
 
 	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
 		/* a signal that is only shown (p50) needs no baseline */
-		if (!c->have[s] || !isfinite(c->val[s]) ||
+		if (!HAVE(c, s) || !isfinite(c->val[s]) ||
 		    !(xtel_health_signals[s].how & (XTEL_HEALTH_UP | XTEL_HEALTH_DOWN)))
 			continue;
-		if (warm && reject(h, &c->s[s], c->val[s]))
+		if (warm && reject(h, HSIG(c, s), c->val[s]))
 			continue;
 		base_cfg(h, (int)s, &bc);
-		xtel_health_baseline_add(&c->s[s].b, &bc, c->val[s]);
+		xtel_health_baseline_add(&HSIG(c, s)->b, &bc, c->val[s]);
 	}
 	base_cfg(h, -1, &bc);
 	for (uint32_t k = 0; k < c->n_m; k++) {
@@ -613,8 +612,8 @@ static void accept(struct xtel_health *h, struct hclient *c, bool warm)
 
 static void cusum_reset_all(struct hclient *c)
 {
-	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++)
-		xtel_health_cusum_reset(&c->s[s].c);
+	for (unsigned int s = 1; s < XTEL_HEALTH_SIG_MAX; s++)
+		xtel_health_cusum_reset(&HSIG(c, s)->c);
 	for (uint32_t k = 0; k < c->n_m; k++)
 		xtel_health_cusum_reset(&c->m[k].s.c);
 }
@@ -680,8 +679,11 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 			c->since_ns = now_ns;
 		}
 	} else {
+		const struct hverdict *cvd = xtel_health_vd(h, c);
+
 		raw = c->raw;
-		vd = c->vd;
+		if (cvd)
+			vd = *cvd;
 		if (raw == XTEL_HEALTH_STATE_MAX) {
 			/* an interval without data, not yet silent */
 		} else if (raw != XTEL_HEALTH_OK) {
@@ -725,13 +727,14 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	r->since_ns = c->since_ns;
 	r->n_causes = 0;
 	for (unsigned int s = 0; s < XTEL_HEALTH_SIG_MAX; s++) {
-		const struct hsig *hs = &c->s[s];
+		const struct hsig *hs = s ? HSIG(c, s) : NULL;
+		bool fitted = hs && hs->b.fitted;
 
 		r->sig[s] = (struct xtel_health_sig_out){
-			.value = c->have[s] ? (float)c->val[s] : NAN,
-			.centre = hs->b.fitted ? (float)hs->b.centre : NAN,
-			.scale = hs->b.fitted ? (float)hs->b.scale : NAN,
-			.z = c->have[s] && hs->b.fitted ? (float)hs->z : NAN };
+			.value = HAVE(c, s) ? (float)c->val[s] : NAN,
+			.centre = fitted ? (float)hs->b.centre : NAN,
+			.scale = fitted ? (float)hs->b.scale : NAN,
+			.z = HAVE(c, s) && fitted ? (float)hs->z : NAN };
 	}
 	r->n_metrics = pl->n_m + c->n_m <= pl->cap_m ? c->n_m : 0;
 	r->metric = hv->metrics + pl->n_m;
@@ -769,6 +772,10 @@ static int judge_client(struct xtel_health *h, struct hclient *c,
 	return 0;
 }
 
+_Static_assert(sizeof(struct xtel_health_result) == 168, "a result's size");
+_Static_assert(HEALTH_MAX_CAUSES <= UINT8_MAX && XTEL_HEALTH_MAX_METRICS <= UINT8_MAX,
+	       "a result's counts fit a byte");
+
 const struct xtel_health_result *xtel_health_find(const struct xtel_health_view *hv,
 						  uint32_t id)
 {
@@ -799,43 +806,64 @@ void xtel_health_view_free(struct xtel_health_view *hv)
 	free(hv);
 }
 
-int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
-		       const struct xtel_health_input *in, uint32_t n,
-		       struct xtel_health_view **out)
+int xtel_health_begin(struct xtel_health *h, uint32_t n)
 {
-	uint64_t t0 = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	struct xtel_health_view *hv = calloc(1, sizeof(*hv));
-	struct pools pl = { 0 };
-	uint32_t hint = 0;
-	int err = 0;
-
-	*out = NULL;
-	if (!hv)
-		return -ENOMEM;
-	hv->ts_ns = now_ns;
-	hv->clients = calloc(n ? n : 1, sizeof(*hv->clients));
-	if (!hv->clients) {
-		free(hv);
-		return -ENOMEM;
-	}
-	/* a caller that names no group (n_groups 0) gets one for all */
-	if (n && !h->n_groups && xtel_health_group(h, "fleet") < 0)
-		err = -ENOMEM;
+	h->in_hint = 0;
+	h->in_n = 0;
+	h->in_metrics = 0;
+	h->in_err = 0;
+	h->in_cost_ns = 0;
 	/* the table takes the interval's clients without doubling past them
 	 * (refused, the inserts double it) */
 	(void)xtel_array_reserve(&h->c, &h->cap_c, sizeof(*h->c),
 				 n > h->n_c ? n : h->n_c);
+	return 0;
+}
+
+int xtel_health_take(struct xtel_health *h, const struct xtel_health_input *in,
+		     uint32_t n)
+{
+	uint64_t t0 = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+
+	/* a caller that names no group (n_groups 0) gets one for all */
+	if (n && !h->n_groups && xtel_health_group(h, "fleet") < 0 && !h->in_err)
+		h->in_err = -ENOMEM;
 	/* pass 1 (clients missing from the input keep their state) */
-	for (uint32_t i = 0; i < n; i++) {
-		struct hclient *c = client_get(h, in[i].client_id, &hint);
+	for (uint32_t i = 0; i < n && !h->in_err; i++) {
+		struct hclient *c = client_get(h, in[i].client_id, &h->in_hint);
 
 		if (!c) {
-			err = -ENOMEM;
+			h->in_err = -ENOMEM;
 			break;
 		}
 		take_values(h, c, &in[i]);
-		pl.cap_m += c->n_m;
+		c->in_ivl = true;
+		h->in_n++;
+		h->in_metrics += c->n_m;
 	}
+	h->in_cost_ns += xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	return h->in_err;
+}
+
+int xtel_health_finish(struct xtel_health *h, uint64_t now_ns, double dt_s,
+		       struct xtel_health_view **out)
+{
+	uint64_t t0 = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	struct xtel_health_view *hv = calloc(1, sizeof(*hv));
+	struct pools pl = { .cap_m = h->in_metrics };
+	uint32_t n = 0;
+	int err = h->in_err;
+
+	*out = NULL;
+	if (hv)
+		hv->clients = calloc(h->in_n ? h->in_n : 1, sizeof(*hv->clients));
+	if (!hv || !hv->clients) {
+		for (uint32_t i = 0; i < h->n_c; i++)
+			h->c[i].in_ivl = false;
+		free(hv);
+		return -ENOMEM;
+	}
+	hv->ts_ns = now_ns;
 	xtel_health_fit_table(h);
 	hv->metrics = malloc((pl.cap_m ? pl.cap_m : 1) * sizeof(*hv->metrics));
 	if (!hv->metrics) {
@@ -846,12 +874,26 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		err = xtel_health_fit_groups(h);
 	/* pass 3a: every warm client's raw verdict, then the shifts most of
 	 * a group share (groups.c), which are the group's, not each member's */
+	h->n_vds = 0;
 	for (uint32_t i = 0; i < h->n_c && !err; i++) {
 		struct hclient *c = &h->c[i];
+		struct hverdict vd;
 
+		c->vd_at = 0;
 		c->judged = !c->gone && xtel_health_warm(&c->warm, h->cfg.warmup);
-		if (c->judged)
-			c->raw = raw_verdict(h, c, &c->vd, dt_s);
+		if (!c->judged)
+			continue;
+		c->raw = raw_verdict(h, c, &vd, dt_s);
+		if (!vd.n)
+			continue;
+		if (h->n_vds == h->cap_vds &&
+		    xtel_array_reserve(&h->vds, &h->cap_vds, sizeof(*h->vds),
+				       2 * h->cap_vds + 64)) {
+			err = -ENOMEM;
+			break;
+		}
+		h->vds[h->n_vds++] = vd;
+		c->vd_at = h->n_vds;
 	}
 	if (!err)
 		xtel_health_common_mode(h);
@@ -865,14 +907,19 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 	} else if (!err) {
 		err = -ENOMEM;
 	}
-	/* pass 3, in input order */
-	hint = 0;
-	for (uint32_t i = 0; i < n && !err; i++) {
-		struct hclient *c = client_get(h, in[i].client_id, &hint);
+	/* pass 3, in input order: the clients of this interval's input in
+	 * id order (inputs come sorted) */
+	for (uint32_t i = 0; i < h->n_c; i++) {
+		struct hclient *c = &h->c[i];
 
-		err = judge_client(h, c, now_ns, dt_s, &hv->clients[i], hv, &pl);
+		if (!c->in_ivl)
+			continue;
+		c->in_ivl = false;
+		if (err || n == h->in_n)
+			continue;
+		err = judge_client(h, c, now_ns, dt_s, &hv->clients[n], hv, &pl);
 		hv->counts[c->state]++;
-		hv->n_clients = i + 1;
+		hv->n_clients = ++n;
 	}
 	/* the cause pool may have moved while it grew: point into it now */
 	pl.n_c = 0;
@@ -882,12 +929,27 @@ int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		r->cause = r->n_causes ? hv->causes + pl.n_c : NULL;
 		pl.n_c += r->n_causes;
 	}
+	/* an incident's verdicts need not stay allocated after it */
+	if (h->cap_vds > 4 * h->n_vds + 64) {
+		free(h->vds);
+		h->vds = NULL;
+		h->cap_vds = 0;
+	}
 	if (!err)
 		err = xtel_health_judge_groups(h, now_ns, hv);
 	if (err)
 		h->counters[XTEL_HEALTH_CNT_NOMEM]++;
 	xtel_health_events_copy(h, hv);
-	hv->cost_ns = xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
+	hv->cost_ns = h->in_cost_ns + xtel_clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0;
 	*out = hv;
 	return err;
+}
+
+int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
+		       const struct xtel_health_input *in, uint32_t n,
+		       struct xtel_health_view **out)
+{
+	xtel_health_begin(h, n);
+	(void)xtel_health_take(h, in, n);
+	return xtel_health_finish(h, now_ns, dt_s, out);
 }

@@ -67,7 +67,7 @@ int xtel_health_fit_groups(struct xtel_health *h)
 			for (uint32_t i = 0; i < h->n_c; i++) {
 				const struct hclient *c = &h->c[i];
 
-				if (c->group == gi && c->have[s] && !c->gone &&
+				if (c->group == gi && HAVE(c, s) && !c->gone &&
 				    xtel_health_warm(&c->warm, h->cfg.warmup))
 					vals[n++] = (float)c->val[s];
 			}
@@ -98,14 +98,15 @@ void xtel_health_common_mode(struct xtel_health *h)
 	}
 	for (uint32_t i = 0; i < h->n_c; i++) {
 		const struct hclient *c = &h->c[i];
+		const struct hverdict *vd = xtel_health_vd(h, c);
 		struct hgroup *g = &h->g[c->group];
 		bool seen[XTEL_HEALTH_SIG_MAX][2] = { { false } };
 
 		if (!c->judged || c->group >= h->n_groups)
 			continue;
 		g->judged++;
-		for (uint32_t k = 0; k < c->vd.n; k++) {
-			const struct xtel_health_cause *x = &c->vd.c[k];
+		for (uint32_t k = 0; vd && k < vd->n; k++) {
+			const struct xtel_health_cause *x = &vd->c[k];
 
 			if (x->kind == XTEL_HEALTH_CAUSE_BASE && x->sig >= 0)
 				seen[x->sig][x->z < 0] = true;
@@ -126,22 +127,23 @@ void xtel_health_common_mode(struct xtel_health *h)
 	}
 	for (uint32_t i = 0; i < h->n_c; i++) {
 		struct hclient *c = &h->c[i];
+		struct hverdict *vd = xtel_health_vd(h, c);
 		const struct hgroup *g = &h->g[c->group];
 		uint32_t kept = 0;
 
-		if (!c->judged || c->group >= h->n_groups)
+		if (!c->judged || c->group >= h->n_groups || !vd)
 			continue;
-		for (uint32_t k = 0; k < c->vd.n; k++) {
-			const struct xtel_health_cause *x = &c->vd.c[k];
+		for (uint32_t k = 0; k < vd->n; k++) {
+			const struct xtel_health_cause *x = &vd->c[k];
 
 			if (x->kind == XTEL_HEALTH_CAUSE_BASE && x->sig >= 0 &&
 			    g->common[x->sig][x->z < 0])
 				continue;
-			c->vd.c[kept++] = *x;
+			vd->c[kept++] = *x;
 		}
-		if (kept != c->vd.n) {
-			c->vd.n = kept;
-			c->raw = xtel_health_reverdict(&c->vd, c->raw);
+		if (kept != vd->n) {
+			vd->n = kept;
+			c->raw = xtel_health_reverdict(vd, c->raw);
 		}
 	}
 }

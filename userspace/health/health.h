@@ -206,18 +206,18 @@ struct xtel_health_metric_out {
 };
 
 /*
- * 176 bytes and 24 per judged metric and 20 per cause: a result's causes
+ * 168 bytes and 24 per judged metric and 20 per cause: a result's causes
  * and metrics are slices of the view's pools (most clients hold no cause
  * and two metrics, not the 6 and 8 slots a fixed result would carry).
  */
 struct xtel_health_result {
 	uint32_t client_id;
 	uint32_t group;
-	enum xtel_health_state state;
 	float score;			/* max |z| (MAD) or SLO ratio behind it */
+	uint8_t state;			/* enum xtel_health_state */
+	uint8_t n_causes;		/* 0 when ok or warming up */
+	uint8_t n_metrics;		/* the device metrics judged */
 	uint64_t since_ns;		/* start of the state */
-	uint32_t n_causes;		/* 0 when ok or warming up */
-	uint32_t n_metrics;		/* the device metrics judged */
 	struct xtel_health_cause *cause;	/* n_causes, in the view's pool */
 	struct xtel_health_metric_out *metric;	/* n_metrics, likewise */
 	struct xtel_health_sig_out sig[XTEL_HEALTH_SIG_MAX];
@@ -337,6 +337,24 @@ const char *xtel_health_group_label(const struct xtel_health *h, uint32_t g);
  */
 int xtel_health_update(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		       const struct xtel_health_input *in, uint32_t n,
+		       struct xtel_health_view **out);
+
+/*
+ * The same interval taken in blocks, so that a caller needs room for a
+ * block of inputs rather than one per client (collector/health_feed.c
+ * takes 1,024 at a time): begin with the number of clients the interval
+ * will bring (to size the table), take the inputs in blocks (each block
+ * sorted by client_id, and after the previous one; an input is only read
+ * during its call), finish to judge them all. Pass 1 is per client; the
+ * passes that need the whole fleet (peers, common modes, groups) run in
+ * finish, from the engine's own state. xtel_health_update() is begin, one
+ * take and finish; the results are the same. take returns 0 or -ENOMEM
+ * (kept, and returned by finish too, which still makes what it can).
+ */
+int xtel_health_begin(struct xtel_health *h, uint32_t n);
+int xtel_health_take(struct xtel_health *h, const struct xtel_health_input *in,
+		     uint32_t n);
+int xtel_health_finish(struct xtel_health *h, uint64_t now_ns, double dt_s,
 		       struct xtel_health_view **out);
 
 void xtel_health_view_free(struct xtel_health_view *hv);

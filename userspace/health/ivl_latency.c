@@ -19,6 +19,10 @@ enum {
 	NW = XTEL_LAT_PAGES / 64,		/* words of a page mask */
 };
 
+_Static_assert(sizeof(struct xtel_health_lat_prev) == 32,
+	       "a client's previous copy is 32 bytes and its blocks");
+_Static_assert(XTEL_HEALTH_LAT_WIDE < 4, "a width fits 2 bits");
+
 void xtel_health_lat_prev_destroy(struct xtel_health_lat_prev *p)
 {
 	free(p->blk);
@@ -103,6 +107,7 @@ static int prev_grow(struct xtel_health_lat_prev *p, const uint64_t *want)
 struct search {
 	uint64_t rank[NQ], cum;
 	double *dst[NQ];
+	uint16_t *idx[NQ];
 	unsigned int next;	/* NQ: nothing to find, only copy */
 	bool have_min;
 	struct xtel_health_ivl_lat *out;
@@ -120,10 +125,13 @@ static void search_page(struct search *st, const uint32_t *d, unsigned int idx)
 
 			if (!st->have_min) {
 				st->out->min_ms = mid;
+				st->out->idx[XTEL_HEALTH_IVL_MIN] = (uint16_t)(idx + s);
 				st->have_min = true;
 			}
-			while (st->next < NQ && st->cum >= st->rank[st->next])
+			while (st->next < NQ && st->cum >= st->rank[st->next]) {
+				*st->idx[st->next] = (uint16_t)(idx + s);
 				*st->dst[st->next++] = mid;
+			}
 		}
 	}
 }
@@ -206,6 +214,10 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 	static const double q[NQ] = { 0.10, 0.50, 0.90, 0.99 };
 	struct search st = { .dst = { &out->p10_ms, &out->p50_ms,
 				      &out->p90_ms, &out->p99_ms },
+			     .idx = { &out->idx[XTEL_HEALTH_IVL_P10],
+				      &out->idx[XTEL_HEALTH_IVL_P50],
+				      &out->idx[XTEL_HEALTH_IVL_P90],
+				      &out->idx[XTEL_HEALTH_IVL_P99] },
 			     .out = out };
 	uint64_t total;
 	bool lost = false;
@@ -223,7 +235,7 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		return 0;
 	/* the first interval sets the width (prev is empty) */
 	if (!prev->blk)
-		prev->width = (uint8_t)width_for(total);
+		prev->width = width_for(total) & 3;
 	/* more than the copy's width can tell apart: copy only */
 	if (total > width_max(prev->width)) {
 		lost = true;
@@ -231,9 +243,6 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 	}
 	out->count = total;
 	if (total) {
-		uint64_t dsum = cur->sum > prev->sum ? cur->sum - prev->sum : 0;
-
-		out->mean_ms = (double)dsum / (double)total / 1e6;
 		for (unsigned int k = 0; k < NQ; k++) {
 			st.rank[k] = (uint64_t)ceil(q[k] * (double)total);
 			if (st.rank[k] < 1)
@@ -248,10 +257,15 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		err = -ENOMEM;
 	if (total) {
 		/* the rest landed in the overflow bucket */
-		for (; st.next < NQ; st.next++)
+		out->max_ns = cur->max;
+		for (; st.next < NQ; st.next++) {
+			*st.idx[st.next] = XTEL_LAT_BUCKETS;
 			*st.dst[st.next] = (double)cur->max / 1e6;
-		if (!st.have_min)
+		}
+		if (!st.have_min) {
+			out->idx[XTEL_HEALTH_IVL_MIN] = XTEL_LAT_BUCKETS;
 			out->min_ms = (double)cur->max / 1e6;
+		}
 	}
 	if (prev->width < XTEL_HEALTH_LAT_WIDE &&
 	    (lost || width_for(total) > prev->width)) {
@@ -264,11 +278,10 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 		memset(prev->pages, 0, sizeof(prev->pages));
 		if (w <= prev->width)	/* already 32-bit: 4 billion at once */
 			w = XTEL_HEALTH_LAT_WIDE;
-		prev->width = (uint8_t)w;
+		prev->width = w & 3;
 		if (prev_grow(prev, cur->pages) || walk(prev, cur, &none))
 			err = -ENOMEM;
 	}
 	prev->count = cur->count;
-	prev->sum = cur->sum;
 	return err ? err : lost ? -ERANGE : 0;
 }

@@ -26,19 +26,36 @@
 
 #include "acct/latency.h"
 
+/* The positions of the interval's minimum and quantiles in idx[]. */
+enum { XTEL_HEALTH_IVL_MIN, XTEL_HEALTH_IVL_P10, XTEL_HEALTH_IVL_P50,
+       XTEL_HEALTH_IVL_P90, XTEL_HEALTH_IVL_P99, XTEL_HEALTH_IVL_N };
+
 struct xtel_health_ivl_lat {
 	uint64_t count;			/* samples in the interval */
-	double min_ms, mean_ms;
+	double min_ms;
 	double p10_ms, p50_ms, p90_ms, p99_ms;
+	/* the same figures as bucket indices (XTEL_LAT_BUCKETS: the
+	 * overflow bucket, whose value is max_ns), for a caller that keeps
+	 * them (12 bytes and the max instead of 40) */
+	uint16_t idx[XTEL_HEALTH_IVL_N];
+	uint64_t max_ns;
 };
+
+/* The value of a figure kept as a bucket index, exactly as in *_ms. */
+static inline double xtel_health_ivl_ms(unsigned int idx, uint64_t max_ns)
+{
+	return idx < XTEL_LAT_BUCKETS ? (double)xtel_latency_bucket_mid(idx) / 1e6 :
+	       (double)max_ns / 1e6;
+}
 
 enum { XTEL_HEALTH_LAT_WIDE = 2 };	/* widths: 0, 1, 2 = 8, 16, 32 bits */
 
+/* 32 bytes and the blocks: the width shares the count's word */
 struct xtel_health_lat_prev {
-	uint64_t count, sum;
+	uint64_t count : 62;	/* cur's at the previous call (< 2^62) */
+	uint64_t width : 2;	/* counts of 8 << width bits */
 	uint64_t pages[XTEL_LAT_PAGES / 64];	/* bit p: page p is in blk */
 	void *blk;		/* 16 counts per set bit, ascending page */
-	uint8_t width;		/* counts of 8 << width bits */
 };
 
 static inline void xtel_health_lat_prev_init(struct xtel_health_lat_prev *p)
