@@ -12,7 +12,7 @@
 #                          [--api] [--probes] [--store] [--dashboard] [--health]
 #                          [--capacity | --no-capacity] [--scaleout]
 #                          [--many-clients | --no-many-clients] [--many-clients-dtls]
-#                          [--storm | --no-storm] [--memory | --no-memory] [--rxopts] [--prefetch]
+#                          [--storm | --no-storm] [--memory | --no-memory] [--rxopts]
 #                          [--health-rows | --no-health-rows] [--interval]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
@@ -68,10 +68,6 @@
 #               the default in alternating rounds, capacity drain and end
 #               to end (~9 minutes quick, ~20 default; --no-micro --no-e2e --no-capacity
 #               --no-storm --rxopts runs only that; docs/CAPACITY.md)
-#   --prefetch  also the DTLS batch prefetch on and off, alternated: drains at
-#               10 / 10,000 / 100,000 clients (quick: 10 / 1,000; ~12 minutes
-#               full, XTEL_PREFETCH_CLIENTS to choose; --no-micro --no-e2e
-#               --no-capacity --no-storm --no-memory --no-health-rows --prefetch)
 #   --health-rows  health inference accuracy per fault kind and cost at
 #               rising client counts (bench_health, seconds, part of every
 #               level and of PERFORMANCE.md; --no-micro --no-e2e --health-rows
@@ -122,7 +118,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --many-clients-dtls | --memory | --no-memory | --rxopts | --prefetch | --health-rows | --no-health-rows | --interval) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --many-clients-dtls | --memory | --no-memory | --rxopts | --health-rows | --no-health-rows | --interval) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

@@ -25,7 +25,6 @@ from .probes import probes_markdown, run_probes
 from .rows import run_all
 from .scale import run_scale
 from .rxopts import run_rxopts, rxopts_markdown
-from .prefetch import run_prefetch, prefetch_markdown
 from .scaleout import run_scaleout, scaleout_markdown
 from .storm import run_storm, storm_markdown
 from .util import log
@@ -78,8 +77,6 @@ def parse_args(argv=None):
                     help="leave the health inference rows out")
     ap.add_argument("--rxopts", action="store_true",
                     help="also the receive-path options against the default (docs/CAPACITY.md)")
-    ap.add_argument("--prefetch", action="store_true",
-                    help="the DTLS batch prefetch on and off, alternated (docs/CAPACITY.md)")
     ap.add_argument("--interval", action="store_true",
                     help="the main thread's per-interval cost per client (bench_interval, "
                          "callgrind; only when asked: --no-micro --no-e2e --interval)")
@@ -138,7 +135,6 @@ def main(argv=None):
             log("  health rows failed: %s" % e)
             health = {"error": str(e)}
     rxopts = run_rxopts(env) if args.rxopts else None
-    prefetch = run_prefetch(env) if args.prefetch else None
     interval = None
     if args.interval:
         try:
@@ -167,8 +163,6 @@ def main(argv=None):
         result["health"] = health
     if rxopts:
         result["rxopts"] = rxopts
-    if prefetch:
-        result["prefetch"] = prefetch
     if interval:
         result["interval"] = interval
     with open(os.path.join(env.out, "results.json"), "w") as f:
@@ -190,8 +184,6 @@ def main(argv=None):
         md += health_markdown(health)
     if rxopts:
         md += rxopts_markdown(rxopts)
-    if prefetch:
-        md += prefetch_markdown(prefetch)
     if interval:
         md += interval_markdown(interval)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:

@@ -32,16 +32,6 @@ from .util import log, num
 KINDS = ("io_uring", "noh")
 
 
-def dtls_extra(env, top, plain_extra):
-    """Receiver options of DTLS rows up to top clients (see scale_plan)."""
-    ms = ["--max-sessions", int(top * 1.25) // env.workers + 1] if top > 3000 else []
-    if top > LG_MAX_CLIENTS:
-        # And the registry of the plain rows: its default (65,536
-        # clients) dropped 34% of a 100,000-client fill as registry_full.
-        ms += ["--dtls-idle", 3600] + plain_extra
-    return ms
-
-
 def scale_plan(env):
     """(kind, mode, n, clients, extra receiver options) per row."""
     c = env.cfg.get("capacity") or {}
@@ -66,7 +56,12 @@ def scale_plan(env):
         # one loadgen holds run a chain of processes whose first sessions
         # wait idle while the later ones handshake: --dtls-idle outlasts
         # that (the default 60 s would close them).
-        ms = dtls_extra(env, ds[-1], plain_extra)
+        top = ds[-1]
+        ms = ["--max-sessions", int(top * 1.25) // env.workers + 1] if top > 3000 else []
+        if top > LG_MAX_CLIENTS:
+            # And the registry of the plain rows: its default (65,536
+            # clients) dropped 34% of a 100,000-client fill as registry_full.
+            ms += ["--dtls-idle", 3600] + plain_extra
         for kind in KINDS:
             todo.append((kind, "dtls", c["n"], 10, ms))
             for n in ds:

@@ -643,45 +643,6 @@ static void test_session_memory(void **state)
 #endif
 }
 
-/*
- * The batch prefetch hint (xtel_dtls_server_prefetch): stages 2 and 3 name
- * an established session's client id when the built-in record layer has
- * it, nothing for an unknown peer or the first two stages, and it changes
- * nothing: the records after it are delivered and counted as without it.
- */
-static void test_prefetch_hint(void **state)
-{
-	struct net *n = net_create(state, NULL);
-	struct sockaddr_in6 other;
-
-	add_client(n, 1);	/* IPv4 */
-	add_client(n, 2);	/* IPv6 */
-	pump(n);
-	assert_established(n, 0, 1);
-	assert_established(n, 1, 2);
-	other = n->cl[1].addr.in6;
-	other.sin6_port ^= 1;
-	for (unsigned int stage = 0; stage < 4; stage++) {
-		uint32_t want = stage >= 2 && !cur_mode.openssl_records;
-
-		for (int i = 0; i < 2; i++)
-			assert_int_equal(xtel_dtls_server_prefetch(n->srv,
-				&n->cl[i].addr.sa, n->cl[i].addr_len, stage),
-				want * (uint32_t)(i + 1));
-		assert_int_equal(xtel_dtls_server_prefetch(n->srv,
-			(struct sockaddr *)&other, sizeof(other), stage), 0);
-		assert_int_equal(xtel_dtls_server_prefetch(n->srv,
-			&n->cl[0].addr.sa, 1, stage), 0);
-	}
-	send_record(n, 0, 1, 1);
-	send_record(n, 1, 2, 1);
-	pump(n);
-	assert_int_equal(n->delivered, 2);
-	assert_int_equal(stats(n).records_rx, 2);
-	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
-	net_free(n);
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -696,7 +657,6 @@ int main(int argc, char **argv)
 		BOTH(test_session_memory),
 		BOTH(test_session_hook),
 		BOTH(test_peer_len_storage),
-		BOTH(test_prefetch_hint),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_peers", tests);

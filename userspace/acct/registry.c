@@ -13,7 +13,6 @@
 
 #include "acct/record.h"
 #include "acct/registry.h"
-#include "common/prefetch.h"
 
 static uint64_t g_interval;
 
@@ -220,20 +219,4 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 	out->hist += hist;
 	out->metrics += metrics;
 	out->arena_slack += chunks > hist + metrics ? chunks - hist - metrics : 0;
-}
-
-void xtel_registry_prefetch(const struct xtel_registry *reg, uint32_t id,
-			    unsigned int stage)
-{
-	uint32_t h = hash_id(id) & reg->h_mask, i;
-
-	if (stage == 0) {
-		xtel_prefetch(&reg->h_slots[h], sizeof(reg->h_slots[h]));
-		return;
-	}
-	/* The first slot only: a longer probe is rare at half load. */
-	i = reg->h_slots[h].idx1;
-	if (i && reg->h_slots[h].id == id)
-		xtel_prefetch(xtel_registry_record(reg, i - 1),
-			      sizeof(struct xtel_record));
 }

@@ -75,14 +75,6 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 void xtel_interval_advance(void);
 uint64_t xtel_interval_current(void);
 
-/*
- * A hint for a datagram of client id that will be accounted soon
- * (common/prefetch.h): stage 0 prefetches its hash slot, stage 1 (the slot
- * now in cache) its record. Changes nothing.
- */
-void xtel_registry_prefetch(const struct xtel_registry *reg, uint32_t id,
-			    unsigned int stage);
-
 #ifdef __cplusplus
 }
 #endif

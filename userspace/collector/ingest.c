@@ -273,19 +273,6 @@ void xtel_ingest_datagram(struct xtel_ingest *ig, const uint8_t *buf,
 	xtel_dtls_server_input(ig->dtls, peer, peer_len, buf, len, xtel_mono_ns());
 }
 
-void xtel_ingest_prefetch(struct xtel_ingest *ig, const struct sockaddr *peer,
-			  socklen_t peer_len, unsigned int stage)
-{
-	uint32_t id;
-
-	if (!ig->dtls)
-		return;
-	id = xtel_dtls_server_prefetch(ig->dtls, peer, peer_len, stage);
-	/* Stages 2 and 3 know the client: its hash slot, then its record. */
-	if (id)
-		xtel_registry_prefetch(ig->reg, id, stage - 2);
-}
-
 void xtel_ingest_timers(struct xtel_ingest *ig)
 {
 	struct xtel_dtls_policy *p;

@@ -120,16 +120,6 @@ void xtel_ingest_datagram(struct xtel_ingest *ig, const uint8_t *buf,
 			  const struct sockaddr *peer, socklen_t peer_len);
 
 /*
- * A hint for a datagram that xtel_ingest_datagram will get soon: stage
- * 0 .. XTEL_PREFETCH_STAGES-1 of common/prefetch.h. DTLS only: the
- * session, its keys and cipher context, and the client's accounting
- * record (plain mode's chain is two links and was measured no faster
- * prefetched, docs/CAPACITY.md). Changes no state and no counter.
- */
-void xtel_ingest_prefetch(struct xtel_ingest *ig, const struct sockaddr *peer,
-			  socklen_t peer_len, unsigned int stage);
-
-/*
  * Swap in a posted policy, run due timers (DTLS retransmission, handshake
  * timeout, idle expiry) and publish the DTLS statistics into the worker's
  * counters. Called on the receive loop's tick and once more when it stops.

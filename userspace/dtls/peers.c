@@ -16,7 +16,6 @@
 #include <openssl/rand.h>
 
 #include "common/clock.h"
-#include "common/prefetch.h"
 #include "dtls/server_internal.h"
 
 _Static_assert(sizeof(union peer_addr) == sizeof(struct sockaddr_in6),
@@ -367,39 +366,4 @@ bool dtls_evict_half_open(struct xtel_dtls_server *srv)
 	srv->st.half_open_evicted++;
 	dtls_session_free(srv, victim);
 	return true;
-}
-
-uint32_t xtel_dtls_server_prefetch(const struct xtel_dtls_server *srv,
-				   const struct sockaddr *peer,
-				   socklen_t peer_len, unsigned int stage)
-{
-	struct peer_key k;
-	struct session *s;
-	uint32_t h;
-
-	if (dtls_peer_key_from(peer, peer_len, &k))
-		return 0;
-	h = dtls_peer_hash(srv, &k);
-	if (stage == 0) {
-		xtel_prefetch(bucket(srv, h), sizeof(struct session *));
-		return 0;
-	}
-	if (stage == 1) {
-		/* The chain's head, unchecked: reading it is the miss. */
-		xtel_prefetch(*bucket(srv, h), sizeof(struct session));
-		return 0;
-	}
-	s = dtls_session_lookup(srv, &k, h);
-	if (s == NULL || s->state != SESSION_ESTABLISHED || s->rl == NULL)
-		return 0;
-	if (stage == 2) {
-		xtel_prefetch(s->rl, sizeof(s->rl->keys));
-		/* dtls_session_touch relinks them. */
-		xtel_prefetch(s->prev, XTEL_CACHE_LINE);
-		xtel_prefetch(s->next, XTEL_CACHE_LINE);
-	} else {
-		/* Opaque to us: its first lines, where OpenSSL starts. */
-		xtel_prefetch(s->rl->keys.rx, 4 * XTEL_CACHE_LINE);
-	}
-	return s->client_id;
 }

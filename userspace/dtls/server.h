@@ -507,18 +507,6 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 			   const void *dgram, size_t len, uint64_t now);
 
 /*
- * A hint for a datagram from peer that xtel_dtls_server_input will get
- * soon (common/prefetch.h): stage 0 prefetches its hash bucket, 1 the
- * session the bucket points to, 2 its record-layer keys and LRU
- * neighbours, 3 OpenSSL's cipher context. Returns the session's client id
- * (stages 2 and 3, an established session), else 0, so the caller can
- * prefetch the accounting record too. Changes no state.
- */
-uint32_t xtel_dtls_server_prefetch(const struct xtel_dtls_server *srv,
-				   const struct sockaddr *peer,
-				   socklen_t peer_len, unsigned int stage);
-
-/*
  * When xtel_dtls_server_timers() must run next (absolute ns; UINT64_MAX:
  * nothing pending). Timers cover retransmission, handshake timeouts and
  * idle expiry. Once half-open handshakes holding 2 MiB (half_open_bytes)

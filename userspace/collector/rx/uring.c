@@ -25,7 +25,6 @@
 
 #include "common/log.h"
 #include "common/clock.h"
-#include "common/prefetch.h"
 #include "collector/rx/napi.h"
 #include "collector/rx/uring.h"
 
@@ -580,24 +579,6 @@ static void begin_drain(struct xtel_rx_worker *w)
 	}
 }
 
-/* One prefetch stage (common/prefetch.h) for a completion not handled yet. */
-static void prefetch_cqe(struct xtel_rx_worker *w,
-			 const struct io_uring_cqe *cqe, unsigned int stage)
-{
-	struct io_uring_recvmsg_out *o;
-	uint8_t *buf;
-
-	if (UD_KIND(io_uring_cqe_get_data64(cqe)) != UD_RECV || cqe->res < 0 ||
-	    !(cqe->flags & IORING_CQE_F_BUFFER))
-		return;
-	buf = w->bufs + (size_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT) * RX_BUF_SIZE;
-	o = io_uring_recvmsg_validate(buf, cqe->res, &w->rx_mh);
-	if (o)
-		xtel_ingest_prefetch(w->ig, io_uring_recvmsg_name(o),
-				     o->namelen < w->rx_mh.msg_namelen ?
-				     o->namelen : w->rx_mh.msg_namelen, stage);
-}
-
 static void handle_cqe(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe)
 {
 	uint64_t ud = io_uring_cqe_get_data64(cqe);
@@ -631,22 +612,6 @@ static void handle_cqe(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe)
 		break;
 	default:
 		break;
-	}
-}
-
-/*
- * Handle a batch, walking ahead of it: completion i + STAGES - s gets
- * prefetch stage s before completion i is handled.
- */
-static void handle_batch(struct xtel_rx_worker *w,
-			 struct io_uring_cqe **cqes, unsigned int n)
-{
-	for (unsigned int i = 0; i < n; i++) {
-		if (!w->tune.no_prefetch)
-			for (unsigned int s = 0; s < XTEL_PREFETCH_STAGES; s++)
-				if (i + XTEL_PREFETCH_STAGES - s < n)
-					prefetch_cqe(w, cqes[i + XTEL_PREFETCH_STAGES - s], s);
-		handle_cqe(w, cqes[i]);
 	}
 }
 
@@ -740,7 +705,8 @@ static void *worker_main(void *arg)
 			break;
 		}
 		while ((n = io_uring_peek_batch_cqe(&w->ring, cqes, CQE_BATCH))) {
-			handle_batch(w, cqes, n);
+			for (unsigned int i = 0; i < n; i++)
+				handle_cqe(w, cqes[i]);
 			io_uring_cq_advance(&w->ring, n);
 			got += n;
 			/* Hand the batch's buffers back with one tail store. */

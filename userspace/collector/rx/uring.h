@@ -47,7 +47,6 @@ struct xtel_rx_tuning {
 	unsigned int napi_us;		/* --rx-napi: busy poll per wait; 0: off */
 	bool napi_prefer;		/* --rx-napi-prefer */
 	unsigned int batch;		/* --rx-batch: completions per wait; 0: default */
-	bool no_prefetch;		/* --no-rx-prefetch */
 };
 
 /* Before _start. */
