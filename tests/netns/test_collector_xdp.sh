@@ -23,6 +23,9 @@
 #     (cumulative), while the second run's userspace totals are its own.
 #  6. --allow with a CIDR that excludes the generator: every datagram is
 #     dropped in XDP under not_allowed, userspace sees none.
+#  7. the per-client and session maps are sized by --max-clients and
+#     workers x --max-sessions above the built-in 65,536; pins of another
+#     size are replaced at the next start.
 #
 # usage: test_collector_xdp.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
@@ -345,5 +348,28 @@ check("userspace clients", 0, s["totals"]["clients"])
 check("allowlist on in the xdp object", True, s["xdp"]["allowlist"])
 PY
 tally "$work/allow.check"
+
+# ---- 7. the maps follow --max-clients and --max-sessions ----
+# An entry per client and per DTLS session of every worker: 100,000
+# clients and 2 x 40,000 sessions, above the built-in 65,536; a restart with
+# the defaults finds pins of another size and replaces them.
+pins="$XTEL_BPFFS/sized"
+rm -rf "$pins"
+map_entries() { bpftool -j map show pinned "$pins/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["max_entries"])'; }
+start_collector sized --mode dtls --iface "$XTEL_COL_IF" --pin-dir "$pins" --workers 2 \
+	--quiet --max-clients 100000 --max-sessions 40000 "${DTLS[@]}" || exit 1
+check_eq "sized: xtel_clients entries = --max-clients" 100000 "$(map_entries xtel_clients)"
+check_eq "sized: xtel_peers entries = 2 workers x --max-sessions" 80000 "$(map_entries xtel_peers)"
+stop_collector TERM
+check_eq "sized: collector exit code" 0 "$col_rc"
+start_collector sized2 --mode dtls --iface "$XTEL_COL_IF" --pin-dir "$pins" --workers 2 \
+	"${DTLS[@]}" || exit 1
+check_eq "sized: the defaults' xtel_clients" 65536 "$(map_entries xtel_clients)"
+check_eq "sized: the defaults' xtel_peers" 65536 "$(map_entries xtel_peers)"
+check "sized: the pins of another size were replaced, with a warning" \
+	grep -q "xdp: replacing stale pinned map $pins/xtel_clients" "$work/sized2.err"
+stop_collector TERM
+check_eq "sized: second collector exit code" 0 "$col_rc"
+rm -rf "$pins"
 
 finish

@@ -203,6 +203,10 @@ static int xdp_setup(struct app *a)
 		.quiet = false,
 		.devices = cfg->db != NULL,
 		.inventory_only = cfg->inventory_only,
+		/* an entry per client, per DTLS session of every worker */
+		.max_clients = cfg->max_clients,
+		.max_peers = (uint32_t)((uint64_t)cfg->max_sessions * cfg->workers > UINT32_MAX ?
+					UINT32_MAX : (uint64_t)cfg->max_sessions * cfg->workers),
 	};
 	int rc;
 

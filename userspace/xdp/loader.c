@@ -677,6 +677,18 @@ int xtel_xdp_open(struct xtel_xdp **out, const struct xtel_xdp_opts *opts)
 	x->skel->rodata->cfg_hs_global_burst = x->opts.handshake_global_burst;
 	x->skel->rodata->cfg_devices = x->opts.devices && !x->opts.dtls;
 	x->skel->rodata->cfg_inventory_only = x->opts.inventory_only;
+	/* Sized before the pins are judged: a pin of another size is stale. */
+	err = 0;
+	if (x->opts.max_clients > XTEL_XDP_MAX_CLIENTS)
+		err = bpf_map__set_max_entries(x->skel->maps.xtel_clients,
+					       x->opts.max_clients);
+	if (!err && x->opts.max_peers > XTEL_XDP_MAX_PEERS)
+		err = bpf_map__set_max_entries(x->skel->maps.xtel_peers,
+					       x->opts.max_peers);
+	if (err) {
+		pr_err("xdp: cannot size the maps: %s", strerror(-err));
+		goto err_skel;
+	}
 
 	if (!x->opts.no_pin) {
 		err = setup_pins(x);

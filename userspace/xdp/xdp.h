@@ -39,6 +39,9 @@ struct xtel_xdp_opts {
 	bool quiet;			/* no informational messages on stderr */
 	bool devices;			/* plain: refuse by the xtel_devices map */
 	bool inventory_only;		/* and refuse ids not in it */
+	/* entries of the per-client counter and the DTLS session maps;
+	 * below XTEL_XDP_MAX_CLIENTS / _PEERS (0 too): those */
+	uint32_t max_clients, max_peers;
 };
 
 /*
