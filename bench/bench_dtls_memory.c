@@ -35,15 +35,12 @@
 #include "dtls/client.h"
 #include "dtls/server.h"
 #include "dtls/server_internal.h"
-
-enum { QMAX = 16, DGRAM_MAX = 1500 };
+#include "mem_dtls.h"
 
 struct mem_net {
 	struct xtel_dtls_server *srv;
 	struct xtel_dtls_client_ctx *cctx;
-	unsigned int nq;
-	size_t qlen[QMAX];
-	unsigned char q[QMAX][DGRAM_MAX];
+	struct mem_dtls_q q;
 	unsigned long records;
 };
 
@@ -52,19 +49,6 @@ static uint64_t heap_bytes(void)
 	struct mallinfo2 mi = mallinfo2();
 
 	return mi.uordblks + mi.hblkhd;
-}
-
-static void on_send(void *arg, const struct sockaddr *peer, socklen_t len,
-		    const void *buf, size_t n)
-{
-	struct mem_net *mn = arg;
-
-	(void)peer;
-	(void)len;
-	if (mn->nq < QMAX && n <= DGRAM_MAX) {
-		memcpy(mn->q[mn->nq], buf, n);
-		mn->qlen[mn->nq++] = n;
-	}
 }
 
 static void on_data(void *arg, uint32_t id, const struct sockaddr *peer,
@@ -78,30 +62,15 @@ static void on_data(void *arg, uint32_t id, const struct sockaddr *peer,
 	((struct mem_net *)arg)->records++;
 }
 
-static struct sockaddr_in addr_of(unsigned int i)
+/* mem_dtls_feed_fn: to the server as from client i's address. */
+static void to_server(void *arg, unsigned int i, const void *d, size_t len,
+		      uint64_t now)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct mem_net *mn = arg;
+	struct sockaddr_in a = mem_dtls_addr(i);
 
-	a.sin_addr.s_addr = htonl(0xc6120200u + (i >> 15));	/* 198.18.2.x */
-	a.sin_port = htons((uint16_t)(1024 + (i & 0x7fff)));
-	return a;
-}
-
-/* Everything c has queued, to the server as from address i. */
-static bool to_server(struct mem_net *mn, struct xtel_dtls_client *c,
-		      unsigned int i, uint64_t now)
-{
-	struct sockaddr_in a = addr_of(i);
-	unsigned char buf[DGRAM_MAX];
-	bool moved = false;
-	ssize_t len;
-
-	while ((len = xtel_dtls_client_pop(c, buf, sizeof(buf))) > 0) {
-		moved = true;
-		xtel_dtls_server_input(mn->srv, (const struct sockaddr *)&a,
-				       sizeof(a), buf, (size_t)len, now);
-	}
-	return moved;
+	xtel_dtls_server_input(mn->srv, (const struct sockaddr *)&a, sizeof(a),
+			       d, len, now);
 }
 
 /*
@@ -116,22 +85,7 @@ static int handshake(struct mem_net *mn, struct xtel_dtls_client *c,
 
 	if (xtel_dtls_client_start(c, now))
 		return -1;
-	for (int round = 0; round < 20; round++) {
-		bool moved = to_server(mn, c, i, now);
-
-		if (rounds && round == rounds) {
-			mn->nq = 0;
-			return 0;
-		}
-		for (unsigned int k = 0; k < mn->nq; k++) {
-			moved = true;
-			xtel_dtls_client_input(c, mn->q[k], mn->qlen[k], now);
-		}
-		mn->nq = 0;
-		if (!moved)
-			break;
-	}
-	return xtel_dtls_client_state(c) == XTEL_DTLS_CLIENT_ESTABLISHED ? 0 : -1;
+	return mem_dtls_handshake(&mn->q, c, i, to_server, mn, rounds, now) ? 0 : -1;
 }
 
 static int load_id(const char *dir, unsigned int id, struct xtel_dtls_identity **out)
@@ -282,8 +236,8 @@ int main(int argc, char **argv)
 	cfg.max_half_open_per_source = m + 16;
 	cfg.verify_cache = vc;
 	cfg.no_client_id_check = true;
-	cfg.send = on_send;
-	cfg.send_arg = &mn;
+	cfg.send = mem_dtls_on_send;
+	cfg.send_arg = &mn.q;
 	cfg.on_data = on_data;
 	cfg.data_arg = &mn;
 	c = calloc(2 * n + m, sizeof(*c));
@@ -332,7 +286,7 @@ int main(int argc, char **argv)
 				c[i] ? xtel_dtls_client_error(c[i]) : "no client");
 			goto out;
 		}
-		to_server(&mn, c[i], i, xtel_mono_ns());
+		mem_dtls_flush(c[i], i, to_server, &mn, xtel_mono_ns());
 	}
 	h_est = heap_bytes();
 	if (xtel_dtls_server_sessions(mn.srv) != 2 * n || mn.records != n ||

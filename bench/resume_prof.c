@@ -32,8 +32,7 @@
 #include "common/log.h"
 #include "dtls/client.h"
 #include "dtls/server.h"
-
-enum { QMAX = 16, DGRAM_MAX = 1500 };
+#include "mem_dtls.h"
 
 enum { KMAX = 64 };
 
@@ -42,24 +41,10 @@ struct prof_net {
 	struct xtel_dtls_client_ctx *cctx;
 	struct xtel_dtls_identity *ids[KMAX];
 	unsigned int nids;
-	unsigned int nq;
-	size_t qlen[QMAX];
-	unsigned char q[QMAX][DGRAM_MAX];
+	struct mem_dtls_q q;
+	bool measured;		/* the datagrams of this handshake pass server_feed */
 	uint64_t cpu_ns;
 };
-
-static void on_send(void *arg, const struct sockaddr *peer, socklen_t len,
-		    const void *buf, size_t n)
-{
-	struct prof_net *pn = arg;
-
-	(void)peer;
-	(void)len;
-	if (pn->nq < QMAX && n <= DGRAM_MAX) {
-		memcpy(pn->q[pn->nq], buf, n);
-		pn->qlen[pn->nq++] = n;
-	}
-}
 
 static uint64_t thread_cpu_ns(void)
 {
@@ -83,13 +68,31 @@ __attribute__((noinline)) void server_feed(struct prof_net *pn,
 			       d, len, now);
 }
 
-static struct sockaddr_in addr_of(unsigned int i)
+/* mem_dtls_feed_fn: straight to the server (not collected). */
+static void server_in(void *arg, unsigned int i, const void *d, size_t len,
+		      uint64_t now)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct prof_net *pn = arg;
+	struct sockaddr_in a = mem_dtls_addr(i);
 
-	a.sin_addr.s_addr = htonl(0xc6120200u + (i >> 15));	/* 198.18.2.x */
-	a.sin_port = htons((uint16_t)(1024 + (i & 0x7fff)));
-	return a;
+	xtel_dtls_server_input(pn->srv, (const struct sockaddr *)&a, sizeof(a),
+			       d, len, now);
+}
+
+/* mem_dtls_feed_fn of handshakes: timed, and through server_feed when
+ * measured. */
+static void to_server(void *arg, unsigned int i, const void *d, size_t len,
+		      uint64_t now)
+{
+	struct prof_net *pn = arg;
+	struct sockaddr_in a = mem_dtls_addr(i);
+	uint64_t t0 = thread_cpu_ns();
+
+	if (pn->measured)
+		server_feed(pn, &a, d, len, now);
+	else
+		server_in(pn, i, d, len, now);
+	pn->cpu_ns += thread_cpu_ns() - t0;
 }
 
 /*
@@ -101,8 +104,6 @@ static struct xtel_dtls_client *handshake(struct prof_net *pn, unsigned int i,
 					  bool measured)
 {
 	struct xtel_dtls_identity *id = pn->ids[i % pn->nids];
-	struct sockaddr_in a = addr_of(i);
-	unsigned char buf[DGRAM_MAX];
 	struct xtel_dtls_client *c;
 	uint64_t now = xtel_mono_ns();
 
@@ -111,32 +112,8 @@ static struct xtel_dtls_client *handshake(struct prof_net *pn, unsigned int i,
 	if ((t != NULL && xtel_dtls_client_resume(c, t)) ||
 	    xtel_dtls_client_start(c, now))
 		goto fail;
-	for (int round = 0; round < 20; round++) {
-		bool moved = false;
-		ssize_t len;
-
-		while ((len = xtel_dtls_client_pop(c, buf, sizeof(buf))) > 0) {
-			uint64_t t0 = thread_cpu_ns();
-
-			moved = true;
-			if (measured)
-				server_feed(pn, &a, buf, (size_t)len, now);
-			else
-				xtel_dtls_server_input(pn->srv,
-						       (const struct sockaddr *)&a,
-						       sizeof(a), buf, (size_t)len,
-						       now);
-			pn->cpu_ns += thread_cpu_ns() - t0;
-		}
-		for (unsigned int k = 0; k < pn->nq; k++) {
-			moved = true;
-			xtel_dtls_client_input(c, pn->q[k], pn->qlen[k], now);
-		}
-		pn->nq = 0;
-		if (!moved)
-			break;
-	}
-	if (xtel_dtls_client_state(c) == XTEL_DTLS_CLIENT_ESTABLISHED)
+	pn->measured = measured;
+	if (mem_dtls_handshake(&pn->q, c, i, to_server, pn, 0, now))
 		return c;
 	fprintf(stderr, "resume_prof: handshake %u failed: %s\n", i,
 		xtel_dtls_client_error(c));
@@ -149,16 +126,9 @@ fail:
 static void close_client(struct prof_net *pn, unsigned int i,
 			 struct xtel_dtls_client *c)
 {
-	struct sockaddr_in a = addr_of(i);
-	unsigned char buf[DGRAM_MAX];
-	ssize_t len;
-
 	xtel_dtls_client_close(c);
-	while ((len = xtel_dtls_client_pop(c, buf, sizeof(buf))) > 0)
-		xtel_dtls_server_input(pn->srv, (const struct sockaddr *)&a,
-				       sizeof(a), buf, (size_t)len,
-				       xtel_mono_ns());
-	pn->nq = 0;
+	mem_dtls_flush(c, i, server_in, pn, xtel_mono_ns());
+	pn->q.n = 0;
 	xtel_dtls_client_free(c);
 }
 
@@ -202,8 +172,8 @@ int main(int argc, char **argv)
 	cfg.key_file = key;
 	cfg.ca_file = ca;
 	cfg.max_sessions = 1024;
-	cfg.send = on_send;
-	cfg.send_arg = &pn;
+	cfg.send = mem_dtls_on_send;
+	cfg.send_arg = &pn.q;
 	if (xtel_dtls_server_new(&pn.srv, &cfg) ||
 	    xtel_dtls_client_ctx_new(&pn.cctx, ca, NULL, NULL))
 		return 1;
