@@ -101,7 +101,10 @@ usage() { sed -n '/^# usage:/,/^# XTEL_LOADGEN/p' "$0" | sed 's/^# \{0,1\}//'; }
 level=full
 out=
 publish=()
-build=${XTEL_BUILD:-build}
+# Absolute: the benchmarks run in other directories (bench_dtls in the
+# build directory calls certs/gen.sh, which runs XTEL_CERTGEN below).
+build=$top/build
+[ -n "${XTEL_BUILD:-}" ] && build=$(abspath "$XTEL_BUILD")
 do_build=1
 health_only=0
 extra=()

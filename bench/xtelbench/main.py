@@ -191,10 +191,13 @@ def main(argv=None):
     if env.publish:
         _publish(env, md, made)
     bad = [r for r in rows if r.get("status") == "error"]
-    log("== done in %.0f s: %d rows (%d errors), %d micro-benchmarks; results in %s" % (
-        meta["elapsed_s"], len(rows), len(bad), len(micro), env.out))
-    return 1 if bad or (storm and "error" in storm) or (memory and "error" in memory) \
-        or (health and "error" in health) else 0
+    # A micro-benchmark that ran and failed (not one that skipped itself).
+    bad_micro = sorted({m["name"] for m in micro if "error" in m and not m.get("skipped")})
+    log("== done in %.0f s: %d rows (%d errors), %d micro-benchmarks%s; results in %s" % (
+        meta["elapsed_s"], len(rows), len(bad), len(micro),
+        " (failed: %s)" % ", ".join(bad_micro) if bad_micro else "", env.out))
+    return 1 if bad or bad_micro or (storm and "error" in storm) \
+        or (memory and "error" in memory) or (health and "error" in health) else 0
 
 
 def _publish(env, md, made):
