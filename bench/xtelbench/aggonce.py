@@ -11,27 +11,18 @@ testbed: `bench/run.sh --no-micro --no-e2e --agg-once` runs only it (~30 s).
 """
 import json
 import os
-import re
 import shutil
-import subprocess
 import tempfile
 
-from .util import log
+from .util import callgrind_ir, log, run_out
 
 VIEWS = {"smoke": 60, "quick": 360, "full": 360}
-TOGGLES = ["--toggle-collect=xtel_agg_store_" + f for f in ("mark", "seen", "commit", "prune")]
-
-
-def _run(cmd):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=900)
+TOGGLES = ["xtel_agg_store_" + f for f in ("mark", "seen", "commit", "prune")]
 
 
 def _ir(exe, way, views, tmp):
-    out = os.path.join(tmp, "cg." + way)
-    r = _run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out] + TOGGLES +
-             [exe, "--rounds", "1", "--views", str(views), "--only", way])
-    m = re.search(r"Collected : (\d+)", r.stderr)
-    return int(m.group(1)) if m else None
+    return callgrind_ir([exe, "--rounds", "1", "--views", str(views), "--only", way],
+                        TOGGLES, os.path.join(tmp, "cg." + way))
 
 
 def run_agg_once(env):
@@ -40,7 +31,7 @@ def run_agg_once(env):
         log("  agg-once: %s missing, skipped" % exe)
         return {"error": "bench_agg_once not built"}
     views = VIEWS.get(env.level, VIEWS["quick"])
-    out = _run([exe, "--views", str(views), "--rounds", "3"]).stdout
+    out = run_out([exe, "--views", str(views), "--rounds", "3"]).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
     if shutil.which("valgrind"):
         with tempfile.TemporaryDirectory() as tmp:
