@@ -67,6 +67,18 @@ wait_stat() { # NAME VALUE: until the counter has that value (20 s at most)
 pub() { # SITE EDGE RUN SEQ: one message of 10 datagrams of client 7
 	"$publish" "$url" "$1" "$2" "$3" "$4" 0 1 7 10
 }
+# pub_late SITE EDGE RUN SEQ: the same id once JetStream forgot it: the
+# window has passed, but the server drops its ids on a timer, so a copy
+# it still calls a duplicate (not stored, nothing delivered) is sent again
+pub_late() {
+	local r
+	for _ in $(seq 40); do
+		r=$(pub "$@")
+		[ "${r% duplicate 1}" = "$r" ] && break
+		sleep 0.25
+	done
+	echo "$r"
+}
 agg_start() { # NAME
 	"$collector" --aggregate "$url" --agg-db "$work/agg.db" --agg-dup-window 1 \
 		--agg-ack-wait 2 --agg-batch 16 --http "$http" --http-rate 0 \
@@ -99,7 +111,7 @@ check_eq "first copy applied: site s1 received" 10 "$(received s1)"
 # resend as a new message
 sleep 1.5
 wait_stat applied_ids 0
-check_eq "resend after the window stored again" "stored 2 duplicate 0" "$(pub s1 e1 100 1)"
+check_eq "resend after the window stored again" "stored 2 duplicate 0" "$(pub_late s1 e1 100 1)"
 wait_stat messages 2
 wait_stat acks 2
 check_eq "late resend refused: duplicates" 1 "$(stat duplicates)"
@@ -113,7 +125,7 @@ check_eq "run 200 seq 3 stored" "stored 3 duplicate 0" "$(pub s2 e1 200 3)"
 check_eq "run 200 seq 1 stored" "stored 4 duplicate 0" "$(pub s2 e1 200 1)"
 wait_stat applied 3
 sleep 1.2
-check_eq "run 200 seq 3 stored again after the window" "stored 5 duplicate 0" "$(pub s2 e1 200 3)"
+check_eq "run 200 seq 3 stored again after the window" "stored 5 duplicate 0" "$(pub_late s2 e1 200 3)"
 wait_stat acks 5
 check_eq "run 200: duplicates" 2 "$(stat duplicates)"
 check_eq "run 200: site s2 received (seq 1 and 3 once)" 20 "$(received s2)"
@@ -123,7 +135,7 @@ check_eq "ranges: run 100 [1], run 200 [1] and [3]" 3 "$(stat applied_ranges)"
 # of run 100 once more, and still applies the hole (run 200 seq 2) once
 agg_stop
 agg_start agg2
-check_eq "restarted: run 100 seq 1 stored again" "stored 6 duplicate 0" "$(pub s1 e1 100 1)"
+check_eq "restarted: run 100 seq 1 stored again" "stored 6 duplicate 0" "$(pub_late s1 e1 100 1)"
 check_eq "restarted: run 200 seq 2 (the hole) stored" "stored 7 duplicate 0" "$(pub s2 e1 200 2)"
 wait_stat acks 2
 check_eq "restarted: duplicates" 1 "$(stat duplicates)"

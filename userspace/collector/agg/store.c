@@ -17,8 +17,9 @@
  * one row per range: a changed run's rows are rewritten in the batch's
  * transaction. Only what has no such id (no id, an undecodable message)
  * goes to the pruned per-id table. A checkpoint from before the ranges
- * moves its edge ids from applied into applied_range at open, in one
- * transaction (their parts unknown: see ranges.h).
+ * (PRAGMA user_version 0) moves its edge ids from applied into
+ * applied_range at open, in one transaction that sets user_version 1
+ * (their parts unknown: see ranges.h).
  */
 #include <errno.h>
 #include <inttypes.h>

@@ -2,11 +2,14 @@
 /*
  * The aggregator's checkpoint: an SQLite file in WAL mode holding every
  * merged record (as a rollup message of cumulative figures and the
- * latest health verdict, the same schema the edges send) and the ids of every rollup message applied.
- * One transaction per fetched batch writes the dirty records and the new
- * ids; the batch is acked only after it committed, so a crash at any
- * point either lost the batch (it is redelivered) or kept it together
- * with its ids (the redelivery is recognised and skipped): exact totals.
+ * latest health verdict, the same schema the edges send) and what was
+ * applied: per edge run the (seq, part) positions as ranges (ranges.h,
+ * kept for good), and the ids of the other messages (pruned).
+ * One transaction per fetched batch writes the dirty records, the changed
+ * ranges and the new ids; the batch is acked only after it committed, so
+ * a crash at any point either lost the batch (it is redelivered) or kept
+ * it together with what it applied (the redelivery is recognised and
+ * skipped): exact totals.
  */
 #ifndef XTEL_AGG_STORE_H
 #define XTEL_AGG_STORE_H
