@@ -13,7 +13,7 @@
 #                          [--capacity | --no-capacity] [--scaleout]
 #                          [--many-clients | --no-many-clients] [--many-clients-dtls]
 #                          [--storm | --no-storm] [--memory | --no-memory] [--rxopts]
-#                          [--health-rows | --no-health-rows] [--interval]
+#                          [--health-rows | --no-health-rows] [--interval] [--agg-once]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -75,6 +75,9 @@
 #   --interval  the main thread's view build per client per interval
 #               (bench_interval under callgrind, health on and off; ~1 min;
 #               only when asked: --no-micro --no-e2e --interval)
+#   --agg-once  the aggregator's exactly-once memory: the edge runs' ranges
+#               against the per-id table (bench_agg_once, callgrind; ~30 s;
+#               only when asked: --no-micro --no-e2e --agg-once)
 #   --health    only the health inference bench (bench_health: accuracy per
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);
 #               its table goes to stdout and OUT/health.md
@@ -121,7 +124,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --many-clients-dtls | --memory | --no-memory | --rxopts | --health-rows | --no-health-rows | --interval) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --many-clients-dtls | --memory | --no-memory | --rxopts | --health-rows | --no-health-rows | --interval | --agg-once) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

@@ -24,5 +24,6 @@ Modules, each importing only those above it in this list:
             collector and loadgen helpers)
   rxopts    the receive-path options against the default (--rxopts; uses
             capacity's drain row and rows' end-to-end row)
+  aggonce   the aggregator's exactly-once memory (--agg-once)
   main      the command line and the output files
 """

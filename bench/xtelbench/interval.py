@@ -12,28 +12,17 @@ unless asked.
 """
 import json
 import os
-import re
 import shutil
-import subprocess
 import tempfile
 
-from .util import log
+from .util import callgrind_ir, log, run_out
 
 CLIENTS = {"smoke": 2000, "quick": 20000, "full": 20000}
 
 
-def _run(cmd):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True,
-                          timeout=900)
-
-
 def _ir(exe, clients, intervals, extra, tmp):
-    out = os.path.join(tmp, "cg.out")
-    r = _run(["valgrind", "--tool=callgrind", "--toggle-collect=xtel_model_update",
-              "--callgrind-out-file=" + out, exe, "--clients", str(clients),
-              "--intervals", str(intervals)] + extra)
-    m = re.search(r"Collected : (\d+)", r.stderr)
-    return int(m.group(1)) if m else None
+    return callgrind_ir([exe, "--clients", str(clients), "--intervals", str(intervals)] + extra,
+                        ["xtel_model_update"], os.path.join(tmp, "cg.out"))
 
 
 def run_interval(env):
@@ -45,7 +34,7 @@ def run_interval(env):
     rows = []
     for health in (True, False):
         extra = [] if health else ["--no-health"]
-        r = json.loads(_run([exe, "--clients", str(clients), "--intervals", "6",
+        r = json.loads(run_out([exe, "--clients", str(clients), "--intervals", "6",
                              "--json"] + extra).stdout)
         if shutil.which("valgrind"):
             with tempfile.TemporaryDirectory() as tmp:

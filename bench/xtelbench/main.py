@@ -19,6 +19,7 @@ from .markdown import markdown
 from .health import health_markdown, run_health
 from .memory import memory_markdown, run_memory
 from .interval import interval_markdown, run_interval
+from .aggonce import agg_once_markdown, run_agg_once
 from .micro import run_micro
 from .plots import plots
 from .probes import probes_markdown, run_probes
@@ -80,6 +81,10 @@ def parse_args(argv=None):
     ap.add_argument("--interval", action="store_true",
                     help="the main thread's per-interval cost per client (bench_interval, "
                          "callgrind; only when asked: --no-micro --no-e2e --interval)")
+    ap.add_argument("--agg-once", action="store_true",
+                    help="the aggregator's exactly-once memory, ranges against the per-id "
+                         "table (bench_agg_once; only when asked: --no-micro --no-e2e "
+                         "--agg-once)")
     return ap.parse_args(argv)
 
 
@@ -142,6 +147,13 @@ def main(argv=None):
         except (OSError, subprocess.SubprocessError, ValueError) as e:
             log("  interval rows failed: %s" % e)
             interval = {"error": str(e)}
+    agg_once = None
+    if args.agg_once:
+        try:
+            agg_once = run_agg_once(env)
+        except (OSError, subprocess.SubprocessError, ValueError) as e:
+            log("  agg-once rows failed: %s" % e)
+            agg_once = {"error": str(e)}
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
@@ -165,6 +177,8 @@ def main(argv=None):
         result["rxopts"] = rxopts
     if interval:
         result["interval"] = interval
+    if agg_once:
+        result["agg_once"] = agg_once
     with open(os.path.join(env.out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
     md = markdown(env, meta, micro, rows, made)
@@ -186,6 +200,8 @@ def main(argv=None):
         md += rxopts_markdown(rxopts)
     if interval:
         md += interval_markdown(interval)
+    if agg_once:
+        md += agg_once_markdown(agg_once)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
         f.write(md)
     if env.publish:

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Small helpers every layer uses: progress and warning lines, dotted-path
-lookup in the tools' JSON reports, and the number formats of the tables."""
+lookup in the tools' JSON reports, the number formats of the tables, and
+running a benchmark binary (under callgrind too)."""
 import json
+import re
+import subprocess
 import sys
 
 
@@ -49,3 +52,17 @@ def fmt_rate(r):
 
 def num(v, fmt="%.0f"):
     return "-" if v is None else fmt % v
+
+
+def run_out(cmd, timeout=900):
+    """Runs cmd to its end (an error if it fails); its CompletedProcess."""
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=timeout)
+
+
+def callgrind_ir(cmd, toggles, out_file):
+    """The instructions callgrind collected running cmd with collection on
+    in the functions toggles names only (None when it printed none)."""
+    r = run_out(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out_file] +
+                ["--toggle-collect=" + f for f in toggles] + cmd)
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    return int(m.group(1)) if m else None

@@ -253,6 +253,29 @@ st=$(in_colns curl -sf "http://$aggB_http/api/v1/stats")
 dupB=$(echo "$st" | python3 -c 'import json,sys; print(json.load(sys.stdin)["aggregate"]["duplicates"])')
 check "aggB: the batch committed before the crash came back and was skipped (duplicates $dupB)" \
 	test "$dupB" -ge 1
+# Every edge message is in its run's ranges (none in the pruned per-id
+# table): per aggregator at least one range per edge run of its site, at
+# most one more per hole those runs made (views dropped, messages lost).
+ranges_check() { # AGG HTTP SUMMARIES...
+	local name=$1 url=$2
+	shift 2
+	in_colns curl -sf "http://$url/api/v1/stats" >"$work/$name.stats.json"
+	python3 - "$name" "$work/$name.stats.json" "$@" >"$work/$name.ranges.check" <<'PY'
+import json, sys
+name = sys.argv[1]
+a = json.load(open(sys.argv[2]))["aggregate"]
+x = [json.load(open(f))["export"] for f in sys.argv[3:]]
+runs, holes = len(x), sum(e["views_dropped"] + e["backlog_dropped"] for e in x)
+def check(what, exp, got):
+    print(("ok   " if exp == got else "FAIL ") + f"{name}: {what}: expected {exp}, got {got}")
+check("no id in the per-id table", 0, a["applied_ids"])
+check(f"{runs} edge runs, {runs}..{runs + holes} ranges", True,
+      runs <= a["applied_ranges"] <= runs + holes)
+PY
+	tally "$work/$name.ranges.check"
+}
+ranges_check aggA "$aggA_http" "$work"/e1.1.json "$work"/e2.1.json "$work"/e2.2.json
+ranges_check aggB "$aggB_http" "$work"/e3.1.json "$work"/e4.1.json "$work"/e4.2.json
 check "aggA /metrics: per-client series carry the site label" \
 	bash -c "ip netns exec $XTEL_NS_COL curl -sf http://$aggA_http/metrics | grep -q 'xtel_client_received_datagrams_total{site=\"siteA\",client_id=\"101\"}'"
 check "aggA /metrics: site totals" \

@@ -7,9 +7,13 @@
  * rollup comes), and the applied message ids are pruned once older than
  * the stream's duplicate window and acked, in bounded steps, oldest
  * first, while the newer ones (and old unacked ones) still recognise a
- * redelivery; a checkpoint of the first schema opens and prunes.
+ * redelivery; a checkpoint of the first schema opens, its edge ids
+ * moved into interval sets once; the edge runs' interval sets survive a
+ * reopen position for position, holes included, and a late message
+ * closes its hole in the file too.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,11 +126,11 @@ static void test_verdicts_survive_restart(void **state)
 	merge(f, "siteA", 3, "anomalous", 2.5, 1000);
 	merge(f, "siteA", 5, NULL, 0, 0);
 	merge(f, "siteB", 3, "silent", 1.25, 2000);
-	assert_int_equal(xtel_agg_store_mark(f->st, "e1.1.1.0", 1, 10), 0);
+	assert_int_equal(xtel_agg_store_mark(f->st, "e1.1.1.0", 1, 10, NULL), 0);
 	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
 	/* a later verdict of one client alone: only its record is rewritten */
 	merge(f, "siteA", 3, "ok", 0.5, 3000);
-	assert_int_equal(xtel_agg_store_mark(f->st, "e1.1.2.0", 2, 20), 0);
+	assert_int_equal(xtel_agg_store_mark(f->st, "e1.1.2.0", 2, 20, NULL), 0);
 	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
 	close_store(f);
 
@@ -174,10 +178,10 @@ static void mark_ids(struct fix *f)
 
 	for (unsigned int i = 1; i <= N_IDS; i++) {
 		id_of(id, sizeof(id), i);
-		assert_int_equal(xtel_agg_store_mark(f->st, id, i, i), 0);
+		assert_int_equal(xtel_agg_store_mark(f->st, id, i, i, NULL), 0);
 	}
 	/* stored long ago, but above the ack floor: may come back */
-	assert_int_equal(xtel_agg_store_mark(f->st, "late.1.1.0", ACK_FLOOR + 600, 5), 0);
+	assert_int_equal(xtel_agg_store_mark(f->st, "late.1.1.0", ACK_FLOOR + 600, 5, NULL), 0);
 	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
 }
 
@@ -223,10 +227,16 @@ static void test_prune_ids(void **state)
 	expect_pruned(f);
 }
 
-/* A checkpoint of the first version (no ts_ns) opens; its ids prune once acked. */
-static void test_prune_old_schema(void **state)
+/*
+ * A checkpoint of the first version (no ts_ns, no ranges) opens: its
+ * edge ids move into their runs' ranges once (parts unknown: one range
+ * per seq), any other id stays in the pruned table with a time of 0.
+ */
+static void test_old_schema_migrates(void **state)
 {
 	struct fix *f = *state;
+	struct xtel_rollup_hdr h = { .version = 1, .site = "s", .edge = "a",
+				     .run = 1, .seq = 4, .part = 0, .parts = 1 };
 	sqlite3 *db;
 
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
@@ -234,23 +244,114 @@ static void test_prune_old_schema(void **state)
 		"CREATE TABLE applied (msg_id TEXT PRIMARY KEY, seq INTEGER NOT "
 		"NULL) STRICT, WITHOUT ROWID;"
 		"INSERT INTO applied VALUES ('a.1.1.0', 1), ('a.1.2.0', 2), "
-		"('a.1.3.0', 3);", NULL, NULL, NULL), SQLITE_OK);
+		"('a.1.3.0', 3), ('stream.9', 9);", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	open_store(f);
-	assert_int_equal(xtel_agg_store_ids(f->st), 3);
-	assert_true(xtel_agg_store_seen(f->st, "a.1.3.0"));
-	/* ack floor 2: the third may still be redelivered */
-	assert_int_equal(xtel_agg_store_prune(f->st, 1, 2, 100), 2);
-	assert_false(xtel_agg_store_seen(f->st, "a.1.1.0"));
-	assert_false(xtel_agg_store_seen(f->st, "a.1.2.0"));
-	assert_true(xtel_agg_store_seen(f->st, "a.1.3.0"));
-	/* new ids go in with their time beside the old ones */
-	assert_int_equal(xtel_agg_store_mark(f->st, "a.2.1.0", 4, 50), 0);
+	assert_int_equal(xtel_agg_store_ids(f->st), 1);
+	assert_int_equal(xtel_agg_store_ranges(f->st), 3);
+	for (unsigned int i = 1; i <= 3; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "a.1.%u.0", i);
+		assert_true(xtel_agg_store_seen(f->st, id));
+	}
+	assert_false(xtel_agg_store_seen(f->st, "a.1.4.0"));
+	assert_false(xtel_agg_store_seen(f->st, "a.1.3.1"));
+	/* the edge ids are never pruned; the other one is, once acked */
+	assert_int_equal(xtel_agg_store_prune(f->st, 1, 9, 100), 1);
+	assert_false(xtel_agg_store_seen(f->st, "stream.9"));
+	assert_true(xtel_agg_store_seen(f->st, "a.1.1.0"));
+	/* a new message of the run (its parts known) and an undecodable one */
+	assert_int_equal(xtel_agg_store_mark(f->st, "a.1.4.0", 10, 50, &h), 0);
+	assert_int_equal(xtel_agg_store_mark(f->st, "b.1.1.0", 11, 50, NULL), 0);
 	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
+	assert_int_equal(xtel_agg_store_ranges(f->st), 4);
+	close_store(f);
+	/* migrated once: the undecodable edge id stays in the table */
+	open_store(f);
+	assert_int_equal(xtel_agg_store_ids(f->st), 1);
+	assert_int_equal(xtel_agg_store_ranges(f->st), 4);
+	assert_true(xtel_agg_store_seen(f->st, "a.1.4.0"));
+	assert_true(xtel_agg_store_seen(f->st, "b.1.1.0"));
+	assert_true(xtel_agg_store_seen(f->st, "a.1.2.0"));
+}
+
+/* A header of edge e, run, seq, part of parts. */
+static struct xtel_rollup_hdr hdr(const char *edge, uint64_t run, uint64_t seq,
+				  uint32_t part, uint32_t parts)
+{
+	struct xtel_rollup_hdr h = { .version = 1, .site = "s", .run = run,
+				     .seq = seq, .part = part, .parts = parts };
+
+	snprintf(h.edge, sizeof(h.edge), "%s", edge);
+	return h;
+}
+
+static void mark_msg(struct fix *f, const char *edge, uint64_t run, uint64_t seq,
+		     uint32_t part, uint32_t parts)
+{
+	struct xtel_rollup_hdr h = hdr(edge, run, seq, part, parts);
+	char id[64];
+
+	snprintf(id, sizeof(id), "%s.%" PRIu64 ".%" PRIu64 ".%" PRIu32, edge, run,
+		 seq, part);
+	assert_false(xtel_agg_store_seen(f->st, id));
+	assert_int_equal(xtel_agg_store_mark(f->st, id, seq, 1, &h), 0);
+}
+
+/*
+ * The edge runs' sets through the file: 1,000 views of 3 parts of one
+ * run with two holes (seq 500 never came, seq 700 part 1 late) are three
+ * ranges, in the per-id table nothing; after a reopen the same positions
+ * are seen, nothing else is, and the late part fills its hole for good
+ * (committed in the batch's transaction). A second run is a set of its
+ * own. An id whose header disagrees goes to the per-id table.
+ */
+static void test_ranges_persist(void **state)
+{
+	struct fix *f = *state;
+	struct xtel_rollup_hdr other = hdr("x", 9, 1, 0, 1);
+
+	open_store(f);
+	for (uint64_t seq = 1; seq <= 1000; seq++)
+		for (uint32_t part = 0; part < 3; part++)
+			if (seq != 500 && !(seq == 700 && part == 1))
+				mark_msg(f, "e1", 77, seq, part, 3);
+	mark_msg(f, "e1", 78, 1, 0, 1);
+	/* the header says another edge: kept by id, not in a range */
+	assert_int_equal(xtel_agg_store_mark(f->st, "e1.79.1.0", 5, 1, &other), 0);
+	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
+	assert_int_equal(xtel_agg_store_ranges(f->st), 4);
+	assert_int_equal(xtel_agg_store_ids(f->st), 1);
+	close_store(f);
+
+	open_store(f);
+	assert_int_equal(xtel_agg_store_ranges(f->st), 4);
+	assert_int_equal(xtel_agg_store_ids(f->st), 1);
+	assert_true(xtel_agg_store_seen(f->st, "e1.77.1.0"));
+	assert_true(xtel_agg_store_seen(f->st, "e1.77.499.2"));
+	assert_false(xtel_agg_store_seen(f->st, "e1.77.500.0"));
+	assert_false(xtel_agg_store_seen(f->st, "e1.77.500.2"));
+	assert_true(xtel_agg_store_seen(f->st, "e1.77.501.0"));
+	assert_true(xtel_agg_store_seen(f->st, "e1.77.700.0"));
+	assert_false(xtel_agg_store_seen(f->st, "e1.77.700.1"));
+	assert_true(xtel_agg_store_seen(f->st, "e1.77.700.2"));
+	assert_true(xtel_agg_store_seen(f->st, "e1.77.1000.2"));
+	assert_false(xtel_agg_store_seen(f->st, "e1.77.1001.0"));
+	assert_false(xtel_agg_store_seen(f->st, "e1.77.0.0"));
+	assert_true(xtel_agg_store_seen(f->st, "e1.78.1.0"));
+	assert_false(xtel_agg_store_seen(f->st, "e1.78.2.0"));
+	assert_false(xtel_agg_store_seen(f->st, "e2.77.1.0"));
+	assert_true(xtel_agg_store_seen(f->st, "e1.79.1.0"));
+	/* the late part comes: its hole closes, in the file too */
+	mark_msg(f, "e1", 77, 700, 1, 3);
+	assert_int_equal(xtel_agg_store_commit(f->st, &f->s), 0);
+	assert_int_equal(xtel_agg_store_ranges(f->st), 3);
 	close_store(f);
 	open_store(f);
-	assert_int_equal(xtel_agg_store_ids(f->st), 2);
-	assert_true(xtel_agg_store_seen(f->st, "a.2.1.0"));
+	assert_int_equal(xtel_agg_store_ranges(f->st), 3);
+	assert_true(xtel_agg_store_seen(f->st, "e1.77.700.1"));
+	assert_false(xtel_agg_store_seen(f->st, "e1.77.500.1"));
 }
 
 int main(void)
@@ -259,8 +360,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_verdicts_survive_restart,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_ids, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_prune_old_schema, setup,
+		cmocka_unit_test_setup_teardown(test_old_schema_migrates, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ranges_persist, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

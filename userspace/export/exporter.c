@@ -151,30 +151,6 @@ static struct entry *entry_find(struct xtel_exporter *e, uint64_t run,
 	return NULL;
 }
 
-/* "<edge>.<run>.<seq>.<part>": the last three fields. */
-static bool parse_msg_id(const char *id, uint64_t *run, uint64_t *seq,
-			 uint32_t *part)
-{
-	const char *dot[3], *p = id + strlen(id);
-	char *end;
-
-	for (int k = 2; k >= 0; k--) {
-		while (p > id && p[-1] != '.')
-			p--;
-		if (p == id)
-			return false;
-		dot[k] = --p;
-	}
-	*run = strtoull(dot[0] + 1, &end, 10);
-	if (end != dot[1])
-		return false;
-	*seq = strtoull(dot[1] + 1, &end, 10);
-	if (end != dot[2])
-		return false;
-	*part = (uint32_t)strtoul(dot[2] + 1, &end, 10);
-	return *end == '\0';
-}
-
 static void msg_id(const struct xtel_exporter *e, const struct entry *en,
 		   char *buf, size_t n)
 {
@@ -191,15 +167,14 @@ static void on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae,
 {
 	struct xtel_exporter *e = arg;
 	const char *id = NULL;
-	uint64_t run, seq;
-	uint32_t part;
+	struct xtel_rollup_id pid;
 	struct entry *en;
 
 	if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) != NATS_OK || !id ||
-	    !parse_msg_id(id, &run, &seq, &part))
+	    !xtel_rollup_parse_id(id, &pid))
 		return;
 	pthread_mutex_lock(&e->lock);
-	en = entry_find(e, run, seq, part);
+	en = entry_find(e, pid.run, pid.seq, pid.part);
 	if (en && en->st == E_IN_FLIGHT) {
 		e->in_flight--;
 		if (pae) {

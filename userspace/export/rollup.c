@@ -373,3 +373,38 @@ int xtel_rollup_decode(const void *data, size_t len, struct xtel_rollup_hdr *h,
 	free(s);
 	return err;
 }
+
+/* A decimal field of id from p up to stop (exclusive); false if empty. */
+static bool id_field(const char *p, const char *stop, uint64_t *v)
+{
+	char *end;
+
+	if (p == stop || *p < '0' || *p > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(p, &end, 10);
+	return !errno && end == stop;
+}
+
+bool xtel_rollup_parse_id(const char *id, struct xtel_rollup_id *out)
+{
+	const char *dot[3], *p = id + strlen(id);
+	uint64_t part;
+
+	/* from the right: the edge names no dot, but be strict anyway */
+	for (int k = 2; k >= 0; k--) {
+		while (p > id && p[-1] != '.')
+			p--;
+		if (p == id)
+			return false;
+		dot[k] = --p;
+	}
+	if (dot[0] == id || !id_field(dot[0] + 1, dot[1], &out->run) ||
+	    !id_field(dot[1] + 1, dot[2], &out->seq) ||
+	    !id_field(dot[2] + 1, id + strlen(id), &part) || part > UINT32_MAX)
+		return false;
+	out->part = (uint32_t)part;
+	out->edge_len = (size_t)(dot[0] - id);
+	out->key_len = (size_t)(dot[1] - id);
+	return true;
+}

@@ -17,6 +17,7 @@
 #define XTEL_ROLLUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "acct/types.h"
@@ -107,5 +108,19 @@ typedef int xtel_rollup_client_fn(void *arg, const struct xtel_rollup_hdr *h,
 				  bool is_total);
 int xtel_rollup_decode(const void *data, size_t len, struct xtel_rollup_hdr *h,
 		       xtel_rollup_client_fn *fn, void *arg);
+
+/*
+ * A message's Nats-Msg-Id, "<edge>.<run>.<seq>.<part>" (the edge names
+ * no dot): edge_len is the edge's length, key_len that of "<edge>.<run>"
+ * (one edge run, the unit within which seq and part are monotonic).
+ */
+struct xtel_rollup_id {
+	size_t edge_len, key_len;
+	uint64_t run, seq;
+	uint32_t part;
+};
+
+/* Parses id; false when it has not that form (decimal fields, an edge). */
+bool xtel_rollup_parse_id(const char *id, struct xtel_rollup_id *out);
 
 #endif /* XTEL_ROLLUP_H */

@@ -3,7 +3,8 @@
  * The aggregator's process (agg.h): one thread fetches a batch from the
  * durable pull consumer, applies each rollup message not applied before
  * (the message id, the edge's Nats-Msg-Id, is the key: a redelivery or a
- * duplicate stored past JetStream's window is skipped), checkpoints the
+ * duplicate stored past JetStream's window is skipped, however late:
+ * store.c keeps the edge runs' applied sets as ranges, never pruned), checkpoints the
  * batch in one SQLite transaction, and only then acks it. Once per
  * --interval it publishes a view of the merged state for the HTTP API,
  * which runs on libmicrohttpd's threads exactly as in a collector.
@@ -51,7 +52,9 @@
 	X(IDS_PRUNED, "ids_pruned", "messages",				\
 	  "applied ids forgotten: acked and older than the stream's duplicate window") \
 	X(PRUNE_ERRORS, "prune_errors", "steps",			\
-	  "pruning steps that failed (no ack floor from NATS, SQLite)")
+	  "pruning steps that failed (no ack floor from NATS, SQLite)") \
+	X(STORED_DUPLICATES, "stored_duplicates", "messages",		\
+	  "duplicates delivered first: stored again by the stream after its window")
 
 #define E(id, nm, un, hp) XTEL_AGG_##id,
 enum xtel_agg_stat { XTEL_AGG_TABLE(E) XTEL_AGG_MAX };
@@ -66,7 +69,9 @@ static const struct xtel_counter_desc agg_desc[XTEL_AGG_MAX] = {
 	X(CONNECTED, "connected", "", "1 while connected to NATS")	\
 	X(CLIENTS, "clients", "clients", "(site, client) records merged") \
 	X(SITES, "sites", "sites", "sites seen")				\
-	X(APPLIED_IDS, "applied_ids", "messages", "message ids in the checkpoint")
+	X(APPLIED_IDS, "applied_ids", "messages", "message ids in the checkpoint") \
+	X(APPLIED_RANGES, "applied_ranges", "ranges",			\
+	  "ranges of the edge runs' applied (seq, part) sets in the checkpoint")
 
 #define E(id, nm, un, hp) XTEL_AGG_G_##id,
 enum xtel_agg_gauge { XTEL_AGG_GAUGE_TABLE(E) XTEL_AGG_G_MAX };
@@ -126,6 +131,8 @@ static unsigned int agg_families(void *arg, struct xtel_view_family *out,
 	a->gauges[XTEL_AGG_G_CLIENTS] = a->st.n;
 	a->gauges[XTEL_AGG_G_SITES] = a->st.n_sites;
 	a->gauges[XTEL_AGG_G_APPLIED_IDS] = a->store ? xtel_agg_store_ids(a->store) : 0;
+	a->gauges[XTEL_AGG_G_APPLIED_RANGES] = a->store ?
+		xtel_agg_store_ranges(a->store) : 0;
 	memcpy(out->vals, a->stats, sizeof(a->stats));
 	memcpy(out->gauges, a->gauges, sizeof(a->gauges));
 	return 1;
@@ -255,7 +262,7 @@ static int apply(struct agg *a, natsMsg *m)
 	jsMsgMetaData *meta = NULL;
 	const char *id = NULL;
 	char idbuf[48];
-	uint64_t seq = 0, ts_ns = 0;
+	uint64_t seq = 0, ts_ns = 0, delivered = 0;
 	const char *data = natsMsg_GetData(m);
 	int len = natsMsg_GetDataLength(m);
 	struct xtel_rollup_hdr h;
@@ -265,6 +272,7 @@ static int apply(struct agg *a, natsMsg *m)
 	if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
 		seq = meta->Sequence.Stream;
 		ts_ns = meta->Timestamp > 0 ? (uint64_t)meta->Timestamp : 0;
+		delivered = meta->NumDelivered;
 		if (meta->NumDelivered > 1)
 			a->stats[XTEL_AGG_REDELIVERED]++;
 		jsMsgMetaData_Destroy(meta);
@@ -275,6 +283,8 @@ static int apply(struct agg *a, natsMsg *m)
 	}
 	if (xtel_agg_store_seen(a->store, id)) {
 		a->stats[XTEL_AGG_DUPLICATES]++;
+		if (delivered == 1)
+			a->stats[XTEL_AGG_STORED_DUPLICATES]++;
 		return 0;
 	}
 	/* validate the whole message first: never merge half of one */
@@ -291,7 +301,7 @@ static int apply(struct agg *a, natsMsg *m)
 			return err;
 		a->stats[XTEL_AGG_APPLIED]++;
 	}
-	return xtel_agg_store_mark(a->store, id, seq, ts_ns);
+	return xtel_agg_store_mark(a->store, id, seq, ts_ns, err ? NULL : &h);
 }
 
 /* Fetch, apply, checkpoint, ack: one batch. Fatal errors: < 0. */

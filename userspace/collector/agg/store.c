@@ -4,20 +4,34 @@
  *   client(site TEXT, id INTEGER, state BLOB)  primary key (site, id)
  *   applied(msg_id TEXT PRIMARY KEY, seq INTEGER, ts_ns INTEGER)
  *                                   index applied_by_ts (ts_ns)
+ *   applied_range(run_key TEXT, lo_seq, lo_part, hi_seq, hi_part,
+ *                 hi_parts INTEGER)  primary key (run_key, lo_seq, lo_part)
  * synchronous=FULL: a commit is on disk before the acks go out, which is
  * the whole point. The applied ids are also kept in a hash set in memory
  * so checking one costs no query. ts_ns (the stream's store time of the
  * message) came after the first version: a file without it gets the
  * column (0: pruned at the first chance once acked).
+ *
+ * An edge's message (its id "<edge>.<run>.<seq>.<part>" as its header
+ * says) is remembered in the interval sets of ranges.h, never forgotten,
+ * one row per range: a changed run's rows are rewritten in the batch's
+ * transaction. Only what has no such id (no id, an undecodable message)
+ * goes to the pruned per-id table. A checkpoint from before the ranges
+ * (PRAGMA user_version 0) moves its edge ids from applied into
+ * applied_range at open, in one transaction that sets user_version 1
+ * (their parts unknown: see ranges.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
 #include "common/log.h"
+#include "collector/agg/ranges.h"
 #include "collector/agg/store.h"
+#include "export/rollup.h"
 
 struct pending_id {
 	char *id;
@@ -26,7 +40,9 @@ struct pending_id {
 
 struct xtel_agg_store {
 	sqlite3 *db;
-	sqlite3_stmt *put_client, *put_id, *prune;
+	sqlite3_stmt *put_client, *put_id, *prune, *del_ranges, *put_range,
+		     *del_id;
+	struct xtel_agg_ranges ranges;
 	char **set;			/* open addressing, owned strings */
 	uint64_t set_n, set_mask;
 	struct pending_id *pend;
@@ -114,6 +130,11 @@ static void set_del(struct xtel_agg_store *st, const char *id)
 
 bool xtel_agg_store_seen(struct xtel_agg_store *st, const char *id)
 {
+	struct xtel_rollup_id p;
+
+	if (xtel_rollup_parse_id(id, &p) &&
+	    xtel_agg_ranges_has(&st->ranges, id, p.key_len, p.seq, p.part))
+		return true;
 	if (!st->set)
 		return false;
 	for (uint64_t k = str_hash(id) & st->set_mask; st->set[k];
@@ -128,6 +149,11 @@ uint64_t xtel_agg_store_ids(const struct xtel_agg_store *st)
 	return st->set_n;
 }
 
+uint64_t xtel_agg_store_ranges(const struct xtel_agg_store *st)
+{
+	return st->ranges.n_ranges;
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
@@ -137,6 +163,134 @@ static int exec(sqlite3 *db, const char *sql)
 	pr_err("--agg-db: %s: %s", sql, msg ? msg : "?");
 	sqlite3_free(msg);
 	return -EIO;
+}
+
+static int step(struct xtel_agg_store *st, sqlite3_stmt *q)
+{
+	int rc = sqlite3_step(q);
+
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+	if (rc == SQLITE_DONE)
+		return 0;
+	pr_err("--agg-db: %s", sqlite3_errmsg(st->db));
+	return -EIO;
+}
+
+/* The dirty runs' rows anew (in the caller's transaction). */
+static int write_ranges(struct xtel_agg_store *st)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < st->ranges.n_dirty && !err; i++) {
+		const struct xtel_agg_runset *r = st->ranges.dirty[i];
+
+		sqlite3_bind_text(st->del_ranges, 1, r->key, -1, SQLITE_STATIC);
+		err = step(st, st->del_ranges);
+		for (uint32_t k = 0; k < r->n && !err; k++) {
+			const struct xtel_agg_range *g = &r->r[k];
+
+			sqlite3_bind_text(st->put_range, 1, r->key, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st->put_range, 2, (sqlite3_int64)g->lo_seq);
+			sqlite3_bind_int64(st->put_range, 3, g->lo_part);
+			sqlite3_bind_int64(st->put_range, 4, (sqlite3_int64)g->hi_seq);
+			sqlite3_bind_int64(st->put_range, 5, g->hi_part);
+			sqlite3_bind_int64(st->put_range, 6, g->hi_parts);
+			err = step(st, st->put_range);
+		}
+	}
+	return err;
+}
+
+static int load_ranges(struct xtel_agg_store *st)
+{
+	sqlite3_stmt *q;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT run_key, lo_seq, lo_part, hi_seq, "
+			       "hi_part, hi_parts FROM applied_range ORDER BY "
+			       "run_key, lo_seq, lo_part", -1, &q, NULL))
+		return -EIO;
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct xtel_agg_range g = {
+			.lo_seq = (uint64_t)sqlite3_column_int64(q, 1),
+			.lo_part = (uint32_t)sqlite3_column_int64(q, 2),
+			.hi_seq = (uint64_t)sqlite3_column_int64(q, 3),
+			.hi_part = (uint32_t)sqlite3_column_int64(q, 4),
+			.hi_parts = (uint32_t)sqlite3_column_int64(q, 5),
+		};
+
+		err = xtel_agg_ranges_load(&st->ranges,
+					   (const char *)sqlite3_column_text(q, 0), &g);
+	}
+	sqlite3_finalize(q);
+	return err ? err : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/*
+ * The per-id table into the set. A checkpoint from before the ranges
+ * (user_version 0) moves its edge ids into their runs' ranges instead,
+ * once: they leave the table in one transaction with the ranges' rows
+ * and user_version 1. (Later, an edge id in the table is an undecodable
+ * message's, which stays there.)
+ */
+static int load_ids(struct xtel_agg_store *st, bool migrate)
+{
+	sqlite3_stmt *q;
+	char **moved = NULL;
+	size_t n = 0, cap = 0;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT msg_id FROM applied", -1, &q, NULL))
+		return -EIO;
+	while (!err && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(q, 0);
+		struct xtel_rollup_id p;
+
+		if (!migrate || !xtel_rollup_parse_id(id, &p)) {
+			err = set_add(st, id) < 0 ? -ENOMEM : 0;
+			continue;
+		}
+		if (n == cap) {
+			char **m = realloc(moved, (cap = cap ? cap * 2 : 256) * sizeof(*m));
+
+			if (!m) {
+				err = -ENOMEM;
+				break;
+			}
+			moved = m;
+		}
+		moved[n] = strdup(id);
+		if (!moved[n++] ||
+		    xtel_agg_ranges_add(&st->ranges, id, p.key_len, p.seq, p.part, 0) < 0)
+			err = -ENOMEM;
+	}
+	sqlite3_finalize(q);
+	if (!err && rc != SQLITE_DONE)
+		err = -EIO;
+	if (!err && migrate) {
+		err = exec(st->db, "BEGIN IMMEDIATE");
+		if (!err)
+			err = write_ranges(st);
+		for (size_t i = 0; i < n && !err; i++) {
+			sqlite3_bind_text(st->del_id, 1, moved[i], -1, SQLITE_STATIC);
+			err = step(st, st->del_id);
+		}
+		if (!err)
+			err = exec(st->db, "PRAGMA user_version = 1");
+		if (!err)
+			err = exec(st->db, "COMMIT");
+		if (err)
+			exec(st->db, "ROLLBACK");
+		else if (n)
+			pr_info("--agg-db: %zu applied ids moved into %" PRIu64
+				" ranges", n, st->ranges.n_ranges);
+	}
+	xtel_agg_ranges_clean(&st->ranges);
+	for (size_t i = 0; i < n; i++)
+		free(moved[i]);
+	free(moved);
+	return err;
 }
 
 /* Restore one record: its blob is a rollup of cumulative figures. */
@@ -149,7 +303,7 @@ static int restore_fn(void *arg, const struct xtel_rollup_hdr *h,
 static int load(struct xtel_agg_store *st, struct xtel_agg_state *s)
 {
 	sqlite3_stmt *q;
-	int rc, err = 0;
+	int rc, err = 0, version;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT state FROM client", -1, &q, NULL))
 		return -EIO;
@@ -165,13 +319,15 @@ static int load(struct xtel_agg_store *st, struct xtel_agg_state *s)
 		return err ? err : -EIO;
 	for (uint32_t i = 0; i < s->n; i++)
 		s->c[i]->dirty = false;
-	if (sqlite3_prepare_v2(st->db, "SELECT msg_id FROM applied", -1, &q, NULL))
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL))
 		return -EIO;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW && !err)
-		err = set_add(st, (const char *)sqlite3_column_text(q, 0)) < 0 ?
-		      -ENOMEM : 0;
+	rc = sqlite3_step(q);
+	version = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
 	sqlite3_finalize(q);
-	return err ? err : rc == SQLITE_DONE ? 0 : -EIO;
+	if (version < 0)
+		return -EIO;
+	err = load_ranges(st);
+	return err ? err : load_ids(st, version < 1);
 }
 
 /* A checkpoint of the first version: its applied ids get ts_ns (0). */
@@ -196,6 +352,7 @@ int xtel_agg_store_open(const char *path, struct xtel_agg_state *s,
 
 	if (!st)
 		return -ENOMEM;
+	xtel_agg_ranges_init(&st->ranges);
 	if (sqlite3_open(path, &st->db) != SQLITE_OK) {
 		pr_err("--agg-db %s: %s", path, sqlite3_errmsg(st->db));
 		err = -EIO;
@@ -218,6 +375,12 @@ int xtel_agg_store_open(const char *path, struct xtel_agg_state *s,
 	if (!err)
 		err = exec(st->db, "CREATE INDEX IF NOT EXISTS applied_by_ts ON "
 			   "applied (ts_ns)");
+	if (!err)
+		err = exec(st->db, "CREATE TABLE IF NOT EXISTS applied_range (run_key "
+			   "TEXT NOT NULL, lo_seq INTEGER NOT NULL, lo_part INTEGER "
+			   "NOT NULL, hi_seq INTEGER NOT NULL, hi_part INTEGER NOT "
+			   "NULL, hi_parts INTEGER NOT NULL, PRIMARY KEY (run_key, "
+			   "lo_seq, lo_part)) STRICT, WITHOUT ROWID");
 	if (err)
 		goto fail;
 	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO client VALUES (?, ?, ?)",
@@ -227,7 +390,13 @@ int xtel_agg_store_open(const char *path, struct xtel_agg_state *s,
 	    sqlite3_prepare_v2(st->db, "DELETE FROM applied WHERE msg_id IN "
 			       "(SELECT msg_id FROM applied WHERE ts_ns < ?1 AND "
 			       "seq <= ?2 ORDER BY ts_ns LIMIT ?3) RETURNING msg_id",
-			       -1, &st->prune, NULL)) {
+			       -1, &st->prune, NULL) ||
+	    sqlite3_prepare_v2(st->db, "DELETE FROM applied_range WHERE run_key = ?",
+			       -1, &st->del_ranges, NULL) ||
+	    sqlite3_prepare_v2(st->db, "INSERT INTO applied_range VALUES "
+			       "(?, ?, ?, ?, ?, ?)", -1, &st->put_range, NULL) ||
+	    sqlite3_prepare_v2(st->db, "DELETE FROM applied WHERE msg_id = ?",
+			       -1, &st->del_id, NULL)) {
 		pr_err("--agg-db %s: %s", path, sqlite3_errmsg(st->db));
 		err = -EIO;
 		goto fail;
@@ -252,6 +421,10 @@ void xtel_agg_store_close(struct xtel_agg_store *st)
 	sqlite3_finalize(st->put_client);
 	sqlite3_finalize(st->put_id);
 	sqlite3_finalize(st->prune);
+	sqlite3_finalize(st->del_ranges);
+	sqlite3_finalize(st->put_range);
+	sqlite3_finalize(st->del_id);
+	xtel_agg_ranges_fini(&st->ranges);
 	sqlite3_close(st->db);
 	for (uint64_t i = 0; st->set && i <= st->set_mask; i++)
 		free(st->set[i]);
@@ -263,8 +436,16 @@ void xtel_agg_store_close(struct xtel_agg_store *st)
 }
 
 int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
-			uint64_t seq, uint64_t ts_ns)
+			uint64_t seq, uint64_t ts_ns, const struct xtel_rollup_hdr *h)
 {
+	struct xtel_rollup_id p;
+
+	/* an edge's message as its header says: its run's ranges */
+	if (h && xtel_rollup_parse_id(msg_id, &p) && p.run == h->run &&
+	    p.seq == h->seq && p.part == h->part && p.part < h->parts &&
+	    p.edge_len == strlen(h->edge) && !strncmp(msg_id, h->edge, p.edge_len))
+		return xtel_agg_ranges_add(&st->ranges, msg_id, p.key_len, p.seq,
+					   p.part, h->parts) < 0 ? -ENOMEM : 0;
 	if (st->n_pend == st->cap_pend) {
 		size_t ncap = st->cap_pend ? st->cap_pend * 2 : 256;
 		struct pending_id *n = realloc(st->pend, ncap * sizeof(*n));
@@ -280,18 +461,6 @@ int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
 	st->pend[st->n_pend].seq = seq;
 	st->pend[st->n_pend++].ts_ns = ts_ns;
 	return set_add(st, msg_id) < 0 ? -ENOMEM : 0;
-}
-
-static int step(struct xtel_agg_store *st, sqlite3_stmt *q)
-{
-	int rc = sqlite3_step(q);
-
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
-	if (rc == SQLITE_DONE)
-		return 0;
-	pr_err("--agg-db: %s", sqlite3_errmsg(st->db));
-	return -EIO;
 }
 
 int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s)
@@ -325,6 +494,8 @@ int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s)
 		sqlite3_bind_blob(st->put_client, 3, b.p, (int)b.len, SQLITE_STATIC);
 		err = step(st, st->put_client);
 	}
+	if (!err)
+		err = write_ranges(st);
 	for (size_t i = 0; i < st->n_pend && !err; i++) {
 		sqlite3_bind_text(st->put_id, 1, st->pend[i].id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st->put_id, 2, (sqlite3_int64)st->pend[i].seq);
@@ -340,6 +511,7 @@ int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s)
 	}
 	for (uint32_t i = 0; i < s->n; i++)
 		s->c[i]->dirty = false;
+	xtel_agg_ranges_clean(&st->ranges);
 	for (size_t i = 0; i < st->n_pend; i++)
 		free(st->pend[i].id);
 	st->n_pend = 0;

@@ -2,11 +2,14 @@
 /*
  * The aggregator's checkpoint: an SQLite file in WAL mode holding every
  * merged record (as a rollup message of cumulative figures and the
- * latest health verdict, the same schema the edges send) and the ids of every rollup message applied.
- * One transaction per fetched batch writes the dirty records and the new
- * ids; the batch is acked only after it committed, so a crash at any
- * point either lost the batch (it is redelivered) or kept it together
- * with its ids (the redelivery is recognised and skipped): exact totals.
+ * latest health verdict, the same schema the edges send) and what was
+ * applied: per edge run the (seq, part) positions as ranges (ranges.h,
+ * kept for good), and the ids of the other messages (pruned).
+ * One transaction per fetched batch writes the dirty records, the changed
+ * ranges and the new ids; the batch is acked only after it committed, so
+ * a crash at any point either lost the batch (it is redelivered) or kept
+ * it together with what it applied (the redelivery is recognised and
+ * skipped): exact totals.
  */
 #ifndef XTEL_AGG_STORE_H
 #define XTEL_AGG_STORE_H
@@ -28,10 +31,13 @@ bool xtel_agg_store_seen(struct xtel_agg_store *st, const char *msg_id);
 
 /*
  * Remember msg_id (stream sequence seq, stored by the stream at ts_ns,
- * ns since the epoch) for the next commit.
+ * ns since the epoch) for the next commit. h: the message's header when
+ * it decoded (NULL: it did not); an edge's id that agrees with it goes
+ * to its run's interval set (ranges.h), kept for good; any other id to
+ * the per-id table, pruned (xtel_agg_store_prune).
  */
 int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
-			uint64_t seq, uint64_t ts_ns);
+			uint64_t seq, uint64_t ts_ns, const struct xtel_rollup_hdr *h);
 
 /*
  * One transaction: the dirty records of s (then clean) and the marked
@@ -52,7 +58,9 @@ int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s);
 int xtel_agg_store_prune(struct xtel_agg_store *st, uint64_t before_ns,
 			 uint64_t acked_seq, unsigned int max);
 
-/* Applied ids remembered (for the counters). */
+/* Applied ids remembered in the per-id table (for the counters). */
 uint64_t xtel_agg_store_ids(const struct xtel_agg_store *st);
+/* Ranges of the interval sets (rows of applied_range). */
+uint64_t xtel_agg_store_ranges(const struct xtel_agg_store *st);
 
 #endif /* XTEL_AGG_STORE_H */
