@@ -273,8 +273,12 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 	if (ok == 1 && X509_STORE_CTX_get_error(xs) == X509_V_OK &&
 	    !s->fail_set && dtls_chain_validity(xs, &chain.not_before,
 						&chain.not_after) == 0) {
-		chain.anchor_hash = s->chain.anchor_hash;
-		chain.anchor_kid = s->chain.anchor_kid;
+		int64_t nb = chain.not_before, na = chain.not_after;
+
+		/* The anchor and intermediates dtls_note_certificate noted. */
+		chain = s->chain;
+		chain.not_before = nb;
+		chain.not_after = na;
 		srv->st.verify_cache_evictions +=
 			(uint64_t)dtls_vcache_insert(vc, md, &chain);
 	}
