@@ -2149,6 +2149,30 @@ static X509_NAME *cn_name(const char *cn)
 }
 
 /*
+ * A CA certificate of key k named cn, serial hex, issued by iss (its key
+ * issk), valid from a minute ago for life_s seconds.
+ */
+static X509 *issue_ca(EVP_PKEY *k, const char *cn, X509 *iss, EVP_PKEY *issk,
+		      const char *hex, long life_s)
+{
+	X509_NAME *name = cn_name(cn);
+	BIGNUM *serial = serial_of(hex);
+	X509 *ca = new_cert(k, serial);
+
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(ca), life_s));
+	assert_int_equal(X509_set_subject_name(ca, name), 1);
+	assert_int_equal(X509_set_issuer_name(ca, X509_get_subject_name(iss)), 1);
+	add_ext(ca, iss, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(ca, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
+	add_ext(ca, iss, NID_subject_key_identifier, "hash");
+	add_ext(ca, iss, NID_authority_key_identifier, "keyid:always");
+	assert_true(X509_sign(ca, issk, EVP_sha256()) > 0);
+	X509_NAME_free(name);
+	BN_free(serial);
+	return ca;
+}
+
+/*
  * A root and an intermediate CA it issued: extra/chain-root-<id>.crt/.key
  * (a root, for the CA file) and extra/chain-int-<id>.crt/.key (in no CA
  * file, valid for int_life_s seconds). The root lives an hour.
@@ -2156,8 +2180,7 @@ static X509_NAME *cn_name(const char *cn)
 static void make_chain_ca(int id, long int_life_s)
 {
 	EVP_PKEY *rk = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256");
-	X509_NAME *rn = cn_name("xtel test root"), *in = cn_name("xtel test int");
-	BIGNUM *serial = serial_of("7721");
+	X509_NAME *rn = cn_name("xtel test root");
 	X509 *root, *inter;
 	char path[80];
 
@@ -2168,15 +2191,7 @@ static void make_chain_ca(int id, long int_life_s)
 	write_pem(path, root, NULL);
 	snprintf(path, sizeof(path), "extra/chain-root-%d.key", id);
 	write_pem(path, NULL, rk);
-	inter = new_cert(ik, serial);
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(inter), int_life_s));
-	assert_int_equal(X509_set_subject_name(inter, in), 1);
-	assert_int_equal(X509_set_issuer_name(inter, rn), 1);
-	add_ext(inter, root, NID_basic_constraints, "critical,CA:TRUE");
-	add_ext(inter, root, NID_key_usage, "critical,keyCertSign,cRLSign");
-	add_ext(inter, root, NID_subject_key_identifier, "hash");
-	add_ext(inter, root, NID_authority_key_identifier, "keyid:always");
-	assert_true(X509_sign(inter, rk, EVP_sha256()) > 0);
+	inter = issue_ca(ik, "xtel test int", root, rk, "7721", int_life_s);
 	snprintf(path, sizeof(path), "extra/chain-int-%d.crt", id);
 	write_pem(path, inter, NULL);
 	snprintf(path, sizeof(path), "extra/chain-int-%d.key", id);
@@ -2184,8 +2199,6 @@ static void make_chain_ca(int id, long int_life_s)
 	X509_free(root);
 	X509_free(inter);
 	X509_NAME_free(rn);
-	X509_NAME_free(in);
-	BN_free(serial);
 	EVP_PKEY_free(rk);
 	EVP_PKEY_free(ik);
 }
@@ -2451,9 +2464,21 @@ static void test_chain_rotation(void **state)
  * (make_chain_ca), devices 21 and 22 of the intermediate sending it
  * (leaf, then intermediate) and device 23 sending only its leaf.
  */
+/* The shell command copying device 21's key for its leaf-only file. */
+static const char *cmd_cp_key(void)
+{
+	static char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' ", cert("extra/c20-client-21.key"));
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s'",
+		 cert("extra/c20-client-21l.key"));
+	return cmd;
+}
+
 static void chain20(void)
 {
 	static bool made;
+	X509 *leaf;
 
 	if (made)
 		return;
@@ -2461,17 +2486,28 @@ static void chain20(void)
 	issue_chain_client("extra/c20-client-21", 20, 21, "7731", false);
 	issue_chain_client("extra/c20-client-22", 20, 22, "7732", false);
 	issue_chain_client("extra/c20-client-23", 20, 23, "7733", true);
+	/* Device 21's certificate without the intermediate (same leaf). */
+	leaf = read_crt("extra/c20-client-21.crt");
+	write_pem("extra/c20-client-21l.crt", leaf, NULL);
+	X509_free(leaf);
+	assert_int_equal(system(cmd_cp_key()), 0);
 	made = true;
+}
+
+/* Device id of chain20 (21 with leaf: its file without the intermediate). */
+static int add_c20_as(struct net *n, int id, bool leaf)
+{
+	char crt[64], key[64];
+
+	snprintf(crt, sizeof(crt), "extra/c20-client-%d%s.crt", id, leaf ? "l" : "");
+	snprintf(key, sizeof(key), "extra/c20-client-%d%s.key", id, leaf ? "l" : "");
+	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
+	return n->ncl - 1;
 }
 
 static int add_c20(struct net *n, int id)
 {
-	char crt[64], key[64];
-
-	snprintf(crt, sizeof(crt), "extra/c20-client-%d.crt", id);
-	snprintf(key, sizeof(key), "extra/c20-client-%d.key", id);
-	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
-	return n->ncl - 1;
+	return add_c20_as(n, id, false);
 }
 
 enum { CRL_ROOT = 1, CRL_INT = 2, CRL_INT_CERT = 4 };
@@ -2808,6 +2844,175 @@ static void test_chain_drops_stored_int(void **state)
 	net_free(n);
 }
 
+/*
+ * A verification cache entry is the leaf's; the chain it stood for needs
+ * the intermediate from the device or the CA file. Device 21 cached with
+ * its intermediate comes back without it: with a CA file of the root
+ * only, the entry does not apply (forgotten, a miss) and the full check
+ * refuses it (unknown_ca); with the intermediate in the CA file it is a
+ * hit, and the session notes that the CA file gave the intermediate: a
+ * reload without it ends that session, not the one whose device sent it.
+ */
+static void test_chain_vcache_needs_int(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	chain20();
+	c.ca_file = keep(cert("extra/chain-root-20.crt"));
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	pump(n);
+	assert_established(n, 0, 21);
+	i = add_c20_as(n, 21, true);
+	pump(n);
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_UNKNOWN_CA, 1);
+	assert_vc(n, 0, 2, 0);
+	i = add_c20(n, 21);		/* forgotten: verified in full again */
+	pump(n);
+	assert_established(n, i, 21);
+	assert_vc(n, 0, 3, 0);
+	net_free(n);
+
+	c.ca_file = cat_files("extra/root20-int20.crt", "extra/chain-root-20.crt",
+			      "extra/chain-int-20.crt");
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	pump(n);
+	i = add_c20_as(n, 21, true);
+	pump(n);
+	assert_established(n, 0, 21);
+	assert_established(n, i, 21);
+	assert_vc(n, 1, 1, 0);
+	c.ca_file = keep(cert("extra/chain-root-20.crt"));
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_established(n, 0, 21);
+	net_free(n);
+}
+
+/*
+ * A chain of depth intermediates: extra/deep<depth>-root.crt/.key, each
+ * intermediate k (1 under the root) extra/deep<depth>-i<k>.crt/.key, and
+ * device 40 + depth of the last one, extra/deep<depth>-client.crt (the
+ * leaf, then the intermediates from the last up) and .key.
+ */
+static void make_deep_chain(int depth)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256"), *nk;
+	X509_NAME *rn = cn_name("xtel deep root");
+	X509 *ca = self_signed_ca(k, "7740", rn, 3600), *next;
+	char rel[64], path[80], cn[32], hex[8];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "extra/deep%d-root.crt", depth);
+	write_pem(path, ca, NULL);
+	snprintf(path, sizeof(path), "extra/deep%d-root.key", depth);
+	write_pem(path, NULL, k);
+	for (int i = 1; i <= depth; i++) {
+		nk = EVP_EC_gen("P-256");
+		snprintf(cn, sizeof(cn), "xtel deep int %d", i);
+		snprintf(hex, sizeof(hex), "774%d", i);
+		next = issue_ca(nk, cn, ca, k, hex, 3600);
+		snprintf(path, sizeof(path), "extra/deep%d-i%d.crt", depth, i);
+		write_pem(path, next, NULL);
+		snprintf(path, sizeof(path), "extra/deep%d-i%d.key", depth, i);
+		write_pem(path, NULL, nk);
+		X509_free(ca);
+		EVP_PKEY_free(k);
+		ca = next;
+		k = nk;
+	}
+	snprintf(rel, sizeof(rel), "extra/deep%d-client", depth);
+	issue_client(rel, 40 + depth, ca, k, "7750");
+	snprintf(path, sizeof(path), "%s.crt", rel);
+	f = fopen(cert(path), "a");
+	assert_non_null(f);
+	for (int i = depth; i >= 1; i--) {
+		X509 *x;
+
+		snprintf(path, sizeof(path), "extra/deep%d-i%d.crt", depth, i);
+		x = read_crt(path);
+		assert_int_equal(PEM_write_X509(f, x), 1);
+		X509_free(x);
+	}
+	fclose(f);
+	X509_free(ca);
+	EVP_PKEY_free(k);
+	X509_NAME_free(rn);
+}
+
+/*
+ * A session notes two intermediates: a device with three is refused
+ * (other: a later CRL revoking the top one could not find it); one with
+ * two is admitted (every CA with its CRL, both intermediates' certificates
+ * in the CRL file), and the root's CRL revoking the upper intermediate
+ * on a reload ends its session.
+ */
+static void test_chain_depth(void **state)
+{
+	static const char *const rev_i1[] = { "extra/deep2-i1.crt", NULL };
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	char cmd[2048];
+	struct net *n;
+
+	(void)state;
+	make_deep_chain(3);
+	make_deep_chain(2);
+	c.ca_file = keep(cert("extra/deep3-root.crt"));
+	n = net_with(state, &c);
+	add_client_ctx(n, n->cctx, "extra/deep3-client.crt",
+		       "extra/deep3-client.key", "198.18.0.1");
+	pump(n);
+	assert_refused(n, 0, "alert");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_OTHER, 1);
+	net_free(n);
+
+	c.ca_file = keep(cert("extra/deep2-root.crt"));
+	for (int rev = 0; rev < 2; rev++) {
+		snprintf(cmd, sizeof(cmd), "cat '%s' ",
+			 make_crl("extra/deep2-root.crl", "extra/deep2-root",
+				  rev ? rev_i1 : NULL, -60, 3600));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s' ",
+			 make_crl("extra/deep2-i1.crl", "extra/deep2-i1", NULL,
+				  -60, 3600));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s' ",
+			 make_crl("extra/deep2-i2.crl", "extra/deep2-i2", NULL,
+				  -60, 3600));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s' ",
+			 cert("extra/deep2-i1.crt"));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s' > ",
+			 cert("extra/deep2-i2.crt"));
+		c.crl_file = keep(cert("extra/deep2.crl"));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s'",
+			 c.crl_file);
+		assert_int_equal(system(cmd), 0);
+		if (rev == 0) {
+			n = net_with(state, &c);
+			add_client_ctx(n, n->cctx, "extra/deep2-client.crt",
+				       "extra/deep2-client.key", "198.18.0.1");
+			pump(n);
+			assert_established(n, 0, 42);
+		}
+	}
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_revoked, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2850,6 +3055,8 @@ int main(int argc, char **argv)
 		BOTH(test_chain_reload_revokes),
 		BOTH(test_chain_pin_root),
 		BOTH(test_chain_drops_stored_int),
+		BOTH(test_chain_vcache_needs_int),
+		cmocka_unit_test(test_chain_depth),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);

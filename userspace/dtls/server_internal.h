@@ -525,6 +525,14 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
  */
 void dtls_note_certificate(struct session *s, X509 *leaf, X509_STORE_CTX *xs);
 /*
+ * A cached chain c for a device that sent sent: which of its
+ * intermediates the CA file must give this time (c->ca_stored), and
+ * -ENOENT when p's CA file lacks one (the chain could not be built: the
+ * cache entry does not apply), else 0.
+ */
+int dtls_chain_rebuilt(const struct xtel_dtls_policy *p, struct dtls_chain *c,
+		       STACK_OF(X509) *sent);
+/*
  * Whether the certificate of a session ticket (leaf) may resume s now:
  * 0, with s->client_id and the noted certificate set, or -EPERM.
  */
@@ -645,6 +653,8 @@ void dtls_vcache_flush(struct dtls_vcache *vc);
 int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
 		       int64_t now, struct dtls_chain *chain);
 /* Remember md verified with chain: 1 when one was evicted. */
+/* Forget md (an entry that did not apply). */
+void dtls_vcache_forget(struct dtls_vcache *vc, const unsigned char md[32]);
 int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
 		       const struct dtls_chain *chain);
 /* The validity every certificate of xs's verified chain shares. */

@@ -158,14 +158,29 @@ void dtls_vcache_policy(struct xtel_dtls_server *srv)
 	srv->vc.until = crls_until(srv->policy);
 }
 
-int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
-		       int64_t now, struct dtls_chain *chain)
+static uint32_t find(const struct dtls_vcache *vc, const unsigned char *md)
 {
 	uint32_t i;
 
 	for (i = vc->buckets[bucket_of(vc, md)]; i != VC_NONE; i = vc->e[i].hnext)
 		if (memcmp(vc->e[i].md, md, sizeof(vc->e[i].md)) == 0)
 			break;
+	return i;
+}
+
+void dtls_vcache_forget(struct dtls_vcache *vc, const unsigned char md[32])
+{
+	uint32_t i = vc->cap > 0 ? find(vc, md) : VC_NONE;
+
+	if (i != VC_NONE)
+		remove_entry(vc, i);
+}
+
+int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
+		       int64_t now, struct dtls_chain *chain)
+{
+	uint32_t i = find(vc, md);
+
 	if (i == VC_NONE)
 		return -ENOENT;
 	if (now < vc->e[i].chain.not_before || now >= vc->e[i].chain.not_after ||
@@ -251,6 +266,7 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 	unsigned int mdlen = 0;
 	int64_t now = (int64_t)time(NULL);
 	struct dtls_chain chain;
+	bool hit;
 	int ok;
 
 	if (s == NULL || leaf == NULL ||
@@ -258,7 +274,18 @@ static int cert_verify_cb(X509_STORE_CTX *xs, void *arg)
 		ERR_clear_error();
 		return X509_verify_cert(xs);
 	}
-	if (dtls_vcache_lookup(vc, md, now, &chain) == 0) {
+	/*
+	 * The entry is the leaf's; the intermediates the device does not
+	 * send this time must be in the CA file, as building the chain
+	 * would need them.
+	 */
+	hit = dtls_vcache_lookup(vc, md, now, &chain) == 0;
+	if (hit && dtls_chain_rebuilt(srv->policy, &chain,
+				      X509_STORE_CTX_get0_untrusted(xs)) != 0) {
+		dtls_vcache_forget(vc, md);
+		hit = false;
+	}
+	if (hit) {
 		srv->st.verify_cache_hits++;
 		X509_STORE_CTX_set_current_cert(xs, leaf);
 		X509_STORE_CTX_set_error_depth(xs, 0);

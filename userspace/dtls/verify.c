@@ -93,15 +93,39 @@ static int check_pin(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
 		      X509_V_ERR_CERT_UNTRUSTED);
 }
 
-/* Whether x is one the device sent (xs's untrusted certificates). */
-static bool sent_by_peer(X509_STORE_CTX *xs, X509 *x)
+/* A CA certificate's identity (dtls_ca_key). */
+static uint64_t ca_key_of(X509 *ca)
 {
-	STACK_OF(X509) *sent = X509_STORE_CTX_get0_untrusted(xs);
+	return dtls_ca_key(X509_NAME_hash_ex(X509_get_subject_name(ca), NULL,
+					     NULL, NULL),
+			   dtls_key_id_hash(X509_get0_subject_key_id(ca)));
+}
 
-	for (int i = 0; sent != NULL && i < sk_X509_num(sent); i++)
-		if (X509_cmp(sk_X509_value(sent, i), x) == 0)
-			return true;
-	return false;
+/* Bit k: c's intermediate k is none of the certificates the device sent. */
+static uint8_t stored_bits(const struct dtls_chain *c, STACK_OF(X509) *sent)
+{
+	uint8_t bits = 0;
+
+	for (unsigned int k = 0; k < c->n_cas; k++) {
+		bool found = false;
+
+		for (int i = 0; sent != NULL && i < sk_X509_num(sent) && !found; i++)
+			found = ca_key_of(sk_X509_value(sent, i)) == c->ca_key[k];
+		if (!found)
+			bits |= (uint8_t)(1u << k);
+	}
+	return bits;
+}
+
+int dtls_chain_rebuilt(const struct xtel_dtls_policy *p, struct dtls_chain *c,
+		       STACK_OF(X509) *sent)
+{
+	c->ca_stored = stored_bits(c, sent);
+	for (unsigned int k = 0; k < c->n_cas; k++)
+		if ((c->ca_stored & (1u << k)) &&
+		    !dtls_policy_has_ca(p, c->ca_key[k], false))
+			return -ENOENT;
+	return 0;
 }
 
 /*
@@ -112,22 +136,17 @@ static void note_cas(struct dtls_chain *c, X509_STORE_CTX *xs,
 		     STACK_OF(X509) *chain, int depth)
 {
 	c->n_cas = 0;
-	c->ca_stored = 0;
 	for (int k = 1; k < depth - 1 && c->n_cas < DTLS_CHAIN_CAS; k++) {
 		X509 *ca = sk_X509_value(chain, k);
 
-		c->ca_key[c->n_cas] = dtls_ca_key(
-			X509_NAME_hash_ex(X509_get_subject_name(ca), NULL, NULL,
-					  NULL),
-			dtls_key_id_hash(X509_get0_subject_key_id(ca)));
+		c->ca_key[c->n_cas] = ca_key_of(ca);
 		c->ca_rev[c->n_cas] = dtls_rev_key(
 			X509_NAME_hash_ex(X509_get_issuer_name(ca), NULL, NULL,
 					  NULL),
 			X509_get0_serialNumber(ca));
-		if (!sent_by_peer(xs, ca))
-			c->ca_stored |= (uint8_t)(1u << c->n_cas);
 		c->n_cas++;
 	}
+	c->ca_stored = stored_bits(c, X509_STORE_CTX_get0_untrusted(xs));
 }
 
 /*
