@@ -444,10 +444,27 @@ bool dtls_policy_has_ca(const struct xtel_dtls_policy *p, uint64_t key,
 		     keys_have(p->ca_keys, p->n_ca_keys, key);
 }
 
-/* The dtls_ca_key of every CA of set, sorted. */
-static int set_keys(STACK_OF(X509) *set, uint64_t **out, size_t *count)
+bool dtls_policy_leaf_crl_only(const struct xtel_dtls_policy *p, X509 *leaf,
+			       STACK_OF(X509) *sent)
 {
-	int n = set != NULL ? sk_X509_num(set) : 0;
+	const X509_NAME *issuer = X509_get_issuer_name(leaf);
+
+	if (p->crls == NULL || !keys_have(p->root_keys, p->n_root_keys,
+		dtls_ca_key(X509_NAME_hash_ex(issuer, NULL, NULL, NULL),
+			    dtls_key_id_hash(X509_get0_authority_key_id(leaf)))))
+		return false;
+	for (int i = 0; sent != NULL && i < sk_X509_num(sent); i++)
+		if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(sent, i)),
+				  issuer) == 0)
+			return false;
+	return true;
+}
+
+/* The dtls_ca_key of every CA of set (roots: the self-signed only), sorted. */
+static int set_keys(STACK_OF(X509) *set, bool roots, uint64_t **out,
+		    size_t *count)
+{
+	int n = set != NULL ? sk_X509_num(set) : 0, m = 0;
 	uint64_t *k = calloc(n > 0 ? (size_t)n : 1, sizeof(*k));
 
 	if (k == NULL)
@@ -455,13 +472,15 @@ static int set_keys(STACK_OF(X509) *set, uint64_t **out, size_t *count)
 	for (int i = 0; i < n; i++) {
 		X509 *ca = sk_X509_value(set, i);
 
-		k[i] = dtls_ca_key(X509_NAME_hash_ex(X509_get_subject_name(ca),
-						     NULL, NULL, NULL),
-				   dtls_key_id_hash(X509_get0_subject_key_id(ca)));
+		if (roots && !(X509_get_extension_flags(ca) & EXFLAG_SS))
+			continue;
+		k[m++] = dtls_ca_key(X509_NAME_hash_ex(X509_get_subject_name(ca),
+						       NULL, NULL, NULL),
+				     dtls_key_id_hash(X509_get0_subject_key_id(ca)));
 	}
-	qsort(k, (size_t)n, sizeof(*k), u64_cmp);
+	qsort(k, (size_t)m, sizeof(*k), u64_cmp);
 	*out = k;
-	*count = (size_t)n;
+	*count = (size_t)m;
 	return 0;
 }
 
@@ -473,10 +492,12 @@ static int set_keys(STACK_OF(X509) *set, uint64_t **out, size_t *count)
 static int build_keys(struct xtel_dtls_policy *p)
 {
 	size_t n = 0;
-	int ret = set_keys(p->cas, &p->ca_keys, &p->n_ca_keys);
+	int ret = set_keys(p->cas, false, &p->ca_keys, &p->n_ca_keys);
 
+	if (!ret)
+		ret = set_keys(p->cas, true, &p->root_keys, &p->n_root_keys);
 	if (!ret && p->pins != NULL)
-		ret = set_keys(p->pins, &p->pin_keys, &p->n_pin_keys);
+		ret = set_keys(p->pins, false, &p->pin_keys, &p->n_pin_keys);
 	if (ret || p->n_revoked == 0)
 		return ret;
 	p->rev_keys = calloc(p->n_revoked, sizeof(*p->rev_keys));
@@ -688,6 +709,7 @@ void xtel_dtls_policy_put(struct xtel_dtls_policy *p)
 	free(p->rev_keys);
 	free(p->ca_keys);
 	free(p->pin_keys);
+	free(p->root_keys);
 	free(p->deny);
 	free(p->issuers);
 	free(p->anchors);

@@ -383,9 +383,9 @@ struct xtel_dtls_policy {
 	/* dtls_rev_key of every CRL entry, sorted: the chain CAs' look-up */
 	uint64_t *rev_keys;
 	size_t n_rev_keys;
-	/* dtls_ca_key of every CA of cas (stored) and of pins, sorted */
-	uint64_t *ca_keys, *pin_keys;
-	size_t n_ca_keys, n_pin_keys;
+	/* dtls_ca_key of every CA of cas (stored), of pins, of cas' roots */
+	uint64_t *ca_keys, *pin_keys, *root_keys;
+	size_t n_ca_keys, n_pin_keys, n_root_keys;
 	uint32_t *deny;			/* sorted, distinct */
 	size_t n_deny;
 	unsigned int n_revoked;
@@ -506,6 +506,15 @@ uint64_t dtls_ca_key(unsigned long name_hash, uint64_t kid);
 uint64_t dtls_rev_key(unsigned long issuer_hash, const ASN1_INTEGER *serial);
 /* Whether p's CRLs revoke a CA of that revocation key. */
 bool dtls_policy_revokes_ca(const struct xtel_dtls_policy *p, uint64_t rev);
+/*
+ * Whether the chain check of leaf (the device sent sent) needs only the
+ * leaf's CRL: p has CRLs, and leaf's issuer is a self-signed CA of p's
+ * CA file that the device did not send a namesake of, so the chain is
+ * the leaf and that root, and CRL_CHECK_ALL would only add the root's
+ * check against its own CRL.
+ */
+bool dtls_policy_leaf_crl_only(const struct xtel_dtls_policy *p, X509 *leaf,
+			       STACK_OF(X509) *sent);
 /* Whether p's CA file (pin false) or its pins (pin true) have that CA. */
 bool dtls_policy_has_ca(const struct xtel_dtls_policy *p, uint64_t key,
 			bool pin);
