@@ -15,6 +15,7 @@
  * handshake_failed, so a user learns which clients fail and why.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -117,15 +118,22 @@ static uint8_t stored_bits(const struct dtls_chain *c, STACK_OF(X509) *sent)
 	return bits;
 }
 
+/* Whether p's CA file still has each intermediate that c took from one. */
+static bool chain_cas_stored(const struct xtel_dtls_policy *p,
+			     const struct dtls_chain *c)
+{
+	for (unsigned int k = 0; k < c->n_cas; k++)
+		if ((c->ca_stored & (1u << k)) &&
+		    !dtls_policy_has_ca(p, c->ca_key[k], false))
+			return false;
+	return true;
+}
+
 int dtls_chain_rebuilt(const struct xtel_dtls_policy *p, struct dtls_chain *c,
 		       STACK_OF(X509) *sent)
 {
 	c->ca_stored = stored_bits(c, sent);
-	for (unsigned int k = 0; k < c->n_cas; k++)
-		if ((c->ca_stored & (1u << k)) &&
-		    !dtls_policy_has_ca(p, c->ca_key[k], false))
-			return -ENOENT;
-	return 0;
+	return chain_cas_stored(p, c) ? 0 : -ENOENT;
 }
 
 /*
@@ -174,7 +182,6 @@ void dtls_note_certificate(struct session *s, X509 *leaf, X509_STORE_CTX *xs)
 		X509 *top = sk_X509_value(chain, depth - 1);
 
 		note_cas(&s->chain, xs, chain, depth);
-
 		s->chain.anchor_hash = X509_NAME_hash_ex(
 			X509_get_subject_name(top), NULL, NULL, NULL);
 		s->chain.anchor_kid = dtls_key_id_hash(
@@ -193,10 +200,24 @@ void dtls_note_certificate(struct session *s, X509 *leaf, X509_STORE_CTX *xs)
 	}
 }
 
+/* Refuse (other) a certificate a session could not note, logging why. */
+static int refuse_unnoted(struct session *s, X509_STORE_CTX *xs,
+			  const char *why)
+{
+	char peer[PEER_STR_LEN];
+
+	dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+	dtls_srv_log(s->srv, "dtls: handshake with %s refused: the client "
+		     "certificate's %s", peer, why);
+	return refuse(s, xs, XTEL_DTLS_FAILED_OTHER,
+		      X509_V_ERR_APPLICATION_VERIFICATION);
+}
+
 int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
 		    bool cached)
 {
 	X509 *leaf = X509_STORE_CTX_get_current_cert(xs);
+	char why[96];
 	uint32_t id;
 
 	if (leaf == NULL)
@@ -213,6 +234,12 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
 	 * later policy finds: its revocation, a denied id, its CA dropped
 	 * would all leave it running.
 	 */
+	if (ASN1_STRING_length(X509_get0_serialNumber(leaf)) > SERIAL_MAX) {
+		snprintf(why, sizeof(why), "serial number of %d bytes is over "
+			 "RFC 5280's 20",
+			 ASN1_STRING_length(X509_get0_serialNumber(leaf)));
+		return refuse_unnoted(s, xs, why);
+	}
 	/*
 	 * The same for a chain of more intermediates than a session notes
 	 * (DTLS_CHAIN_CAS): a later CRL revoking the one above could not
@@ -220,26 +247,10 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
 	 */
 	if (!cached && X509_STORE_CTX_get0_chain(xs) != NULL &&
 	    sk_X509_num(X509_STORE_CTX_get0_chain(xs)) > DTLS_CHAIN_CAS + 2) {
-		char peer[PEER_STR_LEN];
-
-		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
-		dtls_srv_log(s->srv, "dtls: handshake with %s refused: the client "
-			     "certificate's chain has %d intermediate CAs, over "
-			     "%d", peer, sk_X509_num(X509_STORE_CTX_get0_chain(xs)) - 2,
-			     DTLS_CHAIN_CAS);
-		return refuse(s, xs, XTEL_DTLS_FAILED_OTHER,
-			      X509_V_ERR_APPLICATION_VERIFICATION);
-	}
-	if (ASN1_STRING_length(X509_get0_serialNumber(leaf)) > SERIAL_MAX) {
-		char peer[PEER_STR_LEN];
-
-		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
-		dtls_srv_log(s->srv, "dtls: handshake with %s refused: the client "
-			     "certificate's serial number of %d bytes is over "
-			     "RFC 5280's 20", peer,
-			     ASN1_STRING_length(X509_get0_serialNumber(leaf)));
-		return refuse(s, xs, XTEL_DTLS_FAILED_OTHER,
-			      X509_V_ERR_APPLICATION_VERIFICATION);
+		snprintf(why, sizeof(why), "chain has %d intermediate CAs, over %d",
+			 sk_X509_num(X509_STORE_CTX_get0_chain(xs)) - 2,
+			 DTLS_CHAIN_CAS);
+		return refuse_unnoted(s, xs, why);
 	}
 	if (s->client_id != 0 && dtls_policy_denies(s->srv->policy, s->client_id))
 		return refuse(s, xs, XTEL_DTLS_FAILED_DENIED,
@@ -379,17 +390,6 @@ static bool revoked(const struct xtel_dtls_policy *p, const struct session *s)
 	}
 	ASN1_INTEGER_free(serial);
 	return found;
-}
-
-/* Whether p's CA file still has each intermediate that c took from one. */
-static bool chain_cas_stored(const struct xtel_dtls_policy *p,
-			     const struct dtls_chain *c)
-{
-	for (unsigned int k = 0; k < c->n_cas; k++)
-		if ((c->ca_stored & (1u << k)) &&
-		    !dtls_policy_has_ca(p, c->ca_key[k], false))
-			return false;
-	return true;
 }
 
 /* Whether a CA of s's chain (issuer, intermediates, anchor) is pinned. */
