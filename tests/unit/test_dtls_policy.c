@@ -2571,6 +2571,20 @@ static void test_chain_revoked_by_int(void **state)
 	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 1);
 	assert_int_equal(st.handshakes_ok, 1);
 	net_free(n);
+
+	/* The intermediate in the CA file instead: its CRL needs no more. */
+	c.ca_file = cat_files("extra/root20-int20.crt", "extra/chain-root-20.crt",
+			      "extra/chain-int-20.crt");
+	c.crl_file = chain_crls("extra/c20.crl", CRL_ROOT | CRL_INT, NULL, rev22);
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	add_c20(n, 22);
+	pump(n);
+	assert_established(n, 0, 21);
+	assert_refused(n, 1, "sslv3 alert certificate revoked");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 1);
+	net_free(n);
 }
 
 /* The intermediate revoked by the root's CRL: both its devices refused. */
