@@ -5,7 +5,12 @@
  * server certificate whose key does not match it too), clients
  * refused as revoked (CRL), denied (deny list) or not issued by a pinned
  * CA, and a new policy swapped into a running server: the sessions it
- * revokes or denies end, the others and every counter carry on.
+ * revokes or denies end, the others and every counter carry on. Along an
+ * intermediate CA's chain (test_chain_*): a device revoked by the
+ * intermediate's CRL, the intermediate revoked by the root's, a missing
+ * CRL of either, reloads that revoke (sessions, cache hits, tickets),
+ * pins of the root, an intermediate the CA file gave dropped, chains of
+ * two and three intermediates.
  *
  * usage: test_dtls_policy SOURCE_ROOT
  */

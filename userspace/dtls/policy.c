@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The server's admission policy (struct xtel_dtls_policy, dtls/server.h):
- * the CAs client certificates must chain to, the CRLs that revoke some of
- * them, the client ids denied whatever their certificate, and the CAs
- * pinned as the only ones that may issue clients. Loading reads and checks
+ * the CAs client certificates must chain to, the CRLs of every CA of those
+ * chains that revoke some clients or intermediate CAs (with the
+ * certificates of the intermediates only devices send, to check their
+ * CRLs), the client ids denied whatever their certificate, and the CAs
+ * pinned as the ones a client's chain must pass through. Loading reads and checks
  * every file, so a bad one is refused with a message naming it (and the
  * line, for the deny list) before anything uses it; afterwards the object
  * never changes, so servers on several threads share it by reference and

@@ -20,8 +20,12 @@
  * signature, the proof that the client holds the key, is OpenSSL's and is
  * not touched. The table is bounded (cfg.verify_cache entries, least
  * recently used evicted); hits, misses and evictions are server stats.
- * An entry keeps the trust anchor its chain ended at: a session made on a
- * hit has no chain to read it from, and a later policy judges it by it.
+ * An entry keeps the trust anchor its chain ended at and its intermediates:
+ * a session made on a hit has no chain to read them from, and a later
+ * policy judges it by them. An entry is the leaf's; a hit applies only
+ * when the intermediates the device does not send this time are in the CA
+ * file (dtls_chain_rebuilt), else the entry is forgotten and the chain
+ * checked in full.
  */
 #include <errno.h>
 #include <stdlib.h>
