@@ -15,7 +15,12 @@
  *
  * usage: resume_prof CERTDIR N [--full] [--openssl-records]
  *                    [--verify-cache ENTRIES] [--clients K]
+ *                    [--crl FILE] [--client-ca FILE] [--client-dir DIR]
  * CERTDIR as made by certs/gen.sh (ca.crt, server.*, client-1..K.*).
+ * --crl: the server checks every CA of the chain against FILE (the
+ * collector's --crl); --client-ca and --client-dir: the clients' CA (the
+ * server's --ca, default CERTDIR/ca.crt) and their certificates (default
+ * CERTDIR), e.g. certs/gen.sh chain's CERTDIR/chain/root.crt and chain/.
  * The full handshakes take turns among client-1..K (default 1); with the
  * verification cache (dtls/vcache.c; default off) of ENTRIES, K = 1 makes
  * every full handshake a hit (warm), K > ENTRIES every one a miss (cold).
@@ -140,15 +145,20 @@ int main(int argc, char **argv)
 	struct xtel_dtls_ticket *t = NULL;
 	struct xtel_dtls_client *c;
 	char crt[512], key[512], ca[512], ccrt[512], ckey[512];
+	struct xtel_dtls_policy_cfg pc = { 0 };
+	struct xtel_dtls_policy *policy = NULL;
+	const char *cdir;
 	unsigned long n, k = 1;
 	bool full = false;
 	int ok = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: resume_prof CERTDIR N [--full] "
-			"[--openssl-records] [--verify-cache ENTRIES] [--clients K]\n");
+			"[--openssl-records] [--verify-cache ENTRIES] [--clients K] "
+			"[--crl FILE] [--client-ca FILE] [--client-dir DIR]\n");
 		return 2;
 	}
+	cdir = argv[1];
 	n = strtoul(argv[2], NULL, 10);
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--full") == 0)
@@ -159,6 +169,12 @@ int main(int argc, char **argv)
 			cfg.verify_cache = (unsigned int)strtoul(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc)
 			k = strtoul(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--crl") == 0 && i + 1 < argc)
+			pc.crl_file = argv[++i];
+		else if (strcmp(argv[i], "--client-ca") == 0 && i + 1 < argc)
+			pc.ca_file = argv[++i];
+		else if (strcmp(argv[i], "--client-dir") == 0 && i + 1 < argc)
+			cdir = argv[++i];
 	}
 	if (k < 1 || k > KMAX) {
 		fprintf(stderr, "resume_prof: --clients 1..%d\n", KMAX);
@@ -174,12 +190,20 @@ int main(int argc, char **argv)
 	cfg.max_sessions = 1024;
 	cfg.send = mem_dtls_on_send;
 	cfg.send_arg = &pn.q;
+	if (pc.crl_file != NULL || pc.ca_file != NULL) {
+		if (pc.ca_file == NULL)
+			pc.ca_file = ca;
+		if (xtel_dtls_policy_load(&policy, &pc))
+			return 1;
+		cfg.policy = policy;
+	}
 	if (xtel_dtls_server_new(&pn.srv, &cfg) ||
 	    xtel_dtls_client_ctx_new(&pn.cctx, ca, NULL, NULL))
 		return 1;
+	xtel_dtls_policy_put(policy);	/* the server holds its own */
 	for (pn.nids = 0; pn.nids < k; pn.nids++) {
-		snprintf(ccrt, sizeof(ccrt), "%s/client-%u.crt", argv[1], pn.nids + 1);
-		snprintf(ckey, sizeof(ckey), "%s/client-%u.key", argv[1], pn.nids + 1);
+		snprintf(ccrt, sizeof(ccrt), "%s/client-%u.crt", cdir, pn.nids + 1);
+		snprintf(ckey, sizeof(ckey), "%s/client-%u.key", cdir, pn.nids + 1);
 		if (xtel_dtls_identity_load(&pn.ids[pn.nids], ccrt, ckey))
 			return 1;
 	}

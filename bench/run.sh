@@ -55,8 +55,9 @@
 #               --no-micro --no-e2e --scaleout runs only that)
 #   --storm     the device restart storm (N devices reconnect at once,
 #               full vs resumed handshakes; part of the default and --quick
-#               runs; --no-micro --no-e2e --storm runs only that), --no-storm
-#               leaves it out
+#               runs; --no-micro --no-e2e --storm runs only that; with it
+#               the server's callgrind instructions per full handshake with
+#               --crl and through an intermediate CA), --no-storm leaves it out
 #   --memory    memory per plain client by component (bench_memory: record,
 #               histogram, metrics, registry, view copy; with health on:
 #               engine, latency copy, feed table, inputs, results; ~1-2

@@ -10,6 +10,8 @@
 # usage: certs/gen.sh [--help] OUTDIR [N]
 #        certs/gen.sh revoke OUTDIR ID...
 #        certs/gen.sh crl OUTDIR
+#        certs/gen.sh chain OUTDIR [N]
+#        certs/gen.sh chain-revoke OUTDIR ID|int...
 #
 #   OUTDIR/ca.crt ca.key                 test CA (CN "XTel Test CA")
 #   OUTDIR/server.crt server.key         CN xtel-collector, serverAuth, SAN
@@ -30,6 +32,25 @@
 # number and 30 more days (no revocation yet: an empty CRL).
 # A run that has to make a new CA removes crl-db/ and crl.pem: they belong
 # to the old CA.
+#
+# chain OUTDIR [N]: devices behind an intermediate CA, in OUTDIR/chain/
+# (OUTDIR must hold the CA and server made by gen.sh OUTDIR):
+#   chain/root.crt root.key   CN "XTel Test Root CA" (pathlen 1): the
+#                             collector's --ca for these devices
+#   chain/int.crt int.key     CN "XTel Test Intermediate CA", issued by
+#                             the root; in no CA file: the devices send it
+#   chain/client-<id>.crt .key CN client-<id> issued by the intermediate,
+#                             id 1..N (default 4); the .crt holds the leaf,
+#                             then int.crt (the chain a device sends)
+#   chain/ca.crt              a copy of OUTDIR/ca.crt, so loadgen --certs
+#                             OUTDIR/chain checks the collector's server.crt
+#   chain/crl.pem             the --crl file: the root's CRL, the
+#                             intermediate's CRL, and int.crt (the collector
+#                             checks the intermediate's CRL with it), each
+#                             CRL valid 30 days; made empty the first time
+# chain-revoke OUTDIR ID|int...: revoke chain/client-<ID>.crt in the
+# intermediate's CRL, or (int) the intermediate itself in the root's CRL,
+# and write chain/crl.pem again (both CRLs with new numbers).
 #
 # Idempotent: files that exist and still verify are kept, so running it
 # again changes nothing and a larger N only adds the missing clients. A
@@ -67,7 +88,7 @@ n=10
 args=()
 cmd=make
 case "${1:-}" in
-revoke | crl) cmd=$1; shift ;;
+revoke | crl | chain | chain-revoke) cmd=$1; shift ;;
 esac
 for a in "$@"; do
 	case "$a" in
@@ -92,9 +113,18 @@ revoke)
 	done
 	;;
 crl) [ ${#args[@]} -eq 1 ] || die 2 "crl takes only OUTDIR (try --help)" ;;
+chain-revoke)
+	[ ${#args[@]} -ge 2 ] || die 2 "chain-revoke needs OUTDIR and at least one client ID or 'int' (try --help)"
+	for id in "${args[@]:1}"; do
+		[ "$id" = int ] || { [[ $id =~ ^[1-9][0-9]{0,9}$ ]] && [ "$id" -le 4294967295 ]; } ||
+			die 2 "chain-revoke takes client IDs (1 to 4294967295) or 'int', got '$id'"
+		revoke_ids+=("$id")
+	done
+	;;
 *) [ ${#args[@]} -le 2 ] || die 2 "too many arguments (try --help)" ;;
 esac
-if [ "$cmd" = make ] && [ ${#args[@]} -eq 2 ]; then
+[ "$cmd" = chain ] && n=4
+if { [ "$cmd" = make ] || [ "$cmd" = chain ]; } && [ ${#args[@]} -eq 2 ]; then
 	n=${args[1]}
 	if ! [[ $n =~ ^[1-9][0-9]{0,5}$ ]] || [ "$n" -gt "$max_n" ]; then
 		die 2 "N must be a whole number from 1 to $max_n, got '$n'"
@@ -143,6 +173,15 @@ prompt = no
 basicConstraints = critical, CA:TRUE, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
+[v3_root]
+basicConstraints = critical, CA:TRUE, pathlen:1
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[v3_int]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [v3_server]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -214,10 +253,10 @@ install_files() { # files... (from the staging dir into OUTDIR/their place)
 	done
 }
 
-make_ca() { # name cn (name.crt/.key, relative to OUTDIR)
-	local name=$1 cn=$2
+make_ca() { # name cn [ext] (name.crt/.key, relative to OUTDIR)
+	local name=$1 cn=$2 ext=${3:-v3_ca}
 	mkdir -p "$stage/$(dirname "$name")"
-	ossl req -x509 -new -config "$cnf" -extensions v3_ca "${newkey[@]}" \
+	ossl req -x509 -new -config "$cnf" -extensions "$ext" "${newkey[@]}" \
 		-keyout "$stage/$name.key" -out "$stage/$name.crt" \
 		-subj "/CN=$cn" -days "$ca_days"
 	install_files "$name.key" "$name.crt"
@@ -263,11 +302,96 @@ write_crl() {
 	mv -f "$stage/crl.pem" "$outdir/crl.pem"
 }
 
-if [ "$cmd" != make ]; then
-	ca_ok ca.crt ca.key || die 1 "$outdir has no valid ca.crt and ca.key: run $prog $outdir first"
+crl_db() { # dir: the revocation database of one CA (XTEL_CRL_DIR)
+	export XTEL_CRL_DIR=$1
 	mkdir -p "$XTEL_CRL_DIR"
 	[ -e "$XTEL_CRL_DIR/index.txt" ] || : >"$XTEL_CRL_DIR/index.txt"
 	[ -s "$XTEL_CRL_DIR/crlnumber" ] || echo 01 >"$XTEL_CRL_DIR/crlnumber"
+}
+
+revoked_in_db() { # serial: already revoked in XTEL_CRL_DIR's database
+	awk -F'\t' -v s="$1" '$1 == "R" && $4 == s { f = 1 } END { exit !f }' \
+		"$XTEL_CRL_DIR/index.txt"
+}
+
+# ---- chain, chain-revoke: devices behind an intermediate CA ----
+# The --crl file of chain/: both CAs' CRLs from their databases, and the
+# intermediate's certificate the collector checks its CRL with.
+write_chain_crl() {
+	crl_db "$outdir/chain/crl-db-root"
+	ossl ca -batch -config "$cnf" -name xtel_crl -cert chain/root.crt \
+		-keyfile chain/root.key -gencrl -out "$stage/root.crl"
+	crl_db "$outdir/chain/crl-db-int"
+	ossl ca -batch -config "$cnf" -name xtel_crl -cert chain/int.crt \
+		-keyfile chain/int.key -gencrl -out "$stage/int.crl"
+	cat "$stage/root.crl" "$stage/int.crl" chain/int.crt >"$stage/chain-crl.pem"
+	chmod 0644 "$stage/chain-crl.pem"
+	mv -f "$stage/chain-crl.pem" "$outdir/chain/crl.pem"
+}
+
+chain_ok() { # crt key: the pair, the leaf then int.crt, chaining to root.crt
+	[ -s "$1" ] && [ -s "$2" ] || return 1
+	[ "$(grep -c -- '-----BEGIN CERTIFICATE-----' "$1")" = 2 ] || return 1
+	"$openssl" verify -CAfile chain/root.crt -untrusted chain/int.crt \
+		-purpose sslclient "$1" >/dev/null 2>&1 || return 1
+	[ "$("$openssl" x509 -in "$1" -noout -pubkey 2>/dev/null)" = \
+	  "$("$openssl" pkey -in "$2" -pubout 2>/dev/null)" ]
+}
+
+if [ "$cmd" = chain ] || [ "$cmd" = chain-revoke ]; then
+	ca_ok ca.crt ca.key || die 1 "$outdir has no valid ca.crt and ca.key: run $prog $outdir first"
+	mkdir -p chain
+	if [ "$cmd" = chain-revoke ]; then
+		ca_ok chain/root.crt chain/root.key && [ -s chain/int.crt ] ||
+			die 1 "$outdir/chain has no root and intermediate: run $prog chain $outdir first"
+		for id in "${revoke_ids[@]}"; do
+			if [ "$id" = int ]; then
+				crt=chain/int.crt ca=chain/root
+				crl_db "$outdir/chain/crl-db-root"
+			else
+				crt=chain/client-$id.crt ca=chain/int
+				[ -s "$crt" ] || die 1 "$outdir/$crt not found: nothing to revoke"
+				crl_db "$outdir/chain/crl-db-int"
+			fi
+			serial=$("$openssl" x509 -in "$crt" -noout -serial | sed 's/^serial=//')
+			revoked_in_db "$serial" && continue
+			ossl ca -batch -config "$cnf" -name xtel_crl -cert "$ca.crt" \
+				-keyfile "$ca.key" -revoke "$crt"
+		done
+		write_chain_crl
+		nrev=$(cat chain/crl-db-root/index.txt chain/crl-db-int/index.txt | grep -c '^R' || true)
+		echo "$prog: $outdir/chain/crl.pem: $nrev revoked"
+		exit 0
+	fi
+	fresh=0
+	if ! ca_ok chain/root.crt chain/root.key; then
+		make_ca chain/root "XTel Test Root CA" v3_root
+		fresh=1
+	fi
+	if [ $fresh = 1 ] || ! pair_ok chain/int.crt chain/int.key chain/root.crt; then
+		make_leaf chain/int "XTel Test Intermediate CA" v3_int chain/root "$ca_days"
+		fresh=1
+	fi
+	# A new CA: its clients and revocations belong to the old one.
+	[ $fresh = 1 ] && rm -rf chain/crl-db-root chain/crl-db-int chain/crl.pem
+	made=0
+	for ((i = 1; i <= n; i++)); do
+		[ $fresh = 0 ] && chain_ok "chain/client-$i.crt" "chain/client-$i.key" && continue
+		make_leaf "chain/client-$i" "client-$i" v3_client chain/int
+		cat chain/int.crt >>"chain/client-$i.crt"
+		made=$((made + 1))
+	done
+	cp ca.crt "$stage/chain-ca.crt"
+	chmod 0644 "$stage/chain-ca.crt"
+	mv -f "$stage/chain-ca.crt" chain/ca.crt
+	[ -s chain/crl.pem ] || write_chain_crl
+	echo "$prog: $outdir/chain: root, intermediate, clients 1..$n ($made new), crl.pem ready"
+	exit 0
+fi
+
+if [ "$cmd" != make ]; then
+	ca_ok ca.crt ca.key || die 1 "$outdir has no valid ca.crt and ca.key: run $prog $outdir first"
+	crl_db "$XTEL_CRL_DIR"
 	for id in "${revoke_ids[@]}"; do
 		crt=client-$id.crt
 		[ -s "$crt" ] || die 1 "$outdir/$crt not found: nothing to revoke"
@@ -275,10 +399,7 @@ if [ "$cmd" != make ]; then
 			die 1 "$outdir/$crt is not issued by $outdir/ca.crt"
 		serial=$("$openssl" x509 -in "$crt" -noout -serial | sed 's/^serial=//')
 		# index.txt: status, expiry, revocation date, serial, file, subject
-		if awk -F'\t' -v s="$serial" '$1 == "R" && $4 == s { f = 1 } END { exit !f }' \
-			"$XTEL_CRL_DIR/index.txt"; then
-			continue
-		fi
+		revoked_in_db "$serial" && continue
 		ossl ca -batch -config "$cnf" -name xtel_crl -cert ca.crt -keyfile ca.key \
 			-revoke "$crt"
 	done

@@ -76,6 +76,22 @@ CALLGRIND_ARGS = {"resumed": [], "full": ["--full"],
                   "full-warm": ["--full", "--verify-cache", "64"]}
 
 
+def _revocation_args(env):
+    """resume_prof's arguments of the revocation kinds (docs/COLLECTOR.md
+    --crl): "full-crl" a device of the CA with --crl (certs/gen.sh crl),
+    "full-chain" one behind an intermediate CA (certs/gen.sh chain) without,
+    "full-chain-crl" with both CAs' CRLs; {} when gen.sh cannot make them."""
+    gen = os.path.join(env.src, "certs", "gen.sh")
+    ch = os.path.join(env.certs, "chain")
+    if any(subprocess.run([gen] + a, capture_output=True).returncode != 0
+           for a in (["crl", env.certs], ["chain", env.certs, "1"])):
+        return {}
+    chain = ["--full", "--client-ca", os.path.join(ch, "root.crt"), "--client-dir", ch]
+    return {"full-crl": ["--full", "--crl", os.path.join(env.certs, "crl.pem")],
+            "full-chain": chain,
+            "full-chain-crl": chain + ["--crl", os.path.join(ch, "crl.pem")]}
+
+
 def _server_ir(env):
     """Callgrind Ir of the DTLS server per resumed and per full handshake
     (bench/resume_prof), or None without valgrind or the program."""
@@ -83,11 +99,13 @@ def _server_ir(env):
     if not shutil.which("valgrind") or not os.access(prog, os.X_OK):
         return None
     out = {}
-    for kind, n in CALLGRIND_N.items():
+    args = dict(CALLGRIND_ARGS, **_revocation_args(env))
+    for kind in args:
+        n = CALLGRIND_N.get(kind, 20)
         cg = os.path.join(env.raw, "storm", "callgrind-%s.out" % kind)
         r = subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no",
                             "--toggle-collect=server_feed", "--callgrind-out-file=" + cg,
-                            prog, env.certs, str(n)] + CALLGRIND_ARGS[kind],
+                            prog, env.certs, str(n)] + args[kind],
                            capture_output=True, text=True, timeout=600)
         m = re.search(r"Collected : (\d+)", r.stderr)
         if r.returncode != 0 or not m:
@@ -198,4 +216,12 @@ def storm_markdown(res):
                    "{:,.0f} without the cache ({:.3f} x and {:.3f} x of that).".format(
                        ir["full-cold"], ir["full-warm"], ir["full"],
                        ir["full-cold"] / ir["full"], ir["full-warm"] / ir["full"])]
+        if "full-chain-crl" in ir:
+            md += ["", "Full handshakes and revocation (no cache): {:,.0f} instructions with "
+                   "--crl ({:.3f} x of none: the leaf's CRL), {:,.0f} through an intermediate "
+                   "CA ({:.3f} x), {:,.0f} through it with --crl (every CA's CRL, "
+                   "CRL_CHECK_ALL: {:.3f} x).".format(
+                       ir["full-crl"], ir["full-crl"] / ir["full"], ir["full-chain"],
+                       ir["full-chain"] / ir["full"], ir["full-chain-crl"],
+                       ir["full-chain-crl"] / ir["full"])]
     return "\n".join(md) + "\n"

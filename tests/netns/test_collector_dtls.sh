@@ -21,6 +21,14 @@
 #     is refused as dtls_failed_revoked; a broken CRL on the next SIGHUP is
 #     refused and the policy stays (client 2 refused again); a deny list
 #     naming client 4 then refuses it as dtls_failed_denied.
+#  6. Devices behind an intermediate CA (certs/gen.sh chain: --ca holds
+#     only the root, the devices send the intermediate, --crl holds both
+#     CAs' CRLs and the intermediate's certificate): of 4 devices, device 2
+#     revoked by the intermediate's CRL is refused (dtls_failed_revoked),
+#     the other 3 complete their handshakes; devices 3 and 4 send, then
+#     the intermediate is revoked by the root's CRL and SIGHUP reloads: their
+#     sessions close (sessions_revoked), device 1 is refused as revoked,
+#     and every datagram is accounted or counted as unknown_peer.
 #
 # usage: test_collector_dtls.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
@@ -145,9 +153,10 @@ fails=$((fails + $(grep -c '^FAIL' "$work/dtls.check")))
 
 # ---- 5. revocation, the deny list and SIGHUP ----
 # wait_log PATTERN: until the collector logged it (5 s at most).
+col_err=$work/rev.err
 wait_log() {
 	for _ in $(seq 100); do
-		grep -q -- "$1" "$work/rev.err" 2>/dev/null && return 0
+		grep -q -- "$1" "$col_err" 2>/dev/null && return 0
 		sleep 0.05
 	done
 	return 1
@@ -159,10 +168,10 @@ reload() {
 	hups=$((hups + 1))
 	kill -HUP "$col_pid"
 	for _ in $(seq 100); do
-		[ "$(grep -c '^collector: SIGHUP' "$work/rev.err")" -ge "$hups" ] && break
+		[ "$(grep -c '^collector: SIGHUP' "$col_err")" -ge "$hups" ] && break
 		sleep 0.05
 	done
-	check "SIGHUP $hups: '$1'" grep -q -- "$1" "$work/rev.err"
+	check "SIGHUP $hups: '$1'" grep -q -- "$1" "$col_err"
 	sleep 0.3
 }
 "$top/certs/gen.sh" crl "$certs" >/dev/null 2>&1 || fail "certs/gen.sh crl"
@@ -249,5 +258,72 @@ PY
 cat "$work/rev.check"
 passes=$((passes + $(grep -c '^ok' "$work/rev.check")))
 fails=$((fails + $(grep -c '^FAIL' "$work/rev.check")))
+
+# ---- 6. devices behind an intermediate CA ----
+chain=$certs/chain
+"$top/certs/gen.sh" chain "$certs" 4 >/dev/null 2>&1 || fail "certs/gen.sh chain"
+"$top/certs/gen.sh" chain-revoke "$certs" 2 >/dev/null 2>&1 || fail "certs/gen.sh chain-revoke 2"
+col_err=$work/chain.err
+hups=0
+start_collector chain --no-xdp --workers 2 --quiet --cert "$certs/server.crt" \
+	--key "$certs/server.key" --ca "$chain/root.crt" --crl "$chain/crl.pem" \
+	--summary-json "$work/chain.json" || exit 1
+check "chain: the policy loaded (device 2 revoked)" grep -q \
+	"DTLS policy: 1 revoked (--crl), no deny list, 0 pinned CAs" "$col_err"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$chain" \
+	--clients 4 --count 100 --handshake-timeout 3 --quiet >"$work/ch4.out" 2>&1
+check_eq "chain: 4 devices, loadgen reports the failed handshake" 4 "$?"
+check "... 1 of 4 failed: device 2, revoked" grep -q \
+	"1 of 4 DTLS handshakes failed; client 2: sslv3 alert certificate revoked" \
+	"$work/ch4.out"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$chain" \
+	--first-id 3 --clients 2 --count 1500 --rate 500 --quiet \
+	--report-json "$work/ch34.json" >"$work/ch34.out" 2>&1 &
+ch34=$!
+sleep 1.5
+"$top/certs/gen.sh" chain-revoke "$certs" int >/dev/null 2>&1 || fail "certs/gen.sh chain-revoke int"
+reload "SIGHUP: DTLS policy reloaded: 2 revoked (--crl), no deny list"
+check "chain: device 3's session closed" wait_log \
+	"(client 3) closed: certificate revoked by the new policy"
+check "chain: device 4's session closed" wait_log \
+	"(client 4) closed: certificate revoked by the new policy"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$chain" \
+	--clients 1 --count 10 --handshake-timeout 3 --quiet >"$work/ch1.out" 2>&1
+check_eq "chain: device 1 after its intermediate's revocation: failed handshake" 4 "$?"
+check "... refused as revoked" grep -q "alert certificate revoked" "$work/ch1.out"
+wait "$ch34"
+check_eq "chain: devices 3 and 4 (sessions closed under them): loadgen exit code" 0 "$?"
+sleep 0.5
+stop_collector TERM
+check_eq "chain: collector exit code" 0 "$col_rc"
+
+python3 - "$work/chain.json" "$work/ch34.json" >"$work/chain.check" <<'PY'
+import json, sys
+s, g = (json.load(open(p)) for p in sys.argv[1:3])
+def check(what, exp, got):
+    print(("ok   " if exp == got else "FAIL ") + f"chain: {what}: expected {exp}, got {got}")
+sc = {c["client_id"]: c for c in s["clients"]}
+gc = {c["client_id"]: c for c in g["clients"]}
+check("accounted clients: 3 and 4", [3, 4], sorted(sc))
+check("each accounted some before the revocation, not all", [True, True],
+      [0 < sc[i]["received"] < gc[i]["sent"] for i in (3, 4)])
+check("the rest (and their close_notify) unknown_peer",
+      sum(gc[i]["sent"] - sc[i]["received"] for i in (3, 4)) + 2,
+      s["drops"]["dtls_unknown_peer"])
+check("dtls.handshakes_ok (devices 1, 3, 4, then 3 and 4)", 5,
+      s["dtls"]["handshakes_ok"])
+check("dtls_failed_revoked (device 2, then device 1)", 2,
+      s["drops"]["dtls_failed_revoked"])
+check("dtls.handshake_failed = the revoked ones", 2, s["dtls"]["handshake_failed"])
+check("dtls_failed_other (every CA had its CRL)", 0, s["drops"]["dtls_failed_other"])
+check("dtls.sessions_revoked (devices 3 and 4)", 2, s["dtls"]["sessions_revoked"])
+check("dtls.policy_updates (2 workers x 1 reload)", 2, s["dtls"]["policy_updates"])
+check("recent failures: revoked 2, revoked 1",
+      [("revoked", 2), ("revoked", 1)],
+      [(f["reason"], f["client_id"]) for f in s["dtls_recent_failures"]])
+PY
+cat "$work/chain.check"
+passes=$((passes + $(grep -c '^ok' "$work/chain.check")))
+fails=$((fails + $(grep -c '^FAIL' "$work/chain.check")))
 
 finish

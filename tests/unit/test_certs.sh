@@ -7,7 +7,9 @@
 # P-256 keys with mode 0600, that the rogue client fails against ca.crt and
 # the expired one fails with an expiry error, that a re-run changes no file
 # and a larger N only adds clients, that `revoke` and `crl` emit a CRL
-# listing exactly the revoked clients, and the usage errors. Prints a cmocka-
+# listing exactly the revoked clients, that `chain` makes devices behind an
+# intermediate CA whose `chain-revoke` CRLs revoke a device or the
+# intermediate, and the usage errors. Prints a cmocka-
 # style closing line and exits non-zero on any failure.
 #
 # usage: tests/unit/test_certs.sh [SOURCE_ROOT]
@@ -226,11 +228,51 @@ rm -f "$out/ca.crt"
 check "a run that makes a new CA" "$gen" "$out" 5
 equal "... drops the old CA's revocations" "$(ls "$out" | grep -c '^crl')" "0"
 
+# ---- chain, chain-revoke: devices behind an intermediate CA ----
+ch=$out/chain
+chain_verify() { # crt: with every CA's CRL (crl_check_all), prints its verdict
+	openssl verify -crl_check_all -CRLfile "$ch/crl.pem" -CAfile "$ch/root.crt" \
+		-untrusted "$ch/int.crt" "$ch/$1" 2>&1 | grep -E '^error [0-9]+ at|OK$' | head -n 1
+}
+pem_count() { grep -c -- "-----BEGIN $1-----" "$2"; }
+check "chain OUTDIR 2 succeeds" "$gen" chain "$out" 2
+equal "chain/: its files" "$(cd "$ch" && ls | tr '\n' ' ')" \
+	"ca.crt client-1.crt client-1.key client-2.crt client-2.key crl-db-int crl-db-root crl.pem int.crt int.key root.crt root.key "
+equal "the root may have one intermediate" "$(ext "$ch/root.crt" basicConstraints)" "CA:TRUE, pathlen:1"
+equal "the intermediate none" "$(ext "$ch/int.crt" basicConstraints)" "CA:TRUE, pathlen:0"
+equal "the intermediate is the root's" "$(openssl x509 -in "$ch/int.crt" -noout -issuer)" "issuer=CN = XTel Test Root CA"
+equal "a device's file: its leaf, then the intermediate" "$(pem_count CERTIFICATE "$ch/client-1.crt")" "2"
+equal "chain/ca.crt is the collector's CA" "$(cmp "$ch/ca.crt" "$out/ca.crt" && echo same)" "same"
+equal "crl.pem: the two CRLs and the intermediate" \
+	"$(pem_count 'X509 CRL' "$ch/crl.pem") $(pem_count CERTIFICATE "$ch/crl.pem")" "2 1"
+equal "client-1 verifies through the intermediate, with both CRLs" \
+	"$(chain_verify client-1.crt)" "$ch/client-1.crt: OK"
+equal "not against the root alone" "$(openssl verify -CAfile "$ch/root.crt" \
+	"$ch/client-1.crt" >/dev/null 2>&1; echo $?)" "2"
+check "device keys are 0600" test "$(stat -c %a "$ch/client-1.key")" = 600
+before=$(cd "$ch" && cat ./* 2>/dev/null | sha256sum)
+check "chain OUTDIR 2 again" "$gen" chain "$out" 2
+equal "... changing no file" "$(cd "$ch" && cat ./* 2>/dev/null | sha256sum)" "$before"
+"$gen" chain-revoke "$out" 2 >"$tmp/log" 2>&1
+equal "chain-revoke OUTDIR 2" "$?:$(cat "$tmp/log")" "0:certs/gen.sh: $ch/crl.pem: 1 revoked"
+equal "client-2 is revoked by the intermediate's CRL (depth 0)" \
+	"$(chain_verify client-2.crt)" "error 23 at 0 depth lookup: certificate revoked"
+equal "client-1 still verifies" "$(chain_verify client-1.crt)" "$ch/client-1.crt: OK"
+check "chain-revoke OUTDIR int" "$gen" chain-revoke "$out" int
+equal "then client-1 fails: its intermediate revoked (depth 1)" \
+	"$(chain_verify client-1.crt)" "error 23 at 1 depth lookup: certificate revoked"
+revoke_err "chain-revoke without an ID" 2 "at least one client ID or 'int'" chain-revoke "$out"
+revoke_err "chain-revoke ID x" 2 "chain-revoke takes client IDs" chain-revoke "$out" x
+revoke_err "chain-revoke an ID without a certificate" 1 "chain/client-9.crt not found" chain-revoke "$out" 9
+mkdir -p "$tmp/onlyca" && cp "$out/ca.crt" "$out/ca.key" "$tmp/onlyca/"
+revoke_err "chain-revoke before chain" 1 "run certs/gen.sh chain" chain-revoke "$tmp/onlyca" 1
+
 # ---- usage and errors ----
 check "--help exits 0" "$gen" --help
 if "$gen" --help | grep '^usage: certs/gen.sh' >/dev/null; then ok "--help prints usage"; else bad "--help prints usage"; fi
 "$gen" --help >"$tmp/help"
-for line in "       certs/gen.sh revoke OUTDIR ID..." "       certs/gen.sh crl OUTDIR"; do
+for line in "       certs/gen.sh revoke OUTDIR ID..." "       certs/gen.sh crl OUTDIR" \
+	"       certs/gen.sh chain OUTDIR [N]" "       certs/gen.sh chain-revoke OUTDIR ID|int..."; do
 	if grep -qxF -- "$line" "$tmp/help"; then ok "--help: '$line'"; else bad "--help lacks '$line'"; fi
 done
 for n in 0 -1 abc 1.5 007 100001; do

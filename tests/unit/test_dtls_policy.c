@@ -5,7 +5,12 @@
  * server certificate whose key does not match it too), clients
  * refused as revoked (CRL), denied (deny list) or not issued by a pinned
  * CA, and a new policy swapped into a running server: the sessions it
- * revokes or denies end, the others and every counter carry on.
+ * revokes or denies end, the others and every counter carry on. Along an
+ * intermediate CA's chain (test_chain_*): a device revoked by the
+ * intermediate's CRL, the intermediate revoked by the root's, a missing
+ * CRL of either, reloads that revoke (sessions, cache hits, tickets),
+ * pins of the root, an intermediate the CA file gave dropped, chains of
+ * two and three intermediates.
  *
  * usage: test_dtls_policy SOURCE_ROOT
  */
@@ -235,8 +240,9 @@ static void test_load_errors(void **state)
 	c.crl_file = keep(cert("ca.crt"));
 	load_fails(&c, -EBADMSG, "no PEM CRL in it");
 	c.crl_file = make_crl("extra/rogue.crl", "bad/rogue-ca", NULL, -60, 3600);
-	snprintf(msg, sizeof(msg), "issued by /CN=XTel Rogue CA, which is not "
-		 "a CA of %s", cert("ca.crt"));
+	snprintf(msg, sizeof(msg), "issued by /CN=XTel Rogue CA, which is "
+		 "neither a CA of %s nor an intermediate CA whose certificate "
+		 "is in %s", cert("ca.crt"), cert("extra/rogue.crl"));
 	load_fails(&c, -EBADMSG, msg);
 	c.crl_file = make_crl("extra/old.crl", "ca", rev2, -7200, -3600);
 	load_fails(&c, -EBADMSG, "expired at ");
@@ -2148,49 +2154,100 @@ static X509_NAME *cn_name(const char *cn)
 }
 
 /*
- * A device of an intermediate CA: extra/chain-root-<id>.crt (a root, for
- * the CA file), the intermediate it issued (in no CA file, valid for
- * int_life_s seconds), and extra/chain-client-<id>.crt/.key issued by the
- * intermediate, its .crt holding the leaf and then the intermediate (the
- * chain the device sends). The root and the leaf live an hour.
+ * A CA certificate of key k named cn, serial hex, issued by iss (its key
+ * issk), valid from a minute ago for life_s seconds.
  */
-static void make_chain_client(int id, long int_life_s)
+static X509 *issue_ca(EVP_PKEY *k, const char *cn, X509 *iss, EVP_PKEY *issk,
+		      const char *hex, long life_s)
+{
+	X509_NAME *name = cn_name(cn);
+	BIGNUM *serial = serial_of(hex);
+	X509 *ca = new_cert(k, serial);
+
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(ca), life_s));
+	assert_int_equal(X509_set_subject_name(ca, name), 1);
+	assert_int_equal(X509_set_issuer_name(ca, X509_get_subject_name(iss)), 1);
+	add_ext(ca, iss, NID_basic_constraints, "critical,CA:TRUE");
+	add_ext(ca, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
+	add_ext(ca, iss, NID_subject_key_identifier, "hash");
+	add_ext(ca, iss, NID_authority_key_identifier, "keyid:always");
+	assert_true(X509_sign(ca, issk, EVP_sha256()) > 0);
+	X509_NAME_free(name);
+	BN_free(serial);
+	return ca;
+}
+
+/*
+ * A root and an intermediate CA it issued: extra/chain-root-<id>.crt/.key
+ * (a root, for the CA file) and extra/chain-int-<id>.crt/.key (in no CA
+ * file, valid for int_life_s seconds). The root lives an hour.
+ */
+static void make_chain_ca(int id, long int_life_s)
 {
 	EVP_PKEY *rk = EVP_EC_gen("P-256"), *ik = EVP_EC_gen("P-256");
-	X509_NAME *rn = cn_name("xtel test root"), *in = cn_name("xtel test int");
-	BIGNUM *serial = serial_of("7721");
+	X509_NAME *rn = cn_name("xtel test root");
 	X509 *root, *inter;
-	char rel[64], path[80];
-	FILE *f;
+	char path[80];
 
 	assert_non_null(rk);
 	assert_non_null(ik);
 	root = self_signed_ca(rk, "7720", rn, 3600);
 	snprintf(path, sizeof(path), "extra/chain-root-%d.crt", id);
 	write_pem(path, root, NULL);
-	inter = new_cert(ik, serial);
-	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(inter), int_life_s));
-	assert_int_equal(X509_set_subject_name(inter, in), 1);
-	assert_int_equal(X509_set_issuer_name(inter, rn), 1);
-	add_ext(inter, root, NID_basic_constraints, "critical,CA:TRUE");
-	add_ext(inter, root, NID_key_usage, "critical,keyCertSign,cRLSign");
-	add_ext(inter, root, NID_subject_key_identifier, "hash");
-	add_ext(inter, root, NID_authority_key_identifier, "keyid:always");
-	assert_true(X509_sign(inter, rk, EVP_sha256()) > 0);
-	snprintf(rel, sizeof(rel), "extra/chain-client-%d", id);
-	issue_client(rel, id, inter, ik, "7722");
-	snprintf(path, sizeof(path), "%s.crt", rel);
-	f = fopen(cert(path), "a");
-	assert_non_null(f);
-	assert_int_equal(PEM_write_X509(f, inter), 1);
-	fclose(f);
+	snprintf(path, sizeof(path), "extra/chain-root-%d.key", id);
+	write_pem(path, NULL, rk);
+	inter = issue_ca(ik, "xtel test int", root, rk, "7721", int_life_s);
+	snprintf(path, sizeof(path), "extra/chain-int-%d.crt", id);
+	write_pem(path, inter, NULL);
+	snprintf(path, sizeof(path), "extra/chain-int-%d.key", id);
+	write_pem(path, NULL, ik);
 	X509_free(root);
 	X509_free(inter);
 	X509_NAME_free(rn);
-	X509_NAME_free(in);
-	BN_free(serial);
 	EVP_PKEY_free(rk);
 	EVP_PKEY_free(ik);
+}
+
+/*
+ * certdir/<rel>.crt/.key: client-<client> issued by the intermediate of
+ * make_chain_ca(chain), serial hex; its .crt holds the leaf and then the
+ * intermediate (the chain the device sends), or (leaf_only) the leaf.
+ */
+static void issue_chain_client(const char *rel, int chain, int client,
+			       const char *hex, bool leaf_only)
+{
+	char crt[64], key[64], path[80];
+	X509 *inter;
+	EVP_PKEY *ik;
+	FILE *f;
+
+	snprintf(crt, sizeof(crt), "extra/chain-int-%d.crt", chain);
+	snprintf(key, sizeof(key), "extra/chain-int-%d.key", chain);
+	inter = read_crt(crt);
+	ik = read_key(key);
+	issue_client(rel, client, inter, ik, hex);
+	if (!leaf_only) {
+		snprintf(path, sizeof(path), "%s.crt", rel);
+		f = fopen(cert(path), "a");
+		assert_non_null(f);
+		assert_int_equal(PEM_write_X509(f, inter), 1);
+		fclose(f);
+	}
+	X509_free(inter);
+	EVP_PKEY_free(ik);
+}
+
+/*
+ * A device of an intermediate CA (make_chain_ca(id, int_life_s)):
+ * extra/chain-client-<id>.crt/.key, the leaf then the intermediate.
+ */
+static void make_chain_client(int id, long int_life_s)
+{
+	char rel[64];
+
+	make_chain_ca(id, int_life_s);
+	snprintf(rel, sizeof(rel), "extra/chain-client-%d", id);
+	issue_chain_client(rel, id, id, "7722", false);
 }
 
 /* A new client slot for the chain device of make_chain_client(id). */
@@ -2405,6 +2462,576 @@ static void test_chain_rotation(void **state)
 	net_free(n);
 }
 
+/* ---- CRLs, pins and CA removal along an intermediate's chain ---- */
+
+/*
+ * The chain PKI of the tests below, made once: root and intermediate 20
+ * (make_chain_ca), devices 21 and 22 of the intermediate sending it
+ * (leaf, then intermediate) and device 23 sending only its leaf.
+ */
+/* The shell command copying device 21's key for its leaf-only file. */
+static const char *cmd_cp_key(void)
+{
+	static char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' ", cert("extra/c20-client-21.key"));
+	snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s'",
+		 cert("extra/c20-client-21l.key"));
+	return cmd;
+}
+
+static void chain20(void)
+{
+	static bool made;
+	X509 *leaf;
+
+	if (made)
+		return;
+	make_chain_ca(20, 3600);
+	issue_chain_client("extra/c20-client-21", 20, 21, "7731", false);
+	issue_chain_client("extra/c20-client-22", 20, 22, "7732", false);
+	issue_chain_client("extra/c20-client-23", 20, 23, "7733", true);
+	/* Device 21's certificate without the intermediate (same leaf). */
+	leaf = read_crt("extra/c20-client-21.crt");
+	write_pem("extra/c20-client-21l.crt", leaf, NULL);
+	X509_free(leaf);
+	assert_int_equal(system(cmd_cp_key()), 0);
+	made = true;
+}
+
+/* Device id of chain20 (21 with leaf: its file without the intermediate). */
+static int add_c20_as(struct net *n, int id, bool leaf)
+{
+	char crt[64], key[64];
+
+	snprintf(crt, sizeof(crt), "extra/c20-client-%d%s.crt", id, leaf ? "l" : "");
+	snprintf(key, sizeof(key), "extra/c20-client-%d%s.key", id, leaf ? "l" : "");
+	add_client_ctx(n, n->cctx, crt, key, "198.18.0.1");
+	return n->ncl - 1;
+}
+
+static int add_c20(struct net *n, int id)
+{
+	return add_c20_as(n, id, false);
+}
+
+enum { CRL_ROOT = 1, CRL_INT = 2, CRL_INT_CERT = 4 };
+
+/*
+ * extra/<name>: of chain 20, the root's CRL revoking rev_root, the
+ * intermediate's revoking rev_int, the intermediate's certificate: the
+ * parts wanted, in that order.
+ */
+static const char *chain_crls(const char *name, unsigned int parts,
+			      const char *const *rev_root,
+			      const char *const *rev_int)
+{
+	const char *path = keep(cert(name));
+	char cmd[2048];
+	size_t o;
+
+	o = (size_t)snprintf(cmd, sizeof(cmd), "cat");
+	if (parts & CRL_ROOT)
+		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, " '%s'",
+			make_crl("extra/c20-root.crl", "extra/chain-root-20",
+				 rev_root, -60, 3600));
+	if (parts & CRL_INT)
+		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, " '%s'",
+			make_crl("extra/c20-int.crl", "extra/chain-int-20",
+				 rev_int, -60, 3600));
+	if (parts & CRL_INT_CERT)
+		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, " '%s'",
+				      cert("extra/chain-int-20.crt"));
+	snprintf(cmd + o, sizeof(cmd) - o, " > '%s'", path);
+	assert_int_equal(system(cmd), 0);
+	return path;
+}
+
+static const char *const rev22[] = { "extra/c20-client-22.crt", NULL };
+static const char *const rev_int20[] = { "extra/chain-int-20.crt", NULL };
+
+/*
+ * Device 22 revoked by the intermediate's CRL (the CRL file holds the
+ * intermediate's certificate, as no CA file does): refused as revoked,
+ * device 21 of the same intermediate admitted.
+ */
+static void test_chain_revoked_by_int(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	chain20();
+	c.ca_file = keep(cert("extra/chain-root-20.crt"));
+	c.crl_file = chain_crls("extra/c20.crl", CRL_ROOT | CRL_INT | CRL_INT_CERT,
+				NULL, rev22);
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	add_c20(n, 22);
+	pump(n);
+	assert_established(n, 0, 21);
+	assert_refused(n, 1, "sslv3 alert certificate revoked");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 1);
+	assert_int_equal(st.handshakes_ok, 1);
+	net_free(n);
+
+	/* The intermediate in the CA file instead: its CRL needs no more. */
+	c.ca_file = cat_files("extra/root20-int20.crt", "extra/chain-root-20.crt",
+			      "extra/chain-int-20.crt");
+	c.crl_file = chain_crls("extra/c20.crl", CRL_ROOT | CRL_INT, NULL, rev22);
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	add_c20(n, 22);
+	pump(n);
+	assert_established(n, 0, 21);
+	assert_refused(n, 1, "sslv3 alert certificate revoked");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 1);
+	net_free(n);
+}
+
+/* The intermediate revoked by the root's CRL: both its devices refused. */
+static void test_chain_int_revoked(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+
+	set_mode(state);
+	chain20();
+	c.ca_file = keep(cert("extra/chain-root-20.crt"));
+	c.crl_file = chain_crls("extra/c20.crl", CRL_ROOT | CRL_INT | CRL_INT_CERT,
+				rev_int20, NULL);
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	add_c20(n, 22);
+	pump(n);
+	assert_refused(n, 0, "sslv3 alert certificate revoked");
+	assert_refused(n, 1, "sslv3 alert certificate revoked");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 2);
+	assert_int_equal(st.handshakes_ok, 0);
+	net_free(n);
+}
+
+/* Load c, expect it to succeed with the last message holding msg. */
+static void load_warns(const struct xtel_dtls_policy_cfg *c, const char *msg)
+{
+	struct xtel_dtls_policy *p = NULL;
+
+	logs.last[0] = '\0';
+	assert_int_equal(xtel_dtls_policy_load(&p, c), 0);
+	xtel_dtls_policy_put(p);
+	if (strstr(logs.last, msg) == NULL)
+		fail_msg("message '%s', want '%s'", logs.last, msg);
+}
+
+/*
+ * Every CA of a device's chain needs a valid CRL: without the
+ * intermediate's (not even known at load: only the devices send it), or
+ * with its certificate but no CRL of it (a warning), or without the
+ * root's (a warning), the device is refused as other. An intermediate's
+ * CRL without its certificate, or with one that chains to no CA of the
+ * CA file, is not loaded.
+ */
+static void test_chain_crl_missing(void **state)
+{
+	static const unsigned int parts[3] = { CRL_ROOT, CRL_ROOT | CRL_INT_CERT,
+					       CRL_INT | CRL_INT_CERT };
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	char msg[512];
+	struct net *n;
+
+	(void)state;
+	chain20();
+	c.ca_file = keep(cert("extra/chain-root-20.crt"));
+	for (int k = 0; k < 3; k++) {
+		c.crl_file = chain_crls("extra/c20.crl", parts[k], NULL, NULL);
+		if (k > 0)
+			load_warns(&c, k == 1 ? "has no CRL of /CN=xtel test int"
+					      : "has no CRL of /CN=xtel test root");
+		n = net_with(state, &c);
+		add_c20(n, 21);
+		pump(n);
+		assert_refused(n, 0, "alert");
+		st = stats(n);
+		assert_failures(&st, XTEL_DTLS_FAILED_OTHER, 1);
+		assert_non_null(strstr(logs.last, "(unable to get certificate CRL)"));
+		net_free(n);
+	}
+
+	c.crl_file = chain_crls("extra/c20.crl", CRL_ROOT | CRL_INT, NULL, NULL);
+	snprintf(msg, sizeof(msg), "issued by /CN=xtel test int, which is "
+		 "neither a CA of %s nor an intermediate CA whose certificate "
+		 "is in %s", cert("extra/chain-root-20.crt"),
+		 cert("extra/c20.crl"));
+	load_fails(&c, -EBADMSG, msg);
+	c.ca_file = keep(cert("ca.crt"));
+	c.crl_file = chain_crls("extra/c20.crl", CRL_INT | CRL_INT_CERT, NULL,
+				NULL);
+	snprintf(msg, sizeof(msg), "intermediate CA /CN=xtel test int does not "
+		 "chain to a CA of %s: unable to get local issuer certificate",
+		 cert("ca.crt"));
+	load_fails(&c, -EBADMSG, msg);
+}
+
+/*
+ * Reloads that revoke along the chain: device 22 by the intermediate's
+ * CRL ends its session alone; then the intermediate by the root's CRL
+ * ends every session of device 21: the full one, the one resumed from its
+ * ticket and the one made on a verification cache hit. Afterwards its
+ * ticket resumes nothing and its full handshake is refused as revoked
+ * (the cache was voided by the reload).
+ */
+static void test_chain_reload_revokes(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	chain20();
+	c.ca_file = keep(cert("extra/chain-root-20.crt"));
+	c.crl_file = chain_crls("extra/c20.crl", CRL_ROOT | CRL_INT | CRL_INT_CERT,
+				NULL, NULL);
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	add_c20(n, 22);
+	pump(n);
+	assert_established(n, 0, 21);
+	assert_established(n, 1, 22);
+	t = xtel_dtls_client_ticket(n->cl[0].c);
+	assert_non_null(t);
+	i = add_resuming_as(n, "extra/c20-client-21.crt",
+			    "extra/c20-client-21.key", t);
+	pump(n);
+	assert_established(n, i, 21);
+	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
+	i = add_c20(n, 21);
+	pump(n);
+	assert_established(n, i, 21);
+	assert_vc(n, 1, 2, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 4);
+
+	c.crl_file = chain_crls("extra/c20.crl", CRL_ROOT | CRL_INT | CRL_INT_CERT,
+				NULL, rev22);
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_revoked, 1);
+	assert_int_equal(st.sessions_untrusted, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 3);
+	assert_int_equal(xtel_dtls_client_state(n->cl[1].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+
+	c.crl_file = chain_crls("extra/c20.crl", CRL_ROOT | CRL_INT | CRL_INT_CERT,
+				rev_int20, rev22);
+	logs.last[0] = '\0';
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_revoked, 4);
+	assert_int_equal(st.sessions_untrusted, 0);
+	assert_int_equal(st.close_notify_tx, 4);
+	assert_int_equal(st.policy_updates, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	assert_true(logs_with("(client 21) closed: certificate revoked by the "
+			      "new policy", logs.last));
+
+	i = add_resuming_as(n, "extra/c20-client-21.crt",
+			    "extra/c20-client-21.key", t);
+	pump(n);
+	assert_refused(n, i, "sslv3 alert certificate revoked");
+	i = add_c20(n, 21);
+	pump(n);
+	assert_refused(n, i, "sslv3 alert certificate revoked");
+	st = stats(n);
+	assert_int_equal(st.ticket_refused, 1);
+	assert_int_equal(st.handshakes_resumed, 1);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 2);
+	assert_vc(n, 1, 4, 0);
+	xtel_dtls_ticket_free(t);
+	net_free(n);
+}
+
+/*
+ * A pin means the device's chain passes through the pinned CA: a pin of
+ * the root admits the devices of its intermediate and refuses the other
+ * CA's (unknown_ca); a reload keeping the pin keeps their sessions, one
+ * pinning the other CA ends them (sessions_untrusted). A pin of the
+ * intermediate (then in the CA file) admits its devices too.
+ */
+static void test_chain_pin_root(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	char pin[128];
+	const char *pins[1] = { pin };
+	struct net *n;
+
+	set_mode(state);
+	chain20();
+	fingerprint("extra/chain-root-20.crt", pin, sizeof(pin));
+	c.ca_file = cat_files("extra/ca-and-root20.crt", "ca.crt",
+			      "extra/chain-root-20.crt");
+	c.pin_ca = pins;
+	c.n_pin_ca = 1;
+	n = net_with(state, &c);
+	add_client(n, 1);
+	add_c20(n, 21);
+	add_c20(n, 22);
+	pump(n);
+	assert_refused(n, 0, "sslv3 alert bad certificate");
+	assert_established(n, 1, 21);
+	assert_established(n, 2, 22);
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_UNKNOWN_CA, 1);
+
+	c.deny_file = write_file("extra/deny3.txt", "3\n");
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	send_record(n, 1, 21, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 1);
+
+	fingerprint("ca.crt", pin, sizeof(pin));
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 2);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	net_free(n);
+
+	fingerprint("extra/chain-int-20.crt", pin, sizeof(pin));
+	c.ca_file = cat_files("extra/root20-int20.crt", "extra/chain-root-20.crt",
+			      "extra/chain-int-20.crt");
+	c.deny_file = NULL;
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	pump(n);
+	assert_established(n, 0, 21);
+	net_free(n);
+}
+
+/*
+ * An intermediate the CA file gave a device's chain (the device sends
+ * only its leaf): a reload whose CA file no longer has it ends that
+ * session (sessions_untrusted) and refuses the device's return
+ * (unknown_ca); the device that sends the intermediate itself carries on.
+ */
+static void test_chain_drops_stored_int(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	chain20();
+	c.ca_file = cat_files("extra/root20-int20.crt", "extra/chain-root-20.crt",
+			      "extra/chain-int-20.crt");
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	add_c20(n, 23);
+	pump(n);
+	assert_established(n, 0, 21);
+	assert_established(n, 1, 23);
+
+	c.ca_file = keep(cert("extra/chain-root-20.crt"));
+	logs.last[0] = '\0';
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 1);
+	assert_int_equal(st.sessions_revoked, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[1].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_true(logs_with("(client 23) closed: its CA no longer trusted by "
+			      "the new policy", logs.last));
+	i = add_c20(n, 23);
+	pump(n);
+	assert_refused(n, i, "alert");
+	i = add_c20(n, 21);
+	pump(n);
+	assert_established(n, i, 21);
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_UNKNOWN_CA, 1);
+	net_free(n);
+}
+
+/*
+ * A verification cache entry is the leaf's; the chain it stood for needs
+ * the intermediate from the device or the CA file. Device 21 cached with
+ * its intermediate comes back without it: with a CA file of the root
+ * only, the entry does not apply (forgotten, a miss) and the full check
+ * refuses it (unknown_ca); with the intermediate in the CA file it is a
+ * hit, and the session notes that the CA file gave the intermediate: a
+ * reload without it ends that session, not the one whose device sent it.
+ */
+static void test_chain_vcache_needs_int(void **state)
+{
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	chain20();
+	c.ca_file = keep(cert("extra/chain-root-20.crt"));
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	pump(n);
+	assert_established(n, 0, 21);
+	i = add_c20_as(n, 21, true);
+	pump(n);
+	assert_refused(n, i, "alert");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_UNKNOWN_CA, 1);
+	assert_vc(n, 0, 2, 0);
+	i = add_c20(n, 21);		/* forgotten: verified in full again */
+	pump(n);
+	assert_established(n, i, 21);
+	assert_vc(n, 0, 3, 0);
+	net_free(n);
+
+	c.ca_file = cat_files("extra/root20-int20.crt", "extra/chain-root-20.crt",
+			      "extra/chain-int-20.crt");
+	n = net_with(state, &c);
+	add_c20(n, 21);
+	pump(n);
+	i = add_c20_as(n, 21, true);
+	pump(n);
+	assert_established(n, 0, 21);
+	assert_established(n, i, 21);
+	assert_vc(n, 1, 1, 0);
+	c.ca_file = keep(cert("extra/chain-root-20.crt"));
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_untrusted, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
+			 XTEL_DTLS_CLIENT_CLOSED);
+	assert_established(n, 0, 21);
+	net_free(n);
+}
+
+/*
+ * A chain of depth intermediates: extra/deep<depth>-root.crt/.key, each
+ * intermediate k (1 under the root) extra/deep<depth>-i<k>.crt/.key, and
+ * device 40 + depth of the last one, extra/deep<depth>-client.crt (the
+ * leaf, then the intermediates from the last up) and .key.
+ */
+static void make_deep_chain(int depth)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256"), *nk;
+	X509_NAME *rn = cn_name("xtel deep root");
+	X509 *ca = self_signed_ca(k, "7740", rn, 3600), *next;
+	char rel[64], path[80], cn[32], hex[8];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "extra/deep%d-root.crt", depth);
+	write_pem(path, ca, NULL);
+	snprintf(path, sizeof(path), "extra/deep%d-root.key", depth);
+	write_pem(path, NULL, k);
+	for (int i = 1; i <= depth; i++) {
+		nk = EVP_EC_gen("P-256");
+		snprintf(cn, sizeof(cn), "xtel deep int %d", i);
+		snprintf(hex, sizeof(hex), "774%d", i);
+		next = issue_ca(nk, cn, ca, k, hex, 3600);
+		snprintf(path, sizeof(path), "extra/deep%d-i%d.crt", depth, i);
+		write_pem(path, next, NULL);
+		snprintf(path, sizeof(path), "extra/deep%d-i%d.key", depth, i);
+		write_pem(path, NULL, nk);
+		X509_free(ca);
+		EVP_PKEY_free(k);
+		ca = next;
+		k = nk;
+	}
+	snprintf(rel, sizeof(rel), "extra/deep%d-client", depth);
+	issue_client(rel, 40 + depth, ca, k, "7750");
+	snprintf(path, sizeof(path), "%s.crt", rel);
+	f = fopen(cert(path), "a");
+	assert_non_null(f);
+	for (int i = depth; i >= 1; i--) {
+		X509 *x;
+
+		snprintf(path, sizeof(path), "extra/deep%d-i%d.crt", depth, i);
+		x = read_crt(path);
+		assert_int_equal(PEM_write_X509(f, x), 1);
+		X509_free(x);
+	}
+	fclose(f);
+	X509_free(ca);
+	EVP_PKEY_free(k);
+	X509_NAME_free(rn);
+}
+
+/*
+ * A session notes two intermediates: a device with three is refused
+ * (other: a later CRL revoking the top one could not find it); one with
+ * two is admitted (every CA with its CRL, both intermediates' certificates
+ * in the CRL file), and the root's CRL revoking the upper intermediate
+ * on a reload ends its session.
+ */
+static void test_chain_depth(void **state)
+{
+	static const char *const rev_i1[] = { "extra/deep2-i1.crt", NULL };
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	char cmd[2048];
+	struct net *n;
+
+	(void)state;
+	make_deep_chain(3);
+	make_deep_chain(2);
+	c.ca_file = keep(cert("extra/deep3-root.crt"));
+	n = net_with(state, &c);
+	add_client_ctx(n, n->cctx, "extra/deep3-client.crt",
+		       "extra/deep3-client.key", "198.18.0.1");
+	pump(n);
+	assert_refused(n, 0, "alert");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_OTHER, 1);
+	net_free(n);
+
+	c.ca_file = keep(cert("extra/deep2-root.crt"));
+	for (int rev = 0; rev < 2; rev++) {
+		snprintf(cmd, sizeof(cmd), "cat '%s' ",
+			 make_crl("extra/deep2-root.crl", "extra/deep2-root",
+				  rev ? rev_i1 : NULL, -60, 3600));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s' ",
+			 make_crl("extra/deep2-i1.crl", "extra/deep2-i1", NULL,
+				  -60, 3600));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s' ",
+			 make_crl("extra/deep2-i2.crl", "extra/deep2-i2", NULL,
+				  -60, 3600));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s' ",
+			 cert("extra/deep2-i1.crt"));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s' > ",
+			 cert("extra/deep2-i2.crt"));
+		c.crl_file = keep(cert("extra/deep2.crl"));
+		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "'%s'",
+			 c.crl_file);
+		assert_int_equal(system(cmd), 0);
+		if (rev == 0) {
+			n = net_with(state, &c);
+			add_client_ctx(n, n->cctx, "extra/deep2-client.crt",
+				       "extra/deep2-client.key", "198.18.0.1");
+			pump(n);
+			assert_established(n, 0, 42);
+		}
+	}
+	swap_policy(n, &c);
+	st = stats(n);
+	assert_int_equal(st.sessions_revoked, 1);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 0);
+	net_free(n);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2441,6 +3068,14 @@ int main(int argc, char **argv)
 		BOTH(test_chain_anchor),
 		BOTH(test_chain_intermediate_expired),
 		BOTH(test_chain_rotation),
+		BOTH(test_chain_revoked_by_int),
+		BOTH(test_chain_int_revoked),
+		cmocka_unit_test(test_chain_crl_missing),
+		BOTH(test_chain_reload_revokes),
+		BOTH(test_chain_pin_root),
+		BOTH(test_chain_drops_stored_int),
+		BOTH(test_chain_vcache_needs_int),
+		cmocka_unit_test(test_chain_depth),
 	};
 
 	return dtls_harness_main(argc, argv, "dtls_policy", tests);

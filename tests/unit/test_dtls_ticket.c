@@ -131,6 +131,12 @@ static struct dtls_ticket_id sample_id(void)
 	id.serial[0] = 1;
 	id.serial[1] = 2;
 	id.serial[2] = 3;
+	id.n_cas = 2;
+	id.ca_stored = 2;
+	id.ca_key[0] = 0x0a0b0c0d0e0f1011ULL;
+	id.ca_key[1] = 0x1213141516171819ULL;
+	id.ca_rev[0] = 0x2122232425262728ULL;
+	id.ca_rev[1] = 0x3132333435363738ULL;
 	return id;
 }
 
@@ -148,6 +154,12 @@ static void assert_id(const struct dtls_ticket_id *a,
 	assert_int_equal(a->anchor_kid, b->anchor_kid);
 	assert_int_equal(a->serial_len, b->serial_len);
 	assert_memory_equal(a->serial, b->serial, a->serial_len);
+	assert_int_equal(a->n_cas, b->n_cas);
+	assert_int_equal(a->ca_stored, b->ca_stored);
+	for (int k = 0; k < a->n_cas; k++) {
+		assert_int_equal(a->ca_key[k], b->ca_key[k]);
+		assert_int_equal(a->ca_rev[k], b->ca_rev[k]);
+	}
 }
 
 /*
@@ -298,7 +310,14 @@ static void test_ticket_identity(void **state)
 	assert_int_equal(dtls_ticket_id_decode(app, sizeof(app), &id), -EINVAL);
 	app[0] = 2;	/* version 2: no trust anchor */
 	assert_int_equal(dtls_ticket_id_decode(app, sizeof(app), &id), -EINVAL);
-	app[0] = 3;
+	app[0] = 3;	/* version 3: no intermediate CAs */
+	assert_int_equal(dtls_ticket_id_decode(app, sizeof(app), &id), -EINVAL);
+	app[0] = 4;
+	/* More intermediates than a session notes: not ours. */
+	assert_int_equal(app[SERIAL_LEN_AT + 1 + SERIAL_MAX], 2);
+	app[SERIAL_LEN_AT + 1 + SERIAL_MAX] = DTLS_CHAIN_CAS + 1;
+	assert_int_equal(dtls_ticket_id_decode(app, sizeof(app), &id), -EINVAL);
+	app[SERIAL_LEN_AT + 1 + SERIAL_MAX] = 2;
 	assert_int_equal(app[SERIAL_LEN_AT], 3);
 	app[SERIAL_LEN_AT] = SERIAL_MAX + 1;
 	assert_int_equal(dtls_ticket_id_decode(app, sizeof(app), &id), -EINVAL);

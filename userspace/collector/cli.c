@@ -384,8 +384,10 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "CA that signs client certificates (PEM)" },
 	[COL_OPT_CRL] = { .name = "crl", .metavar = "FILE",
 		XTEL_OPT_STRING_AT(CFG, crl), .reload = true,
-		.help = "CRL(s) of the CA (PEM): revoked clients are\n"
-			"refused; re-read on SIGHUP (certs/gen.sh revoke)" },
+		.help = "CRLs of every CA of the chains (PEM), and the\n"
+			"intermediates' certificates that sign some: a\n"
+			"revoked client or CA is refused; re-read on\n"
+			"SIGHUP (certs/gen.sh revoke, chain-revoke)" },
 	[COL_OPT_DENY_LIST] = { .name = "deny-list", .metavar = "FILE",
 		XTEL_OPT_STRING_AT(CFG, deny_list), .reload = true,
 		.help = "client ids to refuse, one per line ('#'\n"
@@ -395,9 +397,9 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.count_offset = offsetof(CFG, n_pin_ca), .hi = XTEL_MAX_PIN_CA,
 		.accept = fingerprint_ok, .reload = true, .valid_extra = "at most 8 fingerprints",
 		.valid = "a SHA-256 fingerprint: 64 hex digits, colons allowed",
-		.help = "accept only clients issued by this CA of --ca\n"
-			"(openssl x509 -noout -fingerprint -sha256);\n"
-			"repeatable up to 8" },
+		.help = "accept only clients whose chain passes through\n"
+			"this CA of --ca (openssl x509 -noout\n"
+			"-fingerprint -sha256); repeatable up to 8" },
 	[COL_OPT_CIPHERS] = { .name = "ciphers", .metavar = "LIST",
 		XTEL_OPT_STRING_AT(CFG, ciphers), .accept = ciphers_ok,
 		.valid = "some of ECDHE-ECDSA-AES128-GCM-SHA256, "

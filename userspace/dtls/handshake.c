@@ -59,6 +59,14 @@ int dtls_verify_depth(struct session *s, X509_STORE_CTX *xs, int ok,
 
 	if (s != NULL && X509_STORE_CTX_get_error_depth(xs) == 0)
 		ok = dtls_check_leaf(s, xs, ok, cached);
+	/*
+	 * A CA above the leaf refused (revoked, expired, no CRL): the
+	 * failure report still names the id the leaf claims.
+	 */
+	if (!ok && s != NULL && s->client_id == 0 &&
+	    X509_STORE_CTX_get_error_depth(xs) != 0 &&
+	    dtls_parse_client_cn(X509_STORE_CTX_get0_cert(xs), &id) == 0)
+		s->client_id = id;
 	if (!ok || X509_STORE_CTX_get_error_depth(xs) != 0)
 		return ok;
 	if (dtls_parse_client_cn(X509_STORE_CTX_get_current_cert(xs), &id) != 0) {

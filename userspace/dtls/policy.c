@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The server's admission policy (struct xtel_dtls_policy, dtls/server.h):
- * the CAs client certificates must chain to, the CRLs that revoke some of
- * them, the client ids denied whatever their certificate, and the CAs
- * pinned as the only ones that may issue clients. Loading reads and checks
+ * the CAs client certificates must chain to, the CRLs of every CA of those
+ * chains that revoke some clients or intermediate CAs (with the
+ * certificates of the intermediates only devices send, to check their
+ * CRLs), the client ids denied whatever their certificate, and the CAs
+ * pinned as the ones a client's chain must pass through. Loading reads and checks
  * every file, so a bad one is refused with a message naming it (and the
  * line, for the deny list) before anything uses it; afterwards the object
  * never changes, so servers on several threads share it by reference and
@@ -94,11 +96,11 @@ static void name_str(const X509_NAME *name, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-/* The CA of p->cas that signed crl, or NULL. */
-static X509 *crl_issuer(const struct xtel_dtls_policy *p, X509_CRL *crl)
+/* The CA of set that signed crl, or NULL. */
+static X509 *crl_signer(STACK_OF(X509) *set, X509_CRL *crl)
 {
-	for (int i = 0; i < sk_X509_num(p->cas); i++) {
-		X509 *ca = sk_X509_value(p->cas, i);
+	for (int i = 0; set != NULL && i < sk_X509_num(set); i++) {
+		X509 *ca = sk_X509_value(set, i);
 
 		if (X509_NAME_cmp(X509_get_subject_name(ca),
 				  X509_CRL_get_issuer(crl)) == 0 &&
@@ -109,30 +111,105 @@ static X509 *crl_issuer(const struct xtel_dtls_policy *p, X509_CRL *crl)
 	return NULL;
 }
 
+/* The CA of the CA file or an intermediate of the CRL file that signed crl. */
+static X509 *crl_issuer(const struct xtel_dtls_policy *p, X509_CRL *crl)
+{
+	X509 *ca = crl_signer(p->cas, crl);
+
+	return ca != NULL ? ca : crl_signer(p->crl_cas, crl);
+}
+
 /*
- * Each CRL must be signed by a CA of the CA file and be valid now: a
- * stale CRL would make OpenSSL refuse every client of its CA (and one
- * signed by another CA would never be consulted), so it is refused here,
- * where the user can still keep the running one.
+ * The intermediate CA certificates of the CRL file must chain to the CA
+ * file now (the others of the CRL file may be on the way, as a device
+ * sends them), and be CAs: otherwise the CRL they sign would belong to no
+ * chain the collector accepts. Their own revocation is the handshake's.
+ */
+static int check_crl_cas(const struct xtel_dtls_policy *p,
+			 const char *crl_file, const char *ca_file)
+{
+	X509_STORE *st = X509_STORE_new();
+	X509_STORE_CTX *xs = X509_STORE_CTX_new();
+	char name[256];
+	int ret = st == NULL || xs == NULL ? -ENOMEM : 0;
+
+	for (int i = 0; !ret && i < sk_X509_num(p->cas); i++)
+		if (X509_STORE_add_cert(st, sk_X509_value(p->cas, i)) != 1)
+			ret = -ENOMEM;
+	for (int i = 0; !ret && i < sk_X509_num(p->crl_cas); i++) {
+		X509 *ca = sk_X509_value(p->crl_cas, i);
+		int err;
+
+		name_str(X509_get_subject_name(ca), name, sizeof(name));
+		if (X509_check_ca(ca) == 0) {
+			pr_err("CRL %s: certificate %s in it is not a CA's (a "
+			       "CRL file holds CRLs and the intermediate CA "
+			       "certificates that signed them)", crl_file, name);
+			ret = -EBADMSG;
+			break;
+		}
+		if (X509_STORE_CTX_init(xs, st, ca, p->crl_cas) != 1) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (X509_verify_cert(xs) != 1) {
+			err = X509_STORE_CTX_get_error(xs);
+			pr_err("CRL %s: intermediate CA %s does not chain to a CA "
+			       "of %s: %s", crl_file, name, ca_file,
+			       X509_verify_cert_error_string(err));
+			ret = -EBADMSG;
+		}
+		X509_STORE_CTX_cleanup(xs);
+	}
+	X509_STORE_CTX_free(xs);
+	X509_STORE_free(st);
+	ERR_clear_error();
+	return ret;
+}
+
+/* Whether crls has a CRL issued under ca's subject name. */
+static bool has_crl_of(STACK_OF(X509_CRL) *crls, X509 *ca)
+{
+	for (int k = 0; k < sk_X509_CRL_num(crls); k++)
+		if (X509_NAME_cmp(X509_get_subject_name(ca),
+			X509_CRL_get_issuer(sk_X509_CRL_value(crls, k))) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Each CRL must be signed by a CA of the CA file, or by an intermediate
+ * CA whose certificate the CRL file holds and which chains to the CA
+ * file, and be valid now: a stale CRL would make OpenSSL refuse every
+ * client of its CA (and one signed by another CA would never be
+ * consulted), so it is refused here, where the user can still keep the
+ * running one.
  */
 static int check_crls(const struct xtel_dtls_policy *p, const char *crl_file,
 		      const char *ca_file)
 {
+	STACK_OF(X509) *sets[2] = { p->cas, p->crl_cas };
 	char name[256], when[64];
+	int ret;
 
 	if (sk_X509_CRL_num(p->crls) == 0) {
 		pr_err("CRL %s: no PEM CRL in it", crl_file);
 		return -EBADMSG;
 	}
+	ret = check_crl_cas(p, crl_file, ca_file);
+	if (ret)
+		return ret;
 	for (int i = 0; i < sk_X509_CRL_num(p->crls); i++) {
 		X509_CRL *crl = sk_X509_CRL_value(p->crls, i);
 		const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
 
 		name_str(X509_CRL_get_issuer(crl), name, sizeof(name));
 		if (crl_issuer(p, crl) == NULL) {
-			pr_err("CRL %s: issued by %s, which is not a CA of %s "
-			       "(or the signature does not verify)", crl_file,
-			       name, ca_file);
+			pr_err("CRL %s: issued by %s, which is neither a CA of %s "
+			       "nor an intermediate CA whose certificate is in "
+			       "%s (or the signature does not verify): add the "
+			       "intermediate's certificate to the CRL file",
+			       crl_file, name, ca_file, crl_file);
 			return -EBADMSG;
 		}
 		if (X509_cmp_current_time(X509_CRL_get0_lastUpdate(crl)) > 0) {
@@ -148,20 +225,21 @@ static int check_crls(const struct xtel_dtls_policy *p, const char *crl_file,
 			return -EBADMSG;
 		}
 	}
-	/* A CA without a CRL: OpenSSL refuses its clients (no CRL). */
-	for (int i = 0; i < sk_X509_num(p->cas); i++) {
-		X509 *ca = sk_X509_value(p->cas, i);
-		bool found = false;
+	/*
+	 * A CA without a CRL: OpenSSL refuses the clients whose chain passes
+	 * through it (no CRL; every CA of a chain is checked).
+	 */
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; sets[k] != NULL && i < sk_X509_num(sets[k]); i++) {
+			X509 *ca = sk_X509_value(sets[k], i);
 
-		for (int k = 0; k < sk_X509_CRL_num(p->crls) && !found; k++)
-			found = X509_NAME_cmp(X509_get_subject_name(ca),
-				X509_CRL_get_issuer(sk_X509_CRL_value(p->crls, k))) == 0;
-		if (!found) {
+			if (has_crl_of(p->crls, ca))
+				continue;
 			name_str(X509_get_subject_name(ca), name, sizeof(name));
-			pr_warn("CRL %s has no CRL of %s (in %s): clients it "
-				"issued are refused", crl_file, name, ca_file);
+			pr_warn("CRL %s has no CRL of %s (in %s): clients whose "
+				"chain passes through it are refused", crl_file,
+				name, k == 0 ? ca_file : crl_file);
 		}
-	}
 	return 0;
 }
 
@@ -318,6 +396,131 @@ uint64_t dtls_key_id_hash(const ASN1_OCTET_STRING *kid)
 	return h ? h : 1;
 }
 
+static uint64_t fnv(uint64_t h, const unsigned char *d, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ d[i]) * 1099511628211ULL;
+	return h;
+}
+
+uint64_t dtls_ca_key(unsigned long name_hash, uint64_t kid)
+{
+	uint64_t v[2] = { name_hash, kid };
+	uint64_t h = fnv(1469598103934665603ULL, (const unsigned char *)v,
+			 sizeof(v));
+
+	return h ? h : 1;
+}
+
+uint64_t dtls_rev_key(unsigned long issuer_hash, const ASN1_INTEGER *serial)
+{
+	uint64_t v = issuer_hash;
+	uint64_t h = fnv(1099511628211ULL, (const unsigned char *)&v, sizeof(v));
+
+	h = fnv(h, ASN1_STRING_get0_data(serial),
+		(size_t)ASN1_STRING_length(serial));
+	return h ? h : 1;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool keys_have(const uint64_t *keys, size_t n, uint64_t key)
+{
+	return n > 0 && bsearch(&key, keys, n, sizeof(*keys), u64_cmp) != NULL;
+}
+
+bool dtls_policy_revokes_ca(const struct xtel_dtls_policy *p, uint64_t rev)
+{
+	return keys_have(p->rev_keys, p->n_rev_keys, rev);
+}
+
+bool dtls_policy_has_ca(const struct xtel_dtls_policy *p, uint64_t key,
+			bool pin)
+{
+	return pin ? keys_have(p->pin_keys, p->n_pin_keys, key) :
+		     keys_have(p->ca_keys, p->n_ca_keys, key);
+}
+
+bool dtls_policy_leaf_crl_only(const struct xtel_dtls_policy *p, X509 *leaf,
+			       STACK_OF(X509) *sent)
+{
+	const X509_NAME *issuer = X509_get_issuer_name(leaf);
+
+	if (p->crls == NULL || !keys_have(p->root_keys, p->n_root_keys,
+		dtls_ca_key(X509_NAME_hash_ex(issuer, NULL, NULL, NULL),
+			    dtls_key_id_hash(X509_get0_authority_key_id(leaf)))))
+		return false;
+	for (int i = 0; sent != NULL && i < sk_X509_num(sent); i++)
+		if (X509_NAME_cmp(X509_get_subject_name(sk_X509_value(sent, i)),
+				  issuer) == 0)
+			return false;
+	return true;
+}
+
+/* The dtls_ca_key of every CA of set (roots: the self-signed only), sorted. */
+static int set_keys(STACK_OF(X509) *set, bool roots, uint64_t **out,
+		    size_t *count)
+{
+	int n = set != NULL ? sk_X509_num(set) : 0, m = 0;
+	uint64_t *k = calloc(n > 0 ? (size_t)n : 1, sizeof(*k));
+
+	if (k == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		X509 *ca = sk_X509_value(set, i);
+
+		if (roots && !(X509_get_extension_flags(ca) & EXFLAG_SS))
+			continue;
+		k[m++] = dtls_ca_key(X509_NAME_hash_ex(X509_get_subject_name(ca),
+						       NULL, NULL, NULL),
+				     dtls_key_id_hash(X509_get0_subject_key_id(ca)));
+	}
+	qsort(k, (size_t)m, sizeof(*k), u64_cmp);
+	*out = k;
+	*count = (size_t)m;
+	return 0;
+}
+
+/*
+ * What the sweep looks the chain CAs of a session up in: the CA file's
+ * and the pins' identities, and every revoked serial under its CRL's
+ * issuer (dtls_rev_key, as dtls_note_certificate makes them).
+ */
+static int build_keys(struct xtel_dtls_policy *p)
+{
+	size_t n = 0;
+	int ret = set_keys(p->cas, false, &p->ca_keys, &p->n_ca_keys);
+
+	if (!ret)
+		ret = set_keys(p->cas, true, &p->root_keys, &p->n_root_keys);
+	if (!ret && p->pins != NULL)
+		ret = set_keys(p->pins, false, &p->pin_keys, &p->n_pin_keys);
+	if (ret || p->n_revoked == 0)
+		return ret;
+	p->rev_keys = calloc(p->n_revoked, sizeof(*p->rev_keys));
+	if (p->rev_keys == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < sk_X509_CRL_num(p->crls); i++) {
+		X509_CRL *crl = sk_X509_CRL_value(p->crls, i);
+		STACK_OF(X509_REVOKED) *rev = X509_CRL_get_REVOKED(crl);
+		unsigned long ih = X509_NAME_hash_ex(X509_CRL_get_issuer(crl),
+						     NULL, NULL, NULL);
+
+		for (int k = 0; k < sk_X509_REVOKED_num(rev) && n < p->n_revoked; k++)
+			p->rev_keys[n++] = dtls_rev_key(ih,
+				X509_REVOKED_get0_serialNumber(
+					sk_X509_REVOKED_value(rev, k)));
+	}
+	qsort(p->rev_keys, n, sizeof(*p->rev_keys), u64_cmp);
+	p->n_rev_keys = n;
+	return 0;
+}
+
 /* The CAs of set as certificates name them, into *out (*n of them). */
 static int build_set(STACK_OF(X509) *set, struct dtls_issuer **out,
 		     unsigned int *count)
@@ -406,9 +609,15 @@ static int build_store(struct xtel_dtls_policy *p)
 	for (int i = 0; i < sk_X509_CRL_num(p->crls); i++)
 		if (X509_STORE_add_crl(p->store, sk_X509_CRL_value(p->crls, i)) != 1)
 			return -ENOMEM;
-	/* The client's certificate, not the CAs': gen.sh's are roots. */
+	/*
+	 * Every certificate of the chain, the intermediates' too, as an
+	 * operator expects of OpenSSL's CRL_CHECK_ALL: a revoked
+	 * intermediate refuses every device under it, and each CA of a
+	 * chain needs a valid CRL.
+	 */
 	if (p->crls != NULL)
-		X509_STORE_set_flags(p->store, X509_V_FLAG_CRL_CHECK);
+		X509_STORE_set_flags(p->store, X509_V_FLAG_CRL_CHECK |
+				     X509_V_FLAG_CRL_CHECK_ALL);
 	return 0;
 }
 
@@ -443,8 +652,9 @@ int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
 	}
 	if (cfg->crl_file != NULL) {
 		p->crls = sk_X509_CRL_new_null();
-		ret = p->crls == NULL ? -ENOMEM :
-		      read_pem_objects("CRL", cfg->crl_file, NULL, p->crls);
+		p->crl_cas = sk_X509_new_null();
+		ret = p->crls == NULL || p->crl_cas == NULL ? -ENOMEM :
+		      read_pem_objects("CRL", cfg->crl_file, p->crl_cas, p->crls);
 		if (!ret)
 			ret = check_crls(p, cfg->crl_file, cfg->ca_file);
 		if (ret)
@@ -467,6 +677,8 @@ int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
 		ret = build_store(p);
 	if (!ret)
 		ret = build_issuers(p);
+	if (!ret)
+		ret = build_keys(p);
 	if (ret)
 		goto fail;
 	ERR_clear_error();
@@ -495,6 +707,11 @@ void xtel_dtls_policy_put(struct xtel_dtls_policy *p)
 	sk_X509_free(p->pins);		/* references into cas */
 	sk_X509_pop_free(p->cas, X509_free);
 	sk_X509_CRL_pop_free(p->crls, X509_CRL_free);
+	sk_X509_pop_free(p->crl_cas, X509_free);
+	free(p->rev_keys);
+	free(p->ca_keys);
+	free(p->pin_keys);
+	free(p->root_keys);
 	free(p->deny);
 	free(p->issuers);
 	free(p->anchors);

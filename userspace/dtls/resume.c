@@ -96,6 +96,10 @@ static int ticket_generated(SSL *ssl, void *arg)
 		 */
 		id.anchor_hash = s->chain.anchor_hash;
 		id.anchor_kid = s->chain.anchor_kid;
+		id.n_cas = s->chain.n_cas;
+		id.ca_stored = s->chain.ca_stored;
+		memcpy(id.ca_key, s->chain.ca_key, sizeof(id.ca_key));
+		memcpy(id.ca_rev, s->chain.ca_rev, sizeof(id.ca_rev));
 		if (s->chain.not_before > id.not_before)
 			id.not_before = s->chain.not_before;
 		if (s->chain.not_after < id.not_after)

@@ -31,8 +31,10 @@ struct xtel_dtls_policy;
 struct xtel_dtls_policy_cfg {
 	const char *ca_file;	/* required: PEM CA certificate(s) */
 	/*
-	 * PEM CRL(s), each signed by a CA of ca_file and valid now (NULL: no
-	 * revocation check). With a CRL, a client whose CA has none in it is
+	 * PEM CRLs, each valid now and signed by a CA of ca_file or by an
+	 * intermediate CA whose certificate is in crl_file too and chains to
+	 * ca_file (NULL: no revocation check). Every CA of a client's chain
+	 * is checked: a client a CA of whose chain has no CRL in it is
 	 * refused (OpenSSL finds no CRL for it): give one per CA.
 	 */
 	const char *crl_file;
@@ -63,8 +65,9 @@ struct xtel_dtls_policy_cfg {
  * Load a policy (one reference, the caller's). Every problem is logged
  * with pr_err naming the file and returned: -ENOENT, -EACCES, ... (a file
  * cannot be opened), -ENOMSG (no certificate in ca_file), -EBADMSG (no
- * CRL in crl_file, or one not signed by a CA of ca_file, expired or not
- * yet valid), -EINVAL (a deny list line that is not a client id, a pin
+ * CRL in crl_file, or one not signed by a CA of ca_file or an intermediate
+ * of crl_file, expired or not yet valid; an intermediate of crl_file that
+ * does not chain to ca_file), -EINVAL (a deny list line that is not a client id, a pin
  * that is not a fingerprint of a certificate in ca_file), -EKEYREJECTED
  * (key_file does not match cert_file), -ENOMEM.
  */

@@ -77,11 +77,26 @@ union peer_addr {
  * sends its intermediate), by subject name hash and key id hash, and the
  * validity every certificate of the chain shares. "Still trusted" is
  * judged by the anchor (refused_now), the pins by the leaf's issuer.
+ *
+ * And the intermediate CAs between the leaf and the anchor (ca[0] the
+ * leaf's issuer, up to DTLS_CHAIN_CAS of them; a longer chain is refused,
+ * dtls_check_leaf): each by its identity (dtls_ca_key of its subject name
+ * hash and subject key id hash), so a new policy tells whether a pin or
+ * the CA file still has it, and by its revocation key (dtls_rev_key of
+ * its issuer's name hash and its serial), so a new policy finds it in its
+ * CRLs. ca_stored bit k: ca[k] came from the CA file, not from the
+ * device (a CA file without it cannot build the chain again).
  */
+enum { DTLS_CHAIN_CAS = 2 };
+
 struct dtls_chain {
 	unsigned long anchor_hash;
 	uint64_t anchor_kid;
 	int64_t not_before, not_after;	/* valid in [not_before, not_after) */
+	uint64_t ca_key[DTLS_CHAIN_CAS];
+	uint64_t ca_rev[DTLS_CHAIN_CAS];
+	uint8_t n_cas;
+	uint8_t ca_stored;
 };
 
 enum session_state {
@@ -204,14 +219,18 @@ struct dtls_ticket_id {
 	uint64_t anchor_hash, anchor_kid;
 	uint8_t serial_len;
 	unsigned char serial[SERIAL_MAX];
+	/* Its intermediate CAs, as the session's (struct dtls_chain). */
+	uint8_t n_cas, ca_stored;
+	uint64_t ca_key[DTLS_CHAIN_CAS], ca_rev[DTLS_CHAIN_CAS];
 };
 
 /*
  * Version, trust, id, validity, issuer hash, issuer key id, anchor hash,
- * anchor key id, serial length and bytes.
+ * anchor key id, serial length and bytes, the number of intermediates,
+ * their stored bits, their keys and revocation keys.
  */
 enum { DTLS_TICKET_ID_LEN = 1 + 32 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 1 +
-			    SERIAL_MAX };
+			    SERIAL_MAX + 1 + 1 + 16 * DTLS_CHAIN_CAS };
 
 /* How the ClientHello's ticket went (ticket_verdict, resume.c). */
 enum ticket_verdict {
@@ -355,6 +374,18 @@ struct xtel_dtls_policy {
 	STACK_OF(X509) *cas;		/* the CA file's certificates */
 	STACK_OF(X509_CRL) *crls;	/* NULL: no CRL file */
 	STACK_OF(X509) *pins;		/* NULL: any CA; else into cas */
+	/*
+	 * Intermediate CA certificates of the CRL file (devices send them;
+	 * no CA file has them): each chains to cas, and only checks the
+	 * signature of its CRL at load. Not in the store: trust is cas'.
+	 */
+	STACK_OF(X509) *crl_cas;
+	/* dtls_rev_key of every CRL entry, sorted: the chain CAs' look-up */
+	uint64_t *rev_keys;
+	size_t n_rev_keys;
+	/* dtls_ca_key of every CA of cas (stored), of pins, of cas' roots */
+	uint64_t *ca_keys, *pin_keys, *root_keys;
+	size_t n_ca_keys, n_pin_keys, n_root_keys;
 	uint32_t *deny;			/* sorted, distinct */
 	size_t n_deny;
 	unsigned int n_revoked;
@@ -469,6 +500,25 @@ bool dtls_policy_anchor_valid(const struct xtel_dtls_policy *p,
 			      unsigned long name_hash, uint64_t kid,
 			      int64_t now);
 
+/* A CA's identity: its subject name hash and subject key id hash mixed. */
+uint64_t dtls_ca_key(unsigned long name_hash, uint64_t kid);
+/* A certificate's revocation key: its issuer's name hash and its serial. */
+uint64_t dtls_rev_key(unsigned long issuer_hash, const ASN1_INTEGER *serial);
+/* Whether p's CRLs revoke a CA of that revocation key. */
+bool dtls_policy_revokes_ca(const struct xtel_dtls_policy *p, uint64_t rev);
+/*
+ * Whether the chain check of leaf (the device sent sent) needs only the
+ * leaf's CRL: p has CRLs, and leaf's issuer is a self-signed CA of p's
+ * CA file that the device did not send a namesake of, so the chain is
+ * the leaf and that root, and CRL_CHECK_ALL would only add the root's
+ * check against its own CRL.
+ */
+bool dtls_policy_leaf_crl_only(const struct xtel_dtls_policy *p, X509 *leaf,
+			       STACK_OF(X509) *sent);
+/* Whether p's CA file (pin false) or its pins (pin true) have that CA. */
+bool dtls_policy_has_ca(const struct xtel_dtls_policy *p, uint64_t key,
+			bool pin);
+
 /* ---- verify.c ---- */
 
 /*
@@ -483,6 +533,14 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
  * trust anchor of xs's chain (xs NULL or no chain: the leaf's issuer).
  */
 void dtls_note_certificate(struct session *s, X509 *leaf, X509_STORE_CTX *xs);
+/*
+ * A cached chain c for a device that sent sent: which of its
+ * intermediates the CA file must give this time (c->ca_stored), and
+ * -ENOENT when p's CA file lacks one (the chain could not be built: the
+ * cache entry does not apply), else 0.
+ */
+int dtls_chain_rebuilt(const struct xtel_dtls_policy *p, struct dtls_chain *c,
+		       STACK_OF(X509) *sent);
 /*
  * Whether the certificate of a session ticket (leaf) may resume s now:
  * 0, with s->client_id and the noted certificate set, or -EPERM.
@@ -604,6 +662,8 @@ void dtls_vcache_flush(struct dtls_vcache *vc);
 int dtls_vcache_lookup(struct dtls_vcache *vc, const unsigned char md[32],
 		       int64_t now, struct dtls_chain *chain);
 /* Remember md verified with chain: 1 when one was evicted. */
+/* Forget md (an entry that did not apply). */
+void dtls_vcache_forget(struct dtls_vcache *vc, const unsigned char md[32]);
 int dtls_vcache_insert(struct dtls_vcache *vc, const unsigned char md[32],
 		       const struct dtls_chain *chain);
 /* The validity every certificate of xs's verified chain shares. */

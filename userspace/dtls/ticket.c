@@ -45,10 +45,11 @@ enum {
 	TAG_PEER = 0xa3,	/* SSL_SESSION_ASN1 peer: [3] EXPLICIT X509 */
 	/*
 	 * 2: with the issuer's key id. 3: with the chain's trust anchor
-	 * (a device of an intermediate CA). A ticket of an older version is
-	 * refused: its device handshakes in full once (ticket_refused).
+	 * (a device of an intermediate CA). 4: with the chain's intermediate
+	 * CAs (their revocation by a later CRL). A ticket of an older version
+	 * is refused: its device handshakes in full once (ticket_refused).
 	 */
-	ID_VERSION = 3,
+	ID_VERSION = 4,
 };
 
 _Static_assert(KEY_AES_OFF + 32 == XTEL_DTLS_TICKET_KEY_LEN,
@@ -91,6 +92,13 @@ void dtls_ticket_id_encode(const struct dtls_ticket_id *id,
 	*p++ = id->serial_len;
 	memset(p, 0, SERIAL_MAX);
 	memcpy(p, id->serial, id->serial_len);
+	p += SERIAL_MAX;
+	*p++ = id->n_cas;
+	*p++ = id->ca_stored;
+	for (int k = 0; k < DTLS_CHAIN_CAS; k++, p += 16) {
+		put64(p, k < id->n_cas ? id->ca_key[k] : 0);
+		put64(p + 8, k < id->n_cas ? id->ca_rev[k] : 0);
+	}
 }
 
 int dtls_ticket_id_decode(const void *data, size_t len,
@@ -118,6 +126,15 @@ int dtls_ticket_id_decode(const void *data, size_t len,
 	if (id->serial_len == 0 || id->serial_len > SERIAL_MAX)
 		return -EINVAL;
 	memcpy(id->serial, p, SERIAL_MAX);
+	p += SERIAL_MAX;
+	id->n_cas = *p++;
+	id->ca_stored = *p++;
+	if (id->n_cas > DTLS_CHAIN_CAS)
+		return -EINVAL;
+	for (int k = 0; k < DTLS_CHAIN_CAS; k++, p += 16) {
+		id->ca_key[k] = get64(p);
+		id->ca_rev[k] = get64(p + 8);
+	}
 	return 0;
 }
 

@@ -15,6 +15,7 @@
  * handshake_failed, so a user learns which clients fail and why.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -68,23 +69,92 @@ static int check_key_usage(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
 }
 
 /*
- * With pinned CAs, the leaf's issuer (the chain's next certificate, or the
- * leaf itself when the CA file trusts it directly) must be one of them.
+ * With pinned CAs, the chain must pass through one of them: the leaf's
+ * issuer, an intermediate above it or the root it ends at (or the leaf
+ * itself when the CA file trusts it directly). A pin of a root admits
+ * the devices of all its intermediates; a pin of an intermediate only
+ * those under it.
  */
 static int check_pin(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
 {
 	const struct xtel_dtls_policy *p = s->srv->policy;
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(xs);
-	X509 *issuer = chain != NULL && sk_X509_num(chain) > 1 ?
-		       sk_X509_value(chain, 1) : leaf;
+	int depth = chain != NULL ? sk_X509_num(chain) : 0;
 
 	if (p->pins == NULL)
 		return 1;
-	for (int i = 0; i < sk_X509_num(p->pins); i++)
-		if (X509_cmp(issuer, sk_X509_value(p->pins, i)) == 0)
-			return 1;
+	for (int k = depth > 1 ? 1 : 0; k < (depth > 1 ? depth : 1); k++) {
+		X509 *ca = depth > 1 ? sk_X509_value(chain, k) : leaf;
+
+		for (int i = 0; i < sk_X509_num(p->pins); i++)
+			if (X509_cmp(ca, sk_X509_value(p->pins, i)) == 0)
+				return 1;
+	}
 	return refuse(s, xs, XTEL_DTLS_FAILED_UNKNOWN_CA,
 		      X509_V_ERR_CERT_UNTRUSTED);
+}
+
+/* A CA certificate's identity (dtls_ca_key). */
+static uint64_t ca_key_of(X509 *ca)
+{
+	return dtls_ca_key(X509_NAME_hash_ex(X509_get_subject_name(ca), NULL,
+					     NULL, NULL),
+			   dtls_key_id_hash(X509_get0_subject_key_id(ca)));
+}
+
+/* Bit k: c's intermediate k is none of the certificates the device sent. */
+static uint8_t stored_bits(const struct dtls_chain *c, STACK_OF(X509) *sent)
+{
+	uint8_t bits = 0;
+
+	for (unsigned int k = 0; k < c->n_cas; k++) {
+		bool found = false;
+
+		for (int i = 0; sent != NULL && i < sk_X509_num(sent) && !found; i++)
+			found = ca_key_of(sk_X509_value(sent, i)) == c->ca_key[k];
+		if (!found)
+			bits |= (uint8_t)(1u << k);
+	}
+	return bits;
+}
+
+/* Whether p's CA file still has each intermediate that c took from one. */
+static bool chain_cas_stored(const struct xtel_dtls_policy *p,
+			     const struct dtls_chain *c)
+{
+	for (unsigned int k = 0; k < c->n_cas; k++)
+		if ((c->ca_stored & (1u << k)) &&
+		    !dtls_policy_has_ca(p, c->ca_key[k], false))
+			return false;
+	return true;
+}
+
+int dtls_chain_rebuilt(const struct xtel_dtls_policy *p, struct dtls_chain *c,
+		       STACK_OF(X509) *sent)
+{
+	c->ca_stored = stored_bits(c, sent);
+	return chain_cas_stored(p, c) ? 0 : -ENOENT;
+}
+
+/*
+ * The intermediates of xs's chain (between the leaf and the anchor) into
+ * c: identity, revocation key, and whether the CA file gave it.
+ */
+static void note_cas(struct dtls_chain *c, X509_STORE_CTX *xs,
+		     STACK_OF(X509) *chain, int depth)
+{
+	c->n_cas = 0;
+	for (int k = 1; k < depth - 1 && c->n_cas < DTLS_CHAIN_CAS; k++) {
+		X509 *ca = sk_X509_value(chain, k);
+
+		c->ca_key[c->n_cas] = ca_key_of(ca);
+		c->ca_rev[c->n_cas] = dtls_rev_key(
+			X509_NAME_hash_ex(X509_get_issuer_name(ca), NULL, NULL,
+					  NULL),
+			X509_get0_serialNumber(ca));
+		c->n_cas++;
+	}
+	c->ca_stored = stored_bits(c, X509_STORE_CTX_get0_untrusted(xs));
 }
 
 /*
@@ -106,9 +176,12 @@ void dtls_note_certificate(struct session *s, X509 *leaf, X509_STORE_CTX *xs)
 	s->issuer_kid = dtls_key_id_hash(X509_get0_authority_key_id(leaf));
 	s->chain.anchor_hash = s->issuer_hash;
 	s->chain.anchor_kid = s->issuer_kid;
+	s->chain.n_cas = 0;
+	s->chain.ca_stored = 0;
 	if (depth > 1) {
 		X509 *top = sk_X509_value(chain, depth - 1);
 
+		note_cas(&s->chain, xs, chain, depth);
 		s->chain.anchor_hash = X509_NAME_hash_ex(
 			X509_get_subject_name(top), NULL, NULL, NULL);
 		s->chain.anchor_kid = dtls_key_id_hash(
@@ -127,10 +200,24 @@ void dtls_note_certificate(struct session *s, X509 *leaf, X509_STORE_CTX *xs)
 	}
 }
 
+/* Refuse (other) a certificate a session could not note, logging why. */
+static int refuse_unnoted(struct session *s, X509_STORE_CTX *xs,
+			  const char *why)
+{
+	char peer[PEER_STR_LEN];
+
+	dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
+	dtls_srv_log(s->srv, "dtls: handshake with %s refused: the client "
+		     "certificate's %s", peer, why);
+	return refuse(s, xs, XTEL_DTLS_FAILED_OTHER,
+		      X509_V_ERR_APPLICATION_VERIFICATION);
+}
+
 int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
 		    bool cached)
 {
 	X509 *leaf = X509_STORE_CTX_get_current_cert(xs);
+	char why[96];
 	uint32_t id;
 
 	if (leaf == NULL)
@@ -148,15 +235,22 @@ int dtls_check_leaf(struct session *s, X509_STORE_CTX *xs, int ok,
 	 * would all leave it running.
 	 */
 	if (ASN1_STRING_length(X509_get0_serialNumber(leaf)) > SERIAL_MAX) {
-		char peer[PEER_STR_LEN];
-
-		dtls_format_peer(&s->peer.sa, peer, sizeof(peer));
-		dtls_srv_log(s->srv, "dtls: handshake with %s refused: the client "
-			     "certificate's serial number of %d bytes is over "
-			     "RFC 5280's 20", peer,
-			     ASN1_STRING_length(X509_get0_serialNumber(leaf)));
-		return refuse(s, xs, XTEL_DTLS_FAILED_OTHER,
-			      X509_V_ERR_APPLICATION_VERIFICATION);
+		snprintf(why, sizeof(why), "serial number of %d bytes is over "
+			 "RFC 5280's 20",
+			 ASN1_STRING_length(X509_get0_serialNumber(leaf)));
+		return refuse_unnoted(s, xs, why);
+	}
+	/*
+	 * The same for a chain of more intermediates than a session notes
+	 * (DTLS_CHAIN_CAS): a later CRL revoking the one above could not
+	 * find it.
+	 */
+	if (!cached && X509_STORE_CTX_get0_chain(xs) != NULL &&
+	    sk_X509_num(X509_STORE_CTX_get0_chain(xs)) > DTLS_CHAIN_CAS + 2) {
+		snprintf(why, sizeof(why), "chain has %d intermediate CAs, over %d",
+			 sk_X509_num(X509_STORE_CTX_get0_chain(xs)) - 2,
+			 DTLS_CHAIN_CAS);
+		return refuse_unnoted(s, xs, why);
 	}
 	if (s->client_id != 0 && dtls_policy_denies(s->srv->policy, s->client_id))
 		return refuse(s, xs, XTEL_DTLS_FAILED_DENIED,
@@ -201,6 +295,10 @@ int dtls_check_resumed_id(struct session *s, const struct dtls_ticket_id *id)
 	s->chain.anchor_kid = id->anchor_kid;
 	s->chain.not_before = id->not_before;
 	s->chain.not_after = id->not_after;
+	s->chain.n_cas = id->n_cas;
+	s->chain.ca_stored = id->ca_stored;
+	memcpy(s->chain.ca_key, id->ca_key, sizeof(s->chain.ca_key));
+	memcpy(s->chain.ca_rev, id->ca_rev, sizeof(s->chain.ca_rev));
 	memcpy(s->serial, id->serial, sizeof(s->serial));
 	s->serial_len = id->serial_len;
 	s->client_id = id->client_id;
@@ -220,9 +318,13 @@ int dtls_check_resumed(struct session *s, X509 *leaf,
 
 	if (dtls_ticket_id_from_cert(leaf, &id) != 0)
 		return -EPERM;
-	/* A ticket carries no chain: its anchor and validity are sealed. */
+	/* A ticket carries no chain: its anchor, CAs and validity are sealed. */
 	id.anchor_hash = sealed->anchor_hash;
 	id.anchor_kid = sealed->anchor_kid;
+	id.n_cas = sealed->n_cas;
+	id.ca_stored = sealed->ca_stored;
+	memcpy(id.ca_key, sealed->ca_key, sizeof(id.ca_key));
+	memcpy(id.ca_rev, sealed->ca_rev, sizeof(id.ca_rev));
 	if (sealed->not_before > id.not_before)
 		id.not_before = sealed->not_before;
 	if (sealed->not_after < id.not_after)
@@ -267,6 +369,10 @@ static bool revoked(const struct xtel_dtls_policy *p, const struct session *s)
 
 	if (p->crls == NULL || s->serial_len == 0)
 		return false;
+	/* An intermediate of its chain revoked (by the CA above it). */
+	for (unsigned int k = 0; k < s->chain.n_cas; k++)
+		if (dtls_policy_revokes_ca(p, s->chain.ca_rev[k]))
+			return true;
 	serial = ASN1_INTEGER_new();
 	if (serial == NULL ||
 	    ASN1_STRING_set(serial, s->serial, s->serial_len) != 1) {
@@ -286,6 +392,20 @@ static bool revoked(const struct xtel_dtls_policy *p, const struct session *s)
 	return found;
 }
 
+/* Whether a CA of s's chain (issuer, intermediates, anchor) is pinned. */
+static bool chain_pinned(const struct xtel_dtls_policy *p,
+			 const struct session *s)
+{
+	if (dtls_policy_trusts_issuer(p, s->issuer_hash, s->issuer_kid) ||
+	    dtls_policy_has_ca(p, dtls_ca_key(s->chain.anchor_hash,
+					      s->chain.anchor_kid), true))
+		return true;
+	for (unsigned int k = 0; k < s->chain.n_cas; k++)
+		if (dtls_policy_has_ca(p, s->chain.ca_key[k], true))
+			return true;
+	return false;
+}
+
 /* Why srv->policy refuses the session now (XTEL_DTLS_NFAILS: it does not). */
 static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
 				       const struct session *s)
@@ -297,14 +417,13 @@ static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
 	if (dtls_policy_denies(srv->policy, s->client_id))
 		return XTEL_DTLS_FAILED_DENIED;
 	/*
-	 * its chain's root left the CA file, or (pinned) its issuer left the
-	 * pins
+	 * its chain's root left the CA file, or an intermediate the CA file
+	 * gave it, or (pinned) no CA of its chain is pinned any more
 	 */
 	if (!dtls_policy_trusts_anchor(srv->policy, s->chain.anchor_hash,
 				       s->chain.anchor_kid) ||
-	    (srv->policy->pins != NULL &&
-	     !dtls_policy_trusts_issuer(srv->policy, s->issuer_hash,
-					s->issuer_kid)))
+	    !chain_cas_stored(srv->policy, &s->chain) ||
+	    (srv->policy->pins != NULL && !chain_pinned(srv->policy, s)))
 		return XTEL_DTLS_FAILED_UNKNOWN_CA;
 	return XTEL_DTLS_NFAILS;
 }
