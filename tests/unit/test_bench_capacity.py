@@ -267,7 +267,12 @@ class Scale(unittest.TestCase):
         md = scale_markdown(rows)
         self.assertIn("in memory, 2,000 sessions, verify cache 65,536 entries", md)
         self.assertIn("| server: one established session | 1,815 |\n", md)
-        self.assertIn("| - OpenSSL's AEAD context of the client_write key | 1,162 |\n", md)
+        self.assertIn("| - its share of OpenSSL's AEAD decrypt contexts (one per session) "
+                      "| 1,162 |\n", md)
+        md = scale_markdown([rows[0], dict(rows[1], dtls_mem=dict(m, aead_slots=64,
+                                                                  aead_ctx_b=37.2))])
+        self.assertIn("| - its share of OpenSSL's AEAD decrypt contexts (64 per worker) "
+                      "| 37 |\n", md)
         self.assertIn("| loadgen: one client session, idle after its handshake | 61,328 |\n", md)
         self.assertNotIn("DTLS memory by component", scale_markdown(rows[:1]))
 
