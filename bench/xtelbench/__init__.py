@@ -24,5 +24,7 @@ Modules, each importing only those above it in this list:
             collector and loadgen helpers)
   rxopts    the receive-path options against the default (--rxopts; uses
             capacity's drain row and rows' end-to-end row)
+  abcol     two collector builds alternated on the DTLS capacity rows
+            (--ab-dtls; uses capacity's drain row and scale's options)
   main      the command line and the output files
 """

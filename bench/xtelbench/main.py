@@ -25,6 +25,7 @@ from .probes import probes_markdown, run_probes
 from .rows import run_all
 from .scale import run_scale
 from .rxopts import run_rxopts, rxopts_markdown
+from .abcol import ab_dtls_markdown, run_ab_dtls
 from .scaleout import run_scaleout, scaleout_markdown
 from .storm import run_storm, storm_markdown
 from .util import log
@@ -80,6 +81,10 @@ def parse_args(argv=None):
     ap.add_argument("--interval", action="store_true",
                     help="the main thread's per-interval cost per client (bench_interval, "
                          "callgrind; only when asked: --no-micro --no-e2e --interval)")
+    ap.add_argument("--ab-dtls", action="store_true",
+                    help="the build's collector and XTEL_COLLECTOR_B's alternated on the "
+                         "DTLS capacity rows (docs/CAPACITY.md; --no-micro --no-e2e --ab-dtls: "
+                         "only that)")
     return ap.parse_args(argv)
 
 
@@ -135,6 +140,7 @@ def main(argv=None):
             log("  health rows failed: %s" % e)
             health = {"error": str(e)}
     rxopts = run_rxopts(env) if args.rxopts else None
+    ab = run_ab_dtls(env) if args.ab_dtls else None
     interval = None
     if args.interval:
         try:
@@ -163,6 +169,8 @@ def main(argv=None):
         result["health"] = health
     if rxopts:
         result["rxopts"] = rxopts
+    if ab:
+        result["ab_dtls"] = ab
     if interval:
         result["interval"] = interval
     with open(os.path.join(env.out, "results.json"), "w") as f:
@@ -184,6 +192,8 @@ def main(argv=None):
         md += health_markdown(health)
     if rxopts:
         md += rxopts_markdown(rxopts)
+    if ab:
+        md += ab_dtls_markdown(ab)
     if interval:
         md += interval_markdown(interval)
     with open(os.path.join(env.out, "PERFORMANCE.md"), "w") as f:
