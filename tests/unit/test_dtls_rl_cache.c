@@ -87,6 +87,23 @@ static int open_check(struct dtls_rl_cache *c, struct pair *p,
 	return n;
 }
 
+/* A cache and the server's algorithms, as a server makes them. */
+static struct dtls_rl_cache *cache_new(struct dtls_rl_algs *a)
+{
+	struct dtls_rl_cache *c = calloc(1, sizeof(*c));
+
+	assert_non_null(c);
+	dtls_rl_algs_fetch(a);
+	return c;
+}
+
+static void cache_done(struct dtls_rl_cache *c, struct dtls_rl_algs *a)
+{
+	dtls_rl_cache_free(c);
+	free(c);
+	dtls_rl_algs_free(a);
+}
+
 /*
  * SESSIONS sessions of one cipher, ids 1..SESSIONS, send in rounds: two
  * sessions whose ids are a slot count apart share a slot and re-key it
@@ -170,17 +187,15 @@ static void test_more_sessions_than_slots(void **state)
  */
 static void test_reused_slot(void **state)
 {
-	struct dtls_rl_cache *c = calloc(1, sizeof(*c));
 	unsigned char ra[REC_MAX], rb[REC_MAX];
 	struct pair pa, pb, filler;
 	struct dtls_rl_algs a;
+	struct dtls_rl_cache *c = cache_new(&a);
 	uint64_t a_id;
 	bool rekeyed;
 	int la, lb;
 
 	(void)state;
-	assert_non_null(c);
-	dtls_rl_algs_fetch(&a);
 	for (int ca = 0; ca < 3; ca++)
 		for (int cb = 0; cb < 3; cb++) {
 			make_pair(&pa, &a, ca, 1);
@@ -237,9 +252,7 @@ static void test_reused_slot(void **state)
 	}
 	dtls_rl_clear(c, &pa.srv);
 	dtls_rl_clear(c, &pb.srv);
-	dtls_rl_cache_free(c);
-	free(c);
-	dtls_rl_algs_free(&a);
+	cache_done(c, &a);
 }
 
 /*
@@ -248,16 +261,14 @@ static void test_reused_slot(void **state)
  */
 static void test_bad_tag(void **state)
 {
-	struct dtls_rl_cache *c = calloc(1, sizeof(*c));
 	struct pair p, other;
 	unsigned char rec[REC_MAX], ro[REC_MAX];
 	struct dtls_rl_algs a;
+	struct dtls_rl_cache *c = cache_new(&a);
 	bool rekeyed;
 	int len, lo;
 
 	(void)state;
-	assert_non_null(c);
-	dtls_rl_algs_fetch(&a);
 	for (int cipher = 0; cipher < 3; cipher++) {
 		make_pair(&p, &a, cipher, 3);
 		dtls_rl_cache_adopt(c, &p.srv);
@@ -287,9 +298,7 @@ static void test_bad_tag(void **state)
 		dtls_rl_clear(c, &p.srv);
 		dtls_rl_clear(c, &other.srv);
 	}
-	dtls_rl_cache_free(c);
-	free(c);
-	dtls_rl_algs_free(&a);
+	cache_done(c, &a);
 }
 
 /*
