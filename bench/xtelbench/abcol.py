@@ -65,7 +65,7 @@ def run_ab_dtls(env):
                         row.get("cpu_ns_per_dgram")
                     runs[b].append({"value": f, "status": row.get("status"),
                                     "note": row.get("note"), "loss_pct": row.get("loss_pct"),
-                                    "tag": row.get("tag")})
+                                    "vmhwm_kb": row.get("vmhwm_kb"), "tag": row.get("tag")})
                     log("  [%4.0fs] %-9s clients=%-6d %-3s round %d  %s" % (
                         time.monotonic() - t0, what, clients, b, rnd + 1,
                         "%s %s, loss %s%%" % (num(f), "Ir/record" if cg else "ns/record",
