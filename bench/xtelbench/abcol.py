@@ -89,6 +89,6 @@ def ab_dtls_markdown(ab):
         ratio = "%.2fx" % (m["new"] / m["old"]) if m["old"] and m["new"] else "-"
         out.append("| %s | {:,} | %s | %s | %s |\n".format(r["clients"]) % (
             "Ir per record (callgrind)" if r["what"] == "callgrind" else "CPU ns per record",
-            " / ".join(num(x) for x in v["old"]) or "-",
-            " / ".join(num(x) for x in v["new"]) or "-", ratio))
+            " / ".join("{:,.0f}".format(x) for x in v["old"]) or "-",
+            " / ".join("{:,.0f}".format(x) for x in v["new"]) or "-", ratio))
     return "".join(out)
