@@ -9,8 +9,10 @@
  * all stay established. Printed, per session: the heap the server's
  * sessions hold (mallinfo2, malloc headers included), split into the
  * session entry (struct session), the built-in record layer's keys (struct
- * own_rl), OpenSSL's AEAD context of the client_write key (measured
- * alone, made the same way) and the rest of the growth, and the fixed
+ * own_rl), the session's share of OpenSSL's AEAD decrypt contexts (the
+ * worker's cache of DTLS_RL_CACHE_SLOTS of them, record.h, made as the
+ * sessions' first records arrive; one measured alone, made the same way)
+ * and the rest of the growth, and the fixed
  * tables the
  * server sizes by --max-sessions and --verify-cache (hash buckets, cache
  * entries); the client side's heap per session (what loadgen holds for
@@ -111,6 +113,17 @@ struct mem_result {
 };
 
 /*
+ * The session's share of the AEAD contexts: batch B's n sessions (ids in
+ * a row) key min(n, slots) slots of the worker's cache.
+ */
+static double aead_share(const struct mem_result *r)
+{
+	unsigned int used = r->n < DTLS_RL_CACHE_SLOTS ? r->n : DTLS_RL_CACHE_SLOTS;
+
+	return r->aead * used / r->n;
+}
+
+/*
  * The heap one session's AEAD context holds, measured alone: k contexts
  * made as dtls_rl_derive makes the rx one (AES-128-GCM, the default
  * suite's, keyed, its implicit salt set for the TLS mode).
@@ -152,18 +165,21 @@ static size_t chunk(size_t size)
 static void print_result(const struct mem_result *r, bool json)
 {
 	size_t sess = chunk(sizeof(struct session)), rl = chunk(sizeof(struct own_rl));
-	double rest = r->server - (double)sess - (double)rl - r->aead;
+	double aead = aead_share(r);
+	double rest = r->server - (double)sess - (double)rl - aead;
 
 	if (json) {
 		printf("{\"clients\": %u, \"verify_cache\": %u, "
 		       "\"server_session_b\": %.1f, \"session_entry_b\": %zu, "
-		       "\"own_rl_b\": %zu, \"aead_ctx_b\": %.1f, \"rest_b\": %.1f, "
+		       "\"own_rl_b\": %zu, \"aead_ctx_b\": %.1f, "
+		       "\"aead_ctx_one_b\": %.1f, \"aead_slots\": %d, \"rest_b\": %.1f, "
 		       "\"server_session_flight_b\": %.1f, "
 		       "\"server_fixed_b\": %llu, \"client_idle_b\": %.1f, "
 		       "\"client_session_b\": %.1f, "
 		       "\"client_identity_b\": %.1f, \"half_open_b\": %.1f, "
 		       "\"half_open_estimate_b\": %.1f}\n",
-		       r->n, r->verify_cache, r->server, sess, rl, r->aead, rest,
+		       r->n, r->verify_cache, r->server, sess, rl, aead, r->aead,
+		       DTLS_RL_CACHE_SLOTS, rest,
 		       r->server_flight, (unsigned long long)r->server_fixed,
 		       r->client_idle, r->client, r->identity,
 		       r->half_open, r->half_open_estimate);
@@ -176,7 +192,8 @@ static void print_result(const struct mem_result *r, bool json)
 	       sess, sizeof(struct session));
 	printf("  built-in record layer (own_rl)   %8zu B (%zu B of fields)\n",
 	       rl, sizeof(struct own_rl));
-	printf("  OpenSSL's AEAD context (alone)   %8.1f B\n", r->aead);
+	printf("  OpenSSL's AEAD contexts (share)  %8.1f B (the worker's %d of %.1f B each)\n",
+	       aead, DTLS_RL_CACHE_SLOTS, r->aead);
 	printf("  the rest                         %8.1f B\n", rest);
 	printf("  ... before the client's first record (its final flight kept): %.1f B\n",
 	       r->server_flight);

@@ -13,7 +13,7 @@
 #                          [--capacity | --no-capacity] [--scaleout]
 #                          [--many-clients | --no-many-clients] [--many-clients-dtls]
 #                          [--storm | --no-storm] [--memory | --no-memory] [--rxopts]
-#                          [--health-rows | --no-health-rows] [--interval] [--agg-once]
+#                          [--health-rows | --no-health-rows] [--interval] [--agg-once] [--ab-dtls]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -73,6 +73,10 @@
 #               rising client counts (bench_health, seconds, part of every
 #               level and of PERFORMANCE.md; --no-micro --no-e2e --health-rows
 #               runs only that), --no-health-rows leaves it out
+#   --ab-dtls   the build's collector and $XTEL_COLLECTOR_B's (e.g. main's
+#               build) alternated on the DTLS capacity rows: drain and
+#               callgrind at 10 clients, drain at $XTEL_AB_CLIENTS (default
+#               10000); XTEL_AB_ROUNDS rounds (default 2; docs/CAPACITY.md)
 #   --interval  the main thread's view build per client per interval
 #               (bench_interval under callgrind, health on and off; ~1 min;
 #               only when asked: --no-micro --no-e2e --interval)
@@ -125,7 +129,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --many-clients-dtls | --memory | --no-memory | --rxopts | --health-rows | --no-health-rows | --interval | --agg-once) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --many-clients-dtls | --memory | --no-memory | --rxopts | --health-rows | --no-health-rows | --interval | --agg-once | --ab-dtls) extra+=("$1") ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

@@ -25,5 +25,7 @@ Modules, each importing only those above it in this list:
   rxopts    the receive-path options against the default (--rxopts; uses
             capacity's drain row and rows' end-to-end row)
   aggonce   the aggregator's exactly-once memory (--agg-once)
+  abcol     two collector builds alternated on the DTLS capacity rows
+            (--ab-dtls; uses capacity's drain row and scale's options)
   main      the command line and the output files
 """

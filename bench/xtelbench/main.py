@@ -26,6 +26,7 @@ from .probes import probes_markdown, run_probes
 from .rows import run_all
 from .scale import run_scale
 from .rxopts import run_rxopts, rxopts_markdown
+from .abcol import ab_dtls_markdown, run_ab_dtls
 from .scaleout import run_scaleout, scaleout_markdown
 from .storm import run_storm, storm_markdown
 from .util import log
@@ -85,6 +86,10 @@ def parse_args(argv=None):
                     help="the aggregator's exactly-once memory, ranges against the per-id "
                          "table (bench_agg_once; only when asked: --no-micro --no-e2e "
                          "--agg-once)")
+    ap.add_argument("--ab-dtls", action="store_true",
+                    help="the build's collector and XTEL_COLLECTOR_B's alternated on the "
+                         "DTLS capacity rows (docs/CAPACITY.md; --no-micro --no-e2e --ab-dtls: "
+                         "only that)")
     return ap.parse_args(argv)
 
 
@@ -140,6 +145,7 @@ def main(argv=None):
             log("  health rows failed: %s" % e)
             health = {"error": str(e)}
     rxopts = run_rxopts(env) if args.rxopts else None
+    ab = run_ab_dtls(env) if args.ab_dtls else None
     interval = None
     if args.interval:
         try:
@@ -175,6 +181,8 @@ def main(argv=None):
         result["health"] = health
     if rxopts:
         result["rxopts"] = rxopts
+    if ab:
+        result["ab_dtls"] = ab
     if interval:
         result["interval"] = interval
     if agg_once:
@@ -198,6 +206,8 @@ def main(argv=None):
         md += health_markdown(health)
     if rxopts:
         md += rxopts_markdown(rxopts)
+    if ab:
+        md += ab_dtls_markdown(ab)
     if interval:
         md += interval_markdown(interval)
     if agg_once:

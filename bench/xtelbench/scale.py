@@ -127,7 +127,9 @@ def dtls_memory_markdown(m):
     rows = [("server: one established session", m["server_session_b"]),
             ("- its entry (struct session)", m["session_entry_b"]),
             ("- the built-in record layer's keys (struct own_rl)", m["own_rl_b"]),
-            ("- OpenSSL's AEAD context of the client_write key", m["aead_ctx_b"]),
+            ("- its share of OpenSSL's AEAD decrypt contexts (%s)"
+             % ("%d per worker" % m["aead_slots"] if "aead_slots" in m
+                else "one per session"), m["aead_ctx_b"]),
             ("- the rest", m["rest_b"]),
             ("server: the same until the client's first record (final flight kept)",
              m["server_session_flight_b"]),

@@ -22,6 +22,7 @@ from xtelbench.capacity import (CHAIN_DELAY_S, LG_MAX_CLIENTS, _Senders, callgri
                                 keep_failed)
 from xtelbench.capreport import capacity_groups  # noqa: E402
 from xtelbench.scale import scale_groups, scale_markdown, scale_plan  # noqa: E402
+from xtelbench.abcol import ab_dtls_markdown  # noqa: E402
 
 # Two objects, three functions; main calls f twice (inclusive 700, which is
 # f's own cost and must not count again), positions absolute, +N, -N, *.
@@ -267,9 +268,30 @@ class Scale(unittest.TestCase):
         md = scale_markdown(rows)
         self.assertIn("in memory, 2,000 sessions, verify cache 65,536 entries", md)
         self.assertIn("| server: one established session | 1,815 |\n", md)
-        self.assertIn("| - OpenSSL's AEAD context of the client_write key | 1,162 |\n", md)
+        self.assertIn("| - its share of OpenSSL's AEAD decrypt contexts (one per session) "
+                      "| 1,162 |\n", md)
+        md = scale_markdown([rows[0], dict(rows[1], dtls_mem=dict(m, aead_slots=64,
+                                                                  aead_ctx_b=37.2))])
+        self.assertIn("| - its share of OpenSSL's AEAD decrypt contexts (64 per worker) "
+                      "| 37 |\n", md)
         self.assertIn("| loadgen: one client session, idle after its handshake | 61,328 |\n", md)
         self.assertNotIn("DTLS memory by component", scale_markdown(rows[:1]))
+
+    def test_ab_dtls_markdown(self):
+        # --ab-dtls: every run of each build, the ratio of the medians.
+        run = lambda v: {"value": v, "status": "ok" if v else "error"}
+        ab = {"new": "/b/new", "old": "/b/old", "rounds": 2, "rows": [
+            {"what": "drain", "clients": 10,
+             "runs": {"old": [run(900.0), run(1000.0)], "new": [run(990.0), run(1100.0)]}},
+            {"what": "callgrind", "clients": 10,
+             "runs": {"old": [run(3600.0)], "new": [run(3654.0)]}},
+            {"what": "drain", "clients": 100000,
+             "runs": {"old": [run(None)], "new": [run(1800.0)]}}]}
+        md = ab_dtls_markdown(ab)
+        self.assertIn("| CPU ns per record | 10 | 900 / 1,000 | 990 / 1,100 | 1.10x |\n", md)
+        self.assertIn("| Ir per record (callgrind) | 10 | 3,600 | 3,654 | 1.01x |\n", md)
+        self.assertIn("| CPU ns per record | 100,000 | - | 1,800 | - |\n", md)
+        self.assertEqual(ab_dtls_markdown(None), "")
 
     def test_plan(self):
         class Env:

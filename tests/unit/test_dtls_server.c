@@ -43,6 +43,7 @@ static void test_stat_names(void **state)
 		F(ticket_refused),
 		F(verify_cache_hits), F(verify_cache_misses),
 		F(verify_cache_evictions),
+		F(aead_ctx_hits), F(aead_ctx_rekeys),
 	};
 #undef F
 

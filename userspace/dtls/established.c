@@ -173,11 +173,11 @@ done:
 
 /* ---- the built-in record layer ---- */
 
-void dtls_own_rl_free(struct own_rl *rl)
+void dtls_own_rl_free(struct xtel_dtls_server *srv, struct own_rl *rl)
 {
 	if (rl == NULL)
 		return;
-	dtls_rl_clear(&rl->keys);
+	dtls_rl_clear(&srv->rl_cache, &rl->keys);
 	free(rl->flight);
 	free(rl);
 }
@@ -253,11 +253,12 @@ int dtls_take_over(struct xtel_dtls_server *srv, struct session *s)
 	if (!s->tx1_seen ||
 	    dtls_rl_derive(&rl->keys, &srv->rl_algs, s->ssl) != 0 ||
 	    keep_flight(srv, rl) != 0) {
-		dtls_own_rl_free(rl);
+		dtls_own_rl_free(srv, rl);
 		ERR_clear_error();
 		return -ENOTSUP;
 	}
 	rl->keys.tx_seq = tx_seq;
+	dtls_rl_cache_adopt(&srv->rl_cache, &rl->keys);
 	SSL_free(s->ssl);
 	s->ssl = NULL;
 	s->bio = NULL;
@@ -417,7 +418,7 @@ static bool own_record(struct xtel_dtls_server *srv, struct session *s,
 static void own_records(struct xtel_dtls_server *srv, struct session *s,
 			const unsigned char *d, size_t len)
 {
-	bool delivered = false;
+	bool delivered = false, rekeyed;
 	size_t off = 0;
 
 	while (off + XTEL_DTLS_HDR_LEN <= len) {
@@ -451,8 +452,13 @@ static void own_records(struct xtel_dtls_server *srv, struct session *s,
 			srv->st.replay++;
 			continue;
 		}
-		n = dtls_rl_open(&s->rl->keys, r, flen, srv->plain,
-				 sizeof(srv->plain));
+		rekeyed = false;
+		n = dtls_rl_open(&srv->rl_cache, &s->rl->keys, r, flen,
+				 srv->plain, sizeof(srv->plain), &rekeyed);
+		if (rekeyed)
+			srv->st.aead_ctx_rekeys++;
+		else if (n >= 0)
+			srv->st.aead_ctx_hits++;
 		if (n < 0) {
 			srv->st.bad_record++;
 			continue;

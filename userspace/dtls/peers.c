@@ -254,7 +254,7 @@ void dtls_session_free(struct xtel_dtls_server *srv, struct session *s)
 		srv->builtin--;
 	SSL_free(s->ssl);
 	SSL_SESSION_free(s->resume_sess);	/* one OpenSSL did not take */
-	dtls_own_rl_free(s->rl);
+	dtls_own_rl_free(srv, s->rl);
 	free(s);
 }
 

@@ -34,6 +34,12 @@
  *   nonce). A number is consumed even when sealing fails.
  * - Keys are wiped when cleared; key material on the stack is wiped before
  *   return. One dtls_rl_keys belongs to one session on one thread.
+ * - Decrypt contexts belong to the server's dtls_rl_cache (record.h), not
+ *   to a session: a record whose key is not in its slot re-keys it first
+ *   (key, and for GCM the TLS-mode fixed IV). A slot decrypts only for
+ *   the id it is tagged with, and a session's slot is wiped when its keys
+ *   are cleared (EVP_CIPHER_CTX_reset: the provider frees its state with
+ *   OPENSSL_clear_free).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -76,10 +82,69 @@ void dtls_rl_algs_free(struct dtls_rl_algs *a)
 	EVP_CIPHER_free(a->chacha);
 }
 
-void dtls_rl_clear(struct dtls_rl_keys *k)
+void dtls_rl_cache_adopt(struct dtls_rl_cache *c, struct dtls_rl_keys *k)
 {
-	EVP_CIPHER_CTX_free(k->rx);
+	k->id = ++c->next_id;
+}
+
+void dtls_rl_cache_free(struct dtls_rl_cache *c)
+{
+	for (unsigned int i = 0; i < DTLS_RL_CACHE_SLOTS; i++)
+		EVP_CIPHER_CTX_free(c->slot[i].ctx);
+	OPENSSL_cleanse(c, sizeof(*c));
+}
+
+static struct dtls_rl_slot *slot_of(struct dtls_rl_cache *c, uint64_t id)
+{
+	return &c->slot[id % DTLS_RL_CACHE_SLOTS];
+}
+
+/* Forget (and wipe) what slot sl was keyed with. */
+static void slot_wipe(struct dtls_rl_slot *sl)
+{
+	if (sl->ctx != NULL)
+		EVP_CIPHER_CTX_reset(sl->ctx);
+	sl->cipher = NULL;
+	sl->tag = 0;
+	sl->tls_mode = false;
+}
+
+void dtls_rl_clear(struct dtls_rl_cache *c, struct dtls_rl_keys *k)
+{
+	if (c != NULL && k->id != 0 && slot_of(c, k->id)->tag == k->id)
+		slot_wipe(slot_of(c, k->id));
 	OPENSSL_cleanse(k, sizeof(*k));
+}
+
+/*
+ * Key slot sl with k's client_write key, tagged k->id. Only the key goes
+ * in when sl already holds a context of k's cipher (OpenSSL keeps the
+ * provider state and redoes the key schedule); otherwise the context is
+ * set up for the cipher. GCM: the implicit salt goes in as the provider's
+ * TLS-mode fixed IV, so that each record opens in that mode (see
+ * open_gcm_tls). 0, or -1 with sl wiped.
+ */
+static int slot_rekey(struct dtls_rl_slot *sl, const struct dtls_rl_keys *k)
+{
+	const EVP_CIPHER *ci = sl->cipher == k->cipher ? NULL : k->cipher;
+	unsigned char salt[4];
+
+	if (sl->ctx == NULL && (sl->ctx = EVP_CIPHER_CTX_new()) == NULL)
+		return -1;
+	sl->tag = 0;
+	if (EVP_DecryptInit_ex(sl->ctx, ci, NULL, k->rx_key, NULL) != 1) {
+		slot_wipe(sl);
+		ERR_clear_error();
+		return -1;
+	}
+	sl->cipher = k->cipher;
+	memcpy(salt, k->rx_iv, sizeof(salt));	/* the ctrl takes no const */
+	sl->tls_mode = !k->chacha &&
+		EVP_CIPHER_CTX_ctrl(sl->ctx, EVP_CTRL_GCM_SET_IV_FIXED,
+				    sizeof(salt), salt) == 1;
+	sl->tag = k->id;
+	ERR_clear_error();
+	return 0;
 }
 
 /* The cipher of the suite and its key and fixed IV sizes. */
@@ -228,25 +293,15 @@ int dtls_rl_derive(struct dtls_rl_keys *k, const struct dtls_rl_algs *a,
 		goto out;
 
 	/* client_write_key, server_write_key, client_write_IV, server_write_IV */
+	memcpy(k->rx_key, kb, k->key_len);
 	memcpy(k->tx_key, kb + k->key_len, k->key_len);
 	memcpy(k->rx_iv, kb + 2 * k->key_len, iv_len);
 	memcpy(k->tx_iv, kb + 2 * k->key_len + iv_len, iv_len);
-	k->rx = EVP_CIPHER_CTX_new();
-	if (k->rx != NULL &&
-	    EVP_DecryptInit_ex(k->rx, k->cipher, NULL, kb, NULL) == 1)
-		ret = 0;
-	/*
-	 * GCM: give the provider the implicit salt once, so that each record
-	 * opens in its TLS mode (see open_gcm_tls); without it every record
-	 * takes the general path.
-	 */
-	if (!ret && !k->chacha)
-		k->tls_mode = EVP_CIPHER_CTX_ctrl(k->rx, EVP_CTRL_GCM_SET_IV_FIXED,
-						  (int)iv_len, k->rx_iv) == 1;
+	ret = 0;
 out:
 	OPENSSL_cleanse(kb, sizeof(kb));
 	if (ret)
-		dtls_rl_clear(k);
+		dtls_rl_clear(NULL, k);
 	ERR_clear_error();
 	return ret;
 }
@@ -285,7 +340,7 @@ static void nonce_aad(const struct dtls_rl_keys *k, const unsigned char *iv,
  * is copied into out first (hence cap >= flen) and the plaintext moved
  * down over the explicit nonce after.
  */
-static int open_gcm_tls(struct dtls_rl_keys *k, const unsigned char *r,
+static int open_gcm_tls(EVP_CIPHER_CTX *ctx, const unsigned char *r,
 			size_t flen, unsigned char *out)
 {
 	unsigned char aad[AAD_LEN];
@@ -303,8 +358,8 @@ static int open_gcm_tls(struct dtls_rl_keys *k, const unsigned char *r,
 	params[1] = OSSL_PARAM_construct_end();
 	memcpy(out, r + XTEL_DTLS_HDR_LEN, flen);
 	/* EVP_Cipher reports the bytes it was given, or -1 (bad tag). */
-	if (EVP_CIPHER_CTX_set_params(k->rx, params) != 1 ||
-	    EVP_Cipher(k->rx, out, out, (unsigned int)flen) < 0) {
+	if (EVP_CIPHER_CTX_set_params(ctx, params) != 1 ||
+	    EVP_Cipher(ctx, out, out, (unsigned int)flen) < 0) {
 		ERR_clear_error();
 		return -1;
 	}
@@ -313,9 +368,11 @@ static int open_gcm_tls(struct dtls_rl_keys *k, const unsigned char *r,
 	return n;
 }
 
-int dtls_rl_open(struct dtls_rl_keys *k, const unsigned char *r, size_t flen,
-		 unsigned char *out, size_t cap)
+int dtls_rl_open(struct dtls_rl_cache *c, const struct dtls_rl_keys *k,
+		 const unsigned char *r, size_t flen, unsigned char *out,
+		 size_t cap, bool *rekeyed)
 {
+	struct dtls_rl_slot *sl = slot_of(c, k->id);
 	const unsigned char *frag = r + XTEL_DTLS_HDR_LEN, *ct = frag;
 	unsigned char nonce[NONCE_LEN], aad[AAD_LEN], tag[DTLS_AEAD_TAG];
 	size_t overhead = DTLS_AEAD_TAG + (k->chacha ? 0 : DTLS_GCM_EXPLICIT);
@@ -325,20 +382,25 @@ int dtls_rl_open(struct dtls_rl_keys *k, const unsigned char *r, size_t flen,
 	if (flen < overhead)
 		return -1;
 	ct_len = flen - overhead;
-	if (ct_len > cap)
+	if (ct_len > cap || k->id == 0)
 		return -1;
-	if (k->tls_mode && flen <= cap && flen <= 0xffff)
-		return open_gcm_tls(k, r, flen, out);
+	if (sl->tag != k->id) {
+		if (slot_rekey(sl, k) != 0)
+			return -1;
+		*rekeyed = true;
+	}
+	if (sl->tls_mode && flen <= cap && flen <= 0xffff)
+		return open_gcm_tls(sl->ctx, r, flen, out);
 	if (!k->chacha)
 		ct += DTLS_GCM_EXPLICIT;
 	nonce_aad(k, k->rx_iv, r, frag, ct_len, nonce, aad);
 	memcpy(tag, ct + ct_len, DTLS_AEAD_TAG);
-	if (EVP_DecryptInit_ex(k->rx, NULL, NULL, NULL, nonce) != 1 ||
-	    EVP_DecryptUpdate(k->rx, NULL, &n, aad, sizeof(aad)) != 1 ||
-	    EVP_DecryptUpdate(k->rx, out, &n, ct, (int)ct_len) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(k->rx, EVP_CTRL_AEAD_SET_TAG, DTLS_AEAD_TAG,
+	if (EVP_DecryptInit_ex(sl->ctx, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_DecryptUpdate(sl->ctx, NULL, &n, aad, sizeof(aad)) != 1 ||
+	    EVP_DecryptUpdate(sl->ctx, out, &n, ct, (int)ct_len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(sl->ctx, EVP_CTRL_AEAD_SET_TAG, DTLS_AEAD_TAG,
 				tag) != 1 ||
-	    EVP_DecryptFinal_ex(k->rx, out + n, &m) != 1) {
+	    EVP_DecryptFinal_ex(sl->ctx, out + n, &m) != 1) {
 		ERR_clear_error();
 		return -1;
 	}

@@ -398,6 +398,7 @@ void xtel_dtls_server_free(struct xtel_dtls_server *srv)
 	if (srv == NULL)
 		return;
 	dtls_peers_free(srv);
+	dtls_rl_cache_free(&srv->rl_cache);
 	SSL_free(srv->listener);
 	BIO_ADDR_free(srv->listen_addr);
 	dtls_cookie_free(srv);

@@ -345,7 +345,13 @@ struct xtel_dtls_server_cfg {
 	  "by OpenSSL (not in the verification cache, or expired)")	\
 	X(VERIFY_CACHE_EVICTIONS, verify_cache_evictions,		\
 	  "verification cache entries evicted (least recently used) "	\
-	  "for a new one: the cache is smaller than the fleet")
+	  "for a new one: the cache is smaller than the fleet")	\
+	X(AEAD_CTX_HITS, aead_ctx_hits,					\
+	  "built-in record layer: records decrypted with the worker's "	\
+	  "cached context of their session's key")			\
+	X(AEAD_CTX_REKEYS, aead_ctx_rekeys,				\
+	  "built-in record layer: records whose session's key was not "	\
+	  "in the worker's context cache, which was re-keyed for it")
 
 /*
  * Why a handshake failed: every failure counted in handshake_failed is

@@ -329,6 +329,8 @@ struct xtel_dtls_server {
 
 	/* Built-in record layer: algorithms fetched once. */
 	struct dtls_rl_algs rl_algs;
+	/* and the decrypt contexts its sessions share (record.h) */
+	struct dtls_rl_cache rl_cache;
 
 	/* Datagrams of the handshake step being run (the final flight). */
 	bool capturing;
@@ -688,7 +690,7 @@ void dtls_record_info(const unsigned char *d, size_t len,
 		      struct record_info *ri);
 /* Serve s with the built-in record layer from here on (0 or -errno). */
 int dtls_take_over(struct xtel_dtls_server *srv, struct session *s);
-void dtls_own_rl_free(struct own_rl *rl);
+void dtls_own_rl_free(struct xtel_dtls_server *srv, struct own_rl *rl);
 /* A datagram of established session s (ri: dtls_record_info of it). */
 void dtls_established_input(struct xtel_dtls_server *srv, struct session *s,
 			    const unsigned char *d, size_t len,
