@@ -158,7 +158,7 @@ static void test_doubled_record(void **state)
 	assert_int_equal(st.records_rx, 1);
 	assert_int_equal(st.oversize, 2);
 	/* OpenSSL's layer drops a replay inside a datagram uncounted. */
-	assert_int_equal(st.replay, cur_mode.openssl_records ? 0 : 1);
+	assert_int_equal(st.replay, 1);
 
 	/* The two dropped whole are still fresh. */
 	feed(n, 0, p[1]);
@@ -170,7 +170,7 @@ static void test_doubled_record(void **state)
 	assert_int_equal(n->decode_errors, 0);
 	assert_int_equal(st.records_rx, 3);
 	assert_int_equal(st.oversize, 2);
-	assert_int_equal(st.replay, cur_mode.openssl_records ? 0 : 1);
+	assert_int_equal(st.replay, 1);
 	assert_int_equal(st.bad_record + st.client_id_mismatch +
 			 st.session_errors + st.malformed + st.unknown_peer, 0);
 	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
@@ -278,7 +278,7 @@ static void test_final_flight_lost(void **state)
 	pump(n);
 	assert_established(n, 0, 1);
 	/* OpenSSL's record layer resends on its own, uncounted. */
-	assert_int_equal(stats(n).retransmits, cur_mode.openssl_records ? 0 : 1);
+	assert_int_equal(stats(n).retransmits, 1);
 	assert_int_equal(stats(n).bad_record, 0);
 	send_record(n, 0, 1, 1);
 	pump(n);
@@ -355,26 +355,17 @@ static void header_flips(const struct mode *m)
 	}
 	st = stats(n);
 	/*
-	 * Built-in layer: every flip is a bad record except the one that
+	 * Either layer: every flip is a bad record except the one that
 	 * makes the epoch 0 (a client repeating its handshake: ignored);
 	 * a length flip that leaves bytes over counts those as a second
 	 * record (GCM's 55-byte record: one such flip more than ChaCha's
-	 * 47). OpenSSL's layer counts only single application records that
-	 * fail (8 type and 16 length flips are silent drops there), plus the
-	 * short record refused before OpenSSL (bit 5 of the length: 23 < 24,
-	 * 15 < 16).
+	 * 47). OpenSSL's layer used to count only single application
+	 * records that failed (8 type and 16 length flips were silent drops
+	 * there). The flip of the lowest sequence bit makes record 1 record
+	 * 0, the client's Finished: a replay (see test_finished_replay).
 	 */
-	if (m->openssl_records) {
-		assert_int_equal(st.bad_record, 104 - 8 - 16 + 1);
-		assert_int_equal(st.replay, 0);
-	} else {
-		/*
-		 * The flip of the lowest sequence bit makes record 1 record 0,
-		 * the client's Finished: a replay (see test_finished_replay).
-		 */
-		assert_int_equal(st.bad_record, strstr(m->ciphers, "GCM") ? 104 : 103);
-		assert_int_equal(st.replay, 1);
-	}
+	assert_int_equal(st.bad_record, strstr(m->ciphers, "GCM") ? 104 : 103);
+	assert_int_equal(st.replay, 1);
 	assert_int_equal(st.unknown_peer + st.malformed, 0);
 	assert_int_equal(n->delivered, 0);
 	assert_int_equal(st.session_errors, 0);
@@ -511,7 +502,7 @@ static void test_finished_replay(void **state)
 	st = stats(n);
 	assert_int_equal(st.retransmits, 0);
 	/* OpenSSL's layer drops it silently, by its own window. */
-	assert_int_equal(st.replay, n->mode.openssl_records ? 0 : 1);
+	assert_int_equal(st.replay, 1);
 	assert_int_equal(st.bad_record, 0);
 	send_record(n, 0, 1, 1);
 	pump(n);
