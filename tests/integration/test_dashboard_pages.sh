@@ -69,12 +69,13 @@ cat >"$work/scenario" <<'SC'
 6     8    end stop          # silent
 SC
 start_collector health --mode plain --no-xdp --workers 1 --quiet \
-	--interval 0.5 --duration 60 --http 127.0.0.1:19920 --db "$work/health.db" || exit 1
-# The load lasts until the checks are done (SIGINT then; 120 s at most):
-# once it ends every client says BYE and the verdicts are gone, so a page
-# checked after a fixed 30 s load (a slow Chromium start on a loaded machine)
-# showed none. The checker waits for the collector's API to report the
-# verdicts before it looks at the page.
+	--interval 0.5 --duration 150 --http 127.0.0.1:19920 --db "$work/health.db" || exit 1
+# The load lasts until the checks are done, then SIGINT (120 s at most; the
+# collector runs 150 s, longer, or the loadgen's target would vanish under
+# it). A fixed 30 s load ended, every client saying BYE, before a Chromium
+# slow to start on a loaded machine looked: the page showed no verdicts.
+# The checker also waits until /api/v1/health reports the verdicts before
+# it looks at the page.
 in_gen "$loadgen" --target "$XTEL_COL_IP4:7700" --mode plain --clients 8 \
 	--rate 800 --duration 120 --heartbeat 0.1 --quiet \
 	--scenario "$work/scenario" --report-json "$work/lg.json" \
