@@ -70,13 +70,15 @@ cat >"$work/scenario" <<'SC'
 SC
 start_collector health --mode plain --no-xdp --workers 1 --quiet \
 	--interval 0.5 --duration 150 --http 127.0.0.1:19920 --db "$work/health.db" || exit 1
-# The load lasts until the checks are done, then SIGINT (120 s at most; the
+# The load lasts until the checks are done, then SIGTERM (120 s at most; the
 # collector runs 150 s, longer, or the loadgen's target would vanish under
 # it). A fixed 30 s load ended, every client saying BYE, before a Chromium
 # slow to start on a loaded machine looked: the page showed no verdicts.
 # The checker also waits until /api/v1/health reports the verdicts before
 # it looks at the page.
-in_gen "$loadgen" --target "$XTEL_COL_IP4:7700" --mode plain --clients 8 \
+# (not through in_gen: $! of a backgrounded function is a subshell, which
+# a signal does not stop; ip netns exec execs the loadgen itself)
+ip netns exec "$XTEL_NS_GEN" "$loadgen" --target "$XTEL_COL_IP4:7700" --mode plain --clients 8 \
 	--rate 800 --duration 120 --heartbeat 0.1 --quiet \
 	--scenario "$work/scenario" --report-json "$work/lg.json" \
 	>"$work/lg.out" 2>&1 &
@@ -84,9 +86,11 @@ lg_pid=$!
 bg_pids+=("$lg_pid")
 run_checks health node "$checks" health http://127.0.0.1:19920 "$shots" \
 	'{"1":"ok","2":"degraded","3":"degraded","4":"degraded","5":"degraded","6":"silent","7":"ok","8":"ok"}' degraded
-kill -INT "$lg_pid" 2>/dev/null
+kill -TERM "$lg_pid" 2>/dev/null
 wait "$lg_pid"
-check_eq "loadgen: exit code (stopped by SIGINT after the checks)" 0 "$?"
+check_eq "loadgen: exit code (stopped by SIGTERM after the checks)" 0 "$?"
+check_eq "loadgen: still running when the checks were done" True \
+	"$(json_get "$work/lg.json" 'd["interrupted"]')"
 stop_collector TERM
 check_eq "collector (health): exit code" 0 "$col_rc"
 
