@@ -148,8 +148,9 @@ passes=$((passes + $(grep -c '^ok' "$work/dtls.check")))
 fails=$((fails + $(grep -c '^FAIL' "$work/dtls.check")))
 
 # ---- 5. revocation, the deny list and SIGHUP ----
-# wait_log PATTERN: until the collector logged it (5 s at most).
-wait_log() {
+# rev_logged PATTERN: until this collector logged it (5 s at most; not
+# named wait_log, which start_collector of test_collector_lib.sh uses).
+rev_logged() {
 	for _ in $(seq 100); do
 		grep -q -- "$1" "$work/rev.err" 2>/dev/null && return 0
 		sleep 0.05
@@ -188,7 +189,7 @@ c3=$!
 sleep 1.5
 "$top/certs/gen.sh" revoke "$certs" 2 3 >/dev/null 2>&1 || fail "certs/gen.sh revoke 2 3"
 reload "SIGHUP: DTLS policy reloaded: 2 revoked (--crl), 0 client ids denied"
-check "client 3's session closed" wait_log \
+check "client 3's session closed" rev_logged \
 	"(client 3) closed: certificate revoked by the new policy"
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
 	--first-id 2 --clients 1 --count 10 --handshake-timeout 3 --quiet \
