@@ -761,7 +761,7 @@ static void feed_two(struct net *n, int i, const struct pkt *a,
  * Each fault OpenSSL's DTLS layer drops without a word, on both layers
  * with the same counts: several records in one datagram of which one is
  * tampered and one replayed, a truncated last record, a record of another
- * version or epoch, a record shorter than the AEAD overhead beside a good
+ * version (also in epoch 0) or epoch, a record shorter than the AEAD overhead beside a good
  * one, authentic records of a type an established session never takes
  * (ChangeCipherSpec, heartbeat, unknown), an alert and a handshake record
  * with a bad tag, and the client's Finished again (a flight resent). The
@@ -820,7 +820,10 @@ static void test_every_fault_counted(void **state)
 	*q = *p[4];
 	q->data[4] = 2;			/* epoch 2 */
 	feed(n, 0, q);
-	assert_moved(n, &base, (struct moved){ 0, 2, 0, 0 }, "version, epoch");
+	q->data[2] ^= 0x02;		/* and DTLS 1.0 in epoch 0 */
+	q->data[4] = 0;
+	feed(n, 0, q);
+	assert_moved(n, &base, (struct moved){ 0, 3, 0, 0 }, "version, epoch");
 	/* A good record, then a 5-byte epoch-1 record (under the overhead). */
 	*q = *p[4];
 	q->data[10] += 20;		/* a number not seen yet */

@@ -200,7 +200,12 @@ static void session_records(struct xtel_dtls_server *srv, struct session *s,
 			break;
 		}
 		off += XTEL_DTLS_HDR_LEN + flen;
-		/* Epoch 0: a repeated handshake flight, as in own_records. */
+		/* In own_records' order: version, epoch 0, the rest. */
+		if ((r[1] << 8 | r[2]) != XTEL_DTLS_V12) {
+			srv->st.bad_record++;
+			continue;
+		}
+		/* Epoch 0: a repeated handshake flight. */
 		if (ri.epoch == 0)
 			continue;
 		/*
@@ -208,7 +213,7 @@ static void session_records(struct xtel_dtls_server *srv, struct session *s,
 		 * OpenSSL a ChangeCipherSpec now is dropped silently and an
 		 * unknown type ends the session.
 		 */
-		if ((r[1] << 8 | r[2]) != XTEL_DTLS_V12 || ri.epoch != 1 ||
+		if (ri.epoch != 1 ||
 		    (ri.type != XTEL_DTLS_CT_APPDATA &&
 		     ri.type != XTEL_DTLS_CT_HANDSHAKE &&
 		     ri.type != XTEL_DTLS_CT_ALERT)) {
