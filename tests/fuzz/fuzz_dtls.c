@@ -23,12 +23,12 @@
  *     sessions_full, half_open_source_full or cookie_replay; beside it
  *     only cookie_bad, half_open_evicted or handshake_failed may move,
  *     once);
- *   - with the built-in record layer, a datagram to an established
- *     session whose first record is not of epoch 0 and not a handshake
- *     record (which may belong to a restart's handshake) moves a counter
- *     or makes the server answer. (The rest is not asserted: epoch-0
- *     records there, OpenSSL's record layer and half-open sessions drop
- *     some datagrams uncounted; FUZZ_SILENT=1 surveys them.)
+ *   - on either record layer, a datagram to an established session
+ *     whose first record is not of epoch 0 and not a handshake record
+ *     (which may belong to a restart's handshake) moves a counter or
+ *     makes the server answer. (The rest is not asserted: epoch-0 records
+ *     there and half-open sessions drop some datagrams uncounted;
+ *     FUZZ_SILENT=1 surveys them.)
  *   - authenticity: no more records are delivered (records_rx plus
  *     client_id_mismatch) than the datagram holds byte-exact copies of
  *     records sealed by a client and not certainly delivered before, so
@@ -569,14 +569,15 @@ static uint64_t srv_feed(int p, const unsigned char *d, size_t len)
 	}
 	TRACE("  feed peer %d, %zu bytes, type %u: delivered %llu (fresh %d)\n",
 	      p, len, len ? d[0] : 0, (unsigned long long)delivered, fresh);
-	if (state == 0 && !R.cfg.openssl_records && len >= XTEL_DTLS_HDR_LEN &&
+	if (state == 0 && len >= XTEL_DTLS_HDR_LEN &&
 	    (d[3] | d[4]) != 0 && d[0] != XTEL_DTLS_CT_HANDSHAKE &&
 	    p < NSLOT && R.peer[p].c != NULL &&
 	    xtel_dtls_client_state(R.peer[p].c) == XTEL_DTLS_CLIENT_ESTABLISHED)
 		FUZZ_CHECK(memcmp(a, b, sizeof(a)) != 0 || R.sent != sent,
-			   "built-in record layer: a datagram of %zu bytes (type "
-			   "%u, epoch %u) to an established session moved no "
-			   "counter", len, d[0], d[3] << 8 | d[4]);
+			   "%s record layer: a datagram of %zu bytes (type %u, "
+			   "epoch %u) to an established session moved no "
+			   "counter", R.cfg.openssl_records ? "OpenSSL's" :
+			   "built-in", len, d[0], d[3] << 8 | d[4]);
 	check_tables(b);
 	return delivered;
 }

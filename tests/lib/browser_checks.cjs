@@ -4,8 +4,8 @@
  * dashboard_checks.cjs, dashboard_pages_checks.cjs): exact checks that
  * print "ok   what (got)" or "FAIL what: expected X, got Y" and are counted
  * in counts; launch(), Debian's Chromium (playwright-core, tests/lib/
- * browser.sh) with one page, collecting page errors; open(), that page on
- * URL until its stream is live, collecting every console error, page
+ * browser.sh) with one page, collecting page errors; open(), that page (or
+ * one launch() made before) on URL until its stream is live, collecting every console error, page
  * error, failed request and HTTP error into errors.
  */
 "use strict";
@@ -33,8 +33,9 @@ async function launch(errors) {
 	return { browser, page };
 }
 
-async function open(url, errors) {
-	const { browser, page } = await launch(errors);
+// launched: the result of an earlier launch(errors) to use instead of a new one
+async function open(url, errors, launched) {
+	const { browser, page } = launched || await launch(errors);
 	page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
 	page.on("requestfailed", (r) => {
 		// the stream is cut when the page closes: not an error of the page

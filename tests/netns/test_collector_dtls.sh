@@ -29,6 +29,10 @@
 #     the intermediate is revoked by the root's CRL and SIGHUP reloads: their
 #     sessions close (sessions_revoked), device 1 is refused as revoked,
 #     and every datagram is accounted or counted as unknown_peer.
+#  7. A fourth collector with --openssl-records: two clients with injected
+#     loss, duplicates and reordering are accounted exactly as on the
+#     built-in layer (per client = the loadgen's report, records_rx =
+#     every datagram sent, nothing dropped by DTLS).
 #
 # usage: test_collector_dtls.sh SOURCE_ROOT COLLECTOR LOADGEN
 set -uo pipefail
@@ -152,9 +156,10 @@ passes=$((passes + $(grep -c '^ok' "$work/dtls.check")))
 fails=$((fails + $(grep -c '^FAIL' "$work/dtls.check")))
 
 # ---- 5. revocation, the deny list and SIGHUP ----
-# wait_log PATTERN: until the collector logged it (5 s at most).
+# rev_logged PATTERN: until the collector logged it (5 s at most; not
+# named wait_log, which start_collector of test_collector_lib.sh uses).
 col_err=$work/rev.err
-wait_log() {
+rev_logged() {
 	for _ in $(seq 100); do
 		grep -q -- "$1" "$col_err" 2>/dev/null && return 0
 		sleep 0.05
@@ -193,7 +198,7 @@ c3=$!
 sleep 1.5
 "$top/certs/gen.sh" revoke "$certs" 2 3 >/dev/null 2>&1 || fail "certs/gen.sh revoke 2 3"
 reload "SIGHUP: DTLS policy reloaded: 2 revoked (--crl), 0 client ids denied"
-check "client 3's session closed" wait_log \
+check "client 3's session closed" rev_logged \
 	"(client 3) closed: certificate revoked by the new policy"
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
 	--first-id 2 --clients 1 --count 10 --handshake-timeout 3 --quiet \
@@ -283,9 +288,9 @@ ch34=$!
 sleep 1.5
 "$top/certs/gen.sh" chain-revoke "$certs" int >/dev/null 2>&1 || fail "certs/gen.sh chain-revoke int"
 reload "SIGHUP: DTLS policy reloaded: 2 revoked (--crl), no deny list"
-check "chain: device 3's session closed" wait_log \
+check "chain: device 3's session closed" rev_logged \
 	"(client 3) closed: certificate revoked by the new policy"
-check "chain: device 4's session closed" wait_log \
+check "chain: device 4's session closed" rev_logged \
 	"(client 4) closed: certificate revoked by the new policy"
 in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$chain" \
 	--clients 1 --count 10 --handshake-timeout 3 --quiet >"$work/ch1.out" 2>&1
@@ -325,5 +330,47 @@ PY
 cat "$work/chain.check"
 passes=$((passes + $(grep -c '^ok' "$work/chain.check")))
 fails=$((fails + $(grep -c '^FAIL' "$work/chain.check")))
+
+# ---- 7. OpenSSL's record layer (--openssl-records) ----
+start_collector ossl --no-xdp --workers 1 --quiet --openssl-records \
+	--cert "$certs/server.crt" --key "$certs/server.key" --ca "$certs/ca.crt" \
+	--summary-json "$work/ossl.json" || exit 1
+check "--openssl-records: said at start" grep -q \
+	"DTLS sessions keep OpenSSL's record layer (--openssl-records)" "$work/ossl.err"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+	--clients 2 --count 3000 --rate 20000 --loss 0.02 --dup 0.02 \
+	--reorder 0.03 --seed 13 --quiet --report-json "$work/ossl-lg.json" \
+	>"$work/ossl-lg.out" 2>&1
+check_eq "OpenSSL's layer: loadgen exit code" 0 "$?"
+stop_collector TERM
+check_eq "collector (--openssl-records) exit code" 0 "$col_rc"
+python3 - "$work/ossl.json" "$work/ossl-lg.json" >"$work/ossl.check" <<'PY'
+import json, sys
+s, g = (json.load(open(p)) for p in sys.argv[1:3])
+def check(what, exp, got):
+    print(("ok   " if exp == got else "FAIL ") + f"OpenSSL's layer: {what}: expected {exp}, got {got}")
+def expect(r):
+    return {"received": r["sent"], "lost": r["injected_loss"],
+            "duplicates": r["injected_dup"],
+            "reordered": r["reorder_held"] - r["reorder_in_order"]}
+gc = {c["client_id"]: expect(c) for c in g["clients"]}
+sc = {c["client_id"]: {k: c[k] for k in ("received", "lost", "duplicates", "reordered")}
+      for c in s["clients"]}
+check("per-client received, lost, duplicates, reordered = loadgen", gc, sc)
+check("the injected faults happened", True,
+      all(v["lost"] and v["duplicates"] and v["reordered"] for v in gc.values()))
+check("dtls.records_rx = every datagram sent (a duplicate is its own record)",
+      g["totals"]["sent"], s["dtls"]["records_rx"])
+d = s["dtls"]
+check("handshakes, none left to the built-in layer by a failure",
+      {"handshakes_ok": 2, "record_layer_fallback": 0},
+      {k: d[k] for k in ("handshakes_ok", "record_layer_fallback")})
+check("no record dropped, no session error",
+      {"bad_record": 0, "replay": 0, "session_errors": 0, "unknown_peer": 0},
+      {k: d[k] for k in ("bad_record", "replay", "session_errors", "unknown_peer")})
+PY
+cat "$work/ossl.check"
+passes=$((passes + $(grep -c '^ok' "$work/ossl.check")))
+fails=$((fails + $(grep -c '^FAIL' "$work/ossl.check")))
 
 finish

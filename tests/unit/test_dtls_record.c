@@ -158,7 +158,7 @@ static void test_doubled_record(void **state)
 	assert_int_equal(st.records_rx, 1);
 	assert_int_equal(st.oversize, 2);
 	/* OpenSSL's layer drops a replay inside a datagram uncounted. */
-	assert_int_equal(st.replay, cur_mode.openssl_records ? 0 : 1);
+	assert_int_equal(st.replay, 1);
 
 	/* The two dropped whole are still fresh. */
 	feed(n, 0, p[1]);
@@ -170,7 +170,7 @@ static void test_doubled_record(void **state)
 	assert_int_equal(n->decode_errors, 0);
 	assert_int_equal(st.records_rx, 3);
 	assert_int_equal(st.oversize, 2);
-	assert_int_equal(st.replay, cur_mode.openssl_records ? 0 : 1);
+	assert_int_equal(st.replay, 1);
 	assert_int_equal(st.bad_record + st.client_id_mismatch +
 			 st.session_errors + st.malformed + st.unknown_peer, 0);
 	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
@@ -278,7 +278,7 @@ static void test_final_flight_lost(void **state)
 	pump(n);
 	assert_established(n, 0, 1);
 	/* OpenSSL's record layer resends on its own, uncounted. */
-	assert_int_equal(stats(n).retransmits, cur_mode.openssl_records ? 0 : 1);
+	assert_int_equal(stats(n).retransmits, 1);
 	assert_int_equal(stats(n).bad_record, 0);
 	send_record(n, 0, 1, 1);
 	pump(n);
@@ -355,26 +355,17 @@ static void header_flips(const struct mode *m)
 	}
 	st = stats(n);
 	/*
-	 * Built-in layer: every flip is a bad record except the one that
+	 * Either layer: every flip is a bad record except the one that
 	 * makes the epoch 0 (a client repeating its handshake: ignored);
 	 * a length flip that leaves bytes over counts those as a second
 	 * record (GCM's 55-byte record: one such flip more than ChaCha's
-	 * 47). OpenSSL's layer counts only single application records that
-	 * fail (8 type and 16 length flips are silent drops there), plus the
-	 * short record refused before OpenSSL (bit 5 of the length: 23 < 24,
-	 * 15 < 16).
+	 * 47). OpenSSL's layer used to count only single application
+	 * records that failed (8 type and 16 length flips were silent drops
+	 * there). The flip of the lowest sequence bit makes record 1 record
+	 * 0, the client's Finished: a replay (see test_finished_replay).
 	 */
-	if (m->openssl_records) {
-		assert_int_equal(st.bad_record, 104 - 8 - 16 + 1);
-		assert_int_equal(st.replay, 0);
-	} else {
-		/*
-		 * The flip of the lowest sequence bit makes record 1 record 0,
-		 * the client's Finished: a replay (see test_finished_replay).
-		 */
-		assert_int_equal(st.bad_record, strstr(m->ciphers, "GCM") ? 104 : 103);
-		assert_int_equal(st.replay, 1);
-	}
+	assert_int_equal(st.bad_record, strstr(m->ciphers, "GCM") ? 104 : 103);
+	assert_int_equal(st.replay, 1);
 	assert_int_equal(st.unknown_peer + st.malformed, 0);
 	assert_int_equal(n->delivered, 0);
 	assert_int_equal(st.session_errors, 0);
@@ -511,7 +502,7 @@ static void test_finished_replay(void **state)
 	st = stats(n);
 	assert_int_equal(st.retransmits, 0);
 	/* OpenSSL's layer drops it silently, by its own window. */
-	assert_int_equal(st.replay, n->mode.openssl_records ? 0 : 1);
+	assert_int_equal(st.replay, 1);
 	assert_int_equal(st.bad_record, 0);
 	send_record(n, 0, 1, 1);
 	pump(n);
@@ -716,6 +707,177 @@ static void test_alert_length(void **state)
 	net_free(n);
 }
 
+/* ---- every fault counted the same on both record layers ---- */
+
+/* What a fault moved: the counters these tests watch, since *base. */
+struct moved {
+	uint64_t records_rx, bad_record, replay, retransmits;
+};
+
+static void assert_moved(struct net *n, struct xtel_dtls_server_stats *base,
+			 struct moved want, const char *what)
+{
+	struct xtel_dtls_server_stats st = stats(n);
+	struct moved got = {
+		st.records_rx - base->records_rx,
+		st.bad_record - base->bad_record,
+		st.replay - base->replay,
+		st.retransmits - base->retransmits,
+	};
+
+	if (memcmp(&got, &want, sizeof(got)) != 0)
+		fail_msg("%s (%s layer): records_rx %lu bad_record %lu replay "
+			 "%lu retransmits %lu, want %lu %lu %lu %lu", what,
+			 cur_mode.openssl_records ? "OpenSSL's" : "built-in",
+			 (unsigned long)got.records_rx,
+			 (unsigned long)got.bad_record,
+			 (unsigned long)got.replay,
+			 (unsigned long)got.retransmits,
+			 (unsigned long)want.records_rx,
+			 (unsigned long)want.bad_record,
+			 (unsigned long)want.replay,
+			 (unsigned long)want.retransmits);
+	/* Nothing of these ends a session. */
+	assert_int_equal(st.session_errors + st.close_notify_rx +
+			 st.client_id_mismatch + st.malformed +
+			 st.unknown_peer + st.oversize, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 2);
+	*base = st;
+}
+
+/* The datagram of parts a and b (b may be cut to blen bytes). */
+static void feed_two(struct net *n, int i, const struct pkt *a,
+		     const struct pkt *b, size_t blen)
+{
+	unsigned char d[XTEL_DGRAM_SLOT_SIZE];
+
+	assert_true(a->len + blen <= sizeof(d));
+	memcpy(d, a->data, a->len);
+	memcpy(d + a->len, b->data, blen);
+	feed_bytes(n, i, d, a->len + blen);
+}
+
+/*
+ * Each fault OpenSSL's DTLS layer drops without a word, on both layers
+ * with the same counts: several records in one datagram of which one is
+ * tampered and one replayed, a truncated last record, a record of another
+ * version (also in epoch 0) or epoch, a record shorter than the AEAD overhead beside a good
+ * one, authentic records of a type an established session never takes
+ * (ChangeCipherSpec, heartbeat, unknown), an alert and a handshake record
+ * with a bad tag, and the client's Finished again (a flight resent). The
+ * OpenSSL layer used to count only the datagrams of one application
+ * record: 11 of these 14 faults moved nothing there.
+ */
+static void test_every_fault_counted(void **state)
+{
+	static const unsigned char ccs[1] = { 1 };
+	static const unsigned char heartbeat[19] = { 1, 0, 16 };
+	static const unsigned char close[2] = { 1, 0 };	/* close_notify */
+	/* A Finished: type 20, length 12, message_seq 5, one fragment. */
+	static const unsigned char fin[24] = { 20, 0, 0, 12, 0, 5, 0, 0, 0,
+					       0, 0, 12 };
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats base;
+	struct pkt *p[6], *q;
+	SSL *ssl;
+
+	set_mode(state);
+	add_client(n, 1);
+	add_client(n, 2);
+	ssl = last_client_ssl;
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 2);
+	base = stats(n);
+	for (int i = 0; i < 6; i++)
+		p[i] = capture_record(n, (uint64_t)i + 1);
+
+	/* Good, tampered, the good one again, good: one datagram. */
+	{
+		unsigned char d[XTEL_DGRAM_SLOT_SIZE];
+		size_t off = 0;
+
+		p[1]->data[p[1]->len - 1] ^= 0x40;
+		for (int k = 0; k < 4; k++) {
+			const struct pkt *r = p[(int[]){ 0, 1, 0, 2 }[k]];
+
+			memcpy(d + off, r->data, r->len);
+			off += r->len;
+		}
+		feed_bytes(n, 0, d, off);
+	}
+	assert_moved(n, &base, (struct moved){ 2, 1, 1, 0 },
+		     "good, tampered, replayed, good");
+	/* A good record, then one cut short. */
+	feed_two(n, 0, p[3], p[4], p[4]->len - 5);
+	assert_moved(n, &base, (struct moved){ 1, 1, 0, 0 }, "truncated tail");
+	/* Another version, another epoch. */
+	q = malloc(sizeof(*q));
+	assert_non_null(q);
+	*q = *p[4];
+	q->data[2] ^= 0x02;		/* DTLS 1.0 */
+	feed(n, 0, q);
+	*q = *p[4];
+	q->data[4] = 2;			/* epoch 2 */
+	feed(n, 0, q);
+	q->data[2] ^= 0x02;		/* and DTLS 1.0 in epoch 0 */
+	q->data[4] = 0;
+	feed(n, 0, q);
+	assert_moved(n, &base, (struct moved){ 0, 3, 0, 0 }, "version, epoch");
+	/* A good record, then a 5-byte epoch-1 record (under the overhead). */
+	*q = *p[4];
+	q->data[10] += 20;		/* a number not seen yet */
+	q->data[11] = 0;
+	q->data[12] = 5;
+	q->len = XTEL_DTLS_HDR_LEN + 5;
+	feed_two(n, 0, p[4], q, q->len);
+	assert_moved(n, &base, (struct moved){ 1, 1, 0, 0 }, "short record");
+	free(q);
+
+	/* Client 2: authentic records of the wrong types. */
+	q = client_seal(ssl, XTEL_DTLS_CT_CCS, ccs, sizeof(ccs), 1000);
+	feed(n, 1, q);
+	free(q);
+	q = client_seal(ssl, 24, heartbeat, sizeof(heartbeat), 1001);
+	feed(n, 1, q);
+	free(q);
+	q = client_seal(ssl, 99, heartbeat, sizeof(heartbeat), 1002);
+	feed(n, 1, q);
+	free(q);
+	assert_moved(n, &base, (struct moved){ 0, 3, 0, 0 },
+		     "ChangeCipherSpec, heartbeat, unknown type");
+	/* An alert and a handshake record whose tags are wrong. */
+	q = client_seal(ssl, XTEL_DTLS_CT_ALERT, close, sizeof(close), 1003);
+	q->data[q->len - 1] ^= 0x01;
+	feed(n, 1, q);
+	free(q);
+	q = client_seal(ssl, XTEL_DTLS_CT_HANDSHAKE, fin, sizeof(fin), 1004);
+	q->data[q->len - 1] ^= 0x01;
+	feed(n, 1, q);
+	assert_moved(n, &base, (struct moved){ 0, 2, 0, 0 },
+		     "alert, handshake with a bad tag");
+	assert_int_equal(n->nq, 0);
+	/* The same Finished untouched: our flight again, once. */
+	q->data[q->len - 1] ^= 0x01;
+	feed(n, 1, q);
+	assert_true(n->nq > 0);
+	n->nq = 0;
+	/* A copy of it: a replay, nothing sent. */
+	feed(n, 1, q);
+	assert_int_equal(n->nq, 0);
+	free(q);
+	assert_moved(n, &base, (struct moved){ 0, 0, 1, 1 },
+		     "the client's Finished again, then its copy");
+
+	/* Client 1's session still delivers. */
+	feed(n, 0, p[5]);
+	assert_moved(n, &base, (struct moved){ 1, 0, 0, 0 }, "a good record");
+	assert_int_equal(n->delivered, 5);
+	for (int i = 0; i < 6; i++)
+		free(p[i]);
+	net_free(n);
+}
+
 /* ---- the key derivation's PRF (record.c, dtls_rl_p_hash) ---- */
 
 static size_t unhex(const char *h, unsigned char *out, size_t cap)
@@ -840,6 +1002,7 @@ int main(int argc, char **argv)
 		BOTH(test_finished_replay),
 		BOTH(test_alert_length),
 		BOTH(test_renegotiation_refused),
+		BOTH(test_every_fault_counted),
 		cmocka_unit_test(test_prf_known_answer),
 	};
 

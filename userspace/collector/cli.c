@@ -56,6 +56,7 @@ enum col_opt {
 	COL_OPT_NATS_USER, COL_OPT_NATS_PASSWORD, COL_OPT_NATS_CREDS,
 	COL_OPT_NATS_NKEY, COL_OPT_NATS_NKEY_SEED, COL_OPT_NATS_CA,
 	COL_OPT_NATS_CERT, COL_OPT_NATS_KEY,
+	COL_OPT_OPENSSL_RECORDS,
 	COL_OPT_HELP,
 	COL_N_OPTS,
 };
@@ -701,6 +702,11 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 		.help = "TLS client certificate for NATS (with --nats-key)" },
 	[COL_OPT_NATS_KEY] = { .name = "nats-key", .metavar = "FILE",
 		XTEL_OPT_STRING_AT(CFG, nats_key), .help = "its key" },
+	[COL_OPT_OPENSSL_RECORDS] = { .name = "openssl-records",
+		XTEL_OPT_FLAG_AT(CFG, openssl_records),
+		.help = "DTLS sessions keep OpenSSL's record layer instead\n"
+			"of the built-in one (slower, larger; the same\n"
+			"counts: docs/COLLECTOR.md)" },
 	[COL_OPT_HELP] = { .name = "help", .short_name = 'h',
 		.type = XTEL_OPT_EXIT, .print = xtel_cli_usage,
 		.help = "this text" },

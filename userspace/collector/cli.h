@@ -85,6 +85,7 @@ struct xtel_config {
 	unsigned int busy_poll_us;	/* --busy-poll (SO_BUSY_POLL); 0: off */
 	unsigned int max_sessions;	/* DTLS sessions per worker */
 	unsigned int verify_cache;	/* verification cache entries per worker */
+	bool openssl_records;		/* sessions stay on OpenSSL's record layer */
 	double dtls_idle_s;		/* DTLS session idle timeout */
 
 	/* the HTTP API (api/, docs/API.md); http NULL: off */

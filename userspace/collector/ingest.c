@@ -194,6 +194,7 @@ int xtel_ingest_init(struct xtel_ingest *ig, const struct xtel_config *cfg,
 		.ciphers = cfg->ciphers,
 		.max_sessions = cfg->max_sessions,
 		.verify_cache = cfg->verify_cache,
+		.openssl_records = cfg->openssl_records,
 		.idle_timeout = (uint64_t)(cfg->dtls_idle_s * 1e9),
 		/* The id check is ours (accept_message), after decoding, so a
 		 * record is refused for exactly one reason. */

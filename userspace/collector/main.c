@@ -484,6 +484,9 @@ static int setup(struct app *a)
 		if (rc)
 			return rc == -ENOMEM ? XTEL_EXIT_RUNTIME : XTEL_EXIT_CERT;
 		policy_log("DTLS policy", cfg, a->policy);
+		if (cfg->openssl_records)
+			pr_info("DTLS sessions keep OpenSSL's record layer "
+				"(--openssl-records)");
 		/* Before the workers: they all seal with the process key. */
 		if (cfg->ticket_key_file &&
 		    xtel_dtls_process_ticket_key_file(cfg->ticket_key_file))

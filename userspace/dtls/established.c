@@ -109,66 +109,144 @@ static void peer_closed(struct xtel_dtls_server *srv, struct session *s)
 
 /* ---- OpenSSL's record layer ---- */
 
-/* An established session's datagram: decrypt and deliver its records. */
-static void session_records(struct xtel_dtls_server *srv, struct session *s,
-			    const unsigned char *d, size_t len,
-			    const struct record_info *ri)
-{
-	bool app = ri->single && ri->type == XTEL_DTLS_CT_APPDATA;
-	bool delivered = false;
-	int r;
+/*
+ * OpenSSL's DTLS layer drops most faulty records without a word: a bad
+ * tag, a replay by its own window, a record of another epoch or version,
+ * a ChangeCipherSpec after the handshake, a truncated record (with the
+ * rest of its datagram). So that each is counted as the built-in layer
+ * counts it (own_records), this walk makes the same checks on the
+ * headers, then hands OpenSSL the records that pass one at a time, each
+ * as a datagram of its own (records never span datagrams, RFC 6347
+ * 4.1.1). What OpenSSL did with one shows in what it returned (data, a
+ * close, an error), read (an alert: ssl_msg_cb) or wrote (our flight
+ * again, or a no_renegotiation warning); a record that changed nothing
+ * failed its authentication, or is a handshake message OpenSSL ignores:
+ * bad_record either way.
+ */
 
-	if (dtls_has_short_record(d, len, dtls_ssl_record_overhead(s->ssl))) {
-		srv->st.bad_record++;
-		return;
-	}
-	/*
-	 * OpenSSL drops replays silently; checking our copy of the window
-	 * first makes them countable and skips the decryption.
-	 */
-	if (app && window_seen(s, ri)) {
-		srv->st.replay++;
-		return;
-	}
-	if (!dtls_session_unpark(s)) {
-		srv->st.bad_record++;
-		return;
-	}
-	xtel_dgram_bio_set_input(s->bio, d, len);
+/*
+ * Hand OpenSSL record r (rlen bytes with its header) alone. Returns false
+ * when it ended the session (s is freed).
+ */
+static bool ssl_record(struct xtel_dtls_server *srv, struct session *s,
+		       const unsigned char *r, size_t rlen,
+		       const struct record_info *ri, bool *delivered)
+{
+	uint64_t refused = srv->st.renegotiation_refused;
+	bool took = false;
+	int n;
+
+	srv->ssl_alerts_rx = 0;
+	srv->ssl_records_tx = 0;
+	xtel_dgram_bio_set_input(s->bio, r, rlen);
 	for (;;) {
 		ERR_clear_error();
-		r = SSL_read(s->ssl, srv->plain, sizeof(srv->plain));
-		if (r > 0) {
-			delivered = true;
-			if (app)
-				window_mark(s, ri);
-			deliver(srv, s, (size_t)r);
+		n = SSL_read(s->ssl, srv->plain, sizeof(srv->plain));
+		if (n <= 0)
+			break;
+		took = true;
+		*delivered = true;
+		deliver(srv, s, (size_t)n);
+	}
+	switch (SSL_get_error(s->ssl, n)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		break;
+	case SSL_ERROR_ZERO_RETURN:
+		peer_closed(srv, s);
+		return false;
+	default: {
+		char why[XTEL_DTLS_ERR_LEN];
+
+		dtls_ssl_failure_text(s->ssl, why, sizeof(why));
+		session_error(srv, s, why);
+		return false;
+	}
+	}
+	xtel_dgram_bio_clear_input(s->bio);
+	if (srv->st.renegotiation_refused != refused ||
+	    srv->ssl_alerts_rx > 0) {
+		took = true;
+	} else if (ri->type == XTEL_DTLS_CT_HANDSHAKE &&
+		   srv->ssl_records_tx > 0) {
+		/* The client's Finished again: OpenSSL resent our flight. */
+		srv->st.retransmits++;
+		took = true;
+	}
+	if (took)
+		window_mark(s, ri);
+	else
+		srv->st.bad_record++;
+	return true;
+}
+
+/* An established session's datagram: every record, in order. */
+static void session_records(struct xtel_dtls_server *srv, struct session *s,
+			    const unsigned char *d, size_t len,
+			    const struct record_info *dri)
+{
+	size_t overhead = dtls_ssl_record_overhead(s->ssl), off = 0;
+	bool delivered = false, unparked = false;
+
+	(void)dri;
+	while (off + XTEL_DTLS_HDR_LEN <= len) {
+		const unsigned char *r = d + off;
+		size_t flen = dtls_rec_len(r);
+		struct record_info ri;
+
+		dtls_record_hdr(r, &ri);
+		if (off + XTEL_DTLS_HDR_LEN + flen > len) {
+			srv->st.bad_record++;	/* truncated */
+			break;
+		}
+		off += XTEL_DTLS_HDR_LEN + flen;
+		/* In own_records' order: version, epoch 0, the rest. */
+		if ((r[1] << 8 | r[2]) != XTEL_DTLS_V12) {
+			srv->st.bad_record++;
 			continue;
 		}
-		switch (SSL_get_error(s->ssl, r)) {
-		case SSL_ERROR_WANT_READ:
-		case SSL_ERROR_WANT_WRITE:
-			goto done;
-		case SSL_ERROR_ZERO_RETURN:
-			peer_closed(srv, s);
-			return;
-		default: {
-			char why[XTEL_DTLS_ERR_LEN];
-
-			dtls_ssl_failure_text(s->ssl, why, sizeof(why));
-			session_error(srv, s, why);
-			return;
+		/* Epoch 0: a repeated handshake flight. */
+		if (ri.epoch == 0)
+			continue;
+		/*
+		 * Types other than these three a session never takes: to
+		 * OpenSSL a ChangeCipherSpec now is dropped silently and an
+		 * unknown type ends the session.
+		 */
+		if (ri.epoch != 1 ||
+		    (ri.type != XTEL_DTLS_CT_APPDATA &&
+		     ri.type != XTEL_DTLS_CT_HANDSHAKE &&
+		     ri.type != XTEL_DTLS_CT_ALERT)) {
+			srv->st.bad_record++;
+			continue;
 		}
+		/* Counted here; OpenSSL drops replays silently. */
+		if (window_seen(s, &ri)) {
+			srv->st.replay++;
+			continue;
 		}
+		/*
+		 * Shorter than the AEAD overhead: never authentic, and
+		 * OpenSSL 3.0 ends the connection on one (dtls_has_short_record).
+		 */
+		if (flen < overhead) {
+			srv->st.bad_record++;
+			continue;
+		}
+		if (!unparked && !dtls_session_unpark(s)) {
+			srv->st.bad_record++;
+			continue;
+		}
+		unparked = true;
+		if (!ssl_record(srv, s, r, XTEL_DTLS_HDR_LEN + flen, &ri,
+				&delivered))
+			return;
 	}
-done:
-	xtel_dgram_bio_clear_input(s->bio);
-	if (app && !delivered)
-		srv->st.bad_record++;
 	/* Only authentic records keep a session alive. */
 	if (delivered)
 		dtls_session_touch(srv, s);
-	dtls_session_park(s);
+	if (unparked)
+		dtls_session_park(s);
 }
 
 /* ---- the built-in record layer ---- */
@@ -331,7 +409,8 @@ static bool own_refuse_renegotiation(struct xtel_dtls_server *srv,
 /*
  * OpenSSL's record layer answers a renegotiating ClientHello itself
  * (SSL_OP_NO_RENEGOTIATION); its outgoing no_renegotiation warning is how
- * we learn of it, to count it as the built-in layer does.
+ * we learn of it, to count it as the built-in layer does. The alerts it
+ * reads and the records it writes tell ssl_record what a record did.
  */
 static void ssl_msg_cb(int write_p, int version, int content_type,
 		       const void *buf, size_t len, SSL *ssl, void *arg)
@@ -341,18 +420,34 @@ static void ssl_msg_cb(int write_p, int version, int content_type,
 
 	(void)version;
 	(void)arg;
-	if (!write_p || content_type != SSL3_RT_ALERT || len != 2 ||
-	    p[0] != ALERT_WARNING || p[1] != ALERT_NO_RENEGOTIATION)
+	if (!write_p && content_type != SSL3_RT_ALERT)
+		return;
+	if (write_p && content_type != SSL3_RT_HEADER &&
+	    content_type != SSL3_RT_ALERT)
 		return;
 	s = SSL_get_ex_data(ssl, dtls_ex_session_idx);
-	if (s != NULL)
+	if (s == NULL)
+		return;
+	if (!write_p) {
+		s->srv->ssl_alerts_rx++;
+		return;
+	}
+	if (content_type == SSL3_RT_HEADER) {
+		s->srv->ssl_records_tx++;
+		return;
+	}
+	if (len == 2 && p[0] == ALERT_WARNING &&
+	    p[1] == ALERT_NO_RENEGOTIATION)
 		s->srv->st.renegotiation_refused++;
 }
 
-void dtls_watch_renegotiation(struct session *s)
+void dtls_watch_ssl_layer(struct xtel_dtls_server *srv, struct session *s)
 {
-	if (s->ssl != NULL)
-		SSL_set_msg_callback(s->ssl, ssl_msg_cb);
+	if (s->ssl == NULL)
+		return;
+	SSL_set_msg_callback(s->ssl, ssl_msg_cb);
+	/* A replayed Finished is a replay here too (see seed_window). */
+	seed_window(srv, s);
 }
 
 /*

@@ -221,7 +221,7 @@ static void session_established(struct xtel_dtls_server *srv,
 				     strerror(-r));
 		}
 	}
-	dtls_watch_renegotiation(s);
+	dtls_watch_ssl_layer(srv, s);
 	/*
 	 * The final flight was handed to cfg.send already; a sender that
 	 * queues (the collector's io_uring path submits after this returns)

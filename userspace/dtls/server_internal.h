@@ -339,6 +339,12 @@ struct xtel_dtls_server {
 	uint16_t cap_len[FLIGHT_MAX];
 	unsigned char cap[FLIGHT_MAX][XTEL_DGRAM_SLOT_SIZE];
 
+	/*
+	 * What OpenSSL's record layer did with the record just handed to it
+	 * (established.c, ssl_msg_cb): alerts it read, records it wrote.
+	 */
+	unsigned int ssl_alerts_rx, ssl_records_tx;
+
 	/* Plaintext of the record being delivered. */
 	unsigned char plain[16384];
 
@@ -696,10 +702,11 @@ void dtls_established_input(struct xtel_dtls_server *srv, struct session *s,
 			    const unsigned char *d, size_t len,
 			    const struct record_info *ri);
 /*
- * s keeps OpenSSL's record layer: count the no_renegotiation alerts
- * OpenSSL sends it (the built-in layer counts its own).
+ * s keeps OpenSSL's record layer, just established: watch what OpenSSL
+ * reads and writes (to count what it does silently, as the built-in
+ * layer counts its own) and mark the client's Finished seen.
  */
-void dtls_watch_renegotiation(struct session *s);
+void dtls_watch_ssl_layer(struct xtel_dtls_server *srv, struct session *s);
 /* Queue our close_notify to the peer (best effort: it is one datagram). */
 void dtls_session_send_close(struct xtel_dtls_server *srv, struct session *s);
 
