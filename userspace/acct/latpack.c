@@ -434,7 +434,82 @@ void xtel_latpack_release(struct xtel_latpack *h, struct xtel_arena *a)
 }
 
 /* The expanded histogram's pages (latency.h) are quarters of ours. */
-enum { SUBPAGES = XTEL_LATP_PAGE >> XTEL_LAT_PAGE_BITS };
+enum {
+	SUBPAGES = XTEL_LATP_PAGE >> XTEL_LAT_PAGE_BITS,
+	QUARTER = XTEL_LATP_PAGE / SUBPAGES,	/* counters of a dense page */
+};
+
+/*
+ * Whether any counter of quarter q of a page of width w is nonzero: its
+ * 4 << w bytes read as words (a page is at least 16-byte aligned in the
+ * arena), no counter decoded. A torn read only errs on a copy the
+ * sequence check rejects.
+ */
+static bool quarter_any(const void *page, unsigned int w, unsigned int q)
+{
+	const uint64_t *v;
+	uint64_t any = 0;
+
+	if (w == 0)
+		return __atomic_load_n((const uint32_t *)page + q, __ATOMIC_RELAXED);
+	v = (const uint64_t *)page + ((size_t)q << (w - 1));
+	for (unsigned int i = 0; i < 1u << (w - 1); i++)
+		any |= __atomic_load_n(&v[i], __ATOMIC_RELAXED);
+	return any;
+}
+
+/*
+ * The nonzero counters of quarter q of a page of width w into out[],
+ * which is zero: the 2- and 4-bit widths (a client's first samples in an
+ * octave) visit only the set fields of their one word, the wider ones
+ * take all QUARTER.
+ */
+static void quarter_load(const void *page, unsigned int w, unsigned int q,
+			 uint64_t *out)
+{
+	unsigned int k0 = q * QUARTER;
+	uint64_t x;
+
+	switch (w) {
+	case 0:
+		x = __atomic_load_n((const uint32_t *)page + q, __ATOMIC_RELAXED);
+		for (; x; ) {
+			unsigned int at = (unsigned int)__builtin_ctzll(x) & ~1u;
+
+			out[at / 2] = x >> at & 3;
+			x &= ~(3ull << at);
+		}
+		break;
+	case 1:
+		x = __atomic_load_n((const uint64_t *)page + q, __ATOMIC_RELAXED);
+		for (; x; ) {
+			unsigned int at = (unsigned int)__builtin_ctzll(x) & ~3u;
+
+			out[at / 4] = x >> at & 15;
+			x &= ~(15ull << at);
+		}
+		break;
+	case 2:
+		for (unsigned int k = 0; k < QUARTER; k++)
+			out[k] = __atomic_load_n((const uint8_t *)page + k0 + k,
+						 __ATOMIC_RELAXED);
+		break;
+	case 3:
+		for (unsigned int k = 0; k < QUARTER; k++)
+			out[k] = __atomic_load_n((const uint16_t *)page + k0 + k,
+						 __ATOMIC_RELAXED);
+		break;
+	case 4:
+		for (unsigned int k = 0; k < QUARTER; k++)
+			out[k] = __atomic_load_n((const uint32_t *)page + k0 + k,
+						 __ATOMIC_RELAXED);
+		break;
+	default:
+		for (unsigned int k = 0; k < QUARTER; k++)
+			out[k] = __atomic_load_n((const uint64_t *)page + k0 + k,
+						 __ATOMIC_RELAXED);
+	}
+}
 
 void xtel_latpack_expand(const struct xtel_latpack *h,
 			 const struct xtel_arena *a, struct xtel_latency *out,
@@ -470,17 +545,21 @@ void xtel_latpack_expand(const struct xtel_latpack *h,
 			continue;	/* torn: the seq check rejects it */
 		out->blocks[g] = b;
 		out->groups |= 1ULL << g;
-		page_load_all(page, w, b);
-		/* Name only the quarters that hold a count, as the dense
-		 * form's writers do, so its walks skip the empty ones. */
+		/*
+		 * The block zeroed in one go, then quarter by quarter: an
+		 * empty one (most of a client's: a page spans an octave) is
+		 * left as it is without decoding, and only the quarters that
+		 * hold a count are named, as the dense form's writers do, so
+		 * its walks skip the empty ones.
+		 */
+		memset(b, 0, XTEL_LAT_SUB * sizeof(*b));
 		for (unsigned int q = 0; q < SUBPAGES; q++) {
-			unsigned int sp = g * SUBPAGES + q, n = XTEL_LATP_PAGE / SUBPAGES;
-			uint64_t any = 0;
+			unsigned int sp = g * SUBPAGES + q;
 
-			for (unsigned int k = q * n; k < (q + 1) * n; k++)
-				any |= b[k];
-			if (any)
-				out->pages[sp / 64] |= 1ULL << (sp % 64);
+			if (!quarter_any(page, w, q))
+				continue;
+			quarter_load(page, w, q, b + q * QUARTER);
+			out->pages[sp / 64] |= 1ULL << (sp % 64);
 		}
 	}
 }
