@@ -154,6 +154,7 @@ static void search_page(struct search *st, const uint32_t *d, unsigned int idx)
 	do {								\
 		T *pb = (T *)prev->blk + at, dt[PAGE], any = 0;		\
 		uint32_t c32[PAGE];					\
+		uint64_t sum = 0;					\
 									\
 		for (unsigned int s = 0; s < PAGE; s++)			\
 			c32[s] = (uint32_t)cb[s];			\
@@ -167,7 +168,13 @@ static void search_page(struct search *st, const uint32_t *d, unsigned int idx)
 		if (!any || st->next == NQ)				\
 			break;						\
 		for (unsigned int s = 0; s < PAGE; s++)			\
-			d[s] = dt[s];					\
+			sum += d[s] = dt[s];				\
+		/* a page past the minimum that reaches no rank: its	\
+		 * sum, not its buckets */				\
+		if (st->have_min && st->cum + sum < st->rank[st->next]) { \
+			st->cum += sum;					\
+			break;						\
+		}							\
 		search_page(st, d, idx);				\
 	} while (0)
 
