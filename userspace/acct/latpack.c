@@ -511,6 +511,20 @@ static void quarter_load(const void *page, unsigned int w, unsigned int q,
 	}
 }
 
+/*
+ * A dense block cleared with 16-byte stores: the memset the compiler
+ * would inline here is a rep stosq, 64 counted steps under callgrind.
+ */
+static inline void zero_block(uint64_t *b)
+{
+	typedef uint64_t u64x2 __attribute__((vector_size(16)));
+	const u64x2 z = { 0, 0 };
+
+#pragma GCC unroll 32
+	for (unsigned int k = 0; k < XTEL_LAT_SUB / 2; k++)
+		memcpy(b + 2 * k, &z, sizeof(z));
+}
+
 void xtel_latpack_expand(const struct xtel_latpack *h,
 			 const struct xtel_arena *a, struct xtel_latency *out,
 			 uint64_t *blocks)
@@ -552,7 +566,7 @@ void xtel_latpack_expand(const struct xtel_latpack *h,
 		 * hold a count are named, as the dense form's writers do, so
 		 * its walks skip the empty ones.
 		 */
-		memset(b, 0, XTEL_LAT_SUB * sizeof(*b));
+		zero_block(b);
 		for (unsigned int q = 0; q < SUBPAGES; q++) {
 			unsigned int sp = g * SUBPAGES + q;
 
