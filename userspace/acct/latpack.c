@@ -458,6 +458,20 @@ static bool quarter_any(const void *page, unsigned int w, unsigned int q)
 	return any;
 }
 
+/* The nonzero fields of bits bits (2 or 4) of x into out[], by position. */
+static inline __attribute__((always_inline)) void
+set_fields(uint64_t x, unsigned int bits, uint64_t *out)
+{
+	uint64_t mask = (1ull << bits) - 1;
+
+	while (x) {
+		unsigned int at = (unsigned int)__builtin_ctzll(x) & ~(bits - 1);
+
+		out[at / bits] = x >> at & mask;
+		x &= ~(mask << at);
+	}
+}
+
 /*
  * The nonzero counters of quarter q of a page of width w into out[],
  * which is zero: the 2- and 4-bit widths (a client's first samples in an
@@ -473,21 +487,11 @@ static void quarter_load(const void *page, unsigned int w, unsigned int q,
 	switch (w) {
 	case 0:
 		x = __atomic_load_n((const uint32_t *)page + q, __ATOMIC_RELAXED);
-		for (; x; ) {
-			unsigned int at = (unsigned int)__builtin_ctzll(x) & ~1u;
-
-			out[at / 2] = x >> at & 3;
-			x &= ~(3ull << at);
-		}
+		set_fields(x, 2, out);
 		break;
 	case 1:
 		x = __atomic_load_n((const uint64_t *)page + q, __ATOMIC_RELAXED);
-		for (; x; ) {
-			unsigned int at = (unsigned int)__builtin_ctzll(x) & ~3u;
-
-			out[at / 4] = x >> at & 15;
-			x &= ~(15ull << at);
-		}
+		set_fields(x, 4, out);
 		break;
 	case 2:
 		for (unsigned int k = 0; k < QUARTER; k++)
