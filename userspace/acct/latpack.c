@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "acct/latpack.h"
+#include "common/bits.h"
 
 static const uint8_t dir_caps[XTEL_LATP_DIR_CAPS] = {
 	4, 8, 12, 16, 24, 32,
@@ -31,25 +32,10 @@ static inline size_t page_bytes(unsigned int w)
 	return (size_t)16 << w;
 }
 
-/*
- * Without -mpopcnt (the build targets baseline x86-64) the builtin is a
- * libgcc call; this is a dozen instructions inline.
- */
-static inline unsigned int popcount32(uint32_t x)
-{
-#ifdef __POPCNT__
-	return (unsigned int)__builtin_popcount(x);
-#endif
-	x -= (x >> 1) & 0x55555555u;
-	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
-	x = (x + (x >> 4)) & 0x0F0F0F0Fu;
-	return (x * 0x01010101u) >> 24;
-}
-
 /* Present pages below p: p's directory position. */
 static inline unsigned int rank(const struct xtel_latpack *h, unsigned int p)
 {
-	return popcount32(h->mask & ((1u << p) - 1));
+	return xtel_popcount32(h->mask & ((1u << p) - 1));
 }
 
 static inline bool present(const struct xtel_latpack *h, unsigned int p)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bits.h"
 #include "health/ivl_latency.h"
 
 enum {
@@ -29,27 +30,12 @@ void xtel_health_lat_prev_destroy(struct xtel_health_lat_prev *p)
 	xtel_health_lat_prev_init(p);
 }
 
-/*
- * Bits set in x. Without -mpopcnt (the build targets baseline x86-64) the
- * builtin is a libgcc call, ~20 instructions; this is a dozen inline.
- */
-static inline unsigned int popcount64(uint64_t x)
-{
-#ifdef __POPCNT__
-	return (unsigned int)__builtin_popcountll(x);
-#endif
-	x -= (x >> 1) & 0x5555555555555555ull;
-	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (unsigned int)((x * 0x0101010101010101ull) >> 56);
-}
-
 static unsigned int n_pages(const uint64_t *pages)
 {
 	unsigned int n = 0;
 
 	for (unsigned int w = 0; w < NW; w++)
-		n += popcount64(pages[w]);
+		n += xtel_popcount64(pages[w]);
 	return n;
 }
 
