@@ -88,7 +88,9 @@
 #               its table goes to stdout and OUT/health.md
 #
 # Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
-# XTEL_BENCH_WORKERS (collector --workers, default 1), XTEL_COLLECTOR and
+# XTEL_BENCH_WORKERS (collector --workers, default 1),
+# XTEL_BENCH_SCALE_CLIENTS (the many-clients rows: only plain ones, at
+# these comma-separated client counts, with the C baseline), XTEL_COLLECTOR and
 # XTEL_LOADGEN (other binaries than the build directory's).
 #
 # Needs root (network namespaces, XDP). Honours XTEL_NS_SUFFIX like

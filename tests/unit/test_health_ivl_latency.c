@@ -252,6 +252,80 @@ static void test_jump_past_narrow(void **state)
 	assert_int_equal(o.count, cum->count);
 }
 
+/*
+ * The interval's minimum and quantiles exactly, as bucket indices, against
+ * the sorted samples of the interval (nearest rank), on small intervals
+ * over a few octaves: ranks at page edges and pages passed by their sum
+ * (ivl_latency.c).
+ */
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* o against the interval's n samples v[] (sorted here) */
+static void assert_ivl_exact(const struct xtel_health_ivl_lat *o, uint64_t *v,
+			     unsigned int n)
+{
+	static const double q[4] = { 0.10, 0.50, 0.90, 0.99 };
+	static const unsigned int at[4] = { XTEL_HEALTH_IVL_P10, XTEL_HEALTH_IVL_P50,
+					    XTEL_HEALTH_IVL_P90, XTEL_HEALTH_IVL_P99 };
+
+	qsort(v, n, sizeof(v[0]), cmp_u64);
+	assert_int_equal(o->count, n);
+	assert_int_equal(o->idx[XTEL_HEALTH_IVL_MIN], xtel_latency_bucket(v[0]));
+	for (unsigned int k = 0; k < 4; k++) {
+		uint64_t r = (uint64_t)ceil(q[k] * n);
+
+		r = r < 1 ? 1 : r;
+		assert_int_equal(o->idx[at[k]], xtel_latency_bucket(v[r - 1]));
+	}
+	assert_idx_exact(o);
+}
+
+/*
+ * Three intervals a round: the second and third checked, so a walk that
+ * stopped early (every new sample met) must have left the copy exact.
+ */
+static void test_exact_small_intervals(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull, v[48];
+
+	(void)state;
+	for (unsigned int round = 0; round < 2000; round++) {
+		struct xtel_latency cum;
+		struct xtel_health_lat_prev prev;
+		struct xtel_health_ivl_lat o;
+		unsigned int n[3], span;
+
+		xtel_latency_init(&cum);
+		xtel_health_lat_prev_init(&prev);
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		n[0] = 1 + (unsigned int)(x % 48);
+		n[1] = 1 + (unsigned int)(x >> 8) % n[0];
+		n[2] = 1 + (unsigned int)(x >> 24) % n[0];
+		span = 1 + (unsigned int)(x >> 16) % 5;
+		for (unsigned int k = 0; k < 3; k++) {
+			for (unsigned int i = 0; i < n[k]; i++) {
+				unsigned int idx;
+
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				idx = 64 + (unsigned int)(x % (64u * span));
+				v[i] = x >> 40 & 1 ? xtel_latency_bucket_lower(idx) :
+						     xtel_latency_bucket_upper(idx);
+				assert_int_equal(xtel_latency_record(&cum, (int64_t)v[i]), 0);
+			}
+			assert_int_equal(xtel_health_ivl_latency(&prev, &cum, &o), 0);
+			if (k)
+				assert_ivl_exact(&o, v, n[k]);
+		}
+		xtel_latency_destroy(&cum);
+		xtel_health_lat_prev_destroy(&prev);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +336,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_jump_past_narrow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_idx, setup, teardown),
+		cmocka_unit_test(test_exact_small_intervals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

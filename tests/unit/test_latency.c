@@ -347,6 +347,52 @@ static void test_pages(void **state)
 	xtel_latency_destroy(&c);
 }
 
+/*
+ * The summary's quantiles exactly, against a reference from the sorted
+ * samples (the nearest-rank sample's bucket midpoint, clamped to [min,
+ * max]), on small histograms whose ranks fall on page boundaries, first
+ * and last buckets of a page, and pages a rank passes by their sum
+ * (latency.c).
+ */
+static void test_quantiles_exact_small(void **state)
+{
+	static const double qs[4] = { 0.50, 0.90, 0.99, 0.999 };
+	uint64_t v[64];
+
+	(void)state;
+	for (unsigned int round = 0; round < 3000; round++) {
+		unsigned int n = 1 + (unsigned int)(rng() % 64);
+		unsigned int span = 1 + (unsigned int)(rng() % 6);	/* octaves */
+		struct xtel_latency h;
+		struct xtel_lat_summary s;
+		uint64_t want[4];
+
+		xtel_latency_init(&h);
+		for (unsigned int i = 0; i < n; i++) {
+			/* page edges often: a bucket's first or last value */
+			unsigned int idx = 64 + (unsigned int)(rng() % (64u * span));
+
+			v[i] = rng() & 1 ? xtel_latency_bucket_lower(idx) :
+					   xtel_latency_bucket_upper(idx);
+			assert_int_equal(xtel_latency_record(&h, (int64_t)v[i]), 0);
+		}
+		qsort(v, n, sizeof(v[0]), cmp_u64);
+		for (unsigned int k = 0; k < 4; k++) {
+			uint64_t r = (uint64_t)ceil(qs[k] * n), m;
+
+			r = r < 1 ? 1 : r > n ? n : r;
+			m = xtel_latency_bucket_mid(xtel_latency_bucket(v[r - 1]));
+			want[k] = m < v[0] ? v[0] : m > v[n - 1] ? v[n - 1] : m;
+		}
+		xtel_latency_summary(&h, &s);
+		assert_int_equal(s.p50_ns, want[0]);
+		assert_int_equal(s.p90_ns, want[1]);
+		assert_int_equal(s.p99_ns, want[2]);
+		assert_int_equal(s.p999_ns, want[3]);
+		xtel_latency_destroy(&h);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_and_negative),
 		cmocka_unit_test(test_sparse),
 		cmocka_unit_test(test_pages),
+		cmocka_unit_test(test_quantiles_exact_small),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

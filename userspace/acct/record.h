@@ -87,8 +87,9 @@ static inline uint32_t xtel_registry_count(const struct xtel_registry *reg)
  * histogram expanded (xtel_latpack_expand) with the block pointers into
  * hist_blocks (XTEL_LAT_GROUPS x XTEL_LAT_SUB), key_slots
  * (XTEL_CLIENT_MAX_KEYS) the metric state with out->keys redirected into
- * it. out->lat's pointers still lead into the registry: use *lat. Returns
- * the retries.
+ * it. out->lat's pointers still lead into the registry: use *lat. The
+ * sequence window's bitmap (out->win.bits) is neither copied nor written:
+ * what a reader needs of the window are its counts. Returns the retries.
  */
 unsigned int xtel_record_read(const struct xtel_registry *reg,
 			      const struct xtel_record *r,

@@ -145,14 +145,22 @@ static const struct xtel_view_client *prev_client(const struct xtel_view *prev,
 	       prev->clients[*j].snap->client_id == id ? &prev->clients[*j] : NULL;
 }
 
-/* Index of key in r[0..n), or n. */
+/*
+ * Index of key in r[0..n), or n. A registry interns a name once, so the
+ * pointer finds it but for a client merged from several workers: the
+ * text only when no pointer matches.
+ */
 static uint32_t run_find(const struct xtel_run_metric *r, uint32_t n,
 			 const char *key)
 {
 	uint32_t k = 0;
 
-	while (k < n && r[k].latest->key != key && strcmp(r[k].latest->key, key))
+	while (k < n && r[k].latest->key != key)
 		k++;
+	if (k < n)
+		return k;
+	for (k = 0; k < n && strcmp(r[k].latest->key, key); k++)
+		;
 	return k;
 }
 

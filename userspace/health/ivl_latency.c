@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bits.h"
 #include "health/ivl_latency.h"
 
 enum {
@@ -34,7 +35,7 @@ static unsigned int n_pages(const uint64_t *pages)
 	unsigned int n = 0;
 
 	for (unsigned int w = 0; w < NW; w++)
-		n += (unsigned int)__builtin_popcountll(pages[w]);
+		n += xtel_popcount64(pages[w]);
 	return n;
 }
 
@@ -106,6 +107,14 @@ static int prev_grow(struct xtel_health_lat_prev *p, const uint64_t *want)
 /* The interval's search: ranks to reach, where they are written. */
 struct search {
 	uint64_t rank[NQ], cum;
+	/*
+	 * Samples of the interval not yet met in a page (UINT64_MAX: the
+	 * differences are not exact, or not counted). Every bucket's
+	 * difference is exact and they add up to at most the interval's
+	 * total, so at 0 every page left is unchanged, prev equal to cur
+	 * there already: the walk stops (one new sample: a page or two).
+	 */
+	uint64_t left;
 	double *dst[NQ];
 	uint16_t *idx[NQ];
 	unsigned int next;	/* NQ: nothing to find, only copy */
@@ -154,6 +163,7 @@ static void search_page(struct search *st, const uint32_t *d, unsigned int idx)
 	do {								\
 		T *pb = (T *)prev->blk + at, dt[PAGE], any = 0;		\
 		uint32_t c32[PAGE];					\
+		uint64_t sum = 0;					\
 									\
 		for (unsigned int s = 0; s < PAGE; s++)			\
 			c32[s] = (uint32_t)cb[s];			\
@@ -164,10 +174,20 @@ static void search_page(struct search *st, const uint32_t *d, unsigned int idx)
 			pb[s] = c;					\
 			any |= dt[s];					\
 		}							\
-		if (!any || st->next == NQ)				\
+		if (!any)						\
 			break;						\
 		for (unsigned int s = 0; s < PAGE; s++)			\
-			d[s] = dt[s];					\
+			sum += d[s] = dt[s];				\
+		if (st->left != UINT64_MAX)				\
+			st->left -= sum < st->left ? sum : st->left;	\
+		if (st->next == NQ)					\
+			break;						\
+		/* a page past the minimum that reaches no rank: its	\
+		 * sum, not its buckets */				\
+		if (st->have_min && st->cum + sum < st->rank[st->next]) { \
+			st->cum += sum;					\
+			break;						\
+		}							\
 		search_page(st, d, idx);				\
 	} while (0)
 
@@ -177,12 +197,14 @@ static int walk(struct xtel_health_lat_prev *prev, const struct xtel_latency *cu
 	unsigned int at = 0;	/* the page's first count in prev->blk */
 	int err = 0;
 
-	for (unsigned int w = 0; w < NW; w++) {
+	for (unsigned int w = 0; w < NW; w++)
+		if (cur->pages[w] & ~prev->pages[w])
+			err = -ENOMEM;
+	for (unsigned int w = 0; w < NW && st->left; w++) {
 		uint64_t has = cur->pages[w];
 
-		if (has & ~prev->pages[w])
-			err = -ENOMEM;
-		for (uint64_t m = prev->pages[w]; m; m &= m - 1, at += PAGE) {
+		for (uint64_t m = prev->pages[w]; m && st->left;
+		     m &= m - 1, at += PAGE) {
 			unsigned int pg = w * 64 + (unsigned int)__builtin_ctzll(m);
 			unsigned int idx = pg << XTEL_LAT_PAGE_BITS;
 			const uint64_t *cb = cur->blocks[idx / XTEL_LAT_SUB];
@@ -212,7 +234,8 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 			    struct xtel_health_ivl_lat *out)
 {
 	static const double q[NQ] = { 0.10, 0.50, 0.90, 0.99 };
-	struct search st = { .dst = { &out->p10_ms, &out->p50_ms,
+	struct search st = { .left = UINT64_MAX,
+			     .dst = { &out->p10_ms, &out->p50_ms,
 				      &out->p90_ms, &out->p99_ms },
 			     .idx = { &out->idx[XTEL_HEALTH_IVL_P10],
 				      &out->idx[XTEL_HEALTH_IVL_P50],
@@ -243,6 +266,7 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 	}
 	out->count = total;
 	if (total) {
+		st.left = total;
 		for (unsigned int k = 0; k < NQ; k++) {
 			st.rank[k] = (uint64_t)ceil(q[k] * (double)total);
 			if (st.rank[k] < 1)
@@ -270,7 +294,7 @@ int xtel_health_ivl_latency(struct xtel_health_lat_prev *prev,
 	if (prev->width < XTEL_HEALTH_LAT_WIDE &&
 	    (lost || width_for(total) > prev->width)) {
 		/* a faster client: its copy is made again from cur, wider */
-		struct search none = { .next = NQ };
+		struct search none = { .next = NQ, .left = UINT64_MAX };
 		unsigned int w = width_for(lost ? cur->count - prev->count : total);
 
 		free(prev->blk);
