@@ -231,6 +231,17 @@ int xtel_agg_ranges_add(struct xtel_agg_ranges *rs, const char *key,
 	merge_next(rs, s, i);
 	if (i > 0)
 		merge_next(rs, s, i - 1);
+	/*
+	 * A merge takes the parts of the right-hand range, unknown when it
+	 * was migrated and ends in this seq: the message tells them, so the
+	 * range can join the next seq (now or when it comes).
+	 */
+	i = lower(s, seq, part);
+	if (parts && !s->r[i].hi_parts && s->r[i].hi_seq == seq &&
+	    s->r[i].hi_part < parts) {
+		s->r[i].hi_parts = parts;
+		merge_next(rs, s, i);
+	}
 	return 0;
 }
 
