@@ -460,7 +460,9 @@ int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
 		return -ENOMEM;
 	st->pend[st->n_pend].seq = seq;
 	st->pend[st->n_pend++].ts_ns = ts_ns;
-	return set_add(st, msg_id) < 0 ? -ENOMEM : 0;
+	if (set_add(st, msg_id) < 0)
+		return -ENOMEM;
+	return h ? 1 : 0;
 }
 
 int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s)
