@@ -231,6 +231,8 @@ static void test_prune_ids(void **state)
  * A checkpoint of the first version (no ts_ns, no ranges) opens: its
  * edge ids move into their runs' ranges once (parts unknown: one range
  * per seq), any other id stays in the pruned table with a time of 0.
+ * The way forward again after a downgrade (docs/SCALE-OUT.md, upgrade
+ * note): user_version 0 moves the previous binary's ids in as well.
  */
 static void test_old_schema_migrates(void **state)
 {
@@ -274,6 +276,27 @@ static void test_old_schema_migrates(void **state)
 	assert_true(xtel_agg_store_seen(f->st, "a.1.4.0"));
 	assert_true(xtel_agg_store_seen(f->st, "b.1.1.0"));
 	assert_true(xtel_agg_store_seen(f->st, "a.1.2.0"));
+	close_store(f);
+	/* one-way: back on the previous binary, which applied a.1.5.0 into
+	 * the table; forward again after user_version = 0, the table's edge
+	 * ids join the ranges there already (a.1.5.0 extends seq 4's range,
+	 * whose parts are known; b.1.1.0 is a run of its own) */
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO applied VALUES ('a.1.5.0', 12, 60);"
+		"PRAGMA user_version = 0;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	open_store(f);
+	assert_int_equal(xtel_agg_store_ids(f->st), 0);
+	assert_int_equal(xtel_agg_store_ranges(f->st), 5);
+	assert_true(xtel_agg_store_seen(f->st, "a.1.5.0"));
+	assert_true(xtel_agg_store_seen(f->st, "a.1.1.0"));
+	assert_false(xtel_agg_store_seen(f->st, "a.1.6.0"));
+	close_store(f);
+	open_store(f);
+	assert_int_equal(xtel_agg_store_ids(f->st), 0);
+	assert_int_equal(xtel_agg_store_ranges(f->st), 5);
+	assert_true(xtel_agg_store_seen(f->st, "a.1.5.0"));
 }
 
 /* A header of edge e, run, seq, part of parts. */

@@ -19,7 +19,10 @@
  * goes to the pruned per-id table. A checkpoint from before the ranges
  * (PRAGMA user_version 0) moves its edge ids from applied into
  * applied_range at open, in one transaction that sets user_version 1
- * (their parts unknown: see ranges.h).
+ * (their parts unknown: see ranges.h). One-way (docs/SCALE-OUT.md,
+ * upgrade note): the previous binary reads only applied, where no edge
+ * id goes any more, so keeping the moved rows would not keep its
+ * deduplication; user_version 0 set by hand moves them again.
  */
 #include <errno.h>
 #include <inttypes.h>
