@@ -7,9 +7,11 @@
  * JetStream answered: "stored <stream seq> duplicate <0|1>". The message
  * holds one client with `received` datagrams of 64 bytes (part 0 also the
  * edge's totals, the same figures), so a test knows every count it
- * caused. Exit 0 when the publish was acknowledged, 1 otherwise.
+ * caused. ID, when given, is the Nats-Msg-Id instead (a foreign
+ * publisher's or a hand-made one, not the header's edge id). Exit 0 when
+ * the publish was acknowledged, 1 otherwise.
  *
- * usage: agg_publish URL SITE EDGE RUN SEQ PART PARTS CLIENT RECEIVED
+ * usage: agg_publish URL SITE EDGE RUN SEQ PART PARTS CLIENT RECEIVED [ID]
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,9 +38,9 @@ int main(int argc, char **argv)
 	natsStatus s;
 	int rc = 1;
 
-	if (argc != 10) {
+	if (argc != 10 && argc != 11) {
 		fprintf(stderr, "usage: agg_publish URL SITE EDGE RUN SEQ PART "
-			"PARTS CLIENT RECEIVED\n");
+			"PARTS CLIENT RECEIVED [ID]\n");
 		return 2;
 	}
 	snprintf(h.site, sizeof(h.site), "%s", argv[2]);
@@ -64,8 +66,11 @@ int main(int argc, char **argv)
 	if (b.err)
 		return 1;
 	snprintf(subject, sizeof(subject), "xtel.rollup.%s.%s", h.site, h.edge);
-	snprintf(id, sizeof(id), "%s.%" PRIu64 ".%" PRIu64 ".%" PRIu32, h.edge,
-		 h.run, h.seq, h.part);
+	if (argc == 11)
+		snprintf(id, sizeof(id), "%s", argv[10]);
+	else
+		snprintf(id, sizeof(id), "%s.%" PRIu64 ".%" PRIu64 ".%" PRIu32,
+			 h.edge, h.run, h.seq, h.part);
 	s = natsConnection_ConnectTo(&nc, argv[1]);
 	if (s == NATS_OK)
 		s = natsConnection_JetStream(&js, nc, NULL);

@@ -4,7 +4,7 @@
 # integration tier: the aggregator applies every edge message exactly once,
 # also when a copy comes back after the stream's duplicate window
 # (docs/SCALE-OUT.md, "Exactly-once merging"). One real nats-server with
-# JetStream on loopback (ports 47500-47501), one aggregator with a 1 s
+# JetStream on loopback (ports 47500-47501 by default), one aggregator with a 1 s
 # duplicate window, and agg_publish as the edge: message e1.100.1.0
 # (client 7, 10 datagrams) is stored and applied; after the window has
 # passed (and the aggregator forgot what it would have pruned) the same id
@@ -13,7 +13,10 @@
 # aggregator's totals must stay those of the first copy (10 received) and
 # `duplicates` must be 1. Then the out-of-order and hole cases of a second
 # run (seq 3, then 1, then 3 again), and a restarted aggregator refusing a
-# resend of seq 1 from its checkpoint. About 15 s, no root.
+# resend of seq 1 from its checkpoint. Last a message whose id is not its
+# header's edge id (a foreign publisher's): merged, kept by id only, and
+# counted in `foreign_messages` (exactly 1; 0 while only edge ids came).
+# About 15 s, no root. XTEL_AGG_ONCE_PORT_BASE moves the two ports.
 # usage: test_agg_once.sh COLLECTOR AGG_PUBLISH
 set -uo pipefail
 collector=${1:?usage: test_agg_once.sh COLLECTOR AGG_PUBLISH}
@@ -21,8 +24,8 @@ publish=${2:?}
 command -v nats-server >/dev/null || { echo "FAIL nats-server not installed: run scripts/deps.sh"; exit 1; }
 command -v curl >/dev/null || { echo "FAIL curl not installed: run scripts/deps.sh"; exit 1; }
 
-nats_port=47500
-http=127.0.0.1:47501
+nats_port=${XTEL_AGG_ONCE_PORT_BASE:-47500}
+http=127.0.0.1:$((nats_port + 1))
 url=nats://127.0.0.1:$nats_port
 work=$(mktemp -d /tmp/xtel-agg-once.XXXXXX)
 nats_pid=
@@ -130,6 +133,7 @@ wait_stat acks 5
 check_eq "run 200: duplicates" 2 "$(stat duplicates)"
 check_eq "run 200: site s2 received (seq 1 and 3 once)" 20 "$(received s2)"
 check_eq "ranges: run 100 [1], run 200 [1] and [3]" 3 "$(stat applied_ranges)"
+check_eq "only edge ids so far: foreign_messages" 0 "$(stat foreign_messages)"
 
 # the sets are in the checkpoint: a restarted aggregator refuses seq 1
 # of run 100 once more, and still applies the hole (run 200 seq 2) once
@@ -143,6 +147,19 @@ check_eq "restarted: applied (the hole)" 1 "$(stat applied)"
 check_eq "restarted: site s1 received" 10 "$(received s1)"
 check_eq "restarted: site s2 received" 30 "$(received s2)"
 check_eq "restarted: the hole filled, run 200 one range" 2 "$(stat applied_ranges)"
+
+# a foreign publisher's message: an id of the edge form that its header
+# (edge e1) contradicts. Merged once, but kept by id (pruned), not in a
+# range: counted in foreign_messages, on /metrics too
+check_eq "foreign id stored" "stored 8 duplicate 0" \
+	"$("$publish" "$url" s3 e1 300 1 0 1 7 10 e9.300.1.0)"
+wait_stat applied 2
+wait_stat acks 3
+check_eq "foreign id: foreign_messages" 1 "$(stat foreign_messages)"
+check_eq "foreign id: site s3 received" 10 "$(received s3)"
+check_eq "foreign id: no range for it" 2 "$(stat applied_ranges)"
+check_eq "foreign id: on /metrics" 1 "$(curl -sf "http://$http/metrics" |
+	awk '$1 == "xtel_aggregate_foreign_messages_total" { print $2 }')"
 agg_stop
 
 echo "$passes passed, $fails failed"

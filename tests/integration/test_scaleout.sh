@@ -269,6 +269,7 @@ runs, holes = len(x), sum(e["views_dropped"] + e["backlog_dropped"] for e in x)
 def check(what, exp, got):
     print(("ok   " if exp == got else "FAIL ") + f"{name}: {what}: expected {exp}, got {got}")
 check("no id in the per-id table", 0, a["applied_ids"])
+check("no foreign message", 0, a["foreign_messages"])
 check(f"{runs} edge runs, {runs}..{runs + holes} ranges", True,
       runs <= a["applied_ranges"] <= runs + holes)
 PY

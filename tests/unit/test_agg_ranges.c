@@ -4,9 +4,10 @@
  * ranges.c): positions added in order make one range, out of order and
  * with holes as many ranges as there are gaps, a hole filled merges its
  * neighbours, a duplicate is refused and changes nothing, (seq, last
- * part) and (seq + 1, 0) join only when the parts are known, runs are
- * apart, and stored ranges load back (out of order refused). Exact range
- * counts and bounds throughout.
+ * part) and (seq + 1, 0) join only when the parts are known (also
+ * when a late message tells a migrated range's parts by merging into
+ * it), runs are apart, and stored ranges load back (out of order
+ * refused). Exact range counts and bounds throughout.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -164,6 +165,59 @@ static void test_parts(void **state)
 	xtel_agg_ranges_fini(&rs);
 }
 
+/*
+ * A migrated range ends in a seq with its parts unknown; a late message
+ * of that seq merges into it and tells them: the range then joins the
+ * next seq, whether that comes after or was there already.
+ */
+static void test_parts_learned_by_merge(void **state)
+{
+	struct xtel_agg_ranges rs;
+	const struct xtel_agg_runset *s;
+
+	xtel_agg_ranges_init(&rs);
+	/* migrated (5,1), (5,2): one range, parts unknown */
+	assert_int_equal(add(&rs, K1, 5, 1, 0), 0);
+	assert_int_equal(add(&rs, K1, 5, 2, 0), 0);
+	assert_int_equal(rs.n_ranges, 1);
+	s = set_of(&rs, K1);
+	assert_int_equal(s->r[0].hi_parts, 0);
+	/* the late (5,0) of 3 parts: (5,0)..(5,2), which ends seq 5 */
+	assert_int_equal(add(&rs, K1, 5, 0, 3), 0);
+	assert_int_equal(rs.n_ranges, 1);
+	expect_range(s, 0, 5, 0, 5, 2);
+	assert_int_equal(s->r[0].hi_parts, 3);
+	/* (6,0) joins it: still one range */
+	assert_int_equal(add(&rs, K1, 6, 0, 1), 0);
+	assert_int_equal(rs.n_ranges, 1);
+	expect_range(s, 0, 5, 0, 6, 0);
+
+	/* the same with (6,0) there first: 2 ranges, then 1 */
+	assert_int_equal(add(&rs, K2, 5, 1, 0), 0);
+	assert_int_equal(add(&rs, K2, 5, 2, 0), 0);
+	assert_int_equal(add(&rs, K2, 6, 0, 1), 0);
+	assert_int_equal(rs.n_ranges, 3);
+	assert_int_equal(add(&rs, K2, 5, 0, 3), 0);
+	assert_int_equal(rs.n_ranges, 2);
+	s = set_of(&rs, K2);
+	expect_range(s, 0, 5, 0, 6, 0);
+	assert_int_equal(s->r[0].hi_parts, 1);
+
+	/* migrated parts beyond what the message says (a foreign id): the
+	 * parts stay unknown (a range never ends past its parts) */
+	assert_int_equal(add(&rs, K2, 9, 1, 0), 0);
+	assert_int_equal(add(&rs, K2, 9, 4, 0), 0);
+	assert_int_equal(add(&rs, K2, 9, 2, 0), 0);
+	assert_int_equal(add(&rs, K2, 9, 3, 0), 0);
+	assert_int_equal(add(&rs, K2, 9, 0, 3), 0);
+	assert_int_equal(rs.n_ranges, 3);
+	expect_range(s, 1, 9, 0, 9, 4);
+	assert_int_equal(s->r[1].hi_parts, 0);
+	assert_int_equal(add(&rs, K2, 10, 0, 1), 0);
+	assert_int_equal(rs.n_ranges, 4);
+	xtel_agg_ranges_fini(&rs);
+}
+
 static void test_load(void **state)
 {
 	struct xtel_agg_ranges rs;
@@ -196,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_in_order),
 		cmocka_unit_test(test_out_of_order_holes),
 		cmocka_unit_test(test_parts),
+		cmocka_unit_test(test_parts_learned_by_merge),
 		cmocka_unit_test(test_load),
 	};
 

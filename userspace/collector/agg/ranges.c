@@ -151,18 +151,19 @@ bool xtel_agg_ranges_has(const struct xtel_agg_ranges *rs, const char *key,
 	return s && set_has(s, seq, part);
 }
 
-/* Ranges i and i+1 into one when adjacent. */
-static void merge_next(struct xtel_agg_ranges *rs, struct xtel_agg_runset *s,
+/* Ranges i and i+1 into one when adjacent; whether they were. */
+static bool merge_next(struct xtel_agg_ranges *rs, struct xtel_agg_runset *s,
 		       uint32_t i)
 {
 	if (i + 1 >= s->n || !adjacent(&s->r[i], &s->r[i + 1]))
-		return;
+		return false;
 	s->r[i].hi_seq = s->r[i + 1].hi_seq;
 	s->r[i].hi_part = s->r[i + 1].hi_part;
 	s->r[i].hi_parts = s->r[i + 1].hi_parts;
 	memmove(&s->r[i + 1], &s->r[i + 2], (s->n - i - 2) * sizeof(*s->r));
 	s->n--;
 	rs->n_ranges--;
+	return true;
 }
 
 static int insert_at(struct xtel_agg_ranges *rs, struct xtel_agg_runset *s,
@@ -229,8 +230,19 @@ int xtel_agg_ranges_add(struct xtel_agg_ranges *rs, const char *key,
 	if (i > 0 && parts && !s->r[i - 1].hi_parts && s->r[i - 1].hi_seq == seq)
 		s->r[i - 1].hi_parts = parts;
 	merge_next(rs, s, i);
-	if (i > 0)
-		merge_next(rs, s, i - 1);
+	if (i > 0 && merge_next(rs, s, i - 1))
+		i--;
+	/*
+	 * A merge takes the parts of the right-hand range, unknown when it
+	 * was migrated and ends in this seq: the message tells them, so the
+	 * range holding (seq, part), r[i], can join the next seq (now or
+	 * when it comes).
+	 */
+	if (parts && !s->r[i].hi_parts && s->r[i].hi_seq == seq &&
+	    s->r[i].hi_part < parts) {
+		s->r[i].hi_parts = parts;
+		merge_next(rs, s, i);
+	}
 	return 0;
 }
 

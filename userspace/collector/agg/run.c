@@ -54,7 +54,9 @@
 	X(PRUNE_ERRORS, "prune_errors", "steps",			\
 	  "pruning steps that failed (no ack floor from NATS, SQLite)") \
 	X(STORED_DUPLICATES, "stored_duplicates", "messages",		\
-	  "duplicates delivered first: stored again by the stream after its window")
+	  "duplicates delivered first: stored again by the stream after its window") \
+	X(FOREIGN_MESSAGES, "foreign_messages", "messages",		\
+	  "messages merged whose id is not their header's edge id: kept by id, pruned")
 
 #define E(id, nm, un, hp) XTEL_AGG_##id,
 enum xtel_agg_stat { XTEL_AGG_TABLE(E) XTEL_AGG_MAX };
@@ -301,7 +303,10 @@ static int apply(struct agg *a, natsMsg *m)
 			return err;
 		a->stats[XTEL_AGG_APPLIED]++;
 	}
-	return xtel_agg_store_mark(a->store, id, seq, ts_ns, err ? NULL : &h);
+	err = xtel_agg_store_mark(a->store, id, seq, ts_ns, err ? NULL : &h);
+	if (err == 1)
+		a->stats[XTEL_AGG_FOREIGN_MESSAGES]++;
+	return err < 0 ? err : 0;
 }
 
 /* Fetch, apply, checkpoint, ack: one batch. Fatal errors: < 0. */

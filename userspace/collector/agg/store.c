@@ -19,7 +19,10 @@
  * goes to the pruned per-id table. A checkpoint from before the ranges
  * (PRAGMA user_version 0) moves its edge ids from applied into
  * applied_range at open, in one transaction that sets user_version 1
- * (their parts unknown: see ranges.h).
+ * (their parts unknown: see ranges.h). One-way (docs/SCALE-OUT.md,
+ * upgrade note): the previous binary reads only applied, where no edge
+ * id goes any more, so keeping the moved rows would not keep its
+ * deduplication; user_version 0 set by hand moves them again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -460,7 +463,9 @@ int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
 		return -ENOMEM;
 	st->pend[st->n_pend].seq = seq;
 	st->pend[st->n_pend++].ts_ns = ts_ns;
-	return set_add(st, msg_id) < 0 ? -ENOMEM : 0;
+	if (set_add(st, msg_id) < 0)
+		return -ENOMEM;
+	return h ? 1 : 0;
 }
 
 int xtel_agg_store_commit(struct xtel_agg_store *st, struct xtel_agg_state *s)

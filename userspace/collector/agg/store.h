@@ -34,7 +34,9 @@ bool xtel_agg_store_seen(struct xtel_agg_store *st, const char *msg_id);
  * ns since the epoch) for the next commit. h: the message's header when
  * it decoded (NULL: it did not); an edge's id that agrees with it goes
  * to its run's interval set (ranges.h), kept for good; any other id to
- * the per-id table, pruned (xtel_agg_store_prune).
+ * the per-id table, pruned (xtel_agg_store_prune). Returns 0, 1 when a
+ * decoded message's id went to the per-id table (not the edge id of its
+ * header: exactly once does not cover it), or -ENOMEM.
  */
 int xtel_agg_store_mark(struct xtel_agg_store *st, const char *msg_id,
 			uint64_t seq, uint64_t ts_ns, const struct xtel_rollup_hdr *h);
