@@ -79,6 +79,11 @@ void xtel_dtls_policy_put(struct xtel_dtls_policy *p);
 /* Revoked certificates in its CRLs, and distinct denied client ids. */
 unsigned int xtel_dtls_policy_revoked(const struct xtel_dtls_policy *p);
 unsigned int xtel_dtls_policy_denied(const struct xtel_dtls_policy *p);
+/*
+ * CAs of its CA file and CRL file without a CRL (0 without a CRL file):
+ * every device whose chain passes through one is refused.
+ */
+unsigned int xtel_dtls_policy_cas_without_crl(const struct xtel_dtls_policy *p);
 /* 64 hex digits, colons anywhere, into 32 bytes. Returns 0 or -EINVAL. */
 int xtel_dtls_parse_fingerprint(const char *s, unsigned char out[32]);
 
