@@ -2692,6 +2692,28 @@ static void test_chain_crl_missing(void **state)
 }
 
 /*
+ * Device 21 (n's client first, established) two more ways: resumed from
+ * its ticket, and a full handshake taking the verification cache. Its
+ * ticket (the caller frees it).
+ */
+static struct xtel_dtls_ticket *c20_resumed_and_cached(struct net *n, int first)
+{
+	struct xtel_dtls_ticket *t = xtel_dtls_client_ticket(n->cl[first].c);
+	int i;
+
+	assert_non_null(t);
+	i = add_resuming_as(n, "extra/c20-client-21.crt",
+			    "extra/c20-client-21.key", t);
+	pump(n);
+	assert_established(n, i, 21);
+	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
+	i = add_c20(n, 21);
+	pump(n);
+	assert_established(n, i, 21);
+	return t;
+}
+
+/*
  * A reload to a CRL file that lacks a CRL of a CA of chain 20 (the
  * intermediate's, its certificate kept: a warning; the intermediate's
  * and its certificate: not known at load; the root's: a warning) ends
@@ -2732,16 +2754,7 @@ static void test_chain_reload_crl_missing(void **state)
 		assert_established(n, 0, 1);
 		assert_established(n, 1, 21);
 		assert_established(n, 2, 22);
-		t = xtel_dtls_client_ticket(n->cl[1].c);
-		assert_non_null(t);
-		i = add_resuming_as(n, "extra/c20-client-21.crt",
-				    "extra/c20-client-21.key", t);
-		pump(n);
-		assert_established(n, i, 21);
-		assert_true(xtel_dtls_client_resumed(n->cl[i].c));
-		i = add_c20(n, 21);
-		pump(n);
-		assert_established(n, i, 21);
+		t = c20_resumed_and_cached(n, 1);
 		assert_vc(n, 1, 3, 0);
 		assert_int_equal(xtel_dtls_server_sessions(n->srv), 5);
 
@@ -2884,16 +2897,7 @@ static void test_chain_reload_revokes(void **state)
 	pump(n);
 	assert_established(n, 0, 21);
 	assert_established(n, 1, 22);
-	t = xtel_dtls_client_ticket(n->cl[0].c);
-	assert_non_null(t);
-	i = add_resuming_as(n, "extra/c20-client-21.crt",
-			    "extra/c20-client-21.key", t);
-	pump(n);
-	assert_established(n, i, 21);
-	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
-	i = add_c20(n, 21);
-	pump(n);
-	assert_established(n, i, 21);
+	t = c20_resumed_and_cached(n, 0);
 	assert_vc(n, 1, 2, 0);
 	assert_int_equal(xtel_dtls_server_sessions(n->srv), 4);
 
