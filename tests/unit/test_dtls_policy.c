@@ -9,8 +9,10 @@
  * intermediate CA's chain (test_chain_*): a device revoked by the
  * intermediate's CRL, the intermediate revoked by the root's, a missing
  * CRL of either, reloads that revoke (sessions, cache hits, tickets),
- * pins of the root, an intermediate the CA file gave dropped, chains of
- * two and three intermediates.
+ * reloads that leave a CA of the chain without a CRL (the same), a
+ * cross-certificate of the root (no leaf-only CRL check), pins of the
+ * root, an intermediate the CA file gave dropped, chains of two and three
+ * intermediates.
  *
  * usage: test_dtls_policy SOURCE_ROOT
  */
