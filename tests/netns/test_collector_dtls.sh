@@ -29,6 +29,10 @@
 #     the intermediate is revoked by the root's CRL and SIGHUP reloads: their
 #     sessions close (sessions_revoked), device 1 is refused as revoked,
 #     and every datagram is accounted or counted as unknown_peer.
+#     6b. Upgrading: --ca root + intermediate, --crl with only the
+#     intermediate's CRL: the start warns naming the root and the fix, the
+#     policy line says 1 CA without a CRL, and a device is refused
+#     (dtls_failed_other).
 #  7. A fourth collector with --openssl-records: two clients with injected
 #     loss, duplicates and reordering are accounted exactly as on the
 #     built-in layer (per client = the loadgen's report, records_rx =
@@ -330,6 +334,32 @@ PY
 cat "$work/chain.check"
 passes=$((passes + $(grep -c '^ok' "$work/chain.check")))
 fails=$((fails + $(grep -c '^FAIL' "$work/chain.check")))
+
+# ---- 6b. upgrading: --ca root + intermediate, --crl only the intermediate's ----
+# Every CA of a chain needs a CRL now (docs/COLLECTOR.md "Upgrading"): the
+# root's is missing, so its devices are refused, loudly at start.
+cat "$chain/root.crt" "$chain/int.crt" >"$work/root-int.crt"
+awk '/BEGIN X509 CRL/ { n++ } n == 2 { print } /END X509 CRL/ && n == 2 { exit }' \
+	"$chain/crl.pem" >"$work/int-only.crl"
+col_err=$work/upg.err
+start_collector upg --no-xdp --workers 1 --quiet --cert "$certs/server.crt" \
+	--key "$certs/server.key" --ca "$work/root-int.crt" --crl "$work/int-only.crl" \
+	--summary-json "$work/upg.json" || exit 1
+check "upgrade: the warning names the root and the fix" grep -q \
+	"has no CRL of /CN=XTel Test Root CA (in $work/root-int.crt): every device whose chain passes through that CA is refused" \
+	"$col_err"
+check "upgrade: ... and says how to add one" grep -q "certs/gen.sh crl DIR" "$col_err"
+check "upgrade: the policy line counts it" grep -q \
+	"DTLS policy: 1 revoked (--crl), 1 CA without a CRL: their devices are refused" \
+	"$col_err"
+in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$chain" \
+	--first-id 3 --clients 1 --count 10 --handshake-timeout 3 --quiet \
+	>"$work/upg.out" 2>&1
+check_eq "upgrade: device 3 refused (loadgen: failed handshake)" 4 "$?"
+stop_collector TERM
+check_eq "upgrade: collector exit code" 0 "$col_rc"
+check_eq "upgrade: dtls_failed_other (no CRL of the root)" 1 \
+	"$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["drops"]["dtls_failed_other"])' "$work/upg.json")"
 
 # ---- 7. OpenSSL's record layer (--openssl-records) ----
 start_collector ossl --no-xdp --workers 1 --quiet --openssl-records \

@@ -9,8 +9,10 @@
  * intermediate CA's chain (test_chain_*): a device revoked by the
  * intermediate's CRL, the intermediate revoked by the root's, a missing
  * CRL of either, reloads that revoke (sessions, cache hits, tickets),
- * pins of the root, an intermediate the CA file gave dropped, chains of
- * two and three intermediates.
+ * reloads that leave a CA of the chain without a CRL (the same), a
+ * cross-certificate of the root (no leaf-only CRL check), pins of the
+ * root, an intermediate the CA file gave dropped, chains of two and three
+ * intermediates.
  *
  * usage: test_dtls_policy SOURCE_ROOT
  */
@@ -2515,12 +2517,12 @@ static int add_c20(struct net *n, int id)
 	return add_c20_as(n, id, false);
 }
 
-enum { CRL_ROOT = 1, CRL_INT = 2, CRL_INT_CERT = 4 };
+enum { CRL_ROOT = 1, CRL_INT = 2, CRL_INT_CERT = 4, CRL_CA = 8 };
 
 /*
  * extra/<name>: of chain 20, the root's CRL revoking rev_root, the
- * intermediate's revoking rev_int, the intermediate's certificate: the
- * parts wanted, in that order.
+ * intermediate's revoking rev_int, the intermediate's certificate, and
+ * (CRL_CA) an empty CRL of ca.crt: the parts wanted, in that order.
  */
 static const char *chain_crls(const char *name, unsigned int parts,
 			      const char *const *rev_root,
@@ -2542,6 +2544,9 @@ static const char *chain_crls(const char *name, unsigned int parts,
 	if (parts & CRL_INT_CERT)
 		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, " '%s'",
 				      cert("extra/chain-int-20.crt"));
+	if (parts & CRL_CA)
+		o += (size_t)snprintf(cmd + o, sizeof(cmd) - o, " '%s'",
+			make_crl("extra/ca-empty.crl", "ca", NULL, -60, 3600));
 	snprintf(cmd + o, sizeof(cmd) - o, " > '%s'", path);
 	assert_int_equal(system(cmd), 0);
 	return path;
@@ -2650,9 +2655,19 @@ static void test_chain_crl_missing(void **state)
 	c.ca_file = keep(cert("extra/chain-root-20.crt"));
 	for (int k = 0; k < 3; k++) {
 		c.crl_file = chain_crls("extra/c20.crl", parts[k], NULL, NULL);
-		if (k > 0)
-			load_warns(&c, k == 1 ? "has no CRL of /CN=xtel test int"
-					      : "has no CRL of /CN=xtel test root");
+		if (k > 0) {
+			snprintf(msg, sizeof(msg), "CRL %s has no CRL of "
+				 "/CN=xtel test %s (in %s): every device whose "
+				 "chain passes through that CA is refused "
+				 "(dtls_failed_other, \"unable to get certificate "
+				 "CRL\"); add that CA's CRL to %s (an empty one "
+				 "revokes nothing: openssl ca -gencrl, or "
+				 "certs/gen.sh crl DIR / certs/gen.sh chain DIR "
+				 "for gen.sh's CAs) and reload", c.crl_file,
+				 k == 1 ? "int" : "root",
+				 k == 1 ? c.crl_file : c.ca_file, c.crl_file);
+			load_warns(&c, msg);
+		}
 		n = net_with(state, &c);
 		add_c20(n, 21);
 		pump(n);
@@ -2676,6 +2691,185 @@ static void test_chain_crl_missing(void **state)
 		 "chain to a CA of %s: unable to get local issuer certificate",
 		 cert("ca.crt"));
 	load_fails(&c, -EBADMSG, msg);
+}
+
+/*
+ * Device 21 (n's client first, established) two more ways: resumed from
+ * its ticket, and a full handshake taking the verification cache. Its
+ * ticket (the caller frees it).
+ */
+static struct xtel_dtls_ticket *c20_resumed_and_cached(struct net *n, int first)
+{
+	struct xtel_dtls_ticket *t = xtel_dtls_client_ticket(n->cl[first].c);
+	int i;
+
+	assert_non_null(t);
+	i = add_resuming_as(n, "extra/c20-client-21.crt",
+			    "extra/c20-client-21.key", t);
+	pump(n);
+	assert_established(n, i, 21);
+	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
+	i = add_c20(n, 21);
+	pump(n);
+	assert_established(n, i, 21);
+	return t;
+}
+
+/*
+ * A reload to a CRL file that lacks a CRL of a CA of chain 20 (the
+ * intermediate's, its certificate kept: a warning; the intermediate's
+ * and its certificate: not known at load; the root's: a warning) ends
+ * every session of devices 21 and 22, as the full handshake refuses them:
+ * the full ones, the one resumed from a ticket and the one made on a
+ * verification cache hit (sessions_untrusted, close_notify). The CA's own
+ * device carries on. Afterwards the ticket resumes nothing
+ * (ticket_refused) and the full handshakes, the cache voided, fail as
+ * other ("unable to get certificate CRL").
+ */
+static void test_chain_reload_crl_missing(void **state)
+{
+	static const unsigned int parts[3] = {
+		CRL_CA | CRL_ROOT | CRL_INT_CERT, CRL_CA | CRL_ROOT,
+		CRL_CA | CRL_INT | CRL_INT_CERT };
+	static const char *const warn[3] = {
+		"has no CRL of /CN=xtel test int", NULL,
+		"has no CRL of /CN=xtel test root" };
+	const unsigned int all = CRL_CA | CRL_ROOT | CRL_INT | CRL_INT_CERT;
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_policy *p;
+	struct xtel_dtls_ticket *t;
+	struct net *n;
+	int i;
+
+	set_mode(state);
+	chain20();
+	c.ca_file = cat_files("extra/ca-and-root20.crt", "ca.crt",
+			      "extra/chain-root-20.crt");
+	for (int k = 0; k < 3; k++) {
+		c.crl_file = chain_crls("extra/c20.crl", all, NULL, NULL);
+		n = net_with(state, &c);
+		add_client(n, 1);
+		add_c20(n, 21);
+		add_c20(n, 22);
+		pump(n);
+		assert_established(n, 0, 1);
+		assert_established(n, 1, 21);
+		assert_established(n, 2, 22);
+		t = c20_resumed_and_cached(n, 1);
+		assert_vc(n, 1, 3, 0);
+		assert_int_equal(xtel_dtls_server_sessions(n->srv), 5);
+
+		c.crl_file = chain_crls("extra/c20.crl", parts[k], NULL, NULL);
+		logs.last[0] = '\0';
+		assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+		assert_int_equal(xtel_dtls_policy_cas_without_crl(p),
+				 warn[k] != NULL ? 1 : 0);
+		if (warn[k] != NULL)
+			assert_non_null(strstr(logs.last, warn[k]));
+		xtel_dtls_server_set_policy(n->srv, p);
+		xtel_dtls_policy_put(p);
+		pump(n);
+		st = stats(n);
+		assert_int_equal(st.sessions_untrusted, 4);
+		assert_int_equal(st.sessions_revoked, 0);
+		assert_int_equal(st.close_notify_tx, 4);
+		assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+		assert_true(logs_with("closed: a CA of its chain has no CRL by "
+				      "the new policy", logs.last));
+		for (int j = 1; j < 5; j++)
+			assert_int_equal(xtel_dtls_client_state(n->cl[j].c),
+					 XTEL_DTLS_CLIENT_CLOSED);
+		send_record(n, 0, 1, 1);
+		pump(n);
+		assert_int_equal(n->delivered, 1);
+
+		i = add_resuming_as(n, "extra/c20-client-21.crt",
+				    "extra/c20-client-21.key", t);
+		pump(n);
+		assert_refused(n, i, "alert");
+		i = add_c20(n, 22);
+		pump(n);
+		assert_refused(n, i, "alert");
+		assert_non_null(strstr(logs.last,
+				       "(unable to get certificate CRL)"));
+		st = stats(n);
+		assert_int_equal(st.ticket_refused, 1);
+		assert_int_equal(st.handshakes_resumed, 1);
+		assert_failures(&st, XTEL_DTLS_FAILED_OTHER, 2);
+		assert_vc(n, 1, 5, 0);
+		assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+		xtel_dtls_ticket_free(t);
+		net_free(n);
+	}
+}
+
+/*
+ * A cross-certificate: X' of root X's subject and key, issued by root Y,
+ * whose CRL revokes X'. With X expired, OpenSSL builds the chain of X's
+ * device 24 (it sends its leaf) as leaf, X', Y, so the device is refused
+ * as revoked: X's subject is not unique among the policy's CAs, so its
+ * chain is checked in full, not as the leaf alone (leaf_crl_only). With
+ * no cross-certificate the shortcut applies to X.
+ */
+static void test_chain_cross_cert(void **state)
+{
+	static const char *const rev_x2[] = { "extra/cross-x2.crt", NULL };
+	EVP_PKEY *xk = EVP_EC_gen("P-256"), *yk = EVP_EC_gen("P-256");
+	X509_NAME *xn = cn_name("xtel cross x"), *yn = cn_name("xtel cross y");
+	struct xtel_dtls_policy_cfg c = { 0 };
+	struct xtel_dtls_server_stats st;
+	struct xtel_dtls_policy *p;
+	X509 *x, *y, *x2, *leaf;
+	struct net *n;
+
+	set_mode(state);
+	assert_non_null(xk);
+	assert_non_null(yk);
+	x = self_signed_ca(xk, "7740", xn, -30);	/* expired */
+	y = self_signed_ca(yk, "7741", yn, 3600);
+	x2 = issue_ca(xk, "xtel cross x", y, yk, "7742", 3600);
+	write_pem("extra/cross-x.crt", x, NULL);
+	write_pem("extra/cross-x.key", NULL, xk);
+	write_pem("extra/cross-y.crt", y, NULL);
+	write_pem("extra/cross-y.key", NULL, yk);
+	write_pem("extra/cross-x2.crt", x2, NULL);
+	issue_client("extra/cross-client-24", 24, x, xk, "7743");
+	make_crl("extra/cross-x.crl", "extra/cross-x", NULL, -60, 3600);
+	make_crl("extra/cross-y.crl", "extra/cross-y", rev_x2, -60, 3600);
+	c.crl_file = cat_files("extra/cross.crl", "extra/cross-x.crl",
+			       "extra/cross-y.crl");
+	leaf = read_crt("extra/cross-client-24.crt");
+
+	/* X and Y alone: X is a root of one subject, the shortcut's. */
+	c.ca_file = cat_files("extra/cross-xy.crt", "extra/cross-x.crt",
+			      "extra/cross-y.crt");
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	assert_true(dtls_policy_leaf_crl_only(p, leaf, NULL));
+	xtel_dtls_policy_put(p);
+	/* With X' too: not any more. */
+	c.ca_file = cat_files("extra/cross-xyx2.crt", "extra/cross-xy.crt",
+			      "extra/cross-x2.crt");
+	assert_int_equal(xtel_dtls_policy_load(&p, &c), 0);
+	assert_false(dtls_policy_leaf_crl_only(p, leaf, NULL));
+	xtel_dtls_policy_put(p);
+
+	n = net_with(state, &c);
+	add_client_ctx(n, n->cctx, "extra/cross-client-24.crt",
+		       "extra/cross-client-24.key", "198.18.0.1");
+	pump(n);
+	assert_refused(n, 0, "sslv3 alert certificate revoked");
+	st = stats(n);
+	assert_failures(&st, XTEL_DTLS_FAILED_REVOKED, 1);
+	net_free(n);
+	X509_free(leaf);
+	X509_free(x);
+	X509_free(y);
+	X509_free(x2);
+	X509_NAME_free(xn);
+	X509_NAME_free(yn);
+	EVP_PKEY_free(xk);
+	EVP_PKEY_free(yk);
 }
 
 /*
@@ -2705,16 +2899,7 @@ static void test_chain_reload_revokes(void **state)
 	pump(n);
 	assert_established(n, 0, 21);
 	assert_established(n, 1, 22);
-	t = xtel_dtls_client_ticket(n->cl[0].c);
-	assert_non_null(t);
-	i = add_resuming_as(n, "extra/c20-client-21.crt",
-			    "extra/c20-client-21.key", t);
-	pump(n);
-	assert_established(n, i, 21);
-	assert_true(xtel_dtls_client_resumed(n->cl[i].c));
-	i = add_c20(n, 21);
-	pump(n);
-	assert_established(n, i, 21);
+	t = c20_resumed_and_cached(n, 0);
 	assert_vc(n, 1, 2, 0);
 	assert_int_equal(xtel_dtls_server_sessions(n->srv), 4);
 
@@ -3072,6 +3257,8 @@ int main(int argc, char **argv)
 		BOTH(test_chain_int_revoked),
 		cmocka_unit_test(test_chain_crl_missing),
 		BOTH(test_chain_reload_revokes),
+		BOTH(test_chain_reload_crl_missing),
+		BOTH(test_chain_cross_cert),
 		BOTH(test_chain_pin_root),
 		BOTH(test_chain_drops_stored_int),
 		BOTH(test_chain_vcache_needs_int),

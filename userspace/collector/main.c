@@ -288,11 +288,16 @@ static int policy_load(const struct xtel_config *cfg, bool identity,
 static void policy_log(const char *what, const struct xtel_config *cfg,
 		       const struct xtel_dtls_policy *p)
 {
-	char crl[96] = "no CRL", deny[96] = "no deny list";
+	char crl[160] = "no CRL", deny[96] = "no deny list";
+	unsigned int no_crl = xtel_dtls_policy_cas_without_crl(p);
 
 	if (cfg->crl)
 		snprintf(crl, sizeof(crl), "%u revoked (--crl)",
 			 xtel_dtls_policy_revoked(p));
+	if (cfg->crl && no_crl > 0)	/* the warnings above name them */
+		snprintf(crl + strlen(crl), sizeof(crl) - strlen(crl),
+			 ", %u CA%s without a CRL: their devices are refused",
+			 no_crl, no_crl == 1 ? "" : "s");
 	if (cfg->deny_list)
 		snprintf(deny, sizeof(deny), "%u client id%s denied (--deny-list)",
 			 xtel_dtls_policy_denied(p),

@@ -227,7 +227,9 @@ static int check_crls(const struct xtel_dtls_policy *p, const char *crl_file,
 	}
 	/*
 	 * A CA without a CRL: OpenSSL refuses the clients whose chain passes
-	 * through it (no CRL; every CA of a chain is checked).
+	 * through it (no CRL; every CA of a chain is checked, the root's
+	 * included). Fail closed, but say so loudly: before chains were
+	 * checked in full only the leaf's issuer needed one.
 	 */
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; sets[k] != NULL && i < sk_X509_num(sets[k]); i++) {
@@ -236,9 +238,14 @@ static int check_crls(const struct xtel_dtls_policy *p, const char *crl_file,
 			if (has_crl_of(p->crls, ca))
 				continue;
 			name_str(X509_get_subject_name(ca), name, sizeof(name));
-			pr_warn("CRL %s has no CRL of %s (in %s): clients whose "
-				"chain passes through it are refused", crl_file,
-				name, k == 0 ? ca_file : crl_file);
+			pr_warn("CRL %s has no CRL of %s (in %s): every device "
+				"whose chain passes through that CA is refused "
+				"(dtls_failed_other, \"unable to get certificate "
+				"CRL\"); add that CA's CRL to %s (an empty one "
+				"revokes nothing: openssl ca -gencrl, or "
+				"certs/gen.sh crl DIR / certs/gen.sh chain DIR "
+				"for gen.sh's CAs) and reload", crl_file, name,
+				k == 0 ? ca_file : crl_file, crl_file);
 		}
 	return 0;
 }
@@ -462,9 +469,35 @@ bool dtls_policy_leaf_crl_only(const struct xtel_dtls_policy *p, X509 *leaf,
 	return true;
 }
 
-/* The dtls_ca_key of every CA of set (roots: the self-signed only), sorted. */
-static int set_keys(STACK_OF(X509) *set, bool roots, uint64_t **out,
-		    size_t *count)
+uint64_t dtls_cert_ca_key(X509 *ca)
+{
+	return dtls_ca_key(X509_NAME_hash_ex(X509_get_subject_name(ca), NULL,
+					     NULL, NULL),
+			   dtls_key_id_hash(X509_get0_subject_key_id(ca)));
+}
+
+/* How many CAs of p's CA file and CRL file have ca's subject name. */
+static int namesakes(const struct xtel_dtls_policy *p, X509 *ca)
+{
+	STACK_OF(X509) *sets[2] = { p->cas, p->crl_cas };
+	int n = 0;
+
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; sets[k] != NULL && i < sk_X509_num(sets[k]); i++)
+			n += X509_NAME_cmp(X509_get_subject_name(ca),
+				X509_get_subject_name(sk_X509_value(sets[k], i))) == 0;
+	return n;
+}
+
+/*
+ * The dtls_ca_key of every CA of set, sorted. Roots: the self-signed
+ * only, and only those whose subject no other CA of p has: beside a
+ * cross-certificate (same subject and key, issued by another root)
+ * OpenSSL may build the chain through it, and the leaf-only shortcut
+ * (dtls_policy_leaf_crl_only) would skip the other root's CRL of it.
+ */
+static int set_keys(const struct xtel_dtls_policy *p, STACK_OF(X509) *set,
+		    bool roots, uint64_t **out, size_t *count)
 {
 	int n = set != NULL ? sk_X509_num(set) : 0, m = 0;
 	uint64_t *k = calloc(n > 0 ? (size_t)n : 1, sizeof(*k));
@@ -474,11 +507,10 @@ static int set_keys(STACK_OF(X509) *set, bool roots, uint64_t **out,
 	for (int i = 0; i < n; i++) {
 		X509 *ca = sk_X509_value(set, i);
 
-		if (roots && !(X509_get_extension_flags(ca) & EXFLAG_SS))
+		if (roots && (!(X509_get_extension_flags(ca) & EXFLAG_SS) ||
+			      namesakes(p, ca) != 1))
 			continue;
-		k[m++] = dtls_ca_key(X509_NAME_hash_ex(X509_get_subject_name(ca),
-						       NULL, NULL, NULL),
-				     dtls_key_id_hash(X509_get0_subject_key_id(ca)));
+		k[m++] = dtls_cert_ca_key(ca);
 	}
 	qsort(k, (size_t)m, sizeof(*k), u64_cmp);
 	*out = k;
@@ -494,12 +526,12 @@ static int set_keys(STACK_OF(X509) *set, bool roots, uint64_t **out,
 static int build_keys(struct xtel_dtls_policy *p)
 {
 	size_t n = 0;
-	int ret = set_keys(p->cas, false, &p->ca_keys, &p->n_ca_keys);
+	int ret = set_keys(p, p->cas, false, &p->ca_keys, &p->n_ca_keys);
 
 	if (!ret)
-		ret = set_keys(p->cas, true, &p->root_keys, &p->n_root_keys);
+		ret = set_keys(p, p->cas, true, &p->root_keys, &p->n_root_keys);
 	if (!ret && p->pins != NULL)
-		ret = set_keys(p->pins, false, &p->pin_keys, &p->n_pin_keys);
+		ret = set_keys(p, p->pins, false, &p->pin_keys, &p->n_pin_keys);
 	if (ret || p->n_revoked == 0)
 		return ret;
 	p->rev_keys = calloc(p->n_revoked, sizeof(*p->rev_keys));
@@ -521,6 +553,50 @@ static int build_keys(struct xtel_dtls_policy *p)
 	return 0;
 }
 
+/* CA ca as certificates name it. */
+static void issuer_of(X509 *ca, struct dtls_issuer *is)
+{
+	is->name_hash = X509_NAME_hash_ex(X509_get_subject_name(ca), NULL,
+					  NULL, NULL);
+	is->kid = dtls_key_id_hash(X509_get0_subject_key_id(ca));
+	/* Unreadable (OpenSSL loaded it): judged by the full handshake. */
+	if (dtls_asn1_time(X509_get0_notBefore(ca), &is->not_before) != 0)
+		is->not_before = INT64_MIN;
+	if (dtls_asn1_time(X509_get0_notAfter(ca), &is->not_after) != 0)
+		is->not_after = INT64_MAX;
+}
+
+/*
+ * With CRLs, which CAs of the CA file and the CRL file have a CRL
+ * (crl_keys) and which have none (no_crl): CRL_CHECK_ALL refuses every
+ * chain through one without, and so do the sweep and a ticket's check
+ * (refused_now), which have no chain to hand OpenSSL.
+ */
+static int build_crl_sets(struct xtel_dtls_policy *p)
+{
+	STACK_OF(X509) *sets[2] = { p->cas, p->crl_cas };
+	size_t n;
+
+	if (p->crls == NULL)
+		return 0;
+	n = (size_t)sk_X509_num(p->cas) + (size_t)sk_X509_num(p->crl_cas);
+	p->crl_keys = calloc(n, sizeof(*p->crl_keys));
+	p->no_crl = calloc(n, sizeof(*p->no_crl));
+	if (p->crl_keys == NULL || p->no_crl == NULL)
+		return -ENOMEM;
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < sk_X509_num(sets[k]); i++) {
+			X509 *ca = sk_X509_value(sets[k], i);
+
+			if (has_crl_of(p->crls, ca))
+				p->crl_keys[p->n_crl_keys++] = dtls_cert_ca_key(ca);
+			else
+				issuer_of(ca, &p->no_crl[p->n_no_crl++]);
+		}
+	qsort(p->crl_keys, p->n_crl_keys, sizeof(*p->crl_keys), u64_cmp);
+	return 0;
+}
+
 /* The CAs of set as certificates name them, into *out (*n of them). */
 static int build_set(STACK_OF(X509) *set, struct dtls_issuer **out,
 		     unsigned int *count)
@@ -530,18 +606,8 @@ static int build_set(STACK_OF(X509) *set, struct dtls_issuer **out,
 
 	if (is == NULL)
 		return -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		X509 *ca = sk_X509_value(set, i);
-
-		is[i].name_hash = X509_NAME_hash_ex(X509_get_subject_name(ca),
-						    NULL, NULL, NULL);
-		is[i].kid = dtls_key_id_hash(X509_get0_subject_key_id(ca));
-		/* Unreadable (OpenSSL loaded it): judged by the full handshake. */
-		if (dtls_asn1_time(X509_get0_notBefore(ca), &is[i].not_before) != 0)
-			is[i].not_before = INT64_MIN;
-		if (dtls_asn1_time(X509_get0_notAfter(ca), &is[i].not_after) != 0)
-			is[i].not_after = INT64_MAX;
-	}
+	for (int i = 0; i < n; i++)
+		issuer_of(sk_X509_value(set, i), &is[i]);
 	*out = is;
 	*count = (unsigned int)n;
 	return 0;
@@ -595,6 +661,18 @@ bool dtls_policy_anchor_valid(const struct xtel_dtls_policy *p,
 			      int64_t now)
 {
 	return set_has(p->anchors, p->n_anchors, name_hash, kid, now);
+}
+
+bool dtls_policy_lacks_crl(const struct xtel_dtls_policy *p,
+			   unsigned long name_hash, uint64_t kid)
+{
+	return p->crls != NULL &&
+	       set_has(p->no_crl, p->n_no_crl, name_hash, kid, INT64_MIN);
+}
+
+bool dtls_policy_ca_has_crl(const struct xtel_dtls_policy *p, uint64_t key)
+{
+	return p->crls == NULL || keys_have(p->crl_keys, p->n_crl_keys, key);
 }
 
 /* The store every server's SSL_CTX verifies against. */
@@ -679,6 +757,8 @@ int xtel_dtls_policy_load(struct xtel_dtls_policy **out,
 		ret = build_issuers(p);
 	if (!ret)
 		ret = build_keys(p);
+	if (!ret)
+		ret = build_crl_sets(p);
 	if (ret)
 		goto fail;
 	ERR_clear_error();
@@ -712,6 +792,8 @@ void xtel_dtls_policy_put(struct xtel_dtls_policy *p)
 	free(p->ca_keys);
 	free(p->pin_keys);
 	free(p->root_keys);
+	free(p->crl_keys);
+	free(p->no_crl);
 	free(p->deny);
 	free(p->issuers);
 	free(p->anchors);
@@ -722,6 +804,11 @@ void xtel_dtls_policy_put(struct xtel_dtls_policy *p)
 unsigned int xtel_dtls_policy_revoked(const struct xtel_dtls_policy *p)
 {
 	return p->n_revoked;
+}
+
+unsigned int xtel_dtls_policy_cas_without_crl(const struct xtel_dtls_policy *p)
+{
+	return p->n_no_crl;
 }
 
 unsigned int xtel_dtls_policy_denied(const struct xtel_dtls_policy *p)

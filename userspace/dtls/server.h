@@ -79,6 +79,11 @@ void xtel_dtls_policy_put(struct xtel_dtls_policy *p);
 /* Revoked certificates in its CRLs, and distinct denied client ids. */
 unsigned int xtel_dtls_policy_revoked(const struct xtel_dtls_policy *p);
 unsigned int xtel_dtls_policy_denied(const struct xtel_dtls_policy *p);
+/*
+ * CAs of its CA file and CRL file without a CRL (0 without a CRL file):
+ * every device whose chain passes through one is refused.
+ */
+unsigned int xtel_dtls_policy_cas_without_crl(const struct xtel_dtls_policy *p);
 /* 64 hex digits, colons anywhere, into 32 bytes. Returns 0 or -EINVAL. */
 int xtel_dtls_parse_fingerprint(const char *s, unsigned char out[32]);
 
@@ -324,7 +329,8 @@ struct xtel_dtls_server_cfg {
 	X(SESSIONS_UNTRUSTED, sessions_untrusted,			\
 	  "established sessions closed because a new policy no longer "	\
 	  "trusts the CA that issued their certificate (gone from the "	\
-	  "CA file or the pins)")					\
+	  "CA file or the pins) or a CA of their chain has no CRL in "	\
+	  "it")								\
 	X(POLICY_UPDATES, policy_updates,				\
 	  "policies swapped in (xtel_dtls_server_set_policy)")		\
 	X(HANDSHAKES_RESUMED, handshakes_resumed,			\
@@ -460,7 +466,9 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
  * they get there; an established session whose certificate p revokes, or
  * whose client id p denies, is closed (close_notify) and counted as
  * sessions_revoked, one whose certificate's CA p no longer trusts (gone
- * from the CA file, or not pinned) as sessions_untrusted, and a handshake already past its certificate that p
+ * from the CA file, or not pinned) or that has a CA without a CRL in p
+ * (CRL_CHECK_ALL would refuse its chain) as sessions_untrusted, and a
+ * handshake already past its certificate that p
  * refuses ends as a failed handshake of that reason. Every other session
  * and every counter carries on. Counted as policy_updates. Call on the
  * thread that owns srv.

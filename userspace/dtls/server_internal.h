@@ -394,6 +394,15 @@ struct xtel_dtls_policy {
 	/* dtls_ca_key of every CA of cas (stored), of pins, of cas' roots */
 	uint64_t *ca_keys, *pin_keys, *root_keys;
 	size_t n_ca_keys, n_pin_keys, n_root_keys;
+	/*
+	 * With CRLs: dtls_ca_key of every CA of cas and crl_cas that has a
+	 * CRL, sorted, and those that have none (build_crl_sets); the
+	 * sweep's and a ticket's look-up of a chain's CAs.
+	 */
+	uint64_t *crl_keys;
+	size_t n_crl_keys;
+	struct dtls_issuer *no_crl;
+	unsigned int n_no_crl;
 	uint32_t *deny;			/* sorted, distinct */
 	size_t n_deny;
 	unsigned int n_revoked;
@@ -517,12 +526,24 @@ bool dtls_policy_revokes_ca(const struct xtel_dtls_policy *p, uint64_t rev);
 /*
  * Whether the chain check of leaf (the device sent sent) needs only the
  * leaf's CRL: p has CRLs, and leaf's issuer is a self-signed CA of p's
- * CA file that the device did not send a namesake of, so the chain is
+ * CA file whose subject no other CA of p's files has (no cross-certificate
+ * of it) and that the device did not send a namesake of, so the chain is
  * the leaf and that root, and CRL_CHECK_ALL would only add the root's
  * check against its own CRL.
  */
 bool dtls_policy_leaf_crl_only(const struct xtel_dtls_policy *p, X509 *leaf,
 			       STACK_OF(X509) *sent);
+/* A CA certificate's dtls_ca_key (its subject name, its subject key id). */
+uint64_t dtls_cert_ca_key(X509 *ca);
+/*
+ * With CRLs: whether that CA (as a certificate names its issuer) is one of
+ * p's CA or CRL file without a CRL; whether the CA of that dtls_ca_key has
+ * a CRL (true without CRLs). CRL_CHECK_ALL needs one of every CA of a
+ * chain, the root's included.
+ */
+bool dtls_policy_lacks_crl(const struct xtel_dtls_policy *p,
+			   unsigned long name_hash, uint64_t kid);
+bool dtls_policy_ca_has_crl(const struct xtel_dtls_policy *p, uint64_t key);
 /* Whether p's CA file (pin false) or its pins (pin true) have that CA. */
 bool dtls_policy_has_ca(const struct xtel_dtls_policy *p, uint64_t key,
 			bool pin);

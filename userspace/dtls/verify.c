@@ -94,14 +94,6 @@ static int check_pin(struct session *s, X509_STORE_CTX *xs, X509 *leaf)
 		      X509_V_ERR_CERT_UNTRUSTED);
 }
 
-/* A CA certificate's identity (dtls_ca_key). */
-static uint64_t ca_key_of(X509 *ca)
-{
-	return dtls_ca_key(X509_NAME_hash_ex(X509_get_subject_name(ca), NULL,
-					     NULL, NULL),
-			   dtls_key_id_hash(X509_get0_subject_key_id(ca)));
-}
-
 /* Bit k: c's intermediate k is none of the certificates the device sent. */
 static uint8_t stored_bits(const struct dtls_chain *c, STACK_OF(X509) *sent)
 {
@@ -111,7 +103,7 @@ static uint8_t stored_bits(const struct dtls_chain *c, STACK_OF(X509) *sent)
 		bool found = false;
 
 		for (int i = 0; sent != NULL && i < sk_X509_num(sent) && !found; i++)
-			found = ca_key_of(sk_X509_value(sent, i)) == c->ca_key[k];
+			found = dtls_cert_ca_key(sk_X509_value(sent, i)) == c->ca_key[k];
 		if (!found)
 			bits |= (uint8_t)(1u << k);
 	}
@@ -147,7 +139,7 @@ static void note_cas(struct dtls_chain *c, X509_STORE_CTX *xs,
 	for (int k = 1; k < depth - 1 && c->n_cas < DTLS_CHAIN_CAS; k++) {
 		X509 *ca = sk_X509_value(chain, k);
 
-		c->ca_key[c->n_cas] = ca_key_of(ca);
+		c->ca_key[c->n_cas] = dtls_cert_ca_key(ca);
 		c->ca_rev[c->n_cas] = dtls_rev_key(
 			X509_NAME_hash_ex(X509_get_issuer_name(ca), NULL, NULL,
 					  NULL),
@@ -406,6 +398,28 @@ static bool chain_pinned(const struct xtel_dtls_policy *p,
 	return false;
 }
 
+/*
+ * Whether a CA of s's chain (the leaf's issuer, the anchor, an
+ * intermediate) has no CRL under p: the full handshake's CRL_CHECK_ALL
+ * refuses such a chain ("unable to get certificate CRL"), so neither its
+ * sessions nor its tickets outlive a reload to such a CRL file. An
+ * intermediate must be one of p's files with a CRL: one only devices
+ * send has none.
+ */
+static bool chain_lacks_crl(const struct xtel_dtls_policy *p,
+			    const struct session *s)
+{
+	if (p->crls == NULL)
+		return false;
+	if (dtls_policy_lacks_crl(p, s->issuer_hash, s->issuer_kid) ||
+	    dtls_policy_lacks_crl(p, s->chain.anchor_hash, s->chain.anchor_kid))
+		return true;
+	for (unsigned int k = 0; k < s->chain.n_cas; k++)
+		if (!dtls_policy_ca_has_crl(p, s->chain.ca_key[k]))
+			return true;
+	return false;
+}
+
 /* Why srv->policy refuses the session now (XTEL_DTLS_NFAILS: it does not). */
 static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
 				       const struct session *s)
@@ -425,6 +439,9 @@ static enum xtel_dtls_fail refused_now(const struct xtel_dtls_server *srv,
 	    !chain_cas_stored(srv->policy, &s->chain) ||
 	    (srv->policy->pins != NULL && !chain_pinned(srv->policy, s)))
 		return XTEL_DTLS_FAILED_UNKNOWN_CA;
+	/* as the full handshake: failed_other */
+	if (chain_lacks_crl(srv->policy, s))
+		return XTEL_DTLS_FAILED_OTHER;
 	return XTEL_DTLS_NFAILS;
 }
 
@@ -433,6 +450,7 @@ static const char *swept_why(enum xtel_dtls_fail r)
 {
 	return r == XTEL_DTLS_FAILED_REVOKED ? "certificate revoked" :
 	       r == XTEL_DTLS_FAILED_DENIED ? "client id denied" :
+	       r == XTEL_DTLS_FAILED_OTHER ? "a CA of its chain has no CRL" :
 	       "its CA no longer trusted";
 }
 
@@ -451,7 +469,9 @@ void dtls_policy_sweep(struct xtel_dtls_server *srv)
 		dtls_srv_log(srv, "dtls: session with %s (client %u) closed: "
 			     "%s by the new policy", peer, s->client_id,
 			     swept_why(r));
-		if (r == XTEL_DTLS_FAILED_UNKNOWN_CA)
+		/* A CA without a CRL is no longer trusted: untrusted. */
+		if (r == XTEL_DTLS_FAILED_UNKNOWN_CA ||
+		    r == XTEL_DTLS_FAILED_OTHER)
 			srv->st.sessions_untrusted++;
 		else
 			srv->st.sessions_revoked++;
