@@ -181,6 +181,16 @@ class Announced(unittest.TestCase):
         self.assertFalse(s.chain)
         self.assertEqual(s.argvs[0][s.argvs[0].index("--data-delay") + 1], "1.5")
 
+    def test_interleaved(self):
+        # --many-clients-order interleaved: a turn is one datagram per client
+        # (loadgen --batch 1) in every process of the chain; bursts keep
+        # loadgen's default batch.
+        s = _Senders(FakeEnv(), "dtls", 2 * LG_MAX_CLIENTS + 1, 8, "/tmp/r.json",
+                     "/tmp/l.log", delay=1.5, interleaved=True)
+        self.assertEqual([a[a.index("--batch") + 1] for a in s.argvs], ["1"] * 3)
+        s = _Senders(FakeEnv(), "dtls", 10, 8, "/tmp/r.json", "/tmp/l.log", delay=1.5)
+        self.assertNotIn("--batch", s.argvs[0])
+
     def test_dtls_chain(self):
         # More DTLS clients than one process holds: each process starts
         # once the one before has its handshakes done, all wait for SIGUSR1
@@ -255,6 +265,19 @@ class Scale(unittest.TestCase):
                       "| 1.20x | 660 (1.10x) |", md)
         self.assertIn("| 2.00 KiB |", md)
         self.assertIn("| noh | plain | 100,000 | 800,000 | error:", md)
+
+    def test_groups_by_order(self):
+        # Interleaved DTLS rows are their own group, against the 10-client
+        # rows of the same order.
+        il = lambda r: dict(r, order="interleaved")
+        rows = [srow("io_uring", "dtls", 10, 900, 23000),
+                srow("io_uring", "dtls", 100000, 1800, 23000),
+                il(srow("io_uring", "dtls", 10, 1000, 23000)),
+                il(srow("io_uring", "dtls", 100000, 3000, 23000))]
+        g = {(x["order"], x["clients"]): x for x in scale_groups(rows)}
+        self.assertAlmostEqual(g[("bursts", 100000)]["vs_10"], 2.0)
+        self.assertAlmostEqual(g[("interleaved", 100000)]["vs_10"], 3.0)
+        self.assertIn("| io_uring, interleaved | dtls | 100,000 |", scale_markdown(rows))
 
     def test_dtls_memory_table(self):
         # bench_dtls_memory's figures ride on the first DTLS row.
@@ -331,6 +354,25 @@ class Scale(unittest.TestCase):
                                 ("noh", "dtls", 200000, 10, ms),
                                 ("noh", "dtls", 200000, 10000, ms),
                                 ("noh", "dtls", 800000, 100000, ms)])
+
+
+class ScaleKnobs(unittest.TestCase):
+    def test_env_counts_and_kinds(self):
+        # XTEL_SCALE_DTLS_CLIENTS / XTEL_SCALE_KINDS: only those DTLS rows.
+        class Env:
+            workers = 1
+            scale_modes = ("dtls",)
+            cfg = {"capacity": {"n": 200000, "scale": dict(
+                clients=[10000, 100000], per_client=8, max_clients=131072,
+                dtls_clients=[10000, 100000])}}
+        saved = dict(os.environ)
+        try:
+            os.environ.update(XTEL_SCALE_DTLS_CLIENTS="100000", XTEL_SCALE_KINDS="noh")
+            todo = scale_plan(Env())
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        self.assertEqual([(t[0], t[3]) for t in todo], [("noh", 10), ("noh", 100000)])
 
 
 if __name__ == "__main__":
