@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 	struct xtel_dtls_server_cfg cfg = { 0 };
 	struct xtel_dtls_server_stats st;
 	struct fleet f = { 0 };
-	char crt[512], key[512], ca[512];
+	struct mem_dtls_files files;
 	unsigned int n = 10, nrec = 4, k = 16;
 	bool interleaved = false;
 	uint64_t t0, t1, total;
@@ -248,13 +248,7 @@ int main(int argc, char **argv)
 			"[--identities 1..%d]\n", KMAX);
 		return 2;
 	}
-	snprintf(crt, sizeof(crt), "%s/server.crt", argv[1]);
-	snprintf(key, sizeof(key), "%s/server.key", argv[1]);
-	snprintf(ca, sizeof(ca), "%s/ca.crt", argv[1]);
-	xtel_log_setup("bench_dtls_fleet", XTEL_LOG_ERR);
-	cfg.cert_file = crt;
-	cfg.key_file = key;
-	cfg.ca_file = ca;
+	mem_dtls_server_files(&cfg, &files, argv[1], "bench_dtls_fleet");
 	cfg.max_sessions = n + KMAX + 16;	/* as --max-sessions */
 	cfg.no_client_id_check = true;		/* as the collector */
 	cfg.idle_timeout = 3600 * XTEL_NS_PER_SEC;
@@ -267,7 +261,7 @@ int main(int argc, char **argv)
 	f.rec_len = calloc((size_t)n * nrec, 1);
 	f.reg = xtel_registry_new(n + 16);
 	if (!f.rec || !f.rec_len || !f.reg || load_ids(&f, argv[1], k) ||
-	    xtel_dtls_client_ctx_new(&f.cctx, ca, NULL, NULL) ||
+	    xtel_dtls_client_ctx_new(&f.cctx, files.ca, NULL, NULL) ||
 	    xtel_dtls_server_new(&f.srv, &cfg))
 		goto out;
 	/* A ticket per identity, from a full handshake (then closed). */
