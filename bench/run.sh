@@ -40,8 +40,9 @@
 #   --many-clients-order bursts|interleaved|both  the DTLS rows' fill: each
 #               client's records back to back (bursts, default), every record
 #               from another client (interleaved: a fleet; loadgen --batch 1),
-#               or both, row after row. XTEL_SCALE_DTLS_CLIENTS=100000 and
-#               XTEL_SCALE_KINDS=noh pick DTLS counts and receivers (besides 10)
+#               or both, row after row (--publish adds the --no-health rows
+#               at 10 and 100,000 interleaved, ~4 min). XTEL_SCALE_DTLS_CLIENTS=
+#               100000 and XTEL_SCALE_KINDS=noh pick DTLS counts and receivers
 #   --api       also measure the HTTP API: ingest under API load, latency
 #               per endpoint with 10k and 100k clients, memory (~2 minutes;
 #               --no-micro --no-e2e --api runs only that)

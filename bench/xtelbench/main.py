@@ -113,6 +113,9 @@ def main(argv=None):
     env.scale_modes = ("dtls",) if args.many_clients_dtls else ("plain", "dtls")
     env.scale_orders = ("bursts", "interleaved") if args.many_clients_order == "both" \
         else (args.many_clients_order,)
+    # --publish: also the fleet's order for the --no-health DTLS rows at 10
+    # and the largest count (~4 min more at full level; scale.run_scale).
+    env.scale_fleet_rows = args.publish and args.many_clients_order == "bursts"
     t0 = time.monotonic()
     meta = {"command": env.command, "level": env.level, "commit": git_commit(env.src),
             "machine": machine(), "workers": env.workers,

@@ -74,6 +74,20 @@ def scale_plan(env):
     return todo
 
 
+def with_orders(env, todo):
+    """(row, order) per row: DTLS rows in each of env.scale_orders, plain in
+    bursts; with env.scale_fleet_rows (--publish) the --no-health DTLS rows
+    at 10 and at the largest count once more, interleaved."""
+    orders = getattr(env, "scale_orders", ("bursts",))
+    out = [(t, o) for t in todo for o in (orders if t[1] == "dtls" else ("bursts",))]
+    dtls = [t[3] for t in todo if t[1] == "dtls"]
+    if getattr(env, "scale_fleet_rows", False) and dtls and "interleaved" not in orders:
+        fleet = [(t, "interleaved") for t in todo
+                 if t[:2] == ("noh", "dtls") and t[3] in (10, max(dtls))]
+        out += fleet
+    return out
+
+
 def run_scale(env, seq0=800):
     todo = scale_plan(env)
     if not todo:
@@ -85,8 +99,7 @@ def run_scale(env, seq0=800):
     # DTLS rows in each order --many-clients-order asks for (bursts: each
     # client's records back to back; interleaved: every record from another
     # client, as a fleet sends), alternated per row.
-    orders = getattr(env, "scale_orders", ("bursts",))
-    todo = [(t, o) for t in todo for o in (orders if t[1] == "dtls" else ("bursts",))]
+    todo = with_orders(env, todo)
     for i, ((kind, mode, n, clients, extra), order) in enumerate(todo, 1):
         if mode == "dtls" and not dtls_ok:
             continue

@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(SRC, "bench"))
 from xtelbench.capacity import (CHAIN_DELAY_S, LG_MAX_CLIENTS, _Senders, callgrind_self_costs,  # noqa: E402
                                 keep_failed)
 from xtelbench.capreport import capacity_groups  # noqa: E402
-from xtelbench.scale import scale_groups, scale_markdown, scale_plan  # noqa: E402
+from xtelbench.scale import scale_groups, scale_markdown, scale_plan, with_orders  # noqa: E402
 from xtelbench.abcol import ab_dtls_markdown  # noqa: E402
 
 # Two objects, three functions; main calls f twice (inclusive 700, which is
@@ -354,6 +354,29 @@ class Scale(unittest.TestCase):
                                 ("noh", "dtls", 200000, 10, ms),
                                 ("noh", "dtls", 200000, 10000, ms),
                                 ("noh", "dtls", 800000, 100000, ms)])
+
+
+class Orders(unittest.TestCase):
+    def test_orders(self):
+        # --many-clients-order both: every DTLS row twice, plain once;
+        # --publish (scale_fleet_rows): the --no-health DTLS rows at 10 and
+        # the largest count once more, interleaved.
+        todo = [("io_uring", "plain", 8, 10, []), ("io_uring", "dtls", 8, 10, []),
+                ("noh", "dtls", 8, 10, []), ("noh", "dtls", 8, 10000, []),
+                ("noh", "dtls", 8, 100000, [])]
+
+        class Both:
+            scale_orders = ("bursts", "interleaved")
+        out = with_orders(Both(), todo)
+        self.assertEqual(len(out), 1 + 2 * 4)
+        self.assertEqual(out[0], (todo[0], "bursts"))
+
+        class Publish:
+            scale_fleet_rows = True
+        out = with_orders(Publish(), todo)
+        self.assertEqual([o for o in out if o[1] == "interleaved"],
+                         [(todo[2], "interleaved"), (todo[4], "interleaved")])
+        self.assertEqual(len(with_orders(object(), todo)), 5)
 
 
 class ScaleKnobs(unittest.TestCase):
