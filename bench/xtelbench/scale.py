@@ -124,7 +124,49 @@ def run_scale(env, seq0=800):
     dtls = [r for r in rows if r.get("mode") == "dtls"]
     if dtls:
         dtls[0]["dtls_mem"] = dtls_memory(env, max(r["clients"] for r in dtls))
+        dtls[0]["dtls_fleet"] = dtls_fleet(env, max(r["clients"] for r in dtls))
     return rows
+
+
+def dtls_fleet(env, top):
+    """bench_dtls_fleet (in memory, ~40 s at 100,000): CPU ns per record of
+    10 and top resumed sessions, 800,000 records each, their records in
+    bursts and interleaved (docs/CAPACITY.md "DTLS at 100,000 sessions")."""
+    exe = os.path.join(env.build, "bench", "bench_dtls_fleet")
+    if not os.path.exists(exe) or not env.certs or top < 1000:
+        return None
+    log("== DTLS fleet in memory (bench_dtls_fleet, 10 and {:,} sessions)".format(top))
+    out = []
+    for n in (10, top):
+        for order in ("bursts", "interleaved"):
+            try:
+                p = subprocess.run([exe, env.certs, "--clients", str(n), "--records",
+                                    str(800000 // n + 1), "--order", order],
+                                   capture_output=True, text=True, timeout=600, check=True)
+                out.append(json.loads(p.stdout))
+            except (OSError, subprocess.SubprocessError, ValueError) as e:
+                log("  bench_dtls_fleet failed: %s" % e)
+                return None
+    return out
+
+
+def dtls_fleet_markdown(f):
+    if not f:
+        return ""
+    base = {r["order"]: r["cpu_ns_per_record"] for r in f if r["clients"] == 10}
+    out = ["DTLS records in memory (bench/bench_dtls_fleet: resumed sessions, each "
+           "record through the server and a registry; bursts: a session's records back "
+           "to back, interleaved: every record from another session, as a fleet sends):"
+           "\n\n| Sessions | Order | CPU ns/record | vs 10 | AEAD re-keys |\n"
+           "|---:|---|---:|---:|---:|\n"]
+    for r in f:
+        b = base.get(r["order"])
+        out.append("| {:,} | %s | {:,.0f} | %s | {:,} |\n".format(
+            r["clients"], r["cpu_ns_per_record"], r["aead_ctx_rekeys"]) % (
+            r["order"],
+            "%.2fx" % (r["cpu_ns_per_record"] / b) if b and r["clients"] > 10 else "1"))
+    out.append("\n")
+    return "".join(out)
 
 
 def dtls_memory(env, certs_for):
@@ -255,4 +297,6 @@ def scale_markdown(rows):
     out.append("\n")
     out.append(dtls_memory_markdown(next((r["dtls_mem"] for r in rows
                                           if r.get("dtls_mem")), None)))
+    out.append(dtls_fleet_markdown(next((r["dtls_fleet"] for r in rows
+                                         if r.get("dtls_fleet")), None)))
     return "".join(out)

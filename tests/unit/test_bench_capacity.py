@@ -379,6 +379,25 @@ class Orders(unittest.TestCase):
         self.assertEqual(len(with_orders(object(), todo)), 5)
 
 
+class Fleet(unittest.TestCase):
+    def test_fleet_markdown(self):
+        # bench_dtls_fleet's rows ride on the first DTLS row: ratios to the
+        # same order's 10 sessions.
+        f = [{"clients": 10, "order": "bursts", "cpu_ns_per_record": 200.0,
+              "aead_ctx_rekeys": 0},
+             {"clients": 10, "order": "interleaved", "cpu_ns_per_record": 250.0,
+              "aead_ctx_rekeys": 0},
+             {"clients": 100000, "order": "bursts", "cpu_ns_per_record": 300.0,
+              "aead_ctx_rekeys": 100000},
+             {"clients": 100000, "order": "interleaved", "cpu_ns_per_record": 1000.0,
+              "aead_ctx_rekeys": 800000}]
+        rows = [dict(srow("io_uring", "dtls", 10, 900, 23000), dtls_fleet=f)]
+        md = scale_markdown(rows)
+        self.assertIn("| 100,000 | bursts | 300 | 1.50x | 100,000 |\n", md)
+        self.assertIn("| 100,000 | interleaved | 1,000 | 4.00x | 800,000 |\n", md)
+        self.assertIn("| 10 | bursts | 200 | 1 | 0 |\n", md)
+
+
 class ScaleKnobs(unittest.TestCase):
     def test_env_counts_and_kinds(self):
         # XTEL_SCALE_DTLS_CLIENTS / XTEL_SCALE_KINDS: only those DTLS rows.
