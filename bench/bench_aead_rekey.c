@@ -15,6 +15,7 @@
  *
  * usage: bench_aead_rekey [--iters N] [--op open|rekey|miss|all]
  *                         [--cipher aes128|aes256|chacha|all]
+ *                         [--rekey init|params]
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,10 +49,27 @@ struct bench_state {
 	unsigned char buf[256];
 };
 
+/*
+ * How a GCM re-key sets the fixed IV: "params" (record.c's way) keys, then
+ * sets the salt as OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED; "init" passes key
+ * and salt in the one EVP_DecryptInit_ex (the provider keeps the TLS
+ * mode's IV state of the first key, so the salt as the IV's first 4 bytes
+ * is enough; checked in bench_one). Tried as a cheaper re-key: 2,083 Ir
+ * against 1,826 (callgrind, AES-128-GCM), so not used.
+ */
+static bool rekey_params = true;
+
 static int rekey(struct bench_state *b, int which)
 {
 	OSSL_PARAM p[2];
 
+	if (b->gcm && !rekey_params) {
+		unsigned char iv[12] = { 0 };
+
+		memcpy(iv, b->iv[which], 4);
+		return EVP_DecryptInit_ex(b->ctx, NULL, NULL, b->key[which],
+					  iv) == 1 ? 0 : -1;
+	}
 	if (EVP_DecryptInit_ex(b->ctx, NULL, NULL, b->key[which], NULL) != 1)
 		return -1;
 	if (!b->gcm)
@@ -156,6 +174,18 @@ __attribute__((noinline)) static int run_op(struct bench_state *b,
 	return bad;
 }
 
+/* A fresh context's first key: GCM's TLS mode is entered by the parameter. */
+static int first_key(struct bench_state *b)
+{
+	bool was = rekey_params;
+	int ret;
+
+	rekey_params = true;
+	ret = rekey(b, 0);
+	rekey_params = was;
+	return ret;
+}
+
 static double now_ns(void)
 {
 	struct timespec t;
@@ -167,6 +197,7 @@ static double now_ns(void)
 static int bench_one(const struct bench_cipher *c, const char *op, long iters)
 {
 	struct bench_state b = { .gcm = c->gcm };
+	bool bad_salt;
 	double t0, ns;
 	int ret = -1;
 
@@ -180,9 +211,20 @@ static int bench_one(const struct bench_cipher *c, const char *op, long iters)
 		}
 	if (b.cipher == NULL || b.ctx == NULL || make_record(&b) ||
 	    EVP_DecryptInit_ex(b.ctx, b.cipher, NULL, b.key[0], NULL) != 1 ||
-	    rekey(&b, 0) || open_rec(&b)) {
+	    first_key(&b) || open_rec(&b)) {
 		fprintf(stderr, "%s: setup or first open failed\n", c->name);
 		goto out;
+	}
+	/* The re-key must carry the salt: with another one the record fails. */
+	if (b.gcm) {
+		b.iv[0][0] ^= 1;
+		bad_salt = rekey(&b, 0) == 0 && open_rec(&b) == 0;
+		b.iv[0][0] ^= 1;
+		if (bad_salt || rekey(&b, 0) || open_rec(&b)) {
+			fprintf(stderr, "%s: the re-key did not set the salt\n",
+				c->name);
+			goto out;
+		}
 	}
 	t0 = now_ns();
 	if (run_op(&b, op, iters)) {
@@ -217,9 +259,12 @@ int main(int argc, char **argv)
 			op = argv[i + 1];
 		else if (!strcmp(argv[i], "--cipher"))
 			cipher = argv[i + 1];
+		else if (!strcmp(argv[i], "--rekey"))
+			rekey_params = !strcmp(argv[i + 1], "params");
 		else {
 			fprintf(stderr, "usage: %s [--iters N] [--op open|rekey|miss|all] "
-				"[--cipher aes128|aes256|chacha|all]\n", argv[0]);
+				"[--cipher aes128|aes256|chacha|all] "
+				"[--rekey init|params]\n", argv[0]);
 			return 2;
 		}
 	}

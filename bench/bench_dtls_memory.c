@@ -212,7 +212,7 @@ int main(int argc, char **argv)
 	struct mem_net mn = { 0 };
 	struct xtel_dtls_client **c;
 	struct xtel_dtls_identity **ids;
-	char crt[512], key[512], ca[512];
+	struct mem_dtls_files files;
 	unsigned int n = 2000, m = 64, vc = 65536;
 	uint64_t h0, h_ids, h_srv0, h_hs, h_a, h_est, h_cli, h_half0, h_half;
 	bool json = false;
@@ -241,13 +241,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_dtls_memory: --clients >= 1, --half-open 1..200\n");
 		return 2;
 	}
-	snprintf(crt, sizeof(crt), "%s/server.crt", argv[1]);
-	snprintf(key, sizeof(key), "%s/server.key", argv[1]);
-	snprintf(ca, sizeof(ca), "%s/ca.crt", argv[1]);
-	xtel_log_setup("bench_dtls_memory", XTEL_LOG_ERR);
-	cfg.cert_file = crt;
-	cfg.key_file = key;
-	cfg.ca_file = ca;
+	mem_dtls_server_files(&cfg, &files, argv[1], "bench_dtls_memory");
 	cfg.max_sessions = 2 * n + m + 16;
 	cfg.max_half_open = m + 16;
 	cfg.max_half_open_per_source = m + 16;
@@ -259,7 +253,7 @@ int main(int argc, char **argv)
 	cfg.data_arg = &mn;
 	c = calloc(2 * n + m, sizeof(*c));
 	ids = calloc(2 * n + m, sizeof(*ids));
-	if (!c || !ids || xtel_dtls_client_ctx_new(&mn.cctx, ca, NULL, NULL))
+	if (!c || !ids || xtel_dtls_client_ctx_new(&mn.cctx, files.ca, NULL, NULL))
 		return 1;
 
 	h0 = heap_bytes();

@@ -12,9 +12,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "dtls/client.h"
+#include "dtls/server.h"
 
 enum { MEM_DTLS_QMAX = 16, MEM_DTLS_DGRAM_MAX = 1500 };
 
@@ -36,6 +39,28 @@ static inline void mem_dtls_on_send(void *arg, const struct sockaddr *peer,
 		memcpy(q->d[q->n], buf, n);
 		q->len[q->n++] = n;
 	}
+}
+
+/* The server's files in a certs/gen.sh directory. */
+struct mem_dtls_files {
+	char crt[512], key[512], ca[512];
+};
+
+/*
+ * Point cfg at dir's server.crt, server.key and ca.crt (kept in f, which
+ * must outlive the server's creation) and log only errors as prog.
+ */
+static inline void mem_dtls_server_files(struct xtel_dtls_server_cfg *cfg,
+					 struct mem_dtls_files *f,
+					 const char *dir, const char *prog)
+{
+	snprintf(f->crt, sizeof(f->crt), "%s/server.crt", dir);
+	snprintf(f->key, sizeof(f->key), "%s/server.key", dir);
+	snprintf(f->ca, sizeof(f->ca), "%s/ca.crt", dir);
+	xtel_log_setup(prog, XTEL_LOG_ERR);
+	cfg->cert_file = f->crt;
+	cfg->key_file = f->key;
+	cfg->ca_file = f->ca;
 }
 
 /* Client i's address: 198.18.2.x, a port of its own. */

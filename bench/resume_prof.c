@@ -144,7 +144,8 @@ int main(int argc, char **argv)
 	struct prof_net pn = { 0 };
 	struct xtel_dtls_ticket *t = NULL;
 	struct xtel_dtls_client *c;
-	char crt[512], key[512], ca[512], ccrt[512], ckey[512];
+	struct mem_dtls_files files;
+	char ccrt[512], ckey[512];
 	struct xtel_dtls_policy_cfg pc = { 0 };
 	struct xtel_dtls_policy *policy = NULL;
 	const char *cdir;
@@ -180,25 +181,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "resume_prof: --clients 1..%d\n", KMAX);
 		return 2;
 	}
-	snprintf(crt, sizeof(crt), "%s/server.crt", argv[1]);
-	snprintf(key, sizeof(key), "%s/server.key", argv[1]);
-	snprintf(ca, sizeof(ca), "%s/ca.crt", argv[1]);
-	xtel_log_setup("resume_prof", XTEL_LOG_ERR);
-	cfg.cert_file = crt;
-	cfg.key_file = key;
-	cfg.ca_file = ca;
+	mem_dtls_server_files(&cfg, &files, argv[1], "resume_prof");
 	cfg.max_sessions = 1024;
 	cfg.send = mem_dtls_on_send;
 	cfg.send_arg = &pn.q;
 	if (pc.crl_file != NULL || pc.ca_file != NULL) {
 		if (pc.ca_file == NULL)
-			pc.ca_file = ca;
+			pc.ca_file = files.ca;
 		if (xtel_dtls_policy_load(&policy, &pc))
 			return 1;
 		cfg.policy = policy;
 	}
 	if (xtel_dtls_server_new(&pn.srv, &cfg) ||
-	    xtel_dtls_client_ctx_new(&pn.cctx, ca, NULL, NULL))
+	    xtel_dtls_client_ctx_new(&pn.cctx, files.ca, NULL, NULL))
 		return 1;
 	xtel_dtls_policy_put(policy);	/* the server holds its own */
 	for (pn.nids = 0; pn.nids < k; pn.nids++) {

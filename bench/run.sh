@@ -12,6 +12,7 @@
 #                          [--api] [--probes] [--store] [--dashboard] [--health]
 #                          [--capacity | --no-capacity] [--scaleout]
 #                          [--many-clients | --no-many-clients] [--many-clients-dtls]
+#                          [--many-clients-order bursts|interleaved|both]
 #                          [--storm | --no-storm] [--memory | --no-memory] [--rxopts]
 #                          [--health-rows | --no-health-rows] [--interval] [--agg-once] [--ab-dtls]
 #
@@ -36,6 +37,12 @@
 #   --many-clients-dtls  of those only the DTLS rows (full: 10 / 10,000 /
 #               100,000 DTLS clients, ~8 min; needs 100,000 certificates,
 #               made once by xtel-certgen in ~1 min)
+#   --many-clients-order bursts|interleaved|both  the DTLS rows' fill: each
+#               client's records back to back (bursts, default), every record
+#               from another client (interleaved: a fleet; loadgen --batch 1),
+#               or both, row after row (--publish adds the --no-health rows
+#               at 10 and 100,000 interleaved, ~4 min). XTEL_SCALE_DTLS_CLIENTS=
+#               100000 and XTEL_SCALE_KINDS=noh pick DTLS counts and receivers
 #   --api       also measure the HTTP API: ingest under API load, latency
 #               per endpoint with 10k and 100k clients, memory (~2 minutes;
 #               --no-micro --no-e2e --api runs only that)
@@ -132,6 +139,7 @@ while [ $# -gt 0 ]; do
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
 	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --many-clients-dtls | --memory | --no-memory | --rxopts | --health-rows | --no-health-rows | --interval | --agg-once | --ab-dtls) extra+=("$1") ;;
+	--many-clients-order) extra+=("$1" "${2:?--many-clients-order needs bursts, interleaved or both}"); shift ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;
 	-h | --help) usage; exit 0 ;;

@@ -163,11 +163,15 @@ class _Senders:
     count needs (consecutive ids), run one after the other; their reports
     are summed for the row."""
 
-    def __init__(self, env, mode, clients, per_client, report, log_path, delay=None):
+    def __init__(self, env, mode, clients, per_client, report, log_path, delay=None,
+                 interleaved=False):
         """Several processes each speak from their own address of the
         generator's AnyIP range (loadgen --source 198.18.1.1, .2, ...), so
         that no two clients share an address and port, also across
-        processes, and no address runs out of ports."""
+        processes, and no address runs out of ports. interleaved: each
+        client's turn is one datagram (loadgen --batch 1), so consecutive
+        datagrams of a process come from different clients, as a fleet
+        sends; otherwise a turn is a batch of one client's (64)."""
         self.reports, self.procs, self.log_path = [], [], log_path
         self.argvs = []
         # The log is shared with a warm-up and kept for the reader: only
@@ -192,6 +196,8 @@ class _Senders:
                 lg += ["--source", source_addr(env, p)]
             if delay:
                 lg += ["--data-delay", delay]
+            if interleaved:
+                lg += ["--batch", 1]
             self.argvs.append(nsexec(env.ns_gen, lg))
             self.reports.append(rep)
 
@@ -280,13 +286,16 @@ def _warm_up(env, files, clients, mode, rx_pid):
 
 
 def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, workers=None,
-                     section="capacity", extra=(), mem=False):
+                     section="capacity", extra=(), mem=False, order="bursts"):
     """One pre-fill and drain. extra: more receiver options; mem: after the
     drain, wait until a view holding every client has been made (interval
-    1 s), then read the receiver's VmRSS and VmHWM."""
-    tag = "%03d-%s-%s-%s-c%d-n%d%s%s" % (seq, section, kind, mode, clients, n,
+    1 s), then read the receiver's VmRSS and VmHWM. order: "bursts" (each
+    client's datagrams in batches of 64) or "interleaved" (one per client
+    turn: every datagram from another client, see _Senders)."""
+    tag = "%03d-%s-%s-%s-c%d-n%d%s%s%s" % (seq, section, kind, mode, clients, n,
                                                "-w%d" % workers if workers else "",
-                                               "-callgrind" if callgrind else "")
+                                               "-callgrind" if callgrind else "",
+                                               "-il" if order == "interleaved" else "")
     files = {k: os.path.join(env.raw, "%s-%s" % (tag, k))
              for k in ("receiver.json", "loadgen.json", "receiver.log", "loadgen.log",
                        "callgrind.out", "warmup.json")}
@@ -302,7 +311,7 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
     row = Row(section=section, receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
               clients=clients, offered_pps=0, duration_s=60.0, flood_pps=0, tag=tag,
               callgrind=callgrind, fill=per_client * clients,
-              workers=workers or env.workers)
+              workers=workers or env.workers, order=order)
     # A chain of DTLS loadgens (more clients than one holds) handshakes
     # for minutes before the fill: the receiver must outlast that bound.
     hs_bound = 60 + clients / 50.0
@@ -318,7 +327,8 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
     if callgrind:
         cmd = _callgrind(env, [str(a) for a in cmd], files["callgrind.out"])
     lg = _Senders(env, mode, clients, per_client, files["loadgen.json"], files["loadgen.log"],
-                  delay=DATA_DELAY_S * (8 if callgrind else 1))
+                  delay=DATA_DELAY_S * (8 if callgrind else 1),
+                  interleaved=order == "interleaved")
     shutil.rmtree(os.path.join(env.bpffs, "bench-" + tag), ignore_errors=True)
     before = read_counters(env)
     t_start = time.monotonic()

@@ -56,6 +56,11 @@ def parse_args(argv=None):
     ap.add_argument("--many-clients-dtls", action="store_true",
                     help="of the many-clients rows only the DTLS ones (up to 100,000 "
                          "DTLS clients at full level)")
+    ap.add_argument("--many-clients-order", choices=("bursts", "interleaved", "both"),
+                    default="bursts",
+                    help="the many-clients DTLS rows' fill: each client's records back to "
+                         "back (bursts, the default), every record from another client "
+                         "(interleaved, as a fleet sends; loadgen --batch 1) or both")
     ap.add_argument("--api", action="store_true",
                     help="also measure the HTTP API (ingest under API load, latency, memory)")
     ap.add_argument("--probes", action="store_true",
@@ -106,6 +111,11 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, interrupted)
     env = Env(args)
     env.scale_modes = ("dtls",) if args.many_clients_dtls else ("plain", "dtls")
+    env.scale_orders = ("bursts", "interleaved") if args.many_clients_order == "both" \
+        else (args.many_clients_order,)
+    # --publish: also the fleet's order for the --no-health DTLS rows at 10
+    # and the largest count (~4 min more at full level; scale.run_scale).
+    env.scale_fleet_rows = args.publish and args.many_clients_order == "bursts"
     t0 = time.monotonic()
     meta = {"command": env.command, "level": env.level, "commit": git_commit(env.src),
             "machine": machine(), "workers": env.workers,

@@ -57,6 +57,9 @@ def scale_plan(env):
         for kind in s.get("baselines", ()):
             todo.append((kind, "plain", fill(clients), clients, []))
     d = s.get("dtls_clients")
+    # XTEL_SCALE_DTLS_CLIENTS (e.g. "100000"): only those DTLS counts.
+    only = [int(x) for x in os.environ.get("XTEL_SCALE_DTLS_CLIENTS", "").split(",") if x]
+    d = only or d
     ds = sorted(d if isinstance(d, (list, tuple)) else [d]) if d and "dtls" in modes else []
     if ds:
         # Every DTLS row gets the session table of the largest count
@@ -70,11 +73,27 @@ def scale_plan(env):
             # And the registry of the plain rows: its default (65,536
             # clients) dropped 34% of a 100,000-client fill as registry_full.
             ms += ["--dtls-idle", 3600] + plain_extra
-        for kind in KINDS:
+        # XTEL_SCALE_KINDS (e.g. "noh"): only those receivers' DTLS rows.
+        kinds = [k for k in os.environ.get("XTEL_SCALE_KINDS", "").split(",") if k] or KINDS
+        for kind in kinds:
             todo.append((kind, "dtls", c["n"], 10, ms))
             for n in ds:
                 todo.append((kind, "dtls", fill(n), n, ms))
     return todo
+
+
+def with_orders(env, todo):
+    """(row, order) per row: DTLS rows in each of env.scale_orders, plain in
+    bursts; with env.scale_fleet_rows (--publish) the --no-health DTLS rows
+    at 10 and at the largest count once more, interleaved."""
+    orders = getattr(env, "scale_orders", ("bursts",))
+    out = [(t, o) for t in todo for o in (orders if t[1] == "dtls" else ("bursts",))]
+    dtls = [t[3] for t in todo if t[1] == "dtls"]
+    if getattr(env, "scale_fleet_rows", False) and dtls and "interleaved" not in orders:
+        fleet = [(t, "interleaved") for t in todo
+                 if t[:2] == ("noh", "dtls") and t[3] in (10, max(dtls))]
+        out += fleet
+    return out
 
 
 def run_scale(env, seq0=800):
@@ -85,20 +104,25 @@ def run_scale(env, seq0=800):
         ", ".join("{:,}".format(x) for x in sorted({t[3] for t in todo})))
     dtls_ok = env.have_dtls()
     rows, t0 = [], time.monotonic()
-    for i, (kind, mode, n, clients, extra) in enumerate(todo, 1):
+    # DTLS rows in each order --many-clients-order asks for (bursts: each
+    # client's records back to back; interleaved: every record from another
+    # client, as a fleet sends), alternated per row.
+    todo = with_orders(env, todo)
+    for i, ((kind, mode, n, clients, extra), order) in enumerate(todo, 1):
         if mode == "dtls" and not dtls_ok:
             continue
         mem = kind not in ("c", "min")
         row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, section="scale",
-                               extra=extra, mem=mem)
+                               extra=extra, mem=mem, order=order)
         if row.get("status") != "ok":
             log("    many-clients row %d failed (%s), running it again" % (i, row.get("note")))
             keep_failed(env, row)
             row = run_capacity_row(env, seq0 + i, kind, mode, n, clients, section="scale",
-                                   extra=extra, mem=mem)
+                                   extra=extra, mem=mem, order=order)
         rows.append(row)
-        head = "[%2d/%d %5.0fs] scale %-32s %-5s clients=%-6d fill=%-7d" % (
-            i, len(todo), time.monotonic() - t0, row["path"], mode, clients, row.get("fill", 0))
+        head = "[%2d/%d %5.0fs] scale %-32s %-5s clients=%-6d fill=%-7d%s" % (
+            i, len(todo), time.monotonic() - t0, row["path"], mode, clients, row.get("fill", 0),
+            " interleaved" if order == "interleaved" else "")
         if row.get("status") != "ok":
             log(head + " %s: %s" % (row.get("status"), row.get("note", "")))
             continue
@@ -108,7 +132,49 @@ def run_scale(env, seq0=800):
     dtls = [r for r in rows if r.get("mode") == "dtls"]
     if dtls:
         dtls[0]["dtls_mem"] = dtls_memory(env, max(r["clients"] for r in dtls))
+        dtls[0]["dtls_fleet"] = dtls_fleet(env, max(r["clients"] for r in dtls))
     return rows
+
+
+def dtls_fleet(env, top):
+    """bench_dtls_fleet (in memory, ~40 s at 100,000): CPU ns per record of
+    10 and top resumed sessions, 800,000 records each, their records in
+    bursts and interleaved (docs/CAPACITY.md "DTLS at 100,000 sessions")."""
+    exe = os.path.join(env.build, "bench", "bench_dtls_fleet")
+    if not os.path.exists(exe) or not env.certs or top < 1000:
+        return None
+    log("== DTLS fleet in memory (bench_dtls_fleet, 10 and {:,} sessions)".format(top))
+    out = []
+    for n in (10, top):
+        for order in ("bursts", "interleaved"):
+            try:
+                p = subprocess.run([exe, env.certs, "--clients", str(n), "--records",
+                                    str(800000 // n + 1), "--order", order],
+                                   capture_output=True, text=True, timeout=600, check=True)
+                out.append(json.loads(p.stdout))
+            except (OSError, subprocess.SubprocessError, ValueError) as e:
+                log("  bench_dtls_fleet failed: %s" % e)
+                return None
+    return out
+
+
+def dtls_fleet_markdown(f):
+    if not f:
+        return ""
+    base = {r["order"]: r["cpu_ns_per_record"] for r in f if r["clients"] == 10}
+    out = ["DTLS records in memory (bench/bench_dtls_fleet: resumed sessions, each "
+           "record through the server and a registry; bursts: a session's records back "
+           "to back, interleaved: every record from another session, as a fleet sends):"
+           "\n\n| Sessions | Order | CPU ns/record | vs 10 | AEAD re-keys |\n"
+           "|---:|---|---:|---:|---:|\n"]
+    for r in f:
+        b = base.get(r["order"])
+        out.append("| {:,} | %s | {:,.0f} | %s | {:,} |\n".format(
+            r["clients"], r["cpu_ns_per_record"], r["aead_ctx_rekeys"]) % (
+            r["order"],
+            "%.2fx" % (r["cpu_ns_per_record"] / b) if b and r["clients"] > 10 else "1"))
+    out.append("\n")
+    return "".join(out)
 
 
 def dtls_memory(env, certs_for):
@@ -159,13 +225,15 @@ def scale_groups(rows):
     """Per (receiver, mode, clients): median CPU per datagram, its ratio to
     the same receiver's 10-client rows, memory and memory per client."""
     sel = [r for r in rows if r.get("section") == "scale"]
-    keys = sorted({(r["receiver"], r["mode"], r["clients"]) for r in sel},
-                  key=lambda k: (k[1] != "plain", k[0] not in KINDS, k[0], k[2]))
+    key = lambda r: (r["receiver"], r["mode"], r.get("order", "bursts"), r["clients"])
+    keys = sorted({key(r) for r in sel},
+                  key=lambda k: (k[1] != "plain", k[0] not in KINDS, k[0], k[2], k[3]))
     out = []
-    for kind, mode, clients in keys:
-        rs = [r for r in sel if (r["receiver"], r["mode"], r["clients"]) == (kind, mode, clients)]
+    for kind, mode, order, clients in keys:
+        rs = [r for r in sel if key(r) == (kind, mode, order, clients)]
         ok = [r for r in rs if r.get("status") == "ok" and r.get("cpu_ns_per_dgram")]
-        g = {"receiver": kind, "mode": mode, "clients": clients, "path": rs[0]["path"],
+        path = rs[0]["path"] + (", interleaved" if order == "interleaved" else "")
+        g = {"receiver": kind, "mode": mode, "order": order, "clients": clients, "path": path,
              "rows": rs, "ok": ok,
              "ns": median([r["cpu_ns_per_dgram"] for r in ok]),
              "ns_all": [r["cpu_ns_per_dgram"] for r in ok],
@@ -178,8 +246,8 @@ def scale_groups(rows):
              "lost": sum(r.get("lost", 0) for r in ok)}
         out.append(g)
     for g in out:
-        base = next((x for x in out if (x["receiver"], x["mode"], x["clients"]) ==
-                     (g["receiver"], g["mode"], 10)), None)
+        base = next((x for x in out if (x["receiver"], x["mode"], x["order"], x["clients"]) ==
+                     (g["receiver"], g["mode"], g["order"], 10)), None)
         g["vs_10"] = g["ns"] / base["ns"] if base and base["ns"] and g["ns"] else None
         g["rx_vs_10"] = g["rx_ns"] / base["rx_ns"] if base and base["rx_ns"] and g["rx_ns"] \
             else None
@@ -237,4 +305,6 @@ def scale_markdown(rows):
     out.append("\n")
     out.append(dtls_memory_markdown(next((r["dtls_mem"] for r in rows
                                           if r.get("dtls_mem")), None)))
+    out.append(dtls_fleet_markdown(next((r["dtls_fleet"] for r in rows
+                                         if r.get("dtls_fleet")), None)))
     return "".join(out)

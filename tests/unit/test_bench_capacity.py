@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(SRC, "bench"))
 from xtelbench.capacity import (CHAIN_DELAY_S, LG_MAX_CLIENTS, _Senders, callgrind_self_costs,  # noqa: E402
                                 keep_failed)
 from xtelbench.capreport import capacity_groups  # noqa: E402
-from xtelbench.scale import scale_groups, scale_markdown, scale_plan  # noqa: E402
+from xtelbench.scale import scale_groups, scale_markdown, scale_plan, with_orders  # noqa: E402
 from xtelbench.abcol import ab_dtls_markdown  # noqa: E402
 
 # Two objects, three functions; main calls f twice (inclusive 700, which is
@@ -181,6 +181,16 @@ class Announced(unittest.TestCase):
         self.assertFalse(s.chain)
         self.assertEqual(s.argvs[0][s.argvs[0].index("--data-delay") + 1], "1.5")
 
+    def test_interleaved(self):
+        # --many-clients-order interleaved: a turn is one datagram per client
+        # (loadgen --batch 1) in every process of the chain; bursts keep
+        # loadgen's default batch.
+        s = _Senders(FakeEnv(), "dtls", 2 * LG_MAX_CLIENTS + 1, 8, "/tmp/r.json",
+                     "/tmp/l.log", delay=1.5, interleaved=True)
+        self.assertEqual([a[a.index("--batch") + 1] for a in s.argvs], ["1"] * 3)
+        s = _Senders(FakeEnv(), "dtls", 10, 8, "/tmp/r.json", "/tmp/l.log", delay=1.5)
+        self.assertNotIn("--batch", s.argvs[0])
+
     def test_dtls_chain(self):
         # More DTLS clients than one process holds: each process starts
         # once the one before has its handshakes done, all wait for SIGUSR1
@@ -255,6 +265,19 @@ class Scale(unittest.TestCase):
                       "| 1.20x | 660 (1.10x) |", md)
         self.assertIn("| 2.00 KiB |", md)
         self.assertIn("| noh | plain | 100,000 | 800,000 | error:", md)
+
+    def test_groups_by_order(self):
+        # Interleaved DTLS rows are their own group, against the 10-client
+        # rows of the same order.
+        il = lambda r: dict(r, order="interleaved")
+        rows = [srow("io_uring", "dtls", 10, 900, 23000),
+                srow("io_uring", "dtls", 100000, 1800, 23000),
+                il(srow("io_uring", "dtls", 10, 1000, 23000)),
+                il(srow("io_uring", "dtls", 100000, 3000, 23000))]
+        g = {(x["order"], x["clients"]): x for x in scale_groups(rows)}
+        self.assertAlmostEqual(g[("bursts", 100000)]["vs_10"], 2.0)
+        self.assertAlmostEqual(g[("interleaved", 100000)]["vs_10"], 3.0)
+        self.assertIn("| io_uring, interleaved | dtls | 100,000 |", scale_markdown(rows))
 
     def test_dtls_memory_table(self):
         # bench_dtls_memory's figures ride on the first DTLS row.
@@ -331,6 +354,67 @@ class Scale(unittest.TestCase):
                                 ("noh", "dtls", 200000, 10, ms),
                                 ("noh", "dtls", 200000, 10000, ms),
                                 ("noh", "dtls", 800000, 100000, ms)])
+
+
+class Orders(unittest.TestCase):
+    def test_orders(self):
+        # --many-clients-order both: every DTLS row twice, plain once;
+        # --publish (scale_fleet_rows): the --no-health DTLS rows at 10 and
+        # the largest count once more, interleaved.
+        todo = [("io_uring", "plain", 8, 10, []), ("io_uring", "dtls", 8, 10, []),
+                ("noh", "dtls", 8, 10, []), ("noh", "dtls", 8, 10000, []),
+                ("noh", "dtls", 8, 100000, [])]
+
+        class Both:
+            scale_orders = ("bursts", "interleaved")
+        out = with_orders(Both(), todo)
+        self.assertEqual(len(out), 1 + 2 * 4)
+        self.assertEqual(out[0], (todo[0], "bursts"))
+
+        class Publish:
+            scale_fleet_rows = True
+        out = with_orders(Publish(), todo)
+        self.assertEqual([o for o in out if o[1] == "interleaved"],
+                         [(todo[2], "interleaved"), (todo[4], "interleaved")])
+        self.assertEqual(len(with_orders(object(), todo)), 5)
+
+
+class Fleet(unittest.TestCase):
+    def test_fleet_markdown(self):
+        # bench_dtls_fleet's rows ride on the first DTLS row: ratios to the
+        # same order's 10 sessions.
+        f = [{"clients": 10, "order": "bursts", "cpu_ns_per_record": 200.0,
+              "aead_ctx_rekeys": 0},
+             {"clients": 10, "order": "interleaved", "cpu_ns_per_record": 250.0,
+              "aead_ctx_rekeys": 0},
+             {"clients": 100000, "order": "bursts", "cpu_ns_per_record": 300.0,
+              "aead_ctx_rekeys": 100000},
+             {"clients": 100000, "order": "interleaved", "cpu_ns_per_record": 1000.0,
+              "aead_ctx_rekeys": 800000}]
+        rows = [dict(srow("io_uring", "dtls", 10, 900, 23000), dtls_fleet=f)]
+        md = scale_markdown(rows)
+        self.assertIn("| 100,000 | bursts | 300 | 1.50x | 100,000 |\n", md)
+        self.assertIn("| 100,000 | interleaved | 1,000 | 4.00x | 800,000 |\n", md)
+        self.assertIn("| 10 | bursts | 200 | 1 | 0 |\n", md)
+
+
+class ScaleKnobs(unittest.TestCase):
+    def test_env_counts_and_kinds(self):
+        # XTEL_SCALE_DTLS_CLIENTS / XTEL_SCALE_KINDS: only those DTLS rows.
+        class Env:
+            workers = 1
+            scale_modes = ("dtls",)
+            cfg = {"capacity": {"n": 200000, "scale": dict(
+                clients=[10000, 100000], per_client=8, max_clients=131072,
+                dtls_clients=[10000, 100000])}}
+        saved = dict(os.environ)
+        try:
+            os.environ.update(XTEL_SCALE_DTLS_CLIENTS="100000", XTEL_SCALE_KINDS="noh")
+            todo = scale_plan(Env())
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        self.assertEqual([(t[0], t[3]) for t in todo], [("noh", 10), ("noh", 100000)])
 
 
 if __name__ == "__main__":

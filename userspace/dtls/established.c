@@ -107,6 +107,35 @@ static void peer_closed(struct xtel_dtls_server *srv, struct session *s)
 	dtls_session_free(srv, s);
 }
 
+/*
+ * The next record of datagram d (len bytes) at *off, for both layers'
+ * walks: its header into *ri, its fragment length into *flen, *off moved
+ * past it. A record of another version is counted bad_record and skipped;
+ * a truncated one is counted bad_record and ends the walk, as does the
+ * datagram's end: NULL.
+ */
+static const unsigned char *next_record(struct xtel_dtls_server *srv,
+					const unsigned char *d, size_t len,
+					size_t *off, struct record_info *ri,
+					size_t *flen)
+{
+	while (*off + XTEL_DTLS_HDR_LEN <= len) {
+		const unsigned char *r = d + *off;
+
+		*flen = dtls_rec_len(r);
+		dtls_record_hdr(r, ri);
+		if (*off + XTEL_DTLS_HDR_LEN + *flen > len) {
+			srv->st.bad_record++;	/* truncated */
+			return NULL;
+		}
+		*off += XTEL_DTLS_HDR_LEN + *flen;
+		if ((r[1] << 8 | r[2]) == XTEL_DTLS_V12)
+			return r;
+		srv->st.bad_record++;
+	}
+	return NULL;
+}
+
 /* ---- OpenSSL's record layer ---- */
 
 /*
@@ -185,26 +214,14 @@ static void session_records(struct xtel_dtls_server *srv, struct session *s,
 			    const unsigned char *d, size_t len,
 			    const struct record_info *dri)
 {
-	size_t overhead = dtls_ssl_record_overhead(s->ssl), off = 0;
+	size_t overhead = dtls_ssl_record_overhead(s->ssl), off = 0, flen;
 	bool delivered = false, unparked = false;
+	const unsigned char *r;
+	struct record_info ri;
 
 	(void)dri;
-	while (off + XTEL_DTLS_HDR_LEN <= len) {
-		const unsigned char *r = d + off;
-		size_t flen = dtls_rec_len(r);
-		struct record_info ri;
-
-		dtls_record_hdr(r, &ri);
-		if (off + XTEL_DTLS_HDR_LEN + flen > len) {
-			srv->st.bad_record++;	/* truncated */
-			break;
-		}
-		off += XTEL_DTLS_HDR_LEN + flen;
-		/* In own_records' order: version, epoch 0, the rest. */
-		if ((r[1] << 8 | r[2]) != XTEL_DTLS_V12) {
-			srv->st.bad_record++;
-			continue;
-		}
+	/* In own_records' order: truncation, version, epoch 0, the rest. */
+	while ((r = next_record(srv, d, len, &off, &ri, &flen)) != NULL) {
 		/* Epoch 0: a repeated handshake flight. */
 		if (ri.epoch == 0)
 			continue;
@@ -514,24 +531,12 @@ static void own_records(struct xtel_dtls_server *srv, struct session *s,
 			const unsigned char *d, size_t len)
 {
 	bool delivered = false, rekeyed;
-	size_t off = 0;
+	size_t off = 0, flen;
+	const unsigned char *r;
+	struct record_info ri;
+	int n;
 
-	while (off + XTEL_DTLS_HDR_LEN <= len) {
-		const unsigned char *r = d + off;
-		size_t flen = dtls_rec_len(r);
-		struct record_info ri;
-		int n;
-
-		dtls_record_hdr(r, &ri);
-		if (off + XTEL_DTLS_HDR_LEN + flen > len) {
-			srv->st.bad_record++;	/* truncated */
-			break;
-		}
-		off += XTEL_DTLS_HDR_LEN + flen;
-		if ((r[1] << 8 | r[2]) != XTEL_DTLS_V12) {
-			srv->st.bad_record++;
-			continue;
-		}
+	while ((r = next_record(srv, d, len, &off, &ri, &flen)) != NULL) {
 		/*
 		 * Epoch 0: the client repeating its handshake flight because
 		 * our last one was lost. Its Finished (epoch 1) triggers the

@@ -28,15 +28,21 @@ void dtls_rl_algs_free(struct dtls_rl_algs *a);
  * session keeps its raw client_write key, not an OpenSSL context: those
  * live in the worker's dtls_rl_cache, keyed on demand.
  */
+/*
+ * What opening a record reads comes first (id, cipher, flags, rx_key,
+ * rx_iv: 62 bytes), so that a re-key at 100,000 sessions, where each line
+ * is a cache miss, reads two lines of it, not three (docs/CAPACITY.md "DTLS
+ * at 100,000 sessions: where the time goes").
+ */
 struct dtls_rl_keys {
 	uint64_t id;			/* the cache's tag of rx_key; 0: none yet */
 	const EVP_CIPHER *cipher;
 	bool chacha;			/* nonce = IV ^ seq, no explicit part */
 	uint8_t key_len;
 	unsigned char rx_key[32];	/* client_write_key */
+	unsigned char rx_iv[12];	/* client_write_IV */
 	unsigned char tx_key[32];	/* server_write_key */
 	unsigned char tx_iv[12];	/* server_write_IV (4 bytes for GCM) */
-	unsigned char rx_iv[12];	/* client_write_IV */
 	uint64_t tx_seq;		/* next epoch-1 record number we send */
 };
 

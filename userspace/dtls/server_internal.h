@@ -110,10 +110,10 @@ enum session_state {
  * handshake flight, kept until the client proves it arrived.
  */
 struct own_rl {
-	struct dtls_rl_keys keys;
+	unsigned char *flight;		/* datagrams back to back; every record checks it */
+	struct dtls_rl_keys keys;	/* its hot part next to flight (record.h) */
 	uint8_t flight_n;
 	uint16_t flight_len[FLIGHT_MAX];
-	unsigned char *flight;		/* datagrams back to back */
 };
 
 struct session {
