@@ -37,10 +37,10 @@
 #   --many-clients-dtls  of those only the DTLS rows (full: 10 / 10,000 /
 #               100,000 DTLS clients, ~8 min; needs 100,000 certificates,
 #               made once by xtel-certgen in ~1 min)
-#   --many-clients-order bursts|interleaved|both  the DTLS rows' fill: each
+#   --many-clients-order bursts|interleaved|both  the many-clients rows' fill (plain and DTLS): each
 #               client's records back to back (bursts, default), every record
 #               from another client (interleaved: a fleet; loadgen --batch 1),
-#               or both, row after row (--publish adds the --no-health rows
+#               or both, row after row (--publish adds the --no-health DTLS rows
 #               at 10 and 100,000 interleaved, ~4 min). XTEL_SCALE_DTLS_CLIENTS=
 #               100000 and XTEL_SCALE_KINDS=noh pick DTLS counts and receivers
 #   --api       also measure the HTTP API: ingest under API load, latency

@@ -58,7 +58,7 @@ def parse_args(argv=None):
                          "DTLS clients at full level)")
     ap.add_argument("--many-clients-order", choices=("bursts", "interleaved", "both"),
                     default="bursts",
-                    help="the many-clients DTLS rows' fill: each client's records back to "
+                    help="the many-clients rows' fill (plain, DTLS, the C baseline): each client's records back to "
                          "back (bursts, the default), every record from another client "
                          "(interleaved, as a fleet sends; loadgen --batch 1) or both")
     ap.add_argument("--api", action="store_true",

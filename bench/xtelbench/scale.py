@@ -83,11 +83,12 @@ def scale_plan(env):
 
 
 def with_orders(env, todo):
-    """(row, order) per row: DTLS rows in each of env.scale_orders, plain in
-    bursts; with env.scale_fleet_rows (--publish) the --no-health DTLS rows
-    at 10 and at the largest count once more, interleaved."""
+    """(row, order) per row: every row (plain, DTLS, the C baseline) in each
+    of env.scale_orders; with env.scale_fleet_rows (--publish) the
+    --no-health DTLS rows at 10 and at the largest count once more,
+    interleaved."""
     orders = getattr(env, "scale_orders", ("bursts",))
-    out = [(t, o) for t in todo for o in (orders if t[1] == "dtls" else ("bursts",))]
+    out = [(t, o) for t in todo for o in orders]
     dtls = [t[3] for t in todo if t[1] == "dtls"]
     if getattr(env, "scale_fleet_rows", False) and dtls and "interleaved" not in orders:
         fleet = [(t, "interleaved") for t in todo

@@ -358,7 +358,7 @@ class Scale(unittest.TestCase):
 
 class Orders(unittest.TestCase):
     def test_orders(self):
-        # --many-clients-order both: every DTLS row twice, plain once;
+        # --many-clients-order both: every row twice, plain too;
         # --publish (scale_fleet_rows): the --no-health DTLS rows at 10 and
         # the largest count once more, interleaved.
         todo = [("io_uring", "plain", 8, 10, []), ("io_uring", "dtls", 8, 10, []),
@@ -368,8 +368,8 @@ class Orders(unittest.TestCase):
         class Both:
             scale_orders = ("bursts", "interleaved")
         out = with_orders(Both(), todo)
-        self.assertEqual(len(out), 1 + 2 * 4)
-        self.assertEqual(out[0], (todo[0], "bursts"))
+        self.assertEqual(len(out), 2 * 5)
+        self.assertEqual(out[:2], [(todo[0], "bursts"), (todo[0], "interleaved")])
 
         class Publish:
             scale_fleet_rows = True
