@@ -98,6 +98,18 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
+
+def optional(wanted, what, run, env):
+    """run(env) when wanted, else None; a failure is logged and kept as
+    {"error": ...} so the other rows still run and the report says why."""
+    if not wanted:
+        return None
+    try:
+        return run(env)
+    except (RuntimeError, OSError, subprocess.SubprocessError, KeyError, ValueError) as e:
+        log("  %s failed: %s" % (what, e))
+        return {"error": str(e)}
+
 def main(argv=None):
     """Runs the suite; returns the exit status (1 when a row failed)."""
     args = parse_args(argv)
@@ -133,43 +145,16 @@ def main(argv=None):
     probes = run_probes(env) if args.probes else None
     dash = run_dashboard(env) if args.dashboard else None
     scaleout = run_scaleout(env) if args.scaleout else None
-    storm = None
-    if (args.storm or not args.no_e2e) and not args.no_storm:
-        try:
-            storm = run_storm(env)
-        except (RuntimeError, OSError, subprocess.SubprocessError, KeyError, ValueError) as e:
-            log("  restart storm failed: %s" % e)
-            storm = {"error": str(e)}
-    memory = None
-    if (args.memory or not args.no_e2e) and not args.no_memory:
-        try:
-            memory = run_memory(env)
-        except (OSError, subprocess.SubprocessError, ValueError) as e:
-            log("  memory rows failed: %s" % e)
-            memory = {"error": str(e)}
-    health = None
-    if (args.health_rows or not args.no_e2e) and not args.no_health_rows:
-        try:
-            health = run_health(env)
-        except (OSError, subprocess.SubprocessError, ValueError) as e:
-            log("  health rows failed: %s" % e)
-            health = {"error": str(e)}
+    storm = optional((args.storm or not args.no_e2e) and not args.no_storm,
+                     "restart storm", run_storm, env)
+    memory = optional((args.memory or not args.no_e2e) and not args.no_memory,
+                      "memory rows", run_memory, env)
+    health = optional((args.health_rows or not args.no_e2e) and not args.no_health_rows,
+                      "health rows", run_health, env)
     rxopts = run_rxopts(env) if args.rxopts else None
     ab = run_ab_dtls(env) if args.ab_dtls else None
-    interval = None
-    if args.interval:
-        try:
-            interval = run_interval(env)
-        except (OSError, subprocess.SubprocessError, ValueError) as e:
-            log("  interval rows failed: %s" % e)
-            interval = {"error": str(e)}
-    agg_once = None
-    if args.agg_once:
-        try:
-            agg_once = run_agg_once(env)
-        except (OSError, subprocess.SubprocessError, ValueError) as e:
-            log("  agg-once rows failed: %s" % e)
-            agg_once = {"error": str(e)}
+    interval = optional(args.interval, "interval rows", run_interval, env)
+    agg_once = optional(args.agg_once, "agg-once rows", run_agg_once, env)
     made = plots(env, rows)
     meta["elapsed_s"] = round(time.monotonic() - t0, 1)
     meta["loadavg_after"] = loadavg()
