@@ -118,8 +118,10 @@ static void hello_to_established(struct xtel_dtls_server *srv,
 				 const unsigned char *d, size_t len,
 				 const unsigned char *rnd)
 {
-	if (memcmp(s->client_random, rnd, sizeof(s->client_random)) == 0)
+	if (memcmp(s->client_random, rnd, sizeof(s->client_random)) == 0) {
+		srv->st.handshake_repeats++;
 		return;
+	}
 	if (s->pending != NULL &&
 	    memcmp(s->pending->client_random, rnd,
 		   sizeof(s->client_random)) == 0) {

@@ -341,9 +341,11 @@ struct xtel_dtls_server {
 
 	/*
 	 * What OpenSSL's record layer did with the record just handed to it
-	 * (established.c, ssl_msg_cb): alerts it read, records it wrote.
+	 * (established.c, ssl_msg_cb): alerts it read, records it wrote,
+	 * whether an alert it read was a warning other than close_notify.
 	 */
 	unsigned int ssl_alerts_rx, ssl_records_tx;
+	bool ssl_warning_rx;
 
 	/* Plaintext of the record being delivered. */
 	unsigned char plain[16384];
