@@ -116,19 +116,33 @@ struct own_rl {
 	uint16_t flight_len[FLIGHT_MAX];
 };
 
+/*
+ * The fields every established session's record reads come first, in 64
+ * bytes (the look-up's hash and key, the state, the layer, the replay
+ * window, the client id and peer_len for on_data), then what an authentic
+ * one writes (the LRU links, last_rx): at 100,000 sessions in fleet order
+ * each line a record
+ * touches is a cache miss (docs/CAPACITY.md "The session side in fleet
+ * order"). The look-up reads hnext only past a mismatch.
+ */
 struct session {
-	struct session *hnext;		/* hash chain */
+	uint32_t hash;
+	uint8_t state;
+	bool win_valid;
+	uint16_t win_epoch;
+	struct peer_key key;
+	struct own_rl *rl;
+	uint64_t win_top;		/* highest delivered record number */
+	uint64_t win_bits;		/* bit i: win_top - i was delivered */
+	uint32_t client_id;
+	socklen_t peer_len;		/* of peer, handed to on_data */
 	struct session *prev, *next;	/* half-open list or idle LRU */
+	uint64_t last_rx;		/* last authentic record */
+	struct session *hnext;		/* hash chain */
 	struct xtel_dtls_server *srv;
 	SSL *ssl;			/* NULL once rl took over */
 	BIO *bio;			/* owned by ssl */
-	struct own_rl *rl;
-	struct peer_key key;
 	union peer_addr peer;
-	socklen_t peer_len;
-	uint32_t hash;
-	uint32_t client_id;
-	uint8_t state;
 	bool bad_cn;			/* certificate CN was not client-<id> */
 	bool other_id;			/* a restart as another client id */
 	bool parked;			/* record buffers freed (session_park) */
@@ -144,12 +158,7 @@ struct session {
 	int hs_state;
 	uint32_t held;
 	uint16_t charged[CLIENT_FLIGHT_MSGS];
-	bool win_valid;
-	uint16_t win_epoch;
-	uint64_t win_top;		/* highest delivered record number */
-	uint64_t win_bits;		/* bit i: win_top - i was delivered */
 	uint64_t started;		/* cookie verified */
-	uint64_t last_rx;		/* last authentic record */
 	uint64_t rtx_deadline;		/* handshake retransmission timer */
 	unsigned char client_random[32];	/* of the handshake that made it */
 	/*
