@@ -286,7 +286,7 @@ void dtls_own_rl_free(struct xtel_dtls_server *srv, struct own_rl *rl)
 		return;
 	dtls_rl_clear(&srv->rl_cache, &rl->keys);
 	free(rl->flight);
-	free(rl);
+	memset(rl, 0, sizeof(*rl));	/* its session's rl_mem */
 }
 
 /*
@@ -348,9 +348,7 @@ int dtls_take_over(struct xtel_dtls_server *srv, struct session *s)
 
 	if (srv->cap_overflow)
 		return -ENOTSUP;
-	rl = calloc(1, sizeof(*rl));
-	if (rl == NULL)
-		return -ENOMEM;
+	rl = &s->rl_mem;		/* zeroed: never used before */
 	/*
 	 * Our next record number follows the last epoch-1 one the handshake
 	 * sent (noted by resume.c as each datagram left): a resumed one sent

@@ -107,7 +107,9 @@ enum session_state {
 /*
  * The built-in record layer of an established session once OpenSSL is
  * done with it (established.c): the AEAD keys of epoch 1 and our last
- * handshake flight, kept until the client proves it arrived.
+ * handshake flight, kept until the client proves it arrived. It lives
+ * inside its session (rl_mem), right after the fields every record reads,
+ * so that a record's open and re-key read the lines next to them.
  */
 struct own_rl {
 	unsigned char *flight;		/* datagrams back to back; every record checks it */
@@ -131,13 +133,14 @@ struct session {
 	bool win_valid;
 	uint16_t win_epoch;
 	struct peer_key key;
-	struct own_rl *rl;
+	struct own_rl *rl;		/* NULL, or &rl_mem: the built-in layer */
 	uint64_t win_top;		/* highest delivered record number */
 	uint64_t win_bits;		/* bit i: win_top - i was delivered */
 	uint32_t client_id;
 	socklen_t peer_len;		/* of peer, handed to on_data */
 	struct session *prev, *next;	/* half-open list or idle LRU */
 	uint64_t last_rx;		/* last authentic record */
+	struct own_rl rl_mem;		/* rl points here once it took over */
 	struct session *hnext;		/* hash chain */
 	struct xtel_dtls_server *srv;
 	SSL *ssl;			/* NULL once rl took over */
@@ -728,6 +731,7 @@ void dtls_record_info(const unsigned char *d, size_t len,
 		      struct record_info *ri);
 /* Serve s with the built-in record layer from here on (0 or -errno). */
 int dtls_take_over(struct xtel_dtls_server *srv, struct session *s);
+/* Wipe rl (NULL: nothing): its keys, its slot, its flight. */
 void dtls_own_rl_free(struct xtel_dtls_server *srv, struct own_rl *rl);
 /* A datagram of established session s (ri: dtls_record_info of it). */
 void dtls_established_input(struct xtel_dtls_server *srv, struct session *s,
