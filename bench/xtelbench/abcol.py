@@ -5,8 +5,9 @@ e.g. main's build), alternated in one run, the order swapped each round:
 the DTLS drain at 10 clients (CPU ns per record), its callgrind row
 (instructions per record, repeatable), and the many-clients DTLS drain
 at the counts XTEL_AB_CLIENTS lists (default 10,000; a 100,000 row costs
-~4 min per build). Receiver options are the many-clients rows' (scale.py),
-so the 10-client row is the base of the ratios. Written for docs/CAPACITY.md,
+~4 min per build), in the first order --many-clients-order names.
+Receiver options are the many-clients rows' (scale.py), so the 10-client
+row is the base of the ratios. Written for docs/CAPACITY.md,
 "AEAD contexts per worker, not per session"; any two builds compare the
 same way.
 """
@@ -47,6 +48,8 @@ def run_ab_dtls(env):
     rounds = int(os.environ.get("XTEL_AB_ROUNDS", "2"))
     log("== two collectors side by side, DTLS: new %s, old %s, %d round(s)" % (
         builds["new"], builds["old"], rounds))
+    # --many-clients-order: the first order asked (a fleet: interleaved)
+    order_rows = (getattr(env, "scale_orders", None) or ("bursts",))[0]
     res, seq, t0 = [], 900, time.monotonic()
     mine = env.collector
     try:
@@ -59,7 +62,8 @@ def run_ab_dtls(env):
                     seq += 1
                     env.collector = builds[b]
                     row = run_capacity_row(env, seq, "io_uring", "dtls", n, clients, cg,
-                                           section="ab-" + b, extra=extra)
+                                           section="ab-" + b, extra=extra,
+                                           order=order_rows)
                     cgr = row.get("callgrind")
                     f = cgr.get("ir_per_dgram") if isinstance(cgr, dict) else \
                         row.get("cpu_ns_per_dgram")
@@ -74,15 +78,17 @@ def run_ab_dtls(env):
             res.append({"what": what, "clients": clients, "runs": runs})
     finally:
         env.collector = mine
-    return {"rounds": rounds, "new": builds["new"], "old": builds["old"], "rows": res}
+    return {"rounds": rounds, "new": builds["new"], "old": builds["old"], "rows": res,
+            "order": order_rows}
 
 
 def ab_dtls_markdown(ab):
     if not ab:
         return ""
-    out = ["\n### Two collectors, DTLS (--ab-dtls; new: %s, old: %s)\n\n"
+    out = ["\n### Two collectors, DTLS (--ab-dtls; new: %s, old: %s%s)\n\n"
            "| Measure | Clients | old | new | new / old |\n|---|---:|---|---|---:|\n" % (
-               ab["new"], ab["old"])]
+               ab["new"], ab["old"],
+               "; records interleaved" if ab.get("order") == "interleaved" else "")]
     for r in ab["rows"]:
         v = {b: [x["value"] for x in r["runs"][b] if x["value"]] for b in ("old", "new")}
         m = {b: median(v[b]) if v[b] else None for b in v}

@@ -315,6 +315,9 @@ class Scale(unittest.TestCase):
         self.assertIn("| Ir per record (callgrind) | 10 | 3,600 | 3,654 | 1.01x |\n", md)
         self.assertIn("| CPU ns per record | 100,000 | - | 1,800 | - |\n", md)
         self.assertEqual(ab_dtls_markdown(None), "")
+        self.assertNotIn("interleaved", md)
+        ab["order"] = "interleaved"
+        self.assertIn("old: /b/old; records interleaved)", ab_dtls_markdown(ab))
 
     def test_plan(self):
         class Env:

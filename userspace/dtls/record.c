@@ -40,6 +40,11 @@
  *   the id it is tagged with, and a session's slot is wiped when its keys
  *   are cleared (EVP_CIPHER_CTX_reset: the provider frees its state with
  *   OPENSSL_clear_free).
+ * - A server's cache (dtls_rl_cache_init) keys and opens GCM slots through
+ *   the provider's own cipher functions, found once per server with
+ *   OSSL_PROVIDER_query_operation: the same provider code EVP would call,
+ *   without EVP's per-init parameter queries; the provider's freectx wipes
+ *   such a context. ChaCha20-Poly1305 goes through the EVP calls.
  */
 #include <errno.h>
 #include <stdio.h>
