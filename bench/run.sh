@@ -83,7 +83,8 @@
 #   --ab-dtls   the build's collector and $XTEL_COLLECTOR_B's (e.g. main's
 #               build) alternated on the DTLS capacity rows: drain and
 #               callgrind at 10 clients, drain at $XTEL_AB_CLIENTS (default
-#               10000); XTEL_AB_ROUNDS rounds (default 2; docs/CAPACITY.md)
+#               10000); XTEL_AB_ROUNDS rounds (default 2; docs/CAPACITY.md);
+#               records in the first order of --many-clients-order
 #   --interval  the main thread's view build per client per interval
 #               (bench_interval under callgrind, health on and off; ~1 min;
 #               only when asked: --no-micro --no-e2e --interval)
