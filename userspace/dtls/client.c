@@ -649,12 +649,13 @@ ssize_t xtel_dtls_client_seal(struct xtel_dtls_client *c, const void *buf,
 	}
 	if (c->state != XTEL_DTLS_CLIENT_ESTABLISHED)
 		return -ENOTCONN;
-	if (len > XTEL_DTLS_MAX_PLAINTEXT)
+	/* Checked first: a record that cannot be sealed takes no number. */
+	if (len > XTEL_DTLS_MAX_PLAINTEXT ||
+	    cap < XTEL_DTLS_HDR_LEN + len + record_overhead(c))
 		return -EMSGSIZE;
 	n = own_seal(c, XTEL_DTLS_CT_APPDATA, buf, len, out, cap);
 	if (n < 0)
-		return cap < XTEL_DTLS_HDR_LEN + len + record_overhead(c) ?
-		       -EMSGSIZE : -EPROTO;
+		return -EPROTO;
 	c->records_tx++;
 	return n;
 }
