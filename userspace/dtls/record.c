@@ -458,6 +458,7 @@ int dtls_rl_seal_in(EVP_CIPHER_CTX *ctx, bool rekey, struct dtls_rl_keys *k,
 	size_t flen = explicit + pt_len + DTLS_AEAD_TAG;
 	unsigned char *frag = out + XTEL_DTLS_HDR_LEN;
 	unsigned char nonce[NONCE_LEN], aad[AAD_LEN];
+	const EVP_CIPHER *ci = rekey ? k->cipher : NULL;
 	uint64_t seq = k->tx_seq++;
 	int n, m;
 
@@ -476,9 +477,15 @@ int dtls_rl_seal_in(EVP_CIPHER_CTX *ctx, bool rekey, struct dtls_rl_keys *k,
 	memcpy(frag, out + 3, explicit);
 	nonce_aad(k, k->tx_iv, out, frag, pt_len, nonce, aad);
 
-	/* Same key as the last record: only the nonce changes. */
-	if (EVP_EncryptInit_ex(ctx, rekey ? k->cipher : NULL, NULL,
-			       rekey ? k->tx_key : NULL, nonce) == 1 &&
+	/*
+	 * Same key as the last record: only the nonce changes. Another key
+	 * of the cipher ctx holds: only the key schedule is redone (as
+	 * slot_rekey), not the whole context.
+	 */
+	if (rekey && EVP_CIPHER_CTX_get0_cipher(ctx) == k->cipher)
+		ci = NULL;
+	if (EVP_EncryptInit_ex(ctx, ci, NULL, rekey ? k->tx_key : NULL,
+			       nonce) == 1 &&
 	    EVP_EncryptUpdate(ctx, NULL, &n, aad, sizeof(aad)) == 1 &&
 	    EVP_EncryptUpdate(ctx, frag + explicit, &n, pt, (int)pt_len) == 1 &&
 	    EVP_EncryptFinal_ex(ctx, frag + explicit + n, &m) == 1 &&
