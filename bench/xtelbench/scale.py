@@ -25,7 +25,8 @@ import os
 import subprocess
 import time
 
-from .capacity import LG_MAX_CLIENTS, keep_failed, run_capacity_row
+from .capacity import keep_failed, run_capacity_row
+from .lgsize import lg_max_clients
 from .figures import median
 from .util import log, num
 
@@ -69,7 +70,7 @@ def scale_plan(env):
         # that (the default 60 s would close them).
         top = ds[-1]
         ms = ["--max-sessions", int(top * 1.25) // env.workers + 1] if top > 3000 else []
-        if top > LG_MAX_CLIENTS:
+        if top > lg_max_clients(env, "dtls"):
             # And the registry of the plain rows: its default (65,536
             # clients) dropped 34% of a 100,000-client fill as registry_full.
             ms += ["--dtls-idle", 3600] + plain_extra
