@@ -42,13 +42,6 @@
 #include "dtls/server_internal.h"
 #include "mem_dtls.h"
 
-struct mem_net {
-	struct xtel_dtls_server *srv;
-	struct xtel_dtls_client_ctx *cctx;
-	struct mem_dtls_q q;
-	unsigned long records;
-};
-
 static uint64_t heap_bytes(void)
 {
 	struct mallinfo2 mi = mallinfo2();
@@ -56,41 +49,19 @@ static uint64_t heap_bytes(void)
 	return mi.uordblks + mi.hblkhd;
 }
 
-static void on_data(void *arg, uint32_t id, const struct sockaddr *peer,
-		    socklen_t plen, const void *pt, size_t len)
-{
-	(void)id;
-	(void)peer;
-	(void)plen;
-	(void)pt;
-	(void)len;
-	((struct mem_net *)arg)->records++;
-}
-
-/* mem_dtls_feed_fn: to the server as from client i's address. */
-static void to_server(void *arg, unsigned int i, const void *d, size_t len,
-		      uint64_t now)
-{
-	struct mem_net *mn = arg;
-	struct sockaddr_in a = mem_dtls_addr(i);
-
-	xtel_dtls_server_input(mn->srv, (const struct sockaddr *)&a, sizeof(a),
-			       d, len, now);
-}
-
 /*
  * Client i's handshake; rounds 0: to completion, else only that many
  * client flights (1: the cookie exchange and the ClientHello with it, so
  * the server is left half-open, its flight not delivered).
  */
-static int handshake(struct mem_net *mn, struct xtel_dtls_client *c,
+static int handshake(struct mem_dtls_net *mn, struct xtel_dtls_client *c,
 		     unsigned int i, int rounds)
 {
 	uint64_t now = xtel_mono_ns();
 
 	if (xtel_dtls_client_start(c, now))
 		return -1;
-	return mem_dtls_handshake(&mn->q, c, i, to_server, mn, rounds, now) ? 0 : -1;
+	return mem_dtls_handshake(&mn->q, c, i, mem_dtls_to_server, mn, rounds, now) ? 0 : -1;
 }
 
 static int load_id(const char *dir, unsigned int id, struct xtel_dtls_identity **out)
@@ -215,7 +186,7 @@ static void print_result(const struct mem_result *r, bool json)
 int main(int argc, char **argv)
 {
 	struct xtel_dtls_server_cfg cfg = { 0 };
-	struct mem_net mn = { 0 };
+	struct mem_dtls_net mn = { 0 };
 	struct xtel_dtls_client **c;
 	struct xtel_dtls_identity **ids;
 	struct mem_dtls_files files;
@@ -257,7 +228,7 @@ int main(int argc, char **argv)
 	cfg.no_client_id_check = true;
 	cfg.send = mem_dtls_on_send;
 	cfg.send_arg = &mn.q;
-	cfg.on_data = on_data;
+	cfg.on_data = mem_dtls_count_data;
 	cfg.data_arg = &mn;
 	c = calloc(2 * n + m, sizeof(*c));
 	ids = calloc(2 * n + m, sizeof(*ids));
@@ -310,7 +281,7 @@ int main(int argc, char **argv)
 				c[i] ? xtel_dtls_client_error(c[i]) : "no client");
 			goto out;
 		}
-		to_server(&mn, i, d, (size_t)len, xtel_mono_ns());
+		mem_dtls_to_server(&mn, i, d, (size_t)len, xtel_mono_ns());
 	}
 	h_est = heap_bytes();
 	if (xtel_dtls_server_sessions(mn.srv) != 2 * n || mn.records != n ||

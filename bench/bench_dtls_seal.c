@@ -34,34 +34,7 @@
 #include "mem_dtls.h"
 #include "wire/wire.h"
 
-enum { BURST = 64 };
-
-struct seal_net {
-	struct xtel_dtls_server *srv;
-	struct mem_dtls_q q;
-	unsigned long records;
-};
-
-static void on_data(void *arg, uint32_t id, const struct sockaddr *peer,
-		    socklen_t plen, const void *pt, size_t len)
-{
-	(void)id;
-	(void)peer;
-	(void)plen;
-	(void)pt;
-	(void)len;
-	((struct seal_net *)arg)->records++;
-}
-
-static void to_server(void *arg, unsigned int i, const void *d, size_t len,
-		      uint64_t now)
-{
-	struct seal_net *sn = arg;
-	struct sockaddr_in a = mem_dtls_addr(i);
-
-	xtel_dtls_server_input(sn->srv, (const struct sockaddr *)&a, sizeof(a),
-			       d, len, now);
-}
+enum { BURST = 64 };	/* loadgen --batch's default */
 
 static double thread_ns(void)
 {
@@ -101,8 +74,7 @@ seal_loop(struct xtel_dtls_client **c, unsigned int n, unsigned long r,
 int main(int argc, char **argv)
 {
 	struct xtel_dtls_server_cfg cfg = { 0 };
-	struct seal_net sn = { 0 };
-	struct xtel_dtls_client_ctx *cctx = NULL;
+	struct mem_dtls_net sn = { 0 };
 	struct xtel_dtls_client **c;
 	struct xtel_dtls_identity **ids;
 	unsigned char (*out)[MEM_DTLS_DGRAM_MAX];
@@ -147,18 +119,18 @@ int main(int argc, char **argv)
 	cfg.no_client_id_check = true;
 	cfg.send = mem_dtls_on_send;
 	cfg.send_arg = &sn.q;
-	cfg.on_data = on_data;
+	cfg.on_data = mem_dtls_count_data;
 	cfg.data_arg = &sn;
 	c = calloc(n, sizeof(*c));
 	ids = calloc(n, sizeof(*ids));
 	out = calloc(n, sizeof(*out));
 	out_len = calloc(n, sizeof(*out_len));
 	if (!c || !ids || !out || !out_len ||
-	    xtel_dtls_client_ctx_new(&cctx, files.ca, NULL, NULL) ||
+	    xtel_dtls_client_ctx_new(&sn.cctx, files.ca, NULL, NULL) ||
 	    xtel_dtls_server_new(&sn.srv, &cfg))
 		return 1;
-	xtel_dtls_client_ctx_set_openssl_records(cctx, openssl_records);
-	xtel_dtls_client_ctx_set_keep_tickets(cctx, false);
+	xtel_dtls_client_ctx_set_openssl_records(sn.cctx, openssl_records);
+	xtel_dtls_client_ctx_set_keep_tickets(sn.cctx, false);
 	for (unsigned int i = 0; i < n; i++) {
 		char crt[512], key[512];
 		uint64_t now = xtel_mono_ns();
@@ -166,9 +138,9 @@ int main(int argc, char **argv)
 		snprintf(crt, sizeof(crt), "%s/client-%u.crt", argv[1], i + 1);
 		snprintf(key, sizeof(key), "%s/client-%u.key", argv[1], i + 1);
 		if (xtel_dtls_identity_load(&ids[i], crt, key) ||
-		    xtel_dtls_client_new(&c[i], cctx, ids[i], NULL, 0) ||
+		    xtel_dtls_client_new(&c[i], sn.cctx, ids[i], NULL, 0) ||
 		    xtel_dtls_client_start(c[i], now) ||
-		    !mem_dtls_handshake(&sn.q, c[i], i, to_server, &sn, 0, now)) {
+		    !mem_dtls_handshake(&sn.q, c[i], i, mem_dtls_to_server, &sn, 0, now)) {
 			fprintf(stderr, "bench_dtls_seal: client %u did not handshake (%s has client-%u? certs/gen.sh)\n",
 				i + 1, argv[1], i + 1);
 			goto out;
@@ -186,7 +158,7 @@ int main(int argc, char **argv)
 	ns = (thread_ns() - t0) / (double)r;
 
 	for (unsigned int i = 0; i < n; i++)
-		to_server(&sn, i, out[i], out_len[i], xtel_mono_ns());
+		mem_dtls_to_server(&sn, i, out[i], out_len[i], xtel_mono_ns());
 	if (failed || sn.records != n) {
 		fprintf(stderr, "bench_dtls_seal: %lu seals failed, the server took %lu of %u last records\n",
 			failed, sn.records, n);
@@ -210,7 +182,7 @@ out:
 		xtel_dtls_identity_free(ids[i]);
 	}
 	xtel_dtls_server_free(sn.srv);
-	xtel_dtls_client_ctx_free(cctx);
+	xtel_dtls_client_ctx_free(sn.cctx);
 	free(c);
 	free(ids);
 	free(out);
