@@ -26,6 +26,7 @@ import subprocess
 import time
 
 from .capacity import keep_failed, run_capacity_row
+from .lgseal import dtls_seal, dtls_seal_markdown
 from .lgsize import lg_max_clients
 from .figures import median
 from .util import log, num
@@ -135,6 +136,7 @@ def run_scale(env, seq0=800):
     if dtls:
         dtls[0]["dtls_mem"] = dtls_memory(env, max(r["clients"] for r in dtls))
         dtls[0]["dtls_fleet"] = dtls_fleet(env, max(r["clients"] for r in dtls))
+        dtls[0]["dtls_seal"] = dtls_seal(env)
     return rows
 
 
@@ -309,4 +311,6 @@ def scale_markdown(rows):
                                           if r.get("dtls_mem")), None)))
     out.append(dtls_fleet_markdown(next((r["dtls_fleet"] for r in rows
                                          if r.get("dtls_fleet")), None)))
+    out.append(dtls_seal_markdown(next((r["dtls_seal"] for r in rows
+                                        if r.get("dtls_seal")), None)))
     return "".join(out)

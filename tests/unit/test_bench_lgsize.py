@@ -3,7 +3,8 @@
 """unit: how many DTLS clients one loadgen process of a capacity row holds
 (bench/xtelbench/lgsize.py): the least of the socket, port and memory
 bounds, memory from the measured bytes per client; without a measurement
-the old fixed 15,000; plain rows keep it.
+the old fixed 15,000; plain rows keep it. And the table of loadgen's
+sealing cost beside it (bench/xtelbench/lgseal.py).
 
 usage: test_bench_lgsize.py [SOURCE_ROOT]   (no privileges needed)
 """
@@ -14,7 +15,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(SRC, "bench"))
-from xtelbench import lgsize  # noqa: E402
+from xtelbench import lgseal, lgsize  # noqa: E402
 
 
 class ChainSize(unittest.TestCase):
@@ -40,6 +41,18 @@ class ChainSize(unittest.TestCase):
 
     def test_plain_unchanged(self):
         self.assertEqual(lgsize.lg_max_clients(object(), "plain"), lgsize.LG_MAX_CLIENTS)
+
+
+class SealTable(unittest.TestCase):
+    def test_ratios(self):
+        rows = [{"order": "bursts", "layer": "own", "ns": 242.0},
+                {"order": "bursts", "layer": "openssl", "ns": 392.0},
+                {"order": "interleaved", "layer": "own", "ns": 388.0},
+                {"order": "interleaved", "layer": "openssl", "ns": 398.0}]
+        md = lgseal.dtls_seal_markdown(rows)
+        self.assertIn("| bursts | 242 | 392 | 0.62x |\n", md)
+        self.assertIn("| interleaved | 388 | 398 | 0.97x |\n", md)
+        self.assertEqual(lgseal.dtls_seal_markdown(None), "")
 
 
 if __name__ == "__main__":
