@@ -192,7 +192,8 @@ int main(int argc, char **argv)
 	struct mem_dtls_files files;
 	unsigned int n = 2000, m = 64, vc = 65536;
 	uint64_t h0, h_ids, h_srv0, h_hs, h_a, h_est, h_cli, h_half0, h_half;
-	bool json = false, openssl_records = false;
+	struct mem_dtls_args args = { .clients = 2000 };
+	bool json, openssl_records;
 	int ret = 1;
 
 	if (argc < 2) {
@@ -201,13 +202,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--openssl-records"))
-			openssl_records = true;
-		else if (!strcmp(argv[i], "--clients") && i + 1 < argc)
-			n = (unsigned int)strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--half-open") && i + 1 < argc)
+		if (mem_dtls_arg(&args, argc, argv, &i))
+			continue;
+		if (!strcmp(argv[i], "--half-open") && i + 1 < argc)
 			m = (unsigned int)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--verify-cache") && i + 1 < argc)
 			vc = (unsigned int)strtoul(argv[++i], NULL, 10);
@@ -216,6 +213,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	n = args.clients;
+	json = args.json;
+	openssl_records = args.openssl_records;
 	if (n < 1 || m < 1 || m > 200) {
 		fprintf(stderr, "bench_dtls_memory: --clients >= 1, --half-open 1..200\n");
 		return 2;

@@ -82,7 +82,8 @@ int main(int argc, char **argv)
 	struct mem_dtls_files files;
 	unsigned int n = 64;
 	unsigned long r = 200000, failed;
-	bool json = false, interleaved = false, openssl_records = false;
+	struct mem_dtls_args args = { .clients = 64 };
+	bool json, interleaved = false, openssl_records;
 	size_t *out_len;
 	ssize_t pt_len;
 	double t0, ns;
@@ -94,13 +95,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--openssl-records"))
-			openssl_records = true;
-		else if (!strcmp(argv[i], "--clients") && i + 1 < argc)
-			n = (unsigned int)strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--records") && i + 1 < argc)
+		if (mem_dtls_arg(&args, argc, argv, &i))
+			continue;
+		if (!strcmp(argv[i], "--records") && i + 1 < argc)
 			r = strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--order") && i + 1 < argc &&
 			 (!strcmp(argv[i + 1], "bursts") || !strcmp(argv[i + 1], "interleaved")))
@@ -110,6 +107,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	n = args.clients;
+	json = args.json;
+	openssl_records = args.openssl_records;
 	if (n < 1 || r < n) {
 		fprintf(stderr, "bench_dtls_seal: --clients >= 1, --records >= --clients\n");
 		return 2;
