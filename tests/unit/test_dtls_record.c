@@ -436,6 +436,7 @@ long SSL_ctrl(SSL *s, int cmd, long larg, void *parg)
 static void test_builtin_needs_extms(void **state)
 {
 	struct net *n = net_create_mode(&mode_own, NULL);
+	struct xtel_dtls_client_stats cs;
 
 	(void)state;
 	n->mode.openssl_records = true;	/* what pump() must find */
@@ -445,6 +446,9 @@ static void test_builtin_needs_extms(void **state)
 	extms_deny = false;
 	assert_established(n, 0, 1);
 	assert_int_equal(stats(n).record_layer_fallback, 1);
+	/* The client's take-over needs it too: it keeps OpenSSL's, and says so. */
+	xtel_dtls_client_get_stats(n->cl[0].c, &cs);
+	assert_true(cs.openssl);
 	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 0);
 	send_record(n, 0, 1, 1);
 	pump(n);
@@ -457,6 +461,8 @@ static void test_builtin_needs_extms(void **state)
 	pump(n);
 	assert_int_equal(stats(n).record_layer_fallback, 0);
 	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 1);
+	xtel_dtls_client_get_stats(n->cl[0].c, &cs);
+	assert_false(cs.openssl);
 	net_free(n);
 }
 
