@@ -25,7 +25,9 @@ import os
 import subprocess
 import time
 
-from .capacity import LG_MAX_CLIENTS, keep_failed, run_capacity_row
+from .capacity import keep_failed, run_capacity_row
+from .lgseal import dtls_seal, dtls_seal_markdown
+from .lgsize import lg_max_clients
 from .figures import median
 from .util import log, num
 
@@ -69,7 +71,7 @@ def scale_plan(env):
         # that (the default 60 s would close them).
         top = ds[-1]
         ms = ["--max-sessions", int(top * 1.25) // env.workers + 1] if top > 3000 else []
-        if top > LG_MAX_CLIENTS:
+        if top > lg_max_clients(env, "dtls"):
             # And the registry of the plain rows: its default (65,536
             # clients) dropped 34% of a 100,000-client fill as registry_full.
             ms += ["--dtls-idle", 3600] + plain_extra
@@ -134,6 +136,7 @@ def run_scale(env, seq0=800):
     if dtls:
         dtls[0]["dtls_mem"] = dtls_memory(env, max(r["clients"] for r in dtls))
         dtls[0]["dtls_fleet"] = dtls_fleet(env, max(r["clients"] for r in dtls))
+        dtls[0]["dtls_seal"] = dtls_seal(env)
     return rows
 
 
@@ -308,4 +311,6 @@ def scale_markdown(rows):
                                           if r.get("dtls_mem")), None)))
     out.append(dtls_fleet_markdown(next((r["dtls_fleet"] for r in rows
                                          if r.get("dtls_fleet")), None)))
+    out.append(dtls_seal_markdown(next((r["dtls_seal"] for r in rows
+                                        if r.get("dtls_seal")), None)))
     return "".join(out)
