@@ -12,12 +12,16 @@
  * datagrams back to back, as the many-clients drain fills the socket with
  * loadgen's batches) or "interleaved" (datagram r of every client, then
  * r + 1: every datagram from another client, as a fleet sends and as
- * loadgen --batch 1 fills it). Send times follow the order at 300,000
+ * loadgen --batch 1 fills it). With --first-seq S the clients have been
+ * sending for a while: the first datagram is DATA number S (a collector
+ * that joined late), the others S + 1, ...; so the sequence window's
+ * bitmap word moves every 64 numbers, as a long-lived client's does. Send times follow the order at 300,000
  * datagrams/s; each latency is drawn from synth_fleet.h's log-normal table
  * around 40 us (kernel receive timestamps: a frozen receiver's backlog is
  * not in them). Prints CPU ns per datagram of the drain and checks every
- * count in a final snapshot (each client R datagrams, R - 1 DATA, no loss,
- * duplicate or reorder, R latency samples, two keys of R - 1 samples):
+ * count in a final snapshot (each client R datagrams, R - 1 DATA (R with
+ * --first-seq), no loss, duplicate or reorder, R latency samples, two
+ * keys):
  * exit 1 when one is off.
  *
  * Under callgrind, only the drain: --instr-atstart=no (the program starts
@@ -26,7 +30,7 @@
  * (docs/CAPACITY.md "The accounting record in fleet order").
  *
  * usage: bench_plain_fleet [--clients N] [--datagrams R]
- *                          [--order bursts|interleaved]
+ *                          [--order bursts|interleaved] [--first-seq S]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +55,7 @@ enum { DGRAM_MAX = 64, FIRST_ID = 1000 };
 struct plain_fleet {
 	struct xtel_registry *reg;
 	unsigned int n, nrec;
+	uint64_t first_seq;	/* 0: INIT first */
 	/* client i's r-th datagram at dg[i * nrec + r], its arrival time in
 	 * arrival[] */
 	uint8_t (*dg)[DGRAM_MAX];
@@ -112,16 +117,17 @@ static int build(struct plain_fleet *f, bool interleaved)
 	for (unsigned int i = 0; i < f->n; i++)
 		for (unsigned int r = 0; r < f->nrec; r++) {
 			size_t at = (size_t)i * f->nrec + r;
-			/* INITs go first, then the order's position */
+			/* the first ones go first, then the order's position */
 			uint64_t pos = r == 0 ? i : (uint64_t)f->n +
 				(interleaved ? (uint64_t)(r - 1) * f->n + i :
 					       (uint64_t)i * (f->nrec - 1) + r - 1);
 			uint64_t send = t0 + pos * step;
+			bool init = r == 0 && f->first_seq == 0;
 			ssize_t n = xtel_wire_encode(f->dg[at], DGRAM_MAX,
-						     r ? XTEL_MSG_DATA : XTEL_MSG_INIT,
-						     FIRST_ID + i, r, send,
-						     r ? data : "",
-						     r ? sizeof(data) - 1 : 0);
+						     init ? XTEL_MSG_INIT : XTEL_MSG_DATA,
+						     FIRST_ID + i, f->first_seq + r,
+						     send, init ? "" : data,
+						     init ? 0 : sizeof(data) - 1);
 
 			if (n <= 0)
 				return -1;
@@ -137,6 +143,7 @@ static int check(const struct plain_fleet *f)
 {
 	struct xtel_registry *regs[1] = { f->reg };
 	struct xtel_snapshot s;
+	unsigned int ndata = f->first_seq ? f->nrec : f->nrec - 1;
 	int bad = 0;
 
 	if (xtel_snapshot_take(regs, 1, 0, 0, true, &s))
@@ -147,11 +154,11 @@ static int check(const struct plain_fleet *f)
 		const struct xtel_client_snap *c = &s.clients[i];
 
 		if (c->client_id != FIRST_ID + i || c->received != f->nrec ||
-		    c->by_type[XTEL_MSG_DATA] != f->nrec - 1u || c->lost ||
+		    c->by_type[XTEL_MSG_DATA] != ndata || c->lost ||
 		    c->pending || c->duplicates || c->reordered ||
 		    c->too_late || c->lat.count != f->nrec ||
-		    c->highest_seq != f->nrec - 1u ||
-		    c->n_metrics != (f->nrec > 1 ? 2u : 0u))
+		    c->highest_seq != f->first_seq + f->nrec - 1 ||
+		    c->n_metrics != 2)
 			bad = 1;
 		for (unsigned int m = 0; !bad && m < c->n_metrics; m++)
 			if (c->metrics[m].last_ts_ns == 0)
@@ -176,14 +183,16 @@ int main(int argc, char **argv)
 			f.nrec = (unsigned int)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--order") && i + 1 < argc)
 			interleaved = !strcmp(argv[++i], "interleaved");
+		else if (!strcmp(argv[i], "--first-seq") && i + 1 < argc)
+			f.first_seq = strtoull(argv[++i], NULL, 10);
 		else
 			f.n = 0;
 	}
 	if (f.n == 0 || f.n > 1000000 || f.nrec < 2 || f.nrec > 100000 ||
-	    (uint64_t)f.n * f.nrec > 20000000) {
+	    (uint64_t)f.n * f.nrec > 20000000 || f.first_seq > (1ULL << 40)) {
 		fprintf(stderr, "usage: bench_plain_fleet [--clients 1..1000000] "
 			"[--datagrams 2..100000] [--order bursts|interleaved] "
-			"(clients x datagrams <= 20M)\n");
+			"[--first-seq S] (clients x datagrams <= 20M)\n");
 		return 2;
 	}
 	total = (size_t)f.n * f.nrec;
@@ -195,7 +204,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_plain_fleet: out of memory\n");
 		goto out;
 	}
-	for (unsigned int i = 0; i < f.n; i++)	/* the INITs, not measured */
+	for (unsigned int i = 0; i < f.n; i++)	/* the first ones, not measured */
 		feed(&f, (size_t)i * f.nrec);
 	f.accounted = 0;
 	t = cpu_ns();
@@ -204,10 +213,12 @@ int main(int argc, char **argv)
 	CALLGRIND_STOP_INSTRUMENTATION;
 	t = cpu_ns() - t;
 	printf("{\"clients\": %u, \"datagrams\": %llu, \"order\": \"%s\", "
+	       "\"first_seq\": %llu, "
 	       "\"cpu_ns_per_datagram\": %.1f, \"accounted\": %lu, "
 	       "\"refused\": %lu}\n",
 	       f.n, (unsigned long long)(total - f.n),
 	       interleaved ? "interleaved" : "bursts",
+	       (unsigned long long)f.first_seq,
 	       (double)t / (double)(total - f.n), f.accounted, f.refused);
 	if (f.refused || f.accounted != total - f.n || check(&f)) {
 		fprintf(stderr, "bench_plain_fleet: counts are off\n");
