@@ -109,38 +109,28 @@ struct xtel_past_inits {
  * 424 bytes (a record of 448, record.h). What is not here: received, the
  * sum of by_type (xtel_client_received()); the past epochs' INIT
  * timestamps (above).
- *
- * Field order is the receive path's (docs/CAPACITY.md "The accounting
- * record in fleet order"): what an in-order DATA datagram reads or writes
- * comes first, so that a client whose record is cold costs four cache
- * lines of it, not seven: line 0 the record's seq, the counters and the
- * flags; line 1 arrival and epoch times and the key chunk pointers; line
- * 2 the histogram's totals and hot page; line 3 the window's head and
- * its first bitmap word (record.h asserts the offsets). The rest (the
- * bitmap's other words, the window's rare counters, the epoch's INIT
- * arrival, BYE's seq) follows.
  */
 struct xtel_client {
 	uint32_t client_id;
+	uint32_t epochs;
+	uint64_t epoch_init_ts;	/* send ts of this epoch's INIT; 0: unseen */
+	uint64_t epoch_init_arrival_ns;	/* when that INIT arrived */
+	uint64_t epoch_min_ts;	/* earliest send ts seen in this epoch */
+	uint64_t bye_seq;
+	uint64_t bytes;
+	uint64_t by_type[XTEL_MSG_TYPE_MAX + 1];	/* 0: out-of-range type */
+	uint64_t first_seen_ns, last_seen_ns;
+	uint64_t metrics_dropped;
+	uint32_t past_inits;	/* arena handle of struct xtel_past_inits; 0: none */
 	uint8_t n_keys;
 	uint8_t bye_seen;
 	uint8_t past_init_next;	/* next slot of the past_inits ring */
 	uint8_t pad_;
-	uint64_t bytes;
-	uint64_t by_type[XTEL_MSG_TYPE_MAX + 1];	/* 0: out-of-range type */
-	uint64_t first_seen_ns, last_seen_ns;
-	uint64_t epoch_init_ts;	/* send ts of this epoch's INIT; 0: unseen */
-	uint64_t epoch_min_ts;	/* earliest send ts seen in this epoch */
+	struct xtel_seqwin win;
+	struct xtel_latpack lat;
 	/* Chunks of key slots (see above), from the registry's arena as keys
 	 * appear, never moved or freed while the registry lives. */
 	struct xtel_metric_state *keys[XTEL_METRIC_CHUNKS];
-	struct xtel_latpack lat;
-	struct xtel_seqwin win;
-	uint64_t epoch_init_arrival_ns;	/* when that INIT arrived */
-	uint64_t bye_seq;
-	uint64_t metrics_dropped;
-	uint32_t epochs;
-	uint32_t past_inits;	/* arena handle of struct xtel_past_inits; 0: none */
 };
 
 /* Datagrams accepted, all types, duplicates included. */

@@ -57,23 +57,20 @@ enum {
 	XTEL_LATP_DIR_CAPS = 6,		/* directory sizes, 4 to 32 entries */
 };
 
-/* What every sample reads and writes (totals, the hot page) first: the
- * first 48 bytes; the directory and the rare counters after them. */
 struct xtel_latpack {
 	uint64_t count;		/* as in struct xtel_latency */
-	uint64_t sum;
-	uint64_t min, max;
-	uintptr_t hot;		/* writer's cache: page address | width */
-	uint8_t hot_page;	/* page index of hot; XTEL_LATP_PAGES: none */
-	uint8_t dir_cap;	/* its size, as an index of the size table */
-	uint8_t n_pages;	/* bits set in mask (writer's count) */
-	uint8_t pad_;
-	uint32_t mask;		/* bit p: page p present */
-	uint32_t dir;		/* arena handle of the directory; 0: no page yet */
-	uint32_t pad2_;
 	uint64_t negative;
 	uint64_t overflow;
 	uint64_t alloc_failed;
+	uint64_t sum;
+	uint64_t min, max;
+	uintptr_t hot;		/* writer's cache: page address | width */
+	uint32_t mask;		/* bit p: page p present */
+	uint32_t dir;		/* arena handle of the directory; 0: no page yet */
+	uint8_t dir_cap;	/* its size, as an index of the size table */
+	uint8_t hot_page;	/* page index of hot; XTEL_LATP_PAGES: none */
+	uint8_t n_pages;	/* bits set in mask (writer's count) */
+	uint8_t pad_[5];
 };
 
 /* An empty histogram (no page, no directory). */

@@ -20,7 +20,6 @@
 #ifndef XTEL_RECORD_H
 #define XTEL_RECORD_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "acct/arena.h"
@@ -44,21 +43,6 @@ _Static_assert(sizeof(struct xtel_client) == 424, "client record layout");
 _Static_assert(sizeof(struct xtel_record) == 448, "seven cache lines");
 _Static_assert(sizeof(struct xtel_metric_state) == 96, "key slot layout");
 _Static_assert(sizeof(struct xtel_latpack) == 80, "packed histogram header");
-
-/*
- * The lines an in-order DATA datagram of a cold client touches (client.h):
- * 0 seq, counters, flags; 1 times and key chunks; 2 the histogram's
- * totals and hot page; 3 the window's head and first bitmap word.
- */
-#define XTEL_REC_LINE(f) ((offsetof(struct xtel_record, c) + \
-			   offsetof(struct xtel_client, f)) / 64)
-_Static_assert(XTEL_REC_LINE(by_type[XTEL_MSG_TYPE_MAX]) == 0, "line 0");
-_Static_assert(XTEL_REC_LINE(first_seen_ns) == 1 &&
-	       XTEL_REC_LINE(keys[0]) == 1, "line 1");
-_Static_assert(XTEL_REC_LINE(lat.count) == 2 &&
-	       XTEL_REC_LINE(lat.hot_page) == 2, "line 2");
-_Static_assert(XTEL_REC_LINE(win.highest) == 3 &&
-	       XTEL_REC_LINE(win.bits[0]) == 3, "line 3");
 
 struct xtel_registry {
 	/* Read by snapshot threads. */

@@ -50,25 +50,19 @@ enum {
 	XTEL_SEQ_RESET_DISTANCE = 65536,
 };
 
-/*
- * The head first (what an in-order datagram reads and writes: highest,
- * highest_rx, lost, pending, started), then the bitmap, whose first word
- * shares the head's cache line in a client record (client.h), then the
- * counters of the rarer verdicts.
- */
 struct xtel_seqwin {
+	uint64_t bits[XTEL_SEQ_WORDS];
 	uint64_t highest;	/* top of the window (after BYE: BYE's seq) */
 	uint64_t highest_rx;	/* highest seq actually received this epoch */
+	uint64_t floor;		/* numbers below are too late */
 	uint64_t lost;
+	uint64_t duplicates;
+	uint64_t reordered;
+	uint64_t too_late;
 	uint32_t pending;	/* zero bits inside the window: < XTEL_SEQ_WINDOW */
 	uint8_t started;
 	uint8_t closed;		/* BYE seen in this epoch */
 	uint8_t pad_[2];
-	uint64_t bits[XTEL_SEQ_WORDS];
-	uint64_t floor;		/* numbers below are too late */
-	uint64_t duplicates;
-	uint64_t reordered;
-	uint64_t too_late;
 };
 
 /* Zero everything: no epoch yet. */
