@@ -243,7 +243,7 @@ static struct xtel_metric_state *key_slot(struct xtel_client *c,
 		*err = -ENOMEM;
 		return NULL;
 	}
-	if (xtel_key_chunk(i) && !c->keys[xtel_key_chunk(i)]) {
+	if (!c->keys[xtel_key_chunk(i)]) {
 		unsigned int k = xtel_key_chunk(i);
 		void *p;
 

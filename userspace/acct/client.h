@@ -52,12 +52,8 @@ extern "C" {
 
 /*
  * Key slots come in chunks of 2, 2, 4 and 8 slots (keys 0-1, 2-3, 4-7,
- * 8-15). The first lives in the record (keys0): a datagram's metrics are
- * then found from the record's address, not through a pointer read from
- * it, one DRAM trip less per datagram of a cold client (docs/CAPACITY.md
- * "The accounting record in fleet order"); the others are allocated as
- * keys appear, so a client with the usual one to three keys holds two or
- * four slots, not a block of four for every client.
+ * 8-15), allocated as keys appear: a client with the usual one to three
+ * keys holds two or four slots, not a block of four for every client.
  */
 enum {
 	XTEL_CLIENT_MAX_KEYS = 16,
@@ -110,9 +106,9 @@ struct xtel_past_inits {
 };
 
 /*
- * 616 bytes (a record of 640, record.h), of them 192 the first two key
- * slots. What is not here: received, the sum of by_type
- * (xtel_client_received()); the past epochs' INIT timestamps (above).
+ * 424 bytes (a record of 448, record.h). What is not here: received, the
+ * sum of by_type (xtel_client_received()); the past epochs' INIT
+ * timestamps (above).
  */
 struct xtel_client {
 	uint32_t client_id;
@@ -132,11 +128,9 @@ struct xtel_client {
 	uint8_t pad_;
 	struct xtel_seqwin win;
 	struct xtel_latpack lat;
-	/* Chunks 1-3 of key slots (see above), from the registry's arena as
-	 * keys appear, never moved or freed while the registry lives;
-	 * keys[0] stays NULL: chunk 0 is keys0. */
+	/* Chunks of key slots (see above), from the registry's arena as keys
+	 * appear, never moved or freed while the registry lives. */
 	struct xtel_metric_state *keys[XTEL_METRIC_CHUNKS];
-	struct xtel_metric_state keys0[2];	/* keys 0 and 1 */
 };
 
 /* Datagrams accepted, all types, duplicates included. */
@@ -187,8 +181,8 @@ xtel_client_key(const struct xtel_client *c, unsigned int i)
 {
 	unsigned int k;
 
-	if (i < 2)		/* the common case: the first chunk, inline */
-		return (struct xtel_metric_state *)(uintptr_t)&c->keys0[i];
+	if (i < 2)		/* the common case: the first chunk */
+		return &c->keys[0][i];
 	k = xtel_key_chunk(i);
 	return &c->keys[k][i - xtel_key_chunk_first(k)];
 }

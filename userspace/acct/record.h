@@ -37,11 +37,10 @@ struct xtel_record {
 	struct xtel_client c;
 } __attribute__((aligned(64)));
 
-/* Ten cache lines, three of them the first key chunk (docs/CAPACITY.md
- * "Memory per client", "The accounting record in fleet order"): a field
- * more costs a line of every client at once, so say so when it changes. */
-_Static_assert(sizeof(struct xtel_client) == 616, "client record layout");
-_Static_assert(sizeof(struct xtel_record) == 640, "ten cache lines");
+/* Seven cache lines (docs/CAPACITY.md "Memory per client"): a field more
+ * costs a line of every client at once, so say so when it changes. */
+_Static_assert(sizeof(struct xtel_client) == 424, "client record layout");
+_Static_assert(sizeof(struct xtel_record) == 448, "seven cache lines");
 _Static_assert(sizeof(struct xtel_metric_state) == 96, "key slot layout");
 _Static_assert(sizeof(struct xtel_latpack) == 80, "packed histogram header");
 
@@ -87,9 +86,8 @@ static inline uint32_t xtel_registry_count(const struct xtel_registry *reg)
  * Copy a client record r of reg consistently: *out gets the record, *lat its
  * histogram expanded (xtel_latpack_expand) with the block pointers into
  * hist_blocks (XTEL_LAT_GROUPS x XTEL_LAT_SUB), key_slots
- * (XTEL_CLIENT_MAX_KEYS; keys 0 and 1 come with the record, in
- * out->keys0) the other keys' state with out->keys redirected into it.
- * out->lat's pointers still lead into the registry: use *lat. The
+ * (XTEL_CLIENT_MAX_KEYS) the metric state with out->keys redirected into
+ * it. out->lat's pointers still lead into the registry: use *lat. The
  * sequence window's bitmap (out->win.bits) is neither copied nor written:
  * what a reader needs of the window are its counts. Returns the retries.
  */

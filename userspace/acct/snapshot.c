@@ -82,8 +82,7 @@ unsigned int xtel_record_read(const struct xtel_registry *reg,
 		n_keys = out->n_keys;
 		if (n_keys > XTEL_CLIENT_MAX_KEYS)
 			n_keys = XTEL_CLIENT_MAX_KEYS;
-		/* Keys 0 and 1 came with the record (keys0). */
-		for (unsigned int i = 2; i < n_keys; i++) {
+		for (unsigned int i = 0; i < n_keys; i++) {
 			unsigned int c = xtel_key_chunk(i);
 			const struct xtel_metric_state *k = out->keys[c];
 
@@ -97,7 +96,7 @@ unsigned int xtel_record_read(const struct xtel_registry *reg,
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&r->seq, __ATOMIC_RELAXED) == s1) {
 			out->n_keys = n_keys;
-			for (unsigned int c = 1; c < XTEL_METRIC_CHUNKS; c++)
+			for (unsigned int c = 0; c < XTEL_METRIC_CHUNKS; c++)
 				out->keys[c] = key_slots + xtel_key_chunk_first(c);
 			return retries;
 		}
