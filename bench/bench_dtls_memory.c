@@ -16,13 +16,16 @@
  * tables the
  * server sizes by --max-sessions and --verify-cache (hash buckets, cache
  * entries); the client side's heap per session (what loadgen holds for
- * one client: identity, SSL object, its buffers after the handshake); and
+ * one client after the handshake: its keys, as the client takes the record
+ * layer over, or with --openssl-records the SSL object and its buffers as
+ * before; its record sealed as loadgen seals, without a queue; no ticket
+ * kept, as loadgen without --resume); and
  * the heap of one half-open handshake (the server's state while it waits
  * for the client's flight, bounded by --max-half-open). Deterministic but
  * for OpenSSL's own allocations, which do not vary from run to run.
  *
  * usage: bench_dtls_memory CERTDIR [--clients N] [--half-open M]
- *                          [--verify-cache E] [--json]
+ *                          [--verify-cache E] [--openssl-records] [--json]
  * CERTDIR as made by certs/gen.sh with at least N clients.
  */
 #include <arpa/inet.h>
@@ -39,13 +42,6 @@
 #include "dtls/server_internal.h"
 #include "mem_dtls.h"
 
-struct mem_net {
-	struct xtel_dtls_server *srv;
-	struct xtel_dtls_client_ctx *cctx;
-	struct mem_dtls_q q;
-	unsigned long records;
-};
-
 static uint64_t heap_bytes(void)
 {
 	struct mallinfo2 mi = mallinfo2();
@@ -53,41 +49,19 @@ static uint64_t heap_bytes(void)
 	return mi.uordblks + mi.hblkhd;
 }
 
-static void on_data(void *arg, uint32_t id, const struct sockaddr *peer,
-		    socklen_t plen, const void *pt, size_t len)
-{
-	(void)id;
-	(void)peer;
-	(void)plen;
-	(void)pt;
-	(void)len;
-	((struct mem_net *)arg)->records++;
-}
-
-/* mem_dtls_feed_fn: to the server as from client i's address. */
-static void to_server(void *arg, unsigned int i, const void *d, size_t len,
-		      uint64_t now)
-{
-	struct mem_net *mn = arg;
-	struct sockaddr_in a = mem_dtls_addr(i);
-
-	xtel_dtls_server_input(mn->srv, (const struct sockaddr *)&a, sizeof(a),
-			       d, len, now);
-}
-
 /*
  * Client i's handshake; rounds 0: to completion, else only that many
  * client flights (1: the cookie exchange and the ClientHello with it, so
  * the server is left half-open, its flight not delivered).
  */
-static int handshake(struct mem_net *mn, struct xtel_dtls_client *c,
+static int handshake(struct mem_dtls_net *mn, struct xtel_dtls_client *c,
 		     unsigned int i, int rounds)
 {
 	uint64_t now = xtel_mono_ns();
 
 	if (xtel_dtls_client_start(c, now))
 		return -1;
-	return mem_dtls_handshake(&mn->q, c, i, to_server, mn, rounds, now) ? 0 : -1;
+	return mem_dtls_handshake(&mn->q, c, i, mem_dtls_to_server, mn, rounds, now) ? 0 : -1;
 }
 
 static int load_id(const char *dir, unsigned int id, struct xtel_dtls_identity **out)
@@ -110,6 +84,7 @@ struct mem_result {
 	double half_open;		/* per half-open handshake, server side */
 	double half_open_estimate;	/* what the server charges for one */
 	double aead;			/* one AEAD context, measured alone */
+	bool openssl_records;		/* the clients kept OpenSSL's layer */
 };
 
 /*
@@ -178,12 +153,13 @@ static void print_result(const struct mem_result *r, bool json)
 		       "\"server_fixed_b\": %llu, \"client_idle_b\": %.1f, "
 		       "\"client_session_b\": %.1f, "
 		       "\"client_identity_b\": %.1f, \"half_open_b\": %.1f, "
-		       "\"half_open_estimate_b\": %.1f}\n",
+		       "\"half_open_estimate_b\": %.1f, \"client_records\": \"%s\"}\n",
 		       r->n, r->verify_cache, r->server, sess, rl, aead, r->aead,
 		       DTLS_RL_CACHE_SLOTS, rest,
 		       r->server_flight, (unsigned long long)r->server_fixed,
 		       r->client_idle, r->client, r->identity,
-		       r->half_open, r->half_open_estimate);
+		       r->half_open, r->half_open_estimate,
+		       r->openssl_records ? "openssl" : "own");
 		return;
 	}
 	printf("DTLS memory, %u established sessions, %u half-open, verify cache %u entries\n",
@@ -203,33 +179,33 @@ static void print_result(const struct mem_result *r, bool json)
 	printf("server, per half-open handshake:   %8.1f B (charged as %.1f B)\n",
 	       r->half_open, r->half_open_estimate);
 	printf("client (loadgen), per session:     %8.1f B idle after the handshake, "
-	       "%.1f B after a record; its identity %.1f B\n",
-	       r->client_idle, r->client, r->identity);
+	       "%.1f B after a record; its identity %.1f B (%s record layer)\n",
+	       r->client_idle, r->client, r->identity,
+	       r->openssl_records ? "OpenSSL's" : "its own");
 }
 
 int main(int argc, char **argv)
 {
 	struct xtel_dtls_server_cfg cfg = { 0 };
-	struct mem_net mn = { 0 };
+	struct mem_dtls_net mn = { 0 };
 	struct xtel_dtls_client **c;
 	struct xtel_dtls_identity **ids;
 	struct mem_dtls_files files;
 	unsigned int n = 2000, m = 64, vc = 65536;
 	uint64_t h0, h_ids, h_srv0, h_hs, h_a, h_est, h_cli, h_half0, h_half;
-	bool json = false;
+	struct mem_dtls_args args = { .clients = 2000 };
+	bool json, openssl_records;
 	int ret = 1;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: bench_dtls_memory CERTDIR [--clients N] "
-			"[--half-open M] [--verify-cache E] [--json]\n");
+			"[--half-open M] [--verify-cache E] [--openssl-records] [--json]\n");
 		return 2;
 	}
 	for (int i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--clients") && i + 1 < argc)
-			n = (unsigned int)strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--half-open") && i + 1 < argc)
+		if (mem_dtls_arg(&args, argc, argv, &i))
+			continue;
+		if (!strcmp(argv[i], "--half-open") && i + 1 < argc)
 			m = (unsigned int)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--verify-cache") && i + 1 < argc)
 			vc = (unsigned int)strtoul(argv[++i], NULL, 10);
@@ -238,6 +214,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	n = args.clients;
+	json = args.json;
+	openssl_records = args.openssl_records;
 	if (n < 1 || m < 1 || m > 200) {
 		fprintf(stderr, "bench_dtls_memory: --clients >= 1, --half-open 1..200\n");
 		return 2;
@@ -250,12 +229,14 @@ int main(int argc, char **argv)
 	cfg.no_client_id_check = true;
 	cfg.send = mem_dtls_on_send;
 	cfg.send_arg = &mn.q;
-	cfg.on_data = on_data;
+	cfg.on_data = mem_dtls_count_data;
 	cfg.data_arg = &mn;
 	c = calloc(2 * n + m, sizeof(*c));
 	ids = calloc(2 * n + m, sizeof(*ids));
 	if (!c || !ids || xtel_dtls_client_ctx_new(&mn.cctx, files.ca, NULL, NULL))
 		return 1;
+	xtel_dtls_client_ctx_set_openssl_records(mn.cctx, openssl_records);
+	xtel_dtls_client_ctx_set_keep_tickets(mn.cctx, false);
 
 	h0 = heap_bytes();
 	for (unsigned int i = 0; i < 2 * n + m; i++)
@@ -290,15 +271,18 @@ int main(int argc, char **argv)
 	/* Batch B, clients n..2n-1: handshakes and one record each. */
 	for (unsigned int i = n; i < 2 * n; i++) {
 		static const char rec[] = "one record: the final flight arrived";
+		unsigned char d[MEM_DTLS_DGRAM_MAX];
+		ssize_t len = -1;
 
+		/* Sealed as loadgen seals (xtel_lg_dtls_seal): no queue. */
 		if (xtel_dtls_client_new(&c[i], mn.cctx, ids[i], NULL, 0) ||
 		    handshake(&mn, c[i], i, 0) ||
-		    xtel_dtls_client_write(c[i], rec, sizeof(rec)) != 0) {
+		    (len = xtel_dtls_client_seal(c[i], rec, sizeof(rec), d, sizeof(d))) < 0) {
 			fprintf(stderr, "bench_dtls_memory: handshake %u failed: %s\n", i,
 				c[i] ? xtel_dtls_client_error(c[i]) : "no client");
 			goto out;
 		}
-		mem_dtls_flush(c[i], i, to_server, &mn, xtel_mono_ns());
+		mem_dtls_to_server(&mn, i, d, (size_t)len, xtel_mono_ns());
 	}
 	h_est = heap_bytes();
 	if (xtel_dtls_server_sessions(mn.srv) != 2 * n || mn.records != n ||
@@ -346,6 +330,7 @@ int main(int argc, char **argv)
 		.half_open = (double)(h_half - h_half0) / m,
 		.half_open_estimate = (double)mn.srv->half_open_bytes / m,
 		.aead = aead_ctx_bytes(n),
+		.openssl_records = openssl_records,
 	}, json);
 	ret = 0;
 out:

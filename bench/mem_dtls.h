@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -76,6 +77,60 @@ static inline struct sockaddr_in mem_dtls_addr(unsigned int i)
 /* One datagram of client i to the server. */
 typedef void mem_dtls_feed_fn(void *arg, unsigned int i, const void *d,
 			      size_t len, uint64_t now);
+
+/* The flags of the DTLS benches on this net (bench_dtls_memory, _seal). */
+struct mem_dtls_args {
+	bool json;		/* --json */
+	bool openssl_records;	/* --openssl-records: the clients keep OpenSSL's layer */
+	unsigned int clients;	/* --clients N */
+};
+
+/* Take argv[*i] (and its value) when it is one of them; true if it was. */
+static inline bool mem_dtls_arg(struct mem_dtls_args *a, int argc, char **argv,
+				int *i)
+{
+	if (!strcmp(argv[*i], "--json"))
+		a->json = true;
+	else if (!strcmp(argv[*i], "--openssl-records"))
+		a->openssl_records = true;
+	else if (!strcmp(argv[*i], "--clients") && *i + 1 < argc)
+		a->clients = (unsigned int)strtoul(argv[++*i], NULL, 10);
+	else
+		return false;
+	return true;
+}
+
+/* One server, its datagrams for the client in hand, the records it delivered. */
+struct mem_dtls_net {
+	struct xtel_dtls_server *srv;
+	struct xtel_dtls_client_ctx *cctx;
+	struct mem_dtls_q q;
+	unsigned long records;
+};
+
+/* The server's on_data: counts the records (arg: the mem_dtls_net). */
+static inline void mem_dtls_count_data(void *arg, uint32_t id,
+				       const struct sockaddr *peer,
+				       socklen_t plen, const void *pt, size_t len)
+{
+	(void)id;
+	(void)peer;
+	(void)plen;
+	(void)pt;
+	(void)len;
+	((struct mem_dtls_net *)arg)->records++;
+}
+
+/* mem_dtls_feed_fn: to the net's server as from client i's address. */
+static inline void mem_dtls_to_server(void *arg, unsigned int i, const void *d,
+				      size_t len, uint64_t now)
+{
+	struct mem_dtls_net *mn = arg;
+	struct sockaddr_in a = mem_dtls_addr(i);
+
+	xtel_dtls_server_input(mn->srv, (const struct sockaddr *)&a, sizeof(a),
+			       d, len, now);
+}
 
 /* Everything client c (address i) has queued, through feed; true if any. */
 static inline bool mem_dtls_flush(struct xtel_dtls_client *c, unsigned int i,

@@ -14,7 +14,7 @@
 #                          [--many-clients | --no-many-clients] [--many-clients-dtls]
 #                          [--many-clients-order bursts|interleaved|both]
 #                          [--storm | --no-storm] [--memory | --no-memory] [--rxopts]
-#                          [--health-rows | --no-health-rows] [--interval] [--agg-once] [--ab-dtls]
+#                          [--health-rows | --no-health-rows] [--interval] [--agg-once] [--ab-dtls] [--ab-plain]
 #
 #   (default)   the whole suite, under 10 minutes on 2 cores
 #   --quick     fewer and shorter rows, under 2 minutes
@@ -85,6 +85,10 @@
 #               callgrind at 10 clients, drain at $XTEL_AB_CLIENTS (default
 #               10000); XTEL_AB_ROUNDS rounds (default 2; docs/CAPACITY.md);
 #               records in the first order of --many-clients-order
+#   --ab-plain  the same on the many-clients plain rows (health on and
+#               --no-health, or $XTEL_SCALE_KINDS) at 10 and $XTEL_AB_CLIENTS
+#               (default 100000) clients, in --many-clients-order's orders
+#               (docs/CAPACITY.md "The accounting record in fleet order")
 #   --interval  the main thread's view build per client per interval
 #               (bench_interval under callgrind, health on and off; ~1 min;
 #               only when asked: --no-micro --no-e2e --interval)
@@ -139,7 +143,7 @@ while [ $# -gt 0 ]; do
 	--build=*) build=$(abspath "${1#--build=}") ;;
 	--no-build) do_build=0 ;;
 	--publish) publish=(--publish) ;;
-	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --many-clients-dtls | --memory | --no-memory | --rxopts | --health-rows | --no-health-rows | --interval | --agg-once | --ab-dtls) extra+=("$1") ;;
+	--no-micro | --no-e2e | --api | --probes | --dashboard | --capacity | --no-capacity | --scaleout | --storm | --no-storm | --many-clients | --no-many-clients | --many-clients-dtls | --memory | --no-memory | --rxopts | --health-rows | --no-health-rows | --interval | --agg-once | --ab-dtls | --ab-plain) extra+=("$1") ;;
 	--many-clients-order) extra+=("$1" "${2:?--many-clients-order needs bursts, interleaved or both}"); shift ;;
 	--store) store=1 ;;
 	--health) health_only=1 ;;

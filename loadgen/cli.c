@@ -24,6 +24,7 @@ enum lg_opt {
 	LG_OPT_PAYLOAD, LG_OPT_PAYLOAD_SIZE, LG_OPT_HEARTBEAT, LG_OPT_SEED,
 	LG_OPT_LOSS, LG_OPT_DUP, LG_OPT_REORDER, LG_OPT_REORDER_DEPTH,
 	LG_OPT_SCENARIO, LG_OPT_RECONNECT, LG_OPT_RESUME, LG_OPT_RECONNECT_AFTER,
+	LG_OPT_OPENSSL_RECORDS,
 	LG_OPT_FLOOD, LG_OPT_FLOOD_SRC, LG_OPT_QUIET, LG_OPT_REPORT_JSON,
 	LG_OPT_HELP,
 	LG_N_OPTS,
@@ -279,6 +280,11 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		.help = "--reconnect starts only once FILE exists (at most\n"
 			"--handshake-timeout later), e.g. after the test\n"
 			"restarted the collector" },
+	[LG_OPT_OPENSSL_RECORDS] = { .name = "openssl-records",
+		XTEL_OPT_FLAG_AT(CFG, openssl_records),
+		.help = "keep OpenSSL's record layer after the handshake\n"
+			"(~56 KB per client; by default each client keeps only\n"
+			"its keys: docs/CAPACITY.md; dtls mode)" },
 	[LG_OPT_PAYLOAD] = { .name = "payload", .metavar = "TEMPLATE",
 		XTEL_OPT_STRING_AT(CFG, payload_template),
 		.help = "key=value;... with placeholders {seq} {client}\n"

@@ -72,6 +72,7 @@ struct xtel_lg_client {
 	char hs_error[160];
 	struct xtel_dtls_ticket *ticket;	/* --resume: offered next time */
 	bool resumed;			/* the last handshake was abbreviated */
+	bool openssl_layer;		/* established on OpenSSL's record layer */
 
 	struct xtel_lg_client_stats st;
 };

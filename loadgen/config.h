@@ -67,6 +67,7 @@ struct xtel_lg_config {
 	uint32_t reconnect;		/* --reconnect: rounds after the handshakes */
 	bool resume;			/* --resume: reconnect with the ticket */
 	const char *reconnect_after;	/* --reconnect-after: wait for this file */
+	bool openssl_records;		/* --openssl-records: no take-over */
 
 	const char *payload_template;	/* NULL: use payload_size */
 	uint32_t payload_size;

@@ -21,6 +21,7 @@ struct summary {
 	struct xtel_lg_client_stats t;
 	uint64_t last_seq_max;
 	uint32_t hs_ok, hs_failed;
+	uint32_t hs_openssl;	/* of hs_ok: on OpenSSL's record layer */
 	double hs_min_ms, hs_max_ms, hs_sum_ms;
 	uint64_t hs_retransmits;
 	double data_elapsed_s;
@@ -95,6 +96,7 @@ static void summarize(struct xtel_lg_run *run, struct summary *s)
 			double m = ms(c->hs_end_ns - c->hs_start_ns);
 
 			s->hs_ok++;
+			s->hs_openssl += c->openssl_layer;
 			s->hs_sum_ms += m;
 			s->hs_min_ms = fmin(s->hs_min_ms, m);
 			s->hs_max_ms = fmax(s->hs_max_ms, m);
@@ -212,6 +214,10 @@ void xtel_lg_report_text(struct xtel_lg_run *run, int exit_code, FILE *out)
 			s.hs_ok, s.hs_failed, s.hs_min_ms,
 			s.hs_ok ? s.hs_sum_ms / s.hs_ok : 0, s.hs_max_ms,
 			(unsigned long long)s.hs_retransmits);
+	if (run->dtls && s.hs_openssl)
+		fprintf(out, "  record layer  %u of the sessions on OpenSSL's (%s), not the client's own\n",
+			s.hs_openssl, cfg->openssl_records ? "--openssl-records" :
+			"a suite the own layer lacks, or no extended master secret");
 	if (cfg->reconnect) {
 		struct reconnects rc;
 
@@ -349,6 +355,8 @@ static json_t *json_handshakes(const struct xtel_lg_run *run,
 		      s->hs_sum_ms / s->hs_ok : 0, 3));
 	xtel_json_set(o, "max_ms", xtel_json_fixed(s->hs_max_ms, 3));
 	xtel_json_set(o, "retransmits", xtel_json_u64(s->hs_retransmits));
+	/* Established on OpenSSL's record layer, not taken over. */
+	xtel_json_set(o, "openssl_records", json_integer(s->hs_openssl));
 	xtel_json_set(o, "phase_s", xtel_json_fixed(
 		      run->hs_end_ns > run->run_start_ns && run->dtls ?
 		      (double)(run->hs_end_ns - run->run_start_ns) / 1e9 : 0, 6));

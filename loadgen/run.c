@@ -34,6 +34,17 @@ int xtel_lg_raise_fd_limit(uint32_t need, const char *flag, const char *noun)
 		return -errno;
 	if (rl.rlim_cur >= need)
 		return 0;
+	/*
+	 * Root (CAP_SYS_RESOURCE) may raise the hard limit too, up to
+	 * fs.nr_open: since a DTLS client keeps only its keys after the
+	 * handshake, sockets, not memory, bound the clients of one process.
+	 */
+	if (rl.rlim_max < need) {
+		struct rlimit hi = { .rlim_cur = need, .rlim_max = need };
+
+		if (setrlimit(RLIMIT_NOFILE, &hi) == 0)
+			return 0;
+	}
 	if (rl.rlim_max < need) {
 		pr_err("%s needs %u file descriptors but the hard limit is %llu: raise it (ulimit -Hn) or use fewer %s",
 			flag, need, (unsigned long long)rl.rlim_max, noun);

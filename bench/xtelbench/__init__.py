@@ -26,6 +26,7 @@ Modules, each importing only those above it in this list:
             capacity's drain row and rows' end-to-end row)
   aggonce   the aggregator's exactly-once memory (--agg-once)
   abcol     two collector builds alternated on the DTLS capacity rows
-            (--ab-dtls; uses capacity's drain row and scale's options)
+            (--ab-dtls) or the many-clients plain rows (--ab-plain); uses
+            capacity's drain row and scale's options
   main      the command line and the output files
 """

@@ -42,6 +42,7 @@ from .config import PORT, RECEIVER_LABEL
 from .counters import counter_delta, read_counters
 from .derive import derive
 from .env import nsexec
+from .lgsize import LG_MAX_CLIENTS, lg_max_clients
 from .procs import (read_hwm_kb, read_status_kb, rx_thread_cpu_ns, stop_proc, task_cpu_ns,
                     wait_ready)
 from .rows import Row, strip_clients
@@ -141,8 +142,8 @@ def _callgrind(env, cmd, outfile):
 # signal delivery; 0 in nearly every row): more fails the row.
 FROZEN_CPU_MAX_NS = 5000000
 # One loadgen process holds at most this many clients: it needs a socket
-# each, and this machine's hard limit of open files is 20,000.
-LG_MAX_CLIENTS = 15000
+# each, and this machine's hard limit of open files is 20,000; DTLS rows
+# size their chain from what bounds it here (lgsize.py).
 # --data-delay of a DTLS chain's processes (see _Senders): longer than the
 # handshakes of all of them take; SIGUSR1 ends it.
 CHAIN_DELAY_S = 3600
@@ -177,7 +178,8 @@ class _Senders:
         # The log is shared with a warm-up and kept for the reader: only
         # what these processes write counts (see announced()).
         self.log_start = self._log_size()
-        k = (clients + LG_MAX_CLIENTS - 1) // LG_MAX_CLIENTS
+        per = lg_max_clients(env, mode)
+        k = (clients + per - 1) // per
         # DTLS over several processes (100,000 clients): each starts once
         # the one before has its handshakes done (one handshake storm at a
         # time, the receiver's half-open bound is per worker), all hold
@@ -315,7 +317,7 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
     # A chain of DTLS loadgens (more clients than one holds) handshakes
     # for minutes before the fill: the receiver must outlast that bound.
     hs_bound = 60 + clients / 50.0
-    cap_s = 120 if mode != "dtls" or clients <= LG_MAX_CLIENTS else 120 + hs_bound
+    cap_s = 120 if mode != "dtls" or clients <= lg_max_clients(env, mode) else 120 + hs_bound
     cmd = receiver_cmd(env, kind, mode, cap_s, files["receiver.json"], clients,
                        os.path.join(env.bpffs, "bench-" + tag))
     cmd += ["--rcvbuf", RCVBUF] + list(extra)

@@ -26,7 +26,7 @@ from .probes import probes_markdown, run_probes
 from .rows import run_all
 from .scale import run_scale
 from .rxopts import run_rxopts, rxopts_markdown
-from .abcol import ab_dtls_markdown, run_ab_dtls
+from .abcol import ab_markdown, run_ab_dtls, run_ab_plain
 from .scaleout import run_scaleout, scaleout_markdown
 from .storm import run_storm, storm_markdown
 from .util import log
@@ -95,6 +95,10 @@ def parse_args(argv=None):
                     help="the build's collector and XTEL_COLLECTOR_B's alternated on the "
                          "DTLS capacity rows (docs/CAPACITY.md; --no-micro --no-e2e --ab-dtls: "
                          "only that)")
+    ap.add_argument("--ab-plain", action="store_true",
+                    help="the same for the many-clients plain rows at 10 and XTEL_AB_CLIENTS "
+                         "(default 100000) clients, in --many-clients-order's orders "
+                         "(docs/CAPACITY.md \"The accounting record in fleet order\")")
     return ap.parse_args(argv)
 
 
@@ -153,6 +157,7 @@ def main(argv=None):
                       "health rows", run_health, env)
     rxopts = run_rxopts(env) if args.rxopts else None
     ab = run_ab_dtls(env) if args.ab_dtls else None
+    ab_plain = run_ab_plain(env) if args.ab_plain else None
     interval = optional(args.interval, "interval rows", run_interval, env)
     agg_once = optional(args.agg_once, "agg-once rows", run_agg_once, env)
     made = plots(env, rows)
@@ -178,6 +183,8 @@ def main(argv=None):
         result["rxopts"] = rxopts
     if ab:
         result["ab_dtls"] = ab
+    if ab_plain:
+        result["ab_plain"] = ab_plain
     if interval:
         result["interval"] = interval
     if agg_once:
@@ -202,7 +209,9 @@ def main(argv=None):
     if rxopts:
         md += rxopts_markdown(rxopts)
     if ab:
-        md += ab_dtls_markdown(ab)
+        md += ab_markdown(ab)
+    if ab_plain:
+        md += ab_markdown(ab_plain)
     if interval:
         md += interval_markdown(interval)
     if agg_once:

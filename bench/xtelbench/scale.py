@@ -25,7 +25,9 @@ import os
 import subprocess
 import time
 
-from .capacity import LG_MAX_CLIENTS, keep_failed, run_capacity_row
+from .capacity import keep_failed, run_capacity_row
+from .lgseal import dtls_seal, dtls_seal_markdown
+from .lgsize import lg_max_clients
 from .figures import median
 from .util import log, num
 
@@ -69,7 +71,7 @@ def scale_plan(env):
         # that (the default 60 s would close them).
         top = ds[-1]
         ms = ["--max-sessions", int(top * 1.25) // env.workers + 1] if top > 3000 else []
-        if top > LG_MAX_CLIENTS:
+        if top > lg_max_clients(env, "dtls"):
             # And the registry of the plain rows: its default (65,536
             # clients) dropped 34% of a 100,000-client fill as registry_full.
             ms += ["--dtls-idle", 3600] + plain_extra
@@ -130,52 +132,90 @@ def run_scale(env, seq0=800):
         log(head + " drained=%d loss=%d cpu=%s ns/dgram rss=%s hwm=%s kB" % (
             row.get("drained", 0), row.get("lost", 0), num(row.get("cpu_ns_per_dgram")),
             row.get("vmrss_kb", "-"), row.get("vmhwm_kb", "-")))
+    plain = [r for r in rows if r.get("mode") == "plain" and r.get("status") == "ok"]
+    if plain:
+        plain[0]["plain_fleet"] = plain_fleet(env, max(r["clients"] for r in plain))
     dtls = [r for r in rows if r.get("mode") == "dtls"]
     if dtls:
         dtls[0]["dtls_mem"] = dtls_memory(env, max(r["clients"] for r in dtls))
         dtls[0]["dtls_fleet"] = dtls_fleet(env, max(r["clients"] for r in dtls))
+        dtls[0]["dtls_seal"] = dtls_seal(env)
     return rows
+
+
+def _in_memory(env, name, args, top):
+    """bench/<name> (in memory) at 10 and top clients, in both orders,
+    800,000 datagrams or records a row; its JSON lines, None on failure."""
+    exe = os.path.join(env.build, "bench", name)
+    if not os.path.exists(exe) or top < 1000:
+        return None
+    log("== %s in memory (10 and {:,} clients)".format(top) % name)
+    out = []
+    for n in (10, top):
+        for order in ("bursts", "interleaved"):
+            try:
+                p = subprocess.run([exe] + args(n) + ["--order", order],
+                                   capture_output=True, text=True, timeout=600, check=True)
+                out.append(json.loads(p.stdout))
+            except (OSError, subprocess.SubprocessError, ValueError) as e:
+                log("  %s failed: %s" % (name, e))
+                return None
+    return out
 
 
 def dtls_fleet(env, top):
     """bench_dtls_fleet (in memory, ~40 s at 100,000): CPU ns per record of
     10 and top resumed sessions, 800,000 records each, their records in
     bursts and interleaved (docs/CAPACITY.md "DTLS at 100,000 sessions")."""
-    exe = os.path.join(env.build, "bench", "bench_dtls_fleet")
-    if not os.path.exists(exe) or not env.certs or top < 1000:
+    if not env.certs:
         return None
-    log("== DTLS fleet in memory (bench_dtls_fleet, 10 and {:,} sessions)".format(top))
-    out = []
-    for n in (10, top):
-        for order in ("bursts", "interleaved"):
-            try:
-                p = subprocess.run([exe, env.certs, "--clients", str(n), "--records",
-                                    str(800000 // n + 1), "--order", order],
-                                   capture_output=True, text=True, timeout=600, check=True)
-                out.append(json.loads(p.stdout))
-            except (OSError, subprocess.SubprocessError, ValueError) as e:
-                log("  bench_dtls_fleet failed: %s" % e)
-                return None
-    return out
+    return _in_memory(env, "bench_dtls_fleet",
+                      lambda n: [env.certs, "--clients", str(n), "--records",
+                                 str(800000 // n + 1)], top)
+
+
+def plain_fleet(env, top):
+    """bench_plain_fleet (in memory, a few seconds): CPU ns per plain
+    datagram decoded and accounted, 10 and top clients, 800,000 datagrams
+    each, bursts and interleaved (docs/CAPACITY.md "The accounting record
+    in fleet order")."""
+    return _in_memory(env, "bench_plain_fleet",
+                      lambda n: ["--clients", str(n), "--datagrams",
+                                 str(800000 // n + 1)], top)
+
+
+def _fleet_markdown(f, intro, unit, key, extra=None):
+    base = {r["order"]: r[key] for r in f if r["clients"] == 10}
+    out = [intro + "\n\n| %s | Order | CPU ns/%s | vs 10 |%s\n|---:|---|---:|---:|%s\n" % (
+        "Sessions" if unit == "record" else "Clients", unit,
+        " %s |" % extra[0] if extra else "", "---:|" if extra else "")]
+    for r in f:
+        b = base.get(r["order"])
+        out.append("| {:,} | %s | {:,.0f} | %s |%s\n".format(r["clients"], r[key]) % (
+            r["order"], "%.2fx" % (r[key] / b) if b and r["clients"] > 10 else "1",
+            " {:,} |".format(r[extra[1]]) if extra else ""))
+    out.append("\n")
+    return "".join(out)
 
 
 def dtls_fleet_markdown(f):
     if not f:
         return ""
-    base = {r["order"]: r["cpu_ns_per_record"] for r in f if r["clients"] == 10}
-    out = ["DTLS records in memory (bench/bench_dtls_fleet: resumed sessions, each "
-           "record through the server and a registry; bursts: a session's records back "
-           "to back, interleaved: every record from another session, as a fleet sends):"
-           "\n\n| Sessions | Order | CPU ns/record | vs 10 | AEAD re-keys |\n"
-           "|---:|---|---:|---:|---:|\n"]
-    for r in f:
-        b = base.get(r["order"])
-        out.append("| {:,} | %s | {:,.0f} | %s | {:,} |\n".format(
-            r["clients"], r["cpu_ns_per_record"], r["aead_ctx_rekeys"]) % (
-            r["order"],
-            "%.2fx" % (r["cpu_ns_per_record"] / b) if b and r["clients"] > 10 else "1"))
-    out.append("\n")
-    return "".join(out)
+    return _fleet_markdown(
+        f, "DTLS records in memory (bench/bench_dtls_fleet: resumed sessions, each "
+        "record through the server and a registry; bursts: a session's records back "
+        "to back, interleaved: every record from another session, as a fleet sends):",
+        "record", "cpu_ns_per_record", ("AEAD re-keys", "aead_ctx_rekeys"))
+
+
+def plain_fleet_markdown(f):
+    if not f:
+        return ""
+    return _fleet_markdown(
+        f, "Plain datagrams in memory (bench/bench_plain_fleet: each datagram decoded "
+        "and accounted in a registry, as ingest does; bursts: a client's datagrams back "
+        "to back, interleaved: every datagram from another client, as a fleet sends):",
+        "dgram", "cpu_ns_per_datagram")
 
 
 def dtls_memory(env, certs_for):
@@ -309,4 +349,8 @@ def scale_markdown(rows):
                                           if r.get("dtls_mem")), None)))
     out.append(dtls_fleet_markdown(next((r["dtls_fleet"] for r in rows
                                          if r.get("dtls_fleet")), None)))
+    out.append(dtls_seal_markdown(next((r["dtls_seal"] for r in rows
+                                        if r.get("dtls_seal")), None)))
+    out.append(plain_fleet_markdown(next((r["plain_fleet"] for r in rows
+                                          if r.get("plain_fleet")), None)))
     return "".join(out)

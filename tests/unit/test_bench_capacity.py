@@ -22,7 +22,7 @@ from xtelbench.capacity import (CHAIN_DELAY_S, LG_MAX_CLIENTS, _Senders, callgri
                                 keep_failed)
 from xtelbench.capreport import capacity_groups  # noqa: E402
 from xtelbench.scale import scale_groups, scale_markdown, scale_plan, with_orders  # noqa: E402
-from xtelbench.abcol import ab_dtls_markdown  # noqa: E402
+from xtelbench.abcol import ab_dtls_markdown, ab_markdown  # noqa: E402
 
 # Two objects, three functions; main calls f twice (inclusive 700, which is
 # f's own cost and must not count again), positions absolute, +N, -N, *.
@@ -316,8 +316,24 @@ class Scale(unittest.TestCase):
         self.assertIn("| CPU ns per record | 100,000 | - | 1,800 | - |\n", md)
         self.assertEqual(ab_dtls_markdown(None), "")
         self.assertNotIn("interleaved", md)
-        ab["order"] = "interleaved"
-        self.assertIn("old: /b/old; records interleaved)", ab_dtls_markdown(ab))
+        for r in ab["rows"]:
+            r["order"] = "interleaved"
+        self.assertIn("| Ir per record (callgrind), interleaved | 10 | 3,600 | 3,654 | 1.01x |\n",
+                      ab_dtls_markdown(ab))
+
+    def test_ab_plain_markdown(self):
+        # --ab-plain: whole process and receive threads, each a ratio of
+        # the medians, and the peak memory of every run.
+        run = lambda v, rx, kb: {"value": v, "rx": rx, "vmhwm_kb": kb, "status": "ok"}
+        ab = {"mode": "plain", "new": "/b/new", "old": "/b/old", "rounds": 2, "rows": [
+            {"what": "drain", "kind": "noh", "clients": 100000, "order": "interleaved",
+             "runs": {"old": [run(1200.0, 1100.0, 200000), run(1300.0, 1000.0, 200100)],
+                      "new": [run(1000.0, 900.0, 199000), run(1100.0, 1000.0, 199900)]}}]}
+        md = ab_markdown(ab)
+        self.assertIn("Two collectors, plain (--ab-plain", md)
+        self.assertIn("| noh, interleaved | 100,000 | 1,200 / 1,300 (1,100 / 1,000) | "
+                      "1,000 / 1,100 (900 / 1,000) | 0.84x (0.90x) | "
+                      "200,000 / 200,100; 199,000 / 199,900 |\n", md)
 
     def test_plan(self):
         class Env:
@@ -399,6 +415,16 @@ class Fleet(unittest.TestCase):
         self.assertIn("| 100,000 | bursts | 300 | 1.50x | 100,000 |\n", md)
         self.assertIn("| 100,000 | interleaved | 1,000 | 4.00x | 800,000 |\n", md)
         self.assertIn("| 10 | bursts | 200 | 1 | 0 |\n", md)
+
+    def test_plain_fleet_markdown(self):
+        # bench_plain_fleet's rows ride on the first plain row.
+        f = [{"clients": 10, "order": "interleaved", "cpu_ns_per_datagram": 100.0},
+             {"clients": 100000, "order": "interleaved", "cpu_ns_per_datagram": 230.0}]
+        rows = [dict(srow("io_uring", "plain", 10, 900, 23000), plain_fleet=f)]
+        md = scale_markdown(rows)
+        self.assertIn("| Clients | Order | CPU ns/dgram | vs 10 |\n|---:|---|---:|---:|\n", md)
+        self.assertIn("| 100,000 | interleaved | 230 | 2.30x |\n", md)
+        self.assertIn("| 10 | interleaved | 100 | 1 |\n", md)
 
 
 class ScaleKnobs(unittest.TestCase):

@@ -437,6 +437,7 @@ long SSL_ctrl(SSL *s, int cmd, long larg, void *parg)
 static void test_builtin_needs_extms(void **state)
 {
 	struct net *n = net_create_mode(&mode_own, NULL);
+	struct xtel_dtls_client_stats cs;
 
 	(void)state;
 	n->mode.openssl_records = true;	/* what pump() must find */
@@ -446,6 +447,9 @@ static void test_builtin_needs_extms(void **state)
 	extms_deny = false;
 	assert_established(n, 0, 1);
 	assert_int_equal(stats(n).record_layer_fallback, 1);
+	/* The client's take-over needs it too: it keeps OpenSSL's, and says so. */
+	xtel_dtls_client_get_stats(n->cl[0].c, &cs);
+	assert_true(cs.openssl);
 	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 0);
 	send_record(n, 0, 1, 1);
 	pump(n);
@@ -458,6 +462,8 @@ static void test_builtin_needs_extms(void **state)
 	pump(n);
 	assert_int_equal(stats(n).record_layer_fallback, 0);
 	assert_int_equal(xtel_dtls_server_builtin_sessions(n->srv), 1);
+	xtel_dtls_client_get_stats(n->cl[0].c, &cs);
+	assert_false(cs.openssl);
 	net_free(n);
 }
 
@@ -593,6 +599,54 @@ void SSL_set_connect_state(SSL *s)
 }
 
 /*
+ * SSL_free, interposed: a client frees its SSL when it takes the record
+ * layer over after the handshake (dtls/client.c), but client_seal needs
+ * the SSL's session. The SSLs a test keeps (keep_ssl) are freed only by
+ * free_kept, at its end.
+ */
+static SSL *kept_ssl[4];
+
+static void (*real_ssl_free(void))(SSL *)
+{
+	static void (*real)(SSL *);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "SSL_free");
+	return real;
+}
+
+void SSL_free(SSL *s)
+{
+	for (unsigned int i = 0; i < 4; i++) {
+		if (s != NULL && kept_ssl[i] == s)
+			return;
+	}
+	real_ssl_free()(s);
+}
+
+static SSL *keep_ssl(SSL *s)
+{
+	for (unsigned int i = 0; i < 4; i++) {
+		if (kept_ssl[i] == NULL) {
+			kept_ssl[i] = s;
+			return s;
+		}
+	}
+	fail_msg("keep_ssl: more than 4 SSLs kept");
+	return s;
+}
+
+static void free_kept(void)
+{
+	for (unsigned int i = 0; i < 4; i++) {
+		SSL *s = kept_ssl[i];
+
+		kept_ssl[i] = NULL;
+		real_ssl_free()(s);
+	}
+}
+
+/*
  * An epoch-1 record of any type and content from an established client
  * SSL, numbered seq: its client_write key and IV are derived from the
  * session's master secret the way the built-in layer derives the server's
@@ -678,7 +732,7 @@ static void test_alert_length(void **state)
 	for (int i = 0; i < 4; i++) {
 		add_client(n, i + 1);
 		if (i < 3)
-			ssl[i] = last_client_ssl;
+			ssl[i] = keep_ssl(last_client_ssl);
 	}
 	pump(n);
 	for (int i = 0; i < 3; i++) {
@@ -715,6 +769,7 @@ static void test_alert_length(void **state)
 	pump(n);
 	assert_int_equal(n->seen[4][1], 1);
 	net_free(n);
+	free_kept();
 }
 
 /* ---- every fault counted the same on both record layers ---- */
@@ -848,7 +903,7 @@ static void test_every_fault_counted(void **state)
 	n->filter = keep_handshake;
 	add_client(n, 1);
 	add_client(n, 2);
-	ssl = last_client_ssl;
+	ssl = keep_ssl(last_client_ssl);
 	pump(n);
 	hs1.keeping = false;
 	n->filter = NULL;
@@ -986,6 +1041,7 @@ static void test_every_fault_counted(void **state)
 	for (int i = 0; i < 6; i++)
 		free(p[i]);
 	net_free(n);
+	free_kept();
 }
 
 /* ---- the key derivation's PRF (record.c, dtls_rl_p_hash) ---- */

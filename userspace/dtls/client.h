@@ -4,7 +4,9 @@
  * simulated client. Datagrams from the server are fed in as buffers, and
  * datagrams to it wait in a small queue the caller pops and sends; the
  * caller owns the sockets and the clock (monotonic ns passed in as `now`).
- * The client runs OpenSSL's handshake and record layer (see dtls/dtls.h).
+ * The client runs OpenSSL's handshake, then takes the record layer over
+ * (record.c's keys, one AEAD context per thread; see client.c): an idle
+ * established client keeps a few hundred bytes, not OpenSSL's ~56 KB.
  */
 #ifndef XTEL_DTLS_CLIENT_H
 #define XTEL_DTLS_CLIENT_H
@@ -36,6 +38,20 @@ int xtel_dtls_client_ctx_new(struct xtel_dtls_client_ctx **out,
 			     const char *ca_file, const char *cert_file,
 			     const char *key_file);
 void xtel_dtls_client_ctx_free(struct xtel_dtls_client_ctx *ctx);
+
+/*
+ * on: clients of ctx keep OpenSSL's record layer after the handshake (the
+ * behaviour before the take-over; benchmarks compare the two). Default off.
+ */
+void xtel_dtls_client_ctx_set_openssl_records(struct xtel_dtls_client_ctx *ctx,
+					      bool on);
+/*
+ * Whether taken-over clients keep their session (~1 KB of DER) for
+ * xtel_dtls_client_ticket. Default on; a load generator that never
+ * resumes turns it off.
+ */
+void xtel_dtls_client_ctx_set_keep_tickets(struct xtel_dtls_client_ctx *ctx,
+					   bool on);
 
 /*
  * A client. id overrides the ctx's identity (NULL: use the ctx's). When
@@ -93,6 +109,15 @@ int xtel_dtls_client_write(struct xtel_dtls_client *c, const void *buf,
  */
 ssize_t xtel_dtls_client_pop(struct xtel_dtls_client *c, void *buf,
 			     size_t cap);
+
+/*
+ * write + pop in one, without the queue: seal one record straight into out
+ * (cap >= len + 37 bytes) and return its length, or the errors of write
+ * (-EMSGSIZE also when cap is too small). A load generator sealing for
+ * many clients keeps no ring per client this way.
+ */
+ssize_t xtel_dtls_client_seal(struct xtel_dtls_client *c, const void *buf,
+			      size_t len, void *out, size_t cap);
 const void *xtel_dtls_client_peek(struct xtel_dtls_client *c, size_t *len);
 void xtel_dtls_client_drop(struct xtel_dtls_client *c);
 unsigned int xtel_dtls_client_queued(const struct xtel_dtls_client *c);
@@ -113,6 +138,8 @@ struct xtel_dtls_client_stats {
 	uint64_t records_tx;	/* application records written */
 	uint64_t bad_record;	/* datagrams dropped before OpenSSL saw them:
 				 * a record shorter than the AEAD overhead */
+	bool openssl;		/* established on OpenSSL's record layer
+				 * (not taken over: see client.c) */
 };
 void xtel_dtls_client_get_stats(const struct xtel_dtls_client *c,
 				struct xtel_dtls_client_stats *out);

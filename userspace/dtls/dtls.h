@@ -14,7 +14,8 @@
  * record layer (keys derived from the session's master secret), so it costs
  * about 1.6 KiB instead of OpenSSL's ~41 KiB, and a record about 0.3 us
  * instead of 1 us (bench/bench_dtls.cc). cfg.openssl_records keeps
- * OpenSSL's record layer instead.
+ * OpenSSL's record layer instead. The client takes the same layer over
+ * after its handshake (~0.8 KB a session instead of ~60 KB; dtls/client.h).
  *
  * This header holds what both ends share: size limits and identities. The
  * client is declared in dtls/client.h, the server in dtls/server.h; a

@@ -153,4 +153,24 @@ int dtls_rl_open(struct dtls_rl_cache *c, const struct dtls_rl_keys *k,
 int dtls_rl_seal(struct dtls_rl_keys *k, uint8_t type, const unsigned char *pt,
 		 size_t pt_len, unsigned char *out, size_t cap);
 
+/*
+ * The client's keys (dtls/client.c): dtls_rl_derive with the directions
+ * turned round, so that tx_* is client_write_* and rx_* server_write_*
+ * (dtls_rl_open then opens the server's records). Same returns.
+ */
+int dtls_rl_derive_client(struct dtls_rl_keys *k, const struct dtls_rl_algs *a,
+			  SSL *ssl);
+
+/*
+ * dtls_rl_seal with a context the caller keeps: rekey sets ctx up for k's
+ * cipher and tx_key first (a new context, or one last keyed for other
+ * keys); otherwise ctx still holds k's tx_key from the record before and
+ * only the nonce is set. A context shared by many keys on one thread
+ * (the load generator's sender threads) is one key schedule per change
+ * of keys, not one allocation and setup per record. Same returns.
+ */
+int dtls_rl_seal_in(EVP_CIPHER_CTX *ctx, bool rekey, struct dtls_rl_keys *k,
+		    uint8_t type, const unsigned char *pt, size_t pt_len,
+		    unsigned char *out, size_t cap);
+
 #endif /* XTEL_DTLS_RECORD_H */
