@@ -83,7 +83,8 @@
 #   --ab-dtls   the build's collector and $XTEL_COLLECTOR_B's (e.g. main's
 #               build) alternated on the DTLS capacity rows: drain and
 #               callgrind at 10 clients, drain at $XTEL_AB_CLIENTS (default
-#               10000); XTEL_AB_ROUNDS rounds (default 2; docs/CAPACITY.md)
+#               10000); XTEL_AB_ROUNDS rounds (default 2; docs/CAPACITY.md);
+#               records in the first order of --many-clients-order
 #   --ab-plain  the same on the many-clients plain rows (health on and
 #               --no-health, or $XTEL_SCALE_KINDS) at 10 and $XTEL_AB_CLIENTS
 #               (default 100000) clients, in --many-clients-order's orders

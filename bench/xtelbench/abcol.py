@@ -6,8 +6,9 @@ build), alternated in one run, the order swapped each round.
 --ab-dtls: the DTLS drain at 10 clients (CPU ns per record), its callgrind
 row (instructions per record, repeatable), and the many-clients DTLS drain
 at the counts XTEL_AB_CLIENTS lists (default 10,000; a 100,000 row costs
-~4 min per build). Written for docs/CAPACITY.md, "AEAD contexts per
-worker, not per session".
+~4 min per build), in the first order --many-clients-order names.
+Written for docs/CAPACITY.md, "AEAD contexts per worker, not per
+session" and "The session side in fleet order".
 
 --ab-plain: the many-clients plain drains (health on and --no-health, or
 the kinds XTEL_SCALE_KINDS lists) at 10 clients and at the counts
@@ -85,7 +86,10 @@ def run_ab(env, mode):
         return None
     builds = {"new": env.collector, "old": other}
     rounds = int(os.environ.get("XTEL_AB_ROUNDS", "2"))
-    orders = getattr(env, "scale_orders", ("bursts",)) if mode == "plain" else ("bursts",)
+    # DTLS: the first order asked (each row of a fleet's order costs minutes)
+    orders = getattr(env, "scale_orders", None) or ("bursts",)
+    if mode != "plain":
+        orders = orders[:1]
     log("== two collectors side by side, %s: new %s, old %s, %d round(s)" % (
         mode, builds["new"], builds["old"], rounds))
     res, seq, t0 = [], 900, time.monotonic()
@@ -156,8 +160,9 @@ def ab_markdown(ab):
         ratio = "%.2fx" % (m["new"] / m["old"]) if m["old"] and m["new"] else "-"
         if not plain:
             out.append("| %s | {:,} | %s | %s | %s |\n".format(r["clients"]) % (
-                "Ir per record (callgrind)" if r["what"] == "callgrind" else
-                "CPU ns per record", _fmt(v["old"]), _fmt(v["new"]), ratio))
+                ("Ir per record (callgrind)" if r["what"] == "callgrind" else
+                 "CPU ns per record") + (", interleaved" if r.get("order") == "interleaved"
+                                         else ""), _fmt(v["old"]), _fmt(v["new"]), ratio))
             continue
         rx = {b: [x["rx"] for x in r["runs"][b] if x["rx"]] for b in ("old", "new")}
         mr = {b: median(rx[b]) if rx[b] else None for b in rx}

@@ -241,7 +241,8 @@ def dtls_memory_markdown(m):
         return ""
     rows = [("server: one established session", m["server_session_b"]),
             ("- its entry (struct session)", m["session_entry_b"]),
-            ("- the built-in record layer's keys (struct own_rl)", m["own_rl_b"]),
+            ("- the built-in record layer's keys (struct own_rl; 0: inside the entry)",
+             m["own_rl_b"]),
             ("- its share of OpenSSL's AEAD decrypt contexts (%s)"
              % ("%d per worker" % m["aead_slots"] if "aead_slots" in m
                 else "one per session"), m["aead_ctx_b"]),

@@ -315,6 +315,11 @@ class Scale(unittest.TestCase):
         self.assertIn("| Ir per record (callgrind) | 10 | 3,600 | 3,654 | 1.01x |\n", md)
         self.assertIn("| CPU ns per record | 100,000 | - | 1,800 | - |\n", md)
         self.assertEqual(ab_dtls_markdown(None), "")
+        self.assertNotIn("interleaved", md)
+        for r in ab["rows"]:
+            r["order"] = "interleaved"
+        self.assertIn("| Ir per record (callgrind), interleaved | 10 | 3,600 | 3,654 | 1.01x |\n",
+                      ab_dtls_markdown(ab))
 
     def test_ab_plain_markdown(self):
         # --ab-plain: whole process and receive threads, each a ratio of

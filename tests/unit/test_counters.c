@@ -78,6 +78,7 @@ static const enum xtel_dtls_server_stat others[] = {
 	XTEL_DTLS_STAT_VERIFY_CACHE_HITS, XTEL_DTLS_STAT_VERIFY_CACHE_MISSES,
 	XTEL_DTLS_STAT_VERIFY_CACHE_EVICTIONS,
 	XTEL_DTLS_STAT_AEAD_CTX_HITS, XTEL_DTLS_STAT_AEAD_CTX_REKEYS,
+	XTEL_DTLS_STAT_HANDSHAKE_REPEATS, XTEL_DTLS_STAT_ALERTS_WARNING_RX,
 };
 
 /* The gauges: half_open and half_open_bytes, named "gauge:" in their help. */

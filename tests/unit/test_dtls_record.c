@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dtls/internal.h"
 #include "dtls/record.h"
 #include "dtls_harness.h"
 #include "dtls_raw.h"
@@ -704,28 +705,37 @@ static struct pkt *client_seal(SSL *ssl, uint8_t type, const void *pt,
  * An alert record must hold exactly level and description (RFC 5246
  * 7.2): OpenSSL ends the connection with a fatal alert when it does not,
  * and so must the built-in layer, which took a 3-byte
- * close_notify for a close and ignored a 1-byte alert. The third client's
+ * close_notify for a close and ignored a 1-byte alert; an alert of
+ * level 3 is refused by both as illegal_parameter. The fourth client's
  * session is untouched.
  */
 static void test_alert_length(void **state)
 {
+	/* A level neither warning (1) nor fatal (2) ends it too. */
+	static const unsigned char level3[2] = { 3, 90 };
 	static const unsigned char long_close[3] = { 1, 0, 0 };
 	static const unsigned char one_byte[1] = { 2 };
-	static const struct { const unsigned char *pt; size_t len; } alerts[2] = {
-		{ long_close, 3 }, { one_byte, 1 },
+	static const struct { const unsigned char *pt; size_t len; } alerts[3] = {
+		{ level3, 2 }, { long_close, 3 }, { one_byte, 1 },
+	};
+	static const char *const told[2][3] = {
+		{ "alert illegal parameter", "alert decode error",
+		  "alert decode error" },
+		{ "alert illegal parameter", "alert unexpected message",
+		  "alert unexpected message" },
 	};
 	struct net *n = net_create(state, NULL);
-	SSL *ssl[2];
+	SSL *ssl[3];
 	struct xtel_dtls_server_stats st;
 
 	set_mode(state);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		add_client(n, i + 1);
-		if (i < 2)
+		if (i < 3)
 			ssl[i] = keep_ssl(last_client_ssl);
 	}
 	pump(n);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		struct pkt *p;
 
 		assert_established(n, i, (uint32_t)i + 1);
@@ -737,27 +747,27 @@ static void test_alert_length(void **state)
 		pump(n);
 	}
 	st = stats(n);
-	assert_int_equal(st.session_errors, 2);
+	assert_int_equal(st.session_errors, 3);
 	assert_int_equal(st.close_notify_rx + st.close_notify_tx, 0);
+	assert_int_equal(st.alerts_warning_rx, 0);
 	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
 	/*
-	 * The client learns it from the alert: decode_error from the
-	 * built-in layer (RFC 5246 7.2.2), unexpected_message from
-	 * OpenSSL 3.0's DTLS layer.
+	 * The client learns it from the alert: illegal_parameter for the
+	 * level from both, for the length decode_error from the built-in
+	 * layer (RFC 5246 7.2.2), unexpected_message from OpenSSL 3.0's DTLS
+	 * layer.
 	 */
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		assert_int_equal(xtel_dtls_client_state(n->cl[i].c),
 				 XTEL_DTLS_CLIENT_FAILED);
 		assert_non_null(strstr(xtel_dtls_client_error(n->cl[i].c),
-				       cur_mode.openssl_records ?
-				       "alert unexpected message" :
-				       "alert decode error"));
+				       told[cur_mode.openssl_records][i]));
 	}
 	assert_non_null(strstr(logs.last, cur_mode.openssl_records ?
 			       "invalid alert" : "alert of 1 byte"));
-	send_record(n, 2, 3, 1);
+	send_record(n, 3, 4, 1);
 	pump(n);
-	assert_int_equal(n->seen[3][1], 1);
+	assert_int_equal(n->seen[4][1], 1);
 	net_free(n);
 	free_kept();
 }
@@ -767,6 +777,7 @@ static void test_alert_length(void **state)
 /* What a fault moved: the counters these tests watch, since *base. */
 struct moved {
 	uint64_t records_rx, bad_record, replay, retransmits;
+	uint64_t handshake_repeats, alerts_warning_rx;
 };
 
 static void assert_moved(struct net *n, struct xtel_dtls_server_stats *base,
@@ -778,20 +789,28 @@ static void assert_moved(struct net *n, struct xtel_dtls_server_stats *base,
 		st.bad_record - base->bad_record,
 		st.replay - base->replay,
 		st.retransmits - base->retransmits,
+		st.handshake_repeats - base->handshake_repeats,
+		st.alerts_warning_rx - base->alerts_warning_rx,
 	};
 
 	if (memcmp(&got, &want, sizeof(got)) != 0)
 		fail_msg("%s (%s layer): records_rx %lu bad_record %lu replay "
-			 "%lu retransmits %lu, want %lu %lu %lu %lu", what,
+			 "%lu retransmits %lu handshake_repeats %lu "
+			 "alerts_warning_rx %lu, want %lu %lu %lu %lu %lu %lu",
+			 what,
 			 cur_mode.openssl_records ? "OpenSSL's" : "built-in",
 			 (unsigned long)got.records_rx,
 			 (unsigned long)got.bad_record,
 			 (unsigned long)got.replay,
 			 (unsigned long)got.retransmits,
+			 (unsigned long)got.handshake_repeats,
+			 (unsigned long)got.alerts_warning_rx,
 			 (unsigned long)want.records_rx,
 			 (unsigned long)want.bad_record,
 			 (unsigned long)want.replay,
-			 (unsigned long)want.retransmits);
+			 (unsigned long)want.retransmits,
+			 (unsigned long)want.handshake_repeats,
+			 (unsigned long)want.alerts_warning_rx);
 	/* Nothing of these ends a session. */
 	assert_int_equal(st.session_errors + st.close_notify_rx +
 			 st.client_id_mismatch + st.malformed +
@@ -823,6 +842,48 @@ static void feed_two(struct net *n, int i, const struct pkt *a,
  * OpenSSL layer used to count only the datagrams of one application
  * record: 11 of these 14 faults moved nothing there.
  */
+/*
+ * Client slot 1's handshake as it went to the server: its last ClientHello
+ * (the one with the cookie) and the datagrams of its final flight, kept by
+ * keep_handshake until the test clears keeping.
+ */
+static struct {
+	bool keeping;
+	struct pkt hello, flight[4];
+	unsigned int n_flight;
+} hs1;
+
+static int keep_handshake(const struct pkt *p, unsigned int nth)
+{
+	(void)nth;
+	if (!hs1.keeping || p->to != -1 || p->from != 1 ||
+	    p->len < XTEL_DTLS_HDR_LEN + 1)
+		return 0;
+	if (p->data[0] == XTEL_DTLS_CT_HANDSHAKE && dtls_rec_epoch(p->data) == 0 &&
+	    p->data[XTEL_DTLS_HDR_LEN] == 1)
+		hs1.hello = *p;
+	else if (hs1.n_flight < 4)
+		hs1.flight[hs1.n_flight++] = *p;
+	return 0;
+}
+
+/* Epoch-0 records in the kept final flight, and its epoch-1 ones. */
+static void count_flight(uint64_t *epoch0, uint64_t *epoch1)
+{
+	*epoch0 = *epoch1 = 0;
+	for (unsigned int i = 0; i < hs1.n_flight; i++) {
+		const struct pkt *p = &hs1.flight[i];
+
+		for (size_t off = 0; off + XTEL_DTLS_HDR_LEN <= p->len;
+		     off += XTEL_DTLS_HDR_LEN + dtls_rec_len(p->data + off)) {
+			if (dtls_rec_epoch(p->data + off) == 0)
+				++*epoch0;
+			else
+				++*epoch1;
+		}
+	}
+}
+
 static void test_every_fault_counted(void **state)
 {
 	static const unsigned char ccs[1] = { 1 };
@@ -837,10 +898,15 @@ static void test_every_fault_counted(void **state)
 	SSL *ssl;
 
 	set_mode(state);
+	memset(&hs1, 0, sizeof(hs1));
+	hs1.keeping = true;
+	n->filter = keep_handshake;
 	add_client(n, 1);
 	add_client(n, 2);
 	ssl = keep_ssl(last_client_ssl);
 	pump(n);
+	hs1.keeping = false;
+	n->filter = NULL;
 	assert_established(n, 0, 1);
 	assert_established(n, 1, 2);
 	base = stats(n);
@@ -923,11 +989,55 @@ static void test_every_fault_counted(void **state)
 	free(q);
 	assert_moved(n, &base, (struct moved){ 0, 0, 1, 1 },
 		     "the client's Finished again, then its copy");
+	/*
+	 * Its handshake again, copies of what it sent: the ClientHello (a
+	 * late copy, ignored), then the final flight, whose epoch-0
+	 * records each count once and whose Finished is a replay (the
+	 * window holds it since the handshake). Nothing is sent.
+	 */
+	{
+		uint64_t e0, e1;
 
+		count_flight(&e0, &e1);
+		assert_true(hs1.hello.len > 0);
+		assert_true(e0 >= 3);		/* Certificate ... CCS */
+		assert_int_equal(e1, 1);	/* Finished */
+		feed(n, 1, &hs1.hello);
+		for (unsigned int i = 0; i < hs1.n_flight; i++)
+			feed(n, 1, &hs1.flight[i]);
+		assert_int_equal(n->nq, 0);
+		assert_moved(n, &base, (struct moved){ 0, 0, 1, 0, 1 + e0, 0 },
+			     "the client's handshake again");
+	}
 	/* Client 1's session still delivers. */
 	feed(n, 0, p[5]);
 	assert_moved(n, &base, (struct moved){ 1, 0, 0, 0 }, "a good record");
 	assert_int_equal(n->delivered, 5);
+	/*
+	 * A warning alert other than close_notify: counted once on both
+	 * layers. The built-in one keeps the session (RFC 5246 7.2);
+	 * OpenSSL 3.0's reads the alert five times and ends it with "too
+	 * many warn alerts" (openssl/openssl#25444), a session error.
+	 */
+	{
+		static const unsigned char user_canceled[2] = { 1, 90 };
+		struct xtel_dtls_server_stats st;
+
+		q = client_seal(ssl, XTEL_DTLS_CT_ALERT, user_canceled,
+				sizeof(user_canceled), 1005);
+		feed(n, 1, q);
+		free(q);
+		st = stats(n);
+		assert_int_equal(st.alerts_warning_rx - base.alerts_warning_rx, 1);
+		assert_int_equal(st.records_rx + st.bad_record + st.replay +
+				 st.retransmits + st.handshake_repeats,
+				 base.records_rx + base.bad_record + base.replay +
+				 base.retransmits + base.handshake_repeats);
+		assert_int_equal(st.session_errors,
+				 cur_mode.openssl_records ? 1 : 0);
+		assert_int_equal(xtel_dtls_server_sessions(n->srv),
+				 cur_mode.openssl_records ? 1 : 2);
+	}
 	for (int i = 0; i < 6; i++)
 		free(p[i]);
 	net_free(n);

@@ -87,14 +87,39 @@ static int open_check(struct dtls_rl_cache *c, struct pair *p,
 	return n;
 }
 
-/* A cache and the server's algorithms, as a server makes them. */
-static struct dtls_rl_cache *cache_new(struct dtls_rl_algs *a)
+/*
+ * Each test runs twice (its prestate): with the cache the server makes,
+ * whose GCM slots go through the provider's functions, and with a zeroed
+ * cache, all through the EVP calls.
+ */
+static bool prov_of(void **state)
+{
+	return *state != NULL && *(const int *)*state;
+}
+
+/* A cache and the server's algorithms, as a server makes them (prov). */
+static struct dtls_rl_cache *cache_new(struct dtls_rl_algs *a, bool prov)
 {
 	struct dtls_rl_cache *c = calloc(1, sizeof(*c));
 
 	assert_non_null(c);
 	dtls_rl_algs_fetch(a);
+	if (prov) {
+		assert_non_null(a->gcm128.newctx);
+		assert_non_null(a->gcm256.newctx);
+		dtls_rl_cache_init(c, a);
+	}
 	return c;
+}
+
+/* Which way k's slot in c opened: through the provider's functions. */
+static void assert_way(const struct dtls_rl_cache *c,
+		       const struct dtls_rl_keys *k, bool prov)
+{
+	const struct dtls_rl_slot *sl = &c->slot[k->id % DTLS_RL_CACHE_SLOTS];
+
+	assert_int_equal(sl->gcm != NULL, prov && !k->chacha);
+	assert_int_equal(sl->pctx != NULL, prov && !k->chacha);
 }
 
 static void cache_done(struct dtls_rl_cache *c, struct dtls_rl_algs *a)
@@ -111,7 +136,7 @@ static void cache_done(struct dtls_rl_cache *c, struct dtls_rl_algs *a)
  * only the first DTLS_RL_CACHE_SLOTS sessions then re-keys just the slots
  * the others had last. Every record decrypts to its own plaintext.
  */
-static void rounds(const struct dtls_rl_algs *a, int cipher)
+static void rounds(const struct dtls_rl_algs *a, int cipher, bool prov)
 {
 	static struct pair p[SESSIONS];
 	struct dtls_rl_cache *c = calloc(1, sizeof(*c));
@@ -120,6 +145,8 @@ static void rounds(const struct dtls_rl_algs *a, int cipher)
 	bool rekeyed;
 
 	assert_non_null(c);
+	if (prov)
+		dtls_rl_cache_init(c, a);
 	for (unsigned int i = 0; i < SESSIONS; i++) {
 		make_pair(&p[i], a, cipher, i + 100 * (unsigned int)cipher);
 		dtls_rl_cache_adopt(c, &p[i].srv);
@@ -132,6 +159,7 @@ static void rounds(const struct dtls_rl_algs *a, int cipher)
 			assert_true(len > 0);
 			assert_int_equal(open_check(c, &p[i], i, rec, len, &rekeyed),
 					 PT_LEN);
+			assert_way(c, &p[i].srv, prov);
 			rekeys += rekeyed;
 			hits += !rekeyed;
 		}
@@ -171,10 +199,9 @@ static void test_more_sessions_than_slots(void **state)
 {
 	struct dtls_rl_algs a;
 
-	(void)state;
 	dtls_rl_algs_fetch(&a);
 	for (int cipher = 0; cipher < 3; cipher++)
-		rounds(&a, cipher);
+		rounds(&a, cipher, prov_of(state));
 	dtls_rl_algs_free(&a);
 }
 
@@ -190,12 +217,11 @@ static void test_reused_slot(void **state)
 	unsigned char ra[REC_MAX], rb[REC_MAX];
 	struct pair pa, pb, filler;
 	struct dtls_rl_algs a;
-	struct dtls_rl_cache *c = cache_new(&a);
+	struct dtls_rl_cache *c = cache_new(&a, prov_of(state));
 	uint64_t a_id;
 	bool rekeyed;
 	int la, lb;
 
-	(void)state;
 	for (int ca = 0; ca < 3; ca++)
 		for (int cb = 0; cb < 3; cb++) {
 			make_pair(&pa, &a, ca, 1);
@@ -264,11 +290,10 @@ static void test_bad_tag(void **state)
 	struct pair p, other;
 	unsigned char rec[REC_MAX], ro[REC_MAX];
 	struct dtls_rl_algs a;
-	struct dtls_rl_cache *c = cache_new(&a);
+	struct dtls_rl_cache *c = cache_new(&a, prov_of(state));
 	bool rekeyed;
 	int len, lo;
 
-	(void)state;
 	for (int cipher = 0; cipher < 3; cipher++) {
 		make_pair(&p, &a, cipher, 3);
 		dtls_rl_cache_adopt(c, &p.srv);
@@ -298,6 +323,57 @@ static void test_bad_tag(void **state)
 		dtls_rl_clear(c, &p.srv);
 		dtls_rl_clear(c, &other.srv);
 	}
+	cache_done(c, &a);
+}
+
+/*
+ * A re-key puts in both halves of the session's secret: a record sealed
+ * with its key but another salt (the GCM implicit nonce, ChaCha's IV), or
+ * with its salt but another key, never opens, on a slot just re-keyed
+ * from another session's key and on the session's own cached one.
+ */
+static void test_wrong_key_or_salt(void **state)
+{
+	struct pair p, bad, other;
+	unsigned char rec[REC_MAX], ro[REC_MAX];
+	struct dtls_rl_algs a;
+	bool prov = prov_of(state);
+	struct dtls_rl_cache *c = cache_new(&a, prov);
+	bool rekeyed;
+	int len, lo;
+
+	for (int cipher = 0; cipher < 3; cipher++)
+		for (int what = 0; what < 2; what++) {
+			make_pair(&p, &a, cipher, 7);
+			dtls_rl_cache_adopt(c, &p.srv);
+			make_pair(&other, &a, cipher, 8);
+			other.srv.id = p.srv.id + DTLS_RL_CACHE_SLOTS;
+			bad = p;
+			if (what == 0)
+				bad.cl.tx_iv[1] ^= 0x01;	/* the salt */
+			else
+				bad.cl.tx_key[5] ^= 0x01;	/* the key */
+			for (int fresh = 0; fresh < 2; fresh++) {
+				/* fresh: another session keyed the slot */
+				lo = seal(&other, 8, ro);
+				if (fresh)
+					assert_int_equal(open_check(c, &other, 8,
+						ro, lo, &rekeyed), PT_LEN);
+				len = seal(&bad, 7, rec);
+				assert_true(open_check(c, &p, 7, rec, len,
+						       &rekeyed) < 0);
+				assert_true(rekeyed || !fresh);
+				len = seal(&p, 7, rec);
+				assert_int_equal(open_check(c, &p, 7, rec, len,
+							    &rekeyed), PT_LEN);
+				assert_way(c, &p.srv, prov);
+				p.cl.tx_seq = bad.cl.tx_seq =
+					p.cl.tx_seq > bad.cl.tx_seq ?
+					p.cl.tx_seq : bad.cl.tx_seq;
+			}
+			dtls_rl_clear(c, &p.srv);
+			dtls_rl_clear(c, &other.srv);
+		}
 	cache_done(c, &a);
 }
 
@@ -341,10 +417,16 @@ static void test_server_counters(void **state)
 
 int main(int argc, char **argv)
 {
+	static int evp = 0, prov = 1;
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_more_sessions_than_slots),
-		cmocka_unit_test(test_reused_slot),
-		cmocka_unit_test(test_bad_tag),
+#define TWO_WAYS(f) \
+		cmocka_unit_test_prestate(f, (void *)&evp), \
+		cmocka_unit_test_prestate(f, (void *)&prov)
+		TWO_WAYS(test_more_sessions_than_slots),
+		TWO_WAYS(test_reused_slot),
+		TWO_WAYS(test_bad_tag),
+		TWO_WAYS(test_wrong_key_or_salt),
+#undef TWO_WAYS
 		cmocka_unit_test(test_server_counters),
 	};
 

@@ -44,6 +44,7 @@ static void test_stat_names(void **state)
 		F(verify_cache_hits), F(verify_cache_misses),
 		F(verify_cache_evictions),
 		F(aead_ctx_hits), F(aead_ctx_rekeys),
+		F(handshake_repeats), F(alerts_warning_rx),
 	};
 #undef F
 

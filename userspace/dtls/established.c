@@ -24,6 +24,7 @@ enum {
 	ALERT_FATAL = 2,
 	ALERT_CLOSE_NOTIFY = 0,
 	ALERT_DECODE_ERROR = 50,
+	ALERT_ILLEGAL_PARAMETER = 47,
 };
 
 void dtls_record_info(const unsigned char *d, size_t len,
@@ -167,6 +168,7 @@ static bool ssl_record(struct xtel_dtls_server *srv, struct session *s,
 
 	srv->ssl_alerts_rx = 0;
 	srv->ssl_records_tx = 0;
+	srv->ssl_warning_rx = false;
 	xtel_dgram_bio_set_input(s->bio, r, rlen);
 	for (;;) {
 		ERR_clear_error();
@@ -177,6 +179,14 @@ static bool ssl_record(struct xtel_dtls_server *srv, struct session *s,
 		*delivered = true;
 		deliver(srv, s, (size_t)n);
 	}
+	/*
+	 * Once per record, as the built-in layer counts it (own_record):
+	 * OpenSSL 3.0 reads one warning alert five times over and then ends
+	 * the session with "too many warn alerts" (openssl/openssl#25444),
+	 * which the switch below counts as a session error.
+	 */
+	if (srv->ssl_warning_rx)
+		srv->st.alerts_warning_rx++;
 	switch (SSL_get_error(s->ssl, n)) {
 	case SSL_ERROR_WANT_READ:
 	case SSL_ERROR_WANT_WRITE:
@@ -223,8 +233,10 @@ static void session_records(struct xtel_dtls_server *srv, struct session *s,
 	/* In own_records' order: truncation, version, epoch 0, the rest. */
 	while ((r = next_record(srv, d, len, &off, &ri, &flen)) != NULL) {
 		/* Epoch 0: a repeated handshake flight. */
-		if (ri.epoch == 0)
+		if (ri.epoch == 0) {
+			srv->st.handshake_repeats++;
 			continue;
+		}
 		/*
 		 * Types other than these three a session never takes: to
 		 * OpenSSL a ChangeCipherSpec now is dropped silently and an
@@ -274,7 +286,7 @@ void dtls_own_rl_free(struct xtel_dtls_server *srv, struct own_rl *rl)
 		return;
 	dtls_rl_clear(&srv->rl_cache, &rl->keys);
 	free(rl->flight);
-	free(rl);
+	memset(rl, 0, sizeof(*rl));	/* its session's rl_mem */
 }
 
 /*
@@ -336,9 +348,7 @@ int dtls_take_over(struct xtel_dtls_server *srv, struct session *s)
 
 	if (srv->cap_overflow)
 		return -ENOTSUP;
-	rl = calloc(1, sizeof(*rl));
-	if (rl == NULL)
-		return -ENOMEM;
+	rl = &s->rl_mem;		/* zeroed: never used before */
 	/*
 	 * Our next record number follows the last epoch-1 one the handshake
 	 * sent (noted by resume.c as each datagram left): a resumed one sent
@@ -447,6 +457,9 @@ static void ssl_msg_cb(int write_p, int version, int content_type,
 		return;
 	if (!write_p) {
 		s->srv->ssl_alerts_rx++;
+		if (len == 2 && p[0] == ALERT_WARNING &&
+		    p[1] != ALERT_CLOSE_NOTIFY)
+			s->srv->ssl_warning_rx = true;
 		return;
 	}
 	if (content_type == SSL3_RT_HEADER) {
@@ -519,7 +532,22 @@ static bool own_record(struct xtel_dtls_server *srv, struct session *s,
 			session_error(srv, s, why);
 			return false;
 		}
-		return true;	/* warnings change nothing */
+		/*
+		 * A level neither warning nor fatal ends the session, as on
+		 * OpenSSL's layer (illegal_parameter, RFC 5246 7.2.2).
+		 */
+		if (srv->plain[0] != ALERT_WARNING) {
+			char why[48];
+
+			own_send_alert(srv, s, ALERT_FATAL,
+				       ALERT_ILLEGAL_PARAMETER);
+			snprintf(why, sizeof(why), "alert of level %u "
+				 "(illegal_parameter)", srv->plain[0]);
+			session_error(srv, s, why);
+			return false;
+		}
+		srv->st.alerts_warning_rx++;	/* changes nothing else */
+		return true;
 	default:
 		srv->st.bad_record++;
 		return true;
@@ -542,8 +570,10 @@ static void own_records(struct xtel_dtls_server *srv, struct session *s,
 		 * our last one was lost. Its Finished (epoch 1) triggers the
 		 * resend below, once per flight.
 		 */
-		if (ri.epoch == 0)
+		if (ri.epoch == 0) {
+			srv->st.handshake_repeats++;
 			continue;
+		}
 		if (ri.epoch != 1) {
 			srv->st.bad_record++;
 			continue;

@@ -40,13 +40,20 @@
  *   the id it is tagged with, and a session's slot is wiped when its keys
  *   are cleared (EVP_CIPHER_CTX_reset: the provider frees its state with
  *   OPENSSL_clear_free).
+ * - A server's cache (dtls_rl_cache_init) keys and opens GCM slots through
+ *   the provider's own cipher functions, found once per server with
+ *   OSSL_PROVIDER_query_operation: the same provider code EVP would call,
+ *   without EVP's per-init parameter queries; the provider's freectx wipes
+ *   such a context. ChaCha20-Poly1305 goes through the EVP calls.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/provider.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
@@ -62,6 +69,71 @@ enum {
 	LABEL_LEN = 13,		/* "key expansion" */
 };
 
+/* Whether name is one of an algorithm's names ("A:B:C", any case). */
+static bool names_have(const char *names, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = names; p != NULL && *p != '\0';) {
+		const char *end = strchr(p, ':');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+
+		if (len == n && strncasecmp(p, name, n) == 0)
+			return true;
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/*
+ * The functions of ci's implementation, from the provider that gave it
+ * (the public core API: OSSL_PROVIDER_query_operation), into g; g stays
+ * zeroed when one is missing. They stay valid while ci holds its
+ * provider.
+ */
+static void find_gcm(const EVP_CIPHER *ci, const char *name,
+		     struct dtls_rl_gcm *g)
+{
+	const OSSL_PROVIDER *prov = ci != NULL ? EVP_CIPHER_get0_provider(ci) : NULL;
+	const OSSL_ALGORITHM *alg, *algs;
+	struct dtls_rl_gcm f = { 0 };
+	int no_cache = 0;
+
+	memset(g, 0, sizeof(*g));
+	if (prov == NULL ||
+	    (algs = OSSL_PROVIDER_query_operation(prov, OSSL_OP_CIPHER,
+						  &no_cache)) == NULL)
+		return;
+	for (alg = algs; alg->algorithm_names != NULL; alg++)
+		if (names_have(alg->algorithm_names, name))
+			break;
+	for (const OSSL_DISPATCH *d = alg->implementation;
+	     alg->algorithm_names != NULL && d->function_id != 0; d++) {
+		switch (d->function_id) {
+		case OSSL_FUNC_CIPHER_NEWCTX:
+			f.newctx = OSSL_FUNC_cipher_newctx(d);
+			break;
+		case OSSL_FUNC_CIPHER_FREECTX:
+			f.freectx = OSSL_FUNC_cipher_freectx(d);
+			break;
+		case OSSL_FUNC_CIPHER_DECRYPT_INIT:
+			f.dinit = OSSL_FUNC_cipher_decrypt_init(d);
+			break;
+		case OSSL_FUNC_CIPHER_CIPHER:
+			f.cipher = OSSL_FUNC_cipher_cipher(d);
+			break;
+		case OSSL_FUNC_CIPHER_SET_CTX_PARAMS:
+			f.set_ctx_params = OSSL_FUNC_cipher_set_ctx_params(d);
+			break;
+		}
+	}
+	OSSL_PROVIDER_unquery_operation(prov, OSSL_OP_CIPHER, algs);
+	f.provctx = OSSL_PROVIDER_get0_provider_ctx(prov);
+	if (f.newctx != NULL && f.freectx != NULL && f.dinit != NULL &&
+	    f.cipher != NULL && f.set_ctx_params != NULL)
+		*g = f;
+}
+
 void dtls_rl_algs_fetch(struct dtls_rl_algs *a)
 {
 	/* Missing algorithms only disable the built-in layer. */
@@ -70,7 +142,29 @@ void dtls_rl_algs_fetch(struct dtls_rl_algs *a)
 	a->aes128gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
 	a->aes256gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 	a->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	find_gcm(a->aes128gcm, "AES-128-GCM", &a->gcm128);
+	find_gcm(a->aes256gcm, "AES-256-GCM", &a->gcm256);
 	ERR_clear_error();
+}
+
+void dtls_rl_cache_init(struct dtls_rl_cache *c, const struct dtls_rl_algs *a)
+{
+	c->algs = a;
+}
+
+/* The provider functions for cipher ci in c, or NULL: the EVP calls. */
+static const struct dtls_rl_gcm *gcm_of(const struct dtls_rl_cache *c,
+					const EVP_CIPHER *ci)
+{
+	const struct dtls_rl_gcm *g = NULL;
+
+	if (c->algs == NULL || ci == NULL)
+		return NULL;
+	if (ci == c->algs->aes128gcm)
+		g = &c->algs->gcm128;
+	else if (ci == c->algs->aes256gcm)
+		g = &c->algs->gcm256;
+	return g != NULL && g->newctx != NULL ? g : NULL;
 }
 
 void dtls_rl_algs_free(struct dtls_rl_algs *a)
@@ -87,10 +181,21 @@ void dtls_rl_cache_adopt(struct dtls_rl_cache *c, struct dtls_rl_keys *k)
 	k->id = ++c->next_id;
 }
 
+/* Free the provider context of sl (the provider wipes it). */
+static void slot_free_pctx(struct dtls_rl_slot *sl)
+{
+	if (sl->pctx != NULL)
+		sl->gcm->freectx(sl->pctx);
+	sl->pctx = NULL;
+	sl->gcm = NULL;
+}
+
 void dtls_rl_cache_free(struct dtls_rl_cache *c)
 {
-	for (unsigned int i = 0; i < DTLS_RL_CACHE_SLOTS; i++)
+	for (unsigned int i = 0; i < DTLS_RL_CACHE_SLOTS; i++) {
 		EVP_CIPHER_CTX_free(c->slot[i].ctx);
+		slot_free_pctx(&c->slot[i]);
+	}
 	OPENSSL_cleanse(c, sizeof(*c));
 }
 
@@ -104,6 +209,7 @@ static void slot_wipe(struct dtls_rl_slot *sl)
 {
 	if (sl->ctx != NULL)
 		EVP_CIPHER_CTX_reset(sl->ctx);
+	slot_free_pctx(sl);
 	sl->cipher = NULL;
 	sl->tag = 0;
 	sl->tls_mode = false;
@@ -124,11 +230,52 @@ void dtls_rl_clear(struct dtls_rl_cache *c, struct dtls_rl_keys *k)
  * TLS-mode fixed IV, so that each record opens in that mode (see
  * open_gcm_tls). 0, or -1 with sl wiped.
  */
-static int slot_rekey(struct dtls_rl_slot *sl, const struct dtls_rl_keys *k)
+/*
+ * slot_rekey through the provider's functions g: the key and the TLS-mode
+ * fixed IV in one init, as the EVP calls would hand them to the provider,
+ * without EVP_DecryptInit_ex's key and IV length queries (OpenSSL 3.0
+ * asks the provider each time). The context is made once per slot and
+ * cipher.
+ */
+static int slot_rekey_prov(struct dtls_rl_slot *sl, const struct dtls_rl_gcm *g,
+			   const struct dtls_rl_keys *k)
+{
+	unsigned char salt[4];
+	OSSL_PARAM params[2];
+
+	sl->tag = 0;
+	if (sl->gcm != g)
+		slot_free_pctx(sl);
+	if (sl->pctx == NULL) {
+		sl->pctx = g->newctx(g->provctx);
+		if (sl->pctx == NULL)
+			return -1;
+		sl->gcm = g;
+	}
+	memcpy(salt, k->rx_iv, sizeof(salt));	/* the parameter takes no const */
+	params[0] = OSSL_PARAM_construct_octet_string(
+		OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED, salt, sizeof(salt));
+	params[1] = OSSL_PARAM_construct_end();
+	if (g->dinit(sl->pctx, k->rx_key, k->key_len, NULL, 0, params) != 1) {
+		slot_wipe(sl);
+		ERR_clear_error();
+		return -1;
+	}
+	sl->cipher = k->cipher;
+	sl->tls_mode = true;
+	sl->tag = k->id;
+	return 0;
+}
+
+static int slot_rekey(struct dtls_rl_slot *sl, const struct dtls_rl_keys *k,
+		      const struct dtls_rl_gcm *g)
 {
 	const EVP_CIPHER *ci = sl->cipher == k->cipher ? NULL : k->cipher;
 	unsigned char salt[4];
 
+	if (g != NULL)
+		return slot_rekey_prov(sl, g, k);
+	slot_free_pctx(sl);
 	if (sl->ctx == NULL && (sl->ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return -1;
 	sl->tag = 0;
@@ -346,11 +493,12 @@ static void nonce_aad(const struct dtls_rl_keys *k, const unsigned char *iv,
  * is copied into out first (hence cap >= flen) and the plaintext moved
  * down over the explicit nonce after.
  */
-static int open_gcm_tls(EVP_CIPHER_CTX *ctx, const unsigned char *r,
+static int open_gcm_tls(struct dtls_rl_slot *sl, const unsigned char *r,
 			size_t flen, unsigned char *out)
 {
 	unsigned char aad[AAD_LEN];
 	OSSL_PARAM params[2];
+	size_t outl = 0;
 	int n;
 
 	memcpy(aad, r + 3, 8);		/* epoch || sequence number */
@@ -363,9 +511,16 @@ static int open_gcm_tls(EVP_CIPHER_CTX *ctx, const unsigned char *r,
 						      aad, sizeof(aad));
 	params[1] = OSSL_PARAM_construct_end();
 	memcpy(out, r + XTEL_DTLS_HDR_LEN, flen);
-	/* EVP_Cipher reports the bytes it was given, or -1 (bad tag). */
-	if (EVP_CIPHER_CTX_set_params(ctx, params) != 1 ||
-	    EVP_Cipher(ctx, out, out, (unsigned int)flen) < 0) {
+	/*
+	 * The provider's functions as EVP_CIPHER_CTX_set_params and
+	 * EVP_Cipher call them (a block size of 1: outsize flen); EVP_Cipher
+	 * reports the bytes it was given, or -1 (bad tag).
+	 */
+	if (sl->gcm != NULL ?
+	    sl->gcm->set_ctx_params(sl->pctx, params) != 1 ||
+	    sl->gcm->cipher(sl->pctx, out, &outl, flen, out, flen) != 1 :
+	    EVP_CIPHER_CTX_set_params(sl->ctx, params) != 1 ||
+	    EVP_Cipher(sl->ctx, out, out, (unsigned int)flen) < 0) {
 		ERR_clear_error();
 		return -1;
 	}
@@ -391,12 +546,15 @@ int dtls_rl_open(struct dtls_rl_cache *c, const struct dtls_rl_keys *k,
 	if (ct_len > cap || k->id == 0)
 		return -1;
 	if (sl->tag != k->id) {
-		if (slot_rekey(sl, k) != 0)
+		if (slot_rekey(sl, k, gcm_of(c, k->cipher)) != 0)
 			return -1;
 		*rekeyed = true;
 	}
 	if (sl->tls_mode && flen <= cap && flen <= 0xffff)
-		return open_gcm_tls(sl->ctx, r, flen, out);
+		return open_gcm_tls(sl, r, flen, out);
+	/* A provider context opens only in the TLS mode. */
+	if (sl->gcm != NULL)
+		return -1;
 	if (!k->chacha)
 		ct += DTLS_GCM_EXPLICIT;
 	nonce_aad(k, k->rx_iv, r, frag, ct_len, nonce, aad);

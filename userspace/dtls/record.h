@@ -11,13 +11,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/core_dispatch.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+
+/*
+ * The provider's own functions of one GCM cipher (record.c, dtls_rl_algs
+ * fetch): a slot keyed and opened through them skips the EVP layer's
+ * generic parameter queries, which cost more than the key schedule in
+ * OpenSSL 3.0 (docs/CAPACITY.md "The session side in fleet order").
+ * newctx NULL: not found, the EVP calls are used.
+ */
+struct dtls_rl_gcm {
+	void *provctx;
+	OSSL_FUNC_cipher_newctx_fn *newctx;
+	OSSL_FUNC_cipher_freectx_fn *freectx;
+	OSSL_FUNC_cipher_decrypt_init_fn *dinit;
+	OSSL_FUNC_cipher_cipher_fn *cipher;
+	OSSL_FUNC_cipher_set_ctx_params_fn *set_ctx_params;
+};
 
 /* Algorithms fetched once per server; any may be NULL (no built-in layer). */
 struct dtls_rl_algs {
 	EVP_MD *sha256, *sha384;	/* the PRF hashes of the suites */
 	EVP_CIPHER *aes128gcm, *aes256gcm, *chacha;
+	struct dtls_rl_gcm gcm128, gcm256;	/* of aes128gcm, aes256gcm */
 };
 
 void dtls_rl_algs_fetch(struct dtls_rl_algs *a);
@@ -66,13 +84,26 @@ struct dtls_rl_slot {
 	const EVP_CIPHER *cipher;	/* what ctx was set up for; NULL: none */
 	uint64_t tag;			/* dtls_rl_keys.id keyed in; 0: none */
 	bool tls_mode;			/* GCM: opens in the provider's TLS mode */
+	/*
+	 * GCM through the provider's functions (cache's algs): its context,
+	 * of gcm's cipher, used instead of ctx while gcm is not NULL.
+	 */
+	void *pctx;
+	const struct dtls_rl_gcm *gcm;
 };
 
 struct dtls_rl_cache {
 	struct dtls_rl_slot slot[DTLS_RL_CACHE_SLOTS];
 	uint64_t next_id;		/* last id given */
+	/* NULL (a zeroed cache): every slot through the EVP calls */
+	const struct dtls_rl_algs *algs;
 };
 
+/*
+ * Let c key GCM slots through a's provider functions (a outlives c). A
+ * zeroed cache works without, through the EVP calls.
+ */
+void dtls_rl_cache_init(struct dtls_rl_cache *c, const struct dtls_rl_algs *a);
 /* Give k (derived) its id in c: from now on c decrypts for it. */
 void dtls_rl_cache_adopt(struct dtls_rl_cache *c, struct dtls_rl_keys *k);
 /* Free (and so wipe) every context of c. */

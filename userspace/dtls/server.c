@@ -118,8 +118,10 @@ static void hello_to_established(struct xtel_dtls_server *srv,
 				 const unsigned char *d, size_t len,
 				 const unsigned char *rnd)
 {
-	if (memcmp(s->client_random, rnd, sizeof(s->client_random)) == 0)
+	if (memcmp(s->client_random, rnd, sizeof(s->client_random)) == 0) {
+		srv->st.handshake_repeats++;
 		return;
+	}
 	if (s->pending != NULL &&
 	    memcmp(s->pending->client_random, rnd,
 		   sizeof(s->client_random)) == 0) {
@@ -382,6 +384,7 @@ int xtel_dtls_server_new(struct xtel_dtls_server **out,
 	if (ret)
 		goto fail;
 	dtls_rl_algs_fetch(&srv->rl_algs);
+	dtls_rl_cache_init(&srv->rl_cache, &srv->rl_algs);
 	srv->listen_addr = BIO_ADDR_new();
 	if (srv->listen_addr == NULL || dtls_peers_init(srv) != 0 ||
 	    dtls_listener_new(srv) != 0) {

@@ -357,7 +357,14 @@ struct xtel_dtls_server_cfg {
 	  "cached context of their session's key")			\
 	X(AEAD_CTX_REKEYS, aead_ctx_rekeys,				\
 	  "built-in record layer: records whose session's key was not "	\
-	  "in the worker's context cache, which was re-keyed for it")
+	  "in the worker's context cache, which was re-keyed for it")	\
+	X(HANDSHAKE_REPEATS, handshake_repeats,				\
+	  "epoch-0 records to an established session: the client "	\
+	  "repeating its handshake flight (our last one was lost, or a "	\
+	  "late copy of its ClientHello)")				\
+	X(ALERTS_WARNING_RX, alerts_warning_rx,				\
+	  "warning alerts other than close_notify received on an "	\
+	  "established session (they change nothing)")
 
 /*
  * Why a handshake failed: every failure counted in handshake_failed is

@@ -107,7 +107,9 @@ enum session_state {
 /*
  * The built-in record layer of an established session once OpenSSL is
  * done with it (established.c): the AEAD keys of epoch 1 and our last
- * handshake flight, kept until the client proves it arrived.
+ * handshake flight, kept until the client proves it arrived. It lives
+ * inside its session (rl_mem), right after the fields every record reads,
+ * so that a record's open and re-key read the lines next to them.
  */
 struct own_rl {
 	unsigned char *flight;		/* datagrams back to back; every record checks it */
@@ -116,19 +118,34 @@ struct own_rl {
 	uint16_t flight_len[FLIGHT_MAX];
 };
 
+/*
+ * The fields every established session's record reads come first, in 64
+ * bytes (the look-up's hash and key, the state, the layer, the replay
+ * window, the client id and peer_len for on_data), then what an authentic
+ * one writes (the LRU links, last_rx): at 100,000 sessions in fleet order
+ * each line a record
+ * touches is a cache miss (docs/CAPACITY.md "The session side in fleet
+ * order"). The look-up reads hnext only past a mismatch.
+ */
 struct session {
-	struct session *hnext;		/* hash chain */
+	uint32_t hash;
+	uint8_t state;
+	bool win_valid;
+	uint16_t win_epoch;
+	struct peer_key key;
+	struct own_rl *rl;		/* NULL, or &rl_mem: the built-in layer */
+	uint64_t win_top;		/* highest delivered record number */
+	uint64_t win_bits;		/* bit i: win_top - i was delivered */
+	uint32_t client_id;
+	socklen_t peer_len;		/* of peer, handed to on_data */
 	struct session *prev, *next;	/* half-open list or idle LRU */
+	uint64_t last_rx;		/* last authentic record */
+	struct own_rl rl_mem;		/* rl points here once it took over */
+	struct session *hnext;		/* hash chain */
 	struct xtel_dtls_server *srv;
 	SSL *ssl;			/* NULL once rl took over */
 	BIO *bio;			/* owned by ssl */
-	struct own_rl *rl;
-	struct peer_key key;
 	union peer_addr peer;
-	socklen_t peer_len;
-	uint32_t hash;
-	uint32_t client_id;
-	uint8_t state;
 	bool bad_cn;			/* certificate CN was not client-<id> */
 	bool other_id;			/* a restart as another client id */
 	bool parked;			/* record buffers freed (session_park) */
@@ -144,12 +161,7 @@ struct session {
 	int hs_state;
 	uint32_t held;
 	uint16_t charged[CLIENT_FLIGHT_MSGS];
-	bool win_valid;
-	uint16_t win_epoch;
-	uint64_t win_top;		/* highest delivered record number */
-	uint64_t win_bits;		/* bit i: win_top - i was delivered */
 	uint64_t started;		/* cookie verified */
-	uint64_t last_rx;		/* last authentic record */
 	uint64_t rtx_deadline;		/* handshake retransmission timer */
 	unsigned char client_random[32];	/* of the handshake that made it */
 	/*
@@ -341,9 +353,11 @@ struct xtel_dtls_server {
 
 	/*
 	 * What OpenSSL's record layer did with the record just handed to it
-	 * (established.c, ssl_msg_cb): alerts it read, records it wrote.
+	 * (established.c, ssl_msg_cb): alerts it read, records it wrote,
+	 * whether an alert it read was a warning other than close_notify.
 	 */
 	unsigned int ssl_alerts_rx, ssl_records_tx;
+	bool ssl_warning_rx;
 
 	/* Plaintext of the record being delivered. */
 	unsigned char plain[16384];
@@ -717,6 +731,7 @@ void dtls_record_info(const unsigned char *d, size_t len,
 		      struct record_info *ri);
 /* Serve s with the built-in record layer from here on (0 or -errno). */
 int dtls_take_over(struct xtel_dtls_server *srv, struct session *s);
+/* Wipe rl (NULL: nothing): its keys, its slot, its flight. */
 void dtls_own_rl_free(struct xtel_dtls_server *srv, struct own_rl *rl);
 /* A datagram of established session s (ri: dtls_record_info of it). */
 void dtls_established_input(struct xtel_dtls_server *srv, struct session *s,
