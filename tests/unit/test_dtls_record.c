@@ -772,6 +772,56 @@ static void test_alert_length(void **state)
 	free_kept();
 }
 
+/*
+ * An alert's level is judged before its description: close_notify (0)
+ * at the fatal level is a fatal alert, at a level neither warning nor
+ * fatal an illegal_parameter, as OpenSSL's layer takes them (RFC 5246
+ * 7.2: a close_notify is a warning). The built-in layer took both for a
+ * close. The third client's session is untouched.
+ */
+static void test_alert_level_first(void **state)
+{
+	static const unsigned char fatal_close[2] = { 2, 0 };
+	static const unsigned char level3_close[2] = { 3, 0 };
+	static const unsigned char *const alerts[2] = { fatal_close, level3_close };
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+	SSL *ssl[2];
+
+	set_mode(state);
+	for (int i = 0; i < 3; i++) {
+		add_client(n, i + 1);
+		if (i < 2)
+			ssl[i] = keep_ssl(last_client_ssl);
+	}
+	pump(n);
+	for (int i = 0; i < 2; i++) {
+		struct pkt *p;
+
+		assert_established(n, i, (uint32_t)i + 1);
+		p = client_seal(ssl[i], XTEL_DTLS_CT_ALERT, alerts[i], 2, 1000);
+		feed(n, i, p);
+		free(p);
+		/* nothing back for a fatal alert, illegal_parameter for level 3 */
+		assert_int_equal(n->nq, i);
+		pump(n);
+	}
+	st = stats(n);
+	assert_int_equal(st.session_errors, 2);
+	assert_int_equal(st.close_notify_rx + st.close_notify_tx, 0);
+	assert_int_equal(st.alerts_warning_rx, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[1].c),
+			 XTEL_DTLS_CLIENT_FAILED);
+	assert_non_null(strstr(xtel_dtls_client_error(n->cl[1].c),
+			       "alert illegal parameter"));
+	send_record(n, 2, 3, 1);
+	pump(n);
+	assert_int_equal(n->seen[3][1], 1);
+	net_free(n);
+	free_kept();
+}
+
 /* ---- every fault counted the same on both record layers ---- */
 
 /* What a fault moved: the counters these tests watch, since *base. */
@@ -1167,6 +1217,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_builtin_needs_extms),
 		BOTH(test_finished_replay),
 		BOTH(test_alert_length),
+		BOTH(test_alert_level_first),
 		BOTH(test_renegotiation_refused),
 		BOTH(test_every_fault_counted),
 		cmocka_unit_test(test_prf_known_answer),
