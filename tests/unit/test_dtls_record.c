@@ -653,8 +653,18 @@ static void free_kept(void)
  * (RFC 5246 6.3), then dtls_rl_seal encrypts with them. AES-128-GCM only
  * (the default suite).
  */
+static struct pkt *seal_as(SSL *ssl, bool server_write, uint8_t type,
+			   const void *pt, size_t len, uint64_t seq);
+
 static struct pkt *client_seal(SSL *ssl, uint8_t type, const void *pt,
 			       size_t len, uint64_t seq)
+{
+	return seal_as(ssl, false, type, pt, len, seq);
+}
+
+/* client_seal, or with server_write the server's keys (to the client). */
+static struct pkt *seal_as(SSL *ssl, bool server_write, uint8_t type,
+			   const void *pt, size_t len, uint64_t seq)
 {
 	unsigned char ms[SSL_MAX_MASTER_KEY_LENGTH], kb[40];
 	unsigned char seed[13 + 2 * SSL3_RANDOM_SIZE];
@@ -689,8 +699,10 @@ static struct pkt *client_seal(SSL *ssl, uint8_t type, const void *pt,
 	assert_int_equal(EVP_KDF_derive(kctx, kb, sizeof(kb), params), 1);
 	k.cipher = gcm;
 	k.key_len = 16;
-	memcpy(k.tx_key, kb, 16);		/* client_write_key */
-	memcpy(k.tx_iv, kb + 32, 4);		/* client_write_IV */
+	/* client_write_key, or server_write_key */
+	memcpy(k.tx_key, kb + (server_write ? 16 : 0), 16);
+	/* client_write_IV, or server_write_IV */
+	memcpy(k.tx_iv, kb + (server_write ? 36 : 32), 4);
 	k.tx_seq = seq;
 	r = dtls_rl_seal(&k, type, pt, len, p->data, sizeof(p->data));
 	assert_true(r > 0);
@@ -770,6 +782,113 @@ static void test_alert_length(void **state)
 	assert_int_equal(n->seen[4][1], 1);
 	net_free(n);
 	free_kept();
+}
+
+/*
+ * An alert's level is judged before its description: close_notify (0)
+ * at the fatal level is a fatal alert, at a level neither warning nor
+ * fatal an illegal_parameter, as OpenSSL's layer takes them (RFC 5246
+ * 7.2: a close_notify is a warning). The built-in layer took both for a
+ * close. The third client's session is untouched.
+ */
+static void test_alert_level_first(void **state)
+{
+	static const unsigned char fatal_close[2] = { 2, 0 };
+	static const unsigned char level3_close[2] = { 3, 0 };
+	static const unsigned char *const alerts[2] = { fatal_close, level3_close };
+	struct net *n = net_create(state, NULL);
+	struct xtel_dtls_server_stats st;
+	SSL *ssl[2];
+
+	set_mode(state);
+	for (int i = 0; i < 3; i++) {
+		add_client(n, i + 1);
+		if (i < 2)
+			ssl[i] = keep_ssl(last_client_ssl);
+	}
+	pump(n);
+	for (int i = 0; i < 2; i++) {
+		struct pkt *p;
+
+		assert_established(n, i, (uint32_t)i + 1);
+		p = client_seal(ssl[i], XTEL_DTLS_CT_ALERT, alerts[i], 2, 1000);
+		feed(n, i, p);
+		free(p);
+		/* nothing back for a fatal alert, illegal_parameter for level 3 */
+		assert_int_equal(n->nq, i);
+		pump(n);
+	}
+	st = stats(n);
+	assert_int_equal(st.session_errors, 2);
+	assert_int_equal(st.close_notify_rx + st.close_notify_tx, 0);
+	assert_int_equal(st.alerts_warning_rx, 0);
+	assert_int_equal(xtel_dtls_server_sessions(n->srv), 1);
+	assert_int_equal(xtel_dtls_client_state(n->cl[1].c),
+			 XTEL_DTLS_CLIENT_FAILED);
+	assert_non_null(strstr(xtel_dtls_client_error(n->cl[1].c),
+			       "alert illegal parameter"));
+	send_record(n, 2, 3, 1);
+	pump(n);
+	assert_int_equal(n->seen[3][1], 1);
+	net_free(n);
+	free_kept();
+}
+
+/*
+ * The client's side of it: an alert from the server is judged by its
+ * level first on the client's own layer too, as on OpenSSL's (a client of
+ * an openssl_records ctx, side by side): a fatal or level-3 close_notify
+ * fails the client instead of closing it, and a level-3 alert of any
+ * description fails it (it was ignored).
+ */
+static void test_client_alert_level(void **state)
+{
+	static const unsigned char alerts[3][2] = { { 2, 0 }, { 3, 0 }, { 3, 90 } };
+	struct xtel_dtls_client_ctx *octx;
+	int ret[2][3];
+	enum xtel_dtls_client_state got[2][3];
+	char err[2][3][XTEL_DTLS_ERR_LEN];
+
+	(void)state;
+	assert_int_equal(xtel_dtls_client_ctx_new(&octx, cert("ca.crt"), NULL,
+						  NULL), 0);
+	xtel_dtls_client_ctx_set_openssl_records(octx, true);
+	for (int layer = 0; layer < 2; layer++)
+		for (int a = 0; a < 3; a++) {
+			struct net *n = net_create_mode(&mode_own, NULL);
+			struct xtel_dtls_client_stats cs;
+			struct pkt *p;
+			SSL *ssl;
+
+			add_client_ctx(n, layer ? octx : n->cctx, "client-1.crt",
+				       "client-1.key", "198.18.0.1");
+			ssl = keep_ssl(last_client_ssl);
+			pump(n);
+			assert_established(n, 0, 1);
+			xtel_dtls_client_get_stats(n->cl[0].c, &cs);
+			assert_int_equal(cs.openssl, layer == 1);
+			p = seal_as(ssl, true, XTEL_DTLS_CT_ALERT, alerts[a], 2,
+				    1000);
+			ret[layer][a] = xtel_dtls_client_input(n->cl[0].c,
+							       p->data, p->len,
+							       fake_now);
+			got[layer][a] = xtel_dtls_client_state(n->cl[0].c);
+			snprintf(err[layer][a], sizeof(err[layer][a]), "%s",
+				 xtel_dtls_client_error(n->cl[0].c));
+			free(p);
+			net_free(n);
+			free_kept();
+		}
+	xtel_dtls_client_ctx_free(octx);
+	for (int a = 0; a < 3; a++) {
+		assert_int_equal(ret[1][a], -EPROTO);
+		assert_int_equal(got[1][a], XTEL_DTLS_CLIENT_FAILED);
+		assert_int_equal(ret[0][a], ret[1][a]);
+		assert_int_equal(got[0][a], got[1][a]);
+		/* OpenSSL's text of a fatal close_notify is "unknown OpenSSL error" */
+		if (a > 0)
+			assert_string_equal(err[0][a], err[1][a]);
+	}
 }
 
 /* ---- every fault counted the same on both record layers ---- */
@@ -1167,6 +1286,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_builtin_needs_extms),
 		BOTH(test_finished_replay),
 		BOTH(test_alert_length),
+		BOTH(test_alert_level_first),
+		cmocka_unit_test(test_client_alert_level),
 		BOTH(test_renegotiation_refused),
 		BOTH(test_every_fault_counted),
 		cmocka_unit_test(test_prf_known_answer),

@@ -378,6 +378,62 @@ static void test_wrong_key_or_salt(void **state)
 }
 
 /*
+ * A slot that opened a ChaCha20 session's record (through the EVP calls)
+ * and is then re-keyed for an AES-GCM session (through the provider's
+ * functions) keeps no trace of the first key: its EVP context is reset,
+ * so once the first session ends (its keys cleared while the slot is the
+ * second's) no context of the cache holds its key. Both still open their
+ * records after.
+ */
+static void test_switch_way_wipes(void **state)
+{
+	unsigned char ra[REC_MAX], rb[REC_MAX];
+	struct pair pa, pb, filler;
+	struct dtls_rl_algs a;
+	struct dtls_rl_cache *c = cache_new(&a, true);
+	const struct dtls_rl_slot *sl;
+	bool rekeyed;
+	int la, lb;
+
+	(void)state;
+	make_pair(&pa, &a, 2, 11);		/* ChaCha20-Poly1305 */
+	dtls_rl_cache_adopt(c, &pa.srv);
+	for (int i = 1; i < DTLS_RL_CACHE_SLOTS; i++) {
+		make_pair(&filler, &a, 0, 9);
+		dtls_rl_cache_adopt(c, &filler.srv);
+	}
+	make_pair(&pb, &a, 0, 12);		/* AES-128-GCM, A's slot */
+	dtls_rl_cache_adopt(c, &pb.srv);
+	sl = &c->slot[pa.srv.id % DTLS_RL_CACHE_SLOTS];
+	assert_ptr_equal(sl, &c->slot[pb.srv.id % DTLS_RL_CACHE_SLOTS]);
+	la = seal(&pa, 11, ra);
+	assert_int_equal(open_check(c, &pa, 11, ra, la, &rekeyed), PT_LEN);
+	assert_non_null(sl->ctx);
+	assert_non_null(EVP_CIPHER_CTX_get0_cipher(sl->ctx));
+	lb = seal(&pb, 12, rb);
+	assert_int_equal(open_check(c, &pb, 12, rb, lb, &rekeyed), PT_LEN);
+	assert_true(rekeyed);
+	assert_non_null(sl->pctx);
+	/* A's key is gone from the slot now B holds it. */
+	assert_null(EVP_CIPHER_CTX_get0_cipher(sl->ctx));
+	dtls_rl_clear(c, &pa.srv);		/* A ends: B's slot stays */
+	assert_int_equal(sl->tag, pb.srv.id);
+	lb = seal(&pb, 12, rb);
+	assert_int_equal(open_check(c, &pb, 12, rb, lb, &rekeyed), PT_LEN);
+	assert_false(rekeyed);
+	/* And back: a ChaCha20 session in the slot again opens. */
+	make_pair(&pa, &a, 2, 13);
+	pa.srv.id = pb.srv.id + DTLS_RL_CACHE_SLOTS;
+	la = seal(&pa, 13, ra);
+	assert_int_equal(open_check(c, &pa, 13, ra, la, &rekeyed), PT_LEN);
+	assert_true(rekeyed);
+	assert_null(sl->pctx);
+	dtls_rl_clear(c, &pa.srv);
+	dtls_rl_clear(c, &pb.srv);
+	cache_done(c, &a);
+}
+
+/*
  * A real server with the built-in layer: each session's first record
  * re-keys, the rest hit (aead_ctx_hits counts authentic records only);
  * a bad tag is still one bad_record, a replay one replay that is never
@@ -427,6 +483,7 @@ int main(int argc, char **argv)
 		TWO_WAYS(test_bad_tag),
 		TWO_WAYS(test_wrong_key_or_salt),
 #undef TWO_WAYS
+		cmocka_unit_test(test_switch_way_wipes),
 		cmocka_unit_test(test_server_counters),
 	};
 

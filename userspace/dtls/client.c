@@ -44,6 +44,7 @@ enum {
 	ALERT_WARNING = 1,
 	ALERT_FATAL = 2,
 	ALERT_CLOSE_NOTIFY = 0,
+	ALERT_ILLEGAL_PARAMETER = 47,
 };
 
 struct xtel_dtls_client_ctx {
@@ -414,8 +415,8 @@ static void alert_text(struct xtel_dtls_client *c, uint8_t desc)
 /*
  * A datagram on our own layer, as OpenSSL's would take it: epoch-1 records
  * that are not authentic are dropped, application data is discarded, a
- * close_notify is answered with ours (-ECONNRESET), a fatal alert fails
- * the client (-EPROTO), and an epoch-0 handshake record (the server's
+ * close_notify is answered with ours (-ECONNRESET), a fatal alert or one
+ * of an unknown level fails the client (-EPROTO), and an epoch-0 handshake record (the server's
  * flight again: it missed our Finished) gets our final flight again.
  */
 static int own_input(struct xtel_dtls_client *c, const unsigned char *d,
@@ -446,14 +447,21 @@ static int own_input(struct xtel_dtls_client *c, const unsigned char *d,
 		n = dtls_rl_open(&rx, &c->keys, r, flen, pt, sizeof(pt), &rekeyed);
 		if (n < 0 || r[0] != XTEL_DTLS_CT_ALERT || n != 2)
 			continue;
-		if (pt[1] == ALERT_CLOSE_NOTIFY) {
-			own_alert(c, ALERT_WARNING, ALERT_CLOSE_NOTIFY);
-			c->state = XTEL_DTLS_CLIENT_CLOSED;
-			ret = -ECONNRESET;
-		} else if (pt[0] == ALERT_FATAL) {
+		/* The level first: a close_notify closes only as a warning. */
+		if (pt[0] == ALERT_FATAL) {
 			alert_text(c, pt[1]);
 			c->state = XTEL_DTLS_CLIENT_FAILED;
 			ret = -EPROTO;
+		} else if (pt[0] != ALERT_WARNING) {
+			/* As OpenSSL answers an unknown level (RFC 5246 7.2.2). */
+			own_alert(c, ALERT_FATAL, ALERT_ILLEGAL_PARAMETER);
+			snprintf(c->err, sizeof(c->err), "unknown alert type");
+			c->state = XTEL_DTLS_CLIENT_FAILED;
+			ret = -EPROTO;
+		} else if (pt[1] == ALERT_CLOSE_NOTIFY) {
+			own_alert(c, ALERT_WARNING, ALERT_CLOSE_NOTIFY);
+			c->state = XTEL_DTLS_CLIENT_CLOSED;
+			ret = -ECONNRESET;
 		}
 	}
 	dtls_rl_cache_free(&rx);

@@ -520,10 +520,10 @@ static bool own_record(struct xtel_dtls_server *srv, struct session *s,
 			session_error(srv, s, why);
 			return false;
 		}
-		if (srv->plain[1] == ALERT_CLOSE_NOTIFY) {
-			peer_closed(srv, s);
-			return false;
-		}
+		/*
+		 * The level first, as OpenSSL's layer judges it: a close_notify
+		 * is a close only at the warning level.
+		 */
 		if (srv->plain[0] == ALERT_FATAL) {
 			char why[32];
 
@@ -544,6 +544,10 @@ static bool own_record(struct xtel_dtls_server *srv, struct session *s,
 			snprintf(why, sizeof(why), "alert of level %u "
 				 "(illegal_parameter)", srv->plain[0]);
 			session_error(srv, s, why);
+			return false;
+		}
+		if (srv->plain[1] == ALERT_CLOSE_NOTIFY) {
+			peer_closed(srv, s);
 			return false;
 		}
 		srv->st.alerts_warning_rx++;	/* changes nothing else */

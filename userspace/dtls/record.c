@@ -246,6 +246,14 @@ static int slot_rekey_prov(struct dtls_rl_slot *sl, const struct dtls_rl_gcm *g,
 	sl->tag = 0;
 	if (sl->gcm != g)
 		slot_free_pctx(sl);
+	/*
+	 * An EVP context left keyed by the slot's last ChaCha20 session: the
+	 * slot is not that session's any more, so its end would not wipe it.
+	 */
+	if (sl->ctx != NULL && EVP_CIPHER_CTX_get0_cipher(sl->ctx) != NULL) {
+		EVP_CIPHER_CTX_reset(sl->ctx);
+		sl->cipher = NULL;	/* ctx is set up for none now */
+	}
 	if (sl->pctx == NULL) {
 		sl->pctx = g->newctx(g->provctx);
 		if (sl->pctx == NULL)
