@@ -104,6 +104,10 @@ static struct dtls_rl_cache *cache_new(struct dtls_rl_algs *a, bool prov)
 
 	assert_non_null(c);
 	dtls_rl_algs_fetch(a);
+	/* The self-test keeps every cipher of the default provider. */
+	assert_non_null(a->aes128gcm);
+	assert_non_null(a->aes256gcm);
+	assert_non_null(a->chacha);
 	if (prov) {
 		assert_non_null(a->gcm128.newctx);
 		assert_non_null(a->gcm256.newctx);
@@ -471,6 +475,30 @@ static void test_server_counters(void **state)
 	net_free(n);
 }
 
+/*
+ * The self-test of dtls_rl_algs_fetch: each cipher proves itself both
+ * ways; keys the provider refuses (AES-128-GCM keyed with 32 bytes) fail
+ * it, so such a cipher would be dropped, not used.
+ */
+static void test_cipher_self_test(void **state)
+{
+	struct dtls_rl_algs a = { 0 };
+
+	(void)state;
+	dtls_rl_algs_fetch(&a);
+	for (int prov = 0; prov <= 1; prov++) {
+		assert_int_equal(dtls_rl_cipher_proves(&a, a.aes128gcm, 16,
+						       false, prov), 0);
+		assert_int_equal(dtls_rl_cipher_proves(&a, a.aes256gcm, 32,
+						       false, prov), 0);
+		assert_int_equal(dtls_rl_cipher_proves(&a, a.chacha, 32,
+						       true, prov), 0);
+	}
+	assert_int_equal(dtls_rl_cipher_proves(&a, a.aes128gcm, 32, false,
+					       true), -1);
+	dtls_rl_algs_free(&a);
+}
+
 int main(int argc, char **argv)
 {
 	static int evp = 0, prov = 1;
@@ -484,6 +512,7 @@ int main(int argc, char **argv)
 		TWO_WAYS(test_wrong_key_or_salt),
 #undef TWO_WAYS
 		cmocka_unit_test(test_switch_way_wipes),
+		cmocka_unit_test(test_cipher_self_test),
 		cmocka_unit_test(test_server_counters),
 	};
 

@@ -48,6 +48,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -58,6 +59,7 @@
 #include <openssl/evp.h>
 
 #include "bpf/xtel_wire.h"
+#include "common/log.h"
 #include "dtls/internal.h"
 #include "dtls/record.h"
 
@@ -134,6 +136,38 @@ static void find_gcm(const EVP_CIPHER *ci, const char *name,
 		*g = f;
 }
 
+/*
+ * Keep cipher *ci for the built-in layer only when it proves itself. The
+ * layer relies on the provider honouring the TLS-mode parameters (fixed
+ * IV, AAD) that make it check the tag; a provider that ignored an unknown
+ * parameter, as OpenSSL's convention allows, would open forged records.
+ * So a record sealed here must open, through the provider's functions (g)
+ * and through the EVP calls, and the same record with one bit of its tag,
+ * its header (the AAD) or its ciphertext flipped must not. A cipher that
+ * fails is dropped (its sessions stay on OpenSSL's record layer), said
+ * once.
+ */
+static void algs_prove(struct dtls_rl_algs *a, EVP_CIPHER **ci,
+		       uint8_t key_len, bool chacha, struct dtls_rl_gcm *g)
+{
+	if (*ci == NULL)
+		return;
+	if (dtls_rl_cipher_proves(a, *ci, key_len, chacha, false) == 0 &&
+	    (g == NULL || g->newctx == NULL ||
+	     dtls_rl_cipher_proves(a, *ci, key_len, chacha, true) == 0))
+		return;
+	pr_warn("dtls: %s of provider %s failed the record layer's self-test "
+		"(a sealed record did not open or a changed one did); its "
+		"sessions use OpenSSL's record layer",
+		EVP_CIPHER_get0_name(*ci),
+		OSSL_PROVIDER_get0_name(EVP_CIPHER_get0_provider(*ci)));
+	EVP_CIPHER_free(*ci);
+	*ci = NULL;
+	if (g != NULL)
+		memset(g, 0, sizeof(*g));
+	ERR_clear_error();
+}
+
 void dtls_rl_algs_fetch(struct dtls_rl_algs *a)
 {
 	/* Missing algorithms only disable the built-in layer. */
@@ -145,6 +179,9 @@ void dtls_rl_algs_fetch(struct dtls_rl_algs *a)
 	find_gcm(a->aes128gcm, "AES-128-GCM", &a->gcm128);
 	find_gcm(a->aes256gcm, "AES-256-GCM", &a->gcm256);
 	ERR_clear_error();
+	algs_prove(a, &a->aes128gcm, 16, false, &a->gcm128);
+	algs_prove(a, &a->aes256gcm, 32, false, &a->gcm256);
+	algs_prove(a, &a->chacha, 32, true, NULL);
 }
 
 void dtls_rl_cache_init(struct dtls_rl_cache *c, const struct dtls_rl_algs *a)
@@ -592,6 +629,61 @@ int dtls_rl_seal(struct dtls_rl_keys *k, uint8_t type, const unsigned char *pt,
 	ret = dtls_rl_seal_in(ctx, true, k, type, pt, pt_len, out, cap);
 	EVP_CIPHER_CTX_free(ctx);
 	ERR_clear_error();
+	return ret;
+}
+
+/*
+ * algs_prove's test (record.h): one record sealed with a fixed key opens through a
+ * cache of a's (through_provider) or a zeroed one (the EVP calls), and
+ * none of three one-bit changes of it does. 0, or -1.
+ */
+int dtls_rl_cipher_proves(const struct dtls_rl_algs *a, const EVP_CIPHER *ci,
+			  uint8_t key_len, bool chacha, bool through_provider)
+{
+	static const unsigned char pt[] = "xtel record layer self-test";
+	unsigned char rec[XTEL_DTLS_HDR_LEN + DTLS_GCM_EXPLICIT + sizeof(pt) +
+			  DTLS_AEAD_TAG];
+	unsigned char bad[sizeof(rec)], out[sizeof(rec)];
+	struct dtls_rl_keys k = { .cipher = ci, .chacha = chacha,
+				  .key_len = key_len, .tx_seq = 7 };
+	struct dtls_rl_cache *c = calloc(1, sizeof(*c));
+	bool rekeyed = false;
+	size_t at[3];
+	int len, ret = -1;
+
+	if (c == NULL)
+		return -1;
+	if (through_provider)
+		dtls_rl_cache_init(c, a);
+	for (unsigned int i = 0; i < sizeof(k.rx_key); i++)
+		k.rx_key[i] = k.tx_key[i] = (unsigned char)(0x5a ^ i);
+	for (unsigned int i = 0; i < sizeof(k.rx_iv); i++)
+		k.rx_iv[i] = k.tx_iv[i] = (unsigned char)(0xa5 ^ i);
+	dtls_rl_cache_adopt(c, &k);
+	len = dtls_rl_seal(&k, XTEL_DTLS_CT_APPDATA, pt, sizeof(pt), rec,
+			   sizeof(rec));
+	if (len <= XTEL_DTLS_HDR_LEN + DTLS_AEAD_TAG)
+		goto out;
+	at[0] = (size_t)len - 1;			/* the tag */
+	at[1] = 10;					/* the record number: AAD */
+	at[2] = (size_t)len - DTLS_AEAD_TAG - 1;	/* the ciphertext */
+	if (dtls_rl_open(c, &k, rec, (size_t)len - XTEL_DTLS_HDR_LEN, out,
+			 sizeof(out), &rekeyed) != (int)sizeof(pt) ||
+	    memcmp(out, pt, sizeof(pt)) != 0)
+		goto out;
+	for (unsigned int i = 0; i < 3; i++) {
+		memcpy(bad, rec, (size_t)len);
+		bad[at[i]] ^= 0x01;
+		if (dtls_rl_open(c, &k, bad, (size_t)len - XTEL_DTLS_HDR_LEN,
+				 out, sizeof(out), &rekeyed) != -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	dtls_rl_clear(c, &k);
+	dtls_rl_cache_free(c);
+	free(c);
+	OPENSSL_cleanse(out, sizeof(out));
 	return ret;
 }
 

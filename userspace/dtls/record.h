@@ -38,7 +38,19 @@ struct dtls_rl_algs {
 	struct dtls_rl_gcm gcm128, gcm256;	/* of aes128gcm, aes256gcm */
 };
 
+/*
+ * Fetch the algorithms of the built-in layer; each cipher is kept only
+ * when dtls_rl_cipher_proves it, both ways (EVP calls and, for GCM, the
+ * provider's functions).
+ */
 void dtls_rl_algs_fetch(struct dtls_rl_algs *a);
+/*
+ * A record sealed with ci (key_len, chacha: its nonce) opens through a
+ * cache of a's (through_provider) or the EVP calls, and the same record
+ * with one bit of its tag, header or ciphertext changed does not: 0, or -1.
+ */
+int dtls_rl_cipher_proves(const struct dtls_rl_algs *a, const EVP_CIPHER *ci,
+			  uint8_t key_len, bool chacha, bool through_provider);
 void dtls_rl_algs_free(struct dtls_rl_algs *a);
 
 /*
