@@ -4,8 +4,8 @@
  * to 2 MiB, the base aligned to 2 MiB, parts taken in order at their
  * alignment and zeroed, NULL (and nothing used) once full, and the kernel
  * told: when THP is available (enabled is "always" or "madvise") the
- * mapping past its first 8 MiB, or all of it when whole, is THPeligible in
- * /proc/self/smaps and the first 8 MiB of a partial one are not; when it is
+ * mapping past its first 2 MiB, or all of it when whole, is THPeligible in
+ * /proc/self/smaps and the first 2 MiB of a partial one is not; when it is
  * not available the mapping still works and the fallback is counted.
  */
 #include <setjmp.h>
@@ -91,18 +91,17 @@ static void test_advice(void **state)
 	uint64_t before = xtel_hugemap_fallbacks();
 
 	(void)state;
-	assert_int_equal(xtel_hugemap_init(&part, XTEL_HUGEMAP_SMALL + 2 * MIB2,
-					   false), 0);
+	assert_int_equal(xtel_hugemap_init(&part, 3 * MIB2, false), 0);
 	assert_int_equal(xtel_hugemap_init(&whole, MIB2, true), 0);
-	/* A partial mapping no larger than its small head: nothing advised. */
-	assert_int_equal(xtel_hugemap_init(&one, XTEL_HUGEMAP_SMALL, false), 0);
+	/* One 2 MiB page of a partial mapping: nothing to advise. */
+	assert_int_equal(xtel_hugemap_init(&one, MIB2, false), 0);
 	assert_false(one.huge);
 	assert_int_equal(part.huge, thp);
 	assert_int_equal(whole.huge, thp);
 	assert_int_equal(xtel_hugemap_fallbacks() - before, thp ? 0 : 2);
 	if (thp) {
 		assert_int_equal(thp_eligible(part.base), 0);
-		assert_int_equal(thp_eligible(part.base + XTEL_HUGEMAP_SMALL), 1);
+		assert_int_equal(thp_eligible(part.base + MIB2), 1);
 		assert_int_equal(thp_eligible(whole.base), 1);
 	}
 	xtel_hugemap_destroy(&one);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Huge-page mappings of a registry (see hugemap.h): over-map by 2 MiB,
- * trim head and tail to the alignment, madvise (all but the first 8 MiB),
+ * trim head and tail to the alignment, madvise (all but the first 2 MiB),
  * then bump-allocate.
  */
 #include <errno.h>
@@ -40,8 +40,8 @@ int xtel_hugemap_init(struct xtel_hugemap *m, size_t size, bool whole)
 		munmap(base + size, page - head);
 	m->base = base;
 	m->size = size;
-	small = whole ? 0 : XTEL_HUGEMAP_SMALL;
-	if (small >= size)
+	small = whole ? 0 : page;
+	if (small == size)
 		return 0;
 	if (madvise(base + small, size - small, MADV_HUGEPAGE) == 0) {
 		m->huge = true;

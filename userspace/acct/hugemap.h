@@ -9,12 +9,9 @@
  * bounded by --max-clients) with MAP_NORESERVE, so it costs address space,
  * not memory: only touched pages count, and the owner takes parts of it
  * in order, so the touched part is a prefix. Unless the owner touches
- * all of it (a hash table), the first 8 MiB stay in 4 KiB pages (about
- * what the L2 TLB of this machine's EPYC reaches with them, 2,048
- * entries): a fleet that small gains nothing from huge pages and would
- * only pay their faults (zeroing 2 MiB, and with THP defrag "madvise" a
- * direct compaction that took up to 47 ms here); a large one pays at most
- * one partly used huge page at the end of what it uses. When the
+ * all of it (a hash table), the first 2 MiB stay in 4 KiB pages: a small
+ * fleet then pays nothing for huge pages, a large one at most one partly
+ * used huge page at the end of what it uses. When the
  * kernel refuses MADV_HUGEPAGE (THP off, an old kernel) the mapping works
  * with normal pages; that is logged once and counted
  * (xtel_hugemap_fallbacks()). Memory is zero when taken and is given
@@ -31,10 +28,7 @@
 extern "C" {
 #endif
 
-enum {
-	XTEL_HUGEMAP_PAGE = 2 << 20,
-	XTEL_HUGEMAP_SMALL = 8 << 20,	/* a partial mapping's 4 KiB head */
-};
+enum { XTEL_HUGEMAP_PAGE = 2 << 20 };
 
 struct xtel_hugemap {
 	uint8_t *base;		/* NULL: not mapped */
@@ -45,7 +39,7 @@ struct xtel_hugemap {
 
 /*
  * Reserve size bytes (rounded up to 2 MiB), all in huge pages when whole,
- * else all but the first XTEL_HUGEMAP_SMALL. Returns 0 or -ENOMEM.
+ * else all but the first 2 MiB. Returns 0 or -ENOMEM.
  */
 int xtel_hugemap_init(struct xtel_hugemap *m, size_t size, bool whole);
 void xtel_hugemap_destroy(struct xtel_hugemap *m);
