@@ -3,8 +3,7 @@
  * Block arena of a registry (see arena.h): bump allocation from chunks,
  * one doubly linked free list per block size (linked through the blocks'
  * first words, as handles), freed neighbours merged, larger free blocks
- * split when a size has none, chunks (out of one hugemap) unmapped only
- * at the end.
+ * split when a size has none, chunks freed only at the end.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -27,18 +26,14 @@ int xtel_arena_init(struct xtel_arena *a, uint64_t max_bytes)
 	a->chunk = calloc(n, sizeof(*a->chunk));
 	if (!a->chunk)
 		return -ENOMEM;
-	if (xtel_hugemap_init(&a->map, (size_t)n * XTEL_ARENA_CHUNK, false)) {
-		free(a->chunk);
-		a->chunk = NULL;
-		return -ENOMEM;
-	}
 	a->max_chunks = (uint32_t)n;
 	return 0;
 }
 
 void xtel_arena_destroy(struct xtel_arena *a)
 {
-	xtel_hugemap_destroy(&a->map);
+	for (uint32_t i = 0; i < a->n_chunks; i++)
+		free(a->chunk[i]);
 	free(a->chunk);
 	memset(a, 0, sizeof(*a));
 }
@@ -188,10 +183,10 @@ static uint32_t carve(struct xtel_arena *a, uint32_t units)
 	}
 	if (a->n_chunks == a->max_chunks)
 		return 0;
-	/* Zero from the mapping: its free bitmap says no unit is free. */
-	p = xtel_hugemap_take(&a->map, XTEL_ARENA_CHUNK, XTEL_ARENA_UNIT);
+	p = aligned_alloc(XTEL_ARENA_UNIT, XTEL_ARENA_CHUNK);
 	if (!p)
 		return 0;
+	memset(p, 0, (size_t)RESERVED * XTEL_ARENA_UNIT);	/* no unit free */
 	/* The newest chunk's tail goes to the free lists, not to waste. */
 	if (a->n_chunks && a->next_unit < UNITS) {
 		push(a, (a->n_chunks - 1) << XTEL_ARENA_UNIT_BITS | a->next_unit,

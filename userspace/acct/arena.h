@@ -18,8 +18,7 @@
  * histogram page passes through the small sizes on its way to its final
  * width (latpack.h): without it those sizes were left over once clients
  * stopped growing. Chunks go back to the system only with the registry.
- * The chunks are carved in order out of one huge-page mapping reserved
- * for max_bytes (hugemap.h). Single writer, no locks; readers load the chunk table with acquire and
+ * Single writer, no locks; readers load the chunk table with acquire and
  * the byte counters with relaxed loads.
  */
 #ifndef XTEL_ARENA_H
@@ -27,8 +26,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include "acct/hugemap.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,13 +61,11 @@ struct xtel_arena {
 	uint64_t nonempty[(XTEL_ARENA_CLASSES + 63) / 64];	/* of free[] */
 	uint64_t chunk_bytes;		/* from the system */
 	uint64_t live[XTEL_ARENA_USES];	/* handed out and not freed */
-	struct xtel_hugemap map;	/* where the chunks come from */
 };
 
 /*
  * Room for up to max_bytes of chunks (rounded up to whole chunks, at
- * most XTEL_ARENA_MAX_CHUNKS), reserved as address space, mapped as
- * used. Returns 0 or -ENOMEM.
+ * most XTEL_ARENA_MAX_CHUNKS). Returns 0 or -ENOMEM.
  */
 int xtel_arena_init(struct xtel_arena *a, uint64_t max_bytes);
 void xtel_arena_destroy(struct xtel_arena *a);

@@ -61,10 +61,6 @@ struct xtel_registry {
 	} *h_slots;
 	uint32_t h_mask;
 	uint32_t h_used;
-	/* Where the records and (from 2 MiB on) the hash table live
-	 * (hugemap.h); h_map.base is NULL while the table is malloc'd. */
-	struct xtel_hugemap recs;
-	struct xtel_hugemap h_map;
 	/* Writer-private: histogram pages, metric key slots (arena.h) and
 	 * key names (keys.h, entries readers may read through slots). */
 	struct xtel_arena arena;

@@ -4,9 +4,8 @@
  * open-addressing hash from client id to record index, records allocated
  * 1024 at a time and never moved or freed while the registry lives, the
  * record count published with a release store, and every update bracketed
- * by the record's seqlock (see snapshot.h). Records and hash tables of
- * 2 MiB and more sit in huge-page mappings (hugemap.h). Also the
- * process-wide interval counter used for per-metric min/max/mean.
+ * by the record's seqlock (see snapshot.h). Also the process-wide interval
+ * counter used for per-metric min/max/mean.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,31 +35,13 @@ static inline uint32_t hash_id(uint32_t id)
 	return (uint32_t)(((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> 32);
 }
 
-/* A table of 2 MiB or more gets its own huge-page mapping, all used. */
 static int hash_alloc(struct xtel_registry *reg, uint32_t slots)
 {
-	size_t bytes = (size_t)slots * sizeof(*reg->h_slots);
-
-	if (bytes >= XTEL_HUGEMAP_PAGE) {
-		if (xtel_hugemap_init(&reg->h_map, bytes, true))
-			return -ENOMEM;
-		reg->h_slots = xtel_hugemap_take(&reg->h_map, bytes, 64);
-	} else {
-		memset(&reg->h_map, 0, sizeof(reg->h_map));
-		reg->h_slots = calloc(slots, sizeof(*reg->h_slots));
-	}
+	reg->h_slots = calloc(slots, sizeof(*reg->h_slots));
 	if (!reg->h_slots)
 		return -ENOMEM;
 	reg->h_mask = slots - 1;
 	return 0;
-}
-
-static void hash_free(struct xtel_hugemap *map, struct xtel_hash_slot *slots)
-{
-	if (map->base)
-		xtel_hugemap_destroy(map);
-	else
-		free(slots);
 }
 
 static void hash_put(struct xtel_registry *reg, uint32_t id, uint32_t idx1)
@@ -77,18 +58,16 @@ static void hash_put(struct xtel_registry *reg, uint32_t id, uint32_t idx1)
 static int hash_grow(struct xtel_registry *reg)
 {
 	struct xtel_hash_slot *slots = reg->h_slots;
-	struct xtel_hugemap map = reg->h_map;
 	uint32_t old = reg->h_mask + 1;
 
 	if (hash_alloc(reg, old * 2)) {
 		reg->h_slots = slots;
-		reg->h_map = map;
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < old; i++)
 		if (slots[i].idx1)
 			hash_put(reg, slots[i].id, slots[i].idx1);
-	hash_free(&map, slots);
+	free(slots);
 	return 0;
 }
 
@@ -108,12 +87,8 @@ struct xtel_registry *xtel_registry_new(uint32_t max_clients)
 	reg->chunks = calloc(reg->max_chunks, sizeof(*reg->chunks));
 	if (!reg->chunks)
 		goto err_reg;
-	if (xtel_hugemap_init(&reg->recs, (size_t)reg->max_chunks *
-			      XTEL_RECORD_CHUNK * sizeof(struct xtel_record),
-			      false))
-		goto err_chunks;
 	if (hash_alloc(reg, HASH_MIN))
-		goto err_recs;
+		goto err_chunks;
 	/* Room for 20 KiB of blocks per client: a histogram of 32 pages
 	 * at 64-bit counters (16 KiB) and 16 metric keys, the worst case
 	 * (the arena stops at 8 GiB, arena.h: ~400,000 such clients). */
@@ -123,9 +98,7 @@ struct xtel_registry *xtel_registry_new(uint32_t max_clients)
 	return reg;
 
 err_hash:
-	hash_free(&reg->h_map, reg->h_slots);
-err_recs:
-	xtel_hugemap_destroy(&reg->recs);
+	free(reg->h_slots);
 err_chunks:
 	free(reg->chunks);
 err_reg:
@@ -141,9 +114,10 @@ void xtel_registry_free(struct xtel_registry *reg)
 		return;
 	xtel_keys_destroy(&reg->keys);
 	xtel_arena_destroy(&reg->arena);
-	xtel_hugemap_destroy(&reg->recs);
+	for (uint32_t i = 0; i < reg->max_chunks; i++)
+		free(reg->chunks[i]);
 	free(reg->chunks);
-	hash_free(&reg->h_map, reg->h_slots);
+	free(reg->h_slots);
 	free(reg);
 }
 
@@ -174,11 +148,10 @@ static struct xtel_record *insert(struct xtel_registry *reg, uint32_t id,
 		return NULL;
 	chunk = reg->chunks[n / XTEL_RECORD_CHUNK];
 	if (!chunk) {
-		/* Zero from the mapping, and only touched as clients come. */
-		chunk = xtel_hugemap_take(&reg->recs,
-					  XTEL_RECORD_CHUNK * sizeof(*chunk), 64);
+		chunk = aligned_alloc(64, XTEL_RECORD_CHUNK * sizeof(*chunk));
 		if (!chunk)
 			return NULL;
+		memset(chunk, 0, XTEL_RECORD_CHUNK * sizeof(*chunk));
 		__atomic_store_n(&reg->chunks[n / XTEL_RECORD_CHUNK], chunk,
 				 __ATOMIC_RELEASE);
 	}
