@@ -24,6 +24,13 @@
  * keys):
  * exit 1 when one is off.
  *
+ * Beside the time it prints what the registry made resident: the
+ * process's RSS growth from before the first datagram to after the drain
+ * (the inputs are built and touched before) and the process's
+ * AnonHugePages (/proc/self/smaps_rollup), which says whether the
+ * registry's huge-page mappings got huge pages (acct/hugemap.h; docs/
+ * CAPACITY.md "Huge pages for the accounting at 100,000 clients").
+ *
  * Under callgrind, only the drain: --instr-atstart=no (the program starts
  * the instrumentation around drain()), with --cache-sim=yes
  * --LL=33554432,16,64 for simulated cache misses per function
@@ -56,8 +63,8 @@ struct plain_fleet {
 	struct xtel_registry *reg;
 	unsigned int n, nrec;
 	uint64_t first_seq;	/* 0: INIT first */
-	/* client i's r-th datagram at dg[i * nrec + r], its arrival time in
-	 * arrival[] */
+	/* the k-th datagram fed (every INIT, then the order's) at dg[k],
+	 * its arrival time in arrival[k] */
 	uint8_t (*dg)[DGRAM_MAX];
 	uint8_t *len;
 	uint64_t *arrival;
@@ -70,6 +77,25 @@ static uint64_t cpu_ns(void)
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * XTEL_NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/* A "Name:   N kB" line's N from a /proc file, or 0. */
+static unsigned long proc_kb(const char *file, const char *name)
+{
+	char line[256];
+	unsigned long kb = 0;
+	size_t n = strlen(name);
+	FILE *fp = fopen(file, "r");
+
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (!strncmp(line, name, n) && line[n] == ':') {
+			kb = strtoul(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(fp);
+	return kb;
 }
 
 /* One datagram, decoded and accounted as accept_message does. */
@@ -87,24 +113,25 @@ static inline void feed(struct plain_fleet *f, size_t at)
 	f->accounted++;
 }
 
-/* The measured part (callgrind: the only instrumented one). */
-__attribute__((noinline)) static void drain(struct plain_fleet *f,
-					    bool interleaved)
+/*
+ * The measured part (callgrind: the only instrumented one). The inputs
+ * are stored in the order they are fed, so reading them is sequential in
+ * both orders, as a receiver reads its ring: what the fleet's order
+ * costs is then the registry's, not the bench's input arrays' (which,
+ * strided by client, cost a TLB miss and two LL misses per datagram
+ * interleaved).
+ */
+__attribute__((noinline)) static void drain(struct plain_fleet *f)
 {
-	if (interleaved) {
-		for (unsigned int r = 1; r < f->nrec; r++)
-			for (unsigned int i = 0; i < f->n; i++)
-				feed(f, (size_t)i * f->nrec + r);
-	} else {
-		for (unsigned int i = 0; i < f->n; i++)
-			for (unsigned int r = 1; r < f->nrec; r++)
-				feed(f, (size_t)i * f->nrec + r);
-	}
+	size_t total = (size_t)f->n * f->nrec;
+
+	for (size_t at = f->n; at < total; at++)
+		feed(f, at);
 }
 
 /*
  * Encode every datagram; the k-th sent in the chosen order (INITs first)
- * leaves at t0 + k / 300,000 s.
+ * leaves at t0 + k / 300,000 s and is stored at k.
  */
 static int build(struct plain_fleet *f, bool interleaved)
 {
@@ -116,12 +143,11 @@ static int build(struct plain_fleet *f, bool interleaved)
 	synth_lat_table(lat, 40, 0.5);
 	for (unsigned int i = 0; i < f->n; i++)
 		for (unsigned int r = 0; r < f->nrec; r++) {
-			size_t at = (size_t)i * f->nrec + r;
 			/* the first ones go first, then the order's position */
-			uint64_t pos = r == 0 ? i : (uint64_t)f->n +
-				(interleaved ? (uint64_t)(r - 1) * f->n + i :
-					       (uint64_t)i * (f->nrec - 1) + r - 1);
-			uint64_t send = t0 + pos * step;
+			size_t at = r == 0 ? i : (size_t)f->n +
+				(interleaved ? (size_t)(r - 1) * f->n + i :
+					       (size_t)i * (f->nrec - 1) + r - 1);
+			uint64_t send = t0 + at * step;
 			bool init = r == 0 && f->first_seq == 0;
 			ssize_t n = xtel_wire_encode(f->dg[at], DGRAM_MAX,
 						     init ? XTEL_MSG_INIT : XTEL_MSG_DATA,
@@ -173,6 +199,7 @@ int main(int argc, char **argv)
 	struct plain_fleet f = { .n = 10, .nrec = 20 };
 	bool interleaved = false;
 	uint64_t t;
+	unsigned long rss0;
 	size_t total;
 	int rc = 1;
 
@@ -204,22 +231,26 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_plain_fleet: out of memory\n");
 		goto out;
 	}
+	rss0 = proc_kb("/proc/self/status", "VmRSS");
 	for (unsigned int i = 0; i < f.n; i++)	/* the first ones, not measured */
-		feed(&f, (size_t)i * f.nrec);
+		feed(&f, i);
 	f.accounted = 0;
 	t = cpu_ns();
 	CALLGRIND_START_INSTRUMENTATION;
-	drain(&f, interleaved);
+	drain(&f);
 	CALLGRIND_STOP_INSTRUMENTATION;
 	t = cpu_ns() - t;
 	printf("{\"clients\": %u, \"datagrams\": %llu, \"order\": \"%s\", "
 	       "\"first_seq\": %llu, "
 	       "\"cpu_ns_per_datagram\": %.1f, \"accounted\": %lu, "
-	       "\"refused\": %lu}\n",
+	       "\"refused\": %lu, \"registry_rss_kb\": %lu, "
+	       "\"anon_huge_kb\": %lu}\n",
 	       f.n, (unsigned long long)(total - f.n),
 	       interleaved ? "interleaved" : "bursts",
 	       (unsigned long long)f.first_seq,
-	       (double)t / (double)(total - f.n), f.accounted, f.refused);
+	       (double)t / (double)(total - f.n), f.accounted, f.refused,
+	       proc_kb("/proc/self/status", "VmRSS") - rss0,
+	       proc_kb("/proc/self/smaps_rollup", "AnonHugePages"));
 	if (f.refused || f.accounted != total - f.n || check(&f)) {
 		fprintf(stderr, "bench_plain_fleet: counts are off\n");
 		goto out;
