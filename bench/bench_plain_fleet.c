@@ -12,7 +12,7 @@
  * datagrams back to back, as the many-clients drain fills the socket with
  * loadgen's batches) or "interleaved" (datagram r of every client, then
  * r + 1: every datagram from another client, as a fleet sends and as
- * loadgen --batch 1 fills it). With --first-seq S the clients have been
+ * loadgen --batch 1 fills it). With --first-seq S (>= XTEL_SEQ_WINDOW) the clients have been
  * sending for a while: the first datagram is DATA number S (a collector
  * that joined late), the others S + 1, ...; so the sequence window's
  * bitmap word moves every 64 numbers, as a long-lived client's does. Send times follow the order at 300,000
@@ -52,6 +52,7 @@
 #endif
 
 #include "acct/registry.h"
+#include "acct/seqwin.h"
 #include "acct/snapshot.h"
 #include "common/clock.h"
 #include "synth_fleet.h"
@@ -216,10 +217,17 @@ int main(int argc, char **argv)
 			f.n = 0;
 	}
 	if (f.n == 0 || f.n > 1000000 || f.nrec < 2 || f.nrec > 100000 ||
-	    (uint64_t)f.n * f.nrec > 20000000 || f.first_seq > (1ULL << 40)) {
+	    (uint64_t)f.n * f.nrec > 20000000 || f.first_seq > (1ULL << 40) ||
+	    (f.first_seq != 0 && f.first_seq < XTEL_SEQ_WINDOW)) {
+		/*
+		 * A first number below the window leaves 0..S-1 pending
+		 * (acct/seqwin.h: an early datagram, not a late collector),
+		 * which is not the long-lived client this option stands for.
+		 */
 		fprintf(stderr, "usage: bench_plain_fleet [--clients 1..1000000] "
 			"[--datagrams 2..100000] [--order bursts|interleaved] "
-			"[--first-seq S] (clients x datagrams <= 20M)\n");
+			"[--first-seq 0 | %u..2^40] (clients x datagrams <= 20M)\n",
+			(unsigned int)XTEL_SEQ_WINDOW);
 		return 2;
 	}
 	total = (size_t)f.n * f.nrec;
