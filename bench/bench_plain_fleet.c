@@ -38,6 +38,7 @@
  *
  * usage: bench_plain_fleet [--clients N] [--datagrams R]
  *                          [--order bursts|interleaved] [--first-seq S]
+ *                          [--prefetch K] [--batch B]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ struct plain_fleet {
 	uint8_t *len;
 	uint64_t *arrival;
 	unsigned long accounted, refused;
+	unsigned int prefetch, batch;	/* --prefetch K (0: off), --batch B */
 };
 
 static uint64_t cpu_ns(void)
@@ -122,10 +124,50 @@ static inline void feed(struct plain_fleet *f, size_t at)
  * strided by client, cost a TLB miss and two LL misses per datagram
  * interleaved).
  */
+/* The client id of the datagram stored at at, as a receiver peeks it. */
+static inline uint32_t peek_id(const struct plain_fleet *f, size_t at)
+{
+	return xtel_wire_peek_client_id(f->dg[at], f->len[at]);
+}
+
+/*
+ * --prefetch K: as a receive loop goes through one batch of --batch B
+ * datagrams (the io_uring CQE batch), datagram i + 2K of the batch gets
+ * its registry hash slot prefetched, i + K its record, then i is
+ * accounted (acct/registry.h); nothing reaches across a batch, as the
+ * receive loop does not know the next batch yet.
+ */
+static void drain_prefetch(struct plain_fleet *f, size_t total)
+{
+	const unsigned int k = f->prefetch;
+
+	for (size_t b = f->n; b < total; b += f->batch) {
+		size_t end = b + f->batch < total ? b + f->batch : total;
+
+		for (size_t at = b; at < end && at < b + 2 * k; at++)
+			xtel_registry_prefetch_slot(f->reg, peek_id(f, at));
+		for (size_t at = b; at < end && at < b + k; at++)
+			xtel_registry_prefetch_record(f->reg, peek_id(f, at));
+		for (size_t at = b; at < end; at++) {
+			if (at + 2 * k < end)
+				xtel_registry_prefetch_slot(f->reg,
+							    peek_id(f, at + 2 * k));
+			if (at + k < end)
+				xtel_registry_prefetch_record(f->reg,
+							      peek_id(f, at + k));
+			feed(f, at);
+		}
+	}
+}
+
 __attribute__((noinline)) static void drain(struct plain_fleet *f)
 {
 	size_t total = (size_t)f->n * f->nrec;
 
+	if (f->prefetch) {
+		drain_prefetch(f, total);
+		return;
+	}
 	for (size_t at = f->n; at < total; at++)
 		feed(f, at);
 }
@@ -197,7 +239,7 @@ static int check(const struct plain_fleet *f)
 
 int main(int argc, char **argv)
 {
-	struct plain_fleet f = { .n = 10, .nrec = 20 };
+	struct plain_fleet f = { .n = 10, .nrec = 20, .batch = 256 };
 	bool interleaved = false;
 	uint64_t t;
 	unsigned long rss0;
@@ -213,12 +255,17 @@ int main(int argc, char **argv)
 			interleaved = !strcmp(argv[++i], "interleaved");
 		else if (!strcmp(argv[i], "--first-seq") && i + 1 < argc)
 			f.first_seq = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--prefetch") && i + 1 < argc)
+			f.prefetch = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
+			f.batch = (unsigned int)strtoul(argv[++i], NULL, 10);
 		else
 			f.n = 0;
 	}
 	if (f.n == 0 || f.n > 1000000 || f.nrec < 2 || f.nrec > 100000 ||
 	    (uint64_t)f.n * f.nrec > 20000000 || f.first_seq > (1ULL << 40) ||
-	    (f.first_seq != 0 && f.first_seq < XTEL_SEQ_WINDOW)) {
+	    (f.first_seq != 0 && f.first_seq < XTEL_SEQ_WINDOW) ||
+	    f.batch == 0 || f.batch > 4096 || f.prefetch > 64) {
 		/*
 		 * A first number below the window leaves 0..S-1 pending
 		 * (acct/seqwin.h: an early datagram, not a late collector),
@@ -226,7 +273,8 @@ int main(int argc, char **argv)
 		 */
 		fprintf(stderr, "usage: bench_plain_fleet [--clients 1..1000000] "
 			"[--datagrams 2..100000] [--order bursts|interleaved] "
-			"[--first-seq 0 | %u..2^40] (clients x datagrams <= 20M)\n",
+			"[--first-seq 0 | %u..2^40] [--prefetch 0..64] "
+			"[--batch 1..4096] (clients x datagrams <= 20M)\n",
 			(unsigned int)XTEL_SEQ_WINDOW);
 		return 2;
 	}
@@ -249,13 +297,13 @@ int main(int argc, char **argv)
 	CALLGRIND_STOP_INSTRUMENTATION;
 	t = cpu_ns() - t;
 	printf("{\"clients\": %u, \"datagrams\": %llu, \"order\": \"%s\", "
-	       "\"first_seq\": %llu, "
+	       "\"first_seq\": %llu, \"prefetch\": %u, \"batch\": %u, "
 	       "\"cpu_ns_per_datagram\": %.1f, \"accounted\": %lu, "
 	       "\"refused\": %lu, \"registry_rss_kb\": %lu, "
 	       "\"anon_huge_kb\": %lu}\n",
 	       f.n, (unsigned long long)(total - f.n),
 	       interleaved ? "interleaved" : "bursts",
-	       (unsigned long long)f.first_seq,
+	       (unsigned long long)f.first_seq, f.prefetch, f.batch,
 	       (double)t / (double)(total - f.n), f.accounted, f.refused,
 	       proc_kb("/proc/self/status", "VmRSS") - rss0,
 	       proc_kb("/proc/self/smaps_rollup", "AnonHugePages"));

@@ -47,6 +47,22 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 			  struct xtel_acct_result *res);
 
 /*
+ * Prefetch hints for a batch of datagrams (docs/CAPACITY.md "Prefetching
+ * in fleet order"): in fleet order every datagram is from another client,
+ * and each one's chain of dependent memory trips (hash slot -> record ->
+ * key slots / histogram page) is independent of its neighbours', so a
+ * receiver that knows the next datagrams' client ids can start those trips
+ * early: _slot(id) for a datagram 2k ahead, _record(id) for one k ahead
+ * (it reads the slot that _slot fetched and fetches the record's lines),
+ * then account the current one. They only hint: nothing is written, an
+ * unknown id does nothing, counts stay exact. The writer thread only (the
+ * hash is writer-private).
+ */
+void xtel_registry_prefetch_slot(const struct xtel_registry *reg, uint32_t id);
+void xtel_registry_prefetch_record(const struct xtel_registry *reg,
+				   uint32_t id);
+
+/*
  * Where a registry's memory goes, in bytes (added to *out, so the
  * registries of several workers sum): the records (their chunks and
  * their cold blocks in the arena, client.h), the
