@@ -5,7 +5,7 @@
  * exact totals (and the time a snapshot takes), a full registry, staleness,
  * and a writer thread accounting a known sequence while a reader thread
  * snapshots in a loop: every snapshot must be internally consistent and the
- * last one exact. The prefetch hints (xtel_registry_prefetch_slot/_record)
+ * last one exact. The prefetch hints (xtel_registry_prefetch, every stage)
  * change no byte of any record and no count, for known, unknown and
  * absent ids, and the header peek they are fed from reads the id decode
  * reads.
@@ -484,10 +484,10 @@ static void test_prefetch_hints_change_nothing(void **state)
 	for (uint32_t i = 0; i < N; i++)
 		memcpy(&before[i], xtel_registry_record(reg, i), sizeof(*before));
 	for (uint32_t id = 0; id <= 3 * N + 7; id++) {	/* known and not */
-		xtel_registry_prefetch_slot(reg, id);
-		xtel_registry_prefetch_record(reg, id);
-		xtel_registry_prefetch_slot(empty, id);
-		xtel_registry_prefetch_record(empty, id);
+		for (unsigned int s = 0; s < XTEL_PREFETCH_STAGES; s++) {
+			xtel_registry_prefetch(reg, id, s);
+			xtel_registry_prefetch(empty, id, s);
+		}
 	}
 	assert_int_equal(xtel_registry_count(reg), N);
 	assert_int_equal(reg->h_used, N);

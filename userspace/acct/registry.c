@@ -226,19 +226,34 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 			    chunks - hist - metrics - cold : 0;
 }
 
-void xtel_registry_prefetch_slot(const struct xtel_registry *reg, uint32_t id)
+static void prefetch_lines(const void *p, size_t len)
 {
-	__builtin_prefetch(&reg->h_slots[hash_id(id) & reg->h_mask], 0, 3);
+	for (size_t off = 0; off < len; off += 64)
+		__builtin_prefetch((const char *)p + off, 1, 3);
 }
 
-void xtel_registry_prefetch_record(const struct xtel_registry *reg,
-				   uint32_t id)
+void xtel_registry_prefetch(const struct xtel_registry *reg, uint32_t id,
+			    unsigned int stage)
 {
-	const char *r = (const char *)lookup(reg, id);
+	const struct xtel_record *r;
 
+	if (stage == XTEL_PREFETCH_SLOT) {
+		__builtin_prefetch(&reg->h_slots[hash_id(id) & reg->h_mask], 0, 3);
+		return;
+	}
+	r = lookup(reg, id);
 	if (!r)
 		return;
-	/* All seven lines: an update writes into most of them. */
-	for (size_t off = 0; off < sizeof(struct xtel_record); off += 64)
-		__builtin_prefetch(r + off, 1, 3);
+	if (stage == XTEL_PREFETCH_RECORD) {
+		/* All seven lines: an update writes into most of them. */
+		prefetch_lines(r, sizeof(*r));
+		return;
+	}
+	/* The first key chunk (two slots) and the page of the last latency
+	 * (its first line: at a few counts per bucket a page is one line). */
+	if (r->c.keys[0])
+		prefetch_lines(r->c.keys[0], 2 * sizeof(*r->c.keys[0]));
+	if (r->c.lat.hot)
+		__builtin_prefetch((const void *)(r->c.lat.hot &
+						  ~(uintptr_t)63), 1, 3);
 }

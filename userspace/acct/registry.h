@@ -52,15 +52,21 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
  * and each one's chain of dependent memory trips (hash slot -> record ->
  * key slots / histogram page) is independent of its neighbours', so a
  * receiver that knows the next datagrams' client ids can start those trips
- * early: _slot(id) for a datagram 2k ahead, _record(id) for one k ahead
- * (it reads the slot that _slot fetched and fetches the record's lines),
- * then account the current one. They only hint: nothing is written, an
+ * early: with S stages and distance k, stage s for the datagram
+ * (S - s) k ahead (each stage reads what the one before fetched), then
+ * account the current one. They only hint: nothing is written, an
  * unknown id does nothing, counts stay exact. The writer thread only (the
  * hash is writer-private).
  */
-void xtel_registry_prefetch_slot(const struct xtel_registry *reg, uint32_t id);
-void xtel_registry_prefetch_record(const struct xtel_registry *reg,
-				   uint32_t id);
+enum xtel_prefetch_stage {
+	XTEL_PREFETCH_SLOT,	/* the id's hash slot */
+	XTEL_PREFETCH_RECORD,	/* reads the slot: the record's lines */
+	XTEL_PREFETCH_BLOCKS,	/* reads the record: key slots, histogram page */
+	XTEL_PREFETCH_STAGES,
+};
+
+void xtel_registry_prefetch(const struct xtel_registry *reg, uint32_t id,
+			    unsigned int stage);
 
 /*
  * Where a registry's memory goes, in bytes (added to *out, so the
