@@ -274,14 +274,6 @@ void xtel_ingest_datagram(struct xtel_ingest *ig, const uint8_t *buf,
 	xtel_dtls_server_input(ig->dtls, peer, peer_len, buf, len, xtel_mono_ns());
 }
 
-void xtel_ingest_prefetch(const struct xtel_ingest *ig, const uint8_t *buf,
-			  uint32_t len, unsigned int stage)
-{
-	if (!ig->dtls)
-		xtel_registry_prefetch(ig->reg, xtel_wire_peek_client_id(buf, len),
-				       stage);
-}
-
 void xtel_ingest_timers(struct xtel_ingest *ig)
 {
 	struct xtel_dtls_policy *p;

@@ -112,16 +112,6 @@ void xtel_ingest_set_send(struct xtel_ingest *ig, xtel_ingest_send_fn fn,
 void xtel_ingest_set_xdp(struct xtel_ingest *ig, struct xtel_xdp *xdp);
 
 /*
- * A receive path that holds a batch calls this for a datagram still ahead
- * of the one it feeds (docs/CAPACITY.md "Prefetching in fleet order"):
- * stage s of xtel_registry_prefetch (acct/registry.h) for the client the
- * header names. Plain mode only (DTLS: nothing); only a hint, nothing is
- * counted or written.
- */
-void xtel_ingest_prefetch(const struct xtel_ingest *ig, const uint8_t *buf,
-			  uint32_t len, unsigned int stage);
-
-/*
  * THE SEAM for every receive path: one UDP payload of len bytes that the
  * kernel stamped at arrival_ns (CLOCK_REALTIME), from peer.
  */

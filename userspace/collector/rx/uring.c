@@ -55,8 +55,6 @@ enum {
 	BGID = 0,
 	SQ_ENTRIES = 256,
 	CQE_BATCH = 256,
-	/* --rx-prefetch's stages (acct/registry.h): docs/CAPACITY.md */
-	RX_PREFETCH_STAGES = 1,
 	/* Bounded outgoing queue: DTLS flights are rare and small. */
 	SEND_SLOTS = 256,
 	SEND_BUF = 2048,
@@ -437,22 +435,13 @@ static uint64_t arrival_or_now(struct xtel_rx_worker *w, uint64_t arrival_ns)
 	xtel_cnt_add(&w->cnt->events[XTEL_EV_NO_TIMESTAMP], 1);
 	return xtel_realtime_ns();
 }
-/* What the kernel wrote before a receive completion's payload, or NULL. */
-static struct io_uring_recvmsg_out *recv_out(struct xtel_rx_worker *w,
-					     const struct io_uring_cqe *cqe)
-{
-	unsigned int bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-
-	return io_uring_recvmsg_validate(w->bufs + (size_t)bid * RX_BUF_SIZE,
-					 cqe->res, &w->rx_mh);
-}
-
 static void handle_recv(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe)
 {
 	struct io_uring_recvmsg_out *o;
 	struct cmsghdr *cm;
 	uint64_t arrival_ns = 0;
 	unsigned int bid;
+	uint8_t *buf;
 	socklen_t peer_len;
 
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
@@ -476,7 +465,8 @@ static void handle_recv(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe
 	if (!(cqe->flags & IORING_CQE_F_BUFFER))
 		return;
 	bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-	o = recv_out(w, cqe);
+	buf = w->bufs + (size_t)bid * RX_BUF_SIZE;
+	o = io_uring_recvmsg_validate(buf, cqe->res, &w->rx_mh);
 	if (!o) {
 		xtel_cnt_add(&w->cnt->events[XTEL_EV_RECV_ERRORS], 1);
 		goto out;
@@ -625,48 +615,6 @@ static void handle_cqe(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe)
 	}
 }
 
-/*
- * --rx-prefetch: prefetch stage s (ingest.h) of the datagram completion
- * cqe carries; nothing for other completions, nothing is counted.
- */
-static void prefetch_cqe(struct xtel_rx_worker *w,
-			 const struct io_uring_cqe *cqe, unsigned int stage)
-{
-	struct io_uring_recvmsg_out *o;
-
-	if (UD_KIND(io_uring_cqe_get_data64(cqe)) != UD_RECV || cqe->res < 0 ||
-	    !(cqe->flags & IORING_CQE_F_BUFFER))
-		return;
-	o = recv_out(w, cqe);
-	if (o && !(o->flags & MSG_TRUNC))
-		xtel_ingest_prefetch(w->ig, io_uring_recvmsg_payload(o, &w->rx_mh),
-				     io_uring_recvmsg_payload_length(o, cqe->res,
-								     &w->rx_mh),
-				     stage);
-}
-
-/*
- * One batch of completions. With --rx-prefetch k (plain mode), before
- * completion i is handled, completion i + (S - s) k gets prefetch stage s
- * of S (hash slot, record, key slots and histogram page: docs/CAPACITY.md
- * "Prefetching in fleet order"), as bench_plain_fleet --prefetch does.
- */
-static void handle_batch(struct xtel_rx_worker *w,
-			 struct io_uring_cqe *const *cqes, unsigned int n)
-{
-	const unsigned int k = w->ig->dtls ? 0 : w->tune.prefetch;
-	const unsigned int lead = RX_PREFETCH_STAGES * k;
-
-	/* step o: stage s for completion o - s k, then handle o - S k */
-	for (unsigned int o = 0; o < n + lead; o++) {
-		for (unsigned int s = 0; k && s < RX_PREFETCH_STAGES; s++)
-			if (o >= s * k && o - s * k < n)
-				prefetch_cqe(w, cqes[o - s * k], s);
-		if (o >= lead)
-			handle_cqe(w, cqes[o - lead]);
-	}
-}
-
 static void *worker_main(void *arg)
 {
 	struct xtel_rx_worker *w = arg;
@@ -757,7 +705,8 @@ static void *worker_main(void *arg)
 			break;
 		}
 		while ((n = io_uring_peek_batch_cqe(&w->ring, cqes, CQE_BATCH))) {
-			handle_batch(w, cqes, n);
+			for (unsigned int i = 0; i < n; i++)
+				handle_cqe(w, cqes[i]);
 			io_uring_cq_advance(&w->ring, n);
 			got += n;
 			/* Hand the batch's buffers back with one tail store. */
