@@ -36,6 +36,10 @@
  * --LL=33554432,16,64 for simulated cache misses per function
  * (docs/CAPACITY.md "The accounting record in fleet order").
  *
+ * With --prefetch K it goes through batches of --batch B datagrams as a
+ * receive loop would, with acct/registry.h's prefetch hints --stages S
+ * deep (docs/CAPACITY.md "Prefetching in fleet order").
+ *
  * usage: bench_plain_fleet [--clients N] [--datagrams R]
  *                          [--order bursts|interleaved] [--first-seq S]
  *                          [--prefetch K] [--stages S] [--batch B]
