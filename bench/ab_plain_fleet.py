@@ -6,20 +6,25 @@ alternated, the order swapped every round (old-new, new-old, ...), and the
 medians and minimums of CPU ns per datagram, their ratio new / old, and the
 registry's RSS growth per client and AnonHugePages are printed as a
 Markdown table. Written for docs/CAPACITY.md "Huge pages for the
-accounting at 100,000 clients"; any two builds compare the same way.
+accounting at 100,000 clients"; any two builds compare the same way, and
+one build with itself under two sets of options (--old-args, --new-args:
+"Prefetching in fleet order", OLD and NEW the same binary, --new-args
+"--prefetch 4").
 
 usage: ab_plain_fleet.py OLD NEW [--rounds R] [--fleet CLIENTS:DGRAMS:ORDER]...
+                         [--old-args ARGS] [--new-args ARGS]
 (default fleets 10:20000 and 10000:20 and 100000:20, both orders)
 """
 import argparse
 import json
+import shlex
 import statistics
 import subprocess
 
 
-def run(binary, clients, dgrams, order):
+def run(binary, clients, dgrams, order, extra):
     out = subprocess.run([binary, "--clients", str(clients), "--datagrams",
-                          str(dgrams), "--order", order], check=True,
+                          str(dgrams), "--order", order] + extra, check=True,
                          capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -30,6 +35,8 @@ def main():
     ap.add_argument("new")
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--fleet", action="append")
+    ap.add_argument("--old-args", default="")
+    ap.add_argument("--new-args", default="")
     a = ap.parse_args()
     fleets = a.fleet or ["%s:%s" % (c, o) for c in ("10:20000", "10000:20", "100000:20")
                          for o in ("interleaved", "bursts")]
@@ -41,7 +48,8 @@ def main():
         res = {"old": [], "new": []}
         for r in range(a.rounds):
             for b in (("old", "new") if r % 2 == 0 else ("new", "old")):
-                res[b].append(run(getattr(a, b), int(c), int(d), o))
+                res[b].append(run(getattr(a, b), int(c), int(d), o,
+                                  shlex.split(getattr(a, b + "_args"))))
         ns = {b: [x["cpu_ns_per_datagram"] for x in res[b]] for b in res}
         rss = {b: statistics.median(x.get("registry_rss_kb", 0) for x in res[b]) * 1024 / int(c)
                for b in res}

@@ -104,6 +104,21 @@ ssize_t xtel_wire_encode(void *buf, size_t cap, uint8_t type,
 			 uint32_t client_id, uint64_t seq, uint64_t send_ts_ns,
 			 const void *payload, size_t plen);
 
+/*
+ * The client id in a datagram's header, read without decoding it, or 0
+ * when buf is shorter than the header. Not validated: a hint for
+ * prefetching (acct/registry.h), never for accounting.
+ */
+static inline uint32_t xtel_wire_peek_client_id(const void *buf, size_t len)
+{
+	const uint8_t *b = (const uint8_t *)buf;
+
+	if (len < sizeof(struct xtel_wire_hdr))
+		return 0;
+	return (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 |
+	       (uint32_t)b[10] << 8 | (uint32_t)b[11];
+}
+
 #ifdef __cplusplus
 }
 #endif
