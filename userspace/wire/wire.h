@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "bpf/xtel_wire.h"
+#include "common/bytes.h"
 #include "common/counter.h"
 
 /* The benchmarks are C++ (Google Benchmark). */
@@ -111,12 +112,10 @@ ssize_t xtel_wire_encode(void *buf, size_t cap, uint8_t type,
  */
 static inline uint32_t xtel_wire_peek_client_id(const void *buf, size_t len)
 {
-	const uint8_t *b = (const uint8_t *)buf;
-
-	if (len < sizeof(struct xtel_wire_hdr))
+	if (len < XTEL_WIRE_HDR_LEN)
 		return 0;
-	return (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 |
-	       (uint32_t)b[10] << 8 | (uint32_t)b[11];
+	return xtel_load_be32((const uint8_t *)buf +
+			      offsetof(struct xtel_wire_hdr, client_id));
 }
 
 #ifdef __cplusplus
