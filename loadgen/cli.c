@@ -25,6 +25,7 @@ enum lg_opt {
 	LG_OPT_LOSS, LG_OPT_DUP, LG_OPT_REORDER, LG_OPT_REORDER_DEPTH,
 	LG_OPT_SCENARIO, LG_OPT_RECONNECT, LG_OPT_RESUME, LG_OPT_RECONNECT_AFTER,
 	LG_OPT_OPENSSL_RECORDS,
+	LG_OPT_NO_CLOSE,
 	LG_OPT_FLOOD, LG_OPT_FLOOD_SRC, LG_OPT_QUIET, LG_OPT_REPORT_JSON,
 	LG_OPT_HELP,
 	LG_N_OPTS,
@@ -285,6 +286,13 @@ static const struct xtel_opt lg_opt[LG_N_OPTS] = {
 		.help = "keep OpenSSL's record layer after the handshake\n"
 			"(~56 KB per client; by default each client keeps only\n"
 			"its keys: docs/CAPACITY.md; dtls mode)" },
+	[LG_OPT_NO_CLOSE] = { .name = "no-close",
+		XTEL_OPT_FLAG_AT(CFG, no_close),
+		.help = "at the end, leave the sessions without close_notify,\n"
+			"as devices that lose power do: the collector's idle\n"
+			"timeout ends them (bench/run.sh's DTLS capacity rows,\n"
+			"so a drain times records, not session teardowns; dtls\n"
+			"mode)" },
 	[LG_OPT_PAYLOAD] = { .name = "payload", .metavar = "TEMPLATE",
 		XTEL_OPT_STRING_AT(CFG, payload_template),
 		.help = "key=value;... with placeholders {seq} {client}\n"
@@ -469,6 +477,10 @@ static int check_combination(struct xtel_lg_config *cfg,
 	}
 	if (cfg->reconnect && cfg->mode != XTEL_LG_MODE_DTLS) {
 		pr_err("--reconnect needs --mode dtls");
+		return -EINVAL;
+	}
+	if (cfg->no_close && cfg->mode != XTEL_LG_MODE_DTLS) {
+		pr_err("--no-close needs --mode dtls (plain mode has no sessions to close)");
 		return -EINVAL;
 	}
 	if (SEEN(REORDER_DEPTH) && !SEEN(REORDER)) {

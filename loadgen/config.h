@@ -68,6 +68,7 @@ struct xtel_lg_config {
 	bool resume;			/* --resume: reconnect with the ticket */
 	const char *reconnect_after;	/* --reconnect-after: wait for this file */
 	bool openssl_records;		/* --openssl-records: no take-over */
+	bool no_close;			/* --no-close: no close_notify at the end */
 
 	const char *payload_template;	/* NULL: use payload_size */
 	uint32_t payload_size;

@@ -395,7 +395,7 @@ uint32_t xtel_lg_dtls_reconnect_all(struct xtel_lg_thread *th)
 			struct xtel_dtls_ticket *t = run->cfg->resume ?
 				xtel_dtls_client_ticket(c->sess) : NULL;
 
-			xtel_lg_dtls_close(c);	/* frees an unused ticket */
+			xtel_lg_dtls_close(c, true);	/* frees an unused ticket */
 			c->ticket = t;
 			c->state = XTEL_LG_CLIENT_NEW;
 		}
@@ -418,11 +418,12 @@ ssize_t xtel_lg_dtls_seal(struct xtel_lg_client *c, const void *plain,
 	return xtel_dtls_client_seal(c->sess, plain, len, out, cap);
 }
 
-void xtel_lg_dtls_close(struct xtel_lg_client *c)
+void xtel_lg_dtls_close(struct xtel_lg_client *c, bool notify)
 {
 	if (!c->sess)
 		return;
-	if (xtel_dtls_client_state(c->sess) == XTEL_DTLS_CLIENT_ESTABLISHED) {
+	if (notify &&
+	    xtel_dtls_client_state(c->sess) == XTEL_DTLS_CLIENT_ESTABLISHED) {
 		uint8_t buf[XTEL_DTLS_MTU + 100];
 		ssize_t len;
 

@@ -9,6 +9,7 @@
 #ifndef XTEL_LG_DTLS_CLIENT_H
 #define XTEL_LG_DTLS_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -38,7 +39,11 @@ uint32_t xtel_lg_dtls_reconnect_all(struct xtel_lg_thread *th);
 ssize_t xtel_lg_dtls_seal(struct xtel_lg_client *c, const void *plain,
 			  size_t len, void *out, size_t cap);
 
-/* Queue and send close_notify, then free the session. */
-void xtel_lg_dtls_close(struct xtel_lg_client *c);
+/*
+ * Queue and send close_notify (unless notify is false: the session is left
+ * as a device that loses power leaves it, for the collector's idle timeout),
+ * then free the session.
+ */
+void xtel_lg_dtls_close(struct xtel_lg_client *c, bool notify);
 
 #endif /* XTEL_LG_DTLS_CLIENT_H */

@@ -173,7 +173,7 @@ static void sender_close(struct xtel_pb_run *run)
 					 .ctr = &s->th.ctr, .now_ns = xtel_mono_ns() };
 
 		xtel_lg_client_finish(&tx, c);
-		xtel_lg_dtls_close(c);
+		xtel_lg_dtls_close(c, true);
 		xtel_lg_client_close(c);
 	}
 	xtel_lg_dtls_free(&s->lrun);

@@ -191,7 +191,7 @@ void *xtel_lg_sender_main(void *arg)
 	}
 	if (run->dtls) {
 		for (uint32_t i = 0; i < n; i++)
-			xtel_lg_dtls_close(&cl[i]);
+			xtel_lg_dtls_close(&cl[i], !run->cfg->no_close);
 	}
 	xtel_lg_batch_free(tx.batch);
 	atomic_fetch_add(&run->senders_done, 1);
