@@ -204,9 +204,9 @@ class _Senders:
                 # No close_notify at the end: the frozen receiver would
                 # find one per session behind the records and tear every
                 # session down inside the timed drain (at 100,000 clients
-                # ~1/4 of its CPU: frees, the XDP peer map's deletes, the
-                # answering alert; docs/CAPACITY.md "Where a drain's time
-                # goes, kernel included").
+                # about a third of the growth over 10: frees, the XDP peer
+                # map's deletes, the answering alert; docs/CAPACITY.md
+                # "Where a drain's time goes, kernel included").
                 lg += ["--no-close"]
             self.argvs.append(nsexec(env.ns_gen, lg))
             self.reports.append(rep)
