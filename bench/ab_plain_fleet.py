@@ -7,9 +7,8 @@ medians and minimums of CPU ns per datagram, their ratio new / old, and the
 registry's RSS growth per client and AnonHugePages are printed as a
 Markdown table. Written for docs/CAPACITY.md "Huge pages for the
 accounting at 100,000 clients"; any two builds compare the same way, and
-one build with itself under two sets of options (--old-args, --new-args:
-"Prefetching in fleet order", OLD and NEW the same binary, --new-args
-"--prefetch 4").
+one build with itself under two sets of options (--old-args, --new-args,
+OLD and NEW the same binary; "Prefetching in fleet order" used them).
 
 usage: ab_plain_fleet.py OLD NEW [--rounds R] [--fleet CLIENTS:DGRAMS:ORDER]...
                          [--old-args ARGS] [--new-args ARGS]

@@ -36,13 +36,8 @@
  * --LL=33554432,16,64 for simulated cache misses per function
  * (docs/CAPACITY.md "The accounting record in fleet order").
  *
- * With --prefetch K it goes through batches of --batch B datagrams as a
- * receive loop would, with acct/registry.h's prefetch hints --stages S
- * deep (docs/CAPACITY.md "Prefetching in fleet order").
- *
  * usage: bench_plain_fleet [--clients N] [--datagrams R]
  *                          [--order bursts|interleaved] [--first-seq S]
- *                          [--prefetch K] [--stages S] [--batch B]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,8 +70,6 @@ struct plain_fleet {
 	uint8_t *len;
 	uint64_t *arrival;
 	unsigned long accounted, refused;
-	unsigned int prefetch, batch;	/* --prefetch K (0: off), --batch B */
-	unsigned int stages;		/* --stages S */
 };
 
 static uint64_t cpu_ns(void)
@@ -129,48 +122,10 @@ static inline void feed(struct plain_fleet *f, size_t at)
  * strided by client, cost a TLB miss and two LL misses per datagram
  * interleaved).
  */
-/* The client id of the datagram stored at at, as a receiver peeks it. */
-static inline uint32_t peek_id(const struct plain_fleet *f, size_t at)
-{
-	return xtel_wire_peek_client_id(f->dg[at], f->len[at]);
-}
-
-/*
- * --prefetch K [--stages S]: as a receive loop goes through one batch of
- * --batch B datagrams (the io_uring CQE batch), before datagram i is
- * accounted, datagram i + (S - s) K of the batch gets prefetch stage s
- * (acct/registry.h: 0 its hash slot, 1 its record, 2 its key slots and
- * histogram page); nothing reaches across a batch, as the receive loop
- * does not know the next batch yet.
- */
-static void drain_prefetch(struct plain_fleet *f, size_t total)
-{
-	const size_t k = f->prefetch, lead = f->stages * k;
-
-	for (size_t b = f->n; b < total; b += f->batch) {
-		size_t end = b + f->batch < total ? b + f->batch : total;
-
-		/* step o: stage s for datagram b + o - s k, then the
-		 * accounting of b + o - S k (each when in the batch) */
-		for (size_t o = 0; o < end - b + lead; o++) {
-			for (unsigned int s = 0; s < f->stages; s++)
-				if (o >= s * k && b + o - s * k < end)
-					xtel_registry_prefetch(
-						f->reg, peek_id(f, b + o - s * k), s);
-			if (o >= lead)
-				feed(f, b + o - lead);
-		}
-	}
-}
-
 __attribute__((noinline)) static void drain(struct plain_fleet *f)
 {
 	size_t total = (size_t)f->n * f->nrec;
 
-	if (f->prefetch) {
-		drain_prefetch(f, total);
-		return;
-	}
 	for (size_t at = f->n; at < total; at++)
 		feed(f, at);
 }
@@ -242,8 +197,7 @@ static int check(const struct plain_fleet *f)
 
 int main(int argc, char **argv)
 {
-	struct plain_fleet f = { .n = 10, .nrec = 20, .batch = 256,
-				   .stages = XTEL_PREFETCH_STAGES };
+	struct plain_fleet f = { .n = 10, .nrec = 20 };
 	bool interleaved = false;
 	uint64_t t;
 	unsigned long rss0;
@@ -259,20 +213,12 @@ int main(int argc, char **argv)
 			interleaved = !strcmp(argv[++i], "interleaved");
 		else if (!strcmp(argv[i], "--first-seq") && i + 1 < argc)
 			f.first_seq = strtoull(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--prefetch") && i + 1 < argc)
-			f.prefetch = (unsigned int)strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--stages") && i + 1 < argc)
-			f.stages = (unsigned int)strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--batch") && i + 1 < argc)
-			f.batch = (unsigned int)strtoul(argv[++i], NULL, 10);
 		else
 			f.n = 0;
 	}
 	if (f.n == 0 || f.n > 1000000 || f.nrec < 2 || f.nrec > 100000 ||
 	    (uint64_t)f.n * f.nrec > 20000000 || f.first_seq > (1ULL << 40) ||
-	    (f.first_seq != 0 && f.first_seq < XTEL_SEQ_WINDOW) ||
-	    f.batch == 0 || f.batch > 4096 || f.prefetch > 64 ||
-	    f.stages < 1 || f.stages > XTEL_PREFETCH_STAGES) {
+	    (f.first_seq != 0 && f.first_seq < XTEL_SEQ_WINDOW)) {
 		/*
 		 * A first number below the window leaves 0..S-1 pending
 		 * (acct/seqwin.h: an early datagram, not a late collector),
@@ -280,8 +226,7 @@ int main(int argc, char **argv)
 		 */
 		fprintf(stderr, "usage: bench_plain_fleet [--clients 1..1000000] "
 			"[--datagrams 2..100000] [--order bursts|interleaved] "
-			"[--first-seq 0 | %u..2^40] [--prefetch 0..64] "
-			"[--stages 1..3] [--batch 1..4096] (clients x datagrams <= 20M)\n",
+			"[--first-seq 0 | %u..2^40] (clients x datagrams <= 20M)\n",
 			(unsigned int)XTEL_SEQ_WINDOW);
 		return 2;
 	}
@@ -304,15 +249,13 @@ int main(int argc, char **argv)
 	CALLGRIND_STOP_INSTRUMENTATION;
 	t = cpu_ns() - t;
 	printf("{\"clients\": %u, \"datagrams\": %llu, \"order\": \"%s\", "
-	       "\"first_seq\": %llu, \"prefetch\": %u, \"stages\": %u, "
-	       "\"batch\": %u, "
+	       "\"first_seq\": %llu, "
 	       "\"cpu_ns_per_datagram\": %.1f, \"accounted\": %lu, "
 	       "\"refused\": %lu, \"registry_rss_kb\": %lu, "
 	       "\"anon_huge_kb\": %lu}\n",
 	       f.n, (unsigned long long)(total - f.n),
 	       interleaved ? "interleaved" : "bursts",
-	       (unsigned long long)f.first_seq, f.prefetch,
-	       f.prefetch ? f.stages : 0, f.batch,
+	       (unsigned long long)f.first_seq,
 	       (double)t / (double)(total - f.n), f.accounted, f.refused,
 	       proc_kb("/proc/self/status", "VmRSS") - rss0,
 	       proc_kb("/proc/self/smaps_rollup", "AnonHugePages"));

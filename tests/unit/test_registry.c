@@ -5,10 +5,7 @@
  * exact totals (and the time a snapshot takes), a full registry, staleness,
  * and a writer thread accounting a known sequence while a reader thread
  * snapshots in a loop: every snapshot must be internally consistent and the
- * last one exact. The prefetch hints (xtel_registry_prefetch, every stage)
- * change no byte of any record and no count, for known, unknown and
- * absent ids, and the header peek they are fed from reads the id decode
- * reads.
+ * last one exact.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -463,52 +460,6 @@ static void test_concurrent_snapshot(void **state)
 	xtel_registry_free(c.reg);
 }
 
-static void test_prefetch_hints_change_nothing(void **state)
-{
-	enum { N = 3000 };
-	struct xtel_registry *reg = xtel_registry_new(N + 1);
-	struct xtel_registry *empty = xtel_registry_new(4);
-	struct expect e = { 0 };
-	struct xtel_record *before;
-	uint8_t dg[64];
-	struct xtel_msg m;
-	ssize_t len;
-
-	(void)state;
-	assert_non_null(reg);
-	assert_non_null(empty);
-	for (uint32_t id = 1; id <= N; id++)
-		feed_client(reg, id * 3, T0, &e);	/* sparse ids */
-	before = malloc(N * sizeof(*before));
-	assert_non_null(before);
-	for (uint32_t i = 0; i < N; i++)
-		memcpy(&before[i], xtel_registry_record(reg, i), sizeof(*before));
-	for (uint32_t id = 0; id <= 3 * N + 7; id++) {	/* known and not */
-		for (unsigned int s = 0; s < XTEL_PREFETCH_STAGES; s++) {
-			xtel_registry_prefetch(reg, id, s);
-			xtel_registry_prefetch(empty, id, s);
-		}
-	}
-	assert_int_equal(xtel_registry_count(reg), N);
-	assert_int_equal(reg->h_used, N);
-	assert_int_equal(xtel_registry_count(empty), 0);
-	assert_int_equal(empty->h_used, 0);
-	for (uint32_t i = 0; i < N; i++)
-		assert_memory_equal(&before[i], xtel_registry_record(reg, i),
-				    sizeof(*before));
-	check_totals(&reg, 1, N, &e);
-
-	len = xtel_wire_encode(dg, sizeof(dg), XTEL_MSG_DATA, 0xA1B2C3D4u, 9,
-			       T0, "x=1", 3);
-	assert_true(len > 0);
-	assert_int_equal(xtel_wire_decode(dg, (size_t)len, &m), XTEL_WIRE_OK);
-	assert_int_equal(xtel_wire_peek_client_id(dg, (size_t)len), m.client_id);
-	assert_int_equal(xtel_wire_peek_client_id(dg, 27), 0);	/* short */
-	free(before);
-	xtel_registry_free(empty);
-	xtel_registry_free(reg);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,7 +469,6 @@ int main(void)
 		cmocka_unit_test(test_many_clients_two_registries),
 		cmocka_unit_test(test_stale_and_empty),
 		cmocka_unit_test(test_concurrent_snapshot),
-		cmocka_unit_test(test_prefetch_hints_change_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

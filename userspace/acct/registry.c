@@ -121,8 +121,7 @@ void xtel_registry_free(struct xtel_registry *reg)
 	free(reg);
 }
 
-static struct xtel_record *lookup(const struct xtel_registry *reg,
-				  uint32_t id)
+static struct xtel_record *lookup(struct xtel_registry *reg, uint32_t id)
 {
 	uint32_t h = hash_id(id) & reg->h_mask, i;
 
@@ -224,36 +223,4 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 	out->metrics += metrics;
 	out->arena_slack += chunks > hist + metrics + cold ?
 			    chunks - hist - metrics - cold : 0;
-}
-
-static void prefetch_lines(const void *p, size_t len)
-{
-	for (size_t off = 0; off < len; off += 64)
-		__builtin_prefetch((const char *)p + off, 1, 3);
-}
-
-void xtel_registry_prefetch(const struct xtel_registry *reg, uint32_t id,
-			    unsigned int stage)
-{
-	const struct xtel_record *r;
-
-	if (stage == XTEL_PREFETCH_SLOT) {
-		__builtin_prefetch(&reg->h_slots[hash_id(id) & reg->h_mask], 0, 3);
-		return;
-	}
-	r = lookup(reg, id);
-	if (!r)
-		return;
-	if (stage == XTEL_PREFETCH_RECORD) {
-		/* All seven lines: an update writes into most of them. */
-		prefetch_lines(r, sizeof(*r));
-		return;
-	}
-	/* The first key chunk (two slots) and the page of the last latency
-	 * (its first line: at a few counts per bucket a page is one line). */
-	if (r->c.keys[0])
-		prefetch_lines(r->c.keys[0], 2 * sizeof(*r->c.keys[0]));
-	if (r->c.lat.hot)
-		__builtin_prefetch((const void *)(r->c.lat.hot &
-						  ~(uintptr_t)63), 1, 3);
 }

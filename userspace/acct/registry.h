@@ -47,28 +47,6 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 			  struct xtel_acct_result *res);
 
 /*
- * Prefetch hints for a batch of datagrams (docs/CAPACITY.md "Prefetching
- * in fleet order"): in fleet order every datagram is from another client,
- * and each one's chain of dependent memory trips (hash slot -> record ->
- * key slots / histogram page) is independent of its neighbours', so a
- * receiver that knows the next datagrams' client ids can start those trips
- * early: with S stages and distance k, stage s for the datagram
- * (S - s) k ahead (each stage reads what the one before fetched), then
- * account the current one. They only hint: nothing is written, an
- * unknown id does nothing, counts stay exact. The writer thread only (the
- * hash is writer-private).
- */
-enum xtel_prefetch_stage {
-	XTEL_PREFETCH_SLOT,	/* the id's hash slot */
-	XTEL_PREFETCH_RECORD,	/* reads the slot: the record's lines */
-	XTEL_PREFETCH_BLOCKS,	/* reads the record: key slots, histogram page */
-	XTEL_PREFETCH_STAGES,
-};
-
-void xtel_registry_prefetch(const struct xtel_registry *reg, uint32_t id,
-			    unsigned int stage);
-
-/*
  * Where a registry's memory goes, in bytes (added to *out, so the
  * registries of several workers sum): the records (their chunks and
  * their cold blocks in the arena, client.h), the

@@ -13,7 +13,6 @@
 #include <sys/types.h>
 
 #include "bpf/xtel_wire.h"
-#include "common/bytes.h"
 #include "common/counter.h"
 
 /* The benchmarks are C++ (Google Benchmark). */
@@ -104,19 +103,6 @@ const char *xtel_msg_type_name(uint8_t type);
 ssize_t xtel_wire_encode(void *buf, size_t cap, uint8_t type,
 			 uint32_t client_id, uint64_t seq, uint64_t send_ts_ns,
 			 const void *payload, size_t plen);
-
-/*
- * The client id in a datagram's header, read without decoding it, or 0
- * when buf is shorter than the header. Not validated: a hint for
- * prefetching (acct/registry.h), never for accounting.
- */
-static inline uint32_t xtel_wire_peek_client_id(const void *buf, size_t len)
-{
-	if (len < XTEL_WIRE_HDR_LEN)
-		return 0;
-	return xtel_load_be32((const uint8_t *)buf +
-			      offsetof(struct xtel_wire_hdr, client_id));
-}
 
 #ifdef __cplusplus
 }
