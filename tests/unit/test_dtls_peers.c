@@ -4,7 +4,8 @@
  * handshakes of handshake.c that fill it): the half-open caps and
  * eviction, a restart on the same address replacing its session only
  * once its handshake completes, the session up/down hook, peer addresses
- * of any length, and the memory an established session costs.
+ * of any length, the receive loop's prefetch hints, and the memory an
+ * established session costs.
  *
  * usage: test_dtls_peers SOURCE_ROOT
  */
@@ -14,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "dtls_harness.h"
+#include "dtls/server_internal.h"
 
 /*
  * Start clients 1..count whose handshakes stay half-open: of the server's
@@ -586,6 +589,56 @@ static void test_peer_len_storage(void **state)
 	net_free(n);
 }
 
+/*
+ * The batch prefetch's hints (xtel_dtls_server_prefetch_peer/_session):
+ * the hash the first returns is the one the input looks the peer up with,
+ * whatever the address's length, and no hint changes what the records do.
+ */
+static void test_prefetch_hints(void **state)
+{
+	struct net *n = net_create(state, NULL);
+	struct sockaddr_storage ss;
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+
+	add_client(n, 1);	/* IPv4 */
+	add_client(n, 2);	/* IPv6 */
+	pump(n);
+	assert_established(n, 0, 1);
+	assert_established(n, 1, 2);
+	assert_false(xtel_dtls_server_prefetch_pays(n->srv));
+	for (int i = 0; i < 2; i++) {
+		const struct sockaddr *a = (const struct sockaddr *)&n->cl[i].addr;
+		uint32_t h = xtel_dtls_server_prefetch_peer(n->srv, a,
+							    n->cl[i].addr_len);
+		struct peer_key k;
+		struct session *s;
+
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, a, n->cl[i].addr_len);
+		assert_int_equal(xtel_dtls_server_prefetch_peer(n->srv,
+			(const struct sockaddr *)&ss, sizeof(ss)), h);
+		assert_int_equal(dtls_peer_key_from(a, n->cl[i].addr_len, &k), 0);
+		s = dtls_session_lookup(n->srv, &k, h);
+		assert_non_null(s);
+		assert_int_equal(s->client_id, (uint32_t)i + 1);
+		xtel_dtls_server_prefetch_session(n->srv, h);
+		/* An address that is none: hash 0, as any bucket would do. */
+		assert_int_equal(xtel_dtls_server_prefetch_peer(n->srv, a,
+			sizeof(struct sockaddr_in) - 1), 0);
+	}
+	assert_int_equal(xtel_dtls_server_prefetch_peer(n->srv,
+		(const struct sockaddr *)&un, sizeof(un)), 0);
+	for (uint32_t h = 0; h < 4096; h += 7)
+		xtel_dtls_server_prefetch_session(n->srv, h * 0x9e3779b9u);
+	send_record(n, 0, 1, 1);
+	send_record(n, 1, 2, 1);
+	pump(n);
+	assert_int_equal(n->delivered, 2);
+	assert_int_equal(stats(n).records_rx, 2);
+	assert_int_equal(stats(n).unknown_peer, 0);
+	net_free(n);
+}
+
 #ifndef DTLS_UNDER_ASAN
 static void many_sessions(struct xtel_dtls_server_cfg *cfg)
 {
@@ -653,6 +706,7 @@ int main(int argc, char **argv)
 		BOTH(test_restart_same_port),
 		BOTH(test_restart_replaces_after_handshake),
 		cmocka_unit_test(test_restart_full_table),
+		cmocka_unit_test(test_prefetch_hints),
 		BOTH(test_restart_other_id),
 		BOTH(test_session_memory),
 		BOTH(test_session_hook),

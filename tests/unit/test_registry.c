@@ -460,6 +460,43 @@ static void test_concurrent_snapshot(void **state)
 	xtel_registry_free(c.reg);
 }
 
+/* The receive loop's prefetch hints read only: known ids, unknown, none. */
+static void test_prefetch_hints_change_nothing(void **state)
+{
+	enum { N = 3000 };
+	struct xtel_registry *reg = xtel_registry_new(N + 1);
+	struct xtel_registry *empty = xtel_registry_new(4);
+	struct expect e = { 0 };
+	struct xtel_record *before;
+
+	(void)state;
+	assert_non_null(reg);
+	assert_non_null(empty);
+	for (uint32_t id = 1; id <= N; id++)
+		feed_client(reg, id * 3, T0, &e);	/* sparse ids */
+	before = malloc(N * sizeof(*before));
+	assert_non_null(before);
+	for (uint32_t i = 0; i < N; i++)
+		memcpy(&before[i], xtel_registry_record(reg, i), sizeof(*before));
+	for (uint32_t id = 0; id <= 3 * N + 7; id++) {	/* known and not */
+		xtel_registry_prefetch_slot(reg, id);
+		xtel_registry_prefetch_record(reg, id);
+		xtel_registry_prefetch_slot(empty, id);
+		xtel_registry_prefetch_record(empty, id);
+	}
+	assert_int_equal(xtel_registry_count(reg), N);
+	assert_int_equal(reg->h_used, N);
+	assert_int_equal(xtel_registry_count(empty), 0);
+	assert_int_equal(empty->h_used, 0);
+	for (uint32_t i = 0; i < N; i++)
+		assert_memory_equal(&before[i], xtel_registry_record(reg, i),
+				    sizeof(*before));
+	check_totals(&reg, 1, N, &e);
+	free(before);
+	xtel_registry_free(empty);
+	xtel_registry_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_many_clients_two_registries),
 		cmocka_unit_test(test_stale_and_empty),
 		cmocka_unit_test(test_concurrent_snapshot),
+		cmocka_unit_test(test_prefetch_hints_change_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

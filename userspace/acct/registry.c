@@ -121,7 +121,8 @@ void xtel_registry_free(struct xtel_registry *reg)
 	free(reg);
 }
 
-static struct xtel_record *lookup(struct xtel_registry *reg, uint32_t id)
+static struct xtel_record *lookup(const struct xtel_registry *reg,
+				  uint32_t id)
 {
 	uint32_t h = hash_id(id) & reg->h_mask, i;
 
@@ -223,4 +224,19 @@ void xtel_registry_mem(const struct xtel_registry *reg,
 	out->metrics += metrics;
 	out->arena_slack += chunks > hist + metrics + cold ?
 			    chunks - hist - metrics - cold : 0;
+}
+
+void xtel_registry_prefetch_slot(const struct xtel_registry *reg, uint32_t id)
+{
+	__builtin_prefetch(&reg->h_slots[hash_id(id) & reg->h_mask]);
+}
+
+void xtel_registry_prefetch_record(const struct xtel_registry *reg,
+				   uint32_t id)
+{
+	const struct xtel_record *r = lookup(reg, id);
+
+	/* All seven lines: an update writes into most of them. */
+	for (size_t off = 0; r != NULL && off < sizeof(*r); off += 64)
+		__builtin_prefetch((const char *)r + off, 1);
 }

@@ -47,6 +47,17 @@ int xtel_registry_account(struct xtel_registry *reg, const struct xtel_msg *msg,
 			  struct xtel_acct_result *res);
 
 /*
+ * Prefetch hints for a receive loop that knows the client ids of the
+ * datagrams to come (the DTLS batch prefetch takes them from the sessions,
+ * collector/rx/uring.c): first the id's hash slot, later (once that line
+ * is in) the record's seven lines. Reads only; an unknown id does nothing.
+ * The writer thread only (the hash is writer-private).
+ */
+void xtel_registry_prefetch_slot(const struct xtel_registry *reg, uint32_t id);
+void xtel_registry_prefetch_record(const struct xtel_registry *reg,
+				   uint32_t id);
+
+/*
  * Where a registry's memory goes, in bytes (added to *out, so the
  * registries of several workers sum): the records (their chunks and
  * their cold blocks in the arena, client.h), the

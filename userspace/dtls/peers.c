@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,13 @@
 _Static_assert(sizeof(union peer_addr) == sizeof(struct sockaddr_in6),
 	       "a session stores at most a sockaddr_in6");
 _Static_assert(sizeof(struct peer_key) == 24, "peer_key is hashed as 3 words");
+
+/*
+ * Sessions from which the batch prefetch pays (xtel_dtls_server_prefetch_pays):
+ * measured in bench_dtls_fleet --ab (docs/CAPACITY.md "DTLS fleet order: a
+ * prefetch in the batch").
+ */
+enum { PREFETCH_MIN_SESSIONS = 4096 };
 
 static struct session **bucket(const struct xtel_dtls_server *srv, uint32_t h)
 {
@@ -172,6 +180,50 @@ struct session *dtls_session_lookup(const struct xtel_dtls_server *srv,
 		if (s->hash == h && memcmp(&s->key, k, sizeof(*k)) == 0)
 			return s;
 	return NULL;
+}
+
+bool xtel_dtls_server_prefetch_pays(const struct xtel_dtls_server *srv)
+{
+	return srv->lru.n >= PREFETCH_MIN_SESSIONS;
+}
+
+uint32_t xtel_dtls_server_prefetch_peer(const struct xtel_dtls_server *srv,
+					const struct sockaddr *peer,
+					socklen_t peer_len)
+{
+	struct peer_key k;
+	uint32_t h;
+
+	if (dtls_peer_key_from(peer, peer_len, &k))
+		return 0;	/* refused by the input too: any bucket will do */
+	h = dtls_peer_hash(srv, &k);
+	__builtin_prefetch(bucket(srv, h));
+	return h;
+}
+
+void xtel_dtls_server_prefetch_session(const struct xtel_dtls_server *srv,
+				       uint32_t hash)
+{
+	const struct session *s = *bucket(srv, hash);
+
+	if (s == NULL)
+		return;
+	/*
+	 * The hot fields, the LRU links and the keys up to rx_iv's end: ~160
+	 * bytes from a 16-byte aligned chunk, so up to four lines.
+	 */
+	for (size_t off = 0; off < offsetof(struct session, rl_mem.keys.rx_iv);
+	     off += 64)
+		__builtin_prefetch((const char *)s + off);
+	__builtin_prefetch(&s->rl_mem.keys.rx_iv[sizeof(s->rl_mem.keys.rx_iv) - 1]);
+}
+
+uint32_t xtel_dtls_server_prefetch_client(const struct xtel_dtls_server *srv,
+					  uint32_t hash)
+{
+	const struct session *s = *bucket(srv, hash);
+
+	return s != NULL && s->state == SESSION_ESTABLISHED ? s->client_id : 0;
 }
 
 void dtls_format_peer(const struct sockaddr *sa, char *buf, size_t len)

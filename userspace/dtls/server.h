@@ -531,6 +531,35 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 			   const void *dgram, size_t len, uint64_t now);
 
 /*
+ * Hints that peer's datagram comes soon, for a receive loop that holds a
+ * batch of them (the io_uring completion batch): first
+ * xtel_dtls_server_prefetch_peer() prefetches the peer's hash bucket and
+ * returns the peer's hash, then (later, once that line is in)
+ * xtel_dtls_server_prefetch_session() with that hash prefetches the lines
+ * of the session the bucket points to that a record reads (the look-up's,
+ * the replay window's, the record layer's keys). Reads only, so what
+ * xtel_dtls_server_input() does is the same with or without them. They pay
+ * only when the sessions outgrow the caches (fleet order at 100,000
+ * sessions, every record's bucket and session cold), and cost a few
+ * instructions otherwise: xtel_dtls_server_prefetch_pays() says whether
+ * this server holds enough sessions (docs/CAPACITY.md "DTLS fleet order:
+ * a prefetch in the batch").
+ */
+bool xtel_dtls_server_prefetch_pays(const struct xtel_dtls_server *srv);
+uint32_t xtel_dtls_server_prefetch_peer(const struct xtel_dtls_server *srv,
+					const struct sockaddr *peer,
+					socklen_t peer_len);
+void xtel_dtls_server_prefetch_session(const struct xtel_dtls_server *srv,
+				       uint32_t hash);
+/*
+ * After xtel_dtls_server_prefetch_session(hash) brought the session in:
+ * its client id (0: none, or not established yet), for the caller to
+ * prefetch what it keeps per client.
+ */
+uint32_t xtel_dtls_server_prefetch_client(const struct xtel_dtls_server *srv,
+					  uint32_t hash);
+
+/*
  * When xtel_dtls_server_timers() must run next (absolute ns; UINT64_MAX:
  * nothing pending). Timers cover retransmission, handshake timeouts and
  * idle expiry. Once half-open handshakes holding 2 MiB (half_open_bytes)
