@@ -19,7 +19,20 @@
  * record from another session, as a fleet sends). Prints CPU ns per
  * record of the drain and the server's counters, and checks every count
  * (records delivered, accounted, AEAD hits and re-keys, no bad record):
- * exit 1 when one is off.
+ * exit 1 when one is off. The records are stored in the order fed, so a
+ * drain reads its input sequentially, as a receiver's recycled buffers.
+ *
+ * --prefetch D feeds in batches of 256 (the io_uring completion batch) as
+ * the collector's io_uring loop does: with S stages (--stages, default 2),
+ * stage s of record j + (S - s) D before record j, never across a batch
+ * (whatever xtel_dtls_server_prefetch_pays() would say): 0 the peer's
+ * bucket (xtel_dtls_server_prefetch_peer), 1 its session
+ * (_prefetch_session), 2 the session's client id and its registry slot,
+ * 3 the client's record (xtel_registry_prefetch_slot, _record).
+ * --ab K splits the drain into K parts fed with D and without in the
+ * order ABBA ABBA ..., and prints each half's CPU ns per record: the two
+ * compared in one process, on the same sessions, as close in time as a
+ * noisy machine allows.
  *
  * Under callgrind, only the drain: --instr-atstart=no (the program starts
  * the instrumentation around drain()), with --cache-sim=yes for simulated
@@ -28,6 +41,7 @@
  *
  * usage: bench_dtls_fleet CERTDIR [--clients N] [--records R]
  *                         [--order bursts|interleaved] [--identities K]
+ *                         [--prefetch D [--stages S] [--ab K]]
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -51,7 +65,7 @@
 #include "mem_dtls.h"
 #include "wire/wire.h"
 
-enum { KMAX = 64, REC_MAX = 160 };
+enum { KMAX = 64, REC_MAX = 160, BATCH = 256, PREFETCH_MAX = 64 };
 
 struct fleet {
 	struct xtel_dtls_server *srv;
@@ -63,9 +77,14 @@ struct fleet {
 	struct xtel_registry *reg;
 	uint64_t arrival_ns;
 	unsigned long delivered, accounted, refused;
-	/* the sealed records: client i's r-th at rec[(i * R + r)] */
+	/*
+	 * The sealed records: client i's r-th at rec[i * R + r] once sealed,
+	 * then (order_feed) in the order the drain feeds them, from client
+	 * who[j].
+	 */
 	unsigned char (*rec)[REC_MAX];
 	uint8_t *rec_len;
+	uint32_t *who;
 	bool capture;		/* client datagrams go to rec, not the server */
 	size_t cap_at;
 };
@@ -174,31 +193,102 @@ static void feed(struct fleet *f, unsigned int i, size_t at, uint64_t now)
 			       f->rec[at], f->rec_len[at], now);
 }
 
-/* The measured part (callgrind: the only instrumented one). */
-__attribute__((noinline)) static void drain(struct fleet *f, unsigned int n,
-					    unsigned int nrec,
-					    bool interleaved)
+/*
+ * Prefetch stage st for record j of the batch at b: 0 the peer's bucket
+ * (its hash into h[j]), 1 the session, 2 its client id (into id[j]) and
+ * that client's registry slot, 3 the client's record.
+ */
+static void hint(const struct fleet *f, size_t b, size_t j, unsigned int st,
+		 uint32_t *h, uint32_t *id)
 {
-	uint64_t now = xtel_mono_ns();
+	struct sockaddr_in a;
 
-	if (interleaved) {
-		for (unsigned int r = 1; r < nrec; r++)
-			for (unsigned int i = 0; i < n; i++)
-				feed(f, i, (size_t)i * nrec + r, now);
-	} else {
-		for (unsigned int i = 0; i < n; i++)
-			for (unsigned int r = 1; r < nrec; r++)
-				feed(f, i, (size_t)i * nrec + r, now);
+	switch (st) {
+	case 0:
+		a = mem_dtls_addr(f->who[b + j]);
+		h[j] = xtel_dtls_server_prefetch_peer(f->srv,
+			(const struct sockaddr *)&a, sizeof(a));
+		break;
+	case 1:
+		xtel_dtls_server_prefetch_session(f->srv, h[j]);
+		break;
+	case 2:
+		/*
+		 * The session's id is one of the K identities' and the
+		 * records carry i + 1 (cfg.no_client_id_check): the
+		 * collector's are the same id, so the hint's cost is paid
+		 * and the wire's id prefetched.
+		 */
+		id[j] = xtel_dtls_server_prefetch_client(f->srv, h[j]);
+		id[j] = id[j] ? f->who[b + j] + 1 : 0;
+		xtel_registry_prefetch_slot(f->reg, id[j]);
+		break;
+	default:
+		xtel_registry_prefetch_record(f->reg, id[j]);
+		break;
 	}
 }
 
-/* Every client's INIT, as it came once it connected (not measured). */
-static void connect_all(struct fleet *f, unsigned int n, unsigned int nrec)
+/*
+ * The measured part (callgrind: the only instrumented one). With d > 0,
+ * stage st of record j + (stages - st) d before record j.
+ */
+__attribute__((noinline)) static void drain(struct fleet *f, size_t from,
+					    size_t to, unsigned int d,
+					    unsigned int stages)
 {
 	uint64_t now = xtel_mono_ns();
+	uint32_t h[BATCH], id[BATCH];
 
+	for (size_t b = from; b < to; b += BATCH) {
+		size_t m = to - b < BATCH ? to - b : BATCH;
+
+		for (unsigned int st = 0; d && st < stages; st++)
+			for (size_t j = 0; j < (stages - st) * d && j < m; j++)
+				hint(f, b, j, st, h, id);
+		for (size_t j = 0; j < m; j++) {
+			for (unsigned int st = 0; d && st < stages; st++)
+				if (j + (stages - st) * d < m)
+					hint(f, b, j + (stages - st) * d, st, h, id);
+			feed(f, f->who[b + j], b + j, now);
+		}
+	}
+}
+
+/*
+ * Every client's INIT, as it came once it connected (not measured), then
+ * the other records moved into the order the drain feeds them.
+ */
+static int connect_all(struct fleet *f, unsigned int n, unsigned int nrec,
+		       bool interleaved)
+{
+	size_t total = (size_t)n * (nrec - 1), j = 0;
+	unsigned char (*rec)[REC_MAX] = calloc(total, sizeof(*rec));
+	uint8_t *len = calloc(total, 1);
+	uint64_t now = xtel_mono_ns();
+
+	f->who = calloc(total, sizeof(*f->who));
+	if (!rec || !len || !f->who) {
+		free(rec);
+		free(len);
+		return -1;
+	}
 	for (unsigned int i = 0; i < n; i++)
 		feed(f, i, (size_t)i * nrec, now);
+	for (unsigned int a = 0; a < (interleaved ? nrec - 1 : n); a++)
+		for (unsigned int b = 0; b < (interleaved ? n : nrec - 1); b++, j++) {
+			unsigned int i = interleaved ? b : a;
+			size_t at = (size_t)i * nrec + 1 + (interleaved ? a : b);
+
+			memcpy(rec[j], f->rec[at], REC_MAX);
+			len[j] = f->rec_len[at];
+			f->who[j] = i;
+		}
+	free(f->rec);
+	free(f->rec_len);
+	f->rec = rec;
+	f->rec_len = len;
+	return 0;
 }
 
 static int load_ids(struct fleet *f, const char *dir, unsigned int k)
@@ -223,7 +313,8 @@ int main(int argc, char **argv)
 	struct xtel_dtls_server_stats st;
 	struct fleet f = { 0 };
 	struct mem_dtls_files files;
-	unsigned int n = 10, nrec = 4, k = 16;
+	unsigned int n = 10, nrec = 4, k = 16, pf = 0, ab = 0, stages = 2;
+	uint64_t half_ns[2] = { 0, 0 }, half_n[2] = { 0, 0 };
 	bool interleaved = false;
 	uint64_t t0, t1, total;
 	unsigned int retries = 0;
@@ -238,14 +329,24 @@ int main(int argc, char **argv)
 			k = (unsigned int)strtoul(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--order") && i + 1 < argc)
 			interleaved = !strcmp(argv[++i], "interleaved");
+		else if (!strcmp(argv[i], "--prefetch") && i + 1 < argc)
+			pf = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--stages") && i + 1 < argc)
+			stages = (unsigned int)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--ab") && i + 1 < argc)
+			ab = (unsigned int)strtoul(argv[++i], NULL, 10);
 		else
 			argc = 0;
 	}
 	if (argc < 2 || n < 1 || n > 200000 || nrec < 2 || nrec > 1000000 || (uint64_t)n * nrec > 2000000 ||
-	    k < 1 || k > KMAX) {
+	    k < 1 || k > KMAX || pf > PREFETCH_MAX || ab % 2 || ab > 1000 ||
+	    stages < 1 || stages > 4 ||
+	    (ab && !pf)) {
 		fprintf(stderr, "usage: bench_dtls_fleet CERTDIR [--clients 1..200000] "
 			"[--records 2..1000000, N x R <= 2000000] [--order bursts|interleaved] "
-			"[--identities 1..%d]\n", KMAX);
+			"[--identities 1..%d] [--prefetch 1..%d [--stages 1..4] "
+			"[--ab 2..1000, even]]\n",
+			KMAX, PREFETCH_MAX);
 		return 2;
 	}
 	mem_dtls_server_files(&cfg, &files, argv[1], "bench_dtls_fleet");
@@ -316,13 +417,24 @@ int main(int argc, char **argv)
 			xtel_dtls_server_builtin_sessions(f.srv), n);
 		goto out;
 	}
-	connect_all(&f, n, nrec);
+	if (connect_all(&f, n, nrec, interleaved))
+		goto out;
 	xtel_dtls_server_get_stats(f.srv, &st);
 	f.accounted = 0;
 	total = (uint64_t)n * (nrec - 1);
 	t0 = cpu_ns();
 	CALLGRIND_START_INSTRUMENTATION;
-	drain(&f, n, nrec, interleaved);
+	if (ab == 0)
+		drain(&f, 0, total, pf, stages);
+	for (unsigned int p = 0; p < ab; p++) {
+		size_t from = total * p / ab, to = total * (p + 1) / ab;
+		unsigned int on = p % 4 == 0 || p % 4 == 3;
+		uint64_t a = cpu_ns();
+
+		drain(&f, from, to, on ? pf : 0, stages);
+		half_ns[on] += cpu_ns() - a;
+		half_n[on] += to - from;
+	}
 	CALLGRIND_STOP_INSTRUMENTATION;
 	t1 = cpu_ns();
 	{
@@ -333,7 +445,8 @@ int main(int argc, char **argv)
 		       "\"cpu_ns_per_record\": %.1f, \"records_rx\": %llu, "
 		       "\"accounted\": %lu, \"aead_ctx_hits\": %llu, "
 		       "\"aead_ctx_rekeys\": %llu, \"bad_record\": %llu, "
-		       "\"resumed\": %llu, \"handshake_retries\": %u}\n",
+		       "\"resumed\": %llu, \"handshake_retries\": %u, "
+		       "\"prefetch\": %u, \"stages\": %u",
 		       n, (unsigned long long)total,
 		       interleaved ? "interleaved" : "bursts",
 		       (double)(t1 - t0) / (double)total,
@@ -342,7 +455,14 @@ int main(int argc, char **argv)
 		       (unsigned long long)(e.aead_ctx_hits - st.aead_ctx_hits),
 		       (unsigned long long)(e.aead_ctx_rekeys - st.aead_ctx_rekeys),
 		       (unsigned long long)(e.bad_record - st.bad_record),
-		       (unsigned long long)e.handshakes_resumed, retries);
+		       (unsigned long long)e.handshakes_resumed, retries, pf,
+		       stages);
+		if (ab)
+			printf(", \"ab_parts\": %u, \"ab_on_ns\": %.1f, "
+			       "\"ab_off_ns\": %.1f", ab,
+			       (double)half_ns[1] / (double)half_n[1],
+			       (double)half_ns[0] / (double)half_n[0]);
+		printf("}\n");
 		/* Exact: every record delivered and accounted once. */
 		if (e.records_rx - st.records_rx != total || f.accounted != total ||
 		    f.refused != 0 || e.bad_record != st.bad_record ||
@@ -363,5 +483,6 @@ out:
 	xtel_registry_free(f.reg);
 	free(f.rec);
 	free(f.rec_len);
+	free(f.who);
 	return ret;
 }

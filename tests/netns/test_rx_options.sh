@@ -16,8 +16,15 @@
 #     the errnos of an older kernel): one line each, ring mode without
 #     "napi", the accounting exact as without the options.
 #  4. A bad value is refused with the option's range (exit 2).
+#  5. DTLS past the batch prefetch's threshold (4,096 sessions a worker):
+#     4,200 devices on one worker send in fleet order (--batch 1, every
+#     record from another session); every record is accounted exactly, and
+#     every record's completion was handled with the prefetch
+#     (rx_prefetched); with --rx-prefetch 0 none was, and the counts are
+#     the same.
 #
 # usage: test_rx_options.sh SOURCE_ROOT COLLECTOR LOADGEN REFUSE
+# (XTEL_CERTGEN, if set, makes case 5's 4,200 certificates in one process.)
 set -uo pipefail
 top=${1:?usage: test_rx_options.sh SOURCE_ROOT COLLECTOR LOADGEN}
 collector=${2:?}
@@ -113,11 +120,47 @@ check "refused: says SO_BUSY_POLL was refused" \
 exact refused single_issuer+defer_taskrun
 
 # ---- 4. ranges ----
-for bad in "--rx-napi 10001" "--busy-poll 10001" "--rx-batch 32769"; do
+for bad in "--rx-napi 10001" "--busy-poll 10001" "--rx-batch 32769" \
+	"--rx-prefetch 65"; do
 	# shellcheck disable=SC2086
 	"$collector" --mode plain --no-xdp $bad >/dev/null 2>"$work/bad.err"
 	check_eq "refused: $bad exit code" 2 "$?"
 	check "refused: $bad names the range" grep -q "for ${bad%% *} (valid: 0 or 1\.\." "$work/bad.err"
 done
+
+# ---- 5. DTLS in fleet order past the batch prefetch's threshold ----
+fleet=4200
+certs=$work/certs
+"$top/certs/gen.sh" "$certs" "$fleet" >/dev/null 2>&1 || fail "certs/gen.sh $fleet"
+# fleet NAME PREFETCH: one worker, $fleet devices x 3 records, interleaved.
+fleet() {
+	start_collector "$1" --no-xdp --workers 1 --quiet --max-sessions 5000 \
+		--rx-prefetch "$2" --cert "$certs/server.crt" --key "$certs/server.key" \
+		--ca "$certs/ca.crt" --summary-json "$work/$1.json" || return 1
+	in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
+		--clients "$fleet" --count 3 --batch 1 --rate 0 --handshake-timeout 60 \
+		--quiet --report-json "$work/$1-lg.json" >"$work/$1-lg.out" 2>&1
+	check_eq "$1: loadgen exit code" 0 "$?"
+	sleep 0.3
+	stop_collector TERM
+	check_eq "$1: collector exit code" 0 "$col_rc"
+	exact "$1" single_issuer+defer_taskrun
+}
+fleet fleetpf 2
+fleet fleetnopf 0
+python3 - "$work/fleetpf.json" "$work/fleetnopf.json" "$fleet" >"$work/fleet.check" <<'PY'
+import json, sys
+on, off = (json.load(open(p))["counters"] for p in sys.argv[1:3])
+n = int(sys.argv[3])
+def check(what, ok, got):
+    print(("ok   " if ok else "FAIL ") + f"fleet: {what} (got {got})")
+# INIT, 3 DATA and BYE a device, all sent once every handshake is done.
+check(f"--rx-prefetch 2: every record ({5 * n}) with the prefetch",
+      5 * n <= on["rx_prefetched"] <= on["cqe_batches"] * 256, on["rx_prefetched"])
+check("--rx-prefetch 0: none", off["rx_prefetched"] == 0, off["rx_prefetched"])
+check("every record accepted either way", on["accepted"] == off["accepted"] == 5 * n,
+      (on["accepted"], off["accepted"]))
+PY
+tally "$work/fleet.check"
 
 finish

@@ -82,6 +82,7 @@ struct xtel_config {
 	unsigned int rx_batch;		/* --rx-batch; 0: the loop's defaults */
 	unsigned int rx_napi_us;	/* --rx-napi; 0: off */
 	bool rx_napi_prefer;		/* --rx-napi-prefer */
+	unsigned int rx_prefetch;	/* --rx-prefetch; 0: off */
 	unsigned int busy_poll_us;	/* --busy-poll (SO_BUSY_POLL); 0: off */
 	unsigned int max_sessions;	/* DTLS sessions per worker */
 	unsigned int verify_cache;	/* verification cache entries per worker */

@@ -521,6 +521,7 @@ static int setup(struct app *a)
 				.napi_us = cfg->rx_napi_us,
 				.napi_prefer = cfg->rx_napi_prefer,
 				.batch = cfg->rx_batch,
+				.prefetch = cfg->rx_prefetch,
 			};
 
 			xtel_rx_worker_set_wait(a->workers[i], cfg->rx_wait_us);

@@ -47,6 +47,7 @@ struct xtel_rx_tuning {
 	unsigned int napi_us;		/* --rx-napi: busy poll per wait; 0: off */
 	bool napi_prefer;		/* --rx-napi-prefer */
 	unsigned int batch;		/* --rx-batch: completions per wait; 0: default */
+	unsigned int prefetch;		/* --rx-prefetch: distance D; 0: off */
 };
 
 /* Before _start. */
