@@ -99,6 +99,12 @@
 #               fault kind and cost on a synthetic fleet, ~30 s, no root);
 #               its table goes to stdout and OUT/health.md
 #
+# Beside it, for one question at a time (docs/CAPACITY.md): bench/drain_profile.py
+# (perf's cpu-clock profile of each frozen collector's drain, kernel included,
+# and two profiles compared), bench/ab_plain_fleet.py (two builds' plain
+# accounting in memory), bench_dtls_fleet --prefetch D --ab K (the DTLS batch
+# prefetch with and without, in one process).
+#
 # Environment: XTEL_NS_SUFFIX (testbed names, as scripts/testbed.sh),
 # XTEL_BENCH_WORKERS (collector --workers, default 1),
 # XTEL_BENCH_SCALE_CLIENTS (the many-clients rows: only plain ones, at
