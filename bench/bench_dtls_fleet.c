@@ -79,8 +79,8 @@ struct fleet {
 	unsigned long delivered, accounted, refused;
 	/*
 	 * The sealed records: client i's r-th at rec[i * R + r] once sealed,
-	 * then (order_feed) in the order the drain feeds them, from client
-	 * who[j].
+	 * then (connect_all) in the order the drain feeds them, record j from
+	 * client who[j].
 	 */
 	unsigned char (*rec)[REC_MAX];
 	uint8_t *rec_len;

@@ -590,9 +590,10 @@ static void test_peer_len_storage(void **state)
 }
 
 /*
- * The batch prefetch's hints (xtel_dtls_server_prefetch_peer/_session):
- * the hash the first returns is the one the input looks the peer up with,
- * whatever the address's length, and no hint changes what the records do.
+ * The batch prefetch's hints (xtel_dtls_server_prefetch_peer/_session/
+ * _client): the hash the first returns is the one the input looks the peer
+ * up with, whatever the address's length, the client id is the session's,
+ * and no hint changes what the records do.
  */
 static void test_prefetch_hints(void **state)
 {
@@ -622,6 +623,9 @@ static void test_prefetch_hints(void **state)
 		assert_non_null(s);
 		assert_int_equal(s->client_id, (uint32_t)i + 1);
 		xtel_dtls_server_prefetch_session(n->srv, h);
+		/* The id the registry stages are given is the session's. */
+		assert_int_equal(xtel_dtls_server_prefetch_client(n->srv, h),
+				 (uint32_t)i + 1);
 		/* An address that is none: hash 0, as any bucket would do. */
 		assert_int_equal(xtel_dtls_server_prefetch_peer(n->srv, a,
 			sizeof(struct sockaddr_in) - 1), 0);
