@@ -566,6 +566,76 @@ static void test_json_write_report_failed(void **state)
 	free(got);
 }
 
+/* xtel_json_rows' row for the tests: row(i + 1), NULL at lost_at. */
+struct rows_of {
+	size_t *made;	/* rows asked for */
+	size_t lost_at;
+};
+
+static json_t *streamed_row(const void *ctx, size_t i)
+{
+	const struct rows_of *r = ctx;
+
+	(*r->made)++;
+	if (i == r->lost_at)
+		return NULL;
+	return row((int)i + 1, i ? NULL : "x");
+}
+
+/* The same bytes from a streamed member as from an array in the tree. */
+static void test_json_write_report_rows(void **state)
+{
+	size_t made = 0;
+	struct rows_of r = { .made = &made, .lost_at = SIZE_MAX };
+	struct xtel_json_rows rows = { .key = "rows", .n = 2,
+				       .row = streamed_row, .ctx = &r };
+	json_t *obj = json_object(), *tree = json_object(), *arr = json_array();
+	char *buf = NULL, *want;
+	size_t len = 0;
+	FILE *f;
+	int ret;
+
+	(void)state;
+	xtel_json_set(obj, "version", json_integer(1));
+	xtel_json_set(tree, "version", json_integer(1));
+	assert_int_equal(json_array_append_new(arr, row(1, "x")), 0);
+	assert_int_equal(json_array_append_new(arr, row(2, NULL)), 0);
+	xtel_json_set(tree, "rows", arr);
+	want = write_report(tree, &ret);
+	assert_int_equal(ret, 0);
+
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(xtel_json_write_report_rows(f, obj, &rows), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, want);
+	assert_int_equal(made, 2);
+	free(buf);
+	free(want);
+
+	/* None: an empty array, as the tree writes it. */
+	rows.n = 0;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(xtel_json_write_report_rows(f, obj, &rows), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, "{\n  \"version\": 1,\n  \"rows\": []\n}\n");
+	free(buf);
+
+	/* A row that could not be made fails the report, cut short. */
+	rows.n = 3;
+	r.lost_at = 1;
+	made = 0;
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(xtel_json_write_report_rows(f, obj, &rows), -ENOMEM);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(made, 2);
+	assert_null(strstr(buf, "\"a\": 2"));
+	free(buf);
+	json_decref(obj);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -583,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_json_fixed_as_printf),
 		cmocka_unit_test(test_json_write_report),
 		cmocka_unit_test(test_json_write_report_failed),
+		cmocka_unit_test(test_json_write_report_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

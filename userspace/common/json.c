@@ -160,33 +160,76 @@ static int dump_rows(FILE *f, const json_t *arr)
 	return 0;
 }
 
-int xtel_json_write_report(FILE *f, json_t *obj)
+/* One member's "  \"key\": " */
+static int dump_key(FILE *f, const char *key)
+{
+	json_t *k = json_string(key);
+	int rc;
+
+	fputs("  ", f);
+	rc = k == NULL || dump_line(f, k);
+	json_decref(k);
+	fputs(": ", f);
+	return rc ? -ENOMEM : 0;
+}
+
+/* rows as dump_rows lays out an array of objects, each made, written and
+ * released before the next is made. */
+static int dump_streamed(FILE *f, const struct xtel_json_rows *rows)
+{
+	if (rows->n == 0) {
+		fputs("[]", f);
+		return 0;
+	}
+	fputs("[\n", f);
+	for (size_t i = 0; i < rows->n; i++) {
+		json_t *o = rows->row(rows->ctx, i);
+		int bad = o == NULL || has_failed(o);
+
+		fputs("    ", f);
+		if (bad || dump_line(f, o)) {
+			json_decref(o);
+			return bad ? -ENOMEM : -EIO;
+		}
+		json_decref(o);
+		fputs(i + 1 < rows->n ? ",\n" : "\n", f);
+	}
+	fputs("  ]", f);
+	return 0;
+}
+
+int xtel_json_write_report_rows(FILE *f, json_t *obj,
+				const struct xtel_json_rows *rows)
 {
 	const char *key;
 	json_t *v;
-	size_t i = 0, n = json_object_size(obj);
+	size_t i = 0, n = json_object_size(obj) + (rows != NULL);
+	int rc;
 
 	if (has_failed(obj))
 		return -ENOMEM;
 	fputs("{\n", f);
 	json_object_foreach(obj, key, v) {
-		json_t *k = json_string(key);
-
-		fputs("  ", f);
-		if (k == NULL || dump_line(f, k)) {
-			json_decref(k);
-			return -ENOMEM;
-		}
-		json_decref(k);
-		fputs(": ", f);
+		if ((rc = dump_key(f, key)))
+			return rc;
 		if (json_is_array(v) ? dump_rows(f, v) : dump_line(f, v))
 			return -EIO;
 		fputs(++i < n ? ",\n" : "\n", f);
+	}
+	if (rows) {
+		if ((rc = dump_key(f, rows->key)) || (rc = dump_streamed(f, rows)))
+			return rc;
+		fputs("\n", f);
 	}
 	fputs("}\n", f);
 	if (fflush(f) || ferror(f))
 		return -EIO;
 	return 0;
+}
+
+int xtel_json_write_report(FILE *f, json_t *obj)
+{
+	return xtel_json_write_report_rows(f, obj, NULL);
 }
 
 int xtel_json_write_report_file(const char *path, json_t *obj)

@@ -50,6 +50,24 @@ void xtel_json_set(json_t *obj, const char *key, json_t *v);
 int xtel_json_write_report(FILE *f, json_t *obj);
 
 /*
+ * The same with one more member after obj's, key, an array of n objects
+ * that row(ctx, i) makes one at a time (NULL: out of memory); each is
+ * written and released before the next is made, so a report with 100,000
+ * clients never holds them all as a tree (the summary JSON of 100,000
+ * clients took ~700 MB that way). A failure part way (-ENOMEM, -EIO)
+ * leaves the file cut short.
+ */
+struct xtel_json_rows {
+	const char *key;
+	size_t n;
+	json_t *(*row)(const void *ctx, size_t i);
+	const void *ctx;
+};
+
+int xtel_json_write_report_rows(FILE *f, json_t *obj,
+				const struct xtel_json_rows *rows);
+
+/*
  * xtel_json_write_report into a new file at path (created or truncated,
  * closed again). Returns 0, -errno of the open, -ENOMEM or -EIO.
  */

@@ -2,7 +2,8 @@
 /*
  * The summary JSON (see summary_json.h), built with jansson from the final
  * view: the run's configuration and facts around the pieces of
- * view_json.c, which the HTTP API shares.
+ * view_json.c, which the HTTP API shares. The clients are made one at a
+ * time as they are written (xtel_json_write_report_rows), not as a tree.
  */
 #include <errno.h>
 #include <math.h>
@@ -58,7 +59,6 @@ static json_t *summary_json(const struct xtel_view *v,
 {
 	const struct xtel_worker_counters *cnt = &v->cnt;
 	json_t *root = json_object(), *totals = json_object(), *csv = json_object();
-	json_t *clients = json_array();
 
 	xtel_json_set(root, "version", json_integer(1));
 	xtel_json_set(root, "mode", json_string(cfg->mode == XTEL_MODE_DTLS ?
@@ -92,11 +92,15 @@ static json_t *summary_json(const struct xtel_view *v,
 		      xtel_store_stats_json(cfg->db, &info->db) : json_null());
 	xtel_json_set(root, "rusage",
 		      rusage_json(cnt->events[XTEL_EV_RX_DATAGRAMS]));
-	for (uint32_t i = 0; i < v->snap.n_clients; i++)
-		if (json_array_append_new(clients, xtel_view_json_client(&v->clients[i])))
-			xtel_json_set(root, "", NULL);
-	xtel_json_set(root, "clients", clients);
 	return root;
+}
+
+/* xtel_json_rows' row: client i of the view, made as it is written. */
+static json_t *client_row(const void *ctx, size_t i)
+{
+	const struct xtel_view *v = ctx;
+
+	return xtel_view_json_client(&v->clients[i]);
 }
 
 int xtel_summary_json_write(FILE *f, const struct xtel_view *v,
@@ -104,11 +108,15 @@ int xtel_summary_json_write(FILE *f, const struct xtel_view *v,
 			    const struct xtel_run_info *info)
 {
 	json_t *root = summary_json(v, cfg, info);
+	const struct xtel_json_rows clients = {
+		.key = "clients", .n = v->snap.n_clients,
+		.row = client_row, .ctx = v,
+	};
 	int rc;
 
 	if (!root)
 		return -ENOMEM;
-	rc = xtel_json_write_report(f, root);
+	rc = xtel_json_write_report_rows(f, root, &clients);
 	json_decref(root);
 	return rc;
 }
