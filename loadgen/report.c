@@ -490,7 +490,7 @@ int xtel_lg_report_json(struct xtel_lg_run *run, int exit_code, FILE *f)
 	xtel_json_set(r, "ramp", json_ramp(cfg, &s));
 	xtel_json_set(r, "flood", json_flood(run));
 	ret = xtel_json_write_report_rows(f, r, &(const struct xtel_json_rows){
-		.key = "clients", .n = cfg->clients, .row = client_row, .ctx = run });
+		.key = "clients", .n = cfg->clients, .row = client_row, .ctx = run }, 1);
 	json_decref(r);
 	if (fclose(f) && !ret)
 		ret = -errno;

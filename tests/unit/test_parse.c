@@ -606,7 +606,7 @@ static void test_json_write_report_rows(void **state)
 
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
-	assert_int_equal(xtel_json_write_report_rows(f, obj, &rows), 0);
+	assert_int_equal(xtel_json_write_report_rows(f, obj, &rows, 1), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_string_equal(buf, want);
 	assert_int_equal(made, 2);
@@ -617,7 +617,7 @@ static void test_json_write_report_rows(void **state)
 	rows.n = 0;
 	buf = NULL;
 	f = open_memstream(&buf, &len);
-	assert_int_equal(xtel_json_write_report_rows(f, obj, &rows), 0);
+	assert_int_equal(xtel_json_write_report_rows(f, obj, &rows, 1), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_string_equal(buf, "{\n  \"version\": 1,\n  \"rows\": []\n}\n");
 	free(buf);
@@ -628,7 +628,7 @@ static void test_json_write_report_rows(void **state)
 	made = 0;
 	buf = NULL;
 	f = open_memstream(&buf, &len);
-	assert_int_equal(xtel_json_write_report_rows(f, obj, &rows), -ENOMEM);
+	assert_int_equal(xtel_json_write_report_rows(f, obj, &rows, 1), -ENOMEM);
 	assert_int_equal(fclose(f), 0);
 	assert_int_equal(made, 2);
 	assert_null(strstr(buf, "\"a\": 2"));

@@ -199,11 +199,11 @@ static int dump_streamed(FILE *f, const struct xtel_json_rows *rows)
 }
 
 int xtel_json_write_report_rows(FILE *f, json_t *obj,
-				const struct xtel_json_rows *rows)
+				const struct xtel_json_rows *rows, size_t n_rows)
 {
 	const char *key;
 	json_t *v;
-	size_t i = 0, n = json_object_size(obj) + (rows != NULL);
+	size_t i = 0, n = json_object_size(obj) + n_rows;
 	int rc;
 
 	if (has_failed(obj))
@@ -216,10 +216,11 @@ int xtel_json_write_report_rows(FILE *f, json_t *obj,
 			return -EIO;
 		fputs(++i < n ? ",\n" : "\n", f);
 	}
-	if (rows) {
-		if ((rc = dump_key(f, rows->key)) || (rc = dump_streamed(f, rows)))
+	for (size_t r = 0; r < n_rows; r++) {
+		if ((rc = dump_key(f, rows[r].key)) ||
+		    (rc = dump_streamed(f, &rows[r])))
 			return rc;
-		fputs("\n", f);
+		fputs(++i < n ? ",\n" : "\n", f);
 	}
 	fputs("}\n", f);
 	if (fflush(f) || ferror(f))
@@ -229,7 +230,7 @@ int xtel_json_write_report_rows(FILE *f, json_t *obj,
 
 int xtel_json_write_report(FILE *f, json_t *obj)
 {
-	return xtel_json_write_report_rows(f, obj, NULL);
+	return xtel_json_write_report_rows(f, obj, NULL, 0);
 }
 
 int xtel_json_write_report_file(const char *path, json_t *obj)

@@ -50,8 +50,9 @@ void xtel_json_set(json_t *obj, const char *key, json_t *v);
 int xtel_json_write_report(FILE *f, json_t *obj);
 
 /*
- * The same with one more member after obj's, key, an array of n objects
- * that row(ctx, i) makes one at a time (NULL: out of memory); each is
+ * The same with n_rows more members after obj's, in that order: each
+ * rows[r].key, an array of n objects that row(ctx, i) makes one at a time
+ * (NULL: out of memory); each is
  * written and released before the next is made, so a report with 100,000
  * clients never holds them all as a tree (the summary JSON of 100,000
  * clients took ~700 MB that way). A failure part way (-ENOMEM, -EIO)
@@ -65,7 +66,7 @@ struct xtel_json_rows {
 };
 
 int xtel_json_write_report_rows(FILE *f, json_t *obj,
-				const struct xtel_json_rows *rows);
+				const struct xtel_json_rows *rows, size_t n_rows);
 
 /*
  * xtel_json_write_report into a new file at path (created or truncated,

@@ -74,7 +74,7 @@ void xtel_api_h_totals(struct xtel_api_req *r, struct xtel_api_reply *rep)
 		xtel_json_set(o, "sites", sites);
 	}
 	xtel_view_json_counters(o, v);
-	xtel_view_json_xdp(o, &v->xdp, r->api->cfg);
+	xtel_view_json_xdp(o, &v->xdp, r->api->cfg, true);
 	xtel_view_json_devices(o, v);
 }
 

@@ -66,7 +66,7 @@ static json_t *summary_json(const struct xtel_view *v,
 	xtel_json_set(root, "bind", xtel_json_text(cfg->bind_str));
 	xtel_json_set(root, "port", json_integer(cfg->port));
 	xtel_json_set(root, "iface", xtel_json_text(cfg->iface));
-	xtel_view_json_xdp(root, &v->xdp, cfg);
+	xtel_view_json_xdp(root, &v->xdp, cfg, false);
 	xtel_view_json_devices(root, v);
 	xtel_json_set(root, "workers", json_integer(cfg->workers));
 	xtel_json_set(root, "io_uring_mode", xtel_json_text(info->ring_mode));
@@ -95,7 +95,7 @@ static json_t *summary_json(const struct xtel_view *v,
 	return root;
 }
 
-/* xtel_json_rows' row: client i of the view, made as it is written. */
+/* xtel_json_rows' rows: client i of the view, made as it is written. */
 static json_t *client_row(const void *ctx, size_t i)
 {
 	const struct xtel_view *v = ctx;
@@ -103,20 +103,30 @@ static json_t *client_row(const void *ctx, size_t i)
 	return xtel_view_json_client(&v->clients[i]);
 }
 
+static json_t *xdp_client_row(const void *ctx, size_t i)
+{
+	const struct xtel_view *v = ctx;
+
+	return xtel_view_json_xdp_client(&v->xdp.clients[i]);
+}
+
 int xtel_summary_json_write(FILE *f, const struct xtel_view *v,
 			    const struct xtel_config *cfg,
 			    const struct xtel_run_info *info)
 {
 	json_t *root = summary_json(v, cfg, info);
-	const struct xtel_json_rows clients = {
-		.key = "clients", .n = v->snap.n_clients,
-		.row = client_row, .ctx = v,
+	/* the per-client arrays last, "xdp_clients" only with XDP */
+	const struct xtel_json_rows rows[] = {
+		{ .key = "clients", .n = v->snap.n_clients,
+		  .row = client_row, .ctx = v },
+		{ .key = "xdp_clients", .n = v->xdp.clients ? v->xdp.n_clients : 0,
+		  .row = xdp_client_row, .ctx = v },
 	};
 	int rc;
 
 	if (!root)
 		return -ENOMEM;
-	rc = xtel_json_write_report_rows(f, root, &clients);
+	rc = xtel_json_write_report_rows(f, root, rows, v->xdp.on ? 2 : 1);
 	json_decref(root);
 	return rc;
 }

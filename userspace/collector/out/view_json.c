@@ -126,8 +126,19 @@ json_t *xtel_view_json_device(const struct xtel_device *d)
  * userspace received: together they say where loss happened (before the
  * host, in XDP, in the socket buffer as rxq_ovfl, or in userspace).
  */
+json_t *xtel_view_json_xdp_client(const struct xtel_view_xdp_client *c)
+{
+	json_t *o = json_object();
+
+	xtel_json_set(o, "client_id", json_integer(c->client_id));
+	xtel_json_set(o, "packets", xtel_json_u64(c->packets));
+	xtel_json_set(o, "bytes", xtel_json_u64(c->bytes));
+	xtel_json_set(o, "seq_gaps", xtel_json_u64(c->seq_gaps));
+	return o;
+}
+
 void xtel_view_json_xdp(json_t *root, const struct xtel_view_xdp *x,
-		     const struct xtel_config *cfg)
+			const struct xtel_config *cfg, bool with_clients)
 {
 	json_t *o, *clients;
 
@@ -154,19 +165,14 @@ void xtel_view_json_xdp(json_t *root, const struct xtel_view_xdp *x,
 	xtel_json_set(root, "xdp", o);
 
 	/* As pinned: cumulative over the runs that reused the maps. */
-	clients = json_array();
-	for (uint64_t i = 0; x->clients && i < x->n_clients; i++) {
-		const struct xtel_view_xdp_client *c = &x->clients[i];
-		json_t *co = json_object();
-
-		xtel_json_set(co, "client_id", json_integer(c->client_id));
-		xtel_json_set(co, "packets", xtel_json_u64(c->packets));
-		xtel_json_set(co, "bytes", xtel_json_u64(c->bytes));
-		xtel_json_set(co, "seq_gaps", xtel_json_u64(c->seq_gaps));
-		if (json_array_append_new(clients, co))
-			xtel_json_set(root, "", NULL);
+	if (with_clients) {
+		clients = json_array();
+		for (uint64_t i = 0; x->clients && i < x->n_clients; i++)
+			if (json_array_append_new(clients,
+					xtel_view_json_xdp_client(&x->clients[i])))
+				xtel_json_set(root, "", NULL);
+		xtel_json_set(root, "xdp_clients", clients);
 	}
-	xtel_json_set(root, "xdp_clients", clients);
 
 	if (!x->afxdp) {
 		xtel_json_set(root, "afxdp", json_false());

@@ -60,11 +60,14 @@ void xtel_view_json_recent_failures(json_t *root, const struct xtel_view *v);
 
 /*
  * The XDP side into root: "xdp" (false, or the program's settings and its
- * counters), "xdp_clients" (with the final view's per-client counters) and
- * "afxdp" (false, or the sockets' counters).
+ * counters), "xdp_clients" (with the final view's per-client counters;
+ * not with_clients: left to the caller, who writes each with
+ * xtel_view_json_xdp_client) and "afxdp" (false, or the sockets'
+ * counters).
  */
 void xtel_view_json_xdp(json_t *root, const struct xtel_view_xdp *x,
-			const struct xtel_config *cfg);
+			const struct xtel_config *cfg, bool with_clients);
+json_t *xtel_view_json_xdp_client(const struct xtel_view_xdp_client *c);
 
 /*
  * A client's inventory entry: {"name", "labels": {site, rack, role},
