@@ -95,6 +95,12 @@ static void on_pkt(const struct xtel_afxdp_pkt *p, void *arg)
 	st->full++;
 }
 
+static void on_batch(const struct xtel_afxdp_pkt *pkts, unsigned int n, void *arg)
+{
+	for (unsigned int i = 0; i < n; i++)
+		on_pkt(&pkts[i], arg);
+}
+
 static void source_name(const struct source *s, char *buf, size_t len)
 {
 	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
@@ -246,7 +252,7 @@ int main(int argc, char **argv)
 	t0 = xtel_mono_ns();
 	while (!stop) {
 		if (ax) {
-			err = xtel_afxdp_poll(ax, 100, 256, on_pkt, st);
+			err = xtel_afxdp_poll(ax, 100, 256, on_batch, st);
 			if (err < 0)
 				goto out;
 		} else {
@@ -256,7 +262,7 @@ int main(int argc, char **argv)
 			break;
 	}
 	/* frames already in the RX rings still belong to this run */
-	while (ax && xtel_afxdp_poll(ax, 0, 256, on_pkt, st) > 0)
+	while (ax && xtel_afxdp_poll(ax, 0, 256, on_batch, st) > 0)
 		;
 
 	{

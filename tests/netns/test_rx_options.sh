@@ -21,7 +21,8 @@
 #     record from another session); every record is accounted exactly, and
 #     every record's completion was handled with the prefetch
 #     (rx_prefetched); with --rx-prefetch 0 none was, and the counts are
-#     the same.
+#     the same. Then through AF_XDP (--afxdp, its RX ring the batch): exact,
+#     every record with the prefetch, no ring loss.
 #
 # usage: test_rx_options.sh SOURCE_ROOT COLLECTOR LOADGEN REFUSE
 # (XTEL_CERTGEN, if set, makes case 5's 4,200 certificates in one process.)
@@ -132,26 +133,36 @@ done
 fleet=4200
 certs=$work/certs
 "$top/certs/gen.sh" "$certs" "$fleet" >/dev/null 2>&1 || fail "certs/gen.sh $fleet"
-# fleet NAME PREFETCH: one worker, $fleet devices x 3 records, interleaved.
+# fleet NAME PREFETCH RATE [RECEIVER OPTION...]: one worker, $fleet devices
+# x 3 records, interleaved (RATE 0: as fast as the sender goes).
 fleet() {
-	start_collector "$1" --no-xdp --workers 1 --quiet --max-sessions 5000 \
-		--rx-prefetch "$2" --cert "$certs/server.crt" --key "$certs/server.key" \
-		--ca "$certs/ca.crt" --summary-json "$work/$1.json" || return 1
+	local name=$1 pf=$2 rate=$3
+	shift 3
+	start_collector "$name" --workers 1 --quiet --max-sessions 5000 \
+		--rx-prefetch "$pf" --cert "$certs/server.crt" --key "$certs/server.key" \
+		--ca "$certs/ca.crt" --summary-json "$work/$name.json" "$@" || return 1
 	in_gen "$loadgen" --target "$XTEL_COL_IP4:$port" --mode dtls --certs "$certs" \
-		--clients "$fleet" --count 3 --batch 1 --rate 0 --handshake-timeout 60 \
-		--quiet --report-json "$work/$1-lg.json" >"$work/$1-lg.out" 2>&1
-	check_eq "$1: loadgen exit code" 0 "$?"
+		--clients "$fleet" --count 3 --batch 1 --rate "$rate" --handshake-timeout 60 \
+		--quiet --report-json "$work/$name-lg.json" >"$work/$name-lg.out" 2>&1
+	check_eq "$name: loadgen exit code" 0 "$?"
 	sleep 0.3
 	stop_collector TERM
-	check_eq "$1: collector exit code" 0 "$col_rc"
-	exact "$1" single_issuer+defer_taskrun
+	check_eq "$name: collector exit code" 0 "$col_rc"
+	exact "$name" single_issuer+defer_taskrun
 }
-fleet fleetpf 2
-fleet fleetnopf 0
-python3 - "$work/fleetpf.json" "$work/fleetnopf.json" "$fleet" >"$work/fleet.check" <<'PY'
+fleet fleetpf 2 0 --no-xdp
+fleet fleetnopf 0 0 --no-xdp
+rm -rf "$XTEL_BPFFS/rxopt-afxdp"
+# AF_XDP: a ring of 65,536 frames and a bounded rate, so nothing overflows it
+fleet fleetax 2 200000 --iface "$XTEL_COL_IF" --afxdp --afxdp-frames 65536 \
+	--pin-dir "$XTEL_BPFFS/rxopt-afxdp"
+rm -rf "$XTEL_BPFFS/rxopt-afxdp"
+python3 - "$work/fleetpf.json" "$work/fleetnopf.json" "$work/fleetax.json" "$fleet" \
+	>"$work/fleet.check" <<'PY'
 import json, sys
 on, off = (json.load(open(p))["counters"] for p in sys.argv[1:3])
-n = int(sys.argv[3])
+ax = json.load(open(sys.argv[3]))
+n = int(sys.argv[4])
 def check(what, ok, got):
     print(("ok   " if ok else "FAIL ") + f"fleet: {what} (got {got})")
 # INIT, 3 DATA and BYE a device, all sent once every handshake is done.
@@ -160,6 +171,12 @@ check(f"--rx-prefetch 2: every record ({5 * n}) with the prefetch",
 check("--rx-prefetch 0: none", off["rx_prefetched"] == 0, off["rx_prefetched"])
 check("every record accepted either way", on["accepted"] == off["accepted"] == 5 * n,
       (on["accepted"], off["accepted"]))
+axc, axr = ax["counters"], ax["afxdp"]
+check("AF_XDP in use", axr is not False and axr["rx_packets"] > 5 * n, axr)
+check(f"AF_XDP: every record ({5 * n}) with the prefetch",
+      axr and 5 * n <= axc["rx_prefetched"] <= axr["rx_packets"], axc["rx_prefetched"])
+check("AF_XDP: every record accepted", axc["accepted"] == 5 * n, axc["accepted"])
+check("AF_XDP: no ring loss", axr and axr["rx_ring_full"] + axr["rx_dropped"] == 0, axr)
 PY
 tally "$work/fleet.check"
 

@@ -300,11 +300,11 @@ static const struct xtel_opt col_opt[COL_N_OPTS] = {
 	[COL_OPT_RX_PREFETCH] = { .name = "rx-prefetch", .metavar = "D",
 		XTEL_OPT_UINT_AT(CFG, rx_prefetch, 1, 64),
 		.check = XTEL_OPT_OR_ZERO, .valid = "0 or 1..64",
-		.help = "DTLS mode, io_uring, a worker with 4,096 sessions\n"
-			"or more: within a completion batch, prefetch a\n"
-			"record's peer bucket 4D completions ahead, its\n"
-			"session 3D, its registry slot 2D, its accounting\n"
-			"record D, 0 or 1..64 (default 2; 0: off)" },
+		.help = "DTLS mode, a receive path (io_uring worker, AF_XDP)\n"
+			"with 4,096 sessions or more: within a batch of\n"
+			"datagrams, prefetch a record's peer bucket 4D\n"
+			"ahead, its session 3D, its registry slot 2D, its\n"
+			"accounting record D, 0 or 1..64 (default 2; 0: off)" },
 	[COL_OPT_MAX_CLIENTS] = { .name = "max-clients", .metavar = "N",
 		XTEL_OPT_UINT_AT(CFG, max_clients, 1, 1u << 22),
 		.valid = "1..4194304",

@@ -145,7 +145,7 @@ const char *xtel_drop_name(unsigned int reason);
 	  "DTLS sessions ended: close_notify, error or idle")		\
 	X(CQE_BATCHES, "cqe_batches", "batches", "completion batches drained")	\
 	X(RX_PREFETCHED, "rx_prefetched", "completions",				\
-	  "completions handled with the DTLS batch prefetch (--rx-prefetch)") \
+	  "completions and AF_XDP frames handled with the DTLS batch prefetch (--rx-prefetch)") \
 	X(RX_WAITS, "rx_waits", "wakeups",						\
 	  "io_uring loop wake-ups that brought completions")		\
 	X(DRAINED, "drained", "datagrams", "datagrams read from the socket after the stop") \

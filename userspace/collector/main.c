@@ -459,6 +459,7 @@ static int afxdp_setup(struct app *a)
 	xtel_ax_rx_init(&a->axr, a->axr.ax, &a->igs[i], &a->cnts[i],
 			xtel_rx_worker_fd(a->workers[0]));
 	xtel_ax_rx_set_wait(&a->axr, cfg->rx_wait_us);
+	xtel_ax_rx_set_prefetch(&a->axr, cfg->rx_prefetch);
 	a->n_paths = a->n + 1;
 	return 0;
 }

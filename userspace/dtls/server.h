@@ -532,7 +532,7 @@ int xtel_dtls_server_input(struct xtel_dtls_server *srv,
 
 /*
  * Hints that peer's datagram comes soon, for a receive loop that holds a
- * batch of them (the io_uring completion batch): first
+ * batch of them (io_uring's completions, an AF_XDP drain): first
  * xtel_dtls_server_prefetch_peer() prefetches the peer's hash bucket and
  * returns the peer's hash, then (later, once that line is in)
  * xtel_dtls_server_prefetch_session() with that hash prefetches the lines

@@ -59,6 +59,7 @@ struct xtel_afxdp {
 	int64_t tai_offset_ns;		/* CLOCK_TAI - CLOCK_REALTIME, whole seconds */
 	struct xtel_afxdp_stats st;
 	bool quiet;
+	struct xtel_afxdp_pkt pkts[XTEL_AFXDP_BATCH];	/* one drain's */
 };
 
 /* Number of RX queues as the kernel exposes them (veth: usually 1). */
@@ -296,7 +297,7 @@ static bool parse_frame(const uint8_t *f, uint32_t len, struct xtel_afxdp_pkt *p
 }
 
 int xtel_afxdp_drain(struct xtel_afxdp *a, unsigned int i, unsigned int budget,
-		     void (*cb)(const struct xtel_afxdp_pkt *pkt, void *arg), void *arg)
+		     xtel_afxdp_batch_fn *cb, void *arg)
 {
 	struct xsk_queue *q;
 	uint32_t idx_rx, idx_fill, n, k;
@@ -306,7 +307,10 @@ int xtel_afxdp_drain(struct xtel_afxdp *a, unsigned int i, unsigned int budget,
 	if (i >= a->n)
 		return -EINVAL;
 	q = &a->q[i];
-	n = xsk_ring_cons__peek(&q->rx, budget ? budget : 64, &idx_rx);
+	if (!budget)
+		budget = 64;
+	n = xsk_ring_cons__peek(&q->rx, budget < XTEL_AFXDP_BATCH ? budget :
+					XTEL_AFXDP_BATCH, &idx_rx);
 	if (!n) {
 		/* with need_wakeup the kernel waits for a kick to refill */
 		if (xsk_ring_prod__needs_wakeup(&q->fill))
@@ -320,42 +324,45 @@ int xtel_afxdp_drain(struct xtel_afxdp *a, unsigned int i, unsigned int budget,
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&q->rx, idx_rx + k);
 		uint64_t addr = xsk_umem__add_offset_to_addr(d->addr);
 		uint8_t *frame = xsk_umem__get_data(q->area, addr);
-		struct xtel_afxdp_pkt p;
+		/* a frame that does not parse leaves its slot to the next */
+		struct xtel_afxdp_pkt *p = &a->pkts[delivered];
 		struct xtel_xdp_meta m;
 
-		p.queue = q->queue_id;
-		p.client_id = 0;
+		p->queue = q->queue_id;
+		p->client_id = 0;
 		/* the metadata sits right in front of the frame, inside the
 		 * same UMEM chunk's headroom */
 		memcpy(&m, frame - sizeof(m), sizeof(m));
 		if (m.magic == XTEL_XDP_META_MAGIC) {
-			p.rx_ns = m.rx_tai_ns - a->tai_offset_ns;
-			p.client_id = m.client_id;
+			p->rx_ns = m.rx_tai_ns - a->tai_offset_ns;
+			p->client_id = m.client_id;
 			/* the chunk is reused: do not let the next frame see this */
 			memset(frame - sizeof(m), 0, sizeof(m));
 		} else {
 			if (!fallback_ns)
 				fallback_ns = xtel_realtime_ns();
-			p.rx_ns = fallback_ns;
+			p->rx_ns = fallback_ns;
 			a->st.no_meta++;
 		}
-		if (parse_frame(frame, d->len, &p)) {
+		if (parse_frame(frame, d->len, p)) {
 			a->st.rx_packets++;
-			a->st.rx_bytes += p.len;
-			cb(&p, arg);
+			a->st.rx_bytes += p->len;
 			delivered++;
 		} else {
 			a->st.unparsed++;
 		}
 		*xsk_ring_prod__fill_addr(&q->fill, idx_fill + k) = addr - addr % FRAME_SIZE;
 	}
+	/* the kernel gets the frames back only with the submit below */
+	if (delivered)
+		cb(a->pkts, (unsigned int)delivered, arg);
 	xsk_ring_prod__submit(&q->fill, n);
 	xsk_ring_cons__release(&q->rx, n);
 	return delivered;
 }
 
 int xtel_afxdp_poll(struct xtel_afxdp *a, int timeout_ms, unsigned int budget,
-		    void (*cb)(const struct xtel_afxdp_pkt *pkt, void *arg), void *arg)
+		    xtel_afxdp_batch_fn *cb, void *arg)
 {
 	struct pollfd pfd[MAX_SOCKETS];
 	unsigned int i;

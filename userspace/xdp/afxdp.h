@@ -3,7 +3,8 @@
  * AF_XDP receive path: one XSK per RX queue of the collector's interface,
  * fed by the XDP program's redirect (xdp/xdp.h with afxdp = true).
  * Each frame is parsed (Ethernet, VLAN, IPv4/IPv6, UDP) and its UDP payload,
- * source address and arrival time are handed to a callback, so the
+ * source address and arrival time are handed to a callback, a queue's
+ * drain at a time, so the
  * collector runs the same decode, DTLS and accounting as on its io_uring
  * path. Receive only: replies leave through a normal socket.
  */
@@ -59,18 +60,29 @@ int xtel_afxdp_open(struct xtel_afxdp **out, struct xtel_xdp *xdp,
 void xtel_afxdp_close(struct xtel_afxdp *a);
 
 /*
+ * The datagrams of one queue's drain, n >= 1 of them in ring order, for a
+ * receiver that works on a batch (the collector's DTLS prefetch, rx/
+ * prefetch.h). Their frames are recycled when it returns.
+ */
+typedef void xtel_afxdp_batch_fn(const struct xtel_afxdp_pkt *pkts,
+				 unsigned int n, void *arg);
+
+/* Frames one drain takes from a queue at most (its budget is capped). */
+enum { XTEL_AFXDP_BATCH = 256 };
+
+/*
  * Waits up to timeout_ms (-1: forever, 0: no wait) for frames on any
  * queue, then drains up to budget frames per queue through cb. Returns the
  * number of datagrams delivered (0 on timeout or EINTR) or -errno.
  */
 int xtel_afxdp_poll(struct xtel_afxdp *a, int timeout_ms, unsigned int budget,
-		    void (*cb)(const struct xtel_afxdp_pkt *pkt, void *arg), void *arg);
+		    xtel_afxdp_batch_fn *cb, void *arg);
 
 /* For an external event loop: the sockets' fds, and draining one of them. */
 unsigned int xtel_afxdp_n_sockets(const struct xtel_afxdp *a);
 int xtel_afxdp_fd(const struct xtel_afxdp *a, unsigned int i);
 int xtel_afxdp_drain(struct xtel_afxdp *a, unsigned int i, unsigned int budget,
-		     void (*cb)(const struct xtel_afxdp_pkt *pkt, void *arg), void *arg);
+		     xtel_afxdp_batch_fn *cb, void *arg);
 
 /* "zerocopy", "copy" or "mixed" (queues differ). */
 const char *xtel_afxdp_bind_mode(const struct xtel_afxdp *a);

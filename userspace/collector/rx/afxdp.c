@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "collector/rx/afxdp.h"
+#include "collector/rx/prefetch.h"
 
 enum {
 	AX_POLL_MS = 50,		/* also the DTLS timer tick */
@@ -22,6 +23,9 @@ enum {
 	AX_DRAIN_NS = 500 * 1000 * 1000,
 	AX_DRAIN_MAX = 1 << 20,
 };
+
+_Static_assert((int)XTEL_AFXDP_BATCH <= (int)XTEL_RX_PF_MAX,
+	       "a drain is one prefetch batch");
 
 /* Send the held replies through a normal UDP socket. */
 static void ax_flush(struct xtel_ax_rx *r)
@@ -61,14 +65,51 @@ static int ax_send(void *ctx, const void *buf, size_t len,
 	return 0;
 }
 
-static void ax_deliver(const struct xtel_afxdp_pkt *p, void *arg)
-{
-	struct xtel_ax_rx *r = arg;
+/* A drain's datagrams for the prefetch's callbacks (rx/prefetch.h). */
+struct ax_batch {
+	struct xtel_ax_rx *r;
+	const struct xtel_afxdp_pkt *pkts;
+};
 
+static void ax_one(struct xtel_ax_rx *r, const struct xtel_afxdp_pkt *p)
+{
 	xtel_ingest_datagram(r->ig, p->data, p->len, p->rx_ns,
 			     (const struct sockaddr *)&p->src, p->src_len);
 	if (r->n_tx)
 		ax_flush(r);
+}
+
+static bool ax_peer(void *ctx, unsigned int j, const struct sockaddr **peer,
+		    socklen_t *len)
+{
+	const struct ax_batch *b = ctx;
+
+	*peer = (const struct sockaddr *)&b->pkts[j].src;
+	*len = b->pkts[j].src_len;
+	return true;
+}
+
+static void ax_handle(void *ctx, unsigned int j)
+{
+	const struct ax_batch *b = ctx;
+
+	ax_one(b->r, &b->pkts[j]);
+}
+
+/* xtel_afxdp_batch_fn: with the DTLS batch prefetch once it pays. */
+static void ax_deliver(const struct xtel_afxdp_pkt *pkts, unsigned int n,
+		       void *arg)
+{
+	struct xtel_ax_rx *r = arg;
+	struct ax_batch b = { .r = r, .pkts = pkts };
+
+	if (!xtel_rx_pf_on(r->ig, r->prefetch)) {
+		for (unsigned int j = 0; j < n; j++)
+			ax_one(r, &pkts[j]);
+		return;
+	}
+	xtel_cnt_add(&r->cnt->events[XTEL_EV_RX_PREFETCHED], n);
+	xtel_rx_pf_run(r->ig, r->prefetch, n, ax_peer, ax_handle, &b);
 }
 
 static void *ax_main(void *arg)
@@ -156,6 +197,11 @@ void xtel_ax_rx_init(struct xtel_ax_rx *r, struct xtel_afxdp *ax,
 	r->send_fd = send_fd;
 	r->fatal_efd = -1;
 	xtel_ingest_set_send(ig, ax_send, r);
+}
+
+void xtel_ax_rx_set_prefetch(struct xtel_ax_rx *r, unsigned int d)
+{
+	r->prefetch = d;
 }
 
 void xtel_ax_rx_set_wait(struct xtel_ax_rx *r, unsigned int wait_us)

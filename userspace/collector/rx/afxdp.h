@@ -42,6 +42,7 @@ struct xtel_ax_rx {
 	int send_fd;
 	int fatal_efd;
 	uint64_t lazy_ns;		/* plain mode's batching period; 0: off */
+	unsigned int prefetch;		/* --rx-prefetch: distance D; 0: off */
 	pthread_t thread;
 	bool started;
 	int stop;
@@ -63,6 +64,9 @@ void xtel_ax_rx_init(struct xtel_ax_rx *r, struct xtel_afxdp *ax,
  * frame; 0 keeps waking per frame. Before _start.
  */
 void xtel_ax_rx_set_wait(struct xtel_ax_rx *r, unsigned int wait_us);
+
+/* DTLS: the batch prefetch's distance (--rx-prefetch; 0: off). Before _start. */
+void xtel_ax_rx_set_prefetch(struct xtel_ax_rx *r, unsigned int d);
 
 /* Starts the thread; a fatal receive error is signalled on fatal_efd. */
 int xtel_ax_rx_start(struct xtel_ax_rx *r, int fatal_efd);

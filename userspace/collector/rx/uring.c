@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/clock.h"
 #include "collector/rx/napi.h"
+#include "collector/rx/prefetch.h"
 #include "collector/rx/uring.h"
 #include "dtls/server.h"
 
@@ -55,8 +56,7 @@ enum {
 	RX_BUF_SIZE = 2048,
 	BGID = 0,
 	SQ_ENTRIES = 256,
-	CQE_BATCH = 256,
-	PREFETCH_STAGES = 4,	/* of handle_batch's hint */
+	CQE_BATCH = XTEL_RX_PF_MAX,	/* a batch is the prefetch's */
 	/* Bounded outgoing queue: DTLS flights are rare and small. */
 	SEND_SLOTS = 256,
 	SEND_BUF = 2048,
@@ -631,74 +631,50 @@ static void handle_cqe(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe)
 	}
 }
 
-/*
- * Stage st of the batch prefetch for completion j (--rx-prefetch): 0 the
- * DTLS peer's hash bucket (its hash into h[j]; 0, any bucket, for a
- * completion that is not a datagram), 1 its session, 2 the session's
- * client id (into id[j]) and that client's registry slot, 3 the client's
- * accounting record. Each stage reads only what the one before fetched.
- */
-static void hint(struct xtel_rx_worker *w, const struct io_uring_cqe *cqe,
-		 unsigned int st, uint32_t *h, uint32_t *id)
+/* A completion batch for the prefetch's callbacks (rx/prefetch.h). */
+struct batch {
+	struct xtel_rx_worker *w;
+	struct io_uring_cqe *const *cqes;
+};
+
+static bool batch_peer(void *ctx, unsigned int j, const struct sockaddr **peer,
+		       socklen_t *len)
 {
-	const struct xtel_dtls_server *srv = w->ig->dtls;
+	const struct batch *b = ctx;
+	const struct io_uring_cqe *cqe = b->cqes[j];
 	struct io_uring_recvmsg_out *o;
 
-	switch (st) {
-	case 0:
-		*h = 0;
-		if (UD_KIND(io_uring_cqe_get_data64(cqe)) == UD_RECV &&
-		    cqe->res >= 0 && (cqe->flags & IORING_CQE_F_BUFFER) &&
-		    (o = recv_out(w, cqe)))
-			*h = xtel_dtls_server_prefetch_peer(srv,
-				io_uring_recvmsg_name(o), recv_peer_len(w, o));
-		break;
-	case 1:
-		xtel_dtls_server_prefetch_session(srv, *h);
-		break;
-	case 2:
-		*id = xtel_dtls_server_prefetch_client(srv, *h);
-		xtel_registry_prefetch_slot(w->ig->reg, *id);
-		break;
-	default:
-		xtel_registry_prefetch_record(w->ig->reg, *id);
-		break;
-	}
+	if (UD_KIND(io_uring_cqe_get_data64(cqe)) != UD_RECV || cqe->res < 0 ||
+	    !(cqe->flags & IORING_CQE_F_BUFFER) || !(o = recv_out(b->w, cqe)))
+		return false;
+	*peer = io_uring_recvmsg_name(o);
+	*len = recv_peer_len(b->w, o);
+	return true;
+}
+
+static void batch_handle(void *ctx, unsigned int j)
+{
+	const struct batch *b = ctx;
+
+	handle_cqe(b->w, b->cqes[j]);
 }
 
 /*
- * One batch of completions. In DTLS mode with enough sessions (fleet order
- * at 100,000 finds every record's bucket, session and accounting record
- * cold), stage st of the batch prefetch (hint) runs for completion
- * j + (PREFETCH_STAGES - st) D before completion j is handled, so the DRAM
- * trips of the records to come overlap the ones in between (docs/CAPACITY.md
- * "DTLS fleet order: a prefetch in the batch"). Only hints: every outcome
- * is the same without them.
+ * One batch of completions, with the DTLS batch prefetch (rx/prefetch.h)
+ * once a worker holds enough sessions for it to pay.
  */
 static void handle_batch(struct xtel_rx_worker *w,
 			 struct io_uring_cqe *const *cqes, unsigned int n)
 {
-	const unsigned int d = w->tune.prefetch, ns = PREFETCH_STAGES;
-	uint32_t h[CQE_BATCH], id[CQE_BATCH];
+	struct batch b = { .w = w, .cqes = cqes };
 
-	if (!d || !w->ig->dtls || !xtel_dtls_server_prefetch_pays(w->ig->dtls)) {
+	if (!xtel_rx_pf_on(w->ig, w->tune.prefetch)) {
 		for (unsigned int j = 0; j < n; j++)
 			handle_cqe(w, cqes[j]);
 		return;
 	}
 	xtel_cnt_add(&w->cnt->events[XTEL_EV_RX_PREFETCHED], n);
-	for (unsigned int st = 0; st < ns; st++)
-		for (unsigned int j = 0; j < (ns - st) * d && j < n; j++)
-			hint(w, cqes[j], st, &h[j], &id[j]);
-	for (unsigned int j = 0; j < n; j++) {
-		for (unsigned int st = 0; st < ns; st++) {
-			unsigned int k = j + (ns - st) * d;
-
-			if (k < n)
-				hint(w, cqes[k], st, &h[k], &id[k]);
-		}
-		handle_cqe(w, cqes[j]);
-	}
+	xtel_rx_pf_run(w->ig, w->tune.prefetch, n, batch_peer, batch_handle, &b);
 }
 
 static void *worker_main(void *arg)
