@@ -6,7 +6,8 @@ build), alternated in one run, the order swapped each round.
 --ab-dtls: the DTLS drain at 10 clients (CPU ns per record), its callgrind
 row (instructions per record, repeatable), and the many-clients DTLS drain
 at the counts XTEL_AB_CLIENTS lists (default 10,000; a 100,000 row costs
-~4 min per build), in the first order --many-clients-order names.
+~4 min per build), in the first order --many-clients-order names; the
+io_uring path, or AF_XDP's with XTEL_SCALE_KINDS=af_xdp.
 Written for docs/CAPACITY.md, "AEAD contexts per worker, not per
 session" and "The session side in fleet order".
 
@@ -45,15 +46,20 @@ def _plan_dtls(env):
     """(what, kind, clients, n, extra, callgrind) per measurement."""
     c = env.cfg.get("capacity") or {}
     counts = _counts("10000")
-    rows = [t for t in _rows(env, "dtls") if t[0] == "io_uring"]
+    # XTEL_SCALE_KINDS=af_xdp: the AF_XDP path's rows instead (no
+    # callgrind row: valgrind starves its thread)
+    kinds = [k for k in os.environ.get("XTEL_SCALE_KINDS", "").split(",") if k]
+    kind = kinds[0] if kinds else "io_uring"
+    rows = [t for t in _rows(env, "dtls") if t[0] == kind]
     # scale_plan's options are sized for its largest count: take them from
     # a plan whose largest count is ours.
     top = max(counts + [10])
     extra = next((t[4] for t in rows if t[3] == top), rows[0][4] if rows else [])
     fill = lambda clients: max(c.get("n", 200000), clients * 8)
-    todo = [("drain", "io_uring", 10, c.get("n", 200000), extra, False),
-            ("callgrind", "io_uring", 10, c.get("callgrind_n", 20000), extra, True)]
-    todo += [("drain", "io_uring", k, fill(k), extra, False) for k in counts]
+    todo = [("drain", kind, 10, c.get("n", 200000), extra, False)]
+    if kind != "af_xdp":
+        todo.append(("callgrind", kind, 10, c.get("callgrind_n", 20000), extra, True))
+    todo += [("drain", kind, k, fill(k), extra, False) for k in counts]
     return todo
 
 
@@ -94,7 +100,6 @@ def run_ab(env, mode):
         mode, builds["new"], builds["old"], rounds))
     res, seq, t0 = [], 900, time.monotonic()
     mine = env.collector
-    unit = "Ir" if mode == "dtls" else "ns"
     try:
         for order in orders:
             for what, kind, clients, n, extra, cg in (_plan_plain(env) if mode == "plain"
@@ -119,7 +124,7 @@ def run_ab(env, mode):
                         log("  [%4.0fs] %-9s %-8s clients=%-6d %-11s %-3s round %d  %s" % (
                             time.monotonic() - t0, what, kind, clients, order, b, rnd + 1,
                             "%s %s (rx %s), loss %s%%" % (
-                                num(f), "Ir/record" if cg else unit + "/dgram",
+                                num(f), "Ir/record" if cg else "ns/dgram",
                                 num(row.get("rx_cpu_ns_per_dgram")), row.get("loss_pct"))
                             if f else "%s: %s" % (row.get("status"), row.get("note"))))
                 res.append({"what": what, "kind": kind, "clients": clients, "order": order,

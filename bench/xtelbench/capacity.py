@@ -56,6 +56,10 @@ RCVBUF = 1 << 30
 AFXDP_FRAMES = 65536
 # AF_XDP holds at most its ring: fill it to ~90% so that no frame is lost.
 AFXDP_MAX = int(AFXDP_FRAMES * 0.9)
+# More clients than that holds (the many-clients rows, e.g.
+# XTEL_SCALE_KINDS=af_xdp): the largest ring --afxdp-frames takes (a 1 GiB
+# UMEM, so the row's memory figures are the UMEM's); see afxdp_ring.
+AFXDP_FRAMES_BIG = 262144
 DATA_DELAY_S = 1.5
 # Memory rows: after the drain, this long for the collector's next view
 # (--interval 1 s) to hold every client before VmRSS is read.
@@ -295,6 +299,14 @@ def _warm_up(env, files, clients, mode, rx_pid):
     return first(warm.report(), "totals.sent", default=0)
 
 
+def afxdp_ring(n, clients):
+    """(--afxdp-frames, DATA to fill) for an AF_XDP row of n DATA from
+    clients: the fill and every client's INIT and BYE within ~90% of the
+    ring (at most ~78,000 clients, one DATA each, fit the largest)."""
+    frames = AFXDP_FRAMES if 3 * clients <= AFXDP_MAX else AFXDP_FRAMES_BIG
+    return frames, max(clients, min(n, int(frames * 0.9) - 2 * clients))
+
+
 def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, workers=None,
                      section="capacity", extra=(), mem=False, order="bursts"):
     """One pre-fill and drain. extra: more receiver options; mem: after the
@@ -315,8 +327,9 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
                                     "warmup.json", "loadgen.log")] + [files["callgrind.out"] + ".1"]:
         if os.path.exists(path):
             os.unlink(path)
+    frames = AFXDP_FRAMES
     if kind == "af_xdp":
-        n = min(n, AFXDP_MAX)
+        frames, n = afxdp_ring(n, clients)
     per_client = max(1, n // clients)
     row = Row(section=section, receiver=kind, path=RECEIVER_LABEL[kind], mode=mode,
               clients=clients, offered_pps=0, duration_s=60.0, flood_pps=0, tag=tag,
@@ -333,7 +346,7 @@ def run_capacity_row(env, seq, kind, mode, n, clients=10, callgrind=False, worke
         cmd[cmd.index("--workers") + 1] = workers
     if kind not in ("c", "min"):
         if kind == "af_xdp":
-            cmd += ["--afxdp-frames", AFXDP_FRAMES]
+            cmd += ["--afxdp-frames", frames]
     if callgrind:
         cmd = _callgrind(env, [str(a) for a in cmd], files["callgrind.out"])
     lg = _Senders(env, mode, clients, per_client, files["loadgen.json"], files["loadgen.log"],

@@ -14,15 +14,16 @@ import os
 import sys
 import tempfile
 import unittest
+from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(SRC, "bench"))
-from xtelbench.capacity import (CHAIN_DELAY_S, LG_MAX_CLIENTS, _Senders, callgrind_self_costs,  # noqa: E402
-                                keep_failed)
+from xtelbench.capacity import (CHAIN_DELAY_S, LG_MAX_CLIENTS, _Senders, afxdp_ring,  # noqa: E402
+                                callgrind_self_costs, keep_failed)
 from xtelbench.capreport import capacity_groups  # noqa: E402
 from xtelbench.scale import scale_groups, scale_markdown, scale_plan, with_orders  # noqa: E402
-from xtelbench.abcol import ab_dtls_markdown, ab_markdown  # noqa: E402
+from xtelbench.abcol import _plan_dtls, ab_dtls_markdown, ab_markdown  # noqa: E402
 
 # Two objects, three functions; main calls f twice (inclusive 700, which is
 # f's own cost and must not count again), positions absolute, +N, -N, *.
@@ -373,6 +374,37 @@ class Scale(unittest.TestCase):
                                 ("noh", "dtls", 200000, 10, ms),
                                 ("noh", "dtls", 200000, 10000, ms),
                                 ("noh", "dtls", 800000, 100000, ms)])
+
+
+    def test_plan_dtls_ab_afxdp(self):
+        # --ab-dtls with XTEL_SCALE_KINDS=af_xdp: the AF_XDP rows with the
+        # options of the largest count, no callgrind row
+        class Env:
+            workers = 1
+            cfg = {"capacity": {"n": 200000, "callgrind_n": 20000, "scale": dict(
+                clients=[10000, 100000], per_client=8, max_clients=131072,
+                baselines=("c",), dtls_clients=[10000, 100000])}}
+        ms = ["--max-sessions", 125001, "--dtls-idle", 3600, "--max-clients", 131072]
+        with mock.patch.dict(os.environ, {"XTEL_SCALE_KINDS": "af_xdp",
+                                          "XTEL_AB_CLIENTS": "100000"}):
+            todo = _plan_dtls(Env())
+        self.assertEqual(todo, [("drain", "af_xdp", 10, 200000, ms, False),
+                                ("drain", "af_xdp", 100000, 800000, ms, False)])
+        with mock.patch.dict(os.environ, {"XTEL_AB_CLIENTS": "100000"}):
+            todo = _plan_dtls(Env())
+        self.assertEqual([t[:3] for t in todo], [("drain", "io_uring", 10),
+                                                 ("callgrind", "io_uring", 10),
+                                                 ("drain", "io_uring", 100000)])
+
+    def test_afxdp_ring(self):
+        # 10 clients: the default ring, the fill, INITs and BYEs in 90% of it
+        self.assertEqual(afxdp_ring(200000, 10), (65536, 58962))
+        self.assertEqual(afxdp_ring(1000, 10), (65536, 1000))
+        # 60,000: the largest ring, one or more records each
+        self.assertEqual(afxdp_ring(480000, 60000), (262144, 115929))
+        self.assertLessEqual(115929 + 2 * 60000, 262144 * 0.9)
+        # more than it holds: a record each all the same
+        self.assertEqual(afxdp_ring(800000, 100000), (262144, 100000))
 
 
 class Orders(unittest.TestCase):
