@@ -121,11 +121,7 @@ json_t *xtel_view_json_device(const struct xtel_device *d)
 	return o;
 }
 
-/*
- * What the XDP program saw and dropped before the sockets, next to what
- * userspace received: together they say where loss happened (before the
- * host, in XDP, in the socket buffer as rxq_ovfl, or in userspace).
- */
+/* One client's pinned XDP counters (an element of "xdp_clients"). */
 json_t *xtel_view_json_xdp_client(const struct xtel_view_xdp_client *c)
 {
 	json_t *o = json_object();
@@ -137,6 +133,11 @@ json_t *xtel_view_json_xdp_client(const struct xtel_view_xdp_client *c)
 	return o;
 }
 
+/*
+ * What the XDP program saw and dropped before the sockets, next to what
+ * userspace received: together they say where loss happened (before the
+ * host, in XDP, in the socket buffer as rxq_ovfl, or in userspace).
+ */
 void xtel_view_json_xdp(json_t *root, const struct xtel_view_xdp *x,
 			const struct xtel_config *cfg, bool with_clients)
 {
