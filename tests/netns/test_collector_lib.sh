@@ -61,6 +61,14 @@ veth_drops() {
 	echo $((tx + rx))
 }
 
+# check_veth_clean SINCE: a check that the veth pair dropped nothing since
+# SINCE (an earlier veth_drops), for tests whose exact counts need every
+# datagram of a load; a failure then names the link, not the collector.
+check_veth_clean() {
+	check_eq "the veth pair dropped nothing (the exact counts need every datagram)" \
+		0 $(($(veth_drops) - $1))
+}
+
 in_col() { ip netns exec "$XTEL_NS_COL" "$@"; }
 in_gen() { ip netns exec "$XTEL_NS_GEN" "$@"; }
 
